@@ -1,0 +1,242 @@
+package org.pkilab.directory;
+
+import org.apache.directory.server.constants.ServerDNConstants;
+import org.apache.directory.server.core.api.filtering.EntryFilter;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapOperationErrorException;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
+import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.BindOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.CompareOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.LookupOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.OperationContext;
+import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.pkilab.directory.model.AccessControlEntry;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.directory.model.SecurityIdentifier;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The directory's access control, applied the way Active Directory applies it: every write is checked
+ * against the {@code nTSecurityDescriptor} of the object it touches (or of the parent it creates under),
+ * with the caller's groups computed as a logon token would hold them, nested groups included. An
+ * object without its own descriptor gets the domain default: Domain Admins and Enterprise Admins have
+ * Full Control, Authenticated Users read.
+ *
+ * <p>So a machine account can read a template but gets LDAP result 50 (insufficientAccessRights) when it
+ * modifies one, unless the template's Security tab grants it Write. Anonymous callers may read only the
+ * root DSE, as on a Windows DC. Passwords are never returned.
+ */
+final class DirectoryAccessInterceptor extends BaseInterceptor {
+
+    static final String NAME = "pkilabDirectoryAccess";
+    private static final String AD_INSUFFICIENT_RIGHTS = "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS), data 0";
+    private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
+            + "operation a successful bind must be completed on the connection., data 0, v1db1";
+    private static final Set<String> SECRET_ATTRIBUTES = Set.of("userpassword", "2.5.4.35");
+
+    private static final EntryFilter HIDE_SECRETS = new EntryFilter() {
+        @Override
+        public boolean accept(SearchOperationContext operation, Entry result) {
+            stripSecrets(result);
+            return true;
+        }
+
+        @Override
+        public String toString(String tabs) {
+            return tabs + "hide passwords";
+        }
+    };
+
+    private volatile TokenBuilder tokens;
+    private volatile SecurityIdentifier domainSid;
+    private volatile SecurityDescriptor defaultDescriptor;
+
+    DirectoryAccessInterceptor() {
+        super(NAME);
+    }
+
+    /** Turns enforcement on once the forest exists (provisioning runs as the system). */
+    void enforce(TokenBuilder tokens, SecurityIdentifier domainSid) {
+        this.domainSid = domainSid;
+        this.defaultDescriptor = SecurityDescriptor.parse("O:DAG:DAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;DA)"
+                + "(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;EA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;LCRPLORC;;;AU)", domainSid);
+        this.tokens = tokens;
+    }
+
+    @Override
+    public void bind(BindOperationContext ctx) throws LdapException {
+        // the embedded server's own super-user is for the DC itself, never for a network client
+        if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
+            throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+        }
+        next(ctx);
+    }
+
+    @Override
+    public void add(AddOperationContext ctx) throws LdapException {
+        authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
+        next(ctx);
+    }
+
+    @Override
+    public void delete(DeleteOperationContext ctx) throws LdapException {
+        authorize(ctx, ctx.getDn(), AccessControlEntry.DELETE, "delete");
+        next(ctx);
+    }
+
+    @Override
+    public void modify(ModifyOperationContext ctx) throws LdapException {
+        int mask = AccessControlEntry.WRITE_PROPERTY;
+        for (Modification mod : ctx.getModItems()) {
+            if (mod.getAttribute().getUpId().equalsIgnoreCase("nTSecurityDescriptor")) {
+                mask |= AccessControlEntry.WRITE_DAC;
+            }
+        }
+        authorize(ctx, ctx.getDn(), mask, "modify");
+        next(ctx);
+    }
+
+    @Override
+    public void rename(RenameOperationContext ctx) throws LdapException {
+        authorize(ctx, ctx.getDn(), AccessControlEntry.WRITE_PROPERTY, "rename");
+        next(ctx);
+    }
+
+    @Override
+    public void move(MoveOperationContext ctx) throws LdapException {
+        authorize(ctx, ctx.getDn(), AccessControlEntry.DELETE, "move");
+        authorize(ctx, ctx.getNewSuperior(), AccessControlEntry.CREATE_CHILD, "move an object under");
+        next(ctx);
+    }
+
+    @Override
+    public void moveAndRename(MoveAndRenameOperationContext ctx) throws LdapException {
+        authorize(ctx, ctx.getDn(), AccessControlEntry.DELETE, "move");
+        authorize(ctx, ctx.getNewSuperiorDn(), AccessControlEntry.CREATE_CHILD, "move an object under");
+        next(ctx);
+    }
+
+    @Override
+    public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
+        if (ctx.getSession().isAnonymous() && !(ctx.getDn().isEmpty() && ctx.getScope() == SearchScope.OBJECT)) {
+            throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
+        EntryFilteringCursor cursor = next(ctx);
+        if (!isSystem(ctx.getSession())) {
+            cursor.addEntryFilter(HIDE_SECRETS);
+        }
+        return cursor;
+    }
+
+    @Override
+    public Entry lookup(LookupOperationContext ctx) throws LdapException {
+        if (ctx.getSession().isAnonymous() && !ctx.getDn().isEmpty()) {
+            throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
+        Entry entry = next(ctx);
+        if (entry != null && !isSystem(ctx.getSession())) {
+            entry = entry.clone();
+            stripSecrets(entry);
+        }
+        return entry;
+    }
+
+    @Override
+    public boolean compare(CompareOperationContext ctx) throws LdapException {
+        if (ctx.getSession().isAnonymous()) {
+            throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
+        if (!isSystem(ctx.getSession()) && SECRET_ATTRIBUTES.contains(ctx.getOid() == null ? "" : ctx.getOid().toLowerCase())) {
+            throw new LdapNoPermissionException(AD_INSUFFICIENT_RIGHTS + "\npasswords cannot be compared");
+        }
+        return next(ctx);
+    }
+
+    private static void stripSecrets(Entry entry) {
+        List<Attribute> secrets = entry.getAttributes().stream()
+                .filter(a -> SECRET_ATTRIBUTES.contains(a.getId().toLowerCase()) || SECRET_ATTRIBUTES.contains(a.getUpId().toLowerCase()))
+                .toList();
+        for (Attribute secret : secrets) {
+            entry.removeAttributes(secret.getAttributeType());
+        }
+    }
+
+    private static boolean isSystem(CoreSession session) {
+        return session.getEffectivePrincipal() != null
+                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
+    }
+
+    private void authorize(OperationContext ctx, Dn object, int mask, String action) throws LdapException {
+        TokenBuilder tokenBuilder = tokens;
+        CoreSession session = ctx.getSession();
+        if (tokenBuilder == null || isSystem(session)) {
+            return;
+        }
+        if (session.isAnonymous()) {
+            throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
+        LogonToken token = tokenBuilder.tokenFor(session.getEffectivePrincipal().getDn(), Instant.EPOCH, "");
+        SecurityDescriptor descriptor = descriptorOf(ctx, object);
+        if (!grants(descriptor, token.sids(), mask)) {
+            Set<SecurityIdentifier> writers = descriptor.entries().stream()
+                    .filter(e -> e.allow() && e.objectType() == null && (e.mask() & mask) == mask)
+                    .map(AccessControlEntry::trustee).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+            throw new LdapNoPermissionException(AD_INSUFFICIENT_RIGHTS + "\n" + token.account() + " may not " + action + " "
+                    + object.getName() + ": its security grants that only to "
+                    + writers.stream().map(tokenBuilder::nameOf).collect(Collectors.joining(", "))
+                    + "; groups in the caller's token: " + String.join(", ", token.groupNames())
+                    + ". Bind as a member of Domain Admins, or grant the account Write on the object's Security tab.");
+        }
+    }
+
+    private SecurityDescriptor descriptorOf(OperationContext ctx, Dn object) throws LdapException {
+        Entry entry = ctx.getSession().getDirectoryService().getAdminSession().lookup(object, "nTSecurityDescriptor");
+        Attribute sd = entry == null ? null : entry.get("nTSecurityDescriptor");
+        if (sd == null) {
+            return defaultDescriptor;
+        }
+        try {
+            return SecurityDescriptor.parse(new String(sd.getBytes(), java.nio.charset.StandardCharsets.UTF_8), domainSid);
+        } catch (IllegalArgumentException e) {
+            // a descriptor that does not parse grants nothing but what the default grants administrators
+            return defaultDescriptor;
+        }
+    }
+
+    /** Whether every bit of {@code mask} is allowed and none is denied to the token. */
+    static boolean grants(SecurityDescriptor descriptor, Set<SecurityIdentifier> sids, int mask) {
+        int allowed = 0;
+        for (AccessControlEntry entry : descriptor.entries()) {
+            if (entry.objectType() != null || !sids.contains(entry.trustee())) {
+                continue;
+            }
+            if (!entry.allow() && (entry.mask() & mask) != 0) {
+                return false;
+            }
+            if (entry.allow()) {
+                allowed |= entry.mask();
+            }
+        }
+        return (allowed & mask) == mask;
+    }
+}

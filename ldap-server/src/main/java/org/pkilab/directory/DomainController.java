@@ -1,0 +1,381 @@
+package org.pkilab.directory;
+
+import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.filter.FilterParser;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.api.ldap.schema.manager.impl.DefaultSchemaManager;
+import org.apache.directory.server.core.DefaultDirectoryService;
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.DnFactory;
+import org.apache.directory.server.core.api.InstanceLayout;
+import org.apache.directory.server.core.api.interceptor.Interceptor;
+import org.apache.directory.server.core.api.schema.SchemaPartition;
+import org.apache.directory.server.core.partition.impl.avl.AvlPartition;
+import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmIndex;
+import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmPartition;
+import org.apache.directory.server.core.shared.DefaultDnFactory;
+import org.apache.directory.server.ldap.LdapServer;
+import org.apache.directory.server.ldap.handlers.extended.StartTlsHandler;
+import org.apache.directory.server.protocol.shared.transport.TcpTransport;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.SecurityIdentifier;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * A domain controller for one Active Directory domain, in process: an embedded ApacheDS directory on a
+ * loopback port that speaks plain LDAP, LDAPS and StartTLS, holds an AD-shaped schema and tree, and
+ * enforces AD-style access control.
+ *
+ * <pre>{@code
+ * try (DomainController dc = DomainController.start(DomainControllerConfig.builder().build())) {
+ *     // ldapsearch -H ldap://127.0.0.1:<dc.ldapPort()> -D "CN=Administrator,CN=Users,DC=contoso,DC=com" ...
+ *     dc.names().certificateTemplates(); // CN=Certificate Templates,CN=Public Key Services,...
+ * }
+ * }</pre>
+ *
+ * <p>The first start on an empty data folder creates the forest (see {@link ForestProvisioner});
+ * later starts on the same folder find everything as it was. Without a data folder the lab lives in a
+ * temporary folder that {@link #close()} deletes.
+ */
+public final class DomainController implements AutoCloseable {
+
+    private enum State { NEW, RUNNING, CLOSED }
+
+    private static final String DOMAIN_PARTITION = "domain";
+
+    private final DomainControllerConfig config;
+    private State state = State.NEW;
+    private Path dataDirectory;
+    private boolean temporary;
+    private DefaultDirectoryService service;
+    private LdapServer ldapServer;
+    private DomainControllerIdentity identity;
+    private SecurityIdentifier domainSid;
+    private String administratorPassword;
+    private int ldapPort;
+    private int ldapsPort;
+    private long startNanos;
+
+    public DomainController(DomainControllerConfig config) {
+        this.config = config;
+    }
+
+    /** Creates and starts a domain controller. */
+    public static DomainController start(DomainControllerConfig config) {
+        return new DomainController(config).start();
+    }
+
+    /**
+     * Starts the directory and the LDAP listeners, creating the forest on first start.
+     *
+     * @throws IllegalStateException when already started or closed, or when start-up fails (everything
+     *                               started so far is stopped again)
+     */
+    public synchronized DomainController start() {
+        if (state != State.NEW) {
+            throw new IllegalStateException("domain controller already " + (state == State.RUNNING ? "started" : "closed"));
+        }
+        startNanos = System.nanoTime();
+        try {
+            temporary = config.dataDirectory() == null;
+            dataDirectory = temporary ? Files.createTempDirectory("pkilab-dc-") : config.dataDirectory().toAbsolutePath();
+            Files.createDirectories(dataDirectory);
+            startDirectory();
+            startNetwork();
+            state = State.RUNNING;
+            return this;
+        } catch (Exception e) {
+            state = State.CLOSED;
+            List<Exception> cleanup = release();
+            IllegalStateException failure = new IllegalStateException("domain controller " + config.hostName() + "."
+                    + config.domainName() + " failed to start: " + e.getMessage(), e);
+            cleanup.forEach(failure::addSuppressed);
+            throw failure;
+        }
+    }
+
+    private void startDirectory() throws Exception {
+        SchemaManager schemaManager = new DefaultSchemaManager(new AdSchemaLoader());
+        if (!schemaManager.loadAllEnabled() || !schemaManager.getErrors().isEmpty()) {
+            StringBuilder errors = new StringBuilder();
+            for (Throwable error : schemaManager.getErrors()) {
+                errors.append("\n  ").append(error.getMessage());
+                if (error instanceof org.apache.directory.api.ldap.model.exception.LdapSchemaException schemaError) {
+                    errors.append(' ').append(schemaError.getCode()).append(" on ").append(schemaError.getSourceObject())
+                            .append(" related ").append(schemaError.getRelatedId());
+                }
+            }
+            throw new IllegalStateException("AD schema does not load:" + errors);
+        }
+        service = new DefaultDirectoryService();
+        service.setInstanceId(config.hostName());
+        service.setInstanceLayout(new InstanceLayout(dataDirectory.resolve("directory").toFile()));
+        service.setSchemaManager(schemaManager);
+        DnFactory dnFactory = new DefaultDnFactory(schemaManager, 10_000);
+        service.setDnFactory(dnFactory);
+        service.setShutdownHookEnabled(false);
+        service.setExitVmOnShutdown(false);
+        service.setAccessControlEnabled(false);
+        service.setAllowAnonymousAccess(true);
+        service.getChangeLog().setEnabled(false);
+        service.setDenormalizeOpAttrsEnabled(true);
+
+        // the schema lives in the SchemaManager loaded from the class path; its partition needs no disk
+        SchemaPartition schemaPartition = new SchemaPartition(schemaManager);
+        schemaPartition.setWrappedPartition(new AvlPartition(schemaManager, dnFactory));
+        service.setSchemaPartition(schemaPartition);
+
+        Path partitions = dataDirectory.resolve("directory").resolve("partitions");
+        service.setSystemPartition(jdbm(schemaManager, dnFactory, "system", "ou=system", partitions));
+        service.addPartition(jdbm(schemaManager, dnFactory, DOMAIN_PARTITION, config.names().domain(), partitions,
+                "objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName"));
+
+        DirectoryAccessInterceptor access = new DirectoryAccessInterceptor();
+        List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
+        int afterAuthentication = 0;
+        for (int i = 0; i < chain.size(); i++) {
+            if (chain.get(i).getName().equals("authenticationInterceptor")) {
+                afterAuthentication = i + 1;
+            }
+        }
+        chain.add(afterAuthentication, access);
+        service.setInterceptors(chain);
+        service.startup();
+
+        String fqdn = fqdn();
+        identity = DomainControllerIdentity.loadOrCreate(dataDirectory.resolve("dc"), fqdn, config.domainName(), config.clock());
+        CoreSession admin = service.getAdminSession();
+        Dn domain = new Dn(schemaManager, config.names().domain());
+        Path labProperties = dataDirectory.resolve("dc").resolve("lab.properties");
+        if (!admin.exists(domain)) {
+            administratorPassword = config.administratorPassword() != null ? config.administratorPassword() : PasswordPolicy.generate();
+            domainSid = new ForestProvisioner(admin, schemaManager, config).provision(administratorPassword, identity.certificate());
+            Properties props = new Properties();
+            props.setProperty("administratorPassword", administratorPassword);
+            props.setProperty("domain", config.domainName());
+            Path tmp = Files.createTempFile(labProperties.getParent(), "lab", ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                props.store(out, "PKI Lab: the forest's Administrator password as set when the forest was created");
+            }
+            Files.move(tmp, labProperties, StandardCopyOption.ATOMIC_MOVE);
+        } else {
+            domainSid = SecurityIdentifier.fromBytes(admin.lookup(domain, "objectSid").get("objectSid").getBytes());
+            Properties props = new Properties();
+            if (Files.exists(labProperties)) {
+                try (InputStream in = Files.newInputStream(labProperties)) {
+                    props.load(in);
+                }
+            }
+            administratorPassword = props.getProperty("administratorPassword", config.administratorPassword());
+        }
+        TokenBuilder tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
+        access.enforce(tokens, domainSid);
+        ldapServer = new LdapServer();
+        ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
+    }
+
+    private static JdbmPartition jdbm(SchemaManager schema, DnFactory dnFactory, String id, String suffix, Path folder,
+                                      String... indexed) throws LdapException {
+        JdbmPartition partition = new JdbmPartition(schema, dnFactory);
+        partition.setId(id);
+        partition.setSuffixDn(new Dn(schema, suffix));
+        partition.setPartitionPath(folder.resolve(id).toUri());
+        partition.setSyncOnWrite(true);
+        for (String attribute : indexed) {
+            partition.addIndex(new JdbmIndex<>(attribute, false));
+        }
+        return partition;
+    }
+
+    private void startNetwork() throws Exception {
+        TcpTransport ldap = new TcpTransport("127.0.0.1", config.ldapPort(), 3, 50);
+        TcpTransport ldaps = new TcpTransport("127.0.0.1", config.ldapsPort(), 3, 50);
+        ldaps.setEnableSSL(true);
+        for (TcpTransport transport : List.of(ldap, ldaps)) {
+            transport.setEnabledProtocols(List.of("TLSv1.3", "TLSv1.2"));
+        }
+        ldapServer.setTransports(ldap, ldaps);
+        ldapServer.setDirectoryService(service);
+        ldapServer.setKeystoreFile(identity.keystore().toString());
+        ldapServer.setCertificatePassword(identity.keystorePassword());
+        ldapServer.addExtendedOperationHandler(new StartTlsHandler());
+        ldapServer.setMaxSizeLimit(100_000);
+        ldapServer.start();
+        ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();
+        ldapsPort = ((InetSocketAddress) ldaps.getAcceptor().getLocalAddress()).getPort();
+    }
+
+    private void requireRunning() {
+        if (state != State.RUNNING) {
+            throw new IllegalStateException("domain controller is " + (state == State.NEW ? "not started" : "closed"));
+        }
+    }
+
+    public DomainControllerConfig config() {
+        return config;
+    }
+
+    public DomainNames names() {
+        return config.names();
+    }
+
+    public String domainName() {
+        return config.domainName();
+    }
+
+    /** The DC's FQDN, {@code dc01.contoso.com}: the name in its certificate. */
+    public String fqdn() {
+        return config.hostName().toLowerCase() + "." + config.domainName();
+    }
+
+    public int ldapPort() {
+        requireRunning();
+        return ldapPort;
+    }
+
+    public int ldapsPort() {
+        requireRunning();
+        return ldapsPort;
+    }
+
+    /** {@code ldap://127.0.0.1:<port>}. */
+    public String ldapUrl() {
+        return "ldap://127.0.0.1:" + ldapPort();
+    }
+
+    /** {@code ldaps://127.0.0.1:<port>}. */
+    public String ldapsUrl() {
+        return "ldaps://127.0.0.1:" + ldapsPort();
+    }
+
+    public String administratorDn() {
+        return names().user("Administrator");
+    }
+
+    public String administratorPassword() {
+        requireRunning();
+        return administratorPassword;
+    }
+
+    public SecurityIdentifier domainSid() {
+        requireRunning();
+        return domainSid;
+    }
+
+    /** The certificate the DC serves LDAPS with and signs logon tokens with. */
+    public X509Certificate certificate() {
+        requireRunning();
+        return identity.certificate();
+    }
+
+    public Path dataDirectory() {
+        requireRunning();
+        return dataDirectory;
+    }
+
+    /** Milliseconds from {@link #start()} to the listeners accepting connections. */
+    public long startMillis() {
+        return startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    /**
+     * Copies every entry of the domain (passwords and descriptors included) so that a test can
+     * {@link #restore(DirectorySnapshot)} the directory to this point.
+     */
+    public synchronized DirectorySnapshot snapshot() {
+        requireRunning();
+        try {
+            List<Entry> entries = allEntries();
+            entries.sort(Comparator.comparingInt(e -> e.getDn().size()));
+            return new DirectorySnapshot(entries.stream().map(Entry::clone).toList());
+        } catch (Exception e) {
+            throw new IllegalStateException("snapshot of " + names().domain() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Puts the directory back as it was when {@code snapshot} was taken. */
+    public synchronized void restore(DirectorySnapshot snapshot) {
+        requireRunning();
+        CoreSession admin = service.getAdminSession();
+        try {
+            List<Entry> current = allEntries();
+            current.sort(Comparator.comparingInt((Entry e) -> e.getDn().size()).reversed());
+            for (Entry entry : current) {
+                admin.delete(entry.getDn());
+            }
+            for (Entry entry : snapshot.entries()) {
+                admin.add(entry.clone());
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("restore of " + names().domain() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private List<Entry> allEntries() throws Exception {
+        List<Entry> entries = new ArrayList<>();
+        SchemaManager schema = service.getSchemaManager();
+        try (Cursor<Entry> cursor = service.getAdminSession().search(new Dn(schema, names().domain()), SearchScope.SUBTREE,
+                FilterParser.parse(schema, "(objectClass=*)"), AliasDerefMode.NEVER_DEREF_ALIASES, "*")) {
+            while (cursor.next()) {
+                entries.add(cursor.get());
+            }
+        }
+        return entries;
+    }
+
+    /** Stops the listeners and the directory; deletes a temporary lab's folder. Never throws. */
+    @Override
+    public synchronized void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        release();
+    }
+
+    private List<Exception> release() {
+        List<Exception> failures = new ArrayList<>();
+        if (ldapServer != null && ldapServer.isStarted()) {
+            try {
+                ldapServer.stop();
+            } catch (Exception e) {
+                failures.add(e);
+            }
+        }
+        if (service != null && service.isStarted()) {
+            try {
+                service.shutdown();
+            } catch (Exception e) {
+                failures.add(e);
+            }
+        }
+        if (temporary && dataDirectory != null) {
+            try (Stream<Path> files = Files.walk(dataDirectory)) {
+                for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException e) {
+                failures.add(e);
+            }
+        }
+        return failures;
+    }
+}

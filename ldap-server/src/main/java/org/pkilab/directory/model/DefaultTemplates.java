@@ -1,0 +1,110 @@
+package org.pkilab.directory.model;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The default certificate templates an enterprise CA installs into a fresh forest and that the guide
+ * duplicates, with the values Windows Server 2008 and later write ([MS-CRTD] Appendix A note 42,
+ * matched against a Windows Server 2016 directory dump).
+ *
+ * <table>
+ *   <caption>The five templates</caption>
+ *   <tr><th>cn</th><th>display name</th><th>schema</th><th>subject</th><th>EKU</th><th>Enroll</th></tr>
+ *   <tr><td>WebServer</td><td>Web Server</td><td>1</td><td>supply in request</td><td>Server Authentication</td><td>DA, EA</td></tr>
+ *   <tr><td>Workstation</td><td>Workstation Authentication</td><td>2</td><td>DNS name in SAN</td><td>Client Authentication</td><td>DA, DC, EA</td></tr>
+ *   <tr><td>ClientAuth</td><td>Authenticated Session</td><td>1</td><td>directory path + UPN</td><td>Client Authentication</td><td>DA, DU, EA</td></tr>
+ *   <tr><td>Machine</td><td>Computer</td><td>1</td><td>DNS name as CN + SAN</td><td>Client + Server Authentication</td><td>DA, DC, EA</td></tr>
+ *   <tr><td>User</td><td>User</td><td>1</td><td>directory path, e-mail, UPN</td><td>EFS, Secure Email, Client Authentication</td><td>DA, DU, EA</td></tr>
+ * </table>
+ *
+ * <p>Every default grants Authenticated Users Read, Domain Admins and Enterprise Admins Read and
+ * Write, and no one Autoenroll. Template OIDs are the forest's OID base plus {@code .1.<n>}.
+ */
+public final class DefaultTemplates {
+
+    public static final String WEB_SERVER = "WebServer";
+    public static final String WORKSTATION = "Workstation";
+    public static final String CLIENT_AUTH = "ClientAuth";
+    public static final String MACHINE = "Machine";
+    public static final String USER = "User";
+
+    private static final String READ_WRITE_BASE = "O:EAG:EAD:PAI(A;;LCRPLORC;;;AU)"
+            + "(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;DA)(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;EA)";
+    private static final Duration ONE_YEAR = Duration.ofDays(365);
+    private static final Duration SIX_WEEKS = Duration.ofDays(42);
+    private static final List<String> SCHANNEL = List.of("1,Microsoft RSA SChannel Cryptographic Provider");
+
+    private DefaultTemplates() {
+    }
+
+    /** The five templates for a forest with this OID base and root-domain SID. */
+    public static List<CertificateTemplate> all(String forestOidBase, SecurityIdentifier domainSid) {
+        return List.of(
+                CertificateTemplate.builder(WEB_SERVER).displayName("Web Server")
+                        .schemaVersion(1).revision(4).minorRevision(1).oid(forestOidBase + ".1.16")
+                        .flags(0x10241).certificateNameFlags(0x1).enrollmentFlags(0).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(CertificateTemplate.OID_SERVER_AUTHENTICATION))
+                        .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(Duration.ofDays(730)).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(List.of("2,Microsoft DH SChannel Cryptographic Provider",
+                                "1,Microsoft RSA SChannel Cryptographic Provider"))
+                        .securityDescriptor(sd(domainSid))
+                        .build(),
+                CertificateTemplate.builder(WORKSTATION).displayName("Workstation Authentication")
+                        .schemaVersion(2).revision(101).minorRevision(0).oid(forestOidBase + ".1.30")
+                        .flags(0x10260).certificateNameFlags(0x08000000).enrollmentFlags(0x20).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION))
+                        .applicationPolicies(List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION))
+                        .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(ONE_YEAR).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(SCHANNEL)
+                        .securityDescriptor(sd(domainSid, "DC"))
+                        .build(),
+                CertificateTemplate.builder(CLIENT_AUTH).displayName("Authenticated Session")
+                        .schemaVersion(1).revision(3).minorRevision(1).oid(forestOidBase + ".1.4")
+                        .flags(0x10220).certificateNameFlags(0x82000000).enrollmentFlags(0x20).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION))
+                        .keyUsage(new byte[]{(byte) 0x80, 0}).validity(ONE_YEAR).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(List.of("3,Microsoft Base DSS Cryptographic Provider",
+                                "2,Microsoft Base Cryptographic Provider v1.0",
+                                "1,Microsoft Enhanced Cryptographic Provider v1.0"))
+                        .defaultKeySpec(2)
+                        .securityDescriptor(sd(domainSid, "DU"))
+                        .build(),
+                CertificateTemplate.builder(MACHINE).displayName("Computer")
+                        .schemaVersion(1).revision(5).minorRevision(1).oid(forestOidBase + ".1.14")
+                        .flags(0x10260).certificateNameFlags(0x18000000).enrollmentFlags(0x20).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION,
+                                CertificateTemplate.OID_SERVER_AUTHENTICATION))
+                        .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(ONE_YEAR).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(SCHANNEL)
+                        .securityDescriptor(sd(domainSid, "DC"))
+                        .build(),
+                CertificateTemplate.builder(USER).displayName("User")
+                        .schemaVersion(1).revision(3).minorRevision(1).oid(forestOidBase + ".1.1")
+                        .flags(0x1023A).certificateNameFlags(0xA6000000).enrollmentFlags(0x29).privateKeyFlags(0x10)
+                        .extendedKeyUsages(List.of(CertificateTemplate.OID_ENCRYPTING_FILE_SYSTEM,
+                                CertificateTemplate.OID_SECURE_EMAIL, CertificateTemplate.OID_CLIENT_AUTHENTICATION))
+                        .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(ONE_YEAR).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(List.of("2,Microsoft Base Cryptographic Provider v1.0",
+                                "1,Microsoft Enhanced Cryptographic Provider v1.0"))
+                        .securityDescriptor(sd(domainSid, "DU"))
+                        .build());
+    }
+
+    /** Read for Authenticated Users, Read/Write for DA and EA, and Enroll for DA, EA and the extra aliases. */
+    private static SecurityDescriptor sd(SecurityIdentifier domainSid, String... alsoEnroll) {
+        StringBuilder sddl = new StringBuilder(READ_WRITE_BASE);
+        for (String alias : concat("DA", alsoEnroll, "EA")) {
+            sddl.append("(OA;;RPWPCR;").append(AccessRight.ENROLL.extendedRightGuid()).append(";;").append(alias).append(')');
+        }
+        return SecurityDescriptor.parse(sddl.toString(), domainSid);
+    }
+
+    private static List<String> concat(String first, String[] middle, String last) {
+        List<String> all = new java.util.ArrayList<>();
+        all.add(first);
+        all.addAll(List.of(middle));
+        all.add(last);
+        return all;
+    }
+}
