@@ -4,7 +4,11 @@ import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
@@ -69,6 +73,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     private volatile TokenBuilder tokens;
     private volatile SecurityIdentifier domainSid;
+    private volatile Dn domain;
     private volatile SecurityDescriptor defaultDescriptor;
 
     DirectoryAccessInterceptor() {
@@ -76,7 +81,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     }
 
     /** Turns enforcement on once the forest exists (provisioning runs as the system). */
-    void enforce(TokenBuilder tokens, SecurityIdentifier domainSid) {
+    void enforce(TokenBuilder tokens, Dn domain, SecurityIdentifier domainSid) {
+        this.domain = domain;
         this.domainSid = domainSid;
         this.defaultDescriptor = SecurityDescriptor.parse("O:DAG:DAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;DA)"
                 + "(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;EA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;LCRPLORC;;;AU)", domainSid);
@@ -95,7 +101,26 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     @Override
     public void add(AddOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
+        Entry entry = ctx.getEntry();
+        boolean principal = entry.hasObjectClass("user") || entry.hasObjectClass("group");
+        if (principal && tokens != null && !isSystem(ctx.getSession())) {
+            if (entry.get("objectSid") != null) {
+                throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM,
+                        "00002077: SvcErr: DSID-03152B50, problem 5003 (WILL_NOT_PERFORM)\n"
+                        + "objectSid is assigned by the domain controller; leave it out of " + ctx.getDn().getName());
+            }
+            entry.add("objectSid", allocateSid(ctx).toBytes());
+        }
         next(ctx);
+    }
+
+    /** The RID master's job: hand out the domain's next relative id, one at a time. */
+    private synchronized SecurityIdentifier allocateSid(OperationContext ctx) throws LdapException {
+        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+        Entry head = system.lookup(domain, "nextRid");
+        int rid = Integer.parseInt(head.get("nextRid").getString());
+        system.modify(domain, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "nextRid", Integer.toString(rid + 1)));
+        return domainSid.withRid(rid);
     }
 
     @Override

@@ -187,7 +187,7 @@ public final class DomainController implements AutoCloseable {
             administratorPassword = props.getProperty("administratorPassword", config.administratorPassword());
         }
         TokenBuilder tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
-        access.enforce(tokens, domainSid);
+        access.enforce(tokens, domain, domainSid);
         ldapServer = new LdapServer();
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
     }
@@ -217,6 +217,7 @@ public final class DomainController implements AutoCloseable {
         ldapServer.setKeystoreFile(identity.keystore().toString());
         ldapServer.setCertificatePassword(identity.keystorePassword());
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
+        service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
         ldapServer.setMaxSizeLimit(100_000);
         ldapServer.start();
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();

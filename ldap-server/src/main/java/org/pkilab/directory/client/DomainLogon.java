@@ -1,0 +1,72 @@
+package org.pkilab.directory.client;
+
+import com.unboundid.ldap.sdk.ExtendedRequest;
+import com.unboundid.ldap.sdk.ExtendedResult;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import org.pkilab.directory.LogonRequest;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.LogonToken;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+
+/**
+ * Logging on to the domain over the network: bind as the account, ask the DC for its logon token
+ * (an LDAP extended operation), and check the token's signature against the certificate the DC
+ * publishes on its computer object in {@code OU=Domain Controllers}.
+ *
+ * <pre>{@code
+ * DomainLogon.Session session = DomainLogon.logon("127.0.0.1", port, names, "CN=IIS01,CN=Computers,DC=contoso,DC=com", pw);
+ * session.token().groupNames(); // [CONTOSO\Domain Computers, CONTOSO\ConfigMgr IIS Servers, Everyone, ...]
+ * session.encoded();            // what a host presents to the CA
+ * }</pre>
+ */
+public final class DomainLogon {
+
+    /** A logon: the verified token and its signed, encoded form. */
+    public record Session(LogonToken token, String encoded) {
+    }
+
+    private DomainLogon() {
+    }
+
+    public static Session logon(String host, int port, DomainNames names, String accountDn, String password) {
+        try (LDAPConnection connection = new LDAPConnection(host, port)) {
+            connection.bind(accountDn, password);
+            ExtendedResult result = connection.processExtendedOperation(new ExtendedRequest(LogonRequest.OID));
+            if (result.getResultCode() != ResultCode.SUCCESS || result.getValue() == null) {
+                throw new DirectoryException(result.getResultCode().intValue(), "logon of " + accountDn + " refused: "
+                        + result.getDiagnosticMessage(), null);
+            }
+            String encoded = new String(result.getValue().getValue(), StandardCharsets.US_ASCII);
+            return new Session(LogonToken.decode(encoded, domainControllerCertificate(connection, names).getPublicKey()), encoded);
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), "logon of " + accountDn + " failed: LDAP "
+                    + e.getResultCode().intValue() + " " + e.getResultCode().getName()
+                    + (e.getResultCode() == ResultCode.INVALID_CREDENTIALS ? " (wrong password or unknown account)" : "")
+                    + " — " + e.getDiagnosticMessage(), e);
+        }
+    }
+
+    /** The certificate of the domain's first DC, as published in {@code OU=Domain Controllers}. */
+    public static X509Certificate domainControllerCertificate(LDAPConnection connection, DomainNames names) throws LDAPException {
+        for (SearchResultEntry dc : connection.search(names.domainControllers(), com.unboundid.ldap.sdk.SearchScope.ONE,
+                "(objectClass=computer)", "userCertificate").getSearchEntries()) {
+            byte[] der = dc.getAttributeValueBytes("userCertificate");
+            if (der != null) {
+                try {
+                    return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+                } catch (CertificateException e) {
+                    throw new DirectoryException("the certificate on " + dc.getDN() + " does not parse: " + e.getMessage());
+                }
+            }
+        }
+        throw new DirectoryException("no domain controller certificate under " + names.domainControllers());
+    }
+}

@@ -1,0 +1,301 @@
+package org.pkilab.directory;
+
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.ResultCode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.directory.model.TemplateFlags;
+
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The guide's directory work, done through the administration API against a running DC. */
+class DomainControllerTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String WEB_TEMPLATE = "ConfigMgr Web Server Certificate";
+    private static DomainController dc;
+    private static DirectorySnapshot fresh;
+    private DirectoryAdmin admin;
+
+    @BeforeAll
+    static void startDomainController() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        fresh = dc.snapshot();
+    }
+
+    @AfterAll
+    static void stopDomainController() {
+        dc.close();
+    }
+
+    @BeforeEach
+    void connectAsAdministrator() {
+        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+    }
+
+    @AfterEach
+    void resetDirectory() {
+        admin.close();
+        dc.restore(fresh);
+    }
+
+    private DomainLogon.Session logon(String computer) {
+        return DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer(computer), PASSWORD);
+    }
+
+    @Test
+    void guideGroupsAreCreatedNestedAndReadBack() {
+        admin.createGroup("ConfigMgr IIS Servers");
+        admin.createGroup("ConfigMgr Site Servers");
+        admin.createGroup("Site System Servers");
+        admin.addMember("ConfigMgr IIS Servers", "Site System Servers");
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.addMember("Site System Servers", "IIS01$");
+
+        assertEquals(List.of(dc.names().user("Site System Servers")), admin.members("ConfigMgr IIS Servers"));
+        LogonToken token = logon("IIS01").token();
+        assertEquals("CONTOSO\\IIS01$", token.account());
+        assertTrue(token.memberOf("Site System Servers"), "direct group missing from " + token.groupNames());
+        assertTrue(token.memberOf("ConfigMgr IIS Servers"), "nested group missing from " + token.groupNames());
+        assertTrue(token.memberOf("Domain Computers"), "primary group missing from " + token.groupNames());
+        assertTrue(token.sids().contains(SecurityIdentifier.AUTHENTICATED_USERS));
+        assertFalse(token.memberOf("ConfigMgr Site Servers"), "IIS01 is not in ConfigMgr Site Servers: " + token.groupNames());
+    }
+
+    @Test
+    void accountsGetUniqueSidsFromTheDomainNotFromTheClient() {
+        admin.createGroup("G1");
+        admin.createComputer("PC1", "pc1.contoso.com", PASSWORD);
+        SecurityIdentifier g1 = admin.sidOf("G1");
+        SecurityIdentifier pc1 = admin.sidOf("PC1$");
+        assertTrue(g1.isInDomain(dc.domainSid()) && pc1.isInDomain(dc.domainSid()));
+        assertNotEquals(g1, pc1);
+        assertTrue(g1.rid() >= 1103, "RID " + g1.rid());
+    }
+
+    @Test
+    void webServerDuplicatedAsWindows2003TemplateKeepsItsSettingsWithANewNameAndOid() {
+        CertificateTemplate source = admin.template("Web Server");
+        CertificateTemplate copy = admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+
+        assertEquals("ConfigMgrWebServerCertificate", copy.name());
+        assertEquals(WEB_TEMPLATE, copy.displayName());
+        assertEquals(2, copy.schemaVersion());
+        assertEquals(100, copy.revision());
+        assertEquals(0x20241, copy.flags(), "IS_DEFAULT cleared, IS_MODIFIED set");
+        assertEquals(TemplateFlags.PrivateKey.COMPATIBILITY_2003, copy.privateKeyFlags() & TemplateFlags.PrivateKey.COMPATIBILITY_MASK);
+        assertTrue(copy.enrolleeSuppliesSubject(), "Web Server copy must keep 'Supply in the request'");
+        assertEquals(List.of(CertificateTemplate.OID_SERVER_AUTHENTICATION), copy.extendedKeyUsages());
+        assertEquals(List.of(CertificateTemplate.OID_SERVER_AUTHENTICATION), copy.applicationPolicies());
+        assertNotEquals(source.oid(), copy.oid());
+        assertTrue(copy.oid().startsWith(source.oid().substring(0, source.oid().length() - ".1.16".length())),
+                "new OID " + copy.oid() + " is not under the forest's arc of " + source.oid());
+        assertFalse(copy.usesCng());
+    }
+
+    @Test
+    void windows2008DuplicateIsSchema3WithCngKeys() {
+        CertificateTemplate copy = admin.duplicateTemplate("Workstation", "Lab CNG Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        assertEquals(3, copy.schemaVersion());
+        assertTrue(copy.usesCng());
+        assertTrue(copy.cryptographicProviders().isEmpty());
+        assertEquals(TemplateFlags.PrivateKey.COMPATIBILITY_2008, copy.privateKeyFlags() & TemplateFlags.PrivateKey.COMPATIBILITY_MASK);
+    }
+
+    @Test
+    void guideSecurityStepsRemoveEnrollFromAdminsAndGrantItToTheGroup() {
+        admin.createGroup("ConfigMgr IIS Servers");
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
+        CertificateTemplate copy = admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.clearAllow(copy.name(), "Domain Admins", AccessRight.ENROLL);
+        admin.clearAllow(copy.name(), "Enterprise Admins", AccessRight.ENROLL);
+        admin.allow(copy.name(), "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+
+        SecurityDescriptor sd = admin.template(WEB_TEMPLATE).securityDescriptor();
+        assertEquals(Set.of(AccessRight.READ, AccessRight.WRITE), sd.rightsOf(admin.sidOf("Domain Admins"), true));
+        assertEquals(Set.of(AccessRight.READ, AccessRight.WRITE), sd.rightsOf(admin.sidOf("Enterprise Admins"), true));
+        assertEquals(Set.of(AccessRight.READ, AccessRight.ENROLL), sd.rightsOf(admin.sidOf("ConfigMgr IIS Servers"), true));
+        assertTrue(sd.check(logon("IIS01").token().sids(), AccessRight.ENROLL).granted(), "IIS01 should hold Enroll");
+        LogonToken administrator = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD).token();
+        assertFalse(sd.check(administrator.sids(), AccessRight.ENROLL).granted(),
+                "Administrator keeps Enroll through " + sd.check(administrator.sids(), AccessRight.ENROLL).decidedBy());
+    }
+
+    @Test
+    void membershipChangeReachesAComputerOnlyWhenItLogsOnAgain() {
+        admin.createGroup("ConfigMgr IIS Servers");
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        LogonToken beforeRestart = logon("IIS01").token();
+        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
+
+        assertFalse(beforeRestart.memberOf("ConfigMgr IIS Servers"), "a token is a copy taken at logon");
+        assertTrue(logon("IIS01").token().memberOf("ConfigMgr IIS Servers"), "logging on again picks up the group");
+        admin.removeMember("ConfigMgr IIS Servers", "IIS01$");
+        assertFalse(logon("IIS01").token().memberOf("ConfigMgr IIS Servers"));
+    }
+
+    @Test
+    void logonTokenIsSignedByTheDomainController() throws Exception {
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        DomainLogon.Session session = logon("IIS01");
+        LogonToken verified = LogonToken.decode(session.encoded(), dc.certificate().getPublicKey());
+        assertEquals(session.token(), verified);
+
+        String text = new String(java.util.Base64.getUrlDecoder().decode(session.encoded()), java.nio.charset.StandardCharsets.UTF_8);
+        String forged = text.replace("group: ", "group: " + admin.sidOf("Domain Admins") + " CONTOSO\\Domain Admins\ngroup: ");
+        String encodedForgery = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(forged.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThrows(IllegalArgumentException.class, () -> LogonToken.decode(encodedForgery, dc.certificate().getPublicKey()));
+    }
+
+    @Test
+    void machineAccountCannotModifyATemplateOrAGroupButAdministratorCan() throws LDAPException {
+        admin.createGroup("ConfigMgr IIS Servers");
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        String template = dc.names().template("WebServer");
+        try (LDAPConnection machine = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD)) {
+            assertEquals("Web Server", machine.getEntry(template, "displayName").getAttributeValue("displayName"),
+                    "a machine account can read configuration");
+            LDAPException denied = assertThrows(LDAPException.class, () -> machine.modify(template,
+                    new Modification(ModificationType.REPLACE, "msPKI-Minimal-Key-Size", "512")));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, denied.getResultCode());
+            assertTrue(denied.getDiagnosticMessage().contains("CONTOSO\\IIS01$"), denied.getDiagnosticMessage());
+            LDAPException groupDenied = assertThrows(LDAPException.class, () -> machine.modify(
+                    dc.names().user("ConfigMgr IIS Servers"), new Modification(ModificationType.ADD, "member", dc.names().computer("IIS01"))));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, groupDenied.getResultCode());
+        }
+        assertEquals(2048, admin.template("WebServer").minimalKeySize(), "the refused change wrote nothing");
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.modify(template, new Modification(ModificationType.REPLACE, "msPKI-Minimal-Key-Size", "4096"));
+        }
+        assertEquals(4096, admin.template("WebServer").minimalKeySize());
+    }
+
+    @Test
+    void templateWriteFollowsItsSecurityTabNotGroupMembershipAlone() {
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.allow(WEB_TEMPLATE, "IIS01$", AccessRight.WRITE);
+        try (DirectoryAdmin machine = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS01"), PASSWORD)) {
+            assertEquals(4096, machine.setMinimalKeySize(WEB_TEMPLATE, 4096).minimalKeySize());
+            DirectoryException denied = assertThrows(DirectoryException.class, () -> machine.setMinimalKeySize("Workstation", 4096));
+            assertEquals(50, denied.resultCode());
+        }
+    }
+
+    @Test
+    void anonymousBindSeesOnlyTheRootDse() throws LDAPException {
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
+            assertTrue(anonymous.getRootDSE().getNamingContextDNs().length > 0);
+            LDAPException refused = assertThrows(LDAPException.class, () -> anonymous.getEntry(dc.names().domain()));
+            assertEquals(ResultCode.OPERATIONS_ERROR, refused.getResultCode());
+        }
+    }
+
+    @Test
+    void passwordsAreNeverReturned() throws LDAPException {
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            assertFalse(administrator.getEntry(dc.administratorDn(), "userPassword", "*").hasAttribute("userPassword"));
+        }
+    }
+
+    @Test
+    void namesWithLdapSpecialCharactersWorkAndCannotSteerALookup() {
+        List<String> names = List.of("Web, Servers (EU)", "a+b", "#x", "\"q\"", " lead", "*", "x)(cn=*");
+        for (String name : names) {
+            admin.createGroup(name);
+        }
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        for (String name : names) {
+            admin.addMember(name, "IIS01$");
+            String dn = admin.dnOf(name);
+            assertEquals(List.of(dc.names().computer("IIS01")), admin.members(dn), "members of '" + name + "' at " + dn);
+        }
+        LogonToken token = logon("IIS01").token();
+        assertTrue(token.memberOf("Web_ Servers (EU)"), "sAMAccountName replaces ',' as ADUC does: " + token.groupNames());
+        assertEquals(dc.names().user("*"), admin.dnOf("*"), "'*' must match only the group named '*'");
+        DirectoryException unknown = assertThrows(DirectoryException.class, () -> admin.dnOf("no*such"));
+        assertEquals(32, unknown.resultCode());
+    }
+
+    @Test
+    void version1TemplatesCannotBeEditedButTheirCopiesCan() {
+        DirectoryException refused = assertThrows(DirectoryException.class, () -> admin.setExportableKey("Web Server", true));
+        assertTrue(refused.getMessage().contains("Duplicate"), refused.getMessage());
+        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
+                TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        CertificateTemplate exportable = admin.setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
+        assertTrue(exportable.exportableKey());
+        assertEquals(1, exportable.minorRevision(), "each OK in the Properties dialog bumps the minor revision");
+        assertTrue(admin.setRequiresApproval(exportable.name(), true).requiresApproval());
+    }
+
+    @Test
+    void badInputIsRefusedAndChangesNothing() {
+        int before = dc.snapshot().size();
+        assertThrows(DirectoryException.class, () -> admin.createComputer("IIS 01!", "iis01.contoso.com", PASSWORD));
+        assertThrows(DirectoryException.class, () -> admin.createComputer("IIS01", "not a host", PASSWORD));
+        assertThrows(DirectoryException.class, () -> admin.createUser("alice", "weak"));
+        assertThrows(DirectoryException.class, () -> admin.template("No Such Template"));
+        assertThrows(DirectoryException.class, () -> admin.duplicateTemplate("Web Server", "Web Server", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE));
+        assertThrows(DirectoryException.class, () -> admin.createGroup("line\nbreak"));
+        admin.createGroup("Dup");
+        DirectoryException duplicate = assertThrows(DirectoryException.class, () -> admin.createGroup("Dup"));
+        assertEquals(68, duplicate.resultCode());
+        assertEquals(before + 1, dc.snapshot().size(), "only the one good group was added");
+    }
+
+    @Test
+    void wrongPasswordIsRefusedWithInvalidCredentials() {
+        DirectoryException e = assertThrows(DirectoryException.class,
+                () -> DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), "wrong"));
+        assertEquals(49, e.resultCode());
+    }
+
+    @Test
+    void autoenrollmentGpoIsCreatedLinkedAndReadBack() {
+        String gpo = admin.createGpo("Autoenroll Certificates");
+        admin.setAutoEnrollmentPolicy("Autoenroll Certificates", GroupPolicy.GUIDE_SETTING);
+        admin.linkGpo("Autoenroll Certificates", dc.names().domain());
+
+        assertEquals(7, admin.autoEnrollmentPolicy(gpo).orElseThrow());
+        assertTrue(admin.linkedGpos(dc.names().domain()).stream().anyMatch(gpo::equalsIgnoreCase),
+                admin.linkedGpos(dc.names().domain()) + " lacks " + gpo);
+        assertEquals(2, admin.linkedGpos(dc.names().domain()).size(), "Default Domain Policy and the new GPO");
+        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.DISABLE_ALL);
+        assertEquals(GroupPolicy.DISABLE_ALL, admin.autoEnrollmentPolicy(gpo).orElseThrow());
+        assertEquals(1, admin.registryValues(gpo).size(), "the value is replaced, not added twice");
+    }
+
+    @Test
+    void snapshotRestoreUndoesEverything() {
+        DirectorySnapshot before = dc.snapshot();
+        admin.createGroup("Temporary");
+        dc.restore(before);
+        assertThrows(DirectoryException.class, () -> admin.dnOf("Temporary"));
+        assertEquals(before.size(), dc.snapshot().size());
+    }
+}
