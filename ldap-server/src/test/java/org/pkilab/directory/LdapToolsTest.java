@@ -1,0 +1,132 @@
+package org.pkilab.directory;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.client.DirectoryAdmin;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The DC as Debian's OpenLDAP tools see it ({@code apt-get install ldap-utils}): what a student runs
+ * against the lab must behave as it would against a Windows DC.
+ */
+class LdapToolsTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static DomainController dc;
+
+    @BeforeAll
+    static void start() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        dc.close();
+    }
+
+    @Test
+    void ldapsearchListsTheTemplatesWithTheirNameFlags() throws Exception {
+        Result r = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD,
+                "-b", dc.names().certificateTemplates(), "-o", "ldif-wrap=no", "(objectClass=pKICertificateTemplate)",
+                "cn", "msPKI-Certificate-Name-Flag");
+        assertEquals(0, r.exit, r.toString());
+        java.util.Map<String, String> flags = new java.util.TreeMap<>();
+        for (String entry : normalized(r.out).split("\n\n")) {
+            String cn = null;
+            String flag = null;
+            for (String line : entry.split("\n")) {
+                if (line.startsWith("cn: ")) {
+                    cn = line.substring(4);
+                } else if (line.startsWith("msPKI-Certificate-Name-Flag: ")) {
+                    flag = line.substring(29);
+                }
+            }
+            if (cn != null) {
+                flags.put(cn, flag);
+            }
+        }
+        assertEquals(java.util.Map.of("WebServer", "1", "Workstation", "134217728", "ClientAuth", "-2113929216",
+                "Machine", "402653184", "User", "-1509949440"), flags, r.out);
+    }
+
+    @Test
+    void ldapsearchOverLdapsAndStartTlsAsAMachineAccount() throws Exception {
+        Result ldaps = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapsUrl(), "-D", dc.names().computer("IIS01"), "-w", PASSWORD,
+                "-b", dc.names().template("WebServer"), "-s", "base", "displayName");
+        assertEquals(0, ldaps.exit, ldaps.toString());
+        assertTrue(ldaps.out.contains("displayName: Web Server"), ldaps.out);
+        Result startTls = run(null, "ldapsearch", "-LLL", "-ZZ", "-x", "-H", dc.ldapUrl(), "-D", dc.names().computer("IIS01"),
+                "-w", PASSWORD, "-b", dc.names().template("WebServer"), "-s", "base", "displayName");
+        assertEquals(0, startTls.exit, startTls.toString());
+    }
+
+    @Test
+    void ldapmodifyOnATemplateFailsWith50AsAMachineAccountAndSucceedsAsAdministrator() throws Exception {
+        String change = "dn: " + dc.names().template("Workstation") + "\nchangetype: modify\n"
+                + "replace: msPKI-Minimal-Key-Size\nmsPKI-Minimal-Key-Size: 1024\n-\n";
+        Result machine = run(change, "ldapmodify", "-x", "-H", dc.ldapUrl(), "-D", dc.names().computer("IIS01"), "-w", PASSWORD);
+        assertEquals(50, machine.exit, machine.toString());
+        assertTrue(machine.err.contains("Insufficient access") && machine.err.contains("INSUFF_ACCESS_RIGHTS"), machine.err);
+
+        Result administrator = run(change, "ldapmodify", "-x", "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD);
+        assertEquals(0, administrator.exit, administrator.toString());
+        Result check = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD,
+                "-b", dc.names().template("Workstation"), "-s", "base", "msPKI-Minimal-Key-Size");
+        assertTrue(check.out.contains("msPKI-Minimal-Key-Size: 1024"), check.out);
+    }
+
+    @Test
+    void anonymousLdapsearchGetsTheRootDseOnly() throws Exception {
+        Result rootDse = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-b", "", "-s", "base", "namingContexts");
+        assertEquals(0, rootDse.exit, rootDse.toString());
+        assertTrue(rootDse.out.contains(dc.names().domain()), rootDse.out);
+        Result domain = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-b", dc.names().domain(), "(objectClass=*)");
+        assertEquals(1, domain.exit, "operationsError, as a Windows DC answers: " + domain);
+        assertTrue(domain.err.contains("successful bind must be completed"), domain.err);
+    }
+
+    private static String normalized(String ldif) {
+        return ldif.replace("\r", "");
+    }
+
+    private record Result(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    private static Result run(String stdin, String... command) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of(command));
+        ProcessBuilder builder = new ProcessBuilder(argv);
+        builder.environment().put("LDAPTLS_REQCERT", "never");
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new IOException(command[0] + " is not installed: run 'apt-get install ldap-utils' (.ci/run does)", e);
+        }
+        if (stdin != null) {
+            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        process.getOutputStream().close();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IOException(command[0] + " did not finish in 30 s");
+        }
+        return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+}
