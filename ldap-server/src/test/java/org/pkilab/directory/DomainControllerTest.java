@@ -207,6 +207,37 @@ class DomainControllerTest {
     }
 
     @Test
+    void denyEnrollForAGroupOverridesAllowFromDomainComputers() {
+        admin.createGroup("Quarantined");
+        admin.createComputer("PC1", "pc1.contoso.com", PASSWORD);
+        admin.addMember("Quarantined", "PC1$");
+        CertificateTemplate client = admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate",
+                TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.allow(client.name(), "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        admin.deny(client.name(), "Quarantined", AccessRight.ENROLL);
+
+        SecurityDescriptor sd = admin.security(client.name());
+        SecurityDescriptor.AccessCheck enroll = sd.check(logon("PC1").token().sids(), AccessRight.ENROLL);
+        assertFalse(enroll.granted());
+        assertEquals(admin.sidOf("Quarantined"), enroll.decidedBy());
+        assertTrue(sd.check(logon("PC1").token().sids(), AccessRight.AUTOENROLL).granted(), "only Enroll was denied");
+        admin.clearDeny(client.name(), "Quarantined", AccessRight.ENROLL);
+        assertTrue(admin.security(client.name()).check(logon("PC1").token().sids(), AccessRight.ENROLL).granted());
+    }
+
+    @Test
+    void aClientCannotChooseTheSidOfANewAccount() throws LDAPException {
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            LDAPException refused = assertThrows(LDAPException.class, () -> administrator.add(dc.names().user("Fake Admins"),
+                    new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "group"),
+                    new com.unboundid.ldap.sdk.Attribute("groupType", "-2147483646"),
+                    new com.unboundid.ldap.sdk.Attribute("sAMAccountName", "Fake Admins"),
+                    new com.unboundid.ldap.sdk.Attribute("objectSid", admin.sidOf("Domain Admins").toBytes())));
+            assertEquals(ResultCode.UNWILLING_TO_PERFORM, refused.getResultCode());
+        }
+    }
+
+    @Test
     void anonymousBindSeesOnlyTheRootDse() throws LDAPException {
         try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
             assertTrue(anonymous.getRootDSE().getNamingContextDNs().length > 0);

@@ -1,0 +1,56 @@
+package org.pkilab.cli;
+
+import org.pkilab.bench.DomainControllerStartupBenchmark;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code pkilab}: the lab's command line. Subcommands so far: {@code up} starts a lasting lab,
+ * {@code benchmark dc-startup} measures the domain controller's start-up.
+ */
+@Command(name = "pkilab", mixinStandardHelpOptions = true, version = "pkilab 0.1.0",
+        description = "A simulated Active Directory domain with an enterprise CA, for the Configuration Manager PKI guide.",
+        subcommands = {UpCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
+public final class PkiLab implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, for tests: bad usage exits 2, domain failures exit 1. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new PkiLab());
+        cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1);
+        cli.setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println("pkilab: " + e.getMessage());
+            e.getCommandLine().usage(e.getCommandLine().getErr());
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((e, command, parseResult) -> {
+            command.getErr().println("pkilab: " + e.getMessage());
+            return 1;
+        });
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "benchmark", mixinStandardHelpOptions = true,
+            description = "Measure the lab and print the figures.",
+            subcommands = {DomainControllerStartupBenchmark.class})
+    static final class BenchmarkCommand implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+    }
+}
