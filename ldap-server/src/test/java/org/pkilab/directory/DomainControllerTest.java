@@ -285,6 +285,33 @@ class DomainControllerTest {
     }
 
     @Test
+    void settingsOfEveryTabAreWrittenAndReadBack() {
+        String name = admin.duplicateTemplate("Authenticated Session", "ConfigMgr Mobile Device Enrollment Certificate",
+                TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).name();
+        admin.setSubjectNameFlags(name, TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
+        admin.setValidity(name, java.time.Duration.ofDays(730), java.time.Duration.ofDays(42));
+        admin.setExtendedKeyUsages(name, List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION));
+        admin.setSupersededTemplates(name, List.of("Authenticated Session"));
+        CertificateTemplate t = admin.setMinimalKeySize(name, 4096);
+
+        assertEquals(TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME.value(), t.certificateNameFlags(),
+                "Common name, UPN cleared: " + TemplateFlags.describe(TemplateFlags.CertificateName.values(), t.certificateNameFlags()));
+        assertEquals(java.time.Duration.ofDays(730), t.validity());
+        assertEquals(List.of("ClientAuth"), t.supersededTemplates());
+        assertEquals(4096, t.minimalKeySize());
+        assertEquals(5, t.minorRevision(), "five edits");
+
+        CertificateTemplate supplied = admin.setSubjectNameMode(name, CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST);
+        assertTrue(supplied.enrolleeSuppliesSubject());
+        assertEquals(CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY,
+                admin.setSubjectNameMode(name, CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY).subjectNameMode());
+        DirectoryException tooShort = assertThrows(DirectoryException.class,
+                () -> admin.setValidity(name, java.time.Duration.ofDays(7), java.time.Duration.ofDays(42)));
+        assertTrue(tooShort.getMessage().contains("renewal period"), tooShort.getMessage());
+        assertEquals(java.time.Duration.ofDays(730), admin.template(name).validity(), "a refused edit writes nothing");
+    }
+
+    @Test
     void badInputIsRefusedAndChangesNothing() {
         int before = dc.snapshot().size();
         assertThrows(DirectoryException.class, () -> admin.createComputer("IIS 01!", "iis01.contoso.com", PASSWORD));

@@ -465,43 +465,34 @@ public final class DirectoryAdmin implements AutoCloseable {
 
     /** Ticks "Allow" for each right, adding the principal to the list if needed. */
     public SecurityDescriptor allow(String object, String principal, AccessRight... rights) {
-        SecurityIdentifier sid = sidOf(principal);
-        return editSecurity(object, sd -> {
-            for (AccessRight right : rights) {
-                sd = sd.allow(sid, right);
-            }
-            return sd;
-        });
+        return tick(object, principal, rights, SecurityDescriptor::allow);
     }
 
     /** Ticks "Deny" for each right. */
     public SecurityDescriptor deny(String object, String principal, AccessRight... rights) {
-        SecurityIdentifier sid = sidOf(principal);
-        return editSecurity(object, sd -> {
-            for (AccessRight right : rights) {
-                sd = sd.deny(sid, right);
-            }
-            return sd;
-        });
+        return tick(object, principal, rights, SecurityDescriptor::deny);
     }
 
     /** Clears "Allow" for each right (the guide's "remove the Enroll permission from Domain Admins"). */
     public SecurityDescriptor clearAllow(String object, String principal, AccessRight... rights) {
-        SecurityIdentifier sid = sidOf(principal);
-        return editSecurity(object, sd -> {
-            for (AccessRight right : rights) {
-                sd = sd.clearAllow(sid, right);
-            }
-            return sd;
-        });
+        return tick(object, principal, rights, SecurityDescriptor::clearAllow);
     }
 
     /** Clears "Deny" for each right. */
     public SecurityDescriptor clearDeny(String object, String principal, AccessRight... rights) {
+        return tick(object, principal, rights, SecurityDescriptor::clearDeny);
+    }
+
+    /** One checkbox change on the Security tab. */
+    private interface Checkbox {
+        SecurityDescriptor apply(SecurityDescriptor sd, SecurityIdentifier principal, AccessRight right);
+    }
+
+    private SecurityDescriptor tick(String object, String principal, AccessRight[] rights, Checkbox checkbox) {
         SecurityIdentifier sid = sidOf(principal);
         return editSecurity(object, sd -> {
             for (AccessRight right : rights) {
-                sd = sd.clearDeny(sid, right);
+                sd = checkbox.apply(sd, sid, right);
             }
             return sd;
         });
