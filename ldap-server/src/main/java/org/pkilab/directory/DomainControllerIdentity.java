@@ -11,36 +11,29 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.pkilab.pki.KeyFiles;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Date;
-import java.util.Properties;
+import java.util.Optional;
 
 /**
  * The domain controller's own key and certificate: it serves LDAPS and StartTLS with it and signs
  * logon tokens with it (the part the KDC's key plays on Windows). Made once per forest and kept in
- * the data folder as {@code dc/<host>.p12}; published on the DC's computer object as
+ * the data folder as {@code dc/<fqdn>.p12}; published on the DC's computer object as
  * {@code userCertificate} so the CA can verify tokens.
  */
 final class DomainControllerIdentity {
-
-    static final String ALIAS = "dc";
 
     private final PrivateKey privateKey;
     private final X509Certificate certificate;
@@ -54,47 +47,20 @@ final class DomainControllerIdentity {
         this.keystorePassword = password;
     }
 
-    /** Loads the identity from {@code folder}, or makes and saves one for {@code fqdn}. */
+    /** Loads the identity from {@code folder}, or makes and keeps one for {@code fqdn}. */
     static DomainControllerIdentity loadOrCreate(Path folder, String fqdn, String domainName, Clock clock)
             throws IOException, GeneralSecurityException {
-        Files.createDirectories(folder);
-        Path keystore = folder.resolve(fqdn + ".p12");
-        Path secrets = folder.resolve("keystore.properties");
-        if (Files.exists(keystore) && Files.exists(secrets)) {
-            Properties props = new Properties();
-            try (InputStream in = Files.newInputStream(secrets)) {
-                props.load(in);
-            }
-            String password = props.getProperty("password");
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(keystore)) {
-                ks.load(in, password.toCharArray());
-            }
-            return new DomainControllerIdentity((PrivateKey) ks.getKey(ALIAS, password.toCharArray()),
-                    (X509Certificate) ks.getCertificate(ALIAS), keystore, password);
+        Optional<KeyFiles.KeyEntry> kept = KeyFiles.loadKept(folder, fqdn);
+        if (kept.isEmpty()) {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair pair = generator.generateKeyPair();
+            KeyFiles.keep(folder, fqdn, new KeyFiles.KeyEntry(pair.getPrivate(),
+                    new X509Certificate[]{selfSigned(pair, fqdn, domainName, clock)}));
+            kept = KeyFiles.loadKept(folder, fqdn);
         }
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        KeyPair pair = generator.generateKeyPair();
-        X509Certificate certificate = selfSigned(pair, fqdn, domainName, clock);
-        String password = PasswordPolicy.generate();
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry(ALIAS, pair.getPrivate(), password.toCharArray(), new Certificate[]{certificate});
-        // write-then-rename: a crash leaves either no keystore or a whole one
-        Path tmpStore = Files.createTempFile(folder, "dc", ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmpStore)) {
-            ks.store(out, password.toCharArray());
-        }
-        Path tmpProps = Files.createTempFile(folder, "dc", ".tmp");
-        Properties props = new Properties();
-        props.setProperty("password", password);
-        try (OutputStream out = Files.newOutputStream(tmpProps)) {
-            props.store(out, "PKI Lab: password of the domain controller's keystore");
-        }
-        Files.move(tmpProps, secrets, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(tmpStore, keystore, StandardCopyOption.ATOMIC_MOVE);
-        return new DomainControllerIdentity(pair.getPrivate(), certificate, keystore, password);
+        return new DomainControllerIdentity(kept.orElseThrow().key(), kept.get().certificate(),
+                folder.resolve(fqdn + ".p12"), KeyFiles.keptPassword(folder, fqdn));
     }
 
     private static X509Certificate selfSigned(KeyPair pair, String fqdn, String domainName, Clock clock)

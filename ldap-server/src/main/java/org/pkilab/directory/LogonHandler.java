@@ -3,7 +3,12 @@ package org.pkilab.directory;
 import org.apache.directory.api.ldap.model.message.ExtendedRequest;
 import org.apache.directory.api.ldap.model.message.ExtendedResponse;
 import org.apache.directory.api.ldap.model.message.LdapResult;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.message.OpaqueExtendedRequest;
 import org.apache.directory.api.ldap.model.message.OpaqueExtendedResponse;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.pkilab.directory.model.RelativeIds;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.server.ldap.ExtendedOperationHandler;
 import org.apache.directory.server.ldap.LdapServer;
@@ -19,6 +24,10 @@ import java.util.Set;
  * The lab's logon exchange, an LDAP extended operation: after a simple bind, the caller asks for its
  * logon token and the DC answers with the token it signed (see {@link LogonToken}). Hosts call it at
  * boot; Windows gets the same content from the KDC in a Kerberos ticket.
+ *
+ * <p>With a DN as request value it is S4U2Self: a service (a member of Cert Publishers, Domain Admins
+ * or Enterprise Admins) gets the current token of another account, as the CA does to check the rights
+ * of a requester who authenticated with a certificate.
  */
 final class LogonHandler implements ExtendedOperationHandler<ExtendedRequest, ExtendedResponse> {
 
@@ -52,11 +61,44 @@ final class LogonHandler implements ExtendedOperationHandler<ExtendedRequest, Ex
             result.setResultCode(ResultCodeEnum.OPERATIONS_ERROR);
             result.setDiagnosticMessage("a logon token is issued only after a successful bind as a domain account");
         } else {
-            LogonToken token = tokens.tokenFor(session.getCoreSession().getEffectivePrincipal().getDn(), clock.instant(), logonServer);
-            response.setResponseValue(token.encode(dcKey).getBytes(StandardCharsets.US_ASCII));
-            result.setResultCode(ResultCodeEnum.SUCCESS);
+            Dn caller = session.getCoreSession().getEffectivePrincipal().getDn();
+            byte[] value = request instanceof OpaqueExtendedRequest opaque ? opaque.getRequestValue() : null;
+            Dn account = caller;
+            if (value != null && value.length > 0) {
+                // S4U2Self: a service asks for another account's token (the CA renewing by certificate)
+                LogonToken callerToken = tokens.tokenFor(caller, clock.instant(), logonServer);
+                if (!mayActForOthers(callerToken)) {
+                    result.setResultCode(ResultCodeEnum.INSUFFICIENT_ACCESS_RIGHTS);
+                    result.setDiagnosticMessage(callerToken.account() + " may not obtain logon tokens for other accounts: "
+                            + "only Cert Publishers, Domain Admins and Enterprise Admins may");
+                    session.getIoSession().write(response);
+                    return;
+                }
+                try {
+                    account = new Dn(session.getCoreSession().getDirectoryService().getSchemaManager(),
+                            new String(value, StandardCharsets.UTF_8));
+                } catch (LdapInvalidDnException e) {
+                    result.setResultCode(ResultCodeEnum.INVALID_DN_SYNTAX);
+                    result.setDiagnosticMessage("not a DN: " + new String(value, StandardCharsets.UTF_8));
+                    session.getIoSession().write(response);
+                    return;
+                }
+            }
+            try {
+                LogonToken token = tokens.tokenFor(account, clock.instant(), logonServer);
+                response.setResponseValue(token.encode(dcKey).getBytes(StandardCharsets.US_ASCII));
+                result.setResultCode(ResultCodeEnum.SUCCESS);
+            } catch (LdapException e) {
+                result.setResultCode(ResultCodeEnum.NO_SUCH_OBJECT);
+                result.setDiagnosticMessage("no security principal " + account.getName());
+            }
         }
         session.getIoSession().write(response);
+    }
+
+    private static boolean mayActForOthers(LogonToken token) {
+        return token.sids().stream().anyMatch(sid -> sid.rid() == RelativeIds.CERT_PUBLISHERS
+                || sid.rid() == RelativeIds.DOMAIN_ADMINS || sid.rid() == RelativeIds.ENTERPRISE_ADMINS);
     }
 
     @Override

@@ -37,9 +37,24 @@ public final class DomainLogon {
     }
 
     public static Session logon(String host, int port, DomainNames names, String accountDn, String password) {
+        return exchange(host, port, names, accountDn, password, null);
+    }
+
+    /**
+     * S4U2Self: the service bound as {@code serviceDn} (a member of Cert Publishers or an administrator)
+     * obtains the current logon token of {@code accountDn}.
+     */
+    public static Session logonOnBehalfOf(String host, int port, DomainNames names, String serviceDn, String password,
+                                          String accountDn) {
+        return exchange(host, port, names, serviceDn, password, accountDn);
+    }
+
+    private static Session exchange(String host, int port, DomainNames names, String bindDn, String password, String forDn) {
+        String accountDn = forDn == null ? bindDn : forDn;
         try (LDAPConnection connection = new LDAPConnection(host, port)) {
-            connection.bind(accountDn, password);
-            ExtendedResult result = connection.processExtendedOperation(new ExtendedRequest(LogonRequest.OID));
+            connection.bind(bindDn, password);
+            ExtendedResult result = connection.processExtendedOperation(forDn == null ? new ExtendedRequest(LogonRequest.OID)
+                    : new ExtendedRequest(LogonRequest.OID, new com.unboundid.asn1.ASN1OctetString(forDn)));
             if (result.getResultCode() != ResultCode.SUCCESS || result.getValue() == null) {
                 throw new DirectoryException(result.getResultCode().intValue(), "logon of " + accountDn + " refused: "
                         + result.getDiagnosticMessage(), null);

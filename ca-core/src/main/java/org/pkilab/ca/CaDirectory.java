@@ -1,0 +1,248 @@
+package org.pkilab.ca;
+
+import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPConnectionPool;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.SecurityIdentifier;
+
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What the enterprise CA reads from and writes to Active Directory, over LDAP: its enrollment-service
+ * object (the "Certificate Templates to Issue" list), the accounts it builds names from, and the places
+ * it publishes its certificate and CRLs ({@code CN=AIA}, {@code CN=Certification Authorities},
+ * {@code NTAuthCertificates}, {@code CN=CDP}).
+ */
+final class CaDirectory implements AutoCloseable {
+
+    /** The directory facts about a requester that a certificate's names can be built from. */
+    record Account(String dn, String cn, String samAccountName, String dnsHostName, String userPrincipalName,
+                   String mail, SecurityIdentifier sid, boolean computer) {
+    }
+
+    private final LDAPConnectionPool pool;
+    private final DomainNames names;
+
+    CaDirectory(String host, int port, DomainNames names, String bindDn, String password) {
+        this.names = names;
+        try {
+            this.pool = new LDAPConnectionPool(new LDAPConnection(host, port, bindDn, password), 1, 4);
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), "the CA cannot bind to the directory as " + bindDn
+                    + ": " + e.getDiagnosticMessage(), e);
+        }
+    }
+
+    DomainNames names() {
+        return names;
+    }
+
+    String enrollmentServiceDn(String caName) {
+        return DomainNames.child(caName, names.enrollmentServices());
+    }
+
+    /** The "Certificate Templates to Issue" list: {@code certificateTemplates} of the CA's enrollment service. */
+    List<String> issueList(String caName) {
+        String[] values = read(enrollmentServiceDn(caName), "certificateTemplates").getAttributeValues("certificateTemplates");
+        return values == null ? List.of() : List.of(values);
+    }
+
+    void changeIssueList(String caName, String templateName, boolean add) {
+        List<String> current = issueList(caName);
+        boolean present = current.stream().anyMatch(templateName::equalsIgnoreCase);
+        if (present == add) {
+            return;
+        }
+        modify(enrollmentServiceDn(caName), new Modification(add ? ModificationType.ADD : ModificationType.DELETE,
+                "certificateTemplates", templateName));
+    }
+
+    Account account(String dn) {
+        SearchResultEntry e = read(dn, "cn", "sAMAccountName", "dNSHostName", "userPrincipalName", "mail", "objectSid", "objectClass");
+        byte[] sid = e.getAttributeValueBytes("objectSid");
+        return new Account(e.getDN(), e.getAttributeValue("cn"), e.getAttributeValue("sAMAccountName"),
+                e.getAttributeValue("dNSHostName"), e.getAttributeValue("userPrincipalName"), e.getAttributeValue("mail"),
+                sid == null ? null : SecurityIdentifier.fromBytes(sid),
+                Arrays.stream(e.getObjectClassValues()).anyMatch("computer"::equalsIgnoreCase));
+    }
+
+    /**
+     * The DN of the account a client names in HTTP Basic: {@code IIS01$}, {@code CONTOSO\IIS01$},
+     * {@code alice@contoso.com}, or a DN.
+     */
+    Optional<String> accountDn(String userName) {
+        String name = userName.contains("\\") ? userName.substring(userName.indexOf('\\') + 1) : userName;
+        if (name.isEmpty() || name.length() > 256) {
+            return Optional.empty();
+        }
+        if (com.unboundid.ldap.sdk.DN.isValidDN(name) && name.contains("=")) {
+            return Optional.of(name);
+        }
+        Filter filter = Filter.createANDFilter(Filter.createPresenceFilter("objectSid"), Filter.createORFilter(
+                Filter.createEqualityFilter("sAMAccountName", name), Filter.createEqualityFilter("userPrincipalName", name)));
+        List<SearchResultEntry> found = search(names.domain(), filter, "cn");
+        return found.size() == 1 ? Optional.of(found.get(0).getDN()) : Optional.empty();
+    }
+
+    X509Certificate domainControllerCertificate() {
+        LDAPConnection connection = null;
+        try {
+            connection = pool.getConnection();
+            return DomainLogon.domainControllerCertificate(connection, names);
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), "cannot read the DC certificate: " + e.getDiagnosticMessage(), e);
+        } finally {
+            if (connection != null) {
+                pool.releaseConnection(connection);
+            }
+        }
+    }
+
+    /**
+     * Publishes the CA as AD CS setup does: the enrollment service with its issue list and certificate,
+     * the CA certificate in {@code CN=AIA}, {@code CN=Certification Authorities} and
+     * {@code NTAuthCertificates}, and a CDP container for its CRLs. Existing objects keep their issue list.
+     */
+    void publishCertificationAuthority(String caName, String hostName, String fqdn, X509Certificate caCertificate,
+                                       List<String> defaultTemplates) {
+        byte[] der;
+        try {
+            der = caCertificate.getEncoded();
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+        String subject = caCertificate.getSubjectX500Principal().getName();
+        if (!exists(enrollmentServiceDn(caName))) {
+            List<Attribute> attributes = new ArrayList<>(List.of(new Attribute("objectClass", "top", "pKIEnrollmentService"),
+                    new Attribute("cn", caName), new Attribute("dNSHostName", fqdn), new Attribute("cACertificate", der),
+                    new Attribute("cACertificateDN", subject), new Attribute("flags", "10")));
+            if (!defaultTemplates.isEmpty()) {
+                attributes.add(new Attribute("certificateTemplates", defaultTemplates));
+            }
+            add(enrollmentServiceDn(caName), attributes);
+        } else {
+            modify(enrollmentServiceDn(caName), new Modification(ModificationType.REPLACE, "cACertificate", der));
+        }
+        for (String container : List.of(names.aia(), names.certificationAuthorities())) {
+            String dn = DomainNames.child(caName, container);
+            if (!exists(dn)) {
+                add(dn, List.of(new Attribute("objectClass", "top", "certificationAuthority"), new Attribute("cn", caName),
+                        new Attribute("cACertificate", der)));
+            } else {
+                modify(dn, new Modification(ModificationType.REPLACE, "cACertificate", der));
+            }
+        }
+        SearchResultEntry ntAuth = read(names.ntAuthCertificates(), "cACertificate");
+        byte[][] existing = ntAuth.getAttributeValueByteArrays("cACertificate");
+        if (existing == null || Arrays.stream(existing).noneMatch(v -> Arrays.equals(v, der))) {
+            modify(names.ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate", der));
+        }
+        String cdpHost = DomainNames.child(hostName, names.cdp());
+        if (!exists(cdpHost)) {
+            add(cdpHost, List.of(new Attribute("objectClass", "top", "container"), new Attribute("cn", hostName)));
+        }
+    }
+
+    /** Writes a CRL to {@code CN=<CA name>,CN=<host>,CN=CDP,...} as {@code certificateRevocationList} (or the delta). */
+    void publishCrl(String caName, String hostName, byte[] crl, boolean delta) {
+        String dn = DomainNames.child(caName, DomainNames.child(hostName, names.cdp()));
+        String attribute = delta ? "deltaRevocationList" : "certificateRevocationList";
+        if (!exists(dn)) {
+            add(dn, List.of(new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", caName),
+                    new Attribute(attribute, crl)));
+        } else {
+            modify(dn, new Modification(ModificationType.REPLACE, attribute, crl));
+        }
+    }
+
+    /** AD CS setup adds the CA's computer to Cert Publishers; the lab creates the computer if it is missing. */
+    void ensureCaComputer(String hostName, String fqdn, String password) {
+        String dn = names.computer(hostName.toUpperCase(Locale.ROOT));
+        if (!exists(dn)) {
+            add(dn, List.of(new Attribute("objectClass", "top", "person", "organizationalPerson", "user", "computer"),
+                    new Attribute("cn", hostName.toUpperCase(Locale.ROOT)),
+                    new Attribute("sAMAccountName", hostName.toUpperCase(Locale.ROOT) + "$"),
+                    new Attribute("dNSHostName", fqdn), new Attribute("primaryGroupID", "515"),
+                    new Attribute("userAccountControl", "4096"), new Attribute("sAMAccountType", "805306369"),
+                    new Attribute("servicePrincipalName", "HOST/" + fqdn), new Attribute("userPassword", password)));
+        }
+        String publishers = names.user("Cert Publishers");
+        try {
+            pool.modify(publishers, new Modification(ModificationType.ADD, "member", dn));
+        } catch (LDAPException e) {
+            if (e.getResultCode() != ResultCode.ATTRIBUTE_OR_VALUE_EXISTS) {
+                throw failure(e, "add " + hostName + " to Cert Publishers");
+            }
+        }
+    }
+
+    private boolean exists(String dn) {
+        try {
+            return pool.getEntry(dn, "1.1") != null;
+        } catch (LDAPException e) {
+            throw failure(e, "read " + dn);
+        }
+    }
+
+    private SearchResultEntry read(String dn, String... attributes) {
+        try {
+            SearchResultEntry entry = pool.getEntry(dn, attributes);
+            if (entry == null) {
+                throw new DirectoryException(32, "no object " + dn, null);
+            }
+            return entry;
+        } catch (LDAPException e) {
+            throw failure(e, "read " + dn);
+        }
+    }
+
+    private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
+        try {
+            return pool.search(base, SearchScope.SUB, filter, attributes).getSearchEntries();
+        } catch (LDAPException e) {
+            throw failure(e, "search " + base);
+        }
+    }
+
+    private void add(String dn, List<Attribute> attributes) {
+        try {
+            pool.add(dn, attributes);
+        } catch (LDAPException e) {
+            throw failure(e, "create " + dn);
+        }
+    }
+
+    private void modify(String dn, Modification... changes) {
+        try {
+            pool.modify(dn, changes);
+        } catch (LDAPException e) {
+            throw failure(e, "modify " + dn);
+        }
+    }
+
+    private static DirectoryException failure(LDAPException e, String action) {
+        return new DirectoryException(e.getResultCode().intValue(), "the CA could not " + action + ": LDAP "
+                + e.getResultCode().intValue() + " " + e.getResultCode().getName() + " — " + e.getDiagnosticMessage(), e);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

@@ -1,0 +1,584 @@
+package org.pkilab.ca;
+
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.LogonToken;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.CRLException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * An enterprise root certification authority in the style of AD CS: it reads its templates and their
+ * security from Active Directory, issues only the templates on its "Certificate Templates to Issue"
+ * list, judges rights from the requester's logon token, keeps every request in its database, and
+ * publishes CRLs. EST over HTTPS and the CDP/AIA web server run on top of it ({@link EstServer}).
+ *
+ * <pre>{@code
+ * try (CertificationAuthority ca = CertificationAuthority.start(config)) {
+ *     EnrollmentResult r = ca.submit(EnrollmentRequest.manual(token, "WebServer", csrDer));
+ *     r.status();       // ISSUED, PENDING or DENIED
+ *     r.error();        // for a refusal: AdcsError.TEMPLATE_DENIED (0x80094012) ...
+ * }
+ * }</pre>
+ */
+public final class CertificationAuthority implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CertificationAuthority.class);
+    private static final SecureRandom SERIALS = new SecureRandom();
+
+    private enum State { NEW, RUNNING, CLOSED }
+
+    private final CertificationAuthorityConfig config;
+    private State state = State.NEW;
+    private Path dataDirectory;
+    private boolean temporary;
+    private CaIdentity identity;
+    private CaDatabase database;
+    private CaDirectory directory;
+    private DirectoryAdmin templates;
+    private IssuancePolicy policy;
+    private CertificateSigner signer;
+    private CrlPublisher crls;
+    private EstServer web;
+    private CertificateSigner.Urls urls;
+
+    public CertificationAuthority(CertificationAuthorityConfig config) {
+        this.config = config;
+    }
+
+    public static CertificationAuthority start(CertificationAuthorityConfig config) {
+        return new CertificationAuthority(config).start();
+    }
+
+    /**
+     * Loads or creates the CA key, opens the database, publishes the CA in the directory, starts the
+     * EST (HTTPS) and CDP/AIA (HTTP) servers.
+     *
+     * @throws IllegalStateException when already started or closed, or when start-up fails (all that
+     *                               started is stopped again)
+     */
+    public synchronized CertificationAuthority start() {
+        if (state != State.NEW) {
+            throw new IllegalStateException("CA " + config.caName() + " already " + (state == State.RUNNING ? "started" : "closed"));
+        }
+        try {
+            temporary = config.dataDirectory() == null;
+            dataDirectory = temporary ? Files.createTempDirectory("pkilab-ca-") : config.dataDirectory().toAbsolutePath();
+            Files.createDirectories(dataDirectory);
+            identity = CaIdentity.loadOrCreate(dataDirectory, config.caName(), config.names().domain(), 2048,
+                    config.caValidity(), config.clock());
+            database = CaDatabase.open(dataDirectory.resolve("ca.db"));
+            directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
+            templates = DirectoryAdmin.connect(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
+            directory.ensureCaComputer(config.hostName(), config.fqdn(), org.pkilab.directory.PasswordPolicy.generate());
+            List<String> defaults = new ArrayList<>();
+            for (String name : config.templatesToIssue()) {
+                try {
+                    defaults.add(templates.template(name).name());
+                } catch (DirectoryException e) {
+                    LOG.warn("template {} to issue by default is not in the directory; skipped", name);
+                }
+            }
+            directory.publishCertificationAuthority(config.caName(), config.hostName(), config.fqdn(), identity.certificate(), defaults);
+            policy = new IssuancePolicy(templates, directory, config.caName(), identity::certificate);
+            web = new EstServer(this, config);
+            web.bind();
+            String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
+            urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
+                    base + config.fqdn() + "_" + config.caName() + ".crt");
+            signer = new CertificateSigner(identity.privateKey(), identity.certificate(), urls);
+            crls = new CrlPublisher(database, identity.privateKey(), identity.certificate(), config.clock(),
+                    config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
+                    (der, delta) -> directory.publishCrl(config.caName(), config.hostName(), der, delta));
+            crls.current(false);
+            // running from here on: the web server's own certificate is issued and recorded like any other
+            state = State.RUNNING;
+            web.start(serverCertificate());
+            return this;
+        } catch (Exception e) {
+            state = State.CLOSED;
+            IllegalStateException failure = new IllegalStateException("CA " + config.caName() + " failed to start: " + e.getMessage(), e);
+            release().forEach(failure::addSuppressed);
+            throw failure;
+        }
+    }
+
+    /** The web server's TLS certificate: issued by this CA to its own host name, kept across restarts. */
+    private EstServer.ServerIdentity serverCertificate() throws Exception {
+        return EstServer.ServerIdentity.loadOrIssue(dataDirectory.resolve("web.p12"), config.fqdn(), this);
+    }
+
+    // ---- enrollment ------------------------------------------------------------------------------
+
+    /**
+     * Runs a request through the policy module and, when it passes, signs and records it. Every request
+     * is recorded, refused ones included, before the answer is returned.
+     */
+    public EnrollmentResult submit(EnrollmentRequest request) {
+        requireRunning();
+        IssuanceContext ctx = new IssuanceContext(request, config.clock().instant());
+        Decision decision = policy.evaluate(ctx);
+        String template = ctx.template == null ? String.valueOf(request.templateLabel()) : ctx.template.name();
+        String subject = ctx.csr == null ? null : ctx.csr.getSubject().toString();
+        return switch (decision.outcome()) {
+            case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
+                    decision.error().hresult(), dispositionFor(decision), subject, null, ctx.now, decision);
+            case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", subject, null, ctx.now, decision);
+            case CONTINUE -> issue(ctx, template);
+        };
+    }
+
+    private static boolean malformed(Decision decision) {
+        return decision.error() == AdcsError.BAD_REQUEST_ENCODING || decision.error() == AdcsError.BAD_SIGNATURE;
+    }
+
+    private static String dispositionFor(Decision decision) {
+        return "Denied by Policy Module " + decision.error().windowsMessage() + " " + decision.error().code()
+                + " (" + decision.error().hresult() + " " + decision.error().adName() + "). " + decision.reason();
+    }
+
+    private EnrollmentResult issue(IssuanceContext ctx, String template) {
+        for (int attempt = 0; ; attempt++) {
+            BigInteger serial = newSerial();
+            try {
+                X509Certificate certificate = signer.sign(ctx, serial);
+                return record(ctx.request, template, RequestStatus.ISSUED, 0, "Issued", certificate.getSubjectX500Principal().getName(),
+                        certificate, ctx.now, null);
+            } catch (GeneralSecurityException e) {
+                Decision failed = Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the CA could not sign: " + e.getMessage(), "");
+                return record(ctx.request, template, RequestStatus.FAILED, AdcsError.BAD_REQUEST_ENCODING.hresult(),
+                        "Error: " + e.getMessage(), null, null, ctx.now, failed);
+            } catch (IllegalStateException e) {
+                if (attempt < 3 && e.getCause() instanceof SQLException sql && sql.getMessage().contains("UNIQUE")) {
+                    continue; // a serial collision: 128 random bits make this theoretical, but never reuse one
+                }
+                throw e;
+            }
+        }
+    }
+
+    private EnrollmentResult record(EnrollmentRequest request, String template, RequestStatus status, int code, String message,
+                                    String subject, X509Certificate certificate, Instant now, Decision decision) {
+        try {
+            RequestRecord row = new RequestRecord(0, request.requester().account(), request.requester().distinguishedName(),
+                    template, status, code, message, certificate == null ? null : certificate.getSerialNumber(), subject,
+                    certificate == null ? null : certificate.getEncoded(), request.csr(), now,
+                    status == RequestStatus.PENDING ? null : now,
+                    certificate == null ? null : certificate.getNotBefore().toInstant(),
+                    certificate == null ? null : certificate.getNotAfter().toInstant(), null, null);
+            return new EnrollmentResult(database.insert(row, sha256(request.csr())), certificate, decision);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the CA database refused the record: " + e.getMessage(), e);
+        } catch (CertificateException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * What an EST client that asks again with the same request gets: the certificate once a pending
+     * request was approved, the denial once it was denied, "still pending" meanwhile. Empty when this
+     * requester never sent this request, or when a fresh submission should be made.
+     */
+    public Optional<EnrollmentResult> previous(LogonToken requester, byte[] csr) {
+        requireRunning();
+        try {
+            Optional<RequestRecord> last = database.byCsr(requester.account(), sha256(csr));
+            if (last.isEmpty()) {
+                return Optional.empty();
+            }
+            RequestRecord r = last.get();
+            return switch (r.status()) {
+                case PENDING -> Optional.of(new EnrollmentResult(r, null, Decision.pend("request " + r.requestId() + " is still pending")));
+                case ISSUED -> Optional.of(new EnrollmentResult(r, certificate(r.certificate()), null));
+                case DENIED -> r.dispositionCode() == AdcsError.ADMIN_DENIED_REQUEST.hresult()
+                        ? Optional.of(new EnrollmentResult(r, null, Decision.deny(AdcsError.ADMIN_DENIED_REQUEST,
+                        "request " + r.requestId() + " was " + r.dispositionMessage(), "submit a new request")))
+                        : Optional.empty();
+                default -> Optional.empty();
+            };
+        } catch (SQLException e) {
+            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- administration --------------------------------------------------------------------------
+
+    /** Issue (approve) a pending request: it goes through the policy module again, past the approval step. */
+    public EnrollmentResult approve(long requestId, String approver) {
+        RequestRecord pending = pendingRecord(requestId);
+        LogonToken requester = new LogonToken(pending.requester(), pending.requesterDn(),
+                directory.account(pending.requesterDn()).sid(), List.of(), config.clock().instant(), config.fqdn());
+        IssuanceContext ctx = new IssuanceContext(new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null),
+                config.clock().instant());
+        ctx.approved = true;
+        Decision decision = policy.evaluate(ctx);
+        try {
+            if (!decision.proceeds()) {
+                RequestRecord denied = database.resolve(requestId, RequestStatus.DENIED, decision.error().hresult(),
+                        dispositionFor(decision), null, null, null, ctx.now, null, null);
+                return new EnrollmentResult(denied, null, decision);
+            }
+            X509Certificate certificate = signer.sign(ctx, newSerial());
+            RequestRecord issued = database.resolve(requestId, RequestStatus.ISSUED, 0, "Resubmitted by " + approver,
+                    certificate.getSerialNumber(), certificate.getSubjectX500Principal().getName(), certificate.getEncoded(),
+                    ctx.now, certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant());
+            return new EnrollmentResult(issued, certificate, null);
+        } catch (SQLException | GeneralSecurityException e) {
+            throw new IllegalStateException("approving request " + requestId + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Deny a pending request ("Denied by CONTOSO\Administrator", CERTSRV_E_ADMIN_DENIED_REQUEST). */
+    public RequestRecord deny(long requestId, String who) {
+        pendingRecord(requestId);
+        try {
+            return database.resolve(requestId, RequestStatus.DENIED, AdcsError.ADMIN_DENIED_REQUEST.hresult(), "Denied by " + who,
+                    null, null, null, config.clock().instant(), null, null);
+        } catch (SQLException e) {
+            throw new IllegalStateException("denying request " + requestId + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private RequestRecord pendingRecord(long requestId) {
+        requireRunning();
+        RequestRecord r = request(requestId).orElseThrow(() -> new CaException(AdcsError.NO_REQUEST,
+                "there is no request " + requestId + " in " + config.caName() + "'s database"));
+        if (r.status() != RequestStatus.PENDING) {
+            throw new CaException(AdcsError.BAD_REQUESTSTATUS, "request " + requestId + " is " + r.status().consoleText()
+                    + ", not pending");
+        }
+        return r;
+    }
+
+    /** Revokes an issued certificate and publishes new CRLs ("Revoked by ..."). */
+    public RequestRecord revoke(BigInteger serial, RevocationReason reason, String who) {
+        requireRunning();
+        try {
+            RequestRecord r = database.bySerial(serial).orElseThrow(() -> new CaException(AdcsError.NO_REQUEST,
+                    "no certificate with serial " + serial.toString(16) + " was issued by " + config.caName()));
+            if (r.status() != RequestStatus.ISSUED) {
+                throw new CaException(AdcsError.BAD_REQUESTSTATUS, "certificate " + serial.toString(16) + " is "
+                        + r.status().consoleText() + "; only issued certificates can be revoked");
+            }
+            database.revoke(serial, reason, config.clock().instant());
+            crls.publishNow();
+            LOG.info("{} revoked {} ({}) by {}", config.caName(), serial.toString(16), reason, who);
+            return database.bySerial(serial).orElseThrow();
+        } catch (SQLException | GeneralSecurityException e) {
+            throw new IllegalStateException("revoking " + serial.toString(16) + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<RequestRecord> request(long requestId) {
+        try {
+            return database.byId(requestId);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public Optional<RequestRecord> bySerial(BigInteger serial) {
+        try {
+            return database.bySerial(serial);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public List<RequestRecord> issued() {
+        return list(RequestStatus.ISSUED);
+    }
+
+    public List<RequestRecord> pending() {
+        return list(RequestStatus.PENDING);
+    }
+
+    /** The console's "Failed Requests": denied and failed. */
+    public List<RequestRecord> failed() {
+        return list(RequestStatus.DENIED, RequestStatus.FAILED);
+    }
+
+    public List<RequestRecord> revoked() {
+        return list(RequestStatus.REVOKED);
+    }
+
+    public long requestCount() {
+        try {
+            return database.count();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private List<RequestRecord> list(RequestStatus... statuses) {
+        requireRunning();
+        try {
+            return database.byStatus(statuses);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** "Certificate Template to Issue": adds a template (by name or display name) to the issue list. */
+    public void issueTemplate(String template) {
+        requireRunning();
+        directory.changeIssueList(config.caName(), resolveTemplate(template).name(), true);
+    }
+
+    /** Removes a template from the issue list. */
+    public void stopIssuing(String template) {
+        requireRunning();
+        directory.changeIssueList(config.caName(), resolveTemplate(template).name(), false);
+    }
+
+    public List<String> templatesToIssue() {
+        requireRunning();
+        return directory.issueList(config.caName());
+    }
+
+    private CertificateTemplate resolveTemplate(String template) {
+        try {
+            return templates.template(template);
+        } catch (DirectoryException e) {
+            throw new CaException(AdcsError.UNSUPPORTED_CERT_TYPE, "no certificate template named '" + template + "'");
+        }
+    }
+
+    /** Publishes a new base and delta CRL now ({@code certutil -crl}). */
+    public X509CRL publishCrl() {
+        requireRunning();
+        try {
+            crls.publishNow();
+            return crl(false);
+        } catch (SQLException | GeneralSecurityException e) {
+            throw new IllegalStateException("publishing the CRL failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The current base (or delta) CRL, made anew first when the lab clock says it is due. */
+    public X509CRL crl(boolean delta) {
+        return parseCrl(crlBytes(delta));
+    }
+
+    byte[] crlBytes(boolean delta) {
+        requireRunning();
+        try {
+            return crls.current(delta).der();
+        } catch (SQLException | GeneralSecurityException e) {
+            throw new IllegalStateException("the CRL could not be made: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- facts -----------------------------------------------------------------------------------
+
+    public String name() {
+        return config.caName();
+    }
+
+    public CertificationAuthorityConfig config() {
+        return config;
+    }
+
+    public X509Certificate certificate() {
+        requireRunning();
+        return identity.certificate();
+    }
+
+    /** The CDP, delta CDP and AIA URLs the CA writes into certificates. */
+    public String crlUrl() {
+        return urls.crl();
+    }
+
+    public String deltaCrlUrl() {
+        return urls.deltaCrl();
+    }
+
+    public String caIssuersUrl() {
+        return urls.caIssuers();
+    }
+
+    public int httpsPort() {
+        requireRunning();
+        return web.httpsPort();
+    }
+
+    public int httpPort() {
+        requireRunning();
+        return web.httpPort();
+    }
+
+    /** {@code https://ca01.contoso.com:<port>/.well-known/est} (the name resolves in the lab to 127.0.0.1). */
+    public String estBaseUrl() {
+        return "https://" + config.fqdn() + ":" + httpsPort() + "/.well-known/est";
+    }
+
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    /** Logs an account on at the DC (HTTP Basic on EST): its DN from the name, then its token. */
+    LogonToken logon(String userName, String password) {
+        String dn = directory.accountDn(userName).orElseThrow(() -> new CaException(AdcsError.LOGON_FAILURE,
+                "no account '" + userName + "' in " + config.names().dnsName()));
+        try {
+            return DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), dn, password).token();
+        } catch (DirectoryException e) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "logon of " + userName + " failed: " + e.getMessage());
+        }
+    }
+
+    /** Verifies a logon token a host obtained from the DC at boot. */
+    LogonToken verify(String encodedToken) {
+        try {
+            return LogonToken.decode(encodedToken, directory.domainControllerCertificate().getPublicKey());
+        } catch (IllegalArgumentException e) {
+            throw new CaException(AdcsError.LOGON_FAILURE, e.getMessage());
+        }
+    }
+
+    /** The current token of the account that holds {@code certificate}, for renewal (S4U2Self at the DC). */
+    LogonToken tokenForHolderOf(X509Certificate certificate) {
+        RequestRecord r = bySerial(certificate.getSerialNumber()).orElseThrow(() -> new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE,
+                "certificate " + certificate.getSerialNumber().toString(16) + " was not issued by " + config.caName()));
+        if (r.status() != RequestStatus.ISSUED) {
+            throw new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " is "
+                    + r.status().consoleText() + " and cannot authenticate a renewal");
+        }
+        if (certificate.getNotAfter().toInstant().isBefore(config.clock().instant())) {
+            throw new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " expired on "
+                    + certificate.getNotAfter().toInstant() + "; enroll anew with the account's credentials");
+        }
+        return DomainLogon.logonOnBehalfOf(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(),
+                config.bindPassword(), r.requesterDn()).token();
+    }
+
+    String templateOf(X509Certificate certificate) {
+        return bySerial(certificate.getSerialNumber()).map(RequestRecord::template).orElse(null);
+    }
+
+    /** The templates this token may enroll for on this CA, with what a client needs to know to ask. */
+    List<CertificateTemplate> enrollableTemplates(LogonToken token) {
+        List<String> issued = directory.issueList(config.caName());
+        List<CertificateTemplate> result = new ArrayList<>();
+        for (CertificateTemplate t : templates.templates()) {
+            if (issued.stream().anyMatch(t.name()::equalsIgnoreCase) && t.securityDescriptor() != null
+                    && t.securityDescriptor().check(token.sids(), org.pkilab.directory.model.AccessRight.ENROLL).granted()) {
+                result.add(t);
+            }
+        }
+        return result;
+    }
+
+    /** Signs the CA's own web-server certificate through the normal pipeline's signer and records it. */
+    X509Certificate issueOwnServerCertificate(java.security.PublicKey key, String fqdn) throws GeneralSecurityException {
+        CertificateTemplate web = resolveTemplate("WebServer");
+        LogonToken self = new LogonToken(config.names().defaultNetbiosName() + "\\" + config.hostName() + "$",
+                config.names().computer(config.hostName()), directory.account(config.names().computer(config.hostName())).sid(),
+                List.of(), config.clock().instant(), config.fqdn());
+        IssuanceContext ctx = new IssuanceContext(new EnrollmentRequest(self, web.name(), new byte[0], false, null), config.clock().instant());
+        ctx.template = web;
+        ctx.publicKey = key;
+        ctx.subject = new org.bouncycastle.asn1.x500.X500Name("CN=" + fqdn);
+        ctx.subjectAltNames.add(new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, fqdn));
+        ctx.notBefore = ctx.now.minus(java.time.Duration.ofMinutes(10));
+        Instant end = ctx.now.plus(web.validity());
+        ctx.notAfter = end.isAfter(identity.certificate().getNotAfter().toInstant()) ? identity.certificate().getNotAfter().toInstant() : end;
+        X509Certificate certificate = signer.sign(ctx, newSerial());
+        record(ctx.request, web.name(), RequestStatus.ISSUED, 0, "Issued", certificate.getSubjectX500Principal().getName(),
+                certificate, ctx.now, null);
+        return certificate;
+    }
+
+    private static BigInteger newSerial() {
+        byte[] bytes = new byte[16];
+        SERIALS.nextBytes(bytes);
+        bytes[0] = (byte) ((bytes[0] & 0x7F) | 0x40);
+        return new BigInteger(bytes);
+    }
+
+    static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static X509Certificate certificate(byte[] der) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+        } catch (CertificateException e) {
+            throw new IllegalStateException("stored certificate does not parse", e);
+        }
+    }
+
+    private static X509CRL parseCrl(byte[] der) {
+        try {
+            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(der));
+        } catch (CertificateException | CRLException e) {
+            throw new IllegalStateException("stored CRL does not parse", e);
+        }
+    }
+
+    private void requireRunning() {
+        if (state != State.RUNNING) {
+            throw new IllegalStateException("CA " + config.caName() + " is " + (state == State.NEW ? "not started" : "closed"));
+        }
+    }
+
+    /** Stops the web servers and closes the database and directory connections. Never throws. */
+    @Override
+    public synchronized void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        release().forEach(e -> LOG.warn("while closing {}: {}", config.caName(), e.toString()));
+    }
+
+    private List<Exception> release() {
+        List<Exception> failures = new ArrayList<>();
+        for (AutoCloseable part : new AutoCloseable[]{web, templates, directory, database}) {
+            if (part != null) {
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            }
+        }
+        if (temporary && dataDirectory != null) {
+            try (Stream<Path> files = Files.walk(dataDirectory)) {
+                for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException e) {
+                failures.add(e);
+            }
+        }
+        return failures;
+    }
+}

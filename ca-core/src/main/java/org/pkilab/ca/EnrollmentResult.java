@@ -1,0 +1,27 @@
+package org.pkilab.ca;
+
+import java.security.cert.X509Certificate;
+
+/**
+ * What the CA answered: issued (with the certificate), pending (with the request id to ask again
+ * with), or refused (with the decision that explains why).
+ */
+public record EnrollmentResult(RequestRecord record, X509Certificate certificate, Decision decision) {
+
+    public RequestStatus status() {
+        return record.status();
+    }
+
+    public long requestId() {
+        return record.requestId();
+    }
+
+    public boolean issued() {
+        return record.status() == RequestStatus.ISSUED;
+    }
+
+    /** The AD CS error of a refusal, or null. */
+    public AdcsError error() {
+        return decision == null ? null : decision.error();
+    }
+}

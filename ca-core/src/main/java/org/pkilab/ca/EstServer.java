@@ -1,0 +1,441 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cms.CMSAbsentContent;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERSequence;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.pki.KeyFiles;
+
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CA on the network: EST (RFC 7030) over HTTPS, and its CRLs and certificate over HTTP at the URLs
+ * certificates carry, as IIS serves {@code /CertEnroll} on a Windows CA.
+ *
+ * <pre>
+ * GET  /.well-known/est/cacerts                      the CA certificate (certs-only PKCS #7, base64)
+ * POST /.well-known/est/&lt;template&gt;/simpleenroll     a PKCS #10 request, base64; the label names the template
+ * POST /.well-known/est/[&lt;template&gt;/]simplereenroll authenticated by the current certificate (TLS client auth)
+ * GET  /.well-known/est/&lt;template&gt;/csrattrs         what the request should carry
+ * GET  /.well-known/est/policy                       the templates the caller may enroll for (JSON)
+ * GET  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt   (HTTP)
+ * </pre>
+ *
+ * <p>First enrollment authenticates with HTTP Basic (an account name such as {@code IIS01$} and its
+ * password) or with {@code Authorization: Bearer <logon token>} the host got from the DC at boot. A
+ * pending request answers {@code 202} with {@code Retry-After}; sending the same request again returns
+ * the certificate once approved. Every refusal is a 4xx whose body gives the AD CS code and name, the
+ * reason and what to change, and whose {@code X-ADCS-Error} header carries the code.
+ */
+final class EstServer implements AutoCloseable {
+
+    static final int MAX_BODY = 64 * 1024;
+    private static final String PREFIX = "/.well-known/est/";
+    private static final String PKCS7 = "application/pkcs7-mime; smime-type=certs-only";
+
+    /** The web server's key and certificate chain. */
+    record ServerIdentity(KeyFiles.KeyEntry entry) {
+        static ServerIdentity loadOrIssue(Path folder, String fqdn, CertificationAuthority ca) throws Exception {
+            Optional<KeyFiles.KeyEntry> kept = KeyFiles.loadKept(folder, "web");
+            if (kept.isPresent() && kept.get().certificate().getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())
+                    && kept.get().certificate().getNotAfter().toInstant().isAfter(ca.config().clock().instant())) {
+                return new ServerIdentity(kept.get());
+            }
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair pair = generator.generateKeyPair();
+            X509Certificate certificate = ca.issueOwnServerCertificate(pair.getPublic(), fqdn);
+            KeyFiles.KeyEntry entry = new KeyFiles.KeyEntry(pair.getPrivate(), new X509Certificate[]{certificate, ca.certificate()});
+            KeyFiles.keep(folder, "web", entry);
+            return new ServerIdentity(entry);
+        }
+    }
+
+    private final CertificationAuthority ca;
+    private final CertificationAuthorityConfig config;
+    private final Server server;
+    private final ServerConnector http;
+    private ServerConnector https;
+
+    EstServer(CertificationAuthority ca, CertificationAuthorityConfig config) {
+        this.ca = ca;
+        this.config = config;
+        QueuedThreadPool threads = new QueuedThreadPool(32, 4);
+        threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT));
+        this.server = new Server(threads);
+        HttpConfiguration plain = new HttpConfiguration();
+        plain.setRequestHeaderSize(8 * 1024);
+        plain.setSendServerVersion(false);
+        this.http = new ServerConnector(server, new HttpConnectionFactory(plain));
+        http.setHost("127.0.0.1");
+        http.setPort(config.httpPort());
+        server.addConnector(http);
+        server.setHandler(new Routes());
+    }
+
+    /** Opens the HTTP port now, so the CDP and AIA URLs can name it before any certificate is signed. */
+    void bind() throws Exception {
+        http.open();
+    }
+
+    void start(ServerIdentity identity) throws Exception {
+        char[] password = "est".toCharArray();
+        KeyStore keys = KeyFiles.readPkcs12(KeyFiles.pkcs12(identity.entry(), password), password);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca.certificate());
+        SslContextFactory.Server tls = new SslContextFactory.Server();
+        tls.setKeyStore(keys);
+        tls.setKeyStorePassword(new String(password));
+        tls.setTrustStore(trust);
+        // re-enrollment authenticates with the current certificate; first enrollment has none
+        tls.setWantClientAuth(true);
+        tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        HttpConfiguration secure = new HttpConfiguration();
+        secure.setRequestHeaderSize(8 * 1024);
+        secure.setSendServerVersion(false);
+        SecureRequestCustomizer customizer = new SecureRequestCustomizer();
+        // lab hosts reach the CA by FQDN (mapped to 127.0.0.1) or by 127.0.0.1; checking the name is the client's job
+        customizer.setSniHostCheck(false);
+        secure.addCustomizer(customizer);
+        https = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(secure));
+        https.setHost("127.0.0.1");
+        https.setPort(config.httpsPort());
+        server.addConnector(https);
+        server.start();
+    }
+
+    int httpPort() {
+        return http.getLocalPort();
+    }
+
+    int httpsPort() {
+        return https == null ? -1 : https.getLocalPort();
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            // stopping Jetty fails only when it never started; nothing is left to release then
+        }
+    }
+
+    private final class Routes extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            try {
+                route(request, response, callback);
+            } catch (CaException e) {
+                refuse(response, callback, e.error(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2), "");
+            } catch (RuntimeException e) {
+                send(response, callback, 500, "text/plain", ("internal error in " + config.caName() + ": " + e.getMessage() + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            return true;
+        }
+    }
+
+    private void route(Request request, Response response, Callback callback) {
+        String path = Request.getPathInContext(request);
+        boolean secure = request.getConnectionMetaData().isSecure();
+        if (path.startsWith("/CertEnroll/") && "GET".equals(request.getMethod())) {
+            certEnroll(path.substring("/CertEnroll/".length()), response, callback);
+            return;
+        }
+        if (!secure || !path.startsWith(PREFIX)) {
+            send(response, callback, 404, "text/plain", ("no such resource: " + path + "\nEST lives at https://" + config.fqdn()
+                    + ":" + httpsPort() + PREFIX + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        String[] parts = path.substring(PREFIX.length()).split("/", -1);
+        String label = parts.length == 2 ? URLDecoder.decode(parts[0], StandardCharsets.UTF_8) : null;
+        String operation = parts[parts.length - 1];
+        if (parts.length > 2 || (label != null && label.isEmpty())) {
+            send(response, callback, 404, "text/plain", ("not an EST path: " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        switch (operation) {
+            case "cacerts" -> requireMethod(request, "GET", () -> send(response, callback, 200, PKCS7, base64(certsOnly(ca.certificate()))),
+                    response, callback);
+            case "simpleenroll" -> requireMethod(request, "POST", () -> enroll(request, response, callback, label, false), response, callback);
+            case "simplereenroll" -> requireMethod(request, "POST", () -> enroll(request, response, callback, label, true), response, callback);
+            case "csrattrs" -> requireMethod(request, "GET", () -> csrAttributes(response, callback), response, callback);
+            case "policy" -> requireMethod(request, "GET", () -> policy(request, response, callback), response, callback);
+            default -> send(response, callback, 404, "text/plain", ("unknown EST operation '" + operation
+                    + "': use cacerts, simpleenroll, simplereenroll, csrattrs or policy\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void requireMethod(Request request, String method, Runnable action, Response response, Callback callback) {
+        if (!method.equals(request.getMethod())) {
+            response.getHeaders().put(HttpHeader.ALLOW, method);
+            send(response, callback, 405, "text/plain", ("use " + method + " here\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        action.run();
+    }
+
+    private void certEnroll(String file, Response response, Callback callback) {
+        if (file.equals(config.caName() + ".crl")) {
+            send(response, callback, 200, "application/pkix-crl", ca.crlBytes(false));
+        } else if (file.equals(config.caName() + "+.crl")) {
+            send(response, callback, 200, "application/pkix-crl", ca.crlBytes(true));
+        } else if (file.equals(config.fqdn() + "_" + config.caName() + ".crt")) {
+            try {
+                send(response, callback, 200, "application/pkix-cert", ca.certificate().getEncoded());
+            } catch (java.security.cert.CertificateEncodingException e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            send(response, callback, 404, "text/plain", ("no file " + file + " in CertEnroll\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void enroll(Request request, Response response, Callback callback, String label, boolean renewal) {
+        String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/pkcs10")) {
+            send(response, callback, 415, "text/plain", ("send the certificate request as Content-Type: application/pkcs10 "
+                    + "(base64 DER), not " + contentType + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        X509Certificate clientCertificate = clientCertificate(request);
+        LogonToken requester;
+        String template = label;
+        if (renewal) {
+            if (clientCertificate == null) {
+                challenge(response, callback, "re-enrollment authenticates with the current certificate: present it as the TLS client certificate");
+                return;
+            }
+            requester = ca.tokenForHolderOf(clientCertificate);
+            if (template == null) {
+                template = ca.templateOf(clientCertificate);
+            }
+        } else {
+            Optional<LogonToken> token = authenticate(request, response, callback);
+            if (token.isEmpty()) {
+                return;
+            }
+            requester = token.get();
+        }
+        if (template == null) {
+            refuse(response, callback, AdcsError.UNSUPPORTED_CERT_TYPE, "the request names no certificate template",
+                    "put the template name in the path: " + PREFIX + "<template>/simpleenroll");
+            return;
+        }
+        byte[] csr;
+        try {
+            byte[] body = Content.Source.asByteArrayAsync(request, MAX_BODY).get(30, TimeUnit.SECONDS);
+            csr = decodeBase64(body);
+        } catch (ExecutionException e) {
+            send(response, callback, 413, "text/plain", ("request body over " + MAX_BODY + " bytes or unreadable: "
+                    + e.getCause().getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        } catch (IllegalArgumentException e) {
+            refuse(response, callback, AdcsError.BAD_REQUEST_ENCODING, "the body is not base64: " + e.getMessage(),
+                    "send the DER request base64-encoded (openssl base64 -in req.der)");
+            return;
+        } catch (Exception e) {
+            send(response, callback, 408, "text/plain", "request body not received in time\n".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        EnrollmentRequest enrollment = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
+        EnrollmentResult result = ca.previous(requester, csr).orElseGet(() -> ca.submit(enrollment));
+        answer(response, callback, result);
+    }
+
+    private void answer(Response response, Callback callback, EnrollmentResult result) {
+        response.getHeaders().put("X-ADCS-Request-Id", Long.toString(result.requestId()));
+        switch (result.status()) {
+            case ISSUED -> send(response, callback, 200, PKCS7, base64(certsOnly(result.certificate())));
+            case PENDING -> {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+                send(response, callback, 202, "text/plain", ("Taken Under Submission: request " + result.requestId()
+                        + " waits for a certificate manager. " + result.decision().reason()
+                        + "\nSend the same request again to get the certificate once it is approved.\n").getBytes(StandardCharsets.UTF_8));
+            }
+            default -> refuse(response, callback, result.decision());
+        }
+    }
+
+    private Optional<LogonToken> authenticate(Request request, Response response, Callback callback) {
+        String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (authorization == null) {
+            challenge(response, callback, "enrollment needs credentials: HTTP Basic with an account (IIS01$ and its password) "
+                    + "or 'Authorization: Bearer <logon token>'");
+            return Optional.empty();
+        }
+        try {
+            if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                return Optional.of(ca.verify(authorization.substring(7).trim()));
+            }
+            if (authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+                String pair = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+                int colon = pair.indexOf(':');
+                if (colon <= 0) {
+                    challenge(response, callback, "HTTP Basic credentials must be 'name:password'");
+                    return Optional.empty();
+                }
+                return Optional.of(ca.logon(pair.substring(0, colon), pair.substring(colon + 1)));
+            }
+            challenge(response, callback, "unsupported Authorization scheme; use Basic or Bearer");
+        } catch (IllegalArgumentException e) {
+            challenge(response, callback, "the Authorization header is not valid base64");
+        } catch (CaException e) {
+            challenge(response, callback, e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    private void challenge(Response response, Callback callback, String why) {
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"" + config.names().dnsName() + "\"");
+        response.getHeaders().put("X-ADCS-Error", AdcsError.LOGON_FAILURE.code() + " " + AdcsError.LOGON_FAILURE.adName());
+        send(response, callback, 401, "text/plain", (AdcsError.LOGON_FAILURE.adName() + " (" + AdcsError.LOGON_FAILURE.code() + ")\n"
+                + AdcsError.LOGON_FAILURE.windowsMessage() + "\n" + why + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static X509Certificate clientCertificate(Request request) {
+        Object data = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+        if (data instanceof EndPoint.SslSessionData ssl && ssl.peerCertificates() != null && ssl.peerCertificates().length > 0) {
+            return ssl.peerCertificates()[0];
+        }
+        return null;
+    }
+
+    private void csrAttributes(Response response, Callback callback) {
+        ASN1EncodableVector attributes = new ASN1EncodableVector();
+        attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.1"));   // rsaEncryption
+        attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.11"));  // sha256WithRSAEncryption
+        try {
+            send(response, callback, 200, "application/csrattrs", base64(new DERSequence(attributes).getEncoded("DER")));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void policy(Request request, Response response, Callback callback) {
+        Optional<LogonToken> token = authenticate(request, response, callback);
+        if (token.isEmpty()) {
+            return;
+        }
+        StringBuilder json = new StringBuilder("{\"ca\":").append(quote(config.caName())).append(",\"templates\":[");
+        List<CertificateTemplate> templates = ca.enrollableTemplates(token.get());
+        for (int i = 0; i < templates.size(); i++) {
+            CertificateTemplate t = templates.get(i);
+            boolean autoenroll = t.securityDescriptor().check(token.get().sids(), org.pkilab.directory.model.AccessRight.AUTOENROLL).granted();
+            json.append(i == 0 ? "" : ",").append("{\"name\":").append(quote(t.name()))
+                    .append(",\"displayName\":").append(quote(t.displayName()))
+                    .append(",\"schemaVersion\":").append(t.schemaVersion())
+                    .append(",\"subjectSuppliedInRequest\":").append(t.enrolleeSuppliesSubject())
+                    .append(",\"minimalKeySize\":").append(t.minimalKeySize())
+                    .append(",\"exportableKey\":").append(t.exportableKey())
+                    .append(",\"requiresApproval\":").append(t.requiresApproval())
+                    .append(",\"keyStorage\":").append(quote(t.usesCng() ? "CNG" : "CSP"))
+                    .append(",\"autoenroll\":").append(autoenroll)
+                    .append(",\"machine\":").append(t.machineTemplate())
+                    .append(",\"extendedKeyUsages\":[");
+            for (int j = 0; j < t.extendedKeyUsages().size(); j++) {
+                json.append(j == 0 ? "" : ",").append(quote(t.extendedKeyUsages().get(j)));
+            }
+            json.append("],\"supersedes\":[");
+            for (int j = 0; j < t.supersededTemplates().size(); j++) {
+                json.append(j == 0 ? "" : ",").append(quote(t.supersededTemplates().get(j)));
+            }
+            json.append("]}");
+        }
+        json.append("]}\n");
+        send(response, callback, 200, "application/json", json.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String quote(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    private static void refuse(Response response, Callback callback, Decision decision) {
+        refuse(response, callback, decision.error(), decision.reason(), decision.fix());
+    }
+
+    private static void refuse(Response response, Callback callback, AdcsError error, String reason, String fix) {
+        response.getHeaders().put("X-ADCS-Error", error.code() + " " + error.adName());
+        send(response, callback, error.httpStatus(), "text/plain", (Decision.deny(error, reason, fix).explain() + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] decodeBase64(byte[] body) {
+        String text = new String(KeyFiles.der(body), StandardCharsets.US_ASCII);
+        if (body.length > 0 && body[0] == 0x30) {
+            return body;
+        }
+        return Base64.getMimeDecoder().decode(text.replaceAll("\\s", ""));
+    }
+
+    private static byte[] certsOnly(X509Certificate certificate) {
+        try {
+            CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
+            generator.addCertificates(new JcaCertStore(List.of(certificate)));
+            return generator.generate(new CMSAbsentContent(), false).getEncoded();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot encode PKCS #7: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] base64(byte[] der) {
+        return (Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der) + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void send(Response response, Callback callback, int status, String contentType, byte[] body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        if (contentType.startsWith("application/pkcs7") || contentType.startsWith("application/csrattrs")) {
+            response.getHeaders().put("Content-Transfer-Encoding", "base64");
+        }
+        response.write(true, ByteBuffer.wrap(body), callback);
+    }
+}

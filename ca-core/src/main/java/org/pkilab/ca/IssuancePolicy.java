@@ -1,0 +1,276 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.directory.model.TemplateFlags.CertificateName;
+
+import javax.security.auth.x500.X500Principal;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The enterprise policy module: the checks AD CS makes before it signs, each a small step that returns
+ * a {@link Decision}. In order:
+ * <ol>
+ *   <li>the request is a well-formed PKCS #10 request;</li>
+ *   <li>the template exists and is on this CA's "Certificate Templates to Issue" list;</li>
+ *   <li>the requester's logon token holds Enroll on the template (and Autoenroll for autoenrollment);</li>
+ *   <li>subject and alternative names: from the request ("Supply in the request") or built from the
+ *       requester's directory account;</li>
+ *   <li>the request's signature verifies and its key is at least the template's minimum size;</li>
+ *   <li>validity from the template, capped by the CA certificate's;</li>
+ *   <li>"CA certificate manager approval" holds the request as pending.</li>
+ * </ol>
+ * The first step that does not proceed decides; the signer never decides anything.
+ */
+final class IssuancePolicy {
+
+    /** One check of the policy module. */
+    interface Step {
+        Decision apply(IssuanceContext ctx);
+    }
+
+    private static final ASN1ObjectIdentifier UPN = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2.3");
+    private static final Duration CLOCK_SKEW = Duration.ofMinutes(10);
+
+    private final DirectoryAdmin templates;
+    private final CaDirectory directory;
+    private final String caName;
+    private final Supplier<X509Certificate> caCertificate;
+    private final List<Step> steps;
+
+    IssuancePolicy(DirectoryAdmin templates, CaDirectory directory, String caName, Supplier<X509Certificate> caCertificate) {
+        this.templates = templates;
+        this.directory = directory;
+        this.caName = caName;
+        this.caCertificate = caCertificate;
+        this.steps = List.of(this::wellFormedRequest, this::templateIssuedHere, this::requesterMayEnroll,
+                this::subjectAndAlternativeNames, this::keyMeetsTemplate, this::validityFromTemplate, this::approval);
+    }
+
+    /** Runs the steps in order; returns the first decision that does not proceed. */
+    Decision evaluate(IssuanceContext ctx) {
+        for (Step step : steps) {
+            Decision decision = step.apply(ctx);
+            if (!decision.proceeds()) {
+                return decision;
+            }
+        }
+        return Decision.proceed();
+    }
+
+    private Decision wellFormedRequest(IssuanceContext ctx) {
+        try {
+            ctx.csr = new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(ctx.request.csr()));
+            ctx.publicKey = ctx.csr.getPublicKey();
+            return Decision.proceed();
+        } catch (Exception | StackOverflowError e) {
+            return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the request from " + ctx.requesterName()
+                    + " is not a PKCS #10 certificate request (" + e.getClass().getSimpleName() + ")",
+                    "send a base64 DER certificate request, for example from 'openssl req -new -outform DER'");
+        }
+    }
+
+    private Decision templateIssuedHere(IssuanceContext ctx) {
+        String label = ctx.request.templateLabel();
+        if (label == null || label.isBlank() || label.length() > 64 || !label.matches("[\\p{L}\\p{N} ._()-]+")) {
+            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "'" + (label == null ? "" : label.replaceAll("\\p{Cntrl}", "?"))
+                    + "' is not a certificate template name", "name a template by its template name, such as WebServer");
+        }
+        try {
+            ctx.template = templates.template(label);
+        } catch (DirectoryException e) {
+            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "there is no certificate template named '" + label
+                    + "' in the directory", "check the template name in the Certificate Templates console");
+        }
+        if (directory.issueList(caName).stream().noneMatch(ctx.template.name()::equalsIgnoreCase)) {
+            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "Denied by Policy Module: " + ctx.templateDisplay()
+                    + " is not in the Certificate Templates to Issue list of " + caName,
+                    "in the Certification Authority console, right-click Certificate Templates, choose New, "
+                            + "Certificate Template to Issue, and pick '" + ctx.template.displayName() + "'");
+        }
+        return Decision.proceed();
+    }
+
+    private Decision requesterMayEnroll(IssuanceContext ctx) {
+        if (ctx.approved) {
+            return Decision.proceed(); // a resubmitted request had its rights checked when it was submitted
+        }
+        SecurityDescriptor sd = ctx.template.securityDescriptor();
+        List<AccessRight> needed = ctx.request.autoenrollment()
+                ? List.of(AccessRight.ENROLL, AccessRight.AUTOENROLL) : List.of(AccessRight.ENROLL);
+        for (AccessRight right : needed) {
+            SecurityDescriptor.AccessCheck check = sd == null ? new SecurityDescriptor.AccessCheck(right, false, false, null)
+                    : sd.check(ctx.request.requester().sids(), right);
+            if (!check.granted()) {
+                String account = ctx.requesterName();
+                String why = check.explicitlyDenied()
+                        ? account + " is denied " + right.displayName() + " on " + ctx.templateDisplay() + " through "
+                        + groupName(ctx, check) + " (a Deny entry wins over every Allow)"
+                        : account + " holds no " + right.displayName() + " right on " + ctx.templateDisplay();
+                return Decision.deny(AdcsError.TEMPLATE_DENIED, why + "; groups in its token: "
+                                + String.join(", ", ctx.request.requester().groupNames()),
+                        "on the template's Security tab allow " + right.displayName() + " for a group " + account
+                                + " belongs to (and do not clear Read); if you just added it to a group, restart the computer"
+                                + " (or log the user on again) so its token carries the group");
+            }
+        }
+        return Decision.proceed();
+    }
+
+    private static String groupName(IssuanceContext ctx, SecurityDescriptor.AccessCheck check) {
+        return ctx.request.requester().groups().stream().filter(g -> g.sid().equals(check.decidedBy()))
+                .map(g -> g.name()).findFirst().orElse(String.valueOf(check.decidedBy()));
+    }
+
+    private Decision subjectAndAlternativeNames(IssuanceContext ctx) {
+        CertificateTemplate t = ctx.template;
+        if (t.enrolleeSuppliesSubject()) {
+            ctx.subject = ctx.csr.getSubject();
+            ctx.subjectAltNames.addAll(requestedAltNames(ctx.csr));
+            if (ctx.subject.getRDNs().length == 0 && ctx.subjectAltNames.isEmpty()) {
+                return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for "
+                        + ctx.templateDisplay() + " names no subject and no alternative name, and the template says "
+                        + "'Supply in the request'", "fill in the Subject tab of Certificate Properties: a DNS name "
+                        + "under Alternative name, or a Common name");
+            }
+            return Decision.proceed();
+        }
+        ctx.account = directory.account(ctx.request.requester().distinguishedName());
+        CaDirectory.Account a = ctx.account;
+        int flags = t.certificateNameFlags();
+        boolean needDns = CertificateName.SUBJECT_REQUIRE_DNS_AS_CN.isSetIn(flags) || CertificateName.SUBJECT_ALT_REQUIRE_DNS.isSetIn(flags);
+        if (needDns && (a.dnsHostName() == null || a.dnsHostName().isBlank())) {
+            return Decision.deny(AdcsError.SUBJECT_DNS_REQUIRED, a.dn() + " has no dNSHostName, and " + ctx.templateDisplay()
+                    + " builds the DNS name from the directory", "set dNSHostName on the computer account");
+        }
+        if (CertificateName.SUBJECT_ALT_REQUIRE_UPN.isSetIn(flags) && (a.userPrincipalName() == null || a.userPrincipalName().isBlank())) {
+            return Decision.deny(AdcsError.SUBJECT_UPN_REQUIRED, a.dn() + " has no userPrincipalName, and "
+                    + ctx.templateDisplay() + " puts the UPN in the alternative name",
+                    "give the account a UPN, or clear 'User principal name (UPN)' on the template's Subject Name tab");
+        }
+        boolean needMail = CertificateName.SUBJECT_REQUIRE_EMAIL.isSetIn(flags) || CertificateName.SUBJECT_ALT_REQUIRE_EMAIL.isSetIn(flags);
+        if (needMail && (a.mail() == null || a.mail().isBlank())) {
+            return Decision.deny(AdcsError.SUBJECT_EMAIL_REQUIRED, a.dn() + " has no mail attribute, and "
+                    + ctx.templateDisplay() + " includes the e-mail name", "set the account's E-mail, or clear "
+                    + "'Include e-mail name' on the template's Subject Name tab");
+        }
+        if (CertificateName.SUBJECT_REQUIRE_DIRECTORY_PATH.isSetIn(flags)) {
+            ctx.subject = X500Name.getInstance(new X500Principal(a.dn()).getEncoded());
+        } else if (CertificateName.SUBJECT_REQUIRE_DNS_AS_CN.isSetIn(flags)) {
+            ctx.subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, a.dnsHostName()).build();
+        } else if (CertificateName.SUBJECT_REQUIRE_COMMON_NAME.isSetIn(flags)) {
+            ctx.subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, a.cn()).build();
+        }
+        if (CertificateName.SUBJECT_REQUIRE_EMAIL.isSetIn(flags)) {
+            X500NameBuilder withMail = new X500NameBuilder(BCStyle.INSTANCE);
+            for (org.bouncycastle.asn1.x500.RDN rdn : ctx.subject.getRDNs()) {
+                withMail.addMultiValuedRDN(rdn.getTypesAndValues());
+            }
+            ctx.subject = withMail.addRDN(BCStyle.EmailAddress, a.mail()).build();
+        }
+        if (needDns && CertificateName.SUBJECT_ALT_REQUIRE_DNS.isSetIn(flags)) {
+            ctx.subjectAltNames.add(new GeneralName(GeneralName.dNSName, a.dnsHostName()));
+        }
+        if (CertificateName.SUBJECT_ALT_REQUIRE_EMAIL.isSetIn(flags)) {
+            ctx.subjectAltNames.add(new GeneralName(GeneralName.rfc822Name, a.mail()));
+        }
+        if (CertificateName.SUBJECT_ALT_REQUIRE_UPN.isSetIn(flags)) {
+            ctx.subjectAltNames.add(new GeneralName(GeneralName.otherName,
+                    new DERSequence(new ASN1Encodable[]{UPN, new DERTaggedObject(true, 0, new DERUTF8String(a.userPrincipalName()))})));
+        }
+        return Decision.proceed();
+    }
+
+    private static List<GeneralName> requestedAltNames(JcaPKCS10CertificationRequest csr) {
+        List<GeneralName> names = new ArrayList<>();
+        for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+            for (ASN1Encodable value : attribute.getAttrValues()) {
+                GeneralNames requested = GeneralNames.fromExtensions(Extensions.getInstance(value), Extension.subjectAlternativeName);
+                if (requested != null) {
+                    names.addAll(List.of(requested.getNames()));
+                }
+            }
+        }
+        return names;
+    }
+
+    private Decision keyMeetsTemplate(IssuanceContext ctx) {
+        try {
+            if (!ctx.csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(ctx.publicKey))) {
+                return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
+                        + " does not verify with the public key it carries", "sign the request with the private key of the key it requests for");
+            }
+        } catch (Exception e) {
+            return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
+                    + " cannot be checked: " + e.getMessage(), "use an RSA or EC key signed with SHA-256");
+        }
+        int bits = keyBits(ctx.publicKey);
+        int minimum = ctx.template.minimalKeySize();
+        boolean rsa = ctx.publicKey instanceof RSAPublicKey;
+        if (bits <= 0 || (rsa && bits < minimum) || (!rsa && !ctx.template.usesCng())) {
+            return Decision.deny(AdcsError.KEY_LENGTH, "the request from " + ctx.requesterName() + " carries a "
+                    + (bits > 0 ? bits + "-bit " : "") + ctx.publicKey.getAlgorithm() + " key; " + ctx.templateDisplay()
+                    + " requires " + (ctx.template.usesCng() || rsa ? "RSA keys of at least " + minimum + " bits"
+                    : "an RSA key (legacy CSP templates cannot use " + ctx.publicKey.getAlgorithm() + ")"),
+                    "generate a key of at least " + minimum + " bits (Cryptography tab: Minimum key size)");
+        }
+        if (bits > 16384) {
+            return Decision.deny(AdcsError.KEY_LENGTH, "the request carries a " + bits + "-bit key, above the CA's 16384-bit limit",
+                    "use a 2048-, 3072- or 4096-bit key");
+        }
+        return Decision.proceed();
+    }
+
+    static int keyBits(PublicKey key) {
+        if (key instanceof RSAPublicKey rsa) {
+            return rsa.getModulus().bitLength();
+        }
+        if (key instanceof ECPublicKey ec) {
+            return ec.getParams().getCurve().getField().getFieldSize();
+        }
+        return -1;
+    }
+
+    private Decision validityFromTemplate(IssuanceContext ctx) {
+        ctx.notBefore = ctx.now.minus(CLOCK_SKEW);
+        Instant wanted = ctx.now.plus(ctx.template.validity());
+        Instant caEnd = caCertificate.get().getNotAfter().toInstant();
+        ctx.notAfter = wanted.isAfter(caEnd) ? caEnd : wanted;
+        return Decision.proceed();
+    }
+
+    private Decision approval(IssuanceContext ctx) {
+        if (ctx.template.requiresApproval() && !ctx.approved) {
+            return Decision.pend("Taken Under Submission: " + ctx.templateDisplay()
+                    + " requires CA certificate manager approval");
+        }
+        return Decision.proceed();
+    }
+}

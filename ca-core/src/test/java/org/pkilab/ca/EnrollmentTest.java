@@ -1,0 +1,335 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.DERBMPString;
+import org.bouncycastle.asn1.DEROctetString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.pki.KeyFiles;
+
+import java.security.KeyPair;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Enrollment over real HTTPS with real CSRs: every refusal of the policy module, asserted by its code. */
+class EnrollmentTest {
+
+    static final String PASSWORD = "Lab-Passw0rd!";
+    static final String WEB = "ConfigMgr Web Server Certificate";
+    static final String WEB_CN = "ConfigMgrWebServerCertificate";
+    private static DomainController dc;
+    private static CertificationAuthority ca;
+    private static DirectoryAdmin admin;
+    private static EstClient est;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
+        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+        est = new EstClient(ca);
+        // the guide's web server template, duplicated and secured but not yet issued
+        admin.createGroup("ConfigMgr IIS Servers");
+        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
+        admin.duplicateTemplate("Web Server", WEB, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.clearAllow(WEB, "Domain Admins", AccessRight.ENROLL);
+        admin.clearAllow(WEB, "Enterprise Admins", AccessRight.ENROLL);
+        admin.allow(WEB, "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+    }
+
+    @AfterAll
+    static void stopLab() {
+        admin.close();
+        ca.close();
+        dc.close();
+    }
+
+    private static String iis01() {
+        return EstClient.basic("IIS01$", PASSWORD);
+    }
+
+    private static byte[] webRequest(String... names) {
+        return Csrs.request(Csrs.rsa(2048), "", names);
+    }
+
+    @Test
+    void aFreshCaIssuesTheWindowsDefaultsButNotWorkstationAuthentication() {
+        assertTrue(ca.templatesToIssue().containsAll(List.of("WebServer", "Machine", "User")), ca.templatesToIssue().toString());
+        assertTrue(ca.templatesToIssue().stream().noneMatch("Workstation"::equalsIgnoreCase));
+        assertEquals("contoso-CA01-CA", ca.name());
+        assertEquals("CN=contoso-CA01-CA,DC=contoso,DC=com", ca.certificate().getSubjectX500Principal().getName());
+    }
+
+    @Test
+    void cacertsReturnsTheCaCertificate() throws Exception {
+        EstClient.Reply reply = est.get("/cacerts", null);
+        assertEquals(200, reply.status(), reply.text());
+        assertTrue(reply.contentType().startsWith("application/pkcs7-mime"), reply.contentType());
+        assertEquals(ca.certificate(), reply.certificate());
+    }
+
+    @Test
+    void templateDuplicatedButNotIssuedIsRefusedWithUnsupportedCertType() throws Exception {
+        admin.duplicateTemplate("Web Server", "Lab Not Issued", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        EstClient.Reply reply = est.enroll("LabNotIssued", EstClient.basic("Administrator", PASSWORD), webRequest("x.contoso.com"));
+        assertEquals(404, reply.status(), reply.text());
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error());
+        assertTrue(reply.text().contains("Certificate Template to Issue"), reply.text());
+    }
+
+    @Test
+    void unknownTemplateIsRefusedWithUnsupportedCertType() throws Exception {
+        EstClient.Reply reply = est.enroll("NoSuchTemplate", iis01(), webRequest("iis01.contoso.com"));
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error(), reply.text());
+    }
+
+    @Test
+    void webServerCertificateKeepsTheRequestedNamesInOrder() throws Exception {
+        ca.issueTemplate(WEB);
+        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), webRequest("server1.internal.contoso.com", "server.contoso.com"));
+        assertEquals(200, reply.status(), reply.text());
+        X509Certificate cert = reply.certificate();
+        assertEquals(List.of("server1.internal.contoso.com", "server.contoso.com"),
+                cert.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList());
+        assertEquals(List.of(CertificateTemplate.OID_SERVER_AUTHENTICATION), cert.getExtendedKeyUsage());
+        CertificateTemplate template = admin.template(WEB);
+        ASN1Sequence info = ASN1Sequence.getInstance(DEROctetString.getInstance(
+                cert.getExtensionValue(CertificateSigner.TEMPLATE_INFORMATION.getId())).getOctets());
+        assertEquals(new ASN1ObjectIdentifier(template.oid()), info.getObjectAt(0), "Certificate Template Information names the template OID");
+        cert.verify(ca.certificate().getPublicKey());
+        assertEquals(cert.getSerialNumber(), ca.bySerial(cert.getSerialNumber()).orElseThrow().serial());
+        assertEquals(RequestStatus.ISSUED, ca.bySerial(cert.getSerialNumber()).orElseThrow().status());
+    }
+
+    @Test
+    void computerOutsideTheGroupIsRefusedWithTemplateDenied() throws Exception {
+        ca.issueTemplate(WEB);
+        admin.createComputer("PC07", "pc07.contoso.com", PASSWORD);
+        EstClient.Reply reply = est.enroll(WEB_CN, EstClient.basic("PC07$", PASSWORD), webRequest("pc07.contoso.com"));
+        assertEquals(403, reply.status(), reply.text());
+        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.error());
+        assertTrue(reply.text().contains("CONTOSO\\PC07$") && reply.text().contains("Domain Computers"), reply.text());
+        RequestRecord denied = ca.failed().stream().filter(r -> r.requester().equals("CONTOSO\\PC07$")).findFirst().orElseThrow();
+        assertEquals(RequestStatus.DENIED, denied.status());
+        assertEquals(AdcsError.TEMPLATE_DENIED.hresult(), denied.dispositionCode());
+    }
+
+    @Test
+    void domainAdminsNoLongerEnrollAfterTheGuideRemovedTheirRight() throws Exception {
+        ca.issueTemplate(WEB);
+        EstClient.Reply reply = est.enroll(WEB_CN, EstClient.basic("Administrator", PASSWORD), webRequest("admin.contoso.com"));
+        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.error(), reply.text());
+    }
+
+    @Test
+    void groupChangeCountsOnlyAfterTheComputerLogsOnAgain() {
+        ca.issueTemplate(WEB);
+        admin.createComputer("IIS02", "iis02.contoso.com", PASSWORD);
+        LogonToken bootToken = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS02"), PASSWORD).token();
+        admin.addMember("ConfigMgr IIS Servers", "IIS02$");
+        EnrollmentResult before = ca.submit(EnrollmentRequest.manual(bootToken, WEB_CN, webRequest("iis02.contoso.com")));
+        assertEquals(AdcsError.TEMPLATE_DENIED, before.error());
+        LogonToken afterRestart = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS02"), PASSWORD).token();
+        assertTrue(ca.submit(EnrollmentRequest.manual(afterRestart, WEB_CN, webRequest("iis02.contoso.com"))).issued());
+    }
+
+    @Test
+    void bearerLogonTokenFromTheDcAuthenticatesAndAForgedOneDoesNot() throws Exception {
+        ca.issueTemplate(WEB);
+        String token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS01"), PASSWORD).encoded();
+        assertEquals(200, est.enroll(WEB_CN, "Bearer " + token, webRequest("iis01.contoso.com")).status());
+        String forged = token.substring(0, token.length() - 8) + "AAAAAAAA";
+        assertEquals(401, est.enroll(WEB_CN, "Bearer " + forged, webRequest("iis01.contoso.com")).status());
+    }
+
+    @Test
+    void keyBelowTheTemplateMinimumIsRefusedWithKeyLength() throws Exception {
+        ca.issueTemplate(WEB);
+        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), Csrs.request(Csrs.rsa(1024), "", "iis01.contoso.com"));
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error());
+        assertTrue(reply.text().contains("1024-bit") && reply.text().contains("2048"), reply.text());
+    }
+
+    @Test
+    void requestWithABadSignatureIsRefused() throws Exception {
+        ca.issueTemplate(WEB);
+        byte[] csr = webRequest("iis01.contoso.com");
+        csr[csr.length - 5] ^= 0x55;
+        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), csr);
+        assertEquals("0x80090006 NTE_BAD_SIGNATURE", reply.error(), reply.text());
+    }
+
+    @Test
+    void garbageInsteadOfARequestIsRefusedAndRecordedAsFailed() throws Exception {
+        long before = ca.requestCount();
+        EstClient.Reply reply = est.enroll("WebServer", iis01(), "this is not DER".getBytes());
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals("0x8009310B CRYPT_E_ASN1_BADTAG", reply.error());
+        assertEquals(before + 1, ca.requestCount());
+        EstClient.Reply wrongType = est.post("/WebServer/simpleenroll", iis01(), "x".getBytes(), "text/plain");
+        assertEquals(415, wrongType.status());
+        assertEquals(before + 1, ca.requestCount(), "a request with the wrong content type never reaches the CA");
+    }
+
+    @Test
+    void wrongPasswordAndMissingCredentialsGet401() throws Exception {
+        EstClient.Reply wrong = est.enroll("WebServer", EstClient.basic("IIS01$", "wrong"), webRequest("x.contoso.com"));
+        assertEquals(401, wrong.status(), wrong.text());
+        assertEquals("0x8007052E ERROR_LOGON_FAILURE", wrong.error());
+        assertEquals(401, est.enroll("WebServer", null, webRequest("x.contoso.com")).status());
+        assertEquals(401, est.enroll("WebServer", EstClient.basic("nobody", "x"), webRequest("x.contoso.com")).status());
+    }
+
+    @Test
+    void computerWithoutDnsHostNameCannotGetAWorkstationCertificate() throws Exception {
+        admin.duplicateTemplate("Workstation Authentication", "Lab Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.allow("Lab Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        ca.issueTemplate("Lab Client Certificate");
+        admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+        EstClient.Reply issued = est.enroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals(200, issued.status(), issued.text());
+        X509Certificate cert = issued.certificate();
+        assertEquals(List.of("pc01.contoso.com"), cert.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList());
+        assertEquals(List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION), cert.getExtendedKeyUsage());
+        assertNotNull(cert.getExtensionValue(CertificateSigner.NTDS_CA_SECURITY.getId()), "names built from AD carry the SID");
+
+        try (com.unboundid.ldap.sdk.LDAPConnection c = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", dc.ldapPort(),
+                dc.administratorDn(), PASSWORD)) {
+            c.modify(dc.names().computer("PC01"), new com.unboundid.ldap.sdk.Modification(
+                    com.unboundid.ldap.sdk.ModificationType.DELETE, "dNSHostName"));
+        }
+        EstClient.Reply refused = est.enroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals("0x8009480F CERTSRV_E_SUBJECT_DNS_REQUIRED", refused.error(), refused.text());
+    }
+
+    @Test
+    void autoenrollmentNeedsAutoenrollAsWellAsEnroll() {
+        ca.issueTemplate(WEB);
+        LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS01"), PASSWORD).token();
+        EnrollmentResult auto = ca.submit(new EnrollmentRequest(iis01, WEB_CN, webRequest("iis01.contoso.com"), true, null));
+        assertEquals(AdcsError.TEMPLATE_DENIED, auto.error());
+        assertTrue(auto.decision().reason().contains("Autoenroll"), auto.decision().reason());
+    }
+
+    @Test
+    void approvalHoldsTheRequestUntilACertificateManagerIssuesIt() throws Exception {
+        admin.duplicateTemplate("Web Server", "Lab Approved Web", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.setRequiresApproval("Lab Approved Web", true);
+        admin.allow("Lab Approved Web", "ConfigMgr IIS Servers", AccessRight.ENROLL);
+        ca.issueTemplate("Lab Approved Web");
+        byte[] csr = webRequest("iis01.contoso.com");
+        EstClient.Reply pending = est.enroll("LabApprovedWeb", iis01(), csr);
+        assertEquals(202, pending.status(), pending.text());
+        assertEquals("60", pending.retryAfter());
+        long id = Long.parseLong(pending.requestId());
+        assertEquals(202, est.enroll("LabApprovedWeb", iis01(), csr).status(), "asking again before approval: still pending");
+        assertEquals(id, Long.parseLong(est.enroll("LabApprovedWeb", iis01(), csr).requestId()), "the same request, not a new one");
+
+        assertTrue(ca.approve(id, "CONTOSO\\Administrator").issued());
+        EstClient.Reply issued = est.enroll("LabApprovedWeb", iis01(), csr);
+        assertEquals(200, issued.status(), issued.text());
+        assertEquals("Resubmitted by CONTOSO\\Administrator", ca.request(id).orElseThrow().dispositionMessage());
+
+        byte[] other = webRequest("iis01.contoso.com");
+        long second = Long.parseLong(est.enroll("LabApprovedWeb", iis01(), other).requestId());
+        ca.deny(second, "CONTOSO\\Administrator");
+        EstClient.Reply denied = est.enroll("LabApprovedWeb", iis01(), other);
+        assertEquals(403, denied.status(), denied.text());
+        assertEquals("0x80094014 CERTSRV_E_ADMIN_DENIED_REQUEST", denied.error());
+        assertThrows(CaException.class, () -> ca.approve(second, "CONTOSO\\Administrator"), "a denied request is not pending");
+    }
+
+    @Test
+    void revocationPublishesANewCrlWithTheSerial() throws Exception {
+        ca.issueTemplate(WEB);
+        X509Certificate cert = est.enroll(WEB_CN, iis01(), webRequest("iis01.contoso.com")).certificate();
+        X509CRL before = ca.crl(false);
+        ca.revoke(cert.getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+        X509CRL after = ca.crl(false);
+        assertNotNull(after.getRevokedCertificate(cert.getSerialNumber()));
+        assertNull(before.getRevokedCertificate(cert.getSerialNumber()));
+        assertTrue(crlNumber(after) > crlNumber(before), "CRL numbers increase");
+        assertTrue(crlNumber(ca.crl(true)) > crlNumber(after), "the delta follows its base");
+        after.verify(ca.certificate().getPublicKey());
+        assertEquals(RequestStatus.REVOKED, ca.bySerial(cert.getSerialNumber()).orElseThrow().status());
+        assertThrows(CaException.class, () -> ca.revoke(cert.getSerialNumber(), RevocationReason.UNSPECIFIED, "x"));
+    }
+
+    @Test
+    void reenrollmentAuthenticatesWithTheCurrentCertificate() throws Exception {
+        KeyPair key = Csrs.rsa(2048);
+        X509Certificate current = est.enroll("Machine", iis01(), Csrs.request(key, "")).certificate();
+        EstClient renewing = new EstClient(ca, new KeyFiles.KeyEntry(key.getPrivate(), new X509Certificate[]{current}));
+        EstClient.Reply renewed = renewing.reenroll(Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals(200, renewed.status(), renewed.text());
+        assertEquals("Machine", ca.bySerial(renewed.certificate().getSerialNumber()).orElseThrow().template());
+        assertEquals("CN=iis01.contoso.com", renewed.certificate().getSubjectX500Principal().getName());
+
+        ca.revoke(current.getSerialNumber(), RevocationReason.SUPERSEDED, "CONTOSO\\Administrator");
+        EstClient.Reply revoked = renewing.reenroll(Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals("0x8009400E CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE", revoked.error(), "a revoked certificate cannot renew: " + revoked.text());
+        assertEquals(401, est.reenroll(webRequest("iis01.contoso.com")).status(), "no certificate, no re-enrollment");
+    }
+
+    @Test
+    void userTemplateWithUpnClearedBuildsTheCommonNameOnly() throws Exception {
+        admin.createUser("Alice", PASSWORD);
+        admin.createGroup("ConfigMgr Mobile Device Users");
+        admin.addMember("ConfigMgr Mobile Device Users", "Alice");
+        admin.duplicateTemplate("Authenticated Session", "Lab Mobile Device Enrollment", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.setSubjectNameFlags("Lab Mobile Device Enrollment", org.pkilab.directory.model.TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
+        admin.allow("Lab Mobile Device Enrollment", "ConfigMgr Mobile Device Users", AccessRight.READ, AccessRight.ENROLL);
+        ca.issueTemplate("Lab Mobile Device Enrollment");
+        EstClient.Reply reply = est.enroll("LabMobileDeviceEnrollment", EstClient.basic("alice@contoso.com", PASSWORD),
+                Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals(200, reply.status(), reply.text());
+        assertEquals("CN=Alice", reply.certificate().getSubjectX500Principal().getName());
+        assertNull(reply.certificate().getSubjectAlternativeNames(), "UPN cleared: no SAN");
+    }
+
+    @Test
+    void policyEndpointListsOnlyWhatTheCallerMayEnrollFor() throws Exception {
+        ca.issueTemplate(WEB);
+        String iis = est.get("/policy", iis01()).text();
+        assertTrue(iis.contains("\"name\":\"" + WEB_CN + "\"") && iis.contains("\"subjectSuppliedInRequest\":true"), iis);
+        assertTrue(iis.contains("\"name\":\"Machine\""), "Domain Computers may enroll for Computer: " + iis);
+        admin.createComputer("PC09", "pc09.contoso.com", PASSWORD);
+        String pc = est.get("/policy", EstClient.basic("PC09$", PASSWORD)).text();
+        assertTrue(!pc.contains(WEB_CN), pc);
+    }
+
+    @Test
+    void v1TemplateCertificatesCarryTheTemplateName() throws Exception {
+        EstClient.Reply reply = est.enroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals(200, reply.status(), reply.text());
+        byte[] ext = DEROctetString.getInstance(reply.certificate().getExtensionValue(CertificateSigner.TEMPLATE_NAME.getId())).getOctets();
+        assertEquals("Machine", DERBMPString.getInstance(ASN1Primitive.fromByteArray(ext)).getString());
+        assertEquals("CN=iis01.contoso.com", reply.certificate().getSubjectX500Principal().getName());
+    }
+
+    private static long crlNumber(X509CRL crl) {
+        return org.bouncycastle.asn1.x509.CRLNumber.getInstance(DEROctetString.getInstance(
+                crl.getExtensionValue(org.bouncycastle.asn1.x509.Extension.cRLNumber.getId())).getOctets()).getCRLNumber().longValue();
+    }
+}

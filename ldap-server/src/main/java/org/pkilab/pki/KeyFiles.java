@@ -1,0 +1,150 @@
+package org.pkilab.pki;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * The lab's one place for PEM, DER and PKCS #12: reading and writing keys and certificates in the
+ * formats {@code openssl} and {@code keytool} read, and keeping a server's key in its data folder as a
+ * PKCS #12 file with its password beside it. Files are written to a temporary name and moved into
+ * place, so a crash leaves either the old file or the whole new one, never half of one.
+ */
+public final class KeyFiles {
+
+    /** A private key with its certificate chain, leaf first. */
+    public record KeyEntry(PrivateKey key, X509Certificate[] chain) {
+        public X509Certificate certificate() {
+            return chain[0];
+        }
+    }
+
+    private static final String ALIAS = "key";
+
+    private KeyFiles() {
+    }
+
+    /**
+     * Loads {@code <name>.p12} from {@code folder} with the password kept in {@code <name>.password};
+     * empty when the files are not there yet.
+     */
+    public static Optional<KeyEntry> loadKept(Path folder, String name) throws IOException, GeneralSecurityException {
+        Path store = folder.resolve(name + ".p12");
+        Path secret = folder.resolve(name + ".password");
+        if (!Files.exists(store) || !Files.exists(secret)) {
+            return Optional.empty();
+        }
+        Properties props = new Properties();
+        try (InputStream in = Files.newInputStream(secret)) {
+            props.load(in);
+        }
+        char[] password = props.getProperty("password", "").toCharArray();
+        KeyStore ks = readPkcs12(Files.readAllBytes(store), password);
+        String alias = ks.aliases().nextElement();
+        Certificate[] chain = ks.getCertificateChain(alias);
+        X509Certificate[] x509 = new X509Certificate[chain.length];
+        for (int i = 0; i < chain.length; i++) {
+            x509[i] = (X509Certificate) chain[i];
+        }
+        return Optional.of(new KeyEntry((PrivateKey) ks.getKey(alias, password), x509));
+    }
+
+    /** The password of a kept key file, for servers that insist on reading the file themselves. */
+    public static String keptPassword(Path folder, String name) throws IOException {
+        Properties props = new Properties();
+        try (InputStream in = Files.newInputStream(folder.resolve(name + ".password"))) {
+            props.load(in);
+        }
+        return props.getProperty("password", "");
+    }
+
+    /** Keeps a key as {@code <name>.p12} in {@code folder}, with a random password in {@code <name>.password}. */
+    public static void keep(Path folder, String name, KeyEntry entry) throws IOException, GeneralSecurityException {
+        Files.createDirectories(folder);
+        char[] password = randomPassword();
+        writeAtomically(folder.resolve(name + ".p12"), pkcs12(entry, password));
+        Properties props = new Properties();
+        props.setProperty("password", new String(password));
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        props.store(text, "PKI Lab: password of " + name + ".p12");
+        writeAtomically(folder.resolve(name + ".password"), text.toByteArray());
+    }
+
+    /** A PKCS #12 file holding one key entry, AES-256 protected (what {@code openssl pkcs12} reads). */
+    public static byte[] pkcs12(KeyEntry entry, char[] password) throws IOException, GeneralSecurityException {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry(ALIAS, entry.key(), password, entry.chain());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ks.store(out, password);
+        return out.toByteArray();
+    }
+
+    public static KeyStore readPkcs12(byte[] file, char[] password) throws IOException, GeneralSecurityException {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(new ByteArrayInputStream(file), password);
+        return ks;
+    }
+
+    /** {@code -----BEGIN CERTIFICATE-----} text. */
+    public static String pem(X509Certificate certificate) throws GeneralSecurityException {
+        return pem("CERTIFICATE", certificate.getEncoded());
+    }
+
+    public static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(der) + "\n-----END " + type + "-----\n";
+    }
+
+    /** The DER inside PEM armour, or the bytes themselves when they are not PEM. */
+    public static byte[] der(byte[] pemOrDer) {
+        String text = new String(pemOrDer, StandardCharsets.US_ASCII);
+        int begin = text.indexOf("-----BEGIN ");
+        if (begin < 0) {
+            return pemOrDer;
+        }
+        int bodyStart = text.indexOf('\n', begin) + 1;
+        int end = text.indexOf("-----END ", bodyStart);
+        if (bodyStart <= 0 || end < 0) {
+            throw new IllegalArgumentException("PEM text without its END line");
+        }
+        return Base64.getMimeDecoder().decode(text.substring(bodyStart, end));
+    }
+
+    public static X509Certificate certificate(byte[] pemOrDer) throws GeneralSecurityException {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der(pemOrDer)));
+    }
+
+    /** Writes {@code data} to a temporary file beside {@code target}, then moves it into place. */
+    public static void writeAtomically(Path target, byte[] data) throws IOException {
+        Path parent = target.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                out.write(data);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static char[] randomPassword() {
+        return org.pkilab.directory.PasswordPolicy.generate().toCharArray();
+    }
+}
