@@ -5,11 +5,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.client.DirectoryAdmin;
 
+import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.ExternalTool.Result;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,9 +42,9 @@ class LdapToolsTest {
         Result r = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD,
                 "-b", dc.names().certificateTemplates(), "-o", "ldif-wrap=no", "(objectClass=pKICertificateTemplate)",
                 "cn", "msPKI-Certificate-Name-Flag");
-        assertEquals(0, r.exit, r.toString());
+        assertEquals(0, r.exit(), r.toString());
         java.util.Map<String, String> flags = new java.util.TreeMap<>();
-        for (String entry : normalized(r.out).split("\n\n")) {
+        for (String entry : normalized(r.out()).split("\n\n")) {
             String cn = null;
             String flag = null;
             for (String line : entry.split("\n")) {
@@ -58,18 +59,18 @@ class LdapToolsTest {
             }
         }
         assertEquals(java.util.Map.of("WebServer", "1", "Workstation", "134217728", "ClientAuth", "-2113929216",
-                "Machine", "402653184", "User", "-1509949440"), flags, r.out);
+                "Machine", "402653184", "User", "-1509949440"), flags, r.out());
     }
 
     @Test
     void ldapsearchOverLdapsAndStartTlsAsAMachineAccount() throws Exception {
         Result ldaps = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapsUrl(), "-D", dc.names().computer("IIS01"), "-w", PASSWORD,
                 "-b", dc.names().template("WebServer"), "-s", "base", "displayName");
-        assertEquals(0, ldaps.exit, ldaps.toString());
-        assertTrue(ldaps.out.contains("displayName: Web Server"), ldaps.out);
+        assertEquals(0, ldaps.exit(), ldaps.toString());
+        assertTrue(ldaps.out().contains("displayName: Web Server"), ldaps.out());
         Result startTls = run(null, "ldapsearch", "-LLL", "-ZZ", "-x", "-H", dc.ldapUrl(), "-D", dc.names().computer("IIS01"),
                 "-w", PASSWORD, "-b", dc.names().template("WebServer"), "-s", "base", "displayName");
-        assertEquals(0, startTls.exit, startTls.toString());
+        assertEquals(0, startTls.exit(), startTls.toString());
     }
 
     @Test
@@ -77,56 +78,31 @@ class LdapToolsTest {
         String change = "dn: " + dc.names().template("Workstation") + "\nchangetype: modify\n"
                 + "replace: msPKI-Minimal-Key-Size\nmsPKI-Minimal-Key-Size: 1024\n-\n";
         Result machine = run(change, "ldapmodify", "-x", "-H", dc.ldapUrl(), "-D", dc.names().computer("IIS01"), "-w", PASSWORD);
-        assertEquals(50, machine.exit, machine.toString());
-        assertTrue(machine.err.contains("Insufficient access") && machine.err.contains("INSUFF_ACCESS_RIGHTS"), machine.err);
+        assertEquals(50, machine.exit(), machine.toString());
+        assertTrue(machine.err().contains("Insufficient access") && machine.err().contains("INSUFF_ACCESS_RIGHTS"), machine.err());
 
         Result administrator = run(change, "ldapmodify", "-x", "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD);
-        assertEquals(0, administrator.exit, administrator.toString());
+        assertEquals(0, administrator.exit(), administrator.toString());
         Result check = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD,
                 "-b", dc.names().template("Workstation"), "-s", "base", "msPKI-Minimal-Key-Size");
-        assertTrue(check.out.contains("msPKI-Minimal-Key-Size: 1024"), check.out);
+        assertTrue(check.out().contains("msPKI-Minimal-Key-Size: 1024"), check.out());
     }
 
     @Test
     void anonymousLdapsearchGetsTheRootDseOnly() throws Exception {
         Result rootDse = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-b", "", "-s", "base", "namingContexts");
-        assertEquals(0, rootDse.exit, rootDse.toString());
-        assertTrue(rootDse.out.contains(dc.names().domain()), rootDse.out);
+        assertEquals(0, rootDse.exit(), rootDse.toString());
+        assertTrue(rootDse.out().contains(dc.names().domain()), rootDse.out());
         Result domain = run(null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-b", dc.names().domain(), "(objectClass=*)");
-        assertEquals(1, domain.exit, "operationsError, as a Windows DC answers: " + domain);
-        assertTrue(domain.err.contains("successful bind must be completed"), domain.err);
+        assertEquals(1, domain.exit(), "operationsError, as a Windows DC answers: " + domain);
+        assertTrue(domain.err().contains("successful bind must be completed"), domain.err());
     }
 
     private static String normalized(String ldif) {
         return ldif.replace("\r", "");
     }
 
-    private record Result(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
-
     private static Result run(String stdin, String... command) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of(command));
-        ProcessBuilder builder = new ProcessBuilder(argv);
-        builder.environment().put("LDAPTLS_REQCERT", "never");
-        Process process;
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new IOException(command[0] + " is not installed: run 'apt-get install ldap-utils' (.ci/run does)", e);
-        }
-        if (stdin != null) {
-            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        process.getOutputStream().close();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IOException(command[0] + " did not finish in 30 s");
-        }
-        return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-                new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        return ExternalTool.run(null, Map.of("LDAPTLS_REQCERT", "never"), stdin, command);
     }
 }
