@@ -27,9 +27,14 @@ final class CaDatabase implements AutoCloseable {
             + "revoked_at, revocation_reason";
 
     private final Connection connection;
+    private final PreparedStatement insert;
 
-    private CaDatabase(Connection connection) {
+    private CaDatabase(Connection connection) throws SQLException {
         this.connection = connection;
+        // prepared once: every issued certificate goes through it
+        this.insert = connection.prepareStatement("INSERT INTO requests (requester, requester_dn, template,"
+                + " status, disposition_code, disposition_message, serial, subject, certificate, csr, csr_sha256, submitted_at,"
+                + " resolved_at, not_before, not_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING request_id");
     }
 
     static CaDatabase open(Path file) throws SQLException {
@@ -55,29 +60,26 @@ final class CaDatabase implements AutoCloseable {
 
     /** Records a new request as decided; returns it with its request id. */
     synchronized RequestRecord insert(RequestRecord r, String csrSha256) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO requests (requester, requester_dn, template,"
-                + " status, disposition_code, disposition_message, serial, subject, certificate, csr, csr_sha256, submitted_at,"
-                + " resolved_at, not_before, not_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
-            ps.setString(1, r.requester());
-            ps.setString(2, r.requesterDn());
-            ps.setString(3, r.template());
-            ps.setString(4, r.status().name());
-            ps.setInt(5, r.dispositionCode());
-            ps.setString(6, r.dispositionMessage());
-            ps.setString(7, r.serialHex());
-            ps.setString(8, r.subject());
-            ps.setBytes(9, r.certificate());
-            ps.setBytes(10, r.csr());
-            ps.setString(11, csrSha256);
-            ps.setLong(12, r.submittedAt().toEpochMilli());
-            setInstant(ps, 13, r.resolvedAt());
-            setInstant(ps, 14, r.notBefore());
-            setInstant(ps, 15, r.notAfter());
-            ps.executeUpdate();
-            try (ResultSet keys = ps.getGeneratedKeys()) {
-                keys.next();
-                return byId(keys.getLong(1)).orElseThrow();
-            }
+        insert.setString(1, r.requester());
+        insert.setString(2, r.requesterDn());
+        insert.setString(3, r.template());
+        insert.setString(4, r.status().name());
+        insert.setInt(5, r.dispositionCode());
+        insert.setString(6, r.dispositionMessage());
+        insert.setString(7, r.serialHex());
+        insert.setString(8, r.subject());
+        insert.setBytes(9, r.certificate());
+        insert.setBytes(10, r.csr());
+        insert.setString(11, csrSha256);
+        insert.setLong(12, r.submittedAt().toEpochMilli());
+        setInstant(insert, 13, r.resolvedAt());
+        setInstant(insert, 14, r.notBefore());
+        setInstant(insert, 15, r.notAfter());
+        try (ResultSet keys = insert.executeQuery()) {
+            keys.next();
+            return new RequestRecord(keys.getLong(1), r.requester(), r.requesterDn(), r.template(), r.status(),
+                    r.dispositionCode(), r.dispositionMessage(), r.serial(), r.subject(), r.certificate(), r.csr(),
+                    r.submittedAt(), r.resolvedAt(), r.notBefore(), r.notAfter(), r.revokedAt(), r.revocationReason());
         }
     }
 
@@ -234,6 +236,7 @@ final class CaDatabase implements AutoCloseable {
     @Override
     public synchronized void close() {
         try {
+            insert.close();
             connection.close();
         } catch (SQLException e) {
             // closing a connection that failed is not worth a second failure

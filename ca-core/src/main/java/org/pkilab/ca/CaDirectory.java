@@ -1,17 +1,21 @@
 package org.pkilab.ca;
 
+import com.unboundid.ldap.sdk.AsyncSearchResultListener;
 import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.controls.PersistentSearchChangeType;
+import com.unboundid.ldap.sdk.controls.PersistentSearchRequestControl;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
-import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityIdentifier;
 
@@ -21,7 +25,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the enterprise CA reads from and writes to Active Directory, over LDAP: its enrollment-service
@@ -38,15 +46,82 @@ final class CaDirectory implements AutoCloseable {
 
     private final LDAPConnectionPool pool;
     private final DomainNames names;
+    private final LDAPConnection notifications;
+    private final Map<String, TemplateAndIssueList> cache = new ConcurrentHashMap<>();
+    private final AtomicLong generation = new AtomicLong();
+    private volatile boolean notified;
 
     CaDirectory(String host, int port, DomainNames names, String bindDn, String password) {
         this.names = names;
         try {
             this.pool = new LDAPConnectionPool(new LDAPConnection(host, port, bindDn, password), 1, 4);
+            this.notifications = new LDAPConnection(host, port, bindDn, password);
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), "the CA cannot bind to the directory as " + bindDn
                     + ": " + e.getDiagnosticMessage(), e);
         }
+        watchPublicKeyServices();
+    }
+
+    /**
+     * AD CS keeps its templates in memory and learns of changes through an LDAP change notification on
+     * the Public Key Services container; the lab does the same with a persistent search. Any change
+     * there empties the cache. Should the notification connection fail, every request reads afresh.
+     */
+    private void watchPublicKeyServices() {
+        SearchRequest watch = new SearchRequest(new AsyncSearchResultListener() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public void searchEntryReturned(SearchResultEntry entry) {
+                invalidate();
+            }
+
+            @Override
+            public void searchReferenceReturned(com.unboundid.ldap.sdk.SearchResultReference reference) {
+                invalidate();
+            }
+
+            @Override
+            public void searchResultReceived(com.unboundid.ldap.sdk.AsyncRequestID id, com.unboundid.ldap.sdk.SearchResult result) {
+                notified = false; // the watch ended: stop trusting the cache
+                invalidate();
+            }
+        }, names.publicKeyServices(), SearchScope.SUB, Filter.createPresenceFilter("objectClass"), "1.1");
+        watch.addControl(new PersistentSearchRequestControl(PersistentSearchChangeType.allChangeTypes(), true, false));
+        try {
+            notifications.asyncSearch(watch);
+            notified = true;
+        } catch (LDAPException e) {
+            notified = false;
+        }
+    }
+
+    /** Forgets every cached template and issue list (a change notification, or the CA's own change). */
+    void invalidate() {
+        generation.incrementAndGet();
+        cache.clear();
+    }
+
+    /**
+     * The template and issue list from memory when the directory has not changed since they were read;
+     * otherwise (or with {@code fresh}) read from the directory.
+     */
+    TemplateAndIssueList cachedTemplateAndIssueList(String caName, String label, SecurityIdentifier domainSid, boolean fresh) {
+        String key = label.toLowerCase(Locale.ROOT);
+        if (!fresh && notified) {
+            TemplateAndIssueList hit = cache.get(key);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        long before = generation.get();
+        TemplateAndIssueList read = templateAndIssueList(caName, label, domainSid);
+        // a change that arrived while reading may not be in what was read: keep it only if none did
+        if (notified && generation.get() == before) {
+            cache.put(key, read);
+        }
+        return read;
     }
 
     DomainNames names() {
@@ -57,6 +132,37 @@ final class CaDirectory implements AutoCloseable {
         return DomainNames.child(caName, names.enrollmentServices());
     }
 
+    /** A template (if it exists) and the CA's issue list, read together. */
+    record TemplateAndIssueList(Optional<CertificateTemplate> template, List<String> issueList) {
+    }
+
+    /**
+     * One search under Public Key Services returns both the template named {@code label} (by name or
+     * display name) and the CA's enrollment service: the policy module's reads in one round trip.
+     */
+    TemplateAndIssueList templateAndIssueList(String caName, String label, SecurityIdentifier domainSid) {
+        Filter filter = Filter.createORFilter(
+                Filter.createANDFilter(Filter.createEqualityFilter("objectClass", "pKICertificateTemplate"),
+                        Filter.createORFilter(Filter.createEqualityFilter("cn", label), Filter.createEqualityFilter("displayName", label))),
+                Filter.createANDFilter(Filter.createEqualityFilter("objectClass", "pKIEnrollmentService"),
+                        Filter.createEqualityFilter("cn", caName)));
+        CertificateTemplate template = null;
+        List<String> issueList = List.of();
+        for (SearchResultEntry entry : search(names.publicKeyServices(), filter, "*")) {
+            if (entry.hasObjectClass("pKIEnrollmentService")) {
+                String[] values = entry.getAttributeValues("certificateTemplates");
+                issueList = values == null ? List.of() : List.of(values);
+            } else if (template == null) {
+                Map<String, List<byte[]>> attributes = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+                for (Attribute attribute : entry.getAttributes()) {
+                    attributes.put(attribute.getName(), List.of(attribute.getValueByteArrays()));
+                }
+                template = CertificateTemplate.fromAttributes(attributes, domainSid);
+            }
+        }
+        return new TemplateAndIssueList(Optional.ofNullable(template), issueList);
+    }
+
     /** The "Certificate Templates to Issue" list: {@code certificateTemplates} of the CA's enrollment service. */
     List<String> issueList(String caName) {
         String[] values = read(enrollmentServiceDn(caName), "certificateTemplates").getAttributeValues("certificateTemplates");
@@ -64,6 +170,7 @@ final class CaDirectory implements AutoCloseable {
     }
 
     void changeIssueList(String caName, String templateName, boolean add) {
+        invalidate();
         List<String> current = issueList(caName);
         boolean present = current.stream().anyMatch(templateName::equalsIgnoreCase);
         if (present == add) {
@@ -183,12 +290,18 @@ final class CaDirectory implements AutoCloseable {
                     new Attribute("servicePrincipalName", "HOST/" + fqdn), new Attribute("userPassword", password)));
         }
         String publishers = names.user("Cert Publishers");
+        String[] members = read(publishers, "member").getAttributeValues("member");
+        boolean member = members != null && Arrays.stream(members).anyMatch(m -> sameDn(m, dn));
+        if (!member) {
+            modify(publishers, new Modification(ModificationType.ADD, "member", dn));
+        }
+    }
+
+    private static boolean sameDn(String a, String b) {
         try {
-            pool.modify(publishers, new Modification(ModificationType.ADD, "member", dn));
+            return new com.unboundid.ldap.sdk.DN(a).equals(new com.unboundid.ldap.sdk.DN(b));
         } catch (LDAPException e) {
-            if (e.getResultCode() != ResultCode.ATTRIBUTE_OR_VALUE_EXISTS) {
-                throw failure(e, "add " + hostName + " to Cert Publishers");
-            }
+            return a.equalsIgnoreCase(b);
         }
     }
 
@@ -243,6 +356,8 @@ final class CaDirectory implements AutoCloseable {
 
     @Override
     public void close() {
+        notified = false;
+        notifications.close();
         pool.close();
     }
 }

@@ -23,7 +23,9 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.TemplateFlags;
 
@@ -55,6 +57,10 @@ final class CertificateSigner {
     /** Where this CA's CRLs and certificate can be fetched, as certificates carry them. */
     record Urls(String crl, String deltaCrl, String caIssuers) {
     }
+
+    private static final AlgorithmIdentifier SHA256_WITH_RSA = new DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withRSA");
+    /** One initialised Signature per thread: creating and initialising one per certificate costs measurably. */
+    private final ThreadLocal<ContentSigner> signers = ThreadLocal.withInitial(this::newSigner);
 
     private final PrivateKey caKey;
     private final X509Certificate caCertificate;
@@ -120,10 +126,42 @@ final class CertificateSigner {
             builder.addExtension(authorityKeyIdentifier);
             builder.addExtension(crlDistributionPoints);
             builder.addExtension(authorityInformationAccess);
-            return new JcaX509CertificateConverter().getCertificate(
-                    builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(caKey)));
-        } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
+            return new JcaX509CertificateConverter().getCertificate(builder.build(signers.get()));
+        } catch (java.io.IOException | IllegalStateException e) {
             throw new GeneralSecurityException("signing failed: " + e.getMessage(), e);
+        }
+    }
+
+    private ContentSigner newSigner() {
+        try {
+            java.security.Signature signature = java.security.Signature.getInstance("SHA256withRSA");
+            signature.initSign(caKey);
+            return new ContentSigner() {
+                private final java.io.ByteArrayOutputStream tbs = new java.io.ByteArrayOutputStream(1024);
+
+                @Override
+                public AlgorithmIdentifier getAlgorithmIdentifier() {
+                    return SHA256_WITH_RSA;
+                }
+
+                @Override
+                public java.io.OutputStream getOutputStream() {
+                    tbs.reset();
+                    return tbs;
+                }
+
+                @Override
+                public byte[] getSignature() {
+                    try {
+                        signature.update(tbs.toByteArray());
+                        return signature.sign(); // sign() leaves the Signature initialised for the next one
+                    } catch (java.security.SignatureException e) {
+                        throw new IllegalStateException("signing failed: " + e.getMessage(), e);
+                    }
+                }
+            };
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the CA key cannot sign: " + e.getMessage(), e);
         }
     }
 

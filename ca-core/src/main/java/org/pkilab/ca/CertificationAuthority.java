@@ -139,8 +139,9 @@ public final class CertificationAuthority implements AutoCloseable {
      */
     public EnrollmentResult submit(EnrollmentRequest request) {
         requireRunning();
-        IssuanceContext ctx = new IssuanceContext(request, config.clock().instant());
-        Decision decision = policy.evaluate(ctx);
+        IssuancePolicy.Evaluation evaluation = policy.evaluate(new IssuanceContext(request, config.clock().instant()));
+        IssuanceContext ctx = evaluation.context();
+        Decision decision = evaluation.decision();
         String template = ctx.template == null ? String.valueOf(request.templateLabel()) : ctx.template.name();
         String subject = ctx.csr == null ? null : ctx.csr.getSubject().toString();
         return switch (decision.outcome()) {
@@ -231,10 +232,12 @@ public final class CertificationAuthority implements AutoCloseable {
         RequestRecord pending = pendingRecord(requestId);
         LogonToken requester = new LogonToken(pending.requester(), pending.requesterDn(),
                 directory.account(pending.requesterDn()).sid(), List.of(), config.clock().instant(), config.fqdn());
-        IssuanceContext ctx = new IssuanceContext(new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null),
+        IssuanceContext submitted = new IssuanceContext(new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null),
                 config.clock().instant());
-        ctx.approved = true;
-        Decision decision = policy.evaluate(ctx);
+        submitted.approved = true;
+        IssuancePolicy.Evaluation evaluation = policy.evaluate(submitted);
+        IssuanceContext ctx = evaluation.context();
+        Decision decision = evaluation.decision();
         try {
             if (!decision.proceeds()) {
                 RequestRecord denied = database.resolve(requestId, RequestStatus.DENIED, decision.error().hresult(),

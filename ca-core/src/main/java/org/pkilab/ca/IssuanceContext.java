@@ -29,10 +29,19 @@ final class IssuanceContext {
     Instant notAfter;
     /** Set when a certificate manager approved the request: the approval step lets it through. */
     boolean approved;
+    /** Set to read templates from the directory rather than the CA's cache. */
+    boolean freshDirectory;
 
     IssuanceContext(EnrollmentRequest request, Instant now) {
         this.request = request;
         this.now = now;
+    }
+
+    /** A new context for the same request, as if it had just arrived. */
+    IssuanceContext again() {
+        IssuanceContext copy = new IssuanceContext(request, now);
+        copy.approved = approved;
+        return copy;
     }
 
     String requesterName() {

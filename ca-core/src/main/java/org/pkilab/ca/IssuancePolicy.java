@@ -17,7 +17,6 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.SecurityDescriptor;
@@ -74,8 +73,26 @@ final class IssuancePolicy {
                 this::subjectAndAlternativeNames, this::keyMeetsTemplate, this::validityFromTemplate, this::approval);
     }
 
-    /** Runs the steps in order; returns the first decision that does not proceed. */
-    Decision evaluate(IssuanceContext ctx) {
+    /** A decision and the context it was reached in. */
+    record Evaluation(Decision decision, IssuanceContext context) {
+    }
+
+    /**
+     * Runs the steps in order and returns the first decision that does not proceed. Templates come from
+     * the CA's cache; a refusal is checked once more against the directory itself, so that a right
+     * granted a moment ago never loses to a cache the change notification has not reached yet.
+     */
+    Evaluation evaluate(IssuanceContext ctx) {
+        Decision decision = run(ctx);
+        if (decision.outcome() == Decision.Outcome.DENY && !ctx.freshDirectory && ctx.template != null) {
+            IssuanceContext fresh = ctx.again();
+            fresh.freshDirectory = true;
+            return new Evaluation(run(fresh), fresh);
+        }
+        return new Evaluation(decision, ctx);
+    }
+
+    private Decision run(IssuanceContext ctx) {
         for (Step step : steps) {
             Decision decision = step.apply(ctx);
             if (!decision.proceeds()) {
@@ -103,13 +120,14 @@ final class IssuancePolicy {
             return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "'" + (label == null ? "" : label.replaceAll("\\p{Cntrl}", "?"))
                     + "' is not a certificate template name", "name a template by its template name, such as WebServer");
         }
-        try {
-            ctx.template = templates.template(label);
-        } catch (DirectoryException e) {
+        CaDirectory.TemplateAndIssueList found = directory.cachedTemplateAndIssueList(caName, label, templates.domainSid(),
+                ctx.freshDirectory);
+        if (found.template().isEmpty()) {
             return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "there is no certificate template named '" + label
                     + "' in the directory", "check the template name in the Certificate Templates console");
         }
-        if (directory.issueList(caName).stream().noneMatch(ctx.template.name()::equalsIgnoreCase)) {
+        ctx.template = found.template().get();
+        if (found.issueList().stream().noneMatch(ctx.template.name()::equalsIgnoreCase)) {
             return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "Denied by Policy Module: " + ctx.templateDisplay()
                     + " is not in the Certificate Templates to Issue list of " + caName,
                     "in the Certification Authority console, right-click Certificate Templates, choose New, "
@@ -223,7 +241,7 @@ final class IssuancePolicy {
 
     private Decision keyMeetsTemplate(IssuanceContext ctx) {
         try {
-            if (!ctx.csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(ctx.publicKey))) {
+            if (!signatureVerifies(ctx)) {
                 return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
                         + " does not verify with the public key it carries", "sign the request with the private key of the key it requests for");
             }
@@ -246,6 +264,26 @@ final class IssuancePolicy {
                     "use a 2048-, 3072- or 4096-bit key");
         }
         return Decision.proceed();
+    }
+
+    /** Checks the request's self-signature with the JCA directly (the only algorithms AD CS clients use). */
+    private static boolean signatureVerifies(IssuanceContext ctx) throws Exception {
+        String algorithm = switch (ctx.csr.getSignatureAlgorithm().getAlgorithm().getId()) {
+            case "1.2.840.113549.1.1.11" -> "SHA256withRSA";
+            case "1.2.840.113549.1.1.12" -> "SHA384withRSA";
+            case "1.2.840.113549.1.1.13" -> "SHA512withRSA";
+            case "1.2.840.113549.1.1.5" -> "SHA1withRSA";
+            case "1.2.840.10045.4.3.2" -> "SHA256withECDSA";
+            case "1.2.840.10045.4.3.3" -> "SHA384withECDSA";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return ctx.csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(ctx.publicKey));
+        }
+        java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+        verifier.initVerify(ctx.publicKey);
+        verifier.update(ctx.csr.toASN1Structure().getCertificationRequestInfo().getEncoded("DER"));
+        return verifier.verify(ctx.csr.getSignature());
     }
 
     static int keyBits(PublicKey key) {

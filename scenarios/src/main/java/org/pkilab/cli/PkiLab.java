@@ -1,5 +1,6 @@
 package org.pkilab.cli;
 
+import org.pkilab.bench.CaIssuanceBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,7 +44,7 @@ public final class PkiLab implements Runnable {
 
     @Command(name = "benchmark", mixinStandardHelpOptions = true,
             description = "Measure the lab and print the figures.",
-            subcommands = {DomainControllerStartupBenchmark.class})
+            subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class})
     static final class BenchmarkCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
