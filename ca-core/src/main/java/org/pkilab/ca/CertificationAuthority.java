@@ -64,6 +64,7 @@ public final class CertificationAuthority implements AutoCloseable {
     private CrlPublisher crls;
     private EstServer web;
     private CertificateSigner.Urls urls;
+    private java.util.concurrent.ScheduledExecutorService schedule;
 
     public CertificationAuthority(CertificationAuthorityConfig config) {
         this.config = config;
@@ -117,6 +118,13 @@ public final class CertificationAuthority implements AutoCloseable {
             // running from here on: the web server's own certificate is issued and recorded like any other
             state = State.RUNNING;
             web.start(serverCertificate());
+            // publish CRLs when due by the lab clock even if nobody downloads them, as AD CS's schedule does
+            schedule = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, config.caName() + " CRL schedule");
+                t.setDaemon(true);
+                return t;
+            });
+            schedule.scheduleWithFixedDelay(this::publishIfDue, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
             return this;
         } catch (Exception e) {
             state = State.CLOSED;
@@ -370,6 +378,14 @@ public final class CertificationAuthority implements AutoCloseable {
         }
     }
 
+    private void publishIfDue() {
+        try {
+            crls.current(false);
+        } catch (Exception e) {
+            LOG.warn("{}: scheduled CRL publication failed: {}", config.caName(), e.toString());
+        }
+    }
+
     /** Publishes a new base and delta CRL now ({@code certutil -crl}). */
     public X509CRL publishCrl() {
         requireRunning();
@@ -564,6 +580,9 @@ public final class CertificationAuthority implements AutoCloseable {
 
     private List<Exception> release() {
         List<Exception> failures = new ArrayList<>();
+        if (schedule != null) {
+            schedule.shutdownNow();
+        }
         for (AutoCloseable part : new AutoCloseable[]{web, templates, directory, database}) {
             if (part != null) {
                 try {

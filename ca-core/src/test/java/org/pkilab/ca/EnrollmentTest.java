@@ -309,6 +309,57 @@ class EnrollmentTest {
     }
 
     @Test
+    void userWithoutAnEmailAddressCannotGetAUserCertificate() throws Exception {
+        admin.createUser("Bob", PASSWORD);
+        EstClient.Reply reply = est.enroll("User", EstClient.basic("Bob", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals("0x80094812 CERTSRV_E_SUBJECT_EMAIL_REQUIRED", reply.error());
+        assertTrue(reply.text().contains("CN=Bob,CN=Users,DC=contoso,DC=com has no mail"), reply.text());
+    }
+
+    @Test
+    void crlsFollowTheLabClock() {
+        ManualClock clock = new ManualClock();
+        try (CertificationAuthority timed = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).hostName("CA02").clock(clock).build())) {
+            X509CRL first = timed.crl(false);
+            assertEquals(first.getThisUpdate().toInstant().plus(java.time.Duration.ofDays(7)), first.getNextUpdate().toInstant());
+            clock.advance(java.time.Duration.ofDays(2));
+            assertEquals(crlNumber(first), crlNumber(timed.crl(false)), "the base CRL is good for a week");
+            assertTrue(crlNumber(timed.crl(true)) > crlNumber(first), "the delta is renewed daily");
+            clock.advance(java.time.Duration.ofDays(6));
+            X509CRL next = timed.crl(false);
+            assertTrue(crlNumber(next) > crlNumber(first), "a new base CRL when the old one is due");
+            long days = java.time.Duration.between(first.getThisUpdate().toInstant(), next.getThisUpdate().toInstant()).toDays();
+            assertEquals(8, days, "the new base CRL is dated by the lab clock, 8 days on");
+        }
+    }
+
+    /** A clock tests move by hand. */
+    static final class ManualClock extends java.time.Clock {
+        private java.time.Instant now = java.time.Instant.now();
+
+        void advance(java.time.Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
     void policyEndpointListsOnlyWhatTheCallerMayEnrollFor() throws Exception {
         ca.issueTemplate(WEB);
         String iis = est.get("/policy", iis01()).text();
