@@ -107,12 +107,12 @@ final class CaDatabase implements AutoCloseable {
         return byId(requestId).orElseThrow();
     }
 
-    synchronized RequestRecord revoke(BigInteger serial, RevocationReason reason, Instant when) throws SQLException {
+    synchronized RequestRecord revoke(BigInteger serial, RevocationReason reason, Instant when, String who) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("UPDATE requests SET status='REVOKED', revoked_at=?,"
                 + " revocation_reason=?, disposition_message=? WHERE serial=? AND status='ISSUED'")) {
             ps.setLong(1, when.toEpochMilli());
             ps.setInt(2, reason.code());
-            ps.setString(3, "Revoked");
+            ps.setString(3, "Revoked by " + who);
             ps.setString(4, serial.toString(16));
             if (ps.executeUpdate() != 1) {
                 throw new SQLException("no issued certificate with serial " + serial.toString(16));

@@ -15,6 +15,7 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.client.LdapOperations;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -45,6 +46,7 @@ final class CaDirectory implements AutoCloseable {
     }
 
     private final LDAPConnectionPool pool;
+    private final LdapOperations operations;
     private final DomainNames names;
     private final LDAPConnection notifications;
     private final Map<String, TemplateAndIssueList> cache = new ConcurrentHashMap<>();
@@ -56,6 +58,7 @@ final class CaDirectory implements AutoCloseable {
         try {
             this.pool = new LDAPConnectionPool(new LDAPConnection(host, port, bindDn, password), 1, 4);
             this.notifications = new LDAPConnection(host, port, bindDn, password);
+            this.operations = new LdapOperations(pool, "the CA");
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), "the CA cannot bind to the directory as " + bindDn
                     + ": " + e.getDiagnosticMessage(), e);
@@ -306,52 +309,23 @@ final class CaDirectory implements AutoCloseable {
     }
 
     private boolean exists(String dn) {
-        try {
-            return pool.getEntry(dn, "1.1") != null;
-        } catch (LDAPException e) {
-            throw failure(e, "read " + dn);
-        }
+        return operations.exists(dn);
     }
 
     private SearchResultEntry read(String dn, String... attributes) {
-        try {
-            SearchResultEntry entry = pool.getEntry(dn, attributes);
-            if (entry == null) {
-                throw new DirectoryException(32, "no object " + dn, null);
-            }
-            return entry;
-        } catch (LDAPException e) {
-            throw failure(e, "read " + dn);
-        }
+        return operations.read(dn, attributes);
     }
 
     private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
-        try {
-            return pool.search(base, SearchScope.SUB, filter, attributes).getSearchEntries();
-        } catch (LDAPException e) {
-            throw failure(e, "search " + base);
-        }
+        return operations.search(base, filter, attributes);
     }
 
     private void add(String dn, List<Attribute> attributes) {
-        try {
-            pool.add(dn, attributes);
-        } catch (LDAPException e) {
-            throw failure(e, "create " + dn);
-        }
+        operations.add(dn, attributes, "create " + dn);
     }
 
     private void modify(String dn, Modification... changes) {
-        try {
-            pool.modify(dn, changes);
-        } catch (LDAPException e) {
-            throw failure(e, "modify " + dn);
-        }
-    }
-
-    private static DirectoryException failure(LDAPException e, String action) {
-        return new DirectoryException(e.getResultCode().intValue(), "the CA could not " + action + ": LDAP "
-                + e.getResultCode().intValue() + " " + e.getResultCode().getName() + " — " + e.getDiagnosticMessage(), e);
+        operations.modify(dn, "modify " + dn, changes);
     }
 
     @Override

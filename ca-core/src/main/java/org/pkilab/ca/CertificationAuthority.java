@@ -5,6 +5,7 @@ import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.LogonToken;
+import org.pkilab.pki.Folders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,11 +25,9 @@ import java.security.cert.X509Certificate;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * An enterprise root certification authority in the style of AD CS: it reads its templates and their
@@ -294,7 +293,7 @@ public final class CertificationAuthority implements AutoCloseable {
                 throw new CaException(AdcsError.BAD_REQUESTSTATUS, "certificate " + serial.toString(16) + " is "
                         + r.status().consoleText() + "; only issued certificates can be revoked");
             }
-            database.revoke(serial, reason, config.clock().instant());
+            database.revoke(serial, reason, config.clock().instant(), who);
             crls.publishNow();
             LOG.info("{} revoked {} ({}) by {}", config.caName(), serial.toString(16), reason, who);
             return database.bySerial(serial).orElseThrow();
@@ -593,10 +592,8 @@ public final class CertificationAuthority implements AutoCloseable {
             }
         }
         if (temporary && dataDirectory != null) {
-            try (Stream<Path> files = Files.walk(dataDirectory)) {
-                for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
+            try {
+                Folders.deleteTree(dataDirectory);
             } catch (IOException e) {
                 failures.add(e);
             }

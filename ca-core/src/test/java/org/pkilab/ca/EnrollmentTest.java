@@ -272,7 +272,10 @@ class EnrollmentTest {
         assertTrue(crlNumber(after) > crlNumber(before), "CRL numbers increase");
         assertTrue(crlNumber(ca.crl(true)) > crlNumber(after), "the delta follows its base");
         after.verify(ca.certificate().getPublicKey());
-        assertEquals(RequestStatus.REVOKED, ca.bySerial(cert.getSerialNumber()).orElseThrow().status());
+        RequestRecord revoked = ca.bySerial(cert.getSerialNumber()).orElseThrow();
+        assertEquals(RequestStatus.REVOKED, revoked.status());
+        assertEquals("Revoked by CONTOSO\\Administrator", revoked.dispositionMessage());
+        assertEquals(RevocationReason.KEY_COMPROMISE, revoked.revocationReason());
         assertThrows(CaException.class, () -> ca.revoke(cert.getSerialNumber(), RevocationReason.UNSPECIFIED, "x"));
     }
 

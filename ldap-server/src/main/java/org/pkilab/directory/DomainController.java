@@ -24,6 +24,7 @@ import org.apache.directory.server.ldap.handlers.extended.StartTlsHandler;
 import org.apache.directory.server.protocol.shared.transport.TcpTransport;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.pki.Folders;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +38,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
-import java.util.stream.Stream;
 
 /**
  * A domain controller for one Active Directory domain, in process: an embedded ApacheDS directory on a
@@ -394,10 +394,8 @@ public final class DomainController implements AutoCloseable {
             }
         }
         if (temporary && dataDirectory != null) {
-            try (Stream<Path> files = Files.walk(dataDirectory)) {
-                for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
+            try {
+                Folders.deleteTree(dataDirectory);
             } catch (IOException e) {
                 failures.add(e);
             }

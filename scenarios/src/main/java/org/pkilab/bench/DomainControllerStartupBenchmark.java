@@ -4,6 +4,7 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.SearchScope;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.pki.Folders;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,10 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /**
  * Measures how long the domain controller takes from "start" to the first answered LDAP search:
@@ -85,11 +84,7 @@ public final class DomainControllerStartupBenchmark implements Callable<Integer>
                 }
             }
         } finally {
-            try (Stream<Path> files = Files.walk(data)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            Folders.deleteTree(data);
         }
         List<Long> cold = new ArrayList<>();
         List<String> coldPhases = new ArrayList<>();

@@ -96,12 +96,14 @@ public final class DirectoryAdmin implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final LDAPConnection connection;
+    private final LdapOperations operations;
     private final DomainNames names;
     private final String bindDn;
     private final SecurityIdentifier domainSid;
 
     private DirectoryAdmin(LDAPConnection connection, DomainNames names, String bindDn) throws LDAPException {
         this.connection = connection;
+        this.operations = new LdapOperations(connection, "");
         this.names = names;
         this.bindDn = bindDn;
         SearchResultEntry domain = connection.getEntry(names.domain(), "objectSid");
@@ -740,50 +742,22 @@ public final class DirectoryAdmin implements AutoCloseable {
     }
 
     private SearchResultEntry read(String dn, String... attributes) {
-        try {
-            SearchResultEntry entry = connection.getEntry(dn, attributes);
-            if (entry == null) {
-                throw new DirectoryException(32, "no object " + dn, null);
-            }
-            return entry;
-        } catch (LDAPException e) {
-            throw failure(e, "read " + dn);
-        }
+        return operations.read(dn, attributes);
     }
 
     private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
-        try {
-            return connection.search(base, SearchScope.SUB, filter, attributes).getSearchEntries();
-        } catch (LDAPException e) {
-            throw failure(e, "search " + base + " for " + filter);
-        }
+        return operations.search(base, filter, attributes);
     }
 
     private void add(String dn, List<Attribute> attributes, String action) {
-        try {
-            connection.add(dn, attributes);
-        } catch (LDAPException e) {
-            throw failure(e, action);
-        }
+        operations.add(dn, attributes, action);
     }
 
     private void modify(String dn, String action, Modification... changes) {
-        try {
-            connection.modify(dn, changes);
-        } catch (LDAPException e) {
-            throw failure(e, action);
-        }
+        operations.modify(dn, action, changes);
     }
 
     private static DirectoryException failure(LDAPException e, String action) {
-        String detail = e.getDiagnosticMessage() == null ? e.getMessage() : e.getDiagnosticMessage();
-        String hint = switch (e.getResultCode().intValue()) {
-            case 49 -> " (wrong password, or no such account: bind with the account's full DN)";
-            case 68 -> " (an object with that name already exists)";
-            case 50 -> "";
-            default -> "";
-        };
-        return new DirectoryException(e.getResultCode().intValue(), "could not " + action + ": LDAP " + e.getResultCode().intValue()
-                + " " + e.getResultCode().getName() + hint + (detail == null ? "" : " — " + detail), e);
+        return LdapOperations.failure("", e, action);
     }
 }
