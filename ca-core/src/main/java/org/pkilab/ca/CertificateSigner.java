@@ -21,7 +21,6 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.ContentSigner;
@@ -81,6 +80,11 @@ final class CertificateSigner {
     }
 
     X509Certificate sign(IssuanceContext ctx, BigInteger serial) throws GeneralSecurityException {
+        return CertificationAuthority.certificate(signDer(ctx, serial));
+    }
+
+    /** The signed certificate's DER: issuance itself never needs it parsed back. */
+    byte[] signDer(IssuanceContext ctx, BigInteger serial) throws GeneralSecurityException {
         CertificateTemplate t = ctx.template;
         try {
             X509v3CertificateBuilder builder = new X509v3CertificateBuilder(
@@ -126,7 +130,7 @@ final class CertificateSigner {
             builder.addExtension(authorityKeyIdentifier);
             builder.addExtension(crlDistributionPoints);
             builder.addExtension(authorityInformationAccess);
-            return new JcaX509CertificateConverter().getCertificate(builder.build(signers.get()));
+            return builder.build(signers.get()).getEncoded();
         } catch (java.io.IOException | IllegalStateException e) {
             throw new GeneralSecurityException("signing failed: " + e.getMessage(), e);
         }

@@ -150,13 +150,17 @@ public final class CertificationAuthority implements AutoCloseable {
         IssuanceContext ctx = evaluation.context();
         Decision decision = evaluation.decision();
         String template = ctx.template == null ? String.valueOf(request.templateLabel()) : ctx.template.name();
-        String subject = ctx.csr == null ? null : ctx.csr.getSubject().toString();
         return switch (decision.outcome()) {
             case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
-                    decision.error().hresult(), dispositionFor(decision), subject, null, ctx.now, decision);
-            case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", subject, null, ctx.now, decision);
+                    decision.error().hresult(), dispositionFor(decision), requestedSubject(ctx), null, null, ctx, decision);
+            case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", requestedSubject(ctx),
+                    null, null, ctx, decision);
             case CONTINUE -> issue(ctx, template);
         };
+    }
+
+    private static String requestedSubject(IssuanceContext ctx) {
+        return ctx.csr == null ? null : ctx.csr.getSubject().toString();
     }
 
     private static boolean malformed(Decision decision) {
@@ -172,13 +176,14 @@ public final class CertificationAuthority implements AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             BigInteger serial = newSerial();
             try {
-                X509Certificate certificate = signer.sign(ctx, serial);
-                return record(ctx.request, template, RequestStatus.ISSUED, 0, "Issued", certificate.getSubjectX500Principal().getName(),
-                        certificate, ctx.now, null);
+                byte[] certificate = signer.signDer(ctx, serial);
+                // the subject as signed, in RFC 4514 order, without parsing the certificate back
+                return record(ctx.request, template, RequestStatus.ISSUED, 0, "Issued",
+                        org.bouncycastle.asn1.x500.style.RFC4519Style.INSTANCE.toString(ctx.subject), serial, certificate, ctx, null);
             } catch (GeneralSecurityException e) {
                 Decision failed = Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the CA could not sign: " + e.getMessage(), "");
                 return record(ctx.request, template, RequestStatus.FAILED, AdcsError.BAD_REQUEST_ENCODING.hresult(),
-                        "Error: " + e.getMessage(), null, null, ctx.now, failed);
+                        "Error: " + e.getMessage(), null, null, null, ctx, failed);
             } catch (IllegalStateException e) {
                 if (attempt < 3 && e.getCause() instanceof SQLException sql && sql.getMessage().contains("UNIQUE")) {
                     continue; // a serial collision: 128 random bits make this theoretical, but never reuse one
@@ -189,19 +194,16 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     private EnrollmentResult record(EnrollmentRequest request, String template, RequestStatus status, int code, String message,
-                                    String subject, X509Certificate certificate, Instant now, Decision decision) {
+                                    String subject, BigInteger serial, byte[] certificate, IssuanceContext ctx, Decision decision) {
         try {
+            byte[] csr = request.csr();
             RequestRecord row = new RequestRecord(0, request.requester().account(), request.requester().distinguishedName(),
-                    template, status, code, message, certificate == null ? null : certificate.getSerialNumber(), subject,
-                    certificate == null ? null : certificate.getEncoded(), request.csr(), now,
-                    status == RequestStatus.PENDING ? null : now,
-                    certificate == null ? null : certificate.getNotBefore().toInstant(),
-                    certificate == null ? null : certificate.getNotAfter().toInstant(), null, null);
-            return new EnrollmentResult(database.insert(row, sha256(request.csr())), certificate, decision);
+                    template, status, code, message, serial, subject, certificate, csr, ctx.now,
+                    status == RequestStatus.PENDING ? null : ctx.now,
+                    certificate == null ? null : ctx.notBefore, certificate == null ? null : ctx.notAfter, null, null);
+            return new EnrollmentResult(database.insert(row, sha256(csr)), decision);
         } catch (SQLException e) {
             throw new IllegalStateException("the CA database refused the record: " + e.getMessage(), e);
-        } catch (CertificateException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -219,10 +221,10 @@ public final class CertificationAuthority implements AutoCloseable {
             }
             RequestRecord r = last.get();
             return switch (r.status()) {
-                case PENDING -> Optional.of(new EnrollmentResult(r, null, Decision.pend("request " + r.requestId() + " is still pending")));
-                case ISSUED -> Optional.of(new EnrollmentResult(r, certificate(r.certificate()), null));
+                case PENDING -> Optional.of(new EnrollmentResult(r, Decision.pend("request " + r.requestId() + " is still pending")));
+                case ISSUED -> Optional.of(new EnrollmentResult(r, null));
                 case DENIED -> r.dispositionCode() == AdcsError.ADMIN_DENIED_REQUEST.hresult()
-                        ? Optional.of(new EnrollmentResult(r, null, Decision.deny(AdcsError.ADMIN_DENIED_REQUEST,
+                        ? Optional.of(new EnrollmentResult(r, Decision.deny(AdcsError.ADMIN_DENIED_REQUEST,
                         "request " + r.requestId() + " was " + r.dispositionMessage(), "submit a new request")))
                         : Optional.empty();
                 default -> Optional.empty();
@@ -249,13 +251,13 @@ public final class CertificationAuthority implements AutoCloseable {
             if (!decision.proceeds()) {
                 RequestRecord denied = database.resolve(requestId, RequestStatus.DENIED, decision.error().hresult(),
                         dispositionFor(decision), null, null, null, ctx.now, null, null);
-                return new EnrollmentResult(denied, null, decision);
+                return new EnrollmentResult(denied, decision);
             }
             X509Certificate certificate = signer.sign(ctx, newSerial());
             RequestRecord issued = database.resolve(requestId, RequestStatus.ISSUED, 0, "Resubmitted by " + approver,
                     certificate.getSerialNumber(), certificate.getSubjectX500Principal().getName(), certificate.getEncoded(),
                     ctx.now, certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant());
-            return new EnrollmentResult(issued, certificate, null);
+            return new EnrollmentResult(issued, null);
         } catch (SQLException | GeneralSecurityException e) {
             throw new IllegalStateException("approving request " + requestId + " failed: " + e.getMessage(), e);
         }
@@ -521,13 +523,13 @@ public final class CertificationAuthority implements AutoCloseable {
         ctx.publicKey = key;
         ctx.subject = new org.bouncycastle.asn1.x500.X500Name("CN=" + fqdn);
         ctx.subjectAltNames.add(new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, fqdn));
-        ctx.notBefore = ctx.now.minus(java.time.Duration.ofMinutes(10));
-        Instant end = ctx.now.plus(web.validity());
+        ctx.notBefore = ctx.now.minus(java.time.Duration.ofMinutes(10)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant end = ctx.now.plus(web.validity()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         ctx.notAfter = end.isAfter(identity.certificate().getNotAfter().toInstant()) ? identity.certificate().getNotAfter().toInstant() : end;
-        X509Certificate certificate = signer.sign(ctx, newSerial());
-        record(ctx.request, web.name(), RequestStatus.ISSUED, 0, "Issued", certificate.getSubjectX500Principal().getName(),
-                certificate, ctx.now, null);
-        return certificate;
+        BigInteger serial = newSerial();
+        byte[] certificate = signer.signDer(ctx, serial);
+        record(ctx.request, web.name(), RequestStatus.ISSUED, 0, "Issued", "CN=" + fqdn, serial, certificate, ctx, null);
+        return certificate(certificate);
     }
 
     private static BigInteger newSerial() {

@@ -297,8 +297,9 @@ final class IssuancePolicy {
     }
 
     private Decision validityFromTemplate(IssuanceContext ctx) {
-        ctx.notBefore = ctx.now.minus(CLOCK_SKEW);
-        Instant wanted = ctx.now.plus(ctx.template.validity());
+        // whole seconds: what the certificate's UTCTime can hold, so the database says the same
+        ctx.notBefore = ctx.now.minus(CLOCK_SKEW).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant wanted = ctx.now.plus(ctx.template.validity()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         Instant caEnd = caCertificate.get().getNotAfter().toInstant();
         ctx.notAfter = wanted.isAfter(caEnd) ? caEnd : wanted;
         return Decision.proceed();
