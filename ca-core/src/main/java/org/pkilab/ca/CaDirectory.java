@@ -269,6 +269,15 @@ final class CaDirectory implements AutoCloseable {
         }
     }
 
+    /**
+     * Names the CA's enrollment URL in {@code msPKI-Enrollment-Servers}, where Windows clients find their
+     * enrollment web services: {@code <priority>\n<authentication>\n<renewal only>\n<URL>}. The lab's URL
+     * is its EST base URL; authentication 2 is Kerberos, here the DC-signed logon token.
+     */
+    void publishEnrollmentServer(String caName, String url) {
+        modify(enrollmentServiceDn(caName), new Modification(ModificationType.REPLACE, "msPKI-Enrollment-Servers", "1\n2\n0\n" + url));
+    }
+
     /** Writes a CRL to {@code CN=<CA name>,CN=<host>,CN=CDP,...} as {@code certificateRevocationList} (or the delta). */
     void publishCrl(String caName, String hostName, byte[] crl, boolean delta) {
         String dn = DomainNames.child(caName, DomainNames.child(hostName, names.cdp()));

@@ -117,6 +117,7 @@ public final class CertificationAuthority implements AutoCloseable {
             // running from here on: the web server's own certificate is issued and recorded like any other
             state = State.RUNNING;
             web.start(serverCertificate());
+            directory.publishEnrollmentServer(config.caName(), estBaseUrl());
             // publish CRLs when due by the lab clock even if nobody downloads them, as AD CS's schedule does
             schedule = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, config.caName() + " CRL schedule");

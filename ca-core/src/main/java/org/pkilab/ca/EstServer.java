@@ -358,6 +358,7 @@ final class EstServer implements AutoCloseable {
             boolean autoenroll = t.securityDescriptor().check(token.get().sids(), org.pkilab.directory.model.AccessRight.AUTOENROLL).granted();
             json.append(i == 0 ? "" : ",").append("{\"name\":").append(quote(t.name()))
                     .append(",\"displayName\":").append(quote(t.displayName()))
+                    .append(",\"oid\":").append(quote(t.oid() == null ? "" : t.oid()))
                     .append(",\"schemaVersion\":").append(t.schemaVersion())
                     .append(",\"subjectSuppliedInRequest\":").append(t.enrolleeSuppliesSubject())
                     .append(",\"minimalKeySize\":").append(t.minimalKeySize())
@@ -366,6 +367,7 @@ final class EstServer implements AutoCloseable {
                     .append(",\"keyStorage\":").append(quote(t.usesCng() ? "CNG" : "CSP"))
                     .append(",\"autoenroll\":").append(autoenroll)
                     .append(",\"machine\":").append(t.machineTemplate())
+                    .append(",\"renewalPeriodSeconds\":").append(t.renewalPeriod().getSeconds())
                     .append(",\"extendedKeyUsages\":[");
             for (int j = 0; j < t.extendedKeyUsages().size(); j++) {
                 json.append(j == 0 ? "" : ",").append(quote(t.extendedKeyUsages().get(j)));

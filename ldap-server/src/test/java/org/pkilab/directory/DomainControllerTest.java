@@ -346,6 +346,8 @@ class DomainControllerTest {
         admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.DISABLE_ALL);
         assertEquals(GroupPolicy.DISABLE_ALL, admin.autoEnrollmentPolicy(gpo).orElseThrow());
         assertEquals(1, admin.registryValues(gpo).size(), "the value is replaced, not added twice");
+        admin.unlinkGpo(gpo, dc.names().domain());
+        assertEquals(1, admin.linkedGpos(dc.names().domain()).size(), "only the Default Domain Policy stays linked");
     }
 
     @Test

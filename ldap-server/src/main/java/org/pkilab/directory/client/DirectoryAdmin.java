@@ -620,6 +620,25 @@ public final class DirectoryAdmin implements AutoCloseable {
         modify(targetDn, "link GPO " + gpo + " to " + targetDn, changes.toArray(new Modification[0]));
     }
 
+    /** GPMC's "Delete link": removes the GPO from {@code gPLink} of {@code targetDn}; the GPO itself stays. */
+    public void unlinkGpo(String gpo, String targetDn) {
+        String gpoDn = gpoDn(gpo);
+        String before = read(targetDn, "gPLink").getAttributeValue("gPLink");
+        if (before == null) {
+            return;
+        }
+        String after = Pattern.compile("\\[LDAP://" + Pattern.quote(gpoDn) + ";\\d+\\]", Pattern.CASE_INSENSITIVE)
+                .matcher(before).replaceAll("");
+        if (after.equals(before)) {
+            return;
+        }
+        List<Modification> changes = new ArrayList<>(List.of(new Modification(ModificationType.DELETE, "gPLink", before)));
+        if (!after.isEmpty()) {
+            changes.add(new Modification(ModificationType.ADD, "gPLink", after));
+        }
+        modify(targetDn, "unlink GPO " + gpo + " from " + targetDn, changes.toArray(new Modification[0]));
+    }
+
     /** The GPO DNs linked to {@code targetDn}, in {@code gPLink} order. */
     public List<String> linkedGpos(String targetDn) {
         String value = read(targetDn, "gPLink").getAttributeValue("gPLink");

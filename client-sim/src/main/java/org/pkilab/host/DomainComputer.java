@@ -1,0 +1,670 @@
+package org.pkilab.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.http.HttpMethod;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.pki.KeyFiles;
+
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Windows computer joined to the lab's domain. It reaches the domain controller over LDAP and the CA
+ * over EST/HTTPS and HTTP, as a real member would:
+ * <ul>
+ *   <li>{@link #join} creates its machine account ({@code NAME$}, password, {@code dNSHostName});</li>
+ *   <li>{@link #boot} (and {@link #restart}) logs on (a new logon token, with the groups it is in now),
+ *       applies Group Policy, imports the enterprise root CA into {@code LocalMachine\Root}, and runs
+ *       autoenrollment when a linked GPO enables it;</li>
+ *   <li>{@link #requestCertificate} is the Certificates snap-in's "Request New Certificate";</li>
+ *   <li>{@link #exportPfx} / {@link #importPfx} are its Export and Import wizards;</li>
+ *   <li>{@link #get} is an HTTPS client that trusts what the computer trusts and can present a client
+ *       certificate from {@code LocalMachine\My}.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * DomainComputer iis01 = new DomainComputer(config);   // IIS01, iis01.contoso.com
+ * iis01.join(admin);
+ * iis01.boot();
+ * StoredCertificate web = iis01.requestCertificate(CertificateRequest.forTemplate("ConfigMgrWebServerCertificate")
+ *         .dnsNames("server1.internal.contoso.com", "server.contoso.com"));
+ * }</pre>
+ */
+public class DomainComputer implements AutoCloseable {
+
+    /** The guide's "wait a few minutes": Group Policy refreshes every 90 minutes on Windows; autoenrollment every 8 hours. */
+    public static final Duration AUTOENROLLMENT_INTERVAL = Duration.ofHours(8);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern GP_LINK = Pattern.compile("\\[LDAP://([^;\\]]+);(\\d+)\\]", Pattern.CASE_INSENSITIVE);
+
+    private final DomainComputerConfig config;
+    private final CertificateStore my = new CertificateStore("LocalMachine\\My");
+    private final CertificateStore root = new CertificateStore("LocalMachine\\Root");
+    private final EventLog eventLog = new EventLog();
+    private final HttpClient plain;
+    private final CrlCache crls;
+    private final LabTrust trust;
+    private final Map<Long, PendingRequest> pending = new LinkedHashMap<>();
+    private HttpClient https;
+    private LogonToken token;
+    private String encodedToken;
+    private int aePolicy;
+    private String enrollmentUrl;
+    private Instant lastAutoenrollment;
+    private boolean closed;
+
+    private record PendingRequest(String template, KeyPair key, byte[] csr, EnrollableTemplate settings) {
+    }
+
+    public DomainComputer(DomainComputerConfig config) {
+        this.config = config;
+        config.network().register(config.dnsNames().toArray(new String[0]));
+        this.plain = LabHttp.plain(config.network());
+        this.crls = new CrlCache(plain, config.clock());
+        this.trust = new LabTrust(root, crls, config.clock());
+    }
+
+    public DomainComputerConfig config() {
+        return config;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public String fqdn() {
+        return config.fqdn();
+    }
+
+    public String accountDn() {
+        return config.names().computer(config.name());
+    }
+
+    public CertificateStore personal() {
+        return my;
+    }
+
+    public CertificateStore trustedRoots() {
+        return root;
+    }
+
+    public EventLog eventLog() {
+        return eventLog;
+    }
+
+    /** The token from the last logon; null before the first boot. */
+    public LogonToken token() {
+        return token;
+    }
+
+    public LabTrust trust() {
+        return trust;
+    }
+
+    public CrlCache crlCache() {
+        return crls;
+    }
+
+    /** The autoenrollment policy value ({@code AEPolicy}) Group Policy gave the computer at its last boot; 0 = none. */
+    public int autoEnrollmentPolicy() {
+        return aePolicy;
+    }
+
+    /** Joins the domain: creates the machine account (an administrator's connection does it). */
+    public DomainComputer join(DirectoryAdmin admin) {
+        admin.createComputer(config.name(), config.fqdn(), config.machinePassword());
+        return this;
+    }
+
+    /** Starts the computer: logon, Group Policy, trusted roots, autoenrollment. */
+    public synchronized DomainComputer boot() {
+        requireOpen();
+        DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), accountDn(),
+                config.machinePassword());
+        token = session.token();
+        encodedToken = session.encoded();
+        try (LDAPConnection ldap = new LDAPConnection(config.ldapHost(), config.ldapPort(), accountDn(), config.machinePassword())) {
+            applyGroupPolicy(ldap);
+            importEnterpriseRoots(ldap);
+            findEnrollmentService(ldap);
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), config.name() + " could not read Group Policy and the "
+                    + "enterprise PKI from the directory: " + e.getDiagnosticMessage(), e);
+        }
+        reconnectHttps();
+        if (enrollmentEnabled()) {
+            autoenroll();
+        }
+        return this;
+    }
+
+    /** Restarts the computer: it logs on again, so group changes made since the last boot now count. */
+    public DomainComputer restart() {
+        return boot();
+    }
+
+    /**
+     * {@code gpupdate}: applies Group Policy again and runs autoenrollment if the policy enables it and 8 lab
+     * hours have passed since it last ran (or {@code force}). The logon token is not renewed.
+     */
+    public synchronized void gpupdate(boolean force) {
+        requireOpen();
+        try (LDAPConnection ldap = new LDAPConnection(config.ldapHost(), config.ldapPort(), accountDn(), config.machinePassword())) {
+            applyGroupPolicy(ldap);
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), "Group Policy refresh of " + config.name() + " failed: "
+                    + e.getDiagnosticMessage(), e);
+        }
+        boolean due = lastAutoenrollment == null || !config.clock().instant().isBefore(lastAutoenrollment.plus(AUTOENROLLMENT_INTERVAL));
+        if (enrollmentEnabled() && (force || due)) {
+            autoenroll();
+        }
+    }
+
+    private boolean enrollmentEnabled() {
+        return aePolicy != 0 && (aePolicy & GroupPolicy.DISABLE_ALL) == 0;
+    }
+
+    private void applyGroupPolicy(LDAPConnection ldap) throws LDAPException {
+        List<String> links = new ArrayList<>();
+        SearchResultEntry domain = ldap.getEntry(config.names().domain(), "gPLink");
+        collectLinks(domain == null ? null : domain.getAttributeValue("gPLink"), links);
+        int value = 0;
+        for (String gpoDn : links) {
+            SearchResultEntry gpo = ldap.getEntry(gpoDn, "labRegistryPolicy", "nTSecurityDescriptor", "displayName");
+            if (gpo == null || !appliesToMe(gpo)) {
+                continue;
+            }
+            String[] values = gpo.getAttributeValues("labRegistryPolicy");
+            for (String v : values == null ? new String[0] : values) {
+                GroupPolicy.RegistryValue registry = GroupPolicy.RegistryValue.parse(v);
+                if (registry.sameValue(GroupPolicy.RegistryValue.dword(GroupPolicy.AUTOENROLLMENT_KEY, GroupPolicy.AE_POLICY, 0))) {
+                    value = Integer.parseUnsignedInt(registry.data());
+                }
+            }
+        }
+        aePolicy = value;
+    }
+
+    private static void collectLinks(String gpLink, List<String> into) {
+        if (gpLink == null) {
+            return;
+        }
+        Matcher m = GP_LINK.matcher(gpLink);
+        while (m.find()) {
+            // link option 1 is "link disabled"
+            if ((Integer.parseInt(m.group(2)) & 1) == 0) {
+                into.add(m.group(1));
+            }
+        }
+    }
+
+    /** Security filtering: a GPO applies when the computer's token holds Read and Apply group policy. */
+    private boolean appliesToMe(SearchResultEntry gpo) {
+        String sddl = gpo.getAttributeValue("nTSecurityDescriptor");
+        if (sddl == null) {
+            return true;
+        }
+        SecurityDescriptor sd = SecurityDescriptor.parse(sddl, domainSidOf(token));
+        return sd.check(token.sids(), AccessRight.READ).granted() && sd.check(token.sids(), AccessRight.APPLY_GROUP_POLICY).granted();
+    }
+
+    private static org.pkilab.directory.model.SecurityIdentifier domainSidOf(LogonToken token) {
+        int[] subs = token.sid().subAuthorities();
+        return new org.pkilab.directory.model.SecurityIdentifier(1, token.sid().authority(), java.util.Arrays.copyOf(subs, subs.length - 1));
+    }
+
+    /** Autoenrollment's first job on an enterprise member: trust every CA in {@code CN=Certification Authorities}. */
+    private void importEnterpriseRoots(LDAPConnection ldap) throws LDAPException {
+        for (SearchResultEntry ca : ldap.search(config.names().certificationAuthorities(), SearchScope.ONE,
+                "(objectClass=certificationAuthority)", "cACertificate").getSearchEntries()) {
+            byte[][] certificates = ca.getAttributeValueByteArrays("cACertificate");
+            for (byte[] der : certificates == null ? new byte[0][] : certificates) {
+                try {
+                    root.add(new StoredCertificate(KeyFiles.certificate(der), null, false, StoredCertificate.KeyStorage.NONE, null, List.of()));
+                } catch (GeneralSecurityException e) {
+                    eventLog.write(config.clock().instant(), "Warning", 6, EventLog.AUTOENROLLMENT,
+                            "a CA certificate on " + ca.getDN() + " does not parse: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void findEnrollmentService(LDAPConnection ldap) throws LDAPException {
+        enrollmentUrl = null;
+        for (SearchResultEntry service : ldap.search(config.names().enrollmentServices(), SearchScope.ONE,
+                "(objectClass=pKIEnrollmentService)", "msPKI-Enrollment-Servers").getSearchEntries()) {
+            String value = service.getAttributeValue("msPKI-Enrollment-Servers");
+            if (value != null) {
+                String[] parts = value.split("\n");
+                enrollmentUrl = parts[parts.length - 1];
+                return;
+            }
+        }
+    }
+
+    private void reconnectHttps() {
+        if (https != null) {
+            LabHttp.stop(https);
+        }
+        https = LabHttp.tls(config.network(), trust, null);
+    }
+
+    // ---- enrollment ------------------------------------------------------------------------------
+
+    /** The "Request Certificates" page: what the CA says this computer may enroll for. */
+    public List<EnrollableTemplate> enrollableTemplates() {
+        requireBooted();
+        ContentResponse response = send(https, HttpMethod.GET, enrollmentUrl + "/policy", null, null);
+        if (response.getStatus() != 200) {
+            throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
+        }
+        try {
+            List<EnrollableTemplate> templates = new ArrayList<>();
+            for (JsonNode t : JSON.readTree(response.getContent()).get("templates")) {
+                templates.add(new EnrollableTemplate(t.get("name").asText(), t.get("displayName").asText(), t.path("oid").asText(""),
+                        t.get("schemaVersion").asInt(), t.get("subjectSuppliedInRequest").asBoolean(), t.get("minimalKeySize").asInt(),
+                        t.get("exportableKey").asBoolean(), t.get("requiresApproval").asBoolean(),
+                        "CNG".equals(t.get("keyStorage").asText()), t.get("autoenroll").asBoolean(), t.get("machine").asBoolean(),
+                        Duration.ofSeconds(t.path("renewalPeriodSeconds").asLong(0)),
+                        strings(t.get("extendedKeyUsages")), strings(t.get("supersedes"))));
+            }
+            return templates;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the enrollment policy from " + enrollmentUrl + " does not parse: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return values;
+    }
+
+    /**
+     * "Request New Certificate": finds the template among those this computer may enroll for, refuses
+     * before anything leaves the host when the template needs subject information that was not given
+     * ("More information is required to enroll for this certificate"), makes a key of at least the
+     * template's minimum size, enrolls over EST and installs the certificate in {@code LocalMachine\My}.
+     *
+     * @throws EnrollmentException when the CA refuses (its AD CS code) or the request is incomplete
+     * @throws PendingException    when the certificate waits for a certificate manager
+     */
+    public StoredCertificate requestCertificate(CertificateRequest request) {
+        EnrollableTemplate template = enrollableTemplates().stream()
+                .filter(t -> t.name().equalsIgnoreCase(request.template()) || t.displayName().equalsIgnoreCase(request.template()))
+                .findFirst().orElseThrow(() -> new EnrollmentException(0, null, "'" + request.template() + "' is not among the "
+                        + "certificates " + config.name() + " can request: its token lacks Enroll on it, or the CA does not issue it "
+                        + "(restart the computer after a group change)"));
+        if (template.subjectSuppliedInRequest() && request.subject().isEmpty() && request.dnsNames().isEmpty()) {
+            throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
+                    + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
+        }
+        KeyPair key = generateKey(Math.max(request.keySize(), Math.max(template.minimalKeySize(), 2048)));
+        byte[] csr = csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
+                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of());
+        return enroll(template, key, csr, false);
+    }
+
+    private StoredCertificate enroll(EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
+        ContentResponse response = send(https, HttpMethod.POST, enrollmentUrl + "/" + template.name() + "/simpleenroll",
+                Base64.getMimeEncoder().encode(csr), "application/pkcs10");
+        return answer(template, key, csr, response, autoenrolled);
+    }
+
+    private StoredCertificate answer(EnrollableTemplate template, KeyPair key, byte[] csr, ContentResponse response, boolean autoenrolled) {
+        String requestId = response.getHeaders().get("X-ADCS-Request-Id");
+        if (response.getStatus() == 202) {
+            long id = Long.parseLong(requestId);
+            pending.put(id, new PendingRequest(template.name(), key, csr, template));
+            eventLog.write(config.clock().instant(), "Information", 15, EventLog.AUTOENROLLMENT, "Certificate enrollment for Local system "
+                    + "is pending: request " + id + " for a " + template.displayName() + " certificate waits for approval");
+            throw new PendingException(id, response.getContentAsString());
+        }
+        if (response.getStatus() != 200) {
+            eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for Local system failed "
+                    + "to enroll for a " + template.displayName() + " certificate" + (requestId == null ? "" : " with request ID " + requestId)
+                    + ": " + response.getContentAsString().trim());
+            throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
+        }
+        X509Certificate certificate = certsOnly(response.getContent());
+        StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), template.exportableKey(),
+                template.usesCng() ? StoredCertificate.KeyStorage.CNG_KSP : StoredCertificate.KeyStorage.LEGACY_CSP,
+                template.name(), List.of(certificate));
+        my.add(stored);
+        eventLog.write(config.clock().instant(), "Information", 19, EventLog.AUTOENROLLMENT, (autoenrolled ? "Autoenrollment" : "Enrollment")
+                + " for Local system successfully received a " + template.displayName() + " certificate, request ID " + requestId
+                + ", thumbprint " + stored.thumbprint());
+        return stored;
+    }
+
+    private static X509Certificate certsOnly(byte[] base64) {
+        try {
+            CMSSignedData p7 = new CMSSignedData(Base64.getMimeDecoder().decode(base64));
+            Collection<X509CertificateHolder> certs = p7.getCertificates().getMatches(null);
+            return new JcaX509CertificateConverter().getCertificate(certs.iterator().next());
+        } catch (Exception e) {
+            throw new IllegalStateException("the CA's answer is not a certs-only PKCS #7: " + e.getMessage(), e);
+        }
+    }
+
+    private static KeyPair generateKey(int bits) {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(bits);
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] csr(KeyPair key, String subject, List<String> dnsNames) {
+        try {
+            JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
+                    subject.isEmpty() ? new X500Name(new org.bouncycastle.asn1.x500.RDN[0]) : new X500Name(subject), key.getPublic());
+            if (!dnsNames.isEmpty()) {
+                ExtensionsGenerator extensions = new ExtensionsGenerator();
+                extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                        dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
+                builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+            }
+            return builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot build the certificate request: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- autoenrollment --------------------------------------------------------------------------
+
+    /**
+     * One autoenrollment run ({@code certutil -pulse}): for each template this computer holds Enroll and
+     * Autoenroll on (schema 2 and later only): fetch approved pending requests, remove revoked
+     * certificates, enroll when no valid certificate is held, renew at 80% of the lifetime or inside the
+     * renewal period, and replace certificates of superseded templates. Every action goes to the event log.
+     */
+    public synchronized void autoenroll() {
+        requireBooted();
+        Instant now = config.clock().instant();
+        lastAutoenrollment = now;
+        List<EnrollableTemplate> templates = enrollableTemplates().stream()
+                .filter(t -> t.autoenroll() && t.machine() && t.schemaVersion() >= 2).toList();
+        if ((aePolicy & GroupPolicy.ENABLE_PENDING_FETCH) != 0) {
+            fetchPending();
+        }
+        if ((aePolicy & GroupPolicy.ENABLE_MY_STORE_MANAGEMENT) != 0) {
+            removeRevoked(now);
+        }
+        if ((aePolicy & GroupPolicy.ENABLE_TEMPLATE_CHECK) == 0) {
+            return;
+        }
+        for (EnrollableTemplate template : templates) {
+            List<StoredCertificate> held = my.matching(c -> template.name().equalsIgnoreCase(c.templateName())
+                    || template.oid().equals(StoredCertificate.templateOf(c.certificate())));
+            Optional<StoredCertificate> current = held.stream().filter(c -> c.validAt(now)).findFirst();
+            boolean waiting = pending.values().stream().anyMatch(p -> p.template().equalsIgnoreCase(template.name()));
+            try {
+                if (current.isEmpty() && !waiting) {
+                    autoenrollOne(template);
+                } else if (current.isPresent() && renewalDue(current.get(), template, now) && !waiting) {
+                    StoredCertificate renewed = autoenrollOne(template);
+                    my.remove(current.get().thumbprint());
+                    eventLog.write(now, "Information", 20, EventLog.AUTOENROLLMENT, "Certificate for Local system with thumbprint "
+                            + current.get().thumbprint() + " was renewed by " + renewed.thumbprint() + " (" + template.displayName() + ")");
+                }
+                for (String superseded : template.supersedes()) {
+                    for (StoredCertificate old : my.matching(c -> superseded.equalsIgnoreCase(c.templateName()))) {
+                        my.remove(old.thumbprint());
+                        eventLog.write(now, "Information", 64, EventLog.AUTOENROLLMENT, "Certificate " + old.thumbprint() + " of "
+                                + "superseded template " + superseded + " was replaced by a " + template.displayName() + " certificate");
+                    }
+                }
+            } catch (PendingException e) {
+                // recorded in the event log; fetched on a later run
+            } catch (EnrollmentException e) {
+                // recorded in the event log; autoenrollment goes on with the next template
+            }
+        }
+    }
+
+    private StoredCertificate autoenrollOne(EnrollableTemplate template) {
+        KeyPair key = generateKey(Math.max(template.minimalKeySize(), 2048));
+        return enroll(template, key, csr(key, "", List.of()), true);
+    }
+
+    /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
+    static boolean renewalDue(StoredCertificate certificate, EnrollableTemplate template, Instant now) {
+        Duration life = Duration.between(certificate.notBefore(), certificate.notAfter());
+        Instant eightyPercent = certificate.notBefore().plus(life.multipliedBy(8).dividedBy(10));
+        Instant renewalPeriodStarts = certificate.notAfter().minus(template.renewalPeriod());
+        return !now.isBefore(eightyPercent) || !now.isBefore(renewalPeriodStarts);
+    }
+
+    private void fetchPending() {
+        for (Map.Entry<Long, PendingRequest> entry : new ArrayList<>(pending.entrySet())) {
+            PendingRequest request = entry.getValue();
+            ContentResponse response = send(https, HttpMethod.POST, enrollmentUrl + "/" + request.template() + "/simpleenroll",
+                    Base64.getMimeEncoder().encode(request.csr()), "application/pkcs10");
+            if (response.getStatus() == 202) {
+                continue;
+            }
+            pending.remove(entry.getKey());
+            try {
+                answer(request.settings(), request.key(), request.csr(), response, true);
+            } catch (EnrollmentException | PendingException e) {
+                // logged by answer()
+            }
+        }
+    }
+
+    private void removeRevoked(Instant now) {
+        for (StoredCertificate certificate : my.certificates()) {
+            if (certificate.templateName() == null) {
+                continue;
+            }
+            try {
+                trust.validate(new X509Certificate[]{certificate.certificate()}, certificate.certificate().getExtendedKeyUsage() == null
+                        ? LabTrust.CLIENT_AUTHENTICATION : certificate.certificate().getExtendedKeyUsage().get(0));
+            } catch (TrustFailure e) {
+                if (e.reason() == TrustFailure.Reason.REVOKED) {
+                    my.remove(certificate.thumbprint());
+                    eventLog.write(now, "Warning", 64, EventLog.AUTOENROLLMENT, "Certificate " + certificate.thumbprint()
+                            + " (" + certificate.templateName() + ") was revoked and removed from LocalMachine\\My");
+                }
+            } catch (java.security.cert.CertificateParsingException e) {
+                // a certificate whose EKU does not parse is left for the administrator
+            }
+        }
+    }
+
+    /** Requests this computer made that still wait for a certificate manager. */
+    public List<Long> pendingRequests() {
+        return new ArrayList<>(pending.keySet());
+    }
+
+    // ---- PFX ------------------------------------------------------------------------------------
+
+    /**
+     * The Certificate Export Wizard with "Yes, export the private key" and PFX: refused, as Windows does,
+     * when the template did not allow the key to be exported; the password must be strong.
+     */
+    public void exportPfx(String thumbprint, char[] password, Path file) {
+        StoredCertificate certificate = my.byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
+                "no certificate with thumbprint " + thumbprint + " in " + my.name()));
+        if (certificate.privateKey() == null || !certificate.exportable()) {
+            throw new IllegalStateException("The associated private key cannot be exported: the certificate was created from "
+                    + "template '" + certificate.templateName() + "' without 'Allow private key to be exported'. Set that on the "
+                    + "template's Request Handling tab and request the certificate again.");
+        }
+        PfxPassword.check(password);
+        try {
+            List<X509Certificate> chain = new ArrayList<>(certificate.chain());
+            root.certificates().stream().map(StoredCertificate::certificate)
+                    .filter(r -> r.getSubjectX500Principal().equals(certificate.certificate().getIssuerX500Principal()))
+                    .findFirst().ifPresent(chain::add);
+            KeyFiles.writeAtomically(file, KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
+                    chain.toArray(new X509Certificate[0])), password));
+        } catch (java.io.IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("writing " + file + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The Certificate Import Wizard: a PFX into {@code LocalMachine\My}; a wrong password changes nothing. */
+    public StoredCertificate importPfx(Path file, char[] password, boolean markExportable) {
+        try {
+            KeyStore pfx = KeyFiles.readPkcs12(java.nio.file.Files.readAllBytes(file), password);
+            Enumeration<String> aliases = pfx.aliases();
+            while (aliases.hasMoreElements()) {
+                String alias = aliases.nextElement();
+                if (pfx.isKeyEntry(alias)) {
+                    java.security.cert.Certificate[] chain = pfx.getCertificateChain(alias);
+                    List<X509Certificate> x509 = new ArrayList<>();
+                    for (java.security.cert.Certificate c : chain) {
+                        x509.add((X509Certificate) c);
+                    }
+                    X509Certificate leaf = x509.get(0);
+                    StoredCertificate stored = new StoredCertificate(leaf, (PrivateKey) pfx.getKey(alias, password), markExportable,
+                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), x509);
+                    my.add(stored);
+                    return stored;
+                }
+            }
+            throw new IllegalArgumentException(file + " holds no private key");
+        } catch (java.io.IOException e) {
+            if (e.getCause() instanceof java.security.UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
+                throw new IllegalArgumentException("The password you entered is incorrect for " + file.getFileName(), e);
+            }
+            throw new IllegalArgumentException(file.getFileName() + " is not a PKCS #12 (PFX) file: " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(file.getFileName() + " cannot be imported: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- TLS client ------------------------------------------------------------------------------
+
+    /**
+     * An HTTPS GET as this computer: the server's certificate must chain to {@code LocalMachine\Root},
+     * name the host in the URL, carry Server Authentication and not be revoked. With {@code clientCertificate}
+     * the computer presents that certificate from its store.
+     */
+    public HttpsResult get(String url, StoredCertificate clientCertificate) {
+        requireOpen();
+        HttpClient client = clientCertificate == null ? https : LabHttp.tls(config.network(), trust,
+                new KeyFiles.KeyEntry(clientCertificate.privateKey(), clientCertificate.chain().toArray(new X509Certificate[0])));
+        try {
+            ContentResponse response = client.newRequest(url).timeout(15, TimeUnit.SECONDS).send();
+            return new HttpsResult(response.getStatus(), response.getContentAsString(), null, null);
+        } catch (Exception e) {
+            TrustFailure failure = LabHttp.trustFailure(e);
+            return new HttpsResult(0, "", failure, failure == null ? rootCause(e) : failure.getMessage());
+        } finally {
+            if (client != https) {
+                LabHttp.stop(client);
+            }
+        }
+    }
+
+    /** The client certificate Configuration Manager would pick: Client Authentication, from the store, valid now. */
+    public Optional<StoredCertificate> clientAuthenticationCertificate() {
+        Instant now = config.clock().instant();
+        return my.matching(c -> c.privateKey() != null && c.hasPurpose(LabTrust.CLIENT_AUTHENTICATION) && c.validAt(now)).stream()
+                .findFirst();
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    private ContentResponse send(HttpClient client, HttpMethod method, String url, byte[] body, String contentType) {
+        if (enrollmentUrl == null) {
+            throw new EnrollmentException(0, null, "no enterprise CA publishes an enrollment URL in " + config.names().enrollmentServices());
+        }
+        try {
+            var request = client.newRequest(url).method(method).timeout(30, TimeUnit.SECONDS)
+                    .headers(h -> h.put("Authorization", "Bearer " + encodedToken));
+            if (body != null) {
+                request.body(new BytesRequestContent(contentType, body));
+            }
+            return request.send();
+        } catch (Exception e) {
+            TrustFailure failure = LabHttp.trustFailure(e);
+            throw new EnrollmentException(0, failure == null ? null : failure.reason().code() + " " + failure.reason().adName(),
+                    config.name() + " cannot reach " + url + ": " + (failure == null ? rootCause(e) : failure.getMessage()));
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException(config.name() + " is shut down");
+        }
+    }
+
+    private void requireBooted() {
+        requireOpen();
+        if (token == null) {
+            throw new IllegalStateException(config.name() + " has not booted: call boot() first");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (https != null) {
+            LabHttp.stop(https);
+        }
+        LabHttp.stop(plain);
+    }
+
+    @Override
+    public String toString() {
+        return config.name() + " (" + config.fqdn() + ")";
+    }
+}

@@ -1,0 +1,18 @@
+package org.pkilab.host;
+
+import java.util.List;
+
+/**
+ * A template as the "Request Certificates" page lists it: what the CA's enrollment policy says this
+ * computer (or user) may enroll for, with what the client needs to know to build the request.
+ */
+public record EnrollableTemplate(String name, String displayName, String oid, int schemaVersion, boolean subjectSuppliedInRequest,
+                                 int minimalKeySize, boolean exportableKey, boolean requiresApproval, boolean usesCng,
+                                 boolean autoenroll, boolean machine, java.time.Duration renewalPeriod,
+                                 List<String> extendedKeyUsages, List<String> supersedes) {
+
+    public EnrollableTemplate {
+        extendedKeyUsages = List.copyOf(extendedKeyUsages);
+        supersedes = List.copyOf(supersedes);
+    }
+}

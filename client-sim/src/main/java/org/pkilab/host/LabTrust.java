@@ -1,0 +1,131 @@
+package org.pkilab.host;
+
+import javax.net.ssl.X509TrustManager;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXParameters;
+import java.security.cert.PKIXReason;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How a lab computer decides whether to trust a certificate, as CryptoAPI's chain engine does: the
+ * chain must end in a certificate of its {@code LocalMachine\Root} store, be valid by the lab clock,
+ * carry the purpose asked for (Server Authentication for a server, Client Authentication for a client)
+ * and not be revoked according to the CRL at each certificate's CDP URL. Host-name checks come on top,
+ * from TLS, against the FQDN the client asked for.
+ */
+public final class LabTrust implements X509TrustManager {
+
+    public static final String SERVER_AUTHENTICATION = "1.3.6.1.5.5.7.3.1";
+    public static final String CLIENT_AUTHENTICATION = "1.3.6.1.5.5.7.3.2";
+
+    private final CertificateStore root;
+    private final CrlCache crls;
+    private final Clock clock;
+
+    LabTrust(CertificateStore root, CrlCache crls, Clock clock) {
+        this.root = root;
+        this.crls = crls;
+        this.clock = clock;
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        validate(chain, CLIENT_AUTHENTICATION);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        validate(chain, SERVER_AUTHENTICATION);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        return root.certificates().stream().map(StoredCertificate::certificate).toArray(X509Certificate[]::new);
+    }
+
+    /** Checks {@code chain} (leaf first) for {@code purpose}; throws a {@link TrustFailure} naming why not. */
+    public void validate(X509Certificate[] chain, String purpose) throws TrustFailure {
+        if (chain == null || chain.length == 0) {
+            throw new TrustFailure(TrustFailure.Reason.NO_CERTIFICATE, "");
+        }
+        X509Certificate leaf = chain[0];
+        String subject = leaf.getSubjectX500Principal().getName();
+        try {
+            List<String> ekus = leaf.getExtendedKeyUsage();
+            if (ekus != null && !ekus.contains(purpose)) {
+                throw new TrustFailure(TrustFailure.Reason.WRONG_USAGE, "'" + subject + "' has " + ekus + ", not "
+                        + (purpose.equals(SERVER_AUTHENTICATION) ? "Server Authentication" : "Client Authentication") + " (" + purpose + ")");
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            throw new TrustFailure(TrustFailure.Reason.WRONG_USAGE, "the EKU of '" + subject + "' does not parse");
+        }
+        Set<TrustAnchor> anchors = new HashSet<>();
+        for (X509Certificate anchor : getAcceptedIssuers()) {
+            anchors.add(new TrustAnchor(anchor, null));
+        }
+        List<X509Certificate> path = new ArrayList<>();
+        List<Object> revocationData = new ArrayList<>();
+        for (X509Certificate certificate : chain) {
+            if (anchors.stream().anyMatch(a -> a.getTrustedCert().equals(certificate))) {
+                break;
+            }
+            path.add(certificate);
+        }
+        if (anchors.isEmpty()) {
+            throw new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "the LocalMachine\\Root store is empty: restart the computer "
+                    + "so it imports the enterprise root CA from the directory");
+        }
+        try {
+            for (X509Certificate certificate : path) {
+                List<X509CRL> found = crls.crlsFor(certificate);
+                if (found.isEmpty()) {
+                    throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + certificate.getSubjectX500Principal().getName()
+                            + "' names no HTTP CRL distribution point");
+                }
+                revocationData.addAll(found);
+            }
+            PKIXParameters params = new PKIXParameters(anchors);
+            params.setDate(Date.from(clock.instant()));
+            params.setRevocationEnabled(true);
+            params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(revocationData)));
+            CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
+        } catch (TrustFailure e) {
+            throw e;
+        } catch (CertPathValidatorException e) {
+            throw translate(e, subject);
+        } catch (Exception e) {
+            throw new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "': " + e.getMessage());
+        }
+    }
+
+    private static TrustFailure translate(CertPathValidatorException e, String subject) {
+        if (e.getReason() == CertPathValidatorException.BasicReason.REVOKED) {
+            return new TrustFailure(TrustFailure.Reason.REVOKED, "'" + subject + "': " + e.getMessage());
+        }
+        if (e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+                || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+            return new TrustFailure(TrustFailure.Reason.EXPIRED, "'" + subject + "': " + e.getMessage());
+        }
+        if (e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
+            return new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + subject + "': " + e.getMessage());
+        }
+        if (e.getReason() == PKIXReason.NO_TRUST_ANCHOR) {
+            return new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "' does not chain to a certificate in "
+                    + "LocalMachine\\Root");
+        }
+        return new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "': " + e.getMessage());
+    }
+}

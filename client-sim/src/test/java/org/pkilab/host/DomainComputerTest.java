@@ -1,0 +1,172 @@
+package org.pkilab.host;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.ca.CertificationAuthorityConfig;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.pki.LabClock;
+import org.pkilab.testing.ExternalTool;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Domain computers doing the guide's client-side steps against a real DC and CA. */
+class DomainComputerTest {
+
+    static final String PASSWORD = "Lab-Passw0rd!";
+    static final LabClock clock = new LabClock();
+    static final LabNetwork network = new LabNetwork();
+    static DomainController dc;
+    static CertificationAuthority ca;
+    static DirectoryAdmin admin;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(clock).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(clock).build());
+        network.register(ca.config().fqdn(), dc.fqdn());
+        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+        // the guide: client certificate for Windows computers
+        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
+        ca.issueTemplate("ConfigMgr Client Certificate");
+        // the guide: web server certificate
+        admin.createGroup("ConfigMgr IIS Servers");
+        admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
+        admin.clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        ca.issueTemplate("ConfigMgr Web Server Certificate");
+        // the guide: client certificate for distribution points (exportable)
+        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
+                TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
+        admin.clearAllow("ConfigMgr Client Distribution Point Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        admin.allow("ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        ca.issueTemplate("ConfigMgr Client Distribution Point Certificate");
+    }
+
+    @AfterAll
+    static void stopLab() {
+        admin.close();
+        ca.close();
+        dc.close();
+    }
+
+    static DomainComputer computer(String name, String... extraNames) {
+        return new DomainComputer(DomainComputerConfig.builder(name).domain(dc.names(), "127.0.0.1", dc.ldapPort())
+                .machinePassword(PASSWORD).dnsNames(extraNames).clock(clock).network(network).build());
+    }
+
+    @Test
+    void bootImportsTheEnterpriseRootAndFindsTheCa() {
+        try (DomainComputer pc = computer("PC10").join(admin).boot()) {
+            assertTrue(pc.trustedRoots().certificates().stream().anyMatch(c -> c.certificate().equals(ca.certificate())));
+            assertTrue(pc.enrollableTemplates().stream().anyMatch(t -> t.name().equals("Machine")));
+            assertEquals(0, pc.autoEnrollmentPolicy());
+            assertTrue(pc.personal().certificates().isEmpty(), "no GPO, no autoenrollment");
+        }
+    }
+
+    @Test
+    void clientAutoenrollsWhenTheGpoIsLinkedAndRenewsWhenTheClockPassesTheRenewalPoint() {
+        try (DomainComputer pc = computer("PC11").join(admin).boot()) {
+            assertTrue(pc.personal().certificates().isEmpty());
+            String gpo = admin.createGpo("Autoenroll Certificates PC11");
+            admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+            admin.linkGpo(gpo, dc.names().domain());
+            try {
+                pc.restart();
+                List<StoredCertificate> certs = pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()));
+                assertEquals(1, certs.size(), pc.eventLog().toString());
+                StoredCertificate first = certs.get(0);
+                assertEquals(List.of("Client Authentication"), first.intendedPurposes());
+                assertEquals(List.of("pc11.contoso.com"), first.dnsNames());
+                assertEquals(StoredCertificate.KeyStorage.LEGACY_CSP, first.keyStorage());
+                assertFalse(pc.eventLog().events(19).isEmpty());
+
+                pc.gpupdate(true);
+                assertEquals(first.thumbprint(), pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()))
+                        .get(0).thumbprint(), "a fresh certificate is not renewed");
+
+                clock.advance(Duration.ofDays(300)); // past 80% of one year
+                pc.gpupdate(false);
+                List<StoredCertificate> renewed = pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()));
+                assertEquals(1, renewed.size(), pc.eventLog().toString());
+                assertNotEquals(first.thumbprint(), renewed.get(0).thumbprint());
+                assertFalse(pc.eventLog().events(20).isEmpty(), pc.eventLog().toString());
+            } finally {
+                admin.unlinkGpo(gpo, dc.names().domain());
+            }
+        }
+    }
+
+    @Test
+    void webServerRequestNeedsItsNamesAndKeepsThemInOrder() {
+        try (DomainComputer iis = computer("IIS11", "server1.internal.contoso.com", "server.contoso.com").join(admin)) {
+            admin.addMember("ConfigMgr IIS Servers", "IIS11$");
+            iis.boot();
+            EnrollmentException incomplete = assertThrows(EnrollmentException.class,
+                    () -> iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Web Server Certificate")));
+            assertTrue(incomplete.getMessage().contains("More information is required"), incomplete.getMessage());
+            StoredCertificate web = iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Web Server Certificate")
+                    .dnsNames("server1.internal.contoso.com", "server.contoso.com"));
+            assertEquals(List.of("server1.internal.contoso.com", "server.contoso.com"), web.dnsNames());
+            assertEquals(List.of("Server Authentication"), web.intendedPurposes());
+        }
+    }
+
+    @Test
+    void computerNotInTheGroupCannotSeeOrRequestTheWebServerTemplate() {
+        try (DomainComputer pc = computer("PC12").join(admin).boot()) {
+            assertTrue(pc.enrollableTemplates().stream().noneMatch(t -> t.name().equals("ConfigMgrWebServerCertificate")));
+            assertThrows(EnrollmentException.class, () -> pc.requestCertificate(
+                    CertificateRequest.forTemplate("ConfigMgr Web Server Certificate").dnsNames("pc12.contoso.com")));
+        }
+    }
+
+    @Test
+    void pfxExportFollowsTheTemplateAndOpensslReadsTheFile(@TempDir Path dir) throws Exception {
+        try (DomainComputer iis = computer("IIS12").join(admin)) {
+            admin.addMember("ConfigMgr IIS Servers", "IIS12$");
+            iis.boot();
+            StoredCertificate web = iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgrWebServerCertificate").dnsNames("iis12.contoso.com"));
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> iis.exportPfx(web.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("web.pfx")));
+            assertTrue(refused.getMessage().contains("cannot be exported"), refused.getMessage());
+
+            StoredCertificate dp = iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Client Distribution Point Certificate"));
+            assertThrows(IllegalArgumentException.class, () -> iis.exportPfx(dp.thumbprint(), "password".toCharArray(), dir.resolve("weak.pfx")));
+            assertFalse(dir.resolve("weak.pfx").toFile().exists(), "a refused export writes nothing");
+            iis.exportPfx(dp.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("dp.pfx"));
+            ExternalTool.Result openssl = ExternalTool.run(dir, Map.of(), null, "openssl", "pkcs12", "-in", "dp.pfx",
+                    "-passin", "pass:Str0ng-Pfx!", "-nokeys", "-clcerts");
+            assertEquals(0, openssl.exit(), openssl.toString());
+            assertTrue(openssl.out().contains("BEGIN CERTIFICATE"), openssl.out());
+
+            try (DomainComputer other = computer("DP11").join(admin).boot()) {
+                assertThrows(IllegalArgumentException.class, () -> other.importPfx(dir.resolve("dp.pfx"), "wrong".toCharArray(), false));
+                assertTrue(other.personal().certificates().isEmpty(), "a wrong password imports nothing");
+                StoredCertificate imported = other.importPfx(dir.resolve("dp.pfx"), "Str0ng-Pfx!".toCharArray(), false);
+                assertEquals(dp.thumbprint(), imported.thumbprint());
+            }
+        }
+    }
+}
