@@ -1,0 +1,280 @@
+package org.pkilab.iis;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.pkilab.host.DomainComputer;
+import org.pkilab.host.DomainComputerConfig;
+import org.pkilab.host.HttpsResult;
+import org.pkilab.host.StoredCertificate;
+import org.pkilab.pki.KeyFiles;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A member server with the IIS role: a domain computer whose {@code Default Web Site} has an https
+ * binding, chosen as in "Edit Bindings → https → SSL certificate" by the thumbprint of a certificate in
+ * {@code LocalMachine\My}, served by Jetty on a loopback port under the server's names. "SSL Settings"
+ * ignore, accept or require client certificates, which are judged by the computer's own trust: chain
+ * to {@code LocalMachine\Root}, Client Authentication, not revoked.
+ *
+ * <p>Configuration Manager's site-system roles the guide prepares certificates for:
+ * <ul>
+ *   <li>{@link #installManagementPoint}: HTTPS that requires client certificates; it answers
+ *       {@code /SMS_MP/.sms_aut?MPLIST} and remembers which client called;</li>
+ *   <li>{@link #installDistributionPoint}: imports the PFX exported from the "ConfigMgr Client Distribution
+ *       Point Certificate" and authenticates to the management point with it;</li>
+ *   <li>{@link #installCloudDistributionPoint}: imports the cloud DP's PFX and serves HTTPS under its
+ *       service name (a CNAME such as {@code clouddp1.contoso.com}).</li>
+ * </ul>
+ * As the guide warns, Configuration Manager cannot use a key from a "Windows 2008 Server, Enterprise
+ * Edition" (CNG) template: the roles refuse such a certificate and say why.
+ */
+public final class IisServer extends DomainComputer {
+
+    private final List<String> callers = new CopyOnWriteArrayList<>();
+    private Server server;
+    private ServerConnector https;
+    /** The binding's port: chosen when the site first starts, kept when it restarts with other settings. */
+    private int port;
+    private String boundThumbprint;
+    private ClientCertificates clientCertificates = ClientCertificates.IGNORE;
+    private boolean managementPoint;
+    private StoredCertificate distributionPointCertificate;
+
+    public IisServer(DomainComputerConfig config) {
+        super(config);
+    }
+
+    @Override
+    public IisServer join(org.pkilab.directory.client.DirectoryAdmin admin) {
+        super.join(admin);
+        return this;
+    }
+
+    @Override
+    public IisServer boot() {
+        super.boot();
+        return this;
+    }
+
+    /**
+     * "Edit Site Binding": the https binding of Default Web Site uses the certificate with this thumbprint
+     * from {@code LocalMachine\My}; the site (re)starts with it.
+     */
+    public synchronized void bindHttps(String thumbprint) {
+        StoredCertificate certificate = personal().byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
+                "no certificate with thumbprint " + thumbprint + " in LocalMachine\\My of " + name()));
+        if (certificate.privateKey() == null) {
+            throw new IllegalArgumentException("certificate " + thumbprint + " has no private key on " + name());
+        }
+        boundThumbprint = certificate.thumbprint();
+        restartSite();
+    }
+
+    /** The certificate the https binding uses, or null. */
+    public String boundThumbprint() {
+        return boundThumbprint;
+    }
+
+    /** "SSL Settings": client certificates ignored, accepted or required. */
+    public synchronized void sslSettings(ClientCertificates mode) {
+        clientCertificates = mode;
+        if (server != null) {
+            restartSite();
+        }
+    }
+
+    /** The https port of Default Web Site. */
+    public int httpsPort() {
+        if (https == null) {
+            throw new IllegalStateException("Default Web Site of " + name() + " has no https binding");
+        }
+        return https.getLocalPort();
+    }
+
+    /** {@code https://<name>:<port><path>} for one of this server's names. */
+    public String url(String host, String path) {
+        return "https://" + host + ":" + httpsPort() + path;
+    }
+
+    /**
+     * Installs the management point: it requires client certificates, so the https binding must hold a
+     * usable (non-CNG) certificate.
+     */
+    public synchronized void installManagementPoint() {
+        requireUsableBinding("management point");
+        managementPoint = true;
+        sslSettings(ClientCertificates.REQUIRE);
+    }
+
+    /** The clients that reached the management point, as {@code <subject or DNS name> (<template>)}. */
+    public List<String> managementPointCallers() {
+        return new ArrayList<>(callers);
+    }
+
+    /**
+     * Installs a distribution point with the certificate imported from {@code pfx} (the site-system
+     * properties' "Import certificate"); it is the certificate the DP authenticates to a management point with.
+     */
+    public synchronized StoredCertificate installDistributionPoint(Path pfx, char[] password) {
+        StoredCertificate imported = importPfx(pfx, password, false);
+        refuseCng(imported, "distribution point");
+        distributionPointCertificate = imported;
+        return imported;
+    }
+
+    /** A distribution point sends its status to the management point, authenticating with its certificate. */
+    public HttpsResult reportStatusTo(IisServer managementPoint, String mpHost) {
+        if (distributionPointCertificate == null) {
+            throw new IllegalStateException(name() + " is not a distribution point: import its certificate first");
+        }
+        return get(managementPoint.url(mpHost, "/SMS_MP/.sms_aut?MPLIST"), distributionPointCertificate);
+    }
+
+    /**
+     * Installs a cloud distribution point: imports its PFX, maps the service name to this server (the
+     * guide's CNAME) and serves HTTPS under it with that certificate.
+     */
+    public synchronized StoredCertificate installCloudDistributionPoint(String serviceName, Path pfx, char[] password) {
+        StoredCertificate imported = importPfx(pfx, password, false);
+        refuseCng(imported, "cloud-based distribution point");
+        config().network().alias(serviceName, fqdn());
+        bindHttps(imported.thumbprint());
+        return imported;
+    }
+
+    private void requireUsableBinding(String role) {
+        if (boundThumbprint == null) {
+            throw new IllegalStateException("the " + role + " needs HTTPS: bind a certificate to Default Web Site of " + name() + " first");
+        }
+        refuseCng(personal().byThumbprint(boundThumbprint).orElseThrow(), role);
+    }
+
+    private void refuseCng(StoredCertificate certificate, String role) {
+        if (certificate.keyStorage() == StoredCertificate.KeyStorage.CNG_KSP) {
+            throw new IllegalStateException("Configuration Manager cannot use certificate " + certificate.thumbprint()
+                    + " for the " + role + " on " + name() + ": its key is in a CNG key storage provider because template '"
+                    + certificate.templateName() + "' was duplicated as 'Windows 2008 Server, Enterprise Edition'. Duplicate "
+                    + "the template again choosing 'Windows 2003 Server, Enterprise Edition' and request a new certificate.");
+        }
+    }
+
+    private void restartSite() {
+        stopSite();
+        StoredCertificate certificate = personal().byThumbprint(boundThumbprint).orElseThrow();
+        try {
+            char[] password = "iis".toCharArray();
+            KeyStore keys = KeyFiles.readPkcs12(KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
+                    certificate.chain().toArray(new X509Certificate[0])), password), password);
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), new TrustManager[]{trust()}, null);
+            SslContextFactory.Server tls = new SslContextFactory.Server();
+            tls.setSslContext(context);
+            tls.setWantClientAuth(clientCertificates == ClientCertificates.ACCEPT);
+            tls.setNeedClientAuth(clientCertificates == ClientCertificates.REQUIRE);
+            tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+            HttpConfiguration config = new HttpConfiguration();
+            config.setSendServerVersion(false);
+            SecureRequestCustomizer customizer = new SecureRequestCustomizer();
+            // clients reach the site by its lab names on 127.0.0.1; checking the name is the client's job
+            customizer.setSniHostCheck(false);
+            config.addCustomizer(customizer);
+            QueuedThreadPool threads = new QueuedThreadPool(16, 2);
+            threads.setName("iis-" + name().toLowerCase(Locale.ROOT));
+            server = new Server(threads);
+            https = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(config));
+            https.setHost("127.0.0.1");
+            https.setPort(port);
+            server.addConnector(https);
+            server.setHandler(new DefaultWebSite());
+            server.start();
+            port = https.getLocalPort();
+        } catch (Exception e) {
+            stopSite();
+            throw new IllegalStateException("Default Web Site of " + name() + " did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private void stopSite() {
+        if (server != null) {
+            try {
+                server.stop();
+            } catch (Exception e) {
+                // a site that cannot stop cleanly is being replaced anyway
+            }
+            server = null;
+            https = null;
+        }
+    }
+
+    private final class DefaultWebSite extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = Request.getPathInContext(request);
+            X509Certificate client = null;
+            if (request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE) instanceof EndPoint.SslSessionData ssl
+                    && ssl.peerCertificates() != null && ssl.peerCertificates().length > 0) {
+                client = ssl.peerCertificates()[0];
+            }
+            String body;
+            if (managementPoint && path.startsWith("/SMS_MP")) {
+                String who = describe(client);
+                callers.add(who);
+                body = "<MPList><MP Name=\"" + fqdn() + "\" FQDN=\"" + fqdn() + "\"><Caller>" + who + "</Caller></MP></MPList>\n";
+            } else {
+                body = "IIS Windows Server on " + fqdn() + "\n";
+            }
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+            response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+            return true;
+        }
+    }
+
+    private static String describe(X509Certificate client) {
+        if (client == null) {
+            return "anonymous";
+        }
+        String subject = client.getSubjectX500Principal().getName();
+        if (subject.isEmpty()) {
+            try {
+                subject = client.getSubjectAlternativeNames().iterator().next().get(1).toString();
+            } catch (Exception e) {
+                subject = client.getSerialNumber().toString(16);
+            }
+        }
+        String template = StoredCertificate.templateOf(client);
+        return subject + (template == null ? "" : " (" + template + ")");
+    }
+
+    @Override
+    public synchronized void close() {
+        stopSite();
+        super.close();
+    }
+}
