@@ -97,8 +97,17 @@ public class DomainComputer implements AutoCloseable {
     private String enrollmentUrl;
     private Instant lastAutoenrollment;
     private boolean closed;
+    private final Runnable onClockAdvance = this::catchUp;
 
     private record PendingRequest(String template, KeyPair key, byte[] csr, EnrollableTemplate settings) {
+    }
+
+    /** Who enrolls: the computer (its token, LocalMachine\My) or a logged-on user (theirs, CurrentUser\My). */
+    record Enrollee(String encodedToken, CertificateStore store, String label) {
+    }
+
+    private Enrollee machine() {
+        return new Enrollee(encodedToken, my, "Local system");
     }
 
     public DomainComputer(DomainComputerConfig config) {
@@ -107,6 +116,22 @@ public class DomainComputer implements AutoCloseable {
         this.plain = LabHttp.plain(config.network());
         this.crls = new CrlCache(plain, config.clock());
         this.trust = new LabTrust(root, crls, config.clock());
+        if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
+            lab.whenAdvanced(onClockAdvance);
+        }
+    }
+
+    /** When the lab clock jumps, the periodic refresh that would have run meanwhile runs now. */
+    private void catchUp() {
+        if (closed || token == null) {
+            return;
+        }
+        try {
+            gpupdate(false);
+        } catch (RuntimeException e) {
+            eventLog.write(config.clock().instant(), "Error", 6, EventLog.AUTOENROLLMENT,
+                    "Automatic certificate enrollment for local system failed to run: " + e.getMessage());
+        }
     }
 
     public DomainComputerConfig config() {
@@ -300,7 +325,11 @@ public class DomainComputer implements AutoCloseable {
     /** The "Request Certificates" page: what the CA says this computer may enroll for. */
     public List<EnrollableTemplate> enrollableTemplates() {
         requireBooted();
-        ContentResponse response = send(https, HttpMethod.GET, enrollmentUrl + "/policy", null, null);
+        return enrollableTemplates(machine());
+    }
+
+    List<EnrollableTemplate> enrollableTemplates(Enrollee who) {
+        ContentResponse response = send(who, HttpMethod.GET, enrollmentUrl + "/policy", null, null);
         if (response.getStatus() != 200) {
             throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
         }
@@ -336,11 +365,16 @@ public class DomainComputer implements AutoCloseable {
      * @throws PendingException    when the certificate waits for a certificate manager
      */
     public StoredCertificate requestCertificate(CertificateRequest request) {
-        EnrollableTemplate template = enrollableTemplates().stream()
+        requireBooted();
+        return requestCertificate(machine(), request);
+    }
+
+    StoredCertificate requestCertificate(Enrollee who, CertificateRequest request) {
+        EnrollableTemplate template = enrollableTemplates(who).stream()
                 .filter(t -> t.name().equalsIgnoreCase(request.template()) || t.displayName().equalsIgnoreCase(request.template()))
                 .findFirst().orElseThrow(() -> new EnrollmentException(0, null, "'" + request.template() + "' is not among the "
-                        + "certificates " + config.name() + " can request: its token lacks Enroll on it, or the CA does not issue it "
-                        + "(restart the computer after a group change)"));
+                        + "certificates " + who.label() + " on " + config.name() + " can request: its token lacks Enroll on it, or the "
+                        + "CA does not issue it (restart the computer, or log the user on again, after a group change)"));
         if (template.subjectSuppliedInRequest() && request.subject().isEmpty() && request.dnsNames().isEmpty()) {
             throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
                     + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
@@ -348,26 +382,27 @@ public class DomainComputer implements AutoCloseable {
         KeyPair key = generateKey(Math.max(request.keySize(), Math.max(template.minimalKeySize(), 2048)));
         byte[] csr = csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
                 template.subjectSuppliedInRequest() ? request.dnsNames() : List.of());
-        return enroll(template, key, csr, false);
+        return enroll(who, template, key, csr, false);
     }
 
-    private StoredCertificate enroll(EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
-        ContentResponse response = send(https, HttpMethod.POST, enrollmentUrl + "/" + template.name() + "/simpleenroll",
+    private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
+        ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/" + template.name() + "/simpleenroll",
                 Base64.getMimeEncoder().encode(csr), "application/pkcs10");
-        return answer(template, key, csr, response, autoenrolled);
+        return answer(who, template, key, csr, response, autoenrolled);
     }
 
-    private StoredCertificate answer(EnrollableTemplate template, KeyPair key, byte[] csr, ContentResponse response, boolean autoenrolled) {
+    private StoredCertificate answer(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, ContentResponse response,
+                                     boolean autoenrolled) {
         String requestId = response.getHeaders().get("X-ADCS-Request-Id");
         if (response.getStatus() == 202) {
             long id = Long.parseLong(requestId);
             pending.put(id, new PendingRequest(template.name(), key, csr, template));
-            eventLog.write(config.clock().instant(), "Information", 15, EventLog.AUTOENROLLMENT, "Certificate enrollment for Local system "
+            eventLog.write(config.clock().instant(), "Information", 15, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " "
                     + "is pending: request " + id + " for a " + template.displayName() + " certificate waits for approval");
             throw new PendingException(id, response.getContentAsString());
         }
         if (response.getStatus() != 200) {
-            eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for Local system failed "
+            eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "
                     + "to enroll for a " + template.displayName() + " certificate" + (requestId == null ? "" : " with request ID " + requestId)
                     + ": " + response.getContentAsString().trim());
             throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
@@ -376,9 +411,9 @@ public class DomainComputer implements AutoCloseable {
         StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), template.exportableKey(),
                 template.usesCng() ? StoredCertificate.KeyStorage.CNG_KSP : StoredCertificate.KeyStorage.LEGACY_CSP,
                 template.name(), List.of(certificate));
-        my.add(stored);
+        who.store().add(stored);
         eventLog.write(config.clock().instant(), "Information", 19, EventLog.AUTOENROLLMENT, (autoenrolled ? "Autoenrollment" : "Enrollment")
-                + " for Local system successfully received a " + template.displayName() + " certificate, request ID " + requestId
+                + " for " + who.label() + " successfully received a " + template.displayName() + " certificate, request ID " + requestId
                 + ", thumbprint " + stored.thumbprint());
         return stored;
     }
@@ -419,6 +454,17 @@ public class DomainComputer implements AutoCloseable {
         }
     }
 
+    /**
+     * A user logs on to this computer (with the DN of their account): they get a logon token of their own
+     * and a {@code CurrentUser\My} store, and can request user certificates.
+     */
+    public UserSession logOnUser(String userDn, String password) {
+        requireBooted();
+        DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), userDn, password);
+        return new UserSession(this, session.token(), new Enrollee(session.encoded(), new CertificateStore("CurrentUser\\My"),
+                session.token().account()));
+    }
+
     // ---- autoenrollment --------------------------------------------------------------------------
 
     /**
@@ -431,7 +477,7 @@ public class DomainComputer implements AutoCloseable {
         requireBooted();
         Instant now = config.clock().instant();
         lastAutoenrollment = now;
-        List<EnrollableTemplate> templates = enrollableTemplates().stream()
+        List<EnrollableTemplate> templates = enrollableTemplates(machine()).stream()
                 .filter(t -> t.autoenroll() && t.machine() && t.schemaVersion() >= 2).toList();
         if ((aePolicy & GroupPolicy.ENABLE_PENDING_FETCH) != 0) {
             fetchPending();
@@ -473,7 +519,7 @@ public class DomainComputer implements AutoCloseable {
 
     private StoredCertificate autoenrollOne(EnrollableTemplate template) {
         KeyPair key = generateKey(Math.max(template.minimalKeySize(), 2048));
-        return enroll(template, key, csr(key, "", List.of()), true);
+        return enroll(machine(), template, key, csr(key, "", List.of()), true);
     }
 
     /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
@@ -487,14 +533,14 @@ public class DomainComputer implements AutoCloseable {
     private void fetchPending() {
         for (Map.Entry<Long, PendingRequest> entry : new ArrayList<>(pending.entrySet())) {
             PendingRequest request = entry.getValue();
-            ContentResponse response = send(https, HttpMethod.POST, enrollmentUrl + "/" + request.template() + "/simpleenroll",
+            ContentResponse response = send(machine(), HttpMethod.POST, enrollmentUrl + "/" + request.template() + "/simpleenroll",
                     Base64.getMimeEncoder().encode(request.csr()), "application/pkcs10");
             if (response.getStatus() == 202) {
                 continue;
             }
             pending.remove(entry.getKey());
             try {
-                answer(request.settings(), request.key(), request.csr(), response, true);
+                answer(machine(), request.settings(), request.key(), request.csr(), response, true);
             } catch (EnrollmentException | PendingException e) {
                 // logged by answer()
             }
@@ -610,9 +656,14 @@ public class DomainComputer implements AutoCloseable {
 
     /** The client certificate Configuration Manager would pick: Client Authentication, from the store, valid now. */
     public Optional<StoredCertificate> clientAuthenticationCertificate() {
+        return clientAuthenticationCertificate(null);
+    }
+
+    /** The same, limited to certificates from {@code template} (its name), as a site's client certificate selection criteria do. */
+    public Optional<StoredCertificate> clientAuthenticationCertificate(String template) {
         Instant now = config.clock().instant();
-        return my.matching(c -> c.privateKey() != null && c.hasPurpose(LabTrust.CLIENT_AUTHENTICATION) && c.validAt(now)).stream()
-                .findFirst();
+        return my.matching(c -> c.privateKey() != null && c.hasPurpose(LabTrust.CLIENT_AUTHENTICATION) && c.validAt(now)
+                && (template == null || template.equalsIgnoreCase(c.templateName()))).stream().findFirst();
     }
 
     private static String rootCause(Throwable e) {
@@ -623,13 +674,13 @@ public class DomainComputer implements AutoCloseable {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
-    private ContentResponse send(HttpClient client, HttpMethod method, String url, byte[] body, String contentType) {
+    private ContentResponse send(Enrollee who, HttpMethod method, String url, byte[] body, String contentType) {
         if (enrollmentUrl == null) {
             throw new EnrollmentException(0, null, "no enterprise CA publishes an enrollment URL in " + config.names().enrollmentServices());
         }
         try {
-            var request = client.newRequest(url).method(method).timeout(30, TimeUnit.SECONDS)
-                    .headers(h -> h.put("Authorization", "Bearer " + encodedToken));
+            var request = https.newRequest(url).method(method).timeout(30, TimeUnit.SECONDS)
+                    .headers(h -> h.put("Authorization", "Bearer " + who.encodedToken()));
             if (body != null) {
                 request.body(new BytesRequestContent(contentType, body));
             }
@@ -657,6 +708,9 @@ public class DomainComputer implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
+            lab.removeListener(onClockAdvance);
+        }
         if (https != null) {
             LabHttp.stop(https);
         }

@@ -106,8 +106,7 @@ class DomainComputerTest {
                 assertEquals(first.thumbprint(), pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()))
                         .get(0).thumbprint(), "a fresh certificate is not renewed");
 
-                clock.advance(Duration.ofDays(300)); // past 80% of one year
-                pc.gpupdate(false);
+                clock.advance(Duration.ofDays(300)); // past 80% of one year: the 8-hour refresh renews it
                 List<StoredCertificate> renewed = pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()));
                 assertEquals(1, renewed.size(), pc.eventLog().toString());
                 assertNotEquals(first.thumbprint(), renewed.get(0).thumbprint());
@@ -160,6 +159,11 @@ class DomainComputerTest {
                     "-passin", "pass:Str0ng-Pfx!", "-nokeys", "-clcerts");
             assertEquals(0, openssl.exit(), openssl.toString());
             assertTrue(openssl.out().contains("BEGIN CERTIFICATE"), openssl.out());
+            ExternalTool.Result keytool = ExternalTool.run(dir, Map.of(), null,
+                    Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-list", "-keystore", "dp.pfx",
+                    "-storetype", "PKCS12", "-storepass", "Str0ng-Pfx!");
+            assertEquals(0, keytool.exit(), keytool.toString());
+            assertTrue(keytool.out().contains("PrivateKeyEntry"), keytool.out());
 
             try (DomainComputer other = computer("DP11").join(admin).boot()) {
                 assertThrows(IllegalArgumentException.class, () -> other.importPfx(dir.resolve("dp.pfx"), "wrong".toCharArray(), false));

@@ -21,6 +21,7 @@ public final class LabClock extends Clock {
 
     private final Clock base;
     private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public LabClock() {
         this(Clock.systemUTC());
@@ -30,12 +31,25 @@ public final class LabClock extends Clock {
         this.base = base;
     }
 
-    /** Moves the lab forward; it never goes back. */
+    /**
+     * Moves the lab forward (it never goes back), then lets every part of the lab catch up with what
+     * falls due: hosts run the autoenrollment their 8-hour refresh would have run meanwhile.
+     */
     public void advance(Duration by) {
         if (by.isNegative()) {
             throw new IllegalArgumentException("the lab clock only moves forward: " + by);
         }
         offset.accumulateAndGet(by, Duration::plus);
+        listeners.forEach(Runnable::run);
+    }
+
+    /** Runs {@code listener} after each {@link #advance}; a listener must not throw. */
+    public void whenAdvanced(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Runnable listener) {
+        listeners.remove(listener);
     }
 
     /** How far the lab is ahead of real time. */

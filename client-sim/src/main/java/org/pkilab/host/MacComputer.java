@@ -1,0 +1,96 @@
+package org.pkilab.host;
+
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpMethod;
+import org.pkilab.pki.KeyFiles;
+
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Mac that Configuration Manager enrolls: it is not joined to the domain, so an administrative user
+ * (a member of the Mac enrollment group) enrolls with their own account, and the certificate, issued
+ * from the "ConfigMgr Mac Client Certificate" template with the user's common name, goes to the Mac's
+ * keychain. The Mac trusts the enterprise root because an administrator marked it "Always Trust".
+ */
+public final class MacComputer implements AutoCloseable {
+
+    private final String hostName;
+    private final LabNetwork network;
+    private final CertificateStore roots = new CertificateStore("System Roots");
+    private final CertificateStore keychain = new CertificateStore("System keychain");
+    private final HttpClient plain;
+    private final LabTrust trust;
+
+    public MacComputer(String hostName, LabNetwork network, Clock clock) {
+        this.hostName = hostName;
+        this.network = network;
+        network.register(hostName);
+        this.plain = LabHttp.plain(network);
+        this.trust = new LabTrust(roots, new CrlCache(plain, clock), clock);
+    }
+
+    /** Keychain Access, "Always Trust" for a root CA certificate. */
+    public void trustRoot(X509Certificate root) {
+        roots.add(new StoredCertificate(root, null, false, StoredCertificate.KeyStorage.NONE, null, List.of()));
+    }
+
+    public CertificateStore keychain() {
+        return keychain;
+    }
+
+    /**
+     * Enrolls for {@code template} at the CA's EST URL as {@code userName} (HTTP Basic) and stores the
+     * certificate with its key in the keychain.
+     *
+     * @throws EnrollmentException with the CA's AD CS code when refused
+     */
+    public StoredCertificate enroll(String estBaseUrl, String template, String userName, String password) {
+        HttpClient https = LabHttp.tls(network, trust, null);
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair key = generator.generateKeyPair();
+            byte[] csr = DomainComputer.csr(key, "", List.of());
+            ContentResponse response = https.newRequest(estBaseUrl + "/" + template + "/simpleenroll").method(HttpMethod.POST)
+                    .timeout(30, TimeUnit.SECONDS)
+                    .headers(h -> h.put("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                            (userName + ":" + password).getBytes(StandardCharsets.UTF_8))))
+                    .body(new BytesRequestContent("application/pkcs10", Base64.getMimeEncoder().encode(csr))).send();
+            if (response.getStatus() != 200) {
+                throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
+            }
+            X509Certificate certificate = KeyFiles.certificate(firstCertificate(response.getContent()));
+            StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), false,
+                    StoredCertificate.KeyStorage.LEGACY_CSP, template, List.of(certificate));
+            keychain.add(stored);
+            return stored;
+        } catch (EnrollmentException e) {
+            throw e;
+        } catch (Exception e) {
+            TrustFailure failure = LabHttp.trustFailure(e);
+            throw new EnrollmentException(0, failure == null ? null : failure.reason().code() + " " + failure.reason().adName(),
+                    hostName + " cannot enroll at " + estBaseUrl + ": " + (failure == null ? e.getMessage() : failure.getMessage()));
+        } finally {
+            LabHttp.stop(https);
+        }
+    }
+
+    private static byte[] firstCertificate(byte[] base64Pkcs7) throws Exception {
+        org.bouncycastle.cms.CMSSignedData p7 = new org.bouncycastle.cms.CMSSignedData(Base64.getMimeDecoder().decode(base64Pkcs7));
+        return p7.getCertificates().getMatches(null).iterator().next().getEncoded();
+    }
+
+    @Override
+    public void close() {
+        LabHttp.stop(plain);
+    }
+}
