@@ -291,7 +291,7 @@ public class DomainComputer implements AutoCloseable {
             byte[][] certificates = ca.getAttributeValueByteArrays("cACertificate");
             for (byte[] der : certificates == null ? new byte[0][] : certificates) {
                 try {
-                    root.add(new StoredCertificate(KeyFiles.certificate(der), null, false, StoredCertificate.KeyStorage.NONE, null, List.of()));
+                    root.add(new StoredCertificate(KeyFiles.certificate(der), null, false, StoredCertificate.KeyStorage.NONE, null, null, List.of()));
                 } catch (GeneralSecurityException e) {
                     eventLog.write(config.clock().instant(), "Warning", 6, EventLog.AUTOENROLLMENT,
                             "a CA certificate on " + ca.getDN() + " does not parse: " + e.getMessage());
@@ -410,7 +410,7 @@ public class DomainComputer implements AutoCloseable {
         X509Certificate certificate = certsOnly(response.getContent());
         StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), template.exportableKey(),
                 template.usesCng() ? StoredCertificate.KeyStorage.CNG_KSP : StoredCertificate.KeyStorage.LEGACY_CSP,
-                template.name(), List.of(certificate));
+                template.name(), template.displayName(), List.of(certificate));
         who.store().add(stored);
         eventLog.write(config.clock().instant(), "Information", 19, EventLog.AUTOENROLLMENT, (autoenrolled ? "Autoenrollment" : "Enrollment")
                 + " for " + who.label() + " successfully received a " + template.displayName() + " certificate, request ID " + requestId
@@ -477,8 +477,12 @@ public class DomainComputer implements AutoCloseable {
         requireBooted();
         Instant now = config.clock().instant();
         lastAutoenrollment = now;
-        List<EnrollableTemplate> templates = enrollableTemplates(machine()).stream()
+        List<EnrollableTemplate> offered = enrollableTemplates(machine()).stream()
                 .filter(t -> t.autoenroll() && t.machine() && t.schemaVersion() >= 2).toList();
+        // a template another offered template supersedes is not enrolled for
+        java.util.Set<String> superseded = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        offered.forEach(t -> superseded.addAll(t.supersedes()));
+        List<EnrollableTemplate> templates = offered.stream().filter(t -> !superseded.contains(t.name())).toList();
         if ((aePolicy & GroupPolicy.ENABLE_PENDING_FETCH) != 0) {
             fetchPending();
         }
@@ -502,11 +506,11 @@ public class DomainComputer implements AutoCloseable {
                     eventLog.write(now, "Information", 20, EventLog.AUTOENROLLMENT, "Certificate for Local system with thumbprint "
                             + current.get().thumbprint() + " was renewed by " + renewed.thumbprint() + " (" + template.displayName() + ")");
                 }
-                for (String superseded : template.supersedes()) {
-                    for (StoredCertificate old : my.matching(c -> superseded.equalsIgnoreCase(c.templateName()))) {
+                for (String replaced : template.supersedes()) {
+                    for (StoredCertificate old : my.matching(c -> replaced.equalsIgnoreCase(c.templateName()))) {
                         my.remove(old.thumbprint());
                         eventLog.write(now, "Information", 64, EventLog.AUTOENROLLMENT, "Certificate " + old.thumbprint() + " of "
-                                + "superseded template " + superseded + " was replaced by a " + template.displayName() + " certificate");
+                                + "superseded template " + replaced + " was replaced by a " + template.displayName() + " certificate");
                     }
                 }
             } catch (PendingException e) {
@@ -614,7 +618,7 @@ public class DomainComputer implements AutoCloseable {
                     }
                     X509Certificate leaf = x509.get(0);
                     StoredCertificate stored = new StoredCertificate(leaf, (PrivateKey) pfx.getKey(alias, password), markExportable,
-                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), x509);
+                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), null, x509);
                     my.add(stored);
                     return stored;
                 }

@@ -40,7 +40,7 @@ public final class MacComputer implements AutoCloseable {
 
     /** Keychain Access, "Always Trust" for a root CA certificate. */
     public void trustRoot(X509Certificate root) {
-        roots.add(new StoredCertificate(root, null, false, StoredCertificate.KeyStorage.NONE, null, List.of()));
+        roots.add(new StoredCertificate(root, null, false, StoredCertificate.KeyStorage.NONE, null, null, List.of()));
     }
 
     public CertificateStore keychain() {
@@ -70,7 +70,7 @@ public final class MacComputer implements AutoCloseable {
             }
             X509Certificate certificate = KeyFiles.certificate(firstCertificate(response.getContent()));
             StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), false,
-                    StoredCertificate.KeyStorage.LEGACY_CSP, template, List.of(certificate));
+                    StoredCertificate.KeyStorage.LEGACY_CSP, template, null, List.of(certificate));
             keychain.add(stored);
             return stored;
         } catch (EnrollmentException e) {

@@ -24,7 +24,7 @@ import java.util.Map;
  * and 2 templates, a CNG key storage provider for schema 3).
  */
 public record StoredCertificate(X509Certificate certificate, PrivateKey privateKey, boolean exportable, KeyStorage keyStorage,
-                                String templateName, List<X509Certificate> chain) {
+                                String templateName, String templateDisplayName, List<X509Certificate> chain) {
 
     /** Where Windows keeps the private key. */
     public enum KeyStorage {
@@ -79,6 +79,11 @@ public record StoredCertificate(X509Certificate certificate, PrivateKey privateK
             // a certificate whose SAN does not parse simply shows no DNS names
         }
         return names;
+    }
+
+    /** The snap-in's "Certificate Template" column: the display name when known, else what the certificate names. */
+    public String certificateTemplate() {
+        return templateDisplayName != null ? templateDisplayName : templateName;
     }
 
     /** "Intended Purposes": the EKUs by their friendly names. */

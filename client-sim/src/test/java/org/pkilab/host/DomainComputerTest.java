@@ -98,6 +98,7 @@ class DomainComputerTest {
                 assertEquals(1, certs.size(), pc.eventLog().toString());
                 StoredCertificate first = certs.get(0);
                 assertEquals(List.of("Client Authentication"), first.intendedPurposes());
+                assertEquals("ConfigMgr Client Certificate", first.certificateTemplate(), "the snap-in's Certificate Template column");
                 assertEquals(List.of("pc11.contoso.com"), first.dnsNames());
                 assertEquals(StoredCertificate.KeyStorage.LEGACY_CSP, first.keyStorage());
                 assertFalse(pc.eventLog().events(19).isEmpty());

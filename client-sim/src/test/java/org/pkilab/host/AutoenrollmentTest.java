@@ -1,0 +1,123 @@
+package org.pkilab.host;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.ca.CertificationAuthorityConfig;
+import org.pkilab.ca.RevocationReason;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.pki.LabClock;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Autoenrollment's store management: pending requests, revoked certificates, superseded templates. */
+class AutoenrollmentTest {
+
+    static final String PASSWORD = "Lab-Passw0rd!";
+    static final LabClock clock = new LabClock();
+    static final LabNetwork network = new LabNetwork();
+    static DomainController dc;
+    static CertificationAuthority ca;
+    static DirectoryAdmin admin;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(clock).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(clock).build());
+        network.register(ca.config().fqdn(), dc.fqdn());
+        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+        String gpo = admin.createGpo("Autoenroll Certificates");
+        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        admin.linkGpo(gpo, dc.names().domain());
+    }
+
+    @AfterAll
+    static void stopLab() {
+        admin.close();
+        ca.close();
+        dc.close();
+    }
+
+    /** A Workstation Authentication copy that only {@code group} autoenrolls for. */
+    private static String clientTemplate(String name, String group) {
+        admin.createGroup(group);
+        admin.duplicateTemplate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.allow(name, group, AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        return name.replace(" ", "");
+    }
+
+    private static DomainComputer computerIn(String name, String group) {
+        DomainComputer pc = new DomainComputer(DomainComputerConfig.builder(name).domain(dc.names(), "127.0.0.1", dc.ldapPort())
+                .machinePassword(PASSWORD).clock(clock).network(network).build()).join(admin);
+        admin.addMember(group, name + "$");
+        return pc;
+    }
+
+    private static List<StoredCertificate> held(DomainComputer pc, String template) {
+        return pc.personal().matching(c -> template.equalsIgnoreCase(c.templateName()));
+    }
+
+    @Test
+    void aPendingRequestIsPickedUpOnceApproved() {
+        String template = clientTemplate("Lab Approved Client", "Lab Approval Computers");
+        admin.setRequiresApproval("Lab Approved Client", true);
+        ca.issueTemplate(template);
+        try (DomainComputer pc = computerIn("PC40", "Lab Approval Computers").boot()) {
+            assertTrue(held(pc, template).isEmpty());
+            assertEquals(1, pc.pendingRequests().size(), pc.eventLog().toString());
+            assertFalse(pc.eventLog().events(15).isEmpty(), "event 15: pending");
+            ca.approve(pc.pendingRequests().get(0), "CONTOSO\\Administrator");
+            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            assertEquals(1, held(pc, template).size(), pc.eventLog().toString());
+            assertTrue(pc.pendingRequests().isEmpty());
+        }
+    }
+
+    @Test
+    void aRevokedCertificateIsRemovedAndReplacedOnceTheCrlIsRefreshed() {
+        String template = clientTemplate("Lab Revoked Client", "Lab Revocation Computers");
+        ca.issueTemplate(template);
+        try (DomainComputer pc = computerIn("PC41", "Lab Revocation Computers").boot()) {
+            StoredCertificate first = held(pc, template).get(0);
+            ca.revoke(first.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            assertEquals(first.thumbprint(), held(pc, template).get(0).thumbprint(), "its cached CRL is still current");
+            clock.advance(Duration.ofDays(7)); // past the cached base CRL's nextUpdate
+            List<StoredCertificate> now = held(pc, template);
+            assertEquals(1, now.size(), pc.eventLog().toString());
+            assertNotEquals(first.thumbprint(), now.get(0).thumbprint());
+            assertTrue(pc.eventLog().events(64).stream().anyMatch(e -> e.message().contains("revoked")), pc.eventLog().toString());
+        }
+    }
+
+    @Test
+    void aCertificateOfASupersededTemplateIsReplaced() {
+        String v1 = clientTemplate("Lab Client V1", "Lab Supersede Computers");
+        ca.issueTemplate(v1);
+        try (DomainComputer pc = computerIn("PC42", "Lab Supersede Computers").boot()) {
+            assertEquals(1, held(pc, v1).size(), pc.eventLog().toString());
+            admin.duplicateTemplate("Workstation Authentication", "Lab Client V2", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.allow("Lab Client V2", "Lab Supersede Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+            admin.setSupersededTemplates("Lab Client V2", List.of("Lab Client V1"));
+            ca.issueTemplate("Lab Client V2");
+            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            assertEquals(1, held(pc, "LabClientV2").size(), pc.eventLog().toString());
+            assertTrue(held(pc, v1).isEmpty(), "the superseded certificate is gone: " + pc.eventLog());
+            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            assertTrue(held(pc, v1).isEmpty(), "a superseded template is not enrolled again: " + pc.eventLog());
+        }
+    }
+}
