@@ -4,15 +4,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.ca.CertificationAuthority;
-import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.pki.LabClock;
+import org.pkilab.testing.TestLab;
 
 import java.time.Duration;
 import java.util.List;
@@ -25,20 +24,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Autoenrollment's store management: pending requests, revoked certificates, superseded templates. */
 class AutoenrollmentTest {
 
-    static final String PASSWORD = "Lab-Passw0rd!";
-    static final LabClock clock = new LabClock();
+    static final String PASSWORD = TestLab.PASSWORD;
     static final LabNetwork network = new LabNetwork();
+    static TestLab lab;
+    static LabClock clock;
     static DomainController dc;
     static CertificationAuthority ca;
     static DirectoryAdmin admin;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(clock).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(clock).build());
+        lab = TestLab.start();
+        clock = lab.clock();
+        dc = lab.dc();
+        ca = lab.ca();
+        admin = lab.admin();
         network.register(ca.config().fqdn(), dc.fqdn());
-        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
         String gpo = admin.createGpo("Autoenroll Certificates");
         admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
         admin.linkGpo(gpo, dc.names().domain());
@@ -46,9 +47,7 @@ class AutoenrollmentTest {
 
     @AfterAll
     static void stopLab() {
-        admin.close();
-        ca.close();
-        dc.close();
+        lab.close();
     }
 
     /** A Workstation Authentication copy that only {@code group} autoenrolls for. */

@@ -5,15 +5,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.ca.CertificationAuthority;
-import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.pki.LabClock;
 import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.TestLab;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,20 +28,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Domain computers doing the guide's client-side steps against a real DC and CA. */
 class DomainComputerTest {
 
-    static final String PASSWORD = "Lab-Passw0rd!";
-    static final LabClock clock = new LabClock();
+    static final String PASSWORD = TestLab.PASSWORD;
     static final LabNetwork network = new LabNetwork();
+    static TestLab lab;
+    static LabClock clock;
     static DomainController dc;
     static CertificationAuthority ca;
     static DirectoryAdmin admin;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(clock).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(clock).build());
+        lab = TestLab.start();
+        clock = lab.clock();
+        dc = lab.dc();
+        ca = lab.ca();
+        admin = lab.admin();
         network.register(ca.config().fqdn(), dc.fqdn());
-        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
         // the guide: client certificate for Windows computers
         admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         admin.allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
@@ -65,9 +66,7 @@ class DomainComputerTest {
 
     @AfterAll
     static void stopLab() {
-        admin.close();
-        ca.close();
-        dc.close();
+        lab.close();
     }
 
     static DomainComputer computer(String name, String... extraNames) {

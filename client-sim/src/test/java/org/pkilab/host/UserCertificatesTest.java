@@ -4,14 +4,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.ca.CertificationAuthority;
-import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateFlags;
 import org.pkilab.pki.LabClock;
+import org.pkilab.testing.TestLab;
 
 import java.util.List;
 
@@ -23,20 +22,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The guide's user certificates: mobile-device enrollment and the Mac client certificate. */
 class UserCertificatesTest {
 
-    static final String PASSWORD = "Lab-Passw0rd!";
-    static final LabClock clock = new LabClock();
+    static final String PASSWORD = TestLab.PASSWORD;
     static final LabNetwork network = new LabNetwork();
+    static TestLab lab;
+    static LabClock clock;
     static DomainController dc;
     static CertificationAuthority ca;
     static DirectoryAdmin admin;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(clock).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(clock).build());
+        lab = TestLab.start();
+        clock = lab.clock();
+        dc = lab.dc();
+        ca = lab.ca();
+        admin = lab.admin();
         network.register(ca.config().fqdn(), dc.fqdn());
-        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
         userTemplate("ConfigMgr Mobile Device Enrollment Certificate", "ConfigMgr Mobile Device Users", false);
         userTemplate("ConfigMgr Mac Client Certificate", "ConfigMgr Mac Administrators", true);
     }
@@ -56,9 +57,7 @@ class UserCertificatesTest {
 
     @AfterAll
     static void stopLab() {
-        admin.close();
-        ca.close();
-        dc.close();
+        lab.close();
     }
 
     @Test

@@ -5,10 +5,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.ca.CertificationAuthority;
-import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
@@ -23,6 +21,7 @@ import org.pkilab.host.TrustFailure;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.LabClock;
 import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.TestLab;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,10 +36,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The guide's IIS and site-system deployments, end to end, checked by the lab's clients and by openssl and curl. */
 class IisServerTest {
 
-    static final String PASSWORD = "Lab-Passw0rd!";
+    static final String PASSWORD = TestLab.PASSWORD;
     static final char[] PFX_PASSWORD = "Str0ng-Pfx!".toCharArray();
-    static final LabClock clock = new LabClock();
     static final LabNetwork network = new LabNetwork();
+    static TestLab lab;
+    static LabClock clock;
     static DomainController dc;
     static CertificationAuthority ca;
     static DirectoryAdmin admin;
@@ -49,11 +49,12 @@ class IisServerTest {
 
     @BeforeAll
     static void deployTheGuide() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(clock).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(clock).build());
+        lab = TestLab.start();
+        clock = lab.clock();
+        dc = lab.dc();
+        ca = lab.ca();
+        admin = lab.admin();
         network.register(ca.config().fqdn(), dc.fqdn());
-        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
         admin.createGroup("ConfigMgr IIS Servers");
         admin.createGroup("ConfigMgr Site Servers");
         template("Web Server", "ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", false);
@@ -96,9 +97,7 @@ class IisServerTest {
     @AfterAll
     static void stopLab() {
         mp.close();
-        admin.close();
-        ca.close();
-        dc.close();
+        lab.close();
     }
 
     @Test
