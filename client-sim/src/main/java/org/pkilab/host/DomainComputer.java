@@ -90,6 +90,7 @@ public class DomainComputer implements AutoCloseable {
     private final CrlCache crls;
     private final LabTrust trust;
     private final Map<Long, PendingRequest> pending = new LinkedHashMap<>();
+    private final Map<String, CertificateStore> userStores = new java.util.concurrent.ConcurrentHashMap<>();
     private HttpClient https;
     private LogonToken token;
     private String encodedToken;
@@ -370,16 +371,32 @@ public class DomainComputer implements AutoCloseable {
     }
 
     StoredCertificate requestCertificate(Enrollee who, CertificateRequest request) {
-        EnrollableTemplate template = enrollableTemplates(who).stream()
+        Optional<EnrollableTemplate> offered = enrollableTemplates(who).stream()
                 .filter(t -> t.name().equalsIgnoreCase(request.template()) || t.displayName().equalsIgnoreCase(request.template()))
-                .findFirst().orElseThrow(() -> new EnrollmentException(0, null, "'" + request.template() + "' is not among the "
-                        + "certificates " + who.label() + " on " + config.name() + " can request: its token lacks Enroll on it, or the "
-                        + "CA does not issue it (restart the computer, or log the user on again, after a group change)"));
+                .findFirst();
+        if (offered.isEmpty()) {
+            // not on the "Request Certificates" page: send it as certreq would, and let the CA say why not
+            KeyPair key = generateKey(request.keySize() > 0 ? request.keySize() : 2048);
+            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, false, false,
+                    false, false, false, Duration.ZERO, List.of(), List.of());
+            byte[] csr = csr(key, request.subject(), request.dnsNames());
+            ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/"
+                    + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
+                    + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10");
+            if (response.getStatus() != 200 && response.getStatus() != 202) {
+                throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), "'" + request.template()
+                        + "' is not among the certificates " + who.label() + " on " + config.name() + " can request; the CA says:\n"
+                        + response.getContentAsString());
+            }
+            return answer(who, unlisted, key, csr, response, false);
+        }
+        EnrollableTemplate template = offered.get();
         if (template.subjectSuppliedInRequest() && request.subject().isEmpty() && request.dnsNames().isEmpty()) {
             throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
                     + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
         }
-        KeyPair key = generateKey(Math.max(request.keySize(), Math.max(template.minimalKeySize(), 2048)));
+        // an explicit key size is used as asked (a certreq INF's KeyLength); otherwise the template's minimum or 2048
+        KeyPair key = generateKey(request.keySize() > 0 ? request.keySize() : Math.max(template.minimalKeySize(), 2048));
         byte[] csr = csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
                 template.subjectSuppliedInRequest() ? request.dnsNames() : List.of());
         return enroll(who, template, key, csr, false);
@@ -461,8 +478,10 @@ public class DomainComputer implements AutoCloseable {
     public UserSession logOnUser(String userDn, String password) {
         requireBooted();
         DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), userDn, password);
-        return new UserSession(this, session.token(), new Enrollee(session.encoded(), new CertificateStore("CurrentUser\\My"),
-                session.token().account()));
+        // a user's profile, and so CurrentUser\My, outlives the logon
+        CertificateStore store = userStores.computeIfAbsent(session.token().account().toLowerCase(java.util.Locale.ROOT),
+                k -> new CertificateStore("CurrentUser\\My"));
+        return new UserSession(this, session.token(), new Enrollee(session.encoded(), store, session.token().account()));
     }
 
     // ---- autoenrollment --------------------------------------------------------------------------

@@ -55,6 +55,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class IisServer extends DomainComputer {
 
     private final List<String> callers = new CopyOnWriteArrayList<>();
+    private final List<String> rejections = new CopyOnWriteArrayList<>();
     private Server server;
     private ServerConnector https;
     /** The binding's port: chosen when the site first starts, kept when it restarts with other settings. */
@@ -105,6 +106,11 @@ public final class IisServer extends DomainComputer {
         if (server != null) {
             restartSite();
         }
+    }
+
+    /** The current "SSL Settings" for client certificates. */
+    public ClientCertificates sslSettings() {
+        return clientCertificates;
     }
 
     /** The https port of Default Web Site. */
@@ -192,7 +198,7 @@ public final class IisServer extends DomainComputer {
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, password);
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), new TrustManager[]{trust()}, null);
+            context.init(kmf.getKeyManagers(), new TrustManager[]{new RecordingTrust()}, null);
             SslContextFactory.Server tls = new SslContextFactory.Server();
             tls.setSslContext(context);
             tls.setWantClientAuth(clientCertificates == ClientCertificates.ACCEPT);
@@ -229,6 +235,34 @@ public final class IisServer extends DomainComputer {
             }
             server = null;
             https = null;
+        }
+    }
+
+    /** Why the site refused client certificates, latest last, as the System log's SChannel events say it. */
+    public List<String> clientCertificateRejections() {
+        return new ArrayList<>(rejections);
+    }
+
+    /** The server's trust, remembering why it refused a client. */
+    private final class RecordingTrust implements javax.net.ssl.X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            try {
+                trust().checkClientTrusted(chain, authType);
+            } catch (java.security.cert.CertificateException e) {
+                rejections.add(e.getMessage());
+                throw e;
+            }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            trust().checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return trust().getAcceptedIssuers();
         }
     }
 

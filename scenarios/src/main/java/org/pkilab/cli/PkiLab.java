@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "pkilab", mixinStandardHelpOptions = true, version = "pkilab 0.1.0",
         description = "A simulated Active Directory domain with an enterprise CA, for the Configuration Manager PKI guide.",
-        subcommands = {UpCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, PkiLab.BenchmarkCommand.class,
+                CommandLine.HelpCommand.class})
 public final class PkiLab implements Runnable {
 
     @CommandLine.Spec

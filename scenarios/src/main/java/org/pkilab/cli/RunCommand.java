@@ -1,0 +1,229 @@
+package org.pkilab.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabSpec;
+import org.pkilab.pki.Folders;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.scenario.BuiltInScenarios;
+import org.pkilab.scenario.Scenario;
+import org.pkilab.scenario.ScenarioException;
+import org.pkilab.scenario.ScenarioParser;
+import org.pkilab.scenario.ScenarioRunner;
+import org.pkilab.scenario.StepResult;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code pkilab run <name|file>}: runs a scenario in a fresh lab and narrates each step: what the guide
+ * says, what the lab did, the certificates involved, and for a failure the code, reason and fix.
+ * Exit 0 when every expectation holds, 1 when one does not, 2 for a scenario file that cannot run.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a scenario (built-in name or file) in a fresh lab and narrate it. Exit 0: every expectation held; "
+                + "1: one did not; 2: the scenario cannot run.")
+final class RunCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "SCENARIO", description = "A built-in scenario (see 'pkilab scenarios') or a scenario file.")
+    String scenario;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--junit-xml", paramLabel = "FILE", description = "Also write a JUnit XML report, one test case per step.")
+    Path junitXml;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!format.equals("text") && !format.equals("json")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--format must be text or json, not '" + format + "'");
+        }
+        boolean json = format.equals("json");
+        Scenario parsed;
+        try {
+            parsed = load(scenario);
+        } catch (ScenarioException e) {
+            err.println("pkilab: the scenario cannot run:");
+            e.problems().forEach(p -> err.println("  " + p));
+            err.flush();
+            return 2;
+        } catch (IllegalArgumentException e) {
+            err.println("pkilab: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        if (!json) {
+            out.println(header(parsed));
+            out.println("Starting the lab: domain controller, enterprise CA, " + parsed.lab().hosts().size() + " computer(s) ...");
+            out.flush();
+        }
+        long start = System.nanoTime();
+        Path work = Files.createTempDirectory("pkilab-run-");
+        List<StepResult> results;
+        try (Lab lab = Lab.start(parsed.lab())) {
+            if (!json) {
+                out.println("Lab: " + lab.dc().domainName() + "; DC " + lab.dc().fqdn() + "; CA " + lab.ca().name() + " at "
+                        + lab.ca().estBaseUrl() + "; computers " + String.join(", ", lab.computerNames())
+                        + "; every account's password " + lab.password());
+                out.println();
+                out.flush();
+            }
+            int[] number = {0};
+            results = new ScenarioRunner(lab, work).run(parsed, r -> {
+                number[0]++;
+                if (!json) {
+                    narrate(out, number[0], r);
+                }
+            });
+        } finally {
+            Folders.deleteTree(work);
+        }
+        long failed = results.stream().filter(r -> !r.asExpected()).count();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (json) {
+            out.println(json(parsed, results, seconds));
+        } else {
+            out.printf(Locale.ROOT, "%s: %d steps, %s (%.1f s)%n", parsed.name(), results.size(),
+                    failed == 0 ? "every expectation held" : failed + " did not go as expected", seconds);
+        }
+        out.flush();
+        if (junitXml != null) {
+            KeyFiles.writeAtomically(junitXml, junit(parsed, results, seconds).getBytes(StandardCharsets.UTF_8));
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    static Scenario load(String nameOrFile) {
+        ScenarioParser parser = new ScenarioParser(BuiltInScenarios::text);
+        Path file = Path.of(nameOrFile);
+        if (Files.isRegularFile(file)) {
+            try {
+                return parser.parse(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+            }
+        }
+        String text = BuiltInScenarios.text(nameOrFile);
+        if (text == null) {
+            throw new IllegalArgumentException("no built-in scenario and no file named '" + nameOrFile + "'; 'pkilab scenarios' lists the built-ins");
+        }
+        return parser.parse(nameOrFile + ".yaml", text);
+    }
+
+    private static String header(Scenario s) {
+        return (s.lesson() ? "Lesson " : "Scenario ") + s.name() + ": " + s.title()
+                + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
+    }
+
+    private static void narrate(PrintWriter out, int number, StepResult r) {
+        Scenario.Step step = r.step();
+        out.printf(Locale.ROOT, "%2d. %s  [%s]%n", number, step.verb().text() + summary(step), step.where());
+        if (step.says() != null) {
+            out.println("    Guide:  " + step.says());
+        }
+        for (String line : r.narration()) {
+            out.println("    Lab:    " + line);
+        }
+        if (r.failure() != null) {
+            out.println("    " + (r.asExpected() ? "Refused, as the guide warns:" : "Failed:"));
+            if (r.code() != null) {
+                out.println("    Code:   " + r.code());
+            }
+            for (String line : r.failure().split("\n")) {
+                if (!line.isBlank()) {
+                    out.println("    Reason: " + line.trim());
+                }
+            }
+            if (r.fix() != null) {
+                out.println("    Fix:    " + r.fix());
+            }
+        }
+        out.println(r.asExpected() ? "    ok" : "    NOT AS EXPECTED: expected " + expected(step));
+        out.flush();
+    }
+
+    private static String summary(Scenario.Step step) {
+        StringBuilder text = new StringBuilder();
+        step.fields().forEach((k, v) -> text.append(text.length() == 0 ? " " : ", ").append(k).append(" ").append(v));
+        return text.toString();
+    }
+
+    private static String expected(Scenario.Step step) {
+        return switch (step.expect().kind()) {
+            case SUCCESS -> "success";
+            case PENDING -> "a pending request";
+            case FAILURE -> "a failure naming '" + step.expect().error() + "'";
+        };
+    }
+
+    private static String json(Scenario scenario, List<StepResult> results, double seconds) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("scenario", scenario.name());
+        root.put("title", scenario.title());
+        root.put("lesson", scenario.lesson());
+        root.put("seconds", seconds);
+        root.put("passed", results.stream().allMatch(StepResult::asExpected));
+        ArrayNode steps = root.putArray("steps");
+        for (StepResult r : results) {
+            ObjectNode step = steps.addObject();
+            step.put("verb", r.step().verb().text());
+            step.put("where", r.step().where());
+            step.putPOJO("fields", r.step().fields());
+            step.put("asExpected", r.asExpected());
+            step.put("expect", r.step().expect().kind().name().toLowerCase(Locale.ROOT));
+            step.putPOJO("narration", r.narration());
+            step.put("code", r.code());
+            step.put("failure", r.failure());
+            step.put("fix", r.fix());
+            step.put("millis", r.millis());
+        }
+        try {
+            return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String junit(Scenario scenario, List<StepResult> results, double seconds) {
+        long failures = results.stream().filter(r -> !r.asExpected()).count();
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        xml.append(String.format(Locale.ROOT, "<testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">%n",
+                escape(scenario.name()), results.size(), failures, seconds));
+        int number = 0;
+        for (StepResult r : results) {
+            number++;
+            xml.append(String.format(Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">%n", escape(scenario.name()),
+                    escape(number + ". " + r.step().verb().text() + summary(r.step())), r.millis() / 1000.0));
+            if (!r.asExpected()) {
+                xml.append("    <failure message=\"").append(escape("expected " + expected(r.step()))).append("\">")
+                        .append(escape(r.failure() == null ? "it succeeded" : r.failure())).append("</failure>\n");
+            }
+            xml.append("  </testcase>\n");
+        }
+        return xml.append("</testsuite>\n").toString();
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+                .replaceAll("[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]", "?");
+    }
+}

@@ -1,0 +1,176 @@
+package org.pkilab.lab;
+
+import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.ca.CertificationAuthorityConfig;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.host.DomainComputer;
+import org.pkilab.host.DomainComputerConfig;
+import org.pkilab.host.LabNetwork;
+import org.pkilab.host.MacComputer;
+import org.pkilab.iis.IisServer;
+import org.pkilab.pki.LabClock;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A whole lab: one forest's domain controller, its enterprise CA, and the computers of a scenario (Windows
+ * clients, IIS member servers, Macs), sharing one {@link LabClock} and one {@link LabNetwork}. Computers are
+ * joined to the domain when the lab starts and booted when a scenario first needs them, as the guide's
+ * machines already exist before its steps begin.
+ *
+ * <pre>{@code
+ * try (Lab lab = Lab.start(LabSpec.builder().iis("IIS01", "server1.internal.contoso.com").client("PC01").build())) {
+ *     lab.admin().createGroup("ConfigMgr IIS Servers");
+ *     lab.iis("IIS01").restart();
+ * }
+ * }</pre>
+ */
+public final class Lab implements AutoCloseable {
+
+    private final LabSpec spec;
+    private final LabClock clock = new LabClock();
+    private final LabNetwork network = new LabNetwork();
+    private final DomainController dc;
+    private final CertificationAuthority ca;
+    private final DirectoryAdmin admin;
+    private final Map<String, DomainComputer> computers = new LinkedHashMap<>();
+    private final Map<String, MacComputer> macs = new LinkedHashMap<>();
+    private final Map<String, String> userPasswords = new LinkedHashMap<>();
+
+    private Lab(LabSpec spec) {
+        this.spec = spec;
+        List<AutoCloseable> started = new ArrayList<>();
+        try {
+            dc = DomainController.start(DomainControllerConfig.builder().domainName(spec.domain())
+                    .administratorPassword(spec.password()).clock(clock).build());
+            started.add(dc);
+            ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                    .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), spec.password()).clock(clock).build());
+            started.add(ca);
+            network.register(dc.fqdn(), ca.config().fqdn());
+            admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), spec.password());
+            started.add(admin);
+            for (LabSpec.HostSpec host : spec.hosts()) {
+                DomainComputerConfig config = DomainComputerConfig.builder(host.name()).domain(dc.names(), "127.0.0.1", dc.ldapPort())
+                        .machinePassword(spec.password()).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network).build();
+                DomainComputer computer = switch (host.role()) {
+                    case IIS -> new IisServer(config);
+                    case CLIENT -> new DomainComputer(config);
+                    case MAC -> null;
+                };
+                if (host.role() == LabSpec.Role.MAC) {
+                    MacComputer mac = new MacComputer(host.dnsNames().isEmpty() ? host.name().toLowerCase(Locale.ROOT) + "." + spec.domain()
+                            : host.dnsNames().get(0), network, clock);
+                    macs.put(host.name().toUpperCase(Locale.ROOT), mac);
+                    started.add(mac);
+                } else {
+                    started.add(computer);
+                    computer.join(admin);
+                    computers.put(host.name().toUpperCase(Locale.ROOT), computer);
+                }
+            }
+            for (String user : spec.users()) {
+                admin.createUser(user, spec.password());
+                userPasswords.put(user.toLowerCase(Locale.ROOT), spec.password());
+            }
+        } catch (RuntimeException e) {
+            for (int i = started.size() - 1; i >= 0; i--) {
+                try {
+                    started.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    public static Lab start(LabSpec spec) {
+        return new Lab(spec);
+    }
+
+    public LabSpec spec() {
+        return spec;
+    }
+
+    public LabClock clock() {
+        return clock;
+    }
+
+    public LabNetwork network() {
+        return network;
+    }
+
+    public DomainController dc() {
+        return dc;
+    }
+
+    public CertificationAuthority ca() {
+        return ca;
+    }
+
+    public DirectoryAdmin admin() {
+        return admin;
+    }
+
+    /** A computer of the lab by name ({@code IIS01}); booted on first use. */
+    public DomainComputer computer(String name) {
+        DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
+        if (computer == null) {
+            throw new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", computers.keySet()));
+        }
+        if (computer.token() == null) {
+            computer.boot();
+        }
+        return computer;
+    }
+
+    /** Restarts a computer (its first boot, if it never ran): a new logon, Group Policy, autoenrollment. */
+    public DomainComputer restart(String name) {
+        DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
+        if (computer == null) {
+            throw new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", computers.keySet()));
+        }
+        return computer.token() == null ? computer.boot() : computer.restart();
+    }
+
+    /** An IIS server of the lab by name. */
+    public IisServer iis(String name) {
+        DomainComputer computer = computer(name);
+        if (!(computer instanceof IisServer iis)) {
+            throw new IllegalArgumentException(name + " is not an IIS server (declare it with role iis)");
+        }
+        return iis;
+    }
+
+    public MacComputer mac(String name) {
+        MacComputer mac = macs.get(name.toUpperCase(Locale.ROOT));
+        if (mac == null) {
+            throw new IllegalArgumentException("no Mac " + name + " in this lab");
+        }
+        return mac;
+    }
+
+    public List<String> computerNames() {
+        return List.copyOf(computers.keySet());
+    }
+
+    public String password() {
+        return spec.password();
+    }
+
+    @Override
+    public void close() {
+        macs.values().forEach(MacComputer::close);
+        computers.values().forEach(DomainComputer::close);
+        admin.close();
+        ca.close();
+        dc.close();
+    }
+}

@@ -1,0 +1,49 @@
+package org.pkilab.scenario;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** The scenarios that ship with the lab: the guide's six deployments, {@code configmgr}, and the lessons. */
+public final class BuiltInScenarios {
+
+    /** Name and one line each, in the order {@code pkilab scenarios} lists them. */
+    public record Entry(String name, String summary) {
+    }
+
+    public static final List<Entry> ALL = List.of(
+            new Entry("configmgr", "all six deployments, then clients, DP and cloud DP proved end to end"),
+            new Entry("web-server", "web server certificate for site systems that run IIS"),
+            new Entry("cloud-dp", "service certificate for cloud-based distribution points"),
+            new Entry("client-certificates", "client certificate for Windows computers, by autoenrollment"),
+            new Entry("dp-certificate", "client certificate for distribution points, exported as PFX"),
+            new Entry("mobile-device", "enrollment certificate for mobile devices (a user certificate)"),
+            new Entry("mac-client", "client certificate for Mac computers"),
+            new Entry("lesson-restart-after-group-change", "lesson: the group was changed but the server not restarted"),
+            new Entry("lesson-template-not-issued", "lesson: template duplicated but not issued by the CA"),
+            new Entry("lesson-windows-2008-template", "lesson: 'Windows 2008 Server, Enterprise Edition' was chosen"),
+            new Entry("lesson-non-exportable-key", "lesson: exporting a certificate whose key is not exportable"),
+            new Entry("lesson-domain-admins-enroll", "lesson: Domain Admins still hold Enroll, and what removing it does"),
+            new Entry("lesson-fqdn-not-in-certificate", "lesson: the site system's FQDN is not in its certificate"),
+            new Entry("lesson-key-below-minimum", "lesson: a key below the template's minimum size"),
+            new Entry("lesson-autoenrollment-without-gpo", "lesson: autoenrollment without the GPO"),
+            new Entry("lesson-revoked-client-certificate", "lesson: a revoked client certificate at the management point"),
+            new Entry("lesson-approval-required", "lesson: a template that requires approval"),
+            new Entry("lesson-restricted-gpo-forgets-mp", "lesson: autoenrollment restricted to a group that forgets the MP"));
+
+    private BuiltInScenarios() {
+    }
+
+    /** The text of a built-in (including the shared pieces built-ins include), or null. */
+    public static String text(String name) {
+        if (name == null || !name.matches("[a-z0-9-]{1,64}")) {
+            return null;
+        }
+        try (InputStream in = BuiltInScenarios.class.getResourceAsStream("/scenarios/" + name + ".yaml")) {
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

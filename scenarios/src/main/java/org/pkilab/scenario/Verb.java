@@ -1,0 +1,135 @@
+package org.pkilab.scenario;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The steps a scenario can take, in the guide's own words. Each verb names its fields, their types and
+ * which are required; a scalar after the verb fills its first field ({@code issue template: WebServer}).
+ */
+public enum Verb {
+    CREATE_GROUP("create group", "Active Directory Users and Computers: New, Group", f("name", Type.TEXT, true)),
+    CREATE_USER("create user", "Active Directory Users and Computers: New, User", f("name", Type.TEXT, true)),
+    ADD_MEMBER("add member", "the group's Members tab: Add", f("group", Type.TEXT, true), f("member", Type.TEXT, true)),
+    REMOVE_MEMBER("remove member", "the group's Members tab: Remove", f("group", Type.TEXT, true), f("member", Type.TEXT, true)),
+    DUPLICATE_TEMPLATE("duplicate template", "Certificate Templates console: Duplicate Template",
+            f("template", Type.TEXT, true), f("name", Type.TEXT, true), f("compatibility", Type.TEXT, false)),
+    SET_SUBJECT_NAME("set subject name", "the template's Subject Name tab",
+            f("template", Type.TEXT, true), f("mode", Type.TEXT, true), f("upn", Type.BOOL, false)),
+    ALLOW_KEY_EXPORT("allow private key export", "the template's Request Handling tab: Allow private key to be exported",
+            f("template", Type.TEXT, true)),
+    MINIMUM_KEY_SIZE("minimum key size", "the template's Cryptography tab", f("template", Type.TEXT, true), f("bits", Type.INT, true)),
+    REQUIRE_APPROVAL("require approval", "the template's Issuance Requirements tab: CA certificate manager approval",
+            f("template", Type.TEXT, true)),
+    VALIDITY("validity", "the template's General tab", f("template", Type.TEXT, true), f("period", Type.TEXT, true),
+            f("renewal", Type.TEXT, false)),
+    SUPERSEDE("supersede", "the template's Superseded Templates tab", f("template", Type.TEXT, true), f("templates", Type.LIST, true)),
+    ALLOW("allow", "the template's Security tab: Allow", f("template", Type.TEXT, true), f("principal", Type.TEXT, true),
+            f("rights", Type.LIST, true)),
+    DENY("deny", "the template's Security tab: Deny", f("template", Type.TEXT, true), f("principal", Type.TEXT, true),
+            f("rights", Type.LIST, true)),
+    REMOVE_PERMISSION("remove permission", "the template's Security tab: clear Allow", f("template", Type.TEXT, true),
+            f("principal", Type.TEXT, true), f("rights", Type.LIST, true)),
+    ISSUE_TEMPLATE("issue template", "Certification Authority: Certificate Templates, New, Certificate Template to Issue",
+            f("name", Type.TEXT, true)),
+    STOP_ISSUING("stop issuing template", "Certification Authority: Certificate Templates, Delete", f("name", Type.TEXT, true)),
+    CREATE_GPO("create gpo", "Group Policy Management: Create a GPO in this domain, and Link it here",
+            f("name", Type.TEXT, true), f("autoenrollment", Type.TEXT, false), f("link", Type.BOOL, false)),
+    LINK_GPO("link gpo", "Group Policy Management: Link an Existing GPO", f("name", Type.TEXT, true)),
+    UNLINK_GPO("unlink gpo", "Group Policy Management: Delete link", f("name", Type.TEXT, true)),
+    FILTER_GPO("filter gpo", "Group Policy Management: Security Filtering (the GPO applies only to this group)",
+            f("name", Type.TEXT, true), f("group", Type.TEXT, true)),
+    RESTART("restart", "restart the computer (it logs on again and applies Group Policy)", f("host", Type.TEXT, true)),
+    GPUPDATE("gpupdate", "gpupdate /force (no new logon token)", f("host", Type.TEXT, true)),
+    REQUEST_CERTIFICATE("request certificate", "Certificates snap-in: Request New Certificate",
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("dns", Type.LIST, false), f("common name", Type.TEXT, false),
+            f("user", Type.TEXT, false), f("key size", Type.INT, false)),
+    CHECK_CERTIFICATE("check certificate", "Certificates snap-in: the Personal store's columns",
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("user", Type.TEXT, false), f("purpose", Type.TEXT, false),
+            f("dns", Type.LIST, false), f("absent", Type.BOOL, false)),
+    EXPORT_PFX("export pfx", "Certificate Export Wizard: Yes, export the private key; PFX",
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("file", Type.TEXT, true), f("password", Type.TEXT, true)),
+    BIND_HTTPS("bind https", "IIS Manager: Default Web Site, Edit Bindings, https, SSL certificate",
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true)),
+    INSTALL_MANAGEMENT_POINT("install management point", "Configuration Manager: management point, HTTPS", f("host", Type.TEXT, true)),
+    INSTALL_DISTRIBUTION_POINT("install distribution point", "Configuration Manager: distribution point, Import certificate",
+            f("host", Type.TEXT, true), f("file", Type.TEXT, true), f("password", Type.TEXT, true)),
+    INSTALL_CLOUD_DISTRIBUTION_POINT("install cloud distribution point", "Configuration Manager: Create Cloud Distribution Point",
+            f("host", Type.TEXT, true), f("service name", Type.TEXT, true), f("file", Type.TEXT, true), f("password", Type.TEXT, true)),
+    REPORT_STATUS("report status", "a distribution point reports to the management point",
+            f("host", Type.TEXT, true), f("management point", Type.TEXT, true), f("name", Type.TEXT, true)),
+    APPROVE_PENDING("approve pending", "Certification Authority: Pending Requests, All Tasks, Issue", f("host", Type.TEXT, true)),
+    DENY_PENDING("deny pending", "Certification Authority: Pending Requests, All Tasks, Deny", f("host", Type.TEXT, true)),
+    REVOKE("revoke", "Certification Authority: Issued Certificates, All Tasks, Revoke Certificate",
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("reason", Type.TEXT, false)),
+    REFRESH_CRL("refresh crl", "certutil -urlcache CRL delete: the computer fetches the CRL anew", f("host", Type.TEXT, true)),
+    ADVANCE_CLOCK("advance clock", "time passes in the lab", f("period", Type.TEXT, true)),
+    CONNECT("connect", "a client opens an HTTPS connection", f("from", Type.TEXT, true), f("to", Type.TEXT, true),
+            f("name", Type.TEXT, true), f("path", Type.TEXT, false), f("client certificate", Type.TEXT, false)),
+    TRUST_ROOT_ON_MAC("trust root on mac", "Keychain Access: Always Trust the enterprise root CA", f("mac", Type.TEXT, true)),
+    ENROLL_MAC("enroll mac", "Configuration Manager enrolls the Mac with an administrative user's account",
+            f("mac", Type.TEXT, true), f("template", Type.TEXT, true), f("user", Type.TEXT, true)),
+    INCLUDE("include", "run another scenario's steps in this lab", f("scenario", Type.TEXT, true));
+
+    /** A field's type, as the scenario file must give it. */
+    public enum Type {
+        TEXT("text"), INT("a whole number"), BOOL("true or false"), LIST("a list (or one item)");
+
+        private final String description;
+
+        Type(String description) {
+            this.description = description;
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
+    /** One field of a verb. */
+    public record Field(String name, Type type, boolean required) {
+    }
+
+    private final String text;
+    private final String console;
+    private final List<Field> fields;
+
+    Verb(String text, String console, Field... fields) {
+        this.text = text;
+        this.console = console;
+        this.fields = List.of(fields);
+    }
+
+    private static Field f(String name, Type type, boolean required) {
+        return new Field(name, type, required);
+    }
+
+    /** The verb as written in a scenario file. */
+    public String text() {
+        return text;
+    }
+
+    /** Where an administrator does this on Windows. */
+    public String console() {
+        return console;
+    }
+
+    public List<Field> fields() {
+        return fields;
+    }
+
+    public Optional<Field> field(String name) {
+        return fields.stream().filter(f -> f.name().equalsIgnoreCase(name)).findFirst();
+    }
+
+    public static Optional<Verb> of(String text) {
+        String key = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+        for (Verb verb : values()) {
+            if (verb.text.equals(key)) {
+                return Optional.of(verb);
+            }
+        }
+        return Optional.empty();
+    }
+}
