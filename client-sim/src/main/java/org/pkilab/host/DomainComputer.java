@@ -605,7 +605,8 @@ public class DomainComputer implements AutoCloseable {
         StoredCertificate certificate = my.byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
                 "no certificate with thumbprint " + thumbprint + " in " + my.name()));
         if (certificate.privateKey() == null || !certificate.exportable()) {
-            throw new IllegalStateException("The associated private key cannot be exported: the certificate was created from "
+            throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
+                    + "The associated private key cannot be exported: the certificate was created from "
                     + "template '" + certificate.templateName() + "' without 'Allow private key to be exported'. Set that on the "
                     + "template's Request Handling tab and request the certificate again.");
         }

@@ -181,7 +181,9 @@ public final class IisServer extends DomainComputer {
 
     private void refuseCng(StoredCertificate certificate, String role) {
         if (certificate.keyStorage() == StoredCertificate.KeyStorage.CNG_KSP) {
-            throw new IllegalStateException("Configuration Manager cannot use certificate " + certificate.thumbprint()
+            // legacy CryptoAPI, which Configuration Manager uses, cannot open a key held by a CNG key storage provider
+            throw new IllegalStateException("0x80090014 NTE_BAD_PROV_TYPE: Invalid provider type specified. "
+                    + "Configuration Manager cannot use certificate " + certificate.thumbprint()
                     + " for the " + role + " on " + name() + ": its key is in a CNG key storage provider because template '"
                     + certificate.templateName() + "' was duplicated as 'Windows 2008 Server, Enterprise Edition'. Duplicate "
                     + "the template again choosing 'Windows 2003 Server, Enterprise Edition' and request a new certificate.");

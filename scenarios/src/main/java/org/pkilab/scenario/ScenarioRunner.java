@@ -81,8 +81,20 @@ public final class ScenarioRunner {
         if (m.find()) {
             return m.group().trim();
         }
+        Matcher disposition = Pattern.compile("CR_DISP_[A-Z_]+ \\(\\d\\)").matcher(failure);
+        if (disposition.find()) {
+            return disposition.group();
+        }
+        Matcher policy = Pattern.compile("AEPolicy 0x[0-9A-F]{8}").matcher(failure);
+        if (policy.find()) {
+            return policy.group() + " (autoenrollment not enabled)";
+        }
         Matcher ldap = Pattern.compile("LDAP (\\d+) (\\w+)").matcher(failure);
-        return ldap.find() ? "LDAP " + ldap.group(1) + " " + ldap.group(2) : null;
+        if (ldap.find()) {
+            return "LDAP " + ldap.group(1) + " " + ldap.group(2);
+        }
+        Matcher http = Pattern.compile("HTTP (\\d{3}\\.\\d+ [A-Za-z ]+required)").matcher(failure);
+        return http.find() ? "HTTP " + http.group(1) : null;
     }
 
     private void execute(Scenario.Step s, List<String> say) {
@@ -348,10 +360,10 @@ public final class ScenarioRunner {
         }
         if (found.isEmpty()) {
             throw new IllegalStateException(store.name() + " of " + computer.name() + " holds no valid '" + s.text("template")
-                    + "' certificate (AEPolicy " + computer.autoEnrollmentPolicy()
-                    + (computer.autoEnrollmentPolicy() == 0 ? ": no linked GPO enables autoenrollment for it" : "")
-                    + (computer.pendingRequests().isEmpty() ? "" : "; pending requests " + computer.pendingRequests()
-                    + ", Taken Under Submission") + "); its event log:\n" + computer.eventLog());
+                    + "' certificate (" + String.format(Locale.ROOT, "AEPolicy 0x%08X", computer.autoEnrollmentPolicy())
+                    + (computer.autoEnrollmentPolicy() == 0 ? ": no linked GPO that applies to " + computer.name() + " enables autoenrollment" : "")
+                    + (computer.pendingRequests().isEmpty() ? "" : "; request " + computer.pendingRequests()
+                    + " is CR_DISP_UNDER_SUBMISSION (5) Taken Under Submission") + "); its event log:\n" + computer.eventLog());
         }
         StoredCertificate c = found.get(0);
         if (s.text("purpose") != null && c.intendedPurposes().stream().noneMatch(p -> p.equalsIgnoreCase(s.text("purpose")))) {

@@ -1,0 +1,106 @@
+package org.pkilab.scenario;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.cli.PkiLab;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Scenario files an instructor writes: what is refused before anything runs, and how a run ends. */
+class ScenarioFilesTest {
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run pkilab(String... args) {
+        CommandLine cli = PkiLab.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        return new Run(cli.execute(args), out.toString(), err.toString());
+    }
+
+    @Test
+    void unknownVerbWrongTypeAndMissingFieldAreReportedWithFileAndLineAndExit2(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("broken.yaml");
+        Files.writeString(file, String.join("\n",
+                "name: broken",
+                "title: Three mistakes",
+                "lab:",
+                "  computers:",
+                "    - {name: IIS01, role: iis}",
+                "steps:",
+                "  - create grupo: ConfigMgr IIS Servers",
+                "  - minimum key size: {template: ConfigMgr Web Server Certificate, bits: lots}",
+                "  - add member: {group: ConfigMgr IIS Servers}",
+                ""));
+        Run run = pkilab("run", file.toString());
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("broken.yaml:7: unknown verb 'create grupo'"), run.err());
+        assertTrue(run.err().contains("broken.yaml:8: 'bits' of 'minimum key size' must be a whole number, not 'lots'"), run.err());
+        assertTrue(run.err().contains("broken.yaml:9: 'add member' is missing its field 'member'"), run.err());
+        assertTrue(run.out().isEmpty(), "nothing ran: " + run.out());
+    }
+
+    @Test
+    void unknownHostsKeysAndBadYamlAreRefusedToo() {
+        ScenarioParser parser = new ScenarioParser(BuiltInScenarios::text);
+        ScenarioException e = assertThrows(ScenarioException.class, () -> parser.parse("x.yaml", String.join("\n",
+                "name: x", "title: t", "colour: blue", "steps:", "  - restart: NOPE", "  - include: no-such-scenario", "")));
+        List<String> problems = e.problems();
+        assertTrue(problems.contains("x.yaml:3: unknown key 'colour'; expected one of guide, lab, lesson, name, steps, title"), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("x.yaml:5:") && p.contains("'NOPE' is not a computer")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("x.yaml:6:") && p.contains("no built-in scenario 'no-such-scenario'")), problems.toString());
+        ScenarioException yaml = assertThrows(ScenarioException.class, () -> parser.parse("y.yaml", "name: [unclosed\n"));
+        assertTrue(yaml.problems().get(0).startsWith("y.yaml:"), yaml.problems().toString());
+    }
+
+    @Test
+    void everyBuiltInScenarioParses() {
+        ScenarioParser parser = new ScenarioParser(BuiltInScenarios::text);
+        for (BuiltInScenarios.Entry entry : BuiltInScenarios.ALL) {
+            Scenario scenario = parser.parse(entry.name() + ".yaml", BuiltInScenarios.text(entry.name()));
+            assertEquals(entry.name(), scenario.name());
+            assertTrue(!scenario.steps().isEmpty(), entry.name());
+            assertEquals(entry.name().startsWith("lesson-"), scenario.lesson(), entry.name());
+        }
+    }
+
+    @Test
+    void anExpectationThatDoesNotHoldExitsOneAndTheReportsSayWhich(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("wrong.yaml");
+        Files.writeString(file, String.join("\n",
+                "name: wrong",
+                "title: The template is never issued, yet the step expects success",
+                "lab:",
+                "  computers:",
+                "    - {name: IIS01, role: iis, dns: [server1.internal.contoso.com]}",
+                "steps:",
+                "  - duplicate template: {template: Web Server, name: Never Issued}",
+                "  - request certificate: {host: IIS01, template: Never Issued, dns: [server1.internal.contoso.com]}",
+                ""));
+        Path xml = dir.resolve("report.xml");
+        Run run = pkilab("run", file.toString(), "--format", "json", "--junit-xml", xml.toString());
+        assertEquals(1, run.exit(), run.out() + run.err());
+        assertTrue(run.out().contains("\"passed\" : false") && run.out().contains("CERTSRV_E_UNSUPPORTED_CERT_TYPE"), run.out());
+        String report = Files.readString(xml);
+        assertTrue(report.contains("tests=\"2\" failures=\"1\"") && report.contains("<failure"), report);
+    }
+
+    @Test
+    void unknownScenarioNameExitsTwo() {
+        Run run = pkilab("run", "no-such-scenario");
+        assertEquals(2, run.exit());
+        assertTrue(run.err().contains("pkilab scenarios"), run.err());
+    }
+}
