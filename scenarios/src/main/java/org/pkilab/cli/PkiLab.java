@@ -2,6 +2,7 @@ package org.pkilab.cli;
 
 import org.pkilab.bench.CaIssuanceBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
+import org.pkilab.bench.RunConfigMgrBenchmark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -45,7 +46,7 @@ public final class PkiLab implements Runnable {
 
     @Command(name = "benchmark", mixinStandardHelpOptions = true,
             description = "Measure the lab and print the figures.",
-            subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class})
+            subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class, RunConfigMgrBenchmark.class})
     static final class BenchmarkCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

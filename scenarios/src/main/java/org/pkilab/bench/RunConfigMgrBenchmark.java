@@ -1,0 +1,98 @@
+package org.pkilab.bench;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * The wall time of {@code pkilab run configmgr} from a cold process (a new JVM each time, as a user's
+ * command is) and the lab's peak resident memory ({@code VmHWM} of that process, read from
+ * {@code /proc} while it runs), with the JVM options of the {@code ./pkilab} launcher
+ * ({@code pkilab.jvm-options}) and its class-data-sharing archive, made by a first run that is not counted.
+ */
+@Command(name = "run-configmgr", mixinStandardHelpOptions = true,
+        description = "Wall time and peak resident memory of 'pkilab run configmgr' in a cold process.")
+public final class RunConfigMgrBenchmark implements Callable<Integer> {
+
+    @Option(names = "--runs", defaultValue = "5", description = "Cold runs (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Override
+    public Integer call() throws Exception {
+        String javaCommand = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> options = new ArrayList<>();
+        try (var in = RunConfigMgrBenchmark.class.getResourceAsStream("/pkilab.jvm-options")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) {
+                    options.add(line.trim());
+                }
+            }
+        }
+        Path archive = Files.createTempFile("pkilab", ".jsa");
+        Files.delete(archive);
+        try {
+            return measure(javaCommand, options, archive);
+        } finally {
+            Files.deleteIfExists(archive);
+        }
+    }
+
+    private Integer measure(String javaCommand, List<String> options, Path archive) throws Exception {
+        List<String> record = new ArrayList<>(List.of(javaCommand));
+        record.addAll(options);
+        record.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off,cds+dynamic=off", "-cp",
+                System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab", "run", "configmgr"));
+        if (new ProcessBuilder(record).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() != 0) {
+            throw new IllegalStateException("the uncounted first run of pkilab run configmgr failed");
+        }
+        List<String> command = new ArrayList<>(List.of(javaCommand));
+        command.addAll(options);
+        command.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off,cds+dynamic=off", "-cp",
+                System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab", "run", "configmgr"));
+        System.out.println("JVM options: " + String.join(" ", options) + " (+ a class-data-sharing archive)");
+        List<Long> wall = new ArrayList<>();
+        List<Long> rss = new ArrayList<>();
+        System.out.printf("pkilab run configmgr, cold process (%d cores, Java %s)%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"));
+        for (int i = 0; i < runs; i++) {
+            long start = System.nanoTime();
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            long peakKb = 0;
+            Path status = Path.of("/proc", Long.toString(p.pid()), "status");
+            while (p.isAlive()) {
+                try {
+                    for (String line : Files.readAllLines(status)) {
+                        if (line.startsWith("VmHWM:")) {
+                            peakKb = Math.max(peakKb, Long.parseLong(line.replaceAll("\\D", "")));
+                        }
+                    }
+                } catch (Exception e) {
+                    // the process ended between the check and the read
+                }
+                Thread.sleep(20);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("pkilab run configmgr exited " + p.exitValue());
+            }
+            wall.add(millis);
+            rss.add(peakKb / 1024);
+            System.out.printf("  run %d: %5d ms, peak RSS %4d MB%n", i + 1, millis, peakKb / 1024);
+        }
+        System.out.printf("median: %d ms wall (target <= 5000), peak RSS %d MB (target <= 256)%n", median(wall), median(rss));
+        return 0;
+    }
+
+    private static long median(List<Long> values) {
+        long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
