@@ -66,6 +66,19 @@ class ScenarioFilesTest {
     }
 
     @Test
+    void scenariosMdDocumentsEveryVerbAndItsExampleRuns(@TempDir Path dir) throws Exception {
+        String doc = Files.readString(Path.of("..", "SCENARIOS.md"));
+        for (Verb verb : Verb.values()) {
+            assertTrue(doc.contains("| `" + verb.text() + "` |"), "SCENARIOS.md has no row for '" + verb.text() + "'");
+        }
+        Path example = dir.resolve("example.yaml");
+        Files.writeString(example, doc.substring(doc.indexOf("```yaml\n") + 8, doc.indexOf("```", doc.indexOf("```yaml\n") + 8)));
+        Run run = pkilab("run", example.toString());
+        assertEquals(0, run.exit(), run.out() + run.err());
+        assertTrue(run.out().contains("every expectation held"), run.out());
+    }
+
+    @Test
     void everyBuiltInScenarioParses() {
         ScenarioParser parser = new ScenarioParser(BuiltInScenarios::text);
         for (BuiltInScenarios.Entry entry : BuiltInScenarios.ALL) {
