@@ -6,6 +6,7 @@ import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.Folders;
+import org.pkilab.pki.KeyFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 
 /**
  * An enterprise root certification authority in the style of AD CS: it reads its templates and their
@@ -104,7 +106,10 @@ public final class CertificationAuthority implements AutoCloseable {
             }
             directory.publishCertificationAuthority(config.caName(), config.hostName(), config.fqdn(), identity.certificate(), defaults);
             policy = new IssuancePolicy(templates, directory, config.caName(), identity::certificate);
-            web = new EstServer(this, config);
+            // the CDP and AIA URLs in certificates already issued name the ports: a CA started again keeps them
+            Properties ports = keptPorts();
+            web = new EstServer(this, config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
+                    config.httpsPort() != 0 ? config.httpsPort() : Integer.parseInt(ports.getProperty("https", "0")));
             web.bind();
             String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
             urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
@@ -117,6 +122,7 @@ public final class CertificationAuthority implements AutoCloseable {
             // running from here on: the web server's own certificate is issued and recorded like any other
             state = State.RUNNING;
             web.start(serverCertificate());
+            keepPorts();
             directory.publishEnrollmentServer(config.caName(), estBaseUrl());
             // publish CRLs when due by the lab clock even if nobody downloads them, as AD CS's schedule does
             schedule = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -454,6 +460,29 @@ public final class CertificationAuthority implements AutoCloseable {
     /** {@code https://ca01.contoso.com:<port>/.well-known/est} (the name resolves in the lab to 127.0.0.1). */
     public String estBaseUrl() {
         return "https://" + config.fqdn() + ":" + httpsPort() + "/.well-known/est";
+    }
+
+    private Properties keptPorts() throws IOException {
+        Properties ports = new Properties();
+        Path file = dataDirectory.resolve("ports.properties");
+        if (Files.exists(file)) {
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                ports.load(in);
+            }
+        }
+        return ports;
+    }
+
+    private void keepPorts() throws IOException {
+        if (temporary) {
+            return;
+        }
+        Properties ports = new Properties();
+        ports.setProperty("http", Integer.toString(web.httpPort()));
+        ports.setProperty("https", Integer.toString(web.httpsPort()));
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        ports.store(text, "PKI Lab: the ports the CDP, AIA and EST URLs name");
+        KeyFiles.writeAtomically(dataDirectory.resolve("ports.properties"), text.toByteArray());
     }
 
     public Path dataDirectory() {

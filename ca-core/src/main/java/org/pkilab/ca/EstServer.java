@@ -88,9 +88,12 @@ final class EstServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
+    private final int httpsPortWanted;
 
-    EstServer(CertificationAuthority ca, CertificationAuthorityConfig config) {
+    /** Ports 0: any free port. */
+    EstServer(CertificationAuthority ca, CertificationAuthorityConfig config, int httpPort, int httpsPort) {
         this.ca = ca;
+        this.httpsPortWanted = httpsPort;
         this.config = config;
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT));
@@ -100,7 +103,7 @@ final class EstServer implements AutoCloseable {
         plain.setSendServerVersion(false);
         this.http = new ServerConnector(server, new HttpConnectionFactory(plain));
         http.setHost("127.0.0.1");
-        http.setPort(config.httpPort());
+        http.setPort(httpPort);
         server.addConnector(http);
         server.setHandler(new Routes());
     }
@@ -132,7 +135,7 @@ final class EstServer implements AutoCloseable {
         secure.addCustomizer(customizer);
         https = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(secure));
         https.setHost("127.0.0.1");
-        https.setPort(config.httpsPort());
+        https.setPort(httpsPortWanted);
         server.addConnector(https);
         server.start();
     }
