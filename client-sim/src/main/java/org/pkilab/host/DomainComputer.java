@@ -83,8 +83,8 @@ public class DomainComputer implements AutoCloseable {
     private static final Pattern GP_LINK = Pattern.compile("\\[LDAP://([^;\\]]+);(\\d+)\\]", Pattern.CASE_INSENSITIVE);
 
     private final DomainComputerConfig config;
-    private final CertificateStore my = new CertificateStore("LocalMachine\\My");
-    private final CertificateStore root = new CertificateStore("LocalMachine\\Root");
+    private final CertificateStore my;
+    private final CertificateStore root;
     private final EventLog eventLog = new EventLog();
     private final HttpClient plain;
     private final CrlCache crls;
@@ -113,6 +113,8 @@ public class DomainComputer implements AutoCloseable {
 
     public DomainComputer(DomainComputerConfig config) {
         this.config = config;
+        this.my = store("LocalMachine\\My");
+        this.root = store("LocalMachine\\Root");
         config.network().register(config.dnsNames().toArray(new String[0]));
         this.plain = LabHttp.plain(config.network());
         this.crls = new CrlCache(plain, config.clock());
@@ -120,6 +122,16 @@ public class DomainComputer implements AutoCloseable {
         if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
             lab.whenAdvanced(onClockAdvance);
         }
+    }
+
+    /** A store kept in the data folder when the computer has one ({@code LocalMachine-My}, {@code CurrentUser-alice-My}). */
+    private CertificateStore store(String name, String... user) {
+        if (config.dataDirectory() == null) {
+            return new CertificateStore(name);
+        }
+        String folder = user.length == 0 ? name.replace('\\', '-')
+                : name.replace("\\", "-" + user[0].replaceAll("[^A-Za-z0-9.-]", "_") + "-");
+        return CertificateStore.persistent(name, config.dataDirectory().resolve(folder));
     }
 
     /** When the lab clock jumps, the periodic refresh that would have run meanwhile runs now. */
@@ -480,7 +492,7 @@ public class DomainComputer implements AutoCloseable {
         DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), userDn, password);
         // a user's profile, and so CurrentUser\My, outlives the logon
         CertificateStore store = userStores.computeIfAbsent(session.token().account().toLowerCase(java.util.Locale.ROOT),
-                k -> new CertificateStore("CurrentUser\\My"));
+                k -> store("CurrentUser\\My", k));
         return new UserSession(this, session.token(), new Enrollee(session.encoded(), store, session.token().account()));
     }
 

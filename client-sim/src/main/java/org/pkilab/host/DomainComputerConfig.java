@@ -2,6 +2,7 @@ package org.pkilab.host;
 
 import org.pkilab.directory.model.DomainNames;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,7 @@ public final class DomainComputerConfig {
     private final int ldapPort;
     private final Clock clock;
     private final LabNetwork network;
+    private final Path dataDirectory;
 
     private DomainComputerConfig(Builder b) {
         if (b.name == null || !NAME.matcher(b.name).matches()) {
@@ -48,6 +50,7 @@ public final class DomainComputerConfig {
         this.ldapPort = b.ldapPort;
         this.clock = b.clock;
         this.network = b.network;
+        this.dataDirectory = b.dataDirectory;
     }
 
     public static Builder builder(String name) {
@@ -92,6 +95,11 @@ public final class DomainComputerConfig {
         return network;
     }
 
+    /** Where the computer keeps its certificate stores and site settings across restarts; null: in memory only. */
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
     public static final class Builder {
         private final String name;
         private DomainNames names;
@@ -101,6 +109,7 @@ public final class DomainComputerConfig {
         private int ldapPort;
         private Clock clock = Clock.systemUTC();
         private LabNetwork network = new LabNetwork();
+        private Path dataDirectory;
 
         private Builder(String name) {
             this.name = name;
@@ -135,6 +144,12 @@ public final class DomainComputerConfig {
         /** If unset, a network of its own; a lab passes the one all its hosts share. */
         public Builder network(LabNetwork network) {
             this.network = network;
+            return this;
+        }
+
+        /** If unset, the computer keeps its stores in memory and starts empty each time it is created. */
+        public Builder dataDirectory(Path folder) {
+            this.dataDirectory = folder;
             return this;
         }
 

@@ -31,6 +31,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -64,6 +65,7 @@ public final class IisServer extends DomainComputer {
     private ClientCertificates clientCertificates = ClientCertificates.IGNORE;
     private boolean managementPoint;
     private StoredCertificate distributionPointCertificate;
+    private String cloudServiceName;
 
     public IisServer(DomainComputerConfig config) {
         super(config);
@@ -75,9 +77,13 @@ public final class IisServer extends DomainComputer {
         return this;
     }
 
+    /** Starts the computer; with a data folder, Default Web Site and the roles come back as they were configured. */
     @Override
     public IisServer boot() {
         super.boot();
+        if (server == null) {
+            restoreSite();
+        }
         return this;
     }
 
@@ -93,6 +99,7 @@ public final class IisServer extends DomainComputer {
         }
         boundThumbprint = certificate.thumbprint();
         restartSite();
+        keepSite();
     }
 
     /** The certificate the https binding uses, or null. */
@@ -106,6 +113,7 @@ public final class IisServer extends DomainComputer {
         if (server != null) {
             restartSite();
         }
+        keepSite();
     }
 
     /** The current "SSL Settings" for client certificates. */
@@ -149,6 +157,7 @@ public final class IisServer extends DomainComputer {
         StoredCertificate imported = importPfx(pfx, password, false);
         refuseCng(imported, "distribution point");
         distributionPointCertificate = imported;
+        keepSite();
         return imported;
     }
 
@@ -168,8 +177,67 @@ public final class IisServer extends DomainComputer {
         StoredCertificate imported = importPfx(pfx, password, false);
         refuseCng(imported, "cloud-based distribution point");
         config().network().alias(serviceName, fqdn());
+        cloudServiceName = serviceName;
         bindHttps(imported.thumbprint());
         return imported;
+    }
+
+    /**
+     * Keeps what IIS Manager and the site-system roles configured in {@code site.properties} of the data
+     * folder (IIS keeps it in applicationHost.config), so a restarted lab serves as it did.
+     */
+    private void keepSite() {
+        Path folder = config().dataDirectory();
+        if (folder == null) {
+            return;
+        }
+        Properties site = new Properties();
+        site.setProperty("port", Integer.toString(port));
+        site.setProperty("sslFlags", clientCertificates.name());
+        site.setProperty("managementPoint", Boolean.toString(managementPoint));
+        if (boundThumbprint != null) {
+            site.setProperty("binding", boundThumbprint);
+        }
+        if (distributionPointCertificate != null) {
+            site.setProperty("distributionPoint", distributionPointCertificate.thumbprint());
+        }
+        if (cloudServiceName != null) {
+            site.setProperty("cloudServiceName", cloudServiceName);
+        }
+        try {
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            site.store(text, "PKI Lab: Default Web Site and roles of " + name());
+            KeyFiles.writeAtomically(folder.resolve("site.properties"), text.toByteArray());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot keep the site settings of " + name() + " in " + folder, e);
+        }
+    }
+
+    private void restoreSite() {
+        Path file = config().dataDirectory() == null ? null : config().dataDirectory().resolve("site.properties");
+        if (file == null || !java.nio.file.Files.exists(file)) {
+            return;
+        }
+        Properties site = new Properties();
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            site.load(in);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the site settings of " + name() + " in " + file, e);
+        }
+        port = Integer.parseInt(site.getProperty("port", "0"));
+        clientCertificates = ClientCertificates.valueOf(site.getProperty("sslFlags", ClientCertificates.IGNORE.name()));
+        managementPoint = Boolean.parseBoolean(site.getProperty("managementPoint"));
+        distributionPointCertificate = site.getProperty("distributionPoint") == null ? null
+                : personal().byThumbprint(site.getProperty("distributionPoint")).orElse(null);
+        cloudServiceName = site.getProperty("cloudServiceName");
+        if (cloudServiceName != null) {
+            config().network().alias(cloudServiceName, fqdn());
+        }
+        String binding = site.getProperty("binding");
+        if (binding != null && personal().byThumbprint(binding).isPresent()) {
+            boundThumbprint = binding;
+            restartSite();
+        }
     }
 
     private void requireUsableBinding(String role) {
