@@ -133,7 +133,7 @@ final class RunCommand implements Callable<Integer> {
                 + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
     }
 
-    private static void narrate(PrintWriter out, int number, StepResult r) {
+    static void narrate(PrintWriter out, int number, StepResult r) {
         Scenario.Step step = r.step();
         out.printf(Locale.ROOT, "%2d. %s  [%s]%n", number, step.verb().text() + summary(step), step.where());
         if (step.says() != null) {

@@ -1,32 +1,52 @@
 package org.pkilab.cli;
 
 import org.pkilab.ca.CertificationAuthority;
-import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.host.DomainComputer;
+import org.pkilab.iis.IisServer;
+import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabSpec;
+import org.pkilab.pki.Folders;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.scenario.Scenario;
+import org.pkilab.scenario.ScenarioException;
+import org.pkilab.scenario.ScenarioRunner;
+import org.pkilab.scenario.StepResult;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code pkilab up}: starts a lasting lab on a data folder, prints its endpoints and the
- * Administrator's credentials, and runs until Ctrl-C or SIGTERM. Started again on the same folder it
- * comes back with everything it had.
+ * {@code pkilab up}: starts a lasting lab on a data folder (the domain controller, the enterprise CA with
+ * its EST and CRL/AIA web servers, and with {@code --scenario} that scenario's computers, the scenario
+ * applied once), prints every endpoint and the Administrator's credentials, and runs until Ctrl-C or
+ * SIGTERM. Started again on the same folder it comes back with everything it had: the directory, the
+ * CA's database, each computer's certificate stores and IIS bindings.
  */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = "Start a lasting lab (domain controller, enterprise CA with EST, CRL/AIA web server) and print "
-                + "its endpoints. Stops on Ctrl-C or SIGTERM.")
+        description = "Start a lasting lab (domain controller, enterprise CA with EST, CRL/AIA web server, and a scenario's "
+                + "computers) and print its endpoints. Stops on Ctrl-C or SIGTERM.")
 final class UpCommand implements Callable<Integer> {
+
+    private static final String APPLIED = "scenario.applied";
 
     @Option(names = "--data", paramLabel = "DIR", description = "Data folder, kept across restarts (default: a temporary folder deleted on exit).")
     Path data;
 
-    @Option(names = "--domain", paramLabel = "NAME", defaultValue = "contoso.com", description = "Domain DNS name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--domain", paramLabel = "NAME", description = "Domain DNS name (default: the scenario's, else contoso.com).")
     String domain;
+
+    @Option(names = "--scenario", paramLabel = "NAME|FILE", description = "Start this scenario's computers and apply its steps "
+            + "(once: a lab started again on its data folder keeps what the scenario did).")
+    String scenario;
 
     @Option(names = "--ldap-port", paramLabel = "N", defaultValue = "0", description = "LDAP port on 127.0.0.1 (default: any free port).")
     int ldapPort;
@@ -43,54 +63,113 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--admin-password", paramLabel = "PW", description = "Administrator password for a new forest (default: generated and printed).")
     String adminPassword;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        DomainControllerConfig config;
-        try {
-            config = DomainControllerConfig.builder().domainName(domain).dataDirectory(data == null ? null : data.resolve("dc"))
-                    .ldapPort(ldapPort).ldapsPort(ldapsPort).administratorPassword(adminPassword).build();
-        } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        PrintWriter err = spec.commandLine().getErr();
+        Scenario parsed = null;
+        if (scenario != null) {
+            try {
+                parsed = RunCommand.load(scenario);
+            } catch (ScenarioException e) {
+                err.println("pkilab: the scenario cannot run:");
+                e.problems().forEach(p -> err.println("  " + p));
+                err.flush();
+                return 2;
+            } catch (IllegalArgumentException e) {
+                err.println("pkilab: " + e.getMessage());
+                err.flush();
+                return 2;
+            }
         }
-        out.println("Starting domain controller " + config.hostName() + "." + config.domainName()
-                + (data == null ? " (temporary lab)" : " on " + data.toAbsolutePath()) + " ...");
+        LabSpec declared = parsed == null ? LabSpec.builder().build() : parsed.lab();
+        LabSpec labSpec = new LabSpec(domain == null ? declared.domain() : domain, adminPassword, declared.hosts(), declared.users());
+        out.println("Starting the lab" + (data == null ? " (temporary)" : " on " + data.toAbsolutePath()) + ": domain controller, "
+                + "enterprise CA" + (labSpec.hosts().isEmpty() ? "" : ", " + labSpec.hosts().size() + " computer(s)") + " ...");
         out.flush();
-        DomainController dc = DomainController.start(config);
-        CertificationAuthority ca;
+        Lab lab;
         try {
-            out.println("Starting enterprise CA ...");
-            out.flush();
-            ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                    .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), dc.administratorPassword())
-                    .dataDirectory(data == null ? null : data.resolve("ca")).httpsPort(httpsPort).httpPort(httpPort).build());
-        } catch (RuntimeException e) {
-            dc.close();
-            throw e;
+            lab = Lab.start(labSpec, new Lab.Site(data, ldapPort, ldapsPort, httpsPort, httpPort));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            ca.close();
-            dc.close();
+            lab.close();
             stopped.countDown();
         }, "pkilab-shutdown"));
+        try {
+            if (parsed != null) {
+                apply(parsed, lab, out);
+            }
+            for (String name : lab.computerNames()) {
+                lab.computer(name);
+            }
+        } catch (RuntimeException e) {
+            err.println("pkilab: " + e.getMessage());
+            err.flush();
+        }
+        endpoints(lab, out);
+        stopped.await();
+        return 0;
+    }
+
+    /** Runs the scenario's steps the first time the lab starts on its data folder; a later start finds their result kept. */
+    private void apply(Scenario parsed, Lab lab, PrintWriter out) throws Exception {
+        Path marker = data == null ? null : data.resolve(APPLIED);
+        if (marker != null && Files.exists(marker)) {
+            out.println("Scenario " + parsed.name() + " was applied when this lab was made (" + Files.readString(marker).trim()
+                    + "); its result is kept.");
+            out.flush();
+            return;
+        }
+        out.println("Applying scenario " + parsed.name() + ": " + parsed.title());
+        out.flush();
+        Path files = data == null ? Files.createTempDirectory("pkilab-up-") : Files.createDirectories(data.resolve("files"));
+        int[] number = {0};
+        List<StepResult> results = new ScenarioRunner(lab, files).run(parsed, r -> RunCommand.narrate(out, ++number[0], r));
+        if (data == null) {
+            Folders.deleteTree(files);
+        }
+        long failed = results.stream().filter(r -> !r.asExpected()).count();
+        out.println(parsed.name() + ": " + results.size() + " steps, "
+                + (failed == 0 ? "every expectation held" : failed + " did not go as expected; the lab stays up as it is"));
+        out.flush();
+        if (marker != null) {
+            KeyFiles.writeAtomically(marker, (parsed.name() + " at " + lab.clock().instant() + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void endpoints(Lab lab, PrintWriter out) {
+        DomainController dc = lab.dc();
+        CertificationAuthority ca = lab.ca();
         out.println();
-        out.println("Domain        " + dc.domainName() + " (" + dc.names().domain() + ", NetBIOS " + config.netbiosName() + ")");
+        out.println("Domain        " + dc.domainName() + " (" + dc.names().domain() + ")");
         out.println("Domain SID    " + dc.domainSid());
         out.println("LDAP          " + dc.ldapUrl());
         out.println("LDAPS         " + dc.ldapsUrl() + "  (StartTLS on the LDAP port too; certificate CN=" + dc.fqdn() + ")");
         out.println("Administrator " + dc.administratorDn());
-        out.println("Password      " + dc.administratorPassword());
+        out.println("Password      " + dc.administratorPassword() + (lab.computerNames().isEmpty() ? "" : " (also every lab account's)"));
         out.println("CA            " + ca.name() + " on " + ca.config().fqdn() + " (issues " + String.join(", ", ca.templatesToIssue()) + ")");
         out.println("EST           " + ca.estBaseUrl() + "/<template>/simpleenroll");
         out.println("CRL (CDP)     " + ca.crlUrl() + "   delta " + ca.deltaCrlUrl());
         out.println("CA cert (AIA) " + ca.caIssuersUrl());
-        out.println("Names         " + ca.config().fqdn() + " and " + dc.fqdn() + " are lab names for 127.0.0.1: "
+        for (String name : lab.computerNames()) {
+            DomainComputer computer = lab.computer(name);
+            String site = "";
+            if (computer instanceof IisServer iis && iis.boundThumbprint() != null) {
+                site = "; Default Web Site " + iis.url(computer.config().dnsNames().get(Math.min(1, computer.config().dnsNames().size() - 1)), "/")
+                        + " (certificate " + iis.boundThumbprint() + ", client certificates " + iis.sslSettings() + ")";
+            }
+            out.println(String.format("%-13s %s, %d certificate(s) in LocalMachine\\My%s", name, computer.fqdn(),
+                    computer.personal().certificates().size(), site));
+        }
+        out.println("Names         " + ca.config().fqdn() + ", " + dc.fqdn() + " and the computers' names are lab names for 127.0.0.1: "
                 + "curl --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 ...");
-        out.println("Data          " + (data == null ? dc.dataDirectory() + " and " + ca.dataDirectory() + " (temporary)" : data.toAbsolutePath()));
+        out.println("Data          " + (data == null ? "temporary, deleted on exit" : data.toAbsolutePath()));
         out.println();
         out.println("Try:  ldapsearch -x -H " + dc.ldapUrl() + " -D '" + dc.administratorDn() + "' -w '"
                 + dc.administratorPassword() + "' -b '" + dc.names().certificateTemplates()
@@ -98,7 +177,5 @@ final class UpCommand implements Callable<Integer> {
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();
-        stopped.await();
-        return 0;
     }
 }

@@ -5,6 +5,7 @@ import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.LabNetwork;
@@ -12,6 +13,7 @@ import org.pkilab.host.MacComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.pki.LabClock;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,8 +32,21 @@ import java.util.Map;
  *     lab.iis("IIS01").restart();
  * }
  * }</pre>
+ *
+ * <p>A lab {@linkplain #start(LabSpec, Site) on a site} with a data folder lasts: the directory, the CA's
+ * database and keys, and each computer's certificate stores and IIS settings are kept there, and a lab
+ * started again on it comes back with them (computers already joined are not joined again).
  */
 public final class Lab implements AutoCloseable {
+
+    /**
+     * Where a lasting lab keeps its data ({@code dc}, {@code ca}, {@code hosts/<NAME>}) and the ports it
+     * listens on (0: any free port).
+     */
+    public record Site(Path dataDirectory, int ldapPort, int ldapsPort, int httpsPort, int httpPort) {
+        /** A fresh lab on free ports, deleted when it closes. */
+        public static final Site TEMPORARY = new Site(null, 0, 0, 0, 0);
+    }
 
     private final LabSpec spec;
     private final LabClock clock = new LabClock();
@@ -43,22 +58,28 @@ public final class Lab implements AutoCloseable {
     private final Map<String, MacComputer> macs = new LinkedHashMap<>();
     private final Map<String, String> userPasswords = new LinkedHashMap<>();
 
-    private Lab(LabSpec spec) {
-        this.spec = spec;
+    private Lab(LabSpec spec, Site site) {
         List<AutoCloseable> started = new ArrayList<>();
+        Path data = site.dataDirectory();
         try {
             dc = DomainController.start(DomainControllerConfig.builder().domainName(spec.domain())
+                    .dataDirectory(data == null ? null : data.resolve("dc")).ldapPort(site.ldapPort()).ldapsPort(site.ldapsPort())
                     .administratorPassword(spec.password()).clock(clock).build());
             started.add(dc);
+            // a lab started again on its data folder keeps the password its forest was made with
+            this.spec = new LabSpec(spec.domain(), dc.administratorPassword(), spec.hosts(), spec.users());
             ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                    .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), spec.password()).clock(clock).build());
+                    .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), password())
+                    .dataDirectory(data == null ? null : data.resolve("ca")).httpsPort(site.httpsPort()).httpPort(site.httpPort())
+                    .clock(clock).build());
             started.add(ca);
             network.register(dc.fqdn(), ca.config().fqdn());
-            admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), spec.password());
+            admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password());
             started.add(admin);
             for (LabSpec.HostSpec host : spec.hosts()) {
                 DomainComputerConfig config = DomainComputerConfig.builder(host.name()).domain(dc.names(), "127.0.0.1", dc.ldapPort())
-                        .machinePassword(spec.password()).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network).build();
+                        .machinePassword(password()).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network)
+                        .dataDirectory(data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT))).build();
                 DomainComputer computer = switch (host.role()) {
                     case IIS -> new IisServer(config);
                     case CLIENT -> new DomainComputer(config);
@@ -71,13 +92,17 @@ public final class Lab implements AutoCloseable {
                     started.add(mac);
                 } else {
                     started.add(computer);
-                    computer.join(admin);
+                    if (!exists(host.name() + "$")) {
+                        computer.join(admin);
+                    }
                     computers.put(host.name().toUpperCase(Locale.ROOT), computer);
                 }
             }
             for (String user : spec.users()) {
-                admin.createUser(user, spec.password());
-                userPasswords.put(user.toLowerCase(Locale.ROOT), spec.password());
+                if (!exists(user)) {
+                    admin.createUser(user, password());
+                }
+                userPasswords.put(user.toLowerCase(Locale.ROOT), password());
             }
         } catch (RuntimeException e) {
             for (int i = started.size() - 1; i >= 0; i--) {
@@ -91,8 +116,26 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    private boolean exists(String account) {
+        try {
+            admin.dnOf(account);
+            return true;
+        } catch (DirectoryException e) {
+            if (e.resultCode() == 32) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** A fresh, temporary lab on free ports. */
     public static Lab start(LabSpec spec) {
-        return new Lab(spec);
+        return new Lab(spec, Site.TEMPORARY);
+    }
+
+    /** A lab on {@code site}: with a data folder, what an earlier lab there left is loaded, not made anew. */
+    public static Lab start(LabSpec spec, Site site) {
+        return new Lab(spec, site);
     }
 
     public LabSpec spec() {
