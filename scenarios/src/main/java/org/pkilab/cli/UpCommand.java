@@ -5,6 +5,7 @@ import org.pkilab.directory.DomainController;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabControl;
 import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -96,11 +98,35 @@ final class UpCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        LabControl control;
+        try {
+            control = LabControl.start(lab, 0);
+        } catch (RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+        Path controlFile = data == null ? null : data.resolve(HostCommand.CONTROL_FILE);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            control.close();
             lab.close();
+            if (controlFile != null) {
+                try {
+                    Files.deleteIfExists(controlFile);
+                } catch (java.io.IOException e) {
+                    // a stale console file names a port nobody answers on; 'pkilab host' says so
+                }
+            }
             stopped.countDown();
         }, "pkilab-shutdown"));
+        if (controlFile != null) {
+            Properties console = new Properties();
+            console.setProperty("url", control.url());
+            console.setProperty("token", control.token());
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            console.store(text, "PKI Lab: the console of the running lab's computers, for 'pkilab host --data " + data + "'");
+            KeyFiles.writeAtomically(controlFile, text.toByteArray());
+        }
         try {
             if (parsed != null) {
                 apply(parsed, lab, out);
@@ -113,6 +139,11 @@ final class UpCommand implements Callable<Integer> {
             err.flush();
         }
         endpoints(lab, out);
+        out.println("Host console  " + control.url() + "   pkilab host list " + (data != null ? "--data " + data
+                : "--control " + control.url() + " --token " + control.token()));
+        out.println();
+        out.println("Press Ctrl-C to stop.");
+        out.flush();
         stopped.await();
         return 0;
     }
@@ -174,8 +205,5 @@ final class UpCommand implements Callable<Integer> {
         out.println("Try:  ldapsearch -x -H " + dc.ldapUrl() + " -D '" + dc.administratorDn() + "' -w '"
                 + dc.administratorPassword() + "' -b '" + dc.names().certificateTemplates()
                 + "' '(objectClass=pKICertificateTemplate)' cn displayName msPKI-Certificate-Name-Flag");
-        out.println();
-        out.println("Press Ctrl-C to stop.");
-        out.flush();
     }
 }

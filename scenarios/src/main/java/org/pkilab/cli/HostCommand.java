@@ -1,0 +1,264 @@
+package org.pkilab.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code pkilab host ...}: what an administrator does at one of a running lab's computers (restart it,
+ * open the Certificates snap-in, Request New Certificate, export a PFX), sent to the console that
+ * {@code pkilab up} runs for its computers ({@code org.pkilab.lab.LabControl}).
+ */
+@Command(name = "host", mixinStandardHelpOptions = true,
+        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, export.",
+        subcommands = {HostCommand.ListHosts.class, HostCommand.Certificates.class, HostCommand.Restart.class,
+                HostCommand.Request.class, HostCommand.Export.class})
+final class HostCommand {
+
+    static final String CONTROL_FILE = "control.properties";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Which running lab: its data folder, or the console URL and token {@code pkilab up} printed. */
+    static final class Console {
+        @Option(names = "--data", paramLabel = "DIR", description = "The data folder of the running lab (reads its " + CONTROL_FILE + ").")
+        Path data;
+
+        @Option(names = "--control", paramLabel = "URL", defaultValue = "${env:PKILAB_CONTROL}",
+                description = "The lab console URL pkilab up printed (default: $PKILAB_CONTROL).")
+        String url;
+
+        @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:PKILAB_TOKEN}",
+                description = "The console token pkilab up printed (default: $PKILAB_TOKEN).")
+        String token;
+
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec spec;
+
+        JsonNode call(String method, String path, ObjectNode body) {
+            resolve();
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofMinutes(2))
+                    .header("Authorization", "Bearer " + token);
+            request = body == null ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                    .header("Content-Type", "application/json");
+            HttpResponse<String> response;
+            try {
+                response = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new Failure("no lab answers at " + url + " (" + e + "); is 'pkilab up' still running?");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Failure("interrupted");
+            }
+            JsonNode answer;
+            try {
+                answer = JSON.readTree(response.body());
+            } catch (IOException e) {
+                throw new Failure(url + " is not a PKI Lab console (HTTP " + response.statusCode() + ")");
+            }
+            if (response.statusCode() != 200) {
+                throw new Failure(answer.path("error").asText("HTTP " + response.statusCode()));
+            }
+            return answer;
+        }
+
+        private void resolve() {
+            if (data != null) {
+                Path file = data.resolve(CONTROL_FILE);
+                if (!Files.exists(file)) {
+                    throw new Failure("no running lab on " + data.toAbsolutePath() + " (" + file + " is written by 'pkilab up --data "
+                            + data + "' while it runs)");
+                }
+                Properties props = new Properties();
+                try (InputStream in = Files.newInputStream(file)) {
+                    props.load(in);
+                } catch (IOException e) {
+                    throw new Failure("cannot read " + file + ": " + e.getMessage());
+                }
+                url = props.getProperty("url");
+                token = props.getProperty("token");
+            }
+            if (url == null || url.isBlank() || token == null || token.isBlank()) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "which lab? give --data DIR of a running 'pkilab up', or --control URL and --token TOKEN as it printed them");
+            }
+        }
+    }
+
+    /** A refusal or failure the user reads; exit code 1. */
+    static final class Failure extends RuntimeException {
+        Failure(String message) {
+            super(message);
+        }
+    }
+
+    abstract static class HostVerb implements Callable<Integer> {
+        @Mixin
+        Console console;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                run(out);
+                return 0;
+            } catch (Failure e) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("pkilab: " + e.getMessage());
+                err.flush();
+                return 1;
+            } finally {
+                out.flush();
+            }
+        }
+
+        abstract void run(PrintWriter out);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "The lab's computers, their token groups and https sites.")
+    static final class ListHosts extends HostVerb {
+        @Override
+        void run(PrintWriter out) {
+            for (JsonNode host : console.call("GET", "/hosts", null)) {
+                describeHost(out, host);
+            }
+        }
+    }
+
+    @Command(name = "certificates", mixinStandardHelpOptions = true,
+            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it.")
+    static final class Certificates extends HostVerb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            JsonNode store = console.call("GET", "/hosts/" + host + "/certificates", null);
+            out.println("LocalMachine\\My of " + host + (store.isEmpty() ? " is empty" : " holds:"));
+            store.forEach(c -> describeCertificate(out, c));
+        }
+    }
+
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Restart a computer: a new logon token, Group Policy, autoenrollment.")
+    static final class Restart extends HostVerb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            out.println("Restarting " + host + " (logon, Group Policy, autoenrollment) ...");
+            out.flush();
+            JsonNode answer = console.call("POST", "/hosts/" + host + "/restart", JSON.createObjectNode());
+            describeHost(out, answer);
+            answer.path("store").forEach(c -> describeCertificate(out, c));
+        }
+    }
+
+    @Command(name = "request", mixinStandardHelpOptions = true,
+            description = "Request New Certificate on a computer, into LocalMachine\\My.")
+    static final class Request extends HostVerb {
+        @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Parameters(index = "1", paramLabel = "TEMPLATE", description = "The template's name or display name.")
+        String template;
+
+        @Option(names = "--dns", paramLabel = "NAME", split = ",", description = "DNS names for the SAN, in order.")
+        List<String> dns;
+
+        @Option(names = "--common-name", paramLabel = "CN", description = "The subject's common name.")
+        String commonName;
+
+        @Option(names = "--key-size", paramLabel = "BITS", description = "RSA key size (default: the template's minimum).")
+        Integer keySize;
+
+        @Override
+        void run(PrintWriter out) {
+            ObjectNode body = JSON.createObjectNode().put("template", template);
+            if (dns != null) {
+                body.putPOJO("dns", dns);
+            }
+            if (commonName != null) {
+                body.put("commonName", commonName);
+            }
+            if (keySize != null) {
+                body.put("keySize", keySize);
+            }
+            out.println("Requesting '" + template + "' on " + host + " (key generation and enrollment) ...");
+            out.flush();
+            describeCertificate(out, console.call("POST", "/hosts/" + host + "/request", body));
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Certificate Export Wizard: a certificate with its private key to a PFX file.")
+    static final class Export extends HostVerb {
+        @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Parameters(index = "1", paramLabel = "THUMBPRINT", description = "The certificate's thumbprint (pkilab host certificates).")
+        String thumbprint;
+
+        @Option(names = "--file", paramLabel = "FILE", required = true, description = "The PFX file to write.")
+        Path file;
+
+        @Option(names = "--password", paramLabel = "PW", defaultValue = "${env:PKILAB_PFX_PASSWORD}",
+                description = "The PFX password; a strong one (default: $PKILAB_PFX_PASSWORD).")
+        String password;
+
+        @Override
+        void run(PrintWriter out) {
+            if (password == null || password.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "give the PFX password with --password or PKILAB_PFX_PASSWORD");
+            }
+            ObjectNode body = JSON.createObjectNode().put("thumbprint", thumbprint).put("password", password)
+                    .put("file", file.toAbsolutePath().toString());
+            JsonNode answer = console.call("POST", "/hosts/" + host + "/export", body);
+            out.println("Exported " + thumbprint + " from " + host + " with its private key to " + answer.path("file").asText());
+        }
+    }
+
+    private static void describeHost(PrintWriter out, JsonNode host) {
+        out.printf("%-8s %s (%s), AEPolicy %d, %d certificate(s) in LocalMachine\\My%n", host.path("name").asText(),
+                host.path("fqdn").asText(), host.path("role").asText(), host.path("aePolicy").asInt(), host.path("certificates").asInt());
+        if (host.has("tokenGroups")) {
+            out.println("         token groups: " + String.join(", ", JSON.convertValue(host.get("tokenGroups"), String[].class)));
+        }
+        if (host.has("https")) {
+            out.println("         Default Web Site " + host.path("https").asText() + " (certificate " + host.path("binding").asText()
+                    + ", client certificates " + host.path("clientCertificates").asText() + ")");
+        }
+    }
+
+    private static void describeCertificate(PrintWriter out, JsonNode c) {
+        out.println("  Issued To: " + c.path("issuedTo").asText() + "   SAN: " + String.join(", ", JSON.convertValue(c.get("dnsNames"), String[].class)));
+        out.println("    Intended Purposes: " + String.join(", ", JSON.convertValue(c.get("intendedPurposes"), String[].class))
+                + "   Certificate Template: " + c.path("certificateTemplate").asText() + "   Key: " + c.path("keyStorage").asText()
+                + (c.path("exportable").asBoolean() ? ", exportable" : ""));
+        out.println("    Thumbprint: " + c.path("thumbprint").asText() + "   Valid: " + c.path("notBefore").asText() + " to "
+                + c.path("notAfter").asText());
+        out.println("    Issuer: " + c.path("issuer").asText());
+    }
+}

@@ -1,0 +1,262 @@
+package org.pkilab.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.pkilab.host.CertificateRequest;
+import org.pkilab.host.CertificateStore;
+import org.pkilab.host.DomainComputer;
+import org.pkilab.host.EnrollmentException;
+import org.pkilab.host.PendingException;
+import org.pkilab.host.StoredCertificate;
+import org.pkilab.iis.IisServer;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The console of a running lab's computers, for {@code pkilab host ...} in another terminal: the lab's
+ * computers live in the {@code pkilab up} process, so what an administrator would do at the machine
+ * (restart it, look at its Personal store, Request New Certificate, export a PFX) arrives here as a
+ * small JSON API on 127.0.0.1, behind a random bearer token that only {@code pkilab up} prints and
+ * keeps in its data folder. The directory and the CA are administered over their own protocols.
+ *
+ * <pre>
+ * GET  /hosts                                  the computers, with their https sites
+ * GET  /hosts/{name}/certificates              LocalMachine\My, as the Certificates snap-in lists it
+ * POST /hosts/{name}/restart                   a new logon, Group Policy, autoenrollment; the store after it
+ * POST /hosts/{name}/request   {template, dns, commonName, keySize}
+ * POST /hosts/{name}/export    {thumbprint, password, file}
+ * </pre>
+ * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), unknown computers 404,
+ * bad input 400; nothing changes on any of them.
+ */
+public final class LabControl implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|restart|request|export)");
+
+    private final Lab lab;
+    private final String token;
+    private final Server server;
+    private final ServerConnector connector;
+
+    private LabControl(Lab lab, int port) {
+        this.lab = lab;
+        byte[] secret = new byte[24];
+        new SecureRandom().nextBytes(secret);
+        this.token = HexFormat.of().formatHex(secret);
+        QueuedThreadPool threads = new QueuedThreadPool(8, 1);
+        threads.setName("lab-control");
+        this.server = new Server(threads);
+        this.connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(port);
+        server.addConnector(connector);
+        server.setHandler(new Routes());
+    }
+
+    /** Starts the console of {@code lab} on 127.0.0.1 ({@code port} 0: any free port). */
+    public static LabControl start(Lab lab, int port) {
+        LabControl control = new LabControl(lab, port);
+        try {
+            control.server.start();
+        } catch (Exception e) {
+            control.close();
+            throw new IllegalStateException("the lab's host console did not start on port " + port + ": " + e.getMessage(), e);
+        }
+        return control;
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + connector.getLocalPort();
+    }
+
+    /** The bearer token {@code pkilab host} sends. */
+    public String token() {
+        return token;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            // stopping a console that failed to start
+        }
+    }
+
+    /** 4xx answers: the status and the sentence the user reads. */
+    private static final class Refusal extends RuntimeException {
+        private final int status;
+
+        Refusal(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private final class Routes extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            int status = 200;
+            JsonNode body;
+            try {
+                String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+                if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
+                        ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
+                    throw new Refusal(401, "this lab's console needs the token 'pkilab up' printed (--token or PKILAB_TOKEN)");
+                }
+                body = route(request);
+            } catch (Refusal e) {
+                status = e.status;
+                body = error(e.getMessage());
+            } catch (EnrollmentException | PendingException | IllegalStateException | IllegalArgumentException e) {
+                status = 409;
+                body = error(e.getMessage());
+            }
+            response.setStatus(status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(body)), callback);
+            return true;
+        }
+
+        private JsonNode route(Request request) throws Exception {
+            String path = Request.getPathInContext(request);
+            boolean post = request.getMethod().equals("POST");
+            if (path.equals("/hosts") && !post) {
+                ArrayNode hosts = JSON.createArrayNode();
+                for (String name : lab.computerNames()) {
+                    hosts.add(describe(lab.computer(name)));
+                }
+                return hosts;
+            }
+            Matcher m = HOST_PATH.matcher(path);
+            if (!m.matches() || post == m.group(2).equals("certificates")) {
+                throw new Refusal(404, "no such console request: " + request.getMethod() + " " + path);
+            }
+            String name = m.group(1);
+            if (!lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
+                throw new Refusal(404, "no computer " + name + " in this lab; it has " + String.join(", ", lab.computerNames()));
+            }
+            JsonNode in = post ? read(request) : JSON.createObjectNode();
+            return switch (m.group(2)) {
+                case "certificates" -> store(lab.computer(name).personal());
+                case "restart" -> {
+                    DomainComputer computer = lab.restart(name);
+                    ObjectNode out = describe(computer);
+                    out.set("store", store(computer.personal()));
+                    yield out;
+                }
+                case "request" -> {
+                    CertificateRequest req = CertificateRequest.forTemplate(text(in, "template", true));
+                    if (in.has("dns")) {
+                        List<String> dns = JSON.convertValue(in.get("dns"), JSON.getTypeFactory().constructCollectionType(List.class, String.class));
+                        req = req.dnsNames(dns.toArray(new String[0]));
+                    }
+                    if (in.hasNonNull("commonName")) {
+                        req = req.commonName(in.get("commonName").asText());
+                    }
+                    if (in.has("keySize")) {
+                        req = req.keySize(in.get("keySize").asInt());
+                    }
+                    yield certificate(lab.computer(name).requestCertificate(req));
+                }
+                case "export" -> {
+                    Path file = Path.of(text(in, "file", true));
+                    if (!file.isAbsolute()) {
+                        throw new Refusal(400, "export: file must be an absolute path, not " + file);
+                    }
+                    lab.computer(name).exportPfx(text(in, "thumbprint", true), text(in, "password", true).toCharArray(), file);
+                    yield JSON.createObjectNode().put("file", file.toString());
+                }
+                default -> throw new Refusal(404, "no such console request: " + path);
+            };
+        }
+
+        private JsonNode read(Request request) throws Exception {
+            try {
+                JsonNode in = JSON.readTree(Content.Source.asString(request, StandardCharsets.UTF_8));
+                if (in == null || !in.isObject()) {
+                    throw new Refusal(400, "the request body must be a JSON object");
+                }
+                return in;
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new Refusal(400, "the request body is not JSON: " + e.getOriginalMessage());
+            }
+        }
+
+        private static String text(JsonNode in, String field, boolean required) {
+            JsonNode value = in.get(field);
+            if (value == null || value.isNull() || value.asText().isBlank()) {
+                if (required) {
+                    throw new Refusal(400, "'" + field + "' is required");
+                }
+                return null;
+            }
+            return value.asText();
+        }
+    }
+
+    private static ObjectNode error(String message) {
+        return JSON.createObjectNode().put("error", message);
+    }
+
+    private static ObjectNode describe(DomainComputer computer) {
+        ObjectNode host = JSON.createObjectNode();
+        host.put("name", computer.name());
+        host.put("fqdn", computer.fqdn());
+        host.put("role", computer instanceof IisServer ? "iis" : "client");
+        host.putPOJO("dnsNames", computer.config().dnsNames());
+        host.put("aePolicy", computer.autoEnrollmentPolicy());
+        host.put("certificates", computer.personal().certificates().size());
+        if (computer.token() != null) {
+            host.putPOJO("tokenGroups", computer.token().groupNames());
+        }
+        if (computer instanceof IisServer iis && iis.boundThumbprint() != null) {
+            host.put("https", iis.url(computer.config().dnsNames().get(Math.min(1, computer.config().dnsNames().size() - 1)), "/"));
+            host.put("binding", iis.boundThumbprint());
+            host.put("clientCertificates", iis.sslSettings().name());
+        }
+        return host;
+    }
+
+    private static ArrayNode store(CertificateStore store) {
+        ArrayNode list = JSON.createArrayNode();
+        store.certificates().forEach(c -> list.add(certificate(c)));
+        return list;
+    }
+
+    private static ObjectNode certificate(StoredCertificate c) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("thumbprint", c.thumbprint());
+        node.put("issuedTo", c.issuedTo());
+        node.put("subject", c.certificate().getSubjectX500Principal().getName());
+        node.putPOJO("dnsNames", c.dnsNames());
+        node.putPOJO("intendedPurposes", c.intendedPurposes());
+        node.put("certificateTemplate", c.certificateTemplate());
+        node.put("issuer", c.certificate().getIssuerX500Principal().getName());
+        node.put("notBefore", c.notBefore().toString());
+        node.put("notAfter", c.notAfter().toString());
+        node.put("exportable", c.exportable());
+        node.put("keyStorage", c.keyStorage().name());
+        return node;
+    }
+}
