@@ -8,6 +8,7 @@ import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.scenario.BuiltInScenarios;
+import org.pkilab.scenario.Narration;
 import org.pkilab.scenario.Scenario;
 import org.pkilab.scenario.ScenarioException;
 import org.pkilab.scenario.ScenarioParser;
@@ -90,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
             results = new ScenarioRunner(lab, work).run(parsed, r -> {
                 number[0]++;
                 if (!json) {
-                    narrate(out, number[0], r);
+                    Narration.narrate(out, number[0], r);
                 }
             });
         } finally {
@@ -133,47 +134,6 @@ final class RunCommand implements Callable<Integer> {
                 + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
     }
 
-    private static void narrate(PrintWriter out, int number, StepResult r) {
-        Scenario.Step step = r.step();
-        out.printf(Locale.ROOT, "%2d. %s  [%s]%n", number, step.verb().text() + summary(step), step.where());
-        if (step.says() != null) {
-            out.println("    Guide:  " + step.says());
-        }
-        for (String line : r.narration()) {
-            out.println("    Lab:    " + line);
-        }
-        if (r.failure() != null) {
-            out.println("    " + (r.asExpected() ? "Refused, as the guide warns:" : "Failed:"));
-            if (r.code() != null) {
-                out.println("    Code:   " + r.code());
-            }
-            for (String line : r.failure().split("\n")) {
-                if (!line.isBlank()) {
-                    out.println("    Reason: " + line.trim());
-                }
-            }
-            if (r.fix() != null) {
-                out.println("    Fix:    " + r.fix());
-            }
-        }
-        out.println(r.asExpected() ? "    ok" : "    NOT AS EXPECTED: expected " + expected(step));
-        out.flush();
-    }
-
-    private static String summary(Scenario.Step step) {
-        StringBuilder text = new StringBuilder();
-        step.fields().forEach((k, v) -> text.append(text.length() == 0 ? " " : ", ").append(k).append(" ").append(v));
-        return text.toString();
-    }
-
-    private static String expected(Scenario.Step step) {
-        return switch (step.expect().kind()) {
-            case SUCCESS -> "success";
-            case PENDING -> "a pending request";
-            case FAILURE -> "a failure naming '" + step.expect().error() + "'";
-        };
-    }
-
     private static String json(Scenario scenario, List<StepResult> results, double seconds) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
@@ -212,9 +172,9 @@ final class RunCommand implements Callable<Integer> {
         for (StepResult r : results) {
             number++;
             xml.append(String.format(Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">%n", escape(scenario.name()),
-                    escape(number + ". " + r.step().verb().text() + summary(r.step())), r.millis() / 1000.0));
+                    escape(number + ". " + r.step().verb().text() + Narration.summary(r.step())), r.millis() / 1000.0));
             if (!r.asExpected()) {
-                xml.append("    <failure message=\"").append(escape("expected " + expected(r.step()))).append("\">")
+                xml.append("    <failure message=\"").append(escape("expected " + Narration.expected(r.step()))).append("\">")
                         .append(escape(r.failure() == null ? "it succeeded" : r.failure())).append("</failure>\n");
             }
             xml.append("  </testcase>\n");
