@@ -25,8 +25,8 @@ import java.util.Set;
  * undone.deleted();                                  // 1: the group is gone again
  * }</pre>
  *
- * <p>It holds the user attributes of each entry, the binary ones too ({@code nTSecurityDescriptor},
- * {@code objectSid}, {@code cACertificate}), the passwords, and the domain head's {@code nextRid}, so
+ * <p>It holds the user attributes of each entry: binary values ({@code objectSid}, {@code cACertificate}),
+ * security descriptors, passwords, and the domain head's {@code nextRid}, so
  * accounts created after a restore get the same SIDs again. It leaves out what ApacheDS keeps by itself
  * ({@code entryUUID}, {@code entryCSN}, {@code createTimestamp}, {@code modifyTimestamp} ...): a
  * restored entry gets new ones, as a re-created object gets a new GUID in AD.
