@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
@@ -118,10 +117,7 @@ class LabExtensionTest {
                     steps:
                       - issue template: ConfigMgr Client Certificate
                     """);
-            SummaryGeneratingListener listener = new SummaryGeneratingListener();
-            Launcher launcher = LauncherFactory.create();
-            launcher.execute(request().selectors(selectClass(BrokenScenario.class)).build(), listener);
-            TestExecutionSummary summary = listener.getSummary();
+            TestExecutionSummary summary = run(BrokenScenario.class);
 
             assertEquals(1, summary.getContainersFailedCount(), "the class fails as a whole");
             assertEquals(0, summary.getTestsSucceededCount(), "no test ran");
@@ -131,6 +127,34 @@ class LabExtensionTest {
                     && message.contains("NOT AS EXPECTED"), "the narration names the step, its code and what was expected: " + message);
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aComputerParameterThatFitsTwoComputersFailsNamingThem() {
+        TestExecutionSummary summary = run(TwoClients.class);
+
+        assertEquals(1, summary.getTestsFailedCount());
+        String message = summary.getFailures().get(0).getException().getMessage();
+        assertTrue(message.contains("PC01, PC02") && message.contains("@Host(\"PC01\")"),
+                "the error names both clients and how to pick one: " + message);
+    }
+
+    private static TestExecutionSummary run(Class<?> fixture) {
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(request().selectors(selectClass(fixture)).build(), listener);
+        return listener.getSummary();
+    }
+
+    /** Run only by the launcher above (Surefire leaves nested classes alone). */
+    static class TwoClients {
+        @RegisterExtension
+        static final LabExtension LAB = LabExtension.builder().client("PC01").client("PC02").build();
+
+        @Test
+        void whichOne(DomainComputer computer) {
+            assertNotNull(computer);
         }
     }
 
