@@ -373,6 +373,17 @@ public final class CertificationAuthority implements AutoCloseable {
         directory.changeIssueList(config.caName(), resolveTemplate(template).name(), false);
     }
 
+    /**
+     * Forgets the templates and issue list held in memory, as restarting Certificate Services does, so
+     * the next request reads them from the directory. The CA's change notification does this by itself
+     * a moment after a template changes; call this when "a moment after" is not good enough, as when a
+     * test restores the directory and the next test enrolls at once.
+     */
+    public void reloadTemplates() {
+        requireRunning();
+        directory.invalidate();
+    }
+
     public List<String> templatesToIssue() {
         requireRunning();
         return directory.issueList(config.caName());

@@ -1,7 +1,12 @@
 package org.pkilab.directory;
 
 import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.filter.FilterParser;
 import org.apache.directory.api.ldap.model.message.AliasDerefMode;
@@ -34,9 +39,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -323,36 +331,86 @@ public final class DomainController implements AutoCloseable {
     }
 
     /**
-     * Copies every entry of the domain (passwords and descriptors included) so that a test can
-     * {@link #restore(DirectorySnapshot)} the directory to this point.
+     * Copies every entry of the domain, configuration included (passwords, security descriptors and
+     * the RID counter too), so that a test can {@link #restore(DirectorySnapshot)} the directory to
+     * this point.
      */
     public synchronized DirectorySnapshot snapshot() {
         requireRunning();
         try {
             List<Entry> entries = allEntries();
             entries.sort(Comparator.comparingInt(e -> e.getDn().size()));
-            return new DirectorySnapshot(entries.stream().map(Entry::clone).toList());
+            return new DirectorySnapshot(entries);
         } catch (Exception e) {
             throw new IllegalStateException("snapshot of " + names().domain() + " failed: " + e.getMessage(), e);
         }
     }
 
-    /** Puts the directory back as it was when {@code snapshot} was taken. */
-    public synchronized void restore(DirectorySnapshot snapshot) {
+    /**
+     * Puts the directory back as it was when {@code snapshot} was taken, touching only what differs:
+     * deletes entries created since (children first), adds back entries deleted since (parents first),
+     * and replaces or removes the attributes that changed. The writes go through the directory's
+     * operation chain like any LDAP write, so persistent searches (the CA's template watch) hear of them.
+     *
+     * @return what had to change, and how long it took
+     */
+    public synchronized DirectorySnapshot.Restored restore(DirectorySnapshot snapshot) {
         requireRunning();
+        long start = System.nanoTime();
         CoreSession admin = service.getAdminSession();
+        Map<String, Entry> wanted = snapshot.entries();
+        int deleted = 0;
+        int added = 0;
+        int modified = 0;
         try {
-            List<Entry> current = allEntries();
-            current.sort(Comparator.comparingInt((Entry e) -> e.getDn().size()).reversed());
-            for (Entry entry : current) {
-                admin.delete(entry.getDn());
+            Map<String, Entry> current = new HashMap<>();
+            List<Entry> extra = new ArrayList<>();
+            for (Entry entry : allEntries()) {
+                current.put(entry.getDn().getNormName(), entry);
+                if (!wanted.containsKey(entry.getDn().getNormName())) {
+                    extra.add(entry);
+                }
             }
-            for (Entry entry : snapshot.entries()) {
-                admin.add(entry.clone());
+            extra.sort(Comparator.comparingInt((Entry e) -> e.getDn().size()).reversed());
+            for (Entry entry : extra) {
+                admin.delete(entry.getDn());
+                deleted++;
+            }
+            for (Map.Entry<String, Entry> was : wanted.entrySet()) {
+                Entry now = current.get(was.getKey());
+                if (now == null) {
+                    admin.add(was.getValue().clone());
+                    added++;
+                    continue;
+                }
+                List<Modification> changes = differences(now, was.getValue());
+                if (!changes.isEmpty()) {
+                    admin.modify(now.getDn(), changes);
+                    modified++;
+                }
             }
         } catch (Exception e) {
-            throw new IllegalStateException("restore of " + names().domain() + " failed: " + e.getMessage(), e);
+            throw new IllegalStateException("restore of " + names().domain() + " failed after " + deleted + " deletes, " + added
+                    + " adds and " + modified + " modifies: " + e.getMessage(), e);
         }
+        return new DirectorySnapshot.Restored(deleted, added, modified, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** The modifications that turn {@code now} back into {@code was}: whole attributes replaced or removed. */
+    private static List<Modification> differences(Entry now, Entry was) {
+        List<Modification> changes = new ArrayList<>();
+        for (Attribute before : was) {
+            Attribute after = now.get(before.getAttributeType());
+            if (after == null || !DirectorySnapshot.sameValues(before, after)) {
+                changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, before.clone()));
+            }
+        }
+        for (Attribute after : now) {
+            if (!was.containsAttribute(after.getAttributeType())) {
+                changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, new DefaultAttribute(after.getAttributeType())));
+            }
+        }
+        return changes;
     }
 
     private List<Entry> allEntries() throws Exception {

@@ -351,11 +351,26 @@ class DomainControllerTest {
     }
 
     @Test
-    void snapshotRestoreUndoesEverything() {
+    void snapshotRestoreUndoesEverything() throws LDAPException {
         DirectorySnapshot before = dc.snapshot();
-        admin.createGroup("Temporary");
-        dc.restore(before);
+        SecurityDescriptor webServer = admin.template("Web Server").securityDescriptor();
+        SecurityIdentifier firstNewSid = admin.sidOf(admin.createGroup("Temporary"));
+        admin.clearAllow("Web Server", "Domain Admins", AccessRight.ENROLL);
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.delete(dc.names().user("Cert Publishers"));
+        }
+
+        DirectorySnapshot.Restored restored = dc.restore(before);
+
         assertThrows(DirectoryException.class, () -> admin.dnOf("Temporary"));
+        assertEquals(webServer.toSddl(dc.domainSid()), admin.template("Web Server").securityDescriptor().toSddl(dc.domainSid()),
+                "the template's Security tab is back");
+        assertEquals(dc.names().user("Cert Publishers"), admin.dnOf("Cert Publishers"));
+        assertEquals(firstNewSid, admin.sidOf(admin.createGroup("Temporary Again")), "the RID counter went back too");
+        assertEquals(1, restored.deleted(), "the group: " + restored);
+        assertEquals(1, restored.added(), "Cert Publishers: " + restored);
+        assertEquals(2, restored.modified(), "the template and the domain head's nextRid: " + restored);
+        dc.restore(before);
         assertEquals(before.size(), dc.snapshot().size());
     }
 }

@@ -8,6 +8,7 @@ import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.scenario.BuiltInScenarios;
+import org.pkilab.scenario.Narration;
 import org.pkilab.scenario.Scenario;
 import org.pkilab.scenario.ScenarioException;
 import org.pkilab.scenario.ScenarioParser;
@@ -57,17 +58,8 @@ final class RunCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--format must be text or json, not '" + format + "'");
         }
         boolean json = format.equals("json");
-        Scenario parsed;
-        try {
-            parsed = load(scenario);
-        } catch (ScenarioException e) {
-            err.println("pkilab: the scenario cannot run:");
-            e.problems().forEach(p -> err.println("  " + p));
-            err.flush();
-            return 2;
-        } catch (IllegalArgumentException e) {
-            err.println("pkilab: " + e.getMessage());
-            err.flush();
+        Scenario parsed = loadOrExplain(scenario, err);
+        if (parsed == null) {
             return 2;
         }
         if (!json) {
@@ -90,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
             results = new ScenarioRunner(lab, work).run(parsed, r -> {
                 number[0]++;
                 if (!json) {
-                    narrate(out, number[0], r);
+                    Narration.narrate(out, number[0], r);
                 }
             });
         } finally {
@@ -109,6 +101,20 @@ final class RunCommand implements Callable<Integer> {
             KeyFiles.writeAtomically(junitXml, junit(parsed, results, seconds).getBytes(StandardCharsets.UTF_8));
         }
         return failed == 0 ? 0 : 1;
+    }
+
+    /** The scenario, or null after telling {@code err} every reason it cannot run (the caller exits 2). */
+    static Scenario loadOrExplain(String nameOrFile, PrintWriter err) {
+        try {
+            return load(nameOrFile);
+        } catch (ScenarioException e) {
+            err.println("pkilab: the scenario cannot run:");
+            e.problems().forEach(p -> err.println("  " + p));
+        } catch (IllegalArgumentException e) {
+            err.println("pkilab: " + e.getMessage());
+        }
+        err.flush();
+        return null;
     }
 
     static Scenario load(String nameOrFile) {
@@ -131,47 +137,6 @@ final class RunCommand implements Callable<Integer> {
     private static String header(Scenario s) {
         return (s.lesson() ? "Lesson " : "Scenario ") + s.name() + ": " + s.title()
                 + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
-    }
-
-    static void narrate(PrintWriter out, int number, StepResult r) {
-        Scenario.Step step = r.step();
-        out.printf(Locale.ROOT, "%2d. %s  [%s]%n", number, step.verb().text() + summary(step), step.where());
-        if (step.says() != null) {
-            out.println("    Guide:  " + step.says());
-        }
-        for (String line : r.narration()) {
-            out.println("    Lab:    " + line);
-        }
-        if (r.failure() != null) {
-            out.println("    " + (r.asExpected() ? "Refused, as the guide warns:" : "Failed:"));
-            if (r.code() != null) {
-                out.println("    Code:   " + r.code());
-            }
-            for (String line : r.failure().split("\n")) {
-                if (!line.isBlank()) {
-                    out.println("    Reason: " + line.trim());
-                }
-            }
-            if (r.fix() != null) {
-                out.println("    Fix:    " + r.fix());
-            }
-        }
-        out.println(r.asExpected() ? "    ok" : "    NOT AS EXPECTED: expected " + expected(step));
-        out.flush();
-    }
-
-    private static String summary(Scenario.Step step) {
-        StringBuilder text = new StringBuilder();
-        step.fields().forEach((k, v) -> text.append(text.length() == 0 ? " " : ", ").append(k).append(" ").append(v));
-        return text.toString();
-    }
-
-    private static String expected(Scenario.Step step) {
-        return switch (step.expect().kind()) {
-            case SUCCESS -> "success";
-            case PENDING -> "a pending request";
-            case FAILURE -> "a failure naming '" + step.expect().error() + "'";
-        };
     }
 
     private static String json(Scenario scenario, List<StepResult> results, double seconds) {
@@ -212,9 +177,9 @@ final class RunCommand implements Callable<Integer> {
         for (StepResult r : results) {
             number++;
             xml.append(String.format(Locale.ROOT, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">%n", escape(scenario.name()),
-                    escape(number + ". " + r.step().verb().text() + summary(r.step())), r.millis() / 1000.0));
+                    escape(number + ". " + r.step().verb().text() + Narration.summary(r.step())), r.millis() / 1000.0));
             if (!r.asExpected()) {
-                xml.append("    <failure message=\"").append(escape("expected " + expected(r.step()))).append("\">")
+                xml.append("    <failure message=\"").append(escape("expected " + Narration.expected(r.step()))).append("\">")
                         .append(escape(r.failure() == null ? "it succeeded" : r.failure())).append("</failure>\n");
             }
             xml.append("  </testcase>\n");

@@ -9,8 +9,8 @@ import org.pkilab.lab.LabControl;
 import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.scenario.Narration;
 import org.pkilab.scenario.Scenario;
-import org.pkilab.scenario.ScenarioException;
 import org.pkilab.scenario.ScenarioRunner;
 import org.pkilab.scenario.StepResult;
 import picocli.CommandLine;
@@ -74,16 +74,8 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Scenario parsed = null;
         if (scenario != null) {
-            try {
-                parsed = RunCommand.load(scenario);
-            } catch (ScenarioException e) {
-                err.println("pkilab: the scenario cannot run:");
-                e.problems().forEach(p -> err.println("  " + p));
-                err.flush();
-                return 2;
-            } catch (IllegalArgumentException e) {
-                err.println("pkilab: " + e.getMessage());
-                err.flush();
+            parsed = RunCommand.loadOrExplain(scenario, err);
+            if (parsed == null) {
                 return 2;
             }
         }
@@ -161,7 +153,7 @@ final class UpCommand implements Callable<Integer> {
         out.flush();
         Path files = data == null ? Files.createTempDirectory("pkilab-up-") : Files.createDirectories(data.resolve("files"));
         int[] number = {0};
-        List<StepResult> results = new ScenarioRunner(lab, files).run(parsed, r -> RunCommand.narrate(out, ++number[0], r));
+        List<StepResult> results = new ScenarioRunner(lab, files).run(parsed, r -> Narration.narrate(out, ++number[0], r));
         if (data == null) {
             Folders.deleteTree(files);
         }
