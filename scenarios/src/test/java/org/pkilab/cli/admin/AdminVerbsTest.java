@@ -101,6 +101,29 @@ class AdminVerbsTest {
     }
 
     @Test
+    void removedMemberLeavesTheGroup() {
+        ok(admin("group", "create", "Leavers"));
+        ok(admin("user", "create", "dave", "--new-password", "Dave-Passw0rd!"));
+        ok(admin("group", "add-member", "Leavers", "dave"));
+        ok(admin("group", "remove-member", "Leavers", "dave"));
+        assertEquals(List.of(), lab.admin().members("Leavers"));
+        assertTrue(ok(admin("user", "list")).out.contains("dave"));
+    }
+
+    @Test
+    void denyIsTickedAndRemovedTemplateIsNoLongerIssued() {
+        ok(admin("template", "duplicate", "Web Server", "Lab Short Lived"));
+        Run deny = ok(admin("template", "deny", "LabShortLived", "Domain Users", "Enroll"));
+        assertTrue(deny.out.lines().anyMatch(l -> l.contains("\\Domain Users") && l.strip().endsWith("Enroll")), deny.out);
+        ok(admin("template", "remove-principal", "LabShortLived", "Domain Users"));
+        assertFalse(lab.admin().security("LabShortLived").trustees().contains(lab.admin().sidOf("Domain Users")));
+        ok(admin("ca", "issue-template", "LabShortLived"));
+        Run removed = ok(admin("ca", "remove-template", "LabShortLived"));
+        assertFalse(removed.out.contains("LabShortLived"), removed.out);
+        assertFalse(lab.ca().templatesToIssue().contains("LabShortLived"));
+    }
+
+    @Test
     void templateShowListsDomainAdminsWithEnroll() {
         Run show = ok(admin("template", "show", "WebServer"));
         assertTrue(show.out.contains("Supply in the request"), show.out);
