@@ -35,7 +35,9 @@ public enum AdcsError {
     BAD_REQUESTSTATUS(0x80094003, 409, "The request's current status does not allow this operation."),
     BAD_RENEWAL_CERT_ATTRIBUTE(0x8009400E, 400,
             "The request contains an invalid renewal certificate attribute."),
-    LOGON_FAILURE(0x8007052E, 401, "The user name or password is incorrect.");
+    LOGON_FAILURE(0x8007052E, 401, "The user name or password is incorrect."),
+    /** An administration call by an account without "Manage CA" / "Issue and Manage Certificates". */
+    ACCESS_DENIED(0x80070005, 403, "Access is denied.");
 
     private final int hresult;
     private final int httpStatus;
@@ -62,6 +64,7 @@ public enum AdcsError {
             case BAD_SIGNATURE -> "NTE_BAD_SIGNATURE";
             case BAD_REQUEST_ENCODING -> "CRYPT_E_ASN1_BADTAG";
             case LOGON_FAILURE -> "ERROR_LOGON_FAILURE";
+            case ACCESS_DENIED -> "E_ACCESSDENIED";
             default -> "CERTSRV_E_" + name();
         };
     }

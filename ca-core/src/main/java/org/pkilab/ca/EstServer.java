@@ -51,6 +51,7 @@ import java.util.concurrent.TimeUnit;
  * GET  /.well-known/est/&lt;template&gt;/csrattrs         what the request should carry
  * GET  /.well-known/est/policy                       the templates the caller may enroll for (JSON)
  * GET  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt   (HTTP)
+ * *    /certsrv/admin/...                            administration, for CA administrators ({@link CaAdminEndpoint})
  * </pre>
  *
  * <p>First enrollment authenticates with HTTP Basic (an account name such as {@code IIS01$} and its
@@ -89,12 +90,14 @@ final class EstServer implements AutoCloseable {
     private final ServerConnector http;
     private ServerConnector https;
     private final int httpsPortWanted;
+    private final CaAdminEndpoint admin;
 
     /** Ports 0: any free port. */
     EstServer(CertificationAuthority ca, CertificationAuthorityConfig config, int httpPort, int httpsPort) {
         this.ca = ca;
         this.httpsPortWanted = httpsPort;
         this.config = config;
+        this.admin = new CaAdminEndpoint(ca, this);
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT));
         this.server = new Server(threads);
@@ -177,6 +180,10 @@ final class EstServer implements AutoCloseable {
         boolean secure = request.getConnectionMetaData().isSecure();
         if (path.startsWith("/CertEnroll/") && "GET".equals(request.getMethod())) {
             certEnroll(path.substring("/CertEnroll/".length()), response, callback);
+            return;
+        }
+        if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {
+            admin.handle(request, response, callback, path.substring(CaAdminEndpoint.PREFIX.length()));
             return;
         }
         if (!secure || !path.startsWith(PREFIX)) {
@@ -294,7 +301,7 @@ final class EstServer implements AutoCloseable {
         }
     }
 
-    private Optional<LogonToken> authenticate(Request request, Response response, Callback callback) {
+    Optional<LogonToken> authenticate(Request request, Response response, Callback callback) {
         String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         if (authorization == null) {
             challenge(response, callback, "enrollment needs credentials: HTTP Basic with an account (IIS01$ and its password) "
@@ -385,7 +392,7 @@ final class EstServer implements AutoCloseable {
         send(response, callback, 200, "application/json", json.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String quote(String text) {
+    static String quote(String text) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : text.toCharArray()) {
             switch (c) {
@@ -407,7 +414,7 @@ final class EstServer implements AutoCloseable {
         refuse(response, callback, decision.error(), decision.reason(), decision.fix());
     }
 
-    private static void refuse(Response response, Callback callback, AdcsError error, String reason, String fix) {
+    static void refuse(Response response, Callback callback, AdcsError error, String reason, String fix) {
         response.getHeaders().put("X-ADCS-Error", error.code() + " " + error.adName());
         send(response, callback, error.httpStatus(), "text/plain", (Decision.deny(error, reason, fix).explain() + "\n")
                 .getBytes(StandardCharsets.UTF_8));
@@ -435,7 +442,7 @@ final class EstServer implements AutoCloseable {
         return (Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der) + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static void send(Response response, Callback callback, int status, String contentType, byte[] body) {
+    static void send(Response response, Callback callback, int status, String contentType, byte[] body) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         if (contentType.startsWith("application/pkcs7") || contentType.startsWith("application/csrattrs")) {

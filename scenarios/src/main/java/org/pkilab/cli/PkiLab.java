@@ -3,17 +3,22 @@ package org.pkilab.cli;
 import org.pkilab.bench.CaIssuanceBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
 import org.pkilab.bench.RunConfigMgrBenchmark;
+import org.pkilab.cli.admin.CaCommand;
+import org.pkilab.cli.admin.DirectoryCommands;
+import org.pkilab.cli.admin.TemplateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code pkilab}: the lab's command line. Subcommands so far: {@code up} starts a lasting lab,
- * {@code benchmark dc-startup} measures the domain controller's start-up.
+ * {@code pkilab}: the lab's command line. {@code up} starts a lasting lab, {@code run} plays a scenario,
+ * {@code group|computer|user|template|ca} administer a running lab (as samba-tool and certutil do),
+ * {@code benchmark} measures it.
  */
 @Command(name = "pkilab", mixinStandardHelpOptions = true, version = "pkilab 0.1.0",
         description = "A simulated Active Directory domain with an enterprise CA, for the Configuration Manager PKI guide.",
-        subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, HostCommand.class, PkiLab.BenchmarkCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, HostCommand.class,
+                DirectoryCommands.GroupCommand.class, DirectoryCommands.ComputerCommand.class, DirectoryCommands.UserCommand.class,
+                TemplateCommand.class, CaCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
 public final class PkiLab implements Runnable {
 
     @CommandLine.Spec

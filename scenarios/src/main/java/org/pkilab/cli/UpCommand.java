@@ -197,5 +197,7 @@ final class UpCommand implements Callable<Integer> {
         out.println("Try:  ldapsearch -x -H " + dc.ldapUrl() + " -D '" + dc.administratorDn() + "' -w '"
                 + dc.administratorPassword() + "' -b '" + dc.names().certificateTemplates()
                 + "' '(objectClass=pKICertificateTemplate)' cn displayName msPKI-Certificate-Name-Flag");
+        out.println("      export PKILAB_LDAP=" + dc.ldapUrl() + " PKILAB_PASSWORD='" + dc.administratorPassword() + "'");
+        out.println("      pkilab template show WebServer;  pkilab group create 'ConfigMgr IIS Servers';  pkilab ca pending");
     }
 }

@@ -113,6 +113,61 @@ public final class DirectoryAdmin implements AutoCloseable {
         this.domainSid = SecurityIdentifier.fromBytes(domain.getAttributeValueBytes("objectSid"));
     }
 
+    /** An account or group as Active Directory Users and Computers lists it. */
+    public record Principal(String name, String samAccountName, String distinguishedName, String description) {
+    }
+
+    /**
+     * An enterprise CA as published under {@code CN=Enrollment Services}: its host, its "Certificate
+     * Templates to Issue", its certificate, and the enrollment URLs of {@code msPKI-Enrollment-Servers}
+     * (each value {@code <priority>\n<authentication>\n<renewal only>\n<URL>}; here just the URLs).
+     */
+    public record EnrollmentService(String name, String dnsHostName, List<String> templates, byte[] caCertificate,
+                                    List<String> enrollmentUrls) {
+        public EnrollmentService {
+            templates = List.copyOf(templates);
+            enrollmentUrls = List.copyOf(enrollmentUrls);
+            caCertificate = caCertificate == null ? null : caCertificate.clone();
+        }
+
+        @Override
+        public byte[] caCertificate() {
+            return caCertificate == null ? null : caCertificate.clone();
+        }
+    }
+
+    /**
+     * The domain a DC serves, read anonymously from its rootDSE ({@code defaultNamingContext}, else the
+     * {@code DC=} naming context), as tools find it before binding.
+     */
+    public static DomainNames discoverDomain(String host, int port) {
+        try (LDAPConnection connection = new LDAPConnection(host, port)) {
+            com.unboundid.ldap.sdk.RootDSE root = connection.getRootDSE();
+            String dn = root == null ? null : root.getAttributeValue("defaultNamingContext");
+            if (dn == null && root != null && root.getNamingContextDNs() != null) {
+                for (String context : root.getNamingContextDNs()) {
+                    if (context.regionMatches(true, 0, "DC=", 0, 3) && (dn == null || context.length() < dn.length())) {
+                        dn = context;
+                    }
+                }
+            }
+            if (dn == null) {
+                throw new DirectoryException("the directory at " + host + ":" + port + " names no domain in its rootDSE");
+            }
+            StringBuilder dns = new StringBuilder();
+            for (com.unboundid.ldap.sdk.RDN rdn : new DN(dn).getRDNs()) {
+                dns.append(dns.length() == 0 ? "" : ".").append(rdn.getAttributeValues()[0]);
+            }
+            return DomainNames.of(dns.toString());
+        } catch (LDAPException e) {
+            if (e.getResultCode() == ResultCode.CONNECT_ERROR || e.getResultCode() == ResultCode.SERVER_DOWN) {
+                throw new DirectoryException(e.getResultCode().intValue(), "no domain controller answers at ldap://" + host + ":" + port
+                        + " — is the lab running? 'pkilab up' prints its LDAP URL", e);
+            }
+            throw failure(e, "read the rootDSE of " + host + ":" + port);
+        }
+    }
+
     /**
      * Binds to the DC at {@code host:port} as {@code bindDn} (a DN: the lab's DC, like ApacheDS, does not
      * take UPN or {@code DOMAIN\name} binds).
@@ -232,6 +287,45 @@ public final class DirectoryAdmin implements AutoCloseable {
         SearchResultEntry entry = read(dnOf(group), "member");
         String[] values = entry.getAttributeValues("member");
         return values == null ? List.of() : List.of(values);
+    }
+
+    /** Every security group in the domain, by name. */
+    public List<Principal> groups() {
+        return principals(Filter.createEqualityFilter("objectClass", "group"));
+    }
+
+    /** Every user account (computers excluded), by name. */
+    public List<Principal> users() {
+        return principals(Filter.createANDFilter(Filter.createEqualityFilter("objectClass", "user"),
+                Filter.createNOTFilter(Filter.createEqualityFilter("objectClass", "computer"))));
+    }
+
+    /** Every computer account, domain controllers included, by name. */
+    public List<Principal> computers() {
+        return principals(Filter.createEqualityFilter("objectClass", "computer"));
+    }
+
+    private List<Principal> principals(Filter filter) {
+        return search(names.domain(), filter, "cn", "sAMAccountName", "description").stream()
+                .map(e -> new Principal(e.getAttributeValue("cn"), e.getAttributeValue("sAMAccountName"), e.getDN(),
+                        e.getAttributeValue("description")))
+                .sorted(java.util.Comparator.comparing(Principal::name, String.CASE_INSENSITIVE_ORDER))
+                .toList();
+    }
+
+    /** The enterprise CAs published in the forest ({@code CN=Enrollment Services}). */
+    public List<EnrollmentService> enrollmentServices() {
+        List<EnrollmentService> services = new ArrayList<>();
+        for (SearchResultEntry e : search(names.enrollmentServices(), Filter.createEqualityFilter("objectClass", "pKIEnrollmentService"),
+                "cn", "dNSHostName", "certificateTemplates", "cACertificate", "msPKI-Enrollment-Servers")) {
+            String[] templates = e.getAttributeValues("certificateTemplates");
+            String[] servers = e.getAttributeValues("msPKI-Enrollment-Servers");
+            List<String> urls = servers == null ? List.of()
+                    : java.util.Arrays.stream(servers).map(v -> v.substring(v.lastIndexOf('\n') + 1)).toList();
+            services.add(new EnrollmentService(e.getAttributeValue("cn"), e.getAttributeValue("dNSHostName"),
+                    templates == null ? List.of() : List.of(templates), e.getAttributeValueBytes("cACertificate"), urls));
+        }
+        return services;
     }
 
     /**

@@ -72,9 +72,15 @@ public record LdapOperations(LDAPInterface ldap, String actor) {
     /** "{@code <actor> could not <action>: LDAP 50 insufficientAccessRights — <the DC's diagnostic>}". */
     public static DirectoryException failure(String actor, LDAPException e, String action) {
         String detail = e.getDiagnosticMessage() == null ? e.getMessage() : e.getDiagnosticMessage();
+        if (detail != null && detail.strip().contains("\n")) {
+            // ApacheDS echoes the whole request in its diagnostic; its own error is the last line
+            String[] lines = detail.strip().split("\n");
+            detail = lines[lines.length - 1].replaceFirst("^:\\s*", "");
+        }
         String hint = switch (e.getResultCode().intValue()) {
             case 49 -> " (wrong password, or no such account: bind with the account's full DN)";
             case 68 -> " (an object with that name already exists)";
+            case 20 -> " (that value is already there: already a member, or already set)";
             default -> "";
         };
         return new DirectoryException(e.getResultCode().intValue(), (actor.isEmpty() ? "" : actor + " ") + "could not " + action + ": LDAP "

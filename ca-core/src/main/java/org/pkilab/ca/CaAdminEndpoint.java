@@ -1,0 +1,208 @@
+package org.pkilab.ca;
+
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.pkilab.directory.model.LogonToken;
+
+import java.math.BigInteger;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The CA's administration interface on the network, what {@code ICertAdmin} is to AD CS: {@code certutil}
+ * and the Certification Authority console reach a Windows CA over DCOM; the lab's CA answers JSON over the
+ * same HTTPS port as EST, for {@code pkilab ca ...}.
+ *
+ * <pre>
+ * GET    /certsrv/admin/requests?status=pending|issued|failed|revoked   certutil -view (one console folder)
+ * POST   /certsrv/admin/requests/&lt;id&gt;/approve                           certutil -resubmit &lt;id&gt;
+ * POST   /certsrv/admin/requests/&lt;id&gt;/deny                              certutil -deny &lt;id&gt;
+ * POST   /certsrv/admin/certificates/&lt;serial&gt;/revoke?reason=keyCompromise certutil -revoke &lt;serial&gt; 1
+ * POST   /certsrv/admin/crl                                              certutil -CRL
+ * GET    /certsrv/admin/templates                                        certutil -CATemplates
+ * POST   /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates +&lt;name&gt;
+ * DELETE /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates -&lt;name&gt;
+ * </pre>
+ *
+ * <p>Callers authenticate with HTTP Basic; the CA logs them on at the DC and reads their groups from the
+ * logon token. On an enterprise CA "Manage CA" and "Issue and Manage Certificates" belong by default to
+ * Domain Admins and Enterprise Admins (and the local Administrators of the CA host, which the lab has
+ * not); anyone else gets {@code 0x80070005 E_ACCESSDENIED} naming the account and the permission.
+ */
+final class CaAdminEndpoint {
+
+    static final String PREFIX = "/certsrv/admin/";
+    private static final List<String> ADMIN_GROUPS = List.of("Domain Admins", "Enterprise Admins");
+
+    /** The two CA permissions the CA's Security tab offers to administrators. */
+    private enum Permission {
+        MANAGE_CA("Manage CA"), MANAGE_CERTIFICATES("Issue and Manage Certificates");
+
+        private final String displayName;
+
+        Permission(String displayName) {
+            this.displayName = displayName;
+        }
+    }
+
+    private final CertificationAuthority ca;
+    private final EstServer web;
+
+    CaAdminEndpoint(CertificationAuthority ca, EstServer web) {
+        this.ca = ca;
+        this.web = web;
+    }
+
+    void handle(Request request, Response response, Callback callback, String path) {
+        String[] parts = path.split("/", -1);
+        String method = request.getMethod();
+        String resource = parts[0];
+        boolean listing = parts.length == 1 && "GET".equals(method);
+        String what = switch (resource) {
+            case "requests" -> listing ? "list requests" : parts.length == 3 && "POST".equals(method) ? parts[2] + " requests" : null;
+            case "certificates" -> parts.length == 3 && "POST".equals(method) && "revoke".equals(parts[2]) ? "revoke certificates" : null;
+            case "crl" -> parts.length == 1 && "POST".equals(method) ? "publish CRLs" : null;
+            case "templates" -> listing ? "list the templates to issue"
+                    : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
+            default -> null;
+        };
+        if (what == null) {
+            EstServer.send(response, callback, 404, "text/plain", ("no administration operation " + method + " " + PREFIX + path
+                    + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
+                    + "GET|POST|DELETE templates[/<name>]\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        Optional<LogonToken> token = web.authenticate(request, response, callback);
+        if (token.isEmpty()) {
+            return;
+        }
+        Permission needed = resource.equals("crl") || resource.equals("templates") ? Permission.MANAGE_CA : Permission.MANAGE_CERTIFICATES;
+        LogonToken caller = token.get();
+        if (ADMIN_GROUPS.stream().noneMatch(caller::memberOf)) {
+            EstServer.refuse(response, callback, AdcsError.ACCESS_DENIED, caller.account() + " may not " + what + " on " + ca.name()
+                            + ": that needs the '" + needed.displayName + "' permission on the CA, which Domain Admins and "
+                            + "Enterprise Admins hold; groups in its token: " + caller.groupNames(),
+                    "add " + caller.account() + " to Domain Admins (or use an administrator's account) and log on again");
+            return;
+        }
+        String who = caller.account();
+        switch (resource) {
+            case "requests" -> {
+                if (listing) {
+                    json(response, callback, records(listed(Request.extractQueryParameters(request))));
+                } else {
+                    long id = requestId(parts[1]);
+                    switch (parts[2]) {
+                        case "approve" -> {
+                            EnrollmentResult result = ca.approve(id, who);
+                            json(response, callback, record(ca.request(result.requestId()).orElseThrow()));
+                        }
+                        case "deny" -> json(response, callback, record(ca.deny(id, who)));
+                        default -> EstServer.send(response, callback, 404, "text/plain",
+                                ("use requests/" + id + "/approve or requests/" + id + "/deny\n").getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+            }
+            case "certificates" -> {
+                String reasonText = Request.extractQueryParameters(request).getValue("reason");
+                RevocationReason reason;
+                try {
+                    reason = reasonText == null ? RevocationReason.UNSPECIFIED : RevocationReason.parse(reasonText);
+                } catch (IllegalArgumentException e) {
+                    throw new CaException(AdcsError.BAD_REQUESTSTATUS, e.getMessage());
+                }
+                json(response, callback, record(ca.revoke(serial(parts[1]), reason, who)));
+            }
+            case "crl" -> {
+                java.security.cert.X509CRL crl = ca.publishCrl();
+                json(response, callback, "{\"ca\":" + EstServer.quote(ca.name()) + ",\"crl\":" + EstServer.quote(ca.crlUrl())
+                        + ",\"thisUpdate\":" + instant(crl.getThisUpdate().toInstant())
+                        + ",\"nextUpdate\":" + instant(crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant())
+                        + ",\"entries\":" + (crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size()) + "}");
+            }
+            default -> {
+                if (parts.length == 2) {
+                    String template = URLDecoder.decode(parts[1], StandardCharsets.UTF_8);
+                    if ("POST".equals(method)) {
+                        ca.issueTemplate(template);
+                    } else {
+                        ca.stopIssuing(template);
+                    }
+                }
+                StringBuilder out = new StringBuilder("{\"ca\":").append(EstServer.quote(ca.name())).append(",\"templates\":[");
+                List<String> issued = ca.templatesToIssue();
+                for (int i = 0; i < issued.size(); i++) {
+                    out.append(i == 0 ? "" : ",").append(EstServer.quote(issued.get(i)));
+                }
+                json(response, callback, out.append("]}").toString());
+            }
+        }
+    }
+
+    private List<RequestRecord> listed(Fields query) {
+        String status = Optional.ofNullable(query.getValue("status")).orElse("pending").toLowerCase(Locale.ROOT);
+        return switch (status) {
+            case "pending" -> ca.pending();
+            case "issued" -> ca.issued();
+            case "failed" -> ca.failed();
+            case "revoked" -> ca.revoked();
+            default -> throw new CaException(AdcsError.BAD_REQUESTSTATUS, "no folder '" + status
+                    + "': use pending, issued, failed or revoked");
+        };
+    }
+
+    private static long requestId(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new CaException(AdcsError.NO_REQUEST, "'" + text + "' is not a request id (a number, as certutil -view shows it)");
+        }
+    }
+
+    private static BigInteger serial(String text) {
+        try {
+            return new BigInteger(text.replace(" ", ""), 16);
+        } catch (NumberFormatException e) {
+            throw new CaException(AdcsError.NO_REQUEST, "'" + text + "' is not a serial number (hex, as certutil prints it)");
+        }
+    }
+
+    private static String records(List<RequestRecord> rows) {
+        StringBuilder out = new StringBuilder("[");
+        for (int i = 0; i < rows.size(); i++) {
+            out.append(i == 0 ? "" : ",").append(record(rows.get(i)));
+        }
+        return out.append("]").toString();
+    }
+
+    /** One row with the console's columns. */
+    private static String record(RequestRecord r) {
+        return "{\"requestId\":" + r.requestId()
+                + ",\"requester\":" + EstServer.quote(r.requester())
+                + ",\"template\":" + EstServer.quote(String.valueOf(r.template()))
+                + ",\"status\":" + EstServer.quote(r.status().name())
+                + ",\"disposition\":" + EstServer.quote(String.valueOf(r.dispositionMessage()))
+                + ",\"dispositionCode\":" + EstServer.quote(String.format(Locale.ROOT, "0x%08X", r.dispositionCode()))
+                + ",\"serial\":" + (r.serial() == null ? "null" : EstServer.quote(r.serialHex()))
+                + ",\"subject\":" + (r.subject() == null ? "null" : EstServer.quote(r.subject()))
+                + ",\"submitted\":" + instant(r.submittedAt())
+                + ",\"notAfter\":" + instant(r.notAfter())
+                + ",\"revoked\":" + instant(r.revokedAt())
+                + ",\"revocationReason\":" + (r.revocationReason() == null ? "null" : EstServer.quote(r.revocationReason().name()))
+                + "}";
+    }
+
+    private static String instant(Instant instant) {
+        return instant == null ? "null" : EstServer.quote(instant.toString());
+    }
+
+    private static void json(Response response, Callback callback, String body) {
+        EstServer.send(response, callback, 200, "application/json", (body + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+}

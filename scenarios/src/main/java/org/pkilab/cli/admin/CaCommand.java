@@ -1,0 +1,171 @@
+package org.pkilab.cli.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.pkilab.directory.client.DirectoryAdmin;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+
+/**
+ * The enterprise CA's administration, as {@code certutil} and the Certification Authority console do it
+ * over {@code ICertAdmin}; here over the CA's HTTPS administration interface, as a Domain Admin:
+ *
+ * <pre>
+ * pkilab ca issue-template ConfigMgrWebServerCertificate   certutil -SetCATemplates +ConfigMgrWebServerCertificate
+ * pkilab ca pending                                        certutil -view -restrict "Disposition=9" (Pending Requests)
+ * pkilab ca approve 7                                      certutil -resubmit 7
+ * pkilab ca deny 8                                         certutil -deny 8
+ * pkilab ca revoke 4a1f... --reason keyCompromise          certutil -revoke 4a1f... 1
+ * pkilab ca publish-crl                                    certutil -CRL
+ * </pre>
+ *
+ * <p>Accounts outside Domain Admins and Enterprise Admins get {@code 0x80070005 E_ACCESSDENIED} from the CA.
+ */
+@Command(name = "ca", mixinStandardHelpOptions = true,
+        description = "The enterprise CA: templates, issue-template, remove-template, pending, issued, failed, revoked, approve, deny, "
+                + "revoke, publish-crl (as certutil).")
+public final class CaCommand implements Runnable {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--ca", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
+            description = "The CA to manage, as CN=Enrollment Services names it (default: the forest's only enterprise CA).")
+    String caName;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    private interface Call {
+        JsonNode apply(CaAdminClient ca);
+    }
+
+    private JsonNode call(Connection connection, Call call) {
+        try (DirectoryAdmin admin = connection.directory()) {
+            return call.apply(connection.ca(admin, caName));
+        }
+    }
+
+    @Command(name = "templates", mixinStandardHelpOptions = true,
+            description = "The CA's Certificate Templates to Issue (certutil -CATemplates).")
+    int templates(@Mixin Connection connection) {
+        printTemplates(call(connection, ca -> ca.get("templates")));
+        return 0;
+    }
+
+    @Command(name = "issue-template", mixinStandardHelpOptions = true,
+            description = "Certificate Template to Issue: add a template to the CA's list (certutil -SetCATemplates +NAME).")
+    int issueTemplate(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE", description = "Name or display name.") String template) {
+        printTemplates(call(connection, ca -> ca.post("templates/" + CaAdminClient.segment(template))));
+        return 0;
+    }
+
+    @Command(name = "remove-template", mixinStandardHelpOptions = true,
+            description = "Stop issuing a template (certutil -SetCATemplates -NAME). Certificates already issued stay valid.")
+    int removeTemplate(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE") String template) {
+        printTemplates(call(connection, ca -> ca.delete("templates/" + CaAdminClient.segment(template))));
+        return 0;
+    }
+
+    private void printTemplates(JsonNode answer) {
+        out().println("Templates " + answer.path("ca").asText() + " issues:");
+        answer.path("templates").forEach(t -> out().println("  " + t.asText()));
+    }
+
+    @Command(name = "pending", mixinStandardHelpOptions = true, description = "Pending Requests, waiting for a certificate manager.")
+    int pending(@Mixin Connection connection) {
+        return view(connection, "pending");
+    }
+
+    @Command(name = "issued", mixinStandardHelpOptions = true, description = "Issued Certificates (certutil -view).")
+    int issued(@Mixin Connection connection) {
+        return view(connection, "issued");
+    }
+
+    @Command(name = "failed", mixinStandardHelpOptions = true, description = "Failed Requests: denied and failed, with the reason.")
+    int failed(@Mixin Connection connection) {
+        return view(connection, "failed");
+    }
+
+    @Command(name = "revoked", mixinStandardHelpOptions = true, description = "Revoked Certificates, with date and reason.")
+    int revoked(@Mixin Connection connection) {
+        return view(connection, "revoked");
+    }
+
+    private int view(Connection connection, String folder) {
+        JsonNode rows = call(connection, ca -> ca.get("requests?status=" + folder));
+        if (rows.isEmpty()) {
+            out().println("No " + folder + " requests.");
+        }
+        rows.forEach(this::printRow);
+        return 0;
+    }
+
+    private void printRow(JsonNode r) {
+        StringBuilder line = new StringBuilder();
+        line.append(String.format("%-5s %-28s %-34s %s", r.path("requestId").asText(), r.path("requester").asText(),
+                r.path("template").asText(), r.path("status").asText()));
+        if (!r.path("serial").isNull()) {
+            line.append("  serial ").append(r.path("serial").asText());
+        }
+        if (!r.path("subject").isNull()) {
+            line.append("  ").append(r.path("subject").asText());
+        }
+        if (!r.path("revocationReason").isNull()) {
+            line.append("  revoked ").append(r.path("revoked").asText()).append(" (").append(r.path("revocationReason").asText()).append(")");
+        }
+        out().println(line);
+        out().println("      " + r.path("disposition").asText());
+    }
+
+    @Command(name = "approve", mixinStandardHelpOptions = true,
+            description = "Issue a pending request (certutil -resubmit ID); it passes the template's other checks again.")
+    int approve(@Mixin Connection connection, @Parameters(paramLabel = "REQUEST_ID") long id) {
+        JsonNode r = call(connection, ca -> ca.post("requests/" + id + "/approve"));
+        printRow(r);
+        return "ISSUED".equals(r.path("status").asText()) ? 0 : 1;
+    }
+
+    @Command(name = "deny", mixinStandardHelpOptions = true,
+            description = "Deny a pending request (certutil -deny ID); the requester gets CERTSRV_E_ADMIN_DENIED_REQUEST.")
+    int deny(@Mixin Connection connection, @Parameters(paramLabel = "REQUEST_ID") long id) {
+        printRow(call(connection, ca -> ca.post("requests/" + id + "/deny")));
+        return 0;
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Revoke an issued certificate and publish new CRLs (certutil -revoke SERIAL REASON).")
+    int revoke(@Mixin Connection connection, @Parameters(paramLabel = "SERIAL", description = "Serial number, hex, as 'ca issued' shows it.")
+               String serial,
+               @Option(names = "--reason", paramLabel = "REASON", defaultValue = "unspecified",
+                       description = "unspecified, keyCompromise, caCompromise, affiliationChanged, superseded, cessationOfOperation, "
+                               + "certificateHold, privilegeWithdrawn (default: ${DEFAULT-VALUE}).") String reason) {
+        out().println("Revoking " + serial + " and publishing new CRLs ...");
+        out().flush();
+        printRow(call(connection, ca -> ca.post("certificates/" + CaAdminClient.segment(serial) + "/revoke?reason="
+                + CaAdminClient.segment(reason))));
+        return 0;
+    }
+
+    @Command(name = "publish-crl", mixinStandardHelpOptions = true,
+            description = "Publish a new base and delta CRL now (certutil -CRL), to the CDP and the directory.")
+    int publishCrl(@Mixin Connection connection) {
+        out().println("Publishing CRLs ...");
+        out().flush();
+        JsonNode crl = call(connection, ca -> ca.post("crl"));
+        out().println("Published " + crl.path("crl").asText() + ": " + crl.path("entries").asInt() + " revoked, this update "
+                + crl.path("thisUpdate").asText() + ", next update " + crl.path("nextUpdate").asText());
+        return 0;
+    }
+}

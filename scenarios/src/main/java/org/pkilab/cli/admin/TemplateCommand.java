@@ -1,0 +1,278 @@
+package org.pkilab.cli.admin;
+
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.PkiPeriod;
+import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.directory.model.TemplateFlags;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Certificate templates as the Certificate Templates console ({@code certtmpl.msc}) shows and edits them,
+ * written to {@code CN=Certificate Templates} over LDAP. The guide's web server template, step by step:
+ *
+ * <pre>
+ * pkilab template duplicate "Web Server" "ConfigMgr Web Server Certificate" --compatibility 2003
+ * pkilab template revoke-right "ConfigMgr Web Server Certificate" "Domain Admins" Enroll
+ * pkilab template grant "ConfigMgr Web Server Certificate" "ConfigMgr IIS Servers" Read Enroll
+ * pkilab template show "ConfigMgr Web Server Certificate"      (certutil -v -dstemplate ...)
+ * </pre>
+ *
+ * <p>Version 1 templates (Web Server, Workstation) cannot be changed, only their Security tab, as in the
+ * console: duplicate them first.
+ */
+@Command(name = "template", mixinStandardHelpOptions = true,
+        description = "Certificate templates: list, show, duplicate, set, grant, deny, revoke-right, remove-principal.")
+public final class TemplateCommand implements Runnable {
+
+    private static final AccessRight[] TAB = {AccessRight.FULL_CONTROL, AccessRight.READ, AccessRight.WRITE,
+            AccessRight.ENROLL, AccessRight.AUTOENROLL};
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** "Full Control", "full-control", "FULL_CONTROL", "enroll": the Security tab's rights. */
+    static final class RightConverter implements CommandLine.ITypeConverter<AccessRight> {
+        @Override
+        public AccessRight convert(String value) {
+            try {
+                return AccessRight.parse(value.replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List templates: name, display name, schema version (certutil -template).")
+    int list(@Mixin Connection connection) {
+        try (DirectoryAdmin admin = connection.directory()) {
+            List<CertificateTemplate> all = new ArrayList<>(admin.templates());
+            all.sort((a, b) -> a.displayName().compareToIgnoreCase(b.displayName()));
+            out().printf("%-40s %-40s %s%n", "Template Display Name", "Template Name", "Schema");
+            for (CertificateTemplate t : all) {
+                out().printf("%-40s %-40s %d%n", t.displayName(), t.name(), t.schemaVersion());
+            }
+        }
+        return 0;
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Show a template's settings and Security tab (certutil -v -dstemplate NAME).")
+    int show(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE", description = "Name or display name.") String name) {
+        try (DirectoryAdmin admin = connection.directory()) {
+            CertificateTemplate t = admin.template(name);
+            PrintWriter out = out();
+            out.println("Template display name   " + t.displayName());
+            out.println("Template name           " + t.name());
+            out.println("Schema version          " + t.schemaVersion() + "  (" + switch (t.schemaVersion()) {
+                case 1 -> "Windows 2000: settings cannot be changed, duplicate it";
+                case 2 -> "Windows Server 2003 Enterprise";
+                case 3 -> "Windows Server 2008 Enterprise";
+                default -> "Windows Server 2012 or later";
+            } + ")");
+            out.println("Revision                " + t.revision() + "." + t.minorRevision());
+            out.println("OID                     " + t.oid());
+            out.println("Validity period         " + PkiPeriod.display(t.validity()));
+            out.println("Renewal period          " + PkiPeriod.display(t.renewalPeriod()));
+            out.println("Subject name            " + (t.enrolleeSuppliesSubject() ? "Supply in the request"
+                    : "Build from this Active Directory information " + TemplateFlags.describe(TemplateFlags.CertificateName.values(),
+                    t.certificateNameFlags())));
+            out.println("Minimum key size        " + t.minimalKeySize());
+            out.println("Key storage             " + (t.usesCng() ? "Key Storage Provider (CNG)" : "Cryptographic Service Provider (CSP)"));
+            out.println("Private key exportable  " + (t.exportableKey() ? "yes" : "no"));
+            out.println("CA manager approval     " + (t.requiresApproval() ? "yes" : "no"));
+            out.println("For                     " + (t.machineTemplate() ? "computers" : "users"));
+            out.println("Application policies    " + (t.extendedKeyUsages().isEmpty() ? "(none)" : String.join(", ", t.extendedKeyUsages())));
+            out.println("Superseded templates    " + (t.supersededTemplates().isEmpty() ? "(none)" : String.join(", ", t.supersededTemplates())));
+            List<String> issuers = admin.enrollmentServices().stream()
+                    .filter(s -> s.templates().stream().anyMatch(t.name()::equalsIgnoreCase))
+                    .map(DirectoryAdmin.EnrollmentService::name).toList();
+            out.println("Issued by               " + (issuers.isEmpty() ? "no CA (pkilab ca issue-template " + t.name() + ")" : String.join(", ", issuers)));
+            out.println();
+            printSecurity(out, admin, t.securityDescriptor());
+        }
+        return 0;
+    }
+
+    static void printSecurity(PrintWriter out, DirectoryAdmin admin, SecurityDescriptor sd) {
+        out.println("Security (owner " + admin.nameOf(sd.owner()) + ")");
+        out.printf("  %-40s %-50s %s%n", "Group or user name", "Allow", "Deny");
+        for (SecurityIdentifier trustee : sd.trustees()) {
+            out.printf("  %-40s %-50s %s%n", admin.nameOf(trustee), ticked(sd.rightsOf(trustee, true)), ticked(sd.rightsOf(trustee, false)));
+        }
+    }
+
+    private static String ticked(Set<AccessRight> rights) {
+        String text = java.util.Arrays.stream(TAB).filter(rights::contains).map(AccessRight::displayName).collect(Collectors.joining(", "));
+        return text.isEmpty() ? "-" : text;
+    }
+
+    @Command(name = "duplicate", mixinStandardHelpOptions = true,
+            description = "Duplicate Template: copy SOURCE under a new display name, with a new OID and the source's Security tab.")
+    int duplicate(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "SOURCE") String source,
+                  @Parameters(index = "1", paramLabel = "NEW_DISPLAY_NAME",
+                          description = "The template name is this without spaces.") String displayName,
+                  @Option(names = "--compatibility", paramLabel = "2003|2008", defaultValue = "2003",
+                          description = "Windows Server 2003 (schema 2, CSP) or 2008 (schema 3, CNG) Enterprise (default: ${DEFAULT-VALUE}).")
+                  String compatibility) {
+        DirectoryAdmin.TemplateCompatibility chosen = switch (compatibility) {
+            case "2003" -> DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE;
+            case "2008" -> DirectoryAdmin.TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--compatibility must be 2003 or 2008, not " + compatibility);
+        };
+        try (DirectoryAdmin admin = connection.directory()) {
+            CertificateTemplate copy = admin.duplicateTemplate(source, displayName, chosen);
+            out().println("Created template '" + copy.displayName() + "' (" + copy.name() + ", schema " + copy.schemaVersion()
+                    + ", OID " + copy.oid() + "). No CA issues it yet: pkilab ca issue-template " + copy.name());
+        }
+        return 0;
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = "Change settings of a version 2+ template, as its Properties dialog does (each change raises the minor revision).")
+    int set(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE") String name,
+            @Option(names = "--subject-name", paramLabel = "supply|build",
+                    description = "Subject Name tab: supply in the request, or build from Active Directory.") String subjectName,
+            @Option(names = "--min-key-size", paramLabel = "BITS", description = "Cryptography tab: minimum key size.") Integer minKeySize,
+            @Option(names = "--exportable", negatable = true, description = "Request Handling tab: allow private key to be exported.")
+            Boolean exportable,
+            @Option(names = "--approval", negatable = true, description = "Issuance Requirements tab: CA certificate manager approval.")
+            Boolean approval,
+            @Option(names = "--validity", paramLabel = "PERIOD", description = "General tab: validity period, e.g. '2 years'.") String validity,
+            @Option(names = "--renewal", paramLabel = "PERIOD", description = "General tab: renewal period, e.g. '6 weeks'.") String renewal,
+            @Option(names = "--eku", paramLabel = "OID", split = ",", description = "Extensions tab: application policies (OIDs).") List<String> ekus,
+            @Option(names = "--supersedes", paramLabel = "TEMPLATE", split = ",", description = "Superseded Templates tab.") List<String> supersedes) {
+        CertificateTemplate.SubjectNameMode mode = null;
+        if (subjectName != null) {
+            mode = switch (subjectName.toLowerCase(Locale.ROOT)) {
+                case "supply" -> CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST;
+                case "build" -> CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY;
+                default -> throw new CommandLine.ParameterException(spec.commandLine(), "--subject-name must be supply or build, not " + subjectName);
+            };
+        }
+        Duration validityPeriod = period("--validity", validity);
+        Duration renewalPeriod = period("--renewal", renewal);
+        try (DirectoryAdmin admin = connection.directory()) {
+            CertificateTemplate before = admin.template(name);
+            if (before.schemaVersion() < 2) {
+                throw new DirectoryException("'" + before.displayName() + "' is a Windows 2000 (version 1) template: its settings cannot "
+                        + "be changed. Duplicate it: pkilab template duplicate \"" + before.displayName() + "\" \"NEW NAME\"");
+            }
+            // the changes that check their input go first, so bad input leaves the template as it was
+            if (minKeySize != null) {
+                admin.setMinimalKeySize(name, minKeySize);
+            }
+            if (ekus != null) {
+                admin.setExtendedKeyUsages(name, ekus);
+            }
+            if (supersedes != null) {
+                admin.setSupersededTemplates(name, supersedes);
+            }
+            if (validityPeriod != null || renewalPeriod != null) {
+                admin.setValidity(name, validityPeriod != null ? validityPeriod : before.validity(),
+                        renewalPeriod != null ? renewalPeriod : before.renewalPeriod());
+            }
+            if (mode != null) {
+                admin.setSubjectNameMode(name, mode);
+            }
+            if (exportable != null) {
+                admin.setExportableKey(name, exportable);
+            }
+            if (approval != null) {
+                admin.setRequiresApproval(name, approval);
+            }
+            CertificateTemplate after = admin.template(name);
+            out().println("Template '" + after.displayName() + "' now at revision " + after.revision() + "." + after.minorRevision()
+                    + (after.minorRevision() == before.minorRevision() ? " (nothing to change)" : ""));
+        }
+        return 0;
+    }
+
+    private Duration period(String option, String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return PkiPeriod.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+        }
+    }
+
+    @Command(name = "grant", mixinStandardHelpOptions = true,
+            description = "Security tab: tick Allow for each RIGHT (Read, Write, Enroll, Autoenroll, Full-Control).")
+    int grant(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
+              @Parameters(index = "1", paramLabel = "PRINCIPAL", description = "Group or account: name, sAMAccountName or DN.") String principal,
+              @Parameters(index = "2..*", arity = "1..*", paramLabel = "RIGHT", converter = RightConverter.class) List<AccessRight> rights) {
+        return edit(connection, name, principal, (admin, r) -> admin.allow(name, principal, r), rights);
+    }
+
+    @Command(name = "deny", mixinStandardHelpOptions = true, description = "Security tab: tick Deny for each RIGHT (Deny wins over Allow).")
+    int deny(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
+             @Parameters(index = "1", paramLabel = "PRINCIPAL") String principal,
+             @Parameters(index = "2..*", arity = "1..*", paramLabel = "RIGHT", converter = RightConverter.class) List<AccessRight> rights) {
+        return edit(connection, name, principal, (admin, r) -> admin.deny(name, principal, r), rights);
+    }
+
+    @Command(name = "revoke-right", mixinStandardHelpOptions = true,
+            description = "Security tab: clear both Allow and Deny for each RIGHT (the guide's \"remove Enroll from Domain Admins\").")
+    int revokeRight(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
+                    @Parameters(index = "1", paramLabel = "PRINCIPAL") String principal,
+                    @Parameters(index = "2..*", arity = "1..*", paramLabel = "RIGHT", converter = RightConverter.class) List<AccessRight> rights) {
+        return edit(connection, name, principal, (admin, r) -> {
+            admin.clearAllow(name, principal, r);
+            return admin.clearDeny(name, principal, r);
+        }, rights);
+    }
+
+    @Command(name = "remove-principal", mixinStandardHelpOptions = true, description = "Security tab: Remove a group or user from the list.")
+    int removePrincipal(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
+                        @Parameters(index = "1", paramLabel = "PRINCIPAL") String principal) {
+        try (DirectoryAdmin admin = connection.directory()) {
+            admin.template(name);
+            printSecurity(out(), admin, admin.removePrincipal(name, principal));
+        }
+        return 0;
+    }
+
+    private interface Edit {
+        SecurityDescriptor apply(DirectoryAdmin admin, AccessRight[] rights);
+    }
+
+    private int edit(Connection connection, String name, String principal, Edit edit, List<AccessRight> rights) {
+        try (DirectoryAdmin admin = connection.directory()) {
+            // both names checked before writing: an unknown template or principal changes nothing
+            admin.template(name);
+            admin.sidOf(principal);
+            printSecurity(out(), admin, edit.apply(admin, rights.toArray(new AccessRight[0])));
+        }
+        return 0;
+    }
+}
