@@ -7,10 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
 import org.pkilab.lab.LabSpec;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -24,9 +21,6 @@ class HostCommandTest {
     private static Lab lab;
     private static LabControl control;
 
-    record Run(int exit, String out, String err) {
-    }
-
     @BeforeAll
     static void start() {
         lab = Lab.start(LabSpec.builder().iis("IIS01", "server1.internal.contoso.com").client("PC01").build());
@@ -39,49 +33,44 @@ class HostCommandTest {
         lab.close();
     }
 
-    private static Run host(String... args) {
-        CommandLine cli = PkiLab.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
+    private static Cli.Result host(String... args) {
         String[] all = new String[args.length + 5];
         all[0] = "host";
         System.arraycopy(args, 0, all, 1, args.length);
         System.arraycopy(new String[]{"--control", control.url(), "--token", control.token()}, 0, all, args.length + 1, 4);
-        return new Run(cli.execute(all), out.toString(), err.toString());
+        return Cli.pkilab(all);
     }
 
     @Test
     void listRequestAndCertificatesShowWhatTheSnapInWould() {
-        Run list = host("list");
+        Cli.Result list = host("list");
         assertEquals(0, list.exit(), list.err());
         assertTrue(list.out().contains("IIS01    iis01.contoso.com (iis)"), list.out());
         assertTrue(list.out().contains("PC01     pc01.contoso.com (client)"), list.out());
 
-        Run request = host("request", "PC01", "Machine");
+        Cli.Result request = host("request", "PC01", "Machine");
         assertEquals(0, request.exit(), request.err());
         assertTrue(request.out().contains("Certificate Template: Computer"), request.out());
         String thumbprint = request.out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
-        Run store = host("certificates", "PC01");
+        Cli.Result store = host("certificates", "PC01");
         assertTrue(store.out().contains(thumbprint), store.out());
     }
 
     @Test
     void refusalsSayWhyAndChangeNothing(@TempDir Path dir) {
         int before = lab.computer("IIS01").personal().certificates().size();
-        Run denied = host("request", "IIS01", "WebServer", "--dns", "server1.internal.contoso.com");
+        Cli.Result denied = host("request", "IIS01", "WebServer", "--dns", "server1.internal.contoso.com");
         assertEquals(1, denied.exit());
         assertTrue(denied.err().contains("CERTSRV_E_TEMPLATE_DENIED") && denied.err().contains("IIS01$"), denied.err());
         assertEquals(before, lab.computer("IIS01").personal().certificates().size());
 
-        Run unknown = host("restart", "NOPE");
+        Cli.Result unknown = host("restart", "NOPE");
         assertEquals(1, unknown.exit());
         assertTrue(unknown.err().contains("no computer NOPE in this lab; it has IIS01, PC01"), unknown.err());
 
         String thumbprint = host("request", "IIS01", "Machine").out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
         Path pfx = dir.resolve("iis01.pfx");
-        Run export = host("export", "IIS01", thumbprint, "--file", pfx.toString(), "--password", "Str0ng-Passw0rd!");
+        Cli.Result export = host("export", "IIS01", thumbprint, "--file", pfx.toString(), "--password", "Str0ng-Passw0rd!");
         assertEquals(1, export.exit());
         assertTrue(export.err().contains("NTE_BAD_KEY_STATE") && export.err().contains("Allow private key to be exported"), export.err());
         assertFalse(Files.exists(pfx), "no file is written for a refused export");
@@ -89,13 +78,11 @@ class HostCommandTest {
 
     @Test
     void aWrongTokenOrNoLabIsACleanError() {
-        CommandLine cli = PkiLab.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err));
-        cli.setOut(new PrintWriter(new StringWriter()));
-        assertEquals(1, cli.execute("host", "list", "--control", control.url(), "--token", "guess"));
-        assertTrue(err.toString().contains("needs the token 'pkilab up' printed"), err.toString());
-        assertEquals(2, cli.execute("host", "list", "--control", "", "--token", ""));
-        assertTrue(err.toString().contains("which lab?"), err.toString());
+        Cli.Result guess = Cli.pkilab("host", "list", "--control", control.url(), "--token", "guess");
+        assertEquals(1, guess.exit());
+        assertTrue(guess.err().contains("needs the token 'pkilab up' printed"), guess.err());
+        Cli.Result none = Cli.pkilab("host", "list", "--control", "", "--token", "");
+        assertEquals(2, none.exit());
+        assertTrue(none.err().contains("which lab?"), none.err());
     }
 }

@@ -38,7 +38,7 @@ class UpCommandTest {
                 out.append(line).append('\n');
             }
             assertTrue(line != null, "pkilab up ended before it was ready:\n" + out);
-            Run list = host("list", "--data", data.toString());
+            Cli.Result list = host("list", "--data", data.toString());
             assertEquals(0, list.exit(), list.err());
             out.append("--- pkilab host list ---\n").append(list.out());
             up.destroy();
@@ -50,19 +50,11 @@ class UpCommandTest {
         return out.toString();
     }
 
-    record Run(int exit, String out, String err) {
-    }
-
-    private static Run host(String... args) {
-        picocli.CommandLine cli = PkiLab.commandLine();
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cli.setOut(new java.io.PrintWriter(out));
-        cli.setErr(new java.io.PrintWriter(err));
+    private static Cli.Result host(String... args) {
         String[] all = new String[args.length + 1];
         all[0] = "host";
         System.arraycopy(args, 0, all, 1, args.length);
-        return new Run(cli.execute(all), out.toString(), err.toString());
+        return Cli.pkilab(all);
     }
 
     @Test
@@ -86,12 +78,9 @@ class UpCommandTest {
 
     @Test
     void aBadScenarioIsRefusedBeforeAnythingStarts(@TempDir Path data) {
-        picocli.CommandLine cli = PkiLab.commandLine();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cli.setErr(new java.io.PrintWriter(err));
-        cli.setOut(new java.io.PrintWriter(new java.io.StringWriter()));
-        assertEquals(2, cli.execute("up", "--data", data.toString(), "--scenario", "no-such-scenario"));
-        assertTrue(err.toString().contains("no built-in scenario and no file named 'no-such-scenario'"), err.toString());
+        Cli.Result up = Cli.pkilab("up", "--data", data.toString(), "--scenario", "no-such-scenario");
+        assertEquals(2, up.exit());
+        assertTrue(up.err().contains("no built-in scenario and no file named 'no-such-scenario'"), up.err());
         assertFalse(Files.exists(data.resolve("dc")), "no forest was made");
     }
 }

@@ -2,6 +2,7 @@ package org.pkilab.scenario;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.pkilab.cli.Cli;
 
 import java.util.stream.Stream;
 
@@ -18,7 +19,7 @@ class BuiltInScenariosTest {
     @ParameterizedTest(name = "pkilab run {0}")
     @MethodSource("builtIns")
     void runsWithEveryExpectationHeld(String name) {
-        ScenarioFilesTest.Run run = ScenarioFilesTest.pkilab("run", name);
+        Cli.Result run = Cli.pkilab("run", name);
         assertEquals(0, run.exit(), run.out() + run.err());
         assertTrue(run.out().contains("every expectation held"), run.out());
         if (name.startsWith("lesson-")) {

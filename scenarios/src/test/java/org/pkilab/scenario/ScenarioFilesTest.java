@@ -2,11 +2,8 @@ package org.pkilab.scenario;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pkilab.cli.PkiLab;
-import picocli.CommandLine;
+import org.pkilab.cli.Cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,18 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Scenario files an instructor writes: what is refused before anything runs, and how a run ends. */
 class ScenarioFilesTest {
-
-    record Run(int exit, String out, String err) {
-    }
-
-    static Run pkilab(String... args) {
-        CommandLine cli = PkiLab.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), out.toString(), err.toString());
-    }
 
     @Test
     void unknownVerbWrongTypeAndMissingFieldAreReportedWithFileAndLineAndExit2(@TempDir Path dir) throws Exception {
@@ -44,7 +29,7 @@ class ScenarioFilesTest {
                 "  - minimum key size: {template: ConfigMgr Web Server Certificate, bits: lots}",
                 "  - add member: {group: ConfigMgr IIS Servers}",
                 ""));
-        Run run = pkilab("run", file.toString());
+        Cli.Result run = Cli.pkilab("run", file.toString());
         assertEquals(2, run.exit(), run.err());
         assertTrue(run.err().contains("broken.yaml:7: unknown verb 'create grupo'"), run.err());
         assertTrue(run.err().contains("broken.yaml:8: 'bits' of 'minimum key size' must be a whole number, not 'lots'"), run.err());
@@ -73,7 +58,7 @@ class ScenarioFilesTest {
         }
         Path example = dir.resolve("example.yaml");
         Files.writeString(example, doc.substring(doc.indexOf("```yaml\n") + 8, doc.indexOf("```", doc.indexOf("```yaml\n") + 8)));
-        Run run = pkilab("run", example.toString());
+        Cli.Result run = Cli.pkilab("run", example.toString());
         assertEquals(0, run.exit(), run.out() + run.err());
         assertTrue(run.out().contains("every expectation held"), run.out());
     }
@@ -103,7 +88,7 @@ class ScenarioFilesTest {
                 "  - request certificate: {host: IIS01, template: Never Issued, dns: [server1.internal.contoso.com]}",
                 ""));
         Path xml = dir.resolve("report.xml");
-        Run run = pkilab("run", file.toString(), "--format", "json", "--junit-xml", xml.toString());
+        Cli.Result run = Cli.pkilab("run", file.toString(), "--format", "json", "--junit-xml", xml.toString());
         assertEquals(1, run.exit(), run.out() + run.err());
         assertTrue(run.out().contains("\"passed\" : false") && run.out().contains("CERTSRV_E_UNSUPPORTED_CERT_TYPE"), run.out());
         String report = Files.readString(xml);
@@ -112,7 +97,7 @@ class ScenarioFilesTest {
 
     @Test
     void unknownScenarioNameExitsTwo() {
-        Run run = pkilab("run", "no-such-scenario");
+        Cli.Result run = Cli.pkilab("run", "no-such-scenario");
         assertEquals(2, run.exit());
         assertTrue(run.err().contains("pkilab scenarios"), run.err());
     }

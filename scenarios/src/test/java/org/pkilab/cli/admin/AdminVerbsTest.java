@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.pkilab.ca.EnrollmentRequest;
 import org.pkilab.ca.EnrollmentResult;
 import org.pkilab.ca.RequestStatus;
-import org.pkilab.cli.PkiLab;
+import org.pkilab.cli.Cli;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
@@ -17,11 +17,8 @@ import org.pkilab.directory.model.LogonToken;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabSpec;
 import org.pkilab.testing.ExternalTool;
-import picocli.CommandLine;
 
 import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.URI;
 import java.security.KeyPair;
@@ -46,13 +43,6 @@ class AdminVerbsTest {
     private static Lab lab;
     private static KeyPair key;
 
-    private record Run(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
-
     @BeforeAll
     static void startLab() throws Exception {
         lab = Lab.start(LabSpec.builder().build());
@@ -68,24 +58,18 @@ class AdminVerbsTest {
         }
     }
 
-    private static Run as(String user, String password, String... args) {
+    private static Cli.Result as(String user, String password, String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--ldap", lab.dc().ldapUrl(), "--user", user, "--password", password));
-        CommandLine cli = PkiLab.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(all.toArray(new String[0]));
-        return new Run(exit, out.toString(), err.toString());
+        return Cli.pkilab(all.toArray(new String[0]));
     }
 
-    private static Run admin(String... args) {
+    private static Cli.Result admin(String... args) {
         return as("Administrator", lab.password(), args);
     }
 
-    private static Run ok(Run run) {
-        assertEquals(0, run.exit, run.toString());
+    private static Cli.Result ok(Cli.Result run) {
+        assertEquals(0, run.exit(), run.toString());
         return run;
     }
 
@@ -94,10 +78,10 @@ class AdminVerbsTest {
         ok(admin("group", "create", "Web Admins"));
         ok(admin("computer", "create", "WEB07", "--machine-password", "Machine-Passw0rd!"));
         ok(admin("group", "add-member", "Web Admins", "WEB07$"));
-        Run members = ok(admin("group", "members", "Web Admins"));
-        assertTrue(members.out.contains("CN=WEB07,CN=Computers," + lab.dc().names().domain()), members.toString());
-        assertTrue(ok(admin("group", "list")).out.contains("Web Admins"));
-        assertTrue(ok(admin("computer", "list")).out.contains("WEB07"));
+        Cli.Result members = ok(admin("group", "members", "Web Admins"));
+        assertTrue(members.out().contains("CN=WEB07,CN=Computers," + lab.dc().names().domain()), members.toString());
+        assertTrue(ok(admin("group", "list")).out().contains("Web Admins"));
+        assertTrue(ok(admin("computer", "list")).out().contains("WEB07"));
     }
 
     @Test
@@ -107,35 +91,35 @@ class AdminVerbsTest {
         ok(admin("group", "add-member", "Leavers", "dave"));
         ok(admin("group", "remove-member", "Leavers", "dave"));
         assertEquals(List.of(), lab.admin().members("Leavers"));
-        assertTrue(ok(admin("user", "list")).out.contains("dave"));
+        assertTrue(ok(admin("user", "list")).out().contains("dave"));
     }
 
     @Test
     void denyIsTickedAndRemovedTemplateIsNoLongerIssued() {
         ok(admin("template", "duplicate", "Web Server", "Lab Short Lived"));
-        Run deny = ok(admin("template", "deny", "LabShortLived", "Domain Users", "Enroll"));
-        assertTrue(deny.out.lines().anyMatch(l -> l.contains("\\Domain Users") && l.strip().endsWith("Enroll")), deny.out);
+        Cli.Result deny = ok(admin("template", "deny", "LabShortLived", "Domain Users", "Enroll"));
+        assertTrue(deny.out().lines().anyMatch(l -> l.contains("\\Domain Users") && l.strip().endsWith("Enroll")), deny.out());
         ok(admin("template", "remove-principal", "LabShortLived", "Domain Users"));
         assertFalse(lab.admin().security("LabShortLived").trustees().contains(lab.admin().sidOf("Domain Users")));
         ok(admin("ca", "issue-template", "LabShortLived"));
-        Run removed = ok(admin("ca", "remove-template", "LabShortLived"));
-        assertFalse(removed.out.contains("LabShortLived"), removed.out);
+        Cli.Result removed = ok(admin("ca", "remove-template", "LabShortLived"));
+        assertFalse(removed.out().contains("LabShortLived"), removed.out());
         assertFalse(lab.ca().templatesToIssue().contains("LabShortLived"));
     }
 
     @Test
     void templateShowListsDomainAdminsWithEnroll() {
-        Run show = ok(admin("template", "show", "WebServer"));
-        assertTrue(show.out.contains("Supply in the request"), show.out);
-        String domainAdmins = show.out.lines().filter(l -> l.contains("\\Domain Admins")).findFirst().orElse("");
-        assertTrue(domainAdmins.contains("Enroll"), "Domain Admins should hold Enroll on Web Server:\n" + show.out);
+        Cli.Result show = ok(admin("template", "show", "WebServer"));
+        assertTrue(show.out().contains("Supply in the request"), show.out());
+        String domainAdmins = show.out().lines().filter(l -> l.contains("\\Domain Admins")).findFirst().orElse("");
+        assertTrue(domainAdmins.contains("Enroll"), "Domain Admins should hold Enroll on Web Server:\n" + show.out());
     }
 
     @Test
     void duplicateAndGrantLandInTheDirectory() throws Exception {
         ok(admin("group", "create", "Cert Requesters"));
-        Run duplicate = ok(admin("template", "duplicate", "Web Server", "Lab Web Copy", "--compatibility", "2008"));
-        assertTrue(duplicate.out.contains("LabWebCopy"), duplicate.out);
+        Cli.Result duplicate = ok(admin("template", "duplicate", "Web Server", "Lab Web Copy", "--compatibility", "2008"));
+        assertTrue(duplicate.out().contains("LabWebCopy"), duplicate.out());
         ok(admin("template", "grant", "Lab Web Copy", "Cert Requesters", "Read", "Enroll"));
         ok(admin("template", "set", "LabWebCopy", "--min-key-size", "3072", "--exportable"));
         CertificateTemplate copy = lab.admin().template("LabWebCopy");
@@ -158,8 +142,8 @@ class AdminVerbsTest {
     void pendingRequestIsIssuedOnApprovalThenRevokedIntoTheCrl() throws Exception {
         ok(admin("template", "duplicate", "Web Server", "Lab Approved Web"));
         ok(admin("template", "set", "LabApprovedWeb", "--approval"));
-        Run issue = ok(admin("ca", "issue-template", "LabApprovedWeb"));
-        assertTrue(issue.out.contains("LabApprovedWeb"), issue.out);
+        Cli.Result issue = ok(admin("ca", "issue-template", "LabApprovedWeb"));
+        assertTrue(issue.out().contains("LabApprovedWeb"), issue.out());
         assertTrue(lab.ca().templatesToIssue().contains("LabApprovedWeb"));
 
         LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(),
@@ -168,18 +152,18 @@ class AdminVerbsTest {
         assertEquals(RequestStatus.PENDING, submitted.status(), String.valueOf(submitted.decision()));
         String id = Long.toString(submitted.requestId());
 
-        Run pending = ok(admin("ca", "pending"));
-        assertTrue(pending.out.lines().anyMatch(l -> l.startsWith(id + " ") && l.contains("LabApprovedWeb")), pending.out);
-        Run approve = ok(admin("ca", "approve", id));
-        assertTrue(approve.out.contains("ISSUED"), approve.out);
+        Cli.Result pending = ok(admin("ca", "pending"));
+        assertTrue(pending.out().lines().anyMatch(l -> l.startsWith(id + " ") && l.contains("LabApprovedWeb")), pending.out());
+        Cli.Result approve = ok(admin("ca", "approve", id));
+        assertTrue(approve.out().contains("ISSUED"), approve.out());
         BigInteger serial = lab.ca().request(submitted.requestId()).orElseThrow().serial();
         assertNotNull(serial, "request " + id + " should have a certificate after approval");
-        assertTrue(ok(admin("ca", "issued")).out.contains(serial.toString(16)));
+        assertTrue(ok(admin("ca", "issued")).out().contains(serial.toString(16)));
 
-        Run revoke = ok(admin("ca", "revoke", serial.toString(16), "--reason", "keyCompromise"));
-        assertTrue(revoke.out.contains("KEY_COMPROMISE"), revoke.out);
-        Run publish = ok(admin("ca", "publish-crl"));
-        assertTrue(publish.out.startsWith("Publishing CRLs"), publish.out);
+        Cli.Result revoke = ok(admin("ca", "revoke", serial.toString(16), "--reason", "keyCompromise"));
+        assertTrue(revoke.out().contains("KEY_COMPROMISE"), revoke.out());
+        Cli.Result publish = ok(admin("ca", "publish-crl"));
+        assertTrue(publish.out().startsWith("Publishing CRLs"), publish.out());
         String cdp = lab.ca().crlUrl().replace(lab.ca().config().fqdn(), "127.0.0.1");
         X509CRL crl;
         try (var in = URI.create(cdp).toURL().openStream()) {
@@ -196,70 +180,68 @@ class AdminVerbsTest {
         LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(),
                 lab.dc().administratorDn(), lab.password()).token();
         EnrollmentResult submitted = lab.ca().submit(EnrollmentRequest.manual(administrator, "LabDeniedWeb", csr("CN=web8.contoso.com")));
-        Run deny = ok(admin("ca", "deny", Long.toString(submitted.requestId())));
-        assertTrue(deny.out.contains("Denied by"), deny.out);
+        Cli.Result deny = ok(admin("ca", "deny", Long.toString(submitted.requestId())));
+        assertTrue(deny.out().contains("Denied by"), deny.out());
         assertEquals(RequestStatus.DENIED, lab.ca().request(submitted.requestId()).orElseThrow().status());
-        Run again = admin("ca", "approve", Long.toString(submitted.requestId()));
-        assertEquals(1, again.exit, again.toString());
-        assertTrue(again.err.contains("0x80094003"), "approving a denied request: CERTSRV_E_BAD_REQUESTSTATUS\n" + again);
+        Cli.Result again = admin("ca", "approve", Long.toString(submitted.requestId()));
+        assertEquals(1, again.exit(), again.toString());
+        assertTrue(again.err().contains("0x80094003"), "approving a denied request: CERTSRV_E_BAD_REQUESTSTATUS\n" + again);
     }
 
     @Test
     void nonAdministratorIsRefusedWithAccessDenied() {
         ok(admin("user", "create", "carol", "--new-password", "Carol-Passw0rd!"));
-        Run refused = as("carol", "Carol-Passw0rd!", "ca", "pending");
-        assertEquals(1, refused.exit, refused.toString());
-        assertTrue(refused.err.contains("0x80070005") && refused.err.contains("E_ACCESSDENIED"), refused.err);
-        assertTrue(refused.err.contains("carol") && refused.err.contains("Issue and Manage Certificates"), refused.err);
-        Run crl = as("carol", "Carol-Passw0rd!", "ca", "issue-template", "User");
-        assertTrue(crl.err.contains("Manage CA"), crl.err);
-        Run group = as("carol", "Carol-Passw0rd!", "group", "create", "Carol Group");
-        assertEquals(1, group.exit, group.toString());
-        assertTrue(group.err.contains("LDAP 50"), group.err);
+        Cli.Result refused = as("carol", "Carol-Passw0rd!", "ca", "pending");
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("0x80070005") && refused.err().contains("E_ACCESSDENIED"), refused.err());
+        assertTrue(refused.err().contains("carol") && refused.err().contains("Issue and Manage Certificates"), refused.err());
+        Cli.Result crl = as("carol", "Carol-Passw0rd!", "ca", "issue-template", "User");
+        assertTrue(crl.err().contains("Manage CA"), crl.err());
+        Cli.Result group = as("carol", "Carol-Passw0rd!", "group", "create", "Carol Group");
+        assertEquals(1, group.exit(), group.toString());
+        assertTrue(group.err().contains("LDAP 50"), group.err());
     }
 
     @Test
     void wrongPasswordSaysSoAndExitsOne() {
-        Run wrong = as("Administrator", "not-the-password", "group", "list");
-        assertEquals(1, wrong.exit, wrong.toString());
-        assertTrue(wrong.err.contains("wrong password"), wrong.err);
-        assertFalse(wrong.err.contains("not-the-password"), "the password must never be echoed:\n" + wrong.err);
+        Cli.Result wrong = as("Administrator", "not-the-password", "group", "list");
+        assertEquals(1, wrong.exit(), wrong.toString());
+        assertTrue(wrong.err().contains("wrong password"), wrong.err());
+        assertFalse(wrong.err().contains("not-the-password"), "the password must never be echoed:\n" + wrong.err());
     }
 
     @Test
     void ldapSpecialCharactersAreEscapedOrRefusedClearly() {
         ok(admin("group", "create", "a,b (x*)"));
-        Run members = ok(admin("group", "members", "a,b (x*)"));
-        assertEquals("", members.out.strip());
+        Cli.Result members = ok(admin("group", "members", "a,b (x*)"));
+        assertEquals("", members.out().strip());
         assertTrue(lab.admin().dnOf("a,b (x*)").startsWith("CN=a\\,b (x*),CN=Users"), lab.admin().dnOf("a,b (x*)"));
-        Run wildcard = admin("group", "add-member", "a*", "Administrator");
-        assertEquals(1, wildcard.exit, wildcard.toString());
-        assertTrue(wildcard.err.contains("no account, group or well-known principal named 'a*'"), wildcard.err);
-        Run unknownTemplate = admin("template", "grant", "No Such (Template)", "Domain Users", "Enroll");
-        assertEquals(1, unknownTemplate.exit, unknownTemplate.toString());
-        assertTrue(unknownTemplate.err.contains("no certificate template named 'No Such (Template)'"), unknownTemplate.err);
-        Run badRight = admin("template", "grant", "WebServer", "Domain Users", "Enrol");
-        assertEquals(2, badRight.exit, badRight.toString());
-        assertTrue(badRight.err.contains("unknown permission 'Enrol'"), badRight.err);
+        Cli.Result wildcard = admin("group", "add-member", "a*", "Administrator");
+        assertEquals(1, wildcard.exit(), wildcard.toString());
+        assertTrue(wildcard.err().contains("no account, group or well-known principal named 'a*'"), wildcard.err());
+        Cli.Result unknownTemplate = admin("template", "grant", "No Such (Template)", "Domain Users", "Enroll");
+        assertEquals(1, unknownTemplate.exit(), unknownTemplate.toString());
+        assertTrue(unknownTemplate.err().contains("no certificate template named 'No Such (Template)'"), unknownTemplate.err());
+        Cli.Result badRight = admin("template", "grant", "WebServer", "Domain Users", "Enrol");
+        assertEquals(2, badRight.exit(), badRight.toString());
+        assertTrue(badRight.err().contains("unknown permission 'Enrol'"), badRight.err());
     }
 
     @Test
     void unknownCaIsNamedWithThoseThatExist() {
-        Run wrong = admin("ca", "pending", "--ca", "Fabrikam-CA");
-        assertEquals(1, wrong.exit, wrong.toString());
-        assertTrue(wrong.err.contains("no enterprise CA named 'Fabrikam-CA'") && wrong.err.contains(lab.ca().name()), wrong.err);
-        assertEquals(0, admin("ca", "pending", "--ca", lab.ca().name()).exit);
+        Cli.Result wrong = admin("ca", "pending", "--ca", "Fabrikam-CA");
+        assertEquals(1, wrong.exit(), wrong.toString());
+        assertTrue(wrong.err().contains("no enterprise CA named 'Fabrikam-CA'") && wrong.err().contains(lab.ca().name()), wrong.err());
+        assertEquals(0, admin("ca", "pending", "--ca", lab.ca().name()).exit());
     }
 
     @Test
     void everyVerbHasHelp() {
         for (String[] verb : new String[][]{{"group", "create"}, {"group", "members"}, {"template", "show"}, {"template", "set"},
                 {"template", "grant"}, {"ca", "approve"}, {"ca", "revoke"}, {"ca", "publish-crl"}, {"ca", "issue-template"}}) {
-            CommandLine cli = PkiLab.commandLine();
-            StringWriter out = new StringWriter();
-            cli.setOut(new PrintWriter(out, true));
-            assertEquals(0, cli.execute(verb[0], verb[1], "--help"), String.join(" ", verb));
-            assertTrue(out.toString().contains("--password"), String.join(" ", verb) + " --help:\n" + out);
+            Cli.Result help = Cli.pkilab(verb[0], verb[1], "--help");
+            assertEquals(0, help.exit(), String.join(" ", verb));
+            assertTrue(help.out().contains("--password"), String.join(" ", verb) + " --help:\n" + help.out());
         }
     }
 
