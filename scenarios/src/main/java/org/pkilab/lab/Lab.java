@@ -92,14 +92,14 @@ public final class Lab implements AutoCloseable {
                     started.add(mac);
                 } else {
                     started.add(computer);
-                    if (!exists(host.name() + "$")) {
+                    if (data == null || !exists(host.name() + "$")) {
                         computer.join(admin);
                     }
                     computers.put(host.name().toUpperCase(Locale.ROOT), computer);
                 }
             }
             for (String user : spec.users()) {
-                if (!exists(user)) {
+                if (data == null || !exists(user)) {
                     admin.createUser(user, password());
                 }
                 userPasswords.put(user.toLowerCase(Locale.ROOT), password());
