@@ -12,6 +12,7 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.RsaKeys;
 
 import javax.security.auth.x500.X500Principal;
 import java.io.IOException;
@@ -19,7 +20,6 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -52,9 +52,7 @@ final class CaIdentity {
         if (kept.isPresent()) {
             return new CaIdentity(kept.get().key(), kept.get().certificate());
         }
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(keyBits);
-        KeyPair pair = generator.generateKeyPair();
+        KeyPair pair = RsaKeys.generate(keyBits);
         X509Certificate certificate = selfSign(pair, caName, domainDn, validity, clock);
         KeyFiles.keep(folder, "ca", new KeyFiles.KeyEntry(pair.getPrivate(), new X509Certificate[]{certificate}));
         return new CaIdentity(pair.getPrivate(), certificate);

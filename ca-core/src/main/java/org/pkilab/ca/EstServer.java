@@ -24,13 +24,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.RsaKeys;
 
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
@@ -74,9 +74,7 @@ final class EstServer implements AutoCloseable {
                     && kept.get().certificate().getNotAfter().toInstant().isAfter(ca.config().clock().instant())) {
                 return new ServerIdentity(kept.get());
             }
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            KeyPair pair = generator.generateKeyPair();
+            KeyPair pair = RsaKeys.generate(2048);
             X509Certificate certificate = ca.issueOwnServerCertificate(pair.getPublic(), fqdn);
             KeyFiles.KeyEntry entry = new KeyFiles.KeyEntry(pair.getPrivate(), new X509Certificate[]{certificate, ca.certificate()});
             KeyFiles.keep(folder, "web", entry);

@@ -12,13 +12,13 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.RsaKeys;
 
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -52,9 +52,7 @@ final class DomainControllerIdentity {
             throws IOException, GeneralSecurityException {
         Optional<KeyFiles.KeyEntry> kept = KeyFiles.loadKept(folder, fqdn);
         if (kept.isEmpty()) {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            KeyPair pair = generator.generateKeyPair();
+            KeyPair pair = RsaKeys.generate(2048);
             KeyFiles.keep(folder, fqdn, new KeyFiles.KeyEntry(pair.getPrivate(),
                     new X509Certificate[]{selfSigned(pair, fqdn, domainName, clock)}));
             kept = KeyFiles.loadKept(folder, fqdn);

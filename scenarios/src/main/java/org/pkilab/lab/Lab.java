@@ -12,6 +12,7 @@ import org.pkilab.host.LabNetwork;
 import org.pkilab.host.MacComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.pki.LabClock;
+import org.pkilab.pki.RsaKeys;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,6 +62,10 @@ public final class Lab implements AutoCloseable {
     private Lab(LabSpec spec, Site site) {
         List<AutoCloseable> started = new ArrayList<>();
         Path data = site.dataDirectory();
+        if (data == null || !java.nio.file.Files.exists(data.resolve("dc"))) {
+            // a new forest: the DC's, the CA's and the CA web server's keys, made while the directory starts
+            RsaKeys.prepare(3);
+        }
         try {
             dc = DomainController.start(DomainControllerConfig.builder().domainName(spec.domain())
                     .dataDirectory(data == null ? null : data.resolve("dc")).ldapPort(site.ldapPort()).ldapsPort(site.ldapsPort())
