@@ -173,8 +173,10 @@ public final class DomainController implements AutoCloseable {
         service.setSchemaPartition(schemaPartition);
 
         Path partitions = dataDirectory.resolve("directory").resolve("partitions");
-        service.setSystemPartition(jdbm(schemaManager, dnFactory, "system", "ou=system", partitions));
-        service.addPartition(jdbm(schemaManager, dnFactory, DOMAIN_PARTITION, config.names().domain(), partitions,
+        // a temporary lab is deleted when it stops: flushing each write to disk would only cost time
+        boolean sync = config.dataDirectory() != null;
+        service.setSystemPartition(jdbm(schemaManager, dnFactory, "system", "ou=system", partitions, sync));
+        service.addPartition(jdbm(schemaManager, dnFactory, DOMAIN_PARTITION, config.names().domain(), partitions, sync,
                 "objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName"));
 
         DirectoryAccessInterceptor access = new DirectoryAccessInterceptor();
@@ -224,13 +226,13 @@ public final class DomainController implements AutoCloseable {
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
     }
 
-    private static JdbmPartition jdbm(SchemaManager schema, DnFactory dnFactory, String id, String suffix, Path folder,
+    private static JdbmPartition jdbm(SchemaManager schema, DnFactory dnFactory, String id, String suffix, Path folder, boolean sync,
                                       String... indexed) throws LdapException {
         JdbmPartition partition = new JdbmPartition(schema, dnFactory);
         partition.setId(id);
         partition.setSuffixDn(new Dn(schema, suffix));
         partition.setPartitionPath(folder.resolve(id).toUri());
-        partition.setSyncOnWrite(true);
+        partition.setSyncOnWrite(sync);
         for (String attribute : indexed) {
             partition.addIndex(new JdbmIndex<>(attribute, false));
         }
