@@ -3,15 +3,11 @@ package org.pkilab.host;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.ca.RevocationReason;
-import org.pkilab.directory.DomainController;
-import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
-import org.pkilab.pki.LabClock;
-import org.pkilab.testing.TestLab;
+import org.pkilab.testing.DomainLab;
 
 import java.time.Duration;
 import java.util.List;
@@ -24,25 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Autoenrollment's store management: pending requests, revoked certificates, superseded templates. */
 class AutoenrollmentTest {
 
-    static final String PASSWORD = TestLab.PASSWORD;
-    static final LabNetwork network = new LabNetwork();
-    static TestLab lab;
-    static LabClock clock;
-    static DomainController dc;
-    static CertificationAuthority ca;
-    static DirectoryAdmin admin;
+    static DomainLab lab;
 
     @BeforeAll
     static void startLab() {
-        lab = TestLab.start();
-        clock = lab.clock();
-        dc = lab.dc();
-        ca = lab.ca();
-        admin = lab.admin();
-        network.register(ca.config().fqdn(), dc.fqdn());
-        String gpo = admin.createGpo("Autoenroll Certificates");
-        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-        admin.linkGpo(gpo, dc.names().domain());
+        lab = DomainLab.start();
+        String gpo = lab.admin().createGpo("Autoenroll Certificates");
+        lab.admin().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        lab.admin().linkGpo(gpo, lab.dc().names().domain());
     }
 
     @AfterAll
@@ -52,16 +37,15 @@ class AutoenrollmentTest {
 
     /** A Workstation Authentication copy that only {@code group} autoenrolls for. */
     private static String clientTemplate(String name, String group) {
-        admin.createGroup(group);
-        admin.duplicateTemplate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(name, group, AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        lab.admin().createGroup(group);
+        lab.admin().duplicateTemplate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().allow(name, group, AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         return name.replace(" ", "");
     }
 
     private static DomainComputer computerIn(String name, String group) {
-        DomainComputer pc = new DomainComputer(DomainComputerConfig.builder(name).domain(dc.names(), "127.0.0.1", dc.ldapPort())
-                .machinePassword(PASSWORD).clock(clock).network(network).build()).join(admin);
-        admin.addMember(group, name + "$");
+        DomainComputer pc = new DomainComputer(lab.computer(name)).join(lab.admin());
+        lab.admin().addMember(group, name + "$");
         return pc;
     }
 
@@ -72,14 +56,14 @@ class AutoenrollmentTest {
     @Test
     void aPendingRequestIsPickedUpOnceApproved() {
         String template = clientTemplate("Lab Approved Client", "Lab Approval Computers");
-        admin.setRequiresApproval("Lab Approved Client", true);
-        ca.issueTemplate(template);
+        lab.admin().setRequiresApproval("Lab Approved Client", true);
+        lab.ca().issueTemplate(template);
         try (DomainComputer pc = computerIn("PC40", "Lab Approval Computers").boot()) {
             assertTrue(held(pc, template).isEmpty());
             assertEquals(1, pc.pendingRequests().size(), pc.eventLog().toString());
             assertFalse(pc.eventLog().events(15).isEmpty(), "event 15: pending");
-            ca.approve(pc.pendingRequests().get(0), "CONTOSO\\Administrator");
-            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            lab.ca().approve(pc.pendingRequests().get(0), "CONTOSO\\Administrator");
+            lab.clock().advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
             assertEquals(1, held(pc, template).size(), pc.eventLog().toString());
             assertTrue(pc.pendingRequests().isEmpty());
         }
@@ -88,13 +72,13 @@ class AutoenrollmentTest {
     @Test
     void aRevokedCertificateIsRemovedAndReplacedOnceTheCrlIsRefreshed() {
         String template = clientTemplate("Lab Revoked Client", "Lab Revocation Computers");
-        ca.issueTemplate(template);
+        lab.ca().issueTemplate(template);
         try (DomainComputer pc = computerIn("PC41", "Lab Revocation Computers").boot()) {
             StoredCertificate first = held(pc, template).get(0);
-            ca.revoke(first.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
-            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            lab.ca().revoke(first.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+            lab.clock().advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
             assertEquals(first.thumbprint(), held(pc, template).get(0).thumbprint(), "its cached CRL is still current");
-            clock.advance(Duration.ofDays(7)); // past the cached base CRL's nextUpdate
+            lab.clock().advance(Duration.ofDays(7)); // past the cached base CRL's nextUpdate
             List<StoredCertificate> now = held(pc, template);
             assertEquals(1, now.size(), pc.eventLog().toString());
             assertNotEquals(first.thumbprint(), now.get(0).thumbprint());
@@ -105,17 +89,17 @@ class AutoenrollmentTest {
     @Test
     void aCertificateOfASupersededTemplateIsReplaced() {
         String v1 = clientTemplate("Lab Client V1", "Lab Supersede Computers");
-        ca.issueTemplate(v1);
+        lab.ca().issueTemplate(v1);
         try (DomainComputer pc = computerIn("PC42", "Lab Supersede Computers").boot()) {
             assertEquals(1, held(pc, v1).size(), pc.eventLog().toString());
-            admin.duplicateTemplate("Workstation Authentication", "Lab Client V2", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-            admin.allow("Lab Client V2", "Lab Supersede Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
-            admin.setSupersededTemplates("Lab Client V2", List.of("Lab Client V1"));
-            ca.issueTemplate("Lab Client V2");
-            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            lab.admin().duplicateTemplate("Workstation Authentication", "Lab Client V2", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            lab.admin().allow("Lab Client V2", "Lab Supersede Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+            lab.admin().setSupersededTemplates("Lab Client V2", List.of("Lab Client V1"));
+            lab.ca().issueTemplate("Lab Client V2");
+            lab.clock().advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
             assertEquals(1, held(pc, "LabClientV2").size(), pc.eventLog().toString());
             assertTrue(held(pc, v1).isEmpty(), "the superseded certificate is gone: " + pc.eventLog());
-            clock.advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
+            lab.clock().advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
             assertTrue(held(pc, v1).isEmpty(), "a superseded template is not enrolled again: " + pc.eventLog());
         }
     }

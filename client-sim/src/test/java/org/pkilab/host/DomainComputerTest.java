@@ -4,15 +4,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pkilab.ca.CertificationAuthority;
-import org.pkilab.directory.DomainController;
-import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
-import org.pkilab.pki.LabClock;
 import org.pkilab.testing.ExternalTool;
-import org.pkilab.testing.TestLab;
+import org.pkilab.testing.DomainLab;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,40 +24,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Domain computers doing the guide's client-side steps against a real DC and CA. */
 class DomainComputerTest {
 
-    static final String PASSWORD = TestLab.PASSWORD;
-    static final LabNetwork network = new LabNetwork();
-    static TestLab lab;
-    static LabClock clock;
-    static DomainController dc;
-    static CertificationAuthority ca;
-    static DirectoryAdmin admin;
+    static DomainLab lab;
 
     @BeforeAll
     static void startLab() {
-        lab = TestLab.start();
-        clock = lab.clock();
-        dc = lab.dc();
-        ca = lab.ca();
-        admin = lab.admin();
-        network.register(ca.config().fqdn(), dc.fqdn());
+        lab = DomainLab.start();
         // the guide: client certificate for Windows computers
-        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
-        ca.issueTemplate("ConfigMgr Client Certificate");
+        lab.admin().duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
+        lab.ca().issueTemplate("ConfigMgr Client Certificate");
         // the guide: web server certificate
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
-        admin.clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
-        admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
-        ca.issueTemplate("ConfigMgr Web Server Certificate");
+        lab.admin().createGroup("ConfigMgr IIS Servers");
+        lab.admin().duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
+        lab.admin().clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        lab.admin().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        lab.ca().issueTemplate("ConfigMgr Web Server Certificate");
         // the guide: client certificate for distribution points (exportable)
-        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
+        lab.admin().duplicateTemplate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
                 TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
-        admin.clearAllow("ConfigMgr Client Distribution Point Certificate", "Enterprise Admins", AccessRight.ENROLL);
-        admin.allow("ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
-        ca.issueTemplate("ConfigMgr Client Distribution Point Certificate");
+        lab.admin().setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
+        lab.admin().clearAllow("ConfigMgr Client Distribution Point Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        lab.admin().allow("ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        lab.ca().issueTemplate("ConfigMgr Client Distribution Point Certificate");
     }
 
     @AfterAll
@@ -70,14 +55,13 @@ class DomainComputerTest {
     }
 
     static DomainComputer computer(String name, String... extraNames) {
-        return new DomainComputer(DomainComputerConfig.builder(name).domain(dc.names(), "127.0.0.1", dc.ldapPort())
-                .machinePassword(PASSWORD).dnsNames(extraNames).clock(clock).network(network).build());
+        return new DomainComputer(lab.computer(name, extraNames));
     }
 
     @Test
     void bootImportsTheEnterpriseRootAndFindsTheCa() {
-        try (DomainComputer pc = computer("PC10").join(admin).boot()) {
-            assertTrue(pc.trustedRoots().certificates().stream().anyMatch(c -> c.certificate().equals(ca.certificate())));
+        try (DomainComputer pc = computer("PC10").join(lab.admin()).boot()) {
+            assertTrue(pc.trustedRoots().certificates().stream().anyMatch(c -> c.certificate().equals(lab.ca().certificate())));
             assertTrue(pc.enrollableTemplates().stream().anyMatch(t -> t.name().equals("Machine")));
             assertEquals(0, pc.autoEnrollmentPolicy());
             assertTrue(pc.personal().certificates().isEmpty(), "no GPO, no autoenrollment");
@@ -86,11 +70,11 @@ class DomainComputerTest {
 
     @Test
     void clientAutoenrollsWhenTheGpoIsLinkedAndRenewsWhenTheClockPassesTheRenewalPoint() {
-        try (DomainComputer pc = computer("PC11").join(admin).boot()) {
+        try (DomainComputer pc = computer("PC11").join(lab.admin()).boot()) {
             assertTrue(pc.personal().certificates().isEmpty());
-            String gpo = admin.createGpo("Autoenroll Certificates PC11");
-            admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-            admin.linkGpo(gpo, dc.names().domain());
+            String gpo = lab.admin().createGpo("Autoenroll Certificates PC11");
+            lab.admin().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+            lab.admin().linkGpo(gpo, lab.dc().names().domain());
             try {
                 pc.restart();
                 List<StoredCertificate> certs = pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()));
@@ -106,21 +90,21 @@ class DomainComputerTest {
                 assertEquals(first.thumbprint(), pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()))
                         .get(0).thumbprint(), "a fresh certificate is not renewed");
 
-                clock.advance(Duration.ofDays(300)); // past 80% of one year: the 8-hour refresh renews it
+                lab.clock().advance(Duration.ofDays(300)); // past 80% of one year: the 8-hour refresh renews it
                 List<StoredCertificate> renewed = pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()));
                 assertEquals(1, renewed.size(), pc.eventLog().toString());
                 assertNotEquals(first.thumbprint(), renewed.get(0).thumbprint());
                 assertFalse(pc.eventLog().events(20).isEmpty(), pc.eventLog().toString());
             } finally {
-                admin.unlinkGpo(gpo, dc.names().domain());
+                lab.admin().unlinkGpo(gpo, lab.dc().names().domain());
             }
         }
     }
 
     @Test
     void webServerRequestNeedsItsNamesAndKeepsThemInOrder() {
-        try (DomainComputer iis = computer("IIS11", "server1.internal.contoso.com", "server.contoso.com").join(admin)) {
-            admin.addMember("ConfigMgr IIS Servers", "IIS11$");
+        try (DomainComputer iis = computer("IIS11", "server1.internal.contoso.com", "server.contoso.com").join(lab.admin())) {
+            lab.admin().addMember("ConfigMgr IIS Servers", "IIS11$");
             iis.boot();
             EnrollmentException incomplete = assertThrows(EnrollmentException.class,
                     () -> iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Web Server Certificate")));
@@ -134,7 +118,7 @@ class DomainComputerTest {
 
     @Test
     void computerNotInTheGroupCannotSeeOrRequestTheWebServerTemplate() {
-        try (DomainComputer pc = computer("PC12").join(admin).boot()) {
+        try (DomainComputer pc = computer("PC12").join(lab.admin()).boot()) {
             assertTrue(pc.enrollableTemplates().stream().noneMatch(t -> t.name().equals("ConfigMgrWebServerCertificate")));
             assertThrows(EnrollmentException.class, () -> pc.requestCertificate(
                     CertificateRequest.forTemplate("ConfigMgr Web Server Certificate").dnsNames("pc12.contoso.com")));
@@ -143,8 +127,8 @@ class DomainComputerTest {
 
     @Test
     void pfxExportFollowsTheTemplateAndOpensslReadsTheFile(@TempDir Path dir) throws Exception {
-        try (DomainComputer iis = computer("IIS12").join(admin)) {
-            admin.addMember("ConfigMgr IIS Servers", "IIS12$");
+        try (DomainComputer iis = computer("IIS12").join(lab.admin())) {
+            lab.admin().addMember("ConfigMgr IIS Servers", "IIS12$");
             iis.boot();
             StoredCertificate web = iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgrWebServerCertificate").dnsNames("iis12.contoso.com"));
             IllegalStateException refused = assertThrows(IllegalStateException.class,
@@ -165,7 +149,7 @@ class DomainComputerTest {
             assertEquals(0, keytool.exit(), keytool.toString());
             assertTrue(keytool.out().contains("PrivateKeyEntry"), keytool.out());
 
-            try (DomainComputer other = computer("DP11").join(admin).boot()) {
+            try (DomainComputer other = computer("DP11").join(lab.admin()).boot()) {
                 assertThrows(IllegalArgumentException.class, () -> other.importPfx(dir.resolve("dp.pfx"), "wrong".toCharArray(), false));
                 assertTrue(other.personal().certificates().isEmpty(), "a wrong password imports nothing");
                 StoredCertificate imported = other.importPfx(dir.resolve("dp.pfx"), "Str0ng-Pfx!".toCharArray(), false);

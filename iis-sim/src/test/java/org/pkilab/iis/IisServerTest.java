@@ -4,24 +4,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.ca.RevocationReason;
-import org.pkilab.directory.DomainController;
-import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.DomainComputer;
-import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.HttpsResult;
-import org.pkilab.host.LabNetwork;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.host.TrustFailure;
 import org.pkilab.pki.KeyFiles;
-import org.pkilab.pki.LabClock;
 import org.pkilab.testing.ExternalTool;
-import org.pkilab.testing.TestLab;
+import org.pkilab.testing.DomainLab;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,41 +30,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The guide's IIS and site-system deployments, end to end, checked by the lab's clients and by openssl and curl. */
 class IisServerTest {
 
-    static final String PASSWORD = TestLab.PASSWORD;
     static final char[] PFX_PASSWORD = "Str0ng-Pfx!".toCharArray();
-    static final LabNetwork network = new LabNetwork();
-    static TestLab lab;
-    static LabClock clock;
-    static DomainController dc;
-    static CertificationAuthority ca;
-    static DirectoryAdmin admin;
+    static DomainLab lab;
     static IisServer mp;
     static String gpo;
 
     @BeforeAll
     static void deployTheGuide() {
-        lab = TestLab.start();
-        clock = lab.clock();
-        dc = lab.dc();
-        ca = lab.ca();
-        admin = lab.admin();
-        network.register(ca.config().fqdn(), dc.fqdn());
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.createGroup("ConfigMgr Site Servers");
+        lab = DomainLab.start();
+        lab.admin().createGroup("ConfigMgr IIS Servers");
+        lab.admin().createGroup("ConfigMgr Site Servers");
         template("Web Server", "ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", false);
         template("Web Server", "ConfigMgr Cloud-Based Distribution Point Certificate", "ConfigMgr Site Servers", true);
         template("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", true);
-        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
-        ca.issueTemplate("ConfigMgr Client Certificate");
-        gpo = admin.createGpo("Autoenroll Certificates");
-        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-        admin.linkGpo(gpo, dc.names().domain());
+        lab.admin().duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
+        lab.ca().issueTemplate("ConfigMgr Client Certificate");
+        gpo = lab.admin().createGpo("Autoenroll Certificates");
+        lab.admin().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        lab.admin().linkGpo(gpo, lab.dc().names().domain());
 
         // the member server that runs IIS: group, restart, request with both FQDNs, bind, then the MP role
-        mp = new IisServer(config("IIS01", "server1.internal.contoso.com", "server.contoso.com"));
-        mp.join(admin);
-        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
+        mp = new IisServer(lab.computer("IIS01", "server1.internal.contoso.com", "server.contoso.com"));
+        mp.join(lab.admin());
+        lab.admin().addMember("ConfigMgr IIS Servers", "IIS01$");
         mp.boot();
         StoredCertificate web = mp.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Web Server Certificate")
                 .dnsNames("server1.internal.contoso.com", "server.contoso.com"));
@@ -79,20 +62,16 @@ class IisServerTest {
     }
 
     private static void template(String source, String name, String group, boolean exportable) {
-        admin.duplicateTemplate(source, name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().duplicateTemplate(source, name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         if (exportable) {
-            admin.setExportableKey(name, true);
+            lab.admin().setExportableKey(name, true);
         }
-        admin.clearAllow(name, "Enterprise Admins", AccessRight.ENROLL);
-        admin.clearAllow(name, "Domain Admins", AccessRight.ENROLL);
-        admin.allow(name, group, AccessRight.READ, AccessRight.ENROLL);
-        ca.issueTemplate(name);
+        lab.admin().clearAllow(name, "Enterprise Admins", AccessRight.ENROLL);
+        lab.admin().clearAllow(name, "Domain Admins", AccessRight.ENROLL);
+        lab.admin().allow(name, group, AccessRight.READ, AccessRight.ENROLL);
+        lab.ca().issueTemplate(name);
     }
 
-    private static DomainComputerConfig config(String name, String... names) {
-        return DomainComputerConfig.builder(name).domain(dc.names(), "127.0.0.1", dc.ldapPort()).machinePassword(PASSWORD)
-                .dnsNames(names).clock(clock).network(network).build();
-    }
 
     @AfterAll
     static void stopLab() {
@@ -102,29 +81,29 @@ class IisServerTest {
 
     @Test
     void siteAnswersHttpsForItsIntranetNameAndOpensslAndCurlVerifyTheChain(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        Files.writeString(dir.resolve("lab.ca().pem"), KeyFiles.pem(lab.ca().certificate()));
         int port = mp.httpsPort();
         ExternalTool.Result sClient = ExternalTool.run(dir, Map.of(), "", "openssl", "s_client", "-connect", "127.0.0.1:" + port,
                 "-servername", "server1.internal.contoso.com", "-verify_hostname", "server1.internal.contoso.com",
-                "-CAfile", "ca.pem", "-verify_return_error", "-brief");
+                "-CAfile", "lab.ca().pem", "-verify_return_error", "-brief");
         assertTrue((sClient.out() + sClient.err()).contains("Verification: OK"), sClient.toString());
         ExternalTool.Result mismatch = ExternalTool.run(dir, Map.of(), "", "openssl", "s_client", "-connect", "127.0.0.1:" + port,
-                "-verify_hostname", "iis99.contoso.com", "-CAfile", "ca.pem", "-verify_return_error", "-brief");
+                "-verify_hostname", "iis99.contoso.com", "-CAfile", "lab.ca().pem", "-verify_return_error", "-brief");
         assertTrue((mismatch.out() + mismatch.err()).contains("hostname mismatch"), mismatch.toString());
 
         mp.sslSettings(ClientCertificates.IGNORE);
         try {
-            ExternalTool.Result curl = ExternalTool.run(dir, Map.of(), null, "curl", "-sS", "--cacert", "ca.pem",
+            ExternalTool.Result curl = ExternalTool.run(dir, Map.of(), null, "curl", "-sS", "--cacert", "lab.ca().pem",
                     "--resolve", "server1.internal.contoso.com:" + port + ":127.0.0.1", "https://server1.internal.contoso.com:" + port + "/");
             assertEquals(0, curl.exit(), curl.toString());
             assertTrue(curl.out().contains("IIS Windows Server"), curl.out());
-            ExternalTool.Result wrongName = ExternalTool.run(dir, Map.of(), null, "curl", "-sS", "--cacert", "ca.pem",
+            ExternalTool.Result wrongName = ExternalTool.run(dir, Map.of(), null, "curl", "-sS", "--cacert", "lab.ca().pem",
                     "--resolve", "iis99.contoso.com:" + port + ":127.0.0.1", "https://iis99.contoso.com:" + port + "/");
             assertEquals(60, wrongName.exit(), "curl: the name is not in the certificate: " + wrongName);
 
-            try (DomainComputer pc = new DomainComputer(config("PC20")).join(admin).boot()) {
+            try (DomainComputer pc = new DomainComputer(lab.computer("PC20")).join(lab.admin()).boot()) {
                 assertEquals(200, pc.get(mp.url("server1.internal.contoso.com", "/"), null).status());
-                network.alias("iis99.contoso.com", "iis01.contoso.com");
+                lab.network().alias("iis99.contoso.com", "iis01.contoso.com");
                 HttpsResult refused = pc.get(mp.url("iis99.contoso.com", "/"), null);
                 assertEquals(TrustFailure.Reason.NAME_MISMATCH, refused.trustFailure().reason(), refused.failure());
             }
@@ -135,7 +114,7 @@ class IisServerTest {
 
     @Test
     void autoenrolledClientReachesTheManagementPointUntilItsCertificateIsRevoked() {
-        try (DomainComputer pc = new DomainComputer(config("PC21")).join(admin).boot()) {
+        try (DomainComputer pc = new DomainComputer(lab.computer("PC21")).join(lab.admin()).boot()) {
             StoredCertificate client = pc.clientAuthenticationCertificate().orElseThrow(() -> new AssertionError(pc.eventLog().toString()));
             String mpUrl = mp.url("server1.internal.contoso.com", "/SMS_MP/.sms_aut?MPLIST");
             HttpsResult ok = pc.get(mpUrl, client);
@@ -147,7 +126,7 @@ class IisServerTest {
             HttpsResult anonymous = pc.get(mpUrl, null);
             assertFalse(anonymous.connected(), "the management point requires a client certificate");
 
-            ca.revoke(client.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+            lab.ca().revoke(client.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
             assertEquals(200, pc.get(mpUrl, client).status(), "the MP still holds the old CRL until it refreshes");
             mp.crlCache().clear();
             HttpsResult revoked = pc.get(mpUrl, client);
@@ -157,18 +136,18 @@ class IisServerTest {
 
     @Test
     void clientWithoutTheGpoGetsNoCertificateAndCannotReachTheManagementPoint() {
-        admin.unlinkGpo(gpo, dc.names().domain());
-        try (DomainComputer pc = new DomainComputer(config("PC22")).join(admin).boot()) {
+        lab.admin().unlinkGpo(gpo, lab.dc().names().domain());
+        try (DomainComputer pc = new DomainComputer(lab.computer("PC22")).join(lab.admin()).boot()) {
             assertTrue(pc.clientAuthenticationCertificate().isEmpty(), pc.eventLog().toString());
         } finally {
-            admin.linkGpo(gpo, dc.names().domain());
+            lab.admin().linkGpo(gpo, lab.dc().names().domain());
         }
     }
 
     @Test
     void distributionPointAuthenticatesWithTheImportedPfx(@TempDir Path dir) {
-        try (IisServer dp = new IisServer(config("DP01")).join(admin)) {
-            admin.addMember("ConfigMgr IIS Servers", "DP01$");
+        try (IisServer dp = new IisServer(lab.computer("DP01")).join(lab.admin())) {
+            lab.admin().addMember("ConfigMgr IIS Servers", "DP01$");
             dp.boot();
             StoredCertificate dpCert = dp.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Client Distribution Point Certificate"));
             dp.exportPfx(dpCert.thumbprint(), PFX_PASSWORD, dir.resolve("dp.pfx"));
@@ -183,9 +162,9 @@ class IisServerTest {
 
     @Test
     void cloudDistributionPointServesHttpsUnderItsServiceName(@TempDir Path dir) {
-        try (DomainComputer site = new DomainComputer(config("SITE01")).join(admin);
-             IisServer cloud = new IisServer(config("CLOUD01")).join(admin)) {
-            admin.addMember("ConfigMgr Site Servers", "SITE01$");
+        try (DomainComputer site = new DomainComputer(lab.computer("SITE01")).join(lab.admin());
+             IisServer cloud = new IisServer(lab.computer("CLOUD01")).join(lab.admin())) {
+            lab.admin().addMember("ConfigMgr Site Servers", "SITE01$");
             site.boot();
             cloud.boot();
             StoredCertificate service = site.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Cloud-Based Distribution Point Certificate")
@@ -199,11 +178,11 @@ class IisServerTest {
 
     @Test
     void aWindows2008TemplateCertificateIsRefusedByTheRoles() {
-        admin.duplicateTemplate("Web Server", "Lab CNG Web Server", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        admin.allow("Lab CNG Web Server", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
-        ca.issueTemplate("Lab CNG Web Server");
-        try (IisServer iis = new IisServer(config("IIS05")).join(admin)) {
-            admin.addMember("ConfigMgr IIS Servers", "IIS05$");
+        lab.admin().duplicateTemplate("Web Server", "Lab CNG Web Server", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        lab.admin().allow("Lab CNG Web Server", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        lab.ca().issueTemplate("Lab CNG Web Server");
+        try (IisServer iis = new IisServer(lab.computer("IIS05")).join(lab.admin())) {
+            lab.admin().addMember("ConfigMgr IIS Servers", "IIS05$");
             iis.boot();
             StoredCertificate cng = iis.requestCertificate(CertificateRequest.forTemplate("Lab CNG Web Server").dnsNames("iis05.contoso.com"));
             assertEquals(StoredCertificate.KeyStorage.CNG_KSP, cng.keyStorage());
