@@ -107,7 +107,7 @@ public final class CertificationAuthority implements AutoCloseable {
             directory.publishCertificationAuthority(config.caName(), config.hostName(), config.fqdn(), identity.certificate(), defaults);
             policy = new IssuancePolicy(templates, directory, config.caName(), identity::certificate);
             // the CDP and AIA URLs in certificates already issued name the ports: a CA started again keeps them
-            Properties ports = keptPorts();
+            Properties ports = KeyFiles.loadProperties(dataDirectory.resolve("ports.properties"));
             web = new EstServer(this, config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
                     config.httpsPort() != 0 ? config.httpsPort() : Integer.parseInt(ports.getProperty("https", "0")));
             web.bind();
@@ -473,17 +473,6 @@ public final class CertificationAuthority implements AutoCloseable {
         return "https://" + config.fqdn() + ":" + httpsPort() + "/.well-known/est";
     }
 
-    private Properties keptPorts() throws IOException {
-        Properties ports = new Properties();
-        Path file = dataDirectory.resolve("ports.properties");
-        if (Files.exists(file)) {
-            try (java.io.InputStream in = Files.newInputStream(file)) {
-                ports.load(in);
-            }
-        }
-        return ports;
-    }
-
     private void keepPorts() throws IOException {
         if (temporary) {
             return;
@@ -491,9 +480,7 @@ public final class CertificationAuthority implements AutoCloseable {
         Properties ports = new Properties();
         ports.setProperty("http", Integer.toString(web.httpPort()));
         ports.setProperty("https", Integer.toString(web.httpsPort()));
-        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
-        ports.store(text, "PKI Lab: the ports the CDP, AIA and EST URLs name");
-        KeyFiles.writeAtomically(dataDirectory.resolve("ports.properties"), text.toByteArray());
+        KeyFiles.storeProperties(dataDirectory.resolve("ports.properties"), ports, "PKI Lab: the ports the CDP, AIA and EST URLs name");
     }
 
     public Path dataDirectory() {

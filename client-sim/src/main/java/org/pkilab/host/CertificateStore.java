@@ -3,7 +3,6 @@ package org.pkilab.host;
 import org.pkilab.pki.KeyFiles;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -128,9 +127,7 @@ public final class CertificateStore {
             if (c.templateDisplayName() != null) {
                 p.setProperty("templateDisplayName", c.templateDisplayName());
             }
-            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
-            p.store(text, "PKI Lab: " + c.issuedTo() + " (" + c.certificateTemplate() + ")");
-            KeyFiles.writeAtomically(file, text.toByteArray());
+            KeyFiles.storeProperties(file, p, "PKI Lab: " + c.issuedTo() + " (" + c.certificateTemplate() + ")");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot encode certificate " + c.thumbprint(), e);
         } catch (IOException e) {
@@ -139,10 +136,7 @@ public final class CertificateStore {
     }
 
     private static StoredCertificate read(Path file) throws IOException {
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            p.load(in);
-        }
+        Properties p = KeyFiles.loadProperties(file);
         Base64.Decoder b64 = Base64.getDecoder();
         try {
             List<X509Certificate> chain = new ArrayList<>();

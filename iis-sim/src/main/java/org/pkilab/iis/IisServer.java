@@ -205,9 +205,7 @@ public final class IisServer extends DomainComputer {
             site.setProperty("cloudServiceName", cloudServiceName);
         }
         try {
-            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
-            site.store(text, "PKI Lab: Default Web Site and roles of " + name());
-            KeyFiles.writeAtomically(folder.resolve("site.properties"), text.toByteArray());
+            KeyFiles.storeProperties(folder.resolve("site.properties"), site, "PKI Lab: Default Web Site and roles of " + name());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot keep the site settings of " + name() + " in " + folder, e);
         }
@@ -218,9 +216,9 @@ public final class IisServer extends DomainComputer {
         if (file == null || !java.nio.file.Files.exists(file)) {
             return;
         }
-        Properties site = new Properties();
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
-            site.load(in);
+        Properties site;
+        try {
+            site = KeyFiles.loadProperties(file);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read the site settings of " + name() + " in " + file, e);
         }

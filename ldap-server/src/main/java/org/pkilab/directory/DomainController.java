@@ -30,14 +30,12 @@ import org.apache.directory.server.protocol.shared.transport.TcpTransport;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.pki.Folders;
+import org.pkilab.pki.KeyFiles;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -204,20 +202,10 @@ public final class DomainController implements AutoCloseable {
             Properties props = new Properties();
             props.setProperty("administratorPassword", administratorPassword);
             props.setProperty("domain", config.domainName());
-            Path tmp = Files.createTempFile(labProperties.getParent(), "lab", ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                props.store(out, "PKI Lab: the forest's Administrator password as set when the forest was created");
-            }
-            Files.move(tmp, labProperties, StandardCopyOption.ATOMIC_MOVE);
+            KeyFiles.storeProperties(labProperties, props, "PKI Lab: the forest's Administrator password as set when the forest was created");
         } else {
             domainSid = SecurityIdentifier.fromBytes(admin.lookup(domain, "objectSid").get("objectSid").getBytes());
-            Properties props = new Properties();
-            if (Files.exists(labProperties)) {
-                try (InputStream in = Files.newInputStream(labProperties)) {
-                    props.load(in);
-                }
-            }
-            administratorPassword = props.getProperty("administratorPassword", config.administratorPassword());
+            administratorPassword = KeyFiles.loadProperties(labProperties).getProperty("administratorPassword", config.administratorPassword());
         }
         marks[4] = System.nanoTime();
         TokenBuilder tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());

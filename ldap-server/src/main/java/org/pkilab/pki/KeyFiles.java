@@ -48,11 +48,7 @@ public final class KeyFiles {
         if (!Files.exists(store) || !Files.exists(secret)) {
             return Optional.empty();
         }
-        Properties props = new Properties();
-        try (InputStream in = Files.newInputStream(secret)) {
-            props.load(in);
-        }
-        char[] password = props.getProperty("password", "").toCharArray();
+        char[] password = loadProperties(secret).getProperty("password", "").toCharArray();
         KeyStore ks = readPkcs12(Files.readAllBytes(store), password);
         String alias = ks.aliases().nextElement();
         Certificate[] chain = ks.getCertificateChain(alias);
@@ -65,11 +61,11 @@ public final class KeyFiles {
 
     /** The password of a kept key file, for servers that insist on reading the file themselves. */
     public static String keptPassword(Path folder, String name) throws IOException {
-        Properties props = new Properties();
-        try (InputStream in = Files.newInputStream(folder.resolve(name + ".password"))) {
-            props.load(in);
+        Path secret = folder.resolve(name + ".password");
+        if (!Files.exists(secret)) {
+            throw new java.nio.file.NoSuchFileException(secret.toString());
         }
-        return props.getProperty("password", "");
+        return loadProperties(secret).getProperty("password", "");
     }
 
     /** Keeps a key as {@code <name>.p12} in {@code folder}, with a random password in {@code <name>.password}. */
@@ -79,9 +75,7 @@ public final class KeyFiles {
         writeAtomically(folder.resolve(name + ".p12"), pkcs12(entry, password));
         Properties props = new Properties();
         props.setProperty("password", new String(password));
-        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
-        props.store(text, "PKI Lab: password of " + name + ".p12");
-        writeAtomically(folder.resolve(name + ".password"), text.toByteArray());
+        storeProperties(folder.resolve(name + ".password"), props, "PKI Lab: password of " + name + ".p12");
     }
 
     /** A PKCS #12 file holding one key entry, AES-256 protected (what {@code openssl pkcs12} reads). */
@@ -127,6 +121,24 @@ public final class KeyFiles {
 
     public static X509Certificate certificate(byte[] pemOrDer) throws GeneralSecurityException {
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der(pemOrDer)));
+    }
+
+    /** Writes {@code properties} to {@code target} whole or not at all, under a {@code #} comment line. */
+    public static void storeProperties(Path target, Properties properties, String comment) throws IOException {
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        properties.store(text, comment);
+        writeAtomically(target, text.toByteArray());
+    }
+
+    /** The properties in {@code file}; none when the file is not there. */
+    public static Properties loadProperties(Path file) throws IOException {
+        Properties properties = new Properties();
+        if (Files.exists(file)) {
+            try (InputStream in = Files.newInputStream(file)) {
+                properties.load(in);
+            }
+        }
+        return properties;
     }
 
     /** Writes {@code data} to a temporary file beside {@code target}, then moves it into place. */

@@ -3,6 +3,7 @@ package org.pkilab.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.pkilab.pki.KeyFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,7 +11,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -87,9 +87,9 @@ final class HostCommand {
                     throw new Failure("no running lab on " + data.toAbsolutePath() + " (" + file + " is written by 'pkilab up --data "
                             + data + "' while it runs)");
                 }
-                Properties props = new Properties();
-                try (InputStream in = Files.newInputStream(file)) {
-                    props.load(in);
+                Properties props;
+                try {
+                    props = KeyFiles.loadProperties(file);
                 } catch (IOException e) {
                     throw new Failure("cannot read " + file + ": " + e.getMessage());
                 }

@@ -115,9 +115,8 @@ final class UpCommand implements Callable<Integer> {
             Properties console = new Properties();
             console.setProperty("url", control.url());
             console.setProperty("token", control.token());
-            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
-            console.store(text, "PKI Lab: the console of the running lab's computers, for 'pkilab host --data " + data + "'");
-            KeyFiles.writeAtomically(controlFile, text.toByteArray());
+            KeyFiles.storeProperties(controlFile, console, "PKI Lab: the console of the running lab's computers, for 'pkilab host --data "
+                    + data + "'");
         }
         try {
             if (parsed != null) {
