@@ -1,6 +1,11 @@
 package org.pkilab.ca;
 
 import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1GeneralizedTime;
+import org.bouncycastle.asn1.ASN1UTCTime;
+import org.bouncycastle.asn1.BERTags;
+import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -19,11 +24,14 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.asn1.x509.Time;
+import org.bouncycastle.asn1.x509.V3TBSCertificateGenerator;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
-import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.TemplateFlags;
@@ -32,9 +40,10 @@ import java.nio.charset.StandardCharsets;
 
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.util.Date;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -58,18 +67,27 @@ final class CertificateSigner {
     }
 
     private static final AlgorithmIdentifier SHA256_WITH_RSA = new DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withRSA");
+    private static final java.time.format.DateTimeFormatter UTC_TIME = java.time.format.DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'");
+    private static final java.time.format.DateTimeFormatter GENERALIZED_TIME = java.time.format.DateTimeFormatter.ofPattern("uuuuMMddHHmmss'Z'");
+    private static final ThreadLocal<MessageDigest> SHA1 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-1");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
     /** One initialised Signature per thread: creating and initialising one per certificate costs measurably. */
-    private final ThreadLocal<ContentSigner> signers = ThreadLocal.withInitial(this::newSigner);
+    private final ThreadLocal<java.security.Signature> signatures = ThreadLocal.withInitial(this::newSignature);
 
     private final PrivateKey caKey;
-    private final X509Certificate caCertificate;
+    private final X500Name issuer;
     private final Extension authorityKeyIdentifier;
     private final Extension crlDistributionPoints;
     private final Extension authorityInformationAccess;
 
     CertificateSigner(PrivateKey caKey, X509Certificate caCertificate, Urls urls) throws GeneralSecurityException {
         this.caKey = caKey;
-        this.caCertificate = caCertificate;
+        this.issuer = X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded());
         this.authorityKeyIdentifier = new Extension(Extension.authorityKeyIdentifier, false,
                 der(new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(caCertificate)));
         this.crlDistributionPoints = new Extension(Extension.cRLDistributionPoints, false, der(new CRLDistPoint(
@@ -83,27 +101,28 @@ final class CertificateSigner {
         return CertificationAuthority.certificate(signDer(ctx, serial));
     }
 
-    /** The signed certificate's DER: issuance itself never needs it parsed back. */
+    /**
+     * The signed certificate's DER: issuance itself never needs it parsed back. The to-be-signed part is
+     * encoded once and the certificate is assembled around it, because issuance runs at the speed of
+     * RSA signing only when everything else stays small beside one private-key operation.
+     */
     byte[] signDer(IssuanceContext ctx, BigInteger serial) throws GeneralSecurityException {
         CertificateTemplate t = ctx.template;
         try {
-            X509v3CertificateBuilder builder = new X509v3CertificateBuilder(
-                    org.bouncycastle.asn1.x500.X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded()),
-                    serial, Date.from(ctx.notBefore), Date.from(ctx.notAfter), ctx.subject,
-                    SubjectPublicKeyInfo.getInstance(ctx.publicKey.getEncoded()));
+            ExtensionsGenerator extensions = new ExtensionsGenerator();
             if (t.schemaVersion() >= 2) {
-                builder.addExtension(TEMPLATE_INFORMATION, false, new DERSequence(new ASN1Encodable[]{
+                extensions.addExtension(TEMPLATE_INFORMATION, false, new DERSequence(new ASN1Encodable[]{
                         new ASN1ObjectIdentifier(t.oid()), new ASN1Integer(t.revision()), new ASN1Integer(t.minorRevision())}));
             } else {
-                builder.addExtension(TEMPLATE_NAME, false, new DERBMPString(t.name()));
+                extensions.addExtension(TEMPLATE_NAME, false, new DERBMPString(t.name()));
             }
             byte[] usage = t.keyUsage();
             int bits = (usage.length > 0 ? usage[0] & 0xFF : 0) | (usage.length > 1 ? (usage[1] & 0xFF) << 8 : 0);
             if (bits != 0) {
-                builder.addExtension(Extension.keyUsage, t.criticalExtensions().contains("2.5.29.15"), new KeyUsage(bits));
+                extensions.addExtension(Extension.keyUsage, t.criticalExtensions().contains("2.5.29.15"), new KeyUsage(bits));
             }
             if (!t.extendedKeyUsages().isEmpty()) {
-                builder.addExtension(Extension.extendedKeyUsage, t.criticalExtensions().contains("2.5.29.37"),
+                extensions.addExtension(Extension.extendedKeyUsage, t.criticalExtensions().contains("2.5.29.37"),
                         new ExtendedKeyUsage(purposes(t.extendedKeyUsages())));
             }
             if (t.schemaVersion() >= 2 && !t.applicationPolicies().isEmpty()) {
@@ -111,59 +130,98 @@ final class CertificateSigner {
                 for (String oid : t.applicationPolicies()) {
                     policies.add(new DERSequence(new ASN1ObjectIdentifier(oid)));
                 }
-                builder.addExtension(APPLICATION_POLICIES, false, new DERSequence(policies));
+                extensions.addExtension(APPLICATION_POLICIES, false, new DERSequence(policies));
             }
             if (!ctx.subjectAltNames.isEmpty()) {
                 // RFC 5280 4.2.1.6: with an empty subject the SAN must be critical
-                builder.addExtension(Extension.subjectAlternativeName, ctx.subject.getRDNs().length == 0,
+                extensions.addExtension(Extension.subjectAlternativeName, ctx.subject.getRDNs().length == 0,
                         new GeneralNames(ctx.subjectAltNames.toArray(new GeneralName[0])));
             }
             if (ctx.account != null && ctx.account.sid() != null
                     && !TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(t.enrollmentFlags())) {
                 // KB5014754: names built from AD carry the account's SID, for strong certificate mapping
-                builder.addExtension(NTDS_CA_SECURITY, false, new GeneralNames(new GeneralName(GeneralName.otherName,
+                extensions.addExtension(NTDS_CA_SECURITY, false, new GeneralNames(new GeneralName(GeneralName.otherName,
                         new DERSequence(new ASN1Encodable[]{NTDS_OBJECTSID, new DERTaggedObject(true, 0,
                                 new DEROctetString(ctx.account.sid().toString().getBytes(StandardCharsets.US_ASCII)))}))));
             }
-            builder.addExtension(Extension.subjectKeyIdentifier, false,
-                    new JcaX509ExtensionUtils().createSubjectKeyIdentifier(ctx.publicKey));
-            builder.addExtension(authorityKeyIdentifier);
-            builder.addExtension(crlDistributionPoints);
-            builder.addExtension(authorityInformationAccess);
-            return builder.build(signers.get()).getEncoded();
-        } catch (java.io.IOException | IllegalStateException e) {
+            SubjectPublicKeyInfo publicKey = ctx.csr != null ? ctx.csr.getSubjectPublicKeyInfo()
+                    : SubjectPublicKeyInfo.getInstance(ctx.publicKey.getEncoded());
+            extensions.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey)));
+            extensions.addExtension(authorityKeyIdentifier);
+            extensions.addExtension(crlDistributionPoints);
+            extensions.addExtension(authorityInformationAccess);
+
+            V3TBSCertificateGenerator tbs = new V3TBSCertificateGenerator();
+            tbs.setSerialNumber(new ASN1Integer(serial));
+            tbs.setSignature(SHA256_WITH_RSA);
+            tbs.setIssuer(issuer);
+            tbs.setStartDate(time(ctx.notBefore));
+            tbs.setEndDate(time(ctx.notAfter));
+            tbs.setSubject(ctx.subject);
+            tbs.setSubjectPublicKeyInfo(publicKey);
+            tbs.setExtensions(extensions.generate());
+            byte[] toBeSigned = tbs.generateTBSCertificate().getEncoded(ASN1Encoding.DER);
+            java.security.Signature signature = signatures.get();
+            signature.update(toBeSigned);
+            return certificate(toBeSigned, signature.sign()); // sign() leaves the Signature initialised for the next one
+        } catch (java.io.IOException | IllegalStateException | IllegalArgumentException e) {
             throw new GeneralSecurityException("signing failed: " + e.getMessage(), e);
         }
     }
 
-    private ContentSigner newSigner() {
+    /** RFC 5280 4.2.1.2 method (1): the SHA-1 of the subjectPublicKey bits, as Windows computes it. */
+    private static byte[] keyIdentifier(SubjectPublicKeyInfo publicKey) {
+        MessageDigest sha1 = SHA1.get();
+        return sha1.digest(publicKey.getPublicKeyData().getBytes());
+    }
+
+    /**
+     * RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (the lab clock can be advanced
+     * that far). Built from the encoding, since Bouncy Castle's Date constructors go through
+     * SimpleDateFormat, which costs more than the rest of the certificate together.
+     */
+    static Time time(Instant instant) {
+        java.time.ZonedDateTime utc = instant.atZone(java.time.ZoneOffset.UTC);
+        boolean utcTime = utc.getYear() >= 1950 && utc.getYear() < 2050;
+        String text = (utcTime ? UTC_TIME : GENERALIZED_TIME).format(utc);
+        byte[] der = new byte[text.length() + 2];
+        der[0] = (byte) (utcTime ? BERTags.UTC_TIME : BERTags.GENERALIZED_TIME);
+        der[1] = (byte) text.length();
+        System.arraycopy(text.getBytes(StandardCharsets.US_ASCII), 0, der, 2, text.length());
+        return Time.getInstance(utcTime ? ASN1UTCTime.getInstance(der) : ASN1GeneralizedTime.getInstance(der));
+    }
+
+    /** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }, around the encoded TBS. */
+    private static byte[] certificate(byte[] toBeSigned, byte[] signature) throws java.io.IOException {
+        byte[] algorithm = SHA256_WITH_RSA.getEncoded(ASN1Encoding.DER);
+        byte[] bitString = new DERBitString(signature).getEncoded(ASN1Encoding.DER);
+        int bodyLength = toBeSigned.length + algorithm.length + bitString.length;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(bodyLength + 4);
+        out.write(BERTags.SEQUENCE | BERTags.CONSTRUCTED);
+        writeLength(out, bodyLength);
+        out.write(toBeSigned);
+        out.write(algorithm);
+        out.write(bitString);
+        return out.toByteArray();
+    }
+
+    private static void writeLength(java.io.ByteArrayOutputStream out, int length) {
+        if (length < 0x80) {
+            out.write(length);
+            return;
+        }
+        int bytes = length > 0xFFFFFF ? 4 : length > 0xFFFF ? 3 : length > 0xFF ? 2 : 1;
+        out.write(0x80 | bytes);
+        for (int i = bytes - 1; i >= 0; i--) {
+            out.write(length >>> (8 * i));
+        }
+    }
+
+    private java.security.Signature newSignature() {
         try {
             java.security.Signature signature = java.security.Signature.getInstance("SHA256withRSA");
             signature.initSign(caKey);
-            return new ContentSigner() {
-                private final java.io.ByteArrayOutputStream tbs = new java.io.ByteArrayOutputStream(1024);
-
-                @Override
-                public AlgorithmIdentifier getAlgorithmIdentifier() {
-                    return SHA256_WITH_RSA;
-                }
-
-                @Override
-                public java.io.OutputStream getOutputStream() {
-                    tbs.reset();
-                    return tbs;
-                }
-
-                @Override
-                public byte[] getSignature() {
-                    try {
-                        signature.update(tbs.toByteArray());
-                        return signature.sign(); // sign() leaves the Signature initialised for the next one
-                    } catch (java.security.SignatureException e) {
-                        throw new IllegalStateException("signing failed: " + e.getMessage(), e);
-                    }
-                }
-            };
+            return signature;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the CA key cannot sign: " + e.getMessage(), e);
         }
