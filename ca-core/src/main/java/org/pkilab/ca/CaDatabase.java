@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -10,76 +11,273 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The CA database ({@code certsrv.edb} on Windows): every request with its requester, template,
- * disposition, serial, times and certificate, plus the CRLs the CA published. It lives in SQLite in
- * WAL mode, so a committed row survives the process being killed; a request is committed before its
- * answer leaves the CA, so every certificate a client holds is in here.
+ * disposition, serial, times and certificate, plus the CRLs the CA published. The tables live in SQLite
+ * (WAL mode); new requests go first to the transaction log {@code ca.log} ({@link RequestLog}, as
+ * {@code edb.log} on Windows), one write each, and a background writer moves them into the tables many
+ * to a transaction. A request is in the log before its answer leaves the CA, so every certificate a
+ * client holds survives the process being killed: the next start applies what the log holds before it
+ * does anything else. Every read sees logged requests as if they were already in the tables.
+ *
+ * <p>Why a log: one SQLite commit per request touches five pages (row, parent, two indexes, header),
+ * about a dozen system calls, and cost as much as a sixth of the RSA signature it records.
  */
 final class CaDatabase implements AutoCloseable {
 
     private static final String COLUMNS = "request_id, requester, requester_dn, template, status, disposition_code, "
             + "disposition_message, serial, subject, certificate, csr, submitted_at, resolved_at, not_before, not_after, "
             + "revoked_at, revocation_reason";
+    /** Requests a writer pass may leave waiting before an insert applies them itself: bounds memory and the log. */
+    private static final int MOST_PENDING = 4096;
+    /** How long the writer lets requests gather before it applies them in one transaction. */
+    private static final long GATHER_MILLIS = 20;
+    /** Log size at which the writer catches up in one go under a load that never lets it drain. */
+    private static final long LOG_LIMIT = 16L << 20;
 
     private final Connection connection;
     private final PreparedStatement insert;
+    private final RequestLog log;
+    /** Logged, not yet in the tables; oldest first. */
+    private final ArrayDeque<RequestLog.Entry> pending = new ArrayDeque<>();
+    /** The high 64 bits of every serial issued: a repeat is refused before it is logged (a prefix match merely draws again). */
+    private final Set<Long> serialPrefixes = new HashSet<>();
+    private final Thread writer;
+    /** Guards the SQLite connection, which the writer uses without this object's lock. Taken after it, never before. */
+    private final Object tables = new Object();
+    private long nextRequestId;
+    private boolean closed;
+    private SQLException writerFailure;
 
-    private CaDatabase(Connection connection) throws SQLException {
+    private CaDatabase(Connection connection, RequestLog log, String name) throws SQLException {
         this.connection = connection;
-        // prepared once: every issued certificate goes through it
-        this.insert = connection.prepareStatement("INSERT INTO requests (requester, requester_dn, template,"
+        this.log = log;
+        this.insert = connection.prepareStatement("INSERT INTO requests (request_id, requester, requester_dn, template,"
                 + " status, disposition_code, disposition_message, serial, subject, certificate, csr, csr_sha256, submitted_at,"
-                + " resolved_at, not_before, not_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING request_id");
+                + " resolved_at, not_before, not_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(request_id) DO NOTHING");
+        this.writer = new Thread(this::writeBehind, name + " database writer");
+        this.writer.setDaemon(true);
     }
 
     static CaDatabase open(Path file) throws SQLException {
         Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-        try (Statement s = connection.createStatement()) {
-            s.execute("PRAGMA journal_mode=WAL");
-            // NORMAL in WAL mode: a commit survives a killed process; only an OS crash can lose the last ones
-            s.execute("PRAGMA synchronous=NORMAL");
-            s.execute("PRAGMA busy_timeout=5000");
-            s.execute("CREATE TABLE IF NOT EXISTS requests (request_id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                    + " requester TEXT NOT NULL, requester_dn TEXT NOT NULL, template TEXT NOT NULL, status TEXT NOT NULL,"
-                    + " disposition_code INTEGER NOT NULL, disposition_message TEXT NOT NULL, serial TEXT UNIQUE,"
-                    + " subject TEXT, certificate BLOB, csr BLOB NOT NULL, csr_sha256 TEXT NOT NULL,"
-                    + " submitted_at INTEGER NOT NULL, resolved_at INTEGER, not_before INTEGER, not_after INTEGER,"
-                    + " revoked_at INTEGER, revocation_reason INTEGER)");
-            s.execute("CREATE INDEX IF NOT EXISTS requests_csr ON requests(csr_sha256)");
-            s.execute("CREATE INDEX IF NOT EXISTS requests_status ON requests(status)");
-            s.execute("CREATE TABLE IF NOT EXISTS crls (crl_number INTEGER PRIMARY KEY, delta INTEGER NOT NULL,"
-                    + " this_update INTEGER NOT NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL)");
+        RequestLog log = null;
+        try {
+            try (Statement s = connection.createStatement()) {
+                // the CA service holds its database alone, as certsrv holds certsrv.edb: no file locks per commit
+                s.execute("PRAGMA locking_mode=EXCLUSIVE");
+                s.execute("PRAGMA journal_mode=WAL");
+                // NORMAL in WAL mode: a commit survives a killed process; only an OS crash can lose the last ones
+                s.execute("PRAGMA synchronous=NORMAL");
+                s.execute("PRAGMA busy_timeout=5000");
+                // serials and request hashes are random keys whose index pages are touched all over
+                s.execute("PRAGMA cache_size=-16384");
+                s.execute("CREATE TABLE IF NOT EXISTS requests (request_id INTEGER PRIMARY KEY,"
+                        + " requester TEXT NOT NULL, requester_dn TEXT NOT NULL, template TEXT NOT NULL, status TEXT NOT NULL,"
+                        + " disposition_code INTEGER NOT NULL, disposition_message TEXT NOT NULL, serial TEXT UNIQUE,"
+                        + " subject TEXT, certificate BLOB, csr BLOB NOT NULL, csr_sha256 TEXT NOT NULL,"
+                        + " submitted_at INTEGER NOT NULL, resolved_at INTEGER, not_before INTEGER, not_after INTEGER,"
+                        + " revoked_at INTEGER, revocation_reason INTEGER)");
+                s.execute("CREATE INDEX IF NOT EXISTS requests_csr ON requests(csr_sha256)");
+                s.execute("CREATE INDEX IF NOT EXISTS requests_status ON requests(status)");
+                s.execute("CREATE TABLE IF NOT EXISTS crls (crl_number INTEGER PRIMARY KEY, delta INTEGER NOT NULL,"
+                        + " this_update INTEGER NOT NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL)");
+            }
+            log = RequestLog.open(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.db$", "") + ".log"));
+            CaDatabase db = new CaDatabase(connection, log, "CA");
+            db.recover();
+            db.writer.start();
+            return db;
+        } catch (SQLException | IOException | RuntimeException e) {
+            try {
+                connection.close();
+                if (log != null) {
+                    log.close();
+                }
+            } catch (SQLException | IOException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e instanceof SQLException sql ? sql : new SQLException("the CA database could not be opened: " + e.getMessage(), e);
         }
-        return new CaDatabase(connection);
     }
 
-    /** Records a new request as decided; returns it with its request id. */
+    /** Applies what a killed CA left in the log, then learns the next request id and the serials issued. */
+    private void recover() throws SQLException, IOException {
+        List<RequestLog.Entry> logged = log.readAll();
+        if (!logged.isEmpty()) {
+            apply(logged);
+            log.clear();
+        }
+        try (Statement s = connection.createStatement();
+             ResultSet max = s.executeQuery("SELECT COALESCE(MAX(request_id), 0) FROM requests")) {
+            max.next();
+            nextRequestId = max.getLong(1) + 1;
+        }
+        try (Statement s = connection.createStatement();
+             ResultSet serials = s.executeQuery("SELECT serial FROM requests WHERE serial IS NOT NULL")) {
+            while (serials.next()) {
+                serialPrefixes.add(prefix(new BigInteger(serials.getString(1), 16)));
+            }
+        }
+    }
+
+    /**
+     * Records a new request as decided and returns it with its request id. It is in the log when this
+     * returns; a serial already issued is refused with SQLite's own "UNIQUE constraint failed" text.
+     */
     synchronized RequestRecord insert(RequestRecord r, String csrSha256) throws SQLException {
-        insert.setString(1, r.requester());
-        insert.setString(2, r.requesterDn());
-        insert.setString(3, r.template());
-        insert.setString(4, r.status().name());
-        insert.setInt(5, r.dispositionCode());
-        insert.setString(6, r.dispositionMessage());
-        insert.setString(7, r.serialHex());
-        insert.setString(8, r.subject());
-        insert.setBytes(9, r.certificate());
-        insert.setBytes(10, r.csr());
-        insert.setString(11, csrSha256);
-        insert.setLong(12, r.submittedAt().toEpochMilli());
-        setInstant(insert, 13, r.resolvedAt());
-        setInstant(insert, 14, r.notBefore());
-        setInstant(insert, 15, r.notAfter());
-        try (ResultSet keys = insert.executeQuery()) {
-            keys.next();
-            return new RequestRecord(keys.getLong(1), r.requester(), r.requesterDn(), r.template(), r.status(),
-                    r.dispositionCode(), r.dispositionMessage(), r.serial(), r.subject(), r.certificate(), r.csr(),
-                    r.submittedAt(), r.resolvedAt(), r.notBefore(), r.notAfter(), r.revokedAt(), r.revocationReason());
+        requireOpen();
+        if (r.serial() != null && serialPrefixes.contains(prefix(r.serial()))) {
+            throw new SQLException("UNIQUE constraint failed: requests.serial " + r.serialHex());
+        }
+        RequestRecord numbered = new RequestRecord(nextRequestId, r.requester(), r.requesterDn(), r.template(), r.status(),
+                r.dispositionCode(), r.dispositionMessage(), r.serial(), r.subject(), r.certificate(), r.csr(),
+                r.submittedAt(), r.resolvedAt(), r.notBefore(), r.notAfter(), r.revokedAt(), r.revocationReason());
+        try {
+            log.append(numbered, csrSha256);
+        } catch (IOException e) {
+            throw new SQLException("the CA database log could not be written: " + e.getMessage(), e);
+        }
+        nextRequestId++;
+        if (r.serial() != null) {
+            serialPrefixes.add(prefix(r.serial()));
+        }
+        pending.addLast(new RequestLog.Entry(numbered, csrSha256));
+        if (pending.size() == 1) {
+            notifyAll();
+        } else if (pending.size() >= MOST_PENDING) {
+            flush();
+        }
+        return numbered;
+    }
+
+    private static long prefix(BigInteger serial) {
+        return serial.shiftRight(Math.max(0, serial.bitLength() - 64)).longValue();
+    }
+
+    /**
+     * The background writer: lets requests gather for a moment, then applies them in one transaction
+     * without holding up new requests, which only append to the log meanwhile.
+     */
+    private void writeBehind() {
+        try {
+            while (true) {
+                List<RequestLog.Entry> batch;
+                synchronized (this) {
+                    while (pending.isEmpty() && !closed) {
+                        wait();
+                    }
+                    if (closed) {
+                        return;
+                    }
+                }
+                Thread.sleep(GATHER_MILLIS);
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    batch = new ArrayList<>(pending);
+                }
+                synchronized (tables) {
+                    apply(batch);
+                }
+                synchronized (this) {
+                    // a read may have applied them meanwhile: drop only what is still first in line
+                    for (RequestLog.Entry applied : batch) {
+                        if (pending.peekFirst() != applied) {
+                            break;
+                        }
+                        pending.removeFirst();
+                    }
+                    if (pending.isEmpty()) {
+                        clearLog();
+                    } else if (log.size() > LOG_LIMIT) {
+                        flush(); // requests never stopped arriving: catch up once so the log cannot grow without end
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            synchronized (this) {
+                writerFailure = e; // the log still holds them: the next start applies them
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Moves every logged request into the tables and empties the log. Callers hold this object's lock. */
+    private void flush() throws SQLException {
+        if (pending.isEmpty()) {
+            return;
+        }
+        synchronized (tables) {
+            apply(pending);
+        }
+        pending.clear();
+        clearLog();
+    }
+
+    private void clearLog() {
+        try {
+            log.clear();
+        } catch (IOException e) {
+            // harmless: applying the same entries again at the next start changes nothing
+        }
+    }
+
+    private void apply(java.util.Collection<RequestLog.Entry> entries) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            for (RequestLog.Entry e : entries) {
+                RequestRecord r = e.record();
+                insert.setLong(1, r.requestId());
+                insert.setString(2, r.requester());
+                insert.setString(3, r.requesterDn());
+                insert.setString(4, r.template());
+                insert.setString(5, r.status().name());
+                insert.setInt(6, r.dispositionCode());
+                insert.setString(7, r.dispositionMessage());
+                insert.setString(8, r.serialHex());
+                insert.setString(9, r.subject());
+                insert.setBytes(10, r.certificate());
+                insert.setBytes(11, r.csr());
+                insert.setString(12, e.csrSha256());
+                insert.setLong(13, r.submittedAt().toEpochMilli());
+                setInstant(insert, 14, r.resolvedAt());
+                setInstant(insert, 15, r.notBefore());
+                setInstant(insert, 16, r.notAfter());
+                insert.executeUpdate();
+            }
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** Reads and changes of existing rows see the tables whole: logged requests are applied first. */
+    private void current() throws SQLException {
+        requireOpen();
+        flush();
+    }
+
+    private void requireOpen() throws SQLException {
+        if (closed) {
+            throw new SQLException("the CA database is closed");
+        }
+        if (writerFailure != null) {
+            throw new SQLException("the CA database writer failed: " + writerFailure.getMessage(), writerFailure);
         }
     }
 
@@ -87,76 +285,108 @@ final class CaDatabase implements AutoCloseable {
     synchronized RequestRecord resolve(long requestId, RequestStatus status, int code, String message, BigInteger serial,
                                        String subject, byte[] certificate, Instant resolvedAt, Instant notBefore,
                                        Instant notAfter) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("UPDATE requests SET status=?, disposition_code=?,"
-                + " disposition_message=?, serial=?, subject=COALESCE(?, subject), certificate=?, resolved_at=?, not_before=?,"
-                + " not_after=? WHERE request_id=? AND status='PENDING'")) {
-            ps.setString(1, status.name());
-            ps.setInt(2, code);
-            ps.setString(3, message);
-            ps.setString(4, serial == null ? null : serial.toString(16));
-            ps.setString(5, subject);
-            ps.setBytes(6, certificate);
-            setInstant(ps, 7, resolvedAt);
-            setInstant(ps, 8, notBefore);
-            setInstant(ps, 9, notAfter);
-            ps.setLong(10, requestId);
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("request " + requestId + " is not pending");
+        synchronized (tables) {
+            current();
+            try (PreparedStatement ps = connection.prepareStatement("UPDATE requests SET status=?, disposition_code=?,"
+                    + " disposition_message=?, serial=?, subject=COALESCE(?, subject), certificate=?, resolved_at=?, not_before=?,"
+                    + " not_after=? WHERE request_id=? AND status='PENDING'")) {
+                ps.setString(1, status.name());
+                ps.setInt(2, code);
+                ps.setString(3, message);
+                ps.setString(4, serial == null ? null : serial.toString(16));
+                ps.setString(5, subject);
+                ps.setBytes(6, certificate);
+                setInstant(ps, 7, resolvedAt);
+                setInstant(ps, 8, notBefore);
+                setInstant(ps, 9, notAfter);
+                ps.setLong(10, requestId);
+                if (ps.executeUpdate() != 1) {
+                    throw new SQLException("request " + requestId + " is not pending");
+                }
             }
+            return byId(requestId).orElseThrow();
         }
-        return byId(requestId).orElseThrow();
     }
 
     synchronized RequestRecord revoke(BigInteger serial, RevocationReason reason, Instant when, String who) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("UPDATE requests SET status='REVOKED', revoked_at=?,"
-                + " revocation_reason=?, disposition_message=? WHERE serial=? AND status='ISSUED'")) {
-            ps.setLong(1, when.toEpochMilli());
-            ps.setInt(2, reason.code());
-            ps.setString(3, "Revoked by " + who);
-            ps.setString(4, serial.toString(16));
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("no issued certificate with serial " + serial.toString(16));
+        synchronized (tables) {
+            current();
+            try (PreparedStatement ps = connection.prepareStatement("UPDATE requests SET status='REVOKED', revoked_at=?,"
+                    + " revocation_reason=?, disposition_message=? WHERE serial=? AND status='ISSUED'")) {
+                ps.setLong(1, when.toEpochMilli());
+                ps.setInt(2, reason.code());
+                ps.setString(3, "Revoked by " + who);
+                ps.setString(4, serial.toString(16));
+                if (ps.executeUpdate() != 1) {
+                    throw new SQLException("no issued certificate with serial " + serial.toString(16));
+                }
             }
+            return bySerial(serial).orElseThrow();
         }
-        return bySerial(serial).orElseThrow();
     }
 
     synchronized Optional<RequestRecord> byId(long requestId) throws SQLException {
-        return one("SELECT " + COLUMNS + " FROM requests WHERE request_id=?", ps -> ps.setLong(1, requestId));
+        synchronized (tables) {
+            current();
+            return one("SELECT " + COLUMNS + " FROM requests WHERE request_id=?", ps -> ps.setLong(1, requestId));
+        }
     }
 
     synchronized Optional<RequestRecord> bySerial(BigInteger serial) throws SQLException {
-        return one("SELECT " + COLUMNS + " FROM requests WHERE serial=?", ps -> ps.setString(1, serial.toString(16)));
+        synchronized (tables) {
+            current();
+            return one("SELECT " + COLUMNS + " FROM requests WHERE serial=?", ps -> ps.setString(1, serial.toString(16)));
+        }
     }
 
     /** The latest request from this requester with exactly this CSR: how EST's "ask again" finds it. */
-    synchronized Optional<RequestRecord> byCsr(String requester, String csrSha256) throws SQLException {
-        return one("SELECT " + COLUMNS + " FROM requests WHERE requester=? AND csr_sha256=? ORDER BY request_id DESC LIMIT 1",
-                ps -> {
-                    ps.setString(1, requester);
-                    ps.setString(2, csrSha256);
-                });
+    Optional<RequestRecord> byCsr(String requester, String csrSha256) throws SQLException {
+        // asked on every EST enrollment: look through the logged requests rather than applying them first.
+        // A request leaves the log's queue only once it is committed to the tables, so looking here first
+        // and in the tables second never misses one.
+        synchronized (this) {
+            requireOpen();
+            for (Iterator<RequestLog.Entry> newest = pending.descendingIterator(); newest.hasNext(); ) {
+                RequestLog.Entry e = newest.next();
+                if (e.csrSha256().equals(csrSha256) && e.record().requester().equals(requester)) {
+                    return Optional.of(e.record());
+                }
+            }
+        }
+        synchronized (tables) {
+            return one("SELECT " + COLUMNS + " FROM requests WHERE requester=? AND csr_sha256=? ORDER BY request_id DESC LIMIT 1",
+                    ps -> {
+                        ps.setString(1, requester);
+                        ps.setString(2, csrSha256);
+                    });
+        }
     }
 
     synchronized List<RequestRecord> byStatus(RequestStatus... statuses) throws SQLException {
-        StringBuilder in = new StringBuilder();
-        for (RequestStatus status : statuses) {
-            in.append(in.length() == 0 ? "'" : ",'").append(status.name()).append('\'');
-        }
-        List<RequestRecord> records = new ArrayList<>();
-        try (PreparedStatement ps = connection.prepareStatement("SELECT " + COLUMNS + " FROM requests WHERE status IN ("
-                + in + ") ORDER BY request_id"); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                records.add(row(rs));
+        synchronized (tables) {
+            current();
+            StringBuilder in = new StringBuilder();
+            for (RequestStatus status : statuses) {
+                in.append(in.length() == 0 ? "'" : ",'").append(status.name()).append('\'');
             }
+            List<RequestRecord> records = new ArrayList<>();
+            try (PreparedStatement ps = connection.prepareStatement("SELECT " + COLUMNS + " FROM requests WHERE status IN ("
+                    + in + ") ORDER BY request_id"); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    records.add(row(rs));
+                }
+            }
+            return records;
         }
-        return records;
     }
 
     synchronized long count() throws SQLException {
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM requests")) {
-            rs.next();
-            return rs.getLong(1);
+        synchronized (tables) {
+            current();
+            try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM requests")) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 
@@ -165,33 +395,39 @@ final class CaDatabase implements AutoCloseable {
     }
 
     synchronized long nextCrlNumber() throws SQLException {
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT MAX(crl_number) FROM crls")) {
-            rs.next();
-            return rs.getLong(1) + 1;
+        synchronized (tables) {
+            try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT MAX(crl_number) FROM crls")) {
+                rs.next();
+                return rs.getLong(1) + 1;
+            }
         }
     }
 
     synchronized void saveCrl(CrlRow crl) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO crls VALUES (?,?,?,?,?)")) {
-            ps.setLong(1, crl.number());
-            ps.setInt(2, crl.delta() ? 1 : 0);
-            ps.setLong(3, crl.thisUpdate().toEpochMilli());
-            ps.setLong(4, crl.nextUpdate().toEpochMilli());
-            ps.setBytes(5, crl.der());
-            ps.executeUpdate();
+        synchronized (tables) {
+            try (PreparedStatement ps = connection.prepareStatement("INSERT INTO crls VALUES (?,?,?,?,?)")) {
+                ps.setLong(1, crl.number());
+                ps.setInt(2, crl.delta() ? 1 : 0);
+                ps.setLong(3, crl.thisUpdate().toEpochMilli());
+                ps.setLong(4, crl.nextUpdate().toEpochMilli());
+                ps.setBytes(5, crl.der());
+                ps.executeUpdate();
+            }
         }
     }
 
     synchronized Optional<CrlRow> latestCrl(boolean delta) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT crl_number, delta, this_update, next_update, der"
-                + " FROM crls WHERE delta=? ORDER BY crl_number DESC LIMIT 1")) {
-            ps.setInt(1, delta ? 1 : 0);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
+        synchronized (tables) {
+            try (PreparedStatement ps = connection.prepareStatement("SELECT crl_number, delta, this_update, next_update, der"
+                    + " FROM crls WHERE delta=? ORDER BY crl_number DESC LIMIT 1")) {
+                ps.setInt(1, delta ? 1 : 0);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(new CrlRow(rs.getLong(1), rs.getInt(2) == 1, Instant.ofEpochMilli(rs.getLong(3)),
+                            Instant.ofEpochMilli(rs.getLong(4)), rs.getBytes(5)));
                 }
-                return Optional.of(new CrlRow(rs.getLong(1), rs.getInt(2) == 1, Instant.ofEpochMilli(rs.getLong(3)),
-                        Instant.ofEpochMilli(rs.getLong(4)), rs.getBytes(5)));
             }
         }
     }
@@ -234,12 +470,32 @@ final class CaDatabase implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            try {
+                flush();
+            } catch (SQLException e) {
+                // the log keeps what could not be applied: the next start applies it
+            }
+            closed = true;
+            notifyAll();
+        }
         try {
-            insert.close();
-            connection.close();
-        } catch (SQLException e) {
-            // closing a connection that failed is not worth a second failure
+            writer.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            try {
+                insert.close();
+                connection.close();
+                log.close();
+            } catch (SQLException | IOException e) {
+                // closing a connection that failed is not worth a second failure
+            }
         }
     }
 }

@@ -567,12 +567,16 @@ public final class CertificationAuthority implements AutoCloseable {
         return new BigInteger(bytes);
     }
 
-    static String sha256(byte[] data) {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            return MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    static String sha256(byte[] data) {
+        return HexFormat.of().formatHex(SHA256.get().digest(data));
     }
 
     static X509Certificate certificate(byte[] der) {

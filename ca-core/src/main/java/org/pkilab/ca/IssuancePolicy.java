@@ -57,6 +57,7 @@ final class IssuancePolicy {
 
     private static final ASN1ObjectIdentifier UPN = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2.3");
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(10);
+    private static final java.util.regex.Pattern TEMPLATE_LABEL = java.util.regex.Pattern.compile("[\\p{L}\\p{N} ._()-]+");
 
     private final DirectoryAdmin templates;
     private final CaDirectory directory;
@@ -105,7 +106,7 @@ final class IssuancePolicy {
     private Decision wellFormedRequest(IssuanceContext ctx) {
         try {
             ctx.csr = new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(ctx.request.csr()));
-            ctx.publicKey = ctx.csr.getPublicKey();
+            ctx.publicKey = publicKey(ctx.csr);
             return Decision.proceed();
         } catch (Exception | StackOverflowError e) {
             return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the request from " + ctx.requesterName()
@@ -114,9 +115,32 @@ final class IssuancePolicy {
         }
     }
 
+    /** RSA and EC keys through a KeyFactory kept per thread; anything else as Bouncy Castle finds it. */
+    private static PublicKey publicKey(JcaPKCS10CertificationRequest csr) throws Exception {
+        String algorithm = switch (csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId()) {
+            case "1.2.840.113549.1.1.1" -> "RSA";
+            case "1.2.840.10045.2.1" -> "EC";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return csr.getPublicKey();
+        }
+        java.security.KeyFactory factory = KEY_FACTORIES.get().computeIfAbsent(algorithm, name -> {
+            try {
+                return java.security.KeyFactory.getInstance(name);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(name + " keys are not available: " + e.getMessage(), e);
+            }
+        });
+        return factory.generatePublic(new java.security.spec.X509EncodedKeySpec(csr.getSubjectPublicKeyInfo().getEncoded()));
+    }
+
+    private static final ThreadLocal<java.util.Map<String, java.security.KeyFactory>> KEY_FACTORIES =
+            ThreadLocal.withInitial(java.util.HashMap::new);
+
     private Decision templateIssuedHere(IssuanceContext ctx) {
         String label = ctx.request.templateLabel();
-        if (label == null || label.isBlank() || label.length() > 64 || !label.matches("[\\p{L}\\p{N} ._()-]+")) {
+        if (label == null || label.isBlank() || label.length() > 64 || !TEMPLATE_LABEL.matcher(label).matches()) {
             return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "'" + (label == null ? "" : label.replaceAll("\\p{Cntrl}", "?"))
                     + "' is not a certificate template name", "name a template by its template name, such as WebServer");
         }
@@ -266,7 +290,11 @@ final class IssuancePolicy {
         return Decision.proceed();
     }
 
-    /** Checks the request's self-signature with the JCA directly (the only algorithms AD CS clients use). */
+    /**
+     * Checks the request's self-signature with the JCA directly (the only algorithms AD CS clients use),
+     * over the certificationRequestInfo bytes exactly as the client sent them, as OpenSSL and CryptoAPI
+     * do, rather than over a re-encoding of them.
+     */
     private static boolean signatureVerifies(IssuanceContext ctx) throws Exception {
         String algorithm = switch (ctx.csr.getSignatureAlgorithm().getAlgorithm().getId()) {
             case "1.2.840.113549.1.1.11" -> "SHA256withRSA";
@@ -280,10 +308,71 @@ final class IssuancePolicy {
         if (algorithm == null) {
             return ctx.csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(ctx.publicKey));
         }
-        java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+        java.security.Signature verifier = VERIFIERS.get().computeIfAbsent(algorithm, IssuancePolicy::signature);
         verifier.initVerify(ctx.publicKey);
-        verifier.update(ctx.csr.toASN1Structure().getCertificationRequestInfo().getEncoded("DER"));
+        byte[] request = ctx.request.csr();
+        int[] info = firstElement(request);
+        if (info != null) {
+            verifier.update(request, info[0], info[1]);
+        } else {
+            verifier.update(ctx.csr.toASN1Structure().getCertificationRequestInfo().getEncoded("DER"));
+        }
         return verifier.verify(ctx.csr.getSignature());
+    }
+
+    /** Verifiers kept per thread: looking one up through the providers costs more than half an RSA verification. */
+    private static final ThreadLocal<java.util.Map<String, java.security.Signature>> VERIFIERS =
+            ThreadLocal.withInitial(java.util.HashMap::new);
+
+    private static java.security.Signature signature(String algorithm) {
+        try {
+            return java.security.Signature.getInstance(algorithm);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is not available: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Offset and length of the first element inside the outer DER SEQUENCE of {@code der}, or null when
+     * the encoding is not the plain definite-length form this reads (the caller then re-encodes).
+     */
+    static int[] firstElement(byte[] der) {
+        if (der.length < 4 || der[0] != 0x30) {
+            return null;
+        }
+        int[] outer = header(der, 0);
+        if (outer == null) {
+            return null;
+        }
+        int start = outer[0];
+        if (start >= der.length || der[start] != 0x30) {
+            return null;
+        }
+        int[] inner = header(der, start);
+        if (inner == null || inner[0] + inner[1] > der.length) {
+            return null;
+        }
+        return new int[]{start, inner[0] - start + inner[1]};
+    }
+
+    /** For the element at {@code at}: {offset of its contents, length of its contents}; null for forms not read here. */
+    private static int[] header(byte[] der, int at) {
+        if (at + 1 >= der.length) {
+            return null;
+        }
+        int first = der[at + 1] & 0xFF;
+        if (first < 0x80) {
+            return new int[]{at + 2, first};
+        }
+        int bytes = first & 0x7F;
+        if (bytes == 0 || bytes > 3 || at + 2 + bytes > der.length) {
+            return null; // indefinite (BER) or absurd lengths
+        }
+        int length = 0;
+        for (int i = 0; i < bytes; i++) {
+            length = (length << 8) | (der[at + 2 + i] & 0xFF);
+        }
+        return new int[]{at + 2 + bytes, length};
     }
 
     static int keyBits(PublicKey key) {

@@ -1,0 +1,204 @@
+package org.pkilab.ca;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The CA database's transaction log ({@code edb.log} beside {@code certsrv.edb} on Windows): a new
+ * request is durable once its record is appended here, in one write, and it reaches the database
+ * tables a moment later, many records to a transaction. A CA killed in between finds the records here
+ * when it starts again and applies them before it answers anyone.
+ *
+ * <p>Each entry is {@code length, CRC-32C, record}. A process killed in the middle of a write leaves a
+ * short or damaged last entry; nobody was answered for it, so reading stops there and the tail is cut.
+ */
+final class RequestLog implements AutoCloseable {
+
+    /** A logged request and the hash its "ask again" lookup uses. */
+    record Entry(RequestRecord record, String csrSha256) {
+    }
+
+    private final Path file;
+    private final FileChannel channel;
+
+    private RequestLog(Path file, FileChannel channel) {
+        this.file = file;
+        this.channel = channel;
+    }
+
+    static RequestLog open(Path file) throws IOException {
+        return new RequestLog(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ));
+    }
+
+    /** Every complete entry, oldest first; a torn last entry is cut off the file. */
+    List<Entry> readAll() throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        byte[] all = Files.readAllBytes(file);
+        ByteBuffer buffer = ByteBuffer.wrap(all);
+        long valid = 0;
+        while (buffer.remaining() >= 8) {
+            int length = buffer.getInt();
+            int crc = buffer.getInt();
+            if (length <= 0 || length > buffer.remaining()) {
+                break;
+            }
+            CRC32C check = new CRC32C();
+            check.update(all, buffer.position(), length);
+            if ((int) check.getValue() != crc) {
+                break;
+            }
+            entries.add(decode(all, buffer.position(), length));
+            buffer.position(buffer.position() + length);
+            valid = buffer.position();
+        }
+        if (valid < all.length) {
+            channel.truncate(valid);
+        }
+        channel.position(valid);
+        return entries;
+    }
+
+    /** Appends one record in a single write: once this returns, a killed process keeps it. */
+    void append(RequestRecord record, String csrSha256) throws IOException {
+        byte[] body = encode(record, csrSha256);
+        CRC32C crc = new CRC32C();
+        crc.update(body);
+        ByteBuffer entry = ByteBuffer.allocate(8 + body.length).putInt(body.length).putInt((int) crc.getValue()).put(body).flip();
+        long end = channel.position();
+        try {
+            while (entry.hasRemaining()) {
+                channel.write(entry);
+            }
+        } catch (IOException e) {
+            // a torn entry would hide every later one from recovery: cut it off before anything follows it
+            try {
+                channel.truncate(end);
+                channel.position(end);
+            } catch (IOException cut) {
+                e.addSuppressed(cut);
+            }
+            throw e;
+        }
+    }
+
+    long size() {
+        try {
+            return channel.size();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Empties the log once everything in it is in the database tables. */
+    void clear() throws IOException {
+        channel.truncate(0);
+        channel.position(0);
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    private static byte[] encode(RequestRecord r, String csrSha256) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(512 + length(r.certificate()) + length(r.csr()));
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeLong(r.requestId());
+        writeString(out, r.requester());
+        writeString(out, r.requesterDn());
+        writeString(out, r.template());
+        writeString(out, r.status().name());
+        out.writeInt(r.dispositionCode());
+        writeString(out, r.dispositionMessage());
+        writeString(out, r.serialHex());
+        writeString(out, r.subject());
+        writeBytes(out, r.certificate());
+        writeBytes(out, r.csr());
+        writeString(out, csrSha256);
+        writeInstant(out, r.submittedAt());
+        writeInstant(out, r.resolvedAt());
+        writeInstant(out, r.notBefore());
+        writeInstant(out, r.notAfter());
+        return bytes.toByteArray();
+    }
+
+    private static Entry decode(byte[] data, int offset, int length) throws IOException {
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data, offset, length));
+        try {
+            long id = in.readLong();
+            String requester = readString(in);
+            String requesterDn = readString(in);
+            String template = readString(in);
+            RequestStatus status = RequestStatus.valueOf(readString(in));
+            int code = in.readInt();
+            String message = readString(in);
+            String serial = readString(in);
+            String subject = readString(in);
+            byte[] certificate = readBytes(in);
+            byte[] csr = readBytes(in);
+            String csrSha256 = readString(in);
+            RequestRecord record = new RequestRecord(id, requester, requesterDn, template, status, code, message,
+                    serial == null ? null : new BigInteger(serial, 16), subject, certificate, csr,
+                    readInstant(in), readInstant(in), readInstant(in), readInstant(in), null, null);
+            return new Entry(record, csrSha256);
+        } catch (EOFException | IllegalArgumentException e) {
+            throw new IOException("a log entry that passed its checksum does not read back: " + e.getMessage(), e);
+        }
+    }
+
+    private static int length(byte[] value) {
+        return value == null ? 0 : value.length;
+    }
+
+    private static void writeString(DataOutputStream out, String value) throws IOException {
+        writeBytes(out, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        byte[] bytes = readBytes(in);
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] value) throws IOException {
+        out.writeInt(value == null ? -1 : value.length);
+        if (value != null) {
+            out.write(value);
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return bytes;
+    }
+
+    private static void writeInstant(DataOutputStream out, Instant value) throws IOException {
+        out.writeBoolean(value != null);
+        if (value != null) {
+            out.writeLong(value.toEpochMilli());
+        }
+    }
+
+    private static Instant readInstant(DataInputStream in) throws IOException {
+        return in.readBoolean() ? Instant.ofEpochMilli(in.readLong()) : null;
+    }
+}

@@ -1,0 +1,101 @@
+package org.pkilab.ca;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.SQLException;
+import java.time.Instant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CA database's transaction log: what a CA killed between answering and applying left in
+ * {@code ca.log} is in the tables when it starts again, a torn last entry is cut, and entries applied
+ * before the kill are not applied twice. (The whole-process kill -9 test is in the scenarios module.)
+ */
+class CaDatabaseLogTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+
+    @Test
+    void requestsLeftInTheLogAreInTheTablesWhenTheCaStartsAgain(@TempDir Path data) throws Exception {
+        try (RequestLog log = RequestLog.open(data.resolve("ca.log"))) {
+            for (int id = 1; id <= 3; id++) {
+                log.append(issued(id, BigInteger.valueOf(1000 + id)), "hash" + id);
+            }
+        }
+        // a process killed in the middle of its next write leaves part of an entry behind
+        Files.write(data.resolve("ca.log"), new byte[]{0, 0, 4, 0, 1, 2, 3, 4, 5, 6}, StandardOpenOption.APPEND);
+
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            assertEquals(3, db.count(), "the three complete entries are applied, the torn one is not");
+            for (int id = 1; id <= 3; id++) {
+                RequestRecord r = db.byId(id).orElseThrow(() -> new AssertionError("request lost"));
+                assertEquals(BigInteger.valueOf(1000 + id), r.serial());
+                assertArrayEquals(certificate(1000 + id), r.certificate());
+            }
+            assertEquals(4, db.insert(issued(0, BigInteger.valueOf(2000)), "hash4").requestId(), "request ids continue after the log's");
+        }
+        assertEquals(0, Files.size(data.resolve("ca.log")), "a CA that stops cleanly leaves an empty log");
+    }
+
+    @Test
+    void entriesAppliedBeforeTheKillAreNotAppliedTwice(@TempDir Path data) throws Exception {
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            db.insert(issued(0, BigInteger.valueOf(11)), "a");
+            db.insert(issued(0, BigInteger.valueOf(12)), "b");
+        }
+        // killed after the writer committed them but before it emptied the log
+        try (RequestLog log = RequestLog.open(data.resolve("ca.log"))) {
+            log.append(issued(1, BigInteger.valueOf(11)), "a");
+            log.append(issued(2, BigInteger.valueOf(12)), "b");
+            log.append(issued(3, BigInteger.valueOf(13)), "c");
+        }
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            assertEquals(3, db.count());
+            assertEquals(BigInteger.valueOf(13), db.byId(3).orElseThrow().serial());
+        }
+    }
+
+    @Test
+    void aSerialAlreadyIssuedIsRefusedBeforeItReachesTheTables(@TempDir Path data) throws Exception {
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            db.insert(issued(0, new BigInteger("4f2a9c0e11d3b7a85e60c4f1a2b3c4d5", 16)), "a");
+            SQLException twice = assertThrows(SQLException.class,
+                    () -> db.insert(issued(0, new BigInteger("4f2a9c0e11d3b7a85e60c4f1a2b3c4d5", 16)), "b"));
+            assertTrue(twice.getMessage().contains("UNIQUE"), twice.getMessage());
+        }
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            assertThrows(SQLException.class, () -> db.insert(issued(0, new BigInteger("4f2a9c0e11d3b7a85e60c4f1a2b3c4d5", 16)), "c"),
+                    "after a restart too");
+            assertEquals(1, db.count());
+        }
+    }
+
+    @Test
+    void askingAgainFindsARequestStillInTheLog(@TempDir Path data) throws Exception {
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            RequestRecord first = db.insert(issued(0, BigInteger.valueOf(77)), "same-csr");
+            RequestRecord found = db.byCsr("CONTOSO\\IIS01$", "same-csr").orElseThrow(() -> new AssertionError("not found"));
+            assertEquals(first.requestId(), found.requestId());
+            assertTrue(db.byCsr("CONTOSO\\CLIENT01$", "same-csr").isEmpty(), "another requester's request is not theirs");
+        }
+    }
+
+    private static RequestRecord issued(long id, BigInteger serial) {
+        return new RequestRecord(id, "CONTOSO\\IIS01$", "CN=IIS01,CN=Computers,DC=contoso,DC=com", "WebServer",
+                RequestStatus.ISSUED, 0, "Issued", serial, "CN=server1.internal.contoso.com", certificate(serial.intValue()),
+                new byte[]{0x30, 0x03, 0x02, 0x01, 0x01}, NOW, NOW, NOW, NOW.plusSeconds(86_400), null, null);
+    }
+
+    private static byte[] certificate(long id) {
+        return ("certificate " + id).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+}
