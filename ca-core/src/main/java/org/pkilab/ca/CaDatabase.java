@@ -303,6 +303,9 @@ final class CaDatabase implements AutoCloseable {
                 if (ps.executeUpdate() != 1) {
                     throw new SQLException("request " + requestId + " is not pending");
                 }
+                if (serial != null) {
+                    serialPrefixes.add(prefix(serial));
+                }
             }
             return byId(requestId).orElseThrow();
         }
