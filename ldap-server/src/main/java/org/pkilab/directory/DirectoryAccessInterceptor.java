@@ -89,13 +89,26 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         this.tokens = tokens;
     }
 
-    @Override
-    public void bind(BindOperationContext ctx) throws LdapException {
-        // the embedded server's own super-user is for the DC itself, never for a network client
-        if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
-            throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+    /**
+     * Refuses binds as the embedded server's own super-user ({@code uid=admin,ou=system}, password
+     * "secret" unless changed): it is for the DC itself, never for a network client, and it passes every
+     * access check. It must stand before ApacheDS's authentication interceptor, which ends a bind
+     * without passing it further down the chain.
+     */
+    static final class SystemAccountGuard extends BaseInterceptor {
+        static final String NAME = "pkilabSystemAccountGuard";
+
+        SystemAccountGuard() {
+            super(NAME);
         }
-        next(ctx);
+
+        @Override
+        public void bind(BindOperationContext ctx) throws LdapException {
+            if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
+                throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+            }
+            next(ctx);
+        }
     }
 
     @Override

@@ -179,13 +179,15 @@ public final class DomainController implements AutoCloseable {
 
         DirectoryAccessInterceptor access = new DirectoryAccessInterceptor();
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
-        int afterAuthentication = 0;
+        int authentication = 0;
         for (int i = 0; i < chain.size(); i++) {
             if (chain.get(i).getName().equals("authenticationInterceptor")) {
-                afterAuthentication = i + 1;
+                authentication = i;
             }
         }
-        chain.add(afterAuthentication, access);
+        // access control needs the caller authenticated; the guard must see binds, which authentication does not pass on
+        chain.add(authentication + 1, access);
+        chain.add(authentication, new DirectoryAccessInterceptor.SystemAccountGuard());
         service.setInterceptors(chain);
         service.startup();
 
