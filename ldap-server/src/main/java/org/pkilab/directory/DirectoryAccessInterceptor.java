@@ -12,6 +12,7 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.exception.LdapOperationErrorException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
@@ -248,7 +249,17 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     }
 
     private SecurityDescriptor descriptorOf(OperationContext ctx, Dn object) throws LdapException {
-        Entry entry = ctx.getSession().getDirectoryService().getAdminSession().lookup(object, "nTSecurityDescriptor");
+        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+        if (!system.exists(object)) {
+            // AD resolves the name before it checks access: the caller learns the object is not there, with the nearest that is
+            Dn nearest = object.getParent();
+            while (!nearest.isEmpty() && !system.exists(nearest)) {
+                nearest = nearest.getParent();
+            }
+            throw new LdapNoSuchObjectException("0000208D: NameErr: DSID-03100241, problem 2001 (NO_OBJECT), data 0, best match of:\n\t'"
+                    + nearest.getName() + "'\n" + object.getName() + " does not exist");
+        }
+        Entry entry = system.lookup(object, "nTSecurityDescriptor");
         Attribute sd = entry == null ? null : entry.get("nTSecurityDescriptor");
         if (sd == null) {
             return defaultDescriptor;
