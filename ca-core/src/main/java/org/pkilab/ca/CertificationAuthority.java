@@ -149,13 +149,21 @@ public final class CertificationAuthority implements AutoCloseable {
 
     /**
      * Runs a request through the policy module and, when it passes, signs and records it. Every request
-     * is recorded, refused ones included, before the answer is returned.
+     * is recorded, refused ones included, before the answer is returned, as AD CS lists refused requests
+     * under Failed Requests.
+     *
+     * @throws CaException when the input is not a request at all: the CSR is not PKCS #10 (or its key
+     *                     cannot be read), or the label cannot be a template name. Nothing is recorded then,
+     *                     as there is no request to record.
      */
     public EnrollmentResult submit(EnrollmentRequest request) {
         requireRunning();
         IssuancePolicy.Evaluation evaluation = policy.evaluate(new IssuanceContext(request, config.clock().instant()));
         IssuanceContext ctx = evaluation.context();
         Decision decision = evaluation.decision();
+        if (!evaluation.request()) {
+            throw new CaException(decision);
+        }
         String template = ctx.template == null ? String.valueOf(request.templateLabel()) : ctx.template.name();
         return switch (decision.outcome()) {
             case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
@@ -167,7 +175,7 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     private static String requestedSubject(IssuanceContext ctx) {
-        return ctx.csr == null ? null : ctx.csr.getSubject().toString();
+        return ctx.csr == null ? null : RequestedNames.recordable(ctx.csr.getSubject());
     }
 
     private static boolean malformed(Decision decision) {
