@@ -194,6 +194,15 @@ class EnrollmentTest {
     }
 
     @Test
+    void aPlusInTheTemplateLabelIsNotASpace() throws Exception {
+        // a path segment is not a form: 'Web+Server' once reached the CA as the display name 'Web Server'
+        EstClient.Reply reply = est.enroll("Web+Server", EstClient.basic("Administrator", PASSWORD), webRequest("plus.contoso.com"));
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error(), reply.text());
+        assertEquals(200, est.enroll("Web%20Server", EstClient.basic("Administrator", PASSWORD), webRequest("space.contoso.com")).status(),
+                "a display name, percent-encoded, still names its template");
+    }
+
+    @Test
     void wrongPasswordAndMissingCredentialsGet401() throws Exception {
         EstClient.Reply wrong = est.enroll("WebServer", EstClient.basic("IIS01$", "wrong"), webRequest("x.contoso.com"));
         assertEquals(401, wrong.status(), wrong.text());
