@@ -7,10 +7,10 @@ import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.ASN1TaggedObject;
-import org.bouncycastle.asn1.DERBMPString;
-import org.bouncycastle.asn1.DERIA5String;
-import org.bouncycastle.asn1.DERPrintableString;
-import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.ASN1BMPString;
+import org.bouncycastle.asn1.ASN1IA5String;
+import org.bouncycastle.asn1.ASN1PrintableString;
+import org.bouncycastle.asn1.ASN1UTF8String;
 import org.bouncycastle.asn1.x500.AttributeTypeAndValue;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -90,12 +90,12 @@ final class RequestedNames {
             for (AttributeTypeAndValue attribute : rdn.getTypesAndValues()) {
                 String type = BCStyle.INSTANCE.oidToDisplayName(attribute.getType());
                 String label = "the " + where + "'s " + (type == null ? attribute.getType().getId() : type.toUpperCase(java.util.Locale.ROOT));
-                Optional<String> text = text(label, attribute.getValue());
-                if (text.isEmpty()) {
+                Decoded text = text(label, attribute.getValue());
+                if (text == null) {
                     return Optional.of(label + " is not a string (" + attribute.getValue().toASN1Primitive().getClass().getSimpleName() + ")");
                 }
-                int limit = SHORT.contains(attribute.getType()) ? MAX_NAME : MAX_VALUE;
-                Optional<String> bad = text.get().startsWith("!") ? Optional.of(text.get().substring(1)) : problem(label, text.get(), limit);
+                Optional<String> bad = text.problem() != null ? Optional.of(text.problem())
+                        : problem(label, text.text(), SHORT.contains(attribute.getType()) ? MAX_NAME : MAX_VALUE);
                 if (bad.isPresent()) {
                     return bad;
                 }
@@ -113,11 +113,11 @@ final class RequestedNames {
                     case GeneralName.rfc822Name -> "the e-mail name";
                     default -> "the URI";
                 };
-                Optional<String> text = text(label, value);
-                if (text.isEmpty() || text.get().startsWith("!")) {
-                    return Optional.of(text.map(t -> t.substring(1)).orElse(label + " is not an IA5String"));
+                Decoded text = text(label, value);
+                if (text == null || text.problem() != null) {
+                    return Optional.of(text == null ? label + " is not an IA5String" : text.problem());
                 }
-                String s = text.get();
+                String s = text.text();
                 Optional<String> bad = problem(label, s, name.getTagNo() == GeneralName.uniformResourceIdentifier ? 2048 : MAX_VALUE);
                 if (bad.isPresent()) {
                     return bad;
@@ -142,11 +142,11 @@ final class RequestedNames {
             case GeneralName.otherName -> {
                 ASN1Sequence other = ASN1Sequence.getInstance(value);
                 if (UPN.equals(other.getObjectAt(0))) {
-                    Optional<String> text = text("the user principal name", ASN1TaggedObject.getInstance(other.getObjectAt(1)).getExplicitBaseObject());
-                    if (text.isEmpty() || text.get().startsWith("!")) {
-                        return Optional.of(text.map(t -> t.substring(1)).orElse("the user principal name is not a UTF8String"));
+                    Decoded text = text("the user principal name", ASN1TaggedObject.getInstance(other.getObjectAt(1)).getExplicitBaseObject());
+                    if (text == null || text.problem() != null) {
+                        return Optional.of(text == null ? "the user principal name is not a UTF8String" : text.problem());
                     }
-                    return problem("the user principal name", text.get(), MAX_VALUE);
+                    return problem("the user principal name", text.text(), MAX_VALUE);
                 }
                 return Optional.empty();
             }
@@ -156,52 +156,60 @@ final class RequestedNames {
         }
     }
 
-    /**
-     * The text of an ASN.1 string checked against its type's character set; "!" and a reason when its
-     * octets are not text of that type; empty when the value is not a string at all.
-     */
-    private static Optional<String> text(String label, ASN1Encodable value) {
+    /** An ASN.1 string's text, or why its octets are not text of its type. */
+    private record Decoded(String text, String problem) {
+        static Decoded of(String text) {
+            return new Decoded(text, null);
+        }
+
+        static Decoded bad(String problem) {
+            return new Decoded(null, problem);
+        }
+    }
+
+    /** The text of an ASN.1 string checked against its type's character set; null when the value is no string at all. */
+    private static Decoded text(String label, ASN1Encodable value) {
         ASN1Primitive primitive = value.toASN1Primitive();
         if (!(primitive instanceof ASN1String string)) {
-            return Optional.empty();
+            return null;
         }
         byte[] content;
         try {
             content = contentOctets(primitive.getEncoded("DER"));
         } catch (java.io.IOException e) {
-            return Optional.of("!" + label + " cannot be encoded: " + e.getMessage());
+            return Decoded.bad(label + " cannot be encoded: " + e.getMessage());
         }
-        if (primitive instanceof DERUTF8String) {
+        if (primitive instanceof ASN1UTF8String) {
             try {
-                return Optional.of(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                return Decoded.of(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                         .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(content)).toString());
             } catch (CharacterCodingException e) {
-                return Optional.of("!" + label + " is a UTF8String whose bytes are not UTF-8 (" + hex(content) + ")");
+                return Decoded.bad(label + " is a UTF8String whose bytes are not UTF-8 (" + hex(content) + ")");
             }
         }
-        if (primitive instanceof DERIA5String) {
+        if (primitive instanceof ASN1IA5String) {
             for (int i = 0; i < content.length; i++) {
                 if (content[i] < 0) {
-                    return Optional.of("!" + label + " is an IA5String with the byte 0x" + String.format("%02X", content[i] & 0xFF)
+                    return Decoded.bad(label + " is an IA5String with the byte 0x" + String.format("%02X", content[i] & 0xFF)
                             + " at position " + i + ", outside ASCII");
                 }
             }
-            return Optional.of(new String(content, StandardCharsets.US_ASCII));
+            return Decoded.of(new String(content, StandardCharsets.US_ASCII));
         }
         String s = string.getString();
-        if (primitive instanceof DERPrintableString && !PRINTABLE_STRING.matcher(s).matches()) {
-            return Optional.of("!" + label + " is a PrintableString with characters a PrintableString cannot hold: '" + printable(s) + "'");
+        if (primitive instanceof ASN1PrintableString && !PRINTABLE_STRING.matcher(s).matches()) {
+            return Decoded.bad(label + " is a PrintableString with characters a PrintableString cannot hold: '" + printable(s) + "'");
         }
-        if (primitive instanceof DERBMPString) {
+        if (primitive instanceof ASN1BMPString) {
             for (int i = 0; i < s.length(); i++) {
                 if (Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
                     i++;
                 } else if (Character.isSurrogate(s.charAt(i))) {
-                    return Optional.of("!" + label + " is a BMPString with a lone surrogate at position " + i);
+                    return Decoded.bad(label + " is a BMPString with a lone surrogate at position " + i);
                 }
             }
         }
-        return Optional.of(s);
+        return Decoded.of(s);
     }
 
     /** The content octets of a DER TLV. */
@@ -240,11 +248,22 @@ final class RequestedNames {
         return text.length() > 80 ? escaped + "..." : escaped;
     }
 
-    private static String escape(String text) {
+    /**
+     * {@code text} with what a terminal or a reader could be fooled by written as {@code \}{@code uXXXX}:
+     * control characters, bidirectional controls, and surrogates that are not half of a pair.
+     */
+    static String escape(String text) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            out.append(Character.isISOControl(c) || isBidiControl(c) || Character.isSurrogate(c) ? String.format("\\u%04X", (int) c) : String.valueOf(c));
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1));
+            if (pair) {
+                out.append(c).append(text.charAt(++i));
+            } else if (Character.isISOControl(c) || isBidiControl(c) || Character.isSurrogate(c)) {
+                out.append(String.format("\\u%04X", (int) c));
+            } else {
+                out.append(c);
+            }
         }
         return out.toString();
     }
