@@ -294,8 +294,13 @@ final class EstServer implements AutoCloseable {
             // blocking is fine here: the body is small and bounded, and the connection's idle timeout ends a stalled one
             body = Content.Source.asInputStream(request).readNBytes(MAX_BODY + 1);
         } catch (java.io.IOException | RuntimeException e) {
-            send(response, callback, 400, "text/plain", ("Bad Request: the request body could not be read to its end ("
-                    + e.getMessage() + "); send it whole, with a Content-Length or as valid chunks\n").getBytes(StandardCharsets.UTF_8));
+            if (causedBy(e, java.util.concurrent.TimeoutException.class)) {
+                send(response, callback, 408, "text/plain", "Request Timeout: the request body stopped arriving; send it whole\n"
+                        .getBytes(StandardCharsets.UTF_8));
+            } else {
+                send(response, callback, 400, "text/plain", ("Bad Request: the request body could not be read to its end ("
+                        + e.getMessage() + "); send it whole, with a Content-Length or as valid chunks\n").getBytes(StandardCharsets.UTF_8));
+            }
             return;
         }
         if (body.length > MAX_BODY) {
@@ -313,6 +318,15 @@ final class EstServer implements AutoCloseable {
         EnrollmentRequest enrollment = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
         EnrollmentResult result = ca.previous(requester, template, csr).orElseGet(() -> ca.submit(enrollment));
         answer(response, callback, result);
+    }
+
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void tooLarge(Response response, Callback callback, String what) {
@@ -469,14 +483,6 @@ final class EstServer implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String withoutControlCharacters(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (char c : text.toCharArray()) {
-            out.append(Character.isISOControl(c) && c != '\n' && c != '\t' ? String.format("\\u%04X", (int) c) : String.valueOf(c));
-        }
-        return out.toString();
-    }
-
     /** Jetty's answers to HTTP it cannot take (too long, not HTTP, a bad header), in plain text that says what to change. */
     private static final class PlainErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
         @Override
@@ -554,7 +560,8 @@ final class EstServer implements AutoCloseable {
     static void send(Response response, Callback callback, int status, String contentType, byte[] body) {
         if (contentType.startsWith("text/plain")) {
             // refusals echo what the client sent; a terminal showing them must not obey the control characters in it
-            body = withoutControlCharacters(new String(body, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+            String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", -1);
+            body = String.join("\n", java.util.Arrays.stream(lines).map(RequestedNames::escape).toList()).getBytes(StandardCharsets.UTF_8);
             contentType = "text/plain; charset=utf-8";
         }
         response.setStatus(status);
