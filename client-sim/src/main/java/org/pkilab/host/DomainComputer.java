@@ -672,13 +672,19 @@ public class DomainComputer implements AutoCloseable {
             Enumeration<String> aliases = pfx.aliases();
             while (aliases.hasMoreElements()) {
                 String alias = aliases.nextElement();
-                if (pfx.isKeyEntry(alias)) {
+                // a secret key entry is a key entry too: nothing the Personal store holds
+                if (pfx.isKeyEntry(alias) && pfx.getKey(alias, pw) instanceof PrivateKey key) {
+                    java.security.cert.Certificate[] chain = pfx.getCertificateChain(alias);
+                    if (chain == null || chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
+                        throw new IllegalArgumentException(file.getFileName() + " holds a private key without its X.509 certificate");
+                    }
                     List<X509Certificate> x509 = new ArrayList<>();
-                    for (java.security.cert.Certificate c : pfx.getCertificateChain(alias)) {
-                        x509.add((X509Certificate) c);
+                    for (java.security.cert.Certificate c : chain) {
+                        if (c instanceof X509Certificate certificate) {
+                            x509.add(certificate);
+                        }
                     }
                     X509Certificate leaf = x509.get(0);
-                    PrivateKey key = (PrivateKey) pfx.getKey(alias, pw);
                     if (!KeyFiles.belongTogether(key, leaf)) {
                         throw new IllegalArgumentException(file.getFileName() + " holds a private key that does not belong to its certificate '"
                                 + leaf.getSubjectX500Principal().getName() + "'");
@@ -691,7 +697,7 @@ public class DomainComputer implements AutoCloseable {
             }
         } catch (java.security.UnrecoverableKeyException e) {
             throw new IllegalArgumentException("The password you entered is incorrect for " + file.getFileName(), e);
-        } catch (GeneralSecurityException | ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException(file.getFileName() + " cannot be imported: " + e, e);
         }
         throw new IllegalArgumentException(file.getFileName() + " holds no private key: export the certificate with 'Yes, export the private key'");
