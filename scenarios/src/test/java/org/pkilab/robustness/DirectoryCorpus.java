@@ -125,6 +125,12 @@ final class DirectoryCorpus {
             // ApacheDS looks the entry up before any interceptor runs: its own words, which still name the DN
             ldap.add(new LdapInput(category, who + ": delete a DN that does not exist", me, facts.password(), new DeleteRequest("CN=Nobody,"
                     + n.users()), List.of(ResultCode.NO_SUCH_OBJECT), "CN=Nobody"));
+            if (who.equals("alice")) {
+                // over the DC's 10 MB bound: it must refuse without reading it all into memory
+                ldap.add(new LdapInput(category, who + ": a modify of 11 MB", me, facts.password(), new ModifyRequest(me,
+                        new Modification(ModificationType.REPLACE, "description", "d".repeat(11 << 20))), List.of(ResultCode.SERVER_DOWN,
+                        ResultCode.PROTOCOL_ERROR, ResultCode.UNWILLING_TO_PERFORM), null));
+            }
             ldap.add(new LdapInput(category, who + ": ask for Administrator's logon token (S4U2Self)", me, facts.password(),
                     new ExtendedRequest(LogonRequest.OID, new ASN1OctetString(n.user("Administrator"))), denied, "may not obtain logon tokens"));
             ldap.add(new LdapInput(category, who + ": password modify for Administrator", me, facts.password(),
