@@ -7,7 +7,6 @@ import org.eclipse.jetty.util.Fields;
 import org.pkilab.directory.model.LogonToken;
 
 import java.math.BigInteger;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -128,7 +127,8 @@ final class CaAdminEndpoint {
             }
             default -> {
                 if (parts.length == 2) {
-                    String template = URLDecoder.decode(parts[1], StandardCharsets.UTF_8);
+                    // a path segment, not a form: '+' stays '+'
+                    String template = org.eclipse.jetty.util.URIUtil.decodePath(parts[1]);
                     if ("POST".equals(method)) {
                         ca.issueTemplate(template);
                     } else {

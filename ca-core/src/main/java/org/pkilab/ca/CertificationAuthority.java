@@ -149,13 +149,21 @@ public final class CertificationAuthority implements AutoCloseable {
 
     /**
      * Runs a request through the policy module and, when it passes, signs and records it. Every request
-     * is recorded, refused ones included, before the answer is returned.
+     * is recorded, refused ones included, before the answer is returned, as AD CS lists refused requests
+     * under Failed Requests.
+     *
+     * @throws CaException when the input is not a request at all: the CSR is not PKCS #10 (or its key
+     *                     cannot be read), or the label cannot be a template name. Nothing is recorded then,
+     *                     as there is no request to record.
      */
     public EnrollmentResult submit(EnrollmentRequest request) {
         requireRunning();
         IssuancePolicy.Evaluation evaluation = policy.evaluate(new IssuanceContext(request, config.clock().instant()));
         IssuanceContext ctx = evaluation.context();
         Decision decision = evaluation.decision();
+        if (!evaluation.request()) {
+            throw new CaException(decision);
+        }
         String template = ctx.template == null ? String.valueOf(request.templateLabel()) : ctx.template.name();
         return switch (decision.outcome()) {
             case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
@@ -167,7 +175,7 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     private static String requestedSubject(IssuanceContext ctx) {
-        return ctx.csr == null ? null : ctx.csr.getSubject().toString();
+        return ctx.csr == null ? null : RequestedNames.recordable(ctx.csr.getSubject());
     }
 
     private static boolean malformed(Decision decision) {
@@ -215,15 +223,21 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     /**
-     * What an EST client that asks again with the same request gets: the certificate once a pending
-     * request was approved, the denial once it was denied, "still pending" meanwhile. Empty when this
-     * requester never sent this request, or when a fresh submission should be made.
+     * What an EST client that asks again with the same request for the same template gets: the
+     * certificate once a pending request was approved, the denial once it was denied, "still pending"
+     * meanwhile. Empty when this requester never sent this request for the template {@code label} names,
+     * or when a fresh submission should be made.
      */
-    public Optional<EnrollmentResult> previous(LogonToken requester, byte[] csr) {
+    public Optional<EnrollmentResult> previous(LogonToken requester, String label, byte[] csr) {
         requireRunning();
+        if (!IssuancePolicy.isTemplateName(label)) {
+            return Optional.empty();
+        }
         try {
             Optional<RequestRecord> last = database.byCsr(requester.account(), sha256(csr));
-            if (last.isEmpty()) {
+            if (last.isEmpty() || !(last.get().template().equalsIgnoreCase(label)
+                    || directory.cachedTemplateAndIssueList(config.caName(), label, templates.domainSid(), false).template()
+                    .filter(t -> t.name().equalsIgnoreCase(last.get().template())).isPresent())) {
                 return Optional.empty();
             }
             RequestRecord r = last.get();
@@ -509,8 +523,13 @@ public final class CertificationAuthority implements AutoCloseable {
 
     /** The current token of the account that holds {@code certificate}, for renewal (S4U2Self at the DC). */
     LogonToken tokenForHolderOf(X509Certificate certificate) {
-        RequestRecord r = bySerial(certificate.getSerialNumber()).orElseThrow(() -> new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE,
-                "certificate " + certificate.getSerialNumber().toString(16) + " was not issued by " + config.caName()));
+        // the database, not the TLS layer, says what this CA issued: a certificate is one of ours only when it is the very one recorded
+        RequestRecord r = bySerial(certificate.getSerialNumber()).filter(issued -> sameCertificate(issued, certificate))
+                .orElseThrow(() -> new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "the TLS client certificate '"
+                        + RequestedNames.printable(certificate.getSubjectX500Principal().getName()) + "' (issuer '"
+                        + RequestedNames.printable(certificate.getIssuerX500Principal().getName()) + "', serial "
+                        + certificate.getSerialNumber().toString(16) + ") was not issued by " + config.caName()
+                        + "; re-enrollment authenticates only with a certificate this CA issued"));
         if (r.status() != RequestStatus.ISSUED) {
             throw new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " is "
                     + r.status().consoleText() + " and cannot authenticate a renewal");
@@ -521,6 +540,14 @@ public final class CertificationAuthority implements AutoCloseable {
         }
         return DomainLogon.logonOnBehalfOf(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(),
                 config.bindPassword(), r.requesterDn()).token();
+    }
+
+    private static boolean sameCertificate(RequestRecord issued, X509Certificate presented) {
+        try {
+            return issued.certificate() != null && java.util.Arrays.equals(issued.certificate(), presented.getEncoded());
+        } catch (java.security.cert.CertificateEncodingException e) {
+            return false;
+        }
     }
 
     String templateOf(X509Certificate certificate) {

@@ -19,6 +19,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.URIUtil;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.pkilab.directory.model.CertificateTemplate;
@@ -26,7 +27,6 @@ import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.RsaKeys;
 
-import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,8 +37,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The CA on the network: EST (RFC 7030) over HTTPS, and its CRLs and certificate over HTTP at the URLs
@@ -59,10 +57,21 @@ import java.util.concurrent.TimeUnit;
  * pending request answers {@code 202} with {@code Retry-After}; sending the same request again returns
  * the certificate once approved. Every refusal is a 4xx whose body gives the AD CS code and name, the
  * reason and what to change, and whose {@code X-ADCS-Error} header carries the code.
+ *
+ * <p>What a client may send is bounded: request line and headers {@value #MAX_HEADERS} bytes (414 or 431
+ * beyond), a body {@value #MAX_BODY} bytes (413, answered from {@code Content-Length} before any of the
+ * body is read), {@code Content-Type: application/pkcs10} and nothing else for enrollment (415). Even
+ * HTTP that Jetty cannot parse is answered in plain text that says what was wrong.
  */
 final class EstServer implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EstServer.class);
+
     static final int MAX_BODY = 64 * 1024;
+    static final int MAX_HEADERS = 8 * 1024;
+    /** RFC 7030's media type, with parameters (token=token or token="quoted") and nothing else. */
+    private static final java.util.regex.Pattern PKCS10 = java.util.regex.Pattern.compile(
+            "(?i)application/pkcs10\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
     private static final String PREFIX = "/.well-known/est/";
     private static final String PKCS7 = "application/pkcs7-mime; smime-type=certs-only";
 
@@ -100,13 +109,14 @@ final class EstServer implements AutoCloseable {
         threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT));
         this.server = new Server(threads);
         HttpConfiguration plain = new HttpConfiguration();
-        plain.setRequestHeaderSize(8 * 1024);
+        plain.setRequestHeaderSize(MAX_HEADERS);
         plain.setSendServerVersion(false);
         this.http = new ServerConnector(server, new HttpConnectionFactory(plain));
         http.setHost("127.0.0.1");
         http.setPort(httpPort);
         server.addConnector(http);
         server.setHandler(new Routes());
+        server.setErrorHandler(new PlainErrors());
     }
 
     /** Opens the HTTP port now, so the CDP and AIA URLs can name it before any certificate is signed. */
@@ -120,15 +130,21 @@ final class EstServer implements AutoCloseable {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("ca", ca.certificate());
-        SslContextFactory.Server tls = new SslContextFactory.Server();
+        SslContextFactory.Server tls = new SslContextFactory.Server() {
+            @Override
+            protected javax.net.ssl.TrustManager[] getTrustManagers(KeyStore trustStore, java.util.Collection<? extends java.security.cert.CRL> crls) {
+                return new javax.net.ssl.TrustManager[]{new AnyClientCertificate(ca.certificate())};
+            }
+        };
         tls.setKeyStore(keys);
         tls.setKeyStorePassword(new String(password));
         tls.setTrustStore(trust);
-        // re-enrollment authenticates with the current certificate; first enrollment has none
+        // re-enrollment authenticates with the current certificate; first enrollment has none. TLS proves the client
+        // holds the certificate's key; whether this CA issued it is judged from its database, so a refusal can explain itself
         tls.setWantClientAuth(true);
         tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
         HttpConfiguration secure = new HttpConfiguration();
-        secure.setRequestHeaderSize(8 * 1024);
+        secure.setRequestHeaderSize(MAX_HEADERS);
         secure.setSendServerVersion(false);
         SecureRequestCustomizer customizer = new SecureRequestCustomizer();
         // lab hosts reach the CA by FQDN (mapped to 127.0.0.1) or by 127.0.0.1; checking the name is the client's job
@@ -164,8 +180,9 @@ final class EstServer implements AutoCloseable {
             try {
                 route(request, response, callback);
             } catch (CaException e) {
-                refuse(response, callback, e.error(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2), "");
+                refuse(response, callback, e.error(), e.reason(), e.fix());
             } catch (RuntimeException e) {
+                LOG.warn("{}: {} {} failed", config.caName(), request.getMethod(), Request.getPathInContext(request), e);
                 send(response, callback, 500, "text/plain", ("internal error in " + config.caName() + ": " + e.getMessage() + "\n")
                         .getBytes(StandardCharsets.UTF_8));
             }
@@ -190,9 +207,12 @@ final class EstServer implements AutoCloseable {
             return;
         }
         String[] parts = path.substring(PREFIX.length()).split("/", -1);
-        String label = parts.length == 2 ? URLDecoder.decode(parts[0], StandardCharsets.UTF_8) : null;
+        // a path segment is percent-encoded, not a form: '+' stays '+' (URLDecoder would make 'Web+Server' the Web Server template).
+        // Jetty has refused encoded '/', '\\', '%' and control characters before this point
+        String label = parts.length == 2 ? URIUtil.decodePath(parts[0]) : null;
         String operation = parts[parts.length - 1];
-        if (parts.length > 2 || (label != null && label.isEmpty())) {
+        // ';jsessionid=1' and the like: Jetty drops path parameters, and 'WebServer;x' would be taken for WebServer
+        if (parts.length > 2 || (label != null && label.isEmpty()) || request.getHttpURI().getPath().contains(";")) {
             send(response, callback, 404, "text/plain", ("not an EST path: " + path + "\n").getBytes(StandardCharsets.UTF_8));
             return;
         }
@@ -235,9 +255,14 @@ final class EstServer implements AutoCloseable {
 
     private void enroll(Request request, Response response, Callback callback, String label, boolean renewal) {
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/pkcs10")) {
-            send(response, callback, 415, "text/plain", ("send the certificate request as Content-Type: application/pkcs10 "
-                    + "(base64 DER), not " + contentType + "\n").getBytes(StandardCharsets.UTF_8));
+        if (contentType == null || !PKCS10.matcher(contentType.strip()).matches()) {
+            send(response, callback, 415, "text/plain", ("Unsupported Media Type: send the certificate request as Content-Type: "
+                    + "application/pkcs10 (RFC 7030: the DER request, base64), not " + (contentType == null ? "without a Content-Type"
+                    : "'" + contentType + "'") + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        if (request.getLength() > MAX_BODY) {
+            tooLarge(response, callback, "declares " + request.getLength() + " bytes");
             return;
         }
         X509Certificate clientCertificate = clientCertificate(request);
@@ -264,25 +289,51 @@ final class EstServer implements AutoCloseable {
                     "put the template name in the path: " + PREFIX + "<template>/simpleenroll");
             return;
         }
+        byte[] body;
+        try {
+            // blocking is fine here: the body is small and bounded, and the connection's idle timeout ends a stalled one
+            body = Content.Source.asInputStream(request).readNBytes(MAX_BODY + 1);
+        } catch (java.io.IOException | RuntimeException e) {
+            if (causedBy(e, java.util.concurrent.TimeoutException.class)) {
+                send(response, callback, 408, "text/plain", "Request Timeout: the request body stopped arriving; send it whole\n"
+                        .getBytes(StandardCharsets.UTF_8));
+            } else {
+                send(response, callback, 400, "text/plain", ("Bad Request: the request body could not be read to its end ("
+                        + e.getMessage() + "); send it whole, with a Content-Length or as valid chunks\n").getBytes(StandardCharsets.UTF_8));
+            }
+            return;
+        }
+        if (body.length > MAX_BODY) {
+            tooLarge(response, callback, "is over " + MAX_BODY + " bytes");
+            return;
+        }
         byte[] csr;
         try {
-            byte[] body = Content.Source.asByteArrayAsync(request, MAX_BODY).get(30, TimeUnit.SECONDS);
             csr = decodeBase64(body);
-        } catch (ExecutionException e) {
-            send(response, callback, 413, "text/plain", ("request body over " + MAX_BODY + " bytes or unreadable: "
-                    + e.getCause().getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
-            return;
         } catch (IllegalArgumentException e) {
-            refuse(response, callback, AdcsError.BAD_REQUEST_ENCODING, "the body is not base64: " + e.getMessage(),
+            refuse(response, callback, AdcsError.BAD_REQUEST_ENCODING, "the " + body.length + " bytes of the body are not base64: " + e.getMessage(),
                     "send the DER request base64-encoded (openssl base64 -in req.der)");
-            return;
-        } catch (Exception e) {
-            send(response, callback, 408, "text/plain", "request body not received in time\n".getBytes(StandardCharsets.UTF_8));
             return;
         }
         EnrollmentRequest enrollment = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
-        EnrollmentResult result = ca.previous(requester, csr).orElseGet(() -> ca.submit(enrollment));
+        EnrollmentResult result = ca.previous(requester, template, csr).orElseGet(() -> ca.submit(enrollment));
         answer(response, callback, result);
+    }
+
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void tooLarge(Response response, Callback callback, String what) {
+        // the rest of the body is not read: the connection cannot carry another request after it
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        send(response, callback, 413, "text/plain", ("Content Too Large: the request body " + what + "; the CA reads at most " + MAX_BODY
+                + " bytes (a certificate request is a few KB)\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private void answer(Response response, Callback callback, EnrollmentResult result) {
@@ -311,13 +362,27 @@ final class EstServer implements AutoCloseable {
                 return Optional.of(ca.verify(authorization.substring(7).trim()));
             }
             if (authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-                String pair = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+                String pair;
+                try {
+                    pair = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Base64.getDecoder().decode(authorization.substring(6).trim())))
+                            .toString();
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    challenge(response, callback, "the HTTP Basic credentials are not UTF-8 text");
+                    return Optional.empty();
+                }
                 int colon = pair.indexOf(':');
                 if (colon <= 0) {
                     challenge(response, callback, "HTTP Basic credentials must be 'name:password'");
                     return Optional.empty();
                 }
-                return Optional.of(ca.logon(pair.substring(0, colon), pair.substring(colon + 1)));
+                String user = pair.substring(0, colon);
+                if (user.chars().anyMatch(Character::isISOControl)) {
+                    // the directory's string matching drops control characters: 'Administrator<NUL>' would log on as Administrator
+                    challenge(response, callback, "the account name '" + RequestedNames.printable(user) + "' holds control characters; "
+                            + "no account name does");
+                    return Optional.empty();
+                }
+                return Optional.of(ca.logon(user, pair.substring(colon + 1)));
             }
             challenge(response, callback, "unsupported Authorization scheme; use Basic or Bearer");
         } catch (IllegalArgumentException e) {
@@ -418,6 +483,58 @@ final class EstServer implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Jetty's answers to HTTP it cannot take (too long, not HTTP, a bad header), in plain text that says what to change. */
+    private static final class PlainErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            int status = response.getStatus();
+            Object message = request.getAttribute(ERROR_MESSAGE);
+            String why = switch (status) {
+                case 400 -> String.valueOf(message).matches("(?i).*(uri|path).*")
+                        ? "Bad Request: " + message + ". The request target must be a plain path, without encoded '/', '\\', '%' or control "
+                        + "characters and without '..': EST paths are " + PREFIX + "<template>/simpleenroll."
+                        : "Bad Request: this is not HTTP/1.1 the CA can read (" + message + "). Send one request line, a Host header and "
+                        + "well-formed headers, and no Content-Length that disagrees with the body or with Transfer-Encoding.";
+                case 413 -> "Content Too Large: the CA reads request bodies of at most " + MAX_BODY + " bytes.";
+                case 414 -> "URI Too Long: the request line is over " + MAX_HEADERS + " bytes, the CA's limit for the request line and headers;"
+                        + " an EST path is /.well-known/est/<template>/simpleenroll.";
+                case 431 -> "Request Header Fields Too Large: the request line and headers are over " + MAX_HEADERS + " bytes, the CA's limit.";
+                case 505 -> "HTTP Version Not Supported: the CA speaks HTTP/1.1.";
+                default -> status + " " + org.eclipse.jetty.http.HttpStatus.getMessage(status) + (message == null ? "" : ": " + message);
+            };
+            send(response, callback, status, "text/plain", (why + "\n").getBytes(StandardCharsets.UTF_8));
+            return true;
+        }
+    }
+
+    /**
+     * Takes any client certificate at TLS, which then proves only that the client holds its key; EST
+     * decides from the CA database whether the certificate is one this CA issued and says why not. The
+     * CA is named as the acceptable issuer, so clients offer the right certificate.
+     */
+    private static final class AnyClientCertificate implements javax.net.ssl.X509TrustManager {
+        private final X509Certificate ca;
+
+        AnyClientCertificate(X509Certificate ca) {
+            this.ca = ca;
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            // judged by EST with the CA database (CertificationAuthority.tokenForHolderOf)
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            throw new java.security.cert.CertificateException("the CA's web server is no TLS client");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[]{ca};
+        }
+    }
+
     private static byte[] decodeBase64(byte[] body) {
         String text = new String(KeyFiles.der(body), StandardCharsets.US_ASCII);
         if (body.length > 0 && body[0] == 0x30) {
@@ -441,6 +558,12 @@ final class EstServer implements AutoCloseable {
     }
 
     static void send(Response response, Callback callback, int status, String contentType, byte[] body) {
+        if (contentType.startsWith("text/plain")) {
+            // refusals echo what the client sent; a terminal showing them must not obey the control characters in it
+            String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", -1);
+            body = String.join("\n", java.util.Arrays.stream(lines).map(RequestedNames::escape).toList()).getBytes(StandardCharsets.UTF_8);
+            contentType = "text/plain; charset=utf-8";
+        }
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         if (contentType.startsWith("application/pkcs7") || contentType.startsWith("application/csrattrs")) {

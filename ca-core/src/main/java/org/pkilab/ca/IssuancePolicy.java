@@ -32,17 +32,23 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * The enterprise policy module: the checks AD CS makes before it signs, each a small step that returns
- * a {@link Decision}. In order:
+ * a {@link Decision}. First, whether the input is a request at all (the CA records only requests):
  * <ol>
- *   <li>the request is a well-formed PKCS #10 request;</li>
+ *   <li>the body is a PKCS #10 request whose key can be read;</li>
+ *   <li>the label can be a template name (letters, digits, spaces, {@code . _ - ( )}, at most 64).</li>
+ * </ol>
+ * Then, for a request, in order:
+ * <ol>
  *   <li>the template exists and is on this CA's "Certificate Templates to Issue" list;</li>
  *   <li>the requester's logon token holds Enroll on the template (and Autoenroll for autoenrollment);</li>
- *   <li>subject and alternative names: from the request ("Supply in the request") or built from the
- *       requester's directory account;</li>
- *   <li>the request's signature verifies and its key is at least the template's minimum size;</li>
+ *   <li>subject and alternative names: from the request ("Supply in the request", checked by
+ *       {@link RequestedNames}) or built from the requester's directory account;</li>
+ *   <li>the key is not above the CA's ceiling ({@value #MAX_RSA_KEY_BITS} bits), the request's signature
+ *       verifies, and the key is at least the template's minimum size;</li>
  *   <li>validity from the template, capped by the CA certificate's;</li>
  *   <li>"CA certificate manager approval" holds the request as pending.</li>
  * </ol>
@@ -57,12 +63,19 @@ final class IssuancePolicy {
 
     private static final ASN1ObjectIdentifier UPN = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2.3");
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(10);
-    private static final java.util.regex.Pattern TEMPLATE_LABEL = java.util.regex.Pattern.compile("[\\p{L}\\p{N} ._()-]+");
+    /**
+     * The largest RSA key the CA certifies. Windows' providers make keys up to 16,384 bits, but past 8,192
+     * a key buys no security worth having and makes every TLS handshake with its certificate slow; the
+     * JDK cannot even read one past 16,384 bits.
+     */
+    static final int MAX_RSA_KEY_BITS = 8192;
+    private static final Pattern TEMPLATE_NAME = Pattern.compile("[\\p{L}\\p{N}]([\\p{L}\\p{N} ._()-]{0,62}[\\p{L}\\p{N})])?");
 
     private final DirectoryAdmin templates;
     private final CaDirectory directory;
     private final String caName;
     private final Supplier<X509Certificate> caCertificate;
+    private final List<Step> admission;
     private final List<Step> steps;
 
     IssuancePolicy(DirectoryAdmin templates, CaDirectory directory, String caName, Supplier<X509Certificate> caCertificate) {
@@ -70,12 +83,16 @@ final class IssuancePolicy {
         this.directory = directory;
         this.caName = caName;
         this.caCertificate = caCertificate;
-        this.steps = List.of(this::wellFormedRequest, this::templateIssuedHere, this::requesterMayEnroll,
-                this::subjectAndAlternativeNames, this::keyMeetsTemplate, this::validityFromTemplate, this::approval);
+        this.admission = List.of(this::wellFormedRequest, this::labelCanNameATemplate);
+        this.steps = List.of(this::templateIssuedHere, this::requesterMayEnroll, this::subjectAndAlternativeNames, this::keyMeetsTemplate,
+                this::validityFromTemplate, this::approval);
     }
 
-    /** A decision and the context it was reached in. */
-    record Evaluation(Decision decision, IssuanceContext context) {
+    /**
+     * A decision and the context it was reached in. {@code request} is false when the input was refused
+     * before it was a request (no PKCS #10, no possible template name): such input is not recorded.
+     */
+    record Evaluation(Decision decision, IssuanceContext context, boolean request) {
     }
 
     /**
@@ -84,16 +101,26 @@ final class IssuancePolicy {
      * granted a moment ago never loses to a cache the change notification has not reached yet.
      */
     Evaluation evaluate(IssuanceContext ctx) {
-        Decision decision = run(ctx);
+        Decision admitted = run(admission, ctx);
+        if (!admitted.proceeds()) {
+            return new Evaluation(admitted, ctx, false);
+        }
+        Decision decision = run(steps, ctx);
         if (decision.outcome() == Decision.Outcome.DENY && !ctx.freshDirectory && ctx.template != null) {
             IssuanceContext fresh = ctx.again();
             fresh.freshDirectory = true;
-            return new Evaluation(run(fresh), fresh);
+            run(admission, fresh);
+            return new Evaluation(run(steps, fresh), fresh, true);
         }
-        return new Evaluation(decision, ctx);
+        return new Evaluation(decision, ctx, true);
     }
 
-    private Decision run(IssuanceContext ctx) {
+    /** Whether {@code label} can be a template's name or display name; nothing else is looked up in the directory. */
+    static boolean isTemplateName(String label) {
+        return label != null && TEMPLATE_NAME.matcher(label).matches() && !label.contains("..");
+    }
+
+    private static Decision run(List<Step> steps, IssuanceContext ctx) {
         for (Step step : steps) {
             Decision decision = step.apply(ctx);
             if (!decision.proceeds()) {
@@ -104,15 +131,54 @@ final class IssuancePolicy {
     }
 
     private Decision wellFormedRequest(IssuanceContext ctx) {
+        String fix = "send a base64 DER certificate request, for example from 'openssl req -new -outform DER'";
+        byte[] der = ctx.request.csr();
         try {
-            ctx.csr = new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(ctx.request.csr()));
-            ctx.publicKey = publicKey(ctx.csr);
-            return Decision.proceed();
+            PKCS10CertificationRequest parsed = new PKCS10CertificationRequest(der);
+            byte[] reencoded = parsed.getEncoded();
+            if (!java.util.Arrays.equals(reencoded, der)) {
+                return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the request from " + ctx.requesterName() + " is not DER: its "
+                        + der.length + " bytes hold a request of " + reencoded.length + " bytes and something more or different", fix);
+            }
+            ctx.csr = new JcaPKCS10CertificationRequest(parsed);
         } catch (Exception | StackOverflowError e) {
-            return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the request from " + ctx.requesterName()
-                    + " is not a PKCS #10 certificate request (" + e.getClass().getSimpleName() + ")",
-                    "send a base64 DER certificate request, for example from 'openssl req -new -outform DER'");
+            return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the " + der.length + " bytes from " + ctx.requesterName()
+                    + " are not a PKCS #10 certificate request: " + RequestedNames.printable(String.valueOf(e.getMessage())), fix);
         }
+        try {
+            ctx.publicKey = publicKey(ctx.csr);
+        } catch (Exception e) {
+            // an RSA key too large for the JDK to read is still a request: the key step refuses it by its size
+            if (rsaModulusBits(ctx) <= MAX_RSA_KEY_BITS) {
+                return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the public key in the request from " + ctx.requesterName()
+                        + " cannot be read (" + ctx.csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId() + "): "
+                        + RequestedNames.printable(String.valueOf(e.getMessage())), "use an RSA or EC key");
+            }
+        }
+        return Decision.proceed();
+    }
+
+    /** The modulus size of an RSA key read straight from the request's ASN.1, or -1 when it is no RSA key. */
+    private static int rsaModulusBits(IssuanceContext ctx) {
+        try {
+            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info = ctx.csr.getSubjectPublicKeyInfo();
+            if (!PKCSObjectIdentifiers.rsaEncryption.equals(info.getAlgorithm().getAlgorithm())) {
+                return -1;
+            }
+            return org.bouncycastle.asn1.pkcs.RSAPublicKey.getInstance(info.parsePublicKey()).getModulus().bitLength();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private Decision labelCanNameATemplate(IssuanceContext ctx) {
+        String label = ctx.request.templateLabel();
+        if (!isTemplateName(label)) {
+            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "'" + RequestedNames.printable(label == null ? "" : label)
+                    + "' is not a certificate template name: template names are 1 to 64 letters, digits, spaces, '.', '_', '-', '(' and ')'",
+                    "name a template by its template name (WebServer) or display name (Web Server)");
+        }
+        return Decision.proceed();
     }
 
     /** RSA and EC keys through a KeyFactory kept per thread; anything else as Bouncy Castle finds it. */
@@ -140,10 +206,6 @@ final class IssuancePolicy {
 
     private Decision templateIssuedHere(IssuanceContext ctx) {
         String label = ctx.request.templateLabel();
-        if (label == null || label.isBlank() || label.length() > 64 || !TEMPLATE_LABEL.matcher(label).matches()) {
-            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "'" + (label == null ? "" : label.replaceAll("\\p{Cntrl}", "?"))
-                    + "' is not a certificate template name", "name a template by its template name, such as WebServer");
-        }
         CaDirectory.TemplateAndIssueList found = directory.cachedTemplateAndIssueList(caName, label, templates.domainSid(),
                 ctx.freshDirectory);
         if (found.template().isEmpty()) {
@@ -195,7 +257,18 @@ final class IssuancePolicy {
         CertificateTemplate t = ctx.template;
         if (t.enrolleeSuppliesSubject()) {
             ctx.subject = ctx.csr.getSubject();
-            ctx.subjectAltNames.addAll(requestedAltNames(ctx.csr));
+            try {
+                ctx.subjectAltNames.addAll(requestedAltNames(ctx.csr));
+            } catch (RuntimeException e) {
+                return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the alternative names in the request from " + ctx.requesterName()
+                        + " do not decode: " + RequestedNames.printable(String.valueOf(e.getMessage())), "request DNS names as the Certificates snap-in does");
+            }
+            java.util.Optional<String> bad = RequestedNames.problem(ctx.subject, ctx.subjectAltNames);
+            if (bad.isPresent()) {
+                return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for " + ctx.templateDisplay()
+                        + ": " + bad.get(), "request names of printable text: DNS names of letters, digits, hyphens and dots, a common name of "
+                        + "at most 64 characters, and no more than " + RequestedNames.MAX_ALTERNATIVE_NAMES + " alternative names");
+            }
             if (ctx.subject.getRDNs().length == 0 && ctx.subjectAltNames.isEmpty()) {
                 return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for "
                         + ctx.templateDisplay() + " names no subject and no alternative name, and the template says "
@@ -264,14 +337,25 @@ final class IssuancePolicy {
     }
 
     private Decision keyMeetsTemplate(IssuanceContext ctx) {
+        // the ceiling first: a key the CA will never certify is refused whatever its signature, without RSA work on it
+        int rsaBits = rsaModulusBits(ctx);
+        if (rsaBits > MAX_RSA_KEY_BITS) {
+            return Decision.deny(AdcsError.KEY_LENGTH, "the request from " + ctx.requesterName() + " carries a " + rsaBits
+                    + "-bit RSA key; " + caName + " certifies RSA keys of at most " + MAX_RSA_KEY_BITS + " bits",
+                    "generate a 2048-, 3072- or 4096-bit key");
+        }
         try {
             if (!signatureVerifies(ctx)) {
                 return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
                         + " does not verify with the public key it carries", "sign the request with the private key of the key it requests for");
             }
         } catch (Exception e) {
+            // the exception names JCA classes; what a requester can act on is the algorithm and the key
+            String algorithm = new org.bouncycastle.operator.DefaultAlgorithmNameFinder()
+                    .getAlgorithmName(ctx.csr.getSignatureAlgorithm().getAlgorithm());
             return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
-                    + " cannot be checked: " + e.getMessage(), "use an RSA or EC key signed with SHA-256");
+                    + " cannot be checked: it is declared as " + algorithm + ", which the CA cannot verify with the "
+                    + ctx.publicKey.getAlgorithm() + " key the request carries", "sign the request with SHA-256 and the request's own RSA or EC key");
         }
         int bits = keyBits(ctx.publicKey);
         int minimum = ctx.template.minimalKeySize();
@@ -282,10 +366,6 @@ final class IssuancePolicy {
                     + " requires " + (ctx.template.usesCng() || rsa ? "RSA keys of at least " + minimum + " bits"
                     : "an RSA key (legacy CSP templates cannot use " + ctx.publicKey.getAlgorithm() + ")"),
                     "generate a key of at least " + minimum + " bits (Cryptography tab: Minimum key size)");
-        }
-        if (bits > 16384) {
-            return Decision.deny(AdcsError.KEY_LENGTH, "the request carries a " + bits + "-bit key, above the CA's 16384-bit limit",
-                    "use a 2048-, 3072- or 4096-bit key");
         }
         return Decision.proceed();
     }

@@ -181,15 +181,25 @@ class EnrollmentTest {
     }
 
     @Test
-    void garbageInsteadOfARequestIsRefusedAndRecordedAsFailed() throws Exception {
+    void garbageInsteadOfARequestIsRefusedWithBadTagAndLeavesNoRecord() throws Exception {
         long before = ca.requestCount();
         EstClient.Reply reply = est.enroll("WebServer", iis01(), "this is not DER".getBytes());
         assertEquals(400, reply.status(), reply.text());
         assertEquals("0x8009310B CRYPT_E_ASN1_BADTAG", reply.error());
-        assertEquals(before + 1, ca.requestCount());
+        assertNull(reply.requestId(), "no request, no request id");
+        assertEquals(before, ca.requestCount(), "bytes that are not a request are not recorded as one");
         EstClient.Reply wrongType = est.post("/WebServer/simpleenroll", iis01(), "x".getBytes(), "text/plain");
         assertEquals(415, wrongType.status());
-        assertEquals(before + 1, ca.requestCount(), "a request with the wrong content type never reaches the CA");
+        assertEquals(before, ca.requestCount(), "a request with the wrong content type never reaches the CA");
+    }
+
+    @Test
+    void aPlusInTheTemplateLabelIsNotASpace() throws Exception {
+        // a path segment is not a form: 'Web+Server' once reached the CA as the display name 'Web Server'
+        EstClient.Reply reply = est.enroll("Web+Server", EstClient.basic("Administrator", PASSWORD), webRequest("plus.contoso.com"));
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error(), reply.text());
+        assertEquals(200, est.enroll("Web%20Server", EstClient.basic("Administrator", PASSWORD), webRequest("space.contoso.com")).status(),
+                "a display name, percent-encoded, still names its template");
     }
 
     @Test

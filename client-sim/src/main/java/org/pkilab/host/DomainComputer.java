@@ -635,35 +635,72 @@ public class DomainComputer implements AutoCloseable {
         }
     }
 
-    /** The Certificate Import Wizard: a PFX into {@code LocalMachine\My}; a wrong password changes nothing. */
+    /**
+     * The Certificate Import Wizard: a PFX into {@code LocalMachine\My}. A wrong password, a file that is
+     * not a PFX, or one whose key is not its certificate's is refused with the file's name and what is
+     * wrong, and changes nothing: the store is written only once the whole file has been read.
+     */
     public StoredCertificate importPfx(Path file, char[] password, boolean markExportable) {
+        byte[] bytes;
         try {
-            KeyStore pfx = KeyFiles.readPkcs12(java.nio.file.Files.readAllBytes(file), password);
-            Enumeration<String> aliases = pfx.aliases();
-            while (aliases.hasMoreElements()) {
-                String alias = aliases.nextElement();
-                if (pfx.isKeyEntry(alias)) {
-                    java.security.cert.Certificate[] chain = pfx.getCertificateChain(alias);
-                    List<X509Certificate> x509 = new ArrayList<>();
-                    for (java.security.cert.Certificate c : chain) {
-                        x509.add((X509Certificate) c);
-                    }
-                    X509Certificate leaf = x509.get(0);
-                    StoredCertificate stored = new StoredCertificate(leaf, (PrivateKey) pfx.getKey(alias, password), markExportable,
-                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), null, x509);
-                    my.add(stored);
-                    return stored;
-                }
-            }
-            throw new IllegalArgumentException(file + " holds no private key");
+            bytes = java.nio.file.Files.readAllBytes(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read " + file.getFileName() + ": " + (e instanceof java.nio.file.NoSuchFileException
+                    ? "there is no such file" : e.getMessage()), e);
+        }
+        if (bytes.length == 0 || bytes[0] != 0x30) {
+            // the JDK's PKCS #12 reader also reads Java keystores: only DER, which a PFX is, may go on
+            throw new IllegalArgumentException(file.getFileName() + " is not a PKCS #12 (PFX) file: "
+                    + (bytes.length == 0 ? "it is empty" : "a PFX is DER and begins with the byte 0x30, this file with 0x"
+                    + String.format("%02X", bytes[0] & 0xFF)));
+        }
+        // the wizard's empty password box is an empty password, not none; without one the JDK would skip the integrity check
+        char[] pw = password == null ? new char[0] : password;
+        KeyStore pfx;
+        try {
+            pfx = KeyFiles.readPkcs12(bytes, pw);
         } catch (java.io.IOException e) {
             if (e.getCause() instanceof java.security.UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
                 throw new IllegalArgumentException("The password you entered is incorrect for " + file.getFileName(), e);
             }
             throw new IllegalArgumentException(file.getFileName() + " is not a PKCS #12 (PFX) file: " + e.getMessage(), e);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException(file.getFileName() + " cannot be imported: " + e.getMessage(), e);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            // the JDK's PKCS #12 reader throws more than IOException on bytes that only look like a PFX
+            throw new IllegalArgumentException(file.getFileName() + " is not a PKCS #12 (PFX) file: " + e, e);
         }
+        try {
+            Enumeration<String> aliases = pfx.aliases();
+            while (aliases.hasMoreElements()) {
+                String alias = aliases.nextElement();
+                // a secret key entry is a key entry too: nothing the Personal store holds
+                if (pfx.isKeyEntry(alias) && pfx.getKey(alias, pw) instanceof PrivateKey key) {
+                    java.security.cert.Certificate[] chain = pfx.getCertificateChain(alias);
+                    if (chain == null || chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
+                        throw new IllegalArgumentException(file.getFileName() + " holds a private key without its X.509 certificate");
+                    }
+                    List<X509Certificate> x509 = new ArrayList<>();
+                    for (java.security.cert.Certificate c : chain) {
+                        if (c instanceof X509Certificate certificate) {
+                            x509.add(certificate);
+                        }
+                    }
+                    X509Certificate leaf = x509.get(0);
+                    if (!KeyFiles.belongTogether(key, leaf)) {
+                        throw new IllegalArgumentException(file.getFileName() + " holds a private key that does not belong to its certificate '"
+                                + leaf.getSubjectX500Principal().getName() + "'");
+                    }
+                    StoredCertificate stored = new StoredCertificate(leaf, key, markExportable,
+                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), null, x509);
+                    my.add(stored);
+                    return stored;
+                }
+            }
+        } catch (java.security.UnrecoverableKeyException e) {
+            throw new IllegalArgumentException("The password you entered is incorrect for " + file.getFileName(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(file.getFileName() + " cannot be imported: " + e, e);
+        }
+        throw new IllegalArgumentException(file.getFileName() + " holds no private key: export the certificate with 'Yes, export the private key'");
     }
 
     // ---- TLS client ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.exception.LdapOperationErrorException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
@@ -89,13 +90,26 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         this.tokens = tokens;
     }
 
-    @Override
-    public void bind(BindOperationContext ctx) throws LdapException {
-        // the embedded server's own super-user is for the DC itself, never for a network client
-        if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
-            throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+    /**
+     * Refuses binds as the embedded server's own super-user ({@code uid=admin,ou=system}, password
+     * "secret" unless changed): it is for the DC itself, never for a network client, and it passes every
+     * access check. It must stand before ApacheDS's authentication interceptor, which ends a bind
+     * without passing it further down the chain.
+     */
+    static final class SystemAccountGuard extends BaseInterceptor {
+        static final String NAME = "pkilabSystemAccountGuard";
+
+        SystemAccountGuard() {
+            super(NAME);
         }
-        next(ctx);
+
+        @Override
+        public void bind(BindOperationContext ctx) throws LdapException {
+            if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
+                throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+            }
+            next(ctx);
+        }
     }
 
     @Override
@@ -235,7 +249,17 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     }
 
     private SecurityDescriptor descriptorOf(OperationContext ctx, Dn object) throws LdapException {
-        Entry entry = ctx.getSession().getDirectoryService().getAdminSession().lookup(object, "nTSecurityDescriptor");
+        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+        if (!system.exists(object)) {
+            // AD resolves the name before it checks access: the caller learns the object is not there, with the nearest that is
+            Dn nearest = object.getParent();
+            while (!nearest.isEmpty() && !system.exists(nearest)) {
+                nearest = nearest.getParent();
+            }
+            throw new LdapNoSuchObjectException("0000208D: NameErr: DSID-03100241, problem 2001 (NO_OBJECT), data 0, best match of:\n\t'"
+                    + nearest.getName() + "'\n" + object.getName() + " does not exist");
+        }
+        Entry entry = system.lookup(object, "nTSecurityDescriptor");
         Attribute sd = entry == null ? null : entry.get("nTSecurityDescriptor");
         if (sd == null) {
             return defaultDescriptor;

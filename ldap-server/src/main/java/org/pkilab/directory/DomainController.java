@@ -66,6 +66,8 @@ public final class DomainController implements AutoCloseable {
     private enum State { NEW, RUNNING, CLOSED }
 
     private static final String DOMAIN_PARTITION = "domain";
+    /** The largest LDAP request the DC reads, as AD's LDAP policy MaxReceiveBuffer (10,485,760 bytes). */
+    private static final int MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
     private final DomainControllerConfig config;
     private State state = State.NEW;
@@ -164,6 +166,8 @@ public final class DomainController implements AutoCloseable {
         service.setAllowAnonymousAccess(true);
         service.getChangeLog().setEnabled(false);
         service.setDenormalizeOpAttrsEnabled(true);
+        // ApacheDS reads LDAP requests of any size by default (its LdapServer setting is not the one the decoder reads)
+        service.setMaxPDUSize(MAX_REQUEST_BYTES);
 
         // the schema lives in the SchemaManager loaded from the class path; its partition needs no disk
         SchemaPartition schemaPartition = new SchemaPartition(schemaManager);
@@ -179,13 +183,15 @@ public final class DomainController implements AutoCloseable {
 
         DirectoryAccessInterceptor access = new DirectoryAccessInterceptor();
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
-        int afterAuthentication = 0;
+        int authentication = 0;
         for (int i = 0; i < chain.size(); i++) {
             if (chain.get(i).getName().equals("authenticationInterceptor")) {
-                afterAuthentication = i + 1;
+                authentication = i;
             }
         }
-        chain.add(afterAuthentication, access);
+        // access control needs the caller authenticated; the guard must see binds, which authentication does not pass on
+        chain.add(authentication + 1, access);
+        chain.add(authentication, new DirectoryAccessInterceptor.SystemAccountGuard());
         service.setInterceptors(chain);
         service.startup();
 

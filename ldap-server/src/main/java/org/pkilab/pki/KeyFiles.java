@@ -94,6 +94,34 @@ public final class KeyFiles {
         return ks;
     }
 
+    /**
+     * Whether {@code key} is the private half of the key {@code certificate} certifies: it signs, the
+     * certificate's public key verifies. A PKCS #12 file can pair any key with any certificate.
+     */
+    public static boolean belongTogether(PrivateKey key, X509Certificate certificate) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "DSA" -> "SHA256withDSA";
+            default -> null;
+        };
+        if (algorithm == null || !key.getAlgorithm().equals(certificate.getPublicKey().getAlgorithm())) {
+            return false;
+        }
+        try {
+            byte[] challenge = "PKI Lab: does this key belong to this certificate?".getBytes(StandardCharsets.US_ASCII);
+            java.security.Signature signer = java.security.Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(challenge);
+            java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+            verifier.initVerify(certificate.getPublicKey());
+            verifier.update(challenge);
+            return verifier.verify(signer.sign());
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** {@code -----BEGIN CERTIFICATE-----} text. */
     public static String pem(X509Certificate certificate) throws GeneralSecurityException {
         return pem("CERTIFICATE", certificate.getEncoded());

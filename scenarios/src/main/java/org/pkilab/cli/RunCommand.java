@@ -121,11 +121,7 @@ final class RunCommand implements Callable<Integer> {
         ScenarioParser parser = new ScenarioParser(BuiltInScenarios::text);
         Path file = Path.of(nameOrFile);
         if (Files.isRegularFile(file)) {
-            try {
-                return parser.parse(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8));
-            } catch (IOException | java.io.UncheckedIOException e) {
-                throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
-            }
+            return parser.parse(file);
         }
         String text = BuiltInScenarios.text(nameOrFile);
         if (text == null) {

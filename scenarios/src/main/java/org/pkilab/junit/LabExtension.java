@@ -28,8 +28,6 @@ import org.pkilab.scenario.ScenarioRunner;
 import org.pkilab.scenario.StepResult;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -162,13 +160,11 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
         ScenarioParser parser = new ScenarioParser(BuiltInScenarios::text);
         try {
             if (scenarioFile != null) {
-                String text;
                 try {
-                    text = Files.readString(scenarioFile, StandardCharsets.UTF_8);
-                } catch (IOException | UncheckedIOException e) {
-                    throw new ExtensionConfigurationException("cannot read the scenario file " + scenarioFile.toAbsolutePath() + ": " + e, e);
+                    return parser.parse(scenarioFile);
+                } catch (IllegalArgumentException e) {
+                    throw new ExtensionConfigurationException("cannot read the scenario file " + scenarioFile.toAbsolutePath() + ": " + e.getMessage(), e);
                 }
-                return parser.parse(scenarioFile.getFileName().toString(), text);
             }
             String text = BuiltInScenarios.text(scenarioName);
             if (text == null) {

@@ -10,7 +10,18 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
+import org.yaml.snakeyaml.reader.ReaderException;
+
+import java.io.IOException;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,13 +32,16 @@ import java.util.function.Function;
 
 /**
  * Reads a scenario file (YAML; the format is described in {@code SCENARIOS.md}) and checks all of it
- * before anything runs: every unknown verb or key, missing field and wrong type is reported with the
- * file, the line and what was expected, all at once.
+ * before anything runs: every unknown verb or key, duplicate key, missing field and wrong type is
+ * reported with the file, the line and what was expected, all at once. So is a file that is not UTF-8
+ * text, holds control characters, or is over {@value #MAX_FILE_BYTES} bytes.
  */
 public final class ScenarioParser {
 
     private static final Set<String> TOP_KEYS = Set.of("name", "title", "guide", "lesson", "lab", "steps");
     private static final Set<String> STEP_KEYS = Set.of("says", "expect", "fix");
+    /** The guide's longest scenario is a few KB; SnakeYAML reads at most a million code points anyway. */
+    public static final int MAX_FILE_BYTES = 1_000_000;
 
     private final Function<String, String> builtIns;
     /** Scenarios already included in the one being read: each is included once, as a shared step list. */
@@ -36,6 +50,54 @@ public final class ScenarioParser {
     /** @param builtIns finds the text of a built-in scenario by name (for {@code include}), or null */
     public ScenarioParser(Function<String, String> builtIns) {
         this.builtIns = builtIns;
+    }
+
+    /**
+     * Reads and checks {@code file}; its name is the {@code source} problems name.
+     *
+     * @throws ScenarioException        for what is wrong in the file, each as {@code file:line: ...}
+     * @throws IllegalArgumentException when the file cannot be read at all
+     */
+    public Scenario parse(Path file) {
+        String source = file.getFileName().toString();
+        byte[] bytes;
+        try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new ScenarioException(List.of(source + ":1: the file is " + size + " bytes; a scenario file is at most "
+                        + MAX_FILE_BYTES + " bytes"));
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return parse(source, utf8(source, bytes));
+    }
+
+    /** The text of a file that must be UTF-8; a byte that is not is reported with its line and column. */
+    private static String utf8(String source, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            int at = in.position();
+            int line = 1;
+            int lineStart = 0;
+            for (int i = 0; i < at; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            throw new ScenarioException(List.of(source + ":" + line + ": not UTF-8 text: byte 0x" + String.format("%02X", bytes[at] & 0xFF)
+                    + " at column " + (at - lineStart + 1) + "; save the file as UTF-8"));
+        }
+        decoder.flush(out);
+        String text = out.flip().toString();
+        // a byte order mark is how some editors say UTF-8; it is not part of the YAML
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     public Scenario parse(String source, String text) {
@@ -59,6 +121,10 @@ public final class ScenarioParser {
         } catch (MarkedYAMLException e) {
             problems.add(source + ":" + (e.getProblemMark() == null ? 1 : e.getProblemMark().getLine() + 1) + ": not valid YAML: "
                     + e.getProblem());
+            return null;
+        } catch (ReaderException e) {
+            problems.add(source + ":" + lineOf(text, e.getPosition()) + ": not valid YAML: the character U+"
+                    + String.format("%04X", e.getCodePoint()) + " is not allowed in YAML; remove it");
             return null;
         } catch (RuntimeException e) {
             problems.add(source + ":1: not valid YAML: " + e.getMessage());
@@ -143,6 +209,7 @@ public final class ScenarioParser {
             problems.add(source + ":" + line(item) + ": a step is '<verb>: <fields>', not " + describe(item));
             return;
         }
+        duplicates(source, mapping, problems);
         Verb verb = null;
         Node verbValue = null;
         String says = null;
@@ -228,6 +295,7 @@ public final class ScenarioParser {
             Verb.Field first = verb.fields().get(0);
             fields.put(first.name(), typed(source, first, scalar, verb, problems));
         } else if (value instanceof MappingNode mapping) {
+            duplicates(source, mapping, problems);
             for (NodeTuple tuple : mapping.getValue()) {
                 String key = keyText(tuple);
                 Verb.Field field = verb.field(key).orElse(null);
@@ -314,7 +382,34 @@ public final class ScenarioParser {
         return Scenario.Expectation.SUCCESS;
     }
 
+    /** The line of the code point at {@code position} (where SnakeYAML's reader stopped). */
+    private static int lineOf(String text, int position) {
+        int line = 1;
+        int offset = 0;
+        for (int i = 0; i < position && offset < text.length(); i++) {
+            if (text.charAt(offset) == '\n') {
+                line++;
+            }
+            offset += Character.charCount(text.codePointAt(offset));
+        }
+        return line;
+    }
+
+    /** A key given twice in one mapping: YAML forbids it, and SnakeYAML's composer lets it through. */
+    private static void duplicates(String source, MappingNode node, List<String> problems) {
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        for (NodeTuple tuple : node.getValue()) {
+            String key = keyText(tuple);
+            Integer first = seen.putIfAbsent(key, line(tuple.getKeyNode()));
+            if (first != null) {
+                problems.add(source + ":" + line(tuple.getKeyNode()) + ": '" + key + "' is given twice in one mapping (first on line "
+                        + first + "); keep one");
+            }
+        }
+    }
+
     private static Map<String, Node> mapping(String source, MappingNode node, Set<String> allowed, List<String> problems) {
+        duplicates(source, node, problems);
         Map<String, Node> keys = new LinkedHashMap<>();
         for (NodeTuple tuple : node.getValue()) {
             String key = keyText(tuple);

@@ -1,0 +1,632 @@
+package org.pkilab.robustness;
+
+import com.unboundid.ldap.sdk.AddRequest;
+import com.unboundid.ldap.sdk.CompareRequest;
+import com.unboundid.ldap.sdk.DeleteRequest;
+import com.unboundid.ldap.sdk.ExtendedRequest;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPConnectionOptions;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPRequest;
+import com.unboundid.ldap.sdk.LDAPResult;
+import com.unboundid.ldap.sdk.ModifyDNRequest;
+import com.unboundid.ldap.sdk.ModifyRequest;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.SimpleBindRequest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.ca.EnrollmentRequest;
+import org.pkilab.ca.EnrollmentResult;
+import org.pkilab.ca.RequestRecord;
+import org.pkilab.ca.RequestStatus;
+import org.pkilab.ca.RevocationReason;
+import org.pkilab.cli.Cli;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.host.DomainComputer;
+import org.pkilab.host.DomainComputerConfig;
+import org.pkilab.host.StoredCertificate;
+import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabSpec;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.robustness.HostileCorpus.Answer;
+import org.pkilab.robustness.HostileCorpus.HttpInput;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Hostile input through the lab's real interfaces: EST and the CA's web servers over HTTPS and HTTP, the
+ * directory over LDAP, scenario files through {@code pkilab run}, PFX files through a computer's
+ * Certificate Import Wizard. A deterministic corpus ({@link HostileCorpus}) of well over a thousand
+ * inputs, each of which must be refused clearly: an HTTP 4xx that explains itself, with the AD CS code
+ * where one applies; an LDAP result code; {@code file:line: ...} and exit 2; "The password you entered is
+ * incorrect". After every input the server still answers, and nothing changed.
+ *
+ * <p>"Nothing changed" is read as AD CS reads it. Input that is not yet a request (no valid credentials,
+ * a label that cannot be a template name, a body that is not PKCS #10, too large, the wrong content type)
+ * leaves the CA database as it was. A well-formed request the policy module refuses (bad signature, key
+ * size, names) is recorded as AD CS records it, a row in Failed Requests, and nothing else: issued
+ * certificates, serial numbers, templates and every directory entry stay the same.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HostileInputTest {
+
+    private static final Pattern STACK_FRAME = Pattern.compile("\\n\\s*at [\\w$.]+\\(|Exception:|\\.java:\\d+\\)");
+    private static final Pattern PROBLEM = Pattern.compile("^  (\\S+):(\\d+): (.+)$");
+
+    @TempDir
+    static Path files;
+
+    private static Lab lab;
+    private static HostileCorpus corpus;
+    private static HttpsWire probe;
+    private static final Map<HostileCorpus.ClientCertificate, HttpsWire> wires = new IdentityHashMap<>();
+
+    @BeforeAll
+    static void startLabAndMakeTheCorpus() throws Exception {
+        long start = System.nanoTime();
+        lab = Lab.start(LabSpec.builder().iis("IIS01", "server1.internal.contoso.com").client("PC01").user("alice").build());
+        DirectoryAdmin admin = lab.admin();
+        CertificationAuthority ca = lab.ca();
+        String password = lab.password();
+        // a request waiting for a certificate manager, for the administration inputs to try to approve
+        admin.duplicateTemplate("Web Server", "Hostile Approval", DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.setRequiresApproval("Hostile Approval", true);
+        admin.allow("Hostile Approval", "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
+        ca.issueTemplate("Hostile Approval");
+        var iis01 = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().names().computer("IIS01"), password).token();
+        RequestForge forge = new RequestForge(1);
+        EnrollmentResult pending = ca.submit(EnrollmentRequest.manual(iis01, "HostileApproval",
+                RequestForge.request(forge.rsa(2048), RequestForge.cn("pending.contoso.com"), RequestForge.dnsNames("pending.contoso.com"))));
+        assertEquals(RequestStatus.PENDING, pending.status(), "the approval template holds requests");
+        // IIS01's computer certificate, current and revoked, for the re-enrollment inputs
+        KeyPair current = forge.rsa(2048);
+        EnrollmentResult valid = ca.submit(EnrollmentRequest.manual(iis01, "Machine", RequestForge.request(current, RequestForge.cn("x"))));
+        KeyPair old = forge.rsa(2048);
+        EnrollmentResult revoked = ca.submit(EnrollmentRequest.manual(iis01, "Machine", RequestForge.request(old, RequestForge.cn("x"))));
+        assertTrue(valid.issued() && revoked.issued(), "IIS01 enrolls for Computer");
+        ca.revoke(revoked.certificate().getSerialNumber(), RevocationReason.SUPERSEDED, "CONTOSO\\Administrator");
+
+        String adminToken = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().administratorDn(), password).encoded();
+        HostileCorpus.Facts facts = new HostileCorpus.Facts(ca.name(), ca.config().fqdn(), ca.certificate(), lab.dc().names(), password,
+                adminToken, valid.certificate().getSerialNumber(), valid.requestId(), pending.requestId(),
+                new HostileCorpus.ClientCertificate(new X509Certificate[]{valid.certificate()}, current.getPrivate()),
+                new HostileCorpus.ClientCertificate(new X509Certificate[]{revoked.certificate()}, old.getPrivate()));
+        long corpusStart = System.nanoTime();
+        corpus = HostileCorpus.generate(facts, ca.httpsPort());
+        System.out.printf("hostile input: corpus made in %.1f s%n", (System.nanoTime() - corpusStart) / 1e9);
+        probe = new HttpsWire(ca.certificate(), ca.config().fqdn(), ca.httpsPort());
+        System.out.printf("hostile input: lab and corpus ready in %.1f s%n", (System.nanoTime() - start) / 1e9);
+    }
+
+    @AfterAll
+    static void stopLab() {
+        wires.values().forEach(HttpsWire::close);
+        if (probe != null) {
+            probe.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    // ---- the CA's web servers --------------------------------------------------------------------
+
+    @Test
+    void bodiesThatAreNotCertificateRequestsAreRefusedWithBadTagAndLeaveNoRecord() {
+        assertRefusedAndNothingChanged(http("EST body"));
+    }
+
+    @Test
+    void wellFormedRequestsThePolicyRefusesAreRecordedAsFailedAndIssueNothing() {
+        assertRefusedAndNothingChanged(http("EST request"));
+    }
+
+    @Test
+    void malformedHttpIsRefusedWithAnExplanationAndTheServerKeepsServing() {
+        assertRefusedAndNothingChanged(Stream.concat(http("EST HTTP").stream(), http("HTTP: CertEnroll").stream()).toList());
+    }
+
+    @Test
+    void hostileTemplateLabelsAreRefusedAndOnlyThoseThatCouldBeTemplateNamesAreRecorded() {
+        assertRefusedAndNothingChanged(http("EST label"));
+    }
+
+    @Test
+    void wrongAndEmptyCredentialsAreRefusedWithLogonFailure() {
+        assertRefusedAndNothingChanged(http("EST credentials"));
+    }
+
+    @Test
+    void foreignRevokedAndKeylessClientCertificatesCannotRenew() {
+        assertRefusedAndNothingChanged(http("EST client certificate"));
+    }
+
+    @Test
+    void accountsOutsideTheAdministratorGroupsCannotAdministerTheCa() {
+        assertRefusedAndNothingChanged(http("CA administration"));
+    }
+
+    private static List<HttpInput> http(String categoryPrefix) {
+        List<HttpInput> inputs = corpus.http.stream().filter(i -> i.category().startsWith(categoryPrefix)).toList();
+        assertTrue(!inputs.isEmpty(), "no inputs in " + categoryPrefix);
+        return inputs;
+    }
+
+    private static void assertRefusedAndNothingChanged(List<HttpInput> inputs) {
+        CaState caBefore = CaState.of(lab.ca());
+        Map<String, String> directoryBefore = directory();
+        List<String> failures = new ArrayList<>();
+        Set<Long> recorded = new HashSet<>();
+        Map<Long, Answer> recordedAs = new TreeMap<>();
+        for (HttpInput input : inputs) {
+            long start = System.nanoTime();
+            HttpsWire.Reply reply = send(input);
+            Optional<Answer> matched = input.answers().stream().filter(a -> mismatch(a, reply) == null).findFirst();
+            if (matched.isEmpty()) {
+                failures.add(input.category() + " / " + input.name() + ": " + unexpected(input, reply));
+            } else if (matched.get().recorded()) {
+                long id = Long.parseLong(reply.header("X-ADCS-Request-Id"));
+                recorded.add(id);
+                recordedAs.put(id, matched.get());
+            }
+            String serving = stillServing(input);
+            if (serving != null) {
+                failures.add(input.category() + " / " + input.name() + ": afterwards " + serving);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            // plain bytes to the TLS port get no answer at all: the client's own 2 s wait is not the server's doing
+            if (millis > (input.transport() == HostileCorpus.Transport.TCP_TO_HTTPS_PORT ? 3_000 : 2_000)) {
+                failures.add(input.category() + " / " + input.name() + ": took " + millis + " ms");
+            }
+        }
+        CaState caAfter = CaState.of(lab.ca());
+        if (!caBefore.kept().equals(caAfter.kept())) {
+            List<String> added = new ArrayList<>(caAfter.kept());
+            added.removeAll(caBefore.kept());
+            failures.add("issued, pending and revoked requests changed; now also: " + added);
+        }
+        Map<Long, RequestRecord> added = caAfter.failedAfter(caBefore.lastId());
+        if (!recorded.equals(added.keySet())) {
+            failures.add("the CA recorded failed requests " + added.keySet() + " but announced " + recorded + " with X-ADCS-Request-Id");
+        }
+        for (Map.Entry<Long, Answer> r : recordedAs.entrySet()) {
+            RequestRecord row = added.get(r.getKey());
+            if (row != null && (row.dispositionCode() != r.getValue().error().hresult()
+                    || !(row.status() == RequestStatus.DENIED || row.status() == RequestStatus.FAILED))) {
+                failures.add("request " + r.getKey() + " is recorded as " + row.status() + " " + Integer.toHexString(row.dispositionCode())
+                        + ", answered as " + r.getValue());
+            }
+        }
+        assertTrue(failures.isEmpty(), failures.size() + " problems with " + inputs.size() + " inputs:\n" + String.join("\n", failures));
+        assertDirectoryUnchanged(directoryBefore);
+    }
+
+    private static HttpsWire.Reply send(HttpInput input) {
+        CertificationAuthority ca = lab.ca();
+        return switch (input.transport()) {
+            case HTTPS -> wires.computeIfAbsent(input.client(), c -> c == null
+                    ? new HttpsWire(ca.certificate(), ca.config().fqdn(), ca.httpsPort())
+                    : new HttpsWire(ca.certificate(), ca.config().fqdn(), ca.httpsPort(), c.chain(), c.key())).exchange(input.wire());
+            case HTTP -> {
+                try (HttpsWire plain = HttpsWire.plain(ca.config().fqdn(), ca.httpPort(), 20_000)) {
+                    yield plain.exchange(input.wire());
+                }
+            }
+            case TCP_TO_HTTPS_PORT -> {
+                try (HttpsWire raw = HttpsWire.plain(ca.config().fqdn(), ca.httpsPort(), 2_000)) {
+                    yield raw.exchange(input.wire());
+                }
+            }
+        };
+    }
+
+    /** What the reply was and how it differs from each refusal the input allows. */
+    private static String unexpected(HttpInput input, HttpsWire.Reply reply) {
+        List<String> misses = new ArrayList<>();
+        for (Answer answer : input.answers()) {
+            misses.add(answer + ": " + mismatch(answer, reply));
+        }
+        return "got " + reply.toString().replace("\n", "\n    ") + "\n  expected " + String.join("\n  or ", misses);
+    }
+
+    /** Null when the reply is this refusal and explains itself; else how it differs. */
+    private static String mismatch(Answer answer, HttpsWire.Reply reply) {
+        if (reply.status() != answer.status()) {
+            return "status " + reply.status();
+        }
+        if (answer.status() == 0) {
+            return null;
+        }
+        String text = reply.text();
+        if (text.isBlank()) {
+            return "an answer that explains nothing";
+        }
+        if (STACK_FRAME.matcher(text).find()) {
+            return "a stack trace or exception in the answer";
+        }
+        if (text.chars().anyMatch(c -> c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c == 0x7F || c == 0xFFFD)) {
+            return "control characters (or undecodable bytes) in the answer";
+        }
+        if (answer.error() != null) {
+            String expected = answer.error().code() + " " + answer.error().adName();
+            if (!expected.equals(reply.header("X-ADCS-Error"))) {
+                return "X-ADCS-Error " + reply.header("X-ADCS-Error");
+            }
+            if (!text.contains(answer.error().code()) || !text.contains(answer.error().adName())) {
+                return "an answer without " + expected;
+            }
+        }
+        if ((reply.header("X-ADCS-Request-Id") != null) != answer.recorded()) {
+            return answer.recorded() ? "no request id: not recorded" : "recorded as request " + reply.header("X-ADCS-Request-Id");
+        }
+        if (answer.mentions() != null && !text.toLowerCase().contains(answer.mentions().toLowerCase())) {
+            return "an answer that does not mention '" + answer.mentions() + "'";
+        }
+        return null;
+    }
+
+    /** Null when the server that took the input still answers an ordinary request. */
+    private static String stillServing(HttpInput input) {
+        CertificationAuthority ca = lab.ca();
+        HttpsWire.Reply reply;
+        if (input.transport() == HostileCorpus.Transport.HTTP) {
+            try (HttpsWire plain = HttpsWire.plain(ca.config().fqdn(), ca.httpPort(), 20_000)) {
+                reply = plain.exchange(HttpsWire.request("GET", "/CertEnroll/" + ca.name() + ".crl", "ca01", List.of(), null));
+            }
+        } else {
+            reply = probe.exchange(HttpsWire.request("GET", HostileCorpus.EST + "cacerts", ca.config().fqdn(), List.of(), null));
+        }
+        return reply.status() == 200 ? null : "the server no longer serves: " + reply;
+    }
+
+    /** The CA database as a fingerprint: every row but the failed ones, in full, and where the rows end. */
+    private record CaState(List<String> kept, long lastId) {
+        static CaState of(CertificationAuthority ca) {
+            List<String> kept = new ArrayList<>();
+            long last = 0;
+            for (RequestRecord r : Stream.of(ca.issued(), ca.pending(), ca.revoked(), ca.failed()).flatMap(List::stream)
+                    .sorted(java.util.Comparator.comparingLong(RequestRecord::requestId)).toList()) {
+                last = Math.max(last, r.requestId());
+                if (r.status() != RequestStatus.DENIED && r.status() != RequestStatus.FAILED) {
+                    kept.add(r.requestId() + " " + r.status() + " " + r.serialHex() + " " + r.template() + " " + r.requester() + " "
+                            + r.dispositionMessage() + " " + sha256(r.certificate()));
+                }
+            }
+            assertEquals(last, ca.requestCount(), "request ids count from 1 without gaps");
+            return new CaState(kept, last);
+        }
+
+        Map<Long, RequestRecord> failedAfter(long id) {
+            return lab.ca().failed().stream().filter(r -> r.requestId() > id)
+                    .collect(Collectors.toMap(RequestRecord::requestId, r -> r, (a, b) -> a, TreeMap::new));
+        }
+    }
+
+    // ---- the directory -----------------------------------------------------------------------------
+
+    @Test
+    void nonAdministratorsCannotWriteTheDirectoryAndAnonymousCallersCannotReadIt() throws Exception {
+        Map<String, String> before = directory();
+        List<String> failures = new ArrayList<>();
+        Map<String, LDAPConnection> connections = new TreeMap<>();
+        try {
+            for (HostileCorpus.LdapInput input : corpus.ldap) {
+                LDAPConnection connection = connections.computeIfAbsent(String.valueOf(input.bindDn()), dn -> connect(input.bindDn(), input.password()));
+                LDAPResult result = process(connection, input.request());
+                if (result.getResultCode() == ResultCode.SERVER_DOWN) {
+                    // the DC hung up on this request; the next goes on a new connection
+                    connections.remove(String.valueOf(input.bindDn())).close();
+                }
+                if (!input.codes().contains(result.getResultCode())) {
+                    failures.add(input.category() + " / " + input.name() + ": expected " + input.codes() + ", got " + result);
+                } else if (result.getDiagnosticMessage() == null || result.getDiagnosticMessage().isBlank()) {
+                    failures.add(input.category() + " / " + input.name() + ": result " + result.getResultCode() + " explains nothing");
+                } else if (input.mentions() != null && !result.getDiagnosticMessage().contains(input.mentions())) {
+                    failures.add(input.category() + " / " + input.name() + ": '" + result.getDiagnosticMessage() + "' does not mention '"
+                            + input.mentions() + "'");
+                }
+            }
+            try (LDAPConnection iis01 = connect(lab.dc().names().computer("IIS01"), lab.password())) {
+                assertTrue(iis01.search(lab.dc().names().certificateTemplates(), SearchScope.ONE, "(cn=WebServer)").getEntryCount() == 1,
+                        "IIS01 still reads the templates");
+            }
+        } finally {
+            connections.values().forEach(LDAPConnection::close);
+        }
+        assertDirectoryUnchanged(before);
+        assertTrue(failures.isEmpty(), failures.size() + " of " + corpus.ldap.size() + " LDAP requests were not refused as they should be:\n"
+                + String.join("\n", failures));
+    }
+
+    @Test
+    void hostileBindsNeverAuthenticate() throws Exception {
+        Map<String, String> before = directory();
+        List<String> failures = new ArrayList<>();
+        LDAPConnectionOptions options = new LDAPConnectionOptions();
+        // send the empty password as it is: an unauthenticated bind, which must authenticate nobody
+        options.setBindWithDNRequiresPassword(false);
+        for (HostileCorpus.LdapBind bind : corpus.binds) {
+            try (LDAPConnection connection = new LDAPConnection(options, "127.0.0.1", lab.dc().ldapPort())) {
+                ResultCode code;
+                try {
+                    code = connection.bind(new SimpleBindRequest(bind.dn(), bind.password())).getResultCode();
+                } catch (LDAPException e) {
+                    code = e.getResultCode();
+                }
+                LDAPResult read = process(connection, new SearchRequest(lab.dc().names().domain(), SearchScope.SUB, "(objectClass=user)"));
+                if (!bind.codes().contains(code)) {
+                    failures.add(bind.name() + ": bind answered " + code + ", expected " + bind.codes());
+                } else if (read.getResultCode() != ResultCode.OPERATIONS_ERROR) {
+                    failures.add(bind.name() + ": after the bind the connection could search the domain (" + read.getResultCode() + ")");
+                }
+            }
+        }
+        try (LDAPConnection administrator = connect(lab.dc().administratorDn(), lab.password())) {
+            assertEquals(ResultCode.SUCCESS, administrator.search(lab.dc().names().domain(), SearchScope.BASE, "(objectClass=*)").getResultCode(),
+                    "the DC still logs Administrator on");
+        }
+        assertDirectoryUnchanged(before);
+        assertTrue(failures.isEmpty(), failures.size() + " of " + corpus.binds.size() + " binds were not refused as they should be:\n"
+                + String.join("\n", failures));
+    }
+
+    private static LDAPConnection connect(String dn, String password) {
+        try {
+            LDAPConnection connection = new LDAPConnection("127.0.0.1", lab.dc().ldapPort());
+            if (dn != null) {
+                connection.bind(dn, password);
+            }
+            return connection;
+        } catch (LDAPException e) {
+            throw new IllegalStateException("cannot connect as " + dn + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static LDAPResult process(LDAPConnection c, LDAPRequest request) {
+        try {
+            if (request instanceof AddRequest r) {
+                return c.add(r);
+            } else if (request instanceof ModifyRequest r) {
+                return c.modify(r);
+            } else if (request instanceof DeleteRequest r) {
+                return c.delete(r);
+            } else if (request instanceof ModifyDNRequest r) {
+                return c.modifyDN(r);
+            } else if (request instanceof CompareRequest r) {
+                return c.compare(r);
+            } else if (request instanceof ExtendedRequest r) {
+                return c.processExtendedOperation(r);
+            } else if (request instanceof SearchRequest r) {
+                return c.search(r);
+            }
+            throw new IllegalArgumentException("no way to send " + request);
+        } catch (LDAPException e) {
+            return e.toLDAPResult();
+        }
+    }
+
+    /** Every entry of the domain, read as Administrator with its operational attributes: DN to its attributes, in order. */
+    private static Map<String, String> directory() {
+        Map<String, String> entries = new TreeMap<>();
+        try (LDAPConnection administrator = connect(lab.dc().administratorDn(), lab.password())) {
+            for (SearchResultEntry entry : administrator.search(lab.dc().names().domain(), SearchScope.SUB, "(objectClass=*)", "*", "+")
+                    .getSearchEntries()) {
+                entries.put(entry.getParsedDN().toNormalizedString(), entry.getAttributes().stream()
+                        .map(a -> a.getName().toLowerCase() + "=" + Stream.of(a.getValueByteArrays()).map(v -> Base64.getEncoder().encodeToString(v))
+                                .sorted().toList())
+                        .sorted().collect(Collectors.joining("\n")));
+            }
+        } catch (LDAPException e) {
+            throw new IllegalStateException("cannot read the directory: " + e.getMessage(), e);
+        }
+        return entries;
+    }
+
+    private static void assertDirectoryUnchanged(Map<String, String> before) {
+        Map<String, String> after = directory();
+        List<String> changed = new ArrayList<>();
+        for (String dn : new java.util.TreeSet<>(Set.copyOf(Stream.concat(before.keySet().stream(), after.keySet().stream()).toList()))) {
+            if (!java.util.Objects.equals(before.get(dn), after.get(dn))) {
+                changed.add(dn + (before.containsKey(dn) ? after.containsKey(dn) ? " changed" : " deleted" : " added"));
+            }
+        }
+        assertTrue(changed.isEmpty(), "directory entries changed: " + changed);
+        assertEquals(before.size(), after.size(), "directory entries");
+    }
+
+    // ---- scenario files ---------------------------------------------------------------------------
+
+    @Test
+    void brokenScenarioFilesAreRefusedWithFileAndLineAndExitTwo() throws IOException {
+        Path folder = Files.createDirectories(files.resolve("scenarios"));
+        List<String> failures = new ArrayList<>();
+        for (HostileCorpus.ScenarioFile input : corpus.scenarios) {
+            Path file = folder.resolve(input.fileName());
+            Files.write(file, input.content());
+            Cli.Result run = Cli.pkilab("run", file.toString());
+            String problem = judge(input, run);
+            if (problem != null) {
+                failures.add(input.category() + " / " + input.name() + " (" + input.fileName() + "): " + problem + "\n    " + run.err().strip()
+                        .replace("\n", "\n    "));
+            }
+        }
+        assertTrue(failures.isEmpty(), failures.size() + " of " + corpus.scenarios.size() + " scenario files were not refused as they should be:\n"
+                + String.join("\n", failures));
+    }
+
+    private static String judge(HostileCorpus.ScenarioFile input, Cli.Result run) {
+        if (run.exit() != 2) {
+            return "exit " + run.exit() + ", not 2";
+        }
+        if (!run.out().isEmpty()) {
+            return "something ran: " + run.out();
+        }
+        List<String> lines = run.err().lines().toList();
+        if (lines.isEmpty() || !lines.get(0).equals("pkilab: the scenario cannot run:") || lines.size() < 2) {
+            return "no list of problems";
+        }
+        long fileLines = new String(input.content(), StandardCharsets.ISO_8859_1).lines().count();
+        boolean named = false;
+        for (String line : lines.subList(1, lines.size())) {
+            Matcher m = PROBLEM.matcher(line);
+            if (!m.matches()) {
+                return "a problem without file and line: '" + HostileCorpus.printable(line) + "'";
+            }
+            int at = Integer.parseInt(m.group(2));
+            if (!m.group(1).equals(input.fileName()) || at < 1 || at > fileLines + 1) {
+                return "a problem at " + m.group(1) + ":" + at + ", outside " + input.fileName() + " (" + fileLines + " lines)";
+            }
+            if (m.group(3).chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+                return "control characters in '" + HostileCorpus.printable(line) + "'";
+            }
+            named |= (input.line() == 0 || at == input.line()) && m.group(3).toLowerCase().contains(input.mentions().toLowerCase());
+        }
+        return named ? null : "no problem at line " + (input.line() == 0 ? "(any)" : input.line()) + " mentioning '" + input.mentions() + "'";
+    }
+
+    // ---- PFX files --------------------------------------------------------------------------------
+
+    @Test
+    void brokenPfxFilesAndWrongPasswordsAreRefusedAndLeaveTheStoreAsItWas() throws Exception {
+        Path data = files.resolve("PFX01");
+        Path incoming = Files.createDirectories(files.resolve("incoming"));
+        DomainComputerConfig config = DomainComputerConfig.builder("PFX01").domain(lab.dc().names(), "127.0.0.1", lab.dc().ldapPort())
+                .machinePassword(lab.password()).clock(lab.clock()).network(lab.network()).dataDirectory(data).build();
+        List<String> failures = new ArrayList<>();
+        try (DomainComputer pfx01 = new DomainComputer(config)) {
+            Path first = incoming.resolve("first.pfx");
+            Files.write(first, pfxOf(new RequestForge(2).rsa(1024), "CN=first.contoso.com"));
+            pfx01.importPfx(first, HostileCorpus.PFX_PASSWORD.toCharArray(), false);
+            Map<String, String> before = folder(data);
+            List<String> storeBefore = pfx01.personal().certificates().stream().map(StoredCertificate::thumbprint).sorted().toList();
+            for (HostileCorpus.PfxFile input : corpus.pfx) {
+                Path file = incoming.resolve(input.fileName());
+                Files.deleteIfExists(file);
+                switch (input.kind()) {
+                    case FILE -> Files.write(file, input.content());
+                    case DIRECTORY -> Files.createDirectories(file);
+                    case MISSING -> { }
+                }
+                String problem;
+                try {
+                    StoredCertificate imported = pfx01.importPfx(file, input.password(), false);
+                    problem = "imported " + imported.thumbprint();
+                } catch (IllegalArgumentException e) {
+                    String message = String.valueOf(e.getMessage());
+                    problem = !message.contains(input.fileName()) ? "'" + message + "' does not name the file"
+                            : input.mentions().stream().noneMatch(message::contains) ? "'" + message + "' says none of " + input.mentions()
+                            : null;
+                } catch (RuntimeException e) {
+                    problem = "refused with " + e;
+                }
+                if (input.kind() == HostileCorpus.PfxKind.DIRECTORY) {
+                    Files.delete(file);
+                }
+                if (problem != null) {
+                    failures.add(input.category() + " / " + input.name() + ": " + problem);
+                }
+                if (!folder(data).equals(before)) {
+                    failures.add(input.category() + " / " + input.name() + ": the store's folder changed: " + folder(data).keySet());
+                }
+            }
+            List<String> storeAfter = pfx01.personal().certificates().stream().map(StoredCertificate::thumbprint).sorted().toList();
+            if (!storeAfter.equals(storeBefore)) {
+                failures.add("LocalMachine\\My held " + storeBefore + " and now holds " + storeAfter);
+            }
+            assertTrue(failures.isEmpty(), failures.size() + " of " + corpus.pfx.size() + " PFX files were not refused as they should be:\n"
+                    + String.join("\n", failures));
+            Path last = incoming.resolve("last.pfx");
+            Files.write(last, pfxOf(new RequestForge(3).rsa(1024), "CN=last.contoso.com"));
+            assertEquals("CN=last.contoso.com", pfx01.importPfx(last, HostileCorpus.PFX_PASSWORD.toCharArray(), false).certificate()
+                    .getSubjectX500Principal().getName(), "a good PFX still imports afterwards");
+        }
+    }
+
+    private static byte[] pfxOf(KeyPair key, String subject) throws Exception {
+        X509Certificate certificate = RequestForge.certificate(subject, subject, key, key.getPrivate(), BigInteger.ONE, 1);
+        return KeyFiles.pkcs12(new KeyFiles.KeyEntry(key.getPrivate(), new X509Certificate[]{certificate}), HostileCorpus.PFX_PASSWORD.toCharArray());
+    }
+
+    /** Every file under {@code folder}, with a digest of its content. */
+    private static Map<String, String> folder(Path folder) throws IOException {
+        Map<String, String> files = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(folder)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                files.put(folder.relativize(p).toString(), sha256(Files.readAllBytes(p)));
+            }
+        }
+        return files;
+    }
+
+    // ---- the corpus as a whole --------------------------------------------------------------------
+
+    @Test
+    @Order(1)
+    void theCorpusHoldsAtLeastAThousandInputs() {
+        Map<String, Integer> counts = corpus.countsByCategory();
+        int total = counts.values().stream().mapToInt(Integer::intValue).sum();
+        StringBuilder table = new StringBuilder("hostile input corpus (seed " + HostileCorpus.SEED + "):\n");
+        counts.forEach((category, count) -> table.append(String.format("  %5d  %s%n", count, category)));
+        table.append(String.format("  %5d  in all%n", total));
+        System.out.print(table);
+        assertTrue(total >= 1000, "only " + total + " inputs:\n" + table);
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theCaStillIssuesAWellFormedRequestAfterAllOfIt() {
+        KeyPair key = new RequestForge(4).rsa(2048);
+        byte[] csr = RequestForge.request(key, RequestForge.cn("Zoë's web server"), RequestForge.dnsNames("*.hostile.contoso.com",
+                "www.hostile.contoso.com"));
+        HttpsWire.Reply reply = probe.exchange(HttpsWire.request("POST", HostileCorpus.EST + "WebServer/simpleenroll", lab.ca().config().fqdn(),
+                List.of("Authorization", "Basic " + Base64.getEncoder().encodeToString(("Administrator:" + lab.password())
+                        .getBytes(StandardCharsets.UTF_8)), "Content-Type", "application/pkcs10"), Base64.getMimeEncoder().encode(csr)));
+        assertEquals(200, reply.status(), reply.toString());
+    }
+
+    private static String sha256(byte[] data) {
+        if (data == null) {
+            return "-";
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
