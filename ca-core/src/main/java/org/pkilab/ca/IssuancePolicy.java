@@ -152,10 +152,21 @@ final class IssuancePolicy {
             if (rsaModulusBits(ctx) <= MAX_RSA_KEY_BITS) {
                 return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the public key in the request from " + ctx.requesterName()
                         + " cannot be read (" + ctx.csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId() + "): "
-                        + RequestedNames.printable(String.valueOf(e.getMessage())), "use an RSA or EC key");
+                        + RequestedNames.printable(innermostMessage(e)), "use an RSA or EC key");
             }
         }
         return Decision.proceed();
+    }
+
+    /** What the deepest cause says, without the exception class names the JCA wraps it in. */
+    private static String innermostMessage(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                message = t.getMessage();
+            }
+        }
+        return message.replaceAll("\\b(?:java|javax|sun|org)\\.[\\w.$]+(?:Exception|Error):\\s*", "");
     }
 
     /** The modulus size of an RSA key read straight from the request's ASN.1, or -1 when it is no RSA key. */
@@ -388,7 +399,13 @@ final class IssuancePolicy {
         if (algorithm == null) {
             return ctx.csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(ctx.publicKey));
         }
-        java.security.Signature verifier = VERIFIERS.get().computeIfAbsent(algorithm, IssuancePolicy::signature);
+        // from the provider that made the key: a verifier kept per thread must not keep a provider that an
+        // earlier request's odd key happened to select
+        java.security.Provider provider = KEY_FACTORIES.get().values().stream()
+                .filter(f -> f.getAlgorithm().equals(ctx.publicKey.getAlgorithm())).map(java.security.KeyFactory::getProvider)
+                .findFirst().orElse(null);
+        java.security.Signature verifier = provider == null ? java.security.Signature.getInstance(algorithm)
+                : VERIFIERS.get().computeIfAbsent(algorithm + "/" + provider.getName(), k -> signature(algorithm, provider));
         verifier.initVerify(ctx.publicKey);
         byte[] request = ctx.request.csr();
         int[] info = firstElement(request);
@@ -404,11 +421,11 @@ final class IssuancePolicy {
     private static final ThreadLocal<java.util.Map<String, java.security.Signature>> VERIFIERS =
             ThreadLocal.withInitial(java.util.HashMap::new);
 
-    private static java.security.Signature signature(String algorithm) {
+    private static java.security.Signature signature(String algorithm, java.security.Provider provider) {
         try {
-            return java.security.Signature.getInstance(algorithm);
+            return java.security.Signature.getInstance(algorithm, provider);
         } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(algorithm + " is not available: " + e.getMessage(), e);
+            throw new IllegalStateException(algorithm + " is not available from " + provider.getName() + ": " + e.getMessage(), e);
         }
     }
 
