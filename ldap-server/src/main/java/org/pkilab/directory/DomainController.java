@@ -66,6 +66,7 @@ public final class DomainController implements AutoCloseable {
     private enum State { NEW, RUNNING, CLOSED }
 
     private static final String DOMAIN_PARTITION = "domain";
+    private static final String PORTS_FILE = "ports.properties";
 
     private final DomainControllerConfig config;
     private State state = State.NEW;
@@ -228,8 +229,13 @@ public final class DomainController implements AutoCloseable {
     }
 
     private void startNetwork() throws Exception {
-        TcpTransport ldap = new TcpTransport("127.0.0.1", config.ldapPort(), 3, 50);
-        TcpTransport ldaps = new TcpTransport("127.0.0.1", config.ldapsPort(), 3, 50);
+        // a lasting lab keeps its ports: the LDAP URL 'pkilab up' printed (PKILAB_LDAP, ldapsearch -H) holds after a restart
+        Path portsFile = dataDirectory.resolve(PORTS_FILE);
+        Properties kept = temporary ? new Properties() : KeyFiles.loadProperties(portsFile);
+        int wantedLdap = config.ldapPort() != 0 ? config.ldapPort() : Integer.parseInt(kept.getProperty("ldap", "0"));
+        int wantedLdaps = config.ldapsPort() != 0 ? config.ldapsPort() : Integer.parseInt(kept.getProperty("ldaps", "0"));
+        TcpTransport ldap = new TcpTransport("127.0.0.1", wantedLdap, 3, 50);
+        TcpTransport ldaps = new TcpTransport("127.0.0.1", wantedLdaps, 3, 50);
         ldaps.setEnableSSL(true);
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             transport.setEnabledProtocols(List.of("TLSv1.3", "TLSv1.2"));
@@ -241,9 +247,21 @@ public final class DomainController implements AutoCloseable {
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
         service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
         ldapServer.setMaxSizeLimit(100_000);
-        ldapServer.start();
+        try {
+            ldapServer.start();
+        } catch (Exception e) {
+            throw new java.io.IOException("cannot listen on LDAP port " + wantedLdap + " and LDAPS port " + wantedLdaps
+                    + (kept.isEmpty() ? "" : " (kept in " + portsFile + " from the last start)") + ": " + e.getMessage()
+                    + "; stop what holds the port, or choose other ports", e);
+        }
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();
         ldapsPort = ((InetSocketAddress) ldaps.getAcceptor().getLocalAddress()).getPort();
+        if (!temporary) {
+            Properties ports = new Properties();
+            ports.setProperty("ldap", Integer.toString(ldapPort));
+            ports.setProperty("ldaps", Integer.toString(ldapsPort));
+            KeyFiles.storeProperties(portsFile, ports, "PKI Lab: the ports the domain controller listens on, kept across restarts");
+        }
     }
 
     private void requireRunning() {

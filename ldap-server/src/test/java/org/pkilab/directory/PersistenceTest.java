@@ -44,6 +44,25 @@ class PersistenceTest {
     }
 
     @Test
+    void restartedOnTheSameDataFolderTheDomainControllerListensOnTheSamePorts(@TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).build();
+        int ldap;
+        int ldaps;
+        try (DomainController dc = DomainController.start(config)) {
+            ldap = dc.ldapPort();
+            ldaps = dc.ldapsPort();
+        }
+        try (DomainController dc = DomainController.start(config)) {
+            assertEquals(ldap, dc.ldapPort(), "the LDAP URL printed before the restart still works");
+            assertEquals(ldaps, dc.ldapsPort(), "and the LDAPS one");
+        }
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(ldap, 1, java.net.InetAddress.getLoopbackAddress())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> DomainController.start(config).close());
+            assertTrue(e.getMessage().contains("LDAP port " + ldap) && e.getMessage().contains("ports.properties"), e.getMessage());
+        }
+    }
+
+    @Test
     void aTemporaryLabLeavesNothingBehind() {
         Path folder;
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().build())) {
