@@ -197,6 +197,11 @@ public final class DomainController implements AutoCloseable {
         CoreSession admin = service.getAdminSession();
         Dn domain = new Dn(schemaManager, config.names().domain());
         Path labProperties = dataDirectory.resolve("dc").resolve("lab.properties");
+        if (admin.exists(domain) && !Files.exists(labProperties)) {
+            // lab.properties is written once the forest is complete: without it, the first start was cut short
+            // (killed, or Ctrl-C) while the forest was being made, and what it left has no password anyone knows
+            forget(admin);
+        }
         if (!admin.exists(domain)) {
             administratorPassword = config.administratorPassword() != null ? config.administratorPassword() : PasswordPolicy.generate();
             domainSid = new ForestProvisioner(admin, schemaManager, config).provision(administratorPassword, identity.certificate());
@@ -213,6 +218,15 @@ public final class DomainController implements AutoCloseable {
         access.enforce(tokens, domain, domainSid);
         ldapServer = new LdapServer();
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
+    }
+
+    /** Deletes every entry of the domain, children first: what an interrupted forest creation left. */
+    private void forget(CoreSession admin) throws Exception {
+        List<Entry> entries = allEntries();
+        entries.sort(Comparator.comparingInt((Entry e) -> e.getDn().size()).reversed());
+        for (Entry entry : entries) {
+            admin.delete(entry.getDn());
+        }
     }
 
     private static JdbmPartition jdbm(SchemaManager schema, DnFactory dnFactory, String id, String suffix, Path folder, boolean sync,
