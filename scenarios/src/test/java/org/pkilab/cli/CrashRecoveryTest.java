@@ -67,6 +67,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,10 +78,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * {@code pkilab up --data DIR} killed with SIGKILL at random moments while clients enroll over EST, and
- * started again on the same folder each time: what a power cut or the OOM killer does to a lab. A
- * certificate a client received must be in the CA database as issued, serials never repeat, the
- * directory keeps every entry, and the CRL at the URL in the certificates stays valid and current.
+ * {@code pkilab up --data DIR} killed with SIGKILL at random moments, while it makes its forest, while it
+ * starts, and while clients enroll over EST and computers join the domain, and started again on the same
+ * folder each time: what the OOM killer or a Ctrl-C before the lab is up does to it. A certificate a client
+ * received must be in the CA database as issued with the same DER, serials never repeat, the directory keeps
+ * every entry and every computer the DC said it created (no SID twice), the lab listens where it said it
+ * would, and the CRL at the URL in the certificates stays valid and current.
  *
  * <p>The moments are random from a seed the test prints; {@code -Dpkilab.crash.seed=N} plays the same plan
  * again (the same delays and start-up kills; where a delay lands in the lab's work still depends on timing).
@@ -105,6 +108,12 @@ class CrashRecoveryTest {
     private final ConcurrentLinkedQueue<String> failuresWhileUp = new ConcurrentLinkedQueue<>();
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger lostToKills = new AtomicInteger();
+    /** The computer accounts the DC said it created, while the enrollers enroll. */
+    private final ConcurrentLinkedQueue<String> accounts = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger accountRequests = new AtomicInteger();
+    /** Counted down by the first certificate, and the first computer, after each start. */
+    private volatile CountDownLatch firstCertificate = new CountDownLatch(1);
+    private volatile CountDownLatch firstComputer = new CountDownLatch(1);
 
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -144,9 +153,13 @@ class CrashRecoveryTest {
                 enroller.start();
                 enrollers.add(enroller);
             }
+            Thread joiner = new Thread(this::createComputers, "computer-creator");
+            joiner.start();
+            enrollers.add(joiner);
             gate.get().complete(first);
             while (killsWhileEnrolling + killsWhileStarting < KILLS) {
-                // the random moment: somewhere in the enrollments that follow a start
+                // the random moment: somewhere in the enrollments and joins, once the lab has answered both
+                awaitWork("start " + starts);
                 Thread.sleep(random.nextInt(MAX_ENROLLING_MILLIS));
                 gate.set(new CompletableFuture<>());
                 epoch.incrementAndGet();
@@ -169,6 +182,8 @@ class CrashRecoveryTest {
                 LabProcess.Endpoints up = ready(lab, when);
                 restartMillis.add(lab.startupTime().toMillis());
                 checks.verify(up, when);
+                firstCertificate = new CountDownLatch(1);
+                firstComputer = new CountDownLatch(1);
                 gate.get().complete(up);
             }
             stopping = true;
@@ -178,25 +193,25 @@ class CrashRecoveryTest {
             checks.verify(gate.get().get(), "the end, " + received.size() + " certificates received");
             lab.stop(Duration.ofSeconds(60));
 
+            List<Long> sorted = restartMillis.stream().sorted().toList();
+            System.out.printf("CrashRecoveryTest: %d kills (%d while enrolling, %d while starting), %d starts; %d enrollment requests, "
+                            + "%d certificates received; %d computer accounts created of %d asked; %d requests lost to kills%n",
+                    killsWhileEnrolling + killsWhileStarting, killsWhileEnrolling, killsWhileStarting, starts, requests.get(),
+                    received.size(), accounts.size(), accountRequests.get(), lostToKills.get());
+            System.out.printf("CrashRecoveryTest: first start %d ms; restart after a kill to ready (ms): min %d, median %d, max %d %s; "
+                            + "whole test %d s%n", firstStartMillis, sorted.get(0), sorted.get(sorted.size() / 2),
+                    sorted.get(sorted.size() - 1), restartMillis, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
+
             assertTrue(failuresWhileUp.isEmpty(), failuresWhileUp.size() + " requests failed while the lab was up (not killed); "
                     + "the first: " + failuresWhileUp.peek());
-            assertTrue(received.size() >= 100, "only " + received.size() + " certificates received over " + KILLS
-                    + " kills: the test hardly enrolled between them");
             Map<BigInteger, X509Certificate> bySerial = new HashMap<>();
             for (X509Certificate certificate : received) {
                 X509Certificate twice = bySerial.put(certificate.getSerialNumber(), certificate);
                 assertTrue(twice == null, "serial " + certificate.getSerialNumber().toString(16) + " was issued twice");
             }
             int issuedInDatabase = checkDatabase(data.resolve("ca").resolve("ca.db"), bySerial);
-
-            List<Long> sorted = restartMillis.stream().sorted().toList();
-            System.out.printf("CrashRecoveryTest: %d kills (%d while enrolling, %d while starting), %d starts; %d enrollment requests: "
-                            + "%d certificates received, %d requests lost to kills; %d issued to %s$ in the database%n",
-                    killsWhileEnrolling + killsWhileStarting, killsWhileEnrolling, killsWhileStarting, starts, requests.get(),
-                    received.size(), lostToKills.get(), issuedInDatabase, MACHINE);
-            System.out.printf("CrashRecoveryTest: first start %d ms; restart after a kill to ready (ms): min %d, median %d, max %d %s; "
-                            + "whole test %d s%n", firstStartMillis, sorted.get(0), sorted.get(sorted.size() / 2),
-                    sorted.get(sorted.size() - 1), restartMillis, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began));
+            System.out.printf("CrashRecoveryTest: %d certificates issued to %s$ in the database, all %d received among them%n",
+                    issuedInDatabase, MACHINE, received.size());
         } finally {
             stopping = true;
             gate.get().complete(null);
@@ -205,6 +220,14 @@ class CrashRecoveryTest {
                 enroller.join(10_000);
             }
         }
+    }
+
+    /** Waits until the lab has issued a certificate and created a computer since it started. */
+    private void awaitWork(String when) throws InterruptedException {
+        assertTrue(firstCertificate.await(60, TimeUnit.SECONDS), "no certificate issued within 60 s of " + when
+                + "; failures meanwhile: " + failuresWhileUp);
+        assertTrue(firstComputer.await(60, TimeUnit.SECONDS), "no computer created within 60 s of " + when
+                + "; failures meanwhile: " + failuresWhileUp);
     }
 
     /** Polls until {@code folder} holds a file. */
@@ -249,23 +272,46 @@ class CrashRecoveryTest {
             crlValid(lab, when);
         }
 
+        /**
+         * Every entry of the first start as it was, but the RID counter on the domain head; new entries only the
+         * computers the test created, every one the DC acknowledged among them; no SID twice.
+         */
         private void directoryIntact(LabProcess.Endpoints lab, String when) throws Exception {
+            List<String> created = List.copyOf(accounts);
             Map<String, Map<String, String>> now = directory(lab);
+            String domain = new DN(DomainNames.of(lab.domain()).domain()).toNormalizedString();
             List<String> differences = new ArrayList<>();
             for (Map.Entry<String, Map<String, String>> entry : directory.entrySet()) {
                 Map<String, String> after = now.get(entry.getKey());
                 if (after == null) {
                     differences.add("missing " + entry.getKey());
-                } else if (!after.equals(entry.getValue())) {
-                    Set<String> attributes = new TreeSet<>(entry.getValue().keySet());
-                    attributes.addAll(after.keySet());
-                    attributes.removeIf(a -> java.util.Objects.equals(entry.getValue().get(a), after.get(a)));
+                    continue;
+                }
+                Set<String> attributes = new TreeSet<>(entry.getValue().keySet());
+                attributes.addAll(after.keySet());
+                attributes.removeIf(a -> java.util.Objects.equals(entry.getValue().get(a), after.get(a)));
+                if (entry.getKey().equals(domain) && attributes.remove("nextrid")
+                        && Integer.parseInt(after.get("nextrid")) < Integer.parseInt(entry.getValue().get("nextrid"))) {
+                    differences.add("nextRid went back from " + entry.getValue().get("nextrid") + " to " + after.get("nextrid"));
+                }
+                if (!attributes.isEmpty()) {
                     differences.add("changed " + entry.getKey() + " " + attributes);
                 }
             }
-            now.keySet().stream().filter(dn -> !directory.containsKey(dn)).forEach(dn -> differences.add("new " + dn));
+            now.keySet().stream().filter(dn -> !directory.containsKey(dn) && !dn.matches("cn=cw\\d+,cn=computers,.*"))
+                    .forEach(dn -> differences.add("new " + dn));
+            created.stream().map(name -> "cn=" + name.toLowerCase() + ",cn=computers," + domain).filter(dn -> !now.containsKey(dn))
+                    .forEach(dn -> differences.add("lost " + dn + ", created before a kill"));
+            Map<String, String> sids = new HashMap<>();
+            for (Map.Entry<String, Map<String, String>> entry : now.entrySet()) {
+                String sid = entry.getValue().get("objectsid");
+                String other = sid == null ? null : sids.put(sid, entry.getKey());
+                if (other != null) {
+                    differences.add("one SID on " + other + " and " + entry.getKey());
+                }
+            }
             assertTrue(differences.isEmpty(), "at " + when + " the directory differs from the first start's ("
-                    + directory.size() + " entries): " + differences);
+                    + directory.size() + " entries, " + created.size() + " computers created since): " + differences);
         }
 
         private void everyReceivedCertificateIsIssued(LabProcess.Endpoints lab, String when) throws Exception {
@@ -341,6 +387,7 @@ class CrashRecoveryTest {
                     byte[] body = in == null ? new byte[0] : in.readAllBytes();
                     if (status == 200) {
                         received.add(certsOnly(body));
+                        firstCertificate.countDown();
                     } else if (epoch.get() == before) {
                         failuresWhileUp.add("HTTP " + status + " " + new String(body, StandardCharsets.UTF_8).strip());
                     }
@@ -353,6 +400,51 @@ class CrashRecoveryTest {
                 }
             } catch (Exception e) {
                 failuresWhileUp.add(e.toString());
+            }
+        }
+    }
+
+    /** Joins computers to the domain while the enrollers enroll: directory writes a kill can cut into. */
+    private void createComputers() {
+        DirectoryAdmin admin = null;
+        LabProcess.Endpoints connectedTo = null;
+        try {
+            while (!stopping) {
+                long before = epoch.get();
+                LabProcess.Endpoints lab = gate.get().join();
+                if (lab == null || stopping) {
+                    return;
+                }
+                String name = "CW" + accountRequests.incrementAndGet();
+                try {
+                    if (lab != connectedTo) {
+                        if (admin != null) {
+                            admin.close();
+                        }
+                        admin = DirectoryAdmin.connect("127.0.0.1", lab.ldapPort(), DomainNames.of(lab.domain()),
+                                lab.administratorDn(), lab.password());
+                        connectedTo = lab;
+                    }
+                    admin.createComputer(name, name.toLowerCase() + "." + lab.domain(), MACHINE_PASSWORD);
+                    accounts.add(name);
+                    firstComputer.countDown();
+                    // a join every 50 ms or so: directory writes for the kills to cut into, and CPU left for enrolling
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (RuntimeException e) {
+                    if (epoch.get() == before) {
+                        failuresWhileUp.add("create computer " + name + ": " + e);
+                    } else {
+                        lostToKills.incrementAndGet();
+                    }
+                    connectedTo = null;
+                }
+            }
+        } finally {
+            if (admin != null) {
+                admin.close();
             }
         }
     }
@@ -502,7 +594,11 @@ class CrashRecoveryTest {
                 Map<String, String> attributes = new TreeMap<>();
                 for (Attribute attribute : entry.getAttributes()) {
                     String name = attribute.getName().toLowerCase(java.util.Locale.ROOT);
-                    if (!REPUBLISHED.contains(name)) {
+                    if (name.equals("nextrid")) {
+                        attributes.put(name, attribute.getValue());
+                    } else if (name.equals("objectsid")) {
+                        attributes.put(name, HexFormat.of().formatHex(attribute.getValueByteArray()));
+                    } else if (!REPUBLISHED.contains(name)) {
                         attributes.put(name, digest(attribute.getValueByteArrays()));
                     }
                 }
