@@ -92,7 +92,7 @@ class CrashRecoveryTest {
 
     private static final int KILLS = 20;
     private static final int ENROLLERS = 3;
-    /** The longest run of enrollments between a restart and the next kill. */
+    /** The longest wait before a kill, once the lab has issued a certificate and joined a computer since it started. */
     private static final int MAX_ENROLLING_MILLIS = 1200;
     private static final String MACHINE = "CRASH01";
     private static final String MACHINE_PASSWORD = "Crash-Passw0rd!";
@@ -125,7 +125,7 @@ class CrashRecoveryTest {
         Path data = folder.resolve("lab");
         KeyPair[] keys = keys(4);
         List<Long> restartMillis = new ArrayList<>();
-        List<Thread> enrollers = new ArrayList<>();
+        List<Thread> clients = new ArrayList<>();
         int killsWhileEnrolling = 0;
         int killsWhileStarting = 0;
         int starts = 1;
@@ -151,11 +151,11 @@ class CrashRecoveryTest {
             for (int i = 0; i < ENROLLERS; i++) {
                 Thread enroller = new Thread(() -> enroll(caCertificate, keys), "enroller-" + i);
                 enroller.start();
-                enrollers.add(enroller);
+                clients.add(enroller);
             }
             Thread joiner = new Thread(this::createComputers, "computer-creator");
             joiner.start();
-            enrollers.add(joiner);
+            clients.add(joiner);
             gate.get().complete(first);
             while (killsWhileEnrolling + killsWhileStarting < KILLS) {
                 // the random moment: somewhere in the enrollments and joins, once the lab has answered both
@@ -187,8 +187,8 @@ class CrashRecoveryTest {
                 gate.get().complete(up);
             }
             stopping = true;
-            for (Thread enroller : enrollers) {
-                enroller.join(60_000);
+            for (Thread client : clients) {
+                client.join(60_000);
             }
             checks.verify(gate.get().get(), "the end, " + received.size() + " certificates received");
             lab.stop(Duration.ofSeconds(60));
@@ -216,8 +216,8 @@ class CrashRecoveryTest {
             stopping = true;
             gate.get().complete(null);
             lab.close();
-            for (Thread enroller : enrollers) {
-                enroller.join(10_000);
+            for (Thread client : clients) {
+                client.join(10_000);
             }
         }
     }
@@ -390,6 +390,8 @@ class CrashRecoveryTest {
                         firstCertificate.countDown();
                     } else if (epoch.get() == before) {
                         failuresWhileUp.add("HTTP " + status + " " + new String(body, StandardCharsets.UTF_8).strip());
+                    } else {
+                        lostToKills.incrementAndGet();
                     }
                 }
             } catch (IOException e) {
@@ -449,7 +451,12 @@ class CrashRecoveryTest {
         }
     }
 
-    /** Every certificate received, in the database file as the lab left it: issued, the same DER, serials once. */
+    /**
+     * Every certificate received, in the database file as the lab left it: issued, the same DER, serials once.
+     * The CA's administration interface lists serials but not certificates, so the DER is compared here, in the
+     * SQLite file itself, opened read-only once the lab has stopped: nothing the lab or the test does can repair
+     * what a kill left, and SQLite's own integrity check runs on it too.
+     */
     private static int checkDatabase(Path file, Map<BigInteger, X509Certificate> received) throws Exception {
         SQLiteConfig readOnly = new SQLiteConfig();
         readOnly.setReadOnly(true);
