@@ -8,6 +8,7 @@ import org.pkilab.pki.KeyFiles;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +22,9 @@ import java.util.Collection;
 
 /**
  * A test EST client over real HTTPS: it trusts only the lab CA and checks that the server's certificate
- * names the CA's FQDN, as a Windows client connecting to ca01.contoso.com would.
+ * names the CA's FQDN, as a Windows client connecting to ca01.contoso.com would. One client keeps its
+ * connections alive between requests (the JDK reuses a connection only for the same socket factory);
+ * threads that each want their own connection use a client each.
  */
 final class EstClient {
 
@@ -42,7 +45,7 @@ final class EstClient {
     }
 
     private final CertificationAuthority ca;
-    private final SSLContext tls;
+    private final SSLSocketFactory sockets;
 
     EstClient(CertificationAuthority ca) {
         this(ca, null);
@@ -63,8 +66,9 @@ final class EstClient {
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(clientKey, pw), pw), pw);
             }
-            tls = SSLContext.getInstance("TLS");
+            SSLContext tls = SSLContext.getInstance("TLS");
             tls.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            sockets = tls.getSocketFactory();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -103,7 +107,7 @@ final class EstClient {
     private HttpsURLConnection open(String path, String authorization) throws IOException {
         // the lab's names resolve to 127.0.0.1; the certificate must still name the CA's FQDN
         HttpsURLConnection c = (HttpsURLConnection) new URL("https://127.0.0.1:" + ca.httpsPort() + "/.well-known/est" + path).openConnection();
-        c.setSSLSocketFactory(tls.getSocketFactory());
+        c.setSSLSocketFactory(sockets);
         String fqdn = ca.config().fqdn();
         c.setHostnameVerifier((host, session) -> {
             try {

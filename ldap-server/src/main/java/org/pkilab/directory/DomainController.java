@@ -20,7 +20,9 @@ import org.apache.directory.server.core.api.DnFactory;
 import org.apache.directory.server.core.api.InstanceLayout;
 import org.apache.directory.server.core.api.interceptor.Interceptor;
 import org.apache.directory.server.core.api.schema.SchemaPartition;
+import org.apache.directory.server.core.api.partition.Partition;
 import org.apache.directory.server.core.partition.impl.avl.AvlPartition;
+import org.apache.directory.server.xdbm.impl.avl.AvlIndex;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmIndex;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmPartition;
 import org.apache.directory.server.core.shared.DefaultDnFactory;
@@ -36,6 +38,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,8 +61,10 @@ import java.util.Properties;
  * }</pre>
  *
  * <p>The first start on an empty data folder creates the forest (see {@link ForestProvisioner});
- * later starts on the same folder find everything as it was. Without a data folder the lab lives in a
- * temporary folder that {@link #close()} deletes.
+ * later starts on the same folder find everything as it was, ports included: the directory is held in
+ * memory and kept in the folder by a {@link DirectoryStore}, whose every answered write survives the
+ * process being killed. Without a data folder the lab lives in a temporary folder that {@link #close()}
+ * deletes.
  */
 public final class DomainController implements AutoCloseable {
 
@@ -68,12 +73,16 @@ public final class DomainController implements AutoCloseable {
     private static final String DOMAIN_PARTITION = "domain";
     /** The largest LDAP request the DC reads, as AD's LDAP policy MaxReceiveBuffer (10,485,760 bytes). */
     private static final int MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+    private static final String PORTS_FILE = "ports.properties";
+    private static final String STORE = "store";
+    private static final String[] INDEXED = {"objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName"};
 
     private final DomainControllerConfig config;
     private State state = State.NEW;
     private Path dataDirectory;
     private boolean temporary;
     private DefaultDirectoryService service;
+    private DirectoryStore store;
     private LdapServer ldapServer;
     private DomainControllerIdentity identity;
     private SecurityIdentifier domainSid;
@@ -140,7 +149,7 @@ public final class DomainController implements AutoCloseable {
         return (to - from) / 1_000_000;
     }
 
-    private void startDirectory(long[] marks) throws Exception {
+    private static SchemaManager adSchema() throws Exception {
         SchemaManager schemaManager = new DefaultSchemaManager(new AdSchemaLoader());
         if (!schemaManager.loadAllEnabled() || !schemaManager.getErrors().isEmpty()) {
             StringBuilder errors = new StringBuilder();
@@ -153,33 +162,45 @@ public final class DomainController implements AutoCloseable {
             }
             throw new IllegalStateException("AD schema does not load:" + errors);
         }
-        marks[1] = System.nanoTime();
-        service = new DefaultDirectoryService();
-        service.setInstanceId(config.hostName());
-        service.setInstanceLayout(new InstanceLayout(dataDirectory.resolve("directory").toFile()));
-        service.setSchemaManager(schemaManager);
-        DnFactory dnFactory = new DefaultDnFactory(schemaManager, 10_000);
-        service.setDnFactory(dnFactory);
-        service.setShutdownHookEnabled(false);
-        service.setExitVmOnShutdown(false);
-        service.setAccessControlEnabled(false);
-        service.setAllowAnonymousAccess(true);
-        service.getChangeLog().setEnabled(false);
-        service.setDenormalizeOpAttrsEnabled(true);
-        // ApacheDS reads LDAP requests of any size by default (its LdapServer setting is not the one the decoder reads)
-        service.setMaxPDUSize(MAX_REQUEST_BYTES);
+        return schemaManager;
+    }
 
+    /** A directory service on the DC's instance folder, with the AD schema and the domain's partition, not started. */
+    private DefaultDirectoryService directoryService(SchemaManager schemaManager, DnFactory dnFactory, Partition system,
+                                                    Partition domain) throws Exception {
+        DefaultDirectoryService directory = new DefaultDirectoryService();
+        directory.setInstanceId(config.hostName());
+        directory.setInstanceLayout(new InstanceLayout(dataDirectory.resolve("directory").toFile()));
+        directory.setSchemaManager(schemaManager);
+        directory.setDnFactory(dnFactory);
+        directory.setShutdownHookEnabled(false);
+        directory.setExitVmOnShutdown(false);
+        directory.setAccessControlEnabled(false);
+        directory.setAllowAnonymousAccess(true);
+        directory.getChangeLog().setEnabled(false);
+        directory.setDenormalizeOpAttrsEnabled(true);
+        // ApacheDS reads LDAP requests of any size by default (its LdapServer setting is not the one the decoder reads)
+        directory.setMaxPDUSize(MAX_REQUEST_BYTES);
         // the schema lives in the SchemaManager loaded from the class path; its partition needs no disk
         SchemaPartition schemaPartition = new SchemaPartition(schemaManager);
         schemaPartition.setWrappedPartition(new AvlPartition(schemaManager, dnFactory));
-        service.setSchemaPartition(schemaPartition);
+        directory.setSchemaPartition(schemaPartition);
+        directory.setSystemPartition(system);
+        directory.addPartition(domain);
+        return directory;
+    }
 
-        Path partitions = dataDirectory.resolve("directory").resolve("partitions");
-        // a temporary lab is deleted when it stops: flushing each write to disk would only cost time
-        boolean sync = config.dataDirectory() != null;
-        service.setSystemPartition(jdbm(schemaManager, dnFactory, "system", "ou=system", partitions, sync));
-        service.addPartition(jdbm(schemaManager, dnFactory, DOMAIN_PARTITION, config.names().domain(), partitions, sync,
-                "objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName"));
+    private void startDirectory(long[] marks) throws Exception {
+        SchemaManager schemaManager = adSchema();
+        marks[1] = System.nanoTime();
+        Dn domainDn = new Dn(schemaManager, config.names().domain());
+        if (!temporary) {
+            store = keptDirectory(schemaManager, domainDn);
+        }
+        DnFactory dnFactory = new DefaultDnFactory(schemaManager, 10_000);
+        // the directory is held in memory; a lasting lab keeps it in its DirectoryStore, which a kill cannot break
+        service = directoryService(schemaManager, dnFactory, avl(schemaManager, dnFactory, "system", "ou=system"),
+                avl(schemaManager, dnFactory, DOMAIN_PARTITION, config.names().domain(), INDEXED));
 
         DirectoryAccessInterceptor access = new DirectoryAccessInterceptor();
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
@@ -192,8 +213,16 @@ public final class DomainController implements AutoCloseable {
         // access control needs the caller authenticated; the guard must see binds, which authentication does not pass on
         chain.add(authentication + 1, access);
         chain.add(authentication, new DirectoryAccessInterceptor.SystemAccountGuard());
+        if (store != null) {
+            // last before the partition: it records each write as it was made, before anyone is told it was
+            chain.add(store.recorder());
+        }
         service.setInterceptors(chain);
         service.startup();
+        if (store != null) {
+            store.load(service.getAdminSession());
+            store.checkpoint(entries(service, DirectoryStore.attributes()));
+        }
 
         marks[2] = System.nanoTime();
         String fqdn = fqdn();
@@ -202,6 +231,11 @@ public final class DomainController implements AutoCloseable {
         CoreSession admin = service.getAdminSession();
         Dn domain = new Dn(schemaManager, config.names().domain());
         Path labProperties = dataDirectory.resolve("dc").resolve("lab.properties");
+        if (admin.exists(domain) && !Files.exists(labProperties)) {
+            // lab.properties is written once the forest is complete: without it, the first start was cut short
+            // (killed, or Ctrl-C) while the forest was being made, and what it left has no password anyone knows
+            forget(admin);
+        }
         if (!admin.exists(domain)) {
             administratorPassword = config.administratorPassword() != null ? config.administratorPassword() : PasswordPolicy.generate();
             domainSid = new ForestProvisioner(admin, schemaManager, config).provision(administratorPassword, identity.certificate());
@@ -220,13 +254,62 @@ public final class DomainController implements AutoCloseable {
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
     }
 
-    private static JdbmPartition jdbm(SchemaManager schema, DnFactory dnFactory, String id, String suffix, Path folder, boolean sync,
+    /** Deletes every entry of the domain, children first: what an interrupted forest creation left. */
+    private void forget(CoreSession admin) throws Exception {
+        List<Entry> entries = allEntries();
+        entries.sort(Comparator.comparingInt((Entry e) -> e.getDn().size()).reversed());
+        for (Entry entry : entries) {
+            admin.delete(entry.getDn());
+        }
+    }
+
+    private static AvlPartition avl(SchemaManager schema, DnFactory dnFactory, String id, String suffix, String... indexed)
+            throws LdapException {
+        AvlPartition partition = new AvlPartition(schema, dnFactory);
+        partition.setId(id);
+        partition.setSuffixDn(new Dn(schema, suffix));
+        for (String attribute : indexed) {
+            partition.addIndex(new AvlIndex<>(attribute));
+        }
+        return partition;
+    }
+
+    /**
+     * The lab's kept directory; a data folder from before it, whose directory is in ApacheDS's JDBM files, is read
+     * through JDBM once and kept from then on (the JDBM files stay, renamed, beside it).
+     */
+    private DirectoryStore keptDirectory(SchemaManager schemaManager, Dn domainDn) throws Exception {
+        Path folder = dataDirectory.resolve(STORE);
+        DirectoryStore kept = DirectoryStore.open(folder, schemaManager, domainDn);
+        Path jdbm = dataDirectory.resolve("directory").resolve("partitions");
+        if (!kept.isEmpty() || !Files.isDirectory(jdbm.resolve(DOMAIN_PARTITION))) {
+            return kept;
+        }
+        kept.checkpoint(readJdbm(jdbm));
+        kept.close();
+        Files.move(jdbm, jdbm.resolveSibling("partitions.replaced-by-store"), StandardCopyOption.REPLACE_EXISTING);
+        return DirectoryStore.open(folder, schemaManager, domainDn);
+    }
+
+    private List<Entry> readJdbm(Path partitions) throws Exception {
+        SchemaManager schema = adSchema();
+        DnFactory dnFactory = new DefaultDnFactory(schema, 10_000);
+        DefaultDirectoryService jdbm = directoryService(schema, dnFactory, jdbm(schema, dnFactory, "system", "ou=system", partitions),
+                jdbm(schema, dnFactory, DOMAIN_PARTITION, config.names().domain(), partitions, INDEXED));
+        jdbm.startup();
+        try {
+            return entries(jdbm, DirectoryStore.attributes());
+        } finally {
+            jdbm.shutdown();
+        }
+    }
+
+    private static JdbmPartition jdbm(SchemaManager schema, DnFactory dnFactory, String id, String suffix, Path folder,
                                       String... indexed) throws LdapException {
         JdbmPartition partition = new JdbmPartition(schema, dnFactory);
         partition.setId(id);
         partition.setSuffixDn(new Dn(schema, suffix));
         partition.setPartitionPath(folder.resolve(id).toUri());
-        partition.setSyncOnWrite(sync);
         for (String attribute : indexed) {
             partition.addIndex(new JdbmIndex<>(attribute, false));
         }
@@ -234,8 +317,13 @@ public final class DomainController implements AutoCloseable {
     }
 
     private void startNetwork() throws Exception {
-        TcpTransport ldap = new TcpTransport("127.0.0.1", config.ldapPort(), 3, 50);
-        TcpTransport ldaps = new TcpTransport("127.0.0.1", config.ldapsPort(), 3, 50);
+        // a lasting lab keeps its ports: the LDAP URL 'pkilab up' printed (PKILAB_LDAP, ldapsearch -H) holds after a restart
+        Path portsFile = dataDirectory.resolve(PORTS_FILE);
+        Properties kept = temporary ? new Properties() : KeyFiles.loadProperties(portsFile);
+        int wantedLdap = config.ldapPort() != 0 ? config.ldapPort() : Integer.parseInt(kept.getProperty("ldap", "0"));
+        int wantedLdaps = config.ldapsPort() != 0 ? config.ldapsPort() : Integer.parseInt(kept.getProperty("ldaps", "0"));
+        TcpTransport ldap = new TcpTransport("127.0.0.1", wantedLdap, 3, 50);
+        TcpTransport ldaps = new TcpTransport("127.0.0.1", wantedLdaps, 3, 50);
         ldaps.setEnableSSL(true);
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             transport.setEnabledProtocols(List.of("TLSv1.3", "TLSv1.2"));
@@ -247,9 +335,21 @@ public final class DomainController implements AutoCloseable {
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
         service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
         ldapServer.setMaxSizeLimit(100_000);
-        ldapServer.start();
+        try {
+            ldapServer.start();
+        } catch (Exception e) {
+            throw new java.io.IOException("cannot listen on LDAP port " + wantedLdap + " and LDAPS port " + wantedLdaps
+                    + (kept.isEmpty() ? "" : " (kept in " + portsFile + " from the last start)") + ": " + e.getMessage()
+                    + "; stop what holds the port, or choose other ports", e);
+        }
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();
         ldapsPort = ((InetSocketAddress) ldaps.getAcceptor().getLocalAddress()).getPort();
+        if (!temporary) {
+            Properties ports = new Properties();
+            ports.setProperty("ldap", Integer.toString(ldapPort));
+            ports.setProperty("ldaps", Integer.toString(ldapsPort));
+            KeyFiles.storeProperties(portsFile, ports, "PKI Lab: the ports the domain controller listens on, kept across restarts");
+        }
     }
 
     private void requireRunning() {
@@ -410,10 +510,18 @@ public final class DomainController implements AutoCloseable {
     }
 
     private List<Entry> allEntries() throws Exception {
+        return entries(service, "*");
+    }
+
+    private List<Entry> entries(DefaultDirectoryService directory, String... attributes) throws Exception {
         List<Entry> entries = new ArrayList<>();
-        SchemaManager schema = service.getSchemaManager();
-        try (Cursor<Entry> cursor = service.getAdminSession().search(new Dn(schema, names().domain()), SearchScope.SUBTREE,
-                FilterParser.parse(schema, "(objectClass=*)"), AliasDerefMode.NEVER_DEREF_ALIASES, "*")) {
+        SchemaManager schema = directory.getSchemaManager();
+        Dn domain = new Dn(schema, names().domain());
+        if (!directory.getAdminSession().exists(domain)) {
+            return entries;
+        }
+        try (Cursor<Entry> cursor = directory.getAdminSession().search(domain, SearchScope.SUBTREE,
+                FilterParser.parse(schema, "(objectClass=*)"), AliasDerefMode.NEVER_DEREF_ALIASES, attributes)) {
             while (cursor.next()) {
                 entries.add(cursor.get());
             }
@@ -446,6 +554,9 @@ public final class DomainController implements AutoCloseable {
             } catch (Exception e) {
                 failures.add(e);
             }
+        }
+        if (store != null) {
+            store.close();
         }
         if (temporary && dataDirectory != null) {
             try {

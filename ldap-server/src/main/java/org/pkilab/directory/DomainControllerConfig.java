@@ -135,13 +135,16 @@ public final class DomainControllerConfig {
             return this;
         }
 
-        /** If unset, 0: any free loopback port. */
+        /**
+         * If unset, 0: the port of the last start on the data folder (kept in {@code ports.properties}),
+         * else any free loopback port.
+         */
         public Builder ldapPort(int ldapPort) {
             this.ldapPort = ldapPort;
             return this;
         }
 
-        /** If unset, 0: any free loopback port. */
+        /** If unset, 0: as {@link #ldapPort(int)}, for LDAPS. */
         public Builder ldapsPort(int ldapsPort) {
             this.ldapsPort = ldapsPort;
             return this;

@@ -5,6 +5,7 @@ import org.apache.directory.api.ldap.model.message.ExtendedResponse;
 import org.apache.directory.api.ldap.model.message.LdapResult;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.message.OpaqueExtendedRequest;
 import org.apache.directory.api.ldap.model.message.OpaqueExtendedResponse;
 import org.apache.directory.api.ldap.model.name.Dn;
@@ -88,9 +89,13 @@ final class LogonHandler implements ExtendedOperationHandler<ExtendedRequest, Ex
                 LogonToken token = tokens.tokenFor(account, clock.instant(), logonServer);
                 response.setResponseValue(token.encode(dcKey).getBytes(StandardCharsets.US_ASCII));
                 result.setResultCode(ResultCodeEnum.SUCCESS);
-            } catch (LdapException e) {
+            } catch (LdapNoSuchObjectException e) {
                 result.setResultCode(ResultCodeEnum.NO_SUCH_OBJECT);
-                result.setDiagnosticMessage("no security principal " + account.getName());
+                result.setDiagnosticMessage("no security principal " + account.getName() + ": " + e.getMessage());
+            } catch (LdapException e) {
+                // the account exists (it just bound): the DC failed to read its groups, which is not the caller's fault
+                result.setResultCode(ResultCodeEnum.OTHER);
+                result.setDiagnosticMessage("the DC could not make the logon token of " + account.getName() + ": " + e);
             }
         }
         session.getIoSession().write(response);

@@ -4,6 +4,7 @@ import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.FilterEncoder;
 import org.apache.directory.api.ldap.model.filter.FilterParser;
@@ -50,7 +51,7 @@ final class TokenBuilder {
     LogonToken tokenFor(Dn account, Instant now, String logonServer) throws LdapException {
         Entry entry = admin.lookup(account, "objectSid", "sAMAccountName", "primaryGroupID");
         if (entry == null || entry.get("objectSid") == null) {
-            throw new LdapException(account + " is not a security principal (no objectSid)");
+            throw new LdapNoSuchObjectException(account + " is " + (entry == null ? "not there" : "not a security principal (no objectSid)"));
         }
         SecurityIdentifier sid = SecurityIdentifier.fromBytes(entry.get("objectSid").getBytes());
         List<TokenGroup> groups = new ArrayList<>();

@@ -68,14 +68,23 @@ public final class KeyFiles {
         return loadProperties(secret).getProperty("password", "");
     }
 
-    /** Keeps a key as {@code <name>.p12} in {@code folder}, with a random password in {@code <name>.password}. */
+    /**
+     * Keeps a key as {@code <name>.p12} in {@code folder}, with a random password in {@code <name>.password}.
+     * A key kept before under that name is replaced under the password it had, so that only the PKCS #12
+     * file changes: a crash leaves the old pair or the new one, never a file with the other's password.
+     */
     public static void keep(Path folder, String name, KeyEntry entry) throws IOException, GeneralSecurityException {
         Files.createDirectories(folder);
-        char[] password = randomPassword();
+        Path secret = folder.resolve(name + ".password");
+        String kept = loadProperties(secret).getProperty("password", "");
+        char[] password = kept.isEmpty() ? randomPassword() : kept.toCharArray();
+        // a new pair is written key first: a key without its password file counts as not kept, and is made again
         writeAtomically(folder.resolve(name + ".p12"), pkcs12(entry, password));
-        Properties props = new Properties();
-        props.setProperty("password", new String(password));
-        storeProperties(folder.resolve(name + ".password"), props, "PKI Lab: password of " + name + ".p12");
+        if (kept.isEmpty()) {
+            Properties props = new Properties();
+            props.setProperty("password", new String(password));
+            storeProperties(secret, props, "PKI Lab: password of " + name + ".p12");
+        }
     }
 
     /** A PKCS #12 file holding one key entry, AES-256 protected (what {@code openssl pkcs12} reads). */

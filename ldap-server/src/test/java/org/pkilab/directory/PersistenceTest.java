@@ -44,6 +44,48 @@ class PersistenceTest {
     }
 
     @Test
+    void restartedOnTheSameDataFolderTheDomainControllerListensOnTheSamePorts(@TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).build();
+        int ldap;
+        int ldaps;
+        try (DomainController dc = DomainController.start(config)) {
+            ldap = dc.ldapPort();
+            ldaps = dc.ldapsPort();
+        }
+        try (DomainController dc = DomainController.start(config)) {
+            assertEquals(ldap, dc.ldapPort(), "the LDAP URL printed before the restart still works");
+            assertEquals(ldaps, dc.ldapsPort(), "and the LDAPS one");
+        }
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(ldap, 1, java.net.InetAddress.getLoopbackAddress())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> DomainController.start(config).close());
+            assertTrue(e.getMessage().contains("LDAP port " + ldap) && e.getMessage().contains("ports.properties"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aForestWhoseFirstStartWasCutShortIsMadeAgain(@TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).build();
+        SecurityIdentifier cutShort;
+        int entries;
+        try (DomainController dc = DomainController.start(config)) {
+            cutShort = dc.domainSid();
+            entries = dc.snapshot().size();
+        }
+        // what a kill (or Ctrl-C) after the forest's entries and before its password was kept leaves behind
+        Files.delete(data.resolve("dc").resolve("lab.properties"));
+        try (DomainController dc = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(),
+                     dc.administratorPassword())) {
+            assertFalse(cutShort.equals(dc.domainSid()), "a new forest, not the one nobody knows the password of");
+            assertEquals(entries, dc.snapshot().size(), "the new forest is whole");
+            assertEquals("Web Server", admin.template("WebServer").displayName());
+        }
+        try (DomainController dc = DomainController.start(config)) {
+            assertTrue(Files.exists(data.resolve("dc").resolve("lab.properties")), "the new forest's password is kept");
+        }
+    }
+
+    @Test
     void aTemporaryLabLeavesNothingBehind() {
         Path folder;
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().build())) {

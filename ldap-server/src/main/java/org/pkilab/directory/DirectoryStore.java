@@ -1,0 +1,413 @@
+package org.pkilab.directory;
+
+import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapOtherException;
+import org.apache.directory.api.ldap.model.filter.FilterParser;
+import org.apache.directory.api.ldap.model.ldif.LdifEntry;
+import org.apache.directory.api.ldap.model.ldif.LdifReader;
+import org.apache.directory.api.ldap.model.ldif.LdifUtils;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.OperationContext;
+import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
+import org.pkilab.pki.KeyFiles;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+
+/**
+ * Where a lasting lab's directory lives between starts, written so that a kill at any moment leaves it whole:
+ * the DC holds the domain in memory and keeps it here as text, the way a database keeps a checkpoint and
+ * a write-ahead log.
+ *
+ * <pre>
+ * dc/store/entries.ldif         every entry of the domain when the DC last started, parents first, as LDIF
+ *                               ("ldapadd -f" reads it), headed by the journal sequence it includes
+ * dc/store/journal-&lt;n&gt;.log      every write since: the entry as it stands after the write, or its deletion;
+ *                               one record each, appended before the DC answers the write
+ * </pre>
+ *
+ * <p>A journal record is {@code magic, sequence, kind, length, payload, CRC-32}; a start reads entries.ldif,
+ * then every whole record in order, and stops at the first torn one (the write its client was never told
+ * about), then writes a new entries.ldif (whole or not at all) and starts an empty journal. Records are
+ * written, not flushed to the disk: like the CA database's, a write survives the process being killed; only
+ * the machine failing can lose the last ones.
+ *
+ * <p>The lab used ApacheDS's JDBM files until they were seen to break for good when {@code pkilab up} was
+ * killed while writing ({@code ERR_562 Offset too large for record header}); a data folder from then is
+ * read once through JDBM and kept here from then on.
+ */
+final class DirectoryStore implements AutoCloseable {
+
+    static final String ENTRIES = "entries.ldif";
+    private static final int MAGIC = 0x504B4A31; // "PKJ1"
+    private static final byte PUT = 'P';
+    private static final byte DELETE = 'D';
+    private static final Pattern HEADER = Pattern.compile("# pkilab directory, journal sequence (\\d+)");
+    private static final Pattern JOURNAL = Pattern.compile("journal-(\\d+)\\.log");
+    /** What an entry keeps besides its user attributes: AD's objectGUID and whenCreated, as ApacheDS names them. */
+    static final String[] KEPT_OPERATIONAL = {"entryUUID", "createTimestamp", "creatorsName"};
+
+    private final Path folder;
+    private final SchemaManager schema;
+    private final Dn suffix;
+    private final ReentrantLock writes = new ReentrantLock();
+    /** Normalized DN to the entry's LDIF, as read at start. */
+    private final Map<String, String> recovered;
+    private long sequence;
+    private FileChannel journal;
+    private volatile boolean recording;
+
+    private DirectoryStore(Path folder, SchemaManager schema, Dn suffix, Map<String, String> recovered, long sequence) {
+        this.folder = folder;
+        this.schema = schema;
+        this.suffix = suffix;
+        this.recovered = recovered;
+        this.sequence = sequence;
+    }
+
+    /** Reads what is kept in {@code folder}: the entries at the last start, then every whole journal record since. */
+    static DirectoryStore open(Path folder, SchemaManager schema, Dn suffix) throws IOException, LdapException {
+        Files.createDirectories(folder);
+        Map<String, String> entries = new LinkedHashMap<>();
+        long sequence = 0;
+        Path file = folder.resolve(ENTRIES);
+        if (Files.exists(file)) {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            Matcher header = HEADER.matcher(text);
+            if (!header.lookingAt()) {
+                throw new IOException(file + " is not a PKI Lab directory: its first line should be '# pkilab directory, ...'");
+            }
+            sequence = Long.parseLong(header.group(1));
+            try (LdifReader reader = new LdifReader()) {
+                for (LdifEntry ldif : reader.parseLdif(text)) {
+                    entries.put(new Dn(schema, ldif.getDn().getName()).getNormName(), LdifUtils.convertToLdif(ldif.getEntry()));
+                }
+            }
+        }
+        for (Path log : journals(folder)) {
+            sequence = replay(log, sequence, entries);
+        }
+        return new DirectoryStore(folder, schema, suffix, entries, sequence);
+    }
+
+    private static List<Path> journals(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(f -> JOURNAL.matcher(f.getFileName().toString()).matches())
+                    .sorted(Comparator.comparingLong(DirectoryStore::firstSequence)).toList();
+        }
+    }
+
+    private static long firstSequence(Path journal) {
+        Matcher m = JOURNAL.matcher(journal.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** Applies the whole records of {@code log} at or after {@code next}; returns the sequence after the last. */
+    private static long replay(Path log, long next, Map<String, String> entries) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(log)))) {
+            while (true) {
+                byte[] payload;
+                long sequence;
+                byte kind;
+                try {
+                    if (in.readInt() != MAGIC) {
+                        return next;
+                    }
+                    sequence = in.readLong();
+                    kind = in.readByte();
+                    int length = in.readInt();
+                    if (length < 0 || length > 64 * 1024 * 1024) {
+                        return next;
+                    }
+                    payload = in.readNBytes(length);
+                    if (payload.length != length || in.readInt() != (int) crc(sequence, kind, payload)) {
+                        return next; // torn: the last write, never answered
+                    }
+                } catch (EOFException e) {
+                    return next;
+                }
+                if (sequence < next) {
+                    continue; // already in entries.ldif
+                }
+                String text = new String(payload, StandardCharsets.UTF_8);
+                int newline = text.indexOf('\n');
+                String dn = newline < 0 ? text : text.substring(0, newline);
+                if (kind == PUT) {
+                    entries.remove(dn); // a moved entry goes to the end, after its new parent
+                    entries.put(dn, text.substring(newline + 1));
+                } else {
+                    entries.remove(dn);
+                }
+                next = sequence + 1;
+            }
+        }
+    }
+
+    private static long crc(long sequence, byte kind, byte[] payload) {
+        CRC32 crc = new CRC32();
+        crc.update(ByteBuffer.allocate(9).putLong(sequence).put(kind).array());
+        crc.update(payload);
+        return crc.getValue();
+    }
+
+    /** Whether nothing was kept yet: a new forest, or a data folder from before the store. */
+    boolean isEmpty() {
+        return recovered.isEmpty();
+    }
+
+    /** Adds every recovered entry to the directory, parents first, without recording them again. */
+    void load(CoreSession admin) throws LdapException {
+        List<Entry> entries = new ArrayList<>();
+        try (LdifReader reader = new LdifReader()) {
+            for (String ldif : recovered.values()) {
+                for (LdifEntry parsed : reader.parseLdif(ldif)) {
+                    entries.add(new DefaultEntry(schema, parsed.getEntry()));
+                }
+            }
+        } catch (IOException e) {
+            throw new LdapOtherException("cannot read the kept directory: " + e.getMessage(), e);
+        }
+        entries.sort(Comparator.comparingInt(e -> e.getDn().size()));
+        for (Entry entry : entries) {
+            admin.add(entry);
+        }
+    }
+
+    /**
+     * Writes {@code entries} (the whole domain) as the new entries.ldif, whole or not at all, deletes the journals
+     * it includes, and starts an empty one: from here on every write is recorded.
+     */
+    void checkpoint(List<Entry> entries) throws IOException {
+        writes.lock();
+        try {
+            StringBuilder text = new StringBuilder("# pkilab directory, journal sequence ").append(sequence)
+                    .append("\n# every entry of ").append(suffix.getName()).append(" when the domain controller last started;")
+                    .append(" the writes since are in journal-").append(sequence).append(".log\n\n");
+            List<Entry> sorted = new ArrayList<>(entries);
+            sorted.sort(Comparator.comparingInt(e -> e.getDn().size()));
+            for (Entry entry : sorted) {
+                text.append(LdifUtils.convertToLdif(entry)).append('\n');
+            }
+            List<Path> old = journals(folder);
+            KeyFiles.writeAtomically(folder.resolve(ENTRIES), text.toString().getBytes(StandardCharsets.UTF_8));
+            close();
+            for (Path log : old) {
+                Files.deleteIfExists(log);
+            }
+            journal = FileChannel.open(folder.resolve("journal-" + sequence + ".log"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            recording = true;
+        } finally {
+            writes.unlock();
+        }
+    }
+
+    private void append(byte kind, String dn, String ldif) throws LdapException {
+        byte[] payload = (ldif == null ? dn : dn + "\n" + ldif).getBytes(StandardCharsets.UTF_8);
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(payload.length + 25);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(MAGIC);
+            out.writeLong(sequence);
+            out.writeByte(kind);
+            out.writeInt(payload.length);
+            out.write(payload);
+            out.writeInt((int) crc(sequence, kind, payload));
+            ByteBuffer record = ByteBuffer.wrap(bytes.toByteArray());
+            while (record.hasRemaining()) {
+                journal.write(record);
+            }
+            sequence++;
+        } catch (IOException e) {
+            throw new LdapOtherException("the domain controller could not keep the change to " + dn + " on disk ("
+                    + folder + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** The member of the DC's operation chain that records every write to the domain before it is answered. */
+    BaseInterceptor recorder() {
+        return new Recorder();
+    }
+
+    @Override
+    public void close() {
+        recording = false;
+        if (journal != null) {
+            try {
+                journal.close();
+            } catch (IOException e) {
+                // every record was written when it was made; closing has nothing left to lose
+            }
+            journal = null;
+        }
+    }
+
+    private final class Recorder extends BaseInterceptor {
+
+        Recorder() {
+            super("pkilabDirectoryStore");
+        }
+
+        @Override
+        public void add(AddOperationContext ctx) throws LdapException {
+            writes.lock();
+            try {
+                next(ctx);
+                put(ctx, ctx.getDn());
+            } finally {
+                writes.unlock();
+            }
+        }
+
+        @Override
+        public void modify(ModifyOperationContext ctx) throws LdapException {
+            writes.lock();
+            try {
+                next(ctx);
+                put(ctx, ctx.getDn());
+            } finally {
+                writes.unlock();
+            }
+        }
+
+        @Override
+        public void delete(DeleteOperationContext ctx) throws LdapException {
+            writes.lock();
+            try {
+                next(ctx);
+                if (recording && inDomain(ctx.getDn())) {
+                    append(DELETE, ctx.getDn().getNormName(), null);
+                }
+            } finally {
+                writes.unlock();
+            }
+        }
+
+        @Override
+        public void rename(RenameOperationContext ctx) throws LdapException {
+            writes.lock();
+            try {
+                List<Dn> before = subtree(ctx, ctx.getDn());
+                next(ctx);
+                moved(ctx, before, ctx.getNewDn());
+            } finally {
+                writes.unlock();
+            }
+        }
+
+        @Override
+        public void move(MoveOperationContext ctx) throws LdapException {
+            writes.lock();
+            try {
+                List<Dn> before = subtree(ctx, ctx.getDn());
+                next(ctx);
+                moved(ctx, before, ctx.getNewDn());
+            } finally {
+                writes.unlock();
+            }
+        }
+
+        @Override
+        public void moveAndRename(MoveAndRenameOperationContext ctx) throws LdapException {
+            writes.lock();
+            try {
+                List<Dn> before = subtree(ctx, ctx.getDn());
+                next(ctx);
+                moved(ctx, before, ctx.getNewDn());
+            } finally {
+                writes.unlock();
+            }
+        }
+
+        private boolean inDomain(Dn dn) {
+            return dn.equals(suffix) || dn.isDescendantOf(suffix);
+        }
+
+        /** Records the entry as it now stands, read back through the whole chain as the administrator sees it. */
+        private void put(OperationContext ctx, Dn dn) throws LdapException {
+            if (!recording || !inDomain(dn)) {
+                return;
+            }
+            Entry entry = admin(ctx).lookup(dn, attributes());
+            append(PUT, dn.getNormName(), LdifUtils.convertToLdif(entry));
+        }
+
+        private void moved(OperationContext ctx, List<Dn> before, Dn after) throws LdapException {
+            if (!recording) {
+                return;
+            }
+            for (Dn dn : before) {
+                if (inDomain(dn)) {
+                    append(DELETE, dn.getNormName(), null);
+                }
+            }
+            for (Dn dn : subtree(ctx, after)) {
+                put(ctx, dn);
+            }
+        }
+
+        private List<Dn> subtree(OperationContext ctx, Dn base) throws LdapException {
+            List<Dn> dns = new ArrayList<>();
+            if (!recording) {
+                return dns;
+            }
+            try (Cursor<Entry> cursor = admin(ctx).search(base, SearchScope.SUBTREE, FilterParser.parse(schema, "(objectClass=*)"),
+                    AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+                while (cursor.next()) {
+                    dns.add(cursor.get().getDn());
+                }
+            } catch (LdapException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new LdapOtherException("cannot list " + base + ": " + e.getMessage(), e);
+            }
+            dns.sort(Comparator.comparingInt(Dn::size)); // parents before children, as they are put back
+            return dns;
+        }
+
+        private CoreSession admin(OperationContext ctx) {
+            return ctx.getSession().getDirectoryService().getAdminSession();
+        }
+    }
+
+    /** Every user attribute and the operational attributes an entry keeps across starts. */
+    static String[] attributes() {
+        String[] all = new String[KEPT_OPERATIONAL.length + 1];
+        all[0] = "*";
+        System.arraycopy(KEPT_OPERATIONAL, 0, all, 1, KEPT_OPERATIONAL.length);
+        return all;
+    }
+}

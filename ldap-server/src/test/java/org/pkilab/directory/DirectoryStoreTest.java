@@ -1,0 +1,158 @@
+package org.pkilab.directory;
+
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.SecurityIdentifier;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A lasting DC's directory as the disk holds it at any moment: what a kill leaves behind is copied while the DC
+ * still runs (the lock file aside), and a DC started on the copy must have every write the first one answered.
+ */
+class DirectoryStoreTest {
+
+    private static final String PASSWORD = "Store-Passw0rd!";
+
+    /** The data folder as a kill at this moment would leave it: every file as it is, but the running DC's lock. */
+    private static void copyAsKilled(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path file : files.toList()) {
+                Path target = to.resolve(from.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else if (!file.getFileName().toString().equals(".dirservice.lock")
+                        && !file.getFileName().toString().equals("ports.properties")) {
+                    Files.copy(file, target);
+                }
+            }
+        }
+    }
+
+    private static DomainControllerConfig config(Path data) {
+        return DomainControllerConfig.builder().dataDirectory(data).administratorPassword(PASSWORD).build();
+    }
+
+    @Test
+    void everyWriteTheDcAnsweredIsOnDiskBeforeItStops(@TempDir Path folder) throws Exception {
+        Path data = folder.resolve("running");
+        Path killed = folder.resolve("killed");
+        SecurityIdentifier sid;
+        try (DomainController dc = DomainController.start(config(data));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.createGroup("ConfigMgr IIS Servers");
+            admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.addMember("ConfigMgr IIS Servers", "IIS01$");
+            admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+            admin.createComputer("GONE01", "gone01.contoso.com", PASSWORD);
+            try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+                ldap.delete(dc.names().computer("GONE01"));
+            }
+            sid = admin.sidOf("IIS01$");
+            copyAsKilled(data, killed);
+        }
+        try (DomainController dc = DomainController.start(config(killed));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            assertEquals(List.of(dc.names().computer("IIS01")), admin.members("ConfigMgr IIS Servers"));
+            assertEquals(sid, admin.sidOf("IIS01$"), "IIS01 keeps its SID");
+            assertTrue(admin.template("ConfigMgr Web Server Certificate").securityDescriptor()
+                    .rightsOf(admin.sidOf("ConfigMgr IIS Servers"), true).contains(AccessRight.ENROLL), "the Security tab as it was set");
+            assertTrue(admin.computers().stream().noneMatch(c -> c.name().equals("GONE01")), "a deleted computer stays deleted");
+            admin.createComputer("IIS02", "iis02.contoso.com", PASSWORD);
+            assertFalse(sid.equals(admin.sidOf("IIS02$")), "the RID counter was kept: no SID is handed out twice");
+        }
+    }
+
+    @Test
+    void aJournalRecordTornByAKillIsAWriteNobodyWasToldAbout(@TempDir Path folder) throws Exception {
+        Path data = folder.resolve("running");
+        Path killed = folder.resolve("killed");
+        try (DomainController dc = DomainController.start(config(data));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+            copyAsKilled(data, killed);
+        }
+        // the kill came in the middle of writing the next record: its first bytes are there, the rest is not
+        Path journal;
+        try (Stream<Path> files = Files.list(killed.resolve("store"))) {
+            journal = files.filter(f -> f.getFileName().toString().startsWith("journal-")).findFirst().orElseThrow();
+        }
+        byte[] whole = Files.readAllBytes(journal);
+        Files.write(journal, java.util.Arrays.copyOf(whole, 40), StandardOpenOption.APPEND);
+
+        try (DomainController dc = DomainController.start(config(killed));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            assertTrue(admin.computers().stream().anyMatch(c -> c.name().equals("PC01")), "the whole record before it counts");
+            admin.createComputer("PC02", "pc02.contoso.com", PASSWORD);
+        }
+        try (DomainController dc = DomainController.start(config(killed));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            assertTrue(admin.computers().stream().anyMatch(c -> c.name().equals("PC02")), "and the journal goes on after it");
+        }
+    }
+
+    @Test
+    void anEntryKeepsItsUuidAndCreationTimeAcrossRestarts(@TempDir Path data) throws Exception {
+        SearchResultEntry before;
+        try (DomainController dc = DomainController.start(config(data));
+             LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            before = ldap.getEntry(dc.administratorDn(), "entryUUID", "createTimestamp");
+        }
+        try (DomainController dc = DomainController.start(config(data));
+             LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            SearchResultEntry after = ldap.getEntry(dc.administratorDn(), "entryUUID", "createTimestamp");
+            assertEquals(before.getAttributeValue("entryUUID"), after.getAttributeValue("entryUUID"));
+            assertEquals(before.getAttributeValue("createTimestamp"), after.getAttributeValue("createTimestamp"));
+        }
+    }
+
+    @Test
+    void aDataFolderFromTheJdbmDaysIsReadOnceAndKeptInTheStore(@TempDir Path data) throws Exception {
+        // made by the DC of commit 9e184b1: a forest with a group 'Made Before The Journal' holding OLD01
+        try (InputStream zip = DirectoryStoreTest.class.getResourceAsStream("jdbm-data-folder.zip");
+             ZipInputStream entries = new ZipInputStream(zip)) {
+            for (ZipEntry entry; (entry = entries.getNextEntry()) != null; ) {
+                Path target = data.resolve(entry.getName());
+                if (entry.isDirectory()) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(entries, target);
+                }
+            }
+        }
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data.resolve("dc")).build();
+        try (DomainController dc = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(),
+                     dc.administratorPassword())) {
+            assertEquals("Jdbm-Passw0rd!", dc.administratorPassword());
+            assertEquals("S-1-5-21-2527552640-3063566465-2390960731", dc.domainSid().toString(), "the same forest");
+            assertEquals(List.of(dc.names().computer("OLD01")), admin.members("Made Before The Journal"));
+        }
+        assertTrue(Files.exists(data.resolve("dc/store/entries.ldif")));
+        assertTrue(Files.isDirectory(data.resolve("dc/directory/partitions.replaced-by-store")), "the JDBM files stay, renamed");
+        try (DomainController dc = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(),
+                     dc.administratorPassword())) {
+            assertEquals(List.of(dc.names().computer("OLD01")), admin.members("Made Before The Journal"));
+        }
+    }
+}

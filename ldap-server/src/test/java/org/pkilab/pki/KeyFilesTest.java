@@ -1,0 +1,53 @@
+package org.pkilab.pki;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KeyFilesTest {
+
+    private static KeyFiles.KeyEntry entry(String name) throws Exception {
+        KeyPair pair = RsaKeys.generate(2048);
+        X500Name subject = new X500Name("CN=" + name);
+        X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(subject,
+                BigInteger.ONE, Date.from(Instant.now()), Date.from(Instant.now().plus(1, ChronoUnit.DAYS)), subject, pair.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(pair.getPrivate())));
+        return new KeyFiles.KeyEntry(pair.getPrivate(), new X509Certificate[]{certificate});
+    }
+
+    @Test
+    void aKeyKeptAgainUnderItsNameChangesOnlyItsPkcs12FileSoACrashNeverSplitsThePair(@TempDir Path folder) throws Exception {
+        KeyFiles.keep(folder, "web", entry("old.contoso.com"));
+        byte[] password = Files.readAllBytes(folder.resolve("web.password"));
+
+        KeyFiles.keep(folder, "web", entry("new.contoso.com"));
+
+        // the password file as it was: whether a crash came before or after the new web.p12 moved in, the pair opens
+        assertArrayEquals(password, Files.readAllBytes(folder.resolve("web.password")), "web.password was rewritten");
+        assertEquals("CN=new.contoso.com", KeyFiles.loadKept(folder, "web").orElseThrow().certificate().getSubjectX500Principal().getName());
+    }
+
+    @Test
+    void aKeyWithoutItsPasswordFileCountsAsNotKept(@TempDir Path folder) throws Exception {
+        KeyFiles.keep(folder, "ca", entry("contoso-CA01-CA"));
+        // a crash between the two files of a new pair: the key is made again rather than the start failing
+        Files.delete(folder.resolve("ca.password"));
+        assertTrue(KeyFiles.loadKept(folder, "ca").isEmpty());
+    }
+}
