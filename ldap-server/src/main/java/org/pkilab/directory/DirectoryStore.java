@@ -318,38 +318,17 @@ final class DirectoryStore implements AutoCloseable {
 
         @Override
         public void rename(RenameOperationContext ctx) throws LdapException {
-            writes.lock();
-            try {
-                List<Dn> before = subtree(ctx, ctx.getDn());
-                next(ctx);
-                moved(ctx, before, ctx.getNewDn());
-            } finally {
-                writes.unlock();
-            }
+            relocate(ctx, ctx.getDn(), ctx.getNewDn(), () -> next(ctx));
         }
 
         @Override
         public void move(MoveOperationContext ctx) throws LdapException {
-            writes.lock();
-            try {
-                List<Dn> before = subtree(ctx, ctx.getDn());
-                next(ctx);
-                moved(ctx, before, ctx.getNewDn());
-            } finally {
-                writes.unlock();
-            }
+            relocate(ctx, ctx.getDn(), ctx.getNewDn(), () -> next(ctx));
         }
 
         @Override
         public void moveAndRename(MoveAndRenameOperationContext ctx) throws LdapException {
-            writes.lock();
-            try {
-                List<Dn> before = subtree(ctx, ctx.getDn());
-                next(ctx);
-                moved(ctx, before, ctx.getNewDn());
-            } finally {
-                writes.unlock();
-            }
+            relocate(ctx, ctx.getDn(), ctx.getNewDn(), () -> next(ctx));
         }
 
         private boolean inDomain(Dn dn) {
@@ -363,6 +342,22 @@ final class DirectoryStore implements AutoCloseable {
             }
             Entry entry = admin(ctx).lookup(dn, attributes());
             append(PUT, dn.getNormName(), LdifUtils.convertToLdif(entry));
+        }
+
+        private interface Write {
+            void run() throws LdapException;
+        }
+
+        /** Rename, move, or both: the subtree's entries are recorded again under their new names. */
+        private void relocate(OperationContext ctx, Dn from, Dn to, Write next) throws LdapException {
+            writes.lock();
+            try {
+                List<Dn> before = subtree(ctx, from);
+                next.run();
+                moved(ctx, before, to);
+            } finally {
+                writes.unlock();
+            }
         }
 
         private void moved(OperationContext ctx, List<Dn> before, Dn after) throws LdapException {
