@@ -42,7 +42,7 @@ public final class CaIssuanceBenchmark implements Callable<Integer> {
 
     private static final int ROUNDS = 5;
 
-    @Option(names = "--requests", defaultValue = "4000",
+    @Option(names = "--requests", defaultValue = "10000",
             description = "Requests per thread count, measured in " + ROUNDS + " rounds that alternate raw signing and issuance (default: ${DEFAULT-VALUE}).")
     int requests;
 
