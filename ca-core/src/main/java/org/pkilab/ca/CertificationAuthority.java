@@ -527,6 +527,12 @@ public final class CertificationAuthority implements AutoCloseable {
         return bySerial(certificate.getSerialNumber()).map(RequestRecord::template).orElse(null);
     }
 
+    /** A template by name or display name, from the CA's template cache; empty when the directory has none. */
+    Optional<CertificateTemplate> template(String label) {
+        requireRunning();
+        return directory.cachedTemplateAndIssueList(config.caName(), label, templates.domainSid(), false).template();
+    }
+
     /** The templates this token may enroll for on this CA, with what a client needs to know to ask. */
     List<CertificateTemplate> enrollableTemplates(LogonToken token) {
         List<String> issued = directory.issueList(config.caName());

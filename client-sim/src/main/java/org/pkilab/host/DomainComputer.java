@@ -27,8 +27,10 @@ import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.pki.EcKeys;
 import org.pkilab.pki.KeyFiles;
 
 import java.nio.file.Path;
@@ -351,7 +353,7 @@ public class DomainComputer implements AutoCloseable {
             for (JsonNode t : JSON.readTree(response.getContent()).get("templates")) {
                 templates.add(new EnrollableTemplate(t.get("name").asText(), t.get("displayName").asText(), t.path("oid").asText(""),
                         t.get("schemaVersion").asInt(), t.get("subjectSuppliedInRequest").asBoolean(), t.get("minimalKeySize").asInt(),
-                        t.get("exportableKey").asBoolean(), t.get("requiresApproval").asBoolean(),
+                        keyAlgorithm(t.path("keyAlgorithm").asText("RSA")), t.get("exportableKey").asBoolean(), t.get("requiresApproval").asBoolean(),
                         "CNG".equals(t.get("keyStorage").asText()), t.get("autoenroll").asBoolean(), t.get("machine").asBoolean(),
                         Duration.ofSeconds(t.path("renewalPeriodSeconds").asLong(0)),
                         strings(t.get("extendedKeyUsages")), strings(t.get("supersedes"))));
@@ -360,6 +362,11 @@ public class DomainComputer implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalStateException("the enrollment policy from " + enrollmentUrl + " does not parse: " + e.getMessage(), e);
         }
+    }
+
+    /** The policy's algorithm name; one this client does not know is sent as RSA, and the CA says what it wants. */
+    private static KeyAlgorithm keyAlgorithm(String windowsName) {
+        return KeyAlgorithm.fromWindowsName(windowsName).orElse(KeyAlgorithm.RSA);
     }
 
     private static List<String> strings(JsonNode array) {
@@ -388,9 +395,9 @@ public class DomainComputer implements AutoCloseable {
                 .findFirst();
         if (offered.isEmpty()) {
             // not on the "Request Certificates" page: send it as certreq would, and let the CA say why not
-            KeyPair key = generateKey(request.keySize() > 0 ? request.keySize() : 2048);
-            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, false, false,
-                    false, false, false, Duration.ZERO, List.of(), List.of());
+            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, KeyAlgorithm.RSA,
+                    false, false, false, false, false, Duration.ZERO, List.of(), List.of());
+            KeyPair key = generateKey(unlisted, request.keySize());
             byte[] csr = csr(key, request.subject(), request.dnsNames());
             ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/"
                     + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
@@ -407,8 +414,7 @@ public class DomainComputer implements AutoCloseable {
             throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
                     + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
         }
-        // an explicit key size is used as asked (a certreq INF's KeyLength); otherwise the template's minimum or 2048
-        KeyPair key = generateKey(request.keySize() > 0 ? request.keySize() : Math.max(template.minimalKeySize(), 2048));
+        KeyPair key = generateKey(template, request.keySize());
         byte[] csr = csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
                 template.subjectSuppliedInRequest() ? request.dnsNames() : List.of());
         return enroll(who, template, key, csr, false);
@@ -457,10 +463,18 @@ public class DomainComputer implements AutoCloseable {
         }
     }
 
-    private static KeyPair generateKey(int bits) {
+    /**
+     * The key the template's Cryptography tab asks for: an EC key on its curve for ECDSA_P256 (P-384,
+     * P-521); otherwise RSA of the size asked for (a certreq INF's KeyLength), else the template's minimum
+     * or 2048 bits, whichever is larger.
+     */
+    private static KeyPair generateKey(EnrollableTemplate template, int askedBits) {
+        if (template.keyAlgorithm().elliptic()) {
+            return EcKeys.generate(template.keyAlgorithm().curve());
+        }
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(bits);
+            generator.initialize(askedBits > 0 ? askedBits : Math.max(template.minimalKeySize(), 2048));
             return generator.generateKeyPair();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
@@ -477,10 +491,19 @@ public class DomainComputer implements AutoCloseable {
                         dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
                 builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
             }
-            return builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+            return builder.build(signer(key)).getEncoded();
         } catch (Exception e) {
             throw new IllegalArgumentException("cannot build the certificate request: " + e.getMessage(), e);
         }
+    }
+
+    /** The request's signature: SHA256withRSA for an RSA key; ECDSA with the hash that fits the curve for an EC key. */
+    private static org.bouncycastle.operator.ContentSigner signer(KeyPair key) throws org.bouncycastle.operator.OperatorCreationException {
+        if (key.getPrivate() instanceof java.security.interfaces.ECPrivateKey ec) {
+            KeyAlgorithm algorithm = KeyAlgorithm.ofCurveBits(ec.getParams().getCurve().getField().getFieldSize()).orElse(KeyAlgorithm.ECDSA_P256);
+            return new JcaContentSignerBuilder(algorithm.signatureAlgorithm()).setProvider(EcKeys.provider()).build(key.getPrivate());
+        }
+        return new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate());
     }
 
     /**
@@ -553,7 +576,7 @@ public class DomainComputer implements AutoCloseable {
     }
 
     private StoredCertificate autoenrollOne(EnrollableTemplate template) {
-        KeyPair key = generateKey(Math.max(template.minimalKeySize(), 2048));
+        KeyPair key = generateKey(template, 0);
         return enroll(machine(), template, key, csr(key, "", List.of()), true);
     }
 
