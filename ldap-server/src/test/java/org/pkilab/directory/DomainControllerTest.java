@@ -87,6 +87,22 @@ class DomainControllerTest {
     }
 
     @Test
+    void everyLogonSeesTheGroupsOfItsMomentThoughTheDcKeepsMemberships() {
+        admin.createGroup("Lab Outer");
+        admin.createGroup("Lab Inner");
+        admin.createComputer("PC70", "pc70.contoso.com", PASSWORD);
+        assertFalse(logon("PC70").token().memberOf("Lab Inner"), "the DC now keeps PC70's groups");
+        admin.addMember("Lab Inner", "PC70$");
+        assertTrue(logon("PC70").token().memberOf("Lab Inner"), "added to a group: the next logon has it");
+        admin.addMember("Lab Outer", "Lab Inner");
+        assertTrue(logon("PC70").token().memberOf("Lab Outer"), "its group nested in another: the next logon has both");
+        admin.removeMember("Lab Inner", "PC70$");
+        LogonToken after = logon("PC70").token();
+        assertFalse(after.memberOf("Lab Inner") || after.memberOf("Lab Outer"), "removed: the next logon has neither: "
+                + after.groupNames());
+    }
+
+    @Test
     void accountsGetUniqueSidsFromTheDomainNotFromTheClient() {
         admin.createGroup("G1");
         admin.createComputer("PC1", "pc1.contoso.com", PASSWORD);
