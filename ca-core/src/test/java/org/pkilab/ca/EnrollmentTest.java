@@ -235,6 +235,19 @@ class EnrollmentTest {
     }
 
     @Test
+    void performanceCountersCountARequestAndItsSigning() throws Exception {
+        CertificationAuthority.PerformanceCounters before = ca.performanceCounters();
+        assertEquals(200, est.enroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), "")).status());
+        CertificationAuthority.PerformanceCounters after = ca.performanceCounters();
+        assertEquals(before.requests() + 1, after.requests());
+        assertEquals(before.issued() + 1, after.issued());
+        assertTrue(after.signingNanos() > before.signingNanos() && after.policyModuleNanos() > before.policyModuleNanos()
+                && after.databaseLogNanos() > before.databaseLogNanos(), "each stage's time grows: " + before + " -> " + after);
+        assertTrue(after.processingNanos() - before.processingNanos() >= after.signingNanos() - before.signingNanos(),
+                "signing is part of processing");
+    }
+
+    @Test
     void requestWithABadSignatureIsRefused() throws Exception {
         ca.issueTemplate(WEB);
         byte[] csr = webRequest("iis01.contoso.com");
