@@ -88,12 +88,12 @@ public class DomainComputer implements AutoCloseable {
     private final CertificateStore my;
     private final CertificateStore root;
     private final EventLog eventLog = new EventLog();
-    private final HttpClient plain;
+    private final HostTimings timings = new HostTimings();
     private final CrlCache crls;
     private final LabTrust trust;
     private final Map<Long, PendingRequest> pending = new LinkedHashMap<>();
     private final Map<String, CertificateStore> userStores = new java.util.concurrent.ConcurrentHashMap<>();
-    private HttpClient https;
+    private volatile HttpClient https;
     private LogonToken token;
     private String encodedToken;
     private int aePolicy;
@@ -118,8 +118,8 @@ public class DomainComputer implements AutoCloseable {
         this.my = store("LocalMachine\\My");
         this.root = store("LocalMachine\\Root");
         config.network().register(config.dnsNames().toArray(new String[0]));
-        this.plain = LabHttp.plain(config.network());
-        this.crls = new CrlCache(plain, config.clock());
+        // CRLs come over the computer's one HTTP client, made at boot; before the first boot it checks nothing
+        this.crls = new CrlCache(this::httpClient, config.clock(), timings);
         this.trust = new LabTrust(root, crls, config.clock());
         if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
             lab.whenAdvanced(onClockAdvance);
@@ -177,6 +177,11 @@ public class DomainComputer implements AutoCloseable {
         return eventLog;
     }
 
+    /** Where this computer's boots and enrollments spent their time, phase by phase, since it was created. */
+    public HostTimings timings() {
+        return timings;
+    }
+
     /** The token from the last logon; null before the first boot. */
     public LogonToken token() {
         return token;
@@ -204,23 +209,41 @@ public class DomainComputer implements AutoCloseable {
     /** Starts the computer: logon, Group Policy, trusted roots, autoenrollment. */
     public synchronized DomainComputer boot() {
         requireOpen();
-        DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), accountDn(),
-                config.machinePassword());
-        token = session.token();
-        encodedToken = session.encoded();
-        try (LDAPConnection ldap = new LDAPConnection(config.ldapHost(), config.ldapPort(), accountDn(), config.machinePassword())) {
-            applyGroupPolicy(ldap);
-            importEnterpriseRoots(ldap);
-            findEnrollmentService(ldap);
-        } catch (LDAPException e) {
-            throw new DirectoryException(e.getResultCode().intValue(), config.name() + " could not read Group Policy and the "
-                    + "enterprise PKI from the directory: " + e.getDiagnosticMessage(), e);
+        // one LDAP session for the logon and what follows it, as a computer's logon and Group Policy share one
+        try (LDAPConnection ldap = timings.time(HostTimings.Phase.LOGON, this::connectToDomainController)) {
+            DomainLogon.Session session = timings.time(HostTimings.Phase.LOGON, () -> DomainLogon.logon(ldap, config.names(),
+                    accountDn(), config.machinePassword()));
+            token = session.token();
+            encodedToken = session.encoded();
+            timings.time(HostTimings.Phase.GROUP_POLICY, () -> {
+                try {
+                    applyGroupPolicy(ldap);
+                    importEnterpriseRoots(ldap);
+                    findEnrollmentService(ldap);
+                    return null;
+                } catch (LDAPException e) {
+                    throw new DirectoryException(e.getResultCode().intValue(), config.name() + " could not read Group Policy and the "
+                            + "enterprise PKI from the directory: " + e.getDiagnosticMessage(), e);
+                }
+            });
         }
-        reconnectHttps();
+        timings.time(HostTimings.Phase.HTTPS_CLIENT, () -> {
+            reconnectHttps();
+            return null;
+        });
         if (enrollmentEnabled()) {
             autoenroll();
         }
         return this;
+    }
+
+    private LDAPConnection connectToDomainController() {
+        try {
+            return new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort());
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), config.name() + " cannot reach its domain controller at "
+                    + config.ldapHost() + ":" + config.ldapPort() + ": " + e.getDiagnosticMessage(), e);
+        }
     }
 
     /** Restarts the computer: it logs on again, so group changes made since the last boot now count. */
@@ -234,7 +257,8 @@ public class DomainComputer implements AutoCloseable {
      */
     public synchronized void gpupdate(boolean force) {
         requireOpen();
-        try (LDAPConnection ldap = new LDAPConnection(config.ldapHost(), config.ldapPort(), accountDn(), config.machinePassword())) {
+        try (LDAPConnection ldap = new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort(),
+                accountDn(), config.machinePassword())) {
             applyGroupPolicy(ldap);
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), "Group Policy refresh of " + config.name() + " failed: "
@@ -328,11 +352,20 @@ public class DomainComputer implements AutoCloseable {
         }
     }
 
+    /** The HTTP(S) client of the current boot: EST, CRL downloads. Never locks: TLS handshakes ask for it mid-request. */
+    private HttpClient httpClient() {
+        HttpClient client = https;
+        if (client == null) {
+            throw new IllegalStateException(config.name() + " has not booted: it has no network client yet");
+        }
+        return client;
+    }
+
     private void reconnectHttps() {
         if (https != null) {
             LabHttp.stop(https);
         }
-        https = LabHttp.tls(config.network(), trust, null);
+        https = LabHttp.tls(config.network(), trust, null, timings);
     }
 
     // ---- enrollment ------------------------------------------------------------------------------
@@ -344,7 +377,8 @@ public class DomainComputer implements AutoCloseable {
     }
 
     List<EnrollableTemplate> enrollableTemplates(Enrollee who) {
-        ContentResponse response = send(who, HttpMethod.GET, enrollmentUrl + "/policy", null, null);
+        ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT_POLICY,
+                () -> send(who, HttpMethod.GET, enrollmentUrl + "/policy", null, null));
         if (response.getStatus() != 200) {
             throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
         }
@@ -397,8 +431,8 @@ public class DomainComputer implements AutoCloseable {
             // not on the "Request Certificates" page: send it as certreq would, and let the CA say why not
             EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, KeyAlgorithm.RSA,
                     false, false, false, false, false, Duration.ZERO, List.of(), List.of());
-            KeyPair key = generateKey(unlisted, request.keySize());
-            byte[] csr = csr(key, request.subject(), request.dnsNames());
+            KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(unlisted, request.keySize()));
+            byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, request.subject(), request.dnsNames()));
             ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/"
                     + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
                     + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10");
@@ -414,15 +448,15 @@ public class DomainComputer implements AutoCloseable {
             throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
                     + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
         }
-        KeyPair key = generateKey(template, request.keySize());
-        byte[] csr = csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
-                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of());
+        KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, request.keySize()));
+        byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
+                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of()));
         return enroll(who, template, key, csr, false);
     }
 
     private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
-        ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/" + template.name() + "/simpleenroll",
-                Base64.getMimeEncoder().encode(csr), "application/pkcs10");
+        ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT, () -> send(who, HttpMethod.POST,
+                enrollmentUrl + "/" + template.name() + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10"));
         return answer(who, template, key, csr, response, autoenrolled);
     }
 
@@ -576,8 +610,9 @@ public class DomainComputer implements AutoCloseable {
     }
 
     private StoredCertificate autoenrollOne(EnrollableTemplate template) {
-        KeyPair key = generateKey(template, 0);
-        return enroll(machine(), template, key, csr(key, "", List.of()), true);
+        KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, 0));
+        byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, "", List.of()));
+        return enroll(machine(), template, key, csr, true);
     }
 
     /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
@@ -699,7 +734,7 @@ public class DomainComputer implements AutoCloseable {
     public HttpsResult get(String url, StoredCertificate clientCertificate) {
         requireOpen();
         HttpClient client = clientCertificate == null ? https : LabHttp.tls(config.network(), trust,
-                new KeyFiles.KeyEntry(clientCertificate.privateKey(), clientCertificate.chain().toArray(new X509Certificate[0])));
+                new KeyFiles.KeyEntry(clientCertificate.privateKey(), clientCertificate.chain().toArray(new X509Certificate[0])), null);
         try {
             ContentResponse response = client.newRequest(url).timeout(15, TimeUnit.SECONDS).send();
             return new HttpsResult(response.getStatus(), response.getContentAsString(), null, null);
@@ -773,7 +808,6 @@ public class DomainComputer implements AutoCloseable {
         if (https != null) {
             LabHttp.stop(https);
         }
-        LabHttp.stop(plain);
     }
 
     @Override
