@@ -66,6 +66,8 @@ public final class DomainController implements AutoCloseable {
     private enum State { NEW, RUNNING, CLOSED }
 
     private static final String DOMAIN_PARTITION = "domain";
+    /** Entries each partition keeps in memory. */
+    private static final int ENTRY_CACHE = 1_000;
 
     private final DomainControllerConfig config;
     private State state = State.NEW;
@@ -222,6 +224,10 @@ public final class DomainController implements AutoCloseable {
         partition.setSuffixDn(new Dn(schema, suffix));
         partition.setPartitionPath(folder.resolve(id).toUri());
         partition.setSyncOnWrite(sync);
+        // ApacheDS keeps 10,000 whole entries in memory by default: with ten thousand computer accounts that
+        // filled the lab's 192 MB heap and garbage collection took a quarter of the time; the entries a DC reads
+        // again soon (configuration, groups, accounts that just joined) fit in a tenth of that
+        partition.setCacheSize(ENTRY_CACHE);
         for (String attribute : indexed) {
             partition.addIndex(new JdbmIndex<>(attribute, false));
         }
