@@ -102,24 +102,34 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 System.getProperty("java.version"));
         System.out.println("load average before the lab starts: " + loadAverage());
         long labStart = System.nanoTime();
-        try (Lab lab = Lab.start(LabSpec.builder().build(), new Lab.Site(folder, 0, 0, 0, 0))) {
-            String template = guideClientCertificate(lab, keyKind);
-            System.out.printf("lab started and the guide's client certificate set up in %.1f s (not counted)%n",
+        Lab.Site site = new Lab.Site(folder, 0, 0, 0, 0);
+        String template;
+        try (Lab lab = Lab.start(LabSpec.builder().build(), site)) {
+            template = guideClientCertificate(lab, keyKind);
+        }
+        // sizes are measured on a lab at rest, as a backup would see it: the directory flushed, SQLite's
+        // write-ahead log checkpointed into ca.db; so the lab stops after the set-up and starts again on its folder
+        Sizes before = Sizes.of(folder);
+        Run run;
+        CertificationAuthority.PerformanceCounters counters;
+        try (Lab lab = Lab.start(LabSpec.builder().build(), site)) {
+            System.out.printf("lab set up (the guide's client certificate), stopped and started again in %.1f s (not counted)%n",
                     (System.nanoTime() - labStart) / 1e9);
-            CertificationAuthority ca = lab.ca();
-            Path caFolder = ca.dataDirectory();
-            Path dcFolder = lab.dc().dataDirectory();
-            ca.requestCount(); // the set-up's records in the tables, so growth counts only the run's
-            long caBefore = caDatabaseBytes(caFolder);
-            long dcBefore = folderBytes(dcFolder);
-            CertificationAuthority.PerformanceCounters countersBefore = ca.performanceCounters();
-            Run run = boot(lab, template);
-            ca.requestCount(); // every logged request applied to the tables, as the growth figure should include it
-            CertificationAuthority.PerformanceCounters counters = minus(ca.performanceCounters(), countersBefore);
-            long caAfter = caDatabaseBytes(caFolder);
-            long dcAfter = folderBytes(dcFolder);
-            report(run, counters, caAfter - caBefore, caAfter, dcAfter - dcBefore, dcAfter);
-            return run.holding() == computers ? 0 : 1;
+            CertificationAuthority.PerformanceCounters countersBefore = lab.ca().performanceCounters();
+            run = boot(lab, template);
+            counters = minus(lab.ca().performanceCounters(), countersBefore);
+        }
+        Sizes after = Sizes.of(folder);
+        report(run, counters, before, after);
+        return run.holding() == computers ? 0 : 1;
+    }
+
+    /** What a stopped lab's folder holds: the CA database's files and the DC's data folder. */
+    private record Sizes(long caTables, long caFiles, long directory) {
+        static Sizes of(Path lab) throws IOException {
+            Path ca = lab.resolve("ca");
+            return new Sizes(fileBytes(ca.resolve("ca.db")), fileBytes(ca.resolve("ca.db")) + fileBytes(ca.resolve("ca.db-wal"))
+                    + fileBytes(ca.resolve("ca.log")), folderBytes(lab.resolve("dc")));
         }
     }
 
@@ -227,8 +237,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 workerNanos.sum(), joinNanos.sum(), timings, load);
     }
 
-    private void report(Run run, CertificationAuthority.PerformanceCounters ca, long caGrowth, long caTotal, long dcGrowth,
-                        long dcTotal) {
+    private void report(Run run, CertificationAuthority.PerformanceCounters ca, Sizes before, Sizes after) {
         System.out.println();
         System.out.printf("%d of %d computers hold the client certificate%n", run.holding(), computers);
         run.failures().stream().limit(5).forEach(f -> System.out.println("  FAILED " + f));
@@ -270,11 +279,14 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 ca.perRequestMillis(ca.signingNanos()), ca.perRequestMillis(ca.databaseLogNanos()));
 
         System.out.println();
-        System.out.println("Growth:");
+        System.out.println("Growth, measured on the stopped lab before and after the run:");
+        long issued = Math.max(1, ca.issued());
         System.out.printf("  CA database (ca.db + ca.db-wal + ca.log): +%s for %d certificates = %,d bytes per issued certificate "
-                + "(now %s)%n", megabytes(caGrowth), ca.issued(), ca.issued() == 0 ? 0 : caGrowth / ca.issued(), megabytes(caTotal));
+                + "(now %s)%n", megabytes(after.caFiles() - before.caFiles()), ca.issued(), (after.caFiles() - before.caFiles()) / issued,
+                megabytes(after.caFiles()));
         System.out.printf("  directory (the DC's data folder): +%s for %d computers = %,d bytes per computer (now %s)%n",
-                megabytes(dcGrowth), computers, dcGrowth / computers, megabytes(dcTotal));
+                megabytes(after.directory() - before.directory()), computers, (after.directory() - before.directory()) / computers,
+                megabytes(after.directory()));
     }
 
     private long row(String what, long nanos, long cpuNanos, Run run) {
@@ -292,13 +304,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 a.databaseTablesNanos() - b.databaseTablesNanos());
     }
 
-    private static long caDatabaseBytes(Path folder) throws IOException {
-        long bytes = 0;
-        for (String file : List.of("ca.db", "ca.db-wal", "ca.log")) {
-            Path path = folder.resolve(file);
-            bytes += Files.exists(path) ? Files.size(path) : 0;
-        }
-        return bytes;
+    private static long fileBytes(Path file) throws IOException {
+        return Files.exists(file) ? Files.size(file) : 0;
     }
 
     private static long folderBytes(Path folder) throws IOException {
