@@ -210,11 +210,7 @@ public class DomainComputer implements AutoCloseable {
     public synchronized DomainComputer boot() {
         requireOpen();
         // one LDAP session for the logon and what follows it, as a computer's logon and Group Policy share one
-        try (LDAPConnection ldap = timings.time(HostTimings.Phase.LOGON, this::connectToDomainController)) {
-            DomainLogon.Session session = timings.time(HostTimings.Phase.LOGON, () -> DomainLogon.logon(ldap, config.names(),
-                    accountDn(), config.machinePassword()));
-            token = session.token();
-            encodedToken = session.encoded();
+        try (LDAPConnection ldap = timings.time(HostTimings.Phase.LOGON, this::logOn)) {
             timings.time(HostTimings.Phase.GROUP_POLICY, () -> {
                 try {
                     applyGroupPolicy(ldap);
@@ -237,12 +233,23 @@ public class DomainComputer implements AutoCloseable {
         return this;
     }
 
-    private LDAPConnection connectToDomainController() {
+    /** Connects to the DC and logs on as the machine account; the session stays open for what the boot reads next. */
+    private LDAPConnection logOn() {
+        LDAPConnection ldap;
         try {
-            return new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort());
+            ldap = new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort());
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), config.name() + " cannot reach its domain controller at "
                     + config.ldapHost() + ":" + config.ldapPort() + ": " + e.getDiagnosticMessage(), e);
+        }
+        try {
+            DomainLogon.Session session = DomainLogon.logon(ldap, config.names(), accountDn(), config.machinePassword());
+            token = session.token();
+            encodedToken = session.encoded();
+            return ldap;
+        } catch (RuntimeException e) {
+            ldap.close();
+            throw e;
         }
     }
 
