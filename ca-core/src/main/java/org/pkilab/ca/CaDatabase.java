@@ -54,6 +54,7 @@ final class CaDatabase implements AutoCloseable {
     /** Guards the SQLite connection, which the writer uses without this object's lock. Taken after it, never before. */
     private final Object tables = new Object();
     private long nextRequestId;
+    private final java.util.concurrent.atomic.LongAdder tablesNanos = new java.util.concurrent.atomic.LongAdder();
     private boolean closed;
     private SQLException writerFailure;
 
@@ -236,6 +237,7 @@ final class CaDatabase implements AutoCloseable {
     }
 
     private void apply(java.util.Collection<RequestLog.Entry> entries) throws SQLException {
+        long start = System.nanoTime();
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
         try {
@@ -265,7 +267,13 @@ final class CaDatabase implements AutoCloseable {
             throw e;
         } finally {
             connection.setAutoCommit(autoCommit);
+            tablesNanos.add(System.nanoTime() - start);
         }
+    }
+
+    /** Time spent moving logged requests into the SQLite tables (mostly the background writer's, off the request path). */
+    long tablesNanos() {
+        return tablesNanos.sum();
     }
 
     /** Reads and changes of existing rows see the tables whole: logged requests are applied first. */

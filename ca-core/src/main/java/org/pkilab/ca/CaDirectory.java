@@ -50,6 +50,8 @@ final class CaDirectory implements AutoCloseable {
     private final DomainNames names;
     private final LDAPConnection notifications;
     private final Map<String, TemplateAndIssueList> cache = new ConcurrentHashMap<>();
+    /** Every template and the issue list, for the enrollment policy; null until read, or after a change. */
+    private volatile TemplatesAndIssueList all;
     private final AtomicLong generation = new AtomicLong();
     private volatile boolean notified;
 
@@ -104,6 +106,56 @@ final class CaDirectory implements AutoCloseable {
     void invalidate() {
         generation.incrementAndGet();
         cache.clear();
+        all = null;
+    }
+
+    /** Every template under Certificate Templates and the CA's issue list, read together. */
+    record TemplatesAndIssueList(List<CertificateTemplate> templates, List<String> issueList) {
+        TemplatesAndIssueList {
+            templates = List.copyOf(templates);
+            issueList = List.copyOf(issueList);
+        }
+    }
+
+    /**
+     * Every template and the issue list, from memory while the change notification says nothing changed
+     * (as {@link #cachedTemplateAndIssueList} keeps one template): what the enrollment policy lists.
+     */
+    TemplatesAndIssueList cachedTemplatesAndIssueList(String caName, SecurityIdentifier domainSid) {
+        TemplatesAndIssueList known = all;
+        if (known != null && notified) {
+            return known;
+        }
+        long before = generation.get();
+        Filter filter = Filter.createORFilter(Filter.createEqualityFilter("objectClass", "pKICertificateTemplate"),
+                Filter.createANDFilter(Filter.createEqualityFilter("objectClass", "pKIEnrollmentService"),
+                        Filter.createEqualityFilter("cn", caName)));
+        List<CertificateTemplate> templates = new ArrayList<>();
+        List<String> issueList = List.of();
+        for (SearchResultEntry entry : search(names.publicKeyServices(), filter, "*")) {
+            if (entry.hasObjectClass("pKIEnrollmentService")) {
+                String[] values = entry.getAttributeValues("certificateTemplates");
+                issueList = values == null ? List.of() : List.of(values);
+            } else {
+                templates.add(template(entry, domainSid));
+            }
+        }
+        TemplatesAndIssueList read = new TemplatesAndIssueList(templates, issueList);
+        if (notified) {
+            all = read;
+            if (generation.get() != before) {
+                all = null; // a change arrived while reading: what was read may not hold it
+            }
+        }
+        return read;
+    }
+
+    private static CertificateTemplate template(SearchResultEntry entry, SecurityIdentifier domainSid) {
+        Map<String, List<byte[]>> attributes = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (Attribute attribute : entry.getAttributes()) {
+            attributes.put(attribute.getName(), List.of(attribute.getValueByteArrays()));
+        }
+        return CertificateTemplate.fromAttributes(attributes, domainSid);
     }
 
     /**
@@ -156,11 +208,7 @@ final class CaDirectory implements AutoCloseable {
                 String[] values = entry.getAttributeValues("certificateTemplates");
                 issueList = values == null ? List.of() : List.of(values);
             } else if (template == null) {
-                Map<String, List<byte[]>> attributes = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-                for (Attribute attribute : entry.getAttributes()) {
-                    attributes.put(attribute.getName(), List.of(attribute.getValueByteArrays()));
-                }
-                template = CertificateTemplate.fromAttributes(attributes, domainSid);
+                template = template(entry, domainSid);
             }
         }
         return new TemplateAndIssueList(Optional.ofNullable(template), issueList);

@@ -66,6 +66,8 @@ public final class CertificationAuthority implements AutoCloseable {
     private EstServer web;
     private CertificateSigner.Urls urls;
     private java.util.concurrent.ScheduledExecutorService schedule;
+    /** The certificate logon tokens are signed with, read from the directory when first needed. */
+    private volatile X509Certificate domainControllerCertificate;
 
     public CertificationAuthority(CertificationAuthorityConfig config) {
         this.config = config;
@@ -158,20 +160,27 @@ public final class CertificationAuthority implements AutoCloseable {
      */
     public EnrollmentResult submit(EnrollmentRequest request) {
         requireRunning();
+        long start = System.nanoTime();
         IssuancePolicy.Evaluation evaluation = policy.evaluate(new IssuanceContext(request, config.clock().instant()));
+        counters.policyNanos.add(System.nanoTime() - start);
         IssuanceContext ctx = evaluation.context();
         Decision decision = evaluation.decision();
         if (!evaluation.request()) {
             throw new CaException(decision);
         }
         String template = ctx.template == null ? String.valueOf(request.templateLabel()) : ctx.template.name();
-        return switch (decision.outcome()) {
-            case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
-                    decision.error().hresult(), dispositionFor(decision), requestedSubject(ctx), null, null, ctx, decision);
-            case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", requestedSubject(ctx),
-                    null, null, ctx, decision);
-            case CONTINUE -> issue(ctx, template);
-        };
+        try {
+            return switch (decision.outcome()) {
+                case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
+                        decision.error().hresult(), dispositionFor(decision), requestedSubject(ctx), null, null, ctx, decision);
+                case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", requestedSubject(ctx),
+                        null, null, ctx, decision);
+                case CONTINUE -> issue(ctx, template);
+            };
+        } finally {
+            counters.requests.increment();
+            counters.processingNanos.add(System.nanoTime() - start);
+        }
     }
 
     private static String requestedSubject(IssuanceContext ctx) {
@@ -191,7 +200,10 @@ public final class CertificationAuthority implements AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             BigInteger serial = newSerial();
             try {
+                long signing = System.nanoTime();
                 byte[] certificate = signer.signDer(ctx, serial);
+                counters.signingNanos.add(System.nanoTime() - signing);
+                counters.issued.increment();
                 // the subject as signed, in RFC 4514 order, without parsing the certificate back
                 return record(ctx.request, template, RequestStatus.ISSUED, 0, "Issued",
                         org.bouncycastle.asn1.x500.style.RFC4519Style.INSTANCE.toString(ctx.subject), serial, certificate, ctx, null);
@@ -216,7 +228,10 @@ public final class CertificationAuthority implements AutoCloseable {
                     template, status, code, message, serial, subject, certificate, csr, ctx.now,
                     status == RequestStatus.PENDING ? null : ctx.now,
                     certificate == null ? null : ctx.notBefore, certificate == null ? null : ctx.notAfter, null, null);
-            return new EnrollmentResult(database.insert(row, sha256(csr)), decision);
+            long start = System.nanoTime();
+            RequestRecord recorded = database.insert(row, sha256(csr));
+            counters.databaseNanos.add(System.nanoTime() - start);
+            return new EnrollmentResult(recorded, decision);
         } catch (SQLException e) {
             throw new IllegalStateException("the CA database refused the record: " + e.getMessage(), e);
         }
@@ -253,6 +268,38 @@ public final class CertificationAuthority implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The CA's performance counters since it started, as AD CS keeps them in its "Certification
+     * Authority" performance object: requests processed and certificates issued, "Request processing
+     * time", "Request policy module processing time", "Request cryptographic signing time", and the time
+     * the database took: writing each request to the transaction log before the answer leaves, and moving
+     * logged requests into the tables in the background.
+     */
+    public record PerformanceCounters(long requests, long issued, long processingNanos, long policyModuleNanos, long signingNanos,
+                                      long databaseLogNanos, long databaseTablesNanos) {
+        /** A counter as Performance Monitor shows it: milliseconds per request. */
+        public double perRequestMillis(long nanos) {
+            return requests == 0 ? 0 : nanos / 1e6 / requests;
+        }
+    }
+
+    private static final class Counters {
+        final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder issued = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder processingNanos = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder policyNanos = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder signingNanos = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder databaseNanos = new java.util.concurrent.atomic.LongAdder();
+    }
+
+    private final Counters counters = new Counters();
+
+    public PerformanceCounters performanceCounters() {
+        requireRunning();
+        return new PerformanceCounters(counters.requests.sum(), counters.issued.sum(), counters.processingNanos.sum(),
+                counters.policyNanos.sum(), counters.signingNanos.sum(), counters.databaseNanos.sum(), database.tablesNanos());
     }
 
     // ---- administration --------------------------------------------------------------------------
@@ -512,11 +559,24 @@ public final class CertificationAuthority implements AutoCloseable {
         }
     }
 
-    /** Verifies a logon token a host obtained from the DC at boot. */
+    /**
+     * Verifies a logon token a host obtained from the DC at boot, against the DC's certificate as last
+     * read from the directory; a token that does not verify is checked once more against the certificate
+     * the directory holds now, in case the DC has a new one.
+     */
     LogonToken verify(String encodedToken) {
+        X509Certificate known = domainControllerCertificate;
+        if (known == null) {
+            known = domainControllerCertificate = directory.domainControllerCertificate();
+        }
         try {
-            return LogonToken.decode(encodedToken, directory.domainControllerCertificate().getPublicKey());
+            return LogonToken.decode(encodedToken, known.getPublicKey());
         } catch (IllegalArgumentException e) {
+            X509Certificate now = directory.domainControllerCertificate();
+            if (!now.equals(known)) {
+                domainControllerCertificate = now;
+                return verify(encodedToken);
+            }
             throw new CaException(AdcsError.LOGON_FAILURE, e.getMessage());
         }
     }
@@ -554,11 +614,18 @@ public final class CertificationAuthority implements AutoCloseable {
         return bySerial(certificate.getSerialNumber()).map(RequestRecord::template).orElse(null);
     }
 
+    /** A template by name or display name, from the CA's template cache; empty when the directory has none. */
+    Optional<CertificateTemplate> template(String label) {
+        requireRunning();
+        return directory.cachedTemplateAndIssueList(config.caName(), label, templates.domainSid(), false).template();
+    }
+
     /** The templates this token may enroll for on this CA, with what a client needs to know to ask. */
     List<CertificateTemplate> enrollableTemplates(LogonToken token) {
-        List<String> issued = directory.issueList(config.caName());
+        CaDirectory.TemplatesAndIssueList all = directory.cachedTemplatesAndIssueList(config.caName(), templates.domainSid());
+        List<String> issued = all.issueList();
         List<CertificateTemplate> result = new ArrayList<>();
-        for (CertificateTemplate t : templates.templates()) {
+        for (CertificateTemplate t : all.templates()) {
             if (issued.stream().anyMatch(t.name()::equalsIgnoreCase) && t.securityDescriptor() != null
                     && t.securityDescriptor().check(token.sids(), org.pkilab.directory.model.AccessRight.ENROLL).granted()) {
                 result.add(t);

@@ -23,6 +23,7 @@ import org.eclipse.jetty.util.URIUtil;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.RsaKeys;
@@ -221,7 +222,7 @@ final class EstServer implements AutoCloseable {
                     response, callback);
             case "simpleenroll" -> requireMethod(request, "POST", () -> enroll(request, response, callback, label, false), response, callback);
             case "simplereenroll" -> requireMethod(request, "POST", () -> enroll(request, response, callback, label, true), response, callback);
-            case "csrattrs" -> requireMethod(request, "GET", () -> csrAttributes(response, callback), response, callback);
+            case "csrattrs" -> requireMethod(request, "GET", () -> csrAttributes(label, response, callback), response, callback);
             case "policy" -> requireMethod(request, "GET", () -> policy(request, response, callback), response, callback);
             default -> send(response, callback, 404, "text/plain", ("unknown EST operation '" + operation
                     + "': use cacerts, simpleenroll, simplereenroll, csrattrs or policy\n").getBytes(StandardCharsets.UTF_8));
@@ -408,10 +409,29 @@ final class EstServer implements AutoCloseable {
         return null;
     }
 
-    private void csrAttributes(Response response, Callback callback) {
+    /** What the request for {@code label}'s template should carry: its key type (with the curve, RFC 7030 4.5.2) and signature. */
+    private void csrAttributes(String label, Response response, Callback callback) {
+        KeyAlgorithm algorithm = KeyAlgorithm.RSA;
+        if (label != null) {
+            try {
+                algorithm = ca.template(label).map(CertificateTemplate::keyAlgorithm).orElse(KeyAlgorithm.RSA);
+            } catch (IllegalStateException e) {
+                // an algorithm the lab does not know: the CA explains when the request comes
+            }
+        }
         ASN1EncodableVector attributes = new ASN1EncodableVector();
-        attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.1"));   // rsaEncryption
-        attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.11"));  // sha256WithRSAEncryption
+        if (algorithm.elliptic()) {
+            attributes.add(new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[]{new ASN1ObjectIdentifier("1.2.840.10045.2.1"),
+                    new org.bouncycastle.asn1.DERSet(new ASN1ObjectIdentifier(algorithm.curveOid()))}));  // id-ecPublicKey, curve
+            attributes.add(new ASN1ObjectIdentifier(switch (algorithm) {
+                case ECDSA_P384 -> "1.2.840.10045.4.3.3";  // ecdsa-with-SHA384
+                case ECDSA_P521 -> "1.2.840.10045.4.3.4";  // ecdsa-with-SHA512
+                default -> "1.2.840.10045.4.3.2";          // ecdsa-with-SHA256
+            }));
+        } else {
+            attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.1"));   // rsaEncryption
+            attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.11"));  // sha256WithRSAEncryption
+        }
         try {
             send(response, callback, 200, "application/csrattrs", base64(new DERSequence(attributes).getEncoded("DER")));
         } catch (java.io.IOException e) {
@@ -435,6 +455,7 @@ final class EstServer implements AutoCloseable {
                     .append(",\"schemaVersion\":").append(t.schemaVersion())
                     .append(",\"subjectSuppliedInRequest\":").append(t.enrolleeSuppliesSubject())
                     .append(",\"minimalKeySize\":").append(t.minimalKeySize())
+                    .append(",\"keyAlgorithm\":").append(quote(keyAlgorithmOf(t)))
                     .append(",\"exportableKey\":").append(t.exportableKey())
                     .append(",\"requiresApproval\":").append(t.requiresApproval())
                     .append(",\"keyStorage\":").append(quote(t.usesCng() ? "CNG" : "CSP"))
@@ -453,6 +474,15 @@ final class EstServer implements AutoCloseable {
         }
         json.append("]}\n");
         send(response, callback, 200, "application/json", json.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The template's Cryptography tab algorithm, or the name it gives that the lab does not know (the CA refuses it then). */
+    private static String keyAlgorithmOf(CertificateTemplate t) {
+        try {
+            return t.keyAlgorithm().windowsName();
+        } catch (IllegalStateException e) {
+            return String.valueOf(t.cngKeySetting("msPKI-Asymmetric-Algorithm"));
+        }
     }
 
     static String quote(String text) {

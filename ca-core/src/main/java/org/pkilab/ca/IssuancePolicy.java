@@ -19,6 +19,7 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.TemplateFlags.CertificateName;
 
@@ -371,14 +372,40 @@ final class IssuancePolicy {
         int bits = keyBits(ctx.publicKey);
         int minimum = ctx.template.minimalKeySize();
         boolean rsa = ctx.publicKey instanceof RSAPublicKey;
-        if (bits <= 0 || (rsa && bits < minimum) || (!rsa && !ctx.template.usesCng())) {
-            return Decision.deny(AdcsError.KEY_LENGTH, "the request from " + ctx.requesterName() + " carries a "
-                    + (bits > 0 ? bits + "-bit " : "") + ctx.publicKey.getAlgorithm() + " key; " + ctx.templateDisplay()
-                    + " requires " + (ctx.template.usesCng() || rsa ? "RSA keys of at least " + minimum + " bits"
-                    : "an RSA key (legacy CSP templates cannot use " + ctx.publicKey.getAlgorithm() + ")"),
+        KeyAlgorithm wanted;
+        try {
+            wanted = ctx.template.keyAlgorithm();
+        } catch (IllegalStateException e) {
+            return Decision.deny(AdcsError.KEY_LENGTH, e.getMessage(), "choose RSA or ECDSA_P256/P384/P521 on the template's "
+                    + "Cryptography tab");
+        }
+        String carried = "the request from " + ctx.requesterName() + " carries a " + (bits > 0 ? bits + "-bit " : "")
+                + (rsa ? "RSA" : ctx.publicKey instanceof ECPublicKey ? "EC" : ctx.publicKey.getAlgorithm()) + " key; ";
+        if (wanted == KeyAlgorithm.RSA && !rsa) {
+            return Decision.deny(AdcsError.KEY_LENGTH, carried + ctx.templateDisplay() + " requires RSA keys of at least " + minimum
+                    + " bits" + (ctx.template.usesCng() ? " (Cryptography tab: Algorithm name RSA)"
+                    : " (a legacy CSP template cannot use " + ctx.publicKey.getAlgorithm() + " keys)"),
+                    "generate an RSA key of at least " + minimum + " bits, or duplicate the template as 'Windows 2008 Server, "
+                            + "Enterprise Edition' and choose an ECDSA algorithm on its Cryptography tab");
+        }
+        if (wanted.elliptic() && !(ctx.publicKey instanceof ECPublicKey && KeyAlgorithm.ofCurveOid(curveOid(ctx)).orElse(null) == wanted)) {
+            return Decision.deny(AdcsError.KEY_LENGTH, carried + ctx.templateDisplay() + " asks for " + wanted.windowsName()
+                    + " (Cryptography tab: Algorithm name), an EC key on curve " + wanted.curve(),
+                    "generate an " + wanted.windowsName() + " key (certreq: KeyAlgorithm = " + wanted.windowsName()
+                            + "), or set the template's algorithm to what the client makes");
+        }
+        if (bits <= 0 || bits < minimum) {
+            return Decision.deny(AdcsError.KEY_LENGTH, carried + ctx.templateDisplay() + " requires "
+                    + (rsa ? "RSA" : wanted.windowsName()) + " keys of at least " + minimum + " bits",
                     "generate a key of at least " + minimum + " bits (Cryptography tab: Minimum key size)");
         }
         return Decision.proceed();
+    }
+
+    /** The named curve of the request's EC key, from its SubjectPublicKeyInfo; null for other keys. */
+    private static String curveOid(IssuanceContext ctx) {
+        ASN1Encodable parameters = ctx.csr.getSubjectPublicKeyInfo().getAlgorithm().getParameters();
+        return parameters instanceof ASN1ObjectIdentifier oid ? oid.getId() : null;
     }
 
     /**
@@ -422,6 +449,9 @@ final class IssuancePolicy {
             ThreadLocal.withInitial(java.util.HashMap::new);
 
     private static java.security.Signature signature(String algorithm, java.security.Provider provider) {
+        if (algorithm.endsWith("withECDSA")) {
+            return org.pkilab.pki.EcKeys.signature(algorithm); // Java 17's own ECDSA takes ten times as long to verify
+        }
         try {
             return java.security.Signature.getInstance(algorithm, provider);
         } catch (java.security.NoSuchAlgorithmException e) {

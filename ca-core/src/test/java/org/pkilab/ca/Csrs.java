@@ -29,7 +29,18 @@ final class Csrs {
         }
     }
 
-    /** A request with the given subject (may be empty, "") and DNS names in the SAN, in this order. */
+    /** An EC key on the named curve ({@code secp256r1}), as a CNG client makes for ECDSA_P256. */
+    static KeyPair ec(String curve) {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new java.security.spec.ECGenParameterSpec(curve));
+            return generator.generateKeyPair();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A request with the given subject (may be empty, "") and DNS names in the SAN, in this order; EC keys sign with ECDSA. */
     static byte[] request(KeyPair key, String subject, String... dnsNames) {
         try {
             JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), key.getPublic());
@@ -39,7 +50,8 @@ final class Csrs {
                         Arrays.stream(dnsNames).map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
                 builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
             }
-            return builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+            String signature = key.getPrivate().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+            return builder.build(new JcaContentSignerBuilder(signature).build(key.getPrivate())).getEncoded();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

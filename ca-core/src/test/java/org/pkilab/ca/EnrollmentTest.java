@@ -171,6 +171,82 @@ class EnrollmentTest {
         assertTrue(reply.text().contains("1024-bit") && reply.text().contains("2048"), reply.text());
     }
 
+    /** The guide's client template duplicated as Windows 2008 (CNG) with ECDSA_P256, issued, Domain Computers Read + Enroll. */
+    private static String eccTemplate(String displayName) {
+        admin.duplicateTemplate("Workstation Authentication", displayName, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        admin.setKeyAlgorithm(displayName, org.pkilab.directory.model.KeyAlgorithm.ECDSA_P256, 256);
+        admin.allow(displayName, "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
+        ca.issueTemplate(displayName);
+        return displayName.replace(" ", "");
+    }
+
+    @Test
+    void ecdsaP256TemplateIssuesForAP256Key() throws Exception {
+        String template = eccTemplate("Lab ECC Issued");
+        EstClient.Reply reply = est.enroll(template, iis01(), Csrs.request(Csrs.ec("secp256r1"), ""));
+        assertEquals(200, reply.status(), reply.text());
+        X509Certificate cert = reply.certificate();
+        assertEquals("EC", cert.getPublicKey().getAlgorithm());
+        assertTrue(cert.getKeyUsage()[0] && !cert.getKeyUsage()[2], "Digital signature, no Key encipherment: "
+                + java.util.Arrays.toString(cert.getKeyUsage()));
+        cert.verify(ca.certificate().getPublicKey());
+    }
+
+    @Test
+    void ecdsaP256TemplateRefusesAnRsaKeyWithKeyLength() throws Exception {
+        String template = eccTemplate("Lab ECC Refuses RSA");
+        EstClient.Reply reply = est.enroll(template, iis01(), Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error(), reply.text());
+        assertTrue(reply.text().contains("ECDSA_P256"), "the refusal names what the template asks for: " + reply.text());
+    }
+
+    @Test
+    void ecdsaP256TemplateRefusesAP384KeyWithKeyLength() throws Exception {
+        String template = eccTemplate("Lab ECC Refuses P384");
+        EstClient.Reply reply = est.enroll(template, iis01(), Csrs.request(Csrs.ec("secp384r1"), ""));
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error(), reply.text());
+    }
+
+    @Test
+    void legacyCspTemplateRefusesAnEcKeyWithKeyLength() throws Exception {
+        ca.issueTemplate(WEB);
+        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), Csrs.request(Csrs.ec("secp256r1"), "", "iis01.contoso.com"));
+        assertEquals(400, reply.status(), reply.text());
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error(), reply.text());
+    }
+
+    @Test
+    void policyAdvertisesTheTemplatesKeyAlgorithm() throws Exception {
+        String template = eccTemplate("Lab ECC Policy");
+        String policy = est.get("/policy", iis01()).text();
+        assertTrue(policy.contains("{\"name\":\"" + template + "\"") && policy.contains("\"keyAlgorithm\":\"ECDSA_P256\""), policy);
+        assertTrue(policy.contains("\"keyAlgorithm\":\"RSA\""), "RSA templates say RSA: " + policy);
+    }
+
+    @Test
+    void csrattrsOfAnEcdsaP256TemplateNameTheCurve() throws Exception {
+        String template = eccTemplate("Lab ECC Attributes");
+        EstClient.Reply reply = est.get("/" + template + "/csrattrs", null);
+        assertEquals(200, reply.status(), reply.text());
+        ASN1Sequence attributes = ASN1Sequence.getInstance(java.util.Base64.getMimeDecoder().decode(reply.body()));
+        assertEquals("[[1.2.840.10045.2.1, [1.2.840.10045.3.1.7]], 1.2.840.10045.4.3.2]", attributes.toString(),
+                "id-ecPublicKey on P-256, then ecdsa-with-SHA256");
+    }
+
+    @Test
+    void performanceCountersCountARequestAndItsSigning() throws Exception {
+        CertificationAuthority.PerformanceCounters before = ca.performanceCounters();
+        assertEquals(200, est.enroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), "")).status());
+        CertificationAuthority.PerformanceCounters after = ca.performanceCounters();
+        assertEquals(before.requests() + 1, after.requests());
+        assertEquals(before.issued() + 1, after.issued());
+        assertTrue(after.signingNanos() > before.signingNanos() && after.policyModuleNanos() > before.policyModuleNanos()
+                && after.databaseLogNanos() > before.databaseLogNanos(), "each stage's time grows: " + before + " -> " + after);
+        assertTrue(after.processingNanos() - before.processingNanos() >= after.signingNanos() - before.signingNanos(),
+                "signing is part of processing");
+    }
+
     @Test
     void requestWithABadSignatureIsRefused() throws Exception {
         ca.issueTemplate(WEB);

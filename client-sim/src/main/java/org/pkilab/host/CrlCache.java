@@ -21,13 +21,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CrlCache {
 
-    private final HttpClient http;
+    private final java.util.function.Supplier<HttpClient> http;
     private final Clock clock;
     private final Map<String, X509CRL> cached = new ConcurrentHashMap<>();
+    private final HostTimings timings;
 
-    CrlCache(HttpClient http, Clock clock) {
+    CrlCache(java.util.function.Supplier<HttpClient> http, Clock clock, HostTimings timings) {
         this.http = http;
         this.clock = clock;
+        this.timings = timings;
     }
 
     /** The CRLs for {@code certificate}'s CDP URLs, from the cache while they are current. */
@@ -36,7 +38,9 @@ public final class CrlCache {
         for (String url : distributionPoints(certificate)) {
             X509CRL crl = cached.get(url);
             if (crl == null || crl.getNextUpdate() == null || !clock.instant().isBefore(crl.getNextUpdate().toInstant())) {
+                long start = System.nanoTime();
                 crl = download(url, certificate);
+                timings.record(HostTimings.Phase.CRL_DOWNLOAD, System.nanoTime() - start, 0);
                 cached.put(url, crl);
             }
             crls.add(crl);
@@ -51,7 +55,7 @@ public final class CrlCache {
 
     private X509CRL download(String url, X509Certificate certificate) throws TrustFailure {
         try {
-            ContentResponse response = http.newRequest(url).timeout(10, TimeUnit.SECONDS).send();
+            ContentResponse response = http.get().newRequest(url).timeout(10, TimeUnit.SECONDS).send();
             if (response.getStatus() != 200) {
                 throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "the CRL at " + url + " answered HTTP " + response.getStatus());
             }

@@ -27,8 +27,10 @@ import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.pki.EcKeys;
 import org.pkilab.pki.KeyFiles;
 
 import java.nio.file.Path;
@@ -86,12 +88,12 @@ public class DomainComputer implements AutoCloseable {
     private final CertificateStore my;
     private final CertificateStore root;
     private final EventLog eventLog = new EventLog();
-    private final HttpClient plain;
+    private final HostTimings timings = new HostTimings();
     private final CrlCache crls;
     private final LabTrust trust;
     private final Map<Long, PendingRequest> pending = new LinkedHashMap<>();
     private final Map<String, CertificateStore> userStores = new java.util.concurrent.ConcurrentHashMap<>();
-    private HttpClient https;
+    private volatile HttpClient https;
     private LogonToken token;
     private String encodedToken;
     private int aePolicy;
@@ -116,8 +118,8 @@ public class DomainComputer implements AutoCloseable {
         this.my = store("LocalMachine\\My");
         this.root = store("LocalMachine\\Root");
         config.network().register(config.dnsNames().toArray(new String[0]));
-        this.plain = LabHttp.plain(config.network());
-        this.crls = new CrlCache(plain, config.clock());
+        // CRLs come over the computer's one HTTP client, made at boot; before the first boot it checks nothing
+        this.crls = new CrlCache(this::httpClient, config.clock(), timings);
         this.trust = new LabTrust(root, crls, config.clock());
         if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
             lab.whenAdvanced(onClockAdvance);
@@ -175,6 +177,11 @@ public class DomainComputer implements AutoCloseable {
         return eventLog;
     }
 
+    /** Where this computer's boots and enrollments spent their time, phase by phase, since it was created. */
+    public HostTimings timings() {
+        return timings;
+    }
+
     /** The token from the last logon; null before the first boot. */
     public LogonToken token() {
         return token;
@@ -202,23 +209,48 @@ public class DomainComputer implements AutoCloseable {
     /** Starts the computer: logon, Group Policy, trusted roots, autoenrollment. */
     public synchronized DomainComputer boot() {
         requireOpen();
-        DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), accountDn(),
-                config.machinePassword());
-        token = session.token();
-        encodedToken = session.encoded();
-        try (LDAPConnection ldap = new LDAPConnection(config.ldapHost(), config.ldapPort(), accountDn(), config.machinePassword())) {
-            applyGroupPolicy(ldap);
-            importEnterpriseRoots(ldap);
-            findEnrollmentService(ldap);
-        } catch (LDAPException e) {
-            throw new DirectoryException(e.getResultCode().intValue(), config.name() + " could not read Group Policy and the "
-                    + "enterprise PKI from the directory: " + e.getDiagnosticMessage(), e);
+        // one LDAP session for the logon and what follows it, as a computer's logon and Group Policy share one
+        try (LDAPConnection ldap = timings.time(HostTimings.Phase.LOGON, this::logOn)) {
+            timings.time(HostTimings.Phase.GROUP_POLICY, () -> {
+                try {
+                    applyGroupPolicy(ldap);
+                    importEnterpriseRoots(ldap);
+                    findEnrollmentService(ldap);
+                    return null;
+                } catch (LDAPException e) {
+                    throw new DirectoryException(e.getResultCode().intValue(), config.name() + " could not read Group Policy and the "
+                            + "enterprise PKI from the directory: " + e.getDiagnosticMessage(), e);
+                }
+            });
         }
-        reconnectHttps();
+        timings.time(HostTimings.Phase.HTTPS_CLIENT, () -> {
+            reconnectHttps();
+            return null;
+        });
         if (enrollmentEnabled()) {
             autoenroll();
         }
         return this;
+    }
+
+    /** Connects to the DC and logs on as the machine account; the session stays open for what the boot reads next. */
+    private LDAPConnection logOn() {
+        LDAPConnection ldap;
+        try {
+            ldap = new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort());
+        } catch (LDAPException e) {
+            throw new DirectoryException(e.getResultCode().intValue(), config.name() + " cannot reach its domain controller at "
+                    + config.ldapHost() + ":" + config.ldapPort() + ": " + e.getDiagnosticMessage(), e);
+        }
+        try {
+            DomainLogon.Session session = DomainLogon.logon(ldap, config.names(), accountDn(), config.machinePassword());
+            token = session.token();
+            encodedToken = session.encoded();
+            return ldap;
+        } catch (RuntimeException e) {
+            ldap.close();
+            throw e;
+        }
     }
 
     /** Restarts the computer: it logs on again, so group changes made since the last boot now count. */
@@ -232,7 +264,8 @@ public class DomainComputer implements AutoCloseable {
      */
     public synchronized void gpupdate(boolean force) {
         requireOpen();
-        try (LDAPConnection ldap = new LDAPConnection(config.ldapHost(), config.ldapPort(), accountDn(), config.machinePassword())) {
+        try (LDAPConnection ldap = new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort(),
+                accountDn(), config.machinePassword())) {
             applyGroupPolicy(ldap);
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), "Group Policy refresh of " + config.name() + " failed: "
@@ -326,11 +359,20 @@ public class DomainComputer implements AutoCloseable {
         }
     }
 
+    /** The HTTP(S) client of the current boot: EST, CRL downloads. Never locks: TLS handshakes ask for it mid-request. */
+    private HttpClient httpClient() {
+        HttpClient client = https;
+        if (client == null) {
+            throw new IllegalStateException(config.name() + " has not booted: it has no network client yet");
+        }
+        return client;
+    }
+
     private void reconnectHttps() {
         if (https != null) {
             LabHttp.stop(https);
         }
-        https = LabHttp.tls(config.network(), trust, null);
+        https = LabHttp.tls(config.network(), trust, null, timings);
     }
 
     // ---- enrollment ------------------------------------------------------------------------------
@@ -342,7 +384,8 @@ public class DomainComputer implements AutoCloseable {
     }
 
     List<EnrollableTemplate> enrollableTemplates(Enrollee who) {
-        ContentResponse response = send(who, HttpMethod.GET, enrollmentUrl + "/policy", null, null);
+        ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT_POLICY,
+                () -> send(who, HttpMethod.GET, enrollmentUrl + "/policy", null, null));
         if (response.getStatus() != 200) {
             throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
         }
@@ -351,7 +394,7 @@ public class DomainComputer implements AutoCloseable {
             for (JsonNode t : JSON.readTree(response.getContent()).get("templates")) {
                 templates.add(new EnrollableTemplate(t.get("name").asText(), t.get("displayName").asText(), t.path("oid").asText(""),
                         t.get("schemaVersion").asInt(), t.get("subjectSuppliedInRequest").asBoolean(), t.get("minimalKeySize").asInt(),
-                        t.get("exportableKey").asBoolean(), t.get("requiresApproval").asBoolean(),
+                        keyAlgorithm(t.path("keyAlgorithm").asText("RSA")), t.get("exportableKey").asBoolean(), t.get("requiresApproval").asBoolean(),
                         "CNG".equals(t.get("keyStorage").asText()), t.get("autoenroll").asBoolean(), t.get("machine").asBoolean(),
                         Duration.ofSeconds(t.path("renewalPeriodSeconds").asLong(0)),
                         strings(t.get("extendedKeyUsages")), strings(t.get("supersedes"))));
@@ -360,6 +403,11 @@ public class DomainComputer implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalStateException("the enrollment policy from " + enrollmentUrl + " does not parse: " + e.getMessage(), e);
         }
+    }
+
+    /** The policy's algorithm name; one this client does not know is sent as RSA, and the CA says what it wants. */
+    private static KeyAlgorithm keyAlgorithm(String windowsName) {
+        return KeyAlgorithm.fromWindowsName(windowsName).orElse(KeyAlgorithm.RSA);
     }
 
     private static List<String> strings(JsonNode array) {
@@ -388,10 +436,10 @@ public class DomainComputer implements AutoCloseable {
                 .findFirst();
         if (offered.isEmpty()) {
             // not on the "Request Certificates" page: send it as certreq would, and let the CA say why not
-            KeyPair key = generateKey(request.keySize() > 0 ? request.keySize() : 2048);
-            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, false, false,
-                    false, false, false, Duration.ZERO, List.of(), List.of());
-            byte[] csr = csr(key, request.subject(), request.dnsNames());
+            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, KeyAlgorithm.RSA,
+                    false, false, false, false, false, Duration.ZERO, List.of(), List.of());
+            KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(unlisted, request.keySize()));
+            byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, request.subject(), request.dnsNames()));
             ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/"
                     + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
                     + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10");
@@ -407,16 +455,15 @@ public class DomainComputer implements AutoCloseable {
             throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
                     + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
         }
-        // an explicit key size is used as asked (a certreq INF's KeyLength); otherwise the template's minimum or 2048
-        KeyPair key = generateKey(request.keySize() > 0 ? request.keySize() : Math.max(template.minimalKeySize(), 2048));
-        byte[] csr = csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
-                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of());
+        KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, request.keySize()));
+        byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
+                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of()));
         return enroll(who, template, key, csr, false);
     }
 
     private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
-        ContentResponse response = send(who, HttpMethod.POST, enrollmentUrl + "/" + template.name() + "/simpleenroll",
-                Base64.getMimeEncoder().encode(csr), "application/pkcs10");
+        ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT, () -> send(who, HttpMethod.POST,
+                enrollmentUrl + "/" + template.name() + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10"));
         return answer(who, template, key, csr, response, autoenrolled);
     }
 
@@ -457,10 +504,18 @@ public class DomainComputer implements AutoCloseable {
         }
     }
 
-    private static KeyPair generateKey(int bits) {
+    /**
+     * The key the template's Cryptography tab asks for: an EC key on its curve for ECDSA_P256 (P-384,
+     * P-521); otherwise RSA of the size asked for (a certreq INF's KeyLength), else the template's minimum
+     * or 2048 bits, whichever is larger.
+     */
+    private static KeyPair generateKey(EnrollableTemplate template, int askedBits) {
+        if (template.keyAlgorithm().elliptic()) {
+            return EcKeys.generate(template.keyAlgorithm().curve());
+        }
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(bits);
+            generator.initialize(askedBits > 0 ? askedBits : Math.max(template.minimalKeySize(), 2048));
             return generator.generateKeyPair();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
@@ -477,10 +532,19 @@ public class DomainComputer implements AutoCloseable {
                         dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
                 builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
             }
-            return builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+            return builder.build(signer(key)).getEncoded();
         } catch (Exception e) {
             throw new IllegalArgumentException("cannot build the certificate request: " + e.getMessage(), e);
         }
+    }
+
+    /** The request's signature: SHA256withRSA for an RSA key; ECDSA with the hash that fits the curve for an EC key. */
+    private static org.bouncycastle.operator.ContentSigner signer(KeyPair key) throws org.bouncycastle.operator.OperatorCreationException {
+        if (key.getPrivate() instanceof java.security.interfaces.ECPrivateKey ec) {
+            KeyAlgorithm algorithm = KeyAlgorithm.ofCurveBits(ec.getParams().getCurve().getField().getFieldSize()).orElse(KeyAlgorithm.ECDSA_P256);
+            return new JcaContentSignerBuilder(algorithm.signatureAlgorithm()).setProvider(EcKeys.provider()).build(key.getPrivate());
+        }
+        return new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate());
     }
 
     /**
@@ -553,8 +617,9 @@ public class DomainComputer implements AutoCloseable {
     }
 
     private StoredCertificate autoenrollOne(EnrollableTemplate template) {
-        KeyPair key = generateKey(Math.max(template.minimalKeySize(), 2048));
-        return enroll(machine(), template, key, csr(key, "", List.of()), true);
+        KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, 0));
+        byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, "", List.of()));
+        return enroll(machine(), template, key, csr, true);
     }
 
     /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
@@ -713,7 +778,7 @@ public class DomainComputer implements AutoCloseable {
     public HttpsResult get(String url, StoredCertificate clientCertificate) {
         requireOpen();
         HttpClient client = clientCertificate == null ? https : LabHttp.tls(config.network(), trust,
-                new KeyFiles.KeyEntry(clientCertificate.privateKey(), clientCertificate.chain().toArray(new X509Certificate[0])));
+                new KeyFiles.KeyEntry(clientCertificate.privateKey(), clientCertificate.chain().toArray(new X509Certificate[0])), null);
         try {
             ContentResponse response = client.newRequest(url).timeout(15, TimeUnit.SECONDS).send();
             return new HttpsResult(response.getStatus(), response.getContentAsString(), null, null);
@@ -787,7 +852,6 @@ public class DomainComputer implements AutoCloseable {
         if (https != null) {
             LabHttp.stop(https);
         }
-        LabHttp.stop(plain);
     }
 
     @Override

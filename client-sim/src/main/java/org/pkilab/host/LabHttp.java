@@ -2,24 +2,58 @@ package org.pkilab.host;
 
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.pkilab.pki.KeyFiles;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import java.security.cert.CertificateException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP clients of a lab computer (Jetty's client): names resolve through the {@link LabNetwork}, TLS
  * checks the server's certificate against the host name in the URL and the computer's own trust, and a
  * client certificate from its store can be presented.
+ *
+ * <p>Every client of every computer in this JVM runs on one shared thread pool, scheduler and buffer
+ * pool, as the processes of many machines would share the CPUs of one host: a client of its own costs
+ * only its connections. A Jetty client that makes its own starts a dozen threads and stops them again,
+ * which was a tenth of each computer's boot when a thousand computers autoenrolled.
  */
 final class LabHttp {
+
+    /** Made on first use; its threads are daemons that end when idle, so it never needs stopping. */
+    private static final class Shared {
+        static final QueuedThreadPool EXECUTOR = start(new QueuedThreadPool(1024, 2, 30_000));
+        static final Scheduler SCHEDULER = start(new ScheduledExecutorScheduler("lab-http-scheduler", true));
+        static final ByteBufferPool BUFFERS = new ArrayByteBufferPool();
+
+        private static <T extends org.eclipse.jetty.util.component.LifeCycle> T start(T component) {
+            try {
+                if (component instanceof QueuedThreadPool pool) {
+                    pool.setName("lab-http");
+                    pool.setDaemon(true);
+                }
+                component.start();
+                return component;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot start the lab's shared HTTP threads: " + e.getMessage(), e);
+            }
+        }
+    }
 
     private LabHttp() {
     }
@@ -28,7 +62,12 @@ final class LabHttp {
         return start(new HttpClient(), network);
     }
 
-    static HttpClient tls(LabNetwork network, X509TrustManager trust, KeyFiles.KeyEntry clientKey) {
+    /**
+     * An HTTPS client that trusts what {@code trust} trusts, presents {@code clientKey} when given, and
+     * records each TLS handshake's time (from the SSL engine's creation to the handshake's end) in
+     * {@code timings} when given.
+     */
+    static HttpClient tls(LabNetwork network, X509TrustManager trust, KeyFiles.KeyEntry clientKey, HostTimings timings) {
         try {
             KeyManager[] keys = null;
             if (clientKey != null) {
@@ -39,19 +78,53 @@ final class LabHttp {
             }
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys, new TrustManager[]{trust}, null);
-            SslContextFactory.Client tls = new SslContextFactory.Client();
+            Map<SSLEngine, Long> handshakes = new ConcurrentHashMap<>();
+            SslContextFactory.Client tls = new SslContextFactory.Client() {
+                @Override
+                public void customize(SSLEngine engine) {
+                    super.customize(engine);
+                    if (timings != null) {
+                        handshakes.put(engine, System.nanoTime());
+                    }
+                }
+            };
             tls.setSslContext(context);
             // check the certificate against the name in the URL, as Windows' SChannel does
             tls.setEndpointIdentificationAlgorithm("HTTPS");
             ClientConnector connector = new ClientConnector();
             connector.setSslContextFactory(tls);
-            return start(new HttpClient(new HttpClientTransportOverHTTP(connector)), network);
+            HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+            if (timings != null) {
+                client.addBean(new SslHandshakeListener() {
+                    @Override
+                    public void handshakeSucceeded(Event event) {
+                        ended(event);
+                    }
+
+                    @Override
+                    public void handshakeFailed(Event event, Throwable failure) {
+                        ended(event);
+                    }
+
+                    private void ended(Event event) {
+                        Long started = handshakes.remove(event.getSSLEngine());
+                        if (started != null) {
+                            timings.record(HostTimings.Phase.TLS_HANDSHAKE, System.nanoTime() - started, 0);
+                        }
+                    }
+                });
+            }
+            return start(client, network);
         } catch (Exception e) {
             throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
         }
     }
 
     private static HttpClient start(HttpClient client, LabNetwork network) {
+        // already started, so the client uses them without managing (stopping) them
+        client.setExecutor(Shared.EXECUTOR);
+        client.setScheduler(Shared.SCHEDULER);
+        client.setByteBufferPool(Shared.BUFFERS);
         client.setSocketAddressResolver(network);
         client.setFollowRedirects(false);
         client.setConnectTimeout(10_000);

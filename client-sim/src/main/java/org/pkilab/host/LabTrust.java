@@ -3,10 +3,12 @@ package org.pkilab.host;
 import javax.net.ssl.X509TrustManager;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
-import java.security.cert.CertStore;
+import java.security.cert.PKIXCertPathValidatorResult;
+import java.security.cert.X509CRLEntry;
+import java.security.PublicKey;
+import java.time.Instant;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
-import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXParameters;
 import java.security.cert.PKIXReason;
 import java.security.cert.TrustAnchor;
@@ -25,6 +27,13 @@ import java.util.Set;
  * carry the purpose asked for (Server Authentication for a server, Client Authentication for a client)
  * and not be revoked according to the CRL at each certificate's CDP URL. Host-name checks come on top,
  * from TLS, against the FQDN the client asked for.
+ *
+ * <p>The chain is validated in full every time (PKIX: signatures, validity, CA constraints); revocation
+ * is looked up in the CRLs of the computer's cache, each checked against its issuer (name, signature,
+ * {@code thisUpdate}/{@code nextUpdate} by the lab clock) before a serial is looked up in it, as the
+ * chain engine checks a certificate against its cached CRL. Java's PKIX revocation checker did the same
+ * with more machinery on every TLS handshake a management point answered (it rebuilds its CRL selection
+ * and issuer checks each time).
  */
 public final class LabTrust implements X509TrustManager {
 
@@ -56,6 +65,9 @@ public final class LabTrust implements X509TrustManager {
         return root.certificates().stream().map(StoredCertificate::certificate).toArray(X509Certificate[]::new);
     }
 
+    /** CRLs may be dated a little ahead of the lab clock, as PKIX allows for clock skew. */
+    private static final java.time.Duration CRL_CLOCK_SKEW = java.time.Duration.ofMinutes(15);
+
     /** Checks {@code chain} (leaf first) for {@code purpose}; throws a {@link TrustFailure} naming why not. */
     public void validate(X509Certificate[] chain, String purpose) throws TrustFailure {
         if (chain == null || chain.length == 0) {
@@ -77,7 +89,7 @@ public final class LabTrust implements X509TrustManager {
             anchors.add(new TrustAnchor(anchor, null));
         }
         List<X509Certificate> path = new ArrayList<>();
-        List<Object> revocationData = new ArrayList<>();
+        List<List<X509CRL>> revocationData = new ArrayList<>();
         for (X509Certificate certificate : chain) {
             if (anchors.stream().anyMatch(a -> a.getTrustedCert().equals(certificate))) {
                 break;
@@ -95,19 +107,54 @@ public final class LabTrust implements X509TrustManager {
                     throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + certificate.getSubjectX500Principal().getName()
                             + "' names no HTTP CRL distribution point");
                 }
-                revocationData.addAll(found);
+                revocationData.add(found);
             }
+            Instant now = clock.instant();
             PKIXParameters params = new PKIXParameters(anchors);
-            params.setDate(Date.from(clock.instant()));
-            params.setRevocationEnabled(true);
-            params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(revocationData)));
-            CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
+            params.setDate(Date.from(now));
+            params.setRevocationEnabled(false);
+            PKIXCertPathValidatorResult result = (PKIXCertPathValidatorResult) CertPathValidator.getInstance("PKIX")
+                    .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
+            for (int i = 0; i < path.size(); i++) {
+                PublicKey issuerKey = i + 1 < path.size() ? path.get(i + 1).getPublicKey()
+                        : result.getTrustAnchor().getTrustedCert().getPublicKey();
+                checkRevocation(path.get(i), issuerKey, revocationData.get(i), now);
+            }
         } catch (TrustFailure e) {
             throw e;
         } catch (CertPathValidatorException e) {
             throw translate(e, subject);
         } catch (Exception e) {
             throw new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "': " + e.getMessage());
+        }
+    }
+
+    /** Revoked or not by the issuer's current CRL: REVOKED when it lists the serial, REVOCATION_OFFLINE when none is current. */
+    private static void checkRevocation(X509Certificate certificate, PublicKey issuerKey, List<X509CRL> crls, Instant now)
+            throws TrustFailure {
+        String subject = certificate.getSubjectX500Principal().getName();
+        boolean current = false;
+        for (X509CRL crl : crls) {
+            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal()) || crl.getNextUpdate() == null
+                    || !now.isBefore(crl.getNextUpdate().toInstant()) || now.plus(CRL_CLOCK_SKEW).isBefore(crl.getThisUpdate().toInstant())) {
+                continue;
+            }
+            try {
+                crl.verify(issuerKey); // the JDK's CRL remembers the key it verified with: a repeat costs nothing
+            } catch (java.security.GeneralSecurityException e) {
+                continue;
+            }
+            X509CRLEntry entry = crl.getRevokedCertificate(certificate);
+            if (entry != null) {
+                throw new TrustFailure(TrustFailure.Reason.REVOKED, "'" + subject + "': Certificate has been revoked, reason: "
+                        + (entry.getRevocationReason() == null ? "UNSPECIFIED" : entry.getRevocationReason()) + ", revocation date: "
+                        + entry.getRevocationDate().toInstant() + ", authority: " + crl.getIssuerX500Principal().getName());
+            }
+            current = true;
+        }
+        if (!current) {
+            throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + subject + "': no current CRL signed by its issuer "
+                    + certificate.getIssuerX500Principal().getName() + " at " + CrlCache.distributionPoints(certificate));
         }
     }
 

@@ -35,7 +35,7 @@ public final class MacComputer implements AutoCloseable {
         this.network = network;
         network.register(hostName);
         this.plain = LabHttp.plain(network);
-        this.trust = new LabTrust(roots, new CrlCache(plain, clock), clock);
+        this.trust = new LabTrust(roots, new CrlCache(() -> plain, clock, new HostTimings()), clock);
     }
 
     /** Keychain Access, "Always Trust" for a root CA certificate. */
@@ -54,7 +54,7 @@ public final class MacComputer implements AutoCloseable {
      * @throws EnrollmentException with the CA's AD CS code when refused
      */
     public StoredCertificate enroll(String estBaseUrl, String template, String userName, String password) {
-        HttpClient https = LabHttp.tls(network, trust, null);
+        HttpClient https = LabHttp.tls(network, trust, null, null);
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(2048);

@@ -7,6 +7,7 @@ import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.testing.DomainLab;
 
 import java.time.Duration;
@@ -51,6 +52,29 @@ class AutoenrollmentTest {
 
     private static List<StoredCertificate> held(DomainComputer pc, String template) {
         return pc.personal().matching(c -> template.equalsIgnoreCase(c.templateName()));
+    }
+
+    @Test
+    void autoenrollmentMakesAnEcdsaP256KeyWhenTheTemplateAsksForOne() throws Exception {
+        lab.admin().createGroup("Lab ECC Computers");
+        lab.admin().duplicateTemplate("Workstation Authentication", "Lab ECC Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        lab.admin().setKeyAlgorithm("Lab ECC Client", KeyAlgorithm.ECDSA_P256, 256);
+        lab.admin().allow("Lab ECC Client", "Lab ECC Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        lab.ca().issueTemplate("Lab ECC Client");
+        try (DomainComputer pc = computerIn("PC43", "Lab ECC Computers").boot()) {
+            List<StoredCertificate> held = held(pc, "LabECCClient");
+            assertEquals(1, held.size(), pc.eventLog().toString());
+            java.security.interfaces.ECPublicKey key = (java.security.interfaces.ECPublicKey) held.get(0).certificate().getPublicKey();
+            assertEquals(256, key.getParams().getCurve().getField().getFieldSize(), "a P-256 key");
+            assertEquals(StoredCertificate.KeyStorage.CNG_KSP, held.get(0).keyStorage(), "a schema 3 template's key lives in CNG");
+            java.security.Signature check = java.security.Signature.getInstance("SHA256withECDSA");
+            check.initSign(held.get(0).privateKey());
+            check.update(new byte[]{1});
+            byte[] signature = check.sign();
+            check.initVerify(key);
+            check.update(new byte[]{1});
+            assertTrue(check.verify(signature), "the stored private key belongs to the certificate");
+        }
     }
 
     @Test

@@ -69,6 +69,21 @@ class DomainComputerTest {
     }
 
     @Test
+    void aBootRecordsWhereItsTimeWent() {
+        try (DomainComputer pc = computer("PC19").join(lab.admin()).boot()) {
+            pc.requestCertificate(CertificateRequest.forTemplate("Machine"));
+            HostTimings timings = pc.timings();
+            for (HostTimings.Phase phase : List.of(HostTimings.Phase.LOGON, HostTimings.Phase.GROUP_POLICY, HostTimings.Phase.HTTPS_CLIENT,
+                    HostTimings.Phase.TLS_HANDSHAKE, HostTimings.Phase.CRL_DOWNLOAD, HostTimings.Phase.ENROLLMENT_POLICY,
+                    HostTimings.Phase.KEY_GENERATION, HostTimings.Phase.REQUEST_SIGNING, HostTimings.Phase.ENROLLMENT)) {
+                assertTrue(timings.totals(phase).count() > 0 && timings.totals(phase).wallNanos() > 0, phase + " not recorded: "
+                        + timings.snapshot());
+            }
+            assertTrue(timings.totals(HostTimings.Phase.KEY_GENERATION).cpuNanos() > 0, "key generation runs on the caller's thread");
+        }
+    }
+
+    @Test
     void clientAutoenrollsWhenTheGpoIsLinkedAndRenewsWhenTheClockPassesTheRenewalPoint() {
         try (DomainComputer pc = computer("PC11").join(lab.admin()).boot()) {
             assertTrue(pc.personal().certificates().isEmpty());

@@ -55,7 +55,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class IisServer extends DomainComputer {
 
-    private final List<String> callers = new CopyOnWriteArrayList<>();
+    /** The last callers of the management point, as its log keeps them; bounded, so a busy MP does not grow without end. */
+    private final java.util.ArrayDeque<String> callers = new java.util.ArrayDeque<>();
+    private static final int CALLERS_KEPT = 1_000;
     private final List<String> rejections = new CopyOnWriteArrayList<>();
     private Server server;
     private ServerConnector https;
@@ -144,9 +146,11 @@ public final class IisServer extends DomainComputer {
         sslSettings(ClientCertificates.REQUIRE);
     }
 
-    /** The clients that reached the management point, as {@code <subject or DNS name> (<template>)}. */
+    /** The last 1,000 clients that reached the management point, oldest first, as {@code <subject or DNS name> (<template>)}. */
     public List<String> managementPointCallers() {
-        return new ArrayList<>(callers);
+        synchronized (callers) {
+            return new ArrayList<>(callers);
+        }
     }
 
     /**
@@ -345,8 +349,13 @@ public final class IisServer extends DomainComputer {
             }
             String body;
             if (managementPoint && path.startsWith("/SMS_MP")) {
-                String who = describe(client);
-                callers.add(who);
+                String who = describeCached(client);
+                synchronized (callers) {
+                    callers.addLast(who);
+                    if (callers.size() > CALLERS_KEPT) {
+                        callers.removeFirst();
+                    }
+                }
                 body = "<MPList><MP Name=\"" + fqdn() + "\" FQDN=\"" + fqdn() + "\"><Caller>" + who + "</Caller></MP></MPList>\n";
             } else {
                 body = "IIS Windows Server on " + fqdn() + "\n";
@@ -358,10 +367,24 @@ public final class IisServer extends DomainComputer {
         }
     }
 
-    private static String describe(X509Certificate client) {
+    /** Descriptions of client certificates seen lately, by issuer and serial: the same clients call again and again. */
+    private final java.util.Map<String, String> described = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, String> eldest) {
+                    return size() > CALLERS_KEPT;
+                }
+            });
+
+    private String describeCached(X509Certificate client) {
         if (client == null) {
             return "anonymous";
         }
+        return described.computeIfAbsent(client.getIssuerX500Principal().getName() + "#" + client.getSerialNumber(),
+                key -> describe(client));
+    }
+
+    private static String describe(X509Certificate client) {
         String subject = client.getSubjectX500Principal().getName();
         if (subject.isEmpty()) {
             try {

@@ -58,6 +58,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
             + "operation a successful bind must be completed on the connection., data 0, v1db1";
     private static final Set<String> SECRET_ATTRIBUTES = Set.of("userpassword", "2.5.4.35");
+    /** member, primaryGroupID, objectSid, sAMAccountName, objectClass, by name and by AD's OID. */
+    private static final Set<String> MEMBERSHIP_ATTRIBUTES = Set.of("member", "2.5.4.31", "primarygroupid", "1.2.840.113556.1.4.98",
+            "objectsid", "1.2.840.113556.1.4.146", "samaccountname", "1.2.840.113556.1.4.221", "objectclass", "2.5.4.0");
 
     private static final EntryFilter HIDE_SECRETS = new EntryFilter() {
         @Override
@@ -76,6 +79,13 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private volatile SecurityIdentifier domainSid;
     private volatile Dn domain;
     private volatile SecurityDescriptor defaultDescriptor;
+    /** AD's default RID pool: a DC asks the RID master for 500 RIDs at a time. */
+    static final int RID_POOL_SIZE = 500;
+    /** The RID pool this DC holds: [nextPooledRid, ridPoolEnd); empty when equal. Guarded by this. */
+    private int nextPooledRid;
+    private int ridPoolEnd;
+    /** Set on the thread that writes nextRid for this DC's pool, so that write is not taken for someone else's. */
+    private static final ThreadLocal<Boolean> WRITING_NEXT_RID = ThreadLocal.withInitial(() -> false);
 
     DirectoryAccessInterceptor() {
         super(NAME);
@@ -126,21 +136,79 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             entry.add("objectSid", allocateSid(ctx).toBytes());
         }
         next(ctx);
+        TokenBuilder tokenBuilder = tokens;
+        if (tokenBuilder != null) {
+            if (entry.hasObjectClass("group")) {
+                tokenBuilder.membershipChanged();
+            } else {
+                tokenBuilder.objectAdded();
+            }
+        }
     }
 
-    /** The RID master's job: hand out the domain's next relative id, one at a time. */
+    /**
+     * Hands out the domain's next relative id. As an AD domain controller does, it takes a pool of
+     * {@link #RID_POOL_SIZE} RIDs from the RID master (the domain head's {@code nextRid}) at a time and
+     * assigns them from memory, so creating an account is one write, not two; RIDs of a pool a DC never
+     * used are skipped after a crash, never handed out twice.
+     */
     private synchronized SecurityIdentifier allocateSid(OperationContext ctx) throws LdapException {
-        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
-        Entry head = system.lookup(domain, "nextRid");
-        int rid = Integer.parseInt(head.get("nextRid").getString());
-        system.modify(domain, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "nextRid", Integer.toString(rid + 1)));
-        return domainSid.withRid(rid);
+        if (nextPooledRid >= ridPoolEnd) {
+            CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+            Entry head = system.lookup(domain, "nextRid");
+            int rid = Integer.parseInt(head.get("nextRid").getString());
+            writeNextRid(system, rid + RID_POOL_SIZE);
+            nextPooledRid = rid;
+            ridPoolEnd = rid + RID_POOL_SIZE;
+        }
+        return domainSid.withRid(nextPooledRid++);
+    }
+
+    /**
+     * Gives the unused RIDs of the pool back to the RID master ({@code nextRid} becomes the next RID this
+     * DC would have handed out), so a snapshot or a restart continues exactly where it stopped.
+     */
+    synchronized void returnUnusedRids(CoreSession system) throws LdapException {
+        if (nextPooledRid < ridPoolEnd) {
+            writeNextRid(system, nextPooledRid);
+            ridPoolEnd = nextPooledRid;
+        }
+    }
+
+    private void writeNextRid(CoreSession system, int value) throws LdapException {
+        WRITING_NEXT_RID.set(true);
+        try {
+            system.modify(domain, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "nextRid", Integer.toString(value)));
+        } finally {
+            WRITING_NEXT_RID.set(false);
+        }
     }
 
     @Override
     public void delete(DeleteOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn(), AccessControlEntry.DELETE, "delete");
         next(ctx);
+        membershipChanged();
+    }
+
+    /** After a write that may change any account's groups: logon tokens are computed afresh. */
+    private void membershipChanged() {
+        TokenBuilder tokenBuilder = tokens;
+        if (tokenBuilder != null) {
+            tokenBuilder.membershipChanged();
+        }
+    }
+
+    /** The attributes a logon token is computed from. */
+    private static boolean changesMembership(Modification mod) {
+        org.apache.directory.api.ldap.model.schema.AttributeType type = mod.getAttribute().getAttributeType();
+        Set<String> names = new java.util.HashSet<>();
+        names.add(mod.getAttribute().getUpId().toLowerCase(java.util.Locale.ROOT));
+        if (type != null) {
+            names.add(type.getOid());
+            type.getNames().forEach(n -> names.add(n.toLowerCase(java.util.Locale.ROOT)));
+        }
+        return names.stream().anyMatch(MEMBERSHIP_ATTRIBUTES::contains);
     }
 
     @Override
@@ -153,12 +221,24 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         }
         authorize(ctx, ctx.getDn(), mask, "modify");
         next(ctx);
+        if (ctx.getModItems().stream().anyMatch(DirectoryAccessInterceptor::changesMembership)) {
+            membershipChanged();
+        }
+        if (!WRITING_NEXT_RID.get() && domain != null && ctx.getDn().equals(domain)
+                && ctx.getModItems().stream().anyMatch(m -> m.getAttribute().getUpId().equalsIgnoreCase("nextRid"))) {
+            forgetRidPool(); // someone else set the RID master's counter (a restore): take the next pool from it
+        }
+    }
+
+    private synchronized void forgetRidPool() {
+        ridPoolEnd = nextPooledRid;
     }
 
     @Override
     public void rename(RenameOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn(), AccessControlEntry.WRITE_PROPERTY, "rename");
         next(ctx);
+        membershipChanged();
     }
 
     @Override
@@ -166,6 +246,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         authorize(ctx, ctx.getDn(), AccessControlEntry.DELETE, "move");
         authorize(ctx, ctx.getNewSuperior(), AccessControlEntry.CREATE_CHILD, "move an object under");
         next(ctx);
+        membershipChanged();
     }
 
     @Override
@@ -173,6 +254,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         authorize(ctx, ctx.getDn(), AccessControlEntry.DELETE, "move");
         authorize(ctx, ctx.getNewSuperiorDn(), AccessControlEntry.CREATE_CHILD, "move an object under");
         next(ctx);
+        membershipChanged();
     }
 
     @Override

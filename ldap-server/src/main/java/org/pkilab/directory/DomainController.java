@@ -90,6 +90,7 @@ public final class DomainController implements AutoCloseable {
     private int ldapPort;
     private int ldapsPort;
     private StartupTimings timings;
+    private DirectoryAccessInterceptor access;
 
     /**
      * Where start-up time went, in milliseconds: loading the schema, starting the directory service
@@ -202,7 +203,7 @@ public final class DomainController implements AutoCloseable {
         service = directoryService(schemaManager, dnFactory, avl(schemaManager, dnFactory, "system", "ou=system"),
                 avl(schemaManager, dnFactory, DOMAIN_PARTITION, config.names().domain(), INDEXED));
 
-        DirectoryAccessInterceptor access = new DirectoryAccessInterceptor();
+        access = new DirectoryAccessInterceptor();
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
         int authentication = 0;
         for (int i = 0; i < chain.size(); i++) {
@@ -434,6 +435,8 @@ public final class DomainController implements AutoCloseable {
     public synchronized DirectorySnapshot snapshot() {
         requireRunning();
         try {
+            // the RID counter as it stands, so accounts created after a restore get the same SIDs again
+            access.returnUnusedRids(service.getAdminSession());
             List<Entry> entries = allEntries();
             entries.sort(Comparator.comparingInt(e -> e.getDn().size()));
             return new DirectorySnapshot(entries);
@@ -541,6 +544,13 @@ public final class DomainController implements AutoCloseable {
 
     private List<Exception> release() {
         List<Exception> failures = new ArrayList<>();
+        if (access != null && service != null && service.isStarted()) {
+            try {
+                access.returnUnusedRids(service.getAdminSession());
+            } catch (Exception e) {
+                failures.add(e); // the pool's unused RIDs are skipped after the restart, as after a crash
+            }
+        }
         if (ldapServer != null && ldapServer.isStarted()) {
             try {
                 ldapServer.stop();

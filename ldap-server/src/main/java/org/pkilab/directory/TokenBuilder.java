@@ -24,15 +24,39 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Computes what goes into a logon token: the account's SID, its primary group ({@code primaryGroupID},
  * which AD does not list in {@code member}), every group that lists it or one of its groups in
  * {@code member}, transitively, and the well-known groups every authenticated caller holds.
  * Runs inside the DC with its own session, so it sees the directory as it is at this moment.
+ *
+ * <p>The groups of an account, and the group each primary group id stands for, are kept once computed,
+ * as a DC keeps group memberships at hand, and forgotten whenever a write could change any of them
+ * ({@link #membershipChanged()}: a group added, anything deleted, renamed or moved, {@code member},
+ * {@code primaryGroupID}, {@code objectSid} or {@code sAMAccountName} modified), so a token always holds
+ * the groups of this moment. Without that, every logon and every write's access check searched the
+ * directory again, the primary group by its SID through every entry (ApacheDS cannot index a binary
+ * attribute such as {@code objectSid}), and a domain with a thousand computers spent more time there than
+ * anywhere else.
  */
 final class TokenBuilder {
+
+    /** What a token holds besides its time and logon server. */
+    private record Membership(String account, SecurityIdentifier sid, List<TokenGroup> groups, boolean primaryGroupFound) {
+    }
+
+    private final Map<String, Membership> memberships = new ConcurrentHashMap<>();
+    /** The accounts kept whose primary group was not found: the few an added object may concern. */
+    private final Set<String> withoutPrimaryGroup = ConcurrentHashMap.newKeySet();
+    /** Primary group SID to the group(s) holding it (one, or none when it does not exist). */
+    private final Map<SecurityIdentifier, List<Entry>> primaryGroups = new ConcurrentHashMap<>();
+    /** Moves on with every write that may change memberships: a computation that saw it move is not kept. */
+    private final AtomicLong generation = new AtomicLong();
 
     private final CoreSession admin;
     private final SchemaManager schema;
@@ -49,6 +73,44 @@ final class TokenBuilder {
     }
 
     LogonToken tokenFor(Dn account, Instant now, String logonServer) throws LdapException {
+        String key = account.getNormName();
+        Membership membership = memberships.get(key);
+        if (membership == null) {
+            long before = generation.get();
+            membership = membership(account);
+            if (!membership.primaryGroupFound()) {
+                withoutPrimaryGroup.add(key);
+            }
+            memberships.put(key, membership);
+            if (generation.get() != before) {
+                memberships.remove(key, membership); // a write came in meanwhile: what was read may be out of date
+            }
+        }
+        return new LogonToken(membership.account(), account.getName(), membership.sid(), membership.groups(), now, logonServer);
+    }
+
+    /** A write that may change groups (or what they are called) has been made: forget every account's groups. */
+    void membershipChanged() {
+        generation.incrementAndGet();
+        memberships.clear();
+        primaryGroups.clear();
+        withoutPrimaryGroup.clear();
+    }
+
+    /**
+     * A new object that is not a group has been added: no account's groups change, but an account whose
+     * primary group was missing may find it now.
+     */
+    void objectAdded() {
+        generation.incrementAndGet();
+        for (String key : withoutPrimaryGroup) {
+            memberships.remove(key);
+            withoutPrimaryGroup.remove(key);
+        }
+        primaryGroups.values().removeIf(List::isEmpty);
+    }
+
+    private Membership membership(Dn account) throws LdapException {
         Entry entry = admin.lookup(account, "objectSid", "sAMAccountName", "primaryGroupID");
         if (entry == null || entry.get("objectSid") == null) {
             throw new LdapNoSuchObjectException(account + " is " + (entry == null ? "not there" : "not a security principal (no objectSid)"));
@@ -60,9 +122,11 @@ final class TokenBuilder {
         frontier.add(account);
         seen.add(account.getNormName());
         Attribute primary = entry.get("primaryGroupID");
+        boolean primaryFound = primary == null;
         if (primary != null) {
             SecurityIdentifier primarySid = domainSid.withRid(Integer.parseInt(primary.getString().trim()));
-            for (Entry group : search("(objectSid=" + binaryFilter(primarySid.toBytes()) + ")")) {
+            for (Entry group : primaryGroup(primarySid)) {
+                primaryFound = true;
                 if (seen.add(group.getDn().getNormName())) {
                     groups.add(group(group));
                     frontier.add(group.getDn());
@@ -80,8 +144,22 @@ final class TokenBuilder {
         }
         groups.add(new TokenGroup(SecurityIdentifier.EVERYONE, "Everyone"));
         groups.add(new TokenGroup(SecurityIdentifier.AUTHENTICATED_USERS, "NT AUTHORITY\\Authenticated Users"));
-        return new LogonToken(netbiosName + "\\" + entry.get("sAMAccountName").getString(), account.getName(), sid,
-                groups, now, logonServer);
+        return new Membership(netbiosName + "\\" + entry.get("sAMAccountName").getString(), sid, List.copyOf(groups), primaryFound);
+    }
+
+    /** The group whose SID is {@code sid}, from memory once it was searched for (under the same generation rule). */
+    private List<Entry> primaryGroup(SecurityIdentifier sid) throws LdapException {
+        List<Entry> known = primaryGroups.get(sid);
+        if (known != null) {
+            return known;
+        }
+        long before = generation.get();
+        List<Entry> found = List.copyOf(search("(objectSid=" + binaryFilter(sid.toBytes()) + ")"));
+        primaryGroups.put(sid, found);
+        if (generation.get() != before) {
+            primaryGroups.remove(sid, found);
+        }
+        return found;
     }
 
     /** The display name of a SID: {@code CONTOSO\Domain Admins}, a well-known name, or the SID itself. */

@@ -17,6 +17,7 @@ import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -86,6 +87,22 @@ class DomainControllerTest {
     }
 
     @Test
+    void everyLogonSeesTheGroupsOfItsMomentThoughTheDcKeepsMemberships() {
+        admin.createGroup("Lab Outer");
+        admin.createGroup("Lab Inner");
+        admin.createComputer("PC70", "pc70.contoso.com", PASSWORD);
+        assertFalse(logon("PC70").token().memberOf("Lab Inner"), "the DC now keeps PC70's groups");
+        admin.addMember("Lab Inner", "PC70$");
+        assertTrue(logon("PC70").token().memberOf("Lab Inner"), "added to a group: the next logon has it");
+        admin.addMember("Lab Outer", "Lab Inner");
+        assertTrue(logon("PC70").token().memberOf("Lab Outer"), "its group nested in another: the next logon has both");
+        admin.removeMember("Lab Inner", "PC70$");
+        LogonToken after = logon("PC70").token();
+        assertFalse(after.memberOf("Lab Inner") || after.memberOf("Lab Outer"), "removed: the next logon has neither: "
+                + after.groupNames());
+    }
+
+    @Test
     void accountsGetUniqueSidsFromTheDomainNotFromTheClient() {
         admin.createGroup("G1");
         admin.createComputer("PC1", "pc1.contoso.com", PASSWORD);
@@ -123,6 +140,44 @@ class DomainControllerTest {
         assertTrue(copy.usesCng());
         assertTrue(copy.cryptographicProviders().isEmpty());
         assertEquals(TemplateFlags.PrivateKey.COMPATIBILITY_2008, copy.privateKeyFlags() & TemplateFlags.PrivateKey.COMPATIBILITY_MASK);
+    }
+
+    @Test
+    void aTemplateThatNamesNoAlgorithmMakesRsaKeys() {
+        CertificateTemplate cng = admin.duplicateTemplate("Workstation", "Lab CNG RSA", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        CertificateTemplate legacy = admin.duplicateTemplate("Workstation", "Lab CSP RSA", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        assertEquals(KeyAlgorithm.RSA, cng.keyAlgorithm(), "a fresh 2008 duplicate keeps Windows' RSA: " + cng.raApplicationPolicies());
+        assertEquals(KeyAlgorithm.RSA, legacy.keyAlgorithm());
+        assertEquals(KeyAlgorithm.RSA, admin.template("Workstation").keyAlgorithm(), "version 1 templates are RSA");
+    }
+
+    @Test
+    void aWindows2008TemplateCanAskForEcdsaP256() {
+        admin.duplicateTemplate("Workstation", "Lab ECC Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        CertificateTemplate ecc = admin.setKeyAlgorithm("Lab ECC Client", KeyAlgorithm.ECDSA_P256, 256);
+        assertEquals(KeyAlgorithm.ECDSA_P256, ecc.keyAlgorithm());
+        assertEquals(256, ecc.minimalKeySize());
+        assertEquals("ECDSA_P256", ecc.cngKeySetting("msPKI-Asymmetric-Algorithm"));
+        assertEquals("SHA256", ecc.cngKeySetting("msPKI-Hash-Algorithm"), "the other CNG settings stay: " + ecc.raApplicationPolicies());
+        assertEquals(0x80, ecc.keyUsage()[0] & 0xFF, "an ECDSA key signs only: Key Usage is Digital signature");
+        assertEquals(1, ecc.minorRevision(), "OK in the Properties dialog raises the minor revision");
+    }
+
+    @Test
+    void aWindows2003TemplateCannotNameAnAlgorithm() {
+        admin.duplicateTemplate("Workstation", "Lab CSP Client", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        DirectoryException refused = assertThrows(DirectoryException.class,
+                () -> admin.setKeyAlgorithm("Lab CSP Client", KeyAlgorithm.ECDSA_P256, 256));
+        assertTrue(refused.getMessage().contains("Lab CSP Client") && refused.getMessage().contains("Windows 2008 Server"),
+                "the refusal names the template and what to duplicate it as: " + refused.getMessage());
+        assertEquals(KeyAlgorithm.RSA, admin.template("Lab CSP Client").keyAlgorithm(), "nothing was written");
+    }
+
+    @Test
+    void anEcdsaP256TemplateTakesOnly256BitKeys() {
+        admin.duplicateTemplate("Workstation", "Lab ECC Size", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        assertThrows(DirectoryException.class, () -> admin.setKeyAlgorithm("Lab ECC Size", KeyAlgorithm.ECDSA_P256, 2048));
+        assertEquals(KeyAlgorithm.RSA, admin.template("Lab ECC Size").keyAlgorithm(), "nothing was written");
     }
 
     @Test

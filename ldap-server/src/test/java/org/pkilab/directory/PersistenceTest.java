@@ -86,6 +86,24 @@ class PersistenceTest {
     }
 
     @Test
+    void accountsMadeAfterARestartGetTheNextRidsNotOnesAlreadyGiven(@TempDir Path data) {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).build();
+        SecurityIdentifier before;
+        String password;
+        try (DomainController dc = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(),
+                     dc.administratorPassword())) {
+            password = dc.administratorPassword();
+            before = admin.sidOf(admin.createGroup("Lab Before Restart"));
+        }
+        try (DomainController dc = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password)) {
+            SecurityIdentifier after = admin.sidOf(admin.createGroup("Lab After Restart"));
+            assertEquals(before.rid() + 1, after.rid(), "the DC gave back its RID pool's unused RIDs when it stopped");
+        }
+    }
+
+    @Test
     void aTemporaryLabLeavesNothingBehind() {
         Path folder;
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().build())) {

@@ -2,7 +2,9 @@ package org.pkilab.cli;
 
 import org.pkilab.bench.CaIssuanceBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
+import org.pkilab.bench.MtlsBenchmark;
 import org.pkilab.bench.RunConfigMgrBenchmark;
+import org.pkilab.bench.ScaleBenchmark;
 import org.pkilab.cli.admin.CaCommand;
 import org.pkilab.cli.admin.DirectoryCommands;
 import org.pkilab.cli.admin.TemplateCommand;
@@ -51,7 +53,8 @@ public final class PkiLab implements Runnable {
 
     @Command(name = "benchmark", mixinStandardHelpOptions = true,
             description = "Measure the lab and print the figures.",
-            subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class, RunConfigMgrBenchmark.class})
+            subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class, RunConfigMgrBenchmark.class,
+                    ScaleBenchmark.class, MtlsBenchmark.class})
     static final class BenchmarkCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

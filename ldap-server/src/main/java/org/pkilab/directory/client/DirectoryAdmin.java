@@ -14,6 +14,7 @@ import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.GroupPolicy;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.GroupPolicy.RegistryValue;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -525,6 +526,71 @@ public final class DirectoryAdmin implements AutoCloseable {
             throw new DirectoryException("minimum key size must be a multiple of 8 from 512 to 16384: " + bits);
         }
         return updateTemplate(template, b -> b.minimalKeySize(bits));
+    }
+
+    /**
+     * Cryptography tab: "Algorithm name" and "Minimum key size", which the console offers only for a
+     * "Windows Server 2008, Enterprise Edition" (schema 3, CNG) template. The algorithm goes into the
+     * template's CNG key settings ({@code msPKI-Asymmetric-Algorithm} in
+     * {@code msPKI-RA-Application-Policies}), the size into {@code msPKI-Minimal-Key-Size}; an ECDSA
+     * algorithm fixes the size (256 for {@code ECDSA_P256}) and makes Key Usage "Digital signature" alone,
+     * since an ECDSA key cannot encipher keys.
+     *
+     * @throws DirectoryException for a schema 1 or 2 template (legacy CSP: RSA only), or a size that does
+     *                            not fit the algorithm
+     */
+    public CertificateTemplate setKeyAlgorithm(String template, KeyAlgorithm algorithm, int minimumBits) {
+        CertificateTemplate current = template(template);
+        if (current.schemaVersion() < 3) {
+            throw new DirectoryException("'" + current.displayName() + "' is a " + (current.schemaVersion() == 1
+                    ? "Windows 2000 (version 1)" : "Windows 2003 Server, Enterprise Edition (version 2)") + " template: its keys "
+                    + "live in a legacy cryptographic service provider, which knows only RSA, so the Cryptography tab greys out "
+                    + "the algorithm. To use " + algorithm.windowsName() + ", duplicate it choosing 'Windows 2008 Server, Enterprise "
+                    + "Edition' (a CNG template) and set the algorithm on the copy; mind that Configuration Manager's site "
+                    + "systems cannot use CNG keys.");
+        }
+        if (algorithm.elliptic() && minimumBits != algorithm.bits()) {
+            throw new DirectoryException(algorithm.windowsName() + " keys are " + algorithm.bits() + " bits: set the minimum key "
+                    + "size of '" + current.displayName() + "' to " + algorithm.bits() + ", not " + minimumBits);
+        }
+        if (!algorithm.elliptic() && (minimumBits < 512 || minimumBits > 16384 || minimumBits % 8 != 0)) {
+            throw new DirectoryException("minimum RSA key size must be a multiple of 8 from 512 to 16384: " + minimumBits);
+        }
+        // Key Usage follows the algorithm, as the console's Extensions tab does: ECDSA signs only
+        byte[] keyUsage = algorithm.elliptic() ? new byte[]{(byte) 0x80, 0} : new byte[]{(byte) 0xA0, 0};
+        return updateTemplate(template, b -> b.raApplicationPolicies(withAsymmetricAlgorithm(b.build().raApplicationPolicies(),
+                algorithm)).minimalKeySize(minimumBits).keyUsage(keyUsage));
+    }
+
+    /** The CNG key settings naming {@code algorithm} (Windows' defaults for the rest when the template has none). */
+    private static List<String> withAsymmetricAlgorithm(List<String> raPolicies, KeyAlgorithm algorithm) {
+        String name = "msPKI-Asymmetric-Algorithm";
+        String value = algorithm.windowsName();
+        List<String> out = new ArrayList<>();
+        boolean done = false;
+        for (String policy : raPolicies) {
+            if (!done && policy.contains("`")) {
+                String[] parts = policy.split("`", -1);
+                StringBuilder rebuilt = new StringBuilder();
+                boolean found = false;
+                for (int i = 0; i + 2 < parts.length; i += 3) {
+                    String v = parts[i].equalsIgnoreCase(name) ? value : parts[i + 2];
+                    found |= parts[i].equalsIgnoreCase(name);
+                    rebuilt.append(parts[i]).append('`').append(parts[i + 1]).append('`').append(v).append('`');
+                }
+                if (!found) {
+                    rebuilt.insert(0, name + "`PZPWSTR`" + value + "`");
+                }
+                out.add(rebuilt.toString());
+                done = true;
+            } else {
+                out.add(policy);
+            }
+        }
+        if (!done) {
+            out.add(CNG_KEY_SETTINGS.replace("`RSA`", "`" + value + "`"));
+        }
+        return out;
     }
 
     /** General tab: validity and renewal periods. */

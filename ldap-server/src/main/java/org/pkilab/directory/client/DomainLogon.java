@@ -3,6 +3,7 @@ package org.pkilab.directory.client;
 import com.unboundid.ldap.sdk.ExtendedRequest;
 import com.unboundid.ldap.sdk.ExtendedResult;
 import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
@@ -36,8 +37,32 @@ public final class DomainLogon {
     private DomainLogon() {
     }
 
+    /**
+     * Options for a connection one thread uses for a few operations and closes: synchronous mode reads
+     * each answer on the calling thread instead of starting a reader thread per connection, which cost
+     * more than the operations themselves when thousands of computers booted.
+     */
+    public static LDAPConnectionOptions oneThreadConnection() {
+        LDAPConnectionOptions options = new LDAPConnectionOptions();
+        options.setUseSynchronousMode(true);
+        return options;
+    }
+
     public static Session logon(String host, int port, DomainNames names, String accountDn, String password) {
         return exchange(host, port, names, accountDn, password, null);
+    }
+
+    /**
+     * Logs on over a connection the caller opened and keeps: binds it as the account and asks for the
+     * token, so that what the caller reads next (Group Policy, at boot) goes over the same session, as a
+     * Windows computer's logon and Group Policy processing do.
+     */
+    public static Session logon(LDAPConnection connection, DomainNames names, String accountDn, String password) {
+        try {
+            return exchange(connection, names, accountDn, password, null);
+        } catch (LDAPException e) {
+            throw failure(accountDn, e);
+        }
     }
 
     /**
@@ -51,22 +76,32 @@ public final class DomainLogon {
 
     private static Session exchange(String host, int port, DomainNames names, String bindDn, String password, String forDn) {
         String accountDn = forDn == null ? bindDn : forDn;
-        try (LDAPConnection connection = new LDAPConnection(host, port)) {
-            connection.bind(bindDn, password);
-            ExtendedResult result = connection.processExtendedOperation(forDn == null ? new ExtendedRequest(LogonRequest.OID)
-                    : new ExtendedRequest(LogonRequest.OID, new com.unboundid.asn1.ASN1OctetString(forDn)));
-            if (result.getResultCode() != ResultCode.SUCCESS || result.getValue() == null) {
-                throw new DirectoryException(result.getResultCode().intValue(), "logon of " + accountDn + " refused: "
-                        + result.getDiagnosticMessage(), null);
-            }
-            String encoded = new String(result.getValue().getValue(), StandardCharsets.US_ASCII);
-            return new Session(LogonToken.decode(encoded, domainControllerCertificate(connection, names).getPublicKey()), encoded);
+        try (LDAPConnection connection = new LDAPConnection(oneThreadConnection(), host, port)) {
+            return exchange(connection, names, bindDn, password, forDn);
         } catch (LDAPException e) {
-            throw new DirectoryException(e.getResultCode().intValue(), "logon of " + accountDn + " failed: LDAP "
-                    + e.getResultCode().intValue() + " " + e.getResultCode().getName()
-                    + (e.getResultCode() == ResultCode.INVALID_CREDENTIALS ? " (wrong password or unknown account)" : "")
-                    + " — " + e.getDiagnosticMessage(), e);
+            throw failure(accountDn, e);
         }
+    }
+
+    private static Session exchange(LDAPConnection connection, DomainNames names, String bindDn, String password, String forDn)
+            throws LDAPException {
+        String accountDn = forDn == null ? bindDn : forDn;
+        connection.bind(bindDn, password);
+        ExtendedResult result = connection.processExtendedOperation(forDn == null ? new ExtendedRequest(LogonRequest.OID)
+                : new ExtendedRequest(LogonRequest.OID, new com.unboundid.asn1.ASN1OctetString(forDn)));
+        if (result.getResultCode() != ResultCode.SUCCESS || result.getValue() == null) {
+            throw new DirectoryException(result.getResultCode().intValue(), "logon of " + accountDn + " refused: "
+                    + result.getDiagnosticMessage(), null);
+        }
+        String encoded = new String(result.getValue().getValue(), StandardCharsets.US_ASCII);
+        return new Session(LogonToken.decode(encoded, domainControllerCertificate(connection, names).getPublicKey()), encoded);
+    }
+
+    private static DirectoryException failure(String accountDn, LDAPException e) {
+        return new DirectoryException(e.getResultCode().intValue(), "logon of " + accountDn + " failed: LDAP "
+                + e.getResultCode().intValue() + " " + e.getResultCode().getName()
+                + (e.getResultCode() == ResultCode.INVALID_CREDENTIALS ? " (wrong password or unknown account)" : "")
+                + " — " + e.getDiagnosticMessage(), e);
     }
 
     /** The certificate of the domain's first DC, as published in {@code OU=Domain Controllers}. */

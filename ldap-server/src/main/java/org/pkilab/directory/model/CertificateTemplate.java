@@ -24,7 +24,9 @@ import java.util.TreeMap;
  *   <li>Request Handling tab: "Allow private key to be exported" is {@code CT_FLAG_EXPORTABLE_KEY} in
  *       {@code msPKI-Private-Key-Flag}; "CA certificate manager approval" is
  *       {@code CT_FLAG_PEND_ALL_REQUESTS} in {@code msPKI-Enrollment-Flag};</li>
- *   <li>Cryptography tab: {@code msPKI-Minimal-Key-Size}, the providers in {@code pKIDefaultCSPs};</li>
+ *   <li>Cryptography tab: {@code msPKI-Minimal-Key-Size}, the providers in {@code pKIDefaultCSPs}; for a
+ *       schema 3 (CNG) template the algorithm name in the CNG key settings of
+ *       {@code msPKI-RA-Application-Policies} ({@link #keyAlgorithm()});</li>
  *   <li>Extensions tab: {@code pKIExtendedKeyUsage} (and {@code msPKI-Certificate-Application-Policy}
  *       for schema 2+), {@code pKIKeyUsage};</li>
  *   <li>Superseded Templates tab: {@code msPKI-Supersede-Templates};</li>
@@ -272,6 +274,43 @@ public final class CertificateTemplate {
     /** Schema 3+ templates keep their keys in a CNG key storage provider, not a legacy CSP. */
     public boolean usesCng() {
         return schemaVersion == 3 || (schemaVersion >= 4 && !TemplateFlags.PrivateKey.USE_LEGACY_PROVIDER.isSetIn(privateKeyFlags));
+    }
+
+    /**
+     * The Cryptography tab's "Algorithm name": what kind of key the client makes. A schema 3+ (CNG)
+     * template names it in {@code msPKI-RA-Application-Policies}
+     * ({@code msPKI-Asymmetric-Algorithm`PZPWSTR`ECDSA_P256`...}); a schema 1 or 2 template, whose keys
+     * live in a legacy CSP, always means RSA, and so does a CNG template that names none.
+     *
+     * @throws IllegalStateException when the template names an algorithm the lab does not know (ECDH_P256 ...)
+     */
+    public KeyAlgorithm keyAlgorithm() {
+        String named = cngKeySetting("msPKI-Asymmetric-Algorithm");
+        if (named == null) {
+            return KeyAlgorithm.RSA;
+        }
+        return KeyAlgorithm.fromWindowsName(named).orElseThrow(() -> new IllegalStateException("template '" + displayName
+                + "' asks for " + named + " keys; the lab makes and accepts RSA, ECDSA_P256, ECDSA_P384 and ECDSA_P521"));
+    }
+
+    /**
+     * One of the CNG key settings a schema 3+ template keeps in {@code msPKI-RA-Application-Policies} as
+     * {@code name`type`value`} triples ({@code msPKI-Hash-Algorithm} gives {@code SHA256}); null when the
+     * template is schema 1 or 2 (where that attribute holds issuance policy OIDs) or does not set it.
+     */
+    public String cngKeySetting(String name) {
+        if (schemaVersion < 3) {
+            return null;
+        }
+        for (String value : raApplicationPolicies) {
+            String[] parts = value.split("`", -1);
+            for (int i = 0; i + 2 < parts.length; i += 3) {
+                if (parts[i].equalsIgnoreCase(name)) {
+                    return parts[i + 2];
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -4,6 +4,7 @@ import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.PkiPeriod;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -103,6 +104,13 @@ public final class TemplateCommand implements Runnable {
             out.println("Subject name            " + (t.enrolleeSuppliesSubject() ? "Supply in the request"
                     : "Build from this Active Directory information " + TemplateFlags.describe(TemplateFlags.CertificateName.values(),
                     t.certificateNameFlags())));
+            String algorithm;
+            try {
+                algorithm = t.keyAlgorithm().windowsName();
+            } catch (IllegalStateException e) {
+                algorithm = t.cngKeySetting("msPKI-Asymmetric-Algorithm") + " (unknown to the lab)";
+            }
+            out.println("Algorithm name          " + algorithm);
             out.println("Minimum key size        " + t.minimalKeySize());
             out.println("Key storage             " + (t.usesCng() ? "Key Storage Provider (CNG)" : "Cryptographic Service Provider (CSP)"));
             out.println("Private key exportable  " + (t.exportableKey() ? "yes" : "no"));
@@ -161,6 +169,8 @@ public final class TemplateCommand implements Runnable {
             @Option(names = "--subject-name", paramLabel = "supply|build",
                     description = "Subject Name tab: supply in the request, or build from Active Directory.") String subjectName,
             @Option(names = "--min-key-size", paramLabel = "BITS", description = "Cryptography tab: minimum key size.") Integer minKeySize,
+            @Option(names = "--algorithm", paramLabel = "RSA|ECDSA_P256|ECDSA_P384|ECDSA_P521",
+                    description = "Cryptography tab: algorithm name (Windows 2008 templates only); ECDSA fixes the key size.") String algorithm,
             @Option(names = "--exportable", negatable = true, description = "Request Handling tab: allow private key to be exported.")
             Boolean exportable,
             @Option(names = "--approval", negatable = true, description = "Issuance Requirements tab: CA certificate manager approval.")
@@ -186,7 +196,12 @@ public final class TemplateCommand implements Runnable {
                         + "be changed. Duplicate it: pkilab template duplicate \"" + before.displayName() + "\" \"NEW NAME\"");
             }
             // the changes that check their input go first, so bad input leaves the template as it was
-            if (minKeySize != null) {
+            if (algorithm != null) {
+                KeyAlgorithm chosen = KeyAlgorithm.fromWindowsName(algorithm).orElseThrow(() -> new CommandLine.ParameterException(
+                        spec.commandLine(), "--algorithm must be RSA, ECDSA_P256, ECDSA_P384 or ECDSA_P521, not " + algorithm));
+                admin.setKeyAlgorithm(name, chosen, minKeySize != null ? minKeySize
+                        : chosen.elliptic() ? chosen.bits() : Math.max(before.minimalKeySize(), 2048));
+            } else if (minKeySize != null) {
                 admin.setMinimalKeySize(name, minKeySize);
             }
             if (ekus != null) {

@@ -139,6 +139,24 @@ class AdminVerbsTest {
     }
 
     @Test
+    void templateSetAlgorithmMakesAWindows2008TemplateAskForEcdsaP256() {
+        ok(admin("template", "duplicate", "Workstation Authentication", "Lab ECC Verb", "--compatibility", "2008"));
+        ok(admin("template", "set", "LabECCVerb", "--algorithm", "ECDSA_P256"));
+        assertEquals(org.pkilab.directory.model.KeyAlgorithm.ECDSA_P256, lab.admin().template("LabECCVerb").keyAlgorithm());
+        assertEquals(256, lab.admin().template("LabECCVerb").minimalKeySize(), "ECDSA_P256 fixes the size");
+        Cli.Result show = ok(admin("template", "show", "LabECCVerb"));
+        assertTrue(show.out().contains("ECDSA_P256"), show.out());
+    }
+
+    @Test
+    void templateSetAlgorithmOnAWindows2003TemplateIsRefused() {
+        ok(admin("template", "duplicate", "Workstation Authentication", "Lab CSP Verb"));
+        Cli.Result refused = admin("template", "set", "LabCSPVerb", "--algorithm", "ECDSA_P256");
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("Windows 2008 Server"), "the refusal says what to duplicate it as: " + refused);
+    }
+
+    @Test
     void pendingRequestIsIssuedOnApprovalThenRevokedIntoTheCrl() throws Exception {
         ok(admin("template", "duplicate", "Web Server", "Lab Approved Web"));
         ok(admin("template", "set", "LabApprovedWeb", "--approval"));
