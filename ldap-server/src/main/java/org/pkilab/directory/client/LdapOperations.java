@@ -5,7 +5,6 @@ import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPInterface;
 import com.unboundid.ldap.sdk.Modification;
-import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 
@@ -43,20 +42,12 @@ public record LdapOperations(LDAPInterface ldap, String actor) {
     }
 
     public List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return ldap.search(base, SearchScope.SUB, filter, attributes).getSearchEntries();
-            } catch (LDAPException e) {
-                // the DC's in-memory partition can fail a search whose cursor meets an entry being replaced by a
-                // concurrent write (result 80, no message); a search changes nothing, so asking again is safe
-                if (e.getResultCode() != ResultCode.OTHER || attempt == SEARCH_ATTEMPTS) {
-                    throw failure(e, "search " + base + " for " + filter);
-                }
-            }
+        try {
+            return ldap.search(base, SearchScope.SUB, filter, attributes).getSearchEntries();
+        } catch (LDAPException e) {
+            throw failure(e, "search " + base + " for " + filter);
         }
     }
-
-    private static final int SEARCH_ATTEMPTS = 3;
 
     public void add(String dn, List<Attribute> attributes, String action) {
         try {
