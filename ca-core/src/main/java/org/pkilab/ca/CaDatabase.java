@@ -58,13 +58,13 @@ final class CaDatabase implements AutoCloseable {
     private boolean closed;
     private SQLException writerFailure;
 
-    private CaDatabase(Connection connection, RequestLog log, String name) throws SQLException {
+    private CaDatabase(Connection connection, RequestLog log) throws SQLException {
         this.connection = connection;
         this.log = log;
         this.insert = connection.prepareStatement("INSERT INTO requests (request_id, requester, requester_dn, template,"
                 + " status, disposition_code, disposition_message, serial, subject, certificate, csr, csr_sha256, submitted_at,"
                 + " resolved_at, not_before, not_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(request_id) DO NOTHING");
-        this.writer = new Thread(this::writeBehind, name + " database writer");
+        this.writer = new Thread(this::writeBehind, "CA database writer");
         this.writer.setDaemon(true);
     }
 
@@ -95,7 +95,7 @@ final class CaDatabase implements AutoCloseable {
                         + " this_update INTEGER NOT NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL)");
             }
             log = RequestLog.open(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.db$", "") + ".log"));
-            CaDatabase db = new CaDatabase(connection, log, "CA");
+            CaDatabase db = new CaDatabase(connection, log);
             db.recover();
             db.writer.start();
             return db;

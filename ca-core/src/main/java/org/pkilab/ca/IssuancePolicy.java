@@ -428,9 +428,8 @@ final class IssuancePolicy {
         }
         // from the provider that made the key: a verifier kept per thread must not keep a provider that an
         // earlier request's odd key happened to select
-        java.security.Provider provider = KEY_FACTORIES.get().values().stream()
-                .filter(f -> f.getAlgorithm().equals(ctx.publicKey.getAlgorithm())).map(java.security.KeyFactory::getProvider)
-                .findFirst().orElse(null);
+        java.security.KeyFactory factory = KEY_FACTORIES.get().get(ctx.publicKey.getAlgorithm());
+        java.security.Provider provider = factory == null ? null : factory.getProvider();
         java.security.Signature verifier = provider == null ? java.security.Signature.getInstance(algorithm)
                 : VERIFIERS.get().computeIfAbsent(algorithm + "/" + provider.getName(), k -> signature(algorithm, provider));
         verifier.initVerify(ctx.publicKey);

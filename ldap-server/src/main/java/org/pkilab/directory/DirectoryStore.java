@@ -283,37 +283,28 @@ final class DirectoryStore implements AutoCloseable {
 
         @Override
         public void add(AddOperationContext ctx) throws LdapException {
-            writes.lock();
-            try {
+            underWriteLock(() -> {
                 next(ctx);
                 put(ctx, ctx.getDn());
-            } finally {
-                writes.unlock();
-            }
+            });
         }
 
         @Override
         public void modify(ModifyOperationContext ctx) throws LdapException {
-            writes.lock();
-            try {
+            underWriteLock(() -> {
                 next(ctx);
                 put(ctx, ctx.getDn());
-            } finally {
-                writes.unlock();
-            }
+            });
         }
 
         @Override
         public void delete(DeleteOperationContext ctx) throws LdapException {
-            writes.lock();
-            try {
+            underWriteLock(() -> {
                 next(ctx);
                 if (recording && inDomain(ctx.getDn())) {
                     append(DELETE, ctx.getDn().getNormName(), null);
                 }
-            } finally {
-                writes.unlock();
-            }
+            });
         }
 
         @Override
@@ -350,11 +341,18 @@ final class DirectoryStore implements AutoCloseable {
 
         /** Rename, move, or both: the subtree's entries are recorded again under their new names. */
         private void relocate(OperationContext ctx, Dn from, Dn to, Write next) throws LdapException {
-            writes.lock();
-            try {
+            underWriteLock(() -> {
                 List<Dn> before = subtree(ctx, from);
                 next.run();
                 moved(ctx, before, to);
+            });
+        }
+
+        /** A write and its record happen under one lock, so the journal's order is the directory's. */
+        private void underWriteLock(Write write) throws LdapException {
+            writes.lock();
+            try {
+                write.run();
             } finally {
                 writes.unlock();
             }

@@ -188,6 +188,11 @@ public final class DomainController implements AutoCloseable {
         directory.setSchemaPartition(schemaPartition);
         directory.setSystemPartition(system);
         directory.addPartition(domain);
+        for (Partition partition : List.of(system, domain)) {
+            if (partition instanceof InMemoryPartition memory) {
+                memory.readUnder(directory.getOperationManager().getRWLock().readLock());
+            }
+        }
         return directory;
     }
 
@@ -264,9 +269,9 @@ public final class DomainController implements AutoCloseable {
         }
     }
 
-    private static AvlPartition avl(SchemaManager schema, DnFactory dnFactory, String id, String suffix, String... indexed)
+    private static InMemoryPartition avl(SchemaManager schema, DnFactory dnFactory, String id, String suffix, String... indexed)
             throws LdapException {
-        AvlPartition partition = new AvlPartition(schema, dnFactory);
+        InMemoryPartition partition = new InMemoryPartition(schema, dnFactory);
         partition.setId(id);
         partition.setSuffixDn(new Dn(schema, suffix));
         for (String attribute : indexed) {
@@ -425,6 +430,12 @@ public final class DomainController implements AutoCloseable {
     public StartupTimings startupTimings() {
         requireRunning();
         return timings;
+    }
+
+    /** The DC's own session, past access control and the network: for the directory's tests of its storage. */
+    CoreSession systemSession() {
+        requireRunning();
+        return service.getAdminSession();
     }
 
     /**
