@@ -30,7 +30,7 @@ public final class RunConfigMgrBenchmark implements Callable<Integer> {
         List<String> options = new ArrayList<>();
         try (var in = RunConfigMgrBenchmark.class.getResourceAsStream("/pkilab.jvm-options")) {
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank() && !line.startsWith("#")) {
+                if (!line.isBlank() && !line.startsWith("#") && !line.startsWith("long:")) {
                     // the child runs 'run configmgr', a short command: it gets the short-command options too
                     options.add(line.trim().replaceFirst("^short:", ""));
                 }

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,16 +113,35 @@ public final class ScaleBenchmark implements Callable<Integer> {
         Sizes before = Sizes.of(folder);
         Run run;
         CertificationAuthority.PerformanceCounters counters;
+        Memory memory;
         try (Lab lab = Lab.start(LabSpec.builder().build(), site)) {
             System.out.printf("lab set up (the guide's client certificate), stopped and started again in %.1f s (not counted)%n",
                     (System.nanoTime() - labStart) / 1e9);
             CertificationAuthority.PerformanceCounters countersBefore = lab.ca().performanceCounters();
             run = boot(lab, template);
             counters = minus(lab.ca().performanceCounters(), countersBefore);
+            memory = Memory.measure();
         }
         Sizes after = Sizes.of(folder);
         report(run, counters, before, after, keyKind == Key.RSA ? "RSA-2048" : "EC P-256");
+        System.out.printf("  heap in use after a full GC, the lab still running: %s of at most %s; compiled code at its peak %s%n",
+                megabytes(memory.heapAfterGc()), megabytes(memory.heapMax()), megabytes(memory.codeCachePeak()));
         return run.holding() == computers ? 0 : 1;
+    }
+
+    /** What the lab holds in memory once every computer is enrolled, and the most compiled code the run needed. */
+    private record Memory(long heapAfterGc, long heapMax, long codeCachePeak) {
+        static Memory measure() {
+            System.gc();
+            long code = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                if (pool.getName().startsWith("CodeCache") || pool.getName().startsWith("CodeHeap")) {
+                    code += pool.getPeakUsage().getUsed();
+                }
+            }
+            return new Memory(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
+                    Runtime.getRuntime().maxMemory(), code);
+        }
     }
 
     /** What a stopped lab's folder holds: the CA database's files and the DC's data folder. */
