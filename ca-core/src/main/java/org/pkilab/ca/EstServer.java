@@ -7,6 +7,7 @@ import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERSequence;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
@@ -108,7 +109,10 @@ final class EstServer implements AutoCloseable {
         this.admin = new CaAdminEndpoint(ca, this);
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT));
-        this.server = new Server(threads);
+        // no buffer pool: after a request line it cannot parse, Jetty 12.1 can go on reading that connection into a
+        // request buffer it has already given back, and the next connection to take the buffer parses those bytes as
+        // its own request before its TLS handshake is done, then closes without answering when its real request comes
+        this.server = new Server(threads, null, ByteBufferPool.NON_POOLING);
         HttpConfiguration plain = new HttpConfiguration();
         plain.setRequestHeaderSize(MAX_HEADERS);
         plain.setSendServerVersion(false);
@@ -513,10 +517,20 @@ final class EstServer implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Jetty's answers to HTTP it cannot take (too long, not HTTP, a bad header), in plain text that says what to change. */
+    /**
+     * Jetty's answers to HTTP it cannot take (too long, not HTTP, a bad header), in plain text that says what to change.
+     *
+     * <p>When Jetty closes the connection after the answer, the answer says so with {@code Connection: close}. Jetty
+     * answers a request line it cannot parse (a {@code %00} in the path) as HTTP/1.0 inside, so it leaves the header
+     * out although the status line says HTTP/1.1, and a keep-alive client sends its next request into a connection
+     * that is closing.
+     */
     private static final class PlainErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
+            if (!request.getConnectionMetaData().isPersistent()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
             int status = response.getStatus();
             Object message = request.getAttribute(ERROR_MESSAGE);
             String why = switch (status) {
