@@ -8,6 +8,7 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
@@ -284,7 +285,9 @@ public final class IisServer extends DomainComputer {
             config.addCustomizer(customizer);
             QueuedThreadPool threads = new QueuedThreadPool(16, 2);
             threads.setName("iis-" + name().toLowerCase(Locale.ROOT));
-            server = new Server(threads);
+            // no buffer pool: Jetty 12.1 can read a connection's bytes into a buffer it has given back after a request line
+            // it cannot parse, and the next connection, with another client certificate, parses them as its own request
+            server = new Server(threads, null, ByteBufferPool.NON_POOLING);
             https = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(config));
             https.setHost("127.0.0.1");
             https.setPort(port);

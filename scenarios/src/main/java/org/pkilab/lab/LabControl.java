@@ -9,6 +9,7 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
@@ -65,7 +66,9 @@ public final class LabControl implements AutoCloseable {
         this.token = HexFormat.of().formatHex(secret);
         QueuedThreadPool threads = new QueuedThreadPool(8, 1);
         threads.setName("lab-control");
-        this.server = new Server(threads);
+        // no buffer pool: Jetty 12.1 can read a connection's bytes into a buffer it has given back after a request line it
+        // cannot parse, and the next connection parses them as its own request (see EstServer)
+        this.server = new Server(threads, null, ByteBufferPool.NON_POOLING);
         this.connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         connector.setPort(port);
