@@ -9,13 +9,11 @@ import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.Collection;
@@ -55,11 +53,6 @@ final class EstClient {
     EstClient(CertificationAuthority ca, KeyFiles.KeyEntry clientKey) {
         this.ca = ca;
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", ca.certificate());
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
             KeyManagerFactory kmf = null;
             if (clientKey != null) {
                 char[] pw = "x".toCharArray();
@@ -67,7 +60,7 @@ final class EstClient {
                 kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(clientKey, pw), pw), pw);
             }
             SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            tls.init(kmf == null ? null : kmf.getKeyManagers(), KeyFiles.trustOnly(ca.certificate()), null);
             sockets = tls.getSocketFactory();
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -18,6 +18,9 @@ import java.util.Base64;
 import java.util.Optional;
 import java.util.Properties;
 
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+
 /**
  * The lab's one place for PEM, DER and PKCS #12: reading and writing keys and certificates in the
  * formats {@code openssl} and {@code keytool} read, and keeping a server's key in its data folder as a
@@ -158,6 +161,20 @@ public final class KeyFiles {
 
     public static X509Certificate certificate(byte[] pemOrDer) throws GeneralSecurityException {
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der(pemOrDer)));
+    }
+
+    /** The JDK's PKIX trust managers with {@code root} as their only trust anchor: a client that trusts the lab's CA alone. */
+    public static TrustManager[] trustOnly(X509Certificate root) throws GeneralSecurityException {
+        KeyStore anchors = KeyStore.getInstance("PKCS12");
+        try {
+            anchors.load(null, null);
+        } catch (IOException e) {
+            throw new GeneralSecurityException("cannot make an empty key store: " + e.getMessage(), e);
+        }
+        anchors.setCertificateEntry("root", root);
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(anchors);
+        return factory.getTrustManagers();
     }
 
     /** Writes {@code properties} to {@code target} whole or not at all, under a {@code #} comment line. */

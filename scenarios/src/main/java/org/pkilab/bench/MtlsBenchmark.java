@@ -22,7 +22,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,7 +30,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,7 +184,7 @@ public final class MtlsBenchmark implements Callable<Integer> {
             kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
                     certificate.chain().toArray(new X509Certificate[0])), password), password), password);
             keys = kmf.getKeyManagers();
-            trust = trustOnly(root);
+            trust = KeyFiles.trustOnly(root);
         }
 
         /** One connection: a full handshake (a new SSL context has no session to resume), one request, the answer. */
@@ -239,15 +237,6 @@ public final class MtlsBenchmark implements Callable<Integer> {
         }
     }
 
-    private static TrustManager[] trustOnly(X509Certificate root) throws Exception {
-        KeyStore anchors = KeyStore.getInstance("PKCS12");
-        anchors.load(null, null);
-        anchors.setCertificateEntry("root", root);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(anchors);
-        return tmf.getTrustManagers();
-    }
-
     /**
      * The bare server: an {@link SSLServerSocket} with the management point's key and chain, requiring a
      * client certificate that chains to the enterprise root (the JDK's PKIX checks, no revocation), one
@@ -269,7 +258,7 @@ public final class MtlsBenchmark implements Callable<Integer> {
             kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(new KeyFiles.KeyEntry(server.privateKey(),
                     server.chain().toArray(new X509Certificate[0])), password), password), password);
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), trustOnly(root), null);
+            context.init(kmf.getKeyManagers(), KeyFiles.trustOnly(root), null);
             socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 128, InetAddress.getLoopbackAddress());
             socket.setEnabledProtocols(new String[]{protocol});
             socket.setEnabledCipherSuites(new String[]{cipherSuite});

@@ -25,12 +25,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.DomainNames;
+import org.pkilab.pki.KeyFiles;
 import org.sqlite.SQLiteConfig;
 
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,7 +43,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
@@ -545,13 +544,8 @@ class CrashRecoveryTest {
 
     private static SSLContext tls(X509Certificate caCertificate) {
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", caCertificate);
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(trust);
             SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(null, factory.getTrustManagers(), null);
+            tls.init(null, KeyFiles.trustOnly(caCertificate), null);
             return tls;
         } catch (Exception e) {
             throw new IllegalStateException(e);

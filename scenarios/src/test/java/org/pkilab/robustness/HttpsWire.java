@@ -1,11 +1,12 @@
 package org.pkilab.robustness;
 
+import org.pkilab.pki.KeyFiles;
+
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -59,13 +59,8 @@ final class HttpsWire implements AutoCloseable {
         this.host = host;
         this.port = port;
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("root", trustedRoot);
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
             tls = SSLContext.getInstance("TLS");
-            tls.init(chain == null ? null : new KeyManager[]{new AlwaysThisCertificate(chain, key)}, tmf.getTrustManagers(), null);
+            tls.init(chain == null ? null : new KeyManager[]{new AlwaysThisCertificate(chain, key)}, KeyFiles.trustOnly(trustedRoot), null);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -3,11 +3,11 @@ package org.pkilab.cli.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.pki.KeyFiles;
 
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +15,6 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
@@ -52,14 +51,9 @@ final class CaAdminClient {
         try {
             X509Certificate caCertificate = (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(service.caCertificate()));
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", caCertificate);
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(trust);
             tls = SSLContext.getInstance("TLS");
-            tls.init(null, factory.getTrustManagers(), null);
-        } catch (GeneralSecurityException | IOException e) {
+            tls.init(null, KeyFiles.trustOnly(caCertificate), null);
+        } catch (GeneralSecurityException e) {
             throw new CaAdminException("cannot trust " + caName + "'s certificate from the directory: " + e.getMessage());
         }
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
