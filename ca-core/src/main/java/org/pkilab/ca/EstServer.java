@@ -6,6 +6,7 @@ import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
@@ -427,15 +428,11 @@ final class EstServer implements AutoCloseable {
         if (algorithm.elliptic()) {
             attributes.add(new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[]{new ASN1ObjectIdentifier("1.2.840.10045.2.1"),
                     new org.bouncycastle.asn1.DERSet(new ASN1ObjectIdentifier(algorithm.curveOid()))}));  // id-ecPublicKey, curve
-            attributes.add(new ASN1ObjectIdentifier(switch (algorithm) {
-                case ECDSA_P384 -> "1.2.840.10045.4.3.3";  // ecdsa-with-SHA384
-                case ECDSA_P521 -> "1.2.840.10045.4.3.4";  // ecdsa-with-SHA512
-                default -> "1.2.840.10045.4.3.2";          // ecdsa-with-SHA256
-            }));
         } else {
             attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.1"));   // rsaEncryption
-            attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.11"));  // sha256WithRSAEncryption
         }
+        // the signature the client makes with that key: ecdsa-with-SHA256 for P-256, sha256WithRSAEncryption for RSA
+        attributes.add(new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm.signatureAlgorithm()).getAlgorithm());
         try {
             send(response, callback, 200, "application/csrattrs", base64(new DERSequence(attributes).getEncoded("DER")));
         } catch (java.io.IOException e) {
