@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -177,7 +178,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
 
     /** What the timed part measured. */
     private record Run(int holding, List<String> failures, double seconds, long processCpuNanos, long gcNanos, long workerNanos,
-                       long joinNanos, HostTimings timings, String loadAverage, double secondHalfRate, double secondHalfCpuMillis) {
+                       long joinNanos, HostTimings timings, String loadAverage, double secondHalfRate, double secondHalfCpuMillis,
+                       Map<String, Long> cpuByComponent) {
     }
 
     private Run boot(Lab lab, String template) throws Exception {
@@ -193,6 +195,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
+        ThreadCpu threadCpu = ThreadCpu.start();
         long cpuBefore = processCpu();
         long gcBefore = gcTime();
         long start = System.nanoTime();
@@ -238,6 +241,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
         long halfNanos = 0;
         long halfCpu = 0;
         while (!workers.awaitTermination(200, TimeUnit.MILLISECONDS)) {
+            threadCpu.sample();
             if (halfDone < 0 && done.get() >= computers / 2) {
                 halfDone = done.get();
                 halfNanos = System.nanoTime();
@@ -260,6 +264,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
         long end = System.nanoTime();
         double seconds = (end - start) / 1e9;
         long cpuEnd = processCpu();
+        Map<String, Long> byComponent = threadCpu.byComponent(cpuEnd - cpuBefore);
         String load = loadAverage();
         double secondHalfRate = halfDone < 0 || computers == halfDone ? Double.NaN : (computers - halfDone) / ((end - halfNanos) / 1e9);
         double secondHalfCpu = halfDone < 0 || computers == halfDone ? Double.NaN : (cpuEnd - halfCpu) / 1e6 / (computers - halfDone);
@@ -267,7 +272,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
             f.get();
         }
         return new Run(holding.get(), List.copyOf(failures), seconds, cpuEnd - cpuBefore, gcTime() - gcBefore,
-                workerNanos.sum(), joinNanos.sum(), timings, load, secondHalfRate, secondHalfCpu);
+                workerNanos.sum(), joinNanos.sum(), timings, load, secondHalfRate, secondHalfCpu, byComponent);
     }
 
     private void report(Run run, CertificationAuthority.PerformanceCounters ca, Sizes before, Sizes after, String keyLabel) {
@@ -284,6 +289,12 @@ public final class ScaleBenchmark implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors(), run.gcNanos() / 1e9, run.processCpuNanos() / 1e6 / computers);
         System.out.printf("second half of the run (JIT warm): %.1f computers/s, %.1f ms CPU per computer%n", run.secondHalfRate(),
                 run.secondHalfCpuMillis());
+
+        System.out.println();
+        System.out.println("Where the CPU goes, by the threads that spent it (the whole run):");
+        System.out.printf("%-56s %9s %7s %11s%n", "part of the lab", "CPU s", "share", "ms/computer");
+        run.cpuByComponent().forEach((part, nanos) -> System.out.printf("%-56s %9.1f %6.1f%% %11.2f%n", part, nanos / 1e9,
+                100.0 * nanos / Math.max(1, run.processCpuNanos()), nanos / 1e6 / computers));
 
         System.out.println();
         double workerSeconds = run.workerNanos() / 1e9;
