@@ -25,8 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP clients of a lab computer (Jetty's client): names resolve through the {@link LabNetwork}, TLS
- * checks the server's certificate against the host name in the URL and the computer's own trust, and a
- * client certificate from its store can be presented.
+ * (1.2, as the guide's Windows speaks it) checks the server's certificate against the host name in the
+ * URL and the computer's own trust, and a client certificate from its store can be presented.
  *
  * <p>Every client of every computer in this JVM runs on one shared thread pool, scheduler and buffer
  * pool, as the processes of many machines would share the CPUs of one host: a client of its own costs
@@ -91,6 +91,9 @@ final class LabHttp {
             tls.setSslContext(context);
             // check the certificate against the name in the URL, as Windows' SChannel does
             tls.setEndpointIdentificationAlgorithm("HTTPS");
+            // the guide's Windows (Server 2008 R2, Windows 7 to 10) speaks TLS 1.2 at most: SChannel has TLS 1.3 from Windows
+            // Server 2022 and Windows 11. A TLS 1.3 hello from JSSE also carries a P-256 key share no lab server uses
+            tls.setIncludeProtocols("TLSv1.2");
             ClientConnector connector = new ClientConnector();
             connector.setSslContextFactory(tls);
             HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
