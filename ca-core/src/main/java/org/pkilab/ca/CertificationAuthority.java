@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -68,6 +69,18 @@ public final class CertificationAuthority implements AutoCloseable {
     private java.util.concurrent.ScheduledExecutorService schedule;
     /** The certificate logon tokens are signed with, read from the directory when first needed. */
     private volatile X509Certificate domainControllerCertificate;
+    /**
+     * Tokens whose signature checked out lately: a host presents the same token for the policy and then
+     * for the request, as IIS keeps the logon of a Kerberos-authenticated connection instead of checking
+     * the ticket again; a signature is checked once.
+     */
+    private final Map<String, LogonToken> verifiedTokens = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(64, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, LogonToken> eldest) {
+                    return size() > 256;
+                }
+            });
 
     public CertificationAuthority(CertificationAuthorityConfig config) {
         this.config = config;
@@ -553,7 +566,7 @@ public final class CertificationAuthority implements AutoCloseable {
         String dn = directory.accountDn(userName).orElseThrow(() -> new CaException(AdcsError.LOGON_FAILURE,
                 "no account '" + userName + "' in " + config.names().dnsName()));
         try {
-            return DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), dn, password).token();
+            return DomainLogon.logon(config.ldapHost(), config.ldapPort(), dn, password).token();
         } catch (DirectoryException e) {
             throw new CaException(AdcsError.LOGON_FAILURE, "logon of " + userName + " failed: " + e.getMessage());
         }
@@ -565,16 +578,23 @@ public final class CertificationAuthority implements AutoCloseable {
      * the directory holds now, in case the DC has a new one.
      */
     LogonToken verify(String encodedToken) {
+        LogonToken checked = verifiedTokens.get(encodedToken);
+        if (checked != null) {
+            return checked;
+        }
         X509Certificate known = domainControllerCertificate;
         if (known == null) {
             known = domainControllerCertificate = directory.domainControllerCertificate();
         }
         try {
-            return LogonToken.decode(encodedToken, known.getPublicKey());
+            LogonToken token = LogonToken.decode(encodedToken, known.getPublicKey());
+            verifiedTokens.put(encodedToken, token);
+            return token;
         } catch (IllegalArgumentException e) {
             X509Certificate now = directory.domainControllerCertificate();
             if (!now.equals(known)) {
                 domainControllerCertificate = now;
+                verifiedTokens.clear();
                 return verify(encodedToken);
             }
             throw new CaException(AdcsError.LOGON_FAILURE, e.getMessage());
@@ -598,7 +618,7 @@ public final class CertificationAuthority implements AutoCloseable {
             throw new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " expired on "
                     + certificate.getNotAfter().toInstant() + "; enroll anew with the account's credentials");
         }
-        return DomainLogon.logonOnBehalfOf(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(),
+        return DomainLogon.logonOnBehalfOf(config.ldapHost(), config.ldapPort(), config.bindDn(),
                 config.bindPassword(), r.requesterDn()).token();
     }
 

@@ -27,7 +27,7 @@ class CaRestartTest {
                 .dataDirectory(data.resolve("dc")).administratorPassword(PASSWORD).build())) {
             CertificationAuthorityConfig config = CertificationAuthorityConfig.builder(dc.names())
                     .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).dataDirectory(data.resolve("ca")).build();
-            LogonToken admin = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD).token();
+            LogonToken admin = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).token();
             Set<BigInteger> serials = new HashSet<>();
             X509Certificate caCertificate;
             List<RequestRecord> before;

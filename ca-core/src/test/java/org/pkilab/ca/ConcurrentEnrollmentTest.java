@@ -79,7 +79,7 @@ class ConcurrentEnrollmentTest {
             List<String> tokens = new ArrayList<>();
             for (int i = 1; i <= ACCOUNTS; i++) {
                 String dn = admin.createComputer(account(i), account(i).toLowerCase() + ".contoso.com", TestLab.PASSWORD);
-                tokens.add(DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), dn, TestLab.PASSWORD).encoded());
+                tokens.add(DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), dn, TestLab.PASSWORD).encoded());
             }
             KeyPair[] keys = {Csrs.rsa(2048), Csrs.rsa(2048), Csrs.rsa(2048), Csrs.rsa(2048)};
 

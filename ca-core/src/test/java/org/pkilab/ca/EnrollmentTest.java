@@ -145,18 +145,18 @@ class EnrollmentTest {
     void groupChangeCountsOnlyAfterTheComputerLogsOnAgain() {
         ca.issueTemplate(WEB);
         admin.createComputer("IIS02", "iis02.contoso.com", PASSWORD);
-        LogonToken bootToken = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS02"), PASSWORD).token();
+        LogonToken bootToken = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
         admin.addMember("ConfigMgr IIS Servers", "IIS02$");
         EnrollmentResult before = ca.submit(EnrollmentRequest.manual(bootToken, WEB_CN, webRequest("iis02.contoso.com")));
         assertEquals(AdcsError.TEMPLATE_DENIED, before.error());
-        LogonToken afterRestart = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS02"), PASSWORD).token();
+        LogonToken afterRestart = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
         assertTrue(ca.submit(EnrollmentRequest.manual(afterRestart, WEB_CN, webRequest("iis02.contoso.com"))).issued());
     }
 
     @Test
     void bearerLogonTokenFromTheDcAuthenticatesAndAForgedOneDoesNot() throws Exception {
         ca.issueTemplate(WEB);
-        String token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS01"), PASSWORD).encoded();
+        String token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).encoded();
         assertEquals(200, est.enroll(WEB_CN, "Bearer " + token, webRequest("iis01.contoso.com")).status());
         String forged = token.substring(0, token.length() - 8) + "AAAAAAAA";
         assertEquals(401, est.enroll(WEB_CN, "Bearer " + forged, webRequest("iis01.contoso.com")).status());
@@ -312,7 +312,7 @@ class EnrollmentTest {
     @Test
     void autoenrollmentNeedsAutoenrollAsWellAsEnroll() {
         ca.issueTemplate(WEB);
-        LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS01"), PASSWORD).token();
+        LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).token();
         EnrollmentResult auto = ca.submit(new EnrollmentRequest(iis01, WEB_CN, webRequest("iis01.contoso.com"), true, null));
         assertEquals(AdcsError.TEMPLATE_DENIED, auto.error());
         assertTrue(auto.decision().reason().contains("Autoenroll"), auto.decision().reason());

@@ -243,7 +243,7 @@ public class DomainComputer implements AutoCloseable {
                     + config.ldapHost() + ":" + config.ldapPort() + ": " + e.getDiagnosticMessage(), e);
         }
         try {
-            DomainLogon.Session session = DomainLogon.logon(ldap, config.names(), accountDn(), config.machinePassword());
+            DomainLogon.Session session = DomainLogon.logon(ldap, accountDn(), config.machinePassword());
             token = session.token();
             encodedToken = session.encoded();
             return ldap;
@@ -553,7 +553,7 @@ public class DomainComputer implements AutoCloseable {
      */
     public UserSession logOnUser(String userDn, String password) {
         requireBooted();
-        DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), config.names(), userDn, password);
+        DomainLogon.Session session = DomainLogon.logon(config.ldapHost(), config.ldapPort(), userDn, password);
         // a user's profile, and so CurrentUser\My, outlives the logon
         CertificateStore store = userStores.computeIfAbsent(session.token().account().toLowerCase(java.util.Locale.ROOT),
                 k -> store("CurrentUser\\My", k));

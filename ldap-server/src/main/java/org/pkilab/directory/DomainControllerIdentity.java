@@ -12,7 +12,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.pkilab.pki.KeyFiles;
-import org.pkilab.pki.RsaKeys;
+import org.pkilab.pki.EcKeys;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -32,6 +32,10 @@ import java.util.Optional;
  * logon tokens with it (the part the KDC's key plays on Windows). Made once per forest and kept in
  * the data folder as {@code dc/<fqdn>.p12}; published on the DC's computer object as
  * {@code userCertificate} so the CA can verify tokens.
+ *
+ * <p>The key is ECDSA P-256: a DC signs a token at every logon, and an RSA-2048 signature costs about
+ * 0.7 ms of CPU against about 0.1 ms, a fifth of the DC's work when thousands of computers boot. A lab
+ * made before keeps its RSA key, and its tokens stay RSA-signed.
  */
 final class DomainControllerIdentity {
 
@@ -52,7 +56,7 @@ final class DomainControllerIdentity {
             throws IOException, GeneralSecurityException {
         Optional<KeyFiles.KeyEntry> kept = KeyFiles.loadKept(folder, fqdn);
         if (kept.isEmpty()) {
-            KeyPair pair = RsaKeys.generate(2048);
+            KeyPair pair = EcKeys.generate("secp256r1");
             KeyFiles.keep(folder, fqdn, new KeyFiles.KeyEntry(pair.getPrivate(),
                     new X509Certificate[]{selfSigned(pair, fqdn, domainName, clock)}));
             kept = KeyFiles.loadKept(folder, fqdn);
@@ -70,13 +74,13 @@ final class DomainControllerIdentity {
             JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name,
                     new BigInteger(127, new SecureRandom()).setBit(126), notBefore, notAfter, name, pair.getPublic());
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[]{
                     KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
             builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[]{
                     new GeneralName(GeneralName.dNSName, fqdn), new GeneralName(GeneralName.dNSName, domainName)}));
             return new JcaX509CertificateConverter().getCertificate(
-                    builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(pair.getPrivate())));
+                    builder.build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(EcKeys.provider()).build(pair.getPrivate())));
         } catch (org.bouncycastle.operator.OperatorCreationException e) {
             throw new GeneralSecurityException("cannot sign the domain controller certificate", e);
         }

@@ -55,7 +55,7 @@ public final class CaIssuanceBenchmark implements Callable<Integer> {
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(password).build());
              CertificationAuthority ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                      .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), password).build())) {
-            LogonToken requester = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password).token();
+            LogonToken requester = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), password).token();
             System.out.printf("CA issuance vs raw signing (%d cores, Java %s); template WebServer, requester %s%n",
                     Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), requester.account());
             System.out.print("making " + requests + " requests from 16 RSA-2048 keys ... ");

@@ -108,7 +108,7 @@ class HostileInputTest {
         admin.setRequiresApproval("Hostile Approval", true);
         admin.allow("Hostile Approval", "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
         ca.issueTemplate("Hostile Approval");
-        var iis01 = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().names().computer("IIS01"), password).token();
+        var iis01 = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names().computer("IIS01"), password).token();
         RequestForge forge = new RequestForge(1);
         EnrollmentResult pending = ca.submit(EnrollmentRequest.manual(iis01, "HostileApproval",
                 RequestForge.request(forge.rsa(2048), RequestForge.cn("pending.contoso.com"), RequestForge.dnsNames("pending.contoso.com"))));
@@ -121,7 +121,7 @@ class HostileInputTest {
         assertTrue(valid.issued() && revoked.issued(), "IIS01 enrolls for Computer");
         ca.revoke(revoked.certificate().getSerialNumber(), RevocationReason.SUPERSEDED, "CONTOSO\\Administrator");
 
-        String adminToken = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().administratorDn(), password).encoded();
+        String adminToken = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().administratorDn(), password).encoded();
         HostileCorpus.Facts facts = new HostileCorpus.Facts(ca.name(), ca.config().fqdn(), ca.certificate(), lab.dc().names(), password,
                 adminToken, valid.certificate().getSerialNumber(), valid.requestId(), pending.requestId(),
                 new HostileCorpus.ClientCertificate(new X509Certificate[]{valid.certificate()}, current.getPrivate()),

@@ -18,19 +18,20 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 
 /**
- * Logging on to the domain over the network: bind as the account, ask the DC for its logon token
- * (an LDAP extended operation), and check the token's signature against the certificate the DC
- * publishes on its computer object in {@code OU=Domain Controllers}.
+ * Logging on to the domain over the network: bind as the account and ask the DC for its logon token
+ * (an LDAP extended operation). The holder reads its token as the DC gave it on the session it bound;
+ * the services it presents the token to (the CA) check the DC's signature against the certificate the
+ * DC publishes on its computer object in {@code OU=Domain Controllers}.
  *
  * <pre>{@code
- * DomainLogon.Session session = DomainLogon.logon("127.0.0.1", port, names, "CN=IIS01,CN=Computers,DC=contoso,DC=com", pw);
+ * DomainLogon.Session session = DomainLogon.logon("127.0.0.1", port, "CN=IIS01,CN=Computers,DC=contoso,DC=com", pw);
  * session.token().groupNames(); // [CONTOSO\Domain Computers, CONTOSO\ConfigMgr IIS Servers, Everyone, ...]
  * session.encoded();            // what a host presents to the CA
  * }</pre>
  */
 public final class DomainLogon {
 
-    /** A logon: the verified token and its signed, encoded form. */
+    /** A logon: the token and its signed, encoded form. */
     public record Session(LogonToken token, String encoded) {
     }
 
@@ -48,8 +49,8 @@ public final class DomainLogon {
         return options;
     }
 
-    public static Session logon(String host, int port, DomainNames names, String accountDn, String password) {
-        return exchange(host, port, names, accountDn, password, null);
+    public static Session logon(String host, int port, String accountDn, String password) {
+        return exchange(host, port, accountDn, password, null);
     }
 
     /**
@@ -57,9 +58,9 @@ public final class DomainLogon {
      * token, so that what the caller reads next (Group Policy, at boot) goes over the same session, as a
      * Windows computer's logon and Group Policy processing do.
      */
-    public static Session logon(LDAPConnection connection, DomainNames names, String accountDn, String password) {
+    public static Session logon(LDAPConnection connection, String accountDn, String password) {
         try {
-            return exchange(connection, names, accountDn, password, null);
+            return exchange(connection, accountDn, password, null);
         } catch (LDAPException e) {
             throw failure(accountDn, e);
         }
@@ -69,21 +70,21 @@ public final class DomainLogon {
      * S4U2Self: the service bound as {@code serviceDn} (a member of Cert Publishers or an administrator)
      * obtains the current logon token of {@code accountDn}.
      */
-    public static Session logonOnBehalfOf(String host, int port, DomainNames names, String serviceDn, String password,
+    public static Session logonOnBehalfOf(String host, int port, String serviceDn, String password,
                                           String accountDn) {
-        return exchange(host, port, names, serviceDn, password, accountDn);
+        return exchange(host, port, serviceDn, password, accountDn);
     }
 
-    private static Session exchange(String host, int port, DomainNames names, String bindDn, String password, String forDn) {
+    private static Session exchange(String host, int port, String bindDn, String password, String forDn) {
         String accountDn = forDn == null ? bindDn : forDn;
         try (LDAPConnection connection = new LDAPConnection(oneThreadConnection(), host, port)) {
-            return exchange(connection, names, bindDn, password, forDn);
+            return exchange(connection, bindDn, password, forDn);
         } catch (LDAPException e) {
             throw failure(accountDn, e);
         }
     }
 
-    private static Session exchange(LDAPConnection connection, DomainNames names, String bindDn, String password, String forDn)
+    private static Session exchange(LDAPConnection connection, String bindDn, String password, String forDn)
             throws LDAPException {
         String accountDn = forDn == null ? bindDn : forDn;
         connection.bind(bindDn, password);
@@ -94,7 +95,8 @@ public final class DomainLogon {
                     + result.getDiagnosticMessage(), null);
         }
         String encoded = new String(result.getValue().getValue(), StandardCharsets.US_ASCII);
-        return new Session(LogonToken.decode(encoded, domainControllerCertificate(connection, names).getPublicKey()), encoded);
+        // the DC's certificate comes from the same DC: checking the signature with it here would prove nothing more than the bind
+        return new Session(LogonToken.read(encoded), encoded);
     }
 
     private static DirectoryException failure(String accountDn, LDAPException e) {

@@ -1,10 +1,14 @@
 package org.pkilab.directory.model;
 
+import org.pkilab.pki.EcKeys;
+
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.Key;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.interfaces.ECKey;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -32,7 +36,6 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
                          Instant issuedAt, String logonServer) {
 
     private static final String HEADER = "PKILAB-LOGON-TOKEN 1";
-    private static final String ALGORITHM = "SHA256withRSA";
 
     /** One group in a token: its SID and its name as {@code DOMAIN\Name} (or a well-known name). */
     public record TokenGroup(SecurityIdentifier sid, String name) {
@@ -65,7 +68,7 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
     public String encode(PrivateKey dcKey) {
         String body = body();
         try {
-            Signature signer = Signature.getInstance(ALGORITHM);
+            Signature signer = signature(dcKey);
             signer.initSign(dcKey);
             signer.update(body.getBytes(StandardCharsets.UTF_8));
             String text = body + "signature: " + Base64.getEncoder().encodeToString(signer.sign()) + "\n";
@@ -81,19 +84,11 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
      * @throws IllegalArgumentException when the token is malformed or the signature does not verify
      */
     public static LogonToken decode(String encoded, PublicKey dcKey) {
-        String text;
-        try {
-            text = new String(Base64.getUrlDecoder().decode(encoded == null ? "" : encoded.trim()), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("logon token is not base64url text");
-        }
+        String text = text(encoded);
         int sigAt = text.lastIndexOf("signature: ");
-        if (!text.startsWith(HEADER + "\n") || sigAt < 0) {
-            throw new IllegalArgumentException("not a PKI Lab logon token");
-        }
         String body = text.substring(0, sigAt);
         try {
-            Signature verifier = Signature.getInstance(ALGORITHM);
+            Signature verifier = signature(dcKey);
             verifier.initVerify(dcKey);
             verifier.update(body.getBytes(StandardCharsets.UTF_8));
             if (!verifier.verify(Base64.getDecoder().decode(text.substring(sigAt + 11).trim()))) {
@@ -103,6 +98,37 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
             throw new IllegalArgumentException("logon token signature does not verify against the domain controller's key", e);
         }
         return parse(body);
+    }
+
+    /** SHA-256 with ECDSA for the DC's P-256 key, or with RSA for the key of a lab made before the DC's key became EC. */
+    private static Signature signature(Key dcKey) throws GeneralSecurityException {
+        return dcKey instanceof ECKey ? EcKeys.signature("SHA256withECDSA") : Signature.getInstance("SHA256withRSA");
+    }
+
+    /**
+     * Reads a token its holder received over its own logon session, without checking the signature: on
+     * Windows the holder cannot check the PAC's signatures either (they are keyed for the KDC and the
+     * service); the services it presents the token to check it with {@link #decode}.
+     *
+     * @throws IllegalArgumentException when the token is malformed
+     */
+    public static LogonToken read(String encoded) {
+        String text = text(encoded);
+        return parse(text.substring(0, text.lastIndexOf("signature: ")));
+    }
+
+    /** The token's text, which holds a header, the fields and a signature line. */
+    private static String text(String encoded) {
+        String text;
+        try {
+            text = new String(Base64.getUrlDecoder().decode(encoded == null ? "" : encoded.trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("logon token is not base64url text");
+        }
+        if (!text.startsWith(HEADER + "\n") || text.lastIndexOf("signature: ") < 0) {
+            throw new IllegalArgumentException("not a PKI Lab logon token");
+        }
+        return text;
     }
 
     private String body() {

@@ -164,7 +164,7 @@ class AdminVerbsTest {
         assertTrue(issue.out().contains("LabApprovedWeb"), issue.out());
         assertTrue(lab.ca().templatesToIssue().contains("LabApprovedWeb"));
 
-        LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(),
+        LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(),
                 lab.dc().administratorDn(), lab.password()).token();
         EnrollmentResult submitted = lab.ca().submit(EnrollmentRequest.manual(administrator, "LabApprovedWeb", csr("CN=web9.contoso.com")));
         assertEquals(RequestStatus.PENDING, submitted.status(), String.valueOf(submitted.decision()));
@@ -195,7 +195,7 @@ class AdminVerbsTest {
         ok(admin("template", "duplicate", "Web Server", "Lab Denied Web"));
         ok(admin("template", "set", "LabDeniedWeb", "--approval"));
         ok(admin("ca", "issue-template", "Lab Denied Web"));
-        LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(),
+        LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(),
                 lab.dc().administratorDn(), lab.password()).token();
         EnrollmentResult submitted = lab.ca().submit(EnrollmentRequest.manual(administrator, "LabDeniedWeb", csr("CN=web8.contoso.com")));
         Cli.Result deny = ok(admin("ca", "deny", Long.toString(submitted.requestId())));
