@@ -11,6 +11,7 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.DetectorConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -156,7 +157,9 @@ final class EstServer implements AutoCloseable {
         // lab hosts reach the CA by FQDN (mapped to 127.0.0.1) or by 127.0.0.1; checking the name is the client's job
         customizer.setSniHostCheck(false);
         secure.addCustomizer(customizer);
-        https = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(secure));
+        HttpConnectionFactory http11 = new HttpConnectionFactory(secure);
+        // a connection that does not open with a TLS hello is served as plain HTTP, so it can be told it came to the HTTPS port
+        https = new ServerConnector(server, new DetectorConnectionFactory(new SslConnectionFactory(tls, http11.getProtocol())), http11);
         https.setHost("127.0.0.1");
         https.setPort(httpsPortWanted);
         server.addConnector(https);
@@ -199,6 +202,10 @@ final class EstServer implements AutoCloseable {
     private void route(Request request, Response response, Callback callback) {
         String path = Request.getPathInContext(request);
         boolean secure = request.getConnectionMetaData().isSecure();
+        if (!secure && request.getConnectionMetaData().getConnector() == https) {
+            send(response, callback, 400, "text/plain", ("Bad Request: " + plainOnHttpsPort(path) + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         if (path.startsWith("/CertEnroll/") && "GET".equals(request.getMethod())) {
             certEnroll(path.substring("/CertEnroll/".length()), response, callback);
             return;
@@ -522,7 +529,13 @@ final class EstServer implements AutoCloseable {
      * out although the status line says HTTP/1.1, and a keep-alive client sends its next request into a connection
      * that is closing.
      */
-    private static final class PlainErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+    /** What a connection to the HTTPS port that spoke plain HTTP (or neither) is told: the URL to use. */
+    private String plainOnHttpsPort(String path) {
+        return "port " + httpsPort() + " of " + config.caName() + " speaks HTTPS, and this came without TLS; use https://"
+                + config.fqdn() + ":" + httpsPort() + path;
+    }
+
+    private final class PlainErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
             if (!request.getConnectionMetaData().isPersistent()) {
@@ -530,8 +543,10 @@ final class EstServer implements AutoCloseable {
             }
             int status = response.getStatus();
             Object message = request.getAttribute(ERROR_MESSAGE);
+            boolean plainOnHttps = !request.getConnectionMetaData().isSecure() && request.getConnectionMetaData().getConnector() == https;
             String why = switch (status) {
-                case 400 -> String.valueOf(message).matches("(?i).*(uri|path).*")
+                case 400 -> plainOnHttps ? "Bad Request: " + plainOnHttpsPort(PREFIX) + " (" + message + ")."
+                        : String.valueOf(message).matches("(?i).*(uri|path).*")
                         ? "Bad Request: " + message + ". The request target must be a plain path, without encoded '/', '\\', '%' or control "
                         + "characters and without '..': EST paths are " + PREFIX + "<template>/simpleenroll."
                         : "Bad Request: this is not HTTP/1.1 the CA can read (" + message + "). Send one request line, a Host header and "

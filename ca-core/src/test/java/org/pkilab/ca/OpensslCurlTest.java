@@ -120,6 +120,10 @@ class OpensslCurlTest {
                 "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/pkcs10", "--data-binary", "@junk.b64",
                 ca.estBaseUrl() + "/../../CertEnroll/simpleenroll");
         assertTrue(dotdot.out().startsWith("4"), "a '..' label is refused: " + dotdot);
+        String plainToHttps = "http://" + ca.config().fqdn() + ":" + ca.httpsPort() + "/.well-known/est/cacerts";
+        Result plain = run(dir, "curl", "-sS", "--resolve", resolve(ca.httpsPort()), "-D", "-", plainToHttps);
+        assertTrue(plain.out().contains("HTTP/1.1 400") && plain.out().contains("speaks HTTPS") && plain.out().contains(
+                "use https://" + ca.config().fqdn() + ":" + ca.httpsPort() + "/.well-known/est/cacerts"), "plain HTTP to the HTTPS port: " + plain);
     }
 
     private static String read(Path dir, String file) {
