@@ -46,6 +46,9 @@ class InMemoryPartitionTest {
             Dn template = new Dn(schema, dc.names().template(name));
             Dn templates = new Dn(schema, dc.names().certificateTemplates());
 
+            // a duplicate starts at revision 100, minor 0: made consistent (odd, so without a description) before anyone reads it
+            session.modify(template, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "revision", "1"),
+                    new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "msPKI-Template-Minor-Revision", "1"));
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger edits = new AtomicInteger();
             AtomicInteger searches = new AtomicInteger();
