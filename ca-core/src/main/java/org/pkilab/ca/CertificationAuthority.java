@@ -26,7 +26,9 @@ import java.security.cert.X509Certificate;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -74,8 +76,8 @@ public final class CertificationAuthority implements AutoCloseable {
      * for the request, as IIS keeps the logon of a Kerberos-authenticated connection instead of checking
      * the ticket again; a signature is checked once.
      */
-    private final Map<String, LogonToken> verifiedTokens = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    private final Map<String, LogonToken> verifiedTokens = Collections.synchronizedMap(
+            new LinkedHashMap<>(64, 0.75f, true) {
                 @Override
                 protected boolean removeEldestEntry(Map.Entry<String, LogonToken> eldest) {
                     return size() > 256;
