@@ -13,9 +13,11 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -45,6 +47,8 @@ final class CaDatabase implements AutoCloseable {
 
     private final Connection connection;
     private final PreparedStatement insert;
+    /** The reads' statements, prepared once: SQLite's prepare cost more than the lookup itself on every EST request. */
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
     private final RequestLog log;
     /** Logged, not yet in the tables; oldest first. */
     private final ArrayDeque<RequestLog.Entry> pending = new ArrayDeque<>();
@@ -431,16 +435,15 @@ final class CaDatabase implements AutoCloseable {
 
     synchronized Optional<CrlRow> latestCrl(boolean delta) throws SQLException {
         synchronized (tables) {
-            try (PreparedStatement ps = connection.prepareStatement("SELECT crl_number, delta, this_update, next_update, der"
-                    + " FROM crls WHERE delta=? ORDER BY crl_number DESC LIMIT 1")) {
-                ps.setInt(1, delta ? 1 : 0);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    return Optional.of(new CrlRow(rs.getLong(1), rs.getInt(2) == 1, Instant.ofEpochMilli(rs.getLong(3)),
-                            Instant.ofEpochMilli(rs.getLong(4)), rs.getBytes(5)));
+            PreparedStatement ps = prepared("SELECT crl_number, delta, this_update, next_update, der"
+                    + " FROM crls WHERE delta=? ORDER BY crl_number DESC LIMIT 1");
+            ps.setInt(1, delta ? 1 : 0);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
                 }
+                return Optional.of(new CrlRow(rs.getLong(1), rs.getInt(2) == 1, Instant.ofEpochMilli(rs.getLong(3)),
+                        Instant.ofEpochMilli(rs.getLong(4)), rs.getBytes(5)));
             }
         }
     }
@@ -450,12 +453,21 @@ final class CaDatabase implements AutoCloseable {
     }
 
     private Optional<RequestRecord> one(String sql, Binder binder) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            binder.bind(ps);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
-            }
+        PreparedStatement ps = prepared(sql);
+        binder.bind(ps);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(row(rs)) : Optional.empty();
         }
+    }
+
+    /** A kept statement for {@code sql}; callers hold {@link #tables}. */
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement ps = statements.get(sql);
+        if (ps == null) {
+            ps = connection.prepareStatement(sql);
+            statements.put(sql, ps);
+        }
+        return ps;
     }
 
     private static RequestRecord row(ResultSet rs) throws SQLException {
@@ -504,6 +516,9 @@ final class CaDatabase implements AutoCloseable {
         synchronized (this) {
             try {
                 insert.close();
+                for (PreparedStatement ps : statements.values()) {
+                    ps.close();
+                }
                 connection.close();
                 log.close();
             } catch (SQLException | IOException e) {

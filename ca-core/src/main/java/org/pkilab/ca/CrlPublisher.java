@@ -43,6 +43,10 @@ final class CrlPublisher {
     private final Duration deltaPeriod;
     private final String deltaUrl;
     private final Publication publication;
+    /** The newest base and delta CRL, as the database holds them; read from it once, then kept as they are made. */
+    private CaDatabase.CrlRow latestBase;
+    private CaDatabase.CrlRow latestDelta;
+    private boolean loaded;
 
     /** Where a new CRL goes besides the database: the directory's CDP object. */
     interface Publication {
@@ -71,16 +75,36 @@ final class CrlPublisher {
     /** Publishes whichever CRL is due; returns the current one of the kind asked for. */
     synchronized CaDatabase.CrlRow current(boolean delta) throws SQLException, GeneralSecurityException {
         Instant now = clock.instant();
-        CaDatabase.CrlRow base = database.latestCrl(false).orElse(null);
+        CaDatabase.CrlRow base = latest(false);
         if (base == null || due(base, basePeriod, now)) {
             publishNow();
         } else {
-            CaDatabase.CrlRow latestDelta = database.latestCrl(true).orElse(null);
+            CaDatabase.CrlRow latestDelta = latest(true);
             if (latestDelta == null || due(latestDelta, deltaPeriod, now)) {
                 make(now, true, base.number());
             }
         }
-        return database.latestCrl(delta).orElseThrow();
+        return latest(delta);
+    }
+
+    /** Every computer's first handshake downloads the CRL: it comes from memory, not from a query per download. */
+    private CaDatabase.CrlRow latest(boolean delta) throws SQLException {
+        if (!loaded) {
+            latestBase = database.latestCrl(false).orElse(null);
+            latestDelta = database.latestCrl(true).orElse(null);
+            loaded = true;
+        }
+        return delta ? latestDelta : latestBase;
+    }
+
+    private void remember(CaDatabase.CrlRow row) throws SQLException {
+        // the first read takes both kinds from the database, so it runs before this row is kept
+        latest(row.delta());
+        if (row.delta()) {
+            latestDelta = row;
+        } else {
+            latestBase = row;
+        }
     }
 
     private static boolean due(CaDatabase.CrlRow crl, Duration period, Instant now) {
@@ -90,7 +114,8 @@ final class CrlPublisher {
 
     private CaDatabase.CrlRow make(Instant now, boolean delta, long baseNumber) throws SQLException, GeneralSecurityException {
         long number = database.nextCrlNumber();
-        Instant baseThisUpdate = delta ? database.latestCrl(false).map(CaDatabase.CrlRow::thisUpdate).orElse(Instant.EPOCH) : null;
+        CaDatabase.CrlRow currentBase = delta ? latest(false) : null;
+        Instant baseThisUpdate = delta ? (currentBase == null ? Instant.EPOCH : currentBase.thisUpdate()) : null;
         Instant nextUpdate = now.plus(delta ? deltaPeriod : basePeriod);
         X509v2CRLBuilder builder = new X509v2CRLBuilder(X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded()),
                 Date.from(now));
@@ -116,6 +141,7 @@ final class CrlPublisher {
             byte[] der = builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(caKey)).getEncoded();
             CaDatabase.CrlRow row = new CaDatabase.CrlRow(number, delta, now, nextUpdate, der);
             database.saveCrl(row);
+            remember(row);
             publication.publish(der, delta);
             return row;
         } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
