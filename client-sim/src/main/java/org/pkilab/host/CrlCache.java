@@ -1,7 +1,6 @@
 package org.pkilab.host;
 
 import org.eclipse.jetty.client.ContentResponse;
-import org.eclipse.jetty.client.HttpClient;
 
 import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateFactory;
@@ -21,12 +20,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CrlCache {
 
-    private final java.util.function.Supplier<HttpClient> http;
+    private final java.util.function.Supplier<LabHttp.Client> http;
     private final Clock clock;
     private final Map<String, X509CRL> cached = new ConcurrentHashMap<>();
     private final HostTimings timings;
 
-    CrlCache(java.util.function.Supplier<HttpClient> http, Clock clock, HostTimings timings) {
+    CrlCache(java.util.function.Supplier<LabHttp.Client> http, Clock clock, HostTimings timings) {
         this.http = http;
         this.clock = clock;
         this.timings = timings;

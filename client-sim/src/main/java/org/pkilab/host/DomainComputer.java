@@ -18,7 +18,6 @@ import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.eclipse.jetty.client.ContentResponse;
-import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.http.HttpMethod;
 import org.pkilab.directory.client.DirectoryAdmin;
@@ -93,7 +92,7 @@ public class DomainComputer implements AutoCloseable {
     private final LabTrust trust;
     private final Map<Long, PendingRequest> pending = new LinkedHashMap<>();
     private final Map<String, CertificateStore> userStores = new java.util.concurrent.ConcurrentHashMap<>();
-    private volatile HttpClient https;
+    private volatile LabHttp.Client https;
     private LogonToken token;
     private String encodedToken;
     private int aePolicy;
@@ -360,8 +359,8 @@ public class DomainComputer implements AutoCloseable {
     }
 
     /** The HTTP(S) client of the current boot: EST, CRL downloads. Never locks: TLS handshakes ask for it mid-request. */
-    private HttpClient httpClient() {
-        HttpClient client = https;
+    private LabHttp.Client httpClient() {
+        LabHttp.Client client = https;
         if (client == null) {
             throw new IllegalStateException(config.name() + " has not booted: it has no network client yet");
         }
@@ -777,7 +776,7 @@ public class DomainComputer implements AutoCloseable {
      */
     public HttpsResult get(String url, StoredCertificate clientCertificate) {
         requireOpen();
-        HttpClient client = clientCertificate == null ? https : LabHttp.tls(config.network(), trust,
+        LabHttp.Client client = clientCertificate == null ? https : LabHttp.tls(config.network(), trust,
                 new KeyFiles.KeyEntry(clientCertificate.privateKey(), clientCertificate.chain().toArray(new X509Certificate[0])), null);
         try {
             ContentResponse response = client.newRequest(url).timeout(15, TimeUnit.SECONDS).send();

@@ -1,11 +1,15 @@
 package org.pkilab.host;
 
+import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
-import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.ssl.SslClientConnectionFactory;
 import org.eclipse.jetty.io.ssl.SslHandshakeListener;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
@@ -20,6 +24,7 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -28,10 +33,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * (1.2, as the guide's Windows speaks it) checks the server's certificate against the host name in the
  * URL and the computer's own trust, and a client certificate from its store can be presented.
  *
- * <p>Every client of every computer in this JVM runs on one shared thread pool, scheduler and buffer
- * pool, as the processes of many machines would share the CPUs of one host: a client of its own costs
- * only its connections. A Jetty client that makes its own starts a dozen threads and stops them again,
- * which was a tenth of each computer's boot when a thousand computers autoenrolled.
+ * <p>Every computer in this JVM sends its requests through one Jetty client, as the processes of many
+ * machines would share the CPUs of one host. A computer's {@link Client} tags its requests, so Jetty keeps
+ * its connections apart from every other computer's (a destination per tag), and each of its connections
+ * gets a TLS engine from the computer's own {@link SSLContext}: its trust, its client certificate, its TLS
+ * session cache. A Jetty client per computer cost a fifth of each computer's HTTPS work when 10,000
+ * computers booted: starting one looks up its content decoders through a class-path scan, checks its
+ * cipher-suite patterns and opens a selector, and stopping it closes them again.
  */
 final class LabHttp {
 
@@ -39,7 +47,9 @@ final class LabHttp {
     private static final class Shared {
         static final QueuedThreadPool EXECUTOR = start(new QueuedThreadPool(1024, 2, 30_000));
         static final Scheduler SCHEDULER = start(new ScheduledExecutorScheduler("lab-http-scheduler", true));
-        static final ByteBufferPool BUFFERS = new ArrayByteBufferPool();
+        /** TLS handshakes under way whose time a computer records, by engine. */
+        static final Map<SSLEngine, Handshake> HANDSHAKES = new ConcurrentHashMap<>();
+        static final HttpClient CLIENT = start(newClient());
 
         private static <T extends org.eclipse.jetty.util.component.LifeCycle> T start(T component) {
             try {
@@ -50,16 +60,59 @@ final class LabHttp {
                 component.start();
                 return component;
             } catch (Exception e) {
-                throw new IllegalStateException("cannot start the lab's shared HTTP threads: " + e.getMessage(), e);
+                throw new IllegalStateException("cannot start the lab's shared HTTP client: " + e.getMessage(), e);
             }
+        }
+    }
+
+    private record Handshake(HostTimings timings, long startedNanos) {
+    }
+
+    /**
+     * One computer's HTTP client: plain HTTP, and HTTPS with its {@code tls} context when it has one. Its
+     * requests carry it as their tag; {@link #stop()} closes its connections.
+     */
+    static final class Client {
+        private final LabNetwork network;
+        private final SSLContext tls;
+        private final HostTimings timings;
+
+        private Client(LabNetwork network, SSLContext tls, HostTimings timings) {
+            this.network = network;
+            this.tls = tls;
+            this.timings = timings;
+        }
+
+        Request newRequest(String url) {
+            return Shared.CLIENT.newRequest(url).tag(this);
+        }
+
+        /** Closes this computer's connections; its requests after this open new ones. */
+        void stop() {
+            for (Destination destination : Shared.CLIENT.getDestinations()) {
+                if (destination.getOrigin().getTag() == this) {
+                    Shared.CLIENT.removeDestination(destination);
+                    try {
+                        ((LifeCycle) destination).stop();
+                    } catch (Exception e) {
+                        // a destination that cannot stop holds nothing worth reporting
+                    }
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            // Jetty names a destination by its origin, tag included
+            return "computer@" + Integer.toHexString(System.identityHashCode(this));
         }
     }
 
     private LabHttp() {
     }
 
-    static HttpClient plain(LabNetwork network) {
-        return start(new HttpClient(), network);
+    static Client plain(LabNetwork network) {
+        return new Client(network, null, null);
     }
 
     /**
@@ -67,7 +120,7 @@ final class LabHttp {
      * records each TLS handshake's time (from the SSL engine's creation to the handshake's end) in
      * {@code timings} when given.
      */
-    static HttpClient tls(LabNetwork network, X509TrustManager trust, KeyFiles.KeyEntry clientKey, HostTimings timings) {
+    static Client tls(LabNetwork network, X509TrustManager trust, KeyFiles.KeyEntry clientKey, HostTimings timings) {
         try {
             KeyManager[] keys = null;
             if (clientKey != null) {
@@ -78,72 +131,113 @@ final class LabHttp {
             }
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys, new TrustManager[]{trust}, null);
-            Map<SSLEngine, Long> handshakes = new ConcurrentHashMap<>();
-            SslContextFactory.Client tls = new SslContextFactory.Client() {
-                @Override
-                public void customize(SSLEngine engine) {
-                    super.customize(engine);
-                    if (timings != null) {
-                        handshakes.put(engine, System.nanoTime());
-                    }
-                }
-            };
-            tls.setSslContext(context);
-            // check the certificate against the name in the URL, as Windows' SChannel does
-            tls.setEndpointIdentificationAlgorithm("HTTPS");
-            // the guide's Windows (Server 2008 R2, Windows 7 to 10) speaks TLS 1.2 at most: SChannel has TLS 1.3 from Windows
-            // Server 2022 and Windows 11. A TLS 1.3 hello from JSSE also carries a P-256 key share no lab server uses
-            tls.setIncludeProtocols("TLSv1.2");
-            ClientConnector connector = new ClientConnector();
-            connector.setSslContextFactory(tls);
-            HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
-            if (timings != null) {
-                client.addBean(new SslHandshakeListener() {
-                    @Override
-                    public void handshakeSucceeded(Event event) {
-                        ended(event);
-                    }
-
-                    @Override
-                    public void handshakeFailed(Event event, Throwable failure) {
-                        ended(event);
-                    }
-
-                    private void ended(Event event) {
-                        Long started = handshakes.remove(event.getSSLEngine());
-                        if (started != null) {
-                            timings.record(HostTimings.Phase.TLS_HANDSHAKE, System.nanoTime() - started, 0);
-                        }
-                    }
-                });
-            }
-            return start(client, network);
+            return new Client(network, context, timings);
         } catch (Exception e) {
             throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
         }
     }
 
-    private static HttpClient start(HttpClient client, LabNetwork network) {
-        // already started, so the client uses them without managing (stopping) them
+    static void stop(Client client) {
+        client.stop();
+    }
+
+    private static HttpClient newClient() {
+        ClientConnector connector = new ClientConnector();
+        connector.setSslContextFactory(new ComputersTls());
+        HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
         client.setExecutor(Shared.EXECUTOR);
         client.setScheduler(Shared.SCHEDULER);
-        client.setByteBufferPool(Shared.BUFFERS);
-        client.setSocketAddressResolver(network);
+        client.setByteBufferPool(new ArrayByteBufferPool());
+        // names resolve in the lab network of the computer that made the request
+        client.setSocketAddressResolver((host, port, context, promise) -> {
+            Client owner = ownerOf(context);
+            if (owner == null) {
+                promise.failed(new java.net.UnknownHostException(host + ": a request not made by a lab computer"));
+            } else {
+                owner.network.resolve(host, port, context, promise);
+            }
+        });
+        // one client for every computer: nothing one computer was told may reach another
+        client.setHttpCookieStore(new HttpCookieStore.Empty());
         client.setFollowRedirects(false);
         client.setConnectTimeout(10_000);
-        try {
-            client.start();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start an HTTP client: " + e.getMessage(), e);
-        }
+        client.addBean(new SslHandshakeListener() {
+            @Override
+            public void handshakeSucceeded(Event event) {
+                ended(event);
+            }
+
+            @Override
+            public void handshakeFailed(Event event, Throwable failure) {
+                ended(event);
+            }
+
+            private void ended(Event event) {
+                Handshake handshake = Shared.HANDSHAKES.remove(event.getSSLEngine());
+                if (handshake != null) {
+                    handshake.timings().record(HostTimings.Phase.TLS_HANDSHAKE, System.nanoTime() - handshake.startedNanos(), 0);
+                }
+            }
+        });
         return client;
     }
 
-    static void stop(HttpClient client) {
-        try {
-            client.stop();
-        } catch (Exception e) {
-            // a client that cannot stop holds nothing worth reporting
+    /** The computer whose request a new connection is for: the tag of the destination Jetty connects for. */
+    private static Client ownerOf(Map<String, Object> context) {
+        return context != null && context.get(Destination.CONTEXT_KEY) instanceof Destination destination
+                && destination.getOrigin().getTag() instanceof Client owner ? owner : null;
+    }
+
+    /**
+     * The TLS side of the shared client: each connection's engine comes from the context of the computer that
+     * tagged the request, with the settings here.
+     */
+    private static final class ComputersTls extends SslContextFactory.Client implements SslClientConnectionFactory.SslEngineFactory {
+        ComputersTls() {
+            // check the certificate against the name in the URL, as Windows' SChannel does
+            setEndpointIdentificationAlgorithm("HTTPS");
+            // the guide's Windows (Server 2008 R2, Windows 7 to 10) speaks TLS 1.2 at most: SChannel has TLS 1.3 from Windows
+            // Server 2022 and Windows 11. A TLS 1.3 hello from JSSE also carries a P-256 key share no lab server uses
+            setIncludeProtocols("TLSv1.2");
+            try {
+                // what Jetty checks its settings against; a connection no computer made would trust nothing
+                SSLContext none = SSLContext.getInstance("TLS");
+                none.init(null, new TrustManager[]{new TrustNothing()}, null);
+                setSslContext(none);
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("no TLS in this JVM: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public SSLEngine newSslEngine(String host, int port, Map<String, Object> context) {
+            LabHttp.Client owner = ownerOf(context);
+            if (owner == null || owner.tls == null) {
+                throw new IllegalStateException("https://" + host + ":" + port + " asked for by a client that has no TLS set up");
+            }
+            SSLEngine engine = owner.tls.createSSLEngine(host, port);
+            customize(engine);
+            if (owner.timings != null) {
+                Shared.HANDSHAKES.put(engine, new Handshake(owner.timings, System.nanoTime()));
+            }
+            return engine;
+        }
+    }
+
+    private static final class TrustNothing implements X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("no lab computer made this connection");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("no lab computer made this connection");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
         }
     }
 

@@ -2,7 +2,6 @@ package org.pkilab.host;
 
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.ContentResponse;
-import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpMethod;
 import org.pkilab.pki.KeyFiles;
 
@@ -27,7 +26,7 @@ public final class MacComputer implements AutoCloseable {
     private final LabNetwork network;
     private final CertificateStore roots = new CertificateStore("System Roots");
     private final CertificateStore keychain = new CertificateStore("System keychain");
-    private final HttpClient plain;
+    private final LabHttp.Client plain;
     private final LabTrust trust;
 
     public MacComputer(String hostName, LabNetwork network, Clock clock) {
@@ -54,7 +53,7 @@ public final class MacComputer implements AutoCloseable {
      * @throws EnrollmentException with the CA's AD CS code when refused
      */
     public StoredCertificate enroll(String estBaseUrl, String template, String userName, String password) {
-        HttpClient https = LabHttp.tls(network, trust, null, null);
+        LabHttp.Client https = LabHttp.tls(network, trust, null, null);
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(2048);
