@@ -30,6 +30,8 @@ final class AdSchemaLoader extends JarLdifSchemaLoader {
     private static final Pattern SCHEMA_OF = Pattern.compile("ou=(attributeTypes|objectClasses),cn=([^,]+),ou=schema$",
             Pattern.CASE_INSENSITIVE);
 
+    private static final String OBJECT_IDENTIFIER_MATCH = "2.5.13.0";
+
     private final Map<String, List<Entry>> attributeTypes = new HashMap<>();
     private final Map<String, List<Entry>> objectClasses = new HashMap<>();
 
@@ -62,6 +64,18 @@ final class AdSchemaLoader extends JarLdifSchemaLoader {
     @Override
     public List<Entry> loadObjectClasses(Schema... schemas) throws LdapException, IOException {
         return merge(super.loadObjectClasses(schemas), objectClasses, schemas);
+    }
+
+    /** ApacheDS's normalizers, with {@link QuietObjectIdentifierNormalizer} for objectIdentifierMatch. */
+    @Override
+    public List<Entry> loadNormalizers(Schema... schemas) throws LdapException, IOException {
+        List<Entry> normalizers = super.loadNormalizers(schemas);
+        for (Entry normalizer : normalizers) {
+            if (OBJECT_IDENTIFIER_MATCH.equals(oidOf(normalizer))) {
+                normalizer.put("m-fqcn", QuietObjectIdentifierNormalizer.class.getName());
+            }
+        }
+        return normalizers;
     }
 
     private static List<Entry> merge(List<Entry> loaded, Map<String, List<Entry>> ours, Schema... schemas) throws LdapException {
