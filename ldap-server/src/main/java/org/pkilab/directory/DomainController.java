@@ -80,6 +80,16 @@ public final class DomainController implements AutoCloseable {
     private static final int MAX_REQUEST_BYTES = 10 * 1024 * 1024;
     private static final String PORTS_FILE = "ports.properties";
     private static final String STORE = "store";
+    /**
+     * ApacheDS interceptors for what an AD DC does not have: X.500 access-control items and the administrative
+     * areas and subentries they live in, collective attributes, stored triggers, and ApacheDS's change log and
+     * journal (both off). The lab's DC enforces AD's own security descriptors ({@link DirectoryAccessInterceptor})
+     * and keeps its writes in its {@link DirectoryStore}; each of these was one more step, passing everything
+     * on, in every operation's call chain.
+     */
+    private static final java.util.Set<String> NOT_IN_AD = java.util.Set.of("aciAuthorizationInterceptor",
+            "administrativePointInterceptor", "collectiveAttributeInterceptor", "subentryInterceptor", "triggerInterceptor",
+            "changeLogInterceptor", "journalInterceptor");
     private static final String[] INDEXED = {"objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName"};
 
     private final DomainControllerConfig config;
@@ -215,6 +225,7 @@ public final class DomainController implements AutoCloseable {
 
         access = new DirectoryAccessInterceptor();
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
+        chain.removeIf(interceptor -> NOT_IN_AD.contains(interceptor.getName()));
         int authentication = 0;
         for (int i = 0; i < chain.size(); i++) {
             if (chain.get(i).getName().equals("authenticationInterceptor")) {
