@@ -1,12 +1,13 @@
 package org.pkilab.ca;
 
-import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.CMSAbsentContent;
 import org.bouncycastle.cms.CMSSignedDataGenerator;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.bouncycastle.util.CollectionStore;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
@@ -352,7 +353,7 @@ final class EstServer implements AutoCloseable {
     private void answer(Response response, Callback callback, EnrollmentResult result) {
         response.getHeaders().put("X-ADCS-Request-Id", Long.toString(result.requestId()));
         switch (result.status()) {
-            case ISSUED -> send(response, callback, 200, PKCS7, base64(certsOnly(result.certificate())));
+            case ISSUED -> send(response, callback, 200, PKCS7, base64(certsOnly(result.record().certificate())));
             case PENDING -> {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
                 send(response, callback, 202, "text/plain", ("Taken Under Submission: request " + result.requestId()
@@ -601,8 +602,17 @@ final class EstServer implements AutoCloseable {
 
     private static byte[] certsOnly(X509Certificate certificate) {
         try {
+            return certsOnly(certificate.getEncoded());
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException("cannot encode " + certificate.getSubjectX500Principal() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A certs-only PKCS #7 of {@code der}, built from the encoding as it is: the JDK need not parse the certificate first. */
+    private static byte[] certsOnly(byte[] der) {
+        try {
             CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
-            generator.addCertificates(new JcaCertStore(List.of(certificate)));
+            generator.addCertificates(new CollectionStore<>(List.of(new X509CertificateHolder(der))));
             return generator.generate(new CMSAbsentContent(), false).getEncoded();
         } catch (Exception e) {
             throw new IllegalStateException("cannot encode PKCS #7: " + e.getMessage(), e);
