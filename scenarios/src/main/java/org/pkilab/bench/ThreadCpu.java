@@ -25,7 +25,7 @@ final class ThreadCpu {
     private static final Map<String, Predicate<String>> COMPONENTS = new LinkedHashMap<>();
 
     static {
-        // ApacheDS's LDAP server runs requests on MINA's executor, whose threads are named pool-N-thread-M
+        // ApacheDS's LDAP server answers requests on MINA's I/O processor threads, named pool-N-thread-M by their executor
         COMPONENTS.put("domain controller (ApacheDS: LDAP and logon)", n -> n.startsWith("pool-") || n.startsWith("NioProcessor")
                 || n.startsWith("NioSocketAcceptor"));
         COMPONENTS.put("CA (its web server: TLS, EST, CRL; issuance)", n -> n.startsWith("est-") || n.equals("CA database writer"));
