@@ -369,7 +369,7 @@ public class DomainComputer implements AutoCloseable {
 
     private void reconnectHttps() {
         if (https != null) {
-            LabHttp.stop(https);
+            https.stop();
         }
         https = LabHttp.tls(config.network(), trust, null, timings);
     }
@@ -786,7 +786,7 @@ public class DomainComputer implements AutoCloseable {
             return new HttpsResult(0, "", failure, failure == null ? rootCause(e) : failure.getMessage());
         } finally {
             if (client != https) {
-                LabHttp.stop(client);
+                client.stop();
             }
         }
     }
@@ -849,7 +849,7 @@ public class DomainComputer implements AutoCloseable {
             lab.removeListener(onClockAdvance);
         }
         if (https != null) {
-            LabHttp.stop(https);
+            https.stop();
         }
     }
 

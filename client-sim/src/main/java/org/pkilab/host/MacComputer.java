@@ -79,7 +79,7 @@ public final class MacComputer implements AutoCloseable {
             throw new EnrollmentException(0, failure == null ? null : failure.reason().code() + " " + failure.reason().adName(),
                     hostName + " cannot enroll at " + estBaseUrl + ": " + (failure == null ? e.getMessage() : failure.getMessage()));
         } finally {
-            LabHttp.stop(https);
+            https.stop();
         }
     }
 
@@ -90,6 +90,6 @@ public final class MacComputer implements AutoCloseable {
 
     @Override
     public void close() {
-        LabHttp.stop(plain);
+        plain.stop();
     }
 }
