@@ -5,6 +5,7 @@ import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.LogonToken;
+import org.pkilab.pki.EcKeys;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.CRLException;
 import java.security.cert.CertificateException;
@@ -70,7 +72,15 @@ public final class CertificationAuthority implements AutoCloseable {
     private CertificateSigner.Urls urls;
     private java.util.concurrent.ScheduledExecutorService schedule;
     /** The certificate logon tokens are signed with, read from the directory when first needed. */
-    private volatile X509Certificate domainControllerCertificate;
+    /** The DC's certificate as last read from the directory, with its key as the token checks use it. */
+    private volatile DomainControllerKey domainControllerKey;
+
+    private record DomainControllerKey(X509Certificate certificate, PublicKey key) {
+        static DomainControllerKey of(X509Certificate certificate) {
+            // every logon token is checked against this one key: converted once, not in each check
+            return new DomainControllerKey(certificate, EcKeys.own(certificate.getPublicKey()));
+        }
+    }
     /**
      * Tokens whose signature checked out lately: a host presents the same token for the policy and then
      * for the request, as IIS keeps the logon of a Kerberos-authenticated connection instead of checking
@@ -584,18 +594,18 @@ public final class CertificationAuthority implements AutoCloseable {
         if (checked != null) {
             return checked;
         }
-        X509Certificate known = domainControllerCertificate;
+        DomainControllerKey known = domainControllerKey;
         if (known == null) {
-            known = domainControllerCertificate = directory.domainControllerCertificate();
+            known = domainControllerKey = DomainControllerKey.of(directory.domainControllerCertificate());
         }
         try {
-            LogonToken token = LogonToken.decode(encodedToken, known.getPublicKey());
+            LogonToken token = LogonToken.decode(encodedToken, known.key());
             verifiedTokens.put(encodedToken, token);
             return token;
         } catch (IllegalArgumentException e) {
             X509Certificate now = directory.domainControllerCertificate();
-            if (!now.equals(known)) {
-                domainControllerCertificate = now;
+            if (!now.equals(known.certificate())) {
+                domainControllerKey = DomainControllerKey.of(now);
                 verifiedTokens.clear();
                 return verify(encodedToken);
             }

@@ -61,7 +61,8 @@ final class DomainControllerIdentity {
                     new X509Certificate[]{selfSigned(pair, fqdn, domainName, clock)}));
             kept = KeyFiles.loadKept(folder, fqdn);
         }
-        return new DomainControllerIdentity(kept.orElseThrow().key(), kept.get().certificate(),
+        // the DC signs every logon token with this key
+        return new DomainControllerIdentity(EcKeys.own(kept.orElseThrow().key()), kept.get().certificate(),
                 folder.resolve(fqdn + ".p12"), KeyFiles.keptPassword(folder, fqdn));
     }
 

@@ -3,11 +3,16 @@ package org.pkilab.pki;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -53,6 +58,30 @@ public final class EcKeys {
             }
         });
         return generator.generateKeyPair();
+    }
+
+    /**
+     * The same key as Bouncy Castle's own key object, when it is an EC key of another provider (one read from a
+     * PKCS #12 file or a certificate by the JDK); any other key as it is. Bouncy Castle signs and verifies with a
+     * foreign EC key by converting its curve and generator anew on every call, which throws away the tables it
+     * keeps on the generator: a P-256 signature took 0.4 to 0.75 ms instead of 0.15 on this machine. Convert a key
+     * that signs or verifies many times once, where it is loaded.
+     */
+    public static <K extends Key> K own(K key) {
+        if (!(key instanceof java.security.interfaces.ECKey) || key instanceof org.bouncycastle.jce.interfaces.ECKey) {
+            return key;
+        }
+        try {
+            KeyFactory factory = KeyFactory.getInstance("EC", provider());
+            Key converted = key instanceof PrivateKey ? factory.generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()))
+                    : factory.generatePublic(new X509EncodedKeySpec(key.getEncoded()));
+            @SuppressWarnings("unchecked")
+            K same = (K) converted;
+            return same;
+        } catch (GeneralSecurityException | ClassCastException e) {
+            // a key Bouncy Castle cannot read stays the JDK's, which still signs and verifies, only slower
+            return key;
+        }
     }
 
     /** A new ECDSA signature object ({@code SHA256withECDSA} ...), for one thread's use. */
