@@ -71,8 +71,7 @@ public final class CertificationAuthority implements AutoCloseable {
     private EstServer web;
     private CertificateSigner.Urls urls;
     private java.util.concurrent.ScheduledExecutorService schedule;
-    /** The certificate logon tokens are signed with, read from the directory when first needed. */
-    /** The DC's certificate as last read from the directory, with its key as the token checks use it. */
+    /** The certificate logon tokens are signed with, read from the directory when first needed, with its key as the checks use it. */
     private volatile DomainControllerKey domainControllerKey;
 
     private record DomainControllerKey(X509Certificate certificate, PublicKey key) {
