@@ -701,8 +701,9 @@ public class DomainComputer implements AutoCloseable {
 
     /**
      * The Certificate Import Wizard: a PFX into {@code LocalMachine\My}. A wrong password, a file that is
-     * not a PFX, or one whose key is not its certificate's is refused with the file's name and what is
-     * wrong, and changes nothing: the store is written only once the whole file has been read.
+     * not a PFX, one whose key is not its certificate's, or one asking for more password-hashing iterations
+     * than {@link KeyFiles#PKCS12_ITERATION_LIMIT} is refused with the file's name and what is wrong, and
+     * changes nothing: the store is written only once the whole file has been read.
      */
     public StoredCertificate importPfx(Path file, char[] password, boolean markExportable) {
         byte[] bytes;
@@ -723,6 +724,8 @@ public class DomainComputer implements AutoCloseable {
         KeyStore pfx;
         try {
             pfx = KeyFiles.readPkcs12(bytes, pw);
+        } catch (KeyFiles.CostlyPkcs12Exception e) {
+            throw new IllegalArgumentException(file.getFileName() + " is refused unread: " + e.getMessage(), e);
         } catch (java.io.IOException e) {
             if (e.getCause() instanceof java.security.UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
                 throw new IllegalArgumentException("The password you entered is incorrect for " + file.getFileName(), e);

@@ -12,6 +12,7 @@ import org.pkilab.testing.DomainLab;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -170,6 +171,37 @@ class DomainComputerTest {
                 StoredCertificate imported = other.importPfx(dir.resolve("dp.pfx"), "Str0ng-Pfx!".toCharArray(), false);
                 assertEquals(dp.thumbprint(), imported.thumbprint());
             }
+        }
+    }
+
+    @Test
+    void pfxFromOpensslImportsAtItsUsualIterationsAndIsRefusedUnreadAtAMillion(@TempDir Path dir) throws Exception {
+        try (DomainComputer dp = computer("DP13").join(lab.admin());
+             DomainComputer other = computer("DP14").join(lab.admin()).boot()) {
+            lab.admin().addMember("ConfigMgr IIS Servers", "DP13$");
+            dp.boot();
+            StoredCertificate issued = dp.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Client Distribution Point Certificate"));
+            dp.exportPfx(issued.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("dp.pfx"));
+            // openssl unpacks the file and packs it again, once with its defaults and once with 1,000,000 iterations
+            ExternalTool.Result pem = ExternalTool.run(dir, Map.of(), null, "openssl", "pkcs12", "-in", "dp.pfx", "-passin", "pass:Str0ng-Pfx!",
+                    "-nodes", "-out", "dp.pem");
+            assertEquals(0, pem.exit(), pem.toString());
+            for (String[] export : List.of(new String[]{"usual.pfx"}, new String[]{"costly.pfx", "-iter", "1000000"})) {
+                List<String> command = new ArrayList<>(List.of("openssl", "pkcs12", "-export", "-in", "dp.pem", "-passout",
+                        "pass:Str0ng-Pfx!", "-out", export[0]));
+                command.addAll(List.of(export).subList(1, export.length));
+                ExternalTool.Result made = ExternalTool.run(dir, Map.of(), null, command.toArray(new String[0]));
+                assertEquals(0, made.exit(), made.toString());
+            }
+
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> other.importPfx(dir.resolve("costly.pfx"), "Str0ng-Pfx!".toCharArray(), false));
+            assertTrue(refused.getMessage().contains("costly.pfx") && refused.getMessage().contains("3,000,000")
+                    && refused.getMessage().contains("600,000"), refused.getMessage());
+            assertTrue(other.personal().certificates().isEmpty(), "a refused PFX imports nothing");
+
+            assertEquals(issued.thumbprint(), other.importPfx(dir.resolve("usual.pfx"), "Str0ng-Pfx!".toCharArray(), false).thumbprint(),
+                    "openssl's own export (2,048 iterations for its MAC, certificates and key) imports");
         }
     }
 }

@@ -100,7 +100,32 @@ public final class KeyFiles {
         return out.toByteArray();
     }
 
+    /**
+     * The most password-hashing iterations a PKCS #12 file may ask for, its MAC and every encrypted part
+     * added up: the limit Microsoft gave .NET's certificate import in June 2023 (KB5025823), since each
+     * iteration is paid for before the password is even known to be wrong. Windows' and OpenSSL's exports
+     * use 2,000, Java's 10,000 per part.
+     */
+    public static final long PKCS12_ITERATION_LIMIT = 600_000;
+
+    /** A PKCS #12 file refused before any password is tried, because its key derivations would cost too much. */
+    public static final class CostlyPkcs12Exception extends IOException {
+        CostlyPkcs12Exception(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Reads a PKCS #12 file. One that asks for more than {@link #PKCS12_ITERATION_LIMIT} iterations in all
+     * is refused with {@link CostlyPkcs12Exception} before a single one is run.
+     */
     public static KeyStore readPkcs12(byte[] file, char[] password) throws IOException, GeneralSecurityException {
+        long iterations = Pkcs12Cost.iterations(file);
+        if (iterations > PKCS12_ITERATION_LIMIT) {
+            throw new CostlyPkcs12Exception(String.format("its MAC and key protection ask for %,d password-hashing iterations in all, more "
+                    + "than the %,d a Windows import accepts (KB5025823); export it again with the usual 2,000 to 10,000", iterations,
+                    PKCS12_ITERATION_LIMIT));
+        }
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(new ByteArrayInputStream(file), password);
         return ks;

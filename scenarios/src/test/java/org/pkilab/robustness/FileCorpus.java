@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import javax.crypto.spec.PBEParameterSpec;
+
 import static org.pkilab.robustness.HostileCorpus.*;
 
 /**
@@ -295,6 +297,18 @@ final class FileCorpus {
             out = new java.io.ByteArrayOutputStream();
             jks.store(out, right);
             pfx.add(new PfxFile(structure, "a Java keystore (JKS)", PfxKind.FILE, "store.jks", out.toByteArray(), right, broken));
+            // each iteration would be spent before a wrong password shows: the file is refused before any is
+            KeyStore costly = KeyStore.getInstance("PKCS12");
+            costly.load(null, null);
+            costly.setEntry("k", new KeyStore.PrivateKeyEntry(pair.getPrivate(), new X509Certificate[]{cert}), new KeyStore.PasswordProtection(right,
+                    "PBEWithHmacSHA256AndAES_256", new PBEParameterSpec(new byte[16], 1_000_000)));
+            out = new java.io.ByteArrayOutputStream();
+            costly.store(out, right);
+            for (char[] password : List.of(right, "wrong".toCharArray())) {
+                pfx.add(new PfxFile("PFX: costly key protection", "a key protected with 1,000,000 iterations, password "
+                        + (password == right ? "right" : "wrong"), PfxKind.FILE, "costly.pfx", out.toByteArray(), password,
+                        List.of("600,000")));
+            }
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
