@@ -17,7 +17,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +41,8 @@ import java.util.concurrent.CountDownLatch;
 final class UpCommand implements Callable<Integer> {
 
     private static final String APPLIED = "scenario.applied";
+    /** How far the scenario's first application got: a lab killed part-way goes on from there, not from the start. */
+    private static final String PROGRESS = "scenario.progress";
 
     @Option(names = "--data", paramLabel = "DIR", description = "Data folder, kept across restarts (default: a temporary folder deleted on exit).")
     Path data;
@@ -139,7 +143,12 @@ final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs the scenario's steps the first time the lab starts on its data folder; a later start finds their result kept. */
+    /**
+     * Runs the scenario's steps the first time the lab starts on its data folder; a later start finds their
+     * result kept. A start after one that was cut off part-way (killed, or the machine stopped) goes on
+     * after the last step it finished: the lab kept what those steps did, and doing them again would find
+     * their groups and templates already there.
+     */
     private void apply(Scenario parsed, Lab lab, PrintWriter out) throws Exception {
         Path marker = data == null ? null : data.resolve(APPLIED);
         if (marker != null && Files.exists(marker)) {
@@ -148,20 +157,64 @@ final class UpCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.println("Applying scenario " + parsed.name() + ": " + parsed.title());
+        Path progress = data == null ? null : data.resolve(PROGRESS);
+        int total = parsed.steps().size();
+        int done = stepsDone(progress, parsed, out);
+        if (done == 0) {
+            out.println("Applying scenario " + parsed.name() + ": " + parsed.title());
+        } else {
+            out.println("Scenario " + parsed.name() + " was cut off after step " + done + " of " + total + " the last time this lab ran "
+                    + "(it was not stopped with Ctrl-C): the lab kept what steps 1 to " + done + " did; going on from step " + (done + 1)
+                    + ". If step " + (done + 1) + " finds what it makes already there, it had been partly done.");
+        }
         out.flush();
         Path files = data == null ? Files.createTempDirectory("pkilab-up-") : Files.createDirectories(data.resolve("files"));
-        int[] number = {0};
-        List<StepResult> results = new ScenarioRunner(lab, files).run(parsed, r -> Narration.narrate(out, ++number[0], r));
+        int[] number = {done};
+        List<StepResult> results = new ScenarioRunner(lab, files).run(parsed, done, r -> {
+            number[0]++;
+            if (progress != null) {
+                // kept before the step is told: a step the user saw finish is never done again
+                Properties state = new Properties();
+                state.setProperty("scenario", parsed.name());
+                state.setProperty("steps.done", Integer.toString(number[0]));
+                try {
+                    KeyFiles.storeProperties(progress, state, "PKI Lab: how far 'pkilab up --scenario' got in applying the scenario");
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot keep the scenario's progress in " + progress, e);
+                }
+            }
+            Narration.narrate(out, number[0], r);
+        });
         if (data == null) {
             Folders.deleteTree(files);
         }
         long failed = results.stream().filter(r -> !r.asExpected()).count();
-        out.println(parsed.name() + ": " + results.size() + " steps, "
-                + (failed == 0 ? "every expectation held" : failed + " did not go as expected; the lab stays up as it is"));
+        out.println(parsed.name() + ": " + (done == 0 ? results.size() + " steps" : "steps " + (done + 1) + " to " + total)
+                + ", " + (failed == 0 ? "every expectation held" : failed + " did not go as expected; the lab stays up as it is"));
         out.flush();
         if (marker != null) {
             KeyFiles.writeAtomically(marker, (parsed.name() + " at " + lab.clock().instant() + "\n").getBytes(StandardCharsets.UTF_8));
+            Files.deleteIfExists(progress);
+        }
+    }
+
+    /** The steps of {@code parsed} that a start cut off part-way finished; 0 when none did, or when it applied another scenario. */
+    private static int stepsDone(Path progress, Scenario parsed, PrintWriter out) throws IOException {
+        if (progress == null || !Files.exists(progress)) {
+            return 0;
+        }
+        Properties state = KeyFiles.loadProperties(progress);
+        String scenario = state.getProperty("scenario", "");
+        if (!scenario.equals(parsed.name())) {
+            out.println("This lab's data folder was part-way through applying scenario '" + scenario + "', not " + parsed.name()
+                    + "; what that did is kept, and " + parsed.name() + " is applied from its first step.");
+            return 0;
+        }
+        try {
+            int done = Integer.parseInt(state.getProperty("steps.done", ""));
+            return done >= 0 && done <= parsed.steps().size() ? done : 0;
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 

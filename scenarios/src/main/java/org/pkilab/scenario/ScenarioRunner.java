@@ -45,8 +45,19 @@ public final class ScenarioRunner {
 
     /** Runs every step, handing each result to {@code progress} as it is known. */
     public List<StepResult> run(Scenario scenario, Consumer<StepResult> progress) {
+        return run(scenario, 0, progress);
+    }
+
+    /**
+     * Runs the steps after the first {@code done}, whose results the lab already holds (a lasting lab that
+     * stopped part-way through applying the scenario), handing each result to {@code progress} as it is known.
+     */
+    public List<StepResult> run(Scenario scenario, int done, Consumer<StepResult> progress) {
+        if (done < 0 || done > scenario.steps().size()) {
+            throw new IllegalArgumentException("steps done " + done + " of " + scenario.name() + "'s " + scenario.steps().size());
+        }
         List<StepResult> results = new ArrayList<>();
-        for (Scenario.Step step : scenario.steps()) {
+        for (Scenario.Step step : scenario.steps().subList(done, scenario.steps().size())) {
             StepResult result = run(step);
             results.add(result);
             progress.accept(result);

@@ -77,6 +77,47 @@ class UpCommandTest {
     }
 
     @Test
+    void aLabKilledWhileApplyingItsScenarioGoesOnAfterTheLastStepItFinished(@TempDir Path data) throws Exception {
+        Pattern stepDone = Pattern.compile("^ ?(\\d+)\\. ");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab", "up", "--data", data.toString(), "--scenario", "configmgr");
+        Process up = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuilder first = new StringBuilder();
+        int seen = 0;
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(up.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while (seen < 3 && (line = lines.readLine()) != null) {
+                first.append(line).append('\n');
+                Matcher step = stepDone.matcher(line);
+                if (step.find()) {
+                    seen = Integer.parseInt(step.group(1));
+                }
+            }
+            // SIGKILL while step 4 or a later one runs: no shutdown hook, nothing flushed
+            up.destroyForcibly();
+            assertTrue(up.waitFor(30, TimeUnit.SECONDS), "pkilab up outlived SIGKILL");
+        } finally {
+            up.destroyForcibly();
+        }
+        assertEquals(3, seen, "pkilab up never told step 3:\n" + first);
+        assertFalse(Files.exists(data.resolve("scenario.applied")), "killed before the scenario was through:\n" + first);
+
+        String second = upAndStop(data, "--scenario", "configmgr");
+        Matcher cutOff = Pattern.compile("Scenario configmgr was cut off after step (\\d+) of 68 ").matcher(second);
+        assertTrue(cutOff.find(), second);
+        int done = Integer.parseInt(cutOff.group(1));
+        assertTrue(done >= 3, "step 3 was told finished, yet the lab goes on after step " + done + ":\n" + second);
+        Matcher firstStep = Pattern.compile("(?m)^ ?(\\d+)\\. ").matcher(second);
+        assertTrue(firstStep.find(), second);
+        assertEquals(done + 1, Integer.parseInt(firstStep.group(1)), "the steps already done are not done again:\n" + second);
+        assertTrue(second.contains("configmgr: steps " + (done + 1) + " to 68, "), second);
+
+        String third = upAndStop(data, "--scenario", "configmgr");
+        assertTrue(third.contains("Scenario configmgr was applied when this lab was made"), third);
+        assertFalse(Files.exists(data.resolve("scenario.progress")), "the progress file goes once the scenario is through");
+    }
+
+    @Test
     void aBadScenarioIsRefusedBeforeAnythingStarts(@TempDir Path data) {
         Cli.Result up = Cli.pkilab("up", "--data", data.toString(), "--scenario", "no-such-scenario");
         assertEquals(2, up.exit());
