@@ -103,8 +103,8 @@ public final class KeyFiles {
     /**
      * The most password-hashing iterations a PKCS #12 file may ask for, its MAC and every encrypted part
      * added up: the limit Microsoft gave .NET's certificate import in June 2023 (KB5025823), since each
-     * iteration is paid for before the password is even known to be wrong. Windows' and OpenSSL's exports
-     * use 2,000, Java's 10,000 per part.
+     * iteration is paid for before the password is even known to be wrong. Windows' exports use 2,000 per
+     * part, OpenSSL's 2,048 and Java's 10,000.
      */
     public static final long PKCS12_ITERATION_LIMIT = 600_000;
 
