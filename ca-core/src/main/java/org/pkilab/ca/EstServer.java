@@ -134,7 +134,7 @@ final class EstServer implements AutoCloseable {
 
     void start(ServerIdentity identity) throws Exception {
         char[] password = "est".toCharArray();
-        KeyStore keys = KeyFiles.readPkcs12(KeyFiles.pkcs12(identity.entry(), password), password);
+        KeyStore keys = KeyFiles.keyStore(identity.entry(), password);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("ca", ca.certificate());

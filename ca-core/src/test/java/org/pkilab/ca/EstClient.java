@@ -57,7 +57,7 @@ final class EstClient {
             if (clientKey != null) {
                 char[] pw = "x".toCharArray();
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(clientKey, pw), pw), pw);
+                kmf.init(KeyFiles.keyStore(clientKey, pw), pw);
             }
             SSLContext tls = SSLContext.getInstance("TLS");
             tls.init(kmf == null ? null : kmf.getKeyManagers(), KeyFiles.trustOnly(ca.certificate()), null);

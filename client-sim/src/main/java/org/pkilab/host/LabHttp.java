@@ -119,7 +119,7 @@ final class LabHttp {
             if (clientKey != null) {
                 char[] pw = "lab".toCharArray();
                 KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(clientKey, pw), pw), pw);
+                kmf.init(KeyFiles.keyStore(clientKey, pw), pw);
                 keys = kmf.getKeyManagers();
             }
             SSLContext context = SSLContext.getInstance("TLS");

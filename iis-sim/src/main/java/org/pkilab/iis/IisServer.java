@@ -266,8 +266,8 @@ public final class IisServer extends DomainComputer {
         StoredCertificate certificate = personal().byThumbprint(boundThumbprint).orElseThrow();
         try {
             char[] password = "iis".toCharArray();
-            KeyStore keys = KeyFiles.readPkcs12(KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
-                    certificate.chain().toArray(new X509Certificate[0])), password), password);
+            KeyStore keys = KeyFiles.keyStore(new KeyFiles.KeyEntry(certificate.privateKey(),
+                    certificate.chain().toArray(new X509Certificate[0])), password);
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, password);
             SSLContext context = SSLContext.getInstance("TLS");

@@ -92,12 +92,21 @@ public final class KeyFiles {
 
     /** A PKCS #12 file holding one key entry, AES-256 protected (what {@code openssl pkcs12} reads). */
     public static byte[] pkcs12(KeyEntry entry, char[] password) throws IOException, GeneralSecurityException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        keyStore(entry, password).store(out, password);
+        return out.toByteArray();
+    }
+
+    /**
+     * An in-memory key store holding one key entry under {@code password}, for a TLS server's or client's
+     * key manager: what {@link #readPkcs12} would give for {@link #pkcs12}'s file, without writing and
+     * reading one.
+     */
+    public static KeyStore keyStore(KeyEntry entry, char[] password) throws IOException, GeneralSecurityException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         ks.setKeyEntry(ALIAS, entry.key(), password, entry.chain());
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        ks.store(out, password);
-        return out.toByteArray();
+        return ks;
     }
 
     /**

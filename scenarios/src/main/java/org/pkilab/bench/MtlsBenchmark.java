@@ -181,8 +181,8 @@ public final class MtlsBenchmark implements Callable<Integer> {
         Client(StoredCertificate certificate, X509Certificate root) throws Exception {
             char[] password = "bench".toCharArray();
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
-                    certificate.chain().toArray(new X509Certificate[0])), password), password), password);
+            kmf.init(KeyFiles.keyStore(new KeyFiles.KeyEntry(certificate.privateKey(),
+                    certificate.chain().toArray(new X509Certificate[0])), password), password);
             keys = kmf.getKeyManagers();
             trust = KeyFiles.trustOnly(root);
         }
@@ -255,8 +255,8 @@ public final class MtlsBenchmark implements Callable<Integer> {
         BareServer(StoredCertificate server, X509Certificate root, String protocol, String cipherSuite) throws Exception {
             char[] password = "bench".toCharArray();
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(KeyFiles.readPkcs12(KeyFiles.pkcs12(new KeyFiles.KeyEntry(server.privateKey(),
-                    server.chain().toArray(new X509Certificate[0])), password), password), password);
+            kmf.init(KeyFiles.keyStore(new KeyFiles.KeyEntry(server.privateKey(),
+                    server.chain().toArray(new X509Certificate[0])), password), password);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), KeyFiles.trustOnly(root), null);
             socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 128, InetAddress.getLoopbackAddress());
