@@ -65,8 +65,6 @@ final class Pkcs12Cost {
                 }
             }
             return total;
-        } catch (IOException e) {
-            throw e;
         } catch (RuntimeException e) {
             // Bouncy Castle's ASN.1 classes throw unchecked exceptions for structures that are not what they expect
             throw new IOException("not a PKCS #12 structure: " + e.getMessage(), e);

@@ -172,17 +172,8 @@ final class UpCommand implements Callable<Integer> {
         int[] number = {done};
         List<StepResult> results = new ScenarioRunner(lab, files).run(parsed, done, r -> {
             number[0]++;
-            if (progress != null) {
-                // kept before the step is told: a step the user saw finish is never done again
-                Properties state = new Properties();
-                state.setProperty("scenario", parsed.name());
-                state.setProperty("steps.done", Integer.toString(number[0]));
-                try {
-                    KeyFiles.storeProperties(progress, state, "PKI Lab: how far 'pkilab up --scenario' got in applying the scenario");
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot keep the scenario's progress in " + progress, e);
-                }
-            }
+            // kept before the step is told: a step the user saw finish is never done again
+            keepProgress(progress, parsed, number[0]);
             Narration.narrate(out, number[0], r);
         });
         if (data == null) {
@@ -195,6 +186,20 @@ final class UpCommand implements Callable<Integer> {
         if (marker != null) {
             KeyFiles.writeAtomically(marker, (parsed.name() + " at " + lab.clock().instant() + "\n").getBytes(StandardCharsets.UTF_8));
             Files.deleteIfExists(progress);
+        }
+    }
+
+    private static void keepProgress(Path progress, Scenario parsed, int stepsDone) {
+        if (progress == null) {
+            return;
+        }
+        Properties state = new Properties();
+        state.setProperty("scenario", parsed.name());
+        state.setProperty("steps.done", Integer.toString(stepsDone));
+        try {
+            KeyFiles.storeProperties(progress, state, "PKI Lab: how far 'pkilab up --scenario' got in applying the scenario");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the scenario's progress in " + progress, e);
         }
     }
 
