@@ -3,10 +3,11 @@ package org.pkilab.directory;
 import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
-import org.apache.directory.api.ldap.model.filter.FilterEncoder;
 import org.apache.directory.api.ldap.model.filter.FilterParser;
 import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.SearchScope;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -50,11 +52,17 @@ final class TokenBuilder {
     private record Membership(String account, SecurityIdentifier sid, List<TokenGroup> groups, boolean primaryGroupFound) {
     }
 
+    /** A group as the membership index holds it. */
+    private record IndexedGroup(Dn dn, TokenGroup group) {
+    }
+
     private final Map<String, Membership> memberships = new ConcurrentHashMap<>();
     /** The accounts kept whose primary group was not found: the few an added object may concern. */
     private final Set<String> withoutPrimaryGroup = ConcurrentHashMap.newKeySet();
     /** Primary group SID to the group(s) holding it (one, or none when it does not exist). */
     private final Map<SecurityIdentifier, List<Entry>> primaryGroups = new ConcurrentHashMap<>();
+    /** Every group by the normalized DN of each member; {@code null} until read again after a change. */
+    private volatile Map<String, List<IndexedGroup>> groupIndex;
     /** Moves on with every write that may change memberships: a computation that saw it move is not kept. */
     private final AtomicLong generation = new AtomicLong();
 
@@ -73,7 +81,7 @@ final class TokenBuilder {
     }
 
     LogonToken tokenFor(Dn account, Instant now, String logonServer) throws LdapException {
-        String key = account.getNormName();
+        String key = normalized(account);
         Membership membership = memberships.get(key);
         if (membership == null) {
             long before = generation.get();
@@ -93,6 +101,7 @@ final class TokenBuilder {
     void membershipChanged() {
         generation.incrementAndGet();
         memberships.clear();
+        groupIndex = null;
         primaryGroups.clear();
         withoutPrimaryGroup.clear();
     }
@@ -120,31 +129,69 @@ final class TokenBuilder {
         Set<String> seen = new HashSet<>();
         Deque<Dn> frontier = new ArrayDeque<>();
         frontier.add(account);
-        seen.add(account.getNormName());
+        seen.add(normalized(account));
         Attribute primary = entry.get("primaryGroupID");
         boolean primaryFound = primary == null;
         if (primary != null) {
             SecurityIdentifier primarySid = domainSid.withRid(Integer.parseInt(primary.getString().trim()));
             for (Entry group : primaryGroup(primarySid)) {
                 primaryFound = true;
-                if (seen.add(group.getDn().getNormName())) {
+                if (seen.add(normalized(group.getDn()))) {
                     groups.add(group(group));
                     frontier.add(group.getDn());
                 }
             }
         }
+        Map<String, List<IndexedGroup>> groupsOf = groupsByMember();
         while (!frontier.isEmpty()) {
             Dn member = frontier.poll();
-            for (Entry group : search("(&(objectClass=group)(member=" + FilterEncoder.encodeFilterValue(member.getName()) + "))")) {
-                if (seen.add(group.getDn().getNormName())) {
-                    groups.add(group(group));
-                    frontier.add(group.getDn());
+            for (IndexedGroup group : groupsOf.getOrDefault(normalized(member), List.of())) {
+                if (seen.add(normalized(group.dn()))) {
+                    groups.add(group.group());
+                    frontier.add(group.dn());
                 }
             }
         }
         groups.add(new TokenGroup(SecurityIdentifier.EVERYONE, "Everyone"));
         groups.add(new TokenGroup(SecurityIdentifier.AUTHENTICATED_USERS, "NT AUTHORITY\\Authenticated Users"));
         return new Membership(netbiosName + "\\" + entry.get("sAMAccountName").getString(), sid, List.copyOf(groups), primaryFound);
+    }
+
+    /**
+     * Every group by the normalized DN of each of its members, read once and kept until memberships change.
+     * Membership is matched on the members' identity (their DN as the schema normalizes it), never by turning
+     * a DN back into filter text: an escaped backslash, comma or quote in a name once made that text match
+     * nothing, and the groups above such a member (and a Deny they held) silently fell out of its token.
+     */
+    private Map<String, List<IndexedGroup>> groupsByMember() throws LdapException {
+        Map<String, List<IndexedGroup>> known = groupIndex;
+        if (known != null) {
+            return known;
+        }
+        long before = generation.get();
+        Map<String, List<IndexedGroup>> index = new HashMap<>();
+        for (Entry entry : search("(objectClass=group)", "objectSid", "sAMAccountName", "member")) {
+            Attribute members = entry.get("member");
+            if (members == null || entry.get("objectSid") == null) {
+                continue;
+            }
+            IndexedGroup group = new IndexedGroup(entry.getDn(), group(entry));
+            for (Value value : members) {
+                try {
+                    index.computeIfAbsent(normalized(new Dn(schema, value.getString())), k -> new ArrayList<>()).add(group);
+                } catch (LdapInvalidDnException e) {
+                    // the DN syntax check refuses such a value on write; a value that is not a DN names no member
+                }
+            }
+        }
+        if (generation.get() == before) {
+            groupIndex = index;
+        }
+        return index;
+    }
+
+    private String normalized(Dn dn) throws LdapInvalidDnException {
+        return (dn.isSchemaAware() ? dn : new Dn(schema, dn.getName())).getNormName();
     }
 
     /** The group whose SID is {@code sid}, from memory once it was searched for (under the same generation rule). */
@@ -188,6 +235,10 @@ final class TokenBuilder {
     }
 
     private List<Entry> search(String filter) throws LdapException {
+        return search(filter, "objectSid", "sAMAccountName");
+    }
+
+    private List<Entry> search(String filter, String... attributes) throws LdapException {
         ExprNode node;
         try {
             node = FilterParser.parse(schema, filter);
@@ -195,8 +246,7 @@ final class TokenBuilder {
             throw new LdapException("bad internal filter " + filter, e);
         }
         List<Entry> result = new ArrayList<>();
-        try (Cursor<Entry> cursor = admin.search(domain, SearchScope.SUBTREE, node, AliasDerefMode.NEVER_DEREF_ALIASES,
-                "objectSid", "sAMAccountName")) {
+        try (Cursor<Entry> cursor = admin.search(domain, SearchScope.SUBTREE, node, AliasDerefMode.NEVER_DEREF_ALIASES, attributes)) {
             while (cursor.next()) {
                 result.add(cursor.get());
             }
