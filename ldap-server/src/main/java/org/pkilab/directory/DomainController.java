@@ -76,8 +76,6 @@ public final class DomainController implements AutoCloseable {
     private enum State { NEW, RUNNING, CLOSED }
 
     private static final String DOMAIN_PARTITION = "domain";
-    /** The largest LDAP request the DC reads, as AD's LDAP policy MaxReceiveBuffer (10,485,760 bytes). */
-    private static final int MAX_REQUEST_BYTES = 10 * 1024 * 1024;
     private static final String PORTS_FILE = "ports.properties";
     private static final String STORE = "store";
     /**
@@ -196,7 +194,7 @@ public final class DomainController implements AutoCloseable {
         directory.getChangeLog().setEnabled(false);
         directory.setDenormalizeOpAttrsEnabled(true);
         // ApacheDS reads LDAP requests of any size by default (its LdapServer setting is not the one the decoder reads)
-        directory.setMaxPDUSize(MAX_REQUEST_BYTES);
+        directory.setMaxPDUSize(config.queryPolicy().maxReceiveBuffer());
         // the schema lives in the SchemaManager loaded from the class path; its partition needs no disk
         SchemaPartition schemaPartition = new SchemaPartition(schemaManager);
         schemaPartition.setWrappedPartition(new AvlPartition(schemaManager, dnFactory));
@@ -357,6 +355,7 @@ public final class DomainController implements AutoCloseable {
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
         service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
         ldapServer.setMaxSizeLimit(100_000);
+        ldapServer.setMaxTimeLimit((int) config.queryPolicy().maxQueryDuration().toSeconds());
         try {
             ldapServer.start();
         } catch (Exception e) {
@@ -364,8 +363,10 @@ public final class DomainController implements AutoCloseable {
                     + (kept.isEmpty() ? "" : " (kept in " + portsFile + " from the last start)") + ": " + e.getMessage()
                     + "; stop what holds the port, or choose other ports", e);
         }
+        LdapRequestGuard guard = new LdapRequestGuard(config.queryPolicy());
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
+            transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);
         }
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();
         ldapsPort = ((InetSocketAddress) ldaps.getAcceptor().getLocalAddress()).getPort();

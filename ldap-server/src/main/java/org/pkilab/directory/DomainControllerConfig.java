@@ -29,6 +29,7 @@ public final class DomainControllerConfig {
     private final int ldapsPort;
     private final String administratorPassword;
     private final Clock clock;
+    private final LdapQueryPolicy queryPolicy;
 
     private DomainControllerConfig(Builder b) {
         this.names = DomainNames.of(b.domainName);
@@ -50,6 +51,7 @@ public final class DomainControllerConfig {
         this.ldapsPort = b.ldapsPort;
         this.administratorPassword = b.administratorPassword;
         this.clock = b.clock;
+        this.queryPolicy = b.queryPolicy;
     }
 
     private static void checkPort(String what, int port) {
@@ -101,6 +103,11 @@ public final class DomainControllerConfig {
         return clock;
     }
 
+    /** The DC's LDAP limits. */
+    public LdapQueryPolicy queryPolicy() {
+        return queryPolicy;
+    }
+
     public static final class Builder {
         private String domainName = "contoso.com";
         private String netbiosName;
@@ -110,6 +117,7 @@ public final class DomainControllerConfig {
         private int ldapsPort;
         private String administratorPassword;
         private Clock clock = Clock.systemUTC();
+        private LdapQueryPolicy queryPolicy = LdapQueryPolicy.DEFAULT;
 
         /** If unset, {@code contoso.com}. */
         public Builder domainName(String domainName) {
@@ -162,6 +170,12 @@ public final class DomainControllerConfig {
         /** If unset, the system clock (UTC). The lab clock goes here so logon times follow it. */
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /** If unset, {@link LdapQueryPolicy#DEFAULT}: AD's Default Query Policy where AD has the limit. */
+        public Builder queryPolicy(LdapQueryPolicy queryPolicy) {
+            this.queryPolicy = java.util.Objects.requireNonNull(queryPolicy, "queryPolicy");
             return this;
         }
 

@@ -44,7 +44,41 @@ final class DirectoryCorpus {
 
     void generate() {
         ldapWrites();
+        ldapLimits();
         ldapBinds();
+    }
+
+    /**
+     * Requests shaped to cost the DC more than its query policy allows, sent without a bind and by a member
+     * server: each is refused as adminLimitExceeded naming the limit, and the DC goes on answering.
+     */
+    private void ldapLimits() {
+        DomainNames n = facts.names();
+        String category = "LDAP: requests over the DC's query policy";
+        List<ResultCode> refused = List.of(ResultCode.ADMIN_LIMIT_EXCEEDED);
+        com.unboundid.ldap.sdk.Filter deep = com.unboundid.ldap.sdk.Filter.createPresenceFilter("objectClass");
+        for (int i = 0; i < 1_000; i++) {
+            deep = com.unboundid.ldap.sdk.Filter.createNOTFilter(deep);
+        }
+        com.unboundid.ldap.sdk.Filter[] guesses = new com.unboundid.ldap.sdk.Filter[20_000];
+        for (int i = 0; i < guesses.length; i++) {
+            guesses[i] = com.unboundid.ldap.sdk.Filter.createEqualityFilter("cn", "Administrator" + i);
+        }
+        String longBase = "CN=x,".repeat(20_000) + n.domain();
+        Map<String, String> callers = new LinkedHashMap<>();
+        callers.put("anonymous", null);
+        callers.put("IIS01$", n.computer("IIS01"));
+        for (Map.Entry<String, String> caller : callers.entrySet()) {
+            String who = caller.getKey();
+            ldap.add(new LdapInput(category, who + ": a filter of 1,000 nested NOTs", caller.getValue(), facts.password(),
+                    new SearchRequest(n.domain(), SearchScope.SUB, deep), refused, "deeper than"));
+            ldap.add(new LdapInput(category, who + ": an OR of 20,000 terms", caller.getValue(), facts.password(),
+                    new SearchRequest(n.domain(), SearchScope.SUB, com.unboundid.ldap.sdk.Filter.createORFilter(guesses)), refused, "terms"));
+            ldap.add(new LdapInput(category, who + ": a search base of 20,000 RDNs", caller.getValue(), facts.password(),
+                    new SearchRequest(longBase, SearchScope.BASE, com.unboundid.ldap.sdk.Filter.createPresenceFilter("objectClass")), refused, "over the DC's limit"));
+            ldap.add(new LdapInput(category, who + ": delete a DN of 20,000 RDNs", caller.getValue(), facts.password(),
+                    new DeleteRequest(longBase), refused, "over the DC's limit"));
+        }
     }
 
     private void ldapWrites() {

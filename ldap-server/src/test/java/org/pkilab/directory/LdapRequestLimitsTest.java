@@ -1,0 +1,157 @@
+package org.pkilab.directory;
+
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPConnectionOptions;
+import com.unboundid.ldap.sdk.LDAPSearchException;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchResult;
+import com.unboundid.ldap.sdk.SearchScope;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.ExternalTool.Result;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the DC decodes is bounded before ApacheDS's decoder and handlers see it, as AD bounds it
+ * (MaxReceiveBuffer, MaxConnIdleTime): a hostile request costs its sender one refused request, never the DC.
+ */
+class LdapRequestLimitsTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static DomainController dc;
+
+    @BeforeAll
+    static void start() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        dc.close();
+    }
+
+    @Test
+    void aDeeplyNestedFilterIsRefusedAndTheDcGoesOnAnsweringEveryone() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            byte[] answer = sendRaw(Ber.search(1, dc.names().domain(), Ber.nestedNotFilter(3000)));
+            assertTrue(answer.length > 0, "the DC answered nothing to a 3,000-deep filter (round " + i + ")");
+            assertEquals(0x30, answer[0] & 0xFF, "an LDAP message comes back");
+        }
+        Result search = ExternalTool.run(null, Map.of(), null, "timeout", "5", "ldapsearch", "-LLL", "-x", "-o", "nettimeout=1",
+                "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD, "-b", dc.names().domain(), "-s", "base", "dn");
+        assertEquals(0, search.exit(), "ldapsearch after six hostile filters: " + search);
+        assertTrue(search.out().contains("dn: " + dc.names().domain()), search.out());
+    }
+
+    @Test
+    void aFilterAtTheDepthLimitIsAnsweredAndOneLevelDeeperIsRefusedWithTheLimitNamed() throws Exception {
+        int limit = LdapQueryPolicy.DEFAULT.maxFilterDepth();
+        try (LDAPConnection ldap = connection()) {
+            String atLimit = "(!".repeat(limit - 1) + "(!(objectClass=*))" + ")".repeat(limit - 1);
+            SearchResult result = ldap.search(dc.names().domain(), SearchScope.BASE, atLimit);
+            assertEquals(limit % 2 == 0 ? 1 : 0, result.getEntryCount(), limit + " NOTs around (objectClass=*)");
+            String deeper = "(!" + atLimit + ")";
+            LDAPSearchException refused = assertThrows(LDAPSearchException.class,
+                    () -> ldap.search(dc.names().domain(), SearchScope.BASE, deeper));
+            assertEquals(ResultCode.ADMIN_LIMIT_EXCEEDED, refused.getResultCode());
+            assertTrue(refused.getMessage().contains("deeper than " + limit), refused.getMessage());
+            assertEquals(1, ldap.search(dc.names().domain(), SearchScope.BASE, "(objectClass=*)").getEntryCount(),
+                    "the same connection goes on after the refusal");
+        }
+    }
+
+    @Test
+    void aFilterWithTooManyTermsIsRefusedBeforeItIsEvaluated() throws Exception {
+        int limit = LdapQueryPolicy.DEFAULT.maxFilterTerms();
+        Filter[] terms = new Filter[limit + 1];
+        for (int i = 0; i < terms.length; i++) {
+            terms[i] = Filter.createEqualityFilter("cn", "guess" + i);
+        }
+        try (LDAPConnection ldap = connection()) {
+            LDAPSearchException refused = assertThrows(LDAPSearchException.class,
+                    () -> ldap.search(dc.names().domain(), SearchScope.SUB, Filter.createORFilter(terms)));
+            assertEquals(ResultCode.ADMIN_LIMIT_EXCEEDED, refused.getResultCode());
+            assertTrue(refused.getMessage().contains("over " + limit + " terms"), refused.getMessage());
+            assertEquals(0, ldap.search(dc.names().domain(), SearchScope.SUB,
+                    Filter.createORFilter(java.util.Arrays.copyOf(terms, limit))).getEntryCount(), "at the limit it is answered");
+        }
+    }
+
+    @Test
+    void anUnauthenticatedBindWithAHundredThousandRdnsIsRefusedUnread() throws Exception {
+        String dn = "cn=x,".repeat(100_000) + dc.names().domain();
+        byte[] bind = Ber.tlv(0x30, Ber.integer(1), Ber.tlv(0x60, Ber.integer(3), Ber.octets(dn), Ber.tlv(0x80, "pw".getBytes())));
+        byte[] answer = sendRaw(bind);
+        assertTrue(answer.length > 10, "a bind response comes back");
+        assertEquals(0x61, answer[answer[1] < 0 ? 2 + (answer[1] & 0x7F) + 3 : 5] & 0xFF, "a BindResponse");
+        String text = new String(answer, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(text.contains("bytes long, over the DC's limit"), text);
+    }
+
+    @Test
+    void aMessageOverMaxReceiveBufferOrNotLdapAtAllEndsOnlyThatConnection() throws Exception {
+        byte[] header = {0x30, (byte) 0x84, 0x7F, 0, 0, 0};
+        String tooBig = new String(sendRaw(header), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(tooBig.contains("1.3.6.1.4.1.1466.20036") && tooBig.contains("MaxReceiveBuffer"),
+                "a Notice of Disconnection naming MaxReceiveBuffer: " + tooBig);
+        String garbage = new String(sendRaw("GET / HTTP/1.1\r\n\r\n".getBytes()), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(garbage.contains("1.3.6.1.4.1.1466.20036") && garbage.contains("not an LDAP message"), garbage);
+        try (LDAPConnection ldap = connection()) {
+            assertEquals(1, ldap.search(dc.names().domain(), SearchScope.BASE, "(objectClass=*)").getEntryCount());
+        }
+    }
+
+    @Test
+    void aMessageThatStopsArrivingIsDroppedAndItsBytesReleased() throws Exception {
+        try (DomainController slow = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD)
+                .queryPolicy(LdapQueryPolicy.DEFAULT.withRequestArrival(java.time.Duration.ofSeconds(1))).build());
+             Socket socket = new Socket("127.0.0.1", slow.ldapPort())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(new byte[]{0x30, (byte) 0x82, 0x10, 0, 0x02, 0x01, 0x01});
+            socket.getOutputStream().flush();
+            byte[] buffer = new byte[4096];
+            int n = socket.getInputStream().read(buffer);
+            String notice = n <= 0 ? "" : new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(notice.contains("1.3.6.1.4.1.1466.20036") && notice.contains("still incomplete"),
+                    "a partly sent request is not held: " + notice);
+            assertEquals(-1, socket.getInputStream().read(), "and the connection is closed");
+        }
+    }
+
+    private static LDAPConnection connection() throws Exception {
+        LDAPConnectionOptions options = new LDAPConnectionOptions();
+        options.setResponseTimeoutMillis(10_000);
+        return new LDAPConnection(options, "127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD);
+    }
+
+    /** Sends one PDU on a fresh connection and returns the first bytes of the answer (empty if the connection closed). */
+    private static byte[] sendRaw(byte[] pdu) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", dc.ldapPort())) {
+            socket.setSoTimeout(5_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(pdu);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[4096];
+            try {
+                int n = in.read(buffer);
+                return n <= 0 ? new byte[0] : java.util.Arrays.copyOf(buffer, n);
+            } catch (SocketTimeoutException e) {
+                return new byte[0];
+            }
+        }
+    }
+}
