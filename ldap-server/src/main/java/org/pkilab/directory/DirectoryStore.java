@@ -1,8 +1,12 @@
 package org.pkilab.directory;
 
 import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultEntry;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapOtherException;
 import org.apache.directory.api.ldap.model.filter.FilterParser;
@@ -13,6 +17,7 @@ import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.api.ldap.model.schema.UsageEnum;
 import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
@@ -56,7 +61,8 @@ import java.util.zip.CRC32;
  * dc/store/entries.ldif         every entry of the domain when the DC last started, parents first, as LDIF
  *                               ("ldapadd -f" reads it), headed by the journal sequence it includes
  * dc/store/journal-&lt;n&gt;.log      every write since: the entry as it stands after the write, or its deletion;
- *                               one record each, appended before the DC answers the write
+ *                               one record each, appended before the DC answers the write; a write
+ *                               whose record cannot be written (a full disk) is undone and refused
  * </pre>
  *
  * <p>A journal record is {@code magic, sequence, kind, length, payload, CRC-32}; a start reads entries.ldif,
@@ -88,7 +94,11 @@ final class DirectoryStore implements AutoCloseable {
     private final Map<String, String> recovered;
     private long sequence;
     private FileChannel journal;
+    /** The journal's length after its last whole record: what a failed append is cut back to. */
+    private long journalLength;
     private volatile boolean recording;
+    /** True while a write whose record failed is being undone: the undoing writes are not recorded. */
+    private boolean undoing;
 
     private DirectoryStore(Path folder, SchemaManager schema, Dn suffix, Map<String, String> recovered, long sequence) {
         this.folder = folder;
@@ -229,6 +239,7 @@ final class DirectoryStore implements AutoCloseable {
             }
             journal = FileChannel.open(folder.resolve("journal-" + sequence + ".log"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            journalLength = 0;
             recording = true;
         } finally {
             writes.unlock();
@@ -236,6 +247,9 @@ final class DirectoryStore implements AutoCloseable {
     }
 
     private void append(byte kind, String dn, String ldif) throws LdapException {
+        if (undoing) {
+            return;
+        }
         byte[] payload = (ldif == null ? dn : dn + "\n" + ldif).getBytes(StandardCharsets.UTF_8);
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(payload.length + 25);
@@ -246,14 +260,39 @@ final class DirectoryStore implements AutoCloseable {
             out.writeInt(payload.length);
             out.write(payload);
             out.writeInt((int) crc(sequence, kind, payload));
+            if (journal.size() != journalLength) {
+                journal.truncate(journalLength); // what an earlier failed write left half-written
+            }
             ByteBuffer record = ByteBuffer.wrap(bytes.toByteArray());
             while (record.hasRemaining()) {
                 journal.write(record);
             }
+            journalLength += record.capacity();
             sequence++;
         } catch (IOException e) {
-            throw new LdapOtherException("the domain controller could not keep the change to " + dn + " on disk ("
-                    + folder + "): " + e.getMessage(), e);
+            boolean full = String.valueOf(e.getMessage()).contains("No space left");
+            throw new LdapOtherException("the domain controller could not keep the change to " + dn + " on disk, so it did not make it: "
+                    + (full ? "the disk holding " + folder + " is full; free space there and send the change again"
+                    : folder + ": " + e.getMessage()), e);
+        }
+    }
+
+    /** Where the journal stands before a write's records: what a write that cannot be recorded goes back to. */
+    private record Mark(long length, long sequence) {
+    }
+
+    private Mark mark() {
+        return new Mark(journalLength, sequence);
+    }
+
+    /** Forgets the records written since {@code mark} (a write recorded in part); the disk may refuse this too. */
+    private void rewind(Mark mark) {
+        journalLength = mark.length();
+        sequence = mark.sequence();
+        try {
+            journal.truncate(mark.length());
+        } catch (IOException e) {
+            // the next append cuts the journal back to journalLength before it writes
         }
     }
 
@@ -285,24 +324,26 @@ final class DirectoryStore implements AutoCloseable {
         public void add(AddOperationContext ctx) throws LdapException {
             underWriteLock(() -> {
                 next(ctx);
-                put(ctx, ctx.getDn());
+                recordedOrUndone(() -> put(ctx, ctx.getDn()), () -> admin(ctx).delete(ctx.getDn()));
             });
         }
 
         @Override
         public void modify(ModifyOperationContext ctx) throws LdapException {
             underWriteLock(() -> {
+                Entry before = kept(ctx.getDn()) ? admin(ctx).lookup(ctx.getDn(), attributes()) : null;
                 next(ctx);
-                put(ctx, ctx.getDn());
+                recordedOrUndone(() -> put(ctx, ctx.getDn()), () -> restore(ctx, before));
             });
         }
 
         @Override
         public void delete(DeleteOperationContext ctx) throws LdapException {
             underWriteLock(() -> {
+                Entry before = kept(ctx.getDn()) ? admin(ctx).lookup(ctx.getDn(), attributes()) : null;
                 next(ctx);
-                if (recording && inDomain(ctx.getDn())) {
-                    append(DELETE, ctx.getDn().getNormName(), null);
+                if (before != null) {
+                    recordedOrUndone(() -> append(DELETE, ctx.getDn().getNormName(), null), () -> admin(ctx).add(before));
                 }
             });
         }
@@ -322,13 +363,66 @@ final class DirectoryStore implements AutoCloseable {
             relocate(ctx, ctx.getDn(), ctx.getNewDn(), () -> next(ctx));
         }
 
+        /** Whether a write to {@code dn} is recorded now. */
+        private boolean kept(Dn dn) {
+            return recording && !undoing && inDomain(dn);
+        }
+
+        /**
+         * Records a write made in memory, or undoes it when its record cannot be written, so that what the DC
+         * answered as done is on disk and what it refused never happened (the client gets the recording's error).
+         */
+        private void recordedOrUndone(Write record, Write undo) throws LdapException {
+            Mark mark = mark();
+            try {
+                record.run();
+            } catch (LdapException failed) {
+                rewind(mark);
+                undoing = true;
+                try {
+                    undo.run();
+                } catch (LdapException | RuntimeException notUndone) {
+                    failed.addSuppressed(notUndone);
+                } finally {
+                    undoing = false;
+                }
+                throw failed;
+            }
+        }
+
+        /** Puts back the attributes a modify changed, as they were before it. */
+        private void restore(OperationContext ctx, Entry before) throws LdapException {
+            if (before == null) {
+                return;
+            }
+            Entry now = admin(ctx).lookup(before.getDn(), attributes());
+            List<Modification> changes = new ArrayList<>();
+            for (Attribute attribute : now) {
+                if (userAttribute(attribute) && !before.containsAttribute(attribute.getAttributeType())) {
+                    changes.add(new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, attribute.getAttributeType()));
+                }
+            }
+            for (Attribute attribute : before) {
+                if (userAttribute(attribute) && !attribute.equals(now.get(attribute.getAttributeType()))) {
+                    changes.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, attribute));
+                }
+            }
+            if (!changes.isEmpty()) {
+                admin(ctx).modify(before.getDn(), changes);
+            }
+        }
+
+        private boolean userAttribute(Attribute attribute) {
+            return attribute.getAttributeType() != null && attribute.getAttributeType().getUsage() == UsageEnum.USER_APPLICATIONS;
+        }
+
         private boolean inDomain(Dn dn) {
             return dn.equals(suffix) || dn.isDescendantOf(suffix);
         }
 
         /** Records the entry as it now stands, read back through the whole chain as the administrator sees it. */
         private void put(OperationContext ctx, Dn dn) throws LdapException {
-            if (!recording || !inDomain(dn)) {
+            if (!kept(dn)) {
                 return;
             }
             Entry entry = admin(ctx).lookup(dn, attributes());
@@ -344,7 +438,8 @@ final class DirectoryStore implements AutoCloseable {
             underWriteLock(() -> {
                 List<Dn> before = subtree(ctx, from);
                 next.run();
-                moved(ctx, before, to);
+                recordedOrUndone(() -> moved(ctx, before, to),
+                        () -> admin(ctx).moveAndRename(to, from.getParent(), from.getRdn(), true));
             });
         }
 
@@ -359,7 +454,7 @@ final class DirectoryStore implements AutoCloseable {
         }
 
         private void moved(OperationContext ctx, List<Dn> before, Dn after) throws LdapException {
-            if (!recording) {
+            if (!recording || undoing) {
                 return;
             }
             for (Dn dn : before) {
@@ -374,7 +469,7 @@ final class DirectoryStore implements AutoCloseable {
 
         private List<Dn> subtree(OperationContext ctx, Dn base) throws LdapException {
             List<Dn> dns = new ArrayList<>();
-            if (!recording) {
+            if (!recording || undoing) {
                 return dns;
             }
             try (Cursor<Entry> cursor = admin(ctx).search(base, SearchScope.SUBTREE, FilterParser.parse(schema, "(objectClass=*)"),
