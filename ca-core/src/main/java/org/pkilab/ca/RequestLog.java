@@ -24,7 +24,9 @@ import java.util.zip.CRC32C;
  * when it starts again and applies them before it answers anyone.
  *
  * <p>Each entry is {@code length, CRC-32C, record}. A process killed in the middle of a write leaves a
- * short or damaged last entry; nobody was answered for it, so reading stops there and the tail is cut.
+ * short or damaged last entry; nobody was answered for it, so reading stops there and the tail is cut. Damage
+ * anywhere else (a flipped byte, a bad sector) is followed by whole entries whose requesters were answered: the
+ * CA then refuses to start, naming the file, the offset and what to do, rather than losing them.
  */
 final class RequestLog implements AutoCloseable {
 
@@ -45,32 +47,66 @@ final class RequestLog implements AutoCloseable {
                 StandardOpenOption.READ));
     }
 
-    /** Every complete entry, oldest first; a torn last entry is cut off the file. */
+    /**
+     * Every complete entry, oldest first; a torn last entry is cut off the file.
+     *
+     * @throws IOException when a damaged entry is followed by whole ones: those were confirmed to their requesters,
+     *                     and cutting the log there would lose them without a word
+     */
     List<Entry> readAll() throws IOException {
         List<Entry> entries = new ArrayList<>();
         byte[] all = Files.readAllBytes(file);
-        ByteBuffer buffer = ByteBuffer.wrap(all);
-        long valid = 0;
-        while (buffer.remaining() >= 8) {
-            int length = buffer.getInt();
-            int crc = buffer.getInt();
-            if (length <= 0 || length > buffer.remaining()) {
+        int valid = 0;
+        while (true) {
+            int length = wholeEntryAt(all, valid);
+            if (length < 0) {
                 break;
             }
-            CRC32C check = new CRC32C();
-            check.update(all, buffer.position(), length);
-            if ((int) check.getValue() != crc) {
-                break;
-            }
-            entries.add(decode(all, buffer.position(), length));
-            buffer.position(buffer.position() + length);
-            valid = buffer.position();
+            entries.add(decode(all, valid + 8, length));
+            valid += 8 + length;
         }
         if (valid < all.length) {
+            int next = nextWholeEntry(all, valid + 1);
+            if (next >= 0) {
+                throw new IOException(file + " is damaged at byte " + valid + " (entry " + (entries.size() + 1) + "), and whole entries follow"
+                        + " from byte " + next + ": those requests were answered, so the CA will not start without them. Restore "
+                        + file.getFileName() + " from a backup, or, to give up every request logged after byte " + valid
+                        + ", cut it there (truncate -s " + valid + " " + file + ") and start again");
+            }
             channel.truncate(valid);
         }
         channel.position(valid);
         return entries;
+    }
+
+    /** The length of the entry at {@code offset} when it is whole and its checksum holds; -1 otherwise. */
+    private static int wholeEntryAt(byte[] all, int offset) {
+        if (offset < 0 || all.length - offset < 8) {
+            return -1;
+        }
+        ByteBuffer header = ByteBuffer.wrap(all, offset, 8);
+        int length = header.getInt();
+        int crc = header.getInt();
+        if (length <= 0 || length > all.length - offset - 8) {
+            return -1;
+        }
+        CRC32C check = new CRC32C();
+        check.update(all, offset + 8, length);
+        return (int) check.getValue() == crc ? length : -1;
+    }
+
+    /**
+     * The offset of the first whole entry at or after {@code from}, or -1. An entry begins with its request id, a
+     * small positive number: only offsets where one stands are checksummed, so a long damaged stretch is cheap to cross.
+     */
+    private static int nextWholeEntry(byte[] all, int from) {
+        for (int offset = from; offset + 16 <= all.length; offset++) {
+            long requestId = ByteBuffer.wrap(all, offset + 8, 8).getLong();
+            if (requestId > 0 && requestId < (1L << 40) && wholeEntryAt(all, offset) >= 0) {
+                return offset;
+            }
+        }
+        return -1;
     }
 
     /** Appends one record in a single write: once this returns, a killed process keeps it. */

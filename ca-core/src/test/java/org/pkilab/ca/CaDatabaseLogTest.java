@@ -47,6 +47,27 @@ class CaDatabaseLogTest {
     }
 
     @Test
+    void aDamagedEntryFollowedByWholeOnesStopsTheCaAndLosesNothing(@TempDir Path data) throws Exception {
+        Path file = data.resolve("ca.log");
+        long secondEntry;
+        try (RequestLog log = RequestLog.open(file)) {
+            log.append(issued(1, BigInteger.valueOf(1001)), "hash1");
+            secondEntry = log.size();
+            for (int id = 2; id <= 20; id++) {
+                log.append(issued(id, BigInteger.valueOf(1000 + id)), "hash" + id);
+            }
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[(int) secondEntry + 40] ^= 0x01; // one bit flipped inside the second entry
+        Files.write(file, bytes);
+
+        SQLException refused = assertThrows(SQLException.class, () -> CaDatabase.open(data.resolve("ca.db")).close());
+        assertTrue(refused.getMessage().contains(file.toString()) && refused.getMessage().contains("damaged at byte " + secondEntry)
+                && refused.getMessage().contains("truncate -s " + secondEntry), refused.getMessage());
+        assertArrayEquals(bytes, Files.readAllBytes(file), "the log is left as it was found: nothing confirmed is cut");
+    }
+
+    @Test
     void entriesAppliedBeforeTheKillAreNotAppliedTwice(@TempDir Path data) throws Exception {
         try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
             db.insert(issued(0, BigInteger.valueOf(11)), "a");

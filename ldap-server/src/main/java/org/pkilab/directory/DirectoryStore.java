@@ -29,11 +29,8 @@ import org.apache.directory.server.core.api.interceptor.context.OperationContext
 import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.pkilab.pki.KeyFiles;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -42,6 +39,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,15 +57,19 @@ import java.util.zip.CRC32;
  *
  * <pre>
  * dc/store/entries.ldif         every entry of the domain when the DC last started, parents first, as LDIF
- *                               ("ldapadd -f" reads it), headed by the journal sequence it includes
+ *                               ("ldapadd -f" reads it), headed by the journal sequence it includes and
+ *                               ended by a line with its entry count and the CRC-32 of all before it
  * dc/store/journal-&lt;n&gt;.log      every write since: the entry as it stands after the write, or its deletion;
  *                               one record each, appended before the DC answers the write; a write
  *                               whose record cannot be written (a full disk) is undone and refused
  * </pre>
  *
  * <p>A journal record is {@code magic, sequence, kind, length, payload, CRC-32}; a start reads entries.ldif,
- * then every whole record in order, and stops at the first torn one (the write its client was never told
- * about), then writes a new entries.ldif (whole or not at all) and starts an empty journal. Records are
+ * then every whole record in order, and stops at a torn last one (the write its client was never told
+ * about), then writes a new entries.ldif (whole or not at all) and starts an empty journal. Damage anywhere
+ * else (entries.ldif cut short or changed, a bad record followed by whole ones) refuses the start with the
+ * file, the offset and what to do: those writes were answered, and a DC that started without them would
+ * serve an older directory without a word. Records are
  * written, not flushed to the disk: like the CA database's, a write survives the process being killed; only
  * the machine failing can lose the last ones.
  *
@@ -81,7 +83,10 @@ final class DirectoryStore implements AutoCloseable {
     private static final int MAGIC = 0x504B4A31; // "PKJ1"
     private static final byte PUT = 'P';
     private static final byte DELETE = 'D';
-    private static final Pattern HEADER = Pattern.compile("# pkilab directory, journal sequence (\\d+)");
+    /** The first line; "directory 2" files end with {@link #END}, files from before it do not. */
+    private static final Pattern HEADER = Pattern.compile("# pkilab directory( 2)?, journal sequence (\\d+)");
+    /** The last line of entries.ldif: how many entries, and the CRC-32 of every byte before this line. */
+    private static final Pattern END = Pattern.compile("# end of directory: (\\d+) entries, CRC-32 ([0-9a-f]{8})\n\\z");
     private static final Pattern JOURNAL = Pattern.compile("journal-(\\d+)\\.log");
     /** What an entry keeps besides its user attributes: AD's objectGUID and whenCreated, as ApacheDS names them. */
     static final String[] KEPT_OPERATIONAL = {"entryUUID", "createTimestamp", "creatorsName"};
@@ -120,11 +125,29 @@ final class DirectoryStore implements AutoCloseable {
             if (!header.lookingAt()) {
                 throw new IOException(file + " is not a PKI Lab directory: its first line should be '# pkilab directory, ...'");
             }
-            sequence = Long.parseLong(header.group(1));
+            sequence = Long.parseLong(header.group(2));
+            int expected = -1;
+            if (header.group(1) != null) {
+                Matcher end = END.matcher(text);
+                if (!end.find()) {
+                    throw damaged(file, "it does not end with its '# end of directory' line, so it was cut short");
+                }
+                String body = text.substring(0, end.start());
+                CRC32 crc = new CRC32();
+                crc.update(body.getBytes(StandardCharsets.UTF_8));
+                if (!String.format("%08x", crc.getValue()).equals(end.group(2))) {
+                    throw damaged(file, "its content does not match the checksum on its last line, so it was changed or damaged");
+                }
+                expected = Integer.parseInt(end.group(1));
+                text = body;
+            }
             try (LdifReader reader = new LdifReader()) {
                 for (LdifEntry ldif : reader.parseLdif(text)) {
                     entries.put(new Dn(schema, ldif.getDn().getName()).getNormName(), LdifUtils.convertToLdif(ldif.getEntry()));
                 }
+            }
+            if (expected >= 0 && entries.size() != expected) {
+                throw damaged(file, "it holds " + entries.size() + " entries where its last line counts " + expected);
             }
         }
         for (Path log : journals(folder)) {
@@ -145,45 +168,80 @@ final class DirectoryStore implements AutoCloseable {
         return m.matches() ? Long.parseLong(m.group(1)) : 0;
     }
 
-    /** Applies the whole records of {@code log} at or after {@code next}; returns the sequence after the last. */
+    private static IOException damaged(Path file, String why) {
+        return new IOException(file + " is damaged: " + why + ". The domain controller will not start on part of its directory;"
+                + " restore the data folder from a backup");
+    }
+
+    /**
+     * Applies the whole records of {@code log} at or after {@code next}; returns the sequence after the last. Only
+     * a torn last record (a write never answered) is passed over; a damaged record followed by whole ones refuses
+     * the start, since those writes were answered.
+     */
     private static long replay(Path log, long next, Map<String, String> entries) throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(log)))) {
-            while (true) {
-                byte[] payload;
-                long sequence;
-                byte kind;
-                try {
-                    if (in.readInt() != MAGIC) {
-                        return next;
-                    }
-                    sequence = in.readLong();
-                    kind = in.readByte();
-                    int length = in.readInt();
-                    if (length < 0 || length > 64 * 1024 * 1024) {
-                        return next;
-                    }
-                    payload = in.readNBytes(length);
-                    if (payload.length != length || in.readInt() != (int) crc(sequence, kind, payload)) {
-                        return next; // torn: the last write, never answered
-                    }
-                } catch (EOFException e) {
-                    return next;
+        byte[] all = Files.readAllBytes(log);
+        int offset = 0;
+        while (offset < all.length) {
+            int end = wholeRecordAt(all, offset);
+            if (end < 0) {
+                int following = nextWholeRecord(all, offset + 1);
+                if (following >= 0) {
+                    throw new IOException(log + " is damaged at byte " + offset + ", and whole records follow from byte " + following
+                            + ": those writes were answered, so the domain controller will not start without them. Restore the data"
+                            + " folder from a backup, or, to give up every write after byte " + offset + ", cut the journal there"
+                            + " (truncate -s " + offset + " " + log + ") and start again");
                 }
-                if (sequence < next) {
-                    continue; // already in entries.ldif
-                }
-                String text = new String(payload, StandardCharsets.UTF_8);
-                int newline = text.indexOf('\n');
-                String dn = newline < 0 ? text : text.substring(0, newline);
-                if (kind == PUT) {
-                    entries.remove(dn); // a moved entry goes to the end, after its new parent
-                    entries.put(dn, text.substring(newline + 1));
-                } else {
-                    entries.remove(dn);
-                }
-                next = sequence + 1;
+                return next; // torn: the last write, never answered
+            }
+            ByteBuffer record = ByteBuffer.wrap(all, offset + 4, end - offset - 4);
+            long sequence = record.getLong();
+            byte kind = record.get();
+            int length = record.getInt();
+            String text = new String(all, record.position(), length, StandardCharsets.UTF_8);
+            offset = end;
+            if (sequence < next) {
+                continue; // already in entries.ldif
+            }
+            int newline = text.indexOf('\n');
+            String dn = newline < 0 ? text : text.substring(0, newline);
+            if (kind == PUT) {
+                entries.remove(dn); // a moved entry goes to the end, after its new parent
+                entries.put(dn, text.substring(newline + 1));
+            } else {
+                entries.remove(dn);
+            }
+            next = sequence + 1;
+        }
+        return next;
+    }
+
+    /** Where the record at {@code offset} ends when it is whole and its checksum holds; -1 otherwise. */
+    private static int wholeRecordAt(byte[] all, int offset) {
+        if (all.length - offset < 4 + 8 + 1 + 4 + 4) {
+            return -1;
+        }
+        ByteBuffer record = ByteBuffer.wrap(all, offset, all.length - offset);
+        if (record.getInt() != MAGIC) {
+            return -1;
+        }
+        long sequence = record.getLong();
+        byte kind = record.get();
+        int length = record.getInt();
+        if (length < 0 || length > record.remaining() - 4) {
+            return -1;
+        }
+        byte[] payload = Arrays.copyOfRange(all, record.position(), record.position() + length);
+        record.position(record.position() + length);
+        return record.getInt() == (int) crc(sequence, kind, payload) ? record.position() : -1;
+    }
+
+    private static int nextWholeRecord(byte[] all, int from) {
+        for (int offset = from; offset + 4 <= all.length; offset++) {
+            if (all[offset] == (byte) (MAGIC >>> 24) && ByteBuffer.wrap(all, offset, 4).getInt() == MAGIC && wholeRecordAt(all, offset) >= 0) {
+                return offset;
             }
         }
+        return -1;
     }
 
     private static long crc(long sequence, byte kind, byte[] payload) {
@@ -223,7 +281,7 @@ final class DirectoryStore implements AutoCloseable {
     void checkpoint(List<Entry> entries) throws IOException {
         writes.lock();
         try {
-            StringBuilder text = new StringBuilder("# pkilab directory, journal sequence ").append(sequence)
+            StringBuilder text = new StringBuilder("# pkilab directory 2, journal sequence ").append(sequence)
                     .append("\n# every entry of ").append(suffix.getName()).append(" when the domain controller last started;")
                     .append(" the writes since are in journal-").append(sequence).append(".log\n\n");
             List<Entry> sorted = new ArrayList<>(entries);
@@ -231,6 +289,9 @@ final class DirectoryStore implements AutoCloseable {
             for (Entry entry : sorted) {
                 text.append(LdifUtils.convertToLdif(entry)).append('\n');
             }
+            CRC32 crc = new CRC32();
+            crc.update(text.toString().getBytes(StandardCharsets.UTF_8));
+            text.append(String.format("# end of directory: %d entries, CRC-32 %08x\n", sorted.size(), crc.getValue()));
             List<Path> old = journals(folder);
             KeyFiles.writeAtomically(folder.resolve(ENTRIES), text.toString().getBytes(StandardCharsets.UTF_8));
             close();

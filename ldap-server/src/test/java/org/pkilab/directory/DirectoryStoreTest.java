@@ -155,4 +155,89 @@ class DirectoryStoreTest {
             assertEquals(List.of(dc.names().computer("OLD01")), admin.members("Made Before The Journal"));
         }
     }
+
+    @Test
+    void aJournalDamagedBeforeWholeRecordsIsRefusedWhileATornTailIsCut(@TempDir Path folder) throws Exception {
+        Path data = folder.resolve("running");
+        try (DomainController dc = DomainController.start(config(data));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            for (int i = 1; i <= 5; i++) {
+                admin.createGroup("Journal Group " + i);
+            }
+            copyAsKilled(data, folder.resolve("flipped"));
+            copyAsKilled(data, folder.resolve("torn"));
+        }
+        Path flipped = journal(folder.resolve("flipped"));
+        byte[] bytes = Files.readAllBytes(flipped);
+        int middle = bytes.length / 2;
+        bytes[middle] ^= 0x20;
+        Files.write(flipped, bytes);
+        String refusal = startFails(folder.resolve("flipped"));
+        assertTrue(refusal.contains(flipped.toString()) && refusal.contains("damaged at byte") && refusal.contains("truncate -s"),
+                "a flipped byte with whole records after it refuses the start, naming the file, offset and what to do: " + refusal);
+        assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(flipped)), "the damaged journal is left as it was found");
+
+        Path torn = journal(folder.resolve("torn"));
+        byte[] whole = Files.readAllBytes(torn);
+        Files.write(torn, java.util.Arrays.copyOf(whole, whole.length - 7)); // the last record, cut as a kill mid-write cuts it
+        try (DomainController dc = DomainController.start(config(folder.resolve("torn")));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            List<String> groups = admin.groups().stream().map(DirectoryAdmin.Principal::name).filter(n -> n.startsWith("Journal Group")).toList();
+            assertEquals(List.of("Journal Group 1", "Journal Group 2", "Journal Group 3", "Journal Group 4"), groups,
+                    "only the torn last write is lost");
+        }
+    }
+
+    @Test
+    void anEntriesFileCutShortOrChangedIsRefused(@TempDir Path folder) throws Exception {
+        Path data = folder.resolve("lab");
+        for (int start = 1; start <= 2; start++) {
+            try (DomainController dc = DomainController.start(config(data))) {
+                dc.names(); // the first start makes the forest in its journal, the second writes it all to entries.ldif
+            }
+        }
+        Path entries = data.resolve("store").resolve(DirectoryStore.ENTRIES);
+        String text = Files.readString(entries);
+        int cut = text.indexOf("\n\n", text.length() / 2) + 2; // at an entry boundary, as a lost tail would leave it
+        Files.writeString(entries, text.substring(0, cut));
+        String shortened = startFails(data);
+        assertTrue(shortened.contains(entries.toString()) && shortened.contains("cut short"), shortened);
+
+        int at = text.indexOf(": ", text.length() / 2) + 2; // the first letter of a value in the middle of the file
+        char letter = text.charAt(at);
+        assertTrue(at > text.length() / 2 && Character.isLetterOrDigit(letter), "a value at " + at + ": '" + letter + "'");
+        Files.writeString(entries, text.substring(0, at) + (letter == 'x' ? 'y' : 'x') + text.substring(at + 1));
+        String changed = startFails(data);
+        assertTrue(changed.contains("checksum"), "a changed value is not taken silently: " + changed);
+
+        Files.writeString(entries, text);
+        try (DomainController dc = DomainController.start(config(data))) {
+            assertEquals("contoso.com", dc.domainName(), "the file as written starts");
+        }
+    }
+
+    private static Path journal(Path data) throws IOException {
+        try (Stream<Path> files = Files.list(data.resolve("store"))) {
+            return files.filter(f -> f.getFileName().toString().startsWith("journal-")).max(java.util.Comparator.comparingLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (IOException e) {
+                    return 0;
+                }
+            })).orElseThrow();
+        }
+    }
+
+    /** The start's refusal, with every cause's message. */
+    private static String startFails(Path data) {
+        try (DomainController dc = DomainController.start(config(data))) {
+            throw new AssertionError("the DC started on " + data + " (" + dc.domainName() + ")");
+        } catch (RuntimeException e) {
+            StringBuilder text = new StringBuilder();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                text.append(t.getMessage()).append(" | ");
+            }
+            return text.toString();
+        }
+    }
 }
