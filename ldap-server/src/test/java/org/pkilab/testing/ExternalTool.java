@@ -36,7 +36,7 @@ public final class ExternalTool {
         try {
             process = builder.start();
         } catch (IOException e) {
-            throw new IOException(command[0] + " is not installed: install it with apt-get (.ci/run installs ldap-utils, openssl, curl)", e);
+            throw new IOException(command[0] + " is not installed: install it with apt-get (scripts/test installs the packages listed in scripts/debian-packages)", e);
         }
         CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
