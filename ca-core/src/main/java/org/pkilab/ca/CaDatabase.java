@@ -44,6 +44,9 @@ final class CaDatabase implements AutoCloseable {
     private static final long GATHER_MILLIS = 50;
     /** Log size at which the writer catches up in one go under a load that never lets it drain. */
     private static final long LOG_LIMIT = 16L << 20;
+    /** How long the writer waits before it tries again after the tables refused a write (a full disk). */
+    private static final long RETRY_MILLIS = 1_000;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CaDatabase.class);
 
     private final Connection connection;
     private final PreparedStatement insert;
@@ -60,9 +63,22 @@ final class CaDatabase implements AutoCloseable {
     private long nextRequestId;
     private final java.util.concurrent.atomic.LongAdder tablesNanos = new java.util.concurrent.atomic.LongAdder();
     private boolean closed;
-    private SQLException writerFailure;
+    /** Set while the disk holding the database refuses writes, so the condition is logged once, not per request. */
+    private volatile boolean storageFull;
+    private final Path folder;
 
-    private CaDatabase(Connection connection, RequestLog log) throws SQLException {
+    /**
+     * The database could not be written because the disk holding it is full. The request was not recorded and
+     * nothing changed; the CA goes on by itself once there is room.
+     */
+    static final class StorageFullException extends SQLException {
+        StorageFullException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private CaDatabase(Connection connection, RequestLog log, Path folder) throws SQLException {
+        this.folder = folder;
         this.connection = connection;
         this.log = log;
         this.insert = connection.prepareStatement("INSERT INTO requests (request_id, requester, requester_dn, template,"
@@ -99,7 +115,7 @@ final class CaDatabase implements AutoCloseable {
                         + " this_update INTEGER NOT NULL, next_update INTEGER NOT NULL, der BLOB NOT NULL)");
             }
             log = RequestLog.open(file.resolveSibling(file.getFileName().toString().replaceFirst("\\.db$", "") + ".log"));
-            CaDatabase db = new CaDatabase(connection, log);
+            CaDatabase db = new CaDatabase(connection, log, file.toAbsolutePath().getParent());
             db.recover();
             db.writer.start();
             return db;
@@ -151,8 +167,9 @@ final class CaDatabase implements AutoCloseable {
         try {
             log.append(numbered, csrSha256);
         } catch (IOException e) {
-            throw new SQLException("the CA database log could not be written: " + e.getMessage(), e);
+            throw explained("the CA database log could not be written", e);
         }
+        wroteAgain();
         nextRequestId++;
         if (r.serial() != null) {
             serialPrefixes.add(prefix(r.serial()));
@@ -193,8 +210,14 @@ final class CaDatabase implements AutoCloseable {
                     }
                     batch = new ArrayList<>(pending);
                 }
-                synchronized (tables) {
-                    apply(batch);
+                try {
+                    synchronized (tables) {
+                        apply(batch);
+                    }
+                } catch (SQLException e) {
+                    // the log still holds them; try again after a pause rather than give up until the next start
+                    Thread.sleep(RETRY_MILLIS);
+                    continue;
                 }
                 synchronized (this) {
                     // a read may have applied them meanwhile: drop only what is still first in line
@@ -207,16 +230,42 @@ final class CaDatabase implements AutoCloseable {
                     if (pending.isEmpty()) {
                         clearLog();
                     } else if (log.size() > LOG_LIMIT) {
-                        flush(); // requests never stopped arriving: catch up once so the log cannot grow without end
+                        try {
+                            flush(); // requests never stopped arriving: catch up once so the log cannot grow without end
+                        } catch (SQLException e) {
+                            // as above: the entries stay pending and logged
+                        }
                     }
                 }
             }
-        } catch (SQLException e) {
-            synchronized (this) {
-                writerFailure = e; // the log still holds them: the next start applies them
-            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A failure to write, said plainly: a full disk names the folder and what to do (SQLite's own text, "cannot
+     * commit - no transaction is active", hid it), and is logged once when it begins.
+     */
+    private SQLException explained(String what, Exception e) {
+        String text = String.valueOf(e.getMessage());
+        boolean full = text.contains("SQLITE_FULL") || text.contains("disk is full") || text.contains("No space left");
+        if (!full) {
+            return e instanceof SQLException sql ? sql : new SQLException(what + ": " + text, e);
+        }
+        if (!storageFull) {
+            storageFull = true;
+            LOG.warn("CA database: the disk holding {} is full; requests are refused until there is room again", folder);
+        }
+        return new StorageFullException(what + ": the disk holding " + folder + " is full. Nothing was recorded; free space"
+                + " there and send the request again (the CA goes on by itself once there is room)", e);
+    }
+
+    /** A write went through: a full disk, if there was one, has room again. */
+    private void wroteAgain() {
+        if (storageFull) {
+            storageFull = false;
+            LOG.info("CA database: the disk holding {} takes writes again", folder);
         }
     }
 
@@ -266,11 +315,20 @@ final class CaDatabase implements AutoCloseable {
                 insert.executeUpdate();
             }
             connection.commit();
+            wroteAgain();
         } catch (SQLException e) {
-            connection.rollback();
-            throw e;
+            try {
+                connection.rollback();
+            } catch (SQLException notActive) {
+                e.addSuppressed(notActive); // SQLite has already rolled back a commit that failed
+            }
+            throw explained("the CA database tables could not be written", e);
         } finally {
-            connection.setAutoCommit(autoCommit);
+            try {
+                connection.setAutoCommit(autoCommit);
+            } catch (SQLException e) {
+                // the next apply sets it again
+            }
             tablesNanos.add(System.nanoTime() - start);
         }
     }
@@ -289,9 +347,6 @@ final class CaDatabase implements AutoCloseable {
     private void requireOpen() throws SQLException {
         if (closed) {
             throw new SQLException("the CA database is closed");
-        }
-        if (writerFailure != null) {
-            throw new SQLException("the CA database writer failed: " + writerFailure.getMessage(), writerFailure);
         }
     }
 

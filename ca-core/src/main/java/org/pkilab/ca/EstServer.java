@@ -184,6 +184,15 @@ final class EstServer implements AutoCloseable {
         }
     }
 
+    private static CaDatabase.StorageFullException storageFull(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof CaDatabase.StorageFullException full) {
+                return full;
+            }
+        }
+        return null;
+    }
+
     private final class Routes extends Handler.Abstract {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
@@ -192,6 +201,14 @@ final class EstServer implements AutoCloseable {
             } catch (CaException e) {
                 refuse(response, callback, e.error(), e.reason(), e.fix());
             } catch (RuntimeException e) {
+                CaDatabase.StorageFullException full = storageFull(e);
+                if (full != null) {
+                    // the database logged the full disk once; a stack trace per refused request would fill it faster
+                    response.getHeaders().put("Retry-After", "60");
+                    send(response, callback, 503, "text/plain", (config.caName() + " cannot take requests now: " + full.getMessage() + "\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                    return true;
+                }
                 LOG.warn("{}: {} {} failed", config.caName(), request.getMethod(), Request.getPathInContext(request), e);
                 send(response, callback, 500, "text/plain", ("internal error in " + config.caName() + ": " + e.getMessage() + "\n")
                         .getBytes(StandardCharsets.UTF_8));

@@ -68,6 +68,52 @@ class CaDatabaseLogTest {
     }
 
     @Test
+    void aFullDiskRefusesRequestsPlainlyAndTheDatabaseGoesOnOnceThereIsRoom(@TempDir Path folder) throws Exception {
+        Path disk = folder.resolve("disk");
+        Files.createDirectories(disk);
+        org.pkilab.testing.ExternalTool.Result mount = org.pkilab.testing.ExternalTool.run(null, java.util.Map.of(), null,
+                "mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.toString());
+        assertEquals(0, mount.exit(), "this test mounts a 4 MB tmpfs as a disk that fills up; it needs root, as CI runs: " + mount);
+        try (CaDatabase db = CaDatabase.open(disk.resolve("ca.db"))) {
+            db.insert(issued(0, BigInteger.valueOf(1)), "before");
+            assertEquals(1, db.count());
+            Path filler = disk.resolve("filler");
+            try (java.io.OutputStream out = Files.newOutputStream(filler)) {
+                byte[] block = new byte[4096];
+                while (true) {
+                    out.write(block);
+                }
+            } catch (java.io.IOException full) {
+                assertTrue(String.valueOf(full.getMessage()).contains("No space left"), full.toString());
+            }
+            // room for a few log entries but not for the tables' pages: the background writer meets the full disk first
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(filler, StandardOpenOption.WRITE)) {
+                channel.truncate(channel.size() - 24 * 1024);
+            }
+            SQLException refused = null;
+            for (int i = 0; i < 200 && refused == null; i++) { // until the log's last page has no room left
+                try {
+                    db.insert(issued(0, BigInteger.valueOf(100 + i)), "while-full-" + i);
+                    db.count(); // reads apply what is logged, so the tables are written too
+                } catch (SQLException e) {
+                    refused = e;
+                }
+            }
+            assertTrue(refused instanceof CaDatabase.StorageFullException, "a full disk is refused as such: " + refused);
+            assertTrue(refused.getMessage().contains("the disk holding " + disk) && refused.getMessage().contains("free space"),
+                    refused.getMessage());
+
+            Thread.sleep(300); // the background writer has met the full disk too
+            Files.delete(filler);
+            RequestRecord after = db.insert(issued(0, BigInteger.valueOf(999)), "after");
+            assertEquals(BigInteger.valueOf(999), db.byId(after.requestId()).orElseThrow().serial(), "without a restart, once there is room");
+            assertEquals(BigInteger.valueOf(999), db.bySerial(BigInteger.valueOf(999)).orElseThrow().serial());
+        } finally {
+            org.pkilab.testing.ExternalTool.run(null, java.util.Map.of(), null, "umount", "-l", disk.toString());
+        }
+    }
+
+    @Test
     void entriesAppliedBeforeTheKillAreNotAppliedTwice(@TempDir Path data) throws Exception {
         try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
             db.insert(issued(0, BigInteger.valueOf(11)), "a");
