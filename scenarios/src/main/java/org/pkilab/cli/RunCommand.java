@@ -64,6 +64,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (!json) {
             out.println(header(parsed));
+            parsed.notes().forEach(note -> out.println("Note: " + note));
             out.println("Starting the lab: domain controller, enterprise CA, " + parsed.lab().hosts().size() + " computer(s) ...");
             out.flush();
         }
@@ -130,9 +131,11 @@ final class RunCommand implements Callable<Integer> {
         return parser.parse(nameOrFile + ".yaml", text);
     }
 
-    private static String header(Scenario s) {
-        return (s.lesson() ? "Lesson " : "Scenario ") + s.name() + ": " + s.title()
-                + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
+    static String header(Scenario s) {
+        String kind = s.lesson() ? "Lesson" : "Scenario";
+        // titles of lessons start "Lesson: ..." as the guide's warnings do; the header says it once
+        String title = s.title().regionMatches(true, 0, kind + ":", 0, kind.length() + 1) ? s.title().substring(kind.length() + 1).trim() : s.title();
+        return kind + " " + s.name() + ": " + title + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
     }
 
     private static String json(Scenario scenario, List<StepResult> results, double seconds) {
@@ -143,6 +146,7 @@ final class RunCommand implements Callable<Integer> {
         root.put("lesson", scenario.lesson());
         root.put("seconds", seconds);
         root.put("passed", results.stream().allMatch(StepResult::asExpected));
+        root.putPOJO("notes", scenario.notes());
         ArrayNode steps = root.putArray("steps");
         for (StepResult r : results) {
             ObjectNode step = steps.addObject();
