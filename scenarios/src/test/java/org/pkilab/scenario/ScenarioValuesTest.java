@@ -89,4 +89,11 @@ class ScenarioValuesTest {
         assertTrue(run.err().contains("values.yaml:9: expect's error is a code") && run.err().contains("{message: cannot be exported}"),
                 run.err());
     }
+
+    @Test
+    void anUnknownBuiltInNameSuggestsTheNearest() {
+        Cli.Result run = Cli.pkilab("run", "web-servr");
+        assertEquals(2, run.exit(), run.toString());
+        assertTrue(run.err().contains("did you mean 'web-server'?"), run.err());
+    }
 }
