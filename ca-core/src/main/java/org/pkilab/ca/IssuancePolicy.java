@@ -246,12 +246,20 @@ final class IssuancePolicy {
                     : sd.check(ctx.request.requester().sids(), right);
             if (!check.granted()) {
                 String account = ctx.requesterName();
-                String why = check.explicitlyDenied()
-                        ? account + " is denied " + right.displayName() + " on " + ctx.templateDisplay() + " through "
-                        + groupName(ctx, check) + " (a Deny entry wins over every Allow)"
-                        : account + " holds no " + right.displayName() + " right on " + ctx.templateDisplay();
-                return Decision.deny(AdcsError.TEMPLATE_DENIED, why + "; groups in its token: "
-                                + String.join(", ", ctx.request.requester().groupNames()),
+                String groups = "; groups in its token: " + String.join(", ", ctx.request.requester().groupNames());
+                if (check.explicitlyDenied()) {
+                    boolean itself = ctx.request.requester().sid().equals(check.decidedBy());
+                    String denied = itself ? account : groupName(ctx, check);
+                    // another Allow cannot help: a Deny entry is read first and wins
+                    return Decision.deny(AdcsError.TEMPLATE_DENIED, account + " is denied " + right.displayName() + " on "
+                                    + ctx.templateDisplay() + (itself ? " by name" : " through " + denied)
+                                    + " (a Deny entry wins over every Allow)" + groups,
+                            "on the template's Security tab clear Deny " + right.displayName() + " for " + denied
+                                    + (itself ? "" : ", or take " + account + " out of " + denied + " and restart the computer"
+                                    + " (or log the user on again) so its token no longer carries it"));
+                }
+                return Decision.deny(AdcsError.TEMPLATE_DENIED, account + " holds no " + right.displayName() + " right on "
+                                + ctx.templateDisplay() + groups,
                         "on the template's Security tab allow " + right.displayName() + " for a group " + account
                                 + " belongs to (and do not clear Read); if you just added it to a group, restart the computer"
                                 + " (or log the user on again) so its token carries the group");

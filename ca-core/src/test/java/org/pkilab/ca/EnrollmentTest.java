@@ -24,6 +24,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -151,6 +152,25 @@ class EnrollmentTest {
         assertEquals(AdcsError.TEMPLATE_DENIED, before.error());
         LogonToken afterRestart = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
         assertTrue(ca.submit(EnrollmentRequest.manual(afterRestart, WEB_CN, webRequest("iis02.contoso.com"))).issued());
+    }
+
+    @Test
+    void aDenyThatWinsIsFixedByClearingTheDenyOrLeavingTheGroupNotByAnotherAllow() {
+        String template = "ConfigMgr Kiosk Web Certificate";
+        admin.duplicateTemplate("Web Server", template, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.createGroup("Kiosk Servers");
+        admin.createComputer("IIS03", "iis03.contoso.com", PASSWORD);
+        admin.addMember("ConfigMgr IIS Servers", "IIS03$");
+        admin.addMember("Kiosk Servers", "IIS03$");
+        admin.allow(template, "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        admin.deny(template, "Kiosk Servers", AccessRight.ENROLL);
+        ca.issueTemplate(template);
+        LogonToken token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS03"), PASSWORD).token();
+        EnrollmentResult denied = ca.submit(EnrollmentRequest.manual(token, template.replace(" ", ""), webRequest("iis03.contoso.com")));
+        assertEquals(AdcsError.TEMPLATE_DENIED, denied.error());
+        String fix = denied.decision().fix();
+        assertTrue(fix.contains("clear Deny Enroll for CONTOSO\\Kiosk Servers, or take CONTOSO\\IIS03$ out of CONTOSO\\Kiosk Servers"), fix);
+        assertFalse(fix.contains("allow Enroll"), "IIS03$ already holds an Allow; another cannot beat the Deny: " + fix);
     }
 
     @Test

@@ -113,9 +113,11 @@ class LabExtensionTest {
         try {
             Files.writeString(file, """
                     name: broken
-                    title: a template that was never duplicated
+                    title: a template that was duplicated but never issued
+                    lab: {computers: [{name: PC09}]}
                     steps:
-                      - issue template: ConfigMgr Client Certificate
+                      - duplicate template: {template: Workstation Authentication, name: ConfigMgr Client Certificate}
+                      - request certificate: {host: PC09, template: ConfigMgr Client Certificate}
                     """);
             TestExecutionSummary summary = run(BrokenScenario.class);
 
@@ -123,7 +125,7 @@ class LabExtensionTest {
             assertEquals(0, summary.getTestsSucceededCount(), "no test ran");
             String message = summary.getFailures().get(0).getException().getMessage();
             assertTrue(message.contains("scenario broken (" + file.getFileName() + ") did not apply"), message);
-            assertTrue(message.contains("[broken-scenario.yaml:4]") && message.contains("Code:   0x80094800")
+            assertTrue(message.contains("[broken-scenario.yaml:6]") && message.contains("Code:   0x80094800")
                     && message.contains("NOT AS EXPECTED"), "the narration names the step, its code and what was expected: " + message);
         } finally {
             Files.deleteIfExists(file);

@@ -9,6 +9,7 @@ import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.scenario.BuiltInScenarios;
 import org.pkilab.scenario.Narration;
+import org.pkilab.scenario.NearestName;
 import org.pkilab.scenario.Scenario;
 import org.pkilab.scenario.ScenarioException;
 import org.pkilab.scenario.ScenarioParser;
@@ -58,12 +59,33 @@ final class RunCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--format must be text or json, not '" + format + "'");
         }
         boolean json = format.equals("json");
-        Scenario parsed = loadOrExplain(scenario, err);
-        if (parsed == null) {
+        if (junitXml != null) {
+            String problem = unwritable(junitXml);
+            if (problem != null) {
+                err.println("pkilab: --junit-xml " + junitXml + ": " + problem + "; nothing ran");
+                err.flush();
+                return 2;
+            }
+        }
+        Scenario parsed;
+        try {
+            parsed = load(scenario);
+        } catch (ScenarioException | IllegalArgumentException e) {
+            List<String> problems = e instanceof ScenarioException s ? s.problems() : List.of(e.getMessage());
+            explain(problems, e instanceof ScenarioException, err);
+            String name = Path.of(scenario).getFileName().toString().replaceFirst("(?i)\\.ya?ml$", "");
+            if (json) {
+                out.println(jsonProblems(name, problems));
+                out.flush();
+            }
+            if (junitXml != null) {
+                KeyFiles.writeAtomically(junitXml, junitProblems(name, problems).getBytes(StandardCharsets.UTF_8));
+            }
             return 2;
         }
         if (!json) {
             out.println(header(parsed));
+            parsed.notes().forEach(note -> out.println("Note: " + note));
             out.println("Starting the lab: domain controller, enterprise CA, " + parsed.lab().hosts().size() + " computer(s) ...");
             out.flush();
         }
@@ -108,12 +130,36 @@ final class RunCommand implements Callable<Integer> {
         try {
             return load(nameOrFile);
         } catch (ScenarioException e) {
-            err.println("pkilab: the scenario cannot run:");
-            e.problems().forEach(p -> err.println("  " + p));
+            explain(e.problems(), true, err);
         } catch (IllegalArgumentException e) {
-            err.println("pkilab: " + e.getMessage());
+            explain(List.of(e.getMessage()), false, err);
+        }
+        return null;
+    }
+
+    private static void explain(List<String> problems, boolean inFile, PrintWriter err) {
+        if (inFile) {
+            err.println("pkilab: the scenario cannot run:");
+            problems.forEach(p -> err.println("  " + p));
+        } else {
+            problems.forEach(p -> err.println("pkilab: " + p));
         }
         err.flush();
+    }
+
+    /** Why the report cannot be written there, or null: checked before the lab starts, not after a run's minutes. */
+    static String unwritable(Path file) {
+        Path absolute = file.toAbsolutePath().normalize();
+        Path folder = absolute.getParent();
+        if (Files.isDirectory(absolute)) {
+            return "is a folder; name a file in it";
+        }
+        if (folder == null || !Files.isDirectory(folder)) {
+            return "its folder " + folder + " does not exist; create it or name a file in an existing folder";
+        }
+        if (!Files.isWritable(folder) || Files.exists(absolute) && !Files.isWritable(absolute)) {
+            return "cannot be written (no write permission " + (Files.exists(absolute) ? "on the file" : "in " + folder) + ")";
+        }
         return null;
     }
 
@@ -125,14 +171,18 @@ final class RunCommand implements Callable<Integer> {
         }
         String text = BuiltInScenarios.text(nameOrFile);
         if (text == null) {
-            throw new IllegalArgumentException("no built-in scenario and no file named '" + nameOrFile + "'; 'pkilab scenarios' lists the built-ins");
+            throw new IllegalArgumentException("no built-in scenario and no file named '" + nameOrFile + "'"
+                    + NearestName.hint(nameOrFile, BuiltInScenarios.ALL.stream().map(BuiltInScenarios.Entry::name).toList())
+                    + " ('pkilab scenarios' lists the built-ins)");
         }
         return parser.parse(nameOrFile + ".yaml", text);
     }
 
-    private static String header(Scenario s) {
-        return (s.lesson() ? "Lesson " : "Scenario ") + s.name() + ": " + s.title()
-                + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
+    static String header(Scenario s) {
+        String kind = s.lesson() ? "Lesson" : "Scenario";
+        // titles of lessons start "Lesson: ..." as the guide's warnings do; the header says it once
+        String title = s.title().regionMatches(true, 0, kind + ":", 0, kind.length() + 1) ? s.title().substring(kind.length() + 1).trim() : s.title();
+        return kind + " " + s.name() + ": " + title + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
     }
 
     private static String json(Scenario scenario, List<StepResult> results, double seconds) {
@@ -143,6 +193,7 @@ final class RunCommand implements Callable<Integer> {
         root.put("lesson", scenario.lesson());
         root.put("seconds", seconds);
         root.put("passed", results.stream().allMatch(StepResult::asExpected));
+        root.putPOJO("notes", scenario.notes());
         ArrayNode steps = root.putArray("steps");
         for (StepResult r : results) {
             ObjectNode step = steps.addObject();
@@ -162,6 +213,33 @@ final class RunCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The JSON document of a scenario that cannot run: no steps, and every problem with its file and line. */
+    private static String jsonProblems(String name, List<String> problems) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("scenario", name);
+        root.put("passed", false);
+        root.putPOJO("problems", problems);
+        root.putArray("steps");
+        try {
+            return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A report a CI server shows for a scenario that cannot run: one failed case named for the first problem's file:line. */
+    private static String junitProblems(String name, List<String> problems) {
+        String first = problems.get(0);
+        int colon = first.indexOf(": ");
+        String where = colon > 0 && first.substring(0, colon).matches(".+:\\d+") ? first.substring(0, colon) : name;
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<testsuite name=\"" + escape(name) + "\" tests=\"1\" failures=\"1\" time=\"0.000\">\n"
+                + "  <testcase classname=\"" + escape(name) + "\" name=\"" + escape("the scenario file (" + where + ")") + "\" time=\"0.000\">\n"
+                + "    <failure message=\"" + escape("the scenario cannot run: " + first) + "\">" + escape(String.join("\n", problems))
+                + "</failure>\n  </testcase>\n</testsuite>\n";
     }
 
     private static String junit(Scenario scenario, List<StepResult> results, double seconds) {

@@ -82,6 +82,7 @@ final class UpCommand implements Callable<Integer> {
             if (parsed == null) {
                 return 2;
             }
+            parsed.notes().forEach(note -> out.println("Note: " + note));
         }
         LabSpec declared = parsed == null ? LabSpec.builder().build() : parsed.lab();
         LabSpec labSpec = new LabSpec(domain == null ? declared.domain() : domain, adminPassword, declared.hosts(), declared.users());

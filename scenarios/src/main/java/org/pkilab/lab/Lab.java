@@ -179,6 +179,12 @@ public final class Lab implements AutoCloseable {
         return computer;
     }
 
+    /** Whether the computer named {@code name} is running; one never used has not booted yet. */
+    public boolean booted(String name) {
+        DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
+        return computer != null && computer.token() != null;
+    }
+
     /** Restarts a computer (its first boot, if it never ran): a new logon, Group Policy, autoenrollment. */
     public DomainComputer restart(String name) {
         DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));

@@ -62,8 +62,34 @@ public record LabSpec(String domain, String password, List<HostSpec> hosts, List
             return this;
         }
 
+        /**
+         * Adds {@code host}; for a computer already added (its name in any case), adds the DNS names it lacks
+         * and keeps its role: a scenario and the scenarios it includes may all declare IIS01.
+         */
+        public Builder host(HostSpec host) {
+            for (int i = 0; i < hosts.size(); i++) {
+                HostSpec known = hosts.get(i);
+                if (known.name().equalsIgnoreCase(host.name())) {
+                    List<String> names = new ArrayList<>(known.dnsNames());
+                    host.dnsNames().stream().filter(n -> names.stream().noneMatch(n::equalsIgnoreCase)).forEach(names::add);
+                    hosts.set(i, new HostSpec(known.name(), known.role(), names));
+                    return this;
+                }
+            }
+            hosts.add(host);
+            return this;
+        }
+
+        /** The role of the computer named {@code name} (any case), or null if it is not added. */
+        public Role roleOf(String name) {
+            return hosts.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(HostSpec::role).findFirst().orElse(null);
+        }
+
+        /** Adds a domain user; a user already added (its name in any case) is not added again, as the directory holds one. */
         public Builder user(String name) {
-            users.add(name);
+            if (users.stream().noneMatch(name::equalsIgnoreCase)) {
+                users.add(name);
+            }
             return this;
         }
 

@@ -32,7 +32,17 @@ public final class BuiltInScenarios {
             new Entry("lesson-approval-required", "lesson: a template that requires approval"),
             new Entry("lesson-restricted-gpo-forgets-mp", "lesson: autoenrollment restricted to a group that forgets the MP"));
 
+    /** The pieces built-ins include that are not listed themselves. */
+    private static final List<String> SHARED = List.of("web-template", "iis-servers-group");
+
     private BuiltInScenarios() {
+    }
+
+    /** Every name {@link #text} answers: the listed scenarios and the shared pieces. */
+    public static List<String> names() {
+        List<String> names = new java.util.ArrayList<>(ALL.stream().map(Entry::name).toList());
+        names.addAll(SHARED);
+        return names;
     }
 
     /** The text of a built-in (including the shared pieces built-ins include), or null. */

@@ -53,10 +53,15 @@ public final class Narration {
         out.flush();
     }
 
-    /** The step's fields as one line: {@code  host IIS01, template ...}. */
+    /**
+     * The step's fields as one line, the first one bare as a scenario's short form writes it:
+     * {@code  IIS01} for a restart, {@code  Web Server, name ConfigMgr Web Server Certificate} for a duplicate
+     * template. {@code connect} keeps its {@code from}, which reads as English.
+     */
     public static String summary(Scenario.Step step) {
         StringBuilder text = new StringBuilder();
-        step.fields().forEach((k, v) -> text.append(text.length() == 0 ? " " : ", ").append(k).append(" ").append(v));
+        String bare = step.verb() == Verb.CONNECT ? null : step.verb().fields().get(0).name();
+        step.fields().forEach((k, v) -> text.append(text.length() == 0 ? " " : ", ").append(k.equals(bare) ? "" : k + " ").append(v));
         return text.toString();
     }
 
@@ -65,7 +70,9 @@ public final class Narration {
         return switch (step.expect().kind()) {
             case SUCCESS -> "success";
             case PENDING -> "a pending request";
-            case FAILURE -> "a failure naming '" + step.expect().error() + "'";
+            case FAILURE -> "a failure" + (step.expect().error() == null ? "" : " with code " + step.expect().error())
+                    + (step.expect().error() != null && step.expect().message() != null ? " and" : "")
+                    + (step.expect().message() == null ? "" : " whose message says '" + step.expect().message() + "'");
         };
     }
 

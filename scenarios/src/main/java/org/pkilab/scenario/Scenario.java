@@ -13,11 +13,15 @@ import java.util.Map;
  * @param guide  the guide's section anchor, or empty
  * @param lesson true for a lesson, whose expected failure is the point
  * @param source the file or built-in it came from, for messages
+ * @param notes  what the file does that runs but may not be what its author meant ({@code file:line: ...}),
+ *               such as a scenario included twice, whose steps run once
  */
-public record Scenario(String name, String title, String guide, boolean lesson, LabSpec lab, List<Step> steps, String source) {
+public record Scenario(String name, String title, String guide, boolean lesson, LabSpec lab, List<Step> steps, String source,
+                       List<String> notes) {
 
     public Scenario {
         steps = List.copyOf(steps);
+        notes = List.copyOf(notes);
     }
 
     /** One step: a verb with its fields, what the guide says, and what should happen. */
@@ -52,10 +56,15 @@ public record Scenario(String name, String title, String guide, boolean lesson, 
         }
     }
 
-    /** What a step should come to: success, a pending request, or a failure whose message names {@code error}. */
-    public record Expectation(Kind kind, String error) {
+    /**
+     * What a step should come to: success, a pending request, or a failure that carries the code {@code error}
+     * (see {@link FailureCodes}) and, when {@code message} is given, whose message contains that text.
+     * Either may be null for a failure, not both.
+     */
+    public record Expectation(Kind kind, String error, String message) {
         public enum Kind { SUCCESS, PENDING, FAILURE }
 
-        public static final Expectation SUCCESS = new Expectation(Kind.SUCCESS, null);
+        public static final Expectation SUCCESS = new Expectation(Kind.SUCCESS, null, null);
+        public static final Expectation PENDING = new Expectation(Kind.PENDING, null, null);
     }
 }

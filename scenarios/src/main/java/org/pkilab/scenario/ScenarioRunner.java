@@ -22,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Runs a scenario's steps against a lab and says what happens: what the guide says, what the lab did,
@@ -31,8 +29,6 @@ import java.util.regex.Pattern;
  * differs from its {@code expect} fails the run; the run goes on to show the rest.
  */
 public final class ScenarioRunner {
-
-    private static final Pattern CODE = Pattern.compile("0x[0-9A-Fa-f]{8}(\\s+[A-Z][A-Z0-9_]+)?");
 
     private final Lab lab;
     private final Path workFolder;
@@ -71,6 +67,7 @@ public final class ScenarioRunner {
         String failure = null;
         boolean pending = false;
         try {
+            bootFirst(step, narration);
             execute(step, narration);
         } catch (PendingException e) {
             pending = true;
@@ -78,34 +75,38 @@ public final class ScenarioRunner {
         } catch (RuntimeException e) {
             failure = e.getMessage() == null ? e.toString() : e.getMessage();
         }
-        String code = failure == null ? null : code(failure);
+        String code = FailureCodes.primary(failure);
         boolean asExpected = switch (step.expect().kind()) {
             case SUCCESS -> failure == null && !pending;
             case PENDING -> pending;
-            case FAILURE -> failure != null && failure.toLowerCase(Locale.ROOT).contains(step.expect().error().toLowerCase(Locale.ROOT));
+            case FAILURE -> failure != null && carries(failure, step.expect());
         };
         return new StepResult(step, asExpected, narration, code, failure, step.fix(), (System.nanoTime() - start) / 1_000_000);
     }
 
-    private static String code(String failure) {
-        Matcher m = CODE.matcher(failure);
-        if (m.find()) {
-            return m.group().trim();
+    /** The failure carries the expected code (as a value, not as text), and the expected text if the step asks for it. */
+    private static boolean carries(String failure, Scenario.Expectation expect) {
+        boolean code = expect.error() == null
+                || FailureCodes.normalize(expect.error()).map(FailureCodes.all(failure)::contains).orElse(false);
+        boolean text = expect.message() == null || failure.toLowerCase(Locale.ROOT).contains(expect.message().toLowerCase(Locale.ROOT));
+        return code && text;
+    }
+
+    /** A step that uses a computer that never ran boots it first; the narration says so, as its logon and autoenrollment matter. */
+    private void bootFirst(Scenario.Step s, List<String> say) {
+        if (s.verb() == Verb.RESTART) {
+            return;
         }
-        Matcher disposition = Pattern.compile("CR_DISP_[A-Z_]+ \\(\\d\\)").matcher(failure);
-        if (disposition.find()) {
-            return disposition.group();
+        for (String field : List.of("host", "from", "to", "management point")) {
+            String name = s.text(field);
+            if (name != null && lab.computerNames().contains(name.toUpperCase(Locale.ROOT)) && !lab.booted(name)) {
+                DomainComputer computer = lab.computer(name);
+                say.add(computer.name() + " had not started yet, so it starts first: it logs on (token groups "
+                        + computer.token().groupNames() + "), applies Group Policy (AEPolicy " + computer.autoEnrollmentPolicy()
+                        + ") and autoenrolls");
+                describeStore(computer, say);
+            }
         }
-        Matcher policy = Pattern.compile("AEPolicy 0x[0-9A-F]{8}").matcher(failure);
-        if (policy.find()) {
-            return policy.group() + " (autoenrollment not enabled)";
-        }
-        Matcher ldap = Pattern.compile("LDAP (\\d+) (\\w+)").matcher(failure);
-        if (ldap.find()) {
-            return "LDAP " + ldap.group(1) + " " + ldap.group(2);
-        }
-        Matcher http = Pattern.compile("HTTP (\\d{3}\\.\\d+ [A-Za-z ]+required)").matcher(failure);
-        return http.find() ? "HTTP " + http.group(1) : null;
     }
 
     private void execute(Scenario.Step s, List<String> say) {
@@ -115,8 +116,9 @@ public final class ScenarioRunner {
             case CREATE_USER -> say.add("created " + admin.createUser(s.text("name"), lab.password()));
             case ADD_MEMBER -> {
                 admin.addMember(s.text("group"), s.text("member"));
-                say.add(s.text("member") + " is now a member of " + s.text("group")
-                        + " (a computer sees it in its token after its next restart)");
+                say.add(s.text("member") + " is now a member of " + s.text("group") + (s.text("member").endsWith("$")
+                        ? " (a computer sees it in its token after its next restart)"
+                        : " (a user's token carries it from their next logon)"));
             }
             case REMOVE_MEMBER -> {
                 admin.removeMember(s.text("group"), s.text("member"));
@@ -180,12 +182,22 @@ public final class ScenarioRunner {
             }
             case CREATE_GPO -> {
                 String gpo = admin.createGpo(s.text("name"));
-                boolean enabled = s.text("autoenrollment") == null || s.text("autoenrollment").toLowerCase(Locale.ROOT).startsWith("enable");
-                admin.setAutoEnrollmentPolicy(gpo, enabled ? GroupPolicy.GUIDE_SETTING : GroupPolicy.DISABLE_ALL);
+                // the parser writes the setting as the console names it; unset is the guide's "Enabled"
+                String setting = s.text("autoenrollment") == null ? "Enabled" : s.text("autoenrollment");
+                Integer aePolicy = switch (setting) {
+                    case "Enabled" -> GroupPolicy.GUIDE_SETTING;
+                    case "Disabled" -> GroupPolicy.DISABLE_ALL;
+                    case "Not configured" -> null;
+                    default -> throw new IllegalArgumentException("autoenrollment must be Enabled, Disabled or Not configured, not '" + setting + "'");
+                };
+                if (aePolicy != null) {
+                    admin.setAutoEnrollmentPolicy(gpo, aePolicy);
+                }
                 if (!Boolean.FALSE.equals(s.flag("link"))) {
                     admin.linkGpo(gpo, lab.dc().names().domain());
                 }
-                say.add("GPO '" + s.text("name") + "' (" + gpo + ") sets AEPolicy = " + (enabled ? GroupPolicy.GUIDE_SETTING : GroupPolicy.DISABLE_ALL)
+                say.add("GPO '" + s.text("name") + "' (" + gpo + "): Certificate Services Client - Auto-Enrollment " + setting
+                        + (aePolicy == null ? " (sets no AEPolicy)" : " (AEPolicy = " + aePolicy + ")")
                         + (Boolean.FALSE.equals(s.flag("link")) ? ", not linked" : ", linked to " + lab.dc().names().domain()));
             }
             case LINK_GPO -> {

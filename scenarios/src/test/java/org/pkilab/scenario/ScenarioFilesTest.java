@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +94,41 @@ class ScenarioFilesTest {
         assertTrue(run.out().contains("\"passed\" : false") && run.out().contains("CERTSRV_E_UNSUPPORTED_CERT_TYPE"), run.out());
         String report = Files.readString(xml);
         assertTrue(report.contains("tests=\"2\" failures=\"1\"") && report.contains("<failure"), report);
+    }
+
+    @Test
+    void anUnwritableJunitReportExitsTwoBeforeTheLabStarts(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("fine.yaml");
+        Files.writeString(file, "title: Fine\nsteps:\n  - create group: G\nname: fine\n");
+        Path report = dir.resolve("no-such-folder").resolve("report.xml");
+        Cli.Result run = Cli.pkilab("run", file.toString(), "--junit-xml", report.toString());
+        assertEquals(2, run.exit(), run.toString());
+        assertTrue(run.err().contains("--junit-xml " + report + ": its folder") && run.err().contains("does not exist"), run.err());
+        assertTrue(run.out().isEmpty(), "nothing ran: " + run.out());
+    }
+
+    @Test
+    void aFileThatCannotRunStillGivesAJunitReportAndAJsonDocument(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("broken.yaml");
+        Files.writeString(file, "title: Broken\nsteps:\n  - restrat: PC01\nname: broken\n");
+        Path xml = dir.resolve("report.xml");
+        Cli.Result run = Cli.pkilab("run", file.toString(), "--format", "json", "--junit-xml", xml.toString());
+        assertEquals(2, run.exit(), run.toString());
+        assertTrue(run.out().contains("\"passed\" : false") && run.out().contains("broken.yaml:3: unknown verb 'restrat'"), run.out());
+        String report = Files.readString(xml);
+        assertTrue(report.contains("tests=\"1\" failures=\"1\"") && report.contains("name=\"the scenario file (broken.yaml:3)\"")
+                && report.contains("<failure"), report);
+    }
+
+    @Test
+    void aBuiltInIncludedInAnotherDomainServesThatDomainsNames(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("fabrikam.yaml");
+        Files.writeString(file, String.join("\n", "title: The web server certificate at Fabrikam", "lab:", "  domain: fabrikam.local",
+                "  computers: [{name: IIS01, role: iis}, {name: PC01}]", "steps:", "  - include: web-server", "name: fabrikam", ""));
+        Cli.Result run = Cli.pkilab("run", file.toString());
+        assertEquals(0, run.exit(), run.toString());
+        assertTrue(run.out().contains("SAN: server1.internal.fabrikam.local, server.fabrikam.local"), run.out());
+        assertFalse(run.out().toLowerCase(java.util.Locale.ROOT).contains("contoso"), "a Fabrikam lab names no Contoso host: " + run.out());
     }
 
     @Test
