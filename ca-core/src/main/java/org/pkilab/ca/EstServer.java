@@ -74,6 +74,10 @@ final class EstServer implements AutoCloseable {
 
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_HEADERS = 8 * 1024;
+    /** Enrollments one account may have in progress at once: slow bodies from one account cost that account alone. */
+    static final int MAX_REQUESTS_PER_ACCOUNT = 8;
+    /** Below this, a request body is taken to have stopped arriving (Jetty answers 408). */
+    private static final long MIN_REQUEST_BYTES_PER_SECOND = 512;
     /** RFC 7030's media type, with parameters (token=token or token="quoted") and nothing else. */
     private static final java.util.regex.Pattern PKCS10 = java.util.regex.Pattern.compile(
             "(?i)application/pkcs10\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
@@ -103,6 +107,7 @@ final class EstServer implements AutoCloseable {
     private ServerConnector https;
     private final int httpsPortWanted;
     private final CaAdminEndpoint admin;
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> inProgress = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Ports 0: any free port. */
     EstServer(CertificationAuthority ca, CertificationAuthorityConfig config, int httpPort, int httpsPort) {
@@ -119,12 +124,20 @@ final class EstServer implements AutoCloseable {
         HttpConfiguration plain = new HttpConfiguration();
         plain.setRequestHeaderSize(MAX_HEADERS);
         plain.setSendServerVersion(false);
-        this.http = new ServerConnector(server, new HttpConnectionFactory(plain));
+        plain.setMinRequestDataRate(MIN_REQUEST_BYTES_PER_SECOND);
+        // each port has threads of its own: clients holding the EST port's cannot stop CRL and AIA downloads
+        this.http = new ServerConnector(server, pool("http"), null, null, -1, -1, new HttpConnectionFactory(plain));
         http.setHost("127.0.0.1");
         http.setPort(httpPort);
         server.addConnector(http);
         server.setHandler(new Routes());
         server.setErrorHandler(new PlainErrors());
+    }
+
+    private QueuedThreadPool pool(String port) {
+        QueuedThreadPool threads = new QueuedThreadPool(32, 2);
+        threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT) + "-" + port);
+        return threads;
     }
 
     /** Opens the HTTP port now, so the CDP and AIA URLs can name it before any certificate is signed. */
@@ -154,13 +167,15 @@ final class EstServer implements AutoCloseable {
         HttpConfiguration secure = new HttpConfiguration();
         secure.setRequestHeaderSize(MAX_HEADERS);
         secure.setSendServerVersion(false);
+        secure.setMinRequestDataRate(MIN_REQUEST_BYTES_PER_SECOND);
         SecureRequestCustomizer customizer = new SecureRequestCustomizer();
         // lab hosts reach the CA by FQDN (mapped to 127.0.0.1) or by 127.0.0.1; checking the name is the client's job
         customizer.setSniHostCheck(false);
         secure.addCustomizer(customizer);
         HttpConnectionFactory http11 = new HttpConnectionFactory(secure);
         // a connection that does not open with a TLS hello is served as plain HTTP, so it can be told it came to the HTTPS port
-        https = new ServerConnector(server, new DetectorConnectionFactory(new SslConnectionFactory(tls, http11.getProtocol())), http11);
+        https = new ServerConnector(server, pool("https"), null, null, -1, -1,
+                new DetectorConnectionFactory(new SslConnectionFactory(tls, http11.getProtocol())), http11);
         https.setHost("127.0.0.1");
         https.setPort(httpsPortWanted);
         server.addConnector(https);
@@ -320,9 +335,39 @@ final class EstServer implements AutoCloseable {
                     "put the template name in the path: " + PREFIX + "<template>/simpleenroll");
             return;
         }
+        String account = requester.account();
+        if (!enterRequest(account)) {
+            response.getHeaders().put("Retry-After", "5");
+            send(response, callback, 429, "text/plain", ("Too Many Requests: " + account + " has " + MAX_REQUESTS_PER_ACCOUNT
+                    + " requests in progress at " + config.caName() + " already; send them one at a time\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        try {
+            enroll(request, response, callback, requester, template, renewal, clientCertificate);
+        } finally {
+            leaveRequest(account);
+        }
+    }
+
+    /** Counts a request of {@code account} in progress; false when it has as many as it may have already. */
+    private boolean enterRequest(String account) {
+        int[] now = new int[1];
+        inProgress.compute(account, (k, count) -> {
+            now[0] = count == null ? 1 : count + 1;
+            return now[0] > MAX_REQUESTS_PER_ACCOUNT ? count : Integer.valueOf(now[0]);
+        });
+        return now[0] <= MAX_REQUESTS_PER_ACCOUNT;
+    }
+
+    private void leaveRequest(String account) {
+        inProgress.computeIfPresent(account, (k, count) -> count <= 1 ? null : count - 1);
+    }
+
+    private void enroll(Request request, Response response, Callback callback, LogonToken requester, String template,
+                        boolean renewal, X509Certificate clientCertificate) {
         byte[] body;
         try {
-            // blocking is fine here: the body is small and bounded, and the connection's idle timeout ends a stalled one
+            // blocking is fine here: the body is small and bounded, and the minimum data rate ends a stalled one
             body = Content.Source.asInputStream(request).readNBytes(MAX_BODY + 1);
         } catch (java.io.IOException | RuntimeException e) {
             if (causedBy(e, java.util.concurrent.TimeoutException.class)) {
