@@ -75,6 +75,7 @@ public final class DomainController implements AutoCloseable {
 
     private enum State { NEW, RUNNING, CLOSED }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DomainController.class);
     private static final String DOMAIN_PARTITION = "domain";
     private static final String PORTS_FILE = "ports.properties";
     private static final String STORE = "store";
@@ -266,6 +267,9 @@ public final class DomainController implements AutoCloseable {
         } else {
             domainSid = SecurityIdentifier.fromBytes(admin.lookup(domain, "objectSid").get("objectSid").getBytes());
             administratorPassword = KeyFiles.loadProperties(labProperties).getProperty("administratorPassword", config.administratorPassword());
+            for (String template : new ForestProvisioner(admin, schemaManager, config).registerMissingTemplateOids()) {
+                LOG.warn("certificate template '{}' had no object in CN=OID (a lab stopped inside Duplicate Template); registered it", template);
+            }
         }
         marks[4] = System.nanoTime();
         TokenBuilder tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());

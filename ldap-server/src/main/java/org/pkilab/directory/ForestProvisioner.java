@@ -148,6 +148,52 @@ final class ForestProvisioner {
                 "cn", name, "objectSid", sid.toBytes());
     }
 
+    /**
+     * Registers in {@code CN=OID} the OID of every duplicated template that lacks its {@code msPKI-Enterprise-Oid}
+     * object: what a lab killed inside Duplicate Template left, when the template was written before its OID object.
+     * Returns the templates repaired.
+     */
+    List<String> registerMissingTemplateOids() throws Exception {
+        String base = admin.lookup(dn(names.oid()), "msPKI-Cert-Template-OID").get("msPKI-Cert-Template-OID").getString();
+        java.util.Set<String> registered = new java.util.HashSet<>();
+        for (Entry oid : search(names.oid(), "(objectClass=msPKI-Enterprise-Oid)", "msPKI-Cert-Template-OID")) {
+            if (oid.get("msPKI-Cert-Template-OID") != null) {
+                registered.add(oid.get("msPKI-Cert-Template-OID").getString());
+            }
+        }
+        List<String> repaired = new java.util.ArrayList<>();
+        for (Entry template : search(names.certificateTemplates(), "(objectClass=pKICertificateTemplate)",
+                "msPKI-Cert-Template-OID", "displayName")) {
+            if (template.get("msPKI-Cert-Template-OID") == null) {
+                continue;
+            }
+            String oid = template.get("msPKI-Cert-Template-OID").getString();
+            if (oid.startsWith(base + ".") && !registered.contains(oid)) {
+                String displayName = template.get("displayName") == null ? oid : template.get("displayName").getString();
+                byte[] hex = new byte[16];
+                random.nextBytes(hex);
+                String cn = oid.substring(oid.lastIndexOf('.') + 1) + "." + java.util.HexFormat.of().withUpperCase().formatHex(hex);
+                add(DomainNames.child(cn, names.oid()), "objectClass", List.of("top", "msPKI-Enterprise-Oid"), "cn", cn,
+                        "displayName", displayName, "flags", 1, "msPKI-Cert-Template-OID", oid);
+                repaired.add(displayName);
+            }
+        }
+        return repaired;
+    }
+
+    private List<Entry> search(String base, String filter, String... attributes) throws Exception {
+        List<Entry> found = new java.util.ArrayList<>();
+        try (org.apache.directory.api.ldap.model.cursor.Cursor<Entry> cursor = admin.search(dn(base),
+                org.apache.directory.api.ldap.model.message.SearchScope.ONELEVEL,
+                org.apache.directory.api.ldap.model.filter.FilterParser.parse(schema, filter),
+                org.apache.directory.api.ldap.model.message.AliasDerefMode.NEVER_DEREF_ALIASES, attributes)) {
+            while (cursor.next()) {
+                found.add(cursor.get());
+            }
+        }
+        return found;
+    }
+
     private void group(String name, int rid, int groupType, SecurityIdentifier domainSid, String description) throws LdapException {
         add(names.user(name), "objectClass", List.of("top", "group"), "cn", name, "sAMAccountName", name,
                 "objectSid", domainSid.withRid(rid).toBytes(), "groupType", groupType,

@@ -216,6 +216,29 @@ class DirectoryStoreTest {
         }
     }
 
+    @Test
+    void aTemplateLeftWithoutItsOidObjectIsRegisteredAtTheNextStart(@TempDir Path folder) throws Exception {
+        Path data = folder.resolve("lab");
+        String oid;
+        try (DomainController dc = DomainController.start(config(data));
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+             LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            oid = admin.duplicateTemplate("Web Server", "Cut Off Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).oid();
+            // what a kill between the template and its OID object left, when the template was written first
+            for (SearchResultEntry registered : ldap.search(dc.names().oid(), com.unboundid.ldap.sdk.SearchScope.ONE,
+                    com.unboundid.ldap.sdk.Filter.createEqualityFilter("msPKI-Cert-Template-OID", oid)).getSearchEntries()) {
+                ldap.delete(registered.getDN());
+            }
+        }
+        try (DomainController dc = DomainController.start(config(data));
+             LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            List<SearchResultEntry> registered = ldap.search(dc.names().oid(), com.unboundid.ldap.sdk.SearchScope.ONE,
+                    com.unboundid.ldap.sdk.Filter.createEqualityFilter("msPKI-Cert-Template-OID", oid)).getSearchEntries();
+            assertEquals(1, registered.size(), "the template's OID is in CN=OID again");
+            assertEquals("Cut Off Template", registered.get(0).getAttributeValue("displayName"));
+        }
+    }
+
     private static Path journal(Path data) throws IOException {
         try (Stream<Path> files = Files.list(data.resolve("store"))) {
             return files.filter(f -> f.getFileName().toString().startsWith("journal-")).max(java.util.Comparator.comparingLong(f -> {

@@ -426,8 +426,19 @@ public final class DirectoryAdmin implements AutoCloseable {
         attributes.add(new Attribute("objectClass", "top", "pKICertificateTemplate"));
         duplicate.toAttributes(domainSid).forEach((attribute, values) ->
                 attributes.add(new Attribute(attribute, values.toArray(new byte[0][]))));
-        add(names.template(name), attributes, "duplicate template '" + original.displayName() + "' as '" + displayName + "'");
-        registerOid(oid, displayName);
+        // the OID object first, as the console writes them: cut off between the two, what is left is an unused OID
+        // object, and Duplicate Template again makes the template whole; the other order left a template without it
+        String oidObject = registerOid(oid, displayName);
+        try {
+            add(names.template(name), attributes, "duplicate template '" + original.displayName() + "' as '" + displayName + "'");
+        } catch (DirectoryException e) {
+            try {
+                connection.delete(oidObject);
+            } catch (LDAPException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
         return template(name);
     }
 
@@ -883,13 +894,15 @@ public final class DirectoryAdmin implements AutoCloseable {
         return base + "." + (1 + RANDOM.nextInt(16_777_215)) + "." + (1 + RANDOM.nextInt(16_777_215));
     }
 
-    private void registerOid(String oid, String displayName) {
+    private String registerOid(String oid, String displayName) {
         byte[] hex = new byte[16];
         RANDOM.nextBytes(hex);
         String cn = oid.substring(oid.lastIndexOf('.') + 1) + "." + HexFormat.of().withUpperCase().formatHex(hex);
-        add(DomainNames.child(cn, names.oid()), List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
+        String dn = DomainNames.child(cn, names.oid());
+        add(dn, List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
                 new Attribute("cn", cn), new Attribute("displayName", displayName), new Attribute("flags", "1"),
                 new Attribute("msPKI-Cert-Template-OID", oid)), "register OID " + oid);
+        return dn;
     }
 
     private static String samAccountName(String name) {
