@@ -2,6 +2,7 @@ package org.pkilab.cli;
 
 import org.pkilab.bench.CaIssuanceBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
+import org.pkilab.bench.LoadBenchmark;
 import org.pkilab.bench.MtlsBenchmark;
 import org.pkilab.bench.RunConfigMgrBenchmark;
 import org.pkilab.bench.ScaleBenchmark;
@@ -54,7 +55,7 @@ public final class PkiLab implements Runnable {
     @Command(name = "benchmark", mixinStandardHelpOptions = true,
             description = "Measure the lab and print the figures.",
             subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class, RunConfigMgrBenchmark.class,
-                    ScaleBenchmark.class, MtlsBenchmark.class})
+                    ScaleBenchmark.class, MtlsBenchmark.class, LoadBenchmark.class})
     static final class BenchmarkCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
