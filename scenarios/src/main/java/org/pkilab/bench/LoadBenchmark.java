@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  * (HTTPS, HTTP Basic), reads the CA certificate, downloads the CRL (HTTP), binds to the DC and reads the
  * templates on a new LDAP connection, logs on for a token, and tries a wrong password (which must be
  * refused with LDAP 49). Every interval it prints the operations done, the errors, the process's resident
- * memory and open files; at the end the second half's highest memory and files against the first half's.
+ * memory, the heap still reachable after a full collection, and the open files; at the end the second half's
+ * highest of each against the first half's.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
         description = "Mixed clients (EST, CRL, LDAP, logon, wrong passwords) against one lab for a while: errors, memory and open files over time.")
@@ -71,7 +72,7 @@ public final class LoadBenchmark implements Callable<Integer> {
     private final Map<String, String> firstErrors = new ConcurrentHashMap<>();
     private final AtomicLong serial = new AtomicLong();
 
-    private record Sample(double seconds, long operations, long errors, long rssKb, long openFiles, int threads) {
+    private record Sample(double seconds, long operations, long errors, long rssKb, long liveHeapKb, long openFiles, int threads) {
     }
 
     @Override
@@ -103,15 +104,16 @@ public final class LoadBenchmark implements Callable<Integer> {
             }
             List<Sample> samples = new ArrayList<>();
             long start = System.nanoTime();
-            System.out.printf("%n%8s %12s %8s %8s %10s %11s %8s%n", "seconds", "operations", "per s", "errors", "RSS MB", "open files", "threads");
+            System.out.printf("%n%8s %12s %8s %8s %10s %15s %11s %8s%n", "seconds", "operations", "per s", "errors", "RSS MB",
+                    "heap after GC MB", "open files", "threads");
             long previous = 0;
             while (System.nanoTime() < end) {
                 Thread.sleep(Math.min(interval * 1000L, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
                 Sample sample = sample((System.nanoTime() - start) / 1e9);
                 samples.add(sample);
-                System.out.printf("%8.0f %12d %8.0f %8d %10.1f %11d %8d%n", sample.seconds(), sample.operations(),
+                System.out.printf("%8.0f %12d %8.0f %8d %10.1f %15.1f %11d %8d%n", sample.seconds(), sample.operations(),
                         (sample.operations() - previous) / (double) interval, sample.errors(), sample.rssKb() / 1024.0,
-                        sample.openFiles(), sample.threads());
+                        sample.liveHeapKb() / 1024.0, sample.openFiles(), sample.threads());
                 previous = sample.operations();
             }
             for (Thread thread : threads) {
@@ -133,6 +135,10 @@ public final class LoadBenchmark implements Callable<Integer> {
             List<Sample> second = samples.subList(samples.size() / 2, samples.size());
             long rssFirst = first.stream().mapToLong(Sample::rssKb).max().orElse(0);
             long rssSecond = second.stream().mapToLong(Sample::rssKb).max().orElse(0);
+            long heapFirst = first.stream().mapToLong(Sample::liveHeapKb).max().orElse(0);
+            long heapSecond = second.stream().mapToLong(Sample::liveHeapKb).max().orElse(0);
+            System.out.printf("heap after GC, highest: first half %.1f MB, second half %.1f MB (ratio %.2f)%n", heapFirst / 1024.0,
+                    heapSecond / 1024.0, heapFirst == 0 ? 0 : heapSecond / (double) heapFirst);
             long filesFirst = first.stream().mapToLong(Sample::openFiles).max().orElse(0);
             long filesSecond = second.stream().mapToLong(Sample::openFiles).max().orElse(0);
             System.out.printf("RSS, highest: first half %.1f MB, second half %.1f MB (ratio %.2f)%n", rssFirst / 1024.0,
@@ -263,7 +269,10 @@ public final class LoadBenchmark implements Callable<Integer> {
             files = fds.count();
         }
         long operations = done.values().stream().mapToLong(LongAdder::sum).sum();
-        return new Sample(at, operations, errors.sum(), rss, files, Thread.activeCount());
+        // what stays reachable, the figure a leak moves; resident memory also follows the heap growing towards its cap
+        System.gc();
+        long liveHeap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1024;
+        return new Sample(at, operations, errors.sum(), rss, liveHeap, files, Thread.activeCount());
     }
 
     private static String account(int i) {
