@@ -126,7 +126,9 @@ final class EstServer implements AutoCloseable {
         plain.setSendServerVersion(false);
         plain.setMinRequestDataRate(MIN_REQUEST_BYTES_PER_SECOND);
         // each port has threads of its own: clients holding the EST port's cannot stop CRL and AIA downloads
-        this.http = new ServerConnector(server, pool("http"), null, null, -1, -1, new HttpConnectionFactory(plain));
+        // HTTP/2 as well: a client that opens with HTTP/2's preface (curl --http2-prior-knowledge) got no answer at all
+        this.http = new ServerConnector(server, pool("http"), null, null, -1, -1, new HttpConnectionFactory(plain),
+                new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(plain));
         http.setHost("127.0.0.1");
         http.setPort(httpPort);
         server.addConnector(http);
@@ -174,8 +176,13 @@ final class EstServer implements AutoCloseable {
         secure.addCustomizer(customizer);
         HttpConnectionFactory http11 = new HttpConnectionFactory(secure);
         // a connection that does not open with a TLS hello is served as plain HTTP, so it can be told it came to the HTTPS port
+        // HTTP/2 where the client offers it in ALPN (curl, browsers); HTTP/1.1 otherwise, as the lab's own hosts speak
+        org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory h2 = new org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory(secure);
+        org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory alpn =
+                new org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory("h2", "http/1.1"); // ALPN's ids, not Jetty's "HTTP/1.1"
+        alpn.setDefaultProtocol("http/1.1");
         https = new ServerConnector(server, pool("https"), null, null, -1, -1,
-                new DetectorConnectionFactory(new SslConnectionFactory(tls, http11.getProtocol())), http11);
+                new DetectorConnectionFactory(new SslConnectionFactory(tls, alpn.getProtocol())), http11, alpn, h2);
         https.setHost("127.0.0.1");
         https.setPort(httpsPortWanted);
         server.addConnector(https);
