@@ -98,6 +98,7 @@ public final class DomainController implements AutoCloseable {
     private DefaultDirectoryService service;
     private DirectoryStore store;
     private LdapServer ldapServer;
+    private LdapRequestGuard guard;
     private DomainControllerIdentity identity;
     private SecurityIdentifier domainSid;
     private String administratorPassword;
@@ -367,7 +368,7 @@ public final class DomainController implements AutoCloseable {
                     + (kept.isEmpty() ? "" : " (kept in " + portsFile + " from the last start)") + ": " + e.getMessage()
                     + "; stop what holds the port, or choose other ports", e);
         }
-        LdapRequestGuard guard = new LdapRequestGuard(config.queryPolicy());
+        guard = new LdapRequestGuard(config.queryPolicy());
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);
@@ -617,6 +618,9 @@ public final class DomainController implements AutoCloseable {
             } catch (Exception e) {
                 failures.add(e);
             }
+        }
+        if (guard != null) {
+            guard.close();
         }
         if (service != null && service.isStarted()) {
             try {

@@ -41,12 +41,30 @@ final class LdapRequestGuard extends IoFilterAdapter {
     /** How often an idle connection is looked at for a message that stopped arriving. */
     private static final int IDLE_CHECK_SECONDS = 5;
 
+    /**
+     * Searches whose filter holds more terms than this are answered on threads of their own. The DC answers other
+     * requests on the I/O thread that read them (two thread switches an operation cost a tenth of its CPU), where a
+     * search evaluating thousands of terms against every entry would hold up every connection of that thread.
+     */
+    static final int CHEAP_FILTER_TERMS = 32;
+    /** Threads for costly searches, and as many may wait; more are answered busy (51). */
+    private static final int COSTLY_THREADS = 4;
+
     private final LdapQueryPolicy policy;
+    private final java.util.concurrent.ThreadPoolExecutor costly;
     /** Bytes held over all connections for messages not yet complete. */
     private final AtomicLong pending = new AtomicLong();
 
     LdapRequestGuard(LdapQueryPolicy policy) {
         this.policy = policy;
+        java.util.concurrent.atomic.AtomicInteger numbers = new java.util.concurrent.atomic.AtomicInteger();
+        this.costly = new java.util.concurrent.ThreadPoolExecutor(COSTLY_THREADS, COSTLY_THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(COSTLY_THREADS), task -> {
+            Thread thread = new Thread(task, "dc-costly-search-" + numbers.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.costly.allowCoreThreadTimeOut(true);
     }
 
     /** A message being received on one connection. */
@@ -179,7 +197,8 @@ final class LdapRequestGuard extends IoFilterAdapter {
     }
 
     private void deliver(NextFilter next, IoSession session, byte[] pdu) {
-        Refusal refusal = new MessageShape(pdu, policy).check();
+        MessageShape shape = new MessageShape(pdu, policy);
+        Refusal refusal = shape.check();
         if (refusal != null) {
             if (refusal.messageId() < 0) {
                 disconnect(session, refusal.message());
@@ -188,16 +207,34 @@ final class LdapRequestGuard extends IoFilterAdapter {
             }
             return;
         }
+        if (shape.filterTerms() <= CHEAP_FILTER_TERMS) {
+            pass(next, session, pdu, shape);
+            return;
+        }
+        try {
+            costly.execute(() -> pass(next, session, pdu, shape));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            answer(session, shape.messageId(), shape.operation(), BUSY, "the DC is busy with " + COSTLY_THREADS
+                    + " searches of over " + CHEAP_FILTER_TERMS + " filter terms and as many waiting; send this one again later");
+        }
+    }
+
+    /** Hands a message that passed to ApacheDS's decoder and handlers; a failure there is answered for it alone. */
+    private void pass(NextFilter next, IoSession session, byte[] pdu, MessageShape shape) {
         try {
             next.messageReceived(session, IoBuffer.wrap(pdu));
         } catch (Throwable failure) {
             // a StackOverflowError has unwound by now: the thread can answer, and must not die
-            MessageShape shape = new MessageShape(pdu, policy);
             LOG.warn("LDAP message {} from {} failed in the DC: {}", shape.messageId(), session.getRemoteAddress(), failure.toString());
             answer(session, shape.messageId(), shape.operation(), OTHER, "the DC failed on this request ("
                     + failure.getClass().getSimpleName() + "); the connection is closed so that nothing half-decoded stays");
             session.closeOnFlush();
         }
+    }
+
+    /** Stops the threads of costly searches. */
+    void close() {
+        costly.shutdownNow();
     }
 
     private void disconnect(IoSession session, String why) {
@@ -264,6 +301,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
         private final LdapQueryPolicy policy;
         private int messageId = -1;
         private int operation = -1;
+        private int filterTerms;
 
         MessageShape(byte[] pdu, LdapQueryPolicy policy) {
             this.pdu = pdu;
@@ -292,6 +330,11 @@ final class LdapRequestGuard extends IoFilterAdapter {
 
         int operation() {
             return operation;
+        }
+
+        /** The terms of a search's filter, once {@link #check()} has walked it; 0 for other operations. */
+        int filterTerms() {
+            return filterTerms;
         }
 
         Refusal check() {
@@ -410,7 +453,8 @@ final class LdapRequestGuard extends IoFilterAdapter {
                     ends[++depth] = item.end();
                     position = item.contentStart();
                 } else {
-                    if (++terms > policy.maxFilterTerms()) {
+                    filterTerms = ++terms;
+                    if (terms > policy.maxFilterTerms()) {
                         return "the search filter holds over " + policy.maxFilterTerms() + " terms, the DC's limit; "
                                 + "split the search";
                     }

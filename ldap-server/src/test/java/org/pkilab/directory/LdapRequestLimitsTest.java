@@ -91,6 +91,43 @@ class LdapRequestLimitsTest {
     }
 
     @Test
+    void costlySearchesDoNotHoldUpACheapOneOnAnotherConnection() throws Exception {
+        // a few thousand substring terms, each tried against every entry of the domain: a second or so each here
+        Filter[] terms = new Filter[LdapQueryPolicy.DEFAULT.maxFilterTerms()];
+        for (int i = 0; i < terms.length; i++) {
+            terms[i] = Filter.createSubstringFilter("description", null, new String[]{"guess" + i}, null);
+        }
+        Filter costly = Filter.createORFilter(terms);
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(3);
+        java.util.List<Long> finished = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        try {
+            java.util.List<java.util.concurrent.Future<?>> searches = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                searches.add(clients.submit(() -> {
+                    try (LDAPConnection ldap = connection()) {
+                        ldap.search(dc.names().domain(), SearchScope.SUB, costly, "1.1");
+                    }
+                    finished.add(System.nanoTime());
+                    return null;
+                }));
+            }
+            Thread.sleep(200); // the three are being evaluated
+            long cheapDone;
+            try (LDAPConnection ldap = connection()) {
+                assertEquals(1, ldap.search(dc.names().domain(), SearchScope.BASE, "(objectClass=*)").getEntryCount());
+                cheapDone = System.nanoTime();
+            }
+            for (java.util.concurrent.Future<?> search : searches) {
+                search.get();
+            }
+            assertTrue(finished.stream().allMatch(t -> t > cheapDone),
+                    "a base search on its own connection is answered while costly searches run, not after one of them");
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    @Test
     void anUnauthenticatedBindWithAHundredThousandRdnsIsRefusedUnread() throws Exception {
         String dn = "cn=x,".repeat(100_000) + dc.names().domain();
         byte[] bind = Ber.tlv(0x30, Ber.integer(1), Ber.tlv(0x60, Ber.integer(3), Ber.octets(dn), Ber.tlv(0x80, "pw".getBytes())));
