@@ -10,6 +10,7 @@ import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.RelativeIds;
 import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.directory.model.TemplateFlags;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -163,8 +164,11 @@ final class ForestProvisioner {
         }
         List<String> repaired = new java.util.ArrayList<>();
         for (Entry template : search(names.certificateTemplates(), "(objectClass=pKICertificateTemplate)",
-                "msPKI-Cert-Template-OID", "displayName")) {
-            if (template.get("msPKI-Cert-Template-OID") == null) {
+                "msPKI-Cert-Template-OID", "displayName", "flags")) {
+            // only a duplicate (IS_MODIFIED) has an object in CN=OID; the default templates' OIDs are registered nowhere
+            boolean duplicate = template.get("flags") != null
+                    && (Integer.parseInt(template.get("flags").getString().trim()) & TemplateFlags.General.IS_MODIFIED.value()) != 0;
+            if (template.get("msPKI-Cert-Template-OID") == null || !duplicate) {
                 continue;
             }
             String oid = template.get("msPKI-Cert-Template-OID").getString();
