@@ -267,6 +267,9 @@ public final class DomainController implements AutoCloseable {
         } else {
             domainSid = SecurityIdentifier.fromBytes(admin.lookup(domain, "objectSid").get("objectSid").getBytes());
             administratorPassword = KeyFiles.loadProperties(labProperties).getProperty("administratorPassword", config.administratorPassword());
+            for (String template : new ForestProvisioner(admin, schemaManager, config).addMissingDefaultTemplates(domainSid)) {
+                LOG.info("default certificate template '{}' was not in this forest, made by an earlier lab; added", template);
+            }
             for (String template : new ForestProvisioner(admin, schemaManager, config).registerMissingTemplateOids()) {
                 LOG.warn("certificate template '{}' had no object in CN=OID (a lab stopped inside Duplicate Template); registered it", template);
             }
