@@ -23,7 +23,7 @@ public final class CertificationAuthorityConfig {
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,14}");
     /** What a new Windows Server 2008+ enterprise CA issues, of the templates the lab models. */
-    public static final List<String> DEFAULT_TEMPLATES_TO_ISSUE = List.of("WebServer", "Machine", "User");
+    public static final List<String> DEFAULT_TEMPLATES_TO_ISSUE = List.of("KerberosAuthentication", "WebServer", "Machine", "User");
 
     private final DomainNames names;
     private final String hostName;

@@ -333,6 +333,10 @@ final class IssuancePolicy {
         if (needDns && CertificateName.SUBJECT_ALT_REQUIRE_DNS.isSetIn(flags)) {
             ctx.subjectAltNames.add(new GeneralName(GeneralName.dNSName, a.dnsHostName()));
         }
+        if (CertificateName.SUBJECT_ALT_REQUIRE_DOMAIN_DNS.isSetIn(flags)) {
+            // Kerberos Authentication: a client that reaches the DC by the domain's name ('contoso.com') can check it too
+            ctx.subjectAltNames.add(new GeneralName(GeneralName.dNSName, directory.names().dnsName()));
+        }
         if (CertificateName.SUBJECT_ALT_REQUIRE_EMAIL.isSetIn(flags)) {
             ctx.subjectAltNames.add(new GeneralName(GeneralName.rfc822Name, a.mail()));
         }

@@ -75,10 +75,32 @@ class EnrollmentTest {
 
     @Test
     void aFreshCaIssuesTheWindowsDefaultsButNotWorkstationAuthentication() {
-        assertTrue(ca.templatesToIssue().containsAll(List.of("WebServer", "Machine", "User")), ca.templatesToIssue().toString());
+        assertTrue(ca.templatesToIssue().containsAll(List.of("KerberosAuthentication", "WebServer", "Machine", "User")),
+                ca.templatesToIssue().toString());
         assertTrue(ca.templatesToIssue().stream().noneMatch("Workstation"::equalsIgnoreCase));
         assertEquals("contoso-CA01-CA", ca.name());
         assertEquals("CN=contoso-CA01-CA,DC=contoso,DC=com", ca.certificate().getSubjectX500Principal().getName());
+    }
+
+    @Test
+    void theDcAutoenrollsForKerberosAuthenticationNamedByItsDnsNameAndTheDomainsWithNoSubject() throws Exception {
+        EnrollmentResult result = ca.submit(new EnrollmentRequest(dc.machineToken(), "KerberosAuthentication",
+                Csrs.request(Csrs.rsa(2048), ""), true, null));
+        assertTrue(result.issued(), "DC01$ autoenrolling for Kerberos Authentication: " + result.status() + " "
+                + (result.decision() == null ? "" : result.decision().explain()));
+        X509Certificate cert = result.certificate();
+        assertEquals("", cert.getSubjectX500Principal().getName());
+        assertEquals(List.of("dc01.contoso.com", "contoso.com"),
+                cert.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList());
+        assertTrue(cert.getCriticalExtensionOIDs().contains("2.5.29.17"), "RFC 5280: with no subject the SAN is critical");
+    }
+
+    @Test
+    void aMemberServerMayNotEnrollForKerberosAuthentication() throws Exception {
+        LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).token();
+        EnrollmentResult result = ca.submit(EnrollmentRequest.manual(iis01, "KerberosAuthentication", Csrs.request(Csrs.rsa(2048), "")));
+        assertFalse(result.issued(), "IIS01$ is no domain controller");
+        assertEquals(AdcsError.TEMPLATE_DENIED, result.decision().error(), result.decision().explain());
     }
 
     @Test

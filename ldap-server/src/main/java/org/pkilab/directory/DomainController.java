@@ -34,6 +34,7 @@ import org.apache.mina.core.session.IoEventType;
 import org.apache.mina.filter.executor.ExecutorFilter;
 import org.apache.mina.filter.executor.UnorderedThreadPoolExecutor;
 import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
@@ -43,6 +44,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +53,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 
@@ -79,6 +83,8 @@ public final class DomainController implements AutoCloseable {
     private static final String DOMAIN_PARTITION = "domain";
     private static final String PORTS_FILE = "ports.properties";
     private static final String STORE = "store";
+    /** {@code dc/server-certificate.p12}: the certificate a CA issued to the DC, kept across restarts. */
+    private static final String SERVER_CERTIFICATE = "server-certificate";
     /**
      * ApacheDS interceptors for what an AD DC does not have: X.500 access-control items and the administrative
      * areas and subentries they live in, collective attributes, stored triggers, and ApacheDS's change log and
@@ -100,6 +106,11 @@ public final class DomainController implements AutoCloseable {
     private LdapServer ldapServer;
     private LdapRequestGuard guard;
     private DomainControllerIdentity identity;
+    private TokenBuilder tokens;
+    /** The certificate LDAPS and StartTLS serve: the identity's self-signed one until a CA issues one. */
+    private volatile KeyFiles.KeyEntry served;
+    private Path servedKeystore;
+    private String servedPassword;
     private SecurityIdentifier domainSid;
     private String administratorPassword;
     private int ldapPort;
@@ -268,12 +279,15 @@ public final class DomainController implements AutoCloseable {
         } else {
             domainSid = SecurityIdentifier.fromBytes(admin.lookup(domain, "objectSid").get("objectSid").getBytes());
             administratorPassword = KeyFiles.loadProperties(labProperties).getProperty("administratorPassword", config.administratorPassword());
+            for (String template : new ForestProvisioner(admin, schemaManager, config).addMissingDefaultTemplates(domainSid)) {
+                LOG.info("default certificate template '{}' was not in this forest, made by an earlier lab; added", template);
+            }
             for (String template : new ForestProvisioner(admin, schemaManager, config).registerMissingTemplateOids()) {
                 LOG.warn("certificate template '{}' had no object in CN=OID (a lab stopped inside Duplicate Template); registered it", template);
             }
         }
         marks[4] = System.nanoTime();
-        TokenBuilder tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
+        tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
         access.enforce(tokens, domain, domainSid);
         ldapServer = new LdapServer();
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
@@ -355,8 +369,19 @@ public final class DomainController implements AutoCloseable {
         }
         ldapServer.setTransports(ldap, ldaps);
         ldapServer.setDirectoryService(service);
-        ldapServer.setKeystoreFile(identity.keystore().toString());
-        ldapServer.setCertificatePassword(identity.keystorePassword());
+        Path certificates = dataDirectory.resolve("dc");
+        Optional<KeyFiles.KeyEntry> issued = KeyFiles.loadKept(certificates, SERVER_CERTIFICATE);
+        if (issued.isPresent()) {
+            served = issued.get();
+            servedKeystore = certificates.resolve(SERVER_CERTIFICATE + ".p12");
+            servedPassword = KeyFiles.keptPassword(certificates, SERVER_CERTIFICATE);
+        } else {
+            served = new KeyFiles.KeyEntry(identity.privateKey(), new X509Certificate[]{identity.certificate()});
+            servedKeystore = identity.keystore();
+            servedPassword = identity.keystorePassword();
+        }
+        ldapServer.setKeystoreFile(servedKeystore.toString());
+        ldapServer.setCertificatePassword(servedPassword);
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
         service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
         ldapServer.setMaxSizeLimit(100_000);
@@ -465,10 +490,91 @@ public final class DomainController implements AutoCloseable {
         return domainSid;
     }
 
-    /** The certificate the DC serves LDAPS with and signs logon tokens with. */
+    /**
+     * The certificate the DC signs logon tokens with, published on its computer object (the part the KDC's
+     * key plays on Windows). LDAPS serves it too until a CA issues the DC a certificate.
+     */
     public X509Certificate certificate() {
         requireRunning();
         return identity.certificate();
+    }
+
+    /**
+     * The certificate chain LDAPS and StartTLS serve, leaf first: the DC's self-signed {@link #certificate()}
+     * until {@link #useServerCertificate} is given one a CA issued, as a Windows DC without AD CS serves none
+     * of a CA's.
+     */
+    public List<X509Certificate> serverCertificateChain() {
+        requireRunning();
+        return List.of(served.chain());
+    }
+
+    /**
+     * The logon token of the DC's own computer account ({@code DC01$}): what LocalSystem on a Windows DC holds
+     * when it enrolls for its certificate. A member of Domain Controllers by its primary group.
+     */
+    public LogonToken machineToken() {
+        requireRunning();
+        try {
+            return tokens.tokenFor(new Dn(service.getSchemaManager(), DomainNames.child(config.hostName(), names().domainControllers())),
+                    config.clock().instant(), fqdn());
+        } catch (LdapException e) {
+            throw new IllegalStateException("the DC could not make the logon token of " + config.hostName() + "$: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Serves {@code chain} (leaf first, with the issuing CA) on LDAPS and StartTLS from the next handshake on,
+     * without a restart, and keeps it in the data folder so that a restart serves it again: what a Windows DC
+     * does once autoenrollment puts a Kerberos Authentication certificate in its {@code LocalMachine\My} store.
+     * Connections already open keep the certificate they were made with.
+     *
+     * @throws IllegalArgumentException when the key is not the leaf's, or the leaf names neither the DC's FQDN
+     *                                  nor has Server Authentication
+     */
+    public synchronized void useServerCertificate(PrivateKey key, List<X509Certificate> chain) {
+        requireRunning();
+        if (chain.isEmpty() || !KeyFiles.belongTogether(key, chain.get(0))) {
+            throw new IllegalArgumentException("the key is not the one certified for " + fqdn()
+                    + (chain.isEmpty() ? ": no certificate" : ": " + chain.get(0).getSubjectX500Principal()));
+        }
+        X509Certificate leaf = chain.get(0);
+        try {
+            List<String> purposes = leaf.getExtendedKeyUsage();
+            if (purposes != null && !purposes.contains("1.3.6.1.5.5.7.3.1")) {
+                throw new IllegalArgumentException("the certificate for " + fqdn() + " lacks Server Authentication: EKU " + purposes);
+            }
+            if (!namesHost(leaf)) {
+                throw new IllegalArgumentException("the certificate " + leaf.getSubjectX500Principal() + " does not name " + fqdn()
+                        + " among its DNS names");
+            }
+            Path certificates = dataDirectory.resolve("dc");
+            KeyFiles.KeyEntry entry = new KeyFiles.KeyEntry(key, chain.toArray(new X509Certificate[0]));
+            KeyFiles.keep(certificates, SERVER_CERTIFICATE, entry);
+            servedKeystore = certificates.resolve(SERVER_CERTIFICATE + ".p12");
+            servedPassword = KeyFiles.keptPassword(certificates, SERVER_CERTIFICATE);
+            ldapServer.setKeystoreFile(servedKeystore.toString());
+            ldapServer.setCertificatePassword(servedPassword);
+            ldapServer.reloadSslContext();
+            served = entry;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("the DC could not serve the certificate " + leaf.getSubjectX500Principal() + ": "
+                    + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IllegalStateException("LDAPS could not load the certificate " + leaf.getSubjectX500Principal() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private boolean namesHost(X509Certificate leaf) throws java.security.cert.CertificateParsingException {
+        if (leaf.getSubjectAlternativeNames() != null) {
+            for (List<?> name : leaf.getSubjectAlternativeNames()) {
+                if (Integer.valueOf(2).equals(name.get(0)) && fqdn().equalsIgnoreCase(String.valueOf(name.get(1)))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     public Path dataDirectory() {

@@ -123,16 +123,36 @@ final class ForestProvisioner {
         }
 
         for (CertificateTemplate template : DefaultTemplates.all(oidBase, domainSid)) {
-            Entry entry = new DefaultEntry(schema, names.template(template.name()));
-            entry.add("objectClass", "top", "pKICertificateTemplate");
-            for (Map.Entry<String, List<byte[]>> attribute : template.toAttributes(domainSid).entrySet()) {
-                for (byte[] value : attribute.getValue()) {
-                    addValue(entry, attribute.getKey(), value);
-                }
-            }
-            admin.add(entry);
+            addTemplate(template, domainSid);
         }
         return domainSid;
+    }
+
+    /**
+     * Adds the default templates a forest made by an earlier lab lacks (Kerberos Authentication came later), as
+     * installing a newer enterprise CA adds the defaults missing from the forest; returns their display names.
+     */
+    List<String> addMissingDefaultTemplates(SecurityIdentifier domainSid) throws Exception {
+        String base = admin.lookup(dn(names.oid()), "msPKI-Cert-Template-OID").get("msPKI-Cert-Template-OID").getString();
+        List<String> added = new java.util.ArrayList<>();
+        for (CertificateTemplate template : DefaultTemplates.all(base, domainSid)) {
+            if (!admin.exists(dn(names.template(template.name())))) {
+                addTemplate(template, domainSid);
+                added.add(template.displayName());
+            }
+        }
+        return added;
+    }
+
+    private void addTemplate(CertificateTemplate template, SecurityIdentifier domainSid) throws LdapException {
+        Entry entry = new DefaultEntry(schema, names.template(template.name()));
+        entry.add("objectClass", "top", "pKICertificateTemplate");
+        for (Map.Entry<String, List<byte[]>> attribute : template.toAttributes(domainSid).entrySet()) {
+            for (byte[] value : attribute.getValue()) {
+                addValue(entry, attribute.getKey(), value);
+            }
+        }
+        admin.add(entry);
     }
 
     private void container(String dn, String description) throws LdapException {

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.RelativeIds;
 import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.nio.file.Files;
@@ -40,6 +42,24 @@ class PersistenceTest {
             assertEquals(entries, dc.snapshot().size());
             assertTrue(admin.template("ConfigMgr Web Server Certificate").securityDescriptor()
                     .rightsOf(admin.sidOf("ConfigMgr IIS Servers"), true).contains(AccessRight.ENROLL));
+        }
+    }
+
+    @Test
+    void aForestMadeBeforeKerberosAuthenticationHasTheTemplateAfterRestart(@TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).build();
+        String password;
+        try (DomainController dc = DomainController.start(config)) {
+            password = dc.administratorPassword();
+            // what a forest made by a lab from before the template was a default looks like
+            dc.systemSession().delete(new org.apache.directory.api.ldap.model.name.Dn(dc.names().template("KerberosAuthentication")));
+        }
+        try (DomainController dc = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password)) {
+            CertificateTemplate kerberos = admin.template("Kerberos Authentication");
+            assertEquals(0x08400000, kerberos.certificateNameFlags(), "DNS name and domain DNS name in the SAN");
+            assertTrue(kerberos.securityDescriptor().rightsOf(dc.domainSid().withRid(RelativeIds.DOMAIN_CONTROLLERS), true)
+                    .containsAll(java.util.List.of(AccessRight.ENROLL, AccessRight.AUTOENROLL)), "Domain Controllers autoenroll");
         }
     }
 

@@ -231,7 +231,11 @@ final class UpCommand implements Callable<Integer> {
         out.println("Domain        " + dc.domainName() + " (" + dc.names().domain() + ")");
         out.println("Domain SID    " + dc.domainSid());
         out.println("LDAP          " + dc.ldapUrl());
-        out.println("LDAPS         " + dc.ldapsUrl() + "  (StartTLS on the LDAP port too; certificate CN=" + dc.fqdn() + ")");
+        java.security.cert.X509Certificate served = dc.serverCertificateChain().get(0);
+        boolean issued = served.getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal());
+        out.println("LDAPS         " + dc.ldapsUrl() + "  (StartTLS on the LDAP port too; certificate of " + dc.fqdn()
+                + (issued ? " issued by " + ca.name() + ": with its root as LDAPTLS_CACERT, use ldaps://" + dc.fqdn() + ":"
+                + dc.ldapsPort() + " with the name in /etc/hosts" : ", self-signed") + ")");
         out.println("Administrator " + dc.administratorDn());
         out.println("Password      " + dc.administratorPassword() + (lab.computerNames().isEmpty() ? "" : " (also every lab account's)"));
         out.println("CA            " + ca.name() + " on " + ca.config().fqdn() + " (issues " + String.join(", ", ca.templatesToIssue()) + ")");

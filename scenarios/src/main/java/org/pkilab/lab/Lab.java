@@ -34,6 +34,9 @@ import java.util.Map;
  * }
  * }</pre>
  *
+ * <p>Once the CA runs, the DC enrolls for its Kerberos Authentication certificate and serves it on LDAPS and
+ * StartTLS ({@link DomainControllerEnrollment}), so outside tools that trust the enterprise root verify it.
+ *
  * <p>A lab {@linkplain #start(LabSpec, Site) on a site} with a data folder lasts: the directory, the CA's
  * database and keys, and each computer's certificate stores and IIS settings are kept there, and a lab
  * started again on it comes back with them (computers already joined are not joined again).
@@ -58,6 +61,7 @@ public final class Lab implements AutoCloseable {
     private final Map<String, DomainComputer> computers = new LinkedHashMap<>();
     private final Map<String, MacComputer> macs = new LinkedHashMap<>();
     private final Map<String, String> userPasswords = new LinkedHashMap<>();
+    private final Runnable renewDcCertificate = this::renewDcCertificate;
 
     private Lab(LabSpec spec, Site site) {
         List<AutoCloseable> started = new ArrayList<>();
@@ -79,6 +83,9 @@ public final class Lab implements AutoCloseable {
                     .clock(clock).build());
             started.add(ca);
             network.register(dc.fqdn(), ca.config().fqdn());
+            // the DC autoenrolls once a CA exists, and again when the lab's clock brings its renewal near
+            renewDcCertificate();
+            clock.whenAdvanced(renewDcCertificate);
             admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password());
             started.add(admin);
             for (LabSpec.HostSpec host : spec.hosts()) {
@@ -118,6 +125,15 @@ public final class Lab implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    private void renewDcCertificate() {
+        try {
+            DomainControllerEnrollment.renewIfDue(dc, ca);
+        } catch (RuntimeException e) {
+            // LDAPS goes on serving the certificate it has, as a DC whose autoenrollment fails; the next start or clock move tries again
+            org.slf4j.LoggerFactory.getLogger(Lab.class).warn("{} could not renew its certificate: {}", dc.fqdn(), e.getMessage());
         }
     }
 
@@ -221,6 +237,7 @@ public final class Lab implements AutoCloseable {
 
     @Override
     public void close() {
+        clock.removeListener(renewDcCertificate);
         macs.values().forEach(MacComputer::close);
         computers.values().forEach(DomainComputer::close);
         admin.close();

@@ -9,17 +9,23 @@ import java.util.List;
  * matched against a Windows Server 2016 directory dump).
  *
  * <table>
- *   <caption>The five templates</caption>
+ *   <caption>The six templates</caption>
  *   <tr><th>cn</th><th>display name</th><th>schema</th><th>subject</th><th>EKU</th><th>Enroll</th></tr>
  *   <tr><td>WebServer</td><td>Web Server</td><td>1</td><td>supply in request</td><td>Server Authentication</td><td>DA, EA</td></tr>
  *   <tr><td>Workstation</td><td>Workstation Authentication</td><td>2</td><td>DNS name in SAN</td><td>Client Authentication</td><td>DA, DC, EA</td></tr>
  *   <tr><td>ClientAuth</td><td>Authenticated Session</td><td>1</td><td>directory path + UPN</td><td>Client Authentication</td><td>DA, DU, EA</td></tr>
  *   <tr><td>Machine</td><td>Computer</td><td>1</td><td>DNS name as CN + SAN</td><td>Client + Server Authentication</td><td>DA, DC, EA</td></tr>
  *   <tr><td>User</td><td>User</td><td>1</td><td>directory path, e-mail, UPN</td><td>EFS, Secure Email, Client Authentication</td><td>DA, DU, EA</td></tr>
+ *   <tr><td>KerberosAuthentication</td><td>Kerberos Authentication</td><td>2</td><td>none; DNS name and domain DNS name in SAN</td><td>Client + Server Authentication, Smart Card Logon, KDC Authentication</td><td>DA, DD, ED, EA; Autoenroll DD, ED</td></tr>
  * </table>
  *
  * <p>Every default grants Authenticated Users Read, Domain Admins and Enterprise Admins Read and
- * Write, and no one Autoenroll. Template OIDs are the forest's OID base plus {@code .1.<n>}.
+ * Write. Only Kerberos Authentication grants Autoenroll: to Domain Controllers and Enterprise Domain
+ * Controllers, whose autoenrollment gives every DC the certificate it serves LDAPS and StartTLS with
+ * (and its KDC would use for smart card logon). It is the domain controller template of a Windows
+ * Server 2008 and later CA, and supersedes the older Domain Controller and Domain Controller
+ * Authentication templates, which the lab does not have. Template OIDs are the forest's OID base plus
+ * {@code .1.<n>}.
  */
 public final class DefaultTemplates {
 
@@ -28,17 +34,21 @@ public final class DefaultTemplates {
     public static final String CLIENT_AUTH = "ClientAuth";
     public static final String MACHINE = "Machine";
     public static final String USER = "User";
+    public static final String KERBEROS_AUTHENTICATION = "KerberosAuthentication";
 
     private static final String READ_WRITE_BASE = "O:EAG:EAD:PAI(A;;LCRPLORC;;;AU)"
             + "(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;DA)(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;EA)";
     private static final Duration ONE_YEAR = Duration.ofDays(365);
     private static final Duration SIX_WEEKS = Duration.ofDays(42);
+    private static final List<String> KDC = List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION,
+            CertificateTemplate.OID_SERVER_AUTHENTICATION, CertificateTemplate.OID_SMART_CARD_LOGON,
+            CertificateTemplate.OID_KDC_AUTHENTICATION);
     private static final List<String> SCHANNEL = List.of("1,Microsoft RSA SChannel Cryptographic Provider");
 
     private DefaultTemplates() {
     }
 
-    /** The five templates for a forest with this OID base and root-domain SID. */
+    /** The six templates for a forest with this OID base and root-domain SID. */
     public static List<CertificateTemplate> all(String forestOidBase, SecurityIdentifier domainSid) {
         return List.of(
                 CertificateTemplate.builder(WEB_SERVER).displayName("Web Server")
@@ -88,7 +98,29 @@ public final class DefaultTemplates {
                         .cryptographicProviders(List.of("2,Microsoft Base Cryptographic Provider v1.0",
                                 "1,Microsoft Enhanced Cryptographic Provider v1.0"))
                         .securityDescriptor(sd(domainSid, "DU"))
+                        .build(),
+                CertificateTemplate.builder(KERBEROS_AUTHENTICATION).displayName("Kerberos Authentication")
+                        .schemaVersion(2).revision(110).minorRevision(0).oid(forestOidBase + ".1.33")
+                        .flags(0x10260).certificateNameFlags(0x08400000).enrollmentFlags(0x28).privateKeyFlags(0)
+                        .extendedKeyUsages(KDC)
+                        .applicationPolicies(KDC)
+                        .supersededTemplates(List.of("DomainController", "DomainControllerAuthentication"))
+                        .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(ONE_YEAR).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(SCHANNEL)
+                        .securityDescriptor(autoenrolledBy(domainSid, "DD", "ED"))
                         .build());
+    }
+
+    /** {@link #sd} with Enroll for {@code enrollers} too, and Autoenroll for them alone. */
+    private static SecurityDescriptor autoenrolledBy(SecurityIdentifier domainSid, String... enrollers) {
+        StringBuilder sddl = new StringBuilder(READ_WRITE_BASE);
+        for (String alias : concat("DA", enrollers, "EA")) {
+            sddl.append("(OA;;RPWPCR;").append(AccessRight.ENROLL.extendedRightGuid()).append(";;").append(alias).append(')');
+        }
+        for (String alias : enrollers) {
+            sddl.append("(OA;;RPWPCR;").append(AccessRight.AUTOENROLL.extendedRightGuid()).append(";;").append(alias).append(')');
+        }
+        return SecurityDescriptor.parse(sddl.toString(), domainSid);
     }
 
     /** Read for Authenticated Users, Read/Write for DA and EA, and Enroll for DA, EA and the extra aliases. */
