@@ -49,7 +49,8 @@ import java.util.stream.Collectors;
  *
  * <p>So a machine account can read a template but gets LDAP result 50 (insufficientAccessRights) when it
  * modifies one, unless the template's Security tab grants it Write. Anonymous callers may read only the
- * root DSE, as on a Windows DC. Passwords are never returned.
+ * root DSE, as on a Windows DC. Passwords are never returned, nor matched by a search filter ({@link SecretFilter});
+ * rights are checked on the attribute type a write names, however it spells it.
  */
 final class DirectoryAccessInterceptor extends BaseInterceptor {
 
@@ -58,6 +59,10 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
             + "operation a successful bind must be completed on the connection., data 0, v1db1";
     private static final Set<String> SECRET_ATTRIBUTES = Set.of("userpassword", "2.5.4.35");
+    /** userPassword: where the DC keeps an account's password verifier ({@link PasswordVerifiers}). */
+    private static final String USER_PASSWORD_OID = "2.5.4.35";
+    private static final String SECURITY_DESCRIPTOR_OID = "1.2.840.113556.1.2.281";
+    private static final String NEXT_RID_OID = "1.2.840.113556.1.4.88";
     /** member, primaryGroupID, objectSid, sAMAccountName, objectClass, by name and by AD's OID. */
     private static final Set<String> MEMBERSHIP_ATTRIBUTES = Set.of("member", "2.5.4.31", "primarygroupid", "1.2.840.113556.1.4.98",
             "objectsid", "1.2.840.113556.1.4.146", "samaccountname", "1.2.840.113556.1.4.221", "objectclass", "2.5.4.0");
@@ -215,7 +220,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     public void modify(ModifyOperationContext ctx) throws LdapException {
         int mask = AccessControlEntry.WRITE_PROPERTY;
         for (Modification mod : ctx.getModItems()) {
-            if (mod.getAttribute().getUpId().equalsIgnoreCase("nTSecurityDescriptor")) {
+            // by the attribute type, never by its spelling: 1.2.840.113556.1.2.281 or ntsecuritydescriptor;binary is the same descriptor
+            if (isType(ctx, mod.getAttribute(), SECURITY_DESCRIPTOR_OID)) {
                 mask |= AccessControlEntry.WRITE_DAC;
             }
         }
@@ -225,7 +231,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             membershipChanged();
         }
         if (!WRITING_NEXT_RID.get() && domain != null && ctx.getDn().equals(domain)
-                && ctx.getModItems().stream().anyMatch(m -> m.getAttribute().getUpId().equalsIgnoreCase("nextRid"))) {
+                && ctx.getModItems().stream().anyMatch(m -> isType(ctx, m.getAttribute(), NEXT_RID_OID))) {
             forgetRidPool(); // someone else set the RID master's counter (a restore): take the next pool from it
         }
     }
@@ -257,10 +263,25 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         membershipChanged();
     }
 
+    /** Whether {@code attribute} is of the type {@code oid}, however the request spelled it (name, OID, options, case). */
+    private static boolean isType(OperationContext ctx, Attribute attribute, String oid) {
+        org.apache.directory.api.ldap.model.schema.AttributeType type = attribute.getAttributeType();
+        if (type == null) {
+            String description = attribute.getUpId();
+            int options = description.indexOf(';');
+            type = ctx.getSession().getDirectoryService().getSchemaManager()
+                    .getAttributeType(options < 0 ? description : description.substring(0, options));
+        }
+        return type != null && type.getOid().equals(oid);
+    }
+
     @Override
     public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
         if (ctx.getSession().isAnonymous() && !(ctx.getDn().isEmpty() && ctx.getScope() == SearchScope.OBJECT)) {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
+        if (!isSystem(ctx.getSession()) && SecretFilter.mentionsSecret(ctx.getFilter())) {
+            ctx.setFilter(SecretFilter.withoutSecrets(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager()));
         }
         EntryFilteringCursor cursor = next(ctx);
         if (!isSystem(ctx.getSession())) {
