@@ -59,10 +59,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
             + "operation a successful bind must be completed on the connection., data 0, v1db1";
     private static final Set<String> SECRET_ATTRIBUTES = Set.of("userpassword", "2.5.4.35");
-    /** userPassword: where the DC keeps an account's password verifier ({@link PasswordVerifiers}). */
-    private static final String USER_PASSWORD_OID = "2.5.4.35";
     private static final String SECURITY_DESCRIPTOR_OID = "1.2.840.113556.1.2.281";
     private static final String NEXT_RID_OID = "1.2.840.113556.1.4.88";
+    private static final String SAM_ACCOUNT_NAME_OID = "1.2.840.113556.1.4.221";
     /** member, primaryGroupID, objectSid, sAMAccountName, objectClass, by name and by AD's OID. */
     private static final Set<String> MEMBERSHIP_ATTRIBUTES = Set.of("member", "2.5.4.31", "primarygroupid", "1.2.840.113556.1.4.98",
             "objectsid", "1.2.840.113556.1.4.146", "samaccountname", "1.2.840.113556.1.4.221", "objectclass", "2.5.4.0");
@@ -140,6 +139,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             }
             entry.add("objectSid", allocateSid(ctx).toBytes());
         }
+        if (tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null) {
+            requireUnusedAccountName(ctx, entry.get("sAMAccountName").getString(), ctx.getDn());
+        }
         next(ctx);
         TokenBuilder tokenBuilder = tokens;
         if (tokenBuilder != null) {
@@ -148,6 +150,36 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             } else {
                 tokenBuilder.objectAdded();
             }
+        }
+    }
+
+    /**
+     * Refuses an account name another object of the domain holds, as AD does ({@code ERROR_USER_EXISTS},
+     * LDAP 68 entryAlreadyExists), in any case: {@code sAMAccountName} is the name an account logs on with
+     * and the name a token shows, so two objects holding one (a second "Enterprise Admins" in another OU)
+     * would pass for each other wherever a name is read.
+     */
+    private void requireUnusedAccountName(OperationContext ctx, String name, Dn self) throws LdapException {
+        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
+                .getAttributeType(SAM_ACCOUNT_NAME_OID);
+        org.apache.directory.api.ldap.model.filter.ExprNode filter = new org.apache.directory.api.ldap.model.filter.EqualityNode<>(type,
+                new org.apache.directory.api.ldap.model.entry.Value(type, name));
+        try (org.apache.directory.api.ldap.model.cursor.Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE, filter,
+                org.apache.directory.api.ldap.model.message.AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+            while (found.next()) {
+                Dn holder = found.get().getDn();
+                if (!holder.equals(self)) {
+                    throw new org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException(
+                            "00000524: UpdErr: DSID-031A11E0, problem 6005 (ENTRY_EXISTS), data 0\n" + self.getName()
+                            + " may not take the account name '" + name + "': " + holder.getName() + " holds it, and account names "
+                            + "(sAMAccountName) are unique in the domain (ERROR_USER_EXISTS, 0x524)");
+                }
+            }
+        } catch (LdapException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LdapOperationErrorException("cannot check whether the account name '" + name + "' is in use: " + e.getMessage(), e);
         }
     }
 
@@ -226,6 +258,15 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             }
         }
         authorize(ctx, ctx.getDn(), mask, "modify");
+        if (!isSystem(ctx.getSession())) {
+            for (Modification mod : ctx.getModItems()) {
+                if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID)) {
+                    for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
+                        requireUnusedAccountName(ctx, value.getString(), ctx.getDn());
+                    }
+                }
+            }
+        }
         next(ctx);
         if (ctx.getModItems().stream().anyMatch(DirectoryAccessInterceptor::changesMembership)) {
             membershipChanged();

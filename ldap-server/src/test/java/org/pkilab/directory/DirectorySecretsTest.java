@@ -84,6 +84,33 @@ class DirectorySecretsTest {
     }
 
     @Test
+    void anAccountNameAnotherObjectHoldsIsRefusedOnAddAndOnModify() throws LDAPException {
+        String impostors = "OU=Impostors," + dc.names().domain();
+        try (LDAPConnection administrator = bind(dc.administratorDn())) {
+            administrator.add(impostors, new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "organizationalUnit"));
+            for (String name : List.of("Enterprise Admins", "enterprise admins", "Administrator", "DOMAIN ADMINS")) {
+                LDAPException refused = assertThrows(LDAPException.class, () -> administrator.add("CN=" + name + "," + impostors,
+                        new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "group"),
+                        new com.unboundid.ldap.sdk.Attribute("groupType", "-2147483640"),
+                        new com.unboundid.ldap.sdk.Attribute("sAMAccountName", name)), "a second '" + name + "' in OU=Impostors");
+                assertEquals(ResultCode.ENTRY_ALREADY_EXISTS, refused.getResultCode(), "adding a second '" + name + "': "
+                        + refused.getDiagnosticMessage());
+                assertTrue(refused.getDiagnosticMessage().contains("00000524") && refused.getDiagnosticMessage().contains(name),
+                        refused.getDiagnosticMessage());
+            }
+            administrator.add("CN=Helpers," + impostors, new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "group"),
+                    new com.unboundid.ldap.sdk.Attribute("groupType", "-2147483640"),
+                    new com.unboundid.ldap.sdk.Attribute("sAMAccountName", "Helpers"));
+            LDAPException renamed = assertThrows(LDAPException.class, () -> administrator.modify("CN=Helpers," + impostors,
+                    new Modification(ModificationType.REPLACE, "sAMAccountName", "Enterprise Admins")));
+            assertEquals(ResultCode.ENTRY_ALREADY_EXISTS, renamed.getResultCode(), renamed.getDiagnosticMessage());
+            administrator.modify("CN=Helpers," + impostors, new Modification(ModificationType.REPLACE, "sAMAccountName", "Helpers2"));
+            assertEquals(1, administrator.search(dc.names().domain(), SearchScope.SUB, "(sAMAccountName=Enterprise Admins)").getEntryCount(),
+                    "only the domain's own Enterprise Admins holds the name");
+        }
+    }
+
+    @Test
     void aSearchFilterNeverTellsWhetherAGuessIsThePassword() throws LDAPException {
         admin.createUser("alice", PASSWORD);
         String administrator = dc.administratorDn();
