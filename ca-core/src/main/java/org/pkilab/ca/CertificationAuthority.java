@@ -65,6 +65,7 @@ public final class CertificationAuthority implements AutoCloseable {
     private CaDatabase database;
     private CaDirectory directory;
     private DirectoryAdmin templates;
+    private volatile org.pkilab.directory.model.SecurityDescriptor security;
     private IssuancePolicy policy;
     private CertificateSigner signer;
     private CrlPublisher crls;
@@ -570,6 +571,19 @@ public final class CertificationAuthority implements AutoCloseable {
 
     public Path dataDirectory() {
         return dataDirectory;
+    }
+
+    /**
+     * The CA's own security, the Security tab of its properties: who may manage the CA and its certificates,
+     * by SID ({@link CaAdminEndpoint#DEFAULT_SECURITY} in the domain of the CA).
+     */
+    org.pkilab.directory.model.SecurityDescriptor security() {
+        requireRunning();
+        org.pkilab.directory.model.SecurityDescriptor known = security;
+        if (known == null) {
+            known = security = org.pkilab.directory.model.SecurityDescriptor.parse(CaAdminEndpoint.DEFAULT_SECURITY, templates.domainSid());
+        }
+        return known;
     }
 
     /** Logs an account on at the DC (HTTP Basic on EST): its DN from the name, then its token. */

@@ -1,0 +1,76 @@
+package org.pkilab.ca;
+
+import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.pki.LabClock;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Who the CA takes a caller for: administrators by SID, and logon tokens only while they are good. */
+class CaLogonTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final LabClock CLOCK = new LabClock();
+    private static DomainController dc;
+    private static CertificationAuthority ca;
+    private static DirectoryAdmin admin;
+    private static EstClient est;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(CLOCK).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(CLOCK).build());
+        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+        est = new EstClient(ca);
+    }
+
+    @AfterAll
+    static void stopLab() {
+        admin.close();
+        ca.close();
+        dc.close();
+    }
+
+    private static String token(String dn) {
+        return "Bearer " + DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer(dn), PASSWORD).encoded();
+    }
+
+    private static EstClient.Reply enrollMachine(String authorization, String fqdn) throws Exception {
+        return est.enroll("Machine", authorization, Csrs.request(Csrs.rsa(2048), "", fqdn));
+    }
+
+    @Test
+    void aGroupNamedEnterpriseAdminsInAnotherOuDoesNotManageTheCa() throws Exception {
+        admin.createUser("mallory", PASSWORD);
+        String impostor = "CN=Enterprise Admins,OU=Impostors," + dc.names().domain();
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.add("OU=Impostors," + dc.names().domain(), new Attribute("objectClass", "top", "organizationalUnit"));
+            // no sAMAccountName: the DC refuses a second 'Enterprise Admins' there, so the token names the group by its CN
+            administrator.add(impostor, new Attribute("objectClass", "top", "group"), new Attribute("groupType", "-2147483640"),
+                    new Attribute("member", dc.names().user("mallory")));
+        }
+        assertTrue(DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().user("mallory"), PASSWORD).token().memberOf("Enterprise Admins"),
+                "mallory's token names the impostor group 'Enterprise Admins'");
+        for (String[] call : new String[][]{{"GET", "templates"}, {"POST", "crl"}, {"GET", "requests?status=issued"}}) {
+            EstClient.Reply reply = est.admin(call[0], call[1], EstClient.basic("mallory", PASSWORD));
+            assertEquals(403, reply.status(), "mallory, in an 'Enterprise Admins' of OU=Impostors, " + call[0] + " " + call[1] + ": " + reply.text());
+            assertEquals(AdcsError.ACCESS_DENIED.code() + " " + AdcsError.ACCESS_DENIED.adName(), reply.error(), reply.text());
+            assertTrue(reply.text().contains("mallory"), reply.text());
+        }
+        assertEquals(200, est.admin("GET", "templates", EstClient.basic("Administrator", PASSWORD)).status(),
+                "Administrator, in the domain's own Enterprise Admins (RID 519), manages the CA");
+    }
+}
