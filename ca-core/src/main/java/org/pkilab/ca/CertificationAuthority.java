@@ -121,6 +121,7 @@ public final class CertificationAuthority implements AutoCloseable {
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
+            directory.whenDomainControllersChange(this::forgetDomainControllerKey);
             templates = DirectoryAdmin.connect(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             directory.ensureCaComputer(config.hostName(), config.fqdn(), org.pkilab.directory.PasswordPolicy.generate());
             List<String> defaults = new ArrayList<>();
@@ -598,32 +599,80 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     /**
-     * Verifies a logon token a host obtained from the DC at boot, against the DC's certificate as last
-     * read from the directory; a token that does not verify is checked once more against the certificate
-     * the directory holds now, in case the DC has a new one.
+     * Verifies a logon token a host obtained from the DC, as a service checks a Kerberos ticket: signed by
+     * the DC's current key, within its lifetime on the lab clock, and naming an account that still exists
+     * (the same one: same SID) and is not disabled. The signature is checked against the DC's certificate
+     * as last read from the directory, read again when the DC's object changes or the DC goes away (it may
+     * return with another key, and then no token it signed before counts); a token that does not verify is
+     * checked once more against the certificate the directory holds now, in case the DC has a new one.
+     * The groups are the token's own: as on Windows, a membership change counts from the next logon.
      */
     LogonToken verify(String encodedToken) {
+        LogonToken token = signedByTheDc(encodedToken);
+        Instant now = config.clock().instant();
+        if (token.expiredAt(now)) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token of " + token.account() + " expired at " + token.expiresAt()
+                    + " (issued " + token.issuedAt() + " by " + token.logonServer() + "; a ticket lasts "
+                    + LogonToken.LIFETIME.toHours() + " hours; the lab clock says " + now + "): KRB_AP_ERR_TKT_EXPIRED, "
+                    + "the ticket has expired. Log " + token.account() + " on again (restart the computer) for a new one");
+        }
+        if (token.issuedAt().isAfter(now.plus(MAXIMUM_CLOCK_SKEW))) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token of " + token.account() + " was issued at " + token.issuedAt()
+                    + ", after the lab clock's " + now + ": KRB_AP_ERR_TKT_NYV, the ticket is not yet valid");
+        }
+        java.util.Optional<CaDirectory.AccountState> account = directory.accountState(token.distinguishedName());
+        if (account.isEmpty()) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token names " + token.account() + " (" + token.distinguishedName()
+                    + "), which no longer exists in " + config.names().dnsName() + ": KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        }
+        if (!account.get().sid().equals(token.sid())) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token names " + token.account() + " with SID " + token.sid() + ", but "
+                    + token.distinguishedName() + " is now another account (SID " + account.get().sid()
+                    + "): the account the token was issued to was deleted: KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        }
+        if (account.get().disabled()) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the account " + token.account() + " is disabled (userAccountControl 0x"
+                    + Integer.toHexString(account.get().userAccountControl()) + " holds ACCOUNTDISABLE 0x2): KDC_ERR_CLIENT_REVOKED, "
+                    + "the account is disabled. Enable it in Active Directory Users and Computers and log it on again");
+        }
+        return token;
+    }
+
+    /** Kerberos' default tolerance for clocks that differ (5 minutes). */
+    private static final java.time.Duration MAXIMUM_CLOCK_SKEW = java.time.Duration.ofMinutes(5);
+
+    private LogonToken signedByTheDc(String encodedToken) {
         LogonToken checked = verifiedTokens.get(encodedToken);
         if (checked != null) {
             return checked;
         }
         DomainControllerKey known = domainControllerKey;
         if (known == null) {
-            known = domainControllerKey = DomainControllerKey.of(directory.domainControllerCertificate());
+            known = DomainControllerKey.of(directory.domainControllerCertificate());
+            if (directory.domainControllersWatched()) {
+                domainControllerKey = known;
+            }
         }
         try {
             LogonToken token = LogonToken.decode(encodedToken, known.key());
-            verifiedTokens.put(encodedToken, token);
+            if (domainControllerKey == known) {
+                verifiedTokens.put(encodedToken, token);
+            }
             return token;
         } catch (IllegalArgumentException e) {
             X509Certificate now = directory.domainControllerCertificate();
             if (!now.equals(known.certificate())) {
-                domainControllerKey = DomainControllerKey.of(now);
-                verifiedTokens.clear();
-                return verify(encodedToken);
+                forgetDomainControllerKey();
+                return signedByTheDc(encodedToken);
             }
             throw new CaException(AdcsError.LOGON_FAILURE, e.getMessage());
         }
+    }
+
+    /** The DC's object changed, or the DC went away: tokens are checked against its certificate as read anew. */
+    private void forgetDomainControllerKey() {
+        domainControllerKey = null;
+        verifiedTokens.clear();
     }
 
     /** The current token of the account that holds {@code certificate}, for renewal (S4U2Self at the DC). */

@@ -73,4 +73,49 @@ class CaLogonTest {
         assertEquals(200, est.admin("GET", "templates", EstClient.basic("Administrator", PASSWORD)).status(),
                 "Administrator, in the domain's own Enterprise Admins (RID 519), manages the CA");
     }
+
+    @Test
+    void aTokenIsRefusedTenHoursAfterItsLogonAndANewLogonEnrollsAgain() throws Exception {
+        admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+        String morning = token("PC01");
+        assertEquals(200, enrollMachine(morning, "pc01.contoso.com").status(), "PC01$ enrolls with the token of its logon");
+        CLOCK.advance(Duration.ofHours(10));
+        EstClient.Reply refused = enrollMachine(morning, "pc01.contoso.com");
+        assertEquals(401, refused.status(), "PC01$ presents its 10-hour-old token for Machine: " + refused.text());
+        assertEquals(AdcsError.LOGON_FAILURE.code() + " " + AdcsError.LOGON_FAILURE.adName(), refused.error(), refused.text());
+        assertTrue(refused.text().contains("CONTOSO\\PC01$") && refused.text().contains("KRB_AP_ERR_TKT_EXPIRED"), refused.text());
+        assertEquals(200, enrollMachine(token("PC01"), "pc01.contoso.com").status(), "after a new logon PC01$ enrolls again");
+    }
+
+    @Test
+    void aTokenOfAnAccountDeletedSinceItsLogonIsRefused() throws Exception {
+        admin.createComputer("PC02", "pc02.contoso.com", PASSWORD);
+        String token = token("PC02");
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.delete(dc.names().computer("PC02"));
+        }
+        EstClient.Reply refused = enrollMachine(token, "pc02.contoso.com");
+        assertEquals(401, refused.status(), "deleted PC02$ presents the token of its last logon for Machine: " + refused.text());
+        assertTrue(refused.text().contains("CONTOSO\\PC02$") && refused.text().contains("no longer exists"), refused.text());
+
+        admin.createComputer("PC02", "pc02.contoso.com", PASSWORD);
+        EstClient.Reply recreated = enrollMachine(token, "pc02.contoso.com");
+        assertEquals(401, recreated.status(), "a new PC02$ (another SID) does not make the old token good: " + recreated.text());
+        assertTrue(recreated.text().contains("another account"), recreated.text());
+    }
+
+    @Test
+    void aTokenOfAnAccountDisabledSinceItsLogonIsRefusedUntilItIsEnabled() throws Exception {
+        admin.createComputer("PC03", "pc03.contoso.com", PASSWORD);
+        String token = token("PC03");
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.modify(dc.names().computer("PC03"), new Modification(ModificationType.REPLACE, "userAccountControl", "4098"));
+            EstClient.Reply refused = enrollMachine(token, "pc03.contoso.com");
+            assertEquals(401, refused.status(), "disabled PC03$ presents the token of its last logon for Machine: " + refused.text());
+            assertTrue(refused.text().contains("CONTOSO\\PC03$") && refused.text().contains("disabled")
+                    && refused.text().contains("ACCOUNTDISABLE 0x2"), refused.text());
+            administrator.modify(dc.names().computer("PC03"), new Modification(ModificationType.REPLACE, "userAccountControl", "4096"));
+        }
+        assertEquals(200, enrollMachine(token, "pc03.contoso.com").status(), "enabled again, PC03$ enrolls with the same token");
+    }
 }
