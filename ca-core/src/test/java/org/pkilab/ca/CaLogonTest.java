@@ -7,13 +7,17 @@ import com.unboundid.ldap.sdk.ModificationType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.pki.LabClock;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -117,5 +121,39 @@ class CaLogonTest {
             administrator.modify(dc.names().computer("PC03"), new Modification(ModificationType.REPLACE, "userAccountControl", "4096"));
         }
         assertEquals(200, enrollMachine(token, "pc03.contoso.com").status(), "enabled again, PC03$ enrolls with the same token");
+    }
+
+    @Test
+    void aTokenSignedWithAKeyThatIsNoLongerTheDcsIsRefused(@TempDir Path data) throws Exception {
+        Path dcData = data.resolve("dc");
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(dcData).administratorPassword(PASSWORD).build();
+        DomainController first = DomainController.start(config);
+        try (CertificationAuthority ownCa = CertificationAuthority.start(CertificationAuthorityConfig.builder(first.names())
+                .directory("127.0.0.1", first.ldapPort(), first.administratorDn(), PASSWORD).dataDirectory(data.resolve("ca")).build())) {
+            EstClient client = new EstClient(ownCa);
+            try (DirectoryAdmin directory = DirectoryAdmin.connect("127.0.0.1", first.ldapPort(), first.names(), first.administratorDn(), PASSWORD)) {
+                directory.createComputer("PC04", "pc04.contoso.com", PASSWORD);
+            }
+            String before = "Bearer " + DomainLogon.logon("127.0.0.1", first.ldapPort(), first.names().computer("PC04"), PASSWORD).encoded();
+            assertEquals(200, client.enroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),
+                    "PC04$ enrolls with the token of its logon");
+            first.close();
+            // the DC's key is made anew: its kept key files are gone
+            try (Stream<Path> kept = Files.list(dcData.resolve("dc"))) {
+                for (Path file : kept.filter(f -> f.getFileName().toString().endsWith(".p12")).toList()) {
+                    Files.delete(file);
+                }
+            }
+            try (DomainController second = DomainController.start(config)) {
+                EstClient.Reply refused = client.enroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com"));
+                assertEquals(401, refused.status(), "PC04$ presents a token the DC signed with its former key: " + refused.text());
+                assertTrue(refused.text().contains("does not verify against the domain controller's key"), refused.text());
+                String after = "Bearer " + DomainLogon.logon("127.0.0.1", second.ldapPort(), second.names().computer("PC04"), PASSWORD).encoded();
+                assertEquals(200, client.enroll("Machine", after, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),
+                        "a token the DC signs with its new key is taken");
+            }
+        } finally {
+            first.close();
+        }
     }
 }

@@ -268,12 +268,28 @@ public final class DomainController implements AutoCloseable {
         } else {
             domainSid = SecurityIdentifier.fromBytes(admin.lookup(domain, "objectSid").get("objectSid").getBytes());
             administratorPassword = KeyFiles.loadProperties(labProperties).getProperty("administratorPassword", config.administratorPassword());
+            publishCertificate(admin, schemaManager);
         }
         marks[4] = System.nanoTime();
         TokenBuilder tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
         access.enforce(tokens, domain, domainSid);
         ldapServer = new LdapServer();
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
+    }
+
+    /**
+     * Puts the DC's certificate on its computer object when the key kept in {@code dc/} is not the one
+     * published there (made anew): the CA checks logon tokens against it, so from now on it takes only
+     * tokens signed with the DC's present key.
+     */
+    private void publishCertificate(CoreSession admin, SchemaManager schema) throws Exception {
+        Dn self = new Dn(schema, DomainNames.child(config.hostName(), config.names().domainControllers()));
+        Entry entry = admin.lookup(self, "userCertificate");
+        byte[] der = identity.certificate().getEncoded();
+        if (entry != null && (entry.get("userCertificate") == null || !entry.get("userCertificate").contains(der))) {
+            admin.modify(self, new org.apache.directory.api.ldap.model.entry.DefaultModification(
+                    org.apache.directory.api.ldap.model.entry.ModificationOperation.REPLACE_ATTRIBUTE, "userCertificate", der));
+        }
     }
 
     /** Deletes every entry of the domain, children first: what an interrupted forest creation left. */
