@@ -116,7 +116,8 @@ public final class CertificationAuthority implements AutoCloseable {
         try {
             temporary = config.dataDirectory() == null;
             dataDirectory = temporary ? Files.createTempDirectory("pkilab-ca-") : config.dataDirectory().toAbsolutePath();
-            Files.createDirectories(dataDirectory);
+            // ca.db, ca.log and the keys with their passwords: the lab's account only
+            Folders.ownerOnly(Folders.createOwnerOnly(dataDirectory));
             identity = CaIdentity.loadOrCreate(dataDirectory, config.caName(), config.names().domain(), 2048,
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
@@ -151,6 +152,7 @@ public final class CertificationAuthority implements AutoCloseable {
             state = State.RUNNING;
             web.start(serverCertificate());
             keepPorts();
+            Folders.ownerOnly(dataDirectory);
             directory.publishEnrollmentServer(config.caName(), estBaseUrl());
             // publish CRLs when due by the lab clock even if nobody downloads them, as AD CS's schedule does
             schedule = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {

@@ -141,11 +141,13 @@ public final class DomainController implements AutoCloseable {
         try {
             temporary = config.dataDirectory() == null;
             dataDirectory = temporary ? Files.createTempDirectory("pkilab-dc-") : config.dataDirectory().toAbsolutePath();
-            Files.createDirectories(dataDirectory);
+            // the journal holds password verifiers, dc/ the DC's key and its password: the lab's account only
+            org.pkilab.pki.Folders.ownerOnly(org.pkilab.pki.Folders.createOwnerOnly(dataDirectory));
             long[] marks = new long[6];
             marks[0] = System.nanoTime();
             startDirectory(marks);
             startNetwork();
+            org.pkilab.pki.Folders.ownerOnly(dataDirectory);
             marks[5] = System.nanoTime();
             timings = new StartupTimings(ms(marks[0], marks[1]), ms(marks[1], marks[2]), ms(marks[2], marks[3]),
                     ms(marks[3], marks[4]), ms(marks[4], marks[5]));
@@ -234,6 +236,8 @@ public final class DomainController implements AutoCloseable {
         }
         // access control needs the caller authenticated; the guard must see binds, which authentication does not pass on
         chain.add(authentication + 1, access);
+        // before anything keeps the entry: memory, the journal, a snapshot hold the verifier, never the password
+        chain.add(authentication + 2, new PasswordVerifiers());
         chain.add(authentication, new DirectoryAccessInterceptor.SystemAccountGuard());
         if (store != null) {
             // last before the partition: it records each write as it was made, before anyone is told it was

@@ -43,6 +43,17 @@ final class SecretFilter {
         return type != null && SECRET_OIDS.contains(type.getOid());
     }
 
+    /** Whether {@code attribute} holds a secret, by its type, or by the type its description names (options dropped). */
+    static boolean isSecret(org.apache.directory.api.ldap.model.entry.Attribute attribute, SchemaManager schema) {
+        AttributeType type = attribute.getAttributeType();
+        if (type == null && attribute.getUpId() != null) {
+            String description = attribute.getUpId();
+            int options = description.indexOf(';');
+            type = schema.getAttributeType(options < 0 ? description : description.substring(0, options));
+        }
+        return isSecret(type);
+    }
+
     static boolean mentionsSecret(ExprNode node) {
         if (node instanceof BranchNode branch) {
             return branch.getChildren().stream().anyMatch(SecretFilter::mentionsSecret);
