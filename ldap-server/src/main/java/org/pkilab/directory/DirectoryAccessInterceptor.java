@@ -321,7 +321,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         if (ctx.getSession().isAnonymous() && !(ctx.getDn().isEmpty() && ctx.getScope() == SearchScope.OBJECT)) {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
         }
-        if (!isSystem(ctx.getSession()) && SecretFilter.mentionsSecret(ctx.getFilter())) {
+        if (!isSystem(ctx.getSession())
+                && SecretFilter.mentionsSecret(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager())) {
             ctx.setFilter(SecretFilter.withoutSecrets(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager()));
         }
         EntryFilteringCursor cursor = next(ctx);

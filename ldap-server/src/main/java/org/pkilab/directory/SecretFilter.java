@@ -54,30 +54,30 @@ final class SecretFilter {
         return isSecret(type);
     }
 
-    static boolean mentionsSecret(ExprNode node) {
+    static boolean mentionsSecret(ExprNode node, SchemaManager schema) {
         if (node instanceof BranchNode branch) {
-            return branch.getChildren().stream().anyMatch(SecretFilter::mentionsSecret);
+            return branch.getChildren().stream().anyMatch(child -> mentionsSecret(child, schema));
         }
-        return node instanceof LeafNode leaf && isSecretItem(leaf);
+        return node instanceof LeafNode leaf && isSecretItem(leaf, schema);
     }
 
     /** The filter that holds exactly where {@code filter} is TRUE with every secret item Undefined. */
     static ExprNode withoutSecrets(ExprNode filter, SchemaManager schema) {
-        ExprNode rewritten = when(filter, true);
+        ExprNode rewritten = when(filter, true, schema);
         return rewritten != null ? rewritten : new NotNode(new PresenceNode(schema.getAttributeType("objectClass")));
     }
 
     /** The filter for "{@code node} is {@code truth}"; {@code null} when that can never hold. */
-    private static ExprNode when(ExprNode node, boolean truth) {
+    private static ExprNode when(ExprNode node, boolean truth, SchemaManager schema) {
         if (node instanceof NotNode not) {
-            return when(not.getFirstChild(), !truth);
+            return when(not.getFirstChild(), !truth, schema);
         }
         if ((node instanceof AndNode || node instanceof OrNode) && !((BranchNode) node).getChildren().isEmpty()) {
             // AND is TRUE when all parts are, FALSE when one is; OR the other way round
             boolean all = (node instanceof AndNode) == truth;
             List<ExprNode> parts = new ArrayList<>();
             for (ExprNode child : ((BranchNode) node).getChildren()) {
-                ExprNode part = when(child, truth);
+                ExprNode part = when(child, truth, schema);
                 if (part == null && all) {
                     return null;
                 }
@@ -90,13 +90,23 @@ final class SecretFilter {
             }
             return parts.size() == 1 ? parts.get(0) : all ? new AndNode(parts) : new OrNode(parts);
         }
-        if (node instanceof LeafNode leaf && isSecretItem(leaf)) {
+        if (node instanceof LeafNode leaf && isSecretItem(leaf, schema)) {
             return null;
         }
         return truth ? node : new NotNode(node);
     }
 
-    private static boolean isSecretItem(LeafNode leaf) {
-        return isSecret(leaf.getAttributeType());
+    /**
+     * By the node's attribute type, or by the name it gives when normalization left it without one: ApacheDS
+     * does that to a substring item on an attribute with no substring rule, such as userPassword.
+     */
+    private static boolean isSecretItem(LeafNode leaf, SchemaManager schema) {
+        AttributeType type = leaf.getAttributeType();
+        if (type == null && leaf.getAttribute() != null) {
+            String description = leaf.getAttribute();
+            int options = description.indexOf(';');
+            type = schema.getAttributeType(options < 0 ? description : description.substring(0, options));
+        }
+        return isSecret(type);
     }
 }
