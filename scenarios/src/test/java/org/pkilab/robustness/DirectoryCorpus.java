@@ -26,8 +26,9 @@ import static org.pkilab.robustness.HostileCorpus.*;
 
 /**
  * The corpus for the directory over LDAP: writes by accounts that are not administrators (each the
- * guide's kind of account: a member server, a workstation, a user), requests without a bind, and binds
- * that must authenticate nobody.
+ * guide's kind of account: a member server, a workstation, a user; the user also in a group named
+ * "Enterprise Admins" made in another OU), requests without a bind, binds that must authenticate nobody,
+ * and searches whose filters ask whether a guess is Administrator's password.
  */
 final class DirectoryCorpus {
 
