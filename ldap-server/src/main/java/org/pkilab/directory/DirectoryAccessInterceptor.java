@@ -130,6 +130,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     public void add(AddOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
         Entry entry = ctx.getEntry();
+        if (tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null) {
+            requireUnusedAccountName(ctx, entry.get("sAMAccountName").getString(), ctx.getDn());
+        }
         boolean principal = entry.hasObjectClass("user") || entry.hasObjectClass("group");
         if (principal && tokens != null && !isSystem(ctx.getSession())) {
             if (entry.get("objectSid") != null) {
@@ -138,9 +141,6 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
                         + "objectSid is assigned by the domain controller; leave it out of " + ctx.getDn().getName());
             }
             entry.add("objectSid", allocateSid(ctx).toBytes());
-        }
-        if (tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null) {
-            requireUnusedAccountName(ctx, entry.get("sAMAccountName").getString(), ctx.getDn());
         }
         next(ctx);
         TokenBuilder tokenBuilder = tokens;
