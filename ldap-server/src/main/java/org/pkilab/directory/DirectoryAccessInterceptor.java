@@ -258,7 +258,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             }
         }
         authorize(ctx, ctx.getDn(), mask, "modify");
-        if (!isSystem(ctx.getSession())) {
+        if (tokens != null && !isSystem(ctx.getSession())) {
             for (Modification mod : ctx.getModItems()) {
                 if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID)) {
                     for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
