@@ -4,7 +4,9 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.pkilab.directory.model.AccessControlEntry;
 import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The CA's administration interface on the network, what {@code ICertAdmin} is to AD CS: {@code certutil}
@@ -30,23 +33,34 @@ import java.util.Optional;
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic; the CA logs them on at the DC and reads their groups from the
- * logon token. On an enterprise CA "Manage CA" and "Issue and Manage Certificates" belong by default to
- * Domain Admins and Enterprise Admins (and the local Administrators of the CA host, which the lab has
- * not); anyone else gets {@code 0x80070005 E_ACCESSDENIED} naming the account and the permission.
+ * logon token. What they may do is the CA's own security (the Security tab of the CA's properties, kept by
+ * AD CS in the registry, not in the directory): by default "Manage CA" and "Issue and Manage Certificates"
+ * belong to Domain Admins and Enterprise Admins (and the local Administrators of the CA host, which the lab
+ * has not). The check compares the SIDs in the DC-signed token with the descriptor's trustees, as Windows
+ * does, never group names: a group anyone may create in another OU can be called "Enterprise Admins", but
+ * only the domain's own has RID 519. Anyone else gets {@code 0x80070005 E_ACCESSDENIED} naming the account
+ * and the permission.
+ *
+ * <pre>
+ * O:BAG:DUD:(A;;0x3;;;DA)(A;;0x3;;;EA)   0x1 Manage CA, 0x2 Issue and Manage Certificates (CA_ACCESS_ADMIN, CA_ACCESS_OFFICER)
+ * </pre>
  */
 final class CaAdminEndpoint {
 
     static final String PREFIX = "/certsrv/admin/";
-    private static final List<String> ADMIN_GROUPS = List.of("Domain Admins", "Enterprise Admins");
+    /** The CA's default security: Domain Admins and Enterprise Admins hold both administration permissions. */
+    static final String DEFAULT_SECURITY = "O:BAG:DUD:(A;;0x3;;;DA)(A;;0x3;;;EA)";
 
-    /** The two CA permissions the CA's Security tab offers to administrators. */
+    /** The two CA permissions the CA's Security tab offers to administrators, with their access mask bits. */
     private enum Permission {
-        MANAGE_CA("Manage CA"), MANAGE_CERTIFICATES("Issue and Manage Certificates");
+        MANAGE_CA("Manage CA", 0x1), MANAGE_CERTIFICATES("Issue and Manage Certificates", 0x2);
 
         private final String displayName;
+        private final int mask;
 
-        Permission(String displayName) {
+        Permission(String displayName, int mask) {
             this.displayName = displayName;
+            this.mask = mask;
         }
     }
 
@@ -83,7 +97,7 @@ final class CaAdminEndpoint {
         }
         Permission needed = resource.equals("crl") || resource.equals("templates") ? Permission.MANAGE_CA : Permission.MANAGE_CERTIFICATES;
         LogonToken caller = token.get();
-        if (ADMIN_GROUPS.stream().noneMatch(caller::memberOf)) {
+        if (!holds(caller, needed)) {
             EstServer.refuse(response, callback, AdcsError.ACCESS_DENIED, caller.account() + " may not " + what + " on " + ca.name()
                             + ": that needs the '" + needed.displayName + "' permission on the CA, which Domain Admins and "
                             + "Enterprise Admins hold; groups in its token: " + caller.groupNames(),
@@ -143,6 +157,22 @@ final class CaAdminEndpoint {
                 json(response, callback, out.append("]}").toString());
             }
         }
+    }
+
+    /** Whether the token's SIDs are granted {@code permission} by the CA's security, and no Deny takes it away. */
+    private boolean holds(LogonToken caller, Permission permission) {
+        Set<SecurityIdentifier> sids = caller.sids();
+        boolean allowed = false;
+        for (AccessControlEntry ace : ca.security().entries()) {
+            if (ace.objectType() != null || !sids.contains(ace.trustee()) || (ace.mask() & permission.mask) == 0) {
+                continue;
+            }
+            if (!ace.allow()) {
+                return false;
+            }
+            allowed = true;
+        }
+        return allowed;
     }
 
     private List<RequestRecord> listed(Fields query) {

@@ -54,6 +54,8 @@ final class CaDirectory implements AutoCloseable {
     private volatile TemplatesAndIssueList all;
     private final AtomicLong generation = new AtomicLong();
     private volatile boolean notified;
+    private volatile boolean domainControllersWatched;
+    private final List<Runnable> domainControllerListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     CaDirectory(String host, int port, DomainNames names, String bindDn, String password) {
         this.names = names;
@@ -66,6 +68,49 @@ final class CaDirectory implements AutoCloseable {
                     + ": " + e.getDiagnosticMessage(), e);
         }
         watchPublicKeyServices();
+        watchDomainControllers();
+    }
+
+    /**
+     * Runs {@code listener} whenever a domain controller's object changes (a new certificate, a new key to
+     * sign logon tokens with) or the watch ends (the DC went away: it may come back with another key).
+     */
+    void whenDomainControllersChange(Runnable listener) {
+        domainControllerListeners.add(listener);
+    }
+
+    private void watchDomainControllers() {
+        SearchRequest watch = new SearchRequest(new AsyncSearchResultListener() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public void searchEntryReturned(SearchResultEntry entry) {
+                domainControllerListeners.forEach(Runnable::run);
+            }
+
+            @Override
+            public void searchReferenceReturned(com.unboundid.ldap.sdk.SearchResultReference reference) {
+                domainControllerListeners.forEach(Runnable::run);
+            }
+
+            @Override
+            public void searchResultReceived(com.unboundid.ldap.sdk.AsyncRequestID id, com.unboundid.ldap.sdk.SearchResult result) {
+                domainControllersWatched = false;
+                domainControllerListeners.forEach(Runnable::run);
+            }
+        }, names.domainControllers(), SearchScope.SUB, Filter.createPresenceFilter("objectClass"), "1.1");
+        watch.addControl(new PersistentSearchRequestControl(PersistentSearchChangeType.allChangeTypes(), true, false));
+        try {
+            notifications.asyncSearch(watch);
+            domainControllersWatched = true;
+        } catch (LDAPException e) {
+            domainControllersWatched = false;
+        }
+    }
+
+    /** Whether a change of the DCs' objects reaches {@link #whenDomainControllersChange} listeners; if not, read the DC key each time. */
+    boolean domainControllersWatched() {
+        return domainControllersWatched;
     }
 
     /**
@@ -229,6 +274,31 @@ final class CaDirectory implements AutoCloseable {
         }
         modify(enrollmentServiceDn(caName), new Modification(add ? ModificationType.ADD : ModificationType.DELETE,
                 "certificateTemplates", templateName));
+    }
+
+    /** What the CA checks of the account a logon token names: its SID and {@code userAccountControl}; empty when it is gone. */
+    record AccountState(SecurityIdentifier sid, int userAccountControl) {
+        static final int ACCOUNTDISABLE = 0x2;
+
+        boolean disabled() {
+            return (userAccountControl & ACCOUNTDISABLE) != 0;
+        }
+    }
+
+    Optional<AccountState> accountState(String dn) {
+        SearchResultEntry e;
+        try {
+            e = read(dn, "objectSid", "userAccountControl");
+        } catch (DirectoryException gone) {
+            if (gone.resultCode() == 32) {
+                return Optional.empty();
+            }
+            throw gone;
+        }
+        byte[] sid = e.getAttributeValueBytes("objectSid");
+        Integer control = e.getAttributeValueAsInteger("userAccountControl");
+        return sid == null ? Optional.empty()
+                : Optional.of(new AccountState(SecurityIdentifier.fromBytes(sid), control == null ? 0 : control));
     }
 
     Account account(String dn) {

@@ -65,6 +65,7 @@ public final class CertificationAuthority implements AutoCloseable {
     private CaDatabase database;
     private CaDirectory directory;
     private DirectoryAdmin templates;
+    private volatile org.pkilab.directory.model.SecurityDescriptor security;
     private IssuancePolicy policy;
     private CertificateSigner signer;
     private CrlPublisher crls;
@@ -115,11 +116,13 @@ public final class CertificationAuthority implements AutoCloseable {
         try {
             temporary = config.dataDirectory() == null;
             dataDirectory = temporary ? Files.createTempDirectory("pkilab-ca-") : config.dataDirectory().toAbsolutePath();
-            Files.createDirectories(dataDirectory);
+            // ca.db, ca.log and the keys with their passwords: the lab's account only
+            Folders.ownerOnly(Folders.createOwnerOnly(dataDirectory));
             identity = CaIdentity.loadOrCreate(dataDirectory, config.caName(), config.names().domain(), 2048,
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
+            directory.whenDomainControllersChange(this::forgetDomainControllerKey);
             templates = DirectoryAdmin.connect(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             directory.ensureCaComputer(config.hostName(), config.fqdn(), org.pkilab.directory.PasswordPolicy.generate());
             List<String> defaults = new ArrayList<>();
@@ -149,6 +152,7 @@ public final class CertificationAuthority implements AutoCloseable {
             state = State.RUNNING;
             web.start(serverCertificate());
             keepPorts();
+            Folders.ownerOnly(dataDirectory);
             directory.publishEnrollmentServer(config.caName(), estBaseUrl());
             // publish CRLs when due by the lab clock even if nobody downloads them, as AD CS's schedule does
             schedule = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -572,6 +576,19 @@ public final class CertificationAuthority implements AutoCloseable {
         return dataDirectory;
     }
 
+    /**
+     * The CA's own security, the Security tab of its properties: who may manage the CA and its certificates,
+     * by SID ({@link CaAdminEndpoint#DEFAULT_SECURITY} in the domain of the CA).
+     */
+    org.pkilab.directory.model.SecurityDescriptor security() {
+        requireRunning();
+        org.pkilab.directory.model.SecurityDescriptor known = security;
+        if (known == null) {
+            known = security = org.pkilab.directory.model.SecurityDescriptor.parse(CaAdminEndpoint.DEFAULT_SECURITY, templates.domainSid());
+        }
+        return known;
+    }
+
     /** Logs an account on at the DC (HTTP Basic on EST): its DN from the name, then its token. */
     LogonToken logon(String userName, String password) {
         String dn = directory.accountDn(userName).orElseThrow(() -> new CaException(AdcsError.LOGON_FAILURE,
@@ -584,32 +601,80 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     /**
-     * Verifies a logon token a host obtained from the DC at boot, against the DC's certificate as last
-     * read from the directory; a token that does not verify is checked once more against the certificate
-     * the directory holds now, in case the DC has a new one.
+     * Verifies a logon token a host obtained from the DC, as a service checks a Kerberos ticket: signed by
+     * the DC's current key, within its lifetime on the lab clock, and naming an account that still exists
+     * (the same one: same SID) and is not disabled. The signature is checked against the DC's certificate
+     * as last read from the directory, read again when the DC's object changes or the DC goes away (it may
+     * return with another key, and then no token it signed before counts); a token that does not verify is
+     * checked once more against the certificate the directory holds now, in case the DC has a new one.
+     * The groups are the token's own: as on Windows, a membership change counts from the next logon.
      */
     LogonToken verify(String encodedToken) {
+        LogonToken token = signedByTheDc(encodedToken);
+        Instant now = config.clock().instant();
+        if (token.expiredAt(now)) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token of " + token.account() + " expired at " + token.expiresAt()
+                    + " (issued " + token.issuedAt() + " by " + token.logonServer() + "; a ticket lasts "
+                    + LogonToken.LIFETIME.toHours() + " hours; the lab clock says " + now + "): KRB_AP_ERR_TKT_EXPIRED, "
+                    + "the ticket has expired. Log " + token.account() + " on again (restart the computer) for a new one");
+        }
+        if (token.issuedAt().isAfter(now.plus(MAXIMUM_CLOCK_SKEW))) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token of " + token.account() + " was issued at " + token.issuedAt()
+                    + ", after the lab clock's " + now + ": KRB_AP_ERR_TKT_NYV, the ticket is not yet valid");
+        }
+        java.util.Optional<CaDirectory.AccountState> account = directory.accountState(token.distinguishedName());
+        if (account.isEmpty()) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token names " + token.account() + " (" + token.distinguishedName()
+                    + "), which no longer exists in " + config.names().dnsName() + ": KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        }
+        if (!account.get().sid().equals(token.sid())) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token names " + token.account() + " with SID " + token.sid() + ", but "
+                    + token.distinguishedName() + " is now another account (SID " + account.get().sid()
+                    + "): the account the token was issued to was deleted: KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        }
+        if (account.get().disabled()) {
+            throw new CaException(AdcsError.LOGON_FAILURE, "the account " + token.account() + " is disabled (userAccountControl 0x"
+                    + Integer.toHexString(account.get().userAccountControl()) + " holds ACCOUNTDISABLE 0x2): KDC_ERR_CLIENT_REVOKED, "
+                    + "the account is disabled. Enable it in Active Directory Users and Computers and log it on again");
+        }
+        return token;
+    }
+
+    /** Kerberos' default tolerance for clocks that differ (5 minutes). */
+    private static final java.time.Duration MAXIMUM_CLOCK_SKEW = java.time.Duration.ofMinutes(5);
+
+    private LogonToken signedByTheDc(String encodedToken) {
         LogonToken checked = verifiedTokens.get(encodedToken);
         if (checked != null) {
             return checked;
         }
         DomainControllerKey known = domainControllerKey;
         if (known == null) {
-            known = domainControllerKey = DomainControllerKey.of(directory.domainControllerCertificate());
+            known = DomainControllerKey.of(directory.domainControllerCertificate());
+            if (directory.domainControllersWatched()) {
+                domainControllerKey = known;
+            }
         }
         try {
             LogonToken token = LogonToken.decode(encodedToken, known.key());
-            verifiedTokens.put(encodedToken, token);
+            if (domainControllerKey == known) {
+                verifiedTokens.put(encodedToken, token);
+            }
             return token;
         } catch (IllegalArgumentException e) {
             X509Certificate now = directory.domainControllerCertificate();
             if (!now.equals(known.certificate())) {
-                domainControllerKey = DomainControllerKey.of(now);
-                verifiedTokens.clear();
-                return verify(encodedToken);
+                forgetDomainControllerKey();
+                return signedByTheDc(encodedToken);
             }
             throw new CaException(AdcsError.LOGON_FAILURE, e.getMessage());
         }
+    }
+
+    /** The DC's object changed, or the DC went away: tokens are checked against its certificate as read anew. */
+    private void forgetDomainControllerKey() {
+        domainControllerKey = null;
+        verifiedTokens.clear();
     }
 
     /** The current token of the account that holds {@code certificate}, for renewal (S4U2Self at the DC). */

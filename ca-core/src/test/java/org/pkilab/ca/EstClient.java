@@ -93,13 +93,28 @@ final class EstClient {
         return reply(c);
     }
 
+    /** A call on the CA's administration interface, {@code /certsrv/admin/<path>}. */
+    Reply admin(String method, String path, String authorization) throws IOException {
+        HttpsURLConnection c = open(new URL("https://127.0.0.1:" + ca.httpsPort() + CaAdminEndpoint.PREFIX + path), authorization);
+        c.setRequestMethod(method);
+        if (!method.equals("GET")) {
+            c.setDoOutput(true);
+            c.getOutputStream().close();
+        }
+        return reply(c);
+    }
+
     static String basic(String user, String password) {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     private HttpsURLConnection open(String path, String authorization) throws IOException {
+        return open(new URL("https://127.0.0.1:" + ca.httpsPort() + "/.well-known/est" + path), authorization);
+    }
+
+    private HttpsURLConnection open(URL url, String authorization) throws IOException {
         // the lab's names resolve to 127.0.0.1; the certificate must still name the CA's FQDN
-        HttpsURLConnection c = (HttpsURLConnection) new URL("https://127.0.0.1:" + ca.httpsPort() + "/.well-known/est" + path).openConnection();
+        HttpsURLConnection c = (HttpsURLConnection) url.openConnection();
         c.setSSLSocketFactory(sockets);
         String fqdn = ca.config().fqdn();
         c.setHostnameVerifier((host, session) -> {

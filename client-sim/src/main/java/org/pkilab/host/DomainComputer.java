@@ -61,7 +61,8 @@ import java.util.regex.Pattern;
  *   <li>{@link #join} creates its machine account ({@code NAME$}, password, {@code dNSHostName});</li>
  *   <li>{@link #boot} (and {@link #restart}) logs on (a new logon token, with the groups it is in now),
  *       applies Group Policy, imports the enterprise root CA into {@code LocalMachine\Root}, and runs
- *       autoenrollment when a linked GPO enables it;</li>
+ *       autoenrollment when a linked GPO enables it; once its token's 10 hours are over it logs on again
+ *       before it enrolls, as Windows renews the computer's ticket;</li>
  *   <li>{@link #requestCertificate} is the Certificates snap-in's "Request New Certificate";</li>
  *   <li>{@link #exportPfx} / {@link #importPfx} are its Export and Import wizards;</li>
  *   <li>{@link #get} is an HTTPS client that trusts what the computer trusts and can present a client
@@ -109,6 +110,10 @@ public class DomainComputer implements AutoCloseable {
     }
 
     private Enrollee machine() {
+        if (token != null && token.expiredAt(config.clock().instant())) {
+            // Windows renews the computer's ticket before it runs out; the lab logs on again, which reads the groups of now
+            logOn().close();
+        }
         return new Enrollee(encodedToken, my, "Local system");
     }
 

@@ -49,7 +49,8 @@ import java.util.stream.Collectors;
  *
  * <p>So a machine account can read a template but gets LDAP result 50 (insufficientAccessRights) when it
  * modifies one, unless the template's Security tab grants it Write. Anonymous callers may read only the
- * root DSE, as on a Windows DC. Passwords are never returned.
+ * root DSE, as on a Windows DC. Passwords are never returned, nor matched by a search filter ({@link SecretFilter});
+ * rights are checked on the attribute type a write names, however it spells it.
  */
 final class DirectoryAccessInterceptor extends BaseInterceptor {
 
@@ -58,6 +59,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
             + "operation a successful bind must be completed on the connection., data 0, v1db1";
     private static final Set<String> SECRET_ATTRIBUTES = Set.of("userpassword", "2.5.4.35");
+    private static final String SECURITY_DESCRIPTOR_OID = "1.2.840.113556.1.2.281";
+    private static final String NEXT_RID_OID = "1.2.840.113556.1.4.88";
+    private static final String SAM_ACCOUNT_NAME_OID = "1.2.840.113556.1.4.221";
     /** member, primaryGroupID, objectSid, sAMAccountName, objectClass, by name and by AD's OID. */
     private static final Set<String> MEMBERSHIP_ATTRIBUTES = Set.of("member", "2.5.4.31", "primarygroupid", "1.2.840.113556.1.4.98",
             "objectsid", "1.2.840.113556.1.4.146", "samaccountname", "1.2.840.113556.1.4.221", "objectclass", "2.5.4.0");
@@ -126,6 +130,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     public void add(AddOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
         Entry entry = ctx.getEntry();
+        if (tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null) {
+            requireUnusedAccountName(ctx, entry.get("sAMAccountName").getString(), ctx.getDn());
+        }
         boolean principal = entry.hasObjectClass("user") || entry.hasObjectClass("group");
         if (principal && tokens != null && !isSystem(ctx.getSession())) {
             if (entry.get("objectSid") != null) {
@@ -143,6 +150,36 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             } else {
                 tokenBuilder.objectAdded();
             }
+        }
+    }
+
+    /**
+     * Refuses an account name another object of the domain holds, as AD does ({@code ERROR_USER_EXISTS},
+     * LDAP 68 entryAlreadyExists), in any case: {@code sAMAccountName} is the name an account logs on with
+     * and the name a token shows, so two objects holding one (a second "Enterprise Admins" in another OU)
+     * would pass for each other wherever a name is read.
+     */
+    private void requireUnusedAccountName(OperationContext ctx, String name, Dn self) throws LdapException {
+        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
+                .getAttributeType(SAM_ACCOUNT_NAME_OID);
+        org.apache.directory.api.ldap.model.filter.ExprNode filter = new org.apache.directory.api.ldap.model.filter.EqualityNode<>(type,
+                new org.apache.directory.api.ldap.model.entry.Value(type, name));
+        try (org.apache.directory.api.ldap.model.cursor.Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE, filter,
+                org.apache.directory.api.ldap.model.message.AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+            while (found.next()) {
+                Dn holder = found.get().getDn();
+                if (!holder.equals(self)) {
+                    throw new org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException(
+                            "00000524: UpdErr: DSID-031A11E0, problem 6005 (ENTRY_EXISTS), data 0\n" + self.getName()
+                            + " may not take the account name '" + name + "': " + holder.getName() + " holds it, and account names "
+                            + "(sAMAccountName) are unique in the domain (ERROR_USER_EXISTS, 0x524)");
+                }
+            }
+        } catch (LdapException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LdapOperationErrorException("cannot check whether the account name '" + name + "' is in use: " + e.getMessage(), e);
         }
     }
 
@@ -215,17 +252,27 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     public void modify(ModifyOperationContext ctx) throws LdapException {
         int mask = AccessControlEntry.WRITE_PROPERTY;
         for (Modification mod : ctx.getModItems()) {
-            if (mod.getAttribute().getUpId().equalsIgnoreCase("nTSecurityDescriptor")) {
+            // by the attribute type, never by its spelling: 1.2.840.113556.1.2.281 or ntsecuritydescriptor;binary is the same descriptor
+            if (isType(ctx, mod.getAttribute(), SECURITY_DESCRIPTOR_OID)) {
                 mask |= AccessControlEntry.WRITE_DAC;
             }
         }
         authorize(ctx, ctx.getDn(), mask, "modify");
+        if (tokens != null && !isSystem(ctx.getSession())) {
+            for (Modification mod : ctx.getModItems()) {
+                if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID)) {
+                    for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
+                        requireUnusedAccountName(ctx, value.getString(), ctx.getDn());
+                    }
+                }
+            }
+        }
         next(ctx);
         if (ctx.getModItems().stream().anyMatch(DirectoryAccessInterceptor::changesMembership)) {
             membershipChanged();
         }
         if (!WRITING_NEXT_RID.get() && domain != null && ctx.getDn().equals(domain)
-                && ctx.getModItems().stream().anyMatch(m -> m.getAttribute().getUpId().equalsIgnoreCase("nextRid"))) {
+                && ctx.getModItems().stream().anyMatch(m -> isType(ctx, m.getAttribute(), NEXT_RID_OID))) {
             forgetRidPool(); // someone else set the RID master's counter (a restore): take the next pool from it
         }
     }
@@ -257,10 +304,26 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         membershipChanged();
     }
 
+    /** Whether {@code attribute} is of the type {@code oid}, however the request spelled it (name, OID, options, case). */
+    private static boolean isType(OperationContext ctx, Attribute attribute, String oid) {
+        org.apache.directory.api.ldap.model.schema.AttributeType type = attribute.getAttributeType();
+        if (type == null) {
+            String description = attribute.getUpId();
+            int options = description.indexOf(';');
+            type = ctx.getSession().getDirectoryService().getSchemaManager()
+                    .getAttributeType(options < 0 ? description : description.substring(0, options));
+        }
+        return type != null && type.getOid().equals(oid);
+    }
+
     @Override
     public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
         if (ctx.getSession().isAnonymous() && !(ctx.getDn().isEmpty() && ctx.getScope() == SearchScope.OBJECT)) {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
+        if (!isSystem(ctx.getSession())
+                && SecretFilter.mentionsSecret(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager())) {
+            ctx.setFilter(SecretFilter.withoutSecrets(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager()));
         }
         EntryFilteringCursor cursor = next(ctx);
         if (!isSystem(ctx.getSession())) {

@@ -152,11 +152,13 @@ public final class DomainController implements AutoCloseable {
         try {
             temporary = config.dataDirectory() == null;
             dataDirectory = temporary ? Files.createTempDirectory("pkilab-dc-") : config.dataDirectory().toAbsolutePath();
-            Files.createDirectories(dataDirectory);
+            // the journal holds password verifiers, dc/ the DC's key and its password: the lab's account only
+            org.pkilab.pki.Folders.ownerOnly(org.pkilab.pki.Folders.createOwnerOnly(dataDirectory));
             long[] marks = new long[6];
             marks[0] = System.nanoTime();
             startDirectory(marks);
             startNetwork();
+            org.pkilab.pki.Folders.ownerOnly(dataDirectory);
             marks[5] = System.nanoTime();
             timings = new StartupTimings(ms(marks[0], marks[1]), ms(marks[1], marks[2]), ms(marks[2], marks[3]),
                     ms(marks[3], marks[4]), ms(marks[4], marks[5]));
@@ -245,6 +247,8 @@ public final class DomainController implements AutoCloseable {
         }
         // access control needs the caller authenticated; the guard must see binds, which authentication does not pass on
         chain.add(authentication + 1, access);
+        // before anything keeps the entry: memory, the journal, a snapshot hold the verifier, never the password
+        chain.add(authentication + 2, new PasswordVerifiers());
         chain.add(authentication, new DirectoryAccessInterceptor.SystemAccountGuard());
         if (store != null) {
             // last before the partition: it records each write as it was made, before anyone is told it was
@@ -285,12 +289,28 @@ public final class DomainController implements AutoCloseable {
             for (String template : new ForestProvisioner(admin, schemaManager, config).registerMissingTemplateOids()) {
                 LOG.warn("certificate template '{}' had no object in CN=OID (a lab stopped inside Duplicate Template); registered it", template);
             }
+            publishCertificate(admin, schemaManager);
         }
         marks[4] = System.nanoTime();
         tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
         access.enforce(tokens, domain, domainSid);
         ldapServer = new LdapServer();
         ldapServer.addExtendedOperationHandler(new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
+    }
+
+    /**
+     * Puts the DC's certificate on its computer object when the key kept in {@code dc/} is not the one
+     * published there (made anew): the CA checks logon tokens against it, so from now on it takes only
+     * tokens signed with the DC's present key.
+     */
+    private void publishCertificate(CoreSession admin, SchemaManager schema) throws Exception {
+        Dn self = new Dn(schema, DomainNames.child(config.hostName(), config.names().domainControllers()));
+        Entry entry = admin.lookup(self, "userCertificate");
+        byte[] der = identity.certificate().getEncoded();
+        if (entry != null && (entry.get("userCertificate") == null || !entry.get("userCertificate").contains(der))) {
+            admin.modify(self, new org.apache.directory.api.ldap.model.entry.DefaultModification(
+                    org.apache.directory.api.ldap.model.entry.ModificationOperation.REPLACE_ATTRIBUTE, "userCertificate", der));
+        }
     }
 
     /** Deletes every entry of the domain, children first: what an interrupted forest creation left. */

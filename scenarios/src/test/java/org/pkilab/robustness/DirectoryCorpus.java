@@ -26,26 +26,72 @@ import static org.pkilab.robustness.HostileCorpus.*;
 
 /**
  * The corpus for the directory over LDAP: writes by accounts that are not administrators (each the
- * guide's kind of account: a member server, a workstation, a user), requests without a bind, and binds
- * that must authenticate nobody.
+ * guide's kind of account: a member server, a workstation, a user; the user also in a group named
+ * "Enterprise Admins" made in another OU), requests without a bind, binds that must authenticate nobody,
+ * and searches whose filters ask whether a guess is Administrator's password.
  */
 final class DirectoryCorpus {
 
     private final Facts facts;
     private final List<LdapInput> ldap;
     private final List<LdapBind> binds;
+    private final List<LdapOracle> oracles;
     private final Random random = new Random(SEED + 1);
 
-    DirectoryCorpus(Facts facts, List<LdapInput> ldap, List<LdapBind> binds) {
+    DirectoryCorpus(Facts facts, List<LdapInput> ldap, List<LdapBind> binds, List<LdapOracle> oracles) {
         this.facts = facts;
         this.ldap = ldap;
         this.binds = binds;
+        this.oracles = oracles;
     }
 
     void generate() {
         ldapWrites();
         ldapLimits();
         ldapBinds();
+        passwordOracles();
+    }
+
+    /**
+     * Searches that would tell a reader whether a guess is Administrator's password if the DC matched
+     * filters on it: every one is asked with the right password, so any entry found is an answer.
+     */
+    private void passwordOracles() {
+        DomainNames n = facts.names();
+        String category = "LDAP: password oracles in search filters";
+        String right = escape(facts.password());
+        String wrong = escape(facts.password() + "x");
+        List<String> filters = List.of("(&(cn=Administrator)(userPassword=" + right + "))",
+                "(&(cn=Administrator)(!(userPassword=" + wrong + ")))",
+                "(&(cn=Administrator)(!(!(userPassword=" + right + "))))",
+                "(&(cn=Administrator)(userPassword=*))",
+                "(&(cn=Administrator)(!(userPassword=*)))",
+                "(&(cn=Administrator)(userPassword=" + right.substring(0, 3) + "*))",
+                "(&(cn=Administrator)(!(userPassword=" + right.substring(0, 3) + "*)))",
+                "(&(cn=Administrator)(userPassword>=" + right + "))",
+                "(&(cn=Administrator)(userPassword<=" + right + "))",
+                "(&(cn=Administrator)(!(userPassword<=" + wrong + ")))",
+                "(&(cn=Administrator)(userPassword~=" + right + "))",
+                "(&(cn=Administrator)(2.5.4.35=" + right + "))",
+                "(&(cn=Administrator)(USERPASSWORD;binary=" + right + "))",
+                "(&(cn=Administrator)(userPassword:=" + right + "))",
+                "(&(cn=Administrator)(userPassword:2.5.13.17:=" + right + "))",
+                "(&(cn=Administrator)(|(userPassword=" + right + ")(cn=nobody)))",
+                "(&(cn=Administrator)(!(&(userPassword=" + wrong + ")(cn=Administrator))))");
+        Map<String, String> accounts = new LinkedHashMap<>();
+        accounts.put("IIS01$", n.computer("IIS01"));
+        accounts.put("alice", n.user("alice"));
+        accounts.put("Administrator", n.user("Administrator"));
+        for (Map.Entry<String, String> account : accounts.entrySet()) {
+            for (String filter : filters) {
+                oracles.add(new LdapOracle(category, account.getKey() + ": " + printable(filter), account.getValue(), facts.password(),
+                        search(n.domain(), SearchScope.SUB, filter, "1.1")));
+            }
+        }
+    }
+
+    private static String escape(String value) {
+        return com.unboundid.ldap.sdk.Filter.encodeValue(value);
     }
 
     /**
@@ -151,6 +197,13 @@ final class DirectoryCorpus {
             ops.put("rename Domain Admins", new ModifyDNRequest("CN=Domain Admins," + n.users(), "CN=Domain Users2", true));
             ops.put("rename Administrator", new ModifyDNRequest(n.user("Administrator"), "CN=Admin2", true));
             ops.put("compare Administrator's password", new CompareRequest(n.user("Administrator"), "userPassword", facts.password()));
+            // the fixture grants every one of them Write (not Write permissions) on Hostile Approval: the descriptor stays out of reach
+            String writable = n.template("HostileApproval");
+            for (String spelling : List.of("nTSecurityDescriptor", "1.2.840.113556.1.2.281", "ntSecurityDescriptor;binary",
+                    "1.2.840.113556.1.2.281;binary", "NTSECURITYDESCRIPTOR")) {
+                ops.put("with Write on Hostile Approval, replace its security as '" + spelling + "'", new ModifyRequest(writable,
+                        new Modification(ModificationType.REPLACE, spelling, "O:DAG:DAD:(A;;GA;;;WD)")));
+            }
             for (Map.Entry<String, LDAPRequest> op : ops.entrySet()) {
                 ldap.add(new LdapInput(category, who + ": " + op.getKey(), me, facts.password(), op.getValue(), denied, "INSUFF_ACCESS_RIGHTS"));
             }

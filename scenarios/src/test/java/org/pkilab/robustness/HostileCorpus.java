@@ -2,6 +2,7 @@ package org.pkilab.robustness;
 
 import com.unboundid.ldap.sdk.LDAPRequest;
 import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchRequest;
 import org.pkilab.ca.AdcsError;
 import org.pkilab.directory.model.DomainNames;
 
@@ -64,6 +65,10 @@ final class HostileCorpus {
                      String mentions) implements Input {
     }
 
+    /** A search bound as {@code bindDn} whose filter asks about a secret: it must succeed and find nothing. */
+    record LdapOracle(String category, String name, String bindDn, String password, SearchRequest search) implements Input {
+    }
+
     /** A bind that must not authenticate: after it, the connection may read nothing. */
     record LdapBind(String category, String name, String dn, String password, List<ResultCode> codes) implements Input {
     }
@@ -111,6 +116,7 @@ final class HostileCorpus {
     final List<HttpInput> http = new ArrayList<>();
     final List<LdapInput> ldap = new ArrayList<>();
     final List<LdapBind> binds = new ArrayList<>();
+    final List<LdapOracle> oracles = new ArrayList<>();
     final List<ScenarioFile> scenarios = new ArrayList<>();
     final List<PfxFile> pfx = new ArrayList<>();
 
@@ -121,7 +127,7 @@ final class HostileCorpus {
     static HostileCorpus generate(Facts facts, int httpsPort) {
         HostileCorpus corpus = new HostileCorpus();
         new EstCorpus(facts, httpsPort, corpus.http).generate();
-        new DirectoryCorpus(facts, corpus.ldap, corpus.binds).generate();
+        new DirectoryCorpus(facts, corpus.ldap, corpus.binds, corpus.oracles).generate();
         new FileCorpus(corpus.scenarios, corpus.pfx).generate();
         return corpus;
     }
@@ -131,6 +137,7 @@ final class HostileCorpus {
         all.addAll(http);
         all.addAll(ldap);
         all.addAll(binds);
+        all.addAll(oracles);
         all.addAll(scenarios);
         all.addAll(pfx);
         return all;

@@ -108,6 +108,21 @@ class HostileInputTest {
         admin.setRequiresApproval("Hostile Approval", true);
         admin.allow("Hostile Approval", "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
         ca.issueTemplate("Hostile Approval");
+        // Write without Write permissions: the corpus tries to replace the template's descriptor under every spelling
+        for (String account : List.of("IIS01$", "PC01$", "alice")) {
+            admin.allow("Hostile Approval", account, AccessRight.WRITE);
+        }
+        // alice is in a group named 'Enterprise Admins' made in another OU (the DC refuses a second such sAMAccountName,
+        // so it goes by its CN): she must still be no administrator, of the directory or of the CA
+        try (LDAPConnection administrator = connect(lab.dc().administratorDn(), password)) {
+            administrator.add("OU=Impostors," + lab.dc().names().domain(), new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "organizationalUnit"));
+            administrator.add("CN=Enterprise Admins,OU=Impostors," + lab.dc().names().domain(),
+                    new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "group"),
+                    new com.unboundid.ldap.sdk.Attribute("groupType", "-2147483640"),
+                    new com.unboundid.ldap.sdk.Attribute("member", lab.dc().names().user("alice")));
+        }
+        assertTrue(DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names().user("alice"), password).token()
+                .memberOf("Enterprise Admins"), "alice's token names the impostor 'Enterprise Admins'");
         var iis01 = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names().computer("IIS01"), password).token();
         RequestForge forge = new RequestForge(1);
         EnrollmentResult pending = ca.submit(EnrollmentRequest.manual(iis01, "HostileApproval",
@@ -371,6 +386,30 @@ class HostileInputTest {
         assertDirectoryUnchanged(before);
         assertTrue(failures.isEmpty(), failures.size() + " of " + corpus.ldap.size() + " LDAP requests were not refused as they should be:\n"
                 + String.join("\n", failures));
+    }
+
+    @Test
+    void searchFiltersNeverTellWhetherAGuessIsAPassword() {
+        List<String> failures = new ArrayList<>();
+        Map<String, LDAPConnection> connections = new TreeMap<>();
+        try {
+            for (HostileCorpus.LdapOracle oracle : corpus.oracles) {
+                LDAPConnection connection = connections.computeIfAbsent(oracle.bindDn(), dn -> connect(dn, oracle.password()));
+                try {
+                    int found = connection.search(oracle.search()).getEntryCount();
+                    if (found != 0) {
+                        failures.add(oracle.name() + ": " + found + " entries: the filter matched a password");
+                    }
+                } catch (LDAPException e) {
+                    // an Undefined item finds nothing; it is not an error
+                    failures.add(oracle.name() + ": " + e.getResultCode() + " " + e.getDiagnosticMessage().lines().findFirst().orElse(""));
+                }
+            }
+        } finally {
+            connections.values().forEach(LDAPConnection::close);
+        }
+        assertTrue(failures.isEmpty(), failures.size() + " of " + corpus.oracles.size() + " searches answered whether a guess is "
+                + "Administrator's password:\n" + String.join("\n", failures));
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.interfaces.ECKey;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -26,6 +27,12 @@ import java.util.Set;
  * <p>Because the token is a copy taken at logon, a membership change does not reach a computer until
  * it logs on again: the guide's "restart the member server" step.
  *
+ * <p>Like a Kerberos ticket it lasts {@link #LIFETIME} (10 hours, AD's "Maximum lifetime for user ticket"),
+ * counted on the lab clock, and names the account it was issued to by DN and SID. A service that takes it
+ * refuses it once {@link #expiresAt()} has passed, and when the account is gone or disabled; a computer
+ * gets a new one before then (Windows renews the ticket; the lab logs the computer on again, so after ten
+ * hours a group change reaches it without a restart, as it does on Windows).
+ *
  * <pre>{@code
  * LogonToken token = LogonToken.decode(encoded, dcCertificate.getPublicKey());
  * token.account();                     // CONTOSO\IIS01$
@@ -33,9 +40,11 @@ import java.util.Set;
  * }</pre>
  */
 public record LogonToken(String account, String distinguishedName, SecurityIdentifier sid, List<TokenGroup> groups,
-                         Instant issuedAt, String logonServer) {
+                         Instant issuedAt, String logonServer, Instant expiresAt) {
 
     private static final String HEADER = "PKILAB-LOGON-TOKEN 1";
+    /** How long a token is good for: a Kerberos ticket's default lifetime in AD. */
+    public static final Duration LIFETIME = Duration.ofHours(10);
 
     /** One group in a token: its SID and its name as {@code DOMAIN\Name} (or a well-known name). */
     public record TokenGroup(SecurityIdentifier sid, String name) {
@@ -43,6 +52,20 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
 
     public LogonToken {
         groups = List.copyOf(groups);
+        if (!expiresAt.isAfter(issuedAt)) {
+            throw new IllegalArgumentException("a logon token must expire after it is issued: issued " + issuedAt + ", expires " + expiresAt);
+        }
+    }
+
+    /** A token issued at {@code issuedAt} that lasts {@link #LIFETIME}. */
+    public LogonToken(String account, String distinguishedName, SecurityIdentifier sid, List<TokenGroup> groups, Instant issuedAt,
+                      String logonServer) {
+        this(account, distinguishedName, sid, groups, issuedAt, logonServer, issuedAt.plus(LIFETIME));
+    }
+
+    /** Whether the token is past its lifetime at {@code now}. */
+    public boolean expiredAt(Instant now) {
+        return !now.isBefore(expiresAt);
     }
 
     /** The account's SID and every group SID: what access checks compare with ACEs. */
@@ -140,6 +163,7 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
             text.append("group: ").append(group.sid()).append(' ').append(oneLine(group.name())).append('\n');
         }
         text.append("issued: ").append(issuedAt).append('\n');
+        text.append("expires: ").append(expiresAt).append('\n');
         text.append("logon-server: ").append(oneLine(logonServer)).append('\n');
         return text.toString();
     }
@@ -156,6 +180,7 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
         String dn = null;
         SecurityIdentifier sid = null;
         Instant issued = null;
+        Instant expires = null;
         String server = null;
         List<TokenGroup> groups = new ArrayList<>();
         try {
@@ -174,6 +199,7 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
                         groups.add(new TokenGroup(SecurityIdentifier.parse(value.substring(0, space)), value.substring(space + 1)));
                     }
                     case "issued" -> issued = Instant.parse(value);
+                    case "expires" -> expires = Instant.parse(value);
                     case "logon-server" -> server = value;
                     default -> {
                     }
@@ -185,6 +211,7 @@ public record LogonToken(String account, String distinguishedName, SecurityIdent
         if (account == null || dn == null || sid == null || issued == null || server == null) {
             throw new IllegalArgumentException("logon token lacks a field (account, dn, sid, issued, logon-server)");
         }
-        return new LogonToken(account, dn, sid, groups, issued, server);
+        // a token from before tokens carried their end lasts the lifetime from its issue
+        return new LogonToken(account, dn, sid, groups, issued, server, expires == null ? issued.plus(LIFETIME) : expires);
     }
 }
