@@ -101,7 +101,24 @@ public class DomainComputer implements AutoCloseable {
     private boolean closed;
     private final Runnable onClockAdvance = this::catchUp;
 
-    private record PendingRequest(String template, KeyPair key, byte[] csr, EnrollableTemplate settings) {
+    /**
+     * A request the CA took under submission, kept as Windows keeps it in the "Certificate Enrollment Requests"
+     * store: its key and the very request, so that sending it again ({@code certreq -retrieve}) gets the
+     * certificate once approved. {@code asked} is what Request New Certificate was given (null for autoenrollment):
+     * asking for the same again finds this request instead of making a new one.
+     */
+    private record PendingRequest(String template, KeyPair key, byte[] csr, EnrollableTemplate settings, CertificateStore store,
+                                  CertificateRequest asked) {
+        boolean sameAs(CertificateStore in, CertificateRequest request) {
+            return store == in && asked != null && (request.template().equalsIgnoreCase(template)
+                    || request.template().equalsIgnoreCase(settings.displayName()))
+                    && request.subject().equals(asked.subject()) && request.dnsNames().equals(asked.dnsNames())
+                    && request.keySize() == asked.keySize();
+        }
+    }
+
+    /** A request of this computer that waits for a certificate manager, as the snap-in's Certificate Enrollment Requests folder lists it. */
+    public record PendingEnrollment(long requestId, String template, String store) {
     }
 
     /** Who enrolls: the computer (its token, LocalMachine\My) or a logged-on user (theirs, CurrentUser\My). */
@@ -430,6 +447,12 @@ public class DomainComputer implements AutoCloseable {
     }
 
     StoredCertificate requestCertificate(Enrollee who, CertificateRequest request) {
+        // the same request again: send the one the CA holds, as the wizard's pending request is retrieved, not made anew
+        Optional<Long> waiting = pending.entrySet().stream().filter(e -> e.getValue().sameAs(who.store(), request))
+                .map(Map.Entry::getKey).findFirst();
+        if (waiting.isPresent()) {
+            return retrieve(who, waiting.get());
+        }
         Optional<EnrollableTemplate> offered = enrollableTemplates(who).stream()
                 .filter(t -> t.name().equalsIgnoreCase(request.template()) || t.displayName().equalsIgnoreCase(request.template()))
                 .findFirst();
@@ -447,7 +470,7 @@ public class DomainComputer implements AutoCloseable {
                         + "' is not among the certificates " + who.label() + " on " + config.name() + " can request; the CA says:\n"
                         + response.getContentAsString());
             }
-            return answer(who, unlisted, key, csr, response, false);
+            return answer(who, unlisted, key, csr, response, request);
         }
         EnrollableTemplate template = offered.get();
         if (template.subjectSuppliedInRequest() && request.subject().isEmpty() && request.dnsNames().isEmpty()) {
@@ -457,24 +480,66 @@ public class DomainComputer implements AutoCloseable {
         KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, request.keySize()));
         byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
                 template.subjectSuppliedInRequest() ? request.dnsNames() : List.of()));
-        return enroll(who, template, key, csr, false);
+        return enroll(who, template, key, csr, request);
     }
 
-    private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
+    /**
+     * {@code certreq -retrieve ID}: sends pending request {@code requestId} again, as it was made, and installs
+     * the certificate in {@code LocalMachine\My} once a certificate manager approved it.
+     *
+     * @throws IllegalArgumentException when this computer made no such request, or it is no longer pending here
+     * @throws PendingException         while it still waits
+     * @throws EnrollmentException      when the certificate manager denied it, or the CA refused it on resubmission
+     */
+    public synchronized StoredCertificate retrievePending(long requestId) {
+        requireBooted();
+        PendingRequest request = pending.get(requestId);
+        if (request == null || request.store() != my) {
+            List<Long> mine = pending.entrySet().stream().filter(e -> e.getValue().store() == my).map(Map.Entry::getKey).toList();
+            throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
+                    + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine) + ". A request is retrieved "
+                    + "on the computer that made it, which holds its private key; one already retrieved is in LocalMachine\\My.");
+        }
+        return retrieve(machine(), requestId);
+    }
+
+    private StoredCertificate retrieve(Enrollee who, long requestId) {
+        PendingRequest request = pending.get(requestId);
+        ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT, () -> send(who, HttpMethod.POST,
+                enrollmentUrl + "/" + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
+                        + "/simpleenroll", Base64.getMimeEncoder().encode(request.csr()), "application/pkcs10"));
+        return answer(who, request.settings(), request.key(), request.csr(), response, request.asked());
+    }
+
+    /** The requests this computer's {@code LocalMachine} and its users made that wait for a certificate manager. */
+    public synchronized List<PendingEnrollment> pendingEnrollments() {
+        List<PendingEnrollment> list = new ArrayList<>();
+        pending.forEach((id, p) -> list.add(new PendingEnrollment(id, p.settings().displayName(), p.store().name())));
+        return list;
+    }
+
+    private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, CertificateRequest asked) {
         ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT, () -> send(who, HttpMethod.POST,
                 enrollmentUrl + "/" + template.name() + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10"));
-        return answer(who, template, key, csr, response, autoenrolled);
+        return answer(who, template, key, csr, response, asked);
     }
 
+    /** {@code asked}: what Request New Certificate was given; null for autoenrollment. */
     private StoredCertificate answer(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, ContentResponse response,
-                                     boolean autoenrolled) {
+                                     CertificateRequest asked) {
+        boolean autoenrolled = asked == null;
         String requestId = response.getHeaders().get("X-ADCS-Request-Id");
         if (response.getStatus() == 202) {
             long id = Long.parseLong(requestId);
-            pending.put(id, new PendingRequest(template.name(), key, csr, template));
+            boolean again = pending.putIfAbsent(id, new PendingRequest(template.name(), key, csr, template, who.store(), asked)) != null;
             eventLog.write(config.clock().instant(), "Information", 15, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " "
-                    + "is pending: request " + id + " for a " + template.displayName() + " certificate waits for approval");
+                    + (again ? "is still pending" : "is pending") + ": request " + id + " for a " + template.displayName()
+                    + " certificate waits for approval");
             throw new PendingException(id, response.getContentAsString());
+        }
+        if (requestId != null) {
+            // issued or refused: either way it no longer waits
+            pending.remove(Long.parseLong(requestId));
         }
         if (response.getStatus() != 200) {
             eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "
@@ -618,7 +683,7 @@ public class DomainComputer implements AutoCloseable {
     private StoredCertificate autoenrollOne(EnrollableTemplate template) {
         KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, 0));
         byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, "", List.of()));
-        return enroll(machine(), template, key, csr, true);
+        return enroll(machine(), template, key, csr, null);
     }
 
     /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
@@ -632,6 +697,10 @@ public class DomainComputer implements AutoCloseable {
     private void fetchPending() {
         for (Map.Entry<Long, PendingRequest> entry : new ArrayList<>(pending.entrySet())) {
             PendingRequest request = entry.getValue();
+            if (request.store() != my) {
+                // a user's request is fetched in the user's session, with the user's token
+                continue;
+            }
             ContentResponse response = send(machine(), HttpMethod.POST, enrollmentUrl + "/" + request.template() + "/simpleenroll",
                     Base64.getMimeEncoder().encode(request.csr()), "application/pkcs10");
             if (response.getStatus() == 202) {
@@ -639,7 +708,7 @@ public class DomainComputer implements AutoCloseable {
             }
             pending.remove(entry.getKey());
             try {
-                answer(machine(), request.settings(), request.key(), request.csr(), response, true);
+                answer(machine(), request.settings(), request.key(), request.csr(), response, null);
             } catch (EnrollmentException | PendingException e) {
                 // logged by answer()
             }

@@ -29,9 +29,9 @@ import java.util.concurrent.Callable;
  * {@code pkilab up} runs for its computers ({@code org.pkilab.lab.LabControl}).
  */
 @Command(name = "host", mixinStandardHelpOptions = true,
-        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, export.",
+        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, pending, retrieve, export.",
         subcommands = {HostCommand.ListHosts.class, HostCommand.Certificates.class, HostCommand.Restart.class,
-                HostCommand.Request.class, HostCommand.Export.class})
+                HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.Export.class})
 final class HostCommand {
 
     static final String CONTROL_FILE = "control.properties";
@@ -209,6 +209,41 @@ final class HostCommand {
             out.println("Requesting '" + template + "' on " + host + " (key generation and enrollment) ...");
             out.flush();
             describeCertificate(out, console.call("POST", "/hosts/" + host + "/request", body));
+        }
+    }
+
+    @Command(name = "pending", mixinStandardHelpOptions = true,
+            description = "A computer's requests that wait for a certificate manager (the snap-in's Certificate Enrollment Requests).")
+    static final class Pending extends HostVerb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            JsonNode list = console.call("GET", "/hosts/" + host + "/pending", null);
+            out.println(list.isEmpty() ? host + " has no pending requests." : "Pending requests of " + host + ":");
+            list.forEach(p -> out.println("  request " + p.path("requestId").asLong() + "   Certificate Template: " + p.path("template").asText()
+                    + "   for " + p.path("store").asText() + "   (pkilab host retrieve " + host + " " + p.path("requestId").asLong() + ")"));
+        }
+    }
+
+    @Command(name = "retrieve", mixinStandardHelpOptions = true,
+            description = "certreq -retrieve: send a pending request again and install its certificate once a certificate manager approved it.")
+    static final class Retrieve extends HostVerb {
+        @Parameters(index = "0", paramLabel = "HOST", description = "The computer that made the request (IIS01).")
+        String host;
+
+        @Parameters(index = "1", paramLabel = "REQUEST_ID", description = "The request id the CA gave (pkilab host pending, pkilab ca pending).")
+        long id;
+
+        @Override
+        void run(PrintWriter out) {
+            if (id < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "REQUEST_ID must be a request id of 1 or more, not " + id);
+            }
+            out.println("Retrieving request " + id + " on " + host + " ...");
+            out.flush();
+            describeCertificate(out, console.call("POST", "/hosts/" + host + "/retrieve", JSON.createObjectNode().put("id", id)));
         }
     }
 

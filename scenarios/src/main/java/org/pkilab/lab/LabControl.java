@@ -43,16 +43,19 @@ import java.util.regex.Pattern;
  * GET  /hosts                                  the computers, with their https sites
  * GET  /hosts/{name}/certificates              LocalMachine\My, as the Certificates snap-in lists it
  * POST /hosts/{name}/restart                   a new logon, Group Policy, autoenrollment; the store after it
- * POST /hosts/{name}/request   {template, dns, commonName, keySize}
+ * POST /hosts/{name}/request   {template, dns, commonName, keySize}   the same request again finds its pending one
+ * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
+ * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
  * POST /hosts/{name}/export    {thumbprint, password, file}
  * </pre>
- * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), unknown computers 404,
- * bad input 400; nothing changes on any of them.
+ * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), a request taken under
+ * submission 409 with its {@code pendingRequest} id, unknown computers 404, bad input 400; nothing changes on any of them.
  */
 public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|restart|request|export)");
+    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|pending|restart|request|retrieve|export)");
+    private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
     private final String token;
@@ -131,7 +134,13 @@ public final class LabControl implements AutoCloseable {
             } catch (Refusal e) {
                 status = e.status;
                 body = error(e.getMessage());
-            } catch (EnrollmentException | PendingException | IllegalStateException | IllegalArgumentException e) {
+            } catch (PendingException e) {
+                status = 409;
+                String host = hostOf(request);
+                body = error(e.getMessage() + "\nOnce a certificate manager approves it (pkilab ca approve " + e.requestId() + "), get it with "
+                        + "'pkilab host retrieve " + host + " " + e.requestId() + "' (certreq -retrieve " + e.requestId() + "), or run the same "
+                        + "'pkilab host request' again: it finds its pending request.").put("pendingRequest", e.requestId());
+            } catch (EnrollmentException | IllegalStateException | IllegalArgumentException e) {
                 status = 409;
                 body = error(e.getMessage());
             }
@@ -152,7 +161,7 @@ public final class LabControl implements AutoCloseable {
                 return hosts;
             }
             Matcher m = HOST_PATH.matcher(path);
-            if (!m.matches() || post == m.group(2).equals("certificates")) {
+            if (!m.matches() || post == READS.contains(m.group(2))) {
                 throw new Refusal(404, "no such console request: " + request.getMethod() + " " + path);
             }
             String name = m.group(1);
@@ -162,6 +171,20 @@ public final class LabControl implements AutoCloseable {
             JsonNode in = post ? read(request) : JSON.createObjectNode();
             return switch (m.group(2)) {
                 case "certificates" -> store(lab.computer(name).personal());
+                case "pending" -> {
+                    ArrayNode list = JSON.createArrayNode();
+                    lab.computer(name).pendingEnrollments().forEach(p -> list.addObject().put("requestId", p.requestId())
+                            .put("template", p.template()).put("store", p.store()));
+                    yield list;
+                }
+                case "retrieve" -> {
+                    JsonNode id = in.get("id");
+                    if (id == null || !id.canConvertToLong() || id.asLong() < 1) {
+                        throw new Refusal(400, "retrieve: 'id' must be a request id (a whole number, as 'pkilab ca pending' lists it), not "
+                                + (id == null ? "missing" : id.toString()));
+                    }
+                    yield certificate(lab.computer(name).retrievePending(id.asLong()));
+                }
                 case "restart" -> {
                     DomainComputer computer = lab.restart(name);
                     ObjectNode out = describe(computer);
@@ -192,6 +215,11 @@ public final class LabControl implements AutoCloseable {
                 }
                 default -> throw new Refusal(404, "no such console request: " + path);
             };
+        }
+
+        private static String hostOf(Request request) {
+            Matcher m = HOST_PATH.matcher(Request.getPathInContext(request));
+            return m.matches() ? m.group(1).toUpperCase(java.util.Locale.ROOT) : "HOST";
         }
 
         private JsonNode read(Request request) throws Exception {

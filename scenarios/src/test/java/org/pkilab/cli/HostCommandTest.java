@@ -4,12 +4,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
 import org.pkilab.lab.LabSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -74,6 +77,66 @@ class HostCommandTest {
         assertEquals(1, export.exit());
         assertTrue(export.err().contains("NTE_BAD_KEY_STATE") && export.err().contains("Allow private key to be exported"), export.err());
         assertFalse(Files.exists(pfx), "no file is written for a refused export");
+    }
+
+    /** A template PC01 may enroll for whose requests wait for a certificate manager, as the guide's approval lessons make one. */
+    private static String approvalTemplate(String name) {
+        lab.admin().duplicateTemplate("Computer", name, DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().setRequiresApproval(name, true);
+        lab.ca().issueTemplate(name);
+        return name;
+    }
+
+    private static long pendingId(Cli.Result result) {
+        Matcher m = Pattern.compile("request (\\d+) waits").matcher(result.err());
+        assertTrue(m.find(), "no pending request id in: " + result);
+        return Long.parseLong(m.group(1));
+    }
+
+    private static long pendingAtCa(String template) {
+        return lab.ca().pending().stream().filter(r -> r.template().equalsIgnoreCase(template.replace(" ", ""))).count();
+    }
+
+    @Test
+    void retrieveFetchesAnApprovedRequestById() {
+        String template = approvalTemplate("Approved Computer");
+        Cli.Result pending = host("request", "PC01", template);
+        assertEquals(1, pending.exit(), pending.toString());
+        long id = pendingId(pending);
+        assertTrue(pending.err().contains("pkilab host retrieve PC01 " + id), pending.err());
+        Cli.Result listed = host("pending", "PC01");
+        assertTrue(listed.out().contains("request " + id + "   Certificate Template: " + template), listed.out());
+
+        Cli.Result early = host("retrieve", "PC01", Long.toString(id));
+        assertEquals(1, early.exit(), early.toString());
+        assertTrue(early.err().contains("request " + id + " is still pending"), early.err());
+
+        lab.ca().approve(id, "CONTOSO\\Administrator");
+        Cli.Result retrieved = host("retrieve", "PC01", Long.toString(id));
+        assertEquals(0, retrieved.exit(), retrieved.toString());
+        assertTrue(retrieved.out().contains("Certificate Template: " + template), retrieved.out());
+        String thumbprint = retrieved.out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
+        assertTrue(host("certificates", "PC01").out().contains(thumbprint), "the retrieved certificate is in LocalMachine\\My");
+
+        Cli.Result again = host("retrieve", "PC01", Long.toString(id));
+        assertEquals(1, again.exit(), again.toString());
+        assertTrue(again.err().contains("PC01 has no pending request " + id), again.err());
+    }
+
+    @Test
+    void theSameRequestAgainFindsItsPendingOneInsteadOfMakingANewOne() {
+        String template = approvalTemplate("Held Computer");
+        long id = pendingId(host("request", "PC01", template));
+        Cli.Result again = host("request", "PC01", template);
+        assertEquals(1, again.exit(), again.toString());
+        assertEquals(id, pendingId(again), "the same request finds its pending one");
+        assertEquals(1, pendingAtCa(template), "one pending request at the CA, not two");
+
+        lab.ca().approve(id, "CONTOSO\\Administrator");
+        Cli.Result issued = host("request", "PC01", template);
+        assertEquals(0, issued.exit(), issued.toString());
+        assertTrue(issued.out().contains("Certificate Template: " + template), issued.out());
+        assertEquals(0, pendingAtCa(template));
     }
 
     @Test
