@@ -29,9 +29,11 @@ import java.util.concurrent.Callable;
  * {@code pkilab up} runs for its computers ({@code org.pkilab.lab.LabControl}).
  */
 @Command(name = "host", mixinStandardHelpOptions = true,
-        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, pending, retrieve, export.",
+        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, pending, retrieve, "
+                + "refresh-crl, export.",
         subcommands = {HostCommand.ListHosts.class, HostCommand.Certificates.class, HostCommand.Restart.class,
-                HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.Export.class})
+                HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.RefreshCrl.class,
+                HostCommand.Export.class})
 final class HostCommand {
 
     static final String CONTROL_FILE = "control.properties";
@@ -244,6 +246,20 @@ final class HostCommand {
             out.println("Retrieving request " + id + " on " + host + " ...");
             out.flush();
             describeCertificate(out, console.call("POST", "/hosts/" + host + "/retrieve", JSON.createObjectNode().put("id", id)));
+        }
+    }
+
+    @Command(name = "refresh-crl", mixinStandardHelpOptions = true,
+            description = "certutil -urlcache CRL delete: the computer forgets its cached CRLs and fetches them anew at its next check, "
+                    + "so a revocation counts before the cached CRL's next update (an IIS server then refuses a revoked client certificate).")
+    static final class RefreshCrl extends HostVerb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            int forgotten = console.call("POST", "/hosts/" + host + "/refresh-crl", JSON.createObjectNode()).path("forgotten").asInt();
+            out.println(host + " forgot " + forgotten + " cached CRL(s); it fetches them anew from the CDP at its next certificate check.");
         }
     }
 

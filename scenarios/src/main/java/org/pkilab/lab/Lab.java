@@ -11,6 +11,7 @@ import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.LabNetwork;
 import org.pkilab.host.MacComputer;
 import org.pkilab.iis.IisServer;
+import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.LabClock;
 import org.pkilab.pki.RsaKeys;
 
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * A whole lab: one forest's domain controller, its enterprise CA, and the computers of a scenario (Windows
@@ -49,6 +51,9 @@ public final class Lab implements AutoCloseable {
         public static final Site TEMPORARY = new Site(null, 0, 0, 0, 0);
     }
 
+    /** Where a lasting lab keeps how far its clock was moved. */
+    static final String CLOCK_FILE = "clock.properties";
+
     private final LabSpec spec;
     private final LabClock clock = new LabClock();
     private final LabNetwork network = new LabNetwork();
@@ -62,6 +67,7 @@ public final class Lab implements AutoCloseable {
     private Lab(LabSpec spec, Site site) {
         List<AutoCloseable> started = new ArrayList<>();
         Path data = site.dataDirectory();
+        keepClock(data);
         if (data == null || !java.nio.file.Files.exists(data.resolve("dc"))) {
             // a new forest: the DC's, the CA's and the CA web server's keys, made while the directory starts
             RsaKeys.prepare(3);
@@ -121,6 +127,35 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /**
+     * A lasting lab's clock stays where it was moved: a lab started again on its folder is as far ahead of real
+     * time as it was when stopped, so its certificates, CRLs and the CA's database dates read as they did.
+     */
+    private void keepClock(Path data) {
+        if (data == null) {
+            return;
+        }
+        Path file = data.resolve(CLOCK_FILE);
+        if (java.nio.file.Files.exists(file)) {
+            try {
+                clock.advance(java.time.Duration.ofSeconds(Long.parseLong(KeyFiles.loadProperties(file).getProperty("offset.seconds", "0"))));
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new IllegalStateException("cannot read the lab clock's offset from " + file + ": " + e.getMessage()
+                        + "; delete the file to start at real time", e);
+            }
+        }
+        clock.whenAdvanced(() -> {
+            Properties kept = new Properties();
+            kept.setProperty("offset.seconds", Long.toString(clock.offset().toSeconds()));
+            try {
+                java.nio.file.Files.createDirectories(data);
+                KeyFiles.storeProperties(file, kept, "PKI Lab: how far this lab's clock is ahead of real time ('advance clock')");
+            } catch (java.io.IOException e) {
+                // the clock has moved for this run; a later start would begin from the offset kept last
+            }
+        });
+    }
+
     private boolean exists(String account) {
         try {
             admin.dnOf(account);
@@ -149,6 +184,11 @@ public final class Lab implements AutoCloseable {
 
     public LabClock clock() {
         return clock;
+    }
+
+    /** Moves the lab clock forward for every part of the lab; each computer runs what fell due meanwhile. */
+    public void advanceClock(java.time.Duration by) {
+        clock.advance(by);
     }
 
     public LabNetwork network() {

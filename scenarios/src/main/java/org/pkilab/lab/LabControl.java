@@ -46,7 +46,10 @@ import java.util.regex.Pattern;
  * POST /hosts/{name}/request   {template, dns, commonName, keySize}   the same request again finds its pending one
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
  * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
+ * POST /hosts/{name}/refresh-crl                  certutil -urlcache CRL delete: the next check fetches CRLs anew
  * POST /hosts/{name}/export    {thumbprint, password, file}
+ * GET  /clock                                  the lab's clock: now, and how far ahead of real time
+ * POST /clock/advance          {period}        moves the lab clock ("2 days"); hosts run what fell due
  * </pre>
  * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), a request taken under
  * submission 409 with its {@code pendingRequest} id, unknown computers 404, bad input 400; nothing changes on any of them.
@@ -54,7 +57,7 @@ import java.util.regex.Pattern;
 public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|pending|restart|request|retrieve|export)");
+    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|pending|restart|request|retrieve|refresh-crl|export)");
     private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
@@ -153,6 +156,20 @@ public final class LabControl implements AutoCloseable {
         private JsonNode route(Request request) throws Exception {
             String path = Request.getPathInContext(request);
             boolean post = request.getMethod().equals("POST");
+            if (path.equals("/clock") && !post) {
+                return clock();
+            }
+            if (path.equals("/clock/advance") && post) {
+                String period = text(read(request), "period", true);
+                java.time.Duration by;
+                try {
+                    by = org.pkilab.directory.model.PkiPeriod.parse(period);
+                } catch (IllegalArgumentException e) {
+                    throw new Refusal(400, "advance clock: " + e.getMessage());
+                }
+                lab.advanceClock(by);
+                return clock();
+            }
             if (path.equals("/hosts") && !post) {
                 ArrayNode hosts = JSON.createArrayNode();
                 for (String name : lab.computerNames()) {
@@ -205,6 +222,10 @@ public final class LabControl implements AutoCloseable {
                     }
                     yield certificate(lab.computer(name).requestCertificate(req));
                 }
+                case "refresh-crl" -> {
+                    int forgotten = lab.computer(name).crlCache().clear();
+                    yield JSON.createObjectNode().put("forgotten", forgotten);
+                }
                 case "export" -> {
                     Path file = Path.of(text(in, "file", true));
                     if (!file.isAbsolute()) {
@@ -244,6 +265,10 @@ public final class LabControl implements AutoCloseable {
             }
             return value.asText();
         }
+    }
+
+    private ObjectNode clock() {
+        return JSON.createObjectNode().put("now", lab.clock().instant().toString()).put("offsetSeconds", lab.clock().offset().toSeconds());
     }
 
     private static ObjectNode error(String message) {

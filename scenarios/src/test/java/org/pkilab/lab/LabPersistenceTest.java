@@ -67,4 +67,16 @@ class LabPersistenceTest {
         RuntimeException e = assertThrows(RuntimeException.class, () -> Lab.start(spec("First-Passw0rd!"), site).close());
         assertTrue(e.getMessage().contains("0000.properties is not a stored certificate"), e.getMessage());
     }
+
+    @Test
+    void aLabStartedAgainKeepsItsClockWhereItWasMoved(@TempDir Path data) {
+        Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
+        try (Lab lab = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            lab.advanceClock(java.time.Duration.ofDays(40));
+        }
+        try (Lab again = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            assertEquals(java.time.Duration.ofDays(40), again.clock().offset(),
+                    "the lab's certificates and CRLs would otherwise read as 40 days younger than when it stopped");
+        }
+    }
 }
