@@ -215,6 +215,22 @@ class AdminVerbsTest {
     }
 
     @Test
+    void aPeriodThatIsNotOneIsNamedWithTheFormsAndTheSetVerbsUsage() {
+        ok(admin("template", "duplicate", "Web Server", "Lab Forever Web"));
+        String before = lab.admin().template("LabForeverWeb").validity().toString();
+        Cli.Result forever = admin("template", "set", "LabForeverWeb", "--validity", "forever");
+        assertEquals(2, forever.exit(), forever.toString());
+        assertTrue(forever.err().contains("--validity") && forever.err().contains("'forever' is not a period")
+                && forever.err().contains("'2 years', '6 weeks'"), forever.err());
+        assertTrue(forever.err().contains("Usage: pkilab template set "), "the usage shown is the set verb's: " + forever.err());
+        assertEquals(before, lab.admin().template("LabForeverWeb").validity().toString(), "the template is unchanged");
+
+        Cli.Result subject = admin("template", "set", "LabForeverWeb", "--subject-name", "guess");
+        assertEquals(2, subject.exit(), subject.toString());
+        assertTrue(subject.err().contains("Usage: pkilab template set "), subject.err());
+    }
+
+    @Test
     void denyResolvesAPendingRequest() throws Exception {
         ok(admin("template", "duplicate", "Web Server", "Lab Denied Web"));
         ok(admin("template", "set", "LabDeniedWeb", "--approval"));
