@@ -149,7 +149,7 @@ final class HostCommand {
     }
 
     @Command(name = "certificates", mixinStandardHelpOptions = true,
-            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it.")
+            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it (a Mac's System keychain).")
     static final class Certificates extends HostVerb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
@@ -157,8 +157,9 @@ final class HostCommand {
         @Override
         void run(PrintWriter out) {
             JsonNode store = console.call("GET", "/hosts/" + host + "/certificates", null);
-            out.println("LocalMachine\\My of " + host + (store.isEmpty() ? " is empty" : " holds:"));
-            store.forEach(c -> describeCertificate(out, c));
+            JsonNode certificates = store.path("certificates");
+            out.println(store.path("store").asText() + " of " + host + (certificates.isEmpty() ? " is empty" : " holds:"));
+            certificates.forEach(c -> describeCertificate(out, c));
         }
     }
 
@@ -292,6 +293,11 @@ final class HostCommand {
     }
 
     private static void describeHost(PrintWriter out, JsonNode host) {
+        if (host.path("role").asText().equals("mac")) {
+            out.printf("%-8s %s (mac, not joined to the domain), %d certificate(s) in the %s%n", host.path("name").asText(),
+                    host.path("fqdn").asText(), host.path("certificates").asInt(), host.path("store").asText());
+            return;
+        }
         out.printf("%-8s %s (%s), AEPolicy %d, %d certificate(s) in LocalMachine\\My%n", host.path("name").asText(),
                 host.path("fqdn").asText(), host.path("role").asText(), host.path("aePolicy").asInt(), host.path("certificates").asInt());
         if (host.has("tokenGroups")) {

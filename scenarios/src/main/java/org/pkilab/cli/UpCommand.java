@@ -3,6 +3,7 @@ package org.pkilab.cli;
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.directory.DomainController;
 import org.pkilab.host.DomainComputer;
+import org.pkilab.host.MacComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
@@ -246,6 +247,11 @@ final class UpCommand implements Callable<Integer> {
             }
             out.println(String.format("%-13s %s, %d certificate(s) in LocalMachine\\My%s", name, computer.fqdn(),
                     computer.personal().certificates().size(), site));
+        }
+        for (String name : lab.macNames()) {
+            MacComputer mac = lab.mac(name);
+            out.println(String.format("%-13s %s (Mac, not joined to the domain), %d certificate(s) in the %s", name, mac.hostName(),
+                    mac.keychain().certificates().size(), mac.keychain().name()));
         }
         out.println("Names         " + ca.config().fqdn() + ", " + dc.fqdn() + " and the computers' names are lab names for 127.0.0.1: "
                 + "curl --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 ...");

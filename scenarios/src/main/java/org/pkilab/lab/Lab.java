@@ -98,7 +98,8 @@ public final class Lab implements AutoCloseable {
                 };
                 if (host.role() == LabSpec.Role.MAC) {
                     MacComputer mac = new MacComputer(host.dnsNames().isEmpty() ? host.name().toLowerCase(Locale.ROOT) + "." + spec.domain()
-                            : host.dnsNames().get(0), network, clock);
+                            : host.dnsNames().get(0), network, clock,
+                            data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT)));
                     macs.put(host.name().toUpperCase(Locale.ROOT), mac);
                     started.add(mac);
                 } else {
@@ -211,7 +212,7 @@ public final class Lab implements AutoCloseable {
     public DomainComputer computer(String name) {
         DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
         if (computer == null) {
-            throw new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", computers.keySet()));
+            throw unknown(name);
         }
         if (computer.token() == null) {
             computer.boot();
@@ -223,7 +224,7 @@ public final class Lab implements AutoCloseable {
     public DomainComputer restart(String name) {
         DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
         if (computer == null) {
-            throw new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", computers.keySet()));
+            throw unknown(name);
         }
         return computer.token() == null ? computer.boot() : computer.restart();
     }
@@ -237,16 +238,35 @@ public final class Lab implements AutoCloseable {
         return iis;
     }
 
+    /** Why {@code name} is not a Windows computer of the lab: a Mac is not joined to the domain; anything else is not here. */
+    private IllegalArgumentException unknown(String name) {
+        String key = name.toUpperCase(Locale.ROOT);
+        if (macs.containsKey(key)) {
+            return new IllegalArgumentException(key + " is a Mac, not a Windows computer joined to the domain: it has no logon token, Group "
+                    + "Policy, autoenrollment or LocalMachine store. An administrator enrolls it with their own account into its "
+                    + "System keychain (the scenario step 'enroll mac'), which 'pkilab host certificates " + key + "' shows.");
+        }
+        List<String> all = new ArrayList<>(computers.keySet());
+        all.addAll(macs.keySet());
+        return new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", all));
+    }
+
     public MacComputer mac(String name) {
         MacComputer mac = macs.get(name.toUpperCase(Locale.ROOT));
         if (mac == null) {
-            throw new IllegalArgumentException("no Mac " + name + " in this lab");
+            throw new IllegalArgumentException("no Mac " + name + " in this lab" + (macs.isEmpty() ? "" : "; it has " + String.join(", ", macs.keySet())));
         }
         return mac;
     }
 
+    /** The Windows computers (clients and IIS servers), by name. */
     public List<String> computerNames() {
         return List.copyOf(computers.keySet());
+    }
+
+    /** The Macs, by name. */
+    public List<String> macNames() {
+        return List.copyOf(macs.keySet());
     }
 
     public String password() {

@@ -18,6 +18,7 @@ import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.CertificateStore;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.EnrollmentException;
+import org.pkilab.host.MacComputer;
 import org.pkilab.host.PendingException;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;
@@ -41,7 +42,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET  /hosts                                  the computers, with their https sites
- * GET  /hosts/{name}/certificates              LocalMachine\My, as the Certificates snap-in lists it
+ * GET  /hosts/{name}/certificates              {store, certificates}: LocalMachine\My as the Certificates snap-in lists it
+ *                                              (a Mac's System keychain)
  * POST /hosts/{name}/restart                   a new logon, Group Policy, autoenrollment; the store after it
  * POST /hosts/{name}/request   {template, dns, commonName, keySize}   the same request again finds its pending one
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
@@ -175,6 +177,11 @@ public final class LabControl implements AutoCloseable {
                 for (String name : lab.computerNames()) {
                     hosts.add(describe(lab.computer(name)));
                 }
+                for (String name : lab.macNames()) {
+                    MacComputer mac = lab.mac(name);
+                    hosts.addObject().put("name", name).put("fqdn", mac.hostName()).put("role", "mac")
+                            .put("store", mac.keychain().name()).put("certificates", mac.keychain().certificates().size());
+                }
                 return hosts;
             }
             Matcher m = HOST_PATH.matcher(path);
@@ -182,8 +189,14 @@ public final class LabControl implements AutoCloseable {
                 throw new Refusal(404, "no such console request: " + request.getMethod() + " " + path);
             }
             String name = m.group(1);
-            if (!lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
-                throw new Refusal(404, "no computer " + name + " in this lab; it has " + String.join(", ", lab.computerNames()));
+            boolean mac = lab.macNames().contains(name.toUpperCase(java.util.Locale.ROOT));
+            if (mac && m.group(2).equals("certificates")) {
+                return store(lab.mac(name).keychain());
+            }
+            if (!mac && !lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
+                List<String> all = new java.util.ArrayList<>(lab.computerNames());
+                all.addAll(lab.macNames());
+                throw new Refusal(404, "no computer " + name + " in this lab; it has " + String.join(", ", all));
             }
             JsonNode in = post ? read(request) : JSON.createObjectNode();
             return switch (m.group(2)) {
@@ -205,7 +218,7 @@ public final class LabControl implements AutoCloseable {
                 case "restart" -> {
                     DomainComputer computer = lab.restart(name);
                     ObjectNode out = describe(computer);
-                    out.set("store", store(computer.personal()));
+                    out.set("store", store(computer.personal()).get("certificates"));
                     yield out;
                 }
                 case "request" -> {
@@ -294,10 +307,12 @@ public final class LabControl implements AutoCloseable {
         return host;
     }
 
-    private static ArrayNode store(CertificateStore store) {
-        ArrayNode list = JSON.createArrayNode();
+    /** A store as the snap-in (or Keychain Access) lists it: its name and its certificates. */
+    private static ObjectNode store(CertificateStore store) {
+        ObjectNode node = JSON.createObjectNode().put("store", store.name());
+        ArrayNode list = node.putArray("certificates");
         store.certificates().forEach(c -> list.add(certificate(c)));
-        return list;
+        return node;
     }
 
     private static ObjectNode certificate(StoredCertificate c) {

@@ -26,7 +26,7 @@ class HostCommandTest {
 
     @BeforeAll
     static void start() {
-        lab = Lab.start(LabSpec.builder().iis("IIS01", "server1.internal.contoso.com").client("PC01").build());
+        lab = Lab.start(LabSpec.builder().iis("IIS01", "server1.internal.contoso.com").client("PC01").mac("MAC01").build());
         control = LabControl.start(lab, 0);
     }
 
@@ -69,7 +69,7 @@ class HostCommandTest {
 
         Cli.Result unknown = host("restart", "NOPE");
         assertEquals(1, unknown.exit());
-        assertTrue(unknown.err().contains("no computer NOPE in this lab; it has IIS01, PC01"), unknown.err());
+        assertTrue(unknown.err().contains("no computer NOPE in this lab; it has IIS01, PC01, MAC01"), unknown.err());
 
         String thumbprint = host("request", "IIS01", "Machine").out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
         Path pfx = dir.resolve("iis01.pfx");
@@ -77,6 +77,20 @@ class HostCommandTest {
         assertEquals(1, export.exit());
         assertTrue(export.err().contains("NTE_BAD_KEY_STATE") && export.err().contains("Allow private key to be exported"), export.err());
         assertFalse(Files.exists(pfx), "no file is written for a refused export");
+    }
+
+    @Test
+    void aMacIsListedWithItsKeychainAndSaysWhatItIsNot() {
+        Cli.Result list = host("list");
+        assertEquals(0, list.exit(), list.toString());
+        assertTrue(list.out().contains("MAC01    mac01.contoso.com (mac, not joined to the domain), 0 certificate(s) in the System keychain"),
+                list.out());
+        Cli.Result keychain = host("certificates", "MAC01");
+        assertEquals(0, keychain.exit(), keychain.toString());
+        assertTrue(keychain.out().contains("System keychain of MAC01 is empty"), keychain.out());
+        Cli.Result restart = host("restart", "MAC01");
+        assertEquals(1, restart.exit(), restart.toString());
+        assertTrue(restart.err().contains("MAC01 is a Mac, not a Windows computer joined to the domain"), restart.err());
     }
 
     /** A template PC01 may enroll for whose requests wait for a certificate manager, as the guide's approval lessons make one. */
