@@ -749,6 +749,12 @@ public class DomainComputer implements AutoCloseable {
     public void exportPfx(String thumbprint, char[] password, Path file) {
         StoredCertificate certificate = my.byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
                 "no certificate with thumbprint " + thumbprint + " in " + my.name()));
+        if (certificate.privateKey() != null && certificate.imported() && !certificate.exportable()) {
+            throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
+                    + "The associated private key cannot be exported: it was imported from a PFX without 'Mark this key as exportable', "
+                    + "whatever template '" + certificate.certificateTemplate() + "' allows. Import the PFX again with 'Mark this key "
+                    + "as exportable' ticked, or export it from the computer that enrolled it.");
+        }
         if (certificate.privateKey() == null || !certificate.exportable()) {
             throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
                     + "The associated private key cannot be exported: the certificate was created from "
@@ -758,9 +764,13 @@ public class DomainComputer implements AutoCloseable {
         PfxPassword.check(password);
         try {
             List<X509Certificate> chain = new ArrayList<>(certificate.chain());
-            root.certificates().stream().map(StoredCertificate::certificate)
-                    .filter(r -> r.getSubjectX500Principal().equals(certificate.certificate().getIssuerX500Principal()))
-                    .findFirst().ifPresent(chain::add);
+            X509Certificate last = chain.get(chain.size() - 1);
+            // a certificate imported from a PFX may bring its root along; it is not added twice
+            if (!last.getSubjectX500Principal().equals(last.getIssuerX500Principal())) {
+                root.certificates().stream().map(StoredCertificate::certificate)
+                        .filter(r -> r.getSubjectX500Principal().equals(last.getIssuerX500Principal()))
+                        .findFirst().ifPresent(chain::add);
+            }
             KeyFiles.writeAtomically(file, KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
                     chain.toArray(new X509Certificate[0])), password));
         } catch (java.io.IOException | GeneralSecurityException e) {
@@ -825,8 +835,9 @@ public class DomainComputer implements AutoCloseable {
                         throw new IllegalArgumentException(file.getFileName() + " holds a private key that does not belong to its certificate '"
                                 + leaf.getSubjectX500Principal().getName() + "'");
                     }
+                    String[] template = templateNames(StoredCertificate.templateOf(leaf));
                     StoredCertificate stored = new StoredCertificate(leaf, key, markExportable,
-                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), null, x509);
+                            StoredCertificate.KeyStorage.LEGACY_CSP, template[0], template[1], x509, true);
                     my.add(stored);
                     return stored;
                 }
@@ -837,6 +848,30 @@ public class DomainComputer implements AutoCloseable {
             throw new IllegalArgumentException(file.getFileName() + " cannot be imported: " + e, e);
         }
         throw new IllegalArgumentException(file.getFileName() + " holds no private key: export the certificate with 'Yes, export the private key'");
+    }
+
+    /**
+     * The template's name and display name for what a certificate's template extension holds (a schema 2+ template's
+     * OID, a schema 1 template's name), looked up in {@code CN=Certificate Templates} as the snap-in does; the
+     * extension's own value, and no display name, when the directory does not know it or cannot be reached.
+     */
+    private String[] templateNames(String fromExtension) {
+        if (fromExtension == null || token == null) {
+            return new String[]{fromExtension, null};
+        }
+        String filter = fromExtension.matches("\\d+(\\.\\d+)+")
+                ? com.unboundid.ldap.sdk.Filter.createEqualityFilter("msPKI-Cert-Template-OID", fromExtension).toString()
+                : com.unboundid.ldap.sdk.Filter.createEqualityFilter("cn", fromExtension).toString();
+        try (LDAPConnection ldap = new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort(),
+                accountDn(), config.machinePassword())) {
+            for (SearchResultEntry t : ldap.search(config.names().certificateTemplates(), SearchScope.ONE, filter, "cn", "displayName")
+                    .getSearchEntries()) {
+                return new String[]{t.getAttributeValue("cn"), t.getAttributeValue("displayName")};
+            }
+        } catch (LDAPException e) {
+            // the snap-in, too, shows the OID when it cannot read the template
+        }
+        return new String[]{fromExtension, null};
     }
 
     // ---- TLS client ------------------------------------------------------------------------------

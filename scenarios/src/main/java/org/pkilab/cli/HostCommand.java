@@ -30,10 +30,10 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "host", mixinStandardHelpOptions = true,
         description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, pending, retrieve, "
-                + "refresh-crl, export.",
+                + "refresh-crl, import, export.",
         subcommands = {HostCommand.ListHosts.class, HostCommand.Certificates.class, HostCommand.Restart.class,
                 HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.RefreshCrl.class,
-                HostCommand.Export.class})
+                HostCommand.Import.class, HostCommand.Export.class})
 final class HostCommand {
 
     static final String CONTROL_FILE = "control.properties";
@@ -264,6 +264,32 @@ final class HostCommand {
         }
     }
 
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Certificate Import Wizard: a PFX into LocalMachine\\My; its key can be exported again only with --exportable.")
+    static final class Import extends HostVerb {
+        @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS02).")
+        String host;
+
+        @Parameters(index = "1", paramLabel = "FILE", description = "The PFX file (pkilab host export wrote it).")
+        Path file;
+
+        @Option(names = "--password", paramLabel = "PW", defaultValue = "${env:PKILAB_PFX_PASSWORD}",
+                description = "The PFX password (default: $PKILAB_PFX_PASSWORD).")
+        String password;
+
+        @Option(names = "--exportable", description = "Mark this key as exportable (default: not, as the wizard's box is unticked).")
+        boolean exportable;
+
+        @Override
+        void run(PrintWriter out) {
+            ObjectNode body = JSON.createObjectNode().put("file", file.toAbsolutePath().toString()).put("password", password)
+                    .put("exportable", exportable);
+            JsonNode answer = console.call("POST", "/hosts/" + host + "/import", body);
+            out.println("Imported into LocalMachine\\My of " + host + (exportable ? ", key marked exportable:" : ", key not exportable:"));
+            describeCertificate(out, answer);
+        }
+    }
+
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = "Certificate Export Wizard: a certificate with its private key to a PFX file.")
     static final class Export extends HostVerb {
@@ -313,7 +339,7 @@ final class HostCommand {
         out.println("  Issued To: " + c.path("issuedTo").asText() + "   SAN: " + String.join(", ", JSON.convertValue(c.get("dnsNames"), String[].class)));
         out.println("    Intended Purposes: " + String.join(", ", JSON.convertValue(c.get("intendedPurposes"), String[].class))
                 + "   Certificate Template: " + c.path("certificateTemplate").asText() + "   Key: " + c.path("keyStorage").asText()
-                + (c.path("exportable").asBoolean() ? ", exportable" : ""));
+                + (c.path("exportable").asBoolean() ? ", exportable" : "") + (c.path("imported").asBoolean() ? ", imported from a PFX" : ""));
         out.println("    Thumbprint: " + c.path("thumbprint").asText() + "   Valid: " + c.path("notBefore").asText() + " to "
                 + c.path("notAfter").asText());
         out.println("    Issuer: " + c.path("issuer").asText());

@@ -49,6 +49,7 @@ import java.util.regex.Pattern;
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
  * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
  * POST /hosts/{name}/refresh-crl                  certutil -urlcache CRL delete: the next check fetches CRLs anew
+ * POST /hosts/{name}/import    {file, password, exportable}   the Certificate Import Wizard ("Mark this key as exportable")
  * POST /hosts/{name}/export    {thumbprint, password, file}
  * GET  /clock                                  the lab's clock: now, and how far ahead of real time
  * POST /clock/advance          {period}        moves the lab clock ("2 days"); hosts run what fell due
@@ -59,7 +60,7 @@ import java.util.regex.Pattern;
 public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|pending|restart|request|retrieve|refresh-crl|export)");
+    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
     private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
@@ -239,6 +240,15 @@ public final class LabControl implements AutoCloseable {
                     int forgotten = lab.computer(name).crlCache().clear();
                     yield JSON.createObjectNode().put("forgotten", forgotten);
                 }
+                case "import" -> {
+                    Path file = Path.of(text(in, "file", true));
+                    if (!file.isAbsolute()) {
+                        throw new Refusal(400, "import: file must be an absolute path, not " + file);
+                    }
+                    JsonNode password = in.get("password");
+                    yield certificate(lab.computer(name).importPfx(file, password == null || password.isNull() ? null
+                            : password.asText().toCharArray(), in.path("exportable").asBoolean(false)));
+                }
                 case "export" -> {
                     Path file = Path.of(text(in, "file", true));
                     if (!file.isAbsolute()) {
@@ -327,6 +337,7 @@ public final class LabControl implements AutoCloseable {
         node.put("notBefore", c.notBefore().toString());
         node.put("notAfter", c.notAfter().toString());
         node.put("exportable", c.exportable());
+        node.put("imported", c.imported());
         node.put("keyStorage", c.keyStorage().name());
         return node;
     }

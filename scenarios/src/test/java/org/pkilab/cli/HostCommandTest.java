@@ -154,6 +154,30 @@ class HostCommandTest {
     }
 
     @Test
+    void anImportedPfxShowsItsTemplateByNameAndIsExportedAgainOnlyWhenMarkedExportable(@TempDir Path dir) {
+        lab.admin().duplicateTemplate("Computer", "Exportable Computer", DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().setExportableKey("Exportable Computer", true);
+        lab.ca().issueTemplate("Exportable Computer");
+        String thumbprint = host("request", "PC01", "Exportable Computer").out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
+        Path pfx = dir.resolve("pc01.pfx");
+        assertEquals(0, host("export", "PC01", thumbprint, "--file", pfx.toString(), "--password", "Str0ng-Passw0rd!").exit());
+
+        Cli.Result imported = host("import", "IIS01", pfx.toString(), "--password", "Str0ng-Passw0rd!");
+        assertEquals(0, imported.exit(), imported.toString());
+        assertTrue(imported.out().contains("Certificate Template: Exportable Computer") && imported.out().contains("imported from a PFX"),
+                "the template by the name the snap-in shows: " + imported.out());
+        Cli.Result again = host("export", "IIS01", thumbprint, "--file", dir.resolve("again.pfx").toString(), "--password", "Str0ng-Passw0rd!");
+        assertEquals(1, again.exit(), again.toString());
+        assertTrue(again.err().contains("without 'Mark this key as exportable'") && !again.err().contains("Allow private key"), again.err());
+        assertFalse(Files.exists(dir.resolve("again.pfx")));
+
+        Cli.Result marked = host("import", "IIS01", pfx.toString(), "--password", "Str0ng-Passw0rd!", "--exportable");
+        assertEquals(0, marked.exit(), marked.toString());
+        assertEquals(0, host("export", "IIS01", thumbprint, "--file", dir.resolve("again.pfx").toString(), "--password", "Str0ng-Passw0rd!")
+                .exit());
+    }
+
+    @Test
     void aWrongTokenOrNoLabIsACleanError() {
         Cli.Result guess = Cli.pkilab("host", "list", "--control", control.url(), "--token", "guess");
         assertEquals(1, guess.exit());
