@@ -89,24 +89,53 @@ final class UpCommand implements Callable<Integer> {
         out.println("Starting the lab" + (data == null ? " (temporary)" : " on " + data.toAbsolutePath()) + ": domain controller, "
                 + "enterprise CA" + (labSpec.hosts().isEmpty() ? "" : ", " + labSpec.hosts().size() + " computer(s)") + " ...");
         out.flush();
-        Lab lab;
+        // a folder this start makes is removed again if the lab does not come up: nothing half-made is left to start from
+        boolean fresh = data == null || isNew(data);
+        boolean existed = data != null && Files.exists(data);
+        DataFolderLock lock;
         try {
-            lab = Lab.start(labSpec, new Lab.Site(data, ldapPort, ldapsPort, httpsPort, httpPort));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            lock = data == null ? null : DataFolderLock.take(data);
+        } catch (HostCommand.Failure e) {
+            err.println("pkilab: " + e.getMessage());
+            return 1;
         }
+        Lab lab;
         LabControl control;
         try {
-            control = LabControl.start(lab, 0);
+            lab = Lab.start(labSpec, new Lab.Site(data, ldapPort, ldapsPort, httpsPort, httpPort));
+            try {
+                control = LabControl.start(lab, 0);
+            } catch (RuntimeException e) {
+                lab.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            lab.close();
-            throw e;
+            if (lock != null) {
+                lock.close();
+            }
+            if (data != null && fresh) {
+                Folders.deleteTree(data);
+                if (existed) {
+                    Files.createDirectories(data);
+                }
+            }
+            if (e instanceof IllegalArgumentException) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            String why = String.valueOf(e.getMessage());
+            err.println("pkilab: the lab did not start: " + why + (why.contains("in use") ? " (pkilab up "
+                    + "--ldap-port, --ldaps-port, --https-port, --http-port; 0: any free port)" : "")
+                    + (data != null && fresh ? "; nothing was kept in " + data.toAbsolutePath() : ""));
+            return 1;
         }
         Path controlFile = data == null ? null : data.resolve(HostCommand.CONTROL_FILE);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             control.close();
             lab.close();
+            if (lock != null) {
+                lock.close();
+            }
             if (controlFile != null) {
                 try {
                     Files.deleteIfExists(controlFile);
@@ -187,6 +216,16 @@ final class UpCommand implements Callable<Integer> {
         if (marker != null) {
             KeyFiles.writeAtomically(marker, (parsed.name() + " at " + lab.clock().instant() + "\n").getBytes(StandardCharsets.UTF_8));
             Files.deleteIfExists(progress);
+        }
+    }
+
+    /** No folder yet, or an empty one: a lab started on it makes everything in it. */
+    private static boolean isNew(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return true;
+        }
+        try (var entries = Files.list(folder)) {
+            return entries.findAny().isEmpty();
         }
     }
 
