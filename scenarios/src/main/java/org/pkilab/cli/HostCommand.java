@@ -105,6 +105,26 @@ final class HostCommand {
         }
     }
 
+    /** A domain user who logs on at the computer, for the user's own store and certificates. */
+    static final class UserLogon {
+        @Option(names = "--user", paramLabel = "NAME", description = "A domain user who logs on at the computer (CurrentUser\\My).")
+        String name;
+
+        @Option(names = "--user-password", paramLabel = "PW", defaultValue = "${env:PKILAB_USER_PASSWORD}",
+                description = "The user's password (default: $PKILAB_USER_PASSWORD, else the lab's, which a scenario's users have).")
+        String password;
+
+        ObjectNode body(ObjectNode body) {
+            if (name != null) {
+                body.put("user", name);
+                if (password != null && !password.isEmpty()) {
+                    body.put("password", password);
+                }
+            }
+            return body;
+        }
+    }
+
     /** A refusal or failure the user reads; exit code 1. */
     static final class Failure extends RuntimeException {
         Failure(String message) {
@@ -149,14 +169,19 @@ final class HostCommand {
     }
 
     @Command(name = "certificates", mixinStandardHelpOptions = true,
-            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it (a Mac's System keychain).")
+            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it (a Mac's System keychain); "
+                    + "with --user, that user's CurrentUser\\My.")
     static final class Certificates extends HostVerb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
+        @Mixin
+        UserLogon user;
+
         @Override
         void run(PrintWriter out) {
-            JsonNode store = console.call("GET", "/hosts/" + host + "/certificates", null);
+            JsonNode store = user.name == null ? console.call("GET", "/hosts/" + host + "/certificates", null)
+                    : console.call("POST", "/hosts/" + host + "/user-certificates", user.body(JSON.createObjectNode()));
             JsonNode certificates = store.path("certificates");
             out.println(store.path("store").asText() + " of " + host + (certificates.isEmpty() ? " is empty" : " holds:"));
             certificates.forEach(c -> describeCertificate(out, c));
@@ -180,8 +205,11 @@ final class HostCommand {
     }
 
     @Command(name = "request", mixinStandardHelpOptions = true,
-            description = "Request New Certificate on a computer, into LocalMachine\\My.")
+            description = "Request New Certificate on a computer, into LocalMachine\\My; with --user, as that user into CurrentUser\\My.")
     static final class Request extends HostVerb {
+        @Mixin
+        UserLogon user;
+
         @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -209,7 +237,9 @@ final class HostCommand {
             if (keySize != null) {
                 body.put("keySize", keySize);
             }
-            out.println("Requesting '" + template + "' on " + host + " (key generation and enrollment) ...");
+            user.body(body);
+            out.println("Requesting '" + template + "' on " + host + (user.name == null ? "" : " as " + user.name + " into CurrentUser\\My")
+                    + " (key generation and enrollment) ...");
             out.flush();
             describeCertificate(out, console.call("POST", "/hosts/" + host + "/request", body));
         }

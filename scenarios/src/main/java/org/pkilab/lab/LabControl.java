@@ -45,7 +45,9 @@ import java.util.regex.Pattern;
  * GET  /hosts/{name}/certificates              {store, certificates}: LocalMachine\My as the Certificates snap-in lists it
  *                                              (a Mac's System keychain)
  * POST /hosts/{name}/restart                   a new logon, Group Policy, autoenrollment; the store after it
- * POST /hosts/{name}/request   {template, dns, commonName, keySize}   the same request again finds its pending one
+ * POST /hosts/{name}/request   {template, dns, commonName, keySize, user, password}   with user: as that user, into
+ *                                              CurrentUser\My; the same request again finds its pending one
+ * POST /hosts/{name}/user-certificates {user, password}   a user logs on and opens CurrentUser\My
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
  * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
  * POST /hosts/{name}/refresh-crl                  certutil -urlcache CRL delete: the next check fetches CRLs anew
@@ -60,7 +62,7 @@ import java.util.regex.Pattern;
 public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
+    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|user-certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
     private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
@@ -146,7 +148,8 @@ public final class LabControl implements AutoCloseable {
                 body = error(e.getMessage() + "\nOnce a certificate manager approves it (pkilab ca approve " + e.requestId() + "), get it with "
                         + "'pkilab host retrieve " + host + " " + e.requestId() + "' (certreq -retrieve " + e.requestId() + "), or run the same "
                         + "'pkilab host request' again: it finds its pending request.").put("pendingRequest", e.requestId());
-            } catch (EnrollmentException | IllegalStateException | IllegalArgumentException e) {
+            } catch (EnrollmentException | IllegalStateException | IllegalArgumentException
+                     | org.pkilab.directory.client.DirectoryException e) {
                 status = 409;
                 body = error(e.getMessage());
             }
@@ -202,6 +205,7 @@ public final class LabControl implements AutoCloseable {
             JsonNode in = post ? read(request) : JSON.createObjectNode();
             return switch (m.group(2)) {
                 case "certificates" -> store(lab.computer(name).personal());
+                case "user-certificates" -> store(logOn(name, in).personal());
                 case "pending" -> {
                     ArrayNode list = JSON.createArrayNode();
                     lab.computer(name).pendingEnrollments().forEach(p -> list.addObject().put("requestId", p.requestId())
@@ -234,7 +238,8 @@ public final class LabControl implements AutoCloseable {
                     if (in.has("keySize")) {
                         req = req.keySize(in.get("keySize").asInt());
                     }
-                    yield certificate(lab.computer(name).requestCertificate(req));
+                    yield certificate(in.hasNonNull("user") ? logOn(name, in).requestCertificate(req)
+                            : lab.computer(name).requestCertificate(req));
                 }
                 case "refresh-crl" -> {
                     int forgotten = lab.computer(name).crlCache().clear();
@@ -259,6 +264,22 @@ public final class LabControl implements AutoCloseable {
                 }
                 default -> throw new Refusal(404, "no such console request: " + path);
             };
+        }
+
+        /** A user logs on at the computer (a fresh token, their CurrentUser\\My); every lab account's password unless given. */
+        private org.pkilab.host.UserSession logOn(String computer, JsonNode in) {
+            String user = text(in, "user", true);
+            String password = text(in, "password", false);
+            try {
+                return lab.computer(computer).logOnUser(lab.admin().dnOf(user), password != null ? password : lab.password());
+            } catch (org.pkilab.directory.client.DirectoryException e) {
+                if (e.resultCode() != 49) {
+                    throw e;
+                }
+                throw new Refusal(409, user + " could not log on at " + computer.toUpperCase(java.util.Locale.ROOT) + ": " + e.getMessage()
+                        + ". Give the user's password with --user-password (or PKILAB_USER_PASSWORD); without it the lab's password is tried, "
+                        + "which a scenario's users have.");
+            }
         }
 
         private static String hostOf(Request request) {

@@ -178,6 +178,40 @@ class HostCommandTest {
     }
 
     @Test
+    void aUserEnrollsIntoCurrentUserMyOnceTheirEmailIsSet() {
+        lab.admin().createUser("alice", lab.password());
+        Cli.Result noMail = host("request", "PC01", "User", "--user", "alice");
+        assertEquals(1, noMail.exit(), noMail.toString());
+        assertTrue(noMail.err().contains("CERTSRV_E_SUBJECT_EMAIL_REQUIRED"), noMail.err());
+
+        String[] directory = {"--ldap", lab.dc().ldapUrl(), "--user", "Administrator", "--password", lab.password()};
+        Cli.Result bad = Cli.pkilab(concat(new String[]{"user", "set", "alice", "--email", "alice at contoso"}, directory));
+        assertEquals(2, bad.exit(), bad.toString());
+        assertTrue(bad.err().contains("'alice at contoso' is not an e-mail address"), bad.err());
+        Cli.Result set = Cli.pkilab(concat(new String[]{"user", "set", "alice", "--email", "alice@contoso.com"}, directory));
+        assertEquals(0, set.exit(), set.toString());
+
+        Cli.Result issued = host("request", "PC01", "User", "--user", "alice");
+        assertEquals(0, issued.exit(), issued.toString());
+        assertTrue(issued.out().contains("as alice into CurrentUser\\My") && issued.out().contains("Certificate Template: User"), issued.out());
+        String thumbprint = issued.out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
+        Cli.Result store = host("certificates", "PC01", "--user", "alice");
+        assertEquals(0, store.exit(), store.toString());
+        assertTrue(store.out().startsWith("CurrentUser\\My of PC01 holds:") && store.out().contains(thumbprint), store.out());
+        assertFalse(host("certificates", "PC01").out().contains(thumbprint), "not in LocalMachine\\My");
+
+        Cli.Result wrong = host("certificates", "PC01", "--user", "alice", "--user-password", "Wrong-Passw0rd!");
+        assertEquals(1, wrong.exit(), wrong.toString());
+        assertTrue(wrong.err().contains("alice could not log on at PC01") && wrong.err().contains("--user-password"), wrong.err());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
     void aWrongTokenOrNoLabIsACleanError() {
         Cli.Result guess = Cli.pkilab("host", "list", "--control", control.url(), "--token", "guess");
         assertEquals(1, guess.exit());
