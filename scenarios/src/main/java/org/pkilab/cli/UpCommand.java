@@ -164,8 +164,11 @@ final class UpCommand implements Callable<Integer> {
             err.flush();
         }
         endpoints(lab, out);
-        out.println("Host console  " + control.url() + "   pkilab host list " + (data != null ? "--data " + data
+        // the console answers only with its token: say where it is, or print it when there is no folder to keep it in
+        out.println("Host console  pkilab host list|certificates|request|..., pkilab clock show|advance " + (data != null ? "--data " + data
                 : "--control " + control.url() + " --token " + control.token()));
+        out.println("              (" + control.url() + " answers requests that carry 'Authorization: Bearer <token>'"
+                + (data != null ? ", the token in " + data.resolve(HostCommand.CONTROL_FILE) : "") + ")");
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();
@@ -263,6 +266,20 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
+    /** The enterprise root as PEM in the data folder, for curl --cacert and openssl; null for a temporary lab. */
+    private Path rootPem(Lab lab) {
+        if (data == null) {
+            return null;
+        }
+        Path file = data.resolve("ca.pem");
+        try {
+            KeyFiles.writeAtomically(file, KeyFiles.pem(lab.ca().certificate()).getBytes(StandardCharsets.US_ASCII));
+            return file;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            return null;
+        }
+    }
+
     private void endpoints(Lab lab, PrintWriter out) {
         DomainController dc = lab.dc();
         CertificationAuthority ca = lab.ca();
@@ -292,8 +309,18 @@ final class UpCommand implements Callable<Integer> {
             out.println(String.format("%-13s %s (Mac, not joined to the domain), %d certificate(s) in the %s", name, mac.hostName(),
                     mac.keychain().certificates().size(), mac.keychain().name()));
         }
-        out.println("Names         " + ca.config().fqdn() + ", " + dc.fqdn() + " and the computers' names are lab names for 127.0.0.1: "
-                + "curl --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 ...");
+        java.util.Set<String> names = new java.util.LinkedHashSet<>(List.of(ca.config().fqdn(), dc.fqdn()));
+        lab.computerNames().forEach(name -> names.addAll(lab.computer(name).config().dnsNames()));
+        lab.macNames().forEach(name -> names.add(lab.mac(name).hostName()));
+        names.addAll(new java.util.TreeSet<>(lab.network().names()));
+        out.println("Names         the lab's names are 127.0.0.1 under their own name (TLS checks them); for other programs, this "
+                + "line in /etc/hosts:");
+        out.println("              127.0.0.1 " + String.join(" ", names));
+        out.println("              or curl's flags: --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 --resolve "
+                + ca.config().fqdn() + ":" + ca.httpPort() + ":127.0.0.1");
+        Path rootPem = rootPem(lab);
+        out.println("Root CA       " + (rootPem != null ? rootPem.toAbsolutePath() + " (the enterprise root, PEM: curl --cacert, openssl -CAfile)"
+                : "curl -s " + ca.caIssuersUrl().replace(ca.config().fqdn(), "127.0.0.1") + " | openssl x509 -inform DER -out ca.pem"));
         out.println("Data          " + (data == null ? "temporary, deleted on exit" : data.toAbsolutePath()));
         out.println();
         out.println("Try:  ldapsearch -x -H " + dc.ldapUrl() + " -D '" + dc.administratorDn() + "' -w '"

@@ -136,7 +136,9 @@ public final class LabControl implements AutoCloseable {
                 String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
                 if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
                         ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
-                    throw new Refusal(401, "this lab's console needs the token 'pkilab up' printed (--token or PKILAB_TOKEN)");
+                    throw new Refusal(401, "this lab's console needs the token 'pkilab up' printed (--token or PKILAB_TOKEN), or kept in "
+                            + "control.properties in its data folder (pkilab host --data DIR reads it there), sent as "
+                            + "'Authorization: Bearer <token>'");
                 }
                 body = route(request);
             } catch (Refusal e) {

@@ -180,4 +180,26 @@ class UpCommandTest {
             assertEquals(0, list.exit(), "the running lab is untouched: " + list);
         }
     }
+
+    @Test
+    void upPrintsAHostsLineKeepsTheRootAsPemAndSaysWhereTheConsoleTokenIs(@TempDir Path data) throws Exception {
+        try (LabProcess up = LabProcess.up(data)) {
+            LabProcess.Endpoints endpoints = up.awaitReady(java.time.Duration.ofSeconds(120))
+                    .orElseThrow(() -> new AssertionError("pkilab up was not ready:\n" + up.output()));
+            String out = up.output();
+            assertTrue(out.contains("\n              127.0.0.1 " + endpoints.caFqdn() + " dc01.contoso.com"), "an /etc/hosts line: " + out);
+            assertTrue(out.contains("the token in " + data.resolve(HostCommand.CONTROL_FILE)), "where the console's token is: " + out);
+            Path pem = data.resolve("ca.pem");
+            assertTrue(out.contains("Root CA       " + pem.toAbsolutePath()), out);
+            // what the banner says, pasted: curl with its --resolve flags and the root it wrote
+            String resolve = out.replaceAll("(?s).*or curl's flags: (--resolve \\S+ --resolve \\S+).*", "$1");
+            List<String> curl = new java.util.ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pem.toString()));
+            curl.addAll(List.of(resolve.split(" ")));
+            curl.add("https://" + endpoints.caFqdn() + ":" + endpoints.estPort() + "/.well-known/est/cacerts");
+            Process p = new ProcessBuilder(curl).redirectErrorStream(true).start();
+            String answer = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals("200", answer, "curl " + String.join(" ", curl));
+        }
+    }
 }
