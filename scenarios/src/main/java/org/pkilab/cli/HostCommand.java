@@ -29,9 +29,9 @@ import java.util.concurrent.Callable;
  * {@code pkilab up} runs for its computers ({@code org.pkilab.lab.LabControl}).
  */
 @Command(name = "host", mixinStandardHelpOptions = true,
-        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, pending, retrieve, "
+        description = "Act on a computer of a running lab (pkilab up): list, add, certificates, restart, request, pending, retrieve, "
                 + "refresh-crl, import, export.",
-        subcommands = {HostCommand.ListHosts.class, HostCommand.Certificates.class, HostCommand.Restart.class,
+        subcommands = {HostCommand.ListHosts.class, HostCommand.Add.class, HostCommand.Certificates.class, HostCommand.Restart.class,
                 HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.RefreshCrl.class,
                 HostCommand.Import.class, HostCommand.Export.class})
 final class HostCommand {
@@ -165,6 +165,42 @@ final class HostCommand {
             for (JsonNode host : console.call("GET", "/hosts", null)) {
                 describeHost(out, host);
             }
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Start a computer for an account in the domain (pkilab computer create makes one; without one it is joined): "
+                    + "it logs on with its machine password and boots, and the lab keeps it for its next start.")
+    static final class Add extends HostVerb {
+        @Parameters(paramLabel = "NAME", description = "The computer's name (PC07), as its account NAME$.")
+        String name;
+
+        @Option(names = "--role", paramLabel = "client|iis", defaultValue = "client",
+                description = "A Windows client, or an IIS member server (default: ${DEFAULT-VALUE}).")
+        String role;
+
+        @Option(names = "--dns", paramLabel = "NAME", split = ",", description = "More DNS names the computer answers to.")
+        List<String> dns;
+
+        @Option(names = "--machine-password", paramLabel = "PW", description = "The account's password, as 'computer create "
+                + "--machine-password' set it (default: the lab's, which the lab's own accounts have).")
+        String machinePassword;
+
+        @Override
+        void run(PrintWriter out) {
+            if (!role.equalsIgnoreCase("client") && !role.equalsIgnoreCase("iis")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--role must be client or iis, not " + role);
+            }
+            ObjectNode body = JSON.createObjectNode().put("name", name).put("role", role);
+            if (dns != null) {
+                body.putPOJO("dns", dns);
+            }
+            if (machinePassword != null) {
+                body.put("machinePassword", machinePassword);
+            }
+            out.println("Starting " + name + " (logon, Group Policy, autoenrollment) ...");
+            out.flush();
+            describeHost(out, console.call("POST", "/hosts", body));
         }
     }
 

@@ -54,6 +54,13 @@ public final class Lab implements AutoCloseable {
     /** Where a lasting lab keeps how far its clock was moved. */
     static final String CLOCK_FILE = "clock.properties";
 
+    /** Where a lasting lab keeps the computers added while it ran ({@code pkilab host add}), so a later start has them too. */
+    static final String ADDED_HOSTS_FILE = "added-hosts.properties";
+
+    private record AddedHost(LabSpec.HostSpec spec, String machinePassword) {
+    }
+
+    private final Path data;
     private final LabSpec spec;
     private final LabClock clock = new LabClock();
     private final LabNetwork network = new LabNetwork();
@@ -67,6 +74,7 @@ public final class Lab implements AutoCloseable {
     private Lab(LabSpec spec, Site site) {
         List<AutoCloseable> started = new ArrayList<>();
         Path data = site.dataDirectory();
+        this.data = data;
         keepClock(data);
         if (data == null || !java.nio.file.Files.exists(data.resolve("dc"))) {
             // a new forest: the DC's, the CA's and the CA web server's keys, made while the directory starts
@@ -88,14 +96,7 @@ public final class Lab implements AutoCloseable {
             admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password());
             started.add(admin);
             for (LabSpec.HostSpec host : spec.hosts()) {
-                DomainComputerConfig config = DomainComputerConfig.builder(host.name()).domain(dc.names(), "127.0.0.1", dc.ldapPort())
-                        .machinePassword(password()).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network)
-                        .dataDirectory(data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT))).build();
-                DomainComputer computer = switch (host.role()) {
-                    case IIS -> new IisServer(config);
-                    case CLIENT -> new DomainComputer(config);
-                    case MAC -> null;
-                };
+                DomainComputer computer = host.role() == LabSpec.Role.MAC ? null : windowsComputer(host, password());
                 if (host.role() == LabSpec.Role.MAC) {
                     MacComputer mac = new MacComputer(host.dnsNames().isEmpty() ? host.name().toLowerCase(Locale.ROOT) + "." + spec.domain()
                             : host.dnsNames().get(0), network, clock,
@@ -108,6 +109,17 @@ public final class Lab implements AutoCloseable {
                         computer.join(admin);
                     }
                     computers.put(host.name().toUpperCase(Locale.ROOT), computer);
+                }
+            }
+            for (Map.Entry<String, AddedHost> added : addedHosts().entrySet()) {
+                AddedHost host = added.getValue();
+                if (!computers.containsKey(added.getKey()) && !macs.containsKey(added.getKey())) {
+                    DomainComputer computer = windowsComputer(host.spec(), host.machinePassword());
+                    started.add(computer);
+                    if (!exists(host.spec().name() + "$")) {
+                        computer.join(admin);
+                    }
+                    computers.put(added.getKey(), computer);
                 }
             }
             for (String user : spec.users()) {
@@ -155,6 +167,86 @@ public final class Lab implements AutoCloseable {
                 // the clock has moved for this run; a later start would begin from the offset kept last
             }
         });
+    }
+
+    private DomainComputer windowsComputer(LabSpec.HostSpec host, String machinePassword) {
+        DomainComputerConfig config = DomainComputerConfig.builder(host.name()).domain(dc.names(), "127.0.0.1", dc.ldapPort())
+                .machinePassword(machinePassword).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network)
+                .dataDirectory(data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT))).build();
+        return host.role() == LabSpec.Role.IIS ? new IisServer(config) : new DomainComputer(config);
+    }
+
+    private Map<String, AddedHost> addedHosts() {
+        Map<String, AddedHost> added = new LinkedHashMap<>();
+        Path file = data == null ? null : data.resolve(ADDED_HOSTS_FILE);
+        if (file == null || !java.nio.file.Files.exists(file)) {
+            return added;
+        }
+        try {
+            Properties p = KeyFiles.loadProperties(file);
+            for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
+                if (key.endsWith(".role")) {
+                    String name = key.substring(0, key.length() - ".role".length());
+                    String dns = p.getProperty(name + ".dns", "");
+                    added.put(name, new AddedHost(new LabSpec.HostSpec(name, LabSpec.Role.valueOf(p.getProperty(key)),
+                            dns.isEmpty() ? List.of() : List.of(dns.split(","))), p.getProperty(name + ".password", password())));
+                }
+            }
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot read the computers added to this lab from " + file + ": " + e.getMessage(), e);
+        }
+        return added;
+    }
+
+    /**
+     * Makes a computer account a running computer of the lab, as a machine joined with {@code computer create}'s
+     * account would be ({@code pkilab host add}): it logs on with {@code machinePassword} (null: the lab's), or the
+     * account is created first when there is none. A lasting lab keeps it for its next start.
+     *
+     * @throws IllegalArgumentException when the name is taken, the role is a Mac, or the account's password is another
+     */
+    public synchronized DomainComputer addComputer(String name, LabSpec.Role role, List<String> dnsNames, String machinePassword) {
+        String key = name.toUpperCase(Locale.ROOT);
+        if (computers.containsKey(key) || macs.containsKey(key)) {
+            throw new IllegalArgumentException(key + " is already a computer of this lab (pkilab host list)");
+        }
+        if (role == LabSpec.Role.MAC) {
+            throw new IllegalArgumentException("a Mac is not joined to the domain and has no computer account; declare it in the scenario");
+        }
+        String password = machinePassword != null ? machinePassword : password();
+        LabSpec.HostSpec host = new LabSpec.HostSpec(key, role, dnsNames);
+        DomainComputer computer = windowsComputer(host, password);
+        try {
+            if (!exists(key + "$")) {
+                computer.join(admin);
+            }
+            computer.boot();
+        } catch (DirectoryException e) {
+            computer.close();
+            if (e.resultCode() == 49) {
+                throw new IllegalArgumentException(key + " cannot log on to the domain with that machine password: its account " + key
+                        + "$ has another; give the one 'pkilab computer create " + key + " --machine-password PW' set", e);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            computer.close();
+            throw e;
+        }
+        computers.put(key, computer);
+        if (data != null) {
+            Path file = data.resolve(ADDED_HOSTS_FILE);
+            try {
+                Properties p = java.nio.file.Files.exists(file) ? KeyFiles.loadProperties(file) : new Properties();
+                p.setProperty(key + ".role", role.name());
+                p.setProperty(key + ".dns", String.join(",", dnsNames));
+                p.setProperty(key + ".password", password);
+                KeyFiles.storeProperties(file, p, "PKI Lab: computers added to this lab while it ran ('pkilab host add')");
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(key + " runs, but this lab could not keep it for its next start in " + file + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return computer;
     }
 
     private boolean exists(String account) {

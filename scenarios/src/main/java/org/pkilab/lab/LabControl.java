@@ -42,6 +42,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET  /hosts                                  the computers, with their https sites
+ * POST /hosts                  {name, role, dns, machinePassword}   a computer account becomes a running computer
  * GET  /hosts/{name}/certificates              {store, certificates}: LocalMachine\My as the Certificates snap-in lists it
  *                                              (a Mac's System keychain)
  * POST /hosts/{name}/restart                   a new logon, Group Policy, autoenrollment; the store after it
@@ -177,6 +178,22 @@ public final class LabControl implements AutoCloseable {
                 }
                 lab.advanceClock(by);
                 return clock();
+            }
+            if (path.equals("/hosts") && post) {
+                JsonNode in = read(request);
+                String name = text(in, "name", true);
+                if (!name.matches("[A-Za-z0-9][A-Za-z0-9-]{0,14}")) {
+                    throw new Refusal(400, "add: '" + name + "' is not a computer name: 1 to 15 letters, digits or hyphens (its NetBIOS name)");
+                }
+                LabSpec.Role role;
+                try {
+                    role = LabSpec.Role.valueOf(in.path("role").asText("CLIENT").toUpperCase(java.util.Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new Refusal(400, "add: role must be client or iis, not " + in.path("role").asText());
+                }
+                List<String> dns = in.has("dns") ? JSON.convertValue(in.get("dns"),
+                        JSON.getTypeFactory().constructCollectionType(List.class, String.class)) : List.of();
+                return describe(lab.addComputer(name, role, dns, text(in, "machinePassword", false)));
             }
             if (path.equals("/hosts") && !post) {
                 ArrayNode hosts = JSON.createArrayNode();

@@ -205,6 +205,30 @@ class HostCommandTest {
         assertTrue(wrong.err().contains("alice could not log on at PC01") && wrong.err().contains("--user-password"), wrong.err());
     }
 
+    @Test
+    void aComputerCreatedInTheDomainBecomesAHostToActOn() {
+        String[] directory = {"--ldap", lab.dc().ldapUrl(), "--user", "Administrator", "--password", lab.password()};
+        assertEquals(0, Cli.pkilab(concat(new String[]{"computer", "create", "PC07", "--machine-password", "Machine-Passw0rd!"}, directory)).exit());
+        Cli.Result notYet = host("request", "PC07", "Machine");
+        assertEquals(1, notYet.exit(), notYet.toString());
+        assertTrue(notYet.err().contains("no computer PC07 in this lab"), notYet.err());
+
+        Cli.Result wrong = host("add", "PC07");
+        assertEquals(1, wrong.exit(), wrong.toString());
+        assertTrue(wrong.err().contains("PC07 cannot log on to the domain with that machine password")
+                && wrong.err().contains("--machine-password"), wrong.err());
+        Cli.Result added = host("add", "PC07", "--machine-password", "Machine-Passw0rd!");
+        assertEquals(0, added.exit(), added.toString());
+        assertTrue(added.out().contains("PC07     pc07.contoso.com (client)"), added.out());
+        Cli.Result request = host("request", "PC07", "Machine");
+        assertEquals(0, request.exit(), request.toString());
+        assertTrue(host("list").out().contains("PC07     pc07.contoso.com (client)"));
+
+        Cli.Result again = host("add", "PC07", "--machine-password", "Machine-Passw0rd!");
+        assertEquals(1, again.exit(), again.toString());
+        assertTrue(again.err().contains("PC07 is already a computer of this lab"), again.err());
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);

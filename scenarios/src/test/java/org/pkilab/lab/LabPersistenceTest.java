@@ -79,4 +79,19 @@ class LabPersistenceTest {
                     "the lab's certificates and CRLs would otherwise read as 40 days younger than when it stopped");
         }
     }
+
+    @Test
+    void aComputerAddedWhileTheLabRanIsThereWhenItStartsAgain(@TempDir Path data) {
+        Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
+        String thumbprint;
+        try (Lab lab = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            lab.admin().createComputer("PC07", "pc07.contoso.com", "Machine-Passw0rd!");
+            thumbprint = lab.addComputer("PC07", LabSpec.Role.CLIENT, java.util.List.of(), "Machine-Passw0rd!")
+                    .requestCertificate(CertificateRequest.forTemplate("Machine")).thumbprint();
+        }
+        try (Lab again = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            assertTrue(again.computerNames().contains("PC07"), "computers: " + again.computerNames());
+            assertTrue(again.computer("PC07").personal().byThumbprint(thumbprint).isPresent(), "with its LocalMachine\\My");
+        }
+    }
 }
