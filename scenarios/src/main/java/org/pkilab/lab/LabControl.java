@@ -51,7 +51,7 @@ import java.util.regex.Pattern;
  * POST /hosts/{name}/user-certificates {user, password}   a user logs on and opens CurrentUser\My
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
  * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
- * POST /hosts/{name}/refresh-crl                  certutil -urlcache CRL delete: the next check fetches CRLs anew
+ * POST /hosts/{name}/refresh-crl               certutil -urlcache CRL delete: the next check fetches CRLs anew
  * POST /hosts/{name}/import    {file, password, exportable}   the Certificate Import Wizard ("Mark this key as exportable")
  * POST /hosts/{name}/export    {thumbprint, password, file}
  * GET  /clock                                  the lab's clock: now, and how far ahead of real time
@@ -63,7 +63,8 @@ import java.util.regex.Pattern;
 public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|user-certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
+    private static final Pattern HOST_PATH = Pattern.compile(
+            "/hosts/([^/]+)/(certificates|user-certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
     private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
