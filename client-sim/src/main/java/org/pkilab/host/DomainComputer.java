@@ -137,8 +137,89 @@ public class DomainComputer implements AutoCloseable {
         // CRLs come over the computer's one HTTP client, made at boot; before the first boot it checks nothing
         this.crls = new CrlCache(this::httpClient, config.clock(), timings);
         this.trust = new LabTrust(root, crls, config.clock());
+        loadPendingRequests();
         if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
             lab.whenAdvanced(onClockAdvance);
+        }
+    }
+
+    /**
+     * Where a computer with a data folder keeps its pending requests, as Windows keeps them with their keys in the
+     * {@code REQUEST} store (the snap-in's "Certificate Enrollment Requests"): a computer started again can still
+     * retrieve them. The computer's own requests only; a user's wait in memory for the user's session.
+     */
+    private java.nio.file.Path requestFolder() {
+        return config.dataDirectory() == null ? null : config.dataDirectory().resolve("REQUEST");
+    }
+
+    private void loadPendingRequests() {
+        java.nio.file.Path folder = requestFolder();
+        if (folder == null || !java.nio.file.Files.isDirectory(folder)) {
+            return;
+        }
+        try (var files = java.nio.file.Files.list(folder)) {
+            for (java.nio.file.Path file : files.filter(f -> f.getFileName().toString().endsWith(".properties")).sorted().toList()) {
+                java.util.Properties p = KeyFiles.loadProperties(file);
+                Base64.Decoder b64 = Base64.getDecoder();
+                java.security.KeyFactory keys = java.security.KeyFactory.getInstance(p.getProperty("keyAlgorithm"));
+                KeyPair key = new KeyPair(keys.generatePublic(new java.security.spec.X509EncodedKeySpec(b64.decode(p.getProperty("publicKey")))),
+                        keys.generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(b64.decode(p.getProperty("privateKey")))));
+                EnrollableTemplate settings = new EnrollableTemplate(p.getProperty("template"), p.getProperty("displayName"),
+                        p.getProperty("oid", ""), 0, false, 0, KeyAlgorithm.RSA, Boolean.parseBoolean(p.getProperty("exportable")), true,
+                        Boolean.parseBoolean(p.getProperty("cng")), false, true, Duration.ZERO, List.of(), List.of());
+                String dns = p.getProperty("asked.dns", "");
+                CertificateRequest asked = p.getProperty("asked.template") == null ? null : new CertificateRequest(p.getProperty("asked.template"),
+                        p.getProperty("asked.subject", ""), dns.isEmpty() ? List.of() : List.of(dns.split(",")),
+                        Integer.parseInt(p.getProperty("asked.keySize", "0")));
+                pending.put(Long.parseLong(p.getProperty("requestId")), new PendingRequest(settings.name(), key,
+                        b64.decode(p.getProperty("csr")), settings, my, asked));
+            }
+        } catch (java.io.IOException | GeneralSecurityException | RuntimeException e) {
+            throw new IllegalStateException(config.name() + "'s pending requests in " + folder + " cannot be read: " + e.getMessage()
+                    + "; move the folder away to start without them", e);
+        }
+    }
+
+    private void keepPendingRequest(long id, PendingRequest request) {
+        java.nio.file.Path folder = requestFolder();
+        if (folder == null || request.store() != my) {
+            return;
+        }
+        java.util.Properties p = new java.util.Properties();
+        Base64.Encoder b64 = Base64.getEncoder();
+        p.setProperty("requestId", Long.toString(id));
+        p.setProperty("template", request.template());
+        p.setProperty("displayName", request.settings().displayName());
+        p.setProperty("oid", request.settings().oid());
+        p.setProperty("exportable", Boolean.toString(request.settings().exportableKey()));
+        p.setProperty("cng", Boolean.toString(request.settings().usesCng()));
+        p.setProperty("keyAlgorithm", request.key().getPrivate().getAlgorithm());
+        p.setProperty("publicKey", b64.encodeToString(request.key().getPublic().getEncoded()));
+        p.setProperty("privateKey", b64.encodeToString(request.key().getPrivate().getEncoded()));
+        p.setProperty("csr", b64.encodeToString(request.csr()));
+        if (request.asked() != null) {
+            p.setProperty("asked.template", request.asked().template());
+            p.setProperty("asked.subject", request.asked().subject());
+            p.setProperty("asked.dns", String.join(",", request.asked().dnsNames()));
+            p.setProperty("asked.keySize", Integer.toString(request.asked().keySize()));
+        }
+        try {
+            java.nio.file.Files.createDirectories(folder);
+            KeyFiles.storeProperties(folder.resolve(id + ".properties"), p, "PKI Lab: request " + id + " of " + config.name()
+                    + ", pending at the CA, with its private key (the REQUEST store)");
+        } catch (java.io.IOException e) {
+            eventLog.write(config.clock().instant(), "Warning", 6, EventLog.AUTOENROLLMENT, "Pending request " + id + " could not be kept in "
+                    + folder + " (" + e.getMessage() + "); it is lost when " + config.name() + " stops");
+        }
+    }
+
+    private void forgetPendingRequest(long id) {
+        if (pending.remove(id) != null && requestFolder() != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(requestFolder().resolve(id + ".properties"));
+            } catch (java.io.IOException e) {
+                // a leftover request file is retrieved again on the next start, and the CA answers it as it is now
+            }
         }
     }
 
@@ -531,7 +612,11 @@ public class DomainComputer implements AutoCloseable {
         String requestId = response.getHeaders().get("X-ADCS-Request-Id");
         if (response.getStatus() == 202) {
             long id = Long.parseLong(requestId);
-            boolean again = pending.putIfAbsent(id, new PendingRequest(template.name(), key, csr, template, who.store(), asked)) != null;
+            PendingRequest request = new PendingRequest(template.name(), key, csr, template, who.store(), asked);
+            boolean again = pending.putIfAbsent(id, request) != null;
+            if (!again) {
+                keepPendingRequest(id, request);
+            }
             eventLog.write(config.clock().instant(), "Information", 15, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " "
                     + (again ? "is still pending" : "is pending") + ": request " + id + " for a " + template.displayName()
                     + " certificate waits for approval");
@@ -539,7 +624,7 @@ public class DomainComputer implements AutoCloseable {
         }
         if (requestId != null) {
             // issued or refused: either way it no longer waits
-            pending.remove(Long.parseLong(requestId));
+            forgetPendingRequest(Long.parseLong(requestId));
         }
         if (response.getStatus() != 200) {
             eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "
@@ -706,7 +791,7 @@ public class DomainComputer implements AutoCloseable {
             if (response.getStatus() == 202) {
                 continue;
             }
-            pending.remove(entry.getKey());
+            forgetPendingRequest(entry.getKey());
             try {
                 answer(machine(), request.settings(), request.key(), request.csr(), response, null);
             } catch (EnrollmentException | PendingException e) {

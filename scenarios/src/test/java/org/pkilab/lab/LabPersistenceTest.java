@@ -94,4 +94,29 @@ class LabPersistenceTest {
             assertTrue(again.computer("PC07").personal().byThumbprint(thumbprint).isPresent(), "with its LocalMachine\\My");
         }
     }
+
+    @Test
+    void aPendingRequestIsRetrievedAfterTheLabStartsAgain(@TempDir Path data) {
+        Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
+        long id;
+        try (Lab lab = Lab.start(spec("First-Passw0rd!"), site)) {
+            lab.admin().duplicateTemplate("Computer", "Held Computer", org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility
+                    .WINDOWS_2003_SERVER_ENTERPRISE);
+            lab.admin().setRequiresApproval("Held Computer", true);
+            lab.ca().issueTemplate("Held Computer");
+            id = assertThrows(org.pkilab.host.PendingException.class,
+                    () -> lab.computer("PC01").requestCertificate(CertificateRequest.forTemplate("Held Computer"))).requestId();
+        }
+        try (Lab again = Lab.start(spec("First-Passw0rd!"), site)) {
+            assertEquals(java.util.List.of(id), again.computer("PC01").pendingEnrollments().stream()
+                    .map(org.pkilab.host.DomainComputer.PendingEnrollment::requestId).toList(), "PC01 still knows its pending request");
+            again.ca().approve(id, "CONTOSO\\Administrator");
+            StoredCertificate retrieved = again.computer("PC01").retrievePending(id);
+            assertEquals("Held Computer", retrieved.certificateTemplate());
+            assertTrue(again.computer("PC01").pendingEnrollments().isEmpty(), "retrieved, it no longer waits");
+        }
+        try (Lab third = Lab.start(spec("First-Passw0rd!"), site)) {
+            assertTrue(third.computer("PC01").pendingEnrollments().isEmpty(), "nor after the next start");
+        }
+    }
 }
