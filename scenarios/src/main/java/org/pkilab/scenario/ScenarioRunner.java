@@ -290,7 +290,7 @@ public final class ScenarioRunner {
                 StoredCertificate certificate = certificate(computer, s.text("template"));
                 RevocationReason reason = s.text("reason") == null ? RevocationReason.UNSPECIFIED : RevocationReason.parse(s.text("reason"));
                 lab.ca().revoke(certificate.certificate().getSerialNumber(), reason, administrator());
-                say.add("revoked " + certificate.certificate().getSerialNumber().toString(16) + " (" + reason + "); new CRL at " + lab.ca().crlUrl());
+                say.add("revoked " + certificate.certificate().getSerialNumber().toString(16) + " (" + reason.rfcName() + "); new CRL at " + lab.ca().crlUrl());
             }
             case REFRESH_CRL -> {
                 lab.computer(s.text("host")).crlCache().clear();
