@@ -224,7 +224,7 @@ final class CaAdminEndpoint {
                 + ",\"submitted\":" + instant(r.submittedAt())
                 + ",\"notAfter\":" + instant(r.notAfter())
                 + ",\"revoked\":" + instant(r.revokedAt())
-                + ",\"revocationReason\":" + (r.revocationReason() == null ? "null" : EstServer.quote(r.revocationReason().name()))
+                + ",\"revocationReason\":" + (r.revocationReason() == null ? "null" : EstServer.quote(r.revocationReason().rfcName()))
                 + "}";
     }
 

@@ -164,7 +164,12 @@ public final class CertificationAuthority implements AutoCloseable {
             return this;
         } catch (Exception e) {
             state = State.CLOSED;
-            IllegalStateException failure = new IllegalStateException("CA " + config.caName() + " failed to start: " + e.getMessage(), e);
+            boolean portTaken = false;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                portTaken |= t instanceof java.net.BindException;
+            }
+            IllegalStateException failure = new IllegalStateException("CA " + config.caName() + " failed to start: " + e.getMessage()
+                    + (portTaken ? ": the port is in use by another program; stop it, or choose another port" : ""), e);
             release().forEach(failure::addSuppressed);
             throw failure;
         }

@@ -121,6 +121,7 @@ public final class CertificateStore {
             }
             p.setProperty("exportable", Boolean.toString(c.exportable()));
             p.setProperty("keyStorage", c.keyStorage().name());
+            p.setProperty("imported", Boolean.toString(c.imported()));
             if (c.templateName() != null) {
                 p.setProperty("templateName", c.templateName());
             }
@@ -149,7 +150,7 @@ public final class CertificateStore {
                     .generatePrivate(new PKCS8EncodedKeySpec(b64.decode(p.getProperty("key"))));
             return new StoredCertificate(KeyFiles.certificate(b64.decode(p.getProperty("certificate"))), key,
                     Boolean.parseBoolean(p.getProperty("exportable")), StoredCertificate.KeyStorage.valueOf(p.getProperty("keyStorage")),
-                    p.getProperty("templateName"), p.getProperty("templateDisplayName"), chain);
+                    p.getProperty("templateName"), p.getProperty("templateDisplayName"), chain, Boolean.parseBoolean(p.getProperty("imported")));
         } catch (GeneralSecurityException | IllegalArgumentException | NullPointerException e) {
             throw new IOException(file + " is not a stored certificate: " + e.getMessage(), e);
         }

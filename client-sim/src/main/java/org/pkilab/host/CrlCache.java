@@ -47,9 +47,11 @@ public final class CrlCache {
         return crls;
     }
 
-    /** Forgets every cached CRL. */
-    public void clear() {
+    /** Forgets every cached CRL; returns how many it held. */
+    public int clear() {
+        int held = cached.size();
         cached.clear();
+        return held;
     }
 
     private X509CRL download(String url, X509Certificate certificate) throws TrustFailure {

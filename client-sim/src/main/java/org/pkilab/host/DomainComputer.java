@@ -102,7 +102,24 @@ public class DomainComputer implements AutoCloseable {
     private boolean closed;
     private final Runnable onClockAdvance = this::catchUp;
 
-    private record PendingRequest(String template, KeyPair key, byte[] csr, EnrollableTemplate settings) {
+    /**
+     * A request the CA took under submission, kept as Windows keeps it in the "Certificate Enrollment Requests"
+     * store: its key and the very request, so that sending it again ({@code certreq -retrieve}) gets the
+     * certificate once approved. {@code asked} is what Request New Certificate was given (null for autoenrollment):
+     * asking for the same again finds this request instead of making a new one.
+     */
+    private record PendingRequest(String template, KeyPair key, byte[] csr, EnrollableTemplate settings, CertificateStore store,
+                                  CertificateRequest asked) {
+        boolean sameAs(CertificateStore in, CertificateRequest request) {
+            return store == in && asked != null && (request.template().equalsIgnoreCase(template)
+                    || request.template().equalsIgnoreCase(settings.displayName()))
+                    && request.subject().equals(asked.subject()) && request.dnsNames().equals(asked.dnsNames())
+                    && request.keySize() == asked.keySize();
+        }
+    }
+
+    /** A request of this computer that waits for a certificate manager, as the snap-in's Certificate Enrollment Requests folder lists it. */
+    public record PendingEnrollment(long requestId, String template, String store) {
     }
 
     /** Who enrolls: the computer (its token, LocalMachine\My) or a logged-on user (theirs, CurrentUser\My). */
@@ -125,8 +142,89 @@ public class DomainComputer implements AutoCloseable {
         // CRLs come over the computer's one HTTP client, made at boot; before the first boot it checks nothing
         this.crls = new CrlCache(this::httpClient, config.clock(), timings);
         this.trust = new LabTrust(root, crls, config.clock());
+        loadPendingRequests();
         if (config.clock() instanceof org.pkilab.pki.LabClock lab) {
             lab.whenAdvanced(onClockAdvance);
+        }
+    }
+
+    /**
+     * Where a computer with a data folder keeps its pending requests, as Windows keeps them with their keys in the
+     * {@code REQUEST} store (the snap-in's "Certificate Enrollment Requests"): a computer started again can still
+     * retrieve them. The computer's own requests only; a user's wait in memory for the user's session.
+     */
+    private java.nio.file.Path requestFolder() {
+        return config.dataDirectory() == null ? null : config.dataDirectory().resolve("REQUEST");
+    }
+
+    private void loadPendingRequests() {
+        java.nio.file.Path folder = requestFolder();
+        if (folder == null || !java.nio.file.Files.isDirectory(folder)) {
+            return;
+        }
+        try (var files = java.nio.file.Files.list(folder)) {
+            for (java.nio.file.Path file : files.filter(f -> f.getFileName().toString().endsWith(".properties")).sorted().toList()) {
+                java.util.Properties p = KeyFiles.loadProperties(file);
+                Base64.Decoder b64 = Base64.getDecoder();
+                java.security.KeyFactory keys = java.security.KeyFactory.getInstance(p.getProperty("keyAlgorithm"));
+                KeyPair key = new KeyPair(keys.generatePublic(new java.security.spec.X509EncodedKeySpec(b64.decode(p.getProperty("publicKey")))),
+                        keys.generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(b64.decode(p.getProperty("privateKey")))));
+                EnrollableTemplate settings = new EnrollableTemplate(p.getProperty("template"), p.getProperty("displayName"),
+                        p.getProperty("oid", ""), 0, false, 0, KeyAlgorithm.RSA, Boolean.parseBoolean(p.getProperty("exportable")), true,
+                        Boolean.parseBoolean(p.getProperty("cng")), false, true, Duration.ZERO, List.of(), List.of());
+                String dns = p.getProperty("asked.dns", "");
+                CertificateRequest asked = p.getProperty("asked.template") == null ? null : new CertificateRequest(p.getProperty("asked.template"),
+                        p.getProperty("asked.subject", ""), dns.isEmpty() ? List.of() : List.of(dns.split(",")),
+                        Integer.parseInt(p.getProperty("asked.keySize", "0")));
+                pending.put(Long.parseLong(p.getProperty("requestId")), new PendingRequest(settings.name(), key,
+                        b64.decode(p.getProperty("csr")), settings, my, asked));
+            }
+        } catch (java.io.IOException | GeneralSecurityException | RuntimeException e) {
+            throw new IllegalStateException(config.name() + "'s pending requests in " + folder + " cannot be read: " + e.getMessage()
+                    + "; move the folder away to start without them", e);
+        }
+    }
+
+    private void keepPendingRequest(long id, PendingRequest request) {
+        java.nio.file.Path folder = requestFolder();
+        if (folder == null || request.store() != my) {
+            return;
+        }
+        java.util.Properties p = new java.util.Properties();
+        Base64.Encoder b64 = Base64.getEncoder();
+        p.setProperty("requestId", Long.toString(id));
+        p.setProperty("template", request.template());
+        p.setProperty("displayName", request.settings().displayName());
+        p.setProperty("oid", request.settings().oid());
+        p.setProperty("exportable", Boolean.toString(request.settings().exportableKey()));
+        p.setProperty("cng", Boolean.toString(request.settings().usesCng()));
+        p.setProperty("keyAlgorithm", request.key().getPrivate().getAlgorithm());
+        p.setProperty("publicKey", b64.encodeToString(request.key().getPublic().getEncoded()));
+        p.setProperty("privateKey", b64.encodeToString(request.key().getPrivate().getEncoded()));
+        p.setProperty("csr", b64.encodeToString(request.csr()));
+        if (request.asked() != null) {
+            p.setProperty("asked.template", request.asked().template());
+            p.setProperty("asked.subject", request.asked().subject());
+            p.setProperty("asked.dns", String.join(",", request.asked().dnsNames()));
+            p.setProperty("asked.keySize", Integer.toString(request.asked().keySize()));
+        }
+        try {
+            java.nio.file.Files.createDirectories(folder);
+            KeyFiles.storeProperties(folder.resolve(id + ".properties"), p, "PKI Lab: request " + id + " of " + config.name()
+                    + ", pending at the CA, with its private key (the REQUEST store)");
+        } catch (java.io.IOException e) {
+            eventLog.write(config.clock().instant(), "Warning", 6, EventLog.AUTOENROLLMENT, "Pending request " + id + " could not be kept in "
+                    + folder + " (" + e.getMessage() + "); it is lost when " + config.name() + " stops");
+        }
+    }
+
+    private void forgetPendingRequest(long id) {
+        if (pending.remove(id) != null && requestFolder() != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(requestFolder().resolve(id + ".properties"));
+            } catch (java.io.IOException e) {
+                // a leftover request file is retrieved again on the next start, and the CA answers it as it is now
+            }
         }
     }
 
@@ -435,6 +533,12 @@ public class DomainComputer implements AutoCloseable {
     }
 
     StoredCertificate requestCertificate(Enrollee who, CertificateRequest request) {
+        // the same request again: send the one the CA holds, as the wizard's pending request is retrieved, not made anew
+        Optional<Long> waiting = pending.entrySet().stream().filter(e -> e.getValue().sameAs(who.store(), request))
+                .map(Map.Entry::getKey).findFirst();
+        if (waiting.isPresent()) {
+            return retrieve(who, waiting.get());
+        }
         Optional<EnrollableTemplate> offered = enrollableTemplates(who).stream()
                 .filter(t -> t.name().equalsIgnoreCase(request.template()) || t.displayName().equalsIgnoreCase(request.template()))
                 .findFirst();
@@ -452,7 +556,7 @@ public class DomainComputer implements AutoCloseable {
                         + "' is not among the certificates " + who.label() + " on " + config.name() + " can request; the CA says:\n"
                         + response.getContentAsString());
             }
-            return answer(who, unlisted, key, csr, response, false);
+            return answer(who, unlisted, key, csr, response, request);
         }
         EnrollableTemplate template = offered.get();
         if (template.subjectSuppliedInRequest() && request.subject().isEmpty() && request.dnsNames().isEmpty()) {
@@ -462,24 +566,70 @@ public class DomainComputer implements AutoCloseable {
         KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, request.keySize()));
         byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, template.subjectSuppliedInRequest() ? request.subject() : "",
                 template.subjectSuppliedInRequest() ? request.dnsNames() : List.of()));
-        return enroll(who, template, key, csr, false);
+        return enroll(who, template, key, csr, request);
     }
 
-    private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, boolean autoenrolled) {
+    /**
+     * {@code certreq -retrieve ID}: sends pending request {@code requestId} again, as it was made, and installs
+     * the certificate in {@code LocalMachine\My} once a certificate manager approved it.
+     *
+     * @throws IllegalArgumentException when this computer made no such request, or it is no longer pending here
+     * @throws PendingException         while it still waits
+     * @throws EnrollmentException      when the certificate manager denied it, or the CA refused it on resubmission
+     */
+    public synchronized StoredCertificate retrievePending(long requestId) {
+        requireBooted();
+        PendingRequest request = pending.get(requestId);
+        if (request == null || request.store() != my) {
+            List<Long> mine = pending.entrySet().stream().filter(e -> e.getValue().store() == my).map(Map.Entry::getKey).toList();
+            throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
+                    + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine) + ". A request is retrieved "
+                    + "on the computer that made it, which holds its private key; one already retrieved is in LocalMachine\\My.");
+        }
+        return retrieve(machine(), requestId);
+    }
+
+    private StoredCertificate retrieve(Enrollee who, long requestId) {
+        PendingRequest request = pending.get(requestId);
+        ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT, () -> send(who, HttpMethod.POST,
+                enrollmentUrl + "/" + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
+                        + "/simpleenroll", Base64.getMimeEncoder().encode(request.csr()), "application/pkcs10"));
+        return answer(who, request.settings(), request.key(), request.csr(), response, request.asked());
+    }
+
+    /** The requests this computer's {@code LocalMachine} and its users made that wait for a certificate manager. */
+    public synchronized List<PendingEnrollment> pendingEnrollments() {
+        List<PendingEnrollment> list = new ArrayList<>();
+        pending.forEach((id, p) -> list.add(new PendingEnrollment(id, p.settings().displayName(), p.store().name())));
+        return list;
+    }
+
+    private StoredCertificate enroll(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, CertificateRequest asked) {
         ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT, () -> send(who, HttpMethod.POST,
                 enrollmentUrl + "/" + template.name() + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10"));
-        return answer(who, template, key, csr, response, autoenrolled);
+        return answer(who, template, key, csr, response, asked);
     }
 
+    /** {@code asked}: what Request New Certificate was given; null for autoenrollment. */
     private StoredCertificate answer(Enrollee who, EnrollableTemplate template, KeyPair key, byte[] csr, ContentResponse response,
-                                     boolean autoenrolled) {
+                                     CertificateRequest asked) {
+        boolean autoenrolled = asked == null;
         String requestId = response.getHeaders().get("X-ADCS-Request-Id");
         if (response.getStatus() == 202) {
             long id = Long.parseLong(requestId);
-            pending.put(id, new PendingRequest(template.name(), key, csr, template));
+            PendingRequest request = new PendingRequest(template.name(), key, csr, template, who.store(), asked);
+            boolean again = pending.putIfAbsent(id, request) != null;
+            if (!again) {
+                keepPendingRequest(id, request);
+            }
             eventLog.write(config.clock().instant(), "Information", 15, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " "
-                    + "is pending: request " + id + " for a " + template.displayName() + " certificate waits for approval");
+                    + (again ? "is still pending" : "is pending") + ": request " + id + " for a " + template.displayName()
+                    + " certificate waits for approval");
             throw new PendingException(id, response.getContentAsString());
+        }
+        if (requestId != null) {
+            // issued or refused: either way it no longer waits
+            forgetPendingRequest(Long.parseLong(requestId));
         }
         if (response.getStatus() != 200) {
             eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "
@@ -623,7 +773,7 @@ public class DomainComputer implements AutoCloseable {
     private StoredCertificate autoenrollOne(EnrollableTemplate template) {
         KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(template, 0));
         byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, "", List.of()));
-        return enroll(machine(), template, key, csr, true);
+        return enroll(machine(), template, key, csr, null);
     }
 
     /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
@@ -637,14 +787,18 @@ public class DomainComputer implements AutoCloseable {
     private void fetchPending() {
         for (Map.Entry<Long, PendingRequest> entry : new ArrayList<>(pending.entrySet())) {
             PendingRequest request = entry.getValue();
+            if (request.store() != my) {
+                // a user's request is fetched in the user's session, with the user's token
+                continue;
+            }
             ContentResponse response = send(machine(), HttpMethod.POST, enrollmentUrl + "/" + request.template() + "/simpleenroll",
                     Base64.getMimeEncoder().encode(request.csr()), "application/pkcs10");
             if (response.getStatus() == 202) {
                 continue;
             }
-            pending.remove(entry.getKey());
+            forgetPendingRequest(entry.getKey());
             try {
-                answer(machine(), request.settings(), request.key(), request.csr(), response, true);
+                answer(machine(), request.settings(), request.key(), request.csr(), response, null);
             } catch (EnrollmentException | PendingException e) {
                 // logged by answer()
             }
@@ -685,6 +839,12 @@ public class DomainComputer implements AutoCloseable {
     public void exportPfx(String thumbprint, char[] password, Path file) {
         StoredCertificate certificate = my.byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
                 "no certificate with thumbprint " + thumbprint + " in " + my.name()));
+        if (certificate.privateKey() != null && certificate.imported() && !certificate.exportable()) {
+            throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
+                    + "The associated private key cannot be exported: it was imported from a PFX without 'Mark this key as exportable', "
+                    + "whatever template '" + certificate.certificateTemplate() + "' allows. Import the PFX again with 'Mark this key "
+                    + "as exportable' ticked, or export it from the computer that enrolled it.");
+        }
         if (certificate.privateKey() == null || !certificate.exportable()) {
             throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
                     + "The associated private key cannot be exported: the certificate was created from "
@@ -694,9 +854,13 @@ public class DomainComputer implements AutoCloseable {
         PfxPassword.check(password);
         try {
             List<X509Certificate> chain = new ArrayList<>(certificate.chain());
-            root.certificates().stream().map(StoredCertificate::certificate)
-                    .filter(r -> r.getSubjectX500Principal().equals(certificate.certificate().getIssuerX500Principal()))
-                    .findFirst().ifPresent(chain::add);
+            X509Certificate last = chain.get(chain.size() - 1);
+            // a certificate imported from a PFX may bring its root along; it is not added twice
+            if (!last.getSubjectX500Principal().equals(last.getIssuerX500Principal())) {
+                root.certificates().stream().map(StoredCertificate::certificate)
+                        .filter(r -> r.getSubjectX500Principal().equals(last.getIssuerX500Principal()))
+                        .findFirst().ifPresent(chain::add);
+            }
             KeyFiles.writeAtomically(file, KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
                     chain.toArray(new X509Certificate[0])), password));
         } catch (java.io.IOException | GeneralSecurityException e) {
@@ -761,8 +925,9 @@ public class DomainComputer implements AutoCloseable {
                         throw new IllegalArgumentException(file.getFileName() + " holds a private key that does not belong to its certificate '"
                                 + leaf.getSubjectX500Principal().getName() + "'");
                     }
+                    String[] template = templateNames(StoredCertificate.templateOf(leaf));
                     StoredCertificate stored = new StoredCertificate(leaf, key, markExportable,
-                            StoredCertificate.KeyStorage.LEGACY_CSP, StoredCertificate.templateOf(leaf), null, x509);
+                            StoredCertificate.KeyStorage.LEGACY_CSP, template[0], template[1], x509, true);
                     my.add(stored);
                     return stored;
                 }
@@ -773,6 +938,30 @@ public class DomainComputer implements AutoCloseable {
             throw new IllegalArgumentException(file.getFileName() + " cannot be imported: " + e, e);
         }
         throw new IllegalArgumentException(file.getFileName() + " holds no private key: export the certificate with 'Yes, export the private key'");
+    }
+
+    /**
+     * The template's name and display name for what a certificate's template extension holds (a schema 2+ template's
+     * OID, a schema 1 template's name), looked up in {@code CN=Certificate Templates} as the snap-in does; the
+     * extension's own value, and no display name, when the directory does not know it or cannot be reached.
+     */
+    private String[] templateNames(String fromExtension) {
+        if (fromExtension == null || token == null) {
+            return new String[]{fromExtension, null};
+        }
+        String filter = fromExtension.matches("\\d+(\\.\\d+)+")
+                ? com.unboundid.ldap.sdk.Filter.createEqualityFilter("msPKI-Cert-Template-OID", fromExtension).toString()
+                : com.unboundid.ldap.sdk.Filter.createEqualityFilter("cn", fromExtension).toString();
+        try (LDAPConnection ldap = new LDAPConnection(DomainLogon.oneThreadConnection(), config.ldapHost(), config.ldapPort(),
+                accountDn(), config.machinePassword())) {
+            for (SearchResultEntry t : ldap.search(config.names().certificateTemplates(), SearchScope.ONE, filter, "cn", "displayName")
+                    .getSearchEntries()) {
+                return new String[]{t.getAttributeValue("cn"), t.getAttributeValue("displayName")};
+            }
+        } catch (LDAPException e) {
+            // the snap-in, too, shows the OID when it cannot read the template
+        }
+        return new String[]{fromExtension, null};
     }
 
     // ---- TLS client ------------------------------------------------------------------------------

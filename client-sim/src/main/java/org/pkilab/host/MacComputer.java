@@ -25,12 +25,19 @@ public final class MacComputer implements AutoCloseable {
     private final String hostName;
     private final LabNetwork network;
     private final CertificateStore roots = new CertificateStore("System Roots");
-    private final CertificateStore keychain = new CertificateStore("System keychain");
+    private final CertificateStore keychain;
     private final LabHttp.Client plain;
     private final LabTrust trust;
 
     public MacComputer(String hostName, LabNetwork network, Clock clock) {
+        this(hostName, network, clock, null);
+    }
+
+    /** A Mac whose keychain is kept in {@code dataDirectory} ({@code System-keychain}), as a lasting lab keeps it; null: in memory. */
+    public MacComputer(String hostName, LabNetwork network, Clock clock, java.nio.file.Path dataDirectory) {
         this.hostName = hostName;
+        this.keychain = dataDirectory == null ? new CertificateStore("System keychain")
+                : CertificateStore.persistent("System keychain", dataDirectory.resolve("System-keychain"));
         this.network = network;
         network.register(hostName);
         this.plain = LabHttp.plain(network);
@@ -40,6 +47,10 @@ public final class MacComputer implements AutoCloseable {
     /** Keychain Access, "Always Trust" for a root CA certificate. */
     public void trustRoot(X509Certificate root) {
         roots.add(new StoredCertificate(root, null, false, StoredCertificate.KeyStorage.NONE, null, null, List.of()));
+    }
+
+    public String hostName() {
+        return hostName;
     }
 
     public CertificateStore keychain() {

@@ -21,10 +21,11 @@ import java.util.Map;
  * A certificate in a Windows certificate store, with what the Certificates snap-in shows for it (Issued
  * To, Issued By, Expiration Date, Intended Purposes, Certificate Template) and what it keeps beside it:
  * the private key, whether the key may be exported, and where the key lives (a legacy CSP for schema 1
- * and 2 templates, a CNG key storage provider for schema 3).
+ * and 2 templates, a CNG key storage provider for schema 3), and whether it came from a PFX: then {@code exportable}
+ * is what the Import Wizard's "Mark this key as exportable" box said, not what the template allows.
  */
 public record StoredCertificate(X509Certificate certificate, PrivateKey privateKey, boolean exportable, KeyStorage keyStorage,
-                                String templateName, String templateDisplayName, List<X509Certificate> chain) {
+                                String templateName, String templateDisplayName, List<X509Certificate> chain, boolean imported) {
 
     /** Where Windows keeps the private key. */
     public enum KeyStorage {
@@ -42,6 +43,12 @@ public record StoredCertificate(X509Certificate certificate, PrivateKey privateK
 
     public StoredCertificate {
         chain = List.copyOf(chain);
+    }
+
+    /** A certificate enrolled on this computer (or a root without key): {@code exportable} is the template's setting. */
+    public StoredCertificate(X509Certificate certificate, PrivateKey privateKey, boolean exportable, KeyStorage keyStorage,
+                             String templateName, String templateDisplayName, List<X509Certificate> chain) {
+        this(certificate, privateKey, exportable, keyStorage, templateName, templateDisplayName, chain, false);
     }
 
     /** The SHA-1 thumbprint in upper-case hex, as IIS's "Edit Site Binding" and the snap-in show it. */

@@ -174,6 +174,31 @@ class DomainComputerTest {
     }
 
     @Test
+    void anImportedPfxShowsItsTemplateByNameAndItsKeyIsExportableOnlyWhenMarkedSo(@TempDir Path dir) {
+        String template = "ConfigMgr Client Distribution Point Certificate";
+        try (DomainComputer dp = computer("DP15").join(lab.admin());
+             DomainComputer kept = computer("DP16").join(lab.admin()).boot();
+             DomainComputer marked = computer("DP17").join(lab.admin()).boot()) {
+            lab.admin().addMember("ConfigMgr IIS Servers", "DP15$");
+            dp.boot();
+            StoredCertificate issued = dp.requestCertificate(CertificateRequest.forTemplate(template));
+            dp.exportPfx(issued.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("dp.pfx"));
+
+            StoredCertificate imported = kept.importPfx(dir.resolve("dp.pfx"), "Str0ng-Pfx!".toCharArray(), false);
+            assertEquals(template, imported.certificateTemplate(), "the snap-in shows the template's name, not its OID");
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> kept.exportPfx(imported.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("again.pfx")));
+            assertTrue(refused.getMessage().contains("NTE_BAD_KEY_STATE") && refused.getMessage().contains("Mark this key as exportable")
+                    && !refused.getMessage().contains("Allow private key to be exported"), refused.getMessage());
+            assertFalse(dir.resolve("again.pfx").toFile().exists(), "a refused export writes nothing");
+
+            StoredCertificate exportable = marked.importPfx(dir.resolve("dp.pfx"), "Str0ng-Pfx!".toCharArray(), true);
+            marked.exportPfx(exportable.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("again.pfx"));
+            assertTrue(dir.resolve("again.pfx").toFile().exists(), "a key imported as exportable is exported again");
+        }
+    }
+
+    @Test
     void pfxFromOpensslImportsAtItsUsualIterationsAndIsRefusedUnreadAtAMillion(@TempDir Path dir) throws Exception {
         try (DomainComputer dp = computer("DP13").join(lab.admin());
              DomainComputer other = computer("DP14").join(lab.admin()).boot()) {

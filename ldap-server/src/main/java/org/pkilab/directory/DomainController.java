@@ -375,6 +375,19 @@ public final class DomainController implements AutoCloseable {
         return partition;
     }
 
+    /** Whether nothing listens on 127.0.0.1:{@code port} now (0: any free port, always free). */
+    private static boolean free(int port) {
+        if (port == 0) {
+            return true;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private void startNetwork() throws Exception {
         // a lasting lab keeps its ports: the LDAP URL 'pkilab up' printed (PKILAB_LDAP, ldapsearch -H) holds after a restart
         Path portsFile = dataDirectory.resolve(PORTS_FILE);
@@ -409,9 +422,17 @@ public final class DomainController implements AutoCloseable {
         try {
             ldapServer.start();
         } catch (Exception e) {
-            throw new java.io.IOException("cannot listen on LDAP port " + wantedLdap + " and LDAPS port " + wantedLdaps
-                    + (kept.isEmpty() ? "" : " (kept in " + portsFile + " from the last start)") + ": " + e.getMessage()
-                    + "; stop what holds the port, or choose other ports", e);
+            // ApacheDS says only "Failed to bind an LDAP service (38,411)": find which of the two ports is taken
+            List<String> taken = new java.util.ArrayList<>();
+            if (!free(wantedLdap)) {
+                taken.add("LDAP port " + wantedLdap + (config.ldapPort() == 0 ? " (kept in " + portsFile + " from the last start)" : ""));
+            }
+            if (!free(wantedLdaps)) {
+                taken.add("LDAPS port " + wantedLdaps + (config.ldapsPort() == 0 ? " (kept in " + portsFile + " from the last start)" : ""));
+            }
+            throw new java.io.IOException(taken.isEmpty() ? "cannot listen on 127.0.0.1 for LDAP and LDAPS: " + e.getMessage()
+                    : "cannot listen on 127.0.0.1: " + String.join(" and ", taken) + (taken.size() == 1 ? " is" : " are")
+                    + " in use by another program; stop it, or choose another port", e);
         }
         guard = new LdapRequestGuard(config.queryPolicy());
         for (TcpTransport transport : List.of(ldap, ldaps)) {

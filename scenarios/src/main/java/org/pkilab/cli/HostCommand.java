@@ -29,9 +29,11 @@ import java.util.concurrent.Callable;
  * {@code pkilab up} runs for its computers ({@code org.pkilab.lab.LabControl}).
  */
 @Command(name = "host", mixinStandardHelpOptions = true,
-        description = "Act on a computer of a running lab (pkilab up): list, certificates, restart, request, export.",
-        subcommands = {HostCommand.ListHosts.class, HostCommand.Certificates.class, HostCommand.Restart.class,
-                HostCommand.Request.class, HostCommand.Export.class})
+        description = "Act on a computer of a running lab (pkilab up): list, add, certificates, restart, request, pending, retrieve, "
+                + "refresh-crl, import, export.",
+        subcommands = {HostCommand.ListHosts.class, HostCommand.Add.class, HostCommand.Certificates.class, HostCommand.Restart.class,
+                HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.RefreshCrl.class,
+                HostCommand.Import.class, HostCommand.Export.class})
 final class HostCommand {
 
     static final String CONTROL_FILE = "control.properties";
@@ -103,6 +105,26 @@ final class HostCommand {
         }
     }
 
+    /** A domain user who logs on at the computer, for the user's own store and certificates. */
+    static final class UserLogon {
+        @Option(names = "--user", paramLabel = "NAME", description = "A domain user who logs on at the computer (CurrentUser\\My).")
+        String name;
+
+        @Option(names = "--user-password", paramLabel = "PW", defaultValue = "${env:PKILAB_USER_PASSWORD}",
+                description = "The user's password (default: $PKILAB_USER_PASSWORD, else the lab's, which a scenario's users have).")
+        String password;
+
+        ObjectNode body(ObjectNode body) {
+            if (name != null) {
+                body.put("user", name);
+                if (password != null && !password.isEmpty()) {
+                    body.put("password", password);
+                }
+            }
+            return body;
+        }
+    }
+
     /** A refusal or failure the user reads; exit code 1. */
     static final class Failure extends RuntimeException {
         Failure(String message) {
@@ -146,17 +168,59 @@ final class HostCommand {
         }
     }
 
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Start a computer for an account in the domain (pkilab computer create makes one; without one it is joined): "
+                    + "it logs on with its machine password and boots, and the lab keeps it for its next start.")
+    static final class Add extends HostVerb {
+        @Parameters(paramLabel = "NAME", description = "The computer's name (PC07), as its account NAME$.")
+        String name;
+
+        @Option(names = "--role", paramLabel = "client|iis", defaultValue = "client",
+                description = "A Windows client, or an IIS member server (default: ${DEFAULT-VALUE}).")
+        String role;
+
+        @Option(names = "--dns", paramLabel = "NAME", split = ",", description = "More DNS names the computer answers to.")
+        List<String> dns;
+
+        @Option(names = "--machine-password", paramLabel = "PW", description = "The account's password, as 'computer create "
+                + "--machine-password' set it (default: the lab's, which the lab's own accounts have).")
+        String machinePassword;
+
+        @Override
+        void run(PrintWriter out) {
+            if (!role.equalsIgnoreCase("client") && !role.equalsIgnoreCase("iis")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--role must be client or iis, not " + role);
+            }
+            ObjectNode body = JSON.createObjectNode().put("name", name).put("role", role);
+            if (dns != null) {
+                body.putPOJO("dns", dns);
+            }
+            if (machinePassword != null) {
+                body.put("machinePassword", machinePassword);
+            }
+            out.println("Starting " + name + " (logon, Group Policy, autoenrollment) ...");
+            out.flush();
+            describeHost(out, console.call("POST", "/hosts", body));
+        }
+    }
+
     @Command(name = "certificates", mixinStandardHelpOptions = true,
-            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it.")
+            description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it (a Mac's System keychain); "
+                    + "with --user, that user's CurrentUser\\My.")
     static final class Certificates extends HostVerb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
+        @Mixin
+        UserLogon user;
+
         @Override
         void run(PrintWriter out) {
-            JsonNode store = console.call("GET", "/hosts/" + host + "/certificates", null);
-            out.println("LocalMachine\\My of " + host + (store.isEmpty() ? " is empty" : " holds:"));
-            store.forEach(c -> describeCertificate(out, c));
+            JsonNode store = user.name == null ? console.call("GET", "/hosts/" + host + "/certificates", null)
+                    : console.call("POST", "/hosts/" + host + "/user-certificates", user.body(JSON.createObjectNode()));
+            JsonNode certificates = store.path("certificates");
+            out.println(store.path("store").asText() + " of " + host + (certificates.isEmpty() ? " is empty" : " holds:"));
+            certificates.forEach(c -> describeCertificate(out, c));
         }
     }
 
@@ -177,8 +241,11 @@ final class HostCommand {
     }
 
     @Command(name = "request", mixinStandardHelpOptions = true,
-            description = "Request New Certificate on a computer, into LocalMachine\\My.")
+            description = "Request New Certificate on a computer, into LocalMachine\\My; with --user, as that user into CurrentUser\\My.")
     static final class Request extends HostVerb {
+        @Mixin
+        UserLogon user;
+
         @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -206,9 +273,86 @@ final class HostCommand {
             if (keySize != null) {
                 body.put("keySize", keySize);
             }
-            out.println("Requesting '" + template + "' on " + host + " (key generation and enrollment) ...");
+            user.body(body);
+            out.println("Requesting '" + template + "' on " + host + (user.name == null ? "" : " as " + user.name + " into CurrentUser\\My")
+                    + " (key generation and enrollment) ...");
             out.flush();
             describeCertificate(out, console.call("POST", "/hosts/" + host + "/request", body));
+        }
+    }
+
+    @Command(name = "pending", mixinStandardHelpOptions = true,
+            description = "A computer's requests that wait for a certificate manager (the snap-in's Certificate Enrollment Requests).")
+    static final class Pending extends HostVerb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            JsonNode list = console.call("GET", "/hosts/" + host + "/pending", null);
+            out.println(list.isEmpty() ? host + " has no pending requests." : "Pending requests of " + host + ":");
+            list.forEach(p -> out.println("  request " + p.path("requestId").asLong() + "   Certificate Template: " + p.path("template").asText()
+                    + "   for " + p.path("store").asText() + "   (pkilab host retrieve " + host + " " + p.path("requestId").asLong() + ")"));
+        }
+    }
+
+    @Command(name = "retrieve", mixinStandardHelpOptions = true,
+            description = "certreq -retrieve: send a pending request again and install its certificate once a certificate manager approved it.")
+    static final class Retrieve extends HostVerb {
+        @Parameters(index = "0", paramLabel = "HOST", description = "The computer that made the request (IIS01).")
+        String host;
+
+        @Parameters(index = "1", paramLabel = "REQUEST_ID", description = "The request id the CA gave (pkilab host pending, pkilab ca pending).")
+        long id;
+
+        @Override
+        void run(PrintWriter out) {
+            if (id < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "REQUEST_ID must be a request id of 1 or more, not " + id);
+            }
+            out.println("Retrieving request " + id + " on " + host + " ...");
+            out.flush();
+            describeCertificate(out, console.call("POST", "/hosts/" + host + "/retrieve", JSON.createObjectNode().put("id", id)));
+        }
+    }
+
+    @Command(name = "refresh-crl", mixinStandardHelpOptions = true,
+            description = "certutil -urlcache CRL delete: the computer forgets its cached CRLs and fetches them anew at its next check, "
+                    + "so a revocation counts before the cached CRL's next update (an IIS server then refuses a revoked client certificate).")
+    static final class RefreshCrl extends HostVerb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            int forgotten = console.call("POST", "/hosts/" + host + "/refresh-crl", JSON.createObjectNode()).path("forgotten").asInt();
+            out.println(host + " forgot " + forgotten + " cached CRL(s); it fetches them anew from the CDP at its next certificate check.");
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Certificate Import Wizard: a PFX into LocalMachine\\My; its key can be exported again only with --exportable.")
+    static final class Import extends HostVerb {
+        @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS02).")
+        String host;
+
+        @Parameters(index = "1", paramLabel = "FILE", description = "The PFX file (pkilab host export wrote it).")
+        Path file;
+
+        @Option(names = "--password", paramLabel = "PW", defaultValue = "${env:PKILAB_PFX_PASSWORD}",
+                description = "The PFX password (default: $PKILAB_PFX_PASSWORD).")
+        String password;
+
+        @Option(names = "--exportable", description = "Mark this key as exportable (default: not, as the wizard's box is unticked).")
+        boolean exportable;
+
+        @Override
+        void run(PrintWriter out) {
+            ObjectNode body = JSON.createObjectNode().put("file", file.toAbsolutePath().toString()).put("password", password)
+                    .put("exportable", exportable);
+            JsonNode answer = console.call("POST", "/hosts/" + host + "/import", body);
+            out.println("Imported into LocalMachine\\My of " + host + (exportable ? ", key marked exportable:" : ", key not exportable:"));
+            describeCertificate(out, answer);
         }
     }
 
@@ -241,6 +385,11 @@ final class HostCommand {
     }
 
     private static void describeHost(PrintWriter out, JsonNode host) {
+        if (host.path("role").asText().equals("mac")) {
+            out.printf("%-8s %s (mac, not joined to the domain), %d certificate(s) in the %s%n", host.path("name").asText(),
+                    host.path("fqdn").asText(), host.path("certificates").asInt(), host.path("store").asText());
+            return;
+        }
         out.printf("%-8s %s (%s), AEPolicy %d, %d certificate(s) in LocalMachine\\My%n", host.path("name").asText(),
                 host.path("fqdn").asText(), host.path("role").asText(), host.path("aePolicy").asInt(), host.path("certificates").asInt());
         if (host.has("tokenGroups")) {
@@ -256,7 +405,7 @@ final class HostCommand {
         out.println("  Issued To: " + c.path("issuedTo").asText() + "   SAN: " + String.join(", ", JSON.convertValue(c.get("dnsNames"), String[].class)));
         out.println("    Intended Purposes: " + String.join(", ", JSON.convertValue(c.get("intendedPurposes"), String[].class))
                 + "   Certificate Template: " + c.path("certificateTemplate").asText() + "   Key: " + c.path("keyStorage").asText()
-                + (c.path("exportable").asBoolean() ? ", exportable" : ""));
+                + (c.path("exportable").asBoolean() ? ", exportable" : "") + (c.path("imported").asBoolean() ? ", imported from a PFX" : ""));
         out.println("    Thumbprint: " + c.path("thumbprint").asText() + "   Valid: " + c.path("notBefore").asText() + " to "
                 + c.path("notAfter").asText());
         out.println("    Issuer: " + c.path("issuer").asText());

@@ -3,6 +3,7 @@ package org.pkilab.cli;
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.directory.DomainController;
 import org.pkilab.host.DomainComputer;
+import org.pkilab.host.MacComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
@@ -89,24 +90,53 @@ final class UpCommand implements Callable<Integer> {
         out.println("Starting the lab" + (data == null ? " (temporary)" : " on " + data.toAbsolutePath()) + ": domain controller, "
                 + "enterprise CA" + (labSpec.hosts().isEmpty() ? "" : ", " + labSpec.hosts().size() + " computer(s)") + " ...");
         out.flush();
-        Lab lab;
+        // a folder this start makes is removed again if the lab does not come up: nothing half-made is left to start from
+        boolean fresh = data == null || isNew(data);
+        boolean existed = data != null && Files.exists(data);
+        DataFolderLock lock;
         try {
-            lab = Lab.start(labSpec, new Lab.Site(data, ldapPort, ldapsPort, httpsPort, httpPort));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            lock = data == null ? null : DataFolderLock.take(data);
+        } catch (HostCommand.Failure e) {
+            err.println("pkilab: " + e.getMessage());
+            return 1;
         }
+        Lab lab;
         LabControl control;
         try {
-            control = LabControl.start(lab, 0);
+            lab = Lab.start(labSpec, new Lab.Site(data, ldapPort, ldapsPort, httpsPort, httpPort));
+            try {
+                control = LabControl.start(lab, 0);
+            } catch (RuntimeException e) {
+                lab.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            lab.close();
-            throw e;
+            if (lock != null) {
+                lock.close();
+            }
+            if (data != null && fresh) {
+                Folders.deleteTree(data);
+                if (existed) {
+                    Files.createDirectories(data);
+                }
+            }
+            if (e instanceof IllegalArgumentException) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            String why = String.valueOf(e.getMessage());
+            err.println("pkilab: the lab did not start: " + why + (why.contains("in use") ? " (pkilab up "
+                    + "--ldap-port, --ldaps-port, --https-port, --http-port; 0: any free port)" : "")
+                    + (data != null && fresh ? "; nothing was kept in " + data.toAbsolutePath() : ""));
+            return 1;
         }
         Path controlFile = data == null ? null : data.resolve(HostCommand.CONTROL_FILE);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             control.close();
             lab.close();
+            if (lock != null) {
+                lock.close();
+            }
             if (controlFile != null) {
                 try {
                     Files.deleteIfExists(controlFile);
@@ -135,8 +165,11 @@ final class UpCommand implements Callable<Integer> {
             err.flush();
         }
         endpoints(lab, out);
-        out.println("Host console  " + control.url() + "   pkilab host list " + (data != null ? "--data " + data
+        // the console answers only with its token: say where it is, or print it when there is no folder to keep it in
+        out.println("Host console  pkilab host list|certificates|request|..., pkilab clock show|advance " + (data != null ? "--data " + data
                 : "--control " + control.url() + " --token " + control.token()));
+        out.println("              (" + control.url() + " answers requests that carry 'Authorization: Bearer <token>'"
+                + (data != null ? ", the token in " + data.resolve(HostCommand.CONTROL_FILE) : "") + ")");
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();
@@ -190,6 +223,16 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
+    /** No folder yet, or an empty one: a lab started on it makes everything in it. */
+    private static boolean isNew(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return true;
+        }
+        try (var entries = Files.list(folder)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+
     private static void keepProgress(Path progress, Scenario parsed, int stepsDone) {
         if (progress == null) {
             return;
@@ -224,6 +267,20 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
+    /** The enterprise root as PEM in the data folder, for curl --cacert and openssl; null for a temporary lab. */
+    private Path rootPem(Lab lab) {
+        if (data == null) {
+            return null;
+        }
+        Path file = data.resolve("ca.pem");
+        try {
+            KeyFiles.writeAtomically(file, KeyFiles.pem(lab.ca().certificate()).getBytes(StandardCharsets.US_ASCII));
+            return file;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            return null;
+        }
+    }
+
     private void endpoints(Lab lab, PrintWriter out) {
         DomainController dc = lab.dc();
         CertificationAuthority ca = lab.ca();
@@ -252,8 +309,23 @@ final class UpCommand implements Callable<Integer> {
             out.println(String.format("%-13s %s, %d certificate(s) in LocalMachine\\My%s", name, computer.fqdn(),
                     computer.personal().certificates().size(), site));
         }
-        out.println("Names         " + ca.config().fqdn() + ", " + dc.fqdn() + " and the computers' names are lab names for 127.0.0.1: "
-                + "curl --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 ...");
+        for (String name : lab.macNames()) {
+            MacComputer mac = lab.mac(name);
+            out.println(String.format("%-13s %s (Mac, not joined to the domain), %d certificate(s) in the %s", name, mac.hostName(),
+                    mac.keychain().certificates().size(), mac.keychain().name()));
+        }
+        java.util.Set<String> names = new java.util.LinkedHashSet<>(List.of(ca.config().fqdn(), dc.fqdn()));
+        lab.computerNames().forEach(name -> names.addAll(lab.computer(name).config().dnsNames()));
+        lab.macNames().forEach(name -> names.add(lab.mac(name).hostName()));
+        names.addAll(new java.util.TreeSet<>(lab.network().names()));
+        out.println("Names         the lab's names are 127.0.0.1 under their own name (TLS checks them); for other programs, this "
+                + "line in /etc/hosts:");
+        out.println("              127.0.0.1 " + String.join(" ", names));
+        out.println("              or curl's flags: --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 --resolve "
+                + ca.config().fqdn() + ":" + ca.httpPort() + ":127.0.0.1");
+        Path rootPem = rootPem(lab);
+        out.println("Root CA       " + (rootPem != null ? rootPem.toAbsolutePath() + " (the enterprise root, PEM: curl --cacert, openssl -CAfile)"
+                : "curl -s " + ca.caIssuersUrl().replace(ca.config().fqdn(), "127.0.0.1") + " | openssl x509 -inform DER -out ca.pem"));
         out.println("Data          " + (data == null ? "temporary, deleted on exit" : data.toAbsolutePath()));
         out.println();
         out.println("Try:  ldapsearch -x -H " + dc.ldapUrl() + " -D '" + dc.administratorDn() + "' -w '"

@@ -11,6 +11,7 @@ import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.LabNetwork;
 import org.pkilab.host.MacComputer;
 import org.pkilab.iis.IisServer;
+import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.LabClock;
 import org.pkilab.pki.RsaKeys;
 
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * A whole lab: one forest's domain controller, its enterprise CA, and the computers of a scenario (Windows
@@ -52,6 +54,16 @@ public final class Lab implements AutoCloseable {
         public static final Site TEMPORARY = new Site(null, 0, 0, 0, 0);
     }
 
+    /** Where a lasting lab keeps how far its clock was moved. */
+    static final String CLOCK_FILE = "clock.properties";
+
+    /** Where a lasting lab keeps the computers added while it ran ({@code pkilab host add}), so a later start has them too. */
+    static final String ADDED_HOSTS_FILE = "added-hosts.properties";
+
+    private record AddedHost(LabSpec.HostSpec spec, String machinePassword) {
+    }
+
+    private final Path data;
     private final LabSpec spec;
     private final LabClock clock = new LabClock();
     private final LabNetwork network = new LabNetwork();
@@ -66,6 +78,8 @@ public final class Lab implements AutoCloseable {
     private Lab(LabSpec spec, Site site) {
         List<AutoCloseable> started = new ArrayList<>();
         Path data = site.dataDirectory();
+        this.data = data;
+        keepClock(data);
         if (data == null || !java.nio.file.Files.exists(data.resolve("dc"))) {
             // a new forest: the DC's, the CA's and the CA web server's keys, made while the directory starts
             RsaKeys.prepare(3);
@@ -89,17 +103,11 @@ public final class Lab implements AutoCloseable {
             admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password());
             started.add(admin);
             for (LabSpec.HostSpec host : spec.hosts()) {
-                DomainComputerConfig config = DomainComputerConfig.builder(host.name()).domain(dc.names(), "127.0.0.1", dc.ldapPort())
-                        .machinePassword(password()).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network)
-                        .dataDirectory(data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT))).build();
-                DomainComputer computer = switch (host.role()) {
-                    case IIS -> new IisServer(config);
-                    case CLIENT -> new DomainComputer(config);
-                    case MAC -> null;
-                };
+                DomainComputer computer = host.role() == LabSpec.Role.MAC ? null : windowsComputer(host, password());
                 if (host.role() == LabSpec.Role.MAC) {
                     MacComputer mac = new MacComputer(host.dnsNames().isEmpty() ? host.name().toLowerCase(Locale.ROOT) + "." + spec.domain()
-                            : host.dnsNames().get(0), network, clock);
+                            : host.dnsNames().get(0), network, clock,
+                            data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT)));
                     macs.put(host.name().toUpperCase(Locale.ROOT), mac);
                     started.add(mac);
                 } else {
@@ -108,6 +116,17 @@ public final class Lab implements AutoCloseable {
                         computer.join(admin);
                     }
                     computers.put(host.name().toUpperCase(Locale.ROOT), computer);
+                }
+            }
+            for (Map.Entry<String, AddedHost> added : addedHosts().entrySet()) {
+                AddedHost host = added.getValue();
+                if (!computers.containsKey(added.getKey()) && !macs.containsKey(added.getKey())) {
+                    DomainComputer computer = windowsComputer(host.spec(), host.machinePassword());
+                    started.add(computer);
+                    if (!exists(host.spec().name() + "$")) {
+                        computer.join(admin);
+                    }
+                    computers.put(added.getKey(), computer);
                 }
             }
             for (String user : spec.users()) {
@@ -135,6 +154,115 @@ public final class Lab implements AutoCloseable {
             // LDAPS goes on serving the certificate it has, as a DC whose autoenrollment fails; the next start or clock move tries again
             org.slf4j.LoggerFactory.getLogger(Lab.class).warn("{} could not renew its certificate: {}", dc.fqdn(), e.getMessage());
         }
+    }
+
+    /**
+     * A lasting lab's clock stays where it was moved: a lab started again on its folder is as far ahead of real
+     * time as it was when stopped, so its certificates, CRLs and the CA's database dates read as they did.
+     */
+    private void keepClock(Path data) {
+        if (data == null) {
+            return;
+        }
+        Path file = data.resolve(CLOCK_FILE);
+        if (java.nio.file.Files.exists(file)) {
+            try {
+                clock.advance(java.time.Duration.ofSeconds(Long.parseLong(KeyFiles.loadProperties(file).getProperty("offset.seconds", "0"))));
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new IllegalStateException("cannot read the lab clock's offset from " + file + ": " + e.getMessage()
+                        + "; delete the file to start at real time", e);
+            }
+        }
+        clock.whenAdvanced(() -> {
+            Properties kept = new Properties();
+            kept.setProperty("offset.seconds", Long.toString(clock.offset().toSeconds()));
+            try {
+                java.nio.file.Files.createDirectories(data);
+                KeyFiles.storeProperties(file, kept, "PKI Lab: how far this lab's clock is ahead of real time ('advance clock')");
+            } catch (java.io.IOException e) {
+                // the clock has moved for this run; a later start would begin from the offset kept last
+            }
+        });
+    }
+
+    private DomainComputer windowsComputer(LabSpec.HostSpec host, String machinePassword) {
+        DomainComputerConfig config = DomainComputerConfig.builder(host.name()).domain(dc.names(), "127.0.0.1", dc.ldapPort())
+                .machinePassword(machinePassword).dnsNames(host.dnsNames().toArray(new String[0])).clock(clock).network(network)
+                .dataDirectory(data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT))).build();
+        return host.role() == LabSpec.Role.IIS ? new IisServer(config) : new DomainComputer(config);
+    }
+
+    private Map<String, AddedHost> addedHosts() {
+        Map<String, AddedHost> added = new LinkedHashMap<>();
+        Path file = data == null ? null : data.resolve(ADDED_HOSTS_FILE);
+        if (file == null || !java.nio.file.Files.exists(file)) {
+            return added;
+        }
+        try {
+            Properties p = KeyFiles.loadProperties(file);
+            for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
+                if (key.endsWith(".role")) {
+                    String name = key.substring(0, key.length() - ".role".length());
+                    String dns = p.getProperty(name + ".dns", "");
+                    added.put(name, new AddedHost(new LabSpec.HostSpec(name, LabSpec.Role.valueOf(p.getProperty(key)),
+                            dns.isEmpty() ? List.of() : List.of(dns.split(","))), p.getProperty(name + ".password", password())));
+                }
+            }
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot read the computers added to this lab from " + file + ": " + e.getMessage(), e);
+        }
+        return added;
+    }
+
+    /**
+     * Makes a computer account a running computer of the lab, as a machine joined with {@code computer create}'s
+     * account would be ({@code pkilab host add}): it logs on with {@code machinePassword} (null: the lab's), or the
+     * account is created first when there is none. A lasting lab keeps it for its next start.
+     *
+     * @throws IllegalArgumentException when the name is taken, the role is a Mac, or the account's password is another
+     */
+    public synchronized DomainComputer addComputer(String name, LabSpec.Role role, List<String> dnsNames, String machinePassword) {
+        String key = name.toUpperCase(Locale.ROOT);
+        if (computers.containsKey(key) || macs.containsKey(key)) {
+            throw new IllegalArgumentException(key + " is already a computer of this lab (pkilab host list)");
+        }
+        if (role == LabSpec.Role.MAC) {
+            throw new IllegalArgumentException("a Mac is not joined to the domain and has no computer account; declare it in the scenario");
+        }
+        String password = machinePassword != null ? machinePassword : password();
+        LabSpec.HostSpec host = new LabSpec.HostSpec(key, role, dnsNames);
+        DomainComputer computer = windowsComputer(host, password);
+        try {
+            if (!exists(key + "$")) {
+                computer.join(admin);
+            }
+            computer.boot();
+        } catch (DirectoryException e) {
+            computer.close();
+            if (e.resultCode() == 49) {
+                throw new IllegalArgumentException(key + " cannot log on to the domain with that machine password: its account " + key
+                        + "$ has another; give the one 'pkilab computer create " + key + " --machine-password PW' set", e);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            computer.close();
+            throw e;
+        }
+        computers.put(key, computer);
+        if (data != null) {
+            Path file = data.resolve(ADDED_HOSTS_FILE);
+            try {
+                Properties p = java.nio.file.Files.exists(file) ? KeyFiles.loadProperties(file) : new Properties();
+                p.setProperty(key + ".role", role.name());
+                p.setProperty(key + ".dns", String.join(",", dnsNames));
+                p.setProperty(key + ".password", password);
+                KeyFiles.storeProperties(file, p, "PKI Lab: computers added to this lab while it ran ('pkilab host add')");
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(key + " runs, but this lab could not keep it for its next start in " + file + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return computer;
     }
 
     private boolean exists(String account) {
@@ -167,6 +295,11 @@ public final class Lab implements AutoCloseable {
         return clock;
     }
 
+    /** Moves the lab clock forward for every part of the lab; each computer runs what fell due meanwhile. */
+    public void advanceClock(java.time.Duration by) {
+        clock.advance(by);
+    }
+
     public LabNetwork network() {
         return network;
     }
@@ -187,7 +320,7 @@ public final class Lab implements AutoCloseable {
     public DomainComputer computer(String name) {
         DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
         if (computer == null) {
-            throw new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", computers.keySet()));
+            throw unknown(name);
         }
         if (computer.token() == null) {
             computer.boot();
@@ -205,7 +338,7 @@ public final class Lab implements AutoCloseable {
     public DomainComputer restart(String name) {
         DomainComputer computer = computers.get(name.toUpperCase(Locale.ROOT));
         if (computer == null) {
-            throw new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", computers.keySet()));
+            throw unknown(name);
         }
         return computer.token() == null ? computer.boot() : computer.restart();
     }
@@ -219,16 +352,35 @@ public final class Lab implements AutoCloseable {
         return iis;
     }
 
+    /** Why {@code name} is not a Windows computer of the lab: a Mac is not joined to the domain; anything else is not here. */
+    private IllegalArgumentException unknown(String name) {
+        String key = name.toUpperCase(Locale.ROOT);
+        if (macs.containsKey(key)) {
+            return new IllegalArgumentException(key + " is a Mac, not a Windows computer joined to the domain: it has no logon token, Group "
+                    + "Policy, autoenrollment or LocalMachine store. An administrator enrolls it with their own account into its "
+                    + "System keychain (the scenario step 'enroll mac'), which 'pkilab host certificates " + key + "' shows.");
+        }
+        List<String> all = new ArrayList<>(computers.keySet());
+        all.addAll(macs.keySet());
+        return new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", all));
+    }
+
     public MacComputer mac(String name) {
         MacComputer mac = macs.get(name.toUpperCase(Locale.ROOT));
         if (mac == null) {
-            throw new IllegalArgumentException("no Mac " + name + " in this lab");
+            throw new IllegalArgumentException("no Mac " + name + " in this lab" + (macs.isEmpty() ? "" : "; it has " + String.join(", ", macs.keySet())));
         }
         return mac;
     }
 
+    /** The Windows computers (clients and IIS servers), by name. */
     public List<String> computerNames() {
         return List.copyOf(computers.keySet());
+    }
+
+    /** The Macs, by name. */
+    public List<String> macNames() {
+        return List.copyOf(macs.keySet());
     }
 
     public String password() {

@@ -18,6 +18,7 @@ import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.CertificateStore;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.EnrollmentException;
+import org.pkilab.host.MacComputer;
 import org.pkilab.host.PendingException;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;
@@ -41,18 +42,30 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET  /hosts                                  the computers, with their https sites
- * GET  /hosts/{name}/certificates              LocalMachine\My, as the Certificates snap-in lists it
+ * POST /hosts                  {name, role, dns, machinePassword}   a computer account becomes a running computer
+ * GET  /hosts/{name}/certificates              {store, certificates}: LocalMachine\My as the Certificates snap-in lists it
+ *                                              (a Mac's System keychain)
  * POST /hosts/{name}/restart                   a new logon, Group Policy, autoenrollment; the store after it
- * POST /hosts/{name}/request   {template, dns, commonName, keySize}
+ * POST /hosts/{name}/request   {template, dns, commonName, keySize, user, password}   with user: as that user, into
+ *                                              CurrentUser\My; the same request again finds its pending one
+ * POST /hosts/{name}/user-certificates {user, password}   a user logs on and opens CurrentUser\My
+ * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
+ * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
+ * POST /hosts/{name}/refresh-crl               certutil -urlcache CRL delete: the next check fetches CRLs anew
+ * POST /hosts/{name}/import    {file, password, exportable}   the Certificate Import Wizard ("Mark this key as exportable")
  * POST /hosts/{name}/export    {thumbprint, password, file}
+ * GET  /clock                                  the lab's clock: now, and how far ahead of real time
+ * POST /clock/advance          {period}        moves the lab clock ("2 days"); hosts run what fell due
  * </pre>
- * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), unknown computers 404,
- * bad input 400; nothing changes on any of them.
+ * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), a request taken under
+ * submission 409 with its {@code pendingRequest} id, unknown computers 404, bad input 400; nothing changes on any of them.
  */
 public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HOST_PATH = Pattern.compile("/hosts/([^/]+)/(certificates|restart|request|export)");
+    private static final Pattern HOST_PATH = Pattern.compile(
+            "/hosts/([^/]+)/(certificates|user-certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
+    private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
     private final String token;
@@ -125,13 +138,22 @@ public final class LabControl implements AutoCloseable {
                 String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
                 if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
                         ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
-                    throw new Refusal(401, "this lab's console needs the token 'pkilab up' printed (--token or PKILAB_TOKEN)");
+                    throw new Refusal(401, "this lab's console needs the token 'pkilab up' printed (--token or PKILAB_TOKEN), or kept in "
+                            + "control.properties in its data folder (pkilab host --data DIR reads it there), sent as "
+                            + "'Authorization: Bearer <token>'");
                 }
                 body = route(request);
             } catch (Refusal e) {
                 status = e.status;
                 body = error(e.getMessage());
-            } catch (EnrollmentException | PendingException | IllegalStateException | IllegalArgumentException e) {
+            } catch (PendingException e) {
+                status = 409;
+                String host = hostOf(request);
+                body = error(e.getMessage() + "\nOnce a certificate manager approves it (pkilab ca approve " + e.requestId() + "), get it with "
+                        + "'pkilab host retrieve " + host + " " + e.requestId() + "' (certreq -retrieve " + e.requestId() + "), or run the same "
+                        + "'pkilab host request' again: it finds its pending request.").put("pendingRequest", e.requestId());
+            } catch (EnrollmentException | IllegalStateException | IllegalArgumentException
+                     | org.pkilab.directory.client.DirectoryException e) {
                 status = 409;
                 body = error(e.getMessage());
             }
@@ -144,28 +166,84 @@ public final class LabControl implements AutoCloseable {
         private JsonNode route(Request request) throws Exception {
             String path = Request.getPathInContext(request);
             boolean post = request.getMethod().equals("POST");
+            if (path.equals("/clock") && !post) {
+                return clock();
+            }
+            if (path.equals("/clock/advance") && post) {
+                String period = text(read(request), "period", true);
+                java.time.Duration by;
+                try {
+                    by = org.pkilab.directory.model.PkiPeriod.parse(period);
+                } catch (IllegalArgumentException e) {
+                    throw new Refusal(400, "advance clock: " + e.getMessage());
+                }
+                lab.advanceClock(by);
+                return clock();
+            }
+            if (path.equals("/hosts") && post) {
+                JsonNode in = read(request);
+                String name = text(in, "name", true);
+                if (!name.matches("[A-Za-z0-9][A-Za-z0-9-]{0,14}")) {
+                    throw new Refusal(400, "add: '" + name + "' is not a computer name: 1 to 15 letters, digits or hyphens (its NetBIOS name)");
+                }
+                LabSpec.Role role;
+                try {
+                    role = LabSpec.Role.valueOf(in.path("role").asText("CLIENT").toUpperCase(java.util.Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new Refusal(400, "add: role must be client or iis, not " + in.path("role").asText());
+                }
+                List<String> dns = in.has("dns") ? JSON.convertValue(in.get("dns"),
+                        JSON.getTypeFactory().constructCollectionType(List.class, String.class)) : List.of();
+                return describe(lab.addComputer(name, role, dns, text(in, "machinePassword", false)));
+            }
             if (path.equals("/hosts") && !post) {
                 ArrayNode hosts = JSON.createArrayNode();
                 for (String name : lab.computerNames()) {
                     hosts.add(describe(lab.computer(name)));
                 }
+                for (String name : lab.macNames()) {
+                    MacComputer mac = lab.mac(name);
+                    hosts.addObject().put("name", name).put("fqdn", mac.hostName()).put("role", "mac")
+                            .put("store", mac.keychain().name()).put("certificates", mac.keychain().certificates().size());
+                }
                 return hosts;
             }
             Matcher m = HOST_PATH.matcher(path);
-            if (!m.matches() || post == m.group(2).equals("certificates")) {
+            if (!m.matches() || post == READS.contains(m.group(2))) {
                 throw new Refusal(404, "no such console request: " + request.getMethod() + " " + path);
             }
             String name = m.group(1);
-            if (!lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
-                throw new Refusal(404, "no computer " + name + " in this lab; it has " + String.join(", ", lab.computerNames()));
+            boolean mac = lab.macNames().contains(name.toUpperCase(java.util.Locale.ROOT));
+            if (mac && m.group(2).equals("certificates")) {
+                return store(lab.mac(name).keychain());
+            }
+            if (!mac && !lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
+                List<String> all = new java.util.ArrayList<>(lab.computerNames());
+                all.addAll(lab.macNames());
+                throw new Refusal(404, "no computer " + name + " in this lab; it has " + String.join(", ", all));
             }
             JsonNode in = post ? read(request) : JSON.createObjectNode();
             return switch (m.group(2)) {
                 case "certificates" -> store(lab.computer(name).personal());
+                case "user-certificates" -> store(logOn(name, in).personal());
+                case "pending" -> {
+                    ArrayNode list = JSON.createArrayNode();
+                    lab.computer(name).pendingEnrollments().forEach(p -> list.addObject().put("requestId", p.requestId())
+                            .put("template", p.template()).put("store", p.store()));
+                    yield list;
+                }
+                case "retrieve" -> {
+                    JsonNode id = in.get("id");
+                    if (id == null || !id.canConvertToLong() || id.asLong() < 1) {
+                        throw new Refusal(400, "retrieve: 'id' must be a request id (a whole number, as 'pkilab ca pending' lists it), not "
+                                + (id == null ? "missing" : id.toString()));
+                    }
+                    yield certificate(lab.computer(name).retrievePending(id.asLong()));
+                }
                 case "restart" -> {
                     DomainComputer computer = lab.restart(name);
                     ObjectNode out = describe(computer);
-                    out.set("store", store(computer.personal()));
+                    out.set("store", store(computer.personal()).get("certificates"));
                     yield out;
                 }
                 case "request" -> {
@@ -180,7 +258,21 @@ public final class LabControl implements AutoCloseable {
                     if (in.has("keySize")) {
                         req = req.keySize(in.get("keySize").asInt());
                     }
-                    yield certificate(lab.computer(name).requestCertificate(req));
+                    yield certificate(in.hasNonNull("user") ? logOn(name, in).requestCertificate(req)
+                            : lab.computer(name).requestCertificate(req));
+                }
+                case "refresh-crl" -> {
+                    int forgotten = lab.computer(name).crlCache().clear();
+                    yield JSON.createObjectNode().put("forgotten", forgotten);
+                }
+                case "import" -> {
+                    Path file = Path.of(text(in, "file", true));
+                    if (!file.isAbsolute()) {
+                        throw new Refusal(400, "import: file must be an absolute path, not " + file);
+                    }
+                    JsonNode password = in.get("password");
+                    yield certificate(lab.computer(name).importPfx(file, password == null || password.isNull() ? null
+                            : password.asText().toCharArray(), in.path("exportable").asBoolean(false)));
                 }
                 case "export" -> {
                     Path file = Path.of(text(in, "file", true));
@@ -192,6 +284,27 @@ public final class LabControl implements AutoCloseable {
                 }
                 default -> throw new Refusal(404, "no such console request: " + path);
             };
+        }
+
+        /** A user logs on at the computer (a fresh token, their CurrentUser\\My); every lab account's password unless given. */
+        private org.pkilab.host.UserSession logOn(String computer, JsonNode in) {
+            String user = text(in, "user", true);
+            String password = text(in, "password", false);
+            try {
+                return lab.computer(computer).logOnUser(lab.admin().dnOf(user), password != null ? password : lab.password());
+            } catch (org.pkilab.directory.client.DirectoryException e) {
+                if (e.resultCode() != 49) {
+                    throw e;
+                }
+                throw new Refusal(409, user + " could not log on at " + computer.toUpperCase(java.util.Locale.ROOT) + ": " + e.getMessage()
+                        + ". Give the user's password with --user-password (or PKILAB_USER_PASSWORD); without it the lab's password is tried, "
+                        + "which a scenario's users have.");
+            }
+        }
+
+        private static String hostOf(Request request) {
+            Matcher m = HOST_PATH.matcher(Request.getPathInContext(request));
+            return m.matches() ? m.group(1).toUpperCase(java.util.Locale.ROOT) : "HOST";
         }
 
         private JsonNode read(Request request) throws Exception {
@@ -218,6 +331,10 @@ public final class LabControl implements AutoCloseable {
         }
     }
 
+    private ObjectNode clock() {
+        return JSON.createObjectNode().put("now", lab.clock().instant().toString()).put("offsetSeconds", lab.clock().offset().toSeconds());
+    }
+
     private static ObjectNode error(String message) {
         return JSON.createObjectNode().put("error", message);
     }
@@ -241,10 +358,12 @@ public final class LabControl implements AutoCloseable {
         return host;
     }
 
-    private static ArrayNode store(CertificateStore store) {
-        ArrayNode list = JSON.createArrayNode();
+    /** A store as the snap-in (or Keychain Access) lists it: its name and its certificates. */
+    private static ObjectNode store(CertificateStore store) {
+        ObjectNode node = JSON.createObjectNode().put("store", store.name());
+        ArrayNode list = node.putArray("certificates");
         store.certificates().forEach(c -> list.add(certificate(c)));
-        return list;
+        return node;
     }
 
     private static ObjectNode certificate(StoredCertificate c) {
@@ -259,6 +378,7 @@ public final class LabControl implements AutoCloseable {
         node.put("notBefore", c.notBefore().toString());
         node.put("notAfter", c.notAfter().toString());
         node.put("exportable", c.exportable());
+        node.put("imported", c.imported());
         node.put("keyStorage", c.keyStorage().name());
         return node;
     }

@@ -302,7 +302,7 @@ public final class ScenarioRunner {
                 StoredCertificate certificate = certificate(computer, s.text("template"));
                 RevocationReason reason = s.text("reason") == null ? RevocationReason.UNSPECIFIED : RevocationReason.parse(s.text("reason"));
                 lab.ca().revoke(certificate.certificate().getSerialNumber(), reason, administrator());
-                say.add("revoked " + certificate.certificate().getSerialNumber().toString(16) + " (" + reason + "); new CRL at " + lab.ca().crlUrl());
+                say.add("revoked " + certificate.certificate().getSerialNumber().toString(16) + " (" + reason.rfcName() + "); new CRL at " + lab.ca().crlUrl());
             }
             case REFRESH_CRL -> {
                 lab.computer(s.text("host")).crlCache().clear();
@@ -324,8 +324,13 @@ public final class ScenarioRunner {
                 HttpsResult result = from.get(url, client);
                 List<String> refusals = to.clientCertificateRejections();
                 if (!result.connected() && client == null && to.sslSettings() == org.pkilab.iis.ClientCertificates.REQUIRE) {
-                    throw new IllegalStateException(from.name() + " -> " + url + " failed: HTTP 403.7 Client certificate required: "
-                            + to.name() + " requires a client certificate and " + from.name() + " presented none (" + result.failure() + ")");
+                    // what went over the wire, then what Windows would show: the lab's site refuses in the handshake, where IIS
+                    // completes it and answers with an HTTP status
+                    throw new IllegalStateException(from.name() + " -> " + url + " failed in the TLS handshake: " + to.name()
+                            + " requires a client certificate and " + from.name() + " presented none, so " + to.name() + " ended the "
+                            + "handshake with TLS alert 42 bad_certificate and no HTTP was exchanged (openssl s_client: 'alert bad "
+                            + "certificate'; curl: exit 56). IIS on Windows completes the handshake and answers HTTP 403.7 Client "
+                            + "certificate required, logged as sc-status 403, sc-substatus 7. (" + result.failure() + ")");
                 }
                 if (!result.connected() && refusals.size() > refusedBefore) {
                     throw new IllegalStateException(from.name() + " -> " + url + " failed: " + to.name() + " refused the client certificate: "

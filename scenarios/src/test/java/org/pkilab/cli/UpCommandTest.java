@@ -124,4 +124,82 @@ class UpCommandTest {
         assertTrue(up.err().contains("no built-in scenario and no file named 'no-such-scenario'"), up.err());
         assertFalse(Files.exists(data.resolve("dc")), "no forest was made");
     }
+
+    /** Runs {@code pkilab up} in a process that should end by itself: its exit code and all it printed, both streams. */
+    private static Cli.Result upUntilItEnds(Path data, String... extra) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab", "up", "--data", data.toString()));
+        command.addAll(List.of(extra));
+        Process up = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(up.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertTrue(up.waitFor(120, TimeUnit.SECONDS), "pkilab up did not end by itself");
+            return new Cli.Result(up.exitValue(), out.get(30, TimeUnit.SECONDS), "");
+        } finally {
+            up.destroyForcibly();
+        }
+    }
+
+    private static void assertNoStackTrace(Cli.Result up) {
+        assertFalse(up.out().contains("\tat ") || up.out().contains("Exception") || up.out().contains("ERROR"), "no stack trace: " + up.out());
+    }
+
+    @Test
+    void aPortInUseIsOneLineNamingItAndLeavesNoHalfMadeFolder(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("lab");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+            taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            Cli.Result up = upUntilItEnds(data, "--ldap-port", Integer.toString(port));
+            assertEquals(1, up.exit(), up.toString());
+            assertTrue(up.out().contains("LDAP port " + port + " is in use by another program") && up.out().contains("--ldap-port"),
+                    up.out());
+            assertFalse(up.out().contains("LDAPS port 0"), up.out());
+            assertNoStackTrace(up);
+            assertEquals(2, up.out().strip().lines().count(), "'Starting the lab' and one line saying why: " + up.out());
+            assertFalse(Files.exists(data), "nothing half-made is left in " + data);
+        }
+    }
+
+    @Test
+    void aSecondUpOnTheSameFolderNamesTheRunningOneByItsPid(@TempDir Path data) throws Exception {
+        try (LabProcess first = LabProcess.up(data)) {
+            first.awaitReady(java.time.Duration.ofSeconds(120)).orElseThrow(() -> new AssertionError("the first lab did not start"));
+            Cli.Result second = upUntilItEnds(data);
+            assertEquals(1, second.exit(), second.toString());
+            assertTrue(second.out().contains("another 'pkilab up' (pid " + first.pid() + ") is running on " + data.toAbsolutePath()),
+                    second.out());
+            assertNoStackTrace(second);
+            Cli.Result list = host("list", "--data", data.toString());
+            assertEquals(0, list.exit(), "the running lab is untouched: " + list);
+        }
+    }
+
+    @Test
+    void upPrintsAHostsLineKeepsTheRootAsPemAndSaysWhereTheConsoleTokenIs(@TempDir Path data) throws Exception {
+        try (LabProcess up = LabProcess.up(data)) {
+            LabProcess.Endpoints endpoints = up.awaitReady(java.time.Duration.ofSeconds(120))
+                    .orElseThrow(() -> new AssertionError("pkilab up was not ready:\n" + up.output()));
+            String out = up.output();
+            assertTrue(out.contains("\n              127.0.0.1 " + endpoints.caFqdn() + " dc01.contoso.com"), "an /etc/hosts line: " + out);
+            assertTrue(out.contains("the token in " + data.resolve(HostCommand.CONTROL_FILE)), "where the console's token is: " + out);
+            Path pem = data.resolve("ca.pem");
+            assertTrue(out.contains("Root CA       " + pem.toAbsolutePath()), out);
+            // what the banner says, pasted: curl with its --resolve flags and the root it wrote
+            String resolve = out.replaceAll("(?s).*or curl's flags: (--resolve \\S+ --resolve \\S+).*", "$1");
+            List<String> curl = new java.util.ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pem.toString()));
+            curl.addAll(List.of(resolve.split(" ")));
+            curl.add("https://" + endpoints.caFqdn() + ":" + endpoints.estPort() + "/.well-known/est/cacerts");
+            Process p = new ProcessBuilder(curl).redirectErrorStream(true).start();
+            String answer = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals("200", answer, "curl " + String.join(" ", curl));
+        }
+    }
 }

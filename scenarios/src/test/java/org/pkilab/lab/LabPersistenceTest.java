@@ -67,4 +67,56 @@ class LabPersistenceTest {
         RuntimeException e = assertThrows(RuntimeException.class, () -> Lab.start(spec("First-Passw0rd!"), site).close());
         assertTrue(e.getMessage().contains("0000.properties is not a stored certificate"), e.getMessage());
     }
+
+    @Test
+    void aLabStartedAgainKeepsItsClockWhereItWasMoved(@TempDir Path data) {
+        Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
+        try (Lab lab = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            lab.advanceClock(java.time.Duration.ofDays(40));
+        }
+        try (Lab again = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            assertEquals(java.time.Duration.ofDays(40), again.clock().offset(),
+                    "the lab's certificates and CRLs would otherwise read as 40 days younger than when it stopped");
+        }
+    }
+
+    @Test
+    void aComputerAddedWhileTheLabRanIsThereWhenItStartsAgain(@TempDir Path data) {
+        Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
+        String thumbprint;
+        try (Lab lab = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            lab.admin().createComputer("PC07", "pc07.contoso.com", "Machine-Passw0rd!");
+            thumbprint = lab.addComputer("PC07", LabSpec.Role.CLIENT, java.util.List.of(), "Machine-Passw0rd!")
+                    .requestCertificate(CertificateRequest.forTemplate("Machine")).thumbprint();
+        }
+        try (Lab again = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
+            assertTrue(again.computerNames().contains("PC07"), "computers: " + again.computerNames());
+            assertTrue(again.computer("PC07").personal().byThumbprint(thumbprint).isPresent(), "with its LocalMachine\\My");
+        }
+    }
+
+    @Test
+    void aPendingRequestIsRetrievedAfterTheLabStartsAgain(@TempDir Path data) {
+        Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
+        long id;
+        try (Lab lab = Lab.start(spec("First-Passw0rd!"), site)) {
+            lab.admin().duplicateTemplate("Computer", "Held Computer", org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility
+                    .WINDOWS_2003_SERVER_ENTERPRISE);
+            lab.admin().setRequiresApproval("Held Computer", true);
+            lab.ca().issueTemplate("Held Computer");
+            id = assertThrows(org.pkilab.host.PendingException.class,
+                    () -> lab.computer("PC01").requestCertificate(CertificateRequest.forTemplate("Held Computer"))).requestId();
+        }
+        try (Lab again = Lab.start(spec("First-Passw0rd!"), site)) {
+            assertEquals(java.util.List.of(id), again.computer("PC01").pendingEnrollments().stream()
+                    .map(org.pkilab.host.DomainComputer.PendingEnrollment::requestId).toList(), "PC01 still knows its pending request");
+            again.ca().approve(id, "CONTOSO\\Administrator");
+            StoredCertificate retrieved = again.computer("PC01").retrievePending(id);
+            assertEquals("Held Computer", retrieved.certificateTemplate());
+            assertTrue(again.computer("PC01").pendingEnrollments().isEmpty(), "retrieved, it no longer waits");
+        }
+        try (Lab third = Lab.start(spec("First-Passw0rd!"), site)) {
+            assertTrue(third.computer("PC01").pendingEnrollments().isEmpty(), "nor after the next start");
+        }
+    }
 }

@@ -269,6 +269,24 @@ public final class DirectoryAdmin implements AutoCloseable {
         return dn;
     }
 
+    /**
+     * The General tab's "E-mail" of a user (its {@code mail} attribute), which a template with "Include e-mail name"
+     * puts in the certificate; {@code null} or blank clears it.
+     *
+     * @throws IllegalArgumentException when {@code address} is not one mailbox, {@code local@domain.example}
+     */
+    public void setMail(String account, String address) {
+        String dn = dnOf(account);
+        if (address == null || address.isBlank()) {
+            modify(dn, "clear the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail"));
+            return;
+        }
+        if (!address.matches("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")) {
+            throw new IllegalArgumentException("'" + address + "' is not an e-mail address: give one mailbox, as alice@contoso.com");
+        }
+        modify(dn, "set the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail", address));
+    }
+
     /** Adds an account or group (by name or DN) to a group; nested groups are allowed. */
     public void addMember(String group, String member) {
         String groupDn = dnOf(group);

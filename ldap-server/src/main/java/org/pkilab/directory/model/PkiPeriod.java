@@ -49,27 +49,30 @@ public final class PkiPeriod {
         return plural(period.toHours(), "hour");
     }
 
-    /** Reads "2 years", "6 weeks", "10 days", "8 hours" (singular or plural). */
+    /** The forms {@link #parse} reads, for the messages that refuse others. */
+    public static final String FORMS = "a whole number and a unit, <number> years|weeks|days|hours: '2 years', '6 weeks', '10 days', '8 hours'";
+
+    /** Reads "2 years", "6 weeks", "10 days", "8 hours" (singular or plural); anything else is refused naming it and {@link #FORMS}. */
     public static Duration parse(String text) {
         String[] parts = text == null ? new String[0] : text.trim().split("\\s+");
         if (parts.length != 2) {
-            throw new IllegalArgumentException("period must be '<number> years|weeks|days|hours': " + text);
+            throw new IllegalArgumentException("'" + text + "' is not a period; give " + FORMS);
         }
         long n;
         try {
             n = Long.parseLong(parts[0]);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("period must start with a whole number: " + text);
+            throw new IllegalArgumentException("'" + text + "' is not a period: '" + parts[0] + "' is not a whole number; give " + FORMS);
         }
         if (n < 1) {
-            throw new IllegalArgumentException("period < 1: " + text);
+            throw new IllegalArgumentException("'" + text + "' is not a period: it must be at least 1; give " + FORMS);
         }
         return switch (parts[1].toLowerCase(java.util.Locale.ROOT).replaceFirst("s$", "")) {
             case "year" -> Duration.ofDays(365 * n);
             case "week" -> Duration.ofDays(7 * n);
             case "day" -> Duration.ofDays(n);
             case "hour" -> Duration.ofHours(n);
-            default -> throw new IllegalArgumentException("unknown period unit in '" + text + "'; use years, weeks, days or hours");
+            default -> throw new IllegalArgumentException("'" + text + "' is not a period: unknown unit '" + parts[1] + "'; give " + FORMS);
         };
     }
 

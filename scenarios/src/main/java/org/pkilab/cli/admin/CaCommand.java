@@ -1,6 +1,7 @@
 package org.pkilab.cli.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -144,17 +145,38 @@ public final class CaCommand implements Runnable {
         return 0;
     }
 
+    /** The reasons by the names the lab prints, for {@code --help}: the same list the CA takes. */
+    static final class ReasonNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(RevocationReason.values()).map(RevocationReason::rfcName).iterator();
+        }
+    }
+
+    /** Checks the reason before anything is sent: a misspelt one is bad usage, and nothing is revoked. */
+    static final class ReasonConverter implements CommandLine.ITypeConverter<RevocationReason> {
+        @Override
+        public RevocationReason convert(String value) {
+            try {
+                return RevocationReason.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     @Command(name = "revoke", mixinStandardHelpOptions = true,
             description = "Revoke an issued certificate and publish new CRLs (certutil -revoke SERIAL REASON).")
     int revoke(@Mixin Connection connection, @Parameters(paramLabel = "SERIAL", description = "Serial number, hex, as 'ca issued' shows it.")
                String serial,
-               @Option(names = "--reason", paramLabel = "REASON", defaultValue = "unspecified",
-                       description = "unspecified, keyCompromise, caCompromise, affiliationChanged, superseded, cessationOfOperation, "
-                               + "certificateHold, privilegeWithdrawn (default: ${DEFAULT-VALUE}).") String reason) {
-        out().println("Revoking " + serial + " and publishing new CRLs ...");
+               @Option(names = "--reason", paramLabel = "REASON", defaultValue = "unspecified", converter = ReasonConverter.class,
+                       completionCandidates = ReasonNames.class,
+                       description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); certutil's number (1) or name "
+                               + "(CRL_REASON_KEY_COMPROMISE) and any case are taken too.") RevocationReason reason) {
+        out().println("Revoking " + serial + " (" + reason.rfcName() + ") and publishing new CRLs ...");
         out().flush();
         printRow(call(connection, ca -> ca.post("certificates/" + CaAdminClient.segment(serial) + "/revoke?reason="
-                + CaAdminClient.segment(reason))));
+                + CaAdminClient.segment(reason.rfcName()))));
         return 0;
     }
 

@@ -150,7 +150,7 @@ public final class DirectoryCommands {
         }
     }
 
-    @Command(name = "user", mixinStandardHelpOptions = true, description = "User accounts: list, create (as samba-tool user).")
+    @Command(name = "user", mixinStandardHelpOptions = true, description = "User accounts: list, create, set --email (as samba-tool user).")
     public static final class UserCommand implements Runnable {
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -175,6 +175,23 @@ public final class DirectoryCommands {
                            description = "The new user's password (complexity rules apply).") String newPassword) {
             try (DirectoryAdmin admin = connection.directory()) {
                 spec.commandLine().getOut().println("Created user " + admin.createUser(name, newPassword));
+            }
+            return 0;
+        }
+
+        @Command(name = "set", mixinStandardHelpOptions = true,
+                description = "Change a user's properties, as the General tab in Active Directory Users and Computers does "
+                        + "(samba-tool user edit): --email, which a template's 'Include e-mail name' needs.")
+        int set(@Mixin Connection connection, @Parameters(paramLabel = "NAME", description = "The user: name, sAMAccountName or DN.") String name,
+                @Option(names = "--email", paramLabel = "ADDRESS", required = true,
+                        description = "E-mail (the mail attribute); \"\" clears it.") String email) {
+            try (DirectoryAdmin admin = connection.directory()) {
+                try {
+                    admin.setMail(name, email);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine().getSubcommands().get("set"), "--email: " + e.getMessage());
+                }
+                spec.commandLine().getOut().println(email.isBlank() ? "Cleared the e-mail of " + name : "E-mail of " + name + " is now " + email);
             }
             return 0;
         }

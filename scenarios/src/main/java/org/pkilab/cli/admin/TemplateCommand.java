@@ -152,8 +152,7 @@ public final class TemplateCommand implements Runnable {
         DirectoryAdmin.TemplateCompatibility chosen = switch (compatibility) {
             case "2003" -> DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE;
             case "2008" -> DirectoryAdmin.TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--compatibility must be 2003 or 2008, not " + compatibility);
+            default -> throw badUsage("duplicate", "--compatibility must be 2003 or 2008, not " + compatibility);
         };
         try (DirectoryAdmin admin = connection.directory()) {
             CertificateTemplate copy = admin.duplicateTemplate(source, displayName, chosen);
@@ -175,8 +174,10 @@ public final class TemplateCommand implements Runnable {
             Boolean exportable,
             @Option(names = "--approval", negatable = true, description = "Issuance Requirements tab: CA certificate manager approval.")
             Boolean approval,
-            @Option(names = "--validity", paramLabel = "PERIOD", description = "General tab: validity period, e.g. '2 years'.") String validity,
-            @Option(names = "--renewal", paramLabel = "PERIOD", description = "General tab: renewal period, e.g. '6 weeks'.") String renewal,
+            @Option(names = "--validity", paramLabel = "PERIOD", converter = PeriodConverter.class,
+                    description = "General tab: validity period, e.g. '2 years'.") Duration validityPeriod,
+            @Option(names = "--renewal", paramLabel = "PERIOD", converter = PeriodConverter.class,
+                    description = "General tab: renewal period, e.g. '6 weeks'.") Duration renewalPeriod,
             @Option(names = "--eku", paramLabel = "OID", split = ",", description = "Extensions tab: application policies (OIDs).") List<String> ekus,
             @Option(names = "--supersedes", paramLabel = "TEMPLATE", split = ",", description = "Superseded Templates tab.") List<String> supersedes) {
         CertificateTemplate.SubjectNameMode mode = null;
@@ -184,11 +185,9 @@ public final class TemplateCommand implements Runnable {
             mode = switch (subjectName.toLowerCase(Locale.ROOT)) {
                 case "supply" -> CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST;
                 case "build" -> CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY;
-                default -> throw new CommandLine.ParameterException(spec.commandLine(), "--subject-name must be supply or build, not " + subjectName);
+                default -> throw badUsage("set", "--subject-name must be supply or build, not " + subjectName);
             };
         }
-        Duration validityPeriod = period("--validity", validity);
-        Duration renewalPeriod = period("--renewal", renewal);
         try (DirectoryAdmin admin = connection.directory()) {
             CertificateTemplate before = admin.template(name);
             if (before.schemaVersion() < 2) {
@@ -197,8 +196,8 @@ public final class TemplateCommand implements Runnable {
             }
             // the changes that check their input go first, so bad input leaves the template as it was
             if (algorithm != null) {
-                KeyAlgorithm chosen = KeyAlgorithm.fromWindowsName(algorithm).orElseThrow(() -> new CommandLine.ParameterException(
-                        spec.commandLine(), "--algorithm must be RSA, ECDSA_P256, ECDSA_P384 or ECDSA_P521, not " + algorithm));
+                KeyAlgorithm chosen = KeyAlgorithm.fromWindowsName(algorithm).orElseThrow(() -> badUsage("set",
+                        "--algorithm must be RSA, ECDSA_P256, ECDSA_P384 or ECDSA_P521, not " + algorithm));
                 admin.setKeyAlgorithm(name, chosen, minKeySize != null ? minKeySize
                         : chosen.elliptic() ? chosen.bits() : Math.max(before.minimalKeySize(), 2048));
             } else if (minKeySize != null) {
@@ -230,15 +229,21 @@ public final class TemplateCommand implements Runnable {
         return 0;
     }
 
-    private Duration period(String option, String text) {
-        if (text == null) {
-            return null;
+    /** A period as the General tab takes it ('2 years', '6 weeks'); anything else is bad usage of the verb it was given to. */
+    static final class PeriodConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return PkiPeriod.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
         }
-        try {
-            return PkiPeriod.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + e.getMessage());
-        }
+    }
+
+    /** Bad usage of the verb {@code verb}: its own usage is shown, not the template command's. */
+    private CommandLine.ParameterException badUsage(String verb, String message) {
+        return new CommandLine.ParameterException(spec.subcommands().get(verb), message);
     }
 
     @Command(name = "grant", mixinStandardHelpOptions = true,

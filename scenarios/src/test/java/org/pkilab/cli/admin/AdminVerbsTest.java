@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.pkilab.ca.EnrollmentRequest;
 import org.pkilab.ca.EnrollmentResult;
 import org.pkilab.ca.RequestStatus;
+import org.pkilab.ca.RevocationReason;
 import org.pkilab.cli.Cli;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
@@ -178,8 +179,9 @@ class AdminVerbsTest {
         assertNotNull(serial, "request " + id + " should have a certificate after approval");
         assertTrue(ok(admin("ca", "issued")).out().contains(serial.toString(16)));
 
-        Cli.Result revoke = ok(admin("ca", "revoke", serial.toString(16), "--reason", "keyCompromise"));
-        assertTrue(revoke.out().contains("KEY_COMPROMISE"), revoke.out());
+        Cli.Result revoke = ok(admin("ca", "revoke", serial.toString(16), "--reason", "key_compromise"));
+        assertTrue(revoke.out().lines().anyMatch(l -> l.contains(" revoked ") && l.endsWith("(keyCompromise)")),
+                "the row shows the reason by the name --help lists: " + revoke.out());
         Cli.Result publish = ok(admin("ca", "publish-crl"));
         assertTrue(publish.out().startsWith("Publishing CRLs"), publish.out());
         String cdp = lab.ca().crlUrl().replace(lab.ca().config().fqdn(), "127.0.0.1");
@@ -188,6 +190,44 @@ class AdminVerbsTest {
             crl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(in.readAllBytes()));
         }
         assertNotNull(crl.getRevokedCertificate(serial), "the CRL at " + cdp + " should list " + serial.toString(16));
+    }
+
+    @Test
+    void aMisspeltRevocationReasonIsBadUsageNamingTheNearestAndRevokesNothing() throws Exception {
+        LogonToken administrator = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(),
+                lab.dc().administratorDn(), lab.password()).token();
+        EnrollmentResult issued = lab.ca().submit(EnrollmentRequest.manual(administrator, "WebServer", csr("CN=web6.contoso.com")));
+        assertEquals(RequestStatus.ISSUED, issued.status(), String.valueOf(issued.decision()));
+        String serial = issued.record().serialHex();
+
+        Cli.Result misspelt = admin("ca", "revoke", serial, "--reason", "superseeded");
+        assertEquals(2, misspelt.exit(), misspelt.toString());
+        assertTrue(misspelt.err().contains("'superseeded'") && misspelt.err().contains("did you mean superseded?"), misspelt.err());
+        assertEquals(RequestStatus.ISSUED, lab.ca().request(issued.requestId()).orElseThrow().status(), "nothing was revoked");
+
+        String help = ok(admin("ca", "revoke", "--help")).out();
+        for (RevocationReason reason : RevocationReason.values()) {
+            assertTrue(help.contains(reason.rfcName()), "--help lists " + reason.rfcName() + ": " + help);
+            assertTrue(misspelt.err().contains(reason.rfcName() + " (" + reason.code() + ")"), "the error lists " + reason.rfcName());
+        }
+        Cli.Result certutilName = ok(admin("ca", "revoke", serial, "--reason", "crl_reason_superseded"));
+        assertTrue(certutilName.out().lines().anyMatch(l -> l.contains(" revoked ") && l.endsWith("(superseded)")), certutilName.out());
+    }
+
+    @Test
+    void aPeriodThatIsNotOneIsNamedWithTheFormsAndTheSetVerbsUsage() {
+        ok(admin("template", "duplicate", "Web Server", "Lab Forever Web"));
+        String before = lab.admin().template("LabForeverWeb").validity().toString();
+        Cli.Result forever = admin("template", "set", "LabForeverWeb", "--validity", "forever");
+        assertEquals(2, forever.exit(), forever.toString());
+        assertTrue(forever.err().contains("--validity") && forever.err().contains("'forever' is not a period")
+                && forever.err().contains("'2 years', '6 weeks'"), forever.err());
+        assertTrue(forever.err().contains("Usage: pkilab template set "), "the usage shown is the set verb's: " + forever.err());
+        assertEquals(before, lab.admin().template("LabForeverWeb").validity().toString(), "the template is unchanged");
+
+        Cli.Result subject = admin("template", "set", "LabForeverWeb", "--subject-name", "guess");
+        assertEquals(2, subject.exit(), subject.toString());
+        assertTrue(subject.err().contains("Usage: pkilab template set "), subject.err());
     }
 
     @Test

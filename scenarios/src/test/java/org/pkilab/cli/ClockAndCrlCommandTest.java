@@ -1,0 +1,101 @@
+package org.pkilab.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.ca.RevocationReason;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.host.DomainComputer;
+import org.pkilab.host.HttpsResult;
+import org.pkilab.host.StoredCertificate;
+import org.pkilab.iis.IisServer;
+import org.pkilab.junit.Host;
+import org.pkilab.junit.LabExtension;
+import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabControl;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code pkilab host refresh-crl} and {@code pkilab clock advance} against a running lab: a client certificate revoked at
+ * the CA is refused by the management point once it has a CRL that lists it, which it fetches when told to forget its cached
+ * one or when the lab's clock passes the cached CRL's next update, without restarting the lab.
+ */
+class ClockAndCrlCommandTest {
+
+    private static final String MP_LIST = "/SMS_MP/.sms_aut?MPLIST";
+
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.builder()
+            .scenario(Path.of("src", "test", "resources", "management-point.yaml"))
+            .client("PC02").client("PC03")
+            .build();
+
+    private static Cli.Result pkilab(LabControl control, String... args) {
+        String[] all = new String[args.length + 4];
+        System.arraycopy(args, 0, all, 0, args.length);
+        System.arraycopy(new String[]{"--control", control.url(), "--token", control.token()}, 0, all, args.length, 4);
+        return Cli.pkilab(all);
+    }
+
+    private static StoredCertificate revokedAfterUse(DomainComputer client, IisServer mp, CertificationAuthority ca, DirectoryAdmin admin) {
+        StoredCertificate certificate = client.clientAuthenticationCertificate(admin.template("ConfigMgr Client Certificate").name())
+                .orElseThrow(() -> new AssertionError(client.name() + " holds no client certificate; its event log:\n" + client.eventLog()));
+        HttpsResult before = client.get(mp.url("server1.internal.contoso.com", MP_LIST), certificate);
+        assertTrue(before.connected(), client.name() + " -> " + mp.name() + " before the revocation: " + before.failure());
+        ca.revoke(certificate.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+        HttpsResult cached = client.get(mp.url("server1.internal.contoso.com", MP_LIST), certificate);
+        assertTrue(cached.connected(), mp.name() + " still holds the CRL it cached before the revocation, as IIS does");
+        return certificate;
+    }
+
+    private static void assertRefusedAsRevoked(DomainComputer client, IisServer mp, StoredCertificate certificate) {
+        HttpsResult after = client.get(mp.url("server1.internal.contoso.com", MP_LIST), certificate);
+        assertFalse(after.connected(), client.name() + "'s revoked certificate was still accepted by " + mp.name());
+        List<String> rejections = mp.clientCertificateRejections();
+        assertTrue(rejections.get(rejections.size() - 1).contains("CRYPT_E_REVOKED"), "SChannel on " + mp.name() + ": " + rejections);
+    }
+
+    @Test
+    void refreshCrlMakesTheManagementPointRefuseARevokedCertificate(Lab lab, @Host("PC02") DomainComputer pc02, IisServer mp,
+                                                                   CertificationAuthority ca, DirectoryAdmin admin) {
+        StoredCertificate certificate = revokedAfterUse(pc02, mp, ca, admin);
+        try (LabControl control = LabControl.start(lab, 0)) {
+            Cli.Result refresh = pkilab(control, "host", "refresh-crl", mp.name());
+            assertEquals(0, refresh.exit(), refresh.toString());
+            assertTrue(refresh.out().contains(mp.name() + " forgot "), refresh.out());
+        }
+        assertRefusedAsRevoked(pc02, mp, certificate);
+    }
+
+    @Test
+    void advancingTheClockPastTheCachedCrlsNextUpdateDoesTheSame(Lab lab, @Host("PC03") DomainComputer pc03, IisServer mp,
+                                                                 CertificationAuthority ca, DirectoryAdmin admin) {
+        StoredCertificate certificate = revokedAfterUse(pc03, mp, ca, admin);
+        Duration before = lab.clock().offset();
+        try (LabControl control = LabControl.start(lab, 0)) {
+            Cli.Result advance = pkilab(control, "clock", "advance", "8 days");
+            assertEquals(0, advance.exit(), advance.toString());
+            assertTrue(advance.out().contains("Lab clock " + lab.clock().instant().toString().substring(0, 10)), advance.out());
+        }
+        assertEquals(before.plusDays(8), lab.clock().offset());
+        assertRefusedAsRevoked(pc03, mp, certificate);
+    }
+
+    @Test
+    void aBadPeriodIsBadUsageAndLeavesTheClock(Lab lab) {
+        Duration before = lab.clock().offset();
+        try (LabControl control = LabControl.start(lab, 0)) {
+            Cli.Result forever = pkilab(control, "clock", "advance", "forever");
+            assertEquals(2, forever.exit(), forever.toString());
+            assertTrue(forever.err().contains("forever") && forever.err().contains("years|weeks|days|hours"), forever.err());
+        }
+        assertEquals(before, lab.clock().offset());
+    }
+}
