@@ -1,7 +1,9 @@
 package org.pkilab.cli;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin;
@@ -9,10 +11,14 @@ import org.pkilab.host.DomainComputer;
 import org.pkilab.host.HttpsResult;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;
-import org.pkilab.junit.Host;
-import org.pkilab.junit.LabExtension;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
+import org.pkilab.scenario.BuiltInScenarios;
+import org.pkilab.scenario.Narration;
+import org.pkilab.scenario.Scenario;
+import org.pkilab.scenario.ScenarioParser;
+import org.pkilab.scenario.ScenarioRunner;
+import org.pkilab.scenario.StepResult;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,11 +37,43 @@ class ClockAndCrlCommandTest {
 
     private static final String MP_LIST = "/SMS_MP/.sms_aut?MPLIST";
 
-    @RegisterExtension
-    static final LabExtension LAB = LabExtension.builder()
-            .scenario(Path.of("src", "test", "resources", "management-point.yaml"))
-            .client("PC02").client("PC03")
-            .build();
+    /** The guide's management point, and clients that autoenroll their certificates. */
+    private static final String SITE = """
+            name: management-point
+            title: "An HTTPS management point, and clients that autoenroll their certificates"
+            lab:
+              computers:
+                - {name: IIS01, role: iis, dns: [server1.internal.contoso.com]}
+                - {name: PC02, role: client}
+                - {name: PC03, role: client}
+            steps:
+              - include: web-template
+              - duplicate template: {template: Workstation Authentication, name: ConfigMgr Client Certificate}
+              - allow: {template: ConfigMgr Client Certificate, principal: Domain Computers, rights: [Read, Autoenroll]}
+              - issue template: ConfigMgr Client Certificate
+              - create gpo: {name: Autoenroll Certificates, autoenrollment: enabled}
+              - restart: IIS01
+              - request certificate: {host: IIS01, template: ConfigMgr Web Server Certificate, dns: [server1.internal.contoso.com]}
+              - bind https: {host: IIS01, template: ConfigMgr Web Server Certificate}
+              - install management point: IIS01
+              - restart: PC02
+              - restart: PC03
+            """;
+    private static Lab lab;
+
+    @BeforeAll
+    static void startSite(@TempDir Path work) {
+        Scenario scenario = new ScenarioParser(BuiltInScenarios::text).parse("management-point.yaml", SITE);
+        lab = Lab.start(scenario.lab());
+        List<StepResult> results = new ScenarioRunner(lab, work).run(scenario, result -> {
+        });
+        assertTrue(results.stream().allMatch(StepResult::asExpected), "the site did not come up:\n" + Narration.of(results));
+    }
+
+    @AfterAll
+    static void stopSite() {
+        lab.close();
+    }
 
     private static Cli.Result pkilab(LabControl control, String... args) {
         String[] all = new String[args.length + 4];
@@ -63,9 +101,10 @@ class ClockAndCrlCommandTest {
     }
 
     @Test
-    void refreshCrlMakesTheManagementPointRefuseARevokedCertificate(Lab lab, @Host("PC02") DomainComputer pc02, IisServer mp,
-                                                                   CertificationAuthority ca, DirectoryAdmin admin) {
-        StoredCertificate certificate = revokedAfterUse(pc02, mp, ca, admin);
+    void refreshCrlMakesTheManagementPointRefuseARevokedCertificate() {
+        DomainComputer pc02 = lab.computer("PC02");
+        IisServer mp = (IisServer) lab.computer("IIS01");
+        StoredCertificate certificate = revokedAfterUse(pc02, mp, lab.ca(), lab.admin());
         try (LabControl control = LabControl.start(lab, 0)) {
             Cli.Result refresh = pkilab(control, "host", "refresh-crl", mp.name());
             assertEquals(0, refresh.exit(), refresh.toString());
@@ -75,9 +114,10 @@ class ClockAndCrlCommandTest {
     }
 
     @Test
-    void advancingTheClockPastTheCachedCrlsNextUpdateDoesTheSame(Lab lab, @Host("PC03") DomainComputer pc03, IisServer mp,
-                                                                 CertificationAuthority ca, DirectoryAdmin admin) {
-        StoredCertificate certificate = revokedAfterUse(pc03, mp, ca, admin);
+    void advancingTheClockPastTheCachedCrlsNextUpdateDoesTheSame() {
+        DomainComputer pc03 = lab.computer("PC03");
+        IisServer mp = (IisServer) lab.computer("IIS01");
+        StoredCertificate certificate = revokedAfterUse(pc03, mp, lab.ca(), lab.admin());
         Duration before = lab.clock().offset();
         try (LabControl control = LabControl.start(lab, 0)) {
             Cli.Result advance = pkilab(control, "clock", "advance", "8 days");
@@ -89,7 +129,7 @@ class ClockAndCrlCommandTest {
     }
 
     @Test
-    void aBadPeriodIsBadUsageAndLeavesTheClock(Lab lab) {
+    void aBadPeriodIsBadUsageAndLeavesTheClock() {
         Duration before = lab.clock().offset();
         try (LabControl control = LabControl.start(lab, 0)) {
             Cli.Result forever = pkilab(control, "clock", "advance", "forever");
