@@ -235,6 +235,9 @@ class DirectorySecretsTest {
         String rewritten = java.util.regex.Pattern.compile("(dn: (?i:" + java.util.regex.Pattern.quote(alice) + ")\\n(?:[^\\n]+\\n)*?)(?i:userPassword):: [^\\n]+(\\n [^\\n]+)*")
                 .matcher(text).replaceFirst("$1" + java.util.regex.Matcher.quoteReplacement(plain));
         assertTrue(rewritten.contains(plain), "alice's kept password was put back as it was written");
+        // and in the file's format of then: no version on its first line, no count and checksum on its last
+        rewritten = rewritten.replaceFirst("^# pkilab directory 2,", "# pkilab directory,").replaceFirst("# end of directory: [^\\n]*\\n\\z", "");
+        assertTrue(rewritten.startsWith("# pkilab directory, journal sequence") && !rewritten.contains("# end of directory"), rewritten);
         Files.writeString(entries, rewritten, StandardCharsets.UTF_8);
         try (DomainController again = DomainController.start(config)) {
             assertTrue(binds(again, alice, "Old-Lab-Passw0rd!"), "alice binds with the password a lab from before kept");
