@@ -37,7 +37,8 @@ public enum AdcsError {
             "The request contains an invalid renewal certificate attribute."),
     LOGON_FAILURE(0x8007052E, 401, "The user name or password is incorrect."),
     /** An administration call by an account without "Manage CA" / "Issue and Manage Certificates". */
-    ACCESS_DENIED(0x80070005, 403, "Access is denied.");
+    ACCESS_DENIED(0x80070005, 403, "Access is denied."),
+    INVALID_ARGUMENT(0x80070057, 400, "The parameter is incorrect.");
 
     private final int hresult;
     private final int httpStatus;
@@ -65,6 +66,7 @@ public enum AdcsError {
             case BAD_REQUEST_ENCODING -> "CRYPT_E_ASN1_BADTAG";
             case LOGON_FAILURE -> "ERROR_LOGON_FAILURE";
             case ACCESS_DENIED -> "E_ACCESSDENIED";
+            case INVALID_ARGUMENT -> "E_INVALIDARG";
             default -> "CERTSRV_E_" + name();
         };
     }

@@ -435,6 +435,11 @@ final class CaDatabase implements AutoCloseable {
     }
 
     synchronized List<RequestRecord> byStatus(RequestStatus... statuses) throws SQLException {
+        return byStatus(0, Integer.MAX_VALUE, statuses);
+    }
+
+    /** At most {@code limit} requests in one of {@code statuses} whose id is over {@code afterRequestId}, by id. */
+    synchronized List<RequestRecord> byStatus(long afterRequestId, int limit, RequestStatus... statuses) throws SQLException {
         synchronized (tables) {
             current();
             StringBuilder in = new StringBuilder();
@@ -443,9 +448,13 @@ final class CaDatabase implements AutoCloseable {
             }
             List<RequestRecord> records = new ArrayList<>();
             try (PreparedStatement ps = connection.prepareStatement("SELECT " + COLUMNS + " FROM requests WHERE status IN ("
-                    + in + ") ORDER BY request_id"); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    records.add(row(rs));
+                    + in + ") AND request_id > ? ORDER BY request_id LIMIT ?")) {
+                ps.setLong(1, afterRequestId);
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        records.add(row(rs));
+                    }
                 }
             }
             return records;

@@ -446,6 +446,19 @@ public final class CertificationAuthority implements AutoCloseable {
         }
     }
 
+    /**
+     * One page of a console folder: at most {@code limit} requests in one of {@code statuses} with an id over
+     * {@code afterRequestId}, oldest first, as {@code certutil -view} pages through a large database.
+     */
+    public List<RequestRecord> requests(long afterRequestId, int limit, RequestStatus... statuses) {
+        requireRunning();
+        try {
+            return database.byStatus(afterRequestId, limit, statuses);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private List<RequestRecord> list(RequestStatus... statuses) {
         requireRunning();
         try {

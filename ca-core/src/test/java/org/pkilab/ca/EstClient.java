@@ -26,7 +26,7 @@ import java.util.Collection;
  */
 final class EstClient {
 
-    record Reply(int status, String contentType, byte[] body, String error, String requestId, String retryAfter) {
+    record Reply(int status, String contentType, byte[] body, String error, String requestId, String retryAfter, String nextAfter) {
         String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
@@ -140,6 +140,6 @@ final class EstClient {
             body = in == null ? new byte[0] : in.readAllBytes();
         }
         return new Reply(status, c.getContentType(), body, c.getHeaderField("X-ADCS-Error"), c.getHeaderField("X-ADCS-Request-Id"),
-                c.getHeaderField("Retry-After"));
+                c.getHeaderField("Retry-After"), c.getHeaderField(CaAdminEndpoint.NEXT_PAGE));
     }
 }

@@ -48,6 +48,9 @@ public final class CaCommand implements Runnable {
         return spec.commandLine().getOut();
     }
 
+    /** Rows fetched at a time by the folder views. */
+    private static final int PAGE = 1_000;
+
     private interface Call {
         JsonNode apply(CaAdminClient ca);
     }
@@ -104,12 +107,25 @@ public final class CaCommand implements Runnable {
         return view(connection, "revoked");
     }
 
+    /** A console folder, a page at a time, so a database of tens of thousands of requests streams to the terminal. */
     private int view(Connection connection, String folder) {
-        JsonNode rows = call(connection, ca -> ca.get("requests?status=" + folder));
-        if (rows.isEmpty()) {
-            out().println("No " + folder + " requests.");
+        try (DirectoryAdmin admin = connection.directory()) {
+            CaAdminClient ca = connection.ca(admin, caName);
+            long after = 0;
+            long shown = 0;
+            while (true) {
+                JsonNode rows = ca.get("requests?status=" + folder + "&after=" + after + "&limit=" + PAGE);
+                rows.forEach(this::printRow);
+                shown += rows.size();
+                if (rows.size() < PAGE) {
+                    break;
+                }
+                after = rows.get(rows.size() - 1).path("requestId").asLong();
+            }
+            if (shown == 0) {
+                out().println("No " + folder + " requests.");
+            }
         }
-        rows.forEach(this::printRow);
         return 0;
     }
 
