@@ -16,10 +16,23 @@ class ManagementPointNarrationTest {
     @Test
     void aClientWithoutCertificateIsNarratedAsTheTlsAlertItWasAndTheStatusIisWouldLog(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("no-client-certificate.yaml");
-        Files.writeString(file, Files.readString(Path.of("src", "test", "resources", "management-point.yaml")).stripTrailing() + "\n"
-                + "  - connect: {from: PC01, to: IIS01, name: server1.internal.contoso.com, path: \"/SMS_MP/.sms_aut?MPLIST\"}\n"
-                + "    says: Without a client certificate the management point refuses the connection.\n"
-                + "    expect: {error: \"TLS alert 42 bad_certificate\"}\n");
+        Files.writeString(file, """
+                name: no-client-certificate
+                title: "A client without a certificate at an HTTPS management point"
+                lab:
+                  computers:
+                    - {name: IIS01, role: iis, dns: [server1.internal.contoso.com]}
+                    - {name: PC01, role: client}
+                steps:
+                  - include: web-template
+                  - restart: IIS01
+                  - request certificate: {host: IIS01, template: ConfigMgr Web Server Certificate, dns: [server1.internal.contoso.com]}
+                  - bind https: {host: IIS01, template: ConfigMgr Web Server Certificate}
+                  - install management point: IIS01
+                  - connect: {from: PC01, to: IIS01, name: server1.internal.contoso.com, path: "/SMS_MP/.sms_aut?MPLIST"}
+                    says: Without a client certificate the management point refuses the connection.
+                    expect: {error: "403.7"}
+                """);
         Cli.Result run = Cli.pkilab("run", file.toString());
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.out().contains("failed in the TLS handshake") && run.out().contains("curl: exit 56"), run.out());
