@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.apache.commons.text.similarity.LevenshteinDistance;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -67,7 +69,7 @@ public enum RevocationReason {
             if (candidate.equals(key)) {
                 return reason;
             }
-            int d = editDistance(candidate, key);
+            int d = LevenshteinDistance.getDefaultInstance().apply(candidate, key);
             if (d < distance) {
                 distance = d;
                 nearest = reason;
@@ -86,24 +88,5 @@ public enum RevocationReason {
     private static String normalize(String text) {
         String key = text == null ? "" : text.trim().toUpperCase(Locale.ROOT).replaceAll("[\\s_-]", "");
         return key.startsWith("CRLREASON") ? key.substring("CRLREASON".length()) : key;
-    }
-
-    private static int editDistance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitution, Math.min(previous[j] + 1, current[j - 1] + 1));
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
     }
 }

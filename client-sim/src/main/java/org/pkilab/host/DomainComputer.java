@@ -837,6 +837,16 @@ public class DomainComputer implements AutoCloseable {
      * when the template did not allow the key to be exported; the password must be strong.
      */
     public void exportPfx(String thumbprint, char[] password, Path file) {
+        byte[] pfx = exportPfx(thumbprint, password);
+        try {
+            KeyFiles.writeAtomically(file, pfx);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("writing " + file + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The Certificate Export Wizard's PFX, as bytes: what {@link #exportPfx(String, char[], Path)} writes. */
+    public byte[] exportPfx(String thumbprint, char[] password) {
         StoredCertificate certificate = my.byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
                 "no certificate with thumbprint " + thumbprint + " in " + my.name()));
         if (certificate.privateKey() != null && certificate.imported() && !certificate.exportable()) {
@@ -861,10 +871,9 @@ public class DomainComputer implements AutoCloseable {
                         .filter(r -> r.getSubjectX500Principal().equals(last.getIssuerX500Principal()))
                         .findFirst().ifPresent(chain::add);
             }
-            KeyFiles.writeAtomically(file, KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(),
-                    chain.toArray(new X509Certificate[0])), password));
+            return KeyFiles.pkcs12(new KeyFiles.KeyEntry(certificate.privateKey(), chain.toArray(new X509Certificate[0])), password);
         } catch (java.io.IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("writing " + file + " failed: " + e.getMessage(), e);
+            throw new IllegalStateException("making the PFX of " + thumbprint + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -882,6 +891,12 @@ public class DomainComputer implements AutoCloseable {
             throw new IllegalArgumentException("cannot read " + file.getFileName() + ": " + (e instanceof java.nio.file.NoSuchFileException
                     ? "there is no such file" : e.getMessage()), e);
         }
+        return importPfx(file.getFileName().toString(), bytes, password, markExportable);
+    }
+
+    /** The Certificate Import Wizard on a PFX's bytes; {@code fileName} names it in a refusal. */
+    public StoredCertificate importPfx(String fileName, byte[] bytes, char[] password, boolean markExportable) {
+        Path file = Path.of(fileName).getFileName();
         if (bytes.length == 0 || bytes[0] != 0x30) {
             // the JDK's PKCS #12 reader also reads Java keystores: only DER, which a PFX is, may go on
             throw new IllegalArgumentException(file.getFileName() + " is not a PKCS #12 (PFX) file: "

@@ -348,8 +348,15 @@ final class HostCommand {
 
         @Override
         void run(PrintWriter out) {
-            ObjectNode body = JSON.createObjectNode().put("file", file.toAbsolutePath().toString()).put("password", password)
-                    .put("exportable", exportable);
+            byte[] pfx;
+            try {
+                pfx = java.nio.file.Files.readAllBytes(file);
+            } catch (java.io.IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "cannot read " + file + ": "
+                        + (e instanceof java.nio.file.NoSuchFileException ? "there is no such file" : e.getMessage()));
+            }
+            ObjectNode body = JSON.createObjectNode().put("fileName", String.valueOf(file.getFileName()))
+                    .put("pfx", java.util.Base64.getEncoder().encodeToString(pfx)).put("password", password).put("exportable", exportable);
             JsonNode answer = console.call("POST", "/hosts/" + host + "/import", body);
             out.println("Imported into LocalMachine\\My of " + host + (exportable ? ", key marked exportable:" : ", key not exportable:"));
             describeCertificate(out, answer);
@@ -377,10 +384,15 @@ final class HostCommand {
             if (password == null || password.isEmpty()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "give the PFX password with --password or PKILAB_PFX_PASSWORD");
             }
-            ObjectNode body = JSON.createObjectNode().put("thumbprint", thumbprint).put("password", password)
-                    .put("file", file.toAbsolutePath().toString());
+            ObjectNode body = JSON.createObjectNode().put("thumbprint", thumbprint).put("password", password);
             JsonNode answer = console.call("POST", "/hosts/" + host + "/export", body);
-            out.println("Exported " + thumbprint + " from " + host + " with its private key to " + answer.path("file").asText());
+            try {
+                // written here, as the user running this command, where that user may write
+                org.pkilab.pki.KeyFiles.writeAtomically(file.toAbsolutePath(), java.util.Base64.getDecoder().decode(answer.path("pfx").asText()));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot write " + file.toAbsolutePath() + ": " + e.getMessage(), e);
+            }
+            out.println("Exported " + thumbprint + " from " + host + " with its private key to " + file.toAbsolutePath());
         }
     }
 

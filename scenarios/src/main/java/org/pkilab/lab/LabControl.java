@@ -52,8 +52,9 @@ import java.util.regex.Pattern;
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
  * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
  * POST /hosts/{name}/refresh-crl               certutil -urlcache CRL delete: the next check fetches CRLs anew
- * POST /hosts/{name}/import    {file, password, exportable}   the Certificate Import Wizard ("Mark this key as exportable")
- * POST /hosts/{name}/export    {thumbprint, password, file}
+ * POST /hosts/{name}/import    {fileName, pfx, password, exportable}   the Certificate Import Wizard ("Mark this key
+ *                                                                as exportable"); pfx: the file's bytes, base64
+ * POST /hosts/{name}/export    {thumbprint, password}   answers {pfx}: the caller writes the file, the console writes none
  * GET  /clock                                  the lab's clock: now, and how far ahead of real time
  * POST /clock/advance          {period}        moves the lab clock ("2 days"); hosts run what fell due
  * </pre>
@@ -265,22 +266,23 @@ public final class LabControl implements AutoCloseable {
                     int forgotten = lab.computer(name).crlCache().clear();
                     yield JSON.createObjectNode().put("forgotten", forgotten);
                 }
+                // the PFX travels in the request and the answer: the console reads and writes no file the caller names,
+                // so it cannot be made to read or overwrite a file as the lab's account
                 case "import" -> {
-                    Path file = Path.of(text(in, "file", true));
-                    if (!file.isAbsolute()) {
-                        throw new Refusal(400, "import: file must be an absolute path, not " + file);
+                    String fileName = text(in, "fileName", true);
+                    byte[] pfx;
+                    try {
+                        pfx = java.util.Base64.getDecoder().decode(text(in, "pfx", true));
+                    } catch (IllegalArgumentException e) {
+                        throw new Refusal(400, "import: pfx must be the file's bytes in base64: " + e.getMessage());
                     }
                     JsonNode password = in.get("password");
-                    yield certificate(lab.computer(name).importPfx(file, password == null || password.isNull() ? null
+                    yield certificate(lab.computer(name).importPfx(fileName, pfx, password == null || password.isNull() ? null
                             : password.asText().toCharArray(), in.path("exportable").asBoolean(false)));
                 }
                 case "export" -> {
-                    Path file = Path.of(text(in, "file", true));
-                    if (!file.isAbsolute()) {
-                        throw new Refusal(400, "export: file must be an absolute path, not " + file);
-                    }
-                    lab.computer(name).exportPfx(text(in, "thumbprint", true), text(in, "password", true).toCharArray(), file);
-                    yield JSON.createObjectNode().put("file", file.toString());
+                    byte[] pfx = lab.computer(name).exportPfx(text(in, "thumbprint", true), text(in, "password", true).toCharArray());
+                    yield JSON.createObjectNode().put("pfx", java.util.Base64.getEncoder().encodeToString(pfx));
                 }
                 default -> throw new Refusal(404, "no such console request: " + path);
             };

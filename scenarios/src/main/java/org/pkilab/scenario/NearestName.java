@@ -1,12 +1,14 @@
 package org.pkilab.scenario;
 
+import org.apache.commons.text.similarity.LevenshteinDistance;
+
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
  * The valid value closest to a mistyped one, for "did you mean ...?" hints. Closeness is the number of
- * letters to insert, delete or change (Levenshtein distance), ignoring case; a value too far from every
+ * letters to insert, delete or change (Levenshtein distance, Apache Commons Text's), ignoring case; a value too far from every
  * candidate gets no hint, since a wild guess misleads more than it helps.
  *
  * <pre>{@code
@@ -25,7 +27,7 @@ public final class NearestName {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : candidates) {
-            int d = distance(typed, candidate.toLowerCase(Locale.ROOT));
+            int d = LevenshteinDistance.getDefaultInstance().apply(typed, candidate.toLowerCase(Locale.ROOT));
             if (d < bestDistance) {
                 best = candidate;
                 bestDistance = d;
@@ -50,24 +52,5 @@ public final class NearestName {
             n++;
         }
         return n;
-    }
-
-    private static int distance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int change = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(change, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
     }
 }

@@ -178,6 +178,31 @@ class HostCommandTest {
     }
 
     @Test
+    void theConsoleNeitherWritesNorReadsAFileItsCallerNames(@TempDir Path dir) throws Exception {
+        lab.admin().duplicateTemplate("Computer", "Console Export", DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().setExportableKey("Console Export", true);
+        lab.ca().issueTemplate("Console Export");
+        String thumbprint = host("request", "PC01", "Console Export").out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
+        Path elsewhere = dir.resolve("written-by-the-lab.pfx");
+        java.net.http.HttpResponse<String> export = console("/hosts/PC01/export", "{\"thumbprint\":\"" + thumbprint
+                + "\",\"password\":\"Str0ng-Passw0rd!\",\"file\":\"" + elsewhere + "\"}");
+        assertEquals(200, export.statusCode(), export.body());
+        assertFalse(Files.exists(elsewhere), "the console wrote a file its caller named, as the lab's account");
+        assertTrue(export.body().contains("\"pfx\":\"MII"), "the PFX comes back in the answer: " + export.body());
+
+        Path secret = Files.writeString(dir.resolve("secret.txt"), "not a PFX");
+        java.net.http.HttpResponse<String> read = console("/hosts/IIS01/import", "{\"file\":\"" + secret + "\",\"password\":\"x\"}");
+        assertEquals(400, read.statusCode(), "an import naming a file instead of carrying one: " + read.body());
+        assertFalse(read.body().contains(secret.getFileName().toString()), "nothing of the named file is read: " + read.body());
+    }
+
+    private static java.net.http.HttpResponse<String> console(String path, String json) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(control.url() + path))
+                .header("Authorization", "Bearer " + control.token()).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void aUserEnrollsIntoCurrentUserMyOnceTheirEmailIsSet() {
         lab.admin().createUser("alice", lab.password());
         Cli.Result noMail = host("request", "PC01", "User", "--user", "alice");
