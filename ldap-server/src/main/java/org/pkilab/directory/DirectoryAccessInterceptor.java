@@ -126,13 +126,31 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         }
     }
 
+    /** Held from the check that an account name is free until the write that takes it is made. */
+    private final java.util.concurrent.locks.ReentrantLock accountNames = new java.util.concurrent.locks.ReentrantLock();
+
     @Override
     public void add(AddOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
         Entry entry = ctx.getEntry();
-        if (tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null) {
-            requireUnusedAccountName(ctx, entry.get("sAMAccountName").getString(), ctx.getDn());
+        boolean named = tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null;
+        if (named) {
+            // the check and the write under one lock: two adds of one name at the same moment would both pass the check
+            accountNames.lock();
         }
+        try {
+            if (named) {
+                requireUnusedAccountName(ctx, entry.get("sAMAccountName").getString(), ctx.getDn());
+            }
+            addChecked(ctx, entry);
+        } finally {
+            if (named) {
+                accountNames.unlock();
+            }
+        }
+    }
+
+    private void addChecked(AddOperationContext ctx, Entry entry) throws LdapException {
         boolean principal = entry.hasObjectClass("user") || entry.hasObjectClass("group");
         if (principal && tokens != null && !isSystem(ctx.getSession())) {
             if (entry.get("objectSid") != null) {
@@ -258,16 +276,27 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             }
         }
         authorize(ctx, ctx.getDn(), mask, "modify");
-        if (tokens != null && !isSystem(ctx.getSession())) {
-            for (Modification mod : ctx.getModItems()) {
-                if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID)) {
-                    for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
-                        requireUnusedAccountName(ctx, value.getString(), ctx.getDn());
+        boolean renames = tokens != null && !isSystem(ctx.getSession()) && ctx.getModItems().stream().anyMatch(mod ->
+                mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID));
+        if (renames) {
+            accountNames.lock();
+        }
+        try {
+            if (renames) {
+                for (Modification mod : ctx.getModItems()) {
+                    if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID)) {
+                        for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
+                            requireUnusedAccountName(ctx, value.getString(), ctx.getDn());
+                        }
                     }
                 }
             }
+            next(ctx);
+        } finally {
+            if (renames) {
+                accountNames.unlock();
+            }
         }
-        next(ctx);
         if (ctx.getModItems().stream().anyMatch(DirectoryAccessInterceptor::changesMembership)) {
             membershipChanged();
         }

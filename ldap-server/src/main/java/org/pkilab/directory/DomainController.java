@@ -438,6 +438,7 @@ public final class DomainController implements AutoCloseable {
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);
+            transport.getAcceptor().getFilterChain().addAfter("codec", "costlySearches", guard.dispatcher());
         }
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();
         ldapsPort = ((InetSocketAddress) ldaps.getAcceptor().getLocalAddress()).getPort();
@@ -472,6 +473,11 @@ public final class DomainController implements AutoCloseable {
         public void execute(Runnable task) {
             task.run();
         }
+    }
+
+    /** How many searches of many filter terms the DC is answering on their own threads now (for tests). */
+    int costlySearchesRunning() {
+        return guard == null ? 0 : guard.costlySearchesRunning();
     }
 
     private void requireRunning() {

@@ -24,14 +24,17 @@ import java.time.Duration;
  * @param maxDnComponents   the most attribute-value pairs a DN a request names may hold
  * @param requestArrival    how long a message may take from its first byte to its last
  * @param maxQueryDuration  how long a search may run (AD's {@code MaxQueryDuration})
+ * @param maxConnIdleTime   how long a connection that has not bound may stay idle (AD's {@code MaxConnIdleTime}, which
+ *                          AD applies to every connection; the lab spares bound ones, such as the CA's change
+ *                          notifications, which are idle by design)
  */
 public record LdapQueryPolicy(int maxReceiveBuffer, long maxPendingBytes, int maxFilterDepth, int maxFilterTerms,
                               int maxBerDepth, int maxBerElements, int maxDnLength, int maxDnComponents,
-                              Duration requestArrival, Duration maxQueryDuration) {
+                              Duration requestArrival, Duration maxQueryDuration, Duration maxConnIdleTime) {
 
     /** AD's defaults where AD has the limit; the lab's own otherwise. */
     public static final LdapQueryPolicy DEFAULT = new LdapQueryPolicy(10_485_760, 64L * 1024 * 1024, 64, 4_096,
-            100, 200_000, 4_096, 256, Duration.ofSeconds(120), Duration.ofSeconds(120));
+            100, 200_000, 4_096, 256, Duration.ofSeconds(120), Duration.ofSeconds(120), Duration.ofSeconds(900));
 
     public LdapQueryPolicy {
         positive("maxReceiveBuffer", maxReceiveBuffer);
@@ -48,12 +51,21 @@ public record LdapQueryPolicy(int maxReceiveBuffer, long maxPendingBytes, int ma
         if (maxQueryDuration == null || maxQueryDuration.toSeconds() < 1) {
             throw new IllegalArgumentException("maxQueryDuration must be at least 1 s: " + maxQueryDuration);
         }
+        if (maxConnIdleTime == null || maxConnIdleTime.toSeconds() < 1) {
+            throw new IllegalArgumentException("maxConnIdleTime must be at least 1 s: " + maxConnIdleTime);
+        }
     }
 
     /** This policy with messages allowed {@code arrival} from first byte to last. */
     public LdapQueryPolicy withRequestArrival(Duration arrival) {
         return new LdapQueryPolicy(maxReceiveBuffer, maxPendingBytes, maxFilterDepth, maxFilterTerms, maxBerDepth,
-                maxBerElements, maxDnLength, maxDnComponents, arrival, maxQueryDuration);
+                maxBerElements, maxDnLength, maxDnComponents, arrival, maxQueryDuration, maxConnIdleTime);
+    }
+
+    /** This policy with connections that have not bound closed after {@code idle} without a message. */
+    public LdapQueryPolicy withMaxConnIdleTime(Duration idle) {
+        return new LdapQueryPolicy(maxReceiveBuffer, maxPendingBytes, maxFilterDepth, maxFilterTerms, maxBerDepth,
+                maxBerElements, maxDnLength, maxDnComponents, requestArrival, maxQueryDuration, idle);
     }
 
     private static void positive(String name, long value) {

@@ -33,11 +33,15 @@ final class LdapRequestGuard extends IoFilterAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(LdapRequestGuard.class);
     private static final AttributeKey ARRIVING = new AttributeKey(LdapRequestGuard.class, "arriving");
+    private static final AttributeKey COSTLY = new AttributeKey(LdapRequestGuard.class, "costly");
+    private static final AttributeKey BOUND = new AttributeKey(LdapRequestGuard.class, "bound");
     private static final String NOTICE_OF_DISCONNECTION = "1.3.6.1.4.1.1466.20036";
     private static final int PROTOCOL_ERROR = 2;
     private static final int ADMIN_LIMIT_EXCEEDED = 11;
     private static final int BUSY = 51;
     private static final int OTHER = 80;
+    /** Messages up to this size are held without counting against the policy's bytes for messages still arriving. */
+    private static final int UNCOUNTED_MESSAGE_BYTES = 64 * 1024;
     /** How often an idle connection is looked at for a message that stopped arriving. */
     private static final int IDLE_CHECK_SECONDS = 5;
 
@@ -91,6 +95,12 @@ final class LdapRequestGuard extends IoFilterAdapter {
                     + " s ago or more and is still incomplete: the DC does not hold a partly sent request");
             return;
         }
+        if (session.getAttribute(BOUND) == null
+                && System.currentTimeMillis() - session.getLastReadTime() >= policy.maxConnIdleTime().toMillis()) {
+            disconnect(session, "the connection was idle for " + policy.maxConnIdleTime().toSeconds()
+                    + " s without a bind (MaxConnIdleTime)");
+            return;
+        }
         next.sessionIdle(session, status);
     }
 
@@ -124,6 +134,16 @@ final class LdapRequestGuard extends IoFilterAdapter {
             }
             if (arriving.total >= 0) {
                 int wanted = (int) Math.min(in.remaining(), arriving.total - arriving.body.size());
+                if (arriving.total > UNCOUNTED_MESSAGE_BYTES) {
+                    // only bytes really held count, and only those of large messages: a header that declares 10 MB and
+                    // sends nothing more holds nothing, and everyday requests are never refused for another's bulk
+                    arriving.reserved += wanted;
+                    if (pending.addAndGet(wanted) > policy.maxPendingBytes()) {
+                        disconnect(session, BUSY, "the DC holds " + policy.maxPendingBytes() + " bytes of large messages still"
+                                + " arriving from all clients; send this one again later");
+                        return;
+                    }
+                }
                 byte[] chunk = new byte[wanted];
                 in.get(chunk);
                 arriving.body.write(chunk, 0, chunk.length);
@@ -170,13 +190,6 @@ final class LdapRequestGuard extends IoFilterAdapter {
                         + " bytes)");
                 return false;
             }
-            if (pending.addAndGet(total) > policy.maxPendingBytes()) {
-                pending.addAndGet(-total);
-                disconnect(session, BUSY, "the DC holds " + policy.maxPendingBytes()
-                        + " bytes of messages still arriving from all clients; send the request again later");
-                return false;
-            }
-            arriving.reserved = total;
             arriving.total = total;
             arriving.body = new ByteArrayOutputStream((int) Math.min(total, 64 * 1024));
             arriving.body.write(arriving.header, 0, arriving.headerFilled);
@@ -207,16 +220,63 @@ final class LdapRequestGuard extends IoFilterAdapter {
             }
             return;
         }
-        if (shape.filterTerms() <= CHEAP_FILTER_TERMS) {
-            pass(next, session, pdu, shape);
-            return;
+        if (shape.operation() == 0x60) {
+            session.setAttribute(BOUND, Boolean.TRUE); // a bind, whatever its outcome: the connection is in use
         }
-        try {
-            costly.execute(() -> pass(next, session, pdu, shape));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            answer(session, shape.messageId(), shape.operation(), BUSY, "the DC is busy with " + COSTLY_THREADS
-                    + " searches of over " + CHEAP_FILTER_TERMS + " filter terms and as many waiting; send this one again later");
+        if (shape.filterTerms() > CHEAP_FILTER_TERMS) {
+            costlyMessages(session).add(shape.messageId());
         }
+        pass(next, session, pdu, shape);
+    }
+
+    private static java.util.Set<Integer> costlyMessages(IoSession session) {
+        @SuppressWarnings("unchecked")
+        java.util.Set<Integer> ids = (java.util.Set<Integer>) session.getAttribute(COSTLY);
+        if (ids == null) {
+            ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            session.setAttribute(COSTLY, ids);
+        }
+        return ids;
+    }
+
+    /**
+     * The member of the chain after ApacheDS's decoder: a search the guard found costly is answered on a thread of its
+     * own, everything else on the I/O thread. The decoder, which keeps a half-read message per connection, runs on the
+     * I/O thread only; a costly search then runs beside the connection's later requests, as ApacheDS's own executor ran
+     * every request.
+     */
+    IoFilterAdapter dispatcher() {
+        return new IoFilterAdapter() {
+            @Override
+            public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
+                java.util.Set<Integer> ids = (java.util.Set<Integer>) session.getAttribute(COSTLY);
+                if (ids != null && message instanceof org.apache.directory.api.ldap.model.message.Message request
+                        && ids.remove(request.getMessageId())) {
+                    try {
+                        costly.execute(() -> {
+                            try {
+                                next.messageReceived(session, message);
+                            } catch (Throwable failure) {
+                                LOG.warn("LDAP message {} from {} failed in the DC: {}", request.getMessageId(), session.getRemoteAddress(),
+                                        failure.toString());
+                                answer(session, request.getMessageId(), 0x63, OTHER, "the DC failed on this search ("
+                                        + failure.getClass().getSimpleName() + ")");
+                            }
+                        });
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        answer(session, request.getMessageId(), 0x63, BUSY, "the DC is busy with " + COSTLY_THREADS
+                                + " searches of over " + CHEAP_FILTER_TERMS + " filter terms and as many waiting; send this one again later");
+                    }
+                    return;
+                }
+                next.messageReceived(session, message);
+            }
+        };
+    }
+
+    /** How many costly searches are being answered now. */
+    int costlySearchesRunning() {
+        return costly.getActiveCount();
     }
 
     /** Hands a message that passed to ApacheDS's decoder and handlers; a failure there is answered for it alone. */
@@ -349,6 +409,9 @@ final class LdapRequestGuard extends IoFilterAdapter {
                     case 0x4A -> dn("the DN to delete", op.contentStart(), op.end());
                     default -> null;
                 };
+                if (limit == null && operation == 0x6C) {
+                    limit = newName(op);
+                }
                 if (limit == null && operation == 0x63) {
                     limit = filter(op);
                 }
@@ -402,6 +465,19 @@ final class LdapRequestGuard extends IoFilterAdapter {
                 default -> "the entry DN";
             };
             return dn(what, first.contentStart(), first.end());
+        }
+
+        /** A modify DN's new RDN and, when it moves the entry, its new superior: ApacheDS parses both before any check. */
+        private String newName(Element modifyDn) {
+            Element entry = Element.at(pdu, modifyDn.contentStart(), modifyDn.end());
+            Element newRdn = Element.at(pdu, entry.end(), modifyDn.end());
+            String limit = dn("the new RDN", newRdn.contentStart(), newRdn.end());
+            Element deleteOld = Element.at(pdu, newRdn.end(), modifyDn.end());
+            if (limit == null && deleteOld.end() < modifyDn.end()) {
+                Element newSuperior = Element.at(pdu, deleteOld.end(), modifyDn.end());
+                limit = dn("the new superior", newSuperior.contentStart(), newSuperior.end());
+            }
+            return limit;
         }
 
         /** A DN's length and its attribute-value pairs (RDN separators and multi-valued RDNs' '+'), escapes skipped. */

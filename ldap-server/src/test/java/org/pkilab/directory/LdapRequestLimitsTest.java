@@ -18,6 +18,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -111,7 +112,11 @@ class LdapRequestLimitsTest {
                     return null;
                 }));
             }
-            Thread.sleep(200); // the three are being evaluated
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (dc.costlySearchesRunning() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(5); // until the three are being evaluated
+            }
+            assertEquals(3, dc.costlySearchesRunning(), "the three costly searches run on the DC's threads for them");
             long cheapDone;
             try (LDAPConnection ldap = connection()) {
                 assertEquals(1, ldap.search(dc.names().domain(), SearchScope.BASE, "(objectClass=*)").getEntryCount());
@@ -124,6 +129,26 @@ class LdapRequestLimitsTest {
                     "a base search on its own connection is answered while costly searches run, not after one of them");
         } finally {
             clients.shutdownNow();
+        }
+    }
+
+    @Test
+    void headersDeclaringHugeMessagesHoldNothingAndStopNoOne() throws Exception {
+        List<Socket> stalled = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 12; i++) { // each declares 10 MB and sends nothing more: 120 MB declared, twice the budget
+                Socket socket = new Socket("127.0.0.1", dc.ldapPort());
+                socket.getOutputStream().write(new byte[]{0x30, (byte) 0x84, 0x00, (byte) 0x9F, (byte) 0xFF, 0x00, 0x02, 0x01, 0x01});
+                socket.getOutputStream().flush();
+                stalled.add(socket);
+            }
+            Result search = ExternalTool.run(null, Map.of(), null, "timeout", "10", "ldapsearch", "-LLL", "-x",
+                    "-H", dc.ldapUrl(), "-D", dc.administratorDn(), "-w", PASSWORD, "-b", dc.names().domain(), "-s", "base", "dn");
+            assertEquals(0, search.exit(), "ldapsearch while twelve huge messages are declared and not sent: " + search);
+        } finally {
+            for (Socket socket : stalled) {
+                socket.close();
+            }
         }
     }
 
@@ -165,6 +190,22 @@ class LdapRequestLimitsTest {
             assertTrue(notice.contains("1.3.6.1.4.1.1466.20036") && notice.contains("still incomplete"),
                     "a partly sent request is not held: " + notice);
             assertEquals(-1, socket.getInputStream().read(), "and the connection is closed");
+        }
+    }
+
+    @Test
+    void aConnectionIdleWithoutABindIsClosedAndABoundOneIsNot() throws Exception {
+        try (DomainController strict = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD)
+                .queryPolicy(LdapQueryPolicy.DEFAULT.withMaxConnIdleTime(java.time.Duration.ofSeconds(1))).build());
+             Socket idle = new Socket("127.0.0.1", strict.ldapPort());
+             LDAPConnection bound = new LDAPConnection("127.0.0.1", strict.ldapPort(), strict.administratorDn(), PASSWORD)) {
+            idle.setSoTimeout(30_000);
+            byte[] buffer = new byte[4096];
+            int n = idle.getInputStream().read(buffer);
+            String notice = n <= 0 ? "" : new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(notice.contains("1.3.6.1.4.1.1466.20036") && notice.contains("without a bind"), "an idle connection: " + notice);
+            assertEquals(1, bound.search(strict.names().domain(), SearchScope.BASE, "(objectClass=*)").getEntryCount(),
+                    "a bound connection idle as long is still served");
         }
     }
 
