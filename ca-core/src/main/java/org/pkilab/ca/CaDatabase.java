@@ -65,6 +65,8 @@ final class CaDatabase implements AutoCloseable {
     private boolean closed;
     /** Set while the disk holding the database refuses writes, so the condition is logged once, not per request. */
     private volatile boolean storageFull;
+    /** A failure of the writer that waiting does not mend (not a full disk): requests are refused until a restart. */
+    private SQLException writerFailure;
     private final Path folder;
 
     /**
@@ -214,10 +216,16 @@ final class CaDatabase implements AutoCloseable {
                     synchronized (tables) {
                         apply(batch);
                     }
-                } catch (SQLException e) {
-                    // the log still holds them; try again after a pause rather than give up until the next start
+                } catch (StorageFullException e) {
+                    // the log still holds them; try again after a pause: the CA goes on by itself once there is room
                     Thread.sleep(RETRY_MILLIS);
                     continue;
+                } catch (SQLException e) {
+                    synchronized (this) {
+                        writerFailure = e; // the log still holds them: the next start applies them
+                    }
+                    LOG.error("CA database: the writer stopped: {}; requests are refused until the CA starts again", e.getMessage());
+                    return;
                 }
                 synchronized (this) {
                     // a read may have applied them meanwhile: drop only what is still first in line
@@ -232,8 +240,12 @@ final class CaDatabase implements AutoCloseable {
                     } else if (log.size() > LOG_LIMIT) {
                         try {
                             flush(); // requests never stopped arriving: catch up once so the log cannot grow without end
-                        } catch (SQLException e) {
+                        } catch (StorageFullException e) {
                             // as above: the entries stay pending and logged
+                        } catch (SQLException e) {
+                            writerFailure = e;
+                            LOG.error("CA database: the writer stopped: {}; requests are refused until the CA starts again", e.getMessage());
+                            return;
                         }
                     }
                 }
@@ -347,6 +359,9 @@ final class CaDatabase implements AutoCloseable {
     private void requireOpen() throws SQLException {
         if (closed) {
             throw new SQLException("the CA database is closed");
+        }
+        if (writerFailure != null) {
+            throw new SQLException("the CA database writer failed: " + writerFailure.getMessage(), writerFailure);
         }
     }
 

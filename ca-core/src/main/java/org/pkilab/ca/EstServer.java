@@ -124,7 +124,6 @@ final class EstServer implements AutoCloseable {
         HttpConfiguration plain = new HttpConfiguration();
         plain.setRequestHeaderSize(MAX_HEADERS);
         plain.setSendServerVersion(false);
-        plain.setMinRequestDataRate(MIN_REQUEST_BYTES_PER_SECOND);
         // each port has threads of its own: clients holding the EST port's cannot stop CRL and AIA downloads
         // HTTP/2 as well: a client that opens with HTTP/2's preface (curl --http2-prior-knowledge) got no answer at all
         this.http = new ServerConnector(server, pool("http"), null, null, -1, -1, new HttpConnectionFactory(plain),
@@ -132,7 +131,8 @@ final class EstServer implements AutoCloseable {
         http.setHost("127.0.0.1");
         http.setPort(httpPort);
         server.addConnector(http);
-        server.setHandler(new Routes());
+        // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
+        server.setHandler(new org.eclipse.jetty.server.handler.MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
         server.setErrorHandler(new PlainErrors());
     }
 
@@ -169,7 +169,6 @@ final class EstServer implements AutoCloseable {
         HttpConfiguration secure = new HttpConfiguration();
         secure.setRequestHeaderSize(MAX_HEADERS);
         secure.setSendServerVersion(false);
-        secure.setMinRequestDataRate(MIN_REQUEST_BYTES_PER_SECOND);
         SecureRequestCustomizer customizer = new SecureRequestCustomizer();
         // lab hosts reach the CA by FQDN (mapped to 127.0.0.1) or by 127.0.0.1; checking the name is the client's job
         customizer.setSniHostCheck(false);
