@@ -896,7 +896,16 @@ public class DomainComputer implements AutoCloseable {
 
     /** The Certificate Import Wizard on a PFX's bytes; {@code fileName} names it in a refusal. */
     public StoredCertificate importPfx(String fileName, byte[] bytes, char[] password, boolean markExportable) {
-        Path file = Path.of(fileName).getFileName();
+        Path named;
+        try {
+            named = fileName == null ? null : Path.of(fileName).getFileName();
+        } catch (java.nio.file.InvalidPathException e) {
+            named = null;
+        }
+        if (named == null) {
+            throw new IllegalArgumentException("the PFX's file name '" + fileName + "' names no file");
+        }
+        Path file = named;
         if (bytes.length == 0 || bytes[0] != 0x30) {
             // the JDK's PKCS #12 reader also reads Java keystores: only DER, which a PFX is, may go on
             throw new IllegalArgumentException(file.getFileName() + " is not a PKCS #12 (PFX) file: "

@@ -59,30 +59,34 @@ class NestedMembershipNamesTest {
     @ValueSource(strings = {"Kiosks \\ Annex", "Web, Servers", "a+b", "\"Quoted\"", "<Lab>", "x;y", "k=v", "#Hash",
             " Leading", "Trailing ", "Kiosk\\", "Café Straße", "日本 キオスク", "\\#\\,", "a\\2cb"})
     void aDenyAndAnAllowReachMembersOfNestedGroupsWhateverTheirNames(String name) {
-        admin.createGroup("Parent " + name);
-        admin.createGroup("Kiosks " + name);
+        // the name as it is for the parent, first for the group in it and last for the member: a leading space or '#' and a
+        // trailing space each stand where RFC 4514 treats them specially in at least two roles
+        String parentName = name;
+        String innerName = name + " Kiosks";
+        String parentDn = admin.createGroup(parentName);
+        String innerDn = admin.createGroup(innerName);
         String member = admin.createUser("Kiosk " + name, PASSWORD);
-        admin.addMember("Kiosks " + name, member);
-        admin.addMember("Parent " + name, admin.dnOf("Kiosks " + name));
+        admin.addMember(innerDn, member);
+        admin.addMember(parentDn, innerDn);
 
         CertificateTemplate denied = admin.duplicateTemplate("User", "Denied Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         admin.allow(denied.name(), "Domain Users", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
-        admin.deny(denied.name(), admin.dnOf("Parent " + name), AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        admin.deny(denied.name(), parentDn, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         CertificateTemplate allowed = admin.duplicateTemplate("User", "Allowed Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(allowed.name(), admin.dnOf("Parent " + name), AccessRight.READ, AccessRight.ENROLL);
+        admin.allow(allowed.name(), parentDn, AccessRight.READ, AccessRight.ENROLL);
 
         LogonToken token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), member, PASSWORD).token();
         Set<SecurityIdentifier> sids = token.sids();
-        SecurityIdentifier inner = admin.sidOf(admin.dnOf("Kiosks " + name));
-        SecurityIdentifier parent = admin.sidOf(admin.dnOf("Parent " + name));
+        SecurityIdentifier inner = admin.sidOf(innerDn);
+        SecurityIdentifier parent = admin.sidOf(parentDn);
         assertTrue(sids.contains(inner), "direct group missing from " + token.groupNames());
         assertTrue(sids.contains(parent), "nested parent group missing from " + token.groupNames());
 
         SecurityDescriptor.AccessCheck enroll = admin.security(denied.name()).check(sids, AccessRight.ENROLL);
-        assertFalse(enroll.granted(), "Deny Enroll on 'Parent " + name + "' was bypassed");
+        assertFalse(enroll.granted(), "Deny Enroll on '" + parentName + "' was bypassed");
         assertEquals(parent, enroll.decidedBy());
         assertFalse(admin.security(denied.name()).check(sids, AccessRight.AUTOENROLL).granted(), "Deny Autoenroll bypassed");
         assertTrue(admin.security(allowed.name()).check(sids, AccessRight.ENROLL).granted(),
-                "Allow Enroll through 'Parent " + name + "' was lost");
+                "Allow Enroll through '" + parentName + "' was lost");
     }
 }

@@ -37,7 +37,7 @@ final class DataFolderLock implements AutoCloseable {
         Path file = data.resolve(FILE);
         FileChannel channel = null;
         try {
-            Files.createDirectories(data);
+            org.pkilab.pki.Folders.createOwnerOnly(data); // 0700: the lab's keys and passwords live below it
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock;
             try {

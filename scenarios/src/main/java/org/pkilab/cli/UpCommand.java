@@ -90,8 +90,6 @@ final class UpCommand implements Callable<Integer> {
         out.println("Starting the lab" + (data == null ? " (temporary)" : " on " + data.toAbsolutePath()) + ": domain controller, "
                 + "enterprise CA" + (labSpec.hosts().isEmpty() ? "" : ", " + labSpec.hosts().size() + " computer(s)") + " ...");
         out.flush();
-        // a folder this start makes is removed again if the lab does not come up: nothing half-made is left to start from
-        boolean fresh = data == null || isNew(data);
         boolean existed = data != null && Files.exists(data);
         DataFolderLock lock;
         try {
@@ -100,6 +98,9 @@ final class UpCommand implements Callable<Integer> {
             err.println("pkilab: " + e.getMessage());
             return 1;
         }
+        // a folder this start makes is removed again if the lab does not come up: nothing half-made is left to start from.
+        // Judged once the folder is ours, so no other 'pkilab up' can take it between the judgement and the removal
+        boolean fresh = data == null || isNew(data);
         Lab lab;
         LabControl control;
         try {
@@ -111,14 +112,14 @@ final class UpCommand implements Callable<Integer> {
                 throw e;
             }
         } catch (RuntimeException e) {
-            if (lock != null) {
-                lock.close();
-            }
             if (data != null && fresh) {
                 Folders.deleteTree(data);
                 if (existed) {
                     Files.createDirectories(data);
                 }
+            }
+            if (lock != null) {
+                lock.close();
             }
             if (e instanceof IllegalArgumentException) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -224,12 +225,13 @@ final class UpCommand implements Callable<Integer> {
     }
 
     /** No folder yet, or an empty one: a lab started on it makes everything in it. */
+    /** Whether the folder holds nothing but the lock this start took. */
     private static boolean isNew(Path folder) throws IOException {
         if (!Files.exists(folder)) {
             return true;
         }
         try (var entries = Files.list(folder)) {
-            return entries.findAny().isEmpty();
+            return entries.allMatch(entry -> entry.getFileName().toString().equals(DataFolderLock.FILE));
         }
     }
 

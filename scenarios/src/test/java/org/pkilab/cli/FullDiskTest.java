@@ -57,11 +57,15 @@ class FullDiskTest {
             fill(filler);
             // larger than the page a journal's last record may leave free, so the record needs space the disk has not
             String whileFull = "while the disk was full " + "x".repeat(16_384);
-            Result refused = describe(up, whileFull);
+            // another entry than the write that follows, so nothing that write does can hide this one
+            String domainAdmins = "CN=Domain Admins," + up.administratorDn().substring(up.administratorDn().indexOf(',') + 1);
+            String before = read(up, domainAdmins, "description");
+            Result refused = change(up, domainAdmins, "description", whileFull);
             assertNotEquals(0, refused.exit(), "ldapmodify on a full disk was confirmed: " + refused);
             assertTrue(refused.err().contains("Other (e.g., implementation specific) error (80)") && refused.err().contains("is full"),
                     "refused as LDAP 80 naming the full disk: " + refused);
-            assertEquals("before the disk filled", description(up), "a refused write is not served");
+            assertEquals("before the disk filled", description(up), "the description stays");
+            assertEquals(before, read(up, domainAdmins, "description"), "a refused write is not served");
 
             Files.delete(filler);
             assertEquals(0, describe(up, "after space came back").exit());
@@ -71,24 +75,33 @@ class FullDiskTest {
             lab = LabProcess.up(data);
             LabProcess.Endpoints again = ready(lab);
             assertEquals("after space came back", description(again), "the write confirmed after space came back survives SIGKILL");
+            assertEquals(before, read(again, domainAdmins, "description"), "the refused write did not reach the disk either");
         } finally {
             lab.close();
         }
     }
 
     private static Result describe(LabProcess.Endpoints lab, String description) throws Exception {
-        String change = "dn: " + lab.administratorDn() + "\nchangetype: modify\nreplace: description\ndescription: " + description + "\n";
+        return change(lab, lab.administratorDn(), "description", description);
+    }
+
+    private static Result change(LabProcess.Endpoints lab, String dn, String attribute, String value) throws Exception {
+        String change = "dn: " + dn + "\nchangetype: modify\nreplace: " + attribute + "\n" + attribute + ": " + value + "\n";
         return ExternalTool.run(null, Map.of(), change, "ldapmodify", "-x", "-H", lab.ldapUrl(), "-D", lab.administratorDn(),
                 "-w", lab.password());
     }
 
     private static String description(LabProcess.Endpoints lab) throws Exception {
+        return read(lab, lab.administratorDn(), "description");
+    }
+
+    private static String read(LabProcess.Endpoints lab, String dn, String attribute) throws Exception {
         Result read = ExternalTool.run(null, Map.of(), null, "ldapsearch", "-LLL", "-x", "-o", "ldif-wrap=no", "-H", lab.ldapUrl(),
-                "-D", lab.administratorDn(), "-w", lab.password(), "-b", lab.administratorDn(), "-s", "base", "description");
+                "-D", lab.administratorDn(), "-w", lab.password(), "-b", dn, "-s", "base", attribute);
         assertEquals(0, read.exit(), read.toString());
         for (String line : read.out().split("\n")) {
-            if (line.startsWith("description: ")) {
-                String value = line.substring("description: ".length());
+            if (line.startsWith(attribute + ": ")) {
+                String value = line.substring((attribute + ": ").length());
                 return value.length() <= 80 ? value : value.substring(0, 40) + "... (" + value.length() + " characters)";
             }
         }
