@@ -675,8 +675,11 @@ public final class CertificationAuthority implements AutoCloseable {
         }
         try {
             LogonToken token = LogonToken.decode(encodedToken, known.key());
-            if (domainControllerKey == known) {
-                verifiedTokens.put(encodedToken, token);
+            synchronized (verifiedTokens) {
+                // under the lock the key is forgotten with: a token checked against a key forgotten meanwhile is not kept
+                if (domainControllerKey == known) {
+                    verifiedTokens.put(encodedToken, token);
+                }
             }
             return token;
         } catch (IllegalArgumentException e) {
@@ -691,8 +694,10 @@ public final class CertificationAuthority implements AutoCloseable {
 
     /** The DC's object changed, or the DC went away: tokens are checked against its certificate as read anew. */
     private void forgetDomainControllerKey() {
-        domainControllerKey = null;
-        verifiedTokens.clear();
+        synchronized (verifiedTokens) {
+            domainControllerKey = null;
+            verifiedTokens.clear();
+        }
     }
 
     /** The current token of the account that holds {@code certificate}, for renewal (S4U2Self at the DC). */
