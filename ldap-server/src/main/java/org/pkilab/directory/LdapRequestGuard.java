@@ -8,7 +8,6 @@ import org.apache.mina.core.session.IoSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -75,8 +74,10 @@ final class LdapRequestGuard extends IoFilterAdapter {
     private static final class Arriving {
         final byte[] header = new byte[6];
         int headerFilled;
-        long total = -1;
-        ByteArrayOutputStream body;
+        int total = -1;
+        /** The message's bytes so far; grown as they come for a large one, so a header alone holds little memory. */
+        byte[] bytes;
+        int filled;
         long startedNanos;
         long reserved;
     }
@@ -133,7 +134,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
                 return;
             }
             if (arriving.total >= 0) {
-                int wanted = (int) Math.min(in.remaining(), arriving.total - arriving.body.size());
+                int wanted = Math.min(in.remaining(), arriving.total - arriving.filled);
                 if (arriving.total > UNCOUNTED_MESSAGE_BYTES) {
                     // only bytes really held count, and only those of large messages: a header that declares 10 MB and
                     // sends nothing more holds nothing, and everyday requests are never refused for another's bulk
@@ -144,15 +145,16 @@ final class LdapRequestGuard extends IoFilterAdapter {
                         return;
                     }
                 }
-                byte[] chunk = new byte[wanted];
-                in.get(chunk);
-                arriving.body.write(chunk, 0, chunk.length);
-                if (arriving.body.size() == arriving.total) {
+                if (arriving.filled + wanted > arriving.bytes.length) {
+                    arriving.bytes = Arrays.copyOf(arriving.bytes,
+                            Math.min(arriving.total, Math.max(arriving.filled + wanted, 2 * arriving.bytes.length)));
+                }
+                in.get(arriving.bytes, arriving.filled, wanted);
+                arriving.filled += wanted;
+                if (arriving.filled == arriving.total) {
                     session.removeAttribute(ARRIVING);
                     release(arriving);
-                    byte[] pdu = arriving.body.toByteArray();
-                    arriving.body = null;
-                    deliver(next, session, pdu);
+                    deliver(next, session, arriving.bytes);
                 }
             }
         }
@@ -190,9 +192,9 @@ final class LdapRequestGuard extends IoFilterAdapter {
                         + " bytes)");
                 return false;
             }
-            arriving.total = total;
-            arriving.body = new ByteArrayOutputStream((int) Math.min(total, 64 * 1024));
-            arriving.body.write(arriving.header, 0, arriving.headerFilled);
+            arriving.total = (int) total;
+            arriving.bytes = Arrays.copyOf(arriving.header, (int) Math.min(total, UNCOUNTED_MESSAGE_BYTES));
+            arriving.filled = arriving.headerFilled;
             return true;
         }
         return false;
@@ -257,10 +259,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
                             try {
                                 next.messageReceived(session, message);
                             } catch (Throwable failure) {
-                                LOG.warn("LDAP message {} from {} failed in the DC: {}", request.getMessageId(), session.getRemoteAddress(),
-                                        failure.toString());
-                                answer(session, request.getMessageId(), 0x63, OTHER, "the DC failed on this search ("
-                                        + failure.getClass().getSimpleName() + ")");
+                                failed(session, request.getMessageId(), 0x63, failure, "");
                             }
                         });
                     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -285,11 +284,15 @@ final class LdapRequestGuard extends IoFilterAdapter {
             next.messageReceived(session, IoBuffer.wrap(pdu));
         } catch (Throwable failure) {
             // a StackOverflowError has unwound by now: the thread can answer, and must not die
-            LOG.warn("LDAP message {} from {} failed in the DC: {}", shape.messageId(), session.getRemoteAddress(), failure.toString());
-            answer(session, shape.messageId(), shape.operation(), OTHER, "the DC failed on this request ("
-                    + failure.getClass().getSimpleName() + "); the connection is closed so that nothing half-decoded stays");
+            failed(session, shape.messageId(), shape.operation(), failure, "; the connection is closed so that nothing half-decoded stays");
             session.closeOnFlush();
         }
+    }
+
+    /** Answers {@code other} (80) for a message the DC failed on, and logs it; the thread that ran it lives on. */
+    private static void failed(IoSession session, int messageId, int operation, Throwable failure, String after) {
+        LOG.warn("LDAP message {} from {} failed in the DC: {}", messageId, session.getRemoteAddress(), failure.toString());
+        answer(session, messageId, operation, OTHER, "the DC failed on this request (" + failure.getClass().getSimpleName() + ")" + after);
     }
 
     /** Stops the threads of costly searches. */
