@@ -4,9 +4,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
-import org.pkilab.directory.model.AccessControlEntry;
 import org.pkilab.directory.model.LogonToken;
-import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +12,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The CA's administration interface on the network, what {@code ICertAdmin} is to AD CS: {@code certutil}
@@ -104,7 +101,7 @@ final class CaAdminEndpoint {
         }
         Permission needed = resource.equals("crl") || resource.equals("templates") ? Permission.MANAGE_CA : Permission.MANAGE_CERTIFICATES;
         LogonToken caller = token.get();
-        if (!holds(caller, needed)) {
+        if (!ca.security().grants(caller.sids(), needed.mask)) {
             EstServer.refuse(response, callback, AdcsError.ACCESS_DENIED, caller.account() + " may not " + what + " on " + ca.name()
                             + ": that needs the '" + needed.displayName + "' permission on the CA, which Domain Admins and "
                             + "Enterprise Admins hold; groups in its token: " + caller.groupNames(),
@@ -171,22 +168,6 @@ final class CaAdminEndpoint {
                 json(response, callback, out.append("]}").toString());
             }
         }
-    }
-
-    /** Whether the token's SIDs are granted {@code permission} by the CA's security, and no Deny takes it away. */
-    private boolean holds(LogonToken caller, Permission permission) {
-        Set<SecurityIdentifier> sids = caller.sids();
-        boolean allowed = false;
-        for (AccessControlEntry ace : ca.security().entries()) {
-            if (ace.objectType() != null || !sids.contains(ace.trustee()) || (ace.mask() & permission.mask) == 0) {
-                continue;
-            }
-            if (!ace.allow()) {
-                return false;
-            }
-            allowed = true;
-        }
-        return allowed;
     }
 
     /** The statuses of the console folder the query names ({@code pending} when it names none). */

@@ -410,7 +410,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         }
         LogonToken token = tokenBuilder.tokenFor(session.getEffectivePrincipal().getDn(), Instant.EPOCH, "");
         SecurityDescriptor descriptor = descriptorOf(ctx, object);
-        if (!grants(descriptor, token.sids(), mask)) {
+        if (!descriptor.grants(token.sids(), mask)) {
             Set<SecurityIdentifier> writers = descriptor.entries().stream()
                     .filter(e -> e.allow() && e.objectType() == null && (e.mask() & mask) == mask)
                     .map(AccessControlEntry::trustee).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
@@ -444,22 +444,5 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             // a descriptor that does not parse grants nothing but what the default grants administrators
             return defaultDescriptor;
         }
-    }
-
-    /** Whether every bit of {@code mask} is allowed and none is denied to the token. */
-    static boolean grants(SecurityDescriptor descriptor, Set<SecurityIdentifier> sids, int mask) {
-        int allowed = 0;
-        for (AccessControlEntry entry : descriptor.entries()) {
-            if (entry.objectType() != null || !sids.contains(entry.trustee())) {
-                continue;
-            }
-            if (!entry.allow() && (entry.mask() & mask) != 0) {
-                return false;
-            }
-            if (entry.allow()) {
-                allowed |= entry.mask();
-            }
-        }
-        return (allowed & mask) == mask;
     }
 }

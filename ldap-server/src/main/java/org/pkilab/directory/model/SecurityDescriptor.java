@@ -98,6 +98,27 @@ public final class SecurityDescriptor {
     }
 
     /** The boxes ticked under "Allow" (or "Deny") for one principal, as the Security tab shows them. */
+    /**
+     * Whether every bit of {@code mask} is allowed to the token's SIDs and none is denied, by the entries
+     * that apply to the whole object (no object type): the check for generic rights such as Write Property,
+     * Write DAC, or a CA's Manage CA.
+     */
+    public boolean grants(Set<SecurityIdentifier> tokenSids, int mask) {
+        int allowed = 0;
+        for (AccessControlEntry entry : entries) {
+            if (entry.objectType() != null || !tokenSids.contains(entry.trustee())) {
+                continue;
+            }
+            if (!entry.allow() && (entry.mask() & mask) != 0) {
+                return false;
+            }
+            if (entry.allow()) {
+                allowed |= entry.mask();
+            }
+        }
+        return (allowed & mask) == mask;
+    }
+
     public Set<AccessRight> rightsOf(SecurityIdentifier trustee, boolean allow) {
         Set<AccessRight> rights = EnumSet.noneOf(AccessRight.class);
         for (AccessControlEntry entry : entries) {
