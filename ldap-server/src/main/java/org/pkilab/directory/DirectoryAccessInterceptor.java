@@ -335,13 +335,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     /** Whether {@code attribute} is of the type {@code oid}, however the request spelled it (name, OID, options, case). */
     private static boolean isType(OperationContext ctx, Attribute attribute, String oid) {
-        org.apache.directory.api.ldap.model.schema.AttributeType type = attribute.getAttributeType();
-        if (type == null) {
-            String description = attribute.getUpId();
-            int options = description.indexOf(';');
-            type = ctx.getSession().getDirectoryService().getSchemaManager()
-                    .getAttributeType(options < 0 ? description : description.substring(0, options));
-        }
+        org.apache.directory.api.ldap.model.schema.AttributeType type = AttributeTypes.resolve(attribute.getAttributeType(),
+                attribute.getUpId(), ctx.getSession().getDirectoryService().getSchemaManager());
         return type != null && type.getOid().equals(oid);
     }
 

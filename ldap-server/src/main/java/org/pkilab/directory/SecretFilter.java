@@ -45,13 +45,7 @@ final class SecretFilter {
 
     /** Whether {@code attribute} holds a secret, by its type, or by the type its description names (options dropped). */
     static boolean isSecret(org.apache.directory.api.ldap.model.entry.Attribute attribute, SchemaManager schema) {
-        AttributeType type = attribute.getAttributeType();
-        if (type == null && attribute.getUpId() != null) {
-            String description = attribute.getUpId();
-            int options = description.indexOf(';');
-            type = schema.getAttributeType(options < 0 ? description : description.substring(0, options));
-        }
-        return isSecret(type);
+        return isSecret(AttributeTypes.resolve(attribute.getAttributeType(), attribute.getUpId(), schema));
     }
 
     static boolean mentionsSecret(ExprNode node, SchemaManager schema) {
@@ -101,12 +95,6 @@ final class SecretFilter {
      * does that to a substring item on an attribute with no substring rule, such as userPassword.
      */
     private static boolean isSecretItem(LeafNode leaf, SchemaManager schema) {
-        AttributeType type = leaf.getAttributeType();
-        if (type == null && leaf.getAttribute() != null) {
-            String description = leaf.getAttribute();
-            int options = description.indexOf(';');
-            type = schema.getAttributeType(options < 0 ? description : description.substring(0, options));
-        }
-        return isSecret(type);
+        return isSecret(AttributeTypes.resolve(leaf.getAttributeType(), leaf.getAttribute(), schema));
     }
 }
