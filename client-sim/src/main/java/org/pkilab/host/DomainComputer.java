@@ -24,6 +24,7 @@ import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.directory.model.KeyAlgorithm;
@@ -778,10 +779,7 @@ public class DomainComputer implements AutoCloseable {
 
     /** Renew at 80% of the validity, or once inside the template's renewal period, whichever comes first. */
     static boolean renewalDue(StoredCertificate certificate, EnrollableTemplate template, Instant now) {
-        Duration life = Duration.between(certificate.notBefore(), certificate.notAfter());
-        Instant eightyPercent = certificate.notBefore().plus(life.multipliedBy(8).dividedBy(10));
-        Instant renewalPeriodStarts = certificate.notAfter().minus(template.renewalPeriod());
-        return !now.isBefore(eightyPercent) || !now.isBefore(renewalPeriodStarts);
+        return CertificateTemplate.renewalDue(certificate.notBefore(), certificate.notAfter(), template.renewalPeriod(), now);
     }
 
     private void fetchPending() {

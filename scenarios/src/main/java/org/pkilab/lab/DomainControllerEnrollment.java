@@ -10,6 +10,7 @@ import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.ca.EnrollmentRequest;
 import org.pkilab.ca.EnrollmentResult;
 import org.pkilab.directory.DomainController;
+import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.pki.RsaKeys;
 
@@ -96,10 +97,7 @@ public final class DomainControllerEnrollment {
         if (!issuedBy(served, caCertificate)) {
             return true;
         }
-        Instant notBefore = served.getNotBefore().toInstant();
-        Instant notAfter = served.getNotAfter().toInstant();
-        Instant eightyPercent = notBefore.plus(Duration.between(notBefore, notAfter).multipliedBy(8).dividedBy(10));
-        return !now.isBefore(eightyPercent) || !now.isBefore(notAfter.minus(RENEWAL_PERIOD));
+        return CertificateTemplate.renewalDue(served.getNotBefore().toInstant(), served.getNotAfter().toInstant(), RENEWAL_PERIOD, now);
     }
 
     private static boolean issuedBy(X509Certificate certificate, X509Certificate ca) {

@@ -2,6 +2,7 @@ package org.pkilab.directory.model;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -219,6 +220,15 @@ public final class CertificateTemplate {
 
     public Duration renewalPeriod() {
         return renewalPeriod;
+    }
+
+    /**
+     * Autoenrollment's rule for renewing a certificate valid from {@code notBefore} to {@code notAfter}: at 80% of
+     * its lifetime, or once inside the template's renewal period, whichever comes first.
+     */
+    public static boolean renewalDue(Instant notBefore, Instant notAfter, Duration renewalPeriod, Instant now) {
+        Instant eightyPercent = notBefore.plus(Duration.between(notBefore, notAfter).multipliedBy(8).dividedBy(10));
+        return !now.isBefore(eightyPercent) || !now.isBefore(notAfter.minus(renewalPeriod));
     }
 
     public List<String> cryptographicProviders() {
