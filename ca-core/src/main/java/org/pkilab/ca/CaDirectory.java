@@ -80,31 +80,42 @@ final class CaDirectory implements AutoCloseable {
     }
 
     private void watchDomainControllers() {
+        Runnable tell = () -> domainControllerListeners.forEach(Runnable::run);
+        domainControllersWatched = watch(names.domainControllers(), tell, () -> {
+            domainControllersWatched = false;
+            tell.run();
+        });
+    }
+
+    /**
+     * A persistent search on {@code base}'s subtree, AD's change notification: {@code onChange} runs at every change
+     * there, {@code onEnd} when the watch ends. False when it could not start.
+     */
+    private boolean watch(String base, Runnable onChange, Runnable onEnd) {
         SearchRequest watch = new SearchRequest(new AsyncSearchResultListener() {
             private static final long serialVersionUID = 1L;
 
             @Override
             public void searchEntryReturned(SearchResultEntry entry) {
-                domainControllerListeners.forEach(Runnable::run);
+                onChange.run();
             }
 
             @Override
             public void searchReferenceReturned(com.unboundid.ldap.sdk.SearchResultReference reference) {
-                domainControllerListeners.forEach(Runnable::run);
+                onChange.run();
             }
 
             @Override
             public void searchResultReceived(com.unboundid.ldap.sdk.AsyncRequestID id, com.unboundid.ldap.sdk.SearchResult result) {
-                domainControllersWatched = false;
-                domainControllerListeners.forEach(Runnable::run);
+                onEnd.run();
             }
-        }, names.domainControllers(), SearchScope.SUB, Filter.createPresenceFilter("objectClass"), "1.1");
+        }, base, SearchScope.SUB, Filter.createPresenceFilter("objectClass"), "1.1");
         watch.addControl(new PersistentSearchRequestControl(PersistentSearchChangeType.allChangeTypes(), true, false));
         try {
             notifications.asyncSearch(watch);
-            domainControllersWatched = true;
+            return true;
         } catch (LDAPException e) {
-            domainControllersWatched = false;
+            return false;
         }
     }
 
@@ -119,32 +130,10 @@ final class CaDirectory implements AutoCloseable {
      * there empties the cache. Should the notification connection fail, every request reads afresh.
      */
     private void watchPublicKeyServices() {
-        SearchRequest watch = new SearchRequest(new AsyncSearchResultListener() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            public void searchEntryReturned(SearchResultEntry entry) {
-                invalidate();
-            }
-
-            @Override
-            public void searchReferenceReturned(com.unboundid.ldap.sdk.SearchResultReference reference) {
-                invalidate();
-            }
-
-            @Override
-            public void searchResultReceived(com.unboundid.ldap.sdk.AsyncRequestID id, com.unboundid.ldap.sdk.SearchResult result) {
-                notified = false; // the watch ended: stop trusting the cache
-                invalidate();
-            }
-        }, names.publicKeyServices(), SearchScope.SUB, Filter.createPresenceFilter("objectClass"), "1.1");
-        watch.addControl(new PersistentSearchRequestControl(PersistentSearchChangeType.allChangeTypes(), true, false));
-        try {
-            notifications.asyncSearch(watch);
-            notified = true;
-        } catch (LDAPException e) {
-            notified = false;
-        }
+        notified = watch(names.publicKeyServices(), this::invalidate, () -> {
+            notified = false; // the watch ended: stop trusting the cache
+            invalidate();
+        });
     }
 
     /** Forgets every cached template and issue list (a change notification, or the CA's own change). */
