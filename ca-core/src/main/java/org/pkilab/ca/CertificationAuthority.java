@@ -124,7 +124,7 @@ public final class CertificationAuthority implements AutoCloseable {
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             directory.whenDomainControllersChange(this::forgetDomainControllerKey);
             templates = DirectoryAdmin.connect(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
-            directory.ensureCaComputer(config.hostName(), config.fqdn(), org.pkilab.directory.PasswordPolicy.generate());
+            directory.ensureCaComputer(config.hostName(), config.fqdn(), org.pkilab.directory.model.PasswordPolicy.generate());
             List<String> defaults = new ArrayList<>();
             for (String name : config.templatesToIssue()) {
                 try {

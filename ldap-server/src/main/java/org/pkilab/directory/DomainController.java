@@ -1,5 +1,6 @@
 package org.pkilab.directory;
 
+import org.pkilab.directory.model.PasswordPolicy;
 import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultAttribute;

@@ -1,5 +1,6 @@
 package org.pkilab.directory;
 
+import org.pkilab.directory.model.PasswordPolicy;
 import org.pkilab.directory.model.DomainNames;
 
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package org.pkilab.directory;
 
+import org.pkilab.directory.client.LogonRequest;
 import org.apache.directory.api.ldap.model.message.ExtendedRequest;
 import org.apache.directory.api.ldap.model.message.ExtendedResponse;
 import org.apache.directory.api.ldap.model.message.LdapResult;

@@ -1,5 +1,6 @@
 package org.pkilab.directory;
 
+import org.pkilab.directory.client.LogonRequest;
 import org.apache.directory.api.ldap.codec.api.AbstractExtendedOperationFactory;
 import org.apache.directory.api.ldap.codec.api.LdapApiService;
 import org.apache.directory.api.ldap.model.message.ExtendedRequest;

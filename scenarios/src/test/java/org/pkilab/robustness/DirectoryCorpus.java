@@ -14,7 +14,7 @@ import com.unboundid.ldap.sdk.ModifyRequest;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchScope;
-import org.pkilab.directory.LogonRequest;
+import org.pkilab.directory.client.LogonRequest;
 import org.pkilab.directory.model.DomainNames;
 
 import java.util.LinkedHashMap;

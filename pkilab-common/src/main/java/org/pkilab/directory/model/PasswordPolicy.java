@@ -1,4 +1,4 @@
-package org.pkilab.directory;
+package org.pkilab.directory.model;
 
 import java.security.SecureRandom;
 

@@ -1,4 +1,4 @@
-package org.pkilab.directory;
+package org.pkilab.directory.client;
 
 /** The OID of the lab's logon extended operation, under the lab's own UUID-derived arc ({@code 2.25.<uuid>}). */
 public final class LogonRequest {

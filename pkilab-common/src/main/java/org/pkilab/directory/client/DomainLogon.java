@@ -7,7 +7,6 @@ import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
-import org.pkilab.directory.LogonRequest;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.LogonToken;
 

@@ -245,6 +245,6 @@ public final class KeyFiles {
     }
 
     private static char[] randomPassword() {
-        return org.pkilab.directory.PasswordPolicy.generate().toCharArray();
+        return org.pkilab.directory.model.PasswordPolicy.generate().toCharArray();
     }
 }

@@ -945,7 +945,7 @@ public final class DirectoryAdmin implements AutoCloseable {
 
     private static void checkPassword(String account, String password) {
         try {
-            org.pkilab.directory.PasswordPolicy.check(account, password);
+            org.pkilab.directory.model.PasswordPolicy.check(account, password);
         } catch (IllegalArgumentException e) {
             throw new DirectoryException(e.getMessage());
         }
