@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -102,7 +103,7 @@ final class CaAdminEndpoint {
         Permission needed = resource.equals("crl") || resource.equals("templates") ? Permission.MANAGE_CA : Permission.MANAGE_CERTIFICATES;
         LogonToken caller = token.get();
         if (!ca.security().grants(caller.sids(), needed.mask)) {
-            EstServer.refuse(response, callback, AdcsError.ACCESS_DENIED, caller.account() + " may not " + what + " on " + ca.name()
+            EstServer.refuse(response, callback, WindowsError.E_ACCESSDENIED, caller.account() + " may not " + what + " on " + ca.name()
                             + ": that needs the '" + needed.displayName + "' permission on the CA, which Domain Admins and "
                             + "Enterprise Admins hold; groups in its token: " + caller.groupNames(),
                     "add " + caller.account() + " to Domain Admins (or use an administrator's account) and log on again");
@@ -139,7 +140,7 @@ final class CaAdminEndpoint {
                 try {
                     reason = reasonText == null ? RevocationReason.UNSPECIFIED : RevocationReason.parse(reasonText);
                 } catch (IllegalArgumentException e) {
-                    throw new CaException(AdcsError.BAD_REQUESTSTATUS, e.getMessage());
+                    throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, e.getMessage());
                 }
                 json(response, callback, record(ca.revoke(serial(parts[1]), reason, who)));
             }
@@ -178,7 +179,7 @@ final class CaAdminEndpoint {
             case "issued" -> new RequestStatus[]{RequestStatus.ISSUED};
             case "failed" -> new RequestStatus[]{RequestStatus.DENIED, RequestStatus.FAILED};
             case "revoked" -> new RequestStatus[]{RequestStatus.REVOKED};
-            default -> throw new CaException(AdcsError.BAD_REQUESTSTATUS, "no folder '" + status
+            default -> throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "no folder '" + status
                     + "': use pending, issued, failed or revoked");
         };
     }
@@ -195,7 +196,7 @@ final class CaAdminEndpoint {
         } catch (NumberFormatException e) {
             // answered below
         }
-        throw new CaException(AdcsError.INVALID_ARGUMENT, "limit '" + text + "' is not a page size: give 1 to " + MAX_PAGE_SIZE
+        throw new CaException(WindowsError.E_INVALIDARG, "limit '" + text + "' is not a page size: give 1 to " + MAX_PAGE_SIZE
                 + " requests (" + PAGE_SIZE + " when unset)");
     }
 
@@ -207,7 +208,7 @@ final class CaAdminEndpoint {
         try {
             return Long.parseLong(text);
         } catch (NumberFormatException e) {
-            throw new CaException(AdcsError.NO_REQUEST, "'" + text + "' is not a request id (a number, as certutil -view shows it)");
+            throw new CaException(WindowsError.CERTSRV_E_NO_REQUEST, "'" + text + "' is not a request id (a number, as certutil -view shows it)");
         }
     }
 
@@ -215,7 +216,7 @@ final class CaAdminEndpoint {
         try {
             return new BigInteger(text.replace(" ", ""), 16);
         } catch (NumberFormatException e) {
-            throw new CaException(AdcsError.NO_REQUEST, "'" + text + "' is not a serial number (hex, as certutil prints it)");
+            throw new CaException(WindowsError.CERTSRV_E_NO_REQUEST, "'" + text + "' is not a serial number (hex, as certutil prints it)");
         }
     }
 

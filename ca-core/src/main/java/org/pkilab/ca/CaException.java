@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 /**
  * A refusal by the CA outside the policy module's recorded decisions (administration, authentication,
  * input that is not a request at all), with its AD CS error, the reason and, where there is one, what to
@@ -8,11 +9,11 @@ package org.pkilab.ca;
 public final class CaException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
-    private final AdcsError error;
+    private final WindowsError error;
     private final String reason;
     private final String fix;
 
-    public CaException(AdcsError error, String message) {
+    public CaException(WindowsError error, String message) {
         this(error, message, "");
     }
 
@@ -21,14 +22,14 @@ public final class CaException extends RuntimeException {
         this(decision.error(), decision.reason(), decision.fix());
     }
 
-    private CaException(AdcsError error, String reason, String fix) {
-        super(error.adName() + " (" + error.code() + "): " + reason);
+    private CaException(WindowsError error, String reason, String fix) {
+        super(error.symbolicName() + " (" + error.code() + "): " + reason);
         this.error = error;
         this.reason = reason;
         this.fix = fix == null ? "" : fix;
     }
 
-    public AdcsError error() {
+    public WindowsError error() {
         return error;
     }
 

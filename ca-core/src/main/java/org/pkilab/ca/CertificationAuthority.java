@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
@@ -46,7 +47,7 @@ import java.util.Properties;
  * try (CertificationAuthority ca = CertificationAuthority.start(config)) {
  *     EnrollmentResult r = ca.submit(EnrollmentRequest.manual(token, "WebServer", csrDer));
  *     r.status();       // ISSUED, PENDING or DENIED
- *     r.error();        // for a refusal: AdcsError.TEMPLATE_DENIED (0x80094012) ...
+ *     r.error();        // for a refusal: WindowsError.CERTSRV_E_TEMPLATE_DENIED (0x80094012) ...
  * }
  * }</pre>
  */
@@ -221,12 +222,12 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     private static boolean malformed(Decision decision) {
-        return decision.error() == AdcsError.BAD_REQUEST_ENCODING || decision.error() == AdcsError.BAD_SIGNATURE;
+        return decision.error() == WindowsError.CRYPT_E_ASN1_BADTAG || decision.error() == WindowsError.NTE_BAD_SIGNATURE;
     }
 
     private static String dispositionFor(Decision decision) {
         return "Denied by Policy Module " + decision.error().windowsMessage() + " " + decision.error().code()
-                + " (" + decision.error().hresult() + " " + decision.error().adName() + "). " + decision.reason();
+                + " (" + decision.error().hresult() + " " + decision.error().symbolicName() + "). " + decision.reason();
     }
 
     private EnrollmentResult issue(IssuanceContext ctx, String template) {
@@ -241,8 +242,8 @@ public final class CertificationAuthority implements AutoCloseable {
                 return record(ctx.request, template, RequestStatus.ISSUED, 0, "Issued",
                         org.bouncycastle.asn1.x500.style.RFC4519Style.INSTANCE.toString(ctx.subject), serial, certificate, ctx, null);
             } catch (GeneralSecurityException e) {
-                Decision failed = Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the CA could not sign: " + e.getMessage(), "");
-                return record(ctx.request, template, RequestStatus.FAILED, AdcsError.BAD_REQUEST_ENCODING.hresult(),
+                Decision failed = Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the CA could not sign: " + e.getMessage(), "");
+                return record(ctx.request, template, RequestStatus.FAILED, WindowsError.CRYPT_E_ASN1_BADTAG.hresult(),
                         "Error: " + e.getMessage(), null, null, null, ctx, failed);
             } catch (IllegalStateException e) {
                 if (attempt < 3 && e.getCause() instanceof SQLException sql && sql.getMessage().contains("UNIQUE")) {
@@ -292,8 +293,8 @@ public final class CertificationAuthority implements AutoCloseable {
             return switch (r.status()) {
                 case PENDING -> Optional.of(new EnrollmentResult(r, Decision.pend("request " + r.requestId() + " is still pending")));
                 case ISSUED -> Optional.of(new EnrollmentResult(r, null));
-                case DENIED -> r.dispositionCode() == AdcsError.ADMIN_DENIED_REQUEST.hresult()
-                        ? Optional.of(new EnrollmentResult(r, Decision.deny(AdcsError.ADMIN_DENIED_REQUEST,
+                case DENIED -> r.dispositionCode() == WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST.hresult()
+                        ? Optional.of(new EnrollmentResult(r, Decision.deny(WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST,
                         "request " + r.requestId() + " was " + r.dispositionMessage(), "submit a new request")))
                         : Optional.empty();
                 default -> Optional.empty();
@@ -368,7 +369,7 @@ public final class CertificationAuthority implements AutoCloseable {
     public RequestRecord deny(long requestId, String who) {
         pendingRecord(requestId);
         try {
-            return database.resolve(requestId, RequestStatus.DENIED, AdcsError.ADMIN_DENIED_REQUEST.hresult(), "Denied by " + who,
+            return database.resolve(requestId, RequestStatus.DENIED, WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST.hresult(), "Denied by " + who,
                     null, null, null, config.clock().instant(), null, null);
         } catch (SQLException e) {
             throw new IllegalStateException("denying request " + requestId + " failed: " + e.getMessage(), e);
@@ -377,10 +378,10 @@ public final class CertificationAuthority implements AutoCloseable {
 
     private RequestRecord pendingRecord(long requestId) {
         requireRunning();
-        RequestRecord r = request(requestId).orElseThrow(() -> new CaException(AdcsError.NO_REQUEST,
+        RequestRecord r = request(requestId).orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_NO_REQUEST,
                 "there is no request " + requestId + " in " + config.caName() + "'s database"));
         if (r.status() != RequestStatus.PENDING) {
-            throw new CaException(AdcsError.BAD_REQUESTSTATUS, "request " + requestId + " is " + r.status().consoleText()
+            throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "request " + requestId + " is " + r.status().consoleText()
                     + ", not pending");
         }
         return r;
@@ -390,10 +391,10 @@ public final class CertificationAuthority implements AutoCloseable {
     public RequestRecord revoke(BigInteger serial, RevocationReason reason, String who) {
         requireRunning();
         try {
-            RequestRecord r = database.bySerial(serial).orElseThrow(() -> new CaException(AdcsError.NO_REQUEST,
+            RequestRecord r = database.bySerial(serial).orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_NO_REQUEST,
                     "no certificate with serial " + serial.toString(16) + " was issued by " + config.caName()));
             if (r.status() != RequestStatus.ISSUED) {
-                throw new CaException(AdcsError.BAD_REQUESTSTATUS, "certificate " + serial.toString(16) + " is "
+                throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "certificate " + serial.toString(16) + " is "
                         + r.status().consoleText() + "; only issued certificates can be revoked");
             }
             database.revoke(serial, reason, config.clock().instant(), who);
@@ -500,7 +501,7 @@ public final class CertificationAuthority implements AutoCloseable {
         try {
             return templates.template(template);
         } catch (DirectoryException e) {
-            throw new CaException(AdcsError.UNSUPPORTED_CERT_TYPE, "no certificate template named '" + template + "'");
+            throw new CaException(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "no certificate template named '" + template + "'");
         }
     }
 
@@ -609,12 +610,12 @@ public final class CertificationAuthority implements AutoCloseable {
 
     /** Logs an account on at the DC (HTTP Basic on EST): its DN from the name, then its token. */
     LogonToken logon(String userName, String password) {
-        String dn = directory.accountDn(userName).orElseThrow(() -> new CaException(AdcsError.LOGON_FAILURE,
+        String dn = directory.accountDn(userName).orElseThrow(() -> new CaException(WindowsError.ERROR_LOGON_FAILURE,
                 "no account '" + userName + "' in " + config.names().dnsName()));
         try {
             return DomainLogon.logon(config.ldapHost(), config.ldapPort(), dn, password).token();
         } catch (DirectoryException e) {
-            throw new CaException(AdcsError.LOGON_FAILURE, "logon of " + userName + " failed: " + e.getMessage());
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "logon of " + userName + " failed: " + e.getMessage());
         }
     }
 
@@ -631,27 +632,27 @@ public final class CertificationAuthority implements AutoCloseable {
         LogonToken token = signedByTheDc(encodedToken);
         Instant now = config.clock().instant();
         if (token.expiredAt(now)) {
-            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token of " + token.account() + " expired at " + token.expiresAt()
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the logon token of " + token.account() + " expired at " + token.expiresAt()
                     + " (issued " + token.issuedAt() + " by " + token.logonServer() + "; a ticket lasts "
                     + LogonToken.LIFETIME.toHours() + " hours; the lab clock says " + now + "): KRB_AP_ERR_TKT_EXPIRED, "
                     + "the ticket has expired. Log " + token.account() + " on again (restart the computer) for a new one");
         }
         if (token.issuedAt().isAfter(now.plus(MAXIMUM_CLOCK_SKEW))) {
-            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token of " + token.account() + " was issued at " + token.issuedAt()
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the logon token of " + token.account() + " was issued at " + token.issuedAt()
                     + ", after the lab clock's " + now + ": KRB_AP_ERR_TKT_NYV, the ticket is not yet valid");
         }
         java.util.Optional<CaDirectory.AccountState> account = directory.accountState(token.distinguishedName());
         if (account.isEmpty()) {
-            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token names " + token.account() + " (" + token.distinguishedName()
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the logon token names " + token.account() + " (" + token.distinguishedName()
                     + "), which no longer exists in " + config.names().dnsName() + ": KDC_ERR_C_PRINCIPAL_UNKNOWN");
         }
         if (!account.get().sid().equals(token.sid())) {
-            throw new CaException(AdcsError.LOGON_FAILURE, "the logon token names " + token.account() + " with SID " + token.sid() + ", but "
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the logon token names " + token.account() + " with SID " + token.sid() + ", but "
                     + token.distinguishedName() + " is now another account (SID " + account.get().sid()
                     + "): the account the token was issued to was deleted: KDC_ERR_C_PRINCIPAL_UNKNOWN");
         }
         if (account.get().disabled()) {
-            throw new CaException(AdcsError.LOGON_FAILURE, "the account " + token.account() + " is disabled (userAccountControl 0x"
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the account " + token.account() + " is disabled (userAccountControl 0x"
                     + Integer.toHexString(account.get().userAccountControl()) + " holds ACCOUNTDISABLE 0x2): KDC_ERR_CLIENT_REVOKED, "
                     + "the account is disabled. Enable it in Active Directory Users and Computers and log it on again");
         }
@@ -688,7 +689,7 @@ public final class CertificationAuthority implements AutoCloseable {
                 forgetDomainControllerKey();
                 return signedByTheDc(encodedToken);
             }
-            throw new CaException(AdcsError.LOGON_FAILURE, e.getMessage());
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, e.getMessage());
         }
     }
 
@@ -704,17 +705,17 @@ public final class CertificationAuthority implements AutoCloseable {
     LogonToken tokenForHolderOf(X509Certificate certificate) {
         // the database, not the TLS layer, says what this CA issued: a certificate is one of ours only when it is the very one recorded
         RequestRecord r = bySerial(certificate.getSerialNumber()).filter(issued -> sameCertificate(issued, certificate))
-                .orElseThrow(() -> new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "the TLS client certificate '"
+                .orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the TLS client certificate '"
                         + RequestedNames.printable(certificate.getSubjectX500Principal().getName()) + "' (issuer '"
                         + RequestedNames.printable(certificate.getIssuerX500Principal().getName()) + "', serial "
                         + certificate.getSerialNumber().toString(16) + ") was not issued by " + config.caName()
                         + "; re-enrollment authenticates only with a certificate this CA issued"));
         if (r.status() != RequestStatus.ISSUED) {
-            throw new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " is "
+            throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " is "
                     + r.status().consoleText() + " and cannot authenticate a renewal");
         }
         if (certificate.getNotAfter().toInstant().isBefore(config.clock().instant())) {
-            throw new CaException(AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " expired on "
+            throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " expired on "
                     + certificate.getNotAfter().toInstant() + "; enroll anew with the account's credentials");
         }
         return DomainLogon.logonOnBehalfOf(config.ldapHost(), config.ldapPort(), config.bindDn(),

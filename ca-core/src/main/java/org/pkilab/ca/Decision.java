@@ -1,17 +1,18 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 /**
  * What one policy step decided, explaining itself: go on, hold the request for a certificate manager,
  * or refuse with an AD CS error and a sentence naming the host, the template, the right or setting,
  * and what to change.
  *
  * <pre>{@code
- * Decision.deny(AdcsError.TEMPLATE_DENIED,
+ * Decision.deny(WindowsError.CERTSRV_E_TEMPLATE_DENIED,
  *         "CONTOSO\\IIS01$ holds no Enroll right on 'ConfigMgr Web Server Certificate'; groups in its token: ...",
  *         "Grant Enroll to a group IIS01 is in, then restart IIS01.");
  * }</pre>
  */
-public record Decision(Outcome outcome, AdcsError error, String reason, String fix) {
+public record Decision(Outcome outcome, WindowsError error, String reason, String fix) {
 
     public enum Outcome { CONTINUE, PENDING, DENY }
 
@@ -25,7 +26,7 @@ public record Decision(Outcome outcome, AdcsError error, String reason, String f
         return new Decision(Outcome.PENDING, null, reason, "A certificate manager approves or denies it in the CA console.");
     }
 
-    public static Decision deny(AdcsError error, String reason, String fix) {
+    public static Decision deny(WindowsError error, String reason, String fix) {
         return new Decision(Outcome.DENY, error, reason, fix);
     }
 
@@ -38,7 +39,7 @@ public record Decision(Outcome outcome, AdcsError error, String reason, String f
         if (outcome != Outcome.DENY) {
             return reason;
         }
-        return error.adName() + " (" + error.code() + ")\n" + error.windowsMessage() + "\n" + reason
+        return error.symbolicName() + " (" + error.code() + ")\n" + error.windowsMessage() + "\n" + reason
                 + (fix == null || fix.isEmpty() ? "" : "\nTo fix: " + fix);
     }
 }

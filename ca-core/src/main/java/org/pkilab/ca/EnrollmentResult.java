@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import java.security.cert.X509Certificate;
 
 /**
@@ -26,7 +27,7 @@ public record EnrollmentResult(RequestRecord record, Decision decision) {
     }
 
     /** The AD CS error of a refusal, or null. */
-    public AdcsError error() {
+    public WindowsError error() {
         return decision == null ? null : decision.error();
     }
 }

@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.CMSAbsentContent;
 import org.bouncycastle.cms.CMSSignedDataGenerator;
@@ -337,7 +338,7 @@ final class EstServer implements AutoCloseable {
             requester = token.get();
         }
         if (template == null) {
-            refuse(response, callback, AdcsError.UNSUPPORTED_CERT_TYPE, "the request names no certificate template",
+            refuse(response, callback, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "the request names no certificate template",
                     "put the template name in the path: " + PREFIX + "<template>/simpleenroll");
             return;
         }
@@ -393,7 +394,7 @@ final class EstServer implements AutoCloseable {
         try {
             csr = decodeBase64(body);
         } catch (IllegalArgumentException e) {
-            refuse(response, callback, AdcsError.BAD_REQUEST_ENCODING, "the " + body.length + " bytes of the body are not base64: " + e.getMessage(),
+            refuse(response, callback, WindowsError.CRYPT_E_ASN1_BADTAG, "the " + body.length + " bytes of the body are not base64: " + e.getMessage(),
                     "send the DER request base64-encoded (openssl base64 -in req.der)");
             return;
         }
@@ -477,9 +478,9 @@ final class EstServer implements AutoCloseable {
 
     private void challenge(Response response, Callback callback, String why) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"" + config.names().dnsName() + "\"");
-        response.getHeaders().put("X-ADCS-Error", AdcsError.LOGON_FAILURE.code() + " " + AdcsError.LOGON_FAILURE.adName());
-        send(response, callback, 401, "text/plain", (AdcsError.LOGON_FAILURE.adName() + " (" + AdcsError.LOGON_FAILURE.code() + ")\n"
-                + AdcsError.LOGON_FAILURE.windowsMessage() + "\n" + why + "\n").getBytes(StandardCharsets.UTF_8));
+        response.getHeaders().put("X-ADCS-Error", WindowsError.ERROR_LOGON_FAILURE.code() + " " + WindowsError.ERROR_LOGON_FAILURE.symbolicName());
+        send(response, callback, 401, "text/plain", (WindowsError.ERROR_LOGON_FAILURE.symbolicName() + " (" + WindowsError.ERROR_LOGON_FAILURE.code() + ")\n"
+                + WindowsError.ERROR_LOGON_FAILURE.windowsMessage() + "\n" + why + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static X509Certificate clientCertificate(Request request) {
@@ -584,9 +585,20 @@ final class EstServer implements AutoCloseable {
         refuse(response, callback, decision.error(), decision.reason(), decision.fix());
     }
 
-    static void refuse(Response response, Callback callback, AdcsError error, String reason, String fix) {
-        response.getHeaders().put("X-ADCS-Error", error.code() + " " + error.adName());
-        send(response, callback, error.httpStatus(), "text/plain", (Decision.deny(error, reason, fix).explain() + "\n")
+    /** The HTTP status an EST client gets with the error: 401 for logon, 403 for denials, 404 for what is not there. */
+    static int httpStatus(WindowsError error) {
+        return switch (error) {
+            case ERROR_LOGON_FAILURE -> 401;
+            case CERTSRV_E_TEMPLATE_DENIED, CERTSRV_E_ADMIN_DENIED_REQUEST, E_ACCESSDENIED -> 403;
+            case CERTSRV_E_UNSUPPORTED_CERT_TYPE, CERTSRV_E_NO_REQUEST -> 404;
+            case CERTSRV_E_BAD_REQUESTSTATUS -> 409;
+            default -> 400;
+        };
+    }
+
+    static void refuse(Response response, Callback callback, WindowsError error, String reason, String fix) {
+        response.getHeaders().put("X-ADCS-Error", error.code() + " " + error.symbolicName());
+        send(response, callback, httpStatus(error), "text/plain", (Decision.deny(error, reason, fix).explain() + "\n")
                 .getBytes(StandardCharsets.UTF_8));
     }
 

@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERUTF8String;
@@ -138,12 +139,12 @@ final class IssuancePolicy {
             PKCS10CertificationRequest parsed = new PKCS10CertificationRequest(der);
             byte[] reencoded = parsed.getEncoded();
             if (!java.util.Arrays.equals(reencoded, der)) {
-                return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the request from " + ctx.requesterName() + " is not DER: its "
+                return Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the request from " + ctx.requesterName() + " is not DER: its "
                         + der.length + " bytes hold a request of " + reencoded.length + " bytes and something more or different", fix);
             }
             ctx.csr = new JcaPKCS10CertificationRequest(parsed);
         } catch (Exception | StackOverflowError e) {
-            return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the " + der.length + " bytes from " + ctx.requesterName()
+            return Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the " + der.length + " bytes from " + ctx.requesterName()
                     + " are not a PKCS #10 certificate request: " + RequestedNames.printable(String.valueOf(e.getMessage())), fix);
         }
         try {
@@ -151,7 +152,7 @@ final class IssuancePolicy {
         } catch (Exception e) {
             // an RSA key too large for the JDK to read is still a request: the key step refuses it by its size
             if (rsaModulusBits(ctx) <= MAX_RSA_KEY_BITS) {
-                return Decision.deny(AdcsError.BAD_REQUEST_ENCODING, "the public key in the request from " + ctx.requesterName()
+                return Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the public key in the request from " + ctx.requesterName()
                         + " cannot be read (" + ctx.csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId() + "): "
                         + RequestedNames.printable(innermostMessage(e)), "use an RSA or EC key");
             }
@@ -186,7 +187,7 @@ final class IssuancePolicy {
     private Decision labelCanNameATemplate(IssuanceContext ctx) {
         String label = ctx.request.templateLabel();
         if (!isTemplateName(label)) {
-            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "'" + RequestedNames.printable(label == null ? "" : label)
+            return Decision.deny(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "'" + RequestedNames.printable(label == null ? "" : label)
                     + "' is not a certificate template name: template names are 1 to 64 letters, digits, spaces, '.', '_', '-', '(' and ')'",
                     "name a template by its template name (WebServer) or display name (Web Server)");
         }
@@ -221,12 +222,12 @@ final class IssuancePolicy {
         CaDirectory.TemplateAndIssueList found = directory.cachedTemplateAndIssueList(caName, label, templates.domainSid(),
                 ctx.freshDirectory);
         if (found.template().isEmpty()) {
-            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "there is no certificate template named '" + label
+            return Decision.deny(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "there is no certificate template named '" + label
                     + "' in the directory", "check the template name in the Certificate Templates console");
         }
         ctx.template = found.template().get();
         if (found.issueList().stream().noneMatch(ctx.template.name()::equalsIgnoreCase)) {
-            return Decision.deny(AdcsError.UNSUPPORTED_CERT_TYPE, "Denied by Policy Module: " + ctx.templateDisplay()
+            return Decision.deny(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "Denied by Policy Module: " + ctx.templateDisplay()
                     + " is not in the Certificate Templates to Issue list of " + caName,
                     "in the Certification Authority console, right-click Certificate Templates, choose New, "
                             + "Certificate Template to Issue, and pick '" + ctx.template.displayName() + "'");
@@ -251,14 +252,14 @@ final class IssuancePolicy {
                     boolean itself = ctx.request.requester().sid().equals(check.decidedBy());
                     String denied = itself ? account : groupName(ctx, check);
                     // another Allow cannot help: a Deny entry is read first and wins
-                    return Decision.deny(AdcsError.TEMPLATE_DENIED, account + " is denied " + right.displayName() + " on "
+                    return Decision.deny(WindowsError.CERTSRV_E_TEMPLATE_DENIED, account + " is denied " + right.displayName() + " on "
                                     + ctx.templateDisplay() + (itself ? " by name" : " through " + denied)
                                     + " (a Deny entry wins over every Allow)" + groups,
                             "on the template's Security tab clear Deny " + right.displayName() + " for " + denied
                                     + (itself ? "" : ", or take " + account + " out of " + denied + " and restart the computer"
                                     + " (or log the user on again) so its token no longer carries it"));
                 }
-                return Decision.deny(AdcsError.TEMPLATE_DENIED, account + " holds no " + right.displayName() + " right on "
+                return Decision.deny(WindowsError.CERTSRV_E_TEMPLATE_DENIED, account + " holds no " + right.displayName() + " right on "
                                 + ctx.templateDisplay() + groups,
                         "on the template's Security tab allow " + right.displayName() + " for a group " + account
                                 + " belongs to (and do not clear Read); if you just added it to a group, restart the computer"
@@ -280,17 +281,17 @@ final class IssuancePolicy {
             try {
                 ctx.subjectAltNames.addAll(requestedAltNames(ctx.csr));
             } catch (RuntimeException e) {
-                return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the alternative names in the request from " + ctx.requesterName()
+                return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the alternative names in the request from " + ctx.requesterName()
                         + " do not decode: " + RequestedNames.printable(String.valueOf(e.getMessage())), "request DNS names as the Certificates snap-in does");
             }
             java.util.Optional<String> bad = RequestedNames.problem(ctx.subject, ctx.subjectAltNames);
             if (bad.isPresent()) {
-                return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for " + ctx.templateDisplay()
+                return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for " + ctx.templateDisplay()
                         + ": " + bad.get(), "request names of printable text: DNS names of letters, digits, hyphens and dots, a common name of "
                         + "at most 64 characters, and no more than " + RequestedNames.MAX_ALTERNATIVE_NAMES + " alternative names");
             }
             if (ctx.subject.getRDNs().length == 0 && ctx.subjectAltNames.isEmpty()) {
-                return Decision.deny(AdcsError.BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for "
+                return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request from " + ctx.requesterName() + " for "
                         + ctx.templateDisplay() + " names no subject and no alternative name, and the template says "
                         + "'Supply in the request'", "fill in the Subject tab of Certificate Properties: a DNS name "
                         + "under Alternative name, or a Common name");
@@ -302,17 +303,17 @@ final class IssuancePolicy {
         int flags = t.certificateNameFlags();
         boolean needDns = CertificateName.SUBJECT_REQUIRE_DNS_AS_CN.isSetIn(flags) || CertificateName.SUBJECT_ALT_REQUIRE_DNS.isSetIn(flags);
         if (needDns && (a.dnsHostName() == null || a.dnsHostName().isBlank())) {
-            return Decision.deny(AdcsError.SUBJECT_DNS_REQUIRED, a.dn() + " has no dNSHostName, and " + ctx.templateDisplay()
+            return Decision.deny(WindowsError.CERTSRV_E_SUBJECT_DNS_REQUIRED, a.dn() + " has no dNSHostName, and " + ctx.templateDisplay()
                     + " builds the DNS name from the directory", "set dNSHostName on the computer account");
         }
         if (CertificateName.SUBJECT_ALT_REQUIRE_UPN.isSetIn(flags) && (a.userPrincipalName() == null || a.userPrincipalName().isBlank())) {
-            return Decision.deny(AdcsError.SUBJECT_UPN_REQUIRED, a.dn() + " has no userPrincipalName, and "
+            return Decision.deny(WindowsError.CERTSRV_E_SUBJECT_UPN_REQUIRED, a.dn() + " has no userPrincipalName, and "
                     + ctx.templateDisplay() + " puts the UPN in the alternative name",
                     "give the account a UPN, or clear 'User principal name (UPN)' on the template's Subject Name tab");
         }
         boolean needMail = CertificateName.SUBJECT_REQUIRE_EMAIL.isSetIn(flags) || CertificateName.SUBJECT_ALT_REQUIRE_EMAIL.isSetIn(flags);
         if (needMail && (a.mail() == null || a.mail().isBlank())) {
-            return Decision.deny(AdcsError.SUBJECT_EMAIL_REQUIRED, a.dn() + " has no mail attribute, and "
+            return Decision.deny(WindowsError.CERTSRV_E_SUBJECT_EMAIL_REQUIRED, a.dn() + " has no mail attribute, and "
                     + ctx.templateDisplay() + " includes the e-mail name", "set the account's E-mail, or clear "
                     + "'Include e-mail name' on the template's Subject Name tab");
         }
@@ -364,20 +365,20 @@ final class IssuancePolicy {
         // the ceiling first: a key the CA will never certify is refused whatever its signature, without RSA work on it
         int rsaBits = rsaModulusBits(ctx);
         if (rsaBits > MAX_RSA_KEY_BITS) {
-            return Decision.deny(AdcsError.KEY_LENGTH, "the request from " + ctx.requesterName() + " carries a " + rsaBits
+            return Decision.deny(WindowsError.CERTSRV_E_KEY_LENGTH, "the request from " + ctx.requesterName() + " carries a " + rsaBits
                     + "-bit RSA key; " + caName + " certifies RSA keys of at most " + MAX_RSA_KEY_BITS + " bits",
                     "generate a 2048-, 3072- or 4096-bit key");
         }
         try {
             if (!signatureVerifies(ctx)) {
-                return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
+                return Decision.deny(WindowsError.NTE_BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
                         + " does not verify with the public key it carries", "sign the request with the private key of the key it requests for");
             }
         } catch (Exception e) {
             // the exception names JCA classes; what a requester can act on is the algorithm and the key
             String algorithm = new org.bouncycastle.operator.DefaultAlgorithmNameFinder()
                     .getAlgorithmName(ctx.csr.getSignatureAlgorithm().getAlgorithm());
-            return Decision.deny(AdcsError.BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
+            return Decision.deny(WindowsError.NTE_BAD_SIGNATURE, "the signature on the request from " + ctx.requesterName()
                     + " cannot be checked: it is declared as " + algorithm + ", which the CA cannot verify with the "
                     + ctx.publicKey.getAlgorithm() + " key the request carries", "sign the request with SHA-256 and the request's own RSA or EC key");
         }
@@ -388,26 +389,26 @@ final class IssuancePolicy {
         try {
             wanted = ctx.template.keyAlgorithm();
         } catch (IllegalStateException e) {
-            return Decision.deny(AdcsError.KEY_LENGTH, e.getMessage(), "choose RSA or ECDSA_P256/P384/P521 on the template's "
+            return Decision.deny(WindowsError.CERTSRV_E_KEY_LENGTH, e.getMessage(), "choose RSA or ECDSA_P256/P384/P521 on the template's "
                     + "Cryptography tab");
         }
         String carried = "the request from " + ctx.requesterName() + " carries a " + (bits > 0 ? bits + "-bit " : "")
                 + (rsa ? "RSA" : ctx.publicKey instanceof ECPublicKey ? "EC" : ctx.publicKey.getAlgorithm()) + " key; ";
         if (wanted == KeyAlgorithm.RSA && !rsa) {
-            return Decision.deny(AdcsError.KEY_LENGTH, carried + ctx.templateDisplay() + " requires RSA keys of at least " + minimum
+            return Decision.deny(WindowsError.CERTSRV_E_KEY_LENGTH, carried + ctx.templateDisplay() + " requires RSA keys of at least " + minimum
                     + " bits" + (ctx.template.usesCng() ? " (Cryptography tab: Algorithm name RSA)"
                     : " (a legacy CSP template cannot use " + ctx.publicKey.getAlgorithm() + " keys)"),
                     "generate an RSA key of at least " + minimum + " bits, or duplicate the template as 'Windows 2008 Server, "
                             + "Enterprise Edition' and choose an ECDSA algorithm on its Cryptography tab");
         }
         if (wanted.elliptic() && !(ctx.publicKey instanceof ECPublicKey && KeyAlgorithm.ofCurveOid(curveOid(ctx)).orElse(null) == wanted)) {
-            return Decision.deny(AdcsError.KEY_LENGTH, carried + ctx.templateDisplay() + " asks for " + wanted.windowsName()
+            return Decision.deny(WindowsError.CERTSRV_E_KEY_LENGTH, carried + ctx.templateDisplay() + " asks for " + wanted.windowsName()
                     + " (Cryptography tab: Algorithm name), an EC key on curve " + wanted.curve(),
                     "generate an " + wanted.windowsName() + " key (certreq: KeyAlgorithm = " + wanted.windowsName()
                             + "), or set the template's algorithm to what the client makes");
         }
         if (bits <= 0 || bits < minimum) {
-            return Decision.deny(AdcsError.KEY_LENGTH, carried + ctx.templateDisplay() + " requires "
+            return Decision.deny(WindowsError.CERTSRV_E_KEY_LENGTH, carried + ctx.templateDisplay() + " requires "
                     + (rsa ? "RSA" : wanted.windowsName()) + " keys of at least " + minimum + " bits",
                     "generate a key of at least " + minimum + " bits (Cryptography tab: Minimum key size)");
         }

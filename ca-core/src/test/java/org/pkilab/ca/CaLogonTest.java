@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.Modification;
@@ -71,7 +72,7 @@ class CaLogonTest {
         for (String[] call : new String[][]{{"GET", "templates"}, {"POST", "crl"}, {"GET", "requests?status=issued"}}) {
             EstClient.Reply reply = est.admin(call[0], call[1], EstClient.basic("mallory", PASSWORD));
             assertEquals(403, reply.status(), "mallory, in an 'Enterprise Admins' of OU=Impostors, " + call[0] + " " + call[1] + ": " + reply.text());
-            assertEquals(AdcsError.ACCESS_DENIED.code() + " " + AdcsError.ACCESS_DENIED.adName(), reply.error(), reply.text());
+            assertEquals(WindowsError.E_ACCESSDENIED.code() + " " + WindowsError.E_ACCESSDENIED.symbolicName(), reply.error(), reply.text());
             assertTrue(reply.text().contains("mallory"), reply.text());
         }
         assertEquals(200, est.admin("GET", "templates", EstClient.basic("Administrator", PASSWORD)).status(),
@@ -86,7 +87,7 @@ class CaLogonTest {
         CLOCK.advance(Duration.ofHours(10));
         EstClient.Reply refused = enrollMachine(morning, "pc01.contoso.com");
         assertEquals(401, refused.status(), "PC01$ presents its 10-hour-old token for Machine: " + refused.text());
-        assertEquals(AdcsError.LOGON_FAILURE.code() + " " + AdcsError.LOGON_FAILURE.adName(), refused.error(), refused.text());
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE.code() + " " + WindowsError.ERROR_LOGON_FAILURE.symbolicName(), refused.error(), refused.text());
         assertTrue(refused.text().contains("CONTOSO\\PC01$") && refused.text().contains("KRB_AP_ERR_TKT_EXPIRED"), refused.text());
         assertEquals(200, enrollMachine(token("PC01"), "pc01.contoso.com").status(), "after a new logon PC01$ enrolls again");
     }

@@ -1,5 +1,6 @@
 package org.pkilab.ca;
 
+import org.pkilab.windows.WindowsError;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
@@ -100,7 +101,7 @@ class EnrollmentTest {
         LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).token();
         EnrollmentResult result = ca.submit(EnrollmentRequest.manual(iis01, "KerberosAuthentication", Csrs.request(Csrs.rsa(2048), "")));
         assertFalse(result.issued(), "IIS01$ is no domain controller");
-        assertEquals(AdcsError.TEMPLATE_DENIED, result.decision().error(), result.decision().explain());
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, result.decision().error(), result.decision().explain());
     }
 
     @Test
@@ -154,7 +155,7 @@ class EnrollmentTest {
         assertTrue(reply.text().contains("CONTOSO\\PC07$") && reply.text().contains("Domain Computers"), reply.text());
         RequestRecord denied = ca.failed().stream().filter(r -> r.requester().equals("CONTOSO\\PC07$")).findFirst().orElseThrow();
         assertEquals(RequestStatus.DENIED, denied.status());
-        assertEquals(AdcsError.TEMPLATE_DENIED.hresult(), denied.dispositionCode());
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED.hresult(), denied.dispositionCode());
     }
 
     @Test
@@ -171,7 +172,7 @@ class EnrollmentTest {
         LogonToken bootToken = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
         admin.addMember("ConfigMgr IIS Servers", "IIS02$");
         EnrollmentResult before = ca.submit(EnrollmentRequest.manual(bootToken, WEB_CN, webRequest("iis02.contoso.com")));
-        assertEquals(AdcsError.TEMPLATE_DENIED, before.error());
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, before.error());
         LogonToken afterRestart = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
         assertTrue(ca.submit(EnrollmentRequest.manual(afterRestart, WEB_CN, webRequest("iis02.contoso.com"))).issued());
     }
@@ -189,7 +190,7 @@ class EnrollmentTest {
         ca.issueTemplate(template);
         LogonToken token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS03"), PASSWORD).token();
         EnrollmentResult denied = ca.submit(EnrollmentRequest.manual(token, template.replace(" ", ""), webRequest("iis03.contoso.com")));
-        assertEquals(AdcsError.TEMPLATE_DENIED, denied.error());
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, denied.error());
         String fix = denied.decision().fix();
         assertTrue(fix.contains("clear Deny Enroll for CONTOSO\\Kiosk Servers, or take CONTOSO\\IIS03$ out of CONTOSO\\Kiosk Servers"), fix);
         assertFalse(fix.contains("allow Enroll"), "IIS03$ already holds an Allow; another cannot beat the Deny: " + fix);
@@ -356,7 +357,7 @@ class EnrollmentTest {
         ca.issueTemplate(WEB);
         LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).token();
         EnrollmentResult auto = ca.submit(new EnrollmentRequest(iis01, WEB_CN, webRequest("iis01.contoso.com"), true, null));
-        assertEquals(AdcsError.TEMPLATE_DENIED, auto.error());
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, auto.error());
         assertTrue(auto.decision().reason().contains("Autoenroll"), auto.decision().reason());
     }
 

@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.windows.WindowsError;
 import org.eclipse.jetty.client.ContentResponse;
 
 import java.io.ByteArrayInputStream;
@@ -58,13 +59,13 @@ public final class CrlCache {
         try {
             ContentResponse response = http.get().newRequest(url).timeout(10, TimeUnit.SECONDS).send();
             if (response.getStatus() != 200) {
-                throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "the CRL at " + url + " answered HTTP " + response.getStatus());
+                throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "the CRL at " + url + " answered HTTP " + response.getStatus());
             }
             return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(response.getContent()));
         } catch (TrustFailure e) {
             throw e;
         } catch (Exception e) {
-            throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "the CRL of "
+            throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "the CRL of "
                     + certificate.getSubjectX500Principal().getName() + " could not be fetched from " + url + ": " + e.getMessage());
         }
     }

@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.windows.WindowsError;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.unboundid.ldap.sdk.LDAPConnection;
@@ -490,7 +491,7 @@ public class DomainComputer implements AutoCloseable {
         ContentResponse response = timings.time(HostTimings.Phase.ENROLLMENT_POLICY,
                 () -> send(who, HttpMethod.GET, enrollmentUrl + "/policy", null, null));
         if (response.getStatus() != 200) {
-            throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
+            throw EnrollmentException.fromAnswer(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
         }
         try {
             List<EnrollableTemplate> templates = new ArrayList<>();
@@ -553,7 +554,7 @@ public class DomainComputer implements AutoCloseable {
                     + java.net.URLEncoder.encode(request.template(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
                     + "/simpleenroll", Base64.getMimeEncoder().encode(csr), "application/pkcs10");
             if (response.getStatus() != 200 && response.getStatus() != 202) {
-                throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), "'" + request.template()
+                throw EnrollmentException.fromAnswer(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), "'" + request.template()
                         + "' is not among the certificates " + who.label() + " on " + config.name() + " can request; the CA says:\n"
                         + response.getContentAsString());
             }
@@ -636,7 +637,7 @@ public class DomainComputer implements AutoCloseable {
             eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "
                     + "to enroll for a " + template.displayName() + " certificate" + (requestId == null ? "" : " with request ID " + requestId)
                     + ": " + response.getContentAsString().trim());
-            throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
+            throw EnrollmentException.fromAnswer(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
         }
         X509Certificate certificate = certsOnly(response.getContent());
         StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), template.exportableKey(),
@@ -812,7 +813,7 @@ public class DomainComputer implements AutoCloseable {
                 trust.validate(new X509Certificate[]{certificate.certificate()}, certificate.certificate().getExtendedKeyUsage() == null
                         ? LabTrust.CLIENT_AUTHENTICATION : certificate.certificate().getExtendedKeyUsage().get(0));
             } catch (TrustFailure e) {
-                if (e.reason() == TrustFailure.Reason.REVOKED) {
+                if (e.reason() == WindowsError.CRYPT_E_REVOKED) {
                     my.remove(certificate.thumbprint());
                     eventLog.write(now, "Warning", 64, EventLog.AUTOENROLLMENT, "Certificate " + certificate.thumbprint()
                             + " (" + certificate.templateName() + ") was revoked and removed from LocalMachine\\My");
@@ -848,13 +849,13 @@ public class DomainComputer implements AutoCloseable {
         StoredCertificate certificate = my.byThumbprint(thumbprint).orElseThrow(() -> new IllegalArgumentException(
                 "no certificate with thumbprint " + thumbprint + " in " + my.name()));
         if (certificate.privateKey() != null && certificate.imported() && !certificate.exportable()) {
-            throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
+            throw new IllegalStateException(WindowsError.NTE_BAD_KEY_STATE.describe() + " "
                     + "The associated private key cannot be exported: it was imported from a PFX without 'Mark this key as exportable', "
                     + "whatever template '" + certificate.certificateTemplate() + "' allows. Import the PFX again with 'Mark this key "
                     + "as exportable' ticked, or export it from the computer that enrolled it.");
         }
         if (certificate.privateKey() == null || !certificate.exportable()) {
-            throw new IllegalStateException("0x8009000B NTE_BAD_KEY_STATE: Key not valid for use in specified state. "
+            throw new IllegalStateException(WindowsError.NTE_BAD_KEY_STATE.describe() + " "
                     + "The associated private key cannot be exported: the certificate was created from "
                     + "template '" + certificate.templateName() + "' without 'Allow private key to be exported'. Set that on the "
                     + "template's Request Handling tab and request the certificate again.");
@@ -1043,7 +1044,7 @@ public class DomainComputer implements AutoCloseable {
             return request.send();
         } catch (Exception e) {
             TrustFailure failure = LabHttp.trustFailure(e);
-            throw new EnrollmentException(0, failure == null ? null : failure.reason().code() + " " + failure.reason().adName(),
+            throw new EnrollmentException(0, failure == null ? null : failure.reason(),
                     config.name() + " cannot reach " + url + ": " + (failure == null ? rootCause(e) : failure.getMessage()));
         }
     }

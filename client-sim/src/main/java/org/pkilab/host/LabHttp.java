@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.windows.WindowsError;
 import org.eclipse.jetty.client.Destination;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -237,10 +238,10 @@ final class LabHttp {
                 return trust;
             }
             if (t instanceof CertificateException && t.getMessage() != null && t.getMessage().contains("No subject alternative DNS name")) {
-                return new TrustFailure(TrustFailure.Reason.NAME_MISMATCH, t.getMessage());
+                return new TrustFailure(WindowsError.CERT_E_CN_NO_MATCH, t.getMessage());
             }
             if (t instanceof SSLHandshakeException && t.getMessage() != null && t.getMessage().contains("No subject alternative DNS name")) {
-                return new TrustFailure(TrustFailure.Reason.NAME_MISMATCH, t.getMessage());
+                return new TrustFailure(WindowsError.CERT_E_CN_NO_MATCH, t.getMessage());
             }
         }
         return null;

@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.windows.WindowsError;
 import javax.net.ssl.X509TrustManager;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -71,18 +72,18 @@ public final class LabTrust implements X509TrustManager {
     /** Checks {@code chain} (leaf first) for {@code purpose}; throws a {@link TrustFailure} naming why not. */
     public void validate(X509Certificate[] chain, String purpose) throws TrustFailure {
         if (chain == null || chain.length == 0) {
-            throw new TrustFailure(TrustFailure.Reason.NO_CERTIFICATE, "");
+            throw new TrustFailure(WindowsError.CRYPT_E_NOT_FOUND, "No client certificate was presented.");
         }
         X509Certificate leaf = chain[0];
         String subject = leaf.getSubjectX500Principal().getName();
         try {
             List<String> ekus = leaf.getExtendedKeyUsage();
             if (ekus != null && !ekus.contains(purpose)) {
-                throw new TrustFailure(TrustFailure.Reason.WRONG_USAGE, "'" + subject + "' has " + ekus + ", not "
+                throw new TrustFailure(WindowsError.CERT_E_WRONG_USAGE, "'" + subject + "' has " + ekus + ", not "
                         + (purpose.equals(SERVER_AUTHENTICATION) ? "Server Authentication" : "Client Authentication") + " (" + purpose + ")");
             }
         } catch (java.security.cert.CertificateParsingException e) {
-            throw new TrustFailure(TrustFailure.Reason.WRONG_USAGE, "the EKU of '" + subject + "' does not parse");
+            throw new TrustFailure(WindowsError.CERT_E_WRONG_USAGE, "the EKU of '" + subject + "' does not parse");
         }
         Set<TrustAnchor> anchors = new HashSet<>();
         for (X509Certificate anchor : getAcceptedIssuers()) {
@@ -97,14 +98,14 @@ public final class LabTrust implements X509TrustManager {
             path.add(certificate);
         }
         if (anchors.isEmpty()) {
-            throw new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "the LocalMachine\\Root store is empty: restart the computer "
+            throw new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "the LocalMachine\\Root store is empty: restart the computer "
                     + "so it imports the enterprise root CA from the directory");
         }
         try {
             for (X509Certificate certificate : path) {
                 List<X509CRL> found = crls.crlsFor(certificate);
                 if (found.isEmpty()) {
-                    throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + certificate.getSubjectX500Principal().getName()
+                    throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + certificate.getSubjectX500Principal().getName()
                             + "' names no HTTP CRL distribution point");
                 }
                 revocationData.add(found);
@@ -125,7 +126,7 @@ public final class LabTrust implements X509TrustManager {
         } catch (CertPathValidatorException e) {
             throw translate(e, subject);
         } catch (Exception e) {
-            throw new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "': " + e.getMessage());
+            throw new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "'" + subject + "': " + e.getMessage());
         }
     }
 
@@ -146,33 +147,33 @@ public final class LabTrust implements X509TrustManager {
             }
             X509CRLEntry entry = crl.getRevokedCertificate(certificate);
             if (entry != null) {
-                throw new TrustFailure(TrustFailure.Reason.REVOKED, "'" + subject + "': Certificate has been revoked, reason: "
+                throw new TrustFailure(WindowsError.CRYPT_E_REVOKED, "'" + subject + "': Certificate has been revoked, reason: "
                         + (entry.getRevocationReason() == null ? "UNSPECIFIED" : entry.getRevocationReason()) + ", revocation date: "
                         + entry.getRevocationDate().toInstant() + ", authority: " + crl.getIssuerX500Principal().getName());
             }
             current = true;
         }
         if (!current) {
-            throw new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + subject + "': no current CRL signed by its issuer "
+            throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + subject + "': no current CRL signed by its issuer "
                     + certificate.getIssuerX500Principal().getName() + " at " + CrlCache.distributionPoints(certificate));
         }
     }
 
     private static TrustFailure translate(CertPathValidatorException e, String subject) {
         if (e.getReason() == CertPathValidatorException.BasicReason.REVOKED) {
-            return new TrustFailure(TrustFailure.Reason.REVOKED, "'" + subject + "': " + e.getMessage());
+            return new TrustFailure(WindowsError.CRYPT_E_REVOKED, "'" + subject + "': " + e.getMessage());
         }
         if (e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
                 || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
-            return new TrustFailure(TrustFailure.Reason.EXPIRED, "'" + subject + "': " + e.getMessage());
+            return new TrustFailure(WindowsError.CERT_E_EXPIRED, "'" + subject + "': " + e.getMessage());
         }
         if (e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
-            return new TrustFailure(TrustFailure.Reason.REVOCATION_OFFLINE, "'" + subject + "': " + e.getMessage());
+            return new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + subject + "': " + e.getMessage());
         }
         if (e.getReason() == PKIXReason.NO_TRUST_ANCHOR) {
-            return new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "' does not chain to a certificate in "
+            return new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "'" + subject + "' does not chain to a certificate in "
                     + "LocalMachine\\Root");
         }
-        return new TrustFailure(TrustFailure.Reason.UNTRUSTED_ROOT, "'" + subject + "': " + e.getMessage());
+        return new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "'" + subject + "': " + e.getMessage());
     }
 }

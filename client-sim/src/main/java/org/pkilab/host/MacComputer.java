@@ -76,7 +76,7 @@ public final class MacComputer implements AutoCloseable {
                             (userName + ":" + password).getBytes(StandardCharsets.UTF_8))))
                     .body(new BytesRequestContent("application/pkcs10", Base64.getMimeEncoder().encode(csr))).send();
             if (response.getStatus() != 200) {
-                throw new EnrollmentException(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
+                throw EnrollmentException.fromAnswer(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
             }
             X509Certificate certificate = KeyFiles.certificate(firstCertificate(response.getContent()));
             StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), false,
@@ -87,7 +87,7 @@ public final class MacComputer implements AutoCloseable {
             throw e;
         } catch (Exception e) {
             TrustFailure failure = LabHttp.trustFailure(e);
-            throw new EnrollmentException(0, failure == null ? null : failure.reason().code() + " " + failure.reason().adName(),
+            throw new EnrollmentException(0, failure == null ? null : failure.reason(),
                     hostName + " cannot enroll at " + estBaseUrl + ": " + (failure == null ? e.getMessage() : failure.getMessage()));
         } finally {
             https.stop();

@@ -1,5 +1,6 @@
 package org.pkilab.iis;
 
+import org.pkilab.windows.WindowsError;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.EndPoint;
@@ -253,7 +254,7 @@ public final class IisServer extends DomainComputer {
     private void refuseCng(StoredCertificate certificate, String role) {
         if (certificate.keyStorage() == StoredCertificate.KeyStorage.CNG_KSP) {
             // legacy CryptoAPI, which Configuration Manager uses, cannot open a key held by a CNG key storage provider
-            throw new IllegalStateException("0x80090014 NTE_BAD_PROV_TYPE: Invalid provider type specified. "
+            throw new IllegalStateException(WindowsError.NTE_BAD_PROV_TYPE.describe() + " "
                     + "Configuration Manager cannot use certificate " + certificate.thumbprint()
                     + " for the " + role + " on " + name() + ": its key is in a CNG key storage provider because template '"
                     + certificate.templateName() + "' was duplicated as 'Windows 2008 Server, Enterprise Edition'. Duplicate "

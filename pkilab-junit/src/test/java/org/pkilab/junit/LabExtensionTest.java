@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
-import org.pkilab.ca.AdcsError;
+import org.pkilab.windows.WindowsError;
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.client.DirectoryAdmin;
@@ -103,7 +103,7 @@ class LabExtensionTest {
         EnrollmentException denied = assertThrows(EnrollmentException.class,
                 () -> pc02.requestCertificate(CertificateRequest.forTemplate(WEB_TEMPLATE).dnsNames("pc02.contoso.com")),
                 "the CA no longer lets Domain Computers enroll for " + WEB_TEMPLATE);
-        assertEquals(AdcsError.TEMPLATE_DENIED.toString(), denied.adcsError(), denied.getMessage());
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, denied.error(), denied.getMessage());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.windows.WindowsError;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,7 +90,7 @@ class UserCertificatesTest {
             lab.admin().clearAllow("ConfigMgr Mac Client Certificate", "Domain Users", AccessRight.ENROLL);
             EnrollmentException administrator = assertThrows(EnrollmentException.class,
                     () -> mac.enroll(lab.ca().estBaseUrl(), "ConfigMgrMacClientCertificate", "Administrator", TestLab.PASSWORD));
-            assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", administrator.adcsError());
+            assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, administrator.error());
         }
     }
 
@@ -98,7 +99,7 @@ class UserCertificatesTest {
         try (MacComputer mac = new MacComputer("mac02.contoso.com", lab.network(), lab.clock())) {
             EnrollmentException untrusted = assertThrows(EnrollmentException.class,
                     () -> mac.enroll(lab.ca().estBaseUrl(), "ConfigMgrMacClientCertificate", "Administrator", TestLab.PASSWORD));
-            assertEquals("0x800B0109 CERT_E_UNTRUSTEDROOT", untrusted.adcsError(), untrusted.getMessage());
+            assertEquals(WindowsError.CERT_E_UNTRUSTEDROOT, untrusted.error(), untrusted.getMessage());
         }
     }
 }

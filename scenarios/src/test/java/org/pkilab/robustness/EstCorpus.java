@@ -16,7 +16,7 @@ import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
-import org.pkilab.ca.AdcsError;
+import org.pkilab.windows.WindowsError;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -522,7 +522,7 @@ final class EstCorpus {
         }
         enroll(labels, "no label at all", "", body, suspiciousPath);
         wire(labels, "simpleenroll without a label", post(EST + "simpleenroll", body, "Authorization", bearer, "Content-Type", "application/pkcs10"),
-                new Answer(404, AdcsError.UNSUPPORTED_CERT_TYPE, false, "names no certificate template"));
+                new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, "names no certificate template"));
         wire(labels, "csrattrs for label '*)(cn=*'", HttpsWire.request("GET", EST + "*)(cn=*/csrattrs", host, List.of(), null),
                 new Answer(200, null, false, null), BAD_HTTP);
         wire(labels, "unknown operation 'simpleenrol'", post(EST + "WebServer/simpleenrol", body, "Authorization", bearer,
@@ -610,7 +610,7 @@ final class EstCorpus {
     private void estClientCertificates() {
         String category = "EST client certificate";
         byte[] body = base64(RequestForge.request(key, RequestForge.cn("renewal.contoso.com"), RequestForge.dnsNames("renewal.contoso.com")));
-        Answer foreign = new Answer(400, AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, false, "not issued by " + facts.caName());
+        Answer foreign = new Answer(400, WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, false, "not issued by " + facts.caName());
         for (String subject : List.of("CN=iis01.contoso.com", "CN=Administrator", "CN=" + facts.caName() + ",DC=contoso,DC=com", "CN=evil.example",
                 "CN=\u0000", "CN=pc01.contoso.com,O=Contoso")) {
             KeyPair own = forge.rsa(1024);
@@ -634,7 +634,7 @@ final class EstCorpus {
         renewal(category, "an issued certificate presented with a 1024-bit key", new ClientCertificate(valid, own.getPrivate()), body, TLS_REFUSED);
         renewal(category, "a revoked certificate", facts.revokedClient(), body, RENEWAL_REFUSED);
         renewal(category, "a revoked certificate, naming its template", facts.revokedClient(), body, RENEWAL_REFUSED);
-        renewal(category, "no certificate at all", null, body, new Answer(401, AdcsError.LOGON_FAILURE, false, "client certificate"));
+        renewal(category, "no certificate at all", null, body, new Answer(401, WindowsError.ERROR_LOGON_FAILURE, false, "client certificate"));
     }
 
     private void renewal(String category, String name, ClientCertificate client, byte[] body, Answer answer) {
@@ -677,9 +677,9 @@ final class EstCorpus {
         admin("revoke an unknown serial", "POST", "certificates/1234567890abcdef/revoke", administrator, NO_SUCH_REQUEST);
         admin("revoke for reason 'bogus'", "POST", "certificates/" + serial + "/revoke?reason=bogus", administrator, NOT_PENDING);
         admin("revoke for reason '%00'", "POST", "certificates/" + serial + "/revoke?reason=%00", administrator, NOT_PENDING);
-        admin("issue template '*'", "POST", "templates/%2A", administrator, new Answer(404, AdcsError.UNSUPPORTED_CERT_TYPE, false, null));
-        admin("issue template '*)(cn=*'", "POST", "templates/*)(cn=*", administrator, new Answer(404, AdcsError.UNSUPPORTED_CERT_TYPE, false, null));
-        admin("stop issuing 'NoSuchTemplate'", "DELETE", "templates/NoSuchTemplate", administrator, new Answer(404, AdcsError.UNSUPPORTED_CERT_TYPE, false, null));
+        admin("issue template '*'", "POST", "templates/%2A", administrator, new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, null));
+        admin("issue template '*)(cn=*'", "POST", "templates/*)(cn=*", administrator, new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, null));
+        admin("stop issuing 'NoSuchTemplate'", "DELETE", "templates/NoSuchTemplate", administrator, new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, null));
         admin("list folder 'bogus'", "GET", "requests?status=bogus", administrator, NOT_PENDING);
         admin("an unknown operation", "POST", "requests/" + pending + "/approve/now", administrator, new Answer(404, null, false, "requests"));
         admin("PUT crl", "PUT", "crl", administrator, new Answer(404, null, false, "crl"));

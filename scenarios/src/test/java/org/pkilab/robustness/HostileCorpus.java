@@ -3,7 +3,7 @@ package org.pkilab.robustness;
 import com.unboundid.ldap.sdk.LDAPRequest;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
-import org.pkilab.ca.AdcsError;
+import org.pkilab.windows.WindowsError;
 import org.pkilab.directory.model.DomainNames;
 
 import java.math.BigInteger;
@@ -42,7 +42,7 @@ final class HostileCorpus {
      * at TLS), the AD CS error when one applies, whether the CA records the request in its database
      * (a denied or failed row), and a text the answer must contain.
      */
-    record Answer(int status, AdcsError error, boolean recorded, String mentions) {
+    record Answer(int status, WindowsError error, boolean recorded, String mentions) {
         @Override
         public String toString() {
             return status + (error == null ? "" : " " + error) + (recorded ? " (recorded)" : "") + (mentions == null ? "" : " mentioning '" + mentions + "'");
@@ -93,23 +93,23 @@ final class HostileCorpus {
     static final String PFX_PASSWORD = "Str0ng-Pfx!";
     static final String EST = "/.well-known/est/";
 
-    static final Answer NOT_A_REQUEST = new Answer(400, AdcsError.BAD_REQUEST_ENCODING, false, null);
-    static final Answer BAD_SIGNATURE = new Answer(400, AdcsError.BAD_SIGNATURE, true, null);
-    static final Answer KEY_LENGTH = new Answer(400, AdcsError.KEY_LENGTH, true, null);
-    static final Answer BAD_NAME = new Answer(400, AdcsError.BAD_REQUESTSUBJECT, true, null);
-    static final Answer LOGON_FAILURE = new Answer(401, AdcsError.LOGON_FAILURE, false, null);
+    static final Answer NOT_A_REQUEST = new Answer(400, WindowsError.CRYPT_E_ASN1_BADTAG, false, null);
+    static final Answer BAD_SIGNATURE = new Answer(400, WindowsError.NTE_BAD_SIGNATURE, true, null);
+    static final Answer KEY_LENGTH = new Answer(400, WindowsError.CERTSRV_E_KEY_LENGTH, true, null);
+    static final Answer BAD_NAME = new Answer(400, WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, true, null);
+    static final Answer LOGON_FAILURE = new Answer(401, WindowsError.ERROR_LOGON_FAILURE, false, null);
     static final Answer TOO_LARGE = new Answer(413, null, false, "65536");
     static final Answer WRONG_TYPE = new Answer(415, null, false, "application/pkcs10");
-    static final Answer NOT_A_TEMPLATE_NAME = new Answer(404, AdcsError.UNSUPPORTED_CERT_TYPE, false, "not a certificate template name");
-    static final Answer UNKNOWN_TEMPLATE = new Answer(404, AdcsError.UNSUPPORTED_CERT_TYPE, true, "no certificate template named");
+    static final Answer NOT_A_TEMPLATE_NAME = new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, "not a certificate template name");
+    static final Answer UNKNOWN_TEMPLATE = new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, true, "no certificate template named");
     static final Answer NOT_EST = new Answer(404, null, false, "EST");
     static final Answer BAD_HTTP = new Answer(400, null, false, null);
     static final Answer HEADERS_TOO_LARGE = new Answer(431, null, false, "8192");
     static final Answer URI_TOO_LONG = new Answer(414, null, false, "8192");
-    static final Answer ACCESS_DENIED = new Answer(403, AdcsError.ACCESS_DENIED, false, "Manage");
-    static final Answer NO_SUCH_REQUEST = new Answer(404, AdcsError.NO_REQUEST, false, null);
-    static final Answer NOT_PENDING = new Answer(409, AdcsError.BAD_REQUESTSTATUS, false, null);
-    static final Answer RENEWAL_REFUSED = new Answer(400, AdcsError.BAD_RENEWAL_CERT_ATTRIBUTE, false, null);
+    static final Answer ACCESS_DENIED = new Answer(403, WindowsError.E_ACCESSDENIED, false, "Manage");
+    static final Answer NO_SUCH_REQUEST = new Answer(404, WindowsError.CERTSRV_E_NO_REQUEST, false, null);
+    static final Answer NOT_PENDING = new Answer(409, WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, false, null);
+    static final Answer RENEWAL_REFUSED = new Answer(400, WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, false, null);
     static final Answer TLS_REFUSED = new Answer(0, null, false, null);
     static final Answer WRONG_METHOD = new Answer(405, null, false, "use ");
 

@@ -298,11 +298,11 @@ class HostileInputTest {
             return "control characters (or undecodable bytes) in the answer";
         }
         if (answer.error() != null) {
-            String expected = answer.error().code() + " " + answer.error().adName();
+            String expected = answer.error().code() + " " + answer.error().symbolicName();
             if (!expected.equals(reply.header("X-ADCS-Error"))) {
                 return "X-ADCS-Error " + reply.header("X-ADCS-Error");
             }
-            if (!text.contains(answer.error().code()) || !text.contains(answer.error().adName())) {
+            if (!text.contains(answer.error().code()) || !text.contains(answer.error().symbolicName())) {
                 return "an answer without " + expected;
             }
         }
