@@ -1,5 +1,8 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.CertsOnlyPkcs7;
+import org.pkilab.enrollment.EnrollableTemplate;
+import org.pkilab.enrollment.EnrollmentPolicy;
 import org.pkilab.windows.WindowsError;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.CMSAbsentContent;
@@ -39,6 +42,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -83,7 +87,6 @@ final class EstServer implements AutoCloseable {
     private static final java.util.regex.Pattern PKCS10 = java.util.regex.Pattern.compile(
             "(?i)application/pkcs10\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
     private static final String PREFIX = "/.well-known/est/";
-    private static final String PKCS7 = "application/pkcs7-mime; smime-type=certs-only";
 
     /** The web server's key and certificate chain. */
     record ServerIdentity(KeyFiles.KeyEntry entry) {
@@ -270,7 +273,7 @@ final class EstServer implements AutoCloseable {
             return;
         }
         switch (operation) {
-            case "cacerts" -> requireMethod(request, "GET", () -> send(response, callback, 200, PKCS7, base64(certsOnly(ca.certificate()))),
+            case "cacerts" -> requireMethod(request, "GET", () -> send(response, callback, 200, CertsOnlyPkcs7.MEDIA_TYPE, CertsOnlyPkcs7.base64(CertsOnlyPkcs7.encode(List.of(ca.certificate())))),
                     response, callback);
             case "simpleenroll" -> requireMethod(request, "POST", () -> enroll(request, response, callback, label, false), response, callback);
             case "simplereenroll" -> requireMethod(request, "POST", () -> enroll(request, response, callback, label, true), response, callback);
@@ -422,7 +425,7 @@ final class EstServer implements AutoCloseable {
     private void answer(Response response, Callback callback, EnrollmentResult result) {
         response.getHeaders().put("X-ADCS-Request-Id", Long.toString(result.requestId()));
         switch (result.status()) {
-            case ISSUED -> send(response, callback, 200, PKCS7, base64(certsOnly(result.record().certificate())));
+            case ISSUED -> send(response, callback, 200, CertsOnlyPkcs7.MEDIA_TYPE, CertsOnlyPkcs7.base64(CertsOnlyPkcs7.encodeDer(List.of(result.record().certificate()))));
             case PENDING -> {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
                 send(response, callback, 202, "text/plain", ("Taken Under Submission: request " + result.requestId()
@@ -511,7 +514,7 @@ final class EstServer implements AutoCloseable {
         // the signature the client makes with that key: ecdsa-with-SHA256 for P-256, sha256WithRSAEncryption for RSA
         attributes.add(new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm.signatureAlgorithm()).getAlgorithm());
         try {
-            send(response, callback, 200, "application/csrattrs", base64(new DERSequence(attributes).getEncoded("DER")));
+            send(response, callback, 200, "application/csrattrs", CertsOnlyPkcs7.base64(new DERSequence(attributes).getEncoded("DER")));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
@@ -522,36 +525,14 @@ final class EstServer implements AutoCloseable {
         if (token.isEmpty()) {
             return;
         }
-        StringBuilder json = new StringBuilder("{\"ca\":").append(quote(config.caName())).append(",\"templates\":[");
-        List<CertificateTemplate> templates = ca.enrollableTemplates(token.get());
-        for (int i = 0; i < templates.size(); i++) {
-            CertificateTemplate t = templates.get(i);
+        List<EnrollableTemplate> offered = new ArrayList<>();
+        for (CertificateTemplate t : ca.enrollableTemplates(token.get())) {
             boolean autoenroll = t.securityDescriptor().check(token.get().sids(), org.pkilab.directory.model.AccessRight.AUTOENROLL).granted();
-            json.append(i == 0 ? "" : ",").append("{\"name\":").append(quote(t.name()))
-                    .append(",\"displayName\":").append(quote(t.displayName()))
-                    .append(",\"oid\":").append(quote(t.oid() == null ? "" : t.oid()))
-                    .append(",\"schemaVersion\":").append(t.schemaVersion())
-                    .append(",\"subjectSuppliedInRequest\":").append(t.enrolleeSuppliesSubject())
-                    .append(",\"minimalKeySize\":").append(t.minimalKeySize())
-                    .append(",\"keyAlgorithm\":").append(quote(keyAlgorithmOf(t)))
-                    .append(",\"exportableKey\":").append(t.exportableKey())
-                    .append(",\"requiresApproval\":").append(t.requiresApproval())
-                    .append(",\"keyStorage\":").append(quote(t.usesCng() ? "CNG" : "CSP"))
-                    .append(",\"autoenroll\":").append(autoenroll)
-                    .append(",\"machine\":").append(t.machineTemplate())
-                    .append(",\"renewalPeriodSeconds\":").append(t.renewalPeriod().getSeconds())
-                    .append(",\"extendedKeyUsages\":[");
-            for (int j = 0; j < t.extendedKeyUsages().size(); j++) {
-                json.append(j == 0 ? "" : ",").append(quote(t.extendedKeyUsages().get(j)));
-            }
-            json.append("],\"supersedes\":[");
-            for (int j = 0; j < t.supersededTemplates().size(); j++) {
-                json.append(j == 0 ? "" : ",").append(quote(t.supersededTemplates().get(j)));
-            }
-            json.append("]}");
+            offered.add(new EnrollableTemplate(t.name(), t.displayName(), t.oid(), t.schemaVersion(), t.enrolleeSuppliesSubject(),
+                    t.minimalKeySize(), keyAlgorithmOf(t), t.exportableKey(), t.requiresApproval(), t.usesCng(), autoenroll,
+                    t.machineTemplate(), t.renewalPeriod(), t.extendedKeyUsages(), t.supersededTemplates()));
         }
-        json.append("]}\n");
-        send(response, callback, 200, "application/json", json.toString().getBytes(StandardCharsets.UTF_8));
+        send(response, callback, 200, EnrollmentPolicy.MEDIA_TYPE, new EnrollmentPolicy(config.caName(), offered).toJson());
     }
 
     /** The template's Cryptography tab algorithm, or the name it gives that the lab does not know (the CA refuses it then). */
@@ -680,28 +661,6 @@ final class EstServer implements AutoCloseable {
         return Base64.getMimeDecoder().decode(text.replaceAll("\\s", ""));
     }
 
-    private static byte[] certsOnly(X509Certificate certificate) {
-        try {
-            return certsOnly(certificate.getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
-            throw new IllegalStateException("cannot encode " + certificate.getSubjectX500Principal() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A certs-only PKCS #7 of {@code der}, built from the encoding as it is: the JDK need not parse the certificate first. */
-    private static byte[] certsOnly(byte[] der) {
-        try {
-            CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
-            generator.addCertificates(new CollectionStore<>(List.of(new X509CertificateHolder(der))));
-            return generator.generate(new CMSAbsentContent(), false).getEncoded();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot encode PKCS #7: " + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] base64(byte[] der) {
-        return (Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der) + "\n").getBytes(StandardCharsets.US_ASCII);
-    }
 
     static void send(Response response, Callback callback, int status, String contentType, byte[] body) {
         if (contentType.startsWith("text/plain")) {

@@ -1,8 +1,9 @@
 package org.pkilab.host;
 
+import org.pkilab.enrollment.CertsOnlyPkcs7;
+import org.pkilab.enrollment.EnrollableTemplate;
+import org.pkilab.enrollment.EnrollmentPolicy;
 import org.pkilab.windows.WindowsError;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.SearchResultEntry;
@@ -83,7 +84,6 @@ public class DomainComputer implements AutoCloseable {
 
     /** The guide's "wait a few minutes": Group Policy refreshes every 90 minutes on Windows; autoenrollment every 8 hours. */
     public static final Duration AUTOENROLLMENT_INTERVAL = Duration.ofHours(8);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern GP_LINK = Pattern.compile("\\[LDAP://([^;\\]]+);(\\d+)\\]", Pattern.CASE_INSENSITIVE);
 
     private final DomainComputerConfig config;
@@ -172,7 +172,7 @@ public class DomainComputer implements AutoCloseable {
                 KeyPair key = new KeyPair(keys.generatePublic(new java.security.spec.X509EncodedKeySpec(b64.decode(p.getProperty("publicKey")))),
                         keys.generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(b64.decode(p.getProperty("privateKey")))));
                 EnrollableTemplate settings = new EnrollableTemplate(p.getProperty("template"), p.getProperty("displayName"),
-                        p.getProperty("oid", ""), 0, false, 0, KeyAlgorithm.RSA, Boolean.parseBoolean(p.getProperty("exportable")), true,
+                        p.getProperty("oid", ""), 0, false, 0, KeyAlgorithm.RSA.windowsName(), Boolean.parseBoolean(p.getProperty("exportable")), true,
                         Boolean.parseBoolean(p.getProperty("cng")), false, true, Duration.ZERO, List.of(), List.of());
                 String dns = p.getProperty("asked.dns", "");
                 CertificateRequest asked = p.getProperty("asked.template") == null ? null : new CertificateRequest(p.getProperty("asked.template"),
@@ -494,30 +494,10 @@ public class DomainComputer implements AutoCloseable {
             throw EnrollmentException.fromAnswer(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
         }
         try {
-            List<EnrollableTemplate> templates = new ArrayList<>();
-            for (JsonNode t : JSON.readTree(response.getContent()).get("templates")) {
-                templates.add(new EnrollableTemplate(t.get("name").asText(), t.get("displayName").asText(), t.path("oid").asText(""),
-                        t.get("schemaVersion").asInt(), t.get("subjectSuppliedInRequest").asBoolean(), t.get("minimalKeySize").asInt(),
-                        keyAlgorithm(t.path("keyAlgorithm").asText("RSA")), t.get("exportableKey").asBoolean(), t.get("requiresApproval").asBoolean(),
-                        "CNG".equals(t.get("keyStorage").asText()), t.get("autoenroll").asBoolean(), t.get("machine").asBoolean(),
-                        Duration.ofSeconds(t.path("renewalPeriodSeconds").asLong(0)),
-                        strings(t.get("extendedKeyUsages")), strings(t.get("supersedes"))));
-            }
-            return templates;
-        } catch (java.io.IOException e) {
+            return EnrollmentPolicy.fromJson(response.getContent()).templates();
+        } catch (IllegalArgumentException e) {
             throw new IllegalStateException("the enrollment policy from " + enrollmentUrl + " does not parse: " + e.getMessage(), e);
         }
-    }
-
-    /** The policy's algorithm name; one this client does not know is sent as RSA, and the CA says what it wants. */
-    private static KeyAlgorithm keyAlgorithm(String windowsName) {
-        return KeyAlgorithm.fromWindowsName(windowsName).orElse(KeyAlgorithm.RSA);
-    }
-
-    private static List<String> strings(JsonNode array) {
-        List<String> values = new ArrayList<>();
-        array.forEach(v -> values.add(v.asText()));
-        return values;
     }
 
     /**
@@ -546,7 +526,7 @@ public class DomainComputer implements AutoCloseable {
                 .findFirst();
         if (offered.isEmpty()) {
             // not on the "Request Certificates" page: send it as certreq would, and let the CA say why not
-            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, KeyAlgorithm.RSA,
+            EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, KeyAlgorithm.RSA.windowsName(),
                     false, false, false, false, false, Duration.ZERO, List.of(), List.of());
             KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> generateKey(unlisted, request.keySize()));
             byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> csr(key, request.subject(), request.dnsNames()));
@@ -652,11 +632,9 @@ public class DomainComputer implements AutoCloseable {
 
     private static X509Certificate certsOnly(byte[] base64) {
         try {
-            CMSSignedData p7 = new CMSSignedData(Base64.getMimeDecoder().decode(base64));
-            Collection<X509CertificateHolder> certs = p7.getCertificates().getMatches(null);
-            return new JcaX509CertificateConverter().getCertificate(certs.iterator().next());
-        } catch (Exception e) {
-            throw new IllegalStateException("the CA's answer is not a certs-only PKCS #7: " + e.getMessage(), e);
+            return CertsOnlyPkcs7.decodeBase64(base64).get(0);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("the CA's answer is " + e.getMessage(), e);
         }
     }
 

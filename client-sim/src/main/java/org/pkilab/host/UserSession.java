@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.enrollment.EnrollableTemplate;
 import org.pkilab.directory.model.LogonToken;
 
 import java.util.List;
