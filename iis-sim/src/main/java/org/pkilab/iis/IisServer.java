@@ -5,30 +5,22 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.HttpsResult;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.web.TlsConnectors;
 
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -266,24 +258,6 @@ public final class IisServer extends DomainComputer {
         stopSite();
         StoredCertificate certificate = personal().byThumbprint(boundThumbprint).orElseThrow();
         try {
-            char[] password = "iis".toCharArray();
-            KeyStore keys = KeyFiles.keyStore(new KeyFiles.KeyEntry(certificate.privateKey(),
-                    certificate.chain().toArray(new X509Certificate[0])), password);
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, password);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), new TrustManager[]{new RecordingTrust()}, null);
-            SslContextFactory.Server tls = new SslContextFactory.Server();
-            tls.setSslContext(context);
-            tls.setWantClientAuth(clientCertificates == ClientCertificates.ACCEPT);
-            tls.setNeedClientAuth(clientCertificates == ClientCertificates.REQUIRE);
-            tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
-            HttpConfiguration config = new HttpConfiguration();
-            config.setSendServerVersion(false);
-            SecureRequestCustomizer customizer = new SecureRequestCustomizer();
-            // clients reach the site by its lab names on 127.0.0.1; checking the name is the client's job
-            customizer.setSniHostCheck(false);
-            config.addCustomizer(customizer);
             QueuedThreadPool threads = new QueuedThreadPool(16, 2);
             threads.setName("iis-" + name().toLowerCase(Locale.ROOT));
             // no buffer pool: Jetty 12.1 can read a connection's bytes into a buffer it has given back after a request line
@@ -291,9 +265,18 @@ public final class IisServer extends DomainComputer {
             server = new Server(threads, null, ByteBufferPool.NON_POOLING);
             // two selectors, not the one Jetty picks on two cores, where one thread then dispatches every connection's reads
             // and handshakes queue behind it: `benchmark mtls`, alternating, 75-79% of a bare JSSE server with one, 81-88% with two
-            https = new ServerConnector(server, 1, 2, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(config));
-            https.setHost("127.0.0.1");
-            https.setPort(port);
+            https = TlsConnectors.builder(server)
+                    .identity(new KeyFiles.KeyEntry(certificate.privateKey(), certificate.chain().toArray(new X509Certificate[0])))
+                    .clientTrust(new RecordingTrust())
+                    .clientAuth(switch (clientCertificates) {
+                        case IGNORE -> TlsConnectors.ClientAuth.NONE;
+                        case ACCEPT -> TlsConnectors.ClientAuth.WANT;
+                        case REQUIRE -> TlsConnectors.ClientAuth.NEED;
+                    })
+                    .acceptors(1)
+                    .selectors(2)
+                    .port(port)
+                    .build();
             server.addConnector(https);
             server.setHandler(new DefaultWebSite());
             server.start();
