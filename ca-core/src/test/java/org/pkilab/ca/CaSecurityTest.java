@@ -1,0 +1,57 @@
+package org.pkilab.ca;
+
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.RelativeIds;
+import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.windows.WindowsError;
+
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CA's Security tab decides from the SIDs in a token, without a DC: tokens are built here as the DC would sign them. */
+class CaSecurityTest {
+
+    private static final SecurityIdentifier DOMAIN = SecurityIdentifier.parse("S-1-5-21-1004336348-1177238915-682003330");
+    private final CaSecurity security = CaSecurity.byDefault("Contoso-CA", DOMAIN);
+
+    private static LogonToken token(String account, LogonToken.TokenGroup... groups) {
+        return new LogonToken("CONTOSO\\" + account, "CN=" + account + ",CN=Users,DC=contoso,DC=com", DOMAIN.withRid(1200),
+                List.of(groups), Instant.parse("2026-01-01T00:00:00Z"), "DC01.contoso.com");
+    }
+
+    private static LogonToken.TokenGroup group(int rid, String name) {
+        return new LogonToken.TokenGroup(DOMAIN.withRid(rid), "CONTOSO\\" + name);
+    }
+
+    @Test
+    void domainUserMayNotApproveRequests() {
+        Decision decision = security.check(token("alice", group(RelativeIds.DOMAIN_USERS, "Domain Users")),
+                CaSecurity.Permission.MANAGE_CERTIFICATES, "approve requests");
+        assertEquals(Decision.Outcome.DENY, decision.outcome(), "CONTOSO\\alice holds no CA permission: " + decision.explain());
+        assertEquals(WindowsError.E_ACCESSDENIED, decision.error(), decision.explain());
+        assertTrue(decision.reason().contains("CONTOSO\\alice") && decision.reason().contains("Issue and Manage Certificates")
+                && decision.reason().contains("Contoso-CA"), "the reason names the account, the permission and the CA: " + decision.reason());
+        assertTrue(decision.fix().contains("Domain Admins"), "the fix says which group to join: " + decision.fix());
+    }
+
+    @Test
+    void domainAdminsManageCertificatesAndEnterpriseAdminsManageTheCa() {
+        assertTrue(security.check(token("admin", group(RelativeIds.DOMAIN_ADMINS, "Domain Admins")),
+                CaSecurity.Permission.MANAGE_CERTIFICATES, "approve requests").proceeds(), "Domain Admins hold Issue and Manage Certificates");
+        assertTrue(security.check(token("root", group(RelativeIds.ENTERPRISE_ADMINS, "Enterprise Admins")),
+                CaSecurity.Permission.MANAGE_CA, "publish CRLs").proceeds(), "Enterprise Admins hold Manage CA");
+    }
+
+    @Test
+    void aGroupNamedEnterpriseAdminsWithAnotherSidGrantsNothing() {
+        Decision decision = security.check(token("mallory", group(1300, "Enterprise Admins")),
+                CaSecurity.Permission.MANAGE_CA, "change the templates to issue");
+        assertEquals(WindowsError.E_ACCESSDENIED, decision.error(),
+                "only RID 519 of the domain is Enterprise Admins, not a group of that name: " + decision.explain());
+        assertTrue(decision.reason().contains("'Manage CA'"), decision.reason());
+    }
+}
