@@ -1,11 +1,14 @@
 package org.pkilab.ca;
 
-import org.pkilab.windows.WindowsError;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
-import org.pkilab.directory.model.LogonToken;
+import org.eclipse.jetty.util.URIUtil;
+import org.pkilab.windows.WindowsError;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -32,18 +35,10 @@ import java.util.Optional;
  * DELETE /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates -&lt;name&gt;
  * </pre>
  *
- * <p>Callers authenticate with HTTP Basic; the CA logs them on at the DC and reads their groups from the
- * logon token. What they may do is the CA's own security (the Security tab of the CA's properties, kept by
- * AD CS in the registry, not in the directory): by default "Manage CA" and "Issue and Manage Certificates"
- * belong to Domain Admins and Enterprise Admins (and the local Administrators of the CA host, which the lab
- * has not). The check compares the SIDs in the DC-signed token with the descriptor's trustees, as Windows
- * does, never group names: a group anyone may create in another OU can be called "Enterprise Admins", but
- * only the domain's own has RID 519. Anyone else gets {@code 0x80070005 E_ACCESSDENIED} naming the account
- * and the permission.
- *
- * <pre>
- * O:BAG:DUD:(A;;0x3;;;DA)(A;;0x3;;;EA)   0x1 Manage CA, 0x2 Issue and Manage Certificates (CA_ACCESS_ADMIN, CA_ACCESS_OFFICER)
- * </pre>
+ * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
+ * groups from the logon token. What they may do is the CA's own security, {@link CaSecurity}: anyone without
+ * the permission an operation needs gets {@code 0x80070005 E_ACCESSDENIED} naming the account and the
+ * permission. The answers are JSON, one object per request with the console's columns.
  */
 final class CaAdminEndpoint {
 
@@ -53,30 +48,19 @@ final class CaAdminEndpoint {
     /** Rows a page holds when the query names no limit: a 40,000-row folder was one 14 MB answer, built in memory. */
     static final int PAGE_SIZE = 1_000;
     static final int MAX_PAGE_SIZE = 10_000;
-    /** The CA's default security: Domain Admins and Enterprise Admins hold both administration permissions. */
-    static final String DEFAULT_SECURITY = "O:BAG:DUD:(A;;0x3;;;DA)(A;;0x3;;;EA)";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The two CA permissions the CA's Security tab offers to administrators, with their access mask bits. */
-    private enum Permission {
-        MANAGE_CA("Manage CA", 0x1), MANAGE_CERTIFICATES("Issue and Manage Certificates", 0x2);
+    private final CaAdministration ca;
+    private final CaSecurity security;
+    private final HttpLogon logon;
 
-        private final String displayName;
-        private final int mask;
-
-        Permission(String displayName, int mask) {
-            this.displayName = displayName;
-            this.mask = mask;
-        }
-    }
-
-    private final CertificationAuthority ca;
-    private final EstServer web;
-
-    CaAdminEndpoint(CertificationAuthority ca, EstServer web) {
+    CaAdminEndpoint(CaAdministration ca, CaSecurity security, HttpLogon logon) {
         this.ca = ca;
-        this.web = web;
+        this.security = security;
+        this.logon = logon;
     }
 
+    /** {@code path}: what follows {@value #PREFIX}. */
     void handle(Request request, Response response, Callback callback, String path) {
         String[] parts = path.split("/", -1);
         String method = request.getMethod();
@@ -91,25 +75,24 @@ final class CaAdminEndpoint {
             default -> null;
         };
         if (what == null) {
-            EstServer.send(response, callback, 404, "text/plain", ("no administration operation " + method + " " + PREFIX + path
+            HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
-                    + "GET|POST|DELETE templates[/<name>]\n").getBytes(StandardCharsets.UTF_8));
+                    + "GET|POST|DELETE templates[/<name>]\n");
             return;
         }
-        Optional<LogonToken> token = web.authenticate(request, response, callback);
-        if (token.isEmpty()) {
+        HttpLogon.Result caller = logon.authenticate(request);
+        if (!caller.succeeded()) {
+            logon.challenge(response, callback, caller.refusal());
             return;
         }
-        Permission needed = resource.equals("crl") || resource.equals("templates") ? Permission.MANAGE_CA : Permission.MANAGE_CERTIFICATES;
-        LogonToken caller = token.get();
-        if (!ca.security().grants(caller.sids(), needed.mask)) {
-            EstServer.refuse(response, callback, WindowsError.E_ACCESSDENIED, caller.account() + " may not " + what + " on " + ca.name()
-                            + ": that needs the '" + needed.displayName + "' permission on the CA, which Domain Admins and "
-                            + "Enterprise Admins hold; groups in its token: " + caller.groupNames(),
-                    "add " + caller.account() + " to Domain Admins (or use an administrator's account) and log on again");
+        CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates")
+                ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
+        Decision allowed = security.check(caller.token(), needed, what);
+        if (!allowed.proceeds()) {
+            HttpAnswers.refuse(response, callback, allowed);
             return;
         }
-        String who = caller.account();
+        String who = caller.token().account();
         switch (resource) {
             case "requests" -> {
                 if (listing) {
@@ -120,7 +103,9 @@ final class CaAdminEndpoint {
                         // a full page: there may be more; the next one starts after its last request
                         response.getHeaders().put(NEXT_PAGE, Long.toString(page.get(page.size() - 1).requestId()));
                     }
-                    json(response, callback, records(page));
+                    ArrayNode rows = JSON.createArrayNode();
+                    page.forEach(r -> rows.add(record(r)));
+                    json(response, callback, rows);
                 } else {
                     long id = requestId(parts[1]);
                     switch (parts[2]) {
@@ -129,8 +114,7 @@ final class CaAdminEndpoint {
                             json(response, callback, record(ca.request(result.requestId()).orElseThrow()));
                         }
                         case "deny" -> json(response, callback, record(ca.deny(id, who)));
-                        default -> EstServer.send(response, callback, 404, "text/plain",
-                                ("use requests/" + id + "/approve or requests/" + id + "/deny\n").getBytes(StandardCharsets.UTF_8));
+                        default -> HttpAnswers.text(response, callback, 404, "use requests/" + id + "/approve or requests/" + id + "/deny\n");
                     }
                 }
             }
@@ -146,27 +130,29 @@ final class CaAdminEndpoint {
             }
             case "crl" -> {
                 java.security.cert.X509CRL crl = ca.publishCrl();
-                json(response, callback, "{\"ca\":" + EstServer.quote(ca.name()) + ",\"crl\":" + EstServer.quote(ca.crlUrl())
-                        + ",\"thisUpdate\":" + instant(crl.getThisUpdate().toInstant())
-                        + ",\"nextUpdate\":" + instant(crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant())
-                        + ",\"entries\":" + (crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size()) + "}");
+                ObjectNode out = JSON.createObjectNode();
+                out.put("ca", ca.name());
+                out.put("crl", ca.crlUrl());
+                out.put("thisUpdate", instant(crl.getThisUpdate().toInstant()));
+                out.put("nextUpdate", instant(crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant()));
+                out.put("entries", crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size());
+                json(response, callback, out);
             }
             default -> {
                 if (parts.length == 2) {
                     // a path segment, not a form: '+' stays '+'
-                    String template = org.eclipse.jetty.util.URIUtil.decodePath(parts[1]);
+                    String template = URIUtil.decodePath(parts[1]);
                     if ("POST".equals(method)) {
                         ca.issueTemplate(template);
                     } else {
                         ca.stopIssuing(template);
                     }
                 }
-                StringBuilder out = new StringBuilder("{\"ca\":").append(EstServer.quote(ca.name())).append(",\"templates\":[");
-                List<String> issued = ca.templatesToIssue();
-                for (int i = 0; i < issued.size(); i++) {
-                    out.append(i == 0 ? "" : ",").append(EstServer.quote(issued.get(i)));
-                }
-                json(response, callback, out.append("]}").toString());
+                ObjectNode out = JSON.createObjectNode();
+                out.put("ca", ca.name());
+                ArrayNode issued = out.putArray("templates");
+                ca.templatesToIssue().forEach(issued::add);
+                json(response, callback, out);
             }
         }
     }
@@ -220,36 +206,33 @@ final class CaAdminEndpoint {
         }
     }
 
-    private static String records(List<RequestRecord> rows) {
-        StringBuilder out = new StringBuilder("[");
-        for (int i = 0; i < rows.size(); i++) {
-            out.append(i == 0 ? "" : ",").append(record(rows.get(i)));
-        }
-        return out.append("]").toString();
-    }
-
     /** One row with the console's columns. */
-    private static String record(RequestRecord r) {
-        return "{\"requestId\":" + r.requestId()
-                + ",\"requester\":" + EstServer.quote(r.requester())
-                + ",\"template\":" + EstServer.quote(String.valueOf(r.template()))
-                + ",\"status\":" + EstServer.quote(r.status().name())
-                + ",\"disposition\":" + EstServer.quote(String.valueOf(r.dispositionMessage()))
-                + ",\"dispositionCode\":" + EstServer.quote(String.format(Locale.ROOT, "0x%08X", r.dispositionCode()))
-                + ",\"serial\":" + (r.serial() == null ? "null" : EstServer.quote(r.serialHex()))
-                + ",\"subject\":" + (r.subject() == null ? "null" : EstServer.quote(r.subject()))
-                + ",\"submitted\":" + instant(r.submittedAt())
-                + ",\"notAfter\":" + instant(r.notAfter())
-                + ",\"revoked\":" + instant(r.revokedAt())
-                + ",\"revocationReason\":" + (r.revocationReason() == null ? "null" : EstServer.quote(r.revocationReason().rfcName()))
-                + "}";
+    private static ObjectNode record(RequestRecord r) {
+        ObjectNode row = JSON.createObjectNode();
+        row.put("requestId", r.requestId());
+        row.put("requester", r.requester());
+        row.put("template", String.valueOf(r.template()));
+        row.put("status", r.status().name());
+        row.put("disposition", String.valueOf(r.dispositionMessage()));
+        row.put("dispositionCode", String.format(Locale.ROOT, "0x%08X", r.dispositionCode()));
+        row.put("serial", r.serial() == null ? null : r.serialHex());
+        row.put("subject", r.subject());
+        row.put("submitted", instant(r.submittedAt()));
+        row.put("notAfter", instant(r.notAfter()));
+        row.put("revoked", instant(r.revokedAt()));
+        row.put("revocationReason", r.revocationReason() == null ? null : r.revocationReason().rfcName());
+        return row;
     }
 
     private static String instant(Instant instant) {
-        return instant == null ? "null" : EstServer.quote(instant.toString());
+        return instant == null ? null : instant.toString();
     }
 
-    private static void json(Response response, Callback callback, String body) {
-        EstServer.send(response, callback, 200, "application/json", (body + "\n").getBytes(StandardCharsets.UTF_8));
+    private static void json(Response response, Callback callback, com.fasterxml.jackson.databind.JsonNode body) {
+        try {
+            HttpAnswers.send(response, callback, 200, "application/json", (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the administration answer could not be written as JSON: " + e.getMessage(), e);
+        }
     }
 }

@@ -41,7 +41,9 @@ import java.util.Properties;
  * An enterprise root certification authority in the style of AD CS: it reads its templates and their
  * security from Active Directory, issues only the templates on its "Certificate Templates to Issue"
  * list, judges rights from the requester's logon token, keeps every request in its database, and
- * publishes CRLs. EST over HTTPS and the CDP/AIA web server run on top of it ({@link EstServer}).
+ * publishes CRLs. EST over HTTPS and the CDP/AIA web server run on top of it ({@link CaWebServer}), which
+ * reaches it only through {@link Enrollment}, {@link EnrollmentPolicySource}, {@link CaAdministration},
+ * {@link CaSecurity} and {@link AccountLogon}.
  *
  * <pre>{@code
  * try (CertificationAuthority ca = CertificationAuthority.start(config)) {
@@ -51,7 +53,7 @@ import java.util.Properties;
  * }
  * }</pre>
  */
-public final class CertificationAuthority implements AutoCloseable {
+public final class CertificationAuthority implements AutoCloseable, CaAdministration {
 
     private static final Logger LOG = LoggerFactory.getLogger(CertificationAuthority.class);
     private static final SecureRandom SERIALS = new SecureRandom();
@@ -70,7 +72,7 @@ public final class CertificationAuthority implements AutoCloseable {
     private IssuancePolicy policy;
     private CertificateSigner signer;
     private CrlPublisher crls;
-    private EstServer web;
+    private CaWebServer web;
     private CertificateSigner.Urls urls;
     private java.util.concurrent.ScheduledExecutorService schedule;
     /** The certificate logon tokens are signed with, read from the directory when first needed, with its key as the checks use it. */
@@ -138,8 +140,8 @@ public final class CertificationAuthority implements AutoCloseable {
             policy = new IssuancePolicy(templates, directory, config.caName(), identity::certificate);
             // the CDP and AIA URLs in certificates already issued name the ports: a CA started again keeps them
             Properties ports = KeyFiles.loadProperties(dataDirectory.resolve("ports.properties"));
-            web = new EstServer(this, config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
-                    config.httpsPort() != 0 ? config.httpsPort() : Integer.parseInt(ports.getProperty("https", "0")));
+            web = new CaWebServer(config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
+                    config.httpsPort() != 0 ? config.httpsPort() : Integer.parseInt(ports.getProperty("https", "0")), webServices());
             web.bind();
             String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
             urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
@@ -177,8 +179,57 @@ public final class CertificationAuthority implements AutoCloseable {
     }
 
     /** The web server's TLS certificate: issued by this CA to its own host name, kept across restarts. */
-    private EstServer.ServerIdentity serverCertificate() throws Exception {
-        return EstServer.ServerIdentity.loadOrIssue(dataDirectory.resolve("web.p12"), config.fqdn(), this);
+    private KeyFiles.KeyEntry serverCertificate() throws Exception {
+        return WebServerCertificate.loadOrIssue(dataDirectory.resolve("web.p12"), config.fqdn(), this);
+    }
+
+    /** What the web server's adapters may call: the narrow interfaces, each served by this CA's parts. */
+    private CaWebServer.Services webServices() {
+        Enrollment enrollment = new Enrollment() {
+            @Override
+            public EnrollmentResult submit(EnrollmentRequest request) {
+                return CertificationAuthority.this.submit(request);
+            }
+
+            @Override
+            public Optional<EnrollmentResult> previous(LogonToken requester, String label, byte[] csr) {
+                return CertificationAuthority.this.previous(requester, label, csr);
+            }
+
+            @Override
+            public LogonToken holderOf(X509Certificate certificate) {
+                return tokenForHolderOf(certificate);
+            }
+
+            @Override
+            public Optional<String> templateOf(X509Certificate certificate) {
+                return Optional.ofNullable(CertificationAuthority.this.templateOf(certificate));
+            }
+        };
+        EnrollmentPolicySource policySource = new EnrollmentPolicySource() {
+            @Override
+            public Optional<CertificateTemplate> template(String label) {
+                return CertificationAuthority.this.template(label);
+            }
+
+            @Override
+            public List<CertificateTemplate> enrollableTemplates(LogonToken token) {
+                return CertificationAuthority.this.enrollableTemplates(token);
+            }
+        };
+        AccountLogon logon = new AccountLogon() {
+            @Override
+            public LogonToken logon(String account, String password) {
+                return CertificationAuthority.this.logon(account, password);
+            }
+
+            @Override
+            public LogonToken verify(String encodedToken) {
+                return CertificationAuthority.this.verify(encodedToken);
+            }
+        };
+        return new CaWebServer.Services(this::certificate, enrollment, policySource, this,
+                new CaSecurity(config.caName(), this::security), logon, this::crlBytes);
     }
 
     // ---- enrollment ------------------------------------------------------------------------------
@@ -597,13 +648,13 @@ public final class CertificationAuthority implements AutoCloseable {
 
     /**
      * The CA's own security, the Security tab of its properties: who may manage the CA and its certificates,
-     * by SID ({@link CaAdminEndpoint#DEFAULT_SECURITY} in the domain of the CA).
+     * by SID ({@link CaSecurity#DEFAULT_SECURITY} in the domain of the CA).
      */
     org.pkilab.directory.model.SecurityDescriptor security() {
         requireRunning();
         org.pkilab.directory.model.SecurityDescriptor known = security;
         if (known == null) {
-            known = security = org.pkilab.directory.model.SecurityDescriptor.parse(CaAdminEndpoint.DEFAULT_SECURITY, templates.domainSid());
+            known = security = org.pkilab.directory.model.SecurityDescriptor.parse(CaSecurity.DEFAULT_SECURITY, templates.domainSid());
         }
         return known;
     }

@@ -75,8 +75,8 @@ class SlowClientsTest {
                 }
             }
             readers.shutdown();
-            assertTrue(tooMany >= 60 - EstServer.MAX_REQUESTS_PER_ACCOUNT - 2,
-                    "an account has " + EstServer.MAX_REQUESTS_PER_ACCOUNT + " requests in progress at a time; " + tooMany + " of 60 refused");
+            assertTrue(tooMany >= 60 - EstAdapter.MAX_REQUESTS_PER_ACCOUNT - 2,
+                    "an account has " + EstAdapter.MAX_REQUESTS_PER_ACCOUNT + " requests in progress at a time; " + tooMany + " of 60 refused");
 
             HttpURLConnection crl = (HttpURLConnection) new URL(ca.crlUrl().replaceFirst("//[^/:]+", "//127.0.0.1")).openConnection();
             crl.setConnectTimeout(5_000);

@@ -81,7 +81,7 @@ public final class LabControl implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(8, 1);
         threads.setName("lab-control");
         // no buffer pool: Jetty 12.1 can read a connection's bytes into a buffer it has given back after a request line it
-        // cannot parse, and the next connection parses them as its own request (see EstServer)
+        // cannot parse, and the next connection parses them as its own request (see CaWebServer)
         this.server = new Server(threads, null, ByteBufferPool.NON_POOLING);
         this.connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");

@@ -1,0 +1,44 @@
+package org.pkilab.ca;
+
+import java.math.BigInteger;
+import java.security.cert.X509CRL;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What {@code ICertAdmin} offers a Windows CA's console and {@code certutil}: the request folders, approve,
+ * deny, revoke, publish CRLs, and the "Certificate Templates to Issue" list. Who may call what is
+ * {@link CaSecurity}'s to decide, before the call.
+ */
+public interface CaAdministration {
+
+    String name();
+
+    /** One page of a console folder: at most {@code limit} requests in {@code statuses} after {@code afterRequestId}, oldest first. */
+    List<RequestRecord> requests(long afterRequestId, int limit, RequestStatus... statuses);
+
+    Optional<RequestRecord> request(long requestId);
+
+    /** "Issue" on a pending request ({@code certutil -resubmit}). */
+    EnrollmentResult approve(long requestId, String approver);
+
+    /** "Deny" on a pending request ({@code certutil -deny}). */
+    RequestRecord deny(long requestId, String who);
+
+    /** "Revoke Certificate" ({@code certutil -revoke}); publishes new CRLs. */
+    RequestRecord revoke(BigInteger serial, RevocationReason reason, String who);
+
+    /** "All Tasks → Publish" on Revoked Certificates ({@code certutil -crl}): the new base CRL. */
+    X509CRL publishCrl();
+
+    /** The base CRL's URL, as certificates carry it. */
+    String crlUrl();
+
+    List<String> templatesToIssue();
+
+    /** "New → Certificate Template to Issue". */
+    void issueTemplate(String template);
+
+    /** "Delete" on a template in Certificate Templates. */
+    void stopIssuing(String template);
+}

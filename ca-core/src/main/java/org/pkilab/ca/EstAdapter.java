@@ -1,0 +1,249 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.KeyAlgorithm;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.enrollment.CertsOnlyPkcs7;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.windows.WindowsError;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * EST (RFC 7030) enrollment over HTTPS: the CA certificate, first enrollment, re-enrollment and what a
+ * request should carry. {@link CaWebServer} routes {@code /.well-known/est/[<template>/]<operation>} here.
+ *
+ * <pre>
+ * GET  /.well-known/est/cacerts                      the CA certificate (certs-only PKCS #7, base64)
+ * POST /.well-known/est/&lt;template&gt;/simpleenroll     a PKCS #10 request, base64; the label names the template
+ * POST /.well-known/est/[&lt;template&gt;/]simplereenroll authenticated by the current certificate (TLS client auth)
+ * GET  /.well-known/est/&lt;template&gt;/csrattrs         what the request should carry
+ * </pre>
+ *
+ * <p>First enrollment authenticates with {@link HttpLogon}. A pending request answers {@code 202} with
+ * {@code Retry-After}; sending the same request again returns the certificate once approved. What a client may
+ * send is bounded: a body of {@value #MAX_BODY} bytes (413, answered from {@code Content-Length} before any of
+ * the body is read), {@code Content-Type: application/pkcs10} and nothing else (415), and
+ * {@value #MAX_REQUESTS_PER_ACCOUNT} requests in progress per account (429).
+ */
+final class EstAdapter {
+
+    static final String PREFIX = "/.well-known/est/";
+    static final int MAX_BODY = 64 * 1024;
+    /** Enrollments one account may have in progress at once: slow bodies from one account cost that account alone. */
+    static final int MAX_REQUESTS_PER_ACCOUNT = 8;
+    /** RFC 7030's media type, with parameters (token=token or token="quoted") and nothing else. */
+    private static final Pattern PKCS10 = Pattern.compile(
+            "(?i)application/pkcs10\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
+
+    private final String caName;
+    private final Supplier<X509Certificate> caCertificate;
+    private final Enrollment enrollment;
+    private final EnrollmentPolicySource templates;
+    private final HttpLogon logon;
+    private final ConcurrentHashMap<String, Integer> inProgress = new ConcurrentHashMap<>();
+
+    EstAdapter(String caName, Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource templates,
+               HttpLogon logon) {
+        this.caName = caName;
+        this.caCertificate = caCertificate;
+        this.enrollment = enrollment;
+        this.templates = templates;
+        this.logon = logon;
+    }
+
+    void cacerts(Response response, Callback callback) {
+        HttpAnswers.send(response, callback, 200, CertsOnlyPkcs7.MEDIA_TYPE, CertsOnlyPkcs7.base64(CertsOnlyPkcs7.encode(List.of(caCertificate.get()))));
+    }
+
+    /** {@code simpleenroll} ({@code renewal} false) or {@code simplereenroll}; {@code label} null when the path names no template. */
+    void enroll(Request request, Response response, Callback callback, String label, boolean renewal) {
+        String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (contentType == null || !PKCS10.matcher(contentType.strip()).matches()) {
+            HttpAnswers.text(response, callback, 415, "Unsupported Media Type: send the certificate request as Content-Type: "
+                    + "application/pkcs10 (RFC 7030: the DER request, base64), not " + (contentType == null ? "without a Content-Type"
+                    : "'" + contentType + "'") + "\n");
+            return;
+        }
+        if (request.getLength() > MAX_BODY) {
+            tooLarge(response, callback, "declares " + request.getLength() + " bytes");
+            return;
+        }
+        X509Certificate clientCertificate = clientCertificate(request);
+        LogonToken requester;
+        String template = label;
+        if (renewal) {
+            if (clientCertificate == null) {
+                logon.challenge(response, callback, "re-enrollment authenticates with the current certificate: present it as the TLS client certificate");
+                return;
+            }
+            requester = enrollment.holderOf(clientCertificate);
+            if (template == null) {
+                template = enrollment.templateOf(clientCertificate).orElse(null);
+            }
+        } else {
+            HttpLogon.Result caller = logon.authenticate(request);
+            if (!caller.succeeded()) {
+                logon.challenge(response, callback, caller.refusal());
+                return;
+            }
+            requester = caller.token();
+        }
+        if (template == null) {
+            HttpAnswers.refuse(response, callback, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "the request names no certificate template",
+                    "put the template name in the path: " + PREFIX + "<template>/simpleenroll");
+            return;
+        }
+        String account = requester.account();
+        if (!enterRequest(account)) {
+            response.getHeaders().put("Retry-After", "5");
+            HttpAnswers.text(response, callback, 429, "Too Many Requests: " + account + " has " + MAX_REQUESTS_PER_ACCOUNT
+                    + " requests in progress at " + caName + " already; send them one at a time\n");
+            return;
+        }
+        try {
+            enroll(request, response, callback, requester, template, renewal, clientCertificate);
+        } finally {
+            leaveRequest(account);
+        }
+    }
+
+    /** Counts a request of {@code account} in progress; false when it has as many as it may have already. */
+    private boolean enterRequest(String account) {
+        int[] now = new int[1];
+        inProgress.compute(account, (k, count) -> {
+            now[0] = count == null ? 1 : count + 1;
+            return now[0] > MAX_REQUESTS_PER_ACCOUNT ? count : Integer.valueOf(now[0]);
+        });
+        return now[0] <= MAX_REQUESTS_PER_ACCOUNT;
+    }
+
+    private void leaveRequest(String account) {
+        inProgress.computeIfPresent(account, (k, count) -> count <= 1 ? null : count - 1);
+    }
+
+    private void enroll(Request request, Response response, Callback callback, LogonToken requester, String template,
+                        boolean renewal, X509Certificate clientCertificate) {
+        byte[] body;
+        try {
+            // blocking is fine here: the body is small and bounded, and the minimum data rate ends a stalled one
+            body = Content.Source.asInputStream(request).readNBytes(MAX_BODY + 1);
+        } catch (IOException | RuntimeException e) {
+            if (causedBy(e, TimeoutException.class)) {
+                HttpAnswers.text(response, callback, 408, "Request Timeout: the request body stopped arriving; send it whole\n");
+            } else {
+                HttpAnswers.text(response, callback, 400, "Bad Request: the request body could not be read to its end ("
+                        + e.getMessage() + "); send it whole, with a Content-Length or as valid chunks\n");
+            }
+            return;
+        }
+        if (body.length > MAX_BODY) {
+            tooLarge(response, callback, "is over " + MAX_BODY + " bytes");
+            return;
+        }
+        byte[] csr;
+        try {
+            csr = decodeBase64(body);
+        } catch (IllegalArgumentException e) {
+            HttpAnswers.refuse(response, callback, WindowsError.CRYPT_E_ASN1_BADTAG, "the " + body.length + " bytes of the body are not base64: "
+                    + e.getMessage(), "send the DER request base64-encoded (openssl base64 -in req.der)");
+            return;
+        }
+        EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
+        EnrollmentResult result = enrollment.previous(requester, template, csr).orElseGet(() -> enrollment.submit(submitted));
+        answer(response, callback, result);
+    }
+
+    private static void answer(Response response, Callback callback, EnrollmentResult result) {
+        response.getHeaders().put("X-ADCS-Request-Id", Long.toString(result.requestId()));
+        switch (result.status()) {
+            case ISSUED -> HttpAnswers.send(response, callback, 200, CertsOnlyPkcs7.MEDIA_TYPE,
+                    CertsOnlyPkcs7.base64(CertsOnlyPkcs7.encodeDer(List.of(result.record().certificate()))));
+            case PENDING -> {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+                HttpAnswers.text(response, callback, 202, "Taken Under Submission: request " + result.requestId()
+                        + " waits for a certificate manager. " + result.decision().reason()
+                        + "\nSend the same request again to get the certificate once it is approved.\n");
+            }
+            default -> HttpAnswers.refuse(response, callback, result.decision());
+        }
+    }
+
+    private static void tooLarge(Response response, Callback callback, String what) {
+        // the rest of the body is not read: the connection cannot carry another request after it
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        HttpAnswers.text(response, callback, 413, "Content Too Large: the request body " + what + "; the CA reads at most " + MAX_BODY
+                + " bytes (a certificate request is a few KB)\n");
+    }
+
+    /** What the request for {@code label}'s template should carry: its key type (with the curve, RFC 7030 4.5.2) and signature. */
+    void csrAttributes(String label, Response response, Callback callback) {
+        KeyAlgorithm algorithm = KeyAlgorithm.RSA;
+        if (label != null) {
+            try {
+                algorithm = templates.template(label).map(CertificateTemplate::keyAlgorithm).orElse(KeyAlgorithm.RSA);
+            } catch (IllegalStateException e) {
+                // an algorithm the lab does not know: the CA explains when the request comes
+            }
+        }
+        ASN1EncodableVector attributes = new ASN1EncodableVector();
+        if (algorithm.elliptic()) {
+            attributes.add(new DERSequence(new ASN1Encodable[]{new ASN1ObjectIdentifier("1.2.840.10045.2.1"),
+                    new DERSet(new ASN1ObjectIdentifier(algorithm.curveOid()))}));  // id-ecPublicKey, curve
+        } else {
+            attributes.add(new ASN1ObjectIdentifier("1.2.840.113549.1.1.1"));   // rsaEncryption
+        }
+        // the signature the client makes with that key: ecdsa-with-SHA256 for P-256, sha256WithRSAEncryption for RSA
+        attributes.add(new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm.signatureAlgorithm()).getAlgorithm());
+        try {
+            HttpAnswers.send(response, callback, 200, "application/csrattrs", CertsOnlyPkcs7.base64(new DERSequence(attributes).getEncoded("DER")));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static X509Certificate clientCertificate(Request request) {
+        Object data = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+        if (data instanceof EndPoint.SslSessionData ssl && ssl.peerCertificates() != null && ssl.peerCertificates().length > 0) {
+            return ssl.peerCertificates()[0];
+        }
+        return null;
+    }
+
+    private static byte[] decodeBase64(byte[] body) {
+        String text = new String(KeyFiles.der(body), StandardCharsets.US_ASCII);
+        if (body.length > 0 && body[0] == 0x30) {
+            return body;
+        }
+        return Base64.getMimeDecoder().decode(text.replaceAll("\\s", ""));
+    }
+
+    static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
