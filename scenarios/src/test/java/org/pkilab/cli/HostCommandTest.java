@@ -4,7 +4,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;

@@ -2,7 +2,6 @@ package org.pkilab.cli.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.EnterprisePki;
 import org.pkilab.pki.KeyFiles;
 
