@@ -154,6 +154,7 @@ public final class DirectoryAdmin implements AutoCloseable {
         connection.close();
     }
 
+    /** The name check every console makes before it creates an object: not blank, at most 64 characters, no control characters. */
     static String checkName(String what, String name) {
         if (name == null || name.isBlank()) {
             throw new DirectoryException("a " + what + " needs a name");
