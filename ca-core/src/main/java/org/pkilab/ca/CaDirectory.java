@@ -16,6 +16,7 @@ import com.unboundid.ldap.sdk.SearchScope;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.client.LdapOperations;
+import org.pkilab.directory.client.TemplateEntry;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -171,7 +171,7 @@ final class CaDirectory implements AutoCloseable {
                 String[] values = entry.getAttributeValues("certificateTemplates");
                 issueList = values == null ? List.of() : List.of(values);
             } else {
-                templates.add(template(entry, domainSid));
+                templates.add(TemplateEntry.toTemplate(entry, domainSid));
             }
         }
         TemplatesAndIssueList read = new TemplatesAndIssueList(templates, issueList);
@@ -182,14 +182,6 @@ final class CaDirectory implements AutoCloseable {
             }
         }
         return read;
-    }
-
-    private static CertificateTemplate template(SearchResultEntry entry, SecurityIdentifier domainSid) {
-        Map<String, List<byte[]>> attributes = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        for (Attribute attribute : entry.getAttributes()) {
-            attributes.put(attribute.getName(), List.of(attribute.getValueByteArrays()));
-        }
-        return CertificateTemplate.fromAttributes(attributes, domainSid);
     }
 
     /**
@@ -242,7 +234,7 @@ final class CaDirectory implements AutoCloseable {
                 String[] values = entry.getAttributeValues("certificateTemplates");
                 issueList = values == null ? List.of() : List.of(values);
             } else if (template == null) {
-                template = template(entry, domainSid);
+                template = TemplateEntry.toTemplate(entry, domainSid);
             }
         }
         return new TemplateAndIssueList(Optional.ofNullable(template), issueList);

@@ -131,7 +131,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             List<String> defaults = new ArrayList<>();
             for (String name : config.templatesToIssue()) {
                 try {
-                    defaults.add(templates.template(name).name());
+                    defaults.add(templates.templates().get(name).name());
                 } catch (DirectoryException e) {
                     LOG.warn("template {} to issue by default is not in the directory; skipped", name);
                 }
@@ -550,7 +550,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
 
     private CertificateTemplate resolveTemplate(String template) {
         try {
-            return templates.template(template);
+            return templates.templates().get(template);
         } catch (DirectoryException e) {
             throw new CaException(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "no certificate template named '" + template + "'");
         }

@@ -59,7 +59,7 @@ class CaLogonTest {
 
     @Test
     void aGroupNamedEnterpriseAdminsInAnotherOuDoesNotManageTheCa() throws Exception {
-        admin.createUser("mallory", PASSWORD);
+        admin.usersAndComputers().createUser("mallory", PASSWORD);
         String impostor = "CN=Enterprise Admins,OU=Impostors," + dc.names().domain();
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.add("OU=Impostors," + dc.names().domain(), new Attribute("objectClass", "top", "organizationalUnit"));
@@ -81,7 +81,7 @@ class CaLogonTest {
 
     @Test
     void aTokenIsRefusedTenHoursAfterItsLogonAndANewLogonEnrollsAgain() throws Exception {
-        admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
         String morning = token("PC01");
         assertEquals(200, enrollMachine(morning, "pc01.contoso.com").status(), "PC01$ enrolls with the token of its logon");
         CLOCK.advance(Duration.ofHours(10));
@@ -94,7 +94,7 @@ class CaLogonTest {
 
     @Test
     void aTokenOfAnAccountDeletedSinceItsLogonIsRefused() throws Exception {
-        admin.createComputer("PC02", "pc02.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC02", "pc02.contoso.com", PASSWORD);
         String token = token("PC02");
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.delete(dc.names().computer("PC02"));
@@ -103,7 +103,7 @@ class CaLogonTest {
         assertEquals(401, refused.status(), "deleted PC02$ presents the token of its last logon for Machine: " + refused.text());
         assertTrue(refused.text().contains("CONTOSO\\PC02$") && refused.text().contains("no longer exists"), refused.text());
 
-        admin.createComputer("PC02", "pc02.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC02", "pc02.contoso.com", PASSWORD);
         EstClient.Reply recreated = enrollMachine(token, "pc02.contoso.com");
         assertEquals(401, recreated.status(), "a new PC02$ (another SID) does not make the old token good: " + recreated.text());
         assertTrue(recreated.text().contains("another account"), recreated.text());
@@ -111,7 +111,7 @@ class CaLogonTest {
 
     @Test
     void aTokenOfAnAccountDisabledSinceItsLogonIsRefusedUntilItIsEnabled() throws Exception {
-        admin.createComputer("PC03", "pc03.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC03", "pc03.contoso.com", PASSWORD);
         String token = token("PC03");
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.modify(dc.names().computer("PC03"), new Modification(ModificationType.REPLACE, "userAccountControl", "4098"));
@@ -133,7 +133,7 @@ class CaLogonTest {
                 .directory("127.0.0.1", first.ldapPort(), first.administratorDn(), PASSWORD).dataDirectory(data.resolve("ca")).build())) {
             EstClient client = new EstClient(ownCa);
             try (DirectoryAdmin directory = DirectoryAdmin.connect("127.0.0.1", first.ldapPort(), first.names(), first.administratorDn(), PASSWORD)) {
-                directory.createComputer("PC04", "pc04.contoso.com", PASSWORD);
+                directory.usersAndComputers().createComputer("PC04", "pc04.contoso.com", PASSWORD);
             }
             String before = "Bearer " + DomainLogon.logon("127.0.0.1", first.ldapPort(), first.names().computer("PC04"), PASSWORD).encoded();
             assertEquals(200, client.enroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),

@@ -7,7 +7,7 @@ import org.bouncycastle.asn1.ASN1Sequence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.testing.TestLab;
@@ -72,13 +72,13 @@ class ConcurrentEnrollmentTest {
             CertificationAuthority ca = lab.ca();
             DirectoryAdmin admin = lab.admin();
             // Duplicate Template of Computer: names built from the computer account, Enroll for Domain Computers
-            admin.duplicateTemplate("Computer", TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.templates().duplicate("Computer", TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
             Map<Integer, Settings> versions = new ConcurrentHashMap<>();
-            versions.put(admin.updateTemplate(TEMPLATE, CLIENT_AND_SERVER::applyTo).minorRevision(), CLIENT_AND_SERVER);
+            versions.put(admin.templates().update(TEMPLATE, CLIENT_AND_SERVER::applyTo).minorRevision(), CLIENT_AND_SERVER);
             ca.issueTemplate(TEMPLATE);
             List<String> tokens = new ArrayList<>();
             for (int i = 1; i <= ACCOUNTS; i++) {
-                String dn = admin.createComputer(account(i), account(i).toLowerCase() + ".contoso.com", TestLab.PASSWORD);
+                String dn = admin.usersAndComputers().createComputer(account(i), account(i).toLowerCase() + ".contoso.com", TestLab.PASSWORD);
                 tokens.add(DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), dn, TestLab.PASSWORD).encoded());
             }
             KeyPair[] keys = {Csrs.rsa(2048), Csrs.rsa(2048), Csrs.rsa(2048), Csrs.rsa(2048)};
@@ -129,7 +129,7 @@ class ConcurrentEnrollmentTest {
                     while (finished.getCount() > 0) {
                         Settings writing = next;
                         // one Properties dialog, OK: every setting in one LDAP modify, the minor revision up by one
-                        versions.put(admin.updateTemplate(TEMPLATE, writing::applyTo).minorRevision(), writing);
+                        versions.put(admin.templates().update(TEMPLATE, writing::applyTo).minorRevision(), writing);
                         edits.incrementAndGet();
                         next = writing == CLIENT_ONLY ? CLIENT_AND_SERVER : CLIENT_ONLY;
                     }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
@@ -50,13 +50,13 @@ class EnrollmentTest {
         admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
         est = new EstClient(ca);
         // the guide's web server template, duplicated and secured but not yet issued
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
-        admin.duplicateTemplate("Web Server", WEB, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.clearAllow(WEB, "Domain Admins", AccessRight.ENROLL);
-        admin.clearAllow(WEB, "Enterprise Admins", AccessRight.ENROLL);
-        admin.allow(WEB, "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
+        admin.templates().duplicate("Web Server", WEB, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().clearAllow(WEB, "Domain Admins", AccessRight.ENROLL);
+        admin.security().clearAllow(WEB, "Enterprise Admins", AccessRight.ENROLL);
+        admin.security().allow(WEB, "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
     }
 
     @AfterAll
@@ -114,7 +114,7 @@ class EnrollmentTest {
 
     @Test
     void templateDuplicatedButNotIssuedIsRefusedWithUnsupportedCertType() throws Exception {
-        admin.duplicateTemplate("Web Server", "Lab Not Issued", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.templates().duplicate("Web Server", "Lab Not Issued", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         EstClient.Reply reply = est.enroll("LabNotIssued", EstClient.basic("Administrator", PASSWORD), webRequest("x.contoso.com"));
         assertEquals(404, reply.status(), reply.text());
         assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error());
@@ -136,7 +136,7 @@ class EnrollmentTest {
         assertEquals(List.of("server1.internal.contoso.com", "server.contoso.com"),
                 cert.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList());
         assertEquals(List.of(CertificateTemplate.OID_SERVER_AUTHENTICATION), cert.getExtendedKeyUsage());
-        CertificateTemplate template = admin.template(WEB);
+        CertificateTemplate template = admin.templates().get(WEB);
         ASN1Sequence info = ASN1Sequence.getInstance(DEROctetString.getInstance(
                 cert.getExtensionValue(CertificateSigner.TEMPLATE_INFORMATION.getId())).getOctets());
         assertEquals(new ASN1ObjectIdentifier(template.oid()), info.getObjectAt(0), "Certificate Template Information names the template OID");
@@ -148,7 +148,7 @@ class EnrollmentTest {
     @Test
     void computerOutsideTheGroupIsRefusedWithTemplateDenied() throws Exception {
         ca.issueTemplate(WEB);
-        admin.createComputer("PC07", "pc07.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC07", "pc07.contoso.com", PASSWORD);
         EstClient.Reply reply = est.enroll(WEB_CN, EstClient.basic("PC07$", PASSWORD), webRequest("pc07.contoso.com"));
         assertEquals(403, reply.status(), reply.text());
         assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.error());
@@ -168,9 +168,9 @@ class EnrollmentTest {
     @Test
     void groupChangeCountsOnlyAfterTheComputerLogsOnAgain() {
         ca.issueTemplate(WEB);
-        admin.createComputer("IIS02", "iis02.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("IIS02", "iis02.contoso.com", PASSWORD);
         LogonToken bootToken = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
-        admin.addMember("ConfigMgr IIS Servers", "IIS02$");
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS02$");
         EnrollmentResult before = ca.submit(EnrollmentRequest.manual(bootToken, WEB_CN, webRequest("iis02.contoso.com")));
         assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, before.error());
         LogonToken afterRestart = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS02"), PASSWORD).token();
@@ -180,13 +180,13 @@ class EnrollmentTest {
     @Test
     void aDenyThatWinsIsFixedByClearingTheDenyOrLeavingTheGroupNotByAnotherAllow() {
         String template = "ConfigMgr Kiosk Web Certificate";
-        admin.duplicateTemplate("Web Server", template, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.createGroup("Kiosk Servers");
-        admin.createComputer("IIS03", "iis03.contoso.com", PASSWORD);
-        admin.addMember("ConfigMgr IIS Servers", "IIS03$");
-        admin.addMember("Kiosk Servers", "IIS03$");
-        admin.allow(template, "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
-        admin.deny(template, "Kiosk Servers", AccessRight.ENROLL);
+        admin.templates().duplicate("Web Server", template, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.usersAndComputers().createGroup("Kiosk Servers");
+        admin.usersAndComputers().createComputer("IIS03", "iis03.contoso.com", PASSWORD);
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS03$");
+        admin.usersAndComputers().addMember("Kiosk Servers", "IIS03$");
+        admin.security().allow(template, "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        admin.security().deny(template, "Kiosk Servers", AccessRight.ENROLL);
         ca.issueTemplate(template);
         LogonToken token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS03"), PASSWORD).token();
         EnrollmentResult denied = ca.submit(EnrollmentRequest.manual(token, template.replace(" ", ""), webRequest("iis03.contoso.com")));
@@ -216,9 +216,9 @@ class EnrollmentTest {
 
     /** The guide's client template duplicated as Windows 2008 (CNG) with ECDSA_P256, issued, Domain Computers Read + Enroll. */
     private static String eccTemplate(String displayName) {
-        admin.duplicateTemplate("Workstation Authentication", displayName, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        admin.setKeyAlgorithm(displayName, org.pkilab.directory.model.KeyAlgorithm.ECDSA_P256, 256);
-        admin.allow(displayName, "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
+        admin.templates().duplicate("Workstation Authentication", displayName, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        admin.templates().setKeyAlgorithm(displayName, org.pkilab.directory.model.KeyAlgorithm.ECDSA_P256, 256);
+        admin.security().allow(displayName, "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
         ca.issueTemplate(displayName);
         return displayName.replace(" ", "");
     }
@@ -332,10 +332,10 @@ class EnrollmentTest {
 
     @Test
     void computerWithoutDnsHostNameCannotGetAWorkstationCertificate() throws Exception {
-        admin.duplicateTemplate("Workstation Authentication", "Lab Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow("Lab Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        admin.templates().duplicate("Workstation Authentication", "Lab Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().allow("Lab Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         ca.issueTemplate("Lab Client Certificate");
-        admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
         EstClient.Reply issued = est.enroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(200, issued.status(), issued.text());
         X509Certificate cert = issued.certificate();
@@ -363,9 +363,9 @@ class EnrollmentTest {
 
     @Test
     void approvalHoldsTheRequestUntilACertificateManagerIssuesIt() throws Exception {
-        admin.duplicateTemplate("Web Server", "Lab Approved Web", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.setRequiresApproval("Lab Approved Web", true);
-        admin.allow("Lab Approved Web", "ConfigMgr IIS Servers", AccessRight.ENROLL);
+        admin.templates().duplicate("Web Server", "Lab Approved Web", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.templates().setRequiresApproval("Lab Approved Web", true);
+        admin.security().allow("Lab Approved Web", "ConfigMgr IIS Servers", AccessRight.ENROLL);
         ca.issueTemplate("Lab Approved Web");
         byte[] csr = webRequest("iis01.contoso.com");
         EstClient.Reply pending = est.enroll("LabApprovedWeb", iis01(), csr);
@@ -426,12 +426,12 @@ class EnrollmentTest {
 
     @Test
     void userTemplateWithUpnClearedBuildsTheCommonNameOnly() throws Exception {
-        admin.createUser("Alice", PASSWORD);
-        admin.createGroup("ConfigMgr Mobile Device Users");
-        admin.addMember("ConfigMgr Mobile Device Users", "Alice");
-        admin.duplicateTemplate("Authenticated Session", "Lab Mobile Device Enrollment", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.setSubjectNameFlags("Lab Mobile Device Enrollment", org.pkilab.directory.model.TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
-        admin.allow("Lab Mobile Device Enrollment", "ConfigMgr Mobile Device Users", AccessRight.READ, AccessRight.ENROLL);
+        admin.usersAndComputers().createUser("Alice", PASSWORD);
+        admin.usersAndComputers().createGroup("ConfigMgr Mobile Device Users");
+        admin.usersAndComputers().addMember("ConfigMgr Mobile Device Users", "Alice");
+        admin.templates().duplicate("Authenticated Session", "Lab Mobile Device Enrollment", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.templates().setSubjectNameFlags("Lab Mobile Device Enrollment", org.pkilab.directory.model.TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
+        admin.security().allow("Lab Mobile Device Enrollment", "ConfigMgr Mobile Device Users", AccessRight.READ, AccessRight.ENROLL);
         ca.issueTemplate("Lab Mobile Device Enrollment");
         EstClient.Reply reply = est.enroll("LabMobileDeviceEnrollment", EstClient.basic("alice@contoso.com", PASSWORD),
                 Csrs.request(Csrs.rsa(2048), ""));
@@ -442,7 +442,7 @@ class EnrollmentTest {
 
     @Test
     void userWithoutAnEmailAddressCannotGetAUserCertificate() throws Exception {
-        admin.createUser("Bob", PASSWORD);
+        admin.usersAndComputers().createUser("Bob", PASSWORD);
         EstClient.Reply reply = est.enroll("User", EstClient.basic("Bob", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(400, reply.status(), reply.text());
         assertEquals("0x80094812 CERTSRV_E_SUBJECT_EMAIL_REQUIRED", reply.error());
@@ -497,7 +497,7 @@ class EnrollmentTest {
         String iis = est.get("/policy", iis01()).text();
         assertTrue(iis.contains("\"name\":\"" + WEB_CN + "\"") && iis.contains("\"subjectSuppliedInRequest\":true"), iis);
         assertTrue(iis.contains("\"name\":\"Machine\""), "Domain Computers may enroll for Computer: " + iis);
-        admin.createComputer("PC09", "pc09.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("PC09", "pc09.contoso.com", PASSWORD);
         String pc = est.get("/policy", EstClient.basic("PC09$", PASSWORD)).text();
         assertTrue(!pc.contains(WEB_CN), pc);
     }

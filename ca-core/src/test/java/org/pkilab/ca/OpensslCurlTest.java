@@ -7,7 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.testing.ExternalTool;
@@ -40,12 +40,12 @@ class OpensslCurlTest {
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
         try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            admin.createGroup("ConfigMgr IIS Servers");
-            admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-            admin.addMember("ConfigMgr IIS Servers", "IIS01$");
-            admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-            admin.clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
-            admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+            admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
+            admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.security().clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
+            admin.security().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
         }
         ca.issueTemplate("ConfigMgr Web Server Certificate");
     }

@@ -41,8 +41,8 @@ class SlowClientsTest {
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
         try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-            admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
         }
     }
 

@@ -306,7 +306,7 @@ public class DomainComputer implements AutoCloseable {
 
     /** Joins the domain: creates the machine account (an administrator's connection does it). */
     public DomainComputer join(DirectoryAdmin admin) {
-        admin.createComputer(config.name(), config.fqdn(), config.machinePassword());
+        admin.usersAndComputers().createComputer(config.name(), config.fqdn(), config.machinePassword());
         return this;
     }
 

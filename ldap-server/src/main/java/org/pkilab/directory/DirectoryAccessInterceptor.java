@@ -4,12 +4,10 @@ import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
-import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
-import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
@@ -20,7 +18,6 @@ import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
-import org.apache.directory.server.core.api.interceptor.context.BindOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.CompareOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.LookupOperationContext;
@@ -83,13 +80,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private volatile SecurityIdentifier domainSid;
     private volatile Dn domain;
     private volatile SecurityDescriptor defaultDescriptor;
-    /** AD's default RID pool: a DC asks the RID master for 500 RIDs at a time. */
-    static final int RID_POOL_SIZE = 500;
-    /** The RID pool this DC holds: [nextPooledRid, ridPoolEnd); empty when equal. Guarded by this. */
-    private int nextPooledRid;
-    private int ridPoolEnd;
-    /** Set on the thread that writes nextRid for this DC's pool, so that write is not taken for someone else's. */
-    private static final ThreadLocal<Boolean> WRITING_NEXT_RID = ThreadLocal.withInitial(() -> false);
+    private final RidPool rids = new RidPool();
 
     DirectoryAccessInterceptor() {
         super(NAME);
@@ -102,28 +93,6 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         this.defaultDescriptor = SecurityDescriptor.parse("O:DAG:DAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;DA)"
                 + "(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;EA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;LCRPLORC;;;AU)", domainSid);
         this.tokens = tokens;
-    }
-
-    /**
-     * Refuses binds as the embedded server's own super-user ({@code uid=admin,ou=system}, password
-     * "secret" unless changed): it is for the DC itself, never for a network client, and it passes every
-     * access check. It must stand before ApacheDS's authentication interceptor, which ends a bind
-     * without passing it further down the chain.
-     */
-    static final class SystemAccountGuard extends BaseInterceptor {
-        static final String NAME = "pkilabSystemAccountGuard";
-
-        SystemAccountGuard() {
-            super(NAME);
-        }
-
-        @Override
-        public void bind(BindOperationContext ctx) throws LdapException {
-            if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
-                throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
-            }
-            next(ctx);
-        }
     }
 
     /** Held from the check that an account name is free until the write that takes it is made. */
@@ -201,42 +170,16 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         }
     }
 
-    /**
-     * Hands out the domain's next relative id. As an AD domain controller does, it takes a pool of
-     * {@link #RID_POOL_SIZE} RIDs from the RID master (the domain head's {@code nextRid}) at a time and
-     * assigns them from memory, so creating an account is one write, not two; RIDs of a pool a DC never
-     * used are skipped after a crash, never handed out twice.
-     */
-    private synchronized SecurityIdentifier allocateSid(OperationContext ctx) throws LdapException {
-        if (nextPooledRid >= ridPoolEnd) {
-            CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
-            Entry head = system.lookup(domain, "nextRid");
-            int rid = Integer.parseInt(head.get("nextRid").getString());
-            writeNextRid(system, rid + RID_POOL_SIZE);
-            nextPooledRid = rid;
-            ridPoolEnd = rid + RID_POOL_SIZE;
-        }
-        return domainSid.withRid(nextPooledRid++);
+    private SecurityIdentifier allocateSid(OperationContext ctx) throws LdapException {
+        return rids.allocate(ctx.getSession().getDirectoryService().getAdminSession(), domain, domainSid);
     }
 
     /**
      * Gives the unused RIDs of the pool back to the RID master ({@code nextRid} becomes the next RID this
      * DC would have handed out), so a snapshot or a restart continues exactly where it stopped.
      */
-    synchronized void returnUnusedRids(CoreSession system) throws LdapException {
-        if (nextPooledRid < ridPoolEnd) {
-            writeNextRid(system, nextPooledRid);
-            ridPoolEnd = nextPooledRid;
-        }
-    }
-
-    private void writeNextRid(CoreSession system, int value) throws LdapException {
-        WRITING_NEXT_RID.set(true);
-        try {
-            system.modify(domain, new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "nextRid", Integer.toString(value)));
-        } finally {
-            WRITING_NEXT_RID.set(false);
-        }
+    void returnUnusedRids(CoreSession system) throws LdapException {
+        rids.returnUnused(system, domain);
     }
 
     @Override
@@ -300,14 +243,10 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         if (ctx.getModItems().stream().anyMatch(DirectoryAccessInterceptor::changesMembership)) {
             membershipChanged();
         }
-        if (!WRITING_NEXT_RID.get() && domain != null && ctx.getDn().equals(domain)
+        if (!RidPool.writingNextRid() && domain != null && ctx.getDn().equals(domain)
                 && ctx.getModItems().stream().anyMatch(m -> isType(ctx, m.getAttribute(), NEXT_RID_OID))) {
-            forgetRidPool(); // someone else set the RID master's counter (a restore): take the next pool from it
+            rids.forget(); // someone else set the RID master's counter (a restore): take the next pool from it
         }
-    }
-
-    private synchronized void forgetRidPool() {
-        ridPoolEnd = nextPooledRid;
     }
 
     @Override

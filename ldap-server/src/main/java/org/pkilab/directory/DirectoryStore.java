@@ -29,8 +29,6 @@ import org.apache.directory.server.core.api.interceptor.context.OperationContext
 import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.pkilab.pki.KeyFiles;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -39,16 +37,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import java.util.zip.CRC32;
 
 /**
  * Where a lasting lab's directory lives between starts, written so that a kill at any moment leaves it whole:
@@ -80,14 +72,8 @@ import java.util.zip.CRC32;
 final class DirectoryStore implements AutoCloseable {
 
     static final String ENTRIES = "entries.ldif";
-    private static final int MAGIC = 0x504B4A31; // "PKJ1"
-    private static final byte PUT = 'P';
-    private static final byte DELETE = 'D';
-    /** The first line; "directory 2" files end with {@link #END}, files from before it do not. */
-    private static final Pattern HEADER = Pattern.compile("# pkilab directory( 2)?, journal sequence (\\d+)");
-    /** The last line of entries.ldif: how many entries, and the CRC-32 of every byte before this line. */
-    private static final Pattern END = Pattern.compile("# end of directory: (\\d+) entries, CRC-32 ([0-9a-f]{8})\n\\z");
-    private static final Pattern JOURNAL = Pattern.compile("journal-(\\d+)\\.log");
+    private static final byte PUT = DirectoryStoreFiles.PUT;
+    private static final byte DELETE = DirectoryStoreFiles.DELETE;
     /** What an entry keeps besides its user attributes: AD's objectGUID and whenCreated, as ApacheDS names them. */
     static final String[] KEPT_OPERATIONAL = {"entryUUID", "createTimestamp", "creatorsName"};
 
@@ -115,140 +101,8 @@ final class DirectoryStore implements AutoCloseable {
 
     /** Reads what is kept in {@code folder}: the entries at the last start, then every whole journal record since. */
     static DirectoryStore open(Path folder, SchemaManager schema, Dn suffix) throws IOException, LdapException {
-        Files.createDirectories(folder);
-        Map<String, String> entries = new LinkedHashMap<>();
-        long sequence = 0;
-        Path file = folder.resolve(ENTRIES);
-        if (Files.exists(file)) {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
-            Matcher header = HEADER.matcher(text);
-            if (!header.lookingAt()) {
-                throw new IOException(file + " is not a PKI Lab directory: its first line should be '# pkilab directory, ...'");
-            }
-            sequence = Long.parseLong(header.group(2));
-            int expected = -1;
-            if (header.group(1) != null) {
-                Matcher end = END.matcher(text);
-                if (!end.find()) {
-                    throw damaged(file, "it does not end with its '# end of directory' line, so it was cut short");
-                }
-                String body = text.substring(0, end.start());
-                CRC32 crc = new CRC32();
-                crc.update(body.getBytes(StandardCharsets.UTF_8));
-                if (!String.format("%08x", crc.getValue()).equals(end.group(2))) {
-                    throw damaged(file, "its content does not match the checksum on its last line, so it was changed or damaged");
-                }
-                expected = Integer.parseInt(end.group(1));
-                text = body;
-            }
-            try (LdifReader reader = new LdifReader()) {
-                for (LdifEntry ldif : reader.parseLdif(text)) {
-                    entries.put(new Dn(schema, ldif.getDn().getName()).getNormName(), LdifUtils.convertToLdif(ldif.getEntry()));
-                }
-            }
-            if (expected >= 0 && entries.size() != expected) {
-                throw damaged(file, "it holds " + entries.size() + " entries where its last line counts " + expected);
-            }
-        }
-        for (Path log : journals(folder)) {
-            sequence = replay(log, sequence, entries);
-        }
-        return new DirectoryStore(folder, schema, suffix, entries, sequence);
-    }
-
-    private static List<Path> journals(Path folder) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            return files.filter(f -> JOURNAL.matcher(f.getFileName().toString()).matches())
-                    .sorted(Comparator.comparingLong(DirectoryStore::firstSequence)).toList();
-        }
-    }
-
-    private static long firstSequence(Path journal) {
-        Matcher m = JOURNAL.matcher(journal.getFileName().toString());
-        return m.matches() ? Long.parseLong(m.group(1)) : 0;
-    }
-
-    private static IOException damaged(Path file, String why) {
-        return new IOException(file + " is damaged: " + why + ". The domain controller will not start on part of its directory;"
-                + " restore the data folder from a backup");
-    }
-
-    /**
-     * Applies the whole records of {@code log} at or after {@code next}; returns the sequence after the last. Only
-     * a torn last record (a write never answered) is passed over; a damaged record followed by whole ones refuses
-     * the start, since those writes were answered.
-     */
-    private static long replay(Path log, long next, Map<String, String> entries) throws IOException {
-        byte[] all = Files.readAllBytes(log);
-        int offset = 0;
-        while (offset < all.length) {
-            int end = wholeRecordAt(all, offset);
-            if (end < 0) {
-                int following = nextWholeRecord(all, offset + 1);
-                if (following >= 0) {
-                    throw new IOException(log + " is damaged at byte " + offset + ", and whole records follow from byte " + following
-                            + ": those writes were answered, so the domain controller will not start without them. Restore the data"
-                            + " folder from a backup, or, to give up every write after byte " + offset + ", cut the journal there"
-                            + " (truncate -s " + offset + " " + log + ") and start again");
-                }
-                return next; // torn: the last write, never answered
-            }
-            ByteBuffer record = ByteBuffer.wrap(all, offset + 4, end - offset - 4);
-            long sequence = record.getLong();
-            byte kind = record.get();
-            int length = record.getInt();
-            String text = new String(all, record.position(), length, StandardCharsets.UTF_8);
-            offset = end;
-            if (sequence < next) {
-                continue; // already in entries.ldif
-            }
-            int newline = text.indexOf('\n');
-            String dn = newline < 0 ? text : text.substring(0, newline);
-            if (kind == PUT) {
-                entries.remove(dn); // a moved entry goes to the end, after its new parent
-                entries.put(dn, text.substring(newline + 1));
-            } else {
-                entries.remove(dn);
-            }
-            next = sequence + 1;
-        }
-        return next;
-    }
-
-    /** Where the record at {@code offset} ends when it is whole and its checksum holds; -1 otherwise. */
-    private static int wholeRecordAt(byte[] all, int offset) {
-        if (all.length - offset < 4 + 8 + 1 + 4 + 4) {
-            return -1;
-        }
-        ByteBuffer record = ByteBuffer.wrap(all, offset, all.length - offset);
-        if (record.getInt() != MAGIC) {
-            return -1;
-        }
-        long sequence = record.getLong();
-        byte kind = record.get();
-        int length = record.getInt();
-        if (length < 0 || length > record.remaining() - 4) {
-            return -1;
-        }
-        byte[] payload = Arrays.copyOfRange(all, record.position(), record.position() + length);
-        record.position(record.position() + length);
-        return record.getInt() == (int) crc(sequence, kind, payload) ? record.position() : -1;
-    }
-
-    private static int nextWholeRecord(byte[] all, int from) {
-        for (int offset = from; offset + 4 <= all.length; offset++) {
-            if (all[offset] == (byte) (MAGIC >>> 24) && ByteBuffer.wrap(all, offset, 4).getInt() == MAGIC && wholeRecordAt(all, offset) >= 0) {
-                return offset;
-            }
-        }
-        return -1;
-    }
-
-    private static long crc(long sequence, byte kind, byte[] payload) {
-        CRC32 crc = new CRC32();
-        crc.update(ByteBuffer.allocate(9).putLong(sequence).put(kind).array());
-        crc.update(payload);
-        return crc.getValue();
+        DirectoryStoreFiles.Kept kept = DirectoryStoreFiles.read(folder, schema);
+        return new DirectoryStore(folder, schema, suffix, kept.entries(), kept.sequence());
     }
 
     /** Whether nothing was kept yet: a new forest, or a data folder from before the store. */
@@ -281,19 +135,9 @@ final class DirectoryStore implements AutoCloseable {
     void checkpoint(List<Entry> entries) throws IOException {
         writes.lock();
         try {
-            StringBuilder text = new StringBuilder("# pkilab directory 2, journal sequence ").append(sequence)
-                    .append("\n# every entry of ").append(suffix.getName()).append(" when the domain controller last started;")
-                    .append(" the writes since are in journal-").append(sequence).append(".log\n\n");
-            List<Entry> sorted = new ArrayList<>(entries);
-            sorted.sort(Comparator.comparingInt(e -> e.getDn().size()));
-            for (Entry entry : sorted) {
-                text.append(LdifUtils.convertToLdif(entry)).append('\n');
-            }
-            CRC32 crc = new CRC32();
-            crc.update(text.toString().getBytes(StandardCharsets.UTF_8));
-            text.append(String.format("# end of directory: %d entries, CRC-32 %08x\n", sorted.size(), crc.getValue()));
-            List<Path> old = journals(folder);
-            KeyFiles.writeAtomically(folder.resolve(ENTRIES), text.toString().getBytes(StandardCharsets.UTF_8));
+            String text = DirectoryStoreFiles.entriesLdif(entries, sequence, suffix);
+            List<Path> old = DirectoryStoreFiles.journals(folder);
+            KeyFiles.writeAtomically(folder.resolve(ENTRIES), text.getBytes(StandardCharsets.UTF_8));
             close();
             for (Path log : old) {
                 Files.deleteIfExists(log);
@@ -313,18 +157,10 @@ final class DirectoryStore implements AutoCloseable {
         }
         byte[] payload = (ldif == null ? dn : dn + "\n" + ldif).getBytes(StandardCharsets.UTF_8);
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(payload.length + 25);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(MAGIC);
-            out.writeLong(sequence);
-            out.writeByte(kind);
-            out.writeInt(payload.length);
-            out.write(payload);
-            out.writeInt((int) crc(sequence, kind, payload));
             if (journal.size() != journalLength) {
                 journal.truncate(journalLength); // what an earlier failed write left half-written
             }
-            ByteBuffer record = ByteBuffer.wrap(bytes.toByteArray());
+            ByteBuffer record = ByteBuffer.wrap(DirectoryStoreFiles.record(sequence, kind, payload));
             while (record.hasRemaining()) {
                 journal.write(record);
             }

@@ -10,6 +10,7 @@ import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.RelativeIds;
 import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.directory.model.TemplateAttributes;
 import org.pkilab.directory.model.TemplateFlags;
 
 import java.nio.charset.StandardCharsets;
@@ -147,7 +148,7 @@ final class ForestProvisioner {
     private void addTemplate(CertificateTemplate template, SecurityIdentifier domainSid) throws LdapException {
         Entry entry = new DefaultEntry(schema, names.template(template.name()));
         entry.add("objectClass", "top", "pKICertificateTemplate");
-        for (Map.Entry<String, List<byte[]>> attribute : template.toAttributes(domainSid).entrySet()) {
+        for (Map.Entry<String, List<byte[]>> attribute : TemplateAttributes.toAttributes(template, domainSid).entrySet()) {
             for (byte[] value : attribute.getValue()) {
                 addValue(entry, attribute.getKey(), value);
             }

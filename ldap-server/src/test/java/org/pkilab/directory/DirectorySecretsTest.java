@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 
 import java.io.IOException;
@@ -68,11 +68,11 @@ class DirectorySecretsTest {
 
     @Test
     void writeOnATemplateDoesNotChangeItsSecurityUnderAnySpellingOfTheDescriptor() throws LDAPException {
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-        admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(WEB_TEMPLATE, "IIS01$", AccessRight.WRITE);
-        String template = dc.names().template(admin.template(WEB_TEMPLATE).name());
-        String before = admin.security(WEB_TEMPLATE).toString();
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.templates().duplicate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().allow(WEB_TEMPLATE, "IIS01$", AccessRight.WRITE);
+        String template = dc.names().template(admin.templates().get(WEB_TEMPLATE).name());
+        String before = admin.security().descriptor(WEB_TEMPLATE).toString();
         List<String> granted = new ArrayList<>();
         try (LDAPConnection iis01 = bind(dc.names().computer("IIS01"))) {
             for (String spelling : List.of("nTSecurityDescriptor", "1.2.840.113556.1.2.281", "ntsecuritydescriptor;binary",
@@ -89,7 +89,7 @@ class DirectorySecretsTest {
         }
         assertEquals(List.of(), granted, "IIS01$ holds Write but not Write permissions (WRITE_DAC) on " + WEB_TEMPLATE
                 + ", yet replaced its descriptor as");
-        assertEquals(before, admin.security(WEB_TEMPLATE).toString(), "the security of " + WEB_TEMPLATE + " changed");
+        assertEquals(before, admin.security().descriptor(WEB_TEMPLATE).toString(), "the security of " + WEB_TEMPLATE + " changed");
     }
 
     @Test
@@ -121,7 +121,7 @@ class DirectorySecretsTest {
 
     @Test
     void aSearchFilterNeverTellsWhetherAGuessIsThePassword() throws LDAPException {
-        admin.createUser("alice", PASSWORD);
+        admin.usersAndComputers().createUser("alice", PASSWORD);
         String administrator = dc.administratorDn();
         List<String> answered = new ArrayList<>();
         try (LDAPConnection alice = bind(dc.names().user("alice"))) {
@@ -193,7 +193,7 @@ class DirectorySecretsTest {
         String verifier;
         try (DomainController lasting = DomainController.start(config);
              DirectoryAdmin directory = DirectoryAdmin.connect("127.0.0.1", lasting.ldapPort(), lasting.names(), lasting.administratorDn(), PASSWORD)) {
-            alice = directory.createUser("alice", first);
+            alice = directory.usersAndComputers().createUser("alice", first);
             try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", lasting.ldapPort(), lasting.administratorDn(), PASSWORD)) {
                 administrator.modify(alice, new Modification(ModificationType.REPLACE, "userPassword", second));
             }
@@ -222,7 +222,7 @@ class DirectorySecretsTest {
         String alice;
         try (DomainController lasting = DomainController.start(config);
              DirectoryAdmin directory = DirectoryAdmin.connect("127.0.0.1", lasting.ldapPort(), lasting.names(), lasting.administratorDn(), PASSWORD)) {
-            alice = directory.createUser("alice", "Old-Lab-Passw0rd!");
+            alice = directory.usersAndComputers().createUser("alice", "Old-Lab-Passw0rd!");
         }
         DomainController.start(config).close(); // a start writes the journal into entries.ldif
         // a lab from before kept passwords as they were written: put one back into the kept directory

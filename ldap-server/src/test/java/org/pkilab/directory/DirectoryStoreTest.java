@@ -5,7 +5,8 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.client.UsersAndComputers;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.SecurityIdentifier;
 
@@ -57,27 +58,27 @@ class DirectoryStoreTest {
         SecurityIdentifier sid;
         try (DomainController dc = DomainController.start(config(data));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            admin.createGroup("ConfigMgr IIS Servers");
-            admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-            admin.addMember("ConfigMgr IIS Servers", "IIS01$");
-            admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-            admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
-            admin.createComputer("GONE01", "gone01.contoso.com", PASSWORD);
+            admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
+            admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.security().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+            admin.usersAndComputers().createComputer("GONE01", "gone01.contoso.com", PASSWORD);
             try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
                 ldap.delete(dc.names().computer("GONE01"));
             }
-            sid = admin.sidOf("IIS01$");
+            sid = admin.usersAndComputers().sidOf("IIS01$");
             copyAsKilled(data, killed);
         }
         try (DomainController dc = DomainController.start(config(killed));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            assertEquals(List.of(dc.names().computer("IIS01")), admin.members("ConfigMgr IIS Servers"));
-            assertEquals(sid, admin.sidOf("IIS01$"), "IIS01 keeps its SID");
-            assertTrue(admin.template("ConfigMgr Web Server Certificate").securityDescriptor()
-                    .rightsOf(admin.sidOf("ConfigMgr IIS Servers"), true).contains(AccessRight.ENROLL), "the Security tab as it was set");
-            assertTrue(admin.computers().stream().noneMatch(c -> c.name().equals("GONE01")), "a deleted computer stays deleted");
-            admin.createComputer("IIS02", "iis02.contoso.com", PASSWORD);
-            assertFalse(sid.equals(admin.sidOf("IIS02$")), "the RID counter was kept: no SID is handed out twice");
+            assertEquals(List.of(dc.names().computer("IIS01")), admin.usersAndComputers().members("ConfigMgr IIS Servers"));
+            assertEquals(sid, admin.usersAndComputers().sidOf("IIS01$"), "IIS01 keeps its SID");
+            assertTrue(admin.templates().get("ConfigMgr Web Server Certificate").securityDescriptor()
+                    .rightsOf(admin.usersAndComputers().sidOf("ConfigMgr IIS Servers"), true).contains(AccessRight.ENROLL), "the Security tab as it was set");
+            assertTrue(admin.usersAndComputers().computers().stream().noneMatch(c -> c.name().equals("GONE01")), "a deleted computer stays deleted");
+            admin.usersAndComputers().createComputer("IIS02", "iis02.contoso.com", PASSWORD);
+            assertFalse(sid.equals(admin.usersAndComputers().sidOf("IIS02$")), "the RID counter was kept: no SID is handed out twice");
         }
     }
 
@@ -87,7 +88,7 @@ class DirectoryStoreTest {
         Path killed = folder.resolve("killed");
         try (DomainController dc = DomainController.start(config(data));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            admin.createComputer("PC01", "pc01.contoso.com", PASSWORD);
+            admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
             copyAsKilled(data, killed);
         }
         // the kill came in the middle of writing the next record: its first bytes are there, the rest is not
@@ -100,12 +101,12 @@ class DirectoryStoreTest {
 
         try (DomainController dc = DomainController.start(config(killed));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            assertTrue(admin.computers().stream().anyMatch(c -> c.name().equals("PC01")), "the whole record before it counts");
-            admin.createComputer("PC02", "pc02.contoso.com", PASSWORD);
+            assertTrue(admin.usersAndComputers().computers().stream().anyMatch(c -> c.name().equals("PC01")), "the whole record before it counts");
+            admin.usersAndComputers().createComputer("PC02", "pc02.contoso.com", PASSWORD);
         }
         try (DomainController dc = DomainController.start(config(killed));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            assertTrue(admin.computers().stream().anyMatch(c -> c.name().equals("PC02")), "and the journal goes on after it");
+            assertTrue(admin.usersAndComputers().computers().stream().anyMatch(c -> c.name().equals("PC02")), "and the journal goes on after it");
         }
     }
 
@@ -145,14 +146,14 @@ class DirectoryStoreTest {
                      dc.administratorPassword())) {
             assertEquals("Jdbm-Passw0rd!", dc.administratorPassword());
             assertEquals("S-1-5-21-2527552640-3063566465-2390960731", dc.domainSid().toString(), "the same forest");
-            assertEquals(List.of(dc.names().computer("OLD01")), admin.members("Made Before The Journal"));
+            assertEquals(List.of(dc.names().computer("OLD01")), admin.usersAndComputers().members("Made Before The Journal"));
         }
         assertTrue(Files.exists(data.resolve("dc/store/entries.ldif")));
         assertTrue(Files.isDirectory(data.resolve("dc/directory/partitions.replaced-by-store")), "the JDBM files stay, renamed");
         try (DomainController dc = DomainController.start(config);
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(),
                      dc.administratorPassword())) {
-            assertEquals(List.of(dc.names().computer("OLD01")), admin.members("Made Before The Journal"));
+            assertEquals(List.of(dc.names().computer("OLD01")), admin.usersAndComputers().members("Made Before The Journal"));
         }
     }
 
@@ -162,7 +163,7 @@ class DirectoryStoreTest {
         try (DomainController dc = DomainController.start(config(data));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
             for (int i = 1; i <= 5; i++) {
-                admin.createGroup("Journal Group " + i);
+                admin.usersAndComputers().createGroup("Journal Group " + i);
             }
             copyAsKilled(data, folder.resolve("flipped"));
             copyAsKilled(data, folder.resolve("torn"));
@@ -182,7 +183,7 @@ class DirectoryStoreTest {
         Files.write(torn, java.util.Arrays.copyOf(whole, whole.length - 7)); // the last record, cut as a kill mid-write cuts it
         try (DomainController dc = DomainController.start(config(folder.resolve("torn")));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            List<String> groups = admin.groups().stream().map(DirectoryAdmin.Principal::name).filter(n -> n.startsWith("Journal Group")).toList();
+            List<String> groups = admin.usersAndComputers().groups().stream().map(UsersAndComputers.Principal::name).filter(n -> n.startsWith("Journal Group")).toList();
             assertEquals(List.of("Journal Group 1", "Journal Group 2", "Journal Group 3", "Journal Group 4"), groups,
                     "only the torn last write is lost");
         }
@@ -223,7 +224,7 @@ class DirectoryStoreTest {
         try (DomainController dc = DomainController.start(config(data));
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
              LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
-            oid = admin.duplicateTemplate("Web Server", "Cut Off Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).oid();
+            oid = admin.templates().duplicate("Web Server", "Cut Off Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).oid();
             // what a kill between the template and its OID object left, when the template was written first
             for (SearchResultEntry registered : ldap.search(dc.names().oid(), com.unboundid.ldap.sdk.SearchScope.ONE,
                     com.unboundid.ldap.sdk.Filter.createEqualityFilter("msPKI-Cert-Template-OID", oid)).getSearchEntries()) {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
@@ -69,14 +69,14 @@ class DomainControllerTest {
 
     @Test
     void guideGroupsAreCreatedNestedAndReadBack() {
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.createGroup("ConfigMgr Site Servers");
-        admin.createGroup("Site System Servers");
-        admin.addMember("ConfigMgr IIS Servers", "Site System Servers");
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-        admin.addMember("Site System Servers", "IIS01$");
+        admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().createGroup("ConfigMgr Site Servers");
+        admin.usersAndComputers().createGroup("Site System Servers");
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "Site System Servers");
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().addMember("Site System Servers", "IIS01$");
 
-        assertEquals(List.of(dc.names().user("Site System Servers")), admin.members("ConfigMgr IIS Servers"));
+        assertEquals(List.of(dc.names().user("Site System Servers")), admin.usersAndComputers().members("ConfigMgr IIS Servers"));
         LogonToken token = logon("IIS01").token();
         assertEquals("CONTOSO\\IIS01$", token.account());
         assertTrue(token.memberOf("Site System Servers"), "direct group missing from " + token.groupNames());
@@ -88,15 +88,15 @@ class DomainControllerTest {
 
     @Test
     void everyLogonSeesTheGroupsOfItsMomentThoughTheDcKeepsMemberships() {
-        admin.createGroup("Lab Outer");
-        admin.createGroup("Lab Inner");
-        admin.createComputer("PC70", "pc70.contoso.com", PASSWORD);
+        admin.usersAndComputers().createGroup("Lab Outer");
+        admin.usersAndComputers().createGroup("Lab Inner");
+        admin.usersAndComputers().createComputer("PC70", "pc70.contoso.com", PASSWORD);
         assertFalse(logon("PC70").token().memberOf("Lab Inner"), "the DC now keeps PC70's groups");
-        admin.addMember("Lab Inner", "PC70$");
+        admin.usersAndComputers().addMember("Lab Inner", "PC70$");
         assertTrue(logon("PC70").token().memberOf("Lab Inner"), "added to a group: the next logon has it");
-        admin.addMember("Lab Outer", "Lab Inner");
+        admin.usersAndComputers().addMember("Lab Outer", "Lab Inner");
         assertTrue(logon("PC70").token().memberOf("Lab Outer"), "its group nested in another: the next logon has both");
-        admin.removeMember("Lab Inner", "PC70$");
+        admin.usersAndComputers().removeMember("Lab Inner", "PC70$");
         LogonToken after = logon("PC70").token();
         assertFalse(after.memberOf("Lab Inner") || after.memberOf("Lab Outer"), "removed: the next logon has neither: "
                 + after.groupNames());
@@ -104,10 +104,10 @@ class DomainControllerTest {
 
     @Test
     void accountsGetUniqueSidsFromTheDomainNotFromTheClient() {
-        admin.createGroup("G1");
-        admin.createComputer("PC1", "pc1.contoso.com", PASSWORD);
-        SecurityIdentifier g1 = admin.sidOf("G1");
-        SecurityIdentifier pc1 = admin.sidOf("PC1$");
+        admin.usersAndComputers().createGroup("G1");
+        admin.usersAndComputers().createComputer("PC1", "pc1.contoso.com", PASSWORD);
+        SecurityIdentifier g1 = admin.usersAndComputers().sidOf("G1");
+        SecurityIdentifier pc1 = admin.usersAndComputers().sidOf("PC1$");
         assertTrue(g1.isInDomain(dc.domainSid()) && pc1.isInDomain(dc.domainSid()));
         assertNotEquals(g1, pc1);
         assertTrue(g1.rid() >= 1103, "RID " + g1.rid());
@@ -115,8 +115,8 @@ class DomainControllerTest {
 
     @Test
     void webServerDuplicatedAsWindows2003TemplateKeepsItsSettingsWithANewNameAndOid() {
-        CertificateTemplate source = admin.template("Web Server");
-        CertificateTemplate copy = admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        CertificateTemplate source = admin.templates().get("Web Server");
+        CertificateTemplate copy = admin.templates().duplicate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
 
         assertEquals("ConfigMgrWebServerCertificate", copy.name());
         assertEquals(WEB_TEMPLATE, copy.displayName());
@@ -135,7 +135,7 @@ class DomainControllerTest {
 
     @Test
     void windows2008DuplicateIsSchema3WithCngKeys() {
-        CertificateTemplate copy = admin.duplicateTemplate("Workstation", "Lab CNG Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        CertificateTemplate copy = admin.templates().duplicate("Workstation", "Lab CNG Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
         assertEquals(3, copy.schemaVersion());
         assertTrue(copy.usesCng());
         assertTrue(copy.cryptographicProviders().isEmpty());
@@ -144,17 +144,17 @@ class DomainControllerTest {
 
     @Test
     void aTemplateThatNamesNoAlgorithmMakesRsaKeys() {
-        CertificateTemplate cng = admin.duplicateTemplate("Workstation", "Lab CNG RSA", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        CertificateTemplate legacy = admin.duplicateTemplate("Workstation", "Lab CSP RSA", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        CertificateTemplate cng = admin.templates().duplicate("Workstation", "Lab CNG RSA", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        CertificateTemplate legacy = admin.templates().duplicate("Workstation", "Lab CSP RSA", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         assertEquals(KeyAlgorithm.RSA, cng.keyAlgorithm(), "a fresh 2008 duplicate keeps Windows' RSA: " + cng.raApplicationPolicies());
         assertEquals(KeyAlgorithm.RSA, legacy.keyAlgorithm());
-        assertEquals(KeyAlgorithm.RSA, admin.template("Workstation").keyAlgorithm(), "version 1 templates are RSA");
+        assertEquals(KeyAlgorithm.RSA, admin.templates().get("Workstation").keyAlgorithm(), "version 1 templates are RSA");
     }
 
     @Test
     void aWindows2008TemplateCanAskForEcdsaP256() {
-        admin.duplicateTemplate("Workstation", "Lab ECC Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        CertificateTemplate ecc = admin.setKeyAlgorithm("Lab ECC Client", KeyAlgorithm.ECDSA_P256, 256);
+        admin.templates().duplicate("Workstation", "Lab ECC Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        CertificateTemplate ecc = admin.templates().setKeyAlgorithm("Lab ECC Client", KeyAlgorithm.ECDSA_P256, 256);
         assertEquals(KeyAlgorithm.ECDSA_P256, ecc.keyAlgorithm());
         assertEquals(256, ecc.minimalKeySize());
         assertEquals("ECDSA_P256", ecc.cngKeySetting("msPKI-Asymmetric-Algorithm"));
@@ -165,35 +165,35 @@ class DomainControllerTest {
 
     @Test
     void aWindows2003TemplateCannotNameAnAlgorithm() {
-        admin.duplicateTemplate("Workstation", "Lab CSP Client", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.templates().duplicate("Workstation", "Lab CSP Client", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         DirectoryException refused = assertThrows(DirectoryException.class,
-                () -> admin.setKeyAlgorithm("Lab CSP Client", KeyAlgorithm.ECDSA_P256, 256));
+                () -> admin.templates().setKeyAlgorithm("Lab CSP Client", KeyAlgorithm.ECDSA_P256, 256));
         assertTrue(refused.getMessage().contains("Lab CSP Client") && refused.getMessage().contains("Windows 2008 Server"),
                 "the refusal names the template and what to duplicate it as: " + refused.getMessage());
-        assertEquals(KeyAlgorithm.RSA, admin.template("Lab CSP Client").keyAlgorithm(), "nothing was written");
+        assertEquals(KeyAlgorithm.RSA, admin.templates().get("Lab CSP Client").keyAlgorithm(), "nothing was written");
     }
 
     @Test
     void anEcdsaP256TemplateTakesOnly256BitKeys() {
-        admin.duplicateTemplate("Workstation", "Lab ECC Size", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        assertThrows(DirectoryException.class, () -> admin.setKeyAlgorithm("Lab ECC Size", KeyAlgorithm.ECDSA_P256, 2048));
-        assertEquals(KeyAlgorithm.RSA, admin.template("Lab ECC Size").keyAlgorithm(), "nothing was written");
+        admin.templates().duplicate("Workstation", "Lab ECC Size", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        assertThrows(DirectoryException.class, () -> admin.templates().setKeyAlgorithm("Lab ECC Size", KeyAlgorithm.ECDSA_P256, 2048));
+        assertEquals(KeyAlgorithm.RSA, admin.templates().get("Lab ECC Size").keyAlgorithm(), "nothing was written");
     }
 
     @Test
     void guideSecurityStepsRemoveEnrollFromAdminsAndGrantItToTheGroup() {
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
-        CertificateTemplate copy = admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.clearAllow(copy.name(), "Domain Admins", AccessRight.ENROLL);
-        admin.clearAllow(copy.name(), "Enterprise Admins", AccessRight.ENROLL);
-        admin.allow(copy.name(), "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
+        CertificateTemplate copy = admin.templates().duplicate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().clearAllow(copy.name(), "Domain Admins", AccessRight.ENROLL);
+        admin.security().clearAllow(copy.name(), "Enterprise Admins", AccessRight.ENROLL);
+        admin.security().allow(copy.name(), "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
 
-        SecurityDescriptor sd = admin.template(WEB_TEMPLATE).securityDescriptor();
-        assertEquals(Set.of(AccessRight.READ, AccessRight.WRITE), sd.rightsOf(admin.sidOf("Domain Admins"), true));
-        assertEquals(Set.of(AccessRight.READ, AccessRight.WRITE), sd.rightsOf(admin.sidOf("Enterprise Admins"), true));
-        assertEquals(Set.of(AccessRight.READ, AccessRight.ENROLL), sd.rightsOf(admin.sidOf("ConfigMgr IIS Servers"), true));
+        SecurityDescriptor sd = admin.templates().get(WEB_TEMPLATE).securityDescriptor();
+        assertEquals(Set.of(AccessRight.READ, AccessRight.WRITE), sd.rightsOf(admin.usersAndComputers().sidOf("Domain Admins"), true));
+        assertEquals(Set.of(AccessRight.READ, AccessRight.WRITE), sd.rightsOf(admin.usersAndComputers().sidOf("Enterprise Admins"), true));
+        assertEquals(Set.of(AccessRight.READ, AccessRight.ENROLL), sd.rightsOf(admin.usersAndComputers().sidOf("ConfigMgr IIS Servers"), true));
         assertTrue(sd.check(logon("IIS01").token().sids(), AccessRight.ENROLL).granted(), "IIS01 should hold Enroll");
         LogonToken administrator = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).token();
         assertFalse(sd.check(administrator.sids(), AccessRight.ENROLL).granted(),
@@ -202,26 +202,26 @@ class DomainControllerTest {
 
     @Test
     void membershipChangeReachesAComputerOnlyWhenItLogsOnAgain() {
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
         LogonToken beforeRestart = logon("IIS01").token();
-        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
 
         assertFalse(beforeRestart.memberOf("ConfigMgr IIS Servers"), "a token is a copy taken at logon");
         assertTrue(logon("IIS01").token().memberOf("ConfigMgr IIS Servers"), "logging on again picks up the group");
-        admin.removeMember("ConfigMgr IIS Servers", "IIS01$");
+        admin.usersAndComputers().removeMember("ConfigMgr IIS Servers", "IIS01$");
         assertFalse(logon("IIS01").token().memberOf("ConfigMgr IIS Servers"));
     }
 
     @Test
     void logonTokenIsSignedByTheDomainController() throws Exception {
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
         DomainLogon.Session session = logon("IIS01");
         LogonToken verified = LogonToken.decode(session.encoded(), dc.certificate().getPublicKey());
         assertEquals(session.token(), verified);
 
         String text = new String(java.util.Base64.getUrlDecoder().decode(session.encoded()), java.nio.charset.StandardCharsets.UTF_8);
-        String forged = text.replace("group: ", "group: " + admin.sidOf("Domain Admins") + " CONTOSO\\Domain Admins\ngroup: ");
+        String forged = text.replace("group: ", "group: " + admin.usersAndComputers().sidOf("Domain Admins") + " CONTOSO\\Domain Admins\ngroup: ");
         String encodedForgery = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(forged.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         assertThrows(IllegalArgumentException.class, () -> LogonToken.decode(encodedForgery, dc.certificate().getPublicKey()));
         // its holder reads it unchecked, as a Windows host cannot check the PAC; the CA, handed the forgery, refuses it above
@@ -230,8 +230,8 @@ class DomainControllerTest {
 
     @Test
     void machineAccountCannotModifyATemplateOrAGroupButAdministratorCan() throws LDAPException {
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
         String template = dc.names().template("WebServer");
         try (LDAPConnection machine = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD)) {
             assertEquals("Web Server", machine.getEntry(template, "displayName").getAttributeValue("displayName"),
@@ -244,42 +244,42 @@ class DomainControllerTest {
                     dc.names().user("ConfigMgr IIS Servers"), new Modification(ModificationType.ADD, "member", dc.names().computer("IIS01"))));
             assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, groupDenied.getResultCode());
         }
-        assertEquals(2048, admin.template("WebServer").minimalKeySize(), "the refused change wrote nothing");
+        assertEquals(2048, admin.templates().get("WebServer").minimalKeySize(), "the refused change wrote nothing");
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.modify(template, new Modification(ModificationType.REPLACE, "msPKI-Minimal-Key-Size", "4096"));
         }
-        assertEquals(4096, admin.template("WebServer").minimalKeySize());
+        assertEquals(4096, admin.templates().get("WebServer").minimalKeySize());
     }
 
     @Test
     void templateWriteFollowsItsSecurityTabNotGroupMembershipAlone() {
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
-        admin.duplicateTemplate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(WEB_TEMPLATE, "IIS01$", AccessRight.WRITE);
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.templates().duplicate("Web Server", WEB_TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().allow(WEB_TEMPLATE, "IIS01$", AccessRight.WRITE);
         try (DirectoryAdmin machine = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.names().computer("IIS01"), PASSWORD)) {
-            assertEquals(4096, machine.setMinimalKeySize(WEB_TEMPLATE, 4096).minimalKeySize());
-            DirectoryException denied = assertThrows(DirectoryException.class, () -> machine.setMinimalKeySize("Workstation", 4096));
+            assertEquals(4096, machine.templates().setMinimalKeySize(WEB_TEMPLATE, 4096).minimalKeySize());
+            DirectoryException denied = assertThrows(DirectoryException.class, () -> machine.templates().setMinimalKeySize("Workstation", 4096));
             assertEquals(50, denied.resultCode());
         }
     }
 
     @Test
     void denyEnrollForAGroupOverridesAllowFromDomainComputers() {
-        admin.createGroup("Quarantined");
-        admin.createComputer("PC1", "pc1.contoso.com", PASSWORD);
-        admin.addMember("Quarantined", "PC1$");
-        CertificateTemplate client = admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate",
+        admin.usersAndComputers().createGroup("Quarantined");
+        admin.usersAndComputers().createComputer("PC1", "pc1.contoso.com", PASSWORD);
+        admin.usersAndComputers().addMember("Quarantined", "PC1$");
+        CertificateTemplate client = admin.templates().duplicate("Workstation Authentication", "ConfigMgr Client Certificate",
                 TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(client.name(), "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
-        admin.deny(client.name(), "Quarantined", AccessRight.ENROLL);
+        admin.security().allow(client.name(), "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        admin.security().deny(client.name(), "Quarantined", AccessRight.ENROLL);
 
-        SecurityDescriptor sd = admin.security(client.name());
+        SecurityDescriptor sd = admin.security().descriptor(client.name());
         SecurityDescriptor.AccessCheck enroll = sd.check(logon("PC1").token().sids(), AccessRight.ENROLL);
         assertFalse(enroll.granted());
-        assertEquals(admin.sidOf("Quarantined"), enroll.decidedBy());
+        assertEquals(admin.usersAndComputers().sidOf("Quarantined"), enroll.decidedBy());
         assertTrue(sd.check(logon("PC1").token().sids(), AccessRight.AUTOENROLL).granted(), "only Enroll was denied");
-        admin.clearDeny(client.name(), "Quarantined", AccessRight.ENROLL);
-        assertTrue(admin.security(client.name()).check(logon("PC1").token().sids(), AccessRight.ENROLL).granted());
+        admin.security().clearDeny(client.name(), "Quarantined", AccessRight.ENROLL);
+        assertTrue(admin.security().descriptor(client.name()).check(logon("PC1").token().sids(), AccessRight.ENROLL).granted());
     }
 
     @Test
@@ -289,7 +289,7 @@ class DomainControllerTest {
                     new com.unboundid.ldap.sdk.Attribute("objectClass", "top", "group"),
                     new com.unboundid.ldap.sdk.Attribute("groupType", "-2147483646"),
                     new com.unboundid.ldap.sdk.Attribute("sAMAccountName", "Fake Admins"),
-                    new com.unboundid.ldap.sdk.Attribute("objectSid", admin.sidOf("Domain Admins").toBytes())));
+                    new com.unboundid.ldap.sdk.Attribute("objectSid", admin.usersAndComputers().sidOf("Domain Admins").toBytes())));
             assertEquals(ResultCode.UNWILLING_TO_PERFORM, refused.getResultCode());
         }
     }
@@ -314,42 +314,42 @@ class DomainControllerTest {
     void namesWithLdapSpecialCharactersWorkAndCannotSteerALookup() {
         List<String> names = List.of("Web, Servers (EU)", "a+b", "#x", "\"q\"", " lead", "*", "x)(cn=*");
         for (String name : names) {
-            admin.createGroup(name);
+            admin.usersAndComputers().createGroup(name);
         }
-        admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
         for (String name : names) {
-            admin.addMember(name, "IIS01$");
-            String dn = admin.dnOf(name);
-            assertEquals(List.of(dc.names().computer("IIS01")), admin.members(dn), "members of '" + name + "' at " + dn);
+            admin.usersAndComputers().addMember(name, "IIS01$");
+            String dn = admin.usersAndComputers().dnOf(name);
+            assertEquals(List.of(dc.names().computer("IIS01")), admin.usersAndComputers().members(dn), "members of '" + name + "' at " + dn);
         }
         LogonToken token = logon("IIS01").token();
         assertTrue(token.memberOf("Web_ Servers (EU)"), "sAMAccountName replaces ',' as ADUC does: " + token.groupNames());
-        assertEquals(dc.names().user("*"), admin.dnOf("*"), "'*' must match only the group named '*'");
-        DirectoryException unknown = assertThrows(DirectoryException.class, () -> admin.dnOf("no*such"));
+        assertEquals(dc.names().user("*"), admin.usersAndComputers().dnOf("*"), "'*' must match only the group named '*'");
+        DirectoryException unknown = assertThrows(DirectoryException.class, () -> admin.usersAndComputers().dnOf("no*such"));
         assertEquals(32, unknown.resultCode());
     }
 
     @Test
     void version1TemplatesCannotBeEditedButTheirCopiesCan() {
-        DirectoryException refused = assertThrows(DirectoryException.class, () -> admin.setExportableKey("Web Server", true));
+        DirectoryException refused = assertThrows(DirectoryException.class, () -> admin.templates().setExportableKey("Web Server", true));
         assertTrue(refused.getMessage().contains("Duplicate"), refused.getMessage());
-        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
+        admin.templates().duplicate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
                 TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        CertificateTemplate exportable = admin.setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
+        CertificateTemplate exportable = admin.templates().setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
         assertTrue(exportable.exportableKey());
         assertEquals(1, exportable.minorRevision(), "each OK in the Properties dialog bumps the minor revision");
-        assertTrue(admin.setRequiresApproval(exportable.name(), true).requiresApproval());
+        assertTrue(admin.templates().setRequiresApproval(exportable.name(), true).requiresApproval());
     }
 
     @Test
     void settingsOfEveryTabAreWrittenAndReadBack() {
-        String name = admin.duplicateTemplate("Authenticated Session", "ConfigMgr Mobile Device Enrollment Certificate",
+        String name = admin.templates().duplicate("Authenticated Session", "ConfigMgr Mobile Device Enrollment Certificate",
                 TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).name();
-        admin.setSubjectNameFlags(name, TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
-        admin.setValidity(name, java.time.Duration.ofDays(730), java.time.Duration.ofDays(42));
-        admin.setExtendedKeyUsages(name, List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION));
-        admin.setSupersededTemplates(name, List.of("Authenticated Session"));
-        CertificateTemplate t = admin.setMinimalKeySize(name, 4096);
+        admin.templates().setSubjectNameFlags(name, TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
+        admin.templates().setValidity(name, java.time.Duration.ofDays(730), java.time.Duration.ofDays(42));
+        admin.templates().setExtendedKeyUsages(name, List.of(CertificateTemplate.OID_CLIENT_AUTHENTICATION));
+        admin.templates().setSupersededTemplates(name, List.of("Authenticated Session"));
+        CertificateTemplate t = admin.templates().setMinimalKeySize(name, 4096);
 
         assertEquals(TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME.value(), t.certificateNameFlags(),
                 "Common name, UPN cleared: " + TemplateFlags.describe(TemplateFlags.CertificateName.values(), t.certificateNameFlags()));
@@ -358,27 +358,27 @@ class DomainControllerTest {
         assertEquals(4096, t.minimalKeySize());
         assertEquals(5, t.minorRevision(), "five edits");
 
-        CertificateTemplate supplied = admin.setSubjectNameMode(name, CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST);
+        CertificateTemplate supplied = admin.templates().setSubjectNameMode(name, CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST);
         assertTrue(supplied.enrolleeSuppliesSubject());
         assertEquals(CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY,
-                admin.setSubjectNameMode(name, CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY).subjectNameMode());
+                admin.templates().setSubjectNameMode(name, CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY).subjectNameMode());
         DirectoryException tooShort = assertThrows(DirectoryException.class,
-                () -> admin.setValidity(name, java.time.Duration.ofDays(7), java.time.Duration.ofDays(42)));
+                () -> admin.templates().setValidity(name, java.time.Duration.ofDays(7), java.time.Duration.ofDays(42)));
         assertTrue(tooShort.getMessage().contains("renewal period"), tooShort.getMessage());
-        assertEquals(java.time.Duration.ofDays(730), admin.template(name).validity(), "a refused edit writes nothing");
+        assertEquals(java.time.Duration.ofDays(730), admin.templates().get(name).validity(), "a refused edit writes nothing");
     }
 
     @Test
     void badInputIsRefusedAndChangesNothing() {
         int before = dc.snapshot().size();
-        assertThrows(DirectoryException.class, () -> admin.createComputer("IIS 01!", "iis01.contoso.com", PASSWORD));
-        assertThrows(DirectoryException.class, () -> admin.createComputer("IIS01", "not a host", PASSWORD));
-        assertThrows(DirectoryException.class, () -> admin.createUser("alice", "weak"));
-        assertThrows(DirectoryException.class, () -> admin.template("No Such Template"));
-        assertThrows(DirectoryException.class, () -> admin.duplicateTemplate("Web Server", "Web Server", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE));
-        assertThrows(DirectoryException.class, () -> admin.createGroup("line\nbreak"));
-        admin.createGroup("Dup");
-        DirectoryException duplicate = assertThrows(DirectoryException.class, () -> admin.createGroup("Dup"));
+        assertThrows(DirectoryException.class, () -> admin.usersAndComputers().createComputer("IIS 01!", "iis01.contoso.com", PASSWORD));
+        assertThrows(DirectoryException.class, () -> admin.usersAndComputers().createComputer("IIS01", "not a host", PASSWORD));
+        assertThrows(DirectoryException.class, () -> admin.usersAndComputers().createUser("alice", "weak"));
+        assertThrows(DirectoryException.class, () -> admin.templates().get("No Such Template"));
+        assertThrows(DirectoryException.class, () -> admin.templates().duplicate("Web Server", "Web Server", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE));
+        assertThrows(DirectoryException.class, () -> admin.usersAndComputers().createGroup("line\nbreak"));
+        admin.usersAndComputers().createGroup("Dup");
+        DirectoryException duplicate = assertThrows(DirectoryException.class, () -> admin.usersAndComputers().createGroup("Dup"));
         assertEquals(68, duplicate.resultCode());
         assertEquals(before + 1, dc.snapshot().size(), "only the one good group was added");
     }
@@ -392,38 +392,38 @@ class DomainControllerTest {
 
     @Test
     void autoenrollmentGpoIsCreatedLinkedAndReadBack() {
-        String gpo = admin.createGpo("Autoenroll Certificates");
-        admin.setAutoEnrollmentPolicy("Autoenroll Certificates", GroupPolicy.GUIDE_SETTING);
-        admin.linkGpo("Autoenroll Certificates", dc.names().domain());
+        String gpo = admin.groupPolicy().createGpo("Autoenroll Certificates");
+        admin.groupPolicy().setAutoEnrollmentPolicy("Autoenroll Certificates", GroupPolicy.GUIDE_SETTING);
+        admin.groupPolicy().linkGpo("Autoenroll Certificates", dc.names().domain());
 
-        assertEquals(7, admin.autoEnrollmentPolicy(gpo).orElseThrow());
-        assertTrue(admin.linkedGpos(dc.names().domain()).stream().anyMatch(gpo::equalsIgnoreCase),
-                admin.linkedGpos(dc.names().domain()) + " lacks " + gpo);
-        assertEquals(2, admin.linkedGpos(dc.names().domain()).size(), "Default Domain Policy and the new GPO");
-        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.DISABLE_ALL);
-        assertEquals(GroupPolicy.DISABLE_ALL, admin.autoEnrollmentPolicy(gpo).orElseThrow());
-        assertEquals(1, admin.registryValues(gpo).size(), "the value is replaced, not added twice");
-        admin.unlinkGpo(gpo, dc.names().domain());
-        assertEquals(1, admin.linkedGpos(dc.names().domain()).size(), "only the Default Domain Policy stays linked");
+        assertEquals(7, admin.groupPolicy().autoEnrollmentPolicy(gpo).orElseThrow());
+        assertTrue(admin.groupPolicy().linkedGpos(dc.names().domain()).stream().anyMatch(gpo::equalsIgnoreCase),
+                admin.groupPolicy().linkedGpos(dc.names().domain()) + " lacks " + gpo);
+        assertEquals(2, admin.groupPolicy().linkedGpos(dc.names().domain()).size(), "Default Domain Policy and the new GPO");
+        admin.groupPolicy().setAutoEnrollmentPolicy(gpo, GroupPolicy.DISABLE_ALL);
+        assertEquals(GroupPolicy.DISABLE_ALL, admin.groupPolicy().autoEnrollmentPolicy(gpo).orElseThrow());
+        assertEquals(1, admin.groupPolicy().registryValues(gpo).size(), "the value is replaced, not added twice");
+        admin.groupPolicy().unlinkGpo(gpo, dc.names().domain());
+        assertEquals(1, admin.groupPolicy().linkedGpos(dc.names().domain()).size(), "only the Default Domain Policy stays linked");
     }
 
     @Test
     void snapshotRestoreUndoesEverything() throws LDAPException {
         DirectorySnapshot before = dc.snapshot();
-        SecurityDescriptor webServer = admin.template("Web Server").securityDescriptor();
-        SecurityIdentifier firstNewSid = admin.sidOf(admin.createGroup("Temporary"));
-        admin.clearAllow("Web Server", "Domain Admins", AccessRight.ENROLL);
+        SecurityDescriptor webServer = admin.templates().get("Web Server").securityDescriptor();
+        SecurityIdentifier firstNewSid = admin.usersAndComputers().sidOf(admin.usersAndComputers().createGroup("Temporary"));
+        admin.security().clearAllow("Web Server", "Domain Admins", AccessRight.ENROLL);
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.delete(dc.names().user("Cert Publishers"));
         }
 
         DirectorySnapshot.Restored restored = dc.restore(before);
 
-        assertThrows(DirectoryException.class, () -> admin.dnOf("Temporary"));
-        assertEquals(webServer.toSddl(dc.domainSid()), admin.template("Web Server").securityDescriptor().toSddl(dc.domainSid()),
+        assertThrows(DirectoryException.class, () -> admin.usersAndComputers().dnOf("Temporary"));
+        assertEquals(webServer.toSddl(dc.domainSid()), admin.templates().get("Web Server").securityDescriptor().toSddl(dc.domainSid()),
                 "the template's Security tab is back");
-        assertEquals(dc.names().user("Cert Publishers"), admin.dnOf("Cert Publishers"));
-        assertEquals(firstNewSid, admin.sidOf(admin.createGroup("Temporary Again")), "the RID counter went back too");
+        assertEquals(dc.names().user("Cert Publishers"), admin.usersAndComputers().dnOf("Cert Publishers"));
+        assertEquals(firstNewSid, admin.usersAndComputers().sidOf(admin.usersAndComputers().createGroup("Temporary Again")), "the RID counter went back too");
         assertEquals(1, restored.deleted(), "the group: " + restored);
         assertEquals(1, restored.added(), "Cert Publishers: " + restored);
         assertEquals(2, restored.modified(), "the template and the domain head's nextRid: " + restored);

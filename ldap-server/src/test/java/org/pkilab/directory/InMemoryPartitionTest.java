@@ -12,7 +12,7 @@ import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.CoreSession;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +40,7 @@ class InMemoryPartitionTest {
     void searchesDuringTemplateEditsNeverFailAndNeverSeeAHalfWrittenTemplate() throws Exception {
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            String name = admin.duplicateTemplate("WebServer", "Edited Often", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).name();
+            String name = admin.templates().duplicate("WebServer", "Edited Often", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).name();
             CoreSession session = dc.systemSession();
             SchemaManager schema = session.getDirectoryService().getSchemaManager();
             Dn template = new Dn(schema, dc.names().template(name));

@@ -28,7 +28,7 @@ class LdapToolsTest {
     static void start() {
         dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
         try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
-            admin.createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
         }
     }
 

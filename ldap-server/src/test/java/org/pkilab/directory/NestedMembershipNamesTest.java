@@ -7,7 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
@@ -63,30 +63,30 @@ class NestedMembershipNamesTest {
         // trailing space each stand where RFC 4514 treats them specially in at least two roles
         String parentName = name;
         String innerName = name + " Kiosks";
-        String parentDn = admin.createGroup(parentName);
-        String innerDn = admin.createGroup(innerName);
-        String member = admin.createUser("Kiosk " + name, PASSWORD);
-        admin.addMember(innerDn, member);
-        admin.addMember(parentDn, innerDn);
+        String parentDn = admin.usersAndComputers().createGroup(parentName);
+        String innerDn = admin.usersAndComputers().createGroup(innerName);
+        String member = admin.usersAndComputers().createUser("Kiosk " + name, PASSWORD);
+        admin.usersAndComputers().addMember(innerDn, member);
+        admin.usersAndComputers().addMember(parentDn, innerDn);
 
-        CertificateTemplate denied = admin.duplicateTemplate("User", "Denied Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(denied.name(), "Domain Users", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
-        admin.deny(denied.name(), parentDn, AccessRight.ENROLL, AccessRight.AUTOENROLL);
-        CertificateTemplate allowed = admin.duplicateTemplate("User", "Allowed Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow(allowed.name(), parentDn, AccessRight.READ, AccessRight.ENROLL);
+        CertificateTemplate denied = admin.templates().duplicate("User", "Denied Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().allow(denied.name(), "Domain Users", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        admin.security().deny(denied.name(), parentDn, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        CertificateTemplate allowed = admin.templates().duplicate("User", "Allowed Template", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().allow(allowed.name(), parentDn, AccessRight.READ, AccessRight.ENROLL);
 
         LogonToken token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), member, PASSWORD).token();
         Set<SecurityIdentifier> sids = token.sids();
-        SecurityIdentifier inner = admin.sidOf(innerDn);
-        SecurityIdentifier parent = admin.sidOf(parentDn);
+        SecurityIdentifier inner = admin.usersAndComputers().sidOf(innerDn);
+        SecurityIdentifier parent = admin.usersAndComputers().sidOf(parentDn);
         assertTrue(sids.contains(inner), "direct group missing from " + token.groupNames());
         assertTrue(sids.contains(parent), "nested parent group missing from " + token.groupNames());
 
-        SecurityDescriptor.AccessCheck enroll = admin.security(denied.name()).check(sids, AccessRight.ENROLL);
+        SecurityDescriptor.AccessCheck enroll = admin.security().descriptor(denied.name()).check(sids, AccessRight.ENROLL);
         assertFalse(enroll.granted(), "Deny Enroll on '" + parentName + "' was bypassed");
         assertEquals(parent, enroll.decidedBy());
-        assertFalse(admin.security(denied.name()).check(sids, AccessRight.AUTOENROLL).granted(), "Deny Autoenroll bypassed");
-        assertTrue(admin.security(allowed.name()).check(sids, AccessRight.ENROLL).granted(),
+        assertFalse(admin.security().descriptor(denied.name()).check(sids, AccessRight.AUTOENROLL).granted(), "Deny Autoenroll bypassed");
+        assertTrue(admin.security().descriptor(allowed.name()).check(sids, AccessRight.ENROLL).granted(),
                 "Allow Enroll through '" + parentName + "' was lost");
     }
 }

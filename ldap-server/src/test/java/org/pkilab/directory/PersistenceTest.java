@@ -3,7 +3,7 @@ package org.pkilab.directory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.RelativeIds;
@@ -30,9 +30,9 @@ class PersistenceTest {
                      dc.administratorPassword())) {
             domainSid = dc.domainSid();
             password = dc.administratorPassword();
-            admin.createGroup("ConfigMgr IIS Servers");
-            admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-            admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.ENROLL);
+            admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+            admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.security().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.ENROLL);
             entries = dc.snapshot().size();
         }
         try (DomainController dc = DomainController.start(config);
@@ -40,8 +40,8 @@ class PersistenceTest {
             assertEquals(domainSid, dc.domainSid(), "a restart must not create a new forest");
             assertEquals(password, dc.administratorPassword(), "the generated Administrator password is kept");
             assertEquals(entries, dc.snapshot().size());
-            assertTrue(admin.template("ConfigMgr Web Server Certificate").securityDescriptor()
-                    .rightsOf(admin.sidOf("ConfigMgr IIS Servers"), true).contains(AccessRight.ENROLL));
+            assertTrue(admin.templates().get("ConfigMgr Web Server Certificate").securityDescriptor()
+                    .rightsOf(admin.usersAndComputers().sidOf("ConfigMgr IIS Servers"), true).contains(AccessRight.ENROLL));
         }
     }
 
@@ -56,7 +56,7 @@ class PersistenceTest {
         }
         try (DomainController dc = DomainController.start(config);
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password)) {
-            CertificateTemplate kerberos = admin.template("Kerberos Authentication");
+            CertificateTemplate kerberos = admin.templates().get("Kerberos Authentication");
             assertEquals(0x08400000, kerberos.certificateNameFlags(), "DNS name and domain DNS name in the SAN");
             assertTrue(kerberos.securityDescriptor().rightsOf(dc.domainSid().withRid(RelativeIds.DOMAIN_CONTROLLERS), true)
                     .containsAll(java.util.List.of(AccessRight.ENROLL, AccessRight.AUTOENROLL)), "Domain Controllers autoenroll");
@@ -98,7 +98,7 @@ class PersistenceTest {
                      dc.administratorPassword())) {
             assertFalse(cutShort.equals(dc.domainSid()), "a new forest, not the one nobody knows the password of");
             assertEquals(entries, dc.snapshot().size(), "the new forest is whole");
-            assertEquals("Web Server", admin.template("WebServer").displayName());
+            assertEquals("Web Server", admin.templates().get("WebServer").displayName());
         }
         try (DomainController dc = DomainController.start(config)) {
             assertTrue(Files.exists(data.resolve("dc").resolve("lab.properties")), "the new forest's password is kept");
@@ -114,11 +114,11 @@ class PersistenceTest {
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(),
                      dc.administratorPassword())) {
             password = dc.administratorPassword();
-            before = admin.sidOf(admin.createGroup("Lab Before Restart"));
+            before = admin.usersAndComputers().sidOf(admin.usersAndComputers().createGroup("Lab Before Restart"));
         }
         try (DomainController dc = DomainController.start(config);
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password)) {
-            SecurityIdentifier after = admin.sidOf(admin.createGroup("Lab After Restart"));
+            SecurityIdentifier after = admin.usersAndComputers().sidOf(admin.usersAndComputers().createGroup("Lab After Restart"));
             assertEquals(before.rid() + 1, after.rid(), "the DC gave back its RID pool's unused RIDs when it stopped");
         }
     }

@@ -64,7 +64,7 @@ class LabExtensionTest {
         assertEquals("PC01", pc01.name(), "the scenario's client");
         assertEquals("PC02", pc02.name(), "the builder's extra client");
         assertNotNull(pc02.token(), "PC02 booted before the first test");
-        assertEquals(dc.names().user("alice"), admin.dnOf("alice"), "the builder's user exists");
+        assertEquals(dc.names().user("alice"), admin.usersAndComputers().dnOf("alice"), "the builder's user exists");
     }
 
     @Test
@@ -79,10 +79,10 @@ class LabExtensionTest {
     @Test
     @Order(3)
     void aTestChangesGroupsAndTemplatePermissions(DirectoryAdmin admin, @Host("PC02") DomainComputer pc02) {
-        admin.createGroup("Temporary Web Admins");
-        admin.addMember("Temporary Web Admins", "PC02$");
-        admin.clearAllow("Web Server", "Domain Admins", AccessRight.ENROLL);
-        admin.allow(WEB_TEMPLATE, "Domain Computers", AccessRight.ENROLL);
+        admin.usersAndComputers().createGroup("Temporary Web Admins");
+        admin.usersAndComputers().addMember("Temporary Web Admins", "PC02$");
+        admin.security().clearAllow("Web Server", "Domain Admins", AccessRight.ENROLL);
+        admin.security().allow(WEB_TEMPLATE, "Domain Computers", AccessRight.ENROLL);
 
         StoredCertificate issued = pc02.requestCertificate(CertificateRequest.forTemplate(WEB_TEMPLATE).dnsNames("pc02.contoso.com"));
         assertEquals(WEB_TEMPLATE, issued.certificateTemplate(), "Domain Computers may enroll now, PC02 among them");
@@ -98,7 +98,7 @@ class LabExtensionTest {
             SearchResult member = ldap.search(dc.names().domain(), SearchScope.SUB, "(member=" + dc.names().computer("PC02") + ")", "cn");
             assertEquals(0, member.getEntryCount(), "PC02 is in no group: " + member.getSearchEntries());
         }
-        assertTrue(admin.template("Web Server").securityDescriptor().rightsOf(admin.sidOf("Domain Admins"), true).contains(AccessRight.ENROLL),
+        assertTrue(admin.templates().get("Web Server").securityDescriptor().rightsOf(admin.usersAndComputers().sidOf("Domain Admins"), true).contains(AccessRight.ENROLL),
                 "Domain Admins hold Enroll on Web Server again");
         EnrollmentException denied = assertThrows(EnrollmentException.class,
                 () -> pc02.requestCertificate(CertificateRequest.forTemplate(WEB_TEMPLATE).dnsNames("pc02.contoso.com")),

@@ -76,7 +76,7 @@ class ManagementPointTrustTest {
     }
 
     private static StoredCertificate clientCertificate(DomainComputer computer, DirectoryAdmin admin) {
-        return computer.clientAuthenticationCertificate(admin.template(CLIENT_TEMPLATE).name()).orElseThrow(() -> new AssertionError(
+        return computer.clientAuthenticationCertificate(admin.templates().get(CLIENT_TEMPLATE).name()).orElseThrow(() -> new AssertionError(
                 computer.name() + " holds no valid " + CLIENT_TEMPLATE + " certificate; its event log:\n" + computer.eventLog()));
     }
 }

@@ -87,7 +87,7 @@ public final class LoadBenchmark implements Callable<Integer> {
                      .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build())) {
             try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
                 for (int i = 1; i <= clients; i++) {
-                    admin.createComputer(account(i), account(i).toLowerCase() + "." + dc.domainName(), PASSWORD);
+                    admin.usersAndComputers().createComputer(account(i), account(i).toLowerCase() + "." + dc.domainName(), PASSWORD);
                 }
             }
             System.out.printf("Load: %d clients for %d s (%d cores, Java %s); each in turn: %s%n", clients, seconds,

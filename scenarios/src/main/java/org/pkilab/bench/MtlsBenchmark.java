@@ -1,7 +1,7 @@
 package org.pkilab.bench;
 
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.host.CertificateRequest;
@@ -129,12 +129,12 @@ public final class MtlsBenchmark implements Callable<Integer> {
     /** The guide's web server certificate on IIS01, bound to Default Web Site, and the management point on it. */
     private static IisServer managementPoint(Lab lab) {
         DirectoryAdmin admin = lab.admin();
-        admin.createGroup("ConfigMgr IIS Servers");
-        admin.addMember("ConfigMgr IIS Servers", "IIS01$");
-        admin.duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
-        admin.clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
-        admin.allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
+        admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
+        admin.security().clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        admin.security().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
         lab.ca().issueTemplate("ConfigMgr Web Server Certificate");
         IisServer mp = lab.iis("IIS01");
         mp.restart();
@@ -147,14 +147,14 @@ public final class MtlsBenchmark implements Callable<Integer> {
     /** The guide's client certificate, autoenrolled by PC01 at boot. */
     private static StoredCertificate clientCertificate(Lab lab) {
         DirectoryAdmin admin = lab.admin();
-        admin.duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
+        admin.templates().duplicate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.security().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
         lab.ca().issueTemplate("ConfigMgr Client Certificate");
-        String gpo = admin.createGpo("Autoenroll Certificates");
-        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-        admin.linkGpo(gpo, lab.dc().names().domain());
+        String gpo = admin.groupPolicy().createGpo("Autoenroll Certificates");
+        admin.groupPolicy().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        admin.groupPolicy().linkGpo(gpo, lab.dc().names().domain());
         DomainComputer pc01 = lab.restart("PC01");
-        return pc01.clientAuthenticationCertificate(admin.template("ConfigMgr Client Certificate").name()).orElseThrow(
+        return pc01.clientAuthenticationCertificate(admin.templates().get("ConfigMgr Client Certificate").name()).orElseThrow(
                 () -> new IllegalStateException("PC01 did not autoenroll its client certificate: " + pc01.eventLog()));
     }
 

@@ -2,7 +2,7 @@ package org.pkilab.bench;
 
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.directory.client.DirectoryAdmin;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.directory.model.KeyAlgorithm;
@@ -163,17 +163,17 @@ public final class ScaleBenchmark implements Callable<Integer> {
         DirectoryAdmin admin = lab.admin();
         String name = "ConfigMgr Client Certificate";
         if (keyKind == Key.RSA) {
-            admin.duplicateTemplate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.templates().duplicate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         } else {
-            admin.duplicateTemplate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-            admin.setKeyAlgorithm(name, KeyAlgorithm.ECDSA_P256, 256);
+            admin.templates().duplicate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+            admin.templates().setKeyAlgorithm(name, KeyAlgorithm.ECDSA_P256, 256);
         }
-        admin.allow(name, "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        admin.security().allow(name, "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         lab.ca().issueTemplate(name);
-        String gpo = admin.createGpo("Autoenroll Certificates");
-        admin.setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-        admin.linkGpo(gpo, lab.dc().names().domain());
-        return admin.template(name).name();
+        String gpo = admin.groupPolicy().createGpo("Autoenroll Certificates");
+        admin.groupPolicy().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        admin.groupPolicy().linkGpo(gpo, lab.dc().names().domain());
+        return admin.templates().get(name).name();
     }
 
     /** What the timed part measured. */

@@ -131,7 +131,7 @@ public final class Lab implements AutoCloseable {
             }
             for (String user : spec.users()) {
                 if (data == null || !exists(user)) {
-                    admin.createUser(user, password());
+                    admin.usersAndComputers().createUser(user, password());
                 }
                 userPasswords.put(user.toLowerCase(Locale.ROOT), password());
             }
@@ -267,7 +267,7 @@ public final class Lab implements AutoCloseable {
 
     private boolean exists(String account) {
         try {
-            admin.dnOf(account);
+            admin.usersAndComputers().dnOf(account);
             return true;
         } catch (DirectoryException e) {
             if (e.resultCode() == 32) {

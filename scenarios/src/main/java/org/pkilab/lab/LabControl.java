@@ -293,7 +293,7 @@ public final class LabControl implements AutoCloseable {
             String user = text(in, "user", true);
             String password = text(in, "password", false);
             try {
-                return lab.computer(computer).logOnUser(lab.admin().dnOf(user), password != null ? password : lab.password());
+                return lab.computer(computer).logOnUser(lab.admin().usersAndComputers().dnOf(user), password != null ? password : lab.password());
             } catch (org.pkilab.directory.client.DirectoryException e) {
                 if (e.resultCode() != 49) {
                     throw e;

@@ -83,7 +83,7 @@ class ClockAndCrlCommandTest {
     }
 
     private static StoredCertificate revokedAfterUse(DomainComputer client, IisServer mp, CertificationAuthority ca, DirectoryAdmin admin) {
-        StoredCertificate certificate = client.clientAuthenticationCertificate(admin.template("ConfigMgr Client Certificate").name())
+        StoredCertificate certificate = client.clientAuthenticationCertificate(admin.templates().get("ConfigMgr Client Certificate").name())
                 .orElseThrow(() -> new AssertionError(client.name() + " holds no client certificate; its event log:\n" + client.eventLog()));
         HttpsResult before = client.get(mp.url("server1.internal.contoso.com", MP_LIST), certificate);
         assertTrue(before.connected(), client.name() + " -> " + mp.name() + " before the revocation: " + before.failure());

@@ -142,7 +142,7 @@ class CrashRecoveryTest {
             X509Certificate caCertificate = caCertificate(first);
             try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", first.ldapPort(), DomainNames.of(first.domain()),
                     first.administratorDn(), first.password())) {
-                admin.createComputer(MACHINE, MACHINE.toLowerCase() + "." + first.domain(), MACHINE_PASSWORD);
+                admin.usersAndComputers().createComputer(MACHINE, MACHINE.toLowerCase() + "." + first.domain(), MACHINE_PASSWORD);
             }
             Checks checks = new Checks(first, caCertificate, directory(first));
             checks.verify(first, "the first start");
@@ -426,7 +426,7 @@ class CrashRecoveryTest {
                                 lab.administratorDn(), lab.password());
                         connectedTo = lab;
                     }
-                    admin.createComputer(name, name.toLowerCase() + "." + lab.domain(), MACHINE_PASSWORD);
+                    admin.usersAndComputers().createComputer(name, name.toLowerCase() + "." + lab.domain(), MACHINE_PASSWORD);
                     accounts.add(name);
                     firstComputer.countDown();
                     // a join every 50 ms or so: directory writes for the kills to cut into, and CPU left for enrolling

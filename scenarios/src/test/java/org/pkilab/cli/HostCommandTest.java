@@ -4,7 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
 import org.pkilab.lab.LabSpec;
@@ -95,8 +95,8 @@ class HostCommandTest {
 
     /** A template PC01 may enroll for whose requests wait for a certificate manager, as the guide's approval lessons make one. */
     private static String approvalTemplate(String name) {
-        lab.admin().duplicateTemplate("Computer", name, DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().setRequiresApproval(name, true);
+        lab.admin().templates().duplicate("Computer", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().templates().setRequiresApproval(name, true);
         lab.ca().issueTemplate(name);
         return name;
     }
@@ -155,8 +155,8 @@ class HostCommandTest {
 
     @Test
     void anImportedPfxShowsItsTemplateByNameAndIsExportedAgainOnlyWhenMarkedExportable(@TempDir Path dir) {
-        lab.admin().duplicateTemplate("Computer", "Exportable Computer", DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().setExportableKey("Exportable Computer", true);
+        lab.admin().templates().duplicate("Computer", "Exportable Computer", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().templates().setExportableKey("Exportable Computer", true);
         lab.ca().issueTemplate("Exportable Computer");
         String thumbprint = host("request", "PC01", "Exportable Computer").out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
         Path pfx = dir.resolve("pc01.pfx");
@@ -179,8 +179,8 @@ class HostCommandTest {
 
     @Test
     void theConsoleNeitherWritesNorReadsAFileItsCallerNames(@TempDir Path dir) throws Exception {
-        lab.admin().duplicateTemplate("Computer", "Console Export", DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().setExportableKey("Console Export", true);
+        lab.admin().templates().duplicate("Computer", "Console Export", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().templates().setExportableKey("Console Export", true);
         lab.ca().issueTemplate("Console Export");
         String thumbprint = host("request", "PC01", "Console Export").out().replaceAll("(?s).*Thumbprint: ([0-9A-F]{40}).*", "$1");
         Path elsewhere = dir.resolve("written-by-the-lab.pfx");
@@ -204,7 +204,7 @@ class HostCommandTest {
 
     @Test
     void aUserEnrollsIntoCurrentUserMyOnceTheirEmailIsSet() {
-        lab.admin().createUser("alice", lab.password());
+        lab.admin().usersAndComputers().createUser("alice", lab.password());
         Cli.Result noMail = host("request", "PC01", "User", "--user", "alice");
         assertEquals(1, noMail.exit(), noMail.toString());
         assertTrue(noMail.err().contains("CERTSRV_E_SUBJECT_EMAIL_REQUIRED"), noMail.err());

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.ca.RevocationReason;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.directory.model.KeyAlgorithm;
@@ -26,9 +26,9 @@ class AutoenrollmentTest {
     @BeforeAll
     static void startLab() {
         lab = DomainLab.start();
-        String gpo = lab.admin().createGpo("Autoenroll Certificates");
-        lab.admin().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-        lab.admin().linkGpo(gpo, lab.dc().names().domain());
+        String gpo = lab.admin().groupPolicy().createGpo("Autoenroll Certificates");
+        lab.admin().groupPolicy().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        lab.admin().groupPolicy().linkGpo(gpo, lab.dc().names().domain());
     }
 
     @AfterAll
@@ -38,15 +38,15 @@ class AutoenrollmentTest {
 
     /** A Workstation Authentication copy that only {@code group} autoenrolls for. */
     private static String clientTemplate(String name, String group) {
-        lab.admin().createGroup(group);
-        lab.admin().duplicateTemplate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().allow(name, group, AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        lab.admin().usersAndComputers().createGroup(group);
+        lab.admin().templates().duplicate("Workstation Authentication", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().security().allow(name, group, AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         return name.replace(" ", "");
     }
 
     private static DomainComputer computerIn(String name, String group) {
         DomainComputer pc = new DomainComputer(lab.computer(name)).join(lab.admin());
-        lab.admin().addMember(group, name + "$");
+        lab.admin().usersAndComputers().addMember(group, name + "$");
         return pc;
     }
 
@@ -56,10 +56,10 @@ class AutoenrollmentTest {
 
     @Test
     void autoenrollmentMakesAnEcdsaP256KeyWhenTheTemplateAsksForOne() throws Exception {
-        lab.admin().createGroup("Lab ECC Computers");
-        lab.admin().duplicateTemplate("Workstation Authentication", "Lab ECC Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        lab.admin().setKeyAlgorithm("Lab ECC Client", KeyAlgorithm.ECDSA_P256, 256);
-        lab.admin().allow("Lab ECC Client", "Lab ECC Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+        lab.admin().usersAndComputers().createGroup("Lab ECC Computers");
+        lab.admin().templates().duplicate("Workstation Authentication", "Lab ECC Client", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        lab.admin().templates().setKeyAlgorithm("Lab ECC Client", KeyAlgorithm.ECDSA_P256, 256);
+        lab.admin().security().allow("Lab ECC Client", "Lab ECC Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         lab.ca().issueTemplate("Lab ECC Client");
         try (DomainComputer pc = computerIn("PC43", "Lab ECC Computers").boot()) {
             List<StoredCertificate> held = held(pc, "LabECCClient");
@@ -80,7 +80,7 @@ class AutoenrollmentTest {
     @Test
     void aPendingRequestIsPickedUpOnceApproved() {
         String template = clientTemplate("Lab Approved Client", "Lab Approval Computers");
-        lab.admin().setRequiresApproval("Lab Approved Client", true);
+        lab.admin().templates().setRequiresApproval("Lab Approved Client", true);
         lab.ca().issueTemplate(template);
         try (DomainComputer pc = computerIn("PC40", "Lab Approval Computers").boot()) {
             assertTrue(held(pc, template).isEmpty());
@@ -116,9 +116,9 @@ class AutoenrollmentTest {
         lab.ca().issueTemplate(v1);
         try (DomainComputer pc = computerIn("PC42", "Lab Supersede Computers").boot()) {
             assertEquals(1, held(pc, v1).size(), pc.eventLog().toString());
-            lab.admin().duplicateTemplate("Workstation Authentication", "Lab Client V2", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-            lab.admin().allow("Lab Client V2", "Lab Supersede Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
-            lab.admin().setSupersededTemplates("Lab Client V2", List.of("Lab Client V1"));
+            lab.admin().templates().duplicate("Workstation Authentication", "Lab Client V2", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            lab.admin().security().allow("Lab Client V2", "Lab Supersede Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
+            lab.admin().templates().setSupersededTemplates("Lab Client V2", List.of("Lab Client V1"));
             lab.ca().issueTemplate("Lab Client V2");
             lab.clock().advance(DomainComputer.AUTOENROLLMENT_INTERVAL);
             assertEquals(1, held(pc, "LabClientV2").size(), pc.eventLog().toString());

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.testing.ExternalTool;
@@ -30,22 +30,22 @@ class DomainComputerTest {
     static void startLab() {
         lab = DomainLab.start();
         // the guide: client certificate for Windows computers
-        lab.admin().duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
+        lab.admin().templates().duplicate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().security().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
         lab.ca().issueTemplate("ConfigMgr Client Certificate");
         // the guide: web server certificate
-        lab.admin().createGroup("ConfigMgr IIS Servers");
-        lab.admin().duplicateTemplate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
-        lab.admin().clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
-        lab.admin().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        lab.admin().usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        lab.admin().templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().security().clearAllow("ConfigMgr Web Server Certificate", "Domain Admins", AccessRight.ENROLL);
+        lab.admin().security().clearAllow("ConfigMgr Web Server Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        lab.admin().security().allow("ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
         lab.ca().issueTemplate("ConfigMgr Web Server Certificate");
         // the guide: client certificate for distribution points (exportable)
-        lab.admin().duplicateTemplate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
+        lab.admin().templates().duplicate("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate",
                 TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
-        lab.admin().clearAllow("ConfigMgr Client Distribution Point Certificate", "Enterprise Admins", AccessRight.ENROLL);
-        lab.admin().allow("ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        lab.admin().templates().setExportableKey("ConfigMgr Client Distribution Point Certificate", true);
+        lab.admin().security().clearAllow("ConfigMgr Client Distribution Point Certificate", "Enterprise Admins", AccessRight.ENROLL);
+        lab.admin().security().allow("ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
         lab.ca().issueTemplate("ConfigMgr Client Distribution Point Certificate");
     }
 
@@ -87,9 +87,9 @@ class DomainComputerTest {
     void clientAutoenrollsWhenTheGpoIsLinkedAndRenewsWhenTheClockPassesTheRenewalPoint() {
         try (DomainComputer pc = computer("PC11").join(lab.admin()).boot()) {
             assertTrue(pc.personal().certificates().isEmpty());
-            String gpo = lab.admin().createGpo("Autoenroll Certificates PC11");
-            lab.admin().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-            lab.admin().linkGpo(gpo, lab.dc().names().domain());
+            String gpo = lab.admin().groupPolicy().createGpo("Autoenroll Certificates PC11");
+            lab.admin().groupPolicy().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+            lab.admin().groupPolicy().linkGpo(gpo, lab.dc().names().domain());
             try {
                 pc.restart();
                 List<StoredCertificate> certs = pc.personal().matching(c -> "ConfigMgrClientCertificate".equals(c.templateName()));
@@ -111,7 +111,7 @@ class DomainComputerTest {
                 assertNotEquals(first.thumbprint(), renewed.get(0).thumbprint());
                 assertFalse(pc.eventLog().events(20).isEmpty(), pc.eventLog().toString());
             } finally {
-                lab.admin().unlinkGpo(gpo, lab.dc().names().domain());
+                lab.admin().groupPolicy().unlinkGpo(gpo, lab.dc().names().domain());
             }
         }
     }
@@ -119,7 +119,7 @@ class DomainComputerTest {
     @Test
     void webServerRequestNeedsItsNamesAndKeepsThemInOrder() {
         try (DomainComputer iis = computer("IIS11", "server1.internal.contoso.com", "server.contoso.com").join(lab.admin())) {
-            lab.admin().addMember("ConfigMgr IIS Servers", "IIS11$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS11$");
             iis.boot();
             EnrollmentException incomplete = assertThrows(EnrollmentException.class,
                     () -> iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Web Server Certificate")));
@@ -143,7 +143,7 @@ class DomainComputerTest {
     @Test
     void pfxExportFollowsTheTemplateAndOpensslReadsTheFile(@TempDir Path dir) throws Exception {
         try (DomainComputer iis = computer("IIS12").join(lab.admin())) {
-            lab.admin().addMember("ConfigMgr IIS Servers", "IIS12$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS12$");
             iis.boot();
             StoredCertificate web = iis.requestCertificate(CertificateRequest.forTemplate("ConfigMgrWebServerCertificate").dnsNames("iis12.contoso.com"));
             IllegalStateException refused = assertThrows(IllegalStateException.class,
@@ -179,7 +179,7 @@ class DomainComputerTest {
         try (DomainComputer dp = computer("DP15").join(lab.admin());
              DomainComputer kept = computer("DP16").join(lab.admin()).boot();
              DomainComputer marked = computer("DP17").join(lab.admin()).boot()) {
-            lab.admin().addMember("ConfigMgr IIS Servers", "DP15$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "DP15$");
             dp.boot();
             StoredCertificate issued = dp.requestCertificate(CertificateRequest.forTemplate(template));
             dp.exportPfx(issued.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("dp.pfx"));
@@ -202,7 +202,7 @@ class DomainComputerTest {
     void pfxFromOpensslImportsAtItsUsualIterationsAndIsRefusedUnreadAtAMillion(@TempDir Path dir) throws Exception {
         try (DomainComputer dp = computer("DP13").join(lab.admin());
              DomainComputer other = computer("DP14").join(lab.admin()).boot()) {
-            lab.admin().addMember("ConfigMgr IIS Servers", "DP13$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "DP13$");
             dp.boot();
             StoredCertificate issued = dp.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Client Distribution Point Certificate"));
             dp.exportPfx(issued.thumbprint(), "Str0ng-Pfx!".toCharArray(), dir.resolve("dp.pfx"));

@@ -4,7 +4,7 @@ import org.pkilab.windows.WindowsError;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateFlags;
 import org.pkilab.testing.DomainLab;
@@ -31,14 +31,14 @@ class UserCertificatesTest {
 
     /** The guide's steps: duplicate Authenticated Session, Common name, UPN cleared, Enroll for the group. */
     private static void userTemplate(String name, String group, boolean removeAdminEnroll) {
-        lab.admin().createGroup(group);
-        lab.admin().duplicateTemplate("Authenticated Session", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().setSubjectNameFlags(name, TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
+        lab.admin().usersAndComputers().createGroup(group);
+        lab.admin().templates().duplicate("Authenticated Session", name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().templates().setSubjectNameFlags(name, TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
         if (removeAdminEnroll) {
-            lab.admin().clearAllow(name, "Domain Admins", AccessRight.ENROLL);
-            lab.admin().clearAllow(name, "Enterprise Admins", AccessRight.ENROLL);
+            lab.admin().security().clearAllow(name, "Domain Admins", AccessRight.ENROLL);
+            lab.admin().security().clearAllow(name, "Enterprise Admins", AccessRight.ENROLL);
         }
-        lab.admin().allow(name, group, AccessRight.READ, AccessRight.ENROLL);
+        lab.admin().security().allow(name, group, AccessRight.READ, AccessRight.ENROLL);
         lab.ca().issueTemplate(name);
     }
 
@@ -49,9 +49,9 @@ class UserCertificatesTest {
 
     @Test
     void mobileDeviceUserEnrollsWithTheCommonNameAndNoUpn() throws Exception {
-        lab.admin().createUser("Alice", TestLab.PASSWORD);
-        lab.admin().addMember("ConfigMgr Mobile Device Users", "Alice");
-        lab.admin().createUser("Bob", TestLab.PASSWORD);
+        lab.admin().usersAndComputers().createUser("Alice", TestLab.PASSWORD);
+        lab.admin().usersAndComputers().addMember("ConfigMgr Mobile Device Users", "Alice");
+        lab.admin().usersAndComputers().createUser("Bob", TestLab.PASSWORD);
         try (DomainComputer pc = new DomainComputer(lab.computer("PC30")).join(lab.admin()).boot()) {
             UserSession alice = pc.logOnUser(lab.dc().names().user("Alice"), TestLab.PASSWORD);
             StoredCertificate cert = alice.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Mobile Device Enrollment Certificate"));
@@ -64,7 +64,7 @@ class UserCertificatesTest {
             // the copy of Authenticated Session keeps Domain Users' Enroll: until that is cleared, any user may enroll
             UserSession bob = pc.logOnUser(lab.dc().names().user("Bob"), TestLab.PASSWORD);
             bob.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Mobile Device Enrollment Certificate"));
-            lab.admin().clearAllow("ConfigMgr Mobile Device Enrollment Certificate", "Domain Users", AccessRight.ENROLL);
+            lab.admin().security().clearAllow("ConfigMgr Mobile Device Enrollment Certificate", "Domain Users", AccessRight.ENROLL);
             UserSession bobAgain = pc.logOnUser(lab.dc().names().user("Bob"), TestLab.PASSWORD);
             EnrollmentException refused = assertThrows(EnrollmentException.class,
                     () -> bobAgain.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Mobile Device Enrollment Certificate")));
@@ -75,8 +75,8 @@ class UserCertificatesTest {
 
     @Test
     void macAdministratorEnrollsTheMacClientCertificateAndDomainAdminsNoLongerCan() throws Exception {
-        lab.admin().createUser("MacAdmin", TestLab.PASSWORD);
-        lab.admin().addMember("ConfigMgr Mac Administrators", "MacAdmin");
+        lab.admin().usersAndComputers().createUser("MacAdmin", TestLab.PASSWORD);
+        lab.admin().usersAndComputers().addMember("ConfigMgr Mac Administrators", "MacAdmin");
         try (MacComputer mac = new MacComputer("mac01.contoso.com", lab.network(), lab.clock())) {
             mac.trustRoot(lab.ca().certificate());
             StoredCertificate cert = mac.enroll(lab.ca().estBaseUrl(), "ConfigMgrMacClientCertificate", "MacAdmin", TestLab.PASSWORD);
@@ -87,7 +87,7 @@ class UserCertificatesTest {
             // with Domain Admins' Enroll cleared, Administrator still enrolls through Domain Users...
             mac.enroll(lab.ca().estBaseUrl(), "ConfigMgrMacClientCertificate", "Administrator", TestLab.PASSWORD);
             // ...until the request is restricted to the Mac group, as the guide advises
-            lab.admin().clearAllow("ConfigMgr Mac Client Certificate", "Domain Users", AccessRight.ENROLL);
+            lab.admin().security().clearAllow("ConfigMgr Mac Client Certificate", "Domain Users", AccessRight.ENROLL);
             EnrollmentException administrator = assertThrows(EnrollmentException.class,
                     () -> mac.enroll(lab.ca().estBaseUrl(), "ConfigMgrMacClientCertificate", "Administrator", TestLab.PASSWORD));
             assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, administrator.error());

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.ca.RevocationReason;
-import org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.host.CertificateRequest;
@@ -39,22 +39,22 @@ class IisServerTest {
     @BeforeAll
     static void deployTheGuide() {
         lab = DomainLab.start();
-        lab.admin().createGroup("ConfigMgr IIS Servers");
-        lab.admin().createGroup("ConfigMgr Site Servers");
+        lab.admin().usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        lab.admin().usersAndComputers().createGroup("ConfigMgr Site Servers");
         template("Web Server", "ConfigMgr Web Server Certificate", "ConfigMgr IIS Servers", false);
         template("Web Server", "ConfigMgr Cloud-Based Distribution Point Certificate", "ConfigMgr Site Servers", true);
         template("Workstation Authentication", "ConfigMgr Client Distribution Point Certificate", "ConfigMgr IIS Servers", true);
-        lab.admin().duplicateTemplate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        lab.admin().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
+        lab.admin().templates().duplicate("Workstation Authentication", "ConfigMgr Client Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().security().allow("ConfigMgr Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.AUTOENROLL);
         lab.ca().issueTemplate("ConfigMgr Client Certificate");
-        gpo = lab.admin().createGpo("Autoenroll Certificates");
-        lab.admin().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
-        lab.admin().linkGpo(gpo, lab.dc().names().domain());
+        gpo = lab.admin().groupPolicy().createGpo("Autoenroll Certificates");
+        lab.admin().groupPolicy().setAutoEnrollmentPolicy(gpo, GroupPolicy.GUIDE_SETTING);
+        lab.admin().groupPolicy().linkGpo(gpo, lab.dc().names().domain());
 
         // the member server that runs IIS: group, restart, request with both FQDNs, bind, then the MP role
         mp = new IisServer(lab.computer("IIS01", "server1.internal.contoso.com", "server.contoso.com"));
         mp.join(lab.admin());
-        lab.admin().addMember("ConfigMgr IIS Servers", "IIS01$");
+        lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
         mp.boot();
         StoredCertificate web = mp.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Web Server Certificate")
                 .dnsNames("server1.internal.contoso.com", "server.contoso.com"));
@@ -63,13 +63,13 @@ class IisServerTest {
     }
 
     private static void template(String source, String name, String group, boolean exportable) {
-        lab.admin().duplicateTemplate(source, name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        lab.admin().templates().duplicate(source, name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
         if (exportable) {
-            lab.admin().setExportableKey(name, true);
+            lab.admin().templates().setExportableKey(name, true);
         }
-        lab.admin().clearAllow(name, "Enterprise Admins", AccessRight.ENROLL);
-        lab.admin().clearAllow(name, "Domain Admins", AccessRight.ENROLL);
-        lab.admin().allow(name, group, AccessRight.READ, AccessRight.ENROLL);
+        lab.admin().security().clearAllow(name, "Enterprise Admins", AccessRight.ENROLL);
+        lab.admin().security().clearAllow(name, "Domain Admins", AccessRight.ENROLL);
+        lab.admin().security().allow(name, group, AccessRight.READ, AccessRight.ENROLL);
         lab.ca().issueTemplate(name);
     }
 
@@ -137,18 +137,18 @@ class IisServerTest {
 
     @Test
     void clientWithoutTheGpoGetsNoCertificateAndCannotReachTheManagementPoint() {
-        lab.admin().unlinkGpo(gpo, lab.dc().names().domain());
+        lab.admin().groupPolicy().unlinkGpo(gpo, lab.dc().names().domain());
         try (DomainComputer pc = new DomainComputer(lab.computer("PC22")).join(lab.admin()).boot()) {
             assertTrue(pc.clientAuthenticationCertificate().isEmpty(), pc.eventLog().toString());
         } finally {
-            lab.admin().linkGpo(gpo, lab.dc().names().domain());
+            lab.admin().groupPolicy().linkGpo(gpo, lab.dc().names().domain());
         }
     }
 
     @Test
     void distributionPointAuthenticatesWithTheImportedPfx(@TempDir Path dir) {
         try (IisServer dp = new IisServer(lab.computer("DP01")).join(lab.admin())) {
-            lab.admin().addMember("ConfigMgr IIS Servers", "DP01$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "DP01$");
             dp.boot();
             StoredCertificate dpCert = dp.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Client Distribution Point Certificate"));
             dp.exportPfx(dpCert.thumbprint(), PFX_PASSWORD, dir.resolve("dp.pfx"));
@@ -165,7 +165,7 @@ class IisServerTest {
     void cloudDistributionPointServesHttpsUnderItsServiceName(@TempDir Path dir) {
         try (DomainComputer site = new DomainComputer(lab.computer("SITE01")).join(lab.admin());
              IisServer cloud = new IisServer(lab.computer("CLOUD01")).join(lab.admin())) {
-            lab.admin().addMember("ConfigMgr Site Servers", "SITE01$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr Site Servers", "SITE01$");
             site.boot();
             cloud.boot();
             StoredCertificate service = site.requestCertificate(CertificateRequest.forTemplate("ConfigMgr Cloud-Based Distribution Point Certificate")
@@ -179,11 +179,11 @@ class IisServerTest {
 
     @Test
     void aWindows2008TemplateCertificateIsRefusedByTheRoles() {
-        lab.admin().duplicateTemplate("Web Server", "Lab CNG Web Server", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
-        lab.admin().allow("Lab CNG Web Server", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
+        lab.admin().templates().duplicate("Web Server", "Lab CNG Web Server", TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        lab.admin().security().allow("Lab CNG Web Server", "ConfigMgr IIS Servers", AccessRight.READ, AccessRight.ENROLL);
         lab.ca().issueTemplate("Lab CNG Web Server");
         try (IisServer iis = new IisServer(lab.computer("IIS05")).join(lab.admin())) {
-            lab.admin().addMember("ConfigMgr IIS Servers", "IIS05$");
+            lab.admin().usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS05$");
             iis.boot();
             StoredCertificate cng = iis.requestCertificate(CertificateRequest.forTemplate("Lab CNG Web Server").dnsNames("iis05.contoso.com"));
             assertEquals(StoredCertificate.KeyStorage.CNG_KSP, cng.keyStorage());

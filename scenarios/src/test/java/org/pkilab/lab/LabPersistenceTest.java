@@ -30,7 +30,7 @@ class LabPersistenceTest {
         int port;
         try (Lab lab = Lab.start(spec("First-Passw0rd!"), site)) {
             password = lab.password();
-            lab.admin().allow("WebServer", "Domain Computers", AccessRight.ENROLL);
+            lab.admin().security().allow("WebServer", "Domain Computers", AccessRight.ENROLL);
             IisServer iis = lab.iis("IIS01");
             StoredCertificate certificate = iis.requestCertificate(CertificateRequest.forTemplate("WebServer")
                     .dnsNames("server1.internal.contoso.com"));
@@ -47,7 +47,7 @@ class LabPersistenceTest {
             StoredCertificate kept = iis.personal().byThumbprint(thumbprint).orElseThrow();
             assertEquals("WebServer", kept.templateName());
             assertTrue(kept.privateKey() != null, "with its private key");
-            assertTrue(again.admin().security("WebServer").toSddl(again.dc().domainSid()).contains(";DC)"),
+            assertTrue(again.admin().security().descriptor("WebServer").toSddl(again.dc().domainSid()).contains(";DC)"),
                     "Domain Computers still hold Enroll on WebServer");
             HttpsResult result = again.computer("PC01").get(iis.url("server1.internal.contoso.com", "/"), null);
             assertTrue(result.connected(), String.valueOf(result));
@@ -85,7 +85,7 @@ class LabPersistenceTest {
         Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
         String thumbprint;
         try (Lab lab = Lab.start(LabSpec.builder().password("First-Passw0rd!").build(), site)) {
-            lab.admin().createComputer("PC07", "pc07.contoso.com", "Machine-Passw0rd!");
+            lab.admin().usersAndComputers().createComputer("PC07", "pc07.contoso.com", "Machine-Passw0rd!");
             thumbprint = lab.addComputer("PC07", LabSpec.Role.CLIENT, java.util.List.of(), "Machine-Passw0rd!")
                     .requestCertificate(CertificateRequest.forTemplate("Machine")).thumbprint();
         }
@@ -100,9 +100,9 @@ class LabPersistenceTest {
         Lab.Site site = new Lab.Site(data, 0, 0, 0, 0);
         long id;
         try (Lab lab = Lab.start(spec("First-Passw0rd!"), site)) {
-            lab.admin().duplicateTemplate("Computer", "Held Computer", org.pkilab.directory.client.DirectoryAdmin.TemplateCompatibility
+            lab.admin().templates().duplicate("Computer", "Held Computer", org.pkilab.directory.model.TemplateCompatibility
                     .WINDOWS_2003_SERVER_ENTERPRISE);
-            lab.admin().setRequiresApproval("Held Computer", true);
+            lab.admin().templates().setRequiresApproval("Held Computer", true);
             lab.ca().issueTemplate("Held Computer");
             id = assertThrows(org.pkilab.host.PendingException.class,
                     () -> lab.computer("PC01").requestCertificate(CertificateRequest.forTemplate("Held Computer"))).requestId();

@@ -33,6 +33,7 @@ import org.pkilab.cli.Cli;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.StoredCertificate;
@@ -104,13 +105,13 @@ class HostileInputTest {
         CertificationAuthority ca = lab.ca();
         String password = lab.password();
         // a request waiting for a certificate manager, for the administration inputs to try to approve
-        admin.duplicateTemplate("Web Server", "Hostile Approval", DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        admin.setRequiresApproval("Hostile Approval", true);
-        admin.allow("Hostile Approval", "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
+        admin.templates().duplicate("Web Server", "Hostile Approval", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        admin.templates().setRequiresApproval("Hostile Approval", true);
+        admin.security().allow("Hostile Approval", "Domain Computers", AccessRight.READ, AccessRight.ENROLL);
         ca.issueTemplate("Hostile Approval");
         // Write without Write permissions: the corpus tries to replace the template's descriptor under every spelling
         for (String account : List.of("IIS01$", "PC01$", "alice")) {
-            admin.allow("Hostile Approval", account, AccessRight.WRITE);
+            admin.security().allow("Hostile Approval", account, AccessRight.WRITE);
         }
         // alice is in a group named 'Enterprise Admins' made in another OU (the DC refuses a second such sAMAccountName,
         // so it goes by its CN): she must still be no administrator, of the directory or of the CA

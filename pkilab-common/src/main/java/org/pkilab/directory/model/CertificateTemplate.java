@@ -1,14 +1,9 @@
 package org.pkilab.directory.model;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A certificate template as the directory holds it: a {@code pKICertificateTemplate} object under
@@ -33,6 +28,10 @@ import java.util.TreeMap;
  *   <li>Superseded Templates tab: {@code msPKI-Supersede-Templates};</li>
  *   <li>Security tab: the object's {@code nTSecurityDescriptor}.</li>
  * </ul>
+ *
+ * <p>Its directory form is {@link TemplateAttributes}; the console's rules for changing it are
+ * {@link DuplicateTemplate} and {@link TemplateProperties}. It stays one class over 400 lines because it is one
+ * value: twenty-four settings, their accessors and the builder the style asks for.
  *
  * <pre>{@code
  * CertificateTemplate web = ...; // "Web Server", schema 1
@@ -297,7 +296,7 @@ public final class CertificateTemplate {
      * @throws IllegalStateException when the template names an algorithm the lab does not know (ECDH_P256 ...)
      */
     public KeyAlgorithm keyAlgorithm() {
-        String named = cngKeySetting("msPKI-Asymmetric-Algorithm");
+        String named = cngKeySetting(CngKeySettings.ASYMMETRIC_ALGORITHM);
         if (named == null) {
             return KeyAlgorithm.RSA;
         }
@@ -311,131 +310,7 @@ public final class CertificateTemplate {
      * template is schema 1 or 2 (where that attribute holds issuance policy OIDs) or does not set it.
      */
     public String cngKeySetting(String name) {
-        if (schemaVersion < 3) {
-            return null;
-        }
-        for (String value : raApplicationPolicies) {
-            String[] parts = value.split("`", -1);
-            for (int i = 0; i + 2 < parts.length; i += 3) {
-                if (parts[i].equalsIgnoreCase(name)) {
-                    return parts[i + 2];
-                }
-            }
-        }
-        return null;
-    }
-
-    /**
-     * The attributes of the template's directory object, keyed by AD attribute name, values as the
-     * directory stores them (strings as UTF-8). The security descriptor is written with aliases
-     * relative to {@code domainSid}.
-     */
-    public Map<String, List<byte[]>> toAttributes(SecurityIdentifier domainSid) {
-        Map<String, List<byte[]>> a = new LinkedHashMap<>();
-        put(a, "cn", name);
-        put(a, "displayName", displayName);
-        put(a, "flags", flags);
-        put(a, "revision", revision);
-        put(a, "msPKI-Template-Schema-Version", schemaVersion);
-        put(a, "msPKI-Template-Minor-Revision", minorRevision);
-        if (oid != null) {
-            put(a, "msPKI-Cert-Template-OID", oid);
-        }
-        put(a, "msPKI-Certificate-Name-Flag", certificateNameFlags);
-        put(a, "msPKI-Enrollment-Flag", enrollmentFlags);
-        put(a, "msPKI-Private-Key-Flag", privateKeyFlags);
-        put(a, "msPKI-Minimal-Key-Size", minimalKeySize);
-        put(a, "msPKI-RA-Signature", raSignatures);
-        putAll(a, "pKIExtendedKeyUsage", extendedKeyUsages);
-        putAll(a, "msPKI-Certificate-Application-Policy", applicationPolicies);
-        a.put("pKIKeyUsage", List.of(keyUsage.clone()));
-        a.put("pKIExpirationPeriod", List.of(PkiPeriod.encode(validity)));
-        a.put("pKIOverlapPeriod", List.of(PkiPeriod.encode(renewalPeriod)));
-        putAll(a, "pKIDefaultCSPs", cryptographicProviders);
-        put(a, "pKIDefaultKeySpec", defaultKeySpec);
-        put(a, "pKIMaxIssuingDepth", maxIssuingDepth);
-        putAll(a, "pKICriticalExtensions", criticalExtensions);
-        putAll(a, "msPKI-Supersede-Templates", supersededTemplates);
-        putAll(a, "msPKI-RA-Application-Policies", raApplicationPolicies);
-        if (securityDescriptor != null) {
-            put(a, "nTSecurityDescriptor", securityDescriptor.toSddl(domainSid));
-        }
-        return a;
-    }
-
-    /** Reads a template back from its directory attributes (names in any case). */
-    public static CertificateTemplate fromAttributes(Map<String, List<byte[]>> attributes, SecurityIdentifier domainSid) {
-        Map<String, List<byte[]>> a = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        a.putAll(attributes);
-        Builder b = builder(text(a, "cn", null))
-                .displayName(text(a, "displayName", null))
-                .schemaVersion(number(a, "msPKI-Template-Schema-Version", 1))
-                .revision(number(a, "revision", 0))
-                .minorRevision(number(a, "msPKI-Template-Minor-Revision", 0))
-                .oid(text(a, "msPKI-Cert-Template-OID", null))
-                .flags(number(a, "flags", 0))
-                .certificateNameFlags(number(a, "msPKI-Certificate-Name-Flag", 0))
-                .enrollmentFlags(number(a, "msPKI-Enrollment-Flag", 0))
-                .privateKeyFlags(number(a, "msPKI-Private-Key-Flag", 0))
-                .minimalKeySize(number(a, "msPKI-Minimal-Key-Size", 0))
-                .raSignatures(number(a, "msPKI-RA-Signature", 0))
-                .extendedKeyUsages(texts(a, "pKIExtendedKeyUsage"))
-                .applicationPolicies(texts(a, "msPKI-Certificate-Application-Policy"))
-                .cryptographicProviders(texts(a, "pKIDefaultCSPs"))
-                .defaultKeySpec(number(a, "pKIDefaultKeySpec", 1))
-                .maxIssuingDepth(number(a, "pKIMaxIssuingDepth", 0))
-                .criticalExtensions(texts(a, "pKICriticalExtensions"))
-                .supersededTemplates(texts(a, "msPKI-Supersede-Templates"))
-                .raApplicationPolicies(texts(a, "msPKI-RA-Application-Policies"));
-        if (a.containsKey("pKIKeyUsage")) {
-            b.keyUsage(a.get("pKIKeyUsage").get(0));
-        }
-        if (a.containsKey("pKIExpirationPeriod")) {
-            b.validity(PkiPeriod.decode(a.get("pKIExpirationPeriod").get(0)));
-        }
-        if (a.containsKey("pKIOverlapPeriod")) {
-            b.renewalPeriod(PkiPeriod.decode(a.get("pKIOverlapPeriod").get(0)));
-        }
-        String sddl = text(a, "nTSecurityDescriptor", null);
-        if (sddl != null) {
-            b.securityDescriptor(SecurityDescriptor.parse(sddl, domainSid));
-        }
-        return b.build();
-    }
-
-    private static void put(Map<String, List<byte[]>> a, String name, Object value) {
-        a.put(name, List.of(String.valueOf(value).getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static void putAll(Map<String, List<byte[]>> a, String name, List<String> values) {
-        if (!values.isEmpty()) {
-            a.put(name, values.stream().map(v -> v.getBytes(StandardCharsets.UTF_8)).toList());
-        }
-    }
-
-    private static String text(Map<String, List<byte[]>> a, String name, String fallback) {
-        List<byte[]> values = a.get(name);
-        return values == null || values.isEmpty() ? fallback : new String(values.get(0), StandardCharsets.UTF_8);
-    }
-
-    private static List<String> texts(Map<String, List<byte[]>> a, String name) {
-        List<String> out = new ArrayList<>();
-        for (byte[] value : a.getOrDefault(name, List.of())) {
-            out.add(new String(value, StandardCharsets.UTF_8));
-        }
-        return out;
-    }
-
-    private static int number(Map<String, List<byte[]>> a, String name, int fallback) {
-        String value = text(a, name, null);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            return (int) Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("template attribute " + name + " is not a number: " + value);
-        }
+        return CngKeySettings.find(schemaVersion, raApplicationPolicies, name);
     }
 
     @Override

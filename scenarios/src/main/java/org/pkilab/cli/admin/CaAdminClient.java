@@ -2,7 +2,7 @@ package org.pkilab.cli.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.EnterprisePki;
 import org.pkilab.pki.KeyFiles;
 
 import javax.net.ssl.HttpsURLConnection;
@@ -37,7 +37,7 @@ final class CaAdminClient {
     private final SSLContext tls;
     private final String authorization;
 
-    CaAdminClient(DirectoryAdmin.EnrollmentService service, String host, String user, String password) {
+    CaAdminClient(EnterprisePki.EnrollmentService service, String host, String user, String password) {
         this.caName = service.name();
         String url = service.enrollmentUrls().stream().filter(u -> u.startsWith("https://")).findFirst()
                 .orElseThrow(() -> new CaAdminException(caName + " publishes no HTTPS enrollment URL (msPKI-Enrollment-Servers): "

@@ -5,6 +5,7 @@ import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.LDAPException;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.client.EnterprisePki;
 import org.pkilab.directory.model.DomainNames;
 import picocli.CommandLine.Option;
 
@@ -75,17 +76,17 @@ public final class Connection {
     }
 
     /** The enterprise CA named {@code caName}, or the only one published when null. */
-    static DirectoryAdmin.EnrollmentService enrollmentService(DirectoryAdmin directory, String caName) {
-        List<DirectoryAdmin.EnrollmentService> all = directory.enrollmentServices();
+    static EnterprisePki.EnrollmentService enrollmentService(DirectoryAdmin directory, String caName) {
+        List<EnterprisePki.EnrollmentService> all = directory.enterprisePki().enrollmentServices();
         if (caName != null) {
             return all.stream().filter(s -> s.name().equalsIgnoreCase(caName)).findFirst()
                     .orElseThrow(() -> new DirectoryException("no enterprise CA named '" + caName + "' in " + directory.names().dnsName()
-                            + "; published: " + all.stream().map(DirectoryAdmin.EnrollmentService::name).toList()));
+                            + "; published: " + all.stream().map(EnterprisePki.EnrollmentService::name).toList()));
         }
         if (all.size() != 1) {
             throw new DirectoryException(all.isEmpty() ? "no enterprise CA is published in " + directory.names().dnsName()
                     + " (CN=Enrollment Services is empty): start one with 'pkilab up'"
-                    : "several enterprise CAs: " + all.stream().map(DirectoryAdmin.EnrollmentService::name).toList() + "; choose with --ca");
+                    : "several enterprise CAs: " + all.stream().map(EnterprisePki.EnrollmentService::name).toList() + "; choose with --ca");
         }
         return all.get(0);
     }

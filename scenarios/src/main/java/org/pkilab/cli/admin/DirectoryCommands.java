@@ -1,6 +1,7 @@
 package org.pkilab.cli.admin;
 
 import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.UsersAndComputers;
 import org.pkilab.directory.model.DomainNames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,8 +33,8 @@ public final class DirectoryCommands {
     private DirectoryCommands() {
     }
 
-    static void listPrincipals(PrintWriter out, List<DirectoryAdmin.Principal> principals) {
-        for (DirectoryAdmin.Principal p : principals) {
+    static void listPrincipals(PrintWriter out, List<UsersAndComputers.Principal> principals) {
+        for (UsersAndComputers.Principal p : principals) {
             out.println(p.samAccountName() == null || p.samAccountName().equals(p.name()) ? p.name()
                     : p.name() + "  (" + p.samAccountName() + ")");
         }
@@ -53,7 +54,7 @@ public final class DirectoryCommands {
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List the domain's groups (samba-tool group list).")
         int list(@Mixin Connection connection) {
             try (DirectoryAdmin admin = connection.directory()) {
-                listPrincipals(spec.commandLine().getOut(), admin.groups());
+                listPrincipals(spec.commandLine().getOut(), admin.usersAndComputers().groups());
             }
             return 0;
         }
@@ -63,10 +64,10 @@ public final class DirectoryCommands {
         int create(@Mixin Connection connection,
                    @Parameters(paramLabel = "NAME", description = "Group name, e.g. \"ConfigMgr IIS Servers\".") String name,
                    @Option(names = "--scope", defaultValue = "GLOBAL", paramLabel = "SCOPE",
-                           description = "DOMAIN_LOCAL, GLOBAL or UNIVERSAL (default: ${DEFAULT-VALUE}).") DirectoryAdmin.GroupScope scope,
+                           description = "DOMAIN_LOCAL, GLOBAL or UNIVERSAL (default: ${DEFAULT-VALUE}).") UsersAndComputers.GroupScope scope,
                    @Option(names = "--description", paramLabel = "TEXT") String description) {
             try (DirectoryAdmin admin = connection.directory()) {
-                String dn = admin.createGroup(name, scope, description);
+                String dn = admin.usersAndComputers().createGroup(name, scope, description);
                 spec.commandLine().getOut().println("Created group " + dn);
             }
             return 0;
@@ -80,10 +81,10 @@ public final class DirectoryCommands {
                               description = "sAMAccountName (IIS01$), name or DN.") List<String> members) {
             try (DirectoryAdmin admin = connection.directory()) {
                 // resolve every name first: one unknown member and nothing is added
-                members.forEach(admin::dnOf);
-                admin.dnOf(group);
+                members.forEach(admin.usersAndComputers()::dnOf);
+                admin.usersAndComputers().dnOf(group);
                 for (String member : members) {
-                    admin.addMember(group, member);
+                    admin.usersAndComputers().addMember(group, member);
                     spec.commandLine().getOut().println("Added " + member + " to " + group);
                 }
             }
@@ -95,10 +96,10 @@ public final class DirectoryCommands {
         int removeMember(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "GROUP") String group,
                          @Parameters(index = "1..*", arity = "1..*", paramLabel = "MEMBER") List<String> members) {
             try (DirectoryAdmin admin = connection.directory()) {
-                members.forEach(admin::dnOf);
-                admin.dnOf(group);
+                members.forEach(admin.usersAndComputers()::dnOf);
+                admin.usersAndComputers().dnOf(group);
                 for (String member : members) {
-                    admin.removeMember(group, member);
+                    admin.usersAndComputers().removeMember(group, member);
                     spec.commandLine().getOut().println("Removed " + member + " from " + group);
                 }
             }
@@ -109,7 +110,7 @@ public final class DirectoryCommands {
                 description = "List a group's members, by DN (samba-tool group listmembers; primary-group members not shown).")
         int members(@Mixin Connection connection, @Parameters(paramLabel = "GROUP") String group) {
             try (DirectoryAdmin admin = connection.directory()) {
-                admin.members(group).forEach(spec.commandLine().getOut()::println);
+                admin.usersAndComputers().members(group).forEach(spec.commandLine().getOut()::println);
             }
             return 0;
         }
@@ -129,7 +130,7 @@ public final class DirectoryCommands {
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List computer accounts (samba-tool computer list).")
         int list(@Mixin Connection connection) {
             try (DirectoryAdmin admin = connection.directory()) {
-                listPrincipals(spec.commandLine().getOut(), admin.computers());
+                listPrincipals(spec.commandLine().getOut(), admin.usersAndComputers().computers());
             }
             return 0;
         }
@@ -143,7 +144,7 @@ public final class DirectoryCommands {
                            description = "The machine account's password (the host joins with it).") String machinePassword) {
             try (DirectoryAdmin admin = connection.directory()) {
                 DomainNames names = admin.names();
-                String dn = admin.createComputer(name, fqdn != null ? fqdn : name.toLowerCase(Locale.ROOT) + "." + names.dnsName(), machinePassword);
+                String dn = admin.usersAndComputers().createComputer(name, fqdn != null ? fqdn : name.toLowerCase(Locale.ROOT) + "." + names.dnsName(), machinePassword);
                 spec.commandLine().getOut().println("Created computer " + dn);
             }
             return 0;
@@ -163,7 +164,7 @@ public final class DirectoryCommands {
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List user accounts (samba-tool user list).")
         int list(@Mixin Connection connection) {
             try (DirectoryAdmin admin = connection.directory()) {
-                listPrincipals(spec.commandLine().getOut(), admin.users());
+                listPrincipals(spec.commandLine().getOut(), admin.usersAndComputers().users());
             }
             return 0;
         }
@@ -174,7 +175,7 @@ public final class DirectoryCommands {
                    @Option(names = "--new-password", paramLabel = "PW", required = true,
                            description = "The new user's password (complexity rules apply).") String newPassword) {
             try (DirectoryAdmin admin = connection.directory()) {
-                spec.commandLine().getOut().println("Created user " + admin.createUser(name, newPassword));
+                spec.commandLine().getOut().println("Created user " + admin.usersAndComputers().createUser(name, newPassword));
             }
             return 0;
         }
@@ -187,7 +188,7 @@ public final class DirectoryCommands {
                         description = "E-mail (the mail attribute); \"\" clears it.") String email) {
             try (DirectoryAdmin admin = connection.directory()) {
                 try {
-                    admin.setMail(name, email);
+                    admin.usersAndComputers().setMail(name, email);
                 } catch (IllegalArgumentException e) {
                     throw new CommandLine.ParameterException(spec.commandLine().getSubcommands().get("set"), "--email: " + e.getMessage());
                 }

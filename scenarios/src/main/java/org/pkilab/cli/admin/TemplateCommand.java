@@ -2,12 +2,14 @@ package org.pkilab.cli.admin;
 
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.client.EnterprisePki;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.PkiPeriod;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.TemplateFlags;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,7 +75,7 @@ public final class TemplateCommand implements Runnable {
             description = "List templates: name, display name, schema version (certutil -template).")
     int list(@Mixin Connection connection) {
         try (DirectoryAdmin admin = connection.directory()) {
-            List<CertificateTemplate> all = new ArrayList<>(admin.templates());
+            List<CertificateTemplate> all = new ArrayList<>(admin.templates().all());
             all.sort((a, b) -> a.displayName().compareToIgnoreCase(b.displayName()));
             out().printf("%-40s %-40s %s%n", "Template Display Name", "Template Name", "Schema");
             for (CertificateTemplate t : all) {
@@ -87,7 +89,7 @@ public final class TemplateCommand implements Runnable {
             description = "Show a template's settings and Security tab (certutil -v -dstemplate NAME).")
     int show(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE", description = "Name or display name.") String name) {
         try (DirectoryAdmin admin = connection.directory()) {
-            CertificateTemplate t = admin.template(name);
+            CertificateTemplate t = admin.templates().get(name);
             PrintWriter out = out();
             out.println("Template display name   " + t.displayName());
             out.println("Template name           " + t.name());
@@ -118,9 +120,9 @@ public final class TemplateCommand implements Runnable {
             out.println("For                     " + (t.machineTemplate() ? "computers" : "users"));
             out.println("Application policies    " + (t.extendedKeyUsages().isEmpty() ? "(none)" : String.join(", ", t.extendedKeyUsages())));
             out.println("Superseded templates    " + (t.supersededTemplates().isEmpty() ? "(none)" : String.join(", ", t.supersededTemplates())));
-            List<String> issuers = admin.enrollmentServices().stream()
+            List<String> issuers = admin.enterprisePki().enrollmentServices().stream()
                     .filter(s -> s.templates().stream().anyMatch(t.name()::equalsIgnoreCase))
-                    .map(DirectoryAdmin.EnrollmentService::name).toList();
+                    .map(EnterprisePki.EnrollmentService::name).toList();
             out.println("Issued by               " + (issuers.isEmpty() ? "no CA (pkilab ca issue-template " + t.name() + ")" : String.join(", ", issuers)));
             out.println();
             printSecurity(out, admin, t.securityDescriptor());
@@ -129,10 +131,10 @@ public final class TemplateCommand implements Runnable {
     }
 
     static void printSecurity(PrintWriter out, DirectoryAdmin admin, SecurityDescriptor sd) {
-        out.println("Security (owner " + admin.nameOf(sd.owner()) + ")");
+        out.println("Security (owner " + admin.usersAndComputers().nameOf(sd.owner()) + ")");
         out.printf("  %-40s %-50s %s%n", "Group or user name", "Allow", "Deny");
         for (SecurityIdentifier trustee : sd.trustees()) {
-            out.printf("  %-40s %-50s %s%n", admin.nameOf(trustee), ticked(sd.rightsOf(trustee, true)), ticked(sd.rightsOf(trustee, false)));
+            out.printf("  %-40s %-50s %s%n", admin.usersAndComputers().nameOf(trustee), ticked(sd.rightsOf(trustee, true)), ticked(sd.rightsOf(trustee, false)));
         }
     }
 
@@ -149,13 +151,13 @@ public final class TemplateCommand implements Runnable {
                   @Option(names = "--compatibility", paramLabel = "2003|2008", defaultValue = "2003",
                           description = "Windows Server 2003 (schema 2, CSP) or 2008 (schema 3, CNG) Enterprise (default: ${DEFAULT-VALUE}).")
                   String compatibility) {
-        DirectoryAdmin.TemplateCompatibility chosen = switch (compatibility) {
-            case "2003" -> DirectoryAdmin.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE;
-            case "2008" -> DirectoryAdmin.TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE;
+        TemplateCompatibility chosen = switch (compatibility) {
+            case "2003" -> TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE;
+            case "2008" -> TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE;
             default -> throw badUsage("duplicate", "--compatibility must be 2003 or 2008, not " + compatibility);
         };
         try (DirectoryAdmin admin = connection.directory()) {
-            CertificateTemplate copy = admin.duplicateTemplate(source, displayName, chosen);
+            CertificateTemplate copy = admin.templates().duplicate(source, displayName, chosen);
             out().println("Created template '" + copy.displayName() + "' (" + copy.name() + ", schema " + copy.schemaVersion()
                     + ", OID " + copy.oid() + "). No CA issues it yet: pkilab ca issue-template " + copy.name());
         }
@@ -189,7 +191,7 @@ public final class TemplateCommand implements Runnable {
             };
         }
         try (DirectoryAdmin admin = connection.directory()) {
-            CertificateTemplate before = admin.template(name);
+            CertificateTemplate before = admin.templates().get(name);
             if (before.schemaVersion() < 2) {
                 throw new DirectoryException("'" + before.displayName() + "' is a Windows 2000 (version 1) template: its settings cannot "
                         + "be changed. Duplicate it: pkilab template duplicate \"" + before.displayName() + "\" \"NEW NAME\"");
@@ -198,31 +200,31 @@ public final class TemplateCommand implements Runnable {
             if (algorithm != null) {
                 KeyAlgorithm chosen = KeyAlgorithm.fromWindowsName(algorithm).orElseThrow(() -> badUsage("set",
                         "--algorithm must be RSA, ECDSA_P256, ECDSA_P384 or ECDSA_P521, not " + algorithm));
-                admin.setKeyAlgorithm(name, chosen, minKeySize != null ? minKeySize
+                admin.templates().setKeyAlgorithm(name, chosen, minKeySize != null ? minKeySize
                         : chosen.elliptic() ? chosen.bits() : Math.max(before.minimalKeySize(), 2048));
             } else if (minKeySize != null) {
-                admin.setMinimalKeySize(name, minKeySize);
+                admin.templates().setMinimalKeySize(name, minKeySize);
             }
             if (ekus != null) {
-                admin.setExtendedKeyUsages(name, ekus);
+                admin.templates().setExtendedKeyUsages(name, ekus);
             }
             if (supersedes != null) {
-                admin.setSupersededTemplates(name, supersedes);
+                admin.templates().setSupersededTemplates(name, supersedes);
             }
             if (validityPeriod != null || renewalPeriod != null) {
-                admin.setValidity(name, validityPeriod != null ? validityPeriod : before.validity(),
+                admin.templates().setValidity(name, validityPeriod != null ? validityPeriod : before.validity(),
                         renewalPeriod != null ? renewalPeriod : before.renewalPeriod());
             }
             if (mode != null) {
-                admin.setSubjectNameMode(name, mode);
+                admin.templates().setSubjectNameMode(name, mode);
             }
             if (exportable != null) {
-                admin.setExportableKey(name, exportable);
+                admin.templates().setExportableKey(name, exportable);
             }
             if (approval != null) {
-                admin.setRequiresApproval(name, approval);
+                admin.templates().setRequiresApproval(name, approval);
             }
-            CertificateTemplate after = admin.template(name);
+            CertificateTemplate after = admin.templates().get(name);
             out().println("Template '" + after.displayName() + "' now at revision " + after.revision() + "." + after.minorRevision()
                     + (after.minorRevision() == before.minorRevision() ? " (nothing to change)" : ""));
         }
@@ -251,14 +253,14 @@ public final class TemplateCommand implements Runnable {
     int grant(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
               @Parameters(index = "1", paramLabel = "PRINCIPAL", description = "Group or account: name, sAMAccountName or DN.") String principal,
               @Parameters(index = "2..*", arity = "1..*", paramLabel = "RIGHT", converter = RightConverter.class) List<AccessRight> rights) {
-        return edit(connection, name, principal, (admin, r) -> admin.allow(name, principal, r), rights);
+        return edit(connection, name, principal, (admin, r) -> admin.security().allow(name, principal, r), rights);
     }
 
     @Command(name = "deny", mixinStandardHelpOptions = true, description = "Security tab: tick Deny for each RIGHT (Deny wins over Allow).")
     int deny(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
              @Parameters(index = "1", paramLabel = "PRINCIPAL") String principal,
              @Parameters(index = "2..*", arity = "1..*", paramLabel = "RIGHT", converter = RightConverter.class) List<AccessRight> rights) {
-        return edit(connection, name, principal, (admin, r) -> admin.deny(name, principal, r), rights);
+        return edit(connection, name, principal, (admin, r) -> admin.security().deny(name, principal, r), rights);
     }
 
     @Command(name = "revoke-right", mixinStandardHelpOptions = true,
@@ -267,8 +269,8 @@ public final class TemplateCommand implements Runnable {
                     @Parameters(index = "1", paramLabel = "PRINCIPAL") String principal,
                     @Parameters(index = "2..*", arity = "1..*", paramLabel = "RIGHT", converter = RightConverter.class) List<AccessRight> rights) {
         return edit(connection, name, principal, (admin, r) -> {
-            admin.clearAllow(name, principal, r);
-            return admin.clearDeny(name, principal, r);
+            admin.security().clearAllow(name, principal, r);
+            return admin.security().clearDeny(name, principal, r);
         }, rights);
     }
 
@@ -276,8 +278,8 @@ public final class TemplateCommand implements Runnable {
     int removePrincipal(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "TEMPLATE") String name,
                         @Parameters(index = "1", paramLabel = "PRINCIPAL") String principal) {
         try (DirectoryAdmin admin = connection.directory()) {
-            admin.template(name);
-            printSecurity(out(), admin, admin.removePrincipal(name, principal));
+            admin.templates().get(name);
+            printSecurity(out(), admin, admin.security().removePrincipal(name, principal));
         }
         return 0;
     }
@@ -289,8 +291,8 @@ public final class TemplateCommand implements Runnable {
     private int edit(Connection connection, String name, String principal, Edit edit, List<AccessRight> rights) {
         try (DirectoryAdmin admin = connection.directory()) {
             // both names checked before writing: an unknown template or principal changes nothing
-            admin.template(name);
-            admin.sidOf(principal);
+            admin.templates().get(name);
+            admin.usersAndComputers().sidOf(principal);
             printSecurity(out(), admin, edit.apply(admin, rights.toArray(new AccessRight[0])));
         }
         return 0;

@@ -91,7 +91,7 @@ class AdminVerbsTest {
         ok(admin("user", "create", "dave", "--new-password", "Dave-Passw0rd!"));
         ok(admin("group", "add-member", "Leavers", "dave"));
         ok(admin("group", "remove-member", "Leavers", "dave"));
-        assertEquals(List.of(), lab.admin().members("Leavers"));
+        assertEquals(List.of(), lab.admin().usersAndComputers().members("Leavers"));
         assertTrue(ok(admin("user", "list")).out().contains("dave"));
     }
 
@@ -101,7 +101,7 @@ class AdminVerbsTest {
         Cli.Result deny = ok(admin("template", "deny", "LabShortLived", "Domain Users", "Enroll"));
         assertTrue(deny.out().lines().anyMatch(l -> l.contains("\\Domain Users") && l.strip().endsWith("Enroll")), deny.out());
         ok(admin("template", "remove-principal", "LabShortLived", "Domain Users"));
-        assertFalse(lab.admin().security("LabShortLived").trustees().contains(lab.admin().sidOf("Domain Users")));
+        assertFalse(lab.admin().security().descriptor("LabShortLived").trustees().contains(lab.admin().usersAndComputers().sidOf("Domain Users")));
         ok(admin("ca", "issue-template", "LabShortLived"));
         Cli.Result removed = ok(admin("ca", "remove-template", "LabShortLived"));
         assertFalse(removed.out().contains("LabShortLived"), removed.out());
@@ -123,11 +123,11 @@ class AdminVerbsTest {
         assertTrue(duplicate.out().contains("LabWebCopy"), duplicate.out());
         ok(admin("template", "grant", "Lab Web Copy", "Cert Requesters", "Read", "Enroll"));
         ok(admin("template", "set", "LabWebCopy", "--min-key-size", "3072", "--exportable"));
-        CertificateTemplate copy = lab.admin().template("LabWebCopy");
+        CertificateTemplate copy = lab.admin().templates().get("LabWebCopy");
         assertEquals(3, copy.schemaVersion());
         assertEquals(3072, copy.minimalKeySize());
         assertTrue(copy.exportableKey());
-        assertTrue(copy.securityDescriptor().rightsOf(lab.admin().sidOf("Cert Requesters"), true).contains(AccessRight.ENROLL),
+        assertTrue(copy.securityDescriptor().rightsOf(lab.admin().usersAndComputers().sidOf("Cert Requesters"), true).contains(AccessRight.ENROLL),
                 "Cert Requesters should hold Enroll on LabWebCopy: " + copy.securityDescriptor());
         // as another LDAP client sees it: the Enroll extended right for the group's SID in the stored SDDL
         ExternalTool.Result seen = ExternalTool.run(null, Map.of(), null, "ldapsearch", "-LLL", "-x", "-H", lab.dc().ldapUrl(),
@@ -136,15 +136,15 @@ class AdminVerbsTest {
         assertEquals(0, seen.exit(), seen.toString());
         assertTrue(seen.out().contains("msPKI-Minimal-Key-Size: 3072"), seen.out());
         assertTrue(seen.out().replaceAll("\\n ", "").contains(AccessRight.ENROLL.extendedRightGuid() + ";;"
-                + lab.admin().sidOf("Cert Requesters")), seen.out());
+                + lab.admin().usersAndComputers().sidOf("Cert Requesters")), seen.out());
     }
 
     @Test
     void templateSetAlgorithmMakesAWindows2008TemplateAskForEcdsaP256() {
         ok(admin("template", "duplicate", "Workstation Authentication", "Lab ECC Verb", "--compatibility", "2008"));
         ok(admin("template", "set", "LabECCVerb", "--algorithm", "ECDSA_P256"));
-        assertEquals(org.pkilab.directory.model.KeyAlgorithm.ECDSA_P256, lab.admin().template("LabECCVerb").keyAlgorithm());
-        assertEquals(256, lab.admin().template("LabECCVerb").minimalKeySize(), "ECDSA_P256 fixes the size");
+        assertEquals(org.pkilab.directory.model.KeyAlgorithm.ECDSA_P256, lab.admin().templates().get("LabECCVerb").keyAlgorithm());
+        assertEquals(256, lab.admin().templates().get("LabECCVerb").minimalKeySize(), "ECDSA_P256 fixes the size");
         Cli.Result show = ok(admin("template", "show", "LabECCVerb"));
         assertTrue(show.out().contains("ECDSA_P256"), show.out());
     }
@@ -217,13 +217,13 @@ class AdminVerbsTest {
     @Test
     void aPeriodThatIsNotOneIsNamedWithTheFormsAndTheSetVerbsUsage() {
         ok(admin("template", "duplicate", "Web Server", "Lab Forever Web"));
-        String before = lab.admin().template("LabForeverWeb").validity().toString();
+        String before = lab.admin().templates().get("LabForeverWeb").validity().toString();
         Cli.Result forever = admin("template", "set", "LabForeverWeb", "--validity", "forever");
         assertEquals(2, forever.exit(), forever.toString());
         assertTrue(forever.err().contains("--validity") && forever.err().contains("'forever' is not a period")
                 && forever.err().contains("'2 years', '6 weeks'"), forever.err());
         assertTrue(forever.err().contains("Usage: pkilab template set "), "the usage shown is the set verb's: " + forever.err());
-        assertEquals(before, lab.admin().template("LabForeverWeb").validity().toString(), "the template is unchanged");
+        assertEquals(before, lab.admin().templates().get("LabForeverWeb").validity().toString(), "the template is unchanged");
 
         Cli.Result subject = admin("template", "set", "LabForeverWeb", "--subject-name", "guess");
         assertEquals(2, subject.exit(), subject.toString());
@@ -273,7 +273,7 @@ class AdminVerbsTest {
         ok(admin("group", "create", "a,b (x*)"));
         Cli.Result members = ok(admin("group", "members", "a,b (x*)"));
         assertEquals("", members.out().strip());
-        assertTrue(lab.admin().dnOf("a,b (x*)").startsWith("CN=a\\,b (x*),CN=Users"), lab.admin().dnOf("a,b (x*)"));
+        assertTrue(lab.admin().usersAndComputers().dnOf("a,b (x*)").startsWith("CN=a\\,b (x*),CN=Users"), lab.admin().usersAndComputers().dnOf("a,b (x*)"));
         Cli.Result wildcard = admin("group", "add-member", "a*", "Administrator");
         assertEquals(1, wildcard.exit(), wildcard.toString());
         assertTrue(wildcard.err().contains("no account, group or well-known principal named 'a*'"), wildcard.err());

@@ -1,0 +1,29 @@
+package org.pkilab.directory;
+
+import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.server.constants.ServerDNConstants;
+import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.context.BindOperationContext;
+
+/**
+ * Refuses binds as the embedded server's own super-user ({@code uid=admin,ou=system}, password
+ * "secret" unless changed): it is for the DC itself, never for a network client, and it passes every
+ * access check. It must stand before ApacheDS's authentication interceptor, which ends a bind
+ * without passing it further down the chain.
+ */
+final class SystemAccountGuard extends BaseInterceptor {
+    static final String NAME = "pkilabSystemAccountGuard";
+
+    SystemAccountGuard() {
+        super(NAME);
+    }
+
+    @Override
+    public void bind(BindOperationContext ctx) throws LdapException {
+        if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
+            throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+        }
+        next(ctx);
+    }
+}

@@ -1,0 +1,296 @@
+package org.pkilab.directory.client;
+
+import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.DuplicateTemplate;
+import org.pkilab.directory.model.EnterpriseOid;
+import org.pkilab.directory.model.KeyAlgorithm;
+import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.directory.model.TemplateAttributes;
+import org.pkilab.directory.model.TemplateCompatibility;
+import org.pkilab.directory.model.TemplateFlags;
+import org.pkilab.directory.model.TemplateProperties;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The Certificate Templates console (certtmpl.msc): list, read, duplicate and change the templates under
+ * {@code CN=Certificate Templates,CN=Public Key Services}. What a change does to the template is the model's
+ * rule ({@link DuplicateTemplate}, {@link TemplateProperties}); this class reads, writes the difference, and
+ * turns a refusal into a {@link DirectoryException} naming the template. The Security tab of a template is
+ * {@link SecurityTab}; the CA's "Certificate Templates to Issue" list is the CA's, not this console's.
+ *
+ * <pre>{@code
+ * CertificateTemplatesConsole templates = admin.templates();
+ * CertificateTemplate t = templates.duplicate("Web Server", "ConfigMgr Web Server Certificate",
+ *         TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+ * templates.setValidity(t.name(), Duration.ofDays(730), Duration.ofDays(42));
+ * }</pre>
+ */
+public final class CertificateTemplatesConsole {
+
+    private static final String[] TEMPLATE_ATTRIBUTES = {"*"};
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final LDAPConnection connection;
+    private final LdapOperations operations;
+    private final DomainNames names;
+    private final SecurityIdentifier domainSid;
+    private final String bindDn;
+    private final UsersAndComputers accounts;
+
+    CertificateTemplatesConsole(LDAPConnection connection, LdapOperations operations, DomainNames names,
+                                SecurityIdentifier domainSid, String bindDn, UsersAndComputers accounts) {
+        this.connection = connection;
+        this.operations = operations;
+        this.names = names;
+        this.domainSid = domainSid;
+        this.bindDn = bindDn;
+        this.accounts = accounts;
+    }
+
+    /** Every template, as the Certificate Templates console lists them. */
+    public List<CertificateTemplate> all() {
+        List<CertificateTemplate> templates = new ArrayList<>();
+        for (SearchResultEntry entry : search(names.certificateTemplates(),
+                Filter.createEqualityFilter("objectClass", "pKICertificateTemplate"), TEMPLATE_ATTRIBUTES)) {
+            templates.add(TemplateEntry.toTemplate(entry, domainSid));
+        }
+        return templates;
+    }
+
+    /** A template by name ({@code WebServer}) or display name ({@code Web Server}). */
+    public CertificateTemplate get(String nameOrDisplayName) {
+        return TemplateEntry.toTemplate(entry(nameOrDisplayName), domainSid);
+    }
+
+    /**
+     * "Duplicate Template": copies {@code source} under a new display name; the template name is the
+     * display name without spaces, as the console proposes. The copy gets a new OID from the forest's
+     * OID arc (registered under {@code CN=OID}), revision 100, {@code CT_FLAG_IS_MODIFIED} instead of
+     * {@code CT_FLAG_IS_DEFAULT}, the chosen compatibility, its EKUs as application policies, the
+     * source's Security tab, and the bound account as owner with Read and Write.
+     */
+    public CertificateTemplate duplicate(String source, String newDisplayName, TemplateCompatibility compatibility) {
+        CertificateTemplate original = get(source);
+        String displayName = DirectoryAdmin.checkName("template", newDisplayName).trim();
+        String name = DuplicateTemplate.templateName(displayName);
+        if (!search(names.certificateTemplates(), Filter.createORFilter(Filter.createEqualityFilter("cn", name),
+                Filter.createEqualityFilter("displayName", displayName)), "cn").isEmpty()) {
+            throw new DirectoryException(68, "a certificate template named '" + displayName + "' (" + name + ") already exists", null);
+        }
+        String oid = EnterpriseOid.newTemplateOid(read(names.oid(), "msPKI-Cert-Template-OID")
+                .getAttributeValue("msPKI-Cert-Template-OID"), RANDOM);
+        CertificateTemplate duplicate = DuplicateTemplate.of(original, displayName, compatibility, oid, accounts.sidOf(bindDn));
+        // the OID object first, as the console writes them: cut off between the two, what is left is an unused OID
+        // object, and Duplicate Template again makes the template whole; the other order left a template without it
+        String oidObject = registerOid(oid, displayName);
+        try {
+            add(names.template(name), TemplateEntry.toAttributes(duplicate, domainSid),
+                    "duplicate template '" + original.displayName() + "' as '" + displayName + "'");
+        } catch (DirectoryException e) {
+            try {
+                connection.delete(oidObject);
+            } catch (LDAPException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        return get(name);
+    }
+
+    /**
+     * Changes a template's settings through {@code edit}, as pressing OK in its Properties dialog does:
+     * the minor revision goes up by one. Version 1 templates cannot be changed (only their Security
+     * tab), as in the console. If two administrators edit at once, the second gets an error and
+     * nothing half-written.
+     */
+    public CertificateTemplate update(String template, UnaryOperator<CertificateTemplate.Builder> edit) {
+        SearchResultEntry entry = entry(template);
+        CertificateTemplate before = TemplateEntry.toTemplate(entry, domainSid);
+        if (before.schemaVersion() < 2) {
+            throw new DirectoryException("'" + before.displayName() + "' is a Windows 2000 (version 1) template: its settings "
+                    + "cannot be changed. Duplicate it (Windows 2003 Server, Enterprise Edition) and change the copy.");
+        }
+        CertificateTemplate after;
+        try {
+            after = edit.apply(before.toBuilder()).name(before.name()).minorRevision(before.minorRevision() + 1).build();
+        } catch (IllegalArgumentException e) {
+            throw new DirectoryException("template '" + before.displayName() + "' not changed: " + e.getMessage());
+        }
+        List<Modification> changes = diff(before, after);
+        // the old minor revision as a precondition: a concurrent edit makes this modify fail whole
+        changes.add(0, new Modification(ModificationType.DELETE, "msPKI-Template-Minor-Revision",
+                Integer.toString(before.minorRevision())));
+        changes.add(1, new Modification(ModificationType.ADD, "msPKI-Template-Minor-Revision",
+                Integer.toString(after.minorRevision())));
+        try {
+            connection.modify(entry.getDN(), changes);
+        } catch (LDAPException e) {
+            if (e.getResultCode() == ResultCode.NO_SUCH_ATTRIBUTE) {
+                throw new DirectoryException(e.getResultCode().intValue(), "template '" + before.displayName()
+                        + "' was changed by someone else meanwhile; nothing was written, read it again", e);
+            }
+            throw failure(e, "change template '" + before.displayName() + "'");
+        }
+        return get(before.name());
+    }
+
+    /** Subject Name tab: "Supply in the request" or "Build from this Active Directory information". */
+    public CertificateTemplate setSubjectNameMode(String template, CertificateTemplate.SubjectNameMode mode) {
+        return update(template, TemplateProperties.subjectNameMode(mode));
+    }
+
+    /**
+     * Subject Name tab with "Build from this Active Directory information": the subject name format and
+     * which names go in the alternate subject name, given as {@code msPKI-Certificate-Name-Flag} bits.
+     * The guide's mobile-device step ("Common name", UPN cleared) is
+     * {@code SUBJECT_REQUIRE_COMMON_NAME} alone.
+     */
+    public CertificateTemplate setSubjectNameFlags(String template, TemplateFlags.CertificateName... flags) {
+        return update(template, TemplateProperties.subjectNameFlags(flags));
+    }
+
+    /** Request Handling tab: "Allow private key to be exported". */
+    public CertificateTemplate setExportableKey(String template, boolean exportable) {
+        return update(template, TemplateProperties.exportableKey(exportable));
+    }
+
+    /** Issuance Requirements tab: "CA certificate manager approval". */
+    public CertificateTemplate setRequiresApproval(String template, boolean approval) {
+        return update(template, TemplateProperties.requiresApproval(approval));
+    }
+
+    /** Cryptography tab: "Minimum key size". */
+    public CertificateTemplate setMinimalKeySize(String template, int bits) {
+        return update(template, refused(() -> TemplateProperties.minimalKeySize(bits)));
+    }
+
+    /**
+     * Cryptography tab: "Algorithm name" and "Minimum key size", which the console offers only for a
+     * "Windows Server 2008, Enterprise Edition" (schema 3, CNG) template. The algorithm goes into the
+     * template's CNG key settings ({@code msPKI-Asymmetric-Algorithm} in
+     * {@code msPKI-RA-Application-Policies}), the size into {@code msPKI-Minimal-Key-Size}; an ECDSA
+     * algorithm fixes the size (256 for {@code ECDSA_P256}) and makes Key Usage "Digital signature" alone,
+     * since an ECDSA key cannot encipher keys.
+     *
+     * @throws DirectoryException for a schema 1 or 2 template (legacy CSP: RSA only), or a size that does
+     *                            not fit the algorithm
+     */
+    public CertificateTemplate setKeyAlgorithm(String template, KeyAlgorithm algorithm, int minimumBits) {
+        CertificateTemplate current = get(template);
+        return update(template, refused(() -> TemplateProperties.keyAlgorithm(current, algorithm, minimumBits)));
+    }
+
+    /** General tab: validity and renewal periods. */
+    public CertificateTemplate setValidity(String template, Duration validity, Duration renewal) {
+        return update(template, b -> b.validity(validity).renewalPeriod(renewal));
+    }
+
+    /** Extensions tab: Application Policies (the EKUs, kept in both attributes for schema 2+). */
+    public CertificateTemplate setExtendedKeyUsages(String template, List<String> oids) {
+        return update(template, refused(() -> TemplateProperties.extendedKeyUsages(oids)));
+    }
+
+    /** The edit, or the model's refusal of its arguments as a {@link DirectoryException} with the same words. */
+    private static UnaryOperator<CertificateTemplate.Builder> refused(Supplier<UnaryOperator<CertificateTemplate.Builder>> edit) {
+        try {
+            return edit.get();
+        } catch (IllegalArgumentException e) {
+            throw new DirectoryException(e.getMessage());
+        }
+    }
+
+    /** Superseded Templates tab: the templates (by name or display name) this one replaces. */
+    public CertificateTemplate setSupersededTemplates(String template, List<String> superseded) {
+        List<String> resolved = superseded.stream().map(s -> get(s).name()).toList();
+        return update(template, b -> b.supersededTemplates(resolved));
+    }
+
+    SearchResultEntry entry(String nameOrDisplayName) {
+        if (nameOrDisplayName == null || nameOrDisplayName.isBlank()) {
+            throw new DirectoryException("no template name given");
+        }
+        List<SearchResultEntry> found = search(names.certificateTemplates(), Filter.createANDFilter(
+                Filter.createEqualityFilter("objectClass", "pKICertificateTemplate"),
+                Filter.createORFilter(Filter.createEqualityFilter("cn", nameOrDisplayName),
+                        Filter.createEqualityFilter("displayName", nameOrDisplayName))), TEMPLATE_ATTRIBUTES);
+        if (found.isEmpty()) {
+            throw new DirectoryException(32, "no certificate template named '" + nameOrDisplayName + "' in "
+                    + names.certificateTemplates(), null);
+        }
+        return found.get(0);
+    }
+
+    private static List<Modification> diff(CertificateTemplate before, CertificateTemplate after) {
+        Map<String, List<byte[]>> old = new LinkedHashMap<>(TemplateAttributes.toAttributes(before, SecurityIdentifier.EVERYONE));
+        Map<String, List<byte[]>> now = new LinkedHashMap<>(TemplateAttributes.toAttributes(after, SecurityIdentifier.EVERYONE));
+        Set<String> all = new LinkedHashSet<>(old.keySet());
+        all.addAll(now.keySet());
+        all.removeAll(Set.of("cn", "msPKI-Template-Minor-Revision", "nTSecurityDescriptor"));
+        List<Modification> changes = new ArrayList<>();
+        for (String attribute : all) {
+            List<byte[]> a = old.getOrDefault(attribute, List.of());
+            List<byte[]> b = now.getOrDefault(attribute, List.of());
+            if (!sameValues(a, b)) {
+                changes.add(new Modification(ModificationType.REPLACE, attribute, b.toArray(new byte[0][])));
+            }
+        }
+        return changes;
+    }
+
+    private static boolean sameValues(List<byte[]> a, List<byte[]> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!Arrays.equals(a.get(i), b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String registerOid(String oid, String displayName) {
+        String cn = EnterpriseOid.objectName(oid, RANDOM);
+        String dn = DomainNames.child(cn, names.oid());
+        add(dn, List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
+                new Attribute("cn", cn), new Attribute("displayName", displayName), new Attribute("flags", "1"),
+                new Attribute("msPKI-Cert-Template-OID", oid)), "register OID " + oid);
+        return dn;
+    }
+
+    private SearchResultEntry read(String dn, String... attributes) {
+        return operations.read(dn, attributes);
+    }
+
+    private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
+        return operations.search(base, filter, attributes);
+    }
+
+    private void add(String dn, List<Attribute> attributes, String action) {
+        operations.add(dn, attributes, action);
+    }
+
+    private static DirectoryException failure(LDAPException e, String action) {
+        return LdapOperations.failure("", e, action);
+    }
+}

@@ -1,0 +1,119 @@
+package org.pkilab.directory.model;
+
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * The tabs of a template's Properties dialog as edits of a {@link CertificateTemplate.Builder}: which
+ * attribute bits one checkbox or field changes, with the checks the console makes before it lets OK
+ * through. Each method checks its arguments up front ({@link IllegalArgumentException} naming the bad
+ * value) and returns the edit; the Certificate Templates console applies it and writes the difference.
+ *
+ * <pre>{@code
+ * CertificateTemplate web = ...;  // "Web Server": Supply in the request
+ * TemplateProperties.subjectNameMode(SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY)
+ *         .apply(web.toBuilder()).build().certificateNameFlags();
+ *     // CT_FLAG_SUBJECT_REQUIRE_DNS_AS_CN | CT_FLAG_SUBJECT_ALT_REQUIRE_DNS for a computer template
+ * }</pre>
+ */
+public final class TemplateProperties {
+
+    private TemplateProperties() {
+    }
+
+    /**
+     * Subject Name tab: "Supply in the request" clears every "Build from this Active Directory information"
+     * bit; going back to the directory asks for the DNS name (computer templates) or the common name and UPN
+     * (user templates), as the console's defaults.
+     */
+    public static UnaryOperator<CertificateTemplate.Builder> subjectNameMode(CertificateTemplate.SubjectNameMode mode) {
+        return b -> {
+            CertificateTemplate t = b.build();
+            int flags = t.certificateNameFlags();
+            if (mode == CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST) {
+                flags = (flags & ~TemplateFlags.CertificateName.BUILD_FROM_DIRECTORY_MASK)
+                        | TemplateFlags.CertificateName.ENROLLEE_SUPPLIES_SUBJECT.value();
+            } else if (t.enrolleeSuppliesSubject()) {
+                flags = (flags & ~TemplateFlags.CertificateName.ENROLLEE_SUPPLIES_SUBJECT.value())
+                        | (t.machineTemplate() ? TemplateFlags.CertificateName.SUBJECT_ALT_REQUIRE_DNS.value()
+                        | TemplateFlags.CertificateName.SUBJECT_REQUIRE_DNS_AS_CN.value()
+                        : TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME.value()
+                        | TemplateFlags.CertificateName.SUBJECT_ALT_REQUIRE_UPN.value());
+            }
+            return b.certificateNameFlags(flags);
+        };
+    }
+
+    /** Subject Name tab, "Build from this Active Directory information": exactly these name bits. */
+    public static UnaryOperator<CertificateTemplate.Builder> subjectNameFlags(TemplateFlags.CertificateName... flags) {
+        int value = 0;
+        for (TemplateFlags.CertificateName flag : flags) {
+            value |= flag.value();
+        }
+        int chosen = value;
+        return b -> b.certificateNameFlags(chosen);
+    }
+
+    /** Request Handling tab: "Allow private key to be exported". */
+    public static UnaryOperator<CertificateTemplate.Builder> exportableKey(boolean exportable) {
+        return b -> b.privateKeyFlags(set(b.build().privateKeyFlags(), TemplateFlags.PrivateKey.EXPORTABLE_KEY, exportable));
+    }
+
+    /** Issuance Requirements tab: "CA certificate manager approval". */
+    public static UnaryOperator<CertificateTemplate.Builder> requiresApproval(boolean approval) {
+        return b -> b.enrollmentFlags(set(b.build().enrollmentFlags(), TemplateFlags.Enrollment.PEND_ALL_REQUESTS, approval));
+    }
+
+    /** Cryptography tab: "Minimum key size", a multiple of 8 from 512 to 16384. */
+    public static UnaryOperator<CertificateTemplate.Builder> minimalKeySize(int bits) {
+        if (bits < 512 || bits > 16384 || bits % 8 != 0) {
+            throw new IllegalArgumentException("minimum key size must be a multiple of 8 from 512 to 16384: " + bits);
+        }
+        return b -> b.minimalKeySize(bits);
+    }
+
+    /**
+     * Cryptography tab of a schema 3 (CNG) template: "Algorithm name" into the CNG key settings, the size into
+     * {@code msPKI-Minimal-Key-Size}, and Key Usage following the algorithm as the Extensions tab does: an
+     * ECDSA key signs only ("Digital signature"), an RSA key also enciphers keys.
+     *
+     * @throws IllegalArgumentException for a schema 1 or 2 template (a legacy CSP knows only RSA), or a size
+     *                                  that does not fit the algorithm
+     */
+    public static UnaryOperator<CertificateTemplate.Builder> keyAlgorithm(CertificateTemplate current, KeyAlgorithm algorithm,
+                                                                          int minimumBits) {
+        if (current.schemaVersion() < 3) {
+            throw new IllegalArgumentException("'" + current.displayName() + "' is a " + (current.schemaVersion() == 1
+                    ? "Windows 2000 (version 1)" : "Windows 2003 Server, Enterprise Edition (version 2)") + " template: its keys "
+                    + "live in a legacy cryptographic service provider, which knows only RSA, so the Cryptography tab greys out "
+                    + "the algorithm. To use " + algorithm.windowsName() + ", duplicate it choosing 'Windows 2008 Server, Enterprise "
+                    + "Edition' (a CNG template) and set the algorithm on the copy; mind that Configuration Manager's site "
+                    + "systems cannot use CNG keys.");
+        }
+        if (algorithm.elliptic() && minimumBits != algorithm.bits()) {
+            throw new IllegalArgumentException(algorithm.windowsName() + " keys are " + algorithm.bits() + " bits: set the minimum key "
+                    + "size of '" + current.displayName() + "' to " + algorithm.bits() + ", not " + minimumBits);
+        }
+        if (!algorithm.elliptic() && (minimumBits < 512 || minimumBits > 16384 || minimumBits % 8 != 0)) {
+            throw new IllegalArgumentException("minimum RSA key size must be a multiple of 8 from 512 to 16384: " + minimumBits);
+        }
+        byte[] keyUsage = algorithm.elliptic() ? new byte[]{(byte) 0x80, 0} : new byte[]{(byte) 0xA0, 0};
+        return b -> b.raApplicationPolicies(CngKeySettings.withSetting(b.build().raApplicationPolicies(),
+                CngKeySettings.ASYMMETRIC_ALGORITHM, algorithm.windowsName())).minimalKeySize(minimumBits).keyUsage(keyUsage);
+    }
+
+    /** Extensions tab: Application Policies, kept in both EKU attributes for schema 2+. */
+    public static UnaryOperator<CertificateTemplate.Builder> extendedKeyUsages(List<String> oids) {
+        for (String oid : oids) {
+            if (!oid.matches("[0-2](\\.\\d+)+")) {
+                throw new IllegalArgumentException("not an OID: " + oid);
+            }
+        }
+        List<String> copy = List.copyOf(oids);
+        return b -> b.extendedKeyUsages(copy).applicationPolicies(copy);
+    }
+
+    private static int set(int flags, TemplateFlags.Flag flag, boolean on) {
+        return on ? flags | flag.value() : flags & ~flag.value();
+    }
+}

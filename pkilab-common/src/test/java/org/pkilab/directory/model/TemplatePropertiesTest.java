@@ -1,0 +1,77 @@
+package org.pkilab.directory.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TemplatePropertiesTest {
+
+    private static final SecurityIdentifier DOMAIN = SecurityIdentifier.parse("S-1-5-21-1111111111-2222222222-3333333333");
+
+    private static CertificateTemplate template(String name) {
+        return DefaultTemplates.all("1.3.6.1.4.1.311.21.8.1", DOMAIN).stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static CertificateTemplate duplicate(String name, TemplateCompatibility compatibility) {
+        return DuplicateTemplate.of(template(name), "Copy of " + name, compatibility, "1.3.6.1.4.1.311.21.8.1.9.9", DOMAIN.withRid(500));
+    }
+
+    @Test
+    void buildingAComputerTemplatesSubjectFromTheDirectoryAsksForItsDnsName() {
+        CertificateTemplate web = duplicate(DefaultTemplates.WEB_SERVER, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        int flags = TemplateProperties.subjectNameMode(CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY)
+                .apply(web.toBuilder()).build().certificateNameFlags();
+        assertEquals(List.of("CT_FLAG_SUBJECT_ALT_REQUIRE_DNS", "CT_FLAG_SUBJECT_REQUIRE_DNS_AS_CN"),
+                TemplateFlags.describe(TemplateFlags.CertificateName.values(), flags));
+    }
+
+    @Test
+    void supplyInTheRequestClearsEveryBuildFromDirectoryBit() {
+        CertificateTemplate workstation = template(DefaultTemplates.WORKSTATION);
+        int flags = TemplateProperties.subjectNameMode(CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST)
+                .apply(workstation.toBuilder()).build().certificateNameFlags();
+        assertEquals(List.of("CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT"), TemplateFlags.describe(TemplateFlags.CertificateName.values(), flags));
+    }
+
+    @Test
+    void anEcdsaAlgorithmOnACngTemplateFixesTheSizeAndMakesTheKeySignOnly() {
+        CertificateTemplate cng = duplicate(DefaultTemplates.WORKSTATION, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE);
+        CertificateTemplate p256 = TemplateProperties.keyAlgorithm(cng, KeyAlgorithm.ECDSA_P256, 256).apply(cng.toBuilder()).build();
+        assertEquals(KeyAlgorithm.ECDSA_P256, p256.keyAlgorithm());
+        assertEquals(256, p256.minimalKeySize());
+        assertArrayEquals(new byte[]{(byte) 0x80, 0}, p256.keyUsage(), "Key Usage: Digital signature alone");
+        IllegalArgumentException wrongSize = assertThrows(IllegalArgumentException.class,
+                () -> TemplateProperties.keyAlgorithm(cng, KeyAlgorithm.ECDSA_P256, 2048));
+        assertTrue(wrongSize.getMessage().contains("to 256, not 2048"), wrongSize.getMessage());
+    }
+
+    @Test
+    void aLegacyCspTemplateCannotNameAnAlgorithm() {
+        CertificateTemplate v2 = duplicate(DefaultTemplates.WEB_SERVER, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TemplateProperties.keyAlgorithm(v2, KeyAlgorithm.ECDSA_P384, 384));
+        assertTrue(e.getMessage().contains("'Copy of WebServer' is a Windows 2003 Server, Enterprise Edition (version 2) template"),
+                e.getMessage());
+    }
+
+    @Test
+    void badValuesAreRefusedBeforeAnyEdit() {
+        assertThrows(IllegalArgumentException.class, () -> TemplateProperties.minimalKeySize(1001));
+        assertThrows(IllegalArgumentException.class, () -> TemplateProperties.extendedKeyUsages(List.of("Server Authentication")));
+    }
+
+    @Test
+    void everyDefaultTemplateReadsBackFromItsDirectoryAttributes() {
+        for (CertificateTemplate t : DefaultTemplates.all("1.3.6.1.4.1.311.21.8.1", DOMAIN)) {
+            CertificateTemplate back = TemplateAttributes.fromAttributes(TemplateAttributes.toAttributes(t, DOMAIN), DOMAIN);
+            assertEquals(t.toString(), back.toString(), t.name());
+            assertEquals(t.raApplicationPolicies(), back.raApplicationPolicies(), t.name());
+            assertEquals(t.securityDescriptor(), back.securityDescriptor(), t.name());
+        }
+    }
+}
