@@ -580,10 +580,12 @@ public final class ScenarioParser {
                             + ") nor made by a 'duplicate template' step of this scenario" + NearestName.hint(template, templates));
                 }
             }
-            String user = step.text("user");
-            if (user != null && !users.contains(user)) {
-                problems.add(step.where() + ": user '" + user + "' is not in this lab: add it to 'lab: users' or make it with a 'create user' "
-                        + "step (Administrator is built in)" + NearestName.hint(user, users));
+            for (String field : List.of("user", "as")) {
+                String user = step.text(field);
+                if (user != null && !users.contains(user)) {
+                    problems.add(step.where() + ": " + field + " '" + user + "' is not in this lab: add it to 'lab: users' or make it with a "
+                            + "'create user' step (Administrator is built in)" + NearestName.hint(user, users));
+                }
             }
         }
     }
