@@ -71,7 +71,7 @@ final class ScenarioReferences {
             for (String field : List.of("user", "as")) {
                 String user = step.text(field);
                 if (user != null && !users.contains(user)) {
-                    problems.add(step.where() + ": " + field + " '" + user + "' is not in this lab: add it to 'lab: users' or make it with a "
+                    problems.add(step.where() + ": " + (field.equals("user") ? "user" : "'as' account") + " '" + user + "' is not in this lab: add it to 'lab: users' or make it with a "
                             + "'create user' step (Administrator is built in)" + NearestName.hint(user, users));
                 }
             }
