@@ -38,7 +38,7 @@ final class ClockCommand implements Runnable {
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "The lab's time, and how far it is ahead of real time.")
-    static final class Show extends HostCommand.HostVerb {
+    static final class Show extends LabControlClient.Verb {
         @Override
         void run(PrintWriter out) {
             describe(out, console.call("GET", "/clock", null));
@@ -48,7 +48,7 @@ final class ClockCommand implements Runnable {
     @Command(name = "advance", mixinStandardHelpOptions = true,
             description = "Move the lab clock forward by PERIOD; each computer then runs what fell due meanwhile "
                     + "(Group Policy refresh, autoenrollment and renewal) and CRLs past their next update are fetched anew.")
-    static final class Advance extends HostCommand.HostVerb {
+    static final class Advance extends LabControlClient.Verb {
         @Parameters(paramLabel = "PERIOD", description = "How far: '2 days', '6 weeks', '1 year', '8 hours'.")
         String period;
 

@@ -31,7 +31,7 @@ final class DataFolderLock implements AutoCloseable {
     /**
      * Takes the folder for this process, making the folder if needed.
      *
-     * @throws HostCommand.Failure naming the process that holds it
+     * @throws LabControlClient.Failure naming the process that holds it
      */
     static DataFolderLock take(Path data) {
         Path file = data.resolve(FILE);
@@ -48,7 +48,7 @@ final class DataFolderLock implements AutoCloseable {
             if (lock == null) {
                 String pid = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).trim();
                 channel.close();
-                throw new HostCommand.Failure("another 'pkilab up' " + (pid.isEmpty() ? "" : "(pid " + pid + ") ") + "is running on "
+                throw new LabControlClient.Failure("another 'pkilab up' " + (pid.isEmpty() ? "" : "(pid " + pid + ") ") + "is running on "
                         + data.toAbsolutePath() + "; use that lab (pkilab host list --data " + data + "), stop it (Ctrl-C in its terminal"
                         + (pid.isEmpty() ? "" : ", or kill " + pid) + ") first, or give another --data folder");
             }
@@ -64,7 +64,7 @@ final class DataFolderLock implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            throw new HostCommand.Failure("cannot lock the data folder " + data.toAbsolutePath() + ": " + e.getMessage());
+            throw new LabControlClient.Failure("cannot lock the data folder " + data.toAbsolutePath() + ": " + e.getMessage());
         }
     }
 

@@ -10,18 +10,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
-import java.util.concurrent.Callable;
 
 /**
  * {@code pkilab host ...}: what an administrator does at one of a running lab's computers (restart it,
@@ -36,74 +28,7 @@ import java.util.concurrent.Callable;
                 HostCommand.Import.class, HostCommand.Export.class})
 final class HostCommand {
 
-    static final String CONTROL_FILE = "control.properties";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Which running lab: its data folder, or the console URL and token {@code pkilab up} printed. */
-    static final class Console {
-        @Option(names = "--data", paramLabel = "DIR", description = "The data folder of the running lab (reads its " + CONTROL_FILE + ").")
-        Path data;
-
-        @Option(names = "--control", paramLabel = "URL", defaultValue = "${env:PKILAB_CONTROL}",
-                description = "The lab console URL pkilab up printed (default: $PKILAB_CONTROL).")
-        String url;
-
-        @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:PKILAB_TOKEN}",
-                description = "The console token pkilab up printed (default: $PKILAB_TOKEN).")
-        String token;
-
-        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
-        CommandLine.Model.CommandSpec spec;
-
-        JsonNode call(String method, String path, ObjectNode body) {
-            resolve();
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofMinutes(2))
-                    .header("Authorization", "Bearer " + token);
-            request = body == null ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                    .header("Content-Type", "application/json");
-            HttpResponse<String> response;
-            try {
-                response = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new Failure("no lab answers at " + url + " (" + e + "); is 'pkilab up' still running?");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Failure("interrupted");
-            }
-            JsonNode answer;
-            try {
-                answer = JSON.readTree(response.body());
-            } catch (IOException e) {
-                throw new Failure(url + " is not a PKI Lab console (HTTP " + response.statusCode() + ")");
-            }
-            if (response.statusCode() != 200) {
-                throw new Failure(answer.path("error").asText("HTTP " + response.statusCode()));
-            }
-            return answer;
-        }
-
-        private void resolve() {
-            if (data != null) {
-                Path file = data.resolve(CONTROL_FILE);
-                if (!Files.exists(file)) {
-                    throw new Failure("no running lab on " + data.toAbsolutePath() + " (" + file + " is written by 'pkilab up --data "
-                            + data + "' while it runs)");
-                }
-                Properties props;
-                try {
-                    props = KeyFiles.loadProperties(file);
-                } catch (IOException e) {
-                    throw new Failure("cannot read " + file + ": " + e.getMessage());
-                }
-                url = props.getProperty("url");
-                token = props.getProperty("token");
-            }
-            if (url == null || url.isBlank() || token == null || token.isBlank()) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "which lab? give --data DIR of a running 'pkilab up', or --control URL and --token TOKEN as it printed them");
-            }
-        }
-    }
 
     /** A domain user who logs on at the computer, for the user's own store and certificates. */
     static final class UserLogon {
@@ -125,41 +50,8 @@ final class HostCommand {
         }
     }
 
-    /** A refusal or failure the user reads; exit code 1. */
-    static final class Failure extends RuntimeException {
-        Failure(String message) {
-            super(message);
-        }
-    }
-
-    abstract static class HostVerb implements Callable<Integer> {
-        @Mixin
-        Console console;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            PrintWriter out = spec.commandLine().getOut();
-            try {
-                run(out);
-                return 0;
-            } catch (Failure e) {
-                PrintWriter err = spec.commandLine().getErr();
-                err.println("pkilab: " + e.getMessage());
-                err.flush();
-                return 1;
-            } finally {
-                out.flush();
-            }
-        }
-
-        abstract void run(PrintWriter out);
-    }
-
     @Command(name = "list", mixinStandardHelpOptions = true, description = "The lab's computers, their token groups and https sites.")
-    static final class ListHosts extends HostVerb {
+    static final class ListHosts extends LabControlClient.Verb {
         @Override
         void run(PrintWriter out) {
             for (JsonNode host : console.call("GET", "/hosts", null)) {
@@ -171,7 +63,7 @@ final class HostCommand {
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = "Start a computer for an account in the domain (pkilab computer create makes one; without one it is joined): "
                     + "it logs on with its machine password and boots, and the lab keeps it for its next start.")
-    static final class Add extends HostVerb {
+    static final class Add extends LabControlClient.Verb {
         @Parameters(paramLabel = "NAME", description = "The computer's name (PC07), as its account NAME$.")
         String name;
 
@@ -207,7 +99,7 @@ final class HostCommand {
     @Command(name = "certificates", mixinStandardHelpOptions = true,
             description = "A computer's LocalMachine\\My, as the Certificates snap-in lists it (a Mac's System keychain); "
                     + "with --user, that user's CurrentUser\\My.")
-    static final class Certificates extends HostVerb {
+    static final class Certificates extends LabControlClient.Verb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -226,7 +118,7 @@ final class HostCommand {
 
     @Command(name = "restart", mixinStandardHelpOptions = true,
             description = "Restart a computer: a new logon token, Group Policy, autoenrollment.")
-    static final class Restart extends HostVerb {
+    static final class Restart extends LabControlClient.Verb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -242,7 +134,7 @@ final class HostCommand {
 
     @Command(name = "request", mixinStandardHelpOptions = true,
             description = "Request New Certificate on a computer, into LocalMachine\\My; with --user, as that user into CurrentUser\\My.")
-    static final class Request extends HostVerb {
+    static final class Request extends LabControlClient.Verb {
         @Mixin
         UserLogon user;
 
@@ -283,7 +175,7 @@ final class HostCommand {
 
     @Command(name = "pending", mixinStandardHelpOptions = true,
             description = "A computer's requests that wait for a certificate manager (the snap-in's Certificate Enrollment Requests).")
-    static final class Pending extends HostVerb {
+    static final class Pending extends LabControlClient.Verb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -298,7 +190,7 @@ final class HostCommand {
 
     @Command(name = "retrieve", mixinStandardHelpOptions = true,
             description = "certreq -retrieve: send a pending request again and install its certificate once a certificate manager approved it.")
-    static final class Retrieve extends HostVerb {
+    static final class Retrieve extends LabControlClient.Verb {
         @Parameters(index = "0", paramLabel = "HOST", description = "The computer that made the request (IIS01).")
         String host;
 
@@ -319,7 +211,7 @@ final class HostCommand {
     @Command(name = "refresh-crl", mixinStandardHelpOptions = true,
             description = "certutil -urlcache CRL delete: the computer forgets its cached CRLs and fetches them anew at its next check, "
                     + "so a revocation counts before the cached CRL's next update (an IIS server then refuses a revoked client certificate).")
-    static final class RefreshCrl extends HostVerb {
+    static final class RefreshCrl extends LabControlClient.Verb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -332,7 +224,7 @@ final class HostCommand {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Certificate Import Wizard: a PFX into LocalMachine\\My; its key can be exported again only with --exportable.")
-    static final class Import extends HostVerb {
+    static final class Import extends LabControlClient.Verb {
         @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS02).")
         String host;
 
@@ -350,7 +242,7 @@ final class HostCommand {
         void run(PrintWriter out) {
             byte[] pfx;
             try {
-                pfx = java.nio.file.Files.readAllBytes(file);
+                pfx = Files.readAllBytes(file);
             } catch (java.io.IOException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "cannot read " + file + ": "
                         + (e instanceof java.nio.file.NoSuchFileException ? "there is no such file" : e.getMessage()));
@@ -365,7 +257,7 @@ final class HostCommand {
 
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = "Certificate Export Wizard: a certificate with its private key to a PFX file.")
-    static final class Export extends HostVerb {
+    static final class Export extends LabControlClient.Verb {
         @Parameters(index = "0", paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
@@ -388,7 +280,7 @@ final class HostCommand {
             JsonNode answer = console.call("POST", "/hosts/" + host + "/export", body);
             try {
                 // written here, as the user running this command, where that user may write
-                org.pkilab.pki.KeyFiles.writeAtomically(file.toAbsolutePath(), java.util.Base64.getDecoder().decode(answer.path("pfx").asText()));
+                KeyFiles.writeAtomically(file.toAbsolutePath(), java.util.Base64.getDecoder().decode(answer.path("pfx").asText()));
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("cannot write " + file.toAbsolutePath() + ": " + e.getMessage(), e);
             }

@@ -94,7 +94,7 @@ final class UpCommand implements Callable<Integer> {
         DataFolderLock lock;
         try {
             lock = data == null ? null : DataFolderLock.take(data);
-        } catch (HostCommand.Failure e) {
+        } catch (LabControlClient.Failure e) {
             err.println("pkilab: " + e.getMessage());
             return 1;
         }
@@ -130,7 +130,7 @@ final class UpCommand implements Callable<Integer> {
                     + (data != null && fresh ? "; nothing was kept in " + data.toAbsolutePath() : ""));
             return 1;
         }
-        Path controlFile = data == null ? null : data.resolve(HostCommand.CONTROL_FILE);
+        Path controlFile = data == null ? null : data.resolve(LabControlClient.CONTROL_FILE);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             control.close();
@@ -170,7 +170,7 @@ final class UpCommand implements Callable<Integer> {
         out.println("Host console  pkilab host list|certificates|request|..., pkilab clock show|advance " + (data != null ? "--data " + data
                 : "--control " + control.url() + " --token " + control.token()));
         out.println("              (" + control.url() + " answers requests that carry 'Authorization: Bearer <token>'"
-                + (data != null ? ", the token in " + data.resolve(HostCommand.CONTROL_FILE) : "") + ")");
+                + (data != null ? ", the token in " + data.resolve(LabControlClient.CONTROL_FILE) : "") + ")");
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();

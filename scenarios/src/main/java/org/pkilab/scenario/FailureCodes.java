@@ -1,5 +1,7 @@
 package org.pkilab.scenario;
 
+import org.pkilab.windows.WindowsError;
+
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Optional;
@@ -17,14 +19,21 @@ import java.util.regex.Pattern;
  * {@code 0x80094012} and {@code CERTSRV_E_TEMPLATE_DENIED} both match a template denial, {@code LDAP 6} does
  * not match {@code LDAP 68}, and words of the message ("denied") match nothing. Text is matched only where
  * the scenario asks for it ({@code message:}).
+ *
+ * <p>The Windows errors the lab raises are {@link WindowsError}'s: for those the HRESULT and the name are
+ * one code, whichever of the two the failure and the expectation write ({@code E_ACCESSDENIED} matches a
+ * failure that says {@code 0x80070005}). Other names in {@code winerror.h}'s style, request dispositions,
+ * LDAP results, IIS statuses and AEPolicy values are recognized by their form.
  */
 public final class FailureCodes {
 
     private static final Pattern HRESULT = Pattern.compile("\\b0x[0-9A-Fa-f]{8}\\b");
-    /** winerror.h and certcli.h naming: FACILITY_E_*, NTE_*, CR_DISP_*, ERROR_*. */
+    /** winerror.h and certcli.h naming: FACILITY_E_*, NTE_*, CR_DISP_*, ERROR_*; {@link WindowsError}'s own names besides. */
     private static final Pattern NAME = Pattern.compile("\\b(?:[A-Z][A-Z0-9]*_E_[A-Z0-9_]+|NTE_[A-Z0-9_]+|CR_DISP_[A-Z_]+|ERROR_[A-Z0-9_]+)\\b");
     private static final Pattern HEX_THEN_NAME = Pattern.compile("\\b(0x[0-9A-Fa-f]{8})\\s+(" + NAME.pattern() + ")");
     private static final Pattern NAME_THEN_HEX = Pattern.compile("(" + NAME.pattern() + ")\\s*\\((0x[0-9A-Fa-f]{8})\\)");
+    /** A word that may be one of {@link WindowsError}'s names ({@code E_ACCESSDENIED} has no facility). */
+    private static final Pattern WORD = Pattern.compile("\\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\\b");
     private static final Pattern DISPOSITION = Pattern.compile("CR_DISP_[A-Z_]+ \\(\\d\\)( [A-Z][a-z]+(?: [A-Za-z]+)*)?");
     private static final Pattern AE_POLICY = Pattern.compile("\\bAEPolicy (0x[0-9A-Fa-f]+|\\d+)\\b");
     /** UnboundID names LDAP results in lower-case words: "LDAP 68 entry already exists". */
@@ -33,7 +42,7 @@ public final class FailureCodes {
 
     /** What {@code expect: {error: ...}} accepts. */
     public static final String FORMS = "an HRESULT (0x80094012) or its name (CERTSRV_E_TEMPLATE_DENIED, CERT_E_CN_NO_MATCH, "
-            + "NTE_BAD_KEY_STATE, CR_DISP_UNDER_SUBMISSION), an LDAP result (LDAP 50), an IIS status (403.7) or AEPolicy <value>";
+            + "NTE_BAD_KEY_STATE, E_ACCESSDENIED, CR_DISP_UNDER_SUBMISSION), an LDAP result (LDAP 50), an IIS status (403.7) or AEPolicy <value>";
 
     private FailureCodes() {
     }
@@ -50,6 +59,10 @@ public final class FailureCodes {
         if (a || b) {
             return a && (!b || hexName.start() <= nameHex.start()) ? hexName.group(1) + " " + hexName.group(2)
                     : nameHex.group(2) + " " + nameHex.group(1);
+        }
+        Optional<WindowsError> known = WindowsError.find(failure);
+        if (known.isPresent()) {
+            return known.get().toString();
         }
         Matcher hex = HRESULT.matcher(failure);
         if (hex.find()) {
@@ -78,10 +91,18 @@ public final class FailureCodes {
         if (failure == null) {
             return codes;
         }
-        for (Pattern p : new Pattern[]{HRESULT, NAME}) {
+        for (Pattern p : new Pattern[]{HRESULT, NAME, WORD}) {
             Matcher m = p.matcher(failure);
             while (m.find()) {
-                codes.add(m.group().toUpperCase(Locale.ROOT));
+                Optional<WindowsError> known = WindowsError.find(m.group());
+                if (p != WORD || known.isPresent()) {
+                    codes.add(m.group().toUpperCase(Locale.ROOT));
+                }
+                // a Windows error is one code by its HRESULT or its name
+                known.ifPresent(e -> {
+                    codes.add(e.code().toUpperCase(Locale.ROOT));
+                    codes.add(e.symbolicName());
+                });
             }
         }
         Matcher policy = AE_POLICY.matcher(failure);
@@ -108,8 +129,9 @@ public final class FailureCodes {
         if (e.matches("0[xX][0-9A-Fa-f]{8}")) {
             return Optional.of(e.toUpperCase(Locale.ROOT));
         }
-        if (NAME.matcher(e.toUpperCase(Locale.ROOT)).matches()) {
-            return Optional.of(e.toUpperCase(Locale.ROOT));
+        String upper = e.toUpperCase(Locale.ROOT);
+        if (NAME.matcher(upper).matches() || WORD.matcher(upper).matches() && WindowsError.find(upper).isPresent()) {
+            return Optional.of(upper);
         }
         Matcher ldap = Pattern.compile("(?i)LDAP\\s+(\\d{1,3})").matcher(e);
         if (ldap.matches()) {

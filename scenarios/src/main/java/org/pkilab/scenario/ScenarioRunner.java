@@ -1,23 +1,10 @@
 package org.pkilab.scenario;
 
-import org.pkilab.ca.RevocationReason;
-import org.pkilab.directory.model.TemplateCompatibility;
-import org.pkilab.directory.model.AccessRight;
-import org.pkilab.directory.model.CertificateTemplate;
-import org.pkilab.directory.model.GroupPolicy;
-import org.pkilab.directory.model.PkiPeriod;
-import org.pkilab.directory.model.TemplateFlags;
-import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.DomainComputer;
-import org.pkilab.host.HttpsResult;
 import org.pkilab.host.PendingException;
-import org.pkilab.host.StoredCertificate;
-import org.pkilab.host.UserSession;
-import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,16 +14,24 @@ import java.util.function.Consumer;
  * Runs a scenario's steps against a lab and says what happens: what the guide says, what the lab did,
  * the certificates involved, and for a failure the code, the reason and the fix. A step whose outcome
  * differs from its {@code expect} fails the run; the run goes on to show the rest.
+ *
+ * <p>Each step is done where an administrator would do it: in the directory's consoles over LDAP
+ * ({@link DirectorySteps}), in the Certification Authority console over the CA's HTTPS administration
+ * interface ({@link CertificationAuthoritySteps}), or on a computer ({@link ComputerSteps}).
  */
 public final class ScenarioRunner {
 
     private final Lab lab;
-    private final Path workFolder;
+    private final DirectorySteps directory;
+    private final CertificationAuthoritySteps certificationAuthority;
+    private final ComputerSteps computers;
 
     /** @param workFolder where exported PFX files go */
     public ScenarioRunner(Lab lab, Path workFolder) {
         this.lab = lab;
-        this.workFolder = workFolder;
+        this.directory = new DirectorySteps(lab);
+        this.computers = new ComputerSteps(lab, workFolder);
+        this.certificationAuthority = new CertificationAuthoritySteps(lab, computers);
     }
 
     /** Runs every step, handing each result to {@code progress} as it is known. */
@@ -104,346 +99,22 @@ public final class ScenarioRunner {
                 say.add(computer.name() + " had not started yet, so it starts first: it logs on (token groups "
                         + computer.token().groupNames() + "), applies Group Policy (AEPolicy " + computer.autoEnrollmentPolicy()
                         + ") and autoenrolls");
-                describeStore(computer, say);
+                ComputerSteps.describeStore(computer, say);
             }
         }
     }
 
+    /** Each step goes to the console an administrator would use for it, or to the computer it happens on. */
     private void execute(Scenario.Step s, List<String> say) {
-        var admin = lab.admin();
         switch (s.verb()) {
-            case CREATE_GROUP -> say.add("created " + admin.usersAndComputers().createGroup(s.text("name")));
-            case CREATE_USER -> say.add("created " + admin.usersAndComputers().createUser(s.text("name"), lab.password()));
-            case ADD_MEMBER -> {
-                admin.usersAndComputers().addMember(s.text("group"), s.text("member"));
-                say.add(s.text("member") + " is now a member of " + s.text("group") + (s.text("member").endsWith("$")
-                        ? " (a computer sees it in its token after its next restart)"
-                        : " (a user's token carries it from their next logon)"));
-            }
-            case REMOVE_MEMBER -> {
-                admin.usersAndComputers().removeMember(s.text("group"), s.text("member"));
-                say.add(s.text("member") + " is no longer a member of " + s.text("group"));
-            }
-            case DUPLICATE_TEMPLATE -> {
-                String compatibility = s.text("compatibility") == null ? "Windows 2003 Server, Enterprise Edition" : s.text("compatibility");
-                CertificateTemplate copy = lab.admin().templates().duplicate(s.text("template"), s.text("name"),
-                        compatibility.contains("2008") ? TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE
-                                : TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-                say.add("template '" + copy.displayName() + "' (name " + copy.name() + ", schema " + copy.schemaVersion() + ", OID "
-                        + copy.oid() + ") copied from '" + s.text("template") + "'" + (copy.usesCng() ? "; keys will be CNG" : ""));
-            }
-            case SET_SUBJECT_NAME -> {
-                String mode = s.text("mode").toLowerCase(Locale.ROOT);
-                CertificateTemplate t;
-                if (mode.startsWith("supply")) {
-                    t = admin.templates().setSubjectNameMode(s.text("template"), CertificateTemplate.SubjectNameMode.SUPPLY_IN_REQUEST);
-                } else if (mode.startsWith("build")) {
-                    t = Boolean.FALSE.equals(s.flag("upn"))
-                            ? admin.templates().setSubjectNameFlags(s.text("template"), TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME)
-                            : admin.templates().setSubjectNameMode(s.text("template"), CertificateTemplate.SubjectNameMode.BUILD_FROM_ACTIVE_DIRECTORY);
-                } else {
-                    throw new IllegalArgumentException("mode must be 'supply in request' or 'build from Active Directory', not '" + s.text("mode") + "'");
-                }
-                say.add("'" + t.displayName() + "': msPKI-Certificate-Name-Flag = " + t.certificateNameFlags() + " "
-                        + TemplateFlags.describe(TemplateFlags.CertificateName.values(), t.certificateNameFlags()));
-            }
-            case ALLOW_KEY_EXPORT -> say.add("'" + admin.templates().setExportableKey(s.text("template"), true).displayName()
-                    + "': the private key may be exported (CT_FLAG_EXPORTABLE_KEY)");
-            case MINIMUM_KEY_SIZE -> say.add("'" + admin.templates().setMinimalKeySize(s.text("template"), s.number("bits")).displayName()
-                    + "': minimum key size " + s.number("bits"));
-            case REQUIRE_APPROVAL -> say.add("'" + admin.templates().setRequiresApproval(s.text("template"), true).displayName()
-                    + "': CA certificate manager approval (CT_FLAG_PEND_ALL_REQUESTS)");
-            case VALIDITY -> {
-                CertificateTemplate current = admin.templates().get(s.text("template"));
-                var t = admin.templates().setValidity(s.text("template"), PkiPeriod.parse(s.text("period")),
-                        s.text("renewal") == null ? current.renewalPeriod() : PkiPeriod.parse(s.text("renewal")));
-                say.add("'" + t.displayName() + "': validity " + PkiPeriod.display(t.validity()) + ", renewal " + PkiPeriod.display(t.renewalPeriod()));
-            }
-            case SUPERSEDE -> say.add("'" + admin.templates().setSupersededTemplates(s.text("template"), s.list("templates")).displayName()
-                    + "' supersedes " + s.list("templates"));
-            case ALLOW, DENY, REMOVE_PERMISSION -> {
-                AccessRight[] rights = s.list("rights").stream().map(AccessRight::parse).toArray(AccessRight[]::new);
-                var sd = switch (s.verb()) {
-                    case ALLOW -> admin.security().allow(s.text("template"), s.text("principal"), rights);
-                    case DENY -> admin.security().deny(s.text("template"), s.text("principal"), rights);
-                    default -> admin.security().clearAllow(s.text("template"), s.text("principal"), rights);
-                };
-                var sid = admin.usersAndComputers().sidOf(s.text("principal"));
-                say.add("Security tab of '" + s.text("template") + "', " + s.text("principal") + ": Allow " + names(sd.rightsOf(sid, true))
-                        + (sd.rightsOf(sid, false).isEmpty() ? "" : ", Deny " + names(sd.rightsOf(sid, false))));
-            }
-            case ISSUE_TEMPLATE -> {
-                lab.ca().issueTemplate(s.text("name"));
-                say.add(lab.ca().name() + " now issues " + lab.ca().templatesToIssue());
-            }
-            case STOP_ISSUING -> {
-                lab.ca().stopIssuing(s.text("name"));
-                say.add(lab.ca().name() + " now issues " + lab.ca().templatesToIssue());
-            }
-            case CREATE_GPO -> {
-                String gpo = admin.groupPolicy().createGpo(s.text("name"));
-                // the parser writes the setting as the console names it; unset is the guide's "Enabled"
-                String setting = s.text("autoenrollment") == null ? "Enabled" : s.text("autoenrollment");
-                Integer aePolicy = switch (setting) {
-                    case "Enabled" -> GroupPolicy.GUIDE_SETTING;
-                    case "Disabled" -> GroupPolicy.DISABLE_ALL;
-                    case "Not configured" -> null;
-                    default -> throw new IllegalArgumentException("autoenrollment must be Enabled, Disabled or Not configured, not '" + setting + "'");
-                };
-                if (aePolicy != null) {
-                    admin.groupPolicy().setAutoEnrollmentPolicy(gpo, aePolicy);
-                }
-                if (!Boolean.FALSE.equals(s.flag("link"))) {
-                    admin.groupPolicy().linkGpo(gpo, lab.dc().names().domain());
-                }
-                say.add("GPO '" + s.text("name") + "' (" + gpo + "): Certificate Services Client - Auto-Enrollment " + setting
-                        + (aePolicy == null ? " (sets no AEPolicy)" : " (AEPolicy = " + aePolicy + ")")
-                        + (Boolean.FALSE.equals(s.flag("link")) ? ", not linked" : ", linked to " + lab.dc().names().domain()));
-            }
-            case LINK_GPO -> {
-                admin.groupPolicy().linkGpo(s.text("name"), lab.dc().names().domain());
-                say.add("GPO '" + s.text("name") + "' linked to " + lab.dc().names().domain());
-            }
-            case FILTER_GPO -> {
-                String gpo = admin.groupPolicy().gpoDn(s.text("name"));
-                admin.security().clearAllow(gpo, "Authenticated Users", AccessRight.APPLY_GROUP_POLICY);
-                admin.security().allow(gpo, s.text("group"), AccessRight.READ, AccessRight.APPLY_GROUP_POLICY);
-                say.add("GPO '" + s.text("name") + "' now applies only to members of " + s.text("group")
-                        + " (Authenticated Users keep Read, lose Apply group policy)");
-            }
-            case UNLINK_GPO -> {
-                admin.groupPolicy().unlinkGpo(s.text("name"), lab.dc().names().domain());
-                say.add("GPO '" + s.text("name") + "' no longer linked to " + lab.dc().names().domain());
-            }
-            case RESTART -> {
-                DomainComputer computer = lab.restart(s.text("host"));
-                say.add(computer.name() + " restarted: token groups " + computer.token().groupNames() + "; AEPolicy "
-                        + computer.autoEnrollmentPolicy());
-                describeStore(computer, say);
-            }
-            case GPUPDATE -> {
-                DomainComputer computer = lab.computer(s.text("host"));
-                computer.gpupdate(true);
-                say.add(computer.name() + " applied Group Policy; AEPolicy " + computer.autoEnrollmentPolicy());
-                describeStore(computer, say);
-            }
-            case REQUEST_CERTIFICATE -> {
-                DomainComputer computer = lab.computer(s.text("host"));
-                CertificateRequest request = CertificateRequest.forTemplate(s.text("template"));
-                if (!s.list("dns").isEmpty()) {
-                    request = request.dnsNames(s.list("dns").toArray(new String[0]));
-                }
-                if (s.text("common name") != null) {
-                    request = request.commonName(s.text("common name"));
-                }
-                if (s.number("key size") != null) {
-                    request = request.keySize(s.number("key size"));
-                }
-                StoredCertificate issued = s.text("user") == null ? computer.requestCertificate(request)
-                        : session(computer, s.text("user")).requestCertificate(request);
-                say.add((s.text("user") == null ? "LocalMachine\\My of " + computer.name() : "CurrentUser\\My of " + s.text("user"))
-                        + " now holds:");
-                describe(issued, say);
-            }
-            case CHECK_CERTIFICATE -> checkCertificate(s, say);
-            case EXPORT_PFX -> {
-                DomainComputer computer = lab.computer(s.text("host"));
-                StoredCertificate certificate = certificate(computer, s.text("template"));
-                Path file = workFolder.resolve(s.text("file"));
-                computer.exportPfx(certificate.thumbprint(), s.text("password").toCharArray(), file);
-                say.add("exported " + certificate.thumbprint() + " with its private key to " + file);
-            }
-            case BIND_HTTPS -> {
-                IisServer iis = lab.iis(s.text("host"));
-                StoredCertificate certificate = certificate(iis, s.text("template"));
-                iis.bindHttps(certificate.thumbprint());
-                say.add("Default Web Site of " + iis.name() + ": https on port " + iis.httpsPort() + " with " + certificate.thumbprint()
-                        + " (" + certificate.dnsNames() + ")");
-            }
-            case INSTALL_MANAGEMENT_POINT -> {
-                IisServer iis = lab.iis(s.text("host"));
-                iis.installManagementPoint();
-                say.add(iis.name() + " is a management point: HTTPS, client certificates required");
-            }
-            case INSTALL_DISTRIBUTION_POINT -> {
-                IisServer iis = lab.iis(s.text("host"));
-                StoredCertificate imported = iis.installDistributionPoint(workFolder.resolve(s.text("file")), s.text("password").toCharArray());
-                say.add(iis.name() + " is a distribution point with the imported certificate " + imported.thumbprint());
-            }
-            case INSTALL_CLOUD_DISTRIBUTION_POINT -> {
-                IisServer iis = lab.iis(s.text("host"));
-                StoredCertificate imported = iis.installCloudDistributionPoint(s.text("service name"), workFolder.resolve(s.text("file")),
-                        s.text("password").toCharArray());
-                say.add(iis.name() + " serves the cloud distribution point " + s.text("service name") + " (CNAME) on port "
-                        + iis.httpsPort() + " with " + imported.thumbprint());
-            }
-            case REPORT_STATUS -> {
-                IisServer dp = lab.iis(s.text("host"));
-                HttpsResult result = dp.reportStatusTo(lab.iis(s.text("management point")), s.text("name"));
-                outcome(result, dp.name() + " -> " + s.text("name"), say);
-            }
-            case APPROVE_PENDING, DENY_PENDING -> {
-                DomainComputer computer = lab.computer(s.text("host"));
-                if (computer.pendingRequests().isEmpty()) {
-                    throw new IllegalStateException(computer.name() + " has no pending request");
-                }
-                for (long id : computer.pendingRequests()) {
-                    if (s.verb() == Verb.APPROVE_PENDING) {
-                        lab.ca().approve(id, administrator());
-                        say.add("request " + id + " issued by " + administrator());
-                    } else {
-                        lab.ca().deny(id, administrator());
-                        say.add("request " + id + " denied by " + administrator());
-                    }
-                }
-            }
-            case REVOKE -> {
-                DomainComputer computer = lab.computer(s.text("host"));
-                StoredCertificate certificate = certificate(computer, s.text("template"));
-                RevocationReason reason = s.text("reason") == null ? RevocationReason.UNSPECIFIED : RevocationReason.parse(s.text("reason"));
-                lab.ca().revoke(certificate.certificate().getSerialNumber(), reason, administrator());
-                say.add("revoked " + certificate.certificate().getSerialNumber().toString(16) + " (" + reason.rfcName() + "); new CRL at " + lab.ca().crlUrl());
-            }
-            case REFRESH_CRL -> {
-                lab.computer(s.text("host")).crlCache().clear();
-                say.add(s.text("host") + " forgot its cached CRLs; it fetches them anew");
-            }
-            case ADVANCE_CLOCK -> {
-                lab.clock().advance(PkiPeriod.parse(s.text("period")));
-                say.add("the lab clock moved " + s.text("period") + " to " + lab.clock().instant());
-            }
-            case CONNECT -> {
-                DomainComputer from = lab.computer(s.text("from"));
-                IisServer to = lab.iis(s.text("to"));
-                String clientTemplate = s.text("client certificate");
-                StoredCertificate client = clientTemplate == null || clientTemplate.equalsIgnoreCase("none") ? null
-                        : from.clientAuthenticationCertificate(templateName(clientTemplate)).orElseThrow(() -> new IllegalStateException(
-                        from.name() + " holds no valid " + clientTemplate + " certificate with Client Authentication"));
-                String url = to.url(s.text("name"), s.text("path") == null ? "/" : s.text("path"));
-                int refusedBefore = to.clientCertificateRejections().size();
-                HttpsResult result = from.get(url, client);
-                List<String> refusals = to.clientCertificateRejections();
-                if (!result.connected() && client == null && to.sslSettings() == org.pkilab.iis.ClientCertificates.REQUIRE) {
-                    // what went over the wire, then what Windows would show: the lab's site refuses in the handshake, where IIS
-                    // completes it and answers with an HTTP status
-                    throw new IllegalStateException(from.name() + " -> " + url + " failed in the TLS handshake: " + to.name()
-                            + " requires a client certificate and " + from.name() + " presented none, so " + to.name() + " ended the "
-                            + "handshake with TLS alert 42 bad_certificate and no HTTP was exchanged (openssl s_client: 'alert bad "
-                            + "certificate'; curl: exit 56). IIS on Windows completes the handshake and answers HTTP 403.7 Client "
-                            + "certificate required, logged as sc-status 403, sc-substatus 7. (" + result.failure() + ")");
-                }
-                if (!result.connected() && refusals.size() > refusedBefore) {
-                    throw new IllegalStateException(from.name() + " -> " + url + " failed: " + to.name() + " refused the client certificate: "
-                            + refusals.get(refusals.size() - 1));
-                }
-                outcome(result, from.name() + " -> " + url + (client == null ? "" : " with " + client.thumbprint()), say);
-            }
-            case TRUST_ROOT_ON_MAC -> {
-                lab.mac(s.text("mac")).trustRoot(lab.ca().certificate());
-                say.add(s.text("mac") + " trusts " + lab.ca().certificate().getSubjectX500Principal().getName());
-            }
-            case ENROLL_MAC -> {
-                StoredCertificate issued = lab.mac(s.text("mac")).enroll(lab.ca().estBaseUrl(), templateName(s.text("template")),
-                        s.text("user"), lab.password());
-                say.add("the keychain of " + s.text("mac") + " now holds:");
-                describe(issued, say);
-            }
+            case CREATE_GROUP, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME, ALLOW_KEY_EXPORT,
+                 MINIMUM_KEY_SIZE, REQUIRE_APPROVAL, VALIDITY, SUPERSEDE, ALLOW, DENY, REMOVE_PERMISSION, CREATE_GPO, LINK_GPO,
+                 FILTER_GPO, UNLINK_GPO -> directory.execute(s, say);
+            case ISSUE_TEMPLATE, STOP_ISSUING, APPROVE_PENDING, DENY_PENDING, REVOKE -> certificationAuthority.execute(s, say);
+            case RESTART, GPUPDATE, REQUEST_CERTIFICATE, CHECK_CERTIFICATE, EXPORT_PFX, BIND_HTTPS, INSTALL_MANAGEMENT_POINT,
+                 INSTALL_DISTRIBUTION_POINT, INSTALL_CLOUD_DISTRIBUTION_POINT, REPORT_STATUS, REFRESH_CRL, ADVANCE_CLOCK, CONNECT,
+                 TRUST_ROOT_ON_MAC, ENROLL_MAC -> computers.execute(s, say);
             case INCLUDE -> throw new IllegalStateException("include is resolved when the file is read");
         }
-    }
-
-    private String templateName(String nameOrDisplayName) {
-        return lab.admin().templates().get(nameOrDisplayName).name();
-    }
-
-    private String administrator() {
-        return lab.dc().config().netbiosName() + "\\Administrator";
-    }
-
-    /** A fresh logon each time: the user's token has the groups they are in now; their store stays. */
-    private UserSession session(DomainComputer computer, String user) {
-        return computer.logOnUser(lab.admin().usersAndComputers().dnOf(user), lab.password());
-    }
-
-    /** The newest valid certificate of {@code template} in the computer's store (the one just requested). */
-    private StoredCertificate certificate(DomainComputer computer, String template) {
-        String name = templateName(template);
-        return computer.personal().matching(c -> name.equalsIgnoreCase(c.templateName())).stream()
-                .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
-                .orElseThrow(() -> new IllegalStateException(computer.name() + " holds no valid '" + template + "' certificate in LocalMachine\\My"));
-    }
-
-    private void checkCertificate(Scenario.Step s, List<String> say) {
-        DomainComputer computer = lab.computer(s.text("host"));
-        String name = templateName(s.text("template"));
-        var store = s.text("user") == null ? computer.personal() : session(computer, s.text("user")).personal();
-        List<StoredCertificate> found = store.matching(c -> name.equalsIgnoreCase(c.templateName()) && c.validAt(lab.clock().instant()));
-        if (Boolean.TRUE.equals(s.flag("absent"))) {
-            if (!found.isEmpty()) {
-                throw new IllegalStateException(store.name() + " of " + computer.name() + " holds a '" + s.text("template") + "' certificate: "
-                        + found.get(0).thumbprint());
-            }
-            say.add(store.name() + " of " + computer.name() + " holds no '" + s.text("template") + "' certificate");
-            return;
-        }
-        if (found.isEmpty()) {
-            throw new IllegalStateException(store.name() + " of " + computer.name() + " holds no valid '" + s.text("template")
-                    + "' certificate (" + String.format(Locale.ROOT, "AEPolicy 0x%08X", computer.autoEnrollmentPolicy())
-                    + (computer.autoEnrollmentPolicy() == 0 ? ": no linked GPO that applies to " + computer.name() + " enables autoenrollment" : "")
-                    + (computer.pendingRequests().isEmpty() ? "" : "; request " + computer.pendingRequests()
-                    + " is CR_DISP_UNDER_SUBMISSION (5) Taken Under Submission") + "); its event log:\n" + computer.eventLog());
-        }
-        StoredCertificate c = found.get(0);
-        if (s.text("purpose") != null && c.intendedPurposes().stream().noneMatch(p -> p.equalsIgnoreCase(s.text("purpose")))) {
-            throw new IllegalStateException("'" + s.text("template") + "' certificate has Intended Purposes " + c.intendedPurposes()
-                    + ", not " + s.text("purpose"));
-        }
-        if (!s.list("dns").isEmpty() && !s.list("dns").equals(c.dnsNames())) {
-            throw new IllegalStateException("'" + s.text("template") + "' certificate names " + c.dnsNames() + ", not " + s.list("dns"));
-        }
-        say.add(store.name() + " of " + computer.name() + ":");
-        describe(c, say);
-    }
-
-    private static void outcome(HttpsResult result, String what, List<String> say) {
-        if (!result.connected()) {
-            throw new IllegalStateException(what + " failed: " + result.failure());
-        }
-        if (result.status() != 200) {
-            throw new IllegalStateException(what + " answered HTTP " + result.status());
-        }
-        say.add(what + ": HTTP 200 over TLS; " + firstLine(result.body()));
-    }
-
-    private static String firstLine(String text) {
-        String trimmed = text.trim();
-        int newline = trimmed.indexOf('\n');
-        return newline < 0 ? trimmed : trimmed.substring(0, newline);
-    }
-
-    private static void describeStore(DomainComputer computer, List<String> say) {
-        List<StoredCertificate> certificates = computer.personal().certificates();
-        if (certificates.isEmpty()) {
-            say.add("LocalMachine\\My of " + computer.name() + " is empty");
-        }
-        for (StoredCertificate c : certificates) {
-            say.add("LocalMachine\\My of " + computer.name() + " holds:");
-            describe(c, say);
-        }
-    }
-
-    /** The certificate as the snap-in and its details show it. */
-    static void describe(StoredCertificate c, List<String> say) {
-        X509Certificate x = c.certificate();
-        say.add("  Subject: " + (x.getSubjectX500Principal().getName().isEmpty() ? "(empty)" : x.getSubjectX500Principal().getName())
-                + "   SAN: " + (c.dnsNames().isEmpty() ? "(none)" : String.join(", ", c.dnsNames())));
-        say.add("  Intended Purposes: " + String.join(", ", c.intendedPurposes()) + "   Certificate Template: " + c.certificateTemplate()
-                + "   Key: " + c.keyStorage() + (c.exportable() ? ", exportable" : ""));
-        say.add("  Thumbprint: " + c.thumbprint() + "   Valid: " + x.getNotBefore().toInstant() + " to " + x.getNotAfter().toInstant());
-        say.add("  Issuer: " + x.getIssuerX500Principal().getName());
-    }
-
-    private static String names(java.util.Set<AccessRight> rights) {
-        return rights.isEmpty() ? "(none)" : String.join(", ", rights.stream().map(AccessRight::displayName).toList());
     }
 }

@@ -7,6 +7,8 @@ import java.util.Optional;
 /**
  * The steps a scenario can take, in the guide's own words. Each verb names its fields, their types and
  * which are required; a scalar after the verb fills its first field ({@code issue template: WebServer}).
+ * The Certification Authority console's verbs take {@code as}, the account the certificate manager logs on
+ * with (the domain's Administrator when unset).
  */
 public enum Verb {
     CREATE_GROUP("create group", "Active Directory Users and Computers: New, Group", f("name", Type.TEXT, true)),
@@ -32,8 +34,9 @@ public enum Verb {
     REMOVE_PERMISSION("remove permission", "the template's Security tab: clear Allow", f("template", Type.TEXT, true),
             f("principal", Type.TEXT, true), f("rights", Type.LIST, true)),
     ISSUE_TEMPLATE("issue template", "Certification Authority: Certificate Templates, New, Certificate Template to Issue",
-            f("name", Type.TEXT, true)),
-    STOP_ISSUING("stop issuing template", "Certification Authority: Certificate Templates, Delete", f("name", Type.TEXT, true)),
+            f("name", Type.TEXT, true), f("as", Type.TEXT, false)),
+    STOP_ISSUING("stop issuing template", "Certification Authority: Certificate Templates, Delete", f("name", Type.TEXT, true),
+            f("as", Type.TEXT, false)),
     CREATE_GPO("create gpo", "Group Policy Management: Create a GPO in this domain, and Link it here",
             f("name", Type.TEXT, true), f("autoenrollment", Type.TEXT, false), f("link", Type.BOOL, false)),
     LINK_GPO("link gpo", "Group Policy Management: Link an Existing GPO", f("name", Type.TEXT, true)),
@@ -59,10 +62,12 @@ public enum Verb {
             f("host", Type.TEXT, true), f("service name", Type.TEXT, true), f("file", Type.TEXT, true), f("password", Type.TEXT, true)),
     REPORT_STATUS("report status", "a distribution point reports to the management point",
             f("host", Type.TEXT, true), f("management point", Type.TEXT, true), f("name", Type.TEXT, true)),
-    APPROVE_PENDING("approve pending", "Certification Authority: Pending Requests, All Tasks, Issue", f("host", Type.TEXT, true)),
-    DENY_PENDING("deny pending", "Certification Authority: Pending Requests, All Tasks, Deny", f("host", Type.TEXT, true)),
+    APPROVE_PENDING("approve pending", "Certification Authority: Pending Requests, All Tasks, Issue", f("host", Type.TEXT, true),
+            f("as", Type.TEXT, false)),
+    DENY_PENDING("deny pending", "Certification Authority: Pending Requests, All Tasks, Deny", f("host", Type.TEXT, true),
+            f("as", Type.TEXT, false)),
     REVOKE("revoke", "Certification Authority: Issued Certificates, All Tasks, Revoke Certificate",
-            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("reason", Type.TEXT, false)),
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("reason", Type.TEXT, false), f("as", Type.TEXT, false)),
     REFRESH_CRL("refresh crl", "certutil -urlcache CRL delete: the computer fetches the CRL anew", f("host", Type.TEXT, true)),
     ADVANCE_CLOCK("advance clock", "time passes in the lab", f("period", Type.TEXT, true)),
     CONNECT("connect", "a client opens an HTTPS connection", f("from", Type.TEXT, true), f("to", Type.TEXT, true),

@@ -46,7 +46,7 @@ class UpCommandTest {
         } finally {
             up.destroyForcibly();
         }
-        assertFalse(Files.exists(data.resolve(HostCommand.CONTROL_FILE)), "the console file goes when the lab stops");
+        assertFalse(Files.exists(data.resolve(LabControlClient.CONTROL_FILE)), "the console file goes when the lab stops");
         return out.toString();
     }
 
@@ -188,7 +188,7 @@ class UpCommandTest {
                     .orElseThrow(() -> new AssertionError("pkilab up was not ready:\n" + up.output()));
             String out = up.output();
             assertTrue(out.contains("\n              127.0.0.1 " + endpoints.caFqdn() + " dc01.contoso.com"), "an /etc/hosts line: " + out);
-            assertTrue(out.contains("the token in " + data.resolve(HostCommand.CONTROL_FILE)), "where the console's token is: " + out);
+            assertTrue(out.contains("the token in " + data.resolve(LabControlClient.CONTROL_FILE)), "where the console's token is: " + out);
             Path pem = data.resolve("ca.pem");
             assertTrue(out.contains("Root CA       " + pem.toAbsolutePath()), out);
             // what the banner says, pasted: curl with its --resolve flags and the root it wrote

@@ -23,4 +23,14 @@ class FailureCodesTest {
         assertFalse(codes.contains(FailureCodes.normalize("CERTSRV_E_TEMPLATE").orElseThrow()), "part of a name is not the code: " + codes);
         assertTrue(FailureCodes.normalize("denied").isEmpty(), "a word is text, not a code");
     }
+
+    @Test
+    void aWindowsErrorMatchesByItsNameWhenTheFailureGivesItsHresultAndTheOtherWayRound() {
+        var refused = FailureCodes.all("CONTOSO-CA refused POST requests/5/approve (HTTP 403): 0x80070005: CONTOSO\\alice may not approve");
+        assertTrue(refused.contains(FailureCodes.normalize("E_ACCESSDENIED").orElseThrow()), "E_ACCESSDENIED is 0x80070005: " + refused);
+        var named = FailureCodes.all("E_ACCESSDENIED: CONTOSO\\alice may not approve requests");
+        assertTrue(named.contains(FailureCodes.normalize("0x80070005").orElseThrow()), named.toString());
+        assertEquals("0x80070005 E_ACCESSDENIED", FailureCodes.primary("refused (HTTP 403): E_ACCESSDENIED (0x80070005)\nAccess is denied."));
+        assertTrue(FailureCodes.normalize("E_NOSUCHTHING").isEmpty(), "a name Windows does not have is text, not a code");
+    }
 }

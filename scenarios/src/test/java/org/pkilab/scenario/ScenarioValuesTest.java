@@ -48,6 +48,7 @@ class ScenarioValuesTest {
             "issue template: ConfigMgr Web Server Certifcate|template 'ConfigMgr Web Server Certifcate' is neither a default template",
             "request certificate: {host: PC01, template: Web Servr}|did you mean 'Web Server'?",
             "request certificate: {host: PC01, template: User, user: alcie}|user 'alcie' is not in this lab",
+            "approve pending: {host: PC01, as: alcie}|'as' account 'alcie' is not in this lab",
             "create user: alice|'create user' makes alice, whom the lab already has",
     })
     void aValueNoConsoleOffersExitsTwoWithFileLineAndWhatIsAllowed(String step, String says, @TempDir Path dir) throws Exception {

@@ -1,6 +1,7 @@
 package org.pkilab.cli.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.pkilab.admin.CaAdminClient;
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin;
 import picocli.CommandLine;
@@ -64,21 +65,21 @@ public final class CaCommand implements Runnable {
     @Command(name = "templates", mixinStandardHelpOptions = true,
             description = "The CA's Certificate Templates to Issue (certutil -CATemplates).")
     int templates(@Mixin Connection connection) {
-        printTemplates(call(connection, ca -> ca.get("templates")));
+        printTemplates(call(connection, CaAdminClient::templates));
         return 0;
     }
 
     @Command(name = "issue-template", mixinStandardHelpOptions = true,
             description = "Certificate Template to Issue: add a template to the CA's list (certutil -SetCATemplates +NAME).")
     int issueTemplate(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE", description = "Name or display name.") String template) {
-        printTemplates(call(connection, ca -> ca.post("templates/" + CaAdminClient.segment(template))));
+        printTemplates(call(connection, ca -> ca.issueTemplate(template)));
         return 0;
     }
 
     @Command(name = "remove-template", mixinStandardHelpOptions = true,
             description = "Stop issuing a template (certutil -SetCATemplates -NAME). Certificates already issued stay valid.")
     int removeTemplate(@Mixin Connection connection, @Parameters(paramLabel = "TEMPLATE") String template) {
-        printTemplates(call(connection, ca -> ca.delete("templates/" + CaAdminClient.segment(template))));
+        printTemplates(call(connection, ca -> ca.removeTemplate(template)));
         return 0;
     }
 
@@ -114,7 +115,7 @@ public final class CaCommand implements Runnable {
             long after = 0;
             long shown = 0;
             while (true) {
-                JsonNode rows = ca.get("requests?status=" + folder + "&after=" + after + "&limit=" + PAGE);
+                JsonNode rows = ca.requests(folder, after, PAGE);
                 rows.forEach(this::printRow);
                 shown += rows.size();
                 if (rows.size() < PAGE) {
@@ -149,7 +150,7 @@ public final class CaCommand implements Runnable {
     @Command(name = "approve", mixinStandardHelpOptions = true,
             description = "Issue a pending request (certutil -resubmit ID); it passes the template's other checks again.")
     int approve(@Mixin Connection connection, @Parameters(paramLabel = "REQUEST_ID") long id) {
-        JsonNode r = call(connection, ca -> ca.post("requests/" + id + "/approve"));
+        JsonNode r = call(connection, ca -> ca.approve(id));
         printRow(r);
         return "ISSUED".equals(r.path("status").asText()) ? 0 : 1;
     }
@@ -157,7 +158,7 @@ public final class CaCommand implements Runnable {
     @Command(name = "deny", mixinStandardHelpOptions = true,
             description = "Deny a pending request (certutil -deny ID); the requester gets CERTSRV_E_ADMIN_DENIED_REQUEST.")
     int deny(@Mixin Connection connection, @Parameters(paramLabel = "REQUEST_ID") long id) {
-        printRow(call(connection, ca -> ca.post("requests/" + id + "/deny")));
+        printRow(call(connection, ca -> ca.deny(id)));
         return 0;
     }
 
@@ -191,8 +192,7 @@ public final class CaCommand implements Runnable {
                                + "(CRL_REASON_KEY_COMPROMISE) and any case are taken too.") RevocationReason reason) {
         out().println("Revoking " + serial + " (" + reason.rfcName() + ") and publishing new CRLs ...");
         out().flush();
-        printRow(call(connection, ca -> ca.post("certificates/" + CaAdminClient.segment(serial) + "/revoke?reason="
-                + CaAdminClient.segment(reason.rfcName()))));
+        printRow(call(connection, ca -> ca.revoke(serial, reason)));
         return 0;
     }
 
@@ -201,7 +201,7 @@ public final class CaCommand implements Runnable {
     int publishCrl(@Mixin Connection connection) {
         out().println("Publishing CRLs ...");
         out().flush();
-        JsonNode crl = call(connection, ca -> ca.post("crl"));
+        JsonNode crl = call(connection, CaAdminClient::publishCrl);
         out().println("Published " + crl.path("crl").asText() + ": " + crl.path("entries").asInt() + " revoked, this update "
                 + crl.path("thisUpdate").asText() + ", next update " + crl.path("nextUpdate").asText());
         return 0;

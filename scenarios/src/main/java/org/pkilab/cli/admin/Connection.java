@@ -3,13 +3,11 @@ package org.pkilab.cli.admin;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.LDAPException;
+import org.pkilab.admin.CaAdminClient;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
-import org.pkilab.directory.client.EnterprisePki;
 import org.pkilab.directory.model.DomainNames;
 import picocli.CommandLine.Option;
-
-import java.util.List;
 
 /**
  * The options every administration verb takes to reach a running lab, as {@code samba-tool}'s
@@ -75,24 +73,8 @@ public final class Connection {
         return password;
     }
 
-    /** The enterprise CA named {@code caName}, or the only one published when null. */
-    static EnterprisePki.EnrollmentService enrollmentService(DirectoryAdmin directory, String caName) {
-        List<EnterprisePki.EnrollmentService> all = directory.enterprisePki().enrollmentServices();
-        if (caName != null) {
-            return all.stream().filter(s -> s.name().equalsIgnoreCase(caName)).findFirst()
-                    .orElseThrow(() -> new DirectoryException("no enterprise CA named '" + caName + "' in " + directory.names().dnsName()
-                            + "; published: " + all.stream().map(EnterprisePki.EnrollmentService::name).toList()));
-        }
-        if (all.size() != 1) {
-            throw new DirectoryException(all.isEmpty() ? "no enterprise CA is published in " + directory.names().dnsName()
-                    + " (CN=Enrollment Services is empty): start one with 'pkilab up'"
-                    : "several enterprise CAs: " + all.stream().map(EnterprisePki.EnrollmentService::name).toList() + "; choose with --ca");
-        }
-        return all.get(0);
-    }
-
     /** The CA's administration interface, trusted through the CA certificate the directory publishes. */
     CaAdminClient ca(DirectoryAdmin directory, String caName) {
-        return new CaAdminClient(enrollmentService(directory, caName), host(), directory.bindDn(), password);
+        return CaAdminClient.connect(directory, caName, host(), directory.bindDn(), password);
     }
 }

@@ -1,7 +1,10 @@
-package org.pkilab.cli.admin;
+package org.pkilab.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.pkilab.ca.RevocationReason;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.EnterprisePki;
 import org.pkilab.pki.KeyFiles;
 
@@ -26,8 +29,19 @@ import java.util.List;
  * as a domain member finds its CA: the URL from the enrollment service's {@code msPKI-Enrollment-Servers},
  * the trust from its {@code cACertificate}. The CA's lab name ({@code ca01.contoso.com}) is reached at
  * the DC's address and checked against the CA's TLS certificate.
+ *
+ * <p>Both administrators' tools use it: {@code pkilab ca ...} and the scenario steps that a certificate
+ * manager performs in the Certification Authority console ({@code approve pending}, {@code revoke},
+ * {@code issue template} ...). Either way the CA logs the caller on and checks its own Security tab, so
+ * an account without "Issue and Manage Certificates" gets {@code 0x80070005 E_ACCESSDENIED}:
+ *
+ * <pre>{@code
+ * CaAdminClient ca = CaAdminClient.connect(directory, null, "127.0.0.1", directory.bindDn(), password);
+ * ca.approve(7);                           // certutil -resubmit 7
+ * ca.revoke("4a1f", RevocationReason.KEY_COMPROMISE);  // certutil -revoke 4a1f 1
+ * }</pre>
  */
-final class CaAdminClient {
+public final class CaAdminClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,7 +51,34 @@ final class CaAdminClient {
     private final SSLContext tls;
     private final String authorization;
 
-    CaAdminClient(EnterprisePki.EnrollmentService service, String host, String user, String password) {
+    /**
+     * The administration interface of the enterprise CA named {@code caName} (the forest's only one when null),
+     * reached at {@code host} as {@code user} (a DN) with {@code password}.
+     *
+     * @throws DirectoryException when no such CA is published in CN=Enrollment Services, or several are and none is named
+     * @throws CaAdminException   when the CA publishes no HTTPS URL or certificate
+     */
+    public static CaAdminClient connect(DirectoryAdmin directory, String caName, String host, String user, String password) {
+        return new CaAdminClient(enrollmentService(directory, caName), host, user, password);
+    }
+
+    /** The enterprise CA named {@code caName}, or the only one published when null. */
+    static EnterprisePki.EnrollmentService enrollmentService(DirectoryAdmin directory, String caName) {
+        List<EnterprisePki.EnrollmentService> all = directory.enterprisePki().enrollmentServices();
+        if (caName != null) {
+            return all.stream().filter(s -> s.name().equalsIgnoreCase(caName)).findFirst()
+                    .orElseThrow(() -> new DirectoryException("no enterprise CA named '" + caName + "' in " + directory.names().dnsName()
+                            + "; published: " + all.stream().map(EnterprisePki.EnrollmentService::name).toList()));
+        }
+        if (all.size() != 1) {
+            throw new DirectoryException(all.isEmpty() ? "no enterprise CA is published in " + directory.names().dnsName()
+                    + " (CN=Enrollment Services is empty): start one with 'pkilab up'"
+                    : "several enterprise CAs: " + all.stream().map(EnterprisePki.EnrollmentService::name).toList() + "; choose with --ca");
+        }
+        return all.get(0);
+    }
+
+    private CaAdminClient(EnterprisePki.EnrollmentService service, String host, String user, String password) {
         this.caName = service.name();
         String url = service.enrollmentUrls().stream().filter(u -> u.startsWith("https://")).findFirst()
                 .orElseThrow(() -> new CaAdminException(caName + " publishes no HTTPS enrollment URL (msPKI-Enrollment-Servers): "
@@ -59,23 +100,51 @@ final class CaAdminClient {
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    String caName() {
+    public String caName() {
         return caName;
     }
 
-    JsonNode get(String path) {
-        return call("GET", path);
+    /** The CA's Certificate Templates to Issue ({@code certutil -CATemplates}): {@code {"ca": ..., "templates": [...]}}. */
+    public JsonNode templates() {
+        return call("GET", "templates");
     }
 
-    JsonNode post(String path) {
-        return call("POST", path);
+    /** Certificate Template to Issue ({@code certutil -SetCATemplates +NAME}); answers as {@link #templates()}. */
+    public JsonNode issueTemplate(String template) {
+        return call("POST", "templates/" + segment(template));
     }
 
-    JsonNode delete(String path) {
-        return call("DELETE", path);
+    /** Stops issuing a template ({@code certutil -SetCATemplates -NAME}); answers as {@link #templates()}. */
+    public JsonNode removeTemplate(String template) {
+        return call("DELETE", "templates/" + segment(template));
     }
 
-    static String segment(String text) {
+    /** One page of a console folder ({@code pending}, {@code issued}, {@code failed}, {@code revoked}): rows after {@code after}. */
+    public JsonNode requests(String folder, long after, int limit) {
+        return call("GET", "requests?status=" + segment(folder) + "&after=" + after + "&limit=" + limit);
+    }
+
+    /** Issues a pending request ({@code certutil -resubmit ID}); answers its row, ISSUED or DENIED by the policy checks run again. */
+    public JsonNode approve(long requestId) {
+        return call("POST", "requests/" + requestId + "/approve");
+    }
+
+    /** Denies a pending request ({@code certutil -deny ID}); answers its row. */
+    public JsonNode deny(long requestId) {
+        return call("POST", "requests/" + requestId + "/deny");
+    }
+
+    /** Revokes an issued certificate by its hex serial and publishes new CRLs ({@code certutil -revoke SERIAL REASON}); answers its row. */
+    public JsonNode revoke(String serial, RevocationReason reason) {
+        return call("POST", "certificates/" + segment(serial) + "/revoke?reason=" + segment(reason.rfcName()));
+    }
+
+    /** Publishes a new base and delta CRL now ({@code certutil -CRL}): {@code {"crl": url, "entries": n, ...}}. */
+    public JsonNode publishCrl() {
+        return call("POST", "crl");
+    }
+
+    private static String segment(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
@@ -120,7 +189,7 @@ final class CaAdminClient {
     }
 
     /** A refusal or failure of the CA, its message as the CA gave it (AD CS code, reason, what to change). */
-    static final class CaAdminException extends RuntimeException {
+    public static final class CaAdminException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         CaAdminException(String message) {
