@@ -34,12 +34,9 @@ import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.KeyFiles;
-import org.pkilab.pki.RsaKeys;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -90,18 +87,6 @@ final class EstServer implements AutoCloseable {
 
     /** The web server's key and certificate chain. */
     record ServerIdentity(KeyFiles.KeyEntry entry) {
-        static ServerIdentity loadOrIssue(Path folder, String fqdn, CertificationAuthority ca) throws Exception {
-            Optional<KeyFiles.KeyEntry> kept = KeyFiles.loadKept(folder, "web");
-            if (kept.isPresent() && kept.get().certificate().getIssuerX500Principal().equals(ca.certificate().getSubjectX500Principal())
-                    && kept.get().certificate().getNotAfter().toInstant().isAfter(ca.config().clock().instant())) {
-                return new ServerIdentity(kept.get());
-            }
-            KeyPair pair = RsaKeys.generate(2048);
-            X509Certificate certificate = ca.issueOwnServerCertificate(pair.getPublic(), fqdn);
-            KeyFiles.KeyEntry entry = new KeyFiles.KeyEntry(pair.getPrivate(), new X509Certificate[]{certificate, ca.certificate()});
-            KeyFiles.keep(folder, "web", entry);
-            return new ServerIdentity(entry);
-        }
     }
 
     private final CertificationAuthority ca;
