@@ -551,7 +551,7 @@ public final class DirectoryAdmin implements AutoCloseable {
 
     /** Cryptography tab: "Minimum key size". */
     public CertificateTemplate setMinimalKeySize(String template, int bits) {
-        if (bits < 512 || bits > 16384 || bits % 8 != 0) {
+        if (!CertificateTemplate.minimalKeySizeFits(KeyAlgorithm.RSA, bits)) {
             throw new DirectoryException("minimum key size must be a multiple of 8 from 512 to 16384: " + bits);
         }
         return updateTemplate(template, b -> b.minimalKeySize(bits));
@@ -578,11 +578,11 @@ public final class DirectoryAdmin implements AutoCloseable {
                     + "Edition' (a CNG template) and set the algorithm on the copy; mind that Configuration Manager's site "
                     + "systems cannot use CNG keys.");
         }
-        if (algorithm.elliptic() && minimumBits != algorithm.bits()) {
+        if (algorithm.elliptic() && !CertificateTemplate.minimalKeySizeFits(algorithm, minimumBits)) {
             throw new DirectoryException(algorithm.windowsName() + " keys are " + algorithm.bits() + " bits: set the minimum key "
                     + "size of '" + current.displayName() + "' to " + algorithm.bits() + ", not " + minimumBits);
         }
-        if (!algorithm.elliptic() && (minimumBits < 512 || minimumBits > 16384 || minimumBits % 8 != 0)) {
+        if (!algorithm.elliptic() && !CertificateTemplate.minimalKeySizeFits(algorithm, minimumBits)) {
             throw new DirectoryException("minimum RSA key size must be a multiple of 8 from 512 to 16384: " + minimumBits);
         }
         // Key Usage follows the algorithm, as the console's Extensions tab does: ECDSA signs only
