@@ -105,7 +105,13 @@ public final class EnrollmentService {
     private EnrollmentResult submit(EnrollmentRequest request, IssuanceFacts.Submission submission) {
         long start = System.nanoTime();
         Instant now = clock.instant();
-        Pkcs10Request csr = admit(request);
+        Pkcs10Request csr;
+        try {
+            csr = admit(request);
+        } catch (CaException notARequest) {
+            policyNanos.add(System.nanoTime() - start);
+            throw notARequest;
+        }
         Outcome outcome = evaluate(request, csr, now, submission);
         policyNanos.add(System.nanoTime() - start);
         IssuanceFacts facts = outcome.facts();
@@ -277,7 +283,7 @@ public final class EnrollmentService {
                         dispositionFor(decision), null, null, null, now, null, null);
                 return new EnrollmentResult(denied, decision);
             }
-            X509Certificate certificate = CertificationAuthority.certificate(signer.signDer(draft, newSerial()));
+            X509Certificate certificate = EnrollmentResult.parseCertificate(signer.signDer(draft, newSerial()));
             RequestRecord resolved = database.resolve(requestId, RequestStatus.ISSUED, 0, "Resubmitted by " + approver,
                     certificate.getSerialNumber(), certificate.getSubjectX500Principal().getName(), certificate.getEncoded(),
                     now, certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant());
