@@ -117,12 +117,11 @@ public final class EnrollmentService {
         IssuanceFacts facts = outcome.facts();
         Decision decision = outcome.evaluation().decision();
         String template = facts.template() == null ? String.valueOf(request.templateLabel()) : facts.template().name();
-        String requestedSubject = RequestedNames.recordable(csr.subject());
         try {
             return switch (decision.outcome()) {
                 case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
-                        decision.error().hresult(), dispositionFor(decision), requestedSubject, null, null, now, null, decision);
-                case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", requestedSubject,
+                        decision.error().hresult(), dispositionFor(decision), RequestedNames.recordable(csr.subject()), null, null, now, null, decision);
+                case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", RequestedNames.recordable(csr.subject()),
                         null, null, now, null, decision);
                 case CONTINUE -> issue(request, template, outcome.evaluation().draft(), now);
             };
