@@ -2,6 +2,8 @@ package org.pkilab.ca;
 
 import org.pkilab.directory.model.LogonToken;
 
+import java.security.cert.X509Certificate;
+
 /**
  * How a service of the CA learns who calls it: by logging an account on at the DC with its password (HTTP
  * Basic), or by checking a logon token the caller got from the DC (as IIS checks a Kerberos ticket).
@@ -14,4 +16,13 @@ public interface AccountLogon {
 
     /** Checks a token the DC signed: signature, lifetime, account still there and enabled. */
     LogonToken verify(String encodedToken);
+
+    /**
+     * The current token of the account holding {@code certificate}, which must be one this CA issued and
+     * still valid: renewal authenticates with the certificate being renewed, and the CA asks the DC for the
+     * holder's token (S4U2Self).
+     *
+     * @throws CaException {@code CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE} naming the certificate otherwise
+     */
+    LogonToken holderOf(X509Certificate certificate);
 }

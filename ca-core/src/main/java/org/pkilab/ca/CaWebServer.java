@@ -68,26 +68,21 @@ final class CaWebServer implements AutoCloseable {
     }
 
     private final CertificationAuthorityConfig config;
-    private final Supplier<X509Certificate> caCertificate;
-    private final EstAdapter est;
-    private final EnrollmentPolicyAdapter policy;
-    private final CaAdminEndpoint admin;
-    private final CrlFilesAdapter files;
+    // the adapters exist from start(): the CA's parts need the HTTP port (the CDP and AIA URLs) before they do
+    private Supplier<X509Certificate> caCertificate;
+    private EstAdapter est;
+    private EnrollmentPolicyAdapter policy;
+    private CaAdminEndpoint admin;
+    private CrlFilesAdapter files;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
     private final int httpsPortWanted;
 
     /** Ports 0: any free port. */
-    CaWebServer(CertificationAuthorityConfig config, int httpPort, int httpsPort, Services services) {
+    CaWebServer(CertificationAuthorityConfig config, int httpPort, int httpsPort) {
         this.config = config;
         this.httpsPortWanted = httpsPort;
-        this.caCertificate = services.caCertificate();
-        HttpLogon logon = new HttpLogon(services.logon(), config.names().dnsName());
-        this.est = new EstAdapter(config.caName(), caCertificate, services.enrollment(), services.policy(), logon);
-        this.policy = new EnrollmentPolicyAdapter(config.caName(), services.policy(), logon);
-        this.admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
-        this.files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("est-" + config.hostName().toLowerCase(Locale.ROOT));
         // no buffer pool: after a request line it cannot parse, Jetty 12.1 can go on reading that connection into a
@@ -120,8 +115,14 @@ final class CaWebServer implements AutoCloseable {
         http.open();
     }
 
-    /** Opens the HTTPS port with the web server's certificate and starts serving both ports. */
-    void start(KeyFiles.KeyEntry identity) throws Exception {
+    /** Opens the HTTPS port with the web server's certificate and starts serving both ports with the adapters over {@code services}. */
+    void start(KeyFiles.KeyEntry identity, Services services) throws Exception {
+        caCertificate = services.caCertificate();
+        HttpLogon logon = new HttpLogon(services.logon(), config.names().dnsName());
+        est = new EstAdapter(config.caName(), caCertificate, services.enrollment(), services.policy(), logon);
+        policy = new EnrollmentPolicyAdapter(config.caName(), services.policy(), logon);
+        admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
+        files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
         https = TlsConnectors.builder(server)
                 .identity(identity)
                 .trustAnchors(List.of(caCertificate.get()))
@@ -295,7 +296,7 @@ final class CaWebServer implements AutoCloseable {
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            // judged by EST with the CA database (Enrollment.holderOf)
+            // judged by EST with the CA database (AccountLogon.holderOf)
         }
 
         @Override

@@ -34,7 +34,6 @@ import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.pkilab.directory.model.CertificateTemplate;
-import org.pkilab.directory.model.TemplateFlags;
 
 import java.nio.charset.StandardCharsets;
 
@@ -47,7 +46,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Signs what the policy module decided, adding what AD CS adds to every certificate it issues: the
+ * Signs the {@link CertificateDraft} the policy module built, adding what AD CS adds to every certificate it issues: the
  * template extension the snap-in's "Certificate Template" column reads ({@code 1.3.6.1.4.1.311.20.2}
  * with the template name for schema 1; {@code 1.3.6.1.4.1.311.21.7} with the template OID and version
  * for schema 2+), Application Policies for schema 2+, key usage and EKUs from the template, the CDP and
@@ -97,17 +96,13 @@ final class CertificateSigner {
                 new AccessDescription(AccessDescription.id_ad_caIssuers, new GeneralName(GeneralName.uniformResourceIdentifier, urls.caIssuers())))));
     }
 
-    X509Certificate sign(IssuanceContext ctx, BigInteger serial) throws GeneralSecurityException {
-        return CertificationAuthority.certificate(signDer(ctx, serial));
-    }
-
     /**
      * The signed certificate's DER: issuance itself never needs it parsed back. The to-be-signed part is
      * encoded once and the certificate is assembled around it, because issuance runs at the speed of
      * RSA signing only when everything else stays small beside one private-key operation.
      */
-    byte[] signDer(IssuanceContext ctx, BigInteger serial) throws GeneralSecurityException {
-        CertificateTemplate t = ctx.template;
+    byte[] signDer(CertificateDraft draft, BigInteger serial) throws GeneralSecurityException {
+        CertificateTemplate t = draft.template();
         try {
             ExtensionsGenerator extensions = new ExtensionsGenerator();
             if (t.schemaVersion() >= 2) {
@@ -132,20 +127,18 @@ final class CertificateSigner {
                 }
                 extensions.addExtension(APPLICATION_POLICIES, false, new DERSequence(policies));
             }
-            if (!ctx.subjectAltNames.isEmpty()) {
+            if (!draft.subjectAltNames().isEmpty()) {
                 // RFC 5280 4.2.1.6: with an empty subject the SAN must be critical
-                extensions.addExtension(Extension.subjectAlternativeName, ctx.subject.getRDNs().length == 0,
-                        new GeneralNames(ctx.subjectAltNames.toArray(new GeneralName[0])));
+                extensions.addExtension(Extension.subjectAlternativeName, draft.subject().getRDNs().length == 0,
+                        new GeneralNames(draft.subjectAltNames().toArray(new GeneralName[0])));
             }
-            if (ctx.account != null && ctx.account.sid() != null
-                    && !TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(t.enrollmentFlags())) {
+            if (draft.requesterSid() != null) {
                 // KB5014754: names built from AD carry the account's SID, for strong certificate mapping
                 extensions.addExtension(NTDS_CA_SECURITY, false, new GeneralNames(new GeneralName(GeneralName.otherName,
                         new DERSequence(new ASN1Encodable[]{NTDS_OBJECTSID, new DERTaggedObject(true, 0,
-                                new DEROctetString(ctx.account.sid().toString().getBytes(StandardCharsets.US_ASCII)))}))));
+                                new DEROctetString(draft.requesterSid().toString().getBytes(StandardCharsets.US_ASCII)))}))));
             }
-            SubjectPublicKeyInfo publicKey = ctx.csr != null ? ctx.csr.getSubjectPublicKeyInfo()
-                    : SubjectPublicKeyInfo.getInstance(ctx.publicKey.getEncoded());
+            SubjectPublicKeyInfo publicKey = draft.publicKey();
             extensions.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey)));
             extensions.addExtension(authorityKeyIdentifier);
             extensions.addExtension(crlDistributionPoints);
@@ -155,9 +148,9 @@ final class CertificateSigner {
             tbs.setSerialNumber(new ASN1Integer(serial));
             tbs.setSignature(SHA256_WITH_RSA);
             tbs.setIssuer(issuer);
-            tbs.setStartDate(time(ctx.notBefore));
-            tbs.setEndDate(time(ctx.notAfter));
-            tbs.setSubject(ctx.subject);
+            tbs.setStartDate(time(draft.notBefore()));
+            tbs.setEndDate(time(draft.notAfter()));
+            tbs.setSubject(draft.subject());
             tbs.setSubjectPublicKeyInfo(publicKey);
             tbs.setExtensions(extensions.generate());
             byte[] toBeSigned = tbs.generateTBSCertificate().getEncoded(ASN1Encoding.DER);

@@ -14,9 +14,14 @@ import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
+import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
+import java.security.cert.CRLException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -34,6 +39,8 @@ import java.util.List;
  * 12 hours, AD CS's overlap), by whatever clock the lab runs on.
  */
 final class CrlPublisher {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CrlPublisher.class);
 
     private final CaDatabase database;
     private final PrivateKey caKey;
@@ -63,6 +70,43 @@ final class CrlPublisher {
         this.deltaPeriod = deltaPeriod;
         this.deltaUrl = deltaUrl;
         this.publication = publication;
+    }
+
+    /** Publishes a new base and delta CRL now ({@code certutil -crl}) and returns the base. */
+    X509CRL publishCrl() {
+        try {
+            publishNow();
+        } catch (SQLException | GeneralSecurityException e) {
+            throw new IllegalStateException("publishing the CRL failed: " + e.getMessage(), e);
+        }
+        return crl(false);
+    }
+
+    /** The current base (or delta) CRL, made anew first when the clock says it is due. */
+    X509CRL crl(boolean delta) {
+        try {
+            return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(crlBytes(delta)));
+        } catch (CertificateException | CRLException e) {
+            throw new IllegalStateException("stored CRL does not parse", e);
+        }
+    }
+
+    /** The current base (or delta) CRL's DER, as the CDP serves it. */
+    byte[] crlBytes(boolean delta) {
+        try {
+            return current(delta).der();
+        } catch (SQLException | GeneralSecurityException e) {
+            throw new IllegalStateException("the CRL could not be made: " + e.getMessage(), e);
+        }
+    }
+
+    /** What the schedule runs: publishes whichever CRL is due, and logs rather than throws when it cannot. */
+    void publishIfDue() {
+        try {
+            current(false);
+        } catch (Exception e) {
+            LOG.warn("{}: scheduled CRL publication failed: {}", caCertificate.getSubjectX500Principal().getName(), e.toString());
+        }
     }
 
     /** Makes and publishes a new base and delta CRL now. */

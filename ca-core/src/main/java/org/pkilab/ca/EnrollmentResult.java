@@ -11,7 +11,7 @@ public record EnrollmentResult(RequestRecord record, Decision decision) {
 
     /** The issued certificate, or null. */
     public X509Certificate certificate() {
-        return record.certificate() == null ? null : CertificationAuthority.certificate(record.certificate());
+        return record.certificate() == null ? null : parseCertificate(record.certificate());
     }
 
     public RequestStatus status() {
@@ -29,5 +29,15 @@ public record EnrollmentResult(RequestRecord record, Decision decision) {
     /** The AD CS error of a refusal, or null. */
     public WindowsError error() {
         return decision == null ? null : decision.error();
+    }
+
+    /** A certificate as the CA signed or stored it. */
+    static X509Certificate parseCertificate(byte[] der) {
+        try {
+            return (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(der));
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalStateException("stored certificate does not parse", e);
+        }
     }
 }

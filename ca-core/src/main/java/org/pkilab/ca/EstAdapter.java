@@ -97,7 +97,7 @@ final class EstAdapter {
                 logon.challenge(response, callback, "re-enrollment authenticates with the current certificate: present it as the TLS client certificate");
                 return;
             }
-            requester = enrollment.holderOf(clientCertificate);
+            requester = logon.certificateHolder(clientCertificate);
             if (template == null) {
                 template = enrollment.templateOf(clientCertificate).orElse(null);
             }
@@ -170,7 +170,7 @@ final class EstAdapter {
             return;
         }
         EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
-        EnrollmentResult result = enrollment.previous(requester, template, csr).orElseGet(() -> enrollment.submit(submitted));
+        EnrollmentResult result = enrollment.retrieve(requester, template, csr).orElseGet(() -> enrollment.submit(submitted));
         answer(response, callback, result);
     }
 

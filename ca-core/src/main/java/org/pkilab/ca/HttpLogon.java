@@ -7,6 +7,7 @@ import org.eclipse.jetty.util.Callback;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.windows.WindowsError;
 
+import java.security.cert.X509Certificate;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -105,5 +106,10 @@ final class HttpLogon {
     /** Answers 401 with the Basic challenge and {@code why}. */
     void challenge(Response response, Callback callback, String why) {
         challenge(response, callback, Result.refused(why).refusal());
+    }
+
+    /** The account renewing with {@code certificate}, its TLS client certificate: see {@link AccountLogon#holderOf}. */
+    LogonToken certificateHolder(X509Certificate certificate) {
+        return accounts.holderOf(certificate);
     }
 }

@@ -75,13 +75,18 @@ class CaWebServerTest {
             public LogonToken verify(String encodedToken) {
                 throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "no token verifies here");
             }
+
+            @Override
+            public LogonToken holderOf(X509Certificate certificate) {
+                throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "no certificate renews here");
+            }
         };
         CaWebServer.Services services = new CaWebServer.Services(CA::certificate, stub(Enrollment.class), stub(EnrollmentPolicySource.class),
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,
                 delta -> delta ? DELTA_CRL : BASE_CRL);
-        web = new CaWebServer(config, 0, 0, services);
+        web = new CaWebServer(config, 0, 0);
         web.bind();
-        web.start(selfSignedBy("CN=ca01.contoso.com"));
+        web.start(selfSignedBy("CN=ca01.contoso.com"), services);
     }
 
     @AfterEach

@@ -105,6 +105,20 @@ class EnrollmentTest {
     }
 
     @Test
+    void theCasOwnWebServerCertificateIsARequestRecordedLikeAnyOther() throws Exception {
+        RequestRecord own = ca.issued().stream().filter(r -> r.requester().endsWith("\\CA01$")).findFirst()
+                .orElseThrow(() -> new AssertionError("no issued request from CA01$ in " + ca.name() + "'s database"));
+        assertEquals("WebServer", own.template(), "CA01$'s own certificate comes from the Web Server template");
+        assertTrue(own.csr().length > 0, "CA01$'s Web Server certificate records the PKCS #10 request it was made from");
+        org.bouncycastle.pkcs.PKCS10CertificationRequest request = new org.bouncycastle.pkcs.PKCS10CertificationRequest(own.csr());
+        X509Certificate certificate = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(new java.io.ByteArrayInputStream(own.certificate()));
+        assertEquals("CN=ca01.contoso.com", certificate.getSubjectX500Principal().getName(), "named as CA01$ asked");
+        assertTrue(java.util.Arrays.equals(request.getSubjectPublicKeyInfo().getEncoded(), certificate.getPublicKey().getEncoded()),
+                "CA01$'s web-server certificate certifies the key of the request recorded with it");
+    }
+
+    @Test
     void cacertsReturnsTheCaCertificate() throws Exception {
         EstClient.Reply reply = est.get("/cacerts", null);
         assertEquals(200, reply.status(), reply.text());

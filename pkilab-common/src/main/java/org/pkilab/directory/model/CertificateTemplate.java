@@ -495,4 +495,12 @@ public final class CertificateTemplate {
             return new CertificateTemplate(this);
         }
     }
+
+    /**
+     * The Cryptography tab's one rule for "Minimum key size": an RSA minimum is a multiple of 8 from 512 to
+     * 16,384 bits (what Windows' providers make); an ECDSA key's size is its curve's ({@code ECDSA_P256}: 256).
+     */
+    public static boolean minimalKeySizeFits(KeyAlgorithm algorithm, int bits) {
+        return algorithm.elliptic() ? bits == algorithm.bits() : bits >= 512 && bits <= 16384 && bits % 8 == 0;
+    }
 }

@@ -66,7 +66,7 @@ public final class TemplateProperties {
 
     /** Cryptography tab: "Minimum key size", a multiple of 8 from 512 to 16384. */
     public static UnaryOperator<CertificateTemplate.Builder> minimalKeySize(int bits) {
-        if (bits < 512 || bits > 16384 || bits % 8 != 0) {
+        if (!CertificateTemplate.minimalKeySizeFits(KeyAlgorithm.RSA, bits)) {
             throw new IllegalArgumentException("minimum key size must be a multiple of 8 from 512 to 16384: " + bits);
         }
         return b -> b.minimalKeySize(bits);
@@ -90,11 +90,11 @@ public final class TemplateProperties {
                     + "Edition' (a CNG template) and set the algorithm on the copy; mind that Configuration Manager's site "
                     + "systems cannot use CNG keys.");
         }
-        if (algorithm.elliptic() && minimumBits != algorithm.bits()) {
+        if (algorithm.elliptic() && !CertificateTemplate.minimalKeySizeFits(algorithm, minimumBits)) {
             throw new IllegalArgumentException(algorithm.windowsName() + " keys are " + algorithm.bits() + " bits: set the minimum key "
                     + "size of '" + current.displayName() + "' to " + algorithm.bits() + ", not " + minimumBits);
         }
-        if (!algorithm.elliptic() && (minimumBits < 512 || minimumBits > 16384 || minimumBits % 8 != 0)) {
+        if (!algorithm.elliptic() && !CertificateTemplate.minimalKeySizeFits(algorithm, minimumBits)) {
             throw new IllegalArgumentException("minimum RSA key size must be a multiple of 8 from 512 to 16384: " + minimumBits);
         }
         byte[] keyUsage = algorithm.elliptic() ? new byte[]{(byte) 0x80, 0} : new byte[]{(byte) 0xA0, 0};

@@ -1,0 +1,323 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+import org.pkilab.windows.WindowsError;
+
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A PKCS #10 certificate request as the CA reads it once, before any policy step runs: the DER exactly as
+ * the client sent it, its public key, the subject and the alternative names it asks for, and whether its
+ * self-signature verifies. Policy steps read these facts; none of them parses DER.
+ *
+ * <pre>{@code
+ * Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, "CONTOSO\\IIS01$");
+ * if (parsed.request() == null) return parsed.refusal();     // CRYPT_E_ASN1_BADTAG: not a request at all
+ * parsed.request().rsaModulusBits();                          // 2048
+ * parsed.request().signatureVerifies();                       // checked over the bytes as sent
+ * }</pre>
+ *
+ * A key the JDK cannot read is still a request when it is an RSA key above {@link #MAX_RSA_KEY_BITS}: the
+ * key step refuses it by its size, so {@link #publicKey()} is null then.
+ */
+final class Pkcs10Request {
+
+    /**
+     * The largest RSA key the CA certifies. Windows' providers make keys up to 16,384 bits, but past 8,192
+     * a key buys no security worth having and makes every TLS handshake with its certificate slow; the
+     * JDK cannot even read one past 16,384 bits.
+     */
+    static final int MAX_RSA_KEY_BITS = 8192;
+
+    /** Key factories kept per thread: RSA and EC keys are read through them. */
+    private static final ThreadLocal<Map<String, KeyFactory>> KEY_FACTORIES = ThreadLocal.withInitial(HashMap::new);
+    /** Verifiers kept per thread: looking one up through the providers costs more than half an RSA verification. */
+    private static final ThreadLocal<Map<String, Signature>> VERIFIERS = ThreadLocal.withInitial(HashMap::new);
+
+    private final byte[] der;
+    private final JcaPKCS10CertificationRequest csr;
+    private final PublicKey publicKey;
+    private final int rsaModulusBits;
+    private final List<GeneralName> requestedAltNames;
+    private final String requestedAltNamesProblem;
+
+    /** A parsed request, or the refusal of bytes that are not one (nothing is recorded then). */
+    record Parsed(Pkcs10Request request, Decision refusal) {
+    }
+
+    private Pkcs10Request(byte[] der, JcaPKCS10CertificationRequest csr, PublicKey publicKey, int rsaModulusBits) {
+        this.der = der;
+        this.csr = csr;
+        this.publicKey = publicKey;
+        this.rsaModulusBits = rsaModulusBits;
+        List<GeneralName> names = List.of();
+        String problem = null;
+        try {
+            names = List.copyOf(altNames(csr));
+        } catch (RuntimeException e) {
+            problem = String.valueOf(e.getMessage());
+        }
+        this.requestedAltNames = names;
+        this.requestedAltNamesProblem = problem;
+    }
+
+    /**
+     * Reads {@code der} as a PKCS #10 request: DER (not BER, nothing after it), with a key that can be
+     * read or an RSA key too large to certify.
+     *
+     * @param requester the account that sent it, for the refusal's text
+     */
+    static Parsed parse(byte[] der, String requester) {
+        String fix = "send a base64 DER certificate request, for example from 'openssl req -new -outform DER'";
+        JcaPKCS10CertificationRequest csr;
+        try {
+            PKCS10CertificationRequest parsed = new PKCS10CertificationRequest(der);
+            byte[] reencoded = parsed.getEncoded();
+            if (!Arrays.equals(reencoded, der)) {
+                return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the request from " + requester + " is not DER: its "
+                        + der.length + " bytes hold a request of " + reencoded.length + " bytes and something more or different", fix));
+            }
+            csr = new JcaPKCS10CertificationRequest(parsed);
+        } catch (Exception | StackOverflowError e) {
+            return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the " + der.length + " bytes from " + requester
+                    + " are not a PKCS #10 certificate request: " + RequestedNames.printable(String.valueOf(e.getMessage())), fix));
+        }
+        int rsaBits = rsaModulusBits(csr.getSubjectPublicKeyInfo());
+        PublicKey key = null;
+        try {
+            key = publicKey(csr);
+        } catch (Exception e) {
+            // an RSA key too large for the JDK to read is still a request: the key step refuses it by its size
+            if (rsaBits <= MAX_RSA_KEY_BITS) {
+                return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the public key in the request from " + requester
+                        + " cannot be read (" + csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId() + "): "
+                        + RequestedNames.printable(innermostMessage(e)), "use an RSA or EC key"));
+            }
+        }
+        return new Parsed(new Pkcs10Request(der, csr, key, rsaBits), null);
+    }
+
+    /** The request exactly as sent. */
+    byte[] der() {
+        return der.clone();
+    }
+
+    X500Name subject() {
+        return csr.getSubject();
+    }
+
+    SubjectPublicKeyInfo subjectPublicKeyInfo() {
+        return csr.getSubjectPublicKeyInfo();
+    }
+
+    /** The request's key; null only for an RSA key above {@link #MAX_RSA_KEY_BITS} that the JDK could not read. */
+    PublicKey publicKey() {
+        return publicKey;
+    }
+
+    /** The modulus size of an RSA key read straight from the request's ASN.1, or -1 when it is no RSA key. */
+    int rsaModulusBits() {
+        return rsaModulusBits;
+    }
+
+    /** RSA modulus or EC field size in bits; -1 for other keys. */
+    int keyBits() {
+        return keyBits(publicKey);
+    }
+
+    /** The named curve of the request's EC key, from its SubjectPublicKeyInfo; null for other keys. */
+    String curveOid() {
+        ASN1Encodable parameters = csr.getSubjectPublicKeyInfo().getAlgorithm().getParameters();
+        return parameters instanceof ASN1ObjectIdentifier oid ? oid.getId() : null;
+    }
+
+    /** The signature algorithm as a person reads it ({@code SHA256WITHRSA}). */
+    String signatureAlgorithmName() {
+        return new org.bouncycastle.operator.DefaultAlgorithmNameFinder().getAlgorithmName(csr.getSignatureAlgorithm().getAlgorithm());
+    }
+
+    /** The alternative names the request asks for in its extensionRequest attribute (none when they do not decode). */
+    List<GeneralName> requestedAltNames() {
+        return requestedAltNames;
+    }
+
+    /** Why the requested alternative names do not decode, as Bouncy Castle says it; null when they do. */
+    String requestedAltNamesProblem() {
+        return requestedAltNamesProblem;
+    }
+
+    private static List<GeneralName> altNames(JcaPKCS10CertificationRequest csr) {
+        List<GeneralName> names = new ArrayList<>();
+        for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+            for (ASN1Encodable value : attribute.getAttrValues()) {
+                GeneralNames requested = GeneralNames.fromExtensions(Extensions.getInstance(value), Extension.subjectAlternativeName);
+                if (requested != null) {
+                    names.addAll(List.of(requested.getNames()));
+                }
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Checks the request's self-signature with the JCA directly (the only algorithms AD CS clients use),
+     * over the certificationRequestInfo bytes exactly as the client sent them, as OpenSSL and CryptoAPI
+     * do, rather than over a re-encoding of them.
+     *
+     * @throws Exception when the declared algorithm cannot be checked with the request's key
+     */
+    boolean signatureVerifies() throws Exception {
+        String algorithm = switch (csr.getSignatureAlgorithm().getAlgorithm().getId()) {
+            case "1.2.840.113549.1.1.11" -> "SHA256withRSA";
+            case "1.2.840.113549.1.1.12" -> "SHA384withRSA";
+            case "1.2.840.113549.1.1.13" -> "SHA512withRSA";
+            case "1.2.840.113549.1.1.5" -> "SHA1withRSA";
+            case "1.2.840.10045.4.3.2" -> "SHA256withECDSA";
+            case "1.2.840.10045.4.3.3" -> "SHA384withECDSA";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey));
+        }
+        // from the provider that made the key: a verifier kept per thread must not keep a provider that an
+        // earlier request's odd key happened to select
+        KeyFactory factory = KEY_FACTORIES.get().get(publicKey.getAlgorithm());
+        java.security.Provider provider = factory == null ? null : factory.getProvider();
+        Signature verifier = provider == null ? Signature.getInstance(algorithm)
+                : VERIFIERS.get().computeIfAbsent(algorithm + "/" + provider.getName(), k -> signature(algorithm, provider));
+        verifier.initVerify(publicKey);
+        int[] info = firstElement(der);
+        if (info != null) {
+            verifier.update(der, info[0], info[1]);
+        } else {
+            verifier.update(csr.toASN1Structure().getCertificationRequestInfo().getEncoded("DER"));
+        }
+        return verifier.verify(csr.getSignature());
+    }
+
+    static int keyBits(PublicKey key) {
+        if (key instanceof RSAPublicKey rsa) {
+            return rsa.getModulus().bitLength();
+        }
+        if (key instanceof ECPublicKey ec) {
+            return ec.getParams().getCurve().getField().getFieldSize();
+        }
+        return -1;
+    }
+
+    /** What the deepest cause says, without the exception class names the JCA wraps it in. */
+    private static String innermostMessage(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                message = t.getMessage();
+            }
+        }
+        return message.replaceAll("\\b(?:java|javax|sun|org)\\.[\\w.$]+(?:Exception|Error):\\s*", "");
+    }
+
+    private static int rsaModulusBits(SubjectPublicKeyInfo info) {
+        try {
+            if (!PKCSObjectIdentifiers.rsaEncryption.equals(info.getAlgorithm().getAlgorithm())) {
+                return -1;
+            }
+            return org.bouncycastle.asn1.pkcs.RSAPublicKey.getInstance(info.parsePublicKey()).getModulus().bitLength();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    /** RSA and EC keys through a KeyFactory kept per thread; anything else as Bouncy Castle finds it. */
+    private static PublicKey publicKey(JcaPKCS10CertificationRequest csr) throws Exception {
+        String algorithm = switch (csr.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().getId()) {
+            case "1.2.840.113549.1.1.1" -> "RSA";
+            case "1.2.840.10045.2.1" -> "EC";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return csr.getPublicKey();
+        }
+        KeyFactory factory = KEY_FACTORIES.get().computeIfAbsent(algorithm, name -> {
+            try {
+                return KeyFactory.getInstance(name);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(name + " keys are not available: " + e.getMessage(), e);
+            }
+        });
+        return factory.generatePublic(new java.security.spec.X509EncodedKeySpec(csr.getSubjectPublicKeyInfo().getEncoded()));
+    }
+
+    private static Signature signature(String algorithm, java.security.Provider provider) {
+        if (algorithm.endsWith("withECDSA")) {
+            return org.pkilab.pki.EcKeys.signature(algorithm); // Java 17's own ECDSA takes ten times as long to verify
+        }
+        try {
+            return Signature.getInstance(algorithm, provider);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is not available from " + provider.getName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Offset and length of the first element inside the outer DER SEQUENCE of {@code der}, or null when
+     * the encoding is not the plain definite-length form this reads (the caller then re-encodes).
+     */
+    static int[] firstElement(byte[] der) {
+        if (der.length < 4 || der[0] != 0x30) {
+            return null;
+        }
+        int[] outer = header(der, 0);
+        if (outer == null) {
+            return null;
+        }
+        int start = outer[0];
+        if (start >= der.length || der[start] != 0x30) {
+            return null;
+        }
+        int[] inner = header(der, start);
+        if (inner == null || inner[0] + inner[1] > der.length) {
+            return null;
+        }
+        return new int[]{start, inner[0] - start + inner[1]};
+    }
+
+    /** For the element at {@code at}: {offset of its contents, length of its contents}; null for forms not read here. */
+    private static int[] header(byte[] der, int at) {
+        if (at + 1 >= der.length) {
+            return null;
+        }
+        int first = der[at + 1] & 0xFF;
+        if (first < 0x80) {
+            return new int[]{at + 2, first};
+        }
+        int bytes = first & 0x7F;
+        if (bytes == 0 || bytes > 3 || at + 2 + bytes > der.length) {
+            return null; // indefinite (BER) or absurd lengths
+        }
+        int length = 0;
+        for (int i = 0; i < bytes; i++) {
+            length = (length << 8) | (der[at + 2 + i] & 0xFF);
+        }
+        return new int[]{at + 2 + bytes, length};
+    }
+}
