@@ -10,7 +10,7 @@ import org.pkilab.directory.model.TemplateFlags;
 import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.HttpsResult;
-import org.pkilab.host.PendingException;
+import org.pkilab.enrollment.PendingException;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.host.UserSession;
 import org.pkilab.iis.IisServer;
