@@ -17,8 +17,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Autoenrollment, as the "Certificate Services Client - Auto-Enrollment" component runs it at boot, after a
- * Group Policy refresh every {@link #INTERVAL} and on {@code certutil -pulse}. What it does is what
+ * Autoenrollment, as the "Certificate Services Client - Auto-Enrollment" component runs it: at boot, at a Group
+ * Policy refresh once {@link #INTERVAL} has passed since its last run, and on {@code certutil -pulse}. What it does is what
  * {@code AEPolicy} allows ({@link GroupPolicy}): fetch pending requests ({@code 0x4}), remove revoked
  * certificates ({@code 0x2}), and for each template offered for autoenrollment ({@code 0x1}) enroll, renew
  * or replace a superseded template's certificate. Every action goes to the event log.
