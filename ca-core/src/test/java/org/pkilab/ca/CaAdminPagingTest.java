@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.EstTransport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +31,7 @@ class CaAdminPagingTest {
         dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        client = new EstClient(ca);
+        client = CaHttps.est(ca);
         LogonToken administrator = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).token();
         KeyPair key = Csrs.rsa(2048);
         for (int i = 0; i < 25; i++) {
@@ -45,11 +47,11 @@ class CaAdminPagingTest {
         dc.close();
     }
 
-    private static EstClient.Reply issued(String query) throws Exception {
-        return client.admin("GET", "requests?status=issued" + query, EstClient.basic("Administrator", PASSWORD));
+    private static EstTransport.Response issued(String query) throws Exception {
+        return CaHttps.admin(ca, "GET", "requests?status=issued" + query, EstClient.basic("Administrator", PASSWORD));
     }
 
-    private static List<Long> ids(EstClient.Reply reply) throws Exception {
+    private static List<Long> ids(EstTransport.Response reply) throws Exception {
         assertEquals(200, reply.status(), reply.text());
         List<Long> ids = new ArrayList<>();
         java.util.regex.Matcher row = java.util.regex.Pattern.compile("\\{\"requestId\":(\\d+),").matcher(reply.text());
@@ -62,13 +64,13 @@ class CaAdminPagingTest {
     @Test
     void aFolderComesInPagesEachNamingWhereTheNextStarts() throws Exception {
         List<Long> all = new ArrayList<>();
-        EstClient.Reply page = issued("&limit=10");
+        EstTransport.Response page = issued("&limit=10");
         List<Long> first = ids(page);
         assertEquals(10, first.size());
-        assertEquals(String.valueOf(first.get(9)), page.nextAfter(), "a full page names where the next one starts");
+        assertEquals(String.valueOf(first.get(9)), page.header(CaAdminEndpoint.NEXT_PAGE), "a full page names where the next one starts");
         all.addAll(first);
-        while (page.nextAfter() != null) {
-            page = issued("&limit=10&after=" + page.nextAfter());
+        while (page.header(CaAdminEndpoint.NEXT_PAGE) != null) {
+            page = issued("&limit=10&after=" + page.header(CaAdminEndpoint.NEXT_PAGE));
             all.addAll(ids(page));
         }
         assertEquals(ids(issued("")), all, "the pages hold the folder once each, in order");
@@ -80,11 +82,11 @@ class CaAdminPagingTest {
 
     @Test
     void withoutALimitAPageHoldsAThousandAndAnUnreasonableLimitIsRefused() throws Exception {
-        EstClient.Reply whole = issued("");
+        EstTransport.Response whole = issued("");
         assertTrue(ids(whole).size() < CaAdminEndpoint.PAGE_SIZE);
-        assertNull(whole.nextAfter(), "a page that is not full is the last");
+        assertNull(whole.header(CaAdminEndpoint.NEXT_PAGE), "a page that is not full is the last");
         for (String limit : List.of("0", "-1", String.valueOf(CaAdminEndpoint.MAX_PAGE_SIZE + 1), "ten")) {
-            EstClient.Reply refused = issued("&limit=" + limit);
+            EstTransport.Response refused = issued("&limit=" + limit);
             assertEquals(400, refused.status(), "limit " + limit + ": " + refused.text());
             assertTrue(refused.text().contains("1 to " + CaAdminEndpoint.MAX_PAGE_SIZE), refused.text());
         }

@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
@@ -33,23 +35,23 @@ class CaFullDiskTest {
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
              CertificationAuthority ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                      .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).dataDirectory(disk.resolve("ca")).build())) {
-            EstClient est = new EstClient(ca);
+            EstClient est = CaHttps.est(ca);
             String administrator = EstClient.basic("Administrator", PASSWORD);
             KeyPair key = Csrs.rsa(2048);
-            assertEquals(200, est.enroll("WebServer", administrator, Csrs.request(key, "CN=before.contoso.com", "before.contoso.com")).status());
+            assertEquals(200, est.simpleEnroll("WebServer", administrator, Csrs.request(key, "CN=before.contoso.com", "before.contoso.com")).status());
 
             Path filler = disk.resolve("filler");
             fill(filler);
-            EstClient.Reply refused = null;
+            EstAnswer refused = null;
             for (int i = 0; i < 100 && (refused == null || refused.status() == 200); i++) { // until the log's last page is used up
-                refused = est.enroll("WebServer", administrator, Csrs.request(key, "CN=full" + i + ".contoso.com", "full" + i + ".contoso.com"));
+                refused = est.simpleEnroll("WebServer", administrator, Csrs.request(key, "CN=full" + i + ".contoso.com", "full" + i + ".contoso.com"));
             }
             assertEquals(503, refused.status(), "a full disk: " + refused.text());
             assertEquals("60", refused.retryAfter(), "the client is told when to try again");
             assertTrue(refused.text().contains("is full") && refused.text().contains(disk.toString()), refused.text());
 
             Files.delete(filler);
-            EstClient.Reply after = est.enroll("WebServer", administrator, Csrs.request(key, "CN=after.contoso.com", "after.contoso.com"));
+            EstAnswer after = est.simpleEnroll("WebServer", administrator, Csrs.request(key, "CN=after.contoso.com", "after.contoso.com"));
             assertEquals(200, after.status(), "without a restart, once there is room: " + after.text());
         } finally {
             ExternalTool.run(null, Map.of(), null, "umount", "-l", disk.toString());

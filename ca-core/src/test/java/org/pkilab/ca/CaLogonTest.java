@@ -1,5 +1,8 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.EstTransport;
 import org.pkilab.windows.WindowsError;
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
@@ -39,7 +42,7 @@ class CaLogonTest {
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(CLOCK).build());
         admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
-        est = new EstClient(ca);
+        est = CaHttps.est(ca);
     }
 
     @AfterAll
@@ -53,8 +56,8 @@ class CaLogonTest {
         return "Bearer " + DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer(dn), PASSWORD).encoded();
     }
 
-    private static EstClient.Reply enrollMachine(String authorization, String fqdn) throws Exception {
-        return est.enroll("Machine", authorization, Csrs.request(Csrs.rsa(2048), "", fqdn));
+    private static EstAnswer enrollMachine(String authorization, String fqdn) throws Exception {
+        return est.simpleEnroll("Machine", authorization, Csrs.request(Csrs.rsa(2048), "", fqdn));
     }
 
     @Test
@@ -70,12 +73,12 @@ class CaLogonTest {
         assertTrue(DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().user("mallory"), PASSWORD).token().memberOf("Enterprise Admins"),
                 "mallory's token names the impostor group 'Enterprise Admins'");
         for (String[] call : new String[][]{{"GET", "templates"}, {"POST", "crl"}, {"GET", "requests?status=issued"}}) {
-            EstClient.Reply reply = est.admin(call[0], call[1], EstClient.basic("mallory", PASSWORD));
+            EstTransport.Response reply = CaHttps.admin(ca, call[0], call[1], EstClient.basic("mallory", PASSWORD));
             assertEquals(403, reply.status(), "mallory, in an 'Enterprise Admins' of OU=Impostors, " + call[0] + " " + call[1] + ": " + reply.text());
-            assertEquals(WindowsError.E_ACCESSDENIED.code() + " " + WindowsError.E_ACCESSDENIED.symbolicName(), reply.error(), reply.text());
+            assertEquals(WindowsError.E_ACCESSDENIED.code() + " " + WindowsError.E_ACCESSDENIED.symbolicName(), reply.header(EstAnswer.ERROR_HEADER), reply.text());
             assertTrue(reply.text().contains("mallory"), reply.text());
         }
-        assertEquals(200, est.admin("GET", "templates", EstClient.basic("Administrator", PASSWORD)).status(),
+        assertEquals(200, CaHttps.admin(ca, "GET", "templates", EstClient.basic("Administrator", PASSWORD)).status(),
                 "Administrator, in the domain's own Enterprise Admins (RID 519), manages the CA");
     }
 
@@ -85,9 +88,9 @@ class CaLogonTest {
         String morning = token("PC01");
         assertEquals(200, enrollMachine(morning, "pc01.contoso.com").status(), "PC01$ enrolls with the token of its logon");
         CLOCK.advance(Duration.ofHours(10));
-        EstClient.Reply refused = enrollMachine(morning, "pc01.contoso.com");
+        EstAnswer refused = enrollMachine(morning, "pc01.contoso.com");
         assertEquals(401, refused.status(), "PC01$ presents its 10-hour-old token for Machine: " + refused.text());
-        assertEquals(WindowsError.ERROR_LOGON_FAILURE.code() + " " + WindowsError.ERROR_LOGON_FAILURE.symbolicName(), refused.error(), refused.text());
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE.code() + " " + WindowsError.ERROR_LOGON_FAILURE.symbolicName(), refused.errorHeader(), refused.text());
         assertTrue(refused.text().contains("CONTOSO\\PC01$") && refused.text().contains("KRB_AP_ERR_TKT_EXPIRED"), refused.text());
         assertEquals(200, enrollMachine(token("PC01"), "pc01.contoso.com").status(), "after a new logon PC01$ enrolls again");
     }
@@ -99,12 +102,12 @@ class CaLogonTest {
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.delete(dc.names().computer("PC02"));
         }
-        EstClient.Reply refused = enrollMachine(token, "pc02.contoso.com");
+        EstAnswer refused = enrollMachine(token, "pc02.contoso.com");
         assertEquals(401, refused.status(), "deleted PC02$ presents the token of its last logon for Machine: " + refused.text());
         assertTrue(refused.text().contains("CONTOSO\\PC02$") && refused.text().contains("no longer exists"), refused.text());
 
         admin.usersAndComputers().createComputer("PC02", "pc02.contoso.com", PASSWORD);
-        EstClient.Reply recreated = enrollMachine(token, "pc02.contoso.com");
+        EstAnswer recreated = enrollMachine(token, "pc02.contoso.com");
         assertEquals(401, recreated.status(), "a new PC02$ (another SID) does not make the old token good: " + recreated.text());
         assertTrue(recreated.text().contains("another account"), recreated.text());
     }
@@ -115,7 +118,7 @@ class CaLogonTest {
         String token = token("PC03");
         try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
             administrator.modify(dc.names().computer("PC03"), new Modification(ModificationType.REPLACE, "userAccountControl", "4098"));
-            EstClient.Reply refused = enrollMachine(token, "pc03.contoso.com");
+            EstAnswer refused = enrollMachine(token, "pc03.contoso.com");
             assertEquals(401, refused.status(), "disabled PC03$ presents the token of its last logon for Machine: " + refused.text());
             assertTrue(refused.text().contains("CONTOSO\\PC03$") && refused.text().contains("disabled")
                     && refused.text().contains("ACCOUNTDISABLE 0x2"), refused.text());
@@ -131,12 +134,12 @@ class CaLogonTest {
         DomainController first = DomainController.start(config);
         try (CertificationAuthority ownCa = CertificationAuthority.start(CertificationAuthorityConfig.builder(first.names())
                 .directory("127.0.0.1", first.ldapPort(), first.administratorDn(), PASSWORD).dataDirectory(data.resolve("ca")).build())) {
-            EstClient client = new EstClient(ownCa);
+            EstClient client = CaHttps.est(ownCa);
             try (DirectoryAdmin directory = DirectoryAdmin.connect("127.0.0.1", first.ldapPort(), first.names(), first.administratorDn(), PASSWORD)) {
                 directory.usersAndComputers().createComputer("PC04", "pc04.contoso.com", PASSWORD);
             }
             String before = "Bearer " + DomainLogon.logon("127.0.0.1", first.ldapPort(), first.names().computer("PC04"), PASSWORD).encoded();
-            assertEquals(200, client.enroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),
+            assertEquals(200, client.simpleEnroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),
                     "PC04$ enrolls with the token of its logon");
             first.close();
             // the DC's key is made anew: its kept key files are gone
@@ -146,11 +149,11 @@ class CaLogonTest {
                 }
             }
             try (DomainController second = DomainController.start(config)) {
-                EstClient.Reply refused = client.enroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com"));
+                EstAnswer refused = client.simpleEnroll("Machine", before, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com"));
                 assertEquals(401, refused.status(), "PC04$ presents a token the DC signed with its former key: " + refused.text());
                 assertTrue(refused.text().contains("does not verify against the domain controller's key"), refused.text());
                 String after = "Bearer " + DomainLogon.logon("127.0.0.1", second.ldapPort(), second.names().computer("PC04"), PASSWORD).encoded();
-                assertEquals(200, client.enroll("Machine", after, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),
+                assertEquals(200, client.simpleEnroll("Machine", after, Csrs.request(Csrs.rsa(2048), "", "pc04.contoso.com")).status(),
                         "a token the DC signs with its new key is taken");
             }
         } finally {

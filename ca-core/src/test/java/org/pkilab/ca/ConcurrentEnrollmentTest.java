@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
@@ -91,7 +93,7 @@ class ConcurrentEnrollmentTest {
             for (int t = 0; t < ENROLLERS; t++) {
                 int enroller = t;
                 threads.add(new Thread(() -> {
-                    EstClient est = new EstClient(ca);
+                    EstClient est = CaHttps.est(ca);
                     int computer = enroller / 2 % ACCOUNTS;
                     String account = account(1 + computer) + "$";
                     // of each computer's two enrollers, one logs on with its password each time (HTTP Basic),
@@ -104,13 +106,13 @@ class ConcurrentEnrollmentTest {
                             // a fresh request each time: the same one sent again is EST's "is it issued yet?"
                             byte[] csr = Csrs.request(keys[(enroller + n) % keys.length], "CN=busy-" + enroller + "-" + n);
                             try {
-                                EstClient.Reply reply = est.enroll(TEMPLATE_CN, authorization, csr);
+                                EstAnswer reply = est.simpleEnroll(TEMPLATE_CN, authorization, csr);
                                 if (reply.status() == 200) {
                                     received.add(reply.certificate());
                                 } else {
-                                    unanswered.add(account + " request " + n + ": HTTP " + reply.status() + " " + reply.error() + " " + reply.text());
+                                    unanswered.add(account + " request " + n + ": HTTP " + reply.status() + " " + reply.errorHeader() + " " + reply.text());
                                 }
-                            } catch (java.io.IOException e) {
+                            } catch (org.pkilab.enrollment.EnrollmentException e) {
                                 unanswered.add(account + " request " + n + ": " + e);
                             }
                         }

@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
 import org.pkilab.windows.WindowsError;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
@@ -48,7 +50,7 @@ class EnrollmentTest {
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
         admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
-        est = new EstClient(ca);
+        est = CaHttps.est(ca);
         // the guide's web server template, duplicated and secured but not yet issued
         admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
         admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
@@ -120,7 +122,7 @@ class EnrollmentTest {
 
     @Test
     void cacertsReturnsTheCaCertificate() throws Exception {
-        EstClient.Reply reply = est.get("/cacerts", null);
+        EstAnswer reply = est.cacerts();
         assertEquals(200, reply.status(), reply.text());
         assertTrue(reply.contentType().startsWith("application/pkcs7-mime"), reply.contentType());
         assertEquals(ca.certificate(), reply.certificate());
@@ -129,22 +131,22 @@ class EnrollmentTest {
     @Test
     void templateDuplicatedButNotIssuedIsRefusedWithUnsupportedCertType() throws Exception {
         admin.templates().duplicate("Web Server", "Lab Not Issued", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
-        EstClient.Reply reply = est.enroll("LabNotIssued", EstClient.basic("Administrator", PASSWORD), webRequest("x.contoso.com"));
+        EstAnswer reply = est.simpleEnroll("LabNotIssued", EstClient.basic("Administrator", PASSWORD), webRequest("x.contoso.com"));
         assertEquals(404, reply.status(), reply.text());
-        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error());
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.errorHeader());
         assertTrue(reply.text().contains("Certificate Template to Issue"), reply.text());
     }
 
     @Test
     void unknownTemplateIsRefusedWithUnsupportedCertType() throws Exception {
-        EstClient.Reply reply = est.enroll("NoSuchTemplate", iis01(), webRequest("iis01.contoso.com"));
-        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error(), reply.text());
+        EstAnswer reply = est.simpleEnroll("NoSuchTemplate", iis01(), webRequest("iis01.contoso.com"));
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.errorHeader(), reply.text());
     }
 
     @Test
     void webServerCertificateKeepsTheRequestedNamesInOrder() throws Exception {
         ca.issueTemplate(WEB);
-        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), webRequest("server1.internal.contoso.com", "server.contoso.com"));
+        EstAnswer reply = est.simpleEnroll(WEB_CN, iis01(), webRequest("server1.internal.contoso.com", "server.contoso.com"));
         assertEquals(200, reply.status(), reply.text());
         X509Certificate cert = reply.certificate();
         assertEquals(List.of("server1.internal.contoso.com", "server.contoso.com"),
@@ -163,9 +165,9 @@ class EnrollmentTest {
     void computerOutsideTheGroupIsRefusedWithTemplateDenied() throws Exception {
         ca.issueTemplate(WEB);
         admin.usersAndComputers().createComputer("PC07", "pc07.contoso.com", PASSWORD);
-        EstClient.Reply reply = est.enroll(WEB_CN, EstClient.basic("PC07$", PASSWORD), webRequest("pc07.contoso.com"));
+        EstAnswer reply = est.simpleEnroll(WEB_CN, EstClient.basic("PC07$", PASSWORD), webRequest("pc07.contoso.com"));
         assertEquals(403, reply.status(), reply.text());
-        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.error());
+        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.errorHeader());
         assertTrue(reply.text().contains("CONTOSO\\PC07$") && reply.text().contains("Domain Computers"), reply.text());
         RequestRecord denied = ca.failed().stream().filter(r -> r.requester().equals("CONTOSO\\PC07$")).findFirst().orElseThrow();
         assertEquals(RequestStatus.DENIED, denied.status());
@@ -175,8 +177,8 @@ class EnrollmentTest {
     @Test
     void domainAdminsNoLongerEnrollAfterTheGuideRemovedTheirRight() throws Exception {
         ca.issueTemplate(WEB);
-        EstClient.Reply reply = est.enroll(WEB_CN, EstClient.basic("Administrator", PASSWORD), webRequest("admin.contoso.com"));
-        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.error(), reply.text());
+        EstAnswer reply = est.simpleEnroll(WEB_CN, EstClient.basic("Administrator", PASSWORD), webRequest("admin.contoso.com"));
+        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", reply.errorHeader(), reply.text());
     }
 
     @Test
@@ -214,17 +216,17 @@ class EnrollmentTest {
     void bearerLogonTokenFromTheDcAuthenticatesAndAForgedOneDoesNot() throws Exception {
         ca.issueTemplate(WEB);
         String token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).encoded();
-        assertEquals(200, est.enroll(WEB_CN, "Bearer " + token, webRequest("iis01.contoso.com")).status());
+        assertEquals(200, est.simpleEnroll(WEB_CN, "Bearer " + token, webRequest("iis01.contoso.com")).status());
         String forged = token.substring(0, token.length() - 8) + "AAAAAAAA";
-        assertEquals(401, est.enroll(WEB_CN, "Bearer " + forged, webRequest("iis01.contoso.com")).status());
+        assertEquals(401, est.simpleEnroll(WEB_CN, "Bearer " + forged, webRequest("iis01.contoso.com")).status());
     }
 
     @Test
     void keyBelowTheTemplateMinimumIsRefusedWithKeyLength() throws Exception {
         ca.issueTemplate(WEB);
-        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), Csrs.request(Csrs.rsa(1024), "", "iis01.contoso.com"));
+        EstAnswer reply = est.simpleEnroll(WEB_CN, iis01(), Csrs.request(Csrs.rsa(1024), "", "iis01.contoso.com"));
         assertEquals(400, reply.status(), reply.text());
-        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error());
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.errorHeader());
         assertTrue(reply.text().contains("1024-bit") && reply.text().contains("2048"), reply.text());
     }
 
@@ -240,7 +242,7 @@ class EnrollmentTest {
     @Test
     void ecdsaP256TemplateIssuesForAP256Key() throws Exception {
         String template = eccTemplate("Lab ECC Issued");
-        EstClient.Reply reply = est.enroll(template, iis01(), Csrs.request(Csrs.ec("secp256r1"), ""));
+        EstAnswer reply = est.simpleEnroll(template, iis01(), Csrs.request(Csrs.ec("secp256r1"), ""));
         assertEquals(200, reply.status(), reply.text());
         X509Certificate cert = reply.certificate();
         assertEquals("EC", cert.getPublicKey().getAlgorithm());
@@ -252,31 +254,31 @@ class EnrollmentTest {
     @Test
     void ecdsaP256TemplateRefusesAnRsaKeyWithKeyLength() throws Exception {
         String template = eccTemplate("Lab ECC Refuses RSA");
-        EstClient.Reply reply = est.enroll(template, iis01(), Csrs.request(Csrs.rsa(2048), ""));
+        EstAnswer reply = est.simpleEnroll(template, iis01(), Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(400, reply.status(), reply.text());
-        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error(), reply.text());
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.errorHeader(), reply.text());
         assertTrue(reply.text().contains("ECDSA_P256"), "the refusal names what the template asks for: " + reply.text());
     }
 
     @Test
     void ecdsaP256TemplateRefusesAP384KeyWithKeyLength() throws Exception {
         String template = eccTemplate("Lab ECC Refuses P384");
-        EstClient.Reply reply = est.enroll(template, iis01(), Csrs.request(Csrs.ec("secp384r1"), ""));
-        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error(), reply.text());
+        EstAnswer reply = est.simpleEnroll(template, iis01(), Csrs.request(Csrs.ec("secp384r1"), ""));
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.errorHeader(), reply.text());
     }
 
     @Test
     void legacyCspTemplateRefusesAnEcKeyWithKeyLength() throws Exception {
         ca.issueTemplate(WEB);
-        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), Csrs.request(Csrs.ec("secp256r1"), "", "iis01.contoso.com"));
+        EstAnswer reply = est.simpleEnroll(WEB_CN, iis01(), Csrs.request(Csrs.ec("secp256r1"), "", "iis01.contoso.com"));
         assertEquals(400, reply.status(), reply.text());
-        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.error(), reply.text());
+        assertEquals("0x80094811 CERTSRV_E_KEY_LENGTH", reply.errorHeader(), reply.text());
     }
 
     @Test
     void policyAdvertisesTheTemplatesKeyAlgorithm() throws Exception {
         String template = eccTemplate("Lab ECC Policy");
-        String policy = est.get("/policy", iis01()).text();
+        String policy = est.policy(iis01()).text();
         assertTrue(policy.contains("{\"name\":\"" + template + "\"") && policy.contains("\"keyAlgorithm\":\"ECDSA_P256\""), policy);
         assertTrue(policy.contains("\"keyAlgorithm\":\"RSA\""), "RSA templates say RSA: " + policy);
     }
@@ -284,7 +286,7 @@ class EnrollmentTest {
     @Test
     void csrattrsOfAnEcdsaP256TemplateNameTheCurve() throws Exception {
         String template = eccTemplate("Lab ECC Attributes");
-        EstClient.Reply reply = est.get("/" + template + "/csrattrs", null);
+        EstAnswer reply = est.csrattrs(template);
         assertEquals(200, reply.status(), reply.text());
         ASN1Sequence attributes = ASN1Sequence.getInstance(java.util.Base64.getMimeDecoder().decode(reply.body()));
         assertEquals("[[1.2.840.10045.2.1, [1.2.840.10045.3.1.7]], 1.2.840.10045.4.3.2]", attributes.toString(),
@@ -294,7 +296,7 @@ class EnrollmentTest {
     @Test
     void performanceCountersCountARequestAndItsSigning() throws Exception {
         CertificationAuthority.PerformanceCounters before = ca.performanceCounters();
-        assertEquals(200, est.enroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), "")).status());
+        assertEquals(200, est.simpleEnroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), "")).status());
         CertificationAuthority.PerformanceCounters after = ca.performanceCounters();
         assertEquals(before.requests() + 1, after.requests());
         assertEquals(before.issued() + 1, after.issued());
@@ -309,19 +311,19 @@ class EnrollmentTest {
         ca.issueTemplate(WEB);
         byte[] csr = webRequest("iis01.contoso.com");
         csr[csr.length - 5] ^= 0x55;
-        EstClient.Reply reply = est.enroll(WEB_CN, iis01(), csr);
-        assertEquals("0x80090006 NTE_BAD_SIGNATURE", reply.error(), reply.text());
+        EstAnswer reply = est.simpleEnroll(WEB_CN, iis01(), csr);
+        assertEquals("0x80090006 NTE_BAD_SIGNATURE", reply.errorHeader(), reply.text());
     }
 
     @Test
     void garbageInsteadOfARequestIsRefusedWithBadTagAndLeavesNoRecord() throws Exception {
         long before = ca.requestCount();
-        EstClient.Reply reply = est.enroll("WebServer", iis01(), "this is not DER".getBytes());
+        EstAnswer reply = est.simpleEnroll("WebServer", iis01(), "this is not DER".getBytes());
         assertEquals(400, reply.status(), reply.text());
-        assertEquals("0x8009310B CRYPT_E_ASN1_BADTAG", reply.error());
+        assertEquals("0x8009310B CRYPT_E_ASN1_BADTAG", reply.errorHeader());
         assertNull(reply.requestId(), "no request, no request id");
         assertEquals(before, ca.requestCount(), "bytes that are not a request are not recorded as one");
-        EstClient.Reply wrongType = est.post("/WebServer/simpleenroll", iis01(), "x".getBytes(), "text/plain");
+        EstAnswer wrongType = est.exchange("POST", "/WebServer/simpleenroll", iis01(), "text/plain", "x".getBytes());
         assertEquals(415, wrongType.status());
         assertEquals(before, ca.requestCount(), "a request with the wrong content type never reaches the CA");
     }
@@ -329,19 +331,20 @@ class EnrollmentTest {
     @Test
     void aPlusInTheTemplateLabelIsNotASpace() throws Exception {
         // a path segment is not a form: 'Web+Server' once reached the CA as the display name 'Web Server'
-        EstClient.Reply reply = est.enroll("Web+Server", EstClient.basic("Administrator", PASSWORD), webRequest("plus.contoso.com"));
-        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.error(), reply.text());
-        assertEquals(200, est.enroll("Web%20Server", EstClient.basic("Administrator", PASSWORD), webRequest("space.contoso.com")).status(),
+        EstAnswer reply = est.exchange("POST", "/Web+Server/simpleenroll", EstClient.basic("Administrator", PASSWORD),
+                EstClient.PKCS10, java.util.Base64.getMimeEncoder().encode(webRequest("plus.contoso.com")));
+        assertEquals("0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE", reply.errorHeader(), reply.text());
+        assertEquals(200, est.simpleEnroll("Web Server", EstClient.basic("Administrator", PASSWORD), webRequest("space.contoso.com")).status(),
                 "a display name, percent-encoded, still names its template");
     }
 
     @Test
     void wrongPasswordAndMissingCredentialsGet401() throws Exception {
-        EstClient.Reply wrong = est.enroll("WebServer", EstClient.basic("IIS01$", "wrong"), webRequest("x.contoso.com"));
+        EstAnswer wrong = est.simpleEnroll("WebServer", EstClient.basic("IIS01$", "wrong"), webRequest("x.contoso.com"));
         assertEquals(401, wrong.status(), wrong.text());
-        assertEquals("0x8007052E ERROR_LOGON_FAILURE", wrong.error());
-        assertEquals(401, est.enroll("WebServer", null, webRequest("x.contoso.com")).status());
-        assertEquals(401, est.enroll("WebServer", EstClient.basic("nobody", "x"), webRequest("x.contoso.com")).status());
+        assertEquals("0x8007052E ERROR_LOGON_FAILURE", wrong.errorHeader());
+        assertEquals(401, est.simpleEnroll("WebServer", null, webRequest("x.contoso.com")).status());
+        assertEquals(401, est.simpleEnroll("WebServer", EstClient.basic("nobody", "x"), webRequest("x.contoso.com")).status());
     }
 
     @Test
@@ -350,7 +353,7 @@ class EnrollmentTest {
         admin.security().allow("Lab Client Certificate", "Domain Computers", AccessRight.READ, AccessRight.ENROLL, AccessRight.AUTOENROLL);
         ca.issueTemplate("Lab Client Certificate");
         admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
-        EstClient.Reply issued = est.enroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
+        EstAnswer issued = est.simpleEnroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(200, issued.status(), issued.text());
         X509Certificate cert = issued.certificate();
         assertEquals(List.of("pc01.contoso.com"), cert.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList());
@@ -362,8 +365,8 @@ class EnrollmentTest {
             c.modify(dc.names().computer("PC01"), new com.unboundid.ldap.sdk.Modification(
                     com.unboundid.ldap.sdk.ModificationType.DELETE, "dNSHostName"));
         }
-        EstClient.Reply refused = est.enroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
-        assertEquals("0x8009480F CERTSRV_E_SUBJECT_DNS_REQUIRED", refused.error(), refused.text());
+        EstAnswer refused = est.simpleEnroll("LabClientCertificate", EstClient.basic("PC01$", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals("0x8009480F CERTSRV_E_SUBJECT_DNS_REQUIRED", refused.errorHeader(), refused.text());
     }
 
     @Test
@@ -382,31 +385,31 @@ class EnrollmentTest {
         admin.security().allow("Lab Approved Web", "ConfigMgr IIS Servers", AccessRight.ENROLL);
         ca.issueTemplate("Lab Approved Web");
         byte[] csr = webRequest("iis01.contoso.com");
-        EstClient.Reply pending = est.enroll("LabApprovedWeb", iis01(), csr);
+        EstAnswer pending = est.simpleEnroll("LabApprovedWeb", iis01(), csr);
         assertEquals(202, pending.status(), pending.text());
         assertEquals("60", pending.retryAfter());
         long id = Long.parseLong(pending.requestId());
-        assertEquals(202, est.enroll("LabApprovedWeb", iis01(), csr).status(), "asking again before approval: still pending");
-        assertEquals(id, Long.parseLong(est.enroll("LabApprovedWeb", iis01(), csr).requestId()), "the same request, not a new one");
+        assertEquals(202, est.simpleEnroll("LabApprovedWeb", iis01(), csr).status(), "asking again before approval: still pending");
+        assertEquals(id, Long.parseLong(est.simpleEnroll("LabApprovedWeb", iis01(), csr).requestId()), "the same request, not a new one");
 
         assertTrue(ca.approve(id, "CONTOSO\\Administrator").issued());
-        EstClient.Reply issued = est.enroll("LabApprovedWeb", iis01(), csr);
+        EstAnswer issued = est.simpleEnroll("LabApprovedWeb", iis01(), csr);
         assertEquals(200, issued.status(), issued.text());
         assertEquals("Resubmitted by CONTOSO\\Administrator", ca.request(id).orElseThrow().dispositionMessage());
 
         byte[] other = webRequest("iis01.contoso.com");
-        long second = Long.parseLong(est.enroll("LabApprovedWeb", iis01(), other).requestId());
+        long second = Long.parseLong(est.simpleEnroll("LabApprovedWeb", iis01(), other).requestId());
         ca.deny(second, "CONTOSO\\Administrator");
-        EstClient.Reply denied = est.enroll("LabApprovedWeb", iis01(), other);
+        EstAnswer denied = est.simpleEnroll("LabApprovedWeb", iis01(), other);
         assertEquals(403, denied.status(), denied.text());
-        assertEquals("0x80094014 CERTSRV_E_ADMIN_DENIED_REQUEST", denied.error());
+        assertEquals("0x80094014 CERTSRV_E_ADMIN_DENIED_REQUEST", denied.errorHeader());
         assertThrows(CaException.class, () -> ca.approve(second, "CONTOSO\\Administrator"), "a denied request is not pending");
     }
 
     @Test
     void revocationPublishesANewCrlWithTheSerial() throws Exception {
         ca.issueTemplate(WEB);
-        X509Certificate cert = est.enroll(WEB_CN, iis01(), webRequest("iis01.contoso.com")).certificate();
+        X509Certificate cert = est.simpleEnroll(WEB_CN, iis01(), webRequest("iis01.contoso.com")).certificate();
         X509CRL before = ca.crl(false);
         ca.revoke(cert.getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
         X509CRL after = ca.crl(false);
@@ -425,17 +428,17 @@ class EnrollmentTest {
     @Test
     void reenrollmentAuthenticatesWithTheCurrentCertificate() throws Exception {
         KeyPair key = Csrs.rsa(2048);
-        X509Certificate current = est.enroll("Machine", iis01(), Csrs.request(key, "")).certificate();
-        EstClient renewing = new EstClient(ca, new KeyFiles.KeyEntry(key.getPrivate(), new X509Certificate[]{current}));
-        EstClient.Reply renewed = renewing.reenroll(Csrs.request(Csrs.rsa(2048), ""));
+        X509Certificate current = est.simpleEnroll("Machine", iis01(), Csrs.request(key, "")).certificate();
+        EstClient renewing = CaHttps.est(ca, new KeyFiles.KeyEntry(key.getPrivate(), new X509Certificate[]{current}));
+        EstAnswer renewed = renewing.simpleReenroll(null, Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(200, renewed.status(), renewed.text());
         assertEquals("Machine", ca.bySerial(renewed.certificate().getSerialNumber()).orElseThrow().template());
         assertEquals("CN=iis01.contoso.com", renewed.certificate().getSubjectX500Principal().getName());
 
         ca.revoke(current.getSerialNumber(), RevocationReason.SUPERSEDED, "CONTOSO\\Administrator");
-        EstClient.Reply revoked = renewing.reenroll(Csrs.request(Csrs.rsa(2048), ""));
-        assertEquals("0x8009400E CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE", revoked.error(), "a revoked certificate cannot renew: " + revoked.text());
-        assertEquals(401, est.reenroll(webRequest("iis01.contoso.com")).status(), "no certificate, no re-enrollment");
+        EstAnswer revoked = renewing.simpleReenroll(null, Csrs.request(Csrs.rsa(2048), ""));
+        assertEquals("0x8009400E CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE", revoked.errorHeader(), "a revoked certificate cannot renew: " + revoked.text());
+        assertEquals(401, est.simpleReenroll(null, webRequest("iis01.contoso.com")).status(), "no certificate, no re-enrollment");
     }
 
     @Test
@@ -447,7 +450,7 @@ class EnrollmentTest {
         admin.templates().setSubjectNameFlags("Lab Mobile Device Enrollment", org.pkilab.directory.model.TemplateFlags.CertificateName.SUBJECT_REQUIRE_COMMON_NAME);
         admin.security().allow("Lab Mobile Device Enrollment", "ConfigMgr Mobile Device Users", AccessRight.READ, AccessRight.ENROLL);
         ca.issueTemplate("Lab Mobile Device Enrollment");
-        EstClient.Reply reply = est.enroll("LabMobileDeviceEnrollment", EstClient.basic("alice@contoso.com", PASSWORD),
+        EstAnswer reply = est.simpleEnroll("LabMobileDeviceEnrollment", EstClient.basic("alice@contoso.com", PASSWORD),
                 Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(200, reply.status(), reply.text());
         assertEquals("CN=Alice", reply.certificate().getSubjectX500Principal().getName());
@@ -457,9 +460,9 @@ class EnrollmentTest {
     @Test
     void userWithoutAnEmailAddressCannotGetAUserCertificate() throws Exception {
         admin.usersAndComputers().createUser("Bob", PASSWORD);
-        EstClient.Reply reply = est.enroll("User", EstClient.basic("Bob", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
+        EstAnswer reply = est.simpleEnroll("User", EstClient.basic("Bob", PASSWORD), Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(400, reply.status(), reply.text());
-        assertEquals("0x80094812 CERTSRV_E_SUBJECT_EMAIL_REQUIRED", reply.error());
+        assertEquals("0x80094812 CERTSRV_E_SUBJECT_EMAIL_REQUIRED", reply.errorHeader());
         assertTrue(reply.text().contains("CN=Bob,CN=Users,DC=contoso,DC=com has no mail"), reply.text());
     }
 
@@ -508,17 +511,17 @@ class EnrollmentTest {
     @Test
     void policyEndpointListsOnlyWhatTheCallerMayEnrollFor() throws Exception {
         ca.issueTemplate(WEB);
-        String iis = est.get("/policy", iis01()).text();
+        String iis = est.policy(iis01()).text();
         assertTrue(iis.contains("\"name\":\"" + WEB_CN + "\"") && iis.contains("\"subjectSuppliedInRequest\":true"), iis);
         assertTrue(iis.contains("\"name\":\"Machine\""), "Domain Computers may enroll for Computer: " + iis);
         admin.usersAndComputers().createComputer("PC09", "pc09.contoso.com", PASSWORD);
-        String pc = est.get("/policy", EstClient.basic("PC09$", PASSWORD)).text();
+        String pc = est.policy(EstClient.basic("PC09$", PASSWORD)).text();
         assertTrue(!pc.contains(WEB_CN), pc);
     }
 
     @Test
     void v1TemplateCertificatesCarryTheTemplateName() throws Exception {
-        EstClient.Reply reply = est.enroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), ""));
+        EstAnswer reply = est.simpleEnroll("Machine", iis01(), Csrs.request(Csrs.rsa(2048), ""));
         assertEquals(200, reply.status(), reply.text());
         byte[] ext = DEROctetString.getInstance(reply.certificate().getExtensionValue(CertificateSigner.TEMPLATE_NAME.getId())).getOctets();
         assertEquals("Machine", DERBMPString.getInstance(ASN1Primitive.fromByteArray(ext)).getString());

@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -84,7 +86,7 @@ class SlowClientsTest {
             assertEquals(200, crl.getResponseCode(), "the CRL port answers while IIS01's bodies hang");
             crl.getInputStream().readAllBytes();
 
-            EstClient.Reply other = new EstClient(ca).enroll("Machine", EstClient.basic("PC01$", PASSWORD),
+            EstAnswer other = CaHttps.est(ca).simpleEnroll("Machine", EstClient.basic("PC01$", PASSWORD),
                     Csrs.request(Csrs.rsa(2048), "CN=pc01.contoso.com"));
             assertEquals(200, other.status(), "another account enrolls while IIS01's bodies hang: " + other.text());
         } finally {

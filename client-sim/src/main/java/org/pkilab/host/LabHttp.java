@@ -231,6 +231,15 @@ final class LabHttp {
         }
     }
 
+    /** The innermost cause of a failed request, as {@code SocketException: Connection refused}. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
     /** The trust failure behind a failed request, or a name mismatch reported by TLS, or null. */
     static TrustFailure trustFailure(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {

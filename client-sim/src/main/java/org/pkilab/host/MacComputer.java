@@ -1,18 +1,14 @@
 package org.pkilab.host;
 
-import org.eclipse.jetty.client.BytesRequestContent;
-import org.eclipse.jetty.client.ContentResponse;
-import org.eclipse.jetty.http.HttpMethod;
-import org.pkilab.pki.KeyFiles;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.enrollment.EstClient;
 
-import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A Mac that Configuration Manager enrolls: it is not joined to the domain, so an administrative user
@@ -61,42 +57,33 @@ public final class MacComputer implements AutoCloseable {
      * Enrolls for {@code template} at the CA's EST URL as {@code userName} (HTTP Basic) and stores the
      * certificate with its key in the keychain.
      *
-     * @throws EnrollmentException with the CA's AD CS code when refused
+     * @throws EnrollmentException with the CA's AD CS code when refused, or the chain error when the Mac does not
+     *                             trust the CA
      */
     public StoredCertificate enroll(String estBaseUrl, String template, String userName, String password) {
         LabHttp.Client https = LabHttp.tls(network, trust, null, null);
         try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            KeyPair key = generator.generateKeyPair();
-            byte[] csr = DomainComputer.csr(key, "", List.of());
-            ContentResponse response = https.newRequest(estBaseUrl + "/" + template + "/simpleenroll").method(HttpMethod.POST)
-                    .timeout(30, TimeUnit.SECONDS)
-                    .headers(h -> h.put("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                            (userName + ":" + password).getBytes(StandardCharsets.UTF_8))))
-                    .body(new BytesRequestContent("application/pkcs10", Base64.getMimeEncoder().encode(csr))).send();
-            if (response.getStatus() != 200) {
-                throw EnrollmentException.fromAnswer(response.getStatus(), response.getHeaders().get("X-ADCS-Error"), response.getContentAsString());
-            }
-            X509Certificate certificate = KeyFiles.certificate(firstCertificate(response.getContent()));
+            KeyPair key = rsa2048();
+            byte[] csr = KeyAndRequest.csr(key, "", List.of());
+            X509Certificate certificate = new EstClient(estBaseUrl, new LabEstTransport(hostName, () -> https))
+                    .simpleEnroll(template, EstClient.basic(userName, password), csr).certificate();
             StoredCertificate stored = new StoredCertificate(certificate, key.getPrivate(), false,
                     StoredCertificate.KeyStorage.LEGACY_CSP, template, null, List.of(certificate));
             keychain.add(stored);
             return stored;
-        } catch (EnrollmentException e) {
-            throw e;
-        } catch (Exception e) {
-            TrustFailure failure = LabHttp.trustFailure(e);
-            throw new EnrollmentException(0, failure == null ? null : failure.reason(),
-                    hostName + " cannot enroll at " + estBaseUrl + ": " + (failure == null ? e.getMessage() : failure.getMessage()));
         } finally {
             https.stop();
         }
     }
 
-    private static byte[] firstCertificate(byte[] base64Pkcs7) throws Exception {
-        org.bouncycastle.cms.CMSSignedData p7 = new org.bouncycastle.cms.CMSSignedData(Base64.getMimeDecoder().decode(base64Pkcs7));
-        return p7.getCertificates().getMatches(null).iterator().next().getEncoded();
+    private static KeyPair rsa2048() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -12,12 +12,12 @@ import java.util.List;
  */
 public final class UserSession {
 
-    private final DomainComputer computer;
+    private final CertificateEnrollment enrollment;
     private final LogonToken token;
-    private final DomainComputer.Enrollee enrollee;
+    private final Enrollee enrollee;
 
-    UserSession(DomainComputer computer, LogonToken token, DomainComputer.Enrollee enrollee) {
-        this.computer = computer;
+    UserSession(CertificateEnrollment enrollment, LogonToken token, Enrollee enrollee) {
+        this.enrollment = enrollment;
         this.token = token;
         this.enrollee = enrollee;
     }
@@ -32,11 +32,11 @@ public final class UserSession {
     }
 
     public List<EnrollableTemplate> enrollableTemplates() {
-        return computer.enrollableTemplates(enrollee);
+        return enrollment.enrollableTemplates(enrollee);
     }
 
     /** "Request New Certificate" as this user; the certificate goes to {@code CurrentUser\My}. */
     public StoredCertificate requestCertificate(CertificateRequest request) {
-        return computer.requestCertificate(enrollee, request);
+        return enrollment.request(enrollee, request);
     }
 }

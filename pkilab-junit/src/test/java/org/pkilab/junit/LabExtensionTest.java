@@ -19,7 +19,7 @@ import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.DomainComputer;
-import org.pkilab.host.EnrollmentException;
+import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.host.HttpsResult;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;

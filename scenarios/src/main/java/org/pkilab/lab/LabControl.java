@@ -17,9 +17,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.CertificateStore;
 import org.pkilab.host.DomainComputer;
-import org.pkilab.host.EnrollmentException;
+import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.host.MacComputer;
-import org.pkilab.host.PendingException;
+import org.pkilab.enrollment.PendingException;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;
 

@@ -1,7 +1,7 @@
 package org.pkilab.scenario;
 
 import org.pkilab.host.DomainComputer;
-import org.pkilab.host.PendingException;
+import org.pkilab.enrollment.PendingException;
 import org.pkilab.lab.Lab;
 
 import java.nio.file.Path;

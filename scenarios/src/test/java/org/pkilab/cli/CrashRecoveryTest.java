@@ -15,9 +15,6 @@ import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.Test;
@@ -25,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.DomainNames;
+import org.pkilab.enrollment.CertsOnlyPkcs7;
 import org.pkilab.pki.KeyFiles;
 import org.sqlite.SQLiteConfig;
 
@@ -508,10 +506,8 @@ class CrashRecoveryTest {
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
     }
 
-    private static X509Certificate certsOnly(byte[] base64) throws Exception {
-        CMSSignedData p7 = new CMSSignedData(Base64.getMimeDecoder().decode(base64));
-        X509CertificateHolder holder = (X509CertificateHolder) p7.getCertificates().getMatches(null).iterator().next();
-        return new JcaX509CertificateConverter().getCertificate(holder);
+    private static X509Certificate certsOnly(byte[] base64) {
+        return CertsOnlyPkcs7.decodeBase64(base64).get(0);
     }
 
     private static String cdp(X509Certificate certificate) {

@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.enrollment.EnrollmentException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

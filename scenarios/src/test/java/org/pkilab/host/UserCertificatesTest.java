@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.windows.WindowsError;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -104,7 +104,7 @@ class LabPersistenceTest {
                     .WINDOWS_2003_SERVER_ENTERPRISE);
             lab.admin().templates().setRequiresApproval("Held Computer", true);
             lab.ca().issueTemplate("Held Computer");
-            id = assertThrows(org.pkilab.host.PendingException.class,
+            id = assertThrows(org.pkilab.enrollment.PendingException.class,
                     () -> lab.computer("PC01").requestCertificate(CertificateRequest.forTemplate("Held Computer"))).requestId();
         }
         try (Lab again = Lab.start(spec("First-Passw0rd!"), site)) {

@@ -1,4 +1,4 @@
-package org.pkilab.host;
+package org.pkilab.enrollment;
 
 import org.pkilab.windows.WindowsError;
 

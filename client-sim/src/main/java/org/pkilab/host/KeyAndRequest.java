@@ -1,0 +1,81 @@
+package org.pkilab.host;
+
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.pkilab.directory.model.KeyAlgorithm;
+import org.pkilab.enrollment.EnrollableTemplate;
+import org.pkilab.pki.EcKeys;
+
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.interfaces.ECPrivateKey;
+import java.util.List;
+
+/**
+ * What {@code certreq -new} does before anything is sent: makes the key the template's Cryptography tab asks for
+ * and the PKCS #10 request signed with it, carrying the subject and the DNS names the enrollee supplies.
+ *
+ * <pre>{@code
+ * KeyPair key = KeyAndRequest.generateKey(template, 0);              // ECDSA_P256: a P-256 key; RSA: max(minimum, 2048)
+ * byte[] csr = KeyAndRequest.csr(key, "CN=server1", List.of("server1.contoso.com"));
+ * }</pre>
+ */
+final class KeyAndRequest {
+
+    private KeyAndRequest() {
+    }
+
+    /**
+     * The key the template's Cryptography tab asks for: an EC key on its curve for ECDSA_P256 (P-384,
+     * P-521); otherwise RSA of the size asked for (a certreq INF's KeyLength), else the template's minimum
+     * or 2048 bits, whichever is larger.
+     */
+    static KeyPair generateKey(EnrollableTemplate template, int askedBits) {
+        if (template.keyAlgorithm().elliptic()) {
+            return EcKeys.generate(template.keyAlgorithm().curve());
+        }
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(askedBits > 0 ? askedBits : Math.max(template.minimalKeySize(), 2048));
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The DER PKCS #10 request: {@code subject} (empty: none) and, when given, DNS names in an extension request. */
+    static byte[] csr(KeyPair key, String subject, List<String> dnsNames) {
+        try {
+            JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
+                    subject.isEmpty() ? new X500Name(new RDN[0]) : new X500Name(subject), key.getPublic());
+            if (!dnsNames.isEmpty()) {
+                ExtensionsGenerator extensions = new ExtensionsGenerator();
+                extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                        dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
+                builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+            }
+            return builder.build(signer(key)).getEncoded();
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot build the certificate request: " + e.getMessage(), e);
+        }
+    }
+
+    /** The request's signature: SHA256withRSA for an RSA key; ECDSA with the hash that fits the curve for an EC key. */
+    private static ContentSigner signer(KeyPair key) throws OperatorCreationException {
+        if (key.getPrivate() instanceof ECPrivateKey ec) {
+            KeyAlgorithm algorithm = KeyAlgorithm.ofCurveBits(ec.getParams().getCurve().getField().getFieldSize()).orElse(KeyAlgorithm.ECDSA_P256);
+            return new JcaContentSignerBuilder(algorithm.signatureAlgorithm()).setProvider(EcKeys.provider()).build(key.getPrivate());
+        }
+        return new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate());
+    }
+}
