@@ -32,6 +32,9 @@ import java.util.Set;
  *
  * <p>Why a log: one SQLite commit per request touches five pages (row, parent, two indexes, header),
  * about a dozen system calls, and cost as much as a sixth of the RSA signature it records.
+ *
+ * <p>Longer than most classes here: the log, the background writer and the reads share one lock order and
+ * one view of what is logged but not yet in the tables; apart, each would need the others' insides.
  */
 final class CaDatabase implements AutoCloseable {
 

@@ -37,6 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * object (the "Certificate Templates to Issue" list), the accounts it builds names from, and the places
  * it publishes its certificate and CRLs ({@code CN=AIA}, {@code CN=Certification Authorities},
  * {@code NTAuthCertificates}, {@code CN=CDP}).
+ *
+ * <p>Longer than most classes here: it is the CA's one connection pool to the DC together with the
+ * persistent searches that tell it of changes and the template cache they clear; reads, writes and
+ * notifications share those three.
  */
 final class CaDirectory implements AutoCloseable {
 
