@@ -13,26 +13,23 @@ import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.JdkEstTransport;
 import org.pkilab.pki.KeyFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -98,7 +95,7 @@ public final class LoadBenchmark implements Callable<Integer> {
             List<Thread> threads = new ArrayList<>();
             for (int i = 1; i <= clients; i++) {
                 int client = i;
-                Thread thread = new Thread(() -> client(client, dc, ca, tls.getSocketFactory(), end), "load-client-" + client);
+                Thread thread = new Thread(() -> client(client, dc, ca, tls, end), "load-client-" + client);
                 thread.start();
                 threads.add(thread);
             }
@@ -147,9 +144,11 @@ public final class LoadBenchmark implements Callable<Integer> {
         }
     }
 
-    private void client(int client, DomainController dc, CertificationAuthority ca, SSLSocketFactory tls, long end) {
+    private void client(int client, DomainController dc, CertificationAuthority ca, SSLContext tls, long end) {
         String account = account(client) + "$";
-        String basic = "Basic " + Base64.getEncoder().encodeToString((account + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+        String basic = EstClient.basic(account, PASSWORD);
+        // each client its own transport, so each keeps a connection of its own, as separate computers do
+        EstClient est = new EstClient("https://127.0.0.1:" + ca.httpsPort() + "/.well-known/est", new JdkEstTransport(tls, ca.config().fqdn()));
         KeyPair key;
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
@@ -164,14 +163,17 @@ public final class LoadBenchmark implements Callable<Integer> {
             run("EST enroll", () -> {
                 byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=load" + serial.incrementAndGet()), key.getPublic())
                         .build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
-                expect(200, https(ca, tls, "/.well-known/est/Machine/simpleenroll", basic, Base64.getMimeEncoder().encode(csr)));
+                expect(200, est.simpleEnroll("Machine", basic, csr));
             });
-            run("EST cacerts", () -> expect(200, https(ca, tls, "/.well-known/est/cacerts", null, null)));
+            run("EST cacerts", () -> expect(200, est.cacerts()));
             run("CRL download", () -> {
                 HttpURLConnection c = (HttpURLConnection) new URL(ca.crlUrl().replaceFirst("//[^/:]+", "//127.0.0.1")).openConnection();
                 c.setConnectTimeout(10_000);
                 c.setReadTimeout(30_000);
-                expect(200, new Reply(c.getResponseCode(), readAll(c)));
+                if (c.getResponseCode() != 200) {
+                    throw new IllegalStateException("HTTP " + c.getResponseCode() + " for the CRL at " + ca.crlUrl());
+                }
+                readAll(c);
             });
             run("LDAP bind+search", () -> {
                 try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), computerDn, PASSWORD)) {
@@ -213,42 +215,10 @@ public final class LoadBenchmark implements Callable<Integer> {
         firstErrors.putIfAbsent(name, e.toString());
     }
 
-    private record Reply(int status, byte[] body) {
-    }
-
-    private static void expect(int status, Reply reply) {
-        if (reply.status() != status) {
-            throw new IllegalStateException("HTTP " + reply.status() + ": " + new String(reply.body(), StandardCharsets.UTF_8).strip());
+    private static void expect(int status, EstAnswer answer) {
+        if (answer.status() != status) {
+            throw new IllegalStateException("HTTP " + answer.status() + ": " + answer.text().strip());
         }
-    }
-
-    private static Reply https(CertificationAuthority ca, SSLSocketFactory tls, String path, String authorization, byte[] body)
-            throws IOException {
-        HttpsURLConnection c = (HttpsURLConnection) new URL("https://127.0.0.1:" + ca.httpsPort() + path).openConnection();
-        c.setSSLSocketFactory(tls);
-        String fqdn = ca.config().fqdn();
-        c.setHostnameVerifier((host, session) -> {
-            try {
-                return ((X509Certificate) session.getPeerCertificates()[0]).getSubjectAlternativeNames().stream()
-                        .anyMatch(n -> fqdn.equalsIgnoreCase(String.valueOf(n.get(1))));
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        c.setConnectTimeout(10_000);
-        c.setReadTimeout(30_000);
-        if (authorization != null) {
-            c.setRequestProperty("Authorization", authorization);
-        }
-        if (body != null) {
-            c.setRequestMethod("POST");
-            c.setDoOutput(true);
-            c.setRequestProperty("Content-Type", "application/pkcs10");
-            try (OutputStream out = c.getOutputStream()) {
-                out.write(body);
-            }
-        }
-        return new Reply(c.getResponseCode(), readAll(c));
     }
 
     private static byte[] readAll(HttpURLConnection c) throws IOException {
