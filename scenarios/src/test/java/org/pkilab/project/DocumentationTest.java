@@ -76,6 +76,31 @@ class DocumentationTest {
         assertEquals(List.of("exec " + testCommand), ci, ".ci/run must run exactly the README's test command");
     }
 
+    /** The request-flow page names the classes a request passes through: each must be one the code has. */
+    @Test
+    void theRequestFlowNamesClassesTheCodeHas() throws IOException {
+        Path root = Repository.root();
+        String page = Files.readString(root.resolve("docs/request-flow.md"));
+        StringBuilder sources = new StringBuilder();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/java/")).toList()) {
+                sources.append(Files.readString(p)).append('\n');
+            }
+        }
+        Matcher named = Pattern.compile("`([A-Z][a-z][A-Za-z0-9]*)(?:\\.[A-Za-z]+)?`").matcher(page);
+        List<String> unknown = new ArrayList<>();
+        int names = 0;
+        while (named.find()) {
+            names++;
+            String type = named.group(1);
+            if (!Pattern.compile("\\b(class|interface|record|enum) " + type + "\\b").matcher(sources).find()) {
+                unknown.add(type);
+            }
+        }
+        assertTrue(names > 30, "docs/request-flow.md names only " + names + " classes");
+        assertEquals(List.of(), unknown, "docs/request-flow.md names classes the code does not have; rename them there");
+    }
+
     private static List<Path> pages(Path root) throws IOException {
         List<Path> pages = new ArrayList<>(List.of(root.resolve("README.md"), root.resolve("SCENARIOS.md")));
         try (Stream<Path> docs = Files.list(root.resolve("docs"))) {
