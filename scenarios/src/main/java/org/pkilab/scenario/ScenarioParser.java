@@ -120,9 +120,10 @@ public final class ScenarioParser {
 
     /** {@code folder}: where the file being read lies, for the files it includes; null for a built-in. */
     private Scenario parse(String source, String text, List<String> problems, int depth, Path folder) {
+        int known = problems.size();
         Node root = ScenarioYaml.compose(source, text, problems);
-        if (root == null) {
-            return null;
+        if (root == null && problems.size() > known) {
+            return null; // not YAML: said already
         }
         if (!(root instanceof MappingNode top)) {
             problems.add(source + ":" + line(root) + ": a scenario is a mapping with name, title, lab and steps");
