@@ -76,14 +76,14 @@ class DocumentationTest {
         assertEquals(List.of("exec " + testCommand), ci, ".ci/run must run exactly the README's test command");
     }
 
-    /** The request-flow page names the classes a request passes through: each must be one the code has. */
+    /** The request-flow page names the classes a request passes through (and a test to copy): each must be one the code has. */
     @Test
     void theRequestFlowNamesClassesTheCodeHas() throws IOException {
         Path root = Repository.root();
         String page = Files.readString(root.resolve("docs/request-flow.md"));
         StringBuilder sources = new StringBuilder();
         try (Stream<Path> files = Files.walk(root)) {
-            for (Path p : files.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/java/")).toList()) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/")).toList()) {
                 sources.append(Files.readString(p)).append('\n');
             }
         }
