@@ -68,7 +68,7 @@ final class CaWebServer implements AutoCloseable {
     }
 
     private final CertificationAuthorityConfig config;
-    // the adapters exist from start(): the CA's parts need the HTTP port (the CDP and AIA URLs) before they do
+    // the adapters exist from start(): the CA's parts need the HTTP port (the CDP and AIA URLs) before they can be made
     private Supplier<X509Certificate> caCertificate;
     private EstAdapter est;
     private EnrollmentPolicyAdapter policy;
@@ -99,8 +99,6 @@ final class CaWebServer implements AutoCloseable {
         http.setHost("127.0.0.1");
         http.setPort(httpPort);
         server.addConnector(http);
-        // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
-        server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
         server.setErrorHandler(new PlainErrors());
     }
 
@@ -123,6 +121,9 @@ final class CaWebServer implements AutoCloseable {
         policy = new EnrollmentPolicyAdapter(config.caName(), services.policy(), logon);
         admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
         files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
+        // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
+        // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
+        server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
         https = TlsConnectors.builder(server)
                 .identity(identity)
                 .trustAnchors(List.of(caCertificate.get()))

@@ -56,7 +56,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private enum State { NEW, RUNNING, CLOSED }
 
     private final CertificationAuthorityConfig config;
-    private State state = State.NEW;
+    private volatile State state = State.NEW;
     private Path dataDirectory;
     private boolean temporary;
     private CaIdentity identity;
@@ -102,7 +102,13 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
-                    config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), this::issuedBySerial);
+                    config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
+                        try {
+                            return database.bySerial(serial);
+                        } catch (java.sql.SQLException e) {
+                            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
+                        }
+                    });
             templates = DirectoryAdmin.connect(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             directory.ensureCaComputer(config.hostName(), config.fqdn(), PasswordPolicy.generate());
             List<String> defaults = new ArrayList<>();
@@ -170,9 +176,6 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                 new CaSecurity(config.caName(), this::security), logons, this::crlBytes);
     }
 
-    private Optional<RequestRecord> issuedBySerial(BigInteger serial) {
-        return console.bySerial(serial);
-    }
 
     // ---- the parts -------------------------------------------------------------------------------
 
@@ -185,11 +188,6 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** See {@link EnrollmentService#submit}. */
     public EnrollmentResult submit(EnrollmentRequest request) {
         return enrollment().submit(request);
-    }
-
-    /** See {@link EnrollmentService#retrieve}. */
-    public Optional<EnrollmentResult> previous(LogonToken requester, String label, byte[] csr) {
-        return enrollment().retrieve(requester, label, csr);
     }
 
     /**
@@ -380,35 +378,6 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             known = security = SecurityDescriptor.parse(CaSecurity.DEFAULT_SECURITY, templates.domainSid());
         }
         return known;
-    }
-
-    /** See {@link LogonTokenVerifier#logon}. */
-    LogonToken logon(String userName, String password) {
-        return logons.logon(userName, password);
-    }
-
-    /** See {@link LogonTokenVerifier#verify}. */
-    LogonToken verify(String encodedToken) {
-        return logons.verify(encodedToken);
-    }
-
-    /** See {@link LogonTokenVerifier#holderOf}. */
-    LogonToken tokenForHolderOf(X509Certificate certificate) {
-        return logons.holderOf(certificate);
-    }
-
-    String templateOf(X509Certificate certificate) {
-        return enrollment().templateOf(certificate).orElse(null);
-    }
-
-    /** See {@link EnrollmentService#template}. */
-    Optional<CertificateTemplate> template(String label) {
-        return enrollment().template(label);
-    }
-
-    /** See {@link EnrollmentService#enrollableTemplates}. */
-    List<CertificateTemplate> enrollableTemplates(LogonToken token) {
-        return enrollment().enrollableTemplates(token);
     }
 
     private void requireRunning() {
