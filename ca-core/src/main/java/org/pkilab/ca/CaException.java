@@ -1,6 +1,7 @@
 package org.pkilab.ca;
 
 import org.pkilab.windows.WindowsError;
+
 /**
  * A refusal by the CA outside the policy module's recorded decisions (administration, authentication,
  * input that is not a request at all), with its AD CS error, the reason and, where there is one, what to

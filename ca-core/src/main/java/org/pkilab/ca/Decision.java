@@ -1,6 +1,7 @@
 package org.pkilab.ca;
 
 import org.pkilab.windows.WindowsError;
+
 /**
  * What one policy step decided, explaining itself: go on, hold the request for a certificate manager,
  * or refuse with an AD CS error and a sentence naming the host, the template, the right or setting,

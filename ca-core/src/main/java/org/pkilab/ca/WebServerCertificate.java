@@ -10,6 +10,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DefaultTemplates;
+import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.RsaKeys;
@@ -50,7 +51,7 @@ final class WebServerCertificate {
             return kept.get();
         }
         // the template's minimum, as any client reads it from the enrollment policy before making its key
-        int bits = Math.max(2048, enrollment.template(DefaultTemplates.WEB_SERVER).map(CertificateTemplate::minimalKeySize).orElse(0));
+        int bits = KeyAlgorithm.rsaBitsFor(enrollment.template(DefaultTemplates.WEB_SERVER).map(CertificateTemplate::minimalKeySize).orElse(0));
         KeyPair pair = RsaKeys.generate(bits);
         EnrollmentResult result = enrollment.submitForCertificateServices(
                 EnrollmentRequest.manual(requester, DefaultTemplates.WEB_SERVER, request(pair, fqdn)));

@@ -46,7 +46,7 @@ final class KeyAndRequest {
         }
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(askedBits > 0 ? askedBits : Math.max(template.minimalKeySize(), 2048));
+            generator.initialize(askedBits > 0 ? askedBits : KeyAlgorithm.rsaBitsFor(template.minimalKeySize()));
             return generator.generateKeyPair();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);

@@ -1,5 +1,6 @@
 package org.pkilab.enrollment;
 
+import javax.net.ssl.HostnameVerifier;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -41,15 +42,7 @@ public final class JdkEstTransport implements EstTransport {
         if (c instanceof HttpsURLConnection https) {
             https.setSSLSocketFactory(sockets);
             if (serverName != null) {
-                https.setHostnameVerifier((host, session) -> {
-                    try {
-                        X509Certificate server = (X509Certificate) session.getPeerCertificates()[0];
-                        return server.getSubjectAlternativeNames() != null && server.getSubjectAlternativeNames().stream()
-                                .anyMatch(n -> serverName.equalsIgnoreCase(String.valueOf(n.get(1))));
-                    } catch (Exception e) {
-                        return false;
-                    }
-                });
+                https.setHostnameVerifier(namedServer(serverName));
             }
         }
         c.setConnectTimeout(10_000);
@@ -81,5 +74,21 @@ public final class JdkEstTransport implements EstTransport {
             }
         }
         return new Response(status, headers, body);
+    }
+
+    /**
+     * Accepts a server whose certificate names {@code serverName} among its DNS names, whatever address the URL
+     * holds: a lab host is reached at 127.0.0.1 and must still prove it is {@code ca01.contoso.com}.
+     */
+    public static HostnameVerifier namedServer(String serverName) {
+        return (host, session) -> {
+            try {
+                X509Certificate server = (X509Certificate) session.getPeerCertificates()[0];
+                return server.getSubjectAlternativeNames() != null && server.getSubjectAlternativeNames().stream()
+                        .anyMatch(n -> Integer.valueOf(2).equals(n.get(0)) && serverName.equalsIgnoreCase(String.valueOf(n.get(1))));
+            } catch (Exception e) {
+                return false;
+            }
+        };
     }
 }

@@ -6,11 +6,11 @@ import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.EnterprisePki;
+import org.pkilab.enrollment.JdkEstTransport;
 import org.pkilab.pki.KeyFiles;
 
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -154,7 +154,7 @@ public final class CaAdminClient {
             HttpsURLConnection http = (HttpsURLConnection) URI.create(target).toURL().openConnection();
             http.setSSLSocketFactory(tls.getSocketFactory());
             // the URL holds the address; the certificate must still name the CA's host, as for a client reaching ca01.contoso.com
-            http.setHostnameVerifier((ignored, session) -> namesHost(session));
+            http.setHostnameVerifier(JdkEstTransport.namedServer(fqdn));
             http.setRequestMethod(method);
             http.setRequestProperty("Authorization", authorization);
             http.setConnectTimeout(10_000);
@@ -168,23 +168,6 @@ public final class CaAdminClient {
             return JSON.readTree(text);
         } catch (IOException e) {
             throw new CaAdminException("cannot reach " + caName + " at " + target + " (" + fqdn + "): " + e.getMessage());
-        }
-    }
-
-    private boolean namesHost(javax.net.ssl.SSLSession session) {
-        try {
-            X509Certificate server = (X509Certificate) session.getPeerCertificates()[0];
-            if (server.getSubjectAlternativeNames() == null) {
-                return false;
-            }
-            for (List<?> name : server.getSubjectAlternativeNames()) {
-                if (Integer.valueOf(2).equals(name.get(0)) && fqdn.equalsIgnoreCase(String.valueOf(name.get(1)))) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (SSLPeerUnverifiedException | java.security.cert.CertificateParsingException e) {
-            return false;
         }
     }
 

@@ -64,6 +64,15 @@ public enum KeyAlgorithm {
     }
 
     /** The algorithm a Windows name stands for ({@code ecdsa_p256} too); empty for names the lab does not know. */
+    /**
+     * The RSA key size a client makes for a template when nothing asks for another (a certreq INF's
+     * {@code KeyLength}): the template's minimum, but never under 2,048 bits, as Windows' enrollment does
+     * for templates whose minimum is lower.
+     */
+    public static int rsaBitsFor(int minimalKeySize) {
+        return Math.max(minimalKeySize, 2048);
+    }
+
     public static Optional<KeyAlgorithm> fromWindowsName(String name) {
         if (name == null) {
             return Optional.empty();

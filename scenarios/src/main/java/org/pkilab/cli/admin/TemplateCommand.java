@@ -201,7 +201,7 @@ public final class TemplateCommand implements Runnable {
                 KeyAlgorithm chosen = KeyAlgorithm.fromWindowsName(algorithm).orElseThrow(() -> badUsage("set",
                         "--algorithm must be RSA, ECDSA_P256, ECDSA_P384 or ECDSA_P521, not " + algorithm));
                 admin.templates().setKeyAlgorithm(name, chosen, minKeySize != null ? minKeySize
-                        : chosen.elliptic() ? chosen.bits() : Math.max(before.minimalKeySize(), 2048));
+                        : chosen.elliptic() ? chosen.bits() : KeyAlgorithm.rsaBitsFor(before.minimalKeySize()));
             } else if (minKeySize != null) {
                 admin.templates().setMinimalKeySize(name, minKeySize);
             }
