@@ -70,7 +70,7 @@ public final class CertificateTemplatesConsole {
     /** Every template, as the Certificate Templates console lists them. */
     public List<CertificateTemplate> all() {
         List<CertificateTemplate> templates = new ArrayList<>();
-        for (SearchResultEntry entry : search(names.certificateTemplates(),
+        for (SearchResultEntry entry : operations.search(names.certificateTemplates(),
                 Filter.createEqualityFilter("objectClass", "pKICertificateTemplate"), TEMPLATE_ATTRIBUTES)) {
             templates.add(TemplateEntry.toTemplate(entry, domainSid));
         }
@@ -93,18 +93,18 @@ public final class CertificateTemplatesConsole {
         CertificateTemplate original = get(source);
         String displayName = DirectoryAdmin.checkName("template", newDisplayName).trim();
         String name = DuplicateTemplate.templateName(displayName);
-        if (!search(names.certificateTemplates(), Filter.createORFilter(Filter.createEqualityFilter("cn", name),
+        if (!operations.search(names.certificateTemplates(), Filter.createORFilter(Filter.createEqualityFilter("cn", name),
                 Filter.createEqualityFilter("displayName", displayName)), "cn").isEmpty()) {
             throw new DirectoryException(68, "a certificate template named '" + displayName + "' (" + name + ") already exists", null);
         }
-        String oid = EnterpriseOid.newTemplateOid(read(names.oid(), "msPKI-Cert-Template-OID")
+        String oid = EnterpriseOid.newTemplateOid(operations.read(names.oid(), "msPKI-Cert-Template-OID")
                 .getAttributeValue("msPKI-Cert-Template-OID"), RANDOM);
         CertificateTemplate duplicate = DuplicateTemplate.of(original, displayName, compatibility, oid, accounts.sidOf(bindDn));
         // the OID object first, as the console writes them: cut off between the two, what is left is an unused OID
         // object, and Duplicate Template again makes the template whole; the other order left a template without it
         String oidObject = registerOid(oid, displayName);
         try {
-            add(names.template(name), TemplateEntry.toAttributes(duplicate, domainSid),
+            operations.add(names.template(name), TemplateEntry.toAttributes(duplicate, domainSid),
                     "duplicate template '" + original.displayName() + "' as '" + displayName + "'");
         } catch (DirectoryException e) {
             try {
@@ -229,7 +229,7 @@ public final class CertificateTemplatesConsole {
         if (nameOrDisplayName == null || nameOrDisplayName.isBlank()) {
             throw new DirectoryException("no template name given");
         }
-        List<SearchResultEntry> found = search(names.certificateTemplates(), Filter.createANDFilter(
+        List<SearchResultEntry> found = operations.search(names.certificateTemplates(), Filter.createANDFilter(
                 Filter.createEqualityFilter("objectClass", "pKICertificateTemplate"),
                 Filter.createORFilter(Filter.createEqualityFilter("cn", nameOrDisplayName),
                         Filter.createEqualityFilter("displayName", nameOrDisplayName))), TEMPLATE_ATTRIBUTES);
@@ -272,22 +272,10 @@ public final class CertificateTemplatesConsole {
     private String registerOid(String oid, String displayName) {
         String cn = EnterpriseOid.objectName(oid, RANDOM);
         String dn = DomainNames.child(cn, names.oid());
-        add(dn, List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
+        operations.add(dn, List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
                 new Attribute("cn", cn), new Attribute("displayName", displayName), new Attribute("flags", "1"),
                 new Attribute("msPKI-Cert-Template-OID", oid)), "register OID " + oid);
         return dn;
-    }
-
-    private SearchResultEntry read(String dn, String... attributes) {
-        return operations.read(dn, attributes);
-    }
-
-    private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
-        return operations.search(base, filter, attributes);
-    }
-
-    private void add(String dn, List<Attribute> attributes, String action) {
-        operations.add(dn, attributes, action);
     }
 
     private static DirectoryException failure(LDAPException e, String action) {

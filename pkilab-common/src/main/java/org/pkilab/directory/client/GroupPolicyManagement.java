@@ -55,7 +55,7 @@ public final class GroupPolicyManagement {
         String sddl = "O:DAG:DAD:PAI(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;DA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;EA)"
                 + "(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;LCRPLORC;;;AU)(OA;;CR;"
                 + AccessRight.APPLY_GROUP_POLICY.extendedRightGuid() + ";;AU)";
-        add(dn, List.of(new Attribute("objectClass", "top", "container", "groupPolicyContainer"),
+        operations.add(dn, List.of(new Attribute("objectClass", "top", "container", "groupPolicyContainer"),
                 new Attribute("cn", guid), new Attribute("displayName", displayName), new Attribute("flags", "0"),
                 new Attribute("versionNumber", "0"), new Attribute("gPCFunctionalityVersion", "2"),
                 new Attribute("gPCFileSysPath", "\\\\" + names.dnsName() + "\\SysVol\\" + names.dnsName() + "\\Policies\\" + guid),
@@ -69,7 +69,7 @@ public final class GroupPolicyManagement {
         if (DN.isValidDN(nameOrDn) && nameOrDn.contains("=")) {
             return nameOrDn;
         }
-        List<SearchResultEntry> found = search(names.policies(), Filter.createANDFilter(
+        List<SearchResultEntry> found = operations.search(names.policies(), Filter.createANDFilter(
                 Filter.createEqualityFilter("objectClass", "groupPolicyContainer"),
                 Filter.createEqualityFilter("displayName", nameOrDn)), "cn");
         if (found.size() != 1) {
@@ -82,7 +82,7 @@ public final class GroupPolicyManagement {
     /** Sets one registry value in a GPO (replacing the same key and value name) and bumps its version. */
     public void setRegistryValue(String gpo, RegistryValue value) {
         String dn = gpoDn(gpo);
-        SearchResultEntry entry = read(dn, "labRegistryPolicy", "versionNumber");
+        SearchResultEntry entry = operations.read(dn, "labRegistryPolicy", "versionNumber");
         List<Modification> changes = new ArrayList<>();
         String[] existing = entry.getAttributeValues("labRegistryPolicy");
         for (String old : existing == null ? new String[0] : existing) {
@@ -94,12 +94,12 @@ public final class GroupPolicyManagement {
         String version = entry.getAttributeValue("versionNumber");
         changes.add(new Modification(ModificationType.REPLACE, "versionNumber",
                 Integer.toString((version == null ? 0 : Integer.parseInt(version)) + 1)));
-        modify(dn, "set " + value.key() + "\\" + value.valueName() + " in GPO " + gpo, changes.toArray(new Modification[0]));
+        operations.modify(dn, "set " + value.key() + "\\" + value.valueName() + " in GPO " + gpo, changes.toArray(new Modification[0]));
     }
 
     /** The registry values a GPO sets. */
     public List<RegistryValue> registryValues(String gpo) {
-        String[] values = read(gpoDn(gpo), "labRegistryPolicy").getAttributeValues("labRegistryPolicy");
+        String[] values = operations.read(gpoDn(gpo), "labRegistryPolicy").getAttributeValues("labRegistryPolicy");
         return values == null ? List.of() : Arrays.stream(values).map(RegistryValue::parse).toList();
     }
 
@@ -124,7 +124,7 @@ public final class GroupPolicyManagement {
     /** "Link an existing GPO": adds the GPO to {@code gPLink} of the domain (or an OU DN). */
     public void linkGpo(String gpo, String targetDn) {
         String gpoDn = gpoDn(gpo);
-        SearchResultEntry target = read(targetDn, "gPLink");
+        SearchResultEntry target = operations.read(targetDn, "gPLink");
         String before = target.getAttributeValue("gPLink");
         String link = "[LDAP://" + gpoDn + ";0]";
         if (before != null && before.toLowerCase(Locale.ROOT).contains(("[LDAP://" + gpoDn + ";").toLowerCase(Locale.ROOT))) {
@@ -135,13 +135,13 @@ public final class GroupPolicyManagement {
             changes.add(new Modification(ModificationType.DELETE, "gPLink", before));
         }
         changes.add(new Modification(ModificationType.ADD, "gPLink", (before == null ? "" : before) + link));
-        modify(targetDn, "link GPO " + gpo + " to " + targetDn, changes.toArray(new Modification[0]));
+        operations.modify(targetDn, "link GPO " + gpo + " to " + targetDn, changes.toArray(new Modification[0]));
     }
 
     /** GPMC's "Delete link": removes the GPO from {@code gPLink} of {@code targetDn}; the GPO itself stays. */
     public void unlinkGpo(String gpo, String targetDn) {
         String gpoDn = gpoDn(gpo);
-        String before = read(targetDn, "gPLink").getAttributeValue("gPLink");
+        String before = operations.read(targetDn, "gPLink").getAttributeValue("gPLink");
         if (before == null) {
             return;
         }
@@ -154,12 +154,12 @@ public final class GroupPolicyManagement {
         if (!after.isEmpty()) {
             changes.add(new Modification(ModificationType.ADD, "gPLink", after));
         }
-        modify(targetDn, "unlink GPO " + gpo + " from " + targetDn, changes.toArray(new Modification[0]));
+        operations.modify(targetDn, "unlink GPO " + gpo + " from " + targetDn, changes.toArray(new Modification[0]));
     }
 
     /** The GPO DNs linked to {@code targetDn}, in {@code gPLink} order. */
     public List<String> linkedGpos(String targetDn) {
-        String value = read(targetDn, "gPLink").getAttributeValue("gPLink");
+        String value = operations.read(targetDn, "gPLink").getAttributeValue("gPLink");
         List<String> links = new ArrayList<>();
         if (value != null) {
             Matcher m = Pattern.compile("\\[LDAP://([^;\\]]+);\\d+\\]", Pattern.CASE_INSENSITIVE).matcher(value);
@@ -168,21 +168,5 @@ public final class GroupPolicyManagement {
             }
         }
         return links;
-    }
-
-    private SearchResultEntry read(String dn, String... attributes) {
-        return operations.read(dn, attributes);
-    }
-
-    private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
-        return operations.search(base, filter, attributes);
-    }
-
-    private void add(String dn, List<Attribute> attributes, String action) {
-        operations.add(dn, attributes, action);
-    }
-
-    private void modify(String dn, String action, Modification... changes) {
-        operations.modify(dn, action, changes);
     }
 }

@@ -40,7 +40,7 @@ public final class SecurityTab {
 
     /** The Security tab of an object: a template name or display name, a GPO, or any DN. */
     public SecurityDescriptor descriptor(String object) {
-        SearchResultEntry entry = read(objectDn(object), "nTSecurityDescriptor");
+        SearchResultEntry entry = operations.read(objectDn(object), "nTSecurityDescriptor");
         if (!entry.hasAttribute("nTSecurityDescriptor")) {
             throw new DirectoryException(object + " has no security descriptor of its own");
         }
@@ -90,7 +90,7 @@ public final class SecurityTab {
 
     private SecurityDescriptor editSecurity(String object, UnaryOperator<SecurityDescriptor> edit) {
         String dn = objectDn(object);
-        SearchResultEntry entry = read(dn, "nTSecurityDescriptor");
+        SearchResultEntry entry = operations.read(dn, "nTSecurityDescriptor");
         String before = entry.getAttributeValue("nTSecurityDescriptor");
         if (before == null) {
             throw new DirectoryException(object + " has no security descriptor of its own");
@@ -99,7 +99,7 @@ public final class SecurityTab {
         String text = after.toSddl(domainSid);
         if (!text.equals(before)) {
             // delete-old/add-new: a concurrent edit of the same descriptor fails instead of being lost
-            modify(dn, "change the security of " + object,
+            operations.modify(dn, "change the security of " + object,
                     new Modification(ModificationType.DELETE, "nTSecurityDescriptor", before.getBytes(StandardCharsets.UTF_8)),
                     new Modification(ModificationType.ADD, "nTSecurityDescriptor", text.getBytes(StandardCharsets.UTF_8)));
         }
@@ -111,13 +111,5 @@ public final class SecurityTab {
             return object;
         }
         return templates.entry(object).getDN();
-    }
-
-    private SearchResultEntry read(String dn, String... attributes) {
-        return operations.read(dn, attributes);
-    }
-
-    private void modify(String dn, String action, Modification... changes) {
-        operations.modify(dn, action, changes);
     }
 }

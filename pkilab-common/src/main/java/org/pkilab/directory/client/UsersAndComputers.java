@@ -80,7 +80,7 @@ public final class UsersAndComputers {
         if (description != null) {
             attributes.add(new Attribute("description", description));
         }
-        add(dn, attributes, "create group '" + name + "'");
+        operations.add(dn, attributes, "create group '" + name + "'");
         return dn;
     }
 
@@ -99,7 +99,7 @@ public final class UsersAndComputers {
         checkPassword(name + "$", password);
         String upper = name.toUpperCase(Locale.ROOT);
         String dn = names.computer(upper);
-        add(dn, List.of(
+        operations.add(dn, List.of(
                 new Attribute("objectClass", "top", "person", "organizationalPerson", "user", "computer"),
                 new Attribute("cn", upper), new Attribute("sAMAccountName", upper + "$"),
                 new Attribute("dNSHostName", dnsHostName.toLowerCase(Locale.ROOT)),
@@ -115,7 +115,7 @@ public final class UsersAndComputers {
         checkPassword(name, password);
         String dn = DomainNames.child(DirectoryAdmin.checkName("user", name), names.users());
         String sam = samAccountName(name);
-        add(dn, List.of(
+        operations.add(dn, List.of(
                 new Attribute("objectClass", "top", "person", "organizationalPerson", "user"),
                 new Attribute("cn", name), new Attribute("sAMAccountName", sam),
                 new Attribute("userPrincipalName", sam.replace(' ', '.') + "@" + names.dnsName()),
@@ -134,32 +134,32 @@ public final class UsersAndComputers {
     public void setMail(String account, String address) {
         String dn = dnOf(account);
         if (address == null || address.isBlank()) {
-            modify(dn, "clear the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail"));
+            operations.modify(dn, "clear the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail"));
             return;
         }
         if (!address.matches("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")) {
             throw new IllegalArgumentException("'" + address + "' is not an e-mail address: give one mailbox, as alice@contoso.com");
         }
-        modify(dn, "set the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail", address));
+        operations.modify(dn, "set the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail", address));
     }
 
     /** Adds an account or group (by name or DN) to a group; nested groups are allowed. */
     public void addMember(String group, String member) {
         String groupDn = dnOf(group);
         String memberDn = dnOf(member);
-        modify(groupDn, "add " + member + " to " + group, new Modification(ModificationType.ADD, "member", memberDn));
+        operations.modify(groupDn, "add " + member + " to " + group, new Modification(ModificationType.ADD, "member", memberDn));
     }
 
     /** Removes a member from a group. */
     public void removeMember(String group, String member) {
         String groupDn = dnOf(group);
         String memberDn = dnOf(member);
-        modify(groupDn, "remove " + member + " from " + group, new Modification(ModificationType.DELETE, "member", memberDn));
+        operations.modify(groupDn, "remove " + member + " from " + group, new Modification(ModificationType.DELETE, "member", memberDn));
     }
 
     /** The DNs listed in a group's {@code member} attribute (not its primary-group members). */
     public List<String> members(String group) {
-        SearchResultEntry entry = read(dnOf(group), "member");
+        SearchResultEntry entry = operations.read(dnOf(group), "member");
         String[] values = entry.getAttributeValues("member");
         return values == null ? List.of() : List.of(values);
     }
@@ -181,7 +181,7 @@ public final class UsersAndComputers {
     }
 
     private List<Principal> principals(Filter filter) {
-        return search(names.domain(), filter, "cn", "sAMAccountName", "description").stream()
+        return operations.search(names.domain(), filter, "cn", "sAMAccountName", "description").stream()
                 .map(e -> new Principal(e.getAttributeValue("cn"), e.getAttributeValue("sAMAccountName"), e.getDN(),
                         e.getAttributeValue("description")))
                 .sorted(Comparator.comparing(Principal::name, String.CASE_INSENSITIVE_ORDER))
@@ -202,7 +202,7 @@ public final class UsersAndComputers {
         }
         Filter filter = Filter.createANDFilter(Filter.createPresenceFilter("objectSid"), Filter.createORFilter(
                 Filter.createEqualityFilter("sAMAccountName", nameOrDn), Filter.createEqualityFilter("cn", nameOrDn)));
-        List<SearchResultEntry> found = search(names.domain(), filter, "cn");
+        List<SearchResultEntry> found = operations.search(names.domain(), filter, "cn");
         if (found.isEmpty()) {
             throw new DirectoryException(32, "no account, group or well-known principal named '" + nameOrDn + "' in "
                     + names.dnsName(), null);
@@ -216,12 +216,12 @@ public final class UsersAndComputers {
 
     /** The SID of an account, group or well-known principal. */
     public SecurityIdentifier sidOf(String nameOrDn) {
-        return SecurityIdentifier.fromBytes(read(dnOf(nameOrDn), "objectSid").getAttributeValueBytes("objectSid"));
+        return SecurityIdentifier.fromBytes(operations.read(dnOf(nameOrDn), "objectSid").getAttributeValueBytes("objectSid"));
     }
 
     /** {@code CONTOSO\Domain Admins}, a well-known name, or the SID's text when nothing has it. */
     public String nameOf(SecurityIdentifier sid) {
-        List<SearchResultEntry> found = search(names.domain(), Filter.createEqualityFilter("objectSid", sid.toBytes()),
+        List<SearchResultEntry> found = operations.search(names.domain(), Filter.createEqualityFilter("objectSid", sid.toBytes()),
                 "sAMAccountName", "cn");
         if (found.isEmpty()) {
             return sid.toString();
@@ -243,21 +243,5 @@ public final class UsersAndComputers {
         } catch (IllegalArgumentException e) {
             throw new DirectoryException(e.getMessage());
         }
-    }
-
-    private SearchResultEntry read(String dn, String... attributes) {
-        return operations.read(dn, attributes);
-    }
-
-    private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
-        return operations.search(base, filter, attributes);
-    }
-
-    private void add(String dn, List<Attribute> attributes, String action) {
-        operations.add(dn, attributes, action);
-    }
-
-    private void modify(String dn, String action, Modification... changes) {
-        operations.modify(dn, action, changes);
     }
 }
