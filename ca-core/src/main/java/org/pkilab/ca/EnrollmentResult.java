@@ -1,6 +1,7 @@
 package org.pkilab.ca;
 
 import org.pkilab.windows.WindowsError;
+
 import java.security.cert.X509Certificate;
 
 /**

@@ -4,6 +4,7 @@ import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.EstClient;
 import org.pkilab.enrollment.EstTransport;
 import org.pkilab.windows.WindowsError;
+
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.Modification;

@@ -1,6 +1,7 @@
 package org.pkilab.host;
 
 import org.pkilab.windows.WindowsError;
+
 import javax.net.ssl.X509TrustManager;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
