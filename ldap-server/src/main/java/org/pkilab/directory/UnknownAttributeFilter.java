@@ -1,11 +1,8 @@
 package org.pkilab.directory;
 
-import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
-import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
-import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
-import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
 
 import java.util.function.Predicate;
 
@@ -25,26 +22,19 @@ import java.util.function.Predicate;
  * </pre>
  *
  * <p>ApacheDS on its own drops such items as it normalizes the filter (so NOT of an AND with one in it matches
- * nothing) or fails the search (a substring item, with an unrelated result code). This step stands first in the
- * operation chain, before normalization, and rewrites the filter by {@link ThreeValuedFilter}. A presence item
+ * nothing) or fails the search (a substring item, with an unrelated result code), so {@link AdSearchFilters}
+ * rewrites the filter by {@link ThreeValuedFilter} before normalization. A presence item
  * {@code (sudoHost=*)} is Undefined too, as OpenLDAP's slapd evaluates it (see docs/differences.md).
  */
-final class UnknownAttributeFilter extends BaseInterceptor {
+final class UnknownAttributeFilter {
 
-    static final String NAME = "pkilabUnknownAttributeFilter";
-
-    UnknownAttributeFilter() {
-        super(NAME);
+    private UnknownAttributeFilter() {
     }
 
-    @Override
-    public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
-        SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
+    /** The filter that holds exactly where {@code filter} is TRUE with every item on an unknown attribute Undefined. */
+    static ExprNode withUnknownUndefined(ExprNode filter, SchemaManager schema) {
         Predicate<LeafNode> unknown = leaf -> isUnknown(leaf, schema);
-        if (ctx.getFilter() != null && ThreeValuedFilter.mentions(ctx.getFilter(), unknown)) {
-            ctx.setFilter(ThreeValuedFilter.whereTrue(ctx.getFilter(), unknown, schema));
-        }
-        return next(ctx);
+        return ThreeValuedFilter.mentions(filter, unknown) ? ThreeValuedFilter.whereTrue(filter, unknown, schema) : filter;
     }
 
     /** By the attribute description the request gives, options dropped; an extensible match may give none. */
