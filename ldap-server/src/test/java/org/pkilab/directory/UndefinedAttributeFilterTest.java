@@ -36,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * since Windows Server 2003 evaluates filters with the RFC's three-valued logic (Windows 2000 turned Undefined
  * into FALSE). An entry is returned only where the whole filter is TRUE. AND is FALSE when one part is FALSE,
  * else Undefined when one part is; OR is TRUE when one part is TRUE, else Undefined when one part is; NOT of
- * Undefined is Undefined. So, on {@code CN=Users}:
+ * Undefined is Undefined. Every kind of item on an unknown attribute is Undefined, a presence item
+ * {@code (sudoHost=*)} too (as OpenLDAP's slapd reads the RFC; see docs/differences.md), and so is an extensible
+ * match that names no attribute, as [MS-ADTS] 3.1.1.3.1.3.1 says. So, on {@code CN=Users}:
  *
  * <pre>
  * (sudoHost=x)                                  Undefined everywhere: no entry
