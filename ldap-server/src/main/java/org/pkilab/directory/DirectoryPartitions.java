@@ -139,6 +139,7 @@ final class DirectoryPartitions {
             // last before the partition: it records each write as it was made, before anyone is told it was
             chain.add(store.recorder());
         }
+        chain.add(0, new AdSearchFilters()); // before normalization, which drops or fails what AD reads otherwise
         service.setInterceptors(chain);
     }
 

@@ -1,17 +1,10 @@
 package org.pkilab.directory;
 
-import org.apache.directory.api.ldap.model.filter.AndNode;
-import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
-import org.apache.directory.api.ldap.model.filter.NotNode;
-import org.apache.directory.api.ldap.model.filter.OrNode;
-import org.apache.directory.api.ldap.model.filter.PresenceNode;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -26,10 +19,8 @@ import java.util.Set;
  * (|(cn=Administrator)(userPassword=*))          TRUE for Administrator, by its cn alone
  * </pre>
  *
- * <p>The filter is rewritten before the search runs, with three-valued logic: for each node, the filter
- * for "this node is TRUE" and the one for "this node is FALSE". A secret item is neither; AND is FALSE when
- * one part is FALSE, OR is TRUE when one part is TRUE, and NOT swaps the two. A filter that can never be
- * TRUE becomes {@code (!(objectClass=*))}, which no entry matches.
+ * <p>The filter is rewritten before the search runs ({@link ThreeValuedFilter}): a filter that can never be TRUE
+ * becomes {@code (!(objectClass=*))}, which no entry matches.
  */
 final class SecretFilter {
 
@@ -49,45 +40,12 @@ final class SecretFilter {
     }
 
     static boolean mentionsSecret(ExprNode node, SchemaManager schema) {
-        if (node instanceof BranchNode branch) {
-            return branch.getChildren().stream().anyMatch(child -> mentionsSecret(child, schema));
-        }
-        return node instanceof LeafNode leaf && isSecretItem(leaf, schema);
+        return ThreeValuedFilter.mentions(node, leaf -> isSecretItem(leaf, schema));
     }
 
     /** The filter that holds exactly where {@code filter} is TRUE with every secret item Undefined. */
     static ExprNode withoutSecrets(ExprNode filter, SchemaManager schema) {
-        ExprNode rewritten = when(filter, true, schema);
-        return rewritten != null ? rewritten : new NotNode(new PresenceNode(schema.getAttributeType("objectClass")));
-    }
-
-    /** The filter for "{@code node} is {@code truth}"; {@code null} when that can never hold. */
-    private static ExprNode when(ExprNode node, boolean truth, SchemaManager schema) {
-        if (node instanceof NotNode not) {
-            return when(not.getFirstChild(), !truth, schema);
-        }
-        if ((node instanceof AndNode || node instanceof OrNode) && !((BranchNode) node).getChildren().isEmpty()) {
-            // AND is TRUE when all parts are, FALSE when one is; OR the other way round
-            boolean all = (node instanceof AndNode) == truth;
-            List<ExprNode> parts = new ArrayList<>();
-            for (ExprNode child : ((BranchNode) node).getChildren()) {
-                ExprNode part = when(child, truth, schema);
-                if (part == null && all) {
-                    return null;
-                }
-                if (part != null) {
-                    parts.add(part);
-                }
-            }
-            if (parts.isEmpty()) {
-                return null;
-            }
-            return parts.size() == 1 ? parts.get(0) : all ? new AndNode(parts) : new OrNode(parts);
-        }
-        if (node instanceof LeafNode leaf && isSecretItem(leaf, schema)) {
-            return null;
-        }
-        return truth ? node : new NotNode(node);
+        return ThreeValuedFilter.whereTrue(filter, leaf -> isSecretItem(leaf, schema), schema);
     }
 
     /**
