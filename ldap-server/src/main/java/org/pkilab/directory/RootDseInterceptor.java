@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * serverName: CN=DC01,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=contoso,DC=com
  * dsServiceName: CN=NTDS Settings,&lt;serverName&gt;
  * domainFunctionality, forestFunctionality, domainControllerFunctionality: 7 (Windows Server 2016)
- * currentTime: 20310504102030.0Z (the lab's clock)     highestCommittedUSN: grows with every write
+ * currentTime: 20310504102030.0Z (the lab's clock)     highestCommittedUSN: grows with every write, never goes back
  * isSynchronized: TRUE                                 isGlobalCatalogReady: FALSE (the lab has no GC port)
  * </pre>
  *
@@ -80,12 +80,16 @@ final class RootDseInterceptor extends BaseInterceptor {
             .withZone(ZoneOffset.UTC);
 
     private final DomainControllerConfig config;
-    /** Writes answered since this DC started; AD's update sequence number is kept across restarts. */
-    private final AtomicLong usn = new AtomicLong();
+    /** A lasting lab's store, whose count of kept writes is the USN; null for a temporary lab. */
+    private final DirectoryStore store;
+    /** Writes answered since this DC started: the USN of a temporary lab, which ends with its process. */
+    private final AtomicLong writes = new AtomicLong();
 
-    RootDseInterceptor(DomainControllerConfig config) {
+    /** An interceptor for the DC {@code config} describes; {@code store} is null for a temporary lab. */
+    RootDseInterceptor(DomainControllerConfig config, DirectoryStore store) {
         super(NAME);
         this.config = config;
+        this.store = store;
     }
 
     @Override
@@ -149,7 +153,7 @@ final class RootDseInterceptor extends BaseInterceptor {
         for (String level : List.of("domainFunctionality", "forestFunctionality", "domainControllerFunctionality")) {
             entry.put(level, String.valueOf(WINDOWS_SERVER_2016));
         }
-        entry.put("highestCommittedUSN", String.valueOf(usn.get()));
+        entry.put("highestCommittedUSN", String.valueOf(store != null ? store.sequence() : writes.get()));
         entry.put("currentTime", GENERALIZED_TIME.format(config.clock().instant()));
         entry.put("isSynchronized", "TRUE");
         entry.put("isGlobalCatalogReady", "FALSE");
@@ -162,36 +166,36 @@ final class RootDseInterceptor extends BaseInterceptor {
     @Override
     public void add(AddOperationContext ctx) throws LdapException {
         next(ctx);
-        usn.incrementAndGet();
+        writes.incrementAndGet();
     }
 
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
         next(ctx);
-        usn.incrementAndGet();
+        writes.incrementAndGet();
     }
 
     @Override
     public void delete(DeleteOperationContext ctx) throws LdapException {
         next(ctx);
-        usn.incrementAndGet();
+        writes.incrementAndGet();
     }
 
     @Override
     public void rename(RenameOperationContext ctx) throws LdapException {
         next(ctx);
-        usn.incrementAndGet();
+        writes.incrementAndGet();
     }
 
     @Override
     public void move(MoveOperationContext ctx) throws LdapException {
         next(ctx);
-        usn.incrementAndGet();
+        writes.incrementAndGet();
     }
 
     @Override
     public void moveAndRename(MoveAndRenameOperationContext ctx) throws LdapException {
         next(ctx);
-        usn.incrementAndGet();
+        writes.incrementAndGet();
     }
 }

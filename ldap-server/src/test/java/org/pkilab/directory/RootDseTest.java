@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
@@ -135,7 +136,29 @@ class RootDseTest {
         assertTrue(usnAfter > usnBefore, "highestCommittedUSN should grow when WS07$ is created: " + usnBefore + " then " + usnAfter);
     }
 
+    @Test
+    void aLastingDcsUsnNeverGoesBackAcrossARestart(@TempDir Path folder) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().administratorPassword(PASSWORD).dataDirectory(folder).build();
+        long beforeRestart;
+        try (DomainController lasting = DomainController.start(config)) {
+            try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lasting.ldapPort(), lasting.names(),
+                    lasting.administratorDn(), PASSWORD)) {
+                admin.usersAndComputers().createComputer("WS08", "ws08.contoso.com", PASSWORD);
+            }
+            beforeRestart = usn(ldapsearchRootDse(lasting).out());
+        }
+        try (DomainController restarted = DomainController.start(config)) {
+            long afterRestart = usn(ldapsearchRootDse(restarted).out());
+            assertTrue(afterRestart >= beforeRestart, "DC01's highestCommittedUSN went back from " + beforeRestart
+                    + " to " + afterRestart + " when the lab in " + folder + " restarted");
+        }
+    }
+
     private static Result ldapsearchRootDse() throws Exception {
+        return ldapsearchRootDse(dc);
+    }
+
+    private static Result ldapsearchRootDse(DomainController dc) throws Exception {
         Result r = ExternalTool.run(null, Map.of(), null, "ldapsearch", "-LLL", "-x", "-H", dc.ldapUrl(), "-b", "", "-s", "base",
                 "-o", "ldif-wrap=no", "+");
         assertEquals(0, r.exit(), "ldapsearch -x -b '' -s base + against DC01: " + r);
