@@ -83,7 +83,7 @@ final class DirectoryStore implements AutoCloseable {
     private final ReentrantLock writes = new ReentrantLock();
     /** Normalized DN to the entry's LDIF, as read at start. */
     private final Map<String, String> recovered;
-    private long sequence;
+    private volatile long sequence;
     private FileChannel journal;
     /** The journal's length after its last whole record: what a failed append is cut back to. */
     private long journalLength;
@@ -103,6 +103,11 @@ final class DirectoryStore implements AutoCloseable {
     static DirectoryStore open(Path folder, SchemaManager schema, Dn suffix) throws IOException, LdapException {
         DirectoryStoreFiles.Kept kept = DirectoryStoreFiles.read(folder, schema);
         return new DirectoryStore(folder, schema, suffix, kept.entries(), kept.sequence());
+    }
+
+    /** How many writes this store has kept, over every start of the lab: it only grows. */
+    long sequence() {
+        return sequence;
     }
 
     /** Whether nothing was kept yet: a new forest, or a data folder from before the store. */

@@ -148,6 +148,7 @@ public final class DomainController implements AutoCloseable {
 
         access = new DirectoryAccessInterceptor();
         DirectoryPartitions.wireOperationChain(service, access, store);
+        service.addLast(new RootDseInterceptor(config, store));
         service.startup();
         if (store != null) {
             store.load(service.getAdminSession());
