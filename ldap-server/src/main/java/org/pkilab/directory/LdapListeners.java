@@ -3,7 +3,9 @@ package org.pkilab.directory;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.server.core.DefaultDirectoryService;
 import org.apache.directory.server.ldap.LdapServer;
+import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.server.ldap.handlers.extended.StartTlsHandler;
+import org.apache.directory.server.ldap.handlers.response.BindResponseHandler;
 import org.apache.directory.server.protocol.shared.transport.TcpTransport;
 import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
 import org.apache.mina.core.session.IoEventType;
@@ -73,6 +75,8 @@ final class LdapListeners {
         }
         ldapServer.setTransports(ldap, ldaps);
         ldapServer.setDirectoryService(service);
+        ldapServer.setBindHandlers(new AdBindRequestHandler(new Dn(service.getSchemaManager(), config.names().domain()),
+                config.netbiosName(), config.domainName()), new BindResponseHandler());
         Path certificates = dataDirectory.resolve("dc");
         Optional<KeyFiles.KeyEntry> issued = KeyFiles.loadKept(certificates, SERVER_CERTIFICATE);
         Path servedKeystore;

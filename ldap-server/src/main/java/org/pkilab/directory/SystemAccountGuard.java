@@ -11,9 +11,15 @@ import org.apache.directory.server.core.api.interceptor.context.BindOperationCon
  * "secret" unless changed): it is for the DC itself, never for a network client, and it passes every
  * access check. It must stand before ApacheDS's authentication interceptor, which ends a bind
  * without passing it further down the chain.
+ *
+ * <p>Every refused simple bind answers alike, as AD's does: 49 (invalidCredentials) with
+ * {@code AcceptSecurityContext error, data 52e} (ERROR_LOGON_FAILURE), whether the password was wrong, the
+ * DN named nothing, or the name was one {@link AdBindRequestHandler} could not map to an account, so that a
+ * failed bind never tells whether the account exists.
  */
 final class SystemAccountGuard extends BaseInterceptor {
     static final String NAME = "pkilabSystemAccountGuard";
+    static final String LOGON_FAILURE = "8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1";
 
     SystemAccountGuard() {
         super(NAME);
@@ -21,9 +27,14 @@ final class SystemAccountGuard extends BaseInterceptor {
 
     @Override
     public void bind(BindOperationContext ctx) throws LdapException {
-        if (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED)) {
-            throw new LdapAuthenticationException("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1");
+        boolean unnamed = ctx.getDn() == null && ctx.getSaslMechanism() == null;
+        if (unnamed || (ctx.getDn() != null && ctx.getDn().getNormName().equals(ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED))) {
+            throw new LdapAuthenticationException(LOGON_FAILURE);
         }
-        next(ctx);
+        try {
+            next(ctx);
+        } catch (LdapAuthenticationException e) {
+            throw new LdapAuthenticationException(LOGON_FAILURE);
+        }
     }
 }
