@@ -273,8 +273,12 @@ final class DirectoryCorpus {
                 "CN=Domain Admins," + n.users())) {
             binds.add(new LdapBind(category, "'" + dn + "'", dn, facts.password(), List.of(ResultCode.INVALID_CREDENTIALS)));
         }
-        for (String dn : List.of("not a dn", "CN=Administrator,CN=Users,DC=contoso,DC=com,", "=x", "CN=\\", "alice@contoso.com", "CONTOSO\\alice",
-                "cn=*", "(cn=*)")) {
+        // AD takes a UPN and CONTOSO\name (MS-ADTS 5.1.1.1.1): with a wrong password, or naming no account, they fail as a DN does
+        for (String name : List.of("alice@contoso.com", "ALICE@CONTOSO.COM", "CONTOSO\\alice", "contoso\\ALICE", "alice$@contoso.com")) {
+            binds.add(new LdapBind(category, "'" + name + "' with the password in upper case", name, facts.password().toUpperCase(), invalid));
+        }
+        for (String dn : List.of("not a dn", "CN=Administrator,CN=Users,DC=contoso,DC=com,", "=x", "CN=\\", "nobody@contoso.com", "CONTOSO\\nobody",
+                "FABRIKAM\\alice", "alice@fabrikam.com", "CONTOSO\\", "@contoso.com", "CONTOSO\\*", "*@contoso.com", "cn=*", "(cn=*)")) {
             binds.add(new LdapBind(category, "'" + printable(dn) + "'", dn, facts.password(),
                     List.of(ResultCode.INVALID_CREDENTIALS, ResultCode.INVALID_DN_SYNTAX, ResultCode.PROTOCOL_ERROR)));
         }
