@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.DomainNames;
-import org.pkilab.enrollment.CertsOnlyPkcs7;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.JdkEstTransport;
 import org.pkilab.pki.KeyFiles;
 import org.sqlite.SQLiteConfig;
 
@@ -32,7 +35,6 @@ import javax.net.ssl.SSLSocketFactory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.math.BigInteger;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -353,9 +355,8 @@ class CrashRecoveryTest {
 
     /** One enroller: a fresh request for each enrollment, from a few keys made beforehand; waits while the lab is down. */
     private void enroll(X509Certificate caCertificate, KeyPair[] keys) {
-        String authorization = "Basic " + Base64.getEncoder().encodeToString((MACHINE + "$:" + MACHINE_PASSWORD)
-                .getBytes(StandardCharsets.UTF_8));
-        SSLSocketFactory tls = null;
+        String authorization = EstClient.basic(MACHINE + "$", MACHINE_PASSWORD);
+        EstClient est = null;
         LabProcess.Endpoints connectedTo = null;
         while (!stopping) {
             long before = epoch.get();
@@ -364,36 +365,27 @@ class CrashRecoveryTest {
                 return;
             }
             if (lab != connectedTo) {
-                // a new factory per start: a kept-alive connection to the killed process is never reused
-                tls = tls(caCertificate).getSocketFactory();
+                // a new transport (socket factory) per start: a kept-alive connection to the killed process is never reused
+                est = new EstClient("https://127.0.0.1:" + lab.estPort() + "/.well-known/est",
+                        new JdkEstTransport(tls(caCertificate), lab.caFqdn()));
                 connectedTo = lab;
             }
             int n = requests.incrementAndGet();
             try {
                 byte[] csr = csr(keys[n % keys.length], "CN=crash-request-" + n);
-                HttpsURLConnection http = https(lab, tls, "/.well-known/est/" + TEMPLATE + "/simpleenroll");
-                http.setRequestMethod("POST");
-                http.setDoOutput(true);
-                http.setRequestProperty("Content-Type", "application/pkcs10");
-                http.setRequestProperty("Authorization", authorization);
-                try (OutputStream out = http.getOutputStream()) {
-                    out.write(Base64.getMimeEncoder().encode(csr));
+                EstAnswer answer = est.simpleEnroll(TEMPLATE, authorization, csr);
+                if (answer.status() == 200) {
+                    received.add(answer.certificate());
+                    firstCertificate.countDown();
+                } else if (epoch.get() == before) {
+                    failuresWhileUp.add("HTTP " + answer.status() + " " + answer.text().strip());
+                } else {
+                    lostToKills.incrementAndGet();
                 }
-                int status = http.getResponseCode();
-                try (InputStream in = status < 400 ? http.getInputStream() : http.getErrorStream()) {
-                    byte[] body = in == null ? new byte[0] : in.readAllBytes();
-                    if (status == 200) {
-                        received.add(certsOnly(body));
-                        firstCertificate.countDown();
-                    } else if (epoch.get() == before) {
-                        failuresWhileUp.add("HTTP " + status + " " + new String(body, StandardCharsets.UTF_8).strip());
-                    } else {
-                        lostToKills.incrementAndGet();
-                    }
-                }
-            } catch (IOException e) {
-                if (epoch.get() == before) {
-                    failuresWhileUp.add(e.toString());
+            } catch (EnrollmentException noAnswer) {
+                // the EST client's "no answer came" (status 0): the connection failed
+                if (noAnswer.httpStatus() != 0 || epoch.get() == before) {
+                    failuresWhileUp.add(noAnswer.toString());
                 } else {
                     lostToKills.incrementAndGet();
                 }
@@ -506,9 +498,6 @@ class CrashRecoveryTest {
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
     }
 
-    private static X509Certificate certsOnly(byte[] base64) {
-        return CertsOnlyPkcs7.decodeBase64(base64).get(0);
-    }
 
     private static String cdp(X509Certificate certificate) {
         CRLDistPoint points = CRLDistPoint.getInstance(ASN1OctetString.getInstance(
@@ -552,14 +541,7 @@ class CrashRecoveryTest {
     private static HttpsURLConnection https(LabProcess.Endpoints lab, SSLSocketFactory tls, String path) throws IOException {
         HttpsURLConnection http = (HttpsURLConnection) URI.create("https://127.0.0.1:" + lab.estPort() + path).toURL().openConnection();
         http.setSSLSocketFactory(tls);
-        http.setHostnameVerifier((host, session) -> {
-            try {
-                X509Certificate server = (X509Certificate) session.getPeerCertificates()[0];
-                return server.getSubjectAlternativeNames().stream().anyMatch(n -> lab.caFqdn().equalsIgnoreCase(String.valueOf(n.get(1))));
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        http.setHostnameVerifier(JdkEstTransport.namedServer(lab.caFqdn()));
         http.setConnectTimeout(5_000);
         http.setReadTimeout(30_000);
         return http;
