@@ -1,16 +1,25 @@
 package org.pkilab.directory;
 
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.filter.BranchNode;
+import org.apache.directory.api.ldap.model.filter.ExprNode;
+import org.apache.directory.api.ldap.model.filter.LeafNode;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Search filters read as Active Directory reads them, before ApacheDS normalizes them: an item on an attribute
- * the schema lacks is Undefined ({@link UnknownAttributeFilter}), and a SID may be given in its string form
- * ({@link StringSidFilter}). It stands first in the operation chain, because ApacheDS's normalization drops
- * or fails items it cannot resolve and compares a string SID with binary values as octets.
+ * Search filters read as Active Directory reads them, before ApacheDS normalizes them: a SID may be given in its
+ * string form ({@link StringSidFilter}), group membership may be asked for along nested groups
+ * ({@link InChainFilter}), integer flags may be tested bit by bit ({@link BitwiseFilter}), and an item on an
+ * attribute the schema lacks is Undefined ({@link UnknownAttributeFilter}). It stands first in the operation
+ * chain, because ApacheDS's normalization drops or fails items it cannot resolve, compares a string SID with
+ * binary values as octets, and has no evaluator for AD's matching rules ("NOT IMPLEMENTED YET"). Results of a
+ * search that asks for no attributes come back through a {@link SteppingBackCursor}, so they can be paged.
  */
 final class AdSearchFilters extends BaseInterceptor {
 
@@ -24,8 +33,32 @@ final class AdSearchFilters extends BaseInterceptor {
     public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
         if (ctx.getFilter() != null) {
             SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
-            ctx.setFilter(UnknownAttributeFilter.withUnknownUndefined(StringSidFilter.withBinarySids(ctx.getFilter(), schema), schema));
+            ExprNode filter = StringSidFilter.withBinarySids(ctx.getFilter(), schema);
+            filter = InChainFilter.withChainsFollowed(filter, ctx.getSession(), schema);
+            filter = BitwiseFilter.withBitsTested(filter, ctx, schema);
+            ctx.setFilter(UnknownAttributeFilter.withUnknownUndefined(filter, schema));
         }
-        return next(ctx);
+        EntryFilteringCursor results = next(ctx);
+        // ApacheDS's own cursor fails to step back over an entry stripped of every attribute
+        return ctx.isNoAttributes() ? new SteppingBackCursor(results) : results;
+    }
+
+    /** How one filter item is read instead; it may return the item itself. */
+    @FunctionalInterface
+    interface ItemRewrite {
+        ExprNode rewrite(LeafNode item) throws LdapException;
+    }
+
+    /** {@code filter} with each item replaced by what {@code rewrite} makes of it; branches are changed in place. */
+    static ExprNode rewriteItems(ExprNode filter, ItemRewrite rewrite) throws LdapException {
+        if (filter instanceof BranchNode branch) {
+            List<ExprNode> children = new ArrayList<>(branch.getChildren().size());
+            for (ExprNode child : branch.getChildren()) {
+                children.add(rewriteItems(child, rewrite));
+            }
+            branch.setChildren(children);
+            return branch;
+        }
+        return filter instanceof LeafNode leaf ? rewrite.rewrite(leaf) : filter;
     }
 }
