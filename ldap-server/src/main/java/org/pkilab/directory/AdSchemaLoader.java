@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,6 +32,9 @@ final class AdSchemaLoader extends JarLdifSchemaLoader {
             Pattern.CASE_INSENSITIVE);
 
     private static final String OBJECT_IDENTIFIER_MATCH = "2.5.13.0";
+    /** Attribute Type Description and Object Class Description, the syntaxes of attributeTypes and objectClasses. */
+    private static final Set<String> SCHEMA_DESCRIPTIONS = Set.of("1.3.6.1.4.1.1466.115.121.1.3",
+            "1.3.6.1.4.1.1466.115.121.1.37");
 
     private final Map<String, List<Entry>> attributeTypes = new HashMap<>();
     private final Map<String, List<Entry>> objectClasses = new HashMap<>();
@@ -76,6 +80,18 @@ final class AdSchemaLoader extends JarLdifSchemaLoader {
             }
         }
         return normalizers;
+    }
+
+    /** ApacheDS's syntax checkers, with {@link SchemaDescriptionSyntaxChecker} for descriptions as AD writes them. */
+    @Override
+    public List<Entry> loadSyntaxCheckers(Schema... schemas) throws LdapException, IOException {
+        List<Entry> checkers = super.loadSyntaxCheckers(schemas);
+        for (Entry checker : checkers) {
+            if (SCHEMA_DESCRIPTIONS.contains(oidOf(checker))) {
+                checker.put("m-fqcn", SchemaDescriptionSyntaxChecker.class.getName());
+            }
+        }
+        return checkers;
     }
 
     private static List<Entry> merge(List<Entry> loaded, Map<String, List<Entry>> ours, Schema... schemas) throws LdapException {

@@ -149,6 +149,7 @@ public final class DomainController implements AutoCloseable {
         access = new DirectoryAccessInterceptor();
         DirectoryPartitions.wireOperationChain(service, access, store);
         service.addLast(new RootDseInterceptor(config, store));
+        service.addLast(new SchemaSubentryInterceptor(config));
         service.startup();
         if (store != null) {
             store.load(service.getAdminSession());

@@ -40,6 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * defaultNamingContext: DC=contoso,DC=com              rootDomainNamingContext: DC=contoso,DC=com
  * configurationNamingContext: CN=Configuration,DC=contoso,DC=com
  * schemaNamingContext: CN=Schema,CN=Configuration,DC=contoso,DC=com
+ * subschemaSubentry: CN=Aggregate,CN=Schema,CN=Configuration,DC=contoso,DC=com   (the schema, {@link SchemaSubentryInterceptor})
  * namingContexts: the three above, and nothing of ApacheDS's
  * dnsHostName: dc01.contoso.com                        ldapServiceName: contoso.com:dc01$@CONTOSO.COM
  * serverName: CN=DC01,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=contoso,DC=com
@@ -145,6 +146,7 @@ final class RootDseInterceptor extends BaseInterceptor {
         entry.put("rootDomainNamingContext", domain);
         entry.put("configurationNamingContext", configuration);
         entry.put("schemaNamingContext", schema);
+        entry.put("subschemaSubentry", SchemaSubentryInterceptor.aggregateDn(config));
         entry.put("dnsHostName", config.hostName().toLowerCase(Locale.ROOT) + "." + dnsDomain);
         entry.put("ldapServiceName", dnsDomain + ":" + config.hostName().toLowerCase(Locale.ROOT) + "$@"
                 + dnsDomain.toUpperCase(Locale.ROOT));

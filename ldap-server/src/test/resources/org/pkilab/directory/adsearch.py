@@ -6,14 +6,13 @@
 import json
 import sys
 
-from ldap3 import Connection, Server, SUBTREE
+from ldap3 import NONE, Connection, Server, SUBTREE
 from ldap3.protocol.controls import build_control
-from ldap3.protocol.rfc2696 import paged_search_control
-from pyasn1.codec.ber import encoder
 from pyasn1.type import namedtype, univ
 
 host, port, user, password, mode, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-connection = Connection(Server(host, port=port), user=user, password=password, auto_bind=True)
+# get_info=NONE: the filter reaches the DC as written; with the schema loaded, ldap3 checks names and values itself
+connection = Connection(Server(host, port=port, get_info=NONE), user=user, password=password, auto_bind=True)
 out = {}
 if mode == 'filters':
     out = []
