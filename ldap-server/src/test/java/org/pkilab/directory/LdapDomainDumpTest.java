@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.pkilab.testing.ExternalTool;
@@ -35,22 +36,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class LdapDomainDumpTest {
 
     private static PopulatedDomain domain;
-    private static Path dumps;
+    @TempDir
+    static Path dumps;
     private static final Map<String, Result> RUNS = new HashMap<>();
 
     @BeforeAll
     static void start() throws IOException {
         domain = PopulatedDomain.start();
-        dumps = Files.createTempDirectory("ldapdomaindump");
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (domain != null) {
             domain.close();
-        }
-        if (dumps != null) {
-            ExternalTool.run(null, Map.of(), null, "rm", "-rf", dumps.toString());
         }
     }
 

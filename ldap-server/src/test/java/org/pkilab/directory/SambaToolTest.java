@@ -2,6 +2,7 @@ package org.pkilab.directory;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.pkilab.directory.model.SecurityDescriptor;
@@ -43,12 +44,12 @@ class SambaToolTest {
     }
 
     private static PopulatedDomain domain;
-    private static Path folder;
+    @TempDir
+    static Path folder;
 
     @BeforeAll
     static void start() throws IOException {
         domain = PopulatedDomain.start();
-        folder = Files.createTempDirectory("samba-tool");
         for (String sub : List.of("private", "lock", "state", "cache")) {
             Files.createDirectories(folder.resolve(sub));
         }
@@ -67,12 +68,9 @@ class SambaToolTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (domain != null) {
             domain.close();
-        }
-        if (folder != null) {
-            ExternalTool.run(null, Map.of(), null, "rm", "-rf", folder.toString());
         }
     }
 

@@ -2,6 +2,7 @@ package org.pkilab.directory;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
@@ -35,7 +36,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class SssdTest {
 
     private static PopulatedDomain domain;
-    private static Path folder;
+    @TempDir
+    static Path folder;
     private static Result lookups;
     private static String log;
 
@@ -45,7 +47,6 @@ class SssdTest {
         assumeTrue(uid.out().strip().equals("0"), "SssdTest runs SSSD in a private mount namespace (unshare --mount, tmpfs "
                 + "over /var/lib/sss and /etc/sssd), which needs root, as CI runs; this run is uid " + uid.out().strip());
         domain = PopulatedDomain.start();
-        folder = Files.createTempDirectory("sssd");
         Files.writeString(folder.resolve("sssd.conf"), """
                 [sssd]
                 services = nss
@@ -82,12 +83,9 @@ class SssdTest {
     }
 
     @AfterAll
-    static void stop() throws IOException, InterruptedException {
+    static void stop() {
         if (domain != null) {
             domain.close();
-        }
-        if (folder != null) {
-            ExternalTool.run(null, Map.of(), null, "rm", "-rf", folder.toString());
         }
     }
 
