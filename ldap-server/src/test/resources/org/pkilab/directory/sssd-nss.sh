@@ -13,6 +13,7 @@ chmod 700 /var/lib/sss/db /var/lib/sss/pipes/private
 mkdir -p /var/log/sssd
 mount -t tmpfs -o size=16m,mode=0750 tmpfs /var/log/sssd
 mount -t tmpfs -o size=1m,mode=0711 tmpfs /etc/sssd
+mkdir -m 0711 /etc/sssd/conf.d
 install -m 600 "$folder/sssd.conf" /etc/sssd/sssd.conf
 mount --bind "$folder/nsswitch.conf" /etc/nsswitch.conf
 # sssd writes its pid file in /run
