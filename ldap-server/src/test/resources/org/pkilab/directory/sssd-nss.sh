@@ -10,7 +10,6 @@ mount --make-rprivate /
 mount -t tmpfs -o size=16m,mode=0755 tmpfs /var/lib/sss
 mkdir -p /var/lib/sss/db /var/lib/sss/pipes/private /var/lib/sss/mc /var/lib/sss/pubconf /var/lib/sss/gpo_cache
 chmod 700 /var/lib/sss/db /var/lib/sss/pipes/private
-mkdir -p /var/log/sssd
 mount -t tmpfs -o size=16m,mode=0750 tmpfs /var/log/sssd
 mount -t tmpfs -o size=1m,mode=0711 tmpfs /etc/sssd
 mkdir -m 0711 /etc/sssd/conf.d
@@ -25,9 +24,9 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 set +e
-timeout 15 getent passwd "$user"
+timeout 8 getent passwd "$user"
 echo "getent passwd exit $?"
-timeout 15 getent group "$group"
+timeout 8 getent group "$group"
 echo "getent group exit $?"
 kill "$sssd"
 wait "$sssd"
