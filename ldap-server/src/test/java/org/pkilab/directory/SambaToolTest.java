@@ -53,7 +53,8 @@ class SambaToolTest {
         for (String sub : List.of("private", "lock", "state", "cache")) {
             Files.createDirectories(folder.resolve(sub));
         }
-        // the DC need not sign LDAP over SASL (issue 18 allows refusing it): the client does not ask, as against a DC
+        // Samba's default ("seal" since CVE-2023-0922) would need the DC to seal every LDAP message of an NTLM bind
+        // (a SASL security layer), which issue 18 lets it refuse; "plain" is what an administrator sets against a DC
         // whose "LDAP server signing requirements" are None
         Files.writeString(folder.resolve("smb.conf"), """
                 [global]
