@@ -96,6 +96,7 @@ final class LdapListeners {
         ldapServer.setCertificatePassword(servedPassword);
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
         service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
+        ldapServer.addExtendedOperationHandler(new WhoAmIHandler(config.netbiosName()));
         ldapServer.setMaxSizeLimit(100_000);
         ldapServer.setMaxTimeLimit((int) config.queryPolicy().maxQueryDuration().toSeconds());
         try {
