@@ -29,7 +29,7 @@ import java.util.concurrent.ExecutorService;
  * the logon extended operation: the ports a lasting lab keeps in {@code ports.properties}, the certificate
  * they serve (the DC's self-signed one until a CA issues one, then that one from the next handshake on), and
  * the {@link LdapRequestGuard} in front of the decoder, and behind it {@link NtlmBinds}, which answers the NTLM binds
- * ApacheDS's decoder does not know.
+ * ApacheDS's decoder does not know, and {@link SearchResponseBatching}, which sends a small search's answer in one write.
  *
  * <pre>{@code
  * LdapListeners listeners = new LdapListeners(config, dataDirectory, temporary, logonHandler);
@@ -121,6 +121,7 @@ final class LdapListeners {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);
             transport.getAcceptor().getFilterChain().addBefore("codec", "ntlmBinds", ntlmBinds);
+            transport.getAcceptor().getFilterChain().addBefore("codec", "searchBatching", new SearchResponseBatching());
             transport.getAcceptor().getFilterChain().addAfter("codec", "costlySearches", guard.dispatcher());
         }
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();

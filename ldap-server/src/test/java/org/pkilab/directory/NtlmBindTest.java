@@ -182,6 +182,19 @@ class NtlmBindTest {
     }
 
     @Test
+    void sambaToolReadsTheDirectoryOverGssSpnegoNtlm() throws Exception {
+        Result r = ExternalTool.run(null, Map.of(), null, "samba-tool", "user", "show", "Administrator", "-H", dc.ldapUrl(),
+                "-U", "CONTOSO\\Administrator%" + PASSWORD);
+        assertEquals(0, r.exit(), "samba-tool user show over NTLM against DC01 (samba-common-bin installed?): " + r);
+        assertTrue(r.out().contains("dn: " + dc.administratorDn()) && r.out().contains("sAMAccountName: Administrator"),
+                "samba-tool user show Administrator, bound with NTLM and sealed as samba-tool does over ldap://: " + r.out());
+        Result wrong = ExternalTool.run(null, Map.of(), null, "samba-tool", "user", "show", "Administrator", "-H", dc.ldapUrl(),
+                "-U", "CONTOSO\\Administrator%not-the-password");
+        assertTrue(wrong.exit() != 0 && (wrong.out() + wrong.err()).contains("AcceptSecurityContext error, data 52e"),
+                "samba-tool with a wrong password must be refused with a logon failure by DC01: " + wrong);
+    }
+
+    @Test
     void ldap3AndImpacketBindWithNtlmAsUserAndMachine() throws Exception {
         Result r = python("ntlmbinds.py", "127.0.0.1", String.valueOf(dc.ldapPort()), dc.names().domain(), PASSWORD,
                 "CONTOSO\\Administrator", "CONTOSO\\IIS01$");
