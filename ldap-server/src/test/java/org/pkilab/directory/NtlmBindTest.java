@@ -3,6 +3,7 @@ package org.pkilab.directory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
@@ -61,6 +62,10 @@ class NtlmBindTest {
     }
 
     private static Result python(String resource, String... arguments) throws Exception {
+        return python(Map.of(), resource, arguments);
+    }
+
+    private static Result python(Map<String, String> environment, String resource, String... arguments) throws Exception {
         Path script = Files.createTempFile("ntlm", ".py");
         try (InputStream in = NtlmBindTest.class.getResourceAsStream(resource)) {
             Files.write(script, in.readAllBytes());
@@ -68,7 +73,7 @@ class NtlmBindTest {
         List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/python3", script.toString()));
         command.addAll(List.of(arguments));
         try {
-            return ExternalTool.run(null, Map.of(), null, command.toArray(String[]::new));
+            return ExternalTool.run(null, environment, null, command.toArray(String[]::new));
         } finally {
             Files.delete(script);
         }
@@ -195,16 +200,59 @@ class NtlmBindTest {
     }
 
     @Test
+    void anAccountKeptWithoutAnNtHashIsToldToSetItsPasswordAgain(@TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).administratorPassword(PASSWORD).build();
+        try (DomainController lasting = DomainController.start(config);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lasting.ldapPort(), lasting.names(), lasting.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("carol", "Carol-Passw0rd-1");
+        }
+        DomainController.start(config).close(); // a start writes the journal into entries.ldif
+        // a lab kept before the DC kept NT hashes: its accounts have a userPassword verifier and no unicodePwd
+        Path entries;
+        try (java.util.stream.Stream<Path> paths = Files.walk(data)) {
+            entries = paths.filter(p -> p.getFileName().toString().equals(DirectoryStore.ENTRIES)).findFirst().orElseThrow();
+        }
+        String text = Files.readString(entries, StandardCharsets.UTF_8);
+        String without = text.replaceAll("(?im)^unicodePwd:: [^\\n]*\\n(?: [^\\n]*\\n)*", "");
+        assertTrue(without.length() < text.length(), "the kept directory held NT hashes to take out");
+        // in the file's format of then: no version on its first line, no count and checksum on its last
+        Files.writeString(entries, without.replaceFirst("^# pkilab directory 2,", "# pkilab directory,")
+                .replaceFirst("# end of directory: [^\\n]*\\n\\z", ""), StandardCharsets.UTF_8);
+        try (DomainController again = DomainController.start(config)) {
+            assertEquals(ResultCode.SUCCESS, bind(again, "CONTOSO\\carol", "Carol-Passw0rd-1"), "carol's simple bind still works");
+            Result r = python("ntlmbinds.py", "127.0.0.1", String.valueOf(again.ldapPort()), again.names().domain(),
+                    "Carol-Passw0rd-1", "CONTOSO\\carol");
+            assertTrue(r.out().startsWith("ldap3 49 CONTOSO\\carol " + SystemAccountGuard.LOGON_FAILURE + " | CONTOSO\\carol has no NT hash"),
+                    "the NTLM refusal of an account kept without an NT hash says why: " + r);
+            try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", again.ldapPort(), again.administratorDn(), PASSWORD)) {
+                administrator.modify(again.names().user("carol"), new Modification(ModificationType.REPLACE, "userPassword", "Carol-Passw0rd-2"));
+            }
+            Result after = python("ntlmbinds.py", "127.0.0.1", String.valueOf(again.ldapPort()), again.names().domain(),
+                    "Carol-Passw0rd-2", "CONTOSO\\carol");
+            assertTrue(after.out().startsWith("ldap3 0 CONTOSO\\carol u:CONTOSO\\carol"), "NTLM after the password is set again: " + after);
+        }
+    }
+
+    private static ResultCode bind(DomainController on, String name, String password) {
+        try (LDAPConnection c = new LDAPConnection("127.0.0.1", on.ldapPort())) {
+            return c.bind(name, password).getResultCode();
+        } catch (LDAPException e) {
+            return e.getResultCode();
+        }
+    }
+
+    @Test
     void ldap3AndImpacketBindWithNtlmAsUserAndMachine() throws Exception {
-        Result r = python("ntlmbinds.py", "127.0.0.1", String.valueOf(dc.ldapPort()), dc.names().domain(), PASSWORD,
-                "CONTOSO\\Administrator", "CONTOSO\\IIS01$");
+        Result r = python(Map.of("PKILAB_TEMPLATE", dc.names().template("WebServer")), "ntlmbinds.py", "127.0.0.1",
+                String.valueOf(dc.ldapPort()), dc.names().domain(), PASSWORD, "CONTOSO\\Administrator", "CONTOSO\\IIS01$");
         assertEquals(0, r.exit(), "NTLM binds to DC01 with ldap3 and impacket (python3-ldap3, python3-impacket installed?): " + r);
         String administrator = dc.administratorDn();
         String iis01 = dc.names().computer("IIS01");
         String bad = SystemAccountGuard.LOGON_FAILURE;
-        assertEquals("ldap3 0 CONTOSO\\Administrator u:CONTOSO\\Administrator 1\n"
+        // the template write: Administrator (Domain Admins) may (0), IIS01$ may not (50), as after a simple bind
+        assertEquals("ldap3 0 CONTOSO\\Administrator u:CONTOSO\\Administrator 1 0\n"
                         + "impacket 0 CONTOSO\\Administrator " + administrator + "\n"
-                        + "ldap3 0 CONTOSO\\IIS01$ u:CONTOSO\\IIS01$ 1\n"
+                        + "ldap3 0 CONTOSO\\IIS01$ u:CONTOSO\\IIS01$ 1 50\n"
                         + "impacket 0 CONTOSO\\IIS01$ " + iis01 + "\n"
                         + "ldap3 49 CONTOSO\\Administrator " + bad + "\n"
                         + "impacket 49 CONTOSO\\Administrator Error in bindRequest -> invalidCredentials: " + bad + "\n",

@@ -1,8 +1,11 @@
 # NTLM binds to the DC as AD tooling makes them, each tool as users run it.
-# Prints one line per bind: "<tool> <result code> <name> <what the bound connection saw>".
+# Prints one line per bind: "<tool> <result code> <name> <what the bound connection saw>"; a refusal's lines are
+# joined with " | ". ldap3's line ends with the result code of a write to the template named by PKILAB_TEMPLATE,
+# judged by the DC as the account bound.
+import os
 import socket
 import sys
-from ldap3 import Server, Connection, NTLM, BASE
+from ldap3 import Server, Connection, NTLM, BASE, MODIFY_REPLACE
 from impacket.ldap import ldap as impacket_ldap, ldapasn1
 from Cryptodome.Hash import MD4
 
@@ -23,11 +26,17 @@ def ldap3_bind(name, secret):
                       authentication=NTLM)
     conn.bind()
     if conn.result['result'] != 0:
-        print('ldap3', conn.result['result'], name, conn.result.get('message', conn.result.get('error_message', '')).split('\n')[0])
+        print('ldap3', conn.result['result'], name, ' | '.join(conn.result.get('message', '').splitlines()))
         return
     me = conn.extend.standard.who_am_i()
     conn.search(base, '(objectClass=domainDNS)', search_scope=BASE, attributes=['objectSid'])
-    print('ldap3', 0, name, me, len(conn.entries))
+    found = len(conn.entries)
+    template = os.environ.get('PKILAB_TEMPLATE')
+    if template:
+        conn.modify(template, {'msPKI-Minimal-Key-Size': [(MODIFY_REPLACE, ['2048'])]})
+        print('ldap3', 0, name, me, found, conn.result['result'])
+    else:
+        print('ldap3', 0, name, me, found)
     conn.unbind()
 
 
@@ -37,7 +46,7 @@ def impacket_bind(name, secret):
     try:
         conn.login(user, secret, domain)
     except impacket_ldap.LDAPSessionError as e:
-        print('impacket', 49 if 'invalidCredentials' in str(e) else -1, name, str(e).split('\n')[0])
+        print('impacket', 49 if 'invalidCredentials' in str(e) else -1, name, ' | '.join(str(e).splitlines()))
         return
     found = conn.search(searchFilter='(sAMAccountName=%s)' % user, attributes=['distinguishedName'])
     dns = [str(item['objectName']) for item in found if isinstance(item, ldapasn1.SearchResultEntry)]
