@@ -39,7 +39,8 @@ import java.util.Locale;
  * ({@link PasswordVerifiers}) and compares. The user name is an account's {@code sAMAccountName} ({@code Administrator},
  * {@code IIS01$}), the domain the NetBIOS name, the DNS name or empty. Only NTLMv2 is taken, as on a DC whose
  * "Network security: LAN Manager authentication level" is "Send NTLMv2 response only. Refuse LM &amp; NTLM"; an LM or
- * NTLMv1 response (24 bytes) is refused, and so is an anonymous one. Every refusal is AD's 49 text
+ * NTLMv1 response (24 bytes) is refused, and so is an anonymous one. When the client says its AUTHENTICATE message
+ * carries a MIC (Samba's and Windows' do), the MIC is checked, so the three messages cannot have been changed. Every refusal is AD's 49 text
  * {@link SystemAccountGuard#LOGON_FAILURE}, followed by a line that says why.
  */
 final class NtlmAuthenticator {
@@ -216,7 +217,41 @@ final class NtlmAuthenticator {
         if ((flags & NEGOTIATE_KEY_EXCH) != 0 && encryptedKey.length == 16) {
             exported = rc4(sessionBaseKey, encryptedKey);
         }
+        if (claimsMic(blob) && !micMatches(exchange, message, exported)) {
+            return Outcome.refused("the MIC of " + logonName + "'s AUTHENTICATE message is wrong: the NTLM messages were"
+                    + " changed on the way");
+        }
         return new Outcome(entry.getDn(), logonName, exported, flags & exchange.flags, null);
+    }
+
+    /**
+     * Whether the client's blob says its AUTHENTICATE message carries a MIC (MsvAvFlags 0x2, MS-NLMP 2.2.2.1): the AV
+     * pairs begin after the blob's 28-byte header (versions, reserved, time, client challenge, reserved).
+     */
+    private static boolean claimsMic(byte[] blob) {
+        for (int at = 28; at + 4 <= blob.length; ) {
+            int id = (blob[at] & 0xFF) | (blob[at + 1] & 0xFF) << 8;
+            int length = (blob[at + 2] & 0xFF) | (blob[at + 3] & 0xFF) << 8;
+            if (id == 0 || at + 4 + length > blob.length) {
+                return false;
+            }
+            if (id == 6 && length == 4) {
+                return (int32(blob, at + 4) & 0x2) != 0;
+            }
+            at += 4 + length;
+        }
+        return false;
+    }
+
+    /** MIC = HMAC-MD5(exported session key, NEGOTIATE + CHALLENGE + AUTHENTICATE with its MIC zeroed), at byte 72. */
+    private static boolean micMatches(Exchange exchange, byte[] authenticate, byte[] exportedSessionKey) {
+        if (authenticate.length < 88) {
+            return false;
+        }
+        byte[] zeroed = authenticate.clone();
+        java.util.Arrays.fill(zeroed, 72, 88, (byte) 0);
+        byte[] expected = hmacMd5(exportedSessionKey, concat(concat(exchange.negotiate, exchange.challenge), zeroed));
+        return MessageDigest.isEqual(expected, java.util.Arrays.copyOfRange(authenticate, 72, 88));
     }
 
     /** A payload field of an NTLM message: (length, maximum length, offset) at {@code at}. */
