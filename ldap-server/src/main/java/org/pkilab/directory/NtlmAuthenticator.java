@@ -40,8 +40,8 @@ import java.util.Locale;
  * {@code IIS01$}), the domain the NetBIOS name, the DNS name or empty. Only NTLMv2 is taken, as on a DC whose
  * "Network security: LAN Manager authentication level" is "Send NTLMv2 response only. Refuse LM &amp; NTLM"; an LM or
  * NTLMv1 response (24 bytes) is refused, and so is an anonymous one. When the client says its AUTHENTICATE message
- * carries a MIC (Samba's and Windows' do), the MIC is checked, so the three messages cannot have been changed. Every refusal is AD's 49 text
- * {@link SystemAccountGuard#LOGON_FAILURE}, followed by a line that says why.
+ * carries a MIC (Samba's and Windows' do), the MIC is checked, so the three messages cannot have been changed.
+ * Every refusal is AD's 49 text {@link SystemAccountGuard#LOGON_FAILURE}, followed by a line that says why.
  */
 final class NtlmAuthenticator {
 
