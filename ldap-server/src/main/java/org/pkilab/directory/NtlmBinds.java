@@ -36,7 +36,8 @@ import java.util.Arrays;
  * succeeds leaves the connection's {@link LdapSession} as a simple bind leaves it: a session whose principal is the
  * account's DN, so every access check and the logon token judge that account. Signing and sealing are not offered
  * on a Sicily bind (the CHALLENGE drops NEGOTIATE_SIGN and NEGOTIATE_SEAL), so a client that requires them gives up
- * at the CHALLENGE; ldap3 and impacket do not.
+ * at the CHALLENGE; ldap3 and impacket do not. The same filter answers SASL GSS-SPNEGO binds carrying NTLM, with
+ * signing and sealing ({@link #spnego}); other SASL mechanisms go on to ApacheDS.
  */
 final class NtlmBinds extends IoFilterAdapter {
 
@@ -70,8 +71,13 @@ final class NtlmBinds extends IoFilterAdapter {
     @Override
     public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
         if (message instanceof IoBuffer buffer && buffer.remaining() > 2) {
-            byte[] pdu = new byte[buffer.remaining()];
-            buffer.duplicate().get(pdu);
+            byte[] pdu;
+            if (buffer.hasArray() && buffer.arrayOffset() == 0 && buffer.position() == 0 && buffer.limit() == buffer.array().length) {
+                pdu = buffer.array(); // the guard hands over each message in an array of its own
+            } else {
+                pdu = new byte[buffer.remaining()];
+                buffer.duplicate().get(pdu);
+            }
             Bind bind = Bind.parse(pdu);
             if (bind != null && bind.authenticationTag >= SICILY_PACKAGE_DISCOVERY && bind.authenticationTag <= SICILY_RESPONSE) {
                 sicily(session, bind);
