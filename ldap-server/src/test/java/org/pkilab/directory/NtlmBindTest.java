@@ -244,7 +244,8 @@ class NtlmBindTest {
     @Test
     void ldap3AndImpacketBindWithNtlmAsUserAndMachine() throws Exception {
         Result r = python(Map.of("PKILAB_TEMPLATE", dc.names().template("WebServer")), "ntlmbinds.py", "127.0.0.1",
-                String.valueOf(dc.ldapPort()), dc.names().domain(), PASSWORD, "CONTOSO\\Administrator", "CONTOSO\\IIS01$");
+                String.valueOf(dc.ldapPort()), dc.names().domain(), PASSWORD, "CONTOSO\\Administrator", "CONTOSO\\IIS01$",
+                "contoso.com\\administrator", "\\Administrator");
         assertEquals(0, r.exit(), "NTLM binds to DC01 with ldap3 and impacket (python3-ldap3, python3-impacket installed?): " + r);
         String administrator = dc.administratorDn();
         String iis01 = dc.names().computer("IIS01");
@@ -254,6 +255,10 @@ class NtlmBindTest {
                         + "impacket 0 CONTOSO\\Administrator " + administrator + "\n"
                         + "ldap3 0 CONTOSO\\IIS01$ u:CONTOSO\\IIS01$ 1 50\n"
                         + "impacket 0 CONTOSO\\IIS01$ " + iis01 + "\n"
+                        + "ldap3 0 contoso.com\\administrator u:CONTOSO\\Administrator 1 0\n"
+                        + "impacket 0 contoso.com\\administrator " + administrator + "\n"
+                        + "ldap3 0 \\Administrator u:CONTOSO\\Administrator 1 0\n"
+                        + "impacket 0 \\Administrator " + administrator + "\n"
                         + "ldap3 49 CONTOSO\\Administrator " + bad + "\n"
                         + "impacket 49 CONTOSO\\Administrator Error in bindRequest -> invalidCredentials: " + bad + "\n",
                 r.out(), "NTLM binds to DC01: each tool, its result code, the name, and what the bound connection saw");
