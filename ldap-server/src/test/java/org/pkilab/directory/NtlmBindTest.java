@@ -112,6 +112,17 @@ class NtlmBindTest {
         }
         assertEquals(ResultCode.SUCCESS, simpleBind("CONTOSO\\bob", "Bob-Passw0rd-2"), "simple bind with the password set by unicodePwd");
         assertEquals(ResultCode.INVALID_CREDENTIALS, simpleBind("CONTOSO\\bob", PASSWORD), "simple bind with bob's old password");
+        try (LDAPConnection ldaps = new LDAPConnection(new SSLUtil(new TrustAllTrustManager()).createSSLSocketFactory(),
+                "127.0.0.1", dc.ldapsPort(), dc.administratorDn(), PASSWORD)) {
+            // AD's change form: delete the old value, add the new
+            ldaps.modify(bob, new Modification(ModificationType.DELETE, "unicodePwd", "\"Bob-Passw0rd-2\"".getBytes(StandardCharsets.UTF_16LE)),
+                    new Modification(ModificationType.ADD, "unicodePwd", "\"Bob-Passw0rd-3\"".getBytes(StandardCharsets.UTF_16LE)));
+        }
+        assertEquals(ResultCode.SUCCESS, simpleBind("CONTOSO\\bob", "Bob-Passw0rd-3"), "simple bind after the change by delete and add");
+        try (LDAPConnection ldaps = new LDAPConnection(new SSLUtil(new TrustAllTrustManager()).createSSLSocketFactory(),
+                "127.0.0.1", dc.ldapsPort(), dc.administratorDn(), PASSWORD)) {
+            ldaps.modify(bob, set);
+        }
         Result r = python("ntlmbinds.py", "127.0.0.1", String.valueOf(dc.ldapPort()), dc.names().domain(), "Bob-Passw0rd-2", "CONTOSO\\bob");
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("ldap3 0 CONTOSO\\bob u:CONTOSO\\bob 1\nimpacket 0 CONTOSO\\bob " + bob + "\n"),
