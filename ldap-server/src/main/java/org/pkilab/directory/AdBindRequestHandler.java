@@ -78,6 +78,15 @@ final class AdBindRequestHandler extends BindRequestHandler {
         return holders.size() == 1 ? holders.get(0) : null;
     }
 
+    /**
+     * The account whose sAMAccountName is {@code samAccountName} (any letter case), read with its sAMAccountName and NT
+     * hash, or null when no one account holds it: the name NTLM gives.
+     */
+    Entry account(CoreSession admin, String samAccountName) throws LdapException {
+        List<Dn> holders = holders(admin, SAM_ACCOUNT_NAME, samAccountName);
+        return holders.size() == 1 ? admin.lookup(holders.get(0), "sAMAccountName", PasswordVerifiers.UNICODE_PWD) : null;
+    }
+
     /** Up to two objects of the domain holding the value, enough to tell one from several. */
     private List<Dn> holders(CoreSession admin, String attribute, String value) throws LdapException {
         AttributeType type = admin.getDirectoryService().getSchemaManager().getAttributeType(attribute);

@@ -55,7 +55,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private static final String AD_INSUFFICIENT_RIGHTS = "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS), data 0";
     private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
             + "operation a successful bind must be completed on the connection., data 0, v1db1";
-    private static final Set<String> SECRET_ATTRIBUTES = Set.of("userpassword", "2.5.4.35");
+    private static final Set<String> SECRET_ATTRIBUTES = SecretFilter.SECRET_NAMES;
     private static final String SECURITY_DESCRIPTOR_OID = "1.2.840.113556.1.2.281";
     private static final String NEXT_RID_OID = "1.2.840.113556.1.4.88";
     private static final String SAM_ACCOUNT_NAME_OID = "1.2.840.113556.1.4.221";

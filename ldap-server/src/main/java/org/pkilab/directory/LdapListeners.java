@@ -28,7 +28,8 @@ import java.util.concurrent.ExecutorService;
  * The domain controller's LDAP (389 on Windows) and LDAPS (636) listeners on 127.0.0.1, with StartTLS and
  * the logon extended operation: the ports a lasting lab keeps in {@code ports.properties}, the certificate
  * they serve (the DC's self-signed one until a CA issues one, then that one from the next handshake on), and
- * the {@link LdapRequestGuard} in front of the decoder.
+ * the {@link LdapRequestGuard} in front of the decoder, and behind it {@link NtlmBinds}, which answers the NTLM binds
+ * ApacheDS's decoder does not know, and {@link SearchResponseBatching}, which sends a small search's answer in one write.
  *
  * <pre>{@code
  * LdapListeners listeners = new LdapListeners(config, dataDirectory, temporary, logonHandler);
@@ -75,8 +76,9 @@ final class LdapListeners {
         }
         ldapServer.setTransports(ldap, ldaps);
         ldapServer.setDirectoryService(service);
-        ldapServer.setBindHandlers(new AdBindRequestHandler(new Dn(service.getSchemaManager(), config.names().domain()),
-                config.netbiosName(), config.domainName()), new BindResponseHandler());
+        AdBindRequestHandler names = new AdBindRequestHandler(new Dn(service.getSchemaManager(), config.names().domain()),
+                config.netbiosName(), config.domainName());
+        ldapServer.setBindHandlers(names, new BindResponseHandler());
         Path certificates = dataDirectory.resolve("dc");
         Optional<KeyFiles.KeyEntry> issued = KeyFiles.loadKept(certificates, SERVER_CERTIFICATE);
         Path servedKeystore;
@@ -94,6 +96,7 @@ final class LdapListeners {
         ldapServer.setCertificatePassword(servedPassword);
         ldapServer.addExtendedOperationHandler(new StartTlsHandler());
         service.getLdapCodecService().registerExtendedRequest(new LogonRequestFactory(service.getLdapCodecService()));
+        ldapServer.addExtendedOperationHandler(new WhoAmIHandler(config.netbiosName()));
         ldapServer.setMaxSizeLimit(100_000);
         ldapServer.setMaxTimeLimit((int) config.queryPolicy().maxQueryDuration().toSeconds());
         try {
@@ -112,9 +115,13 @@ final class LdapListeners {
                     + " in use by another program; stop it, or choose another port", e);
         }
         guard = new LdapRequestGuard(config.queryPolicy());
+        NtlmBinds ntlmBinds = new NtlmBinds(ldapServer, new NtlmAuthenticator(names, config.netbiosName(), config.domainName(),
+                config.hostName(), config.clock()));
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);
+            transport.getAcceptor().getFilterChain().addBefore("codec", "ntlmBinds", ntlmBinds);
+            transport.getAcceptor().getFilterChain().addBefore("codec", "searchBatching", new SearchResponseBatching());
             transport.getAcceptor().getFilterChain().addAfter("codec", "costlySearches", guard.dispatcher());
         }
         ldapPort = ((InetSocketAddress) ldap.getAcceptor().getLocalAddress()).getPort();

@@ -3,11 +3,14 @@ package org.pkilab.directory;
 import org.apache.directory.api.ldap.model.constants.LdapSecurityConstants;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultAttribute;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.password.PasswordUtil;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
@@ -16,21 +19,33 @@ import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
+import org.apache.directory.server.core.shared.DefaultCoreSession;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.filter.ssl.SslFilter;
+import org.bouncycastle.crypto.digests.MD4Digest;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The DC keeps a password verifier, never the password. Active Directory keeps an account's NT hash
- * (and Kerberos keys) in {@code unicodePwd}, which no one can read; the lab's DC turns every
- * {@code userPassword} written into a salted SHA-256 verifier, in the {@code {SSHA256}} scheme of
- * RFC 2307 that ApacheDS's {@link PasswordUtil} makes and checks, before the entry reaches memory, the
- * journal or a snapshot. A simple bind is checked against it by ApacheDS's own authenticator.
+ * The DC keeps password verifiers, never the password. Active Directory keeps an account's NT hash (the MD4 of
+ * the UTF-16LE password, which NTLM checks) and Kerberos keys in {@code unicodePwd}, which no one can read. The
+ * lab's DC keeps two verifiers, both made here before the entry reaches memory, the journal or a snapshot:
+ * {@code userPassword} as a salted SHA-256 verifier in the {@code {SSHA256}} scheme of RFC 2307 that ApacheDS's
+ * {@link PasswordUtil} makes and checks (a simple bind is checked against it by ApacheDS's own authenticator),
+ * and {@code unicodePwd} as AD keeps it, the 16-byte NT hash ({@link NtlmAuthenticator} checks NTLM against it).
  *
  * <pre>
  * ldapmodify: replace: userPassword  /  userPassword: Lab-Passw0rd!
  * kept:       userPassword: {SSHA256}c2FsdGVkIGhhc2ggb2YgdGhlIHBhc3N3b3Jk...
+ *             unicodePwd:   (16 bytes) MD4(UTF-16LE "Lab-Passw0rd!")
  * </pre>
+ *
+ * <p>A password is set by writing either attribute: {@code userPassword} with the password as it is, or
+ * {@code unicodePwd} as AD takes it (MS-ADTS 3.1.1.3.1.5.1), the password in double quotes encoded UTF-16LE, and
+ * then only over an encrypted connection (LDAPS or after StartTLS); on a plain one the write is refused with AD's
+ * 53 (unwillingToPerform) {@code 0000001F: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM)}.
  *
  * <p>Why not PBKDF2 ({@code {PKCS5S2}}, which ApacheDS also offers): its 10,000 iterations cost about 5 ms
  * of CPU at every bind against about 10 &micro;s, and a lab of 10,000 computers binds at every boot; the
@@ -43,6 +58,9 @@ final class PasswordVerifiers extends BaseInterceptor {
 
     static final String NAME = "pkilabPasswordVerifiers";
     static final LdapSecurityConstants SCHEME = LdapSecurityConstants.HASH_METHOD_SSHA256;
+    static final String UNICODE_PWD = "1.2.840.113556.1.4.90";
+    private static final String USER_PASSWORD = "2.5.4.35";
+    static final String WILL_NOT_PERFORM = "0000001F: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM), data 0";
 
     PasswordVerifiers() {
         super(NAME);
@@ -51,11 +69,18 @@ final class PasswordVerifiers extends BaseInterceptor {
     @Override
     public void add(AddOperationContext ctx) throws LdapException {
         Entry entry = ctx.getEntry();
+        SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
+        boolean system = isSystem(ctx.getSession());
+        List<Attribute> kept = new ArrayList<>();
         for (Attribute attribute : new ArrayList<>(entry.getAttributes())) {
-            if (SecretFilter.isSecret(attribute, ctx.getSession().getDirectoryService().getSchemaManager())) {
+            if (SecretFilter.isSecret(attribute, schema)) {
                 entry.removeAttributes(attribute.getUpId());
-                entry.put(verifiers(attribute, isSystem(ctx.getSession()), ctx.getSession().getDirectoryService().getSchemaManager()));
+                kept.addAll(verifiers(attribute, system, ctx.getSession(), schema));
             }
+        }
+        for (Attribute attribute : kept) {
+            entry.removeAttributes(attribute.getAttributeType());
+            entry.put(attribute);
         }
         next(ctx);
     }
@@ -63,23 +88,96 @@ final class PasswordVerifiers extends BaseInterceptor {
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
         boolean system = isSystem(ctx.getSession());
+        SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
+        List<Modification> mods = new ArrayList<>();
         for (Modification mod : ctx.getModItems()) {
-            if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE
-                    && SecretFilter.isSecret(mod.getAttribute(), ctx.getSession().getDirectoryService().getSchemaManager())) {
-                mod.setAttribute(verifiers(mod.getAttribute(), system, ctx.getSession().getDirectoryService().getSchemaManager()));
+            if (!SecretFilter.isSecret(mod.getAttribute(), schema)) {
+                mods.add(mod);
+            } else if (mod.getOperation() == ModificationOperation.REMOVE_ATTRIBUTE) {
+                // AD's password change is "delete the old unicodePwd, add the new": the old value is not checked here
+                if (!isType(mod.getAttribute(), UNICODE_PWD, schema) || mod.getAttribute().size() == 0) {
+                    mods.add(mod);
+                }
+            } else {
+                for (Attribute verifier : verifiers(mod.getAttribute(), system, ctx.getSession(), schema)) {
+                    mods.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, verifier));
+                }
             }
         }
+        ctx.setModItems(mods);
         next(ctx);
     }
 
-    private static Attribute verifiers(Attribute passwords, boolean fromTheDc, SchemaManager schema) throws LdapException {
-        List<byte[]> kept = new ArrayList<>();
-        for (Value value : passwords) {
-            byte[] password = value.getBytes();
-            kept.add(fromTheDc && PasswordUtil.findAlgorithm(password) != null ? password : PasswordUtil.createStoragePassword(password, SCHEME));
+    /**
+     * The verifiers to keep for the values written to one secret attribute: for a password, both the
+     * {@code userPassword} verifier and the NT hash; for values the DC itself restores, the values as they are.
+     */
+    private static List<Attribute> verifiers(Attribute written, boolean fromTheDc, CoreSession session, SchemaManager schema)
+            throws LdapException {
+        AttributeType userPassword = schema.getAttributeType(USER_PASSWORD);
+        AttributeType unicodePwd = schema.getAttributeType(UNICODE_PWD);
+        if (isType(written, UNICODE_PWD, schema)) {
+            if (fromTheDc && written.size() == 1 && written.get().getBytes().length == 16) {
+                return List.of(new DefaultAttribute(unicodePwd, written.get().getBytes()));
+            }
+            if (!confidential(session)) {
+                throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM, WILL_NOT_PERFORM
+                        + "\nunicodePwd is written only over an encrypted connection: use LDAPS (port 636) or StartTLS");
+            }
+            if (written.size() != 1) {
+                throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM, WILL_NOT_PERFORM
+                        + "\nunicodePwd takes exactly one value, the new password");
+            }
+            String password = quotedPassword(written.get().getBytes());
+            return List.of(new DefaultAttribute(userPassword, PasswordUtil.createStoragePassword(
+                    password.getBytes(StandardCharsets.UTF_8), SCHEME)), new DefaultAttribute(unicodePwd, ntHash(password)));
         }
-        AttributeType type = passwords.getAttributeType() != null ? passwords.getAttributeType() : schema.getAttributeType("userPassword");
-        return new DefaultAttribute(type, kept.toArray(new byte[0][]));
+        List<byte[]> kept = new ArrayList<>();
+        byte[] hash = null;
+        for (Value value : written) {
+            byte[] password = value.getBytes();
+            if (fromTheDc && PasswordUtil.findAlgorithm(password) != null) {
+                kept.add(password);
+            } else {
+                kept.add(PasswordUtil.createStoragePassword(password, SCHEME));
+                hash = hash != null ? hash : ntHash(new String(password, StandardCharsets.UTF_8));
+            }
+        }
+        Attribute verifiers = new DefaultAttribute(userPassword, kept.toArray(new byte[0][]));
+        return hash == null ? List.of(verifiers) : List.of(verifiers, new DefaultAttribute(unicodePwd, hash));
+    }
+
+    /** The password in a unicodePwd value as AD takes it: UTF-16LE, in double quotes. */
+    private static String quotedPassword(byte[] value) throws LdapException {
+        String quoted = new String(value, StandardCharsets.UTF_16LE);
+        if (value.length % 2 != 0 || quoted.length() < 2 || quoted.charAt(0) != '"' || quoted.charAt(quoted.length() - 1) != '"') {
+            throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM,
+                    WILL_NOT_PERFORM + "\nunicodePwd must be the new password in double quotes,"
+                            + " encoded UTF-16LE (in Python: '\"Pa$$w0rd\"'.encode('utf-16-le'))");
+        }
+        return quoted.substring(1, quoted.length() - 1);
+    }
+
+    /** The NT hash (NTOWFv1, MS-NLMP 3.3.1): MD4 of the password in UTF-16LE. */
+    static byte[] ntHash(String password) {
+        byte[] unicode = password.getBytes(StandardCharsets.UTF_16LE);
+        MD4Digest md4 = new MD4Digest();
+        md4.update(unicode, 0, unicode.length);
+        byte[] hash = new byte[16];
+        md4.doFinal(hash, 0);
+        return hash;
+    }
+
+    private static boolean isType(Attribute attribute, String oid, SchemaManager schema) {
+        AttributeType type = AttributeTypes.resolve(attribute.getAttributeType(), attribute.getUpId(), schema);
+        return type != null && type.getOid().equals(oid);
+    }
+
+    /** Whether the request came over TLS (LDAPS, or after StartTLS); a session of the DC's own, not from the network, is. */
+    private static boolean confidential(CoreSession session) {
+        IoSession io = session instanceof DefaultCoreSession own ? own.getIoSession() : null;
+        return io == null ? !(session instanceof DefaultCoreSession) || isSystem(session)
+                : io.getFilterChain().get(SslFilter.class) != null;
     }
 
     private static boolean isSystem(CoreSession session) {

@@ -53,8 +53,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>It says only what the DC does: {@code supportedControl} lists the controls ApacheDS honours that AD
  * has too (paged results, server-side sort) and persistent search, the lab's stand-in for AD's change
  * notifications; {@code supportedCapabilities} names Active Directory and the Windows versions its
- * functional level claims, not the SASL signing and sealing (1.2.840.113556.1.4.1791) it lacks;
- * {@code supportedSASLMechanisms} is absent because no mechanism is implemented; {@code supportedLDAPPolicies}
+ * functional level claims, and the SASL signing and sealing (1.2.840.113556.1.4.1791) of its NTLM binds;
+ * {@code supportedSASLMechanisms} is GSS-SPNEGO alone, the one mechanism it implements; {@code supportedLDAPPolicies}
  * names the limits {@link LdapQueryPolicy} enforces. AD returns every root DSE attribute when none is asked for,
  * so this does too, for {@code *} and {@code +} alike. The attributes AD defines in no schema are the lab's
  * own operational types in {@code ad-schema.ldif}.
@@ -69,9 +69,12 @@ final class RootDseInterceptor extends BaseInterceptor {
     /** Paged results, server-side sort request and response (ApacheDS honours them, as AD), persistent search. */
     static final List<String> HONOURED_CONTROLS = List.of("1.2.840.113556.1.4.319", "1.2.840.113556.1.4.473",
             "1.2.840.113556.1.4.474", "2.16.840.1.113730.3.4.3");
-    /** Active Directory; Windows Server 2003, 2008, 2008 R2 and 2012 or later (what functional level 7 implies). */
+    /**
+     * Active Directory; Windows Server 2003, 2008, 2008 R2 and 2012 or later (what functional level 7 implies); signing
+     * and sealing of SASL binds (NTLM's, {@link NtlmSaslLayer}).
+     */
     static final List<String> CAPABILITIES = List.of("1.2.840.113556.1.4.800", "1.2.840.113556.1.4.1670",
-            "1.2.840.113556.1.4.1935", "1.2.840.113556.1.4.2080", "1.2.840.113556.1.4.2237");
+            "1.2.840.113556.1.4.1791", "1.2.840.113556.1.4.1935", "1.2.840.113556.1.4.2080", "1.2.840.113556.1.4.2237");
     /** AD's names of the limits {@link LdapQueryPolicy} enforces. */
     static final List<String> POLICIES = List.of("MaxReceiveBuffer", "MaxQueryDuration", "MaxConnIdleTime");
     /** ApacheDS's root DSE attributes a Windows DC does not have. */
@@ -160,6 +163,7 @@ final class RootDseInterceptor extends BaseInterceptor {
         entry.put("isSynchronized", "TRUE");
         entry.put("isGlobalCatalogReady", "FALSE");
         entry.put("supportedControl", HONOURED_CONTROLS.toArray(String[]::new));
+        entry.put("supportedSASLMechanisms", NtlmBinds.GSS_SPNEGO);
         entry.put("supportedCapabilities", CAPABILITIES.toArray(String[]::new));
         entry.put("supportedLDAPPolicies", POLICIES.toArray(String[]::new));
         return entry;

@@ -15,6 +15,7 @@ import java.util.Set;
  *
  * <pre>
  * (&amp;(cn=Administrator)(userPassword=Guess-1))     Undefined: no entry, right guess or wrong
+ * (unicodePwd=*)                                 Undefined: the NT hash is no more a search term
  * (!(userPassword=Guess-1))                      Undefined: no entry either
  * (|(cn=Administrator)(userPassword=*))          TRUE for Administrator, by its cn alone
  * </pre>
@@ -24,8 +25,10 @@ import java.util.Set;
  */
 final class SecretFilter {
 
-    /** userPassword, where the DC keeps an account's password verifier; AD's unicodePwd is not in the lab's schema. */
-    static final Set<String> SECRET_OIDS = Set.of("2.5.4.35");
+    /** userPassword and unicodePwd, where the DC keeps an account's password verifier and NT hash ({@link PasswordVerifiers}). */
+    static final Set<String> SECRET_OIDS = Set.of("2.5.4.35", PasswordVerifiers.UNICODE_PWD);
+    /** The same, by lower-case name and OID, for code that looks at an attribute's name. */
+    static final Set<String> SECRET_NAMES = Set.of("userpassword", "2.5.4.35", "unicodepwd", PasswordVerifiers.UNICODE_PWD);
 
     private SecretFilter() {
     }

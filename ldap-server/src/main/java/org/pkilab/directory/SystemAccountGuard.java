@@ -19,7 +19,7 @@ import org.apache.directory.server.core.api.interceptor.context.BindOperationCon
  */
 final class SystemAccountGuard extends BaseInterceptor {
     static final String NAME = "pkilabSystemAccountGuard";
-    static final String LOGON_FAILURE = "8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 52e, v1db1";
+    static final String LOGON_FAILURE = "80090308: LdapErr: DSID-0C090569, comment: AcceptSecurityContext error, data 52e, v4563";
 
     SystemAccountGuard() {
         super(NAME);
