@@ -214,6 +214,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         if (tokenBuilder != null && !isSystem(ctx.getSession())) {
             int flags = SdFlagsControl.of(ctx);
             if (descriptor == null) {
+                if (!mayHold(entry, type, ctx.getSession().getDirectoryService().getSchemaManager())) {
+                    return; // AD's top must hold one; the lab's schema allows it on the classes AD CS and the guide use
+                }
                 descriptor = defaultDescriptor.selected(SecurityDescriptor.DACL);
             } else if ((flags & SecurityDescriptor.OWNER) == 0) {
                 descriptor = descriptor.withOwner(null);
@@ -231,6 +234,29 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             entry.removeAttributes(type);
             entry.add(type, descriptor.toBinary());
         }
+    }
+
+    /** Whether one of the entry's object classes (or their superiors) allows {@code type}. */
+    private static boolean mayHold(Entry entry, org.apache.directory.api.ldap.model.schema.AttributeType type, SchemaManager schema) {
+        java.util.Deque<org.apache.directory.api.ldap.model.schema.ObjectClass> classes = new java.util.ArrayDeque<>();
+        Attribute objectClass = entry.get("objectClass");
+        if (objectClass != null) {
+            for (org.apache.directory.api.ldap.model.entry.Value value : objectClass) {
+                try {
+                    classes.add(schema.lookupObjectClassRegistry(value.getString()));
+                } catch (LdapException unknown) {
+                    // the schema interceptor refuses the entry for its class; nothing to decide here
+                }
+            }
+        }
+        while (!classes.isEmpty()) {
+            org.apache.directory.api.ldap.model.schema.ObjectClass next = classes.pop();
+            if (next.getMayAttributeTypes().contains(type) || next.getMustAttributeTypes().contains(type)) {
+                return true;
+            }
+            classes.addAll(next.getSuperiors());
+        }
+        return false;
     }
 
     /** [MS-ADTS] 6.1.3.8: the group of the creator's token that owns what it creates, by where the object is. */
