@@ -168,4 +168,33 @@ class SecurityDescriptorWireTest {
             ldap.delete(container);
         }
     }
+
+    @Test
+    void aStoreFromBeforeTheBinaryFormIsKeptInBinaryFromItsNextStart(@org.junit.jupiter.api.io.TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).administratorPassword(PASSWORD).build();
+        SecurityIdentifier domain;
+        try (DomainController first = DomainController.start(config)) {
+            domain = first.domainSid();
+        }
+        DomainController.start(config).close(); // entries.ldif now holds the forest, the journal nothing
+        String sddl = "O:EAG:EAD:PAI(A;;LCRPLORC;;;AU)(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;DA)(OA;;RPWPCR;" + ENROLL + ";;DC)";
+        Path entries = data.resolve("store").resolve(DirectoryStore.ENTRIES);
+        String text = Files.readString(entries);
+        int at = text.toLowerCase(java.util.Locale.ROOT).indexOf("dn: cn=webserver,");
+        assertTrue(at >= 0, "WebServer in " + entries + ":\n" + text.substring(0, Math.min(3000, text.length())));
+        java.util.regex.Matcher sd = java.util.regex.Pattern.compile("(?mi)^nTSecurityDescriptor:: .*\\n(?: .*\\n)*").matcher(text);
+        assertTrue(sd.find(at), "WebServer's descriptor in " + entries);
+        // what a lab from before the binary form kept: the SDDL text, in the store format of then (no checksum line)
+        String old = (text.substring(0, sd.start()) + "nTSecurityDescriptor: " + sddl + "\n" + text.substring(sd.end()))
+                .replaceFirst("# pkilab directory 2,", "# pkilab directory,").replaceFirst("# end of directory: .*\\n\\z", "");
+        Files.writeString(entries, old);
+        try (DomainController again = DomainController.start(config)) {
+            byte[] stored = again.systemSession().lookup(new org.apache.directory.api.ldap.model.name.Dn(
+                    again.systemSession().getDirectoryService().getSchemaManager(), config.names().template("WebServer")),
+                    "nTSecurityDescriptor").get("nTSecurityDescriptor").getBytes();
+            assertTrue(SecurityDescriptor.isBinary(stored), "WebServer's SDDL text should be kept in binary after the start: "
+                    + new String(stored, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(SecurityDescriptor.parse(sddl, domain), SecurityDescriptor.fromBinary(stored), "the same descriptor, in binary");
+        }
+    }
 }
