@@ -209,6 +209,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
                 .getAttributeType(SECURITY_DESCRIPTOR_OID);
         Attribute supplied = entry.get(type);
+        if (supplied != null && isSystem(ctx.getSession()) && !decodes(supplied.getBytes())) {
+            return; // a restore or a store keeps what it held; its checks use the domain default
+        }
         SecurityDescriptor descriptor = supplied == null ? null : decodeWritten(supplied.getBytes(), ctx.getDn());
         TokenBuilder tokenBuilder = tokens;
         if (tokenBuilder != null && !isSystem(ctx.getSession())) {
@@ -276,6 +279,15 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             }
         }
         return null;
+    }
+
+    private boolean decodes(byte[] value) {
+        try {
+            SecurityDescriptor.decode(value, domainSid);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** A written descriptor, binary or SDDL text; anything else is refused as AD refuses a value it cannot convert. */
@@ -405,7 +417,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
      * Write Owner when the owner or group changes.
      */
     private int writeDescriptor(ModifyOperationContext ctx, Modification mod) throws LdapException {
-        if (domainSid == null) {
+        if (domainSid == null || isSystem(ctx.getSession())
+                && java.util.stream.StreamSupport.stream(mod.getAttribute().spliterator(), false).anyMatch(v -> !decodes(v.getBytes()))) {
             return AccessControlEntry.WRITE_DAC;
         }
         org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
