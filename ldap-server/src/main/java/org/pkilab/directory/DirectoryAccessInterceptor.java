@@ -417,7 +417,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
      * Write Owner when the owner or group changes.
      */
     private int writeDescriptor(ModifyOperationContext ctx, Modification mod) throws LdapException {
-        if (domainSid == null || isSystem(ctx.getSession())
+        if (domainSid == null || ctx.getSession().isAnonymous() || isSystem(ctx.getSession())
                 && java.util.stream.StreamSupport.stream(mod.getAttribute().spliterator(), false).anyMatch(v -> !decodes(v.getBytes()))) {
             return AccessControlEntry.WRITE_DAC;
         }

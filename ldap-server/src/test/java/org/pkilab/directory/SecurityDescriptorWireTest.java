@@ -122,6 +122,10 @@ class SecurityDescriptorWireTest {
                 sd.path("offsets").get(2).asInt(), sd.path("offsets").get(3).asInt()),
                 template + " read with flags OWNER: only the owner (offsets owner, group, SACL, DACL): " + sd);
         assertEquals(0x8000, sd.path("control").asInt(), template + " read with flags OWNER: SE_SELF_RELATIVE alone");
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
+            assertTrue(List.of(anonymous.getRootDSE().getSupportedControlOIDs()).contains("1.2.840.113556.1.4.801"),
+                    "the root DSE's supportedControl names the SD flags control the DC honours");
+        }
     }
 
     private static JsonNode readWithImpacket() throws Exception {
