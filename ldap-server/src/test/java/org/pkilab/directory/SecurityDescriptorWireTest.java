@@ -201,4 +201,40 @@ class SecurityDescriptorWireTest {
             assertEquals(SecurityDescriptor.parse(sddl, domain), SecurityDescriptor.fromBinary(stored), "the same descriptor, in binary");
         }
     }
+
+    @Test
+    void aDaclWrittenAloneUnderTheSdFlagsControlIsEnforcedAtOnceAndKeepsTheOwner() throws Exception {
+        String computer = admin.usersAndComputers().createComputer("SDW01", "sdw01.contoso.com", PASSWORD);
+        String container = "CN=Dacl Write," + dc.names().publicKeyServices();
+        com.unboundid.ldap.sdk.Control daclOnly = new com.unboundid.ldap.sdk.Control("1.2.840.113556.1.4.801", true,
+                new com.unboundid.asn1.ASN1OctetString(HexFormat.of().parseHex("3003020104")));
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD);
+             LDAPConnection machine = new LDAPConnection("127.0.0.1", dc.ldapPort(), computer, PASSWORD)) {
+            administrator.add(container, new Attribute("objectClass", "top", "container"), new Attribute("cn", "Dacl Write"));
+            com.unboundid.ldap.sdk.Modification describe = new com.unboundid.ldap.sdk.Modification(
+                    com.unboundid.ldap.sdk.ModificationType.REPLACE, "description", "written by SDW01$");
+            LDAPException before = assertThrows(LDAPException.class, () -> machine.modify(container, describe));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, before.getResultCode(), before.getMessage());
+
+            SecurityIdentifier sdw01 = admin.usersAndComputers().sidOf("SDW01$");
+            SecurityDescriptor read = SecurityDescriptor.fromBinary(administrator.getEntry(container, new String[] {"nTSecurityDescriptor"})
+                    .getAttributeValueBytes("nTSecurityDescriptor"));
+            List<AccessControlEntry> aces = new ArrayList<>(read.entries());
+            aces.add(AccessControlEntry.of(true, AccessControlEntry.READ_MASK | AccessControlEntry.WRITE_MASK, sdw01));
+            // the DACL alone, no owner and no group, as dacledit writes it
+            byte[] daclAlone = new SecurityDescriptor(null, null, "", aces).toBinary();
+            com.unboundid.ldap.sdk.ModifyRequest write = new com.unboundid.ldap.sdk.ModifyRequest(container,
+                    new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.REPLACE, "nTSecurityDescriptor",
+                            daclAlone));
+            write.addControl(daclOnly);
+            administrator.modify(write);
+
+            machine.modify(container, describe);
+            SecurityDescriptor after = SecurityDescriptor.fromBinary(administrator.getEntry(container, "nTSecurityDescriptor")
+                    .getAttributeValueBytes("nTSecurityDescriptor"));
+            assertEquals(read.owner(), after.owner(), "a DACL written alone under the SD flags control keeps the owner of " + container);
+            assertEquals(read.group(), after.group(), "and its group");
+            administrator.delete(container);
+        }
+    }
 }
