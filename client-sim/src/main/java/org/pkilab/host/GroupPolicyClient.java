@@ -159,11 +159,11 @@ final class GroupPolicyClient {
 
     /** Security filtering: a GPO applies when the computer's token holds Read and Apply group policy. */
     private boolean appliesToMe(SearchResultEntry gpo) {
-        String sddl = gpo.getAttributeValue("nTSecurityDescriptor");
-        if (sddl == null) {
+        byte[] value = gpo.getAttributeValueBytes("nTSecurityDescriptor");
+        if (value == null) {
             return true;
         }
-        SecurityDescriptor sd = SecurityDescriptor.parse(sddl, domainSidOf(token));
+        SecurityDescriptor sd = SecurityDescriptor.decode(value, domainSidOf(token));
         return sd.check(token.sids(), AccessRight.READ).granted() && sd.check(token.sids(), AccessRight.APPLY_GROUP_POLICY).granted();
     }
 

@@ -14,6 +14,7 @@ import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.exception.LdapOperationErrorException;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
@@ -48,6 +49,18 @@ import java.util.stream.Collectors;
  * modifies one, unless the template's Security tab grants it Write. Anonymous callers may read only the
  * root DSE, as on a Windows DC. Passwords are never returned, nor matched by a search filter ({@link SecretFilter});
  * rights are checked on the attribute type a write names, however it spells it.
+ *
+ * <p>Security descriptors are kept and returned in AD's binary form ({@link SecurityDescriptor#toBinary()}). A
+ * write in SDDL text (the lab's stores before, a journal of an older lab) is taken and kept in binary, which AD
+ * would refuse; a value that is neither is refused with invalidAttributeSyntax. The SD flags control
+ * ({@link SdFlagsControl}) selects the parts a search returns and a modify replaces; a descriptor written by any
+ * client governs the next check at once, since every check reads the stored value.
+ *
+ * <p>A new object gets its owner as AD gives it ([MS-ADTS] 6.1.3.7, 6.1.3.8): when the creator supplies no owner,
+ * the "default administrators group" of the creator's token owns it (for the domain: Domain Admins, else
+ * Enterprise Admins; for configuration: Enterprise Admins, else Domain Admins; for the schema: Schema Admins
+ * first), and that group is the descriptor's group too; a creator in none of them owns what it creates.
+ * So a template Administrator duplicates is owned by Enterprise Admins, a user it creates by Domain Admins.
  */
 final class DirectoryAccessInterceptor extends BaseInterceptor {
 
@@ -86,13 +99,56 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         super(NAME);
     }
 
+    @Override
+    public void init(org.apache.directory.server.core.api.DirectoryService directoryService) throws LdapException {
+        super.init(directoryService);
+        // before the LDAP server starts: it lists the codec's controls as the ones it takes marked critical
+        directoryService.getLdapCodecService().registerRequestControl(new SdFlagsControl.Factory(directoryService.getLdapCodecService()));
+    }
+
     /** Turns enforcement on once the forest exists (provisioning runs as the system). */
-    void enforce(TokenBuilder tokens, Dn domain, SecurityIdentifier domainSid) {
+    void enforce(TokenBuilder tokens, Dn domain, SecurityIdentifier domainSid) throws LdapException {
         this.domain = domain;
         this.domainSid = domainSid;
         this.defaultDescriptor = SecurityDescriptor.parse("O:DAG:DAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;DA)"
                 + "(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;EA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;LCRPLORC;;;AU)", domainSid);
+        keepDescriptorsInBinary(directoryService.getAdminSession());
         this.tokens = tokens;
+    }
+
+    /**
+     * Rewrites in binary the descriptors a store from before the binary form holds as SDDL text (they resolve
+     * only now that the domain's SID is known), so every client reads what AD would send.
+     */
+    private void keepDescriptorsInBinary(CoreSession system) throws LdapException {
+        org.apache.directory.api.ldap.model.schema.AttributeType type = directoryService.getSchemaManager()
+                .getAttributeType(SECURITY_DESCRIPTOR_OID);
+        List<Dn> text = new java.util.ArrayList<>();
+        try (org.apache.directory.api.ldap.model.cursor.Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE,
+                new org.apache.directory.api.ldap.model.filter.PresenceNode(type),
+                org.apache.directory.api.ldap.model.message.AliasDerefMode.NEVER_DEREF_ALIASES, SECURITY_DESCRIPTOR_OID)) {
+            while (found.next()) {
+                Attribute sd = found.get().get(type);
+                if (sd != null && !SecurityDescriptor.isBinary(sd.getBytes())) {
+                    text.add(found.get().getDn());
+                }
+            }
+        } catch (LdapException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LdapOperationErrorException("cannot read the directory's security descriptors: " + e.getMessage(), e);
+        }
+        for (Dn dn : text) {
+            byte[] value = system.lookup(dn, SECURITY_DESCRIPTOR_OID).get(type).getBytes();
+            try {
+                system.modify(dn, new org.apache.directory.api.ldap.model.entry.DefaultModification(
+                        ModificationOperation.REPLACE_ATTRIBUTE, type, SecurityDescriptor.decode(value, domainSid).toBinary()));
+            } catch (IllegalArgumentException e) {
+                org.slf4j.LoggerFactory.getLogger(DirectoryAccessInterceptor.class).warn(
+                        "security descriptor of {} is neither binary nor SDDL, left as it is ({}): its checks use the domain default",
+                        dn.getName(), e.getMessage());
+            }
+        }
     }
 
     /** Held from the check that an account name is free until the write that takes it is made. */
@@ -102,6 +158,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     public void add(AddOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
         Entry entry = ctx.getEntry();
+        assignDescriptor(ctx, entry);
         boolean named = tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null;
         if (named) {
             // the check and the write under one lock: two adds of one name at the same moment would both pass the check
@@ -137,6 +194,111 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             } else {
                 tokenBuilder.objectAdded();
             }
+        }
+    }
+
+    /**
+     * Keeps the new object's descriptor in binary, and gives an object a caller creates AD's owner: the one it
+     * supplied under the SD flags' OWNER bit, else the default administrators group of its token, else itself.
+     */
+    private void assignDescriptor(AddOperationContext ctx, Entry entry) throws LdapException {
+        SecurityIdentifier sid = domainSid;
+        if (sid == null) {
+            return; // provisioning, or a store read before the domain is known: enforce() rewrites what is text
+        }
+        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
+                .getAttributeType(SECURITY_DESCRIPTOR_OID);
+        Attribute supplied = entry.get(type);
+        if (supplied != null && isSystem(ctx.getSession()) && !decodes(supplied.getBytes())) {
+            return; // a restore or a store keeps what it held; its checks use the domain default
+        }
+        SecurityDescriptor descriptor = supplied == null ? null : decodeWritten(supplied.getBytes(), ctx.getDn());
+        TokenBuilder tokenBuilder = tokens;
+        if (tokenBuilder != null && !isSystem(ctx.getSession())) {
+            int flags = SdFlagsControl.of(ctx);
+            if (descriptor == null) {
+                if (!mayHold(entry, type, ctx.getSession().getDirectoryService().getSchemaManager())) {
+                    return; // AD's top must hold one; the lab's schema allows it on the classes AD CS and the guide use
+                }
+                descriptor = defaultDescriptor.selected(SecurityDescriptor.DACL);
+            } else if ((flags & SecurityDescriptor.OWNER) == 0) {
+                descriptor = descriptor.withOwner(null);
+            }
+            if (descriptor.owner() == null) {
+                LogonToken token = tokenBuilder.tokenFor(ctx.getSession().getEffectivePrincipal().getDn(), Instant.EPOCH, "");
+                SecurityIdentifier administrators = defaultAdministratorsGroup(token.sids(), ctx.getDn());
+                descriptor = administrators != null
+                        ? descriptor.replacing(SecurityDescriptor.parse("O:" + administrators + "G:" + administrators + "D:", sid),
+                                SecurityDescriptor.OWNER | SecurityDescriptor.GROUP)
+                        : descriptor.withOwner(token.sid());
+            }
+        }
+        if (descriptor != null) {
+            entry.removeAttributes(type);
+            entry.add(type, descriptor.toBinary());
+        }
+    }
+
+    /** Whether one of the entry's object classes (or their superiors) allows {@code type}. */
+    private static boolean mayHold(Entry entry, org.apache.directory.api.ldap.model.schema.AttributeType type, SchemaManager schema) {
+        java.util.Deque<org.apache.directory.api.ldap.model.schema.ObjectClass> classes = new java.util.ArrayDeque<>();
+        Attribute objectClass = entry.get("objectClass");
+        if (objectClass != null) {
+            for (org.apache.directory.api.ldap.model.entry.Value value : objectClass) {
+                try {
+                    classes.add(schema.lookupObjectClassRegistry(value.getString()));
+                } catch (LdapException unknown) {
+                    // the schema interceptor refuses the entry for its class; nothing to decide here
+                }
+            }
+        }
+        while (!classes.isEmpty()) {
+            org.apache.directory.api.ldap.model.schema.ObjectClass next = classes.pop();
+            if (next.getMayAttributeTypes().contains(type) || next.getMustAttributeTypes().contains(type)) {
+                return true;
+            }
+            classes.addAll(next.getSuperiors());
+        }
+        return false;
+    }
+
+    /** [MS-ADTS] 6.1.3.8: the group of the creator's token that owns what it creates, by where the object is. */
+    private SecurityIdentifier defaultAdministratorsGroup(Set<SecurityIdentifier> token, Dn object) throws LdapException {
+        SchemaManager schema = directoryService.getSchemaManager();
+        Dn configuration = new Dn(schema, "CN=Configuration," + domain.getName());
+        Dn schemaNc = new Dn(schema, "CN=Schema,CN=Configuration," + domain.getName());
+        List<Integer> order = object.isDescendantOf(schemaNc) || object.equals(schemaNc)
+                ? List.of(org.pkilab.directory.model.RelativeIds.SCHEMA_ADMINS, org.pkilab.directory.model.RelativeIds.ENTERPRISE_ADMINS,
+                        org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS)
+                : object.isDescendantOf(configuration) || object.equals(configuration)
+                ? List.of(org.pkilab.directory.model.RelativeIds.ENTERPRISE_ADMINS, org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS)
+                : List.of(org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS, org.pkilab.directory.model.RelativeIds.ENTERPRISE_ADMINS);
+        for (int rid : order) {
+            if (token.contains(domainSid.withRid(rid))) {
+                return domainSid.withRid(rid);
+            }
+        }
+        return null;
+    }
+
+    private boolean decodes(byte[] value) {
+        try {
+            SecurityDescriptor.decode(value, domainSid);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** A written descriptor, binary or SDDL text; anything else is refused as AD refuses a value it cannot convert. */
+    private SecurityDescriptor decodeWritten(byte[] value, Dn object) throws LdapException {
+        try {
+            return SecurityDescriptor.decode(value, domainSid);
+        } catch (IllegalArgumentException e) {
+            throw new org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX,
+                    "00000057: LdapErr: DSID-0C090D8A, comment: Error in attribute conversion operation, data 0, v3839\n"
+                    + "nTSecurityDescriptor of " + object.getName() + " is not a security descriptor: " + e.getMessage()
+                    + ". Write it in the binary self-relative form ([MS-DTYP] 2.4.6), as ldap3, impacket and samba-tool do.");
         }
     }
 
@@ -215,7 +377,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         for (Modification mod : ctx.getModItems()) {
             // by the attribute type, never by its spelling: 1.2.840.113556.1.2.281 or ntsecuritydescriptor;binary is the same descriptor
             if (isType(ctx, mod.getAttribute(), SECURITY_DESCRIPTOR_OID)) {
-                mask |= AccessControlEntry.WRITE_DAC;
+                mask |= writeDescriptor(ctx, mod);
             }
         }
         authorize(ctx, ctx.getDn(), mask, "modify");
@@ -247,6 +409,44 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
                 && ctx.getModItems().stream().anyMatch(m -> isType(ctx, m.getAttribute(), NEXT_RID_OID))) {
             rids.forget(); // someone else set the RID master's counter (a restore): take the next pool from it
         }
+    }
+
+    /**
+     * Turns a write of the descriptor into the binary value AD would keep: the parts the SD flags control names
+     * taken from the written value, the rest kept. Returns the rights the write needs: Write DAC for the DACL,
+     * Write Owner when the owner or group changes.
+     */
+    private int writeDescriptor(ModifyOperationContext ctx, Modification mod) throws LdapException {
+        if (domainSid == null || ctx.getSession().isAnonymous() || isSystem(ctx.getSession())
+                && java.util.stream.StreamSupport.stream(mod.getAttribute().spliterator(), false).anyMatch(v -> !decodes(v.getBytes()))) {
+            return AccessControlEntry.WRITE_DAC;
+        }
+        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
+                .getAttributeType(SECURITY_DESCRIPTOR_OID);
+        List<byte[]> values = new java.util.ArrayList<>();
+        int rights = 0;
+        for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
+            SecurityDescriptor written = decodeWritten(value.getBytes(), ctx.getDn());
+            if (mod.getOperation() == ModificationOperation.REPLACE_ATTRIBUTE) {
+                SecurityDescriptor stored = descriptorOf(ctx, ctx.getDn());
+                SecurityDescriptor result = stored.replacing(written, SdFlagsControl.of(ctx));
+                if (!result.entries().equals(stored.entries()) || written.hasDacl() && (SdFlagsControl.of(ctx) & SecurityDescriptor.DACL) != 0) {
+                    rights |= AccessControlEntry.WRITE_DAC;
+                }
+                if (!java.util.Objects.equals(result.owner(), stored.owner()) || !java.util.Objects.equals(result.group(), stored.group())) {
+                    rights |= AccessControlEntry.WRITE_OWNER;
+                }
+                written = result;
+            } else {
+                rights |= AccessControlEntry.WRITE_DAC;
+            }
+            values.add(written.toBinary());
+        }
+        if (mod.getOperation() == ModificationOperation.REPLACE_ATTRIBUTE && values.isEmpty()) {
+            rights |= AccessControlEntry.WRITE_DAC;
+        }
+        mod.setAttribute(new org.apache.directory.api.ldap.model.entry.DefaultAttribute(type, values.toArray(byte[][]::new)));
+        return rights;
     }
 
     @Override
@@ -291,6 +491,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         EntryFilteringCursor cursor = next(ctx);
         if (!isSystem(ctx.getSession())) {
             cursor.addEntryFilter(HIDE_SECRETS);
+            cursor.addEntryFilter(sdFlagsFilter(SdFlagsControl.of(ctx)));
         }
         return cursor;
     }
@@ -317,6 +518,39 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             throw new LdapNoPermissionException(AD_INSUFFICIENT_RIGHTS + "\npasswords cannot be compared");
         }
         return next(ctx);
+    }
+
+    /**
+     * Returns each descriptor in binary with the parts {@code flags} selects: owner, group and DACL without the
+     * control (AD adds the SACL only for a caller holding SeSecurityPrivilege; the lab keeps no SACL).
+     */
+    private EntryFilter sdFlagsFilter(int flags) {
+        int parts = flags & (SecurityDescriptor.OWNER | SecurityDescriptor.GROUP | SecurityDescriptor.DACL);
+        return new EntryFilter() {
+            @Override
+            public boolean accept(SearchOperationContext operation, Entry result) throws LdapException {
+                org.apache.directory.api.ldap.model.schema.AttributeType type = operation.getSession().getDirectoryService()
+                        .getSchemaManager().getAttributeType(SECURITY_DESCRIPTOR_OID);
+                Attribute sd = result.get(type);
+                SecurityIdentifier sid = domainSid;
+                if (sd == null || sid == null || SecurityDescriptor.isBinary(sd.getBytes()) && parts == SdFlagsControl.ALL - SecurityDescriptor.SACL) {
+                    return true;
+                }
+                try {
+                    byte[] value = SecurityDescriptor.decode(sd.getBytes(), sid).selected(parts).toBinary();
+                    result.removeAttributes(type);
+                    result.add(type, value);
+                } catch (IllegalArgumentException e) {
+                    // a value that never decoded is returned as kept: its checks use the domain default
+                }
+                return true;
+            }
+
+            @Override
+            public String toString(String tabs) {
+                return tabs + "security descriptor parts 0x" + Integer.toHexString(parts);
+            }
+        };
     }
 
     private static void stripSecrets(Entry entry) {
@@ -373,7 +607,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             return defaultDescriptor;
         }
         try {
-            return SecurityDescriptor.parse(new String(sd.getBytes(), java.nio.charset.StandardCharsets.UTF_8), domainSid);
+            return SecurityDescriptor.decode(sd.getBytes(), domainSid);
         } catch (IllegalArgumentException e) {
             // a descriptor that does not parse grants nothing but what the default grants administrators
             return defaultDescriptor;

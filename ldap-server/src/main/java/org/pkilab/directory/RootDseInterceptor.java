@@ -66,9 +66,10 @@ final class RootDseInterceptor extends BaseInterceptor {
     static final int WINDOWS_SERVER_2016 = 7;
     /** The site a new forest's first DC is in. */
     static final String SITE = "Default-First-Site-Name";
-    /** Paged results, server-side sort request and response (ApacheDS honours them, as AD), persistent search. */
+    /** Paged results, server-side sort request and response (ApacheDS honours them, as AD), persistent search, SD flags. */
     static final List<String> HONOURED_CONTROLS = List.of("1.2.840.113556.1.4.319", "1.2.840.113556.1.4.473",
-            "1.2.840.113556.1.4.474", "2.16.840.1.113730.3.4.3");
+            "1.2.840.113556.1.4.474", "2.16.840.1.113730.3.4.3",
+            SdFlagsControl.OID);
     /**
      * Active Directory; Windows Server 2003, 2008, 2008 R2 and 2012 or later (what functional level 7 implies); signing
      * and sealing of SASL binds (NTLM's, {@link NtlmSaslLayer}).

@@ -55,7 +55,7 @@ public final class DirectoryAdmin implements AutoCloseable {
         this.usersAndComputers = new UsersAndComputers(operations, names);
         this.templates = new CertificateTemplatesConsole(connection, operations, names, domainSid, bindDn, usersAndComputers);
         this.security = new SecurityTab(operations, domainSid, usersAndComputers, templates);
-        this.groupPolicy = new GroupPolicyManagement(operations, names);
+        this.groupPolicy = new GroupPolicyManagement(operations, names, domainSid);
         this.enterprisePki = new EnterprisePki(operations, names);
     }
 

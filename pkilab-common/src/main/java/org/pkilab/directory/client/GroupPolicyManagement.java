@@ -7,6 +7,8 @@ import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.directory.model.GroupPolicy.RegistryValue;
@@ -39,9 +41,12 @@ public final class GroupPolicyManagement {
     private final LdapOperations operations;
     private final DomainNames names;
 
-    GroupPolicyManagement(LdapOperations operations, DomainNames names) {
+    private final SecurityIdentifier domainSid;
+
+    GroupPolicyManagement(LdapOperations operations, DomainNames names, SecurityIdentifier domainSid) {
         this.operations = operations;
         this.names = names;
+        this.domainSid = domainSid;
     }
 
     /**
@@ -59,7 +64,7 @@ public final class GroupPolicyManagement {
                 new Attribute("cn", guid), new Attribute("displayName", displayName), new Attribute("flags", "0"),
                 new Attribute("versionNumber", "0"), new Attribute("gPCFunctionalityVersion", "2"),
                 new Attribute("gPCFileSysPath", "\\\\" + names.dnsName() + "\\SysVol\\" + names.dnsName() + "\\Policies\\" + guid),
-                new Attribute("nTSecurityDescriptor", sddl.getBytes(StandardCharsets.UTF_8))),
+                new Attribute("nTSecurityDescriptor", SecurityDescriptor.parse(sddl, domainSid).toBinary())),
                 "create GPO '" + displayName + "'");
         return dn;
     }

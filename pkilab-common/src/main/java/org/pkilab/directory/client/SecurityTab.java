@@ -8,12 +8,11 @@ import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
 
-import java.nio.charset.StandardCharsets;
 import java.util.function.UnaryOperator;
 
 /**
- * The Security tab of a directory object's Properties: its {@code nTSecurityDescriptor} as the list of
- * principals with Allow and Deny checkboxes per right. The object is a template by name or display name
+ * The Security tab of a directory object's Properties: its {@code nTSecurityDescriptor} (read and written in
+ * AD's binary form) as the list of principals with Allow and Deny checkboxes per right. The object is a template by name or display name
  * (as the Certificate Templates console opens it), a GPO, or any DN; principals are found as
  * {@link UsersAndComputers#dnOf} finds them.
  *
@@ -44,7 +43,7 @@ public final class SecurityTab {
         if (!entry.hasAttribute("nTSecurityDescriptor")) {
             throw new DirectoryException(object + " has no security descriptor of its own");
         }
-        return SecurityDescriptor.parse(entry.getAttributeValue("nTSecurityDescriptor"), domainSid);
+        return SecurityDescriptor.decode(entry.getAttributeValueBytes("nTSecurityDescriptor"), domainSid);
     }
 
     /** Ticks "Allow" for each right, adding the principal to the list if needed. */
@@ -91,17 +90,17 @@ public final class SecurityTab {
     private SecurityDescriptor editSecurity(String object, UnaryOperator<SecurityDescriptor> edit) {
         String dn = objectDn(object);
         SearchResultEntry entry = operations.read(dn, "nTSecurityDescriptor");
-        String before = entry.getAttributeValue("nTSecurityDescriptor");
+        byte[] before = entry.getAttributeValueBytes("nTSecurityDescriptor");
         if (before == null) {
             throw new DirectoryException(object + " has no security descriptor of its own");
         }
-        SecurityDescriptor after = edit.apply(SecurityDescriptor.parse(before, domainSid));
-        String text = after.toSddl(domainSid);
-        if (!text.equals(before)) {
+        SecurityDescriptor read = SecurityDescriptor.decode(before, domainSid);
+        SecurityDescriptor after = edit.apply(read);
+        if (!after.equals(read)) {
             // delete-old/add-new: a concurrent edit of the same descriptor fails instead of being lost
             operations.modify(dn, "change the security of " + object,
-                    new Modification(ModificationType.DELETE, "nTSecurityDescriptor", before.getBytes(StandardCharsets.UTF_8)),
-                    new Modification(ModificationType.ADD, "nTSecurityDescriptor", text.getBytes(StandardCharsets.UTF_8)));
+                    new Modification(ModificationType.DELETE, "nTSecurityDescriptor", before),
+                    new Modification(ModificationType.ADD, "nTSecurityDescriptor", after.toBinary()));
         }
         return after;
     }

@@ -9,11 +9,20 @@ import java.util.Locale;
  *
  * @param allow true for an allow ACE ({@code A}/{@code OA}), false for a deny ACE ({@code D}/{@code OD})
  * @param mask the access mask ([MS-ADTS] 5.1.3.2), generic rights already mapped to directory rights
+ * <p>In the binary form AD stores ([MS-DTYP] 2.4.4) the same entry is an {@code ACCESS_ALLOWED_OBJECT_ACE}
+ * (type 5; 6 for deny) whose {@code ObjectType} GUID is written with its first three fields little-endian;
+ * an entry without GUIDs is an {@code ACCESS_ALLOWED_ACE} (type 0; 1 for deny).
+ *
+ * @param allow true for an allow ACE ({@code A}/{@code OA}), false for a deny ACE ({@code D}/{@code OD})
+ * @param mask the access mask ([MS-ADTS] 5.1.3.2), generic rights already mapped to directory rights
  * @param objectType the extended right or property-set GUID of an object ACE, lower case; null otherwise
- * @param flags the ACE flags as SDDL letters ({@code CI}, {@code IO}, ...), kept as read
+ * @param inheritedObjectType the class of the child objects an inheritable object ACE applies to, lower case;
+ *                            null for an entry that names none
+ * @param flags the ACE flags as SDDL letters ({@code CI}, {@code IO}, {@code ID}, ...), in SDDL's order
  * @param trustee who the entry is about
  */
-public record AccessControlEntry(boolean allow, int mask, String objectType, String flags, SecurityIdentifier trustee) {
+public record AccessControlEntry(boolean allow, int mask, String objectType, String inheritedObjectType, String flags,
+                                 SecurityIdentifier trustee) {
 
     public static final int CREATE_CHILD = 0x1;
     public static final int DELETE_CHILD = 0x2;
@@ -41,7 +50,19 @@ public record AccessControlEntry(boolean allow, int mask, String objectType, Str
             throw new IllegalArgumentException("an ACE needs a trustee");
         }
         objectType = objectType == null || objectType.isEmpty() ? null : objectType.toLowerCase(Locale.ROOT);
+        inheritedObjectType = inheritedObjectType == null || inheritedObjectType.isEmpty() ? null
+                : inheritedObjectType.toLowerCase(Locale.ROOT);
         flags = flags == null ? "" : flags;
+    }
+
+    /** An entry that names no class of child objects, as the Security tab writes them. */
+    public AccessControlEntry(boolean allow, int mask, String objectType, String flags, SecurityIdentifier trustee) {
+        this(allow, mask, objectType, null, flags, trustee);
+    }
+
+    /** Whether the entry is an object ACE (SDDL {@code OA}/{@code OD}): it names an object type or an inherited one. */
+    public boolean isObjectAce() {
+        return objectType != null || inheritedObjectType != null;
     }
 
     public static AccessControlEntry of(boolean allow, int mask, SecurityIdentifier trustee) {
@@ -64,6 +85,6 @@ public record AccessControlEntry(boolean allow, int mask, String objectType, Str
     }
 
     public AccessControlEntry withMask(int newMask) {
-        return new AccessControlEntry(allow, newMask, objectType, flags, trustee);
+        return new AccessControlEntry(allow, newMask, objectType, inheritedObjectType, flags, trustee);
     }
 }

@@ -1,5 +1,7 @@
 package org.pkilab.directory.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -11,10 +13,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An object's security descriptor: its owner and its discretionary ACL, the list the Security tab
- * edits. The lab keeps it in {@code nTSecurityDescriptor} in its SDDL text form
- * ({@code O:EAG:EAD:PAI(A;;LCRPLORC;;;AU)(OA;;CR;0e10c968-...;;DC)}), the form {@code dsacls} and
- * {@code Get-Acl} print; Windows stores the same content in binary.
+ * An object's security descriptor: its owner, its group and its discretionary ACL, the list the Security tab
+ * edits. The directory keeps it in {@code nTSecurityDescriptor} in AD's binary self-relative form
+ * ([MS-DTYP] 2.4.6 {@code SECURITY_DESCRIPTOR_RELATIVE}, {@link #toBinary()}), what {@code ldapsearch},
+ * ldap3 and impacket read; the lab shows it as SDDL ({@code O:EAG:EAD:PAI(A;;LCRPLORC;;;AU)(OA;;CR;0e10c968-...;;DC)}),
+ * the form {@code dsacls} and {@code Get-Acl} print. {@link #decode(byte[], SecurityIdentifier)} reads either,
+ * since labs made before the binary form kept the text.
+ *
+ * <p>The binary form, as Windows lays it out: a 20-byte header (revision 1, control flags such as
+ * {@code SE_DACL_PRESENT} 0x0004, {@code SE_DACL_AUTO_INHERITED} 0x0400, {@code SE_DACL_PROTECTED} 0x1000 and
+ * {@code SE_SELF_RELATIVE} 0x8000, then the offsets of owner, group, SACL and DACL), the DACL (an {@code ACL}
+ * header and its ACEs in order), the owner SID and the group SID. Parts the SD flags control left out
+ * ({@link #selected(int)}) have offset 0. The lab keeps no SACL (no auditing): one read is dropped.
  *
  * <p>Access is checked as Windows does for a canonical DACL: a deny entry for any SID in the
  * caller's token wins over every allow entry; otherwise one matching allow entry grants the right.
@@ -53,17 +63,61 @@ public final class SecurityDescriptor {
         RIGHTS.put("WO", AccessControlEntry.WRITE_OWNER);
     }
 
+    /** {@code OWNER_SECURITY_INFORMATION}: the owner, in the SD flags control and {@link #selected(int)}. */
+    public static final int OWNER = 0x1;
+    /** {@code GROUP_SECURITY_INFORMATION}: the primary group. */
+    public static final int GROUP = 0x2;
+    /** {@code DACL_SECURITY_INFORMATION}: the discretionary ACL. */
+    public static final int DACL = 0x4;
+    /** {@code SACL_SECURITY_INFORMATION}: the system (audit) ACL, which the lab does not keep. */
+    public static final int SACL = 0x8;
+
+    private static final int SE_DACL_PRESENT = 0x0004;
+    private static final int SE_SACL_PRESENT = 0x0010;
+    private static final int SE_DACL_AUTO_INHERIT_REQ = 0x0100;
+    private static final int SE_DACL_AUTO_INHERITED = 0x0400;
+    private static final int SE_DACL_PROTECTED = 0x1000;
+    private static final int SE_SELF_RELATIVE = 0x8000;
+    private static final int ACL_REVISION = 2;
+    private static final int ACL_REVISION_DS = 4;
+    private static final int ACCESS_ALLOWED_ACE_TYPE = 0;
+    private static final int ACCESS_DENIED_ACE_TYPE = 1;
+    private static final int ACCESS_ALLOWED_OBJECT_ACE_TYPE = 5;
+    private static final int ACCESS_DENIED_OBJECT_ACE_TYPE = 6;
+    private static final int ACE_OBJECT_TYPE_PRESENT = 0x1;
+    private static final int ACE_INHERITED_OBJECT_TYPE_PRESENT = 0x2;
+    /** SDDL's ACE flag letters and their bits ([MS-DTYP] 2.4.4.1), in the order Windows writes them. */
+    private static final Map<String, Integer> ACE_FLAGS = new LinkedHashMap<>();
+
+    static {
+        ACE_FLAGS.put("OI", 0x01);
+        ACE_FLAGS.put("CI", 0x02);
+        ACE_FLAGS.put("NP", 0x04);
+        ACE_FLAGS.put("IO", 0x08);
+        ACE_FLAGS.put("ID", 0x10);
+        ACE_FLAGS.put("SA", 0x40);
+        ACE_FLAGS.put("FA", 0x80);
+    }
+
     private final SecurityIdentifier owner;
     private final SecurityIdentifier group;
     private final String daclFlags;
     private final List<AccessControlEntry> entries;
+    private final boolean daclPresent;
 
     public SecurityDescriptor(SecurityIdentifier owner, SecurityIdentifier group, String daclFlags,
                               List<AccessControlEntry> entries) {
+        this(owner, group, daclFlags, entries, true);
+    }
+
+    private SecurityDescriptor(SecurityIdentifier owner, SecurityIdentifier group, String daclFlags,
+                               List<AccessControlEntry> entries, boolean daclPresent) {
         this.owner = owner;
         this.group = group;
         this.daclFlags = daclFlags == null ? "" : daclFlags;
         this.entries = List.copyOf(entries);
+        this.daclPresent = daclPresent;
+        daclControl(this.daclFlags);
     }
 
     public SecurityIdentifier owner() {
@@ -76,6 +130,11 @@ public final class SecurityDescriptor {
 
     public List<AccessControlEntry> entries() {
         return entries;
+    }
+
+    /** Whether the descriptor carries a DACL: false for one read or written with the SD flags control leaving it out. */
+    public boolean hasDacl() {
+        return daclPresent;
     }
 
     /** The outcome of an access check, naming the SID whose entry decided it. */
@@ -215,7 +274,292 @@ public final class SecurityDescriptor {
     }
 
     private SecurityDescriptor with(List<AccessControlEntry> newEntries) {
-        return new SecurityDescriptor(owner, group, daclFlags, newEntries);
+        return new SecurityDescriptor(owner, group, daclFlags, newEntries, true);
+    }
+
+    /** The same descriptor owned by {@code newOwner}. */
+    public SecurityDescriptor withOwner(SecurityIdentifier newOwner) {
+        return new SecurityDescriptor(newOwner, group, daclFlags, entries, daclPresent);
+    }
+
+    /**
+     * Only the parts {@code parts} names ({@link #OWNER} | {@link #GROUP} | {@link #DACL}): what a read with the
+     * SD flags control returns. {@code selected(OWNER).toBinary()} holds the owner and nothing else.
+     */
+    public SecurityDescriptor selected(int parts) {
+        boolean dacl = (parts & DACL) != 0 && daclPresent;
+        return new SecurityDescriptor((parts & OWNER) != 0 ? owner : null, (parts & GROUP) != 0 ? group : null,
+                dacl ? daclFlags : "", dacl ? entries : List.of(), dacl);
+    }
+
+    /**
+     * This descriptor with the parts {@code parts} names taken from {@code written}, where {@code written} holds
+     * them: how AD applies a write of {@code nTSecurityDescriptor} under the SD flags control (and, without it,
+     * keeps the owner of a written descriptor that names none). {@code samba-tool dsacl set} and impacket's
+     * {@code dacledit} read and write the DACL alone this way.
+     */
+    public SecurityDescriptor replacing(SecurityDescriptor written, int parts) {
+        boolean dacl = (parts & DACL) != 0 && written.daclPresent;
+        return new SecurityDescriptor((parts & OWNER) != 0 && written.owner != null ? written.owner : owner,
+                (parts & GROUP) != 0 && written.group != null ? written.group : group,
+                dacl ? written.daclFlags : daclFlags, dacl ? written.entries : entries, dacl || daclPresent);
+    }
+
+    /**
+     * Reads a stored {@code nTSecurityDescriptor} value: the binary self-relative form, or the SDDL text the lab's
+     * stores held before it used the binary form (aliases resolved against {@code domainSid}).
+     *
+     * @throws IllegalArgumentException naming what is wrong, when the value is neither
+     */
+    public static SecurityDescriptor decode(byte[] value, SecurityIdentifier domainSid) {
+        if (value == null || value.length == 0) {
+            throw new IllegalArgumentException("empty security descriptor");
+        }
+        return isBinary(value) ? fromBinary(value) : parse(new String(value, java.nio.charset.StandardCharsets.UTF_8), domainSid);
+    }
+
+    /** Whether {@code value} is in the binary form (revision 1, Sbz1 0) rather than SDDL text (which starts with a letter). */
+    public static boolean isBinary(byte[] value) {
+        return value != null && value.length >= 2 && value[0] == 1 && value[1] == 0;
+    }
+
+    /** The binary self-relative form ([MS-DTYP] 2.4.6) of every part this descriptor holds. */
+    public byte[] toBinary() {
+        java.io.ByteArrayOutputStream dacl = new java.io.ByteArrayOutputStream();
+        if (daclPresent) {
+            writeAcl(dacl);
+        }
+        byte[] ownerBytes = owner == null ? new byte[0] : owner.toBytes();
+        byte[] groupBytes = group == null ? new byte[0] : group.toBytes();
+        int control = SE_SELF_RELATIVE | (daclPresent ? SE_DACL_PRESENT | daclControl(daclFlags) : 0);
+        int offset = 20;
+        int daclOffset = daclPresent ? offset : 0;
+        offset += dacl.size();
+        int ownerOffset = owner == null ? 0 : offset;
+        offset += ownerBytes.length;
+        int groupOffset = group == null ? 0 : offset;
+        offset += groupBytes.length;
+        ByteBuffer out = ByteBuffer.allocate(offset).order(ByteOrder.LITTLE_ENDIAN);
+        out.put((byte) 1).put((byte) 0).putShort((short) control)
+                .putInt(ownerOffset).putInt(groupOffset).putInt(0).putInt(daclOffset)
+                .put(dacl.toByteArray()).put(ownerBytes).put(groupBytes);
+        return out.array();
+    }
+
+    private void writeAcl(java.io.ByteArrayOutputStream acl) {
+        java.io.ByteArrayOutputStream aces = new java.io.ByteArrayOutputStream();
+        boolean objectAces = false;
+        for (AccessControlEntry entry : entries) {
+            byte[] ace = aceBytes(entry);
+            aces.write(ace, 0, ace.length);
+            objectAces |= entry.isObjectAce();
+        }
+        ByteBuffer header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        header.put((byte) (objectAces ? ACL_REVISION_DS : ACL_REVISION)).put((byte) 0)
+                .putShort((short) (8 + aces.size())).putShort((short) entries.size()).putShort((short) 0);
+        acl.write(header.array(), 0, 8);
+        acl.write(aces.toByteArray(), 0, aces.size());
+    }
+
+    private static byte[] aceBytes(AccessControlEntry entry) {
+        byte[] sid = entry.trustee().toBytes();
+        boolean object = entry.isObjectAce();
+        int size = 8 + (object ? 4 : 0) + (entry.objectType() != null ? 16 : 0)
+                + (entry.inheritedObjectType() != null ? 16 : 0) + sid.length;
+        ByteBuffer ace = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        int type = object ? (entry.allow() ? ACCESS_ALLOWED_OBJECT_ACE_TYPE : ACCESS_DENIED_OBJECT_ACE_TYPE)
+                : (entry.allow() ? ACCESS_ALLOWED_ACE_TYPE : ACCESS_DENIED_ACE_TYPE);
+        ace.put((byte) type).put((byte) aceFlags(entry.flags())).putShort((short) size).putInt(entry.mask());
+        if (object) {
+            ace.putInt((entry.objectType() != null ? ACE_OBJECT_TYPE_PRESENT : 0)
+                    | (entry.inheritedObjectType() != null ? ACE_INHERITED_OBJECT_TYPE_PRESENT : 0));
+            if (entry.objectType() != null) {
+                ace.put(guidBytes(entry.objectType()));
+            }
+            if (entry.inheritedObjectType() != null) {
+                ace.put(guidBytes(entry.inheritedObjectType()));
+            }
+        }
+        return ace.put(sid).array();
+    }
+
+    /**
+     * Reads the binary self-relative form. The SACL, if any, is skipped (the lab keeps none); ACEs keep their
+     * order, flags, masks and GUIDs exactly.
+     *
+     * @throws IllegalArgumentException naming the offset and what is wrong, for anything else
+     */
+    public static SecurityDescriptor fromBinary(byte[] value) {
+        if (value == null || value.length < 20) {
+            throw new IllegalArgumentException("not a security descriptor: " + (value == null ? "null" : value.length
+                    + " bytes, a self-relative descriptor has a 20-byte header"));
+        }
+        ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        if (in.get(0) != 1 || in.get(1) != 0) {
+            throw new IllegalArgumentException("not a security descriptor: revision " + in.get(0) + ", Sbz1 " + in.get(1)
+                    + " (expected 1 and 0)");
+        }
+        int control = in.getShort(2) & 0xFFFF;
+        if ((control & SE_SELF_RELATIVE) == 0) {
+            throw new IllegalArgumentException("security descriptor is not self-relative (control 0x"
+                    + Integer.toHexString(control) + " lacks SE_SELF_RELATIVE 0x8000)");
+        }
+        SecurityIdentifier owner = sidAt(value, in.getInt(4), "owner");
+        SecurityIdentifier group = sidAt(value, in.getInt(8), "group");
+        int daclOffset = in.getInt(16);
+        boolean daclPresent = (control & SE_DACL_PRESENT) != 0 && daclOffset != 0;
+        List<AccessControlEntry> entries = daclPresent ? readAcl(value, daclOffset) : List.of();
+        StringBuilder flags = new StringBuilder();
+        if ((control & SE_DACL_PROTECTED) != 0) {
+            flags.append('P');
+        }
+        if ((control & SE_DACL_AUTO_INHERIT_REQ) != 0) {
+            flags.append("AR");
+        }
+        if ((control & SE_DACL_AUTO_INHERITED) != 0) {
+            flags.append("AI");
+        }
+        return new SecurityDescriptor(owner, group, daclPresent ? flags.toString() : "", entries, daclPresent);
+    }
+
+    private static SecurityIdentifier sidAt(byte[] value, int offset, String part) {
+        if (offset == 0) {
+            return null;
+        }
+        if (offset < 20 || offset + 8 > value.length) {
+            throw new IllegalArgumentException("security descriptor's " + part + " offset " + offset + " lies outside its "
+                    + value.length + " bytes");
+        }
+        int length = 8 + 4 * (value[offset + 1] & 0xFF);
+        if (offset + length > value.length) {
+            throw new IllegalArgumentException("security descriptor's " + part + " SID at offset " + offset + " runs past its end");
+        }
+        return SecurityIdentifier.fromBytes(java.util.Arrays.copyOfRange(value, offset, offset + length));
+    }
+
+    private static List<AccessControlEntry> readAcl(byte[] value, int offset) {
+        if (offset < 20 || offset + 8 > value.length) {
+            throw new IllegalArgumentException("DACL offset " + offset + " lies outside the descriptor's " + value.length + " bytes");
+        }
+        ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        int aclSize = in.getShort(offset + 2) & 0xFFFF;
+        int count = in.getShort(offset + 4) & 0xFFFF;
+        if (offset + aclSize > value.length) {
+            throw new IllegalArgumentException("DACL at offset " + offset + " claims " + aclSize + " bytes; the descriptor ends first");
+        }
+        List<AccessControlEntry> entries = new ArrayList<>(count);
+        int at = offset + 8;
+        for (int i = 0; i < count; i++) {
+            if (at + 8 > offset + aclSize) {
+                throw new IllegalArgumentException("DACL claims " + count + " ACEs; ACE " + i + " at offset " + at + " lies past its end");
+            }
+            int type = value[at] & 0xFF;
+            int aceFlags = value[at + 1] & 0xFF;
+            int size = in.getShort(at + 2) & 0xFFFF;
+            if (size < 16 || at + size > offset + aclSize) {
+                throw new IllegalArgumentException("ACE " + i + " at offset " + at + " has a bad size " + size);
+            }
+            int mask = in.getInt(at + 4);
+            boolean allow;
+            String objectType = null;
+            String inheritedObjectType = null;
+            int sidAt = at + 8;
+            switch (type) {
+                case ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE -> allow = type == ACCESS_ALLOWED_ACE_TYPE;
+                case ACCESS_ALLOWED_OBJECT_ACE_TYPE, ACCESS_DENIED_OBJECT_ACE_TYPE -> {
+                    allow = type == ACCESS_ALLOWED_OBJECT_ACE_TYPE;
+                    int present = in.getInt(at + 8);
+                    sidAt = at + 12;
+                    if ((present & ACE_OBJECT_TYPE_PRESENT) != 0) {
+                        objectType = guidText(value, sidAt);
+                        sidAt += 16;
+                    }
+                    if ((present & ACE_INHERITED_OBJECT_TYPE_PRESENT) != 0) {
+                        inheritedObjectType = guidText(value, sidAt);
+                        sidAt += 16;
+                    }
+                }
+                default -> throw new IllegalArgumentException("ACE " + i + " is of type " + type + "; the lab reads access-allowed and "
+                        + "access-denied ACEs (0, 1) and their object forms (5, 6), what AD's DACLs hold");
+            }
+            if (sidAt + 8 > at + size) {
+                throw new IllegalArgumentException("ACE " + i + " at offset " + at + " is too short for its SID");
+            }
+            SecurityIdentifier trustee = sidAt(java.util.Arrays.copyOfRange(value, 0, at + size), sidAt, "ACE " + i + " trustee");
+            entries.add(new AccessControlEntry(allow, mask, objectType, inheritedObjectType, aceFlagLetters(aceFlags, i), trustee));
+            at += size;
+        }
+        return entries;
+    }
+
+    private static int daclControl(String daclFlags) {
+        int control = 0;
+        String rest = daclFlags;
+        while (!rest.isEmpty()) {
+            if (rest.startsWith("P")) {
+                control |= SE_DACL_PROTECTED;
+                rest = rest.substring(1);
+            } else if (rest.startsWith("AR")) {
+                control |= SE_DACL_AUTO_INHERIT_REQ;
+                rest = rest.substring(2);
+            } else if (rest.startsWith("AI")) {
+                control |= SE_DACL_AUTO_INHERITED;
+                rest = rest.substring(2);
+            } else {
+                throw new IllegalArgumentException("unknown DACL flag in '" + daclFlags + "' (SDDL knows P, AR, AI)");
+            }
+        }
+        return control;
+    }
+
+    private static int aceFlags(String letters) {
+        if (letters.length() % 2 != 0) {
+            throw new IllegalArgumentException("bad ACE flags '" + letters + "'");
+        }
+        int bits = 0;
+        for (int i = 0; i < letters.length(); i += 2) {
+            Integer bit = ACE_FLAGS.get(letters.substring(i, i + 2));
+            if (bit == null) {
+                throw new IllegalArgumentException("unknown ACE flag '" + letters.substring(i, i + 2) + "' in '" + letters
+                        + "' (SDDL knows " + String.join(", ", ACE_FLAGS.keySet()) + ")");
+            }
+            bits |= bit;
+        }
+        return bits;
+    }
+
+    private static String aceFlagLetters(int bits, int ace) {
+        StringBuilder letters = new StringBuilder();
+        int rest = bits;
+        for (Map.Entry<String, Integer> flag : ACE_FLAGS.entrySet()) {
+            if ((bits & flag.getValue()) != 0) {
+                letters.append(flag.getKey());
+                rest &= ~flag.getValue();
+            }
+        }
+        if (rest != 0) {
+            throw new IllegalArgumentException("ACE " + ace + " has undefined flag bits 0x" + Integer.toHexString(rest));
+        }
+        return letters.toString();
+    }
+
+    /** A GUID's 16 bytes as Windows stores them: Data1, Data2, Data3 little-endian, Data4 as written. */
+    private static byte[] guidBytes(String guid) {
+        java.util.UUID uuid;
+        try {
+            uuid = java.util.UUID.fromString(guid);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a GUID: " + guid);
+        }
+        ByteBuffer big = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+        byte[] b = big.array();
+        return new byte[] {b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]};
+    }
+
+    private static String guidText(byte[] v, int at) {
+        return String.format(Locale.ROOT, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                v[at + 3], v[at + 2], v[at + 1], v[at], v[at + 5], v[at + 4], v[at + 7], v[at + 6],
+                v[at + 8], v[at + 9], v[at + 10], v[at + 11], v[at + 12], v[at + 13], v[at + 14], v[at + 15]);
     }
 
     /**
@@ -264,7 +608,18 @@ public final class SecurityDescriptor {
             case "D", "OD" -> false;
             default -> throw new IllegalArgumentException("unsupported ACE type '" + f[0] + "' in (" + text + ")");
         };
-        return new AccessControlEntry(allow, parseRights(f[2], text), f[3], f[1], sid(f[5], domainSid));
+        try {
+            aceFlags(f[1]);
+            if (!f[3].isEmpty()) {
+                guidBytes(f[3]);
+            }
+            if (!f[4].isEmpty()) {
+                guidBytes(f[4]);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " in (" + text + ")", e);
+        }
+        return new AccessControlEntry(allow, parseRights(f[2], text), f[3], f[4], f[1], sid(f[5], domainSid));
     }
 
     private static int parseRights(String rights, String ace) {
@@ -295,11 +650,15 @@ public final class SecurityDescriptor {
         if (group != null) {
             text.append("G:").append(alias(group, domainSid));
         }
+        if (!daclPresent) {
+            return text.toString();
+        }
         text.append("D:").append(daclFlags);
         for (AccessControlEntry e : entries) {
-            text.append('(').append(e.objectType() == null ? "" : "O").append(e.allow() ? "A" : "D").append(';')
+            text.append('(').append(e.isObjectAce() ? "O" : "").append(e.allow() ? "A" : "D").append(';')
                     .append(e.flags()).append(';').append(rights(e.mask())).append(';')
-                    .append(e.objectType() == null ? "" : e.objectType()).append(";;")
+                    .append(e.objectType() == null ? "" : e.objectType()).append(';')
+                    .append(e.inheritedObjectType() == null ? "" : e.inheritedObjectType()).append(';')
                     .append(alias(e.trustee(), domainSid)).append(')');
         }
         return text.toString();
@@ -356,7 +715,7 @@ public final class SecurityDescriptor {
     public boolean equals(Object o) {
         return o instanceof SecurityDescriptor other && java.util.Objects.equals(owner, other.owner)
                 && java.util.Objects.equals(group, other.group) && daclFlags.equals(other.daclFlags)
-                && entries.equals(other.entries);
+                && daclPresent == other.daclPresent && entries.equals(other.entries);
     }
 
     @Override

@@ -11,7 +11,8 @@ import java.util.TreeMap;
  * A certificate template as the attributes of its {@code pKICertificateTemplate} object: the one mapping
  * between {@link CertificateTemplate} and the directory, used by the DC that provisions the defaults, the
  * Certificate Templates console that reads and writes them, and the CA that reads them. Numbers are decimal
- * text, strings UTF-8, periods in {@code pKIExpirationPeriod} form ({@link PkiPeriod}), the Security tab SDDL.
+ * text, strings UTF-8, periods in {@code pKIExpirationPeriod} form ({@link PkiPeriod}), the Security tab in
+ * AD's binary security-descriptor form ({@link SecurityDescriptor#toBinary()}; the SDDL text older labs kept is still read).
  *
  * <pre>{@code
  * Map<String, List<byte[]>> a = TemplateAttributes.toAttributes(webServer, domainSid);
@@ -26,8 +27,7 @@ public final class TemplateAttributes {
 
     /**
      * The attributes of the template's directory object, keyed by AD attribute name, values as the
-     * directory stores them (strings as UTF-8). The security descriptor is written with aliases
-     * relative to {@code domainSid}.
+     * directory stores them (strings as UTF-8, the security descriptor in binary).
      */
     public static Map<String, List<byte[]>> toAttributes(CertificateTemplate t, SecurityIdentifier domainSid) {
         Map<String, List<byte[]>> a = new LinkedHashMap<>();
@@ -57,7 +57,7 @@ public final class TemplateAttributes {
         putAll(a, "msPKI-Supersede-Templates", t.supersededTemplates());
         putAll(a, "msPKI-RA-Application-Policies", t.raApplicationPolicies());
         if (t.securityDescriptor() != null) {
-            put(a, "nTSecurityDescriptor", t.securityDescriptor().toSddl(domainSid));
+            a.put("nTSecurityDescriptor", List.of(t.securityDescriptor().toBinary()));
         }
         return a;
     }
@@ -95,9 +95,9 @@ public final class TemplateAttributes {
         if (a.containsKey("pKIOverlapPeriod")) {
             b.renewalPeriod(PkiPeriod.decode(a.get("pKIOverlapPeriod").get(0)));
         }
-        String sddl = text(a, "nTSecurityDescriptor", null);
-        if (sddl != null) {
-            b.securityDescriptor(SecurityDescriptor.parse(sddl, domainSid));
+        List<byte[]> descriptor = a.get("nTSecurityDescriptor");
+        if (descriptor != null && !descriptor.isEmpty()) {
+            b.securityDescriptor(SecurityDescriptor.decode(descriptor.get(0), domainSid));
         }
         return b.build();
     }

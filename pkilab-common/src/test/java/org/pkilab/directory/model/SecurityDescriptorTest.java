@@ -2,8 +2,13 @@ package org.pkilab.directory.model;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -89,5 +94,75 @@ class SecurityDescriptorTest {
         assertEquals(sid, SecurityIdentifier.fromBytes(sid.toBytes()));
         assertEquals("S-1-5-21-1111111111-2222222222-3333333333-4000000000", sid.toString());
         assertThrows(IllegalArgumentException.class, () -> SecurityIdentifier.parse("S-1-5-21-x"));
+    }
+
+    /** A container's descriptor as AD holds it: inherited, inheritable and class-scoped object ACEs. */
+    private static final String INHERITING = "O:DAG:DAD:AI(A;CIID;LCRPLORC;;;AU)(OD;CIIO;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;"
+            + "e5209ca2-3bba-11d2-90cc-00c04fd91ab1;DC)(OA;OICINPIOIDSAFA;RP;;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-9-8-7-1234)";
+
+    @Test
+    void binaryFormRoundTripsEveryAceWithItsOrderFlagsAndGuids() {
+        for (String sddl : List.of(WEB_SERVER, INHERITING, "O:DAD:(D;;WP;;;DC)(A;;0x10000000;;;WD)")) {
+            SecurityDescriptor sd = SecurityDescriptor.parse(sddl, DOMAIN);
+            byte[] binary = sd.toBinary();
+            SecurityDescriptor back = SecurityDescriptor.fromBinary(binary);
+            assertEquals(sd, back, sddl);
+            assertEquals(sddl, back.toSddl(DOMAIN), "SDDL after the binary form");
+            assertArrayEquals(binary, back.toBinary(), "bytes after a second round trip of " + sddl);
+            assertEquals(sd, SecurityDescriptor.decode(binary, DOMAIN), "decode reads the binary form");
+            assertEquals(sd, SecurityDescriptor.decode(sddl.getBytes(StandardCharsets.UTF_8), DOMAIN), "decode reads the old SDDL text");
+        }
+    }
+
+    @Test
+    void binaryLayoutIsSelfRelativeWithGuidsInWindowsByteOrder() {
+        byte[] binary = SecurityDescriptor.parse("O:DAD:P(OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;DC)", DOMAIN).toBinary();
+        ByteBuffer in = ByteBuffer.wrap(binary).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(1, binary[0], "revision");
+        assertEquals(0x8000 | 0x1000 | 0x0004, in.getShort(2) & 0xFFFF, "SE_SELF_RELATIVE | SE_DACL_PROTECTED | SE_DACL_PRESENT");
+        assertEquals(0, in.getInt(8), "no group");
+        assertEquals(0, in.getInt(12), "no SACL");
+        int dacl = in.getInt(16);
+        assertEquals(20, dacl, "the DACL follows the header");
+        assertEquals(4, binary[dacl], "ACL_REVISION_DS for a DACL with object ACEs");
+        int ace = dacl + 8;
+        assertEquals(5, binary[ace], "ACCESS_ALLOWED_OBJECT_ACE_TYPE");
+        assertEquals(0x100, in.getInt(ace + 4), "ADS_RIGHT_DS_CONTROL_ACCESS");
+        assertEquals(1, in.getInt(ace + 8), "ACE_OBJECT_TYPE_PRESENT");
+        assertArrayEquals(new byte[] {0x68, (byte) 0xc9, 0x10, 0x0e, (byte) 0xfb, 0x78, (byte) 0xd2, 0x11,
+                (byte) 0x90, (byte) 0xd4, 0x00, (byte) 0xc0, 0x4f, 0x79, (byte) 0xdc, 0x55},
+                java.util.Arrays.copyOfRange(binary, ace + 12, ace + 28), "Enroll's GUID, first three fields little-endian");
+        assertEquals(DC, SecurityIdentifier.fromBytes(java.util.Arrays.copyOfRange(binary, ace + 28, ace + 28 + 28)));
+        assertEquals(DA, SecurityIdentifier.fromBytes(java.util.Arrays.copyOfRange(binary, in.getInt(4), in.getInt(4) + 28)));
+    }
+
+    @Test
+    void sdFlagsSelectPartsAndAWriteReplacesOnlyThem() {
+        SecurityDescriptor stored = SecurityDescriptor.parse(WEB_SERVER, DOMAIN);
+        SecurityDescriptor ownerOnly = SecurityDescriptor.fromBinary(stored.selected(SecurityDescriptor.OWNER).toBinary());
+        assertEquals(stored.owner(), ownerOnly.owner());
+        assertEquals(null, ownerOnly.group());
+        assertFalse(ownerOnly.hasDacl(), "owner only: no DACL");
+        SecurityDescriptor daclOnly = stored.selected(SecurityDescriptor.DACL).allow(DC, AccessRight.ENROLL);
+        SecurityDescriptor written = stored.replacing(SecurityDescriptor.fromBinary(daclOnly.toBinary()), SecurityDescriptor.DACL);
+        assertEquals(stored.owner(), written.owner(), "a DACL-only write keeps the owner");
+        assertEquals(stored.group(), written.group(), "a DACL-only write keeps the group");
+        assertTrue(written.check(Set.of(DC), AccessRight.ENROLL).granted());
+        SecurityDescriptor newOwner = SecurityDescriptor.parse("O:DAD:", DOMAIN);
+        assertEquals(stored.entries(), stored.replacing(newOwner, SecurityDescriptor.OWNER).entries(),
+                "an owner-only write leaves the DACL alone");
+        assertEquals(DA, stored.replacing(newOwner, SecurityDescriptor.OWNER).owner());
+    }
+
+    @Test
+    void malformedBinaryIsRefusedWithWhatIsWrong() {
+        byte[] binary = SecurityDescriptor.parse(WEB_SERVER, DOMAIN).toBinary();
+        IllegalArgumentException cut = assertThrows(IllegalArgumentException.class,
+                () -> SecurityDescriptor.fromBinary(java.util.Arrays.copyOf(binary, 40)));
+        assertTrue(cut.getMessage().contains("lies outside its 40 bytes"), cut.getMessage());
+        byte[] callback = binary.clone();
+        callback[20 + 8] = 9;
+        IllegalArgumentException type = assertThrows(IllegalArgumentException.class, () -> SecurityDescriptor.fromBinary(callback));
+        assertTrue(type.getMessage().contains("type 9"), type.getMessage());
     }
 }

@@ -129,14 +129,19 @@ class AdminVerbsTest {
         assertTrue(copy.exportableKey());
         assertTrue(copy.securityDescriptor().rightsOf(lab.admin().usersAndComputers().sidOf("Cert Requesters"), true).contains(AccessRight.ENROLL),
                 "Cert Requesters should hold Enroll on LabWebCopy: " + copy.securityDescriptor());
-        // as another LDAP client sees it: the Enroll extended right for the group's SID in the stored SDDL
+        // as another LDAP client sees it: the Enroll extended right for the group's SID in the binary descriptor
         ExternalTool.Result seen = ExternalTool.run(null, Map.of(), null, "ldapsearch", "-LLL", "-x", "-H", lab.dc().ldapUrl(),
                 "-D", lab.dc().administratorDn(), "-w", lab.password(), "-b", lab.dc().names().template("LabWebCopy"),
                 "-s", "base", "nTSecurityDescriptor", "msPKI-Minimal-Key-Size");
         assertEquals(0, seen.exit(), seen.toString());
         assertTrue(seen.out().contains("msPKI-Minimal-Key-Size: 3072"), seen.out());
-        assertTrue(seen.out().replaceAll("\\n ", "").contains(AccessRight.ENROLL.extendedRightGuid() + ";;"
-                + lab.admin().usersAndComputers().sidOf("Cert Requesters")), seen.out());
+        java.util.regex.Matcher value = java.util.regex.Pattern.compile("nTSecurityDescriptor:: (\\S+)")
+                .matcher(seen.out().replaceAll("\\n ", ""));
+        assertTrue(value.find(), "ldapsearch shows the descriptor in binary (base64): " + seen.out());
+        org.pkilab.directory.model.SecurityDescriptor stored = org.pkilab.directory.model.SecurityDescriptor.fromBinary(
+                java.util.Base64.getDecoder().decode(value.group(1)));
+        assertTrue(stored.entries().stream().anyMatch(e -> e.allow() && AccessRight.ENROLL.extendedRightGuid().equals(e.objectType())
+                && e.trustee().equals(lab.admin().usersAndComputers().sidOf("Cert Requesters"))), stored.toSddl(lab.dc().domainSid()));
     }
 
     @Test
