@@ -25,6 +25,7 @@ final class AdSearchFilters extends BaseInterceptor {
         if (ctx.getFilter() != null) {
             SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
             ctx.setFilter(UnknownAttributeFilter.withUnknownUndefined(StringSidFilter.withBinarySids(ctx.getFilter(), schema), schema));
+            ctx.setFilter(ObjectCategories.withCategoryDns(ctx.getFilter(), ctx.getSession().getDirectoryService()));
         }
         return next(ctx);
     }
