@@ -112,6 +112,7 @@ final class LdapListeners {
                     + " in use by another program; stop it, or choose another port", e);
         }
         guard = new LdapRequestGuard(config.queryPolicy());
+        guard.alternativeDns(new AlternativeDns(service, config.names().domain()));
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);

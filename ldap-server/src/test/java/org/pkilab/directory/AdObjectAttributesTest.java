@@ -248,4 +248,32 @@ class AdObjectAttributesTest {
                 || subtree.path("entries").get(0).path("attributes").path("tokenGroups").isEmpty(),
                 "tokenGroups is computed on base-scope reads only, as AD: " + subtree);
     }
+
+    @Test
+    void anObjectIsFoundAndModifiedByItsGuidOrSidInPlaceOfItsDn() throws Exception {
+        start(null);
+        String group = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)
+                .usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        JsonNode identity = read(group, "objectGUID", "objectSid");
+        byte[] guid = bytes(identity, "objectGUID").get(0);
+        SecurityIdentifier sid = SecurityIdentifier.fromBytes(bytes(identity, "objectSid").get(0));
+        String hex = HexFormat.of().formatHex(guid);
+        // the GUID's string form: its first three fields are little-endian in the 16 bytes
+        String dashed = hex.substring(6, 8) + hex.substring(4, 6) + hex.substring(2, 4) + hex.substring(0, 2) + "-"
+                + hex.substring(10, 12) + hex.substring(8, 10) + "-" + hex.substring(14, 16) + hex.substring(12, 14) + "-"
+                + hex.substring(16, 20) + "-" + hex.substring(20);
+        for (String alternative : List.of("<GUID=" + hex + ">", "<GUID=" + dashed + ">", "<SID=" + sid + ">",
+                "<SID=" + HexFormat.of().formatHex(sid.toBytes()) + ">")) {
+            JsonNode answer = ldap3("read", alternative, "cn");
+            assertEquals(0, answer.path("result").asInt(), "a base search of " + alternative + ": " + answer);
+            assertEquals(group, answer.path("entries").get(0).path("dn").asText(), "the object " + alternative + " names");
+        }
+        JsonNode modified = ldap3("modify", "<GUID=" + dashed + ">", "replace", "description", "IIS servers of the site");
+        assertEquals(0, modified.path("result").asInt(), "a modify of <GUID=" + dashed + ">: " + modified);
+        assertEquals("IIS servers of the site", one(read(group, "description"), "description"), "description written by GUID");
+
+        JsonNode unknown = ldap3("read", "<GUID=00000000-0000-0000-0000-000000000000>", "cn");
+        assertEquals(32, unknown.path("result").asInt(), "a GUID no object holds is noSuchObject, as on AD: " + unknown);
+        assertTrue(unknown.path("message").asText().startsWith("0000208D"), "AD's NO_OBJECT text: " + unknown);
+    }
 }
