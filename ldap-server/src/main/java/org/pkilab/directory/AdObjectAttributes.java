@@ -64,6 +64,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * memberOf: CN=Domain Admins,CN=Users,DC=contoso,DC=com   the back-link of each group's member
  * distinguishedName, name             the DN and the RDN's value, on every read
  * tokenGroups                         (base-scope reads that name it) the SIDs of the logon token's groups
+ * tokenGroupsGlobalAndUniversal       (likewise) those of them that are global or universal groups
  * primaryGroupToken                   (reads that name it, on a group) the group's RID
  * </pre>
  *
@@ -481,11 +482,12 @@ final class AdObjectAttributes extends BaseInterceptor {
         }
         boolean base = ctx.getScope() == SearchScope.OBJECT;
         boolean tokenGroups = base && requested(ctx, "tokenGroups");
+        boolean globalAndUniversal = base && requested(ctx, "tokenGroupsGlobalAndUniversal");
         boolean primaryGroupToken = requested(ctx, "primaryGroupToken");
         cursor.addEntryFilter(new EntryFilter() {
             @Override
             public boolean accept(SearchOperationContext search, Entry entry) throws LdapException {
-                constructed(entry, tokenGroups, primaryGroupToken);
+                constructed(entry, tokenGroups, globalAndUniversal, primaryGroupToken);
                 return true;
             }
 
@@ -498,7 +500,8 @@ final class AdObjectAttributes extends BaseInterceptor {
     }
 
     /** Puts AD's attributes computed on read into an entry about to be returned (ApacheDS then keeps those asked for). */
-    private void constructed(Entry entry, boolean tokenGroups, boolean primaryGroupToken) throws LdapException {
+    private void constructed(Entry entry, boolean tokenGroups, boolean globalAndUniversal, boolean primaryGroupToken)
+            throws LdapException {
         if (!inDomain(entry.getDn())) {
             return;
         }
@@ -509,18 +512,46 @@ final class AdObjectAttributes extends BaseInterceptor {
             entry.put("primaryGroupToken", String.valueOf(SecurityIdentifier.fromBytes(sid.getBytes()).rid()));
         }
         TokenBuilder builder = tokens;
-        if (tokenGroups && builder != null && sid != null && entry.get("sAMAccountName") != null) {
+        if ((tokenGroups || globalAndUniversal) && builder != null && sid != null && entry.get("sAMAccountName") != null) {
             LogonToken token = builder.tokenFor(entry.getDn(), config.clock().instant(), "");
-            List<byte[]> sids = new ArrayList<>();
+            Set<SecurityIdentifier> globalOrUniversal = globalAndUniversal ? globalAndUniversalGroups() : Set.of();
+            List<byte[]> all = new ArrayList<>();
+            List<byte[]> notLocal = new ArrayList<>();
             for (LogonToken.TokenGroup group : token.groups()) {
                 if (!LOGON_SIDS.contains(group.sid())) {
-                    sids.add(group.sid().toBytes());
+                    all.add(group.sid().toBytes());
+                    if (globalOrUniversal.contains(group.sid())) {
+                        notLocal.add(group.sid().toBytes());
+                    }
                 }
             }
-            if (!sids.isEmpty()) {
-                entry.put("tokenGroups", sids.toArray(byte[][]::new));
+            if (tokenGroups && !all.isEmpty()) {
+                entry.put("tokenGroups", all.toArray(byte[][]::new));
+            }
+            if (globalAndUniversal && !notLocal.isEmpty()) {
+                entry.put("tokenGroupsGlobalAndUniversal", notLocal.toArray(byte[][]::new));
             }
         }
+    }
+
+    /** The SIDs of the domain's global and universal groups ({@code groupType} 0x2 or 0x8): not domain-local nor built-in. */
+    private Set<SecurityIdentifier> globalAndUniversalGroups() throws LdapException {
+        Set<SecurityIdentifier> sids = new HashSet<>();
+        try (Cursor<Entry> cursor = directoryService.getAdminSession().search(domain, SearchScope.SUBTREE,
+                FilterParser.parse(schemaManager, "(objectClass=group)"), AliasDerefMode.NEVER_DEREF_ALIASES, "objectSid", "groupType")) {
+            while (cursor.next()) {
+                Entry group = cursor.get();
+                Attribute type = group.get("groupType");
+                if (group.get("objectSid") != null && type != null && (Integer.parseInt(type.getString().trim()) & (0x2 | 0x8)) != 0) {
+                    sids.add(SecurityIdentifier.fromBytes(group.get("objectSid").getBytes()));
+                }
+            }
+        } catch (LdapException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LdapOtherException("cannot read the domain's groups for tokenGroupsGlobalAndUniversal: " + e.getMessage(), e);
+        }
+        return sids;
     }
 
     private boolean requested(SearchOperationContext ctx, String name) {

@@ -225,6 +225,9 @@ class AdObjectAttributesTest {
         String site = admin.usersAndComputers().createGroup("ConfigMgr Site Systems");
         admin.usersAndComputers().addMember(servers, iis);
         admin.usersAndComputers().addMember(site, servers);
+        String local = admin.usersAndComputers().createGroup("IIS Local Readers",
+                org.pkilab.directory.client.UsersAndComputers.GroupScope.DOMAIN_LOCAL, "a domain-local group");
+        admin.usersAndComputers().addMember(local, iis);
         admin.close();
 
         LogonToken token = DomainLogon.logon("127.0.0.1", dc.ldapPort(), iis, PASSWORD).token();
@@ -240,7 +243,16 @@ class AdObjectAttributesTest {
         }
         assertEquals(expected, tokenGroups, "IIS01's tokenGroups: its logon token's groups, Everyone and Authenticated Users left out");
         assertTrue(tokenGroups.contains(dc.domainSid().withRid(515).toString()), "tokenGroups holds the primary group Domain Computers");
-        assertEquals(3, tokenGroups.size(), "Domain Computers, ConfigMgr IIS Servers and (nested) ConfigMgr Site Systems: " + tokenGroups);
+        assertEquals(4, tokenGroups.size(),
+                "Domain Computers, ConfigMgr IIS Servers, (nested) ConfigMgr Site Systems and IIS Local Readers: " + tokenGroups);
+        String localSid = SecurityIdentifier.fromBytes(bytes(read(local, "objectSid"), "objectSid").get(0)).toString();
+        Set<String> globalAndUniversal = new TreeSet<>();
+        for (byte[] sid : bytes(read(iis, "tokenGroupsGlobalAndUniversal"), "tokenGroupsGlobalAndUniversal")) {
+            globalAndUniversal.add(SecurityIdentifier.fromBytes(sid).toString());
+        }
+        Set<String> withoutLocal = new TreeSet<>(tokenGroups);
+        withoutLocal.remove(localSid);
+        assertEquals(withoutLocal, globalAndUniversal, "IIS01's tokenGroupsGlobalAndUniversal: tokenGroups but the domain-local group");
 
         JsonNode subtree = ldap3("search", dc.names().computers(), "(cn=IIS01)", "tokenGroups");
         assertNotEquals(0, subtree.path("entries").size(), "IIS01 found: " + subtree);
