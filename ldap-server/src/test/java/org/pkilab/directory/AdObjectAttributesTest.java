@@ -288,4 +288,22 @@ class AdObjectAttributesTest {
         assertEquals(32, unknown.path("result").asInt(), "a GUID no object holds is noSuchObject, as on AD: " + unknown);
         assertTrue(unknown.path("message").asText().startsWith("0000208D"), "AD's NO_OBJECT text: " + unknown);
     }
+
+    @Test
+    void anIssuancePolicyIsLinkedToAGroupByMsDsOidToGroupLink() throws Exception {
+        start(null);
+        String group = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)
+                .usersAndComputers().createGroup("IIS Certificate Holders",
+                        org.pkilab.directory.client.UsersAndComputers.GroupScope.UNIVERSAL, "linked to an issuance policy");
+        String base = one(read(dc.names().oid(), "msPKI-Cert-Template-OID"), "msPKI-Cert-Template-OID");
+        String policy = "CN=402.5F1A4E9C0B7D4B2A8C3E6F1D2B4A6C8E," + dc.names().oid();
+        JsonNode added = ldap3("add", policy, "objectClass=top", "objectClass=msPKI-Enterprise-Oid", "displayName=High Assurance",
+                "flags=2", "msPKI-Cert-Template-OID=" + base + ".402", "msDS-OIDToGroupLink=" + group);
+        assertEquals(0, added.path("result").asInt(), "adding an issuance policy linked to " + group + " (ESC13's setup): " + added);
+        JsonNode linked = read(policy, "msDS-OIDToGroupLink", "flags", "objectCategory");
+        assertEquals(group, one(linked, "msDS-OIDToGroupLink"), "the issuance policy's msDS-OIDToGroupLink");
+        assertEquals("CN=ms-PKI-Enterprise-Oid," + SCHEMA, one(linked, "objectCategory"), "an enterprise OID's objectCategory");
+        assertEquals(List.of(policy), searchDns("(&(objectClass=msPKI-Enterprise-Oid)(msDS-OIDToGroupLink=" + group + "))"),
+                "the policy found by the group it links to");
+    }
 }

@@ -4,6 +4,7 @@
 #   read <dn> <attribute>...            a base-scope search, as AD computes tokenGroups only for one
 #   search <base> <filter> <attribute>... a subtree search
 #   modify <dn> add|delete|replace <attribute> <value>...
+#   add <dn> <attribute>=<value>...
 import json
 import sys
 
@@ -28,6 +29,13 @@ elif operation == "modify":
     dn, kind, attribute, values = args[0], args[1], args[2], args[3:]
     kinds = {"add": MODIFY_ADD, "delete": MODIFY_DELETE, "replace": MODIFY_REPLACE}
     connection.modify(dn, {attribute: [(kinds[kind], values)]})
+    print(json.dumps({"result": connection.result["result"], "message": connection.result["message"], "entries": []}))
+elif operation == "add":
+    attributes = {}
+    for pair in args[1:]:
+        name, value = pair.split("=", 1)
+        attributes.setdefault(name, []).append(value)
+    connection.add(args[0], attributes=attributes)
     print(json.dumps({"result": connection.result["result"], "message": connection.result["message"], "entries": []}))
 else:
     sys.exit("unknown operation " + operation)
