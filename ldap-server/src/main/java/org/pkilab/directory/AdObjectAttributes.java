@@ -20,6 +20,8 @@ import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.AttributeTypeOptions;
+import org.apache.directory.api.ldap.model.schema.ObjectClass;
+import org.apache.directory.api.ldap.model.schema.UsageEnum;
 import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.DirectoryService;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
@@ -40,7 +42,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -231,9 +235,13 @@ final class AdObjectAttributes extends BaseInterceptor {
         return want.equals(got);
     }
 
-    /** Gives {@code entry} what AD gives a new object, keeping what it already holds. */
+    /**
+     * Gives {@code entry} what AD gives a new object, keeping what it already holds. An object of a class the lab's
+     * schema does not give these attributes (one from ApacheDS's own schemas, made by a client) is left as it is:
+     * the schema was checked before this point, and an attribute its classes do not allow would fail its next write.
+     */
     private void stamp(Entry entry, Instant when) throws LdapException {
-        if (!inDomain(entry.getDn())) {
+        if (!inDomain(entry.getDn()) || !mayHold(entry, "objectGUID")) {
             return;
         }
         if (entry.get("objectGUID") == null) {
@@ -267,6 +275,31 @@ final class AdObjectAttributes extends BaseInterceptor {
         if (entry.get("primaryGroupID") == null && entry.hasObjectClass("user")) {
             entry.add("primaryGroupID", String.valueOf(primaryGroup(entry)));
         }
+    }
+
+    /** Whether one of the entry's object classes (or their superiors) allows {@code attribute}. */
+    private boolean mayHold(Entry entry, String attribute) {
+        AttributeType type = schemaManager.getAttributeType(attribute);
+        Attribute classes = entry.get("objectClass");
+        if (classes == null || type == null) {
+            return false;
+        }
+        for (Value name : classes) {
+            Deque<ObjectClass> pending = new ArrayDeque<>();
+            try {
+                pending.add(schemaManager.lookupObjectClassRegistry(name.getString()));
+            } catch (LdapException unknown) {
+                continue; // the schema check refuses a class it does not know before this point
+            }
+            while (!pending.isEmpty()) {
+                ObjectClass next = pending.poll();
+                if (next.getMayAttributeTypes().contains(type) || next.getMustAttributeTypes().contains(type)) {
+                    return true;
+                }
+                pending.addAll(next.getSuperiors());
+            }
+        }
+        return false;
     }
 
     private int instanceType(Dn dn) {
@@ -320,8 +353,8 @@ final class AdObjectAttributes extends BaseInterceptor {
             return;
         }
         boolean restating = system && ctx.getModItems().stream().anyMatch(m -> is(m.getAttribute().getAttributeType(), "whenChanged"));
-        if (!restating) {
-            // a snapshot restore puts its own times back; every other write moves them on
+        if (!restating && changesSomething(ctx)) {
+            // a snapshot restore puts its own times back; every other write that changes a value moves them on
             List<Modification> items = new ArrayList<>(ctx.getModItems());
             // after normalization: the modifications added here must carry their attribute types
             items.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, schemaManager.getAttributeType("whenChanged"),
@@ -381,6 +414,72 @@ final class AdObjectAttributes extends BaseInterceptor {
     public void moveAndRename(org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext ctx) throws LdapException {
         next(ctx);
         usn.incrementAndGet();
+    }
+
+    /**
+     * Whether the modification changes a value: AD gives no USN to a write that leaves the object as it was (the CA
+     * putting its certificate back at every start), so neither does the DC.
+     */
+    private boolean changesSomething(ModifyOperationContext ctx) throws LdapException {
+        Entry before = existing(ctx, ctx.getDn(), "*");
+        if (before == null) {
+            return true; // the write fails on its own, with its own answer
+        }
+        Entry after = before.clone();
+        for (Modification mod : ctx.getModItems()) {
+            Attribute attribute = mod.getAttribute();
+            AttributeType type = attribute.getAttributeType();
+            if (type == null) {
+                return true;
+            }
+            if (type.getUsage() != UsageEnum.USER_APPLICATIONS) {
+                continue; // ApacheDS's own bookkeeping (modifyTimestamp, modifiersName), added to every write
+            }
+            switch (mod.getOperation()) {
+                case ADD_ATTRIBUTE -> {
+                    for (Value value : attribute) {
+                        if (!after.contains(type, value)) {
+                            after.add(type, value);
+                        }
+                    }
+                }
+                case REMOVE_ATTRIBUTE -> {
+                    if (attribute.size() == 0) {
+                        after.removeAttributes(type);
+                    } else {
+                        for (Value value : attribute) {
+                            after.remove(type, value);
+                        }
+                    }
+                }
+                default -> {
+                    if (attribute.size() == 0) {
+                        after.removeAttributes(type);
+                    } else {
+                        after.put(attribute.clone());
+                    }
+                }
+            }
+            if (!sameValues(before.get(type), after.get(type))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean sameValues(Attribute a, Attribute b) {
+        if (a == null || a.size() == 0 || b == null || b.size() == 0) {
+            return (a == null || a.size() == 0) && (b == null || b.size() == 0);
+        }
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (Value value : a) {
+            if (!b.contains(value)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The group's members (empty when {@code dn} is no group or not there). */

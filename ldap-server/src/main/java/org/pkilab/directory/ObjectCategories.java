@@ -49,6 +49,7 @@ final class ObjectCategories {
         DEFAULT_CATEGORY.put("mspki-enterprise-oid", "ms-PKI-Enterprise-Oid");
         DEFAULT_CATEGORY.put("grouppolicycontainer", "Group-Policy-Container");
         DEFAULT_CATEGORY.put("certificationauthority", "Certification-Authority");
+        DEFAULT_CATEGORY.put("crldistributionpoint", "CRL-Distribution-Point");
         DEFAULT_CATEGORY.put("domaindns", "Domain-DNS");
         DEFAULT_CATEGORY.put("organizationalunit", "Organizational-Unit");
         DEFAULT_CATEGORY.put("inetorgperson", "Person");

@@ -306,4 +306,20 @@ class AdObjectAttributesTest {
         assertEquals(List.of(policy), searchDns("(&(objectClass=msPKI-Enterprise-Oid)(msDS-OIDToGroupLink=" + group + "))"),
                 "the policy found by the group it links to");
     }
+
+    @Test
+    void aWriteThatChangesAValueMovesUsnChangedAndOneThatChangesNothingDoesNot() throws Exception {
+        start(null);
+        String group = DOMAIN_ADMINS;
+        long before = Long.parseLong(one(read(group, "uSNChanged"), "uSNChanged"));
+        JsonNode changed = ldap3("modify", group, "replace", "description", "Administrators of contoso.com");
+        assertEquals(0, changed.path("result").asInt(), "changing Domain Admins' description: " + changed);
+        long after = Long.parseLong(one(read(group, "uSNChanged"), "uSNChanged"));
+        assertTrue(after > before, "uSNChanged of Domain Admins after its description changed: " + before + " then " + after);
+
+        JsonNode same = ldap3("modify", group, "replace", "description", "Administrators of contoso.com");
+        assertEquals(0, same.path("result").asInt(), "writing Domain Admins' description again: " + same);
+        assertEquals(after, Long.parseLong(one(read(group, "uSNChanged"), "uSNChanged")),
+                "a write that leaves Domain Admins as it was gets no USN, as on AD");
+    }
 }
