@@ -68,7 +68,7 @@ class AdObjectAttributesTest {
             Files.write(script, in.readAllBytes());
         }
         List<String> command = new ArrayList<>(List.of("/usr/bin/python3", script.toString(), "127.0.0.1",
-                String.valueOf(dc.ldapPort()), dc.administratorDn(), PASSWORD));
+                String.valueOf(dc.ldapPort()), dc.administratorDn(), dc.administratorPassword()));
         command.addAll(List.of(operation));
         Result r = ExternalTool.run(null, Map.of(), null, command.toArray(String[]::new));
         Files.delete(script);
@@ -321,5 +321,40 @@ class AdObjectAttributesTest {
         assertEquals(0, same.path("result").asInt(), "writing Domain Admins' description again: " + same);
         assertEquals(after, Long.parseLong(one(read(group, "uSNChanged"), "uSNChanged")),
                 "a write that leaves Domain Admins as it was gets no USN, as on AD");
+    }
+
+    @Test
+    void aLabKeptBeforeTheseAttributesGetsThemAtItsNextStartAndKeepsThem(@TempDir Path data) throws Exception {
+        // made by the DC of commit 9e184b1, long before objectGUID and memberOf: a group 'Made Before The Journal' holding OLD01
+        try (InputStream zip = AdObjectAttributesTest.class.getResourceAsStream("jdbm-data-folder.zip");
+             java.util.zip.ZipInputStream entries = new java.util.zip.ZipInputStream(zip)) {
+            for (java.util.zip.ZipEntry entry; (entry = entries.getNextEntry()) != null; ) {
+                Path target = data.resolve(entry.getName());
+                if (entry.isDirectory()) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(entries, target);
+                }
+            }
+        }
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data.resolve("dc")).build();
+        dc = DomainController.start(config);
+        String old = dc.names().computer("OLD01");
+        JsonNode first = read(old, "objectGUID", "memberOf", "objectCategory", "uSNCreated");
+        assertEquals(16, bytes(first, "objectGUID").get(0).length, "OLD01, kept by an earlier lab, has an objectGUID");
+        assertEquals(List.of(dc.names().user("Made Before The Journal")), strings(first, "memberOf"), "OLD01's memberOf");
+        assertEquals("CN=Computer," + SCHEMA, one(first, "objectCategory"), "OLD01's objectCategory");
+        long highest = Long.parseLong(one(read("", "highestCommittedUSN"), "highestCommittedUSN"));
+        assertTrue(Long.parseLong(one(first, "uSNCreated")) <= highest, "OLD01's uSNCreated within highestCommittedUSN " + highest);
+        dc.close();
+
+        dc = DomainController.start(config);
+        JsonNode again = read(old, "objectGUID", "uSNCreated");
+        assertEquals(HexFormat.of().formatHex(bytes(first, "objectGUID").get(0)), HexFormat.of().formatHex(bytes(again, "objectGUID").get(0)),
+                "OLD01's objectGUID after another restart");
+        assertEquals(one(first, "uSNCreated"), one(again, "uSNCreated"), "OLD01's uSNCreated after another restart");
+        assertTrue(Long.parseLong(one(read("", "highestCommittedUSN"), "highestCommittedUSN")) >= highest,
+                "highestCommittedUSN never goes back across a restart");
     }
 }
