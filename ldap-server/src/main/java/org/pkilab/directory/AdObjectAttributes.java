@@ -74,7 +74,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@code memberOf} is a back-link: AD stores the forward link ({@code member} on the group) and answers the
  * other side from its link table. Here it is kept on the member in step with every add, modify and delete of a
- * group's {@code member}, so filters such as {@code (memberOf=CN=Domain Admins,CN=Users,DC=contoso,DC=com)}
+ * group's {@code member} (a deleted object leaves its groups, as on AD), so filters such as {@code (memberOf=CN=Domain Admins,CN=Users,DC=contoso,DC=com)}
  * evaluate as on any stored attribute; a client writing it is refused as AD refuses it. The primary group is
  * not in it, as on AD.
  *
@@ -388,10 +388,15 @@ final class AdObjectAttributes extends BaseInterceptor {
 
     @Override
     public void delete(DeleteOperationContext ctx) throws LdapException {
-        Set<String> members = linking && inDomain(ctx.getDn()) ? memberDns(ctx, ctx.getDn()) : Set.of();
+        boolean kept = linking && inDomain(ctx.getDn());
+        Set<String> members = kept ? memberDns(ctx, ctx.getDn()) : Set.of();
+        Entry deleted = kept ? existing(ctx, ctx.getDn(), "memberOf") : null;
         next(ctx);
         if (!members.isEmpty()) {
             link(ctx, ctx.getDn(), List.of(), List.copyOf(members));
+        }
+        if (deleted != null && deleted.get("memberOf") != null) {
+            leaveGroups(ctx, ctx.getDn(), deleted.get("memberOf"));
         }
         if (inDomain(ctx.getDn())) {
             usn.incrementAndGet(); // a deletion is a change the DC commits, as AD's tombstone takes a USN
@@ -480,6 +485,36 @@ final class AdObjectAttributes extends BaseInterceptor {
             }
         }
         return true;
+    }
+
+    /**
+     * Takes a deleted object out of the {@code member} of each group it was in, as AD removes the links of an object
+     * it deletes: an object made again under the same name is in no group until it is added to one.
+     */
+    private void leaveGroups(OperationContext ctx, Dn gone, Attribute groups) throws LdapException {
+        boolean was = maintaining.get();
+        maintaining.set(true);
+        try {
+            for (Value group : groups) {
+                Dn dn;
+                try {
+                    dn = new Dn(schemaManager, group.getString());
+                } catch (LdapInvalidDnException e) {
+                    continue;
+                }
+                Entry entry = existing(ctx, dn, "member");
+                if (entry == null || entry.get("member") == null) {
+                    continue;
+                }
+                for (Value member : entry.get("member")) {
+                    if (gone.getNormName().equals(normalized(member.getString()))) {
+                        admin(ctx).modify(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "member", member.getString()));
+                    }
+                }
+            }
+        } finally {
+            maintaining.set(was);
+        }
     }
 
     /** The group's members (empty when {@code dn} is no group or not there). */

@@ -357,4 +357,21 @@ class AdObjectAttributesTest {
         assertTrue(Long.parseLong(one(read("", "highestCommittedUSN"), "highestCommittedUSN")) >= highest,
                 "highestCommittedUSN never goes back across a restart");
     }
+
+    @Test
+    void aDeletedAccountLeavesItsGroupsAndComesBackInNone() throws Exception {
+        start(null);
+        DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+        String iis = admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        String group = admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        admin.usersAndComputers().addMember(group, iis);
+        JsonNode deleted = ldap3("delete", iis);
+        assertEquals(0, deleted.path("result").asInt(), "deleting IIS01: " + deleted);
+        assertEquals(List.of(), admin.usersAndComputers().members(group), "the members of " + group + " once IIS01 is deleted");
+
+        admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+        admin.close();
+        assertEquals(List.of(), strings(read(iis, "memberOf"), "memberOf"), "IIS01 made again is in no group");
+        assertFalse(searchDns("(memberOf=" + group + ")").contains(iis), "(memberOf=" + group + ") after IIS01 was made again");
+    }
 }

@@ -5,6 +5,7 @@
 #   search <base> <filter> <attribute>... a subtree search
 #   modify <dn> add|delete|replace <attribute> <value>...
 #   add <dn> <attribute>=<value>...
+#   delete <dn>
 import json
 import sys
 
@@ -36,6 +37,9 @@ elif operation == "add":
         name, value = pair.split("=", 1)
         attributes.setdefault(name, []).append(value)
     connection.add(args[0], attributes=attributes)
+    print(json.dumps({"result": connection.result["result"], "message": connection.result["message"], "entries": []}))
+elif operation == "delete":
+    connection.delete(args[0])
     print(json.dumps({"result": connection.result["result"], "message": connection.result["message"], "entries": []}))
 else:
     sys.exit("unknown operation " + operation)
