@@ -34,6 +34,7 @@ final class AdSearchFilters extends BaseInterceptor {
         if (ctx.getFilter() != null) {
             SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
             ExprNode filter = StringSidFilter.withBinarySids(ctx.getFilter(), schema);
+            filter = ObjectCategories.withCategoryDns(filter, ctx.getSession().getDirectoryService());
             filter = InChainFilter.withChainsFollowed(filter, ctx.getSession(), schema);
             filter = BitwiseFilter.withBitsTested(filter, ctx, schema);
             ctx.setFilter(UnknownAttributeFilter.withUnknownUndefined(filter, schema));

@@ -35,9 +35,10 @@ import java.util.Set;
  *
  * <p>It holds the user attributes of each entry: binary values ({@code objectSid}, {@code cACertificate}),
  * security descriptors, passwords, and the domain head's {@code nextRid}, so
- * accounts created after a restore get the same SIDs again. It leaves out what ApacheDS keeps by itself
- * ({@code entryUUID}, {@code entryCSN}, {@code createTimestamp}, {@code modifyTimestamp} ...): a
- * restored entry gets new ones, as a re-created object gets a new GUID in AD.
+ * accounts created after a restore get the same SIDs again. AD's {@code objectGUID}, times and USNs are user
+ * attributes here, so a restored entry comes back with them, as an object restored from a backup does on AD;
+ * a write the restore makes takes them back too. It leaves out what ApacheDS keeps by itself ({@code entryUUID},
+ * {@code entryCSN}, {@code createTimestamp}, {@code modifyTimestamp} ...): a restored entry gets new ones.
  */
 public final class DirectorySnapshot {
 

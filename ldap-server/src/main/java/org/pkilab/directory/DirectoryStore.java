@@ -74,7 +74,7 @@ final class DirectoryStore implements AutoCloseable {
     static final String ENTRIES = "entries.ldif";
     private static final byte PUT = DirectoryStoreFiles.PUT;
     private static final byte DELETE = DirectoryStoreFiles.DELETE;
-    /** What an entry keeps besides its user attributes: AD's objectGUID and whenCreated, as ApacheDS names them. */
+    /** What an entry keeps besides its user attributes (AD's objectGUID, whenCreated and USNs are user attributes here). */
     static final String[] KEPT_OPERATIONAL = {"entryUUID", "createTimestamp", "creatorsName"};
 
     private final Path folder;

@@ -70,6 +70,7 @@ public final class DomainController implements AutoCloseable {
     private String administratorPassword;
     private StartupTimings timings;
     private DirectoryAccessInterceptor access;
+    private AdObjectAttributes objects;
     private DirectoryPartitions partitions;
 
     /**
@@ -148,11 +149,16 @@ public final class DomainController implements AutoCloseable {
 
         access = new DirectoryAccessInterceptor();
         DirectoryPartitions.wireOperationChain(service, access, store);
-        service.addLast(new RootDseInterceptor(config, store));
+        objects = new AdObjectAttributes(config, store != null ? store.sequence() : 0);
+        service.addLast(objects);
+        service.addLast(new RootDseInterceptor(config, objects::highestCommittedUsn));
         service.addLast(new SchemaSubentryInterceptor(config));
         service.startup();
         if (store != null) {
             store.load(service.getAdminSession());
+        }
+        objects.adopt(service.getAdminSession());
+        if (store != null) {
             store.checkpoint(partitions.entries(service, DirectoryStore.attributes()));
         }
 
@@ -189,6 +195,7 @@ public final class DomainController implements AutoCloseable {
         marks[4] = System.nanoTime();
         tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
         access.enforce(tokens, domain, domainSid);
+        objects.tokens(tokens);
         listeners = new LdapListeners(config, dataDirectory, temporary,
                 new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
     }

@@ -41,6 +41,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
     private static final int PROTOCOL_ERROR = LdapMessageShape.PROTOCOL_ERROR;
     private static final int BUSY = 51;
     private static final int OTHER = 80;
+    private static final int NO_SUCH_OBJECT = 32;
     /** Messages up to this size are held without counting against the policy's bytes for messages still arriving. */
     private static final int UNCOUNTED_MESSAGE_BYTES = 64 * 1024;
     /** How often an idle connection is looked at for a message that stopped arriving. */
@@ -56,6 +57,8 @@ final class LdapRequestGuard extends IoFilterAdapter {
     private static final int COSTLY_THREADS = 4;
 
     private final LdapQueryPolicy policy;
+    /** Resolves {@code <GUID=...>} and {@code <SID=...>} DNs, which ApacheDS's decoder cannot read; null until set. */
+    private volatile AlternativeDns alternativeDns;
     private final java.util.concurrent.ThreadPoolExecutor costly;
     /** Bytes held over all connections for messages not yet complete. */
     private final AtomicLong pending = new AtomicLong();
@@ -227,10 +230,16 @@ final class LdapRequestGuard extends IoFilterAdapter {
         if (shape.operation() == 0x60) {
             session.setAttribute(BOUND, Boolean.TRUE); // a bind, whatever its outcome: the connection is in use
         }
+        AlternativeDns alternative = alternativeDns;
+        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation());
+        if (resolved != null && resolved.noSuchObject() != null) {
+            answer(session, shape.messageId(), shape.operation(), NO_SUCH_OBJECT, resolved.noSuchObject());
+            return;
+        }
         if (shape.filterTerms() > CHEAP_FILTER_TERMS) {
             costlyMessages(session).add(shape.messageId());
         }
-        pass(next, session, pdu, shape);
+        pass(next, session, resolved == null ? pdu : resolved.pdu(), shape);
     }
 
     private static java.util.Set<Integer> costlyMessages(IoSession session) {
@@ -273,6 +282,11 @@ final class LdapRequestGuard extends IoFilterAdapter {
                 next.messageReceived(session, message);
             }
         };
+    }
+
+    /** From now on, a request naming its object as {@code <GUID=...>} or {@code <SID=...>} names it by its DN. */
+    void alternativeDns(AlternativeDns resolver) {
+        this.alternativeDns = resolver;
     }
 
     /** How many costly searches are being answered now. */

@@ -11,14 +11,8 @@ import org.apache.directory.server.core.api.entry.ClonedServerEntry;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursorImpl;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
-import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
-import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.FilteringOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.LookupOperationContext;
-import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
-import org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext;
-import org.apache.directory.server.core.api.interceptor.context.MoveOperationContext;
-import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
 import org.pkilab.directory.model.DomainNames;
 
@@ -27,7 +21,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The root DSE as a Windows Server 2016 DC answers it ([MS-ADTS] 3.1.1.3.2): the entry with the empty DN that
@@ -85,16 +79,13 @@ final class RootDseInterceptor extends BaseInterceptor {
             .withZone(ZoneOffset.UTC);
 
     private final DomainControllerConfig config;
-    /** A lasting lab's store, whose count of kept writes is the USN; null for a temporary lab. */
-    private final DirectoryStore store;
-    /** Writes answered since this DC started: the USN of a temporary lab, which ends with its process. */
-    private final AtomicLong writes = new AtomicLong();
+    /** The DC's update sequence ({@link AdObjectAttributes}): the USN its latest write was given. */
+    private final LongSupplier highestCommittedUsn;
 
-    /** An interceptor for the DC {@code config} describes; {@code store} is null for a temporary lab. */
-    RootDseInterceptor(DomainControllerConfig config, DirectoryStore store) {
+    RootDseInterceptor(DomainControllerConfig config, LongSupplier highestCommittedUsn) {
         super(NAME);
         this.config = config;
-        this.store = store;
+        this.highestCommittedUsn = highestCommittedUsn;
     }
 
     @Override
@@ -159,7 +150,7 @@ final class RootDseInterceptor extends BaseInterceptor {
         for (String level : List.of("domainFunctionality", "forestFunctionality", "domainControllerFunctionality")) {
             entry.put(level, String.valueOf(WINDOWS_SERVER_2016));
         }
-        entry.put("highestCommittedUSN", String.valueOf(store != null ? store.sequence() : writes.get()));
+        entry.put("highestCommittedUSN", String.valueOf(highestCommittedUsn.getAsLong()));
         entry.put("currentTime", GENERALIZED_TIME.format(config.clock().instant()));
         entry.put("isSynchronized", "TRUE");
         entry.put("isGlobalCatalogReady", "FALSE");
@@ -168,41 +159,5 @@ final class RootDseInterceptor extends BaseInterceptor {
         entry.put("supportedCapabilities", CAPABILITIES.toArray(String[]::new));
         entry.put("supportedLDAPPolicies", POLICIES.toArray(String[]::new));
         return entry;
-    }
-
-    @Override
-    public void add(AddOperationContext ctx) throws LdapException {
-        next(ctx);
-        writes.incrementAndGet();
-    }
-
-    @Override
-    public void modify(ModifyOperationContext ctx) throws LdapException {
-        next(ctx);
-        writes.incrementAndGet();
-    }
-
-    @Override
-    public void delete(DeleteOperationContext ctx) throws LdapException {
-        next(ctx);
-        writes.incrementAndGet();
-    }
-
-    @Override
-    public void rename(RenameOperationContext ctx) throws LdapException {
-        next(ctx);
-        writes.incrementAndGet();
-    }
-
-    @Override
-    public void move(MoveOperationContext ctx) throws LdapException {
-        next(ctx);
-        writes.incrementAndGet();
-    }
-
-    @Override
-    public void moveAndRename(MoveAndRenameOperationContext ctx) throws LdapException {
-        next(ctx);
-        writes.incrementAndGet();
     }
 }

@@ -122,9 +122,12 @@ public final class DomainControllerStartupBenchmark implements Callable<Integer>
 
     private static void firstSearch(DomainController dc) throws Exception {
         try (LDAPConnection c = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), dc.administratorPassword())) {
-            if (c.search(dc.names().certificateTemplates(), SearchScope.ONE, "(objectClass=pKICertificateTemplate)", "cn")
-                    .getEntryCount() != 5) {
-                throw new IllegalStateException("expected 5 default templates");
+            int expected = org.pkilab.directory.model.DefaultTemplates.all("1.2.3", dc.domainSid()).size();
+            int found = c.search(dc.names().certificateTemplates(), SearchScope.ONE, "(objectClass=pKICertificateTemplate)", "cn")
+                    .getEntryCount();
+            if (found != expected) {
+                throw new IllegalStateException("expected the " + expected + " default templates in " + dc.names().certificateTemplates()
+                        + ", found " + found);
             }
         }
     }

@@ -1,0 +1,728 @@
+package org.pkilab.directory;
+
+import org.apache.directory.server.constants.ServerDNConstants;
+import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.entry.Attribute;
+import org.apache.directory.api.ldap.model.entry.DefaultModification;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.entry.Modification;
+import org.apache.directory.api.ldap.model.entry.ModificationOperation;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
+import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
+import org.apache.directory.api.ldap.model.exception.LdapOtherException;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
+import org.apache.directory.api.ldap.model.filter.FilterParser;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.schema.AttributeType;
+import org.apache.directory.api.ldap.model.schema.AttributeTypeOptions;
+import org.apache.directory.api.ldap.model.schema.ObjectClass;
+import org.apache.directory.api.ldap.model.schema.UsageEnum;
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.DirectoryService;
+import org.apache.directory.server.core.api.filtering.EntryFilter;
+import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
+import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
+import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.OperationContext;
+import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.RelativeIds;
+import org.pkilab.directory.model.SecurityIdentifier;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The attributes every Active Directory object carries that no one writes: the DC gives them when an object is
+ * added and keeps them as it changes ([MS-ADTS] 3.1.1.1, 3.1.1.4). A user added to a new forest reads back as:
+ *
+ * <pre>
+ * objectGUID: 7b1e9c3a-...            16 random bytes, given once, kept in the store: the object's identity for life
+ * whenCreated: 20310504102030.0Z      whenChanged moves with every write (both from the DC's clock)
+ * uSNCreated: 4711                    uSNChanged too: the DC's one update sequence, highestCommittedUSN in the root DSE
+ * instanceType: 4                     5 on the domain head, 13 on the configuration and schema heads
+ * objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=contoso,DC=com   (a computer: CN=Computer,...)
+ * primaryGroupID: 513                 Domain Users when added without one (computers 515, DCs 516)
+ * memberOf: CN=Domain Admins,CN=Users,DC=contoso,DC=com   the back-link of each group's member
+ * distinguishedName, name             the DN and the RDN's value, on every read
+ * tokenGroups                         (base-scope reads that name it) the SIDs of the logon token's groups
+ * tokenGroupsGlobalAndUniversal       (likewise) those of them that are global or universal groups
+ * primaryGroupToken                   (reads that name it, on a group) the group's RID
+ * </pre>
+ *
+ * <p>{@code memberOf} is a back-link: AD stores the forward link ({@code member} on the group) and answers the
+ * other side from its link table. Here it is kept on the member in step with every add, modify and delete of a
+ * group's {@code member} (a deleted object leaves its groups, as on AD), so filters such as {@code (memberOf=CN=Domain Admins,CN=Users,DC=contoso,DC=com)}
+ * evaluate as on any stored attribute; a client writing it is refused as AD refuses it. The primary group is
+ * not in it, as on AD.
+ *
+ * <p>Entries kept by a lab from before these attributes get them at the next start ({@link #adopt}), objectGUID
+ * included, and keep them from then on.
+ */
+final class AdObjectAttributes extends BaseInterceptor {
+
+    static final String NAME = "pkilabAdObjectAttributes";
+    /** {@code instanceType} of an object in a writable naming context ({@code IT_WRITE}). */
+    static final int IT_WRITE = 4;
+    /** The domain head: {@code IT_NC_HEAD | IT_WRITE}. */
+    static final int IT_DOMAIN_HEAD = 5;
+    /** A naming context under another the DC holds (configuration, schema): {@code IT_NC_HEAD | IT_WRITE | IT_NC_ABOVE}. */
+    static final int IT_CHILD_NC_HEAD = 13;
+    /** What AD answers a write of a back-link or a system-only attribute ({@code ERROR_DS_CANT_MOD_SYSTEM_ONLY} class). */
+    static final String WILL_NOT_PERFORM = "00002077: SvcErr: DSID-03152B50, problem 5003 (WILL_NOT_PERFORM), data 0\n";
+    /** The SIDs a logon token has by being a logon, which AD leaves out of {@code tokenGroups}. */
+    private static final Set<SecurityIdentifier> LOGON_SIDS = Set.of(SecurityIdentifier.EVERYONE, SecurityIdentifier.AUTHENTICATED_USERS);
+    private static final DateTimeFormatter GENERALIZED_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss'.0Z'", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+    private static final int UF_SERVER_TRUST_ACCOUNT = 0x2000;
+    /** What this interceptor writes itself; a client may not write these. */
+    private static final Set<String> SYSTEM_ONLY = Set.of("memberOf", "objectGUID", "whenCreated", "whenChanged", "uSNCreated",
+            "uSNChanged", "instanceType");
+
+    private final DomainControllerConfig config;
+    private final SecureRandom random = new SecureRandom();
+    /** The DC's one update sequence: each write takes the next number; the highest is the root DSE's highestCommittedUSN. */
+    private final AtomicLong usn;
+    /** True while this interceptor writes back-links or adopts entries: those writes change no USN. */
+    private final ThreadLocal<Boolean> maintaining = ThreadLocal.withInitial(() -> false);
+    /** Back-links are kept from {@link #adopt} on (entries loaded from the store bring their own). */
+    private volatile boolean linking;
+    private volatile TokenBuilder tokens;
+    private Dn domain;
+    private Set<String> namingContextHeads;
+
+    /** @param highestKept the update sequence the lab reached before this start (0 for a new or temporary lab) */
+    AdObjectAttributes(DomainControllerConfig config, long highestKept) {
+        super(NAME);
+        this.config = config;
+        this.usn = new AtomicLong(highestKept);
+    }
+
+    @Override
+    public void init(DirectoryService directoryService) throws LdapException {
+        super.init(directoryService);
+        DomainNames names = config.names();
+        domain = new Dn(schemaManager, names.domain());
+        namingContextHeads = Set.of(new Dn(schemaManager, names.configuration()).getNormName(),
+                new Dn(schemaManager, "CN=Schema," + names.configuration()).getNormName());
+    }
+
+    /** The highest update sequence number given so far: the root DSE's {@code highestCommittedUSN}. */
+    long highestCommittedUsn() {
+        return usn.get();
+    }
+
+    /** The tokens {@code tokenGroups} is read from, once the DC has them. */
+    void tokens(TokenBuilder tokens) {
+        this.tokens = tokens;
+    }
+
+    /**
+     * Gives every entry of the domain that lacks them (kept by a lab from before) its GUID, times, USNs, category
+     * and primary group, rebuilds {@code memberOf} from every group's {@code member}, and keeps back-links from
+     * then on. Runs once at start, after the store is loaded and before it is checkpointed, so what it gives is kept.
+     */
+    void adopt(CoreSession admin) throws LdapException {
+        maintaining.set(true);
+        try {
+            if (admin.exists(domain)) {
+                List<Entry> entries = all(admin);
+                long highest = usn.get();
+                for (Entry entry : entries) {
+                    Attribute changed = entry.get("uSNChanged");
+                    if (changed != null) {
+                        highest = Math.max(highest, Long.parseLong(changed.getString().trim()));
+                    }
+                }
+                usn.set(highest);
+                Map<String, Set<String>> groupsOf = new HashMap<>();
+                for (Entry entry : entries) {
+                    Attribute members = entry.get("member");
+                    if (members != null && entry.hasObjectClass("group")) {
+                        for (Value member : members) {
+                            String key = normalized(member.getString());
+                            if (key != null) {
+                                groupsOf.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(entry.getDn().getName());
+                            }
+                        }
+                    }
+                }
+                for (Entry entry : entries) {
+                    List<Modification> changes = new ArrayList<>();
+                    Entry given = entry.clone();
+                    stamp(given, createdAt(entry));
+                    for (Attribute attribute : given) {
+                        if (!entry.containsAttribute(attribute.getAttributeType())) {
+                            changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, attribute));
+                        }
+                    }
+                    Set<String> expected = groupsOf.getOrDefault(entry.getDn().getNormName(), Set.of());
+                    if (!sameDns(entry.get("memberOf"), expected)) {
+                        changes.add(expected.isEmpty()
+                                ? new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "memberOf")
+                                : new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "memberOf", expected.toArray(String[]::new)));
+                    }
+                    if (!changes.isEmpty()) {
+                        admin.modify(entry.getDn(), changes);
+                    }
+                }
+            }
+            linking = true;
+        } finally {
+            maintaining.set(false);
+        }
+    }
+
+    private List<Entry> all(CoreSession admin) throws LdapException {
+        List<Entry> entries = new ArrayList<>();
+        try (Cursor<Entry> cursor = admin.search(domain, SearchScope.SUBTREE, FilterParser.parse(schemaManager, "(objectClass=*)"),
+                AliasDerefMode.NEVER_DEREF_ALIASES, "*", "createTimestamp")) {
+            while (cursor.next()) {
+                entries.add(cursor.get());
+            }
+        } catch (LdapException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LdapOtherException("cannot read the domain to give its entries AD's attributes: " + e.getMessage(), e);
+        }
+        return entries;
+    }
+
+    /** When a kept entry was made, from ApacheDS's createTimestamp; now when it has none. */
+    private Instant createdAt(Entry entry) {
+        Attribute created = entry.get("createTimestamp");
+        if (created != null) {
+            try {
+                String text = created.getString();
+                return DateTimeFormatter.ofPattern("yyyyMMddHHmmss", Locale.ROOT).withZone(ZoneOffset.UTC)
+                        .parse(text.substring(0, 14), Instant::from);
+            } catch (DateTimeParseException | IndexOutOfBoundsException | LdapException e) {
+                // a time that does not read is no time: the entry is dated now
+            }
+        }
+        return config.clock().instant();
+    }
+
+    private boolean sameDns(Attribute have, Set<String> expected) {
+        Set<String> want = new HashSet<>();
+        expected.forEach(dn -> want.add(normalized(dn)));
+        Set<String> got = new HashSet<>();
+        if (have != null) {
+            have.forEach(v -> got.add(normalized(v.getString())));
+        }
+        return want.equals(got);
+    }
+
+    /**
+     * Gives {@code entry} what AD gives a new object, keeping what it already holds. An object of a class the lab's
+     * schema does not give these attributes (one from ApacheDS's own schemas, made by a client) is left as it is:
+     * the schema was checked before this point, and an attribute its classes do not allow would fail its next write.
+     */
+    private void stamp(Entry entry, Instant when) throws LdapException {
+        if (!inDomain(entry.getDn()) || !mayHold(entry, "objectGUID")) {
+            return;
+        }
+        if (entry.get("objectGUID") == null) {
+            byte[] guid = new byte[16];
+            random.nextBytes(guid);
+            entry.add("objectGUID", guid);
+        }
+        String time = GENERALIZED_TIME.format(when);
+        if (entry.get("whenCreated") == null) {
+            entry.add("whenCreated", time);
+        }
+        if (entry.get("whenChanged") == null) {
+            entry.add("whenChanged", time);
+        }
+        if (entry.get("uSNCreated") == null) {
+            long number = usn.incrementAndGet();
+            entry.add("uSNCreated", String.valueOf(number));
+            if (entry.get("uSNChanged") == null) {
+                entry.add("uSNChanged", String.valueOf(number));
+            }
+        }
+        if (entry.get("instanceType") == null) {
+            entry.add("instanceType", String.valueOf(instanceType(entry.getDn())));
+        }
+        if (entry.get("objectCategory") == null) {
+            String category = ObjectCategories.categoryOf(entry.get("objectClass"), config.names());
+            if (category != null) {
+                entry.add("objectCategory", category);
+            }
+        }
+        if (entry.get("primaryGroupID") == null && entry.hasObjectClass("user")) {
+            entry.add("primaryGroupID", String.valueOf(primaryGroup(entry)));
+        }
+    }
+
+    /** Whether one of the entry's object classes (or their superiors) allows {@code attribute}. */
+    private boolean mayHold(Entry entry, String attribute) {
+        AttributeType type = schemaManager.getAttributeType(attribute);
+        Attribute classes = entry.get("objectClass");
+        if (classes == null || type == null) {
+            return false;
+        }
+        for (Value name : classes) {
+            Deque<ObjectClass> pending = new ArrayDeque<>();
+            try {
+                pending.add(schemaManager.lookupObjectClassRegistry(name.getString()));
+            } catch (LdapException unknown) {
+                continue; // the schema check refuses a class it does not know before this point
+            }
+            while (!pending.isEmpty()) {
+                ObjectClass next = pending.poll();
+                if (next.getMayAttributeTypes().contains(type) || next.getMustAttributeTypes().contains(type)) {
+                    return true;
+                }
+                pending.addAll(next.getSuperiors());
+            }
+        }
+        return false;
+    }
+
+    private int instanceType(Dn dn) {
+        if (dn.equals(domain)) {
+            return IT_DOMAIN_HEAD;
+        }
+        return namingContextHeads.contains(dn.getNormName()) ? IT_CHILD_NC_HEAD : IT_WRITE;
+    }
+
+    /** Domain Users for a user, Domain Computers for a computer, Domain Controllers for a DC's account, as AD sets them. */
+    private static int primaryGroup(Entry entry) {
+        if (!entry.hasObjectClass("computer")) {
+            return RelativeIds.DOMAIN_USERS;
+        }
+        Attribute control = entry.get("userAccountControl");
+        boolean dc = false;
+        if (control != null) {
+            try {
+                dc = (Integer.parseInt(control.getString().trim()) & UF_SERVER_TRUST_ACCOUNT) != 0;
+            } catch (NumberFormatException | LdapException e) {
+                // the schema's integer syntax refuses such a value before it gets here
+            }
+        }
+        return dc ? RelativeIds.DOMAIN_CONTROLLERS : RelativeIds.DOMAIN_COMPUTERS;
+    }
+
+    @Override
+    public void add(AddOperationContext ctx) throws LdapException {
+        Entry entry = ctx.getEntry();
+        if (!isSystem(ctx)) {
+            refuseSystemOnly(ctx.getDn(), entry.getAttributes().stream().map(Attribute::getAttributeType).toList());
+        }
+        stamp(entry, config.clock().instant());
+        next(ctx);
+        Attribute members = entry.get("member");
+        if (linking && members != null && entry.hasObjectClass("group")) {
+            List<String> added = new ArrayList<>();
+            members.forEach(v -> added.add(v.getString()));
+            link(ctx, ctx.getDn(), added, List.of());
+        }
+    }
+
+    @Override
+    public void modify(ModifyOperationContext ctx) throws LdapException {
+        boolean system = isSystem(ctx);
+        if (!system) {
+            refuseSystemOnly(ctx.getDn(), ctx.getModItems().stream().map(m -> m.getAttribute().getAttributeType()).toList());
+        }
+        if (maintaining.get() || !inDomain(ctx.getDn())) {
+            next(ctx);
+            return;
+        }
+        boolean restating = system && ctx.getModItems().stream().anyMatch(m -> is(m.getAttribute().getAttributeType(), "whenChanged"));
+        if (!restating && changesSomething(ctx)) {
+            // a snapshot restore puts its own times back; every other write that changes a value moves them on
+            List<Modification> items = new ArrayList<>(ctx.getModItems());
+            // after normalization: the modifications added here must carry their attribute types
+            items.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, schemaManager.getAttributeType("whenChanged"),
+                    GENERALIZED_TIME.format(config.clock().instant())));
+            items.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, schemaManager.getAttributeType("uSNChanged"),
+                    String.valueOf(usn.incrementAndGet())));
+            ctx.setModItems(items);
+        }
+        boolean members = linking && ctx.getModItems().stream().anyMatch(m -> is(m.getAttribute().getAttributeType(), "member"));
+        Set<String> before = members ? memberDns(ctx, ctx.getDn()) : null;
+        next(ctx);
+        if (before != null) {
+            Set<String> after = memberDns(ctx, ctx.getDn());
+            List<String> added = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
+            Map<String, String> afterByKey = byKey(after);
+            Map<String, String> beforeByKey = byKey(before);
+            afterByKey.forEach((key, dn) -> {
+                if (!beforeByKey.containsKey(key)) {
+                    added.add(dn);
+                }
+            });
+            beforeByKey.forEach((key, dn) -> {
+                if (!afterByKey.containsKey(key)) {
+                    removed.add(dn);
+                }
+            });
+            link(ctx, ctx.getDn(), added, removed);
+        }
+    }
+
+    @Override
+    public void delete(DeleteOperationContext ctx) throws LdapException {
+        boolean kept = linking && inDomain(ctx.getDn());
+        Set<String> members = kept ? memberDns(ctx, ctx.getDn()) : Set.of();
+        Entry deleted = kept ? existing(ctx, ctx.getDn(), "memberOf") : null;
+        next(ctx);
+        if (!members.isEmpty()) {
+            link(ctx, ctx.getDn(), List.of(), List.copyOf(members));
+        }
+        if (deleted != null && deleted.get("memberOf") != null) {
+            leaveGroups(ctx, ctx.getDn(), deleted.get("memberOf"));
+        }
+        if (inDomain(ctx.getDn())) {
+            usn.incrementAndGet(); // a deletion is a change the DC commits, as AD's tombstone takes a USN
+        }
+    }
+
+    @Override
+    public void rename(org.apache.directory.server.core.api.interceptor.context.RenameOperationContext ctx) throws LdapException {
+        next(ctx);
+        usn.incrementAndGet();
+    }
+
+    @Override
+    public void move(org.apache.directory.server.core.api.interceptor.context.MoveOperationContext ctx) throws LdapException {
+        next(ctx);
+        usn.incrementAndGet();
+    }
+
+    @Override
+    public void moveAndRename(org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext ctx) throws LdapException {
+        next(ctx);
+        usn.incrementAndGet();
+    }
+
+    /**
+     * Whether the modification changes a value: AD gives no USN to a write that leaves the object as it was (the CA
+     * putting its certificate back at every start), so neither does the DC.
+     */
+    private boolean changesSomething(ModifyOperationContext ctx) throws LdapException {
+        Entry before = existing(ctx, ctx.getDn(), "*");
+        if (before == null) {
+            return true; // the write fails on its own, with its own answer
+        }
+        Entry after = before.clone();
+        for (Modification mod : ctx.getModItems()) {
+            Attribute attribute = mod.getAttribute();
+            AttributeType type = attribute.getAttributeType();
+            if (type == null) {
+                return true;
+            }
+            if (type.getUsage() != UsageEnum.USER_APPLICATIONS) {
+                continue; // ApacheDS's own bookkeeping (modifyTimestamp, modifiersName), added to every write
+            }
+            switch (mod.getOperation()) {
+                case ADD_ATTRIBUTE -> {
+                    for (Value value : attribute) {
+                        if (!after.contains(type, value)) {
+                            after.add(type, value);
+                        }
+                    }
+                }
+                case REMOVE_ATTRIBUTE -> {
+                    if (attribute.size() == 0) {
+                        after.removeAttributes(type);
+                    } else {
+                        for (Value value : attribute) {
+                            after.remove(type, value);
+                        }
+                    }
+                }
+                default -> {
+                    if (attribute.size() == 0) {
+                        after.removeAttributes(type);
+                    } else {
+                        after.put(attribute.clone());
+                    }
+                }
+            }
+            if (!sameValues(before.get(type), after.get(type))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean sameValues(Attribute a, Attribute b) {
+        if (a == null || a.size() == 0 || b == null || b.size() == 0) {
+            return (a == null || a.size() == 0) && (b == null || b.size() == 0);
+        }
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (Value value : a) {
+            if (!b.contains(value)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Takes a deleted object out of the {@code member} of each group it was in, as AD removes the links of an object
+     * it deletes: an object made again under the same name is in no group until it is added to one.
+     */
+    private void leaveGroups(OperationContext ctx, Dn gone, Attribute groups) throws LdapException {
+        boolean was = maintaining.get();
+        maintaining.set(true);
+        try {
+            for (Value group : groups) {
+                Dn dn;
+                try {
+                    dn = new Dn(schemaManager, group.getString());
+                } catch (LdapInvalidDnException e) {
+                    continue;
+                }
+                Entry entry = existing(ctx, dn, "member");
+                if (entry == null || entry.get("member") == null) {
+                    continue;
+                }
+                for (Value member : entry.get("member")) {
+                    if (gone.getNormName().equals(normalized(member.getString()))) {
+                        admin(ctx).modify(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "member", member.getString()));
+                    }
+                }
+            }
+        } finally {
+            maintaining.set(was);
+        }
+    }
+
+    /** The group's members (empty when {@code dn} is no group or not there). */
+    private Set<String> memberDns(OperationContext ctx, Dn dn) throws LdapException {
+        Entry entry = existing(ctx, dn, "member", "objectClass");
+        Set<String> dns = new LinkedHashSet<>();
+        if (entry != null && entry.hasObjectClass("group") && entry.get("member") != null) {
+            entry.get("member").forEach(v -> dns.add(v.getString()));
+        }
+        return dns;
+    }
+
+    /** The entry at {@code dn} with {@code attributes}; null when there is none. */
+    private static Entry existing(OperationContext ctx, Dn dn, String... attributes) throws LdapException {
+        try {
+            return admin(ctx).lookup(dn, attributes);
+        } catch (LdapNoSuchObjectException gone) {
+            return null;
+        }
+    }
+
+    private Map<String, String> byKey(Set<String> dns) {
+        Map<String, String> keyed = new HashMap<>();
+        for (String dn : dns) {
+            String key = normalized(dn);
+            if (key != null) {
+                keyed.put(key, dn);
+            }
+        }
+        return keyed;
+    }
+
+    /** Adds {@code group} to the memberOf of each added member and takes it from each removed one, where they exist. */
+    private void link(OperationContext ctx, Dn group, List<String> added, List<String> removed) throws LdapException {
+        boolean was = maintaining.get();
+        maintaining.set(true);
+        try {
+            for (String member : added) {
+                backLink(ctx, member, group, true);
+            }
+            for (String member : removed) {
+                backLink(ctx, member, group, false);
+            }
+        } finally {
+            maintaining.set(was);
+        }
+    }
+
+    private void backLink(OperationContext ctx, String member, Dn group, boolean add) throws LdapException {
+        Dn dn;
+        try {
+            dn = new Dn(schemaManager, member);
+        } catch (LdapInvalidDnException e) {
+            return; // the DN syntax check refuses such a value on write
+        }
+        if (!inDomain(dn)) {
+            return;
+        }
+        Entry entry = existing(ctx, dn, "memberOf");
+        if (entry == null) {
+            return; // a member that is not (or no longer) there has no back-link to keep
+        }
+        Attribute memberOf = entry.get("memberOf");
+        boolean holds = false;
+        if (memberOf != null) {
+            for (Value value : memberOf) {
+                if (group.getNormName().equals(normalized(value.getString()))) {
+                    holds = true;
+                    if (!add) {
+                        admin(ctx).modify(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "memberOf", value.getString()));
+                    }
+                }
+            }
+        }
+        if (add && !holds) {
+            admin(ctx).modify(dn, new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "memberOf", group.getName()));
+        }
+    }
+
+    private void refuseSystemOnly(Dn dn, List<AttributeType> types) throws LdapException {
+        for (AttributeType type : types) {
+            for (String name : SYSTEM_ONLY) {
+                if (is(type, name)) {
+                    String why = name.equals("memberOf")
+                            ? "memberOf is a back-link the domain controller keeps: add " + dn.getName()
+                              + " to a group (or remove it) by writing the group's member attribute"
+                            : name + " is given and kept by the domain controller; leave it out of the write to " + dn.getName();
+                    throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM, WILL_NOT_PERFORM + why);
+                }
+            }
+        }
+    }
+
+    @Override
+    public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
+        EntryFilteringCursor cursor = next(ctx);
+        if (isSystem(ctx)) {
+            return cursor; // the DC's own reads (the store, snapshots, tokens) see what is stored, nothing computed
+        }
+        boolean base = ctx.getScope() == SearchScope.OBJECT;
+        boolean tokenGroups = base && requested(ctx, "tokenGroups");
+        boolean globalAndUniversal = base && requested(ctx, "tokenGroupsGlobalAndUniversal");
+        boolean primaryGroupToken = requested(ctx, "primaryGroupToken");
+        cursor.addEntryFilter(new EntryFilter() {
+            @Override
+            public boolean accept(SearchOperationContext search, Entry entry) throws LdapException {
+                constructed(entry, tokenGroups, globalAndUniversal, primaryGroupToken);
+                return true;
+            }
+
+            @Override
+            public String toString(String tabs) {
+                return tabs + "AD's constructed attributes";
+            }
+        });
+        return cursor;
+    }
+
+    /** Puts AD's attributes computed on read into an entry about to be returned (ApacheDS then keeps those asked for). */
+    private void constructed(Entry entry, boolean tokenGroups, boolean globalAndUniversal, boolean primaryGroupToken)
+            throws LdapException {
+        if (!inDomain(entry.getDn())) {
+            return;
+        }
+        entry.put("distinguishedName", entry.getDn().getName());
+        entry.put("name", entry.getDn().getRdn().getValue());
+        Attribute sid = entry.get("objectSid");
+        if (primaryGroupToken && sid != null && entry.hasObjectClass("group")) {
+            entry.put("primaryGroupToken", String.valueOf(SecurityIdentifier.fromBytes(sid.getBytes()).rid()));
+        }
+        TokenBuilder builder = tokens;
+        if ((tokenGroups || globalAndUniversal) && builder != null && sid != null && entry.get("sAMAccountName") != null) {
+            LogonToken token = builder.tokenFor(entry.getDn(), config.clock().instant(), "");
+            Set<SecurityIdentifier> globalOrUniversal = globalAndUniversal ? globalAndUniversalGroups() : Set.of();
+            List<byte[]> all = new ArrayList<>();
+            List<byte[]> notLocal = new ArrayList<>();
+            for (LogonToken.TokenGroup group : token.groups()) {
+                if (!LOGON_SIDS.contains(group.sid())) {
+                    all.add(group.sid().toBytes());
+                    if (globalOrUniversal.contains(group.sid())) {
+                        notLocal.add(group.sid().toBytes());
+                    }
+                }
+            }
+            if (tokenGroups && !all.isEmpty()) {
+                entry.put("tokenGroups", all.toArray(byte[][]::new));
+            }
+            if (globalAndUniversal && !notLocal.isEmpty()) {
+                entry.put("tokenGroupsGlobalAndUniversal", notLocal.toArray(byte[][]::new));
+            }
+        }
+    }
+
+    /** The SIDs of the domain's global and universal groups ({@code groupType} 0x2 or 0x8): not domain-local nor built-in. */
+    private Set<SecurityIdentifier> globalAndUniversalGroups() throws LdapException {
+        Set<SecurityIdentifier> sids = new HashSet<>();
+        try (Cursor<Entry> cursor = directoryService.getAdminSession().search(domain, SearchScope.SUBTREE,
+                FilterParser.parse(schemaManager, "(objectClass=group)"), AliasDerefMode.NEVER_DEREF_ALIASES, "objectSid", "groupType")) {
+            while (cursor.next()) {
+                Entry group = cursor.get();
+                Attribute type = group.get("groupType");
+                if (group.get("objectSid") != null && type != null && (Integer.parseInt(type.getString().trim()) & (0x2 | 0x8)) != 0) {
+                    sids.add(SecurityIdentifier.fromBytes(group.get("objectSid").getBytes()));
+                }
+            }
+        } catch (LdapException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new LdapOtherException("cannot read the domain's groups for tokenGroupsGlobalAndUniversal: " + e.getMessage(), e);
+        }
+        return sids;
+    }
+
+    private boolean requested(SearchOperationContext ctx, String name) {
+        if (ctx.getReturningAttributes() == null) {
+            return false;
+        }
+        for (AttributeTypeOptions option : ctx.getReturningAttributes()) {
+            if (is(option.getAttributeType(), name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean is(AttributeType type, String name) {
+        return type != null && type.equals(schemaManager.getAttributeType(name));
+    }
+
+    private boolean inDomain(Dn dn) {
+        return domain != null && (dn.equals(domain) || dn.isDescendantOf(domain));
+    }
+
+    private String normalized(String dn) {
+        try {
+            return new Dn(schemaManager, dn).getNormName();
+        } catch (LdapInvalidDnException e) {
+            return null;
+        }
+    }
+
+    private static boolean isSystem(OperationContext ctx) {
+        CoreSession session = ctx.getSession();
+        return session.getEffectivePrincipal() != null
+                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
+    }
+
+    private static CoreSession admin(OperationContext ctx) {
+        return ctx.getSession().getDirectoryService().getAdminSession();
+    }
+}
