@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * Search filters read as Active Directory reads them, before ApacheDS normalizes them: a SID may be given in its
- * string form ({@link StringSidFilter}), group membership may be asked for along nested groups
+ * string form ({@link StringSidFilter}), a DN as {@code <SID=...>} or {@code <GUID=...>}
+ * ({@link AlternativeDnValues}), a category by its class's name ({@link ObjectCategories}), group membership may be asked for along nested groups
  * ({@link InChainFilter}), integer flags may be tested bit by bit ({@link BitwiseFilter}), and an item on an
  * attribute the schema lacks is Undefined ({@link UnknownAttributeFilter}). It stands first in the operation
  * chain, because ApacheDS's normalization drops or fails items it cannot resolve, compares a string SID with
@@ -25,8 +26,13 @@ final class AdSearchFilters extends BaseInterceptor {
 
     static final String NAME = "pkilabAdSearchFilters";
 
-    AdSearchFilters() {
+    private final String domain;
+    private volatile AlternativeDns alternativeDns;
+
+    /** {@code domain}: the domain's DN, where objects named by GUID or SID are looked for. */
+    AdSearchFilters(String domain) {
         super(NAME);
+        this.domain = domain;
     }
 
     @Override
@@ -34,6 +40,7 @@ final class AdSearchFilters extends BaseInterceptor {
         if (ctx.getFilter() != null) {
             SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
             ExprNode filter = StringSidFilter.withBinarySids(ctx.getFilter(), schema);
+            filter = AlternativeDnValues.withDnsNamed(filter, alternativeDns(ctx), schema);
             filter = ObjectCategories.withCategoryDns(filter, ctx.getSession().getDirectoryService());
             filter = InChainFilter.withChainsFollowed(filter, ctx.getSession(), schema);
             filter = BitwiseFilter.withBitsTested(filter, ctx, schema);
@@ -42,6 +49,14 @@ final class AdSearchFilters extends BaseInterceptor {
         EntryFilteringCursor results = next(ctx);
         // ApacheDS's own cursor fails to step back over an entry stripped of every attribute
         return ctx.isNoAttributes() ? new SteppingBackCursor(results) : results;
+    }
+
+    private AlternativeDns alternativeDns(SearchOperationContext ctx) {
+        AlternativeDns names = alternativeDns;
+        if (names == null) {
+            alternativeDns = names = new AlternativeDns(ctx.getSession().getDirectoryService(), domain);
+        }
+        return names;
     }
 
     /** How one filter item is read instead; it may return the item itself. */

@@ -68,18 +68,10 @@ final class AlternativeDns {
             return null;
         }
         String text = new String(pdu, named.contentStart(), named.end() - named.contentStart(), StandardCharsets.UTF_8).trim();
-        Matcher form = FORM.matcher(text);
-        if (!form.matches()) {
+        if (!isAlternative(text)) {
             return null; // another form (an extended DN); the decoder answers it as DN syntax
         }
-        String dn;
-        try {
-            boolean guid = form.group(1).equalsIgnoreCase("GUID");
-            byte[] value = guid ? guidBytes(form.group(2).trim()) : sidBytes(form.group(2).trim());
-            dn = holder(guid ? "objectGUID" : "objectSid", value);
-        } catch (IllegalArgumentException | LdapException e) {
-            dn = null;
-        }
+        String dn = dnOf(text);
         if (dn == null) {
             return new Resolved(null, NO_OBJECT);
         }
@@ -91,6 +83,26 @@ final class AlternativeDns {
             newOp = LdapRequestGuard.Ber.tlv(op.tag(), LdapRequestGuard.Ber.tlv(named.tag(), name), slice(pdu, named.end(), op.end()));
         }
         return new Resolved(LdapRequestGuard.Ber.tlv(0x30, slice(pdu, id.start(), id.end()), newOp, slice(pdu, op.end(), message.end())), null);
+    }
+
+    /** Whether {@code text} is a {@code <GUID=...>} or {@code <SID=...>} form. */
+    static boolean isAlternative(String text) {
+        return FORM.matcher(text.trim()).matches();
+    }
+
+    /** The DN of the object a {@code <GUID=...>} or {@code <SID=...>} form names; null when no object holds it. */
+    String dnOf(String text) {
+        Matcher form = FORM.matcher(text.trim());
+        if (!form.matches()) {
+            return null;
+        }
+        try {
+            boolean guid = form.group(1).equalsIgnoreCase("GUID");
+            byte[] value = guid ? guidBytes(form.group(2).trim()) : sidBytes(form.group(2).trim());
+            return holder(guid ? "objectGUID" : "objectSid", value);
+        } catch (IllegalArgumentException | LdapException e) {
+            return null;
+        }
     }
 
     private static byte[] slice(byte[] data, int from, int to) {

@@ -40,7 +40,7 @@ import java.util.Set;
  * DirectoryPartitions partitions = new DirectoryPartitions(config, dataDirectory);
  * DefaultDirectoryService service = partitions.directoryService(schema, dnFactory,
  *         DirectoryPartitions.avl(schema, dnFactory, "system", "ou=system"), domainPartition);
- * DirectoryPartitions.wireOperationChain(service, access, store);  // AD's access control, password verifiers, the journal
+ * DirectoryPartitions.wireOperationChain(service, access, store, domain);  // AD's access control, password verifiers, the journal
  * service.startup();
  * }</pre>
  */
@@ -121,7 +121,8 @@ final class DirectoryPartitions {
      * control and the password verifiers right after it, and the journal (when the lab lasts) last before the
      * partition.
      */
-    static void wireOperationChain(DefaultDirectoryService service, DirectoryAccessInterceptor access, DirectoryStore store) {
+    static void wireOperationChain(DefaultDirectoryService service, DirectoryAccessInterceptor access, DirectoryStore store,
+            String domain) {
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
         chain.removeIf(interceptor -> NOT_IN_AD.contains(interceptor.getName()));
         int authentication = 0;
@@ -139,7 +140,7 @@ final class DirectoryPartitions {
             // last before the partition: it records each write as it was made, before anyone is told it was
             chain.add(store.recorder());
         }
-        chain.add(0, new AdSearchFilters()); // before normalization, which drops or fails what AD reads otherwise
+        chain.add(0, new AdSearchFilters(domain)); // before normalization, which drops or fails what AD reads otherwise
         service.setInterceptors(chain);
     }
 

@@ -148,7 +148,7 @@ public final class DomainController implements AutoCloseable {
                         DirectoryPartitions.INDEXED));
 
         access = new DirectoryAccessInterceptor();
-        DirectoryPartitions.wireOperationChain(service, access, store);
+        DirectoryPartitions.wireOperationChain(service, access, store, config.names().domain());
         objects = new AdObjectAttributes(config, store != null ? store.sequence() : 0);
         service.addLast(objects);
         service.addLast(new RootDseInterceptor(config, objects::highestCommittedUsn));

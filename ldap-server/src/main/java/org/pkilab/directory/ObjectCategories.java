@@ -51,6 +51,7 @@ final class ObjectCategories {
         DEFAULT_CATEGORY.put("certificationauthority", "Certification-Authority");
         DEFAULT_CATEGORY.put("crldistributionpoint", "CRL-Distribution-Point");
         DEFAULT_CATEGORY.put("domaindns", "Domain-DNS");
+        DEFAULT_CATEGORY.put("trusteddomain", "Trusted-Domain");
         DEFAULT_CATEGORY.put("organizationalunit", "Organizational-Unit");
         DEFAULT_CATEGORY.put("inetorgperson", "Person");
         DEFAULT_CATEGORY.put("user", "Person");

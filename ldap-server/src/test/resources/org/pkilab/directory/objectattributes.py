@@ -9,11 +9,15 @@
 import json
 import sys
 
-from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, NONE, SCHEMA, SUBTREE, Connection, Server
 
 host, port, user, password, operation = sys.argv[1:6]
 args = sys.argv[6:]
-connection = Connection(Server(host, port=int(port)), user=user, password=password, auto_bind=True)
+# The root DSE's attributes are in no schema, on AD as here, so ldap3 (which checks names against the schema it
+# loaded) reads them only without one, as its get_info=DSA does.
+root_dse = operation == "read" and args[0] == ""
+connection = Connection(Server(host, port=int(port), get_info=NONE if root_dse else SCHEMA), user=user, password=password,
+                        auto_bind=True)
 
 
 def entries():
