@@ -53,9 +53,7 @@ class SambaToolTest {
         for (String sub : List.of("private", "lock", "state", "cache")) {
             Files.createDirectories(folder.resolve(sub));
         }
-        // Samba's default ("seal" since CVE-2023-0922) would need the DC to seal every LDAP message of an NTLM bind
-        // (a SASL security layer), which issue 18 lets it refuse; "plain" is what an administrator sets against a DC
-        // whose "LDAP server signing requirements" are None
+        // Samba's own defaults otherwise: its NTLM binds are sealed ("client ldap sasl wrapping = seal"), as the DC takes them
         Files.writeString(folder.resolve("smb.conf"), """
                 [global]
                 workgroup = CONTOSO
@@ -64,7 +62,6 @@ class SambaToolTest {
                 lock directory = %1$s/lock
                 state directory = %1$s/state
                 cache directory = %1$s/cache
-                client ldap sasl wrapping = plain
                 """.formatted(folder));
     }
 
