@@ -1,6 +1,5 @@
 package org.pkilab.directory;
 
-import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
@@ -9,7 +8,6 @@ import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
-import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.exception.LdapOtherException;
 import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
@@ -19,23 +17,21 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
-import org.apache.directory.api.ldap.model.schema.AttributeTypeOptions;
 import org.apache.directory.api.ldap.model.schema.ObjectClass;
 import org.apache.directory.api.ldap.model.schema.UsageEnum;
+import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.DirectoryService;
-import org.apache.directory.server.core.api.filtering.EntryFilter;
-import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.DeleteOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.ModifyOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.MoveOperationContext;
 import org.apache.directory.server.core.api.interceptor.context.OperationContext;
-import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.apache.directory.server.core.api.interceptor.context.RenameOperationContext;
 import org.pkilab.directory.model.DomainNames;
-import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.RelativeIds;
-import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -45,12 +41,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -65,18 +57,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * instanceType: 4                     5 on the domain head, 13 on the configuration and schema heads
  * objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=contoso,DC=com   (a computer: CN=Computer,...)
  * primaryGroupID: 513                 Domain Users when added without one (computers 515, DCs 516)
- * memberOf: CN=Domain Admins,CN=Users,DC=contoso,DC=com   the back-link of each group's member
- * distinguishedName, name             the DN and the RDN's value, on every read
- * tokenGroups                         (base-scope reads that name it) the SIDs of the logon token's groups
- * tokenGroupsGlobalAndUniversal       (likewise) those of them that are global or universal groups
- * primaryGroupToken                   (reads that name it, on a group) the group's RID
  * </pre>
  *
- * <p>{@code memberOf} is a back-link: AD stores the forward link ({@code member} on the group) and answers the
- * other side from its link table. Here it is kept on the member in step with every add, modify and delete of a
- * group's {@code member} (a deleted object leaves its groups, as on AD), so filters such as {@code (memberOf=CN=Domain Admins,CN=Users,DC=contoso,DC=com)}
- * evaluate as on any stored attribute; a client writing it is refused as AD refuses it. The primary group is
- * not in it, as on AD.
+ * <p>Every change to the domain takes the next number of the DC's update sequence, deletions, renames and moves
+ * included; a modification that leaves the object as it was takes none (the CA putting its certificate back at
+ * every start), nor do the DC's own {@linkplain #upkeep upkeep} writes, such as the {@code memberOf} back-links
+ * {@link MemberOfBackLinks} keeps: adding Alice to a group changes the group, not Alice.
+ *
+ * <p>The GUID, the times, the USNs and {@code instanceType} are the DC's alone: a client writing one, or
+ * {@code memberOf}, is refused as AD refuses it ({@code 00002077 ... WILL_NOT_PERFORM}), before the write takes a
+ * number; a client may set {@code objectCategory} and {@code primaryGroupID} itself. What is computed on each read
+ * ({@code distinguishedName}, {@code tokenGroups}, ...) is {@link ConstructedAttributes}'.
  *
  * <p>Entries kept by a lab from before these attributes get them at the next start ({@link #adopt}), objectGUID
  * included, and keep them from then on.
@@ -92,24 +83,28 @@ final class AdObjectAttributes extends BaseInterceptor {
     static final int IT_CHILD_NC_HEAD = 13;
     /** What AD answers a write of a back-link or a system-only attribute ({@code ERROR_DS_CANT_MOD_SYSTEM_ONLY} class). */
     static final String WILL_NOT_PERFORM = "00002077: SvcErr: DSID-03152B50, problem 5003 (WILL_NOT_PERFORM), data 0\n";
-    /** The SIDs a logon token has by being a logon, which AD leaves out of {@code tokenGroups}. */
-    private static final Set<SecurityIdentifier> LOGON_SIDS = Set.of(SecurityIdentifier.EVERYONE, SecurityIdentifier.AUTHENTICATED_USERS);
     private static final DateTimeFormatter GENERALIZED_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss'.0Z'", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
     private static final int UF_SERVER_TRUST_ACCOUNT = 0x2000;
-    /** What this interceptor writes itself; a client may not write these. */
+    /**
+     * What the DC writes itself; a client may not write these. {@code memberOf} is among them although
+     * {@link MemberOfBackLinks} keeps it: refused here, a write of it takes no number of the update sequence.
+     */
     private static final Set<String> SYSTEM_ONLY = Set.of("memberOf", "objectGUID", "whenCreated", "whenChanged", "uSNCreated",
             "uSNChanged", "instanceType");
+
+    /** Writes the DC makes to keep its own data in step: a back-link, the attributes an adopted entry lacked. */
+    @FunctionalInterface
+    interface Upkeep {
+        void run() throws LdapException;
+    }
 
     private final DomainControllerConfig config;
     private final SecureRandom random = new SecureRandom();
     /** The DC's one update sequence: each write takes the next number; the highest is the root DSE's highestCommittedUSN. */
     private final AtomicLong usn;
-    /** True while this interceptor writes back-links or adopts entries: those writes change no USN. */
+    /** True while the DC makes {@link Upkeep} writes: those change no USN. */
     private final ThreadLocal<Boolean> maintaining = ThreadLocal.withInitial(() -> false);
-    /** Back-links are kept from {@link #adopt} on (entries loaded from the store bring their own). */
-    private volatile boolean linking;
-    private volatile TokenBuilder tokens;
     private Dn domain;
     private Set<String> namingContextHeads;
 
@@ -134,65 +129,55 @@ final class AdObjectAttributes extends BaseInterceptor {
         return usn.get();
     }
 
-    /** The tokens {@code tokenGroups} is read from, once the DC has them. */
-    void tokens(TokenBuilder tokens) {
-        this.tokens = tokens;
+    /** Makes {@code writes} as the DC's upkeep: they move no object's whenChanged and take no USN. */
+    void upkeep(Upkeep writes) throws LdapException {
+        boolean was = maintaining.get();
+        maintaining.set(true);
+        try {
+            writes.run();
+        } finally {
+            maintaining.set(was);
+        }
+    }
+
+    /** Whether the write going through the operation chain on this thread is the DC's {@link #upkeep}. */
+    boolean inUpkeep() {
+        return maintaining.get();
     }
 
     /**
      * Gives every entry of the domain that lacks them (kept by a lab from before) its GUID, times, USNs, category
-     * and primary group, rebuilds {@code memberOf} from every group's {@code member}, and keeps back-links from
-     * then on. Runs once at start, after the store is loaded and before it is checkpointed, so what it gives is kept.
+     * and primary group. Runs once at start, after the store is loaded and before it is checkpointed, so what it
+     * gives is kept.
      */
     void adopt(CoreSession admin) throws LdapException {
-        maintaining.set(true);
-        try {
-            if (admin.exists(domain)) {
-                List<Entry> entries = all(admin);
-                long highest = usn.get();
-                for (Entry entry : entries) {
-                    Attribute changed = entry.get("uSNChanged");
-                    if (changed != null) {
-                        highest = Math.max(highest, Long.parseLong(changed.getString().trim()));
-                    }
-                }
-                usn.set(highest);
-                Map<String, Set<String>> groupsOf = new HashMap<>();
-                for (Entry entry : entries) {
-                    Attribute members = entry.get("member");
-                    if (members != null && entry.hasObjectClass("group")) {
-                        for (Value member : members) {
-                            String key = normalized(member.getString());
-                            if (key != null) {
-                                groupsOf.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(entry.getDn().getName());
-                            }
-                        }
-                    }
-                }
-                for (Entry entry : entries) {
-                    List<Modification> changes = new ArrayList<>();
-                    Entry given = entry.clone();
-                    stamp(given, createdAt(entry));
-                    for (Attribute attribute : given) {
-                        if (!entry.containsAttribute(attribute.getAttributeType())) {
-                            changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, attribute));
-                        }
-                    }
-                    Set<String> expected = groupsOf.getOrDefault(entry.getDn().getNormName(), Set.of());
-                    if (!sameDns(entry.get("memberOf"), expected)) {
-                        changes.add(expected.isEmpty()
-                                ? new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "memberOf")
-                                : new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, "memberOf", expected.toArray(String[]::new)));
-                    }
-                    if (!changes.isEmpty()) {
-                        admin.modify(entry.getDn(), changes);
-                    }
+        upkeep(() -> {
+            if (!admin.exists(domain)) {
+                return;
+            }
+            List<Entry> entries = all(admin);
+            long highest = usn.get();
+            for (Entry entry : entries) {
+                Attribute changed = entry.get("uSNChanged");
+                if (changed != null) {
+                    highest = Math.max(highest, Long.parseLong(changed.getString().trim()));
                 }
             }
-            linking = true;
-        } finally {
-            maintaining.set(false);
-        }
+            usn.set(highest);
+            for (Entry entry : entries) {
+                List<Modification> changes = new ArrayList<>();
+                Entry given = entry.clone();
+                stamp(given, createdAt(entry));
+                for (Attribute attribute : given) {
+                    if (!entry.containsAttribute(attribute.getAttributeType())) {
+                        changes.add(new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, attribute));
+                    }
+                }
+                if (!changes.isEmpty()) {
+                    admin.modify(entry.getDn(), changes);
+                }
+            }
+        });
     }
 
     private List<Entry> all(CoreSession admin) throws LdapException {
@@ -223,16 +208,6 @@ final class AdObjectAttributes extends BaseInterceptor {
             }
         }
         return config.clock().instant();
-    }
-
-    private boolean sameDns(Attribute have, Set<String> expected) {
-        Set<String> want = new HashSet<>();
-        expected.forEach(dn -> want.add(normalized(dn)));
-        Set<String> got = new HashSet<>();
-        if (have != null) {
-            have.forEach(v -> got.add(normalized(v.getString())));
-        }
-        return want.equals(got);
     }
 
     /**
@@ -334,12 +309,6 @@ final class AdObjectAttributes extends BaseInterceptor {
         }
         stamp(entry, config.clock().instant());
         next(ctx);
-        Attribute members = entry.get("member");
-        if (linking && members != null && entry.hasObjectClass("group")) {
-            List<String> added = new ArrayList<>();
-            members.forEach(v -> added.add(v.getString()));
-            link(ctx, ctx.getDn(), added, List.of());
-        }
     }
 
     @Override
@@ -363,60 +332,31 @@ final class AdObjectAttributes extends BaseInterceptor {
                     String.valueOf(usn.incrementAndGet())));
             ctx.setModItems(items);
         }
-        boolean members = linking && ctx.getModItems().stream().anyMatch(m -> is(m.getAttribute().getAttributeType(), "member"));
-        Set<String> before = members ? memberDns(ctx, ctx.getDn()) : null;
         next(ctx);
-        if (before != null) {
-            Set<String> after = memberDns(ctx, ctx.getDn());
-            List<String> added = new ArrayList<>();
-            List<String> removed = new ArrayList<>();
-            Map<String, String> afterByKey = byKey(after);
-            Map<String, String> beforeByKey = byKey(before);
-            afterByKey.forEach((key, dn) -> {
-                if (!beforeByKey.containsKey(key)) {
-                    added.add(dn);
-                }
-            });
-            beforeByKey.forEach((key, dn) -> {
-                if (!afterByKey.containsKey(key)) {
-                    removed.add(dn);
-                }
-            });
-            link(ctx, ctx.getDn(), added, removed);
-        }
     }
 
     @Override
     public void delete(DeleteOperationContext ctx) throws LdapException {
-        boolean kept = linking && inDomain(ctx.getDn());
-        Set<String> members = kept ? memberDns(ctx, ctx.getDn()) : Set.of();
-        Entry deleted = kept ? existing(ctx, ctx.getDn(), "memberOf") : null;
         next(ctx);
-        if (!members.isEmpty()) {
-            link(ctx, ctx.getDn(), List.of(), List.copyOf(members));
-        }
-        if (deleted != null && deleted.get("memberOf") != null) {
-            leaveGroups(ctx, ctx.getDn(), deleted.get("memberOf"));
-        }
         if (inDomain(ctx.getDn())) {
             usn.incrementAndGet(); // a deletion is a change the DC commits, as AD's tombstone takes a USN
         }
     }
 
     @Override
-    public void rename(org.apache.directory.server.core.api.interceptor.context.RenameOperationContext ctx) throws LdapException {
+    public void rename(RenameOperationContext ctx) throws LdapException {
         next(ctx);
         usn.incrementAndGet();
     }
 
     @Override
-    public void move(org.apache.directory.server.core.api.interceptor.context.MoveOperationContext ctx) throws LdapException {
+    public void move(MoveOperationContext ctx) throws LdapException {
         next(ctx);
         usn.incrementAndGet();
     }
 
     @Override
-    public void moveAndRename(org.apache.directory.server.core.api.interceptor.context.MoveAndRenameOperationContext ctx) throws LdapException {
+    public void moveAndRename(MoveAndRenameOperationContext ctx) throws LdapException {
         next(ctx);
         usn.incrementAndGet();
     }
@@ -487,110 +427,12 @@ final class AdObjectAttributes extends BaseInterceptor {
         return true;
     }
 
-    /**
-     * Takes a deleted object out of the {@code member} of each group it was in, as AD removes the links of an object
-     * it deletes: an object made again under the same name is in no group until it is added to one.
-     */
-    private void leaveGroups(OperationContext ctx, Dn gone, Attribute groups) throws LdapException {
-        boolean was = maintaining.get();
-        maintaining.set(true);
-        try {
-            for (Value group : groups) {
-                Dn dn;
-                try {
-                    dn = new Dn(schemaManager, group.getString());
-                } catch (LdapInvalidDnException e) {
-                    continue;
-                }
-                Entry entry = existing(ctx, dn, "member");
-                if (entry == null || entry.get("member") == null) {
-                    continue;
-                }
-                for (Value member : entry.get("member")) {
-                    if (gone.getNormName().equals(normalized(member.getString()))) {
-                        admin(ctx).modify(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "member", member.getString()));
-                    }
-                }
-            }
-        } finally {
-            maintaining.set(was);
-        }
-    }
-
-    /** The group's members (empty when {@code dn} is no group or not there). */
-    private Set<String> memberDns(OperationContext ctx, Dn dn) throws LdapException {
-        Entry entry = existing(ctx, dn, "member", "objectClass");
-        Set<String> dns = new LinkedHashSet<>();
-        if (entry != null && entry.hasObjectClass("group") && entry.get("member") != null) {
-            entry.get("member").forEach(v -> dns.add(v.getString()));
-        }
-        return dns;
-    }
-
     /** The entry at {@code dn} with {@code attributes}; null when there is none. */
     private static Entry existing(OperationContext ctx, Dn dn, String... attributes) throws LdapException {
         try {
-            return admin(ctx).lookup(dn, attributes);
+            return ctx.getSession().getDirectoryService().getAdminSession().lookup(dn, attributes);
         } catch (LdapNoSuchObjectException gone) {
             return null;
-        }
-    }
-
-    private Map<String, String> byKey(Set<String> dns) {
-        Map<String, String> keyed = new HashMap<>();
-        for (String dn : dns) {
-            String key = normalized(dn);
-            if (key != null) {
-                keyed.put(key, dn);
-            }
-        }
-        return keyed;
-    }
-
-    /** Adds {@code group} to the memberOf of each added member and takes it from each removed one, where they exist. */
-    private void link(OperationContext ctx, Dn group, List<String> added, List<String> removed) throws LdapException {
-        boolean was = maintaining.get();
-        maintaining.set(true);
-        try {
-            for (String member : added) {
-                backLink(ctx, member, group, true);
-            }
-            for (String member : removed) {
-                backLink(ctx, member, group, false);
-            }
-        } finally {
-            maintaining.set(was);
-        }
-    }
-
-    private void backLink(OperationContext ctx, String member, Dn group, boolean add) throws LdapException {
-        Dn dn;
-        try {
-            dn = new Dn(schemaManager, member);
-        } catch (LdapInvalidDnException e) {
-            return; // the DN syntax check refuses such a value on write
-        }
-        if (!inDomain(dn)) {
-            return;
-        }
-        Entry entry = existing(ctx, dn, "memberOf");
-        if (entry == null) {
-            return; // a member that is not (or no longer) there has no back-link to keep
-        }
-        Attribute memberOf = entry.get("memberOf");
-        boolean holds = false;
-        if (memberOf != null) {
-            for (Value value : memberOf) {
-                if (group.getNormName().equals(normalized(value.getString()))) {
-                    holds = true;
-                    if (!add) {
-                        admin(ctx).modify(dn, new DefaultModification(ModificationOperation.REMOVE_ATTRIBUTE, "memberOf", value.getString()));
-                    }
-                }
-            }
-        }
-        if (add && !holds) {
-            admin(ctx).modify(dn, new DefaultModification(ModificationOperation.ADD_ATTRIBUTE, "memberOf", group.getName()));
         }
     }
 
@@ -608,98 +450,6 @@ final class AdObjectAttributes extends BaseInterceptor {
         }
     }
 
-    @Override
-    public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
-        EntryFilteringCursor cursor = next(ctx);
-        if (isSystem(ctx)) {
-            return cursor; // the DC's own reads (the store, snapshots, tokens) see what is stored, nothing computed
-        }
-        boolean base = ctx.getScope() == SearchScope.OBJECT;
-        boolean tokenGroups = base && requested(ctx, "tokenGroups");
-        boolean globalAndUniversal = base && requested(ctx, "tokenGroupsGlobalAndUniversal");
-        boolean primaryGroupToken = requested(ctx, "primaryGroupToken");
-        cursor.addEntryFilter(new EntryFilter() {
-            @Override
-            public boolean accept(SearchOperationContext search, Entry entry) throws LdapException {
-                constructed(entry, tokenGroups, globalAndUniversal, primaryGroupToken);
-                return true;
-            }
-
-            @Override
-            public String toString(String tabs) {
-                return tabs + "AD's constructed attributes";
-            }
-        });
-        return cursor;
-    }
-
-    /** Puts AD's attributes computed on read into an entry about to be returned (ApacheDS then keeps those asked for). */
-    private void constructed(Entry entry, boolean tokenGroups, boolean globalAndUniversal, boolean primaryGroupToken)
-            throws LdapException {
-        if (!inDomain(entry.getDn())) {
-            return;
-        }
-        entry.put("distinguishedName", entry.getDn().getName());
-        entry.put("name", entry.getDn().getRdn().getValue());
-        Attribute sid = entry.get("objectSid");
-        if (primaryGroupToken && sid != null && entry.hasObjectClass("group")) {
-            entry.put("primaryGroupToken", String.valueOf(SecurityIdentifier.fromBytes(sid.getBytes()).rid()));
-        }
-        TokenBuilder builder = tokens;
-        if ((tokenGroups || globalAndUniversal) && builder != null && sid != null && entry.get("sAMAccountName") != null) {
-            LogonToken token = builder.tokenFor(entry.getDn(), config.clock().instant(), "");
-            Set<SecurityIdentifier> globalOrUniversal = globalAndUniversal ? globalAndUniversalGroups() : Set.of();
-            List<byte[]> all = new ArrayList<>();
-            List<byte[]> notLocal = new ArrayList<>();
-            for (LogonToken.TokenGroup group : token.groups()) {
-                if (!LOGON_SIDS.contains(group.sid())) {
-                    all.add(group.sid().toBytes());
-                    if (globalOrUniversal.contains(group.sid())) {
-                        notLocal.add(group.sid().toBytes());
-                    }
-                }
-            }
-            if (tokenGroups && !all.isEmpty()) {
-                entry.put("tokenGroups", all.toArray(byte[][]::new));
-            }
-            if (globalAndUniversal && !notLocal.isEmpty()) {
-                entry.put("tokenGroupsGlobalAndUniversal", notLocal.toArray(byte[][]::new));
-            }
-        }
-    }
-
-    /** The SIDs of the domain's global and universal groups ({@code groupType} 0x2 or 0x8): not domain-local nor built-in. */
-    private Set<SecurityIdentifier> globalAndUniversalGroups() throws LdapException {
-        Set<SecurityIdentifier> sids = new HashSet<>();
-        try (Cursor<Entry> cursor = directoryService.getAdminSession().search(domain, SearchScope.SUBTREE,
-                FilterParser.parse(schemaManager, "(objectClass=group)"), AliasDerefMode.NEVER_DEREF_ALIASES, "objectSid", "groupType")) {
-            while (cursor.next()) {
-                Entry group = cursor.get();
-                Attribute type = group.get("groupType");
-                if (group.get("objectSid") != null && type != null && (Integer.parseInt(type.getString().trim()) & (0x2 | 0x8)) != 0) {
-                    sids.add(SecurityIdentifier.fromBytes(group.get("objectSid").getBytes()));
-                }
-            }
-        } catch (LdapException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new LdapOtherException("cannot read the domain's groups for tokenGroupsGlobalAndUniversal: " + e.getMessage(), e);
-        }
-        return sids;
-    }
-
-    private boolean requested(SearchOperationContext ctx, String name) {
-        if (ctx.getReturningAttributes() == null) {
-            return false;
-        }
-        for (AttributeTypeOptions option : ctx.getReturningAttributes()) {
-            if (is(option.getAttributeType(), name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private boolean is(AttributeType type, String name) {
         return type != null && type.equals(schemaManager.getAttributeType(name));
     }
@@ -708,21 +458,9 @@ final class AdObjectAttributes extends BaseInterceptor {
         return domain != null && (dn.equals(domain) || dn.isDescendantOf(domain));
     }
 
-    private String normalized(String dn) {
-        try {
-            return new Dn(schemaManager, dn).getNormName();
-        } catch (LdapInvalidDnException e) {
-            return null;
-        }
-    }
-
     private static boolean isSystem(OperationContext ctx) {
         CoreSession session = ctx.getSession();
         return session.getEffectivePrincipal() != null
                 && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
-    }
-
-    private static CoreSession admin(OperationContext ctx) {
-        return ctx.getSession().getDirectoryService().getAdminSession();
     }
 }

@@ -71,6 +71,8 @@ public final class DomainController implements AutoCloseable {
     private StartupTimings timings;
     private DirectoryAccessInterceptor access;
     private AdObjectAttributes objects;
+    private MemberOfBackLinks backLinks;
+    private ConstructedAttributes constructed;
     private DirectoryPartitions partitions;
 
     /**
@@ -151,6 +153,10 @@ public final class DomainController implements AutoCloseable {
         DirectoryPartitions.wireOperationChain(service, access, store, config.names().domain());
         objects = new AdObjectAttributes(config, store != null ? store.sequence() : 0);
         service.addLast(objects);
+        backLinks = new MemberOfBackLinks(config, objects);
+        service.addLast(backLinks);
+        constructed = new ConstructedAttributes(config);
+        service.addLast(constructed);
         service.addLast(new RootDseInterceptor(config, objects::highestCommittedUsn));
         service.addLast(new SchemaSubentryInterceptor(config));
         service.startup();
@@ -158,6 +164,7 @@ public final class DomainController implements AutoCloseable {
             store.load(service.getAdminSession());
         }
         objects.adopt(service.getAdminSession());
+        backLinks.adopt(service.getAdminSession());
         if (store != null) {
             store.checkpoint(partitions.entries(service, DirectoryStore.attributes()));
         }
@@ -195,7 +202,7 @@ public final class DomainController implements AutoCloseable {
         marks[4] = System.nanoTime();
         tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
         access.enforce(tokens, domain, domainSid);
-        objects.tokens(tokens);
+        constructed.tokens(tokens);
         listeners = new LdapListeners(config, dataDirectory, temporary,
                 new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
     }
