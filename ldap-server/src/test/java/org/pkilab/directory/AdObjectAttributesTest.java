@@ -298,10 +298,13 @@ class AdObjectAttributesTest {
         String base = one(read(dc.names().oid(), "msPKI-Cert-Template-OID"), "msPKI-Cert-Template-OID");
         String policy = "CN=402.5F1A4E9C0B7D4B2A8C3E6F1D2B4A6C8E," + dc.names().oid();
         JsonNode added = ldap3("add", policy, "objectClass=top", "objectClass=msPKI-Enterprise-Oid", "displayName=High Assurance",
-                "flags=2", "msPKI-Cert-Template-OID=" + base + ".402", "msDS-OIDToGroupLink=" + group);
+                "flags=2", "msPKI-Cert-Template-OID=" + base + ".402", "msDS-OIDToGroupLink=" + group,
+                "msPKI-OID-CPS=https://pki.contoso.com/cps.html", "msPKI-OID-User-Notice=Issued to Contoso's administrators");
         assertEquals(0, added.path("result").asInt(), "adding an issuance policy linked to " + group + " (ESC13's setup): " + added);
-        JsonNode linked = read(policy, "msDS-OIDToGroupLink", "flags", "objectCategory");
+        JsonNode linked = read(policy, "msDS-OIDToGroupLink", "flags", "objectCategory", "msPKI-OID-CPS", "msPKI-OID-User-Notice");
         assertEquals(group, one(linked, "msDS-OIDToGroupLink"), "the issuance policy's msDS-OIDToGroupLink");
+        assertEquals("https://pki.contoso.com/cps.html", one(linked, "msPKI-OID-CPS"), "the issuance policy's CPS, as the Certificate Templates console writes it");
+        assertEquals("Issued to Contoso's administrators", one(linked, "msPKI-OID-User-Notice"), "the issuance policy's user notice");
         assertEquals("CN=ms-PKI-Enterprise-Oid," + SCHEMA, one(linked, "objectCategory"), "an enterprise OID's objectCategory");
         assertEquals(List.of(policy), searchDns("(&(objectClass=msPKI-Enterprise-Oid)(msDS-OIDToGroupLink=" + group + "))"),
                 "the policy found by the group it links to");
