@@ -425,7 +425,7 @@ public final class DomainController implements AutoCloseable {
             throw new IllegalStateException("restore of " + names().domain() + " failed after 0 deletes, 0 adds and 0 modifies: "
                     + e.getMessage(), e);
         }
-        return snapshot.restoreInto(service.getAdminSession(), current, names().domain(), start);
+        return backLinks.restoring(() -> snapshot.restoreInto(service.getAdminSession(), current, names().domain(), start));
     }
 
     private List<Entry> allEntries() throws Exception {

@@ -30,6 +30,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * {@code memberOf}, the back-link of every group's {@code member}. AD keeps a membership once, as a forward link
@@ -108,6 +109,20 @@ final class MemberOfBackLinks extends BaseInterceptor {
             }
         });
         linking = true;
+    }
+
+    /**
+     * Runs {@code restore} with the back-links left alone: a {@linkplain DirectorySnapshot restore} puts every entry
+     * back as it was, {@code memberOf} included, so upkeep of its own would undo part of what it writes.
+     */
+    <T> T restoring(Supplier<T> restore) {
+        boolean was = linking;
+        linking = false;
+        try {
+            return restore.get();
+        } finally {
+            linking = was;
+        }
     }
 
     private List<Entry> all(CoreSession admin) throws LdapException {

@@ -1,6 +1,7 @@
 package org.pkilab.directory;
 
 import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
@@ -28,6 +29,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -428,6 +430,30 @@ class DomainControllerTest {
         assertEquals(1, restored.added(), "Cert Publishers: " + restored);
         assertEquals(2, restored.modified(), "the template and the domain head's nextRid: " + restored);
         dc.restore(before);
+        assertEquals(before.size(), dc.snapshot().size());
+    }
+
+    @Test
+    void aRestoreUndoesMembershipsAndTheirMemberOfBackLinks() throws LDAPException {
+        String computer = admin.usersAndComputers().createComputer("PC02", "pc02.contoso.com", PASSWORD);
+        DirectorySnapshot before = dc.snapshot();
+        admin.usersAndComputers().createGroup("Temporary Web Admins");
+        admin.usersAndComputers().addMember("Temporary Web Admins", "PC02$");
+        admin.usersAndComputers().addMember("Cert Publishers", "Administrator");
+
+        // as LabExtension puts a directory back between tests: the group deleted (which takes PC02's only memberOf value
+        // away), then PC02 and Administrator put back as they were
+        dc.restore(before);
+
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            assertEquals(0, administrator.search(dc.names().domain(), SearchScope.SUB, "(member=" + computer + ")").getEntryCount(),
+                    "no group names PC02 after the restore");
+            assertNull(administrator.getEntry(computer, "memberOf").getAttribute("memberOf"), "PC02 is in no group, as before");
+            List<String> groups = List.of(administrator.getEntry(dc.administratorDn(), "memberOf").getAttributeValues("memberOf"));
+            assertFalse(groups.stream().anyMatch(g -> g.startsWith("CN=Cert Publishers,")),
+                    "Administrator's memberOf no longer names Cert Publishers: " + groups);
+            assertTrue(groups.stream().anyMatch(g -> g.startsWith("CN=Domain Admins,")), "Administrator is still in Domain Admins: " + groups);
+        }
         assertEquals(before.size(), dc.snapshot().size());
     }
 }
