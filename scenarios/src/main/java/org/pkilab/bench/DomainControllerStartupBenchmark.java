@@ -4,6 +4,7 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.SearchScope;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.pki.Folders;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -122,7 +123,7 @@ public final class DomainControllerStartupBenchmark implements Callable<Integer>
 
     private static void firstSearch(DomainController dc) throws Exception {
         try (LDAPConnection c = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), dc.administratorPassword())) {
-            int expected = org.pkilab.directory.model.DefaultTemplates.all("1.2.3", dc.domainSid()).size();
+            int expected = DefaultTemplates.all("1.2.3", dc.domainSid()).size();
             int found = c.search(dc.names().certificateTemplates(), SearchScope.ONE, "(objectClass=pKICertificateTemplate)", "cn")
                     .getEntryCount();
             if (found != expected) {
