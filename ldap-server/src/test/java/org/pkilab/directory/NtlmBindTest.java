@@ -287,6 +287,44 @@ class NtlmBindTest {
     }
 
     @Test
+    void removingThePasswordEndsNtlmLogonsAsItEndsSimpleBinds() throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("dave", PASSWORD);
+        }
+        assertEquals(0, ntlmBind("dave", PASSWORD), "dave's NTLM bind before his password is removed");
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.modify(dc.names().user("dave"), new Modification(ModificationType.DELETE, "userPassword"));
+        }
+        assertEquals(ResultCode.INVALID_CREDENTIALS, bind(dc, "CONTOSO\\dave", PASSWORD), "dave's simple bind, his password removed");
+        assertEquals(49, ntlmBind("dave", PASSWORD), "DC01 took dave's NTLM bind with the password removed from his account");
+    }
+
+    @Test
+    void aSecondPasswordAddedOrWrittenBesideTheFirstIsRefusedAndChangesNothing() throws Exception {
+        String erin = dc.names().user("erin");
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("erin", PASSWORD);
+        }
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            LDAPException added = assertThrows(LDAPException.class, () -> administrator.modify(erin,
+                    new Modification(ModificationType.ADD, "userPassword", "Erin-Other-1")), "DC01 took a second password for erin");
+            assertEquals(ResultCode.ATTRIBUTE_OR_VALUE_EXISTS, added.getResultCode(), added.getMessage());
+            assertTrue(added.getDiagnosticMessage().contains("ATT_OR_VALUE_EXISTS"), added.getDiagnosticMessage());
+            LDAPException two = assertThrows(LDAPException.class, () -> administrator.modify(erin,
+                    new Modification(ModificationType.REPLACE, "userPassword", "Erin-One-1", "Erin-Two-2")),
+                    "DC01 took two passwords at once for erin");
+            assertEquals(ResultCode.UNWILLING_TO_PERFORM, two.getResultCode(), two.getMessage());
+            assertTrue(two.getDiagnosticMessage().contains("WILL_NOT_PERFORM"), two.getDiagnosticMessage());
+        }
+        assertEquals(ResultCode.SUCCESS, bind(dc, "CONTOSO\\erin", PASSWORD), "erin's simple bind with her own password");
+        assertEquals(0, ntlmBind("erin", PASSWORD), "erin's NTLM bind with her own password");
+        for (String refused : List.of("Erin-Other-1", "Erin-One-1", "Erin-Two-2")) {
+            assertEquals(ResultCode.INVALID_CREDENTIALS, bind(dc, "CONTOSO\\erin", refused), "erin's simple bind with " + refused);
+            assertEquals(49, ntlmBind("erin", refused), "erin's NTLM bind with " + refused);
+        }
+    }
+
+    @Test
     void sambaToolReadsTheDirectoryOverGssSpnegoNtlm() throws Exception {
         Result r = ExternalTool.run(null, Map.of(), null, "samba-tool", "user", "show", "Administrator", "-H", dc.ldapUrl(),
                 "-U", "CONTOSO\\Administrator%" + PASSWORD);
