@@ -38,7 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * NTLM binds as AD's tools make them: the Sicily bind of python3-ldap3 and impacket, checked with NTLMv2 against the
  * NT hash the DC keeps in unicodePwd, for a user and a machine account; a wrong password answers 49 with data 52e,
  * an NTLMv1 response 49 saying why. unicodePwd is written as AD takes it (quoted UTF-16LE, over TLS only) and is
- * never read back nor matched by a filter; Who-Am-I answers AD's {@code u:CONTOSO\name}.
+ * never read back nor matched by a filter; Who-Am-I answers AD's {@code u:CONTOSO\name}. What an attacker sends
+ * ({@link NtlmClient}: a replayed or changed AUTHENTICATE message, a changed sealed message) is refused with data 52e
+ * on a connection left anonymous, or ends its connection; a refusal never tells whether the account exists.
  */
 class NtlmBindTest {
 
@@ -275,8 +277,9 @@ class NtlmBindTest {
     void aSealedMessageOverMaxReceiveBufferEndsItsConnection() throws Exception {
         try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
             assertEquals(0, c.spnegoBind(new NtlmClient("CONTOSO", "Administrator", PASSWORD), true).resultCode());
-            c.sendRaw(ByteBuffer.allocate(4).putInt(10_485_760 + NtlmSealing.SIGNATURE_LENGTH + 1).array());
-            assertTrue(c.ended(), "DC01 waited for a sealed message over MaxReceiveBuffer (10,485,760 bytes)");
+            int maxReceiveBuffer = LdapQueryPolicy.DEFAULT.maxReceiveBuffer();
+            c.sendRaw(ByteBuffer.allocate(4).putInt(maxReceiveBuffer + NtlmSealing.SIGNATURE_LENGTH + 1).array());
+            assertTrue(c.ended(), "DC01 waited for a sealed message over MaxReceiveBuffer (" + maxReceiveBuffer + " bytes)");
         }
     }
 
