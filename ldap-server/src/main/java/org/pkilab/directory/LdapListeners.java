@@ -116,7 +116,7 @@ final class LdapListeners {
         }
         guard = new LdapRequestGuard(config.queryPolicy());
         NtlmBinds ntlmBinds = new NtlmBinds(ldapServer, new NtlmAuthenticator(names, config.netbiosName(), config.domainName(),
-                config.hostName(), config.clock()));
+                config.hostName(), config.clock()), config.queryPolicy().maxReceiveBuffer());
         guard.alternativeDns(new AlternativeDns(service, config.names().domain()));
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);

@@ -7,6 +7,8 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.server.core.api.CoreSession;
 import org.bouncycastle.crypto.engines.RC4Engine;
 import org.bouncycastle.crypto.params.KeyParameter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -41,9 +43,14 @@ import java.util.Locale;
  * "Network security: LAN Manager authentication level" is "Send NTLMv2 response only. Refuse LM &amp; NTLM"; an LM or
  * NTLMv1 response (24 bytes) is refused, and so is an anonymous one. When the client says its AUTHENTICATE message
  * carries a MIC (Samba's and Windows' do), the MIC is checked, so the three messages cannot have been changed.
- * Every refusal is AD's 49 text {@link SystemAccountGuard#LOGON_FAILURE}, followed by a line that says why.
+ * Every refusal is AD's 49 text {@link SystemAccountGuard#LOGON_FAILURE}, followed by a line that says why when the
+ * why tells nothing about the account (an NTLMv1 response, another domain, a malformed message). A refusal that
+ * depends on the account answers the plain text alike, an unknown name, a wrong password, an account with no NT hash,
+ * so that a failed bind never tells a stranger whether the account exists; the DC's log says why.
  */
 final class NtlmAuthenticator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NtlmAuthenticator.class);
 
     static final int NEGOTIATE_UNICODE = 0x00000001;
     static final int NEGOTIATE_OEM = 0x00000002;
@@ -100,19 +107,21 @@ final class NtlmAuthenticator {
      * The account an AUTHENTICATE message proved, with the exported session key (MS-NLMP 3.1.5.1.2) signing and sealing
      * use; or a refusal.
      */
-    record Outcome(Dn account, String logonName, byte[] sessionKey, int flags, String refusal) {
+    record Outcome(Dn account, byte[] sessionKey, int flags, String refusal) {
         boolean accepted() {
             return refusal == null;
         }
 
         static Outcome refused(String why) {
-            return new Outcome(null, null, null, 0, why.isEmpty() ? SystemAccountGuard.LOGON_FAILURE : SystemAccountGuard.LOGON_FAILURE + "\n" + why);
+            return new Outcome(null, null, 0, why.isEmpty() ? SystemAccountGuard.LOGON_FAILURE : SystemAccountGuard.LOGON_FAILURE + "\n" + why);
         }
     }
 
     /**
      * Answers a NEGOTIATE message with a CHALLENGE; {@code canSeal} says whether the carrier can sign and seal
-     * what follows, so that the DC agrees to NEGOTIATE_SIGN and NEGOTIATE_SEAL only then.
+     * what follows, so that the DC agrees to NEGOTIATE_SIGN and NEGOTIATE_SEAL only then, and only with extended
+     * session security, the one scheme {@link NtlmSealing} implements (a client that asks for signing without it gets
+     * a CHALLENGE without NEGOTIATE_SIGN and NEGOTIATE_SEAL, as from a DC that cannot sign).
      *
      * @throws IllegalArgumentException when {@code negotiate} is not an NTLM NEGOTIATE message, saying what is wrong
      */
@@ -126,7 +135,7 @@ final class NtlmAuthenticator {
         flags |= (asked & NEGOTIATE_UNICODE) != 0 ? NEGOTIATE_UNICODE : NEGOTIATE_OEM;
         flags |= asked & (NEGOTIATE_ALWAYS_SIGN | NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_128 | NEGOTIATE_56
                 | NEGOTIATE_KEY_EXCH);
-        if (canSeal) {
+        if (canSeal && (asked & NEGOTIATE_EXTENDED_SESSIONSECURITY) != 0) {
             flags |= asked & (NEGOTIATE_SIGN | NEGOTIATE_SEAL);
         }
         byte[] serverChallenge = new byte[8];
@@ -202,8 +211,10 @@ final class NtlmAuthenticator {
         Attribute kept = entry.get(PasswordVerifiers.UNICODE_PWD);
         String logonName = netbiosDomain + "\\" + entry.get("sAMAccountName").getString();
         if (kept == null || kept.get().getBytes().length != 16) {
-            return Outcome.refused(logonName + " has no NT hash: its password was set before the DC kept NT hashes"
-                    + " (unicodePwd); set the password again (userPassword, or unicodePwd over LDAPS) to bind with NTLM");
+            LOG.warn("NTLM logon of {} refused (data 52e): the account has no NT hash: its password was set before the DC"
+                    + " kept NT hashes (unicodePwd), or was removed; set the password again (userPassword, or unicodePwd over"
+                    + " LDAPS) to bind with NTLM", logonName);
+            return Outcome.refused("");
         }
         byte[] ntowfV2 = hmacMd5(kept.get().getBytes(), (user.toUpperCase(Locale.ROOT) + domain).getBytes(StandardCharsets.UTF_16LE));
         byte[] proof = java.util.Arrays.copyOf(ntResponse, 16);
@@ -221,7 +232,7 @@ final class NtlmAuthenticator {
             return Outcome.refused("the MIC of " + logonName + "'s AUTHENTICATE message is wrong: the NTLM messages were"
                     + " changed on the way");
         }
-        return new Outcome(entry.getDn(), logonName, exported, flags & exchange.flags, null);
+        return new Outcome(entry.getDn(), exported, flags & exchange.flags, null);
     }
 
     /**

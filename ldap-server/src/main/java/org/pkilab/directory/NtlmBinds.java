@@ -62,10 +62,13 @@ final class NtlmBinds extends IoFilterAdapter {
 
     private final LdapServer ldapServer;
     private final NtlmAuthenticator ntlm;
+    private final int maxReceiveBuffer;
 
-    NtlmBinds(LdapServer ldapServer, NtlmAuthenticator ntlm) {
+    /** @param maxReceiveBuffer the request guard's largest message, which bounds a sealed one too */
+    NtlmBinds(LdapServer ldapServer, NtlmAuthenticator ntlm, int maxReceiveBuffer) {
         this.ldapServer = ldapServer;
         this.ntlm = ntlm;
+        this.maxReceiveBuffer = maxReceiveBuffer;
     }
 
     @Override
@@ -142,13 +145,13 @@ final class NtlmBinds extends IoFilterAdapter {
             return;
         }
         try {
+            // whatever a bind's outcome, the connection is no longer bound as before it (RFC 4511 4.2.1)
+            anonymous(ldapSession);
             switch (bind.authenticationTag) {
                 case SICILY_PACKAGE_DISCOVERY -> {
-                    anonymous(ldapSession);
                     answer(session, bind.messageId, SUCCESS, "NTLM".getBytes(StandardCharsets.US_ASCII), "");
                 }
                 case SICILY_NEGOTIATE -> {
-                    anonymous(ldapSession);
                     NtlmAuthenticator.Exchange exchange;
                     try {
                         exchange = ntlm.challenge(bind.credentials, false);
@@ -199,7 +202,8 @@ final class NtlmBinds extends IoFilterAdapter {
      * NegTokenResp  responseToken AUTHENTICATE, mechListMIC       -&gt; 0, NegTokenResp accept-completed, mechListMIC
      * </pre>
      * A client that asked for signing or sealing gets it: from the next message on, the connection runs through an
-     * {@link NtlmSaslLayer}. Over TLS, signing and sealing are not offered (a Windows DC refuses them there).
+     * {@link NtlmSaslLayer}, which takes the place of one an earlier bind put there. Over TLS, signing and sealing are
+     * not offered (a Windows DC refuses them there).
      */
     private void spnego(IoSession session, Bind bind) {
         LdapSession ldapSession = ldapServer.getLdapSessionManager().getLdapSession(session);
@@ -208,10 +212,10 @@ final class NtlmBinds extends IoFilterAdapter {
             return;
         }
         try {
+            anonymous(ldapSession);
             byte[] token = bind.saslCredentials();
             Spnego state = (Spnego) session.getAttribute(SPNEGO);
             if (token.length > 0 && (token[0] & 0xFF) == 0x60) {
-                anonymous(ldapSession);
                 state = new Spnego();
                 session.setAttribute(SPNEGO, state);
                 Element outer = Element.at(token, 0, token.length);
@@ -275,7 +279,8 @@ final class NtlmBinds extends IoFilterAdapter {
             bound(ldapSession, outcome);
             saslAnswer(session, bind.messageId, SUCCESS, "", negTokenResp(0, false, null, mic));
             if (protect) {
-                session.getFilterChain().addBefore("requestGuard", NtlmSaslLayer.NAME, new NtlmSaslLayer(sealing));
+                // after the answer, which a layer already there wraps with its keys: the client takes the new ones after it
+                NtlmSaslLayer.install(session, new NtlmSaslLayer(sealing, maxReceiveBuffer));
             }
         } catch (IllegalArgumentException e) {
             session.removeAttribute(SPNEGO);
@@ -355,14 +360,9 @@ final class NtlmBinds extends IoFilterAdapter {
         return Ber.tlv(0xA1, Ber.tlv(0x30, fields.toByteArray()));
     }
 
-    /** A BindResponse with the SASL server credentials, if any. */
+    /** A SASL bind's BindResponse, with the server's SASL credentials, if any. */
     private static void saslAnswer(IoSession session, int messageId, int resultCode, String message, byte[] serverSaslCreds) {
-        byte[] code = Ber.tlv(0x0A, new byte[]{(byte) resultCode});
-        byte[] matched = Ber.tlv(0x04);
-        byte[] text = Ber.tlv(0x04, message.getBytes(StandardCharsets.UTF_8));
-        byte[] result = serverSaslCreds == null ? Ber.tlv(BIND_RESPONSE, code, matched, text)
-                : Ber.tlv(BIND_RESPONSE, code, matched, text, Ber.tlv(0x87, serverSaslCreds));
-        session.write(IoBuffer.wrap(Ber.tlv(0x30, Ber.integer(messageId), result)));
+        answer(session, messageId, resultCode, new byte[0], message, serverSaslCreds);
     }
 
     /** Leaves the connection bound as the account NTLM proved, as a simple bind by its DN would. */
@@ -373,11 +373,7 @@ final class NtlmBinds extends IoFilterAdapter {
         core.setIoSession(ldapSession.getIoSession());
         ldapSession.setCoreSession(core);
         ldapSession.setAuthenticated();
-        ldapSession.getIoSession().setAttribute(LOGON_NAME, outcome.logonName());
     }
-
-    /** The down-level name ({@code CONTOSO\Administrator}) of the account a connection bound as with NTLM. */
-    static final AttributeKey LOGON_NAME = new AttributeKey(NtlmBinds.class, "logonName");
 
     /** A bind begins anonymous, as RFC 4511 4.2.1 has it: whatever the connection was bound as before is gone. */
     void anonymous(LdapSession ldapSession) {
@@ -390,13 +386,20 @@ final class NtlmBinds extends IoFilterAdapter {
             }
         }
         ldapSession.setAnonymous();
-        ldapSession.getIoSession().removeAttribute(LOGON_NAME);
     }
 
-    /** A BindResponse; a Sicily bind carries its server credentials in the matchedDN, as AD's does. */
+    /** A Sicily bind's BindResponse: its server credentials travel in the matchedDN, as AD's do. */
     private static void answer(IoSession session, int messageId, int resultCode, byte[] matchedDn, String message) {
-        byte[] result = Ber.tlv(BIND_RESPONSE, Ber.tlv(0x0A, new byte[]{(byte) resultCode}), Ber.tlv(0x04, matchedDn),
-                Ber.tlv(0x04, message.getBytes(StandardCharsets.UTF_8)));
+        answer(session, messageId, resultCode, matchedDn, message, null);
+    }
+
+    private static void answer(IoSession session, int messageId, int resultCode, byte[] matchedDn, String message,
+                               byte[] serverSaslCreds) {
+        byte[] code = Ber.tlv(0x0A, new byte[]{(byte) resultCode});
+        byte[] matched = Ber.tlv(0x04, matchedDn);
+        byte[] text = Ber.tlv(0x04, message.getBytes(StandardCharsets.UTF_8));
+        byte[] result = serverSaslCreds == null ? Ber.tlv(BIND_RESPONSE, code, matched, text)
+                : Ber.tlv(BIND_RESPONSE, code, matched, text, Ber.tlv(0x87, serverSaslCreds));
         session.write(IoBuffer.wrap(Ber.tlv(0x30, Ber.integer(messageId), result)));
     }
 }

@@ -8,6 +8,7 @@ import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
 import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapAttributeInUseException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
 import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
@@ -85,27 +86,54 @@ final class PasswordVerifiers extends BaseInterceptor {
         next(ctx);
     }
 
+    /**
+     * Keeps both verifiers in step whatever the kind of modification: a delete of either attribute (with or without
+     * values: AD's change "delete the old, add the new" does not check the old one here) removes both, a replace with
+     * no value too; a replace, or an add after such a delete, sets both from the one new password. An add beside a
+     * password the account has is refused as AD refuses a second value of its single-valued {@code unicodePwd}, 20
+     * (attributeOrValueExists); more than one password at once, 53 (unwillingToPerform). Neither changes anything.
+     */
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
         boolean system = isSystem(ctx.getSession());
         SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
+        AttributeType userPassword = schema.getAttributeType(USER_PASSWORD);
+        AttributeType unicodePwd = schema.getAttributeType(UNICODE_PWD);
+        Entry before = ctx.getEntry();
+        boolean hasPassword = before != null && (before.get(userPassword) != null || before.get(unicodePwd) != null);
         List<Modification> mods = new ArrayList<>();
         for (Modification mod : ctx.getModItems()) {
-            if (!SecretFilter.isSecret(mod.getAttribute(), schema)) {
+            Attribute written = mod.getAttribute();
+            if (!SecretFilter.isSecret(written, schema)) {
                 mods.add(mod);
-            } else if (mod.getOperation() == ModificationOperation.REMOVE_ATTRIBUTE) {
-                // AD's password change is "delete the old unicodePwd, add the new": the old value is not checked here
-                if (!isType(mod.getAttribute(), UNICODE_PWD, schema) || mod.getAttribute().size() == 0) {
-                    mods.add(mod);
-                }
-            } else {
-                for (Attribute verifier : verifiers(mod.getAttribute(), system, ctx.getSession(), schema)) {
-                    mods.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, verifier));
-                }
+                continue;
             }
+            if (mod.getOperation() == ModificationOperation.REMOVE_ATTRIBUTE
+                    || (mod.getOperation() == ModificationOperation.REPLACE_ATTRIBUTE && written.size() == 0)) {
+                mods.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, new DefaultAttribute(userPassword)));
+                mods.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, new DefaultAttribute(unicodePwd)));
+                hasPassword = false;
+                continue;
+            }
+            if (!system && mod.getOperation() == ModificationOperation.ADD_ATTRIBUTE && hasPassword) {
+                throw new LdapAttributeInUseException(attributeOrValueExists(written.getUpId())
+                        + "\n" + ctx.getDn().getName() + " has a password already: replace it, or delete the old value and add"
+                        + " the new in one modify request, as AD's password change does");
+            }
+            for (Attribute verifier : verifiers(written, system, ctx.getSession(), schema)) {
+                mods.add(new DefaultModification(ModificationOperation.REPLACE_ATTRIBUTE, verifier));
+            }
+            hasPassword = true;
         }
         ctx.setModItems(mods);
         next(ctx);
+    }
+
+    /** AD's text for a second value of a single-valued attribute (its attribute IDs: unicodePwd 9005a, userPassword 23). */
+    private static String attributeOrValueExists(String attribute) {
+        String id = attribute.equalsIgnoreCase("unicodePwd") || attribute.equals(UNICODE_PWD) ? "9005a" : "23";
+        return "00002083: AtrErr: DSID-03151904, #1:\n\t0: 00002083: DSID-03151904, problem 1006 (ATT_OR_VALUE_EXISTS), data 0,"
+                + " Att " + id + " (" + attribute + ")";
     }
 
     /**
@@ -116,6 +144,10 @@ final class PasswordVerifiers extends BaseInterceptor {
             throws LdapException {
         AttributeType userPassword = schema.getAttributeType(USER_PASSWORD);
         AttributeType unicodePwd = schema.getAttributeType(UNICODE_PWD);
+        if (!fromTheDc && written.size() != 1) {
+            throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM, WILL_NOT_PERFORM
+                    + "\n" + written.getUpId() + " takes exactly one value, the new password; " + written.size() + " were written");
+        }
         if (isType(written, UNICODE_PWD, schema)) {
             if (fromTheDc && written.size() == 1 && written.get().getBytes().length == 16) {
                 return List.of(new DefaultAttribute(unicodePwd, written.get().getBytes()));
@@ -123,10 +155,6 @@ final class PasswordVerifiers extends BaseInterceptor {
             if (!confidential(session)) {
                 throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM, WILL_NOT_PERFORM
                         + "\nunicodePwd is written only over an encrypted connection: use LDAPS (port 636) or StartTLS");
-            }
-            if (written.size() != 1) {
-                throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM, WILL_NOT_PERFORM
-                        + "\nunicodePwd takes exactly one value, the new password");
             }
             String password = quotedPassword(written.get().getBytes());
             return List.of(new DefaultAttribute(userPassword, PasswordUtil.createStoragePassword(
@@ -140,7 +168,7 @@ final class PasswordVerifiers extends BaseInterceptor {
                 kept.add(password);
             } else {
                 kept.add(PasswordUtil.createStoragePassword(password, SCHEME));
-                hash = hash != null ? hash : ntHash(new String(password, StandardCharsets.UTF_8));
+                hash = ntHash(new String(password, StandardCharsets.UTF_8)); // a client's one value, checked above
             }
         }
         Attribute verifiers = new DefaultAttribute(userPassword, kept.toArray(new byte[0][]));

@@ -21,7 +21,6 @@ import com.unboundid.util.ssl.SSLUtil;
 import com.unboundid.util.ssl.TrustAllTrustManager;
 
 import java.io.InputStream;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * NTLM binds as AD's tools make them: the Sicily bind of python3-ldap3 and impacket, checked with NTLMv2 against the
  * NT hash the DC keeps in unicodePwd, for a user and a machine account; a wrong password answers 49 with data 52e,
  * an NTLMv1 response 49 saying why. unicodePwd is written as AD takes it (quoted UTF-16LE, over TLS only) and is
- * never read back nor matched by a filter; Who-Am-I answers AD's {@code u:CONTOSO\name}.
+ * never read back nor matched by a filter; Who-Am-I answers AD's {@code u:CONTOSO\name}. What an attacker sends
+ * ({@link NtlmClient}: a replayed or changed AUTHENTICATE message, a changed sealed message) is refused with data 52e
+ * on a connection left anonymous, or ends its connection; a refusal never tells whether the account exists.
  */
 class NtlmBindTest {
 
@@ -110,15 +111,15 @@ class NtlmBindTest {
             assertEquals(0, ldaps.search(dc.names().domain(), SearchScope.SUB, "(unicodePwd=*)").getEntryCount(),
                     "a filter on unicodePwd must match nothing on DC01");
         }
-        assertEquals(ResultCode.SUCCESS, simpleBind("CONTOSO\\bob", "Bob-Passw0rd-2"), "simple bind with the password set by unicodePwd");
-        assertEquals(ResultCode.INVALID_CREDENTIALS, simpleBind("CONTOSO\\bob", PASSWORD), "simple bind with bob's old password");
+        assertEquals(ResultCode.SUCCESS, bind(dc, "CONTOSO\\bob", "Bob-Passw0rd-2"), "simple bind with the password set by unicodePwd");
+        assertEquals(ResultCode.INVALID_CREDENTIALS, bind(dc, "CONTOSO\\bob", PASSWORD), "simple bind with bob's old password");
         try (LDAPConnection ldaps = new LDAPConnection(new SSLUtil(new TrustAllTrustManager()).createSSLSocketFactory(),
                 "127.0.0.1", dc.ldapsPort(), dc.administratorDn(), PASSWORD)) {
             // AD's change form: delete the old value, add the new
             ldaps.modify(bob, new Modification(ModificationType.DELETE, "unicodePwd", "\"Bob-Passw0rd-2\"".getBytes(StandardCharsets.UTF_16LE)),
                     new Modification(ModificationType.ADD, "unicodePwd", "\"Bob-Passw0rd-3\"".getBytes(StandardCharsets.UTF_16LE)));
         }
-        assertEquals(ResultCode.SUCCESS, simpleBind("CONTOSO\\bob", "Bob-Passw0rd-3"), "simple bind after the change by delete and add");
+        assertEquals(ResultCode.SUCCESS, bind(dc, "CONTOSO\\bob", "Bob-Passw0rd-3"), "simple bind after the change by delete and add");
         try (LDAPConnection ldaps = new LDAPConnection(new SSLUtil(new TrustAllTrustManager()).createSSLSocketFactory(),
                 "127.0.0.1", dc.ldapsPort(), dc.administratorDn(), PASSWORD)) {
             ldaps.modify(bob, set);
@@ -129,22 +130,13 @@ class NtlmBindTest {
                 "NTLM binds as bob with the password set by unicodePwd: " + r.out());
     }
 
-    private static ResultCode simpleBind(String name, String password) {
-        try (LDAPConnection c = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
-            return c.bind(name, password).getResultCode();
-        } catch (LDAPException e) {
-            return e.getResultCode();
-        }
-    }
-
     @Test
     void ntlmV1ResponseIsRefusedWithAdsTextAndWhy() throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", dc.ldapPort())) {
-            socket.setSoTimeout(10_000);
-            byte[] negotiate = ntlm(1, new byte[]{(byte) 0x05, (byte) 0x82, 0x08, (byte) 0xA0}); // Unicode, NTLM, ESS, 128, 56
-            Sicily challenge = sicily(socket, 1, 0x8A, "NTLM", negotiate);
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            NtlmClient.Response challenge = c.sicily(0x8A, "NTLM", new NtlmClient("CONTOSO", "Administrator", PASSWORD)
+                    .negotiate(0xA0088205)); // Unicode, NTLM, ESS, 128, 56
             assertEquals(0, challenge.resultCode(), challenge.message());
-            assertEquals(2, challenge.serverCreds()[8], "DC01 answers sicilyNegotiate with an NTLM CHALLENGE message");
+            assertEquals(2, challenge.matchedDn()[8], "DC01 answers sicilyNegotiate with an NTLM CHALLENGE message");
             byte[] user = "Administrator".getBytes(StandardCharsets.UTF_16LE);
             byte[] domain = "CONTOSO".getBytes(StandardCharsets.UTF_16LE);
             byte[] v1 = new byte[24];
@@ -157,44 +149,182 @@ class NtlmBindTest {
             authenticate.putShort((short) 0).putShort((short) 0).putInt(88);                      // workstation
             authenticate.putShort((short) 0).putShort((short) 0).putInt(88);                      // session key
             authenticate.putInt(0xA0088205).put(new byte[24]).put(v1).put(domain).put(user);
-            Sicily refused = sicily(socket, 2, 0x8B, "", authenticate.array());
+            NtlmClient.Response refused = c.sicily(0x8B, "", authenticate.array());
             assertEquals(49, refused.resultCode(), refused.message());
             assertTrue(refused.message().startsWith(SystemAccountGuard.LOGON_FAILURE), refused.message());
             assertTrue(refused.message().contains("NTLMv1"), "DC01's refusal of NTLMv1 says why: " + refused.message());
         }
     }
 
-    private record Sicily(int resultCode, byte[] serverCreds, String message) {
+    /** Asserts a refused bind as AD answers it, and that the connection it was made on is left anonymous. */
+    private static void assertRefusedAndAnonymous(NtlmClient.Connection c, NtlmClient.Response refused, String what) throws Exception {
+        assertEquals(49, refused.resultCode(), what + ": DC01 answered " + refused.message());
+        assertTrue(refused.message().startsWith(SystemAccountGuard.LOGON_FAILURE), what + ": " + refused.message());
+        assertEquals("", c.whoAmI(), what + ": DC01 left the connection bound");
     }
 
-    /** Sends one Sicily bind and reads the BindResponse (short BER lengths: the messages here are small). */
-    private static Sicily sicily(Socket socket, int messageId, int tag, String name, byte[] credentials) throws Exception {
-        byte[] bind = LdapRequestGuard.Ber.tlv(0x60, LdapRequestGuard.Ber.integer(3),
-                LdapRequestGuard.Ber.tlv(0x04, name.getBytes(StandardCharsets.UTF_8)), LdapRequestGuard.Ber.tlv(tag, credentials));
-        socket.getOutputStream().write(LdapRequestGuard.Ber.tlv(0x30, LdapRequestGuard.Ber.integer(messageId), bind));
-        java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
-        in.readUnsignedByte();
-        int first = in.readUnsignedByte();
-        int length = first < 0x80 ? first : 0;
-        for (int i = 0; i < (first < 0x80 ? 0 : first & 0x7F); i++) {
-            length = (length << 8) | in.readUnsignedByte();
+    @Test
+    void anAuthenticateMessageReplayedOnAnotherConnectionIsRefused() throws Exception {
+        NtlmClient administrator = new NtlmClient("CONTOSO", "Administrator", PASSWORD);
+        byte[] seen;
+        try (NtlmClient.Connection first = NtlmClient.connect(dc.ldapPort())) {
+            NtlmClient.Response challenge = first.sicily(0x8A, "NTLM", administrator.negotiate(NtlmClient.FLAGS));
+            seen = administrator.authenticate(challenge.matchedDn(), true);
+            assertEquals(0, first.sicily(0x8B, "", seen).resultCode(), "Administrator's own Sicily bind to DC01");
+            assertEquals("u:CONTOSO\\Administrator", first.whoAmI());
         }
-        byte[] pdu = new byte[length];
-        in.readFully(pdu);
-        byte[] whole = LdapRequestGuard.Ber.tlv(0x30, pdu);
-        LdapMessageShape.Element message = LdapMessageShape.Element.at(whole, 0, whole.length);
-        LdapMessageShape.Element id = LdapMessageShape.Element.at(whole, message.contentStart(), message.end());
-        LdapMessageShape.Element response = LdapMessageShape.Element.at(whole, id.end(), message.end());
-        LdapMessageShape.Element code = LdapMessageShape.Element.at(whole, response.contentStart(), response.end());
-        LdapMessageShape.Element matched = LdapMessageShape.Element.at(whole, code.end(), response.end());
-        LdapMessageShape.Element text = LdapMessageShape.Element.at(whole, matched.end(), response.end());
-        return new Sicily(whole[code.contentStart()] & 0xFF, java.util.Arrays.copyOfRange(whole, matched.contentStart(), matched.end()),
-                new String(whole, text.contentStart(), text.length(), StandardCharsets.UTF_8));
+        try (NtlmClient.Connection other = NtlmClient.connect(dc.ldapPort())) {
+            other.sicily(0x8A, "NTLM", new NtlmClient("CONTOSO", "Administrator", "unknown").negotiate(NtlmClient.FLAGS));
+            assertRefusedAndAnonymous(other, other.sicily(0x8B, "", seen),
+                    "Administrator's AUTHENTICATE message, seen on the wire and replayed on another connection");
+        }
+        assertEquals(ResultCode.SUCCESS, bind(dc, "CONTOSO\\Administrator", PASSWORD), "DC01 still serves other connections");
     }
 
-    private static byte[] ntlm(int type, byte[] flags) {
-        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).put("NTLMSSP\0".getBytes(StandardCharsets.US_ASCII))
-                .putInt(type).put(flags).array();
+    @Test
+    void anAuthenticateMessageReplayedAfterAFreshChallengeIsRefusedAndTheConnectionIsLeftAnonymous() throws Exception {
+        NtlmClient administrator = new NtlmClient("CONTOSO", "Administrator", PASSWORD);
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            NtlmClient.Response challenge = c.sicily(0x8A, "NTLM", administrator.negotiate(NtlmClient.FLAGS));
+            byte[] seen = administrator.authenticate(challenge.matchedDn(), true);
+            assertEquals(0, c.sicily(0x8B, "", seen).resultCode(), "Administrator's own Sicily bind to DC01");
+            assertRefusedAndAnonymous(c, c.sicily(0x8B, "", seen), "the same AUTHENTICATE message sent again");
+            c.sicily(0x8A, "NTLM", administrator.negotiate(NtlmClient.FLAGS));
+            assertRefusedAndAnonymous(c, c.sicily(0x8B, "", seen), "the AUTHENTICATE message replayed after a fresh CHALLENGE");
+        }
+    }
+
+    @Test
+    void anEmptyUserNameIsRefused() throws Exception {
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            assertEquals(0, c.simpleBind(dc.administratorDn(), PASSWORD).resultCode());
+            assertRefusedAndAnonymous(c, c.sicilyBind(new NtlmClient("CONTOSO", "", "")), "an NTLM logon with no user name");
+        }
+    }
+
+    @Test
+    void aSicilyResponseWithNoNegotiateBeforeItIsRefused() throws Exception {
+        NtlmClient administrator = new NtlmClient("CONTOSO", "Administrator", PASSWORD);
+        byte[] seen;
+        try (NtlmClient.Connection first = NtlmClient.connect(dc.ldapPort())) {
+            NtlmClient.Response challenge = first.sicily(0x8A, "NTLM", administrator.negotiate(NtlmClient.FLAGS));
+            seen = administrator.authenticate(challenge.matchedDn(), true);
+        }
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            assertEquals(0, c.simpleBind(dc.administratorDn(), PASSWORD).resultCode());
+            assertRefusedAndAnonymous(c, c.sicily(0x8B, "", seen), "a sicilyResponse with no sicilyNegotiate on its connection");
+        }
+    }
+
+    @Test
+    void aChangedMicIsRefused() throws Exception {
+        NtlmClient administrator = new NtlmClient("CONTOSO", "Administrator", PASSWORD);
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            NtlmClient.Response challenge = c.sicily(0x8A, "NTLM", administrator.negotiate(NtlmClient.FLAGS));
+            byte[] changed = administrator.authenticate(challenge.matchedDn(), true);
+            changed[72] ^= 1;
+            assertRefusedAndAnonymous(c, c.sicily(0x8B, "", changed), "Administrator's AUTHENTICATE message with its MIC changed");
+        }
+    }
+
+    @Test
+    void aChangedSealedMessageEndsItsConnectionAndTheDcServesOthers() throws Exception {
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            NtlmClient.Response bound = c.spnegoBind(new NtlmClient("CONTOSO", "Administrator", PASSWORD), true);
+            assertEquals(0, bound.resultCode(), "a sealed GSS-SPNEGO bind to DC01: " + bound.message());
+            assertEquals("u:CONTOSO\\Administrator", c.whoAmI(), "Who-Am-I, sealed");
+            c.tamper = frame -> {
+                frame[frame.length - 1] ^= 1;
+                return frame;
+            };
+            assertThrows(java.io.IOException.class, c::whoAmI, "DC01 answered a sealed message changed on the way");
+        }
+        assertEquals(ResultCode.SUCCESS, bind(dc, "CONTOSO\\Administrator", PASSWORD), "DC01 still serves other connections");
+    }
+
+    @Test
+    void aSecondSealedBindOnASealedConnectionTakesItsNewKeys() throws Exception {
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            assertEquals(0, c.spnegoBind(new NtlmClient("CONTOSO", "Administrator", PASSWORD), true).resultCode());
+            assertEquals("u:CONTOSO\\Administrator", c.whoAmI(), "Who-Am-I after the first sealed bind");
+            NtlmClient.Response again = c.spnegoBind(new NtlmClient("CONTOSO", "IIS01$", PASSWORD), true);
+            assertEquals(0, again.resultCode(), "a second sealed GSS-SPNEGO bind on DC01's sealed connection: " + again.message());
+            assertEquals("u:CONTOSO\\IIS01$", c.whoAmI(), "Who-Am-I, sealed with the second bind's keys");
+            assertEquals(0, c.simpleBind("CONTOSO\\Administrator", PASSWORD).resultCode(), "a simple bind on the sealed connection");
+            assertEquals("u:CONTOSO\\Administrator", c.whoAmI(), "Who-Am-I after the simple bind, still sealed");
+            assertEquals(0, c.sicilyBind(new NtlmClient("CONTOSO", "IIS01$", PASSWORD)).resultCode(), "a Sicily bind on the sealed connection");
+            assertEquals("u:CONTOSO\\IIS01$", c.whoAmI(), "Who-Am-I after the Sicily bind, still sealed");
+            assertRefusedAndAnonymous(c, c.spnegoBind(new NtlmClient("CONTOSO", "Administrator", "not-the-password"), true),
+                    "a sealed GSS-SPNEGO bind with a wrong password on the sealed connection");
+        }
+    }
+
+    @Test
+    void signingAndSealingAreAgreedOnlyWithExtendedSessionSecurity() throws Exception {
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            int withoutEss = (NtlmClient.FLAGS | NtlmClient.SIGN_AND_SEAL) & ~NtlmAuthenticator.NEGOTIATE_EXTENDED_SESSIONSECURITY;
+            NtlmClient.Response challenge = c.sasl(NtlmClient.negTokenInit(new NtlmClient("CONTOSO", "Administrator", PASSWORD)
+                    .negotiate(withoutEss)));
+            assertEquals(14, challenge.resultCode(), challenge.message());
+            byte[] message = NtlmClient.ntlmMessage(challenge.value());
+            int flags = NtlmAuthenticator.int32(message, 20);
+            assertEquals(0, flags & NtlmClient.SIGN_AND_SEAL, "DC01 agreed to sign or seal without extended session security,"
+                    + " which its session security (MS-NLMP 3.4, ESS only) cannot do: flags 0x" + Integer.toHexString(flags));
+        }
+    }
+
+    @Test
+    void aSealedMessageOverMaxReceiveBufferEndsItsConnection() throws Exception {
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            assertEquals(0, c.spnegoBind(new NtlmClient("CONTOSO", "Administrator", PASSWORD), true).resultCode());
+            int maxReceiveBuffer = LdapQueryPolicy.DEFAULT.maxReceiveBuffer();
+            c.sendRaw(ByteBuffer.allocate(4).putInt(maxReceiveBuffer + NtlmSealing.SIGNATURE_LENGTH + 1).array());
+            assertTrue(c.ended(), "DC01 waited for a sealed message over MaxReceiveBuffer (" + maxReceiveBuffer + " bytes)");
+        }
+    }
+
+    private static int ntlmBind(String user, String password) throws Exception {
+        try (NtlmClient.Connection c = NtlmClient.connect(dc.ldapPort())) {
+            return c.sicilyBind(new NtlmClient("CONTOSO", user, password)).resultCode();
+        }
+    }
+
+    @Test
+    void removingThePasswordEndsNtlmLogonsAsItEndsSimpleBinds() throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("dave", PASSWORD);
+        }
+        assertEquals(0, ntlmBind("dave", PASSWORD), "dave's NTLM bind before his password is removed");
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            administrator.modify(dc.names().user("dave"), new Modification(ModificationType.DELETE, "userPassword"));
+        }
+        assertEquals(ResultCode.INVALID_CREDENTIALS, bind(dc, "CONTOSO\\dave", PASSWORD), "dave's simple bind, his password removed");
+        assertEquals(49, ntlmBind("dave", PASSWORD), "DC01 took dave's NTLM bind with the password removed from his account");
+    }
+
+    @Test
+    void aSecondPasswordAddedOrWrittenBesideTheFirstIsRefusedAndChangesNothing() throws Exception {
+        String erin = dc.names().user("erin");
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("erin", PASSWORD);
+        }
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            LDAPException added = assertThrows(LDAPException.class, () -> administrator.modify(erin,
+                    new Modification(ModificationType.ADD, "userPassword", "Erin-Other-1")), "DC01 took a second password for erin");
+            assertEquals(ResultCode.ATTRIBUTE_OR_VALUE_EXISTS, added.getResultCode(), added.getMessage());
+            assertTrue(added.getDiagnosticMessage().contains("ATT_OR_VALUE_EXISTS"), added.getDiagnosticMessage());
+            LDAPException two = assertThrows(LDAPException.class, () -> administrator.modify(erin,
+                    new Modification(ModificationType.REPLACE, "userPassword", "Erin-One-1", "Erin-Two-2")),
+                    "DC01 took two passwords at once for erin");
+            assertEquals(ResultCode.UNWILLING_TO_PERFORM, two.getResultCode(), two.getMessage());
+            assertTrue(two.getDiagnosticMessage().contains("WILL_NOT_PERFORM"), two.getDiagnosticMessage());
+        }
+        assertEquals(ResultCode.SUCCESS, bind(dc, "CONTOSO\\erin", PASSWORD), "erin's simple bind with her own password");
+        assertEquals(0, ntlmBind("erin", PASSWORD), "erin's NTLM bind with her own password");
+        for (String refused : List.of("Erin-Other-1", "Erin-One-1", "Erin-Two-2")) {
+            assertEquals(ResultCode.INVALID_CREDENTIALS, bind(dc, "CONTOSO\\erin", refused), "erin's simple bind with " + refused);
+            assertEquals(49, ntlmBind("erin", refused), "erin's NTLM bind with " + refused);
+        }
     }
 
     @Test
@@ -211,7 +341,7 @@ class NtlmBindTest {
     }
 
     @Test
-    void anAccountKeptWithoutAnNtHashIsToldToSetItsPasswordAgain(@TempDir Path data) throws Exception {
+    void anAccountKeptWithoutAnNtHashIsRefusedAsAStrangerIsUntilItsPasswordIsSetAgain(@TempDir Path data) throws Exception {
         DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).administratorPassword(PASSWORD).build();
         try (DomainController lasting = DomainController.start(config);
              DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lasting.ldapPort(), lasting.names(), lasting.administratorDn(), PASSWORD)) {
@@ -232,9 +362,12 @@ class NtlmBindTest {
         try (DomainController again = DomainController.start(config)) {
             assertEquals(ResultCode.SUCCESS, bind(again, "CONTOSO\\carol", "Carol-Passw0rd-1"), "carol's simple bind still works");
             Result r = python("ntlmbinds.py", "127.0.0.1", String.valueOf(again.ldapPort()), again.names().domain(),
-                    "Carol-Passw0rd-1", "CONTOSO\\carol");
-            assertTrue(r.out().startsWith("ldap3 49 CONTOSO\\carol " + SystemAccountGuard.LOGON_FAILURE + " | CONTOSO\\carol has no NT hash"),
-                    "the NTLM refusal of an account kept without an NT hash says why: " + r);
+                    "Carol-Passw0rd-1", "CONTOSO\\carol", "CONTOSO\\nobody");
+            // a stranger must not learn that carol exists: her refusal is the one a name no account has gets
+            assertTrue(r.out().startsWith("ldap3 49 CONTOSO\\carol " + SystemAccountGuard.LOGON_FAILURE + "\n"),
+                    "DC01's NTLM refusal of carol, kept without an NT hash, must be AD's plain data 52e: " + r);
+            assertTrue(r.out().contains("\nldap3 49 CONTOSO\\nobody " + SystemAccountGuard.LOGON_FAILURE + "\n"),
+                    "DC01's NTLM refusal of a name no account has: " + r);
             try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", again.ldapPort(), again.administratorDn(), PASSWORD)) {
                 administrator.modify(again.names().user("carol"), new Modification(ModificationType.REPLACE, "userPassword", "Carol-Passw0rd-2"));
             }
