@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * ({@link #selected(int)}) have offset 0. The lab keeps no SACL (no auditing): one read is dropped.
  *
  * <p>Access is checked as Windows does for a canonical DACL: a deny entry for any SID in the
- * caller's token wins over every allow entry; otherwise one matching allow entry grants the right.
+ * caller's token wins over every allow entry; otherwise one matching allow entry grants the right. Entries
+ * kept only for children to inherit ({@code CIIO}) are skipped, as [MS-DTYP] 2.5.3.2 skips {@code INHERIT_ONLY_ACE}.
  *
  * <pre>{@code
  * SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(A;;LCRPLORC;;;AU)(OA;;CR;"
@@ -156,16 +157,15 @@ public final class SecurityDescriptor {
         return new AccessCheck(right, false, false, null);
     }
 
-    /** The boxes ticked under "Allow" (or "Deny") for one principal, as the Security tab shows them. */
     /**
      * Whether every bit of {@code mask} is allowed to the token's SIDs and none is denied, by the entries
-     * that apply to the whole object (no object type): the check for generic rights such as Write Property,
-     * Write DAC, or a CA's Manage CA.
+     * that apply to the whole object (no object type, not inherit-only: {@link AccessControlEntry#appliesToObject()}):
+     * the check for generic rights such as Write Property, Write DAC, or a CA's Manage CA.
      */
     public boolean grants(Set<SecurityIdentifier> tokenSids, int mask) {
         int allowed = 0;
         for (AccessControlEntry entry : entries) {
-            if (entry.objectType() != null || !tokenSids.contains(entry.trustee())) {
+            if (entry.objectType() != null || !entry.appliesToObject() || !tokenSids.contains(entry.trustee())) {
                 continue;
             }
             if (!entry.allow() && (entry.mask() & mask) != 0) {
@@ -178,6 +178,10 @@ public final class SecurityDescriptor {
         return (allowed & mask) == mask;
     }
 
+    /**
+     * The boxes ticked under "Allow" (or "Deny") for one principal, as the Security tab shows them: entries that
+     * apply only to children (inherit-only) tick none, as they show only under "Advanced".
+     */
     public Set<AccessRight> rightsOf(SecurityIdentifier trustee, boolean allow) {
         Set<AccessRight> rights = EnumSet.noneOf(AccessRight.class);
         for (AccessControlEntry entry : entries) {

@@ -165,4 +165,46 @@ class SecurityDescriptorTest {
         IllegalArgumentException type = assertThrows(IllegalArgumentException.class, () -> SecurityDescriptor.fromBinary(callback));
         assertTrue(type.getMessage().contains("type 9"), type.getMessage());
     }
+
+    private static final SecurityIdentifier DU = DOMAIN.withRid(RelativeIds.DOMAIN_USERS);
+    private static final String ENROLL = "0e10c968-78fb-11d2-90d4-00c04f79dc55";
+    private static final String USER_CLASS = "bf967aba-0de6-11d0-a285-00aa003049e2";
+
+    @Test
+    void inheritOnlyEntriesGrantNothingOnTheObjectItself() {
+        // what dacledit -inheritance and samba-tool dsacl write for children: Write and Enroll for Domain Users, inherit-only
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(A;CIIO;WP;;;DU)(OA;CIIO;CR;" + ENROLL + ";;DU)"
+                + "(OA;OICIIO;CR;;;DU)(A;;LCRPLORC;;;AU)", DOMAIN);
+        Set<SecurityIdentifier> domainUser = Set.of(DU, SecurityIdentifier.AUTHENTICATED_USERS);
+        assertFalse(sd.check(domainUser, AccessRight.ENROLL).granted(), "a CIIO Enroll entry granted Enroll on the object itself");
+        assertFalse(sd.check(domainUser, AccessRight.WRITE).granted(), "a CIIO Write entry granted Write on the object itself");
+        assertFalse(sd.grants(domainUser, AccessControlEntry.WRITE_PROPERTY), "a CIIO WP entry granted Write Property");
+        assertEquals(Set.of(), sd.rightsOf(DU, true), "the Security tab ticks no box for entries that apply only to children");
+        assertTrue(sd.check(domainUser, AccessRight.READ).granted(), "Read for Authenticated Users applies to the object");
+    }
+
+    @Test
+    void inheritOnlyDenyDoesNotDenyTheObjectItselfAndContainerInheritAloneApplies() {
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(D;CIIO;WP;;;DU)(OD;CIIO;CR;" + ENROLL + ";;DU)"
+                + "(A;CI;WP;;;DU)(OA;CI;CR;" + ENROLL + ";;DU)", DOMAIN);
+        assertTrue(sd.grants(Set.of(DU), AccessControlEntry.WRITE_PROPERTY),
+                "an inheritable (CI, not IO) Write Property entry applies to the object too; the CIIO deny does not");
+        assertTrue(sd.check(Set.of(DU), AccessRight.ENROLL).granted(), "CI Enroll applies; the CIIO Deny Enroll does not");
+    }
+
+    @Test
+    void anEntryForDescendantObjectsOfAClassGrantsNothingOnTheObject() {
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(OA;CI;CR;" + ENROLL + ";" + USER_CLASS + ";DU)"
+                + "(OA;CI;WP;;" + USER_CLASS + ";DU)", DOMAIN);
+        assertFalse(sd.check(Set.of(DU), AccessRight.ENROLL).granted(), "Enroll for descendant User objects granted on the object");
+        assertFalse(sd.grants(Set.of(DU), AccessControlEntry.WRITE_PROPERTY), "Write for descendant User objects granted on the object");
+    }
+
+    @Test
+    void clearingABoxLeavesEntriesForChildrenAlone() {
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(OA;CIIO;CR;" + ENROLL + ";;DU)", DOMAIN)
+                .allow(DU, AccessRight.ENROLL).clearAllow(DU, AccessRight.ENROLL);
+        assertEquals(SecurityDescriptor.parse("O:DAG:DAD:(OA;CIIO;CR;" + ENROLL + ";;DU)", DOMAIN), sd,
+                "ticking and clearing Enroll on the Security tab keeps the inherit-only entry");
+    }
 }
