@@ -81,6 +81,20 @@ class PolicyStepsTest {
     }
 
     @Test
+    void enrollWrittenInheritOnlyForDomainUsersDoesNotLetADomainUserEnroll() {
+        // what dacledit -inheritance or samba-tool dsacl writes: Enroll (and Write) for the template's children only
+        CertificateTemplate template = WEB_SERVER.toBuilder().securityDescriptor(SecurityDescriptor.parse("O:DAG:DAD:PAI"
+                + "(A;;LCRPLORC;;;AU)(OA;CIIO;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;DU)(A;CIIO;WP;;;DU)", DOMAIN)).build();
+        LogonToken alice = token("alice", 1110, group("Domain Users", RelativeIds.DOMAIN_USERS));
+
+        Decision decision = new RequesterMayEnroll().check(facts(alice, template, RSA_2048));
+
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, decision.error(),
+                "alice on 'Web Server' holding only an inherit-only Enroll: " + decision.explain());
+        assertTrue(decision.reason().contains("CONTOSO\\alice holds no Enroll right on 'Web Server' (WebServer)"), decision.reason());
+    }
+
+    @Test
     void keyBelowTheTemplatesMinimumIsRefusedWithTheMinimum() {
         LogonToken admin = token("Administrator", RelativeIds.ADMINISTRATOR, group("Domain Admins", RelativeIds.DOMAIN_ADMINS));
 

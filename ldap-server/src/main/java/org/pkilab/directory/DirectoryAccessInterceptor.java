@@ -373,14 +373,17 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
-        int mask = AccessControlEntry.WRITE_PROPERTY;
+        int mask = 0;
         for (Modification mod : ctx.getModItems()) {
             // by the attribute type, never by its spelling: 1.2.840.113556.1.2.281 or ntsecuritydescriptor;binary is the same descriptor
             if (isType(ctx, mod.getAttribute(), SECURITY_DESCRIPTOR_OID)) {
                 mask |= writeDescriptor(ctx, mod);
+            } else {
+                mask |= AccessControlEntry.WRITE_PROPERTY;
             }
         }
-        authorize(ctx, ctx.getDn(), mask, "modify");
+        // a write of the descriptor alone needs only Write DAC / Write Owner, as on AD: what dacledit and owneredit rely on
+        authorize(ctx, ctx.getDn(), mask == 0 ? AccessControlEntry.WRITE_PROPERTY : mask, "modify");
         boolean renames = tokens != null && !isSystem(ctx.getSession()) && ctx.getModItems().stream().anyMatch(mod ->
                 mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID));
         if (renames) {
@@ -414,7 +417,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     /**
      * Turns a write of the descriptor into the binary value AD would keep: the parts the SD flags control names
      * taken from the written value, the rest kept. Returns the rights the write needs: Write DAC for the DACL,
-     * Write Owner when the owner or group changes.
+     * Write Owner when the owner or group changes (or is written unchanged with nothing else), never Write Property:
+     * a principal holding Write DAC alone may replace the DACL, one holding Write Owner alone the owner.
      */
     private int writeDescriptor(ModifyOperationContext ctx, Modification mod) throws LdapException {
         if (domainSid == null || ctx.getSession().isAnonymous() || isSystem(ctx.getSession())
@@ -433,7 +437,10 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
                 if (!result.entries().equals(stored.entries()) || written.hasDacl() && (SdFlagsControl.of(ctx) & SecurityDescriptor.DACL) != 0) {
                     rights |= AccessControlEntry.WRITE_DAC;
                 }
-                if (!java.util.Objects.equals(result.owner(), stored.owner()) || !java.util.Objects.equals(result.group(), stored.group())) {
+                boolean ownerWritten = (SdFlagsControl.of(ctx) & (SecurityDescriptor.OWNER | SecurityDescriptor.GROUP)) != 0
+                        && (written.owner() != null || written.group() != null);
+                if (!java.util.Objects.equals(result.owner(), stored.owner()) || !java.util.Objects.equals(result.group(), stored.group())
+                        || ownerWritten && rights == 0) {
                     rights |= AccessControlEntry.WRITE_OWNER;
                 }
                 written = result;
@@ -442,8 +449,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             }
             values.add(written.toBinary());
         }
-        if (mod.getOperation() == ModificationOperation.REPLACE_ATTRIBUTE && values.isEmpty()) {
-            rights |= AccessControlEntry.WRITE_DAC;
+        if (rights == 0) {
+            rights = AccessControlEntry.WRITE_DAC; // a removal, or a write that names no part: the descriptor is the DACL's
         }
         mod.setAttribute(new org.apache.directory.api.ldap.model.entry.DefaultAttribute(type, values.toArray(byte[][]::new)));
         return rights;
@@ -580,14 +587,37 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         SecurityDescriptor descriptor = descriptorOf(ctx, object);
         if (!descriptor.grants(token.sids(), mask)) {
             Set<SecurityIdentifier> writers = descriptor.entries().stream()
-                    .filter(e -> e.allow() && e.objectType() == null && (e.mask() & mask) == mask)
+                    .filter(e -> e.allow() && e.objectType() == null && e.appliesToObject() && (e.mask() & mask) == mask)
                     .map(AccessControlEntry::trustee).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
             throw new LdapNoPermissionException(AD_INSUFFICIENT_RIGHTS + "\n" + token.account() + " may not " + action + " "
-                    + object.getName() + ": its security grants that only to "
-                    + writers.stream().map(tokenBuilder::nameOf).collect(Collectors.joining(", "))
+                    + object.getName() + ": that needs " + rightNames(mask) + ", which its security grants "
+                    + (writers.isEmpty() ? "no one in one entry" : "only to "
+                    + writers.stream().map(tokenBuilder::nameOf).collect(Collectors.joining(", ")))
                     + "; groups in the caller's token: " + String.join(", ", token.groupNames())
-                    + ". Bind as a member of Domain Admins, or grant the account Write on the object's Security tab.");
+                    + ". Bind as a member of Domain Admins, or grant the account " + rightNames(mask) + " on the object's "
+                    + "Security tab (Advanced).");
         }
+    }
+
+    /** The rights of {@code mask} as the Advanced Security Settings name them, with their SDDL letters. */
+    private static String rightNames(int mask) {
+        List<String> names = new java.util.ArrayList<>();
+        if ((mask & AccessControlEntry.CREATE_CHILD) != 0) {
+            names.add("Create all child objects (CC)");
+        }
+        if ((mask & AccessControlEntry.WRITE_PROPERTY) != 0) {
+            names.add("Write all properties (WP)");
+        }
+        if ((mask & AccessControlEntry.DELETE) != 0) {
+            names.add("Delete (SD)");
+        }
+        if ((mask & AccessControlEntry.WRITE_DAC) != 0) {
+            names.add("Modify permissions (WD)");
+        }
+        if ((mask & AccessControlEntry.WRITE_OWNER) != 0) {
+            names.add("Modify owner (WO)");
+        }
+        return String.join(" and ", names);
     }
 
     private SecurityDescriptor descriptorOf(OperationContext ctx, Dn object) throws LdapException {

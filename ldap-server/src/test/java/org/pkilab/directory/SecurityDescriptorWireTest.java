@@ -237,4 +237,141 @@ class SecurityDescriptorWireTest {
             administrator.delete(container);
         }
     }
+
+    private static final com.unboundid.ldap.sdk.Control DACL_ONLY = new com.unboundid.ldap.sdk.Control("1.2.840.113556.1.4.801", true,
+            new com.unboundid.asn1.ASN1OctetString(HexFormat.of().parseHex("3003020104")));
+    private static final com.unboundid.ldap.sdk.Control OWNER_ONLY = new com.unboundid.ldap.sdk.Control("1.2.840.113556.1.4.801", true,
+            new com.unboundid.asn1.ASN1OctetString(HexFormat.of().parseHex("3003020101")));
+
+    private static SecurityDescriptor descriptorOf(LDAPConnection ldap, String dn) throws LDAPException {
+        return SecurityDescriptor.fromBinary(ldap.getEntry(dn, "nTSecurityDescriptor").getAttributeValueBytes("nTSecurityDescriptor"));
+    }
+
+    /** A write of the descriptor as dacledit (flags 0x4) or owneredit (flags 0x1) sends it. */
+    private static com.unboundid.ldap.sdk.ModifyRequest writeDescriptor(String dn, byte[] value, com.unboundid.ldap.sdk.Control flags) {
+        com.unboundid.ldap.sdk.ModifyRequest write = new com.unboundid.ldap.sdk.ModifyRequest(dn, new com.unboundid.ldap.sdk.Modification(
+                com.unboundid.ldap.sdk.ModificationType.REPLACE, "nTSecurityDescriptor", value));
+        write.addControl(flags);
+        return write;
+    }
+
+    private static com.unboundid.ldap.sdk.Modification description(String text) {
+        return new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.REPLACE, "description", text);
+    }
+
+    @Test
+    void inheritOnlyWriteForDomainUsersOnATemplateLetsNoDomainUserWriteTheTemplate() throws Exception {
+        String template = dc.names().template(admin.templates().duplicate("Web Server", "Inherit Only Web Server",
+                org.pkilab.directory.model.TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).name());
+        String user = admin.usersAndComputers().createUser("iouser", PASSWORD);
+        SecurityIdentifier domainUsers = dc.domainSid().withRid(RelativeIds.DOMAIN_USERS);
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD);
+             LDAPConnection domainUser = new LDAPConnection("127.0.0.1", dc.ldapPort(), user, PASSWORD)) {
+            SecurityDescriptor read = descriptorOf(administrator, template);
+            List<AccessControlEntry> forChildren = new ArrayList<>(read.entries());
+            // what dacledit -inheritance and samba-tool dsacl write: Write and Enroll for Domain Users' children only
+            forChildren.add(new AccessControlEntry(true, AccessControlEntry.WRITE_MASK, null, "CIIO", domainUsers));
+            forChildren.add(new AccessControlEntry(true, AccessControlEntry.CONTROL_ACCESS, ENROLL, "CIIO", domainUsers));
+            administrator.modify(writeDescriptor(template, new SecurityDescriptor(null, null, "", forChildren).toBinary(), DACL_ONLY));
+
+            LDAPException refused = assertThrows(LDAPException.class, () -> domainUser.modify(template, description("by iouser")),
+                    "a CIIO Write entry for Domain Users let iouser write " + template);
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, refused.getResultCode(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("INSUFF_ACCESS_RIGHTS") && refused.getMessage().contains("Write all properties (WP)"),
+                    "the refusal names the right " + template + " needs: " + refused.getMessage());
+            assertTrue(admin.security().descriptor("Inherit Only Web Server").rightsOf(domainUsers, true).isEmpty(),
+                    "the Security tab ticks nothing for Domain Users on 'Inherit Only Web Server'");
+
+            List<AccessControlEntry> onTheObject = new ArrayList<>(read.entries());
+            onTheObject.add(new AccessControlEntry(true, AccessControlEntry.WRITE_MASK, null, "CI", domainUsers));
+            administrator.modify(writeDescriptor(template, new SecurityDescriptor(null, null, "", onTheObject).toBinary(), DACL_ONLY));
+            domainUser.modify(template, description("by iouser"));
+        }
+    }
+
+    /** impacket's dacledit ({@code grant}) or owneredit ({@code own}) run as {@code bindDn}; the LDAP result it got. */
+    private static JsonNode impacketWrites(String mode, String bindDn, String dn, String... arguments) throws Exception {
+        List<String> all = new ArrayList<>(List.of(mode, "127.0.0.1", String.valueOf(dc.ldapPort()), bindDn, PASSWORD, dn));
+        all.addAll(List.of(arguments));
+        Result r = script(all.toArray(String[]::new));
+        assertEquals(0, r.exit(), "ldap3 + impacket " + mode + " on " + dn + " as " + bindDn + ": " + r);
+        return new ObjectMapper().readTree(r.out());
+    }
+
+    @Test
+    void writeDaclAloneLetsDacleditRewriteTheDaclAndWriteOwnerAloneLetsOwnereditTakeOwnership() throws Exception {
+        String daclWriter = admin.usersAndComputers().createComputer("SDW02", "sdw02.contoso.com", PASSWORD);
+        String ownerWriter = admin.usersAndComputers().createComputer("SDW03", "sdw03.contoso.com", PASSWORD);
+        SecurityIdentifier sdw02 = admin.usersAndComputers().sidOf("SDW02$");
+        SecurityIdentifier sdw03 = admin.usersAndComputers().sidOf("SDW03$");
+        String container = "CN=Write Dacl Only," + dc.names().publicKeyServices();
+        try (LDAPConnection administrator = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD);
+             LDAPConnection withWriteDac = new LDAPConnection("127.0.0.1", dc.ldapPort(), daclWriter, PASSWORD)) {
+            administrator.add(container, new Attribute("objectClass", "top", "container"), new Attribute("cn", "Write Dacl Only"));
+            List<AccessControlEntry> aces = new ArrayList<>(descriptorOf(administrator, container).entries());
+            aces.add(AccessControlEntry.of(true, AccessControlEntry.WRITE_DAC, sdw02));
+            aces.add(AccessControlEntry.of(true, AccessControlEntry.WRITE_OWNER, sdw03));
+            administrator.modify(writeDescriptor(container, new SecurityDescriptor(null, null, "", aces).toBinary(), DACL_ONLY));
+            SecurityIdentifier ownerBefore = descriptorOf(administrator, container).owner();
+
+            JsonNode noWriteOwner = impacketWrites("own", daclWriter, container, sdw02.toString());
+            assertEquals(50, noWriteOwner.path("result").asInt(), "SDW02$ without Write Owner taking ownership of " + container
+                    + ": " + noWriteOwner);
+            assertTrue(noWriteOwner.path("message").asText().contains("INSUFF_ACCESS_RIGHTS")
+                    && noWriteOwner.path("message").asText().contains("Modify owner (WO)"),
+                    "the refusal names the right SDW02$ lacks on " + container + ": " + noWriteOwner);
+            assertEquals(ownerBefore, descriptorOf(administrator, container).owner(), "the refused write left the owner of " + container);
+            LDAPException noWriteProperty = assertThrows(LDAPException.class, () -> withWriteDac.modify(container, description("SDW02$")));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, noWriteProperty.getResultCode(), noWriteProperty.getMessage());
+            assertTrue(noWriteProperty.getMessage().contains("Write all properties (WP)"), noWriteProperty.getMessage());
+
+            // BloodHound's WriteDacl edge: dacledit -action write -rights FullControl, for itself
+            JsonNode fullControl = impacketWrites("grant", daclWriter, container, sdw02.toString(),
+                    String.valueOf(AccessControlEntry.FULL_CONTROL_MASK));
+            assertEquals(0, fullControl.path("result").asInt(), "SDW02$ holding Write DAC alone writing the DACL of " + container
+                    + " as dacledit does: " + fullControl);
+            assertEquals(ownerBefore, descriptorOf(administrator, container).owner(), "a DACL written alone keeps the owner of " + container);
+            withWriteDac.modify(container, description("SDW02$ holds Full Control now"));
+
+            // BloodHound's WriteOwner edge: owneredit -action write, for itself
+            JsonNode owned = impacketWrites("own", ownerWriter, container, sdw03.toString());
+            assertEquals(0, owned.path("result").asInt(), "SDW03$ holding Write Owner alone taking ownership of " + container
+                    + " as owneredit does: " + owned);
+            assertEquals(sdw03, descriptorOf(administrator, container).owner(), "the owner SDW03$ wrote on " + container);
+            JsonNode noWriteDac = impacketWrites("grant", ownerWriter, container, sdw03.toString(),
+                    String.valueOf(AccessControlEntry.FULL_CONTROL_MASK));
+            assertEquals(50, noWriteDac.path("result").asInt(), "SDW03$ without Write DAC writing the DACL of " + container + ": " + noWriteDac);
+            assertTrue(noWriteDac.path("message").asText().contains("INSUFF_ACCESS_RIGHTS")
+                    && noWriteDac.path("message").asText().contains("Modify permissions (WD)"),
+                    "the refusal names the right SDW03$ lacks on " + container + ": " + noWriteDac);
+            administrator.delete(container);
+        }
+    }
+
+    @Test
+    void aMalformedBinaryDescriptorIsRefusedWithInvalidAttributeSyntaxAndChangesNothing() throws Exception {
+        String container = "CN=Malformed Descriptor," + dc.names().publicKeyServices();
+        try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            ldap.add(container, new Attribute("objectClass", "top", "container"), new Attribute("cn", "Malformed Descriptor"));
+            byte[] before = ldap.getEntry(container, "nTSecurityDescriptor").getAttributeValueBytes("nTSecurityDescriptor");
+            byte[] overflowing = SecurityDescriptor.parse("O:DAG:DAD:(A;;LCRPLORC;;;AU)", dc.domainSid()).toBinary();
+            java.nio.ByteBuffer.wrap(overflowing).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, Integer.MAX_VALUE - 3);
+            byte[] shortObjectAce = SecurityDescriptor.parse("D:(OA;;CR;" + ENROLL + ";bf967aba-0de6-11d0-a285-00aa003049e2;DU)",
+                    dc.domainSid()).toBinary();
+            shortObjectAce = java.util.Arrays.copyOf(shortObjectAce, 28 + 20);
+            java.nio.ByteBuffer.wrap(shortObjectAce).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(22, (short) 28).putShort(30, (short) 20);
+            for (byte[] value : List.of(overflowing, shortObjectAce)) {
+                for (com.unboundid.ldap.sdk.Control flags : List.of(DACL_ONLY, OWNER_ONLY)) {
+                    LDAPException refused = assertThrows(LDAPException.class, () -> ldap.modify(writeDescriptor(container, value, flags)),
+                            HexFormat.of().formatHex(value));
+                    assertEquals(ResultCode.INVALID_ATTRIBUTE_SYNTAX, refused.getResultCode(),
+                            "writing " + HexFormat.of().formatHex(value) + " to " + container + ": " + refused.getMessage());
+                    assertTrue(refused.getMessage().contains("offset"), "the refusal names the offset: " + refused.getMessage());
+                }
+            }
+            assertArrayEquals(before, ldap.getEntry(container, "nTSecurityDescriptor").getAttributeValueBytes("nTSecurityDescriptor"),
+                    "the refused writes left the descriptor of " + container + " as it was");
+            ldap.delete(container);
+        }
+    }
 }

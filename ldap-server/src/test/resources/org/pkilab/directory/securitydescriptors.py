@@ -6,6 +6,12 @@
 #   python3 securitydescriptors.py read <host> <port> <bindDn> <password> <templatesDn>
 #       reads every template's nTSecurityDescriptor with the control (critical, flags 0x7) and one with
 #       OWNER only, and prints what SR_SECURITY_DESCRIPTOR parses, as JSON
+#   python3 securitydescriptors.py grant <host> <port> <bindDn> <password> <dn> <trusteeSid> <mask>
+#       as impacket's dacledit -action write: reads the DACL alone (flags 0x4), appends an ACCESS_ALLOWED_ACE of
+#       <mask> for <trusteeSid>, writes it back under the same control; prints the LDAP result as JSON
+#   python3 securitydescriptors.py own <host> <port> <bindDn> <password> <dn> <ownerSid>
+#       as impacket's owneredit -action write: reads the owner alone (flags 0x1), sets OwnerSid, writes it back
+#       under the same control; prints the LDAP result as JSON
 import binascii
 import json
 import sys
@@ -102,7 +108,36 @@ def read(host, port, bind_dn, password, templates):
     connection.unbind()
 
 
+def rewrite(host, port, bind_dn, password, dn, sdflags, change):
+    from ldap3 import BASE, MODIFY_REPLACE, Connection, Server
+    from ldap3.protocol.microsoft import security_descriptor_control
+
+    connection = Connection(Server(host, port=int(port)), user=bind_dn, password=password, auto_bind=True)
+    controls = security_descriptor_control(sdflags=sdflags)
+    connection.search(dn, "(objectClass=*)", BASE, attributes=["nTSecurityDescriptor"], controls=controls)
+    sd = ldaptypes.SR_SECURITY_DESCRIPTOR(data=connection.response[0]["raw_attributes"]["nTSecurityDescriptor"][0])
+    change(sd)
+    connection.modify(dn, {"nTSecurityDescriptor": [(MODIFY_REPLACE, [sd.getData()])]}, controls=controls)
+    print(json.dumps({"result": connection.result["result"], "message": connection.result["message"]}))
+    connection.unbind()
+
+
+def grant(host, port, bind_dn, password, dn, trustee, mask):
+    rewrite(host, port, bind_dn, password, dn, 0x04,
+            lambda sd: sd["Dacl"].aces.append(ace(ldaptypes.ACCESS_ALLOWED_ACE, 0, int(mask, 0), trustee)))
+
+
+def own(host, port, bind_dn, password, dn, owner):
+    def set_owner(sd):
+        sd["OwnerSid"] = sid(owner)
+    rewrite(host, port, bind_dn, password, dn, 0x01, set_owner)
+
+
 if sys.argv[1] == "build":
     build(sys.argv[2])
+elif sys.argv[1] == "grant":
+    grant(*sys.argv[2:9])
+elif sys.argv[1] == "own":
+    own(*sys.argv[2:8])
 else:
     read(*sys.argv[2:7])

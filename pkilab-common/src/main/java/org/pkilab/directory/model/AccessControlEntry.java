@@ -7,8 +7,6 @@ import java.util.Locale;
  * {@code (OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;S-1-5-21-1-2-3-1104)} allows the account or group
  * with that SID the Enroll extended right.
  *
- * @param allow true for an allow ACE ({@code A}/{@code OA}), false for a deny ACE ({@code D}/{@code OD})
- * @param mask the access mask ([MS-ADTS] 5.1.3.2), generic rights already mapped to directory rights
  * <p>In the binary form AD stores ([MS-DTYP] 2.4.4) the same entry is an {@code ACCESS_ALLOWED_OBJECT_ACE}
  * (type 5; 6 for deny) whose {@code ObjectType} GUID is written with its first three fields little-endian;
  * an entry without GUIDs is an {@code ACCESS_ALLOWED_ACE} (type 0; 1 for deny).
@@ -73,8 +71,31 @@ public record AccessControlEntry(boolean allow, int mask, String objectType, Str
         return new AccessControlEntry(allow, CONTROL_ACCESS, right.extendedRightGuid(), "", trustee);
     }
 
-    /** Whether this entry, on its own, carries {@code right}. */
+    /**
+     * Whether the entry takes part in access checks on the object whose DACL holds it. An inherit-only entry
+     * ({@code IO}, {@code INHERIT_ONLY_ACE} 0x08) is there only for children to inherit: [MS-DTYP] 2.5.3.2's access
+     * check skips it, so {@code (A;CIIO;WP;;;DU)} on a template gives Domain Users nothing on the template. An entry
+     * naming an inherited object type ({@code (OA;CI;WP;;bf967aba-...;DU)}, "Descendant User objects") applies to
+     * objects of that class; AD marks it inherit-only on an object of any other class when the descriptor is written.
+     * The lab propagates nothing to children and does not compare classes: such an entry applies to no object here.
+     */
+    public boolean appliesToObject() {
+        if (inheritedObjectType != null) {
+            return false;
+        }
+        for (int i = 0; i + 1 < flags.length(); i += 2) {
+            if (flags.startsWith("IO", i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether this entry, on its own, carries {@code right} on the object whose DACL holds it. */
     public boolean carries(AccessRight right) {
+        if (!appliesToObject()) {
+            return false;
+        }
         return switch (right) {
             case READ -> objectType == null && (mask & READ_PROPERTY) != 0;
             case WRITE -> objectType == null && (mask & WRITE_PROPERTY) != 0;

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * ({@link #selected(int)}) have offset 0. The lab keeps no SACL (no auditing): one read is dropped.
  *
  * <p>Access is checked as Windows does for a canonical DACL: a deny entry for any SID in the
- * caller's token wins over every allow entry; otherwise one matching allow entry grants the right.
+ * caller's token wins over every allow entry; otherwise one matching allow entry grants the right. Entries
+ * kept only for children to inherit ({@code CIIO}) are skipped, as [MS-DTYP] 2.5.3.2 skips {@code INHERIT_ONLY_ACE}.
  *
  * <pre>{@code
  * SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(A;;LCRPLORC;;;AU)(OA;;CR;"
@@ -156,16 +157,15 @@ public final class SecurityDescriptor {
         return new AccessCheck(right, false, false, null);
     }
 
-    /** The boxes ticked under "Allow" (or "Deny") for one principal, as the Security tab shows them. */
     /**
      * Whether every bit of {@code mask} is allowed to the token's SIDs and none is denied, by the entries
-     * that apply to the whole object (no object type): the check for generic rights such as Write Property,
-     * Write DAC, or a CA's Manage CA.
+     * that apply to the whole object (no object type, not inherit-only: {@link AccessControlEntry#appliesToObject()}):
+     * the check for generic rights such as Write Property, Write DAC, or a CA's Manage CA.
      */
     public boolean grants(Set<SecurityIdentifier> tokenSids, int mask) {
         int allowed = 0;
         for (AccessControlEntry entry : entries) {
-            if (entry.objectType() != null || !tokenSids.contains(entry.trustee())) {
+            if (entry.objectType() != null || !entry.appliesToObject() || !tokenSids.contains(entry.trustee())) {
                 continue;
             }
             if (!entry.allow() && (entry.mask() & mask) != 0) {
@@ -178,6 +178,10 @@ public final class SecurityDescriptor {
         return (allowed & mask) == mask;
     }
 
+    /**
+     * The boxes ticked under "Allow" (or "Deny") for one principal, as the Security tab shows them: entries that
+     * apply only to children (inherit-only) tick none, as they show only under "Advanced".
+     */
     public Set<AccessRight> rightsOf(SecurityIdentifier trustee, boolean allow) {
         Set<AccessRight> rights = EnumSet.noneOf(AccessRight.class);
         for (AccessControlEntry entry : entries) {
@@ -385,27 +389,38 @@ public final class SecurityDescriptor {
 
     /**
      * Reads the binary self-relative form. The SACL, if any, is skipped (the lab keeps none); ACEs keep their
-     * order, flags, masks and GUIDs exactly.
+     * order, flags, masks and GUIDs exactly. Every offset and size is checked against the value before it is
+     * followed, so a value a client writes can only be refused, never read past its end.
      *
      * @throws IllegalArgumentException naming the offset and what is wrong, for anything else
      */
     public static SecurityDescriptor fromBinary(byte[] value) {
+        try {
+            return readBinary(value);
+        } catch (IndexOutOfBoundsException e) {
+            // every bound is checked above; should one have been missed, the caller still gets a refusal, not a crash
+            throw new IllegalArgumentException("security descriptor of " + value.length + " bytes is malformed: a part "
+                    + "runs past its end (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static SecurityDescriptor readBinary(byte[] value) {
         if (value == null || value.length < 20) {
             throw new IllegalArgumentException("not a security descriptor: " + (value == null ? "null" : value.length
-                    + " bytes, a self-relative descriptor has a 20-byte header"));
+                    + " bytes end before offset 20, the end of a self-relative descriptor's header"));
         }
         ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         if (in.get(0) != 1 || in.get(1) != 0) {
             throw new IllegalArgumentException("not a security descriptor: revision " + in.get(0) + ", Sbz1 " + in.get(1)
-                    + " (expected 1 and 0)");
+                    + " at offset 0 (expected 1 and 0)");
         }
         int control = in.getShort(2) & 0xFFFF;
         if ((control & SE_SELF_RELATIVE) == 0) {
             throw new IllegalArgumentException("security descriptor is not self-relative (control 0x"
-                    + Integer.toHexString(control) + " lacks SE_SELF_RELATIVE 0x8000)");
+                    + Integer.toHexString(control) + " at offset 2 lacks SE_SELF_RELATIVE 0x8000)");
         }
-        SecurityIdentifier owner = sidAt(value, in.getInt(4), "owner");
-        SecurityIdentifier group = sidAt(value, in.getInt(8), "group");
+        SecurityIdentifier owner = sidAt(value, value.length, in.getInt(4), "owner");
+        SecurityIdentifier group = sidAt(value, value.length, in.getInt(8), "group");
         int daclOffset = in.getInt(16);
         boolean daclPresent = (control & SE_DACL_PRESENT) != 0 && daclOffset != 0;
         List<AccessControlEntry> entries = daclPresent ? readAcl(value, daclOffset) : List.of();
@@ -422,43 +437,58 @@ public final class SecurityDescriptor {
         return new SecurityDescriptor(owner, group, daclPresent ? flags.toString() : "", entries, daclPresent);
     }
 
-    private static SecurityIdentifier sidAt(byte[] value, int offset, String part) {
+    /**
+     * The SID at {@code offset}, which must lie within {@code value[20..end)}; 0 means none. Offsets are compared
+     * by subtraction from the end, never by adding to them: an offset near 2^31 must not wrap round.
+     */
+    private static SecurityIdentifier sidAt(byte[] value, int end, int offset, String part) {
         if (offset == 0) {
             return null;
         }
-        if (offset < 20 || offset + 8 > value.length) {
-            throw new IllegalArgumentException("security descriptor's " + part + " offset " + offset + " lies outside its "
-                    + value.length + " bytes");
+        if (offset < 20 || offset > end - 8) {
+            throw new IllegalArgumentException("security descriptor's " + part + " offset " + Integer.toUnsignedString(offset)
+                    + " lies outside its " + end + " bytes");
         }
         int length = 8 + 4 * (value[offset + 1] & 0xFF);
-        if (offset + length > value.length) {
-            throw new IllegalArgumentException("security descriptor's " + part + " SID at offset " + offset + " runs past its end");
+        if (length > end - offset) {
+            throw new IllegalArgumentException("security descriptor's " + part + " SID at offset " + offset + " claims "
+                    + length + " bytes; it must end by offset " + end);
         }
-        return SecurityIdentifier.fromBytes(java.util.Arrays.copyOfRange(value, offset, offset + length));
+        try {
+            return SecurityIdentifier.fromBytes(java.util.Arrays.copyOfRange(value, offset, offset + length));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("security descriptor's " + part + " SID at offset " + offset + ": " + e.getMessage(), e);
+        }
     }
 
     private static List<AccessControlEntry> readAcl(byte[] value, int offset) {
-        if (offset < 20 || offset + 8 > value.length) {
-            throw new IllegalArgumentException("DACL offset " + offset + " lies outside the descriptor's " + value.length + " bytes");
+        if (offset < 20 || offset > value.length - 8) {
+            throw new IllegalArgumentException("DACL offset " + Integer.toUnsignedString(offset) + " lies outside the descriptor's "
+                    + value.length + " bytes");
         }
         ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         int aclSize = in.getShort(offset + 2) & 0xFFFF;
         int count = in.getShort(offset + 4) & 0xFFFF;
-        if (offset + aclSize > value.length) {
-            throw new IllegalArgumentException("DACL at offset " + offset + " claims " + aclSize + " bytes; the descriptor ends first");
+        if (aclSize < 8 || aclSize > value.length - offset) {
+            throw new IllegalArgumentException("DACL at offset " + offset + " claims " + aclSize + " bytes; "
+                    + (aclSize < 8 ? "its header alone takes 8" : "the descriptor ends first, at offset " + value.length));
         }
-        List<AccessControlEntry> entries = new ArrayList<>(count);
+        int end = offset + aclSize;
+        List<AccessControlEntry> entries = new ArrayList<>(Math.min(count, aclSize / 16));
         int at = offset + 8;
         for (int i = 0; i < count; i++) {
-            if (at + 8 > offset + aclSize) {
-                throw new IllegalArgumentException("DACL claims " + count + " ACEs; ACE " + i + " at offset " + at + " lies past its end");
+            if (at > end - 8) {
+                throw new IllegalArgumentException("DACL at offset " + offset + " claims " + count + " ACEs; ACE " + i
+                        + " at offset " + at + " lies past its end, offset " + end);
             }
             int type = value[at] & 0xFF;
             int aceFlags = value[at + 1] & 0xFF;
             int size = in.getShort(at + 2) & 0xFFFF;
-            if (size < 16 || at + size > offset + aclSize) {
-                throw new IllegalArgumentException("ACE " + i + " at offset " + at + " has a bad size " + size);
+            if (size < 16 || size > end - at) {
+                throw new IllegalArgumentException("ACE " + i + " at offset " + at + " has a bad size " + size + " (at least 16, "
+                        + "and the DACL ends at offset " + end + ")");
             }
+            int aceEnd = at + size;
             int mask = in.getInt(at + 4);
             boolean allow;
             String objectType = null;
@@ -471,25 +501,36 @@ public final class SecurityDescriptor {
                     int present = in.getInt(at + 8);
                     sidAt = at + 12;
                     if ((present & ACE_OBJECT_TYPE_PRESENT) != 0) {
-                        objectType = guidText(value, sidAt);
+                        objectType = guidText(value, guidAt(sidAt, aceEnd, i, at, "ObjectType"));
                         sidAt += 16;
                     }
                     if ((present & ACE_INHERITED_OBJECT_TYPE_PRESENT) != 0) {
-                        inheritedObjectType = guidText(value, sidAt);
+                        inheritedObjectType = guidText(value, guidAt(sidAt, aceEnd, i, at, "InheritedObjectType"));
                         sidAt += 16;
                     }
                 }
-                default -> throw new IllegalArgumentException("ACE " + i + " is of type " + type + "; the lab reads access-allowed and "
-                        + "access-denied ACEs (0, 1) and their object forms (5, 6), what AD's DACLs hold");
+                default -> throw new IllegalArgumentException("ACE " + i + " at offset " + at + " is of type " + type
+                        + "; the lab reads access-allowed and access-denied ACEs (0, 1) and their object forms (5, 6), "
+                        + "what AD's DACLs hold");
             }
-            if (sidAt + 8 > at + size) {
-                throw new IllegalArgumentException("ACE " + i + " at offset " + at + " is too short for its SID");
+            if (sidAt > aceEnd - 8) {
+                throw new IllegalArgumentException("ACE " + i + " at offset " + at + " is too short for its SID at offset "
+                        + sidAt + ": it ends at offset " + aceEnd);
             }
-            SecurityIdentifier trustee = sidAt(java.util.Arrays.copyOfRange(value, 0, at + size), sidAt, "ACE " + i + " trustee");
-            entries.add(new AccessControlEntry(allow, mask, objectType, inheritedObjectType, aceFlagLetters(aceFlags, i), trustee));
-            at += size;
+            SecurityIdentifier trustee = sidAt(value, aceEnd, sidAt, "ACE " + i + " trustee");
+            entries.add(new AccessControlEntry(allow, mask, objectType, inheritedObjectType, aceFlagLetters(aceFlags, i, at), trustee));
+            at = aceEnd;
         }
         return entries;
+    }
+
+    /** Where an object ACE's GUID starts, once it is known to end inside the ACE. */
+    private static int guidAt(int guidAt, int aceEnd, int ace, int aceAt, String field) {
+        if (guidAt > aceEnd - 16) {
+            throw new IllegalArgumentException("ACE " + ace + " at offset " + aceAt + " is too short for its " + field
+                    + " GUID at offset " + guidAt + ": it ends at offset " + aceEnd);
+        }
+        return guidAt;
     }
 
     private static int daclControl(String daclFlags) {
@@ -528,7 +569,7 @@ public final class SecurityDescriptor {
         return bits;
     }
 
-    private static String aceFlagLetters(int bits, int ace) {
+    private static String aceFlagLetters(int bits, int ace, int at) {
         StringBuilder letters = new StringBuilder();
         int rest = bits;
         for (Map.Entry<String, Integer> flag : ACE_FLAGS.entrySet()) {
@@ -538,7 +579,8 @@ public final class SecurityDescriptor {
             }
         }
         if (rest != 0) {
-            throw new IllegalArgumentException("ACE " + ace + " has undefined flag bits 0x" + Integer.toHexString(rest));
+            throw new IllegalArgumentException("ACE " + ace + " at offset " + at + " has undefined flag bits 0x"
+                    + Integer.toHexString(rest));
         }
         return letters.toString();
     }

@@ -165,4 +165,123 @@ class SecurityDescriptorTest {
         IllegalArgumentException type = assertThrows(IllegalArgumentException.class, () -> SecurityDescriptor.fromBinary(callback));
         assertTrue(type.getMessage().contains("type 9"), type.getMessage());
     }
+
+    private static final SecurityIdentifier DU = DOMAIN.withRid(RelativeIds.DOMAIN_USERS);
+    private static final String ENROLL = "0e10c968-78fb-11d2-90d4-00c04f79dc55";
+    private static final String USER_CLASS = "bf967aba-0de6-11d0-a285-00aa003049e2";
+
+    @Test
+    void inheritOnlyEntriesGrantNothingOnTheObjectItself() {
+        // what dacledit -inheritance and samba-tool dsacl write for children: Write and Enroll for Domain Users, inherit-only
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(A;CIIO;WP;;;DU)(OA;CIIO;CR;" + ENROLL + ";;DU)"
+                + "(OA;OICIIO;CR;;;DU)(A;;LCRPLORC;;;AU)", DOMAIN);
+        Set<SecurityIdentifier> domainUser = Set.of(DU, SecurityIdentifier.AUTHENTICATED_USERS);
+        assertFalse(sd.check(domainUser, AccessRight.ENROLL).granted(), "a CIIO Enroll entry granted Enroll on the object itself");
+        assertFalse(sd.check(domainUser, AccessRight.WRITE).granted(), "a CIIO Write entry granted Write on the object itself");
+        assertFalse(sd.grants(domainUser, AccessControlEntry.WRITE_PROPERTY), "a CIIO WP entry granted Write Property");
+        assertEquals(Set.of(), sd.rightsOf(DU, true), "the Security tab ticks no box for entries that apply only to children");
+        assertTrue(sd.check(domainUser, AccessRight.READ).granted(), "Read for Authenticated Users applies to the object");
+    }
+
+    @Test
+    void inheritOnlyDenyDoesNotDenyTheObjectItselfAndContainerInheritAloneApplies() {
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(D;CIIO;WP;;;DU)(OD;CIIO;CR;" + ENROLL + ";;DU)"
+                + "(A;CI;WP;;;DU)(OA;CI;CR;" + ENROLL + ";;DU)", DOMAIN);
+        assertTrue(sd.grants(Set.of(DU), AccessControlEntry.WRITE_PROPERTY),
+                "an inheritable (CI, not IO) Write Property entry applies to the object too; the CIIO deny does not");
+        assertTrue(sd.check(Set.of(DU), AccessRight.ENROLL).granted(), "CI Enroll applies; the CIIO Deny Enroll does not");
+    }
+
+    @Test
+    void anEntryForDescendantObjectsOfAClassGrantsNothingOnTheObject() {
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(OA;CI;CR;" + ENROLL + ";" + USER_CLASS + ";DU)"
+                + "(OA;CI;WP;;" + USER_CLASS + ";DU)", DOMAIN);
+        assertFalse(sd.check(Set.of(DU), AccessRight.ENROLL).granted(), "Enroll for descendant User objects granted on the object");
+        assertFalse(sd.grants(Set.of(DU), AccessControlEntry.WRITE_PROPERTY), "Write for descendant User objects granted on the object");
+    }
+
+    @Test
+    void clearingABoxLeavesEntriesForChildrenAlone() {
+        SecurityDescriptor sd = SecurityDescriptor.parse("O:DAG:DAD:(OA;CIIO;CR;" + ENROLL + ";;DU)", DOMAIN)
+                .allow(DU, AccessRight.ENROLL).clearAllow(DU, AccessRight.ENROLL);
+        assertEquals(SecurityDescriptor.parse("O:DAG:DAD:(OA;CIIO;CR;" + ENROLL + ";;DU)", DOMAIN), sd,
+                "ticking and clearing Enroll on the Security tab keeps the inherit-only entry");
+    }
+
+    /** A descriptor with every part and an object ACE carrying both GUIDs, laid out as {@link SecurityDescriptor#toBinary()}. */
+    private static byte[] full() {
+        return SecurityDescriptor.parse("O:DAG:DUD:AI(A;;LCRPLORC;;;AU)(OD;CIIO;WP;" + ENROLL + ";" + USER_CLASS + ";DC)", DOMAIN)
+                .toBinary();
+    }
+
+    private static void assertRefusedNamingAnOffset(byte[] value, String what) {
+        IllegalArgumentException refused;
+        try {
+            SecurityDescriptor.fromBinary(value);
+            return;
+        } catch (IllegalArgumentException e) {
+            refused = e;
+        } catch (RuntimeException e) {
+            throw new AssertionError(what + ": refused with " + e + " where callers catch IllegalArgumentException", e);
+        }
+        assertTrue(refused.getMessage().contains("offset"), what + ": the refusal names no offset: " + refused.getMessage());
+    }
+
+    @Test
+    void everyTruncationOfABinaryDescriptorIsRefusedNamingTheOffset() {
+        byte[] value = full();
+        for (int length = 0; length < value.length; length++) {
+            byte[] cut = java.util.Arrays.copyOf(value, length);
+            String what = "descriptor cut to " + length + " of " + value.length + " bytes";
+            assertThrows(IllegalArgumentException.class, () -> SecurityDescriptor.fromBinary(cut), what);
+            assertRefusedNamingAnOffset(cut, what);
+        }
+    }
+
+    @Test
+    void offsetsThatOverflowOrPointOutsideAreRefusedNamingTheOffset() {
+        for (int field : new int[] {4, 8, 16}) {
+            for (int offset : new int[] {-1, -8, Integer.MIN_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE - 1, Integer.MAX_VALUE - 7,
+                    1, 19, full().length, full().length - 1, full().length - 7}) {
+                byte[] value = full();
+                ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).putInt(field, offset);
+                String what = "offset " + Integer.toUnsignedString(offset) + " at header byte " + field;
+                IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                        () -> SecurityDescriptor.fromBinary(value), what);
+                assertTrue(refused.getMessage().contains("offset"), what + ": " + refused.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void anObjectAceShorterThanItsGuidsIsRefusedNamingTheGuid() {
+        // no owner, no group: the DACL is the last part, so a short ACE's GUIDs would be read past the value's end
+        byte[] value = SecurityDescriptor.parse("D:(OA;;CR;" + ENROLL + ";" + USER_CLASS + ";DU)", DOMAIN).toBinary();
+        ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+        int ace = 28;
+        for (int size : new int[] {16, 20, 24, 28, 36, 44, 48}) {
+            byte[] cut = java.util.Arrays.copyOf(value, ace + size);
+            ByteBuffer.wrap(cut).order(ByteOrder.LITTLE_ENDIAN).putShort(ace + 2, (short) size).putShort(20 + 2, (short) (8 + size));
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> SecurityDescriptor.fromBinary(cut),
+                    "object ACE of " + size + " bytes holding two GUIDs and a SID");
+            assertTrue(refused.getMessage().contains("ACE 0 at offset 28 is too short for its"), size + " bytes: " + refused.getMessage());
+        }
+        assertEquals(0x3, in.getInt(ace + 8), "both ObjectType and InheritedObjectType present in the ACE under test");
+    }
+
+    @Test
+    void randomlyDamagedDescriptorsAreReadOrRefusedNeverCrash() {
+        java.util.Random random = new java.util.Random(18);
+        byte[] original = full();
+        for (int round = 0; round < 20_000; round++) {
+            byte[] value = original.clone();
+            for (int changes = 1 + random.nextInt(4); changes > 0; changes--) {
+                value[2 + random.nextInt(value.length - 2)] = (byte) random.nextInt(256);
+            }
+            if (random.nextBoolean()) {
+                value = java.util.Arrays.copyOf(value, 20 + random.nextInt(value.length - 19));
+            }
+            assertRefusedNamingAnOffset(value, "round " + round + ": " + java.util.HexFormat.of().formatHex(value));
+        }
+    }
 }
