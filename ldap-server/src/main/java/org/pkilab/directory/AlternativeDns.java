@@ -35,6 +35,11 @@ import java.util.regex.Pattern;
  * sees it: the base of a search, the object of a modify, delete, compare or modify DN, given in one of these forms,
  * is replaced by the object's DN, and the request goes on as if it had named it. A GUID or SID no object holds is
  * answered as AD answers it, {@code noSuchObject} (32) with {@code 0000208D ... NO_OBJECT}.
+ *
+ * <p>On a connection that has not bound, nothing is looked up: the form is replaced by the domain's DN, which the
+ * DC refuses to an anonymous caller as it refuses every request below the root DSE ({@code operationsError},
+ * {@code 000004DC ... a successful bind must be completed}). The answer is then the same whether an object holds
+ * the GUID or SID or not, so an anonymous caller cannot enumerate SIDs (RIDs) by asking for them.
  */
 final class AlternativeDns {
 
@@ -55,8 +60,11 @@ final class AlternativeDns {
         this.domain = domain;
     }
 
-    /** {@code pdu} with its alternative DN replaced; null when it names its object by DN (nothing to do). */
-    Resolved resolve(byte[] pdu, int operation) {
+    /**
+     * {@code pdu} with its alternative DN replaced; null when it names its object by DN (nothing to do).
+     * {@code anonymous}: the connection has not bound, and the domain's DN stands in for whatever the form names.
+     */
+    Resolved resolve(byte[] pdu, int operation, boolean anonymous) {
         if (operation != 0x63 && operation != 0x66 && operation != 0x4A && operation != 0x6E && operation != 0x6C) {
             return null;
         }
@@ -71,7 +79,7 @@ final class AlternativeDns {
         if (!isAlternative(text)) {
             return null; // another form (an extended DN); the decoder answers it as DN syntax
         }
-        String dn = dnOf(text);
+        String dn = anonymous ? domain : dnOf(text);
         if (dn == null) {
             return new Resolved(null, NO_OBJECT);
         }

@@ -1,5 +1,8 @@
 package org.pkilab.directory;
 
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.ldap.LdapSession;
+import org.apache.directory.server.ldap.LdapSessionManager;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
 import org.apache.mina.core.session.AttributeKey;
@@ -59,6 +62,8 @@ final class LdapRequestGuard extends IoFilterAdapter {
     private final LdapQueryPolicy policy;
     /** Resolves {@code <GUID=...>} and {@code <SID=...>} DNs, which ApacheDS's decoder cannot read; null until set. */
     private volatile AlternativeDns alternativeDns;
+    /** ApacheDS's sessions, which say whether a connection has bound; null until set. */
+    private volatile LdapSessionManager sessions;
     private final java.util.concurrent.ThreadPoolExecutor costly;
     /** Bytes held over all connections for messages not yet complete. */
     private final AtomicLong pending = new AtomicLong();
@@ -231,7 +236,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
             session.setAttribute(BOUND, Boolean.TRUE); // a bind, whatever its outcome: the connection is in use
         }
         AlternativeDns alternative = alternativeDns;
-        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation());
+        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation(), anonymous(session));
         if (resolved != null && resolved.noSuchObject() != null) {
             answer(session, shape.messageId(), shape.operation(), NO_SUCH_OBJECT, resolved.noSuchObject());
             return;
@@ -284,9 +289,21 @@ final class LdapRequestGuard extends IoFilterAdapter {
         };
     }
 
-    /** From now on, a request naming its object as {@code <GUID=...>} or {@code <SID=...>} names it by its DN. */
-    void alternativeDns(AlternativeDns resolver) {
+    /**
+     * From now on, a request naming its object as {@code <GUID=...>} or {@code <SID=...>} names it by its DN, on a
+     * connection that has bound ({@code sessions} tell which have).
+     */
+    void alternativeDns(AlternativeDns resolver, LdapSessionManager sessions) {
+        this.sessions = sessions;
         this.alternativeDns = resolver;
+    }
+
+    /** Whether the connection has not bound (or bound anonymously); so too when the DC cannot tell. */
+    private boolean anonymous(IoSession session) {
+        LdapSessionManager known = sessions;
+        LdapSession ldap = known == null ? null : known.getLdapSession(session);
+        CoreSession core = ldap == null ? null : ldap.getCoreSession();
+        return core == null || core.isAnonymous();
     }
 
     /** How many costly searches are being answered now. */
