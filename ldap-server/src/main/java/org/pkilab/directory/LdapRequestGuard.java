@@ -50,13 +50,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
     /** How often an idle connection is looked at for a message that stopped arriving. */
     private static final int IDLE_CHECK_SECONDS = 5;
 
-    /**
-     * Searches whose filter holds more terms than this are answered on threads of their own. The DC answers other
-     * requests on the I/O thread that read them (two thread switches an operation cost a tenth of its CPU), where a
-     * search evaluating thousands of terms against every entry would hold up every connection of that thread.
-     */
-    static final int CHEAP_FILTER_TERMS = 32;
-    /** Threads for costly searches, and as many may wait; more are answered busy (51). */
+    /** Threads for costly searches ({@link LdapMessageShape#costly()}), and as many may wait; more are answered busy (51). */
     private static final int COSTLY_THREADS = 4;
 
     private final LdapQueryPolicy policy;
@@ -241,7 +235,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
             answer(session, shape.messageId(), shape.operation(), NO_SUCH_OBJECT, resolved.noSuchObject());
             return;
         }
-        if (shape.filterTerms() > CHEAP_FILTER_TERMS) {
+        if (shape.costly()) {
             costlyMessages(session).add(shape.messageId());
         }
         pass(next, session, resolved == null ? pdu : resolved.pdu(), shape);
@@ -280,7 +274,8 @@ final class LdapRequestGuard extends IoFilterAdapter {
                         });
                     } catch (java.util.concurrent.RejectedExecutionException e) {
                         answer(session, request.getMessageId(), 0x63, BUSY, "the DC is busy with " + COSTLY_THREADS
-                                + " searches of over " + CHEAP_FILTER_TERMS + " filter terms and as many waiting; send this one again later");
+                                + " costly searches (over " + LdapMessageShape.CHEAP_FILTER_TERMS + " filter terms, or in-chain or"
+                                + " bitwise matching rules) and as many waiting; send this one again later");
                     }
                     return;
                 }
