@@ -1,10 +1,13 @@
 package org.pkilab.directory;
 
+import org.apache.directory.api.ldap.model.constants.SchemaConstants;
 import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.filter.AndNode;
 import org.apache.directory.api.ldap.model.filter.EqualityNode;
+import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
@@ -149,11 +152,24 @@ final class AlternativeDns {
                 : SecurityIdentifier.fromBytes(HexFormat.of().parseHex(text.toLowerCase(Locale.ROOT))).toBytes();
     }
 
-    /** The DN of the object of the domain whose {@code attribute} is {@code value}; null when none is. */
+    /**
+     * The DN of the object of the domain whose {@code attribute} is {@code value}; null when none is. The domain's
+     * partition indexes objectSid and objectGUID by their bytes: the search then reads the one entry that holds it.
+     */
     private String holder(String attribute, byte[] value) throws LdapException {
         AttributeType type = service.getSchemaManager().lookupAttributeTypeRegistry(attribute);
-        try (Cursor<Entry> found = service.getAdminSession().search(new Dn(service.getSchemaManager(), domain), SearchScope.SUBTREE,
-                new EqualityNode<>(type, new Value(type, value)), AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+        Dn base = new Dn(service.getSchemaManager(), domain);
+        ExprNode filter = new EqualityNode<>(type, new Value(type, value));
+        if (service.getPartitionNexus().getPartition(base) instanceof InMemoryPartition partition && partition.indexesBytesOf(type)) {
+            String id = partition.holderOf(type, value);
+            if (id == null) {
+                return null;
+            }
+            AttributeType uuid = service.getSchemaManager().lookupAttributeTypeRegistry(SchemaConstants.ENTRY_UUID_AT);
+            filter = new AndNode(new EqualityNode<>(uuid, new Value(uuid, id)), filter);
+        }
+        try (Cursor<Entry> found = service.getAdminSession().search(base, SearchScope.SUBTREE, filter,
+                AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
             return found.next() ? found.get().getDn().getName() : null;
         } catch (LdapException e) {
             throw e;
