@@ -20,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -65,9 +66,10 @@ final class AlternativeDns {
 
     /**
      * {@code pdu} with its alternative DN replaced; null when it names its object by DN (nothing to do).
-     * {@code anonymous}: the connection has not bound, and the domain's DN stands in for whatever the form names.
+     * {@code anonymous}: whether the connection has not bound, asked only of a message that names a form; then the
+     * domain's DN stands in for whatever the form names.
      */
-    Resolved resolve(byte[] pdu, int operation, boolean anonymous) {
+    Resolved resolve(byte[] pdu, int operation, BooleanSupplier anonymous) {
         if (operation != 0x63 && operation != 0x66 && operation != 0x4A && operation != 0x6E && operation != 0x6C) {
             return null;
         }
@@ -82,7 +84,7 @@ final class AlternativeDns {
         if (!isAlternative(text)) {
             return null; // another form (an extended DN); the decoder answers it as DN syntax
         }
-        String dn = anonymous ? domain : dnOf(text);
+        String dn = anonymous.getAsBoolean() ? domain : dnOf(text);
         if (dn == null) {
             return new Resolved(null, NO_OBJECT);
         }

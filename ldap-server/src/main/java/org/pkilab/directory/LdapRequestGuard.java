@@ -230,7 +230,7 @@ final class LdapRequestGuard extends IoFilterAdapter {
             session.setAttribute(BOUND, Boolean.TRUE); // a bind, whatever its outcome: the connection is in use
         }
         AlternativeDns alternative = alternativeDns;
-        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation(), anonymous(session));
+        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation(), () -> anonymous(session));
         if (resolved != null && resolved.noSuchObject() != null) {
             answer(session, shape.messageId(), shape.operation(), NO_SUCH_OBJECT, resolved.noSuchObject());
             return;
