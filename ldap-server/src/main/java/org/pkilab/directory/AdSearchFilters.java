@@ -19,7 +19,9 @@ import java.util.List;
  * ({@link InChainFilter}), integer flags may be tested bit by bit ({@link BitwiseFilter}), and an item on an
  * attribute the schema lacks is Undefined ({@link UnknownAttributeFilter}). It stands first in the operation
  * chain, because ApacheDS's normalization drops or fails items it cannot resolve, compares a string SID with
- * binary values as octets, and has no evaluator for AD's matching rules ("NOT IMPLEMENTED YET"). Results of a
+ * binary values as octets, and has no evaluator for AD's matching rules ("NOT IMPLEMENTED YET"). For an anonymous
+ * caller nothing is looked up: an item naming a DN by GUID or SID, or following links in chain, is FALSE (it can
+ * read the root DSE alone, which is in no group). Results of a
  * search that asks for no attributes come back through a {@link SteppingBackCursor}, so they can be paged.
  */
 final class AdSearchFilters extends BaseInterceptor {
@@ -40,6 +42,9 @@ final class AdSearchFilters extends BaseInterceptor {
         if (ctx.getFilter() != null) {
             SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
             ExprNode filter = StringSidFilter.withBinarySids(ctx.getFilter(), schema);
+            if (ctx.getSession().isAnonymous()) {
+                filter = withoutLookups(filter, schema);
+            }
             filter = AlternativeDnValues.withDnsNamed(filter, alternativeDns(ctx), schema);
             filter = ObjectCategories.withCategoryDns(filter, ctx.getSession().getDirectoryService());
             filter = InChainFilter.withChainsFollowed(filter, ctx.getSession(), schema);
@@ -49,6 +54,17 @@ final class AdSearchFilters extends BaseInterceptor {
         EntryFilteringCursor results = next(ctx);
         // ApacheDS's own cursor fails to step back over an entry stripped of every attribute
         return ctx.isNoAttributes() ? new SteppingBackCursor(results) : results;
+    }
+
+    /**
+     * {@code filter} with the items that would look objects up (a DN named by GUID or SID, an in-chain item) FALSE.
+     * An anonymous caller may read the root DSE alone (000004DC below it), which is in no group and whose DN-valued
+     * attributes name naming contexts: were those items resolved for it, {@code (namingContexts=<SID=...>)} would
+     * tell an anonymous caller which SID the domain holds, and each would cost the DC a search of the domain.
+     */
+    private static ExprNode withoutLookups(ExprNode filter, SchemaManager schema) throws LdapException {
+        return rewriteItems(filter, item -> AlternativeDnValues.namesAnObject(item, schema) || InChainFilter.followsLinks(item, schema)
+                ? ThreeValuedFilter.never(schema) : item);
     }
 
     private AlternativeDns alternativeDns(SearchOperationContext ctx) {

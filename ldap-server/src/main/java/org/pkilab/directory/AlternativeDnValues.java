@@ -4,6 +4,7 @@ import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.filter.ApproximateNode;
 import org.apache.directory.api.ldap.model.filter.EqualityNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
+import org.apache.directory.api.ldap.model.filter.LeafNode;
 import org.apache.directory.api.ldap.model.filter.SimpleNode;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
@@ -37,22 +38,25 @@ final class AlternativeDnValues {
     /** {@code filter} with every alternative-form value of a DN-valued item replaced by the DN it names. */
     static ExprNode withDnsNamed(ExprNode filter, AlternativeDns names, SchemaManager schema) throws LdapException {
         return AdSearchFilters.rewriteItems(filter, item -> {
-            if (!(item instanceof EqualityNode<?>) && !(item instanceof ApproximateNode<?>)) {
+            if (!namesAnObject(item, schema)) {
                 return item;
             }
             SimpleNode<?> simple = (SimpleNode<?>) item;
-            AttributeType type = AttributeTypes.resolve(simple.getAttributeType(), simple.getAttribute(), schema);
-            byte[] value = simple.getValue() == null ? null : simple.getValue().getBytes();
-            if (type == null || value == null || type.getSyntax() == null || !DN_SYNTAX.equals(type.getSyntax().getOid())) {
-                return item;
-            }
-            String text = new String(value, StandardCharsets.UTF_8);
-            if (!AlternativeDns.isAlternative(text)) {
-                return item;
-            }
-            String dn = names.dnOf(text);
-            String attribute = simple.getAttribute() != null ? simple.getAttribute() : type.getName();
-            return dn == null ? InChainFilter.never(schema) : new EqualityNode<>(attribute, dn);
+            String dn = names.dnOf(new String(simple.getValue().getBytes(), StandardCharsets.UTF_8));
+            String attribute = simple.getAttribute() != null ? simple.getAttribute() : simple.getAttributeType().getName();
+            return dn == null ? ThreeValuedFilter.never(schema) : new EqualityNode<>(attribute, dn);
         });
+    }
+
+    /** Whether {@code item} is an equality item on a DN-valued attribute whose value is a GUID or SID form. */
+    static boolean namesAnObject(LeafNode item, SchemaManager schema) {
+        if (!(item instanceof EqualityNode<?>) && !(item instanceof ApproximateNode<?>)) {
+            return false;
+        }
+        SimpleNode<?> simple = (SimpleNode<?>) item;
+        AttributeType type = AttributeTypes.resolve(simple.getAttributeType(), simple.getAttribute(), schema);
+        byte[] value = simple.getValue() == null ? null : simple.getValue().getBytes();
+        return type != null && value != null && type.getSyntax() != null && DN_SYNTAX.equals(type.getSyntax().getOid())
+                && AlternativeDns.isAlternative(new String(value, StandardCharsets.UTF_8));
     }
 }

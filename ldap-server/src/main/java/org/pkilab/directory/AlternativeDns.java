@@ -1,10 +1,13 @@
 package org.pkilab.directory;
 
+import org.apache.directory.api.ldap.model.constants.SchemaConstants;
 import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
+import org.apache.directory.api.ldap.model.filter.AndNode;
 import org.apache.directory.api.ldap.model.filter.EqualityNode;
+import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
@@ -17,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,6 +39,11 @@ import java.util.regex.Pattern;
  * sees it: the base of a search, the object of a modify, delete, compare or modify DN, given in one of these forms,
  * is replaced by the object's DN, and the request goes on as if it had named it. A GUID or SID no object holds is
  * answered as AD answers it, {@code noSuchObject} (32) with {@code 0000208D ... NO_OBJECT}.
+ *
+ * <p>On a connection that has not bound, nothing is looked up: the form is replaced by the domain's DN, which the
+ * DC refuses to an anonymous caller as it refuses every request below the root DSE ({@code operationsError},
+ * {@code 000004DC ... a successful bind must be completed}). The answer is then the same whether an object holds
+ * the GUID or SID or not, so an anonymous caller cannot enumerate SIDs (RIDs) by asking for them.
  */
 final class AlternativeDns {
 
@@ -55,8 +64,12 @@ final class AlternativeDns {
         this.domain = domain;
     }
 
-    /** {@code pdu} with its alternative DN replaced; null when it names its object by DN (nothing to do). */
-    Resolved resolve(byte[] pdu, int operation) {
+    /**
+     * {@code pdu} with its alternative DN replaced; null when it names its object by DN (nothing to do).
+     * {@code anonymous}: whether the connection has not bound, asked only of a message that names a form; then the
+     * domain's DN stands in for whatever the form names.
+     */
+    Resolved resolve(byte[] pdu, int operation, BooleanSupplier anonymous) {
         if (operation != 0x63 && operation != 0x66 && operation != 0x4A && operation != 0x6E && operation != 0x6C) {
             return null;
         }
@@ -71,7 +84,7 @@ final class AlternativeDns {
         if (!isAlternative(text)) {
             return null; // another form (an extended DN); the decoder answers it as DN syntax
         }
-        String dn = dnOf(text);
+        String dn = anonymous.getAsBoolean() ? domain : dnOf(text);
         if (dn == null) {
             return new Resolved(null, NO_OBJECT);
         }
@@ -141,11 +154,24 @@ final class AlternativeDns {
                 : SecurityIdentifier.fromBytes(HexFormat.of().parseHex(text.toLowerCase(Locale.ROOT))).toBytes();
     }
 
-    /** The DN of the object of the domain whose {@code attribute} is {@code value}; null when none is. */
+    /**
+     * The DN of the object of the domain whose {@code attribute} is {@code value}; null when none is. The domain's
+     * partition indexes objectSid and objectGUID by their bytes: the search then reads the one entry that holds it.
+     */
     private String holder(String attribute, byte[] value) throws LdapException {
         AttributeType type = service.getSchemaManager().lookupAttributeTypeRegistry(attribute);
-        try (Cursor<Entry> found = service.getAdminSession().search(new Dn(service.getSchemaManager(), domain), SearchScope.SUBTREE,
-                new EqualityNode<>(type, new Value(type, value)), AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+        Dn base = new Dn(service.getSchemaManager(), domain);
+        ExprNode filter = new EqualityNode<>(type, new Value(type, value));
+        if (service.getPartitionNexus().getPartition(base) instanceof InMemoryPartition partition && partition.indexesBytesOf(type)) {
+            String id = partition.holderOf(type, value);
+            if (id == null) {
+                return null;
+            }
+            AttributeType uuid = service.getSchemaManager().lookupAttributeTypeRegistry(SchemaConstants.ENTRY_UUID_AT);
+            filter = new AndNode(new EqualityNode<>(uuid, new Value(uuid, id)), filter);
+        }
+        try (Cursor<Entry> found = service.getAdminSession().search(base, SearchScope.SUBTREE, filter,
+                AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
             return found.next() ? found.get().getDn().getName() : null;
         } catch (LdapException e) {
             throw e;

@@ -82,7 +82,7 @@ final class BitwiseFilter {
                     passing.add(new EqualityNode<>(leaf.getAttribute(), value));
                 }
             }
-            return passing.isEmpty() ? InChainFilter.never(schema) : passing.size() == 1 ? passing.get(0) : new OrNode(passing);
+            return passing.isEmpty() ? ThreeValuedFilter.never(schema) : passing.size() == 1 ? passing.get(0) : new OrNode(passing);
         });
         return undefined.isEmpty() ? rewritten : ThreeValuedFilter.whereTrue(rewritten, undefined::contains, schema);
     }

@@ -8,6 +8,7 @@ import org.apache.directory.api.ldap.model.filter.FilterParser;
 import org.apache.directory.api.ldap.model.message.AliasDerefMode;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.api.ldap.schema.manager.impl.DefaultSchemaManager;
 import org.apache.directory.server.core.DefaultDirectoryService;
@@ -48,8 +49,12 @@ final class DirectoryPartitions {
 
     /** The ApacheDS partition id of the domain (its naming context, configuration included). */
     static final String DOMAIN_PARTITION = "domain";
-    /** The attributes AD queries by, indexed in the domain partition. */
-    static final String[] INDEXED = {"objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName"};
+    /**
+     * The attributes AD queries by, indexed in the domain partition; objectSid and objectGUID, binary, by their bytes
+     * ({@link InMemoryPartition#indexBytes}), as a {@code <SID=...>} or {@code <GUID=...>} names an object by them.
+     */
+    static final String[] INDEXED = {"objectClass", "cn", "sAMAccountName", "member", "dNSHostName", "userPrincipalName",
+            "objectSid", "objectGUID"};
     private static final String STORE = "store";
     /**
      * ApacheDS interceptors for what an AD DC does not have: X.500 access-control items and the administrative
@@ -150,7 +155,12 @@ final class DirectoryPartitions {
         partition.setId(id);
         partition.setSuffixDn(new Dn(schema, suffix));
         for (String attribute : indexed) {
-            partition.addIndex(new AvlIndex<>(attribute));
+            AttributeType type = schema.lookupAttributeTypeRegistry(attribute);
+            if (type.getSyntax().isHumanReadable()) {
+                partition.addIndex(new AvlIndex<>(attribute));
+            } else {
+                partition.indexBytes(type); // ApacheDS's index keys a value by its normalized string, which binary values lack
+            }
         }
         return partition;
     }
@@ -192,7 +202,9 @@ final class DirectoryPartitions {
         partition.setSuffixDn(new Dn(schema, suffix));
         partition.setPartitionPath(folder.resolve(id).toUri());
         for (String attribute : indexed) {
-            partition.addIndex(new JdbmIndex<>(attribute, false));
+            if (schema.lookupAttributeTypeRegistry(attribute).getSyntax().isHumanReadable()) {
+                partition.addIndex(new JdbmIndex<>(attribute, false)); // read once, whole: binary ones are not needed
+            }
         }
         return partition;
     }

@@ -12,7 +12,6 @@ import org.apache.directory.api.ldap.model.filter.EqualityNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.ExtensibleNode;
 import org.apache.directory.api.ldap.model.filter.LeafNode;
-import org.apache.directory.api.ldap.model.filter.NotNode;
 import org.apache.directory.api.ldap.model.filter.OrNode;
 import org.apache.directory.api.ldap.model.filter.PresenceNode;
 import org.apache.directory.api.ldap.model.message.AliasDerefMode;
@@ -66,7 +65,7 @@ final class InChainFilter {
 
     /** {@code filter} with each in-chain item on {@code member} or {@code memberOf} replaced by the objects it selects. */
     static ExprNode withChainsFollowed(ExprNode filter, CoreSession session, SchemaManager schema) throws LdapException {
-        if (!ThreeValuedFilter.mentions(filter, leaf -> link(leaf, schema) != null)) {
+        if (!ThreeValuedFilter.mentions(filter, leaf -> followsLinks(leaf, schema))) {
             return filter;
         }
         Set<LeafNode> undefined = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -87,7 +86,7 @@ final class InChainFilter {
             try {
                 suffix = session.getDirectoryService().getPartitionNexus().getSuffixDn(start);
             } catch (LdapException noPartition) {
-                return never(schema);
+                return ThreeValuedFilter.never(schema);
             }
             Links links = linksBySuffix.get(suffix);
             if (links == null) {
@@ -99,6 +98,11 @@ final class InChainFilter {
             return byEntryUuid(links.entryUuids(selected, session, schema), schema);
         });
         return undefined.isEmpty() ? rewritten : ThreeValuedFilter.whereTrue(rewritten, undefined::contains, schema);
+    }
+
+    /** Whether {@code leaf} is an in-chain item on {@code member} or {@code memberOf}, which follows links. */
+    static boolean followsLinks(LeafNode leaf, SchemaManager schema) {
+        return link(leaf, schema) != null;
     }
 
     /** The OID of the link attribute an in-chain item is on, member or memberOf; null for any other item. */
@@ -120,18 +124,13 @@ final class InChainFilter {
 
     private static ExprNode byEntryUuid(List<String> uuids, SchemaManager schema) {
         if (uuids.isEmpty()) {
-            return never(schema);
+            return ThreeValuedFilter.never(schema);
         }
         List<ExprNode> items = new ArrayList<>();
         for (String uuid : uuids) {
             items.add(new EqualityNode<>(ENTRY_UUID, uuid));
         }
         return items.size() == 1 ? items.get(0) : new OrNode(items);
-    }
-
-    /** A filter no entry matches: FALSE, not Undefined, so its negation matches every entry. */
-    static ExprNode never(SchemaManager schema) {
-        return new NotNode(new PresenceNode(schema.getAttributeType("objectClass")));
     }
 
     /** The {@code member} links of one naming context, by normalized DN, and the entryUUID of each group. */

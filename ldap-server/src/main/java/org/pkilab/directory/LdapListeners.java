@@ -117,7 +117,7 @@ final class LdapListeners {
         guard = new LdapRequestGuard(config.queryPolicy());
         NtlmBinds ntlmBinds = new NtlmBinds(ldapServer, new NtlmAuthenticator(names, config.netbiosName(), config.domainName(),
                 config.hostName(), config.clock()), config.queryPolicy().maxReceiveBuffer());
-        guard.alternativeDns(new AlternativeDns(service, config.names().domain()));
+        guard.alternativeDns(new AlternativeDns(service, config.names().domain()), ldapServer.getLdapSessionManager());
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);

@@ -9,11 +9,24 @@ package org.pkilab.directory;
  * <pre>{@code
  * LdapMessageShape shape = new LdapMessageShape(pdu, policy);
  * Refusal refusal = shape.check();  // null: pass it on; else answer refusal.resultCode() for refusal.messageId()
- * shape.filterTerms();             // a search's terms, for the guard to send a costly one to its own thread
+ * shape.costly();                  // a search the guard answers on a thread of its own
  * }</pre>
  */
 final class LdapMessageShape {
 
+    /**
+     * Searches whose filter holds more terms than this are costly, answered on threads of their own. The DC answers
+     * other requests on the I/O thread that read them (two thread switches an operation cost a tenth of its CPU),
+     * where a search evaluating thousands of terms against every entry would hold up every connection of that thread.
+     */
+    static final int CHEAP_FILTER_TERMS = 32;
+    /**
+     * AD's matching rules the DC evaluates by reading the directory first: the in-chain rule (links of the whole
+     * naming context) and the bitwise ones (the attribute's values in the search's scope). Each item becomes an OR
+     * of as many terms as objects or values it selects, so one item costs as much as a long filter.
+     */
+    private static final java.util.Set<String> EXPANDING_RULES = java.util.Set.of(InChainFilter.IN_CHAIN,
+            BitwiseFilter.BIT_AND, BitwiseFilter.BIT_OR);
     static final int PROTOCOL_ERROR = 2;
     static final int ADMIN_LIMIT_EXCEEDED = 11;
 
@@ -26,6 +39,7 @@ final class LdapMessageShape {
     private int messageId = -1;
     private int operation = -1;
     private int filterTerms;
+    private boolean expanding;
 
     LdapMessageShape(byte[] pdu, LdapQueryPolicy policy) {
         this.pdu = pdu;
@@ -59,6 +73,14 @@ final class LdapMessageShape {
     /** The terms of a search's filter, once {@link #check()} has walked it; 0 for other operations. */
     int filterTerms() {
         return filterTerms;
+    }
+
+    /**
+     * Whether a search, once {@link #check()} has walked it, costs enough to be answered off the I/O thread: its
+     * filter holds over {@link #CHEAP_FILTER_TERMS} terms, or an item of an in-chain or bitwise matching rule.
+     */
+    boolean costly() {
+        return filterTerms > CHEAP_FILTER_TERMS || expanding;
     }
 
     Refusal check() {
@@ -193,6 +215,7 @@ final class LdapMessageShape {
                 ends[++depth] = item.end();
                 position = item.contentStart();
             } else {
+                expanding |= tag == 0xA9 && expandingRule(item);
                 filterTerms = ++terms;
                 if (terms > policy.maxFilterTerms()) {
                     return "the search filter holds over " + policy.maxFilterTerms() + " terms, the DC's limit; "
@@ -202,6 +225,16 @@ final class LdapMessageShape {
             }
         }
         return null;
+    }
+
+    /** Whether an extensible match ({@code [9] MatchingRuleAssertion}) names one of {@link #EXPANDING_RULES}. */
+    private boolean expandingRule(Element extensible) {
+        if (extensible.length() == 0) {
+            return false;
+        }
+        Element first = Element.at(pdu, extensible.contentStart(), extensible.end());
+        return first.tag() == 0x81 && EXPANDING_RULES.contains(
+                new String(pdu, first.contentStart(), first.length(), java.nio.charset.StandardCharsets.US_ASCII).trim());
     }
 
     /** A BER element's tag and where its content lies; single-byte tags and definite lengths, as LDAP has them. */

@@ -1,5 +1,8 @@
 package org.pkilab.directory;
 
+import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.ldap.LdapSession;
+import org.apache.directory.server.ldap.LdapSessionManager;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
 import org.apache.mina.core.session.AttributeKey;
@@ -47,18 +50,14 @@ final class LdapRequestGuard extends IoFilterAdapter {
     /** How often an idle connection is looked at for a message that stopped arriving. */
     private static final int IDLE_CHECK_SECONDS = 5;
 
-    /**
-     * Searches whose filter holds more terms than this are answered on threads of their own. The DC answers other
-     * requests on the I/O thread that read them (two thread switches an operation cost a tenth of its CPU), where a
-     * search evaluating thousands of terms against every entry would hold up every connection of that thread.
-     */
-    static final int CHEAP_FILTER_TERMS = 32;
-    /** Threads for costly searches, and as many may wait; more are answered busy (51). */
+    /** Threads for costly searches ({@link LdapMessageShape#costly()}), and as many may wait; more are answered busy (51). */
     private static final int COSTLY_THREADS = 4;
 
     private final LdapQueryPolicy policy;
     /** Resolves {@code <GUID=...>} and {@code <SID=...>} DNs, which ApacheDS's decoder cannot read; null until set. */
     private volatile AlternativeDns alternativeDns;
+    /** ApacheDS's sessions, which say whether a connection has bound; null until set. */
+    private volatile LdapSessionManager sessions;
     private final java.util.concurrent.ThreadPoolExecutor costly;
     /** Bytes held over all connections for messages not yet complete. */
     private final AtomicLong pending = new AtomicLong();
@@ -231,12 +230,12 @@ final class LdapRequestGuard extends IoFilterAdapter {
             session.setAttribute(BOUND, Boolean.TRUE); // a bind, whatever its outcome: the connection is in use
         }
         AlternativeDns alternative = alternativeDns;
-        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation());
+        AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation(), () -> anonymous(session));
         if (resolved != null && resolved.noSuchObject() != null) {
             answer(session, shape.messageId(), shape.operation(), NO_SUCH_OBJECT, resolved.noSuchObject());
             return;
         }
-        if (shape.filterTerms() > CHEAP_FILTER_TERMS) {
+        if (shape.costly()) {
             costlyMessages(session).add(shape.messageId());
         }
         pass(next, session, resolved == null ? pdu : resolved.pdu(), shape);
@@ -275,7 +274,8 @@ final class LdapRequestGuard extends IoFilterAdapter {
                         });
                     } catch (java.util.concurrent.RejectedExecutionException e) {
                         answer(session, request.getMessageId(), 0x63, BUSY, "the DC is busy with " + COSTLY_THREADS
-                                + " searches of over " + CHEAP_FILTER_TERMS + " filter terms and as many waiting; send this one again later");
+                                + " costly searches (over " + LdapMessageShape.CHEAP_FILTER_TERMS + " filter terms, or in-chain or"
+                                + " bitwise matching rules) and as many waiting; send this one again later");
                     }
                     return;
                 }
@@ -284,9 +284,21 @@ final class LdapRequestGuard extends IoFilterAdapter {
         };
     }
 
-    /** From now on, a request naming its object as {@code <GUID=...>} or {@code <SID=...>} names it by its DN. */
-    void alternativeDns(AlternativeDns resolver) {
+    /**
+     * From now on, a request naming its object as {@code <GUID=...>} or {@code <SID=...>} names it by its DN, on a
+     * connection that has bound ({@code sessions} tell which have).
+     */
+    void alternativeDns(AlternativeDns resolver, LdapSessionManager sessions) {
+        this.sessions = sessions;
         this.alternativeDns = resolver;
+    }
+
+    /** Whether the connection has not bound (or bound anonymously); so too when the DC cannot tell. */
+    private boolean anonymous(IoSession session) {
+        LdapSessionManager known = sessions;
+        LdapSession ldap = known == null ? null : known.getLdapSession(session);
+        CoreSession core = ldap == null ? null : ldap.getCoreSession();
+        return core == null || core.isAnonymous();
     }
 
     /** How many costly searches are being answered now. */

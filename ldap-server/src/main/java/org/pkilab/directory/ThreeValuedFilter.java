@@ -35,6 +35,15 @@ final class ThreeValuedFilter {
     private ThreeValuedFilter() {
     }
 
+    /**
+     * A filter no entry matches: FALSE, not Undefined, so its negation matches every entry. What a rewritten item
+     * becomes when it selects nothing: an in-chain item from a group without members, a bitwise item no value
+     * passes, a {@code <SID=...>} no object holds.
+     */
+    static ExprNode never(SchemaManager schema) {
+        return new NotNode(new PresenceNode(schema.getAttributeType("objectClass")));
+    }
+
     static boolean mentions(ExprNode node, Predicate<LeafNode> undefined) {
         if (node instanceof BranchNode branch) {
             return branch.getChildren().stream().anyMatch(child -> mentions(child, undefined));
@@ -45,7 +54,7 @@ final class ThreeValuedFilter {
     /** The filter that holds exactly where {@code filter} is TRUE with every item {@code undefined} accepts Undefined. */
     static ExprNode whereTrue(ExprNode filter, Predicate<LeafNode> undefined, SchemaManager schema) {
         ExprNode rewritten = when(filter, true, undefined);
-        return rewritten != null ? rewritten : new NotNode(new PresenceNode(schema.getAttributeType("objectClass")));
+        return rewritten != null ? rewritten : never(schema);
     }
 
     /** The filter for "{@code node} is {@code truth}"; {@code null} when that can never hold. */

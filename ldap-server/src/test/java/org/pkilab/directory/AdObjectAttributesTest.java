@@ -2,6 +2,15 @@ package org.pkilab.directory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import org.apache.directory.api.ldap.model.cursor.Cursor;
+import org.apache.directory.api.ldap.model.entry.Entry;
+import org.apache.directory.api.ldap.model.filter.FilterParser;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.SearchScope;
+import org.apache.directory.api.ldap.model.name.Dn;
+import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.server.core.api.CoreSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -290,6 +299,51 @@ class AdObjectAttributesTest {
     }
 
     @Test
+    void objectSidAndObjectGuidAreIndexedThroughARenameADeleteAndARestart(@TempDir Path folder) throws Exception {
+        start(folder);
+        String group = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)
+                .usersAndComputers().createGroup("ConfigMgr IIS Servers");
+        JsonNode identity = read(group, "objectGUID", "objectSid");
+        byte[] guid = bytes(identity, "objectGUID").get(0);
+        byte[] sid = bytes(identity, "objectSid").get(0);
+        assertEquals(group, indexedHolder("objectSid", sid), "the domain partition's objectSid index finds the new group");
+        assertEquals(group, indexedHolder("objectGUID", guid), "the domain partition's objectGUID index finds the new group");
+
+        String renamed = "CN=Web Servers," + group.substring(group.indexOf(',') + 1);
+        try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            ldap.modifyDN(group, "CN=Web Servers", true);
+            assertEquals(renamed, indexedHolder("objectSid", sid), "the objectSid index after a rename");
+            assertEquals(renamed, ldap3("read", "<SID=" + SecurityIdentifier.fromBytes(sid) + ">", "cn").path("entries").get(0)
+                    .path("dn").asText(), "<SID=...> names the renamed group");
+            ldap.delete(renamed);
+        }
+        assertEquals(null, indexedHolder("objectSid", sid), "a deleted group's SID names nothing");
+        assertEquals(null, indexedHolder("objectGUID", guid), "a deleted group's GUID names nothing");
+
+        byte[] administratorSid = bytes(read(dc.administratorDn(), "objectSid"), "objectSid").get(0);
+        dc.close();
+        start(folder);
+        assertEquals(dc.administratorDn(), indexedHolder("objectSid", administratorSid), "the objectSid index after a restart");
+    }
+
+    /** The DN of the entry the domain partition's index says holds {@code value} in {@code attribute}; null for none. */
+    private String indexedHolder(String attribute, byte[] value) throws Exception {
+        CoreSession system = dc.systemSession();
+        SchemaManager schema = system.getDirectoryService().getSchemaManager();
+        Dn domain = new Dn(schema, dc.names().domain());
+        InMemoryPartition partition = (InMemoryPartition) system.getDirectoryService().getPartitionNexus().getPartition(domain);
+        String id = partition.holderOf(schema.lookupAttributeTypeRegistry(attribute), value);
+        if (id == null) {
+            return null;
+        }
+        try (Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE,
+                FilterParser.parse(schema, "(entryUUID=" + id + ")"), AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+            assertTrue(found.next(), attribute + " indexed to " + id + ", which no entry is");
+            return found.get().getDn().getName();
+        }
+    }
+
+    @Test
     void anIssuancePolicyIsLinkedToAGroupByMsDsOidToGroupLink() throws Exception {
         start(null);
         String group = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)
@@ -346,6 +400,7 @@ class AdObjectAttributesTest {
         String old = dc.names().computer("OLD01");
         JsonNode first = read(old, "objectGUID", "memberOf", "objectCategory", "uSNCreated");
         assertEquals(16, bytes(first, "objectGUID").get(0).length, "OLD01, kept by an earlier lab, has an objectGUID");
+        assertEquals(old, indexedHolder("objectGUID", bytes(first, "objectGUID").get(0)), "OLD01's objectGUID, given at start, is indexed");
         assertEquals(List.of(dc.names().user("Made Before The Journal")), strings(first, "memberOf"), "OLD01's memberOf");
         assertEquals("CN=Computer," + SCHEMA, one(first, "objectCategory"), "OLD01's objectCategory");
         long highest = Long.parseLong(one(read("", "highestCommittedUSN"), "highestCommittedUSN"));
@@ -356,6 +411,7 @@ class AdObjectAttributesTest {
         JsonNode again = read(old, "objectGUID", "uSNCreated");
         assertEquals(HexFormat.of().formatHex(bytes(first, "objectGUID").get(0)), HexFormat.of().formatHex(bytes(again, "objectGUID").get(0)),
                 "OLD01's objectGUID after another restart");
+        assertEquals(old, indexedHolder("objectGUID", bytes(first, "objectGUID").get(0)), "OLD01's objectGUID indexed after another restart");
         assertEquals(one(first, "uSNCreated"), one(again, "uSNCreated"), "OLD01's uSNCreated after another restart");
         assertTrue(Long.parseLong(one(read("", "highestCommittedUSN"), "highestCommittedUSN")) >= highest,
                 "highestCommittedUSN never goes back across a restart");

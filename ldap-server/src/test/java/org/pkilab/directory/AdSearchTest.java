@@ -2,6 +2,7 @@ package org.pkilab.directory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.UsersAndComputers;
+import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
 
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -213,6 +216,37 @@ class AdSearchTest {
         List<String> descending = new ArrayList<>(names);
         Collections.reverse(descending);
         assertEquals(descending, reversed, "groups in reverse cn order: " + r.out());
+    }
+
+    @Test
+    void anAnonymousRootDseReadDoesNotTellWhichGuidOrSidAnObjectHolds() throws Exception {
+        SearchResultEntry held;
+        try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            held = ldap.getEntry(domain, "objectGUID", "objectSid");
+        }
+        String heldGuid = "<GUID=" + HexFormat.of().formatHex(held.getAttributeValueBytes("objectGUID")) + ">";
+        String heldSid = "<SID=" + SecurityIdentifier.fromBytes(held.getAttributeValueBytes("objectSid")) + ">";
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
+            // namingContexts holds the domain's DN: were the form resolved, the domain's own GUID and SID would match it
+            for (String form : List.of(heldGuid, "<GUID=00000000000000000000000000000000>", heldSid, "<SID=S-1-5-21-1-2-3>")) {
+                Filter filter = Filter.createEqualityFilter("namingContexts", form);
+                assertEquals(0, anonymous.search("", SearchScope.BASE, filter).getEntryCount(),
+                        "an anonymous read of DC01's root DSE with " + filter + ": the same for a GUID or SID held or not");
+                assertEquals(1, anonymous.search("", SearchScope.BASE, Filter.createNOTFilter(filter)).getEntryCount(),
+                        "an anonymous read of DC01's root DSE with the NOT of " + filter);
+            }
+        }
+    }
+
+    @Test
+    void anAnonymousRootDseReadWithAnInChainItemFollowsNoLink() throws Exception {
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
+            String inChain = "(memberOf:" + IN_CHAIN + ":=" + tier0 + ")";
+            assertEquals(0, anonymous.search("", SearchScope.BASE, inChain).getEntryCount(),
+                    "the root DSE is in no group: " + inChain + " read anonymously from DC01");
+            assertEquals(1, anonymous.search("", SearchScope.BASE, "(!" + inChain + ")").getEntryCount(),
+                    "so its NOT selects the root DSE, read anonymously from DC01");
+        }
     }
 
     private static Set<String> names(String filter) throws Exception {

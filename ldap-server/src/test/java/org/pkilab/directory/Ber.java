@@ -57,6 +57,22 @@ final class Ber {
         return filter;
     }
 
+    /**
+     * A request of {@code operation} (its BER tag) on the object {@code dn}: a delete (0x4A), a modify replacing its
+     * description (0x66), a modify DN to {@code CN=x} (0x6C) or a compare of its cn (0x6E).
+     */
+    static byte[] naming(int messageId, int operation, String dn) {
+        byte[] request = switch (operation) {
+            case 0x4A -> tlv(0x4A, dn.getBytes(StandardCharsets.UTF_8));
+            case 0x66 -> tlv(0x66, octets(dn), tlv(0x30, tlv(0x30, enumerated(2),
+                    tlv(0x30, octets("description"), tlv(0x31, octets("x"))))));
+            case 0x6C -> tlv(0x6C, octets(dn), octets("CN=x"), tlv(0x01, new byte[]{(byte) 0xFF}));
+            case 0x6E -> tlv(0x6E, octets(dn), tlv(0x30, octets("cn"), octets("x")));
+            default -> throw new IllegalArgumentException("not an operation naming one object: 0x" + Integer.toHexString(operation));
+        };
+        return tlv(0x30, integer(messageId), request);
+    }
+
     /** A search request message: base, subtree scope, the given filter, no attributes asked. */
     static byte[] search(int messageId, String base, byte[] filter) {
         return tlv(0x30, integer(messageId), tlv(0x63, octets(base), enumerated(2), enumerated(0), integer(0), integer(0),

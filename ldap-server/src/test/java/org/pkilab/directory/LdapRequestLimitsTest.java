@@ -10,6 +10,7 @@ import com.unboundid.ldap.sdk.SearchScope;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
 
@@ -18,6 +19,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -206,6 +208,35 @@ class LdapRequestLimitsTest {
             assertTrue(notice.contains("1.3.6.1.4.1.1466.20036") && notice.contains("without a bind"), "an idle connection: " + notice);
             assertEquals(1, bound.search(strict.names().domain(), SearchScope.BASE, "(objectClass=*)").getEntryCount(),
                     "a bound connection idle as long is still served");
+        }
+    }
+
+    @Test
+    void anAnonymousRequestNamingAGuidOrSidGetsTheSameRefusalWhetherAnObjectHoldsItOrNot() throws Exception {
+        String administratorSid;
+        try (LDAPConnection ldap = connection()) {
+            administratorSid = SecurityIdentifier.fromBytes(
+                    ldap.getEntry(dc.administratorDn(), "objectSid").getAttributeValueBytes("objectSid")).toString();
+        }
+        String unheldSid = administratorSid.substring(0, administratorSid.lastIndexOf('-') + 1) + "987654";
+        byte[] domainRefused = sendRaw(Ber.search(1, dc.names().domain(), Ber.tlv(0x87, "objectClass".getBytes())));
+        String refusal = new String(domainRefused, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(refusal.contains("000004DC") && refusal.contains("successful bind must be completed"),
+                "an anonymous search of " + dc.names().domain() + " is refused as on AD: " + refusal);
+        for (String name : List.of("<SID=" + administratorSid + ">", "<SID=" + unheldSid + ">",
+                "<GUID=00000000-0000-0000-0000-000000000000>")) {
+            byte[] answer = sendRaw(Ber.search(1, name, Ber.tlv(0x87, "objectClass".getBytes())));
+            assertEquals(HexFormat.of().formatHex(domainRefused), HexFormat.of().formatHex(answer),
+                    "an anonymous search of " + name + " gets what one of the domain gets: "
+                            + new String(answer, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        for (int operation : new int[]{0x4A, 0x66, 0x6C, 0x6E}) {
+            byte[] held = sendRaw(Ber.naming(1, operation, "<SID=" + administratorSid + ">"));
+            byte[] unheld = sendRaw(Ber.naming(1, operation, "<SID=" + unheldSid + ">"));
+            String text = new String(held, java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(text.contains("000004DC"), "operation 0x" + Integer.toHexString(operation) + " by an anonymous caller: " + text);
+            assertEquals(HexFormat.of().formatHex(held), HexFormat.of().formatHex(unheld),
+                    "operation 0x" + Integer.toHexString(operation) + " naming a SID Administrator holds, and one no object holds");
         }
     }
 
