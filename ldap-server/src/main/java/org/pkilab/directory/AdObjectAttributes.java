@@ -19,7 +19,6 @@ import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.ObjectClass;
 import org.apache.directory.api.ldap.model.schema.UsageEnum;
-import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.DirectoryService;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
@@ -304,7 +303,7 @@ final class AdObjectAttributes extends BaseInterceptor {
     @Override
     public void add(AddOperationContext ctx) throws LdapException {
         Entry entry = ctx.getEntry();
-        if (!isSystem(ctx)) {
+        if (!SystemAccountGuard.isSystem(ctx.getSession())) {
             refuseSystemOnly(ctx.getDn(), entry.getAttributes().stream().map(Attribute::getAttributeType).toList());
         }
         stamp(entry, config.clock().instant());
@@ -313,7 +312,7 @@ final class AdObjectAttributes extends BaseInterceptor {
 
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
-        boolean system = isSystem(ctx);
+        boolean system = SystemAccountGuard.isSystem(ctx.getSession());
         if (!system) {
             refuseSystemOnly(ctx.getDn(), ctx.getModItems().stream().map(m -> m.getAttribute().getAttributeType()).toList());
         }
@@ -458,9 +457,4 @@ final class AdObjectAttributes extends BaseInterceptor {
         return domain != null && (dn.equals(domain) || dn.isDescendantOf(domain));
     }
 
-    private static boolean isSystem(OperationContext ctx) {
-        CoreSession session = ctx.getSession();
-        return session.getEffectivePrincipal() != null
-                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
-    }
 }

@@ -11,13 +11,10 @@ import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.AttributeTypeOptions;
-import org.apache.directory.server.constants.ServerDNConstants;
-import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.DirectoryService;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
-import org.apache.directory.server.core.api.interceptor.context.OperationContext;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -82,7 +79,7 @@ final class ConstructedAttributes extends BaseInterceptor {
     @Override
     public EntryFilteringCursor search(SearchOperationContext ctx) throws LdapException {
         EntryFilteringCursor cursor = next(ctx);
-        if (isSystem(ctx)) {
+        if (SystemAccountGuard.isSystem(ctx.getSession())) {
             return cursor; // the DC's own reads (the store, snapshots, tokens) see what is stored, nothing computed
         }
         boolean base = ctx.getScope() == SearchScope.OBJECT;
@@ -179,9 +176,4 @@ final class ConstructedAttributes extends BaseInterceptor {
         return domain != null && (dn.equals(domain) || dn.isDescendantOf(domain));
     }
 
-    private static boolean isSystem(OperationContext ctx) {
-        CoreSession session = ctx.getSession();
-        return session.getEffectivePrincipal() != null
-                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
-    }
 }

@@ -1,6 +1,5 @@
 package org.pkilab.directory;
 
-import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
@@ -159,7 +158,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
         Entry entry = ctx.getEntry();
         assignDescriptor(ctx, entry);
-        boolean named = tokens != null && !isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null;
+        boolean named = tokens != null && !SystemAccountGuard.isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null;
         if (named) {
             // the check and the write under one lock: two adds of one name at the same moment would both pass the check
             accountNames.lock();
@@ -178,7 +177,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     private void addChecked(AddOperationContext ctx, Entry entry) throws LdapException {
         boolean principal = entry.hasObjectClass("user") || entry.hasObjectClass("group");
-        if (principal && tokens != null && !isSystem(ctx.getSession())) {
+        if (principal && tokens != null && !SystemAccountGuard.isSystem(ctx.getSession())) {
             if (entry.get("objectSid") != null) {
                 throw new LdapUnwillingToPerformException(ResultCodeEnum.UNWILLING_TO_PERFORM,
                         "00002077: SvcErr: DSID-03152B50, problem 5003 (WILL_NOT_PERFORM)\n"
@@ -209,12 +208,12 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
                 .getAttributeType(SECURITY_DESCRIPTOR_OID);
         Attribute supplied = entry.get(type);
-        if (supplied != null && isSystem(ctx.getSession()) && !decodes(supplied.getBytes())) {
+        if (supplied != null && SystemAccountGuard.isSystem(ctx.getSession()) && !decodes(supplied.getBytes())) {
             return; // a restore or a store keeps what it held; its checks use the domain default
         }
         SecurityDescriptor descriptor = supplied == null ? null : decodeWritten(supplied.getBytes(), ctx.getDn());
         TokenBuilder tokenBuilder = tokens;
-        if (tokenBuilder != null && !isSystem(ctx.getSession())) {
+        if (tokenBuilder != null && !SystemAccountGuard.isSystem(ctx.getSession())) {
             int flags = SdFlagsControl.of(ctx);
             if (descriptor == null) {
                 if (!mayHold(entry, type, ctx.getSession().getDirectoryService().getSchemaManager())) {
@@ -384,7 +383,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         }
         // a write of the descriptor alone needs only Write DAC / Write Owner, as on AD: what dacledit and owneredit rely on
         authorize(ctx, ctx.getDn(), mask == 0 ? AccessControlEntry.WRITE_PROPERTY : mask, "modify");
-        boolean renames = tokens != null && !isSystem(ctx.getSession()) && ctx.getModItems().stream().anyMatch(mod ->
+        boolean renames = tokens != null && !SystemAccountGuard.isSystem(ctx.getSession()) && ctx.getModItems().stream().anyMatch(mod ->
                 mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID));
         if (renames) {
             accountNames.lock();
@@ -421,7 +420,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
      * a principal holding Write DAC alone may replace the DACL, one holding Write Owner alone the owner.
      */
     private int writeDescriptor(ModifyOperationContext ctx, Modification mod) throws LdapException {
-        if (domainSid == null || ctx.getSession().isAnonymous() || isSystem(ctx.getSession())
+        if (domainSid == null || ctx.getSession().isAnonymous() || SystemAccountGuard.isSystem(ctx.getSession())
                 && java.util.stream.StreamSupport.stream(mod.getAttribute().spliterator(), false).anyMatch(v -> !decodes(v.getBytes()))) {
             return AccessControlEntry.WRITE_DAC;
         }
@@ -491,12 +490,12 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         if (ctx.getSession().isAnonymous() && !(ctx.getDn().isEmpty() && ctx.getScope() == SearchScope.OBJECT)) {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
         }
-        if (!isSystem(ctx.getSession())
+        if (!SystemAccountGuard.isSystem(ctx.getSession())
                 && SecretFilter.mentionsSecret(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager())) {
             ctx.setFilter(SecretFilter.withoutSecrets(ctx.getFilter(), ctx.getSession().getDirectoryService().getSchemaManager()));
         }
         EntryFilteringCursor cursor = next(ctx);
-        if (!isSystem(ctx.getSession())) {
+        if (!SystemAccountGuard.isSystem(ctx.getSession())) {
             cursor.addEntryFilter(HIDE_SECRETS);
             cursor.addEntryFilter(sdFlagsFilter(SdFlagsControl.of(ctx)));
         }
@@ -509,7 +508,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
         }
         Entry entry = next(ctx);
-        if (entry != null && !isSystem(ctx.getSession())) {
+        if (entry != null && !SystemAccountGuard.isSystem(ctx.getSession())) {
             entry = entry.clone();
             stripSecrets(entry);
         }
@@ -521,7 +520,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         if (ctx.getSession().isAnonymous()) {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
         }
-        if (!isSystem(ctx.getSession()) && SECRET_ATTRIBUTES.contains(ctx.getOid() == null ? "" : ctx.getOid().toLowerCase())) {
+        if (!SystemAccountGuard.isSystem(ctx.getSession()) && SECRET_ATTRIBUTES.contains(ctx.getOid() == null ? "" : ctx.getOid().toLowerCase())) {
             throw new LdapNoPermissionException(AD_INSUFFICIENT_RIGHTS + "\npasswords cannot be compared");
         }
         return next(ctx);
@@ -569,15 +568,11 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         }
     }
 
-    private static boolean isSystem(CoreSession session) {
-        return session.getEffectivePrincipal() != null
-                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
-    }
 
     private void authorize(OperationContext ctx, Dn object, int mask, String action) throws LdapException {
         TokenBuilder tokenBuilder = tokens;
         CoreSession session = ctx.getSession();
-        if (tokenBuilder == null || isSystem(session)) {
+        if (tokenBuilder == null || SystemAccountGuard.isSystem(session)) {
             return;
         }
         if (session.isAnonymous()) {

@@ -15,7 +15,6 @@ import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.password.PasswordUtil;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
-import org.apache.directory.server.constants.ServerDNConstants;
 import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
@@ -71,7 +70,7 @@ final class PasswordVerifiers extends BaseInterceptor {
     public void add(AddOperationContext ctx) throws LdapException {
         Entry entry = ctx.getEntry();
         SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
-        boolean system = isSystem(ctx.getSession());
+        boolean system = SystemAccountGuard.isSystem(ctx.getSession());
         List<Attribute> kept = new ArrayList<>();
         for (Attribute attribute : new ArrayList<>(entry.getAttributes())) {
             if (SecretFilter.isSecret(attribute, schema)) {
@@ -95,7 +94,7 @@ final class PasswordVerifiers extends BaseInterceptor {
      */
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
-        boolean system = isSystem(ctx.getSession());
+        boolean system = SystemAccountGuard.isSystem(ctx.getSession());
         SchemaManager schema = ctx.getSession().getDirectoryService().getSchemaManager();
         AttributeType userPassword = schema.getAttributeType(USER_PASSWORD);
         AttributeType unicodePwd = schema.getAttributeType(UNICODE_PWD);
@@ -204,12 +203,8 @@ final class PasswordVerifiers extends BaseInterceptor {
     /** Whether the request came over TLS (LDAPS, or after StartTLS); a session of the DC's own, not from the network, is. */
     private static boolean confidential(CoreSession session) {
         IoSession io = session instanceof DefaultCoreSession own ? own.getIoSession() : null;
-        return io == null ? !(session instanceof DefaultCoreSession) || isSystem(session)
+        return io == null ? !(session instanceof DefaultCoreSession) || SystemAccountGuard.isSystem(session)
                 : io.getFilterChain().get(SslFilter.class) != null;
     }
 
-    private static boolean isSystem(CoreSession session) {
-        return session.getEffectivePrincipal() != null
-                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
-    }
 }

@@ -3,6 +3,7 @@ package org.pkilab.directory;
 import org.apache.directory.api.ldap.model.exception.LdapAuthenticationException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.server.constants.ServerDNConstants;
+import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.BindOperationContext;
 
@@ -36,5 +37,11 @@ final class SystemAccountGuard extends BaseInterceptor {
         } catch (LdapAuthenticationException e) {
             throw new LdapAuthenticationException(LOGON_FAILURE);
         }
+    }
+
+    /** Whether {@code session} is the DC's own (its start-up, its restores, the upkeep it does after a client's write). */
+    static boolean isSystem(CoreSession session) {
+        return session.getEffectivePrincipal() != null
+                && ServerDNConstants.ADMIN_SYSTEM_DN_NORMALIZED.equals(session.getEffectivePrincipal().getDn().getNormName());
     }
 }
