@@ -65,8 +65,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     static final String NAME = "pkilabDirectoryAccess";
     private static final String AD_INSUFFICIENT_RIGHTS = "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS), data 0";
-    private static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
-            + "operation a successful bind must be completed on the connection., data 0, v1db1";
+    /** What a Windows Server 2016 DC answers an anonymous operation other than a read of the root DSE. */
+    static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
+            + "operation a successful bind must be completed on the connection., data 0, v4563";
     private static final Set<String> SECRET_ATTRIBUTES = SecretFilter.SECRET_NAMES;
     private static final String SECURITY_DESCRIPTOR_OID = "1.2.840.113556.1.2.281";
     private static final String NEXT_RID_OID = "1.2.840.113556.1.4.88";

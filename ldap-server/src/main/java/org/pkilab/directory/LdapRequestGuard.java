@@ -45,6 +45,9 @@ final class LdapRequestGuard extends IoFilterAdapter {
     private static final int BUSY = 51;
     private static final int OTHER = 80;
     private static final int NO_SUCH_OBJECT = 32;
+    private static final int OPERATIONS_ERROR = 1;
+    /** Modify, add, delete, modify DN, compare: what an anonymous connection may not do, named object or not. */
+    private static final java.util.Set<Integer> NAMING_AN_OBJECT = java.util.Set.of(0x66, 0x68, 0x4A, 0x6C, 0x6E);
     /** Messages up to this size are held without counting against the policy's bytes for messages still arriving. */
     private static final int UNCOUNTED_MESSAGE_BYTES = 64 * 1024;
     /** How often an idle connection is looked at for a message that stopped arriving. */
@@ -228,6 +231,12 @@ final class LdapRequestGuard extends IoFilterAdapter {
         }
         if (shape.operation() == 0x60) {
             session.setAttribute(BOUND, Boolean.TRUE); // a bind, whatever its outcome: the connection is in use
+        }
+        if (NAMING_AN_OBJECT.contains(shape.operation()) && anonymous(session)) {
+            // before ApacheDS, which answers noSuchObject for an object that does not exist before any access check,
+            // so an anonymous caller would learn which DNs exist
+            answer(session, shape.messageId(), shape.operation(), OPERATIONS_ERROR, DirectoryAccessInterceptor.AD_BIND_REQUIRED);
+            return;
         }
         AlternativeDns alternative = alternativeDns;
         AlternativeDns.Resolved resolved = alternative == null ? null : alternative.resolve(pdu, shape.operation(), () -> anonymous(session));

@@ -240,6 +240,21 @@ class LdapRequestLimitsTest {
         }
     }
 
+    @Test
+    void anAnonymousWriteOrCompareGetsTheSameRefusalWhetherItsObjectExistsOrNot() throws Exception {
+        String missing = "CN=Nobody Here," + dc.names().users();
+        for (int operation : new int[]{0x4A, 0x66, 0x6C, 0x6E}) {
+            byte[] held = sendRaw(Ber.naming(1, operation, dc.administratorDn()));
+            byte[] unheld = sendRaw(Ber.naming(1, operation, missing));
+            String text = new String(held, java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(text.contains("000004DC") && text.contains("successful bind must be completed"),
+                    "operation 0x" + Integer.toHexString(operation) + " on " + dc.administratorDn() + " by an anonymous caller: " + text);
+            assertEquals(HexFormat.of().formatHex(held), HexFormat.of().formatHex(unheld),
+                    "operation 0x" + Integer.toHexString(operation) + " on Administrator and on " + missing
+                            + " answer alike, so an anonymous caller learns nothing of which objects exist");
+        }
+    }
+
     private static LDAPConnection connection() throws Exception {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
         options.setResponseTimeoutMillis(10_000);
