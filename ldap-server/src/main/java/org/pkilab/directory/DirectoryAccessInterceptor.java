@@ -1,20 +1,26 @@
 package org.pkilab.directory;
 
-import org.apache.directory.server.core.api.filtering.EntryFilter;
+import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Entry;
 import org.apache.directory.api.ldap.model.entry.Modification;
 import org.apache.directory.api.ldap.model.entry.ModificationOperation;
-import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
-import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
+import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapNoPermissionException;
-import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
 import org.apache.directory.api.ldap.model.exception.LdapOperationErrorException;
+import org.apache.directory.api.ldap.model.exception.LdapUnwillingToPerformException;
+import org.apache.directory.api.ldap.model.filter.EqualityNode;
+import org.apache.directory.api.ldap.model.filter.ExprNode;
+import org.apache.directory.api.ldap.model.message.AliasDerefMode;
+import org.apache.directory.api.ldap.model.message.ResultCodeEnum;
 import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
-import org.apache.directory.api.ldap.model.schema.SchemaManager;
+import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.server.core.api.CoreSession;
+import org.apache.directory.server.core.api.DirectoryService;
+import org.apache.directory.server.core.api.filtering.EntryFilter;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.AddOperationContext;
@@ -33,8 +39,13 @@ import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
@@ -49,17 +60,9 @@ import java.util.stream.Collectors;
  * root DSE, as on a Windows DC. Passwords are never returned, nor matched by a search filter ({@link SecretFilter});
  * rights are checked on the attribute type a write names, however it spells it.
  *
- * <p>Security descriptors are kept and returned in AD's binary form ({@link SecurityDescriptor#toBinary()}). A
- * write in SDDL text (the lab's stores before, a journal of an older lab) is taken and kept in binary, which AD
- * would refuse; a value that is neither is refused with invalidAttributeSyntax. The SD flags control
- * ({@link SdFlagsControl}) selects the parts a search returns and a modify replaces; a descriptor written by any
- * client governs the next check at once, since every check reads the stored value.
- *
- * <p>A new object gets its owner as AD gives it ([MS-ADTS] 6.1.3.7, 6.1.3.8): when the creator supplies no owner,
- * the "default administrators group" of the creator's token owns it (for the domain: Domain Admins, else
- * Enterprise Admins; for configuration: Enterprise Admins, else Domain Admins; for the schema: Schema Admins
- * first), and that group is the descriptor's group too; a creator in none of them owns what it creates.
- * So a template Administrator duplicates is owned by Enterprise Admins, a user it creates by Domain Admins.
+ * <p>What a write does to the descriptor itself (binary form, SDDL text, the SD flags control, the Write DAC and
+ * Write Owner a modify of it needs, the owner of a new object) is {@link NtSecurityDescriptorAttribute}'s; a
+ * descriptor written by any client governs the next check at once, since every check reads the stored value.
  */
 final class DirectoryAccessInterceptor extends BaseInterceptor {
 
@@ -69,7 +72,6 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     static final String AD_BIND_REQUIRED = "000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this "
             + "operation a successful bind must be completed on the connection., data 0, v4563";
     private static final Set<String> SECRET_ATTRIBUTES = SecretFilter.SECRET_NAMES;
-    private static final String SECURITY_DESCRIPTOR_OID = "1.2.840.113556.1.2.281";
     private static final String NEXT_RID_OID = "1.2.840.113556.1.4.88";
     private static final String SAM_ACCOUNT_NAME_OID = "1.2.840.113556.1.4.221";
     /** member, primaryGroupID, objectSid, sAMAccountName, objectClass, by name and by AD's OID. */
@@ -92,7 +94,8 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     private volatile TokenBuilder tokens;
     private volatile SecurityIdentifier domainSid;
     private volatile Dn domain;
-    private volatile SecurityDescriptor defaultDescriptor;
+    /** Null until {@link #enforce}: provisioning, or a store read before the domain's SID is known. */
+    private volatile NtSecurityDescriptorAttribute descriptors;
     private final RidPool rids = new RidPool();
 
     DirectoryAccessInterceptor() {
@@ -100,7 +103,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     }
 
     @Override
-    public void init(org.apache.directory.server.core.api.DirectoryService directoryService) throws LdapException {
+    public void init(DirectoryService directoryService) throws LdapException {
         super.init(directoryService);
         // before the LDAP server starts: it lists the codec's controls as the ones it takes marked critical
         directoryService.getLdapCodecService().registerRequestControl(new SdFlagsControl.Factory(directoryService.getLdapCodecService()));
@@ -110,55 +113,24 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     void enforce(TokenBuilder tokens, Dn domain, SecurityIdentifier domainSid) throws LdapException {
         this.domain = domain;
         this.domainSid = domainSid;
-        this.defaultDescriptor = SecurityDescriptor.parse("O:DAG:DAD:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;DA)"
-                + "(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;EA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;LCRPLORC;;;AU)", domainSid);
-        keepDescriptorsInBinary(directoryService.getAdminSession());
+        NtSecurityDescriptorAttribute sd = new NtSecurityDescriptorAttribute(directoryService.getSchemaManager(), domain, domainSid);
+        // before the tokens: the rewrite passes through modify(), which decodes the text with the domain's SID, unchecked
+        this.descriptors = sd;
+        sd.keepInBinary(directoryService.getAdminSession());
         this.tokens = tokens;
     }
 
-    /**
-     * Rewrites in binary the descriptors a store from before the binary form holds as SDDL text (they resolve
-     * only now that the domain's SID is known), so every client reads what AD would send.
-     */
-    private void keepDescriptorsInBinary(CoreSession system) throws LdapException {
-        org.apache.directory.api.ldap.model.schema.AttributeType type = directoryService.getSchemaManager()
-                .getAttributeType(SECURITY_DESCRIPTOR_OID);
-        List<Dn> text = new java.util.ArrayList<>();
-        try (org.apache.directory.api.ldap.model.cursor.Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE,
-                new org.apache.directory.api.ldap.model.filter.PresenceNode(type),
-                org.apache.directory.api.ldap.model.message.AliasDerefMode.NEVER_DEREF_ALIASES, SECURITY_DESCRIPTOR_OID)) {
-            while (found.next()) {
-                Attribute sd = found.get().get(type);
-                if (sd != null && !SecurityDescriptor.isBinary(sd.getBytes())) {
-                    text.add(found.get().getDn());
-                }
-            }
-        } catch (LdapException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new LdapOperationErrorException("cannot read the directory's security descriptors: " + e.getMessage(), e);
-        }
-        for (Dn dn : text) {
-            byte[] value = system.lookup(dn, SECURITY_DESCRIPTOR_OID).get(type).getBytes();
-            try {
-                system.modify(dn, new org.apache.directory.api.ldap.model.entry.DefaultModification(
-                        ModificationOperation.REPLACE_ATTRIBUTE, type, SecurityDescriptor.decode(value, domainSid).toBinary()));
-            } catch (IllegalArgumentException e) {
-                org.slf4j.LoggerFactory.getLogger(DirectoryAccessInterceptor.class).warn(
-                        "security descriptor of {} is neither binary nor SDDL, left as it is ({}): its checks use the domain default",
-                        dn.getName(), e.getMessage());
-            }
-        }
-    }
-
     /** Held from the check that an account name is free until the write that takes it is made. */
-    private final java.util.concurrent.locks.ReentrantLock accountNames = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock accountNames = new ReentrantLock();
 
     @Override
     public void add(AddOperationContext ctx) throws LdapException {
         authorize(ctx, ctx.getDn().getParent(), AccessControlEntry.CREATE_CHILD, "create " + ctx.getDn().getName() + " under");
         Entry entry = ctx.getEntry();
-        assignDescriptor(ctx, entry);
+        NtSecurityDescriptorAttribute sd = descriptors;
+        if (sd != null) {
+            sd.assign(ctx, entry, tokens);
+        }
         boolean named = tokens != null && !SystemAccountGuard.isSystem(ctx.getSession()) && entry.get("sAMAccountName") != null;
         if (named) {
             // the check and the write under one lock: two adds of one name at the same moment would both pass the check
@@ -198,111 +170,6 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     }
 
     /**
-     * Keeps the new object's descriptor in binary, and gives an object a caller creates AD's owner: the one it
-     * supplied under the SD flags' OWNER bit, else the default administrators group of its token, else itself.
-     */
-    private void assignDescriptor(AddOperationContext ctx, Entry entry) throws LdapException {
-        SecurityIdentifier sid = domainSid;
-        if (sid == null) {
-            return; // provisioning, or a store read before the domain is known: enforce() rewrites what is text
-        }
-        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
-                .getAttributeType(SECURITY_DESCRIPTOR_OID);
-        Attribute supplied = entry.get(type);
-        if (supplied != null && SystemAccountGuard.isSystem(ctx.getSession()) && !decodes(supplied.getBytes())) {
-            return; // a restore or a store keeps what it held; its checks use the domain default
-        }
-        SecurityDescriptor descriptor = supplied == null ? null : decodeWritten(supplied.getBytes(), ctx.getDn());
-        TokenBuilder tokenBuilder = tokens;
-        if (tokenBuilder != null && !SystemAccountGuard.isSystem(ctx.getSession())) {
-            int flags = SdFlagsControl.of(ctx);
-            if (descriptor == null) {
-                if (!mayHold(entry, type, ctx.getSession().getDirectoryService().getSchemaManager())) {
-                    return; // AD's top must hold one; the lab's schema allows it on the classes AD CS and the guide use
-                }
-                descriptor = defaultDescriptor.selected(SecurityDescriptor.DACL);
-            } else if ((flags & SecurityDescriptor.OWNER) == 0) {
-                descriptor = descriptor.withOwner(null);
-            }
-            if (descriptor.owner() == null) {
-                LogonToken token = tokenBuilder.tokenFor(ctx.getSession().getEffectivePrincipal().getDn(), Instant.EPOCH, "");
-                SecurityIdentifier administrators = defaultAdministratorsGroup(token.sids(), ctx.getDn());
-                descriptor = administrators != null
-                        ? descriptor.replacing(SecurityDescriptor.parse("O:" + administrators + "G:" + administrators + "D:", sid),
-                                SecurityDescriptor.OWNER | SecurityDescriptor.GROUP)
-                        : descriptor.withOwner(token.sid());
-            }
-        }
-        if (descriptor != null) {
-            entry.removeAttributes(type);
-            entry.add(type, descriptor.toBinary());
-        }
-    }
-
-    /** Whether one of the entry's object classes (or their superiors) allows {@code type}. */
-    private static boolean mayHold(Entry entry, org.apache.directory.api.ldap.model.schema.AttributeType type, SchemaManager schema) {
-        java.util.Deque<org.apache.directory.api.ldap.model.schema.ObjectClass> classes = new java.util.ArrayDeque<>();
-        Attribute objectClass = entry.get("objectClass");
-        if (objectClass != null) {
-            for (org.apache.directory.api.ldap.model.entry.Value value : objectClass) {
-                try {
-                    classes.add(schema.lookupObjectClassRegistry(value.getString()));
-                } catch (LdapException unknown) {
-                    // the schema interceptor refuses the entry for its class; nothing to decide here
-                }
-            }
-        }
-        while (!classes.isEmpty()) {
-            org.apache.directory.api.ldap.model.schema.ObjectClass next = classes.pop();
-            if (next.getMayAttributeTypes().contains(type) || next.getMustAttributeTypes().contains(type)) {
-                return true;
-            }
-            classes.addAll(next.getSuperiors());
-        }
-        return false;
-    }
-
-    /** [MS-ADTS] 6.1.3.8: the group of the creator's token that owns what it creates, by where the object is. */
-    private SecurityIdentifier defaultAdministratorsGroup(Set<SecurityIdentifier> token, Dn object) throws LdapException {
-        SchemaManager schema = directoryService.getSchemaManager();
-        Dn configuration = new Dn(schema, "CN=Configuration," + domain.getName());
-        Dn schemaNc = new Dn(schema, "CN=Schema,CN=Configuration," + domain.getName());
-        List<Integer> order = object.isDescendantOf(schemaNc) || object.equals(schemaNc)
-                ? List.of(org.pkilab.directory.model.RelativeIds.SCHEMA_ADMINS, org.pkilab.directory.model.RelativeIds.ENTERPRISE_ADMINS,
-                        org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS)
-                : object.isDescendantOf(configuration) || object.equals(configuration)
-                ? List.of(org.pkilab.directory.model.RelativeIds.ENTERPRISE_ADMINS, org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS)
-                : List.of(org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS, org.pkilab.directory.model.RelativeIds.ENTERPRISE_ADMINS);
-        for (int rid : order) {
-            if (token.contains(domainSid.withRid(rid))) {
-                return domainSid.withRid(rid);
-            }
-        }
-        return null;
-    }
-
-    private boolean decodes(byte[] value) {
-        try {
-            SecurityDescriptor.decode(value, domainSid);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    /** A written descriptor, binary or SDDL text; anything else is refused as AD refuses a value it cannot convert. */
-    private SecurityDescriptor decodeWritten(byte[] value, Dn object) throws LdapException {
-        try {
-            return SecurityDescriptor.decode(value, domainSid);
-        } catch (IllegalArgumentException e) {
-            throw new org.apache.directory.api.ldap.model.exception.LdapInvalidAttributeValueException(ResultCodeEnum.INVALID_ATTRIBUTE_SYNTAX,
-                    "00000057: LdapErr: DSID-0C090D8A, comment: Error in attribute conversion operation, data 0, v3839\n"
-                    + "nTSecurityDescriptor of " + object.getName() + " is not a security descriptor: " + e.getMessage()
-                    + ". Write it in the binary self-relative form ([MS-DTYP] 2.4.6), as ldap3, impacket and samba-tool do.");
-        }
-    }
-
-    /**
      * Refuses an account name another object of the domain holds, as AD does ({@code ERROR_USER_EXISTS},
      * LDAP 68 entryAlreadyExists), in any case: {@code sAMAccountName} is the name an account logs on with
      * and the name a token shows, so two objects holding one (a second "Enterprise Admins" in another OU)
@@ -310,16 +177,16 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
      */
     private void requireUnusedAccountName(OperationContext ctx, String name, Dn self) throws LdapException {
         CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
-        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
+        AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
                 .getAttributeType(SAM_ACCOUNT_NAME_OID);
-        org.apache.directory.api.ldap.model.filter.ExprNode filter = new org.apache.directory.api.ldap.model.filter.EqualityNode<>(type,
-                new org.apache.directory.api.ldap.model.entry.Value(type, name));
-        try (org.apache.directory.api.ldap.model.cursor.Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE, filter,
-                org.apache.directory.api.ldap.model.message.AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
+        ExprNode filter = new EqualityNode<>(type,
+                new Value(type, name));
+        try (Cursor<Entry> found = system.search(domain, SearchScope.SUBTREE, filter,
+                AliasDerefMode.NEVER_DEREF_ALIASES, "1.1")) {
             while (found.next()) {
                 Dn holder = found.get().getDn();
                 if (!holder.equals(self)) {
-                    throw new org.apache.directory.api.ldap.model.exception.LdapEntryAlreadyExistsException(
+                    throw new LdapEntryAlreadyExistsException(
                             "00000524: UpdErr: DSID-031A11E0, problem 6005 (ENTRY_EXISTS), data 0\n" + self.getName()
                             + " may not take the account name '" + name + "': " + holder.getName() + " holds it, and account names "
                             + "(sAMAccountName) are unique in the domain (ERROR_USER_EXISTS, 0x524)");
@@ -361,12 +228,12 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     /** The attributes a logon token is computed from. */
     private static boolean changesMembership(Modification mod) {
-        org.apache.directory.api.ldap.model.schema.AttributeType type = mod.getAttribute().getAttributeType();
-        Set<String> names = new java.util.HashSet<>();
-        names.add(mod.getAttribute().getUpId().toLowerCase(java.util.Locale.ROOT));
+        AttributeType type = mod.getAttribute().getAttributeType();
+        Set<String> names = new HashSet<>();
+        names.add(mod.getAttribute().getUpId().toLowerCase(Locale.ROOT));
         if (type != null) {
             names.add(type.getOid());
-            type.getNames().forEach(n -> names.add(n.toLowerCase(java.util.Locale.ROOT)));
+            type.getNames().forEach(n -> names.add(n.toLowerCase(Locale.ROOT)));
         }
         return names.stream().anyMatch(MEMBERSHIP_ATTRIBUTES::contains);
     }
@@ -376,8 +243,9 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         int mask = 0;
         for (Modification mod : ctx.getModItems()) {
             // by the attribute type, never by its spelling: 1.2.840.113556.1.2.281 or ntsecuritydescriptor;binary is the same descriptor
-            if (isType(ctx, mod.getAttribute(), SECURITY_DESCRIPTOR_OID)) {
-                mask |= writeDescriptor(ctx, mod);
+            if (isType(ctx, mod.getAttribute(), NtSecurityDescriptorAttribute.OID)) {
+                NtSecurityDescriptorAttribute sd = descriptors;
+                mask |= sd == null ? AccessControlEntry.WRITE_DAC : sd.write(ctx, mod);
             } else {
                 mask |= AccessControlEntry.WRITE_PROPERTY;
             }
@@ -393,7 +261,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             if (renames) {
                 for (Modification mod : ctx.getModItems()) {
                     if (mod.getOperation() != ModificationOperation.REMOVE_ATTRIBUTE && isType(ctx, mod.getAttribute(), SAM_ACCOUNT_NAME_OID)) {
-                        for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
+                        for (Value value : mod.getAttribute()) {
                             requireUnusedAccountName(ctx, value.getString(), ctx.getDn());
                         }
                     }
@@ -412,48 +280,6 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
                 && ctx.getModItems().stream().anyMatch(m -> isType(ctx, m.getAttribute(), NEXT_RID_OID))) {
             rids.forget(); // someone else set the RID master's counter (a restore): take the next pool from it
         }
-    }
-
-    /**
-     * Turns a write of the descriptor into the binary value AD would keep: the parts the SD flags control names
-     * taken from the written value, the rest kept. Returns the rights the write needs: Write DAC for the DACL,
-     * Write Owner when the owner or group changes (or is written unchanged with nothing else), never Write Property:
-     * a principal holding Write DAC alone may replace the DACL, one holding Write Owner alone the owner.
-     */
-    private int writeDescriptor(ModifyOperationContext ctx, Modification mod) throws LdapException {
-        if (domainSid == null || ctx.getSession().isAnonymous() || SystemAccountGuard.isSystem(ctx.getSession())
-                && java.util.stream.StreamSupport.stream(mod.getAttribute().spliterator(), false).anyMatch(v -> !decodes(v.getBytes()))) {
-            return AccessControlEntry.WRITE_DAC;
-        }
-        org.apache.directory.api.ldap.model.schema.AttributeType type = ctx.getSession().getDirectoryService().getSchemaManager()
-                .getAttributeType(SECURITY_DESCRIPTOR_OID);
-        List<byte[]> values = new java.util.ArrayList<>();
-        int rights = 0;
-        for (org.apache.directory.api.ldap.model.entry.Value value : mod.getAttribute()) {
-            SecurityDescriptor written = decodeWritten(value.getBytes(), ctx.getDn());
-            if (mod.getOperation() == ModificationOperation.REPLACE_ATTRIBUTE) {
-                SecurityDescriptor stored = descriptorOf(ctx, ctx.getDn());
-                SecurityDescriptor result = stored.replacing(written, SdFlagsControl.of(ctx));
-                if (!result.entries().equals(stored.entries()) || written.hasDacl() && (SdFlagsControl.of(ctx) & SecurityDescriptor.DACL) != 0) {
-                    rights |= AccessControlEntry.WRITE_DAC;
-                }
-                boolean ownerWritten = (SdFlagsControl.of(ctx) & (SecurityDescriptor.OWNER | SecurityDescriptor.GROUP)) != 0
-                        && (written.owner() != null || written.group() != null);
-                if (!java.util.Objects.equals(result.owner(), stored.owner()) || !java.util.Objects.equals(result.group(), stored.group())
-                        || ownerWritten && rights == 0) {
-                    rights |= AccessControlEntry.WRITE_OWNER;
-                }
-                written = result;
-            } else {
-                rights |= AccessControlEntry.WRITE_DAC;
-            }
-            values.add(written.toBinary());
-        }
-        if (rights == 0) {
-            rights = AccessControlEntry.WRITE_DAC; // a removal, or a write that names no part: the descriptor is the DACL's
-        }
-        mod.setAttribute(new org.apache.directory.api.ldap.model.entry.DefaultAttribute(type, values.toArray(byte[][]::new)));
-        return rights;
     }
 
     @Override
@@ -481,7 +307,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     /** Whether {@code attribute} is of the type {@code oid}, however the request spelled it (name, OID, options, case). */
     private static boolean isType(OperationContext ctx, Attribute attribute, String oid) {
-        org.apache.directory.api.ldap.model.schema.AttributeType type = AttributeTypes.resolve(attribute.getAttributeType(),
+        AttributeType type = AttributeTypes.resolve(attribute.getAttributeType(),
                 attribute.getUpId(), ctx.getSession().getDirectoryService().getSchemaManager());
         return type != null && type.getOid().equals(oid);
     }
@@ -498,7 +324,10 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         EntryFilteringCursor cursor = next(ctx);
         if (!SystemAccountGuard.isSystem(ctx.getSession())) {
             cursor.addEntryFilter(HIDE_SECRETS);
-            cursor.addEntryFilter(sdFlagsFilter(SdFlagsControl.of(ctx)));
+            NtSecurityDescriptorAttribute sd = descriptors;
+            if (sd != null) {
+                cursor.addEntryFilter(sd.partsSelected(SdFlagsControl.of(ctx)));
+            }
         }
         return cursor;
     }
@@ -527,39 +356,6 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         return next(ctx);
     }
 
-    /**
-     * Returns each descriptor in binary with the parts {@code flags} selects: owner, group and DACL without the
-     * control (AD adds the SACL only for a caller holding SeSecurityPrivilege; the lab keeps no SACL).
-     */
-    private EntryFilter sdFlagsFilter(int flags) {
-        int parts = flags & (SecurityDescriptor.OWNER | SecurityDescriptor.GROUP | SecurityDescriptor.DACL);
-        return new EntryFilter() {
-            @Override
-            public boolean accept(SearchOperationContext operation, Entry result) throws LdapException {
-                org.apache.directory.api.ldap.model.schema.AttributeType type = operation.getSession().getDirectoryService()
-                        .getSchemaManager().getAttributeType(SECURITY_DESCRIPTOR_OID);
-                Attribute sd = result.get(type);
-                SecurityIdentifier sid = domainSid;
-                if (sd == null || sid == null || SecurityDescriptor.isBinary(sd.getBytes()) && parts == SdFlagsControl.ALL - SecurityDescriptor.SACL) {
-                    return true;
-                }
-                try {
-                    byte[] value = SecurityDescriptor.decode(sd.getBytes(), sid).selected(parts).toBinary();
-                    result.removeAttributes(type);
-                    result.add(type, value);
-                } catch (IllegalArgumentException e) {
-                    // a value that never decoded is returned as kept: its checks use the domain default
-                }
-                return true;
-            }
-
-            @Override
-            public String toString(String tabs) {
-                return tabs + "security descriptor parts 0x" + Integer.toHexString(parts);
-            }
-        };
-    }
-
     private static void stripSecrets(Entry entry) {
         List<Attribute> secrets = entry.getAttributes().stream()
                 .filter(a -> SECRET_ATTRIBUTES.contains(a.getId().toLowerCase()) || SECRET_ATTRIBUTES.contains(a.getUpId().toLowerCase()))
@@ -580,11 +376,11 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
         }
         LogonToken token = tokenBuilder.tokenFor(session.getEffectivePrincipal().getDn(), Instant.EPOCH, "");
-        SecurityDescriptor descriptor = descriptorOf(ctx, object);
+        SecurityDescriptor descriptor = descriptors.of(ctx, object);
         if (!descriptor.grants(token.sids(), mask)) {
             Set<SecurityIdentifier> writers = descriptor.entries().stream()
                     .filter(e -> e.allow() && e.objectType() == null && e.appliesToObject() && (e.mask() & mask) == mask)
-                    .map(AccessControlEntry::trustee).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+                    .map(AccessControlEntry::trustee).collect(Collectors.toCollection(LinkedHashSet::new));
             throw new LdapNoPermissionException(AD_INSUFFICIENT_RIGHTS + "\n" + token.account() + " may not " + action + " "
                     + object.getName() + ": that needs " + rightNames(mask) + ", which its security grants "
                     + (writers.isEmpty() ? "no one in one entry" : "only to "
@@ -597,7 +393,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     /** The rights of {@code mask} as the Advanced Security Settings name them, with their SDDL letters. */
     private static String rightNames(int mask) {
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         if ((mask & AccessControlEntry.CREATE_CHILD) != 0) {
             names.add("Create all child objects (CC)");
         }
@@ -614,29 +410,5 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
             names.add("Modify owner (WO)");
         }
         return String.join(" and ", names);
-    }
-
-    private SecurityDescriptor descriptorOf(OperationContext ctx, Dn object) throws LdapException {
-        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
-        if (!system.exists(object)) {
-            // AD resolves the name before it checks access: the caller learns the object is not there, with the nearest that is
-            Dn nearest = object.getParent();
-            while (!nearest.isEmpty() && !system.exists(nearest)) {
-                nearest = nearest.getParent();
-            }
-            throw new LdapNoSuchObjectException("0000208D: NameErr: DSID-03100241, problem 2001 (NO_OBJECT), data 0, best match of:\n\t'"
-                    + nearest.getName() + "'\n" + object.getName() + " does not exist");
-        }
-        Entry entry = system.lookup(object, "nTSecurityDescriptor");
-        Attribute sd = entry == null ? null : entry.get("nTSecurityDescriptor");
-        if (sd == null) {
-            return defaultDescriptor;
-        }
-        try {
-            return SecurityDescriptor.decode(sd.getBytes(), domainSid);
-        } catch (IllegalArgumentException e) {
-            // a descriptor that does not parse grants nothing but what the default grants administrators
-            return defaultDescriptor;
-        }
     }
 }
