@@ -148,13 +148,17 @@ final class AdObjectAttributes extends BaseInterceptor {
      * Gives every entry of the domain that lacks them (kept by a lab from before) its GUID, times, USNs, category
      * and primary group. Runs once at start, after the store is loaded and before it is checkpointed, so what it
      * gives is kept.
+     *
+     * @return the domain's entries as read before they were given anything (none when there is no domain yet), whose
+     *         {@code member} and {@code memberOf} {@link MemberOfBackLinks#adopt} rebuilds the back-links from
      */
-    void adopt(CoreSession admin) throws LdapException {
+    List<Entry> adopt(CoreSession admin) throws LdapException {
+        List<Entry> entries = new ArrayList<>();
         upkeep(() -> {
             if (!admin.exists(domain)) {
                 return;
             }
-            List<Entry> entries = all(admin);
+            entries.addAll(all(admin));
             long highest = usn.get();
             for (Entry entry : entries) {
                 Attribute changed = entry.get("uSNChanged");
@@ -177,6 +181,7 @@ final class AdObjectAttributes extends BaseInterceptor {
                 }
             }
         });
+        return entries;
     }
 
     private List<Entry> all(CoreSession admin) throws LdapException {

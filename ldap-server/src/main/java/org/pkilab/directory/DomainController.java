@@ -163,8 +163,7 @@ public final class DomainController implements AutoCloseable {
         if (store != null) {
             store.load(service.getAdminSession());
         }
-        objects.adopt(service.getAdminSession());
-        backLinks.adopt(service.getAdminSession());
+        backLinks.adopt(service.getAdminSession(), objects.adopt(service.getAdminSession()));
         if (store != null) {
             store.checkpoint(partitions.entries(service, DirectoryStore.attributes()));
         }

@@ -1,6 +1,5 @@
 package org.pkilab.directory;
 
-import org.apache.directory.api.ldap.model.cursor.Cursor;
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
@@ -9,10 +8,6 @@ import org.apache.directory.api.ldap.model.entry.Value;
 import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.exception.LdapInvalidDnException;
 import org.apache.directory.api.ldap.model.exception.LdapNoSuchObjectException;
-import org.apache.directory.api.ldap.model.exception.LdapOtherException;
-import org.apache.directory.api.ldap.model.filter.FilterParser;
-import org.apache.directory.api.ldap.model.message.AliasDerefMode;
-import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.server.core.api.CoreSession;
@@ -80,13 +75,12 @@ final class MemberOfBackLinks extends BaseInterceptor {
     /**
      * Rebuilds {@code memberOf} from every group's {@code member} and keeps back-links from then on. Runs once at
      * start, after the store is loaded and before it is checkpointed, so what it gives is kept.
+     *
+     * @param entries every entry of the domain with its {@code objectClass}, {@code member} and {@code memberOf}: the
+     *                ones {@link AdObjectAttributes#adopt} read, so that a start reads the domain once
      */
-    void adopt(CoreSession admin) throws LdapException {
+    void adopt(CoreSession admin, List<Entry> entries) throws LdapException {
         objects.upkeep(() -> {
-            if (!admin.exists(domain)) {
-                return;
-            }
-            List<Entry> entries = all(admin);
             Map<String, Set<String>> groupsOf = new HashMap<>();
             for (Entry entry : entries) {
                 Attribute members = entry.get("member");
@@ -123,21 +117,6 @@ final class MemberOfBackLinks extends BaseInterceptor {
         } finally {
             linking = was;
         }
-    }
-
-    private List<Entry> all(CoreSession admin) throws LdapException {
-        List<Entry> entries = new ArrayList<>();
-        try (Cursor<Entry> cursor = admin.search(domain, SearchScope.SUBTREE, FilterParser.parse(schemaManager, "(objectClass=*)"),
-                AliasDerefMode.NEVER_DEREF_ALIASES, "objectClass", "member", "memberOf")) {
-            while (cursor.next()) {
-                entries.add(cursor.get());
-            }
-        } catch (LdapException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new LdapOtherException("cannot read the domain to rebuild its entries' memberOf: " + e.getMessage(), e);
-        }
-        return entries;
     }
 
     private boolean sameDns(Attribute have, Set<String> expected) {
