@@ -8,6 +8,7 @@ import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.filtering.EntryFilteringCursor;
 import org.apache.directory.server.core.api.interceptor.BaseInterceptor;
 import org.apache.directory.server.core.api.interceptor.context.SearchOperationContext;
+import org.pkilab.directory.model.DomainNames;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,13 +29,13 @@ final class AdSearchFilters extends BaseInterceptor {
 
     static final String NAME = "pkilabAdSearchFilters";
 
-    private final String domain;
+    private final DomainNames names;
     private volatile AlternativeDns alternativeDns;
 
-    /** {@code domain}: the domain's DN, where objects named by GUID or SID are looked for. */
-    AdSearchFilters(String domain) {
+    /** {@code names}: the domain's, where objects named by GUID or SID are looked for and categories are named. */
+    AdSearchFilters(DomainNames names) {
         super(NAME);
-        this.domain = domain;
+        this.names = names;
     }
 
     @Override
@@ -46,7 +47,7 @@ final class AdSearchFilters extends BaseInterceptor {
                 filter = withoutLookups(filter, schema);
             }
             filter = AlternativeDnValues.withDnsNamed(filter, alternativeDns(ctx), schema);
-            filter = ObjectCategories.withCategoryDns(filter, ctx.getSession().getDirectoryService());
+            filter = ObjectCategories.withCategoryDns(filter, schema, names);
             filter = InChainFilter.withChainsFollowed(filter, ctx.getSession(), schema);
             filter = BitwiseFilter.withBitsTested(filter, ctx, schema);
             ctx.setFilter(UnknownAttributeFilter.withUnknownUndefined(filter, schema));
@@ -68,11 +69,11 @@ final class AdSearchFilters extends BaseInterceptor {
     }
 
     private AlternativeDns alternativeDns(SearchOperationContext ctx) {
-        AlternativeDns names = alternativeDns;
-        if (names == null) {
-            alternativeDns = names = new AlternativeDns(ctx.getSession().getDirectoryService(), domain);
+        AlternativeDns resolver = alternativeDns;
+        if (resolver == null) {
+            alternativeDns = resolver = new AlternativeDns(ctx.getSession().getDirectoryService(), names.domain());
         }
-        return names;
+        return resolver;
     }
 
     /** How one filter item is read instead; it may return the item itself. */

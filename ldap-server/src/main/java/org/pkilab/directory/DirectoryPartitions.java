@@ -22,6 +22,7 @@ import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmIndex;
 import org.apache.directory.server.core.partition.impl.btree.jdbm.JdbmPartition;
 import org.apache.directory.server.core.shared.DefaultDnFactory;
 import org.apache.directory.server.xdbm.impl.avl.AvlIndex;
+import org.pkilab.directory.model.DomainNames;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ import java.util.Set;
  * DirectoryPartitions partitions = new DirectoryPartitions(config, dataDirectory);
  * DefaultDirectoryService service = partitions.directoryService(schema, dnFactory,
  *         DirectoryPartitions.avl(schema, dnFactory, "system", "ou=system"), domainPartition);
- * DirectoryPartitions.wireOperationChain(service, access, store, domain);  // AD's access control, password verifiers, the journal
+ * DirectoryPartitions.wireOperationChain(service, access, store, names);  // AD's access control, password verifiers, the journal
  * service.startup();
  * }</pre>
  */
@@ -127,7 +128,7 @@ final class DirectoryPartitions {
      * partition.
      */
     static void wireOperationChain(DefaultDirectoryService service, DirectoryAccessInterceptor access, DirectoryStore store,
-            String domain) {
+            DomainNames names) {
         List<Interceptor> chain = new ArrayList<>(service.getInterceptors());
         chain.removeIf(interceptor -> NOT_IN_AD.contains(interceptor.getName()));
         int authentication = 0;
@@ -145,7 +146,7 @@ final class DirectoryPartitions {
             // last before the partition: it records each write as it was made, before anyone is told it was
             chain.add(store.recorder());
         }
-        chain.add(0, new AdSearchFilters(domain)); // before normalization, which drops or fails what AD reads otherwise
+        chain.add(0, new AdSearchFilters(names)); // before normalization, which drops or fails what AD reads otherwise
         service.setInterceptors(chain);
     }
 

@@ -150,7 +150,7 @@ public final class DomainController implements AutoCloseable {
                         DirectoryPartitions.INDEXED));
 
         access = new DirectoryAccessInterceptor();
-        DirectoryPartitions.wireOperationChain(service, access, store, config.names().domain());
+        DirectoryPartitions.wireOperationChain(service, access, store, config.names());
         objects = new AdObjectAttributes(config, store != null ? store.sequence() : 0);
         service.addLast(objects);
         backLinks = new MemberOfBackLinks(config, objects);

@@ -2,17 +2,13 @@ package org.pkilab.directory;
 
 import org.apache.directory.api.ldap.model.entry.Attribute;
 import org.apache.directory.api.ldap.model.entry.Value;
+import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.filter.ApproximateNode;
-import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.EqualityNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.SimpleNode;
-import org.apache.directory.api.ldap.model.name.Dn;
-import org.apache.directory.api.ldap.model.name.Rdn;
 import org.apache.directory.api.ldap.model.schema.AttributeType;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
-import org.apache.directory.server.core.api.DirectoryService;
-import org.apache.directory.server.core.api.partition.Partition;
 import org.pkilab.directory.model.DomainNames;
 
 import java.nio.charset.StandardCharsets;
@@ -87,49 +83,26 @@ final class ObjectCategories {
     }
 
     /** {@code filter} with each objectCategory item that names a class given the class's category DN; changed in place. */
-    static ExprNode withCategoryDns(ExprNode filter, DirectoryService directory) {
-        for (Partition partition : directory.getPartitions()) {
-
-            if (DirectoryPartitions.DOMAIN_PARTITION.equals(partition.getId())) {
-                return withCategoryDns(filter, directory.getSchemaManager(), DomainNames.of(dnsName(partition.getSuffixDn())));
+    static ExprNode withCategoryDns(ExprNode filter, SchemaManager schema, DomainNames names) throws LdapException {
+        return AdSearchFilters.rewriteItems(filter, leaf -> {
+            if (!(leaf instanceof EqualityNode<?>) && !(leaf instanceof ApproximateNode<?>)) {
+                return leaf;
             }
-        }
-        return filter;
-    }
-
-    /** {@code contoso.com} for {@code DC=contoso,DC=com}. */
-    private static String dnsName(Dn domain) {
-        List<String> labels = new ArrayList<>();
-        for (Rdn rdn : domain.getRdns()) {
-            labels.add(rdn.getValue());
-        }
-        return String.join(".", labels);
-    }
-
-    static ExprNode withCategoryDns(ExprNode filter, SchemaManager schema, DomainNames names) {
-        if (filter instanceof BranchNode branch) {
-            List<ExprNode> children = new ArrayList<>(branch.getChildren().size());
-            for (ExprNode child : branch.getChildren()) {
-                children.add(withCategoryDns(child, schema, names));
-            }
-            branch.setChildren(children);
-            return branch;
-        }
-        if (filter instanceof EqualityNode<?> || filter instanceof ApproximateNode<?>) {
-            SimpleNode<?> item = (SimpleNode<?>) filter;
+            SimpleNode<?> item = (SimpleNode<?>) leaf;
             AttributeType type = AttributeTypes.resolve(item.getAttributeType(), item.getAttribute(), schema);
             byte[] value = item.getValue() == null ? null : item.getValue().getBytes();
-            if (type != null && OBJECT_CATEGORY_OID.equals(type.getOid()) && value != null) {
-                String text = new String(value, StandardCharsets.UTF_8).trim();
-                if (!text.contains("=")) {
-                    String cn = DEFAULT_CATEGORY.get(text.toLowerCase(Locale.ROOT));
-                    // a name that is no class the DC knows names no category object: it matches nothing, as on AD
-                    String dn = schemaObject(cn != null ? cn : text.replace(",", "\\,"), names);
-                    String attribute = item.getAttribute() != null ? item.getAttribute() : type.getOid();
-                    return new EqualityNode<String>(attribute, dn);
-                }
+            if (type == null || !OBJECT_CATEGORY_OID.equals(type.getOid()) || value == null) {
+                return leaf;
             }
-        }
-        return filter;
+            String text = new String(value, StandardCharsets.UTF_8).trim();
+            if (text.contains("=")) {
+                return leaf;
+            }
+            String cn = DEFAULT_CATEGORY.get(text.toLowerCase(Locale.ROOT));
+            // a name that is no class the DC knows names no category object: it matches nothing, as on AD
+            String dn = schemaObject(cn != null ? cn : text.replace(",", "\\,"), names);
+            String attribute = item.getAttribute() != null ? item.getAttribute() : type.getOid();
+            return new EqualityNode<String>(attribute, dn);
+        });
     }
 }

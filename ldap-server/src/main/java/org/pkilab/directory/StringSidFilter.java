@@ -1,7 +1,7 @@
 package org.pkilab.directory;
 
+import org.apache.directory.api.ldap.model.exception.LdapException;
 import org.apache.directory.api.ldap.model.filter.ApproximateNode;
-import org.apache.directory.api.ldap.model.filter.BranchNode;
 import org.apache.directory.api.ldap.model.filter.EqualityNode;
 import org.apache.directory.api.ldap.model.filter.ExprNode;
 import org.apache.directory.api.ldap.model.filter.SimpleNode;
@@ -10,8 +10,6 @@ import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -39,31 +37,27 @@ final class StringSidFilter {
     }
 
     /** {@code filter} with every string-form SID on a SID attribute given in binary; the same tree, changed in place. */
-    static ExprNode withBinarySids(ExprNode filter, SchemaManager schema) {
-        if (filter instanceof BranchNode branch) {
-            List<ExprNode> children = new ArrayList<>(branch.getChildren().size());
-            for (ExprNode child : branch.getChildren()) {
-                children.add(withBinarySids(child, schema));
+    static ExprNode withBinarySids(ExprNode filter, SchemaManager schema) throws LdapException {
+        return AdSearchFilters.rewriteItems(filter, leaf -> {
+            if (!(leaf instanceof EqualityNode<?>) && !(leaf instanceof ApproximateNode<?>)) {
+                return leaf;
             }
-            branch.setChildren(children);
-            return branch;
-        }
-        if (filter instanceof EqualityNode<?> || filter instanceof ApproximateNode<?>) {
-            SimpleNode<?> item = (SimpleNode<?>) filter;
+            SimpleNode<?> item = (SimpleNode<?>) leaf;
             AttributeType type = AttributeTypes.resolve(item.getAttributeType(), item.getAttribute(), schema);
             byte[] value = item.getValue() == null ? null : item.getValue().getBytes();
-            if (type != null && SID_OIDS.contains(type.getOid()) && value != null) {
-                String text = new String(value, StandardCharsets.UTF_8);
-                if (STRING_SID.matcher(text).matches()) {
-                    try {
-                        String attribute = item.getAttribute() != null ? item.getAttribute() : type.getOid();
-                        return new EqualityNode<>(attribute, SecurityIdentifier.parse(text).toBytes());
-                    } catch (IllegalArgumentException notASid) {
-                        return filter; // compared as octets, as any other value that is not a SID
-                    }
-                }
+            if (type == null || !SID_OIDS.contains(type.getOid()) || value == null) {
+                return leaf;
             }
-        }
-        return filter;
+            String text = new String(value, StandardCharsets.UTF_8);
+            if (!STRING_SID.matcher(text).matches()) {
+                return leaf;
+            }
+            try {
+                String attribute = item.getAttribute() != null ? item.getAttribute() : type.getOid();
+                return new EqualityNode<>(attribute, SecurityIdentifier.parse(text).toBytes());
+            } catch (IllegalArgumentException notASid) {
+                return leaf; // compared as octets, as any other value that is not a SID
+            }
+        });
     }
 }
