@@ -84,7 +84,7 @@ final class CertificateEnrollment {
             EnrollableTemplate unlisted = new EnrollableTemplate(request.template(), request.template(), "", 0, true, 0, KeyAlgorithm.RSA.windowsName(),
                     false, false, false, false, false, Duration.ZERO, List.of(), List.of());
             KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> KeyAndRequest.generateKey(unlisted, request.keySize()));
-            byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key, request.subject(), request.dnsNames()));
+            byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key, request.subject(), request.dnsNames(), request));
             EstAnswer answer = est().simpleEnroll(request.template(), who.authorization(), csr);
             if (!answer.issued() && !answer.pending()) {
                 throw EnrollmentException.fromAnswer(answer.status(), answer.errorHeader(), "'" + request.template()
@@ -94,14 +94,14 @@ final class CertificateEnrollment {
             return answer(who, unlisted, key, csr, answer, request);
         }
         EnrollableTemplate template = offered.get();
-        if (template.subjectSuppliedInRequest() && request.subject().isEmpty() && request.dnsNames().isEmpty()) {
+        if (template.subjectSuppliedInRequest() && !request.suppliesNames()) {
             throw new EnrollmentException(0, null, "More information is required to enroll for this certificate: '"
                     + template.displayName() + "' takes its subject from the request; give a Common name or DNS names");
         }
         KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> KeyAndRequest.generateKey(template, request.keySize()));
         byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key,
                 template.subjectSuppliedInRequest() ? request.subject() : "",
-                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of()));
+                template.subjectSuppliedInRequest() ? request.dnsNames() : List.of(), request));
         return enroll(who, template, key, csr, request);
     }
 

@@ -40,7 +40,8 @@ final class CertificateEnrollmentRequests {
             return store == in && asked != null && (request.template().equalsIgnoreCase(template)
                     || request.template().equalsIgnoreCase(settings.displayName()))
                     && request.subject().equals(asked.subject()) && request.dnsNames().equals(asked.dnsNames())
-                    && request.keySize() == asked.keySize();
+                    && request.keySize() == asked.keySize() && request.upn().equals(asked.upn()) && request.sid().equals(asked.sid())
+                    && request.applicationPolicies().equals(asked.applicationPolicies()) && request.sanAttribute().equals(asked.sanAttribute());
         }
     }
 
@@ -115,9 +116,11 @@ final class CertificateEnrollmentRequests {
                         p.getProperty("oid", ""), 0, false, 0, KeyAlgorithm.RSA.windowsName(), Boolean.parseBoolean(p.getProperty("exportable")), true,
                         Boolean.parseBoolean(p.getProperty("cng")), false, true, Duration.ZERO, List.of(), List.of());
                 String dns = p.getProperty("asked.dns", "");
-                CertificateRequest asked = p.getProperty("asked.template") == null ? null : new CertificateRequest(p.getProperty("asked.template"),
-                        p.getProperty("asked.subject", ""), dns.isEmpty() ? List.of() : List.of(dns.split(",")),
-                        Integer.parseInt(p.getProperty("asked.keySize", "0")));
+                CertificateRequest asked = p.getProperty("asked.template") == null ? null : CertificateRequest.forTemplate(p.getProperty("asked.template"))
+                        .dnsNames(dns.isEmpty() ? new String[0] : dns.split(",")).keySize(Integer.parseInt(p.getProperty("asked.keySize", "0")));
+                String subject = p.getProperty("asked.subject", "");
+                asked = asked == null || subject.isEmpty() ? asked : new CertificateRequest(asked.template(), subject, asked.dnsNames(),
+                        asked.keySize(), "", "", List.of(), "");
                 pending.put(Long.parseLong(p.getProperty("requestId")), new Pending(settings.name(), key,
                         b64.decode(p.getProperty("csr")), settings, machineStore, asked));
             }

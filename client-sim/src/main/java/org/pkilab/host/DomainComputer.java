@@ -240,6 +240,15 @@ public class DomainComputer implements AutoCloseable {
     }
 
     /**
+     * Logs on at the DC with {@code certificate} from one of this computer's stores (Schannel over LDAP: StartTLS
+     * and SASL EXTERNAL), trusting the DC as {@code LocalMachine\Root} does: see {@link CertificateLogon}.
+     */
+    public CertificateLogon.Session logOnWithCertificate(StoredCertificate certificate) {
+        requireBooted();
+        return CertificateLogon.logOn(config, trust(), certificate);
+    }
+
+    /**
      * One autoenrollment run ({@code certutil -pulse}) under the computer's {@code AEPolicy}: see
      * {@link AutoenrollmentEngine#run(int)}.
      */

@@ -1,5 +1,11 @@
 package org.pkilab.host;
 
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERBMPString;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -19,6 +25,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.ECPrivateKey;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,6 +38,13 @@ import java.util.List;
  * }</pre>
  */
 final class KeyAndRequest {
+
+    /** The KB5014754 strong-mapping SAN URL, followed by the SID. */
+    static final String SID_URL_PREFIX = "tag:microsoft.com,2022-09-14:sid:";
+    private static final ASN1ObjectIdentifier UPN = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2.3");
+    private static final ASN1ObjectIdentifier APPLICATION_POLICIES = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.21.10");
+    /** szOID_ENROLLMENT_NAME_VALUE_PAIR: a request attribute such as {@code SAN} or {@code CertificateTemplate}. */
+    private static final ASN1ObjectIdentifier ENROLLMENT_NAME_VALUE_PAIR = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.13.2.1");
 
     private KeyAndRequest() {
     }
@@ -55,14 +69,41 @@ final class KeyAndRequest {
 
     /** The DER PKCS #10 request: {@code subject} (empty: none) and, when given, DNS names in an extension request. */
     static byte[] csr(KeyPair key, String subject, List<String> dnsNames) {
+        return csr(key, subject, dnsNames, null);
+    }
+
+    /**
+     * The DER PKCS #10 request as {@code certreq} or Certipy make it: {@code subject} (empty: none); an extension request
+     * with the alternative names (DNS names, then the UPN and the SID's SAN URL of {@code asked}) and the Application
+     * Policies {@code asked} names; and {@code asked}'s {@code SAN} request attribute as a name-value pair.
+     */
+    static byte[] csr(KeyPair key, String subject, List<String> dnsNames, CertificateRequest asked) {
         try {
             JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(
                     subject.isEmpty() ? new X500Name(new RDN[0]) : new X500Name(subject), key.getPublic());
-            if (!dnsNames.isEmpty()) {
-                ExtensionsGenerator extensions = new ExtensionsGenerator();
-                extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
-                        dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
+            List<GeneralName> names = new ArrayList<>();
+            dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
+            if (asked != null && !asked.upn().isEmpty()) {
+                names.add(new GeneralName(GeneralName.otherName, new DERSequence(new ASN1Encodable[]{UPN,
+                        new DERTaggedObject(true, 0, new DERUTF8String(asked.upn()))})));
+            }
+            if (asked != null && !asked.sid().isEmpty()) {
+                names.add(new GeneralName(GeneralName.uniformResourceIdentifier, SID_URL_PREFIX + asked.sid()));
+            }
+            ExtensionsGenerator extensions = new ExtensionsGenerator();
+            if (!names.isEmpty()) {
+                extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+            }
+            if (asked != null && !asked.applicationPolicies().isEmpty()) {
+                extensions.addExtension(APPLICATION_POLICIES, false, new DERSequence(asked.applicationPolicies().stream()
+                        .map(oid -> new DERSequence(new ASN1ObjectIdentifier(oid))).toArray(ASN1Encodable[]::new)));
+            }
+            if (!extensions.isEmpty()) {
                 builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+            }
+            if (asked != null && !asked.sanAttribute().isEmpty()) {
+                builder.addAttribute(ENROLLMENT_NAME_VALUE_PAIR, new DERSequence(new ASN1Encodable[]{
+                        new DERBMPString("SAN"), new DERBMPString(asked.sanAttribute())}));
             }
             return builder.build(signer(key)).getEncoded();
         } catch (Exception e) {

@@ -88,6 +88,40 @@ public record StoredCertificate(X509Certificate certificate, PrivateKey privateK
         return names;
     }
 
+    /**
+     * Every alternative name as the certificate dialog's Details tab shows it: {@code DNS Name=iis01.contoso.com},
+     * {@code Other Name:Principal Name=administrator@contoso.com}, {@code URL=tag:microsoft.com,2022-09-14:sid:S-1-5-...}.
+     */
+    public List<String> subjectAlternativeNames() {
+        List<String> names = new ArrayList<>();
+        try {
+            if (certificate.getSubjectAlternativeNames() != null) {
+                for (List<?> name : certificate.getSubjectAlternativeNames()) {
+                    int type = (Integer) name.get(0);
+                    names.add(switch (type) {
+                        case 0 -> otherName((byte[]) name.get(1));
+                        case 1 -> "RFC822 Name=" + name.get(1);
+                        case 2 -> "DNS Name=" + name.get(1);
+                        case 6 -> "URL=" + name.get(1);
+                        case 7 -> "IP Address=" + name.get(1);
+                        default -> "(type " + type + ")=" + name.get(1);
+                    });
+                }
+            }
+        } catch (CertificateParsingException | RuntimeException e) {
+            names.add("(alternative names that do not parse)");
+        }
+        return names;
+    }
+
+    private static String otherName(byte[] der) {
+        ASN1Sequence other = ASN1Sequence.getInstance(org.bouncycastle.asn1.ASN1TaggedObject.getInstance(der).getBaseObject());
+        String oid = ASN1ObjectIdentifier.getInstance(other.getObjectAt(0)).getId();
+        org.bouncycastle.asn1.ASN1Encodable value = org.bouncycastle.asn1.ASN1TaggedObject.getInstance(other.getObjectAt(1)).getExplicitBaseObject();
+        String text = value instanceof org.bouncycastle.asn1.ASN1String string ? string.getString() : value.toString();
+        return "1.3.6.1.4.1.311.20.2.3".equals(oid) ? "Other Name:Principal Name=" + text : "Other Name:" + oid + "=" + text;
+    }
+
     /** The snap-in's "Certificate Template" column: the display name when known, else what the certificate names. */
     public String certificateTemplate() {
         return templateDisplayName != null ? templateDisplayName : templateName;

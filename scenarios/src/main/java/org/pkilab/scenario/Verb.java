@@ -47,7 +47,11 @@ public enum Verb {
     GPUPDATE("gpupdate", "gpupdate /force (no new logon token)", f("host", Type.TEXT, true)),
     REQUEST_CERTIFICATE("request certificate", "Certificates snap-in: Request New Certificate",
             f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("dns", Type.LIST, false), f("common name", Type.TEXT, false),
-            f("user", Type.TEXT, false), f("key size", Type.INT, false)),
+            f("user", Type.TEXT, false), f("key size", Type.INT, false), f("upn", Type.TEXT, false), f("sid", Type.TEXT, false),
+            f("application policies", Type.LIST, false), f("san attribute", Type.TEXT, false)),
+    LOGON_WITH_CERTIFICATE("logon with certificate", "Schannel logon at the DC: StartTLS and a SASL EXTERNAL bind with the certificate "
+            + "(ldapwhoami -Y EXTERNAL, certipy auth -ldap-shell)", f("host", Type.TEXT, true), f("template", Type.TEXT, true),
+            f("user", Type.TEXT, false), f("add to group", Type.TEXT, false), f("member", Type.TEXT, false)),
     CHECK_CERTIFICATE("check certificate", "Certificates snap-in: the Personal store's columns",
             f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("user", Type.TEXT, false), f("purpose", Type.TEXT, false),
             f("dns", Type.LIST, false), f("absent", Type.BOOL, false)),

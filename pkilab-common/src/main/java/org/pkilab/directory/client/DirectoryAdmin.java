@@ -111,6 +111,18 @@ public final class DirectoryAdmin implements AutoCloseable {
         }
     }
 
+    /**
+     * The consoles over a connection bound already, by whatever means (a certificate logon's SASL EXTERNAL bind):
+     * {@code bindDn} is the account it is bound as. The connection is closed with this object.
+     */
+    public static DirectoryAdmin over(LDAPConnection connection, DomainNames names, String bindDn) {
+        try {
+            return new DirectoryAdmin(connection, names, bindDn);
+        } catch (LDAPException e) {
+            throw failure(e, "read the domain as " + bindDn);
+        }
+    }
+
     public DomainNames names() {
         return names;
     }
