@@ -18,7 +18,9 @@ import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.CertificatePolicies;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.PolicyInformation;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
@@ -49,7 +51,7 @@ import java.util.List;
  * Signs the {@link CertificateDraft} the policy module built, adding what AD CS adds to every certificate it issues: the
  * template extension the snap-in's "Certificate Template" column reads ({@code 1.3.6.1.4.1.311.20.2}
  * with the template name for schema 1; {@code 1.3.6.1.4.1.311.21.7} with the template OID and version
- * for schema 2+), Application Policies for schema 2+, key usage and EKUs from the template, the CDP and
+ * for schema 2+), Application Policies and Issuance Policies (certificatePolicies) for schema 2+, key usage and EKUs from the template, the CDP and
  * AIA URLs of this CA, authority/subject key identifiers, and for names built from the directory the
  * requester's SID ({@code 1.3.6.1.4.1.311.25.2}, KB5014754). It never decides anything itself.
  */
@@ -126,6 +128,11 @@ final class CertificateSigner {
                     policies.add(new DERSequence(new ASN1ObjectIdentifier(oid)));
                 }
                 extensions.addExtension(APPLICATION_POLICIES, false, new DERSequence(policies));
+            }
+            if (t.schemaVersion() >= 2 && !t.issuancePolicies().isEmpty()) {
+                // the Extensions tab's Issuance Policies: what a relying party (and AD's OID-to-group links) reads
+                extensions.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(t.issuancePolicies().stream()
+                        .map(oid -> new PolicyInformation(new ASN1ObjectIdentifier(oid))).toArray(PolicyInformation[]::new)));
             }
             if (!draft.subjectAltNames().isEmpty()) {
                 // RFC 5280 4.2.1.6: with an empty subject the SAN must be critical

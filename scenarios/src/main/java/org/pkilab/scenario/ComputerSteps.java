@@ -272,7 +272,8 @@ final class ComputerSteps {
     static void describe(StoredCertificate c, List<String> say) {
         X509Certificate x = c.certificate();
         say.add("  Subject: " + (x.getSubjectX500Principal().getName().isEmpty() ? "(empty)" : x.getSubjectX500Principal().getName())
-                + "   SAN: " + (c.dnsNames().isEmpty() ? "(none)" : String.join(", ", c.dnsNames())));
+                + "   SAN: " + (c.subjectAlternativeNames().isEmpty() ? "(none)" : String.join(", ", c.subjectAlternativeNames().stream()
+                .map(n -> n.startsWith("DNS Name=") ? n.substring("DNS Name=".length()) : n).toList())));
         say.add("  Intended Purposes: " + String.join(", ", c.intendedPurposes()) + "   Certificate Template: " + c.certificateTemplate()
                 + "   Key: " + c.keyStorage() + (c.exportable() ? ", exportable" : ""));
         say.add("  Thumbprint: " + c.thumbprint() + "   Valid: " + x.getNotBefore().toInstant() + " to " + x.getNotAfter().toInstant());

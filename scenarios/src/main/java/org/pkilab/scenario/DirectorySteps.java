@@ -1,8 +1,10 @@
 package org.pkilab.scenario;
 
 import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.UsersAndComputers;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.ApplicationPolicy;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.directory.model.PkiPeriod;
@@ -29,9 +31,56 @@ final class DirectorySteps {
     }
 
     void execute(Scenario.Step s, List<String> say) {
-        DirectoryAdmin admin = lab.admin();
+        if (s.text("as") == null) {
+            execute(s, lab.admin(), say);
+            return;
+        }
+        // the step as another account: its own bind, so the DC judges the change by that account's rights
+        String dn = lab.admin().usersAndComputers().dnOf(s.text("as"));
+        try (DirectoryAdmin as = DirectoryAdmin.connect("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), dn, lab.password())) {
+            execute(s, as, say);
+            say.add("(as " + lab.dc().config().netbiosName() + "\\" + s.text("as") + ")");
+        }
+    }
+
+    private void execute(Scenario.Step s, DirectoryAdmin admin, List<String> say) {
         switch (s.verb()) {
-            case CREATE_GROUP -> say.add("created " + admin.usersAndComputers().createGroup(s.text("name")));
+            case CREATE_GROUP -> say.add("created " + (s.text("scope") == null ? admin.usersAndComputers().createGroup(s.text("name"))
+                    : admin.usersAndComputers().createGroup(s.text("name"), UsersAndComputers.GroupScope.valueOf(
+                    s.text("scope").trim().toUpperCase(Locale.ROOT).replace(' ', '_')), null)) + (s.text("scope") == null ? "" : " (" + s.text("scope") + ")"));
+            case SET_UPN -> {
+                admin.usersAndComputers().setUserPrincipalName(s.text("account"), s.text("upn"));
+                say.add(s.text("account") + ": userPrincipalName = " + s.text("upn"));
+            }
+            case ALLOW_ON_OBJECT -> {
+                AccessRight[] rights = s.list("rights").stream().map(AccessRight::parse).toArray(AccessRight[]::new);
+                String object = admin.usersAndComputers().dnOf(s.text("object"));
+                var sd = admin.security().allow(object, s.text("principal"), rights);
+                var sid = admin.usersAndComputers().sidOf(s.text("principal"));
+                say.add("Security tab of " + object + ", " + s.text("principal") + ": Allow " + names(sd.rightsOf(sid, true)));
+            }
+            case SET_APPLICATION_POLICIES -> {
+                CertificateTemplate t = admin.templates().setExtendedKeyUsages(s.text("template"),
+                        s.list("policies").stream().map(ApplicationPolicy::oidOf).toList());
+                say.add("'" + t.displayName() + "': Application Policies " + (t.applicationPolicies().isEmpty() ? "(none: any purpose)"
+                        : t.applicationPolicies().stream().map(ApplicationPolicy::nameOf).toList()));
+            }
+            case CREATE_ISSUANCE_POLICY -> {
+                String oid = admin.templates().createIssuancePolicy(s.text("name"));
+                say.add("issuance policy '" + s.text("name") + "' is " + oid + " (msPKI-Enterprise-Oid under " + lab.dc().names().oid() + ")");
+                if (s.text("link group") != null) {
+                    admin.templates().linkIssuancePolicyToGroup(s.text("name"), s.text("link group"));
+                    say.add("msDS-OIDToGroupLink: a logon with a certificate carrying '" + s.text("name") + "' gets " + s.text("link group")
+                            + " in its token");
+                }
+            }
+            case ADD_ISSUANCE_POLICY -> {
+                CertificateTemplate current = admin.templates().get(s.text("template"));
+                List<String> policies = new java.util.ArrayList<>(current.issuancePolicies());
+                policies.add(s.text("policy"));
+                CertificateTemplate t = admin.templates().setIssuancePolicies(s.text("template"), policies);
+                say.add("'" + t.displayName() + "': msPKI-Certificate-Policy = " + t.issuancePolicies());
+            }
             case CREATE_USER -> say.add("created " + admin.usersAndComputers().createUser(s.text("name"), lab.password()));
             case ADD_MEMBER -> {
                 admin.usersAndComputers().addMember(s.text("group"), s.text("member"));

@@ -107,7 +107,7 @@ public final class ScenarioRunner {
     /** Each step goes to the console an administrator would use for it, or to the computer it happens on. */
     private void execute(Scenario.Step s, List<String> say) {
         switch (s.verb()) {
-            case CREATE_GROUP, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME, ALLOW_KEY_EXPORT,
+            case CREATE_GROUP, SET_UPN, ALLOW_ON_OBJECT, SET_APPLICATION_POLICIES, CREATE_ISSUANCE_POLICY, ADD_ISSUANCE_POLICY, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME, ALLOW_KEY_EXPORT,
                  MINIMUM_KEY_SIZE, REQUIRE_APPROVAL, VALIDITY, SUPERSEDE, ALLOW, DENY, REMOVE_PERMISSION, CREATE_GPO, LINK_GPO,
                  FILTER_GPO, UNLINK_GPO -> directory.execute(s, say);
             case ISSUE_TEMPLATE, STOP_ISSUING, APPROVE_PENDING, DENY_PENDING, REVOKE -> certificationAuthority.execute(s, say);

@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -49,6 +50,7 @@ public final class CertificateTemplatesConsole {
 
     private static final String[] TEMPLATE_ATTRIBUTES = {"*"};
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int ISSUANCE_POLICY = 2;
 
     private final LDAPConnection connection;
     private final LdapOperations operations;
@@ -210,6 +212,61 @@ public final class CertificateTemplatesConsole {
         return update(template, refused(() -> TemplateProperties.extendedKeyUsages(oids)));
     }
 
+    /**
+     * Extensions tab, Issuance Policies, Add, New: registers an issuance policy under {@code CN=OID} (an
+     * {@code msPKI-Enterprise-Oid} with {@code flags} 2 and an OID under the forest's arc), or finds the one of that
+     * name; returns its OID.
+     */
+    public String createIssuancePolicy(String displayName) {
+        Optional<SearchResultEntry> known = issuancePolicy(displayName);
+        if (known.isPresent()) {
+            return known.get().getAttributeValue("msPKI-Cert-Template-OID");
+        }
+        String oid = EnterpriseOid.newTemplateOid(operations.read(names.oid(), "msPKI-Cert-Template-OID")
+                .getAttributeValue("msPKI-Cert-Template-OID"), RANDOM);
+        registerOid(oid, DirectoryAdmin.checkName("issuance policy", displayName), ISSUANCE_POLICY);
+        return oid;
+    }
+
+    /** Extensions tab: Issuance Policies, each named by its display name or OID; a version 1 template has none. */
+    public CertificateTemplate setIssuancePolicies(String template, List<String> policies) {
+        List<String> oids = policies.stream().map(p -> issuancePolicy(p).map(e -> e.getAttributeValue("msPKI-Cert-Template-OID"))
+                .orElseThrow(() -> new DirectoryException(32, "no issuance policy '" + p + "' under " + names.oid()
+                        + ": create it on the Extensions tab (Issuance Policies, Add, New) first", null))).toList();
+        return update(template, b -> b.issuancePolicies(oids));
+    }
+
+    /**
+     * What Microsoft's {@code Set-IssuancePolicyToGroupLink.ps1} does for Authentication Mechanism Assurance: the
+     * policy's {@code msDS-OIDToGroupLink} names {@code group}, so a logon with a certificate carrying the policy
+     * gets the group in its token. As the script, it takes only a universal security group without members.
+     */
+    public void linkIssuancePolicyToGroup(String policy, String group) {
+        SearchResultEntry oid = issuancePolicy(policy).orElseThrow(() -> new DirectoryException(32, "no issuance policy '" + policy
+                + "' under " + names.oid(), null));
+        String groupDn = accounts.dnOf(group);
+        SearchResultEntry g = operations.read(groupDn, "groupType", "member");
+        int type = g.getAttributeValueAsInteger("groupType") == null ? 0 : g.getAttributeValueAsInteger("groupType");
+        if ((type & 0x8) == 0) {
+            throw new DirectoryException("'" + group + "' is not a universal group: an issuance policy links only to a universal "
+                    + "security group (Set-IssuancePolicyToGroupLink refuses it too); create one with scope Universal");
+        }
+        if (g.hasAttribute("member")) {
+            throw new DirectoryException("'" + group + "' has members: the group an issuance policy links to must be empty, since "
+                    + "its membership comes from the certificate at logon; remove its members first");
+        }
+        operations.modify(oid.getDN(), "link issuance policy '" + policy + "' to '" + group + "'",
+                new Modification(ModificationType.REPLACE, "msDS-OIDToGroupLink", groupDn));
+    }
+
+    private Optional<SearchResultEntry> issuancePolicy(String nameOrOid) {
+        return operations.search(names.oid(), Filter.createANDFilter(Filter.createEqualityFilter("objectClass", "msPKI-Enterprise-Oid"),
+                Filter.createEqualityFilter("flags", Integer.toString(ISSUANCE_POLICY)),
+                Filter.createORFilter(Filter.createEqualityFilter("displayName", nameOrOid),
+                        Filter.createEqualityFilter("msPKI-Cert-Template-OID", nameOrOid))),
+                "msPKI-Cert-Template-OID", "displayName", "msDS-OIDToGroupLink").stream().findFirst();
+    }
+
     /** The edit, or the model's refusal of its arguments as a {@link DirectoryException} with the same words. */
     private static UnaryOperator<CertificateTemplate.Builder> refused(Supplier<UnaryOperator<CertificateTemplate.Builder>> edit) {
         try {
@@ -270,10 +327,15 @@ public final class CertificateTemplatesConsole {
     }
 
     private String registerOid(String oid, String displayName) {
+        return registerOid(oid, displayName, 1);
+    }
+
+    /** {@code flags}: 1 a template's OID, 2 an issuance policy, 3 an application policy (MS-CRTD 2.1.1.1). */
+    private String registerOid(String oid, String displayName, int flags) {
         String cn = EnterpriseOid.objectName(oid, RANDOM);
         String dn = DomainNames.child(cn, names.oid());
         operations.add(dn, List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
-                new Attribute("cn", cn), new Attribute("displayName", displayName), new Attribute("flags", "1"),
+                new Attribute("cn", cn), new Attribute("displayName", displayName), new Attribute("flags", Integer.toString(flags)),
                 new Attribute("msPKI-Cert-Template-OID", oid)), "register OID " + oid);
         return dn;
     }

@@ -143,6 +143,21 @@ public final class UsersAndComputers {
         operations.modify(dn, "set the e-mail of " + account, new Modification(ModificationType.REPLACE, "mail", address));
     }
 
+    /**
+     * The Account tab's "User logon name" ({@code userPrincipalName}); {@code null} or blank clears it. AD takes any text
+     * here, a name without {@code @domain} too (what ESC9's attack writes: {@code Administrator}), but not one another
+     * account holds, which the DC refuses.
+     */
+    public void setUserPrincipalName(String account, String upn) {
+        String dn = dnOf(account);
+        if (upn == null || upn.isBlank()) {
+            operations.modify(dn, "clear the user logon name of " + account, new Modification(ModificationType.REPLACE, "userPrincipalName"));
+            return;
+        }
+        operations.modify(dn, "set the user logon name of " + account + " to " + upn,
+                new Modification(ModificationType.REPLACE, "userPrincipalName", upn));
+    }
+
     /** Adds an account or group (by name or DN) to a group; nested groups are allowed. */
     public void addMember(String group, String member) {
         String groupDn = dnOf(group);

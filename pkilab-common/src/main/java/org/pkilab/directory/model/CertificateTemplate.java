@@ -31,7 +31,7 @@ import java.util.List;
  *
  * <p>Its directory form is {@link TemplateAttributes}; the console's rules for changing it are
  * {@link DuplicateTemplate} and {@link TemplateProperties}. It stays one class over 400 lines because it is one
- * value: twenty-four settings, their accessors and the builder the style asks for.
+ * value: twenty-five settings, their accessors and the builder the style asks for.
  *
  * <pre>{@code
  * CertificateTemplate web = ...; // "Web Server", schema 1
@@ -75,6 +75,7 @@ public final class CertificateTemplate {
     private final List<String> supersededTemplates;
     private final List<String> raApplicationPolicies;
     private final SecurityDescriptor securityDescriptor;
+    private final List<String> issuancePolicies;
 
     private CertificateTemplate(Builder b) {
         if (b.name == null || b.name.isBlank()) {
@@ -116,6 +117,7 @@ public final class CertificateTemplate {
         this.supersededTemplates = List.copyOf(b.supersededTemplates);
         this.raApplicationPolicies = List.copyOf(b.raApplicationPolicies);
         this.securityDescriptor = b.securityDescriptor;
+        this.issuancePolicies = List.copyOf(b.issuancePolicies);
     }
 
     public static Builder builder(String name) {
@@ -148,6 +150,7 @@ public final class CertificateTemplate {
         b.supersededTemplates = supersededTemplates;
         b.raApplicationPolicies = raApplicationPolicies;
         b.securityDescriptor = securityDescriptor;
+        b.issuancePolicies = issuancePolicies;
         return b;
     }
 
@@ -259,6 +262,15 @@ public final class CertificateTemplate {
         return securityDescriptor;
     }
 
+    /**
+     * The Extensions tab's Issuance Policies ({@code msPKI-Certificate-Policy}): OIDs the CA writes into the
+     * certificate's certificatePolicies extension, each registered by an {@code msPKI-Enterprise-Oid} object under
+     * {@code CN=OID}, which may link it to a group ({@code msDS-OIDToGroupLink}).
+     */
+    public List<String> issuancePolicies() {
+        return issuancePolicies;
+    }
+
     public boolean enrolleeSuppliesSubject() {
         return TemplateFlags.CertificateName.ENROLLEE_SUPPLIES_SUBJECT.isSetIn(certificateNameFlags);
     }
@@ -346,6 +358,7 @@ public final class CertificateTemplate {
         private List<String> supersededTemplates = List.of();
         private List<String> raApplicationPolicies = List.of();
         private SecurityDescriptor securityDescriptor;
+        private List<String> issuancePolicies = List.of();
 
         /** The template name ({@code cn}). Required. */
         public Builder name(String name) {
@@ -488,6 +501,12 @@ public final class CertificateTemplate {
         /** If unset, none: the template is read or written without its Security tab. */
         public Builder securityDescriptor(SecurityDescriptor securityDescriptor) {
             this.securityDescriptor = securityDescriptor;
+            return this;
+        }
+
+        /** If unset, none. */
+        public Builder issuancePolicies(List<String> oids) {
+            this.issuancePolicies = List.copyOf(oids);
             return this;
         }
 

@@ -56,6 +56,7 @@ public final class TemplateAttributes {
         putAll(a, "pKICriticalExtensions", t.criticalExtensions());
         putAll(a, "msPKI-Supersede-Templates", t.supersededTemplates());
         putAll(a, "msPKI-RA-Application-Policies", t.raApplicationPolicies());
+        putAll(a, "msPKI-Certificate-Policy", t.issuancePolicies());
         if (t.securityDescriptor() != null) {
             a.put("nTSecurityDescriptor", List.of(t.securityDescriptor().toBinary()));
         }
@@ -85,7 +86,8 @@ public final class TemplateAttributes {
                 .maxIssuingDepth(number(a, "pKIMaxIssuingDepth", 0))
                 .criticalExtensions(texts(a, "pKICriticalExtensions"))
                 .supersededTemplates(texts(a, "msPKI-Supersede-Templates"))
-                .raApplicationPolicies(texts(a, "msPKI-RA-Application-Policies"));
+                .raApplicationPolicies(texts(a, "msPKI-RA-Application-Policies"))
+                .issuancePolicies(texts(a, "msPKI-Certificate-Policy"));
         if (a.containsKey("pKIKeyUsage")) {
             b.keyUsage(a.get("pKIKeyUsage").get(0));
         }
