@@ -112,6 +112,12 @@ final class DirectorySteps {
                 } else {
                     throw new IllegalArgumentException("mode must be 'supply in request' or 'build from Active Directory', not '" + s.text("mode") + "'");
                 }
+                if (s.flag("email") != null) {
+                    // the Subject Name tab's two "E-mail name" checkboxes: in the subject and in the alternative name
+                    int email = TemplateFlags.CertificateName.SUBJECT_REQUIRE_EMAIL.value() | TemplateFlags.CertificateName.SUBJECT_ALT_REQUIRE_EMAIL.value();
+                    int flags = s.flag("email") ? t.certificateNameFlags() | email : t.certificateNameFlags() & ~email;
+                    t = admin.templates().update(s.text("template"), b -> b.certificateNameFlags(flags));
+                }
                 say.add("'" + t.displayName() + "': msPKI-Certificate-Name-Flag = " + t.certificateNameFlags() + " "
                         + TemplateFlags.describe(TemplateFlags.CertificateName.values(), t.certificateNameFlags()));
             }

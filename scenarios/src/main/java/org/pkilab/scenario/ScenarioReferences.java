@@ -68,10 +68,10 @@ final class ScenarioReferences {
                             + ") nor made by a 'duplicate template' step of this scenario" + NearestName.hint(template, templates));
                 }
             }
-            for (String field : List.of("user", "as")) {
+            for (String field : List.of("user", "as", "account")) {
                 String user = step.text(field);
                 if (user != null && !users.contains(user)) {
-                    problems.add(step.where() + ": " + (field.equals("user") ? "user" : "'as' account") + " '" + user + "' is not in this lab: add it to 'lab: users' or make it with a "
+                    problems.add(step.where() + ": " + (field.equals("as") ? "'as' account" : field) + " '" + user + "' is not in this lab: add it to 'lab: users' or make it with a "
                             + "'create user' step (Administrator is built in)" + NearestName.hint(user, users));
                 }
             }

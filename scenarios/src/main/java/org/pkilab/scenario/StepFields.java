@@ -1,5 +1,8 @@
 package org.pkilab.scenario;
 
+import org.pkilab.directory.model.CertificateMappingSettings;
+import org.pkilab.directory.model.TemplateFlags;
+
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.model.PkiPeriod;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -129,6 +132,64 @@ final class StepFields {
                             + "'" + hint));
                 }
             }
+        }
+        if (verb == Verb.CREATE_GROUP && fields.get("scope") instanceof String scope) {
+            List<String> scopes = List.of("global", "universal", "domain local");
+            if (!scopes.contains(scope.trim().toLowerCase(Locale.ROOT))) {
+                problems.add(at.apply("scope", "must be the New Object - Group dialog's Global, Universal or Domain local, not '" + scope + "'"
+                        + NearestName.hint(scope, scopes)));
+            }
+        }
+        if (verb == Verb.SET_ENROLLMENT_FLAG && fields.get("flag") instanceof String flag) {
+            try {
+                fields.put("flag", TemplateFlags.parse(TemplateFlags.Enrollment.class, flag).adName());
+            } catch (IllegalArgumentException e) {
+                List<String> known = Arrays.stream(TemplateFlags.Enrollment.values()).map(TemplateFlags.Flag::adName).toList();
+                problems.add(at.apply("flag", "must be an msPKI-Enrollment-Flag bit (MS-CRTD 2.26), such as CT_FLAG_NO_SECURITY_EXTENSION, not '"
+                        + flag + "'" + NearestName.hint(flag, known)));
+            }
+        }
+        if (verb == Verb.SET_DC_REGISTRY && fields.get("value") instanceof String value) {
+            List<String> values = List.of("StrongCertificateBindingEnforcement", "CertificateMappingMethods");
+            String chosen = values.stream().filter(value.trim()::equalsIgnoreCase).findFirst().orElse(null);
+            if (chosen == null) {
+                problems.add(at.apply("value", "must be StrongCertificateBindingEnforcement (Kdc) or CertificateMappingMethods (Schannel), not '"
+                        + value + "'" + NearestName.hint(value, values)));
+            } else if (fields.get("data") != null) {
+                fields.put("value", chosen);
+                String data = String.valueOf(fields.get("data")).trim();
+                try {
+                    int number = Integer.decode(data);
+                    CertificateMappingSettings settings = CertificateMappingSettings.WINDOWS_DEFAULT;
+                    if (chosen.startsWith("Strong")) {
+                        settings.withEnforcement(number);
+                    } else {
+                        settings.withMappingMethods(number);
+                    }
+                    fields.put("data", data);
+                } catch (IllegalArgumentException e) {
+                    problems.add(at.apply("data", e instanceof NumberFormatException ? "must be a number (2, or 0x18), not '" + data + "'"
+                            : "is out of range: " + e.getMessage()));
+                }
+            }
+        }
+        if (verb == Verb.SET_CA_REGISTRY && fields.get("value") instanceof String value) {
+            List<String> values = List.of("policy\\EditFlags", "policy\\DisableExtensionList", "CA\\InterfaceFlags");
+            String chosen = values.stream().filter(value.trim()::equalsIgnoreCase).findFirst().orElse(null);
+            if (chosen == null) {
+                problems.add(at.apply("value", "must be one of the CA's registry values the lab models (" + String.join(", ", values) + "), not '"
+                        + value + "'" + NearestName.hint(value, values)));
+            } else {
+                fields.put("value", chosen);
+            }
+        }
+        if (verb == Verb.AUDIT && fields.get("finds") instanceof List<?> finds) {
+            for (Object found : finds) {
+                if (!String.valueOf(found).trim().matches("(?i)ESC([1-9]|1[0-6])")) {
+                    problems.add(at.apply("finds", "lists ESC classes, ESC1 to ESC16, not '" + found + "'"));
+                }
+            }
+            fields.put("finds", finds.stream().map(f -> String.valueOf(f).trim().toUpperCase(Locale.ROOT)).toList());
         }
         if (verb == Verb.REVOKE && fields.get("reason") instanceof String reason) {
             try {
