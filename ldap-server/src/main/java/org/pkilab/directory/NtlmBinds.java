@@ -393,8 +393,9 @@ final class NtlmBinds extends IoFilterAdapter {
         answer(session, messageId, resultCode, matchedDn, message, null);
     }
 
-    private static void answer(IoSession session, int messageId, int resultCode, byte[] matchedDn, String message,
-                               byte[] serverSaslCreds) {
+    /** A BindResponse, written past the decoder: also {@link ExternalBinds}'. */
+    static void answer(IoSession session, int messageId, int resultCode, byte[] matchedDn, String message,
+                       byte[] serverSaslCreds) {
         byte[] code = Ber.tlv(0x0A, new byte[]{(byte) resultCode});
         byte[] matched = Ber.tlv(0x04, matchedDn);
         byte[] text = Ber.tlv(0x04, message.getBytes(StandardCharsets.UTF_8));
