@@ -190,6 +190,51 @@ class CertificateLogonTest {
     }
 
     @Test
+    void strongExplicitMappingLogsOnWithoutAnyNameInTheCertificate() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa.Request request = new TestCa.Request();
+        request.subject = "CN=Carol Smart Card";
+        X509Certificate certificate = issue(request);
+        byte[] serial = certificate.getSerialNumber().toByteArray();
+        StringBuilder reversed = new StringBuilder();
+        for (int i = serial.length - 1; i >= 0; i--) {
+            reversed.append(String.format("%02X", serial[i] & 0xFF));
+        }
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user("carol"), new Modification(ModificationType.REPLACE, "altSecurityIdentities",
+                    "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA<SR>" + reversed));
+        }
+        Result result = whoAmI(certificate);
+        assertEquals("u:CONTOSO\\carol", result.out().trim(), "X509:<I>..<SR>.. on carol at DC01 under Full Enforcement: " + result);
+    }
+
+    @Test
+    void weakExplicitMappingIsRefusedUnderFullEnforcementWithEvent39() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa.Request request = new TestCa.Request();
+        request.subject = "CN=Carol Weak";
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user("carol"), new Modification(ModificationType.REPLACE, "altSecurityIdentities",
+                    "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA<S>CN=Carol Weak"));
+        }
+        assertRefused(whoAmI(issue(request)), "event 39", "weak explicit mapping", "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA<S>CN=Carol Weak");
+    }
+
+    @Test
+    void disabledAccountCannotLogOnWithItsCertificate() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String dave;
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("dave", PASSWORD);
+            dave = admin.usersAndComputers().sidOf("dave").toString();
+        }
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user("dave"), new Modification(ModificationType.REPLACE, "userAccountControl", "514"));
+        }
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("dave@contoso.com").sid(dave))), "data 533", "CONTOSO\\dave", "disabled");
+    }
+
+    @Test
     void certificateWithoutClientAuthenticationIsRefusedByThePurposeCheck() throws Exception {
         dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
         assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
