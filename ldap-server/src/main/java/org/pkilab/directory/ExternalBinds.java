@@ -1,6 +1,5 @@
 package org.pkilab.directory;
 
-import org.apache.directory.server.core.api.CoreSession;
 import org.apache.directory.server.ldap.LdapServer;
 import org.apache.directory.server.ldap.LdapSession;
 import org.apache.mina.core.buffer.IoBuffer;
@@ -71,7 +70,7 @@ final class ExternalBinds extends IoFilterAdapter {
             return;
         }
         try {
-            anonymous(ldapSession);
+            NtlmBinds.anonymous(ldapServer, ldapSession);
             SSLSession tls = (SSLSession) session.getAttribute(SslFilter.SSL_SECURED);
             if (tls == null) {
                 answer(session, bind, INVALID_CREDENTIALS, SystemAccountGuard.LOGON_FAILURE + "\nSASL EXTERNAL takes the client "
@@ -92,7 +91,7 @@ final class ExternalBinds extends IoFilterAdapter {
             answer(session, bind, 0, "");
         } catch (Exception e) {
             LOG.warn("SASL EXTERNAL bind from {} failed in the DC", session.getRemoteAddress(), e);
-            anonymous(ldapSession);
+            NtlmBinds.anonymous(ldapServer, ldapSession);
             answer(session, bind, 80, "the DC failed on this SASL EXTERNAL bind (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
         }
     }
@@ -109,19 +108,6 @@ final class ExternalBinds extends IoFilterAdapter {
             // the client sent no certificate: the logon says so
         }
         return chain;
-    }
-
-    /** A bind begins anonymous (RFC 4511 4.2.1), whatever it ends as. */
-    private void anonymous(LdapSession ldapSession) {
-        CoreSession before = ldapSession.getCoreSession();
-        if (before != null && !before.isAnonymous()) {
-            try {
-                ldapSession.setCoreSession(ldapServer.getDirectoryService().getSession());
-            } catch (Exception e) {
-                throw new IllegalStateException("the DC cannot make an anonymous session: " + e.getMessage(), e);
-            }
-        }
-        ldapSession.setAnonymous();
     }
 
     private static void answer(IoSession session, NtlmBinds.Bind bind, int resultCode, String message) {

@@ -375,8 +375,15 @@ final class NtlmBinds extends IoFilterAdapter {
         ldapSession.setAuthenticated();
     }
 
-    /** A bind begins anonymous, as RFC 4511 4.2.1 has it: whatever the connection was bound as before is gone. */
     void anonymous(LdapSession ldapSession) {
+        anonymous(ldapServer, ldapSession);
+    }
+
+    /**
+     * A bind begins anonymous, as RFC 4511 4.2.1 has it: whatever the connection was bound as before is gone. Also
+     * {@link ExternalBinds}'.
+     */
+    static void anonymous(LdapServer ldapServer, LdapSession ldapSession) {
         CoreSession before = ldapSession.getCoreSession();
         if (before != null && !before.isAnonymous()) {
             try {
