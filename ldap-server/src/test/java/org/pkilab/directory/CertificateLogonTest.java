@@ -65,7 +65,7 @@ class CertificateLogonTest {
 
     @BeforeAll
     static void start() throws Exception {
-        RsaKeys.prepare(2);
+        RsaKeys.prepare(4);
         dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
         folder = Files.createTempDirectory("certificate-logon-");
         ca = new TestCa("Contoso-Test-CA");
@@ -232,6 +232,47 @@ class CertificateLogonTest {
             admin.modify(dc.names().user("dave"), new Modification(ModificationType.REPLACE, "userAccountControl", "514"));
         }
         assertRefused(whoAmI(issue(new TestCa.Request().upn("dave@contoso.com").sid(dave))), "data 533", "CONTOSO\\dave", "disabled");
+    }
+
+    @Test
+    void computerCertificateMapsByItsDnsName() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String iis01;
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            iis01 = admin.usersAndComputers().sidOf("IIS01$").toString();
+        }
+        Result result = whoAmI(issue(new TestCa.Request().dns("iis01.contoso.com").sid(iis01)));
+        assertEquals("u:CONTOSO\\IIS01$", result.out().trim(), "IIS01's Workstation Authentication certificate at DC01: " + result);
+    }
+
+    @Test
+    void sidOfAnotherAccountIsNotCheckedWhenEnforcementIsDisabled() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(0, 0x18));
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            String alice = admin.usersAndComputers().sidOf("alice").toString();
+            Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(alice)));
+            assertEquals("u:CONTOSO\\Administrator", result.out().trim(), "StrongCertificateBindingEnforcement 0 at DC01: " + result);
+        }
+    }
+
+    @Test
+    void certificateNotYetValidByTheLabClockIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .notBefore(Instant.now().plus(Duration.ofDays(2))))), "validity check", "CERT_E_EXPIRED", "lab clock");
+    }
+
+    @Test
+    void certificateOfACaThatPublishedNoCrlIsRefusedAsRevocationOffline() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa silent = new TestCa("Silent-CA");
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate",
+                    silent.certificate.getEncoded()));
+        }
+        assertRefused(whoAmI(silent.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "revocation check", "CRYPT_E_REVOCATION_OFFLINE", "Silent-CA");
     }
 
     @Test
