@@ -181,9 +181,13 @@ final class CertificateTrust {
         List<Entry> holders = new ArrayList<>();
         List<String> ldapUrls = ldapCdpUrls(client.certificate());
         for (String url : ldapUrls) {
-            Dn dn = new Dn(schema, url);
-            if (admin.exists(dn)) {
-                holders.add(admin.lookup(dn, "certificateRevocationList", "deltaRevocationList"));
+            try {
+                Dn dn = new Dn(schema, url);
+                if (admin.exists(dn)) {
+                    holders.add(admin.lookup(dn, "certificateRevocationList", "deltaRevocationList"));
+                }
+            } catch (org.apache.directory.api.ldap.model.exception.LdapInvalidDnException e) {
+                // a CDP URL whose DN is no DN names no CRL: the offline refusal below says where the DC looked
             }
         }
         if (ldapUrls.isEmpty()) {

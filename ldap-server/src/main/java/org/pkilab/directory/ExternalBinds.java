@@ -39,6 +39,7 @@ final class ExternalBinds extends IoFilterAdapter {
     static final String EXTERNAL = "EXTERNAL";
     private static final Logger LOG = LoggerFactory.getLogger(ExternalBinds.class);
     private static final int SASL = 0xA3;
+    private static final int BIND_REQUEST = 0x60;
     private static final int INVALID_CREDENTIALS = 49;
 
     private final LdapServer ldapServer;
@@ -51,7 +52,7 @@ final class ExternalBinds extends IoFilterAdapter {
 
     @Override
     public void messageReceived(NextFilter next, IoSession session, Object message) throws Exception {
-        if (message instanceof IoBuffer buffer && buffer.remaining() > 2) {
+        if (message instanceof IoBuffer buffer && isBindRequest(buffer)) {
             byte[] pdu = new byte[buffer.remaining()];
             buffer.duplicate().get(pdu);
             NtlmBinds.Bind bind = NtlmBinds.Bind.parse(pdu);
@@ -61,6 +62,25 @@ final class ExternalBinds extends IoFilterAdapter {
             }
         }
         next.messageReceived(session, message);
+    }
+
+    /**
+     * Whether the whole LDAPMessage in {@code buffer} is a BindRequest, read in place: every message passes here, and
+     * only binds are worth copying and parsing.
+     */
+    static boolean isBindRequest(IoBuffer buffer) {
+        int at = buffer.position();
+        int end = buffer.limit();
+        if (end - at < 7 || buffer.get(at) != 0x30) {
+            return false;
+        }
+        int length = buffer.get(at + 1) & 0xFF;
+        at += 2 + (length > 0x80 ? length - 0x80 : 0);
+        if (at + 2 >= end || buffer.get(at) != 0x02) {
+            return false;
+        }
+        at += 2 + (buffer.get(at + 1) & 0xFF);
+        return at < end && (buffer.get(at) & 0xFF) == BIND_REQUEST;
     }
 
     private void external(IoSession session, NtlmBinds.Bind bind) {
