@@ -159,7 +159,8 @@ final class CertificateMapping {
         if (weak == null) {
             return Result.refused(0, "KDC_ERR_C_PRINCIPAL_UNKNOWN: no account maps to " + cert + ": it names UPN " + cert.upns()
                     + ", DNS " + cert.dnsNames() + " and no altSecurityIdentities value of any account matches it"
-                    + " (CertificateMappingMethods 0x" + Integer.toHexString(methods) + ")");
+                    + " (CertificateMappingMethods 0x" + Integer.toHexString(methods) + "): enroll for a certificate that names the "
+                    + "account's UPN or DNS name, or add a mapping (X509:<I>..<SR>..) to the account's altSecurityIdentities");
         }
         SecurityIdentifier sid = SecurityIdentifier.fromBytes(weak.get("objectSid").getBytes());
         String account = weak.get("sAMAccountName").getString();

@@ -59,9 +59,10 @@ final class TestCa {
         this.name = name;
         this.keys = RsaKeys.generate(2048);
         Instant now = Instant.now();
-        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(new X500Name("CN=" + name + ",DC=contoso,DC=com"),
-                BigInteger.valueOf(SERIALS.incrementAndGet()), Date.from(now.minus(Duration.ofDays(3650))),
-                Date.from(now.plus(Duration.ofDays(3650))), new X500Name("CN=" + name + ",DC=contoso,DC=com"), keys.getPublic());
+        // encoded most significant part first, as a Windows CA's name is: RFC 4514 shows it as CN=...,DC=contoso,DC=com
+        X500Name subject = new X500Name("DC=com,DC=contoso,CN=" + name);
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, BigInteger.valueOf(SERIALS.incrementAndGet()),
+                Date.from(now.minus(Duration.ofDays(3650))), Date.from(now.plus(Duration.ofDays(3650))), subject, keys.getPublic());
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
         builder.addExtension(Extension.subjectKeyIdentifier, false, new JcaX509ExtensionUtils().createSubjectKeyIdentifier(keys.getPublic()));
         this.certificate = new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA")
