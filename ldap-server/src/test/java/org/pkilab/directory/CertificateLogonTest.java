@@ -283,6 +283,17 @@ class CertificateLogonTest {
     }
 
     @Test
+    void applicationPoliciesDecideThePurposeOverTheEku() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Result clientAuthPolicy = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .ekus(KeyPurposeId.id_kp_serverAuth).applicationPolicies("1.3.6.1.5.5.7.3.2")));
+        assertEquals("u:CONTOSO\\Administrator", clientAuthPolicy.out().trim(),
+                "Server Authentication EKU with a Client Authentication application policy (ESC15) at DC01: " + clientAuthPolicy);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .applicationPolicies("1.3.6.1.5.5.7.3.1"))), "purpose check", "Application Policies");
+    }
+
+    @Test
     void certificateWithoutAnyEkuIsGoodForLogon() throws Exception {
         dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
         Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()).ekus()));

@@ -76,6 +76,7 @@ final class TestCa {
         String sidExtension;
         List<KeyPurposeId> ekus = List.of(KeyPurposeId.id_kp_clientAuth);
         List<String> issuancePolicies = List.of();
+        List<String> applicationPolicies;
         Instant notBefore = Instant.now().minus(Duration.ofMinutes(5));
 
         Request upn(String upn) {
@@ -109,6 +110,12 @@ final class TestCa {
             return this;
         }
 
+        /** The Microsoft Application Policies extension (1.3.6.1.4.1.311.21.10), which Windows reads instead of the EKU. */
+        Request applicationPolicies(String... oids) {
+            this.applicationPolicies = List.of(oids);
+            return this;
+        }
+
         Request issuancePolicies(String... oids) {
             this.issuancePolicies = List.of(oids);
             return this;
@@ -129,6 +136,10 @@ final class TestCa {
         }
         if (request.ekus != null) {
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(request.ekus.toArray(KeyPurposeId[]::new)));
+        }
+        if (request.applicationPolicies != null) {
+            builder.addExtension(new ASN1ObjectIdentifier("1.3.6.1.4.1.311.21.10"), false, new DERSequence(request.applicationPolicies
+                    .stream().map(oid -> new DERSequence(new ASN1ObjectIdentifier(oid))).toArray(ASN1Encodable[]::new)));
         }
         if (!request.issuancePolicies.isEmpty()) {
             builder.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(request.issuancePolicies.stream()
