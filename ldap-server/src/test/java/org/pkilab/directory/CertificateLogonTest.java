@@ -357,19 +357,6 @@ class CertificateLogonTest {
         }
     }
 
-    @Test
-    void mappingSettingsAreKeptByALastingLab() throws Exception {
-        Path data = Files.createTempDirectory(folder, "lasting-");
-        try (DomainController lasting = DomainController.start(DomainControllerConfig.builder().dataDirectory(data)
-                .administratorPassword(PASSWORD).build())) {
-            assertEquals(CertificateMappingSettings.WINDOWS_DEFAULT, lasting.certificateMapping(), "a new lab's DC01");
-            lasting.certificateMapping(new CertificateMappingSettings(1, 0x1C));
-        }
-        try (DomainController again = DomainController.start(DomainControllerConfig.builder().dataDirectory(data).build())) {
-            assertEquals(new CertificateMappingSettings(1, 0x1C), again.certificateMapping(), "DC01 after a restart");
-        }
-    }
-
     /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
     private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
         KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),
