@@ -49,6 +49,7 @@ import java.util.Properties;
  *
  * <p>Its parts are their own classes: {@link DirectoryPartitions} (schema, partitions, operation chain),
  * {@link ForestProvisioner} (the forest), {@link LdapListeners} (LDAP, LDAPS, the certificate served),
+ * {@link CertificateLogon} (SASL EXTERNAL logons under {@link #certificateMapping()}),
  * {@link DirectorySnapshot} (snapshot and restore). It stays about 500 lines because it is one thing:
  * the running DC's API and the start-up and shutdown order that ties those parts together.
  */
