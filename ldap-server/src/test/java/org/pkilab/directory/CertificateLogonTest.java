@@ -332,6 +332,25 @@ class CertificateLogonTest {
     }
 
     @Test
+    void directoryAdminLogsOnWithACertificateAndActsAsItsAccount() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        X509Certificate certificate = issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
+        try (DirectoryAdmin forged = DirectoryAdmin.connectWithCertificate("127.0.0.1", dc.ldapsPort(), dc.names(),
+                clientKey.getPrivate(), certificate)) {
+            assertEquals(dc.administratorDn(), forged.bindDn(), "the certificate's account at DC01");
+            forged.usersAndComputers().addMember("Domain Admins", "bob");
+            assertTrue(forged.usersAndComputers().members("Domain Admins").stream().anyMatch(m -> m.contains("CN=bob")),
+                    "Administrator's certificate logon added bob to Domain Admins");
+            forged.usersAndComputers().removeMember("Domain Admins", "bob");
+        }
+        org.pkilab.directory.client.DirectoryException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                org.pkilab.directory.client.DirectoryException.class, () -> DirectoryAdmin.connectWithCertificate("127.0.0.1",
+                        dc.ldapsPort(), dc.names(), clientKey.getPrivate(), issue(new TestCa.Request().upn("administrator@contoso.com"))));
+        assertEquals(49, refused.resultCode(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("event 39"), refused.getMessage());
+    }
+
+    @Test
     void issuancePolicyLinkedToAGroupJoinsTheLogonsTokenOnly() throws Exception {
         dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
         SecurityIdentifier alice;
