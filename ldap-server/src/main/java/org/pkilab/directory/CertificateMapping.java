@@ -104,7 +104,7 @@ final class CertificateMapping {
                 Entry account = byUpn(upn);
                 if (account != null) {
                     return accepted(account, "Schannel UPN mapping of '" + upn + "' (CertificateMappingMethods 0x4: no strong-mapping "
-                            + "check, whatever the SID extension says)", false, null);
+                            + "check, whatever the SID extension says)", false, bypassed(kdc));
                 }
                 tried.add("UPN '" + upn + "' names no account");
             }
@@ -117,7 +117,7 @@ final class CertificateMapping {
                     boolean subjectIssuer = value.toUpperCase(Locale.ROOT).contains("<I>") && value.toUpperCase(Locale.ROOT).contains("<S>");
                     if (method == Method.ISSUER ? issuerOnly : subjectIssuer) {
                         return accepted(found.getKey(), "Schannel explicit mapping '" + value + "' (CertificateMappingMethods 0x"
-                                + Integer.toHexString(method.value()) + ")", false, null);
+                                + Integer.toHexString(method.value()) + ")", false, bypassed(kdc));
                     }
                 }
             }
@@ -195,6 +195,12 @@ final class CertificateMapping {
         }
         return accepted(weak, how, false, "event 39 (warning): " + account + " logged on with a weak mapping under "
                 + "StrongCertificateBindingEnforcement 1; Full Enforcement (2) would refuse it");
+    }
+
+    /** What the DC's log says when one of Schannel's own methods maps a certificate the KDC's rules refused (ESC10). */
+    private static String bypassed(Result kdc) {
+        return "Schannel's own mapping took a certificate the KDC's rules refuse (" + kdc.refusal() + "); clear bits 0x1, 0x2 and 0x4 "
+                + "of CertificateMappingMethods to close this path";
     }
 
     private static Result accepted(Entry account, String how, boolean strong, String warning) {
