@@ -47,7 +47,9 @@ import java.util.Set;
  *                                                          primaryGroupID holds on the accounts it is primary for
  * </pre>
  *
- * <p>The token is the one a logon would get now ({@link TokenBuilder}). The DC's own reads (the store, snapshots,
+ * <p>The token is the one a logon would get now ({@link TokenBuilder}); a connection bound by certificate that reads its
+ * own account sees the groups its certificate's issuance policies linked to as well ({@link CertificateLogonSession},
+ * ESC13), as {@code whoami /groups} shows them after such a logon. The DC's own reads (the store, snapshots,
  * tokens) see what is stored, nothing computed. What the DC stores on every object is {@link AdObjectAttributes}'.
  */
 final class ConstructedAttributes extends BaseInterceptor {
@@ -89,7 +91,7 @@ final class ConstructedAttributes extends BaseInterceptor {
         cursor.addEntryFilter(new EntryFilter() {
             @Override
             public boolean accept(SearchOperationContext search, Entry entry) throws LdapException {
-                constructed(entry, tokenGroups, globalAndUniversal, primaryGroupToken);
+                constructed(entry, search.getSession(), tokenGroups, globalAndUniversal, primaryGroupToken);
                 return true;
             }
 
@@ -102,7 +104,8 @@ final class ConstructedAttributes extends BaseInterceptor {
     }
 
     /** Puts AD's attributes computed on read into an entry about to be returned (ApacheDS then keeps those asked for). */
-    private void constructed(Entry entry, boolean tokenGroups, boolean globalAndUniversal, boolean primaryGroupToken)
+    private void constructed(Entry entry, org.apache.directory.server.core.api.CoreSession reader, boolean tokenGroups,
+                             boolean globalAndUniversal, boolean primaryGroupToken)
             throws LdapException {
         if (!inDomain(entry.getDn())) {
             return;
@@ -116,6 +119,9 @@ final class ConstructedAttributes extends BaseInterceptor {
         TokenBuilder builder = tokens;
         if ((tokenGroups || globalAndUniversal) && builder != null && sid != null && entry.get("sAMAccountName") != null) {
             LogonToken token = builder.tokenFor(entry.getDn(), config.clock().instant(), "");
+            if (reader instanceof CertificateLogonSession logon && logon.getEffectivePrincipal().getDn().equals(entry.getDn())) {
+                token = logon.withLinkedGroups(token); // the reader's own certificate logon: its issuance-policy groups too
+            }
             Set<SecurityIdentifier> globalOrUniversal = globalAndUniversal ? globalAndUniversalGroups() : Set.of();
             List<byte[]> all = new ArrayList<>();
             List<byte[]> notLocal = new ArrayList<>();

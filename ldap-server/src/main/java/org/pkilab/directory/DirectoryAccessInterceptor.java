@@ -38,7 +38,6 @@ import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -375,7 +374,7 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
         if (session.isAnonymous()) {
             throw new LdapOperationErrorException(AD_BIND_REQUIRED);
         }
-        LogonToken token = tokenBuilder.tokenFor(session.getEffectivePrincipal().getDn(), Instant.EPOCH, "");
+        LogonToken token = tokenBuilder.tokenOf(session);
         SecurityDescriptor descriptor = descriptors.of(ctx, object);
         if (!descriptor.grants(token.sids(), mask)) {
             Set<SecurityIdentifier> writers = descriptor.entries().stream()

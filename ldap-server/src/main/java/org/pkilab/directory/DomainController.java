@@ -1,5 +1,6 @@
 package org.pkilab.directory;
 
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.directory.model.PasswordPolicy;
 import org.apache.directory.api.ldap.model.entry.DefaultModification;
 import org.apache.directory.api.ldap.model.entry.Entry;
@@ -48,7 +49,8 @@ import java.util.Properties;
  *
  * <p>Its parts are their own classes: {@link DirectoryPartitions} (schema, partitions, operation chain),
  * {@link ForestProvisioner} (the forest), {@link LdapListeners} (LDAP, LDAPS, the certificate served),
- * {@link DirectorySnapshot} (snapshot and restore). It stays a little over 400 lines because it is one thing:
+ * {@link CertificateLogon} (SASL EXTERNAL logons under {@link #certificateMapping()}),
+ * {@link DirectorySnapshot} (snapshot and restore). It stays about 500 lines because it is one thing:
  * the running DC's API and the start-up and shutdown order that ties those parts together.
  */
 public final class DomainController implements AutoCloseable {
@@ -74,6 +76,7 @@ public final class DomainController implements AutoCloseable {
     private MemberOfBackLinks backLinks;
     private ConstructedAttributes constructed;
     private DirectoryPartitions partitions;
+    private volatile CertificateMappingSettings certificateMapping;
 
     /**
      * Where start-up time went, in milliseconds: loading the schema, starting the directory service
@@ -199,11 +202,13 @@ public final class DomainController implements AutoCloseable {
             publishCertificate(admin, schemaManager);
         }
         marks[4] = System.nanoTime();
+        certificateMapping = temporary ? config.certificateMapping()
+                : CertificateMappingFile.load(dataDirectory.resolve("dc"), config.certificateMapping());
         tokens = new TokenBuilder(admin, schemaManager, domain, domainSid, config.netbiosName());
         access.enforce(tokens, domain, domainSid);
         constructed.tokens(tokens);
         listeners = new LdapListeners(config, dataDirectory, temporary,
-                new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn));
+                new LogonHandler(tokens, identity.privateKey(), config.clock(), fqdn), () -> certificateMapping);
     }
 
     /**
@@ -369,6 +374,37 @@ public final class DomainController implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * How the DC maps logon certificates now: its {@code StrongCertificateBindingEnforcement} and Schannel
+     * {@code CertificateMappingMethods} registry values (see {@link CertificateMappingSettings}).
+     */
+    public CertificateMappingSettings certificateMapping() {
+        requireRunning();
+        return certificateMapping;
+    }
+
+    /**
+     * Sets the DC's certificate-mapping registry values, as {@code reg add} on a Windows DC would: the next SASL
+     * EXTERNAL bind is judged by them (connections already bound stay bound). A lasting lab keeps them in
+     * {@code dc/certificate-mapping.properties} and starts with them again.
+     *
+     * @throws IllegalStateException when the DC is not running, or the settings cannot be kept (then nothing changed)
+     */
+    public synchronized void certificateMapping(CertificateMappingSettings settings) {
+        requireRunning();
+        java.util.Objects.requireNonNull(settings, "settings");
+        if (!temporary) {
+            try {
+                CertificateMappingFile.store(dataDirectory.resolve("dc"), settings);
+            } catch (IOException e) {
+                throw new IllegalStateException(config.hostName() + " could not keep its certificate mapping settings (" + settings.describe()
+                        + ") in " + dataDirectory.resolve("dc") + ": " + e.getMessage(), e);
+            }
+        }
+        LOG.info("{}: certificate mapping set to {}", config.hostName(), settings.describe());
+        certificateMapping = settings;
     }
 
     public Path dataDirectory() {

@@ -1,5 +1,6 @@
 package org.pkilab.directory;
 
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.directory.model.PasswordPolicy;
 import org.pkilab.directory.model.DomainNames;
 
@@ -31,6 +32,7 @@ public final class DomainControllerConfig {
     private final String administratorPassword;
     private final Clock clock;
     private final LdapQueryPolicy queryPolicy;
+    private final CertificateMappingSettings certificateMapping;
 
     private DomainControllerConfig(Builder b) {
         this.names = DomainNames.of(b.domainName);
@@ -53,6 +55,7 @@ public final class DomainControllerConfig {
         this.administratorPassword = b.administratorPassword;
         this.clock = b.clock;
         this.queryPolicy = b.queryPolicy;
+        this.certificateMapping = b.certificateMapping;
     }
 
     private static void checkPort(String what, int port) {
@@ -109,6 +112,14 @@ public final class DomainControllerConfig {
         return queryPolicy;
     }
 
+    /**
+     * How the DC maps logon certificates when it first starts on its data folder; a lasting lab then keeps what
+     * {@link DomainController#certificateMapping(CertificateMappingSettings)} last set.
+     */
+    public CertificateMappingSettings certificateMapping() {
+        return certificateMapping;
+    }
+
     public static final class Builder {
         private String domainName = "contoso.com";
         private String netbiosName;
@@ -119,6 +130,7 @@ public final class DomainControllerConfig {
         private String administratorPassword;
         private Clock clock = Clock.systemUTC();
         private LdapQueryPolicy queryPolicy = LdapQueryPolicy.DEFAULT;
+        private CertificateMappingSettings certificateMapping = CertificateMappingSettings.WINDOWS_DEFAULT;
 
         /** If unset, {@code contoso.com}. */
         public Builder domainName(String domainName) {
@@ -177,6 +189,16 @@ public final class DomainControllerConfig {
         /** If unset, {@link LdapQueryPolicy#DEFAULT}: AD's Default Query Policy where AD has the limit. */
         public Builder queryPolicy(LdapQueryPolicy queryPolicy) {
             this.queryPolicy = java.util.Objects.requireNonNull(queryPolicy, "queryPolicy");
+            return this;
+        }
+
+        /**
+         * The DC's {@code StrongCertificateBindingEnforcement} and {@code CertificateMappingMethods} on a lab's first
+         * start. If unset, {@link CertificateMappingSettings#WINDOWS_DEFAULT} (2, 0x18), a DC updated since February 2025.
+         * A lasting lab that already keeps settings of its own (set at run time) starts with those instead.
+         */
+        public Builder certificateMapping(CertificateMappingSettings certificateMapping) {
+            this.certificateMapping = java.util.Objects.requireNonNull(certificateMapping, "certificateMapping");
             return this;
         }
 

@@ -11,6 +11,7 @@ import org.apache.mina.core.filterchain.DefaultIoFilterChainBuilder;
 import org.apache.mina.core.session.IoEventType;
 import org.apache.mina.filter.executor.ExecutorFilter;
 import org.apache.mina.filter.executor.UnorderedThreadPoolExecutor;
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.pki.KeyFiles;
 
 import java.io.IOException;
@@ -23,13 +24,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 
 /**
  * The domain controller's LDAP (389 on Windows) and LDAPS (636) listeners on 127.0.0.1, with StartTLS and
  * the logon extended operation: the ports a lasting lab keeps in {@code ports.properties}, the certificate
  * they serve (the DC's self-signed one until a CA issues one, then that one from the next handshake on), and
  * the {@link LdapRequestGuard} in front of the decoder, and behind it {@link NtlmBinds}, which answers the NTLM binds
- * ApacheDS's decoder does not know, and {@link SearchResponseBatching}, which sends a small search's answer in one write.
+ * ApacheDS's decoder does not know, {@link ExternalBinds}, the certificate logons, and {@link SearchResponseBatching},
+ * which sends a small search's answer in one write. Every TLS handshake (LDAPS, StartTLS) asks the client for a
+ * certificate without needing one; the handshake takes any certificate, and the SASL EXTERNAL bind judges it
+ * ({@link CertificateLogon}), so a refusal explains itself instead of ending in a TLS alert.
  *
  * <pre>{@code
  * LdapListeners listeners = new LdapListeners(config, dataDirectory, temporary, logonHandler);
@@ -47,14 +52,17 @@ final class LdapListeners {
     private final Path dataDirectory;
     private final boolean temporary;
     private final LdapServer ldapServer;
+    private final Supplier<CertificateMappingSettings> certificateMapping;
     private LdapRequestGuard guard;
     /** The certificate LDAPS and StartTLS serve: the identity's self-signed one until a CA issues one. */
     private volatile KeyFiles.KeyEntry served;
     private int ldapPort;
     private int ldapsPort;
 
-    LdapListeners(DomainControllerConfig config, Path dataDirectory, boolean temporary, LogonHandler logon) throws LdapException {
+    LdapListeners(DomainControllerConfig config, Path dataDirectory, boolean temporary, LogonHandler logon,
+                  Supplier<CertificateMappingSettings> certificateMapping) throws LdapException {
         this.config = config;
+        this.certificateMapping = certificateMapping;
         this.dataDirectory = dataDirectory;
         this.temporary = temporary;
         this.ldapServer = new LdapServer();
@@ -73,7 +81,9 @@ final class LdapListeners {
         ldaps.setEnableSSL(true);
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             transport.setEnabledProtocols(List.of("TLSv1.3", "TLSv1.2"));
+            transport.setWantClientAuth(true); // StartTLS on the LDAP port asks too
         }
+        ldapServer.setTrustManagers(new javax.net.ssl.TrustManager[]{new AnyClientCertificate()});
         ldapServer.setTransports(ldap, ldaps);
         ldapServer.setDirectoryService(service);
         AdBindRequestHandler names = new AdBindRequestHandler(new Dn(service.getSchemaManager(), config.names().domain()),
@@ -117,11 +127,13 @@ final class LdapListeners {
         guard = new LdapRequestGuard(config.queryPolicy());
         NtlmBinds ntlmBinds = new NtlmBinds(ldapServer, new NtlmAuthenticator(names, config.netbiosName(), config.domainName(),
                 config.hostName(), config.clock()), config.queryPolicy().maxReceiveBuffer());
+        ExternalBinds externalBinds = new ExternalBinds(ldapServer, new CertificateLogon(service.getAdminSession(), config, certificateMapping));
         guard.alternativeDns(new AlternativeDns(service, config.names().domain()), ldapServer.getLdapSessionManager());
         for (TcpTransport transport : List.of(ldap, ldaps)) {
             answerOnTheIoThreads(transport);
             transport.getAcceptor().getFilterChain().addBefore("codec", "requestGuard", guard);
             transport.getAcceptor().getFilterChain().addBefore("codec", "ntlmBinds", ntlmBinds);
+            transport.getAcceptor().getFilterChain().addBefore("codec", "externalBinds", externalBinds);
             transport.getAcceptor().getFilterChain().addBefore("codec", "searchBatching", new SearchResponseBatching());
             transport.getAcceptor().getFilterChain().addAfter("codec", "costlySearches", guard.dispatcher());
         }
@@ -215,6 +227,50 @@ final class LdapListeners {
         @Override
         public void execute(Runnable task) {
             task.run();
+        }
+    }
+
+    /**
+     * Takes whatever client certificate a handshake brings, and names no CA in its request (so OpenLDAP's GnuTLS
+     * build sends its certificate whoever issued it): the bind that uses the certificate decides whether it is
+     * trusted, with a refusal that says why. The server side never checks a server certificate with it.
+     */
+    private static final class AnyClientCertificate extends javax.net.ssl.X509ExtendedTrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            // judged at the SASL EXTERNAL bind
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {
+            // judged at the SASL EXTERNAL bind
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {
+            // judged at the SASL EXTERNAL bind
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            throw new java.security.cert.CertificateException("the DC's listeners check no server certificate");
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+                throws java.security.cert.CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+                throws java.security.cert.CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
         }
     }
 }

@@ -33,7 +33,6 @@ import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
 import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -141,7 +140,7 @@ final class NtSecurityDescriptorAttribute {
                 descriptor = descriptor.withOwner(null);
             }
             if (descriptor.owner() == null) {
-                LogonToken token = tokens.tokenFor(ctx.getSession().getEffectivePrincipal().getDn(), Instant.EPOCH, "");
+                LogonToken token = tokens.tokenOf(ctx.getSession());
                 SecurityIdentifier administrators = defaultAdministratorsGroup(token.sids(), ctx.getDn());
                 descriptor = administrators != null
                         ? descriptor.replacing(SecurityDescriptor.parse("O:" + administrators + "G:" + administrators + "D:", sid),

@@ -375,8 +375,15 @@ final class NtlmBinds extends IoFilterAdapter {
         ldapSession.setAuthenticated();
     }
 
-    /** A bind begins anonymous, as RFC 4511 4.2.1 has it: whatever the connection was bound as before is gone. */
     void anonymous(LdapSession ldapSession) {
+        anonymous(ldapServer, ldapSession);
+    }
+
+    /**
+     * A bind begins anonymous, as RFC 4511 4.2.1 has it: whatever the connection was bound as before is gone. Also
+     * {@link ExternalBinds}'.
+     */
+    static void anonymous(LdapServer ldapServer, LdapSession ldapSession) {
         CoreSession before = ldapSession.getCoreSession();
         if (before != null && !before.isAnonymous()) {
             try {
@@ -393,8 +400,9 @@ final class NtlmBinds extends IoFilterAdapter {
         answer(session, messageId, resultCode, matchedDn, message, null);
     }
 
-    private static void answer(IoSession session, int messageId, int resultCode, byte[] matchedDn, String message,
-                               byte[] serverSaslCreds) {
+    /** A BindResponse, written past the decoder: also {@link ExternalBinds}'. */
+    static void answer(IoSession session, int messageId, int resultCode, byte[] matchedDn, String message,
+                       byte[] serverSaslCreds) {
         byte[] code = Ber.tlv(0x0A, new byte[]{(byte) resultCode});
         byte[] matched = Ber.tlv(0x04, matchedDn);
         byte[] text = Ber.tlv(0x04, message.getBytes(StandardCharsets.UTF_8));

@@ -48,7 +48,8 @@ import java.util.function.LongSupplier;
  * has too (paged results, server-side sort) and persistent search, the lab's stand-in for AD's change
  * notifications; {@code supportedCapabilities} names Active Directory and the Windows versions its
  * functional level claims, and the SASL signing and sealing (1.2.840.113556.1.4.1791) of its NTLM binds;
- * {@code supportedSASLMechanisms} is GSS-SPNEGO alone, the one mechanism it implements; {@code supportedLDAPPolicies}
+ * {@code supportedSASLMechanisms} is GSS-SPNEGO (NTLM inside) and EXTERNAL (certificate logon, {@link ExternalBinds}), the
+ * two of AD's four it implements (no GSSAPI: the lab has no Kerberos; no DIGEST-MD5); {@code supportedLDAPPolicies}
  * names the limits {@link LdapQueryPolicy} enforces. AD returns every root DSE attribute when none is asked for,
  * so this does too, for {@code *} and {@code +} alike. The attributes AD defines in no schema are the lab's
  * own operational types in {@code ad-schema.ldif}.
@@ -155,7 +156,7 @@ final class RootDseInterceptor extends BaseInterceptor {
         entry.put("isSynchronized", "TRUE");
         entry.put("isGlobalCatalogReady", "FALSE");
         entry.put("supportedControl", HONOURED_CONTROLS.toArray(String[]::new));
-        entry.put("supportedSASLMechanisms", NtlmBinds.GSS_SPNEGO);
+        entry.put("supportedSASLMechanisms", new String[]{NtlmBinds.GSS_SPNEGO, ExternalBinds.EXTERNAL});
         entry.put("supportedCapabilities", CAPABILITIES.toArray(String[]::new));
         entry.put("supportedLDAPPolicies", POLICIES.toArray(String[]::new));
         return entry;

@@ -97,6 +97,15 @@ final class TokenBuilder {
         return new LogonToken(membership.account(), account.getName(), membership.sid(), membership.groups(), now, logonServer);
     }
 
+    /**
+     * The token of the account a session is bound as, with the groups a certificate logon of that session added
+     * (issuance policies linked to groups, {@link CertificateLogonSession}).
+     */
+    LogonToken tokenOf(CoreSession session) throws LdapException {
+        LogonToken token = tokenFor(session.getEffectivePrincipal().getDn(), Instant.EPOCH, "");
+        return session instanceof CertificateLogonSession certificate ? certificate.withLinkedGroups(token) : token;
+    }
+
     /** A write that may change groups (or what they are called) has been made: forget every account's groups. */
     void membershipChanged() {
         generation.incrementAndGet();

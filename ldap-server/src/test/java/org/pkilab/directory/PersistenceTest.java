@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.RelativeIds;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -80,6 +81,21 @@ class PersistenceTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> DomainController.start(config).close());
             assertTrue(e.getMessage().contains("LDAP port " + ldap) && e.getMessage().contains("ports.properties"), e.getMessage());
         }
+    }
+
+    @Test
+    void certificateMappingSetAtRunTimeIsKeptAcrossARestart(@TempDir Path data) throws Exception {
+        DomainControllerConfig config = DomainControllerConfig.builder().dataDirectory(data).build();
+        try (DomainController dc = DomainController.start(config)) {
+            assertEquals(CertificateMappingSettings.WINDOWS_DEFAULT, dc.certificateMapping(), "a new lab's DC01");
+            dc.certificateMapping(new CertificateMappingSettings(1, 0x1C));
+        }
+        try (DomainController dc = DomainController.start(config)) {
+            assertEquals(new CertificateMappingSettings(1, 0x1C), dc.certificateMapping(), "DC01 after a restart keeps what was set");
+        }
+        Files.writeString(data.resolve("dc").resolve(CertificateMappingFile.FILE), "StrongCertificateBindingEnforcement=3\n");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> DomainController.start(config).close());
+        assertTrue(e.getMessage().contains(CertificateMappingFile.FILE) && e.getMessage().contains("not 3"), e.getMessage());
     }
 
     @Test

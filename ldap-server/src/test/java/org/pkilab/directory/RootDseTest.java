@@ -119,8 +119,8 @@ class RootDseTest {
                 "supportedLDAPPolicies: the limits LdapQueryPolicy enforces, by AD's names");
         assertTrue(list("supported_controls").contains("1.2.840.113556.1.4.319"),
                 "supportedControl should name paged results, which ApacheDS honours: " + info);
-        assertEquals(List.of("GSS-SPNEGO"), list("supported_sasl_mechanisms"),
-                "supportedSASLMechanisms: GSS-SPNEGO (with NTLM), the one mechanism the DC implements: " + info);
+        assertEquals(List.of("GSS-SPNEGO", "EXTERNAL"), list("supported_sasl_mechanisms"),
+                "supportedSASLMechanisms: GSS-SPNEGO (with NTLM) and EXTERNAL (certificate logon), the mechanisms the DC implements: " + info);
     }
 
     @Test

@@ -1,0 +1,391 @@
+package org.pkilab.directory;
+
+import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.EXTERNALBindRequest;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.extensions.StartTLSExtendedRequest;
+import com.unboundid.ldap.sdk.extensions.WhoAmIExtendedRequest;
+import com.unboundid.ldap.sdk.extensions.WhoAmIExtendedResult;
+import com.unboundid.util.ssl.SSLUtil;
+import com.unboundid.util.ssl.TrustAllTrustManager;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.UsersAndComputers.GroupScope;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.CertificateMappingSettings;
+import org.pkilab.directory.model.DomainNames;
+import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.RsaKeys;
+import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.ExternalTool.Result;
+
+import javax.net.ssl.KeyManagerFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Certificate logon at the DC (SASL EXTERNAL on LDAPS and StartTLS) as a student tries it with Debian's
+ * {@code ldapwhoami} ({@code ldap-utils}), unmodified: the certificate in {@code LDAPTLS_CERT}/{@code LDAPTLS_KEY},
+ * {@code -Y EXTERNAL}. The certificates come from a test CA published to NTAuthCertificates and CN=CDP over LDAP,
+ * as an enterprise CA publishes itself; the DC's mapping settings change between the tests as {@code reg add} would.
+ */
+class CertificateLogonTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String ISSUANCE_POLICY = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.7.8.400";
+    private static DomainController dc;
+    private static TestCa ca;
+    private static KeyPair clientKey;
+    private static Path folder;
+    private static SecurityIdentifier domainSid;
+    private static Instant bobCreated;
+
+    @BeforeAll
+    static void start() throws Exception {
+        RsaKeys.prepare(4);
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        folder = Files.createTempDirectory("certificate-logon-");
+        ca = new TestCa("Contoso-Test-CA");
+        clientKey = RsaKeys.generate(2048);
+        domainSid = dc.domainSid();
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("alice", PASSWORD);
+            admin.usersAndComputers().createUser("bob", PASSWORD);
+            admin.usersAndComputers().createUser("carol", PASSWORD);
+            admin.usersAndComputers().createGroup("ESC13 Operators", GroupScope.UNIVERSAL, "linked to an issuance policy");
+            admin.security().allow(dc.names().user("carol"), "ESC13 Operators", AccessRight.WRITE);
+        }
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate",
+                    ca.certificate.getEncoded()));
+            admin.add(DomainNames.child("CA01", dc.names().cdp()), new Attribute("objectClass", "top", "container"),
+                    new Attribute("cn", "CA01"));
+            admin.add(crlHolder(), new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", ca.name),
+                    new Attribute("certificateRevocationList", ca.crl().getEncoded()));
+            admin.add(DomainNames.child("400.ESC13", dc.names().oid()), new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
+                    new Attribute("cn", "400.ESC13"), new Attribute("msPKI-Cert-Template-OID", ISSUANCE_POLICY),
+                    new Attribute("displayName", "ESC13 policy"), new Attribute("flags", "2"),
+                    new Attribute("msDS-OIDToGroupLink", dc.names().user("ESC13 Operators")));
+            SearchResultEntry bob = admin.getEntry(dc.names().user("bob"), "whenCreated");
+            bobCreated = LocalDateTime.parse(bob.getAttributeValue("whenCreated"),
+                    DateTimeFormatter.ofPattern("yyyyMMddHHmmss'.0Z'")).toInstant(ZoneOffset.UTC);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        dc.close();
+        org.pkilab.pki.Folders.deleteTree(folder);
+    }
+
+    private static String crlHolder() {
+        return DomainNames.child(ca.name, DomainNames.child("CA01", dc.names().cdp()));
+    }
+
+    private static LDAPConnection administrator() throws LDAPException {
+        return new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD);
+    }
+
+    private static String administratorSid() {
+        return domainSid.withRid(500).toString();
+    }
+
+    /** ldapwhoami -H ldaps://... -Y EXTERNAL with {@code certificate} and the client key, as a student runs it. */
+    private static Result whoAmI(X509Certificate certificate) throws Exception {
+        Path cert = Files.createTempFile(folder, "client", ".pem");
+        Path key = Files.createTempFile(folder, "client", ".key");
+        Files.writeString(cert, KeyFiles.pem(certificate));
+        Files.writeString(key, KeyFiles.pem("PRIVATE KEY", clientKey.getPrivate().getEncoded()));
+        return ExternalTool.run(null, Map.of("LDAPTLS_CERT", cert.toString(), "LDAPTLS_KEY", key.toString(), "LDAPTLS_REQCERT", "never"),
+                null, "ldapwhoami", "-Q", "-H", dc.ldapsUrl(), "-Y", "EXTERNAL");
+    }
+
+    private static X509Certificate issue(TestCa.Request request) throws Exception {
+        return ca.issue(clientKey.getPublic(), request);
+    }
+
+    private static void assertRefused(Result result, String... named) {
+        assertNotEquals(0, result.exit(), "DC01 took the certificate: " + result);
+        assertTrue(result.err().contains("Invalid credentials (49)") && result.err().contains("80090308: LdapErr:"),
+                "DC01 answers AD's 49 text: " + result);
+        for (String name : named) {
+            assertTrue(result.err().contains(name), "DC01's refusal names '" + name + "': " + result);
+        }
+    }
+
+    @Test
+    void certificateWithTheSidExtensionLogsOnAsAdministratorUnderFullEnforcement() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())));
+        assertEquals(0, result.exit(), "ldapwhoami -Y EXTERNAL with Administrator's certificate at DC01: " + result);
+        assertEquals("u:CONTOSO\\Administrator", result.out().trim(), result.toString());
+    }
+
+    @Test
+    void sanUrlSidIsAStrongMappingUnderFullEnforcement() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sanUrlSid(administratorSid())));
+        assertEquals("u:CONTOSO\\Administrator", result.out().trim(), "SAN URL SID at DC01: " + result);
+    }
+
+    @Test
+    void upnOnlyCertificateIsRefusedUnderFullEnforcementWithEvent39() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com"))),
+                "event 39", "StrongCertificateBindingEnforcement 2 (Full Enforcement)", "SID extension");
+    }
+
+    @Test
+    void upnOnlyCertificateIsAcceptedUnderCompatibility() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(1, 0x18));
+        Result result = whoAmI(issue(new TestCa.Request().upn("bob@contoso.com").notBefore(bobCreated)));
+        assertEquals("u:CONTOSO\\bob", result.out().trim(), "UPN-only certificate at DC01 under enforcement 1: " + result);
+    }
+
+    @Test
+    void upnOnlyCertificateThatPredatesTheAccountIsRefusedUnderCompatibilityWithEvent40() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(1, 0x18));
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("bob@contoso.com").notBefore(bobCreated.minus(Duration.ofDays(1))))),
+                "event 40", "predates the account", "StrongCertificateBindingEnforcement 1");
+    }
+
+    @Test
+    void sidExtensionOfAnotherAccountIsRefusedUnderCompatibilityWithEvent41() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(1, 0x18));
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            String alice = admin.usersAndComputers().sidOf("alice").toString();
+            assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(alice))),
+                    "event 41", alice, "Administrator");
+        }
+    }
+
+    @Test
+    void schannelUpnMappingAcceptsAUpnOnlyCertificateUnderFullEnforcement() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(2, 0x1C));
+        Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com")));
+        assertEquals("u:CONTOSO\\Administrator", result.out().trim(), "CertificateMappingMethods 0x1C at DC01 (ESC10): " + result);
+    }
+
+    @Test
+    void strongExplicitMappingLogsOnWithoutAnyNameInTheCertificate() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa.Request request = new TestCa.Request();
+        request.subject = "CN=Carol Smart Card";
+        X509Certificate certificate = issue(request);
+        byte[] serial = certificate.getSerialNumber().toByteArray();
+        StringBuilder reversed = new StringBuilder();
+        for (int i = serial.length - 1; i >= 0; i--) {
+            reversed.append(String.format("%02X", serial[i] & 0xFF));
+        }
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user("carol"), new Modification(ModificationType.REPLACE, "altSecurityIdentities",
+                    "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA<SR>" + reversed));
+        }
+        Result result = whoAmI(certificate);
+        assertEquals("u:CONTOSO\\carol", result.out().trim(), "X509:<I>..<SR>.. on carol at DC01 under Full Enforcement: " + result);
+    }
+
+    @Test
+    void weakExplicitMappingIsRefusedUnderFullEnforcementWithEvent39() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa.Request request = new TestCa.Request();
+        request.subject = "CN=Carol Weak";
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user("carol"), new Modification(ModificationType.REPLACE, "altSecurityIdentities",
+                    "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA<S>CN=Carol Weak"));
+        }
+        assertRefused(whoAmI(issue(request)), "event 39", "weak explicit mapping", "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA<S>CN=Carol Weak");
+    }
+
+    @Test
+    void disabledAccountCannotLogOnWithItsCertificate() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String dave;
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("dave", PASSWORD);
+            dave = admin.usersAndComputers().sidOf("dave").toString();
+        }
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user("dave"), new Modification(ModificationType.REPLACE, "userAccountControl", "514"));
+        }
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("dave@contoso.com").sid(dave))), "data 533", "CONTOSO\\dave", "disabled");
+    }
+
+    @Test
+    void computerCertificateMapsByItsDnsName() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String iis01;
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            iis01 = admin.usersAndComputers().sidOf("IIS01$").toString();
+        }
+        Result result = whoAmI(issue(new TestCa.Request().dns("iis01.contoso.com").sid(iis01)));
+        assertEquals("u:CONTOSO\\IIS01$", result.out().trim(), "IIS01's Workstation Authentication certificate at DC01: " + result);
+    }
+
+    @Test
+    void sidOfAnotherAccountIsNotCheckedWhenEnforcementIsDisabled() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(0, 0x18));
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            String alice = admin.usersAndComputers().sidOf("alice").toString();
+            Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(alice)));
+            assertEquals("u:CONTOSO\\Administrator", result.out().trim(), "StrongCertificateBindingEnforcement 0 at DC01: " + result);
+        }
+    }
+
+    @Test
+    void certificateNotYetValidByTheLabClockIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .notBefore(Instant.now().plus(Duration.ofDays(2))))), "validity check", "CERT_E_EXPIRED", "lab clock");
+    }
+
+    @Test
+    void certificateOfACaThatPublishedNoCrlIsRefusedAsRevocationOffline() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa silent = new TestCa("Silent-CA");
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate",
+                    silent.certificate.getEncoded()));
+        }
+        assertRefused(whoAmI(silent.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "revocation check", "CRYPT_E_REVOCATION_OFFLINE", "Silent-CA");
+    }
+
+    @Test
+    void certificateWithoutClientAuthenticationIsRefusedByThePurposeCheck() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .ekus(KeyPurposeId.id_kp_serverAuth))), "purpose check", "CERT_E_WRONG_USAGE", "Server Authentication");
+    }
+
+    @Test
+    void applicationPoliciesDecideThePurposeOverTheEku() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Result clientAuthPolicy = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .ekus(KeyPurposeId.id_kp_serverAuth).applicationPolicies("1.3.6.1.5.5.7.3.2")));
+        assertEquals("u:CONTOSO\\Administrator", clientAuthPolicy.out().trim(),
+                "Server Authentication EKU with a Client Authentication application policy (ESC15) at DC01: " + clientAuthPolicy);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .applicationPolicies("1.3.6.1.5.5.7.3.1"))), "purpose check", "Application Policies");
+    }
+
+    @Test
+    void certificateWithoutAnyEkuIsGoodForLogon() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Result result = whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()).ekus()));
+        assertEquals("u:CONTOSO\\Administrator", result.out().trim(), "a certificate with no EKU (ESC2) at DC01: " + result);
+    }
+
+    @Test
+    void certificateOfACaOutsideNtAuthIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa rogue = new TestCa("Rogue-CA");
+        assertRefused(whoAmI(rogue.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "NTAuth check", "CERT_E_UNTRUSTEDCA", "NTAuthCertificates");
+    }
+
+    @Test
+    void revokedCertificateIsRefusedOnceTheCrlIsPublished() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        X509Certificate revoked = issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
+        assertEquals(0, whoAmI(revoked).exit(), "before the CRL lists it");
+        ca.revoke(revoked);
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(crlHolder(), new Modification(ModificationType.REPLACE, "certificateRevocationList", ca.crl().getEncoded()));
+        }
+        assertRefused(whoAmI(revoked), "revocation check", "CRYPT_E_REVOKED");
+    }
+
+    @Test
+    void startTlsThenExternalBindsAsTheCertificatesAccount() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        X509Certificate certificate = issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            assertEquals(ResultCode.SUCCESS, connection.bind(new EXTERNALBindRequest()).getResultCode());
+            WhoAmIExtendedResult who = (WhoAmIExtendedResult) connection.processExtendedOperation(new WhoAmIExtendedRequest());
+            assertEquals("u:CONTOSO\\Administrator", who.getAuthorizationID(), "StartTLS + EXTERNAL at DC01");
+        }
+    }
+
+    @Test
+    void directoryAdminLogsOnWithACertificateAndActsAsItsAccount() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        X509Certificate certificate = issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
+        try (DirectoryAdmin forged = DirectoryAdmin.connectWithCertificate("127.0.0.1", dc.ldapsPort(), dc.names(),
+                clientKey.getPrivate(), certificate)) {
+            assertEquals(dc.administratorDn(), forged.bindDn(), "the certificate's account at DC01");
+            forged.usersAndComputers().addMember("Domain Admins", "bob");
+            assertTrue(forged.usersAndComputers().members("Domain Admins").stream().anyMatch(m -> m.contains("CN=bob")),
+                    "Administrator's certificate logon added bob to Domain Admins");
+            forged.usersAndComputers().removeMember("Domain Admins", "bob");
+        }
+        org.pkilab.directory.client.DirectoryException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                org.pkilab.directory.client.DirectoryException.class, () -> DirectoryAdmin.connectWithCertificate("127.0.0.1",
+                        dc.ldapsPort(), dc.names(), clientKey.getPrivate(), issue(new TestCa.Request().upn("administrator@contoso.com"))));
+        assertEquals(49, refused.resultCode(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("event 39"), refused.getMessage());
+    }
+
+    @Test
+    void issuancePolicyLinkedToAGroupJoinsTheLogonsTokenOnly() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        SecurityIdentifier alice;
+        SecurityIdentifier operators;
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            alice = admin.usersAndComputers().sidOf("alice");
+            operators = admin.usersAndComputers().sidOf("ESC13 Operators");
+        }
+        Modification description = new Modification(ModificationType.REPLACE, "description", "written by alice");
+        try (LDAPConnection password = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.names().user("alice"), PASSWORD)) {
+            LDAPException denied = org.junit.jupiter.api.Assertions.assertThrows(LDAPException.class,
+                    () -> password.modify(dc.names().user("carol"), description));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, denied.getResultCode(), "alice by password has no write on carol");
+        }
+        X509Certificate certificate = issue(new TestCa.Request().upn("alice@contoso.com").sid(alice.toString())
+                .issuancePolicies(ISSUANCE_POLICY));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            connection.modify(dc.names().user("carol"), description);
+            byte[][] groups = connection.getEntry(dc.names().user("alice"), "tokenGroups").getAttributeValueByteArrays("tokenGroups");
+            assertTrue(Arrays.stream(groups).anyMatch(g -> Arrays.equals(g, operators.toBytes())),
+                    "alice's certificate logon holds ESC13 Operators (linked to " + ISSUANCE_POLICY + ") in tokenGroups");
+        }
+    }
+
+    /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
+    private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
+        KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),
+                "changeit".toCharArray());
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, "changeit".toCharArray());
+        SSLUtil tls = new SSLUtil(keys.getKeyManagers(), new javax.net.ssl.TrustManager[]{new TrustAllTrustManager()});
+        LDAPConnection connection = new LDAPConnection("127.0.0.1", dc.ldapPort());
+        assertEquals(ResultCode.SUCCESS, connection.processExtendedOperation(new StartTLSExtendedRequest(tls.createSSLContext()))
+                .getResultCode(), "StartTLS at DC01");
+        return connection;
+    }
+}
