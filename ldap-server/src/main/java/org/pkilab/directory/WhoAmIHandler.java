@@ -16,7 +16,7 @@ import java.util.Set;
 /**
  * The "Who am I?" extended operation (RFC 4532, 1.3.6.1.4.1.4203.1.11.3) as AD answers it: the authorization
  * identity in the down-level form, {@code u:CONTOSO\Administrator}, however the connection bound (DN, UPN,
- * {@code CONTOSO\name} or NTLM); an anonymous connection gets an empty value.
+ * {@code CONTOSO\name}, NTLM or a certificate, {@link ExternalBinds}); an anonymous connection gets an empty value.
  */
 final class WhoAmIHandler implements ExtendedOperationHandler<ExtendedRequest, ExtendedResponse> {
 
