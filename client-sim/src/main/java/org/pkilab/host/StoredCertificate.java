@@ -115,9 +115,20 @@ public record StoredCertificate(X509Certificate certificate, PrivateKey privateK
     }
 
     private static String otherName(byte[] der) {
-        ASN1Sequence other = ASN1Sequence.getInstance(org.bouncycastle.asn1.ASN1TaggedObject.getInstance(der).getBaseObject());
+        // the JDK hands over OtherName ::= SEQUENCE { type-id, [0] EXPLICIT value }; some providers keep GeneralName's [0] around it
+        ASN1Primitive parsed;
+        try {
+            parsed = ASN1Primitive.fromByteArray(der);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+        ASN1Sequence other = parsed instanceof org.bouncycastle.asn1.ASN1TaggedObject tagged ? ASN1Sequence.getInstance(tagged, false)
+                : ASN1Sequence.getInstance(parsed);
         String oid = ASN1ObjectIdentifier.getInstance(other.getObjectAt(0)).getId();
-        org.bouncycastle.asn1.ASN1Encodable value = org.bouncycastle.asn1.ASN1TaggedObject.getInstance(other.getObjectAt(1)).getExplicitBaseObject();
+        org.bouncycastle.asn1.ASN1Encodable value = other.getObjectAt(1);
+        while (value instanceof org.bouncycastle.asn1.ASN1TaggedObject tagged) {
+            value = tagged.getExplicitBaseObject();
+        }
         String text = value instanceof org.bouncycastle.asn1.ASN1String string ? string.getString() : value.toString();
         return "1.3.6.1.4.1.311.20.2.3".equals(oid) ? "Other Name:Principal Name=" + text : "Other Name:" + oid + "=" + text;
     }

@@ -25,12 +25,14 @@ public final class ScenarioRunner {
     private final DirectorySteps directory;
     private final CertificationAuthoritySteps certificationAuthority;
     private final ComputerSteps computers;
+    private final RegistrySteps registry;
 
     /** @param workFolder where exported PFX files go */
     public ScenarioRunner(Lab lab, Path workFolder) {
         this.lab = lab;
         this.directory = new DirectorySteps(lab);
         this.computers = new ComputerSteps(lab, workFolder);
+        this.registry = new RegistrySteps(lab);
         this.certificationAuthority = new CertificationAuthoritySteps(lab, computers);
     }
 
@@ -107,14 +109,18 @@ public final class ScenarioRunner {
     /** Each step goes to the console an administrator would use for it, or to the computer it happens on. */
     private void execute(Scenario.Step s, List<String> say) {
         switch (s.verb()) {
-            case CREATE_GROUP, SET_UPN, ALLOW_ON_OBJECT, SET_APPLICATION_POLICIES, CREATE_ISSUANCE_POLICY, ADD_ISSUANCE_POLICY, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME, ALLOW_KEY_EXPORT,
+            case CREATE_GROUP, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, SET_UPN, ALLOW_ON_OBJECT, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME,
+                 SET_APPLICATION_POLICIES, CREATE_ISSUANCE_POLICY, ADD_ISSUANCE_POLICY, SET_ENROLLMENT_FLAG, ALLOW_KEY_EXPORT,
                  MINIMUM_KEY_SIZE, REQUIRE_APPROVAL, VALIDITY, SUPERSEDE, ALLOW, DENY, REMOVE_PERMISSION, CREATE_GPO, LINK_GPO,
                  FILTER_GPO, UNLINK_GPO -> directory.execute(s, say);
             case ISSUE_TEMPLATE, STOP_ISSUING, APPROVE_PENDING, DENY_PENDING, REVOKE -> certificationAuthority.execute(s, say);
-            case RESTART, GPUPDATE, REQUEST_CERTIFICATE, CHECK_CERTIFICATE, LOGON_WITH_CERTIFICATE, EXPORT_PFX, BIND_HTTPS, INSTALL_MANAGEMENT_POINT,
+            case RESTART, GPUPDATE, REQUEST_CERTIFICATE, CHECK_CERTIFICATE, LOGON_WITH_CERTIFICATE, EXPORT_PFX, BIND_HTTPS,
+                 INSTALL_MANAGEMENT_POINT,
                  INSTALL_DISTRIBUTION_POINT, INSTALL_CLOUD_DISTRIBUTION_POINT, REPORT_STATUS, REFRESH_CRL, ADVANCE_CLOCK, CONNECT,
                  TRUST_ROOT_ON_MAC, ENROLL_MAC -> computers.execute(s, say);
+            case SET_DC_REGISTRY, SET_CA_REGISTRY -> registry.execute(s, say);
             case INCLUDE -> throw new IllegalStateException("include is resolved when the file is read");
+            default -> throw new IllegalStateException("no console runs '" + s.verb().text() + "' yet");
         }
     }
 }
