@@ -1,0 +1,32 @@
+package org.pkilab.audit;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@link Audit#run} found: the findings, and for every class without one the reason, so a class never reads as
+ * "unknown": {@code ESC8: no enrollment endpoint accepts NTLM; closest: endpoint https://ca01.contoso.com/... fails 'accepts NTLM'}.
+ *
+ * @param domain    the domain audited
+ * @param findings  the findings, most severe first, then by class and object
+ * @param notFound  for each class without a finding, why
+ */
+public record AuditReport(String domain, List<Finding> findings, Map<EscClass, String> notFound) {
+
+    public AuditReport {
+        findings = List.copyOf(findings);
+        notFound = Collections.unmodifiableMap(new EnumMap<>(notFound.isEmpty() ? new EnumMap<>(EscClass.class) : notFound));
+    }
+
+    /** The findings of one class. */
+    public List<Finding> of(EscClass escClass) {
+        return findings.stream().filter(f -> f.escClass() == escClass).toList();
+    }
+
+    /** Whether a finding is at or above {@code threshold}: {@code --fail-on}'s exit code 1. */
+    public boolean failsAt(Severity threshold) {
+        return findings.stream().anyMatch(f -> f.severity().compareTo(threshold) >= 0);
+    }
+}
