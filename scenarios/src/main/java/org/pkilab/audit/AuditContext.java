@@ -26,8 +26,10 @@ import java.util.function.Predicate;
  *
  * <p><b>Who can exploit.</b> An account is listed when its own token ({@code tokenGroups}, Everyone, Authenticated
  * Users) passes the access check, so a Deny on any group it is nested in removes it. A group (or well-known principal)
- * is listed when a member holding nothing but that group and the groups it is nested in passes: the right every member
- * gets, whatever else they hold. Only the trustees of the descriptor's entries are considered as groups.
+ * is listed when a member holding nothing but that group and the groups it is nested in passes, and, if the snapshot
+ * has accounts in it, when at least one of them passes too: a Deny on Domain Users removes a group whose members are all
+ * users (every user is in Domain Users by its primary group). Only the trustees of the descriptors' entries are
+ * considered as groups.
  *
  * <p><b>Low-privileged</b> is any principal whose token holds none of: Administrator (RID 500), krbtgt, Domain Admins,
  * Enterprise Admins, Schema Admins, Domain Controllers, Read-only Domain Controllers, Enterprise Read-only Domain
@@ -209,7 +211,12 @@ final class AuditContext {
                 continue;
             }
             Set<SecurityIdentifier> token = memberToken(sid);
-            if (!privileged(token, scope) && test.test(token)) {
+            if (privileged(token, scope) || !test.test(token)) {
+                continue;
+            }
+            List<Set<SecurityIdentifier>> members = snapshot.principals().stream().filter(Principal::isAccount).map(this::token)
+                    .filter(t -> t.contains(sid)).toList();
+            if (members.isEmpty() || members.stream().anyMatch(test)) {
                 groups.add(nameOf(sid));
             }
         }
