@@ -44,7 +44,7 @@ public final class Audit {
             }
         }
         findings.sort(Comparator.comparing(Finding::severity).reversed().thenComparing(Finding::escClass).thenComparing(Finding::object));
-        return new AuditReport(snapshot.dnsName(), findings, notFound);
+        return new AuditReport(snapshot.dnsName(), findings, notFound, snapshot.assumptions());
     }
 
     /**

@@ -12,11 +12,13 @@ import java.util.Map;
  * @param domain    the domain audited
  * @param findings  the findings, most severe first, then by class and object
  * @param notFound  for each class without a finding, why
+ * @param assumptions what the snapshot did not read and assumed instead
  */
-public record AuditReport(String domain, List<Finding> findings, Map<EscClass, String> notFound) {
+public record AuditReport(String domain, List<Finding> findings, Map<EscClass, String> notFound, List<String> assumptions) {
 
     public AuditReport {
         findings = List.copyOf(findings);
+        assumptions = List.copyOf(assumptions);
         notFound = Collections.unmodifiableMap(new EnumMap<>(notFound.isEmpty() ? new EnumMap<>(EscClass.class) : notFound));
     }
 

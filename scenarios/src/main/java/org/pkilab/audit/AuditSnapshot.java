@@ -44,11 +44,13 @@ import java.util.Set;
  * @param mapping           the DC's certificate-mapping registry values
  * @param dcHost            the DC's host name, what DC-wide findings are about
  * @param endpoints         the enrollment endpoints the lab serves
+ * @param assumptions       what was not read and was assumed instead ("CA registry settings of Contoso-CA not read:
+ *                          a new CA's defaults assumed"), which the report repeats
  */
 public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifier domainSid, List<CertificateTemplate> templates,
                             Map<String, List<String>> issuancePolicies, List<EnterpriseCa> cas, List<PkiObject> pkiObjects,
                             List<IssuancePolicy> oids, List<Principal> principals, CertificateMappingSettings mapping,
-                            String dcHost, List<EnrollmentEndpoint> endpoints) {
+                            String dcHost, List<EnrollmentEndpoint> endpoints, List<String> assumptions) {
 
     public AuditSnapshot {
         templates = List.copyOf(templates);
@@ -60,6 +62,7 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         oids = List.copyOf(oids);
         principals = List.copyOf(principals);
         endpoints = List.copyOf(endpoints);
+        assumptions = List.copyOf(assumptions);
         if (mapping == null) {
             throw new IllegalArgumentException("the DC's certificate-mapping settings are needed (CertificateMappingSettings.WINDOWS_DEFAULT when unknown)");
         }
@@ -189,6 +192,7 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         b.mapping = mapping;
         b.dcHost = dcHost;
         b.endpoints.addAll(endpoints);
+        b.assumptions.addAll(assumptions);
         return b;
     }
 
@@ -206,6 +210,7 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         private CertificateMappingSettings mapping = CertificateMappingSettings.WINDOWS_DEFAULT;
         private String dcHost;
         private final List<EnrollmentEndpoint> endpoints = new ArrayList<>();
+        private final List<String> assumptions = new ArrayList<>();
 
         private Builder(String dnsName, String netbiosName, SecurityIdentifier domainSid) {
             this.dnsName = dnsName;
@@ -277,9 +282,15 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
             return this;
         }
 
+        /** Records something not read and assumed instead; the report repeats it. */
+        public Builder assume(String assumption) {
+            assumptions.add(assumption);
+            return this;
+        }
+
         public AuditSnapshot build() {
             return new AuditSnapshot(dnsName, netbiosName, domainSid, templates, issuancePolicies, cas, pkiObjects, oids, principals,
-                    mapping, dcHost == null ? "dc01." + dnsName : dcHost, endpoints);
+                    mapping, dcHost == null ? "dc01." + dnsName : dcHost, endpoints, assumptions);
         }
     }
 }

@@ -55,8 +55,12 @@ final class Esc3Check extends TemplateCheck {
                 targets.isEmpty() ? "no published client-authentication template of schema 1, or with msPKI-RA-Signature >= 1 and "
                         + "Certificate Request Agent in msPKI-RA-Application-Policies, without manager approval"
                         : targets.stream().map(u -> u.name() + " (schema " + u.schemaVersion() + ", msPKI-RA-Signature = " + u.raSignatures() + ")").toList().toString());
-        return decideTemplate(ctx, t, enrollers, List.of(new Condition("Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)", agent,
-                        AuditContext.describePurposes(t)), target),
+        Condition enroll = new Condition("a low-privileged principal may enroll in it and in a target template", !enrollers.isEmpty(),
+                enrollers.isEmpty() ? "nobody low-privileged holds Enroll (and Request Certificates) on both; on this template: "
+                        + ctx.enrollers(t).describe() : enrollers.describe());
+        List<Condition> conditions = List.of(ctx.published(t), enroll, AuditContext.noManagerApproval(t), AuditContext.noAuthorizedSignatures(t),
+                new Condition("Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)", agent, AuditContext.describePurposes(t)), target);
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), AuditContext.label(t), conditions, enrollers,
                 "Any of them gets an enrollment-agent certificate and requests a client-authentication certificate on behalf "
                         + "of Administrator through " + (targets.isEmpty() ? "a target template" : targets.get(0).name()) + ".",
                 console(t) + "Issuance Requirements tab: tick 'CA certificate manager approval', or Security tab: clear Enroll "
