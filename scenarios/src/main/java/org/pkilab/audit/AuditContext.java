@@ -65,6 +65,9 @@ final class AuditContext {
 
     enum Scope { ENROLLMENT, PKI_OBJECTS }
 
+    /** How many accounts a condition's value names before "and N more"; the finding lists them all. */
+    static final int SHOWN_ACCOUNTS = 10;
+
     /** The low-privileged principals that hold a right: groups by name, accounts by name and as principals. */
     record Holders(List<String> groups, List<String> accounts, List<Principal> accountPrincipals) {
         boolean isEmpty() {
@@ -79,7 +82,9 @@ final class AuditContext {
             if (!groups.isEmpty()) {
                 parts.add("groups " + String.join(", ", groups));
             }
-            if (!accounts.isEmpty()) {
+            if (accounts.size() > SHOWN_ACCOUNTS) {
+                parts.add("accounts " + String.join(", ", accounts.subList(0, SHOWN_ACCOUNTS)) + " and " + (accounts.size() - SHOWN_ACCOUNTS) + " more");
+            } else if (!accounts.isEmpty()) {
                 parts.add("accounts " + String.join(", ", accounts));
             }
             return String.join("; ", parts);
@@ -103,6 +108,12 @@ final class AuditContext {
     private final Map<String, Principal> byDn = new HashMap<>();
     private final Set<SecurityIdentifier> privileged = new HashSet<>();
     private final Set<SecurityIdentifier> caComputers = new HashSet<>();
+    private final Map<SecurityIdentifier, Set<SecurityIdentifier>> tokens = new HashMap<>();
+    private final Map<String, SecurityDescriptor> caSecurity = new HashMap<>();
+    private final Map<String, Holders> enrollers = new HashMap<>();
+    private final Map<String, Holders> enrollersOn = new HashMap<>();
+    private final Map<String, List<EnterpriseCa>> publishers = new HashMap<>();
+    private final Map<SecurityIdentifier, Boolean> privilegedPrincipal = new HashMap<>();
 
     AuditContext(AuditSnapshot snapshot) {
         this.snapshot = snapshot;
@@ -164,11 +175,13 @@ final class AuditContext {
 
     /** An account's logon token: itself, its token groups, Everyone and Authenticated Users. */
     Set<SecurityIdentifier> token(Principal account) {
-        Set<SecurityIdentifier> token = new HashSet<>(account.tokenGroups());
-        token.add(account.sid());
-        token.add(SecurityIdentifier.EVERYONE);
-        token.add(SecurityIdentifier.AUTHENTICATED_USERS);
-        return token;
+        return tokens.computeIfAbsent(account.sid(), sid -> {
+            Set<SecurityIdentifier> token = new HashSet<>(account.tokenGroups());
+            token.add(sid);
+            token.add(SecurityIdentifier.EVERYONE);
+            token.add(SecurityIdentifier.AUTHENTICATED_USERS);
+            return Set.copyOf(token);
+        });
     }
 
     /** The least a member of {@code group} holds: the group, the groups it is in, and what every logon adds. */
@@ -203,6 +216,35 @@ final class AuditContext {
      * the descriptors that matter) and every account of the snapshot.
      */
     Holders holders(Set<SecurityIdentifier> candidates, Scope scope, Predicate<Set<SecurityIdentifier>> test) {
+        List<String> accounts = new ArrayList<>();
+        List<Principal> principals = new ArrayList<>();
+        List<Principal> members = new ArrayList<>();
+        // accounts no entry names pass or fail with their groups: one check per distinct set of groups
+        Map<Set<SecurityIdentifier>, Boolean> byGroups = new HashMap<>();
+        for (Principal p : snapshot.principals()) {
+            if (!p.isAccount()) {
+                continue;
+            }
+            members.add(p);
+            Set<SecurityIdentifier> token = token(p);
+            boolean passes;
+            if (candidates.contains(p.sid())) {
+                passes = !privileged(token, scope) && test.test(token);
+            } else {
+                passes = byGroups.computeIfAbsent(p.tokenGroups(), groups -> {
+                    Set<SecurityIdentifier> shared = new HashSet<>(groups);
+                    shared.add(SecurityIdentifier.EVERYONE);
+                    shared.add(SecurityIdentifier.AUTHENTICATED_USERS);
+                    return !privileged(shared, scope) && test.test(shared);
+                });
+            }
+            if (passes) {
+                accounts.add(nameOf(p.sid()));
+                principals.add(p);
+            }
+        }
+        Set<SecurityIdentifier> passing = new HashSet<>();
+        principals.forEach(p -> passing.add(p.sid()));
         List<String> groups = new ArrayList<>();
         for (SecurityIdentifier sid : candidates) {
             Principal p = bySid.get(sid);
@@ -214,22 +256,19 @@ final class AuditContext {
             if (privileged(token, scope) || !test.test(token)) {
                 continue;
             }
-            List<Set<SecurityIdentifier>> members = snapshot.principals().stream().filter(Principal::isAccount).map(this::token)
-                    .filter(t -> t.contains(sid)).toList();
-            if (members.isEmpty() || members.stream().anyMatch(test)) {
+            boolean anyMember = false;
+            boolean memberPasses = false;
+            for (Principal m : members) {
+                if (token(m).contains(sid)) {
+                    anyMember = true;
+                    if (passing.contains(m.sid())) {
+                        memberPasses = true;
+                        break;
+                    }
+                }
+            }
+            if (!anyMember || memberPasses) {
                 groups.add(nameOf(sid));
-            }
-        }
-        List<String> accounts = new ArrayList<>();
-        List<Principal> principals = new ArrayList<>();
-        for (Principal p : snapshot.principals()) {
-            if (!p.isAccount()) {
-                continue;
-            }
-            Set<SecurityIdentifier> token = token(p);
-            if (!privileged(token, scope) && test.test(token)) {
-                accounts.add(nameOf(p.sid()));
-                principals.add(p);
             }
         }
         groups.sort(String.CASE_INSENSITIVE_ORDER);
@@ -242,12 +281,15 @@ final class AuditContext {
                 || text.equals("S-1-5-2");
     }
 
-    /** The trustees of every allow entry of the descriptors. */
+    /**
+     * The trustees of every entry of the descriptors, and their owners: the principals an access check on them can
+     * single out. An account among them is checked with its own token; the others by their groups.
+     */
     static Set<SecurityIdentifier> trustees(SecurityDescriptor... descriptors) {
         Set<SecurityIdentifier> all = new LinkedHashSet<>();
         for (SecurityDescriptor sd : descriptors) {
             if (sd != null) {
-                sd.entries().stream().filter(AccessControlEntry::allow).forEach(e -> all.add(e.trustee()));
+                sd.entries().forEach(e -> all.add(e.trustee()));
                 if (sd.owner() != null) {
                     all.add(sd.owner());
                 }
@@ -259,11 +301,21 @@ final class AuditContext {
     // --- templates -------------------------------------------------------------------------------------------------
 
     List<EnterpriseCa> publishers(CertificateTemplate t) {
-        return snapshot.cas().stream().filter(ca -> ca.issues(t.name())).toList();
+        return publishers.computeIfAbsent(t.name(), name -> snapshot.cas().stream().filter(ca -> ca.issues(name)).toList());
+    }
+
+    /** Who may enroll in {@code t} through {@code ca}: Enroll on the template and Request Certificates on this CA. */
+    Holders enrollersOn(EnterpriseCa ca, CertificateTemplate t) {
+        return enrollersOn.computeIfAbsent(ca.name() + "\n" + t.name(), key -> {
+            SecurityDescriptor caSd = caSecurity(ca);
+            SecurityDescriptor sd = t.securityDescriptor();
+            return holders(trustees(sd, caSd), Scope.ENROLLMENT,
+                    token -> sd != null && sd.check(token, AccessRight.ENROLL).granted() && caSd.grants(token, CA_ENROLL));
+        });
     }
 
     SecurityDescriptor caSecurity(EnterpriseCa ca) {
-        return SecurityDescriptor.parse(ca.registry().security(), snapshot.domainSid());
+        return caSecurity.computeIfAbsent(ca.name(), name -> SecurityDescriptor.parse(ca.registry().security(), snapshot.domainSid()));
     }
 
     /** Whether the token holds Enroll on the template and Request Certificates on one of the CAs that publish it. */
@@ -276,6 +328,10 @@ final class AuditContext {
     }
 
     Holders enrollers(CertificateTemplate t) {
+        return enrollers.computeIfAbsent(t.name(), name -> findEnrollers(t));
+    }
+
+    private Holders findEnrollers(CertificateTemplate t) {
         List<SecurityDescriptor> sds = new ArrayList<>();
         sds.add(t.securityDescriptor());
         publishers(t).forEach(ca -> sds.add(caSecurity(ca)));
@@ -409,9 +465,35 @@ final class AuditContext {
         return false;
     }
 
+    /**
+     * Whether anyone low-privileged could be granted a write by {@code sd}: a low-privileged owner, or an allow entry for
+     * a low-privileged trustee (SELF included) carrying Write Property, Write DACL or Write Owner. Descriptors that fail
+     * this are skipped before the account-by-account check, which is what keeps the audit of a large domain fast.
+     */
+    boolean mayGrantWrite(SecurityDescriptor sd) {
+        if (sd == null) {
+            return false;
+        }
+        if (sd.owner() != null && !privilegedPrincipal(sd.owner())) {
+            return true;
+        }
+        int writes = AccessControlEntry.WRITE_PROPERTY | AccessControlEntry.WRITE_DAC | AccessControlEntry.WRITE_OWNER;
+        for (AccessControlEntry e : sd.entries()) {
+            if (e.allow() && e.appliesToObject() && (e.mask() & writes) != 0
+                    && (e.trustee().equals(SELF) || !privilegedPrincipal(e.trustee()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean privilegedPrincipal(SecurityIdentifier sid) {
+        return privilegedPrincipal.computeIfAbsent(sid, x -> privileged(memberToken(x), Scope.ENROLLMENT));
+    }
+
     /** A token for {@code actor} acting on {@code target}: with SELF when they are the same account. */
     Set<SecurityIdentifier> tokenOn(Principal actor, Principal target) {
-        Set<SecurityIdentifier> token = token(actor);
+        Set<SecurityIdentifier> token = new HashSet<>(token(actor));
         if (actor.sid().equals(target.sid())) {
             token.add(SELF);
         }
@@ -430,7 +512,7 @@ final class AuditContext {
         List<Holders> all = new ArrayList<>();
         for (Principal victim : victims) {
             SecurityDescriptor sd = victim.securityDescriptor();
-            if (sd == null) {
+            if (!mayGrantWrite(sd)) {
                 continue;
             }
             Set<SecurityIdentifier> candidates = trustees(sd);

@@ -19,7 +19,9 @@ public record AuditReport(String domain, List<Finding> findings, Map<EscClass, S
     public AuditReport {
         findings = List.copyOf(findings);
         assumptions = List.copyOf(assumptions);
-        notFound = Collections.unmodifiableMap(new EnumMap<>(notFound.isEmpty() ? new EnumMap<>(EscClass.class) : notFound));
+        EnumMap<EscClass, String> copy = new EnumMap<>(EscClass.class);
+        copy.putAll(notFound);
+        notFound = Collections.unmodifiableMap(copy);
     }
 
     /** The findings of one class. */

@@ -154,10 +154,6 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         public Principal withAltSecurityIdentities(List<String> values) {
             return new Principal(sid, name, dn, kind, tokenGroups, userPrincipalName, dnsHostName, values, securityDescriptor);
         }
-
-        public Principal withTokenGroups(Set<SecurityIdentifier> groups) {
-            return new Principal(sid, name, dn, kind, groups, userPrincipalName, dnsHostName, altSecurityIdentities, securityDescriptor);
-        }
     }
 
     /**

@@ -1,9 +1,7 @@
 package org.pkilab.audit;
 
 import org.pkilab.audit.AuditSnapshot.EnterpriseCa;
-import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
-import org.pkilab.directory.model.SecurityDescriptor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,14 +42,6 @@ abstract class CaCheck extends Check {
         return new Explanation(escClass(), AuditContext.label(template) + " on CA " + cas.get(0).name(), false, first.conditions(), "");
     }
 
-    /** Who may enroll in {@code t} through {@code ca}: Enroll on the template and Request Certificates on this CA. */
-    static AuditContext.Holders enrollersOn(AuditContext ctx, EnterpriseCa ca, CertificateTemplate t) {
-        SecurityDescriptor caSd = ctx.caSecurity(ca);
-        SecurityDescriptor sd = t.securityDescriptor();
-        return ctx.holders(AuditContext.trustees(sd, caSd), AuditContext.Scope.ENROLLMENT,
-                token -> sd != null && sd.check(token, AccessRight.ENROLL).granted() && caSd.grants(token, AuditContext.CA_ENROLL));
-    }
-
     /** A template usable for logon through the CA, with who may use it. */
     record Usable(CertificateTemplate template, AuditContext.Holders enrollers) {
     }
@@ -61,7 +51,7 @@ abstract class CaCheck extends Check {
         for (CertificateTemplate t : ctx.snapshot().templates()) {
             if ((only == null || only.name().equalsIgnoreCase(t.name())) && ca.issues(t.name()) && !t.requiresApproval()
                     && t.raSignatures() == 0 && AuditContext.clientAuthentication(t)) {
-                AuditContext.Holders h = enrollersOn(ctx, ca, t);
+                AuditContext.Holders h = ctx.enrollersOn(ca, t);
                 if (!h.isEmpty()) {
                     usable.add(new Usable(t, h));
                 }

@@ -3,10 +3,12 @@ package org.pkilab.audit;
 import org.pkilab.audit.AuditSnapshot.Principal;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * ESC14 (Jonas Bülow Knudsen, 2024): explicit certificate mappings in {@code altSecurityIdentities}. Two ways, each
@@ -72,11 +74,14 @@ final class Esc14Check extends Check {
 
     private Evaluation writeAccess(AuditContext ctx, Principal target, List<CaCheck.Usable> usable) {
         SecurityDescriptor sd = target.securityDescriptor();
-        java.util.Set<org.pkilab.directory.model.SecurityIdentifier> candidates = AuditContext.trustees(sd);
+        Set<SecurityIdentifier> candidates = AuditContext.trustees(sd);
         candidates.remove(AuditContext.SELF);
-        AuditContext.Holders writers = ctx.holders(candidates, AuditContext.Scope.ENROLLMENT,
+        candidates.add(target.sid());
+        AuditContext.Holders none = new AuditContext.Holders(List.of(), List.of(), List.of());
+        boolean worthChecking = ctx.mayGrantWrite(sd);
+        AuditContext.Holders writers = !worthChecking ? none : ctx.holders(candidates, AuditContext.Scope.ENROLLMENT,
                 token -> !token.contains(target.sid()) && AuditContext.canWriteProperty(sd, token, AuditContext.ALT_SECURITY_IDENTITIES_GUIDS));
-        AuditContext.Holders able = ctx.holders(candidates, AuditContext.Scope.ENROLLMENT,
+        AuditContext.Holders able = writers.isEmpty() ? none : ctx.holders(candidates, AuditContext.Scope.ENROLLMENT,
                 token -> !token.contains(target.sid()) && AuditContext.canWriteProperty(sd, token, AuditContext.ALT_SECURITY_IDENTITIES_GUIDS)
                         && usable.stream().anyMatch(u -> ctx.canEnroll(u.template(), token)));
         String name = ctx.nameOf(target.sid());
