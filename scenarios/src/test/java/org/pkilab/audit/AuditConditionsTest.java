@@ -287,6 +287,14 @@ class AuditConditionsTest {
     }
 
     @Test
+    void denyOnOneAccountByNameRemovesOnlyThatAccount() {
+        AuditSnapshot s = templateSecurity(esc1(), "ESC1User", "O:EAG:EAD:(OD;;CR;" + ENROLL + ";;" + ALICE + ")" + ADMIN_DACL + DU_ENROLL);
+        Finding f = Audit.run(s).of(EscClass.ESC1).get(0);
+        assertEquals(List.of("CONTOSO\\bob", "CONTOSO\\mallory"), f.accounts(), "alice is denied Enroll by name: " + f);
+        assertEquals(List.of("CONTOSO\\Domain Users"), f.groups());
+    }
+
+    @Test
     void denyOnTheAllowedGroupItselfLeavesNoGroup() {
         AuditSnapshot s = templateSecurity(esc1(), "ESC1User", "O:EAG:EAD:(OD;;CR;" + ENROLL + ";;DU)" + ADMIN_DACL + DU_ENROLL
                 + "(OA;;CR;" + ENROLL + ";;" + TEMPS + ")");
