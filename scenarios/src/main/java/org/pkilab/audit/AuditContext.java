@@ -14,8 +14,10 @@ import org.pkilab.directory.model.TemplateFlags;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -93,7 +95,7 @@ final class AuditContext {
         static Holders merge(List<Holders> all) {
             Set<String> groups = new LinkedHashSet<>();
             Set<String> accounts = new LinkedHashSet<>();
-            Map<SecurityIdentifier, Principal> principals = new java.util.LinkedHashMap<>();
+            Map<SecurityIdentifier, Principal> principals = new LinkedHashMap<>();
             for (Holders h : all) {
                 groups.addAll(h.groups);
                 accounts.addAll(h.accounts);
@@ -120,7 +122,7 @@ final class AuditContext {
         for (Principal p : snapshot.principals()) {
             bySid.put(p.sid(), p);
             if (p.dn() != null) {
-                byDn.put(p.dn().toLowerCase(java.util.Locale.ROOT), p);
+                byDn.put(p.dn().toLowerCase(Locale.ROOT), p);
             }
         }
         SecurityIdentifier domain = snapshot.domainSid();
@@ -148,7 +150,7 @@ final class AuditContext {
     }
 
     Principal principalByDn(String dn) {
-        return dn == null ? null : byDn.get(dn.toLowerCase(java.util.Locale.ROOT));
+        return dn == null ? null : byDn.get(dn.toLowerCase(Locale.ROOT));
     }
 
     /** {@code CONTOSO\alice}, {@code NT AUTHORITY\Authenticated Users}, {@code Everyone}, or the SID. */

@@ -29,6 +29,11 @@ public record AuditReport(String domain, List<Finding> findings, Map<EscClass, S
         return findings.stream().filter(f -> f.escClass() == escClass).toList();
     }
 
+    /** The classes found, each once, in class order: what a lesson's audit step compares with the one it set up. */
+    public List<EscClass> classes() {
+        return findings.stream().map(Finding::escClass).distinct().sorted().toList();
+    }
+
     /** Whether a finding is at or above {@code threshold}: {@code --fail-on}'s exit code 1. */
     public boolean failsAt(Severity threshold) {
         return findings.stream().anyMatch(f -> f.severity().compareTo(threshold) >= 0);

@@ -7,6 +7,7 @@ import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.enrollment.CaRegistrySettings;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         templates = List.copyOf(templates);
         Map<String, List<String>> policies = new LinkedHashMap<>();
         issuancePolicies.forEach((k, v) -> policies.put(k, List.copyOf(v)));
-        issuancePolicies = java.util.Collections.unmodifiableMap(policies);
+        issuancePolicies = Collections.unmodifiableMap(policies);
         cas = List.copyOf(cas);
         pkiObjects = List.copyOf(pkiObjects);
         oids = List.copyOf(oids);

@@ -1,7 +1,9 @@
 package org.pkilab.audit;
 
 import org.pkilab.audit.AuditSnapshot.EnterpriseCa;
+import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.enrollment.CaRegistrySettings;
 
 import java.util.ArrayList;
@@ -39,7 +41,7 @@ final class Esc11Check extends CaCheck {
                     && t.raSignatures() == 0 && AuditContext.clientAuthentication(t)) {
                 List<String> computers = ctx.snapshot().principals().stream()
                         .filter(p -> p.kind() == AuditSnapshot.PrincipalKind.COMPUTER && t.securityDescriptor() != null
-                                && t.securityDescriptor().check(ctx.token(p), org.pkilab.directory.model.AccessRight.ENROLL).granted()
+                                && t.securityDescriptor().check(ctx.token(p), AccessRight.ENROLL).granted()
                                 && ctx.caSecurity(ca).grants(ctx.token(p), AuditContext.CA_ENROLL))
                         .map(p -> p.name()).toList();
                 if (!computers.isEmpty()) {
@@ -51,7 +53,7 @@ final class Esc11Check extends CaCheck {
                 + Integer.toHexString(r.interfaceFlags()) + " " + CaRegistrySettings.describe(CaRegistrySettings.InterfaceFlag.class, r.interfaceFlags()));
         Condition template = new Condition("a client-authentication template a relayed computer may enroll in (no approval, no signatures)",
                 !relayable.isEmpty(), relayable.isEmpty() ? "none on " + ca.name() : String.join("; ", relayable));
-        AuditContext.Holders who = new AuditContext.Holders(List.of(ctx.nameOf(org.pkilab.directory.model.SecurityIdentifier.AUTHENTICATED_USERS)),
+        AuditContext.Holders who = new AuditContext.Holders(List.of(ctx.nameOf(SecurityIdentifier.AUTHENTICATED_USERS)),
                 List.of(), List.of());
         return decide(Finding.ObjectKind.CA, ca.name(), label(ca), List.of(flag, template), who,
                 "Anyone who can coerce a computer's NTLM authentication can relay it over RPC to " + ca.name()

@@ -3,6 +3,7 @@ package org.pkilab.audit;
 import org.pkilab.audit.AuditSnapshot.IssuancePolicy;
 import org.pkilab.audit.AuditSnapshot.Principal;
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ final class Esc13Check extends TemplateCheck {
                 links.add(oid.oid() + (oid.displayName() == null ? "" : " '" + oid.displayName() + "'") + " -> msDS-OIDToGroupLink "
                         + (group == null ? oid.groupLink() : ctx.nameOf(group.sid())));
                 if (group != null) {
-                    Set<org.pkilab.directory.model.SecurityIdentifier> token = ctx.memberToken(group.sid());
+                    Set<SecurityIdentifier> token = ctx.memberToken(group.sid());
                     privilegedGroup |= ctx.privileged(token, AuditContext.Scope.ENROLLMENT);
                 }
             }

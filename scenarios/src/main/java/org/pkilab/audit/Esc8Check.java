@@ -2,6 +2,7 @@ package org.pkilab.audit;
 
 import org.pkilab.audit.AuditSnapshot.EnrollmentEndpoint;
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.directory.model.SecurityIdentifier;
 
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +38,7 @@ final class Esc8Check extends Check {
         Condition channel = new Condition("plain HTTP, or HTTPS without Extended Protection", http || !e.extendedProtection(),
                 http ? "http://" : "https://, Extended Protection " + (e.extendedProtection() ? "required" : "off"));
         return decide(Finding.ObjectKind.ENDPOINT, e.url(), "endpoint " + e.url() + " of " + e.ca(), List.of(auth, channel),
-                new AuditContext.Holders(List.of(ctx.nameOf(org.pkilab.directory.model.SecurityIdentifier.AUTHENTICATED_USERS)), List.of(), List.of()),
+                new AuditContext.Holders(List.of(ctx.nameOf(SecurityIdentifier.AUTHENTICATED_USERS)), List.of(), List.of()),
                 "Anyone who can coerce a computer's NTLM authentication can relay it to " + e.url() + " and enroll in that computer's name.",
                 "IIS Manager > Default Web Site > CertSrv > Authentication: disable Windows Authentication on HTTP; require SSL and "
                         + "set Extended Protection to Required",

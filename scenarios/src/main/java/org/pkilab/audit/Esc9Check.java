@@ -3,6 +3,7 @@ package org.pkilab.audit;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.TemplateFlags;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -38,7 +39,7 @@ final class Esc9Check extends TemplateCheck {
         AuditContext.Holders enrollers = ctx.enrollers(t);
         boolean noExtension = TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(t.enrollmentFlags());
         AuditContext.UpnWriters writers = ctx.upnWriters(enrollers.accountPrincipals());
-        List<Condition> conditions = new java.util.ArrayList<>(ctx.enrollable(t, enrollers));
+        List<Condition> conditions = new ArrayList<>(ctx.enrollable(t, enrollers));
         conditions.add(AuditContext.clientAuthenticationCondition(t));
         conditions.add(new Condition("CT_FLAG_NO_SECURITY_EXTENSION", noExtension, "msPKI-Enrollment-Flag = 0x"
                 + Integer.toHexString(t.enrollmentFlags()) + " " + TemplateFlags.describe(TemplateFlags.Enrollment.values(), t.enrollmentFlags())));

@@ -1,5 +1,7 @@
 package org.pkilab.audit;
 
+import java.util.Locale;
+
 /**
  * The AD CS escalation classes, as SpecterOps' "Certified Pre-Owned" (ESC1–ESC8, 2021) and later research (ESC9/ESC10
  * Oliver Lyak 2022, ESC11 Sylvain Heiniger 2022, ESC12 Hans-Joachim Knobloch 2023, ESC13 Jonas Bülow Knudsen 2024,
@@ -83,7 +85,7 @@ public enum EscClass {
 
     /** {@code ESC1}, {@code esc1} or {@code 1}. */
     public static EscClass parse(String text) {
-        String key = text == null ? "" : text.trim().toUpperCase(java.util.Locale.ROOT);
+        String key = text == null ? "" : text.trim().toUpperCase(Locale.ROOT);
         for (EscClass c : values()) {
             if (c.name().equals(key) || c.name().equals("ESC" + key)) {
                 return c;

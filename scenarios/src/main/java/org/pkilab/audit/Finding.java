@@ -1,5 +1,6 @@
 package org.pkilab.audit;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +48,7 @@ public record Finding(EscClass escClass, ObjectKind kind, String object, List<St
 
     /** Every principal that can exploit it: the groups, then the accounts. */
     public List<String> principals() {
-        java.util.List<String> all = new java.util.ArrayList<>(groups);
+        List<String> all = new ArrayList<>(groups);
         all.addAll(accounts);
         return List.copyOf(all);
     }

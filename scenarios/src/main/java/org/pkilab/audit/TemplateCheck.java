@@ -2,6 +2,7 @@ package org.pkilab.audit;
 
 import org.pkilab.directory.model.CertificateTemplate;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** A check whose object is a template: it is evaluated once per template of the snapshot. */
@@ -22,7 +23,7 @@ abstract class TemplateCheck extends Check {
     /** A template's evaluation with the shared enrollment conditions first. */
     Evaluation decideTemplate(AuditContext ctx, CertificateTemplate t, AuditContext.Holders enrollers, List<Condition> own,
                               String impact, String fix, String command) {
-        List<Condition> all = new java.util.ArrayList<>(ctx.enrollable(t, enrollers));
+        List<Condition> all = new ArrayList<>(ctx.enrollable(t, enrollers));
         all.addAll(own);
         return decide(Finding.ObjectKind.TEMPLATE, t.name(), AuditContext.label(t), all, enrollers, impact, fix, command);
     }
