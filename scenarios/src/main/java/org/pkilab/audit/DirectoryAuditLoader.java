@@ -206,6 +206,7 @@ public final class DirectoryAuditLoader {
     }
 
     private static void principals(LDAPConnection ldap, DomainNames names, SecurityIdentifier domainSid, AuditSnapshot.Builder b) throws LDAPException {
+        List<String> withoutDescriptor = new ArrayList<>();
         for (SearchResultEntry e : search(ldap, names.domain(), Filter.createPresenceFilter("objectSid"), PRINCIPAL_ATTRIBUTES)) {
             PrincipalKind kind = kind(e);
             if (kind == null) {
@@ -224,8 +225,16 @@ public final class DirectoryAuditLoader {
             }
             String name = e.hasAttribute("sAMAccountName") ? e.getAttributeValue("sAMAccountName") : e.getAttributeValue("cn");
             String[] alt = e.getAttributeValues("altSecurityIdentities");
+            SecurityDescriptor sd = descriptor(e, domainSid);
+            if (sd == null && (kind == PrincipalKind.USER || kind == PrincipalKind.COMPUTER)) {
+                withoutDescriptor.add(name);
+            }
             b.principal(new Principal(sid, name, e.getDN(), kind, groups, e.getAttributeValue("userPrincipalName"),
-                    e.getAttributeValue("dNSHostName"), alt == null ? List.of() : List.of(alt), descriptor(e, domainSid)));
+                    e.getAttributeValue("dNSHostName"), alt == null ? List.of() : List.of(alt), sd));
+        }
+        if (!withoutDescriptor.isEmpty()) {
+            b.assume("write access to " + withoutDescriptor.size() + " account(s) that carry no nTSecurityDescriptor was not checked "
+                    + "(ESC9, ESC10, ESC14, ESC16): " + (withoutDescriptor.size() > 10 ? withoutDescriptor.subList(0, 10) + " ..." : withoutDescriptor));
         }
     }
 
