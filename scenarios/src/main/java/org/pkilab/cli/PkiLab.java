@@ -6,6 +6,7 @@ import org.pkilab.bench.LoadBenchmark;
 import org.pkilab.bench.MtlsBenchmark;
 import org.pkilab.bench.RunConfigMgrBenchmark;
 import org.pkilab.bench.ScaleBenchmark;
+import org.pkilab.cli.admin.AuditCommand;
 import org.pkilab.cli.admin.CaCommand;
 import org.pkilab.cli.admin.DirectoryCommands;
 import org.pkilab.cli.admin.TemplateCommand;
@@ -14,14 +15,15 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code pkilab}: the lab's command line. {@code up} starts a lasting lab, {@code run} plays a scenario,
- * {@code group|computer|user|template|ca} administer a running lab (as samba-tool and certutil do),
+ * {@code group|computer|user|template|ca} administer a running lab (as samba-tool and certutil do), {@code audit}
+ * finds its AD CS misconfigurations (ESC1-ESC16),
  * {@code benchmark} measures it.
  */
 @Command(name = "pkilab", mixinStandardHelpOptions = true, version = "pkilab 0.1.0",
         description = "A simulated Active Directory domain with an enterprise CA, for the Configuration Manager PKI guide.",
         subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, HostCommand.class, ClockCommand.class,
                 DirectoryCommands.GroupCommand.class, DirectoryCommands.ComputerCommand.class, DirectoryCommands.UserCommand.class,
-                TemplateCommand.class, CaCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
+                TemplateCommand.class, CaCommand.class, AuditCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
 public final class PkiLab implements Runnable {
 
     @CommandLine.Spec

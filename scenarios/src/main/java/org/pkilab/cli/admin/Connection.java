@@ -38,7 +38,7 @@ public final class Connection {
     @Option(names = "--domain", paramLabel = "DNS", description = "Domain DNS name (default: read from the DC's rootDSE).")
     String domain;
 
-    private LDAPURL url() {
+    LDAPURL url() {
         try {
             LDAPURL parsed = new LDAPURL(ldap);
             if (!"ldap".equalsIgnoreCase(parsed.getScheme())) {
