@@ -239,6 +239,10 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
 
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
+        NtSecurityDescriptorAttribute descriptorsNow = descriptors;
+        if (descriptorsNow != null) {
+            descriptorsNow.withDefaultStored(ctx);
+        }
         int mask = 0;
         for (Modification mod : ctx.getModItems()) {
             // by the attribute type, never by its spelling: 1.2.840.113556.1.2.281 or ntsecuritydescriptor;binary is the same descriptor

@@ -63,7 +63,8 @@ import java.util.stream.StreamSupport;
  * So a template Administrator duplicates is owned by Enterprise Admins, a user it creates by Domain Admins.
  *
  * <p>An object without its own descriptor is governed by the domain default: Domain Admins and Enterprise Admins
- * have Full Control, Authenticated Users read.
+ * have Full Control, Authenticated Users read; a read that names {@code nTSecurityDescriptor} gets that default, as
+ * every object in AD has a descriptor, so a client can change it with the Security tab's usual read-modify-write.
  */
 final class NtSecurityDescriptorAttribute {
 
@@ -246,6 +247,11 @@ final class NtSecurityDescriptorAttribute {
             public boolean accept(SearchOperationContext operation, Entry result) throws LdapException {
                 AttributeType type = operation.getSession().getDirectoryService().getSchemaManager().getAttributeType(OID);
                 Attribute sd = result.get(type);
+                if (sd == null && named(operation)) {
+                    // every object in AD has a descriptor: one without its own shows the default that governs it
+                    result.add(type, defaultDescriptor.selected(parts).toBinary());
+                    return true;
+                }
                 if (sd == null || SecurityDescriptor.isBinary(sd.getBytes()) && parts == SdFlagsControl.ALL - SecurityDescriptor.SACL) {
                     return true;
                 }
@@ -264,6 +270,49 @@ final class NtSecurityDescriptorAttribute {
                 return tabs + "security descriptor parts 0x" + Integer.toHexString(parts);
             }
         };
+    }
+
+    /**
+     * An object without its own descriptor reads as holding the default; a client's delete-old/add-new of the
+     * descriptor (the Security tab's edit that fails rather than lose a concurrent change) deletes that default, so
+     * the delete of exactly the default, on an object that stores none, is taken as done.
+     */
+    void withDefaultStored(ModifyOperationContext ctx) throws LdapException {
+        AttributeType type = schema.getAttributeType(OID);
+        List<Modification> mods = ctx.getModItems();
+        Modification deleteDefault = null;
+        for (Modification mod : mods) {
+            if (mod.getOperation() == ModificationOperation.REMOVE_ATTRIBUTE && type.equals(mod.getAttribute().getAttributeType())
+                    && mod.getAttribute().size() == 1) {
+                byte[] value = mod.getAttribute().getBytes();
+                if (decodes(value) && SecurityDescriptor.decode(value, domainSid).equals(defaultDescriptor)) {
+                    deleteDefault = mod;
+                }
+            }
+        }
+        if (deleteDefault == null) {
+            return;
+        }
+        Entry stored = ctx.getSession().getDirectoryService().getAdminSession().lookup(ctx.getDn(), OID);
+        if (stored != null && stored.get(type) == null) {
+            List<Modification> rest = new ArrayList<>(mods);
+            rest.remove(deleteDefault);
+            ctx.setModItems(rest);
+        }
+    }
+
+    /** Whether the search names nTSecurityDescriptor among the attributes to return, as a client must to get it. */
+    private static boolean named(SearchOperationContext operation) {
+        String[] asked = operation.getReturningAttributesString();
+        if (asked == null) {
+            return false;
+        }
+        for (String name : asked) {
+            if ("nTSecurityDescriptor".equalsIgnoreCase(name) || OID.equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.pkilab.scenario;
 
+import org.pkilab.audit.DirectoryAuditLoader;
 import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.lab.Lab;
 
@@ -22,6 +23,11 @@ final class RegistrySteps {
 
     RegistrySteps(Lab lab) {
         this.lab = lab;
+    }
+
+    /** How the audit reads each CA's registry settings in this lab. */
+    static DirectoryAuditLoader.CaRegistryReader caRegistry(Lab lab) {
+        return DirectoryAuditLoader.CA_DEFAULTS;
     }
 
     void execute(Scenario.Step s, List<String> say) {

@@ -26,6 +26,7 @@ public final class ScenarioRunner {
     private final CertificationAuthoritySteps certificationAuthority;
     private final ComputerSteps computers;
     private final RegistrySteps registry;
+    private final AuditSteps audit;
 
     /** @param workFolder where exported PFX files go */
     public ScenarioRunner(Lab lab, Path workFolder) {
@@ -33,6 +34,7 @@ public final class ScenarioRunner {
         this.directory = new DirectorySteps(lab);
         this.computers = new ComputerSteps(lab, workFolder);
         this.registry = new RegistrySteps(lab);
+        this.audit = new AuditSteps(lab);
         this.certificationAuthority = new CertificationAuthoritySteps(lab, computers);
     }
 
@@ -119,6 +121,7 @@ public final class ScenarioRunner {
                  INSTALL_DISTRIBUTION_POINT, INSTALL_CLOUD_DISTRIBUTION_POINT, REPORT_STATUS, REFRESH_CRL, ADVANCE_CLOCK, CONNECT,
                  TRUST_ROOT_ON_MAC, ENROLL_MAC -> computers.execute(s, say);
             case SET_DC_REGISTRY, SET_CA_REGISTRY -> registry.execute(s, say);
+            case AUDIT -> audit.execute(s, say);
             case INCLUDE -> throw new IllegalStateException("include is resolved when the file is read");
             default -> throw new IllegalStateException("no console runs '" + s.verb().text() + "' yet");
         }
