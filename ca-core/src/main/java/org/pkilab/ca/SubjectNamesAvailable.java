@@ -9,14 +9,38 @@ import java.util.Optional;
  * Policy step: the names the template's Subject Name tab asks for can be had. "Supply in the request":
  * the request's subject and alternative names decode, are printable and within {@link RequestedNames}'
  * limits, and are not both empty. "Build from this Active Directory information": the requester's account
- * holds the dNSHostName, userPrincipalName or mail the template puts in the certificate.
- * {@link SubjectNamesFromTemplate} then builds them.
+ * holds the dNSHostName, userPrincipalName or mail the template puts in the certificate. Either way, when the CA
+ * honours the request's {@code SAN} attribute ({@link SanAttribute}, {@code EDITF_ATTRIBUTESUBJECTALTNAME2}), its names
+ * must read and pass {@link RequestedNames}' checks too. {@link SubjectNamesFromTemplate} then builds them.
  */
 final class SubjectNamesAvailable implements IssuancePolicy.Validator {
 
     @Override
     public Decision check(IssuanceFacts facts) {
-        return facts.template().enrolleeSuppliesSubject() ? requested(facts) : fromDirectory(facts);
+        Decision names = facts.template().enrolleeSuppliesSubject() ? requested(facts) : fromDirectory(facts);
+        return names.proceeds() ? sanAttribute(facts) : names;
+    }
+
+    private static Decision sanAttribute(IssuanceFacts facts) {
+        String fix = "write the attribute as certreq -attrib does: SAN:upn=user@contoso.com&dns=host.contoso.com";
+        if (facts.csr().nameValuePairsProblem() != null && facts.registry().has(
+                org.pkilab.enrollment.CaRegistrySettings.EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2)) {
+            return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request attributes from " + facts.requesterName()
+                    + " do not decode: " + RequestedNames.printable(facts.csr().nameValuePairsProblem()), fix);
+        }
+        Optional<String> attribute = SanAttribute.honoured(facts);
+        if (attribute.isEmpty()) {
+            return Decision.proceed();
+        }
+        try {
+            Optional<String> bad = RequestedNames.problem(new org.bouncycastle.asn1.x500.X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
+                    SanAttribute.names(attribute.get()));
+            return bad.isEmpty() ? Decision.proceed() : Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the SAN attribute of the "
+                    + "request from " + facts.requesterName() + " for " + facts.templateDisplay() + ": " + bad.get(), fix);
+        } catch (IllegalArgumentException e) {
+            return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request from " + facts.requesterName() + " for "
+                    + facts.templateDisplay() + ": " + e.getMessage(), fix);
+        }
     }
 
     private static Decision requested(IssuanceFacts facts) {
