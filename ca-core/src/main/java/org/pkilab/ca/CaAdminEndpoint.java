@@ -37,7 +37,8 @@ import java.util.Optional;
  * GET    /certsrv/admin/registry                                         certutil -getreg (EditFlags, InterfaceFlags,
  *                                                                    DisableExtensionList, Security)
  * POST   /certsrv/admin/registry?name=policy\EditFlags&amp;change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2
- *                                                                    certutil -setreg policy\EditFlags +EDITF_...
+ *                                                                    certutil -setreg policy\EditFlags +EDITF_...: the
+ *                                                                    settings after, and those before as "before"
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -156,8 +157,16 @@ final class CaAdminEndpoint {
                 out.put("entries", crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size());
                 json(response, callback, out);
             }
-            case "registry" -> json(response, callback, registry(listing ? ca.registrySettings()
-                    : changeRegistry(Request.extractQueryParameters(request), who)));
+            case "registry" -> {
+                if (listing) {
+                    json(response, callback, registry(ca.registrySettings()));
+                } else {
+                    CaRegistrySettings before = ca.registrySettings();
+                    ObjectNode out = registry(changeRegistry(Request.extractQueryParameters(request), who));
+                    out.set("before", before.toJson());
+                    json(response, callback, out);
+                }
+            }
             default -> {
                 if (parts.length == 2) {
                     // a path segment, not a form: '+' stays '+'
