@@ -56,7 +56,7 @@ final class SubjectNamesAvailable implements IssuancePolicy.Validator {
                     + "and dots, a common name of at most 64 characters, and no more than " + RequestedNames.MAX_ALTERNATIVE_NAMES
                     + " alternative names");
         }
-        if (csr.subject().getRDNs().length == 0 && csr.requestedAltNames().isEmpty()) {
+        if (csr.subject().getRDNs().length == 0 && csr.requestedAltNames().isEmpty() && SanAttribute.honoured(facts).isEmpty()) {
             return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request from " + facts.requesterName() + " for "
                     + facts.templateDisplay() + " names no subject and no alternative name, and the template says "
                     + "'Supply in the request'", "fill in the Subject tab of Certificate Properties: a DNS name "

@@ -186,6 +186,16 @@ class CaRegistryIssuanceTest {
     }
 
     @Test
+    void onASupplyInTheRequestTemplateTheSanAttributeAloneNamesTheCertificate() throws Exception {
+        ca.changeRegistry("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2", "test");
+        X509CertificateHolder certificate = issued(administrator, "WebServer", request("", List.of(), List.of(),
+                "upn=administrator@contoso.com&dns=web.contoso.com"));
+        assertEquals(List.of("administrator@contoso.com"), upns(certificate));
+        assertEquals(2, GeneralNames.fromExtensions(certificate.getExtensions(), Extension.subjectAlternativeName).getNames().length,
+                "the UPN and the DNS name, in the attribute's order");
+    }
+
+    @Test
     void sanAttributeNamesGoThroughTheChecksOfAnySuppliedName() {
         ca.changeRegistry("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2", "test");
         for (String bad : List.of("dns=bad name.contoso.com", "upn=", "guid=1234", "upn:administrator@contoso.com")) {
