@@ -247,15 +247,13 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     }
 
     private static <F extends Enum<F> & Flag> int flagOrNumber(Class<F> type, String text, Value value) {
-        try {
-            if (text.matches("(?i)0x[0-9a-f]{1,8}")) {
-                return Integer.parseUnsignedInt(text.substring(2), 16);
+        boolean hex = text.matches("(?i)0x[0-9a-f]+");
+        if (hex || text.matches("[0-9]+")) {
+            try {
+                return Integer.parseUnsignedInt(hex ? text.substring(2) : text, hex ? 16 : 10);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' is too large for " + value.certutilName() + ", a 32-bit REG_DWORD");
             }
-            if (text.matches("[0-9]{1,10}")) {
-                return (int) Long.parseLong(text);
-            }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is too large for " + value.certutilName() + ", a 32-bit REG_DWORD");
         }
         return parse(type, text).value();
     }

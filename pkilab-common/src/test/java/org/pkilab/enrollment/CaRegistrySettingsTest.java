@@ -62,7 +62,11 @@ class CaRegistrySettingsTest {
         IllegalArgumentException oid = assertThrows(IllegalArgumentException.class,
                 () -> DEFAULT.change("policy\\DisableExtensionList", "+szOID_NTDS_CA_SECURITY_EXT"));
         assertTrue(oid.getMessage().contains("not an OID"), oid.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> DEFAULT.change("policy\\EditFlags", "0x1FFFFFFFF"));
+        for (String tooLarge : List.of("0x1FFFFFFFF", "9999999999")) {
+            IllegalArgumentException large = assertThrows(IllegalArgumentException.class, () -> DEFAULT.change("policy\\EditFlags", tooLarge));
+            assertTrue(large.getMessage().contains("32-bit REG_DWORD"), large.getMessage());
+        }
+        assertEquals(0xFFFFFFFF, DEFAULT.change("policy\\EditFlags", "4294967295").editFlags());
         assertThrows(IllegalArgumentException.class, () -> DEFAULT.change("CA\\Security", "O:BAG:DUD:(A;;0x3;;;AU)"));
     }
 
