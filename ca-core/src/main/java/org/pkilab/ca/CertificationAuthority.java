@@ -317,8 +317,28 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     @Override
     public synchronized CaRegistrySettings changeRegistry(String name, String change, String who) {
         requireRunning();
-        CaRegistrySettings before = registry;
-        CaRegistrySettings after = before.change(name, change);
+        CaRegistrySettings after = registry.change(name, change);
+        keepRegistry(after);
+        LOG.info("{}: {} ran certutil -setreg {} {}", config.caName(), who, CaRegistrySettings.Value.named(name).certutilName(), change);
+        return after;
+    }
+
+    /**
+     * Puts back a whole set of registry settings, as importing a saved copy of the CA's registry key does
+     * ({@code reg import}): how a test harness resets the CA between tests. Kept as {@link #changeRegistry} keeps a change.
+     *
+     * @throws IllegalStateException when the data folder cannot be written; the settings stay as they were
+     */
+    public synchronized CaRegistrySettings restoreRegistry(CaRegistrySettings settings, String who) {
+        requireRunning();
+        if (!settings.equals(registry)) {
+            keepRegistry(java.util.Objects.requireNonNull(settings, "settings"));
+            LOG.info("{}: {} restored the registry settings", config.caName(), who);
+        }
+        return settings;
+    }
+
+    private void keepRegistry(CaRegistrySettings after) {
         if (!temporary) {
             try {
                 KeyFiles.writeAtomically(dataDirectory.resolve(REGISTRY_FILE),
@@ -329,8 +349,6 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             }
         }
         registry = after;
-        LOG.info("{}: {} ran certutil -setreg {} {}", config.caName(), who, CaRegistrySettings.Value.named(name).certutilName(), change);
-        return after;
     }
 
     /** The settings kept in the data folder, or the configured ones for a new (or temporary) CA. */
