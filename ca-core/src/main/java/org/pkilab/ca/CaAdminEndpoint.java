@@ -100,10 +100,12 @@ final class CaAdminEndpoint {
         Decision allowed;
         if (resource.equals("registry") && listing) {
             // the console shows the CA's properties to whoever may read the CA, and to its managers
-            allowed = security.check(caller.token(), CaSecurity.Permission.READ, what);
-            if (!allowed.proceeds() && security.check(caller.token(), CaSecurity.Permission.MANAGE_CA, what).proceeds()) {
-                allowed = Decision.proceed();
-            }
+            boolean mayRead = security.check(caller.token(), CaSecurity.Permission.READ, what).proceeds()
+                    || security.check(caller.token(), CaSecurity.Permission.MANAGE_CA, what).proceeds();
+            allowed = mayRead ? Decision.proceed() : Decision.deny(WindowsError.E_ACCESSDENIED, caller.token().account() + " may not "
+                    + what + " on " + ca.name() + ": that needs the 'Read' or the 'Manage CA' permission on the CA; groups in its token: "
+                    + caller.token().groupNames(), "ask a holder of Manage CA to grant " + caller.token().account() + " Read on the CA's "
+                    + "Security tab, or use an administrator's account");
         } else {
             allowed = security.check(caller.token(), needed, what);
         }
