@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import java.util.List;
+
 /**
  * Policy modifier: the extensions the CA's {@code policy\DisableExtensionList} names stay out of every certificate,
  * whatever the template says. Putting the SID extension there
@@ -12,6 +14,7 @@ final class ExtensionsDisabledByCa implements IssuancePolicy.Modifier {
 
     @Override
     public CertificateDraft apply(IssuanceFacts facts, CertificateDraft draft) {
-        return draft.withDisabledExtensions(facts.registry().disableExtensionList());
+        List<String> disabled = facts.registry().disableExtensionList();
+        return disabled.isEmpty() ? draft : draft.withDisabledExtensions(disabled);
     }
 }
