@@ -331,8 +331,8 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
      */
     public synchronized CaRegistrySettings restoreRegistry(CaRegistrySettings settings, String who) {
         requireRunning();
-        if (!settings.equals(registry)) {
-            keepRegistry(java.util.Objects.requireNonNull(settings, "settings"));
+        if (!java.util.Objects.requireNonNull(settings, "settings").equals(registry)) {
+            keepRegistry(settings);
             LOG.info("{}: {} restored the registry settings", config.caName(), who);
         }
         return settings;

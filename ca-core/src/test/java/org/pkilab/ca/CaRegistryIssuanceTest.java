@@ -327,6 +327,18 @@ class CaRegistryIssuanceTest {
     }
 
     @Test
+    void aDataFolderWhoseRegistryFileIsDamagedStopsTheStartNamingTheFile(@TempDir Path data) throws Exception {
+        Files.createDirectories(data);
+        Files.writeString(data.resolve(CertificationAuthority.REGISTRY_FILE), "{\"EditFlags\": \"EDITF_ATTRIBUTESUBJECTALTNAME2\"}");
+        CertificationAuthorityConfig config = CertificationAuthorityConfig.builder(dc.names()).caName("contoso-CA03-CA").hostName("CA03")
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).dataDirectory(data).build();
+        IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> CertificationAuthority.start(config).close());
+        assertTrue(refused.getMessage().contains(CertificationAuthority.REGISTRY_FILE) && refused.getMessage().contains("REG_DWORD"),
+                refused.getMessage());
+    }
+
+    @Test
     void aChangedSettingIsKeptAcrossARestart(@TempDir Path data) {
         CertificationAuthorityConfig config = CertificationAuthorityConfig.builder(dc.names()).caName("contoso-CA02-CA").hostName("CA02")
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).dataDirectory(data).build();
