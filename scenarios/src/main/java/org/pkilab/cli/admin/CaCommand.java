@@ -239,9 +239,13 @@ public final class CaCommand implements Runnable {
             description = {"Change a registry setting of the CA (certutil -setreg NAME CHANGE); needs Manage CA.",
                     "  +FLAG sets a bit (+OID adds to DisableExtensionList), -FLAG clears it (-OID removes), a plain FLAG or number "
                             + "replaces the whole value, as certutil does (a plain EDITF_... leaves only that bit set).",
-                    "  pkilab ca setreg policy\\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2      ESC6: the SAN request attribute is honoured",
-                    "  pkilab ca setreg policy\\DisableExtensionList +1.3.6.1.4.1.311.25.2     ESC16: no certificate carries the SID extension",
-                    "  pkilab ca setreg CA\\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST     ESC11: unencrypted ICertRequest RPC accepted",
+                    "Examples, each a misconfiguration the lessons teach:",
+                    "  pkilab ca setreg policy\\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2",
+                    "      ESC6: the request's SAN attribute names the certificate",
+                    "  pkilab ca setreg policy\\DisableExtensionList +1.3.6.1.4.1.311.25.2",
+                    "      ESC16: no certificate carries the SID extension",
+                    "  pkilab ca setreg CA\\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST",
+                    "      ESC11: unencrypted ICertRequest RPC accepted",
                     "On Windows a change counts after 'net stop certsvc && net start certsvc'; the lab's CA applies it at once.",
                     "The CA's Security is its Security tab, not a value changed here."})
     int setreg(@Mixin Connection connection,
