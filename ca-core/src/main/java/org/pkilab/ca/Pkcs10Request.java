@@ -2,6 +2,8 @@ package org.pkilab.ca;
 
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -225,9 +227,9 @@ final class Pkcs10Request {
         List<NameValuePair> pairs = new ArrayList<>();
         for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(new ASN1ObjectIdentifier(NAME_VALUE_PAIR))) {
             for (ASN1Encodable value : attribute.getAttrValues()) {
-                org.bouncycastle.asn1.ASN1Sequence pair = org.bouncycastle.asn1.ASN1Sequence.getInstance(value);
-                if (pair.size() != 2 || !(pair.getObjectAt(0) instanceof org.bouncycastle.asn1.ASN1String name)
-                        || !(pair.getObjectAt(1) instanceof org.bouncycastle.asn1.ASN1String text)) {
+                ASN1Sequence pair = ASN1Sequence.getInstance(value);
+                if (pair.size() != 2 || !(pair.getObjectAt(0) instanceof ASN1String name)
+                        || !(pair.getObjectAt(1) instanceof ASN1String text)) {
                     throw new IllegalArgumentException("a request attribute (" + NAME_VALUE_PAIR + ") is not SEQUENCE { name, value } of strings");
                 }
                 pairs.add(new NameValuePair(name.getString(), text.getString()));
@@ -242,8 +244,8 @@ final class Pkcs10Request {
             for (ASN1Encodable value : attribute.getAttrValues()) {
                 Extension extension = Extensions.getInstance(value).getExtension(new ASN1ObjectIdentifier(APPLICATION_POLICIES));
                 if (extension != null) {
-                    for (ASN1Encodable policy : org.bouncycastle.asn1.ASN1Sequence.getInstance(extension.getParsedValue())) {
-                        oids.add(ASN1ObjectIdentifier.getInstance(org.bouncycastle.asn1.ASN1Sequence.getInstance(policy).getObjectAt(0)).getId());
+                    for (ASN1Encodable policy : ASN1Sequence.getInstance(extension.getParsedValue())) {
+                        oids.add(ASN1ObjectIdentifier.getInstance(ASN1Sequence.getInstance(policy).getObjectAt(0)).getId());
                     }
                 }
             }

@@ -1,6 +1,9 @@
 package org.pkilab.ca;
 
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.pkilab.directory.model.TemplateFlags.CertificateName;
+import org.pkilab.enrollment.CaRegistrySettings.EditFlag;
 import org.pkilab.windows.WindowsError;
 
 import java.util.Optional;
@@ -23,8 +26,7 @@ final class SubjectNamesAvailable implements IssuancePolicy.Validator {
 
     private static Decision sanAttribute(IssuanceFacts facts) {
         String fix = "write the attribute as certreq -attrib does: SAN:upn=user@contoso.com&dns=host.contoso.com";
-        if (facts.csr().nameValuePairsProblem() != null && facts.registry().has(
-                org.pkilab.enrollment.CaRegistrySettings.EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2)) {
+        if (facts.csr().nameValuePairsProblem() != null && facts.registry().has(EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2)) {
             return Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request attributes from " + facts.requesterName()
                     + " do not decode: " + RequestedNames.printable(facts.csr().nameValuePairsProblem()), fix);
         }
@@ -33,8 +35,7 @@ final class SubjectNamesAvailable implements IssuancePolicy.Validator {
             return Decision.proceed();
         }
         try {
-            Optional<String> bad = RequestedNames.problem(new org.bouncycastle.asn1.x500.X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
-                    SanAttribute.names(attribute.get()));
+            Optional<String> bad = RequestedNames.problem(new X500Name(new RDN[0]), SanAttribute.names(attribute.get()));
             return bad.isEmpty() ? Decision.proceed() : Decision.deny(WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the SAN attribute of the "
                     + "request from " + facts.requesterName() + " for " + facts.templateDisplay() + ": " + bad.get(), fix);
         } catch (IllegalArgumentException e) {

@@ -16,6 +16,7 @@ import org.pkilab.directory.model.TemplateFlags.CertificateName;
 import javax.security.auth.x500.X500Principal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Policy modifier: the subject and alternative names as the template's Subject Name tab says. "Supply in
@@ -32,7 +33,7 @@ final class SubjectNamesFromTemplate implements IssuancePolicy.Modifier {
 
     @Override
     public CertificateDraft apply(IssuanceFacts facts, CertificateDraft draft) {
-        java.util.Optional<List<GeneralName>> fromAttribute = SanAttribute.honoured(facts).map(SanAttribute::names);
+        Optional<List<GeneralName>> fromAttribute = SanAttribute.honoured(facts).map(SanAttribute::names);
         if (facts.template().enrolleeSuppliesSubject()) {
             return draft.withSubject(facts.csr().subject()).withSubjectAltNames(fromAttribute.orElse(facts.csr().requestedAltNames()));
         }
