@@ -8,6 +8,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 import org.eclipse.jetty.util.URIUtil;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.windows.WindowsError;
 
 import java.math.BigInteger;
@@ -33,12 +34,19 @@ import java.util.Optional;
  * GET    /certsrv/admin/templates                                        certutil -CATemplates
  * POST   /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates +&lt;name&gt;
  * DELETE /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates -&lt;name&gt;
+ * GET    /certsrv/admin/registry                                         certutil -getreg (EditFlags, InterfaceFlags,
+ *                                                                    DisableExtensionList, Security)
+ * POST   /certsrv/admin/registry?name=policy\EditFlags&amp;change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2
+ *                                                                    certutil -setreg policy\EditFlags +EDITF_...: the
+ *                                                                    settings after, and those before as "before"
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
  * groups from the logon token. What they may do is the CA's own security, {@link CaSecurity}: anyone without
  * the permission an operation needs gets {@code 0x80070005 E_ACCESSDENIED} naming the account and the
- * permission. The answers are JSON, one object per request with the console's columns.
+ * permission. Reading the registry settings needs Read (or Manage CA); changing them needs Manage CA. The answers are
+ * JSON, one object per request with the console's columns; the registry settings as {@link CaRegistrySettings#toJson()}
+ * with the CA's name.
  */
 final class CaAdminEndpoint {
 
@@ -72,12 +80,14 @@ final class CaAdminEndpoint {
             case "crl" -> parts.length == 1 && "POST".equals(method) ? "publish CRLs" : null;
             case "templates" -> listing ? "list the templates to issue"
                     : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
+            case "registry" -> listing ? "read the registry settings" : parts.length == 1 && "POST".equals(method)
+                    ? "change the registry settings (certutil -setreg)" : null;
             default -> null;
         };
         if (what == null) {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
-                    + "GET|POST|DELETE templates[/<name>]\n");
+                    + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -85,9 +95,20 @@ final class CaAdminEndpoint {
             logon.challenge(response, callback, caller.refusal());
             return;
         }
-        CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates")
+        CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates") || resource.equals("registry")
                 ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
-        Decision allowed = security.check(caller.token(), needed, what);
+        Decision allowed;
+        if (resource.equals("registry") && listing) {
+            // the console shows the CA's properties to whoever may read the CA, and to its managers
+            boolean mayRead = security.check(caller.token(), CaSecurity.Permission.READ, what).proceeds()
+                    || security.check(caller.token(), CaSecurity.Permission.MANAGE_CA, what).proceeds();
+            allowed = mayRead ? Decision.proceed() : Decision.deny(WindowsError.E_ACCESSDENIED, caller.token().account() + " may not "
+                    + what + " on " + ca.name() + ": that needs the 'Read' or the 'Manage CA' permission on the CA; groups in its token: "
+                    + caller.token().groupNames(), "ask a holder of Manage CA to grant " + caller.token().account() + " Read on the CA's "
+                    + "Security tab, or use an administrator's account");
+        } else {
+            allowed = security.check(caller.token(), needed, what);
+        }
         if (!allowed.proceeds()) {
             HttpAnswers.refuse(response, callback, allowed);
             return;
@@ -138,6 +159,16 @@ final class CaAdminEndpoint {
                 out.put("entries", crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size());
                 json(response, callback, out);
             }
+            case "registry" -> {
+                if (listing) {
+                    json(response, callback, registry(ca.registrySettings()));
+                } else {
+                    CaRegistrySettings before = ca.registrySettings();
+                    ObjectNode out = registry(changeRegistry(Request.extractQueryParameters(request), who));
+                    out.set("before", before.toJson());
+                    json(response, callback, out);
+                }
+            }
             default -> {
                 if (parts.length == 2) {
                     // a path segment, not a form: '+' stays '+'
@@ -155,6 +186,29 @@ final class CaAdminEndpoint {
                 json(response, callback, out);
             }
         }
+    }
+
+    private CaRegistrySettings changeRegistry(Fields query, String who) {
+        String name = query.getValue("name");
+        String change = query.getValue("change");
+        if (name == null || change == null) {
+            throw new CaException(WindowsError.E_INVALIDARG, "a registry change names the value and the change: "
+                    + "registry?name=policy\\EditFlags&change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2");
+        }
+        try {
+            return ca.changeRegistry(name, change, who);
+        } catch (IllegalArgumentException e) {
+            throw new CaException(Decision.deny(WindowsError.E_INVALIDARG, "certutil -setreg " + name + " " + change
+                    + " changed nothing on " + ca.name() + ": " + e.getMessage(),
+                    "name a value as certutil -getreg lists it, and its flags as certsrv.h names them"));
+        }
+    }
+
+    private ObjectNode registry(CaRegistrySettings settings) {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("ca", ca.name());
+        out.setAll(settings.toJson());
+        return out;
     }
 
     /** The statuses of the console folder the query names ({@code pending} when it names none). */

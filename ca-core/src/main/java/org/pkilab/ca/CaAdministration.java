@@ -1,5 +1,7 @@
 package org.pkilab.ca;
 
+import org.pkilab.enrollment.CaRegistrySettings;
+
 import java.math.BigInteger;
 import java.security.cert.X509CRL;
 import java.util.List;
@@ -7,7 +9,8 @@ import java.util.Optional;
 
 /**
  * What {@code ICertAdmin} offers a Windows CA's console and {@code certutil}: the request folders, approve,
- * deny, revoke, publish CRLs, and the "Certificate Templates to Issue" list. Who may call what is
+ * deny, revoke, publish CRLs, the "Certificate Templates to Issue" list, and the CA's registry settings
+ * ({@code certutil -getreg} / {@code -setreg}). Who may call what is
  * {@link CaSecurity}'s to decide, before the call.
  */
 public interface CaAdministration {
@@ -41,4 +44,16 @@ public interface CaAdministration {
 
     /** "Delete" on a template in Certificate Templates. */
     void stopIssuing(String template);
+
+    /** The CA's registry settings as it applies them now ({@code certutil -getreg}). */
+    CaRegistrySettings registrySettings();
+
+    /**
+     * {@code certutil -setreg NAME CHANGE} (see {@link CaRegistrySettings#change}), kept in the CA's data folder and applied
+     * to the next request at once: a Windows CA reads them only when Certificate Services starts again.
+     *
+     * @return the settings after the change
+     * @throws IllegalArgumentException naming the bad value name, flag or OID; nothing is changed then
+     */
+    CaRegistrySettings changeRegistry(String name, String change, String who);
 }

@@ -51,9 +51,10 @@ import java.util.List;
  * Signs the {@link CertificateDraft} the policy module built, adding what AD CS adds to every certificate it issues: the
  * template extension the snap-in's "Certificate Template" column reads ({@code 1.3.6.1.4.1.311.20.2}
  * with the template name for schema 1; {@code 1.3.6.1.4.1.311.21.7} with the template OID and version
- * for schema 2+), Application Policies and Issuance Policies (certificatePolicies) for schema 2+, key usage and EKUs from the template, the CDP and
- * AIA URLs of this CA, authority/subject key identifiers, and for names built from the directory the
- * requester's SID ({@code 1.3.6.1.4.1.311.25.2}, KB5014754). It never decides anything itself.
+ * for schema 2+), the draft's Application Policies and the template's Issuance Policies (certificatePolicies, schema 2+), key usage and EKUs from the template (no EKU extension when the
+ * template lists none: any purpose), the CDP and AIA URLs of this CA, authority/subject key identifiers, and for names
+ * built from the directory the requester's SID ({@code 1.3.6.1.4.1.311.25.2}, KB5014754). An extension the draft lists
+ * as disabled (the CA's {@code DisableExtensionList}) is left out, whichever it is. It never decides anything itself.
  */
 final class CertificateSigner {
 
@@ -106,7 +107,28 @@ final class CertificateSigner {
     byte[] signDer(CertificateDraft draft, BigInteger serial) throws GeneralSecurityException {
         CertificateTemplate t = draft.template();
         try {
-            ExtensionsGenerator extensions = new ExtensionsGenerator();
+            ExtensionsGenerator extensions = draft.disabledExtensions().isEmpty() ? new ExtensionsGenerator() : new ExtensionsGenerator() {
+                @Override
+                public void addExtension(ASN1ObjectIdentifier oid, boolean critical, ASN1Encodable value) throws java.io.IOException {
+                    if (!draft.disabledExtensions().contains(oid.getId())) {
+                        super.addExtension(oid, critical, value);
+                    }
+                }
+
+                @Override
+                public void addExtension(ASN1ObjectIdentifier oid, boolean critical, byte[] value) {
+                    if (!draft.disabledExtensions().contains(oid.getId())) {
+                        super.addExtension(oid, critical, value);
+                    }
+                }
+
+                @Override
+                public void addExtension(Extension extension) {
+                    if (!draft.disabledExtensions().contains(extension.getExtnId().getId())) {
+                        super.addExtension(extension);
+                    }
+                }
+            };
             if (t.schemaVersion() >= 2) {
                 extensions.addExtension(TEMPLATE_INFORMATION, false, new DERSequence(new ASN1Encodable[]{
                         new ASN1ObjectIdentifier(t.oid()), new ASN1Integer(t.revision()), new ASN1Integer(t.minorRevision())}));
@@ -122,9 +144,9 @@ final class CertificateSigner {
                 extensions.addExtension(Extension.extendedKeyUsage, t.criticalExtensions().contains("2.5.29.37"),
                         new ExtendedKeyUsage(purposes(t.extendedKeyUsages())));
             }
-            if (t.schemaVersion() >= 2 && !t.applicationPolicies().isEmpty()) {
+            if (!draft.applicationPolicies().isEmpty()) {
                 ASN1EncodableVector policies = new ASN1EncodableVector();
-                for (String oid : t.applicationPolicies()) {
+                for (String oid : draft.applicationPolicies()) {
                     policies.add(new DERSequence(new ASN1ObjectIdentifier(oid)));
                 }
                 extensions.addExtension(APPLICATION_POLICIES, false, new DERSequence(policies));

@@ -6,6 +6,7 @@ import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.PasswordPolicy;
 import org.pkilab.directory.model.SecurityDescriptor;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
 import org.slf4j.Logger;
@@ -33,6 +34,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link LogonTokenVerifier}: who asks, from a logon token, a password or a renewal certificate;</li>
  *   <li>{@link CrlPublisher}: base and delta CRLs, on schedule and on revocation;</li>
  *   <li>{@link CaConsole}: the CA database's folders, revocation and the "Certificate Templates to Issue" list;</li>
+ *   <li>the registry settings ({@link CaRegistrySettings}: {@code EditFlags}, {@code InterfaceFlags},
+ *   {@code DisableExtensionList}, {@code Security}), kept in {@value #REGISTRY_FILE} in the data folder once changed,
+ *   read by the enrollment pipeline at every request;</li>
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
  *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files over
  *   HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
@@ -55,6 +59,9 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
 
     private enum State { NEW, RUNNING, CLOSED }
 
+    /** Where a changed {@link CaRegistrySettings} is kept, in the data folder: what the CA's registry key is on Windows. */
+    static final String REGISTRY_FILE = "registry.json";
+
     private final CertificationAuthorityConfig config;
     private volatile State state = State.NEW;
     private Path dataDirectory;
@@ -64,6 +71,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CaDirectory directory;
     private DirectoryAdmin templates;
     private volatile SecurityDescriptor security;
+    private volatile CaRegistrySettings registry;
     private LogonTokenVerifier logons;
     private EnrollmentService enrollment;
     private CrlPublisher crls;
@@ -100,6 +108,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             identity = CaIdentity.loadOrCreate(dataDirectory, config.caName(), config.names().domain(), 2048,
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
+            registry = loadRegistry();
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
                     config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
@@ -130,7 +139,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     base + config.fqdn() + "_" + config.caName() + ".crt");
             enrollment = new EnrollmentService(config.caName(), directory, templates.domainSid(), database, new IssuancePolicy(),
                     new CertificateSigner(identity.privateKey(), identity.certificate(), urls), identity::certificate, config.clock(),
-                    config.fqdn());
+                    config.fqdn(), () -> registry);
             crls = new CrlPublisher(database, identity.privateKey(), identity.certificate(), config.clock(),
                     config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
                     (der, delta) -> directory.publishCrl(config.caName(), config.hostName(), der, delta));
@@ -291,6 +300,69 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     public List<String> templatesToIssue() {
         requireRunning();
         return console.templatesToIssue();
+    }
+
+    @Override
+    public CaRegistrySettings registrySettings() {
+        requireRunning();
+        return registry;
+    }
+
+    /**
+     * See {@link CaAdministration#changeRegistry}. The change is written (whole or not at all) before the CA applies it,
+     * so a CA killed a moment later starts again with what it answered; a temporary CA keeps it in memory only.
+     *
+     * @throws IllegalStateException when the data folder cannot be written; the settings stay as they were
+     */
+    @Override
+    public synchronized CaRegistrySettings changeRegistry(String name, String change, String who) {
+        requireRunning();
+        CaRegistrySettings after = registry.change(name, change);
+        keepRegistry(after);
+        LOG.info("{}: {} ran certutil -setreg {} {}", config.caName(), who, CaRegistrySettings.Value.named(name).certutilName(), change);
+        return after;
+    }
+
+    /**
+     * Puts back a whole set of registry settings, as importing a saved copy of the CA's registry key does
+     * ({@code reg import}): how a test harness resets the CA between tests. Kept as {@link #changeRegistry} keeps a change.
+     *
+     * @throws IllegalStateException when the data folder cannot be written; the settings stay as they were
+     */
+    public synchronized CaRegistrySettings restoreRegistry(CaRegistrySettings settings, String who) {
+        requireRunning();
+        if (!java.util.Objects.requireNonNull(settings, "settings").equals(registry)) {
+            keepRegistry(settings);
+            LOG.info("{}: {} restored the registry settings", config.caName(), who);
+        }
+        return settings;
+    }
+
+    private void keepRegistry(CaRegistrySettings after) {
+        if (!temporary) {
+            try {
+                KeyFiles.writeAtomically(dataDirectory.resolve(REGISTRY_FILE),
+                        (after.toJson().toPrettyString() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new IllegalStateException("the registry settings of " + config.caName() + " could not be written to "
+                        + dataDirectory.resolve(REGISTRY_FILE) + " (" + e.getMessage() + "); nothing was changed", e);
+            }
+        }
+        registry = after;
+    }
+
+    /** The settings kept in the data folder, or the configured ones for a new (or temporary) CA. */
+    private CaRegistrySettings loadRegistry() throws IOException {
+        Path file = dataDirectory.resolve(REGISTRY_FILE);
+        if (temporary || !Files.exists(file)) {
+            return config.registrySettings();
+        }
+        try {
+            return CaRegistrySettings.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readAllBytes(file)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(file + " does not hold the CA's registry settings (" + e.getMessage() + "): correct it, or delete "
+                    + "it to start with a new CA's settings", e);
+        }
     }
 
     /** Publishes a new base and delta CRL now ({@code certutil -crl}). */

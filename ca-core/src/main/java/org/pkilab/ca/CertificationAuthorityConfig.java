@@ -1,6 +1,7 @@
 package org.pkilab.ca;
 
 import org.pkilab.directory.model.DomainNames;
+import org.pkilab.enrollment.CaRegistrySettings;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -40,6 +41,7 @@ public final class CertificationAuthorityConfig {
     private final Duration crlPeriod;
     private final Duration deltaCrlPeriod;
     private final List<String> templatesToIssue;
+    private final CaRegistrySettings registrySettings;
 
     private CertificationAuthorityConfig(Builder b) {
         if (b.ldapPort <= 0 || b.bindDn == null || b.bindPassword == null) {
@@ -75,6 +77,7 @@ public final class CertificationAuthorityConfig {
         this.crlPeriod = b.crlPeriod;
         this.deltaCrlPeriod = b.deltaCrlPeriod;
         this.templatesToIssue = List.copyOf(b.templatesToIssue);
+        this.registrySettings = java.util.Objects.requireNonNull(b.registrySettings, "registrySettings");
     }
 
     public static Builder builder(DomainNames names) {
@@ -148,6 +151,11 @@ public final class CertificationAuthorityConfig {
         return templatesToIssue;
     }
 
+    /** The registry settings of a new CA; a CA whose data folder keeps changed ones starts with those. */
+    public CaRegistrySettings registrySettings() {
+        return registrySettings;
+    }
+
     public static final class Builder {
         private final DomainNames names;
         private String hostName = "CA01";
@@ -164,6 +172,7 @@ public final class CertificationAuthorityConfig {
         private Duration crlPeriod = Duration.ofDays(7);
         private Duration deltaCrlPeriod = Duration.ofDays(1);
         private List<String> templatesToIssue = DEFAULT_TEMPLATES_TO_ISSUE;
+        private CaRegistrySettings registrySettings = CaRegistrySettings.DEFAULT;
 
         private Builder(DomainNames names) {
             this.names = names;
@@ -230,6 +239,17 @@ public final class CertificationAuthorityConfig {
         /** The issue list of a new CA. If unset, {@link #DEFAULT_TEMPLATES_TO_ISSUE}. */
         public Builder templatesToIssue(List<String> templates) {
             this.templatesToIssue = List.copyOf(templates);
+            return this;
+        }
+
+        /**
+         * The registry settings ({@code EditFlags}, {@code InterfaceFlags}, {@code DisableExtensionList}, {@code Security})
+         * of a new CA, as if an administrator had run {@code certutil -setreg} before the first request. If unset,
+         * {@link CaRegistrySettings#DEFAULT}, a new enterprise CA's. A CA whose data folder keeps settings changed since
+         * starts with those instead.
+         */
+        public Builder registrySettings(CaRegistrySettings settings) {
+            this.registrySettings = settings;
             return this;
         }
 

@@ -5,6 +5,7 @@ import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.windows.WindowsError;
 
 import java.math.BigInteger;
@@ -60,6 +61,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     private final Supplier<X509Certificate> caCertificate;
     private final Clock clock;
     private final String caHostFqdn;
+    private final Supplier<CaRegistrySettings> registry;
     private final LongAdder requests = new LongAdder();
     private final LongAdder issued = new LongAdder();
     private final LongAdder processingNanos = new LongAdder();
@@ -69,9 +71,11 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
 
     /**
      * @param caHostFqdn the CA's host name, which a resubmitted request's token names as its logon server
+     * @param registry   the CA's registry settings as they are now, read once per request
      */
     EnrollmentService(String caName, CaDirectory directory, SecurityIdentifier domainSid, CaDatabase database, IssuancePolicy policy,
-                      CertificateSigner signer, Supplier<X509Certificate> caCertificate, Clock clock, String caHostFqdn) {
+                      CertificateSigner signer, Supplier<X509Certificate> caCertificate, Clock clock, String caHostFqdn,
+                      Supplier<CaRegistrySettings> registry) {
         this.caName = caName;
         this.directory = directory;
         this.domainSid = domainSid;
@@ -81,6 +85,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         this.caCertificate = caCertificate;
         this.clock = clock;
         this.caHostFqdn = caHostFqdn;
+        this.registry = registry;
     }
 
     /**
@@ -168,7 +173,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         CaDirectory.TemplateAndIssueList found = directory.cachedTemplateAndIssueList(caName, request.templateLabel(), domainSid, fresh);
         IssuanceFacts.Builder facts = IssuanceFacts.builder(request, csr).now(now).caName(caName).issueList(found.issueList())
                 .domainDnsName(directory.names().dnsName()).caNotAfter(caCertificate.get().getNotAfter().toInstant())
-                .submission(submission);
+                .submission(submission).registry(registry.get());
         found.template().ifPresent(template -> {
             facts.template(template);
             if (!template.enrolleeSuppliesSubject()) {

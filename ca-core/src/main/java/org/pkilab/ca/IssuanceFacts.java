@@ -1,6 +1,7 @@
 package org.pkilab.ca;
 
 import org.pkilab.directory.model.CertificateTemplate;
+import org.pkilab.enrollment.CaRegistrySettings;
 
 import java.time.Instant;
 import java.util.List;
@@ -23,9 +24,11 @@ import java.util.List;
  * @param account     the requester's account, read only when the template builds names from the directory
  * @param caNotAfter  the end of the CA certificate's validity, which no certificate it issues outlives
  * @param submission  who stands behind the request: its requester, a certificate manager, or the CA itself
+ * @param registry    the CA's registry settings when the request came ({@code EditFlags}, {@code DisableExtensionList} ...)
  */
 record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, CertificateTemplate template, List<String> issueList,
-                     CaDirectory.Account account, String caName, String domainDnsName, Instant caNotAfter, Submission submission) {
+                     CaDirectory.Account account, String caName, String domainDnsName, Instant caNotAfter, Submission submission,
+                     CaRegistrySettings registry) {
 
     /** Who stands behind a request, which decides the checks it still needs. */
     enum Submission {
@@ -42,8 +45,9 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
     }
 
     IssuanceFacts {
-        if (request == null || csr == null || now == null || caNotAfter == null || submission == null) {
-            throw new IllegalArgumentException("issuance facts need a request, its PKCS #10, a time, the CA's end and a submission");
+        if (request == null || csr == null || now == null || caNotAfter == null || submission == null || registry == null) {
+            throw new IllegalArgumentException("issuance facts need a request, its PKCS #10, a time, the CA's end, a submission "
+                    + "and the CA's registry settings");
         }
         issueList = List.copyOf(issueList);
     }
@@ -77,6 +81,7 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
         private String domainDnsName = "";
         private Instant caNotAfter = Instant.MAX;
         private Submission submission = Submission.REQUESTER;
+        private CaRegistrySettings registry = CaRegistrySettings.DEFAULT;
 
         private Builder(EnrollmentRequest request, Pkcs10Request csr) {
             this.request = request;
@@ -131,8 +136,15 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
             return this;
         }
 
+        /** If unset, {@link CaRegistrySettings#DEFAULT}: a new enterprise CA's. */
+        Builder registry(CaRegistrySettings registry) {
+            this.registry = registry;
+            return this;
+        }
+
         IssuanceFacts build() {
-            return new IssuanceFacts(request, csr, now, template, issueList, account, caName, domainDnsName, caNotAfter, submission);
+            return new IssuanceFacts(request, csr, now, template, issueList, account, caName, domainDnsName, caNotAfter, submission,
+                    registry);
         }
     }
 }

@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
  *   <li>{@link ManagerApproval}: "CA certificate manager approval" holds the request as pending.</li>
  * </ol>
  * The first that does not proceed decides. Then the modifiers build the draft:
- * {@link SubjectNamesFromTemplate}, {@link ValidityFromTemplate}. The signer signs the draft and never
- * decides anything.
+ * {@link SubjectNamesFromTemplate}, {@link ValidityFromTemplate}, {@link RequestedApplicationPolicies} (a schema 1
+ * template lets the request's Application Policies in, ESC15), {@link ExtensionsDisabledByCa} (the CA's
+ * {@code DisableExtensionList}, ESC16). The signer signs the draft and never decides anything.
  *
  * <p>Before any of this, the input must be a request at all (the CA records only requests): a PKCS #10
  * request whose key can be read ({@link Pkcs10Request#parse}), and a label that can be a template name
@@ -48,7 +49,8 @@ final class IssuancePolicy {
 
     IssuancePolicy() {
         this(List.of(new TemplateIssuedHere(), new RequesterMayEnroll(), new SubjectNamesAvailable(), new KeyMeetsTemplate(),
-                new ManagerApproval()), List.of(new SubjectNamesFromTemplate(), new ValidityFromTemplate()));
+                new ManagerApproval()), List.of(new SubjectNamesFromTemplate(), new ValidityFromTemplate(),
+                new RequestedApplicationPolicies(), new ExtensionsDisabledByCa()));
     }
 
     IssuancePolicy(List<Validator> validators, List<Modifier> modifiers) {

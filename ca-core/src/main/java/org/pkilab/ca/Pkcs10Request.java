@@ -2,6 +2,8 @@ package org.pkilab.ca;
 
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
@@ -37,6 +39,12 @@ import java.util.Map;
  * parsed.request().signatureVerifies();                       // checked over the bytes as sent
  * }</pre>
  *
+ * <p>Besides extensions, a request carries <em>request attributes</em>, name-value pairs that {@code certreq -attrib}
+ * and Certipy put in the PKCS #10 as {@code szOID_ENROLLMENT_NAME_VALUE_PAIR} ({@value #NAME_VALUE_PAIR}, each
+ * {@code SEQUENCE { name BMPString, value BMPString }}): {@code certreq -attrib "SAN:upn=administrator@contoso.com"}
+ * gives {@code nameValuePairs()} = {@code [SAN=upn=administrator@contoso.com]}. Only a CA with
+ * {@code EDITF_ATTRIBUTESUBJECTALTNAME2} reads the {@code SAN} one ({@link SanAttribute}).
+ *
  * A key the JDK cannot read is still a request when it is an RSA key above {@link #MAX_RSA_KEY_BITS}: the
  * key step refuses it by its size, so {@link #publicKey()} is null then.
  */
@@ -48,6 +56,18 @@ final class Pkcs10Request {
      * JDK cannot even read one past 16,384 bits.
      */
     static final int MAX_RSA_KEY_BITS = 8192;
+    /** szOID_ENROLLMENT_NAME_VALUE_PAIR: a request attribute as certreq -attrib sends it. */
+    static final String NAME_VALUE_PAIR = "1.3.6.1.4.1.311.13.2.1";
+    /** szOID_APPLICATION_CERT_POLICIES: Application Policies, which Windows reads before the EKU. */
+    static final String APPLICATION_POLICIES = "1.3.6.1.4.1.311.21.10";
+
+    /** One request attribute ({@code certreq -attrib "NAME:VALUE"}). */
+    record NameValuePair(String name, String value) {
+        @Override
+        public String toString() {
+            return name + "=" + value;
+        }
+    }
 
     /** Key factories kept per thread: RSA and EC keys are read through them. */
     private static final ThreadLocal<Map<String, KeyFactory>> KEY_FACTORIES = ThreadLocal.withInitial(HashMap::new);
@@ -60,6 +80,9 @@ final class Pkcs10Request {
     private final int rsaModulusBits;
     private final List<GeneralName> requestedAltNames;
     private final String requestedAltNamesProblem;
+    private final List<NameValuePair> nameValuePairs;
+    private final String nameValuePairsProblem;
+    private final List<String> requestedApplicationPolicies;
 
     /** A parsed request, or the refusal of bytes that are not one (nothing is recorded then). */
     record Parsed(Pkcs10Request request, Decision refusal) {
@@ -79,6 +102,22 @@ final class Pkcs10Request {
         }
         this.requestedAltNames = names;
         this.requestedAltNamesProblem = problem;
+        List<NameValuePair> pairs = List.of();
+        String pairsProblem = null;
+        try {
+            pairs = List.copyOf(nameValuePairs(csr));
+        } catch (RuntimeException e) {
+            pairsProblem = String.valueOf(e.getMessage());
+        }
+        this.nameValuePairs = pairs;
+        this.nameValuePairsProblem = pairsProblem;
+        List<String> policies = List.of();
+        try {
+            policies = List.copyOf(applicationPolicies(csr));
+        } catch (RuntimeException e) {
+            // an Application Policies extension that does not decode is copied nowhere: the certificate goes without it
+        }
+        this.requestedApplicationPolicies = policies;
     }
 
     /**
@@ -164,6 +203,54 @@ final class Pkcs10Request {
     /** Why the requested alternative names do not decode, as Bouncy Castle says it; null when they do. */
     String requestedAltNamesProblem() {
         return requestedAltNamesProblem;
+    }
+
+    /** The request attributes ({@value #NAME_VALUE_PAIR}) in the order sent; none when they do not decode. */
+    List<NameValuePair> nameValuePairs() {
+        return nameValuePairs;
+    }
+
+    /** Why the request attributes do not decode; null when they do. */
+    String nameValuePairsProblem() {
+        return nameValuePairsProblem;
+    }
+
+    /**
+     * The OIDs of the Application Policies extension ({@value #APPLICATION_POLICIES}) the request asks for in its
+     * extensionRequest attribute, in order; none when it asks for none or they do not decode.
+     */
+    List<String> requestedApplicationPolicies() {
+        return requestedApplicationPolicies;
+    }
+
+    private static List<NameValuePair> nameValuePairs(JcaPKCS10CertificationRequest csr) {
+        List<NameValuePair> pairs = new ArrayList<>();
+        for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(new ASN1ObjectIdentifier(NAME_VALUE_PAIR))) {
+            for (ASN1Encodable value : attribute.getAttrValues()) {
+                ASN1Sequence pair = ASN1Sequence.getInstance(value);
+                if (pair.size() != 2 || !(pair.getObjectAt(0) instanceof ASN1String name)
+                        || !(pair.getObjectAt(1) instanceof ASN1String text)) {
+                    throw new IllegalArgumentException("a request attribute (" + NAME_VALUE_PAIR + ") is not SEQUENCE { name, value } of strings");
+                }
+                pairs.add(new NameValuePair(name.getString(), text.getString()));
+            }
+        }
+        return pairs;
+    }
+
+    private static List<String> applicationPolicies(JcaPKCS10CertificationRequest csr) {
+        List<String> oids = new ArrayList<>();
+        for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+            for (ASN1Encodable value : attribute.getAttrValues()) {
+                Extension extension = Extensions.getInstance(value).getExtension(new ASN1ObjectIdentifier(APPLICATION_POLICIES));
+                if (extension != null) {
+                    for (ASN1Encodable policy : ASN1Sequence.getInstance(extension.getParsedValue())) {
+                        oids.add(ASN1ObjectIdentifier.getInstance(ASN1Sequence.getInstance(policy).getObjectAt(0)).getId());
+                    }
+                }
+            }
+        }
+        return oids;
     }
 
     private static List<GeneralName> altNames(JcaPKCS10CertificationRequest csr) {

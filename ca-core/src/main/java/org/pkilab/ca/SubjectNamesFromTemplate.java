@@ -16,13 +16,16 @@ import org.pkilab.directory.model.TemplateFlags.CertificateName;
 import javax.security.auth.x500.X500Principal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Policy modifier: the subject and alternative names as the template's Subject Name tab says. "Supply in
  * the request" takes the request's own; "Build from this Active Directory information" builds them from
  * the requester's account (fully distinguished name, DNS name or common name as subject, with the e-mail
  * name; DNS, UPN and e-mail alternative names) and, unless the template opts out, the account's SID for
- * strong certificate mapping (KB5014754). {@link SubjectNamesAvailable} has checked they can be had.
+ * strong certificate mapping (KB5014754). When the CA honours the request's {@code SAN} attribute
+ * ({@code EDITF_ATTRIBUTESUBJECTALTNAME2}, ESC6: see {@link SanAttribute}) its names replace the alternative names
+ * either way, and the SID extension stays the requester's. {@link SubjectNamesAvailable} has checked they can be had.
  */
 final class SubjectNamesFromTemplate implements IssuancePolicy.Modifier {
 
@@ -30,8 +33,9 @@ final class SubjectNamesFromTemplate implements IssuancePolicy.Modifier {
 
     @Override
     public CertificateDraft apply(IssuanceFacts facts, CertificateDraft draft) {
+        Optional<List<GeneralName>> fromAttribute = SanAttribute.honoured(facts).map(SanAttribute::names);
         if (facts.template().enrolleeSuppliesSubject()) {
-            return draft.withSubject(facts.csr().subject()).withSubjectAltNames(facts.csr().requestedAltNames());
+            return draft.withSubject(facts.csr().subject()).withSubjectAltNames(fromAttribute.orElse(facts.csr().requestedAltNames()));
         }
         CaDirectory.Account a = facts.account();
         int flags = facts.template().certificateNameFlags();
@@ -66,6 +70,6 @@ final class SubjectNamesFromTemplate implements IssuancePolicy.Modifier {
                     new DERSequence(new ASN1Encodable[]{UPN, new DERTaggedObject(true, 0, new DERUTF8String(a.userPrincipalName()))})));
         }
         boolean sid = a.sid() != null && !TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(facts.template().enrollmentFlags());
-        return draft.withSubject(subject).withSubjectAltNames(names).withRequesterSid(sid ? a.sid() : null);
+        return draft.withSubject(subject).withSubjectAltNames(fromAttribute.orElse(names)).withRequesterSid(sid ? a.sid() : null);
     }
 }

@@ -1,8 +1,15 @@
 package org.pkilab.enrollment;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The CA's settings that AD CS keeps in the CA host's registry, not in the directory
@@ -16,6 +23,12 @@ import java.util.Locale;
  * certutil -setreg policy\DisableExtensionList +1.3.6.1.4.1.311.25.2     ESC16: no certificate carries the SID extension
  * certutil -setreg CA\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST      ESC11: ICertRequest accepts unencrypted RPC
  * }</pre>
+ *
+ * <p>{@link #change(String, String)} takes a change as {@code certutil -setreg} does: {@code +NAME} sets bits (or adds an
+ * OID to a list), {@code -NAME} clears them (or removes the OID), and a plain value replaces the whole value: a number,
+ * or a flag name, which leaves that one bit set and clears every other, as {@code certutil} does too (the usual way to
+ * break a CA by mistake). {@link #toJson()} and {@link #fromJson(JsonNode)} are the form the CA keeps in its data folder
+ * and answers on its administration interface.
  *
  * @param editFlags            {@code policy\EditFlags}; an enterprise CA's default is {@link #DEFAULT_EDIT_FLAGS}
  * @param interfaceFlags       {@code CA\InterfaceFlags}; the default is {@link #DEFAULT_INTERFACE_FLAGS}
@@ -39,6 +52,70 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
 
     /** A new enterprise CA's settings. */
     public static final CaRegistrySettings DEFAULT = new CaRegistrySettings(DEFAULT_EDIT_FLAGS, DEFAULT_INTERFACE_FLAGS, List.of(), DEFAULT_SECURITY);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern OID = Pattern.compile("[0-2](\\.(0|[1-9][0-9]{0,9}))+");
+
+    /**
+     * The registry values the lab models, as {@code certutil -getreg} names them: {@code policy\} is the policy
+     * module's key ({@code PolicyModules\CertificateAuthority_MicrosoftDefault.Policy}), {@code CA\} the CA's own.
+     */
+    public enum Value {
+        EDIT_FLAGS("policy", "EditFlags", "REG_DWORD"),
+        DISABLE_EXTENSION_LIST("policy", "DisableExtensionList", "REG_MULTI_SZ"),
+        INTERFACE_FLAGS("CA", "InterfaceFlags", "REG_DWORD"),
+        SECURITY("CA", "Security", "REG_BINARY");
+
+        private final String key;
+        private final String valueName;
+        private final String type;
+
+        Value(String key, String valueName, String type) {
+            this.key = key;
+            this.valueName = valueName;
+            this.type = type;
+        }
+
+        /** {@code policy\EditFlags}, as certutil takes it. */
+        public String certutilName() {
+            return key + "\\" + valueName;
+        }
+
+        /** {@code EditFlags}. */
+        public String valueName() {
+            return valueName;
+        }
+
+        /** The full key below {@code HKLM\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration\<CA name>}. */
+        public String registryKey() {
+            return "policy".equals(key) ? "PolicyModules\\CertificateAuthority_MicrosoftDefault.Policy" : "";
+        }
+
+        /** {@code REG_DWORD}, {@code REG_MULTI_SZ} or {@code REG_BINARY}. */
+        public String registryType() {
+            return type;
+        }
+
+        /**
+         * The value {@code name} means: {@code policy\EditFlags}, {@code EditFlags} (its key left out), in any case.
+         *
+         * @throws IllegalArgumentException naming the values the lab models
+         */
+        public static Value named(String name) {
+            String text = name == null ? "" : name.trim().replace('/', '\\');
+            int slash = text.lastIndexOf('\\');
+            String key = slash < 0 ? null : text.substring(0, slash);
+            String value = text.substring(slash + 1);
+            for (Value v : values()) {
+                if (v.valueName.equalsIgnoreCase(value) && (key == null || v.key.equalsIgnoreCase(key))) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("no registry value '" + name + "' on the CA: the lab models "
+                    + java.util.Arrays.stream(values()).map(Value::certutilName).toList()
+                    + " (certutil -getreg lists them under HKLM\\SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration\\<CA name>)");
+        }
+    }
 
     /** A bit of {@code EditFlags} or {@code InterfaceFlags}, with {@code certsrv.h}'s name. */
     public interface Flag {
@@ -128,6 +205,133 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
 
     public CaRegistrySettings withSecurity(String value) {
         return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value);
+    }
+
+    /**
+     * These settings after {@code certutil -setreg NAME CHANGE}. {@code NAME} is one of {@link Value}; {@code CHANGE} is
+     * {@code +FLAG}, {@code -FLAG} or {@code FLAG} (several joined by commas), a number ({@code 0x11014e} or decimal) for
+     * the flag values, and {@code +OID}, {@code -OID} or a comma-separated list (empty: none) for
+     * {@code DisableExtensionList}. Clearing a bit that is not set, or removing an OID that is not listed, changes nothing.
+     *
+     * <pre>{@code
+     * DEFAULT.change("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2").has(EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2)   // true
+     * DEFAULT.change("policy\\DisableExtensionList", "+1.3.6.1.4.1.311.25.2").disables(SID_EXTENSION)                       // true
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the bad name, flag or OID; nothing is changed then
+     */
+    public CaRegistrySettings change(String name, String change) {
+        Value value = Value.named(name);
+        String text = change == null ? "" : change.trim();
+        return switch (value) {
+            case EDIT_FLAGS -> withEditFlags(changeFlags(EditFlag.class, editFlags, text, value));
+            case INTERFACE_FLAGS -> withInterfaceFlags(changeFlags(InterfaceFlag.class, interfaceFlags, text, value));
+            case DISABLE_EXTENSION_LIST -> withDisableExtensionList(changeList(disableExtensionList, text));
+            case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
+                    + "Properties, Security), a security descriptor, not a value -setreg changes here");
+        };
+    }
+
+    private static <F extends Enum<F> & Flag> int changeFlags(Class<F> type, int current, String change, Value value) {
+        if (change.isEmpty()) {
+            throw new IllegalArgumentException("no change given for " + value.certutilName() + ": give +NAME to set a bit, -NAME to clear "
+                    + "it, or a number to replace the value");
+        }
+        char sign = change.charAt(0);
+        String body = sign == '+' || sign == '-' ? change.substring(1).trim() : change;
+        int bits = 0;
+        for (String part : body.split(",", -1)) {
+            bits |= flagOrNumber(type, part.trim(), value);
+        }
+        return sign == '+' ? current | bits : sign == '-' ? current & ~bits : bits;
+    }
+
+    private static <F extends Enum<F> & Flag> int flagOrNumber(Class<F> type, String text, Value value) {
+        boolean hex = text.matches("(?i)0x[0-9a-f]+");
+        if (hex || text.matches("[0-9]+")) {
+            try {
+                return Integer.parseUnsignedInt(hex ? text.substring(2) : text, hex ? 16 : 10);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' is too large for " + value.certutilName() + ", a 32-bit REG_DWORD");
+            }
+        }
+        return parse(type, text).value();
+    }
+
+    private static List<String> changeList(List<String> current, String change) {
+        char sign = change.isEmpty() ? ' ' : change.charAt(0);
+        String body = sign == '+' || sign == '-' ? change.substring(1).trim() : change;
+        Set<String> oids = new LinkedHashSet<>();
+        for (String part : body.split(",", -1)) {
+            String oid = part.trim();
+            if (oid.isEmpty() && body.isBlank() && sign != '+' && sign != '-') {
+                continue; // a plain empty value: the list emptied
+            }
+            if (!OID.matcher(oid).matches()) {
+                throw new IllegalArgumentException("'" + oid + "' is not an OID: DisableExtensionList holds extension OIDs such as "
+                        + SID_EXTENSION + " (the SID extension)");
+            }
+            oids.add(oid);
+        }
+        Set<String> result = new LinkedHashSet<>(sign == '+' || sign == '-' ? current : List.of());
+        if (sign == '-') {
+            result.removeAll(oids);
+        } else {
+            result.addAll(oids);
+        }
+        return List.copyOf(result);
+    }
+
+    /**
+     * The settings as JSON, the names of the bits beside the numbers for a reader ({@link #fromJson} reads only the numbers):
+     * {@code {"EditFlags": 1114446, "EditFlagsNames": ["EDITF_REQUESTEXTENSIONLIST", ...], "InterfaceFlags": 1601,
+     * "InterfaceFlagsNames": [...], "DisableExtensionList": [], "Security": "O:BAG:DU..."}}.
+     */
+    public ObjectNode toJson() {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("EditFlags", Integer.toUnsignedLong(editFlags));
+        describe(EditFlag.class, editFlags).forEach(out.putArray("EditFlagsNames")::add);
+        out.put("InterfaceFlags", Integer.toUnsignedLong(interfaceFlags));
+        describe(InterfaceFlag.class, interfaceFlags).forEach(out.putArray("InterfaceFlagsNames")::add);
+        disableExtensionList.forEach(out.putArray("DisableExtensionList")::add);
+        out.put("Security", security);
+        return out;
+    }
+
+    /**
+     * Settings read back from {@link #toJson()}'s form; a value left out keeps {@link #DEFAULT}'s.
+     *
+     * @throws IllegalArgumentException when a value has the wrong type or an OID is not one
+     */
+    public static CaRegistrySettings fromJson(JsonNode json) {
+        if (json == null || !json.isObject()) {
+            throw new IllegalArgumentException("the CA's registry settings are a JSON object, not " + json);
+        }
+        int edit = json.has("EditFlags") ? dword(json.get("EditFlags"), "EditFlags") : DEFAULT_EDIT_FLAGS;
+        int iface = json.has("InterfaceFlags") ? dword(json.get("InterfaceFlags"), "InterfaceFlags") : DEFAULT_INTERFACE_FLAGS;
+        List<String> disabled = new ArrayList<>();
+        JsonNode list = json.path("DisableExtensionList");
+        if (!list.isMissingNode() && !list.isArray()) {
+            throw new IllegalArgumentException("DisableExtensionList is a list of OIDs, not " + list);
+        }
+        for (JsonNode oid : list) {
+            if (!oid.isTextual() || !OID.matcher(oid.asText()).matches()) {
+                throw new IllegalArgumentException("DisableExtensionList holds '" + oid + "', which is not an OID");
+            }
+            disabled.add(oid.asText());
+        }
+        JsonNode security = json.path("Security");
+        if (!security.isMissingNode() && !security.isTextual()) {
+            throw new IllegalArgumentException("Security is SDDL text, not " + security);
+        }
+        return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText());
+    }
+
+    private static int dword(JsonNode node, String name) {
+        if (!node.canConvertToLong() || !node.isIntegralNumber() || node.asLong() < 0 || node.asLong() > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException(name + " is a REG_DWORD (0 to 4294967295), not " + node);
+        }
+        return (int) node.asLong();
     }
 
     /** The names of the bits set in {@code flags}, lowest first, as {@code certutil -getreg} lists them. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.directory.DirectorySnapshot;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.client.DirectoryAdmin;
@@ -74,8 +75,9 @@ import java.util.Set;
  *
  * <p><b>Between tests.</b> After each test the directory is restored from a snapshot taken once the lab
  * was ready ({@link DomainController#restore}: only the entries that differ are written, in a few
- * milliseconds), and the CA rereads its templates, so a group, template permission, GPO or issue-list
- * change made by one test is gone in the next. What the restore does <em>not</em> reset: the CA's
+ * milliseconds), the CA rereads its templates and gets back the registry settings it had then
+ * ({@code EditFlags}, {@code DisableExtensionList} ...), so a group, template permission, GPO, issue-list or
+ * {@code certutil -setreg} change made by one test is gone in the next. What the restore does <em>not</em> reset: the CA's
  * database (certificates issued and revoked stay so, and the CRL at the CA's CDP URL, which computers
  * fetch, lists them; only its copy under {@code CN=CDP} in the directory goes back), each computer's
  * certificate stores, logon token (a computer that restarted keeps the groups of that logon until it
@@ -109,7 +111,7 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
     }
 
     /** The running lab, the snapshot it is restored to, and the folder the scenario exported files to. */
-    private record Running(Lab lab, DirectorySnapshot seeded, Path workFolder) implements AutoCloseable {
+    private record Running(Lab lab, DirectorySnapshot seeded, CaRegistrySettings registry, Path workFolder) implements AutoCloseable {
         @Override
         public void close() {
             try {
@@ -146,9 +148,9 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
             }
             // booted now, so every test finds every computer in the same state, whatever ran before it
             lab.computerNames().forEach(lab::computer);
-            store.put(Running.class, new Running(lab, lab.dc().snapshot(), work));
+            store.put(Running.class, new Running(lab, lab.dc().snapshot(), lab.ca().registrySettings(), work));
         } catch (RuntimeException | Error e) {
-            new Running(lab, null, work).close();
+            new Running(lab, null, null, work).close();
             throw e;
         }
     }
@@ -216,6 +218,7 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
     public void afterEach(ExtensionContext context) {
         Running running = running(context);
         running.lab().dc().restore(running.seeded());
+        running.lab().ca().restoreRegistry(running.registry(), "LabExtension");
         // the CA's change notification is asynchronous; the next test may enroll before it arrives
         running.lab().ca().reloadTemplates();
     }

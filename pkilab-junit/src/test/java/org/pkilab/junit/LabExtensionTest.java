@@ -14,6 +14,7 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 import org.pkilab.windows.WindowsError;
 import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
@@ -78,7 +79,8 @@ class LabExtensionTest {
 
     @Test
     @Order(3)
-    void aTestChangesGroupsAndTemplatePermissions(DirectoryAdmin admin, @Host("PC02") DomainComputer pc02) {
+    void aTestChangesGroupsAndTemplatePermissions(DirectoryAdmin admin, CertificationAuthority ca, @Host("PC02") DomainComputer pc02) {
+        ca.changeRegistry("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2", "CONTOSO\\Administrator");
         admin.usersAndComputers().createGroup("Temporary Web Admins");
         admin.usersAndComputers().addMember("Temporary Web Admins", "PC02$");
         admin.security().clearAllow("Web Server", "Domain Admins", AccessRight.ENROLL);
@@ -90,8 +92,9 @@ class LabExtensionTest {
 
     @Test
     @Order(4)
-    void theNextTestFindsTheDirectoryAsTheScenarioLeftIt(DomainController dc, DirectoryAdmin admin, @Host("PC02") DomainComputer pc02)
-            throws LDAPException {
+    void theNextTestFindsTheDirectoryAsTheScenarioLeftIt(DomainController dc, DirectoryAdmin admin, CertificationAuthority ca,
+                                                         @Host("PC02") DomainComputer pc02) throws LDAPException {
+        assertEquals(CaRegistrySettings.DEFAULT, ca.registrySettings(), "the EditFlags the previous test set are gone");
         try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), LAB_PASSWORD)) {
             SearchResult group = ldap.search(dc.names().domain(), SearchScope.SUB, "(sAMAccountName=Temporary Web Admins)");
             assertEquals(0, group.getEntryCount(), "the group the previous test created is gone");

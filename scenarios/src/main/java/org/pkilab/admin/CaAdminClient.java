@@ -6,6 +6,7 @@ import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.client.EnterprisePki;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.enrollment.JdkEstTransport;
 import org.pkilab.pki.KeyFiles;
 
@@ -39,6 +40,8 @@ import java.util.List;
  * CaAdminClient ca = CaAdminClient.connect(directory, null, "127.0.0.1", directory.bindDn(), password);
  * ca.approve(7);                           // certutil -resubmit 7
  * ca.revoke("4a1f", RevocationReason.KEY_COMPROMISE);  // certutil -revoke 4a1f 1
+ * ca.setRegistry("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2");   // certutil -setreg ... (Manage CA)
+ * ca.registry().has(CaRegistrySettings.EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2);   // true (Read or Manage CA)
  * }</pre>
  */
 public final class CaAdminClient {
@@ -142,6 +145,28 @@ public final class CaAdminClient {
     /** Publishes a new base and delta CRL now ({@code certutil -CRL}): {@code {"crl": url, "entries": n, ...}}. */
     public JsonNode publishCrl() {
         return call("POST", "crl");
+    }
+
+    /** The CA's registry settings ({@code certutil -getreg}); needs Read or Manage CA on the CA. */
+    public CaRegistrySettings registry() {
+        return CaRegistrySettings.fromJson(call("GET", "registry"));
+    }
+
+    /**
+     * {@code certutil -setreg NAME CHANGE} on the CA, which needs Manage CA: {@code NAME} as {@code policy\EditFlags},
+     * {@code policy\DisableExtensionList} or {@code CA\InterfaceFlags}, {@code CHANGE} as {@code +FLAG}, {@code -FLAG},
+     * a plain value, or OIDs for the list (see {@link CaRegistrySettings#change}). The CA applies it at once.
+     *
+     * @return the settings before and after the change
+     * @throws CaAdminException with the CA's {@code E_ACCESSDENIED} or {@code E_INVALIDARG} refusal; nothing changed then
+     */
+    public RegistryChange setRegistry(String name, String change) {
+        JsonNode answer = call("POST", "registry?name=" + segment(name) + "&change=" + segment(change));
+        return new RegistryChange(CaRegistrySettings.fromJson(answer.path("before")), CaRegistrySettings.fromJson(answer));
+    }
+
+    /** What {@code certutil -setreg} prints: the settings before ("Old Value") and after ("New Value"). */
+    public record RegistryChange(CaRegistrySettings before, CaRegistrySettings after) {
     }
 
     private static String segment(String text) {

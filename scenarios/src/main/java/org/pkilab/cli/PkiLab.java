@@ -37,6 +37,8 @@ public final class PkiLab implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new PkiLab());
         cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1);
+        // certutil -setreg CA\InterfaceFlags -IF_...: a change that starts with '-' is the change, not an option
+        cli.getSubcommands().get("ca").getSubcommands().get("setreg").setUnmatchedOptionsArePositionalParams(true);
         cli.setParameterExceptionHandler((e, args) -> {
             e.getCommandLine().getErr().println("pkilab: " + e.getMessage());
             e.getCommandLine().usage(e.getCommandLine().getErr());

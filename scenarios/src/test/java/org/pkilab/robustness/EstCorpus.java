@@ -664,6 +664,11 @@ final class EstCorpus {
             admin(account + " stops issuing WebServer", "DELETE", "templates/WebServer", auth, ACCESS_DENIED);
             admin(account + " lists issued certificates", "GET", "requests?status=issued", auth, ACCESS_DENIED);
             admin(account + " lists the templates to issue", "GET", "templates", auth, ACCESS_DENIED);
+            admin(account + " sets EDITF_ATTRIBUTESUBJECTALTNAME2", "POST", "registry?name=policy%5CEditFlags"
+                    + "&change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2", auth, ACCESS_DENIED);
+            admin(account + " disables the SID extension", "POST", "registry?name=policy%5CDisableExtensionList"
+                    + "&change=%2B1.3.6.1.4.1.311.25.2", auth, ACCESS_DENIED);
+            admin(account + " reads the registry settings", "GET", "registry", auth, ACCESS_DENIED);
         }
         admin("no credentials, approve", "POST", "requests/" + pending + "/approve", null, LOGON_FAILURE);
         admin("Administrator with a wrong password, revoke", "POST", "certificates/" + serial + "/revoke", basic("Administrator", "wrong"), LOGON_FAILURE);
@@ -683,6 +688,19 @@ final class EstCorpus {
         admin("list folder 'bogus'", "GET", "requests?status=bogus", administrator, NOT_PENDING);
         admin("an unknown operation", "POST", "requests/" + pending + "/approve/now", administrator, new Answer(404, null, false, "requests"));
         admin("PUT crl", "PUT", "crl", administrator, new Answer(404, null, false, "crl"));
+        Answer invalid = new Answer(400, WindowsError.E_INVALIDARG, false, "changed nothing");
+        admin("setreg a misspelt EditFlags bit", "POST", "registry?name=policy%5CEditFlags&change=%2BEDITF_ATTRIBUTESUBJECTALTNAME",
+                administrator, invalid);
+        admin("setreg an InterfaceFlags bit into EditFlags", "POST", "registry?name=policy%5CEditFlags&change=%2BIF_LOCKICERTREQUEST",
+                administrator, invalid);
+        admin("setreg a value the CA has not", "POST", "registry?name=CA%5CEditFlags&change=0", administrator, invalid);
+        admin("setreg a name with a control character", "POST", "registry?name=policy%5CEdit%07Flags&change=0", administrator, invalid);
+        admin("setreg a text that is no OID", "POST", "registry?name=policy%5CDisableExtensionList&change=%2B1.3.6.x%00", administrator,
+                invalid);
+        admin("setreg a REG_DWORD past 32 bits", "POST", "registry?name=CA%5CInterfaceFlags&change=0x100000000", administrator, invalid);
+        admin("setreg CA\\Security", "POST", "registry?name=CA%5CSecurity&change=O:BAG:DUD:(A;;0x3;;;WD)", administrator, invalid);
+        admin("setreg without a change", "POST", "registry?name=policy%5CEditFlags", administrator,
+                new Answer(400, WindowsError.E_INVALIDARG, false, "change"));
     }
 
     // ---- the CDP and AIA web server (plain HTTP) ---------------------------------------------------

@@ -343,6 +343,7 @@ class HostileInputTest {
                             + r.dispositionMessage() + " " + sha256(r.certificate()));
                 }
             }
+            kept.add("registry settings " + ca.registrySettings());
             assertEquals(last, ca.requestCount(), "request ids count from 1 without gaps");
             return new CaState(kept, last);
         }

@@ -207,7 +207,11 @@ public final class CertificateTemplatesConsole {
         return update(template, b -> b.validity(validity).renewalPeriod(renewal));
     }
 
-    /** Extensions tab: Application Policies (the EKUs, kept in both attributes for schema 2+). */
+    /**
+     * Extensions tab: Application Policies (the EKUs, kept in both attributes for schema 2+). Any Purpose
+     * ({@link CertificateTemplate#OID_ANY_PURPOSE}) or an empty list (no EKU in the certificates) makes the template's
+     * certificates good for anything: see {@link TemplateProperties#extendedKeyUsages}.
+     */
     public CertificateTemplate setExtendedKeyUsages(String template, List<String> oids) {
         return update(template, refused(() -> TemplateProperties.extendedKeyUsages(oids)));
     }
@@ -265,6 +269,15 @@ public final class CertificateTemplatesConsole {
                 Filter.createORFilter(Filter.createEqualityFilter("displayName", nameOrOid),
                         Filter.createEqualityFilter("msPKI-Cert-Template-OID", nameOrOid))),
                 "msPKI-Cert-Template-OID", "displayName", "msDS-OIDToGroupLink").stream().findFirst();
+    }
+
+    /**
+     * {@code CT_FLAG_NO_SECURITY_EXTENSION} in {@code msPKI-Enrollment-Flag}: the template's certificates leave out the
+     * requester's SID (ESC9). Not on any tab of the Windows console; ADSI Edit or
+     * {@code certutil -dstemplate NAME msPKI-Enrollment-Flag +0x00080000} set it there.
+     */
+    public CertificateTemplate setNoSecurityExtension(String template, boolean omitted) {
+        return update(template, TemplateProperties.noSecurityExtension(omitted));
     }
 
     /** The edit, or the model's refusal of its arguments as a {@link DirectoryException} with the same words. */

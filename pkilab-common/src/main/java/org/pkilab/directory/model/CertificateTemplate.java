@@ -50,6 +50,8 @@ public final class CertificateTemplate {
     public static final String OID_ENCRYPTING_FILE_SYSTEM = "1.3.6.1.4.1.311.10.3.4";
     public static final String OID_SMART_CARD_LOGON = "1.3.6.1.4.1.311.20.2.2";
     public static final String OID_KDC_AUTHENTICATION = "1.3.6.1.5.2.3.5";
+    /** Any Purpose ({@code anyExtendedKeyUsage}): the certificate serves every purpose, as one without any EKU does (ESC2). */
+    public static final String OID_ANY_PURPOSE = "2.5.29.37.0";
 
     private final String name;
     private final String displayName;

@@ -102,7 +102,13 @@ public final class TemplateProperties {
                 CngKeySettings.ASYMMETRIC_ALGORITHM, algorithm.windowsName())).minimalKeySize(minimumBits).keyUsage(keyUsage);
     }
 
-    /** Extensions tab: Application Policies, kept in both EKU attributes for schema 2+. */
+    /**
+     * Extensions tab: Application Policies, kept in both EKU attributes for schema 2+ ({@code pKIExtendedKeyUsage} and
+     * {@code msPKI-Certificate-Application-Policy}). {@link CertificateTemplate#OID_ANY_PURPOSE} alone is "Any Purpose";
+     * an empty list removes every policy, and the certificates then carry no EKU at all, which Windows takes for any
+     * purpose too: both are ESC2 when low-privileged accounts may enroll (a client-authentication certificate, and with
+     * Any Purpose a Certificate Request Agent one).
+     */
     public static UnaryOperator<CertificateTemplate.Builder> extendedKeyUsages(List<String> oids) {
         for (String oid : oids) {
             if (!oid.matches("[0-2](\\.\\d+)+")) {
@@ -111,6 +117,16 @@ public final class TemplateProperties {
         }
         List<String> copy = List.copyOf(oids);
         return b -> b.extendedKeyUsages(copy).applicationPolicies(copy);
+    }
+
+    /**
+     * {@code CT_FLAG_NO_SECURITY_EXTENSION} (0x80000) in {@code msPKI-Enrollment-Flag}: certificates of the template carry
+     * no SID extension ({@code 1.3.6.1.4.1.311.25.2}), so a DC can map them only weakly (ESC9). No tab of the console
+     * shows it: on Windows it is set with ADSI Edit, PowerShell or
+     * {@code certutil -dstemplate NAME msPKI-Enrollment-Flag +0x00080000}.
+     */
+    public static UnaryOperator<CertificateTemplate.Builder> noSecurityExtension(boolean omitted) {
+        return b -> b.enrollmentFlags(set(b.build().enrollmentFlags(), TemplateFlags.Enrollment.NO_SECURITY_EXTENSION, omitted));
     }
 
     private static int set(int flags, TemplateFlags.Flag flag, boolean on) {

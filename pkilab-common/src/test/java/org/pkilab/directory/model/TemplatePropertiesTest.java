@@ -74,4 +74,23 @@ class TemplatePropertiesTest {
             assertEquals(t.securityDescriptor(), back.securityDescriptor(), t.name());
         }
     }
+
+    @Test
+    void noSecurityExtensionSetsAndClearsOnlyItsEnrollmentBit() {
+        CertificateTemplate user = duplicate(DefaultTemplates.USER, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        CertificateTemplate esc9 = TemplateProperties.noSecurityExtension(true).apply(user.toBuilder()).build();
+        assertEquals(user.enrollmentFlags() | 0x80000, esc9.enrollmentFlags(), "CT_FLAG_NO_SECURITY_EXTENSION and the bits it had");
+        assertEquals(user.enrollmentFlags(), TemplateProperties.noSecurityExtension(false).apply(esc9.toBuilder()).build().enrollmentFlags());
+    }
+
+    @Test
+    void anyPurposeOrNoApplicationPolicyAtAllIsKeptInBothAttributes() {
+        CertificateTemplate web = duplicate(DefaultTemplates.WEB_SERVER, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+        CertificateTemplate any = TemplateProperties.extendedKeyUsages(List.of(CertificateTemplate.OID_ANY_PURPOSE)).apply(web.toBuilder()).build();
+        assertEquals(List.of("2.5.29.37.0"), any.extendedKeyUsages());
+        assertEquals(List.of("2.5.29.37.0"), any.applicationPolicies());
+        CertificateTemplate none = TemplateProperties.extendedKeyUsages(List.of()).apply(web.toBuilder()).build();
+        assertEquals(List.of(), none.extendedKeyUsages());
+        assertEquals(List.of(), none.applicationPolicies());
+    }
 }

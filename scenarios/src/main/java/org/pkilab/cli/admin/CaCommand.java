@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.pkilab.admin.CaAdminClient;
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.enrollment.CaRegistrySettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,13 +25,17 @@ import java.io.PrintWriter;
  * pkilab ca deny 8                                         certutil -deny 8
  * pkilab ca revoke 4a1f... --reason keyCompromise          certutil -revoke 4a1f... 1
  * pkilab ca publish-crl                                    certutil -CRL
+ * pkilab ca getreg policy\EditFlags                       certutil -getreg policy\EditFlags
+ * pkilab ca setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2
+ *                                                          certutil -setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2
  * </pre>
  *
- * <p>Accounts outside Domain Admins and Enterprise Admins get {@code 0x80070005 E_ACCESSDENIED} from the CA.
+ * <p>Accounts outside Domain Admins and Enterprise Admins get {@code 0x80070005 E_ACCESSDENIED} from the CA. A registry
+ * change counts at once: a Windows CA reads it only after {@code net stop certsvc && net start certsvc}.
  */
 @Command(name = "ca", mixinStandardHelpOptions = true,
         description = "The enterprise CA: templates, issue-template, remove-template, pending, issued, failed, revoked, approve, deny, "
-                + "revoke, publish-crl (as certutil).")
+                + "revoke, publish-crl, getreg, setreg (as certutil).")
 public final class CaCommand implements Runnable {
 
     @Spec
@@ -205,5 +210,117 @@ public final class CaCommand implements Runnable {
         out().println("Published " + crl.path("crl").asText() + ": " + crl.path("entries").asInt() + " revoked, this update "
                 + crl.path("thisUpdate").asText() + ", next update " + crl.path("nextUpdate").asText());
         return 0;
+    }
+
+    @Command(name = "getreg", mixinStandardHelpOptions = true,
+            description = {"Show the CA's registry settings (certutil -getreg): policy\\EditFlags, policy\\DisableExtensionList, "
+                    + "CA\\InterfaceFlags and CA\\Security, or the one NAME gives, with the flags' names.",
+                    "Needs Read or Manage CA on the CA."})
+    int getreg(@Mixin Connection connection,
+               @Parameters(arity = "0..1", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
+                       + "CA\\InterfaceFlags or CA\\Security (the key may be left out; any case).") String name) {
+        CaRegistrySettings.Value only = name == null ? null : registryValue("getreg", name);
+        try (DirectoryAdmin admin = connection.directory()) {
+            CaAdminClient ca = connection.ca(admin, caName);
+            CaRegistrySettings settings = ca.registry();
+            for (CaRegistrySettings.Value value : CaRegistrySettings.Value.values()) {
+                if (only == null || only == value) {
+                    out().println(registryPath(ca.caName(), value) + ":");
+                    out().println();
+                    printValue(settings, value);
+                    out().println();
+                }
+            }
+        }
+        return 0;
+    }
+
+    @Command(name = "setreg", mixinStandardHelpOptions = true,
+            description = {"Change a registry setting of the CA (certutil -setreg NAME CHANGE); needs Manage CA.",
+                    "  +FLAG sets a bit (+OID adds to DisableExtensionList), -FLAG clears it (-OID removes), a plain FLAG or number "
+                            + "replaces the whole value, as certutil does (a plain EDITF_... leaves only that bit set).",
+                    "Examples, each a misconfiguration the lessons teach:",
+                    "  pkilab ca setreg policy\\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2",
+                    "      ESC6: the request's SAN attribute names the certificate",
+                    "  pkilab ca setreg policy\\DisableExtensionList +1.3.6.1.4.1.311.25.2",
+                    "      ESC16: no certificate carries the SID extension",
+                    "  pkilab ca setreg CA\\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST",
+                    "      ESC11: unencrypted ICertRequest RPC accepted",
+                    "On Windows a change counts after 'net stop certsvc && net start certsvc'; the lab's CA applies it at once.",
+                    "The CA's Security is its Security tab, not a value changed here."})
+    int setreg(@Mixin Connection connection,
+               @Parameters(index = "0", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList or "
+                       + "CA\\InterfaceFlags.") String name,
+               @Parameters(index = "1", paramLabel = "CHANGE", description = "+FLAG, -FLAG, FLAG, a number (0x...), or OIDs for "
+                       + "DisableExtensionList; flags as certsrv.h names them, with or without EDITF_/IF_.") String change) {
+        CaRegistrySettings.Value value = registryValue("setreg", name);
+        try {
+            // checked here first: a misspelt flag is bad usage, and nothing is sent
+            CaRegistrySettings.DEFAULT.change(name, change);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.subcommands().get("setreg"), e.getMessage());
+        }
+        try (DirectoryAdmin admin = connection.directory()) {
+            CaAdminClient ca = connection.ca(admin, caName);
+            CaAdminClient.RegistryChange changed = ca.setRegistry(name, change);
+            CaRegistrySettings before = changed.before();
+            CaRegistrySettings after = changed.after();
+            out().println(registryPath(ca.caName(), value) + ":");
+            out().println();
+            out().println("Old Value:");
+            printValue(before, value);
+            out().println();
+            out().println("New Value:");
+            printValue(after, value);
+            out().println("CertUtil: -setreg command completed successfully.");
+            out().println(ca.caName() + " applies it at once (a Windows CA needs 'net stop certsvc && net start certsvc' first).");
+        }
+        return 0;
+    }
+
+    private CaRegistrySettings.Value registryValue(String verb, String name) {
+        try {
+            return CaRegistrySettings.Value.named(name);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.subcommands().get(verb), e.getMessage());
+        }
+    }
+
+    private static String registryPath(String caName, CaRegistrySettings.Value value) {
+        String key = value.registryKey();
+        return "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration\\" + caName
+                + (key.isEmpty() ? "" : "\\" + key) + "\\" + value.valueName();
+    }
+
+    /** One value as certutil -getreg prints it: the number in hex and decimal, then each bit set with its name. */
+    private void printValue(CaRegistrySettings settings, CaRegistrySettings.Value value) {
+        switch (value) {
+            case EDIT_FLAGS -> printFlags(value, settings.editFlags(), CaRegistrySettings.EditFlag.class);
+            case INTERFACE_FLAGS -> printFlags(value, settings.interfaceFlags(), CaRegistrySettings.InterfaceFlag.class);
+            case DISABLE_EXTENSION_LIST -> {
+                out().println("  " + value.valueName() + " " + value.registryType() + " =" + (settings.disableExtensionList().isEmpty() ? " (empty)" : ""));
+                for (int i = 0; i < settings.disableExtensionList().size(); i++) {
+                    String oid = settings.disableExtensionList().get(i);
+                    out().println("    " + i + ": " + oid + (CaRegistrySettings.SID_EXTENSION.equals(oid) ? " szOID_NTDS_CA_SECURITY_EXT (the SID extension)" : ""));
+                }
+            }
+            case SECURITY -> out().println("  " + value.valueName() + " " + value.registryType() + " = " + settings.security());
+        }
+    }
+
+    private <F extends Enum<F> & CaRegistrySettings.Flag> void printFlags(CaRegistrySettings.Value value, int flags, Class<F> type) {
+        out().println(String.format("  %s %s = %x (%d)", value.valueName(), value.registryType(), flags, Integer.toUnsignedLong(flags)));
+        for (F flag : type.getEnumConstants()) {
+            if (flag.isSetIn(flags)) {
+                out().println(String.format("    %s -- %x (%d)", flag.name(), flag.value(), flag.value()));
+            }
+        }
+        int unknown = flags;
+        for (F flag : type.getEnumConstants()) {
+            unknown &= ~flag.value();
+        }
+        if (unknown != 0) {
+            out().println(String.format("    0x%x -- bits certsrv.h does not name", unknown));
+        }
     }
 }

@@ -37,6 +37,14 @@ import java.util.stream.Collectors;
  * pkilab template show "ConfigMgr Web Server Certificate"      (certutil -v -dstemplate ...)
  * </pre>
  *
+ * <p>The settings behind the misconfiguration lessons, as an administrator makes them by mistake:
+ *
+ * <pre>
+ * pkilab template set "Lab Copy" --subject-name supply --application-policies 1.3.6.1.5.5.7.3.2   ESC1
+ * pkilab template set "Lab Copy" --any-purpose            (or --no-eku)                           ESC2
+ * pkilab template set "Lab Copy" --no-security-extension true                                     ESC9
+ * </pre>
+ *
  * <p>Version 1 templates (Web Server, Workstation) cannot be changed, only their Security tab, as in the
  * console: duplicate them first.
  */
@@ -118,7 +126,11 @@ public final class TemplateCommand implements Runnable {
             out.println("Private key exportable  " + (t.exportableKey() ? "yes" : "no"));
             out.println("CA manager approval     " + (t.requiresApproval() ? "yes" : "no"));
             out.println("For                     " + (t.machineTemplate() ? "computers" : "users"));
-            out.println("Application policies    " + (t.extendedKeyUsages().isEmpty() ? "(none)" : String.join(", ", t.extendedKeyUsages())));
+            out.println("Application policies    " + (t.extendedKeyUsages().isEmpty() ? "(none: certificates carry no EKU, good for any purpose)"
+                    : t.extendedKeyUsages().equals(List.of(CertificateTemplate.OID_ANY_PURPOSE)) ? CertificateTemplate.OID_ANY_PURPOSE + " (Any Purpose)"
+                    : String.join(", ", t.extendedKeyUsages())));
+            out.println("SID extension           " + (TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(t.enrollmentFlags())
+                    ? "no (CT_FLAG_NO_SECURITY_EXTENSION)" : t.enrolleeSuppliesSubject() ? "no (names supplied in the request)" : "yes"));
             out.println("Superseded templates    " + (t.supersededTemplates().isEmpty() ? "(none)" : String.join(", ", t.supersededTemplates())));
             List<String> issuers = admin.enterprisePki().enrollmentServices().stream()
                     .filter(s -> s.templates().stream().anyMatch(t.name()::equalsIgnoreCase))
@@ -180,8 +192,22 @@ public final class TemplateCommand implements Runnable {
                     description = "General tab: validity period, e.g. '2 years'.") Duration validityPeriod,
             @Option(names = "--renewal", paramLabel = "PERIOD", converter = PeriodConverter.class,
                     description = "General tab: renewal period, e.g. '6 weeks'.") Duration renewalPeriod,
-            @Option(names = "--eku", paramLabel = "OID", split = ",", description = "Extensions tab: application policies (OIDs).") List<String> ekus,
+            @Option(names = {"--application-policies", "--eku"}, paramLabel = "OID", split = ",",
+                    description = "Extensions tab: application policies (OIDs, comma-separated), e.g. 1.3.6.1.5.5.7.3.2 Client Authentication.")
+            List<String> ekus,
+            @Option(names = "--any-purpose", description = "Extensions tab: the one application policy Any Purpose (2.5.29.37.0).")
+            boolean anyPurpose,
+            @Option(names = "--no-eku", description = "Extensions tab: remove every application policy; certificates then carry no EKU, "
+                    + "which Windows takes for any purpose.") boolean noEku,
+            @Option(names = "--no-security-extension", paramLabel = "true|false", arity = "1",
+                    description = "CT_FLAG_NO_SECURITY_EXTENSION in msPKI-Enrollment-Flag: certificates leave out the requester's SID "
+                            + "(1.3.6.1.4.1.311.25.2). No console tab shows it; on Windows: certutil -dstemplate NAME "
+                            + "msPKI-Enrollment-Flag +0x00080000, or ADSI Edit.") Boolean noSecurityExtension,
             @Option(names = "--supersedes", paramLabel = "TEMPLATE", split = ",", description = "Superseded Templates tab.") List<String> supersedes) {
+        if ((ekus != null ? 1 : 0) + (anyPurpose ? 1 : 0) + (noEku ? 1 : 0) > 1) {
+            throw badUsage("set", "give one of --application-policies, --any-purpose and --no-eku");
+        }
+        List<String> policies = anyPurpose ? List.of(CertificateTemplate.OID_ANY_PURPOSE) : noEku ? List.of() : ekus;
         CertificateTemplate.SubjectNameMode mode = null;
         if (subjectName != null) {
             mode = switch (subjectName.toLowerCase(Locale.ROOT)) {
@@ -205,8 +231,8 @@ public final class TemplateCommand implements Runnable {
             } else if (minKeySize != null) {
                 admin.templates().setMinimalKeySize(name, minKeySize);
             }
-            if (ekus != null) {
-                admin.templates().setExtendedKeyUsages(name, ekus);
+            if (policies != null) {
+                admin.templates().setExtendedKeyUsages(name, policies);
             }
             if (supersedes != null) {
                 admin.templates().setSupersededTemplates(name, supersedes);
@@ -223,6 +249,9 @@ public final class TemplateCommand implements Runnable {
             }
             if (approval != null) {
                 admin.templates().setRequiresApproval(name, approval);
+            }
+            if (noSecurityExtension != null) {
+                admin.templates().setNoSecurityExtension(name, noSecurityExtension);
             }
             CertificateTemplate after = admin.templates().get(name);
             out().println("Template '" + after.displayName() + "' now at revision " + after.revision() + "." + after.minorRevision()
