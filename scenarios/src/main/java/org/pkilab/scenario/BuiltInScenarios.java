@@ -30,7 +30,14 @@ public final class BuiltInScenarios {
             new Entry("lesson-autoenrollment-without-gpo", "lesson: autoenrollment without the GPO"),
             new Entry("lesson-revoked-client-certificate", "lesson: a revoked client certificate at the management point"),
             new Entry("lesson-approval-required", "lesson: a template that requires approval"),
-            new Entry("lesson-restricted-gpo-forgets-mp", "lesson: autoenrollment restricted to a group that forgets the MP"));
+            new Entry("lesson-restricted-gpo-forgets-mp", "lesson: autoenrollment restricted to a group that forgets the MP"),
+            new Entry("lesson-esc1-enrollee-supplies-subject", "attack and fix, ESC1: the enrollee supplies the subject of a logon certificate"),
+            new Entry("lesson-esc4-template-write-rights", "attack and fix, ESC4: a low-privileged group may write a template"),
+            new Entry("lesson-esc6-san-attribute", "attack and fix, ESC6: the CA honours a requested SAN (EDITF_ATTRIBUTESUBJECTALTNAME2)"),
+            new Entry("lesson-esc9-no-security-extension", "attack and fix, ESC9: a template without the SID extension"),
+            new Entry("lesson-esc13-issuance-policy-group-link", "attack and fix, ESC13: an issuance policy linked to a group"),
+            new Entry("lesson-esc15-schema-1-application-policies", "attack and fix, ESC15: a version 1 template takes requested application policies"),
+            new Entry("lesson-esc16-sid-extension-disabled", "attack and fix, ESC16: the CA leaves out the SID extension"));
 
     /** The pieces built-ins include that are not listed themselves. */
     private static final List<String> SHARED = List.of("web-template", "iis-servers-group");

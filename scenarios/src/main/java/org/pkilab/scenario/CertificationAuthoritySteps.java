@@ -76,7 +76,7 @@ final class CertificationAuthoritySteps {
     }
 
     /** The console opened as {@code account}, with the lab's password for every account, over HTTPS to the CA. */
-    private CaAdminClient console(String account) {
+    CaAdminClient console(String account) {
         String dn = account.equalsIgnoreCase(ADMINISTRATOR) ? lab.dc().administratorDn() : lab.admin().usersAndComputers().dnOf(account);
         return CaAdminClient.connect(lab.admin(), lab.ca().name(), "127.0.0.1", dn, lab.password());
     }

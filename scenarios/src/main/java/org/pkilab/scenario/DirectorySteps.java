@@ -52,10 +52,11 @@ final class DirectorySteps {
                 admin.usersAndComputers().setUserPrincipalName(s.text("account"), s.text("upn"));
                 say.add(s.text("account") + ": userPrincipalName = " + s.text("upn"));
             }
-            case ALLOW_ON_OBJECT -> {
+            case ALLOW_ON_OBJECT, REMOVE_PERMISSION_ON_OBJECT -> {
                 AccessRight[] rights = s.list("rights").stream().map(AccessRight::parse).toArray(AccessRight[]::new);
                 String object = admin.usersAndComputers().dnOf(s.text("object"));
-                var sd = admin.security().allow(object, s.text("principal"), rights);
+                var sd = s.verb() == Verb.ALLOW_ON_OBJECT ? admin.security().allow(object, s.text("principal"), rights)
+                        : admin.security().clearAllow(object, s.text("principal"), rights);
                 var sid = admin.usersAndComputers().sidOf(s.text("principal"));
                 say.add("Security tab of " + object + ", " + s.text("principal") + ": Allow " + names(sd.rightsOf(sid, true)));
             }
@@ -64,6 +65,15 @@ final class DirectorySteps {
                         s.list("policies").stream().map(ApplicationPolicy::oidOf).toList());
                 say.add("'" + t.displayName() + "': Application Policies " + (t.applicationPolicies().isEmpty() ? "(none: any purpose)"
                         : t.applicationPolicies().stream().map(ApplicationPolicy::nameOf).toList()));
+            }
+            case SET_ENROLLMENT_FLAG -> {
+                TemplateFlags.Enrollment flag = TemplateFlags.parse(TemplateFlags.Enrollment.class, s.text("flag"));
+                CertificateTemplate t = admin.templates().update(s.text("template"), b -> {
+                    int flags = b.build().enrollmentFlags();
+                    return b.enrollmentFlags(s.flag("enabled") ? flags | flag.value() : flags & ~flag.value());
+                });
+                say.add("'" + t.displayName() + "': msPKI-Enrollment-Flag = 0x" + Integer.toHexString(t.enrollmentFlags()) + " "
+                        + TemplateFlags.describe(TemplateFlags.Enrollment.values(), t.enrollmentFlags()));
             }
             case CREATE_ISSUANCE_POLICY -> {
                 String oid = admin.templates().createIssuancePolicy(s.text("name"));

@@ -1,6 +1,8 @@
 package org.pkilab.scenario;
 
+import org.pkilab.admin.CaAdminClient;
 import org.pkilab.audit.DirectoryAuditLoader;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.lab.Lab;
 
@@ -19,15 +21,29 @@ import java.util.List;
  */
 final class RegistrySteps {
 
-    private final Lab lab;
+    /** The value as {@code certutil -getreg} shows it: flags by name, the extension list, or the security descriptor. */
+    private static String describe(String value, CaRegistrySettings settings) {
+        return switch (value) {
+            case "policy\\EditFlags" -> String.format("0x%x %s", settings.editFlags(),
+                    CaRegistrySettings.describe(CaRegistrySettings.EditFlag.class, settings.editFlags()));
+            case "CA\\InterfaceFlags" -> String.format("0x%x %s", settings.interfaceFlags(),
+                    CaRegistrySettings.describe(CaRegistrySettings.InterfaceFlag.class, settings.interfaceFlags()));
+            case "policy\\DisableExtensionList" -> settings.disableExtensionList().toString();
+            default -> settings.security();
+        };
+    }
 
-    RegistrySteps(Lab lab) {
+    private final Lab lab;
+    private final CertificationAuthoritySteps certificationAuthority;
+
+    RegistrySteps(Lab lab, CertificationAuthoritySteps certificationAuthority) {
         this.lab = lab;
+        this.certificationAuthority = certificationAuthority;
     }
 
     /** How the audit reads each CA's registry settings in this lab. */
     static DirectoryAuditLoader.CaRegistryReader caRegistry(Lab lab) {
-        return DirectoryAuditLoader.CA_DEFAULTS;
+        return name -> lab.ca().registrySettings();
     }
 
     void execute(Scenario.Step s, List<String> say) {
@@ -39,6 +55,13 @@ final class RegistrySteps {
                         ? now.withEnforcement(data) : now.withMappingMethods(data);
                 lab.dc().certificateMapping(next);
                 say.add(lab.dc().fqdn() + ": " + next.describe());
+            }
+            case SET_CA_REGISTRY -> {
+                // certutil -setreg reaches the CA over its administration interface: the CA checks Manage CA
+                String account = s.text("as") == null ? CertificationAuthoritySteps.ADMINISTRATOR : s.text("as");
+                CaAdminClient.RegistryChange change = certificationAuthority.console(account).setRegistry(s.text("value"), s.text("change"));
+                say.add(lab.ca().name() + ": " + s.text("value") + " " + describe(s.text("value"), change.before()) + " -> "
+                        + describe(s.text("value"), change.after()));
             }
             default -> throw new IllegalArgumentException("'" + s.verb().text() + "' is not a registry change");
         }

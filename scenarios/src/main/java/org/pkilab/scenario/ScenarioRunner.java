@@ -33,9 +33,9 @@ public final class ScenarioRunner {
         this.lab = lab;
         this.directory = new DirectorySteps(lab);
         this.computers = new ComputerSteps(lab, workFolder);
-        this.registry = new RegistrySteps(lab);
         this.audit = new AuditSteps(lab);
         this.certificationAuthority = new CertificationAuthoritySteps(lab, computers);
+        this.registry = new RegistrySteps(lab, certificationAuthority);
     }
 
     /** Runs every step, handing each result to {@code progress} as it is known. */
@@ -111,7 +111,7 @@ public final class ScenarioRunner {
     /** Each step goes to the console an administrator would use for it, or to the computer it happens on. */
     private void execute(Scenario.Step s, List<String> say) {
         switch (s.verb()) {
-            case CREATE_GROUP, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, SET_UPN, ALLOW_ON_OBJECT, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME,
+            case CREATE_GROUP, CREATE_USER, ADD_MEMBER, REMOVE_MEMBER, SET_UPN, ALLOW_ON_OBJECT, REMOVE_PERMISSION_ON_OBJECT, DUPLICATE_TEMPLATE, SET_SUBJECT_NAME,
                  SET_APPLICATION_POLICIES, CREATE_ISSUANCE_POLICY, ADD_ISSUANCE_POLICY, SET_ENROLLMENT_FLAG, ALLOW_KEY_EXPORT,
                  MINIMUM_KEY_SIZE, REQUIRE_APPROVAL, VALIDITY, SUPERSEDE, ALLOW, DENY, REMOVE_PERMISSION, CREATE_GPO, LINK_GPO,
                  FILTER_GPO, UNLINK_GPO -> directory.execute(s, say);

@@ -2,6 +2,7 @@ package org.pkilab.scenario;
 
 import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.directory.model.TemplateFlags;
+import org.pkilab.enrollment.CaRegistrySettings;
 
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.directory.model.PkiPeriod;
@@ -181,6 +182,13 @@ final class StepFields {
                         + value + "'" + NearestName.hint(value, values)));
             } else {
                 fields.put("value", chosen);
+                if (fields.get("change") != null) {
+                    try {
+                        CaRegistrySettings.DEFAULT.change(chosen, String.valueOf(fields.get("change")));
+                    } catch (IllegalArgumentException e) {
+                        problems.add(at.apply("change", "is not a change certutil -setreg takes: " + e.getMessage()));
+                    }
+                }
             }
         }
         if (verb == Verb.AUDIT && fields.get("finds") instanceof List<?> finds) {

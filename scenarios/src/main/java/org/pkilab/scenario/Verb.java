@@ -20,6 +20,9 @@ public enum Verb {
             f("upn", Type.TEXT, true), f("as", Type.TEXT, false)),
     ALLOW_ON_OBJECT("allow on object", "Active Directory Users and Computers (Advanced Features): the object's Security tab, Allow",
             f("object", Type.TEXT, true), f("principal", Type.TEXT, true), f("rights", Type.LIST, true), f("as", Type.TEXT, false)),
+    REMOVE_PERMISSION_ON_OBJECT("remove permission on object", "Active Directory Users and Computers (Advanced Features): the "
+            + "object's Security tab, clear Allow", f("object", Type.TEXT, true), f("principal", Type.TEXT, true), f("rights", Type.LIST, true),
+            f("as", Type.TEXT, false)),
     DUPLICATE_TEMPLATE("duplicate template", "Certificate Templates console: Duplicate Template",
             f("template", Type.TEXT, true), f("name", Type.TEXT, true), f("compatibility", Type.TEXT, false)),
     SET_SUBJECT_NAME("set subject name", "the template's Subject Name tab",
