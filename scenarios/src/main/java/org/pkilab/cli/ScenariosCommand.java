@@ -16,8 +16,9 @@ final class ScenariosCommand implements Runnable {
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
+        int width = BuiltInScenarios.ALL.stream().mapToInt(e -> e.name().length()).max().orElse(0);
         for (BuiltInScenarios.Entry entry : BuiltInScenarios.ALL) {
-            out.printf("%-36s %s%n", entry.name(), entry.summary());
+            out.printf("%-" + width + "s %s%n", entry.name(), entry.summary());
         }
         out.println();
         out.println("Run one with: pkilab run <name>   (or pkilab run my-scenario.yaml; the format is in SCENARIOS.md)");
