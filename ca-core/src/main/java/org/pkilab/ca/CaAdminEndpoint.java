@@ -26,13 +26,16 @@ import java.util.Optional;
  * GET    /certsrv/admin/requests?status=pending|issued|failed|revoked   certutil -view (one console folder), a page
  *            [&amp;after=&lt;id&gt;][&amp;limit=&lt;n&gt;]                                at a time: a full page's answer names the
  *                                                                    next in X-Next-After
- * POST   /certsrv/admin/requests/&lt;id&gt;/approve                           certutil -resubmit &lt;id&gt;
+ * POST   /certsrv/admin/requests/&lt;id&gt;/approve (or /resubmit)             certutil -resubmit &lt;id&gt;: a pending or denied request
  * POST   /certsrv/admin/requests/&lt;id&gt;/deny                              certutil -deny &lt;id&gt;
  * POST   /certsrv/admin/certificates/&lt;serial&gt;/revoke?reason=keyCompromise certutil -revoke &lt;serial&gt; 1
  * POST   /certsrv/admin/crl                                              certutil -CRL
  * GET    /certsrv/admin/templates                                        certutil -CATemplates
  * POST   /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates +&lt;name&gt;
  * DELETE /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates -&lt;name&gt;
+ * GET    /certsrv/admin/security                                         the Security tab (certutil -getreg CA\Security)
+ * POST   /certsrv/admin/security/&lt;role&gt;/&lt;account&gt;                        tick Allow: role officer, manager, enroll or read
+ * DELETE /certsrv/admin/security/&lt;role&gt;/&lt;account&gt;                        clear it (Certipy: ca -add-officer / -remove-officer)
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -72,12 +75,14 @@ final class CaAdminEndpoint {
             case "crl" -> parts.length == 1 && "POST".equals(method) ? "publish CRLs" : null;
             case "templates" -> listing ? "list the templates to issue"
                     : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
+            case "security" -> listing ? "read the CA's security"
+                    : parts.length == 3 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the CA's security" : null;
             default -> null;
         };
         if (what == null) {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
-                    + "GET|POST|DELETE templates[/<name>]\n");
+                    + "GET|POST|DELETE templates[/<name>], GET security, POST|DELETE security/<officer|manager|enroll|read>/<account>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -85,9 +90,11 @@ final class CaAdminEndpoint {
             logon.challenge(response, callback, caller.refusal());
             return;
         }
-        CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates")
+        // reading the Security value needs no permission: any domain account reads it over remote registry, as audit tools do
+        CaSecurity.Permission needed = resource.equals("security") && listing ? null
+                : resource.equals("crl") || resource.equals("templates") || resource.equals("security")
                 ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
-        Decision allowed = security.check(caller.token(), needed, what);
+        Decision allowed = needed == null ? Decision.proceed() : security.check(caller.token(), needed, what);
         if (!allowed.proceeds()) {
             HttpAnswers.refuse(response, callback, allowed);
             return;
@@ -109,12 +116,13 @@ final class CaAdminEndpoint {
                 } else {
                     long id = requestId(parts[1]);
                     switch (parts[2]) {
-                        case "approve" -> {
+                        case "approve", "resubmit" -> {
                             EnrollmentResult result = ca.approve(id, who);
                             json(response, callback, record(ca.request(result.requestId()).orElseThrow()));
                         }
                         case "deny" -> json(response, callback, record(ca.deny(id, who)));
-                        default -> HttpAnswers.text(response, callback, 404, "use requests/" + id + "/approve or requests/" + id + "/deny\n");
+                        default -> HttpAnswers.text(response, callback, 404, "use requests/" + id + "/approve (or /resubmit) or requests/"
+                                + id + "/deny\n");
                     }
                 }
             }
@@ -138,6 +146,18 @@ final class CaAdminEndpoint {
                 out.put("entries", crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size());
                 json(response, callback, out);
             }
+            case "security" -> {
+                if (parts.length == 3) {
+                    CaSecurity.Permission permission;
+                    try {
+                        permission = CaSecurity.Permission.parse(URIUtil.decodePath(parts[1]));
+                    } catch (IllegalArgumentException e) {
+                        throw new CaException(WindowsError.E_INVALIDARG, e.getMessage());
+                    }
+                    ca.changeSecurity(URIUtil.decodePath(parts[2]), permission, "POST".equals(method), who);
+                }
+                json(response, callback, securityAnswer());
+            }
             default -> {
                 if (parts.length == 2) {
                     // a path segment, not a form: '+' stays '+'
@@ -155,6 +175,29 @@ final class CaAdminEndpoint {
                 json(response, callback, out);
             }
         }
+    }
+
+    /** The Security tab: the SDDL and, per trustee, the permissions its Allow entries tick. */
+    private ObjectNode securityAnswer() {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("ca", ca.name());
+        org.pkilab.directory.model.SecurityDescriptor sd = security.descriptor();
+        out.put("security", ca.securitySddl());
+        ArrayNode entries = out.putArray("entries");
+        for (org.pkilab.directory.model.AccessControlEntry e : sd.entries()) {
+            ObjectNode row = entries.addObject();
+            row.put("type", e.allow() ? "Allow" : "Deny");
+            row.put("sid", e.trustee().toString());
+            row.put("trustee", ca.trusteeName(e.trustee()));
+            row.put("mask", String.format(Locale.ROOT, "0x%x", e.mask()));
+            ArrayNode permissions = row.putArray("permissions");
+            for (CaSecurity.Permission p : CaSecurity.Permission.values()) {
+                if ((e.mask() & p.mask()) != 0) {
+                    permissions.add(p.displayName());
+                }
+            }
+        }
+        return out;
     }
 
     /** The statuses of the console folder the query names ({@code pending} when it names none). */

@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  * <p>First enrollment authenticates with {@link HttpLogon}. A pending request answers {@code 202} with
  * {@code Retry-After}; sending the same request again returns the certificate once approved. What a client may
  * send is bounded: a body of {@value #MAX_BODY} bytes (413, answered from {@code Content-Length} before any of
- * the body is read), {@code Content-Type: application/pkcs10} and nothing else (415), and
+ * the body is read), {@code Content-Type: application/pkcs10} or, for an enrollment agent's request on behalf of another
+ * account, {@code application/pkcs7-mime} (a CMS SignedData around the PKCS #10, {@link AgentSignedRequest}; RFC 7030 would
+ * send a full CMC request to {@code /fullcmc}, which the lab does not offer) and nothing else (415), and
  * {@value #MAX_REQUESTS_PER_ACCOUNT} requests in progress per account (429).
  */
 final class EstAdapter {
@@ -54,7 +56,7 @@ final class EstAdapter {
     static final int MAX_REQUESTS_PER_ACCOUNT = 8;
     /** RFC 7030's media type, with parameters (token=token or token="quoted") and nothing else. */
     private static final Pattern PKCS10 = Pattern.compile(
-            "(?i)application/pkcs10\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
+            "(?i)application/(pkcs10|pkcs7-mime)\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
 
     private final String caName;
     private final Supplier<X509Certificate> caCertificate;
@@ -81,7 +83,8 @@ final class EstAdapter {
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         if (contentType == null || !PKCS10.matcher(contentType.strip()).matches()) {
             HttpAnswers.text(response, callback, 415, "Unsupported Media Type: send the certificate request as Content-Type: "
-                    + "application/pkcs10 (RFC 7030: the DER request, base64), not " + (contentType == null ? "without a Content-Type"
+                    + "application/pkcs10 (RFC 7030: the DER request, base64), or an enrollment agent's signed request as "
+                    + "application/pkcs7-mime, not " + (contentType == null ? "without a Content-Type"
                     : "'" + contentType + "'") + "\n");
             return;
         }

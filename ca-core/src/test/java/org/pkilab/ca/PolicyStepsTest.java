@@ -126,7 +126,7 @@ class PolicyStepsTest {
         CertificateDraft twoYears = new ValidityFromTemplate().apply(facts, draft);
         Instant caEnd = NOW.plus(Duration.ofDays(100));
         CertificateDraft capped = new ValidityFromTemplate().apply(new IssuanceFacts(facts.request(), facts.csr(), NOW, WEB_SERVER,
-                facts.issueList(), null, "contoso-CA", "", caEnd, IssuanceFacts.Submission.REQUESTER), draft);
+                facts.issueList(), null, "contoso-CA", "", caEnd, IssuanceFacts.Submission.REQUESTER, Decision.proceed(), null), draft);
 
         assertEquals(NOW.minus(Duration.ofMinutes(10)), twoYears.notBefore(), "ten minutes of clock skew before now");
         assertEquals(NOW.plus(Duration.ofDays(730)), twoYears.notAfter(), "Web Server's validity period is 2 years");
