@@ -50,7 +50,7 @@ final class EnrollmentAgentSignature implements IssuancePolicy.Validator {
     /** szOID_APPLICATION_CERT_POLICIES: Windows' Application Policies extension, read instead of the EKU when present. */
     static final String APPLICATION_POLICIES = "1.3.6.1.4.1.311.21.10";
     /** The CNG key setting of a schema 3+ template that names the signature's application policy. */
-    static final String RA_APPLICATION_POLICIES = "msPKI-RA-Application-Policies";
+    static final String RA_APPLICATION_POLICIES = org.pkilab.directory.model.TemplateProperties.RA_APPLICATION_POLICIES;
 
     /**
      * What the CA found out about an agent's signature before the policy module runs.

@@ -70,6 +70,15 @@ public final class EstClient {
     }
 
     /**
+     * {@code POST /{template}/simpleenroll} with an enrollment agent's signed request ({@link OnBehalfOfRequest}) as
+     * {@code application/pkcs7-mime}: the lab's EST takes it there, where RFC 7030 would send full CMC to {@code /fullcmc}.
+     */
+    public EstAnswer simpleEnrollOnBehalfOf(String template, String authorization, byte[] signedRequest) {
+        return exchange("POST", "/" + label(template) + "/simpleenroll", authorization, OnBehalfOfRequest.MEDIA_TYPE,
+                Base64.getMimeEncoder().encode(signedRequest));
+    }
+
+    /**
      * {@code POST [/{template}]/simplereenroll}: renewal, authenticated by the certificate the transport presents;
      * {@code template} null leaves the CA to take the current certificate's.
      */
