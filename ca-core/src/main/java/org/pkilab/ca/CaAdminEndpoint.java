@@ -34,8 +34,9 @@ import java.util.Optional;
  * POST   /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates +&lt;name&gt;
  * DELETE /certsrv/admin/templates/&lt;name&gt;                                 certutil -SetCATemplates -&lt;name&gt;
  * GET    /certsrv/admin/security                                         the Security tab (certutil -getreg CA\Security)
- * POST   /certsrv/admin/security/&lt;role&gt;/&lt;account&gt;                        tick Allow: role officer, manager, enroll or read
- * DELETE /certsrv/admin/security/&lt;role&gt;/&lt;account&gt;                        clear it (Certipy: ca -add-officer / -remove-officer)
+ * POST   /certsrv/admin/security/&lt;role&gt;?account=CONTOSO%5Calice            tick Allow: role officer, manager, enroll or read
+ * DELETE /certsrv/admin/security/&lt;role&gt;?account=...                       clear it (Certipy: ca -add-officer / -remove-officer);
+ *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -76,13 +77,14 @@ final class CaAdminEndpoint {
             case "templates" -> listing ? "list the templates to issue"
                     : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
             case "security" -> listing ? "read the CA's security"
-                    : parts.length == 3 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the CA's security" : null;
+                    : (parts.length == 2 || parts.length == 3) && ("POST".equals(method) || "DELETE".equals(method))
+                    ? "change the CA's security" : null;
             default -> null;
         };
         if (what == null) {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
-                    + "GET|POST|DELETE templates[/<name>], GET security, POST|DELETE security/<officer|manager|enroll|read>/<account>\n");
+                    + "GET|POST|DELETE templates[/<name>], GET security, POST|DELETE security/<officer|manager|enroll|read>?account=<name>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -147,14 +149,20 @@ final class CaAdminEndpoint {
                 json(response, callback, out);
             }
             case "security" -> {
-                if (parts.length == 3) {
+                if (!listing) {
+                    // a domain's backslash cannot travel in a path segment: the query carries it
+                    String account = parts.length == 3 ? URIUtil.decodePath(parts[2]) : Request.extractQueryParameters(request).getValue("account");
+                    if (account == null || account.isBlank()) {
+                        throw new CaException(WindowsError.E_INVALIDARG, "name the account or group: security/" + parts[1]
+                                + "?account=CONTOSO%5Calice");
+                    }
                     CaSecurity.Permission permission;
                     try {
                         permission = CaSecurity.Permission.parse(URIUtil.decodePath(parts[1]));
                     } catch (IllegalArgumentException e) {
                         throw new CaException(WindowsError.E_INVALIDARG, e.getMessage());
                     }
-                    ca.changeSecurity(URIUtil.decodePath(parts[2]), permission, "POST".equals(method), who);
+                    ca.changeSecurity(account, permission, "POST".equals(method), who);
                 }
                 json(response, callback, securityAnswer());
             }
