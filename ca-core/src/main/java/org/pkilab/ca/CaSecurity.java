@@ -118,7 +118,7 @@ public final class CaSecurity {
                         + (deniedByEntry(sd, caller, needed) ? " (and a Deny entry for a group in its token refuses it)" : "")
                         + "; groups in its token: " + caller.groupNames(),
                 "have a holder of 'Manage CA' allow '" + needed.displayName + "' to " + caller.account() + " (or a group it is in) on "
-                        + caName + "'s Security tab (pkilab ca security add " + roleWord(needed) + " ...), or use an account that holds "
+                        + caName + "'s Security tab (pkilab ca security-add " + roleWord(needed) + " ACCOUNT), or use an account that holds "
                         + "it (Domain Admins hold it by default), and log on again");
     }
 
@@ -136,7 +136,7 @@ public final class CaSecurity {
                         + (deniedByEntry(sd, requester, Permission.REQUEST_CERTIFICATES) ? ", and a Deny entry for a group in its token refuses it" : "")
                         + "; groups in its token: " + requester.groupNames(),
                 "on " + caName + "'s Security tab allow 'Request Certificates' to a group " + requester.account()
-                        + " is in (by default Authenticated Users): pkilab ca security add enroll 'Authenticated Users'");
+                        + " is in (by default Authenticated Users): pkilab ca security-add enroll 'Authenticated Users'");
     }
 
     /** The descriptor in force now. */
