@@ -12,6 +12,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
@@ -23,9 +24,13 @@ import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.EstClient;
 import org.pkilab.enrollment.OnBehalfOfRequest;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.testing.ExternalTool;
 import org.pkilab.windows.WindowsError;
 
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -33,6 +38,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -186,6 +192,31 @@ class EnrollmentAgentTest {
         EnrollmentResult result = submit(NO_SIGNATURE, onBehalfOf(null, agentCertificate, agentKey.getPrivate()));
         assertTrue(result.issued(), () -> result.decision().explain());
         assertEquals("CONTOSO\\alice", result.record().requester());
+    }
+
+    @Test
+    void opensslReadsTheAgentsMessageAndTheCaReadsOpensslsSignedRequest(@TempDir Path dir) throws Exception {
+        byte[] body = onBehalfOf("CONTOSO\\Administrator", agentCertificate, agentKey.getPrivate());
+        Files.write(dir.resolve("body.der"), body);
+        Files.writeString(dir.resolve("agent.pem"), KeyFiles.pem(agentCertificate));
+        Files.writeString(dir.resolve("agent.key"), KeyFiles.pem("PRIVATE KEY", agentKey.getPrivate().getEncoded()));
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        ExternalTool.Result verify = ExternalTool.run(dir, Map.of(), null, "openssl", "cms", "-verify", "-inform", "DER", "-in", "body.der",
+                "-CAfile", "ca.pem", "-purpose", "any", "-binary", "-out", "inner.der");
+        assertEquals(0, verify.exit(), "openssl verifies the agent's signature against the lab CA: " + verify);
+        ExternalTool.Result inner = ExternalTool.run(dir, Map.of(), null, "openssl", "req", "-inform", "DER", "-in", "inner.der", "-verify", "-noout");
+        assertEquals(0, inner.exit(), "the content is the requester's own PKCS #10: " + inner);
+        ExternalTool.Result print = ExternalTool.run(dir, Map.of(), null, "openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", "body.der");
+        assertTrue(print.toString().contains("1.3.6.1.4.1.311.13.2.1"), "RequesterName is a signed attribute of the signer: " + print);
+
+        // the other way round: OpenSSL signs a PKCS #10 with the agent's key (no RequesterName: OpenSSL cannot add one)
+        Files.write(dir.resolve("req.der"), Csrs.request(Csrs.rsa(2048), ""));
+        ExternalTool.Result sign = ExternalTool.run(dir, Map.of(), null, "openssl", "cms", "-sign", "-nodetach", "-binary", "-outform", "DER",
+                "-in", "req.der", "-signer", "agent.pem", "-inkey", "agent.key", "-out", "signed.der");
+        assertEquals(0, sign.exit(), sign.toString());
+        EnrollmentResult result = submit(AGENT_SIGNED, Files.readAllBytes(dir.resolve("signed.der")));
+        assertTrue(result.issued(), () -> "OpenSSL's signed request on a template asking for an agent signature: " + result.decision().explain());
+        assertEquals("CONTOSO\\alice", result.record().requester(), "without RequesterName the agent asks for itself");
     }
 
     /** A Certificate Request Agent certificate made by a CA the lab does not know. */

@@ -5,6 +5,7 @@ import org.pkilab.enrollment.EnrollableTemplate;
 import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.OnBehalfOfRequest;
 import org.pkilab.enrollment.PendingException;
 
 import java.security.KeyPair;
@@ -103,6 +104,53 @@ final class CertificateEnrollment {
                 template.subjectSuppliedInRequest() ? request.subject() : "",
                 template.subjectSuppliedInRequest() ? request.dnsNames() : List.of()));
         return enroll(who, template, key, csr, request);
+    }
+
+    /** szOID_ENROLLMENT_AGENT: the purpose of the certificate an enrollment agent signs with. */
+    static final String CERTIFICATE_REQUEST_AGENT = "1.3.6.1.4.1.311.20.2.1";
+
+    /**
+     * "Enroll On Behalf Of" (the Certificates snap-in's Advanced Operations, {@code certreq -policy} with a signing
+     * certificate, Certipy's {@code req -on-behalf-of}): a new key and a PKCS #10 without subject (the CA builds the
+     * names and the SID extension from {@code targetAccount}), wrapped in a CMS SignedData signed with the agent's
+     * certificate and key and naming {@code targetAccount} as {@code RequesterName} ({@link OnBehalfOfRequest}), sent
+     * over EST as {@code application/pkcs7-mime}. The certificate goes to the agent's own store, as the snap-in puts it
+     * (for the agent to hand over, on a smart card in Windows).
+     *
+     * @param signing the agent's certificate; null takes the newest valid Certificate Request Agent certificate with a
+     *                private key in the agent's store
+     * @throws EnrollmentException when the agent has no such certificate, or the CA refuses (its code and reason)
+     */
+    StoredCertificate requestOnBehalfOf(Enrollee agent, String template, String targetAccount, StoredCertificate signing) {
+        if (targetAccount == null || targetAccount.isBlank()) {
+            throw new IllegalArgumentException("name the account to enroll on behalf of, as CONTOSO\\Administrator");
+        }
+        StoredCertificate signer = signing != null ? signing : agent.store().matching(c -> c.privateKey() != null
+                        && c.hasPurpose(CERTIFICATE_REQUEST_AGENT) && c.validAt(config.clock().instant())).stream()
+                .max(java.util.Comparator.comparing(StoredCertificate::notBefore))
+                .orElseThrow(() -> new EnrollmentException(0, null, agent.label() + " on " + config.name() + " holds no valid "
+                        + "Certificate Request Agent certificate with its private key in " + agent.store().name() + ": enroll for an "
+                        + "Enrollment Agent certificate first"));
+        if (signer.privateKey() == null) {
+            throw new EnrollmentException(0, null, "the signing certificate " + signer.thumbprint() + " has no private key in "
+                    + agent.store().name() + "; an enrollment agent signs with its key");
+        }
+        EnrollableTemplate settings = offeredOrUnlisted(agent, template);
+        KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> KeyAndRequest.generateKey(settings, 0));
+        byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key, "", List.of()));
+        byte[] signed = OnBehalfOfRequest.sign(csr, targetAccount.strip(), signer.certificate(), signer.privateKey());
+        EstAnswer answer = timings.time(HostTimings.Phase.ENROLLMENT,
+                () -> est().simpleEnrollOnBehalfOf(settings.name(), agent.authorization(), signed));
+        return answer(agent, settings, key, signed, answer, CertificateRequest.forTemplate(template));
+    }
+
+    /** The template as the "Request Certificates" page offers it, or, when it is not offered, as certreq sends an unknown one. */
+    private EnrollableTemplate offeredOrUnlisted(Enrollee who, String template) {
+        return enrollableTemplates(who).stream()
+                .filter(t -> t.name().equalsIgnoreCase(template) || t.displayName().equalsIgnoreCase(template))
+                .findFirst()
+                .orElseGet(() -> new EnrollableTemplate(template, template, "", 0, true, 0, KeyAlgorithm.RSA.windowsName(),
+                        false, false, false, false, false, Duration.ZERO, List.of(), List.of()));
     }
 
     /** Autoenrollment's request for {@code template}: a new key, no subject (the CA builds it from the directory). */

@@ -39,4 +39,21 @@ public final class UserSession {
     public StoredCertificate requestCertificate(CertificateRequest request) {
         return enrollment.request(enrollee, request);
     }
+
+    /**
+     * "Enroll On Behalf Of" as this user, an enrollment agent: a certificate of {@code template} for {@code targetAccount}
+     * ({@code CONTOSO\Administrator}), signed with the newest valid Certificate Request Agent certificate in this user's
+     * {@code CurrentUser\My}; the certificate (named and SID-stamped for the target by the CA) goes to this user's
+     * {@code CurrentUser\My}. ESC3 when ordinary users may hold an agent certificate.
+     *
+     * @throws org.pkilab.enrollment.EnrollmentException when the user holds no agent certificate, or with the CA's refusal
+     */
+    public StoredCertificate requestOnBehalfOf(String template, String targetAccount) {
+        return enrollment.requestOnBehalfOf(enrollee, template, targetAccount, null);
+    }
+
+    /** As {@link #requestOnBehalfOf(String, String)}, signed with {@code agentCertificate} (from this user's store). */
+    public StoredCertificate requestOnBehalfOf(String template, String targetAccount, StoredCertificate agentCertificate) {
+        return enrollment.requestOnBehalfOf(enrollee, template, targetAccount, agentCertificate);
+    }
 }
