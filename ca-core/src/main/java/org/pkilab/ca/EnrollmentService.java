@@ -348,6 +348,22 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         }
     }
 
+    @Override
+    public EnrollmentResult retrieve(LogonToken requester, long requestId) {
+        RequestRecord r = existing(requestId);
+        if (!r.requester().equalsIgnoreCase(requester.account())) {
+            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, requester.account() + " may not retrieve request "
+                    + requestId + " from " + caName + ": " + r.requester() + " made it", "retrieve it as " + r.requester()));
+        }
+        return switch (r.status()) {
+            case ISSUED, REVOKED -> new EnrollmentResult(r, null);
+            case PENDING -> new EnrollmentResult(r, Decision.pend("request " + requestId + " is still pending"));
+            case DENIED, FAILED -> new EnrollmentResult(r, Decision.deny(WindowsError.find(String.format("0x%08X", r.dispositionCode()))
+                    .orElse(WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST), "request " + requestId + " was refused: " + r.dispositionMessage(),
+                    "a certificate manager may resubmit it (pkilab ca resubmit " + requestId + "); or send a new request"));
+        };
+    }
+
     /**
      * Resubmits a pending or denied request ({@code certutil -resubmit}, the console's "Issue" and Certipy's
      * {@code ca -issue-request}, [MS-CSRA] {@code ICertAdminD::ResubmitRequest}): it goes through the policy module again

@@ -36,6 +36,7 @@ import java.util.regex.Pattern;
  * <pre>
  * GET  /.well-known/est/cacerts                      the CA certificate (certs-only PKCS #7, base64)
  * POST /.well-known/est/&lt;template&gt;/simpleenroll     a PKCS #10 request, base64; the label names the template
+ * POST /.well-known/est/&lt;template&gt;/simpleenroll?requestId=N  certreq -retrieve N: what became of request N (never a new one)
  * POST /.well-known/est/[&lt;template&gt;/]simplereenroll authenticated by the current certificate (TLS client auth)
  * GET  /.well-known/est/&lt;template&gt;/csrattrs         what the request should carry
  * </pre>
@@ -170,6 +171,19 @@ final class EstAdapter {
         } catch (IllegalArgumentException e) {
             HttpAnswers.refuse(response, callback, WindowsError.CRYPT_E_ASN1_BADTAG, "the " + body.length + " bytes of the body are not base64: "
                     + e.getMessage(), "send the DER request base64-encoded (openssl base64 -in req.der)");
+            return;
+        }
+        String byId = renewal ? null : Request.extractQueryParameters(request).getValue("requestId");
+        if (byId != null) {
+            long id;
+            try {
+                id = Long.parseLong(byId.strip());
+            } catch (NumberFormatException e) {
+                HttpAnswers.refuse(response, callback, WindowsError.CERTSRV_E_NO_REQUEST, "'" + RequestedNames.printable(byId)
+                        + "' is not a request id", "give the number the CA answered in X-ADCS-Request-Id");
+                return;
+            }
+            answer(response, callback, enrollment.retrieve(requester, id));
             return;
         }
         EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);

@@ -83,6 +83,12 @@ class CaOfficerTest {
         EstAnswer denied = est.simpleEnroll(DefaultTemplates.WEB_SERVER, EstClient.basic("mallory", PASSWORD), csr);
         assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", denied.errorHeader(), denied.text());
         long id = Long.parseLong(denied.requestId());
+        long rows = ca.requestCount();
+        EstAnswer stillDenied = est.retrieve(DefaultTemplates.WEB_SERVER, EstClient.basic("mallory", PASSWORD), id, csr);
+        assertEquals("0x80094012 CERTSRV_E_TEMPLATE_DENIED", stillDenied.errorHeader(), "certreq -retrieve answers the refusal: " + stillDenied.text());
+        assertEquals(rows, ca.requestCount(), "a retrieve is never a new request");
+        EstAnswer notHis = est.retrieve(DefaultTemplates.WEB_SERVER, EstClient.basic("bob", PASSWORD), id, csr);
+        assertEquals("0x80070005 E_ACCESSDENIED", notHis.errorHeader(), "only its requester retrieves it: " + notHis.text());
 
         EstTransport.Response resubmitted = call("mallory", "POST", "requests/" + id + "/resubmit");
         assertEquals(200, resubmitted.status(), resubmitted.text());
@@ -93,6 +99,8 @@ class CaOfficerTest {
         X509Certificate certificate = retrieved.certificate();
         assertEquals("CN=dc01.contoso.com", certificate.getSubjectX500Principal().getName());
         assertEquals(id, Long.parseLong(retrieved.requestId()), "the resubmitted request, not a new one");
+        EstAnswer byId = est.retrieve(DefaultTemplates.WEB_SERVER, EstClient.basic("mallory", PASSWORD), id, csr);
+        assertEquals(certificate, byId.certificate(), "certreq -retrieve " + id + " gives the same certificate");
     }
 
     @Test

@@ -38,6 +38,11 @@ final class CertificateEnrollment {
     private final HostTimings timings;
     private final LabEstTransport transport;
     private final CertificateEnrollmentRequests requests;
+    /**
+     * Requests the CA refused, with their keys, while the computer runs: a certificate manager may still resubmit one
+     * ({@code certutil -resubmit}), and {@code certreq -retrieve} then installs the certificate with the key made for it.
+     */
+    private final Map<Long, CertificateEnrollmentRequests.Pending> refused = new java.util.concurrent.ConcurrentHashMap<>();
 
     CertificateEnrollment(DomainComputerConfig config, GroupPolicyClient domain, CertificateStore my, EventLog eventLog,
                           HostTimings timings, Supplier<LabHttp.Client> https) {
@@ -88,6 +93,10 @@ final class CertificateEnrollment {
             byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key, request.subject(), request.dnsNames()));
             EstAnswer answer = est().simpleEnroll(request.template(), who.authorization(), csr);
             if (!answer.issued() && !answer.pending()) {
+                if (answer.requestId() != null) {
+                    refused.put(Long.parseLong(answer.requestId()), new CertificateEnrollmentRequests.Pending(unlisted.name(), key, csr,
+                            unlisted, who.store(), request));
+                }
                 throw EnrollmentException.fromAnswer(answer.status(), answer.errorHeader(), "'" + request.template()
                         + "' is not among the certificates " + who.label() + " on " + config.name() + " can request; the CA says:\n"
                         + answer.text());
@@ -162,14 +171,45 @@ final class CertificateEnrollment {
 
     /** See {@link DomainComputer#retrievePending(long)}. */
     StoredCertificate retrievePending(long requestId) {
-        CertificateEnrollmentRequests.Pending request = requests.get(requestId);
-        if (request == null || request.store() != my) {
-            List<Long> mine = requests.all().entrySet().stream().filter(e -> e.getValue().store() == my).map(Map.Entry::getKey).toList();
-            throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
-                    + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine) + ". A request is retrieved "
-                    + "on the computer that made it, which holds its private key; one already retrieved is in LocalMachine\\My.");
+        return retrieveRequest(machine(), requestId);
+    }
+
+    /**
+     * {@code certreq -retrieve ID} for {@code who}: a request of its store that waits for a certificate manager, or one the
+     * CA refused that a certificate manager may have resubmitted since (ESC7), sent again as it was made; installed once
+     * issued, with the key made for it.
+     */
+    StoredCertificate retrieveRequest(Enrollee who, long requestId) {
+        CertificateEnrollmentRequests.Pending found = requests.get(requestId);
+        boolean wasRefused = found == null;
+        if (found == null) {
+            found = refused.get(requestId);
         }
-        return retrieve(machine(), requestId);
+        if (found == null || found.store() != who.store()) {
+            List<Long> mine = new ArrayList<>();
+            requests.all().forEach((id, p) -> {
+                if (p.store() == who.store()) {
+                    mine.add(id);
+                }
+            });
+            refused.forEach((id, p) -> {
+                if (p.store() == who.store()) {
+                    mine.add(id);
+                }
+            });
+            throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
+                    + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine.stream().sorted().toList())
+                    + ". A request is retrieved on the computer that made it, which holds its private key; one already retrieved is in "
+                    + who.store().name() + ".");
+        }
+        CertificateEnrollmentRequests.Pending request = found;
+        // a refused request is fetched by its id: sent as new, it would be refused again under a new id
+        EstAnswer answer = timings.time(HostTimings.Phase.ENROLLMENT, () -> wasRefused
+                ? est().retrieve(request.template(), who.authorization(), requestId, request.csr())
+                : est().simpleEnroll(request.template(), who.authorization(), request.csr()));
+        StoredCertificate stored = answer(who, request.settings(), request.key(), request.csr(), answer, request.asked());
+        refused.remove(requestId);
+        return stored;
     }
 
     private StoredCertificate retrieve(Enrollee who, long requestId) {
@@ -243,6 +283,10 @@ final class CertificateEnrollment {
         if (requestId != null) {
             // issued or refused: either way it no longer waits
             requests.forget(Long.parseLong(requestId));
+        }
+        if (!answer.issued() && requestId != null) {
+            refused.put(Long.parseLong(requestId), new CertificateEnrollmentRequests.Pending(template.name(), key, csr, template,
+                    who.store(), asked));
         }
         if (!answer.issued()) {
             eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "

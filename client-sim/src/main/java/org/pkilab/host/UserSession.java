@@ -41,6 +41,19 @@ public final class UserSession {
     }
 
     /**
+     * {@code certreq -retrieve ID} as this user: a request of this user's that waits for a certificate manager, or that
+     * the CA denied and an officer has resubmitted since (ESC7), sent again; the certificate goes to {@code CurrentUser\My}
+     * with the key made for the request.
+     *
+     * @throws IllegalArgumentException when this user made no such request on this computer
+     * @throws org.pkilab.enrollment.PendingException    while it still waits
+     * @throws org.pkilab.enrollment.EnrollmentException while it is still refused
+     */
+    public StoredCertificate retrieve(long requestId) {
+        return enrollment.retrieveRequest(enrollee, requestId);
+    }
+
+    /**
      * "Enroll On Behalf Of" as this user, an enrollment agent: a certificate of {@code template} for {@code targetAccount}
      * ({@code CONTOSO\Administrator}), signed with the newest valid Certificate Request Agent certificate in this user's
      * {@code CurrentUser\My}; the certificate (named and SID-stamped for the target by the CA) goes to this user's

@@ -50,4 +50,26 @@ class EnrollOnBehalfOfTest {
             assertEquals("CONTOSO\\Administrator", lab.ca().bySerial(admin.certificate().getSerialNumber()).orElseThrow().requester());
         }
     }
+
+    @Test
+    void aDeniedRequestAnOfficerResubmittedIsRetrievedWithTheKeyMadeForIt() throws Exception {
+        lab.admin().usersAndComputers().createUser("Mallory", TestLab.PASSWORD);
+        try (DomainComputer pc = new DomainComputer(lab.computer("PC41")).join(lab.admin()).boot()) {
+            UserSession mallory = pc.logOnUser(lab.dc().names().user("Mallory"), TestLab.PASSWORD);
+            EnrollmentException denied = assertThrows(EnrollmentException.class, () -> mallory.requestCertificate(
+                    CertificateRequest.forTemplate("Web Server").commonName("dc01.contoso.com")));
+            assertEquals(org.pkilab.windows.WindowsError.CERTSRV_E_TEMPLATE_DENIED, denied.error(), denied.getMessage());
+            long id = lab.ca().failed().stream().filter(r -> r.requester().equals("CONTOSO\\Mallory")).mapToLong(r -> r.requestId())
+                    .max().orElseThrow();
+            assertThrows(EnrollmentException.class, () -> mallory.retrieve(id), "still denied before the officer acts");
+
+            assertTrue(lab.ca().approve(id, "CONTOSO\\Mallory").issued(), "an officer resubmits it (ESC7)");
+            StoredCertificate issued = mallory.retrieve(id);
+            assertEquals("CN=dc01.contoso.com", issued.certificate().getSubjectX500Principal().getName());
+            assertTrue(mallory.personal().byThumbprint(issued.thumbprint()).isPresent(), "in CurrentUser\\My with its key");
+            assertTrue(java.util.Arrays.equals(issued.certificate().getPublicKey().getEncoded(),
+                    lab.ca().request(id).orElseThrow().certificate() == null ? null
+                            : org.pkilab.pki.KeyFiles.certificate(lab.ca().request(id).orElseThrow().certificate()).getPublicKey().getEncoded()));
+        }
+    }
 }
