@@ -1,14 +1,11 @@
 package org.pkilab.ca;
 
 import org.bouncycastle.asn1.ASN1Encodable;
-import org.bouncycastle.asn1.ASN1InputStream;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.cms.Attribute;
 import org.bouncycastle.asn1.cms.AttributeTable;
-import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cms.CMSSignedData;
@@ -63,18 +60,29 @@ final class AgentSignedRequest {
     record Parsed(AgentSignedRequest request, Decision refusal) {
     }
 
-    /** Whether {@code der} is a CMS (PKCS #7) SignedData rather than a bare PKCS #10: its outer SEQUENCE starts with the OID. */
+    /** DER of the OID id-signedData, 1.2.840.113549.1.7.2, with its tag and length. */
+    private static final byte[] SIGNED_DATA_OID = {0x06, 0x09, 0x2A, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xF7, 0x0D, 0x01, 0x07, 0x02};
+
+    /**
+     * Whether {@code der} is a CMS (PKCS #7) SignedData rather than a bare PKCS #10: an outer SEQUENCE whose first element
+     * is the OID id-signedData. Read from the first bytes only: a hostile body must not cost a parse before it is refused.
+     */
     static boolean isSignedData(byte[] der) {
-        if (der.length < 13 || der[0] != 0x30) {
+        if (der.length < 2 + SIGNED_DATA_OID.length || der[0] != 0x30) {
             return false;
         }
-        try (ASN1InputStream in = new ASN1InputStream(new java.io.ByteArrayInputStream(der), der.length)) {
-            ASN1Primitive outer = in.readObject();
-            return outer instanceof ASN1Sequence seq && seq.size() == 2
-                    && CMSObjectIdentifiers.signedData.equals(seq.getObjectAt(0));
-        } catch (Exception | StackOverflowError e) {
+        int length = der[1] & 0xFF;
+        // a long length form takes (length & 0x7F) more bytes; short and indefinite (0x80) forms none
+        int at = length > 0x80 ? 2 + (length & 0x7F) : 2;
+        if (at + SIGNED_DATA_OID.length > der.length) {
             return false;
         }
+        for (int i = 0; i < SIGNED_DATA_OID.length; i++) {
+            if (der[at + i] != SIGNED_DATA_OID[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -58,6 +58,8 @@ final class EstAdapter {
     /** RFC 7030's media type, with parameters (token=token or token="quoted") and nothing else. */
     private static final Pattern PKCS10 = Pattern.compile(
             "(?i)application/(pkcs10|pkcs7-mime)\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
+    /** A CMS message other than a request ({@code smime-type=certs-only}, {@code signed-data} ...) is not one to enroll with. */
+    private static final Pattern OTHER_SMIME_TYPE = Pattern.compile("(?i).*;\\s*smime-type\\s*=\\s*\"?(?!cmc-request\\b)[^;\"]+.*");
 
     private final String caName;
     private final Supplier<X509Certificate> caCertificate;
@@ -184,6 +186,16 @@ final class EstAdapter {
                 return;
             }
             answer(response, callback, enrollment.retrieve(requester, id));
+            return;
+        }
+        boolean signedType = request.getHeaders().get(HttpHeader.CONTENT_TYPE).strip().toLowerCase(java.util.Locale.ROOT)
+                .startsWith("application/pkcs7-mime");
+        if (signedType != AgentSignedRequest.isSignedData(csr)
+                || (signedType && OTHER_SMIME_TYPE.matcher(request.getHeaders().get(HttpHeader.CONTENT_TYPE)).matches())) {
+            HttpAnswers.text(response, callback, 415, "Unsupported Media Type: " + (signedType
+                    ? "application/pkcs7-mime carries an enrollment agent's signed request (CMS SignedData, smime-type=CMC-request); "
+                    + "send a PKCS #10 request as application/pkcs10"
+                    : "this body is a CMS SignedData: send an enrollment agent's signed request as application/pkcs7-mime") + "\n");
             return;
         }
         EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
