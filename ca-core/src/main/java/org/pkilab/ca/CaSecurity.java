@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -90,11 +91,18 @@ public final class CaSecurity {
 
     private final String caName;
     private final Supplier<SecurityDescriptor> descriptor;
+    private final Function<SecurityIdentifier, String> names;
 
-    /** {@code descriptor} is read at each check: the CA's Security changes while it runs. */
+    /** {@code descriptor} is read at each check: the CA's Security changes while it runs. Trustees are named by SID. */
     public CaSecurity(String caName, Supplier<SecurityDescriptor> descriptor) {
+        this(caName, descriptor, WellKnownNames::of);
+    }
+
+    /** With {@code names} naming the trustees in refusals ({@code CONTOSO\alice}), as the Security tab lists them. */
+    public CaSecurity(String caName, Supplier<SecurityDescriptor> descriptor, Function<SecurityIdentifier, String> names) {
         this.caName = Objects.requireNonNull(caName, "caName");
         this.descriptor = Objects.requireNonNull(descriptor, "descriptor");
+        this.names = Objects.requireNonNull(names, "names");
     }
 
     /** A new enterprise CA's security ({@link CaRegistrySettings#DEFAULT_SECURITY}) in the domain whose SID is {@code domainSid}. */
@@ -232,14 +240,14 @@ public final class CaSecurity {
         return one.substring(one.lastIndexOf(';') + 1, one.length() - 1);
     }
 
-    private static String holders(SecurityDescriptor sd, Permission needed) {
-        List<String> names = new ArrayList<>();
+    private String holders(SecurityDescriptor sd, Permission needed) {
+        List<String> holders = new ArrayList<>();
         for (AccessControlEntry e : sd.entries()) {
             if (e.allow() && e.objectType() == null && (e.mask() & needed.mask) != 0) {
-                names.add(WellKnownNames.of(e.trustee()));
+                holders.add(names.apply(e.trustee()));
             }
         }
-        return names.isEmpty() ? "nobody holds" : "only " + String.join(", ", names) + (names.size() == 1 ? " holds" : " hold");
+        return holders.isEmpty() ? "nobody holds" : "only " + String.join(", ", holders) + (holders.size() == 1 ? " holds" : " hold");
     }
 
     private static boolean deniedByEntry(SecurityDescriptor sd, LogonToken caller, Permission needed) {
@@ -266,6 +274,9 @@ public final class CaSecurity {
             }
             if (sid.equals(SecurityIdentifier.BUILTIN_ADMINISTRATORS)) {
                 return "Administrators";
+            }
+            if (sid.toString().split("-").length != 8) {
+                return sid.toString();
             }
             return switch (sid.rid()) {
                 case org.pkilab.directory.model.RelativeIds.DOMAIN_ADMINS -> "Domain Admins";

@@ -133,7 +133,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
             urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
                     base + config.fqdn() + "_" + config.caName() + ".crt");
-            caSecurity = new CaSecurity(config.caName(), this::securityDescriptor);
+            caSecurity = new CaSecurity(config.caName(), this::securityDescriptor, this::trusteeName);
             enrollment = new EnrollmentService(config.caName(), directory, templates.domainSid(), database, new IssuancePolicy(),
                     new CertificateSigner(identity.privateKey(), identity.certificate(), urls), identity::certificate, config.clock(),
                     config.fqdn(), caSecurity, registry::current);

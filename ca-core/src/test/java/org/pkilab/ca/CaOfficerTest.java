@@ -110,6 +110,7 @@ class CaOfficerTest {
         assertEquals("0x80070005 E_ACCESSDENIED", refused.header("X-ADCS-Error"), refused.text());
         assertTrue(refused.text().contains("CONTOSO\\bob") && refused.text().contains("'Manage CA'"),
                 "the refusal names the account and the permission: " + refused.text());
+        assertTrue(refused.text().contains("CONTOSO\\Domain Admins"), "and who holds it, by name: " + refused.text());
         assertFalse(ca.securitySddl().contains(admin.usersAndComputers().sidOf("bob").toString()), "nothing changed: " + ca.securitySddl());
         EstTransport.Response read = call("bob", "GET", "security");
         assertEquals(200, read.status(), "any domain account reads the Security tab: " + read.text());
