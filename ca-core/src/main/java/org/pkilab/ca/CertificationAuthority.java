@@ -396,6 +396,12 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return caSecurity;
     }
 
+    /** The kept registry values themselves, for the administration verbs that change them. */
+    CaRegistry registry() {
+        requireRunning();
+        return registry;
+    }
+
     /** The CA's registry values in force ({@code certutil -getreg}), kept across restarts in its data folder. */
     public CaRegistrySettings registrySettings() {
         requireRunning();

@@ -11,6 +11,7 @@ import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityIdentifier;
+import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.EstClient;
 import org.pkilab.enrollment.EstTransport;
@@ -132,6 +133,29 @@ class CaOfficerTest {
             ca.changeSecurity("Authenticated Users", CaSecurity.Permission.REQUEST_CERTIFICATES, true, "CONTOSO\\Administrator");
         }
         assertTrue(ca.securitySddl().contains("(A;;0x200;;;AU)"), "Authenticated Users regain Request Certificates: " + ca.securitySddl());
+    }
+
+    @Test
+    void withoutTheInterfaceLockThePolicyModuleDeniesAndRecordsAndEditFlagsCanWaiveTheCheck() throws Exception {
+        LogonToken bob = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().user("bob"), PASSWORD).token();
+        int lock = CaRegistrySettings.InterfaceFlag.IF_LOCKICERTREQUEST.value();
+        int ignore = CaRegistrySettings.EditFlag.EDITF_IGNOREREQUESTERGROUP.value();
+        ca.issueTemplate(DefaultTemplates.CLIENT_AUTH);
+        ca.changeSecurity("Authenticated Users", CaSecurity.Permission.REQUEST_CERTIFICATES, false, "CONTOSO\\Administrator");
+        ca.registry().update(r -> r.withInterfaceFlags(r.interfaceFlags() & ~lock));
+        try {
+            EnrollmentResult denied = ca.submit(EnrollmentRequest.manual(bob, DefaultTemplates.CLIENT_AUTH, Csrs.request(Csrs.rsa(2048), "")));
+            assertEquals(RequestStatus.DENIED, denied.status(), "the policy module denies it and the database records it");
+            assertEquals(WindowsError.CERTSRV_E_ENROLL_DENIED, denied.error(), denied.decision().explain());
+
+            ca.registry().update(r -> r.withEditFlags(r.editFlags() | ignore));
+            EnrollmentResult waived = ca.submit(EnrollmentRequest.manual(bob, DefaultTemplates.CLIENT_AUTH, Csrs.request(Csrs.rsa(2048), "")));
+            assertTrue(waived.issued(), () -> "EDITF_IGNOREREQUESTERGROUP: the CA's Request Certificates is not checked: "
+                    + waived.decision().explain());
+        } finally {
+            ca.registry().update(r -> r.withInterfaceFlags(r.interfaceFlags() | lock).withEditFlags(r.editFlags() & ~ignore));
+            ca.changeSecurity("Authenticated Users", CaSecurity.Permission.REQUEST_CERTIFICATES, true, "CONTOSO\\Administrator");
+        }
     }
 
     @Test
