@@ -27,7 +27,7 @@ import java.util.Optional;
  * GET    /certsrv/admin/requests?status=pending|issued|failed|revoked   certutil -view (one console folder), a page
  *            [&amp;after=&lt;id&gt;][&amp;limit=&lt;n&gt;]                                at a time: a full page's answer names the
  *                                                                    next in X-Next-After
- * POST   /certsrv/admin/requests/&lt;id&gt;/approve                           certutil -resubmit &lt;id&gt;
+ * POST   /certsrv/admin/requests/&lt;id&gt;/approve (or /resubmit)             certutil -resubmit &lt;id&gt;: a pending or denied request
  * POST   /certsrv/admin/requests/&lt;id&gt;/deny                              certutil -deny &lt;id&gt;
  * POST   /certsrv/admin/certificates/&lt;serial&gt;/revoke?reason=keyCompromise certutil -revoke &lt;serial&gt; 1
  * POST   /certsrv/admin/crl                                              certutil -CRL
@@ -39,6 +39,10 @@ import java.util.Optional;
  * POST   /certsrv/admin/registry?name=policy\EditFlags&amp;change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2
  *                                                                    certutil -setreg policy\EditFlags +EDITF_...: the
  *                                                                    settings after, and those before as "before"
+ * GET    /certsrv/admin/security                                         the Security tab (certutil -getreg CA\Security)
+ * POST   /certsrv/admin/security/&lt;role&gt;?account=CONTOSO%5Calice            tick Allow: role officer, manager, enroll or read
+ * DELETE /certsrv/admin/security/&lt;role&gt;?account=...                       clear it (Certipy: ca -add-officer / -remove-officer);
+ *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -82,12 +86,16 @@ final class CaAdminEndpoint {
                     : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
             case "registry" -> listing ? "read the registry settings" : parts.length == 1 && "POST".equals(method)
                     ? "change the registry settings (certutil -setreg)" : null;
+            case "security" -> listing ? "read the CA's security"
+                    : (parts.length == 2 || parts.length == 3) && ("POST".equals(method) || "DELETE".equals(method))
+                    ? "change the CA's security" : null;
             default -> null;
         };
         if (what == null) {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
-                    + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>\n");
+                    + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>, GET security, "
+                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -96,9 +104,13 @@ final class CaAdminEndpoint {
             return;
         }
         CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates") || resource.equals("registry")
+                || resource.equals("security")
                 ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
         Decision allowed;
-        if (resource.equals("registry") && listing) {
+        if (resource.equals("security") && listing) {
+            // reading the Security value needs no permission: any domain account reads it over remote registry, as audit tools do
+            allowed = Decision.proceed();
+        } else if (resource.equals("registry") && listing) {
             // the console shows the CA's properties to whoever may read the CA, and to its managers
             boolean mayRead = security.check(caller.token(), CaSecurity.Permission.READ, what).proceeds()
                     || security.check(caller.token(), CaSecurity.Permission.MANAGE_CA, what).proceeds();
@@ -130,12 +142,13 @@ final class CaAdminEndpoint {
                 } else {
                     long id = requestId(parts[1]);
                     switch (parts[2]) {
-                        case "approve" -> {
+                        case "approve", "resubmit" -> {
                             EnrollmentResult result = ca.approve(id, who);
                             json(response, callback, record(ca.request(result.requestId()).orElseThrow()));
                         }
                         case "deny" -> json(response, callback, record(ca.deny(id, who)));
-                        default -> HttpAnswers.text(response, callback, 404, "use requests/" + id + "/approve or requests/" + id + "/deny\n");
+                        default -> HttpAnswers.text(response, callback, 404, "use requests/" + id + "/approve (or /resubmit) or requests/"
+                                + id + "/deny\n");
                     }
                 }
             }
@@ -168,6 +181,24 @@ final class CaAdminEndpoint {
                     out.set("before", before.toJson());
                     json(response, callback, out);
                 }
+            }
+            case "security" -> {
+                if (!listing) {
+                    // a domain's backslash cannot travel in a path segment: the query carries it
+                    String account = parts.length == 3 ? URIUtil.decodePath(parts[2]) : Request.extractQueryParameters(request).getValue("account");
+                    if (account == null || account.isBlank()) {
+                        throw new CaException(WindowsError.E_INVALIDARG, "name the account or group: security/" + parts[1]
+                                + "?account=CONTOSO%5Calice");
+                    }
+                    CaSecurity.Permission permission;
+                    try {
+                        permission = CaSecurity.Permission.parse(URIUtil.decodePath(parts[1]));
+                    } catch (IllegalArgumentException e) {
+                        throw new CaException(WindowsError.E_INVALIDARG, e.getMessage());
+                    }
+                    ca.changeSecurity(account, permission, "POST".equals(method), who);
+                }
+                json(response, callback, securityAnswer());
             }
             default -> {
                 if (parts.length == 2) {
@@ -208,6 +239,29 @@ final class CaAdminEndpoint {
         ObjectNode out = JSON.createObjectNode();
         out.put("ca", ca.name());
         out.setAll(settings.toJson());
+        return out;
+    }
+
+    /** The Security tab: the SDDL and, per trustee, the permissions its Allow entries tick. */
+    private ObjectNode securityAnswer() {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("ca", ca.name());
+        org.pkilab.directory.model.SecurityDescriptor sd = security.descriptor();
+        out.put("security", ca.securitySddl());
+        ArrayNode entries = out.putArray("entries");
+        for (org.pkilab.directory.model.AccessControlEntry e : sd.entries()) {
+            ObjectNode row = entries.addObject();
+            row.put("type", e.allow() ? "Allow" : "Deny");
+            row.put("sid", e.trustee().toString());
+            row.put("trustee", ca.trusteeName(e.trustee()));
+            row.put("mask", String.format(Locale.ROOT, "0x%x", e.mask()));
+            ArrayNode permissions = row.putArray("permissions");
+            for (CaSecurity.Permission p : CaSecurity.Permission.values()) {
+                if ((e.mask() & p.mask()) != 0) {
+                    permissions.add(p.displayName());
+                }
+            }
+        }
         return out;
     }
 

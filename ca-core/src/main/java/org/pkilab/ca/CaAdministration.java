@@ -22,7 +22,7 @@ public interface CaAdministration {
 
     Optional<RequestRecord> request(long requestId);
 
-    /** "Issue" on a pending request ({@code certutil -resubmit}). */
+    /** "Issue" on a pending request, "Resubmit" on a denied one ({@code certutil -resubmit}). */
     EnrollmentResult approve(long requestId, String approver);
 
     /** "Deny" on a pending request ({@code certutil -deny}). */
@@ -56,4 +56,16 @@ public interface CaAdministration {
      * @throws IllegalArgumentException naming the bad value name, flag or OID; nothing is changed then
      */
     CaRegistrySettings changeRegistry(String name, String change, String who);
+
+    /** The {@code CA\Security} value, SDDL with {@code CA_ACCESS_*} masks. */
+    String securitySddl();
+
+    /**
+     * Ticks or clears "Allow" {@code permission} for {@code account} on the Security tab; {@code who} made the change.
+     * Kept across restarts.
+     */
+    String changeSecurity(String account, CaSecurity.Permission permission, boolean allow, String who);
+
+    /** {@code CONTOSO\Domain Admins} for a SID of the domain; the SID itself when the directory knows no name. */
+    String trusteeName(org.pkilab.directory.model.SecurityIdentifier sid);
 }

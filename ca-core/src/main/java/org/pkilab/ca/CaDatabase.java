@@ -368,7 +368,7 @@ final class CaDatabase implements AutoCloseable {
         }
     }
 
-    /** Records the outcome of a pending request (approved and issued, or denied). */
+    /** Records the outcome of a pending request (approved and issued, or denied), or of a denied one resubmitted. */
     synchronized RequestRecord resolve(long requestId, RequestStatus status, int code, String message, BigInteger serial,
                                        String subject, byte[] certificate, Instant resolvedAt, Instant notBefore,
                                        Instant notAfter) throws SQLException {
@@ -376,7 +376,7 @@ final class CaDatabase implements AutoCloseable {
             current();
             try (PreparedStatement ps = connection.prepareStatement("UPDATE requests SET status=?, disposition_code=?,"
                     + " disposition_message=?, serial=?, subject=COALESCE(?, subject), certificate=?, resolved_at=?, not_before=?,"
-                    + " not_after=? WHERE request_id=? AND status='PENDING'")) {
+                    + " not_after=? WHERE request_id=? AND status IN ('PENDING', 'DENIED')")) {
                 ps.setString(1, status.name());
                 ps.setInt(2, code);
                 ps.setString(3, message);
@@ -388,7 +388,7 @@ final class CaDatabase implements AutoCloseable {
                 setInstant(ps, 9, notAfter);
                 ps.setLong(10, requestId);
                 if (ps.executeUpdate() != 1) {
-                    throw new SQLException("request " + requestId + " is not pending");
+                    throw new SQLException("request " + requestId + " is neither pending nor denied");
                 }
                 if (serial != null) {
                     serialPrefixes.add(prefix(serial));

@@ -313,6 +313,13 @@ final class CaDirectory implements AutoCloseable {
         return found.size() == 1 ? Optional.of(found.get(0).getDN()) : Optional.empty();
     }
 
+    /** {@code CONTOSO\sAMAccountName} of the account or group with this SID in the domain; empty when none has it. */
+    Optional<String> accountName(SecurityIdentifier sid) {
+        List<SearchResultEntry> found = search(names.domain(), Filter.createEqualityFilter("objectSid", sid.toBytes()), "sAMAccountName");
+        return found.size() == 1 && found.get(0).getAttributeValue("sAMAccountName") != null
+                ? Optional.of(names.defaultNetbiosName() + "\\" + found.get(0).getAttributeValue("sAMAccountName")) : Optional.empty();
+    }
+
     X509Certificate domainControllerCertificate() {
         LDAPConnection connection = null;
         try {

@@ -60,7 +60,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private enum State { NEW, RUNNING, CLOSED }
 
     /** Where a changed {@link CaRegistrySettings} is kept, in the data folder: what the CA's registry key is on Windows. */
-    static final String REGISTRY_FILE = "registry.json";
+    static final String REGISTRY_FILE = CaRegistry.FILE;
 
     private final CertificationAuthorityConfig config;
     private volatile State state = State.NEW;
@@ -70,8 +70,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CaDatabase database;
     private CaDirectory directory;
     private DirectoryAdmin templates;
-    private volatile SecurityDescriptor security;
-    private volatile CaRegistrySettings registry;
+    private CaRegistry registry;
+    /** The parsed {@code Security} value, with the SDDL it was parsed from. */
+    private volatile ParsedSecurity security;
+    private CaSecurity caSecurity;
     private LogonTokenVerifier logons;
     private EnrollmentService enrollment;
     private CrlPublisher crls;
@@ -108,7 +110,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             identity = CaIdentity.loadOrCreate(dataDirectory, config.caName(), config.names().domain(), 2048,
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
-            registry = loadRegistry();
+            registry = CaRegistry.load(dataDirectory, temporary, config.registrySettings());
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
                     config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
@@ -137,9 +139,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
             urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
                     base + config.fqdn() + "_" + config.caName() + ".crt");
+            caSecurity = new CaSecurity(config.caName(), this::securityDescriptor, this::trusteeName);
             enrollment = new EnrollmentService(config.caName(), directory, templates.domainSid(), database, new IssuancePolicy(),
                     new CertificateSigner(identity.privateKey(), identity.certificate(), urls), identity::certificate, config.clock(),
-                    config.fqdn(), () -> registry);
+                    config.fqdn(), caSecurity, registry::current);
             crls = new CrlPublisher(database, identity.privateKey(), identity.certificate(), config.clock(),
                     config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
                     (der, delta) -> directory.publishCrl(config.caName(), config.hostName(), der, delta));
@@ -182,7 +185,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                new CaSecurity(config.caName(), this::security), logons, this::crlBytes);
+                caSecurity, logons, this::crlBytes);
     }
 
 
@@ -302,12 +305,6 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return console.templatesToIssue();
     }
 
-    @Override
-    public CaRegistrySettings registrySettings() {
-        requireRunning();
-        return registry;
-    }
-
     /**
      * See {@link CaAdministration#changeRegistry}. The change is written (whole or not at all) before the CA applies it,
      * so a CA killed a moment later starts again with what it answered; a temporary CA keeps it in memory only.
@@ -315,10 +312,9 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
      * @throws IllegalStateException when the data folder cannot be written; the settings stay as they were
      */
     @Override
-    public synchronized CaRegistrySettings changeRegistry(String name, String change, String who) {
+    public CaRegistrySettings changeRegistry(String name, String change, String who) {
         requireRunning();
-        CaRegistrySettings after = registry.change(name, change);
-        keepRegistry(after);
+        CaRegistrySettings after = registry.update(current -> current.change(name, change));
         LOG.info("{}: {} ran certutil -setreg {} {}", config.caName(), who, CaRegistrySettings.Value.named(name).certutilName(), change);
         return after;
     }
@@ -329,40 +325,14 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
      *
      * @throws IllegalStateException when the data folder cannot be written; the settings stay as they were
      */
-    public synchronized CaRegistrySettings restoreRegistry(CaRegistrySettings settings, String who) {
+    public CaRegistrySettings restoreRegistry(CaRegistrySettings settings, String who) {
         requireRunning();
-        if (!java.util.Objects.requireNonNull(settings, "settings").equals(registry)) {
-            keepRegistry(settings);
+        java.util.Objects.requireNonNull(settings, "settings");
+        if (!settings.equals(registry.current())) {
+            registry.update(current -> settings);
             LOG.info("{}: {} restored the registry settings", config.caName(), who);
         }
         return settings;
-    }
-
-    private void keepRegistry(CaRegistrySettings after) {
-        if (!temporary) {
-            try {
-                KeyFiles.writeAtomically(dataDirectory.resolve(REGISTRY_FILE),
-                        (after.toJson().toPrettyString() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new IllegalStateException("the registry settings of " + config.caName() + " could not be written to "
-                        + dataDirectory.resolve(REGISTRY_FILE) + " (" + e.getMessage() + "); nothing was changed", e);
-            }
-        }
-        registry = after;
-    }
-
-    /** The settings kept in the data folder, or the configured ones for a new (or temporary) CA. */
-    private CaRegistrySettings loadRegistry() throws IOException {
-        Path file = dataDirectory.resolve(REGISTRY_FILE);
-        if (temporary || !Files.exists(file)) {
-            return config.registrySettings();
-        }
-        try {
-            return CaRegistrySettings.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readAllBytes(file)));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(file + " does not hold the CA's registry settings (" + e.getMessage() + "): correct it, or delete "
-                    + "it to start with a new CA's settings", e);
-        }
     }
 
     /** Publishes a new base and delta CRL now ({@code certutil -crl}). */
@@ -439,17 +409,104 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return dataDirectory;
     }
 
+    private record ParsedSecurity(String sddl, SecurityDescriptor descriptor) {
+    }
+
     /**
-     * The CA's own security, the Security tab of its properties: who may manage the CA and its certificates,
-     * by SID ({@link CaSecurity#DEFAULT_SECURITY} in the domain of the CA).
+     * The CA's own security, the Security tab of its properties: who may manage the CA and its certificates and
+     * request certificates, by SID: the {@code Security} registry value ({@link CaRegistrySettings#DEFAULT_SECURITY}
+     * on a new CA) in the domain of the CA.
      */
-    SecurityDescriptor security() {
-        requireRunning();
-        SecurityDescriptor known = security;
-        if (known == null) {
-            known = security = SecurityDescriptor.parse(CaSecurity.DEFAULT_SECURITY, templates.domainSid());
+    SecurityDescriptor securityDescriptor() {
+        String sddl = registry.current().security();
+        ParsedSecurity known = security;
+        if (known == null || !known.sddl().equals(sddl)) {
+            known = security = new ParsedSecurity(sddl, SecurityDescriptor.parse(sddl, templates.domainSid()));
         }
-        return known;
+        return known.descriptor();
+    }
+
+    /** The CA's Security tab, for checks by the lab's own tools. */
+    public CaSecurity security() {
+        requireRunning();
+        return caSecurity;
+    }
+
+    /** The kept registry values themselves, for the administration verbs that change them. */
+    CaRegistry registry() {
+        requireRunning();
+        return registry;
+    }
+
+    /** The CA's registry values in force ({@code certutil -getreg}), kept across restarts in its data folder. */
+    @Override
+    public CaRegistrySettings registrySettings() {
+        requireRunning();
+        return registry.current();
+    }
+
+    /** The {@code CA\Security} value as SDDL, with CA_ACCESS masks. */
+    @Override
+    public String securitySddl() {
+        return registrySettings().security();
+    }
+
+    /**
+     * Ticks (or clears) "Allow" for {@code permission} for {@code account} on the CA's Security tab, as a Manage CA holder
+     * does in the console or with Certipy's {@code ca -add-officer}; kept across restarts. The caller's right to do so is
+     * {@link CaSecurity}'s to check first ({@link CaSecurity.Permission#MANAGE_CA}).
+     *
+     * @param account a user or group: {@code CONTOSO\alice}, {@code alice}, {@code Domain Users}, or a DN
+     * @param who     who made the change, for the CA's log
+     * @return the new {@code Security} value
+     * @throws CaException {@code ERROR_NONE_MAPPED} when no account in the domain has that name
+     */
+    @Override
+    public String changeSecurity(String account, CaSecurity.Permission permission, boolean allow, String who) {
+        requireRunning();
+        org.pkilab.directory.model.SecurityIdentifier sid = trustee(account);
+        org.pkilab.directory.model.SecurityIdentifier domain = templates.domainSid();
+        CaRegistrySettings changed = registry.update(current -> current.withSecurity(allow
+                ? CaSecurity.allow(current.security(), sid, permission, domain)
+                : CaSecurity.remove(current.security(), sid, permission, domain)));
+        LOG.info("{}: {} {} '{}' for {} ({})", config.caName(), who, allow ? "allowed" : "removed", permission.displayName(), account, sid);
+        return changed.security();
+    }
+
+    @Override
+    public String trusteeName(org.pkilab.directory.model.SecurityIdentifier sid) {
+        if (sid.equals(org.pkilab.directory.model.SecurityIdentifier.AUTHENTICATED_USERS)) {
+            return "NT AUTHORITY\\Authenticated Users";
+        }
+        if (sid.equals(org.pkilab.directory.model.SecurityIdentifier.EVERYONE)) {
+            return "Everyone";
+        }
+        if (sid.equals(org.pkilab.directory.model.SecurityIdentifier.BUILTIN_ADMINISTRATORS)) {
+            return "BUILTIN\\Administrators";
+        }
+        return directory.accountName(sid).orElse(sid.toString());
+    }
+
+    private org.pkilab.directory.model.SecurityIdentifier trustee(String account) {
+        String name = account.strip();
+        if (name.equalsIgnoreCase("Authenticated Users") || name.equalsIgnoreCase("NT AUTHORITY\\Authenticated Users")) {
+            return org.pkilab.directory.model.SecurityIdentifier.AUTHENTICATED_USERS;
+        }
+        if (name.equalsIgnoreCase("Everyone")) {
+            return org.pkilab.directory.model.SecurityIdentifier.EVERYONE;
+        }
+        Optional<String> dn = directory.accountDn(name);
+        if (dn.isEmpty()) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, "no account or group in "
+                    + config.names().dnsName() + " is called '" + name + "'",
+                    "name it as CONTOSO\\alice, alice, alice@contoso.com, a group's name, or a DN"));
+        }
+        org.pkilab.directory.model.SecurityIdentifier sid = directory.account(dn.get()).sid();
+        if (sid == null) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, dn.get() + " has no objectSid",
+                    "name a user or group"));
+        }
+        return sid;
     }
 
     private void requireRunning() {

@@ -22,6 +22,16 @@ public interface Enrollment {
      */
     Optional<EnrollmentResult> retrieve(LogonToken requester, String label, byte[] csr);
 
+    /**
+     * {@code certreq -retrieve ID}: what became of request {@code requestId}, which {@code requester} made; never a new
+     * submission. Issued (or revoked since): the certificate; pending: still pending; denied or failed: the refusal as
+     * recorded.
+     *
+     * @throws CaException {@code CERTSRV_E_NO_REQUEST} when there is no such request, {@code E_ACCESSDENIED} when another
+     *                     account made it
+     */
+    EnrollmentResult retrieve(LogonToken requester, long requestId);
+
     /** The template {@code certificate} was issued from, as the CA database recorded it. */
     Optional<String> templateOf(X509Certificate certificate);
 }

@@ -61,6 +61,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     private final Supplier<X509Certificate> caCertificate;
     private final Clock clock;
     private final String caHostFqdn;
+    private final CaSecurity caSecurity;
     private final Supplier<CaRegistrySettings> registry;
     private final LongAdder requests = new LongAdder();
     private final LongAdder issued = new LongAdder();
@@ -71,11 +72,12 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
 
     /**
      * @param caHostFqdn the CA's host name, which a resubmitted request's token names as its logon server
-     * @param registry   the CA's registry settings as they are now, read once per request
+     * @param caSecurity the CA's Security tab, for "Request Certificates"
+     * @param registry   the CA's registry values in force ({@code InterfaceFlags}, {@code EditFlags})
      */
     EnrollmentService(String caName, CaDirectory directory, SecurityIdentifier domainSid, CaDatabase database, IssuancePolicy policy,
                       CertificateSigner signer, Supplier<X509Certificate> caCertificate, Clock clock, String caHostFqdn,
-                      Supplier<CaRegistrySettings> registry) {
+                      CaSecurity caSecurity, Supplier<CaRegistrySettings> registry) {
         this.caName = caName;
         this.directory = directory;
         this.domainSid = domainSid;
@@ -85,6 +87,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         this.caCertificate = caCertificate;
         this.clock = clock;
         this.caHostFqdn = caHostFqdn;
+        this.caSecurity = caSecurity;
         this.registry = registry;
     }
 
@@ -111,25 +114,34 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     private EnrollmentResult submit(EnrollmentRequest request, IssuanceFacts.Submission submission) {
         long start = System.nanoTime();
         Instant now = clock.instant();
-        Pkcs10Request csr;
+        Admitted admitted;
         try {
-            csr = admit(request);
+            if (submission == IssuanceFacts.Submission.REQUESTER && registry.get().has(CaRegistrySettings.InterfaceFlag.IF_LOCKICERTREQUEST)) {
+                // Certificate Services refuses the call itself, before the policy module or the database see it
+                Decision door = caSecurity.mayEnroll(request.requester());
+                if (!door.proceeds()) {
+                    throw new CaException(door);
+                }
+            }
+            admitted = admit(request);
         } catch (CaException notARequest) {
             policyNanos.add(System.nanoTime() - start);
             throw notARequest;
         }
-        Outcome outcome = evaluate(request, csr, now, submission);
+        Pkcs10Request csr = admitted.csr();
+        Outcome outcome = evaluate(request, admitted, now, submission);
         policyNanos.add(System.nanoTime() - start);
         IssuanceFacts facts = outcome.facts();
         Decision decision = outcome.evaluation().decision();
         String template = facts.template() == null ? String.valueOf(request.templateLabel()) : facts.template().name();
+        Requester recorded = recordedRequester(request, facts);
         try {
             return switch (decision.outcome()) {
-                case DENY -> record(request, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
+                case DENY -> record(request, recorded, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
                         decision.error().hresult(), dispositionFor(decision), RequestedNames.recordable(csr.subject()), null, null, now, null, decision);
-                case PENDING -> record(request, template, RequestStatus.PENDING, 0, "Taken Under Submission", RequestedNames.recordable(csr.subject()),
-                        null, null, now, null, decision);
-                case CONTINUE -> issue(request, template, outcome.evaluation().draft(), now);
+                case PENDING -> record(request, recorded, template, RequestStatus.PENDING, 0, "Taken Under Submission" + recorded.note(),
+                        RequestedNames.recordable(csr.subject()), null, null, now, null, decision);
+                case CONTINUE -> issue(request, recorded, template, outcome.evaluation().draft(), now);
             };
         } finally {
             requests.increment();
@@ -137,9 +149,26 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         }
     }
 
-    /** The parsed request, or the refusal of input that is no request (nothing recorded). */
-    private static Pkcs10Request admit(EnrollmentRequest request) {
-        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(request.csr(), request.requester().account());
+    /** A request as admitted: its PKCS #10 and, when an enrollment agent signed it, the signed message around it. */
+    private record Admitted(Pkcs10Request csr, AgentSignedRequest signed) {
+    }
+
+    /**
+     * The parsed request, or the refusal of input that is no request (nothing recorded): a PKCS #10, or a CMS
+     * SignedData around one ({@link AgentSignedRequest}).
+     */
+    private static Admitted admit(EnrollmentRequest request) {
+        byte[] der = request.csr();
+        AgentSignedRequest signed = null;
+        if (AgentSignedRequest.isSignedData(der)) {
+            AgentSignedRequest.Parsed cms = AgentSignedRequest.parse(der, request.requester().account());
+            if (cms.refusal() != null) {
+                throw new CaException(cms.refusal());
+            }
+            signed = cms.request();
+            der = signed.pkcs10();
+        }
+        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, request.requester().account());
         if (parsed.refusal() != null) {
             throw new CaException(parsed.refusal());
         }
@@ -147,10 +176,29 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         if (!label.proceeds()) {
             throw new CaException(label);
         }
-        return parsed.request();
+        return new Admitted(parsed.request(), signed);
     }
 
     private record Outcome(IssuanceFacts facts, IssuancePolicy.Evaluation evaluation) {
+    }
+
+    /**
+     * Who the CA database records as the requester: the caller, or for an enrollment agent's request on behalf of
+     * another account that account (the console's "Requester Name"), with the agent named in the disposition ({@code note}).
+     */
+    private record Requester(String account, String dn, String note) {
+    }
+
+    private static Requester recordedRequester(EnrollmentRequest request, IssuanceFacts facts) {
+        EnrollmentAgentSignature.Agent agent = facts.agent();
+        if (agent != null && agent.onBehalfOfAnother() && agent.target() != null) {
+            String caller = request.requester().account();
+            // the console writes DOMAIN\sAMAccountName, whatever form the agent named the account in
+            String account = caller.substring(0, caller.indexOf('\\') + 1) + agent.target().samAccountName();
+            return new Requester(account, agent.target().dn(), " (enrolled on behalf of " + account + " by enrollment agent "
+                    + request.requester().account() + ")");
+        }
+        return new Requester(request.requester().account(), request.requester().distinguishedName(), "");
     }
 
     /**
@@ -158,7 +206,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
      * itself, so that a right granted a moment ago never loses to a cache the change notification has not
      * reached yet.
      */
-    private Outcome evaluate(EnrollmentRequest request, Pkcs10Request csr, Instant now, IssuanceFacts.Submission submission) {
+    private Outcome evaluate(EnrollmentRequest request, Admitted csr, Instant now, IssuanceFacts.Submission submission) {
         IssuanceFacts facts = gather(request, csr, now, submission, false);
         IssuancePolicy.Evaluation evaluation = policy.evaluate(facts);
         if (evaluation.decision().outcome() == Decision.Outcome.DENY && facts.template() != null) {
@@ -168,20 +216,53 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         return new Outcome(facts, evaluation);
     }
 
-    private IssuanceFacts gather(EnrollmentRequest request, Pkcs10Request csr, Instant now, IssuanceFacts.Submission submission,
+    private IssuanceFacts gather(EnrollmentRequest request, Admitted admitted, Instant now, IssuanceFacts.Submission submission,
                                  boolean fresh) {
         CaDirectory.TemplateAndIssueList found = directory.cachedTemplateAndIssueList(caName, request.templateLabel(), domainSid, fresh);
-        IssuanceFacts.Builder facts = IssuanceFacts.builder(request, csr).now(now).caName(caName).issueList(found.issueList())
+        CaRegistrySettings settings = registry.get();
+        IssuanceFacts.Builder facts = IssuanceFacts.builder(request, admitted.csr()).now(now).caName(caName).issueList(found.issueList())
                 .domainDnsName(directory.names().dnsName()).caNotAfter(caCertificate.get().getNotAfter().toInstant())
-                .submission(submission).registry(registry.get());
+                .submission(submission).registry(settings)
+                .caAccess(settings.has(CaRegistrySettings.EditFlag.EDITF_IGNOREREQUESTERGROUP) ? Decision.proceed()
+                        : caSecurity.mayEnroll(request.requester()));
+        EnrollmentAgentSignature.Agent agent = admitted.signed() == null ? null : agent(request, admitted.signed());
+        facts.agent(agent);
+        String namesFrom = agent != null && agent.onBehalfOfAnother() && agent.target() != null
+                ? agent.target().dn() : request.requester().distinguishedName();
         found.template().ifPresent(template -> {
             facts.template(template);
             if (!template.enrolleeSuppliesSubject()) {
                 // names built from the directory: the account is the one fact the template needs read
-                facts.account(directory.account(request.requester().distinguishedName()));
+                facts.account(directory.account(namesFrom));
             }
         });
         return facts.build();
+    }
+
+    /** What the CA can find out about an enrollment agent's signature: its certificate in this CA's database, and the account it names. */
+    private EnrollmentAgentSignature.Agent agent(EnrollmentRequest request, AgentSignedRequest signed) {
+        X509Certificate signer = signed.signer();
+        X509Certificate ca = caCertificate.get();
+        boolean issuedHere;
+        try {
+            signer.verify(ca.getPublicKey());
+            issuedHere = signer.getIssuerX500Principal().equals(ca.getSubjectX500Principal());
+        } catch (GeneralSecurityException e) {
+            issuedHere = false;
+        }
+        boolean revoked;
+        try {
+            revoked = issuedHere && database.bySerial(signer.getSerialNumber()).map(r -> r.status() == RequestStatus.REVOKED).orElse(false);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
+        }
+        CaDirectory.Account target = null;
+        String named = signed.requesterName();
+        if (named != null && !named.isEmpty()) {
+            target = directory.accountDn(named).map(directory::account).orElse(null);
+        }
+        return new EnrollmentAgentSignature.Agent(signed, request.requester().account(), request.requester().distinguishedName(),
+                issuedHere, revoked, target);
     }
 
     private static boolean malformed(Decision decision) {
@@ -193,7 +274,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                 + " (" + decision.error().hresult() + " " + decision.error().symbolicName() + "). " + decision.reason();
     }
 
-    private EnrollmentResult issue(EnrollmentRequest request, String template, CertificateDraft draft, Instant now) {
+    private EnrollmentResult issue(EnrollmentRequest request, Requester recorded, String template, CertificateDraft draft, Instant now) {
         for (int attempt = 0; ; attempt++) {
             BigInteger serial = newSerial();
             try {
@@ -202,11 +283,11 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                 signingNanos.add(System.nanoTime() - signing);
                 issued.increment();
                 // the subject as signed, in RFC 4514 order, without parsing the certificate back
-                return record(request, template, RequestStatus.ISSUED, 0, "Issued", RFC4519Style.INSTANCE.toString(draft.subject()),
-                        serial, certificate, now, draft, null);
+                return record(request, recorded, template, RequestStatus.ISSUED, 0, "Issued" + recorded.note(),
+                        RFC4519Style.INSTANCE.toString(draft.subject()), serial, certificate, now, draft, null);
             } catch (GeneralSecurityException e) {
                 Decision failed = Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the CA could not sign: " + e.getMessage(), "");
-                return record(request, template, RequestStatus.FAILED, WindowsError.CRYPT_E_ASN1_BADTAG.hresult(),
+                return record(request, recorded, template, RequestStatus.FAILED, WindowsError.CRYPT_E_ASN1_BADTAG.hresult(),
                         "Error: " + e.getMessage(), null, null, null, now, null, failed);
             } catch (IllegalStateException e) {
                 if (attempt < 3 && e.getCause() instanceof SQLException sql && sql.getMessage().contains("UNIQUE")) {
@@ -217,12 +298,12 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         }
     }
 
-    private EnrollmentResult record(EnrollmentRequest request, String template, RequestStatus status, int code, String message,
-                                    String subject, BigInteger serial, byte[] certificate, Instant now, CertificateDraft draft,
-                                    Decision decision) {
+    private EnrollmentResult record(EnrollmentRequest request, Requester requester, String template, RequestStatus status, int code,
+                                    String message, String subject, BigInteger serial, byte[] certificate, Instant now,
+                                    CertificateDraft draft, Decision decision) {
         try {
             byte[] csr = request.csr();
-            RequestRecord row = new RequestRecord(0, request.requester().account(), request.requester().distinguishedName(),
+            RequestRecord row = new RequestRecord(0, requester.account(), requester.dn(),
                     template, status, code, message, serial, subject, certificate, csr, now,
                     status == RequestStatus.PENDING ? null : now,
                     certificate == null ? null : draft.notBefore(), certificate == null ? null : draft.notAfter(), null, null);
@@ -267,9 +348,34 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         }
     }
 
-    /** Issue (approve) a pending request: it goes through the policy module again, past the approval step. */
+    @Override
+    public EnrollmentResult retrieve(LogonToken requester, long requestId) {
+        RequestRecord r = existing(requestId);
+        if (!r.requester().equalsIgnoreCase(requester.account())) {
+            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, requester.account() + " may not retrieve request "
+                    + requestId + " from " + caName + ": " + r.requester() + " made it", "retrieve it as " + r.requester()));
+        }
+        return switch (r.status()) {
+            case ISSUED, REVOKED -> new EnrollmentResult(r, null);
+            case PENDING -> new EnrollmentResult(r, Decision.pend("request " + requestId + " is still pending"));
+            case DENIED, FAILED -> new EnrollmentResult(r, Decision.deny(WindowsError.find(String.format("0x%08X", r.dispositionCode()))
+                    .orElse(WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST), "request " + requestId + " was refused: " + r.dispositionMessage(),
+                    "a certificate manager may resubmit it (pkilab ca resubmit " + requestId + "); or send a new request"));
+        };
+    }
+
+    /**
+     * Resubmits a pending or denied request ({@code certutil -resubmit}, the console's "Issue" and Certipy's
+     * {@code ca -issue-request}, [MS-CSRA] {@code ICertAdminD::ResubmitRequest}): it goes through the policy module again
+     * as a resubmission by a certificate manager, past the approval step and without the checks only a new request gets:
+     * neither the template's Enroll permission nor the CA's Request Certificates is checked again (the policy module
+     * checks "user access for original submitter" only, as "resubmit can only be called by admins"). That is what makes
+     * ESC7 work: an officer resubmits his own request for a template he may not enroll for, which the policy module
+     * denied, and it is issued. The template must still be on the issue list, and names, key and agent signature must
+     * still pass; when they do not, the request stays denied with the new reason.
+     */
     public EnrollmentResult approve(long requestId, String approver) {
-        RequestRecord pending = pendingRecord(requestId);
+        RequestRecord pending = resubmittable(requestId);
         Instant now = clock.instant();
         LogonToken requester = new LogonToken(pending.requester(), pending.requesterDn(),
                 directory.account(pending.requesterDn()).sid(), List.of(), now, caHostFqdn);
@@ -307,6 +413,25 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                     null, null, null, clock.instant(), null, null);
         } catch (SQLException e) {
             throw new IllegalStateException("denying request " + requestId + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private RequestRecord resubmittable(long requestId) {
+        RequestRecord r = existing(requestId);
+        if (r.status() != RequestStatus.PENDING && r.status() != RequestStatus.DENIED) {
+            throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "request " + requestId + " is " + r.status().consoleText()
+                    + ": only a pending or denied request can be resubmitted" + (r.status() == RequestStatus.FAILED
+                    ? " (this one is not a request the CA could read)" : ""));
+        }
+        return r;
+    }
+
+    private RequestRecord existing(long requestId) {
+        try {
+            return database.byId(requestId).orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_NO_REQUEST,
+                    "there is no request " + requestId + " in " + caName + "'s database"));
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -36,6 +36,7 @@ import java.util.regex.Pattern;
  * <pre>
  * GET  /.well-known/est/cacerts                      the CA certificate (certs-only PKCS #7, base64)
  * POST /.well-known/est/&lt;template&gt;/simpleenroll     a PKCS #10 request, base64; the label names the template
+ * POST /.well-known/est/&lt;template&gt;/simpleenroll?requestId=N  certreq -retrieve N: what became of request N (never a new one)
  * POST /.well-known/est/[&lt;template&gt;/]simplereenroll authenticated by the current certificate (TLS client auth)
  * GET  /.well-known/est/&lt;template&gt;/csrattrs         what the request should carry
  * </pre>
@@ -43,7 +44,9 @@ import java.util.regex.Pattern;
  * <p>First enrollment authenticates with {@link HttpLogon}. A pending request answers {@code 202} with
  * {@code Retry-After}; sending the same request again returns the certificate once approved. What a client may
  * send is bounded: a body of {@value #MAX_BODY} bytes (413, answered from {@code Content-Length} before any of
- * the body is read), {@code Content-Type: application/pkcs10} and nothing else (415), and
+ * the body is read), {@code Content-Type: application/pkcs10} or, for an enrollment agent's request on behalf of another
+ * account, {@code application/pkcs7-mime} (a CMS SignedData around the PKCS #10, {@link AgentSignedRequest}; RFC 7030 would
+ * send a full CMC request to {@code /fullcmc}, which the lab does not offer) and nothing else (415), and
  * {@value #MAX_REQUESTS_PER_ACCOUNT} requests in progress per account (429).
  */
 final class EstAdapter {
@@ -54,7 +57,9 @@ final class EstAdapter {
     static final int MAX_REQUESTS_PER_ACCOUNT = 8;
     /** RFC 7030's media type, with parameters (token=token or token="quoted") and nothing else. */
     private static final Pattern PKCS10 = Pattern.compile(
-            "(?i)application/pkcs10\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
+            "(?i)application/(pkcs10|pkcs7-mime)\\s*(;\\s*[-!#$%&'*+.^_`|~0-9a-z]+=([-!#$%&'*+.^_`|~0-9a-z]+|\"([^\"\\\\]|\\\\.)*\")\\s*)*");
+    /** A CMS message other than a request ({@code smime-type=certs-only}, {@code signed-data} ...) is not one to enroll with. */
+    private static final Pattern OTHER_SMIME_TYPE = Pattern.compile("(?i).*;\\s*smime-type\\s*=\\s*\"?(?!cmc-request\\b)[^;\"]+.*");
 
     private final String caName;
     private final Supplier<X509Certificate> caCertificate;
@@ -81,7 +86,8 @@ final class EstAdapter {
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         if (contentType == null || !PKCS10.matcher(contentType.strip()).matches()) {
             HttpAnswers.text(response, callback, 415, "Unsupported Media Type: send the certificate request as Content-Type: "
-                    + "application/pkcs10 (RFC 7030: the DER request, base64), not " + (contentType == null ? "without a Content-Type"
+                    + "application/pkcs10 (RFC 7030: the DER request, base64), or an enrollment agent's signed request as "
+                    + "application/pkcs7-mime, not " + (contentType == null ? "without a Content-Type"
                     : "'" + contentType + "'") + "\n");
             return;
         }
@@ -167,6 +173,29 @@ final class EstAdapter {
         } catch (IllegalArgumentException e) {
             HttpAnswers.refuse(response, callback, WindowsError.CRYPT_E_ASN1_BADTAG, "the " + body.length + " bytes of the body are not base64: "
                     + e.getMessage(), "send the DER request base64-encoded (openssl base64 -in req.der)");
+            return;
+        }
+        String byId = renewal ? null : Request.extractQueryParameters(request).getValue("requestId");
+        if (byId != null) {
+            long id;
+            try {
+                id = Long.parseLong(byId.strip());
+            } catch (NumberFormatException e) {
+                HttpAnswers.refuse(response, callback, WindowsError.CERTSRV_E_NO_REQUEST, "'" + RequestedNames.printable(byId)
+                        + "' is not a request id", "give the number the CA answered in X-ADCS-Request-Id");
+                return;
+            }
+            answer(response, callback, enrollment.retrieve(requester, id));
+            return;
+        }
+        boolean signedType = request.getHeaders().get(HttpHeader.CONTENT_TYPE).strip().toLowerCase(java.util.Locale.ROOT)
+                .startsWith("application/pkcs7-mime");
+        if (signedType != AgentSignedRequest.isSignedData(csr)
+                || (signedType && OTHER_SMIME_TYPE.matcher(request.getHeaders().get(HttpHeader.CONTENT_TYPE)).matches())) {
+            HttpAnswers.text(response, callback, 415, "Unsupported Media Type: " + (signedType
+                    ? "application/pkcs7-mime carries an enrollment agent's signed request (CMS SignedData, smime-type=CMC-request); "
+                    + "send a PKCS #10 request as application/pkcs10"
+                    : "this body is a CMS SignedData: send an enrollment agent's signed request as application/pkcs7-mime") + "\n");
             return;
         }
         EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);

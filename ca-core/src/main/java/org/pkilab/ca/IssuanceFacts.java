@@ -25,10 +25,12 @@ import java.util.List;
  * @param caNotAfter  the end of the CA certificate's validity, which no certificate it issues outlives
  * @param submission  who stands behind the request: its requester, a certificate manager, or the CA itself
  * @param registry    the CA's registry settings when the request came ({@code EditFlags}, {@code DisableExtensionList} ...)
+ * @param caAccess    the CA's own Security tab on the requester: may it Request Certificates ({@link CaSecurity#mayEnroll})
+ * @param agent       what the CA found out about an enrollment agent's signature on the request; null for a bare PKCS #10
  */
 record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, CertificateTemplate template, List<String> issueList,
                      CaDirectory.Account account, String caName, String domainDnsName, Instant caNotAfter, Submission submission,
-                     CaRegistrySettings registry) {
+                     CaRegistrySettings registry, Decision caAccess, EnrollmentAgentSignature.Agent agent) {
 
     /** Who stands behind a request, which decides the checks it still needs. */
     enum Submission {
@@ -45,9 +47,9 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
     }
 
     IssuanceFacts {
-        if (request == null || csr == null || now == null || caNotAfter == null || submission == null || registry == null) {
-            throw new IllegalArgumentException("issuance facts need a request, its PKCS #10, a time, the CA's end, a submission "
-                    + "and the CA's registry settings");
+        if (request == null || csr == null || now == null || caNotAfter == null || submission == null || registry == null || caAccess == null) {
+            throw new IllegalArgumentException("issuance facts need a request, its PKCS #10, a time, the CA's end, a submission, "
+                    + "the CA's registry settings and the CA's access check");
         }
         issueList = List.copyOf(issueList);
     }
@@ -58,6 +60,11 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
 
     String requesterName() {
         return request.requester().account();
+    }
+
+    /** Whether an enrollment agent asks for another account ({@code RequesterName} names someone else than the caller). */
+    boolean onBehalfOfAnother() {
+        return agent != null && agent.onBehalfOfAnother();
     }
 
     /** {@code 'Web Server' (WebServer)}, or the label as sent when no template has that name. */
@@ -82,6 +89,9 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
         private Instant caNotAfter = Instant.MAX;
         private Submission submission = Submission.REQUESTER;
         private CaRegistrySettings registry = CaRegistrySettings.DEFAULT;
+
+        private Decision caAccess = Decision.proceed();
+        private EnrollmentAgentSignature.Agent agent;
 
         private Builder(EnrollmentRequest request, Pkcs10Request csr) {
             this.request = request;
@@ -142,9 +152,21 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
             return this;
         }
 
+        /** If unset, the CA's Security allows the requester to Request Certificates. */
+        Builder caAccess(Decision caAccess) {
+            this.caAccess = caAccess;
+            return this;
+        }
+
+        /** If unset, the request is a bare PKCS #10, signed by nobody but its own key. */
+        Builder agent(EnrollmentAgentSignature.Agent agent) {
+            this.agent = agent;
+            return this;
+        }
+
         IssuanceFacts build() {
             return new IssuanceFacts(request, csr, now, template, issueList, account, caName, domainDnsName, caNotAfter, submission,
-                    registry);
+                    registry, caAccess, agent);
         }
     }
 }

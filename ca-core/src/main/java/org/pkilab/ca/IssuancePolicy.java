@@ -11,8 +11,11 @@ import java.util.regex.Pattern;
  * <em>validators</em>, which decide ({@link Decision}), apart from <em>modifiers</em>, which build the
  * certificate ({@link CertificateDraft}) and never refuse. Validators, in order:
  * <ol>
+ *   <li>{@link RequesterMayUseCa}: the CA's own Security tab lets the requester Request Certificates;</li>
  *   <li>{@link TemplateIssuedHere}: the template exists and is on this CA's "Certificate Templates to Issue" list;</li>
  *   <li>{@link RequesterMayEnroll}: the requester's logon token holds Enroll (and Autoenroll for autoenrollment);</li>
+ *   <li>{@link EnrollmentAgentSignature}: the Issuance Requirements' authorized signatures, and an enrollment agent's
+ *       request on behalf of another account;</li>
  *   <li>{@link SubjectNamesAvailable}: the names the template's Subject Name tab asks for can be had;</li>
  *   <li>{@link KeyMeetsTemplate}: the key is within the CA's ceiling, signs the request, and fits the Cryptography tab;</li>
  *   <li>{@link ManagerApproval}: "CA certificate manager approval" holds the request as pending.</li>
@@ -48,9 +51,9 @@ final class IssuancePolicy {
     private final List<Modifier> modifiers;
 
     IssuancePolicy() {
-        this(List.of(new TemplateIssuedHere(), new RequesterMayEnroll(), new SubjectNamesAvailable(), new KeyMeetsTemplate(),
-                new ManagerApproval()), List.of(new SubjectNamesFromTemplate(), new ValidityFromTemplate(),
-                new RequestedApplicationPolicies(), new ExtensionsDisabledByCa()));
+        this(List.of(new RequesterMayUseCa(), new TemplateIssuedHere(), new RequesterMayEnroll(), new EnrollmentAgentSignature(),
+                new SubjectNamesAvailable(), new KeyMeetsTemplate(), new ManagerApproval()), List.of(new SubjectNamesFromTemplate(),
+                new ValidityFromTemplate(), new RequestedApplicationPolicies(), new ExtensionsDisabledByCa()));
     }
 
     IssuancePolicy(List<Validator> validators, List<Modifier> modifiers) {

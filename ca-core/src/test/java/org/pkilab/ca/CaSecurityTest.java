@@ -54,4 +54,30 @@ class CaSecurityTest {
                 "only RID 519 of the domain is Enterprise Admins, not a group of that name: " + decision.explain());
         assertTrue(decision.reason().contains("'Manage CA'"), decision.reason());
     }
+
+    @Test
+    void tickingAllowWidensTheTrusteesEntryAndClearingItDropsAnEmptyOne() {
+        SecurityIdentifier alice = DOMAIN.withRid(1105);
+        String base = org.pkilab.enrollment.CaRegistrySettings.DEFAULT_SECURITY;
+        String manager = CaSecurity.allow(base, alice, CaSecurity.Permission.MANAGE_CA, DOMAIN);
+        assertEquals(base + "(A;;0x1;;;" + alice + ")", manager);
+        String both = CaSecurity.allow(manager, alice, CaSecurity.Permission.MANAGE_CERTIFICATES, DOMAIN);
+        assertEquals(base + "(A;;0x3;;;" + alice + ")", both, "one entry per trustee, widened");
+        assertEquals(both, CaSecurity.allow(both, alice, CaSecurity.Permission.MANAGE_CERTIFICATES, DOMAIN), "ticking twice changes nothing");
+        assertEquals(manager, CaSecurity.remove(both, alice, CaSecurity.Permission.MANAGE_CERTIFICATES, DOMAIN));
+        assertEquals(base, CaSecurity.remove(manager, alice, CaSecurity.Permission.MANAGE_CA, DOMAIN), "an entry left with no bit goes");
+        String denied = base + "(D;;0x200;;;" + alice + ")";
+        assertEquals(base + "(A;;0x200;;;" + alice + ")", CaSecurity.allow(denied, alice, CaSecurity.Permission.REQUEST_CERTIFICATES, DOMAIN),
+                "ticking Allow clears the same Deny, as the Security tab does");
+    }
+
+    @Test
+    void requestCertificatesIsAuthenticatedUsersByDefaultAndItsRefusalIsEnrollDenied() {
+        LogonToken alice = token("alice", group(RelativeIds.DOMAIN_USERS, "Domain Users"));
+        assertEquals(Decision.Outcome.DENY, security.mayEnroll(alice).outcome(), "alice's token here holds no Authenticated Users");
+        assertEquals(WindowsError.CERTSRV_E_ENROLL_DENIED, security.mayEnroll(alice).error());
+        LogonToken signedIn = token("alice", group(RelativeIds.DOMAIN_USERS, "Domain Users"),
+                new LogonToken.TokenGroup(SecurityIdentifier.AUTHENTICATED_USERS, "NT AUTHORITY\\Authenticated Users"));
+        assertTrue(security.mayEnroll(signedIn).proceeds(), "Authenticated Users may Request Certificates on a new CA");
+    }
 }

@@ -403,7 +403,11 @@ class EnrollmentTest {
         EstAnswer denied = est.simpleEnroll("LabApprovedWeb", iis01(), other);
         assertEquals(403, denied.status(), denied.text());
         assertEquals("0x80094014 CERTSRV_E_ADMIN_DENIED_REQUEST", denied.errorHeader());
-        assertThrows(CaException.class, () -> ca.approve(second, "CONTOSO\\Administrator"), "a denied request is not pending");
+        CaException issuedAlready = assertThrows(CaException.class, () -> ca.approve(id, "CONTOSO\\Administrator"),
+                "an issued request cannot be resubmitted");
+        assertEquals(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, issuedAlready.error(), issuedAlready.getMessage());
+        // [MS-CSRA] ResubmitRequest takes a pending or a denied request: the certificate manager may change his mind
+        assertTrue(ca.approve(second, "CONTOSO\\Administrator").issued(), "a denied request resubmitted by a certificate manager");
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.pkilab.enrollment.EnrollableTemplate;
 import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.OnBehalfOfRequest;
 import org.pkilab.enrollment.PendingException;
 
 import java.security.KeyPair;
@@ -37,6 +38,11 @@ final class CertificateEnrollment {
     private final HostTimings timings;
     private final LabEstTransport transport;
     private final CertificateEnrollmentRequests requests;
+    /**
+     * Requests the CA refused, with their keys, while the computer runs: a certificate manager may still resubmit one
+     * ({@code certutil -resubmit}), and {@code certreq -retrieve} then installs the certificate with the key made for it.
+     */
+    private final Map<Long, CertificateEnrollmentRequests.Pending> refused = new java.util.concurrent.ConcurrentHashMap<>();
 
     CertificateEnrollment(DomainComputerConfig config, GroupPolicyClient domain, CertificateStore my, EventLog eventLog,
                           HostTimings timings, Supplier<LabHttp.Client> https) {
@@ -87,6 +93,10 @@ final class CertificateEnrollment {
             byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key, request.subject(), request.dnsNames(), request));
             EstAnswer answer = est().simpleEnroll(request.template(), who.authorization(), csr);
             if (!answer.issued() && !answer.pending()) {
+                if (answer.requestId() != null) {
+                    refused.put(Long.parseLong(answer.requestId()), new CertificateEnrollmentRequests.Pending(unlisted.name(), key, csr,
+                            unlisted, who.store(), request));
+                }
                 throw EnrollmentException.fromAnswer(answer.status(), answer.errorHeader(), "'" + request.template()
                         + "' is not among the certificates " + who.label() + " on " + config.name() + " can request; the CA says:\n"
                         + answer.text());
@@ -105,6 +115,53 @@ final class CertificateEnrollment {
         return enroll(who, template, key, csr, request);
     }
 
+    /** szOID_ENROLLMENT_AGENT: the purpose of the certificate an enrollment agent signs with. */
+    static final String CERTIFICATE_REQUEST_AGENT = "1.3.6.1.4.1.311.20.2.1";
+
+    /**
+     * "Enroll On Behalf Of" (the Certificates snap-in's Advanced Operations, {@code certreq -policy} with a signing
+     * certificate, Certipy's {@code req -on-behalf-of}): a new key and a PKCS #10 without subject (the CA builds the
+     * names and the SID extension from {@code targetAccount}), wrapped in a CMS SignedData signed with the agent's
+     * certificate and key and naming {@code targetAccount} as {@code RequesterName} ({@link OnBehalfOfRequest}), sent
+     * over EST as {@code application/pkcs7-mime}. The certificate goes to the agent's own store, as the snap-in puts it
+     * (for the agent to hand over, on a smart card in Windows).
+     *
+     * @param signing the agent's certificate; null takes the newest valid Certificate Request Agent certificate with a
+     *                private key in the agent's store
+     * @throws EnrollmentException when the agent has no such certificate, or the CA refuses (its code and reason)
+     */
+    StoredCertificate requestOnBehalfOf(Enrollee agent, String template, String targetAccount, StoredCertificate signing) {
+        if (targetAccount == null || targetAccount.isBlank()) {
+            throw new IllegalArgumentException("name the account to enroll on behalf of, as CONTOSO\\Administrator");
+        }
+        StoredCertificate signer = signing != null ? signing : agent.store().matching(c -> c.privateKey() != null
+                        && c.hasPurpose(CERTIFICATE_REQUEST_AGENT) && c.validAt(config.clock().instant())).stream()
+                .max(java.util.Comparator.comparing(StoredCertificate::notBefore))
+                .orElseThrow(() -> new EnrollmentException(0, null, agent.label() + " on " + config.name() + " holds no valid "
+                        + "Certificate Request Agent certificate with its private key in " + agent.store().name() + ": enroll for an "
+                        + "Enrollment Agent certificate first"));
+        if (signer.privateKey() == null) {
+            throw new EnrollmentException(0, null, "the signing certificate " + signer.thumbprint() + " has no private key in "
+                    + agent.store().name() + "; an enrollment agent signs with its key");
+        }
+        EnrollableTemplate settings = offeredOrUnlisted(agent, template);
+        KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> KeyAndRequest.generateKey(settings, 0));
+        byte[] csr = timings.time(HostTimings.Phase.REQUEST_SIGNING, () -> KeyAndRequest.csr(key, "", List.of()));
+        byte[] signed = OnBehalfOfRequest.sign(csr, targetAccount.strip(), signer.certificate(), signer.privateKey());
+        EstAnswer answer = timings.time(HostTimings.Phase.ENROLLMENT,
+                () -> est().simpleEnrollOnBehalfOf(settings.name(), agent.authorization(), signed));
+        return answer(agent, settings, key, signed, answer, CertificateRequest.forTemplate(template));
+    }
+
+    /** The template as the "Request Certificates" page offers it, or, when it is not offered, as certreq sends an unknown one. */
+    private EnrollableTemplate offeredOrUnlisted(Enrollee who, String template) {
+        return enrollableTemplates(who).stream()
+                .filter(t -> t.name().equalsIgnoreCase(template) || t.displayName().equalsIgnoreCase(template))
+                .findFirst()
+                .orElseGet(() -> new EnrollableTemplate(template, template, "", 0, true, 0, KeyAlgorithm.RSA.windowsName(),
+                        false, false, false, false, false, Duration.ZERO, List.of(), List.of()));
+    }
+
     /** Autoenrollment's request for {@code template}: a new key, no subject (the CA builds it from the directory). */
     StoredCertificate autoenroll(EnrollableTemplate template) {
         KeyPair key = timings.time(HostTimings.Phase.KEY_GENERATION, () -> KeyAndRequest.generateKey(template, 0));
@@ -114,14 +171,45 @@ final class CertificateEnrollment {
 
     /** See {@link DomainComputer#retrievePending(long)}. */
     StoredCertificate retrievePending(long requestId) {
-        CertificateEnrollmentRequests.Pending request = requests.get(requestId);
-        if (request == null || request.store() != my) {
-            List<Long> mine = requests.all().entrySet().stream().filter(e -> e.getValue().store() == my).map(Map.Entry::getKey).toList();
-            throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
-                    + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine) + ". A request is retrieved "
-                    + "on the computer that made it, which holds its private key; one already retrieved is in LocalMachine\\My.");
+        return retrieveRequest(machine(), requestId);
+    }
+
+    /**
+     * {@code certreq -retrieve ID} for {@code who}: a request of its store that waits for a certificate manager, or one the
+     * CA refused that a certificate manager may have resubmitted since (ESC7), sent again as it was made; installed once
+     * issued, with the key made for it.
+     */
+    StoredCertificate retrieveRequest(Enrollee who, long requestId) {
+        CertificateEnrollmentRequests.Pending found = requests.get(requestId);
+        boolean wasRefused = found == null;
+        if (found == null) {
+            found = refused.get(requestId);
         }
-        return retrieve(machine(), requestId);
+        if (found == null || found.store() != who.store()) {
+            List<Long> mine = new ArrayList<>();
+            requests.all().forEach((id, p) -> {
+                if (p.store() == who.store()) {
+                    mine.add(id);
+                }
+            });
+            refused.forEach((id, p) -> {
+                if (p.store() == who.store()) {
+                    mine.add(id);
+                }
+            });
+            throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
+                    + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine.stream().sorted().toList())
+                    + ". A request is retrieved on the computer that made it, which holds its private key; one already retrieved is in "
+                    + who.store().name() + ".");
+        }
+        CertificateEnrollmentRequests.Pending request = found;
+        // a refused request is fetched by its id: sent as new, it would be refused again under a new id
+        EstAnswer answer = timings.time(HostTimings.Phase.ENROLLMENT, () -> wasRefused
+                ? est().retrieve(request.template(), who.authorization(), requestId, request.csr())
+                : est().simpleEnroll(request.template(), who.authorization(), request.csr()));
+        StoredCertificate stored = answer(who, request.settings(), request.key(), request.csr(), answer, request.asked());
+        refused.remove(requestId);
+        return stored;
     }
 
     private StoredCertificate retrieve(Enrollee who, long requestId) {
@@ -195,6 +283,10 @@ final class CertificateEnrollment {
         if (requestId != null) {
             // issued or refused: either way it no longer waits
             requests.forget(Long.parseLong(requestId));
+        }
+        if (!answer.issued() && requestId != null) {
+            refused.put(Long.parseLong(requestId), new CertificateEnrollmentRequests.Pending(template.name(), key, csr, template,
+                    who.store(), asked));
         }
         if (!answer.issued()) {
             eventLog.write(config.clock().instant(), "Error", 13, EventLog.AUTOENROLLMENT, "Certificate enrollment for " + who.label() + " failed "

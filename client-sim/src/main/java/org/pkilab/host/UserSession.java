@@ -39,4 +39,34 @@ public final class UserSession {
     public StoredCertificate requestCertificate(CertificateRequest request) {
         return enrollment.request(enrollee, request);
     }
+
+    /**
+     * {@code certreq -retrieve ID} as this user: a request of this user's that waits for a certificate manager, or that
+     * the CA denied and an officer has resubmitted since (ESC7), sent again; the certificate goes to {@code CurrentUser\My}
+     * with the key made for the request.
+     *
+     * @throws IllegalArgumentException when this user made no such request on this computer
+     * @throws org.pkilab.enrollment.PendingException    while it still waits
+     * @throws org.pkilab.enrollment.EnrollmentException while it is still refused
+     */
+    public StoredCertificate retrieve(long requestId) {
+        return enrollment.retrieveRequest(enrollee, requestId);
+    }
+
+    /**
+     * "Enroll On Behalf Of" as this user, an enrollment agent: a certificate of {@code template} for {@code targetAccount}
+     * ({@code CONTOSO\Administrator}), signed with the newest valid Certificate Request Agent certificate in this user's
+     * {@code CurrentUser\My}; the certificate (named and SID-stamped for the target by the CA) goes to this user's
+     * {@code CurrentUser\My}. ESC3 when ordinary users may hold an agent certificate.
+     *
+     * @throws org.pkilab.enrollment.EnrollmentException when the user holds no agent certificate, or with the CA's refusal
+     */
+    public StoredCertificate requestOnBehalfOf(String template, String targetAccount) {
+        return enrollment.requestOnBehalfOf(enrollee, template, targetAccount, null);
+    }
+
+    /** As {@link #requestOnBehalfOf(String, String)}, signed with {@code agentCertificate} (from this user's store). */
+    public StoredCertificate requestOnBehalfOf(String template, String targetAccount, StoredCertificate agentCertificate) {
+        return enrollment.requestOnBehalfOf(enrollee, template, targetAccount, agentCertificate);
+    }
 }

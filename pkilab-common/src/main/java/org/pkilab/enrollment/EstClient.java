@@ -70,6 +70,25 @@ public final class EstClient {
     }
 
     /**
+     * {@code certreq -retrieve ID}: {@code POST /{template}/simpleenroll?requestId=ID} with the request as it was sent; the
+     * CA answers what became of that request (the certificate, {@code 202} while pending, the refusal) and never takes it
+     * as a new one.
+     */
+    public EstAnswer retrieve(String template, String authorization, long requestId, byte[] csr) {
+        return exchange("POST", "/" + label(template) + "/simpleenroll?requestId=" + requestId, authorization, PKCS10,
+                Base64.getMimeEncoder().encode(csr));
+    }
+
+    /**
+     * {@code POST /{template}/simpleenroll} with an enrollment agent's signed request ({@link OnBehalfOfRequest}) as
+     * {@code application/pkcs7-mime}: the lab's EST takes it there, where RFC 7030 would send full CMC to {@code /fullcmc}.
+     */
+    public EstAnswer simpleEnrollOnBehalfOf(String template, String authorization, byte[] signedRequest) {
+        return exchange("POST", "/" + label(template) + "/simpleenroll", authorization, OnBehalfOfRequest.MEDIA_TYPE,
+                Base64.getMimeEncoder().encode(signedRequest));
+    }
+
+    /**
      * {@code POST [/{template}]/simplereenroll}: renewal, authenticated by the certificate the transport presents;
      * {@code template} null leaves the CA to take the current certificate's.
      */

@@ -36,6 +36,16 @@ public enum WindowsError {
     CERTSRV_E_NO_REQUEST(0x80094002, "The request does not exist."),
     CERTSRV_E_BAD_REQUESTSTATUS(0x80094003, "The request's current status does not allow this operation."),
     CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE(0x8009400E, "The request contains an invalid renewal certificate attribute."),
+    CERTSRV_E_ENROLL_DENIED(0x80094011,
+            "The permissions on this certification authority do not allow the current user to enroll for certificates."),
+    // enrollment agents: the template's Issuance Requirements ("This number of authorized signatures")
+    CERTSRV_E_BAD_RENEWAL_SUBJECT(0x80094806, "The request was made on behalf of a subject other than the caller. The certificate "
+            + "template must be configured to require at least one signature to authorize the request."),
+    CERTSRV_E_TEMPLATE_POLICY_REQUIRED(0x80094808, "The template is missing a required signature policy attribute."),
+    CERTSRV_E_SIGNATURE_POLICY_REQUIRED(0x80094809, "The request is missing required signature policy information."),
+    CERTSRV_E_SIGNATURE_COUNT(0x8009480A, "The request is missing one or more required signatures."),
+    CERTSRV_E_SIGNATURE_REJECTED(0x8009480B, "One or more signatures did not include the required application or issuance "
+            + "policies. The request is missing one or more required valid signatures."),
 
     // cryptography and encoding
     NTE_BAD_SIGNATURE(0x80090006, "Invalid Signature."),
@@ -57,6 +67,7 @@ public enum WindowsError {
 
     // Win32 errors as HRESULTs
     ERROR_LOGON_FAILURE(0x8007052E, "The user name or password is incorrect."),
+    ERROR_NONE_MAPPED(0x80070534, "No mapping between account names and security IDs was done."),
     E_ACCESSDENIED(0x80070005, "Access is denied."),
     E_INVALIDARG(0x80070057, "The parameter is incorrect.");
 

@@ -39,6 +39,8 @@ import java.util.List;
  * <pre>{@code
  * CaAdminClient ca = CaAdminClient.connect(directory, null, "127.0.0.1", directory.bindDn(), password);
  * ca.approve(7);                           // certutil -resubmit 7
+ * ca.addOfficer("CONTOSO\\alice");          // Certipy ca -add-officer alice (needs Manage CA)
+ * ca.resubmit(9);                          // a denied request issued by an officer (ESC7)
  * ca.revoke("4a1f", RevocationReason.KEY_COMPROMISE);  // certutil -revoke 4a1f 1
  * ca.setRegistry("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2");   // certutil -setreg ... (Manage CA)
  * ca.registry().has(CaRegistrySettings.EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2);   // true (Read or Manage CA)
@@ -130,6 +132,55 @@ public final class CaAdminClient {
     /** Issues a pending request ({@code certutil -resubmit ID}); answers its row, ISSUED or DENIED by the policy checks run again. */
     public JsonNode approve(long requestId) {
         return call("POST", "requests/" + requestId + "/approve");
+    }
+
+    /**
+     * Resubmits a pending or denied request ({@code certutil -resubmit ID}, Certipy's {@code ca -issue-request ID}): a
+     * certificate manager's resubmission skips the template's Enroll check (ESC7); answers its row, ISSUED or still DENIED.
+     */
+    public JsonNode resubmit(long requestId) {
+        return call("POST", "requests/" + requestId + "/resubmit");
+    }
+
+    /**
+     * The CA's Security tab ({@code certutil -getreg CA\Security}): {@code {"ca", "security": SDDL, "entries": [{"type",
+     * "trustee", "sid", "mask", "permissions": [...]}]}}. Any domain account may read it.
+     */
+    public JsonNode security() {
+        return call("GET", "security");
+    }
+
+    /**
+     * Ticks "Allow" {@code role} for {@code account} on the CA's Security tab: {@code officer} (Issue and Manage
+     * Certificates), {@code manager} (Manage CA), {@code enroll} (Request Certificates) or {@code read}. Needs Manage CA;
+     * answers as {@link #security()}.
+     */
+    public JsonNode allow(String role, String account) {
+        return call("POST", "security/" + segment(role) + "?account=" + segment(account));
+    }
+
+    /** Clears "Allow" {@code role} for {@code account}; as {@link #allow}. */
+    public JsonNode disallow(String role, String account) {
+        return call("DELETE", "security/" + segment(role) + "?account=" + segment(account));
+    }
+
+    /** Certipy's {@code ca -add-officer}: Issue and Manage Certificates for {@code account}. */
+    public JsonNode addOfficer(String account) {
+        return allow("officer", account);
+    }
+
+    /** Certipy's {@code ca -remove-officer}. */
+    public JsonNode removeOfficer(String account) {
+        return disallow("officer", account);
+    }
+
+    /** Manage CA for {@code account}: what the console's Security tab gives; Certipy has no verb for it. */
+    public JsonNode addManager(String account) {
+        return allow("manager", account);
+    }
+
+    public JsonNode removeManager(String account) {
+        return disallow("manager", account);
     }
 
     /** Denies a pending request ({@code certutil -deny ID}); answers its row. */

@@ -189,7 +189,7 @@ final class HostCommand {
     }
 
     @Command(name = "retrieve", mixinStandardHelpOptions = true,
-            description = "certreq -retrieve: send a pending request again and install its certificate once a certificate manager approved it.")
+            description = "certreq -retrieve: fetch a request again and install its certificate once a certificate manager approved it, or resubmitted it after a denial.")
     static final class Retrieve extends LabControlClient.Verb {
         @Parameters(index = "0", paramLabel = "HOST", description = "The computer that made the request (IIS01).")
         String host;

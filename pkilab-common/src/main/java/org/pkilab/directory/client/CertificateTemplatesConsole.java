@@ -181,6 +181,14 @@ public final class CertificateTemplatesConsole {
         return update(template, TemplateProperties.requiresApproval(approval));
     }
 
+    /**
+     * Issuance Requirements tab: "This number of authorized signatures" with the application policy the signature must
+     * carry ({@link TemplateProperties#authorizedSignatures}); 0 takes requests signed by their requester alone.
+     */
+    public CertificateTemplate setAuthorizedSignatures(String template, int signatures, String applicationPolicy) {
+        return update(template, refused(() -> TemplateProperties.authorizedSignatures(signatures, applicationPolicy)));
+    }
+
     /** Cryptography tab: "Minimum key size". */
     public CertificateTemplate setMinimalKeySize(String template, int bits) {
         return update(template, refused(() -> TemplateProperties.minimalKeySize(bits)));

@@ -321,7 +321,8 @@ public final class CertificateTemplate {
     /**
      * One of the CNG key settings a schema 3+ template keeps in {@code msPKI-RA-Application-Policies} as
      * {@code name`type`value`} triples ({@code msPKI-Hash-Algorithm} gives {@code SHA256}); null when the
-     * template is schema 1 or 2 (where that attribute holds issuance policy OIDs) or does not set it.
+     * template is schema 1 or 2 (where that attribute holds the application policy OID authorized signatures carry)
+     * or does not set it.
      */
     public String cngKeySetting(String name) {
         return CngKeySettings.find(schemaVersion, raApplicationPolicies, name);

@@ -9,7 +9,8 @@ import java.util.Map;
  * The CNG key settings of a schema 3+ ("Windows Server 2008, Enterprise Edition") template: what its
  * Cryptography tab shows (algorithm name, hash, key usage, the symmetric algorithm for key archival).
  * Windows keeps them in one value of {@code msPKI-RA-Application-Policies} as {@code name`type`value`}
- * triples; in a schema 1 or 2 template that attribute holds issuance policy OIDs instead.
+ * triples (with the application policy an authorized signature must carry as the setting
+ * {@code msPKI-RA-Application-Policies}); in a schema 1 or 2 template that attribute holds that policy's OID alone.
  *
  * <pre>{@code
  * CngKeySettings s = CngKeySettings.WINDOWS_DEFAULT.with(CngKeySettings.ASYMMETRIC_ALGORITHM, "ECDSA_P256");
@@ -55,7 +56,7 @@ public final class CngKeySettings {
 
     /**
      * The setting's value in the first value of {@code raApplicationPolicies} that names it, or null: null too for
-     * a schema 1 or 2 template, where those values are issuance policy OIDs.
+     * a schema 1 or 2 template, where those values are the OIDs of the application policy authorized signatures carry.
      */
     public static String find(int schemaVersion, List<String> raApplicationPolicies, String name) {
         if (schemaVersion < 3) {

@@ -9,13 +9,14 @@ import java.util.List;
  * matched against a Windows Server 2016 directory dump).
  *
  * <table>
- *   <caption>The six templates</caption>
+ *   <caption>The seven templates</caption>
  *   <tr><th>cn</th><th>display name</th><th>schema</th><th>subject</th><th>EKU</th><th>Enroll</th></tr>
  *   <tr><td>WebServer</td><td>Web Server</td><td>1</td><td>supply in request</td><td>Server Authentication</td><td>DA, EA</td></tr>
  *   <tr><td>Workstation</td><td>Workstation Authentication</td><td>2</td><td>DNS name in SAN</td><td>Client Authentication</td><td>DA, DC, EA</td></tr>
  *   <tr><td>ClientAuth</td><td>Authenticated Session</td><td>1</td><td>directory path + UPN</td><td>Client Authentication</td><td>DA, DU, EA</td></tr>
  *   <tr><td>Machine</td><td>Computer</td><td>1</td><td>DNS name as CN + SAN</td><td>Client + Server Authentication</td><td>DA, DC, EA</td></tr>
  *   <tr><td>User</td><td>User</td><td>1</td><td>directory path, e-mail, UPN</td><td>EFS, Secure Email, Client Authentication</td><td>DA, DU, EA</td></tr>
+ *   <tr><td>EnrollmentAgent</td><td>Enrollment Agent</td><td>1</td><td>directory path + UPN</td><td>Certificate Request Agent</td><td>DA, EA</td></tr>
  *   <tr><td>KerberosAuthentication</td><td>Kerberos Authentication</td><td>2</td><td>none; DNS name and domain DNS name in SAN</td><td>Client + Server Authentication, Smart Card Logon, KDC Authentication</td><td>DA, DD, ED, EA; Autoenroll DD, ED</td></tr>
  * </table>
  *
@@ -26,6 +27,10 @@ import java.util.List;
  * Server 2008 and later CA, and supersedes the older Domain Controller and Domain Controller
  * Authentication templates, which the lab does not have. Template OIDs are the forest's OID base plus
  * {@code .1.<n>}.
+ *
+ * <p>Enrollment Agent is the certificate with which its holder signs requests on behalf of other users (smart card
+ * enrollment stations): a new CA does not issue it, and only Domain Admins and Enterprise Admins may enroll for it. An
+ * administrator who puts it on the issue list and lets ordinary users enroll opens ESC3.
  */
 public final class DefaultTemplates {
 
@@ -35,6 +40,9 @@ public final class DefaultTemplates {
     public static final String MACHINE = "Machine";
     public static final String USER = "User";
     public static final String KERBEROS_AUTHENTICATION = "KerberosAuthentication";
+    public static final String ENROLLMENT_AGENT = "EnrollmentAgent";
+    /** szOID_ENROLLMENT_AGENT, "Certificate Request Agent". */
+    public static final String OID_CERTIFICATE_REQUEST_AGENT = "1.3.6.1.4.1.311.20.2.1";
 
     private static final String READ_WRITE_BASE = "O:EAG:EAD:PAI(A;;LCRPLORC;;;AU)"
             + "(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;DA)(A;;CCDCLCSWRPWPDTLOSDRCWDWO;;;EA)";
@@ -48,7 +56,7 @@ public final class DefaultTemplates {
     private DefaultTemplates() {
     }
 
-    /** The six templates for a forest with this OID base and root-domain SID. */
+    /** The seven templates for a forest with this OID base and root-domain SID. */
     public static List<CertificateTemplate> all(String forestOidBase, SecurityIdentifier domainSid) {
         return List.of(
                 CertificateTemplate.builder(WEB_SERVER).displayName("Web Server")
@@ -98,6 +106,16 @@ public final class DefaultTemplates {
                         .cryptographicProviders(List.of("2,Microsoft Base Cryptographic Provider v1.0",
                                 "1,Microsoft Enhanced Cryptographic Provider v1.0"))
                         .securityDescriptor(sd(domainSid, "DU"))
+                        .build(),
+                CertificateTemplate.builder(ENROLLMENT_AGENT).displayName("Enrollment Agent")
+                        .schemaVersion(1).revision(4).minorRevision(1).oid(forestOidBase + ".1.11")
+                        .flags(0x10220).certificateNameFlags(0x82000000).enrollmentFlags(0x20).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(OID_CERTIFICATE_REQUEST_AGENT))
+                        .keyUsage(new byte[]{(byte) 0x80, 0}).validity(Duration.ofDays(730)).renewalPeriod(SIX_WEEKS)
+                        .cryptographicProviders(List.of("2,Microsoft Base Cryptographic Provider v1.0",
+                                "1,Microsoft Enhanced Cryptographic Provider v1.0"))
+                        .defaultKeySpec(2)
+                        .securityDescriptor(sd(domainSid))
                         .build(),
                 CertificateTemplate.builder(KERBEROS_AUTHENTICATION).displayName("Kerberos Authentication")
                         .schemaVersion(2).revision(110).minorRevision(0).oid(forestOidBase + ".1.33")

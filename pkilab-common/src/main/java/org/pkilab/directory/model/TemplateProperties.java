@@ -64,6 +64,37 @@ public final class TemplateProperties {
         return b -> b.enrollmentFlags(set(b.build().enrollmentFlags(), TemplateFlags.Enrollment.PEND_ALL_REQUESTS, approval));
     }
 
+    /** The CNG key setting of a schema 3+ template that names the application policy required in authorized signatures. */
+    public static final String RA_APPLICATION_POLICIES = "msPKI-RA-Application-Policies";
+
+    /**
+     * Issuance Requirements tab: "This number of authorized signatures" ({@code msPKI-RA-Signature}) and "Policy type
+     * required in signature: Application policy" ({@code msPKI-RA-Application-Policies}): a schema 2 template keeps the
+     * OID as the attribute's value, a schema 3+ template as the {@value #RA_APPLICATION_POLICIES} setting among its CNG
+     * key settings. With 0 signatures the policy is cleared. The enrollment agent's template asks for 1 signature with
+     * Certificate Request Agent (1.3.6.1.4.1.311.20.2.1).
+     */
+    public static UnaryOperator<CertificateTemplate.Builder> authorizedSignatures(int signatures, String applicationPolicy) {
+        if (signatures < 0 || signatures > 99) {
+            throw new IllegalArgumentException("the number of authorized signatures must be 0 to 99: " + signatures);
+        }
+        if (signatures > 0 && (applicationPolicy == null || !applicationPolicy.matches("[0-2](\\.\\d+)+"))) {
+            throw new IllegalArgumentException("an authorized signature needs the application policy it must carry, as an OID "
+                    + "(Certificate Request Agent is 1.3.6.1.4.1.311.20.2.1): " + applicationPolicy);
+        }
+        String policy = signatures == 0 ? "" : applicationPolicy;
+        return b -> {
+            CertificateTemplate t = b.build();
+            List<String> ra;
+            if (t.schemaVersion() >= 3) {
+                ra = CngKeySettings.withSetting(t.raApplicationPolicies(), RA_APPLICATION_POLICIES, policy);
+            } else {
+                ra = policy.isEmpty() ? List.of() : List.of(policy);
+            }
+            return b.raSignatures(signatures).raApplicationPolicies(ra);
+        };
+    }
+
     /** Cryptography tab: "Minimum key size", a multiple of 8 from 512 to 16384. */
     public static UnaryOperator<CertificateTemplate.Builder> minimalKeySize(int bits) {
         if (!CertificateTemplate.minimalKeySizeFits(KeyAlgorithm.RSA, bits)) {

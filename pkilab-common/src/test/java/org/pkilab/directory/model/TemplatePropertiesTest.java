@@ -93,4 +93,25 @@ class TemplatePropertiesTest {
         assertEquals(List.of(), none.extendedKeyUsages());
         assertEquals(List.of(), none.applicationPolicies());
     }
+
+    @Test
+    void anAuthorizedSignatureNamesItsApplicationPolicyWhereEachSchemaKeepsIt() {
+        String agent = DefaultTemplates.OID_CERTIFICATE_REQUEST_AGENT;
+        CertificateTemplate v2 = TemplateProperties.authorizedSignatures(1, agent)
+                .apply(duplicate(DefaultTemplates.USER, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE).toBuilder()).build();
+        assertEquals(1, v2.raSignatures());
+        assertEquals(List.of(agent), v2.raApplicationPolicies(), "schema 2: the OID is the attribute's value");
+
+        CertificateTemplate v3 = TemplateProperties.authorizedSignatures(1, agent)
+                .apply(duplicate(DefaultTemplates.USER, TemplateCompatibility.WINDOWS_2008_SERVER_ENTERPRISE).toBuilder()).build();
+        assertEquals(agent, v3.cngKeySetting(TemplateProperties.RA_APPLICATION_POLICIES), "schema 3: a setting among the CNG key settings");
+        assertEquals("RSA", v3.cngKeySetting(CngKeySettings.ASYMMETRIC_ALGORITHM), "the key settings are kept");
+
+        CertificateTemplate cleared = TemplateProperties.authorizedSignatures(0, null).apply(v2.toBuilder()).build();
+        assertEquals(0, cleared.raSignatures());
+        assertEquals(List.of(), cleared.raApplicationPolicies(), "no signature, no policy");
+        assertThrows(IllegalArgumentException.class, () -> TemplateProperties.authorizedSignatures(1, null),
+                "a signature without the policy it must carry");
+        assertThrows(IllegalArgumentException.class, () -> TemplateProperties.authorizedSignatures(1, "Certificate Request Agent"));
+    }
 }

@@ -13,6 +13,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /**
  * The enterprise CA's administration, as {@code certutil} and the Certification Authority console do it
@@ -28,14 +29,21 @@ import java.io.PrintWriter;
  * pkilab ca getreg policy\EditFlags                       certutil -getreg policy\EditFlags
  * pkilab ca setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2
  *                                                          certutil -setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2
+ * pkilab ca resubmit 9                                     certutil -resubmit 9 on a denied request (Certipy ca -issue-request)
+ * pkilab ca security                                       the CA's Security tab (certutil -getreg CA\Security)
+ * pkilab ca add-officer alice                              Issue and Manage Certificates (Certipy ca -add-officer)
+ * pkilab ca add-manager alice                              Manage CA
+ * pkilab ca security-add enroll "Domain Users"             any permission: officer, manager, enroll, read
  * </pre>
  *
- * <p>Accounts outside Domain Admins and Enterprise Admins get {@code 0x80070005 E_ACCESSDENIED} from the CA. A registry
+ * <p>Accounts without the CA permission an operation needs get {@code 0x80070005 E_ACCESSDENIED} from the CA: by default
+ * Domain Admins and Enterprise Admins hold them all. Whoever holds Manage CA may change the Security tab (ESC7). A registry
  * change counts at once: a Windows CA reads it only after {@code net stop certsvc && net start certsvc}.
  */
 @Command(name = "ca", mixinStandardHelpOptions = true,
-        description = "The enterprise CA: templates, issue-template, remove-template, pending, issued, failed, revoked, approve, deny, "
-                + "revoke, publish-crl, getreg, setreg (as certutil).")
+        description = "The enterprise CA: templates, issue-template, remove-template, pending, issued, failed, revoked, approve, "
+                + "resubmit, deny, revoke, publish-crl, security, add-officer, remove-officer, add-manager, remove-manager, "
+                + "security-add, security-remove, getreg, setreg (as certutil and Certipy's ca).")
 public final class CaCommand implements Runnable {
 
     @Spec
@@ -158,6 +166,78 @@ public final class CaCommand implements Runnable {
         JsonNode r = call(connection, ca -> ca.approve(id));
         printRow(r);
         return "ISSUED".equals(r.path("status").asText()) ? 0 : 1;
+    }
+
+    @Command(name = "resubmit", mixinStandardHelpOptions = true,
+            description = "Resubmit a pending or denied request (certutil -resubmit ID): an officer's resubmission is not checked "
+                    + "against the template's Enroll permission again; the requester then sends the same request again to get it.")
+    int resubmit(@Mixin Connection connection, @Parameters(paramLabel = "REQUEST_ID") long id) {
+        JsonNode r = call(connection, ca -> ca.resubmit(id));
+        printRow(r);
+        return "ISSUED".equals(r.path("status").asText()) ? 0 : 1;
+    }
+
+    @Command(name = "security", mixinStandardHelpOptions = true,
+            description = "The CA's Security tab: who may Manage CA, Issue and Manage Certificates, Request Certificates, Read.")
+    int security(@Mixin Connection connection) {
+        printSecurity(call(connection, CaAdminClient::security));
+        return 0;
+    }
+
+    @Command(name = "add-officer", mixinStandardHelpOptions = true,
+            description = "Allow Issue and Manage Certificates to ACCOUNT (Certipy ca -add-officer); needs Manage CA.")
+    int addOfficer(@Mixin Connection connection, @Parameters(paramLabel = "ACCOUNT", description = "alice, CONTOSO\\alice or a group.")
+                   String account) {
+        printSecurity(call(connection, ca -> ca.addOfficer(account)));
+        return 0;
+    }
+
+    @Command(name = "remove-officer", mixinStandardHelpOptions = true,
+            description = "Clear Issue and Manage Certificates for ACCOUNT (Certipy ca -remove-officer); needs Manage CA.")
+    int removeOfficer(@Mixin Connection connection, @Parameters(paramLabel = "ACCOUNT") String account) {
+        printSecurity(call(connection, ca -> ca.removeOfficer(account)));
+        return 0;
+    }
+
+    @Command(name = "add-manager", mixinStandardHelpOptions = true, description = "Allow Manage CA to ACCOUNT; needs Manage CA.")
+    int addManager(@Mixin Connection connection, @Parameters(paramLabel = "ACCOUNT") String account) {
+        printSecurity(call(connection, ca -> ca.addManager(account)));
+        return 0;
+    }
+
+    @Command(name = "remove-manager", mixinStandardHelpOptions = true, description = "Clear Manage CA for ACCOUNT; needs Manage CA.")
+    int removeManager(@Mixin Connection connection, @Parameters(paramLabel = "ACCOUNT") String account) {
+        printSecurity(call(connection, ca -> ca.removeManager(account)));
+        return 0;
+    }
+
+    @Command(name = "security-add", mixinStandardHelpOptions = true,
+            description = "Allow a permission of the CA's Security tab to ACCOUNT: officer, manager, enroll (Request Certificates) or read.")
+    int securityAdd(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "PERMISSION") String permission,
+                    @Parameters(index = "1", paramLabel = "ACCOUNT") String account) {
+        printSecurity(call(connection, ca -> ca.allow(permission, account)));
+        return 0;
+    }
+
+    @Command(name = "security-remove", mixinStandardHelpOptions = true,
+            description = "Clear a permission of the CA's Security tab for ACCOUNT: officer, manager, enroll or read.")
+    int securityRemove(@Mixin Connection connection, @Parameters(index = "0", paramLabel = "PERMISSION") String permission,
+                       @Parameters(index = "1", paramLabel = "ACCOUNT") String account) {
+        printSecurity(call(connection, ca -> ca.disallow(permission, account)));
+        return 0;
+    }
+
+    private void printSecurity(JsonNode answer) {
+        out().println("Security of " + answer.path("ca").asText() + ":");
+        answer.path("entries").forEach(e -> out().println(String.format("  %-5s %-42s %s", e.path("type").asText(),
+                e.path("trustee").asText(), String.join(", ", iterable(e.path("permissions"))))));
+        out().println("  " + answer.path("security").asText());
+    }
+
+    private static List<String> iterable(JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     @Command(name = "deny", mixinStandardHelpOptions = true,

@@ -163,6 +163,31 @@ class AdminVerbsTest {
     }
 
     @Test
+    void aManageCaHolderMakesHimselfOfficerAndResubmitsHisDeniedRequest() throws Exception {
+        String password = "Mallory-Passw0rd!";
+        ok(admin("user", "create", "mallory", "--new-password", password));
+        ok(admin("user", "create", "eve", "--new-password", password));
+        ok(admin("ca", "add-manager", "mallory"));
+
+        Cli.Result refused = as("eve", password, "ca", "add-officer", "eve");
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("0x80070005") && refused.err().contains("'Manage CA'"),
+                "eve holds no Manage CA: " + refused);
+
+        Cli.Result officer = ok(as("mallory", password, "ca", "add-officer", "CONTOSO\\mallory"));
+        assertTrue(officer.out().lines().anyMatch(l -> l.contains("CONTOSO\\mallory") && l.contains("Manage CA")
+                && l.contains("Issue and Manage Certificates")), officer.out());
+
+        LogonToken mallory = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().names().user("mallory"), password).token();
+        EnrollmentResult denied = lab.ca().submit(EnrollmentRequest.manual(mallory, "WebServer", csr("CN=dc01.contoso.com")));
+        assertEquals(RequestStatus.DENIED, denied.status(), "mallory may not enroll for Web Server");
+        Cli.Result resubmit = ok(as("mallory", password, "ca", "resubmit", Long.toString(denied.requestId())));
+        assertTrue(resubmit.out().contains("ISSUED"), resubmit.out());
+        assertEquals(RequestStatus.ISSUED, lab.ca().request(denied.requestId()).orElseThrow().status());
+        assertTrue(ok(as("eve", password, "ca", "security")).out().contains("CONTOSO\\mallory"), "anyone reads the Security tab");
+    }
+
+    @Test
     void pendingRequestIsIssuedOnApprovalThenRevokedIntoTheCrl() throws Exception {
         ok(admin("template", "duplicate", "Web Server", "Lab Approved Web"));
         ok(admin("template", "set", "LabApprovedWeb", "--approval"));
@@ -246,9 +271,11 @@ class AdminVerbsTest {
         Cli.Result deny = ok(admin("ca", "deny", Long.toString(submitted.requestId())));
         assertTrue(deny.out().contains("Denied by"), deny.out());
         assertEquals(RequestStatus.DENIED, lab.ca().request(submitted.requestId()).orElseThrow().status());
+        // [MS-CSRA] ResubmitRequest takes a pending or a denied request: the manager may change his mind, once
+        assertTrue(ok(admin("ca", "approve", Long.toString(submitted.requestId()))).out().contains("ISSUED"));
         Cli.Result again = admin("ca", "approve", Long.toString(submitted.requestId()));
         assertEquals(1, again.exit(), again.toString());
-        assertTrue(again.err().contains("0x80094003"), "approving a denied request: CERTSRV_E_BAD_REQUESTSTATUS\n" + again);
+        assertTrue(again.err().contains("0x80094003"), "approving an issued request: CERTSRV_E_BAD_REQUESTSTATUS\n" + again);
     }
 
     @Test
