@@ -2,6 +2,7 @@ package org.pkilab.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.pkilab.admin.CaAdminClient;
+import org.pkilab.ca.CaSecurity;
 import org.pkilab.ca.RevocationReason;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.StoredCertificate;
@@ -65,14 +66,71 @@ final class CertificationAuthoritySteps {
             }
             case REVOKE -> {
                 DomainComputer computer = lab.computer(s.text("host"));
-                StoredCertificate certificate = computers.certificate(computer, s.text("template"));
+                StoredCertificate certificate = s.text("user") == null ? computers.certificate(computer, s.text("template"))
+                        : computers.userCertificate(computer, s.text("user"), s.text("template"));
                 RevocationReason reason = s.text("reason") == null ? RevocationReason.UNSPECIFIED : RevocationReason.parse(s.text("reason"));
                 String serial = certificate.certificate().getSerialNumber().toString(16);
                 console(account).revoke(serial, reason);
                 say.add("revoked " + serial + " (" + reason.rfcName() + "); new CRL at " + lab.ca().crlUrl());
             }
+            case RESUBMIT_REQUEST -> resubmit(s, account, say);
+            case ALLOW_ON_CA, REMOVE_PERMISSION_ON_CA -> {
+                CaAdminClient ca = console(account);
+                JsonNode after = null;
+                for (String right : s.list("rights")) {
+                    String role = switch (CaSecurity.Permission.parse(right)) {
+                        case MANAGE_CA -> "manager";
+                        case MANAGE_CERTIFICATES -> "officer";
+                        case REQUEST_CERTIFICATES -> "enroll";
+                        case READ -> "read";
+                    };
+                    after = s.verb() == Verb.ALLOW_ON_CA ? ca.allow(role, s.text("principal")) : ca.disallow(role, s.text("principal"));
+                }
+                say.add("Security tab of " + lab.ca().name() + " (as " + who + "):");
+                after.path("entries").forEach(e -> say.add("  " + e.path("type").asText() + " " + e.path("trustee").asText() + ": "
+                        + String.join(", ", java.util.stream.StreamSupport.stream(e.path("permissions").spliterator(), false)
+                        .map(JsonNode::asText).toList())));
+            }
             default -> throw new IllegalArgumentException("'" + s.verb().text() + "' is not done in the Certification Authority console");
         }
+    }
+
+    /**
+     * An officer resubmits the newest failed request of {@code user} for the template ({@code certutil -resubmit}); the
+     * user then fetches the certificate on the computer that holds the request's key ({@code certreq -retrieve}).
+     */
+    private void resubmit(Scenario.Step s, String account, List<String> say) {
+        CaAdminClient ca = console(account);
+        String template = lab.admin().templates().get(s.text("template")).name();
+        String requester = lab.dc().config().netbiosName() + "\\" + s.text("user");
+        long id = -1;
+        long after = 0;
+        while (true) {
+            JsonNode page = ca.requests("failed", after, 1000);
+            if (page.size() == 0) {
+                break;
+            }
+            for (JsonNode row : page) {
+                if (row.path("requester").asText().equalsIgnoreCase(requester) && row.path("template").asText().equalsIgnoreCase(template)) {
+                    id = row.path("requestId").asLong();
+                }
+                after = row.path("requestId").asLong();
+            }
+        }
+        if (id < 0) {
+            throw new IllegalStateException("the Failed Requests folder of " + lab.ca().name() + " holds no request of " + requester + " for "
+                    + s.text("template"));
+        }
+        JsonNode row = ca.resubmit(id);
+        say.add("request " + id + " resubmitted by " + lab.dc().config().netbiosName() + "\\" + account + ": " + row.path("status").asText()
+                + " " + row.path("dispositionCode").asText() + " " + row.path("disposition").asText());
+        if (!"ISSUED".equals(row.path("status").asText())) {
+            throw new IllegalStateException("request " + id + " resubmitted was not issued: " + row.path("dispositionCode").asText() + " "
+                    + row.path("disposition").asText());
+        }
+        StoredCertificate issued = computers.retrieve(lab.computer(s.text("host")), s.text("user"), id);
+        say.add("certreq -retrieve " + id + " as " + s.text("user") + ": CurrentUser\\My now holds:");
+        ComputerSteps.describe(issued, say);
     }
 
     /** The console opened as {@code account}, with the lab's password for every account, over HTTPS to the CA. */

@@ -74,8 +74,17 @@ final class ComputerSteps {
                 if (s.text("san attribute") != null) {
                     request = request.sanAttribute(s.text("san attribute"));
                 }
-                StoredCertificate issued = s.text("user") == null ? computer.requestCertificate(request)
-                        : session(computer, s.text("user")).requestCertificate(request);
+                StoredCertificate issued;
+                if (s.text("on behalf of") != null) {
+                    // Enroll On Behalf Of: the user's Certificate Request Agent certificate signs a request for the other account
+                    UserSession agent = session(computer, s.text("user"));
+                    issued = s.text("agent template") == null ? agent.requestOnBehalfOf(s.text("template"), s.text("on behalf of"))
+                            : agent.requestOnBehalfOf(s.text("template"), s.text("on behalf of"),
+                            newest(agent.personal(), s.text("agent template"), computer));
+                    say.add("signed with " + s.text("user") + "'s enrollment agent certificate, on behalf of " + s.text("on behalf of"));
+                } else {
+                    issued = s.text("user") == null ? computer.requestCertificate(request) : session(computer, s.text("user")).requestCertificate(request);
+                }
                 say.add((s.text("user") == null ? "LocalMachine\\My of " + computer.name() : "CurrentUser\\My of " + s.text("user"))
                         + " now holds:");
                 describe(issued, say);
@@ -166,6 +175,19 @@ final class ComputerSteps {
         }
     }
 
+    /** Whether {@code c} came from the template named {@code name}, whichever of its names the request used. */
+    private boolean isOf(StoredCertificate c, String name) {
+        if (name.equalsIgnoreCase(c.templateName()) || name.equalsIgnoreCase(c.certificateTemplate()) || c.templateName() == null) {
+            return c.templateName() != null;
+        }
+        try {
+            // a request retrieved later knows its template by the label it was sent with, which may be the display name
+            return name.equalsIgnoreCase(templateName(c.templateName()));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private String templateName(String nameOrDisplayName) {
         return lab.admin().templates().get(nameOrDisplayName).name();
     }
@@ -175,10 +197,27 @@ final class ComputerSteps {
         return computer.logOnUser(lab.admin().usersAndComputers().dnOf(user), lab.password());
     }
 
+    /** The newest valid certificate of {@code template} in {@code user}'s CurrentUser\My on {@code computer}. */
+    StoredCertificate userCertificate(DomainComputer computer, String user, String template) {
+        return newest(session(computer, user).personal(), template, computer);
+    }
+
+    /** {@code user} fetches request {@code id} on {@code computer}, which holds its key ({@code certreq -retrieve}). */
+    StoredCertificate retrieve(DomainComputer computer, String user, long id) {
+        return session(computer, user).retrieve(id);
+    }
+
+    private StoredCertificate newest(org.pkilab.host.CertificateStore store, String template, DomainComputer computer) {
+        String name = templateName(template);
+        return store.matching(c -> isOf(c, name)).stream().filter(c -> c.validAt(lab.clock().instant()))
+                .reduce((first, second) -> second).orElseThrow(() -> new IllegalStateException(store.name() + " of " + computer.name()
+                        + " holds no valid '" + template + "' certificate"));
+    }
+
     /** The newest valid certificate of {@code template} in the computer's store (the one just requested). */
     StoredCertificate certificate(DomainComputer computer, String template) {
         String name = templateName(template);
-        return computer.personal().matching(c -> name.equalsIgnoreCase(c.templateName())).stream()
+        return computer.personal().matching(c -> isOf(c, name)).stream()
                 .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
                 .orElseThrow(() -> new IllegalStateException(computer.name() + " holds no valid '" + template + "' certificate in LocalMachine\\My"));
     }
@@ -191,7 +230,7 @@ final class ComputerSteps {
         DomainComputer computer = lab.computer(s.text("host"));
         String name = templateName(s.text("template"));
         var store = s.text("user") == null ? computer.personal() : session(computer, s.text("user")).personal();
-        StoredCertificate certificate = store.matching(c -> name.equalsIgnoreCase(c.templateName())).stream()
+        StoredCertificate certificate = store.matching(c -> isOf(c, name)).stream()
                 .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
                 .orElseThrow(() -> new IllegalStateException(store.name() + " of " + computer.name() + " holds no valid '" + s.text("template")
                         + "' certificate to log on with"));
@@ -213,7 +252,7 @@ final class ComputerSteps {
         DomainComputer computer = lab.computer(s.text("host"));
         String name = templateName(s.text("template"));
         var store = s.text("user") == null ? computer.personal() : session(computer, s.text("user")).personal();
-        List<StoredCertificate> found = store.matching(c -> name.equalsIgnoreCase(c.templateName()) && c.validAt(lab.clock().instant()));
+        List<StoredCertificate> found = store.matching(c -> isOf(c, name) && c.validAt(lab.clock().instant()));
         if (Boolean.TRUE.equals(s.flag("absent"))) {
             if (!found.isEmpty()) {
                 throw new IllegalStateException(store.name() + " of " + computer.name() + " holds a '" + s.text("template") + "' certificate: "

@@ -58,6 +58,9 @@ final class ScenarioReferences {
             if ((step.verb() == Verb.ISSUE_TEMPLATE || step.verb() == Verb.STOP_ISSUING) && step.text("name") != null) {
                 named.add(step.text("name"));
             }
+            if (step.text("agent template") != null) {
+                named.add(step.text("agent template"));
+            }
             String client = step.verb() == Verb.CONNECT ? step.text("client certificate") : null;
             if (client != null && !client.equalsIgnoreCase("none")) {
                 named.add(client);
@@ -68,7 +71,7 @@ final class ScenarioReferences {
                             + ") nor made by a 'duplicate template' step of this scenario" + NearestName.hint(template, templates));
                 }
             }
-            for (String field : List.of("user", "as", "account")) {
+            for (String field : List.of("user", "as", "account", "on behalf of")) {
                 String user = step.text(field);
                 if (user != null && !users.contains(user)) {
                     problems.add(step.where() + ": " + (field.equals("as") ? "'as' account" : field) + " '" + user + "' is not in this lab: add it to 'lab: users' or make it with a "

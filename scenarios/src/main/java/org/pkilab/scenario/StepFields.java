@@ -108,7 +108,17 @@ final class StepFields {
                 fields.put("mode", chosen);
             }
         }
-        if (fields.get("rights") instanceof List<?> rights) {
+        if ((verb == Verb.ALLOW_ON_CA || verb == Verb.REMOVE_PERMISSION_ON_CA) && fields.get("rights") instanceof List<?> rights) {
+            List<String> named = new ArrayList<>();
+            for (Object right : rights) {
+                try {
+                    named.add(org.pkilab.ca.CaSecurity.Permission.parse(String.valueOf(right)).displayName());
+                } catch (IllegalArgumentException e) {
+                    problems.add(at.apply("rights", "lists the CA's Security tab permissions: " + e.getMessage()));
+                }
+            }
+            fields.put("rights", named);
+        } else if (fields.get("rights") instanceof List<?> rights) {
             List<String> named = new ArrayList<>();
             for (Object right : rights) {
                 String r = String.valueOf(right).trim();

@@ -65,7 +65,8 @@ public enum Verb {
     REQUEST_CERTIFICATE("request certificate", "Certificates snap-in: Request New Certificate",
             f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("dns", Type.LIST, false), f("common name", Type.TEXT, false),
             f("user", Type.TEXT, false), f("key size", Type.INT, false), f("upn", Type.TEXT, false), f("sid", Type.TEXT, false),
-            f("application policies", Type.LIST, false), f("san attribute", Type.TEXT, false)),
+            f("application policies", Type.LIST, false), f("san attribute", Type.TEXT, false), f("on behalf of", Type.TEXT, false),
+            f("agent template", Type.TEXT, false)),
     LOGON_WITH_CERTIFICATE("logon with certificate", "Schannel logon at the DC: StartTLS and a SASL EXTERNAL bind with the certificate "
             + "(ldapwhoami -Y EXTERNAL, certipy auth -ldap-shell)", f("host", Type.TEXT, true), f("template", Type.TEXT, true),
             f("user", Type.TEXT, false), f("add to group", Type.TEXT, false), f("member", Type.TEXT, false)),
@@ -88,7 +89,15 @@ public enum Verb {
     DENY_PENDING("deny pending", "Certification Authority: Pending Requests, All Tasks, Deny", f("host", Type.TEXT, true),
             f("as", Type.TEXT, false)),
     REVOKE("revoke", "Certification Authority: Issued Certificates, All Tasks, Revoke Certificate",
-            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("reason", Type.TEXT, false), f("as", Type.TEXT, false)),
+            f("host", Type.TEXT, true), f("template", Type.TEXT, true), f("reason", Type.TEXT, false), f("as", Type.TEXT, false),
+            f("user", Type.TEXT, false)),
+    RESUBMIT_REQUEST("resubmit request", "Certification Authority: Failed Requests, All Tasks, Resubmit Request (certutil -resubmit), "
+            + "then certreq -retrieve on the requester's computer", f("host", Type.TEXT, true), f("user", Type.TEXT, true),
+            f("template", Type.TEXT, true), f("as", Type.TEXT, false)),
+    ALLOW_ON_CA("allow on ca", "Certification Authority: the CA's Properties, Security tab, Allow", f("principal", Type.TEXT, true),
+            f("rights", Type.LIST, true), f("as", Type.TEXT, false)),
+    REMOVE_PERMISSION_ON_CA("remove permission on ca", "Certification Authority: the CA's Properties, Security tab, clear Allow",
+            f("principal", Type.TEXT, true), f("rights", Type.LIST, true), f("as", Type.TEXT, false)),
     SET_CA_REGISTRY("set ca registry", "certutil -setreg on the CA (then net stop certsvc && net start certsvc)",
             f("value", Type.TEXT, true), f("change", Type.TEXT, true), f("as", Type.TEXT, false)),
     SET_DC_REGISTRY("set dc registry", "reg add on the domain controller: Kdc\\StrongCertificateBindingEnforcement or "

@@ -9,7 +9,7 @@ import java.util.List;
  * matched against a Windows Server 2016 directory dump).
  *
  * <table>
- *   <caption>The seven templates</caption>
+ *   <caption>The eight templates</caption>
  *   <tr><th>cn</th><th>display name</th><th>schema</th><th>subject</th><th>EKU</th><th>Enroll</th></tr>
  *   <tr><td>WebServer</td><td>Web Server</td><td>1</td><td>supply in request</td><td>Server Authentication</td><td>DA, EA</td></tr>
  *   <tr><td>Workstation</td><td>Workstation Authentication</td><td>2</td><td>DNS name in SAN</td><td>Client Authentication</td><td>DA, DC, EA</td></tr>
@@ -17,6 +17,7 @@ import java.util.List;
  *   <tr><td>Machine</td><td>Computer</td><td>1</td><td>DNS name as CN + SAN</td><td>Client + Server Authentication</td><td>DA, DC, EA</td></tr>
  *   <tr><td>User</td><td>User</td><td>1</td><td>directory path, e-mail, UPN</td><td>EFS, Secure Email, Client Authentication</td><td>DA, DU, EA</td></tr>
  *   <tr><td>EnrollmentAgent</td><td>Enrollment Agent</td><td>1</td><td>directory path + UPN</td><td>Certificate Request Agent</td><td>DA, EA</td></tr>
+ *   <tr><td>SubCA</td><td>Subordinate Certification Authority</td><td>1</td><td>supply in request</td><td>none (any purpose); a CA certificate</td><td>DA, EA</td></tr>
  *   <tr><td>KerberosAuthentication</td><td>Kerberos Authentication</td><td>2</td><td>none; DNS name and domain DNS name in SAN</td><td>Client + Server Authentication, Smart Card Logon, KDC Authentication</td><td>DA, DD, ED, EA; Autoenroll DD, ED</td></tr>
  * </table>
  *
@@ -41,6 +42,8 @@ public final class DefaultTemplates {
     public static final String USER = "User";
     public static final String KERBEROS_AUTHENTICATION = "KerberosAuthentication";
     public static final String ENROLLMENT_AGENT = "EnrollmentAgent";
+    /** Subordinate Certification Authority: the subject from the request, no EKU (any purpose); administrators only. */
+    public static final String SUB_CA = "SubCA";
     /** szOID_ENROLLMENT_AGENT, "Certificate Request Agent". */
     public static final String OID_CERTIFICATE_REQUEST_AGENT = "1.3.6.1.4.1.311.20.2.1";
 
@@ -56,7 +59,7 @@ public final class DefaultTemplates {
     private DefaultTemplates() {
     }
 
-    /** The seven templates for a forest with this OID base and root-domain SID. */
+    /** The eight templates for a forest with this OID base and root-domain SID. */
     public static List<CertificateTemplate> all(String forestOidBase, SecurityIdentifier domainSid) {
         return List.of(
                 CertificateTemplate.builder(WEB_SERVER).displayName("Web Server")
@@ -114,6 +117,16 @@ public final class DefaultTemplates {
                         .keyUsage(new byte[]{(byte) 0x80, 0}).validity(Duration.ofDays(730)).renewalPeriod(SIX_WEEKS)
                         .cryptographicProviders(List.of("2,Microsoft Base Cryptographic Provider v1.0",
                                 "1,Microsoft Enhanced Cryptographic Provider v1.0"))
+                        .defaultKeySpec(2)
+                        .securityDescriptor(sd(domainSid))
+                        .build(),
+                CertificateTemplate.builder(SUB_CA).displayName("Subordinate Certification Authority")
+                        .schemaVersion(1).revision(5).minorRevision(1).oid(forestOidBase + ".1.18")
+                        .flags(0x102D1).certificateNameFlags(0x1).enrollmentFlags(0).privateKeyFlags(0x10)
+                        .extendedKeyUsages(List.of())
+                        .keyUsage(new byte[]{(byte) 0x86, 0}).validity(Duration.ofDays(1826)).renewalPeriod(SIX_WEEKS)
+                        .maxIssuingDepth(-1).criticalExtensions(List.of("2.5.29.15", "2.5.29.19"))
+                        .cryptographicProviders(List.of("1,Microsoft Enhanced Cryptographic Provider v1.0"))
                         .defaultKeySpec(2)
                         .securityDescriptor(sd(domainSid))
                         .build(),
