@@ -91,9 +91,9 @@ public final class DirectoryAuditLoader {
         }
     }
 
-    /** The snapshot of the lab's forest, assuming the CA's and the DC's registry defaults (and saying so). */
+    /** The snapshot of the lab's forest, with the registry settings of its CA and its DC as they are now. */
     public static AuditSnapshot load(Lab lab) {
-        return load(lab, CA_DEFAULTS, MAPPING_DEFAULT);
+        return load(lab, name -> lab.ca().registrySettings(), () -> lab.dc().certificateMapping());
     }
 
     /** Reads the snapshot over {@code ldap}, bound as an account that may read the forest's PKI objects and accounts. */

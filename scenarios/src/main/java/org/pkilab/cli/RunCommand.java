@@ -14,6 +14,11 @@ import org.pkilab.scenario.Scenario;
 import org.pkilab.scenario.ScenarioException;
 import org.pkilab.scenario.ScenarioParser;
 import org.pkilab.scenario.ScenarioRunner;
+import org.pkilab.audit.Audit;
+import org.pkilab.audit.AuditOutput;
+import org.pkilab.audit.AuditReport;
+import org.pkilab.audit.AuditSnapshot;
+import org.pkilab.audit.DirectoryAuditLoader;
 import org.pkilab.scenario.StepResult;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,6 +52,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--junit-xml", paramLabel = "FILE", description = "Also write a JUnit XML report, one test case per step.")
     Path junitXml;
+
+    @Option(names = "--audit", description = "After the last step, audit the lab for ESC1-ESC16 (as 'pkilab audit' does) and explain "
+            + "each template the scenario made: which conditions hold and which do not.")
+    boolean audit;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -92,6 +101,7 @@ final class RunCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Path work = Files.createTempDirectory("pkilab-run-");
         List<StepResult> results;
+        ObjectNode audited = null;
         try (Lab lab = Lab.start(parsed.lab())) {
             if (!json) {
                 out.println("Lab: " + lab.dc().domainName() + "; DC " + lab.dc().fqdn() + "; CA " + lab.ca().name() + " at "
@@ -107,13 +117,16 @@ final class RunCommand implements Callable<Integer> {
                     Narration.narrate(out, number[0], r);
                 }
             });
+            if (audit) {
+                audited = audit(parsed, lab, json ? null : out);
+            }
         } finally {
             Folders.deleteTree(work);
         }
         long failed = results.stream().filter(r -> !r.asExpected()).count();
         double seconds = (System.nanoTime() - start) / 1e9;
         if (json) {
-            out.println(json(parsed, results, seconds));
+            out.println(json(parsed, results, seconds, audited));
         } else {
             out.printf(Locale.ROOT, "%s: %d steps, %s (%.1f s)%n", parsed.name(), results.size(),
                     failed == 0 ? "every expectation held" : failed + " did not go as expected", seconds);
@@ -185,9 +198,42 @@ final class RunCommand implements Callable<Integer> {
         return kind + " " + s.name() + ": " + title + (s.guide().isEmpty() ? "" : "\nGuide section: #" + s.guide());
     }
 
-    private static String json(Scenario scenario, List<StepResult> results, double seconds) {
+    /**
+     * The audit of the lab as the scenario left it: the findings, and for each template a step made (duplicated), why
+     * each class does or does not apply. Printed to {@code out} when given; answered as JSON.
+     */
+    private static ObjectNode audit(Scenario scenario, Lab lab, PrintWriter out) {
+        AuditSnapshot snapshot = DirectoryAuditLoader.load(lab);
+        AuditReport report = Audit.run(snapshot);
+        ObjectNode json = AuditOutput.json(report);
+        com.fasterxml.jackson.databind.node.ArrayNode explained = json.putArray("explained");
+        if (out != null) {
+            out.println();
+            out.println("Audit of " + lab.dc().domainName() + " after the run (pkilab audit):");
+            out.println(AuditOutput.table(report));
+        }
+        for (Scenario.Step step : scenario.steps()) {
+            if (step.verb() == org.pkilab.scenario.Verb.DUPLICATE_TEMPLATE && step.text("name") != null) {
+                var explanations = Audit.explain(snapshot, step.text("name"));
+                explained.addObject().put("template", step.text("name")).set("classes", AuditOutput.explanationsJson(explanations));
+                if (out != null) {
+                    out.println("Why each class does or does not apply to '" + step.text("name") + "' (pkilab audit --explain):");
+                    out.println(AuditOutput.explanations(explanations));
+                }
+            }
+        }
+        if (out != null) {
+            out.flush();
+        }
+        return json;
+    }
+
+    private static String json(Scenario scenario, List<StepResult> results, double seconds, ObjectNode audited) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
+        if (audited != null) {
+            root.set("audit", audited);
+        }
         root.put("scenario", scenario.name());
         root.put("title", scenario.title());
         root.put("lesson", scenario.lesson());

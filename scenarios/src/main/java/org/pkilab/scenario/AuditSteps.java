@@ -32,7 +32,7 @@ final class AuditSteps {
     }
 
     void execute(Scenario.Step s, List<String> say) {
-        AuditSnapshot snapshot = DirectoryAuditLoader.load(lab, RegistrySteps.caRegistry(lab), () -> lab.dc().certificateMapping());
+        AuditSnapshot snapshot = DirectoryAuditLoader.load(lab);
         AuditReport report = Audit.run(snapshot);
         for (String line : AuditOutput.table(report).split("\n")) {
             say.add(line);

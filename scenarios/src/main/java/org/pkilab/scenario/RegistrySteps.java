@@ -1,7 +1,6 @@
 package org.pkilab.scenario;
 
 import org.pkilab.admin.CaAdminClient;
-import org.pkilab.audit.DirectoryAuditLoader;
 import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.lab.Lab;
@@ -39,11 +38,6 @@ final class RegistrySteps {
     RegistrySteps(Lab lab, CertificationAuthoritySteps certificationAuthority) {
         this.lab = lab;
         this.certificationAuthority = certificationAuthority;
-    }
-
-    /** How the audit reads each CA's registry settings in this lab. */
-    static DirectoryAuditLoader.CaRegistryReader caRegistry(Lab lab) {
-        return name -> lab.ca().registrySettings();
     }
 
     void execute(Scenario.Step s, List<String> say) {
