@@ -335,7 +335,7 @@ class CertificateLogonTest {
     void directoryAdminLogsOnWithACertificateAndActsAsItsAccount() throws Exception {
         dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
         X509Certificate certificate = issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
-        try (DirectoryAdmin forged = DirectoryAdmin.connectWithCertificate("127.0.0.1", dc.ldapsPort(), dc.names(),
+        try (DirectoryAdmin forged = connectWithCertificate("127.0.0.1", dc.ldapsPort(), dc.names(),
                 clientKey.getPrivate(), certificate)) {
             assertEquals(dc.administratorDn(), forged.bindDn(), "the certificate's account at DC01");
             forged.usersAndComputers().addMember("Domain Admins", "bob");
@@ -344,7 +344,7 @@ class CertificateLogonTest {
             forged.usersAndComputers().removeMember("Domain Admins", "bob");
         }
         org.pkilab.directory.client.DirectoryException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                org.pkilab.directory.client.DirectoryException.class, () -> DirectoryAdmin.connectWithCertificate("127.0.0.1",
+                org.pkilab.directory.client.DirectoryException.class, () -> connectWithCertificate("127.0.0.1",
                         dc.ldapsPort(), dc.names(), clientKey.getPrivate(), issue(new TestCa.Request().upn("administrator@contoso.com"))));
         assertEquals(49, refused.resultCode(), refused.getMessage());
         assertTrue(refused.getMessage().contains("event 39"), refused.getMessage());
@@ -387,5 +387,34 @@ class CertificateLogonTest {
         assertEquals(ResultCode.SUCCESS, connection.processExtendedOperation(new StartTLSExtendedRequest(tls.createSSLContext()))
                 .getResultCode(), "StartTLS at DC01");
         return connection;
+    }
+
+    /**
+     * The consoles over an LDAPS connection that logged on with {@code certificate} (SASL EXTERNAL), as
+     * {@code certipy auth -ldap-shell} does. The test does not check the DC's own certificate: it is the test CA's
+     * client certificates under test here, and the DC serves its self-signed one.
+     */
+    private static DirectoryAdmin connectWithCertificate(String host, int ldapsPort, org.pkilab.directory.model.DomainNames names,
+                                                         java.security.PrivateKey key, X509Certificate certificate) throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        char[] password = "certificate-logon".toCharArray();
+        store.setKeyEntry("logon", key, password, new X509Certificate[]{certificate});
+        javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, password);
+        com.unboundid.util.ssl.SSLUtil tls = new com.unboundid.util.ssl.SSLUtil(keys.getKeyManagers(),
+                new javax.net.ssl.TrustManager[]{new com.unboundid.util.ssl.TrustAllTrustManager()});
+        com.unboundid.ldap.sdk.LDAPConnection connection = new com.unboundid.ldap.sdk.LDAPConnection(tls.createSSLSocketFactory(), host, ldapsPort);
+        try {
+            connection.bind(new com.unboundid.ldap.sdk.EXTERNALBindRequest());
+            String who = ((com.unboundid.ldap.sdk.extensions.WhoAmIExtendedResult) connection.processExtendedOperation(
+                    new com.unboundid.ldap.sdk.extensions.WhoAmIExtendedRequest())).getAuthorizationID();
+            com.unboundid.ldap.sdk.SearchResultEntry entry = connection.searchForEntry(names.domain(), com.unboundid.ldap.sdk.SearchScope.SUB,
+                    com.unboundid.ldap.sdk.Filter.createEqualityFilter("sAMAccountName", who.substring(who.indexOf('\\') + 1)), "1.1");
+            return DirectoryAdmin.over(connection, names, entry.getDN());
+        } catch (com.unboundid.ldap.sdk.LDAPException e) {
+            connection.close();
+            throw new org.pkilab.directory.client.DirectoryException(e.getResultCode().intValue(), e.getDiagnosticMessage(), e);
+        }
     }
 }

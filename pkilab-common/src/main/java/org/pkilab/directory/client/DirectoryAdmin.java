@@ -123,69 +123,6 @@ public final class DirectoryAdmin implements AutoCloseable {
         }
     }
 
-    /**
-     * Logs on to the DC's LDAPS port with a certificate, as {@code ldapwhoami -H ldaps://... -Y EXTERNAL} does: the
-     * TLS handshake presents {@code chain} (leaf first) with its {@code key}, a SASL EXTERNAL bind asks the DC to map
-     * it to an account (KB5014754, under the DC's StrongCertificateBindingEnforcement and CertificateMappingMethods),
-     * and the session is that account's: every console call is judged as its. The DC's own certificate is not checked
-     * (as {@code LDAPTLS_REQCERT=never}): a lab DC serves a self-signed one until a CA issues it one.
-     *
-     * <pre>{@code
-     * try (DirectoryAdmin forged = DirectoryAdmin.connectWithCertificate("127.0.0.1", dc.ldapsPort(), names, key, certificate)) {
-     *     forged.bindDn();                                           // CN=Administrator,CN=Users,DC=contoso,DC=com
-     *     forged.usersAndComputers().addMember("Domain Admins", "mallory");
-     * }
-     * }</pre>
-     *
-     * @throws DirectoryException with result code 49 and the DC's refusal (the check or mapping rule that refused,
-     *                            and what to change) when the DC does not take the certificate
-     */
-    public static DirectoryAdmin connectWithCertificate(String host, int ldapsPort, DomainNames names, java.security.PrivateKey key,
-                                                        java.security.cert.X509Certificate... chain) {
-        if (chain.length == 0) {
-            throw new IllegalArgumentException("a certificate logon needs the certificate: no chain given");
-        }
-        LDAPConnection connection = null;
-        try {
-            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            char[] password = "certificate-logon".toCharArray();
-            store.setKeyEntry("logon", key, password, chain);
-            javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(
-                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(store, password);
-            com.unboundid.util.ssl.SSLUtil tls = new com.unboundid.util.ssl.SSLUtil(keys.getKeyManagers(),
-                    new javax.net.ssl.TrustManager[]{new com.unboundid.util.ssl.TrustAllTrustManager()});
-            connection = new LDAPConnection(tls.createSSLSocketFactory(), host, ldapsPort);
-            connection.bind(new com.unboundid.ldap.sdk.EXTERNALBindRequest());
-            com.unboundid.ldap.sdk.extensions.WhoAmIExtendedResult who = (com.unboundid.ldap.sdk.extensions.WhoAmIExtendedResult)
-                    connection.processExtendedOperation(new com.unboundid.ldap.sdk.extensions.WhoAmIExtendedRequest());
-            String authorization = who.getAuthorizationID() == null ? "" : who.getAuthorizationID();
-            String account = authorization.substring(authorization.indexOf('\\') + 1);
-            SearchResultEntry entry = connection.searchForEntry(names.domain(), com.unboundid.ldap.sdk.SearchScope.SUB,
-                    com.unboundid.ldap.sdk.Filter.createEqualityFilter("sAMAccountName", account), "1.1");
-            if (entry == null) {
-                throw new DirectoryException("the DC at " + host + ":" + ldapsPort + " took the certificate as '" + authorization
-                        + "', an account this session cannot find");
-            }
-            return new DirectoryAdmin(connection, names, entry.getDN());
-        } catch (LDAPException e) {
-            if (connection != null) {
-                connection.close();
-            }
-            if (e.getResultCode() == ResultCode.INVALID_CREDENTIALS) {
-                throw new DirectoryException(49, "the DC at " + host + ":" + ldapsPort + " refused the certificate '"
-                        + chain[0].getSubjectX500Principal().getName() + "': LDAP 49 invalidCredentials — " + e.getDiagnosticMessage(), e);
-            }
-            throw failure(e, "log on with the certificate '" + chain[0].getSubjectX500Principal().getName() + "' to " + host + ":" + ldapsPort);
-        } catch (java.security.GeneralSecurityException | java.io.IOException e) {
-            if (connection != null) {
-                connection.close();
-            }
-            throw new IllegalArgumentException("the key and certificate cannot be used for TLS: " + e.getMessage(), e);
-        }
-    }
-
     public DomainNames names() {
         return names;
     }
