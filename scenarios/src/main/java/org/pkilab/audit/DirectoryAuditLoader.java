@@ -18,7 +18,6 @@ import org.pkilab.audit.AuditSnapshot.Principal;
 import org.pkilab.audit.AuditSnapshot.PrincipalKind;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.model.CertificateMappingSettings;
-import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -169,9 +168,7 @@ public final class DirectoryAuditLoader {
             for (Attribute a : e.getAttributes()) {
                 attributes.put(a.getName(), List.of(a.getValueByteArrays()));
             }
-            CertificateTemplate t = TemplateAttributes.fromAttributes(attributes, domainSid);
-            String[] policies = e.getAttributeValues("msPKI-Certificate-Policy");
-            b.template(t, policies == null ? List.of() : List.of(policies));
+            b.template(TemplateAttributes.fromAttributes(attributes, domainSid));
         }
     }
 

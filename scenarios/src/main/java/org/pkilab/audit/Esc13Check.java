@@ -36,7 +36,7 @@ final class Esc13Check extends TemplateCheck {
     @Override
     Evaluation evaluate(AuditContext ctx, CertificateTemplate t) {
         AuditContext.Holders enrollers = ctx.enrollers(t);
-        List<String> policies = ctx.snapshot().issuancePolicies().getOrDefault(t.name(), List.of());
+        List<String> policies = t.issuancePolicies();
         List<String> links = new ArrayList<>();
         List<String> kept = new ArrayList<>(policies);
         boolean privilegedGroup = false;
