@@ -7,10 +7,7 @@ import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.enrollment.CaRegistrySettings;
 
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -22,7 +19,7 @@ import java.util.Set;
  *
  * <pre>{@code
  * AuditSnapshot snapshot = AuditSnapshot.builder("contoso.com", "CONTOSO", domainSid)
- *         .template(esc1User, List.of())
+ *         .template(esc1User)
  *         .ca(new AuditSnapshot.EnterpriseCa("Contoso-CA", "ca01.contoso.com", List.of("ESC1User"), CaRegistrySettings.DEFAULT))
  *         .principal(AuditSnapshot.Principal.user(alice, "alice", Set.of(domainUsers)))
  *         .build();
@@ -34,9 +31,8 @@ import java.util.Set;
  * @param dnsName           the domain's DNS name ({@code contoso.com})
  * @param netbiosName       its NetBIOS name ({@code CONTOSO}), which principal names are shown with
  * @param domainSid         the domain's SID
- * @param templates         every {@code pKICertificateTemplate}, with its security descriptor
- * @param issuancePolicies  each template's issuance policies ({@code msPKI-Certificate-Policy}), by template name
- *                          ({@code cn}); templates not named have none
+ * @param templates         every {@code pKICertificateTemplate}, with its security descriptor and its issuance policies
+ *                          ({@code msPKI-Certificate-Policy}, {@link CertificateTemplate#issuancePolicies()})
  * @param cas               the enterprise CAs ({@code pKIEnrollmentService}) and their registry settings
  * @param pkiObjects        the PKI objects whose write access matters (ESC5): the containers, NTAuthCertificates, each
  *                          enrollment service and each CA's computer object
@@ -49,15 +45,12 @@ import java.util.Set;
  *                          a new CA's defaults assumed"), which the report repeats
  */
 public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifier domainSid, List<CertificateTemplate> templates,
-                            Map<String, List<String>> issuancePolicies, List<EnterpriseCa> cas, List<PkiObject> pkiObjects,
+                            List<EnterpriseCa> cas, List<PkiObject> pkiObjects,
                             List<IssuancePolicy> oids, List<Principal> principals, CertificateMappingSettings mapping,
                             String dcHost, List<EnrollmentEndpoint> endpoints, List<String> assumptions) {
 
     public AuditSnapshot {
         templates = List.copyOf(templates);
-        Map<String, List<String>> policies = new LinkedHashMap<>();
-        issuancePolicies.forEach((k, v) -> policies.put(k, List.copyOf(v)));
-        issuancePolicies = Collections.unmodifiableMap(policies);
         cas = List.copyOf(cas);
         pkiObjects = List.copyOf(pkiObjects);
         oids = List.copyOf(oids);
@@ -181,7 +174,6 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
     public Builder toBuilder() {
         Builder b = new Builder(dnsName, netbiosName, domainSid);
         b.templates.addAll(templates);
-        b.issuancePolicies.putAll(issuancePolicies);
         b.cas.addAll(cas);
         b.pkiObjects.addAll(pkiObjects);
         b.oids.addAll(oids);
@@ -199,7 +191,6 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         private final String netbiosName;
         private final SecurityIdentifier domainSid;
         private final List<CertificateTemplate> templates = new ArrayList<>();
-        private final Map<String, List<String>> issuancePolicies = new LinkedHashMap<>();
         private final List<EnterpriseCa> cas = new ArrayList<>();
         private final List<PkiObject> pkiObjects = new ArrayList<>();
         private final List<IssuancePolicy> oids = new ArrayList<>();
@@ -215,17 +206,15 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
             this.domainSid = domainSid;
         }
 
-        /** Adds a template, or replaces the one with the same name; {@code policies} are its issuance policy OIDs. */
-        public Builder template(CertificateTemplate template, List<String> policies) {
+        /** Adds a template, or replaces the one with the same name. */
+        public Builder template(CertificateTemplate template) {
             templates.removeIf(t -> t.name().equalsIgnoreCase(template.name()));
             templates.add(template);
-            issuancePolicies.put(template.name(), List.copyOf(policies));
             return this;
         }
 
         public Builder withoutTemplate(String name) {
             templates.removeIf(t -> t.name().equalsIgnoreCase(name));
-            issuancePolicies.remove(name);
             return this;
         }
 
@@ -286,7 +275,7 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         }
 
         public AuditSnapshot build() {
-            return new AuditSnapshot(dnsName, netbiosName, domainSid, templates, issuancePolicies, cas, pkiObjects, oids, principals,
+            return new AuditSnapshot(dnsName, netbiosName, domainSid, templates, cas, pkiObjects, oids, principals,
                     mapping, dcHost == null ? "dc01." + dnsName : dcHost, endpoints, assumptions);
         }
     }

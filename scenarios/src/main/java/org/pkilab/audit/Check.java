@@ -1,6 +1,9 @@
 package org.pkilab.audit;
 
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.directory.model.CertificateTemplate;
+
+import java.util.ArrayList;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,8 +62,29 @@ abstract class Check {
         return new Evaluation(escClass(), kind, object, label, conditions, finding);
     }
 
-    /** Quotes a name for a shell command line when it needs it. */
+    /** Quotes a name for a shell command line when it needs it (a backslash, as in policy\\EditFlags, does). */
     static String arg(String text) {
-        return text.matches("[A-Za-z0-9_.$@\\\\:/+=-]+") ? text : "\"" + text.replace("\"", "\\\"") + "\"";
+        return text.matches("[A-Za-z0-9_.$@:/+=-]+") ? text : "\"" + text.replace("\"", "\\\"") + "\"";
+    }
+
+    /** {@code --ca NAME} where the forest has several enterprise CAs, so the command reaches this one; empty where it has one. */
+    static String caOption(AuditContext ctx, AuditSnapshot.EnterpriseCa ca) {
+        return ctx.snapshot().cas().size() > 1 ? " --ca " + arg(ca.name()) : "";
+    }
+
+    /**
+     * The {@code pkilab dc setreg} commands that make the DC map certificates strongly again: Full Enforcement when
+     * {@code StrongCertificateBindingEnforcement} is below 2; and, when {@code upnMatters}, Schannel's default 0x18 when
+     * {@code CertificateMappingMethods} has UPN 0x4. Joined with {@code &&}; Full Enforcement when nothing is weak.
+     */
+    static String dcMappingCommand(CertificateMappingSettings m, boolean upnMatters) {
+        List<String> commands = new ArrayList<>();
+        if (m.strongCertificateBindingEnforcement() < 2) {
+            commands.add("pkilab dc setreg StrongCertificateBindingEnforcement 2");
+        }
+        if (upnMatters && CertificateMappingSettings.Method.UPN.isSetIn(m.certificateMappingMethods())) {
+            commands.add("pkilab dc setreg CertificateMappingMethods 0x18");
+        }
+        return commands.isEmpty() ? "pkilab dc setreg StrongCertificateBindingEnforcement 2" : String.join(" && ", commands);
     }
 }

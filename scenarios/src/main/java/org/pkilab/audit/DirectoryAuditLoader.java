@@ -18,7 +18,6 @@ import org.pkilab.audit.AuditSnapshot.Principal;
 import org.pkilab.audit.AuditSnapshot.PrincipalKind;
 import org.pkilab.directory.client.DirectoryException;
 import org.pkilab.directory.model.CertificateMappingSettings;
-import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
@@ -55,16 +54,28 @@ import java.util.Set;
  */
 public final class DirectoryAuditLoader {
 
-    /** The registry settings of the CA named {@code caName}. */
+    /** The registry settings of the CA named {@code caName}; null, or {@link NotRead} with the reason, when they cannot be read. */
     @FunctionalInterface
     public interface CaRegistryReader {
         CaRegistrySettings read(String caName);
     }
 
-    /** The DC's certificate-mapping registry values. */
+    /** The DC's certificate-mapping registry values; null, or {@link NotRead} with the reason, when they cannot be read. */
     @FunctionalInterface
     public interface MappingReader {
         CertificateMappingSettings read();
+    }
+
+    /**
+     * A reader could not read what it reads, and says why ("Contoso-CA refused GET registry: 0x80070005 E_ACCESSDENIED ...",
+     * "no lab console given"): the loader assumes the default and records the reason with the assumption.
+     */
+    public static final class NotRead extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public NotRead(String reason) {
+            super(reason);
+        }
     }
 
     /** Reads no registry: a new CA's settings, recorded as an assumption. */
@@ -111,9 +122,16 @@ public final class DirectoryAuditLoader {
             principals(ldap, names, domainSid, b);
             pkiObjects(ldap, names, domainSid, cas, b);
             oids(ldap, names, b);
-            CertificateMappingSettings m = mapping.read();
+            CertificateMappingSettings m;
+            String why = "";
+            try {
+                m = mapping.read();
+            } catch (NotRead e) {
+                m = null;
+                why = " (" + oneLine(e.getMessage()) + ")";
+            }
             if (m == null) {
-                b.assume("the DC's certificate-mapping settings were not read: " + CertificateMappingSettings.WINDOWS_DEFAULT.describe()
+                b.assume("the DC's certificate-mapping settings were not read" + why + ": " + CertificateMappingSettings.WINDOWS_DEFAULT.describe()
                         + " (Windows' default) assumed");
                 m = CertificateMappingSettings.WINDOWS_DEFAULT;
             }
@@ -123,6 +141,10 @@ public final class DirectoryAuditLoader {
             throw new DirectoryException(e.getResultCode().intValue(), "the audit could not read " + names.dnsName() + ": " + e.getMessage()
                     + (e.getResultCode() == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? " (the account may not read it; audit as a Domain Admin)" : ""), e);
         }
+    }
+
+    private static String oneLine(String text) {
+        return text == null ? "no reason given" : text.strip().replaceAll("\\s*\\n\\s*", " ");
     }
 
     private static String dcHost(LDAPConnection ldap, DomainNames names) throws LDAPException {
@@ -146,9 +168,7 @@ public final class DirectoryAuditLoader {
             for (Attribute a : e.getAttributes()) {
                 attributes.put(a.getName(), List.of(a.getValueByteArrays()));
             }
-            CertificateTemplate t = TemplateAttributes.fromAttributes(attributes, domainSid);
-            String[] policies = e.getAttributeValues("msPKI-Certificate-Policy");
-            b.template(t, policies == null ? List.of() : List.of(policies));
+            b.template(TemplateAttributes.fromAttributes(attributes, domainSid));
         }
     }
 
@@ -158,9 +178,16 @@ public final class DirectoryAuditLoader {
         for (SearchResultEntry e : search(ldap, names.enrollmentServices(), Filter.createEqualityFilter("objectClass", "pKIEnrollmentService"),
                 "cn", "dNSHostName", "certificateTemplates", "msPKI-Enrollment-Servers")) {
             String name = e.getAttributeValue("cn");
-            CaRegistrySettings settings = registry.read(name);
+            CaRegistrySettings settings;
+            String why = "";
+            try {
+                settings = registry.read(name);
+            } catch (NotRead notRead) {
+                settings = null;
+                why = " (" + oneLine(notRead.getMessage()) + ")";
+            }
             if (settings == null) {
-                b.assume("the registry settings of " + name + " were not read: a new enterprise CA's (EditFlags 0x"
+                b.assume("the registry settings of " + name + " were not read" + why + ": a new enterprise CA's (EditFlags 0x"
                         + Integer.toHexString(CaRegistrySettings.DEFAULT_EDIT_FLAGS) + ", InterfaceFlags 0x"
                         + Integer.toHexString(CaRegistrySettings.DEFAULT_INTERFACE_FLAGS) + ", Security " + CaRegistrySettings.DEFAULT_SECURITY
                         + ") assumed");

@@ -55,7 +55,7 @@ final class Esc10Check extends Check {
                 "Any of them can set an enrolling account's UPN to Administrator, enroll, and log on as Administrator.",
                 "On the DC: HKLM\\SYSTEM\\CurrentControlSet\\Services\\Kdc StrongCertificateBindingEnforcement = 2 and "
                         + "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel CertificateMappingMethods = 0x18",
-                "pkilab dc set-mapping --enforcement 2 --methods 0x18");
+                dcMappingCommand(m, true));
     }
 
     @Override

@@ -60,6 +60,6 @@ final class Esc11Check extends CaCheck {
                         + " and get a certificate in that computer's name.",
                 "certutil -config " + ca.dnsHostName() + "\\" + ca.name() + " -setreg CA\\InterfaceFlags +IF_ENFORCEENCRYPTICERTREQUEST, "
                         + "then restart Active Directory Certificate Services",
-                "pkilab ca setreg CA\\InterfaceFlags +IF_ENFORCEENCRYPTICERTREQUEST");
+                "pkilab ca setreg " + arg("CA\\InterfaceFlags") + " +IF_ENFORCEENCRYPTICERTREQUEST" + caOption(ctx, ca));
     }
 }

@@ -36,12 +36,14 @@ final class Esc13Check extends TemplateCheck {
     @Override
     Evaluation evaluate(AuditContext ctx, CertificateTemplate t) {
         AuditContext.Holders enrollers = ctx.enrollers(t);
-        List<String> policies = ctx.snapshot().issuancePolicies().getOrDefault(t.name(), List.of());
+        List<String> policies = t.issuancePolicies();
         List<String> links = new ArrayList<>();
+        List<String> kept = new ArrayList<>(policies);
         boolean privilegedGroup = false;
         for (IssuancePolicy oid : ctx.snapshot().oids()) {
             if (policies.contains(oid.oid()) && oid.groupLink() != null && !oid.groupLink().isBlank()) {
                 Principal group = ctx.principalByDn(oid.groupLink());
+                kept.remove(oid.oid());
                 links.add(oid.oid() + (oid.displayName() == null ? "" : " '" + oid.displayName() + "'") + " -> msDS-OIDToGroupLink "
                         + (group == null ? oid.groupLink() : ctx.nameOf(group.sid())));
                 if (group != null) {
@@ -59,7 +61,7 @@ final class Esc13Check extends TemplateCheck {
                 "Any of them logs on with the certificate and gets the linked group in the token.",
                 console(t) + "Extensions tab > Issuance Policies: remove the linked policy; or clear msDS-OIDToGroupLink on the "
                         + "policy's object under CN=OID,CN=Public Key Services (ADSI Edit)",
-                "pkilab template set " + arg(t.name()) + " --issuance-policy none",
+                "pkilab template set " + arg(t.name()) + (kept.isEmpty() ? " --no-issuance-policies" : " --issuance-policies " + arg(String.join(",", kept))),
                 privilegedGroup ? Severity.CRITICAL : Severity.HIGH);
     }
 }

@@ -115,7 +115,7 @@ final class Esc14Check extends Check {
                 "Active Directory Users and Computers (Advanced Features) > " + target.name() + " > Attribute Editor > altSecurityIdentities: "
                         + "replace the weak mapping with X509:<I>issuer<SR>serial or X509:<SKI>...; and on the DC "
                         + "StrongCertificateBindingEnforcement = 2",
-                "pkilab dc set-mapping --enforcement 2");
+                dcMappingCommand(ctx.snapshot().mapping(), false));
     }
 
     @Override

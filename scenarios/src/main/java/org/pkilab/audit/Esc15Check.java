@@ -38,6 +38,6 @@ final class Esc15Check extends TemplateCheck {
                 "Certificate Templates console > '" + t.displayName() + "' > Duplicate Template (schema 2 or later), issue the "
                         + "copy and stop issuing '" + t.displayName() + "'; or Security tab: clear Enroll for the groups listed; "
                         + "Windows CAs: install the November 2024 update (CVE-2024-49019)",
-                "pkilab ca remove-template " + arg(t.name()));
+                String.join(" && ", ctx.publishers(t).stream().map(ca -> "pkilab ca remove-template " + arg(t.name()) + caOption(ctx, ca)).toList()));
     }
 }

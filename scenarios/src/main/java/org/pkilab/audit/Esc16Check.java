@@ -43,6 +43,7 @@ final class Esc16Check extends CaCheck {
                         + ", and log on as Administrator: no certificate of the CA carries a SID.",
                 "certutil -config " + ca.dnsHostName() + "\\" + ca.name() + " -setreg policy\\DisableExtensionList -1.3.6.1.4.1.311.25.2, "
                         + "restart Active Directory Certificate Services; and on the DC StrongCertificateBindingEnforcement = 2",
-                "pkilab ca setreg policy\\DisableExtensionList -1.3.6.1.4.1.311.25.2");
+                "pkilab ca setreg " + arg("policy\\DisableExtensionList") + " -1.3.6.1.4.1.311.25.2" + caOption(ctx, ca) + " && "
+                        + dcMappingCommand(ctx.snapshot().mapping(), true));
     }
 }

@@ -39,6 +39,6 @@ final class Esc6Check extends CaCheck {
                         + " and log on as Administrator.",
                 "certutil -config " + ca.dnsHostName() + "\\" + ca.name() + " -setreg policy\\EditFlags -EDITF_ATTRIBUTESUBJECTALTNAME2, "
                         + "then restart Active Directory Certificate Services",
-                "pkilab ca setreg policy\\EditFlags -EDITF_ATTRIBUTESUBJECTALTNAME2");
+                "pkilab ca setreg " + arg("policy\\EditFlags") + " -EDITF_ATTRIBUTESUBJECTALTNAME2" + caOption(ctx, ca));
     }
 }

@@ -38,13 +38,34 @@ final class Esc7Check extends CaCheck {
         }
         Condition right = new Condition("a low-privileged principal holds Manage CA or Issue and Manage Certificates", !who.isEmpty(),
                 (who.isEmpty() ? "none" : who.describe()) + "; CA\\Security: " + String.join(", ", entries));
-        String first = who.groups().isEmpty() ? (who.accounts().isEmpty() ? "PRINCIPAL" : who.accounts().get(0)) : who.groups().get(0);
-        String name = first.contains("\\") ? first.substring(first.indexOf('\\') + 1) : first;
+        List<String> commands = new ArrayList<>();
+        for (String holder : who.isEmpty() ? List.of("PRINCIPAL") : concat(who.groups(), who.accounts())) {
+            String account = holder.contains("\\") ? holder.substring(holder.indexOf('\\') + 1) : holder;
+            int held = 0;
+            for (AccessControlEntry e : sd.entries()) {
+                if (e.allow() && ctx.nameOf(e.trustee()).equalsIgnoreCase(holder)) {
+                    held |= e.mask();
+                }
+            }
+            // a holder through a group or nesting has no entry of its own: its group is listed and cleared
+            if ((held & AuditContext.CA_MANAGE_CA) != 0 || who.isEmpty()) {
+                commands.add("pkilab ca remove-manager " + arg(account) + caOption(ctx, ca));
+            }
+            if ((held & AuditContext.CA_MANAGE_CERTIFICATES) != 0 || who.isEmpty()) {
+                commands.add("pkilab ca remove-officer " + arg(account) + caOption(ctx, ca));
+            }
+        }
         return decide(Finding.ObjectKind.CA, ca.name(), label(ca), List.of(right), who,
                 "Any of them can make itself a certificate manager of " + ca.name() + " and issue its own failed request for a "
                         + "certificate naming Administrator.",
                 "Certification Authority console (certsrv.msc) > " + ca.name() + " > Properties > Security tab: clear 'Manage CA' "
                         + "and 'Issue and Manage Certificates' for the principals listed",
-                "pkilab ca security revoke " + arg(name) + " ManageCA ManageCertificates");
+                String.join(" && ", commands));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 }

@@ -50,6 +50,6 @@ final class Esc9Check extends TemplateCheck {
                         + "certificate that carries no SID.",
                 "certutil -dstemplate " + t.name() + " msPKI-Enrollment-Flag -0x80000 (clears CT_FLAG_NO_SECURITY_EXTENSION); "
                         + "and on the DC: HKLM\\SYSTEM\\CurrentControlSet\\Services\\Kdc StrongCertificateBindingEnforcement = 2",
-                "pkilab template set " + arg(t.name()) + " --security-extension");
+                "pkilab template set " + arg(t.name()) + " --no-security-extension false && " + dcMappingCommand(ctx.snapshot().mapping(), true));
     }
 }

@@ -24,15 +24,16 @@ import java.util.concurrent.Callable;
  * The command line's side of the console {@code pkilab up} runs for its computers
  * ({@code org.pkilab.lab.LabControl}): which lab (its data folder's {@value #CONTROL_FILE}, or the URL and
  * token it printed), one JSON call over HTTP with the token, and the base of the verbs that use it
- * ({@code pkilab host ...}, {@code pkilab clock ...}).
+ * ({@code pkilab host ...}, {@code pkilab clock ...}, {@code pkilab dc ...}); {@code pkilab audit} reads the DC's registry
+ * through it when it is given a lab.
  */
-final class LabControlClient {
+public final class LabControlClient {
 
     static final String CONTROL_FILE = "control.properties";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Which running lab: its data folder, or the console URL and token {@code pkilab up} printed. */
-    static final class Connection {
+    public static final class Connection {
         @Option(names = "--data", paramLabel = "DIR", description = "The data folder of the running lab (reads its " + CONTROL_FILE + ").")
         Path data;
 
@@ -47,7 +48,17 @@ final class LabControlClient {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
         CommandLine.Model.CommandSpec spec;
 
-        JsonNode call(String method, String path, ObjectNode body) {
+        /** Whether a lab was named: a data folder, or a console URL and token (given or from the environment). */
+        public boolean given() {
+            return data != null || (url != null && !url.isBlank() && token != null && !token.isBlank());
+        }
+
+        /**
+         * One JSON request to the console; its answer.
+         *
+         * @throws Failure the lab's refusal, or no lab answering
+         */
+        public JsonNode call(String method, String path, ObjectNode body) {
             resolve();
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofMinutes(2))
                     .header("Authorization", "Bearer " + token);
@@ -98,7 +109,7 @@ final class LabControlClient {
     }
 
     /** A refusal or failure the user reads; exit code 1. */
-    static final class Failure extends RuntimeException {
+    public static final class Failure extends RuntimeException {
         Failure(String message) {
             super(message);
         }

@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "pkilab", mixinStandardHelpOptions = true, version = "pkilab 0.1.0",
         description = "A simulated Active Directory domain with an enterprise CA, for the Configuration Manager PKI guide.",
-        subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, HostCommand.class, ClockCommand.class,
+        subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, HostCommand.class, ClockCommand.class, DcCommand.class,
                 DirectoryCommands.GroupCommand.class, DirectoryCommands.ComputerCommand.class, DirectoryCommands.UserCommand.class,
                 TemplateCommand.class, CaCommand.class, AuditCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
 public final class PkiLab implements Runnable {

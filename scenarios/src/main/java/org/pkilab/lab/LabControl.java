@@ -14,6 +14,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.host.CertificateRequest;
 import org.pkilab.host.CertificateStore;
 import org.pkilab.host.DomainComputer;
@@ -38,7 +39,9 @@ import java.util.regex.Pattern;
  * computers live in the {@code pkilab up} process, so what an administrator would do at the machine
  * (restart it, look at its Personal store, Request New Certificate, export a PFX) arrives here as a
  * small JSON API on 127.0.0.1, behind a random bearer token that only {@code pkilab up} prints and
- * keeps in its data folder. The directory and the CA are administered over their own protocols.
+ * keeps in its data folder. The directory and the CA are administered over their own protocols; the domain controller's
+ * registry values, which Windows keeps outside the directory ({@code reg query} / {@code reg add} on the DC), come here
+ * too ({@code pkilab dc getreg / setreg}).
  *
  * <pre>
  * GET  /hosts                                  the computers, with their https sites
@@ -57,6 +60,9 @@ import java.util.regex.Pattern;
  * POST /hosts/{name}/export    {thumbprint, password}   answers {pfx}: the caller writes the file, the console writes none
  * GET  /clock                                  the lab's clock: now, and how far ahead of real time
  * POST /clock/advance          {period}        moves the lab clock ("2 days"); hosts run what fell due
+ * GET  /dc/registry                            reg query on the DC: {host, values: [{name, key, data}]} of its certificate
+ *                                              mapping (StrongCertificateBindingEnforcement, CertificateMappingMethods)
+ * POST /dc/registry            {name, data}    reg add on the DC: one of them set (data "2" or "0x18"); {host, name, before, after}
  * </pre>
  * Refusals answer 409 with the Windows message (AD CS code, NTE_BAD_KEY_STATE ...), a request taken under
  * submission 409 with its {@code pendingRequest} id, unknown computers 404, bad input 400; nothing changes on any of them.
@@ -180,6 +186,9 @@ public final class LabControl implements AutoCloseable {
                 }
                 lab.advanceClock(by);
                 return clock();
+            }
+            if (path.equals("/dc/registry")) {
+                return post ? setDcRegistry(read(request)) : dcRegistry();
             }
             if (path.equals("/hosts") && post) {
                 JsonNode in = read(request);
@@ -331,6 +340,37 @@ public final class LabControl implements AutoCloseable {
             }
             return value.asText();
         }
+    }
+
+    private ObjectNode dcRegistry() {
+        CertificateMappingSettings settings = lab.dc().certificateMapping();
+        ObjectNode out = JSON.createObjectNode().put("host", lab.dc().fqdn());
+        ArrayNode values = out.putArray("values");
+        for (DcRegistryValue value : DcRegistryValue.values()) {
+            values.addObject().put("name", value.valueName()).put("key", value.key()).put("data", value.read(settings));
+        }
+        return out;
+    }
+
+    /** One value changed as {@code reg add} would; bad input is refused with 400 and the DC's settings stay as they were. */
+    private ObjectNode setDcRegistry(JsonNode in) {
+        JsonNode name = in.get("name");
+        JsonNode data = in.get("data");
+        if (name == null || !name.isTextual() || data == null || data.isNull()) {
+            throw new Refusal(400, "reg add on the DC needs 'name' (" + String.join(" or ", DcRegistryValue.names()) + ") and 'data'");
+        }
+        DcRegistryValue value;
+        CertificateMappingSettings before = lab.dc().certificateMapping();
+        CertificateMappingSettings after;
+        try {
+            value = DcRegistryValue.named(name.asText());
+            after = value.apply(before, data.asText());
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, e.getMessage());
+        }
+        lab.dc().certificateMapping(after);
+        return JSON.createObjectNode().put("host", lab.dc().fqdn()).put("name", value.valueName()).put("key", value.key())
+                .put("before", value.read(before)).put("after", value.read(after));
     }
 
     private ObjectNode clock() {

@@ -196,8 +196,7 @@ class AuditConditionsTest {
         return new Case(EscClass.ESC13, base, rows(concat(enrollRows("Esc13"),
                 "no client authentication", serverAuthOnly("Esc13"),
                 "policy not linked", op(s -> s.toBuilder().oid(new IssuancePolicy(POLICY_OID, "High Assurance", null)).build()),
-                "template without the policy", op(s -> s.toBuilder().template(
-                        s.templates().stream().filter(t -> t.name().equals("Esc13")).findFirst().orElseThrow(), List.of()).build()))));
+                "template without the policy", op(s -> editTemplate(s, "Esc13", b -> b.issuancePolicies(List.of()))))));
     }
 
     static Case esc14WriteCase() {

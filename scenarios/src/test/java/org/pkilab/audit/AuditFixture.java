@@ -116,7 +116,7 @@ final class AuditFixture {
 
     /** Adds the template and has the CA issue it. */
     static AuditSnapshot.Builder publish(AuditSnapshot.Builder b, CertificateTemplate t, String... policies) {
-        b.template(t, List.of(policies));
+        b.template(policies.length == 0 ? t : t.toBuilder().issuancePolicies(List.of(policies)).build());
         AuditSnapshot s = b.build();
         EnterpriseCa ca = s.cas().get(0);
         List<String> issued = new ArrayList<>(ca.templates());
@@ -128,7 +128,7 @@ final class AuditFixture {
 
     static AuditSnapshot editTemplate(AuditSnapshot s, String name, UnaryOperator<CertificateTemplate.Builder> edit) {
         CertificateTemplate t = s.templates().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
-        return s.toBuilder().template(edit.apply(t.toBuilder()).build(), s.issuancePolicies().getOrDefault(name, List.of())).build();
+        return s.toBuilder().template(edit.apply(t.toBuilder()).build()).build();
     }
 
     static AuditSnapshot templateSecurity(AuditSnapshot s, String name, String sddl) {

@@ -1,6 +1,7 @@
 package org.pkilab.cli.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.unboundid.ldap.sdk.LDAPConnection;
@@ -15,8 +16,11 @@ import org.pkilab.audit.DirectoryAuditLoader;
 import org.pkilab.audit.Explanation;
 import org.pkilab.audit.Severity;
 import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.cli.LabControlClient;
 import org.pkilab.directory.client.DirectoryException;
+import org.pkilab.directory.model.CertificateMappingSettings;
 import org.pkilab.directory.model.DomainNames;
+import org.pkilab.lab.DcRegistryValue;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,7 +42,13 @@ import java.util.concurrent.Callable;
  * pkilab audit --format json --fail-on critical                         JSON; exit 1 only on critical findings
  * pkilab audit --format sarif > audit.sarif                             SARIF 2.1.0 for code-scanning tools
  * pkilab audit --explain "Web Server"                                   why each class does or does not apply
+ * pkilab audit --data lab                                               the DC's registry read through the lab's console too
  * </pre>
+ *
+ * <p>What is not in the directory is read where Windows keeps it: each CA's registry settings ({@code EditFlags},
+ * {@code InterfaceFlags}, {@code DisableExtensionList}, {@code Security}) over the CA's administration interface as the
+ * auditing account, and the DC's certificate mapping through the running lab's console. What cannot be read is assumed
+ * at its default, and the report's assumptions say which and why.
  *
  * <p>Exit codes: 0 nothing at or above {@code --fail-on}, 1 findings at or above it, 2 bad usage or no lab to read.
  */
@@ -52,6 +62,10 @@ public final class AuditCommand implements Callable<Integer> {
 
     @Mixin
     Connection connection;
+
+    /** The running lab's console, for the DC's registry: optional, since a forest is audited over LDAP alone. */
+    @Mixin
+    LabControlClient.Connection console;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -147,7 +161,7 @@ public final class AuditCommand implements Callable<Integer> {
         String bindDn = connection.bindDn(names);
         try (LDAPConnection ldap = new LDAPConnection(url.getHost(), url.getPort())) {
             ldap.bind(bindDn, password);
-            return DirectoryAuditLoader.load(ldap, names, caRegistry(), DirectoryAuditLoader.MAPPING_DEFAULT);
+            return DirectoryAuditLoader.load(ldap, names, caRegistry(), dcMapping());
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), "cannot bind as " + bindDn + " to " + connection.ldap + ": "
                     + e.getDiagnosticMessage() + (e.getResultCode().intValue() == 49 ? " (wrong password or unknown account)" : "")
@@ -156,10 +170,41 @@ public final class AuditCommand implements Callable<Integer> {
     }
 
     /**
-     * The CAs' registry settings. The CA's administration interface does not serve them yet ({@code certutil -getreg}),
-     * so every CA is read as a new one and the report says so.
+     * Each CA's registry settings, read over its administration interface as {@code certutil -config CA -getreg} reads
+     * them, as the auditing account: one without Read or Manage CA on the CA is refused ({@code E_ACCESSDENIED}), and a CA
+     * that does not answer cannot be read; either way the audit assumes a new CA's settings and says which and why.
      */
     private DirectoryAuditLoader.CaRegistryReader caRegistry() {
-        return name -> null;
+        return name -> {
+            try (DirectoryAdmin admin = connection.directory()) {
+                return connection.ca(admin, name).registry();
+            } catch (CaAdminClient.CaAdminException | DirectoryException e) {
+                throw new DirectoryAuditLoader.NotRead(e.getMessage());
+            }
+        };
+    }
+
+    /**
+     * The DC's certificate-mapping registry values, through the console of the running lab ({@code --data DIR}, or
+     * {@code --control} and {@code --token}) as {@code pkilab dc getreg} reads them; without one, or when it does not
+     * answer, Windows' defaults are assumed and the report says why.
+     */
+    private DirectoryAuditLoader.MappingReader dcMapping() {
+        return () -> {
+            if (!console.given()) {
+                throw new DirectoryAuditLoader.NotRead("no lab console given: --data DIR of the running 'pkilab up', or --control URL "
+                        + "and --token TOKEN as it printed them, reads them");
+            }
+            try {
+                JsonNode answer = console.call("GET", "/dc/registry", null);
+                CertificateMappingSettings settings = CertificateMappingSettings.WINDOWS_DEFAULT;
+                for (JsonNode value : answer.path("values")) {
+                    settings = DcRegistryValue.named(value.path("name").asText()).apply(settings, value.path("data").asText());
+                }
+                return settings;
+            } catch (LabControlClient.Failure | IllegalArgumentException e) {
+                throw new DirectoryAuditLoader.NotRead("the lab's console did not give them: " + e.getMessage());
+            }
+        };
     }
 }

@@ -203,7 +203,16 @@ public final class TemplateCommand implements Runnable {
                     description = "CT_FLAG_NO_SECURITY_EXTENSION in msPKI-Enrollment-Flag: certificates leave out the requester's SID "
                             + "(1.3.6.1.4.1.311.25.2). No console tab shows it; on Windows: certutil -dstemplate NAME "
                             + "msPKI-Enrollment-Flag +0x00080000, or ADSI Edit.") Boolean noSecurityExtension,
+            @Option(names = "--issuance-policies", paramLabel = "POLICY", split = ",",
+                    description = "Extensions tab: Issuance Policies, by display name or OID (comma-separated), in place of the "
+                            + "template's own (msPKI-Certificate-Policy).") List<String> issuancePolicies,
+            @Option(names = "--no-issuance-policies", description = "Extensions tab: remove every issuance policy (the fix of ESC13 "
+                    + "when the policy linked to a group was the only one).") boolean noIssuancePolicies,
             @Option(names = "--supersedes", paramLabel = "TEMPLATE", split = ",", description = "Superseded Templates tab.") List<String> supersedes) {
+        if (issuancePolicies != null && noIssuancePolicies) {
+            throw badUsage("set", "give --issuance-policies or --no-issuance-policies, not both");
+        }
+        List<String> issuance = noIssuancePolicies ? List.of() : issuancePolicies;
         if ((ekus != null ? 1 : 0) + (anyPurpose ? 1 : 0) + (noEku ? 1 : 0) > 1) {
             throw badUsage("set", "give one of --application-policies, --any-purpose and --no-eku");
         }
@@ -223,6 +232,9 @@ public final class TemplateCommand implements Runnable {
                         + "be changed. Duplicate it: pkilab template duplicate \"" + before.displayName() + "\" \"NEW NAME\"");
             }
             // the changes that check their input go first, so bad input leaves the template as it was
+            if (issuance != null) {
+                admin.templates().setIssuancePolicies(name, issuance);
+            }
             if (algorithm != null) {
                 KeyAlgorithm chosen = KeyAlgorithm.fromWindowsName(algorithm).orElseThrow(() -> badUsage("set",
                         "--algorithm must be RSA, ECDSA_P256, ECDSA_P384 or ECDSA_P521, not " + algorithm));

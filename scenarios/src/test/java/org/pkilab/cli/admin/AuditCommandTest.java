@@ -14,6 +14,7 @@ import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.TemplateFlags;
 import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabControl;
 import org.pkilab.lab.LabSpec;
 
 import java.util.ArrayList;
@@ -124,6 +125,32 @@ class AuditCommandTest {
         assertEquals(0, after.exit(), "a template no CA issues is not exploitable: " + after);
         Cli.Result explain = audit("--explain", name);
         assertTrue(explain.out().contains("[false] published by a CA: no CA lists " + name), explain.out());
+    }
+
+    @Test
+    void aLowPrivilegedAuditorIsRefusedTheCaRegistryAndTheReportSaysSo() throws Exception {
+        Cli.Result alice = Cli.pkilab("audit", "--format", "json", "--ldap", lab.dc().ldapUrl(), "--user", "alice", "--password", lab.password());
+        List<String> assumptions = new ArrayList<>();
+        JSON.readTree(alice.out()).path("assumptions").forEach(a -> assumptions.add(a.asText()));
+        assertTrue(assumptions.stream().anyMatch(a -> a.startsWith("the registry settings of " + lab.ca().name() + " were not read (")
+                && a.contains("E_ACCESSDENIED") && a.contains("a new enterprise CA's")), alice + "\n" + assumptions);
+        assertTrue(assumptions.stream().anyMatch(a -> a.startsWith("the DC's certificate-mapping settings were not read (no lab console given")),
+                assumptions.toString());
+    }
+
+    @Test
+    void withTheLabsConsoleTheDcMappingIsReadAndABadTokenIsNamed() throws Exception {
+        try (LabControl control = LabControl.start(lab, 0)) {
+            Cli.Result read = audit("--format", "json", "--control", control.url(), "--token", control.token());
+            List<String> assumptions = new ArrayList<>();
+            JSON.readTree(read.out()).path("assumptions").forEach(a -> assumptions.add(a.asText()));
+            assertFalse(assumptions.stream().anyMatch(a -> a.contains("certificate-mapping") || a.contains("registry settings of")),
+                    "read as Administrator with the console, nothing is assumed of the registries: " + assumptions);
+
+            Cli.Result wrong = audit("--format", "json", "--control", control.url(), "--token", "not-the-token");
+            assertTrue(wrong.out().contains("the DC's certificate-mapping settings were not read (the lab's console did not give them: "
+                    + "this lab's console needs the token"), wrong.out());
+        }
     }
 
     @Test

@@ -122,6 +122,29 @@ class CaRegistryVerbsTest {
     }
 
     @Test
+    void templateSetReplacesAndClearsIssuancePoliciesAndRefusesAnUnknownOne() {
+        ok(admin("template", "duplicate", "User", "Lab Assured"));
+        String high = lab.admin().templates().createIssuancePolicy("Lab High Assurance");
+        String medium = lab.admin().templates().createIssuancePolicy("Lab Medium Assurance");
+        ok(admin("template", "set", "LabAssured", "--issuance-policies", "Lab High Assurance," + medium));
+        assertEquals(List.of(high, medium), lab.admin().templates().get("LabAssured").issuancePolicies());
+
+        Cli.Result unknown = admin("template", "set", "LabAssured", "--issuance-policies", "Lab Low Assurance", "--min-key-size", "4096");
+        assertEquals(1, unknown.exit(), unknown.toString());
+        assertTrue(unknown.err().contains("no issuance policy 'Lab Low Assurance'"), unknown.toString());
+        CertificateTemplate unchanged = lab.admin().templates().get("LabAssured");
+        assertEquals(List.of(high, medium), unchanged.issuancePolicies(), "nothing changed");
+        assertEquals(2048, unchanged.minimalKeySize(), "nothing changed");
+
+        ok(admin("template", "set", "LabAssured", "--issuance-policies", high));
+        assertEquals(List.of(high), lab.admin().templates().get("LabAssured").issuancePolicies());
+        ok(admin("template", "set", "LabAssured", "--no-issuance-policies"));
+        assertEquals(List.of(), lab.admin().templates().get("LabAssured").issuancePolicies());
+        Cli.Result both = admin("template", "set", "LabAssured", "--issuance-policies", high, "--no-issuance-policies");
+        assertEquals(2, both.exit(), both.toString());
+    }
+
+    @Test
     void setregHelpExplainsTheFormsAndTheRestart() {
         Cli.Result help = ok(Cli.pkilab("ca", "setreg", "--help"));
         assertTrue(help.out().contains("+EDITF_ATTRIBUTESUBJECTALTNAME2") && help.out().contains("net stop certsvc"), help.out());
