@@ -3,6 +3,7 @@ package org.pkilab.scenario;
 import org.pkilab.admin.CaAdminClient;
 import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.directory.model.CertificateMappingSettings;
+import org.pkilab.lab.DcRegistryValue;
 import org.pkilab.lab.Lab;
 
 import java.util.List;
@@ -43,12 +44,10 @@ final class RegistrySteps {
     void execute(Scenario.Step s, List<String> say) {
         switch (s.verb()) {
             case SET_DC_REGISTRY -> {
-                CertificateMappingSettings now = lab.dc().certificateMapping();
-                int data = Integer.decode(s.text("data"));
-                CertificateMappingSettings next = s.text("value").equals("StrongCertificateBindingEnforcement")
-                        ? now.withEnforcement(data) : now.withMappingMethods(data);
+                DcRegistryValue value = DcRegistryValue.named(s.text("value"));
+                CertificateMappingSettings next = value.apply(lab.dc().certificateMapping(), s.text("data"));
                 lab.dc().certificateMapping(next);
-                say.add(lab.dc().fqdn() + ": " + next.describe());
+                say.add(lab.dc().fqdn() + ": " + value.key() + "\\" + value.valueName() + " = " + value.describe(value.read(next)));
             }
             case SET_CA_REGISTRY -> {
                 // certutil -setreg reaches the CA over its administration interface: the CA checks Manage CA

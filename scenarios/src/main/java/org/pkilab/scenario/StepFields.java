@@ -1,6 +1,7 @@
 package org.pkilab.scenario;
 
 import org.pkilab.directory.model.CertificateMappingSettings;
+import org.pkilab.lab.DcRegistryValue;
 import org.pkilab.directory.model.TemplateFlags;
 import org.pkilab.enrollment.CaRegistrySettings;
 
@@ -161,27 +162,17 @@ final class StepFields {
             }
         }
         if (verb == Verb.SET_DC_REGISTRY && fields.get("value") instanceof String value) {
-            List<String> values = List.of("StrongCertificateBindingEnforcement", "CertificateMappingMethods");
-            String chosen = values.stream().filter(value.trim()::equalsIgnoreCase).findFirst().orElse(null);
-            if (chosen == null) {
-                problems.add(at.apply("value", "must be StrongCertificateBindingEnforcement (Kdc) or CertificateMappingMethods (Schannel), not '"
-                        + value + "'" + NearestName.hint(value, values)));
-            } else if (fields.get("data") != null) {
-                fields.put("value", chosen);
-                String data = String.valueOf(fields.get("data")).trim();
-                try {
-                    int number = Integer.decode(data);
-                    CertificateMappingSettings settings = CertificateMappingSettings.WINDOWS_DEFAULT;
-                    if (chosen.startsWith("Strong")) {
-                        settings.withEnforcement(number);
-                    } else {
-                        settings.withMappingMethods(number);
-                    }
+            try {
+                DcRegistryValue chosen = DcRegistryValue.named(value);
+                fields.put("value", chosen.valueName());
+                if (fields.get("data") != null) {
+                    String data = String.valueOf(fields.get("data")).trim();
+                    chosen.apply(CertificateMappingSettings.WINDOWS_DEFAULT, data);
                     fields.put("data", data);
-                } catch (IllegalArgumentException e) {
-                    problems.add(at.apply("data", e instanceof NumberFormatException ? "must be a number (2, or 0x18), not '" + data + "'"
-                            : "is out of range: " + e.getMessage()));
                 }
+            } catch (IllegalArgumentException e) {
+                String field = e.getMessage().startsWith("no registry value") ? "value" : "data";
+                problems.add(at.apply(field, e.getMessage() + (field.equals("value") ? NearestName.hint(value, DcRegistryValue.names()) : "")));
             }
         }
         if (verb == Verb.SET_CA_REGISTRY && fields.get("value") instanceof String value) {

@@ -134,7 +134,8 @@ class AuditLabTest {
     @Test
     @Order(1)
     void everyDirectoryMisconfigurationIsFoundAndNothingElse() {
-        AuditReport report = Audit.run(DirectoryAuditLoader.load(lab));
+        // the directory alone: the CA's and the DC's registry taken as a new CA's and a patched DC's
+        AuditReport report = Audit.run(DirectoryAuditLoader.load(lab, DirectoryAuditLoader.CA_DEFAULTS, DirectoryAuditLoader.MAPPING_DEFAULT));
         Set<String> found = new TreeSet<>();
         report.findings().forEach(f -> found.add(f.escClass() + " " + f.object()));
         String enrollmentService = DomainNames.child(lab.ca().config().caName(), lab.dc().names().enrollmentServices());

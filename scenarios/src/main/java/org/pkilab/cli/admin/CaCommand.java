@@ -26,8 +26,8 @@ import java.util.List;
  * pkilab ca deny 8                                         certutil -deny 8
  * pkilab ca revoke 4a1f... --reason keyCompromise          certutil -revoke 4a1f... 1
  * pkilab ca publish-crl                                    certutil -CRL
- * pkilab ca getreg policy\EditFlags                       certutil -getreg policy\EditFlags
- * pkilab ca setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2
+ * pkilab ca getreg 'policy\EditFlags'                      certutil -getreg policy\EditFlags
+ * pkilab ca setreg 'policy\EditFlags' +EDITF_ATTRIBUTESUBJECTALTNAME2
  *                                                          certutil -setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2
  * pkilab ca resubmit 9                                     certutil -resubmit 9 on a denied request (Certipy ca -issue-request)
  * pkilab ca security                                       the CA's Security tab (certutil -getreg CA\Security)
@@ -320,11 +320,11 @@ public final class CaCommand implements Runnable {
                     "  +FLAG sets a bit (+OID adds to DisableExtensionList), -FLAG clears it (-OID removes), a plain FLAG or number "
                             + "replaces the whole value, as certutil does (a plain EDITF_... leaves only that bit set).",
                     "Examples, each a misconfiguration the lessons teach:",
-                    "  pkilab ca setreg policy\\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2",
+                    "  pkilab ca setreg 'policy\\EditFlags' +EDITF_ATTRIBUTESUBJECTALTNAME2",
                     "      ESC6: the request's SAN attribute names the certificate",
-                    "  pkilab ca setreg policy\\DisableExtensionList +1.3.6.1.4.1.311.25.2",
+                    "  pkilab ca setreg 'policy\\DisableExtensionList' +1.3.6.1.4.1.311.25.2",
                     "      ESC16: no certificate carries the SID extension",
-                    "  pkilab ca setreg CA\\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST",
+                    "  pkilab ca setreg 'CA\\InterfaceFlags' -IF_ENFORCEENCRYPTICERTREQUEST",
                     "      ESC11: unencrypted ICertRequest RPC accepted",
                     "On Windows a change counts after 'net stop certsvc && net start certsvc'; the lab's CA applies it at once.",
                     "The CA's Security is its Security tab, not a value changed here."})
