@@ -20,6 +20,7 @@ import org.pkilab.windows.WindowsError;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -116,6 +117,25 @@ class CaOfficerTest {
         EstTransport.Response read = call("bob", "GET", "security");
         assertEquals(200, read.status(), "any domain account reads the Security tab: " + read.text());
         assertTrue(read.text().contains("Request Certificates") && read.text().contains("Authenticated Users"), read.text());
+    }
+
+    @Test
+    void theSecurityTabTakesGroupsOfThisDomainAndRefusesOtherNamesWithoutChangingAnything() throws Exception {
+        String before = ca.securitySddl();
+        for (String name : List.of("FABRIKAM\\bob", "CN=bob,CN=Users," + dc.names().domain(), "CN=Users," + dc.names().domain(), "nobody")) {
+            CaException refused = assertThrows(CaException.class,
+                    () -> ca.changeSecurity(name, CaSecurity.Permission.MANAGE_CERTIFICATES, true, "CONTOSO\\Administrator"),
+                    "the Security tab took '" + name + "'");
+            assertEquals(WindowsError.ERROR_NONE_MAPPED, refused.error(), refused.getMessage());
+            assertTrue(refused.reason().contains(name), "the refusal names the value: " + refused.reason());
+            assertEquals(before, ca.securitySddl(), "nothing changed for '" + name + "'");
+        }
+        EstTransport.Response dn = call("Administrator", "POST", "security/officer?account=" + java.net.URLEncoder.encode(
+                "CN=Users," + dc.names().domain(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("0x80070534 ERROR_NONE_MAPPED", dn.header("X-ADCS-Error"), dn.status() + " " + dn.text());
+        String changed = ca.changeSecurity("CONTOSO\\Domain Users", CaSecurity.Permission.READ, true, "CONTOSO\\Administrator");
+        assertTrue(changed.contains("(A;;0x100;;;DU)"), "a group is a trustee: " + changed);
+        ca.changeSecurity("CONTOSO\\Domain Users", CaSecurity.Permission.READ, false, "CONTOSO\\Administrator");
     }
 
     @Test
