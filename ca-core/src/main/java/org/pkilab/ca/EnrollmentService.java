@@ -363,8 +363,10 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     public EnrollmentResult retrieve(LogonToken requester, long requestId) {
         RequestRecord r = existing(requestId);
         if (!r.requester().equalsIgnoreCase(requester.account())) {
-            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, requester.account() + " may not retrieve request "
-                    + requestId + " from " + caName + ": " + r.requester() + " made it", "retrieve it as " + r.requester()));
+            // who made it is not said: a refusal naming the requester would let any account list who asked for what
+            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, "request " + requestId + " on " + caName + " is not "
+                    + requester.account() + "'s: only the account that made a request may retrieve it",
+                    "retrieve it as the account that made it (on the computer that holds its key), or ask a certificate manager"));
         }
         return switch (r.status()) {
             case ISSUED, REVOKED -> new EnrollmentResult(r, null);

@@ -91,6 +91,9 @@ class CaOfficerTest {
         assertEquals(rows, ca.requestCount(), "a retrieve is never a new request");
         EstAnswer notHis = est.retrieve(DefaultTemplates.WEB_SERVER, EstClient.basic("bob", PASSWORD), id, csr);
         assertEquals("0x80070005 E_ACCESSDENIED", notHis.errorHeader(), "only its requester retrieves it: " + notHis.text());
+        assertFalse(notHis.text().toLowerCase(java.util.Locale.ROOT).contains("mallory"),
+                "the refusal to CONTOSO\\bob does not say who made request " + id + ": " + notHis.text());
+        assertTrue(notHis.text().contains("CONTOSO\\bob"), "it names the caller: " + notHis.text());
 
         EstTransport.Response resubmitted = call("mallory", "POST", "requests/" + id + "/resubmit");
         assertEquals(200, resubmitted.status(), resubmitted.text());
