@@ -495,6 +495,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         if (name.equalsIgnoreCase("Everyone")) {
             return org.pkilab.directory.model.SecurityIdentifier.EVERYONE;
         }
+        if (name.equalsIgnoreCase("BUILTIN\\Administrators")) {
+            // the one BUILTIN name the tab lists (trusteeName): its prefix is no domain for trusteeAccount to match
+            return org.pkilab.directory.model.SecurityIdentifier.BUILTIN_ADMINISTRATORS;
+        }
         CaDirectory.NamedAccount named = directory.trusteeAccount(name);
         if (named.dn() == null) {
             throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),

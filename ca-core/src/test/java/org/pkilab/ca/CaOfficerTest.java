@@ -139,6 +139,9 @@ class CaOfficerTest {
         String changed = ca.changeSecurity("CONTOSO\\Domain Users", CaSecurity.Permission.READ, true, "CONTOSO\\Administrator");
         assertTrue(changed.contains("(A;;0x100;;;DU)"), "a group is a trustee: " + changed);
         ca.changeSecurity("CONTOSO\\Domain Users", CaSecurity.Permission.READ, false, "CONTOSO\\Administrator");
+        String builtin = ca.changeSecurity("BUILTIN\\Administrators", CaSecurity.Permission.READ, true, "CONTOSO\\Administrator");
+        assertTrue(builtin.contains("(A;;0x100;;;BA)"), "the name the tab lists for S-1-5-32-544 is taken back: " + builtin);
+        ca.changeSecurity("BUILTIN\\Administrators", CaSecurity.Permission.READ, false, "CONTOSO\\Administrator");
     }
 
     @Test
