@@ -226,6 +226,13 @@ final class CaAdminEndpoint {
             throw new CaException(WindowsError.E_INVALIDARG, "a registry change names the value and the change: "
                     + "registry?name=policy\\EditFlags&change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2");
         }
+        if (!change.equals(change.strip()) || !name.equals(name.strip())) {
+            // a '+' left unencoded reaches here as a space: read as a replacement it would clear every other flag
+            throw new CaException(Decision.deny(WindowsError.E_INVALIDARG, "the registry change '" + RequestedNames.printable(change)
+                            + "' for " + RequestedNames.printable(name) + " on " + ca.name() + " begins or ends with white space, as an "
+                            + "unencoded '+' in a query string reads; nothing was changed",
+                    "encode '+' as %2B (registry?name=policy%5CEditFlags&change=%2BEDITF_ATTRIBUTESUBJECTALTNAME2), and send no spaces around the change"));
+        }
         try {
             return ca.changeRegistry(name, change, who);
         } catch (IllegalArgumentException e) {

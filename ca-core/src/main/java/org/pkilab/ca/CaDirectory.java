@@ -313,6 +313,65 @@ final class CaDirectory implements AutoCloseable {
         return found.size() == 1 ? Optional.of(found.get(0).getDN()) : Optional.empty();
     }
 
+    /** sAMAccountType of a user and of a computer: the accounts a certificate may be requested for. */
+    private static final List<Integer> USER_OR_COMPUTER = List.of(0x30000000, 0x30000001);
+    /** sAMAccountType of a security group (global or universal) and of a domain local group (alias), with their non-security forms. */
+    private static final List<Integer> GROUP = List.of(0x10000000, 0x10000001, 0x20000000, 0x20000001);
+
+    /** The account a name given to the CA resolves to, or why it resolves to none (the text of {@code ERROR_NONE_MAPPED}). */
+    record NamedAccount(String dn, String refusal) {
+    }
+
+    /**
+     * The user or computer an enrollment agent's {@code RequesterName} names, read as the policy module reads it:
+     * {@code CONTOSO\sAMAccountName} of this domain only. A DN, a UPN, another domain's name or a group names no requester.
+     */
+    NamedAccount requesterAccount(String name) {
+        return named(name, false);
+    }
+
+    /**
+     * The user, computer or group the CA's Security tab names: {@code CONTOSO\alice}, {@code alice}, {@code alice@contoso.com}
+     * or a group's name; another domain's prefix names none here.
+     */
+    NamedAccount trusteeAccount(String name) {
+        return named(name, true);
+    }
+
+    private NamedAccount named(String name, boolean groups) {
+        String what = groups ? "a user, computer or group" : "a user or computer";
+        String form = groups ? names.defaultNetbiosName() + "\\sAMAccountName (or sAMAccountName, or a user principal name)"
+                : names.defaultNetbiosName() + "\\sAMAccountName";
+        String shown = "'" + RequestedNames.printable(name) + "'";
+        int slash = name.indexOf('\\');
+        if (slash < 0 && !groups) {
+            return new NamedAccount(null, shown + " is not " + form + ": name " + what + " of " + names.dnsName() + " as " + form);
+        }
+        String prefix = slash < 0 ? null : name.substring(0, slash);
+        String sam = name.substring(slash + 1);
+        if (prefix != null && !prefix.equalsIgnoreCase(names.defaultNetbiosName()) && !prefix.equalsIgnoreCase(names.dnsName())) {
+            return new NamedAccount(null, shown + " names the domain '" + RequestedNames.printable(prefix) + "', not "
+                    + names.defaultNetbiosName() + " (" + names.dnsName() + "): name " + what + " of " + names.dnsName() + " as " + form);
+        }
+        if (sam.isEmpty() || sam.length() > 256 || sam.indexOf('\\') >= 0 || sam.contains("=")) {
+            return new NamedAccount(null, shown + " is not " + form + ": name " + what + " of " + names.dnsName() + " as " + form);
+        }
+        Filter byName = prefix == null && sam.contains("@")
+                ? Filter.createEqualityFilter("userPrincipalName", sam) : Filter.createEqualityFilter("sAMAccountName", sam);
+        List<SearchResultEntry> found = search(names.domain(), Filter.createANDFilter(Filter.createPresenceFilter("objectSid"), byName),
+                "sAMAccountType");
+        if (found.size() != 1) {
+            return new NamedAccount(null, shown + " names no account in " + names.dnsName() + ": name " + what + " as " + form);
+        }
+        Integer type = found.get(0).getAttributeValueAsInteger("sAMAccountType");
+        boolean fits = type != null && (USER_OR_COMPUTER.contains(type) || groups && GROUP.contains(type));
+        if (!fits) {
+            return new NamedAccount(null, shown + " is " + found.get(0).getDN() + ", not " + what
+                    + (type == null ? "" : String.format(" (sAMAccountType 0x%08X)", type)) + ": name " + what + " as " + form);
+        }
+        return new NamedAccount(found.get(0).getDN(), null);
+    }
+
     /** {@code CONTOSO\sAMAccountName} of the account or group with this SID in the domain; empty when none has it. */
     Optional<String> accountName(SecurityIdentifier sid) {
         List<SearchResultEntry> found = search(names.domain(), Filter.createEqualityFilter("objectSid", sid.toBytes()), "sAMAccountName");

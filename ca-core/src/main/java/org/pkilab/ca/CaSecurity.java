@@ -228,8 +228,12 @@ public final class CaSecurity {
         }
         text.append("D:");
         for (AccessControlEntry e : entries) {
-            text.append('(').append(e.allow() ? "A" : "D").append(';').append(e.flags()).append(';')
-                    .append(String.format(Locale.ROOT, "0x%x", e.mask())).append(";;;").append(alias(e.trustee(), domainSid)).append(')');
+            // an object entry keeps its GUIDs: written as a plain A/D it would widen to every object type
+            text.append('(').append(e.isObjectAce() ? "O" : "").append(e.allow() ? "A" : "D").append(';').append(e.flags()).append(';')
+                    .append(String.format(Locale.ROOT, "0x%x", e.mask())).append(';')
+                    .append(e.objectType() == null ? "" : e.objectType()).append(';')
+                    .append(e.inheritedObjectType() == null ? "" : e.inheritedObjectType()).append(';')
+                    .append(alias(e.trustee(), domainSid)).append(')');
         }
         return text.toString();
     }

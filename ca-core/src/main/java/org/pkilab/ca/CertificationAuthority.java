@@ -456,7 +456,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
      * does in the console or with Certipy's {@code ca -add-officer}; kept across restarts. The caller's right to do so is
      * {@link CaSecurity}'s to check first ({@link CaSecurity.Permission#MANAGE_CA}).
      *
-     * @param account a user or group: {@code CONTOSO\alice}, {@code alice}, {@code Domain Users}, or a DN
+     * @param account a user or group: {@code CONTOSO\alice}, {@code alice}, {@code Domain Users}; another domain's name, a DN, or an object that is no user, computer or group is refused (ERROR_NONE_MAPPED)
      * @param who     who made the change, for the CA's log
      * @return the new {@code Security} value
      * @throws CaException {@code ERROR_NONE_MAPPED} when no account in the domain has that name
@@ -495,18 +495,16 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         if (name.equalsIgnoreCase("Everyone")) {
             return org.pkilab.directory.model.SecurityIdentifier.EVERYONE;
         }
-        Optional<String> dn = directory.accountDn(name);
-        if (dn.isEmpty()) {
-            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, "no account or group in "
-                    + config.names().dnsName() + " is called '" + name + "'",
-                    "name it as CONTOSO\\alice, alice, alice@contoso.com, a group's name, or a DN"));
+        if (name.equalsIgnoreCase("BUILTIN\\Administrators")) {
+            // the one BUILTIN name the tab lists (trusteeName): its prefix is no domain for trusteeAccount to match
+            return org.pkilab.directory.model.SecurityIdentifier.BUILTIN_ADMINISTRATORS;
         }
-        org.pkilab.directory.model.SecurityIdentifier sid = directory.account(dn.get()).sid();
-        if (sid == null) {
-            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, dn.get() + " has no objectSid",
-                    "name a user or group"));
+        CaDirectory.NamedAccount named = directory.trusteeAccount(name);
+        if (named.dn() == null) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),
+                    "name it as CONTOSO\\alice, alice, alice@contoso.com or a group's name"));
         }
-        return sid;
+        return directory.account(named.dn()).sid();
     }
 
     private void requireRunning() {

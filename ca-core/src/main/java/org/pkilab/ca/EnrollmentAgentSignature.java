@@ -62,9 +62,10 @@ final class EnrollmentAgentSignature implements IssuancePolicy.Validator {
      * @param revoked      this CA's database lists the signing certificate as revoked
      * @param target       the account {@code RequesterName} names, read from the directory; null when it names none or
      *                     no account has that name
+     * @param unmapped     why {@code RequesterName} names no user or computer of the domain; null when it names one or is absent
      */
     record Agent(AgentSignedRequest signed, String caller, String callerDn, boolean issuedHere, boolean revoked,
-                 CaDirectory.Account target) {
+                 CaDirectory.Account target, String unmapped) {
 
         /** Whether {@code RequesterName} names an account other than the caller. */
         boolean onBehalfOfAnother() {
@@ -110,8 +111,8 @@ final class EnrollmentAgentSignature implements IssuancePolicy.Validator {
         String onBehalf = forAnother ? " on behalf of " + signed.requesterName() : "";
         if (forAnother && agent.target() == null) {
             return Decision.deny(WindowsError.ERROR_NONE_MAPPED, caller + " asks for " + facts.templateDisplay() + onBehalf
-                            + ", but no account in " + facts.domainDnsName() + " has that name (RequesterName)",
-                    "name the account as DOMAIN\\sAMAccountName, for example CONTOSO\\Administrator");
+                            + ", but RequesterName " + (agent.unmapped() == null ? "names no account in " + facts.domainDnsName() : agent.unmapped()),
+                    "name the user or computer as DOMAIN\\sAMAccountName of " + facts.domainDnsName() + ", for example CONTOSO\\Administrator");
         }
         if (forAnother && template.schemaVersion() >= 2 && required == 0) {
             return Decision.deny(WindowsError.CERTSRV_E_BAD_RENEWAL_SUBJECT, caller + " asks for " + facts.templateDisplay() + onBehalf

@@ -189,9 +189,17 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     private record Requester(String account, String dn, String note) {
     }
 
+    private static final EnrollmentAgentSignature AGENT_CHECK = new EnrollmentAgentSignature();
+
+    /**
+     * The target is recorded only once the agent's signature passed: a refused signature (another CA's certificate, no
+     * Certificate Request Agent policy, revoked) leaves the request the caller's, so that no resubmission can take it as
+     * the target's own.
+     */
     private static Requester recordedRequester(EnrollmentRequest request, IssuanceFacts facts) {
         EnrollmentAgentSignature.Agent agent = facts.agent();
-        if (agent != null && agent.onBehalfOfAnother() && agent.target() != null) {
+        if (agent != null && agent.onBehalfOfAnother() && agent.target() != null && facts.template() != null
+                && AGENT_CHECK.check(facts).proceeds()) {
             String caller = request.requester().account();
             // the console writes DOMAIN\sAMAccountName, whatever form the agent named the account in
             String account = caller.substring(0, caller.indexOf('\\') + 1) + agent.target().samAccountName();
@@ -257,12 +265,15 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
             throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
         }
         CaDirectory.Account target = null;
+        String unmapped = null;
         String named = signed.requesterName();
         if (named != null && !named.isEmpty()) {
-            target = directory.accountDn(named).map(directory::account).orElse(null);
+            CaDirectory.NamedAccount account = directory.requesterAccount(named);
+            target = account.dn() == null ? null : directory.account(account.dn());
+            unmapped = account.refusal();
         }
         return new EnrollmentAgentSignature.Agent(signed, request.requester().account(), request.requester().distinguishedName(),
-                issuedHere, revoked, target);
+                issuedHere, revoked, target, unmapped);
     }
 
     private static boolean malformed(Decision decision) {
@@ -352,8 +363,10 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     public EnrollmentResult retrieve(LogonToken requester, long requestId) {
         RequestRecord r = existing(requestId);
         if (!r.requester().equalsIgnoreCase(requester.account())) {
-            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, requester.account() + " may not retrieve request "
-                    + requestId + " from " + caName + ": " + r.requester() + " made it", "retrieve it as " + r.requester()));
+            // who made it is not said: a refusal naming the requester would let any account list who asked for what
+            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, "request " + requestId + " on " + caName + " is not "
+                    + requester.account() + "'s: only the account that made a request may retrieve it",
+                    "retrieve it as the account that made it (on the computer that holds its key), or ask a certificate manager"));
         }
         return switch (r.status()) {
             case ISSUED, REVOKED -> new EnrollmentResult(r, null);
@@ -377,12 +390,11 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     public EnrollmentResult approve(long requestId, String approver) {
         RequestRecord pending = resubmittable(requestId);
         Instant now = clock.instant();
-        LogonToken requester = new LogonToken(pending.requester(), pending.requesterDn(),
-                directory.account(pending.requesterDn()).sid(), List.of(), now, caHostFqdn);
-        EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null);
         Decision decision;
         CertificateDraft draft = null;
         try {
+            LogonToken requester = originalCaller(pending, now);
+            EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null);
             Outcome outcome = evaluate(request, admit(request), now, IssuanceFacts.Submission.APPROVED);
             decision = outcome.evaluation().decision();
             draft = outcome.evaluation().draft();
@@ -402,6 +414,52 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
             return new EnrollmentResult(resolved, null);
         } catch (SQLException | GeneralSecurityException e) {
             throw new IllegalStateException("approving request " + requestId + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Who sent a recorded request, for its resubmission: the requester, except for an enrollment agent's request recorded
+     * under the account it was made on behalf of. Its caller, the agent, is the account this CA issued the signing
+     * certificate to; resubmitted as the agent's, the request goes through the agent checks again (issued here, not revoked,
+     * Certificate Request Agent, the template's Issuance Requirements) rather than passing as the target's own request.
+     *
+     * @throws CaException when the signing certificate is none this CA issued: the agent cannot be known, so the request
+     *                     cannot be checked again
+     */
+    private LogonToken originalCaller(RequestRecord r, Instant now) {
+        String account = r.requester();
+        String dn = r.requesterDn();
+        byte[] der = r.csr();
+        if (AgentSignedRequest.isSignedData(der)) {
+            AgentSignedRequest signed = AgentSignedRequest.parse(der, r.requester()).request();
+            String named = signed == null ? null : signed.requesterName();
+            if (named != null && !named.isEmpty() && dn.equalsIgnoreCase(String.valueOf(directory.requesterAccount(named).dn()))) {
+                byte[] signer = encoded(signed.signer());
+                Optional<RequestRecord> agentCertificate;
+                try {
+                    agentCertificate = database.bySerial(signed.signer().getSerialNumber())
+                            .filter(c -> c.certificate() != null && java.util.Arrays.equals(c.certificate(), signer));
+                } catch (SQLException e) {
+                    throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
+                }
+                if (agentCertificate.isEmpty()) {
+                    throw new CaException(Decision.deny(WindowsError.CERT_E_UNTRUSTEDROOT, "request " + r.requestId() + " was signed on behalf of "
+                                    + account + " with a certificate " + caName + " did not issue (" + signed.signer().getSubjectX500Principal().getName()
+                                    + "), so the enrollment agent who sent it cannot be checked again",
+                            "have the enrollment agent send a new request signed with an Enrollment Agent certificate " + caName + " issued"));
+                }
+                account = agentCertificate.get().requester();
+                dn = agentCertificate.get().requesterDn();
+            }
+        }
+        return new LogonToken(account, dn, directory.account(dn).sid(), List.of(), now, caHostFqdn);
+    }
+
+    private static byte[] encoded(X509Certificate certificate) {
+        try {
+            return certificate.getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            return new byte[0];
         }
     }
 

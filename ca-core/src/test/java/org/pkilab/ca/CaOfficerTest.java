@@ -20,6 +20,7 @@ import org.pkilab.windows.WindowsError;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -90,6 +91,9 @@ class CaOfficerTest {
         assertEquals(rows, ca.requestCount(), "a retrieve is never a new request");
         EstAnswer notHis = est.retrieve(DefaultTemplates.WEB_SERVER, EstClient.basic("bob", PASSWORD), id, csr);
         assertEquals("0x80070005 E_ACCESSDENIED", notHis.errorHeader(), "only its requester retrieves it: " + notHis.text());
+        assertFalse(notHis.text().toLowerCase(java.util.Locale.ROOT).contains("mallory"),
+                "the refusal to CONTOSO\\bob does not say who made request " + id + ": " + notHis.text());
+        assertTrue(notHis.text().contains("CONTOSO\\bob"), "it names the caller: " + notHis.text());
 
         EstTransport.Response resubmitted = call("mallory", "POST", "requests/" + id + "/resubmit");
         assertEquals(200, resubmitted.status(), resubmitted.text());
@@ -116,6 +120,28 @@ class CaOfficerTest {
         EstTransport.Response read = call("bob", "GET", "security");
         assertEquals(200, read.status(), "any domain account reads the Security tab: " + read.text());
         assertTrue(read.text().contains("Request Certificates") && read.text().contains("Authenticated Users"), read.text());
+    }
+
+    @Test
+    void theSecurityTabTakesGroupsOfThisDomainAndRefusesOtherNamesWithoutChangingAnything() throws Exception {
+        String before = ca.securitySddl();
+        for (String name : List.of("FABRIKAM\\bob", "CN=bob,CN=Users," + dc.names().domain(), "CN=Users," + dc.names().domain(), "nobody")) {
+            CaException refused = assertThrows(CaException.class,
+                    () -> ca.changeSecurity(name, CaSecurity.Permission.MANAGE_CERTIFICATES, true, "CONTOSO\\Administrator"),
+                    "the Security tab took '" + name + "'");
+            assertEquals(WindowsError.ERROR_NONE_MAPPED, refused.error(), refused.getMessage());
+            assertTrue(refused.reason().contains(name), "the refusal names the value: " + refused.reason());
+            assertEquals(before, ca.securitySddl(), "nothing changed for '" + name + "'");
+        }
+        EstTransport.Response dn = call("Administrator", "POST", "security/officer?account=" + java.net.URLEncoder.encode(
+                "CN=Users," + dc.names().domain(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("0x80070534 ERROR_NONE_MAPPED", dn.header("X-ADCS-Error"), dn.status() + " " + dn.text());
+        String changed = ca.changeSecurity("CONTOSO\\Domain Users", CaSecurity.Permission.READ, true, "CONTOSO\\Administrator");
+        assertTrue(changed.contains("(A;;0x100;;;DU)"), "a group is a trustee: " + changed);
+        ca.changeSecurity("CONTOSO\\Domain Users", CaSecurity.Permission.READ, false, "CONTOSO\\Administrator");
+        String builtin = ca.changeSecurity("BUILTIN\\Administrators", CaSecurity.Permission.READ, true, "CONTOSO\\Administrator");
+        assertTrue(builtin.contains("(A;;0x100;;;BA)"), "the name the tab lists for S-1-5-32-544 is taken back: " + builtin);
+        ca.changeSecurity("BUILTIN\\Administrators", CaSecurity.Permission.READ, false, "CONTOSO\\Administrator");
     }
 
     @Test

@@ -327,6 +327,17 @@ class CaRegistryIssuanceTest {
     }
 
     @Test
+    void aPlusSentUnencodedReadsAsASpaceAndIsRefusedRatherThanReplacingEditFlags() throws Exception {
+        CaRegistrySettings before = ca.registrySettings();
+        EstTransport.Response refused = CaHttps.admin(ca, "POST", "registry?name=policy%5CEditFlags&change=+EDITF_ATTRIBUTESUBJECTALTNAME2",
+                EstClient.basic("Administrator", PASSWORD));
+        assertEquals(400, refused.status(), refused.text());
+        assertTrue(refused.text().contains("E_INVALIDARG") && refused.text().contains("%2B"),
+                "the refusal says to encode '+' as %2B: " + refused.text());
+        assertEquals(before, ca.registrySettings(), "EditFlags kept every flag it had");
+    }
+
+    @Test
     void aDataFolderWhoseRegistryFileIsDamagedStopsTheStartNamingTheFile(@TempDir Path data) throws Exception {
         Files.createDirectories(data);
         Files.writeString(data.resolve(CertificationAuthority.REGISTRY_FILE), "{\"EditFlags\": \"EDITF_ATTRIBUTESUBJECTALTNAME2\"}");

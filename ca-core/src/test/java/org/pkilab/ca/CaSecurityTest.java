@@ -72,6 +72,17 @@ class CaSecurityTest {
     }
 
     @Test
+    void anObjectEntryKeepsItsObjectTypeWhenAnotherTrusteeIsTicked() {
+        SecurityIdentifier alice = DOMAIN.withRid(1105);
+        SecurityIdentifier bob = DOMAIN.withRid(1106);
+        String objectEntry = "(OA;;0x200;0e10c968-78fb-11d2-90d4-00c04f79dc55;;" + alice + ")";
+        String edited = CaSecurity.allow(org.pkilab.enrollment.CaRegistrySettings.DEFAULT_SECURITY + objectEntry, bob,
+                CaSecurity.Permission.MANAGE_CERTIFICATES, DOMAIN);
+        assertTrue(edited.contains(objectEntry), "alice's object entry, kept as it was, not widened to (A;;0x200;;;" + alice + "): " + edited);
+        assertTrue(CaSecurity.remove(edited, bob, CaSecurity.Permission.MANAGE_CERTIFICATES, DOMAIN).contains(objectEntry));
+    }
+
+    @Test
     void requestCertificatesIsAuthenticatedUsersByDefaultAndItsRefusalIsEnrollDenied() {
         LogonToken alice = token("alice", group(RelativeIds.DOMAIN_USERS, "Domain Users"));
         assertEquals(Decision.Outcome.DENY, security.mayEnroll(alice).outcome(), "alice's token here holds no Authenticated Users");

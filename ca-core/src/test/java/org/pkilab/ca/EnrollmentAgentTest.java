@@ -77,6 +77,7 @@ class EnrollmentAgentTest {
         admin.security().allow("Enrollment Agent", "Domain Users", AccessRight.ENROLL);
         ca.issueTemplate(DefaultTemplates.ENROLLMENT_AGENT);
         ca.issueTemplate(SESSION);
+        ca.issueTemplate(DefaultTemplates.SUB_CA);
         for (String name : List.of(NO_SIGNATURE, AGENT_SIGNED, CLIENT_AUTH_SIGNED, ADMINS_ONLY)) {
             admin.templates().duplicate(SESSION, name, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
             ca.issueTemplate(name);
@@ -133,7 +134,7 @@ class EnrollmentAgentTest {
 
     @Test
     void aSchema2TemplateAskingForACertificateRequestAgentSignatureTakesTheAgentsRequest() {
-        EnrollmentResult result = submit(AGENT_SIGNED, onBehalfOf("Administrator", agentCertificate, agentKey.getPrivate()));
+        EnrollmentResult result = submit(AGENT_SIGNED, onBehalfOf("CONTOSO\\Administrator", agentCertificate, agentKey.getPrivate()));
         assertTrue(result.issued(), () -> "alice for Administrator on " + AGENT_SIGNED + ": " + result.decision().explain());
         assertEquals("CONTOSO\\Administrator", result.record().requester());
     }
@@ -184,6 +185,55 @@ class EnrollmentAgentTest {
             assertEquals(r.expected(), result.error(), r.why() + ": " + result.decision().explain());
             assertTrue(result.decision().reason().contains("CONTOSO\\alice") || r.expected() == WindowsError.CERTSRV_E_TEMPLATE_DENIED,
                     r.why() + ": the reason names the agent: " + result.decision().reason());
+        }
+    }
+
+    @Test
+    void aRefusedAgentSignatureIsRecordedUnderTheCallerAndItsResubmissionIssuesNothingInTheTargetsName() throws Exception {
+        KeyPair rogueKey = Csrs.rsa(2048);
+        X509Certificate rogue = selfSignedAgent(rogueKey);
+        EstAnswer answer = CaHttps.est(ca).simpleEnrollOnBehalfOf(DefaultTemplates.USER, EstClient.basic("alice", PASSWORD),
+                onBehalfOf("CONTOSO\\Administrator", rogue, rogueKey.getPrivate()));
+        assertEquals(WindowsError.CERT_E_UNTRUSTEDROOT, answer.windowsError(), "alice's self-signed agent certificate on User: " + answer.text());
+        long id = Long.parseLong(answer.header(EstAnswer.REQUEST_ID_HEADER));
+        RequestRecord row = ca.request(id).orElseThrow();
+        assertEquals("CONTOSO\\alice", row.requester(), "request " + id + " was refused before the agent was trusted: it is the caller's");
+
+        EnrollmentResult resubmitted = ca.approve(id, "CONTOSO\\Administrator");
+        assertEquals(RequestStatus.DENIED, resubmitted.status(), () -> "resubmitting request " + id + " issued "
+                + (resubmitted.certificate() == null ? "nothing" : resubmitted.certificate().getSubjectX500Principal().getName()));
+        assertEquals(WindowsError.CERT_E_UNTRUSTEDROOT, resubmitted.error(), resubmitted.decision().explain());
+        assertEquals("CONTOSO\\alice", ca.request(id).orElseThrow().requester());
+    }
+
+    @Test
+    void aDeniedAgentRequestIsResubmittedAsTheAgentsAndFailsOnceTheAgentCertificateIsRevoked() {
+        KeyPair key = Csrs.rsa(2048);
+        EnrollmentResult agent = submit(DefaultTemplates.ENROLLMENT_AGENT, Csrs.request(key, ""));
+        assertTrue(agent.issued(), () -> agent.decision().explain());
+        // a schema 1 template refusing the agent after the agent check passed: Domain Users hold no Enroll on SubCA
+        EnrollmentResult denied = submit(DefaultTemplates.SUB_CA, OnBehalfOfRequest.sign(Csrs.request(Csrs.rsa(2048), "CN=Rogue Sub CA"),
+                "CONTOSO\\Administrator", agent.certificate(), key.getPrivate()));
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, denied.error(), () -> denied.decision().explain());
+        assertEquals("CONTOSO\\Administrator", denied.record().requester(), "the agent check passed: the row is the target's");
+        ca.revoke(agent.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+
+        EnrollmentResult resubmitted = ca.approve(denied.requestId(), "CONTOSO\\Administrator");
+        assertEquals(WindowsError.CRYPT_E_REVOKED, resubmitted.error(), () -> "resubmitting request " + denied.requestId()
+                + " must check the agent's certificate again: " + (resubmitted.decision() == null ? "issued" : resubmitted.decision().explain()));
+    }
+
+    @Test
+    void aRequesterNameThatIsNoUserOrComputerOfThisDomainIsRefusedAndRecorded() {
+        for (String name : List.of("CN=Administrator,CN=Users," + dc.names().domain(), "CN=Users," + dc.names().domain(),
+                "CONTOSO\\Domain Admins", "FABRIKAM\\Administrator", "Administrator@" + dc.names().dnsName())) {
+            long before = ca.requestCount();
+            EnrollmentResult result = submit(SESSION, onBehalfOf(name, agentCertificate, agentKey.getPrivate()));
+            assertEquals(WindowsError.ERROR_NONE_MAPPED, result.error(), () -> "RequesterName " + name + ": "
+                    + (result.decision() == null ? "issued to " + result.certificate().getSubjectX500Principal() : result.decision().explain()));
+            assertTrue(result.decision().reason().contains(name), "the refusal names the value: " + result.decision().reason());
+            assertEquals("CONTOSO\\alice", result.record().requester());
+            assertEquals(before + 1, ca.requestCount(), "the refusal of " + name + " is recorded");
         }
     }
 

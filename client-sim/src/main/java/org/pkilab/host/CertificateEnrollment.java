@@ -38,11 +38,8 @@ final class CertificateEnrollment {
     private final HostTimings timings;
     private final LabEstTransport transport;
     private final CertificateEnrollmentRequests requests;
-    /**
-     * Requests the CA refused, with their keys, while the computer runs: a certificate manager may still resubmit one
-     * ({@code certutil -resubmit}), and {@code certreq -retrieve} then installs the certificate with the key made for it.
-     */
-    private final Map<Long, CertificateEnrollmentRequests.Pending> refused = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Requests the CA refused, with their keys, that a certificate manager may still resubmit: the newest few. */
+    private final RefusedRequests refused = new RefusedRequests();
 
     CertificateEnrollment(DomainComputerConfig config, GroupPolicyClient domain, CertificateStore my, EventLog eventLog,
                           HostTimings timings, Supplier<LabHttp.Client> https) {
@@ -192,15 +189,11 @@ final class CertificateEnrollment {
                     mine.add(id);
                 }
             });
-            refused.forEach((id, p) -> {
-                if (p.store() == who.store()) {
-                    mine.add(id);
-                }
-            });
+            mine.addAll(refused.ids(who.store()));
             throw new IllegalArgumentException(config.name() + " has no pending request " + requestId + " in its Certificate Enrollment "
                     + "Requests: " + (mine.isEmpty() ? "it has none" : "its pending requests are " + mine.stream().sorted().toList())
                     + ". A request is retrieved on the computer that made it, which holds its private key; one already retrieved is in "
-                    + who.store().name() + ".");
+                    + who.store().name() + "; of the requests the CA refused it keeps the newest " + RefusedRequests.KEPT + ".");
         }
         CertificateEnrollmentRequests.Pending request = found;
         // a refused request is fetched by its id: sent as new, it would be refused again under a new id

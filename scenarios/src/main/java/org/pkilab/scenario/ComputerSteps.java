@@ -78,8 +78,11 @@ final class ComputerSteps {
                 if (s.text("on behalf of") != null) {
                     // Enroll On Behalf Of: the user's Certificate Request Agent certificate signs a request for the other account
                     UserSession agent = session(computer, s.text("user"));
-                    issued = s.text("agent template") == null ? agent.requestOnBehalfOf(s.text("template"), s.text("on behalf of"))
-                            : agent.requestOnBehalfOf(s.text("template"), s.text("on behalf of"),
+                    // the snap-in's user picker names the account DOMAIN\sAMAccountName, the one form the CA takes as RequesterName
+                    String target = s.text("on behalf of").contains("\\") ? s.text("on behalf of")
+                            : lab.dc().names().defaultNetbiosName() + "\\" + s.text("on behalf of");
+                    issued = s.text("agent template") == null ? agent.requestOnBehalfOf(s.text("template"), target)
+                            : agent.requestOnBehalfOf(s.text("template"), target,
                             newest(agent.personal(), s.text("agent template"), computer));
                     say.add("signed with " + s.text("user") + "'s enrollment agent certificate, on behalf of " + s.text("on behalf of"));
                 } else {
