@@ -376,6 +376,77 @@ class CertificateLogonTest {
         }
     }
 
+    /** Sets (or with no values clears) {@code user}'s altSecurityIdentities, as an administrator does in ADUC's Name Mappings. */
+    private static void altSecurityIdentities(String user, String... values) throws LDAPException {
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user(user), new Modification(ModificationType.REPLACE, "altSecurityIdentities", values));
+        }
+    }
+
+    private static String sidOf(String account) throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            return admin.usersAndComputers().sidOf(account).toString();
+        }
+    }
+
+    @Test
+    void certificateNamingAGroupLogsOnAsNoOne() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String domainAdmins = domainSid.withRid(512).toString();
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("Domain Admins@contoso.com").sanUrlSid(domainAdmins))),
+                "KDC_ERR_C_PRINCIPAL_UNKNOWN", "Domain Admins", "not a user or computer account");
+    }
+
+    @Test
+    void issuerOnlyAltSecurityIdentitiesIsNotAKdcMapping() throws Exception {
+        altSecurityIdentities("bob", "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA");
+        try {
+            dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+            Result alice = whoAmI(issue(new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"))));
+            assertEquals("u:CONTOSO\\alice", alice.out().trim(), "alice's certificate at DC01 while bob holds an issuer-only "
+                    + "altSecurityIdentities value of Contoso-Test-CA: " + alice);
+            dc.certificateMapping(new CertificateMappingSettings(0, 0x18));
+            TestCa.Request nameless = new TestCa.Request();
+            nameless.subject = "CN=Anyone";
+            assertRefused(whoAmI(issue(nameless)), "KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        } finally {
+            altSecurityIdentities("bob");
+        }
+    }
+
+    @Test
+    void weakExplicitMappingOnAnotherAccountDoesNotTakeAStronglyMappedLogon() throws Exception {
+        altSecurityIdentities("bob", "X509:<S>CN=Alice Smart Card");
+        try {
+            TestCa.Request request = new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"));
+            request.subject = "CN=Alice Smart Card";
+            X509Certificate certificate = issue(request);
+            for (int enforcement : new int[]{0, 1, 2}) {
+                dc.certificateMapping(new CertificateMappingSettings(enforcement, 0x18));
+                Result result = whoAmI(certificate);
+                assertEquals("u:CONTOSO\\alice", result.out().trim(), "alice's certificate at DC01 under StrongCertificateBinding"
+                        + "Enforcement " + enforcement + " while bob holds X509:<S> of its subject: " + result);
+            }
+        } finally {
+            altSecurityIdentities("bob");
+        }
+    }
+
+    @Test
+    void weakMappingToSeveralAccountsWithoutASidIsRefusedAsAmbiguous() throws Exception {
+        altSecurityIdentities("bob", "X509:<S>CN=Shared Card");
+        altSecurityIdentities("carol", "X509:<S>CN=Shared Card");
+        try {
+            dc.certificateMapping(new CertificateMappingSettings(0, 0x18));
+            TestCa.Request request = new TestCa.Request();
+            request.subject = "CN=Shared Card";
+            assertRefused(whoAmI(issue(request)), "maps weakly to 2 accounts", "bob", "carol");
+        } finally {
+            altSecurityIdentities("bob");
+            altSecurityIdentities("carol");
+        }
+    }
+
     /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
     private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
         KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),
