@@ -72,10 +72,17 @@ final class CertificateLogon {
             return refused("52e", "certificate logon refused: the TLS handshake brought no client certificate; give the client one "
                     + "(OpenLDAP: LDAPTLS_CERT and LDAPTLS_KEY)", peer);
         }
-        ClientCertificate client = new ClientCertificate(chain.get(0));
-        CertificateTrust.Refusal distrust = trust.check(client, config.clock().instant());
+        X509Certificate leaf = chain.get(0);
+        CertificateTrust.Refusal distrust = trust.check(leaf, config.clock().instant());
         if (distrust != null) {
             return refused(distrust.data(), "certificate logon refused by the " + distrust.check() + " check: " + distrust.why(), peer);
+        }
+        ClientCertificate client;
+        try {
+            client = new ClientCertificate(leaf);
+        } catch (IllegalArgumentException e) {
+            return refused("52e", "certificate logon refused: the certificate " + ClientCertificate.describe(leaf) + " cannot be read: "
+                    + e.getMessage() + "; enroll for a new certificate from the CA", peer);
         }
         CertificateMappingSettings now = settings.get();
         CertificateMapping.Result mapped = mapping.map(client, now);

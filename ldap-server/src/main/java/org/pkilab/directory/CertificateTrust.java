@@ -86,9 +86,13 @@ final class CertificateTrust {
         this.names = names;
     }
 
-    /** Null when every check passes; else the first that fails. */
-    Refusal check(ClientCertificate client, Instant now) throws LdapException {
-        X509Certificate leaf = client.certificate();
+    /**
+     * Null when every check passes; else the first that fails. It reads only what the certificate's own parser checked
+     * (issuer, signature, dates, EKU), so a certificate whose names cannot be read is refused here by NTAuth when an
+     * untrusted client sent it, before anything parses its subject alternative name.
+     */
+    Refusal check(X509Certificate leaf, Instant now) throws LdapException {
+        String client = ClientCertificate.describe(leaf);
         X509Certificate ca = ntAuthIssuer(leaf);
         if (ca == null) {
             return new Refusal("800b0112", "NTAuth", "0x800B0112 CERT_E_UNTRUSTEDCA: the certificate " + client + " was not issued by a CA in "
@@ -110,7 +114,7 @@ final class CertificateTrust {
                     + "; logon needs Client Authentication (1.3.6.1.5.5.7.3.2), Smart Card Logon (1.3.6.1.4.1.311.20.2.2), PKINIT "
                     + "client (1.3.6.1.5.2.3.4) or Any Purpose (2.5.29.37.0): enroll from a template whose Extensions tab has one");
         }
-        return revocation(client, ca, now);
+        return revocation(leaf, client, ca, now);
     }
 
     /** The CA certificate in NTAuthCertificates that issued and signed {@code leaf}, or null. */
@@ -158,8 +162,12 @@ final class CertificateTrust {
         byte[] policies = leaf.getExtensionValue(APPLICATION_POLICIES);
         if (policies != null) {
             List<String> oids = new ArrayList<>();
-            for (var policy : ASN1Sequence.getInstance(ASN1OctetString.getInstance(policies).getOctets())) {
-                oids.add(ASN1Sequence.getInstance(policy).getObjectAt(0).toString());
+            try {
+                for (var policy : ASN1Sequence.getInstance(ASN1OctetString.getInstance(policies).getOctets())) {
+                    oids.add(ASN1Sequence.getInstance(policy).getObjectAt(0).toString());
+                }
+            } catch (RuntimeException e) {
+                return "has an Application Policies extension that cannot be read (" + e.getMessage() + ")";
             }
             return oids.stream().anyMatch(LOGON_PURPOSES::contains) ? null
                     : "has Application Policies " + named(oids) + " (which Windows reads instead of its EKU)";
@@ -177,9 +185,9 @@ final class CertificateTrust {
         return oids.stream().map(o -> PURPOSE_NAMES.containsKey(o) ? PURPOSE_NAMES.get(o) + " (" + o + ")" : o).toList().toString();
     }
 
-    private Refusal revocation(ClientCertificate client, X509Certificate ca, Instant now) throws LdapException {
+    private Refusal revocation(X509Certificate leaf, String client, X509Certificate ca, Instant now) throws LdapException {
         List<Entry> holders = new ArrayList<>();
-        List<String> ldapUrls = ldapCdpUrls(client.certificate());
+        List<String> ldapUrls = ldapCdpUrls(leaf);
         for (String url : ldapUrls) {
             try {
                 Dn dn = new Dn(schema, url);
@@ -211,9 +219,9 @@ final class CertificateTrust {
                     : "the CRL " + where + " expired at " + base.getNextUpdate().toInstant() + " (lab clock " + now + ")")
                     + "; the DC cannot tell whether " + client + " is revoked: publish a new CRL on the CA (certutil -crl)");
         }
-        X509CRLEntry entry = base.getRevokedCertificate(client.certificate().getSerialNumber());
+        X509CRLEntry entry = base.getRevokedCertificate(leaf.getSerialNumber());
         X509CRLEntry deltaEntry = delta == null || (delta.getNextUpdate() != null && date.after(delta.getNextUpdate())) ? null
-                : delta.getRevokedCertificate(client.certificate().getSerialNumber());
+                : delta.getRevokedCertificate(leaf.getSerialNumber());
         if (deltaEntry != null) {
             entry = deltaEntry.getRevocationReason() == CRLReason.REMOVE_FROM_CRL ? null : deltaEntry;
         }

@@ -376,6 +376,44 @@ class CertificateLogonTest {
         }
     }
 
+    /** A SAN otherName of the UPN type that carries no value, as a hand-made certificate may. */
+    private static TestCa.Request unreadableUpn() {
+        TestCa.Request request = new TestCa.Request();
+        request.names.add(new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.otherName,
+                new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"))));
+        return request;
+    }
+
+    /** The answer to SASL EXTERNAL over StartTLS with {@code certificate} (GnuTLS's ldapwhoami will not send an unreadable one). */
+    private static LDAPException externalBindRefused(X509Certificate certificate) throws Exception {
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            return org.junit.jupiter.api.Assertions.assertThrows(LDAPException.class, () -> connection.bind(new EXTERNALBindRequest()),
+                    "DC01 took " + certificate.getSubjectX500Principal());
+        }
+    }
+
+    private static void assertRefused(LDAPException refused, String... named) {
+        assertEquals(ResultCode.INVALID_CREDENTIALS, refused.getResultCode(), "DC01 answers 49: " + refused.getDiagnosticMessage());
+        for (String name : named) {
+            assertTrue(refused.getDiagnosticMessage().contains(name), "DC01's refusal names '" + name + "': " + refused.getDiagnosticMessage());
+        }
+    }
+
+    @Test
+    void unreadableCertificateOfAnUntrustedIssuerIsRefusedByNtAuth() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa rogue = new TestCa("Unreadable-Rogue-CA");
+        assertRefused(externalBindRefused(rogue.issue(clientKey.getPublic(), unreadableUpn())), "NTAuth check", "CERT_E_UNTRUSTEDCA");
+    }
+
+    @Test
+    void unreadableCertificateOfTheNtAuthCaIsRefusedAsUnreadable() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(externalBindRefused(issue(unreadableUpn())), "cannot be read", "subject alternative name");
+        assertRefused(externalBindRefused(issue(new TestCa.Request().upn("administrator@contoso.com")
+                .sidImplicitlyTagged(administratorSid()))), "cannot be read", "SID extension");
+    }
+
     /** Sets (or with no values clears) {@code user}'s altSecurityIdentities, as an administrator does in ADUC's Name Mappings. */
     private static void altSecurityIdentities(String user, String... values) throws LDAPException {
         try (LDAPConnection admin = administrator()) {

@@ -74,6 +74,7 @@ final class TestCa {
         String subject = "CN=Someone";
         final List<GeneralName> names = new ArrayList<>();
         String sidExtension;
+        boolean sidImplicit;
         List<KeyPurposeId> ekus = List.of(KeyPurposeId.id_kp_clientAuth);
         List<String> issuancePolicies = List.of();
         List<String> applicationPolicies;
@@ -97,6 +98,13 @@ final class TestCa {
 
         Request sid(String sid) {
             this.sidExtension = sid;
+            return this;
+        }
+
+        /** The SID extension's value under an implicit [0] tag, where a Windows CA writes an explicit one. */
+        Request sidImplicitlyTagged(String sid) {
+            this.sidExtension = sid;
+            this.sidImplicit = true;
             return this;
         }
 
@@ -132,7 +140,7 @@ final class TestCa {
         if (request.sidExtension != null) {
             builder.addExtension(new ASN1ObjectIdentifier("1.3.6.1.4.1.311.25.2"), false, new GeneralNames(new GeneralName(
                     GeneralName.otherName, new DERSequence(new ASN1Encodable[]{new ASN1ObjectIdentifier("1.3.6.1.4.1.311.25.2.1"),
-                    new DERTaggedObject(true, 0, new DEROctetString(request.sidExtension.getBytes(StandardCharsets.US_ASCII)))}))));
+                    new DERTaggedObject(!request.sidImplicit, 0, new DEROctetString(request.sidExtension.getBytes(StandardCharsets.US_ASCII)))}))));
         }
         if (request.ekus != null) {
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(request.ekus.toArray(KeyPurposeId[]::new)));
