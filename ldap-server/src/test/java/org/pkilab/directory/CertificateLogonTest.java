@@ -485,6 +485,55 @@ class CertificateLogonTest {
         }
     }
 
+    @Test
+    void logonTokenOfACertificateLogonHoldsTheLinkedGroups() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        X509Certificate certificate = issue(new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"))
+                .issuancePolicies(ISSUANCE_POLICY));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            com.unboundid.ldap.sdk.ExtendedResult result = connection.processExtendedOperation(
+                    new com.unboundid.ldap.sdk.ExtendedRequest(org.pkilab.directory.client.LogonRequest.OID));
+            assertEquals(ResultCode.SUCCESS, result.getResultCode(), result.getDiagnosticMessage());
+            org.pkilab.directory.model.LogonToken token = org.pkilab.directory.model.LogonToken.read(
+                    new String(result.getValue().getValue(), java.nio.charset.StandardCharsets.US_ASCII));
+            assertTrue(token.sids().contains(SecurityIdentifier.parse(sidOf("ESC13 Operators"))),
+                    "the logon token DC01 issues to alice's certificate logon holds ESC13 Operators, as its access checks do: "
+                            + token.sids());
+        }
+    }
+
+    @Test
+    void issuancePolicyLinkedToAGlobalOrNonEmptyGroupAddsNothing() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String global = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.7.8.401";
+        String crowded = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.7.8.402";
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createGroup("ESC13 Global", GroupScope.GLOBAL, "linked, but global");
+            admin.usersAndComputers().createGroup("ESC13 Crowded", GroupScope.UNIVERSAL, "linked, but has a member");
+            admin.usersAndComputers().addMember("ESC13 Crowded", "bob");
+        }
+        try (LDAPConnection admin = administrator()) {
+            for (String[] link : new String[][]{{"401.ESC13", global, "ESC13 Global"}, {"402.ESC13", crowded, "ESC13 Crowded"}}) {
+                admin.add(DomainNames.child(link[0], dc.names().oid()), new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
+                        new Attribute("cn", link[0]), new Attribute("msPKI-Cert-Template-OID", link[1]),
+                        new Attribute("displayName", link[0]), new Attribute("flags", "2"),
+                        new Attribute("msDS-OIDToGroupLink", dc.names().user(link[2])));
+            }
+        }
+        X509Certificate certificate = issue(new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"))
+                .issuancePolicies(global, crowded));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            byte[][] groups = connection.getEntry(dc.names().user("alice"), "tokenGroups").getAttributeValueByteArrays("tokenGroups");
+            for (String group : new String[]{"ESC13 Global", "ESC13 Crowded"}) {
+                byte[] sid = SecurityIdentifier.parse(sidOf(group)).toBytes();
+                assertTrue(groups == null || Arrays.stream(groups).noneMatch(g -> Arrays.equals(g, sid)),
+                        "DC01 ignores the issuance policy link to " + group + " (not an empty universal group)");
+            }
+        }
+    }
+
     /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
     private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
         KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),
