@@ -11,6 +11,7 @@ import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.CoreSession;
+import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
@@ -22,6 +23,7 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.pkilab.directory.model.DomainNames;
 
 import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -52,8 +54,10 @@ import java.util.Set;
  *   <li><b>Revocation</b>: the CRL is read from the DC's own directory, never fetched: the {@code ldap:///} URL of
  *       the certificate's CDP, else the {@code cRLDistributionPoint} under {@code CN=CDP,CN=Public Key Services,...}
  *       whose {@code certificateRevocationList} its issuer signed (where an enterprise CA publishes it), with the
- *       {@code deltaRevocationList} beside it. Revoked: {@code 0x80092010 CRYPT_E_REVOKED}; no CRL, or only an
- *       expired one: {@code 0x80092013 CRYPT_E_REVOCATION_OFFLINE}, which fails a logon on Windows too.</li>
+ *       {@code deltaRevocationList} beside it; where several places hold one, the base with the highest CRL Number.
+ *       Revoked: {@code 0x80092010 CRYPT_E_REVOKED}; no CRL, an expired base or delta CRL, or a delta CRL based on a
+ *       newer base than the one published ({@code 0x80092013 CRYPT_E_REVOCATION_OFFLINE}), which fails a logon on
+ *       Windows too.</li>
  * </ol>
  *
  * Every check reads the directory as it is now, so a CA certificate removed from NTAuth or a CRL just published
@@ -205,11 +209,11 @@ final class CertificateTrust {
         X509CRL base = null;
         X509CRL delta = null;
         for (Entry holder : holders) {
+            // every place may hold a CRL of this CA: the newest (highest CRL Number) is the one that says the most
             X509CRL found = signedBy(holder.get("certificateRevocationList"), ca);
-            if (found != null) {
+            if (found != null && (base == null || crlNumber(found, Extension.cRLNumber).compareTo(crlNumber(base, Extension.cRLNumber)) > 0)) {
                 base = found;
                 delta = signedBy(holder.get("deltaRevocationList"), ca);
-                break;
             }
         }
         Date date = Date.from(now);
@@ -219,9 +223,23 @@ final class CertificateTrust {
                     : "the CRL " + where + " expired at " + base.getNextUpdate().toInstant() + " (lab clock " + now + ")")
                     + "; the DC cannot tell whether " + client + " is revoked: publish a new CRL on the CA (certutil -crl)");
         }
+        if (delta != null && delta.getNextUpdate() != null && date.after(delta.getNextUpdate())) {
+            return new Refusal("80092013", "revocation", "0x80092013 CRYPT_E_REVOCATION_OFFLINE: the delta CRL " + where + " expired at "
+                    + delta.getNextUpdate().toInstant() + " (lab clock " + now + "); the DC cannot tell whether " + client
+                    + " was revoked since the base CRL: publish a new delta CRL on the CA (certutil -crl delta)");
+        }
+        if (delta != null) {
+            BigInteger deltaBase = crlNumber(delta, Extension.deltaCRLIndicator);
+            BigInteger baseNumber = crlNumber(base, Extension.cRLNumber);
+            if (deltaBase.signum() < 0 || deltaBase.compareTo(baseNumber) > 0) {
+                return new Refusal("80092013", "revocation", "0x80092013 CRYPT_E_REVOCATION_OFFLINE: the delta CRL " + where
+                        + (deltaBase.signum() < 0 ? " has no Delta CRL Indicator (2.5.29.27)" : " is based on base CRL number " + deltaBase)
+                        + ", and the base CRL published there is number " + baseNumber + "; the DC cannot tell whether " + client
+                        + " is revoked: publish the CA's current base and delta CRLs together (certutil -crl)");
+            }
+        }
         X509CRLEntry entry = base.getRevokedCertificate(leaf.getSerialNumber());
-        X509CRLEntry deltaEntry = delta == null || (delta.getNextUpdate() != null && date.after(delta.getNextUpdate())) ? null
-                : delta.getRevokedCertificate(leaf.getSerialNumber());
+        X509CRLEntry deltaEntry = delta == null ? null : delta.getRevokedCertificate(leaf.getSerialNumber());
         if (deltaEntry != null) {
             entry = deltaEntry.getRevocationReason() == CRLReason.REMOVE_FROM_CRL ? null : deltaEntry;
         }
@@ -231,6 +249,19 @@ final class CertificateTrust {
                     + " by the CRL " + where + "; enroll for a new certificate");
         }
         return null;
+    }
+
+    /** The CRL Number (or the Delta CRL Indicator's base number) of {@code crl}; -1 when it has none. */
+    private static BigInteger crlNumber(X509CRL crl, org.bouncycastle.asn1.ASN1ObjectIdentifier extension) {
+        byte[] value = crl.getExtensionValue(extension.getId());
+        if (value == null) {
+            return BigInteger.ONE.negate();
+        }
+        try {
+            return ASN1Integer.getInstance(ASN1OctetString.getInstance(value).getOctets()).getValue();
+        } catch (RuntimeException e) {
+            return BigInteger.ONE.negate();
+        }
     }
 
     private static X509CRL signedBy(Attribute values, X509Certificate ca) {

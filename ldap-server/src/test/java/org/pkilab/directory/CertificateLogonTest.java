@@ -534,6 +534,77 @@ class CertificateLogonTest {
         }
     }
 
+    /**
+     * A CA published to NTAuth whose CRLs are {@code crls} under CN=CDP: each an array of one holder's
+     * certificateRevocationList and, when there is a second element, its deltaRevocationList.
+     */
+    private static TestCa publishedCa(String name, java.util.function.Function<TestCa, java.security.cert.X509CRL[][]> crls)
+            throws Exception {
+        TestCa published = new TestCa(name);
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate",
+                    published.certificate.getEncoded()));
+            int server = 0;
+            for (java.security.cert.X509CRL[] holder : crls.apply(published)) {
+                String container = DomainNames.child(name + "-" + (++server), dc.names().cdp());
+                admin.add(container, new Attribute("objectClass", "top", "container"), new Attribute("cn", name + "-" + server));
+                Attribute base = new Attribute("certificateRevocationList", holder[0].getEncoded());
+                admin.add(DomainNames.child(name, container), holder.length > 1
+                        ? java.util.List.of(new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", name), base,
+                        new Attribute("deltaRevocationList", holder[1].getEncoded()))
+                        : java.util.List.of(new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", name), base));
+            }
+        }
+        return published;
+    }
+
+    private static java.security.cert.X509CRL unchecked(java.util.concurrent.Callable<java.security.cert.X509CRL> crl) {
+        try {
+            return crl.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void expiredDeltaCrlIsRefusedAsRevocationOffline() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Instant week = Instant.now().plus(Duration.ofDays(7));
+        TestCa ca = publishedCa("Stale-Delta-CA", c -> new java.security.cert.X509CRL[][]{{unchecked(() -> c.crl(5, week)),
+                unchecked(() -> c.deltaCrl(6, 5, Instant.now().minus(Duration.ofHours(1))))}});
+        assertRefused(whoAmI(ca.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "revocation check", "CRYPT_E_REVOCATION_OFFLINE", "delta CRL", "expired");
+    }
+
+    @Test
+    void deltaCrlOfANewerBaseIsRefusedAsRevocationOffline() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Instant week = Instant.now().plus(Duration.ofDays(7));
+        TestCa ca = publishedCa("Mismatched-Delta-CA", c -> new java.security.cert.X509CRL[][]{{unchecked(() -> c.crl(5, week)),
+                unchecked(() -> c.deltaCrl(9, 8, week))}});
+        assertRefused(whoAmI(ca.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "revocation check", "CRYPT_E_REVOCATION_OFFLINE", "base CRL number 8", "number 5");
+    }
+
+    @Test
+    void theNewestBaseCrlDecidesRevocation() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Instant week = Instant.now().plus(Duration.ofDays(7));
+        java.security.cert.X509CRL[] old = new java.security.cert.X509CRL[1];
+        X509Certificate[] revoked = new X509Certificate[1];
+        TestCa ca = publishedCa("Two-Crl-CA", c -> {
+            old[0] = unchecked(() -> c.crl(3, week));
+            try {
+                revoked[0] = c.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            c.revoke(revoked[0]);
+            return new java.security.cert.X509CRL[][]{{old[0]}, {unchecked(() -> c.crl(4, week))}};
+        });
+        assertRefused(whoAmI(revoked[0]), "revocation check", "CRYPT_E_REVOKED");
+    }
+
     /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
     private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
         KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),

@@ -176,4 +176,28 @@ final class TestCa {
         }
         return new JcaX509CRLConverter().getCRL(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
     }
+
+    /** A base CRL numbered {@code number} (CRL Number, 2.5.29.20), valid until {@code nextUpdate}, listing every revoked serial. */
+    X509CRL crl(long number, Instant nextUpdate) throws Exception {
+        return crl(number, null, nextUpdate);
+    }
+
+    /** A delta CRL numbered {@code number} on the base CRL {@code baseNumber} (Delta CRL Indicator, 2.5.29.27). */
+    X509CRL deltaCrl(long number, long baseNumber, Instant nextUpdate) throws Exception {
+        return crl(number, baseNumber, nextUpdate);
+    }
+
+    private X509CRL crl(long number, Long baseNumber, Instant nextUpdate) throws Exception {
+        X509v2CRLBuilder builder = new X509v2CRLBuilder(X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
+                Date.from(nextUpdate.minus(Duration.ofDays(8))));
+        builder.setNextUpdate(Date.from(nextUpdate));
+        builder.addExtension(Extension.cRLNumber, false, new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.valueOf(number)));
+        if (baseNumber != null) {
+            builder.addExtension(Extension.deltaCRLIndicator, true, new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.valueOf(baseNumber)));
+        }
+        for (BigInteger serial : revoked) {
+            builder.addCRLEntry(serial, Date.from(Instant.now().minus(Duration.ofMinutes(1))), CRLReason.keyCompromise);
+        }
+        return new JcaX509CRLConverter().getCRL(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+    }
 }
