@@ -605,6 +605,39 @@ class CertificateLogonTest {
         assertRefused(whoAmI(revoked[0]), "revocation check", "CRYPT_E_REVOKED");
     }
 
+    @Test
+    void aRefusedExternalBindAfterAnAcceptedOneLeavesTheConnectionAnonymous() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(1, 0x18));
+        X509Certificate certificate = issue(new TestCa.Request().upn("bob@contoso.com").notBefore(bobCreated));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            assertEquals("u:CONTOSO\\bob", ((WhoAmIExtendedResult) connection.processExtendedOperation(new WhoAmIExtendedRequest()))
+                    .getAuthorizationID(), "bob's UPN-only certificate under StrongCertificateBindingEnforcement 1");
+            dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+            LDAPException refused = org.junit.jupiter.api.Assertions.assertThrows(LDAPException.class,
+                    () -> connection.bind(new EXTERNALBindRequest()));
+            assertEquals(ResultCode.INVALID_CREDENTIALS, refused.getResultCode(), refused.getDiagnosticMessage());
+            String who = ((WhoAmIExtendedResult) connection.processExtendedOperation(new WhoAmIExtendedRequest())).getAuthorizationID();
+            assertTrue(who == null || who.isEmpty(), "after DC01 refused the second bind the connection is anonymous, not bob: " + who);
+        }
+    }
+
+    @Test
+    void certificateOfACaWithTheNtAuthCasNameButAnotherKeyIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa impostor = new TestCa(ca.name);
+        assertRefused(whoAmI(impostor.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "NTAuth check", "CERT_E_UNTRUSTEDCA");
+    }
+
+    @Test
+    void expiredCertificateIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .notBefore(Instant.now().minus(Duration.ofDays(30))).notAfter(Instant.now().minus(Duration.ofDays(1))))),
+                "validity check", "CERT_E_EXPIRED");
+    }
+
     /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
     private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
         KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),

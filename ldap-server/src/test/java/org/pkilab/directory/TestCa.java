@@ -79,6 +79,7 @@ final class TestCa {
         List<String> issuancePolicies = List.of();
         List<String> applicationPolicies;
         Instant notBefore = Instant.now().minus(Duration.ofMinutes(5));
+        Instant notAfter;
 
         Request upn(String upn) {
             names.add(new GeneralName(GeneralName.otherName, new DERSequence(new ASN1Encodable[]{
@@ -118,6 +119,12 @@ final class TestCa {
             return this;
         }
 
+        /** The end of the validity; a year from now if unset. */
+        Request notAfter(Instant notAfter) {
+            this.notAfter = notAfter;
+            return this;
+        }
+
         /** The Microsoft Application Policies extension (1.3.6.1.4.1.311.21.10), which Windows reads instead of the EKU. */
         Request applicationPolicies(String... oids) {
             this.applicationPolicies = List.of(oids);
@@ -133,7 +140,8 @@ final class TestCa {
     X509Certificate issue(PublicKey key, Request request) throws Exception {
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(X500Name.getInstance(certificate.getSubjectX500Principal()
                 .getEncoded()), BigInteger.valueOf(SERIALS.incrementAndGet()).shiftLeft(64).add(BigInteger.valueOf(0x42)),
-                Date.from(request.notBefore), Date.from(Instant.now().plus(Duration.ofDays(365))), new X500Name(request.subject), key);
+                Date.from(request.notBefore), Date.from(request.notAfter != null ? request.notAfter : Instant.now().plus(Duration.ofDays(365))),
+                new X500Name(request.subject), key);
         if (!request.names.isEmpty()) {
             builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(request.names.toArray(GeneralName[]::new)));
         }
