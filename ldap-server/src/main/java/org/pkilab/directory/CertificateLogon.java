@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * client certificate of the TLS handshake is checked ({@link CertificateTrust}: NTAuth, validity, purpose,
  * revocation), mapped to an account under the DC's {@link CertificateMappingSettings} ({@link CertificateMapping},
  * KB5014754), the account must be enabled, and the certificate's issuance policies add the groups their OID objects
- * link to ({@code msDS-OIDToGroupLink}, ESC13).
+ * link to ({@code msDS-OIDToGroupLink}, ESC13) when the group is universal and has no members, as the KDC requires.
  *
  * <p>A refusal is AD's bind error and a second line that names the rule:
  * <pre>
@@ -42,6 +42,8 @@ final class CertificateLogon {
     private static final String AD_FAILURE = "80090308: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data %s, v4563";
     /** userAccountControl ACCOUNTDISABLE. */
     private static final int ACCOUNT_DISABLE = 0x2;
+    /** groupType GROUP_TYPE_UNIVERSAL_GROUP. */
+    private static final int UNIVERSAL_GROUP = 0x8;
 
     /** The account and session a certificate logged on as, or the refusal to send. */
     record Outcome(Dn account, String mapping, List<TokenGroup> linkedGroups, String refusal) {
@@ -72,10 +74,17 @@ final class CertificateLogon {
             return refused("52e", "certificate logon refused: the TLS handshake brought no client certificate; give the client one "
                     + "(OpenLDAP: LDAPTLS_CERT and LDAPTLS_KEY)", peer);
         }
-        ClientCertificate client = new ClientCertificate(chain.get(0));
-        CertificateTrust.Refusal distrust = trust.check(client, config.clock().instant());
+        X509Certificate leaf = chain.get(0);
+        CertificateTrust.Refusal distrust = trust.check(leaf, config.clock().instant());
         if (distrust != null) {
             return refused(distrust.data(), "certificate logon refused by the " + distrust.check() + " check: " + distrust.why(), peer);
+        }
+        ClientCertificate client;
+        try {
+            client = new ClientCertificate(leaf);
+        } catch (IllegalArgumentException e) {
+            return refused("52e", "certificate logon refused: the certificate " + ClientCertificate.describe(leaf) + " cannot be read: "
+                    + e.getMessage() + "; enroll for a new certificate from the CA", peer);
         }
         CertificateMappingSettings now = settings.get();
         CertificateMapping.Result mapped = mapping.map(client, now);
@@ -105,6 +114,23 @@ final class CertificateLogon {
     }
 
     /**
+     * Why the KDC ignores a group's {@code msDS-OIDToGroupLink}, or null: the group must be universal ({@code groupType}
+     * 0x8) and have no members, so that only the certificate's policy puts anyone in it.
+     */
+    private static String unusableLink(Entry group) throws LdapException {
+        Attribute type = group.get("groupType");
+        if (type == null || (Integer.parseInt(type.getString().trim()) & UNIVERSAL_GROUP) == 0) {
+            return "is not a universal group (groupType " + (type == null ? "absent" : type.getString()) + "; an issuance policy "
+                    + "links only to an empty universal group: change its scope in Active Directory Users and Computers)";
+        }
+        Attribute members = group.get("member");
+        if (members != null && members.size() > 0) {
+            return "has " + members.size() + " member(s) (an issuance policy links only to a group with no members: remove them)";
+        }
+        return null;
+    }
+
+    /**
      * The groups the certificate's issuance policies link to: each {@code msPKI-Enterprise-Oid} object under
      * {@code CN=OID,CN=Public Key Services,...} whose {@code msPKI-Cert-Template-OID} is one of the certificate's
      * policy OIDs and that has {@code msDS-OIDToGroupLink}.
@@ -125,8 +151,13 @@ final class CertificateLogon {
                     continue;
                 }
                 Dn groupDn = new Dn(schema, policy.get("msDS-OIDToGroupLink").getString());
-                Entry group = admin.exists(groupDn) ? admin.lookup(groupDn, "objectSid", "sAMAccountName") : null;
-                if (group != null && group.get("objectSid") != null) {
+                Entry group = admin.exists(groupDn) ? admin.lookup(groupDn, "objectSid", "sAMAccountName", "groupType", "member") : null;
+                String unusable = group == null || group.get("objectSid") == null ? "is no security principal"
+                        : unusableLink(group);
+                if (unusable != null) {
+                    LOG.warn("{}: certificate {}: issuance policy {} ({}) links to {}, which {}: the KDC ignores the link",
+                            config.hostName(), client, oid.getString(), policy.getDn().getName(), groupDn.getName(), unusable);
+                } else {
                     Attribute sam = group.get("sAMAccountName");
                     groups.add(new TokenGroup(SecurityIdentifier.fromBytes(group.get("objectSid").getBytes()),
                             config.netbiosName() + "\\" + (sam == null ? groupDn.getRdn().getValue() : sam.getString())));

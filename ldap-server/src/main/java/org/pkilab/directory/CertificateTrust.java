@@ -11,6 +11,7 @@ import org.apache.directory.api.ldap.model.message.SearchScope;
 import org.apache.directory.api.ldap.model.name.Dn;
 import org.apache.directory.api.ldap.model.schema.SchemaManager;
 import org.apache.directory.server.core.api.CoreSession;
+import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
@@ -22,6 +23,7 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.pkilab.directory.model.DomainNames;
 
 import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -52,8 +54,10 @@ import java.util.Set;
  *   <li><b>Revocation</b>: the CRL is read from the DC's own directory, never fetched: the {@code ldap:///} URL of
  *       the certificate's CDP, else the {@code cRLDistributionPoint} under {@code CN=CDP,CN=Public Key Services,...}
  *       whose {@code certificateRevocationList} its issuer signed (where an enterprise CA publishes it), with the
- *       {@code deltaRevocationList} beside it. Revoked: {@code 0x80092010 CRYPT_E_REVOKED}; no CRL, or only an
- *       expired one: {@code 0x80092013 CRYPT_E_REVOCATION_OFFLINE}, which fails a logon on Windows too.</li>
+ *       {@code deltaRevocationList} beside it; where several places hold one, the base with the highest CRL Number.
+ *       Revoked: {@code 0x80092010 CRYPT_E_REVOKED}; no CRL, an expired base or delta CRL, or a delta CRL based on a
+ *       newer base than the one published ({@code 0x80092013 CRYPT_E_REVOCATION_OFFLINE}), which fails a logon on
+ *       Windows too.</li>
  * </ol>
  *
  * Every check reads the directory as it is now, so a CA certificate removed from NTAuth or a CRL just published
@@ -86,9 +90,13 @@ final class CertificateTrust {
         this.names = names;
     }
 
-    /** Null when every check passes; else the first that fails. */
-    Refusal check(ClientCertificate client, Instant now) throws LdapException {
-        X509Certificate leaf = client.certificate();
+    /**
+     * Null when every check passes; else the first that fails. It reads only what the certificate's own parser checked
+     * (issuer, signature, dates, EKU), so a certificate whose names cannot be read is refused here by NTAuth when an
+     * untrusted client sent it, before anything parses its subject alternative name.
+     */
+    Refusal check(X509Certificate leaf, Instant now) throws LdapException {
+        String client = ClientCertificate.describe(leaf);
         X509Certificate ca = ntAuthIssuer(leaf);
         if (ca == null) {
             return new Refusal("800b0112", "NTAuth", "0x800B0112 CERT_E_UNTRUSTEDCA: the certificate " + client + " was not issued by a CA in "
@@ -110,7 +118,7 @@ final class CertificateTrust {
                     + "; logon needs Client Authentication (1.3.6.1.5.5.7.3.2), Smart Card Logon (1.3.6.1.4.1.311.20.2.2), PKINIT "
                     + "client (1.3.6.1.5.2.3.4) or Any Purpose (2.5.29.37.0): enroll from a template whose Extensions tab has one");
         }
-        return revocation(client, ca, now);
+        return revocation(leaf, client, ca, now);
     }
 
     /** The CA certificate in NTAuthCertificates that issued and signed {@code leaf}, or null. */
@@ -158,8 +166,12 @@ final class CertificateTrust {
         byte[] policies = leaf.getExtensionValue(APPLICATION_POLICIES);
         if (policies != null) {
             List<String> oids = new ArrayList<>();
-            for (var policy : ASN1Sequence.getInstance(ASN1OctetString.getInstance(policies).getOctets())) {
-                oids.add(ASN1Sequence.getInstance(policy).getObjectAt(0).toString());
+            try {
+                for (var policy : ASN1Sequence.getInstance(ASN1OctetString.getInstance(policies).getOctets())) {
+                    oids.add(ASN1Sequence.getInstance(policy).getObjectAt(0).toString());
+                }
+            } catch (RuntimeException e) {
+                return "has an Application Policies extension that cannot be read (" + e.getMessage() + ")";
             }
             return oids.stream().anyMatch(LOGON_PURPOSES::contains) ? null
                     : "has Application Policies " + named(oids) + " (which Windows reads instead of its EKU)";
@@ -177,9 +189,9 @@ final class CertificateTrust {
         return oids.stream().map(o -> PURPOSE_NAMES.containsKey(o) ? PURPOSE_NAMES.get(o) + " (" + o + ")" : o).toList().toString();
     }
 
-    private Refusal revocation(ClientCertificate client, X509Certificate ca, Instant now) throws LdapException {
+    private Refusal revocation(X509Certificate leaf, String client, X509Certificate ca, Instant now) throws LdapException {
         List<Entry> holders = new ArrayList<>();
-        List<String> ldapUrls = ldapCdpUrls(client.certificate());
+        List<String> ldapUrls = ldapCdpUrls(leaf);
         for (String url : ldapUrls) {
             try {
                 Dn dn = new Dn(schema, url);
@@ -197,11 +209,11 @@ final class CertificateTrust {
         X509CRL base = null;
         X509CRL delta = null;
         for (Entry holder : holders) {
+            // every place may hold a CRL of this CA: the newest (highest CRL Number) is the one that says the most
             X509CRL found = signedBy(holder.get("certificateRevocationList"), ca);
-            if (found != null) {
+            if (found != null && (base == null || crlNumber(found, Extension.cRLNumber).compareTo(crlNumber(base, Extension.cRLNumber)) > 0)) {
                 base = found;
                 delta = signedBy(holder.get("deltaRevocationList"), ca);
-                break;
             }
         }
         Date date = Date.from(now);
@@ -211,9 +223,23 @@ final class CertificateTrust {
                     : "the CRL " + where + " expired at " + base.getNextUpdate().toInstant() + " (lab clock " + now + ")")
                     + "; the DC cannot tell whether " + client + " is revoked: publish a new CRL on the CA (certutil -crl)");
         }
-        X509CRLEntry entry = base.getRevokedCertificate(client.certificate().getSerialNumber());
-        X509CRLEntry deltaEntry = delta == null || (delta.getNextUpdate() != null && date.after(delta.getNextUpdate())) ? null
-                : delta.getRevokedCertificate(client.certificate().getSerialNumber());
+        if (delta != null && delta.getNextUpdate() != null && date.after(delta.getNextUpdate())) {
+            return new Refusal("80092013", "revocation", "0x80092013 CRYPT_E_REVOCATION_OFFLINE: the delta CRL " + where + " expired at "
+                    + delta.getNextUpdate().toInstant() + " (lab clock " + now + "); the DC cannot tell whether " + client
+                    + " was revoked since the base CRL: publish a new delta CRL on the CA (certutil -crl delta)");
+        }
+        if (delta != null) {
+            BigInteger deltaBase = crlNumber(delta, Extension.deltaCRLIndicator);
+            BigInteger baseNumber = crlNumber(base, Extension.cRLNumber);
+            if (deltaBase.signum() < 0 || deltaBase.compareTo(baseNumber) > 0) {
+                return new Refusal("80092013", "revocation", "0x80092013 CRYPT_E_REVOCATION_OFFLINE: the delta CRL " + where
+                        + (deltaBase.signum() < 0 ? " has no Delta CRL Indicator (2.5.29.27)" : " is based on base CRL number " + deltaBase)
+                        + ", and the base CRL published there is number " + baseNumber + "; the DC cannot tell whether " + client
+                        + " is revoked: publish the CA's current base and delta CRLs together (certutil -crl)");
+            }
+        }
+        X509CRLEntry entry = base.getRevokedCertificate(leaf.getSerialNumber());
+        X509CRLEntry deltaEntry = delta == null ? null : delta.getRevokedCertificate(leaf.getSerialNumber());
         if (deltaEntry != null) {
             entry = deltaEntry.getRevocationReason() == CRLReason.REMOVE_FROM_CRL ? null : deltaEntry;
         }
@@ -223,6 +249,19 @@ final class CertificateTrust {
                     + " by the CRL " + where + "; enroll for a new certificate");
         }
         return null;
+    }
+
+    /** The CRL Number (or the Delta CRL Indicator's base number) of {@code crl}; -1 when it has none. */
+    private static BigInteger crlNumber(X509CRL crl, org.bouncycastle.asn1.ASN1ObjectIdentifier extension) {
+        byte[] value = crl.getExtensionValue(extension.getId());
+        if (value == null) {
+            return BigInteger.ONE.negate();
+        }
+        try {
+            return ASN1Integer.getInstance(ASN1OctetString.getInstance(value).getOctets()).getValue();
+        } catch (RuntimeException e) {
+            return BigInteger.ONE.negate();
+        }
     }
 
     private static X509CRL signedBy(Attribute values, X509Certificate ca) {

@@ -58,11 +58,27 @@ final class ClientCertificate {
     private final List<String> upns = new ArrayList<>();
     private final List<String> dnsNames = new ArrayList<>();
     private final List<String> emails = new ArrayList<>();
+    private final List<String> issuancePolicies = new ArrayList<>();
     private String sanUrlSid;
     private String sidExtension;
 
+    /**
+     * Reads the names of {@code certificate}; throws {@link IllegalArgumentException} naming what cannot be read when
+     * its subject alternative name, SID extension or certificate policies are not what a CA writes (an otherName
+     * without its value, an implicit tag where Windows writes an explicit one).
+     */
     ClientCertificate(X509Certificate certificate) {
         this.certificate = certificate;
+        String[] reading = {"the subject alternative name"};
+        try {
+            read(reading);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(reading[0] + " is not encoded as a Windows CA writes it (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+    }
+
+    private void read(String[] reading) {
         byte[] san = certificate.getExtensionValue(Extension.subjectAlternativeName.getId());
         if (san != null) {
             for (GeneralName name : GeneralNames.getInstance(ASN1OctetString.getInstance(san).getOctets()).getNames()) {
@@ -87,6 +103,15 @@ final class ClientCertificate {
                 }
             }
         }
+        reading[0] = "the certificate policies extension";
+        byte[] policies = certificate.getExtensionValue(Extension.certificatePolicies.getId());
+        if (policies != null) {
+            for (PolicyInformation policy : CertificatePolicies.getInstance(ASN1OctetString.getInstance(policies).getOctets())
+                    .getPolicyInformation()) {
+                issuancePolicies.add(policy.getPolicyIdentifier().getId());
+            }
+        }
+        reading[0] = "the SID extension " + SID_EXTENSION;
         byte[] sid = certificate.getExtensionValue(SID_EXTENSION);
         if (sid != null) {
             for (GeneralName name : GeneralNames.getInstance(ASN1OctetString.getInstance(sid).getOctets()).getNames()) {
@@ -131,15 +156,7 @@ final class ClientCertificate {
 
     /** The certificate's issuance policies (certificatePolicies), the OIDs ESC13's group links hang on. */
     List<String> issuancePolicies() {
-        byte[] value = certificate.getExtensionValue(Extension.certificatePolicies.getId());
-        if (value == null) {
-            return List.of();
-        }
-        List<String> oids = new ArrayList<>();
-        for (PolicyInformation policy : CertificatePolicies.getInstance(ASN1OctetString.getInstance(value).getOctets()).getPolicyInformation()) {
-            oids.add(policy.getPolicyIdentifier().getId());
-        }
-        return oids;
+        return List.copyOf(issuancePolicies);
     }
 
     /** The subject in X.500 order, as altSecurityIdentities spells it: {@code DC=com,DC=contoso,CN=Users,CN=Administrator}. */
@@ -219,6 +236,11 @@ final class ClientCertificate {
 
     @Override
     public String toString() {
+        return describe(certificate);
+    }
+
+    /** How the DC names a certificate in its refusals and log: subject, serial and issuer. */
+    static String describe(X509Certificate certificate) {
         return "'" + certificate.getSubjectX500Principal().getName() + "' (serial " + certificate.getSerialNumber().toString(16)
                 + ", issued by '" + certificate.getIssuerX500Principal().getName() + "')";
     }

@@ -240,6 +240,10 @@ final class DirectoryAccessInterceptor extends BaseInterceptor {
     @Override
     public void modify(ModifyOperationContext ctx) throws LdapException {
         NtSecurityDescriptorAttribute descriptorsNow = descriptors;
+        if (tokens != null && ctx.getSession().isAnonymous() && !SystemAccountGuard.isSystem(ctx.getSession())) {
+            // before anything reads the object, so that whether it exists is not told to an anonymous caller
+            throw new LdapOperationErrorException(AD_BIND_REQUIRED);
+        }
         if (descriptorsNow != null) {
             descriptorsNow.withDefaultStored(ctx);
         }

@@ -68,7 +68,7 @@ final class LogonHandler implements ExtendedOperationHandler<ExtendedRequest, Ex
             Dn account = caller;
             if (value != null && value.length > 0) {
                 // S4U2Self: a service asks for another account's token (the CA renewing by certificate)
-                LogonToken callerToken = tokens.tokenFor(caller, clock.instant(), logonServer);
+                LogonToken callerToken = tokens.tokenOf(session.getCoreSession(), clock.instant(), logonServer);
                 if (!mayActForOthers(callerToken)) {
                     result.setResultCode(ResultCodeEnum.INSUFFICIENT_ACCESS_RIGHTS);
                     result.setDiagnosticMessage(callerToken.account() + " may not obtain logon tokens for other accounts: "
@@ -87,7 +87,9 @@ final class LogonHandler implements ExtendedOperationHandler<ExtendedRequest, Ex
                 }
             }
             try {
-                LogonToken token = tokens.tokenFor(account, clock.instant(), logonServer);
+                // the caller's own token is the one its access checks judge, with the groups a certificate logon linked (ESC13)
+                LogonToken token = account == caller ? tokens.tokenOf(session.getCoreSession(), clock.instant(), logonServer)
+                        : tokens.tokenFor(account, clock.instant(), logonServer);
                 response.setResponseValue(token.encode(dcKey).getBytes(StandardCharsets.US_ASCII));
                 result.setResultCode(ResultCodeEnum.SUCCESS);
             } catch (LdapNoSuchObjectException e) {

@@ -247,8 +247,9 @@ final class NtSecurityDescriptorAttribute {
             public boolean accept(SearchOperationContext operation, Entry result) throws LdapException {
                 AttributeType type = operation.getSession().getDirectoryService().getSchemaManager().getAttributeType(OID);
                 Attribute sd = result.get(type);
-                if (sd == null && named(operation)) {
-                    // every object in AD has a descriptor: one without its own shows the default that governs it
+                if (sd == null && named(operation) && !result.getDn().isEmpty()) {
+                    // every object in AD has a descriptor, one without its own the default that governs it; the root DSE,
+                    // which is no object of the domain, has none
                     result.add(type, defaultDescriptor.selected(parts).toBinary());
                     return true;
                 }
@@ -285,7 +286,11 @@ final class NtSecurityDescriptorAttribute {
             if (mod.getOperation() == ModificationOperation.REMOVE_ATTRIBUTE && type.equals(mod.getAttribute().getAttributeType())
                     && mod.getAttribute().size() == 1) {
                 byte[] value = mod.getAttribute().getBytes();
-                if (decodes(value) && SecurityDescriptor.decode(value, domainSid).equals(defaultDescriptor)) {
+                // what the client read: the parts its SD flags control selects (dacledit asks for the DACL alone)
+                SecurityDescriptor shown = defaultDescriptor.selected(SdFlagsControl.of(ctx)
+                        & (SecurityDescriptor.OWNER | SecurityDescriptor.GROUP | SecurityDescriptor.DACL));
+                if (decodes(value) && (SecurityDescriptor.decode(value, domainSid).equals(shown)
+                        || SecurityDescriptor.decode(value, domainSid).equals(defaultDescriptor))) {
                     deleteDefault = mod;
                 }
             }
@@ -293,7 +298,11 @@ final class NtSecurityDescriptorAttribute {
         if (deleteDefault == null) {
             return;
         }
-        Entry stored = ctx.getSession().getDirectoryService().getAdminSession().lookup(ctx.getDn(), OID);
+        CoreSession system = ctx.getSession().getDirectoryService().getAdminSession();
+        if (!system.exists(ctx.getDn())) {
+            return; // the modify itself answers for a missing object, after the caller's rights are checked
+        }
+        Entry stored = system.lookup(ctx.getDn(), OID);
         if (stored != null && stored.get(type) == null) {
             List<Modification> rest = new ArrayList<>(mods);
             rest.remove(deleteDefault);

@@ -102,7 +102,12 @@ final class TokenBuilder {
      * (issuance policies linked to groups, {@link CertificateLogonSession}).
      */
     LogonToken tokenOf(CoreSession session) throws LdapException {
-        LogonToken token = tokenFor(session.getEffectivePrincipal().getDn(), Instant.EPOCH, "");
+        return tokenOf(session, Instant.EPOCH, "");
+    }
+
+    /** {@link #tokenOf(CoreSession)} issued at {@code now} by {@code logonServer}, as the logon extended operation hands it out. */
+    LogonToken tokenOf(CoreSession session, Instant now, String logonServer) throws LdapException {
+        LogonToken token = tokenFor(session.getEffectivePrincipal().getDn(), now, logonServer);
         return session instanceof CertificateLogonSession certificate ? certificate.withLinkedGroups(token) : token;
     }
 

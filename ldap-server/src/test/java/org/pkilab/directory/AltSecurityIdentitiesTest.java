@@ -59,6 +59,13 @@ class AltSecurityIdentitiesTest {
             assertEquals(true, CertificateMapping.names(carol, value), form + " '" + value + "' should name Carol's certificate");
             assertEquals(false, CertificateMapping.names(dave, value), form + " '" + value + "' should not name Dave's certificate");
         });
+        forms.forEach((form, value) -> assertEquals(true, CertificateMapping.kdcForm(value), form + " '" + value
+                + "' is a form the KDC maps by"));
+        String issuerOnly = "X509:<I>DC=com,DC=contoso,CN=Contoso-Forms-CA";
+        assertEquals(true, CertificateMapping.names(carol, issuerOnly), "issuer only names every certificate of the CA (Schannel 0x2)");
+        assertEquals(false, CertificateMapping.kdcForm(issuerOnly), "issuer only '" + issuerOnly + "' is Schannel's many-to-one "
+                + "mapping, not a KDC form");
+        assertEquals(true, CertificateMapping.kdcForm("X509:<RFC822>carol@contoso.com"), "RFC822 (weak) is a KDC form");
         assertEquals("X509:<I>DC=com,DC=contoso,CN=Contoso-Forms-CA<SR>" + reversed, carol.issuerSerialForm(),
                 "the form the DC writes in its refusals and the audit can suggest");
     }

@@ -376,6 +376,268 @@ class CertificateLogonTest {
         }
     }
 
+    /** A SAN otherName of the UPN type that carries no value, as a hand-made certificate may. */
+    private static TestCa.Request unreadableUpn() {
+        TestCa.Request request = new TestCa.Request();
+        request.names.add(new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.otherName,
+                new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"))));
+        return request;
+    }
+
+    /** The answer to SASL EXTERNAL over StartTLS with {@code certificate} (GnuTLS's ldapwhoami will not send an unreadable one). */
+    private static LDAPException externalBindRefused(X509Certificate certificate) throws Exception {
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            return org.junit.jupiter.api.Assertions.assertThrows(LDAPException.class, () -> connection.bind(new EXTERNALBindRequest()),
+                    "DC01 took " + certificate.getSubjectX500Principal());
+        }
+    }
+
+    private static void assertRefused(LDAPException refused, String... named) {
+        assertEquals(ResultCode.INVALID_CREDENTIALS, refused.getResultCode(), "DC01 answers 49: " + refused.getDiagnosticMessage());
+        for (String name : named) {
+            assertTrue(refused.getDiagnosticMessage().contains(name), "DC01's refusal names '" + name + "': " + refused.getDiagnosticMessage());
+        }
+    }
+
+    @Test
+    void unreadableCertificateOfAnUntrustedIssuerIsRefusedByNtAuth() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa rogue = new TestCa("Unreadable-Rogue-CA");
+        assertRefused(externalBindRefused(rogue.issue(clientKey.getPublic(), unreadableUpn())), "NTAuth check", "CERT_E_UNTRUSTEDCA");
+    }
+
+    @Test
+    void unreadableCertificateOfTheNtAuthCaIsRefusedAsUnreadable() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(externalBindRefused(issue(unreadableUpn())), "cannot be read", "subject alternative name");
+        assertRefused(externalBindRefused(issue(new TestCa.Request().upn("administrator@contoso.com")
+                .sidImplicitlyTagged(administratorSid()))), "cannot be read", "SID extension");
+    }
+
+    /** Sets (or with no values clears) {@code user}'s altSecurityIdentities, as an administrator does in ADUC's Name Mappings. */
+    private static void altSecurityIdentities(String user, String... values) throws LDAPException {
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().user(user), new Modification(ModificationType.REPLACE, "altSecurityIdentities", values));
+        }
+    }
+
+    private static String sidOf(String account) throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            return admin.usersAndComputers().sidOf(account).toString();
+        }
+    }
+
+    @Test
+    void certificateNamingAGroupLogsOnAsNoOne() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String domainAdmins = domainSid.withRid(512).toString();
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("Domain Admins@contoso.com").sanUrlSid(domainAdmins))),
+                "KDC_ERR_C_PRINCIPAL_UNKNOWN", "Domain Admins", "not a user or computer account");
+    }
+
+    @Test
+    void issuerOnlyAltSecurityIdentitiesIsNotAKdcMapping() throws Exception {
+        altSecurityIdentities("bob", "X509:<I>DC=com,DC=contoso,CN=Contoso-Test-CA");
+        try {
+            dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+            Result alice = whoAmI(issue(new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"))));
+            assertEquals("u:CONTOSO\\alice", alice.out().trim(), "alice's certificate at DC01 while bob holds an issuer-only "
+                    + "altSecurityIdentities value of Contoso-Test-CA: " + alice);
+            dc.certificateMapping(new CertificateMappingSettings(0, 0x18));
+            TestCa.Request nameless = new TestCa.Request();
+            nameless.subject = "CN=Anyone";
+            assertRefused(whoAmI(issue(nameless)), "KDC_ERR_C_PRINCIPAL_UNKNOWN");
+        } finally {
+            altSecurityIdentities("bob");
+        }
+    }
+
+    @Test
+    void weakExplicitMappingOnAnotherAccountDoesNotTakeAStronglyMappedLogon() throws Exception {
+        altSecurityIdentities("bob", "X509:<S>CN=Alice Smart Card");
+        try {
+            TestCa.Request request = new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"));
+            request.subject = "CN=Alice Smart Card";
+            X509Certificate certificate = issue(request);
+            for (int enforcement : new int[]{0, 1, 2}) {
+                dc.certificateMapping(new CertificateMappingSettings(enforcement, 0x18));
+                Result result = whoAmI(certificate);
+                assertEquals("u:CONTOSO\\alice", result.out().trim(), "alice's certificate at DC01 under StrongCertificateBinding"
+                        + "Enforcement " + enforcement + " while bob holds X509:<S> of its subject: " + result);
+            }
+        } finally {
+            altSecurityIdentities("bob");
+        }
+    }
+
+    @Test
+    void weakMappingToSeveralAccountsWithoutASidIsRefusedAsAmbiguous() throws Exception {
+        altSecurityIdentities("bob", "X509:<S>CN=Shared Card");
+        altSecurityIdentities("carol", "X509:<S>CN=Shared Card");
+        try {
+            dc.certificateMapping(new CertificateMappingSettings(0, 0x18));
+            TestCa.Request request = new TestCa.Request();
+            request.subject = "CN=Shared Card";
+            assertRefused(whoAmI(issue(request)), "maps weakly to 2 accounts", "bob", "carol");
+        } finally {
+            altSecurityIdentities("bob");
+            altSecurityIdentities("carol");
+        }
+    }
+
+    @Test
+    void logonTokenOfACertificateLogonHoldsTheLinkedGroups() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        X509Certificate certificate = issue(new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"))
+                .issuancePolicies(ISSUANCE_POLICY));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            com.unboundid.ldap.sdk.ExtendedResult result = connection.processExtendedOperation(
+                    new com.unboundid.ldap.sdk.ExtendedRequest(org.pkilab.directory.client.LogonRequest.OID));
+            assertEquals(ResultCode.SUCCESS, result.getResultCode(), result.getDiagnosticMessage());
+            org.pkilab.directory.model.LogonToken token = org.pkilab.directory.model.LogonToken.read(
+                    new String(result.getValue().getValue(), java.nio.charset.StandardCharsets.US_ASCII));
+            assertTrue(token.sids().contains(SecurityIdentifier.parse(sidOf("ESC13 Operators"))),
+                    "the logon token DC01 issues to alice's certificate logon holds ESC13 Operators, as its access checks do: "
+                            + token.sids());
+        }
+    }
+
+    @Test
+    void issuancePolicyLinkedToAGlobalOrNonEmptyGroupAddsNothing() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        String global = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.7.8.401";
+        String crowded = "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.7.8.402";
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createGroup("ESC13 Global", GroupScope.GLOBAL, "linked, but global");
+            admin.usersAndComputers().createGroup("ESC13 Crowded", GroupScope.UNIVERSAL, "linked, but has a member");
+            admin.usersAndComputers().addMember("ESC13 Crowded", "bob");
+        }
+        try (LDAPConnection admin = administrator()) {
+            for (String[] link : new String[][]{{"401.ESC13", global, "ESC13 Global"}, {"402.ESC13", crowded, "ESC13 Crowded"}}) {
+                admin.add(DomainNames.child(link[0], dc.names().oid()), new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
+                        new Attribute("cn", link[0]), new Attribute("msPKI-Cert-Template-OID", link[1]),
+                        new Attribute("displayName", link[0]), new Attribute("flags", "2"),
+                        new Attribute("msDS-OIDToGroupLink", dc.names().user(link[2])));
+            }
+        }
+        X509Certificate certificate = issue(new TestCa.Request().upn("alice@contoso.com").sid(sidOf("alice"))
+                .issuancePolicies(global, crowded));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            byte[][] groups = connection.getEntry(dc.names().user("alice"), "tokenGroups").getAttributeValueByteArrays("tokenGroups");
+            for (String group : new String[]{"ESC13 Global", "ESC13 Crowded"}) {
+                byte[] sid = SecurityIdentifier.parse(sidOf(group)).toBytes();
+                assertTrue(groups == null || Arrays.stream(groups).noneMatch(g -> Arrays.equals(g, sid)),
+                        "DC01 ignores the issuance policy link to " + group + " (not an empty universal group)");
+            }
+        }
+    }
+
+    /**
+     * A CA published to NTAuth whose CRLs are {@code crls} under CN=CDP: each an array of one holder's
+     * certificateRevocationList and, when there is a second element, its deltaRevocationList.
+     */
+    private static TestCa publishedCa(String name, java.util.function.Function<TestCa, java.security.cert.X509CRL[][]> crls)
+            throws Exception {
+        TestCa published = new TestCa(name);
+        try (LDAPConnection admin = administrator()) {
+            admin.modify(dc.names().ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate",
+                    published.certificate.getEncoded()));
+            int server = 0;
+            for (java.security.cert.X509CRL[] holder : crls.apply(published)) {
+                String container = DomainNames.child(name + "-" + (++server), dc.names().cdp());
+                admin.add(container, new Attribute("objectClass", "top", "container"), new Attribute("cn", name + "-" + server));
+                Attribute base = new Attribute("certificateRevocationList", holder[0].getEncoded());
+                admin.add(DomainNames.child(name, container), holder.length > 1
+                        ? java.util.List.of(new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", name), base,
+                        new Attribute("deltaRevocationList", holder[1].getEncoded()))
+                        : java.util.List.of(new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", name), base));
+            }
+        }
+        return published;
+    }
+
+    private static java.security.cert.X509CRL unchecked(java.util.concurrent.Callable<java.security.cert.X509CRL> crl) {
+        try {
+            return crl.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void expiredDeltaCrlIsRefusedAsRevocationOffline() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Instant week = Instant.now().plus(Duration.ofDays(7));
+        TestCa ca = publishedCa("Stale-Delta-CA", c -> new java.security.cert.X509CRL[][]{{unchecked(() -> c.crl(5, week)),
+                unchecked(() -> c.deltaCrl(6, 5, Instant.now().minus(Duration.ofHours(1))))}});
+        assertRefused(whoAmI(ca.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "revocation check", "CRYPT_E_REVOCATION_OFFLINE", "delta CRL", "expired");
+    }
+
+    @Test
+    void deltaCrlOfANewerBaseIsRefusedAsRevocationOffline() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Instant week = Instant.now().plus(Duration.ofDays(7));
+        TestCa ca = publishedCa("Mismatched-Delta-CA", c -> new java.security.cert.X509CRL[][]{{unchecked(() -> c.crl(5, week)),
+                unchecked(() -> c.deltaCrl(9, 8, week))}});
+        assertRefused(whoAmI(ca.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "revocation check", "CRYPT_E_REVOCATION_OFFLINE", "base CRL number 8", "number 5");
+    }
+
+    @Test
+    void theNewestBaseCrlDecidesRevocation() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        Instant week = Instant.now().plus(Duration.ofDays(7));
+        java.security.cert.X509CRL[] old = new java.security.cert.X509CRL[1];
+        X509Certificate[] revoked = new X509Certificate[1];
+        TestCa ca = publishedCa("Two-Crl-CA", c -> {
+            old[0] = unchecked(() -> c.crl(3, week));
+            try {
+                revoked[0] = c.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid()));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            c.revoke(revoked[0]);
+            return new java.security.cert.X509CRL[][]{{old[0]}, {unchecked(() -> c.crl(4, week))}};
+        });
+        assertRefused(whoAmI(revoked[0]), "revocation check", "CRYPT_E_REVOKED");
+    }
+
+    @Test
+    void aRefusedExternalBindAfterAnAcceptedOneLeavesTheConnectionAnonymous() throws Exception {
+        dc.certificateMapping(new CertificateMappingSettings(1, 0x18));
+        X509Certificate certificate = issue(new TestCa.Request().upn("bob@contoso.com").notBefore(bobCreated));
+        try (LDAPConnection connection = withCertificate(certificate)) {
+            connection.bind(new EXTERNALBindRequest());
+            assertEquals("u:CONTOSO\\bob", ((WhoAmIExtendedResult) connection.processExtendedOperation(new WhoAmIExtendedRequest()))
+                    .getAuthorizationID(), "bob's UPN-only certificate under StrongCertificateBindingEnforcement 1");
+            dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+            LDAPException refused = org.junit.jupiter.api.Assertions.assertThrows(LDAPException.class,
+                    () -> connection.bind(new EXTERNALBindRequest()));
+            assertEquals(ResultCode.INVALID_CREDENTIALS, refused.getResultCode(), refused.getDiagnosticMessage());
+            String who = ((WhoAmIExtendedResult) connection.processExtendedOperation(new WhoAmIExtendedRequest())).getAuthorizationID();
+            assertTrue(who == null || who.isEmpty(), "after DC01 refused the second bind the connection is anonymous, not bob: " + who);
+        }
+    }
+
+    @Test
+    void certificateOfACaWithTheNtAuthCasNameButAnotherKeyIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        TestCa impostor = new TestCa(ca.name);
+        assertRefused(whoAmI(impostor.issue(clientKey.getPublic(), new TestCa.Request().upn("administrator@contoso.com")
+                .sid(administratorSid()))), "NTAuth check", "CERT_E_UNTRUSTEDCA");
+    }
+
+    @Test
+    void expiredCertificateIsRefused() throws Exception {
+        dc.certificateMapping(CertificateMappingSettings.WINDOWS_DEFAULT);
+        assertRefused(whoAmI(issue(new TestCa.Request().upn("administrator@contoso.com").sid(administratorSid())
+                .notBefore(Instant.now().minus(Duration.ofDays(30))).notAfter(Instant.now().minus(Duration.ofDays(1))))),
+                "validity check", "CERT_E_EXPIRED");
+    }
+
     /** A connection to the LDAP port, secured with StartTLS, presenting {@code certificate} and the client key. */
     private static LDAPConnection withCertificate(X509Certificate certificate) throws Exception {
         KeyStore store = KeyFiles.keyStore(new KeyFiles.KeyEntry(clientKey.getPrivate(), new X509Certificate[]{certificate}),

@@ -89,4 +89,64 @@ class DefaultSecurityDescriptorTest {
             admin.usersAndComputers().removeMember("Domain Admins", "mallory");
         }
     }
+
+    /** AD's SD flags control (1.2.840.113556.1.4.801) asking for the DACL alone, as impacket's dacledit sends it. */
+    private static final com.unboundid.ldap.sdk.Control DACL_ONLY = new com.unboundid.ldap.sdk.Control("1.2.840.113556.1.4.801", true,
+            new com.unboundid.asn1.ASN1OctetString(new byte[]{0x30, 0x03, 0x02, 0x01, 0x04}));
+
+    @Test
+    void daclEditOfTheDefaultWithTheSdFlagsControlWorks() throws Exception {
+        String group = admin.usersAndComputers().dnOf("Domain Computers"); // provisioned without a descriptor of its own
+        SecurityIdentifier mallory = admin.usersAndComputers().sidOf("mallory");
+        try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            com.unboundid.ldap.sdk.SearchRequest read = new com.unboundid.ldap.sdk.SearchRequest(group,
+                    com.unboundid.ldap.sdk.SearchScope.BASE, "(objectClass=*)", "nTSecurityDescriptor");
+            read.addControl(DACL_ONLY);
+            byte[] shown = ldap.searchForEntry(read).getAttributeValueBytes("nTSecurityDescriptor");
+            byte[] edited = SecurityDescriptor.fromBinary(shown).allow(mallory, AccessRight.WRITE).toBinary();
+            com.unboundid.ldap.sdk.ModifyRequest edit = new com.unboundid.ldap.sdk.ModifyRequest(group,
+                    new Modification(ModificationType.DELETE, "nTSecurityDescriptor", shown),
+                    new Modification(ModificationType.ADD, "nTSecurityDescriptor", edited));
+            edit.addControl(DACL_ONLY);
+            assertEquals(ResultCode.SUCCESS, ldap.modify(edit).getResultCode(), "dacledit's write of Domain Computers' default DACL");
+        }
+        String malloryDn = admin.usersAndComputers().dnOf("mallory");
+        try (LDAPConnection asMallory = new LDAPConnection("127.0.0.1", dc.ldapPort(), malloryDn, PASSWORD)) {
+            asMallory.modify(group, new Modification(ModificationType.REPLACE, "description", "written by mallory"));
+        }
+    }
+
+    @Test
+    void anAnonymousDeleteOfTheDefaultDoesNotTellWhetherTheObjectExists() throws Exception {
+        String holder = admin.usersAndComputers().dnOf("Schema Admins"); // provisioned without a descriptor of its own
+        byte[] shown;
+        try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD)) {
+            shown = ldap.getEntry(holder, "nTSecurityDescriptor").getAttributeValueBytes("nTSecurityDescriptor");
+        }
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
+            ResultCode[] answers = new ResultCode[2];
+            String[] dns = {holder, "CN=No Such Group," + dc.names().users()};
+            for (int i = 0; i < dns.length; i++) {
+                String dn = dns[i];
+                answers[i] = assertThrows(LDAPException.class, () -> anonymous.modify(dn,
+                        new Modification(ModificationType.DELETE, "nTSecurityDescriptor", shown)), "anonymous modify of " + dn)
+                        .getResultCode();
+            }
+            assertEquals(ResultCode.OPERATIONS_ERROR, answers[0], "an anonymous modify is refused as AD refuses it (000004DC)");
+            assertEquals(answers[0], answers[1], "an existing and a missing object answer an anonymous modify alike");
+        }
+    }
+
+    @Test
+    void theRootDseShowsNoDescriptor() throws Exception {
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", dc.ldapPort())) {
+            SearchResultEntry root = anonymous.getEntry("", "nTSecurityDescriptor");
+            assertNotNull(root, "the root DSE answers an anonymous read");
+            assertEquals(null, root.getAttribute("nTSecurityDescriptor"), "AD's root DSE has no security descriptor");
+        }
+        try (LDAPConnection bound = new LDAPConnection("127.0.0.1", dc.ldapPort(), admin.usersAndComputers().dnOf("mallory"), PASSWORD)) {
+            assertEquals(null, bound.getEntry("", "nTSecurityDescriptor").getAttribute("nTSecurityDescriptor"),
+                    "AD's root DSE has no security descriptor, for a bound reader either");
+        }
+    }
 }

@@ -74,10 +74,12 @@ final class TestCa {
         String subject = "CN=Someone";
         final List<GeneralName> names = new ArrayList<>();
         String sidExtension;
+        boolean sidImplicit;
         List<KeyPurposeId> ekus = List.of(KeyPurposeId.id_kp_clientAuth);
         List<String> issuancePolicies = List.of();
         List<String> applicationPolicies;
         Instant notBefore = Instant.now().minus(Duration.ofMinutes(5));
+        Instant notAfter;
 
         Request upn(String upn) {
             names.add(new GeneralName(GeneralName.otherName, new DERSequence(new ASN1Encodable[]{
@@ -100,6 +102,13 @@ final class TestCa {
             return this;
         }
 
+        /** The SID extension's value under an implicit [0] tag, where a Windows CA writes an explicit one. */
+        Request sidImplicitlyTagged(String sid) {
+            this.sidExtension = sid;
+            this.sidImplicit = true;
+            return this;
+        }
+
         Request ekus(KeyPurposeId... ekus) {
             this.ekus = ekus.length == 0 ? null : List.of(ekus);
             return this;
@@ -107,6 +116,12 @@ final class TestCa {
 
         Request notBefore(Instant notBefore) {
             this.notBefore = notBefore;
+            return this;
+        }
+
+        /** The end of the validity; a year from now if unset. */
+        Request notAfter(Instant notAfter) {
+            this.notAfter = notAfter;
             return this;
         }
 
@@ -125,14 +140,15 @@ final class TestCa {
     X509Certificate issue(PublicKey key, Request request) throws Exception {
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(X500Name.getInstance(certificate.getSubjectX500Principal()
                 .getEncoded()), BigInteger.valueOf(SERIALS.incrementAndGet()).shiftLeft(64).add(BigInteger.valueOf(0x42)),
-                Date.from(request.notBefore), Date.from(Instant.now().plus(Duration.ofDays(365))), new X500Name(request.subject), key);
+                Date.from(request.notBefore), Date.from(request.notAfter != null ? request.notAfter : Instant.now().plus(Duration.ofDays(365))),
+                new X500Name(request.subject), key);
         if (!request.names.isEmpty()) {
             builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(request.names.toArray(GeneralName[]::new)));
         }
         if (request.sidExtension != null) {
             builder.addExtension(new ASN1ObjectIdentifier("1.3.6.1.4.1.311.25.2"), false, new GeneralNames(new GeneralName(
                     GeneralName.otherName, new DERSequence(new ASN1Encodable[]{new ASN1ObjectIdentifier("1.3.6.1.4.1.311.25.2.1"),
-                    new DERTaggedObject(true, 0, new DEROctetString(request.sidExtension.getBytes(StandardCharsets.US_ASCII)))}))));
+                    new DERTaggedObject(!request.sidImplicit, 0, new DEROctetString(request.sidExtension.getBytes(StandardCharsets.US_ASCII)))}))));
         }
         if (request.ekus != null) {
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(request.ekus.toArray(KeyPurposeId[]::new)));
@@ -165,6 +181,30 @@ final class TestCa {
         builder.setNextUpdate(Date.from(now.plus(Duration.ofDays(7))));
         for (BigInteger serial : revoked) {
             builder.addCRLEntry(serial, Date.from(now.minus(Duration.ofMinutes(1))), CRLReason.keyCompromise);
+        }
+        return new JcaX509CRLConverter().getCRL(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+    }
+
+    /** A base CRL numbered {@code number} (CRL Number, 2.5.29.20), valid until {@code nextUpdate}, listing every revoked serial. */
+    X509CRL crl(long number, Instant nextUpdate) throws Exception {
+        return crl(number, null, nextUpdate);
+    }
+
+    /** A delta CRL numbered {@code number} on the base CRL {@code baseNumber} (Delta CRL Indicator, 2.5.29.27). */
+    X509CRL deltaCrl(long number, long baseNumber, Instant nextUpdate) throws Exception {
+        return crl(number, baseNumber, nextUpdate);
+    }
+
+    private X509CRL crl(long number, Long baseNumber, Instant nextUpdate) throws Exception {
+        X509v2CRLBuilder builder = new X509v2CRLBuilder(X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
+                Date.from(nextUpdate.minus(Duration.ofDays(8))));
+        builder.setNextUpdate(Date.from(nextUpdate));
+        builder.addExtension(Extension.cRLNumber, false, new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.valueOf(number)));
+        if (baseNumber != null) {
+            builder.addExtension(Extension.deltaCRLIndicator, true, new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.valueOf(baseNumber)));
+        }
+        for (BigInteger serial : revoked) {
+            builder.addCRLEntry(serial, Date.from(Instant.now().minus(Duration.ofMinutes(1))), CRLReason.keyCompromise);
         }
         return new JcaX509CRLConverter().getCRL(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
     }
