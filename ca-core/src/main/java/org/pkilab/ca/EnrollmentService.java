@@ -39,7 +39,9 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * It knows no protocol and no host: EST, the enrollment policy and the CA console reach it through
- * their adapters.
+ * their adapters. Two parts of it are classes of their own: {@link EnrollmentAgents}, what the CA finds out
+ * about an enrollment agent's request on behalf of another account and whose request it records it as, and
+ * {@link RequestFolders}, the requests it already holds (asked for again, denied, resubmitted).
  */
 public final class EnrollmentService implements Enrollment, EnrollmentPolicySource {
 
@@ -60,9 +62,10 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     private final CertificateSigner signer;
     private final Supplier<X509Certificate> caCertificate;
     private final Clock clock;
-    private final String caHostFqdn;
     private final CaSecurity caSecurity;
     private final Supplier<CaRegistrySettings> registry;
+    private final EnrollmentAgents agents;
+    private final RequestFolders folders;
     private final LongAdder requests = new LongAdder();
     private final LongAdder issued = new LongAdder();
     private final LongAdder processingNanos = new LongAdder();
@@ -86,9 +89,10 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         this.signer = signer;
         this.caCertificate = caCertificate;
         this.clock = clock;
-        this.caHostFqdn = caHostFqdn;
         this.caSecurity = caSecurity;
         this.registry = registry;
+        this.agents = new EnrollmentAgents(caName, directory, database, caCertificate, caHostFqdn);
+        this.folders = new RequestFolders(caName, database, clock, this::template);
     }
 
     /**
@@ -134,7 +138,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         IssuanceFacts facts = outcome.facts();
         Decision decision = outcome.evaluation().decision();
         String template = facts.template() == null ? String.valueOf(request.templateLabel()) : facts.template().name();
-        Requester recorded = recordedRequester(request, facts);
+        EnrollmentAgents.Requester recorded = EnrollmentAgents.recordedRequester(request, facts);
         try {
             return switch (decision.outcome()) {
                 case DENY -> record(request, recorded, template, malformed(decision) ? RequestStatus.FAILED : RequestStatus.DENIED,
@@ -183,33 +187,6 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     }
 
     /**
-     * Who the CA database records as the requester: the caller, or for an enrollment agent's request on behalf of
-     * another account that account (the console's "Requester Name"), with the agent named in the disposition ({@code note}).
-     */
-    private record Requester(String account, String dn, String note) {
-    }
-
-    private static final EnrollmentAgentSignature AGENT_CHECK = new EnrollmentAgentSignature();
-
-    /**
-     * The target is recorded only once the agent's signature passed: a refused signature (another CA's certificate, no
-     * Certificate Request Agent policy, revoked) leaves the request the caller's, so that no resubmission can take it as
-     * the target's own.
-     */
-    private static Requester recordedRequester(EnrollmentRequest request, IssuanceFacts facts) {
-        EnrollmentAgentSignature.Agent agent = facts.agent();
-        if (agent != null && agent.onBehalfOfAnother() && agent.target() != null && facts.template() != null
-                && AGENT_CHECK.check(facts).proceeds()) {
-            String caller = request.requester().account();
-            // the console writes DOMAIN\sAMAccountName, whatever form the agent named the account in
-            String account = caller.substring(0, caller.indexOf('\\') + 1) + agent.target().samAccountName();
-            return new Requester(account, agent.target().dn(), " (enrolled on behalf of " + account + " by enrollment agent "
-                    + request.requester().account() + ")");
-        }
-        return new Requester(request.requester().account(), request.requester().distinguishedName(), "");
-    }
-
-    /**
      * Templates come from the CA's cache; a refusal is decided once more on facts read from the directory
      * itself, so that a right granted a moment ago never loses to a cache the change notification has not
      * reached yet.
@@ -233,7 +210,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                 .submission(submission).registry(settings)
                 .caAccess(settings.has(CaRegistrySettings.EditFlag.EDITF_IGNOREREQUESTERGROUP) ? Decision.proceed()
                         : caSecurity.mayEnroll(request.requester()));
-        EnrollmentAgentSignature.Agent agent = admitted.signed() == null ? null : agent(request, admitted.signed());
+        EnrollmentAgentSignature.Agent agent = admitted.signed() == null ? null : agents.agent(request, admitted.signed());
         facts.agent(agent);
         String namesFrom = agent != null && agent.onBehalfOfAnother() && agent.target() != null
                 ? agent.target().dn() : request.requester().distinguishedName();
@@ -247,35 +224,6 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         return facts.build();
     }
 
-    /** What the CA can find out about an enrollment agent's signature: its certificate in this CA's database, and the account it names. */
-    private EnrollmentAgentSignature.Agent agent(EnrollmentRequest request, AgentSignedRequest signed) {
-        X509Certificate signer = signed.signer();
-        X509Certificate ca = caCertificate.get();
-        boolean issuedHere;
-        try {
-            signer.verify(ca.getPublicKey());
-            issuedHere = signer.getIssuerX500Principal().equals(ca.getSubjectX500Principal());
-        } catch (GeneralSecurityException e) {
-            issuedHere = false;
-        }
-        boolean revoked;
-        try {
-            revoked = issuedHere && database.bySerial(signer.getSerialNumber()).map(r -> r.status() == RequestStatus.REVOKED).orElse(false);
-        } catch (SQLException e) {
-            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
-        }
-        CaDirectory.Account target = null;
-        String unmapped = null;
-        String named = signed.requesterName();
-        if (named != null && !named.isEmpty()) {
-            CaDirectory.NamedAccount account = directory.requesterAccount(named);
-            target = account.dn() == null ? null : directory.account(account.dn());
-            unmapped = account.refusal();
-        }
-        return new EnrollmentAgentSignature.Agent(signed, request.requester().account(), request.requester().distinguishedName(),
-                issuedHere, revoked, target, unmapped);
-    }
-
     private static boolean malformed(Decision decision) {
         return decision.error() == WindowsError.CRYPT_E_ASN1_BADTAG || decision.error() == WindowsError.NTE_BAD_SIGNATURE;
     }
@@ -285,7 +233,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                 + " (" + decision.error().hresult() + " " + decision.error().symbolicName() + "). " + decision.reason();
     }
 
-    private EnrollmentResult issue(EnrollmentRequest request, Requester recorded, String template, CertificateDraft draft, Instant now) {
+    private EnrollmentResult issue(EnrollmentRequest request, EnrollmentAgents.Requester recorded, String template, CertificateDraft draft, Instant now) {
         for (int attempt = 0; ; attempt++) {
             BigInteger serial = newSerial();
             try {
@@ -309,7 +257,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         }
     }
 
-    private EnrollmentResult record(EnrollmentRequest request, Requester requester, String template, RequestStatus status, int code,
+    private EnrollmentResult record(EnrollmentRequest request, EnrollmentAgents.Requester requester, String template, RequestStatus status, int code,
                                     String message, String subject, BigInteger serial, byte[] certificate, Instant now,
                                     CertificateDraft draft, Decision decision) {
         try {
@@ -335,46 +283,12 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
      */
     @Override
     public Optional<EnrollmentResult> retrieve(LogonToken requester, String label, byte[] csr) {
-        if (!IssuancePolicy.isTemplateName(label)) {
-            return Optional.empty();
-        }
-        try {
-            Optional<RequestRecord> last = database.byCsr(requester.account(), sha256(csr));
-            if (last.isEmpty() || !(last.get().template().equalsIgnoreCase(label)
-                    || template(label).filter(t -> t.name().equalsIgnoreCase(last.get().template())).isPresent())) {
-                return Optional.empty();
-            }
-            RequestRecord r = last.get();
-            return switch (r.status()) {
-                case PENDING -> Optional.of(new EnrollmentResult(r, Decision.pend("request " + r.requestId() + " is still pending")));
-                case ISSUED -> Optional.of(new EnrollmentResult(r, null));
-                case DENIED -> r.dispositionCode() == WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST.hresult()
-                        ? Optional.of(new EnrollmentResult(r, Decision.deny(WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST,
-                        "request " + r.requestId() + " was " + r.dispositionMessage(), "submit a new request")))
-                        : Optional.empty();
-                default -> Optional.empty();
-            };
-        } catch (SQLException e) {
-            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
-        }
+        return folders.retrieve(requester, label, csr);
     }
 
     @Override
     public EnrollmentResult retrieve(LogonToken requester, long requestId) {
-        RequestRecord r = existing(requestId);
-        if (!r.requester().equalsIgnoreCase(requester.account())) {
-            // who made it is not said: a refusal naming the requester would let any account list who asked for what
-            throw new CaException(Decision.deny(WindowsError.E_ACCESSDENIED, "request " + requestId + " on " + caName + " is not "
-                    + requester.account() + "'s: only the account that made a request may retrieve it",
-                    "retrieve it as the account that made it (on the computer that holds its key), or ask a certificate manager"));
-        }
-        return switch (r.status()) {
-            case ISSUED, REVOKED -> new EnrollmentResult(r, null);
-            case PENDING -> new EnrollmentResult(r, Decision.pend("request " + requestId + " is still pending"));
-            case DENIED, FAILED -> new EnrollmentResult(r, Decision.deny(WindowsError.find(String.format("0x%08X", r.dispositionCode()))
-                    .orElse(WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST), "request " + requestId + " was refused: " + r.dispositionMessage(),
-                    "a certificate manager may resubmit it (pkilab ca resubmit " + requestId + "); or send a new request"));
-        };
+        return folders.retrieve(requester, requestId);
     }
 
     /**
@@ -388,12 +302,12 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
      * still pass; when they do not, the request stays denied with the new reason.
      */
     public EnrollmentResult approve(long requestId, String approver) {
-        RequestRecord pending = resubmittable(requestId);
+        RequestRecord pending = folders.resubmittable(requestId);
         Instant now = clock.instant();
         Decision decision;
         CertificateDraft draft = null;
         try {
-            LogonToken requester = originalCaller(pending, now);
+            LogonToken requester = agents.originalCaller(pending, now);
             EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null);
             Outcome outcome = evaluate(request, admit(request), now, IssuanceFacts.Submission.APPROVED);
             decision = outcome.evaluation().decision();
@@ -417,95 +331,9 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         }
     }
 
-    /**
-     * Who sent a recorded request, for its resubmission: the requester, except for an enrollment agent's request recorded
-     * under the account it was made on behalf of. Its caller, the agent, is the account this CA issued the signing
-     * certificate to; resubmitted as the agent's, the request goes through the agent checks again (issued here, not revoked,
-     * Certificate Request Agent, the template's Issuance Requirements) rather than passing as the target's own request.
-     *
-     * @throws CaException when the signing certificate is none this CA issued: the agent cannot be known, so the request
-     *                     cannot be checked again
-     */
-    private LogonToken originalCaller(RequestRecord r, Instant now) {
-        String account = r.requester();
-        String dn = r.requesterDn();
-        byte[] der = r.csr();
-        if (AgentSignedRequest.isSignedData(der)) {
-            AgentSignedRequest signed = AgentSignedRequest.parse(der, r.requester()).request();
-            String named = signed == null ? null : signed.requesterName();
-            if (named != null && !named.isEmpty() && dn.equalsIgnoreCase(String.valueOf(directory.requesterAccount(named).dn()))) {
-                byte[] signer = encoded(signed.signer());
-                Optional<RequestRecord> agentCertificate;
-                try {
-                    agentCertificate = database.bySerial(signed.signer().getSerialNumber())
-                            .filter(c -> c.certificate() != null && java.util.Arrays.equals(c.certificate(), signer));
-                } catch (SQLException e) {
-                    throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
-                }
-                if (agentCertificate.isEmpty()) {
-                    throw new CaException(Decision.deny(WindowsError.CERT_E_UNTRUSTEDROOT, "request " + r.requestId() + " was signed on behalf of "
-                                    + account + " with a certificate " + caName + " did not issue (" + signed.signer().getSubjectX500Principal().getName()
-                                    + "), so the enrollment agent who sent it cannot be checked again",
-                            "have the enrollment agent send a new request signed with an Enrollment Agent certificate " + caName + " issued"));
-                }
-                account = agentCertificate.get().requester();
-                dn = agentCertificate.get().requesterDn();
-            }
-        }
-        return new LogonToken(account, dn, directory.account(dn).sid(), List.of(), now, caHostFqdn);
-    }
-
-    private static byte[] encoded(X509Certificate certificate) {
-        try {
-            return certificate.getEncoded();
-        } catch (java.security.cert.CertificateEncodingException e) {
-            return new byte[0];
-        }
-    }
-
     /** Deny a pending request ("Denied by CONTOSO\Administrator", CERTSRV_E_ADMIN_DENIED_REQUEST). */
     public RequestRecord deny(long requestId, String who) {
-        pendingRecord(requestId);
-        try {
-            return database.resolve(requestId, RequestStatus.DENIED, WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST.hresult(), "Denied by " + who,
-                    null, null, null, clock.instant(), null, null);
-        } catch (SQLException e) {
-            throw new IllegalStateException("denying request " + requestId + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private RequestRecord resubmittable(long requestId) {
-        RequestRecord r = existing(requestId);
-        if (r.status() != RequestStatus.PENDING && r.status() != RequestStatus.DENIED) {
-            throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "request " + requestId + " is " + r.status().consoleText()
-                    + ": only a pending or denied request can be resubmitted" + (r.status() == RequestStatus.FAILED
-                    ? " (this one is not a request the CA could read)" : ""));
-        }
-        return r;
-    }
-
-    private RequestRecord existing(long requestId) {
-        try {
-            return database.byId(requestId).orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_NO_REQUEST,
-                    "there is no request " + requestId + " in " + caName + "'s database"));
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private RequestRecord pendingRecord(long requestId) {
-        RequestRecord r;
-        try {
-            r = database.byId(requestId).orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_NO_REQUEST,
-                    "there is no request " + requestId + " in " + caName + "'s database"));
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-        if (r.status() != RequestStatus.PENDING) {
-            throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "request " + requestId + " is " + r.status().consoleText()
-                    + ", not pending");
-        }
-        return r;
+        return folders.deny(requestId, who);
     }
 
     /** A template by name or display name, from the CA's template cache; empty when the directory has none. */
@@ -532,11 +360,7 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
     /** The template a certificate this CA issued was issued from, as its database recorded it; null for one it did not issue. */
     @Override
     public Optional<String> templateOf(X509Certificate certificate) {
-        try {
-            return database.bySerial(certificate.getSerialNumber()).map(RequestRecord::template);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return folders.templateOf(certificate);
     }
 
     /**
