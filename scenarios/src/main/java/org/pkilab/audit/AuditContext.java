@@ -9,7 +9,6 @@ import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.RelativeIds;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.directory.model.SecurityIdentifier;
-import org.pkilab.directory.model.TemplateFlags;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +38,9 @@ import java.util.function.Predicate;
  * Publishers and the CAs' own computer accounts count as privileged: AD gives them write access to the CA's objects so
  * the CA can publish its certificates and CRLs, and a member of Cert Publishers is a CA. For enrollment, template and
  * CA-security questions Cert Publishers is an ordinary group: enrolling is not what it is trusted with.
+ *
+ * <p>What a template's own attributes say, whoever asks, is {@link TemplateProperties}; who may write an account's
+ * {@code userPrincipalName} or {@code altSecurityIdentities} is {@link AccountWriteAccess} ({@link #accountWrites()}).
  */
 final class AuditContext {
 
@@ -46,24 +48,8 @@ final class AuditContext {
     static final int CA_MANAGE_CERTIFICATES = 0x2;
     static final int CA_ENROLL = 0x200;
 
-    static final String CLIENT_AUTHENTICATION = "1.3.6.1.5.5.7.3.2";
-    static final String SMART_CARD_LOGON = "1.3.6.1.4.1.311.20.2.2";
-    static final String PKINIT_CLIENT = "1.3.6.1.5.2.3.4";
-    static final String ANY_PURPOSE = "2.5.29.37.0";
-    static final String CERTIFICATE_REQUEST_AGENT = "1.3.6.1.4.1.311.20.2.1";
     static final String SID_EXTENSION = "1.3.6.1.4.1.311.25.2";
-    /** {@code userPrincipalName}'s schemaIDGUID, and the Public-Information property set that holds it. */
-    static final Set<String> UPN_WRITE_GUIDS = Set.of("28630ebb-41d5-11d1-a9c1-0000f80367c1", "e48d0154-bcf8-11d1-8702-00c04fb96050");
-    /** {@code altSecurityIdentities}'s schemaIDGUID. */
-    static final Set<String> ALT_SECURITY_IDENTITIES_GUIDS = Set.of("00fbf30c-91fe-11d1-aebc-0000f80367c1");
     static final SecurityIdentifier SELF = SecurityIdentifier.parse("S-1-5-10");
-
-    private static final Map<String, String> OID_NAMES = Map.ofEntries(
-            Map.entry(CLIENT_AUTHENTICATION, "Client Authentication"), Map.entry(SMART_CARD_LOGON, "Smart Card Logon"),
-            Map.entry(PKINIT_CLIENT, "PKINIT Client Authentication"), Map.entry(ANY_PURPOSE, "Any Purpose"),
-            Map.entry(CERTIFICATE_REQUEST_AGENT, "Certificate Request Agent"), Map.entry("1.3.6.1.5.5.7.3.1", "Server Authentication"),
-            Map.entry("1.3.6.1.5.5.7.3.4", "Secure Email"), Map.entry("1.3.6.1.4.1.311.10.3.4", "Encrypting File System"),
-            Map.entry("1.3.6.1.5.2.3.5", "KDC Authentication"), Map.entry("1.3.6.1.5.5.7.3.3", "Code Signing"));
 
     enum Scope { ENROLLMENT, PKI_OBJECTS }
 
@@ -115,7 +101,7 @@ final class AuditContext {
     private final Map<String, Holders> enrollers = new HashMap<>();
     private final Map<String, Holders> enrollersOn = new HashMap<>();
     private final Map<String, List<EnterpriseCa>> publishers = new HashMap<>();
-    private final Map<SecurityIdentifier, Boolean> privilegedPrincipal = new HashMap<>();
+    private final AccountWriteAccess accountWrites = new AccountWriteAccess(this);
 
     AuditContext(AuditSnapshot snapshot) {
         this.snapshot = snapshot;
@@ -143,6 +129,11 @@ final class AuditContext {
 
     AuditSnapshot snapshot() {
         return snapshot;
+    }
+
+    /** Who may write the accounts' {@code userPrincipalName} and {@code altSecurityIdentities}. */
+    AccountWriteAccess accountWrites() {
+        return accountWrites;
     }
 
     Principal principal(SecurityIdentifier sid) {
@@ -340,10 +331,6 @@ final class AuditContext {
         return holders(trustees(sds.toArray(new SecurityDescriptor[0])), Scope.ENROLLMENT, token -> canEnroll(t, token));
     }
 
-    static String label(CertificateTemplate t) {
-        return "template '" + t.displayName() + "' (" + t.name() + ")";
-    }
-
     Condition published(CertificateTemplate t) {
         List<String> cas = publishers(t).stream().map(EnterpriseCa::name).toList();
         return new Condition("published by a CA", !cas.isEmpty(), cas.isEmpty()
@@ -372,57 +359,10 @@ final class AuditContext {
                 + String.join(", ", new LinkedHashSet<>(who));
     }
 
-    static Condition noManagerApproval(CertificateTemplate t) {
-        return new Condition("no CA certificate manager approval", !t.requiresApproval(), "msPKI-Enrollment-Flag = 0x"
-                + Integer.toHexString(t.enrollmentFlags()) + (t.requiresApproval() ? " (CT_FLAG_PEND_ALL_REQUESTS set)" : " (CT_FLAG_PEND_ALL_REQUESTS clear)"));
-    }
-
-    static Condition noAuthorizedSignatures(CertificateTemplate t) {
-        return new Condition("no authorized signatures required", t.raSignatures() == 0, "msPKI-RA-Signature = " + t.raSignatures());
-    }
-
-    /**
-     * The purposes a certificate from the template has: its application policies for schema 2+ templates that list
-     * them (Windows uses those over the EKU), else {@code pKIExtendedKeyUsage}.
-     */
-    static List<String> purposes(CertificateTemplate t) {
-        return t.schemaVersion() >= 2 && !t.applicationPolicies().isEmpty() ? t.applicationPolicies() : t.extendedKeyUsages();
-    }
-
-    static String purposeAttribute(CertificateTemplate t) {
-        return t.schemaVersion() >= 2 && !t.applicationPolicies().isEmpty() ? "msPKI-Certificate-Application-Policy" : "pKIExtendedKeyUsage";
-    }
-
-    static boolean anyPurpose(CertificateTemplate t) {
-        return purposes(t).isEmpty() || purposes(t).contains(ANY_PURPOSE);
-    }
-
-    static boolean clientAuthentication(CertificateTemplate t) {
-        List<String> p = purposes(t);
-        return anyPurpose(t) || p.contains(CLIENT_AUTHENTICATION) || p.contains(SMART_CARD_LOGON) || p.contains(PKINIT_CLIENT);
-    }
-
-    static String describePurposes(CertificateTemplate t) {
-        List<String> p = purposes(t);
-        if (p.isEmpty()) {
-            return purposeAttribute(t) + " empty (no EKU: any purpose)";
-        }
-        return purposeAttribute(t) + " = " + p.stream().map(o -> OID_NAMES.containsKey(o) ? o + " " + OID_NAMES.get(o) : o).toList();
-    }
-
-    static Condition clientAuthenticationCondition(CertificateTemplate t) {
-        return new Condition("certificates authenticate clients (Client Authentication, Smart Card Logon, PKINIT, Any Purpose or no EKU)",
-                clientAuthentication(t), describePurposes(t));
-    }
-
-    static Condition enrolleeSuppliesSubject(CertificateTemplate t) {
-        return new Condition("enrollee supplies subject", t.enrolleeSuppliesSubject(), "msPKI-Certificate-Name-Flag = 0x"
-                + Integer.toHexString(t.certificateNameFlags()) + " " + TemplateFlags.describe(TemplateFlags.CertificateName.values(), t.certificateNameFlags()));
-    }
-
     /** The templates' shared conditions, in the order {@code --explain} shows them. */
     List<Condition> enrollable(CertificateTemplate t, Holders enrollers) {
-        return List.of(published(t), lowPrivilegedEnroll(t, enrollers), noManagerApproval(t), noAuthorizedSignatures(t));
+        return List.of(published(t), lowPrivilegedEnroll(t, enrollers), TemplateProperties.noManagerApproval(t),
+                TemplateProperties.noAuthorizedSignatures(t));
     }
 
     // --- the DC and accounts ---------------------------------------------------------------------------------------
@@ -436,112 +376,5 @@ final class AuditContext {
     Condition dcAcceptsWeakMappingCondition() {
         return new Condition("the DC accepts a certificate without the SID extension by its UPN (StrongCertificateBindingEnforcement < 2, "
                 + "or CertificateMappingMethods has UPN 0x4)", dcAcceptsWeakMapping(), snapshot.mapping().describe());
-    }
-
-    /**
-     * Whether the token may write the property named by {@code guids} on an object with descriptor {@code sd}: owner,
-     * Write DACL, Write Owner, or Write Property on the whole object or on the property (set), with Deny applied.
-     */
-    static boolean canWriteProperty(SecurityDescriptor sd, Set<SecurityIdentifier> token, Set<String> guids) {
-        if (sd == null) {
-            return false;
-        }
-        if (sd.owner() != null && token.contains(sd.owner())) {
-            return true;
-        }
-        if (sd.grants(token, AccessControlEntry.WRITE_DAC) || sd.grants(token, AccessControlEntry.WRITE_OWNER)) {
-            return true;
-        }
-        for (AccessControlEntry e : sd.entries()) {
-            if (!e.allow() && e.appliesToObject() && token.contains(e.trustee()) && (e.mask() & AccessControlEntry.WRITE_PROPERTY) != 0
-                    && (e.objectType() == null || guids.contains(e.objectType()))) {
-                return false;
-            }
-        }
-        for (AccessControlEntry e : sd.entries()) {
-            if (e.allow() && e.appliesToObject() && token.contains(e.trustee()) && (e.mask() & AccessControlEntry.WRITE_PROPERTY) != 0
-                    && (e.objectType() == null || guids.contains(e.objectType()))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Whether anyone low-privileged could be granted a write by {@code sd}: a low-privileged owner, or an allow entry for
-     * a low-privileged trustee (SELF included) carrying Write Property, Write DACL or Write Owner. Descriptors that fail
-     * this are skipped before the account-by-account check, which is what keeps the audit of a large domain fast.
-     */
-    boolean mayGrantWrite(SecurityDescriptor sd) {
-        if (sd == null) {
-            return false;
-        }
-        if (sd.owner() != null && !privilegedPrincipal(sd.owner())) {
-            return true;
-        }
-        int writes = AccessControlEntry.WRITE_PROPERTY | AccessControlEntry.WRITE_DAC | AccessControlEntry.WRITE_OWNER;
-        for (AccessControlEntry e : sd.entries()) {
-            if (e.allow() && e.appliesToObject() && (e.mask() & writes) != 0
-                    && (e.trustee().equals(SELF) || !privilegedPrincipal(e.trustee()))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean privilegedPrincipal(SecurityIdentifier sid) {
-        return privilegedPrincipal.computeIfAbsent(sid, x -> privileged(memberToken(x), Scope.ENROLLMENT));
-    }
-
-    /** A token for {@code actor} acting on {@code target}: with SELF when they are the same account. */
-    Set<SecurityIdentifier> tokenOn(Principal actor, Principal target) {
-        Set<SecurityIdentifier> token = new HashSet<>(token(actor));
-        if (actor.sid().equals(target.sid())) {
-            token.add(SELF);
-        }
-        return token;
-    }
-
-    /**
-     * The low-privileged principals that may write the {@code userPrincipalName} of an account in {@code victims}
-     * (itself included: an account that may rename its own UPN needs no victim), and the pairs as text.
-     */
-    record UpnWriters(Holders writers, List<String> pairs) {
-    }
-
-    UpnWriters upnWriters(List<Principal> victims) {
-        List<String> pairs = new ArrayList<>();
-        List<Holders> all = new ArrayList<>();
-        for (Principal victim : victims) {
-            SecurityDescriptor sd = victim.securityDescriptor();
-            if (!mayGrantWrite(sd)) {
-                continue;
-            }
-            Set<SecurityIdentifier> candidates = trustees(sd);
-            candidates.remove(SELF);
-            Holders h = holders(candidates, Scope.ENROLLMENT, token -> canWriteProperty(sd, token, UPN_WRITE_GUIDS));
-            List<String> selfWriters = new ArrayList<>();
-            if (canWriteProperty(sd, tokenOn(victim, victim), UPN_WRITE_GUIDS) && !privileged(token(victim), Scope.ENROLLMENT)) {
-                selfWriters.add(nameOf(victim.sid()));
-            }
-            if (!h.isEmpty() || !selfWriters.isEmpty()) {
-                Set<String> accounts = new LinkedHashSet<>(h.accounts());
-                accounts.addAll(selfWriters);
-                List<Principal> ps = new ArrayList<>(h.accountPrincipals());
-                if (!selfWriters.isEmpty() && ps.stream().noneMatch(p -> p.sid().equals(victim.sid()))) {
-                    ps.add(victim);
-                }
-                Holders merged = new Holders(h.groups(), List.copyOf(accounts), ps);
-                all.add(merged);
-                pairs.add(merged.describe() + " may write userPrincipalName of " + nameOf(victim.sid()));
-            }
-        }
-        return new UpnWriters(Holders.merge(all), pairs);
-    }
-
-    Condition upnWritable(UpnWriters writers) {
-        return new Condition("a low-privileged principal may rewrite the userPrincipalName of an account that may enroll",
-                !writers.writers().isEmpty(), writers.pairs().isEmpty() ? "no such write access on the enrolling accounts"
-                : String.join("; ", writers.pairs()));
     }
 }

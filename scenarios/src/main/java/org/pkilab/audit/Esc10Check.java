@@ -43,14 +43,14 @@ final class Esc10Check extends Check {
         }
         List<AuditSnapshot.Principal> victims = new ArrayList<>();
         usable.forEach(u -> victims.addAll(u.enrollers().accountPrincipals()));
-        AuditContext.UpnWriters writers = ctx.upnWriters(victims.stream().distinct().toList());
+        AccountWriteAccess.UpnWriters writers = ctx.accountWrites().upnWriters(victims.stream().distinct().toList());
         Condition mapping = new Condition("the DC maps by UPN without the strong check (StrongCertificateBindingEnforcement = 0, or "
                 + "CertificateMappingMethods has UPN 0x4)", weak, m.describe());
         Condition templates = new Condition("a client-authentication template a low-privileged principal may enroll in (published, "
                 + "no approval, no signatures)", !usable.isEmpty(), usable.isEmpty() ? "none"
                 : String.join("; ", usable.stream().map(u -> u.template().name() + ": " + u.enrollers().describe()).distinct().toList()));
         String dc = ctx.snapshot().dcHost();
-        return decide(Finding.ObjectKind.DOMAIN_CONTROLLER, dc, "domain controller " + dc, List.of(mapping, templates, ctx.upnWritable(writers)),
+        return decide(Finding.ObjectKind.DOMAIN_CONTROLLER, dc, "domain controller " + dc, List.of(mapping, templates, ctx.accountWrites().upnWritable(writers)),
                 writers.writers(),
                 "Any of them can set an enrolling account's UPN to Administrator, enroll, and log on as Administrator.",
                 "On the DC: HKLM\\SYSTEM\\CurrentControlSet\\Services\\Kdc StrongCertificateBindingEnforcement = 2 and "
@@ -61,7 +61,7 @@ final class Esc10Check extends Check {
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         Evaluation e = evaluate(ctx, template);
-        return new Explanation(escClass(), AuditContext.label(template) + " with domain controller " + ctx.snapshot().dcHost(),
+        return new Explanation(escClass(), TemplateProperties.label(template) + " with domain controller " + ctx.snapshot().dcHost(),
                 e.applies(), e.conditions(), "");
     }
 }

@@ -78,11 +78,11 @@ final class Esc14Check extends Check {
         candidates.remove(AuditContext.SELF);
         candidates.add(target.sid());
         AuditContext.Holders none = new AuditContext.Holders(List.of(), List.of(), List.of());
-        boolean worthChecking = ctx.mayGrantWrite(sd);
+        boolean worthChecking = ctx.accountWrites().mayGrantWrite(sd);
         AuditContext.Holders writers = !worthChecking ? none : ctx.holders(candidates, AuditContext.Scope.ENROLLMENT,
-                token -> !token.contains(target.sid()) && AuditContext.canWriteProperty(sd, token, AuditContext.ALT_SECURITY_IDENTITIES_GUIDS));
+                token -> !token.contains(target.sid()) && AccountWriteAccess.canWriteProperty(sd, token, AccountWriteAccess.ALT_SECURITY_IDENTITIES_GUIDS));
         AuditContext.Holders able = writers.isEmpty() ? none : ctx.holders(candidates, AuditContext.Scope.ENROLLMENT,
-                token -> !token.contains(target.sid()) && AuditContext.canWriteProperty(sd, token, AuditContext.ALT_SECURITY_IDENTITIES_GUIDS)
+                token -> !token.contains(target.sid()) && AccountWriteAccess.canWriteProperty(sd, token, AccountWriteAccess.ALT_SECURITY_IDENTITIES_GUIDS)
                         && usable.stream().anyMatch(u -> ctx.canEnroll(u.template(), token)));
         String name = ctx.nameOf(target.sid());
         Condition write = new Condition("a low-privileged principal may write altSecurityIdentities of " + name, !writers.isEmpty(),
@@ -121,7 +121,7 @@ final class Esc14Check extends Check {
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         long found = evaluate(ctx).stream().filter(Evaluation::applies).count();
-        return Explanation.notChecked(escClass(), AuditContext.label(template), "ESC14 is about accounts' altSecurityIdentities, not a "
+        return Explanation.notChecked(escClass(), TemplateProperties.label(template), "ESC14 is about accounts' altSecurityIdentities, not a "
                 + "template: " + found + " finding(s)");
     }
 }

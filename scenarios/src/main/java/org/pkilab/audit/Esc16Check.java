@@ -34,11 +34,11 @@ final class Esc16Check extends CaCheck {
         List<Usable> usable = usableTemplates(ctx, ca, only);
         List<AuditSnapshot.Principal> victims = new ArrayList<>();
         usable.forEach(u -> victims.addAll(u.enrollers().accountPrincipals()));
-        AuditContext.UpnWriters writers = ctx.upnWriters(victims.stream().distinct().toList());
+        AccountWriteAccess.UpnWriters writers = ctx.accountWrites().upnWriters(victims.stream().distinct().toList());
         Condition disabled = new Condition("the SID extension 1.3.6.1.4.1.311.25.2 is in DisableExtensionList",
                 ca.registry().disables(AuditContext.SID_EXTENSION), "policy\\DisableExtensionList = " + ca.registry().disableExtensionList());
         return decide(Finding.ObjectKind.CA, ca.name(), label(ca), List.of(disabled, usableCondition(ca, usable, only),
-                        ctx.dcAcceptsWeakMappingCondition(), ctx.upnWritable(writers)), writers.writers(),
+                        ctx.dcAcceptsWeakMappingCondition(), ctx.accountWrites().upnWritable(writers)), writers.writers(),
                 "Any of them can set an enrolling account's UPN to Administrator, enroll with " + ca.name()
                         + ", and log on as Administrator: no certificate of the CA carries a SID.",
                 "certutil -config " + ca.dnsHostName() + "\\" + ca.name() + " -setreg policy\\DisableExtensionList -1.3.6.1.4.1.311.25.2, "

@@ -38,14 +38,14 @@ final class Esc9Check extends TemplateCheck {
     Evaluation evaluate(AuditContext ctx, CertificateTemplate t) {
         AuditContext.Holders enrollers = ctx.enrollers(t);
         boolean noExtension = TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(t.enrollmentFlags());
-        AuditContext.UpnWriters writers = ctx.upnWriters(enrollers.accountPrincipals());
+        AccountWriteAccess.UpnWriters writers = ctx.accountWrites().upnWriters(enrollers.accountPrincipals());
         List<Condition> conditions = new ArrayList<>(ctx.enrollable(t, enrollers));
-        conditions.add(AuditContext.clientAuthenticationCondition(t));
+        conditions.add(TemplateProperties.clientAuthenticationCondition(t));
         conditions.add(new Condition("CT_FLAG_NO_SECURITY_EXTENSION", noExtension, "msPKI-Enrollment-Flag = 0x"
                 + Integer.toHexString(t.enrollmentFlags()) + " " + TemplateFlags.describe(TemplateFlags.Enrollment.values(), t.enrollmentFlags())));
         conditions.add(ctx.dcAcceptsWeakMappingCondition());
-        conditions.add(ctx.upnWritable(writers));
-        return decide(Finding.ObjectKind.TEMPLATE, t.name(), AuditContext.label(t), conditions, writers.writers(),
+        conditions.add(ctx.accountWrites().upnWritable(writers));
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateProperties.label(t), conditions, writers.writers(),
                 "Any of them can set an enrolling account's UPN to Administrator, enroll, and log on as Administrator with a "
                         + "certificate that carries no SID.",
                 "certutil -dstemplate " + t.name() + " msPKI-Enrollment-Flag -0x80000 (clears CT_FLAG_NO_SECURITY_EXTENSION); "
