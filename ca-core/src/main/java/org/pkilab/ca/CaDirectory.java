@@ -1,7 +1,6 @@
 package org.pkilab.ca;
 
 import com.unboundid.ldap.sdk.AsyncSearchResultListener;
-import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.controls.PersistentSearchChangeType;
 import com.unboundid.ldap.sdk.controls.PersistentSearchRequestControl;
@@ -21,7 +20,6 @@ import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
 import org.pkilab.directory.model.SecurityIdentifier;
 
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,14 +31,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What the enterprise CA reads from and writes to Active Directory, over LDAP: its enrollment-service
- * object (the "Certificate Templates to Issue" list), the accounts it builds names from, and the places
- * it publishes its certificate and CRLs ({@code CN=AIA}, {@code CN=Certification Authorities},
- * {@code NTAuthCertificates}, {@code CN=CDP}).
+ * What the enterprise CA reads from Active Directory, over LDAP: the templates and its enrollment-service
+ * object (the "Certificate Templates to Issue" list), kept in memory until a change notification says
+ * otherwise, the accounts it builds names from and checks logons against, and the domain controllers'
+ * certificate. What it writes to publish itself ({@code CN=AIA}, {@code CN=Certification Authorities},
+ * {@code NTAuthCertificates}, {@code CN=CDP}) is {@link CaPublication}, over the same connections.
  *
  * <p>Longer than most classes here: it is the CA's one connection pool to the DC together with the
- * persistent searches that tell it of changes and the template cache they clear; reads, writes and
- * notifications share those three.
+ * persistent searches that tell it of changes and the template cache they clear; the template reads,
+ * the issue-list change and the notifications share those three.
  */
 final class CaDirectory implements AutoCloseable {
 
@@ -51,6 +50,7 @@ final class CaDirectory implements AutoCloseable {
 
     private final LDAPConnectionPool pool;
     private final LdapOperations operations;
+    private final CaPublication publication;
     private final DomainNames names;
     private final LDAPConnection notifications;
     private final Map<String, TemplateAndIssueList> cache = new ConcurrentHashMap<>();
@@ -67,6 +67,7 @@ final class CaDirectory implements AutoCloseable {
             this.pool = new LDAPConnectionPool(new LDAPConnection(host, port, bindDn, password), 1, 4);
             this.notifications = new LDAPConnection(host, port, bindDn, password);
             this.operations = new LdapOperations(pool, "the CA");
+            this.publication = new CaPublication(operations, names);
         } catch (LDAPException e) {
             throw new DirectoryException(e.getResultCode().intValue(), "the CA cannot bind to the directory as " + bindDn
                     + ": " + e.getDiagnosticMessage(), e);
@@ -211,6 +212,11 @@ final class CaDirectory implements AutoCloseable {
 
     DomainNames names() {
         return names;
+    }
+
+    /** What the CA writes into Public Key Services: its objects, certificate, CRLs, and its computer in Cert Publishers. */
+    CaPublication publication() {
+        return publication;
     }
 
     String enrollmentServiceDn(String caName) {
@@ -393,113 +399,12 @@ final class CaDirectory implements AutoCloseable {
         }
     }
 
-    /**
-     * Publishes the CA as AD CS setup does: the enrollment service with its issue list and certificate,
-     * the CA certificate in {@code CN=AIA}, {@code CN=Certification Authorities} and
-     * {@code NTAuthCertificates}, and a CDP container for its CRLs. Existing objects keep their issue list.
-     */
-    void publishCertificationAuthority(String caName, String hostName, String fqdn, X509Certificate caCertificate,
-                                       List<String> defaultTemplates) {
-        byte[] der;
-        try {
-            der = caCertificate.getEncoded();
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
-        String subject = caCertificate.getSubjectX500Principal().getName();
-        if (!exists(enrollmentServiceDn(caName))) {
-            List<Attribute> attributes = new ArrayList<>(List.of(new Attribute("objectClass", "top", "pKIEnrollmentService"),
-                    new Attribute("cn", caName), new Attribute("dNSHostName", fqdn), new Attribute("cACertificate", der),
-                    new Attribute("cACertificateDN", subject), new Attribute("flags", "10")));
-            if (!defaultTemplates.isEmpty()) {
-                attributes.add(new Attribute("certificateTemplates", defaultTemplates));
-            }
-            add(enrollmentServiceDn(caName), attributes);
-        } else {
-            modify(enrollmentServiceDn(caName), new Modification(ModificationType.REPLACE, "cACertificate", der));
-        }
-        for (String container : List.of(names.aia(), names.certificationAuthorities())) {
-            String dn = DomainNames.child(caName, container);
-            if (!exists(dn)) {
-                add(dn, List.of(new Attribute("objectClass", "top", "certificationAuthority"), new Attribute("cn", caName),
-                        new Attribute("cACertificate", der)));
-            } else {
-                modify(dn, new Modification(ModificationType.REPLACE, "cACertificate", der));
-            }
-        }
-        SearchResultEntry ntAuth = read(names.ntAuthCertificates(), "cACertificate");
-        byte[][] existing = ntAuth.getAttributeValueByteArrays("cACertificate");
-        if (existing == null || Arrays.stream(existing).noneMatch(v -> Arrays.equals(v, der))) {
-            modify(names.ntAuthCertificates(), new Modification(ModificationType.ADD, "cACertificate", der));
-        }
-        String cdpHost = DomainNames.child(hostName, names.cdp());
-        if (!exists(cdpHost)) {
-            add(cdpHost, List.of(new Attribute("objectClass", "top", "container"), new Attribute("cn", hostName)));
-        }
-    }
-
-    /**
-     * Names the CA's enrollment URL in {@code msPKI-Enrollment-Servers}, where Windows clients find their
-     * enrollment web services: {@code <priority>\n<authentication>\n<renewal only>\n<URL>}. The lab's URL
-     * is its EST base URL; authentication 2 is Kerberos, here the DC-signed logon token.
-     */
-    void publishEnrollmentServer(String caName, String url) {
-        modify(enrollmentServiceDn(caName), new Modification(ModificationType.REPLACE, "msPKI-Enrollment-Servers", "1\n2\n0\n" + url));
-    }
-
-    /** Writes a CRL to {@code CN=<CA name>,CN=<host>,CN=CDP,...} as {@code certificateRevocationList} (or the delta). */
-    void publishCrl(String caName, String hostName, byte[] crl, boolean delta) {
-        String dn = DomainNames.child(caName, DomainNames.child(hostName, names.cdp()));
-        String attribute = delta ? "deltaRevocationList" : "certificateRevocationList";
-        if (!exists(dn)) {
-            add(dn, List.of(new Attribute("objectClass", "top", "cRLDistributionPoint"), new Attribute("cn", caName),
-                    new Attribute(attribute, crl)));
-        } else {
-            modify(dn, new Modification(ModificationType.REPLACE, attribute, crl));
-        }
-    }
-
-    /** AD CS setup adds the CA's computer to Cert Publishers; the lab creates the computer if it is missing. */
-    void ensureCaComputer(String hostName, String fqdn, String password) {
-        String dn = names.computer(hostName.toUpperCase(Locale.ROOT));
-        if (!exists(dn)) {
-            add(dn, List.of(new Attribute("objectClass", "top", "person", "organizationalPerson", "user", "computer"),
-                    new Attribute("cn", hostName.toUpperCase(Locale.ROOT)),
-                    new Attribute("sAMAccountName", hostName.toUpperCase(Locale.ROOT) + "$"),
-                    new Attribute("dNSHostName", fqdn), new Attribute("primaryGroupID", "515"),
-                    new Attribute("userAccountControl", "4096"), new Attribute("sAMAccountType", "805306369"),
-                    new Attribute("servicePrincipalName", "HOST/" + fqdn), new Attribute("userPassword", password)));
-        }
-        String publishers = names.user("Cert Publishers");
-        String[] members = read(publishers, "member").getAttributeValues("member");
-        boolean member = members != null && Arrays.stream(members).anyMatch(m -> sameDn(m, dn));
-        if (!member) {
-            modify(publishers, new Modification(ModificationType.ADD, "member", dn));
-        }
-    }
-
-    private static boolean sameDn(String a, String b) {
-        try {
-            return new com.unboundid.ldap.sdk.DN(a).equals(new com.unboundid.ldap.sdk.DN(b));
-        } catch (LDAPException e) {
-            return a.equalsIgnoreCase(b);
-        }
-    }
-
-    private boolean exists(String dn) {
-        return operations.exists(dn);
-    }
-
     private SearchResultEntry read(String dn, String... attributes) {
         return operations.read(dn, attributes);
     }
 
     private List<SearchResultEntry> search(String base, Filter filter, String... attributes) {
         return operations.search(base, filter, attributes);
-    }
-
-    private void add(String dn, List<Attribute> attributes) {
-        operations.add(dn, attributes, "create " + dn);
     }
 
     private void modify(String dn, Modification... changes) {

@@ -121,7 +121,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                         }
                     });
             templates = DirectoryAdmin.connect(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
-            directory.ensureCaComputer(config.hostName(), config.fqdn(), PasswordPolicy.generate());
+            directory.publication().ensureCaComputer(config.hostName(), config.fqdn(), PasswordPolicy.generate());
             List<String> defaults = new ArrayList<>();
             for (String name : config.templatesToIssue()) {
                 try {
@@ -130,7 +130,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     LOG.warn("template {} to issue by default is not in the directory; skipped", name);
                 }
             }
-            directory.publishCertificationAuthority(config.caName(), config.hostName(), config.fqdn(), identity.certificate(), defaults);
+            directory.publication().publishCertificationAuthority(config.caName(), config.hostName(), config.fqdn(), identity.certificate(), defaults);
             // the CDP and AIA URLs in certificates already issued name the ports: a CA started again keeps them
             Properties ports = KeyFiles.loadProperties(dataDirectory.resolve("ports.properties"));
             web = new CaWebServer(config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
@@ -145,7 +145,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     config.fqdn(), caSecurity, registry::current);
             crls = new CrlPublisher(database, identity.privateKey(), identity.certificate(), config.clock(),
                     config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
-                    (der, delta) -> directory.publishCrl(config.caName(), config.hostName(), der, delta));
+                    (der, delta) -> directory.publication().publishCrl(config.caName(), config.hostName(), der, delta));
             crls.current(false);
             console = new CaConsole(config.caName(), database, directory, templates, crls, config.clock());
             state = State.RUNNING;
@@ -153,7 +153,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     caComputerToken(), identity.certificate(), enrollment, config.clock().instant()), webServices());
             keepPorts();
             Folders.ownerOnly(dataDirectory);
-            directory.publishEnrollmentServer(config.caName(), estBaseUrl());
+            directory.publication().publishEnrollmentServer(config.caName(), estBaseUrl());
             // publish CRLs when due by the lab clock even if nobody downloads them, as AD CS's schedule does
             schedule = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, config.caName() + " CRL schedule");
