@@ -39,7 +39,7 @@ import java.util.function.Predicate;
  * the CA can publish its certificates and CRLs, and a member of Cert Publishers is a CA. For enrollment, template and
  * CA-security questions Cert Publishers is an ordinary group: enrolling is not what it is trusted with.
  *
- * <p>What a template's own attributes say, whoever asks, is {@link TemplateProperties}; who may write an account's
+ * <p>What a template's own attributes say, whoever asks, is {@link TemplateFacts}; who may write an account's
  * {@code userPrincipalName} or {@code altSecurityIdentities} is {@link AccountWriteAccess} ({@link #accountWrites()}).
  */
 final class AuditContext {
@@ -361,8 +361,8 @@ final class AuditContext {
 
     /** The templates' shared conditions, in the order {@code --explain} shows them. */
     List<Condition> enrollable(CertificateTemplate t, Holders enrollers) {
-        return List.of(published(t), lowPrivilegedEnroll(t, enrollers), TemplateProperties.noManagerApproval(t),
-                TemplateProperties.noAuthorizedSignatures(t));
+        return List.of(published(t), lowPrivilegedEnroll(t, enrollers), TemplateFacts.noManagerApproval(t),
+                TemplateFacts.noAuthorizedSignatures(t));
     }
 
     // --- the DC and accounts ---------------------------------------------------------------------------------------

@@ -28,18 +28,18 @@ abstract class CaCheck extends Check {
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         List<EnterpriseCa> cas = ctx.publishers(template);
         if (cas.isEmpty()) {
-            return new Explanation(escClass(), TemplateProperties.label(template), false, List.of(ctx.published(template)),
+            return new Explanation(escClass(), TemplateFacts.label(template), false, List.of(ctx.published(template)),
                     "a CA-wide setting matters only for the templates the CA issues");
         }
         Evaluation first = null;
         for (EnterpriseCa ca : cas) {
             Evaluation e = evaluate(ctx, ca, template);
             if (e.applies()) {
-                return new Explanation(escClass(), TemplateProperties.label(template) + " on CA " + ca.name(), true, e.conditions(), "");
+                return new Explanation(escClass(), TemplateFacts.label(template) + " on CA " + ca.name(), true, e.conditions(), "");
             }
             first = first == null ? e : first;
         }
-        return new Explanation(escClass(), TemplateProperties.label(template) + " on CA " + cas.get(0).name(), false, first.conditions(), "");
+        return new Explanation(escClass(), TemplateFacts.label(template) + " on CA " + cas.get(0).name(), false, first.conditions(), "");
     }
 
     /** A template usable for logon through the CA, with who may use it. */
@@ -50,7 +50,7 @@ abstract class CaCheck extends Check {
         List<Usable> usable = new ArrayList<>();
         for (CertificateTemplate t : ctx.snapshot().templates()) {
             if ((only == null || only.name().equalsIgnoreCase(t.name())) && ca.issues(t.name()) && !t.requiresApproval()
-                    && t.raSignatures() == 0 && TemplateProperties.clientAuthentication(t)) {
+                    && t.raSignatures() == 0 && TemplateFacts.clientAuthentication(t)) {
                 AuditContext.Holders h = ctx.enrollersOn(ca, t);
                 if (!h.isEmpty()) {
                     usable.add(new Usable(t, h));
@@ -63,7 +63,7 @@ abstract class CaCheck extends Check {
     static Condition usableCondition(EnterpriseCa ca, List<Usable> usable, CertificateTemplate only) {
         String value = usable.isEmpty()
                 ? (only == null ? "no client-authentication template of " + ca.name() + " is open to a low-privileged principal without "
-                        + "approval or signatures" : TemplateProperties.label(only) + ": not issued by " + ca.name() + ", not for client "
+                        + "approval or signatures" : TemplateFacts.label(only) + ": not issued by " + ca.name() + ", not for client "
                         + "authentication, needs approval or signatures, or no low-privileged principal may enroll")
                 : String.join("; ", usable.stream().map(u -> u.template().name() + ": " + u.enrollers().describe()).toList());
         return new Condition("a client-authentication template of the CA that a low-privileged principal may enroll in "

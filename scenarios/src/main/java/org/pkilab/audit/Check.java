@@ -39,7 +39,7 @@ abstract class Check {
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         return evaluate(ctx).stream().filter(e -> e.kind() == Finding.ObjectKind.TEMPLATE && e.object().equalsIgnoreCase(template.name()))
                 .findFirst().map(Evaluation::explanation)
-                .orElseGet(() -> Explanation.notChecked(escClass(), TemplateProperties.label(template), "not checked on templates"));
+                .orElseGet(() -> Explanation.notChecked(escClass(), TemplateFacts.label(template), "not checked on templates"));
     }
 
     /** The evaluation of one object: a finding, with the conditions' values, when every condition holds. */

@@ -61,7 +61,7 @@ final class Esc10Check extends Check {
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         Evaluation e = evaluate(ctx, template);
-        return new Explanation(escClass(), TemplateProperties.label(template) + " with domain controller " + ctx.snapshot().dcHost(),
+        return new Explanation(escClass(), TemplateFacts.label(template) + " with domain controller " + ctx.snapshot().dcHost(),
                 e.applies(), e.conditions(), "");
     }
 }

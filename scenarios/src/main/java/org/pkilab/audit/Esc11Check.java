@@ -38,7 +38,7 @@ final class Esc11Check extends CaCheck {
         List<String> relayable = new ArrayList<>();
         for (CertificateTemplate t : ctx.snapshot().templates()) {
             if ((only == null || only.name().equalsIgnoreCase(t.name())) && ca.issues(t.name()) && !t.requiresApproval()
-                    && t.raSignatures() == 0 && TemplateProperties.clientAuthentication(t)) {
+                    && t.raSignatures() == 0 && TemplateFacts.clientAuthentication(t)) {
                 List<String> computers = ctx.snapshot().principals().stream()
                         .filter(p -> p.kind() == AuditSnapshot.PrincipalKind.COMPUTER && t.securityDescriptor() != null
                                 && t.securityDescriptor().check(ctx.token(p), AccessRight.ENROLL).granted()

@@ -30,6 +30,6 @@ final class Esc12Check extends Check {
 
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
-        return Explanation.notChecked(escClass(), TemplateProperties.label(template), NOT_APPLICABLE);
+        return Explanation.notChecked(escClass(), TemplateFacts.label(template), NOT_APPLICABLE);
     }
 }

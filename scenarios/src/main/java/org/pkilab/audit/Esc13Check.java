@@ -53,11 +53,11 @@ final class Esc13Check extends TemplateCheck {
             }
         }
         List<Condition> conditions = new ArrayList<>(ctx.enrollable(t, enrollers));
-        conditions.add(TemplateProperties.clientAuthenticationCondition(t));
+        conditions.add(TemplateFacts.clientAuthenticationCondition(t));
         conditions.add(new Condition("an issuance policy is linked to a group (msDS-OIDToGroupLink)", !links.isEmpty(),
                 links.isEmpty() ? "msPKI-Certificate-Policy = " + policies + (policies.isEmpty() ? "" : ", none linked to a group")
                         : String.join("; ", links)));
-        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateProperties.label(t), conditions, enrollers,
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateFacts.label(t), conditions, enrollers,
                 "Any of them logs on with the certificate and gets the linked group in the token.",
                 console(t) + "Extensions tab > Issuance Policies: remove the linked policy; or clear msDS-OIDToGroupLink on the "
                         + "policy's object under CN=OID,CN=Public Key Services (ADSI Edit)",

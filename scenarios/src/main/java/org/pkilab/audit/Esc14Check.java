@@ -121,7 +121,7 @@ final class Esc14Check extends Check {
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         long found = evaluate(ctx).stream().filter(Evaluation::applies).count();
-        return Explanation.notChecked(escClass(), TemplateProperties.label(template), "ESC14 is about accounts' altSecurityIdentities, not a "
+        return Explanation.notChecked(escClass(), TemplateFacts.label(template), "ESC14 is about accounts' altSecurityIdentities, not a "
                 + "template: " + found + " finding(s)");
     }
 }

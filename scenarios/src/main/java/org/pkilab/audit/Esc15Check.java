@@ -32,7 +32,7 @@ final class Esc15Check extends TemplateCheck {
     Evaluation evaluate(AuditContext ctx, CertificateTemplate t) {
         AuditContext.Holders enrollers = ctx.enrollers(t);
         return decideTemplate(ctx, t, enrollers, List.of(new Condition("schema version 1", t.schemaVersion() == 1,
-                        "msPKI-Template-Schema-Version = " + t.schemaVersion()), TemplateProperties.enrolleeSuppliesSubject(t)),
+                        "msPKI-Template-Schema-Version = " + t.schemaVersion()), TemplateFacts.enrolleeSuppliesSubject(t)),
                 "Any of them can add Client Authentication as an application policy to the request and get a certificate "
                         + "naming Administrator that logs on.",
                 "Certificate Templates console > '" + t.displayName() + "' > Duplicate Template (schema 2 or later), issue the "

@@ -32,7 +32,7 @@ final class Esc1Check extends TemplateCheck {
     @Override
     Evaluation evaluate(AuditContext ctx, CertificateTemplate t) {
         AuditContext.Holders enrollers = ctx.enrollers(t);
-        return decideTemplate(ctx, t, enrollers, List.of(TemplateProperties.enrolleeSuppliesSubject(t), TemplateProperties.clientAuthenticationCondition(t)),
+        return decideTemplate(ctx, t, enrollers, List.of(TemplateFacts.enrolleeSuppliesSubject(t), TemplateFacts.clientAuthenticationCondition(t)),
                 "Any of them can request a certificate naming Administrator (SAN UPN and SID URL) and log on as Administrator.",
                 console(t) + "Subject Name tab: select 'Build from this Active Directory information' (clears "
                         + "CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT); or Issuance Requirements tab: tick 'CA certificate manager approval'",

@@ -30,7 +30,7 @@ final class Esc2Check extends TemplateCheck {
     Evaluation evaluate(AuditContext ctx, CertificateTemplate t) {
         AuditContext.Holders enrollers = ctx.enrollers(t);
         return decideTemplate(ctx, t, enrollers, List.of(new Condition("any purpose (2.5.29.37.0 or no EKU)",
-                        TemplateProperties.anyPurpose(t), TemplateProperties.describePurposes(t))),
+                        TemplateFacts.anyPurpose(t), TemplateFacts.describePurposes(t))),
                 "Any of them gets a certificate valid for every purpose: it signs enrollment-agent requests on behalf of "
                         + "Administrator and authenticates clients.",
                 console(t) + "Extensions tab > Application Policies: remove Any Purpose and list only the purposes the "

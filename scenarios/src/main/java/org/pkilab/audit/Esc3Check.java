@@ -36,7 +36,7 @@ final class Esc3Check extends TemplateCheck {
         if (u.schemaVersion() == 1) {
             return true;
         }
-        return u.raSignatures() >= 1 && u.raApplicationPolicies().stream().anyMatch(p -> p.contains(TemplateProperties.CERTIFICATE_REQUEST_AGENT));
+        return u.raSignatures() >= 1 && u.raApplicationPolicies().stream().anyMatch(p -> p.contains(TemplateFacts.CERTIFICATE_REQUEST_AGENT));
     }
 
     @Override
@@ -44,13 +44,13 @@ final class Esc3Check extends TemplateCheck {
         List<CertificateTemplate> targets = new ArrayList<>();
         for (CertificateTemplate u : ctx.snapshot().templates()) {
             if (!u.name().equalsIgnoreCase(t.name()) && !ctx.publishers(u).isEmpty() && !u.requiresApproval()
-                    && TemplateProperties.clientAuthentication(u) && acceptsAgent(u)) {
+                    && TemplateFacts.clientAuthentication(u) && acceptsAgent(u)) {
                 targets.add(u);
             }
         }
         AuditContext.Holders enrollers = ctx.holders(AuditContext.trustees(t.securityDescriptor()), AuditContext.Scope.ENROLLMENT,
                 token -> ctx.canEnroll(t, token) && targets.stream().anyMatch(u -> ctx.canEnroll(u, token)));
-        boolean agent = TemplateProperties.purposes(t).contains(TemplateProperties.CERTIFICATE_REQUEST_AGENT);
+        boolean agent = TemplateFacts.purposes(t).contains(TemplateFacts.CERTIFICATE_REQUEST_AGENT);
         Condition target = new Condition("a target template takes agent-signed requests for client authentication", !targets.isEmpty(),
                 targets.isEmpty() ? "no published client-authentication template of schema 1, or with msPKI-RA-Signature >= 1 and "
                         + "Certificate Request Agent in msPKI-RA-Application-Policies, without manager approval"
@@ -58,9 +58,9 @@ final class Esc3Check extends TemplateCheck {
         Condition enroll = new Condition("a low-privileged principal may enroll in it and in a target template", !enrollers.isEmpty(),
                 enrollers.isEmpty() ? "nobody low-privileged holds Enroll (and Request Certificates) on both; on this template: "
                         + ctx.enrollers(t).describe() : enrollers.describe());
-        List<Condition> conditions = List.of(ctx.published(t), enroll, TemplateProperties.noManagerApproval(t), TemplateProperties.noAuthorizedSignatures(t),
-                new Condition("Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)", agent, TemplateProperties.describePurposes(t)), target);
-        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateProperties.label(t), conditions, enrollers,
+        List<Condition> conditions = List.of(ctx.published(t), enroll, TemplateFacts.noManagerApproval(t), TemplateFacts.noAuthorizedSignatures(t),
+                new Condition("Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)", agent, TemplateFacts.describePurposes(t)), target);
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateFacts.label(t), conditions, enrollers,
                 "Any of them gets an enrollment-agent certificate and requests a client-authentication certificate on behalf "
                         + "of Administrator through " + (targets.isEmpty() ? "a target template" : targets.get(0).name()) + ".",
                 console(t) + "Issuance Requirements tab: tick 'CA certificate manager approval', or Security tab: clear Enroll "

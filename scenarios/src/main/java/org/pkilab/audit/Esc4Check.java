@@ -57,7 +57,7 @@ final class Esc4Check extends TemplateCheck {
                 !writers.isEmpty(), sd == null ? "security descriptor not read" : writeRights(ctx, sd, writers));
         String first = writers.groups().isEmpty() ? (writers.accounts().isEmpty() ? "PRINCIPAL" : writers.accounts().get(0)) : writers.groups().get(0);
         String name = first.contains("\\") ? first.substring(first.indexOf('\\') + 1) : first;
-        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateProperties.label(t), List.of(ctx.published(t), write), writers,
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateFacts.label(t), List.of(ctx.published(t), write), writers,
                 "Any of them can rewrite the template into an ESC1 template, enroll as Administrator, and put it back.",
                 console(t) + "Security tab: clear Write and Full Control for the principals listed (Advanced: Write permissions, "
                         + "Change owner; make Enterprise Admins the owner)",

@@ -70,7 +70,7 @@ final class Esc5Check extends Check {
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         long found = evaluate(ctx).stream().filter(Evaluation::applies).count();
-        return Explanation.notChecked(escClass(), TemplateProperties.label(template), "ESC5 is about the PKI containers, NTAuthCertificates, "
+        return Explanation.notChecked(escClass(), TemplateFacts.label(template), "ESC5 is about the PKI containers, NTAuthCertificates, "
                 + "the enrollment services and the CA's computer object, not a template (" + found + " finding(s) there)");
     }
 }

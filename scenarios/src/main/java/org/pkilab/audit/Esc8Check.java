@@ -48,7 +48,7 @@ final class Esc8Check extends Check {
     @Override
     Explanation explain(AuditContext ctx, CertificateTemplate template) {
         long found = evaluate(ctx).stream().filter(Evaluation::applies).count();
-        return Explanation.notChecked(escClass(), TemplateProperties.label(template), "ESC8 is about the enrollment endpoints ("
+        return Explanation.notChecked(escClass(), TemplateFacts.label(template), "ESC8 is about the enrollment endpoints ("
                 + ctx.snapshot().endpoints().stream().map(EnrollmentEndpoint::url).toList() + "), not a template: " + found + " finding(s)");
     }
 

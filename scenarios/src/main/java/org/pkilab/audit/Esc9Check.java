@@ -40,12 +40,12 @@ final class Esc9Check extends TemplateCheck {
         boolean noExtension = TemplateFlags.Enrollment.NO_SECURITY_EXTENSION.isSetIn(t.enrollmentFlags());
         AccountWriteAccess.UpnWriters writers = ctx.accountWrites().upnWriters(enrollers.accountPrincipals());
         List<Condition> conditions = new ArrayList<>(ctx.enrollable(t, enrollers));
-        conditions.add(TemplateProperties.clientAuthenticationCondition(t));
+        conditions.add(TemplateFacts.clientAuthenticationCondition(t));
         conditions.add(new Condition("CT_FLAG_NO_SECURITY_EXTENSION", noExtension, "msPKI-Enrollment-Flag = 0x"
                 + Integer.toHexString(t.enrollmentFlags()) + " " + TemplateFlags.describe(TemplateFlags.Enrollment.values(), t.enrollmentFlags())));
         conditions.add(ctx.dcAcceptsWeakMappingCondition());
         conditions.add(ctx.accountWrites().upnWritable(writers));
-        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateProperties.label(t), conditions, writers.writers(),
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateFacts.label(t), conditions, writers.writers(),
                 "Any of them can set an enrolling account's UPN to Administrator, enroll, and log on as Administrator with a "
                         + "certificate that carries no SID.",
                 "certutil -dstemplate " + t.name() + " msPKI-Enrollment-Flag -0x80000 (clears CT_FLAG_NO_SECURITY_EXTENSION); "

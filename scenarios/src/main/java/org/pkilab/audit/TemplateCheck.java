@@ -25,7 +25,7 @@ abstract class TemplateCheck extends Check {
                               String impact, String fix, String command) {
         List<Condition> all = new ArrayList<>(ctx.enrollable(t, enrollers));
         all.addAll(own);
-        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateProperties.label(t), all, enrollers, impact, fix, command);
+        return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateFacts.label(t), all, enrollers, impact, fix, command);
     }
 
     static String console(CertificateTemplate t) {

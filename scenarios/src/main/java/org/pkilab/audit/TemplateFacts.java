@@ -14,12 +14,12 @@ import java.util.Map;
  * these.
  *
  * <pre>{@code
- * TemplateProperties.label(t);                    // template 'User' (User)
- * TemplateProperties.describePurposes(t);         // pKIExtendedKeyUsage = [1.3.6.1.5.5.7.3.2 Client Authentication, ...]
- * TemplateProperties.enrolleeSuppliesSubject(t);  // msPKI-Certificate-Name-Flag = 0x1 CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT
+ * TemplateFacts.label(t);                    // template 'User' (User)
+ * TemplateFacts.describePurposes(t);         // pKIExtendedKeyUsage = [1.3.6.1.5.5.7.3.2 Client Authentication, ...]
+ * TemplateFacts.enrolleeSuppliesSubject(t);  // msPKI-Certificate-Name-Flag = 0x1 CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT
  * }</pre>
  */
-final class TemplateProperties {
+final class TemplateFacts {
 
     static final String CLIENT_AUTHENTICATION = "1.3.6.1.5.5.7.3.2";
     static final String SMART_CARD_LOGON = "1.3.6.1.4.1.311.20.2.2";
@@ -34,7 +34,7 @@ final class TemplateProperties {
             Map.entry("1.3.6.1.5.5.7.3.4", "Secure Email"), Map.entry("1.3.6.1.4.1.311.10.3.4", "Encrypting File System"),
             Map.entry("1.3.6.1.5.2.3.5", "KDC Authentication"), Map.entry("1.3.6.1.5.5.7.3.3", "Code Signing"));
 
-    private TemplateProperties() {
+    private TemplateFacts() {
     }
 
     static String label(CertificateTemplate t) {
