@@ -93,8 +93,17 @@ public record AuditSnapshot(String dnsName, String netbiosName, SecurityIdentifi
         }
     }
 
-    /** An {@code msPKI-Enterprise-Oid} issuance policy: its OID, display name, and {@code msDS-OIDToGroupLink} (a group's DN, or null). */
-    public record IssuancePolicy(String oid, String displayName, String groupLink) {
+    /**
+     * An {@code msPKI-Enterprise-Oid} issuance policy: its OID, display name, and {@code msDS-OIDToGroupLink} (a group's DN,
+     * or null). {@code linkHonoured}: whether the DC adds the linked group at logon, which it does only for a universal
+     * group without members (as Windows does, and as {@code Set-IssuancePolicyToGroupLink.ps1} insists).
+     */
+    public record IssuancePolicy(String oid, String displayName, String groupLink, boolean linkHonoured) {
+
+        /** A policy whose link, if any, names a universal group without members. */
+        public IssuancePolicy(String oid, String displayName, String groupLink) {
+            this(oid, displayName, groupLink, groupLink != null);
+        }
     }
 
     /** A user, computer, group or well-known principal. */

@@ -325,8 +325,15 @@ public final class DirectoryAuditLoader {
         for (SearchResultEntry e : search(ldap, names.oid(), Filter.createEqualityFilter("objectClass", "msPKI-Enterprise-Oid"),
                 "msPKI-Cert-Template-OID", "displayName", "msDS-OIDToGroupLink")) {
             String oid = e.getAttributeValue("msPKI-Cert-Template-OID");
+            String link = e.getAttributeValue("msDS-OIDToGroupLink");
             if (oid != null) {
-                b.oid(new IssuancePolicy(oid, e.getAttributeValue("displayName"), e.getAttributeValue("msDS-OIDToGroupLink")));
+                boolean honoured = false;
+                if (link != null) {
+                    SearchResultEntry group = ldap.getEntry(link, "groupType", "member");
+                    Integer type = group == null ? null : group.getAttributeValueAsInteger("groupType");
+                    honoured = type != null && (type & 0x8) != 0 && !group.hasAttribute("member");
+                }
+                b.oid(new IssuancePolicy(oid, e.getAttributeValue("displayName"), link, honoured));
             }
         }
     }

@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * ESC13 (Jonas Bülow Knudsen, 2024): an issuance policy linked to a group. An {@code msPKI-Enterprise-Oid} object whose
- * {@code msDS-OIDToGroupLink} names a (universal, empty) group makes the DC add that group to the token of whoever logs
+ * {@code msDS-OIDToGroupLink} names a universal group without members makes the DC add that group to the token of whoever logs
  * on with a certificate carrying the policy. Enrolling in the template is then joining the group.
  *
  * <p>Found on a template when every condition holds:
@@ -38,11 +38,17 @@ final class Esc13Check extends TemplateCheck {
         AuditContext.Holders enrollers = ctx.enrollers(t);
         List<String> policies = t.issuancePolicies();
         List<String> links = new ArrayList<>();
+        List<String> ignored = new ArrayList<>();
         List<String> kept = new ArrayList<>(policies);
         boolean privilegedGroup = false;
         for (IssuancePolicy oid : ctx.snapshot().oids()) {
             if (policies.contains(oid.oid()) && oid.groupLink() != null && !oid.groupLink().isBlank()) {
                 Principal group = ctx.principalByDn(oid.groupLink());
+                if (!oid.linkHonoured()) {
+                    ignored.add(oid.oid() + " -> " + (group == null ? oid.groupLink() : ctx.nameOf(group.sid()))
+                            + ", not a universal group without members: the DC ignores the link");
+                    continue;
+                }
                 kept.remove(oid.oid());
                 links.add(oid.oid() + (oid.displayName() == null ? "" : " '" + oid.displayName() + "'") + " -> msDS-OIDToGroupLink "
                         + (group == null ? oid.groupLink() : ctx.nameOf(group.sid())));
@@ -55,7 +61,8 @@ final class Esc13Check extends TemplateCheck {
         List<Condition> conditions = new ArrayList<>(ctx.enrollable(t, enrollers));
         conditions.add(TemplateFacts.clientAuthenticationCondition(t));
         conditions.add(new Condition("an issuance policy is linked to a group (msDS-OIDToGroupLink)", !links.isEmpty(),
-                links.isEmpty() ? "msPKI-Certificate-Policy = " + policies + (policies.isEmpty() ? "" : ", none linked to a group")
+                links.isEmpty() ? "msPKI-Certificate-Policy = " + policies + (policies.isEmpty() ? "" : ignored.isEmpty()
+                        ? ", none linked to a group" : "; " + String.join("; ", ignored))
                         : String.join("; ", links)));
         return decide(Finding.ObjectKind.TEMPLATE, t.name(), TemplateFacts.label(t), conditions, enrollers,
                 "Any of them logs on with the certificate and gets the linked group in the token.",

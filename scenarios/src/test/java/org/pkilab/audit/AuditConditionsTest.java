@@ -196,6 +196,8 @@ class AuditConditionsTest {
         return new Case(EscClass.ESC13, base, rows(concat(enrollRows("Esc13"),
                 "no client authentication", serverAuthOnly("Esc13"),
                 "policy not linked", op(s -> s.toBuilder().oid(new IssuancePolicy(POLICY_OID, "High Assurance", null)).build()),
+                "linked to a global or non-empty group, which the DC ignores",
+                op(s -> s.toBuilder().oid(new IssuancePolicy(POLICY_OID, "High Assurance", AuditFixture.PKI_ADMINS_DN, false)).build()),
                 "template without the policy", op(s -> editTemplate(s, "Esc13", b -> b.issuancePolicies(List.of()))))));
     }
 

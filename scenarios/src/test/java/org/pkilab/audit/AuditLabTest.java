@@ -75,7 +75,9 @@ class AuditLabTest {
         admin.security().allow(enrollmentService, "Domain Users", AccessRight.WRITE);
 
         String esc13 = duplicate("User", "Lab ESC13");
-        String group = admin.usersAndComputers().createGroup("Lab Policy Holders");
+        // a universal group without members, as the DC honours a link to no other
+        String group = admin.usersAndComputers().createGroup("Lab Policy Holders",
+                org.pkilab.directory.client.UsersAndComputers.GroupScope.UNIVERSAL, null);
         try (LDAPConnection ldap = new LDAPConnection("127.0.0.1", lab.dc().ldapPort(), lab.dc().administratorDn(), lab.password())) {
             ldap.add(DomainNames.child("401.LABPOLICY", names.oid()), List.of(new Attribute("objectClass", "top", "msPKI-Enterprise-Oid"),
                     new Attribute("cn", "401.LABPOLICY"), new Attribute("displayName", "Lab High Assurance"), new Attribute("flags", "2"),
