@@ -302,11 +302,17 @@ final class CaDirectory implements AutoCloseable {
     }
 
     /**
-     * The DN of the account a client names in HTTP Basic: {@code IIS01$}, {@code CONTOSO\IIS01$},
-     * {@code alice@contoso.com}, or a DN.
+     * The DN of the account a client names in HTTP Basic: {@code IIS01$}, {@code CONTOSO\IIS01$} (or
+     * {@code contoso.com\IIS01$}; another domain's prefix names no one), {@code alice@contoso.com}, or a DN.
      */
     Optional<String> accountDn(String userName) {
-        String name = userName.contains("\\") ? userName.substring(userName.indexOf('\\') + 1) : userName;
+        int slash = userName.indexOf('\\');
+        String prefix = slash < 0 ? null : userName.substring(0, slash);
+        if (prefix != null && !prefix.equalsIgnoreCase(names.defaultNetbiosName()) && !prefix.equalsIgnoreCase(names.dnsName())) {
+            // FABRIKAM\alice is not CONTOSO\alice: a domain this DC does not hold logs no one on (the forest has no trusts)
+            return Optional.empty();
+        }
+        String name = slash < 0 ? userName : userName.substring(slash + 1);
         if (name.isEmpty() || name.length() > 256) {
             return Optional.empty();
         }

@@ -84,6 +84,18 @@ class CaLogonTest {
     }
 
     @Test
+    void basicLogonTakesThisDomainsPrefixAndRefusesAnothers() throws Exception {
+        assertEquals(200, CaHttps.admin(ca, "GET", "templates", EstClient.basic(dc.config().netbiosName() + "\\Administrator", PASSWORD)).status(),
+                "CONTOSO\\Administrator");
+        assertEquals(200, CaHttps.admin(ca, "GET", "templates", EstClient.basic(dc.names().dnsName() + "\\Administrator", PASSWORD)).status(),
+                "contoso.com\\Administrator");
+        EstTransport.Response foreign = CaHttps.admin(ca, "GET", "templates", EstClient.basic("FABRIKAM\\Administrator", PASSWORD));
+        assertEquals(401, foreign.status(), "FABRIKAM\\Administrator is no account of " + dc.names().dnsName() + ": " + foreign.text());
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE.code() + " " + WindowsError.ERROR_LOGON_FAILURE.symbolicName(),
+                foreign.header(EstAnswer.ERROR_HEADER), foreign.text());
+    }
+
+    @Test
     void aTokenIsRefusedTenHoursAfterItsLogonAndANewLogonEnrollsAgain() throws Exception {
         admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
         String morning = token("PC01");
