@@ -211,17 +211,19 @@ final class ComputerSteps {
     }
 
     private StoredCertificate newest(org.pkilab.host.CertificateStore store, String template, DomainComputer computer) {
+        return newestValid(store, template).orElseThrow(() -> new IllegalStateException(store.name() + " of " + computer.name()
+                + " holds no valid '" + template + "' certificate"));
+    }
+
+    /** The newest certificate of {@code template} in {@code store} that is valid by the lab clock (the last one enrolled). */
+    private java.util.Optional<StoredCertificate> newestValid(org.pkilab.host.CertificateStore store, String template) {
         String name = templateName(template);
-        return store.matching(c -> isOf(c, name)).stream().filter(c -> c.validAt(lab.clock().instant()))
-                .reduce((first, second) -> second).orElseThrow(() -> new IllegalStateException(store.name() + " of " + computer.name()
-                        + " holds no valid '" + template + "' certificate"));
+        return store.matching(c -> isOf(c, name)).stream().filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second);
     }
 
     /** The newest valid certificate of {@code template} in the computer's store (the one just requested). */
     StoredCertificate certificate(DomainComputer computer, String template) {
-        String name = templateName(template);
-        return computer.personal().matching(c -> isOf(c, name)).stream()
-                .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
+        return newestValid(computer.personal(), template)
                 .orElseThrow(() -> new IllegalStateException(computer.name() + " holds no valid '" + template + "' certificate in LocalMachine\\My"));
     }
 
@@ -231,10 +233,8 @@ final class ComputerSteps {
      */
     private void logOnWithCertificate(Scenario.Step s, List<String> say) {
         DomainComputer computer = lab.computer(s.text("host"));
-        String name = templateName(s.text("template"));
         var store = s.text("user") == null ? computer.personal() : session(computer, s.text("user")).personal();
-        StoredCertificate certificate = store.matching(c -> isOf(c, name)).stream()
-                .filter(c -> c.validAt(lab.clock().instant())).reduce((first, second) -> second)
+        StoredCertificate certificate = newestValid(store, s.text("template"))
                 .orElseThrow(() -> new IllegalStateException(store.name() + " of " + computer.name() + " holds no valid '" + s.text("template")
                         + "' certificate to log on with"));
         try (CertificateLogon.Session logon = computer.logOnWithCertificate(certificate)) {
