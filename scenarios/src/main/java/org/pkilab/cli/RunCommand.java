@@ -20,6 +20,8 @@ import org.pkilab.audit.AuditReport;
 import org.pkilab.audit.AuditSnapshot;
 import org.pkilab.audit.DirectoryAuditLoader;
 import org.pkilab.scenario.StepResult;
+import org.pkilab.console.ClassroomConsole;
+import org.pkilab.console.LabRun;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,6 +35,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code pkilab run <name|file>}: runs a scenario in a fresh lab and narrates each step: what the guide
@@ -57,6 +60,18 @@ final class RunCommand implements Callable<Integer> {
             + "each template the scenario made: which conditions hold and which do not.")
     boolean audit;
 
+    @Option(names = "--console", description = "Also serve the classroom console (the lab in a browser, on 127.0.0.1) while the scenario "
+            + "runs, and keep it open after the last step until Ctrl-C: its Run view shows each step live.")
+    boolean console;
+
+    @Option(names = "--step", description = "With --console: step mode. The scenario waits before each step for Next step in the "
+            + "console's Run view (Pause, Run to the end and Run the lesson again are there too).")
+    boolean step;
+
+    @Option(names = "--console-port", paramLabel = "N", defaultValue = "0", description = "With --console: its port on 127.0.0.1 "
+            + "(default: any free port).")
+    int consolePort;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -68,6 +83,13 @@ final class RunCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--format must be text or json, not '" + format + "'");
         }
         boolean json = format.equals("json");
+        if (step && !console) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--step needs --console: the Next step button is in the console's Run view");
+        }
+        if (console && (json || junitXml != null || audit)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--console narrates as text and stays open until Ctrl-C; "
+                    + "run without it for --format json, --junit-xml or --audit");
+        }
         if (junitXml != null) {
             String problem = unwritable(junitXml);
             if (problem != null) {
@@ -97,6 +119,9 @@ final class RunCommand implements Callable<Integer> {
             parsed.notes().forEach(note -> out.println("Note: " + note));
             out.println("Starting the lab: domain controller, enterprise CA, " + parsed.lab().hosts().size() + " computer(s) ...");
             out.flush();
+        }
+        if (console) {
+            return withConsole(parsed, out);
         }
         long start = System.nanoTime();
         Path work = Files.createTempDirectory("pkilab-run-");
@@ -135,6 +160,59 @@ final class RunCommand implements Callable<Integer> {
         if (junitXml != null) {
             KeyFiles.writeAtomically(junitXml, junit(parsed, results, seconds).getBytes(StandardCharsets.UTF_8));
         }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * The run with the classroom console: the lesson runs on its own thread (waiting in step mode for Next step), the
+     * terminal narrates as without the console, and after the first run through the console stays open until Ctrl-C.
+     */
+    private int withConsole(Scenario parsed, PrintWriter out) throws InterruptedException {
+        int[] number = {0};
+        LabRun run = LabRun.start(parsed, step, r -> {
+            synchronized (number) {
+                number[0]++;
+                Narration.narrate(out, number[0], r);
+            }
+        });
+        ClassroomConsole classroom;
+        try {
+            classroom = ClassroomConsole.start(run.lab(), run, consolePort);
+        } catch (RuntimeException e) {
+            run.close();
+            throw e;
+        }
+        run.onLab(lab -> {
+            synchronized (number) {
+                number[0] = 0;
+                out.println();
+                out.println("The lesson starts again in a fresh lab (asked in the console).");
+                out.flush();
+            }
+        });
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            classroom.close();
+            run.close();
+            stopped.countDown();
+        }, "pkilab-shutdown"));
+        Lab lab = run.lab();
+        out.println("Lab: " + lab.dc().domainName() + "; DC " + lab.dc().fqdn() + "; CA " + lab.ca().name() + "; computers "
+                + String.join(", ", lab.computerNames()) + "; every account's password " + lab.password());
+        out.println("Classroom console: " + classroom.url() + "  (sign in as " + lab.dc().names().defaultNetbiosName()
+                + "\\Administrator, or once without a password: " + classroom.oneTimeLink() + ")");
+        if (step) {
+            out.println("Step mode: the lesson waits before each step for Next step in the console's Run view.");
+        }
+        out.println();
+        out.flush();
+        List<StepResult> results = run.awaitFirstRun();
+        long failed = results.stream().filter(r -> !r.asExpected()).count();
+        out.printf(Locale.ROOT, "%s: %d of %d steps, %s%n", parsed.name(), results.size(), parsed.steps().size(),
+                failed == 0 ? "every expectation held" : failed + " did not go as expected");
+        out.println("The console stays open at " + classroom.url() + " for the class; Ctrl-C to stop.");
+        out.flush();
+        stopped.await();
         return failed == 0 ? 0 : 1;
     }
 

@@ -1,6 +1,7 @@
 package org.pkilab.cli;
 
 import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.console.ClassroomConsole;
 import org.pkilab.directory.DomainController;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.MacComputer;
@@ -67,6 +68,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--http-port", paramLabel = "N", defaultValue = "0", description = "CRL/AIA (HTTP) port of the CA (default: any free port).")
     int httpPort;
 
+    @Option(names = "--console-port", paramLabel = "N", defaultValue = "0", description = "Classroom console (HTTP on 127.0.0.1) port "
+            + "(default: any free port).")
+    int consolePort;
+
     @Option(names = "--admin-password", paramLabel = "PW", description = "Administrator password for a new forest (default: generated and printed).")
     String adminPassword;
 
@@ -103,11 +108,19 @@ final class UpCommand implements Callable<Integer> {
         boolean fresh = data == null || isNew(data);
         Lab lab;
         LabControl control;
+        ClassroomConsole classroom;
         try {
             lab = Lab.start(labSpec, new Lab.Site(data, ldapPort, ldapsPort, httpsPort, httpPort));
             try {
                 control = LabControl.start(lab, 0);
             } catch (RuntimeException e) {
+                lab.close();
+                throw e;
+            }
+            try {
+                classroom = ClassroomConsole.start(lab, null, consolePort);
+            } catch (RuntimeException e) {
+                control.close();
                 lab.close();
                 throw e;
             }
@@ -133,6 +146,7 @@ final class UpCommand implements Callable<Integer> {
         Path controlFile = data == null ? null : data.resolve(LabControlClient.CONTROL_FILE);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            classroom.close();
             control.close();
             lab.close();
             if (lock != null) {
@@ -171,6 +185,8 @@ final class UpCommand implements Callable<Integer> {
                 : "--control " + control.url() + " --token " + control.token()));
         out.println("              (" + control.url() + " answers requests that carry 'Authorization: Bearer <token>'"
                 + (data != null ? ", the token in " + data.resolve(LabControlClient.CONTROL_FILE) : "") + ")");
+        out.println("Classroom    " + classroom.url() + "  (sign in as " + lab.dc().names().defaultNetbiosName() + "\\Administrator, or once "
+                + "without a password: " + classroom.oneTimeLink() + ")");
         out.println();
         out.println("Press Ctrl-C to stop.");
         out.flush();

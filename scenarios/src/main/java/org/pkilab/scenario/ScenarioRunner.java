@@ -48,11 +48,20 @@ public final class ScenarioRunner {
      * stopped part-way through applying the scenario), handing each result to {@code progress} as it is known.
      */
     public List<StepResult> run(Scenario scenario, int done, Consumer<StepResult> progress) {
+        return run(scenario, done, step -> { }, progress);
+    }
+
+    /**
+     * As {@link #run(Scenario, int, Consumer)}, handing each step to {@code before} before it runs: the classroom
+     * console's step mode waits there for the instructor's Next, and stops the run there by throwing.
+     */
+    public List<StepResult> run(Scenario scenario, int done, Consumer<Scenario.Step> before, Consumer<StepResult> progress) {
         if (done < 0 || done > scenario.steps().size()) {
             throw new IllegalArgumentException("steps done " + done + " of " + scenario.name() + "'s " + scenario.steps().size());
         }
         List<StepResult> results = new ArrayList<>();
         for (Scenario.Step step : scenario.steps().subList(done, scenario.steps().size())) {
+            before.accept(step);
             StepResult result = run(step);
             results.add(result);
             progress.accept(result);
