@@ -133,7 +133,7 @@ public final class ClassroomConsole implements AutoCloseable {
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
             response.getHeaders().put("Content-Security-Policy", SECURITY_POLICY);
             response.getHeaders().put("X-Content-Type-Options", "nosniff");
-            response.getHeaders().put("Referrer-Policy", "no-referrer");
+            response.getHeaders().put("Referrer-Policy", "same-origin");
             String path = Request.getPathInContext(request);
             String method = request.getMethod();
             if (path.startsWith("/static/") && method.equals("GET")) {

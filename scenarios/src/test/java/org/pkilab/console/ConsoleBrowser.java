@@ -204,6 +204,11 @@ public final class ConsoleBrowser implements AutoCloseable {
         }
     }
 
+    /** The visible text of the whole page: the header (who is signed in, the lab clock), the navigation and {@code <main>}. */
+    public String pageText() {
+        return driver.findElement(By.tagName("body")).getText();
+    }
+
     /** The visible text of the page's {@code <main>}, or of its body when it has none. */
     public String mainText() {
         List<WebElement> main = driver.findElements(By.cssSelector("main, [role=main]"));

@@ -1,0 +1,104 @@
+package org.pkilab.console;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.lab.Lab;
+import org.pkilab.lab.LabSpec;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Signing in to the classroom console as a lab account, in a real browser, and what the console refuses without one. */
+class ConsoleSignInIT {
+
+    private static Lab lab;
+    private static ClassroomConsole console;
+
+    @BeforeAll
+    static void start() {
+        lab = Lab.start(LabSpec.builder().user("bob").build());
+        console = ClassroomConsole.start(lab, null, 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (console != null) {
+            console.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    void administratorSignsInWithThePasswordAndSeesTheConsoles() {
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(console.url() + "/");
+            browser.waitForText("Sign in to the lab");
+            browser.screenshot("sign-in");
+            browser.fill("User name", "Administrator");
+            browser.fill("Password", lab.password());
+            browser.clickText("Sign in");
+            browser.waitForText("Active Directory");
+            String page = browser.pageText();
+            assertTrue(page.contains("CONTOSO\\Administrator (administrator)"), page);
+            assertTrue(page.contains("Certification Authority") && page.contains("Certificate Templates"), page);
+        }
+    }
+
+    @Test
+    void aWrongPasswordIsTheDomainControllersRefusalAndNoSession() {
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(console.url() + "/login");
+            browser.fill("User name", "CONTOSO\\bob");
+            browser.fill("Password", "not-the-password");
+            browser.clickText("Sign in");
+            browser.waitForText("refused the sign-in");
+            assertTrue(browser.mainText().contains("52e"), browser.mainText());
+            browser.open(console.url() + "/ca");
+            browser.waitForText("Sign in to the lab");
+        }
+    }
+
+    @Test
+    void aOneTimeLinkSignsInOnceOnly() {
+        String link = console.oneTimeLink();
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(link);
+            browser.waitForText("Active Directory");
+            assertTrue(browser.pageText().contains("Signed in as CONTOSO\\Administrator"), browser.pageText());
+        }
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(link);
+            browser.waitForText("was used already");
+        }
+    }
+
+    @Test
+    void anActionWithoutTheAntiForgeryTokenOrFromAnotherSiteChangesNothing() throws Exception {
+        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpResponse<String> signIn = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("account=Administrator&password=" + java.net.URLEncoder.encode(lab.password(),
+                        java.nio.charset.StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(303, signIn.statusCode(), signIn.body());
+        String cookie = signIn.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+        java.time.Instant before = lab.clock().instant();
+        HttpResponse<String> forged = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/run/clock")).header("Cookie", cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("period=3+days"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, forged.statusCode(), forged.body());
+        assertTrue(forged.body().contains("anti-forgery"), forged.body());
+        HttpResponse<String> crossSite = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/run/clock")).header("Cookie", cookie)
+                .header("Origin", "http://evil.example").header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("period=3+days")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, crossSite.statusCode(), crossSite.body());
+        assertTrue(java.time.Duration.between(before, lab.clock().instant()).toHours() < 1, "the clock moved: " + lab.clock().instant());
+    }
+}
