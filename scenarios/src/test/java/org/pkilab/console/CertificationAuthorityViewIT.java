@@ -1,0 +1,118 @@
+package org.pkilab.console;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.pkilab.ca.RequestRecord;
+import org.pkilab.ca.RequestStatus;
+import org.pkilab.scenario.BuiltInScenarios;
+import org.pkilab.scenario.ScenarioParser;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Certification Authority console in a browser: an administrator issues a pending request and the computer's
+ * store gains the certificate after a restart; a user who is no certificate manager sees no actions, and an action it
+ * forges anyway is the CA's own refusal and changes nothing.
+ */
+class CertificationAuthorityViewIT {
+
+    private static final String SCENARIO = """
+            name: console-approval
+            title: "A template that requires approval, PC01's request pending"
+            lab:
+              computers:
+                - {name: PC01, role: client}
+              users: [bob]
+            steps:
+              - duplicate template: {template: Workstation Authentication, name: ConfigMgr Client Certificate}
+              - allow: {template: ConfigMgr Client Certificate, principal: Domain Computers, rights: [Read, Enroll, Autoenroll]}
+              - require approval: ConfigMgr Client Certificate
+              - issue template: ConfigMgr Client Certificate
+              - create gpo: {name: Autoenroll Certificates}
+              - restart: PC01
+              - check certificate: {host: PC01, template: ConfigMgr Client Certificate}
+                expect: {error: CR_DISP_UNDER_SUBMISSION}
+            """;
+
+    private static ConsoleLab lab;
+
+    @BeforeAll
+    static void start() throws Exception {
+        lab = ConsoleLab.after(new ScenarioParser(BuiltInScenarios::text).parse("console-approval.yaml", SCENARIO));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    private static RequestRecord pc01Request() {
+        List<RequestRecord> all = lab.lab().ca().requests(0, 100, RequestStatus.values());
+        return all.stream().filter(r -> r.template() != null && r.template().replace(" ", "").equalsIgnoreCase("ConfigMgrClientCertificate")).reduce((a, b) -> b).orElseThrow();
+    }
+
+    @Test
+    void anAdministratorIssuesThePendingRequestAndTheComputerHasItAfterARestart() {
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(lab.adminLink());
+            browser.open(lab.url("/ca"));
+            browser.clickText("Pending Requests");
+            long id = pc01Request().requestId();
+            browser.waitForText("CONTOSO\\PC01$");
+            browser.screenshot("ca-pending");
+            browser.clickText("Issue request " + id);
+            browser.waitForText("Request " + id + ": ");
+            assertTrue(browser.mainText().contains("Issued Certificates"), browser.mainText());
+            browser.screenshot("ca-issued");
+            assertEquals(RequestStatus.ISSUED, pc01Request().status(), "the request in the CA database after Issue");
+
+            browser.open(lab.url("/hosts/host?name=PC01"));
+            assertFalse(browser.mainText().contains("ConfigMgr Client Certificate"),
+                    "PC01's store before its restart holds no certificate of the template: " + browser.mainText());
+            browser.clickText("Restart PC01");
+            browser.waitForText("ConfigMgr Client Certificate");
+            browser.screenshot("host-after-restart");
+        }
+    }
+
+    @Test
+    void aUserWhoIsNoCertificateManagerSeesNoActionsAndAForgedIssueIsTheCasRefusal() {
+        RequestRecord before = pc01Request();
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(lab.url("/login"));
+            browser.fill("User name", "bob");
+            browser.fill("Password", lab.password());
+            browser.clickText("Sign in");
+            browser.waitForText("Active Directory");
+            browser.open(lab.url("/ca?folder=pending"));
+            browser.waitForText("neither Manage CA nor Issue and Manage Certificates");
+            String page = browser.mainText();
+            assertTrue(page.contains("0x80070005"), "the CA's refusal to list requests to bob: " + page);
+            assertTrue(browser.driver().findElements(By.xpath("//button[starts-with(normalize-space(.), 'Issue request')]")).isEmpty(), page);
+            assertTrue(browser.driver().findElements(By.xpath("//button[normalize-space(.)='Publish CRL']")).isEmpty(), page);
+            browser.screenshot("ca-non-admin");
+
+            String csrf = browser.driver().findElement(By.cssSelector("input[name=csrf]")).getAttribute("value");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> answer = (Map<String, Object>) browser.driver().executeAsyncScript("""
+                    const done = arguments[arguments.length - 1];
+                    fetch('/ca/issue', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                        body: 'csrf=' + encodeURIComponent(arguments[0]) + '&id=' + arguments[1], redirect: 'manual'})
+                      .then(r => r.text().then(t => done({status: r.status, text: t})));
+                    """, csrf, before.requestId());
+            assertEquals(403L, answer.get("status"), String.valueOf(answer.get("text")));
+            assertTrue(String.valueOf(answer.get("text")).contains("0x80070005"), String.valueOf(answer.get("text")));
+            assertTrue(String.valueOf(answer.get("text")).contains("CONTOSO\\bob"), String.valueOf(answer.get("text")));
+        }
+        assertEquals(before.status(), pc01Request().status(), "the forged Issue changed the request");
+    }
+}
