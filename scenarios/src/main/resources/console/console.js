@@ -37,10 +37,17 @@
     }
     document.dispatchEvent(new CustomEvent('console:refreshed'));
   }
-  const events = new EventSource('/events');
-  events.addEventListener('changed', function (e) {
-    if ((e.data === '*' || topics.includes(e.data)) && pending === null) {
+  function soon() {
+    if (pending === null) {
       pending = setTimeout(refresh, 150);
     }
+  }
+  const events = new EventSource('/events');
+  events.addEventListener('changed', function (e) {
+    if (e.data === '*' || topics.includes(e.data)) {
+      soon();
+    }
   });
+  // what changed between this page's rendering and the stream's opening (or while it was reconnecting) was never sent
+  events.addEventListener('open', soon);
 })();

@@ -206,13 +206,17 @@ final class DirectoryView implements ConsoleView {
      * for a running computer the token it holds since its last restart, with what a restart would change.
      */
     private String token(ConsoleRequest request, LDAPConnection ldap, SearchResultEntry account) throws LDAPException {
-        Set<String> now = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        var names = request.session().directory().usersAndComputers();
+        SecurityIdentifier domainSid = request.session().directory().domainSid();
+        Set<SecurityIdentifier> nowSids = new HashSet<>();
         SearchResultEntry t = ldap.getEntry(account.getDN(), "tokenGroups");
         if (t != null && t.hasAttribute("tokenGroups")) {
             for (byte[] sid : t.getAttributeValueByteArrays("tokenGroups")) {
-                now.add(request.session().directory().usersAndComputers().nameOf(SecurityIdentifier.fromBytes(sid)));
+                nowSids.add(SecurityIdentifier.fromBytes(sid));
             }
         }
+        Set<String> now = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        nowSids.forEach(sid -> now.add(names.nameOf(sid)));
         StringBuilder out = new StringBuilder("<h2>Logon token</h2>");
         Lab lab = request.context().lab();
         String sam = account.getAttributeValue("sAMAccountName");
@@ -221,13 +225,14 @@ final class DirectoryView implements ConsoleView {
             DomainComputer computer = lab.computer(computerName);
             LogonToken held = computer.token();
             Set<String> since = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-            held.groups().forEach(g -> since.add(g.name().contains("\\") ? g.name() : request.session().directory().usersAndComputers().nameOf(g.sid())));
+            held.groups().forEach(g -> since.add(g.name().contains("\\") || !g.sid().isInDomain(domainSid) ? g.name() : names.nameOf(g.sid())));
+            // tokenGroups holds the domain's groups only; Everyone and Authenticated Users join every token at logon
+            Set<SecurityIdentifier> heldSids = new HashSet<>();
+            held.groups().stream().map(LogonToken.TokenGroup::sid).filter(sid -> sid.isInDomain(domainSid)).forEach(heldSids::add);
             Set<String> gained = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-            gained.addAll(now);
-            gained.removeAll(since);
+            nowSids.stream().filter(sid -> !heldSids.contains(sid)).forEach(sid -> gained.add(names.nameOf(sid)));
             Set<String> lost = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-            lost.addAll(since);
-            lost.removeAll(now);
+            heldSids.stream().filter(sid -> !nowSids.contains(sid)).forEach(sid -> lost.add(names.nameOf(sid)));
             out.append("<p>").append(Html.text(computerName)).append(" logged on at its last restart (")
                     .append(Html.text(ConsolePage.CLOCK.format(held.issuedAt()))).append(" UTC) with this token; the CA judges its requests by it.</p>");
             out.append(groupList("Groups in " + computerName + "'s token since its last restart", since));

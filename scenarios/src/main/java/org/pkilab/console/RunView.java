@@ -85,7 +85,7 @@ final class RunView implements ConsoleView {
             body.append("</ol>");
         }
         body.append(clock(request));
-        String title = run == null ? "Run" : (run.scenario().lesson() ? "Lesson " : "Scenario ") + run.scenario().name() + ": " + run.scenario().title();
+        String title = run == null ? "Run" : run.scenario().title().replaceFirst("^(?i)(lesson|scenario):\\s*", "") + " (" + run.scenario().name() + ")";
         return ConsoleAnswer.Page.of(title, prefix(), body.toString(), "run", "clock");
     }
 
