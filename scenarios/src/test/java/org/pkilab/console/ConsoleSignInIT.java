@@ -49,6 +49,9 @@ class ConsoleSignInIT {
             String page = browser.pageText();
             assertTrue(page.contains("CONTOSO\\Administrator (administrator)"), page);
             assertTrue(page.contains("Certification Authority") && page.contains("Certificate Templates"), page);
+            assertEquals("Skip to content", browser.tab(1), "the first Tab from the top of a page");
+            assertEquals("Sign out", browser.tab(1), "the second Tab");
+            assertEquals("Active Directory", browser.tab(1), "the third Tab: the consoles' navigation");
         }
     }
 
