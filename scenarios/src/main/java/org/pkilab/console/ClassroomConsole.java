@@ -93,7 +93,33 @@ public final class ClassroomConsole implements AutoCloseable {
             run.onLab(console::show);
         }
         lab.clock().whenAdvanced(() -> console.events.publish("*"));
+        console.events.watch(console::labState);
         return console;
+    }
+
+    /**
+     * What the lab's state comes to, cheaply: the DC's highestCommittedUSN (every directory write raises it), the CA's
+     * request count and revoked certificates, each running computer's certificates, events and last logon. Equal values
+     * mean nothing a page shows changed.
+     */
+    private Object labState() {
+        Lab lab = context.lab();
+        List<Object> state = new java.util.ArrayList<>();
+        try (com.unboundid.ldap.sdk.LDAPConnection ldap = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", lab.dc().ldapPort())) {
+            com.unboundid.ldap.sdk.RootDSE root = ldap.getRootDSE();
+            state.add(root == null ? null : root.getAttributeValue("highestCommittedUSN"));
+        } catch (com.unboundid.ldap.sdk.LDAPException e) {
+            state.add(e.getResultCode());
+        }
+        state.add(lab.ca().requestCount());
+        state.add(lab.ca().revoked().size());
+        for (String name : lab.computerNames()) {
+            if (lab.booted(name)) {
+                var computer = lab.computer(name);
+                state.add(List.of(name, computer.personal().certificates().size(), computer.eventLog().events().size(), computer.token().issuedAt()));
+            }
+        }
+        return state;
     }
 
     /** The console's address, {@code http://127.0.0.1:PORT}. */

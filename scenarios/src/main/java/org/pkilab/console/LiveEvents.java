@@ -32,8 +32,33 @@ final class LiveEvents implements AutoCloseable {
         return t;
     });
 
+    private Object lastSeen;
+
     LiveEvents() {
         writer.scheduleWithFixedDelay(() -> send(": keep-alive\n\n"), 15, 15, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Every two seconds while a browser listens, compares {@code state} with what it was: a change made outside the
+     * console ({@code pkilab ca approve}, {@code pkilab host restart}, {@code ldapmodify}) is told as {@code *}.
+     */
+    void watch(java.util.function.Supplier<Object> state) {
+        writer.scheduleWithFixedDelay(() -> {
+            if (listeners.isEmpty()) {
+                lastSeen = null;
+                return;
+            }
+            try {
+                Object now = state.get();
+                if (lastSeen != null && !lastSeen.equals(now)) {
+                    listeners.forEach(l -> write(l, "event: changed\ndata: *\n\n"));
+                }
+                lastSeen = now;
+            } catch (RuntimeException e) {
+                // the lab is stopping or being replaced by a rerun: the next look sees the new one
+                lastSeen = null;
+            }
+        }, 2, 2, TimeUnit.SECONDS);
     }
 
     /** Keeps {@code response} open as an event stream until the browser goes or the console stops. */
