@@ -141,8 +141,8 @@ final class EffectiveRights {
         for (AccessRight right : RIGHTS) {
             SecurityDescriptor.AccessCheck check = sd.check(account.token(), right);
             if (check.decidedBy() == null) {
-                decisions.add(new Decision(right, "Not granted", "no entry allows " + right.displayName() + " to a SID in "
-                        + first(account.name()) + "'s token"));
+                decisions.add(new Decision(right, "Not granted", "no entry allows it to a SID in "
+                        + possessive(first(account.name())) + " token"));
                 continue;
             }
             AccessControlEntry ace = sd.entries().stream().filter(e -> e.allow() == check.granted() && e.trustee().equals(check.decidedBy())
@@ -176,7 +176,7 @@ final class EffectiveRights {
         }
         List<String> path = path(account, decider);
         if (path == null) {
-            return ", which " + who + "'s token holds";
+            return ", which " + possessive(who) + " token holds";
         }
         if (path.isEmpty()) {
             return ", which " + who + " holds as a direct member" + (decider.equals(account.primaryGroup()) ? " (its primary group)" : "");
@@ -277,6 +277,11 @@ final class EffectiveRights {
             String found = accounts.nameOf(s);
             return found.equals(s.toString()) && WELL_KNOWN.containsKey(s) ? WELL_KNOWN.get(s) : found;
         });
+    }
+
+    /** "bob's", "Domain Users'". */
+    private static String possessive(String name) {
+        return name + (name.endsWith("s") ? "'" : "'s");
     }
 
     /** {@code bob} of {@code CONTOSO\bob}. */

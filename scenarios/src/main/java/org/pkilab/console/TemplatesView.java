@@ -55,12 +55,12 @@ final class TemplatesView implements ConsoleView {
     }
 
     private ConsoleAnswer list(ConsoleSession session, List<CertificateTemplate> all) {
-        String body = "<p>The templates of " + Html.text(session.directory().names().dnsName()) + " as <strong>" + Html.text(session.account)
-                + "</strong> may read them, from <code>" + Html.text(session.directory().names().certificateTemplates()) + "</code>. "
+        String body = "<p>The templates of " + Html.text(session.directory().names().dnsName()) + " that <strong>" + Html.text(session.account)
+                + "</strong> may read, from <code>" + Html.text(session.directory().names().certificateTemplates()) + "</code>. "
                 + "A CA issues only those on its Certificate Templates to Issue list.</p>"
                 + Html.table("Certificate Templates (" + all.size() + ")", List.of("Template Display Name", "Schema Version", "Version", "Intended Purposes"),
                 all, t -> List.of(Html.link(href(t.name(), null), t.displayName()), Html.text(t.schemaVersion()),
-                        Html.text(t.revision() + "." + t.minorRevision()), Html.text(TemplateTabs.purposes(intendedPurposes(t)))));
+                        Html.text(t.revision() + "." + t.minorRevision()), Html.text(intendedPurposes(t).isEmpty() ? "<All>" : TemplateTabs.purposes(intendedPurposes(t)))));
         return ConsoleAnswer.Page.of("Certificate Templates", prefix(), body, "directory");
     }
 
@@ -91,7 +91,7 @@ final class TemplatesView implements ConsoleView {
         String body = "<p><a href=\"/templates\">Certificate Templates</a> › " + Html.text(t.displayName()) + " <span class=\"kind\">(" + Html.text(t.name())
                 + ", schema " + t.schemaVersion() + ")</span></p>"
                 + Html.tabs("Properties of " + t.displayName(), TemplateTabs.TABS.stream().map(x -> new String[] {x[0], href(t.name(), x[1])}).toList(), label)
-                + "<section aria-label=\"" + Html.text(label) + "\"><h2>" + Html.text(label) + "</h2>" + content + "</section>";
+                + "<section class=\"template-tab\" aria-label=\"" + Html.text(label) + "\"><h2>" + Html.text(label) + "</h2>" + content + "</section>";
         return ConsoleAnswer.Page.of(t.displayName() + " Properties", prefix(), body, "directory");
     }
 
@@ -124,7 +124,10 @@ final class TemplatesView implements ConsoleView {
         return row[b.length()];
     }
 
-    /** What certtmpl.msc lists as Intended Purposes: the application policies of a schema 2+ template, the EKUs of a version 1 one. */
+    /**
+     * What certtmpl.msc lists as Intended Purposes: the application policies of a schema 2+ template, the EKUs of a version 1 one;
+     * none at all is "&lt;All&gt;", since a certificate without EKU serves every purpose.
+     */
     private static List<String> intendedPurposes(CertificateTemplate t) {
         return t.schemaVersion() >= 2 && !t.applicationPolicies().isEmpty() ? t.applicationPolicies() : t.extendedKeyUsages();
     }
