@@ -169,7 +169,7 @@ final class EffectiveRights {
     private String holding(Account account, SecurityIdentifier decider) throws LDAPException {
         String who = first(account.name());
         if (decider.equals(account.sid())) {
-            return " (the account itself)";
+            return " (its own entry)";
         }
         if (decider.equals(SecurityIdentifier.EVERYONE) || decider.equals(SecurityIdentifier.AUTHENTICATED_USERS)) {
             return ", which every signed-in account holds";

@@ -129,7 +129,7 @@ class TemplatesViewIT {
     }
 
     @Test
-    void aNonAdministratorReadsTheTemplatesList() {
+    void aNonAdministratorReadsTheTemplatesListAndItsOwnEffectiveDeny() {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
             browser.open(lab.url("/login"));
             browser.fill("User name", "bob");
@@ -141,6 +141,12 @@ class TemplatesViewIT {
             String list = browser.mainText();
             assertTrue(list.contains("Contoso User") && list.contains("Web Server"), "bob does not see the templates:\n" + list);
             assertTrue(browser.pageText().contains("Signed in as CONTOSO\\bob") && !browser.pageText().contains("(administrator)"), browser.pageText());
+            browser.clickText("Contoso User");
+            browser.clickText("Security");
+            browser.waitForText("Effective access");
+            String own = row(browser, "Effective access on Contoso User", "CONTOSO\\bob").getText();
+            assertTrue(own.contains(BOB_ENROLL), "bob reading his own effective access on Contoso User: " + own);
+            browser.screenshot("template-security-as-bob");
         }
     }
 
