@@ -2,6 +2,7 @@ package org.pkilab.console;
 
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import org.pkilab.directory.model.CertificateTemplate;
 import org.pkilab.directory.model.DomainNames;
@@ -38,7 +39,7 @@ final class TemplatesView implements ConsoleView {
     }
 
     @Override
-    public ConsoleAnswer answer(ConsoleRequest request) throws LDAPException {
+    public ConsoleAnswer answer(ConsoleRequest request) {
         if (request.post()) {
             throw new ConsoleAnswer.Refused(409, "Read-only", "The Certificate Templates view shows templates and changes none: change one with "
                     + "'pkilab template' or a scenario step (allow, deny, set subject name ...).");
@@ -46,12 +47,19 @@ final class TemplatesView implements ConsoleView {
         ConsoleSession session = request.session();
         List<CertificateTemplate> all = session.directory().templates().all().stream()
                 .sorted(Comparator.comparing(CertificateTemplate::displayName, String.CASE_INSENSITIVE_ORDER)).toList();
-        return switch (request.path()) {
-            case "/templates" -> list(session, all);
-            case "/templates/template" -> template(request, all);
-            default -> throw new ConsoleAnswer.Refused(404, "Not found", "The Certificate Templates view has no page " + request.path()
-                    + ": open /templates.");
-        };
+        try {
+            return switch (request.path()) {
+                case "/templates" -> list(session, all);
+                case "/templates/template" -> template(request, all);
+                default -> throw new ConsoleAnswer.Refused(404, "Not found", "The Certificate Templates view has no page " + request.path()
+                        + ": open /templates.");
+            };
+        } catch (LDAPException e) {
+            boolean denied = e.getResultCode() == ResultCode.INSUFFICIENT_ACCESS_RIGHTS;
+            throw new ConsoleAnswer.Refused(denied ? 403 : 409, "The domain controller refused", "Reading " + request.path() + " as "
+                    + session.account + ": LDAP " + e.getResultCode().intValue() + " " + e.getResultCode().getName() + " " + e.getDiagnosticMessage()
+                    + (denied ? " (the account lacks Read on an object this page shows)" : ""));
+        }
     }
 
     private ConsoleAnswer list(ConsoleSession session, List<CertificateTemplate> all) {
