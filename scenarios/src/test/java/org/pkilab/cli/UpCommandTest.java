@@ -41,6 +41,7 @@ class UpCommandTest {
             Cli.Result list = host("list", "--data", data.toString());
             assertEquals(0, list.exit(), list.err());
             out.append("--- pkilab host list ---\n").append(list.out());
+            signInToTheConsoleWithCurl(out.toString(), data);
             up.destroy();
             assertTrue(up.waitFor(60, TimeUnit.SECONDS), "pkilab up did not stop on SIGTERM");
         } finally {
@@ -48,6 +49,24 @@ class UpCommandTest {
         }
         assertFalse(Files.exists(data.resolve(LabControlClient.CONTROL_FILE)), "the console file goes when the lab stops");
         return out.toString();
+    }
+
+    /** The classroom console 'pkilab up' printed signs curl in once with its one-time link, as a browser would be. */
+    private static void signInToTheConsoleWithCurl(String printed, Path data) throws Exception {
+        Matcher console = Pattern.compile("Classroom +(http://127\\.0\\.0\\.1:\\d+) .*once without a password: (\\S+)\\)").matcher(printed);
+        assertTrue(console.find(), "pkilab up printed no classroom console:\n" + printed);
+        Path jar = Files.createTempFile("console-cookies", ".txt");
+        try {
+            Process curl = new ProcessBuilder("curl", "-sS", "-L", "-c", jar.toString(), "-b", jar.toString(), console.group(2))
+                    .redirectErrorStream(true).start();
+            String page = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, curl.waitFor(), page);
+            assertTrue(page.contains("Signed in as <strong>CONTOSO\\Administrator</strong>"), "curl after the one-time link:\n" + page);
+            Process again = new ProcessBuilder("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", console.group(2)).start();
+            assertEquals("403", new String(again.getInputStream().readAllBytes(), StandardCharsets.UTF_8), "the link a second time");
+        } finally {
+            Files.deleteIfExists(jar);
+        }
     }
 
     private static Cli.Result host(String... args) {
