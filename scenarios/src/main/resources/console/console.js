@@ -25,6 +25,9 @@
       return;
     }
     main.innerHTML = await response.text();
+    if (response.headers.get('X-Console-Version')) {
+      main.dataset.version = response.headers.get('X-Console-Version');
+    }
     const clock = document.querySelector('#lab-clock time');
     if (clock && response.headers.get('X-Lab-Clock')) {
       clock.textContent = response.headers.get('X-Lab-Clock');
@@ -48,6 +51,10 @@
       soon();
     }
   });
-  // what changed between this page's rendering and the stream's opening (or while it was reconnecting) was never sent
-  events.addEventListener('open', soon);
+  // the stream opens (and reopens) with the count of changes told so far: a page rendered before some of them catches up
+  events.addEventListener('version', function (e) {
+    if (Number(e.data) > Number(main.dataset.version || 0)) {
+      soon();
+    }
+  });
 })();

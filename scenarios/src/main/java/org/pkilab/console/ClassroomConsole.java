@@ -218,6 +218,8 @@ public final class ClassroomConsole implements AutoCloseable {
                 return redirect(response, callback, context.run() != null ? "/run" : "/ad");
             }
             ConsoleView view = views.stream().filter(v -> path.equals(v.prefix()) || path.startsWith(v.prefix() + "/")).findFirst().orElse(null);
+            // read before the page is made: a change while it is made leaves the page behind, and it catches up
+            long version = events.version();
             ConsoleAnswer answer;
             if (view == null) {
                 answer = refusal(404, "Not found", "The console has no page " + path + ".");
@@ -236,10 +238,12 @@ public final class ClassroomConsole implements AutoCloseable {
             String message = flash == null ? null : flash[0];
             boolean error = flash != null && Boolean.parseBoolean(flash[1]);
             if ("main".equals(fragment)) {
+                response.getHeaders().put("X-Console-Version", Long.toString(version));
                 response.getHeaders().put("X-Lab-Clock", ConsolePage.CLOCK.format(lab.clock().instant()) + " UTC");
                 return html(response, callback, page.status(), ConsolePage.main(page, null, false));
             }
-            return html(response, callback, page.status(), ConsolePage.render(page, session, lab, views, message, error));
+            return html(response, callback, page.status(), ConsolePage.render(page, session, lab, views, message, error)
+                    .replaceFirst("<main id=\"main\"", "<main id=\"main\" data-version=\"" + version + "\""));
         }
 
         private ConsoleAnswer answer(ConsoleView view, ConsoleRequest request) {

@@ -33,6 +33,12 @@ final class LiveEvents implements AutoCloseable {
     });
 
     private Object lastSeen;
+    private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many changes have been told: a page records the number it was rendered at, and catches up when it is behind. */
+    long version() {
+        return version.get();
+    }
 
     LiveEvents() {
         writer.scheduleWithFixedDelay(() -> send(": keep-alive\n\n"), 15, 15, TimeUnit.SECONDS);
@@ -51,6 +57,7 @@ final class LiveEvents implements AutoCloseable {
             try {
                 Object now = state.get();
                 if (lastSeen != null && !lastSeen.equals(now)) {
+                    version.incrementAndGet();
                     listeners.forEach(l -> write(l, "event: changed\ndata: *\n\n"));
                 }
                 lastSeen = now;
@@ -68,11 +75,12 @@ final class LiveEvents implements AutoCloseable {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         Listener listener = new Listener(response, done);
         listeners.add(listener);
-        writer.execute(() -> write(listener, "retry: 2000\n: open\n\n"));
+        writer.execute(() -> write(listener, "retry: 2000\nevent: version\ndata: " + version.get() + "\n\n"));
     }
 
     /** Tells every open browser that what {@code topic} shows changed. */
     void publish(String topic) {
+        version.incrementAndGet();
         if (!listeners.isEmpty()) {
             send("event: changed\ndata: " + topic.replaceAll("[\\r\\n]", "") + "\n\n");
         }

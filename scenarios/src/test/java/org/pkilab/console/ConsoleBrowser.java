@@ -156,11 +156,20 @@ public final class ConsoleBrowser implements AutoCloseable {
      */
     public void clickText(String text) {
         String literal = xpathLiteral(text);
-        find("a button, link, tab or menu item showing '" + text + "'", By.xpath(
-                "//*[self::button or self::a or self::summary or @role='button' or @role='link' or @role='tab' or @role='menuitem']"
-                        + "[normalize-space(.)=" + literal + "]"
-                        + " | //input[(@type='submit' or @type='button') and @value=" + literal + "]"))
-                .click();
+        By by = By.xpath("//*[self::button or self::a or self::summary or @role='button' or @role='link' or @role='tab' or @role='menuitem']"
+                + "[normalize-space(.)=" + literal + "]"
+                + " | //input[(@type='submit' or @type='button') and @value=" + literal + "]");
+        // a live page may replace its <main> between finding and clicking (the lab changed): find it again, as a user looks again
+        for (int attempt = 1; ; attempt++) {
+            try {
+                find("a button, link, tab or menu item showing '" + text + "'", by).click();
+                return;
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Clicks the element whose {@code aria-label} is {@code label}: an icon button has no visible text to click by. */
