@@ -109,7 +109,7 @@ final class CertificationAuthorityView implements ConsoleView {
             reasons.add(new String[] {reason.rfcName(), reason.rfcName() + " (" + reason.code() + ")"});
         }
         return Html.form("/ca/revoke", session.csrf, Html.hidden("serial", serial)
-                + Html.select("reason-" + id, "Reason code", reasons, RevocationReason.UNSPECIFIED.rfcName()), "Revoke request " + id);
+                + Html.select("reason-" + id, "Reason code for request " + id, reasons, RevocationReason.UNSPECIFIED.rfcName()), "Revoke request " + id);
     }
 
     private String templates(ConsoleRequest request, CaAdminClient ca, Roles roles) {

@@ -63,6 +63,7 @@ final class ConsoleSessions implements AutoCloseable {
         if (account == null || account.isBlank() || password == null || password.isEmpty()) {
             throw new SignInRefused("Type the account (CONTOSO\\name, name@" + lab.dc().domainName() + " or name) and its password.");
         }
+        endIdle();
         String netbios = lab.dc().names().defaultNetbiosName();
         String typed = account.strip();
         String bindName = typed.contains("\\") || typed.contains("@") ? typed : netbios + "\\" + typed;
@@ -143,6 +144,13 @@ final class ConsoleSessions implements AutoCloseable {
         }
         session.lastUsed = Instant.now();
         return session;
+    }
+
+    /** Ends every session unused for longer than {@link #IDLE}: each holds an LDAP connection to the DC. */
+    private void endIdle() {
+        Instant now = Instant.now();
+        sessions.values().stream().filter(x -> Duration.between(x.lastUsed, now).compareTo(IDLE) > 0).toList().forEach(this::end);
+        oneTimeTokens.values().removeIf(until -> until.isBefore(now));
     }
 
     /** Whether {@code sent} is the session's anti-forgery token (compared in constant time). */

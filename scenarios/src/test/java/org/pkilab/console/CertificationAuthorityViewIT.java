@@ -78,9 +78,29 @@ class CertificationAuthorityViewIT {
             browser.open(lab.url("/hosts/host?name=PC01"));
             assertFalse(browser.mainText().contains("ConfigMgr Client Certificate"),
                     "PC01's store before its restart holds no certificate of the template: " + browser.mainText());
-            browser.clickText("Restart PC01");
+            browser.clickText("Restart");
+            browser.waitForText("PC01 restarted");
             browser.waitForText("ConfigMgr Client Certificate");
             browser.screenshot("host-after-restart");
+
+            // the instructor revokes it in the CA console, publishes a CRL, and the computer's certification path turns revoked
+            RequestRecord issued = pc01Request();
+            String thumbprint = lab.lab().computer("PC01").personal().certificates().stream()
+                    .filter(c -> c.certificate().getSerialNumber().equals(issued.serial())).findFirst().orElseThrow().thumbprint();
+            browser.open(lab.url(CertificateDialog.path("PC01", "My", thumbprint, "path")));
+            browser.waitForText("This certificate is OK.");
+            browser.open(lab.url("/ca?folder=issued"));
+            new org.openqa.selenium.support.ui.Select(browser.field("Reason code for request " + id)).selectByValue("keyCompromise");
+            browser.clickText("Revoke request " + id);
+            browser.waitForText("revoked (keyCompromise)");
+            browser.clickText("Publish CRL");
+            browser.waitForText("Published a new CRL");
+            browser.screenshot("ca-revoked");
+            browser.open(lab.url(CertificateDialog.path("PC01", "My", thumbprint, "path")));
+            browser.clickText("Delete cached CRLs");
+            browser.waitForText("This certificate has been revoked by its certification authority.");
+            assertTrue(browser.mainText().contains("0x80092010"), browser.mainText());
+            browser.screenshot("certificate-path-revoked-after-ca");
         }
     }
 

@@ -206,7 +206,9 @@ public final class ConsoleBrowser implements AutoCloseable {
     /** Waits up to 5 seconds for {@code text} to appear in the page's {@link #mainText() main text}. */
     public void waitForText(String text) {
         try {
-            new WebDriverWait(driver, WAIT).until(d -> mainText().contains(text));
+            // across a page load (a form posted, its redirect followed) the old page's elements go stale: look again
+            new WebDriverWait(driver, WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                    .ignoring(NoSuchElementException.class).until(d -> mainText().contains(text));
         } catch (TimeoutException e) {
             throw new AssertionError("'" + text + "' did not appear on " + driver.getCurrentUrl() + " within " + WAIT.toSeconds()
                     + " s; the page shows:\n" + mainText());
