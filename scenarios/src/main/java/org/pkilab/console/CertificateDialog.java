@@ -158,8 +158,9 @@ final class CertificateDialog {
         }
         rows.add(new String[] {"Thumbprint", c.thumbprint().toLowerCase(Locale.ROOT), "SHA-1 of the certificate"});
         rows.add(new String[] {"SHA-256 thumbprint", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(x.getEncoded())), ""});
-        return Html.table("Details of " + c.issuedTo(), List.of("Field", "Value", "OID"), rows,
-                r -> List.of(Html.text(r[0]), Html.text(r[1]).replace("\n", "<br>"), r[2].isEmpty() ? "" : "<code>" + Html.text(r[2]) + "</code>"));
+        return Html.table("Details of " + c.issuedTo(), List.of("Field", "Value"), rows,
+                r -> List.of(Html.text(r[0]) + (r[2].isEmpty() ? "" : "<br><code class=\"oid\">" + Html.text(r[2]) + "</code>"),
+                        Html.text(r[1]).replace("\n", "<br>")));
     }
 
     /** The CN of a distinguished name (the snap-in's Issued By), or the whole name when it has none. */

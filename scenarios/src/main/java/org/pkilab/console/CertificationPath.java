@@ -179,24 +179,22 @@ final class CertificationPath {
     /** The tab: the chain as a tree, each link's status, and the selected certificate's status with the chain engine's reason. */
     String html(ConsoleSession session, String host, String store, String thumbprint) {
         StringBuilder out = new StringBuilder("<h2>Certification path</h2><ul class=\"tree\" aria-label=\"Certification path, root first\">");
-        for (Link link : links) {
-            String name = CertificateDialog.commonName(link.certificate().getSubjectX500Principal().getName());
+        for (int i = 0; i < links.size(); i++) {
+            Link link = links.get(i);
+            String name = issuedTo(link.certificate());
             String label = link.store() == null ? Html.text(name)
                     : Html.link(CertificateDialog.path(host, link.store(), thumbprint(link.certificate()), "general"), name);
-            out.append("<li>").append(label).append(" <span class=\"").append(link.ok() ? "ok" : "bad").append("\">")
-                    .append(Html.text(link.ok() ? "OK" : "not valid")).append("</span><ul>");
+            out.append(i == 0 ? "" : "<ul>").append("<li>").append(label).append(" <span class=\"").append(link.ok() ? "ok" : "bad").append("\">")
+                    .append(Html.text(link.ok() ? "OK" : "not valid")).append("</span>");
         }
-        for (int i = 0; i < links.size(); i++) {
-            out.append("</ul></li>");
-        }
-        out.append("</ul>");
+        out.append("</li></ul>".repeat(links.size()));
         out.append(Html.table("Certificate status of each link, root first", List.of("Certificate", "Certificate status", "Code"), links,
-                l -> List.of(Html.text(CertificateDialog.commonName(l.certificate().getSubjectX500Principal().getName())),
+                l -> List.of(Html.text(issuedTo(l.certificate())),
                         "<span class=\"" + (l.ok() ? "ok" : "bad") + "\">" + Html.text(l.status()) + "</span>",
                         l.code() == null ? "" : "<code>" + Html.text(l.code()) + "</code>")));
         Link leaf = links.get(links.size() - 1);
         out.append("<h2>Certificate status</h2>").append(Html.message(leaf.ok() ? "ok" : "error", leaf.status()
-                + (leaf.code() == null ? "" : "\n" + leaf.code() + ": " + leaf.detail())));
+                + (leaf.detail() == null ? "" : "\n" + leaf.detail())));
         String newer = leaf.ok() && links.size() > 1 ? newerCrl(session, computer, leaf.certificate()) : null;
         if (newer != null) {
             out.append(Html.message("info", newer));
@@ -230,6 +228,15 @@ final class CertificationPath {
     }
 
     private static String thumbprint(X509Certificate c) {
-        return new StoredCertificate(c, null, false, StoredCertificate.KeyStorage.NONE, null, null, List.of()).thumbprint();
+        return stored(c).thumbprint();
+    }
+
+    /** The snap-in's name for a certificate: its CN, or its first DNS name when the subject is empty (a web server's often is). */
+    private static String issuedTo(X509Certificate c) {
+        return stored(c).issuedTo();
+    }
+
+    private static StoredCertificate stored(X509Certificate c) {
+        return new StoredCertificate(c, null, false, StoredCertificate.KeyStorage.NONE, null, null, List.of());
     }
 }

@@ -294,20 +294,18 @@ final class ComputersView implements ConsoleView {
                 now.add(SecurityIdentifier.fromBytes(sid));
             }
         }
-        out.append(Html.table("Groups in the token it holds since its last restart", List.of("Group", "SID"), token.groups(),
-                g -> List.of(Html.text(g.name()), "<code>" + Html.text(g.sid()) + "</code>")));
+        String heldTable = Html.table("Groups in the token it holds since its last restart", List.of("Group", "SID"), token.groups(),
+                g -> List.of(Html.text(g.name()), "<code>" + Html.text(g.sid()) + "</code>"));
         if (now.isEmpty()) {
             out.append(Html.message("info", "The directory did not show " + session.account + " the tokenGroups of " + token.account()
                     + " (read as this account), so the console cannot say what a new logon would hold."));
-            return out.toString();
+            return out.append(heldTable).toString();
         }
         // tokenGroups leaves out what a token holds by being a logon (Everyone, Authenticated Users)
         Set<SecurityIdentifier> logonOnly = Set.of(SecurityIdentifier.EVERYONE, SecurityIdentifier.AUTHENTICATED_USERS, token.sid());
         List<SecurityIdentifier> gained = now.stream().filter(s -> !held.contains(s)).toList();
         List<SecurityIdentifier> lost = held.stream().filter(s -> !logonOnly.contains(s) && !now.contains(s)).toList();
         var names = session.directory().usersAndComputers();
-        out.append(Html.table("Groups the directory puts in its token now (tokenGroups, read as " + session.account + ")", List.of("Group", "SID"), now,
-                s -> List.of(Html.text(names.nameOf(s)), "<code>" + Html.text(s) + "</code>")));
         if (gained.isEmpty() && lost.isEmpty()) {
             out.append(Html.message("ok", computer.name() + " holds the groups the directory gives it now: a restart would change nothing in its token."));
         } else {
@@ -322,6 +320,8 @@ final class ComputersView implements ConsoleView {
             says.append(". Templates and CA permissions granted to those groups count for it only then (or once its token expires after 10 hours).");
             out.append(Html.message("info", says.toString()));
         }
+        out.append(heldTable).append(Html.table("Groups the directory puts in its token now (tokenGroups, read as " + session.account + ")",
+                List.of("Group", "SID"), now, s -> List.of(Html.text(names.nameOf(s)), "<code>" + Html.text(s) + "</code>")));
         return out.toString();
     }
 
