@@ -220,6 +220,39 @@ class ComputersViewIT {
         }
     }
 
+    @Test
+    @Order(6)
+    void aRestartFetchesTheCertificateACertificateManagerApproved() {
+        Lab l = lab.lab();
+        DomainComputer pc01 = l.computer("PC01");
+        String template = "ConfigMgr Client Certificate";
+        l.admin().templates().setRequiresApproval(template, true);
+        pc01.personal().certificates().stream().filter(c -> template.equals(c.certificateTemplate())).forEach(c -> pc01.personal().remove(c.thumbprint()));
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(lab.adminLink());
+            browser.open(lab.url(ComputersView.hostPath("PC01", "certificates")));
+            browser.clickText("Restart");
+            browser.waitForText("PC01 restarted");
+            assertEquals(1, pc01.pendingEnrollments().size(), "PC01's request waits for a certificate manager:\n" + pc01.eventLog());
+            long id = pc01.pendingEnrollments().get(0).requestId();
+            browser.clickText("Certificates");
+            browser.waitForText("Certificate Enrollment Requests");
+            assertTrue(browser.mainText().contains(id + " " + template), "the pending request is listed:\n" + browser.mainText());
+            scrollTo(browser, "nav.tabs");
+            browser.screenshot("host-pending");
+
+            CaAdminClient.connect(l.admin(), l.ca().name(), "127.0.0.1", l.dc().administratorDn(), l.password()).approve(id);
+            browser.clickText("Restart");
+            browser.waitForText("PC01 restarted");
+            assertTrue(pc01.pendingEnrollments().isEmpty(), "autoenrollment fetched request " + id + " at the restart:\n" + pc01.eventLog());
+            assertTrue(browser.mainText().contains("successfully received a " + template + " certificate, request ID " + id),
+                    "event 19 names the approved request:\n" + browser.mainText());
+            assertTrue(pc01.personal().certificates().stream().anyMatch(c -> template.equals(c.certificateTemplate())), pc01.personal().certificates().toString());
+        } finally {
+            l.admin().templates().setRequiresApproval(template, false);
+        }
+    }
+
     private static StoredCertificate webServerCertificate() {
         return lab.lab().computer("IIS01").personal().certificates().stream().filter(c -> WEB_TEMPLATE.equals(c.certificateTemplate())).findFirst()
                 .orElseThrow(() -> new AssertionError("IIS01 holds no " + WEB_TEMPLATE + " certificate"));
