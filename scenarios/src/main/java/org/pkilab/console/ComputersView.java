@@ -89,6 +89,10 @@ final class ComputersView implements ConsoleView {
                     + "token holds neither. Sign in as a member of Domain Admins, or have one add " + session.account
                     + " to Domain Admins and sign in again. Nothing was changed.");
         }
+        if (lab.macNames().contains(name)) {
+            throw new ConsoleAnswer.Refused(409, "Not on a Mac", name + " is a Mac, not joined to the domain: it has no logon, Group Policy or "
+                    + "autoenrollment to restart, and no Windows CRL cache. Nothing was changed.");
+        }
         known(lab, name);
         if (request.path().equals("/hosts/restart")) {
             boolean wasRunning = lab.booted(name);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.pkilab.admin.CaAdminClient;
 import org.pkilab.ca.RevocationReason;
@@ -55,13 +56,13 @@ class ComputersViewIT {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
             browser.open(lab.adminLink());
             browser.clickText("Computers");
-            browser.waitForText("Computers of the lab");
+            waitForText(browser, "Computers of the lab");
             String list = browser.mainText();
             assertTrue(list.contains("iis01.contoso.com") && list.contains("member server with IIS") && list.contains("PC01"), list);
             browser.screenshot("hosts-list");
 
             browser.clickText("IIS01");
-            browser.waitForText("Personal > Certificates (LocalMachine\\My)");
+            waitForText(browser, "Personal > Certificates (LocalMachine\\My)");
             String store = browser.mainText();
             assertTrue(store.contains(WEB_TEMPLATE) && store.contains("Server Authentication") && store.contains(lab.lab().ca().name()),
                     "IIS01's Personal store should list the web server certificate with its template:\n" + store);
@@ -70,7 +71,7 @@ class ComputersViewIT {
             browser.screenshot("host-certificates");
 
             browser.clickText("IIS");
-            browser.waitForText("Site Bindings of Default Web Site");
+            waitForText(browser, "Site Bindings of Default Web Site");
             String iis = browser.mainText();
             assertTrue(iis.contains(lab.lab().iis("IIS01").boundThumbprint()), "the https binding names its certificate's thumbprint:\n" + iis);
             assertTrue(iis.matches("(?s).*Client certificates\\s+Require.*"), "the management point requires client certificates:\n" + iis);
@@ -78,9 +79,9 @@ class ComputersViewIT {
             browser.screenshot("host-iis");
 
             browser.clickText("Certificates");
-            browser.waitForText("Personal > Certificates");
+            waitForText(browser, "Personal > Certificates");
             browser.driver().findElement(By.xpath("//a[contains(@href, 'thumbprint=" + web.thumbprint() + "')]")).click();
-            browser.waitForText("Certificate Information");
+            waitForText(browser, "Certificate Information");
             String general = browser.mainText();
             assertTrue(general.contains("Ensures the identity of a remote computer"), general);
             assertTrue(general.contains("You have a private key that corresponds to this certificate."), general);
@@ -89,7 +90,7 @@ class ComputersViewIT {
             browser.screenshot("certificate-general");
 
             browser.clickText("Details");
-            browser.waitForText("Certificate Template Information");
+            waitForText(browser, "Certificate Template Information");
             String details = browser.mainText();
             for (String expected : List.of("1.3.6.1.4.1.311.21.7", "Template=" + WEB_TEMPLATE, "DNS Name=server1.internal.contoso.com",
                     "DNS Name=server.contoso.com", "Server Authentication (1.3.6.1.5.5.7.3.1)", "CRL Distribution Points", "URL=http://",
@@ -109,7 +110,7 @@ class ComputersViewIT {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
             browser.open(lab.adminLink());
             browser.open(dialog);
-            browser.waitForText("Certificate status");
+            waitForText(browser, "Certificate status");
             String ok = browser.mainText();
             assertTrue(ok.contains(lab.lab().ca().name()) && ok.contains("server1.internal.contoso.com"), ok);
             assertFalse(ok.contains("revoked"), "nothing is revoked yet:\n" + ok);
@@ -122,7 +123,7 @@ class ComputersViewIT {
             ca.revoke(web.certificate().getSerialNumber().toString(16), RevocationReason.KEY_COMPROMISE);
 
             browser.open(dialog);
-            browser.waitForText("Certificate status");
+            waitForText(browser, "Certificate status");
             String cached = browser.mainText();
             assertFalse(cached.contains("has been revoked by its certification authority"),
                     "IIS01 still holds the CRL it fetched before the revocation:\n" + cached);
@@ -130,7 +131,7 @@ class ComputersViewIT {
                     "the tab should say the CA's newer CRL lists it and how to fetch it:\n" + cached);
 
             browser.clickText("Delete cached CRLs");
-            browser.waitForText("This certificate has been revoked by its certification authority.");
+            waitForText(browser, "This certificate has been revoked by its certification authority.");
             String revoked = browser.mainText();
             assertTrue(revoked.contains("0x80092010 CRYPT_E_REVOKED"), "the leaf's status names Windows' code:\n" + revoked);
             assertTrue(revoked.contains("certutil -urlcache CRL delete on IIS01"), "the action's message:\n" + revoked);
@@ -155,13 +156,13 @@ class ComputersViewIT {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
             browser.open(lab.adminLink());
             browser.open(lab.url(ComputersView.hostPath("PC01", "token")));
-            browser.waitForText("After a restart it would hold");
+            waitForText(browser, "After a restart it would hold");
             assertTrue(browser.mainText().contains("CONTOSO\\Classroom Computers in addition"), browser.mainText());
             scrollTo(browser, "nav.tabs");
             browser.screenshot("host-token");
 
             browser.clickText("Restart");
-            browser.waitForText("PC01 restarted");
+            waitForText(browser, "PC01 restarted");
             String events = browser.mainText();
             assertEquals(received + 1, pc01.eventLog().events(19).size(), "PC01 autoenrolled once at its restart:\n" + pc01.eventLog());
             assertTrue(events.contains("(" + pc01.eventLog().events().size() + " events)"), events);
@@ -172,7 +173,7 @@ class ComputersViewIT {
             browser.screenshot("host-events");
 
             browser.clickText("Logon token");
-            browser.waitForText("a restart would change nothing in its token");
+            waitForText(browser, "a restart would change nothing in its token");
             assertTrue(pc01.token().memberOf("Classroom Computers"), "PC01's new token: " + pc01.token().groupNames());
         }
     }
@@ -191,7 +192,7 @@ class ComputersViewIT {
             // the URL, not the page's text: the page is replaced while the sign-in redirects
             new WebDriverWait(browser.driver(), Duration.ofSeconds(10)).until(d -> d.getCurrentUrl().endsWith("/ad"));
             browser.open(lab.url(ComputersView.hostPath("PC01", "certificates")));
-            browser.waitForText("Personal > Certificates");
+            waitForText(browser, "Personal > Certificates");
             assertTrue(browser.driver().findElements(By.xpath("//button[normalize-space(.)='Restart' or normalize-space(.)='Delete cached CRLs']")).isEmpty(),
                     "CONTOSO\\Alice is no Domain Admin: no Restart button\n" + browser.mainText());
 
@@ -206,10 +207,32 @@ class ComputersViewIT {
 
     @Test
     @Order(5)
+    void aComputersCertificateCarriesItsSidAndAMacShowsItsKeychain() {
+        DomainComputer pc01 = lab.lab().computer("PC01");
+        StoredCertificate client = pc01.personal().certificates().stream().filter(c -> "ConfigMgr Client Certificate".equals(c.certificateTemplate()))
+                .findFirst().orElseThrow(() -> new AssertionError("PC01 holds no ConfigMgr Client Certificate:\n" + pc01.eventLog()));
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(lab.adminLink());
+            browser.open(lab.url(CertificateDialog.path("PC01", "My", client.thumbprint(), "details")));
+            waitForText(browser, "Details of pc01.contoso.com");
+            String details = browser.mainText();
+            assertTrue(details.contains("1.3.6.1.4.1.311.25.2") && details.contains("Other Name:SID=" + pc01.token().sid()),
+                    "the SID extension names PC01$'s SID " + pc01.token().sid() + ":\n" + details);
+
+            browser.open(lab.url(ComputersView.hostPath("MAC01", "certificates")));
+            waitForText(browser, "Keychain Access: System keychain");
+            StoredCertificate mac = lab.lab().mac("MAC01").keychain().certificates().get(0);
+            assertTrue(browser.mainText().contains(mac.issuedTo() + " " + lab.lab().ca().name()) && browser.mainText().contains(mac.certificateTemplate()),
+                    browser.mainText());
+        }
+    }
+
+    @Test
+    @Order(7)
     void anUnknownComputerOrThumbprintIsNotFound() {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
             browser.open(lab.adminLink());
-            browser.waitForText("Active Directory");
+            waitForText(browser, "Active Directory");
             List<?> host = get(browser, ComputersView.hostPath("NOPE01", "certificates"));
             assertEquals(404L, host.get(0));
             assertTrue(String.valueOf(host.get(1)).contains("There is no computer NOPE01 in this lab; it has"), String.valueOf(host.get(1)));
@@ -232,18 +255,18 @@ class ComputersViewIT {
             browser.open(lab.adminLink());
             browser.open(lab.url(ComputersView.hostPath("PC01", "certificates")));
             browser.clickText("Restart");
-            browser.waitForText("PC01 restarted");
+            waitForText(browser, "PC01 restarted");
             assertEquals(1, pc01.pendingEnrollments().size(), "PC01's request waits for a certificate manager:\n" + pc01.eventLog());
             long id = pc01.pendingEnrollments().get(0).requestId();
             browser.clickText("Certificates");
-            browser.waitForText("Certificate Enrollment Requests");
+            waitForText(browser, "Certificate Enrollment Requests");
             assertTrue(browser.mainText().contains(id + " " + template), "the pending request is listed:\n" + browser.mainText());
             scrollTo(browser, "nav.tabs");
             browser.screenshot("host-pending");
 
             CaAdminClient.connect(l.admin(), l.ca().name(), "127.0.0.1", l.dc().administratorDn(), l.password()).approve(id);
             browser.clickText("Restart");
-            browser.waitForText("PC01 restarted");
+            waitForText(browser, "PC01 restarted");
             assertTrue(pc01.pendingEnrollments().isEmpty(), "autoenrollment fetched request " + id + " at the restart:\n" + pc01.eventLog());
             assertTrue(browser.mainText().contains("successfully received a " + template + " certificate, request ID " + id),
                     "event 19 names the approved request:\n" + browser.mainText());
@@ -270,6 +293,20 @@ class ComputersViewIT {
     private static List<?> get(ConsoleBrowser browser, String path) {
         return (List<?>) browser.driver().executeAsyncScript("const done = arguments[arguments.length - 1];"
                 + "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text().then(t => done([r.status, t])), e => done([0, String(e)]));", path);
+    }
+
+    /**
+     * {@link ConsoleBrowser#waitForText}, also across a page load: after a click that posts a form and follows the redirect,
+     * the {@code <main>} it reads can be replaced while it reads it.
+     */
+    private static void waitForText(ConsoleBrowser browser, String text) {
+        try {
+            new WebDriverWait(browser.driver(), Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                    .until(d -> browser.mainText().contains(text));
+        } catch (org.openqa.selenium.TimeoutException e) {
+            throw new AssertionError("'" + text + "' did not appear on " + browser.driver().getCurrentUrl() + " within 10 s; the page shows:\n"
+                    + browser.mainText());
+        }
     }
 
     /** Brings {@code selector}'s element to the top of the window, so a screenshot shows the tab's content rather than the header. */
