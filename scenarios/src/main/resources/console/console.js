@@ -9,9 +9,13 @@
   }
   const topics = main.dataset.live.split(' ');
   let pending = null;
+  // a form the user has started filling in is not replaced under them: the refresh waits until they submit or leave
+  let dirty = false;
+  main.addEventListener('input', function () { dirty = true; });
+  main.addEventListener('change', function () { dirty = true; });
   function busy() {
     const a = document.activeElement;
-    return a && main.contains(a) && a.matches('input, select, textarea') && a.value !== a.defaultValue;
+    return dirty || (a && main.contains(a) && a.matches('input, select, textarea') && a.value !== a.defaultValue);
   }
   async function refresh() {
     pending = null;
@@ -24,7 +28,19 @@
     if (!response.ok && response.status !== 403 && response.status !== 409) {
       return;
     }
-    main.innerHTML = await response.text();
+    const text = await response.text();
+    if (busy()) {
+      // the user began filling in a form while the page was being fetched: theirs wins, the page catches up later
+      pending = setTimeout(refresh, 1000);
+      return;
+    }
+    // the message an action left (what the CA did, why it refused) stays until the user leaves the page
+    const note = main.querySelector(':scope > .message');
+    main.innerHTML = text;
+    const heading = main.querySelector(':scope > h1');
+    if (note && heading && !main.querySelector(':scope > .message')) {
+      heading.after(note);
+    }
     if (response.headers.get('X-Console-Version')) {
       main.dataset.version = response.headers.get('X-Console-Version');
     }

@@ -76,11 +76,16 @@ class CertificationAuthorityViewIT {
             assertEquals(RequestStatus.ISSUED, pc01Request().status(), "the request in the CA database after Issue");
 
             browser.open(lab.url("/hosts/host?name=PC01"));
-            assertFalse(browser.mainText().contains("ConfigMgr Client Certificate"),
-                    "PC01's store before its restart holds no certificate of the template: " + browser.mainText());
+            browser.waitForText("Certificate Enrollment Requests");
+            assertTrue(personalRows(browser).stream().noneMatch(r -> r.contains("ConfigMgr Client Certificate")),
+                    "PC01's Personal store before its restart: " + personalRows(browser));
             browser.clickText("Restart");
             browser.waitForText("PC01 restarted");
-            browser.waitForText("ConfigMgr Client Certificate");
+            browser.screenshot("host-events-after-restart");
+            browser.clickText("Certificates");
+            browser.waitForText("Personal > Certificates");
+            assertTrue(personalRows(browser).stream().anyMatch(r -> r.contains("ConfigMgr Client Certificate")),
+                    "PC01's Personal store after its restart: " + personalRows(browser));
             browser.screenshot("host-after-restart");
 
             // the instructor revokes it in the CA console, publishes a CRL, and the computer's certification path turns revoked
@@ -91,6 +96,8 @@ class CertificationAuthorityViewIT {
             browser.waitForText("This certificate is OK.");
             browser.open(lab.url("/ca?folder=issued"));
             new org.openqa.selenium.support.ui.Select(browser.field("Reason code for request " + id)).selectByValue("keyCompromise");
+            assertEquals("keyCompromise", browser.field("Reason code for request " + id).getDomProperty("value"), "the reason chosen");
+            browser.screenshot("ca-revoke-reason");
             browser.clickText("Revoke request " + id);
             browser.waitForText("revoked (keyCompromise)");
             browser.clickText("Publish CRL");
@@ -102,6 +109,12 @@ class CertificationAuthorityViewIT {
             assertTrue(browser.mainText().contains("0x80092010"), browser.mainText());
             browser.screenshot("certificate-path-revoked-after-ca");
         }
+    }
+
+    /** The rows of the Personal store's table, as the Certificates snap-in lists them. */
+    private static List<String> personalRows(ConsoleBrowser browser) {
+        return browser.driver().findElements(By.xpath("//table[caption[starts-with(normalize-space(.), 'Personal')]]/tbody/tr")).stream()
+                .map(org.openqa.selenium.WebElement::getText).toList();
     }
 
     @Test
