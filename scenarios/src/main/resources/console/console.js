@@ -15,7 +15,7 @@
   main.addEventListener('change', function () { dirty = true; });
   function busy() {
     const a = document.activeElement;
-    return dirty || (a && main.contains(a) && a.matches('input, select, textarea') && a.value !== a.defaultValue);
+    return dirty || (a && main.contains(a) && a.matches('input, textarea') && a.value !== a.defaultValue);
   }
   async function refresh() {
     pending = null;
@@ -25,6 +25,11 @@
     }
     const focused = document.activeElement && document.activeElement.id;
     const response = await fetch(location.href, { headers: { 'X-Console-Fragment': 'main' }, credentials: 'same-origin' });
+    if (response.status === 401 || response.redirected) {
+      // the session ended (signed out elsewhere, idle for an hour): the whole page shows the sign-in
+      location.reload();
+      return;
+    }
     if (!response.ok && response.status !== 403 && response.status !== 409) {
       return;
     }

@@ -20,8 +20,6 @@ import org.pkilab.audit.AuditReport;
 import org.pkilab.audit.AuditSnapshot;
 import org.pkilab.audit.DirectoryAuditLoader;
 import org.pkilab.scenario.StepResult;
-import org.pkilab.console.ClassroomConsole;
-import org.pkilab.console.LabRun;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,7 +33,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code pkilab run <name|file>}: runs a scenario in a fresh lab and narrates each step: what the guide
@@ -121,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
             out.flush();
         }
         if (console) {
-            return withConsole(parsed, out);
+            return RunWithConsole.run(parsed, step, consolePort, out);
         }
         long start = System.nanoTime();
         Path work = Files.createTempDirectory("pkilab-run-");
@@ -160,59 +157,6 @@ final class RunCommand implements Callable<Integer> {
         if (junitXml != null) {
             KeyFiles.writeAtomically(junitXml, junit(parsed, results, seconds).getBytes(StandardCharsets.UTF_8));
         }
-        return failed == 0 ? 0 : 1;
-    }
-
-    /**
-     * The run with the classroom console: the lesson runs on its own thread (waiting in step mode for Next step), the
-     * terminal narrates as without the console, and after the first run through the console stays open until Ctrl-C.
-     */
-    private int withConsole(Scenario parsed, PrintWriter out) throws InterruptedException {
-        int[] number = {0};
-        LabRun run = LabRun.start(parsed, step, r -> {
-            synchronized (number) {
-                number[0]++;
-                Narration.narrate(out, number[0], r);
-            }
-        });
-        ClassroomConsole classroom;
-        try {
-            classroom = ClassroomConsole.start(run.lab(), run, consolePort);
-        } catch (RuntimeException e) {
-            run.close();
-            throw e;
-        }
-        run.onLab(lab -> {
-            synchronized (number) {
-                number[0] = 0;
-                out.println();
-                out.println("The lesson starts again in a fresh lab (asked in the console).");
-                out.flush();
-            }
-        });
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            classroom.close();
-            run.close();
-            stopped.countDown();
-        }, "pkilab-shutdown"));
-        Lab lab = run.lab();
-        out.println("Lab: " + lab.dc().domainName() + "; DC " + lab.dc().fqdn() + "; CA " + lab.ca().name() + "; computers "
-                + String.join(", ", lab.computerNames()) + "; every account's password " + lab.password());
-        out.println("Classroom console: " + classroom.url() + "  (sign in as " + lab.dc().names().defaultNetbiosName()
-                + "\\Administrator, or once without a password: " + classroom.oneTimeLink() + ")");
-        if (step) {
-            out.println("Step mode: the lesson waits before each step for Next step in the console's Run view.");
-        }
-        out.println();
-        out.flush();
-        List<StepResult> results = run.awaitFirstRun();
-        long failed = results.stream().filter(r -> !r.asExpected()).count();
-        out.printf(Locale.ROOT, "%s: %d of %d steps, %s%n", parsed.name(), results.size(), parsed.steps().size(),
-                failed == 0 ? "every expectation held" : failed + " did not go as expected");
-        out.println("The console stays open at " + classroom.url() + " for the class; Ctrl-C to stop.");
-        out.flush();
-        stopped.await();
         return failed == 0 ? 0 : 1;
     }
 

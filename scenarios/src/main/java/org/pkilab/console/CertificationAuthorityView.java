@@ -103,13 +103,19 @@ final class CertificationAuthorityView implements ConsoleView {
         });
     }
 
+    /** The reasons certsrv.msc's Revoke Certificate dialog offers, as it names them (RFC 5280's name is what the CA records). */
+    private static final List<String[]> REVOKE_REASONS = List.of(
+            new String[] {RevocationReason.UNSPECIFIED.rfcName(), "Unspecified"},
+            new String[] {RevocationReason.KEY_COMPROMISE.rfcName(), "Key Compromise"},
+            new String[] {RevocationReason.CA_COMPROMISE.rfcName(), "CA Compromise"},
+            new String[] {RevocationReason.AFFILIATION_CHANGED.rfcName(), "Change of Affiliation"},
+            new String[] {RevocationReason.SUPERSEDED.rfcName(), "Superseded"},
+            new String[] {RevocationReason.CESSATION_OF_OPERATION.rfcName(), "Cease of Operation"},
+            new String[] {RevocationReason.CERTIFICATE_HOLD.rfcName(), "Certificate Hold"});
+
     private static String revokeForm(ConsoleSession session, String id, String serial) {
-        List<String[]> reasons = new ArrayList<>();
-        for (RevocationReason reason : RevocationReason.values()) {
-            reasons.add(new String[] {reason.rfcName(), reason.rfcName() + " (" + reason.code() + ")"});
-        }
         return Html.form("/ca/revoke", session.csrf, Html.hidden("serial", serial)
-                + Html.select("reason-" + id, "Reason code for request " + id, reasons, RevocationReason.UNSPECIFIED.rfcName()), "Revoke request " + id);
+                + Html.select("reason-" + id, "Reason code for request " + id, REVOKE_REASONS, RevocationReason.UNSPECIFIED.rfcName()), "Revoke request " + id);
     }
 
     private String templates(ConsoleRequest request, CaAdminClient ca, Roles roles) {
@@ -186,12 +192,7 @@ final class CertificationAuthorityView implements ConsoleView {
     }
 
     private static long id(ConsoleRequest request) {
-        String id = request.required("id");
-        try {
-            return Long.parseLong(id);
-        } catch (NumberFormatException e) {
-            throw new ConsoleAnswer.Refused(400, "Bad request ID", "'" + id + "' is not a request ID (a number, as the Request ID column shows).");
-        }
+        return request.number("id");
     }
 
     /** What the CA's Security tab gives the account: it decides which buttons the console shows (the CA still checks each). */

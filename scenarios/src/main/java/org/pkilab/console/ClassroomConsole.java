@@ -48,7 +48,10 @@ import java.util.Map;
 public final class ClassroomConsole implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClassroomConsole.class);
-    static final String COOKIE = "pkilab-console";
+    /** The session cookie's name carries the port: cookies ignore ports, and two labs' consoles on 127.0.0.1 must not share one. */
+    private String cookieName() {
+        return "pkilab-console-" + connector.getLocalPort();
+    }
     private static final String SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
@@ -182,8 +185,12 @@ public final class ClassroomConsole implements AutoCloseable {
                     return html(response, callback, 403, loginPage(lab, "This sign-in link was used already or is older than ten minutes. "
                             + "Sign in with the Administrator's password, or ask 'pkilab up' for a new link (it prints one at start)."));
                 }
-                ConsoleSession admin = sessions.signIn(lab, lab.dc().names().defaultNetbiosName() + "\\Administrator", lab.password());
-                return signedIn(admin, response, callback);
+                try {
+                    return signedIn(sessions.signIn(lab, lab.dc().names().defaultNetbiosName() + "\\Administrator", lab.password()), response, callback);
+                } catch (ConsoleSessions.SignInRefused e) {
+                    return html(response, callback, 401, loginPage(lab, "The one-time link could not sign in as the Administrator: "
+                            + e.getMessage()));
+                }
             }
             if (path.equals("/login")) {
                 if (!post) {
@@ -196,7 +203,8 @@ public final class ClassroomConsole implements AutoCloseable {
                 }
             }
             if (session == null) {
-                if (post || path.equals("/events")) {
+                // a page's script asking again: it reloads the whole page, which then shows the sign-in
+                if (post || path.equals("/events") || request.getHeaders().get("X-Console-Fragment") != null) {
                     return html(response, callback, 401, loginPage(lab, "Your session ended; sign in again."));
                 }
                 return redirect(response, callback, "/login");
@@ -207,7 +215,7 @@ public final class ClassroomConsole implements AutoCloseable {
             }
             if (path.equals("/logout") && post) {
                 sessions.end(session);
-                Response.addCookie(response, HttpCookie.build(COOKIE, "").path("/").maxAge(0).httpOnly(true).sameSite(HttpCookie.SameSite.STRICT).build());
+                Response.addCookie(response, HttpCookie.build(cookieName(), "").path("/").maxAge(0).httpOnly(true).sameSite(HttpCookie.SameSite.STRICT).build());
                 return redirect(response, callback, "/login");
             }
             if (path.equals("/events") && !post) {
@@ -269,7 +277,7 @@ public final class ClassroomConsole implements AutoCloseable {
         }
 
         private boolean signedIn(ConsoleSession session, Response response, Callback callback) {
-            Response.addCookie(response, HttpCookie.build(COOKIE, session.id).path("/").httpOnly(true).sameSite(HttpCookie.SameSite.STRICT).build());
+            Response.addCookie(response, HttpCookie.build(cookieName(), session.id).path("/").httpOnly(true).sameSite(HttpCookie.SameSite.STRICT).build());
             return redirect(response, callback, "/");
         }
 
@@ -298,10 +306,10 @@ public final class ClassroomConsole implements AutoCloseable {
         return ConsolePage.render(new ConsoleAnswer.Page(200, "Sign in to the lab", null, body, List.of()), null, lab, views, null, false);
     }
 
-    private static String cookie(Request request) {
+    private String cookie(Request request) {
         List<HttpCookie> cookies = Request.getCookies(request);
         for (HttpCookie c : cookies) {
-            if (c.getName().equals(COOKIE)) {
+            if (c.getName().equals(cookieName())) {
                 return c.getValue();
             }
         }

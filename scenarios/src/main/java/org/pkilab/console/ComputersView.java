@@ -63,6 +63,9 @@ final class ComputersView implements ConsoleView {
         if (request.post()) {
             return act(request, lab);
         }
+        if (!request.path().equals("/hosts") && !request.path().equals("/hosts/")) {
+            mayOpen(request.session(), request.required("name").toUpperCase(Locale.ROOT));
+        }
         return switch (request.path()) {
             case "/hosts", "/hosts/" -> list(lab);
             case "/hosts/host" -> host(request, lab);
@@ -70,6 +73,19 @@ final class ComputersView implements ConsoleView {
             default -> throw new ConsoleAnswer.Refused(404, "Not found", "The Computers console has no page " + request.path()
                     + ": it has /hosts, /hosts/host?name=PC01 and /hosts/certificate?name=PC01&store=My&thumbprint=...");
         };
+    }
+
+    /**
+     * Opening another computer's Certificates snap-in, Event Viewer or IIS Manager needs administrator rights on it, as
+     * on Windows (the lab's computers give them to Domain Admins); the list of computers is what the directory shows anyone.
+     */
+    private static void mayOpen(ConsoleSession session, String name) {
+        if (!session.administrator()) {
+            throw new ConsoleAnswer.Refused(403, "Access is denied", session.account + " may not open " + name + "'s certificate stores, event "
+                    + "log, IIS bindings or logon token: connecting the Certificates snap-in, Event Viewer or IIS Manager to another "
+                    + "computer needs administrator rights on it, which the lab's computers give to Domain Admins (in their local "
+                    + "Administrators group); this account's token holds neither. Sign in as a member of Domain Admins.");
+        }
     }
 
     // ---- actions ------------------------------------------------------------------------------------
@@ -96,9 +112,9 @@ final class ComputersView implements ConsoleView {
         known(lab, name);
         if (request.path().equals("/hosts/restart")) {
             boolean wasRunning = lab.booted(name);
-            DomainComputer computer = lab.computer(name);
-            int before = wasRunning ? computer.eventLog().events().size() : 0;
-            computer = lab.restart(name);
+            // lab.computer() boots a computer on first use: only a running one is asked for its log before the restart
+            int before = wasRunning ? lab.computer(name).eventLog().events().size() : 0;
+            DomainComputer computer = lab.restart(name);
             int added = computer.eventLog().events().size() - before;
             LogonToken token = computer.token();
             return ConsoleAnswer.Redirect.to(hostPath(name, "events"), name + (wasRunning ? " restarted" : " started") + ": it logged on to "

@@ -29,4 +29,14 @@ record ConsoleRequest(String method, String path, Map<String, String> parameters
         }
         return value;
     }
+
+    /** A whole-number parameter that must be there (a request ID, a step number): anything else is answered 400 naming it. */
+    long number(String name) {
+        String value = required(name);
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw new ConsoleAnswer.Refused(400, "Bad request", "'" + value + "' is not a number; '" + name + "' must be one.");
+        }
+    }
 }

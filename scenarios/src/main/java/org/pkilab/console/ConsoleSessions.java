@@ -60,10 +60,17 @@ final class ConsoleSessions implements AutoCloseable {
 
     /** Signs {@code account} in to {@code lab}'s domain controller with {@code password}. */
     ConsoleSession signIn(Lab lab, String account, String password) throws SignInRefused {
+        endIdle();
+        ConsoleSession session = open(lab, account, password, random(), random());
+        sessions.put(session.id, session);
+        return session;
+    }
+
+    /** Binds {@code account} to {@code lab}'s DC and reads what the session needs; the session is not registered. */
+    private ConsoleSession open(Lab lab, String account, String password, String id, String csrf) throws SignInRefused {
         if (account == null || account.isBlank() || password == null || password.isEmpty()) {
             throw new SignInRefused("Type the account (CONTOSO\\name, name@" + lab.dc().domainName() + " or name) and its password.");
         }
-        endIdle();
         String netbios = lab.dc().names().defaultNetbiosName();
         String typed = account.strip();
         String bindName = typed.contains("\\") || typed.contains("@") ? typed : netbios + "\\" + typed;
@@ -85,10 +92,7 @@ final class ConsoleSessions implements AutoCloseable {
                 }
             }
             DirectoryAdmin directory = DirectoryAdmin.over(ldap, lab.dc().names(), self.getDN());
-            ConsoleSession session = new ConsoleSession(random(), random(), netbios + "\\" + sam, self.getDN(), sid, groups, lab, password, ldap,
-                    directory);
-            sessions.put(session.id, session);
-            return session;
+            return new ConsoleSession(id, csrf, netbios + "\\" + sam, self.getDN(), sid, groups, lab, password, ldap, directory);
         } catch (LDAPException e) {
             if (ldap != null) {
                 ldap.close();
@@ -129,21 +133,34 @@ final class ConsoleSessions implements AutoCloseable {
             return null;
         }
         if (session.lab != current) {
-            // a lesson rerun started a fresh lab with the same accounts: the same account signs in to it again
-            end(session);
-            try {
-                ConsoleSession again = signIn(current, session.account, session.password());
-                sessions.remove(again.id);
-                ConsoleSession kept = new ConsoleSession(session.id, session.csrf, again.account, again.distinguishedName, again.sid, again.tokenGroups,
-                        current, session.password(), again.ldap(), again.directory());
-                sessions.put(kept.id, kept);
-                return kept;
-            } catch (SignInRefused e) {
-                return null;
-            }
+            return signInAgain(session, current);
         }
         session.lastUsed = Instant.now();
         return session;
+    }
+
+    /**
+     * A lesson rerun started a fresh lab with the same accounts: the same account signs in to it again, keeping the
+     * session's id and anti-forgery token. One browser's page and event stream arrive together after a rerun: the first
+     * signs in again, the second finds that done.
+     */
+    private synchronized ConsoleSession signInAgain(ConsoleSession stale, Lab current) {
+        ConsoleSession now = sessions.get(stale.id);
+        if (now == null) {
+            return null;
+        }
+        if (now.lab == current) {
+            return now;
+        }
+        try {
+            ConsoleSession again = open(current, now.account, now.password(), now.id, now.csrf);
+            sessions.put(again.id, again);
+            now.close();
+            return again;
+        } catch (SignInRefused e) {
+            end(now);
+            return null;
+        }
     }
 
     /** Ends every session unused for longer than {@link #IDLE}: each holds an LDAP connection to the DC. */
@@ -159,8 +176,9 @@ final class ConsoleSessions implements AutoCloseable {
     }
 
     void end(ConsoleSession session) {
-        sessions.remove(session.id);
-        session.close();
+        if (sessions.remove(session.id, session)) {
+            session.close();
+        }
     }
 
     @Override

@@ -290,7 +290,7 @@ final class DirectoryView implements ConsoleView {
         }
         if (e.hasObjectClass("group")) {
             Integer type = e.getAttributeValueAsInteger("groupType");
-            return type == null ? "Group" : "Security Group - " + scope(type);
+            return type == null ? "Group" : ((type & 0x80000000) != 0 ? "Security" : "Distribution") + " Group - " + scope(type);
         }
         if (e.hasObjectClass("organizationalUnit")) {
             return "Organizational Unit";
@@ -305,10 +305,8 @@ final class DirectoryView implements ConsoleView {
         return classes == null || classes.length == 0 ? "" : classes[classes.length - 1];
     }
 
+    /** The scope ADUC shows: a builtin group (0x1 with 0x4) is Domain Local there too. */
     private static String scope(int groupType) {
-        if ((groupType & 0x1) != 0) {
-            return "Builtin Local";
-        }
         if ((groupType & 0x4) != 0) {
             return "Domain Local";
         }
@@ -319,7 +317,8 @@ final class DirectoryView implements ConsoleView {
     }
 
     private static String groupType(int groupType) {
-        return String.format(Locale.ROOT, "0x%08X (%s, %s)", groupType, scope(groupType), (groupType & 0x80000000) != 0 ? "Security" : "Distribution");
+        return String.format(Locale.ROOT, "0x%08X (%s, %s%s)", groupType, scope(groupType), (groupType & 0x80000000) != 0 ? "Security" : "Distribution",
+                (groupType & 0x1) != 0 ? ", created by the system" : "");
     }
 
     static String displayName(SearchResultEntry e) {

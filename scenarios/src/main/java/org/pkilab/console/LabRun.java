@@ -65,6 +65,15 @@ public final class LabRun implements AutoCloseable {
     private int runs = 1;
     private final List<StepResult> results = new ArrayList<>();
     private List<StepResult> firstRun;
+    private String failure;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LabRun.class);
+
+    /** Why the last Run the lesson again did not start a fresh lab, or null. */
+    public String failure() {
+        synchronized (lock) {
+            return failure;
+        }
+    }
 
     private LabRun(Scenario scenario, boolean stepMode, Consumer<StepResult> narrate) {
         this.scenario = scenario;
@@ -121,11 +130,27 @@ public final class LabRun implements AutoCloseable {
         }
     }
 
-    /** Step mode: lets the next step run. */
-    public void next() {
+    /**
+     * Step mode: lets step {@code number} (from 1) run, when it is the one the run waits before; a second Next for the same
+     * step (a double click, two instructors' browsers) runs nothing more.
+     *
+     * @return whether the step was released
+     */
+    public boolean next(int number) {
         synchronized (lock) {
+            if (current >= 0 || released > 0 || results.size() + 1 != number) {
+                return false;
+            }
             released++;
             lock.notifyAll();
+            return true;
+        }
+    }
+
+    /** The number of the step the run does next (from 1), or 0 when every step is done. */
+    public int nextStep() {
+        synchronized (lock) {
+            return results.size() < scenario.steps().size() ? results.size() + 1 : 0;
         }
     }
 
@@ -206,40 +231,56 @@ public final class LabRun implements AutoCloseable {
                 new ScenarioRunner(running, work).run(scenario, 0, this::gate, this::record);
             } catch (Stopped e) {
                 // a rerun or the end: the steps done so far stay in the timeline until the next run starts
-            } catch (RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(LabRun.class).warn("the lesson {} stopped: {}", scenario.name(), e.toString());
-            }
-            synchronized (lock) {
-                current = -1;
-                if (firstRun == null) {
-                    firstRun = List.copyOf(results);
+            } catch (RuntimeException | Error e) {
+                LOG.warn("the lesson {} stopped: {}", scenario.name(), e.toString(), e);
+            } finally {
+                synchronized (lock) {
+                    current = -1;
+                    if (firstRun == null) {
+                        firstRun = List.copyOf(results);
+                    }
+                    lock.notifyAll();
                 }
-                lock.notifyAll();
             }
             changed("run");
-            synchronized (lock) {
-                try {
-                    while (!rerun && !closed) {
-                        lock.wait();
+            Lab fresh = null;
+            while (fresh == null) {
+                synchronized (lock) {
+                    try {
+                        while (!rerun && !closed) {
+                            lock.wait();
+                        }
+                    } catch (InterruptedException e) {
+                        return;
                     }
-                } catch (InterruptedException e) {
-                    return;
+                    if (closed) {
+                        return;
+                    }
                 }
-                if (closed) {
-                    return;
+                try {
+                    fresh = Lab.start(scenario.lab());
+                } catch (RuntimeException e) {
+                    // the lab could not start again (ports, memory): the old one stays, and the button can be pressed again
+                    LOG.warn("the lesson {} could not start again in a fresh lab: {}", scenario.name(), e.toString(), e);
+                    synchronized (lock) {
+                        rerun = false;
+                        failure = "The lesson could not start again in a fresh lab: " + e.getMessage();
+                    }
+                    changed("run");
                 }
             }
-            Lab fresh = Lab.start(scenario.lab());
             Lab old;
             synchronized (lock) {
                 old = lab;
                 lab = fresh;
                 rerun = false;
+                failure = null;
                 results.clear();
                 released = 0;
                 runs++;
             }
-            labs.forEach(l -> l.accept(fresh));
+            Lab started = fresh;
+            labs.forEach(l -> l.accept(started));
             old.close();
             changed("*");
         }

@@ -51,7 +51,7 @@ final class LiveEvents implements AutoCloseable {
     void watch(java.util.function.Supplier<Object> state) {
         writer.scheduleWithFixedDelay(() -> {
             if (listeners.isEmpty()) {
-                lastSeen = null;
+                // the last state seen stays: a change made while no browser listened is told to the next one
                 return;
             }
             try {

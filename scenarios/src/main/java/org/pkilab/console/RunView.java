@@ -51,8 +51,9 @@ final class RunView implements ConsoleView {
                     }
                     String message = switch (request.path()) {
                         case "/run/next" -> {
-                            run.next();
-                            yield null;
+                            int step = (int) Math.min(Integer.MAX_VALUE, Math.max(0, request.number("step")));
+                            yield run.next(step) ? null : "Step " + step + " had already been started (Next step was pressed twice, or in "
+                                    + "another browser); the lesson did not skip ahead.";
                         }
                         case "/run/pause" -> {
                             run.pause();
@@ -103,7 +104,8 @@ final class RunView implements ConsoleView {
         } else {
             where = done + " of " + entries.size() + " steps done.";
         }
-        return "<p class=\"run-status\" role=\"status\" id=\"run-status\">" + Html.text(where) + (run.runs() > 1 ? " (run " + run.runs() + ")" : "") + "</p>";
+        return "<p class=\"run-status\" role=\"status\" id=\"run-status\">" + Html.text(where) + (run.runs() > 1 ? " (run " + run.runs() + ")" : "") + "</p>"
+                + (run.failure() == null ? "" : Html.message("error", run.failure()));
     }
 
     private static String controls(LabRun run, ConsoleSession session) {
@@ -113,7 +115,7 @@ final class RunView implements ConsoleView {
         StringBuilder out = new StringBuilder("<div class=\"controls\" role=\"group\" aria-label=\"Lesson controls\">");
         if (!run.finished()) {
             if (run.stepMode()) {
-                out.append(Html.form("/run/next", session.csrf, "", "Next step")).append(Html.form("/run/continue", session.csrf, "", "Run to the end"));
+                out.append(Html.form("/run/next", session.csrf, Html.hidden("step", Integer.toString(run.nextStep())), "Next step")).append(Html.form("/run/continue", session.csrf, "", "Run to the end"));
             } else {
                 out.append(Html.form("/run/pause", session.csrf, "", "Pause"));
             }

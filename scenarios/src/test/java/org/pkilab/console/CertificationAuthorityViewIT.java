@@ -10,7 +10,6 @@ import org.pkilab.scenario.BuiltInScenarios;
 import org.pkilab.scenario.ScenarioParser;
 
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -121,11 +120,7 @@ class CertificationAuthorityViewIT {
     void aUserWhoIsNoCertificateManagerSeesNoActionsAndAForgedIssueIsTheCasRefusal() {
         RequestRecord before = pc01Request();
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
-            browser.open(lab.url("/login"));
-            browser.fill("User name", "bob");
-            browser.fill("Password", lab.password());
-            browser.clickText("Sign in");
-            browser.waitForText("Active Directory");
+            browser.signIn(lab.url(""), "bob", lab.password());
             browser.open(lab.url("/ca?folder=pending"));
             browser.waitForText("neither Manage CA nor Issue and Manage Certificates");
             String page = browser.mainText();
@@ -134,17 +129,10 @@ class CertificationAuthorityViewIT {
             assertTrue(browser.driver().findElements(By.xpath("//button[normalize-space(.)='Publish CRL']")).isEmpty(), page);
             browser.screenshot("ca-non-admin");
 
-            String csrf = browser.driver().findElement(By.cssSelector("input[name=csrf]")).getAttribute("value");
-            @SuppressWarnings("unchecked")
-            Map<String, Object> answer = (Map<String, Object>) browser.driver().executeAsyncScript("""
-                    const done = arguments[arguments.length - 1];
-                    fetch('/ca/issue', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'},
-                        body: 'csrf=' + encodeURIComponent(arguments[0]) + '&id=' + arguments[1], redirect: 'manual'})
-                      .then(r => r.text().then(t => done({status: r.status, text: t})));
-                    """, csrf, before.requestId());
-            assertEquals(403L, answer.get("status"), String.valueOf(answer.get("text")));
-            assertTrue(String.valueOf(answer.get("text")).contains("0x80070005"), String.valueOf(answer.get("text")));
-            assertTrue(String.valueOf(answer.get("text")).contains("CONTOSO\\bob"), String.valueOf(answer.get("text")));
+            List<?> answer = browser.forgePost("/ca/issue", "id=" + before.requestId());
+            assertEquals(403L, answer.get(0), String.valueOf(answer.get(1)));
+            assertTrue(String.valueOf(answer.get(1)).contains("0x80070005"), String.valueOf(answer.get(1)));
+            assertTrue(String.valueOf(answer.get(1)).contains("CONTOSO\\bob"), String.valueOf(answer.get(1)));
         }
         assertEquals(before.status(), pc01Request().status(), "the forged Issue changed the request");
     }

@@ -185,16 +185,15 @@ class ComputersViewIT {
         LogonToken before = pc01.token();
         int events = pc01.eventLog().events().size();
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
-            browser.open(lab.url("/login"));
-            browser.fill("User name", "Alice");
-            browser.fill("Password", lab.password());
-            browser.clickText("Sign in");
-            // the URL, not the page's text: the page is replaced while the sign-in redirects
-            new WebDriverWait(browser.driver(), Duration.ofSeconds(10)).until(d -> d.getCurrentUrl().endsWith("/ad"));
-            browser.open(lab.url(ComputersView.hostPath("PC01", "certificates")));
-            waitForText(browser, "Personal > Certificates");
+            browser.signIn(lab.url(""), "Alice", lab.password());
+            browser.open(lab.url("/hosts"));
+            waitForText(browser, "Computers of the lab");
+            browser.clickText("PC01");
+            waitForText(browser, "CONTOSO\\Alice may not open PC01's certificate stores");
+            assertFalse(browser.mainText().contains("Personal > Certificates"), "Alice reads PC01's store:\n" + browser.mainText());
             assertTrue(browser.driver().findElements(By.xpath("//button[normalize-space(.)='Restart' or normalize-space(.)='Delete cached CRLs']")).isEmpty(),
                     "CONTOSO\\Alice is no Domain Admin: no Restart button\n" + browser.mainText());
+            browser.screenshot("host-non-admin");
 
             List<?> answer = post(browser, "/hosts/restart", "name=PC01");
             assertEquals(403L, answer.get(0), String.valueOf(answer.get(1)));
@@ -281,13 +280,8 @@ class ComputersViewIT {
                 .orElseThrow(() -> new AssertionError("IIS01 holds no " + WEB_TEMPLATE + " certificate"));
     }
 
-    /** A POST from the page's own script, with the anti-forgery token of its hidden field: what a forged form would send. */
     private static List<?> post(ConsoleBrowser browser, String path, String form) {
-        return (List<?>) browser.driver().executeAsyncScript("const done = arguments[arguments.length - 1];"
-                + "const csrf = document.querySelector('input[name=csrf]').value;"
-                + "fetch(arguments[0], {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
-                + " body: 'csrf=' + encodeURIComponent(csrf) + '&' + arguments[1]})"
-                + ".then(r => r.text().then(t => done([r.status, t])), e => done([0, String(e)]));", path, form);
+        return browser.forgePost(path, form);
     }
 
     private static List<?> get(ConsoleBrowser browser, String path) {

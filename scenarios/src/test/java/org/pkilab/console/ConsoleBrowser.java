@@ -172,6 +172,32 @@ public final class ConsoleBrowser implements AutoCloseable {
         }
     }
 
+    /**
+     * Signs in on the console's sign-in page at {@code consoleUrl} as {@code account} with {@code password}, as a student
+     * types them, and waits until the first page after it has loaded.
+     */
+    public void signIn(String consoleUrl, String account, String password) {
+        open(consoleUrl + "/login");
+        fill("User name", account);
+        fill("Password", password);
+        clickText("Sign in");
+        // the URL, not the page's text: the page is replaced while the sign-in redirects
+        new WebDriverWait(driver, WAIT).until(d -> !d.getCurrentUrl().endsWith("/login"));
+        waitForText("");
+    }
+
+    /**
+     * POSTs {@code form} to {@code path} from the page's own script with the anti-forgery token of its hidden field, as a
+     * forged form would: the answer's status and text.
+     */
+    public List<?> forgePost(String path, String form) {
+        return (List<?>) driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "const csrf = document.querySelector('input[name=csrf]').value;"
+                + "fetch(arguments[0], {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
+                + " body: 'csrf=' + encodeURIComponent(csrf) + '&' + arguments[1], redirect: 'manual'})"
+                + ".then(r => r.text().then(t => done([r.status, t])), e => done([0, String(e)]));", path, form);
+    }
+
     /** Clicks the element whose {@code aria-label} is {@code label}: an icon button has no visible text to click by. */
     public void clickLabelled(String label) {
         find("an element with aria-label '" + label + "'", By.xpath("//*[@aria-label=" + xpathLiteral(label) + "]")).click();

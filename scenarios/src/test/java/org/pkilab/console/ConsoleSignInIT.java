@@ -98,10 +98,15 @@ class ConsoleSignInIT {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(403, forged.statusCode(), forged.body());
         assertTrue(forged.body().contains("anti-forgery"), forged.body());
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/run")).header("Cookie", cookie).build(),
+                HttpResponse.BodyHandlers.ofString());
+        java.util.regex.Matcher token = java.util.regex.Pattern.compile("name=\"csrf\" value=\"([0-9a-f]+)\"").matcher(page.body());
+        assertTrue(token.find(), page.body());
         HttpResponse<String> crossSite = http.send(HttpRequest.newBuilder(URI.create(console.url() + "/run/clock")).header("Cookie", cookie)
                 .header("Origin", "http://evil.example").header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("period=3+days")).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString("csrf=" + token.group(1) + "&period=3+days")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(403, crossSite.statusCode(), crossSite.body());
+        assertTrue(crossSite.body().contains("came from another site (http://evil.example)"), crossSite.body());
         assertTrue(java.time.Duration.between(before, lab.clock().instant()).toHours() < 1, "the clock moved: " + lab.clock().instant());
     }
 }

@@ -33,8 +33,14 @@ class RunViewIT {
             browser.screenshot("run-step-mode");
             assertEquals(0, run.entries().stream().filter(e -> e.state() == LabRun.State.DONE).count(), "a step ran before Next step");
 
+            // Next pressed twice for step 1 (a double click, a second browser): step 1 runs, step 2 still waits
+            browser.forgePost("/run/next", "step=1");
+            browser.forgePost("/run/next", "step=1");
+            waitUntilDone(browser, 1, run);
+            assertEquals(1, run.entries().stream().filter(e -> e.state() != LabRun.State.WAITING).count(),
+                    "a second Next for step 1 ran step 2: " + run.entries().stream().map(e -> e.number() + ":" + e.state()).toList());
             int denied = 0;
-            for (int step = 1; step <= lesson.steps().size() && denied == 0; step++) {
+            for (int step = 2; step <= lesson.steps().size() && denied == 0; step++) {
                 browser.clickText("Next step");
                 String done = waitUntilDone(browser, step, run);
                 if (done.contains("CERTSRV_E_TEMPLATE_DENIED")) {
@@ -46,6 +52,7 @@ class RunViewIT {
             assertTrue(shown.contains("Refused, as the guide warns") && shown.contains("Fix:") && shown.contains("Restart"), shown);
             assertEquals(denied, run.entries().stream().filter(e -> e.state() == LabRun.State.DONE).count(),
                     "step mode ran more steps than Next step asked for");
+            browser.driver().executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.driver().findElement(By.id("step-" + denied)));
             browser.screenshot("run-refused-step");
 
             browser.open(console.url() + "/ad?dn=" + java.net.URLEncoder.encode("CN=Computers,DC=contoso,DC=com", java.nio.charset.StandardCharsets.UTF_8));
@@ -64,6 +71,8 @@ class RunViewIT {
             browser.clickText("Run the lesson again");
             new WebDriverWait(browser.driver(), STEP).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> browser.mainText().contains("(run 2)") && browser.mainText().contains("Finished"));
             assertEquals(2, run.runs());
+            browser.open(console.url() + "/ad");
+            browser.waitForText("Active Directory Users and Computers");
             assertTrue(browser.pageText().contains("Signed in as CONTOSO\\Administrator"), "the session followed the fresh lab: " + browser.pageText());
         }
     }

@@ -131,11 +131,7 @@ class TemplatesViewIT {
     @Test
     void aNonAdministratorReadsTheTemplatesListAndItsOwnEffectiveDeny() {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
-            browser.open(lab.url("/login"));
-            browser.fill("User name", "bob");
-            browser.fill("Password", lab.password());
-            browser.clickText("Sign in");
-            browser.waitForText("Active Directory");
+            browser.signIn(lab.url(""), "bob", lab.password());
             browser.open(lab.url("/templates"));
             browser.waitForText("Template Display Name");
             String list = browser.mainText();
