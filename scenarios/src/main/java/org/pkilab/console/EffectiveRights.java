@@ -148,8 +148,11 @@ final class EffectiveRights {
             AccessControlEntry ace = sd.entries().stream().filter(e -> e.allow() == check.granted() && e.trustee().equals(check.decidedBy())
                     && e.carries(right)).findFirst().orElseThrow();
             String verdict = check.granted() ? "Allow" : "Deny";
-            decisions.add(new Decision(right, verdict, verdict + " " + carried(ace, right) + " to " + nameOf(check.decidedBy())
-                    + holding(account, check.decidedBy())));
+            String why = verdict + " " + carried(ace, right) + " to " + nameOf(check.decidedBy()) + holding(account, check.decidedBy());
+            if (right == AccessRight.AUTOENROLL && check.granted() && !sd.check(account.token(), AccessRight.ENROLL).granted()) {
+                why += "; but autoenrollment also needs Enroll, which " + first(account.name()) + " does not hold, so it will not autoenroll";
+            }
+            decisions.add(new Decision(right, verdict, why));
         }
         return new Row(account, decisions);
     }

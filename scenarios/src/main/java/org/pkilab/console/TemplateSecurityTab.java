@@ -68,7 +68,8 @@ final class TemplateSecurityTab {
                 .append(Html.text(sd.toSddl(session.directory().domainSid()))).append("</code></p></details>");
 
         out.append("<h3 id=\"effective\">Effective access</h3><p>Each right resolved as Windows resolves it: a Deny entry naming any SID in the "
-                + "account's token wins over every Allow entry. The token is the one a logon would get now (<code>tokenGroups</code>, nesting "
+                + "account's token wins over every Allow entry (Windows sorts explicit Deny entries first; the lab keeps no inherited entries). "
+                + "Autoenrollment needs Enroll as well as Autoenroll. The token is the one a logon would get now (<code>tokenGroups</code>, nesting "
                 + "resolved by the DC); a computer that has not restarted since its groups changed still enrolls with its old token.</p>");
         out.append("<form method=\"get\" action=\"/templates/template\" class=\"lookup\">").append(Html.hidden("name", t.name()))
                 .append(Html.hidden("tab", "security")).append(Html.input("account", "Check effective access for account",
