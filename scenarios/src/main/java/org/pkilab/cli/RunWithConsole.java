@@ -14,7 +14,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code pkilab run --console}: the scenario with the classroom console. A class of its own so that {@code pkilab run}
- * without {@code --console} loads none of the console's classes.
+ * without {@code --console} does not load the console's run classes when {@code RunCommand} is verified.
  */
 final class RunWithConsole {
 
