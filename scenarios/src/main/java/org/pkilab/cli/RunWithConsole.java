@@ -27,7 +27,8 @@ final class RunWithConsole {
      */
     static int run(Scenario parsed, boolean step, int consolePort, PrintWriter out) throws InterruptedException {
         int[] number = {0};
-        LabRun run = LabRun.start(parsed, step, r -> {
+        // started in step mode so that no step is narrated before the console's address; without --step it goes on below
+        LabRun run = LabRun.start(parsed, true, r -> {
             synchronized (number) {
                 number[0]++;
                 Narration.narrate(out, number[0], r);
@@ -64,6 +65,9 @@ final class RunWithConsole {
         }
         out.println();
         out.flush();
+        if (!step) {
+            run.resume();
+        }
         List<StepResult> results = run.awaitFirstRun();
         long failed = results.stream().filter(r -> !r.asExpected()).count();
         out.printf(Locale.ROOT, "%s: %d of %d steps, %s%n", parsed.name(), results.size(), parsed.steps().size(),
@@ -73,5 +77,4 @@ final class RunWithConsole {
         stopped.await();
         return failed == 0 ? 0 : 1;
     }
-
 }
