@@ -56,6 +56,31 @@ class ConsoleSignInIT {
     }
 
     @Test
+    void anAdministratorAdvancesTheLabClockAndAUserCannot() {
+        java.time.Duration before = lab.clock().offset();
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.signIn(console.url(), "bob", lab.password());
+            browser.open(console.url() + "/run");
+            browser.waitForText("Lab clock");
+            assertTrue(browser.driver().findElements(org.openqa.selenium.By.xpath("//button[normalize-space(.)='Advance the clock']")).isEmpty(),
+                    "bob is no Domain Admin, yet sees the clock's button:\n" + browser.mainText());
+            java.util.List<?> forged = browser.forgePost("/run/clock", "period=2+days");
+            assertEquals(403L, forged.get(0), String.valueOf(forged.get(1)));
+            assertEquals(before, lab.clock().offset(), "bob's forged request moved the clock");
+        }
+        try (ConsoleBrowser browser = new ConsoleBrowser()) {
+            browser.open(console.oneTimeLink());
+            browser.open(console.url() + "/run");
+            browser.fill("Advance the clock by", "2 days");
+            browser.clickText("Advance the clock");
+            browser.waitForText("The lab clock moved 2 days ahead");
+            assertEquals(before.plusDays(2), lab.clock().offset());
+            assertTrue(browser.pageText().contains(ConsolePage.CLOCK.format(lab.clock().instant()).substring(0, 10)), browser.pageText());
+            browser.screenshot("run-clock");
+        }
+    }
+
+    @Test
     void aWrongPasswordIsTheDomainControllersRefusalAndNoSession() {
         try (ConsoleBrowser browser = new ConsoleBrowser()) {
             browser.open(console.url() + "/login");
