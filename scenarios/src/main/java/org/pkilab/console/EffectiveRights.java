@@ -82,8 +82,9 @@ final class EffectiveRights {
     }
 
     /**
-     * A row for each principal of the ACL, then one for each enabled user and computer whose token holds a SID of the
-     * ACL (a member, however deeply nested, of one of its groups), by name.
+     * A row for each principal of the ACL, then one for each enabled user and computer whose token holds one of the ACL's
+     * domain groups (a member, however deeply nested), by name. Everyone and Authenticated Users are in every token: an
+     * account that holds only those is their row, not one of its own (the lookup form answers for any account).
      */
     List<Row> forAcl(SecurityDescriptor sd) throws LDAPException {
         List<Row> rows = new ArrayList<>();
@@ -101,7 +102,7 @@ final class EffectiveRights {
                 continue; // already a row, or disabled (krbtgt, Guest): it cannot sign in to enroll
             }
             Account account = read(e.getDN());
-            if (account.token().stream().anyMatch(trustees::contains)) {
+            if (account.token().stream().anyMatch(held -> trustees.contains(held) && held.isInDomain(domainSid))) {
                 members.add(account);
             }
         }
