@@ -65,7 +65,7 @@ final class CertificateSigner {
     static final ASN1ObjectIdentifier NTDS_OBJECTSID = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.25.2.1");
 
     /** Where this CA's CRLs and certificate can be fetched, as certificates carry them. */
-    record Urls(String crl, String deltaCrl, String caIssuers) {
+    record Urls(String crl, String deltaCrl, String caIssuers, String ocsp) {
     }
 
     private static final AlgorithmIdentifier SHA256_WITH_RSA = new DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withRSA");
@@ -95,8 +95,12 @@ final class CertificateSigner {
         this.crlDistributionPoints = new Extension(Extension.cRLDistributionPoints, false, der(new CRLDistPoint(
                 new DistributionPoint[]{new DistributionPoint(new DistributionPointName(new GeneralNames(
                         new GeneralName(GeneralName.uniformResourceIdentifier, urls.crl()))), null, null)})));
+        AccessDescription caIssuers = new AccessDescription(AccessDescription.id_ad_caIssuers,
+                new GeneralName(GeneralName.uniformResourceIdentifier, urls.caIssuers()));
+        // the Extensions tab's "Include in the online certificate status protocol (OCSP) extension", after caIssuers as Windows writes it
         this.authorityInformationAccess = new Extension(Extension.authorityInfoAccess, false, der(new AuthorityInformationAccess(
-                new AccessDescription(AccessDescription.id_ad_caIssuers, new GeneralName(GeneralName.uniformResourceIdentifier, urls.caIssuers())))));
+                urls.ocsp() == null ? new AccessDescription[]{caIssuers} : new AccessDescription[]{caIssuers,
+                        new AccessDescription(AccessDescription.id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier, urls.ocsp()))})));
     }
 
     /**

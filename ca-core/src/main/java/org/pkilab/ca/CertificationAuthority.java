@@ -78,6 +78,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private EnrollmentService enrollment;
     private CrlPublisher crls;
     private CaConsole console;
+    private OnlineResponder responder;
     private CaWebServer web;
     private CertificateSigner.Urls urls;
     private ScheduledExecutorService schedule;
@@ -136,9 +137,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             web = new CaWebServer(config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
                     config.httpsPort() != 0 ? config.httpsPort() : Integer.parseInt(ports.getProperty("https", "0")));
             web.bind();
-            String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
+            String host = "http://" + config.fqdn() + ":" + web.httpPort();
+            String base = host + "/CertEnroll/";
             urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
-                    base + config.fqdn() + "_" + config.caName() + ".crt");
+                    base + config.fqdn() + "_" + config.caName() + ".crt", host + OcspAdapter.PATH);
             caSecurity = new CaSecurity(config.caName(), this::securityDescriptor, this::trusteeName);
             enrollment = new EnrollmentService(config.caName(), directory, templates.domainSid(), database, new IssuancePolicy(),
                     new CertificateSigner(identity.privateKey(), identity.certificate(), urls), identity::certificate, config.clock(),
@@ -147,6 +149,8 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
                     (der, delta) -> directory.publication().publishCrl(config.caName(), config.hostName(), der, delta));
             crls.current(false);
+            responder = new OnlineResponder(identity::certificate,
+                    () -> new OnlineResponder.SigningKey(identity.privateKey(), identity.certificate(), false), this::certificateRow, config.clock());
             console = new CaConsole(config.caName(), database, directory, templates, crls, config.clock());
             state = State.RUNNING;
             web.start(WebServerCertificate.loadOrEnroll(dataDirectory.resolve("web.p12"), config.fqdn(),
@@ -182,10 +186,18 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                 List.of(), config.clock().instant(), config.fqdn());
     }
 
+    private Optional<RequestRecord> certificateRow(BigInteger serial) {
+        try {
+            return database.bySerial(serial);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
+        }
+    }
+
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes);
+                caSecurity, logons, this::crlBytes, responder);
     }
 
 
@@ -378,6 +390,11 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
 
     public String caIssuersUrl() {
         return urls.caIssuers();
+    }
+
+    /** The Online Responder's URL, {@code http://ca01.contoso.com:<port>/ocsp}, as the AIA of certificates names it. */
+    public String ocspUrl() {
+        return urls.ocsp();
     }
 
     public int httpsPort() {

@@ -1,0 +1,153 @@
+package org.pkilab.ca;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.LogonToken;
+import org.pkilab.directory.model.TemplateCompatibility;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.ExternalTool.Result;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CA's Online Responder as Debian's {@code openssl ocsp}, curl and GnuTLS's {@code ocsptool} see it: a
+ * certificate the CA issued is {@code good}, revoked in the very next answer after the CA revokes it (no CRL
+ * published in between), a serial the CA never issued is {@code unknown}; nonces are echoed, the answer verifies
+ * with the CA as trust anchor, and GET works as well as POST.
+ */
+class OcspTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String TEMPLATE = "ConfigMgrWebServerCertificate";
+    private static DomainController dc;
+    private static CertificationAuthority ca;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.security().allow("ConfigMgr Web Server Certificate", "IIS01$", AccessRight.READ, AccessRight.ENROLL);
+        }
+        ca.issueTemplate("ConfigMgr Web Server Certificate");
+    }
+
+    @AfterAll
+    static void stopLab() {
+        ca.close();
+        dc.close();
+    }
+
+    /** A new certificate for IIS01, written as leaf.pem, with ca.pem beside it. */
+    private static X509Certificate issue(Path dir) throws Exception {
+        LogonToken iis01 = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.names().computer("IIS01"), PASSWORD).token();
+        EnrollmentResult result = ca.submit(EnrollmentRequest.manual(iis01, TEMPLATE, Csrs.request(Csrs.rsa(2048), "", "iis01.contoso.com")));
+        assertTrue(result.issued(), "IIS01 enrolls for " + TEMPLATE + ": " + result);
+        Files.writeString(dir.resolve("leaf.pem"), KeyFiles.pem(result.certificate()));
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        return result.certificate();
+    }
+
+    private static Result openssl(Path dir, String... more) throws Exception {
+        // the AIA names ca01.contoso.com, which resolves to the lab's loopback only inside the lab; openssl has no --resolve
+        List<String> command = new ArrayList<>(List.of("openssl", "ocsp", "-issuer", "ca.pem", "-url", localUrl(), "-CAfile", "ca.pem"));
+        command.addAll(List.of(more));
+        return ExternalTool.run(dir, Map.of(), null, command.toArray(String[]::new));
+    }
+
+    private static String localUrl() {
+        return ca.ocspUrl().replace(ca.config().fqdn(), "127.0.0.1");
+    }
+
+    @Test
+    void issuedCertificatesNameTheResponderInTheirAia(@TempDir Path dir) throws Exception {
+        issue(dir);
+        Result uri = ExternalTool.run(dir, Map.of(), null, "openssl", "x509", "-in", "leaf.pem", "-noout", "-ocsp_uri");
+        assertEquals(ca.ocspUrl(), uri.out().strip(), "the AIA's id-ad-ocsp URL of a certificate from " + ca.config().caName() + ": " + uri);
+    }
+
+    @Test
+    void goodThenRevokedAtTheVeryNextRequest(@TempDir Path dir) throws Exception {
+        X509Certificate leaf = issue(dir);
+        Result good = openssl(dir, "-cert", "leaf.pem");
+        assertEquals(0, good.exit(), good.toString());
+        assertTrue(good.out().contains("leaf.pem: good"), "a certificate " + ca.config().caName() + " issued: " + good);
+        assertTrue(good.err().contains("Response verify OK"), "the answer verifies with the CA as trust anchor: " + good);
+
+        ca.revoke(leaf.getSerialNumber(), RevocationReason.KEY_COMPROMISE, "CONTOSO\\Administrator");
+        Result revoked = openssl(dir, "-cert", "leaf.pem");
+        assertEquals(0, revoked.exit(), revoked.toString());
+        assertTrue(revoked.out().contains("leaf.pem: revoked"), "revoked by the next answer, with no CRL published: " + revoked);
+        assertTrue(revoked.out().contains("Reason: keyCompromise"), revoked.toString());
+        assertTrue(revoked.out().contains("Revocation Time:"), revoked.toString());
+    }
+
+    @Test
+    void aSerialTheCaNeverIssuedIsUnknown(@TempDir Path dir) throws Exception {
+        issue(dir);
+        Result unknown = openssl(dir, "-serial", "0x1234567890abcdef");
+        assertEquals(0, unknown.exit(), unknown.toString());
+        assertTrue(unknown.out().contains("0x1234567890abcdef: unknown"), "a serial " + ca.config().caName() + " never issued: " + unknown);
+    }
+
+    @Test
+    void theNonceIsEchoed(@TempDir Path dir) throws Exception {
+        issue(dir);
+        Result withNonce = openssl(dir, "-cert", "leaf.pem", "-nonce", "-resp_text");
+        assertEquals(0, withNonce.exit(), withNonce.toString());
+        assertTrue(withNonce.out().contains("OCSP Nonce"), "the nonce in the answer: " + withNonce);
+        assertTrue(!(withNonce.out() + withNonce.err()).contains("WARNING: no nonce in response")
+                && !(withNonce.out() + withNonce.err()).contains("Nonce Verify error"), withNonce.toString());
+        Result none = openssl(dir, "-cert", "leaf.pem", "-no_nonce", "-resp_text");
+        assertTrue(!none.out().contains("OCSP Nonce"), "no nonce asked, none answered: " + none);
+    }
+
+    @Test
+    void anotherIssuersCertificateIsUnauthorized(@TempDir Path dir) throws Exception {
+        issue(dir);
+        Result self = ExternalTool.run(dir, Map.of(), null, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key",
+                "-subj", "/CN=Fabrikam Root", "-out", "other.pem");
+        assertEquals(0, self.exit(), self.toString());
+        Result other = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-issuer", "other.pem", "-serial", "0x10",
+                "-url", localUrl());
+        assertTrue((other.out() + other.err()).contains("unauthorized"), "a CertID naming Fabrikam Root, not " + ca.config().caName() + ": " + other);
+    }
+
+    @Test
+    void getOfTheBase64RequestIsAnsweredAsPost(@TempDir Path dir) throws Exception {
+        X509Certificate leaf = issue(dir);
+        Result reqout = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce",
+                "-reqout", "req.der");
+        assertEquals(0, reqout.exit(), reqout.toString());
+        String base64 = Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve("req.der")));
+        for (String path : List.of(base64, java.net.URLEncoder.encode(base64, java.nio.charset.StandardCharsets.UTF_8))) {
+            Result get = ExternalTool.run(dir, Map.of(), null, "curl", "-sS", "--fail", "-o", "resp.der", "-w", "%{content_type}",
+                    localUrl() + "/" + path);
+            assertEquals(0, get.exit(), "GET " + path + ": " + get);
+            assertEquals(OcspAdapter.RESPONSE_TYPE, get.out(), get.toString());
+            Result read = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-respin", "resp.der", "-issuer", "ca.pem",
+                    "-cert", "leaf.pem", "-CAfile", "ca.pem");
+            assertTrue(read.out().contains("leaf.pem: good"), "the answer to GET " + path + " for " + leaf.getSerialNumber().toString(16) + ": " + read);
+        }
+    }
+}
