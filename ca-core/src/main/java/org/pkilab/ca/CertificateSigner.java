@@ -13,7 +13,10 @@ import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AccessDescription;
+import org.pkilab.directory.model.TemplateFlags;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.DistributionPoint;
@@ -170,6 +173,10 @@ final class CertificateSigner {
                 extensions.addExtension(NTDS_CA_SECURITY, false, new GeneralNames(new GeneralName(GeneralName.otherName,
                         new DERSequence(new ASN1Encodable[]{NTDS_OBJECTSID, new DERTaggedObject(true, 0,
                                 new DEROctetString(draft.requesterSid().toString().getBytes(StandardCharsets.US_ASCII)))}))));
+            }
+            if (TemplateFlags.Enrollment.ADD_OCSP_NOCHECK.isSetIn(t.enrollmentFlags())) {
+                // RFC 6960 4.2.2.2.1: clients trust an OCSP signing certificate for its lifetime without asking about it
+                extensions.addExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false, DERNull.INSTANCE);
             }
             SubjectPublicKeyInfo publicKey = draft.publicKey();
             extensions.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey)));

@@ -38,8 +38,10 @@ import java.util.concurrent.TimeUnit;
  *   {@code DisableExtensionList}, {@code Security}), kept in {@value #REGISTRY_FILE} in the data folder once changed,
  *   read by the enrollment pipeline at every request;</li>
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
- *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files over
- *   HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
+ *   <li>{@link OnlineResponder}: OCSP answers from the database, signed with the key of a {@link ResponderCertificate}
+ *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
+ *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
+ *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
  * Its public methods are the CA console's and the lab's entry points, each handing over to one part in a
@@ -79,6 +81,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CrlPublisher crls;
     private CaConsole console;
     private OnlineResponder responder;
+    private ResponderCertificate responderKey;
     private CaWebServer web;
     private CertificateSigner.Urls urls;
     private ScheduledExecutorService schedule;
@@ -149,10 +152,12 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
                     (der, delta) -> directory.publication().publishCrl(config.caName(), config.hostName(), der, delta));
             crls.current(false);
-            responder = new OnlineResponder(identity::certificate,
-                    () -> new OnlineResponder.SigningKey(identity.privateKey(), identity.certificate(), false), this::certificateRow, config.clock());
             console = new CaConsole(config.caName(), database, directory, templates, crls, config.clock());
             state = State.RUNNING;
+            responderKey = new ResponderCertificate(dataDirectory, this::caComputerToken, identity.privateKey(),
+                    identity.certificate(), enrollment, config.clock());
+            responderKey.get();
+            responder = new OnlineResponder(identity::certificate, responderKey, this::certificateRow, config.clock());
             web.start(WebServerCertificate.loadOrEnroll(dataDirectory.resolve("web.p12"), config.fqdn(),
                     caComputerToken(), identity.certificate(), enrollment, config.clock().instant()), webServices());
             keepPorts();
@@ -390,6 +395,12 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
 
     public String caIssuersUrl() {
         return urls.caIssuers();
+    }
+
+    /** The certificate the Online Responder signs its answers with now: its OCSP Response Signing certificate, renewed when due. */
+    public X509Certificate ocspSigningCertificate() {
+        requireRunning();
+        return responderKey.get().certificate();
     }
 
     /** The Online Responder's URL, {@code http://ca01.contoso.com:<port>/ocsp}, as the AIA of certificates names it. */

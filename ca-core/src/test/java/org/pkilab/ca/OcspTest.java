@@ -103,6 +103,28 @@ class OcspTest {
     }
 
     @Test
+    void answersAreSignedByAnOcspResponseSigningCertificateTheCaIssuedItself(@TempDir Path dir) throws Exception {
+        issue(dir);
+        X509Certificate responder = ca.ocspSigningCertificate();
+        Files.writeString(dir.resolve("responder.pem"), KeyFiles.pem(responder));
+        Result text = ExternalTool.run(dir, Map.of(), null, "openssl", "x509", "-in", "responder.pem", "-noout", "-text");
+        assertTrue(text.out().contains("OCSP Signing"), "the EKU of the OCSP Response Signing certificate: " + text.out());
+        assertTrue(text.out().contains("OCSP No Check"), "id-pkix-ocsp-nocheck in it: " + text.out());
+        assertTrue(text.out().contains("DNS:" + ca.config().fqdn()), "named for the CA computer: " + text.out());
+        // notBefore is set back a few minutes for clocks behind the CA's, as Windows does
+        java.time.Duration validity = java.time.Duration.between(responder.getNotBefore().toInstant(), responder.getNotAfter().toInstant());
+        assertTrue(validity.compareTo(java.time.Duration.ofDays(14)) >= 0 && validity.compareTo(java.time.Duration.ofDays(14).plusHours(1)) < 0,
+                "OCSP Response Signing's two weeks: " + validity);
+        assertTrue(ca.issued().stream().anyMatch(r -> r.serial().equals(responder.getSerialNumber())
+                && r.template().equals(org.pkilab.directory.model.DefaultTemplates.OCSP_RESPONSE_SIGNING)), "recorded in the CA database");
+
+        Result va = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-url", localUrl(),
+                "-VAfile", "responder.pem");
+        assertEquals(0, va.exit(), va.toString());
+        assertTrue(va.err().contains("Response verify OK") && va.out().contains("leaf.pem: good"), "-VAfile with the responder's certificate: " + va);
+    }
+
+    @Test
     void aSerialTheCaNeverIssuedIsUnknown(@TempDir Path dir) throws Exception {
         issue(dir);
         Result unknown = openssl(dir, "-serial", "0x1234567890abcdef");
