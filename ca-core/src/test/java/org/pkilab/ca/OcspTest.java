@@ -125,6 +125,30 @@ class OcspTest {
     }
 
     @Test
+    void gnutlsOcsptoolAsksAndVerifiesGoodThenRevoked(@TempDir Path dir) throws Exception {
+        X509Certificate leaf = issue(dir);
+        Result good = ocsptool(dir, "--nonce");
+        assertEquals(0, good.exit(), good.toString());
+        assertTrue(good.out().contains("Certificate Status: good"), "ocsptool --ask for a certificate " + ca.config().caName() + " issued: " + good);
+        assertTrue(good.out().contains("Verifying OCSP Response: Success"), "verified against the CA as trust anchor: " + good);
+        assertTrue(good.out().contains("Nonce:"), "the nonce ocsptool sent, echoed: " + good);
+
+        ca.revoke(leaf.getSerialNumber(), RevocationReason.CESSATION_OF_OPERATION, "CONTOSO\\Administrator");
+        Result revoked = ocsptool(dir);
+        assertTrue(revoked.out().contains("Certificate Status: revoked"), "ocsptool --ask after revocation: " + revoked);
+        // ocsptool prints the time, not the reason (openssl's test checks that)
+        assertTrue(revoked.out().contains("Revocation time:"), revoked.toString());
+        assertTrue(revoked.out().contains("Verifying OCSP Response: Success"), revoked.toString());
+    }
+
+    private static Result ocsptool(Path dir, String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ocsptool", "--ask=" + localUrl(), "--load-issuer", "ca.pem", "--load-cert", "leaf.pem",
+                "--load-trust", "ca.pem"));
+        command.addAll(List.of(more));
+        return ExternalTool.run(dir, Map.of(), null, command.toArray(String[]::new));
+    }
+
+    @Test
     void aSerialTheCaNeverIssuedIsUnknown(@TempDir Path dir) throws Exception {
         issue(dir);
         Result unknown = openssl(dir, "-serial", "0x1234567890abcdef");
