@@ -78,15 +78,12 @@ final class OcspAdapter {
         answer(response, callback, responder.respond(body));
     }
 
+    /** The request line is bounded by the server (414 over {@value CaWebServer#MAX_HEADERS} bytes) before this is reached. */
     private void get(Request request, Response response, Callback callback) {
         // the raw path: base64 holds '/' and '+', and clients send them raw or percent-encoded
         String raw = request.getHttpURI().getPath();
         int start = raw.indexOf(PATH + "/");
         String encoded = start < 0 ? "" : raw.substring(start + PATH.length() + 1);
-        if (encoded.length() > MAX_BODY * 2) {
-            tooLarge(response, callback, "in the path is over " + MAX_BODY * 2 + " characters");
-            return;
-        }
         byte[] der;
         try {
             // '+' is base64 here, not a space: keep it through the form-style decoder
@@ -99,7 +96,7 @@ final class OcspAdapter {
     }
 
     private static void answer(Response response, Callback callback, byte[] der) {
-        // RFC 5019 6: caches may keep an answer until its nextUpdate; revocation is checked live, so keep it short
+        // RFC 5019 6 lets HTTP caches keep a GET's answer until nextUpdate; the status is read live, so a cache must not
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
         HttpAnswers.send(response, callback, 200, RESPONSE_TYPE, der);
     }

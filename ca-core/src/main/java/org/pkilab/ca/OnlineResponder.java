@@ -44,15 +44,15 @@ import java.util.function.Supplier;
  *
  * <pre>
  * request   CertID { SHA-1(issuer name), SHA-1(issuer key), serial 4a1f }   nonce 16 bytes
- * answer    successful, signed by "CN=ca01.contoso.com OCSP" (an OCSP Response Signing certificate from the CA):
+ * answer    successful, signed with the key of CN=ca01.contoso.com's OCSP Response Signing certificate (in the answer):
  *           4a1f revoked 2026-12-07T06:40:00Z keyCompromise   thisUpdate now, nextUpdate now + 1 h, the nonce echoed
  * </pre>
  *
  * <p>Each serial is answered {@code good} when the CA issued it and has not revoked it, {@code revoked} with the
  * time and reason when it has, and {@code unknown} when the CA never issued it. A CertID naming another issuer
  * makes the whole answer {@code unauthorized}, as RFC 5019 wants from a responder that is not authoritative for it;
- * anything that does not parse as an OCSP request, that asks for no or too many certificates
- * ({@value #MAX_CERTIFICATES}), or whose nonce is outside RFC 8954's 1 to 32 bytes is {@code malformedRequest}.
+ * anything that does not parse as an OCSP request, that asks about no certificate or more than
+ * {@value #MAX_CERTIFICATES}, that names a hash algorithm the responder lacks, or whose nonce is outside RFC 8954's 1 to 32 bytes is {@code malformedRequest}.
  * Request signatures are not checked: the answer tells only what the CRL tells anyone.
  */
 final class OnlineResponder {
