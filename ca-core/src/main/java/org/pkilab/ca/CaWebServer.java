@@ -2,6 +2,7 @@ package org.pkilab.ca;
 
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.Handler;
@@ -29,7 +30,7 @@ import java.util.function.Supplier;
 
 /**
  * The CA host's web server, IIS on a Windows CA: one HTTPS port for EST, the enrollment policy and
- * administration, one HTTP port for the {@code CertEnroll} files the CDP and AIA URLs name. It owns the Jetty
+ * administration, one HTTP port for the {@code CertEnroll} files the CDP and AIA URLs name and the Online Responder. It owns the Jetty
  * wiring, routes each path to its protocol adapter, and answers what no adapter takes: HTTP that Jetty cannot
  * parse, plain HTTP sent to the HTTPS port, unknown paths, and failures, in plain text that says what to change.
  *
@@ -38,6 +39,7 @@ import java.util.function.Supplier;
  * HTTPS /.well-known/est/policy                                                    {@link EnrollmentPolicyAdapter}
  * HTTPS /certsrv/admin/...                                                         {@link CaAdminEndpoint}
  * HTTP  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt           {@link CrlFilesAdapter}
+ * HTTP  /ocsp (POST), /ocsp/&lt;base64 request&gt; (GET)                                {@link OcspAdapter}
  * </pre>
  *
  * <p>The adapters reach the CA only through the narrow interfaces in {@link Services}; a new protocol is a new
@@ -55,7 +57,8 @@ final class CaWebServer implements AutoCloseable {
 
     /** What the adapters need from the CA, each as narrow as the adapter's job. */
     record Services(Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource policy,
-                    CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls) {
+                    CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls,
+                    OnlineResponder responder) {
         Services {
             Objects.requireNonNull(caCertificate, "caCertificate");
             Objects.requireNonNull(enrollment, "enrollment");
@@ -64,6 +67,7 @@ final class CaWebServer implements AutoCloseable {
             Objects.requireNonNull(security, "security");
             Objects.requireNonNull(logon, "logon");
             Objects.requireNonNull(crls, "crls");
+            Objects.requireNonNull(responder, "responder");
         }
     }
 
@@ -74,6 +78,7 @@ final class CaWebServer implements AutoCloseable {
     private EnrollmentPolicyAdapter policy;
     private CaAdminEndpoint admin;
     private CrlFilesAdapter files;
+    private OcspAdapter ocsp;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
@@ -92,6 +97,8 @@ final class CaWebServer implements AutoCloseable {
         HttpConfiguration plain = new HttpConfiguration();
         plain.setRequestHeaderSize(MAX_HEADERS);
         plain.setSendServerVersion(false);
+        // RFC 6960 appendix A: an OCSP GET's path is the URL-encoded base64 request, '/' sent as %2F; only this port takes it
+        plain.setUriCompliance(UriCompliance.DEFAULT.with("OCSP GET", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR));
         // each port has threads of its own: clients holding the EST port's cannot stop CRL and AIA downloads
         // HTTP/2 as well: a client that opens with HTTP/2's preface (curl --http2-prior-knowledge) got no answer at all
         this.http = new ServerConnector(server, pool("http"), null, null, -1, -1, new HttpConnectionFactory(plain),
@@ -121,6 +128,7 @@ final class CaWebServer implements AutoCloseable {
         policy = new EnrollmentPolicyAdapter(config.caName(), services.policy(), logon);
         admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
         files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
+        ocsp = new OcspAdapter(services.responder());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
         // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
         server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
@@ -200,6 +208,10 @@ final class CaWebServer implements AutoCloseable {
         }
         if (path.startsWith(CrlFilesAdapter.PREFIX) && "GET".equals(request.getMethod())) {
             files.get(path.substring(CrlFilesAdapter.PREFIX.length()), response, callback);
+            return;
+        }
+        if (!secure && (path.equals(OcspAdapter.PATH) || path.startsWith(OcspAdapter.PATH + "/"))) {
+            ocsp.handle(request, response, callback);
             return;
         }
         if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {

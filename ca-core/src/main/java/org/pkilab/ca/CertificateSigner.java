@@ -13,7 +13,10 @@ import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AccessDescription;
+import org.pkilab.directory.model.TemplateFlags;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.DistributionPoint;
@@ -65,7 +68,7 @@ final class CertificateSigner {
     static final ASN1ObjectIdentifier NTDS_OBJECTSID = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.25.2.1");
 
     /** Where this CA's CRLs and certificate can be fetched, as certificates carry them. */
-    record Urls(String crl, String deltaCrl, String caIssuers) {
+    record Urls(String crl, String deltaCrl, String caIssuers, String ocsp) {
     }
 
     private static final AlgorithmIdentifier SHA256_WITH_RSA = new DefaultSignatureAlgorithmIdentifierFinder().find("SHA256withRSA");
@@ -95,8 +98,12 @@ final class CertificateSigner {
         this.crlDistributionPoints = new Extension(Extension.cRLDistributionPoints, false, der(new CRLDistPoint(
                 new DistributionPoint[]{new DistributionPoint(new DistributionPointName(new GeneralNames(
                         new GeneralName(GeneralName.uniformResourceIdentifier, urls.crl()))), null, null)})));
+        AccessDescription caIssuers = new AccessDescription(AccessDescription.id_ad_caIssuers,
+                new GeneralName(GeneralName.uniformResourceIdentifier, urls.caIssuers()));
+        // the Extensions tab's "Include in the online certificate status protocol (OCSP) extension", after caIssuers as Windows writes it
         this.authorityInformationAccess = new Extension(Extension.authorityInfoAccess, false, der(new AuthorityInformationAccess(
-                new AccessDescription(AccessDescription.id_ad_caIssuers, new GeneralName(GeneralName.uniformResourceIdentifier, urls.caIssuers())))));
+                urls.ocsp() == null ? new AccessDescription[]{caIssuers} : new AccessDescription[]{caIssuers,
+                        new AccessDescription(AccessDescription.id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier, urls.ocsp()))})));
     }
 
     /**
@@ -166,6 +173,10 @@ final class CertificateSigner {
                 extensions.addExtension(NTDS_CA_SECURITY, false, new GeneralNames(new GeneralName(GeneralName.otherName,
                         new DERSequence(new ASN1Encodable[]{NTDS_OBJECTSID, new DERTaggedObject(true, 0,
                                 new DEROctetString(draft.requesterSid().toString().getBytes(StandardCharsets.US_ASCII)))}))));
+            }
+            if (TemplateFlags.Enrollment.ADD_OCSP_NOCHECK.isSetIn(t.enrollmentFlags())) {
+                // RFC 6960 4.2.2.2.1: clients trust an OCSP signing certificate for its lifetime without asking about it
+                extensions.addExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false, DERNull.INSTANCE);
             }
             SubjectPublicKeyInfo publicKey = draft.publicKey();
             extensions.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey)));

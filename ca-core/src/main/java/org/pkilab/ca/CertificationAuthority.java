@@ -38,8 +38,10 @@ import java.util.concurrent.TimeUnit;
  *   {@code DisableExtensionList}, {@code Security}), kept in {@value #REGISTRY_FILE} in the data folder once changed,
  *   read by the enrollment pipeline at every request;</li>
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
- *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files over
- *   HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
+ *   <li>{@link OnlineResponder}: OCSP answers from the database, signed with the key of a {@link ResponderCertificate}
+ *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
+ *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
+ *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
  * Its public methods are the CA console's and the lab's entry points, each handing over to one part in a
@@ -78,6 +80,8 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private EnrollmentService enrollment;
     private CrlPublisher crls;
     private CaConsole console;
+    private OnlineResponder responder;
+    private ResponderCertificate responderKey;
     private CaWebServer web;
     private CertificateSigner.Urls urls;
     private ScheduledExecutorService schedule;
@@ -136,9 +140,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             web = new CaWebServer(config, config.httpPort() != 0 ? config.httpPort() : Integer.parseInt(ports.getProperty("http", "0")),
                     config.httpsPort() != 0 ? config.httpsPort() : Integer.parseInt(ports.getProperty("https", "0")));
             web.bind();
-            String base = "http://" + config.fqdn() + ":" + web.httpPort() + "/CertEnroll/";
+            String host = "http://" + config.fqdn() + ":" + web.httpPort();
+            String base = host + "/CertEnroll/";
             urls = new CertificateSigner.Urls(base + config.caName() + ".crl", base + config.caName() + "+.crl",
-                    base + config.fqdn() + "_" + config.caName() + ".crt");
+                    base + config.fqdn() + "_" + config.caName() + ".crt", host + OcspAdapter.PATH);
             caSecurity = new CaSecurity(config.caName(), this::securityDescriptor, this::trusteeName);
             enrollment = new EnrollmentService(config.caName(), directory, templates.domainSid(), database, new IssuancePolicy(),
                     new CertificateSigner(identity.privateKey(), identity.certificate(), urls), identity::certificate, config.clock(),
@@ -149,6 +154,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             crls.current(false);
             console = new CaConsole(config.caName(), database, directory, templates, crls, config.clock());
             state = State.RUNNING;
+            responderKey = new ResponderCertificate(dataDirectory, this::caComputerToken, identity.privateKey(),
+                    identity.certificate(), enrollment, config.clock());
+            responderKey.get();
+            responder = new OnlineResponder(identity::certificate, responderKey, this::certificateRow, config.clock());
             web.start(WebServerCertificate.loadOrEnroll(dataDirectory.resolve("web.p12"), config.fqdn(),
                     caComputerToken(), identity.certificate(), enrollment, config.clock().instant()), webServices());
             keepPorts();
@@ -182,10 +191,18 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                 List.of(), config.clock().instant(), config.fqdn());
     }
 
+    private Optional<RequestRecord> certificateRow(BigInteger serial) {
+        try {
+            return database.bySerial(serial);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("the CA database could not be read: " + e.getMessage(), e);
+        }
+    }
+
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes);
+                caSecurity, logons, this::crlBytes, responder);
     }
 
 
@@ -378,6 +395,17 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
 
     public String caIssuersUrl() {
         return urls.caIssuers();
+    }
+
+    /** The certificate the Online Responder signs its answers with now: its OCSP Response Signing certificate, renewed when due. */
+    public X509Certificate ocspSigningCertificate() {
+        requireRunning();
+        return responderKey.get().certificate();
+    }
+
+    /** The Online Responder's URL, {@code http://ca01.contoso.com:<port>/ocsp}, as the AIA of certificates names it. */
+    public String ocspUrl() {
+        return urls.ocsp();
     }
 
     public int httpsPort() {

@@ -36,10 +36,12 @@ class CaRestartTest {
             LogonToken admin = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).token();
             Set<BigInteger> serials = new HashSet<>();
             X509Certificate caCertificate;
+            X509Certificate responder;
             List<RequestRecord> before;
             long lastId;
             try (CertificationAuthority ca = CertificationAuthority.start(config)) {
                 caCertificate = ca.certificate();
+                responder = ca.ocspSigningCertificate();
                 for (int i = 0; i < 10; i++) {
                     EnrollmentResult r = ca.submit(EnrollmentRequest.manual(admin, "WebServer", Csrs.request(Csrs.rsa(2048), "CN=www.contoso.com")));
                     assertTrue(r.issued(), String.valueOf(r.decision()));
@@ -51,6 +53,7 @@ class CaRestartTest {
             }
             try (CertificationAuthority ca = CertificationAuthority.start(config)) {
                 assertEquals(caCertificate, ca.certificate(), "the CA keeps its key and certificate");
+                assertEquals(responder, ca.ocspSigningCertificate(), "the Online Responder keeps its OCSP Response Signing certificate");
                 assertEquals(before.stream().map(RequestRecord::requestId).toList(), ca.issued().stream().map(RequestRecord::requestId).toList());
                 assertEquals(1, ca.revoked().size());
                 assertTrue(ca.crl(false).getRevokedCertificate(ca.revoked().get(0).serial()) != null, "the CRL still lists it");

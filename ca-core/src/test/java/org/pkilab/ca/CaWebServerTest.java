@@ -83,7 +83,8 @@ class CaWebServerTest {
         };
         CaWebServer.Services services = new CaWebServer.Services(CA::certificate, stub(Enrollment.class), stub(EnrollmentPolicySource.class),
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,
-                delta -> delta ? DELTA_CRL : BASE_CRL);
+                delta -> delta ? DELTA_CRL : BASE_CRL, new OnlineResponder(CA::certificate,
+                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()));
         web = new CaWebServer(config, 0, 0);
         web.bind();
         web.start(selfSignedBy("CN=ca01.contoso.com"), services);
@@ -125,6 +126,48 @@ class CaWebServerTest {
         assertArrayEquals(BASE_CRL, bytes(base + "contoso-CA01-CA.crl"), "the base CRL the CDP URL names");
         assertArrayEquals(DELTA_CRL, bytes(base + "contoso-CA01-CA+.crl"), "the delta CRL the Freshest CRL URL names");
         assertArrayEquals(CA.certificate().getEncoded(), bytes(base + "ca01.contoso.com_contoso-CA01-CA.crt"), "the AIA certificate");
+    }
+
+    @Test
+    void theOnlineResponderRefusesWhatIsNoOcspRequestOverHttpAndAnswersJunkAsMalformedRequest() throws Exception {
+        String url = "http://127.0.0.1:" + web.httpPort() + OcspAdapter.PATH;
+        HttpURLConnection big = post(url, OcspAdapter.REQUEST_TYPE, new byte[OcspAdapter.MAX_BODY + 1]);
+        assertEquals(413, big.getResponseCode(), "a body over " + OcspAdapter.MAX_BODY + " bytes");
+        assertTrue(text(big).contains("at most " + OcspAdapter.MAX_BODY + " bytes"), "the refusal names the limit");
+        HttpURLConnection form = post(url, "application/x-www-form-urlencoded", new byte[]{0x30, 0x00});
+        assertEquals(415, form.getResponseCode(), "a form instead of " + OcspAdapter.REQUEST_TYPE);
+        assertTrue(text(form).contains(OcspAdapter.REQUEST_TYPE), "the refusal names the content type to send");
+        HttpURLConnection put = (HttpURLConnection) new URL(url).openConnection();
+        put.setRequestMethod("PUT");
+        put.setDoOutput(true);
+        put.getOutputStream().write(new byte[]{0x30, 0x00});
+        assertEquals(405, put.getResponseCode(), "PUT to " + OcspAdapter.PATH);
+        assertEquals("GET, POST", put.getHeaderField("Allow"));
+
+        HttpURLConnection junk = post(url, OcspAdapter.REQUEST_TYPE, "not DER".getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, junk.getResponseCode(), "an OCSP error travels in a 200 (RFC 6960 A.1)");
+        assertEquals(OcspAdapter.RESPONSE_TYPE, junk.getContentType());
+        assertEquals(org.bouncycastle.cert.ocsp.OCSPRespBuilder.MALFORMED_REQUEST,
+                new org.bouncycastle.cert.ocsp.OCSPResp(junk.getInputStream().readAllBytes()).getStatus(), "junk POSTed");
+        HttpURLConnection notBase64 = (HttpURLConnection) new URL(url + "/not*base64%21").openConnection();
+        assertEquals(200, notBase64.getResponseCode(), "GET of a path that is no base64");
+        assertEquals(org.bouncycastle.cert.ocsp.OCSPRespBuilder.MALFORMED_REQUEST,
+                new org.bouncycastle.cert.ocsp.OCSPResp(notBase64.getInputStream().readAllBytes()).getStatus(), "a GET that is no base64");
+        assertTrue(calls.isEmpty(), "no CA service asked: " + calls);
+    }
+
+    private static HttpURLConnection post(String url, String contentType, byte[] body) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", contentType);
+        c.setFixedLengthStreamingMode(body.length);
+        try {
+            c.getOutputStream().write(body);
+        } catch (IOException e) {
+            // the server may answer 413 from Content-Length and close before the whole body is sent
+        }
+        return c;
     }
 
     /** A service every call of which is recorded and fails the test: the adapters under test must not reach it. */

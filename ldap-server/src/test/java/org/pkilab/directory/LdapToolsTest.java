@@ -60,7 +60,7 @@ class LdapToolsTest {
         }
         assertEquals(java.util.Map.of("WebServer", "1", "Workstation", "134217728", "ClientAuth", "-2113929216",
                 "Machine", "402653184", "User", "-1509949440", "EnrollmentAgent", "-2113929216", "SubCA", "1",
-                "KerberosAuthentication", "138412032"), flags, r.out());
+                "KerberosAuthentication", "138412032", "OCSPResponseSigning", "402653184"), flags, r.out());
     }
 
     @Test

@@ -317,6 +317,7 @@ final class UpCommand implements Callable<Integer> {
         out.println("EST           " + ca.estBaseUrl() + "/<template>/simpleenroll");
         out.println("CRL (CDP)     " + ca.crlUrl() + "   delta " + ca.deltaCrlUrl());
         out.println("CA cert (AIA) " + ca.caIssuersUrl());
+        out.println("OCSP          " + ca.ocspUrl() + "   (POST application/ocsp-request, or GET /ocsp/<base64 request>)");
         for (String name : lab.computerNames()) {
             DomainComputer computer = lab.computer(name);
             String site = "";

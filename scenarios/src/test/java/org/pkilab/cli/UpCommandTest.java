@@ -219,6 +219,17 @@ class UpCommandTest {
             String answer = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals("200", answer, "curl " + String.join(" ", curl));
+
+            String ocsp = out.replaceAll("(?s).*\nOCSP +(\\S+).*", "$1");
+            assertTrue(ocsp.startsWith("http://" + endpoints.caFqdn() + ":") && ocsp.endsWith("/ocsp"), "the Online Responder's URL: " + out);
+            List<String> get = new java.util.ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}"));
+            get.addAll(List.of(resolve.split(" ")));
+            // an empty SEQUENCE, base64: the responder's malformedRequest, which shows it answers at the printed URL
+            get.add(ocsp + "/MAA=");
+            Process asked = new ProcessBuilder(get).redirectErrorStream(true).start();
+            String ocspAnswer = new String(asked.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(asked.waitFor(60, TimeUnit.SECONDS));
+            assertEquals("200 application/ocsp-response", ocspAnswer, "curl " + String.join(" ", get));
         }
     }
 }

@@ -70,6 +70,7 @@ final class EstCorpus {
         estClientCertificates();
         caAdministration();
         certEnroll();
+        onlineResponder();
     }
 
     // ---- EST: bodies that are not certificate requests ----------------------------------------------
@@ -701,6 +702,23 @@ final class EstCorpus {
         admin("setreg CA\\Security", "POST", "registry?name=CA%5CSecurity&change=O:BAG:DUD:(A;;0x3;;;WD)", administrator, invalid);
         admin("setreg without a change", "POST", "registry?name=policy%5CEditFlags", administrator,
                 new Answer(400, WindowsError.E_INVALIDARG, false, "change"));
+    }
+
+    // ---- the Online Responder (plain HTTP): what is no OCSP request at the HTTP level --------------
+
+    private void onlineResponder() {
+        String category = "HTTP: the Online Responder";
+        byte[] oversized = new byte[16 * 1024 + 1];
+        oversized[0] = 0x30;
+        http.add(new HttpInput(category, "POST /ocsp of 16 KiB + 1", Transport.HTTP, null, HttpsWire.request("POST", "/ocsp", "ca01",
+                List.of("Content-Type", "application/ocsp-request"), oversized), List.of(new Answer(413, null, false, "16384"))));
+        http.add(new HttpInput(category, "POST /ocsp as a form", Transport.HTTP, null, HttpsWire.request("POST", "/ocsp", "ca01",
+                List.of("Content-Type", "application/x-www-form-urlencoded"), new byte[]{0x30, 0x00}),
+                List.of(new Answer(415, null, false, "application/ocsp-request"))));
+        http.add(new HttpInput(category, "DELETE /ocsp", Transport.HTTP, null, HttpsWire.request("DELETE", "/ocsp", "ca01", List.of(), null),
+                List.of(new Answer(405, null, false, "POST"))));
+        http.add(new HttpInput(category, "GET /ocsp/ with a 40 KiB path", Transport.HTTP, null, HttpsWire.request("GET", "/ocsp/" + "A".repeat(40 * 1024),
+                "ca01", List.of(), null), List.of(URI_TOO_LONG)));
     }
 
     // ---- the CDP and AIA web server (plain HTTP) ---------------------------------------------------

@@ -9,7 +9,7 @@ import java.util.List;
  * matched against a Windows Server 2016 directory dump).
  *
  * <table>
- *   <caption>The eight templates</caption>
+ *   <caption>The nine templates</caption>
  *   <tr><th>cn</th><th>display name</th><th>schema</th><th>subject</th><th>EKU</th><th>Enroll</th></tr>
  *   <tr><td>WebServer</td><td>Web Server</td><td>1</td><td>supply in request</td><td>Server Authentication</td><td>DA, EA</td></tr>
  *   <tr><td>Workstation</td><td>Workstation Authentication</td><td>2</td><td>DNS name in SAN</td><td>Client Authentication</td><td>DA, DC, EA</td></tr>
@@ -18,6 +18,7 @@ import java.util.List;
  *   <tr><td>User</td><td>User</td><td>1</td><td>directory path, e-mail, UPN</td><td>EFS, Secure Email, Client Authentication</td><td>DA, DU, EA</td></tr>
  *   <tr><td>EnrollmentAgent</td><td>Enrollment Agent</td><td>1</td><td>directory path + UPN</td><td>Certificate Request Agent</td><td>DA, EA</td></tr>
  *   <tr><td>SubCA</td><td>Subordinate Certification Authority</td><td>1</td><td>supply in request</td><td>none (any purpose); a CA certificate</td><td>DA, EA</td></tr>
+ *   <tr><td>OCSPResponseSigning</td><td>OCSP Response Signing</td><td>3</td><td>DNS name as CN + SAN</td><td>OCSP Signing</td><td>DA, EA</td></tr>
  *   <tr><td>KerberosAuthentication</td><td>Kerberos Authentication</td><td>2</td><td>none; DNS name and domain DNS name in SAN</td><td>Client + Server Authentication, Smart Card Logon, KDC Authentication</td><td>DA, DD, ED, EA; Autoenroll DD, ED</td></tr>
  * </table>
  *
@@ -32,6 +33,11 @@ import java.util.List;
  * <p>Enrollment Agent is the certificate with which its holder signs requests on behalf of other users (smart card
  * enrollment stations): a new CA does not issue it, and only Domain Admins and Enterprise Admins may enroll for it. An
  * administrator who puts it on the issue list and lets ordinary users enroll opens ESC3.
+ *
+ * <p>OCSP Response Signing is the Online Responder's: a short-lived key (two weeks, renewed in the last two days) for
+ * signing OCSP answers, with {@code CT_FLAG_ADD_OCSP_NOCHECK} so the CA writes id-pkix-ocsp-nocheck into it and
+ * clients do not ask the responder about its own certificate. The lab's CA enrolls for it itself at start, as it does
+ * for its web server's certificate.
  */
 public final class DefaultTemplates {
 
@@ -44,6 +50,10 @@ public final class DefaultTemplates {
     public static final String ENROLLMENT_AGENT = "EnrollmentAgent";
     /** Subordinate Certification Authority: the subject from the request, no EKU (any purpose); administrators only. */
     public static final String SUB_CA = "SubCA";
+    /** The Online Responder's signing certificate: OCSP Signing, id-pkix-ocsp-nocheck, two weeks; issued by the CA to itself. */
+    public static final String OCSP_RESPONSE_SIGNING = "OCSPResponseSigning";
+    /** id-kp-OCSPSigning, "OCSP Signing". */
+    public static final String OID_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
     /** szOID_ENROLLMENT_AGENT, "Certificate Request Agent". */
     public static final String OID_CERTIFICATE_REQUEST_AGENT = "1.3.6.1.4.1.311.20.2.1";
 
@@ -59,7 +69,7 @@ public final class DefaultTemplates {
     private DefaultTemplates() {
     }
 
-    /** The eight templates for a forest with this OID base and root-domain SID. */
+    /** The nine templates for a forest with this OID base and root-domain SID. */
     public static List<CertificateTemplate> all(String forestOidBase, SecurityIdentifier domainSid) {
         return List.of(
                 CertificateTemplate.builder(WEB_SERVER).displayName("Web Server")
@@ -139,6 +149,17 @@ public final class DefaultTemplates {
                         .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(ONE_YEAR).renewalPeriod(SIX_WEEKS)
                         .cryptographicProviders(SCHANNEL)
                         .securityDescriptor(autoenrolledBy(domainSid, "DD", "ED"))
+                        .build(),
+                CertificateTemplate.builder(OCSP_RESPONSE_SIGNING).displayName("OCSP Response Signing")
+                        .schemaVersion(3).revision(101).minorRevision(3).oid(forestOidBase + ".1.32")
+                        .flags(0x10260).certificateNameFlags(0x18000000)
+                        .enrollmentFlags(TemplateFlags.Enrollment.AUTO_ENROLLMENT.value() | TemplateFlags.Enrollment.ADD_OCSP_NOCHECK.value())
+                        .privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(OID_OCSP_SIGNING))
+                        .applicationPolicies(List.of(OID_OCSP_SIGNING))
+                        .keyUsage(new byte[]{(byte) 0x80, 0}).validity(Duration.ofDays(14)).renewalPeriod(Duration.ofDays(2))
+                        .cryptographicProviders(List.of())
+                        .securityDescriptor(sd(domainSid))
                         .build());
     }
 
