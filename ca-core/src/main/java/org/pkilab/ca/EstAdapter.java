@@ -248,8 +248,9 @@ final class EstAdapter {
         String givenBy = fromPath ? "the path " + PREFIX + RequestedNames.printable(String.valueOf(given)) + "/" : "the certificate being renewed";
         String chosen = given;
         String chosenBy = givenBy;
-        String chosenName = given == null ? null : templates.template(given).filter(t -> IssuancePolicy.isTemplateName(given))
-                .map(CertificateTemplate::name).orElse(null);
+        // a label that cannot be a name is never looked up: the pipeline refuses it before any directory search
+        String chosenName = given == null || named.isEmpty() || !IssuancePolicy.isTemplateName(given) ? null
+                : templates.template(given).map(CertificateTemplate::name).orElse(null);
         for (RequestedTemplate request : named) {
             Optional<CertificateTemplate> found = request.byOid() ? templates.templateWithOid(request.template())
                     : IssuancePolicy.isTemplateName(request.template()) ? templates.template(request.template()) : Optional.empty();
