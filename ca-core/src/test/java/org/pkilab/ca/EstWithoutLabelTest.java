@@ -237,6 +237,27 @@ class EstWithoutLabelTest {
         assertEquals(403, refused.getStatusCode(), "IIS02$ holds no Enroll on " + TEMPLATE + ": " + refused);
     }
 
+    @Test
+    void bouncyCastleRequestNamingTheTemplateByAttributeOrOidIsIssuedThatTemplate() throws Exception {
+        ESTService est = bouncyCastleEst();
+        // certreq -attrib "CertificateTemplate:ConfigMgrWebServerCertificate": a name-value pair, read as SanAttribute's are
+        PKCS10CertificationRequest byAttribute = bouncyCastleRequest(new org.bouncycastle.asn1.pkcs.Attribute(
+                new org.bouncycastle.asn1.ASN1ObjectIdentifier(Pkcs10Request.NAME_VALUE_PAIR), new org.bouncycastle.asn1.DERSet(
+                new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[]{
+                        new org.bouncycastle.asn1.DERBMPString("CertificateTemplate"), new org.bouncycastle.asn1.DERBMPString(TEMPLATE_NAME)}))), null);
+        EnrollmentResponse attribute = est.simpleEnroll(false, byAttribute, basic("IIS01$"));
+        X509Certificate first = new JcaX509CertificateConverter().getCertificate(attribute.getStore().getMatches(null).iterator().next());
+        assertEquals(TEMPLATE_NAME, ca.bySerial(first.getSerialNumber()).orElseThrow().template(), "CertificateTemplate: attribute, no default");
+
+        String oid = ca.enrollment().template(TEMPLATE).orElseThrow().oid();
+        PKCS10CertificationRequest byOid = bouncyCastleRequest(null, new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[]{
+                new org.bouncycastle.asn1.ASN1ObjectIdentifier(oid), new org.bouncycastle.asn1.ASN1Integer(100),
+                new org.bouncycastle.asn1.ASN1Integer(2)}));
+        EnrollmentResponse info = est.simpleEnroll(false, byOid, basic("IIS01$"));
+        X509Certificate second = new JcaX509CertificateConverter().getCertificate(info.getStore().getMatches(null).iterator().next());
+        assertEquals(TEMPLATE_NAME, ca.bySerial(second.getSerialNumber()).orElseThrow().template(), "1.3.6.1.4.1.311.21.7 naming " + oid);
+    }
+
     /**
      * HTTP Basic sent with the request. Bouncy Castle's own {@code HttpAuth} waits for the 401 and then closes it unread,
      * which its response stream refuses when the 401 has a body ("Stream closed before limit fully read"), and the CA's
@@ -270,14 +291,26 @@ class EstWithoutLabelTest {
     }
 
     private static PKCS10CertificationRequest bouncyCastleRequest() throws Exception {
+        return bouncyCastleRequest(null, null);
+    }
+
+    /** A request for iis01.contoso.com, with {@code attribute} and a template information extension {@code templateInfo} when not null. */
+    private static PKCS10CertificationRequest bouncyCastleRequest(org.bouncycastle.asn1.pkcs.Attribute attribute,
+                                                                  org.bouncycastle.asn1.ASN1Encodable templateInfo) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair pair = generator.generateKeyPair();
         ExtensionsGenerator extensions = new ExtensionsGenerator();
         extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.dNSName, "iis01.contoso.com")));
-        return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=iis01.contoso.com"), pair.getPublic())
-                .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(pair.getPrivate()));
+        if (templateInfo != null) {
+            extensions.addExtension(new org.bouncycastle.asn1.ASN1ObjectIdentifier(RequestedTemplate.TEMPLATE_OID), false, templateInfo);
+        }
+        JcaPKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=iis01.contoso.com"), pair.getPublic());
+        builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+        if (attribute != null) {
+            builder.addAttribute(attribute.getAttrType(), attribute.getAttributeValues());
+        }
+        return builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(pair.getPrivate()));
     }
 
     /** curl posting {@code file} to {@code /.well-known/est/<label>simpleenroll} as IIS01$; the answer's headers and body. */
