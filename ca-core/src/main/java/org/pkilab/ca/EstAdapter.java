@@ -232,7 +232,8 @@ final class EstAdapter {
      */
     private Chosen chooseTemplate(String given, boolean fromPath, LogonToken requester, byte[] csr, boolean renewal) {
         List<RequestedTemplate> named = List.of();
-        if (csr != null) {
+        // a labelled request without Microsoft's arc in it names no template: the pipeline parses it, not this step as well
+        if (csr != null && (given == null || containsMicrosoftArc(csr))) {
             Pkcs10Request.Parsed parsed = Pkcs10Request.parse(csr, requester.account());
             if (parsed.request() == null) {
                 return new Chosen(null, parsed.refusal());
@@ -266,6 +267,9 @@ final class EstAdapter {
                 chosenBy = "the request's " + request.where();
                 continue;
             }
+            if (!request.byOid() && request.template().equalsIgnoreCase(chosen)) {
+                continue;
+            }
             if (chosenName == null || found.isEmpty() || !found.get().name().equalsIgnoreCase(chosenName)) {
                 return new Chosen(null, Decision.deny(WindowsError.CERTSRV_E_TEMPLATE_CONFLICT, "the request from " + requester.account()
                         + " names two templates: '" + RequestedNames.printable(chosen) + "' in " + chosenBy + " and " + request
@@ -290,6 +294,21 @@ final class EstAdapter {
                 "name the template in the path (" + PREFIX + "<template>/simpleenroll) or in the request (pki --req --profile <template>, "
                         + "certreq -attrib \"CertificateTemplate:<template>\"), or have an administrator of " + caName
                         + " set a default: pkilab ca setreg 'CA\\EstDefaultTemplate' <template>"));
+    }
+
+    /** Whether {@code der} holds the DER of an OID under 1.3.6.1.4.1.311, as each place a request names its template does. */
+    private static boolean containsMicrosoftArc(byte[] der) {
+        byte[] arc = {0x2B, 0x06, 0x01, 0x04, 0x01, (byte) 0x82, 0x37};
+        outer:
+        for (int i = 0; i + arc.length <= der.length; i++) {
+            for (int j = 0; j < arc.length; j++) {
+                if (der[i + j] != arc[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private static void answer(Response response, Callback callback, EnrollmentResult result) {
