@@ -152,6 +152,21 @@ class EstWithoutLabelTest {
     }
 
     @Test
+    void pkiEstReenrollsWithItsCertificateAndKeepsItsTemplate(@TempDir Path dir) throws Exception {
+        pkiRequest(dir, TEMPLATE_NAME);
+        RequestRecord first = issued(dir, pkiEst(dir, "IIS01$"));
+        Files.move(dir.resolve("cert.pem"), dir.resolve("old.pem"));
+        Files.move(dir.resolve("key.der"), dir.resolve("old-key.der"));
+        pkiRequest(dir, null);
+        // simplereenroll: the current certificate as TLS client certificate, no label and no template in the request
+        Result renewed = onTheLab(dir, "pki --est --url " + estUrl() + " --in req.der --cacert ca.der --cert old.pem --key old-key.der"
+                + " --outform pem --maxpolltime 1 --interval 1 > cert.pem");
+        RequestRecord second = issued(dir, renewed);
+        assertEquals(first.template(), second.template(), "pki --est --cert renews from the template the certificate was issued from");
+        assertNotEquals(first.serial(), second.serial());
+    }
+
+    @Test
     void pkiEstWithoutRightOnTheNamedTemplateShowsTemplateDenied(@TempDir Path dir) throws Exception {
         pkiRequest(dir, TEMPLATE_NAME);
         long before = ca.issued().size();
