@@ -342,6 +342,18 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         return directory.cachedTemplateAndIssueList(caName, label, domainSid, false).template();
     }
 
+    @Override
+    public Optional<CertificateTemplate> templateWithOid(String oid) {
+        return directory.cachedTemplatesAndIssueList(caName, domainSid).templates().stream()
+                .filter(t -> oid.equals(t.oid())).findFirst();
+    }
+
+    @Override
+    public Optional<String> estDefaultTemplate() {
+        String template = registry.get().estDefaultTemplate();
+        return template.isEmpty() ? Optional.empty() : Optional.of(template);
+    }
+
     /** The templates this token may enroll for on this CA, with what a client needs to know to ask. */
     @Override
     public List<CertificateTemplate> enrollableTemplates(LogonToken token) {

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -35,10 +36,23 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET  /.well-known/est/cacerts                      the CA certificate (certs-only PKCS #7, base64)
- * POST /.well-known/est/&lt;template&gt;/simpleenroll     a PKCS #10 request, base64; the label names the template
+ * POST /.well-known/est/[&lt;template&gt;/]simpleenroll   a PKCS #10 request, base64; the label names the template
  * POST /.well-known/est/&lt;template&gt;/simpleenroll?requestId=N  certreq -retrieve N: what became of request N (never a new one)
  * POST /.well-known/est/[&lt;template&gt;/]simplereenroll authenticated by the current certificate (TLS client auth)
- * GET  /.well-known/est/&lt;template&gt;/csrattrs         what the request should carry
+ * GET  /.well-known/est/[&lt;template&gt;/]csrattrs       what the request should carry
+ * </pre>
+ *
+ * <p>Many EST clients cannot put a label in the path (strongSwan's {@code pki --est}, Bouncy Castle's {@code ESTService}
+ * without one). Their template is the one the request names itself ({@link RequestedTemplate}: the template name extension
+ * {@code 1.3.6.1.4.1.311.20.2}, the template information extension {@code 1.3.6.1.4.1.311.21.7}, or the request attribute
+ * {@code CertificateTemplate:}), else the CA's {@code CA\EstDefaultTemplate} registry value, else the request is refused
+ * with {@code 0x80094801 CERTSRV_E_NO_CERT_TYPE}. A label and a request naming different templates are refused with
+ * {@code 0x80094802 CERTSRV_E_TEMPLATE_CONFLICT}. However chosen, the template goes through the one
+ * {@link EnrollmentService} pipeline: issued here, the requester's Enroll right, and the rest.
+ *
+ * <pre>
+ * pki --req --in key.der --dn "CN=alice" --profile User | pki --est --url https://ca01.contoso.com/.well-known/est \
+ *     --cacert ca.der --userpass 'alice:...'           the template 'User', named by the request
  * </pre>
  *
  * <p>First enrollment authenticates with {@link HttpLogon}. A pending request answers {@code 202} with
@@ -115,11 +129,6 @@ final class EstAdapter {
             }
             requester = caller.token();
         }
-        if (template == null) {
-            HttpAnswers.refuse(response, callback, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "the request names no certificate template",
-                    "put the template name in the path: " + PREFIX + "<template>/simpleenroll");
-            return;
-        }
         String account = requester.account();
         if (!enterRequest(account)) {
             response.getHeaders().put("Retry-After", "5");
@@ -128,7 +137,7 @@ final class EstAdapter {
             return;
         }
         try {
-            enroll(request, response, callback, requester, template, renewal, clientCertificate);
+            enroll(request, response, callback, requester, template, label != null, renewal, clientCertificate);
         } finally {
             leaveRequest(account);
         }
@@ -149,7 +158,7 @@ final class EstAdapter {
     }
 
     private void enroll(Request request, Response response, Callback callback, LogonToken requester, String template,
-                        boolean renewal, X509Certificate clientCertificate) {
+                        boolean fromPath, boolean renewal, X509Certificate clientCertificate) {
         byte[] body;
         try {
             // blocking is fine here: the body is small and bounded, and the minimum data rate ends a stalled one
@@ -198,9 +207,108 @@ final class EstAdapter {
                     : "this body is a CMS SignedData: send an enrollment agent's signed request as application/pkcs7-mime") + "\n");
             return;
         }
+        Chosen chosen = chooseTemplate(template, fromPath, requester, signedType ? null : csr, renewal);
+        if (chosen.refusal() != null) {
+            HttpAnswers.refuse(response, callback, chosen.refusal());
+            return;
+        }
+        template = chosen.template();
         EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
         EnrollmentResult result = enrollment.retrieve(requester, template, csr).orElseGet(() -> enrollment.submit(submitted));
         answer(response, callback, result);
+    }
+
+    /** The template a request is for, or the refusal saying why none can be chosen. */
+    private record Chosen(String template, Decision refusal) {
+    }
+
+    /**
+     * The template of a request: the one the path names ({@code fromPath}) or the renewed certificate was issued from
+     * ({@code given}), else the one the request names itself ({@link RequestedTemplate}), else the CA's
+     * {@code EstDefaultTemplate}. The path and the request naming different templates is a conflict, not a choice.
+     *
+     * @param given the label or the renewed certificate's template; null when neither names one
+     * @param csr   the PKCS #10 request, or null for an enrollment agent's signed request (its template is the path's)
+     */
+    private Chosen chooseTemplate(String given, boolean fromPath, LogonToken requester, byte[] csr, boolean renewal) {
+        List<RequestedTemplate> named = List.of();
+        // a labelled request without Microsoft's arc in it names no template: the pipeline parses it, not this step as well
+        if (csr != null && (given == null || containsMicrosoftArc(csr))) {
+            Pkcs10Request.Parsed parsed = Pkcs10Request.parse(csr, requester.account());
+            if (parsed.request() == null) {
+                return new Chosen(null, parsed.refusal());
+            }
+            try {
+                named = RequestedTemplate.read(parsed.request());
+            } catch (IllegalArgumentException e) {
+                return new Chosen(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the request from " + requester.account()
+                        + " names its template in a form the CA cannot read: " + e.getMessage(), "name the template as "
+                        + "Windows does (a BMPString in " + RequestedTemplate.TEMPLATE_NAME_OID + "), or in the path: " + PREFIX + "<template>/simpleenroll"));
+            }
+        }
+        String givenBy = fromPath ? "the path " + PREFIX + RequestedNames.printable(String.valueOf(given)) + "/" : "the certificate being renewed";
+        String chosen = given;
+        String chosenBy = givenBy;
+        // a label that cannot be a name is never looked up: the pipeline refuses it before any directory search
+        String chosenName = given == null || named.isEmpty() || !IssuancePolicy.isTemplateName(given) ? null
+                : templates.template(given).map(CertificateTemplate::name).orElse(null);
+        for (RequestedTemplate request : named) {
+            Optional<CertificateTemplate> found = request.byOid() ? templates.templateWithOid(request.template())
+                    : IssuancePolicy.isTemplateName(request.template()) ? templates.template(request.template()) : Optional.empty();
+            if (chosen == null) {
+                if (request.byOid() && found.isEmpty()) {
+                    return new Chosen(null, Decision.deny(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, "the request from "
+                            + requester.account() + " names the template with OID " + request + ", and no certificate template in the "
+                            + "directory has that msPKI-Cert-Template-OID", "check the template's OID in the Certificate Templates console "
+                            + "(its Extensions tab, Certificate Template Information), or name the template in the path"));
+                }
+                chosen = found.map(CertificateTemplate::name).orElse(request.template());
+                chosenName = found.map(CertificateTemplate::name).orElse(null);
+                chosenBy = "the request's " + request.where();
+                continue;
+            }
+            if (!request.byOid() && request.template().equalsIgnoreCase(chosen)) {
+                continue;
+            }
+            if (chosenName == null || found.isEmpty() || !found.get().name().equalsIgnoreCase(chosenName)) {
+                return new Chosen(null, Decision.deny(WindowsError.CERTSRV_E_TEMPLATE_CONFLICT, "the request from " + requester.account()
+                        + " names two templates: '" + RequestedNames.printable(chosen) + "' in " + chosenBy + " and " + request
+                        + (found.isPresent() ? ", which is '" + found.get().displayName() + "' (" + found.get().name() + ")" : "")
+                        + "; " + caName + " will not choose between them",
+                        "name one template: send the request to the path of the template it names, or make the request without "
+                                + "naming a template (or naming the path's)"));
+            }
+        }
+        if (chosen != null) {
+            return new Chosen(chosen, null);
+        }
+        Optional<String> fallback = templates.estDefaultTemplate();
+        if (fallback.isPresent()) {
+            return new Chosen(fallback.get(), null);
+        }
+        return new Chosen(null, Decision.deny(WindowsError.CERTSRV_E_NO_CERT_TYPE, "the " + (renewal ? "re-enrollment" : "enrollment")
+                + " request from " + requester.account() + " to " + PREFIX + (renewal ? "simplereenroll" : "simpleenroll")
+                + " names no certificate template: not in the path, not in the request (extension " + RequestedTemplate.TEMPLATE_NAME_OID
+                + " or " + RequestedTemplate.TEMPLATE_OID + ", or the request attribute " + RequestedTemplate.ATTRIBUTE
+                + ":), and " + caName + " has no CA\\EstDefaultTemplate set",
+                "name the template in the path (" + PREFIX + "<template>/simpleenroll) or in the request (pki --req --profile <template>, "
+                        + "certreq -attrib \"CertificateTemplate:<template>\"), or have an administrator of " + caName
+                        + " set a default: pkilab ca setreg 'CA\\EstDefaultTemplate' <template>"));
+    }
+
+    /** Whether {@code der} holds the DER of an OID under 1.3.6.1.4.1.311, as each place a request names its template does. */
+    private static boolean containsMicrosoftArc(byte[] der) {
+        byte[] arc = {0x2B, 0x06, 0x01, 0x04, 0x01, (byte) 0x82, 0x37};
+        outer:
+        for (int i = 0; i + arc.length <= der.length; i++) {
+            for (int j = 0; j < arc.length; j++) {
+                if (der[i + j] != arc[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private static void answer(Response response, Callback callback, EnrollmentResult result) {
@@ -225,12 +333,16 @@ final class EstAdapter {
                 + " bytes (a certificate request is a few KB)\n");
     }
 
-    /** What the request for {@code label}'s template should carry: its key type (with the curve, RFC 7030 4.5.2) and signature. */
+    /**
+     * What the request for {@code label}'s template (without a label: the {@code EstDefaultTemplate}'s) should carry: its key
+     * type (with the curve, RFC 7030 4.5.2) and signature.
+     */
     void csrAttributes(String label, Response response, Callback callback) {
         KeyAlgorithm algorithm = KeyAlgorithm.RSA;
-        if (label != null) {
+        String template = label != null ? label : templates.estDefaultTemplate().orElse(null);
+        if (template != null) {
             try {
-                algorithm = templates.template(label).map(CertificateTemplate::keyAlgorithm).orElse(KeyAlgorithm.RSA);
+                algorithm = templates.template(template).map(CertificateTemplate::keyAlgorithm).orElse(KeyAlgorithm.RSA);
             } catch (IllegalStateException e) {
                 // an algorithm the lab does not know: the CA explains when the request comes
             }

@@ -223,6 +223,23 @@ final class Pkcs10Request {
         return requestedApplicationPolicies;
     }
 
+    /**
+     * The extension {@code oid} the request asks for in its extensionRequest attribute, or null when it asks for none.
+     *
+     * @throws IllegalArgumentException when the extensionRequest attribute does not decode
+     */
+    Extension requestedExtension(String oid) {
+        for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+            for (ASN1Encodable value : attribute.getAttrValues()) {
+                Extension extension = Extensions.getInstance(value).getExtension(new ASN1ObjectIdentifier(oid));
+                if (extension != null) {
+                    return extension;
+                }
+            }
+        }
+        return null;
+    }
+
     private static List<NameValuePair> nameValuePairs(JcaPKCS10CertificationRequest csr) {
         List<NameValuePair> pairs = new ArrayList<>();
         for (org.bouncycastle.asn1.pkcs.Attribute attribute : csr.getAttributes(new ASN1ObjectIdentifier(NAME_VALUE_PAIR))) {

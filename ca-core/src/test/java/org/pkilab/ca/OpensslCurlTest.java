@@ -82,7 +82,7 @@ class OpensslCurlTest {
                 ca.estBaseUrl() + "/ConfigMgrWebServerCertificate/simpleenroll");
         assertEquals("200", enroll.out(), "curl over EST: " + enroll + "\nbody: " + read(dir, "resp.b64"));
 
-        assertEquals(0, run(dir, "openssl", "base64", "-d", "-in", "resp.b64", "-out", "resp.p7b").exit());
+        assertEquals(0, run(dir, "openssl", "base64", "-d", "-A", "-in", "resp.b64", "-out", "resp.p7b").exit());
         Result pkcs7 = run(dir, "openssl", "pkcs7", "-inform", "DER", "-in", "resp.p7b", "-print_certs", "-out", "cert.pem");
         assertEquals(0, pkcs7.exit(), pkcs7.toString());
         Result text = run(dir, "openssl", "x509", "-in", "cert.pem", "-noout", "-text");

@@ -22,7 +22,14 @@ import java.util.regex.Pattern;
  * certutil -setreg policy\EditFlags +EDITF_ATTRIBUTESUBJECTALTNAME2      ESC6: the requester's "SAN:" attribute is honoured
  * certutil -setreg policy\DisableExtensionList +1.3.6.1.4.1.311.25.2     ESC16: no certificate carries the SID extension
  * certutil -setreg CA\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST      ESC11: ICertRequest accepts unencrypted RPC
+ * certutil -setreg CA\EstDefaultTemplate WebServer                       (the lab's own) EST requests that name no template
  * }</pre>
+ *
+ * <p>{@code CA\EstDefaultTemplate} is the lab's, not Windows': AD CS has no EST service, and its nearest kin, NDES,
+ * keeps the template for SCEP requests that name none in {@code HKLM\Software\Microsoft\Cryptography\MSCEP}
+ * ({@code GeneralPurposeTemplate}). An EST client that cannot put a template in the path ({@code /.well-known/est/simpleenroll},
+ * as strongSwan's {@code pki --est} sends) and names none in its request gets this template; with none set it is refused
+ * with {@code CERTSRV_E_NO_CERT_TYPE}.
  *
  * <p>{@link #change(String, String)} takes a change as {@code certutil -setreg} does: {@code +NAME} sets bits (or adds an
  * OID to a list), {@code -NAME} clears them (or removes the OID), and a plain value replaces the whole value: a number,
@@ -35,8 +42,11 @@ import java.util.regex.Pattern;
  * @param disableExtensionList {@code policy\DisableExtensionList}: extension OIDs the CA leaves out of every certificate
  * @param security             {@code CA\Security} as SDDL, with {@code CA_ACCESS_*} masks (0x1 Manage CA, 0x2 Issue and
  *                             Manage Certificates, 0x100 Read, 0x200 Request Certificates)
+ * @param estDefaultTemplate   {@code CA\EstDefaultTemplate}: the template (name or display name) of an EST request that
+ *                             names none; empty when none is set, the default
  */
-public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security) {
+public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
+                                 String estDefaultTemplate) {
 
     /** EDITF_REQUESTEXTENSIONLIST, DISABLEEXTENSIONLIST, ADDOLDKEYUSAGE, BASICCONSTRAINTSCRITICAL, ENABLEAKIKEYID, ENABLEDEFAULTSMIME, ENABLECHASECLIENTDC. */
     public static final int DEFAULT_EDIT_FLAGS = 0x0011014E;
@@ -55,6 +65,8 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern OID = Pattern.compile("[0-2](\\.(0|[1-9][0-9]{0,9}))+");
+    /** What a template's name or display name may be: the CA's own rule for an EST label. */
+    private static final Pattern TEMPLATE_NAME = Pattern.compile("[\\p{L}\\p{N} ._()-]{1,64}");
 
     /**
      * The registry values the lab models, as {@code certutil -getreg} names them: {@code policy\} is the policy
@@ -64,7 +76,8 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         EDIT_FLAGS("policy", "EditFlags", "REG_DWORD"),
         DISABLE_EXTENSION_LIST("policy", "DisableExtensionList", "REG_MULTI_SZ"),
         INTERFACE_FLAGS("CA", "InterfaceFlags", "REG_DWORD"),
-        SECURITY("CA", "Security", "REG_BINARY");
+        SECURITY("CA", "Security", "REG_BINARY"),
+        EST_DEFAULT_TEMPLATE("CA", "EstDefaultTemplate", "REG_SZ");
 
         private final String key;
         private final String valueName;
@@ -91,7 +104,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             return "policy".equals(key) ? "PolicyModules\\CertificateAuthority_MicrosoftDefault.Policy" : "";
         }
 
-        /** {@code REG_DWORD}, {@code REG_MULTI_SZ} or {@code REG_BINARY}. */
+        /** {@code REG_DWORD}, {@code REG_MULTI_SZ}, {@code REG_BINARY} or {@code REG_SZ}. */
         public String registryType() {
             return type;
         }
@@ -171,8 +184,18 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         }
     }
 
+    /** Settings with no {@code EstDefaultTemplate}. */
+    public CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security) {
+        this(editFlags, interfaceFlags, disableExtensionList, security, "");
+    }
+
     public CaRegistrySettings {
         disableExtensionList = List.copyOf(disableExtensionList);
+        estDefaultTemplate = estDefaultTemplate == null ? "" : estDefaultTemplate.strip();
+        if (!estDefaultTemplate.isEmpty() && (!TEMPLATE_NAME.matcher(estDefaultTemplate).matches() || estDefaultTemplate.contains(".."))) {
+            throw new IllegalArgumentException("'" + estDefaultTemplate + "' is not a certificate template name for EstDefaultTemplate: "
+                    + "template names are 1 to 64 letters, digits, spaces, '.', '_', '-', '(' and ')' (WebServer, or Web Server)");
+        }
         if (security == null || security.isBlank()) {
             throw new IllegalArgumentException("the CA's Security value cannot be empty: a CA nobody may manage cannot be put right");
         }
@@ -192,26 +215,31 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     }
 
     public CaRegistrySettings withEditFlags(int value) {
-        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security);
+        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate);
     }
 
     public CaRegistrySettings withInterfaceFlags(int value) {
-        return new CaRegistrySettings(editFlags, value, disableExtensionList, security);
+        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate);
     }
 
     public CaRegistrySettings withDisableExtensionList(List<String> value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, value, security);
+        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate);
+    }
+
+    /** With {@code EstDefaultTemplate} set to {@code template}; empty clears it. */
+    public CaRegistrySettings withEstDefaultTemplate(String template) {
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template);
     }
 
     public CaRegistrySettings withSecurity(String value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate);
     }
 
     /**
      * These settings after {@code certutil -setreg NAME CHANGE}. {@code NAME} is one of {@link Value}; {@code CHANGE} is
      * {@code +FLAG}, {@code -FLAG} or {@code FLAG} (several joined by commas), a number ({@code 0x11014e} or decimal) for
      * the flag values, and {@code +OID}, {@code -OID} or a comma-separated list (empty: none) for
-     * {@code DisableExtensionList}. Clearing a bit that is not set, or removing an OID that is not listed, changes nothing.
+     * {@code DisableExtensionList}, and a template name for {@code EstDefaultTemplate} (empty: none). Clearing a bit that is not set, or removing an OID that is not listed, changes nothing.
      *
      * <pre>{@code
      * DEFAULT.change("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2").has(EditFlag.EDITF_ATTRIBUTESUBJECTALTNAME2)   // true
@@ -227,6 +255,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             case EDIT_FLAGS -> withEditFlags(changeFlags(EditFlag.class, editFlags, text, value));
             case INTERFACE_FLAGS -> withInterfaceFlags(changeFlags(InterfaceFlag.class, interfaceFlags, text, value));
             case DISABLE_EXTENSION_LIST -> withDisableExtensionList(changeList(disableExtensionList, text));
+            case EST_DEFAULT_TEMPLATE -> withEstDefaultTemplate(text);
             case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
                     + "Properties, Security), a security descriptor, not a value -setreg changes here");
         };
@@ -285,7 +314,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     /**
      * The settings as JSON, the names of the bits beside the numbers for a reader ({@link #fromJson} reads only the numbers):
      * {@code {"EditFlags": 1114446, "EditFlagsNames": ["EDITF_REQUESTEXTENSIONLIST", ...], "InterfaceFlags": 1601,
-     * "InterfaceFlagsNames": [...], "DisableExtensionList": [], "Security": "O:BAG:DU..."}}.
+     * "InterfaceFlagsNames": [...], "DisableExtensionList": [], "Security": "O:BAG:DU...", "EstDefaultTemplate": ""}}.
      */
     public ObjectNode toJson() {
         ObjectNode out = JSON.createObjectNode();
@@ -295,6 +324,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         describe(InterfaceFlag.class, interfaceFlags).forEach(out.putArray("InterfaceFlagsNames")::add);
         disableExtensionList.forEach(out.putArray("DisableExtensionList")::add);
         out.put("Security", security);
+        out.put("EstDefaultTemplate", estDefaultTemplate);
         return out;
     }
 
@@ -324,7 +354,12 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!security.isMissingNode() && !security.isTextual()) {
             throw new IllegalArgumentException("Security is SDDL text, not " + security);
         }
-        return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText());
+        JsonNode estDefault = json.path("EstDefaultTemplate");
+        if (!estDefault.isMissingNode() && !estDefault.isTextual()) {
+            throw new IllegalArgumentException("EstDefaultTemplate is a template name, not " + estDefault);
+        }
+        return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText(),
+                estDefault.asText(""));
     }
 
     private static int dword(JsonNode node, String name) {

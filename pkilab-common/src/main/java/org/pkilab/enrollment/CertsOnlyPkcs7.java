@@ -89,8 +89,13 @@ public final class CertsOnlyPkcs7 {
         return decode(der);
     }
 
-    /** Base64 in lines of 64, as EST and {@code certutil -encode} write it, with a final line break. */
+    /**
+     * Base64 on one line, without line breaks (RFC 4648): what an EST body is since RFC 7030's erratum 5904 and RFC 8951
+     * (HTTP has no Content-Transfer-Encoding, whose lines of 76 RFC 7030 first borrowed). Clients that decode the body
+     * whole fail on line breaks: strongSwan's {@code pki --est} decodes the line break as base64 and cannot read the
+     * PKCS #7 that comes out. Read it with {@code openssl base64 -d -A} or {@code base64 -d}.
+     */
     public static byte[] base64(byte[] der) {
-        return (Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der) + "\n").getBytes(StandardCharsets.US_ASCII);
+        return Base64.getEncoder().encode(der);
     }
 }

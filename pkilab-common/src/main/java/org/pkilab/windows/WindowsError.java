@@ -23,6 +23,8 @@ public enum WindowsError {
             "The permissions on the certificate template do not allow the current user to enroll for this type of certificate."),
     CERTSRV_E_UNSUPPORTED_CERT_TYPE(0x80094800,
             "The requested certificate template is not supported by this CA."),
+    CERTSRV_E_NO_CERT_TYPE(0x80094801, "The request contains no certificate template information."),
+    CERTSRV_E_TEMPLATE_CONFLICT(0x80094802, "The request contains conflicting template information."),
     CERTSRV_E_SUBJECT_DNS_REQUIRED(0x8009480F,
             "The Domain Name System (DNS) name is unavailable and cannot be added to the Subject Alternate name."),
     CERTSRV_E_SUBJECT_UPN_REQUIRED(0x8009480D,

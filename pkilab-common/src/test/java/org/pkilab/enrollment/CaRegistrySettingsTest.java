@@ -50,6 +50,18 @@ class CaRegistrySettingsTest {
     }
 
     @Test
+    void estDefaultTemplateIsSetClearedKeptInJsonAndRefusedWhenNoName() throws Exception {
+        assertEquals("", DEFAULT.estDefaultTemplate(), "a new CA has no EST default template");
+        CaRegistrySettings set = DEFAULT.change("CA\\EstDefaultTemplate", "Web Server");
+        assertEquals("Web Server", set.estDefaultTemplate());
+        assertEquals(set, CaRegistrySettings.fromJson(new ObjectMapper().readTree(set.toJson().toString())), "kept across restarts");
+        assertEquals("", set.change("estdefaulttemplate", "").estDefaultTemplate(), "an empty value clears it");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> DEFAULT.change("CA\\EstDefaultTemplate", "*)(cn=*"));
+        assertTrue(bad.getMessage().contains("EstDefaultTemplate") && bad.getMessage().contains("*)(cn=*"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CaRegistrySettings.fromJson(new ObjectMapper().readTree("{\"EstDefaultTemplate\": 5}")));
+    }
+
+    @Test
     void aWrongNameFlagOrOidIsRefusedNamingIt() {
         IllegalArgumentException flag = assertThrows(IllegalArgumentException.class,
                 () -> DEFAULT.change("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME"));

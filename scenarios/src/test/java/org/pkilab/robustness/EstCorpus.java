@@ -1,6 +1,13 @@
 package org.pkilab.robustness;
 
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.pkcs.Attribute;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.DERIA5String;
 import org.bouncycastle.asn1.DERNull;
@@ -522,14 +529,77 @@ final class EstCorpus {
             enroll(labels, "path '" + printable(path) + "'", path, body, NOT_EST, NOT_A_TEMPLATE_NAME, BAD_HTTP);
         }
         enroll(labels, "no label at all", "", body, suspiciousPath);
-        wire(labels, "simpleenroll without a label", post(EST + "simpleenroll", body, "Authorization", bearer, "Content-Type", "application/pkcs10"),
-                new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, "names no certificate template"));
+        wire(labels, "simpleenroll without a label, no EstDefaultTemplate", post(EST + "simpleenroll", body, "Authorization", bearer,
+                "Content-Type", "application/pkcs10"), new Answer(400, WindowsError.CERTSRV_E_NO_CERT_TYPE, false, "EstDefaultTemplate"));
+        estTemplatesInTheRequest();
         wire(labels, "csrattrs for label '*)(cn=*'", HttpsWire.request("GET", EST + "*)(cn=*/csrattrs", host, List.of(), null),
                 new Answer(200, null, false, null), BAD_HTTP);
         wire(labels, "unknown operation 'simpleenrol'", post(EST + "WebServer/simpleenrol", body, "Authorization", bearer,
                 "Content-Type", "application/pkcs10"), new Answer(404, null, false, "simpleenroll"));
         wire(labels, "unknown operation '..%2Fsimpleenroll'", post(EST + "WebServer/..%2Fsimpleenroll", body, "Authorization", bearer,
                 "Content-Type", "application/pkcs10"), BAD_HTTP, NOT_EST);
+    }
+
+    /** A request for hostile.contoso.com whose extensionRequest holds {@code extensions} (OID, value) and {@code pairs} name-value pairs. */
+    private byte[] naming(Object[][] extensions, String... pairs) {
+        try {
+            ExtensionsGenerator generator = new ExtensionsGenerator();
+            for (Object[] extension : extensions) {
+                generator.addExtension(new ASN1ObjectIdentifier((String) extension[0]), false, (ASN1Encodable) extension[1]);
+            }
+            List<Attribute> attributes = new ArrayList<>();
+            if (extensions.length > 0) {
+                attributes.add(new Attribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, new DERSet(generator.generate())));
+            }
+            for (String pair : pairs) {
+                int colon = pair.indexOf(':');
+                attributes.add(new Attribute(new ASN1ObjectIdentifier("1.3.6.1.4.1.311.13.2.1"), new DERSet(new DERSequence(
+                        new ASN1Encodable[]{new DERBMPString(pair.substring(0, colon)), new DERBMPString(pair.substring(colon + 1))}))));
+            }
+            return RequestForge.signed(RequestForge.info(RequestForge.cn("hostile.contoso.com"), RequestForge.keyInfo(key),
+                    attributes.toArray(new Attribute[0])), key.getPrivate());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Templates named inside the request, sent without a label: the CA reads them and looks up only what can be a name. */
+    private void estTemplatesInTheRequest() {
+        String category = "EST: template named in the request";
+        String name = "1.3.6.1.4.1.311.20.2";
+        String info = "1.3.6.1.4.1.311.21.7";
+        Answer badTag = new Answer(400, WindowsError.CRYPT_E_ASN1_BADTAG, false, "template");
+        Answer conflict = new Answer(400, WindowsError.CERTSRV_E_TEMPLATE_CONFLICT, false, "two templates");
+        Map<String, byte[]> bodies = new LinkedHashMap<>();
+        Map<String, Answer> answers = new LinkedHashMap<>();
+        bodies.put("20.2 holding an INTEGER", naming(new Object[][]{{name, new ASN1Integer(7)}}));
+        answers.put("20.2 holding an INTEGER", badTag);
+        bodies.put("20.2 holding an empty BMPString", naming(new Object[][]{{name, new DERBMPString("")}}));
+        answers.put("20.2 holding an empty BMPString", badTag);
+        bodies.put("21.7 holding a BMPString", naming(new Object[][]{{info, new DERBMPString("WebServer")}}));
+        answers.put("21.7 holding a BMPString", badTag);
+        bodies.put("21.7 holding an empty SEQUENCE", naming(new Object[][]{{info, new DERSequence()}}));
+        answers.put("21.7 holding an empty SEQUENCE", badTag);
+        bodies.put("21.7 naming an OID no template has", naming(new Object[][]{{info, new DERSequence(new ASN1Encodable[]{
+                new ASN1ObjectIdentifier("1.3.6.1.4.1.311.21.8.1.2.3"), new ASN1Integer(100), new ASN1Integer(1)})}}));
+        answers.put("21.7 naming an OID no template has", new Answer(404, WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, false, "msPKI-Cert-Template-OID"));
+        for (String hostile : List.of("*)(cn=*", "*", "WebServer,CN=Users", "a".repeat(10_000), "Web\u0000Server", "Web\u202eServer", "..")) {
+            bodies.put("20.2 naming '" + printable(hostile.length() > 40 ? hostile.substring(0, 40) + "..." : hostile) + "'",
+                    naming(new Object[][]{{name, new DERBMPString(hostile)}}));
+            answers.put("20.2 naming '" + printable(hostile.length() > 40 ? hostile.substring(0, 40) + "..." : hostile) + "'", NOT_A_TEMPLATE_NAME);
+        }
+        bodies.put("CertificateTemplate:*)(objectClass=* attribute", naming(new Object[][]{}, "CertificateTemplate:*)(objectClass=*"));
+        answers.put("CertificateTemplate:*)(objectClass=* attribute", NOT_A_TEMPLATE_NAME);
+        bodies.put("20.2 naming NoSuchTemplate", naming(new Object[][]{{name, new DERBMPString("NoSuchTemplate")}}));
+        answers.put("20.2 naming NoSuchTemplate", UNKNOWN_TEMPLATE);
+        bodies.put("20.2 WebServer, attribute CertificateTemplate:User", naming(new Object[][]{{name, new DERBMPString("WebServer")}},
+                "CertificateTemplate:User"));
+        answers.put("20.2 WebServer, attribute CertificateTemplate:User", conflict);
+        for (Map.Entry<String, byte[]> body : bodies.entrySet()) {
+            wire(category, body.getKey() + ", no label", post(EST + "simpleenroll", base64(body.getValue()), "Authorization", bearer,
+                    "Content-Type", "application/pkcs10"), answers.get(body.getKey()));
+        }
+        enroll(category, "label WebServer, 20.2 naming User", "WebServer", base64(naming(new Object[][]{{name, new DERBMPString("User")}})), conflict);
     }
 
     // ---- EST: credentials ---------------------------------------------------------------------------

@@ -294,11 +294,11 @@ public final class CaCommand implements Runnable {
 
     @Command(name = "getreg", mixinStandardHelpOptions = true,
             description = {"Show the CA's registry settings (certutil -getreg): policy\\EditFlags, policy\\DisableExtensionList, "
-                    + "CA\\InterfaceFlags and CA\\Security, or the one NAME gives, with the flags' names.",
+                    + "CA\\InterfaceFlags, CA\\Security and CA\\EstDefaultTemplate, or the one NAME gives, with the flags' names.",
                     "Needs Read or Manage CA on the CA."})
     int getreg(@Mixin Connection connection,
                @Parameters(arity = "0..1", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
-                       + "CA\\InterfaceFlags or CA\\Security (the key may be left out; any case).") String name) {
+                       + "CA\\InterfaceFlags, CA\\Security or CA\\EstDefaultTemplate (the key may be left out; any case).") String name) {
         CaRegistrySettings.Value only = name == null ? null : registryValue("getreg", name);
         try (DirectoryAdmin admin = connection.directory()) {
             CaAdminClient ca = connection.ca(admin, caName);
@@ -326,13 +326,16 @@ public final class CaCommand implements Runnable {
                     "      ESC16: no certificate carries the SID extension",
                     "  pkilab ca setreg 'CA\\InterfaceFlags' -IF_ENFORCEENCRYPTICERTREQUEST",
                     "      ESC11: unencrypted ICertRequest RPC accepted",
+                    "  pkilab ca setreg 'CA\\EstDefaultTemplate' WebServer",
+                    "      (the lab's own value) the template of an EST request that names none, as strongSwan's pki --est sends; '' clears it",
                     "On Windows a change counts after 'net stop certsvc && net start certsvc'; the lab's CA applies it at once.",
                     "The CA's Security is its Security tab, not a value changed here."})
     int setreg(@Mixin Connection connection,
-               @Parameters(index = "0", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList or "
-                       + "CA\\InterfaceFlags.") String name,
+               @Parameters(index = "0", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
+                       + "CA\\InterfaceFlags or CA\\EstDefaultTemplate.") String name,
                @Parameters(index = "1", paramLabel = "CHANGE", description = "+FLAG, -FLAG, FLAG, a number (0x...), or OIDs for "
-                       + "DisableExtensionList; flags as certsrv.h names them, with or without EDITF_/IF_.") String change) {
+                       + "DisableExtensionList, a template name for EstDefaultTemplate ('' for none); flags as certsrv.h names them, "
+                       + "with or without EDITF_/IF_.") String change) {
         CaRegistrySettings.Value value = registryValue("setreg", name);
         try {
             // checked here first: a misspelt flag is bad usage, and nothing is sent
@@ -385,6 +388,8 @@ public final class CaCommand implements Runnable {
                 }
             }
             case SECURITY -> out().println("  " + value.valueName() + " " + value.registryType() + " = " + settings.security());
+            case EST_DEFAULT_TEMPLATE -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
+                    + (settings.estDefaultTemplate().isEmpty() ? "(empty: an EST request naming no template is refused)" : settings.estDefaultTemplate()));
         }
     }
 

@@ -79,6 +79,22 @@ class CaRegistryVerbsTest {
     }
 
     @Test
+    void setregEstDefaultTemplateSetsShowsAndClearsItAndRefusesANonName() {
+        Cli.Result set = ok(admin("ca", "setreg", "CA\\EstDefaultTemplate", "Web Server"));
+        assertTrue(set.out().contains("EstDefaultTemplate REG_SZ = Web Server"), set.out());
+        assertEquals("Web Server", lab.ca().registrySettings().estDefaultTemplate());
+        Cli.Result shown = ok(admin("ca", "getreg", "EstDefaultTemplate"));
+        assertTrue(shown.out().contains("Configuration\\" + lab.ca().name() + "\\EstDefaultTemplate:") && shown.out().contains("= Web Server"),
+                shown.out());
+        Cli.Result bad = admin("ca", "setreg", "CA\\EstDefaultTemplate", "*)(cn=*");
+        assertEquals(2, bad.exit(), bad.toString());
+        assertTrue(bad.err().contains("not a certificate template name"), bad.toString());
+        assertEquals("Web Server", lab.ca().registrySettings().estDefaultTemplate(), "a refused change changes nothing");
+        ok(admin("ca", "setreg", "CA\\EstDefaultTemplate", ""));
+        assertEquals(CaRegistrySettings.DEFAULT, lab.ca().registrySettings(), "'' clears it");
+    }
+
+    @Test
     void anAccountWithoutManageCaIsRefusedAndNothingChanges() {
         CaRegistrySettings before = lab.ca().registrySettings();
         Cli.Result refused = as("mallory", USER_PASSWORD, "ca", "setreg", "policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2");
