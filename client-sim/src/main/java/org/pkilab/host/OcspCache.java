@@ -1,5 +1,6 @@
 package org.pkilab.host;
 
+import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AccessDescription;
@@ -110,9 +111,7 @@ public final class OcspCache {
             byte[] nonce = new byte[16];
             RANDOM.nextBytes(nonce);
             OCSPReq request = new OCSPReqBuilder().addRequest(id)
-                    // RFC 8954: the extension's value is the DER of an OCTET STRING holding the nonce
-                    .setRequestExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false,
-                            new DEROctetString(new DEROctetString(nonce).getEncoded()))))
+                    .setRequestExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false, new DEROctetString(nonce))))
                     .build();
             ContentResponse response = http.get().newRequest(url).method(HttpMethod.POST)
                     .body(new BytesRequestContent("application/ocsp-request", request.getEncoded())).timeout(10, TimeUnit.SECONDS).send();
@@ -180,11 +179,9 @@ public final class OcspCache {
         if (nonce == null) {
             return false;
         }
-        try {
-            return Arrays.equals(org.bouncycastle.asn1.ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets(), sent);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        ASN1Encodable value = nonce.getParsedValue();
+        byte[] got = value instanceof DEROctetString octets ? octets.getOctets() : nonce.getExtnValue().getOctets();
+        return Arrays.equals(got, sent);
     }
 
     /** The http URLs of the OCSP responders the certificate's Authority Information Access names. */
