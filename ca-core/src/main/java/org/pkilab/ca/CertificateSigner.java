@@ -49,6 +49,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Signs the {@link CertificateDraft} the policy module built, adding what AD CS adds to every certificate it issues: the
@@ -88,9 +89,17 @@ final class CertificateSigner {
     private final X500Name issuer;
     private final Extension authorityKeyIdentifier;
     private final Extension crlDistributionPoints;
-    private final Extension authorityInformationAccess;
+    private final AccessDescription caIssuers;
+    private final java.util.function.Supplier<String> ocspUrl;
+    /** The AIA extension for the OCSP URL in force (empty: caIssuers only), made again only when the URL changes. */
+    private volatile Map.Entry<String, Extension> authorityInformationAccess;
 
-    CertificateSigner(PrivateKey caKey, X509Certificate caCertificate, Urls urls) throws GeneralSecurityException {
+    /**
+     * @param ocspUrl the Online Responder URL the AIA of each certificate names ({@code CA\OcspUrl}; empty: none), read at
+     *                each issuance so a change applies to the next certificate
+     */
+    CertificateSigner(PrivateKey caKey, X509Certificate caCertificate, Urls urls, java.util.function.Supplier<String> ocspUrl)
+            throws GeneralSecurityException {
         this.caKey = caKey;
         this.issuer = X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded());
         this.authorityKeyIdentifier = new Extension(Extension.authorityKeyIdentifier, false,
@@ -98,12 +107,25 @@ final class CertificateSigner {
         this.crlDistributionPoints = new Extension(Extension.cRLDistributionPoints, false, der(new CRLDistPoint(
                 new DistributionPoint[]{new DistributionPoint(new DistributionPointName(new GeneralNames(
                         new GeneralName(GeneralName.uniformResourceIdentifier, urls.crl()))), null, null)})));
-        AccessDescription caIssuers = new AccessDescription(AccessDescription.id_ad_caIssuers,
+        this.caIssuers = new AccessDescription(AccessDescription.id_ad_caIssuers,
                 new GeneralName(GeneralName.uniformResourceIdentifier, urls.caIssuers()));
-        // the Extensions tab's "Include in the online certificate status protocol (OCSP) extension", after caIssuers as Windows writes it
-        this.authorityInformationAccess = new Extension(Extension.authorityInfoAccess, false, der(new AuthorityInformationAccess(
-                urls.ocsp() == null ? new AccessDescription[]{caIssuers} : new AccessDescription[]{caIssuers,
-                        new AccessDescription(AccessDescription.id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier, urls.ocsp()))})));
+        this.ocspUrl = ocspUrl;
+    }
+
+    /**
+     * The AIA: caIssuers, then the OCSP URL when the Extensions tab's "Include in the online certificate status protocol
+     * (OCSP) extension" is ticked ({@code CA\OcspUrl}), after caIssuers as Windows writes it.
+     */
+    private Extension authorityInformationAccess() {
+        String url = ocspUrl.get();
+        Map.Entry<String, Extension> made = authorityInformationAccess;
+        if (made == null || !made.getKey().equals(url)) {
+            AccessDescription[] access = url.isEmpty() ? new AccessDescription[]{caIssuers} : new AccessDescription[]{caIssuers,
+                    new AccessDescription(AccessDescription.id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier, url))};
+            made = Map.entry(url, new Extension(Extension.authorityInfoAccess, false, der(new AuthorityInformationAccess(access))));
+            authorityInformationAccess = made;
+        }
+        return made.getValue();
     }
 
     /**
@@ -182,7 +204,7 @@ final class CertificateSigner {
             extensions.addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(publicKey)));
             extensions.addExtension(authorityKeyIdentifier);
             extensions.addExtension(crlDistributionPoints);
-            extensions.addExtension(authorityInformationAccess);
+            extensions.addExtension(authorityInformationAccess());
 
             V3TBSCertificateGenerator tbs = new V3TBSCertificateGenerator();
             tbs.setSerialNumber(new ASN1Integer(serial));

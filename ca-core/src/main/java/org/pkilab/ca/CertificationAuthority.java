@@ -146,7 +146,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     base + config.fqdn() + "_" + config.caName() + ".crt", host + OcspAdapter.PATH);
             caSecurity = new CaSecurity(config.caName(), this::securityDescriptor, this::trusteeName);
             enrollment = new EnrollmentService(config.caName(), directory, templates.domainSid(), database, new IssuancePolicy(),
-                    new CertificateSigner(identity.privateKey(), identity.certificate(), urls), identity::certificate, config.clock(),
+                    new CertificateSigner(identity.privateKey(), identity.certificate(), urls, () -> registry.current().ocspUrl()), identity::certificate, config.clock(),
                     config.fqdn(), caSecurity, registry::current);
             crls = new CrlPublisher(database, identity.privateKey(), identity.certificate(), config.clock(),
                     config.crlPeriod(), config.deltaCrlPeriod(), urls.deltaCrl(),
@@ -331,7 +331,10 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     @Override
     public CaRegistrySettings changeRegistry(String name, String change, String who) {
         requireRunning();
-        CaRegistrySettings after = registry.update(current -> current.change(name, change));
+        // 'responder' stands for this CA's own Online Responder, whose URL carries the port the lab gave it
+        String given = CaRegistrySettings.Value.named(name) == CaRegistrySettings.Value.OCSP_URL && change != null
+                && change.strip().equalsIgnoreCase("responder") ? urls.ocsp() : change;
+        CaRegistrySettings after = registry.update(current -> current.change(name, given));
         LOG.info("{}: {} ran certutil -setreg {} {}", config.caName(), who, CaRegistrySettings.Value.named(name).certutilName(), change);
         return after;
     }

@@ -80,10 +80,19 @@ class OcspTest {
     }
 
     @Test
-    void issuedCertificatesNameTheResponderInTheirAia(@TempDir Path dir) throws Exception {
-        issue(dir);
-        Result uri = ExternalTool.run(dir, Map.of(), null, "openssl", "x509", "-in", "leaf.pem", "-noout", "-ocsp_uri");
-        assertEquals(ca.ocspUrl(), uri.out().strip(), "the AIA's id-ad-ocsp URL of a certificate from " + ca.config().caName() + ": " + uri);
+    void certificatesNameTheResponderInTheirAiaOnceCaOcspUrlIsSet(@TempDir Path dir) throws Exception {
+        try {
+            issue(dir);
+            Result none = ExternalTool.run(dir, Map.of(), null, "openssl", "x509", "-in", "leaf.pem", "-noout", "-ocsp_uri");
+            assertEquals("", none.out().strip(), "a new CA, like Windows', names no OCSP URL until its Extensions tab adds one: " + none);
+
+            ca.changeRegistry("CA\\OcspUrl", "responder", "CONTOSO\\Administrator");
+            issue(dir);
+            Result uri = ExternalTool.run(dir, Map.of(), null, "openssl", "x509", "-in", "leaf.pem", "-noout", "-ocsp_uri");
+            assertEquals(ca.ocspUrl(), uri.out().strip(), "the AIA's id-ad-ocsp URL of a certificate from " + ca.config().caName() + ": " + uri);
+        } finally {
+            ca.changeRegistry("CA\\OcspUrl", "", "CONTOSO\\Administrator");
+        }
     }
 
     @Test

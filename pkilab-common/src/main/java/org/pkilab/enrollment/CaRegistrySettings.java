@@ -44,9 +44,13 @@ import java.util.regex.Pattern;
  *                             Manage Certificates, 0x100 Read, 0x200 Request Certificates)
  * @param estDefaultTemplate   {@code CA\EstDefaultTemplate}: the template (name or display name) of an EST request that
  *                             names none; empty when none is set, the default
+ * @param ocspUrl              {@code CA\OcspUrl}: the Online Responder's URL the CA writes into the AIA of the certificates it
+ *                             issues (id-ad-ocsp), as the Extensions tab's "Include in the online certificate status protocol
+ *                             (OCSP) extension" does (Windows keeps it in {@code CACertPublicationURLs} with flag 32); empty, a
+ *                             new CA's default: none
  */
 public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
-                                 String estDefaultTemplate) {
+                                 String estDefaultTemplate, String ocspUrl) {
 
     /** EDITF_REQUESTEXTENSIONLIST, DISABLEEXTENSIONLIST, ADDOLDKEYUSAGE, BASICCONSTRAINTSCRITICAL, ENABLEAKIKEYID, ENABLEDEFAULTSMIME, ENABLECHASECLIENTDC. */
     public static final int DEFAULT_EDIT_FLAGS = 0x0011014E;
@@ -77,7 +81,8 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         DISABLE_EXTENSION_LIST("policy", "DisableExtensionList", "REG_MULTI_SZ"),
         INTERFACE_FLAGS("CA", "InterfaceFlags", "REG_DWORD"),
         SECURITY("CA", "Security", "REG_BINARY"),
-        EST_DEFAULT_TEMPLATE("CA", "EstDefaultTemplate", "REG_SZ");
+        EST_DEFAULT_TEMPLATE("CA", "EstDefaultTemplate", "REG_SZ"),
+        OCSP_URL("CA", "OcspUrl", "REG_SZ");
 
         private final String key;
         private final String valueName;
@@ -184,9 +189,9 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         }
     }
 
-    /** Settings with no {@code EstDefaultTemplate}. */
+    /** Settings with no {@code EstDefaultTemplate} and no {@code OcspUrl}. */
     public CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security) {
-        this(editFlags, interfaceFlags, disableExtensionList, security, "");
+        this(editFlags, interfaceFlags, disableExtensionList, security, "", "");
     }
 
     public CaRegistrySettings {
@@ -195,6 +200,11 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!estDefaultTemplate.isEmpty() && (!TEMPLATE_NAME.matcher(estDefaultTemplate).matches() || estDefaultTemplate.contains(".."))) {
             throw new IllegalArgumentException("'" + estDefaultTemplate + "' is not a certificate template name for EstDefaultTemplate: "
                     + "template names are 1 to 64 letters, digits, spaces, '.', '_', '-', '(' and ')' (WebServer, or Web Server)");
+        }
+        ocspUrl = ocspUrl == null ? "" : ocspUrl.strip();
+        if (!ocspUrl.isEmpty() && (!ocspUrl.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?") || ocspUrl.length() > 2048)) {
+            throw new IllegalArgumentException("'" + ocspUrl + "' is not an OCSP URL for OcspUrl: give the Online Responder's http URL "
+                    + "(http://ca01.contoso.com:PORT/ocsp, which 'pkilab up' prints), 'responder' for this CA's own, or '' for none");
         }
         if (security == null || security.isBlank()) {
             throw new IllegalArgumentException("the CA's Security value cannot be empty: a CA nobody may manage cannot be put right");
@@ -215,24 +225,29 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     }
 
     public CaRegistrySettings withEditFlags(int value) {
-        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate);
+        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl);
     }
 
     public CaRegistrySettings withInterfaceFlags(int value) {
-        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate);
+        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate, ocspUrl);
     }
 
     public CaRegistrySettings withDisableExtensionList(List<String> value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate);
+        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate, ocspUrl);
     }
 
     /** With {@code EstDefaultTemplate} set to {@code template}; empty clears it. */
     public CaRegistrySettings withEstDefaultTemplate(String template) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template, ocspUrl);
+    }
+
+    /** With {@code OcspUrl} set to {@code url}; empty clears it. */
+    public CaRegistrySettings withOcspUrl(String url) {
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, url);
     }
 
     public CaRegistrySettings withSecurity(String value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate, ocspUrl);
     }
 
     /**
@@ -256,6 +271,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             case INTERFACE_FLAGS -> withInterfaceFlags(changeFlags(InterfaceFlag.class, interfaceFlags, text, value));
             case DISABLE_EXTENSION_LIST -> withDisableExtensionList(changeList(disableExtensionList, text));
             case EST_DEFAULT_TEMPLATE -> withEstDefaultTemplate(text);
+            case OCSP_URL -> withOcspUrl(text);
             case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
                     + "Properties, Security), a security descriptor, not a value -setreg changes here");
         };
@@ -325,6 +341,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         disableExtensionList.forEach(out.putArray("DisableExtensionList")::add);
         out.put("Security", security);
         out.put("EstDefaultTemplate", estDefaultTemplate);
+        out.put("OcspUrl", ocspUrl);
         return out;
     }
 
@@ -358,8 +375,12 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!estDefault.isMissingNode() && !estDefault.isTextual()) {
             throw new IllegalArgumentException("EstDefaultTemplate is a template name, not " + estDefault);
         }
+        JsonNode ocsp = json.path("OcspUrl");
+        if (!ocsp.isMissingNode() && !ocsp.isTextual()) {
+            throw new IllegalArgumentException("OcspUrl is a URL, not " + ocsp);
+        }
         return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText(),
-                estDefault.asText(""));
+                estDefault.asText(""), ocsp.asText(""));
     }
 
     private static int dword(JsonNode node, String name) {
