@@ -135,6 +135,11 @@ public class DomainComputer implements AutoCloseable {
         return https.crlCache();
     }
 
+    /** The OCSP answers this computer keeps until their nextUpdate ({@code certutil -urlcache OCSP}). */
+    public OcspCache ocspCache() {
+        return https.ocspCache();
+    }
+
     /** The autoenrollment policy value ({@code AEPolicy}) Group Policy gave the computer at its last boot; 0 = none. */
     public int autoEnrollmentPolicy() {
         return domain.autoEnrollmentPolicy();

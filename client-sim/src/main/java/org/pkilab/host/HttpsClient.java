@@ -21,6 +21,7 @@ final class HttpsClient {
     private final CertificateStore my;
     private final CrlCache crls;
     private final LabTrust trust;
+    private final OcspCache ocsp;
     private volatile LabHttp.Client https;
 
     HttpsClient(DomainComputerConfig config, CertificateStore my, CertificateStore root, HostTimings timings) {
@@ -29,7 +30,8 @@ final class HttpsClient {
         this.my = my;
         // CRLs come over the computer's one HTTP client, made at boot; before the first boot it checks nothing
         this.crls = new CrlCache(this::client, config.clock(), timings);
-        this.trust = new LabTrust(root, crls, config.clock());
+        this.ocsp = new OcspCache(this::client, config.clock());
+        this.trust = new LabTrust(root, crls, ocsp, config.clock());
     }
 
     LabTrust trust() {
@@ -38,6 +40,10 @@ final class HttpsClient {
 
     CrlCache crlCache() {
         return crls;
+    }
+
+    OcspCache ocspCache() {
+        return ocsp;
     }
 
     /** The HTTP(S) client of the current boot: EST, CRL downloads. Never locks: TLS handshakes ask for it mid-request. */

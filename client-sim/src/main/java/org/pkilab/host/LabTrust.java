@@ -44,11 +44,13 @@ public final class LabTrust implements X509TrustManager {
 
     private final CertificateStore root;
     private final CrlCache crls;
+    private final OcspCache ocsp;
     private final Clock clock;
 
-    LabTrust(CertificateStore root, CrlCache crls, Clock clock) {
+    LabTrust(CertificateStore root, CrlCache crls, OcspCache ocsp, Clock clock) {
         this.root = root;
         this.crls = crls;
+        this.ocsp = ocsp;
         this.clock = clock;
     }
 
@@ -91,7 +93,6 @@ public final class LabTrust implements X509TrustManager {
             anchors.add(new TrustAnchor(anchor, null));
         }
         List<X509Certificate> path = new ArrayList<>();
-        List<List<X509CRL>> revocationData = new ArrayList<>();
         for (X509Certificate certificate : chain) {
             if (anchors.stream().anyMatch(a -> a.getTrustedCert().equals(certificate))) {
                 break;
@@ -103,14 +104,6 @@ public final class LabTrust implements X509TrustManager {
                     + "so it imports the enterprise root CA from the directory");
         }
         try {
-            for (X509Certificate certificate : path) {
-                List<X509CRL> found = crls.crlsFor(certificate);
-                if (found.isEmpty()) {
-                    throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + certificate.getSubjectX500Principal().getName()
-                            + "' names no HTTP CRL distribution point");
-                }
-                revocationData.add(found);
-            }
             Instant now = clock.instant();
             PKIXParameters params = new PKIXParameters(anchors);
             params.setDate(Date.from(now));
@@ -118,9 +111,16 @@ public final class LabTrust implements X509TrustManager {
             PKIXCertPathValidatorResult result = (PKIXCertPathValidatorResult) CertPathValidator.getInstance("PKIX")
                     .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
             for (int i = 0; i < path.size(); i++) {
-                PublicKey issuerKey = i + 1 < path.size() ? path.get(i + 1).getPublicKey()
-                        : result.getTrustAnchor().getTrustedCert().getPublicKey();
-                checkRevocation(path.get(i), issuerKey, revocationData.get(i), now);
+                X509Certificate issuer = i + 1 < path.size() ? path.get(i + 1) : result.getTrustAnchor().getTrustedCert();
+                if (answeredByOcsp(path.get(i), issuer)) {
+                    continue;
+                }
+                List<X509CRL> found = crls.crlsFor(path.get(i));
+                if (found.isEmpty()) {
+                    throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + path.get(i).getSubjectX500Principal().getName()
+                            + "' names no HTTP CRL distribution point and no OCSP responder that answered");
+                }
+                checkRevocation(path.get(i), issuer.getPublicKey(), found, now);
             }
         } catch (TrustFailure e) {
             throw e;
@@ -129,6 +129,26 @@ public final class LabTrust implements X509TrustManager {
         } catch (Exception e) {
             throw new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "'" + subject + "': " + e.getMessage());
         }
+    }
+
+    /**
+     * OCSP first, as the chain engine does when the certificate names a responder: GOOD settles it, REVOKED refuses it;
+     * false when there is no usable answer and the CRL must decide.
+     */
+    private boolean answeredByOcsp(X509Certificate certificate, X509Certificate issuer) throws TrustFailure {
+        if (ocsp == null) {
+            return false;
+        }
+        java.util.Optional<OcspCache.Answer> answer = ocsp.check(certificate, issuer);
+        if (answer.isEmpty()) {
+            return false;
+        }
+        if (answer.get().status() == OcspCache.Status.REVOKED) {
+            throw new TrustFailure(WindowsError.CRYPT_E_REVOKED, "'" + certificate.getSubjectX500Principal().getName()
+                    + "': Certificate has been revoked, reason: " + answer.get().reason() + ", revocation date: " + answer.get().revokedAt()
+                    + ", by the OCSP responder at " + answer.get().responder());
+        }
+        return true;
     }
 
     /** Revoked or not by the issuer's current CRL: REVOKED when it lists the serial, REVOCATION_OFFLINE when none is current. */

@@ -37,7 +37,7 @@ public final class MacComputer implements AutoCloseable {
         this.network = network;
         network.register(hostName);
         this.plain = LabHttp.plain(network);
-        this.trust = new LabTrust(roots, new CrlCache(() -> plain, clock, new HostTimings()), clock);
+        this.trust = new LabTrust(roots, new CrlCache(() -> plain, clock, new HostTimings()), new OcspCache(() -> plain, clock), clock);
     }
 
     /** Keychain Access, "Always Trust" for a root CA certificate. */
