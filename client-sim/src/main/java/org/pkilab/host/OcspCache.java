@@ -1,6 +1,5 @@
 package org.pkilab.host;
 
-import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AccessDescription;
@@ -111,7 +110,9 @@ public final class OcspCache {
             byte[] nonce = new byte[16];
             RANDOM.nextBytes(nonce);
             OCSPReq request = new OCSPReqBuilder().addRequest(id)
-                    .setRequestExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false, new DEROctetString(nonce))))
+                    // RFC 8954: the extension's value is the DER of an OCTET STRING holding the nonce
+                    .setRequestExtensions(new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false,
+                            new DEROctetString(new DEROctetString(nonce).getEncoded()))))
                     .build();
             ContentResponse response = http.get().newRequest(url).method(HttpMethod.POST)
                     .body(new BytesRequestContent("application/ocsp-request", request.getEncoded())).timeout(10, TimeUnit.SECONDS).send();
@@ -179,9 +180,11 @@ public final class OcspCache {
         if (nonce == null) {
             return false;
         }
-        ASN1Encodable value = nonce.getParsedValue();
-        byte[] got = value instanceof DEROctetString octets ? octets.getOctets() : nonce.getExtnValue().getOctets();
-        return Arrays.equals(got, sent);
+        try {
+            return Arrays.equals(org.bouncycastle.asn1.ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets(), sent);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** The http URLs of the OCSP responders the certificate's Authority Information Access names. */
