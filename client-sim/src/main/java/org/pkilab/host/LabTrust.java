@@ -145,10 +145,16 @@ public final class LabTrust implements X509TrustManager {
         }
         if (answer.get().status() == OcspCache.Status.REVOKED) {
             throw new TrustFailure(WindowsError.CRYPT_E_REVOKED, "'" + certificate.getSubjectX500Principal().getName()
-                    + "': Certificate has been revoked, reason: " + answer.get().reason() + ", revocation date: " + answer.get().revokedAt()
+                    + "': Certificate has been revoked, reason: " + reasonName(answer.get().reason()) + ", revocation date: " + answer.get().revokedAt()
                     + ", by the OCSP responder at " + answer.get().responder());
         }
         return true;
+    }
+
+    /** RFC 5280's reason code as the JDK names it for a CRL entry ({@code KEY_COMPROMISE}), so both paths read alike. */
+    private static String reasonName(int code) {
+        java.security.cert.CRLReason[] reasons = java.security.cert.CRLReason.values();
+        return code >= 0 && code < reasons.length ? reasons[code].name() : "UNSPECIFIED";
     }
 
     /** Revoked or not by the issuer's current CRL: REVOKED when it lists the serial, REVOCATION_OFFLINE when none is current. */

@@ -29,6 +29,8 @@ final class RegistrySteps {
             case "CA\\InterfaceFlags" -> String.format("0x%x %s", settings.interfaceFlags(),
                     CaRegistrySettings.describe(CaRegistrySettings.InterfaceFlag.class, settings.interfaceFlags()));
             case "policy\\DisableExtensionList" -> settings.disableExtensionList().toString();
+            case "CA\\EstDefaultTemplate" -> settings.estDefaultTemplate().isEmpty() ? "(none)" : settings.estDefaultTemplate();
+            case "CA\\OcspUrl" -> settings.ocspUrl().isEmpty() ? "(none)" : settings.ocspUrl();
             default -> settings.security();
         };
     }

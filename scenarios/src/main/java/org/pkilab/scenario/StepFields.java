@@ -176,14 +176,18 @@ final class StepFields {
             }
         }
         if (verb == Verb.SET_CA_REGISTRY && fields.get("value") instanceof String value) {
-            List<String> values = List.of("policy\\EditFlags", "policy\\DisableExtensionList", "CA\\InterfaceFlags");
+            List<String> values = java.util.Arrays.stream(CaRegistrySettings.Value.values()).filter(v -> v != CaRegistrySettings.Value.SECURITY)
+                    .map(CaRegistrySettings.Value::certutilName).toList();
             String chosen = values.stream().filter(value.trim()::equalsIgnoreCase).findFirst().orElse(null);
             if (chosen == null) {
                 problems.add(at.apply("value", "must be one of the CA's registry values the lab models (" + String.join(", ", values) + "), not '"
                         + value + "'" + NearestName.hint(value, values)));
             } else {
                 fields.put("value", chosen);
-                if (fields.get("change") != null) {
+                // 'responder' is the CA's own Online Responder, whose URL the CA fills in
+                boolean responder = chosen.equals(CaRegistrySettings.Value.OCSP_URL.certutilName())
+                        && "responder".equalsIgnoreCase(String.valueOf(fields.get("change")).strip());
+                if (fields.get("change") != null && !responder) {
                     try {
                         CaRegistrySettings.DEFAULT.change(chosen, String.valueOf(fields.get("change")));
                     } catch (IllegalArgumentException e) {
