@@ -62,6 +62,20 @@ class CaRegistrySettingsTest {
     }
 
     @Test
+    void ocspUrlIsNoneOnANewCaSetClearedKeptInJsonAndRefusedWhenNoUrl() throws Exception {
+        assertEquals("", DEFAULT.ocspUrl(), "a new CA, like Windows', names no OCSP URL in its certificates");
+        CaRegistrySettings set = DEFAULT.change("CA\\OcspUrl", "http://ca01.contoso.com:8080/ocsp");
+        assertEquals("http://ca01.contoso.com:8080/ocsp", set.ocspUrl());
+        assertEquals(set, CaRegistrySettings.fromJson(new ObjectMapper().readTree(set.toJson().toString())), "kept across restarts");
+        assertEquals("", set.change("CA\\OcspUrl", "").ocspUrl(), "an empty value clears it");
+        for (String bad : new String[] {"ldap://ca01/ocsp", "http://ca01/ocsp\"><script>", "responder"}) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> DEFAULT.change("CA\\OcspUrl", bad), bad);
+            assertTrue(refused.getMessage().contains("OcspUrl"), refused.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> CaRegistrySettings.fromJson(new ObjectMapper().readTree("{\"OcspUrl\": 5}")));
+    }
+
+    @Test
     void aWrongNameFlagOrOidIsRefusedNamingIt() {
         IllegalArgumentException flag = assertThrows(IllegalArgumentException.class,
                 () -> DEFAULT.change("policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME"));
