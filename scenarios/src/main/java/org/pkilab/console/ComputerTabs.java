@@ -1,6 +1,5 @@
 package org.pkilab.console;
 
-import com.unboundid.ldap.sdk.SearchResultEntry;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.host.CertificateStore;
@@ -8,13 +7,8 @@ import org.pkilab.host.DomainComputer;
 import org.pkilab.host.EventLog;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 
 /**
  * The tabs of one computer in the Computers console: Certificates (Local Computer) as the Certificates snap-in lists
@@ -118,15 +112,8 @@ final class ComputerTabs {
                         new String[] {"Logged on", Html.text(ComputersView.WHEN.format(token.issuedAt()) + " UTC at " + token.logonServer())},
                         new String[] {"Expires", Html.text(ComputersView.WHEN.format(token.expiresAt()) + " UTC: then the computer logs on again, as Windows renews "
                                 + "its ticket")})));
-        Set<SecurityIdentifier> held = new LinkedHashSet<>();
-        token.groups().forEach(g -> held.add(g.sid()));
-        SearchResultEntry entry = session.ldap().getEntry(computer.accountDn(), "tokenGroups");
-        List<SecurityIdentifier> now = new ArrayList<>();
-        if (entry != null && entry.hasAttribute("tokenGroups")) {
-            for (byte[] sid : entry.getAttributeValueByteArrays("tokenGroups")) {
-                now.add(SecurityIdentifier.fromBytes(sid));
-            }
-        }
+        TokenChange change = TokenChange.of(session.ldap(), computer.accountDn(), token);
+        List<SecurityIdentifier> now = change.now();
         String heldTable = Html.table("Groups in the token it holds since its last restart", List.of("Group", "SID"), token.groups(),
                 g -> List.of(Html.text(g.name()), "<code>" + Html.text(g.sid()) + "</code>"));
         if (now.isEmpty()) {
@@ -134,12 +121,10 @@ final class ComputerTabs {
                     + " (read as this account), so the console cannot say what a new logon would hold."));
             return out.append(heldTable).toString();
         }
-        // tokenGroups leaves out what a token holds by being a logon (Everyone, Authenticated Users)
-        Set<SecurityIdentifier> logonOnly = Set.of(SecurityIdentifier.EVERYONE, SecurityIdentifier.AUTHENTICATED_USERS, token.sid());
-        List<SecurityIdentifier> gained = now.stream().filter(s -> !held.contains(s)).toList();
-        List<SecurityIdentifier> lost = held.stream().filter(s -> !logonOnly.contains(s) && !now.contains(s)).toList();
+        List<SecurityIdentifier> gained = change.gained();
+        List<SecurityIdentifier> lost = change.lost();
         var names = session.directory().usersAndComputers();
-        if (gained.isEmpty() && lost.isEmpty()) {
+        if (change.unchanged()) {
             out.append(Html.message("ok", computer.name() + " holds the groups the directory gives it now: a restart would change nothing in its token."));
         } else {
             StringBuilder says = new StringBuilder(computer.name() + "'s token is older than its group memberships: it still acts with the groups "

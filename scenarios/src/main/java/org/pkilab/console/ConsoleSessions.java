@@ -84,13 +84,7 @@ final class ConsoleSessions implements AutoCloseable {
             }
             String sam = self.getAttributeValue("sAMAccountName");
             SecurityIdentifier sid = SecurityIdentifier.fromBytes(self.getAttributeValueBytes("objectSid"));
-            Set<SecurityIdentifier> groups = new HashSet<>();
-            SearchResultEntry token = ldap.getEntry(self.getDN(), "tokenGroups");
-            if (token != null && token.hasAttribute("tokenGroups")) {
-                for (byte[] g : token.getAttributeValueByteArrays("tokenGroups")) {
-                    groups.add(SecurityIdentifier.fromBytes(g));
-                }
-            }
+            Set<SecurityIdentifier> groups = new HashSet<>(TokenChange.tokenGroups(ldap, self.getDN()));
             DirectoryAdmin directory = DirectoryAdmin.over(ldap, lab.dc().names(), self.getDN());
             return new ConsoleSession(id, csrf, netbios + "\\" + sam, self.getDN(), sid, groups, lab, password, ldap, directory);
         } catch (LDAPException e) {

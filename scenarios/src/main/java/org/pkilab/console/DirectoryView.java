@@ -208,15 +208,8 @@ final class DirectoryView implements ConsoleView {
     private String token(ConsoleRequest request, LDAPConnection ldap, SearchResultEntry account) throws LDAPException {
         var names = request.session().directory().usersAndComputers();
         SecurityIdentifier domainSid = request.session().directory().domainSid();
-        Set<SecurityIdentifier> nowSids = new HashSet<>();
-        SearchResultEntry t = ldap.getEntry(account.getDN(), "tokenGroups");
-        if (t != null && t.hasAttribute("tokenGroups")) {
-            for (byte[] sid : t.getAttributeValueByteArrays("tokenGroups")) {
-                nowSids.add(SecurityIdentifier.fromBytes(sid));
-            }
-        }
         Set<String> now = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        nowSids.forEach(sid -> now.add(names.nameOf(sid)));
+        TokenChange.tokenGroups(ldap, account.getDN()).forEach(sid -> now.add(names.nameOf(sid)));
         StringBuilder out = new StringBuilder("<h2>Logon token</h2>");
         Lab lab = request.context().lab();
         String sam = account.getAttributeValue("sAMAccountName");
@@ -226,13 +219,11 @@ final class DirectoryView implements ConsoleView {
             LogonToken held = computer.token();
             Set<String> since = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
             held.groups().forEach(g -> since.add(g.name().contains("\\") || !g.sid().isInDomain(domainSid) ? g.name() : names.nameOf(g.sid())));
-            // tokenGroups holds the domain's groups only; Everyone and Authenticated Users join every token at logon
-            Set<SecurityIdentifier> heldSids = new HashSet<>();
-            held.groups().stream().map(LogonToken.TokenGroup::sid).filter(sid -> sid.isInDomain(domainSid)).forEach(heldSids::add);
+            TokenChange change = TokenChange.of(ldap, account.getDN(), held);
             Set<String> gained = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-            nowSids.stream().filter(sid -> !heldSids.contains(sid)).forEach(sid -> gained.add(names.nameOf(sid)));
+            change.gained().forEach(sid -> gained.add(names.nameOf(sid)));
             Set<String> lost = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-            heldSids.stream().filter(sid -> !nowSids.contains(sid)).forEach(sid -> lost.add(names.nameOf(sid)));
+            change.lost().forEach(sid -> lost.add(names.nameOf(sid)));
             out.append("<p>").append(Html.text(computerName)).append(" logged on at its last restart (")
                     .append(Html.text(ConsolePage.CLOCK.format(held.issuedAt()))).append(" UTC) with this token; the CA judges its requests by it.</p>");
             out.append(groupList("Groups in " + computerName + "'s token since its last restart", since));
