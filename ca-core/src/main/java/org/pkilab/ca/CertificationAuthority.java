@@ -332,8 +332,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     public CaRegistrySettings changeRegistry(String name, String change, String who) {
         requireRunning();
         // 'responder' stands for this CA's own Online Responder, whose URL carries the port the lab gave it
-        String given = CaRegistrySettings.Value.named(name) == CaRegistrySettings.Value.OCSP_URL && change != null
-                && change.strip().equalsIgnoreCase("responder") ? urls.ocsp() : change;
+        String given = CaRegistrySettings.namesOwnResponder(name, change) ? urls.ocsp() : change;
         CaRegistrySettings after = registry.update(current -> current.change(name, given));
         LOG.info("{}: {} ran certutil -setreg {} {}", config.caName(), who, CaRegistrySettings.Value.named(name).certutilName(), change);
         return after;

@@ -64,6 +64,9 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     /** The KB5014754 SID extension, szOID_NTDS_CA_SECURITY_EXT. */
     public static final String SID_EXTENSION = "1.3.6.1.4.1.311.25.2";
 
+    /** What {@code setreg CA\OcspUrl} takes for the CA's own Online Responder: the CA puts that responder's URL in its place. */
+    public static final String OWN_RESPONDER = "responder";
+
     /** A new enterprise CA's settings. */
     public static final CaRegistrySettings DEFAULT = new CaRegistrySettings(DEFAULT_EDIT_FLAGS, DEFAULT_INTERFACE_FLAGS, List.of(), DEFAULT_SECURITY);
 
@@ -275,6 +278,23 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
                     + "Properties, Security), a security descriptor, not a value -setreg changes here");
         };
+    }
+
+    /** Whether {@code change} of the value {@code name} stands for the CA's own Online Responder, which only the CA can spell out. */
+    public static boolean namesOwnResponder(String name, String change) {
+        return change != null && change.strip().equalsIgnoreCase(OWN_RESPONDER) && Value.named(name) == Value.OCSP_URL;
+    }
+
+    /**
+     * Checks {@code certutil -setreg NAME CHANGE} as the CA will take it, before it is sent: a misspelt value, flag or OID
+     * is refused here and nothing is changed anywhere.
+     *
+     * @throws IllegalArgumentException as {@link #change} does
+     */
+    public static void check(String name, String change) {
+        if (!namesOwnResponder(name, change)) {
+            DEFAULT.change(name, change);
+        }
     }
 
     private static <F extends Enum<F> & Flag> int changeFlags(Class<F> type, int current, String change, Value value) {

@@ -184,12 +184,9 @@ final class StepFields {
                         + value + "'" + NearestName.hint(value, values)));
             } else {
                 fields.put("value", chosen);
-                // 'responder' is the CA's own Online Responder, whose URL the CA fills in
-                boolean responder = chosen.equals(CaRegistrySettings.Value.OCSP_URL.certutilName())
-                        && "responder".equalsIgnoreCase(String.valueOf(fields.get("change")).strip());
-                if (fields.get("change") != null && !responder) {
+                if (fields.get("change") != null) {
                     try {
-                        CaRegistrySettings.DEFAULT.change(chosen, String.valueOf(fields.get("change")));
+                        CaRegistrySettings.check(chosen, String.valueOf(fields.get("change")));
                     } catch (IllegalArgumentException e) {
                         problems.add(at.apply("change", "is not a change certutil -setreg takes: " + e.getMessage()));
                     }

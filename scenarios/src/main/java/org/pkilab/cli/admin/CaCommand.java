@@ -294,11 +294,11 @@ public final class CaCommand implements Runnable {
 
     @Command(name = "getreg", mixinStandardHelpOptions = true,
             description = {"Show the CA's registry settings (certutil -getreg): policy\\EditFlags, policy\\DisableExtensionList, "
-                    + "CA\\InterfaceFlags, CA\\Security and CA\\EstDefaultTemplate, or the one NAME gives, with the flags' names.",
+                    + "CA\\InterfaceFlags, CA\\Security, CA\\EstDefaultTemplate and CA\\OcspUrl, or the one NAME gives, with the flags' names.",
                     "Needs Read or Manage CA on the CA."})
     int getreg(@Mixin Connection connection,
                @Parameters(arity = "0..1", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
-                       + "CA\\InterfaceFlags, CA\\Security or CA\\EstDefaultTemplate (the key may be left out; any case).") String name) {
+                       + "CA\\InterfaceFlags, CA\\Security, CA\\EstDefaultTemplate or CA\\OcspUrl (the key may be left out; any case).") String name) {
         CaRegistrySettings.Value only = name == null ? null : registryValue("getreg", name);
         try (DirectoryAdmin admin = connection.directory()) {
             CaAdminClient ca = connection.ca(admin, caName);
@@ -328,18 +328,22 @@ public final class CaCommand implements Runnable {
                     "      ESC11: unencrypted ICertRequest RPC accepted",
                     "  pkilab ca setreg 'CA\\EstDefaultTemplate' WebServer",
                     "      (the lab's own value) the template of an EST request that names none, as strongSwan's pki --est sends; '' clears it",
+                    "  pkilab ca setreg 'CA\\OcspUrl' responder",
+                    "      (the lab's own value; Windows: the Extensions tab's OCSP box) certificates issued from now name the CA's Online "
+                            + "Responder in their AIA; '' clears it",
                     "On Windows a change counts after 'net stop certsvc && net start certsvc'; the lab's CA applies it at once.",
                     "The CA's Security is its Security tab, not a value changed here."})
     int setreg(@Mixin Connection connection,
                @Parameters(index = "0", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
-                       + "CA\\InterfaceFlags or CA\\EstDefaultTemplate.") String name,
+                       + "CA\\InterfaceFlags, CA\\EstDefaultTemplate or CA\\OcspUrl.") String name,
                @Parameters(index = "1", paramLabel = "CHANGE", description = "+FLAG, -FLAG, FLAG, a number (0x...), or OIDs for "
-                       + "DisableExtensionList, a template name for EstDefaultTemplate ('' for none); flags as certsrv.h names them, "
+                       + "DisableExtensionList, a template name for EstDefaultTemplate, an http URL or 'responder' (the CA's own) for OcspUrl "
+                       + "('' for none); flags as certsrv.h names them, "
                        + "with or without EDITF_/IF_.") String change) {
         CaRegistrySettings.Value value = registryValue("setreg", name);
         try {
             // checked here first: a misspelt flag is bad usage, and nothing is sent
-            CaRegistrySettings.DEFAULT.change(name, change);
+            CaRegistrySettings.check(name, change);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.subcommands().get("setreg"), e.getMessage());
         }
@@ -390,6 +394,8 @@ public final class CaCommand implements Runnable {
             case SECURITY -> out().println("  " + value.valueName() + " " + value.registryType() + " = " + settings.security());
             case EST_DEFAULT_TEMPLATE -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
                     + (settings.estDefaultTemplate().isEmpty() ? "(empty: an EST request naming no template is refused)" : settings.estDefaultTemplate()));
+            case OCSP_URL -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
+                    + (settings.ocspUrl().isEmpty() ? "(empty: certificates name no OCSP responder)" : settings.ocspUrl()));
         }
     }
 

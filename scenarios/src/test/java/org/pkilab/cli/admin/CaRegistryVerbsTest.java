@@ -95,6 +95,19 @@ class CaRegistryVerbsTest {
     }
 
     @Test
+    void setregOcspUrlResponderNamesTheCasOwnResponderAndRefusesANonUrl() {
+        Cli.Result set = ok(admin("ca", "setreg", "CA\\OcspUrl", "responder"));
+        assertTrue(set.out().contains("OcspUrl REG_SZ = " + lab.ca().ocspUrl()), set.out());
+        assertEquals(lab.ca().ocspUrl(), lab.ca().registrySettings().ocspUrl());
+        Cli.Result bad = admin("ca", "setreg", "CA\\OcspUrl", "ldap://ca01/ocsp");
+        assertEquals(2, bad.exit(), bad.toString());
+        assertTrue(bad.err().contains("is not an OCSP URL"), bad.toString());
+        assertEquals(lab.ca().ocspUrl(), lab.ca().registrySettings().ocspUrl(), "a refused change changes nothing");
+        ok(admin("ca", "setreg", "CA\\OcspUrl", ""));
+        assertEquals(CaRegistrySettings.DEFAULT, lab.ca().registrySettings(), "'' clears it");
+    }
+
+    @Test
     void anAccountWithoutManageCaIsRefusedAndNothingChanges() {
         CaRegistrySettings before = lab.ca().registrySettings();
         Cli.Result refused = as("mallory", USER_PASSWORD, "ca", "setreg", "policy\\EditFlags", "+EDITF_ATTRIBUTESUBJECTALTNAME2");
