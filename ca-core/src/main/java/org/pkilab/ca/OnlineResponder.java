@@ -3,6 +3,7 @@ package org.pkilab.ca;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.ocsp.OCSPRequest;
 import org.bouncycastle.asn1.ASN1GeneralizedTime;
 import org.bouncycastle.asn1.ocsp.RevokedInfo;
 import org.bouncycastle.asn1.x509.Extension;
@@ -100,7 +101,8 @@ final class OnlineResponder {
         Req[] asked;
         Extension nonce;
         try {
-            OCSPReq request = new OCSPReq(requestDer);
+            // one DER object and nothing after it: BC's OCSPReq(byte[]) would read the first and ignore what follows
+            OCSPReq request = new OCSPReq(OCSPRequest.getInstance(ASN1Primitive.fromByteArray(requestDer)));
             // BC parses lazily: read every part answered from now, so a broken one is malformedRequest here, not a failure later
             asked = request.getRequestList();
             for (Req one : asked) {
@@ -108,7 +110,8 @@ final class OnlineResponder {
                 one.getCertID().getHashAlgOID();
             }
             nonce = request.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            // StackOverflowError: SEQUENCEs nested thousands deep, which BC walks by recursion; nothing is held while parsing
             return status(OCSPRespBuilder.MALFORMED_REQUEST);
         }
         if (asked.length == 0 || asked.length > MAX_CERTIFICATES || (nonce != null && !nonceLengthAllowed(nonce))) {

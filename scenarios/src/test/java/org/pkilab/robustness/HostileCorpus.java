@@ -23,7 +23,7 @@ import java.util.Random;
  *
  * <p>Inputs are grouped in categories named for what is wrong with them ("EST body: truncated DER",
  * "LDAP: writes by non-administrators"); {@link #countsByCategory()} is what the test prints. Each
- * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link DirectoryCorpus} (LDAP)
+ * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link OcspCorpus} (the Online Responder's bodies), {@link DirectoryCorpus} (LDAP)
  * and {@link FileCorpus} (scenario and PFX files).
  */
 final class HostileCorpus {
@@ -58,6 +58,10 @@ final class HostileCorpus {
 
     record HttpInput(String category, String name, Transport transport, ClientCertificate client, byte[] wire, List<Answer> answers)
             implements Input {
+    }
+
+    /** A body or GET sent to the Online Responder over plain HTTP, and the OCSP response status it must get (RFC 6960 4.2.1). */
+    record OcspInput(String category, String name, byte[] wire, int ocspStatus) implements Input {
     }
 
     /** An LDAP request sent bound as {@code bindDn} (null: anonymous), the result codes that refuse it and a text the refusal must hold. */
@@ -114,6 +118,7 @@ final class HostileCorpus {
     static final Answer WRONG_METHOD = new Answer(405, null, false, "use ");
 
     final List<HttpInput> http = new ArrayList<>();
+    final List<OcspInput> ocsp = new ArrayList<>();
     final List<LdapInput> ldap = new ArrayList<>();
     final List<LdapBind> binds = new ArrayList<>();
     final List<LdapOracle> oracles = new ArrayList<>();
@@ -127,6 +132,7 @@ final class HostileCorpus {
     static HostileCorpus generate(Facts facts, int httpsPort) {
         HostileCorpus corpus = new HostileCorpus();
         new EstCorpus(facts, httpsPort, corpus.http).generate();
+        new OcspCorpus(facts, corpus.ocsp).generate();
         new DirectoryCorpus(facts, corpus.ldap, corpus.binds, corpus.oracles).generate();
         new FileCorpus(corpus.scenarios, corpus.pfx).generate();
         return corpus;
@@ -135,6 +141,7 @@ final class HostileCorpus {
     List<Input> all() {
         List<Input> all = new ArrayList<>();
         all.addAll(http);
+        all.addAll(ocsp);
         all.addAll(ldap);
         all.addAll(binds);
         all.addAll(oracles);

@@ -94,6 +94,7 @@ class HostileInputTest {
 
     private static Lab lab;
     private static HostileCorpus corpus;
+    private static HostileCorpus.Facts facts;
     private static HttpsWire probe;
     private static final Map<HostileCorpus.ClientCertificate, HttpsWire> wires = new IdentityHashMap<>();
 
@@ -143,6 +144,7 @@ class HostileInputTest {
                 new HostileCorpus.ClientCertificate(new X509Certificate[]{valid.certificate()}, current.getPrivate()),
                 new HostileCorpus.ClientCertificate(new X509Certificate[]{revoked.certificate()}, old.getPrivate()));
         long corpusStart = System.nanoTime();
+        HostileInputTest.facts = facts;
         corpus = HostileCorpus.generate(facts, ca.httpsPort());
         System.out.printf("hostile input: corpus made in %.1f s%n", (System.nanoTime() - corpusStart) / 1e9);
         probe = new HttpsWire(ca.certificate(), ca.config().fqdn(), ca.httpsPort());
@@ -195,6 +197,51 @@ class HostileInputTest {
     @Test
     void accountsOutsideTheAdministratorGroupsCannotAdministerTheCa() {
         assertRefusedAndNothingChanged(http("CA administration"));
+    }
+
+    @Test
+    void ocspBodiesThatAreNoFitRequestsGetAnOcspRefusalAndTheResponderGoesOnAnswering() throws Exception {
+        CaState caBefore = CaState.of(lab.ca());
+        List<String> failures = new ArrayList<>();
+        assertTrue(corpus.ocsp.size() > 80, "the OCSP corpus has " + corpus.ocsp.size() + " inputs");
+        byte[] good = new OcspCorpus(facts, new ArrayList<>()).good();
+        for (HostileCorpus.OcspInput input : corpus.ocsp) {
+            HttpsWire.Reply reply = ocsp(input.wire());
+            String got = ocspStatus(reply);
+            if (!String.valueOf(input.ocspStatus()).equals(got)) {
+                failures.add(input.category() + " / " + input.name() + ": expected OCSP response status " + input.ocspStatus() + ", got " + got);
+            }
+            String after = ocspStatus(ocsp(HttpsWire.request("POST", "/ocsp", "ca01", List.of("Content-Type", "application/ocsp-request"), good)));
+            if (!"0 good".equals(after)) {
+                failures.add(input.category() + " / " + input.name() + ": afterwards the valid client certificate is answered " + after);
+            }
+        }
+        assertTrue(failures.isEmpty(), failures.size() + " problems with " + corpus.ocsp.size() + " OCSP inputs:\n" + String.join("\n", failures));
+        assertEquals(caBefore.kept(), CaState.of(lab.ca()).kept(), "the Online Responder changed the CA database");
+        assertEquals(caBefore.lastId(), CaState.of(lab.ca()).lastId(), "the Online Responder recorded requests");
+    }
+
+    private static HttpsWire.Reply ocsp(byte[] wire) {
+        try (HttpsWire plain = HttpsWire.plain(lab.ca().config().fqdn(), lab.ca().httpPort(), 20_000)) {
+            return plain.exchange(wire);
+        }
+    }
+
+    /** The OCSP response status of an HTTP answer ("0 good" for a successful one about a good certificate), or what else came. */
+    private static String ocspStatus(HttpsWire.Reply reply) {
+        if (reply.status() != 200 || !"application/ocsp-response".equals(reply.header("Content-Type"))) {
+            return "HTTP " + reply;
+        }
+        try {
+            org.bouncycastle.cert.ocsp.OCSPResp resp = new org.bouncycastle.cert.ocsp.OCSPResp(reply.body());
+            if (resp.getStatus() != 0) {
+                return String.valueOf(resp.getStatus());
+            }
+            var single = ((org.bouncycastle.cert.ocsp.BasicOCSPResp) resp.getResponseObject()).getResponses()[0];
+            return "0 " + (single.getCertStatus() == null ? "good" : single.getCertStatus().getClass().getSimpleName());
+        } catch (Exception e) {
+            return "an answer that is no OCSP response (" + e.getMessage() + ")";
+        }
     }
 
     private static List<HttpInput> http(String categoryPrefix) {
