@@ -4,6 +4,7 @@ import org.pkilab.bench.CaIssuanceBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
 import org.pkilab.bench.LoadBenchmark;
 import org.pkilab.bench.MtlsBenchmark;
+import org.pkilab.bench.ProtocolBenchmark;
 import org.pkilab.bench.RunConfigMgrBenchmark;
 import org.pkilab.bench.ScaleBenchmark;
 import org.pkilab.cli.admin.AuditCommand;
@@ -59,7 +60,7 @@ public final class PkiLab implements Runnable {
     @Command(name = "benchmark", mixinStandardHelpOptions = true,
             description = "Measure the lab and print the figures.",
             subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class, RunConfigMgrBenchmark.class,
-                    ScaleBenchmark.class, MtlsBenchmark.class, LoadBenchmark.class})
+                    ScaleBenchmark.class, MtlsBenchmark.class, LoadBenchmark.class, ProtocolBenchmark.class})
     static final class BenchmarkCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

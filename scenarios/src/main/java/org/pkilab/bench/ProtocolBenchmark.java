@@ -1,0 +1,252 @@
+package org.pkilab.bench;
+
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.pkilab.ca.CertificationAuthority;
+import org.pkilab.ca.CertificationAuthorityConfig;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.enrollment.EstAnswer;
+import org.pkilab.enrollment.EstClient;
+import org.pkilab.enrollment.JdkEstTransport;
+import org.pkilab.pki.KeyFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import javax.net.ssl.SSLContext;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Issuance per second over each protocol the CA speaks, on the wire from a client in the same process, beside
+ * EST's in the same run: the request made from a ready key, sent, judged by the one enrollment pipeline, signed,
+ * recorded and answered. The protocols alternate in rounds, so drift in the machine's speed during the run weighs
+ * on each alike; the Online Responder's line is answers per second for a certificate the CA issued.
+ */
+@Command(name = "protocols", mixinStandardHelpOptions = true,
+        description = "Certificates issued per second over each enrollment protocol (EST, and the others the CA speaks) beside EST's, "
+                + "and the Online Responder's answers per second, in the same run.")
+public final class ProtocolBenchmark implements Callable<Integer> {
+
+    private static final int ROUNDS = 5;
+    private static final String PASSWORD = "Bench-Passw0rd!";
+
+    @Option(names = "--requests", defaultValue = "500",
+            description = "Certificates per protocol, in " + ROUNDS + " rounds that alternate the protocols (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Clients sending at once, each on its own connection (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    /** One protocol as a client speaks it: what it does once (issue a certificate, or get an OCSP answer). */
+    interface Client {
+        /** Issues (or answers) once for {@code key}; throws with the CA's refusal when it is not done. */
+        void once(KeyPair key, int n) throws Exception;
+    }
+
+    /** A protocol's clients: one per thread, each with its own connection, made before the clock starts. */
+    interface Protocol {
+        String name();
+
+        /** What one operation is: "certificates" or "OCSP answers". */
+        default String unit() {
+            return "certificates";
+        }
+
+        Client client() throws Exception;
+    }
+
+    /** What the protocols' clients may use: the running DC and CA, the Administrator's password. */
+    record Lab(DomainController dc, CertificationAuthority ca, String password) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try (DomainController dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+             CertificationAuthority ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                     .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build())) {
+            Lab lab = new Lab(dc, ca, PASSWORD);
+            List<Protocol> protocols = protocols(lab);
+            System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer, requester CONTOSO\\Administrator, "
+                    + "%d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+            System.out.print("making 16 RSA-2048 keys ... ");
+            List<KeyPair> keys = keys(16);
+            System.out.println("done");
+            Map<Protocol, List<Client>> clients = new LinkedHashMap<>();
+            for (Protocol p : protocols) {
+                List<Client> own = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    own.add(p.client());
+                }
+                clients.put(p, own);
+            }
+            System.out.print("warming up ... ");
+            for (Protocol p : protocols) {
+                run(clients.get(p), keys, Math.max(threads, requests / 5));
+            }
+            System.out.println("done");
+            Map<Protocol, Double> seconds = new LinkedHashMap<>();
+            int perRound = Math.max(threads, requests / ROUNDS);
+            for (int round = 0; round < ROUNDS; round++) {
+                for (Protocol p : protocols) {
+                    seconds.merge(p, run(clients.get(p), keys, perRound), Double::sum);
+                }
+            }
+            int count = perRound * ROUNDS;
+            double est = count / seconds.get(protocols.get(0));
+            System.out.println();
+            System.out.printf("%-28s %10s %12s   %s%n", "protocol", "per second", "beside EST", "what");
+            for (Protocol p : protocols) {
+                double rate = count / seconds.get(p);
+                System.out.printf("%-28s %10.0f %11.0f%%   %s%n", p.name(), rate, 100 * rate / est, p.unit());
+            }
+            System.out.println();
+            System.out.println("records in the CA database: " + ca.requestCount());
+        }
+        return 0;
+    }
+
+    /** EST first: every other line is a ratio against it. */
+    static List<Protocol> protocols(Lab lab) {
+        return List.of(est(lab), ocsp(lab));
+    }
+
+    private static Protocol est(Lab lab) {
+        return new Protocol() {
+            public String name() {
+                return "EST simpleenroll (HTTPS)";
+            }
+
+            public Client client() throws Exception {
+                CertificationAuthority ca = lab.ca();
+                String bearer = EstClient.bearer(DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().administratorDn(), lab.password())
+                        .encoded());
+                SSLContext tls = SSLContext.getInstance("TLS");
+                tls.init(null, KeyFiles.trustOnly(ca.certificate()), null);
+                EstClient est = new EstClient("https://127.0.0.1:" + ca.httpsPort() + "/.well-known/est", new JdkEstTransport(tls, ca.config().fqdn()));
+                return (key, n) -> {
+                    EstAnswer answer = est.simpleEnroll("WebServer", bearer, csr(key, n));
+                    if (answer.status() != 200) {
+                        throw new IllegalStateException("EST: HTTP " + answer.status() + " " + answer.text());
+                    }
+                };
+            }
+        };
+    }
+
+    private static Protocol ocsp(Lab lab) {
+        return new Protocol() {
+            public String name() {
+                return "OCSP (HTTP POST)";
+            }
+
+            public String unit() {
+                return "OCSP answers (good, signed, nonce)";
+            }
+
+            public Client client() throws Exception {
+                CertificationAuthority ca = lab.ca();
+                X509Certificate subject = ca.ocspSigningCertificate();
+                CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+                        new X509CertificateHolder(ca.certificate().getEncoded()), subject.getSerialNumber());
+                URI url = URI.create("http://127.0.0.1:" + ca.httpPort() + "/ocsp");
+                SecureRandom random = new SecureRandom();
+                return (key, n) -> {
+                    byte[] nonce = new byte[16];
+                    random.nextBytes(nonce);
+                    byte[] request = new OCSPReqBuilder().addRequest(id).setRequestExtensions(new Extensions(new Extension(
+                            OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false, new DEROctetString(nonce).getEncoded()))).build().getEncoded();
+                    HttpURLConnection c = (HttpURLConnection) url.toURL().openConnection();
+                    c.setDoOutput(true);
+                    c.setRequestProperty("Content-Type", "application/ocsp-request");
+                    try (OutputStream out = c.getOutputStream()) {
+                        out.write(request);
+                    }
+                    try (InputStream in = c.getInputStream()) {
+                        OCSPResp resp = new OCSPResp(in.readAllBytes());
+                        if (resp.getStatus() != 0 || ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus() != null) {
+                            throw new IllegalStateException("OCSP: status " + resp.getStatus() + " for the responder's own certificate");
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    /** A PKCS #10 request for {@code key}, {@code CN=bench<n>.contoso.com}. */
+    static byte[] csr(KeyPair key, int n) throws Exception {
+        return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=bench" + n + ".contoso.com"), key.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+    }
+
+    /** The certificate in a DER body. */
+    static X509Certificate certificate(byte[] der) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+    }
+
+    private static List<KeyPair> keys(int count) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        List<KeyPair> keys = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            keys.add(generator.generateKeyPair());
+        }
+        return keys;
+    }
+
+    private static final AtomicInteger NAMES = new AtomicInteger();
+
+    /** Seconds for {@code total} operations shared among the clients, each on a thread of its own. */
+    private static double run(List<Client> clients, List<KeyPair> keys, int total) throws Exception {
+        AtomicInteger left = new AtomicInteger(total);
+        ExecutorService pool = Executors.newFixedThreadPool(clients.size());
+        try {
+            long start = System.nanoTime();
+            List<Future<Void>> futures = new ArrayList<>();
+            for (Client client : clients) {
+                futures.add(pool.submit(() -> {
+                    while (left.getAndDecrement() > 0) {
+                        int n = NAMES.incrementAndGet();
+                        client.once(keys.get(n % keys.size()), n);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> f : futures) {
+                f.get();
+            }
+            return (System.nanoTime() - start) / 1e9;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
