@@ -22,9 +22,9 @@ import java.util.List;
  */
 @Command(name = "host", mixinStandardHelpOptions = true,
         description = "Act on a computer of a running lab (pkilab up): list, add, certificates, restart, request, pending, retrieve, "
-                + "refresh-crl, import, export.",
+                + "refresh-crl, refresh-ocsp, import, export.",
         subcommands = {HostCommand.ListHosts.class, HostCommand.Add.class, HostCommand.Certificates.class, HostCommand.Restart.class,
-                HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.RefreshCrl.class,
+                HostCommand.Request.class, HostCommand.Pending.class, HostCommand.Retrieve.class, HostCommand.RefreshCrl.class, HostCommand.RefreshOcsp.class,
                 HostCommand.Import.class, HostCommand.Export.class})
 final class HostCommand {
 
@@ -219,6 +219,20 @@ final class HostCommand {
         void run(PrintWriter out) {
             int forgotten = console.call("POST", "/hosts/" + host + "/refresh-crl", JSON.createObjectNode()).path("forgotten").asInt();
             out.println(host + " forgot " + forgotten + " cached CRL(s); it fetches them anew from the CDP at its next certificate check.");
+        }
+    }
+
+    @Command(name = "refresh-ocsp", mixinStandardHelpOptions = true,
+            description = "certutil -urlcache OCSP delete: the computer forgets the Online Responder's answers it cached and asks anew at its "
+                    + "next check, so a revocation counts before a cached 'good' answer's next update.")
+    static final class RefreshOcsp extends LabControlClient.Verb {
+        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
+        String host;
+
+        @Override
+        void run(PrintWriter out) {
+            int forgotten = console.call("POST", "/hosts/" + host + "/refresh-ocsp", JSON.createObjectNode()).path("forgotten").asInt();
+            out.println(host + " forgot " + forgotten + " cached OCSP answer(s); it asks the Online Responder anew at its next certificate check.");
         }
     }
 

@@ -55,6 +55,7 @@ import java.util.regex.Pattern;
  * GET  /hosts/{name}/pending                   requests that wait for a certificate manager
  * POST /hosts/{name}/retrieve  {id}            certreq -retrieve: a pending request, sent again
  * POST /hosts/{name}/refresh-crl               certutil -urlcache CRL delete: the next check fetches CRLs anew
+ * POST /hosts/{name}/refresh-ocsp              certutil -urlcache OCSP delete: the next check asks the Online Responder anew
  * POST /hosts/{name}/import    {fileName, pfx, password, exportable}   the Certificate Import Wizard ("Mark this key
  *                                                                as exportable"); pfx: the file's bytes, base64
  * POST /hosts/{name}/export    {thumbprint, password}   answers {pfx}: the caller writes the file, the console writes none
@@ -71,7 +72,7 @@ public final class LabControl implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern HOST_PATH = Pattern.compile(
-            "/hosts/([^/]+)/(certificates|user-certificates|pending|restart|request|retrieve|refresh-crl|import|export)");
+            "/hosts/([^/]+)/(certificates|user-certificates|pending|restart|request|retrieve|refresh-crl|refresh-ocsp|import|export)");
     private static final java.util.Set<String> READS = java.util.Set.of("certificates", "pending");
 
     private final Lab lab;
@@ -273,6 +274,10 @@ public final class LabControl implements AutoCloseable {
                 }
                 case "refresh-crl" -> {
                     int forgotten = lab.computer(name).crlCache().clear();
+                    yield JSON.createObjectNode().put("forgotten", forgotten);
+                }
+                case "refresh-ocsp" -> {
+                    int forgotten = lab.computer(name).ocspCache().clear();
                     yield JSON.createObjectNode().put("forgotten", forgotten);
                 }
                 // the PFX travels in the request and the answer: the console reads and writes no file the caller names,

@@ -134,6 +134,10 @@ final class ComputerSteps {
                 lab.computer(s.text("host")).crlCache().clear();
                 say.add(s.text("host") + " forgot its cached CRLs; it fetches them anew");
             }
+            case REFRESH_OCSP -> {
+                int forgotten = lab.computer(s.text("host")).ocspCache().clear();
+                say.add(s.text("host") + " forgot its " + forgotten + " cached OCSP answer(s); it asks the Online Responder anew");
+            }
             case ADVANCE_CLOCK -> {
                 lab.clock().advance(PkiPeriod.parse(s.text("period")));
                 say.add("the lab clock moved " + s.text("period") + " to " + lab.clock().instant());

@@ -105,6 +105,7 @@ public enum Verb {
     AUDIT("audit", "pkilab audit: the ESC1-ESC16 checks of templates, CAs, PKI objects and the DC's certificate mapping",
             f("finds", Type.LIST, false), f("explain", Type.TEXT, false)),
     REFRESH_CRL("refresh crl", "certutil -urlcache CRL delete: the computer fetches the CRL anew", f("host", Type.TEXT, true)),
+    REFRESH_OCSP("refresh ocsp", "certutil -urlcache OCSP delete: the computer asks the Online Responder anew", f("host", Type.TEXT, true)),
     ADVANCE_CLOCK("advance clock", "time passes in the lab", f("period", Type.TEXT, true)),
     CONNECT("connect", "a client opens an HTTPS connection", f("from", Type.TEXT, true), f("to", Type.TEXT, true),
             f("name", Type.TEXT, true), f("path", Type.TEXT, false), f("client certificate", Type.TEXT, false)),

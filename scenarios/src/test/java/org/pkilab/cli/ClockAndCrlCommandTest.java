@@ -29,9 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code pkilab host refresh-crl} and {@code pkilab clock advance} against a running lab: a client certificate revoked at
- * the CA is refused by the management point once it has a CRL that lists it, which it fetches when told to forget its cached
- * one or when the lab's clock passes the cached CRL's next update, without restarting the lab.
+ * {@code pkilab host refresh-crl}, {@code refresh-ocsp} and {@code pkilab clock advance} against a running lab: a client
+ * certificate revoked at the CA is refused by the management point once it has a CRL that lists it, which it fetches when
+ * told to forget its cached one or when the lab's clock passes the cached CRL's next update, or, for a certificate that
+ * names the Online Responder, once it forgets the 'good' answer it cached and asks again; without restarting the lab.
  */
 class ClockAndCrlCommandTest {
 
@@ -46,6 +47,8 @@ class ClockAndCrlCommandTest {
                 - {name: IIS01, role: iis, dns: [server1.internal.contoso.com]}
                 - {name: PC02, role: client}
                 - {name: PC03, role: client}
+                - {name: PC04, role: client}
+                - {name: PC05, role: client}
             steps:
               - include: web-template
               - duplicate template: {template: Workstation Authentication, name: ConfigMgr Client Certificate}
@@ -58,6 +61,9 @@ class ClockAndCrlCommandTest {
               - install management point: IIS01
               - restart: PC02
               - restart: PC03
+              - set ca registry: {value: CA\\OcspUrl, change: responder}
+              - restart: PC04
+              - restart: PC05
             """;
     private static Lab lab;
 
@@ -111,6 +117,43 @@ class ClockAndCrlCommandTest {
             assertTrue(refresh.out().contains(mp.name() + " forgot "), refresh.out());
         }
         assertRefusedAsRevoked(pc02, mp, certificate);
+    }
+
+    @Test
+    void refreshOcspMakesTheManagementPointAskTheOnlineResponderAgainAndRefuseARevokedCertificate() {
+        DomainComputer pc04 = lab.computer("PC04");
+        IisServer mp = (IisServer) lab.computer("IIS01");
+        // PC04's certificate names the Online Responder: the management point cached its 'good' answer before the revocation
+        StoredCertificate certificate = revokedAfterUse(pc04, mp, lab.ca(), lab.admin());
+        try (LabControl control = LabControl.start(lab, 0)) {
+            Cli.Result refresh = pkilab(control, "host", "refresh-ocsp", mp.name());
+            assertEquals(0, refresh.exit(), refresh.toString());
+            // PC04's answer at least ('good', from before the revocation); another test's client may have left one too
+            assertTrue(refresh.out().matches("(?s)" + mp.name() + " forgot [1-9]\\d* cached OCSP answer\\(s\\).*"), refresh.out());
+        }
+        assertRefusedAsRevoked(pc04, mp, certificate);
+    }
+
+    @Test
+    void theRefreshOcspStepDoesTheSameInAScenario(@TempDir Path work) {
+        DomainComputer pc05 = lab.computer("PC05");
+        IisServer mp = (IisServer) lab.computer("IIS01");
+        StoredCertificate certificate = revokedAfterUse(pc05, mp, lab.ca(), lab.admin());
+        Scenario steps = new ScenarioParser(BuiltInScenarios::text).parse("refresh-ocsp.yaml", """
+                name: refresh-ocsp
+                title: "The management point forgets its OCSP answers"
+                lab:
+                  computers:
+                    - {name: IIS01, role: iis, dns: [server1.internal.contoso.com]}
+                    - {name: PC05, role: client}
+                steps:
+                  - refresh ocsp: IIS01
+                """);
+        List<StepResult> results = new ScenarioRunner(lab, work).run(steps, result -> {
+        });
+        assertTrue(results.stream().allMatch(StepResult::asExpected), Narration.of(results));
+        assertTrue(Narration.of(results).contains("IIS01 forgot its "), Narration.of(results));
+        assertRefusedAsRevoked(pc05, mp, certificate);
     }
 
     @Test
