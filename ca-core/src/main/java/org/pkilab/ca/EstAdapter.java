@@ -207,7 +207,7 @@ final class EstAdapter {
                     : "this body is a CMS SignedData: send an enrollment agent's signed request as application/pkcs7-mime") + "\n");
             return;
         }
-        Chosen chosen = chooseTemplate(template, fromPath, requester, signedType ? null : csr, renewal);
+        Chosen chosen = chooseTemplate(template, fromPath, requester, signedType ? agentSignedPkcs10(csr, requester) : csr, renewal);
         if (chosen.refusal() != null) {
             HttpAnswers.refuse(response, callback, chosen.refusal());
             return;
@@ -216,6 +216,15 @@ final class EstAdapter {
         EnrollmentRequest submitted = new EnrollmentRequest(requester, template, csr, false, renewal ? clientCertificate : null);
         EnrollmentResult result = enrollment.retrieve(requester, template, csr).orElseGet(() -> enrollment.submit(submitted));
         answer(response, callback, result);
+    }
+
+    /**
+     * The PKCS #10 inside an enrollment agent's signed request, which names the template as any request does (certreq
+     * -policy writes the template extension into it); null when the body is no signed request, which the pipeline then refuses.
+     */
+    private static byte[] agentSignedPkcs10(byte[] signed, LogonToken requester) {
+        AgentSignedRequest.Parsed parsed = AgentSignedRequest.parse(signed, requester.account());
+        return parsed.request() == null ? null : parsed.request().pkcs10();
     }
 
     /** The template a request is for, or the refusal saying why none can be chosen. */
@@ -228,7 +237,7 @@ final class EstAdapter {
      * {@code EstDefaultTemplate}. The path and the request naming different templates is a conflict, not a choice.
      *
      * @param given the label or the renewed certificate's template; null when neither names one
-     * @param csr   the PKCS #10 request, or null for an enrollment agent's signed request (its template is the path's)
+     * @param csr   the PKCS #10 request (for an enrollment agent's signed request, the one inside it), or null when there is none
      */
     private Chosen chooseTemplate(String given, boolean fromPath, LogonToken requester, byte[] csr, boolean renewal) {
         List<RequestedTemplate> named = List.of();

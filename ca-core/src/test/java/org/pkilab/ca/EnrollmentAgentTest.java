@@ -148,6 +148,28 @@ class EnrollmentAgentTest {
         assertTrue(answer.certificate().getSubjectX500Principal().getName().startsWith("CN=Administrator,"));
     }
 
+    @Test
+    void withoutALabelTheTemplateIsTheOneTheRequestInsideTheAgentsSignatureNames() throws Exception {
+        KeyPair key = Csrs.rsa(2048);
+        // certreq -policy on behalf of another account: the template's name in 1.3.6.1.4.1.311.20.2 of the inner PKCS #10
+        org.bouncycastle.asn1.x509.ExtensionsGenerator extensions = new org.bouncycastle.asn1.x509.ExtensionsGenerator();
+        extensions.addExtension(new org.bouncycastle.asn1.ASN1ObjectIdentifier(RequestedTemplate.TEMPLATE_NAME_OID), false,
+                new org.bouncycastle.asn1.DERBMPString(ca.enrollment().template(AGENT_SIGNED).orElseThrow().name()));
+        byte[] inner = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(new org.bouncycastle.asn1.x500.X500Name(""),
+                key.getPublic()).addAttribute(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+                .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+        EstAnswer answer = CaHttps.est(ca).simpleEnrollOnBehalfOf(null, EstClient.basic("alice", PASSWORD),
+                OnBehalfOfRequest.sign(inner, "CONTOSO\\Administrator", agentCertificate, agentKey.getPrivate()));
+        assertEquals(200, answer.status(), "a label-less signed request naming " + AGENT_SIGNED + ": " + answer.text());
+        RequestRecord row = ca.bySerial(answer.certificate().getSerialNumber()).orElseThrow();
+        assertEquals(ca.enrollment().template(AGENT_SIGNED).orElseThrow().name(), row.template());
+        assertEquals("CONTOSO\\Administrator", row.requester());
+
+        EstAnswer unnamed = CaHttps.est(ca).simpleEnrollOnBehalfOf(null, EstClient.basic("alice", PASSWORD),
+                onBehalfOf("CONTOSO\\Administrator", agentCertificate, agentKey.getPrivate()));
+        assertEquals(WindowsError.CERTSRV_E_NO_CERT_TYPE, unnamed.windowsError(), "a label-less signed request naming no template: " + unnamed.text());
+    }
+
     private record Refusal(String why, String template, byte[] body, WindowsError expected) {
     }
 

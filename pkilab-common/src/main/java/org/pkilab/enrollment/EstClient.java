@@ -80,11 +80,12 @@ public final class EstClient {
     }
 
     /**
-     * {@code POST /{template}/simpleenroll} with an enrollment agent's signed request ({@link OnBehalfOfRequest}) as
+     * {@code POST [/{template}]/simpleenroll} with an enrollment agent's signed request ({@link OnBehalfOfRequest}) as
      * {@code application/pkcs7-mime}: the lab's EST takes it there, where RFC 7030 would send full CMC to {@code /fullcmc}.
+     * {@code template} null leaves the CA to read the template the request inside names, or its default.
      */
     public EstAnswer simpleEnrollOnBehalfOf(String template, String authorization, byte[] signedRequest) {
-        return exchange("POST", "/" + label(template) + "/simpleenroll", authorization, OnBehalfOfRequest.MEDIA_TYPE,
+        return exchange("POST", (template == null ? "" : "/" + label(template)) + "/simpleenroll", authorization, OnBehalfOfRequest.MEDIA_TYPE,
                 Base64.getMimeEncoder().encode(signedRequest));
     }
 
