@@ -27,6 +27,7 @@ import java.util.Locale;
  * /hosts/certificate?name=IIS01&amp;store=My&amp;thumbprint=...   the certificate dialog ({@link CertificateDialog})
  * POST /hosts/restart     name                  a new logon, Group Policy and autoenrollment (Domain Admins only)
  * POST /hosts/refresh-crl name                  certutil -urlcache CRL delete (Domain Admins only)
+ * POST /hosts/refresh-ocsp name                 certutil -urlcache OCSP delete (Domain Admins only)
  * </pre>
  *
  * <p>The computers are in-process objects of the lab, read as they are; viewing one never starts it: a computer no
@@ -89,8 +90,9 @@ final class ComputersView implements ConsoleView {
         String what = switch (request.path()) {
             case "/hosts/restart" -> "restart " + name;
             case "/hosts/refresh-crl" -> "delete the CRLs " + name + " cached (certutil -urlcache CRL delete)";
+            case "/hosts/refresh-ocsp" -> "delete the OCSP answers " + name + " cached (certutil -urlcache OCSP delete)";
             default -> throw new ConsoleAnswer.Refused(404, "Not found", "The Computers console has no action " + request.path()
-                    + ": it has /hosts/restart and /hosts/refresh-crl");
+                    + ": it has /hosts/restart, /hosts/refresh-crl and /hosts/refresh-ocsp");
         };
         if (!session.administrator()) {
             throw new ConsoleAnswer.Refused(403, "Refused", session.account + " may not " + what + ": that needs administrator rights on "
@@ -114,6 +116,12 @@ final class ComputersView implements ConsoleView {
                     + token.logonServer() + " at " + WHEN.format(token.issuedAt()) + " UTC with " + token.groups().size() + " groups in its token, "
                     + "applied Group Policy (AEPolicy " + computer.autoEnrollmentPolicy() + ") and ran autoenrollment; "
                     + (added == 0 ? "the event log has no new event." : "the event log has " + added + " new event" + (added == 1 ? "." : "s.")));
+        }
+        if (request.path().equals("/hosts/refresh-ocsp")) {
+            int forgotten = running(lab, name, "OCSP cache").ocspCache().clear();
+            return ConsoleAnswer.Redirect.to(hostPath(name, "certificates"), "certutil -urlcache OCSP delete on " + name + ": " + forgotten
+                    + " cached OCSP answer" + (forgotten == 1 ? "" : "s") + " deleted; the next check of a certificate that names the Online "
+                    + "Responder asks it again.");
         }
         DomainComputer computer = running(lab, name, "CRL cache");
         int forgotten = computer.crlCache().clear();
@@ -186,6 +194,7 @@ final class ComputersView implements ConsoleView {
             body.append("<div class=\"controls\" role=\"group\" aria-label=\"Actions on ").append(Html.text(name)).append("\">")
                     .append(Html.form("/hosts/restart", session.csrf, Html.hidden("name", name), "Restart"))
                     .append(Html.form("/hosts/refresh-crl", session.csrf, Html.hidden("name", name), "Delete cached CRLs"))
+                    .append(Html.form("/hosts/refresh-ocsp", session.csrf, Html.hidden("name", name), "Delete cached OCSP answers"))
                     .append("</div>");
         }
         body.append(Html.tabs(name + " consoles", List.of(

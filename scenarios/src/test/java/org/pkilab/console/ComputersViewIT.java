@@ -175,6 +175,10 @@ class ComputersViewIT {
             browser.clickText("Logon token");
             waitForText(browser, "a restart would change nothing in its token");
             assertTrue(pc01.token().memberOf("Classroom Computers"), "PC01's new token: " + pc01.token().groupNames());
+
+            browser.clickText("Delete cached OCSP answers");
+            waitForText(browser, "certutil -urlcache OCSP delete on PC01:");
+            assertTrue(browser.mainText().contains("asks it again"), browser.mainText());
         }
     }
 
@@ -191,7 +195,7 @@ class ComputersViewIT {
             browser.clickText("PC01");
             waitForText(browser, "CONTOSO\\Alice may not open PC01's certificate stores");
             assertFalse(browser.mainText().contains("Personal > Certificates"), "Alice reads PC01's store:\n" + browser.mainText());
-            assertTrue(browser.driver().findElements(By.xpath("//button[normalize-space(.)='Restart' or normalize-space(.)='Delete cached CRLs']")).isEmpty(),
+            assertTrue(browser.driver().findElements(By.xpath("//button[normalize-space(.)='Restart' or normalize-space(.)='Delete cached CRLs' or normalize-space(.)='Delete cached OCSP answers']")).isEmpty(),
                     "CONTOSO\\Alice is no Domain Admin: no Restart button\n" + browser.mainText());
             browser.screenshot("host-non-admin");
 
@@ -200,6 +204,9 @@ class ComputersViewIT {
             String message = String.valueOf(answer.get(1));
             assertTrue(message.contains("CONTOSO\\Alice may not restart PC01") && message.contains("Domain Admins"), message);
             assertSame(before, pc01.token(), "PC01 did not log on again");
+            List<?> ocsp = post(browser, "/hosts/refresh-ocsp", "name=PC01");
+            assertEquals(403L, ocsp.get(0), String.valueOf(ocsp.get(1)));
+            assertTrue(String.valueOf(ocsp.get(1)).contains("may not delete the OCSP answers PC01 cached"), String.valueOf(ocsp.get(1)));
             assertEquals(events, pc01.eventLog().events().size(), "PC01's event log did not change:\n" + pc01.eventLog());
         }
     }
