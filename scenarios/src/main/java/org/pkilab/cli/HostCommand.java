@@ -208,31 +208,41 @@ final class HostCommand {
         }
     }
 
-    @Command(name = "refresh-crl", mixinStandardHelpOptions = true,
-            description = "certutil -urlcache CRL delete: the computer forgets its cached CRLs and fetches them anew at its next check, "
-                    + "so a revocation counts before the cached CRL's next update (an IIS server then refuses a revoked client certificate).")
-    static final class RefreshCrl extends LabControlClient.Verb {
+    /** {@code certutil -urlcache ... delete}: a computer forgets one of its URL caches; {@code route} names it to the control API. */
+    abstract static class UrlCacheDelete extends LabControlClient.Verb {
         @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
         String host;
 
+        private final String route;
+        private final String forgot;
+
+        UrlCacheDelete(String route, String forgot) {
+            this.route = route;
+            this.forgot = forgot;
+        }
+
         @Override
         void run(PrintWriter out) {
-            int forgotten = console.call("POST", "/hosts/" + host + "/refresh-crl", JSON.createObjectNode()).path("forgotten").asInt();
-            out.println(host + " forgot " + forgotten + " cached CRL(s); it fetches them anew from the CDP at its next certificate check.");
+            int forgotten = console.call("POST", "/hosts/" + host + "/" + route, JSON.createObjectNode()).path("forgotten").asInt();
+            out.println(host + " forgot " + forgotten + " " + forgot);
+        }
+    }
+
+    @Command(name = "refresh-crl", mixinStandardHelpOptions = true,
+            description = "certutil -urlcache CRL delete: the computer forgets its cached CRLs and fetches them anew at its next check, "
+                    + "so a revocation counts before the cached CRL's next update (an IIS server then refuses a revoked client certificate).")
+    static final class RefreshCrl extends UrlCacheDelete {
+        RefreshCrl() {
+            super("refresh-crl", "cached CRL(s); it fetches them anew from the CDP at its next certificate check.");
         }
     }
 
     @Command(name = "refresh-ocsp", mixinStandardHelpOptions = true,
             description = "certutil -urlcache OCSP delete: the computer forgets the Online Responder's answers it cached and asks anew at its "
                     + "next check, so a revocation counts before a cached 'good' answer's next update.")
-    static final class RefreshOcsp extends LabControlClient.Verb {
-        @Parameters(paramLabel = "HOST", description = "The computer (IIS01).")
-        String host;
-
-        @Override
-        void run(PrintWriter out) {
-            int forgotten = console.call("POST", "/hosts/" + host + "/refresh-ocsp", JSON.createObjectNode()).path("forgotten").asInt();
-            out.println(host + " forgot " + forgotten + " cached OCSP answer(s); it asks the Online Responder anew at its next certificate check.");
+    static final class RefreshOcsp extends UrlCacheDelete {
+        RefreshOcsp() {
+            super("refresh-ocsp", "cached OCSP answer(s); it asks the Online Responder anew at its next certificate check.");
         }
     }
 
