@@ -78,7 +78,7 @@ public final class LabTrust implements X509TrustManager {
             throw new TrustFailure(WindowsError.CRYPT_E_NOT_FOUND, "No client certificate was presented.");
         }
         X509Certificate leaf = chain[0];
-        String subject = leaf.getSubjectX500Principal().getName();
+        String subject = issuedTo(leaf);
         try {
             List<String> ekus = leaf.getExtendedKeyUsage();
             if (ekus != null && !ekus.contains(purpose)) {
@@ -117,7 +117,7 @@ public final class LabTrust implements X509TrustManager {
                 }
                 List<X509CRL> found = crls.crlsFor(path.get(i));
                 if (found.isEmpty()) {
-                    throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + path.get(i).getSubjectX500Principal().getName()
+                    throw new TrustFailure(WindowsError.CRYPT_E_REVOCATION_OFFLINE, "'" + issuedTo(path.get(i))
                             + "' names no HTTP CRL distribution point and no OCSP responder that answered");
                 }
                 checkRevocation(path.get(i), issuer.getPublicKey(), found, now);
@@ -144,11 +144,36 @@ public final class LabTrust implements X509TrustManager {
             return false;
         }
         if (answer.get().status() == OcspCache.Status.REVOKED) {
-            throw new TrustFailure(WindowsError.CRYPT_E_REVOKED, "'" + certificate.getSubjectX500Principal().getName()
+            throw new TrustFailure(WindowsError.CRYPT_E_REVOKED, "'" + issuedTo(certificate)
                     + "': Certificate has been revoked, reason: " + reasonName(answer.get().reason()) + ", revocation date: " + answer.get().revokedAt()
                     + ", by the OCSP responder at " + answer.get().responder());
         }
         return true;
+    }
+
+    /**
+     * The certificate as a refusal names it: its subject, or, for the empty subject of a certificate that names its holder in the
+     * SAN only (Workstation Authentication, the guide's client certificate), the SAN's first DNS name, as the
+     * Certificates snap-in's Issued To column shows it.
+     */
+    static String issuedTo(X509Certificate certificate) {
+        String subject = certificate.getSubjectX500Principal().getName();
+        if (!subject.isEmpty()) {
+            return subject;
+        }
+        try {
+            java.util.Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+            if (names != null) {
+                for (List<?> name : names) {
+                    if (Integer.valueOf(2).equals(name.get(0))) {
+                        return name.get(1) + " (empty subject, DNS name in the SAN)";
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            // an unreadable SAN leaves the serial number to name it
+        }
+        return "serial " + certificate.getSerialNumber().toString(16) + " (empty subject)";
     }
 
     /** RFC 5280's reason code as the JDK names it for a CRL entry ({@code KEY_COMPROMISE}), so both paths read alike. */
@@ -160,7 +185,7 @@ public final class LabTrust implements X509TrustManager {
     /** Revoked or not by the issuer's current CRL: REVOKED when it lists the serial, REVOCATION_OFFLINE when none is current. */
     private static void checkRevocation(X509Certificate certificate, PublicKey issuerKey, List<X509CRL> crls, Instant now)
             throws TrustFailure {
-        String subject = certificate.getSubjectX500Principal().getName();
+        String subject = issuedTo(certificate);
         boolean current = false;
         for (X509CRL crl : crls) {
             if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal()) || crl.getNextUpdate() == null
