@@ -42,12 +42,19 @@ public final class LabTrust implements X509TrustManager {
     public static final String SERVER_AUTHENTICATION = "1.3.6.1.5.5.7.3.1";
     public static final String CLIENT_AUTHENTICATION = "1.3.6.1.5.5.7.3.2";
 
+    private final String emptyRootsFix;
     private final CertificateStore root;
     private final CrlCache crls;
     private final OcspCache ocsp;
     private final Clock clock;
 
     LabTrust(CertificateStore root, CrlCache crls, OcspCache ocsp, Clock clock) {
+        this(root, crls, ocsp, clock, "restart the computer so it imports the enterprise root CA from the directory");
+    }
+
+    /** @param emptyRootsFix what puts the enterprise root in {@code root} on this machine, for the refusal while it is empty */
+    LabTrust(CertificateStore root, CrlCache crls, OcspCache ocsp, Clock clock, String emptyRootsFix) {
+        this.emptyRootsFix = emptyRootsFix;
         this.root = root;
         this.crls = crls;
         this.ocsp = ocsp;
@@ -100,8 +107,7 @@ public final class LabTrust implements X509TrustManager {
             path.add(certificate);
         }
         if (anchors.isEmpty()) {
-            throw new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "the LocalMachine\\Root store is empty: restart the computer "
-                    + "so it imports the enterprise root CA from the directory");
+            throw new TrustFailure(WindowsError.CERT_E_UNTRUSTEDROOT, "the " + root.name() + " store is empty: " + emptyRootsFix);
         }
         try {
             Instant now = clock.instant();

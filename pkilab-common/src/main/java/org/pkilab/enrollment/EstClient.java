@@ -62,11 +62,13 @@ public final class EstClient {
     }
 
     /**
-     * {@code POST /{template}/simpleenroll} with the DER request {@code csr}. Sending a request the CA holds as
+     * {@code POST [/{template}]/simpleenroll} with the DER request {@code csr}; {@code template} null sends no label, and the CA
+     * takes the template the request names, or its {@code CA\EstDefaultTemplate}. Sending a request the CA holds as
      * pending again retrieves it: {@code 202} while it waits, the certificate once approved.
      */
     public EstAnswer simpleEnroll(String template, String authorization, byte[] csr) {
-        return exchange("POST", "/" + label(template) + "/simpleenroll", authorization, PKCS10, Base64.getMimeEncoder().encode(csr));
+        return exchange("POST", (template == null ? "" : "/" + label(template)) + "/simpleenroll", authorization, PKCS10,
+                Base64.getMimeEncoder().encode(csr));
     }
 
     /**

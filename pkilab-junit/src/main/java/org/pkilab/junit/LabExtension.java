@@ -15,6 +15,7 @@ import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.LabNetwork;
 import org.pkilab.host.MacComputer;
+import org.pkilab.host.NetworkDevice;
 import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabSpec;
@@ -69,7 +70,7 @@ import java.util.Set;
  * <p>Test methods (and {@code @BeforeEach} methods) may declare parameters of these types:
  * {@link Lab}, {@link CertificationAuthority}, {@link DomainController}, {@link DirectoryAdmin} (bound as
  * Administrator), {@link LabClock}, {@link LabNetwork}, and the computers: {@link DomainComputer},
- * {@link IisServer}, {@link MacComputer}. A computer parameter is chosen by {@link Host @Host("IIS01")};
+ * {@link IisServer}, {@link MacComputer}, {@link NetworkDevice}. A computer parameter is chosen by {@link Host @Host("IIS01")};
  * without it, by type, when the lab has exactly one computer of that kind (a {@code DomainComputer}
  * parameter means a Windows client, not an IIS server).
  *
@@ -89,7 +90,7 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
 
     private static final Set<Class<?>> SERVICES = Set.of(Lab.class, CertificationAuthority.class, DomainController.class,
             DirectoryAdmin.class, LabClock.class, LabNetwork.class);
-    private static final Set<Class<?>> HOSTS = Set.of(DomainComputer.class, IisServer.class, MacComputer.class);
+    private static final Set<Class<?>> HOSTS = Set.of(DomainComputer.class, IisServer.class, MacComputer.class, NetworkDevice.class);
 
     private final LabSpec spec;
     private final boolean domainSet;
@@ -259,7 +260,8 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
                 + parameter.getDeclaringExecutable().getName() + "()";
         LabSpec.HostSpec host = parameter.findAnnotation(Host.class).map(h -> named(lab, h.value(), type, what))
                 .orElseGet(() -> only(lab, type, what));
-        Object computer = host.role() == LabSpec.Role.MAC ? lab.mac(host.name()) : lab.computer(host.name());
+        Object computer = host.role() == LabSpec.Role.MAC || host.role() == LabSpec.Role.DEVICE ? lab.unjoined(host.name())
+                : lab.computer(host.name());
         if (!type.isInstance(computer)) {
             throw new ParameterResolutionException(what + ": " + host.name() + " is " + article(host.role()) + ", not "
                     + article(type) + "; the lab has " + inventory(lab));
@@ -285,7 +287,8 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
     }
 
     private static LabSpec.Role role(Class<?> type) {
-        return type == IisServer.class ? LabSpec.Role.IIS : type == MacComputer.class ? LabSpec.Role.MAC : LabSpec.Role.CLIENT;
+        return type == IisServer.class ? LabSpec.Role.IIS : type == MacComputer.class ? LabSpec.Role.MAC
+                : type == NetworkDevice.class ? LabSpec.Role.DEVICE : LabSpec.Role.CLIENT;
     }
 
     private static String article(Class<?> type) {
@@ -297,6 +300,7 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
             case CLIENT -> "a Windows client (DomainComputer)";
             case IIS -> "an IIS server (IisServer)";
             case MAC -> "a Mac (MacComputer)";
+            case DEVICE -> "a network device (NetworkDevice)";
         };
     }
 
@@ -353,6 +357,12 @@ public final class LabExtension implements BeforeAllCallback, AfterEachCallback,
         /** A Mac, not joined to the domain (it enrolls over EST with a user's credentials). */
         public Builder mac(String name, String... dnsNames) {
             spec.mac(name, dnsNames);
+            return this;
+        }
+
+        /** A network device, not joined to the domain (it enrolls over SCEP, ACME, CMP or EST with a credential it is given). */
+        public Builder device(String name, String... dnsNames) {
+            spec.device(name, dnsNames);
             return this;
         }
 

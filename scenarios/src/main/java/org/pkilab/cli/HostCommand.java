@@ -313,9 +313,10 @@ final class HostCommand {
     }
 
     private static void describeHost(PrintWriter out, JsonNode host) {
-        if (host.path("role").asText().equals("mac")) {
-            out.printf("%-8s %s (mac, not joined to the domain), %d certificate(s) in the %s%n", host.path("name").asText(),
-                    host.path("fqdn").asText(), host.path("certificates").asInt(), host.path("store").asText());
+        if (host.path("role").asText().equals("mac") || host.path("role").asText().equals("device")) {
+            out.printf("%-8s %s (%s, not joined to the domain), %d certificate(s) in the %s%n", host.path("name").asText(),
+                    host.path("fqdn").asText(), host.path("role").asText().equals("mac") ? "mac" : "network device",
+                    host.path("certificates").asInt(), host.path("store").asText());
             return;
         }
         out.printf("%-8s %s (%s), AEPolicy %d, %d certificate(s) in LocalMachine\\My%n", host.path("name").asText(),

@@ -4,7 +4,7 @@ import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.console.ClassroomConsole;
 import org.pkilab.directory.DomainController;
 import org.pkilab.host.DomainComputer;
-import org.pkilab.host.MacComputer;
+import org.pkilab.host.UnjoinedComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabControl;
@@ -328,14 +328,14 @@ final class UpCommand implements Callable<Integer> {
             out.println(String.format("%-13s %s, %d certificate(s) in LocalMachine\\My%s", name, computer.fqdn(),
                     computer.personal().certificates().size(), site));
         }
-        for (String name : lab.macNames()) {
-            MacComputer mac = lab.mac(name);
-            out.println(String.format("%-13s %s (Mac, not joined to the domain), %d certificate(s) in the %s", name, mac.hostName(),
-                    mac.keychain().certificates().size(), mac.keychain().name()));
+        for (String name : lab.unjoinedNames()) {
+            UnjoinedComputer machine = lab.unjoined(name);
+            out.println(String.format("%-13s %s (%s, not joined to the domain), %d certificate(s) in the %s", name, machine.hostName(),
+                    machine.kind(), machine.store().certificates().size(), machine.store().name()));
         }
         java.util.Set<String> names = new java.util.LinkedHashSet<>(List.of(ca.config().fqdn(), dc.fqdn()));
         lab.computerNames().forEach(name -> names.addAll(lab.computer(name).config().dnsNames()));
-        lab.macNames().forEach(name -> names.add(lab.mac(name).hostName()));
+        lab.unjoinedNames().forEach(name -> names.add(lab.unjoined(name).hostName()));
         names.addAll(new java.util.TreeSet<>(lab.network().names()));
         out.println("Names         the lab's names are 127.0.0.1 under their own name (TLS checks them); for other programs, this "
                 + "line in /etc/hosts:");

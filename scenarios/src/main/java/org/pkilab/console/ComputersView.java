@@ -4,6 +4,7 @@ import org.pkilab.directory.model.GroupPolicy;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.host.MacComputer;
+import org.pkilab.host.UnjoinedComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 
@@ -100,9 +101,10 @@ final class ComputersView implements ConsoleView {
                     + "token holds neither. Sign in as a member of Domain Admins, or have one add " + session.account
                     + " to Domain Admins and sign in again. Nothing was changed.");
         }
-        if (lab.macNames().contains(name)) {
-            throw new ConsoleAnswer.Refused(409, "Not on a Mac", name + " is a Mac, not joined to the domain: it has no logon, Group Policy or "
-                    + "autoenrollment to restart, and no Windows CRL cache. Nothing was changed.");
+        if (lab.unjoinedNames().contains(name)) {
+            String kind = lab.unjoined(name).kind();
+            throw new ConsoleAnswer.Refused(409, "Not on a " + kind, name + " is a " + kind + ", not joined to the domain: it has no logon, Group "
+                    + "Policy or autoenrollment to restart, and no Windows CRL or OCSP cache. Nothing was changed.");
         }
         known(lab, name);
         if (request.path().equals("/hosts/restart")) {
@@ -147,10 +149,10 @@ final class ComputersView implements ConsoleView {
             rows.add(new Row(name, c.fqdn(), role(c), "running since " + WHEN.format(c.token().issuedAt()) + " UTC",
                     Integer.toString(c.personal().certificates().size()), c instanceof IisServer iis ? site(iis) : ""));
         }
-        for (String name : lab.macNames().stream().sorted().toList()) {
-            MacComputer mac = lab.mac(name);
-            rows.add(new Row(name, mac.hostName(), "Mac (not joined to the domain)", "running",
-                    mac.keychain().certificates().size() + " (" + mac.keychain().name() + ")", ""));
+        for (String name : lab.unjoinedNames().stream().sorted().toList()) {
+            UnjoinedComputer machine = lab.unjoined(name);
+            rows.add(new Row(name, machine.hostName(), machine.kind() + " (not joined to the domain)", "running",
+                    machine.store().certificates().size() + " (" + machine.store().name() + ")", ""));
         }
         String body = "<p>The lab's computers, as an administrator finds them at each machine. A computer starts when a step first uses it "
                 + "(or when an administrator starts it here); until then it has no logon token and no stores.</p>"
@@ -164,8 +166,8 @@ final class ComputersView implements ConsoleView {
 
     private ConsoleAnswer host(ConsoleRequest request, Lab lab) throws Exception {
         String name = request.required("name").toUpperCase(Locale.ROOT);
-        if (lab.macNames().contains(name)) {
-            return mac(lab.mac(name), name);
+        if (lab.unjoinedNames().contains(name)) {
+            return unjoined(lab.unjoined(name), name);
         }
         known(lab, name);
         ConsoleSession session = request.session();
@@ -215,12 +217,16 @@ final class ComputersView implements ConsoleView {
         return ConsoleAnswer.Page.of(name, "/hosts", body.toString(), "hosts", "ca", "directory", "clock");
     }
 
-    private static ConsoleAnswer mac(MacComputer mac, String name) {
-        String body = Html.fields(List.of(new String[] {"Host name", Html.text(mac.hostName())},
-                new String[] {"Role", Html.text("Mac: not joined to the domain, no logon token, Group Policy or autoenrollment")}))
-                + "<p>An administrator enrolls a Mac with their own account; Keychain Access shows the certificate in its System keychain.</p>"
-                + Html.table("Keychain Access: " + mac.keychain().name(), List.of("Issued To", "Issued By", "Expiration Date", "Intended Purposes",
-                "Certificate Template"), mac.keychain().certificates(), c -> List.of(Html.text(c.issuedTo()),
+    private static ConsoleAnswer unjoined(UnjoinedComputer machine, String name) {
+        boolean mac = machine instanceof MacComputer;
+        String body = Html.fields(List.of(new String[] {"Host name", Html.text(machine.hostName())},
+                new String[] {"Role", Html.text((mac ? "Mac" : "Network device") + ": not joined to the domain, no logon token, Group Policy or "
+                        + "autoenrollment")}))
+                + (mac ? "<p>An administrator enrolls a Mac with their own account; Keychain Access shows the certificate in its System keychain.</p>"
+                : "<p>A network device enrolls over SCEP, ACME, CMP or EST with a credential an administrator gives it; the CA judges the "
+                + "account behind the credential against the template.</p>")
+                + Html.table((mac ? "Keychain Access: " : "") + machine.store().name(), List.of("Issued To", "Issued By", "Expiration Date",
+                "Intended Purposes", "Certificate Template"), machine.store().certificates(), c -> List.of(Html.text(c.issuedTo()),
                 Html.text(CertificateDialog.commonName(c.certificate().getIssuerX500Principal().getName())), Html.text(DATE.format(c.notAfter())),
                 Html.text(String.join(", ", c.intendedPurposes())), Html.text(c.certificateTemplate() == null ? "" : c.certificateTemplate())));
         return ConsoleAnswer.Page.of(name, "/hosts", body, "hosts");
@@ -235,7 +241,7 @@ final class ComputersView implements ConsoleView {
     private static void known(Lab lab, String name) {
         if (!lab.computerNames().contains(name)) {
             List<String> all = new ArrayList<>(lab.computerNames());
-            all.addAll(lab.macNames());
+            all.addAll(lab.unjoinedNames());
             throw new ConsoleAnswer.Refused(404, "No such computer", "There is no computer " + name + " in this lab; it has "
                     + String.join(", ", all.stream().sorted().toList()) + ".");
         }
@@ -244,9 +250,10 @@ final class ComputersView implements ConsoleView {
     /** The computer, which must be running: a dialog does not start it. */
     static DomainComputer running(Lab lab, String name, String what) {
         String key = name.toUpperCase(Locale.ROOT);
-        if (lab.macNames().contains(key)) {
-            throw new ConsoleAnswer.Refused(404, "Not on a Mac", key + " is a Mac: the console lists its System keychain on its page; it has no "
-                    + "Windows " + what + ".");
+        if (lab.unjoinedNames().contains(key)) {
+            UnjoinedComputer machine = lab.unjoined(key);
+            throw new ConsoleAnswer.Refused(404, "Not on a " + machine.kind(), key + " is a " + machine.kind() + ": the console lists its "
+                    + machine.store().name() + " on its page; it has no Windows " + what + ".");
         }
         known(lab, key);
         if (!lab.booted(key)) {

@@ -10,6 +10,8 @@ import org.pkilab.host.DomainComputer;
 import org.pkilab.host.DomainComputerConfig;
 import org.pkilab.host.LabNetwork;
 import org.pkilab.host.MacComputer;
+import org.pkilab.host.NetworkDevice;
+import org.pkilab.host.UnjoinedComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.LabClock;
@@ -71,7 +73,8 @@ public final class Lab implements AutoCloseable {
     private final CertificationAuthority ca;
     private final DirectoryAdmin admin;
     private final Map<String, DomainComputer> computers = new LinkedHashMap<>();
-    private final Map<String, MacComputer> macs = new LinkedHashMap<>();
+    /** The Macs and network devices: machines not joined to the domain. */
+    private final Map<String, UnjoinedComputer> unjoined = new LinkedHashMap<>();
     private final Map<String, String> userPasswords = new LinkedHashMap<>();
     private final Runnable renewDcCertificate = this::renewDcCertificate;
 
@@ -103,13 +106,15 @@ public final class Lab implements AutoCloseable {
             admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), password());
             started.add(admin);
             for (LabSpec.HostSpec host : spec.hosts()) {
-                DomainComputer computer = host.role() == LabSpec.Role.MAC ? null : windowsComputer(host, password());
-                if (host.role() == LabSpec.Role.MAC) {
-                    MacComputer mac = new MacComputer(host.dnsNames().isEmpty() ? host.name().toLowerCase(Locale.ROOT) + "." + spec.domain()
-                            : host.dnsNames().get(0), network, clock,
-                            data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT)));
-                    macs.put(host.name().toUpperCase(Locale.ROOT), mac);
-                    started.add(mac);
+                boolean joined = host.role() != LabSpec.Role.MAC && host.role() != LabSpec.Role.DEVICE;
+                DomainComputer computer = joined ? windowsComputer(host, password()) : null;
+                if (!joined) {
+                    String hostName = host.dnsNames().isEmpty() ? host.name().toLowerCase(Locale.ROOT) + "." + spec.domain() : host.dnsNames().get(0);
+                    java.nio.file.Path folder = data == null ? null : data.resolve("hosts").resolve(host.name().toUpperCase(Locale.ROOT));
+                    UnjoinedComputer machine = host.role() == LabSpec.Role.MAC ? new MacComputer(hostName, network, clock, folder)
+                            : new NetworkDevice(hostName, network, clock, folder);
+                    unjoined.put(host.name().toUpperCase(Locale.ROOT), machine);
+                    started.add(machine);
                 } else {
                     started.add(computer);
                     if (data == null || !exists(host.name() + "$")) {
@@ -120,7 +125,7 @@ public final class Lab implements AutoCloseable {
             }
             for (Map.Entry<String, AddedHost> added : addedHosts().entrySet()) {
                 AddedHost host = added.getValue();
-                if (!computers.containsKey(added.getKey()) && !macs.containsKey(added.getKey())) {
+                if (!computers.containsKey(added.getKey()) && !unjoined.containsKey(added.getKey())) {
                     DomainComputer computer = windowsComputer(host.spec(), host.machinePassword());
                     started.add(computer);
                     if (!exists(host.spec().name() + "$")) {
@@ -223,11 +228,12 @@ public final class Lab implements AutoCloseable {
      */
     public synchronized DomainComputer addComputer(String name, LabSpec.Role role, List<String> dnsNames, String machinePassword) {
         String key = name.toUpperCase(Locale.ROOT);
-        if (computers.containsKey(key) || macs.containsKey(key)) {
+        if (computers.containsKey(key) || unjoined.containsKey(key)) {
             throw new IllegalArgumentException(key + " is already a computer of this lab (pkilab host list)");
         }
-        if (role == LabSpec.Role.MAC) {
-            throw new IllegalArgumentException("a Mac is not joined to the domain and has no computer account; declare it in the scenario");
+        if (role == LabSpec.Role.MAC || role == LabSpec.Role.DEVICE) {
+            throw new IllegalArgumentException("a " + (role == LabSpec.Role.MAC ? "Mac" : "network device")
+                    + " is not joined to the domain and has no computer account; declare it in the scenario");
         }
         String password = machinePassword != null ? machinePassword : password();
         LabSpec.HostSpec host = new LabSpec.HostSpec(key, role, dnsNames);
@@ -352,25 +358,48 @@ public final class Lab implements AutoCloseable {
         return iis;
     }
 
-    /** Why {@code name} is not a Windows computer of the lab: a Mac is not joined to the domain; anything else is not here. */
+    /** Why {@code name} is not a Windows computer of the lab: a Mac or a device is not joined to the domain; anything else is not here. */
     private IllegalArgumentException unknown(String name) {
         String key = name.toUpperCase(Locale.ROOT);
-        if (macs.containsKey(key)) {
+        UnjoinedComputer machine = unjoined.get(key);
+        if (machine instanceof MacComputer) {
             return new IllegalArgumentException(key + " is a Mac, not a Windows computer joined to the domain: it has no logon token, Group "
                     + "Policy, autoenrollment or LocalMachine store. An administrator enrolls it with their own account into its "
                     + "System keychain (the scenario step 'enroll mac'), which 'pkilab host certificates " + key + "' shows.");
         }
+        if (machine != null) {
+            return new IllegalArgumentException(key + " is a network device, not a Windows computer joined to the domain: it has no logon "
+                    + "token, Group Policy, autoenrollment or LocalMachine store. It enrolls over a device protocol with a credential an "
+                    + "administrator gives it (the scenario step 'enroll device'), into its " + machine.store().name()
+                    + ", which 'pkilab host certificates " + key + "' shows.");
+        }
         List<String> all = new ArrayList<>(computers.keySet());
-        all.addAll(macs.keySet());
+        all.addAll(unjoined.keySet());
         return new IllegalArgumentException("no computer " + name + " in this lab; it has " + String.join(", ", all));
     }
 
     public MacComputer mac(String name) {
-        MacComputer mac = macs.get(name.toUpperCase(Locale.ROOT));
-        if (mac == null) {
-            throw new IllegalArgumentException("no Mac " + name + " in this lab" + (macs.isEmpty() ? "" : "; it has " + String.join(", ", macs.keySet())));
+        return unjoined(name, MacComputer.class, "Mac", "role mac");
+    }
+
+    /** A network device of the lab by name (declared with role device). */
+    public NetworkDevice device(String name) {
+        return unjoined(name, NetworkDevice.class, "network device", "role device");
+    }
+
+    /** A Mac or network device of the lab by name. */
+    public UnjoinedComputer unjoined(String name) {
+        return unjoined(name, UnjoinedComputer.class, "Mac or network device", "role mac or device");
+    }
+
+    private <T extends UnjoinedComputer> T unjoined(String name, Class<T> type, String what, String declare) {
+        UnjoinedComputer machine = unjoined.get(name.toUpperCase(Locale.ROOT));
+        if (type.isInstance(machine)) {
+            return type.cast(machine);
         }
-        return mac;
+        List<String> those = unjoined.entrySet().stream().filter(e -> type.isInstance(e.getValue())).map(Map.Entry::getKey).toList();
+        throw new IllegalArgumentException("no " + what + " " + name + " in this lab (declare it with " + declare + ")"
+                + (those.isEmpty() ? "" : "; it has " + String.join(", ", those)));
     }
 
     /** The Windows computers (clients and IIS servers), by name. */
@@ -378,9 +407,9 @@ public final class Lab implements AutoCloseable {
         return List.copyOf(computers.keySet());
     }
 
-    /** The Macs, by name. */
-    public List<String> macNames() {
-        return List.copyOf(macs.keySet());
+    /** The Macs and network devices, which are not joined to the domain, by name. */
+    public List<String> unjoinedNames() {
+        return List.copyOf(unjoined.keySet());
     }
 
     public String password() {
@@ -390,7 +419,7 @@ public final class Lab implements AutoCloseable {
     @Override
     public void close() {
         clock.removeListener(renewDcCertificate);
-        macs.values().forEach(MacComputer::close);
+        unjoined.values().forEach(UnjoinedComputer::close);
         computers.values().forEach(DomainComputer::close);
         admin.close();
         ca.close();

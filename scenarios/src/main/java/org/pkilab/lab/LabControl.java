@@ -20,6 +20,7 @@ import org.pkilab.host.CertificateStore;
 import org.pkilab.host.DomainComputer;
 import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.host.MacComputer;
+import org.pkilab.host.UnjoinedComputer;
 import org.pkilab.enrollment.PendingException;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.iis.IisServer;
@@ -212,10 +213,10 @@ public final class LabControl implements AutoCloseable {
                 for (String name : lab.computerNames()) {
                     hosts.add(describe(lab.computer(name)));
                 }
-                for (String name : lab.macNames()) {
-                    MacComputer mac = lab.mac(name);
-                    hosts.addObject().put("name", name).put("fqdn", mac.hostName()).put("role", "mac")
-                            .put("store", mac.keychain().name()).put("certificates", mac.keychain().certificates().size());
+                for (String name : lab.unjoinedNames()) {
+                    UnjoinedComputer machine = lab.unjoined(name);
+                    hosts.addObject().put("name", name).put("fqdn", machine.hostName()).put("role", machine instanceof MacComputer ? "mac" : "device")
+                            .put("kind", machine.kind()).put("store", machine.store().name()).put("certificates", machine.store().certificates().size());
                 }
                 return hosts;
             }
@@ -224,13 +225,13 @@ public final class LabControl implements AutoCloseable {
                 throw new Refusal(404, "no such console request: " + request.getMethod() + " " + path);
             }
             String name = m.group(1);
-            boolean mac = lab.macNames().contains(name.toUpperCase(java.util.Locale.ROOT));
-            if (mac && m.group(2).equals("certificates")) {
-                return store(lab.mac(name).keychain());
+            boolean unjoined = lab.unjoinedNames().contains(name.toUpperCase(java.util.Locale.ROOT));
+            if (unjoined && m.group(2).equals("certificates")) {
+                return store(lab.unjoined(name).store());
             }
-            if (!mac && !lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
+            if (!unjoined && !lab.computerNames().contains(name.toUpperCase(java.util.Locale.ROOT))) {
                 List<String> all = new java.util.ArrayList<>(lab.computerNames());
-                all.addAll(lab.macNames());
+                all.addAll(lab.unjoinedNames());
                 throw new Refusal(404, "no computer " + name + " in this lab; it has " + String.join(", ", all));
             }
             JsonNode in = post ? read(request) : JSON.createObjectNode();

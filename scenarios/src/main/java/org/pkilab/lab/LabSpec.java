@@ -10,8 +10,8 @@ import java.util.Locale;
  */
 public record LabSpec(String domain, String password, List<HostSpec> hosts, List<String> users) {
 
-    /** What a computer is: a Windows client, an IIS member server, or a Mac. */
-    public enum Role { CLIENT, IIS, MAC }
+    /** What a computer is: a Windows client, an IIS member server, a Mac, or a network device (neither joined to the domain). */
+    public enum Role { CLIENT, IIS, MAC, DEVICE }
 
     /** One computer of the lab. */
     public record HostSpec(String name, Role role, List<String> dnsNames) {
@@ -59,6 +59,12 @@ public record LabSpec(String domain, String password, List<HostSpec> hosts, List
 
         public Builder mac(String name, String... dnsNames) {
             hosts.add(new HostSpec(name, Role.MAC, List.of(dnsNames)));
+            return this;
+        }
+
+        /** A router, Linux server or other device that enrolls over SCEP, ACME, CMP or EST; its first DNS name is its host name. */
+        public Builder device(String name, String... dnsNames) {
+            hosts.add(new HostSpec(name, Role.DEVICE, List.of(dnsNames)));
             return this;
         }
 

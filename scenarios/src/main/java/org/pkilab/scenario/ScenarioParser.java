@@ -194,7 +194,8 @@ public final class ScenarioParser {
                     case "client" -> lab.client(name, dns.toArray(new String[0]));
                     case "iis" -> lab.iis(name, dns.toArray(new String[0]));
                     case "mac" -> lab.mac(name, dns.toArray(new String[0]));
-                    default -> problems.add(source + ":" + line(fields.get("role")) + ": role must be client, iis or mac, not '" + role + "'");
+                    case "device" -> lab.device(name, dns.toArray(new String[0]));
+                    default -> problems.add(source + ":" + line(fields.get("role")) + ": role must be client, iis, mac or device, not '" + role + "'");
                 }
                 hostNames.add(name.toUpperCase(Locale.ROOT));
             }
@@ -262,6 +263,16 @@ public final class ScenarioParser {
             if (host != null && !hostNames.contains(String.valueOf(host).toUpperCase(Locale.ROOT))) {
                 problems.add(source + ":" + line(verbValue) + ": " + hostField + " '" + host + "' is not a computer of this lab's 'computers'");
             }
+        }
+        Object device = fields.get("device");
+        if (device != null && lab.roleOf(String.valueOf(device)) != LabSpec.Role.DEVICE) {
+            problems.add(source + ":" + line(verbValue) + ": device '" + device + "' is not a network device of this lab's 'computers' "
+                    + "(declare it with role: device)");
+        }
+        Object protocol = fields.get("protocol");
+        if (protocol != null && !DeviceSteps.PROTOCOLS.contains(String.valueOf(protocol).toLowerCase(Locale.ROOT))) {
+            problems.add(source + ":" + line(verbValue) + ": protocol '" + protocol + "' is not one 'enroll device' speaks: use "
+                    + String.join(", ", DeviceSteps.PROTOCOLS));
         }
         steps.add(new Scenario.Step(source, line(item), verb, fields, says, expect, fix));
     }

@@ -26,6 +26,7 @@ public final class ScenarioRunner {
     private final CertificationAuthoritySteps certificationAuthority;
     private final ComputerSteps computers;
     private final RegistrySteps registry;
+    private final DeviceSteps devices;
     private final AuditSteps audit;
 
     /** @param workFolder where exported PFX files go */
@@ -33,6 +34,7 @@ public final class ScenarioRunner {
         this.lab = lab;
         this.directory = new DirectorySteps(lab);
         this.computers = new ComputerSteps(lab, workFolder);
+        this.devices = new DeviceSteps(lab);
         this.audit = new AuditSteps(lab);
         this.certificationAuthority = new CertificationAuthoritySteps(lab, computers);
         this.registry = new RegistrySteps(lab, certificationAuthority);
@@ -129,6 +131,7 @@ public final class ScenarioRunner {
                  INSTALL_MANAGEMENT_POINT,
                  INSTALL_DISTRIBUTION_POINT, INSTALL_CLOUD_DISTRIBUTION_POINT, REPORT_STATUS, REFRESH_CRL, REFRESH_OCSP, ADVANCE_CLOCK, CONNECT,
                  TRUST_ROOT_ON_MAC, ENROLL_MAC -> computers.execute(s, say);
+            case TRUST_ROOT_ON_DEVICE, ENROLL_DEVICE -> devices.execute(s, say);
             case SET_DC_REGISTRY, SET_CA_REGISTRY -> registry.execute(s, say);
             case AUDIT -> audit.execute(s, say);
             case INCLUDE -> throw new IllegalStateException("include is resolved when the file is read");

@@ -112,6 +112,11 @@ public enum Verb {
     TRUST_ROOT_ON_MAC("trust root on mac", "Keychain Access: Always Trust the enterprise root CA", f("mac", Type.TEXT, true)),
     ENROLL_MAC("enroll mac", "Configuration Manager enrolls the Mac with an administrative user's account",
             f("mac", Type.TEXT, true), f("template", Type.TEXT, true), f("user", Type.TEXT, true)),
+    TRUST_ROOT_ON_DEVICE("trust root on device", "the device's administrator installs the enterprise root CA (update-ca-certificates, a "
+            + "router's trustpoint)", f("device", Type.TEXT, true)),
+    ENROLL_DEVICE("enroll device", "the device enrolls over a device protocol with a credential an administrator gives it for an account "
+            + "(EST: the account's password)", f("device", Type.TEXT, true), f("protocol", Type.TEXT, false), f("template", Type.TEXT, false),
+            f("account", Type.TEXT, false), f("common name", Type.TEXT, false), f("dns", Type.LIST, false)),
     INCLUDE("include", "run another scenario's steps in this lab", f("scenario", Type.TEXT, true));
 
     /** A field's type, as the scenario file must give it. */
