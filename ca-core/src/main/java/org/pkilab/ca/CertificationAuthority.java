@@ -82,6 +82,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CaConsole console;
     private OnlineResponder responder;
     private ResponderCertificate responderKey;
+    private AcmeAccounts acmeAccounts;
     private CaWebServer web;
     private CertificateSigner.Urls urls;
     private ScheduledExecutorService schedule;
@@ -115,6 +116,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             registry = CaRegistry.load(dataDirectory, temporary, config.registrySettings());
+            acmeAccounts = AcmeAccounts.load(dataDirectory);
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
                     config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
@@ -202,7 +204,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes, responder);
+                caSecurity, logons, this::crlBytes, responder, acmeAccounts);
     }
 
 
@@ -248,6 +250,16 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return enrollment().deny(requestId, who);
     }
 
+    @Override
+    public AcmeAccounts.ExternalAccountKey issueAcmeKey(String account, String who) {
+        requireRunning();
+        // the account as the DC names it, checked to exist and be enabled now: a key for nobody would bind nothing
+        String directoryAccount = logons.onBehalfOf(account).account();
+        AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, who, config.clock().instant());
+        LOG.info("{}: {} issued ACME external account key {} for {}", config.caName(), who, key.keyId(), directoryAccount);
+        return key;
+    }
+
     /** See {@link CaConsole#revoke}. */
     public RequestRecord revoke(BigInteger serial, RevocationReason reason, String who) {
         requireRunning();
@@ -258,6 +270,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return console.request(requestId);
     }
 
+    @Override
     public Optional<RequestRecord> bySerial(BigInteger serial) {
         return console.bySerial(serial);
     }
