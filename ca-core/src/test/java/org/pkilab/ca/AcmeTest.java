@@ -13,7 +13,14 @@ import org.pkilab.pki.KeyFiles;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
 
+import org.pkilab.enrollment.AcmeClient;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.windows.WindowsError;
+
 import java.net.ServerSocket;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -23,6 +30,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -228,5 +236,105 @@ class AcmeTest {
         Result run = certbot(dir, "bob", TEMPLATE, "certonly --debug");
         assertNotEquals(0, run.exit(), "bob holds no Enroll on " + TEMPLATE + ": " + run);
         assertTrue(run.out().contains("0x80094012 CERTSRV_E_TEMPLATE_DENIED"), "certbot prints the problem's detail: " + run);
+    }
+
+    // ---- acme4j, through the lab's host-side client ---------------------------------------------------
+
+    private static KeyPair keyPair(String algorithm) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
+        if (algorithm.equals("EC")) {
+            generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        } else {
+            generator.initialize(2048);
+        }
+        return generator.generateKeyPair();
+    }
+
+    /** A client for {@code account}'s new ACME account with an EC P-256 key (ES256), reaching the CA at 127.0.0.1. */
+    private static AcmeClient acme4j(String account, String template, KeyPair accountKey) throws Exception {
+        AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey(account, "CONTOSO\\Administrator");
+        int port = freePort();
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
+        return AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + template + "/directory")
+                .trust(ca.certificate(), ca.config().fqdn()).accountKey(accountKey)
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(port).waitForApproval(Duration.ofSeconds(60)).build();
+    }
+
+    @Test
+    void acme4jWithAnEs256AccountIsIssuedAsTheBoundAccount() throws Exception {
+        X509Certificate issued = acme4j("alice", TEMPLATE, keyPair("EC")).enroll(keyPair("RSA"), NAME);
+        RequestRecord record = recorded(issued);
+        assertEquals("CONTOSO\\alice", record.requester());
+        assertEquals(TEMPLATE, record.template());
+    }
+
+    @Test
+    void acme4jWithoutEnrollRightIsRefusedWithTemplateDenied() throws Exception {
+        AcmeClient bob = acme4j("bob", TEMPLATE, keyPair("EC"));
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> bob.enroll(keyPair("RSA"), NAME));
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, refused.error(), "bob on " + TEMPLATE + ": " + refused.getMessage());
+        assertEquals(403, refused.httpStatus());
+        assertTrue(refused.getMessage().contains("CONTOSO\\bob") && refused.getMessage().contains("To fix"), refused.getMessage());
+    }
+
+    @Test
+    void acme4jOrderStaysProcessingUntilACertificateManagerApproves() throws Exception {
+        AcmeClient alice = acme4j("alice", APPROVAL_TEMPLATE, keyPair("EC"));
+        CompletableFuture<X509Certificate> enrolled = CompletableFuture.supplyAsync(() -> {
+            try {
+                return alice.enroll(keyPair("RSA"), NAME);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        RequestRecord pending = null;
+        for (int i = 0; i < 200 && pending == null && !enrolled.isDone(); i++) {
+            pending = ca.pending().stream().filter(r -> APPROVAL_TEMPLATE.equals(r.template()) && !r.requester().isEmpty())
+                    .reduce((a, b) -> b).orElse(null);
+            if (pending == null || enrolled.isDone()) {
+                Thread.sleep(100);
+            }
+        }
+        assertTrue(pending != null, "the order for " + APPROVAL_TEMPLATE + " is a pending request in the CA database");
+        ca.approve(pending.requestId(), "CONTOSO\\Administrator");
+        assertEquals(pending.requestId(), recorded(enrolled.join()).requestId(), "the approved request's certificate");
+    }
+
+    @Test
+    void acme4jRevokesByAccountKeyAndByCertificateKeyButNotAnotherAccountsCertificate() throws Exception {
+        // bob's first: the CA fetches http-01 answers from the port of the client made last, alice's
+        AcmeClient bob = acme4j("bob", TEMPLATE, keyPair("EC"));
+        AcmeClient alice = acme4j("alice", TEMPLATE, keyPair("RSA"));
+        X509Certificate first = alice.enroll(keyPair("RSA"), NAME);
+        EnrollmentException notBobs = assertThrows(EnrollmentException.class, () -> bob.revoke(first));
+        assertEquals(403, notBobs.httpStatus(), notBobs.getMessage());
+        assertEquals(RequestStatus.ISSUED, recorded(first).status(), "bob's account cannot revoke alice's certificate");
+        alice.revoke(first, org.shredzone.acme4j.RevocationReason.KEY_COMPROMISE);
+        assertEquals(RequestStatus.REVOKED, recorded(first).status());
+        assertTrue(ca.crl(false).isRevoked(first), "the CRL lists the certificate revoked with the account key");
+
+        KeyPair certificateKey = keyPair("RSA");
+        X509Certificate second = alice.enroll(certificateKey, NAME);
+        bob.revokeWithCertificateKey(second, certificateKey, org.shredzone.acme4j.RevocationReason.SUPERSEDED);
+        assertEquals(RequestStatus.REVOKED, recorded(second).status(), "anyone holding the certificate's key may revoke it");
+    }
+
+    @Test
+    void acme4jKeyRolloverKeepsTheAccountAndDeactivationEndsIt() throws Exception {
+        KeyPair oldKey = keyPair("EC");
+        AcmeClient alice = acme4j("alice", TEMPLATE, oldKey);
+        String account = alice.accountUrl();
+        KeyPair newKey = keyPair("RSA");
+        alice.changeAccountKey(newKey);
+        X509Certificate issued = alice.enroll(keyPair("RSA"), NAME);
+        assertEquals("CONTOSO\\alice", recorded(issued).requester(), "the account signs with its new key after the rollover");
+        AcmeClient withOldKey = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + TEMPLATE + "/directory")
+                .trust(ca.certificate(), ca.config().fqdn()).accountKey(oldKey).build();
+        EnrollmentException gone = assertThrows(EnrollmentException.class, withOldKey::accountUrl);
+        assertTrue(gone.getMessage().contains("externalAccountRequired"), "the old key is no account's any more: " + gone.getMessage());
+
+        alice.deactivateAccount();
+        EnrollmentException deactivated = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME));
+        assertTrue(deactivated.getMessage().contains("deactivated"), account + " after deactivation: " + deactivated.getMessage());
     }
 }
