@@ -210,7 +210,7 @@ final class AcmeAdapter {
                 }
                 return node;
             } catch (IOException e) {
-                throw new Problem(400, "malformed", "the JWS payload is not JSON: " + e.getMessage());
+                throw new Problem(400, "malformed", "the JWS payload is not JSON: " + why(e));
             }
         }
     }
@@ -414,7 +414,7 @@ final class AcmeAdapter {
                 throw new Problem(403, "unauthorized", "the external account binding signs another key than the account's");
             }
         } catch (JoseException e) {
-            throw new Problem(403, "unauthorized", "the external account binding does not verify: " + e.getMessage());
+            throw new Problem(403, "unauthorized", "the external account binding does not verify: " + why(e));
         }
         return keyId;
     }
@@ -464,7 +464,7 @@ final class AcmeAdapter {
         try {
             inner = JSON.readTree(signed.payload());
         } catch (IOException e) {
-            throw new Problem(400, "malformed", "the key-change payload is not a JWS: " + e.getMessage());
+            throw new Problem(400, "malformed", "the key-change payload is not a JWS: " + why(e));
         }
         JsonWebSignature jws = compact(inner, "key-change payload");
         jws.setAlgorithmConstraints(SIGNATURES);
@@ -500,7 +500,7 @@ final class AcmeAdapter {
             account = accounts.update(account.withKey(newKey.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), newThumbprint));
             sendJson(response, callback, 200, accountJson(account, base), base);
         } catch (JoseException | IOException e) {
-            throw new Problem(400, "malformed", "the inner JWS of key-change does not verify: " + e.getMessage());
+            throw new Problem(400, "malformed", "the inner JWS of key-change does not verify: " + why(e));
         }
     }
 
@@ -654,7 +654,7 @@ final class AcmeAdapter {
                         + ". To fix: make the CSR with exactly the order's names as DNS subject alternative names");
             }
         } catch (IllegalArgumentException | IOException | IllegalStateException e) {
-            throw new Problem(400, "badCSR", "the finalize payload's csr is not a base64url PKCS #10 request: " + e.getMessage());
+            throw new Problem(400, "badCSR", "the finalize payload's csr is not a base64url PKCS #10 request: " + why(e));
         }
         return der;
     }
@@ -781,7 +781,7 @@ final class AcmeAdapter {
             byte[] der = Base64.getUrlDecoder().decode(payload.path("certificate").asText(""));
             certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(der));
         } catch (IllegalArgumentException | java.security.cert.CertificateException e) {
-            throw new Problem(400, "malformed", "revoke-cert's certificate is not a base64url DER certificate: " + e.getMessage());
+            throw new Problem(400, "malformed", "revoke-cert's certificate is not a base64url DER certificate: " + why(e));
         }
         BigInteger serial = certificate.getSerialNumber();
         RequestRecord record = administration.bySerial(serial).filter(r -> {
@@ -831,12 +831,15 @@ final class AcmeAdapter {
         try {
             envelope = JSON.readTree(body);
         } catch (IOException e) {
-            throw new Problem(400, "malformed", "the body is not JSON: " + e.getMessage());
+            throw new Problem(400, "malformed", "the body is not JSON: " + why(e));
         }
         JsonWebSignature jws = compact(envelope, "request");
         jws.setAlgorithmConstraints(SIGNATURES);
         String algorithm = jws.getAlgorithmHeaderValue();
-        if (algorithm == null || !Set.of("RS256", "ES256", "ES384", "ES512").contains(algorithm)) {
+        if (algorithm == null) {
+            throw new Problem(400, "malformed", "the JWS protected header names no alg");
+        }
+        if (!Set.of("RS256", "ES256", "ES384", "ES512").contains(algorithm)) {
             throw new Problem(400, "badSignatureAlgorithm", "the JWS algorithm '" + RequestedNames.printable(String.valueOf(algorithm))
                     + "' is not one " + caName + " takes: RS256, ES256, ES384 or ES512");
         }
@@ -855,7 +858,7 @@ final class AcmeAdapter {
         try {
             jwk = jws.getJwkHeader();
         } catch (JoseException e) {
-            throw new Problem(400, "malformed", "the JWS jwk header is not a public key: " + e.getMessage());
+            throw new Problem(400, "malformed", "the JWS jwk header is not a public key: " + why(e));
         }
         if ((kid == null) == (jwk == null)) {
             throw new Problem(400, "malformed", "the JWS header must hold either kid or jwk, not " + (kid == null ? "neither" : "both"));
@@ -894,8 +897,15 @@ final class AcmeAdapter {
             }
             return new Signed(jws.getUnverifiedPayload(), account, jwk);
         } catch (JoseException e) {
-            throw new Problem(400, "malformed", "the JWS does not verify: " + e.getMessage());
+            throw new Problem(400, "malformed", "the JWS does not verify: " + why(e));
         }
+    }
+
+    /** What went wrong, in the library's words without its class names: a client reads the detail, not a stack trace. */
+    private static String why(Exception e) {
+        String text = e instanceof com.fasterxml.jackson.core.JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+        text = String.valueOf(text).replaceAll("([a-zA-Z_$][\\w$]*\\.)+[A-Z][\\w$]*(Exception|Error):?\\s*", "");
+        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 
     private static String header(JsonWebSignature jws, String name) {
@@ -925,7 +935,7 @@ final class AcmeAdapter {
                     + envelope.get("signature").asText());
             jws.getAlgorithmHeaderValue();
         } catch (JoseException | RuntimeException e) {
-            throw new Problem(400, "malformed", "the " + what + "'s JWS does not parse: " + e.getMessage());
+            throw new Problem(400, "malformed", "the " + what + "'s JWS does not parse: " + why(e));
         }
         return jws;
     }
@@ -934,7 +944,7 @@ final class AcmeAdapter {
         try {
             return jwk.calculateBase64urlEncodedThumbprint("SHA-256");
         } catch (RuntimeException e) {
-            throw new Problem(400, "malformed", "the key has no RFC 7638 thumbprint: " + e.getMessage());
+            throw new Problem(400, "malformed", "the key has no RFC 7638 thumbprint: " + why(e));
         }
     }
 

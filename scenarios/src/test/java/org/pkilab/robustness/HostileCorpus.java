@@ -23,7 +23,7 @@ import java.util.Random;
  *
  * <p>Inputs are grouped in categories named for what is wrong with them ("EST body: truncated DER",
  * "LDAP: writes by non-administrators"); {@link #countsByCategory()} is what the test prints. Each
- * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link DirectoryCorpus} (LDAP)
+ * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link AcmeCorpus} (its ACME directories), {@link DirectoryCorpus} (LDAP)
  * and {@link FileCorpus} (scenario and PFX files).
  */
 final class HostileCorpus {
@@ -119,6 +119,8 @@ final class HostileCorpus {
     final List<LdapOracle> oracles = new ArrayList<>();
     final List<ScenarioFile> scenarios = new ArrayList<>();
     final List<PfxFile> pfx = new ArrayList<>();
+    /** The ACME inputs' account and the external account key they must leave unused. */
+    AcmeCorpus acme;
 
     private HostileCorpus() {
     }
@@ -127,6 +129,8 @@ final class HostileCorpus {
     static HostileCorpus generate(Facts facts, int httpsPort) {
         HostileCorpus corpus = new HostileCorpus();
         new EstCorpus(facts, httpsPort, corpus.http).generate();
+        corpus.acme = new AcmeCorpus(facts, httpsPort, corpus.http);
+        corpus.acme.generate();
         new DirectoryCorpus(facts, corpus.ldap, corpus.binds, corpus.oracles).generate();
         new FileCorpus(corpus.scenarios, corpus.pfx).generate();
         return corpus;
