@@ -438,6 +438,11 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return "https://" + config.fqdn() + ":" + httpsPort() + "/.well-known/est";
     }
 
+    /** {@code https://ca01.contoso.com:<port>/acme/<template>/directory}: the CA's ACME directory for {@code template}. */
+    public String acmeDirectoryUrl(String template) {
+        return "https://" + config.fqdn() + ":" + httpsPort() + AcmeAdapter.PREFIX + template + "/directory";
+    }
+
     private void keepPorts() throws IOException {
         if (temporary) {
             return;
