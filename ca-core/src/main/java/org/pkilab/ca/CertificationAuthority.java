@@ -40,7 +40,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
  *   <li>{@link OnlineResponder}: OCSP answers from the database, signed with the key of a {@link ResponderCertificate}
  *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
- *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
+ *   <li>{@link AcmeAccounts}: the ACME accounts and the external account binding keys administrators issued, in
+ *   {@value AcmeAccounts#FILE} in the data folder;</li>
+ *   <li>{@link CaWebServer}: EST, ACME, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
  *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
