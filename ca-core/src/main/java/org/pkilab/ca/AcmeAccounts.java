@@ -107,24 +107,32 @@ final class AcmeAccounts {
     static AcmeAccounts load(Path folder) throws IOException {
         AcmeAccounts store = new AcmeAccounts(folder.resolve(FILE));
         if (Files.exists(store.file)) {
-            JsonNode json = JSON.readTree(Files.readAllBytes(store.file));
-            for (JsonNode k : json.path("externalAccountKeys")) {
-                ExternalAccountKey key = new ExternalAccountKey(k.path("keyId").asText(), Base64.getUrlDecoder().decode(k.path("hmacKey").asText()),
-                        k.path("account").asText(), k.path("issuedBy").asText(), Instant.parse(k.path("issuedAt").asText()),
-                        k.hasNonNull("boundTo") ? k.path("boundTo").asText() : null);
-                store.keys.put(key.keyId(), key);
+            try {
+                store.read(JSON.readTree(Files.readAllBytes(store.file)));
+            } catch (RuntimeException | IOException e) {
+                throw new IOException(store.file + " does not hold the CA's ACME accounts (" + e.getMessage() + "); put back a "
+                        + "copy from a backup of the CA's data folder, or remove it to start without ACME accounts", e);
             }
-            for (JsonNode a : json.path("accounts")) {
-                List<String> contact = new ArrayList<>();
-                a.path("contact").forEach(c -> contact.add(c.asText()));
-                Account account = new Account(a.path("id").asText(), a.path("jwk").asText(), a.path("thumbprint").asText(),
-                        a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), contact,
-                        Instant.parse(a.path("createdAt").asText()));
-                store.accounts.put(account.id(), account);
-            }
-            store.nextAccount = json.path("nextAccount").asLong(store.accounts.size() + 1L);
         }
         return store;
+    }
+
+    private void read(JsonNode json) {
+        for (JsonNode k : json.path("externalAccountKeys")) {
+            ExternalAccountKey key = new ExternalAccountKey(k.path("keyId").asText(), Base64.getUrlDecoder().decode(k.path("hmacKey").asText()),
+                    k.path("account").asText(), k.path("issuedBy").asText(), Instant.parse(k.path("issuedAt").asText()),
+                    k.hasNonNull("boundTo") ? k.path("boundTo").asText() : null);
+            keys.put(key.keyId(), key);
+        }
+        for (JsonNode a : json.path("accounts")) {
+            List<String> contact = new ArrayList<>();
+            a.path("contact").forEach(c -> contact.add(c.asText()));
+            Account account = new Account(a.path("id").asText(), a.path("jwk").asText(), a.path("thumbprint").asText(),
+                    a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), contact,
+                    Instant.parse(a.path("createdAt").asText()));
+            accounts.put(account.id(), account);
+        }
+        nextAccount = json.path("nextAccount").asLong(accounts.size() + 1L);
     }
 
     /** A new key id and 256-bit HMAC key for {@code directoryAccount}, which {@code who} issued; kept before it is returned. */

@@ -266,6 +266,11 @@ final class AcmeAdapter {
                     + "<template>/directory");
         }
         String template = URIUtil.decodePath(parts[0]);
+        Decision label = IssuancePolicy.labelCanNameATemplate(template);
+        if (!label.proceeds()) {
+            // never looked up: a label that cannot be a name goes no further, as EST's
+            throw new Problem(404, "malformed", label.error() + ": " + label.reason() + ". To fix: " + label.fix());
+        }
         String base = base(request, parts[0]);
         String resource = parts[1];
         String method = request.getMethod();

@@ -225,6 +225,10 @@ final class AcmeCorpus {
                 List.of(), null), List.of(new Answer(405, null, false, "POST"))));
         http.add(new HttpInput(category, "a directory for no template", Transport.HTTPS, null, HttpsWire.request("GET",
                 "/acme/NoSuchTemplate/directory", host, List.of(), null), List.of(new Answer(404, null, false, "CERTSRV_E_UNSUPPORTED_CERT_TYPE"))));
+        for (String label : List.of("%2A%29%28cn%3D%2A", "x".repeat(65), "Web..Server", "%3Cscript%3E", "a%2Cb")) {
+            http.add(new HttpInput(category, "a directory for the label '" + label + "'", Transport.HTTPS, null, HttpsWire.request("GET",
+                    "/acme/" + label + "/directory", host, List.of(), null), List.of(new Answer(404, null, false, "not a certificate template name"))));
+        }
         http.add(new HttpInput(category, "a resource ACME does not have", Transport.HTTPS, null, HttpsWire.request("POST",
                 PREFIX + "order/x/y/z", host, List.of("Content-Type", "application/jose+json"), "{}".getBytes(StandardCharsets.UTF_8)),
                 List.of(new Answer(404, null, false, "malformed"))));
