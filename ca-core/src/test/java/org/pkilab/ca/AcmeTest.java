@@ -337,4 +337,44 @@ class AcmeTest {
         EnrollmentException deactivated = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME));
         assertTrue(deactivated.getMessage().contains("deactivated"), account + " after deactivation: " + deactivated.getMessage());
     }
+
+    @Test
+    void acme4jOrderForANameOutsideTheLabIsARejectedIdentifier() throws Exception {
+        AcmeClient alice = acme4j("alice", TEMPLATE, keyPair("EC"));
+        EnrollmentException rejected = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), "www.example.org"));
+        assertEquals(400, rejected.httpStatus(), rejected.getMessage());
+        assertTrue(rejected.getMessage().contains("rejectedIdentifier") && rejected.getMessage().contains("contoso.com"),
+                "the refusal names the lab's domain: " + rejected.getMessage());
+    }
+
+    @Test
+    void acme4jHttp01AnsweredOnAnotherPortThanTheCasIsRefusedNamingTheRegistryValue() throws Exception {
+        AcmeClient alice = acme4j("alice", TEMPLATE, keyPair("EC"));
+        int elsewhere = freePort();
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(elsewhere), "CONTOSO\\Administrator");
+        long before = ca.requestCount();
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME));
+        assertTrue(refused.getMessage().contains("127.0.0.1:" + elsewhere) && refused.getMessage().contains("CA\\AcmeHttpPort"),
+                "http-01 checked at the registry's port, where nobody answers: " + refused.getMessage());
+        assertEquals(before, ca.requestCount(), "an order whose names were not proven sends no request to the CA");
+    }
+
+    @Test
+    void acme4jOrderDeniedByACertificateManagerIsRefusedWithAdminDenied() throws Exception {
+        AcmeClient alice = acme4j("alice", APPROVAL_TEMPLATE, keyPair("EC"));
+        KeyPair certificateKey = keyPair("RSA");
+        CompletableFuture<X509Certificate> enrolled = CompletableFuture.supplyAsync(() -> alice.enroll(certificateKey, NAME));
+        RequestRecord pending = null;
+        for (int i = 0; i < 200 && pending == null && !enrolled.isDone(); i++) {
+            pending = ca.pending().stream().filter(r -> APPROVAL_TEMPLATE.equals(r.template())).reduce((a, b) -> b).orElse(null);
+            if (pending == null) {
+                Thread.sleep(100);
+            }
+        }
+        assertTrue(pending != null, "the order waits as a pending request");
+        ca.deny(pending.requestId(), "CONTOSO\\Administrator");
+        java.util.concurrent.CompletionException failed = assertThrows(java.util.concurrent.CompletionException.class, enrolled::join);
+        EnrollmentException refused = (EnrollmentException) failed.getCause();
+        assertEquals(WindowsError.CERTSRV_E_ADMIN_DENIED_REQUEST, refused.error(), "denied by a certificate manager: " + refused.getMessage());
+    }
 }
