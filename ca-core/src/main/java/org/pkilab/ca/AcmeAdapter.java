@@ -344,7 +344,6 @@ final class AcmeAdapter {
         dir.put("keyChange", base + "/key-change");
         ObjectNode meta = dir.putObject("meta");
         meta.put("externalAccountRequired", true);
-        meta.put("website", base.substring(0, base.indexOf("/acme/")) + "/certsrv/");
         meta.putArray("caaIdentities").add(domain);
         sendJson(response, callback, 200, dir, null);
     }
