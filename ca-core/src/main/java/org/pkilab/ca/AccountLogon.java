@@ -25,4 +25,13 @@ public interface AccountLogon {
      * @throws CaException {@code CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE} naming the certificate otherwise
      */
     LogonToken holderOf(X509Certificate certificate);
+
+    /**
+     * The current token of {@code account} without its password (S4U2Self at the DC), for a service that has authenticated
+     * the caller by other means and acts for it: an ACME account bound to {@code account} by an administrator's external
+     * account binding key. The groups are those the DC reads now, as at a fresh logon.
+     *
+     * @throws CaException {@code ERROR_LOGON_FAILURE} when there is no such account, or it is disabled
+     */
+    LogonToken onBehalfOf(String account);
 }

@@ -43,6 +43,8 @@ import java.util.Optional;
  * POST   /certsrv/admin/security/&lt;role&gt;?account=CONTOSO%5Calice            tick Allow: role officer, manager, enroll or read
  * DELETE /certsrv/admin/security/&lt;role&gt;?account=...                       clear it (Certipy: ca -add-officer / -remove-officer);
  *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
+ * POST   /certsrv/admin/acme/eab?account=CONTOSO%5Calice                  pkilab acme eab alice: an ACME external account
+ *                                                                    binding key id and HMAC key bound to the account
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -86,6 +88,8 @@ final class CaAdminEndpoint {
                     : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
             case "registry" -> listing ? "read the registry settings" : parts.length == 1 && "POST".equals(method)
                     ? "change the registry settings (certutil -setreg)" : null;
+            case "acme" -> parts.length == 2 && "eab".equals(parts[1]) && "POST".equals(method)
+                    ? "issue ACME external account keys" : null;
             case "security" -> listing ? "read the CA's security"
                     : (parts.length == 2 || parts.length == 3) && ("POST".equals(method) || "DELETE".equals(method))
                     ? "change the CA's security" : null;
@@ -95,7 +99,7 @@ final class CaAdminEndpoint {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
                     + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>, GET security, "
-                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>\n");
+                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>, POST acme/eab?account=<name>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -104,7 +108,7 @@ final class CaAdminEndpoint {
             return;
         }
         CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates") || resource.equals("registry")
-                || resource.equals("security")
+                || resource.equals("security") || resource.equals("acme")
                 ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
         Decision allowed;
         if (resource.equals("security") && listing) {
@@ -161,6 +165,20 @@ final class CaAdminEndpoint {
                     throw new CaException(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, e.getMessage());
                 }
                 json(response, callback, record(ca.revoke(serial(parts[1]), reason, who)));
+            }
+            case "acme" -> {
+                String account = Request.extractQueryParameters(request).getValue("account");
+                if (account == null || account.isBlank()) {
+                    throw new CaException(WindowsError.E_INVALIDARG, "name the directory account the ACME account will act as: "
+                            + "acme/eab?account=CONTOSO%5Calice");
+                }
+                AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey(account, who);
+                ObjectNode out = JSON.createObjectNode();
+                out.put("ca", ca.name());
+                out.put("account", key.account());
+                out.put("keyId", key.keyId());
+                out.put("hmacKey", key.hmacKeyText());
+                json(response, callback, out);
             }
             case "crl" -> {
                 java.security.cert.X509CRL crl = ca.publishCrl();

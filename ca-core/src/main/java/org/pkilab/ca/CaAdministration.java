@@ -28,6 +28,18 @@ public interface CaAdministration {
     /** "Deny" on a pending request ({@code certutil -deny}). */
     RequestRecord deny(long requestId, String who);
 
+    /** The CA database's row of the certificate with {@code serial} ({@code certutil -view} restricted to one serial). */
+    Optional<RequestRecord> bySerial(BigInteger serial);
+
+    /**
+     * {@code pkilab acme eab <account>}: a new key id and HMAC key with which one ACME account can be made, bound to the
+     * directory account {@code account} (any name the DC resolves: {@code alice}, {@code CONTOSO\alice}); {@code who} issued it.
+     * Kept in the CA's data folder before it is returned.
+     *
+     * @throws CaException {@code ERROR_LOGON_FAILURE} when there is no such account or it is disabled
+     */
+    AcmeAccounts.ExternalAccountKey issueAcmeKey(String account, String who);
+
     /** "Revoke Certificate" ({@code certutil -revoke}); publishes new CRLs. */
     RequestRecord revoke(BigInteger serial, RevocationReason reason, String who);
 

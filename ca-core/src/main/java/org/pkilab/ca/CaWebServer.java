@@ -38,6 +38,7 @@ import java.util.function.Supplier;
  * HTTPS /.well-known/est/{cacerts, [&lt;template&gt;/]simpleenroll, simplereenroll, csrattrs}  {@link EstAdapter}
  * HTTPS /.well-known/est/policy                                                    {@link EnrollmentPolicyAdapter}
  * HTTPS /certsrv/admin/...                                                         {@link CaAdminEndpoint}
+ * HTTPS /acme/&lt;template&gt;/{directory, new-nonce, new-account, new-order, ...}             {@link AcmeAdapter}
  * HTTP  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt           {@link CrlFilesAdapter}
  * HTTP  /ocsp (POST), /ocsp/&lt;base64 request&gt; (GET)                                {@link OcspAdapter}
  * </pre>
@@ -58,7 +59,7 @@ final class CaWebServer implements AutoCloseable {
     /** What the adapters need from the CA, each as narrow as the adapter's job. */
     record Services(Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource policy,
                     CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls,
-                    OnlineResponder responder) {
+                    OnlineResponder responder, AcmeAccounts acmeAccounts) {
         Services {
             Objects.requireNonNull(caCertificate, "caCertificate");
             Objects.requireNonNull(enrollment, "enrollment");
@@ -68,6 +69,7 @@ final class CaWebServer implements AutoCloseable {
             Objects.requireNonNull(logon, "logon");
             Objects.requireNonNull(crls, "crls");
             Objects.requireNonNull(responder, "responder");
+            Objects.requireNonNull(acmeAccounts, "acmeAccounts");
         }
     }
 
@@ -79,6 +81,7 @@ final class CaWebServer implements AutoCloseable {
     private CaAdminEndpoint admin;
     private CrlFilesAdapter files;
     private OcspAdapter ocsp;
+    private AcmeAdapter acme;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
@@ -129,6 +132,8 @@ final class CaWebServer implements AutoCloseable {
         admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
         files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
         ocsp = new OcspAdapter(services.responder());
+        acme = new AcmeAdapter(config.caName(), config.names().dnsName(), caCertificate, services.enrollment(), services.policy(),
+                services.logon(), services.administration(), services.acmeAccounts(), config.clock());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
         // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
         server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
@@ -216,6 +221,10 @@ final class CaWebServer implements AutoCloseable {
         }
         if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {
             admin.handle(request, response, callback, path.substring(CaAdminEndpoint.PREFIX.length()));
+            return;
+        }
+        if (secure && path.startsWith(AcmeAdapter.PREFIX)) {
+            acme.handle(request, response, callback, path.substring(AcmeAdapter.PREFIX.length()));
             return;
         }
         if (!secure || !path.startsWith(EstAdapter.PREFIX)) {

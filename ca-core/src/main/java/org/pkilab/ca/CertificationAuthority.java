@@ -40,7 +40,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
  *   <li>{@link OnlineResponder}: OCSP answers from the database, signed with the key of a {@link ResponderCertificate}
  *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
- *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
+ *   <li>{@link AcmeAccounts}: the ACME accounts and the external account binding keys administrators issued, in
+ *   {@value AcmeAccounts#FILE} in the data folder;</li>
+ *   <li>{@link CaWebServer}: EST, ACME, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
  *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
@@ -82,6 +84,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CaConsole console;
     private OnlineResponder responder;
     private ResponderCertificate responderKey;
+    private AcmeAccounts acmeAccounts;
     private CaWebServer web;
     private CertificateSigner.Urls urls;
     private ScheduledExecutorService schedule;
@@ -115,6 +118,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             registry = CaRegistry.load(dataDirectory, temporary, config.registrySettings());
+            acmeAccounts = AcmeAccounts.load(dataDirectory);
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
                     config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
@@ -202,7 +206,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes, responder);
+                caSecurity, logons, this::crlBytes, responder, acmeAccounts);
     }
 
 
@@ -248,6 +252,16 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return enrollment().deny(requestId, who);
     }
 
+    @Override
+    public AcmeAccounts.ExternalAccountKey issueAcmeKey(String account, String who) {
+        requireRunning();
+        // the account as the DC names it, checked to exist and be enabled now: a key for nobody would bind nothing
+        String directoryAccount = logons.onBehalfOf(account).account();
+        AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, who, config.clock().instant());
+        LOG.info("{}: {} issued ACME external account key {} for {}", config.caName(), who, key.keyId(), directoryAccount);
+        return key;
+    }
+
     /** See {@link CaConsole#revoke}. */
     public RequestRecord revoke(BigInteger serial, RevocationReason reason, String who) {
         requireRunning();
@@ -258,6 +272,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return console.request(requestId);
     }
 
+    @Override
     public Optional<RequestRecord> bySerial(BigInteger serial) {
         return console.bySerial(serial);
     }
@@ -423,6 +438,11 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** {@code https://ca01.contoso.com:<port>/.well-known/est} (the name resolves in the lab to 127.0.0.1). */
     public String estBaseUrl() {
         return "https://" + config.fqdn() + ":" + httpsPort() + "/.well-known/est";
+    }
+
+    /** {@code https://ca01.contoso.com:<port>/acme/<template>/directory}: the CA's ACME directory for {@code template}. */
+    public String acmeDirectoryUrl(String template) {
+        return "https://" + config.fqdn() + ":" + httpsPort() + AcmeAdapter.PREFIX + template + "/directory";
     }
 
     private void keepPorts() throws IOException {

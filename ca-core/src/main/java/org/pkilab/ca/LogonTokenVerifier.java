@@ -192,6 +192,23 @@ final class LogonTokenVerifier implements AccountLogon {
         return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), r.requesterDn()).token();
     }
 
+    @Override
+    public LogonToken onBehalfOf(String account) {
+        String dn = directory.accountDn(account).orElseThrow(() -> new CaException(WindowsError.ERROR_LOGON_FAILURE,
+                "no account '" + account + "' in " + names.dnsName()));
+        Optional<CaDirectory.AccountState> state = directory.accountState(dn);
+        if (state.isPresent() && state.get().disabled()) {
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the account " + account + " is disabled (userAccountControl 0x"
+                    + Integer.toHexString(state.get().userAccountControl()) + " holds ACCOUNTDISABLE 0x2): KDC_ERR_CLIENT_REVOKED; "
+                    + "enable it in Active Directory Users and Computers");
+        }
+        try {
+            return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), dn).token();
+        } catch (DirectoryException e) {
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "S4U2Self for " + account + " failed: " + e.getMessage());
+        }
+    }
+
     private static boolean sameCertificate(RequestRecord issued, X509Certificate presented) {
         try {
             return issued.certificate() != null && Arrays.equals(issued.certificate(), presented.getEncoded());

@@ -80,11 +80,17 @@ class CaWebServerTest {
             public LogonToken holderOf(X509Certificate certificate) {
                 throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "no certificate renews here");
             }
+
+            @Override
+            public LogonToken onBehalfOf(String account) {
+                throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "no S4U2Self here");
+            }
         };
         CaWebServer.Services services = new CaWebServer.Services(CA::certificate, stub(Enrollment.class), stub(EnrollmentPolicySource.class),
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,
                 delta -> delta ? DELTA_CRL : BASE_CRL, new OnlineResponder(CA::certificate,
-                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()));
+                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()),
+                AcmeAccounts.load(java.nio.file.Path.of("target", "no-acme-accounts")));
         web = new CaWebServer(config, 0, 0);
         web.bind();
         web.start(selfSignedBy("CN=ca01.contoso.com"), services);

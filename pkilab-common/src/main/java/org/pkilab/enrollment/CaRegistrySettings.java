@@ -48,9 +48,13 @@ import java.util.regex.Pattern;
  *                             issues (id-ad-ocsp), as the Extensions tab's "Include in the online certificate status protocol
  *                             (OCSP) extension" does (Windows keeps it in {@code CACertPublicationURLs} with flag 32); empty, a
  *                             new CA's default: none
+ * @param acmeHttpPort         {@code CA\AcmeHttpPort} (the lab's own): the port on 127.0.0.1 where the CA fetches an ACME
+ *                             client's {@code http-01} answer for a lab name; 80, the real one, by default
+ * @param acmeTlsAlpnPort      {@code CA\AcmeTlsAlpnPort} (the lab's own): the port on 127.0.0.1 where the CA checks an ACME
+ *                             client's {@code tls-alpn-01} certificate; 443 by default
  */
 public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
-                                 String estDefaultTemplate, String ocspUrl) {
+                                 String estDefaultTemplate, String ocspUrl, int acmeHttpPort, int acmeTlsAlpnPort) {
 
     /** EDITF_REQUESTEXTENSIONLIST, DISABLEEXTENSIONLIST, ADDOLDKEYUSAGE, BASICCONSTRAINTSCRITICAL, ENABLEAKIKEYID, ENABLEDEFAULTSMIME, ENABLECHASECLIENTDC. */
     public static final int DEFAULT_EDIT_FLAGS = 0x0011014E;
@@ -85,7 +89,9 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         INTERFACE_FLAGS("CA", "InterfaceFlags", "REG_DWORD"),
         SECURITY("CA", "Security", "REG_BINARY"),
         EST_DEFAULT_TEMPLATE("CA", "EstDefaultTemplate", "REG_SZ"),
-        OCSP_URL("CA", "OcspUrl", "REG_SZ");
+        OCSP_URL("CA", "OcspUrl", "REG_SZ"),
+        ACME_HTTP_PORT("CA", "AcmeHttpPort", "REG_DWORD"),
+        ACME_TLS_ALPN_PORT("CA", "AcmeTlsAlpnPort", "REG_DWORD");
 
         private final String key;
         private final String valueName;
@@ -197,6 +203,12 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         this(editFlags, interfaceFlags, disableExtensionList, security, "", "");
     }
 
+    /** Settings with the ACME validation ports at their defaults, 80 and 443. */
+    public CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
+                              String estDefaultTemplate, String ocspUrl) {
+        this(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, 80, 443);
+    }
+
     public CaRegistrySettings {
         disableExtensionList = List.copyOf(disableExtensionList);
         estDefaultTemplate = estDefaultTemplate == null ? "" : estDefaultTemplate.strip();
@@ -208,6 +220,12 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!ocspUrl.isEmpty() && (!ocspUrl.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?") || ocspUrl.length() > 2048)) {
             throw new IllegalArgumentException("'" + ocspUrl + "' is not an OCSP URL for OcspUrl: give the Online Responder's http URL "
                     + "(http://ca01.contoso.com:PORT/ocsp, which 'pkilab up' prints), 'responder' for this CA's own, or '' for none");
+        }
+        for (int port : new int[]{acmeHttpPort, acmeTlsAlpnPort}) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException(port + " is not a TCP port for AcmeHttpPort or AcmeTlsAlpnPort: give 1 to 65535, "
+                        + "the port the ACME client serves its challenge on (certbot --http-01-port, lego --http.port)");
+            }
         }
         if (security == null || security.isBlank()) {
             throw new IllegalArgumentException("the CA's Security value cannot be empty: a CA nobody may manage cannot be put right");
@@ -228,29 +246,33 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     }
 
     public CaRegistrySettings withEditFlags(int value) {
-        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     public CaRegistrySettings withInterfaceFlags(int value) {
-        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     public CaRegistrySettings withDisableExtensionList(List<String> value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     /** With {@code EstDefaultTemplate} set to {@code template}; empty clears it. */
     public CaRegistrySettings withEstDefaultTemplate(String template) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template, ocspUrl);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     /** With {@code OcspUrl} set to {@code url}; empty clears it. */
     public CaRegistrySettings withOcspUrl(String url) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, url);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, url, acmeHttpPort, acmeTlsAlpnPort);
+    }
+
+    public CaRegistrySettings withAcmePorts(int httpPort, int tlsAlpnPort) {
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, httpPort, tlsAlpnPort);
     }
 
     public CaRegistrySettings withSecurity(String value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     /**
@@ -275,6 +297,8 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             case DISABLE_EXTENSION_LIST -> withDisableExtensionList(changeList(disableExtensionList, text));
             case EST_DEFAULT_TEMPLATE -> withEstDefaultTemplate(text);
             case OCSP_URL -> withOcspUrl(text);
+            case ACME_HTTP_PORT -> withAcmePorts(port(text, value), acmeTlsAlpnPort);
+            case ACME_TLS_ALPN_PORT -> withAcmePorts(acmeHttpPort, port(text, value));
             case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
                     + "Properties, Security), a security descriptor, not a value -setreg changes here");
         };
@@ -295,6 +319,14 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!namesOwnResponder(name, change)) {
             DEFAULT.change(name, change);
         }
+    }
+
+    private static int port(String text, Value value) {
+        if (!text.matches("[0-9]{1,5}")) {
+            throw new IllegalArgumentException("'" + text + "' is not a port for " + value.certutilName() + ": give a number from 1 to "
+                    + "65535, the port the ACME client serves its challenge on");
+        }
+        return Integer.parseInt(text);
     }
 
     private static <F extends Enum<F> & Flag> int changeFlags(Class<F> type, int current, String change, Value value) {
@@ -362,6 +394,8 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         out.put("Security", security);
         out.put("EstDefaultTemplate", estDefaultTemplate);
         out.put("OcspUrl", ocspUrl);
+        out.put("AcmeHttpPort", acmeHttpPort);
+        out.put("AcmeTlsAlpnPort", acmeTlsAlpnPort);
         return out;
     }
 
@@ -399,8 +433,10 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!ocsp.isMissingNode() && !ocsp.isTextual()) {
             throw new IllegalArgumentException("OcspUrl is a URL, not " + ocsp);
         }
+        int acmeHttp = json.has("AcmeHttpPort") ? dword(json.get("AcmeHttpPort"), "AcmeHttpPort") : 80;
+        int acmeTlsAlpn = json.has("AcmeTlsAlpnPort") ? dword(json.get("AcmeTlsAlpnPort"), "AcmeTlsAlpnPort") : 443;
         return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText(),
-                estDefault.asText(""), ocsp.asText(""));
+                estDefault.asText(""), ocsp.asText(""), acmeHttp, acmeTlsAlpn);
     }
 
     private static int dword(JsonNode node, String name) {

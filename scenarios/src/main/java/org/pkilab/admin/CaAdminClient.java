@@ -198,6 +198,20 @@ public final class CaAdminClient {
         return call("POST", "crl");
     }
 
+    /**
+     * {@code pkilab acme eab ACCOUNT}: a key id and HMAC key with which one ACME account can be made, bound to the
+     * directory account {@code account}; needs Manage CA. Answers {@code {"account": "CONTOSO\\alice", "keyId": ...,
+     * "hmacKey": ... (base64url)}}.
+     */
+    public JsonNode acmeExternalAccountKey(String account) {
+        return call("POST", "acme/eab?account=" + segment(account));
+    }
+
+    /** {@code https://ca01.contoso.com:8443/acme/<template>/directory}: the CA's ACME directory for {@code template}. */
+    public String acmeDirectory(String template) {
+        return "https://" + fqdn + ":" + URI.create(origin).getPort() + "/acme/" + segment(template) + "/directory";
+    }
+
     /** The CA's registry settings ({@code certutil -getreg}); needs Read or Manage CA on the CA. */
     public CaRegistrySettings registry() {
         return CaRegistrySettings.fromJson(call("GET", "registry"));

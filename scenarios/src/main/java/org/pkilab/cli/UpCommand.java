@@ -318,6 +318,7 @@ final class UpCommand implements Callable<Integer> {
         out.println("CRL (CDP)     " + ca.crlUrl() + "   delta " + ca.deltaCrlUrl());
         out.println("CA cert (AIA) " + ca.caIssuersUrl());
         out.println("OCSP          " + ca.ocspUrl() + "   (POST application/ocsp-request, or GET /ocsp/<base64 request>)");
+        out.println("ACME          " + ca.acmeDirectoryUrl("<template>") + "   (an account needs 'pkilab acme eab <account>')");
         for (String name : lab.computerNames()) {
             DomainComputer computer = lab.computer(name);
             String site = "";

@@ -31,6 +31,8 @@ final class RegistrySteps {
             case "policy\\DisableExtensionList" -> settings.disableExtensionList().toString();
             case "CA\\EstDefaultTemplate" -> settings.estDefaultTemplate().isEmpty() ? "(none)" : settings.estDefaultTemplate();
             case "CA\\OcspUrl" -> settings.ocspUrl().isEmpty() ? "(none)" : settings.ocspUrl();
+            case "CA\\AcmeHttpPort" -> Integer.toString(settings.acmeHttpPort());
+            case "CA\\AcmeTlsAlpnPort" -> Integer.toString(settings.acmeTlsAlpnPort());
             default -> settings.security();
         };
     }

@@ -230,6 +230,18 @@ class UpCommandTest {
             String ocspAnswer = new String(asked.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(asked.waitFor(60, TimeUnit.SECONDS));
             assertEquals("200 application/ocsp-response", ocspAnswer, "curl " + String.join(" ", get));
+
+            String acme = out.replaceAll("(?s).*\nACME +(\\S+).*", "$1");
+            assertTrue(acme.startsWith("https://" + endpoints.caFqdn() + ":") && acme.endsWith("/acme/<template>/directory"),
+                    "the ACME directory's URL: " + out);
+            List<String> directory = new java.util.ArrayList<>(List.of("curl", "-s", "--cacert", pem.toString()));
+            directory.addAll(List.of(resolve.split(" ")));
+            directory.add(acme.replace("<template>", "WebServer"));
+            Process fetched = new ProcessBuilder(directory).redirectErrorStream(true).start();
+            String acmeAnswer = new String(fetched.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(fetched.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(acmeAnswer.contains("\"newAccount\"") && acmeAnswer.contains("\"externalAccountRequired\" : true"),
+                    "curl " + String.join(" ", directory) + ": " + acmeAnswer);
         }
     }
 }

@@ -23,7 +23,8 @@ import java.util.Random;
  *
  * <p>Inputs are grouped in categories named for what is wrong with them ("EST body: truncated DER",
  * "LDAP: writes by non-administrators"); {@link #countsByCategory()} is what the test prints. Each
- * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link OcspCorpus} (the Online Responder's bodies), {@link DirectoryCorpus} (LDAP)
+ * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link OcspCorpus} (the Online Responder's bodies),
+ * {@link AcmeCorpus} (its ACME directories), {@link DirectoryCorpus} (LDAP)
  * and {@link FileCorpus} (scenario and PFX files).
  */
 final class HostileCorpus {
@@ -124,6 +125,8 @@ final class HostileCorpus {
     final List<LdapOracle> oracles = new ArrayList<>();
     final List<ScenarioFile> scenarios = new ArrayList<>();
     final List<PfxFile> pfx = new ArrayList<>();
+    /** The ACME inputs' account and the external account key they must leave unused. */
+    AcmeCorpus acme;
 
     private HostileCorpus() {
     }
@@ -133,6 +136,8 @@ final class HostileCorpus {
         HostileCorpus corpus = new HostileCorpus();
         new EstCorpus(facts, httpsPort, corpus.http).generate();
         new OcspCorpus(facts, corpus.ocsp).generate();
+        corpus.acme = new AcmeCorpus(facts, httpsPort, corpus.http);
+        corpus.acme.generate();
         new DirectoryCorpus(facts, corpus.ldap, corpus.binds, corpus.oracles).generate();
         new FileCorpus(corpus.scenarios, corpus.pfx).generate();
         return corpus;

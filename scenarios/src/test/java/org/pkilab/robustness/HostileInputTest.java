@@ -244,6 +244,19 @@ class HostileInputTest {
         }
     }
 
+    @Test
+    void hostileAcmeRequestsGetAProblemDocumentAndMakeNoAccount() throws Exception {
+        assertRefusedAndNothingChanged(http("ACME"));
+        // the external account key every bad binding tried is still unused: a good binding with it makes the account
+        CertificationAuthority ca = lab.ca();
+        java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        String account = org.pkilab.enrollment.AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + AcmeCorpus.PREFIX + "directory")
+                .trust(ca.certificate(), ca.config().fqdn()).accountKey(rsa.generateKeyPair())
+                .externalAccountBinding(corpus.acme.unusedKeyId, corpus.acme.unusedHmacKey).build().accountUrl();
+        assertTrue(account.contains("/acct/"), "an account made with the key the hostile bindings tried: " + account);
+    }
+
     private static List<HttpInput> http(String categoryPrefix) {
         List<HttpInput> inputs = corpus.http.stream().filter(i -> i.category().startsWith(categoryPrefix)).toList();
         assertTrue(!inputs.isEmpty(), "no inputs in " + categoryPrefix);

@@ -396,6 +396,10 @@ public final class CaCommand implements Runnable {
                     + (settings.estDefaultTemplate().isEmpty() ? "(empty: an EST request naming no template is refused)" : settings.estDefaultTemplate()));
             case OCSP_URL -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
                     + (settings.ocspUrl().isEmpty() ? "(empty: certificates name no OCSP responder)" : settings.ocspUrl()));
+            case ACME_HTTP_PORT -> out().println("  " + value.valueName() + " " + value.registryType() + " = " + settings.acmeHttpPort()
+                    + " (ACME http-01 answers are fetched from 127.0.0.1:" + settings.acmeHttpPort() + ")");
+            case ACME_TLS_ALPN_PORT -> out().println("  " + value.valueName() + " " + value.registryType() + " = " + settings.acmeTlsAlpnPort()
+                    + " (ACME tls-alpn-01 handshakes go to 127.0.0.1:" + settings.acmeTlsAlpnPort() + ")");
         }
     }
 

@@ -1,0 +1,226 @@
+package org.pkilab.ca;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.pkilab.pki.KeyFiles;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The CA's ACME accounts and the external account binding keys an administrator issued for them, kept in
+ * {@value #FILE} in the CA's data folder. ACME (RFC 8555) knows an account only by its key; an enterprise CA must know
+ * which directory account asks. So every ACME account is bound, when it is made, to the Active Directory account an
+ * administrator named when issuing the key id and HMAC key the client signs its {@code newAccount} request's
+ * {@code externalAccountBinding} with:
+ *
+ * <pre>
+ * pkilab acme eab alice            key id 'kXq3...', HMAC key 'v1Zk...' for CONTOSO\alice, usable once
+ * certbot register --eab-kid kXq3... --eab-hmac-key v1Zk... ...    ACME account 1, bound to CONTOSO\alice
+ * </pre>
+ *
+ * <p>Each change is written whole to a new file that replaces the old one ({@link KeyFiles#writeAtomically}) before it
+ * is answered, so a CA killed a moment later starts again with every key it handed out and every account it made.
+ * Orders are the adapter's and live in memory only (see docs/differences.md).
+ */
+final class AcmeAccounts {
+
+    static final String FILE = "acme.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * An external account binding key: {@code keyId} and {@code hmacKey} for the directory account {@code account}
+     * ({@code CONTOSO\alice}); {@code boundTo} the ACME account made with it, null while unused.
+     */
+    record ExternalAccountKey(String keyId, byte[] hmacKey, String account, String issuedBy, Instant issuedAt, String boundTo) {
+        ExternalAccountKey {
+            hmacKey = hmacKey.clone();
+        }
+
+        @Override
+        public byte[] hmacKey() {
+            return hmacKey.clone();
+        }
+
+        /** The HMAC key as clients take it: base64url without padding (certbot's --eab-hmac-key, lego's --hmac). */
+        String hmacKeyText() {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(hmacKey);
+        }
+
+        ExternalAccountKey bind(String accountId) {
+            return new ExternalAccountKey(keyId, hmacKey, account, issuedBy, issuedAt, accountId);
+        }
+    }
+
+    /**
+     * An ACME account: its key ({@code jwk} JSON and RFC 7638 thumbprint), {@code valid} or {@code deactivated}, the key id
+     * it was bound with and the directory account ({@code CONTOSO\alice}) whose token its orders are judged with.
+     */
+    record Account(String id, String jwk, String thumbprint, String status, String keyId, String directoryAccount,
+                   List<String> contact, Instant createdAt) {
+        Account {
+            contact = List.copyOf(contact);
+        }
+
+        boolean valid() {
+            return "valid".equals(status);
+        }
+
+        Account withKey(String newJwk, String newThumbprint) {
+            return new Account(id, newJwk, newThumbprint, status, keyId, directoryAccount, contact, createdAt);
+        }
+
+        Account deactivated() {
+            return new Account(id, jwk, thumbprint, "deactivated", keyId, directoryAccount, contact, createdAt);
+        }
+
+        Account withContact(List<String> newContact) {
+            return new Account(id, jwk, thumbprint, status, keyId, directoryAccount, newContact, createdAt);
+        }
+    }
+
+    private final Path file;
+    private final Map<String, ExternalAccountKey> keys = new LinkedHashMap<>();
+    private final Map<String, Account> accounts = new LinkedHashMap<>();
+    private long nextAccount = 1;
+
+    private AcmeAccounts(Path file) {
+        this.file = file;
+    }
+
+    /** The accounts kept in {@code folder}, none when it holds no {@value #FILE} yet. */
+    static AcmeAccounts load(Path folder) throws IOException {
+        AcmeAccounts store = new AcmeAccounts(folder.resolve(FILE));
+        if (Files.exists(store.file)) {
+            try {
+                store.read(JSON.readTree(Files.readAllBytes(store.file)));
+            } catch (RuntimeException | IOException e) {
+                throw new IOException(store.file + " does not hold the CA's ACME accounts (" + e.getMessage() + "); put back a "
+                        + "copy from a backup of the CA's data folder, or remove it to start without ACME accounts", e);
+            }
+        }
+        return store;
+    }
+
+    private void read(JsonNode json) {
+        for (JsonNode k : json.path("externalAccountKeys")) {
+            ExternalAccountKey key = new ExternalAccountKey(k.path("keyId").asText(), Base64.getUrlDecoder().decode(k.path("hmacKey").asText()),
+                    k.path("account").asText(), k.path("issuedBy").asText(), Instant.parse(k.path("issuedAt").asText()),
+                    k.hasNonNull("boundTo") ? k.path("boundTo").asText() : null);
+            keys.put(key.keyId(), key);
+        }
+        for (JsonNode a : json.path("accounts")) {
+            List<String> contact = new ArrayList<>();
+            a.path("contact").forEach(c -> contact.add(c.asText()));
+            Account account = new Account(a.path("id").asText(), a.path("jwk").asText(), a.path("thumbprint").asText(),
+                    a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), contact,
+                    Instant.parse(a.path("createdAt").asText()));
+            accounts.put(account.id(), account);
+        }
+        nextAccount = json.path("nextAccount").asLong(accounts.size() + 1L);
+    }
+
+    /** A new key id and 256-bit HMAC key for {@code directoryAccount}, which {@code who} issued; kept before it is returned. */
+    synchronized ExternalAccountKey issue(String directoryAccount, String who, Instant now) {
+        byte[] id = new byte[12];
+        byte[] hmac = new byte[32];
+        RANDOM.nextBytes(id);
+        RANDOM.nextBytes(hmac);
+        ExternalAccountKey key = new ExternalAccountKey(Base64.getUrlEncoder().withoutPadding().encodeToString(id), hmac,
+                directoryAccount, who, now, null);
+        keys.put(key.keyId(), key);
+        save(() -> keys.remove(key.keyId()));
+        return key;
+    }
+
+    synchronized Optional<ExternalAccountKey> key(String keyId) {
+        return Optional.ofNullable(keys.get(keyId));
+    }
+
+    synchronized Optional<Account> account(String id) {
+        return Optional.ofNullable(accounts.get(id));
+    }
+
+    synchronized Optional<Account> byThumbprint(String thumbprint) {
+        return accounts.values().stream().filter(a -> a.thumbprint().equals(thumbprint)).findFirst();
+    }
+
+    /**
+     * A new account with key {@code jwk}, bound through {@code keyId} to that key's directory account; the key is used up.
+     *
+     * @throws IllegalStateException when the key is unknown or already bound (another request won the race)
+     */
+    synchronized Account create(String jwk, String thumbprint, String keyId, List<String> contact, Instant now) {
+        ExternalAccountKey key = keys.get(keyId);
+        if (key == null || key.boundTo() != null) {
+            throw new IllegalStateException("external account key " + keyId + " is " + (key == null ? "unknown" : "bound to account " + key.boundTo()));
+        }
+        Account account = new Account(Long.toString(nextAccount), jwk, thumbprint, "valid", keyId, key.account(), contact, now);
+        accounts.put(account.id(), account);
+        keys.put(keyId, key.bind(account.id()));
+        nextAccount++;
+        save(() -> {
+            accounts.remove(account.id());
+            keys.put(keyId, key);
+            nextAccount--;
+        });
+        return account;
+    }
+
+    /** Replaces the account of the same id (a new key, deactivation, new contacts). */
+    synchronized Account update(Account changed) {
+        Account before = Objects.requireNonNull(accounts.get(changed.id()), "no account " + changed.id());
+        accounts.put(changed.id(), changed);
+        save(() -> accounts.put(before.id(), before));
+        return changed;
+    }
+
+    /** Writes everything; when that fails, {@code undo} puts memory back as the file still has it, and the failure is thrown. */
+    private void save(Runnable undo) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("nextAccount", nextAccount);
+        ArrayNode keyList = json.putArray("externalAccountKeys");
+        for (ExternalAccountKey k : keys.values()) {
+            ObjectNode node = keyList.addObject();
+            node.put("keyId", k.keyId());
+            node.put("hmacKey", k.hmacKeyText());
+            node.put("account", k.account());
+            node.put("issuedBy", k.issuedBy());
+            node.put("issuedAt", k.issuedAt().toString());
+            node.put("boundTo", k.boundTo());
+        }
+        ArrayNode accountList = json.putArray("accounts");
+        for (Account a : accounts.values()) {
+            ObjectNode node = accountList.addObject();
+            node.put("id", a.id());
+            node.put("jwk", a.jwk());
+            node.put("thumbprint", a.thumbprint());
+            node.put("status", a.status());
+            node.put("keyId", a.keyId());
+            node.put("directoryAccount", a.directoryAccount());
+            a.contact().forEach(node.putArray("contact")::add);
+            node.put("createdAt", a.createdAt().toString());
+        }
+        try {
+            KeyFiles.writeAtomically(file, (json.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            undo.run();
+            throw new UncheckedIOException("the CA could not write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

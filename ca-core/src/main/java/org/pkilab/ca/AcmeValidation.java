@@ -1,0 +1,175 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.asn1.ASN1OctetString;
+
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * How the CA proves that an ACME client controls a name, as RFC 8555 8.3 ({@code http-01}) and RFC 8737
+ * ({@code tls-alpn-01}) define it, in a lab where every name resolves to 127.0.0.1 and ports 80 and 443 are not the
+ * lab's to take: the CA connects to 127.0.0.1 on the port its registry names ({@code CA\AcmeHttpPort},
+ * {@code CA\AcmeTlsAlpnPort}) and sends the name as the {@code Host} header or the TLS SNI, as it would reach it through
+ * the domain's DNS.
+ *
+ * <pre>
+ * http-01      GET http://127.0.0.1:&lt;AcmeHttpPort&gt;/.well-known/acme-challenge/&lt;token&gt;, Host: iis01.contoso.com
+ *              → the key authorization, &lt;token&gt;.&lt;account key thumbprint&gt;
+ * tls-alpn-01  TLS to 127.0.0.1:&lt;AcmeTlsAlpnPort&gt;, SNI iis01.contoso.com, ALPN acme-tls/1
+ *              → a certificate naming only iis01.contoso.com, with the critical acmeIdentifier extension
+ *                (1.3.6.1.5.5.7.1.31) holding SHA-256 of the key authorization
+ * </pre>
+ *
+ * <p>Each check returns null when the name is proven, else why not, in words the client shows.
+ */
+final class AcmeValidation {
+
+    static final String ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
+    private static final int TIMEOUT_MILLIS = 10_000;
+    private static final int MAX_ANSWER = 16 * 1024;
+
+    private AcmeValidation() {
+    }
+
+    static String http01(String name, String token, String keyAuthorization, int port) {
+        String where = "http://" + name + ":" + port + "/.well-known/acme-challenge/" + token + " (127.0.0.1:" + port + ")";
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
+            socket.setSoTimeout(TIMEOUT_MILLIS);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /.well-known/acme-challenge/" + token + " HTTP/1.1\r\nHost: " + name + (port == 80 ? "" : ":" + port)
+                    + "\r\nUser-Agent: pkilab-ca-acme\r\nAccept: */*\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String answer = new String(in.readNBytes(MAX_ANSWER), StandardCharsets.UTF_8);
+            int end = answer.indexOf("\r\n\r\n");
+            if (!answer.startsWith("HTTP/1.") || end < 0) {
+                return where + " did not answer in HTTP";
+            }
+            String status = answer.substring(0, answer.indexOf("\r\n"));
+            if (!status.matches("HTTP/1\\.[01] 200( .*)?")) {
+                return where + " answered '" + RequestedNames.printable(status) + "', not 200";
+            }
+            String headers = answer.substring(0, end).toLowerCase(java.util.Locale.ROOT);
+            String body = answer.substring(end + 4);
+            if (headers.contains("transfer-encoding: chunked")) {
+                body = unchunk(body);
+            }
+            if (!body.strip().equals(keyAuthorization)) {
+                return where + " answered '" + RequestedNames.printable(abbreviate(body.strip())) + "', not the key authorization '"
+                        + keyAuthorization + "'";
+            }
+            return null;
+        } catch (IOException e) {
+            return "the CA could not fetch " + where + ": " + e.getMessage() + "; the client must serve the challenge there "
+                    + "(the port is the CA's registry value CA\\AcmeHttpPort)";
+        }
+    }
+
+    static String tlsAlpn01(String name, String keyAuthorization, int port) {
+        String where = name + ":" + port + " (127.0.0.1:" + port + ", ALPN acme-tls/1)";
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[]{new AnyCertificate()}, null);
+            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
+                socket.setSoTimeout(TIMEOUT_MILLIS);
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setServerNames(List.of(new SNIHostName(name)));
+                parameters.setApplicationProtocols(new String[]{"acme-tls/1"});
+                socket.setSSLParameters(parameters);
+                socket.startHandshake();
+                if (!"acme-tls/1".equals(socket.getApplicationProtocol())) {
+                    return where + " did not choose the ALPN protocol acme-tls/1";
+                }
+                X509Certificate certificate = (X509Certificate) socket.getSession().getPeerCertificates()[0];
+                List<String> names = dnsNames(certificate);
+                if (!names.equals(List.of(name.toLowerCase(java.util.Locale.ROOT)))) {
+                    return where + " presented a certificate naming " + names + ", not only " + name;
+                }
+                byte[] extension = certificate.getExtensionValue(ACME_IDENTIFIER_OID);
+                if (extension == null || !certificate.getCriticalExtensionOIDs().contains(ACME_IDENTIFIER_OID)) {
+                    return where + " presented a certificate without the critical acmeIdentifier extension " + ACME_IDENTIFIER_OID;
+                }
+                byte[] held = ASN1OctetString.getInstance(ASN1OctetString.getInstance(extension).getOctets()).getOctets();
+                byte[] expected = MessageDigest.getInstance("SHA-256").digest(keyAuthorization.getBytes(StandardCharsets.US_ASCII));
+                return Arrays.equals(held, expected) ? null
+                        : where + " presented an acmeIdentifier that is not SHA-256 of the key authorization '" + keyAuthorization + "'";
+            }
+        } catch (IOException | RuntimeException | java.security.GeneralSecurityException e) {
+            return "the CA could not complete a TLS handshake with " + where + ": " + e.getMessage() + "; the client must answer "
+                    + "there (the port is the CA's registry value CA\\AcmeTlsAlpnPort)";
+        }
+    }
+
+    private static List<String> dnsNames(X509Certificate certificate) throws CertificateParsingException {
+        List<String> names = new ArrayList<>();
+        Collection<List<?>> alt = certificate.getSubjectAlternativeNames();
+        if (alt != null) {
+            for (List<?> entry : alt) {
+                names.add(((Integer) entry.get(0)) == 2 ? String.valueOf(entry.get(1)).toLowerCase(java.util.Locale.ROOT) : "(type " + entry.get(0) + ")");
+            }
+        }
+        return names;
+    }
+
+    private static String unchunk(String body) {
+        StringBuilder out = new StringBuilder();
+        int at = 0;
+        while (at < body.length()) {
+            int line = body.indexOf("\r\n", at);
+            if (line < 0) {
+                break;
+            }
+            int size;
+            try {
+                size = Integer.parseInt(body.substring(at, line).split(";")[0].strip(), 16);
+            } catch (NumberFormatException e) {
+                break;
+            }
+            if (size == 0 || line + 2 + size > body.length()) {
+                break;
+            }
+            out.append(body, line + 2, line + 2 + size);
+            at = line + 2 + size + 2;
+        }
+        return out.toString();
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+    }
+
+    /** The challenge certificate is self-signed by design; what proves control is its acmeIdentifier. */
+    private static final class AnyCertificate implements X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    }
+}

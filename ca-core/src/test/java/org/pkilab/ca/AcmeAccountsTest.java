@@ -1,0 +1,51 @@
+package org.pkilab.ca;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CA's ACME accounts and external account binding keys as a CA started again finds them: every key issued, every
+ * account made, a used key still used, and a file that is not the CA's refused with its name.
+ */
+class AcmeAccountsTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-07T08:00:00Z");
+
+    @Test
+    void keysAndAccountsSurviveARestartAndAUsedKeyStaysUsed(@TempDir Path folder) throws IOException {
+        AcmeAccounts accounts = AcmeAccounts.load(folder);
+        AcmeAccounts.ExternalAccountKey used = accounts.issue("CONTOSO\\alice", "CONTOSO\\Administrator", NOW);
+        AcmeAccounts.ExternalAccountKey unused = accounts.issue("CONTOSO\\bob", "CONTOSO\\Administrator", NOW);
+        AcmeAccounts.Account alice = accounts.create("{\"kty\":\"EC\"}", "thumb-1", used.keyId(), List.of("mailto:alice@contoso.com"), NOW);
+        accounts.update(alice.withKey("{\"kty\":\"RSA\"}", "thumb-2"));
+
+        AcmeAccounts again = AcmeAccounts.load(folder);
+        assertEquals(alice.id(), again.key(used.keyId()).orElseThrow().boundTo(), "the key alice's account was made with stays used");
+        assertEquals("CONTOSO\\bob", again.key(unused.keyId()).orElseThrow().account());
+        assertArrayEquals(unused.hmacKey(), again.key(unused.keyId()).orElseThrow().hmacKey());
+        assertEquals("CONTOSO\\alice", again.byThumbprint("thumb-2").orElseThrow().directoryAccount(), "the account's new key");
+        assertTrue(again.byThumbprint("thumb-1").isEmpty(), "the old key is no account's");
+        assertThrows(IllegalStateException.class, () -> again.create("{}", "thumb-3", used.keyId(), List.of(), NOW),
+                "a used key makes no second account");
+        AcmeAccounts.Account bob = again.create("{}", "thumb-3", unused.keyId(), List.of(), NOW);
+        assertTrue(!bob.id().equals(alice.id()), "a new account after a restart gets a new id: " + bob.id());
+    }
+
+    @Test
+    void aFileThatIsNotTheCasAccountsIsRefusedByName(@TempDir Path folder) throws IOException {
+        Files.writeString(folder.resolve(AcmeAccounts.FILE), "{\"externalAccountKeys\": [{\"keyId\": \"k\", \"hmacKey\": \"!!\"}]}");
+        IOException refused = assertThrows(IOException.class, () -> AcmeAccounts.load(folder));
+        assertTrue(refused.getMessage().contains(AcmeAccounts.FILE) && refused.getMessage().contains("backup"), refused.getMessage());
+    }
+}
