@@ -25,4 +25,12 @@ public interface AccountLogon {
      * @throws CaException {@code CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE} naming the certificate otherwise
      */
     LogonToken holderOf(X509Certificate certificate);
+
+    /**
+     * The current token of the account {@code accountDn}, which the CA asks the DC for (S4U2Self) when a credential the CA
+     * issued itself stands for the account: a CMP shared secret.
+     *
+     * @throws CaException {@code ERROR_LOGON_FAILURE} naming the account when the DC gives none (disabled, deleted)
+     */
+    LogonToken onBehalfOf(String accountDn);
 }

@@ -43,6 +43,8 @@ import java.util.Optional;
  * POST   /certsrv/admin/security/&lt;role&gt;?account=CONTOSO%5Calice            tick Allow: role officer, manager, enroll or read
  * DELETE /certsrv/admin/security/&lt;role&gt;?account=...                       clear it (Certipy: ca -add-officer / -remove-officer);
  *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
+ * POST   /certsrv/admin/cmp/secrets?account=CONTOSO%5CIIS01%24          a CMP shared secret for the account (Manage CA):
+ *                                                                    {"reference", "secret", "account"}, shown once
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -86,6 +88,7 @@ final class CaAdminEndpoint {
                     : parts.length == 2 && ("POST".equals(method) || "DELETE".equals(method)) ? "change the templates to issue" : null;
             case "registry" -> listing ? "read the registry settings" : parts.length == 1 && "POST".equals(method)
                     ? "change the registry settings (certutil -setreg)" : null;
+            case "cmp" -> parts.length == 2 && "secrets".equals(parts[1]) && "POST".equals(method) ? "issue CMP secrets" : null;
             case "security" -> listing ? "read the CA's security"
                     : (parts.length == 2 || parts.length == 3) && ("POST".equals(method) || "DELETE".equals(method))
                     ? "change the CA's security" : null;
@@ -95,7 +98,7 @@ final class CaAdminEndpoint {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
                     + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>, GET security, "
-                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>\n");
+                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>, POST cmp/secrets?account=<name>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -104,7 +107,7 @@ final class CaAdminEndpoint {
             return;
         }
         CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates") || resource.equals("registry")
-                || resource.equals("security")
+                || resource.equals("security") || resource.equals("cmp")
                 ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
         Decision allowed;
         if (resource.equals("security") && listing) {
@@ -181,6 +184,19 @@ final class CaAdminEndpoint {
                     out.set("before", before.toJson());
                     json(response, callback, out);
                 }
+            }
+            case "cmp" -> {
+                String account = Request.extractQueryParameters(request).getValue("account");
+                if (account == null || account.isBlank()) {
+                    throw new CaException(WindowsError.E_INVALIDARG, "name the account the CMP secret is for: cmp/secrets?account=CONTOSO%5CIIS01%24");
+                }
+                CaAdministration.CmpSecret secret = ca.issueCmpSecret(account, who);
+                ObjectNode out = JSON.createObjectNode();
+                out.put("ca", ca.name());
+                out.put("account", secret.account());
+                out.put("reference", secret.reference());
+                out.put("secret", secret.secret());
+                json(response, callback, out);
             }
             case "security" -> {
                 if (!listing) {

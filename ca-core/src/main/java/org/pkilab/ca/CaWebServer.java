@@ -40,6 +40,7 @@ import java.util.function.Supplier;
  * HTTPS /certsrv/admin/...                                                         {@link CaAdminEndpoint}
  * HTTP  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt           {@link CrlFilesAdapter}
  * HTTP  /ocsp (POST), /ocsp/&lt;base64 request&gt; (GET)                                {@link OcspAdapter}
+ * both  /.well-known/cmp[/p/&lt;template&gt;] (POST, application/pkixcmp)                 {@link CmpAdapter}
  * </pre>
  *
  * <p>The adapters reach the CA only through the narrow interfaces in {@link Services}; a new protocol is a new
@@ -58,7 +59,7 @@ final class CaWebServer implements AutoCloseable {
     /** What the adapters need from the CA, each as narrow as the adapter's job. */
     record Services(Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource policy,
                     CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls,
-                    OnlineResponder responder) {
+                    OnlineResponder responder, CmpSecrets cmpSecrets) {
         Services {
             Objects.requireNonNull(caCertificate, "caCertificate");
             Objects.requireNonNull(enrollment, "enrollment");
@@ -68,6 +69,7 @@ final class CaWebServer implements AutoCloseable {
             Objects.requireNonNull(logon, "logon");
             Objects.requireNonNull(crls, "crls");
             Objects.requireNonNull(responder, "responder");
+            Objects.requireNonNull(cmpSecrets, "cmpSecrets");
         }
     }
 
@@ -79,6 +81,7 @@ final class CaWebServer implements AutoCloseable {
     private CaAdminEndpoint admin;
     private CrlFilesAdapter files;
     private OcspAdapter ocsp;
+    private CmpAdapter cmp;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
@@ -129,6 +132,8 @@ final class CaWebServer implements AutoCloseable {
         admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
         files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
         ocsp = new OcspAdapter(services.responder());
+        cmp = new CmpAdapter(config.caName(), caCertificate, identity, services.enrollment(), services.administration(),
+                services.security(), services.logon(), services.cmpSecrets());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
         // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
         server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
@@ -214,6 +219,10 @@ final class CaWebServer implements AutoCloseable {
             ocsp.handle(request, response, callback);
             return;
         }
+        if (path.equals(CmpAdapter.PATH) || path.startsWith(CmpAdapter.LABEL_PREFIX)) {
+            cmpRoute(request, response, callback, path);
+            return;
+        }
         if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {
             admin.handle(request, response, callback, path.substring(CaAdminEndpoint.PREFIX.length()));
             return;
@@ -242,6 +251,17 @@ final class CaWebServer implements AutoCloseable {
             default -> HttpAnswers.text(response, callback, 404, "unknown EST operation '" + operation
                     + "': use cacerts, simpleenroll, simplereenroll, csrattrs or policy\n");
         }
+    }
+
+    /** CMP on either port: its messages are protected themselves. The label after /p/ names the template. */
+    private void cmpRoute(Request request, Response response, Callback callback, String path) {
+        String label = path.equals(CmpAdapter.PATH) ? null : URIUtil.decodePath(path.substring(CmpAdapter.LABEL_PREFIX.length()));
+        if (label != null && (label.isEmpty() || label.contains("/")) || request.getHttpURI().getPath().contains(";")) {
+            HttpAnswers.text(response, callback, 404, "not a CMP path: " + path + "\nCMP lives at " + CmpAdapter.PATH + " and "
+                    + CmpAdapter.LABEL_PREFIX + "<template>\n");
+            return;
+        }
+        cmp.handle(request, response, callback, label);
     }
 
     private static void requireMethod(Request request, String method, Runnable action, Response response, Callback callback) {

@@ -73,6 +73,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CaDirectory directory;
     private DirectoryAdmin templates;
     private CaRegistry registry;
+    private CmpSecrets cmpSecrets;
     /** The parsed {@code Security} value, with the SDDL it was parsed from. */
     private volatile ParsedSecurity security;
     private CaSecurity caSecurity;
@@ -115,6 +116,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     config.caValidity(), config.clock());
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             registry = CaRegistry.load(dataDirectory, temporary, config.registrySettings());
+            cmpSecrets = CmpSecrets.load(dataDirectory, temporary);
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
                     config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
@@ -202,7 +204,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes, responder);
+                caSecurity, logons, this::crlBytes, responder, cmpSecrets);
     }
 
 
@@ -410,6 +412,12 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return urls.ocsp();
     }
 
+    /** CMP's base URL on the HTTP port, {@code http://ca01.contoso.com:<port>/.well-known/cmp}; {@code /p/<template>} after it names a template. */
+    public String cmpUrl() {
+        requireRunning();
+        return "http://" + config.fqdn() + ":" + web.httpPort() + CmpAdapter.PATH;
+    }
+
     public int httpsPort() {
         requireRunning();
         return web.httpsPort();
@@ -501,6 +509,24 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                 : CaSecurity.remove(current.security(), sid, permission, domain)));
         LOG.info("{}: {} {} '{}' for {} ({})", config.caName(), who, allow ? "allowed" : "removed", permission.displayName(), account, sid);
         return changed.security();
+    }
+
+    @Override
+    public CmpSecret issueCmpSecret(String account, String who) {
+        requireRunning();
+        String name = account.strip();
+        if (name.indexOf('\\') < 0) {
+            name = config.names().defaultNetbiosName() + "\\" + name;
+        }
+        CaDirectory.NamedAccount named = directory.requesterAccount(name);
+        if (named.dn() == null) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),
+                    "name the user or computer the secret is for, as CONTOSO\\IIS01$ or IIS01$"));
+        }
+        String canonical = config.names().defaultNetbiosName() + "\\" + directory.account(named.dn()).samAccountName();
+        CmpSecrets.Secret secret = cmpSecrets.issue(canonical, named.dn(), who, config.clock().instant());
+        LOG.info("{}: {} issued CMP secret {} for {}", config.caName(), who, secret.reference(), canonical);
+        return new CmpSecret(secret.reference(), secret.secret(), canonical);
     }
 
     @Override

@@ -192,6 +192,16 @@ final class LogonTokenVerifier implements AccountLogon {
         return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), r.requesterDn()).token();
     }
 
+    @Override
+    public LogonToken onBehalfOf(String accountDn) {
+        try {
+            return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), accountDn).token();
+        } catch (DirectoryException e) {
+            throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "the DC gives no logon token for " + accountDn + " to " + caName
+                    + ": " + e.getMessage());
+        }
+    }
+
     private static boolean sameCertificate(RequestRecord issued, X509Certificate presented) {
         try {
             return issued.certificate() != null && Arrays.equals(issued.certificate(), presented.getEncoded());

@@ -77,6 +77,11 @@ class CaWebServerTest {
             }
 
             @Override
+            public LogonToken onBehalfOf(String accountDn) {
+                throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "no S4U2Self here");
+            }
+
+            @Override
             public LogonToken holderOf(X509Certificate certificate) {
                 throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "no certificate renews here");
             }
@@ -84,7 +89,8 @@ class CaWebServerTest {
         CaWebServer.Services services = new CaWebServer.Services(CA::certificate, stub(Enrollment.class), stub(EnrollmentPolicySource.class),
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,
                 delta -> delta ? DELTA_CRL : BASE_CRL, new OnlineResponder(CA::certificate,
-                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()));
+                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()),
+                CmpSecrets.load(null, true));
         web = new CaWebServer(config, 0, 0);
         web.bind();
         web.start(selfSignedBy("CN=ca01.contoso.com"), services);
