@@ -94,4 +94,112 @@ class CmpTest {
         assertEquals("CONTOSO\\IIS01$", row.requester(), "the requester recorded in " + ca.name() + "'s database");
         assertEquals(TEMPLATE, row.template());
     }
+
+    /** A certificate for IIS01 by ir with its shared secret: iis01.pem with key.pem, and ca.pem beside them. */
+    private static X509Certificate enrollIis01(Path dir) throws Exception {
+        key(dir, "key.pem");
+        Result ir = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "iis01.pem");
+        assertEquals(0, ir.exit(), "openssl cmp -cmd ir for IIS01$ on " + TEMPLATE + ": " + ir);
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        return certificate(dir.resolve("iis01.pem"));
+    }
+
+    @Test
+    void anAccountWithoutEnrollIsRefusedWithTheAdCsCodeInOpensslsOutput(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        long before = ca.requestCount();
+        Result refused = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", web02.reference(), "-secret", "pass:" + web02.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=web02.contoso.com", "-sans", "web02.contoso.com", "-certout", "web02.pem");
+        String output = refused.out() + refused.err();
+        assertTrue(refused.exit() != 0, "WEB02$ holds no Enroll right on " + TEMPLATE + ": " + refused);
+        assertTrue(output.contains("0x80094012") && output.contains("CERTSRV_E_TEMPLATE_DENIED"), "the AD CS code in openssl's output: " + output);
+        assertTrue(output.contains("notAuthorized"), "the PKIFailureInfo openssl prints: " + output);
+        assertTrue(!Files.exists(dir.resolve("web02.pem")), "no certificate written");
+        assertEquals(before + 1, ca.requestCount(), "the refusal is recorded in " + ca.name() + "'s database as a denied request");
+        assertEquals("CONTOSO\\WEB02$", ca.failed().get(ca.failed().size() - 1).requester());
+    }
+
+    @Test
+    void crSignedWithAnIssuedCertificateAndP10crWithASecretIssue(@TempDir Path dir) throws Exception {
+        enrollIis01(dir);
+        key(dir, "second.pem");
+        Result cr = openssl(dir, TEMPLATE, "-cmd", "cr", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "second.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "second-cert.pem");
+        assertEquals(0, cr.exit(), "openssl cmp -cmd cr signed with IIS01's certificate: " + cr);
+        assertEquals("CONTOSO\\IIS01$", ca.bySerial(certificate(dir.resolve("second-cert.pem")).getSerialNumber()).orElseThrow().requester(),
+                "the requester of a signed cr is the account the CA recorded for the signing certificate");
+
+        key(dir, "p10.pem");
+        Result req = ExternalTool.run(dir, Map.of(), null, "openssl", "req", "-new", "-key", "p10.pem", "-subj", "/CN=iis01.contoso.com",
+                "-addext", "subjectAltName=DNS:iis01.contoso.com", "-out", "p10.csr");
+        assertEquals(0, req.exit(), req.toString());
+        Result p10cr = openssl(dir, TEMPLATE, "-cmd", "p10cr", "-csr", "p10.csr", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-certout", "p10-cert.pem");
+        assertEquals(0, p10cr.exit(), "openssl cmp -cmd p10cr -csr with IIS01's secret: " + p10cr);
+        assertEquals(TEMPLATE, ca.bySerial(certificate(dir.resolve("p10-cert.pem")).getSerialNumber()).orElseThrow().template());
+    }
+
+    @Test
+    void kurRenewsAndRrSignedWithTheCertificateRevokesItAsTheOnlineResponderThenSays(@TempDir Path dir) throws Exception {
+        X509Certificate first = enrollIis01(dir);
+        key(dir, "new.pem");
+        Result kur = openssl(dir, null, "-cmd", "kur", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "new.pem", "-certout", "renewed.pem");
+        assertEquals(0, kur.exit(), "openssl cmp -cmd kur signed with the certificate it renews: " + kur);
+        X509Certificate renewed = certificate(dir.resolve("renewed.pem"));
+        assertTrue(!renewed.getSerialNumber().equals(first.getSerialNumber()), "a new certificate");
+        assertEquals(TEMPLATE, ca.bySerial(renewed.getSerialNumber()).orElseThrow().template(), "the template of the renewed certificate");
+        assertEquals(first.getSubjectX500Principal(), renewed.getSubjectX500Principal());
+
+        Result rr = openssl(dir, null, "-cmd", "rr", "-cert", "renewed.pem", "-key", "new.pem", "-trusted", "ca.pem",
+                "-oldcert", "renewed.pem", "-revreason", "1");
+        assertEquals(0, rr.exit(), "openssl cmp -cmd rr signed with the certificate it revokes: " + rr);
+        RequestRecord row = ca.bySerial(renewed.getSerialNumber()).orElseThrow();
+        assertEquals(RequestStatus.REVOKED, row.status(), "revoked in " + ca.name() + "'s database");
+        assertEquals(RevocationReason.KEY_COMPROMISE, row.revocationReason());
+
+        Result ocsp = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-issuer", "ca.pem", "-cert", "renewed.pem",
+                "-url", ca.ocspUrl().replace(ca.config().fqdn(), "127.0.0.1"), "-CAfile", "ca.pem");
+        assertTrue(ocsp.out().contains("renewed.pem: revoked") && ocsp.out().contains("keyCompromise"),
+                "the Online Responder's answer after the rr: " + ocsp);
+    }
+
+    @Test
+    void rrByAnotherAccountWithoutIssueAndManageCertificatesIsRefused(@TempDir Path dir) throws Exception {
+        X509Certificate issued = enrollIis01(dir);
+        Result rr = openssl(dir, null, "-cmd", "rr", "-ref", web02.reference(), "-secret", "pass:" + web02.secret(),
+                "-oldcert", "iis01.pem", "-revreason", "1");
+        String output = rr.out() + rr.err();
+        assertTrue(rr.exit() != 0, "WEB02$ revoking IIS01's certificate: " + rr);
+        assertTrue(output.contains("0x80070005") && output.contains("E_ACCESSDENIED") && output.contains("notAuthorized"), output);
+        assertEquals(RequestStatus.ISSUED, ca.bySerial(issued.getSerialNumber()).orElseThrow().status(), "still issued");
+    }
+
+    @Test
+    void aRequestHeldForACertificateManagerIsPolledForUntilApproved(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        int pendingBefore = ca.pending().size();
+        java.util.concurrent.CompletableFuture<Result> ir = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return openssl(dir, APPROVAL, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                        "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "approved.pem",
+                        "-total_timeout", "120");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (ca.pending().size() == pendingBefore && !ir.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        List<RequestRecord> pending = ca.pending();
+        assertEquals(pendingBefore + 1, pending.size(), "IIS01's request for " + APPROVAL + " waits for a certificate manager; openssl: "
+                + (ir.isDone() ? ir.join() : "still running"));
+        RequestRecord held = pending.get(pending.size() - 1);
+        ca.approve(held.requestId(), "CONTOSO\\Administrator");
+        Result done = ir.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(0, done.exit(), "openssl cmp polls (pollReq) and gets the certificate once request " + held.requestId() + " is approved: " + done);
+        assertEquals(held.requestId(), ca.bySerial(certificate(dir.resolve("approved.pem")).getSerialNumber()).orElseThrow().requestId());
+    }
 }
