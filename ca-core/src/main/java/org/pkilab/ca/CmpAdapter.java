@@ -194,7 +194,21 @@ final class CmpAdapter {
             tooLarge(response, callback, "is over " + MAX_BODY + " bytes");
             return;
         }
-        HttpAnswers.send(response, callback, 200, MEDIA_TYPE, answer(body, label));
+        Reply reply = answer(body, label);
+        if (reply.error() != null) {
+            response.getHeaders().put("X-ADCS-Error", reply.error().code() + " " + reply.error().symbolicName());
+        }
+        if (reply.requestId() > 0) {
+            response.getHeaders().put("X-ADCS-Request-Id", Long.toString(reply.requestId()));
+        }
+        HttpAnswers.send(response, callback, 200, MEDIA_TYPE, reply.der());
+    }
+
+    /**
+     * The answer, with what EST's answers carry in headers as well, for tools that read HTTP only: the AD CS error of a
+     * refusal ({@code X-ADCS-Error}) and the request the CA recorded ({@code X-ADCS-Request-Id}, 0 when none).
+     */
+    record Reply(byte[] der, WindowsError error, long requestId) {
     }
 
     private static void tooLarge(Response response, Callback callback, String what) {
@@ -234,12 +248,12 @@ final class CmpAdapter {
     private record Sender(LogonToken token, Protection protection, X509Certificate certificate) {
     }
 
-    byte[] answer(byte[] body, String label) {
+    Reply answer(byte[] body, String label) {
         PKIMessage message;
         try {
             message = read(body);
         } catch (Refusal refusal) {
-            return encode(error(null, Protection.SIGNED, refusal));
+            return reply(error(null, Protection.SIGNED, refusal), refusal.decision.error(), 0);
         }
         PKIHeader header = message.getHeader();
         Protection protection = Protection.SIGNED;
@@ -248,12 +262,16 @@ final class CmpAdapter {
             Sender sender = authenticate(message);
             protection = sender.protection();
             remember(header.getSenderNonce().getOctets());
-            return encode(dispatch(message, label, sender));
+            return dispatch(message, label, sender);
         } catch (Refusal refusal) {
-            return encode(error(header, protection, refusal));
+            return reply(error(header, protection, refusal), refusal.decision.error(), 0);
         } catch (CaException e) {
-            return encode(error(header, protection, new Refusal(failInfo(e.error()), Decision.deny(e.error(), e.reason(), e.fix()))));
+            return reply(error(header, protection, new Refusal(failInfo(e.error()), Decision.deny(e.error(), e.reason(), e.fix()))), e.error(), 0);
         }
+    }
+
+    private static Reply reply(PKIMessage message, WindowsError error, long requestId) {
+        return new Reply(encode(message), error, requestId);
     }
 
     private static PKIMessage read(byte[] body) {
@@ -400,14 +418,14 @@ final class CmpAdapter {
         }
     }
 
-    private PKIMessage dispatch(PKIMessage message, String label, Sender sender) {
+    private Reply dispatch(PKIMessage message, String label, Sender sender) {
         PKIBody body = message.getBody();
         return switch (body.getType()) {
             case PKIBody.TYPE_INIT_REQ, PKIBody.TYPE_CERT_REQ, PKIBody.TYPE_KEY_UPDATE_REQ, PKIBody.TYPE_P10_CERT_REQ ->
                     enroll(message, label, sender);
-            case PKIBody.TYPE_CERT_CONFIRM -> confirm(message, sender);
+            case PKIBody.TYPE_CERT_CONFIRM -> reply(confirm(message, sender), null, 0);
             case PKIBody.TYPE_POLL_REQ -> poll(message, sender);
-            case PKIBody.TYPE_REVOCATION_REQ -> revoke(message, sender);
+            case PKIBody.TYPE_REVOCATION_REQ -> reply(revoke(message, sender), null, 0);
             default -> throw new Refusal(PKIFailureInfo.badRequest, WindowsError.E_INVALIDARG, "a message of body type " + body.getType()
                     + " is not one " + caName + " answers", "send ir, cr, p10cr, kur, certConf, pollReq or rr (RFC 9483's lightweight profile)");
         };
@@ -437,7 +455,7 @@ final class CmpAdapter {
         }
     }
 
-    private PKIMessage enroll(PKIMessage message, String label, Sender sender) {
+    private Reply enroll(PKIMessage message, String label, Sender sender) {
         PKIBody body = message.getBody();
         int type = body.getType();
         byte[] csr;
@@ -505,7 +523,8 @@ final class CmpAdapter {
                 default -> State.DONE;
             };
             transaction.certificate = result.issued() ? result.certificate() : null;
-            return certificateAnswer(message.getHeader(), sender.protection(), transaction, result, implicit);
+            return reply(certificateAnswer(message.getHeader(), sender.protection(), transaction, result, implicit), result.error(),
+                    result.requestId());
         }
     }
 
@@ -626,7 +645,7 @@ final class CmpAdapter {
         }
     }
 
-    private PKIMessage poll(PKIMessage message, Sender sender) {
+    private Reply poll(PKIMessage message, Sender sender) {
         Transaction transaction = continued(message, sender, "pollReq");
         synchronized (transaction) {
             BigInteger[] ids = PollReqContent.getInstance(message.getBody().getContent()).getCertReqIdValues();
@@ -646,11 +665,12 @@ final class CmpAdapter {
                         new PollRepContent(new ASN1Integer(transaction.certReqId), new ASN1Integer(CHECK_AFTER_SECONDS),
                                 new PKIFreeText("request " + transaction.requestId + " at " + caName + " still waits for a certificate manager"))), false);
                 transaction.lastNonce = answer.getHeader().getSenderNonce().getOctets();
-                return answer;
+                return reply(answer, null, transaction.requestId);
             }
             transaction.state = result.issued() ? State.AWAITING_CONFIRMATION : State.DONE;
             transaction.certificate = result.issued() ? result.certificate() : null;
-            return certificateAnswer(message.getHeader(), sender.protection(), transaction, result, false);
+            return reply(certificateAnswer(message.getHeader(), sender.protection(), transaction, result, false), result.error(),
+                    transaction.requestId);
         }
     }
 

@@ -13,6 +13,11 @@ import org.pkilab.pki.KeyFiles;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
 
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.pkilab.enrollment.CmpClient;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.windows.WindowsError;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -21,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -201,5 +207,29 @@ class CmpTest {
         Result done = ir.get(120, java.util.concurrent.TimeUnit.SECONDS);
         assertEquals(0, done.exit(), "openssl cmp polls (pollReq) and gets the certificate once request " + held.requestId() + " is approved: " + done);
         assertEquals(held.requestId(), ca.bySerial(certificate(dir.resolve("approved.pem")).getSerialNumber()).orElseThrow().requestId());
+    }
+
+    @Test
+    void theLabsCmpClientEnrollsRenewsRevokesAndCarriesTheCodeOfARefusal() {
+        String url = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        java.security.KeyPair key = Csrs.rsa(2048);
+        X509Certificate issued = CmpClient.withSecret(url, ca.certificate(), iis01.reference(), iis01.secret())
+                .enroll(TEMPLATE, key, "CN=iis01.contoso.com", "iis01.contoso.com");
+        assertEquals("CONTOSO\\IIS01$", ca.bySerial(issued.getSerialNumber()).orElseThrow().requester());
+
+        java.security.KeyPair next = Csrs.rsa(2048);
+        X509Certificate renewed = CmpClient.withCertificate(url, ca.certificate(), issued, key.getPrivate()).renew(next);
+        assertEquals(TEMPLATE, ca.bySerial(renewed.getSerialNumber()).orElseThrow().template(), "kur renews from the same template");
+
+        CmpClient.withCertificate(url, ca.certificate(), renewed, next.getPrivate()).revoke(renewed, CRLReason.superseded);
+        assertEquals(RequestStatus.REVOKED, ca.bySerial(renewed.getSerialNumber()).orElseThrow().status());
+
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                web02.reference(), web02.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=web02.contoso.com", "web02.contoso.com"));
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, refused.error(), "WEB02$ without Enroll: " + refused.getMessage());
+
+        EnrollmentException wrongSecret = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                iis01.reference(), "not-the-secret").enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis01.contoso.com", "iis01.contoso.com"));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, wrongSecret.error(), "a wrong secret: " + wrongSecret.getMessage());
     }
 }
