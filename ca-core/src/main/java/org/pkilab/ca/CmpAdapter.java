@@ -169,7 +169,7 @@ final class CmpAdapter {
     void handle(Request request, Response response, Callback callback, String label) {
         if (!"POST".equals(request.getMethod())) {
             response.getHeaders().put(HttpHeader.ALLOW, "POST");
-            HttpAnswers.text(response, callback, 405, "CMP messages are POSTed (RFC 6712), as " + MEDIA_TYPE + "\n");
+            HttpAnswers.text(response, callback, 405, "use POST here: CMP messages are POSTed (RFC 6712), as " + MEDIA_TYPE + "\n");
             return;
         }
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
