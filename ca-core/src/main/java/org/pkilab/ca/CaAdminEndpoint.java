@@ -44,7 +44,7 @@ import java.util.Optional;
  * DELETE /certsrv/admin/security/&lt;role&gt;?account=...                       clear it (Certipy: ca -add-officer / -remove-officer);
  *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
  * POST   /certsrv/admin/cmp/secrets?account=CONTOSO%5CIIS01%24          a CMP shared secret for the account (Manage CA):
- *                                                                    {"reference", "secret", "account"}, shown once
+ *                                                                    {"reference", "secret", "account", "url"}, shown once
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -196,6 +196,7 @@ final class CaAdminEndpoint {
                 out.put("account", secret.account());
                 out.put("reference", secret.reference());
                 out.put("secret", secret.secret());
+                out.put("url", secret.url());
                 json(response, callback, out);
             }
             case "security" -> {

@@ -66,8 +66,11 @@ public interface CaAdministration {
      */
     String changeSecurity(String account, CaSecurity.Permission permission, boolean allow, String who);
 
-    /** A CMP shared secret as issued: the reference a client sends as its senderKID, the secret, and the account it stands for. */
-    record CmpSecret(String reference, String secret, String account) {
+    /**
+     * A CMP shared secret as issued: the reference a client sends as its senderKID, the secret, the account it stands for,
+     * and the CA's CMP URL ({@code http://ca01.contoso.com:<port>/.well-known/cmp}).
+     */
+    record CmpSecret(String reference, String secret, String account, String url) {
         @Override
         public String toString() {
             return "CMP secret " + reference + " of " + account;

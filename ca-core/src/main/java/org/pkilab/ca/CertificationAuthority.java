@@ -526,7 +526,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         String canonical = config.names().defaultNetbiosName() + "\\" + directory.account(named.dn()).samAccountName();
         CmpSecrets.Secret secret = cmpSecrets.issue(canonical, named.dn(), who, config.clock().instant());
         LOG.info("{}: {} issued CMP secret {} for {}", config.caName(), who, secret.reference(), canonical);
-        return new CmpSecret(secret.reference(), secret.secret(), canonical);
+        return new CmpSecret(secret.reference(), secret.secret(), canonical, cmpUrl());
     }
 
     @Override

@@ -186,9 +186,8 @@ public final class CmpClient {
                 CertificateRequestMessageBuilder request = new CertificateRequestMessageBuilder(BigInteger.ZERO)
                         .setPublicKey(SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()))
                         .setProofOfPossessionSigningKeySigner(signer(keys.getPrivate()));
-                if (subject != null) {
-                    request.setSubject(subject);
-                }
+                // an empty subject rather than none: without one, CRMF's proof of possession needs a MAC of its own (RFC 4211 4.1)
+                request.setSubject(subject != null ? subject : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]));
                 if (dnsNames.length > 0) {
                     request.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(Arrays.stream(dnsNames)
                             .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
