@@ -39,6 +39,15 @@ final class Crmf {
     private Crmf() {
     }
 
+    /** True when {@code der} has CRMF's shape, whether or not the CA could certify it. */
+    static boolean isCrmf(byte[] der) {
+        try {
+            return read(der) != null;
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
+    }
+
     /**
      * The CRMF request {@code der} holds, or null when it is no CRMF request (a PKCS #10, or no request at all).
      *
@@ -46,6 +55,9 @@ final class Crmf {
      *                                  template (central key generation), or with something after it
      */
     static CertificateRequestMessage read(byte[] der) {
+        if (!shaped(der)) {
+            return null;
+        }
         CertReqMsg message;
         try {
             ASN1Primitive outer = ASN1Primitive.fromByteArray(der);
@@ -57,7 +69,8 @@ final class Crmf {
                 return null;
             }
             message = CertReqMsg.getInstance(outer);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            // deep nesting included: no CRMF request, and the PKCS #10 reading after this one refuses it
             return null;
         }
         byte[] reencoded;
@@ -76,6 +89,42 @@ final class Crmf {
                     + "requesters (central key generation)");
         }
         return new CertificateRequestMessage(message);
+    }
+
+    /**
+     * Whether the first bytes are CRMF's: SEQUENCE { SEQUENCE { INTEGER, SEQUENCE { a context-specific field ... } } }, read
+     * from the bytes without parsing the rest, so a body that is neither costs nothing before PKCS #10 reads it (a PKCS #10
+     * has a Name there, a SEQUENCE of SETs). An empty second SEQUENCE is either: the whole parse tells.
+     */
+    private static boolean shaped(byte[] der) {
+        int[] outer = element(der, 0, 0x30);
+        int[] certRequest = outer == null ? null : element(der, outer[0], 0x30);
+        int[] certReqId = certRequest == null ? null : element(der, certRequest[0], 0x02);
+        int[] template = certReqId == null ? null : element(der, certReqId[0] + certReqId[1], 0x30);
+        if (template == null) {
+            return false;
+        }
+        return template[1] == 0 || (template[0] < der.length && (der[template[0]] & 0xC0) == 0x80);
+    }
+
+    /** Offset and length of the contents of the DER element with {@code tag} at {@code at}; null for another tag or form. */
+    private static int[] element(byte[] der, int at, int tag) {
+        if (at + 1 >= der.length || (der[at] & 0xFF) != tag) {
+            return null;
+        }
+        int first = der[at + 1] & 0xFF;
+        if (first < 0x80) {
+            return new int[]{at + 2, first};
+        }
+        int bytes = first & 0x7F;
+        if (bytes == 0 || bytes > 3 || at + 2 + bytes > der.length) {
+            return null;  // indefinite (BER, never DER) or absurd lengths
+        }
+        int length = 0;
+        for (int i = 0; i < bytes; i++) {
+            length = (length << 8) | (der[at + 2 + i] & 0xFF);
+        }
+        return new int[]{at + 2 + bytes, length};
     }
 
     /**

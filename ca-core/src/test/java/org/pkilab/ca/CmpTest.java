@@ -232,4 +232,27 @@ class CmpTest {
                 iis01.reference(), "not-the-secret").enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis01.contoso.com", "iis01.contoso.com"));
         assertEquals(WindowsError.ERROR_LOGON_FAILURE, wrongSecret.error(), "a wrong secret: " + wrongSecret.getMessage());
     }
+
+    @Test
+    void aCertificateTheClientRejectsInCertConfIsRevokedAndImplicitConfirmNeedsNone(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        Result other = ExternalTool.run(dir, Map.of(), null, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key",
+                "-subj", "/CN=Fabrikam Root", "-out", "other.pem");
+        assertEquals(0, other.exit(), other.toString());
+        long before = ca.requestCount();
+        // -out_trusted: openssl checks the new certificate against Fabrikam's root, fails, and rejects it in its certConf
+        Result rejected = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "rejected.pem",
+                "-out_trusted", "other.pem");
+        assertTrue(rejected.exit() != 0 && (rejected.out() + rejected.err()).contains("CERTCONF"), "openssl rejects the certificate: " + rejected);
+        RequestRecord row = ca.request(before + 1).orElseThrow();
+        assertEquals(RequestStatus.REVOKED, row.status(), "the certificate IIS01 rejected in its certConf is revoked: " + row);
+
+        Result implicit = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "implicit.pem",
+                "-implicit_confirm");
+        assertEquals(0, implicit.exit(), implicit.toString());
+        assertTrue(!(implicit.out() + implicit.err()).contains("sending CERTCONF"), "implicitConfirm granted, no certConf: " + implicit);
+        assertEquals(RequestStatus.ISSUED, ca.bySerial(certificate(dir.resolve("implicit.pem")).getSerialNumber()).orElseThrow().status());
+    }
 }
