@@ -40,8 +40,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
  *   <li>{@link OnlineResponder}: OCSP answers from the database, signed with the key of a {@link ResponderCertificate}
  *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
- *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
- *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
+ *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS, the CDP/AIA files and the
+ *   Online Responder over HTTP, and CMP on both (with the shared secrets of {@link CmpSecrets}, {@value CmpSecrets#FILE}), each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
  * Its public methods are the CA console's and the lab's entry points, each handing over to one part in a

@@ -267,6 +267,11 @@ final class CmpAdapter {
             return reply(error(header, protection, refusal), refusal.decision.error(), 0);
         } catch (CaException e) {
             return reply(error(header, protection, new Refusal(failInfo(e.error()), Decision.deny(e.error(), e.reason(), e.fix()))), e.error(), 0);
+        } catch (IllegalArgumentException | ClassCastException | ArithmeticException e) {
+            // a part Bouncy Castle reads only when asked for it (a pvno of 20 bytes, a body's inner field of the wrong type)
+            Refusal refusal = new Refusal(PKIFailureInfo.badDataFormat, WindowsError.CRYPT_E_ASN1_BADTAG, "a part of the message cannot be "
+                    + "read: " + RequestedNames.printable(String.valueOf(e.getMessage())), "send the PKIMessage as RFC 4210 and RFC 9483 define it");
+            return reply(error(header, protection, refusal), refusal.decision.error(), 0);
         }
     }
 
@@ -296,10 +301,11 @@ final class CmpAdapter {
     }
 
     private void checkHeader(PKIHeader header) {
-        int pvno = header.getPvno().intValueExact();
-        if (pvno != PKIHeader.CMP_2000 && pvno != 3) {
-            throw new Refusal(PKIFailureInfo.unsupportedVersion, WindowsError.E_INVALIDARG, "pvno " + pvno + " is no CMP version "
-                    + caName + " speaks", "send cmp2000 (2) or cmp2021 (3)");
+        BigInteger pvno = header.getPvno().getValue();
+        if (!pvno.equals(BigInteger.TWO) && !pvno.equals(BigInteger.valueOf(3))) {
+            throw new Refusal(PKIFailureInfo.unsupportedVersion, WindowsError.E_INVALIDARG, "pvno " + (pvno.bitLength() > 63
+                    ? "of " + pvno.bitLength() + " bits" : pvno.toString()) + " is no CMP version " + caName + " speaks",
+                    "send cmp2000 (2) or cmp2021 (3)");
         }
         if (header.getTransactionID() == null || header.getTransactionID().getOctets().length == 0) {
             throw new Refusal(PKIFailureInfo.badRequest, WindowsError.E_INVALIDARG, "the message has no transactionID",
@@ -768,7 +774,7 @@ final class CmpAdapter {
         X500Name hostSubject = X500Name.getInstance(protection().getSubjectX500Principal().getEncoded());
         GeneralName sender = new GeneralName(protection.mac() ? caSubject : hostSubject);
         GeneralName recipient = request == null ? new GeneralName(new X500Name(new org.bouncycastle.asn1.x500.RDN[0])) : request.getSender();
-        int pvno = request == null ? PKIHeader.CMP_2000 : request.getPvno().intValueExact() == 3 ? 3 : PKIHeader.CMP_2000;
+        int pvno = request != null && request.getPvno().getValue().equals(BigInteger.valueOf(3)) ? 3 : PKIHeader.CMP_2000;
         byte[] nonce = new byte[16];
         RANDOM.nextBytes(nonce);
         ProtectedPKIMessageBuilder builder = new ProtectedPKIMessageBuilder(pvno, sender, recipient)

@@ -194,6 +194,15 @@ final class CmpCorpus {
                 cmp(WindowsError.CERTSRV_E_NO_REQUEST, "badCertTemplate"));
         add(category, "an ir with pvno 1", der(message(transactionId(), nonce(), null, 1, new PKIBody(PKIBody.TYPE_INIT_REQ,
                 new CertReqMessages(crmf())), mac)), cmp(WindowsError.E_INVALIDARG, "unsupportedVersion"));
+        PKIMessage ordinary = message(transactionId(), nonce(), null, new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(crmf())), null);
+        org.bouncycastle.asn1.ASN1EncodableVector fields = new org.bouncycastle.asn1.ASN1EncodableVector();
+        fields.add(new ASN1Integer(BigInteger.TWO.pow(160)));
+        org.bouncycastle.asn1.ASN1Sequence header = org.bouncycastle.asn1.ASN1Sequence.getInstance(ordinary.getHeader().toASN1Primitive());
+        for (int i = 1; i < header.size(); i++) {
+            fields.add(header.getObjectAt(i));
+        }
+        add(category, "an ir with a pvno of 161 bits", der(new PKIMessage(PKIHeader.getInstance(new org.bouncycastle.asn1.DERSequence(fields)),
+                ordinary.getBody())), cmp(WindowsError.E_INVALIDARG, "unsupportedVersion"));
         add(category, "an ir without transactionID", der(message(null, nonce(), null, PKIHeader.CMP_2000, new PKIBody(PKIBody.TYPE_INIT_REQ,
                 new CertReqMessages(crmf())), mac)), cmp(WindowsError.E_INVALIDARG, "badRequest"));
         add(category, "an ir without senderNonce", der(message(transactionId(), null, null, PKIHeader.CMP_2000, new PKIBody(PKIBody.TYPE_INIT_REQ,
