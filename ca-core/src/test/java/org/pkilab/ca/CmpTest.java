@@ -255,4 +255,16 @@ class CmpTest {
         assertTrue(!(implicit.out() + implicit.err()).contains("sending CERTCONF"), "implicitConfirm granted, no certConf: " + implicit);
         assertEquals(RequestStatus.ISSUED, ca.bySerial(certificate(dir.resolve("implicit.pem")).getSerialNumber()).orElseThrow().status());
     }
+
+    @Test
+    void cmpIsServedOnTheHttpsPortToo(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        Result ir = ExternalTool.run(dir, Map.of(), null, "openssl", "cmp", "-cmd", "ir", "-server", "127.0.0.1:" + ca.httpsPort(),
+                "-path", CmpAdapter.LABEL_PREFIX + TEMPLATE, "-tls_used", "-tls_trusted", "ca.pem", "-tls_host", ca.config().fqdn(),
+                "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(), "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com",
+                "-sans", "iis01.contoso.com", "-certout", "tls.pem");
+        assertEquals(0, ir.exit(), "openssl cmp over TLS to " + ca.config().fqdn() + ":" + ca.httpsPort() + ": " + ir);
+        assertEquals("CONTOSO\\IIS01$", ca.bySerial(certificate(dir.resolve("tls.pem")).getSerialNumber()).orElseThrow().requester());
+    }
 }
