@@ -130,6 +130,8 @@ final class CmpAdapter {
     private static final Pattern MEDIA = Pattern.compile("(?i)application/pkixcmp\\s*(;.*)?");
     private static final ASN1ObjectIdentifier PASSWORD_BASED_MAC = CMPObjectIdentifiers.passwordBasedMac;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** PBMAC1 asks the JCA for "PBKDF2" with its PRF as a parameter, which only Bouncy Castle's provider offers. */
+    private static final java.security.Provider BOUNCY_CASTLE = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
     private final String caName;
     private final Supplier<X509Certificate> caCertificate;
@@ -356,7 +358,8 @@ final class CmpAdapter {
             } else {
                 PBMAC1Params pbmac1 = PBMAC1Params.getInstance(algorithm.getParameters());
                 checkIterations(PBKDF2Params.getInstance(pbmac1.getKeyDerivationFunc().getParameters()).getIterationCount());
-                verified = protectedMessage.verify(new JcePBMac1CalculatorProviderBuilder().build(), secret.secret().toCharArray());
+                verified = protectedMessage.verify(new JcePBMac1CalculatorProviderBuilder().setProvider(BOUNCY_CASTLE).build(),
+                        secret.secret().toCharArray());
             }
         } catch (Refusal refusal) {
             throw refusal;

@@ -267,4 +267,39 @@ class CmpTest {
         assertEquals(0, ir.exit(), "openssl cmp over TLS to " + ca.config().fqdn() + ":" + ca.httpsPort() + ": " + ir);
         assertEquals("CONTOSO\\IIS01$", ca.bySerial(certificate(dir.resolve("tls.pem")).getSerialNumber()).orElseThrow().requester());
     }
+
+    @Test
+    void anIrProtectedWithPbmac1IsTakenAsWell() throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false, new org.bouncycastle.asn1.x509.GeneralNames(
+                                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, "iis01.contoso.com")))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        org.bouncycastle.asn1.cmp.PKIMessage request = new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setBody(body)
+                .build(new org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder("HmacSHA256", 256).setIterationCount(10_000)
+                        .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(iis01.secret().toCharArray()))
+                .toASN1Structure();
+        java.net.http.HttpResponse<byte[]> answer = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + ca.httpPort() + CmpAdapter.LABEL_PREFIX + TEMPLATE))
+                .header("Content-Type", CmpAdapter.MEDIA_TYPE).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.getEncoded())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        org.bouncycastle.asn1.cmp.PKIMessage ip = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(answer.body());
+        assertEquals(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REP, ip.getBody().getType(), "an ip for a PBMAC1-protected ir, not an error: "
+                + answer.headers().firstValue("X-ADCS-Error").orElse(""));
+        org.bouncycastle.asn1.cmp.CertResponse response = org.bouncycastle.asn1.cmp.CertRepMessage.getInstance(ip.getBody().getContent()).getResponse()[0];
+        assertEquals(org.bouncycastle.asn1.cmp.PKIStatus.GRANTED, response.getStatus().getStatus().intValue());
+        assertTrue(new org.bouncycastle.cert.cmp.ProtectedPKIMessage(new org.bouncycastle.cert.cmp.GeneralPKIMessage(ip)).verify(
+                new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator()),
+                iis01.secret().toCharArray()), "the ip is MAC-protected with IIS01's secret");
+    }
 }
