@@ -30,7 +30,8 @@ import java.util.function.Supplier;
 
 /**
  * The CA host's web server, IIS on a Windows CA: one HTTPS port for EST, the enrollment policy and
- * administration, one HTTP port for the {@code CertEnroll} files the CDP and AIA URLs name and the Online Responder. It owns the Jetty
+ * administration, one HTTP port for the {@code CertEnroll} files the CDP and AIA URLs name and the Online Responder, and CMP,
+ * which protects its own messages, on both. It owns the Jetty
  * wiring, routes each path to its protocol adapter, and answers what no adapter takes: HTTP that Jetty cannot
  * parse, plain HTTP sent to the HTTPS port, unknown paths, and failures, in plain text that says what to change.
  *
