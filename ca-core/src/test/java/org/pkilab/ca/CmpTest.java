@@ -33,7 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The CA's CMP endpoint as Debian's {@code openssl cmp} sees it, unmodified: first enrollment with a shared secret an
  * administrator issued ({@code -ref/-secret}), {@code cr} and {@code p10cr}, renewal ({@code kur}) and revocation
  * ({@code rr}) signed with the certificate, a request held for a certificate manager that openssl polls for until it is
- * approved, and refusals whose AD CS code shows in openssl's output.
+ * approved, and refusals whose AD CS code shows in openssl's output; a certificate openssl rejects in its {@code certConf}
+ * is revoked, {@code -implicit_confirm} needs no {@code certConf}, the HTTPS port serves CMP too, PBMAC1 protects as well
+ * as PasswordBasedMac, and the lab's own {@link CmpClient} does what openssl does.
  */
 class CmpTest {
 
