@@ -27,9 +27,10 @@ public interface AccountLogon {
     LogonToken holderOf(X509Certificate certificate);
 
     /**
-     * The current token of {@code account} without its password (S4U2Self at the DC), for a service that has authenticated
-     * the caller by other means and acts for it: an ACME account bound to {@code account} by an administrator's external
-     * account binding key. The groups are those the DC reads now, as at a fresh logon.
+     * The current token of {@code account} (a name, {@code CONTOSO\\name} or a DN) without its password (S4U2Self at the
+     * DC), for a service that has authenticated the caller by other means and acts for it: an ACME account bound to
+     * {@code account} by an administrator's external account binding key, a CMP shared secret issued for it, NDES's service
+     * account. The groups are those the DC reads now, as at a fresh logon.
      *
      * @throws CaException {@code ERROR_LOGON_FAILURE} when there is no such account, or it is disabled
      */

@@ -139,10 +139,15 @@ final class AcmeAccounts {
     synchronized ExternalAccountKey issue(String directoryAccount, String who, Instant now) {
         byte[] id = new byte[12];
         byte[] hmac = new byte[32];
-        RANDOM.nextBytes(id);
-        RANDOM.nextBytes(hmac);
-        ExternalAccountKey key = new ExternalAccountKey(Base64.getUrlEncoder().withoutPadding().encodeToString(id), hmac,
-                directoryAccount, who, now, null);
+        String keyId;
+        // base64url may begin with '-', which certbot's and lego's argument parsers take for an option ("--eab-kid: expected
+        // one argument"): an administrator pastes both values after a flag, so neither may begin with it
+        do {
+            RANDOM.nextBytes(id);
+            RANDOM.nextBytes(hmac);
+            keyId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+        } while (keyId.startsWith("-") || Base64.getUrlEncoder().withoutPadding().encodeToString(hmac).startsWith("-"));
+        ExternalAccountKey key = new ExternalAccountKey(keyId, hmac, directoryAccount, who, now, null);
         keys.put(key.keyId(), key);
         save(() -> keys.remove(key.keyId()));
         return key;

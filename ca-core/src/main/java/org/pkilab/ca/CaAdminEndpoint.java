@@ -45,6 +45,8 @@ import java.util.Optional;
  *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
  * POST   /certsrv/admin/acme/eab?account=CONTOSO%5Calice                  pkilab acme eab alice: an ACME external account
  *                                                                    binding key id and HMAC key bound to the account
+ * POST   /certsrv/admin/cmp/secrets?account=CONTOSO%5CIIS01%24          a CMP shared secret for the account (Manage CA):
+ *                                                                    {"reference", "secret", "account", "url"}, shown once
  * </pre>
  *
  * <p>Callers authenticate with HTTP Basic ({@link HttpLogon}); the CA logs them on at the DC and reads their
@@ -90,6 +92,7 @@ final class CaAdminEndpoint {
                     ? "change the registry settings (certutil -setreg)" : null;
             case "acme" -> parts.length == 2 && "eab".equals(parts[1]) && "POST".equals(method)
                     ? "issue ACME external account keys" : null;
+            case "cmp" -> parts.length == 2 && "secrets".equals(parts[1]) && "POST".equals(method) ? "issue CMP secrets" : null;
             case "security" -> listing ? "read the CA's security"
                     : (parts.length == 2 || parts.length == 3) && ("POST".equals(method) || "DELETE".equals(method))
                     ? "change the CA's security" : null;
@@ -99,7 +102,8 @@ final class CaAdminEndpoint {
             HttpAnswers.text(response, callback, 404, "no administration operation " + method + " " + PREFIX + path
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
                     + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>, GET security, "
-                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>, POST acme/eab?account=<name>\n");
+                    + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>, POST acme/eab?account=<name>, "
+                    + "POST cmp/secrets?account=<name>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -108,7 +112,7 @@ final class CaAdminEndpoint {
             return;
         }
         CaSecurity.Permission needed = resource.equals("crl") || resource.equals("templates") || resource.equals("registry")
-                || resource.equals("security") || resource.equals("acme")
+                || resource.equals("security") || resource.equals("acme") || resource.equals("cmp")
                 ? CaSecurity.Permission.MANAGE_CA : CaSecurity.Permission.MANAGE_CERTIFICATES;
         Decision allowed;
         if (resource.equals("security") && listing) {
@@ -199,6 +203,20 @@ final class CaAdminEndpoint {
                     out.set("before", before.toJson());
                     json(response, callback, out);
                 }
+            }
+            case "cmp" -> {
+                String account = Request.extractQueryParameters(request).getValue("account");
+                if (account == null || account.isBlank()) {
+                    throw new CaException(WindowsError.E_INVALIDARG, "name the account the CMP secret is for: cmp/secrets?account=CONTOSO%5CIIS01%24");
+                }
+                CaAdministration.CmpSecret secret = ca.issueCmpSecret(account, who);
+                ObjectNode out = JSON.createObjectNode();
+                out.put("ca", ca.name());
+                out.put("account", secret.account());
+                out.put("reference", secret.reference());
+                out.put("secret", secret.secret());
+                out.put("url", secret.url());
+                json(response, callback, out);
             }
             case "security" -> {
                 if (!listing) {

@@ -78,6 +78,25 @@ public interface CaAdministration {
      */
     String changeSecurity(String account, CaSecurity.Permission permission, boolean allow, String who);
 
+    /**
+     * A CMP shared secret as issued: the reference a client sends as its senderKID, the secret, the account it stands for,
+     * and the CA's CMP URL ({@code http://ca01.contoso.com:<port>/.well-known/cmp}).
+     */
+    record CmpSecret(String reference, String secret, String account, String url) {
+        @Override
+        public String toString() {
+            return "CMP secret " + reference + " of " + account;
+        }
+    }
+
+    /**
+     * A new CMP shared secret for the user or computer {@code account} ({@code CONTOSO\IIS01$}, or {@code IIS01$}), replacing
+     * the one it had; kept in the CA's data before it is answered. Whoever holds it enrolls over CMP as that account.
+     *
+     * @throws CaException {@code ERROR_NONE_MAPPED} when the name is no user or computer of the domain
+     */
+    CmpSecret issueCmpSecret(String account, String who);
+
     /** {@code CONTOSO\Domain Admins} for a SID of the domain; the SID itself when the directory knows no name. */
     String trusteeName(org.pkilab.directory.model.SecurityIdentifier sid);
 }

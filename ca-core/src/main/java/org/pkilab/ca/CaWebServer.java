@@ -30,7 +30,8 @@ import java.util.function.Supplier;
 
 /**
  * The CA host's web server, IIS on a Windows CA: one HTTPS port for EST, the enrollment policy and
- * administration, one HTTP port for the {@code CertEnroll} files the CDP and AIA URLs name and the Online Responder. It owns the Jetty
+ * administration, one HTTP port for the {@code CertEnroll} files the CDP and AIA URLs name and the Online Responder, and CMP,
+ * which protects its own messages, on both. It owns the Jetty
  * wiring, routes each path to its protocol adapter, and answers what no adapter takes: HTTP that Jetty cannot
  * parse, plain HTTP sent to the HTTPS port, unknown paths, and failures, in plain text that says what to change.
  *
@@ -41,6 +42,7 @@ import java.util.function.Supplier;
  * HTTPS /acme/&lt;template&gt;/{directory, new-nonce, new-account, new-order, ...}             {@link AcmeAdapter}
  * HTTP  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt           {@link CrlFilesAdapter}
  * HTTP  /ocsp (POST), /ocsp/&lt;base64 request&gt; (GET)                                {@link OcspAdapter}
+ * both  /.well-known/cmp[/p/&lt;template&gt;] (POST, application/pkixcmp)                 {@link CmpAdapter}
  * </pre>
  *
  * <p>The adapters reach the CA only through the narrow interfaces in {@link Services}; a new protocol is a new
@@ -59,7 +61,7 @@ final class CaWebServer implements AutoCloseable {
     /** What the adapters need from the CA, each as narrow as the adapter's job. */
     record Services(Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource policy,
                     CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls,
-                    OnlineResponder responder, AcmeAccounts acmeAccounts) {
+                    OnlineResponder responder, AcmeAccounts acmeAccounts, CmpSecrets cmpSecrets) {
         Services {
             Objects.requireNonNull(caCertificate, "caCertificate");
             Objects.requireNonNull(enrollment, "enrollment");
@@ -70,6 +72,7 @@ final class CaWebServer implements AutoCloseable {
             Objects.requireNonNull(crls, "crls");
             Objects.requireNonNull(responder, "responder");
             Objects.requireNonNull(acmeAccounts, "acmeAccounts");
+            Objects.requireNonNull(cmpSecrets, "cmpSecrets");
         }
     }
 
@@ -82,6 +85,7 @@ final class CaWebServer implements AutoCloseable {
     private CrlFilesAdapter files;
     private OcspAdapter ocsp;
     private AcmeAdapter acme;
+    private CmpAdapter cmp;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
@@ -134,6 +138,8 @@ final class CaWebServer implements AutoCloseable {
         ocsp = new OcspAdapter(services.responder());
         acme = new AcmeAdapter(config.caName(), config.names().dnsName(), caCertificate, services.enrollment(), services.policy(),
                 services.logon(), services.administration(), services.acmeAccounts(), config.clock());
+        cmp = new CmpAdapter(config.caName(), caCertificate, identity, services.enrollment(), services.administration(),
+                services.security(), services.logon(), services.cmpSecrets());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
         // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
         server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
@@ -219,6 +225,10 @@ final class CaWebServer implements AutoCloseable {
             ocsp.handle(request, response, callback);
             return;
         }
+        if (path.equals(CmpAdapter.PATH) || path.startsWith(CmpAdapter.LABEL_PREFIX)) {
+            cmpRoute(request, response, callback, path);
+            return;
+        }
         if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {
             admin.handle(request, response, callback, path.substring(CaAdminEndpoint.PREFIX.length()));
             return;
@@ -251,6 +261,17 @@ final class CaWebServer implements AutoCloseable {
             default -> HttpAnswers.text(response, callback, 404, "unknown EST operation '" + operation
                     + "': use cacerts, simpleenroll, simplereenroll, csrattrs or policy\n");
         }
+    }
+
+    /** CMP on either port: its messages are protected themselves. The label after /p/ names the template. */
+    private void cmpRoute(Request request, Response response, Callback callback, String path) {
+        String label = path.equals(CmpAdapter.PATH) ? null : URIUtil.decodePath(path.substring(CmpAdapter.LABEL_PREFIX.length()));
+        if (label != null && (label.isEmpty() || label.contains("/")) || request.getHttpURI().getPath().contains(";")) {
+            HttpAnswers.text(response, callback, 404, "not a CMP path: " + path + "\nCMP lives at " + CmpAdapter.PATH + " and "
+                    + CmpAdapter.LABEL_PREFIX + "<template>\n");
+            return;
+        }
+        cmp.handle(request, response, callback, label);
     }
 
     private static void requireMethod(Request request, String method, Runnable action, Response response, Callback callback) {

@@ -42,8 +42,9 @@ import java.util.concurrent.TimeUnit;
  *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
  *   <li>{@link AcmeAccounts}: the ACME accounts and the external account binding keys administrators issued, in
  *   {@value AcmeAccounts#FILE} in the data folder;</li>
- *   <li>{@link CaWebServer}: EST, ACME, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
- *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
+ *   <li>{@link CaWebServer}: EST, ACME, the enrollment policy, CA administration over HTTPS, the CDP/AIA files and the
+ *   Online Responder over HTTP, and CMP on both (with the shared secrets of {@link CmpSecrets}, {@value CmpSecrets#FILE}),
+ *   each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
  * Its public methods are the CA console's and the lab's entry points, each handing over to one part in a
@@ -75,6 +76,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private CaDirectory directory;
     private DirectoryAdmin templates;
     private CaRegistry registry;
+    private CmpSecrets cmpSecrets;
     /** The parsed {@code Security} value, with the SDDL it was parsed from. */
     private volatile ParsedSecurity security;
     private CaSecurity caSecurity;
@@ -119,6 +121,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             database = CaDatabase.open(dataDirectory.resolve("ca.db"));
             registry = CaRegistry.load(dataDirectory, temporary, config.registrySettings());
             acmeAccounts = AcmeAccounts.load(dataDirectory);
+            cmpSecrets = CmpSecrets.load(dataDirectory, temporary);
             directory = new CaDirectory(config.ldapHost(), config.ldapPort(), config.names(), config.bindDn(), config.bindPassword());
             logons = new LogonTokenVerifier(config.caName(), config.names(), directory, new LogonTokenVerifier.DomainController(
                     config.ldapHost(), config.ldapPort(), config.bindDn(), config.bindPassword()), config.clock(), serial -> {
@@ -206,7 +209,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes, responder, acmeAccounts);
+                caSecurity, logons, this::crlBytes, responder, acmeAccounts, cmpSecrets);
     }
 
 
@@ -425,6 +428,12 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return urls.ocsp();
     }
 
+    /** CMP's base URL on the HTTP port, {@code http://ca01.contoso.com:<port>/.well-known/cmp}; {@code /p/<template>} after it names a template. */
+    public String cmpUrl() {
+        requireRunning();
+        return "http://" + config.fqdn() + ":" + web.httpPort() + CmpAdapter.PATH;
+    }
+
     public int httpsPort() {
         requireRunning();
         return web.httpsPort();
@@ -521,6 +530,24 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                 : CaSecurity.remove(current.security(), sid, permission, domain)));
         LOG.info("{}: {} {} '{}' for {} ({})", config.caName(), who, allow ? "allowed" : "removed", permission.displayName(), account, sid);
         return changed.security();
+    }
+
+    @Override
+    public CmpSecret issueCmpSecret(String account, String who) {
+        requireRunning();
+        String name = account.strip();
+        if (name.indexOf('\\') < 0) {
+            name = config.names().defaultNetbiosName() + "\\" + name;
+        }
+        CaDirectory.NamedAccount named = directory.requesterAccount(name);
+        if (named.dn() == null) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),
+                    "name the user or computer the secret is for, as CONTOSO\\IIS01$ or IIS01$"));
+        }
+        String canonical = config.names().defaultNetbiosName() + "\\" + directory.account(named.dn()).samAccountName();
+        CmpSecrets.Secret secret = cmpSecrets.issue(canonical, named.dn(), who, config.clock().instant());
+        LOG.info("{}: {} issued CMP secret {} for {}", config.caName(), who, secret.reference(), canonical);
+        return new CmpSecret(secret.reference(), secret.secret(), canonical, cmpUrl());
     }
 
     @Override

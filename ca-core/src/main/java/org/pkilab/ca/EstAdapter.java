@@ -207,6 +207,12 @@ final class EstAdapter {
                     : "this body is a CMS SignedData: send an enrollment agent's signed request as application/pkcs7-mime") + "\n");
             return;
         }
+        if (!signedType && Crmf.isCrmf(csr)) {
+            // the pipeline reads CRMF for CMP; EST's simpleenroll carries PKCS #10 alone (RFC 7030 4.2.1)
+            HttpAnswers.refuse(response, callback, WindowsError.CRYPT_E_ASN1_BADTAG, "the body is a CRMF CertReqMsg, CMP's request "
+                    + "form, not a PKCS #10 request", "send a PKCS #10 request to EST, or the CRMF request over CMP at " + CmpAdapter.PATH);
+            return;
+        }
         Chosen chosen = chooseTemplate(template, fromPath, requester, signedType ? agentSignedPkcs10(csr, requester) : csr, renewal);
         if (chosen.refusal() != null) {
             HttpAnswers.refuse(response, callback, chosen.refusal());

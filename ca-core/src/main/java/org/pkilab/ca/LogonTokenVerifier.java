@@ -176,11 +176,11 @@ final class LogonTokenVerifier implements AccountLogon {
     public LogonToken holderOf(X509Certificate certificate) {
         // the database, not the TLS layer, says what this CA issued: a certificate is one of ours only when it is the very one recorded
         RequestRecord r = issuedBySerial.apply(certificate.getSerialNumber()).filter(issued -> sameCertificate(issued, certificate))
-                .orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the TLS client certificate '"
+                .orElseThrow(() -> new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the certificate '"
                         + RequestedNames.printable(certificate.getSubjectX500Principal().getName()) + "' (issuer '"
                         + RequestedNames.printable(certificate.getIssuerX500Principal().getName()) + "', serial "
                         + certificate.getSerialNumber().toString(16) + ") was not issued by " + caName
-                        + "; re-enrollment authenticates only with a certificate this CA issued"));
+                        + "; re-enrollment (EST's TLS client certificate, CMP's signature) authenticates only with a certificate this CA issued"));
         if (r.status() != RequestStatus.ISSUED) {
             throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " is "
                     + r.status().consoleText() + " and cannot authenticate a renewal");

@@ -11,6 +11,7 @@ import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.crmf.CertificateRequestMessage;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
@@ -28,7 +29,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A PKCS #10 certificate request as the CA reads it once, before any policy step runs: the DER exactly as
+ * A certificate request as the CA reads it once, before any policy step runs: the DER exactly as
  * the client sent it, its public key, the subject and the alternative names it asks for, and whether its
  * self-signature verifies. Policy steps read these facts; none of them parses DER.
  *
@@ -45,7 +46,12 @@ import java.util.Map;
  * gives {@code nameValuePairs()} = {@code [SAN=upn=administrator@contoso.com]}. Only a CA with
  * {@code EDITF_ATTRIBUTESUBJECTALTNAME2} reads the {@code SAN} one ({@link SanAttribute}).
  *
- * A key the JDK cannot read is still a request when it is an RSA key above {@link #MAX_RSA_KEY_BITS}: the
+ * <p>CMP sends its requests in CRMF (RFC 4211) instead: a {@code CertReqMsg} whose {@code CertTemplate} holds the subject,
+ * the public key and the extensions, and whose proof of possession is the key's signature over the request. Such a request
+ * is read here too ({@link Crmf}): the facts are the same, and {@link #signatureVerifies()} checks the proof of possession.
+ * The CA database keeps the {@code CertReqMsg} as sent, so an approval reads it again as the first submission did.
+ *
+ * <p>A key the JDK cannot read is still a request when it is an RSA key above {@link #MAX_RSA_KEY_BITS}: the
  * key step refuses it by its size, so {@link #publicKey()} is null then.
  */
 final class Pkcs10Request {
@@ -76,6 +82,8 @@ final class Pkcs10Request {
 
     private final byte[] der;
     private final JcaPKCS10CertificationRequest csr;
+    /** The CRMF request {@link #csr} stands for, or null for a PKCS #10. */
+    private final CertificateRequestMessage crmf;
     private final PublicKey publicKey;
     private final int rsaModulusBits;
     private final List<GeneralName> requestedAltNames;
@@ -88,9 +96,11 @@ final class Pkcs10Request {
     record Parsed(Pkcs10Request request, Decision refusal) {
     }
 
-    private Pkcs10Request(byte[] der, JcaPKCS10CertificationRequest csr, PublicKey publicKey, int rsaModulusBits) {
+    private Pkcs10Request(byte[] der, JcaPKCS10CertificationRequest csr, CertificateRequestMessage crmf, PublicKey publicKey,
+                          int rsaModulusBits) {
         this.der = der;
         this.csr = csr;
+        this.crmf = crmf;
         this.publicKey = publicKey;
         this.rsaModulusBits = rsaModulusBits;
         List<GeneralName> names = List.of();
@@ -129,14 +139,26 @@ final class Pkcs10Request {
     static Parsed parse(byte[] der, String requester) {
         String fix = "send a base64 DER certificate request, for example from 'openssl req -new -outform DER'";
         JcaPKCS10CertificationRequest csr;
+        CertificateRequestMessage crmf = null;
         try {
-            PKCS10CertificationRequest parsed = new PKCS10CertificationRequest(der);
-            byte[] reencoded = parsed.getEncoded();
-            if (!Arrays.equals(reencoded, der)) {
-                return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the request from " + requester + " is not DER: its "
-                        + der.length + " bytes hold a request of " + reencoded.length + " bytes and something more or different", fix));
+            crmf = Crmf.read(der);
+        } catch (IllegalArgumentException e) {
+            return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the CRMF request from " + requester
+                    + " cannot be certified: " + RequestedNames.printable(String.valueOf(e.getMessage())),
+                    "send the CertTemplate with the subject and public key, and proof of possession by the key's signature"));
+        }
+        try {
+            if (crmf != null) {
+                csr = new JcaPKCS10CertificationRequest(Crmf.asPkcs10(crmf));
+            } else {
+                PKCS10CertificationRequest parsed = new PKCS10CertificationRequest(der);
+                byte[] reencoded = parsed.getEncoded();
+                if (!Arrays.equals(reencoded, der)) {
+                    return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the request from " + requester + " is not DER: its "
+                            + der.length + " bytes hold a request of " + reencoded.length + " bytes and something more or different", fix));
+                }
+                csr = new JcaPKCS10CertificationRequest(parsed);
             }
-            csr = new JcaPKCS10CertificationRequest(parsed);
         } catch (Exception | StackOverflowError e) {
             return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the " + der.length + " bytes from " + requester
                     + " are not a PKCS #10 certificate request: " + RequestedNames.printable(String.valueOf(e.getMessage())), fix));
@@ -153,7 +175,7 @@ final class Pkcs10Request {
                         + RequestedNames.printable(innermostMessage(e)), "use an RSA or EC key"));
             }
         }
-        return new Parsed(new Pkcs10Request(der, csr, key, rsaBits), null);
+        return new Parsed(new Pkcs10Request(der, csr, crmf, key, rsaBits), null);
     }
 
     /** The request exactly as sent. */
@@ -291,6 +313,11 @@ final class Pkcs10Request {
      * @throws Exception when the declared algorithm cannot be checked with the request's key
      */
     boolean signatureVerifies() throws Exception {
+        if (crmf != null) {
+            // CRMF's proof of possession: the key's signature over the CertRequest as sent (RFC 4211 4.1)
+            return crmf.getProofOfPossessionType() == CertificateRequestMessage.popSigningKey
+                    && crmf.isValidSigningKeyPOP(new JcaContentVerifierProviderBuilder().build(publicKey));
+        }
         String algorithm = switch (csr.getSignatureAlgorithm().getAlgorithm().getId()) {
             case "1.2.840.113549.1.1.11" -> "SHA256withRSA";
             case "1.2.840.113549.1.1.12" -> "SHA384withRSA";

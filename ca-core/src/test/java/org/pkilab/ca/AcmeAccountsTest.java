@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,6 +41,17 @@ class AcmeAccountsTest {
                 "a used key makes no second account");
         AcmeAccounts.Account bob = again.create("{}", "thumb-3", unused.keyId(), List.of(), NOW);
         assertTrue(!bob.id().equals(alice.id()), "a new account after a restart gets a new id: " + bob.id());
+    }
+
+    @Test
+    void noKeyIdOrHmacKeyBeginsWithADashWhichAcmeClientsWouldTakeForAnOption(@TempDir Path folder) throws IOException {
+        AcmeAccounts accounts = AcmeAccounts.load(folder);
+        // one in 64 base64url values begins with '-': 300 keys would hold about nine such values
+        for (int i = 0; i < 300; i++) {
+            AcmeAccounts.ExternalAccountKey key = accounts.issue("CONTOSO\\alice", "CONTOSO\\Administrator", NOW);
+            assertFalse(key.keyId().startsWith("-") || key.hmacKeyText().startsWith("-"),
+                    "certbot --eab-kid " + key.keyId() + " --eab-hmac-key " + key.hmacKeyText() + " takes a value for an option");
+        }
     }
 
     @Test

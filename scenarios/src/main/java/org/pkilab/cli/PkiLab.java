@@ -10,6 +10,7 @@ import org.pkilab.bench.ScaleBenchmark;
 import org.pkilab.cli.admin.AcmeCommand;
 import org.pkilab.cli.admin.AuditCommand;
 import org.pkilab.cli.admin.CaCommand;
+import org.pkilab.cli.admin.CmpCommand;
 import org.pkilab.cli.admin.DirectoryCommands;
 import org.pkilab.cli.admin.TemplateCommand;
 import picocli.CommandLine;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Command;
         description = "A simulated Active Directory domain with an enterprise CA, for the Configuration Manager PKI guide.",
         subcommands = {ScenariosCommand.class, RunCommand.class, UpCommand.class, HostCommand.class, ClockCommand.class, DcCommand.class,
                 DirectoryCommands.GroupCommand.class, DirectoryCommands.ComputerCommand.class, DirectoryCommands.UserCommand.class,
-                TemplateCommand.class, CaCommand.class, AcmeCommand.class, AuditCommand.class, PkiLab.BenchmarkCommand.class, CommandLine.HelpCommand.class})
+                TemplateCommand.class, CaCommand.class, AcmeCommand.class, CmpCommand.class, AuditCommand.class, PkiLab.BenchmarkCommand.class,
+                CommandLine.HelpCommand.class})
 public final class PkiLab implements Runnable {
 
     @CommandLine.Spec

@@ -319,6 +319,7 @@ final class UpCommand implements Callable<Integer> {
         out.println("CA cert (AIA) " + ca.caIssuersUrl());
         out.println("OCSP          " + ca.ocspUrl() + "   (POST application/ocsp-request, or GET /ocsp/<base64 request>)");
         out.println("ACME          " + ca.acmeDirectoryUrl("<template>") + "   (an account needs 'pkilab acme eab <account>')");
+        out.println("CMP           " + ca.cmpUrl() + "/p/<template>   (openssl cmp; a shared secret from 'pkilab cmp secret <account>', on HTTPS too)");
         for (String name : lab.computerNames()) {
             DomainComputer computer = lab.computer(name);
             String site = "";

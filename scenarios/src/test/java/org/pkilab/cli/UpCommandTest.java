@@ -242,6 +242,17 @@ class UpCommandTest {
             assertTrue(fetched.waitFor(60, TimeUnit.SECONDS));
             assertTrue(acmeAnswer.contains("\"newAccount\"") && acmeAnswer.contains("\"externalAccountRequired\" : true"),
                     "curl " + String.join(" ", directory) + ": " + acmeAnswer);
+            String cmp = out.replaceAll("(?s).*\nCMP +(\\S+).*", "$1");
+            assertTrue(cmp.startsWith("http://" + endpoints.caFqdn() + ":") && cmp.endsWith("/.well-known/cmp/p/<template>"), "the CMP URL: " + out);
+            List<String> post = new java.util.ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}",
+                    "-H", "Content-Type: application/pkixcmp", "--data-binary", "not a PKIMessage"));
+            post.addAll(List.of(resolve.split(" ")));
+            post.add(cmp.replace("<template>", "WebServer"));
+            Process cmpAsked = new ProcessBuilder(post).redirectErrorStream(true).start();
+            String cmpAnswer = new String(cmpAsked.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(cmpAsked.waitFor(60, TimeUnit.SECONDS));
+            // a CMP error message (badDataFormat): the endpoint answers in CMP at the printed URL
+            assertEquals("200 application/pkixcmp", cmpAnswer, "curl " + String.join(" ", post));
         }
     }
 }

@@ -158,6 +158,12 @@ final class EstCorpus {
             wrong.put("7,500 nested indefinite-length SEQUENCEs", indefinite);
             wrong.put("a request whose signature is a SEQUENCE", replaceSignatureTag(goodCsr));
             wrong.put("a request with a high tag number", HttpsWire.concat(new byte[]{0x3F, (byte) 0x81, (byte) 0x80, 0x00}, goodCsr));
+            // CMP's request form, which the CA's pipeline reads for CMP: EST must still take PKCS #10 alone
+            wrong.put("a CRMF CertReqMsg, signed with the request's key", new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(
+                    BigInteger.ZERO).setPublicKey(parsed.getCertificationRequestInfo().getSubjectPublicKeyInfo())
+                    .setSubject(parsed.getCertificationRequestInfo().getSubject())
+                    .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                            .build(key.getPrivate())).build().getEncoded());
             for (Map.Entry<String, byte[]> e : wrong.entrySet()) {
                 enroll(structure, e.getKey(), base64(e.getValue()), NOT_A_REQUEST);
             }

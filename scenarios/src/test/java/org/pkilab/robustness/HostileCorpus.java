@@ -24,7 +24,7 @@ import java.util.Random;
  * <p>Inputs are grouped in categories named for what is wrong with them ("EST body: truncated DER",
  * "LDAP: writes by non-administrators"); {@link #countsByCategory()} is what the test prints. Each
  * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link OcspCorpus} (the Online Responder's bodies),
- * {@link AcmeCorpus} (its ACME directories), {@link DirectoryCorpus} (LDAP)
+ * {@link AcmeCorpus} (its ACME directories), {@link CmpCorpus} (its CMP endpoint), {@link DirectoryCorpus} (LDAP)
  * and {@link FileCorpus} (scenario and PFX files).
  */
 final class HostileCorpus {
@@ -92,7 +92,7 @@ final class HostileCorpus {
     /** What the corpus needs from the running lab. */
     record Facts(String caName, String estHost, X509Certificate caCertificate, DomainNames names, String password,
                  String adminToken, BigInteger issuedSerial, long issuedRequestId, long pendingRequestId,
-                 ClientCertificate validClient, ClientCertificate revokedClient) {
+                 ClientCertificate validClient, ClientCertificate revokedClient, String cmpReference, String cmpSecret) {
     }
 
     static final String PFX_PASSWORD = "Str0ng-Pfx!";
@@ -138,6 +138,7 @@ final class HostileCorpus {
         new OcspCorpus(facts, corpus.ocsp).generate();
         corpus.acme = new AcmeCorpus(facts, httpsPort, corpus.http);
         corpus.acme.generate();
+        new CmpCorpus(facts, corpus.http).generate();
         new DirectoryCorpus(facts, corpus.ldap, corpus.binds, corpus.oracles).generate();
         new FileCorpus(corpus.scenarios, corpus.pfx).generate();
         return corpus;

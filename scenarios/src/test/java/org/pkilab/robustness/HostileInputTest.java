@@ -75,7 +75,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Certificate Import Wizard. A deterministic corpus ({@link HostileCorpus}) of well over a thousand
  * inputs, each of which must be refused clearly: an HTTP 4xx that explains itself, with the AD CS code
  * where one applies; an LDAP result code; {@code file:line: ...} and exit 2; "The password you entered is
- * incorrect". After every input the server still answers, and nothing changed.
+ * incorrect". CMP's inputs are answered in CMP (HTTP 200, a PKIMessage whose PKIStatusInfo names the
+ * PKIFailureInfo and carries the AD CS code in its text, as {@code openssl cmp} prints it), unless they are no
+ * CMP request at all. After every input the server still answers, and nothing changed.
  *
  * <p>"Nothing changed" is read as AD CS reads it. Input that is not yet a request (no valid credentials,
  * a label that cannot be a template name, a body that is not PKCS #10, too large, the wrong content type)
@@ -138,11 +140,14 @@ class HostileInputTest {
         assertTrue(valid.issued() && revoked.issued(), "IIS01 enrolls for Computer");
         ca.revoke(revoked.certificate().getSerialNumber(), RevocationReason.SUPERSEDED, "CONTOSO\\Administrator");
 
+        // IIS01's CMP shared secret, for the CMP inputs that get past the protection
+        var cmp = ca.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
         String adminToken = DomainLogon.logon("127.0.0.1", lab.dc().ldapPort(), lab.dc().administratorDn(), password).encoded();
         HostileCorpus.Facts facts = new HostileCorpus.Facts(ca.name(), ca.config().fqdn(), ca.certificate(), lab.dc().names(), password,
                 adminToken, valid.certificate().getSerialNumber(), valid.requestId(), pending.requestId(),
                 new HostileCorpus.ClientCertificate(new X509Certificate[]{valid.certificate()}, current.getPrivate()),
-                new HostileCorpus.ClientCertificate(new X509Certificate[]{revoked.certificate()}, old.getPrivate()));
+                new HostileCorpus.ClientCertificate(new X509Certificate[]{revoked.certificate()}, old.getPrivate()),
+                cmp.reference(), cmp.secret());
         long corpusStart = System.nanoTime();
         HostileInputTest.facts = facts;
         corpus = HostileCorpus.generate(facts, ca.httpsPort());
@@ -257,6 +262,11 @@ class HostileInputTest {
         assertTrue(account.contains("/acct/"), "an account made with the key the hostile bindings tried: " + account);
     }
 
+    @Test
+    void hostileCmpMessagesGetACmpErrorWithTheFailureAndTheCodeAndChangeNothing() {
+        assertRefusedAndNothingChanged(http("CMP"));
+    }
+
     private static List<HttpInput> http(String categoryPrefix) {
         List<HttpInput> inputs = corpus.http.stream().filter(i -> i.category().startsWith(categoryPrefix)).toList();
         assertTrue(!inputs.isEmpty(), "no inputs in " + categoryPrefix);
@@ -348,7 +358,7 @@ class HostileInputTest {
         if (answer.status() == 0) {
             return null;
         }
-        String text = reply.text();
+        String text = cmpStatus(reply);
         if (text.isBlank()) {
             return "an answer that explains nothing";
         }
@@ -374,6 +384,77 @@ class HostileInputTest {
             return "an answer that does not mention '" + answer.mentions() + "'";
         }
         return null;
+    }
+
+    /** PKIFailureInfo's bits by name, as Bouncy Castle holds them (in its own bit order). */
+    private static final Map<String, Integer> FAILURE_INFO = new java.util.LinkedHashMap<>();
+
+    static {
+        FAILURE_INFO.put("badAlg", org.bouncycastle.asn1.cmp.PKIFailureInfo.badAlg);
+        FAILURE_INFO.put("badMessageCheck", org.bouncycastle.asn1.cmp.PKIFailureInfo.badMessageCheck);
+        FAILURE_INFO.put("badRequest", org.bouncycastle.asn1.cmp.PKIFailureInfo.badRequest);
+        FAILURE_INFO.put("badTime", org.bouncycastle.asn1.cmp.PKIFailureInfo.badTime);
+        FAILURE_INFO.put("badCertId", org.bouncycastle.asn1.cmp.PKIFailureInfo.badCertId);
+        FAILURE_INFO.put("badDataFormat", org.bouncycastle.asn1.cmp.PKIFailureInfo.badDataFormat);
+        FAILURE_INFO.put("wrongAuthority", org.bouncycastle.asn1.cmp.PKIFailureInfo.wrongAuthority);
+        FAILURE_INFO.put("incorrectData", org.bouncycastle.asn1.cmp.PKIFailureInfo.incorrectData);
+        FAILURE_INFO.put("missingTimeStamp", org.bouncycastle.asn1.cmp.PKIFailureInfo.missingTimeStamp);
+        FAILURE_INFO.put("badPOP", org.bouncycastle.asn1.cmp.PKIFailureInfo.badPOP);
+        FAILURE_INFO.put("certRevoked", org.bouncycastle.asn1.cmp.PKIFailureInfo.certRevoked);
+        FAILURE_INFO.put("certConfirmed", org.bouncycastle.asn1.cmp.PKIFailureInfo.certConfirmed);
+        FAILURE_INFO.put("wrongIntegrity", org.bouncycastle.asn1.cmp.PKIFailureInfo.wrongIntegrity);
+        FAILURE_INFO.put("badRecipientNonce", org.bouncycastle.asn1.cmp.PKIFailureInfo.badRecipientNonce);
+        FAILURE_INFO.put("timeNotAvailable", org.bouncycastle.asn1.cmp.PKIFailureInfo.timeNotAvailable);
+        FAILURE_INFO.put("unacceptedPolicy", org.bouncycastle.asn1.cmp.PKIFailureInfo.unacceptedPolicy);
+        FAILURE_INFO.put("unacceptedExtension", org.bouncycastle.asn1.cmp.PKIFailureInfo.unacceptedExtension);
+        FAILURE_INFO.put("addInfoNotAvailable", org.bouncycastle.asn1.cmp.PKIFailureInfo.addInfoNotAvailable);
+        FAILURE_INFO.put("badSenderNonce", org.bouncycastle.asn1.cmp.PKIFailureInfo.badSenderNonce);
+        FAILURE_INFO.put("badCertTemplate", org.bouncycastle.asn1.cmp.PKIFailureInfo.badCertTemplate);
+        FAILURE_INFO.put("signerNotTrusted", org.bouncycastle.asn1.cmp.PKIFailureInfo.signerNotTrusted);
+        FAILURE_INFO.put("transactionIdInUse", org.bouncycastle.asn1.cmp.PKIFailureInfo.transactionIdInUse);
+        FAILURE_INFO.put("unsupportedVersion", org.bouncycastle.asn1.cmp.PKIFailureInfo.unsupportedVersion);
+        FAILURE_INFO.put("notAuthorized", org.bouncycastle.asn1.cmp.PKIFailureInfo.notAuthorized);
+        FAILURE_INFO.put("systemUnavail", org.bouncycastle.asn1.cmp.PKIFailureInfo.systemUnavail);
+        FAILURE_INFO.put("systemFailure", org.bouncycastle.asn1.cmp.PKIFailureInfo.systemFailure);
+        FAILURE_INFO.put("duplicateCertReq", org.bouncycastle.asn1.cmp.PKIFailureInfo.duplicateCertReq);
+    }
+
+    /**
+     * What a reply says: its text, or for a CMP answer ({@code application/pkixcmp}) the status text of its PKIStatusInfo followed by
+     * the names of its PKIFailureInfo bits, as {@code openssl cmp} prints them; an answer that is no PKIMessage says so.
+     */
+    private static String cmpStatus(HttpsWire.Reply reply) {
+        if (!String.valueOf(reply.header("Content-Type")).startsWith("application/pkixcmp")) {
+            return reply.text();
+        }
+        try {
+            org.bouncycastle.asn1.cmp.PKIMessage message = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(reply.body());
+            org.bouncycastle.asn1.cmp.PKIBody body = message.getBody();
+            org.bouncycastle.asn1.cmp.PKIStatusInfo status = switch (body.getType()) {
+                case org.bouncycastle.asn1.cmp.PKIBody.TYPE_ERROR ->
+                        org.bouncycastle.asn1.cmp.ErrorMsgContent.getInstance(body.getContent()).getPKIStatusInfo();
+                case org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REP, org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REP,
+                     org.bouncycastle.asn1.cmp.PKIBody.TYPE_KEY_UPDATE_REP ->
+                        org.bouncycastle.asn1.cmp.CertRepMessage.getInstance(body.getContent()).getResponse()[0].getStatus();
+                default -> null;
+            };
+            if (status == null || status.getStatusString() == null) {
+                return "a CMP answer of body type " + body.getType() + " without a status text";
+            }
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < status.getStatusString().size(); i++) {
+                text.append(status.getStatusString().getStringAtUTF8(i).getString()).append('\n');
+            }
+            int bits = status.getFailInfo() == null ? 0 : status.getFailInfo().intValue();
+            FAILURE_INFO.forEach((name, bit) -> {
+                if ((bits & bit) != 0) {
+                    text.append("PKIFailureInfo: ").append(name).append('\n');
+                }
+            });
+            return text.toString();
+        } catch (RuntimeException e) {
+            return "\u0000 an answer typed application/pkixcmp that is no PKIMessage: " + e.getMessage();
+        }
     }
 
     /** Null when the server that took the input still answers an ordinary request. */

@@ -1,0 +1,307 @@
+package org.pkilab.ca;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.TemplateCompatibility;
+import org.pkilab.pki.KeyFiles;
+import org.pkilab.testing.ExternalTool;
+import org.pkilab.testing.ExternalTool.Result;
+
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.pkilab.enrollment.CmpClient;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.windows.WindowsError;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CA's CMP endpoint as Debian's {@code openssl cmp} sees it, unmodified: first enrollment with a shared secret an
+ * administrator issued ({@code -ref/-secret}), {@code cr} and {@code p10cr}, renewal ({@code kur}) and revocation
+ * ({@code rr}) signed with the certificate, a request held for a certificate manager that openssl polls for until it is
+ * approved, and refusals whose AD CS code shows in openssl's output; a certificate openssl rejects in its {@code certConf}
+ * is revoked, {@code -implicit_confirm} needs no {@code certConf}, the HTTPS port serves CMP too, PBMAC1 protects as well
+ * as PasswordBasedMac, and the lab's own {@link CmpClient} does what openssl does.
+ */
+class CmpTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String TEMPLATE = "ConfigMgrWebServerCertificate";
+    private static final String APPROVAL = "ApprovedWebServer";
+    private static DomainController dc;
+    private static CertificationAuthority ca;
+    private static CaAdministration.CmpSecret iis01;
+    private static CaAdministration.CmpSecret web02;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            admin.usersAndComputers().createComputer("WEB02", "web02.contoso.com", PASSWORD);
+            admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.security().allow("ConfigMgr Web Server Certificate", "IIS01$", AccessRight.READ, AccessRight.ENROLL);
+            admin.templates().duplicate("Web Server", "Approved Web Server", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.templates().setRequiresApproval("Approved Web Server", true);
+            admin.security().allow("Approved Web Server", "IIS01$", AccessRight.READ, AccessRight.ENROLL);
+        }
+        ca.issueTemplate("ConfigMgr Web Server Certificate");
+        ca.issueTemplate("Approved Web Server");
+        iis01 = ca.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
+        web02 = ca.issueCmpSecret("CONTOSO\\WEB02$", "CONTOSO\\Administrator");
+    }
+
+    @AfterAll
+    static void stopLab() {
+        ca.close();
+        dc.close();
+    }
+
+    private static Result openssl(Path dir, String template, String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "cmp", "-server", "127.0.0.1:" + ca.httpPort(),
+                "-path", CmpAdapter.PATH + (template == null ? "" : "/p/" + template)));
+        command.addAll(List.of(more));
+        return ExternalTool.run(dir, Map.of(), null, command.toArray(String[]::new));
+    }
+
+    private static void key(Path dir, String name) throws Exception {
+        Result key = ExternalTool.run(dir, Map.of(), null, "openssl", "genrsa", "-out", name, "2048");
+        assertEquals(0, key.exit(), key.toString());
+    }
+
+    private static X509Certificate certificate(Path file) throws Exception {
+        return KeyFiles.certificate(Files.readAllBytes(file));
+    }
+
+    @Test
+    void irWithTheSharedSecretIssuesAndTheCertificateIsRecordedForTheAccount(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        Result ir = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com",
+                "-certout", "iis01.pem", "-cacertsout", "capubs.pem");
+        assertEquals(0, ir.exit(), "openssl cmp -cmd ir for IIS01$ on " + TEMPLATE + ": " + ir);
+        X509Certificate issued = certificate(dir.resolve("iis01.pem"));
+        assertEquals(ca.certificate(), certificate(dir.resolve("capubs.pem")), "the ip's caPubs: the CA certificate");
+        RequestRecord row = ca.bySerial(issued.getSerialNumber()).orElseThrow();
+        assertEquals("CONTOSO\\IIS01$", row.requester(), "the requester recorded in " + ca.name() + "'s database");
+        assertEquals(TEMPLATE, row.template());
+    }
+
+    /** A certificate for IIS01 by ir with its shared secret: iis01.pem with key.pem, and ca.pem beside them. */
+    private static X509Certificate enrollIis01(Path dir) throws Exception {
+        key(dir, "key.pem");
+        Result ir = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "iis01.pem");
+        assertEquals(0, ir.exit(), "openssl cmp -cmd ir for IIS01$ on " + TEMPLATE + ": " + ir);
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        return certificate(dir.resolve("iis01.pem"));
+    }
+
+    @Test
+    void anAccountWithoutEnrollIsRefusedWithTheAdCsCodeInOpensslsOutput(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        long before = ca.requestCount();
+        Result refused = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", web02.reference(), "-secret", "pass:" + web02.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=web02.contoso.com", "-sans", "web02.contoso.com", "-certout", "web02.pem");
+        String output = refused.out() + refused.err();
+        assertTrue(refused.exit() != 0, "WEB02$ holds no Enroll right on " + TEMPLATE + ": " + refused);
+        assertTrue(output.contains("0x80094012") && output.contains("CERTSRV_E_TEMPLATE_DENIED"), "the AD CS code in openssl's output: " + output);
+        assertTrue(output.contains("notAuthorized"), "the PKIFailureInfo openssl prints: " + output);
+        assertTrue(!Files.exists(dir.resolve("web02.pem")), "no certificate written");
+        assertEquals(before + 1, ca.requestCount(), "the refusal is recorded in " + ca.name() + "'s database as a denied request");
+        assertEquals("CONTOSO\\WEB02$", ca.failed().get(ca.failed().size() - 1).requester());
+    }
+
+    @Test
+    void crSignedWithAnIssuedCertificateAndP10crWithASecretIssue(@TempDir Path dir) throws Exception {
+        enrollIis01(dir);
+        key(dir, "second.pem");
+        Result cr = openssl(dir, TEMPLATE, "-cmd", "cr", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "second.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "second-cert.pem");
+        assertEquals(0, cr.exit(), "openssl cmp -cmd cr signed with IIS01's certificate: " + cr);
+        assertEquals("CONTOSO\\IIS01$", ca.bySerial(certificate(dir.resolve("second-cert.pem")).getSerialNumber()).orElseThrow().requester(),
+                "the requester of a signed cr is the account the CA recorded for the signing certificate");
+
+        key(dir, "p10.pem");
+        Result req = ExternalTool.run(dir, Map.of(), null, "openssl", "req", "-new", "-key", "p10.pem", "-subj", "/CN=iis01.contoso.com",
+                "-addext", "subjectAltName=DNS:iis01.contoso.com", "-out", "p10.csr");
+        assertEquals(0, req.exit(), req.toString());
+        Result p10cr = openssl(dir, TEMPLATE, "-cmd", "p10cr", "-csr", "p10.csr", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-certout", "p10-cert.pem");
+        assertEquals(0, p10cr.exit(), "openssl cmp -cmd p10cr -csr with IIS01's secret: " + p10cr);
+        assertEquals(TEMPLATE, ca.bySerial(certificate(dir.resolve("p10-cert.pem")).getSerialNumber()).orElseThrow().template());
+    }
+
+    @Test
+    void kurRenewsAndRrSignedWithTheCertificateRevokesItAsTheOnlineResponderThenSays(@TempDir Path dir) throws Exception {
+        X509Certificate first = enrollIis01(dir);
+        key(dir, "new.pem");
+        Result kur = openssl(dir, null, "-cmd", "kur", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "new.pem", "-certout", "renewed.pem");
+        assertEquals(0, kur.exit(), "openssl cmp -cmd kur signed with the certificate it renews: " + kur);
+        X509Certificate renewed = certificate(dir.resolve("renewed.pem"));
+        assertTrue(!renewed.getSerialNumber().equals(first.getSerialNumber()), "a new certificate");
+        assertEquals(TEMPLATE, ca.bySerial(renewed.getSerialNumber()).orElseThrow().template(), "the template of the renewed certificate");
+        assertEquals(first.getSubjectX500Principal(), renewed.getSubjectX500Principal());
+
+        Result rr = openssl(dir, null, "-cmd", "rr", "-cert", "renewed.pem", "-key", "new.pem", "-trusted", "ca.pem",
+                "-oldcert", "renewed.pem", "-revreason", "1");
+        assertEquals(0, rr.exit(), "openssl cmp -cmd rr signed with the certificate it revokes: " + rr);
+        RequestRecord row = ca.bySerial(renewed.getSerialNumber()).orElseThrow();
+        assertEquals(RequestStatus.REVOKED, row.status(), "revoked in " + ca.name() + "'s database");
+        assertEquals(RevocationReason.KEY_COMPROMISE, row.revocationReason());
+
+        Result ocsp = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-issuer", "ca.pem", "-cert", "renewed.pem",
+                "-url", ca.ocspUrl().replace(ca.config().fqdn(), "127.0.0.1"), "-CAfile", "ca.pem");
+        assertTrue(ocsp.out().contains("renewed.pem: revoked") && ocsp.out().contains("keyCompromise"),
+                "the Online Responder's answer after the rr: " + ocsp);
+    }
+
+    @Test
+    void rrByAnotherAccountWithoutIssueAndManageCertificatesIsRefused(@TempDir Path dir) throws Exception {
+        X509Certificate issued = enrollIis01(dir);
+        Result rr = openssl(dir, null, "-cmd", "rr", "-ref", web02.reference(), "-secret", "pass:" + web02.secret(),
+                "-oldcert", "iis01.pem", "-revreason", "1");
+        String output = rr.out() + rr.err();
+        assertTrue(rr.exit() != 0, "WEB02$ revoking IIS01's certificate: " + rr);
+        assertTrue(output.contains("0x80070005") && output.contains("E_ACCESSDENIED") && output.contains("notAuthorized"), output);
+        assertEquals(RequestStatus.ISSUED, ca.bySerial(issued.getSerialNumber()).orElseThrow().status(), "still issued");
+    }
+
+    @Test
+    void aRequestHeldForACertificateManagerIsPolledForUntilApproved(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        int pendingBefore = ca.pending().size();
+        java.util.concurrent.CompletableFuture<Result> ir = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return openssl(dir, APPROVAL, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                        "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "approved.pem",
+                        "-total_timeout", "120");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (ca.pending().size() == pendingBefore && !ir.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        List<RequestRecord> pending = ca.pending();
+        assertEquals(pendingBefore + 1, pending.size(), "IIS01's request for " + APPROVAL + " waits for a certificate manager; openssl: "
+                + (ir.isDone() ? ir.join() : "still running"));
+        RequestRecord held = pending.get(pending.size() - 1);
+        ca.approve(held.requestId(), "CONTOSO\\Administrator");
+        Result done = ir.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(0, done.exit(), "openssl cmp polls (pollReq) and gets the certificate once request " + held.requestId() + " is approved: " + done);
+        assertEquals(held.requestId(), ca.bySerial(certificate(dir.resolve("approved.pem")).getSerialNumber()).orElseThrow().requestId());
+    }
+
+    @Test
+    void theLabsCmpClientEnrollsRenewsRevokesAndCarriesTheCodeOfARefusal() {
+        String url = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        java.security.KeyPair key = Csrs.rsa(2048);
+        X509Certificate issued = CmpClient.withSecret(url, ca.certificate(), iis01.reference(), iis01.secret())
+                .enroll(TEMPLATE, key, "CN=iis01.contoso.com", "iis01.contoso.com");
+        assertEquals("CONTOSO\\IIS01$", ca.bySerial(issued.getSerialNumber()).orElseThrow().requester());
+
+        java.security.KeyPair next = Csrs.rsa(2048);
+        X509Certificate renewed = CmpClient.withCertificate(url, ca.certificate(), issued, key.getPrivate()).renew(next);
+        assertEquals(TEMPLATE, ca.bySerial(renewed.getSerialNumber()).orElseThrow().template(), "kur renews from the same template");
+
+        CmpClient.withCertificate(url, ca.certificate(), renewed, next.getPrivate()).revoke(renewed, CRLReason.superseded);
+        assertEquals(RequestStatus.REVOKED, ca.bySerial(renewed.getSerialNumber()).orElseThrow().status());
+
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                web02.reference(), web02.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=web02.contoso.com", "web02.contoso.com"));
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED, refused.error(), "WEB02$ without Enroll: " + refused.getMessage());
+
+        EnrollmentException wrongSecret = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                iis01.reference(), "not-the-secret").enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis01.contoso.com", "iis01.contoso.com"));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, wrongSecret.error(), "a wrong secret: " + wrongSecret.getMessage());
+    }
+
+    @Test
+    void aCertificateTheClientRejectsInCertConfIsRevokedAndImplicitConfirmNeedsNone(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        Result other = ExternalTool.run(dir, Map.of(), null, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key",
+                "-subj", "/CN=Fabrikam Root", "-out", "other.pem");
+        assertEquals(0, other.exit(), other.toString());
+        long before = ca.requestCount();
+        // -out_trusted: openssl checks the new certificate against Fabrikam's root, fails, and rejects it in its certConf
+        Result rejected = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "rejected.pem",
+                "-out_trusted", "other.pem");
+        assertTrue(rejected.exit() != 0 && (rejected.out() + rejected.err()).contains("CERTCONF"), "openssl rejects the certificate: " + rejected);
+        RequestRecord row = ca.request(before + 1).orElseThrow();
+        assertEquals(RequestStatus.REVOKED, row.status(), "the certificate IIS01 rejected in its certConf is revoked: " + row);
+
+        Result implicit = openssl(dir, TEMPLATE, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
+                "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com", "-sans", "iis01.contoso.com", "-certout", "implicit.pem",
+                "-implicit_confirm");
+        assertEquals(0, implicit.exit(), implicit.toString());
+        assertTrue(!(implicit.out() + implicit.err()).contains("sending CERTCONF"), "implicitConfirm granted, no certConf: " + implicit);
+        assertEquals(RequestStatus.ISSUED, ca.bySerial(certificate(dir.resolve("implicit.pem")).getSerialNumber()).orElseThrow().status());
+    }
+
+    @Test
+    void cmpIsServedOnTheHttpsPortToo(@TempDir Path dir) throws Exception {
+        key(dir, "key.pem");
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        Result ir = ExternalTool.run(dir, Map.of(), null, "openssl", "cmp", "-cmd", "ir", "-server", "127.0.0.1:" + ca.httpsPort(),
+                "-path", CmpAdapter.LABEL_PREFIX + TEMPLATE, "-tls_used", "-tls_trusted", "ca.pem", "-tls_host", ca.config().fqdn(),
+                "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(), "-newkey", "key.pem", "-subject", "/CN=iis01.contoso.com",
+                "-sans", "iis01.contoso.com", "-certout", "tls.pem");
+        assertEquals(0, ir.exit(), "openssl cmp over TLS to " + ca.config().fqdn() + ":" + ca.httpsPort() + ": " + ir);
+        assertEquals("CONTOSO\\IIS01$", ca.bySerial(certificate(dir.resolve("tls.pem")).getSerialNumber()).orElseThrow().requester());
+    }
+
+    @Test
+    void anIrProtectedWithPbmac1IsTakenAsWell() throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false, new org.bouncycastle.asn1.x509.GeneralNames(
+                                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, "iis01.contoso.com")))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        org.bouncycastle.asn1.cmp.PKIMessage request = new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setBody(body)
+                .build(new org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder("HmacSHA256", 256).setIterationCount(10_000)
+                        .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(iis01.secret().toCharArray()))
+                .toASN1Structure();
+        java.net.http.HttpResponse<byte[]> answer = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + ca.httpPort() + CmpAdapter.LABEL_PREFIX + TEMPLATE))
+                .header("Content-Type", CmpAdapter.MEDIA_TYPE).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.getEncoded())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        org.bouncycastle.asn1.cmp.PKIMessage ip = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(answer.body());
+        assertEquals(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REP, ip.getBody().getType(), "an ip for a PBMAC1-protected ir, not an error: "
+                + answer.headers().firstValue("X-ADCS-Error").orElse(""));
+        org.bouncycastle.asn1.cmp.CertResponse response = org.bouncycastle.asn1.cmp.CertRepMessage.getInstance(ip.getBody().getContent()).getResponse()[0];
+        assertEquals(org.bouncycastle.asn1.cmp.PKIStatus.GRANTED, response.getStatus().getStatus().intValue());
+        assertTrue(new org.bouncycastle.cert.cmp.ProtectedPKIMessage(new org.bouncycastle.cert.cmp.GeneralPKIMessage(ip)).verify(
+                new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator()),
+                iis01.secret().toCharArray()), "the ip is MAC-protected with IIS01's secret");
+    }
+}
