@@ -40,6 +40,8 @@ import java.util.function.Supplier;
  * HTTPS /certsrv/admin/...                                                         {@link CaAdminEndpoint}
  * HTTP  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt           {@link CrlFilesAdapter}
  * HTTP  /ocsp (POST), /ocsp/&lt;base64 request&gt; (GET)                                {@link OcspAdapter}
+ * HTTP(S) /certsrv/mscep/mscep.dll?operation=GetCACaps|GetCACert|PKIOperation      {@link ScepAdapter} (NDES)
+ * HTTPS /certsrv/mscep_admin/                                                      {@link ScepAdapter#admin} (challenge passwords)
  * </pre>
  *
  * <p>The adapters reach the CA only through the narrow interfaces in {@link Services}; a new protocol is a new
@@ -58,7 +60,7 @@ final class CaWebServer implements AutoCloseable {
     /** What the adapters need from the CA, each as narrow as the adapter's job. */
     record Services(Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource policy,
                     CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls,
-                    OnlineResponder responder) {
+                    OnlineResponder responder, ScepAdapter.Ndes ndes) {
         Services {
             Objects.requireNonNull(caCertificate, "caCertificate");
             Objects.requireNonNull(enrollment, "enrollment");
@@ -68,6 +70,7 @@ final class CaWebServer implements AutoCloseable {
             Objects.requireNonNull(logon, "logon");
             Objects.requireNonNull(crls, "crls");
             Objects.requireNonNull(responder, "responder");
+            Objects.requireNonNull(ndes, "ndes");
         }
     }
 
@@ -79,6 +82,7 @@ final class CaWebServer implements AutoCloseable {
     private CaAdminEndpoint admin;
     private CrlFilesAdapter files;
     private OcspAdapter ocsp;
+    private ScepAdapter scep;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
@@ -129,6 +133,7 @@ final class CaWebServer implements AutoCloseable {
         admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
         files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
         ocsp = new OcspAdapter(services.responder());
+        scep = new ScepAdapter(config.caName(), () -> "https://" + config.fqdn() + ":" + httpsPort() + ScepAdapter.ADMIN_PATH + "/", caCertificate, services.enrollment(), services.policy(), logon, services.ndes());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
         // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
         server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
@@ -212,6 +217,19 @@ final class CaWebServer implements AutoCloseable {
         }
         if (!secure && (path.equals(OcspAdapter.PATH) || path.startsWith(OcspAdapter.PATH + "/"))) {
             ocsp.handle(request, response, callback);
+            return;
+        }
+        if (path.equals(ScepAdapter.PATH) || path.startsWith(ScepAdapter.PATH + "/")) {
+            scep.handle(request, response, callback);
+            return;
+        }
+        if (path.equals(ScepAdapter.ADMIN_PATH) || path.startsWith(ScepAdapter.ADMIN_PATH + "/")) {
+            if (!secure) {
+                HttpAnswers.text(response, callback, 403, "Forbidden: " + ScepAdapter.ADMIN_PATH + "/ requires SSL (IIS 403.4), as it hands "
+                        + "out passwords; use https://" + config.fqdn() + ":" + httpsPort() + ScepAdapter.ADMIN_PATH + "/\n");
+                return;
+            }
+            scep.admin(request, response, callback);
             return;
         }
         if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {

@@ -192,6 +192,14 @@ final class LogonTokenVerifier implements AccountLogon {
         return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), r.requesterDn()).token();
     }
 
+    /**
+     * The token of the account at {@code dn} with its groups, as the DC builds it for a service logged on as that account
+     * (S4U2Self): how NDES's service account becomes the requester of the SCEP requests it submits.
+     */
+    LogonToken serviceLogon(String dn) {
+        return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), dn).token();
+    }
+
     private static boolean sameCertificate(RequestRecord issued, X509Certificate presented) {
         try {
             return issued.certificate() != null && Arrays.equals(issued.certificate(), presented.getEncoded());

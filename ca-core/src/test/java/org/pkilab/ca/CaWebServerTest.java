@@ -84,7 +84,9 @@ class CaWebServerTest {
         CaWebServer.Services services = new CaWebServer.Services(CA::certificate, stub(Enrollment.class), stub(EnrollmentPolicySource.class),
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,
                 delta -> delta ? DELTA_CRL : BASE_CRL, new OnlineResponder(CA::certificate,
-                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()));
+                () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()),
+                new ScepAdapter.Ndes(null, new ChallengePasswords(java.time.Clock.systemUTC()), () -> null,
+                        () -> org.pkilab.enrollment.CaRegistrySettings.NdesTemplates.DEFAULT, java.time.Clock.systemUTC()));
         web = new CaWebServer(config, 0, 0);
         web.bind();
         web.start(selfSignedBy("CN=ca01.contoso.com"), services);

@@ -23,7 +23,15 @@ import java.util.regex.Pattern;
  * certutil -setreg policy\DisableExtensionList +1.3.6.1.4.1.311.25.2     ESC16: no certificate carries the SID extension
  * certutil -setreg CA\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST      ESC11: ICertRequest accepts unencrypted RPC
  * certutil -setreg CA\EstDefaultTemplate WebServer                       (the lab's own) EST requests that name no template
+ * reg add HKLM\SOFTWARE\Microsoft\Cryptography\MSCEP /v GeneralPurposeTemplate /d NdesDevices   NDES issues SCEP requests from it
  * }</pre>
+ *
+ * <p>The three {@code MSCEP\} values are not the CA's but the Network Device Enrollment Service's
+ * ({@code HKLM\SOFTWARE\Microsoft\Cryptography\MSCEP}): the template NDES asks for, chosen by the key usage the SCEP
+ * request asks for: digital signature alone {@code SignatureTemplate}, key encipherment alone {@code EncryptionTemplate},
+ * both or neither {@code GeneralPurposeTemplate}. A new NDES sets all three to {@code IPSECIntermediateOffline}
+ * (IPSec (Offline request)); the lab's NDES runs on the CA host, so they live beside the CA's and {@code pkilab ca setreg}
+ * changes them (on Windows: {@code reg add}, then {@code iisreset}).
  *
  * <p>{@code CA\EstDefaultTemplate} is the lab's, not Windows': AD CS has no EST service, and its nearest kin, NDES,
  * keeps the template for SCEP requests that name none in {@code HKLM\Software\Microsoft\Cryptography\MSCEP}
@@ -48,9 +56,10 @@ import java.util.regex.Pattern;
  *                             issues (id-ad-ocsp), as the Extensions tab's "Include in the online certificate status protocol
  *                             (OCSP) extension" does (Windows keeps it in {@code CACertPublicationURLs} with flag 32); empty, a
  *                             new CA's default: none
+ * @param ndes                 NDES's {@code MSCEP\EncryptionTemplate}, {@code SignatureTemplate} and {@code GeneralPurposeTemplate}
  */
 public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
-                                 String estDefaultTemplate, String ocspUrl) {
+                                 String estDefaultTemplate, String ocspUrl, NdesTemplates ndes) {
 
     /** EDITF_REQUESTEXTENSIONLIST, DISABLEEXTENSIONLIST, ADDOLDKEYUSAGE, BASICCONSTRAINTSCRITICAL, ENABLEAKIKEYID, ENABLEDEFAULTSMIME, ENABLECHASECLIENTDC. */
     public static final int DEFAULT_EDIT_FLAGS = 0x0011014E;
@@ -66,6 +75,51 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
 
     /** What {@code setreg CA\OcspUrl} takes for the CA's own Online Responder: the CA puts that responder's URL in its place. */
     public static final String OWN_RESPONDER = "responder";
+
+    /** NDES's template for every key usage until an administrator changes it: IPSec (Offline request). */
+    public static final String NDES_DEFAULT_TEMPLATE = "IPSECIntermediateOffline";
+
+    /**
+     * The templates NDES requests certificates from, by the key usage a SCEP request asks for, as its {@code MSCEP} registry
+     * key holds them. Each is a template name; a new NDES has {@value #NDES_DEFAULT_TEMPLATE} for all three.
+     */
+    public record NdesTemplates(String encryptionTemplate, String signatureTemplate, String generalPurposeTemplate) {
+        // its own copy of the template-name rule: the outer class's constant is not yet set while DEFAULT below is made
+        private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} ._()-]{1,64}");
+        public static final NdesTemplates DEFAULT = new NdesTemplates(NDES_DEFAULT_TEMPLATE, NDES_DEFAULT_TEMPLATE, NDES_DEFAULT_TEMPLATE);
+
+        public NdesTemplates {
+            encryptionTemplate = templateName(encryptionTemplate, "EncryptionTemplate");
+            signatureTemplate = templateName(signatureTemplate, "SignatureTemplate");
+            generalPurposeTemplate = templateName(generalPurposeTemplate, "GeneralPurposeTemplate");
+        }
+
+        /**
+         * NDES's choice for a request asking for {@code digitalSignature} and {@code keyEncipherment} (its key usage
+         * extension; neither when it has none).
+         */
+        public String forKeyUsage(boolean digitalSignature, boolean keyEncipherment) {
+            if (digitalSignature && !keyEncipherment) {
+                return signatureTemplate;
+            }
+            if (keyEncipherment && !digitalSignature) {
+                return encryptionTemplate;
+            }
+            return generalPurposeTemplate;
+        }
+
+        private static String templateName(String name, String value) {
+            String text = name == null ? "" : name.strip();
+            if (text.isEmpty()) {
+                return NDES_DEFAULT_TEMPLATE;
+            }
+            if (!NAME.matcher(text).matches() || text.contains("..")) {
+                throw new IllegalArgumentException("'" + text + "' is not a certificate template name for MSCEP\\" + value
+                        + ": template names are 1 to 64 letters, digits, spaces, '.', '_', '-', '(' and ')' (IPSECIntermediateOffline)");
+            }
+            return text;
+        }
+    }
 
     /** A new enterprise CA's settings. */
     public static final CaRegistrySettings DEFAULT = new CaRegistrySettings(DEFAULT_EDIT_FLAGS, DEFAULT_INTERFACE_FLAGS, List.of(), DEFAULT_SECURITY);
@@ -85,7 +139,10 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         INTERFACE_FLAGS("CA", "InterfaceFlags", "REG_DWORD"),
         SECURITY("CA", "Security", "REG_BINARY"),
         EST_DEFAULT_TEMPLATE("CA", "EstDefaultTemplate", "REG_SZ"),
-        OCSP_URL("CA", "OcspUrl", "REG_SZ");
+        OCSP_URL("CA", "OcspUrl", "REG_SZ"),
+        MSCEP_ENCRYPTION_TEMPLATE("MSCEP", "EncryptionTemplate", "REG_SZ"),
+        MSCEP_SIGNATURE_TEMPLATE("MSCEP", "SignatureTemplate", "REG_SZ"),
+        MSCEP_GENERAL_PURPOSE_TEMPLATE("MSCEP", "GeneralPurposeTemplate", "REG_SZ");
 
         private final String key;
         private final String valueName;
@@ -107,7 +164,12 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             return valueName;
         }
 
-        /** The full key below {@code HKLM\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration\<CA name>}. */
+        /** Whether this is NDES's ({@code HKLM\SOFTWARE\Microsoft\Cryptography\MSCEP}), not the CA's. */
+        public boolean ndes() {
+            return "MSCEP".equals(key);
+        }
+
+        /** The full key below {@code HKLM\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration\<CA name>}; see {@link #ndes()}. */
         public String registryKey() {
             return "policy".equals(key) ? "PolicyModules\\CertificateAuthority_MicrosoftDefault.Policy" : "";
         }
@@ -192,9 +254,9 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         }
     }
 
-    /** Settings with no {@code EstDefaultTemplate} and no {@code OcspUrl}. */
+    /** Settings with no {@code EstDefaultTemplate} and no {@code OcspUrl}, and NDES's defaults. */
     public CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security) {
-        this(editFlags, interfaceFlags, disableExtensionList, security, "", "");
+        this(editFlags, interfaceFlags, disableExtensionList, security, "", "", NdesTemplates.DEFAULT);
     }
 
     public CaRegistrySettings {
@@ -209,6 +271,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             throw new IllegalArgumentException("'" + ocspUrl + "' is not an OCSP URL for OcspUrl: give the Online Responder's http URL "
                     + "(http://ca01.contoso.com:PORT/ocsp, which 'pkilab up' prints), 'responder' for this CA's own, or '' for none");
         }
+        ndes = ndes == null ? NdesTemplates.DEFAULT : ndes;
         if (security == null || security.isBlank()) {
             throw new IllegalArgumentException("the CA's Security value cannot be empty: a CA nobody may manage cannot be put right");
         }
@@ -228,29 +291,34 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     }
 
     public CaRegistrySettings withEditFlags(int value) {
-        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, ndes);
     }
 
     public CaRegistrySettings withInterfaceFlags(int value) {
-        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate, ocspUrl, ndes);
     }
 
     public CaRegistrySettings withDisableExtensionList(List<String> value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate, ocspUrl, ndes);
     }
 
     /** With {@code EstDefaultTemplate} set to {@code template}; empty clears it. */
     public CaRegistrySettings withEstDefaultTemplate(String template) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template, ocspUrl);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template, ocspUrl, ndes);
     }
 
     /** With {@code OcspUrl} set to {@code url}; empty clears it. */
     public CaRegistrySettings withOcspUrl(String url) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, url);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, url, ndes);
+    }
+
+    /** With NDES's {@code MSCEP} templates set to {@code value}. */
+    public CaRegistrySettings withNdes(NdesTemplates value) {
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, value);
     }
 
     public CaRegistrySettings withSecurity(String value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate, ocspUrl);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate, ocspUrl, ndes);
     }
 
     /**
@@ -275,6 +343,9 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             case DISABLE_EXTENSION_LIST -> withDisableExtensionList(changeList(disableExtensionList, text));
             case EST_DEFAULT_TEMPLATE -> withEstDefaultTemplate(text);
             case OCSP_URL -> withOcspUrl(text);
+            case MSCEP_ENCRYPTION_TEMPLATE -> withNdes(new NdesTemplates(text, ndes.signatureTemplate(), ndes.generalPurposeTemplate()));
+            case MSCEP_SIGNATURE_TEMPLATE -> withNdes(new NdesTemplates(ndes.encryptionTemplate(), text, ndes.generalPurposeTemplate()));
+            case MSCEP_GENERAL_PURPOSE_TEMPLATE -> withNdes(new NdesTemplates(ndes.encryptionTemplate(), ndes.signatureTemplate(), text));
             case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
                     + "Properties, Security), a security descriptor, not a value -setreg changes here");
         };
@@ -362,6 +433,10 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         out.put("Security", security);
         out.put("EstDefaultTemplate", estDefaultTemplate);
         out.put("OcspUrl", ocspUrl);
+        ObjectNode mscep = out.putObject("MSCEP");
+        mscep.put("EncryptionTemplate", ndes.encryptionTemplate());
+        mscep.put("SignatureTemplate", ndes.signatureTemplate());
+        mscep.put("GeneralPurposeTemplate", ndes.generalPurposeTemplate());
         return out;
     }
 
@@ -399,8 +474,18 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         if (!ocsp.isMissingNode() && !ocsp.isTextual()) {
             throw new IllegalArgumentException("OcspUrl is a URL, not " + ocsp);
         }
+        JsonNode mscep = json.path("MSCEP");
+        if (!mscep.isMissingNode() && !mscep.isObject()) {
+            throw new IllegalArgumentException("MSCEP holds NDES's EncryptionTemplate, SignatureTemplate and GeneralPurposeTemplate, not " + mscep);
+        }
+        for (String name : List.of("EncryptionTemplate", "SignatureTemplate", "GeneralPurposeTemplate")) {
+            if (!mscep.path(name).isMissingNode() && !mscep.path(name).isTextual()) {
+                throw new IllegalArgumentException("MSCEP\\" + name + " is a template name, not " + mscep.path(name));
+            }
+        }
         return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText(),
-                estDefault.asText(""), ocsp.asText(""));
+                estDefault.asText(""), ocsp.asText(""), new NdesTemplates(mscep.path("EncryptionTemplate").asText(""),
+                mscep.path("SignatureTemplate").asText(""), mscep.path("GeneralPurposeTemplate").asText("")));
     }
 
     private static int dword(JsonNode node, String name) {
