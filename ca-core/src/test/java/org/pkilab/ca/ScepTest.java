@@ -11,7 +11,11 @@ import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.directory.model.TemplateCompatibility;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.pkilab.enrollment.ScepClient;
+import org.pkilab.enrollment.ScepMessage;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.RsaKeys;
 import org.pkilab.testing.ExternalTool;
 import org.pkilab.testing.ExternalTool.Result;
 import org.pkilab.windows.WindowsError;
@@ -21,8 +25,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.net.URI;
+import java.security.KeyPair;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -97,5 +104,142 @@ class ScepTest {
         assertEquals("CONTOSO\\" + ca.config().hostName() + "$", row.requester(),
                 "the CA records SCEP requests under NDES's service account, as Windows does: " + row);
         assertEquals(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE, row.template(), row.toString());
+    }
+
+    /** The RA and CA certificates as files, for pki --scep, which takes them by name. */
+    private static void raFiles(Path dir) throws Exception {
+        List<X509Certificate> ra = ca.ndesRaCertificates();
+        Files.write(dir.resolve("enc.der"), ra.get(0).getEncoded());
+        Files.write(dir.resolve("sig.der"), ra.get(1).getEncoded());
+        Files.write(dir.resolve("ca.der"), ca.certificate().getEncoded());
+        Result key = sh(dir, "pki --gen --type rsa --size 2048 --outform der > key.der 2>/dev/null");
+        assertEquals(0, key.exit(), "pki --gen: " + key);
+    }
+
+    private static String pkiScep(String dn, String password) {
+        return "pki --scep --url " + url() + " --in key.der --dn '" + dn + "' --password " + password
+                + " --cacert-enc enc.der --cacert-sig sig.der --cacert ca.der --interval 1 --maxpolltime 120 --outform pem --cipher des3";
+    }
+
+    private static Result sh(Path dir, String script) throws Exception {
+        return ExternalTool.run(dir, Map.of(), null, "sh", "-c", script);
+    }
+
+    @Test
+    void strongswanPkiEnrollsWithAOneTimePassword(@TempDir Path dir) throws Exception {
+        raFiles(dir);
+        Result enrolled = sh(dir, pkiScep("CN=vpn01.contoso.com", ca.ndesChallengePassword()) + " > cert.pem");
+        assertEquals(0, enrolled.exit(), "pki --scep against " + url() + ": " + enrolled);
+        X509Certificate issued = KeyFiles.certificate(Files.readAllBytes(dir.resolve("cert.pem")));
+        assertEquals("CN=vpn01.contoso.com", issued.getSubjectX500Principal().getName(), "the subject pki asked for (supply in request)");
+        assertEquals("CONTOSO\\" + ca.config().hostName() + "$", ca.bySerial(issued.getSerialNumber()).orElseThrow().requester());
+    }
+
+    @Test
+    void aTemplateTheServiceAccountMayNotEnrollForIsRefusedWithTheAdCsCode(@TempDir Path dir) throws Exception {
+        ca.changeRegistry("MSCEP\\GeneralPurposeTemplate", DefaultTemplates.WEB_SERVER, ADMIN);
+        long before = ca.failed().size();
+        Result refused = scepclient(dir, "router02.contoso.com", ca.ndesChallengePassword());
+        assertNotEquals(0, refused.exit(), "scepclient gets no certificate from Web Server, which grants CA01$ no Enroll: " + refused);
+        assertTrue((refused.out() + refused.err()).contains("badRequest") || (refused.out() + refused.err()).contains("failInfo"),
+                "scepclient prints the SCEP failInfo: " + refused);
+        List<RequestRecord> failed = ca.failed();
+        assertEquals(before + 1, failed.size(), "the refusal is in the CA's Failed Requests");
+        RequestRecord row = failed.get(failed.size() - 1);
+        assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED.hresult(), row.dispositionCode(), "the CA's recorded refusal: " + row);
+        assertEquals("CONTOSO\\" + ca.config().hostName() + "$", row.requester(), row.toString());
+
+        KeyPair key = RsaKeys.generate(2048);
+        ScepClient.Answer answer = new ScepClient(URI.create(url())).send(key,
+                ScepClient.request(key, "CN=router03.contoso.com", ca.ndesChallengePassword()));
+        assertEquals(ScepMessage.PkiStatus.FAILURE, answer.status(), answer.toString());
+        assertEquals(ScepMessage.FailInfo.BAD_REQUEST, answer.failInfo(), answer.toString());
+        assertEquals(Optional.of(WindowsError.CERTSRV_E_TEMPLATE_DENIED), answer.error(), "the failInfoText names the AD CS code: " + answer);
+        assertTrue(answer.failInfoText().contains("Web Server"), "and the template: " + answer.failInfoText());
+    }
+
+    @Test
+    void aTemplateNeedingApprovalIsPendingUntilApprovedThenGetCertInitialGetsTheCertificate(@TempDir Path dir) throws Exception {
+        ca.changeRegistry("MSCEP\\GeneralPurposeTemplate", "NDES Approved Devices", ADMIN);
+        raFiles(dir);
+        long lastBefore = ca.requests(0, 100_000).stream().mapToLong(RequestRecord::requestId).max().orElse(0);
+        Process pki = new ProcessBuilder("sh", "-c", pkiScep("CN=router04.contoso.com", ca.ndesChallengePassword()) + " > cert.pem")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("pki.log").toFile()))
+                .start();
+        try {
+            RequestRecord pending = null;
+            for (int i = 0; i < 300 && pending == null; i++) {
+                pending = ca.pending().stream().filter(r -> r.requestId() > lastBefore).findFirst().orElse(null);
+                if (pending == null) {
+                    Thread.sleep(100);
+                }
+            }
+            assertTrue(pending != null, "pki's request waits under Pending Requests: " + Files.readString(dir.resolve("pki.log")));
+            assertTrue(pki.isAlive(), "pki polls (GetCertInitial) while the request is pending: " + Files.readString(dir.resolve("pki.log")));
+            ca.approve(pending.requestId(), ADMIN);
+            assertTrue(pki.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "pki stops polling once approved");
+            String log = Files.readString(dir.resolve("pki.log"));
+            assertEquals(0, pki.exitValue(), "pki --scep: " + log);
+            assertTrue(log.toLowerCase(java.util.Locale.ROOT).contains("pending"), "pki was told PENDING first: " + log);
+            X509Certificate issued = KeyFiles.certificate(Files.readAllBytes(dir.resolve("cert.pem")));
+            assertEquals(pending.requestId(), ca.bySerial(issued.getSerialNumber()).orElseThrow().requestId(),
+                    "the certificate GetCertInitial got is the approved request's");
+        } finally {
+            pki.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aRevokedScepCertificateIsRevokedInTheCrl(@TempDir Path dir) throws Exception {
+        Result enrolled = scepclient(dir, "router05.contoso.com", ca.ndesChallengePassword());
+        assertEquals(0, enrolled.exit(), enrolled.toString());
+        X509Certificate issued = read(dir.resolve("cert.pem"));
+        ca.revoke(issued.getSerialNumber(), RevocationReason.KEY_COMPROMISE, ADMIN);
+        Files.write(dir.resolve("crl.der"), ca.publishCrl().getEncoded());
+        Result crl = ExternalTool.run(dir, Map.of(), null, "openssl", "crl", "-inform", "DER", "-in", "crl.der", "-noout", "-text");
+        assertTrue(crl.out().toUpperCase(java.util.Locale.ROOT).contains(issued.getSerialNumber().toString(16).toUpperCase(java.util.Locale.ROOT)),
+                "the CRL lists the SCEP certificate's serial " + issued.getSerialNumber().toString(16) + ": " + crl);
+    }
+
+    @Test
+    void aWrongUsedOrMissingPasswordIsABadRequestThatReachesNoCa() throws Exception {
+        ScepClient scep = new ScepClient(URI.create(url()));
+        long requests = ca.requestCount();
+        KeyPair key = RsaKeys.generate(2048);
+        ScepClient.Answer wrong = scep.send(key, ScepClient.request(key, "CN=router06.contoso.com", "0123456789ABCDEF"));
+        assertEquals(ScepMessage.FailInfo.BAD_REQUEST, wrong.failInfo(), wrong.toString());
+        assertTrue(wrong.failInfoText().contains("cannot be verified") && wrong.failInfoText().contains("not one NDES gave out"), wrong.failInfoText());
+
+        String password = ca.ndesChallengePassword();
+        KeyPair first = RsaKeys.generate(2048);
+        assertEquals(ScepMessage.PkiStatus.SUCCESS, scep.send(first, ScepClient.request(first, "CN=router07.contoso.com", password)).status());
+        KeyPair second = RsaKeys.generate(2048);
+        ScepClient.Answer used = scep.send(second, ScepClient.request(second, "CN=router08.contoso.com", password));
+        assertEquals(ScepMessage.FailInfo.BAD_REQUEST, used.failInfo(), used.toString());
+        assertTrue(used.failInfoText().contains("used already"), used.failInfoText());
+
+        ScepClient.Answer none = scep.send(key, ScepClient.request(key, "CN=router06.contoso.com", null));
+        assertEquals(ScepMessage.FailInfo.BAD_REQUEST, none.failInfo(), none.toString());
+        assertTrue(none.failInfoText().contains("mscep_admin"), "says where to get a password: " + none.failInfoText());
+        assertEquals(requests + 1, ca.requestCount(), "only the request with the good password reached the CA");
+    }
+
+    @Test
+    void ndesChoosesTheTemplateByTheKeyUsageTheRequestAsksFor() throws Exception {
+        ca.changeRegistry("MSCEP\\SignatureTemplate", "NDES Approved Devices", ADMIN);
+        try {
+            ScepClient scep = new ScepClient(URI.create(url()));
+            KeyPair key = RsaKeys.generate(2048);
+            ScepClient.Answer signing = scep.send(key, ScepClient.request(key, "CN=router09.contoso.com", ca.ndesChallengePassword(),
+                    new KeyUsage(KeyUsage.digitalSignature)));
+            assertEquals(ScepMessage.PkiStatus.PENDING, signing.status(), "digital signature alone: SignatureTemplate, which needs approval");
+            KeyPair both = RsaKeys.generate(2048);
+            X509Certificate general = scep.enroll(both, ScepClient.request(both, "CN=router10.contoso.com", ca.ndesChallengePassword(),
+                    new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment)));
+            assertEquals(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE, ca.bySerial(general.getSerialNumber()).orElseThrow().template(),
+                    "both usages: GeneralPurposeTemplate");
+        } finally {
+            ca.changeRegistry("MSCEP\\SignatureTemplate", "", ADMIN);
+        }
     }
 }
