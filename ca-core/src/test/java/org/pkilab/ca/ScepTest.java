@@ -242,4 +242,26 @@ class ScepTest {
             ca.changeRegistry("MSCEP\\SignatureTemplate", "", ADMIN);
         }
     }
+
+    /**
+     * certmonger on a D-Bus of its own (dbus-run-session, certmonger -s), its state in the test's folder: the CA added with
+     * {@code getcert add-scep-ca}, the certificate requested with {@code getcert request -L <password>} and tracked in
+     * {@code getcert list} as MONITORING.
+     */
+    @Test
+    void certmongerEnrollsAndTracksTheCertificate(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("enroll.sh"), String.join("\n",
+                "set -e",
+                "getcert add-scep-ca -s -c LabNDES -u '" + url() + "'",
+                "getcert request -s -c LabNDES -k " + dir.resolve("key.pem") + " -f " + dir.resolve("cert.pem") + " -N CN=printer01.contoso.com -L "
+                        + ca.ndesChallengePassword() + " -w -v || true",
+                "getcert list -s",
+                ""));
+        Result run = ExternalTool.run(dir, Map.of("HOME", dir.toString(), "XDG_CONFIG_HOME", dir.resolve("config").toString(),
+                "XDG_RUNTIME_DIR", dir.toString()), null, "dbus-run-session", "--", "certmonger", "-s", "-n", "-c", "sh " + dir.resolve("enroll.sh"));
+        assertTrue(run.out().contains("status: MONITORING"), "getcert list tracks the certificate: " + run);
+        X509Certificate issued = KeyFiles.certificate(Files.readAllBytes(dir.resolve("cert.pem")));
+        assertEquals("CN=printer01.contoso.com", issued.getSubjectX500Principal().getName(), run.toString());
+        assertEquals("CONTOSO\\" + ca.config().hostName() + "$", ca.bySerial(issued.getSerialNumber()).orElseThrow().requester());
+    }
 }
