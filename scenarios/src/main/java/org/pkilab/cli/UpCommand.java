@@ -318,6 +318,8 @@ final class UpCommand implements Callable<Integer> {
         out.println("CRL (CDP)     " + ca.crlUrl() + "   delta " + ca.deltaCrlUrl());
         out.println("CA cert (AIA) " + ca.caIssuersUrl());
         out.println("OCSP          " + ca.ocspUrl() + "   (POST application/ocsp-request, or GET /ocsp/<base64 request>)");
+        out.println("SCEP (NDES)   " + ca.scepUrl() + "   (GetCACaps, GetCACert, PKIOperation; a one-time password: 'pkilab ca scep-password')");
+        out.println("NDES admin    " + ca.ndesAdminUrl() + "   (challenge passwords, as Administrator)");
         for (String name : lab.computerNames()) {
             DomainComputer computer = lab.computer(name);
             String site = "";

@@ -31,6 +31,9 @@ final class RegistrySteps {
             case "policy\\DisableExtensionList" -> settings.disableExtensionList().toString();
             case "CA\\EstDefaultTemplate" -> settings.estDefaultTemplate().isEmpty() ? "(none)" : settings.estDefaultTemplate();
             case "CA\\OcspUrl" -> settings.ocspUrl().isEmpty() ? "(none)" : settings.ocspUrl();
+            case "MSCEP\\EncryptionTemplate" -> settings.ndes().encryptionTemplate();
+            case "MSCEP\\SignatureTemplate" -> settings.ndes().signatureTemplate();
+            case "MSCEP\\GeneralPurposeTemplate" -> settings.ndes().generalPurposeTemplate();
             default -> settings.security();
         };
     }
