@@ -254,7 +254,17 @@ public final class ScepMessage {
     public static byte[] sign(MessageType type, String transactionId, byte[] senderNonce, byte[] recipientNonce, PkiStatus status,
                               FailInfo failInfo, String failInfoText, byte[] content, PrivateKey key, X509Certificate certificate,
                               String digest) {
+        return sign(type, transactionId, senderNonce, recipientNonce, status, failInfo, failInfoText, content, key, certificate, digest, null);
+    }
+
+    /** {@link #sign} with the signingTime {@code signingTime} (null: now), as a device with a wrong clock signs. */
+    public static byte[] sign(MessageType type, String transactionId, byte[] senderNonce, byte[] recipientNonce, PkiStatus status,
+                              FailInfo failInfo, String failInfoText, byte[] content, PrivateKey key, X509Certificate certificate,
+                              String digest, Instant signingTime) {
         ASN1EncodableVector attributes = new ASN1EncodableVector();
+        if (signingTime != null) {
+            attributes.add(attribute(CMSAttributes.signingTime, new Time(java.util.Date.from(signingTime))));
+        }
         attributes.add(attribute(MESSAGE_TYPE, new DERPrintableString(Integer.toString(type.code()))));
         if (transactionId != null) {
             attributes.add(attribute(TRANSACTION_ID, new DERPrintableString(transactionId)));
