@@ -61,6 +61,7 @@ class ScepTest {
             admin.templates().duplicate("IPSec (Offline request)", "NDES Approved Devices", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
             admin.templates().setRequiresApproval("NDES Approved Devices", true);
             admin.security().allow("NDES Approved Devices", ca.config().hostName() + "$", AccessRight.ENROLL);
+            admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
         }
         ca.issueTemplate(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
         ca.issueTemplate("NDES Approved Devices");
@@ -85,6 +86,14 @@ class ScepTest {
     private static Result scepclient(Path dir, String cn, String challenge) throws Exception {
         return ExternalTool.run(dir, Map.of(), null, "scepclient", "-server-url", url(), "-private-key", "key.pem",
                 "-certificate", "cert.pem", "-cn", cn, "-challenge", challenge, "-debug");
+    }
+
+    private static String textOf(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     private static X509Certificate read(Path file) throws Exception {
@@ -257,11 +266,57 @@ class ScepTest {
                         + ca.ndesChallengePassword() + " -w -v || true",
                 "getcert list -s",
                 ""));
-        Result run = ExternalTool.run(dir, Map.of("HOME", dir.toString(), "XDG_CONFIG_HOME", dir.resolve("config").toString(),
-                "XDG_RUNTIME_DIR", dir.toString()), null, "dbus-run-session", "--", "certmonger", "-s", "-n", "-c", "sh " + dir.resolve("enroll.sh"));
+        // certmonger run as root keeps its CAs and requests in /var/lib/certmonger: here, in the test's folder
+        Map<String, String> state = new java.util.HashMap<>();
+        for (String variable : List.of("CERTMONGER_CONFIG_DIR", "CERTMONGER_REQUESTS_DIR", "CERTMONGER_CAS_DIR", "CERTMONGER_LOCAL_CA_DIR",
+                "CERTMONGER_TMPDIR")) {
+            Path folder = Files.createDirectories(dir.resolve(variable.toLowerCase(java.util.Locale.ROOT)));
+            state.put(variable, folder.toString());
+        }
+        state.put("CERTMONGER_SYSTEM_LOCK_FILE", dir.resolve("certmonger.lock").toString());
+        state.put("HOME", dir.toString());
+        Result run = ExternalTool.run(dir, state, null, "dbus-run-session", "--", "certmonger", "-s", "-n", "-c", "sh " + dir.resolve("enroll.sh"));
+        try (var left = Files.list(Path.of("/var/lib/certmonger/requests"))) {
+            assertTrue(left.noneMatch(f -> textOf(f).contains("printer01")),
+                    "certmonger kept its request in the test's folder, not in /var/lib/certmonger");
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no system state at all: nothing left behind there either
+        }
         assertTrue(run.out().contains("status: MONITORING"), "getcert list tracks the certificate: " + run);
         X509Certificate issued = KeyFiles.certificate(Files.readAllBytes(dir.resolve("cert.pem")));
         assertEquals("CN=printer01.contoso.com", issued.getSubjectX500Principal().getName(), run.toString());
         assertEquals("CONTOSO\\" + ca.config().hostName() + "$", ca.bySerial(issued.getSerialNumber()).orElseThrow().requester());
+    }
+
+    /** GET /certsrv/mscep_admin/ on the CA's HTTPS port as {@code account}: the status and the page. */
+    private static String[] adminPage(String account) throws Exception {
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, KeyFiles.trustOnly(ca.certificate()), null);
+        javax.net.ssl.HttpsURLConnection http = (javax.net.ssl.HttpsURLConnection) URI.create(
+                ca.ndesAdminUrl().replace(ca.config().fqdn(), "127.0.0.1")).toURL().openConnection();
+        http.setSSLSocketFactory(tls.getSocketFactory());
+        http.setHostnameVerifier(org.pkilab.enrollment.JdkEstTransport.namedServer(ca.config().fqdn()));
+        http.setRequestProperty("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                (account + ":" + PASSWORD).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        int status = http.getResponseCode();
+        java.io.InputStream body = status < 400 ? http.getInputStream() : http.getErrorStream();
+        return new String[]{Integer.toString(status), new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)};
+    }
+
+    @Test
+    void mscepAdminGivesAdministratorsAOneTimePasswordAndRefusesAccountsWithoutEnroll() throws Exception {
+        String[] page = adminPage("Administrator");
+        assertEquals("200", page[0], page[1]);
+        java.util.regex.Matcher shown = java.util.regex.Pattern.compile("The enrollment challenge password is: ([0-9A-F]{16})").matcher(page[1]);
+        assertTrue(shown.find(), "NDES's sentence with the password: " + page[1]);
+        KeyPair key = RsaKeys.generate(2048);
+        X509Certificate issued = new ScepClient(URI.create(url())).enroll(key, ScepClient.request(key, "CN=router11.contoso.com", shown.group(1)));
+        assertEquals(ca.certificate().getSubjectX500Principal(), issued.getIssuerX500Principal(), "the page's password enrolls");
+
+        String[] refused = adminPage("IIS01$");
+        assertEquals("403", refused[0], refused[1]);
+        assertTrue(refused[1].contains("You do not have sufficient permission to enroll with SCEP"), refused[1]);
+        assertTrue(refused[1].contains("IIS01$") && refused[1].contains("IPSec (Offline request)"),
+                "names the account and the template it may not enroll for: " + refused[1]);
     }
 }
