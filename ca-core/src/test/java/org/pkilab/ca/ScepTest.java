@@ -39,8 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * NDES (SCEP) as Debian's SCEP clients see it, each run unmodified against the CA on loopback: micromdm's
  * {@code scepclient} and strongSwan's {@code pki --scep} enroll with a one-time challenge password and get a certificate
  * from IPSec (Offline request), recorded under NDES's service account ({@code CONTOSO\CA01$}); a template the service
- * account may not enroll for is refused with {@code 0x80094012 CERTSRV_E_TEMPLATE_DENIED} (in the CA's Failed Requests and
- * the CertRep's failInfoText); a template that needs approval answers PENDING until {@code approve}, after which the
+ * account may not enroll for is refused: scepclient and pki print the failInfo ({@code badRequest}), the CA's Failed
+ * Requests hold {@code 0x80094012 CERTSRV_E_TEMPLATE_DENIED}, and the CertRep's failInfoText carries the code and the
+ * reason, which {@code openssl cms -cmsout -print} shows (no SCEP client prints it); certmonger enrolls and tracks the
+ * certificate in {@code getcert list}; a template that needs approval answers PENDING until {@code approve}, after which the
  * client's GetCertInitial polling gets the certificate; a revoked SCEP certificate is revoked in the CRL.
  */
 class ScepTest {
@@ -150,10 +152,13 @@ class ScepTest {
         long before = ca.failed().size();
         Result refused = scepclient(dir, "router02.contoso.com", ca.ndesChallengePassword());
         assertNotEquals(0, refused.exit(), "scepclient gets no certificate from Web Server, which grants CA01$ no Enroll: " + refused);
-        assertTrue((refused.out() + refused.err()).contains("badRequest") || (refused.out() + refused.err()).contains("failInfo"),
-                "scepclient prints the SCEP failInfo: " + refused);
+        assertTrue(refused.out().contains("failInfo: badRequest"), "scepclient prints the SCEP failInfo: " + refused);
+        raFiles(dir);
+        Result pki = sh(dir, pkiScep("CN=router02b.contoso.com", ca.ndesChallengePassword()) + " > cert2.pem");
+        assertNotEquals(0, pki.exit(), "pki --scep gets no certificate either: " + pki);
+        assertTrue(pki.err().contains("badRequest"), "pki prints the SCEP failInfo: " + pki);
         List<RequestRecord> failed = ca.failed();
-        assertEquals(before + 1, failed.size(), "the refusal is in the CA's Failed Requests");
+        assertEquals(before + 2, failed.size(), "the refusals are in the CA's Failed Requests");
         RequestRecord row = failed.get(failed.size() - 1);
         assertEquals(WindowsError.CERTSRV_E_TEMPLATE_DENIED.hresult(), row.dispositionCode(), "the CA's recorded refusal: " + row);
         assertEquals("CONTOSO\\" + ca.config().hostName() + "$", row.requester(), row.toString());
@@ -165,6 +170,19 @@ class ScepTest {
         assertEquals(ScepMessage.FailInfo.BAD_REQUEST, answer.failInfo(), answer.toString());
         assertEquals(Optional.of(WindowsError.CERTSRV_E_TEMPLATE_DENIED), answer.error(), "the failInfoText names the AD CS code: " + answer);
         assertTrue(answer.failInfoText().contains("Web Server"), "and the template: " + answer.failInfoText());
+
+        // the same CertRep as openssl prints it: RFC 8894's failInfoText among the signed attributes carries the code
+        KeyPair device = RsaKeys.generate(2048);
+        byte[] request = ScepMessage.sign(ScepMessage.MessageType.PKCS_REQ, ScepClient.transactionId(device), ScepClient.nonce(), null, null,
+                null, null, ScepMessage.envelope(ScepClient.request(device, "CN=router03b.contoso.com", ca.ndesChallengePassword()),
+                        ca.ndesRaCertificates().get(0), ScepMessage.AES_128_CBC), device.getPrivate(),
+                ScepClient.selfSigned(device, "CN=router03b"), "SHA256");
+        Files.write(dir.resolve("req.der"), request);
+        Result printed = sh(dir, "curl -s --data-binary @req.der -H 'Content-Type: application/x-pki-message' '" + url()
+                + "?operation=PKIOperation' -o rep.der && openssl cms -inform DER -in rep.der -cmsout -print");
+        assertEquals(0, printed.exit(), printed.toString());
+        assertTrue(printed.out().contains("1.3.6.1.5.5.7.24.1") && printed.out().contains("0x80094012 CERTSRV_E_TEMPLATE_DENIED"),
+                "openssl cms -cmsout -print shows the failInfoText with the AD CS code: " + printed.out());
     }
 
     @Test
