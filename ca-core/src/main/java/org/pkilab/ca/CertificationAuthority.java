@@ -40,6 +40,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link WebServerCertificate}: the web server's own certificate, enrolled through the pipeline;</li>
  *   <li>{@link OnlineResponder}: OCSP answers from the database, signed with the key of a {@link ResponderCertificate}
  *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
+ *   <li>NDES: {@link ScepAdapter} (SCEP) with its {@link RaCertificates} (CEP Encryption and Exchange Enrollment Agent
+ *   (Offline request), enrolled through the pipeline and renewed before they expire) and {@link ChallengePasswords},
+ *   submitting as the CA host's computer account;</li>
  *   <li>{@link CaWebServer}: EST, the enrollment policy, CA administration over HTTPS and the CDP/AIA files and the
  *   Online Responder over HTTP, each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
