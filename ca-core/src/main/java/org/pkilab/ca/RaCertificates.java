@@ -59,7 +59,8 @@ final class RaCertificates {
     RaCertificates(Path folder, String hostName, Supplier<LogonToken> requester, X509Certificate caCertificate,
                    EnrollmentService enrollment, Clock clock) {
         this.folder = folder;
-        this.subject = new X500Name("CN=" + hostName.toUpperCase(Locale.ROOT) + "-MSCEP-RA,C=US");
+        // C first in the encoding, as NDES writes it: shown (RFC 4514, last first) as CN=CA01-MSCEP-RA,C=US
+        this.subject = new X500Name("C=US,CN=" + hostName.toUpperCase(Locale.ROOT) + "-MSCEP-RA");
         this.requester = requester;
         this.caCertificate = caCertificate;
         this.enrollment = enrollment;
