@@ -217,7 +217,7 @@ class ScepTest {
     }
 
     @Test
-    void aRevokedScepCertificateIsRevokedInTheCrl(@TempDir Path dir) throws Exception {
+    void aRevokedScepCertificateIsRevokedInTheCrlAndByOcsp(@TempDir Path dir) throws Exception {
         Result enrolled = scepclient(dir, "router05.contoso.com", ca.ndesChallengePassword());
         assertEquals(0, enrolled.exit(), enrolled.toString());
         X509Certificate issued = read(dir.resolve("cert.pem"));
@@ -226,6 +226,11 @@ class ScepTest {
         Result crl = ExternalTool.run(dir, Map.of(), null, "openssl", "crl", "-inform", "DER", "-in", "crl.der", "-noout", "-text");
         assertTrue(crl.out().toUpperCase(java.util.Locale.ROOT).contains(issued.getSerialNumber().toString(16).toUpperCase(java.util.Locale.ROOT)),
                 "the CRL lists the SCEP certificate's serial " + issued.getSerialNumber().toString(16) + ": " + crl);
+        Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+        Result ocsp = ExternalTool.run(dir, Map.of(), null, "openssl", "ocsp", "-issuer", "ca.pem", "-cert", "cert.pem", "-CAfile", "ca.pem",
+                "-url", ca.ocspUrl().replace(ca.config().fqdn(), "127.0.0.1"));
+        assertTrue(ocsp.out().contains("cert.pem: revoked") && ocsp.out().contains("keyCompromise"),
+                "the Online Responder answers revoked for it: " + ocsp);
     }
 
     @Test
