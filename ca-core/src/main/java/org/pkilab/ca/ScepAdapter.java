@@ -297,11 +297,11 @@ final class ScepAdapter {
                 return reply.failure(FailInfo.BAD_CERT_ID, "NDES knows no request with transactionID "
                         + RequestedNames.printable(message.transactionId()) + " (it remembers them until " + caName + " restarts); send a new PKCSReq");
             }
-            return result(reply, opened, enrollment.retrieve(ndes.serviceAccount().get(), known.requestId()));
+            return retrieved(reply, opened, known.requestId());
         }
         if (known != null) {
             // the same request sent again (a device retrying): its answer as it stands now, and no second request
-            return result(reply, opened, enrollment.retrieve(ndes.serviceAccount().get(), known.requestId()));
+            return retrieved(reply, opened, known.requestId());
         }
         return pkcsReq(reply, opened, signerKey);
     }
@@ -336,6 +336,15 @@ final class ScepAdapter {
             transactions.put(reply.message().transactionId(), new Transaction(result.requestId(), signerKey));
         }
         return result(reply, opened, result);
+    }
+
+    private byte[] retrieved(Reply reply, ScepMessage.Opened opened, long requestId) {
+        try {
+            return result(reply, opened, enrollment.retrieve(ndes.serviceAccount().get(), requestId));
+        } catch (CaException e) {
+            // a request the CA no longer holds (its database replaced): the device must start again
+            return reply.failure(FailInfo.BAD_CERT_ID, "request " + requestId + ": " + oneLine(Decision.deny(e.error(), e.reason(), e.fix())));
+        }
     }
 
     private byte[] result(Reply reply, ScepMessage.Opened opened, EnrollmentResult result) {

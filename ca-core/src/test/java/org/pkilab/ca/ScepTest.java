@@ -342,4 +342,30 @@ class ScepTest {
         assertTrue(refused[1].contains("IIS01$") && refused[1].contains("IPSec (Offline request)"),
                 "names the account and the template it may not enroll for: " + refused[1]);
     }
+
+    @Test
+    void pkiOperationByGetAndOverHttpsIsAnsweredAsByPost(@TempDir Path dir) throws Exception {
+        ScepClient scep = new ScepClient(URI.create(url()));
+        ScepClient.CaCertificates ra = scep.caCertificates();
+        for (String how : List.of("GET", "HTTPS")) {
+            KeyPair device = RsaKeys.generate(2048);
+            X509Certificate self = ScepClient.selfSigned(device, "CN=" + how);
+            byte[] nonce = ScepClient.nonce();
+            byte[] request = ScepMessage.sign(ScepMessage.MessageType.PKCS_REQ, ScepClient.transactionId(device), nonce, null, null, null, null,
+                    ScepMessage.envelope(ScepClient.request(device, "CN=" + how.toLowerCase(java.util.Locale.ROOT) + ".contoso.com",
+                            ca.ndesChallengePassword()), ra.encryption(), ScepMessage.AES_128_CBC), device.getPrivate(), self, "SHA256");
+            Files.write(dir.resolve("req.der"), request);
+            Files.writeString(dir.resolve("ca.pem"), KeyFiles.pem(ca.certificate()));
+            String command = how.equals("GET")
+                    ? "curl -s -G --data-urlencode \"message=$(base64 -w0 req.der)\" '" + url() + "' --data-urlencode operation=PKIOperation -o rep.der"
+                    : "curl -s --cacert ca.pem --resolve " + ca.config().fqdn() + ":" + ca.httpsPort() + ":127.0.0.1 --data-binary @req.der "
+                    + "-H 'Content-Type: application/x-pki-message' 'https://" + ca.config().fqdn() + ":" + ca.httpsPort() + "/certsrv/mscep/mscep.dll"
+                    + "?operation=PKIOperation' -o rep.der";
+            Result sent = sh(dir, command);
+            assertEquals(0, sent.exit(), how + ": " + sent);
+            ScepClient.Answer answer = ScepClient.answer(Files.readAllBytes(dir.resolve("rep.der")), ra, device, self, nonce);
+            assertEquals(ScepMessage.PkiStatus.SUCCESS, answer.status(), how + ": " + answer);
+            assertEquals(ca.certificate().getSubjectX500Principal(), answer.certificate().getIssuerX500Principal(), how);
+        }
+    }
 }
