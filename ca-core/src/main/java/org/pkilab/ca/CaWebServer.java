@@ -43,6 +43,8 @@ import java.util.function.Supplier;
  * HTTP  /CertEnroll/&lt;CA name&gt;.crl, &lt;CA name&gt;+.crl, &lt;host&gt;_&lt;CA name&gt;.crt           {@link CrlFilesAdapter}
  * HTTP  /ocsp (POST), /ocsp/&lt;base64 request&gt; (GET)                                {@link OcspAdapter}
  * both  /.well-known/cmp[/p/&lt;template&gt;] (POST, application/pkixcmp)                 {@link CmpAdapter}
+ * HTTP(S) /certsrv/mscep/mscep.dll?operation=GetCACaps|GetCACert|PKIOperation      {@link ScepAdapter} (NDES)
+ * HTTPS /certsrv/mscep_admin/                                                      {@link ScepAdapter#admin} (challenge passwords)
  * </pre>
  *
  * <p>The adapters reach the CA only through the narrow interfaces in {@link Services}; a new protocol is a new
@@ -61,7 +63,7 @@ final class CaWebServer implements AutoCloseable {
     /** What the adapters need from the CA, each as narrow as the adapter's job. */
     record Services(Supplier<X509Certificate> caCertificate, Enrollment enrollment, EnrollmentPolicySource policy,
                     CaAdministration administration, CaSecurity security, AccountLogon logon, CrlFilesAdapter.CurrentCrl crls,
-                    OnlineResponder responder, AcmeAccounts acmeAccounts, CmpSecrets cmpSecrets) {
+                    OnlineResponder responder, AcmeAccounts acmeAccounts, CmpSecrets cmpSecrets, ScepAdapter.Ndes ndes) {
         Services {
             Objects.requireNonNull(caCertificate, "caCertificate");
             Objects.requireNonNull(enrollment, "enrollment");
@@ -73,6 +75,7 @@ final class CaWebServer implements AutoCloseable {
             Objects.requireNonNull(responder, "responder");
             Objects.requireNonNull(acmeAccounts, "acmeAccounts");
             Objects.requireNonNull(cmpSecrets, "cmpSecrets");
+            Objects.requireNonNull(ndes, "ndes");
         }
     }
 
@@ -86,6 +89,7 @@ final class CaWebServer implements AutoCloseable {
     private OcspAdapter ocsp;
     private AcmeAdapter acme;
     private CmpAdapter cmp;
+    private ScepAdapter scep;
     private final Server server;
     private final ServerConnector http;
     private ServerConnector https;
@@ -140,6 +144,8 @@ final class CaWebServer implements AutoCloseable {
                 services.logon(), services.administration(), services.acmeAccounts(), config.clock());
         cmp = new CmpAdapter(config.caName(), caCertificate, identity, services.enrollment(), services.administration(),
                 services.security(), services.logon(), services.cmpSecrets());
+        scep = new ScepAdapter(config.caName(), () -> "https://" + config.fqdn() + ":" + httpsPort() + ScepAdapter.ADMIN_PATH + "/", caCertificate,
+                services.enrollment(), services.policy(), logon, services.ndes());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes
         // Jetty 12's core handlers leave HttpConfiguration's minimum data rate to this handler
         server.setHandler(new MinimumDataRateHandler(new Routes(), MIN_REQUEST_BYTES_PER_SECOND, 0));
@@ -227,6 +233,19 @@ final class CaWebServer implements AutoCloseable {
         }
         if (path.equals(CmpAdapter.PATH) || path.startsWith(CmpAdapter.LABEL_PREFIX)) {
             cmpRoute(request, response, callback, path);
+            return;
+        }
+        if (path.equals(ScepAdapter.PATH) || path.startsWith(ScepAdapter.PATH + "/")) {
+            scep.handle(request, response, callback);
+            return;
+        }
+        if (path.equals(ScepAdapter.ADMIN_PATH) || path.startsWith(ScepAdapter.ADMIN_PATH + "/")) {
+            if (!secure) {
+                HttpAnswers.text(response, callback, 403, "Forbidden: " + ScepAdapter.ADMIN_PATH + "/ requires SSL (IIS 403.4), as it hands "
+                        + "out passwords; use https://" + config.fqdn() + ":" + httpsPort() + ScepAdapter.ADMIN_PATH + "/\n");
+                return;
+            }
+            scep.admin(request, response, callback);
             return;
         }
         if (secure && path.startsWith(CaAdminEndpoint.PREFIX)) {

@@ -42,8 +42,11 @@ import java.util.concurrent.TimeUnit;
  *   (OCSP Response Signing, enrolled through the pipeline and renewed before it expires);</li>
  *   <li>{@link AcmeAccounts}: the ACME accounts and the external account binding keys administrators issued, in
  *   {@value AcmeAccounts#FILE} in the data folder;</li>
+ *   <li>NDES: {@link ScepAdapter} (SCEP) with its {@link RaCertificates} (CEP Encryption and Exchange Enrollment Agent
+ *   (Offline request), enrolled through the pipeline and renewed before they expire) and {@link ChallengePasswords},
+ *   submitting as the CA host's computer account;</li>
  *   <li>{@link CaWebServer}: EST, ACME, the enrollment policy, CA administration over HTTPS, the CDP/AIA files and the
- *   Online Responder over HTTP, and CMP on both (with the shared secrets of {@link CmpSecrets}, {@value CmpSecrets#FILE}),
+ *   Online Responder over HTTP, NDES and CMP on both (with the shared secrets of {@link CmpSecrets}, {@value CmpSecrets#FILE}),
  *   each an adapter that reaches the CA only through {@link Enrollment}, {@link EnrollmentPolicySource},
  *   {@link CaAdministration}, {@link CaSecurity} and {@link AccountLogon}.</li>
  * </ul>
@@ -87,6 +90,9 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private OnlineResponder responder;
     private ResponderCertificate responderKey;
     private AcmeAccounts acmeAccounts;
+    private RaCertificates ndesRa;
+    private ChallengePasswords ndesPasswords;
+    private volatile LogonToken ndesServiceAccount;
     private CaWebServer web;
     private CertificateSigner.Urls urls;
     private ScheduledExecutorService schedule;
@@ -165,6 +171,14 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     identity.certificate(), enrollment, config.clock());
             responderKey.get();
             responder = new OnlineResponder(identity::certificate, responderKey, this::certificateRow, config.clock());
+            ndesRa = new RaCertificates(dataDirectory, config.hostName(), this::caComputerToken, identity.certificate(), enrollment, config.clock());
+            ndesPasswords = new ChallengePasswords(config.clock());
+            try {
+                ndesRa.encryption();
+                ndesRa.signature();
+            } catch (CaException e) {
+                LOG.warn("{}: NDES has no RA certificates ({}); SCEP answers 503 until it has", config.caName(), e.getMessage());
+            }
             web.start(WebServerCertificate.loadOrEnroll(dataDirectory.resolve("web.p12"), config.fqdn(),
                     caComputerToken(), identity.certificate(), enrollment, config.clock().instant()), webServices());
             keepPorts();
@@ -198,6 +212,20 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                 List.of(), config.clock().instant(), config.fqdn());
     }
 
+    /**
+     * NDES's service account: the CA computer's account, as NDES installed on the CA host with the built-in application pool
+     * identity runs as it. Its token (with its groups) is taken once, as an application pool's is when it starts: a group
+     * change counts after the CA restarts ({@code iisreset} on Windows).
+     */
+    private LogonToken ndesServiceAccount() {
+        LogonToken token = ndesServiceAccount;
+        if (token == null || token.expiredAt(config.clock().instant())) {
+            token = logons.onBehalfOf(config.names().computer(config.hostName()));
+            ndesServiceAccount = token;
+        }
+        return token;
+    }
+
     private Optional<RequestRecord> certificateRow(BigInteger serial) {
         try {
             return database.bySerial(serial);
@@ -209,7 +237,8 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     /** What the web server's adapters may call: the narrow interfaces, each served by one of this CA's parts. */
     private CaWebServer.Services webServices() {
         return new CaWebServer.Services(this::certificate, enrollment, enrollment, this,
-                caSecurity, logons, this::crlBytes, responder, acmeAccounts, cmpSecrets);
+                caSecurity, logons, this::crlBytes, responder, acmeAccounts, cmpSecrets,
+                new ScepAdapter.Ndes(ndesRa, ndesPasswords, this::ndesServiceAccount, () -> registry.current().ndes(), config.clock()));
     }
 
 
@@ -405,6 +434,36 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     }
 
     /** The CDP, delta CDP and AIA URLs the CA writes into certificates. */
+    /**
+     * A one-time SCEP challenge password, as an administrator gets one from NDES's {@code /certsrv/mscep_admin/} page.
+     *
+     * @throws IllegalStateException when {@value ChallengePasswords#CACHE_SIZE} unused passwords wait already ("The password cache is full")
+     */
+    public String ndesChallengePassword() {
+        requireRunning();
+        try {
+            return ndesPasswords.issue();
+        } catch (ChallengePasswords.CacheFull e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** NDES's SCEP URL on the CA's HTTP port, as devices are given it. */
+    public String scepUrl() {
+        return "http://" + config.fqdn() + ":" + web.httpPort() + ScepAdapter.PATH;
+    }
+
+    /** NDES's page where administrators get challenge passwords, on the CA's HTTPS port. */
+    public String ndesAdminUrl() {
+        return "https://" + config.fqdn() + ":" + web.httpsPort() + ScepAdapter.ADMIN_PATH + "/";
+    }
+
+    /** NDES's RA certificates: CEP Encryption, then Exchange Enrollment Agent (Offline request). */
+    public List<X509Certificate> ndesRaCertificates() {
+        requireRunning();
+        return List.of(ndesRa.encryption().certificate(), ndesRa.signature().certificate());
+    }
+
     public String crlUrl() {
         return urls.crl();
     }

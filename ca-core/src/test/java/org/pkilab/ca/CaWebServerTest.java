@@ -90,7 +90,10 @@ class CaWebServerTest {
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,
                 delta -> delta ? DELTA_CRL : BASE_CRL, new OnlineResponder(CA::certificate,
                 () -> new OnlineResponder.SigningKey(CA.key(), CA.certificate(), false), serial -> java.util.Optional.empty(), java.time.Clock.systemUTC()),
-                AcmeAccounts.load(java.nio.file.Path.of("target", "no-acme-accounts")), CmpSecrets.load(null, true));
+                AcmeAccounts.load(java.nio.file.Path.of("target", "no-acme-accounts")), CmpSecrets.load(null, true),
+
+                new ScepAdapter.Ndes(null, new ChallengePasswords(java.time.Clock.systemUTC()), () -> null,
+                        () -> org.pkilab.enrollment.CaRegistrySettings.NdesTemplates.DEFAULT, java.time.Clock.systemUTC()));
         web = new CaWebServer(config, 0, 0);
         web.bind();
         web.start(selfSignedBy("CN=ca01.contoso.com"), services);

@@ -109,8 +109,9 @@ class EnrollmentTest {
     @Test
     void theCasOwnWebServerCertificateIsARequestRecordedLikeAnyOther() throws Exception {
         List<RequestRecord> ownRequests = ca.issued().stream().filter(r -> r.requester().endsWith("\\CA01$")).toList();
-        assertEquals(java.util.Set.of("WebServer", "OCSPResponseSigning"), ownRequests.stream().map(RequestRecord::template)
-                .collect(java.util.stream.Collectors.toSet()), "CA01$'s own certificates: its web server's and its Online Responder's");
+        assertEquals(java.util.Set.of("WebServer", "OCSPResponseSigning", "CEPEncryption", "EnrollmentAgentOffline"), ownRequests.stream()
+                .map(RequestRecord::template).collect(java.util.stream.Collectors.toSet()),
+                "CA01$'s own certificates: its web server's, its Online Responder's and NDES's two RA certificates");
         RequestRecord own = ownRequests.stream().filter(r -> r.template().equals("WebServer")).findFirst().orElseThrow();
         assertTrue(own.csr().length > 0, "CA01$'s Web Server certificate records the PKCS #10 request it was made from");
         org.bouncycastle.pkcs.PKCS10CertificationRequest request = new org.bouncycastle.pkcs.PKCS10CertificationRequest(own.csr());

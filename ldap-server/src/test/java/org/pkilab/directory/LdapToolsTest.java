@@ -58,9 +58,12 @@ class LdapToolsTest {
                 flags.put(cn, flag);
             }
         }
-        assertEquals(java.util.Map.of("WebServer", "1", "Workstation", "134217728", "ClientAuth", "-2113929216",
-                "Machine", "402653184", "User", "-1509949440", "EnrollmentAgent", "-2113929216", "SubCA", "1",
-                "KerberosAuthentication", "138412032", "OCSPResponseSigning", "402653184"), flags, r.out());
+        assertEquals(java.util.Map.ofEntries(java.util.Map.entry("WebServer", "1"), java.util.Map.entry("Workstation", "134217728"),
+                java.util.Map.entry("ClientAuth", "-2113929216"), java.util.Map.entry("Machine", "402653184"),
+                java.util.Map.entry("User", "-1509949440"), java.util.Map.entry("EnrollmentAgent", "-2113929216"), java.util.Map.entry("SubCA", "1"),
+                java.util.Map.entry("KerberosAuthentication", "138412032"), java.util.Map.entry("OCSPResponseSigning", "402653184"),
+                java.util.Map.entry("CEPEncryption", "1"), java.util.Map.entry("EnrollmentAgentOffline", "1"),
+                java.util.Map.entry("IPSECIntermediateOffline", "1")), flags, r.out());
     }
 
     @Test

@@ -23,7 +23,15 @@ import java.util.regex.Pattern;
  * certutil -setreg policy\DisableExtensionList +1.3.6.1.4.1.311.25.2     ESC16: no certificate carries the SID extension
  * certutil -setreg CA\InterfaceFlags -IF_ENFORCEENCRYPTICERTREQUEST      ESC11: ICertRequest accepts unencrypted RPC
  * certutil -setreg CA\EstDefaultTemplate WebServer                       (the lab's own) EST requests that name no template
+ * reg add HKLM\SOFTWARE\Microsoft\Cryptography\MSCEP /v GeneralPurposeTemplate /d NdesDevices   NDES issues SCEP requests from it
  * }</pre>
+ *
+ * <p>The three {@code MSCEP\} values are not the CA's but the Network Device Enrollment Service's
+ * ({@code HKLM\SOFTWARE\Microsoft\Cryptography\MSCEP}): the template NDES asks for, chosen by the key usage the SCEP
+ * request asks for: digital signature alone {@code SignatureTemplate}, key encipherment alone {@code EncryptionTemplate},
+ * both or neither {@code GeneralPurposeTemplate}. A new NDES sets all three to {@code IPSECIntermediateOffline}
+ * (IPSec (Offline request)); the lab's NDES runs on the CA host, so they live beside the CA's and {@code pkilab ca setreg}
+ * changes them (on Windows: {@code reg add}, then {@code iisreset}).
  *
  * <p>{@code CA\EstDefaultTemplate} is the lab's, not Windows': AD CS has no EST service, and its nearest kin, NDES,
  * keeps the template for SCEP requests that name none in {@code HKLM\Software\Microsoft\Cryptography\MSCEP}
@@ -48,13 +56,15 @@ import java.util.regex.Pattern;
  *                             issues (id-ad-ocsp), as the Extensions tab's "Include in the online certificate status protocol
  *                             (OCSP) extension" does (Windows keeps it in {@code CACertPublicationURLs} with flag 32); empty, a
  *                             new CA's default: none
+ * @param ndes                 NDES's {@code MSCEP\EncryptionTemplate}, {@code SignatureTemplate} and {@code GeneralPurposeTemplate}
  * @param acmeHttpPort         {@code CA\AcmeHttpPort} (the lab's own): the port on 127.0.0.1 where the CA fetches an ACME
  *                             client's {@code http-01} answer for a lab name; 80, the real one, by default
  * @param acmeTlsAlpnPort      {@code CA\AcmeTlsAlpnPort} (the lab's own): the port on 127.0.0.1 where the CA checks an ACME
  *                             client's {@code tls-alpn-01} certificate; 443 by default
  */
 public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
-                                 String estDefaultTemplate, String ocspUrl, int acmeHttpPort, int acmeTlsAlpnPort) {
+                                 String estDefaultTemplate, String ocspUrl, NdesTemplates ndes, int acmeHttpPort,
+                                 int acmeTlsAlpnPort) {
 
     /** EDITF_REQUESTEXTENSIONLIST, DISABLEEXTENSIONLIST, ADDOLDKEYUSAGE, BASICCONSTRAINTSCRITICAL, ENABLEAKIKEYID, ENABLEDEFAULTSMIME, ENABLECHASECLIENTDC. */
     public static final int DEFAULT_EDIT_FLAGS = 0x0011014E;
@@ -70,6 +80,51 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
 
     /** What {@code setreg CA\OcspUrl} takes for the CA's own Online Responder: the CA puts that responder's URL in its place. */
     public static final String OWN_RESPONDER = "responder";
+
+    /** NDES's template for every key usage until an administrator changes it: IPSec (Offline request). */
+    public static final String NDES_DEFAULT_TEMPLATE = "IPSECIntermediateOffline";
+
+    /**
+     * The templates NDES requests certificates from, by the key usage a SCEP request asks for, as its {@code MSCEP} registry
+     * key holds them. Each is a template name; a new NDES has {@value #NDES_DEFAULT_TEMPLATE} for all three.
+     */
+    public record NdesTemplates(String encryptionTemplate, String signatureTemplate, String generalPurposeTemplate) {
+        // its own copy of the template-name rule: the outer class's constant is not yet set while DEFAULT below is made
+        private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} ._()-]{1,64}");
+        public static final NdesTemplates DEFAULT = new NdesTemplates(NDES_DEFAULT_TEMPLATE, NDES_DEFAULT_TEMPLATE, NDES_DEFAULT_TEMPLATE);
+
+        public NdesTemplates {
+            encryptionTemplate = templateName(encryptionTemplate, "EncryptionTemplate");
+            signatureTemplate = templateName(signatureTemplate, "SignatureTemplate");
+            generalPurposeTemplate = templateName(generalPurposeTemplate, "GeneralPurposeTemplate");
+        }
+
+        /**
+         * NDES's choice for a request asking for {@code digitalSignature} and {@code keyEncipherment} (its key usage
+         * extension; neither when it has none).
+         */
+        public String forKeyUsage(boolean digitalSignature, boolean keyEncipherment) {
+            if (digitalSignature && !keyEncipherment) {
+                return signatureTemplate;
+            }
+            if (keyEncipherment && !digitalSignature) {
+                return encryptionTemplate;
+            }
+            return generalPurposeTemplate;
+        }
+
+        private static String templateName(String name, String value) {
+            String text = name == null ? "" : name.strip();
+            if (text.isEmpty()) {
+                return NDES_DEFAULT_TEMPLATE;
+            }
+            if (!NAME.matcher(text).matches() || text.contains("..")) {
+                throw new IllegalArgumentException("'" + text + "' is not a certificate template name for MSCEP\\" + value
+                        + ": template names are 1 to 64 letters, digits, spaces, '.', '_', '-', '(' and ')' (IPSECIntermediateOffline)");
+            }
+            return text;
+        }
+    }
 
     /** A new enterprise CA's settings. */
     public static final CaRegistrySettings DEFAULT = new CaRegistrySettings(DEFAULT_EDIT_FLAGS, DEFAULT_INTERFACE_FLAGS, List.of(), DEFAULT_SECURITY);
@@ -91,7 +146,10 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         EST_DEFAULT_TEMPLATE("CA", "EstDefaultTemplate", "REG_SZ"),
         OCSP_URL("CA", "OcspUrl", "REG_SZ"),
         ACME_HTTP_PORT("CA", "AcmeHttpPort", "REG_DWORD"),
-        ACME_TLS_ALPN_PORT("CA", "AcmeTlsAlpnPort", "REG_DWORD");
+        ACME_TLS_ALPN_PORT("CA", "AcmeTlsAlpnPort", "REG_DWORD"),
+        MSCEP_ENCRYPTION_TEMPLATE("MSCEP", "EncryptionTemplate", "REG_SZ"),
+        MSCEP_SIGNATURE_TEMPLATE("MSCEP", "SignatureTemplate", "REG_SZ"),
+        MSCEP_GENERAL_PURPOSE_TEMPLATE("MSCEP", "GeneralPurposeTemplate", "REG_SZ");
 
         private final String key;
         private final String valueName;
@@ -113,7 +171,12 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             return valueName;
         }
 
-        /** The full key below {@code HKLM\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration\<CA name>}. */
+        /** Whether this is NDES's ({@code HKLM\SOFTWARE\Microsoft\Cryptography\MSCEP}), not the CA's. */
+        public boolean ndes() {
+            return "MSCEP".equals(key);
+        }
+
+        /** The full key below {@code HKLM\SYSTEM\CurrentControlSet\Services\CertSvc\Configuration\<CA name>}; see {@link #ndes()}. */
         public String registryKey() {
             return "policy".equals(key) ? "PolicyModules\\CertificateAuthority_MicrosoftDefault.Policy" : "";
         }
@@ -198,15 +261,15 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         }
     }
 
-    /** Settings with no {@code EstDefaultTemplate} and no {@code OcspUrl}. */
+    /** Settings with no {@code EstDefaultTemplate} and no {@code OcspUrl}, and NDES's defaults. */
     public CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security) {
         this(editFlags, interfaceFlags, disableExtensionList, security, "", "");
     }
 
-    /** Settings with the ACME validation ports at their defaults, 80 and 443. */
+    /** Settings with NDES's default templates and the ACME validation ports at their defaults, 80 and 443. */
     public CaRegistrySettings(int editFlags, int interfaceFlags, List<String> disableExtensionList, String security,
                               String estDefaultTemplate, String ocspUrl) {
-        this(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, 80, 443);
+        this(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, NdesTemplates.DEFAULT, 80, 443);
     }
 
     public CaRegistrySettings {
@@ -221,6 +284,7 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             throw new IllegalArgumentException("'" + ocspUrl + "' is not an OCSP URL for OcspUrl: give the Online Responder's http URL "
                     + "(http://ca01.contoso.com:PORT/ocsp, which 'pkilab up' prints), 'responder' for this CA's own, or '' for none");
         }
+        ndes = ndes == null ? NdesTemplates.DEFAULT : ndes;
         for (int port : new int[]{acmeHttpPort, acmeTlsAlpnPort}) {
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException(port + " is not a TCP port for AcmeHttpPort or AcmeTlsAlpnPort: give 1 to 65535, "
@@ -246,33 +310,46 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
     }
 
     public CaRegistrySettings withEditFlags(int value) {
-        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
+        return new CaRegistrySettings(value, interfaceFlags, disableExtensionList, security,
+                estDefaultTemplate, ocspUrl, ndes, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     public CaRegistrySettings withInterfaceFlags(int value) {
-        return new CaRegistrySettings(editFlags, value, disableExtensionList, security, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
+        return new CaRegistrySettings(editFlags, value, disableExtensionList, security,
+                estDefaultTemplate, ocspUrl, ndes, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     public CaRegistrySettings withDisableExtensionList(List<String> value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, value, security, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
+        return new CaRegistrySettings(editFlags, interfaceFlags, value, security,
+                estDefaultTemplate, ocspUrl, ndes, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     /** With {@code EstDefaultTemplate} set to {@code template}; empty clears it. */
     public CaRegistrySettings withEstDefaultTemplate(String template) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, template, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security,
+                template, ocspUrl, ndes, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     /** With {@code OcspUrl} set to {@code url}; empty clears it. */
     public CaRegistrySettings withOcspUrl(String url) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, url, acmeHttpPort, acmeTlsAlpnPort);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security,
+                estDefaultTemplate, url, ndes, acmeHttpPort, acmeTlsAlpnPort);
+    }
+
+    /** With NDES's {@code MSCEP} templates set to {@code value}. */
+    public CaRegistrySettings withNdes(NdesTemplates value) {
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security,
+                estDefaultTemplate, ocspUrl, value, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     public CaRegistrySettings withAcmePorts(int httpPort, int tlsAlpnPort) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security, estDefaultTemplate, ocspUrl, httpPort, tlsAlpnPort);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, security,
+                estDefaultTemplate, ocspUrl, ndes, httpPort, tlsAlpnPort);
     }
 
     public CaRegistrySettings withSecurity(String value) {
-        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value, estDefaultTemplate, ocspUrl, acmeHttpPort, acmeTlsAlpnPort);
+        return new CaRegistrySettings(editFlags, interfaceFlags, disableExtensionList, value,
+                estDefaultTemplate, ocspUrl, ndes, acmeHttpPort, acmeTlsAlpnPort);
     }
 
     /**
@@ -297,6 +374,9 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
             case DISABLE_EXTENSION_LIST -> withDisableExtensionList(changeList(disableExtensionList, text));
             case EST_DEFAULT_TEMPLATE -> withEstDefaultTemplate(text);
             case OCSP_URL -> withOcspUrl(text);
+            case MSCEP_ENCRYPTION_TEMPLATE -> withNdes(new NdesTemplates(text, ndes.signatureTemplate(), ndes.generalPurposeTemplate()));
+            case MSCEP_SIGNATURE_TEMPLATE -> withNdes(new NdesTemplates(ndes.encryptionTemplate(), text, ndes.generalPurposeTemplate()));
+            case MSCEP_GENERAL_PURPOSE_TEMPLATE -> withNdes(new NdesTemplates(ndes.encryptionTemplate(), ndes.signatureTemplate(), text));
             case ACME_HTTP_PORT -> withAcmePorts(port(text, value), acmeTlsAlpnPort);
             case ACME_TLS_ALPN_PORT -> withAcmePorts(acmeHttpPort, port(text, value));
             case SECURITY -> throw new IllegalArgumentException("CA\\Security is the CA's Security tab (Certification Authority console, "
@@ -396,6 +476,10 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         out.put("OcspUrl", ocspUrl);
         out.put("AcmeHttpPort", acmeHttpPort);
         out.put("AcmeTlsAlpnPort", acmeTlsAlpnPort);
+        ObjectNode mscep = out.putObject("MSCEP");
+        mscep.put("EncryptionTemplate", ndes.encryptionTemplate());
+        mscep.put("SignatureTemplate", ndes.signatureTemplate());
+        mscep.put("GeneralPurposeTemplate", ndes.generalPurposeTemplate());
         return out;
     }
 
@@ -435,8 +519,18 @@ public record CaRegistrySettings(int editFlags, int interfaceFlags, List<String>
         }
         int acmeHttp = json.has("AcmeHttpPort") ? dword(json.get("AcmeHttpPort"), "AcmeHttpPort") : 80;
         int acmeTlsAlpn = json.has("AcmeTlsAlpnPort") ? dword(json.get("AcmeTlsAlpnPort"), "AcmeTlsAlpnPort") : 443;
+        JsonNode mscep = json.path("MSCEP");
+        if (!mscep.isMissingNode() && !mscep.isObject()) {
+            throw new IllegalArgumentException("MSCEP holds NDES's EncryptionTemplate, SignatureTemplate and GeneralPurposeTemplate, not " + mscep);
+        }
+        for (String name : List.of("EncryptionTemplate", "SignatureTemplate", "GeneralPurposeTemplate")) {
+            if (!mscep.path(name).isMissingNode() && !mscep.path(name).isTextual()) {
+                throw new IllegalArgumentException("MSCEP\\" + name + " is a template name, not " + mscep.path(name));
+            }
+        }
         return new CaRegistrySettings(edit, iface, disabled, security.isMissingNode() ? DEFAULT_SECURITY : security.asText(),
-                estDefault.asText(""), ocsp.asText(""), acmeHttp, acmeTlsAlpn);
+                estDefault.asText(""), ocsp.asText(""), new NdesTemplates(mscep.path("EncryptionTemplate").asText(""),
+                mscep.path("SignatureTemplate").asText(""), mscep.path("GeneralPurposeTemplate").asText("")), acmeHttp, acmeTlsAlpn);
     }
 
     private static int dword(JsonNode node, String name) {

@@ -50,6 +50,23 @@ class CaRegistrySettingsTest {
     }
 
     @Test
+    void ndesTemplatesAreIpsecOfflineUntilSetChosenByKeyUsageKeptInJsonAndRefusedWhenNoName() throws Exception {
+        assertEquals(CaRegistrySettings.NdesTemplates.DEFAULT, DEFAULT.ndes(), "a new NDES issues from IPSec (Offline request)");
+        CaRegistrySettings set = DEFAULT.change("MSCEP\\SignatureTemplate", "NDES Signing").change("GeneralPurposeTemplate", "NdesDevices");
+        assertEquals("NDES Signing", set.ndes().forKeyUsage(true, false), "digital signature alone: SignatureTemplate");
+        assertEquals(CaRegistrySettings.NDES_DEFAULT_TEMPLATE, set.ndes().forKeyUsage(false, true), "key encipherment alone: EncryptionTemplate");
+        assertEquals("NdesDevices", set.ndes().forKeyUsage(true, true), "both: GeneralPurposeTemplate");
+        assertEquals("NdesDevices", set.ndes().forKeyUsage(false, false), "neither: GeneralPurposeTemplate");
+        assertEquals(set, CaRegistrySettings.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(set.toJson().toString())),
+                "kept in the CA's registry.json");
+        assertEquals(CaRegistrySettings.NDES_DEFAULT_TEMPLATE, set.change("MSCEP\\SignatureTemplate", "").ndes().signatureTemplate(),
+                "'' puts NDES's default back");
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> DEFAULT.change("MSCEP\\EncryptionTemplate", "../x"));
+        assertTrue(bad.getMessage().contains("EncryptionTemplate"), bad.getMessage());
+    }
+
+    @Test
     void estDefaultTemplateIsSetClearedKeptInJsonAndRefusedWhenNoName() throws Exception {
         assertEquals("", DEFAULT.estDefaultTemplate(), "a new CA has no EST default template");
         CaRegistrySettings set = DEFAULT.change("CA\\EstDefaultTemplate", "Web Server");

@@ -243,6 +243,36 @@ public final class CaAdminClient {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /**
+     * A one-time SCEP challenge password from NDES's {@code /certsrv/mscep_admin/} page, as an administrator opens it in a
+     * browser: the page's "The enrollment challenge password is: ..." (the caller needs Enroll on NDES's templates).
+     *
+     * @throws CaAdminException with the page's words when NDES gives none ("You do not have sufficient permission to
+     *                          enroll with SCEP", "The password cache is full")
+     */
+    public String scepChallengePassword() {
+        String target = origin + "/certsrv/mscep_admin/";
+        try {
+            HttpsURLConnection http = (HttpsURLConnection) URI.create(target).toURL().openConnection();
+            http.setSSLSocketFactory(tls.getSocketFactory());
+            http.setHostnameVerifier(JdkEstTransport.namedServer(fqdn));
+            http.setRequestProperty("Authorization", authorization);
+            http.setConnectTimeout(10_000);
+            http.setReadTimeout(60_000);
+            int status = http.getResponseCode();
+            InputStream body = status < 400 ? http.getInputStream() : http.getErrorStream();
+            String page = body == null ? "" : new String(body.readAllBytes(), StandardCharsets.UTF_8)
+                    .replaceAll("<[^>]*>", "").replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&").strip();
+            java.util.regex.Matcher password = java.util.regex.Pattern.compile("The enrollment challenge password is: (\\S+)").matcher(page);
+            if (status != 200 || !password.find()) {
+                throw new CaAdminException("NDES on " + caName + " gave no challenge password (HTTP " + status + "):\n" + page);
+            }
+            return password.group(1);
+        } catch (IOException e) {
+            throw new CaAdminException("cannot reach NDES on " + caName + " at " + target + " (" + fqdn + "): " + e.getMessage());
+        }
+    }
+
     private JsonNode call(String method, String path) {
         String target = origin + "/certsrv/admin/" + path;
         try {

@@ -320,6 +320,8 @@ final class UpCommand implements Callable<Integer> {
         out.println("OCSP          " + ca.ocspUrl() + "   (POST application/ocsp-request, or GET /ocsp/<base64 request>)");
         out.println("ACME          " + ca.acmeDirectoryUrl("<template>") + "   (an account needs 'pkilab acme eab <account>')");
         out.println("CMP           " + ca.cmpUrl() + "/p/<template>   (openssl cmp; a shared secret from 'pkilab cmp secret <account>', on HTTPS too)");
+        out.println("SCEP (NDES)   " + ca.scepUrl() + "   (GetCACaps, GetCACert, PKIOperation; a one-time password: 'pkilab ca scep-password')");
+        out.println("NDES admin    " + ca.ndesAdminUrl() + "   (challenge passwords, as Administrator)");
         for (String name : lab.computerNames()) {
             DomainComputer computer = lab.computer(name);
             String site = "";

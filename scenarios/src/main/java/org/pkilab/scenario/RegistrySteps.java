@@ -33,6 +33,9 @@ final class RegistrySteps {
             case "CA\\OcspUrl" -> settings.ocspUrl().isEmpty() ? "(none)" : settings.ocspUrl();
             case "CA\\AcmeHttpPort" -> Integer.toString(settings.acmeHttpPort());
             case "CA\\AcmeTlsAlpnPort" -> Integer.toString(settings.acmeTlsAlpnPort());
+            case "MSCEP\\EncryptionTemplate" -> settings.ndes().encryptionTemplate();
+            case "MSCEP\\SignatureTemplate" -> settings.ndes().signatureTemplate();
+            case "MSCEP\\GeneralPurposeTemplate" -> settings.ndes().generalPurposeTemplate();
             default -> settings.security();
         };
     }

@@ -253,6 +253,18 @@ class UpCommandTest {
             assertTrue(cmpAsked.waitFor(60, TimeUnit.SECONDS));
             // a CMP error message (badDataFormat): the endpoint answers in CMP at the printed URL
             assertEquals("200 application/pkixcmp", cmpAnswer, "curl " + String.join(" ", post));
+            String scep = out.replaceAll("(?s).*\nSCEP \\(NDES\\) +(\\S+).*", "$1");
+            assertTrue(scep.startsWith("http://" + endpoints.caFqdn() + ":") && scep.endsWith("/certsrv/mscep/mscep.dll"),
+                    "NDES's SCEP URL: " + out);
+            assertTrue(out.matches("(?s).*\nNDES admin +https://" + java.util.regex.Pattern.quote(endpoints.caFqdn()) + ":\\d+/certsrv/mscep_admin/ .*"),
+                    "NDES's challenge-password page: " + out);
+            List<String> caps = new java.util.ArrayList<>(List.of("curl", "-s"));
+            caps.addAll(List.of(resolve.split(" ")));
+            caps.add(scep + "?operation=GetCACaps");
+            Process capabilities = new ProcessBuilder(caps).redirectErrorStream(true).start();
+            String capsAnswer = new String(capabilities.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(capabilities.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(capsAnswer.contains("POSTPKIOperation"), "GetCACaps at the printed URL: " + capsAnswer);
         }
     }
 }

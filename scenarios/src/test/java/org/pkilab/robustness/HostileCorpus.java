@@ -25,7 +25,8 @@ import java.util.Random;
  * "LDAP: writes by non-administrators"); {@link #countsByCategory()} is what the test prints. Each
  * interface has its generator: {@link EstCorpus} (the CA's web servers), {@link OcspCorpus} (the Online Responder's bodies),
  * {@link AcmeCorpus} (its ACME directories), {@link CmpCorpus} (its CMP endpoint), {@link DirectoryCorpus} (LDAP)
- * and {@link FileCorpus} (scenario and PFX files).
+ * and {@link FileCorpus} (scenario and PFX files); {@link ScepCorpus} (NDES's SCEP) needs an RA certificate and a
+ * SCEP transaction from the running lab, and is made and judged by its own test.
  */
 final class HostileCorpus {
 

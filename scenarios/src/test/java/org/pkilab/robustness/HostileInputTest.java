@@ -41,6 +41,10 @@ import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.robustness.HostileCorpus.Answer;
+import org.pkilab.enrollment.ScepClient;
+import org.pkilab.enrollment.ScepMessage;
+import org.pkilab.directory.model.DefaultTemplates;
+import org.pkilab.pki.RsaKeys;
 import org.pkilab.robustness.HostileCorpus.HttpInput;
 
 import java.io.IOException;
@@ -48,6 +52,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.URI;
 import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
@@ -265,6 +270,55 @@ class HostileInputTest {
     @Test
     void hostileCmpMessagesGetACmpErrorWithTheFailureAndTheCodeAndChangeNothing() {
         assertRefusedAndNothingChanged(http("CMP"));
+    }
+
+    /**
+     * NDES: what is no pkiMessage gets HTTP 400 (413 when too large) and a sentence; a pkiMessage NDES will not act on gets
+     * a signed CertRep FAILURE with the failInfo that says why; none reaches the CA or uses up a challenge password.
+     */
+    @Test
+    void hostileScepMessagesAreRefusedInScepsOwnFormAndReachNoCa() throws Exception {
+        CertificationAuthority ca = lab.ca();
+        lab.admin().security().allow("IPSec (Offline request)", ca.config().hostName() + "$", AccessRight.ENROLL);
+        ca.issueTemplate(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
+        ScepClient scep = new ScepClient(URI.create(ca.scepUrl().replace(ca.config().fqdn(), "127.0.0.1")));
+        KeyPair used = RsaKeys.generate(2048);
+        scep.enroll(used, ScepClient.request(used, "CN=router.contoso.com", ca.ndesChallengePassword()));
+        ScepClient.CaCertificates ra = scep.caCertificates();
+        List<ScepCorpus.ScepInput> inputs = new ScepCorpus(new ScepCorpus.Facts(ra.ca(), ra.encryption(), ScepClient.transactionId(used)))
+                .generate().inputs;
+        String password = ca.ndesChallengePassword();
+        CaState before = CaState.of(ca);
+        List<String> failures = new ArrayList<>();
+        for (ScepCorpus.ScepInput input : inputs) {
+            String problem;
+            try {
+                byte[] answer = scep.post(input.message());
+                if (input.status() != 200) {
+                    problem = "a SCEP answer, not HTTP " + input.status();
+                } else {
+                    ScepMessage.Signed reply = ScepMessage.read(answer);
+                    problem = !reply.signatureValid() || !reply.signer().equals(ra.signature()) ? "a CertRep not signed by the RA"
+                            : reply.status() != ScepMessage.PkiStatus.FAILURE || reply.failInfo() != input.failInfo()
+                            ? reply.status() + " " + reply.failInfo() + " (" + reply.failInfoText() + ")"
+                            : reply.failInfoText() == null || !reply.failInfoText().contains(input.mentions())
+                            ? "a failInfoText without '" + input.mentions() + "': " + reply.failInfoText() : null;
+                }
+            } catch (ScepClient.HttpRefusal e) {
+                problem = e.status() != input.status() ? e.getMessage()
+                        : !e.getMessage().contains(input.mentions()) ? "an answer without '" + input.mentions() + "': " + e.getMessage() : null;
+            }
+            if (problem != null) {
+                failures.add(input.category() + " / " + input.name() + ": got " + problem + ", expected "
+                        + (input.status() == 200 ? "FAILURE " + input.failInfo().rfcName() : "HTTP " + input.status()));
+            }
+        }
+        CaState after = CaState.of(ca);
+        assertTrue(failures.isEmpty(), failures.size() + " problems with " + inputs.size() + " SCEP inputs:\n" + String.join("\n", failures));
+        assertEquals(before, after, "no SCEP input reached " + ca.name() + "'s database");
+        KeyPair last = RsaKeys.generate(2048);
+        assertEquals(ScepMessage.PkiStatus.SUCCESS, scep.send(last, ScepClient.request(last, "CN=last.contoso.com", password)).status(),
+                "the challenge password given before the corpus is still good, and NDES still serves");
     }
 
     private static List<HttpInput> http(String categoryPrefix) {

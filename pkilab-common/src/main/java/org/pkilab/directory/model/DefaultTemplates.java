@@ -9,7 +9,7 @@ import java.util.List;
  * matched against a Windows Server 2016 directory dump).
  *
  * <table>
- *   <caption>The nine templates</caption>
+ *   <caption>The twelve templates</caption>
  *   <tr><th>cn</th><th>display name</th><th>schema</th><th>subject</th><th>EKU</th><th>Enroll</th></tr>
  *   <tr><td>WebServer</td><td>Web Server</td><td>1</td><td>supply in request</td><td>Server Authentication</td><td>DA, EA</td></tr>
  *   <tr><td>Workstation</td><td>Workstation Authentication</td><td>2</td><td>DNS name in SAN</td><td>Client Authentication</td><td>DA, DC, EA</td></tr>
@@ -19,6 +19,9 @@ import java.util.List;
  *   <tr><td>EnrollmentAgent</td><td>Enrollment Agent</td><td>1</td><td>directory path + UPN</td><td>Certificate Request Agent</td><td>DA, EA</td></tr>
  *   <tr><td>SubCA</td><td>Subordinate Certification Authority</td><td>1</td><td>supply in request</td><td>none (any purpose); a CA certificate</td><td>DA, EA</td></tr>
  *   <tr><td>OCSPResponseSigning</td><td>OCSP Response Signing</td><td>3</td><td>DNS name as CN + SAN</td><td>OCSP Signing</td><td>DA, EA</td></tr>
+ *   <tr><td>CEPEncryption</td><td>CEP Encryption</td><td>1</td><td>supply in request</td><td>Certificate Request Agent (key encipherment)</td><td>DA, EA</td></tr>
+ *   <tr><td>EnrollmentAgentOffline</td><td>Exchange Enrollment Agent (Offline request)</td><td>1</td><td>supply in request</td><td>Certificate Request Agent (digital signature)</td><td>DA, EA</td></tr>
+ *   <tr><td>IPSECIntermediateOffline</td><td>IPSec (Offline request)</td><td>1</td><td>supply in request</td><td>IP security IKE intermediate</td><td>DA, EA</td></tr>
  *   <tr><td>KerberosAuthentication</td><td>Kerberos Authentication</td><td>2</td><td>none; DNS name and domain DNS name in SAN</td><td>Client + Server Authentication, Smart Card Logon, KDC Authentication</td><td>DA, DD, ED, EA; Autoenroll DD, ED</td></tr>
  * </table>
  *
@@ -38,6 +41,15 @@ import java.util.List;
  * signing OCSP answers, with {@code CT_FLAG_ADD_OCSP_NOCHECK} so the CA writes id-pkix-ocsp-nocheck into it and
  * clients do not ask the responder about its own certificate. The lab's CA enrolls for it itself at start, as it does
  * for its web server's certificate.
+ *
+ * <p>CEP Encryption and Exchange Enrollment Agent (Offline request) are the two registration authority (RA) certificates
+ * the Network Device Enrollment Service holds: SCEP clients encrypt their requests to the first (key encipherment) and
+ * check the answers' signature with the second (digital signature); both carry the Certificate Request Agent EKU, as NDES
+ * submits on behalf of the devices. IPSec (Offline request) is the template NDES issues from until an administrator
+ * names others in its {@code MSCEP} registry key ({@code EncryptionTemplate}, {@code SignatureTemplate},
+ * {@code GeneralPurposeTemplate}): the subject from the request, IKE intermediate, digital signature and key encipherment.
+ * The values are a Windows Server 2016 forest's (OIDs {@code .1.22}, {@code .1.12} and {@code .1.20}, two years, key
+ * usage critical).
  */
 public final class DefaultTemplates {
 
@@ -52,6 +64,14 @@ public final class DefaultTemplates {
     public static final String SUB_CA = "SubCA";
     /** The Online Responder's signing certificate: OCSP Signing, id-pkix-ocsp-nocheck, two weeks; issued by the CA to itself. */
     public static final String OCSP_RESPONSE_SIGNING = "OCSPResponseSigning";
+    /** NDES's RA certificate that SCEP clients encrypt their requests to ("CEP Encryption"). */
+    public static final String CEP_ENCRYPTION = "CEPEncryption";
+    /** NDES's RA certificate that signs its SCEP answers ("Exchange Enrollment Agent (Offline request)"). */
+    public static final String ENROLLMENT_AGENT_OFFLINE = "EnrollmentAgentOffline";
+    /** "IPSec (Offline request)": the template NDES issues SCEP requests from by default. */
+    public static final String IPSEC_INTERMEDIATE_OFFLINE = "IPSECIntermediateOffline";
+    /** id-kp-ipsecIKE-intermediate (RFC 4945's "IP security IKE intermediate"), IPSec (Offline request)'s EKU. */
+    public static final String OID_IKE_INTERMEDIATE = "1.3.6.1.5.5.8.2.2";
     /** id-kp-OCSPSigning, "OCSP Signing". */
     public static final String OID_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
     /** szOID_ENROLLMENT_AGENT, "Certificate Request Agent". */
@@ -69,7 +89,7 @@ public final class DefaultTemplates {
     private DefaultTemplates() {
     }
 
-    /** The nine templates for a forest with this OID base and root-domain SID. */
+    /** The twelve templates for a forest with this OID base and root-domain SID. */
     public static List<CertificateTemplate> all(String forestOidBase, SecurityIdentifier domainSid) {
         return List.of(
                 CertificateTemplate.builder(WEB_SERVER).displayName("Web Server")
@@ -159,6 +179,36 @@ public final class DefaultTemplates {
                         .applicationPolicies(List.of(OID_OCSP_SIGNING))
                         .keyUsage(new byte[]{(byte) 0x80, 0}).validity(Duration.ofDays(14)).renewalPeriod(Duration.ofDays(2))
                         .cryptographicProviders(List.of())
+                        .securityDescriptor(sd(domainSid))
+                        .build(),
+                CertificateTemplate.builder(CEP_ENCRYPTION).displayName("CEP Encryption")
+                        .schemaVersion(1).revision(4).minorRevision(1).oid(forestOidBase + ".1.22")
+                        .flags(0x10241).certificateNameFlags(0x1).enrollmentFlags(0).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(OID_CERTIFICATE_REQUEST_AGENT))
+                        .keyUsage(new byte[]{0x20, 0}).validity(Duration.ofDays(730)).renewalPeriod(SIX_WEEKS)
+                        .criticalExtensions(List.of("2.5.29.15"))
+                        .cryptographicProviders(SCHANNEL)
+                        .securityDescriptor(sd(domainSid))
+                        .build(),
+                CertificateTemplate.builder(ENROLLMENT_AGENT_OFFLINE).displayName("Exchange Enrollment Agent (Offline request)")
+                        .schemaVersion(1).revision(4).minorRevision(1).oid(forestOidBase + ".1.12")
+                        .flags(0x10201).certificateNameFlags(0x1).enrollmentFlags(0).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(OID_CERTIFICATE_REQUEST_AGENT))
+                        .keyUsage(new byte[]{(byte) 0x80, 0}).validity(Duration.ofDays(730)).renewalPeriod(SIX_WEEKS)
+                        .criticalExtensions(List.of("2.5.29.15"))
+                        .cryptographicProviders(List.of("3,Microsoft Base DSS Cryptographic Provider",
+                                "2,Microsoft Base Cryptographic Provider v1.0",
+                                "1,Microsoft Enhanced Cryptographic Provider v1.0"))
+                        .defaultKeySpec(2)
+                        .securityDescriptor(sd(domainSid))
+                        .build(),
+                CertificateTemplate.builder(IPSEC_INTERMEDIATE_OFFLINE).displayName("IPSec (Offline request)")
+                        .schemaVersion(1).revision(7).minorRevision(1).oid(forestOidBase + ".1.20")
+                        .flags(0x10241).certificateNameFlags(0x1).enrollmentFlags(0).privateKeyFlags(0)
+                        .extendedKeyUsages(List.of(OID_IKE_INTERMEDIATE))
+                        .keyUsage(new byte[]{(byte) 0xA0, 0}).validity(Duration.ofDays(730)).renewalPeriod(SIX_WEEKS)
+                        .criticalExtensions(List.of("2.5.29.15"))
+                        .cryptographicProviders(SCHANNEL)
                         .securityDescriptor(sd(domainSid))
                         .build());
     }

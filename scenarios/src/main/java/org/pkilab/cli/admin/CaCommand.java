@@ -34,6 +34,7 @@ import java.util.List;
  * pkilab ca add-officer alice                              Issue and Manage Certificates (Certipy ca -add-officer)
  * pkilab ca add-manager alice                              Manage CA
  * pkilab ca security-add enroll "Domain Users"             any permission: officer, manager, enroll, read
+ * pkilab ca scep-password                                  NDES's /certsrv/mscep_admin/ page: a one-time SCEP challenge password
  * </pre>
  *
  * <p>Accounts without the CA permission an operation needs get {@code 0x80070005 E_ACCESSDENIED} from the CA: by default
@@ -43,7 +44,7 @@ import java.util.List;
 @Command(name = "ca", mixinStandardHelpOptions = true,
         description = "The enterprise CA: templates, issue-template, remove-template, pending, issued, failed, revoked, approve, "
                 + "resubmit, deny, revoke, publish-crl, security, add-officer, remove-officer, add-manager, remove-manager, "
-                + "security-add, security-remove, getreg, setreg (as certutil and Certipy's ca).")
+                + "security-add, security-remove, getreg, setreg (as certutil and Certipy's ca), scep-password (NDES's mscep_admin).")
 public final class CaCommand implements Runnable {
 
     @Spec
@@ -292,9 +293,24 @@ public final class CaCommand implements Runnable {
         return 0;
     }
 
+    @Command(name = "scep-password", mixinStandardHelpOptions = true,
+            description = {"A one-time SCEP challenge password from NDES (its https://<CA>/certsrv/mscep_admin/ page), for a device "
+                    + "to put in its SCEP request; good for one request and 60 minutes, at most 5 waiting.",
+                    "Needs Enroll on the templates NDES issues from (MSCEP\\...Template; IPSec (Offline request) by default), as on Windows."})
+    int scepPassword(@Mixin Connection connection) {
+        String password;
+        try (DirectoryAdmin admin = connection.directory()) {
+            password = connection.ca(admin, caName).scepChallengePassword();
+        }
+        out().println("The enrollment challenge password is: " + password);
+        out().println("This password can be used only once and will expire within 60 minutes.");
+        return 0;
+    }
+
     @Command(name = "getreg", mixinStandardHelpOptions = true,
             description = {"Show the CA's registry settings (certutil -getreg): policy\\EditFlags, policy\\DisableExtensionList, "
-                    + "CA\\InterfaceFlags, CA\\Security, CA\\EstDefaultTemplate and CA\\OcspUrl, or the one NAME gives, with the flags' names.",
+                    + "CA\\InterfaceFlags, CA\\Security, CA\\EstDefaultTemplate and CA\\OcspUrl, NDES's MSCEP\\EncryptionTemplate, "
+                    + "SignatureTemplate and GeneralPurposeTemplate, or the one NAME gives, with the flags' names.",
                     "Needs Read or Manage CA on the CA."})
     int getreg(@Mixin Connection connection,
                @Parameters(arity = "0..1", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
@@ -331,11 +347,15 @@ public final class CaCommand implements Runnable {
                     "  pkilab ca setreg 'CA\\OcspUrl' responder",
                     "      (the lab's own value; Windows: the Extensions tab's OCSP box) certificates issued from now name the CA's Online "
                             + "Responder in their AIA; '' clears it",
-                    "On Windows a change counts after 'net stop certsvc && net start certsvc'; the lab's CA applies it at once.",
+                    "  pkilab ca setreg 'MSCEP\\GeneralPurposeTemplate' NdesDevices",
+                    "      NDES (SCEP) issues requests that ask for both or neither key usage from NdesDevices (also EncryptionTemplate, "
+                            + "SignatureTemplate; '' puts back IPSECIntermediateOffline)",
+                    "On Windows a change counts after 'net stop certsvc && net start certsvc' (MSCEP: iisreset); the lab's CA applies it at once.",
                     "The CA's Security is its Security tab, not a value changed here."})
     int setreg(@Mixin Connection connection,
                @Parameters(index = "0", paramLabel = "NAME", description = "policy\\EditFlags, policy\\DisableExtensionList, "
-                       + "CA\\InterfaceFlags, CA\\EstDefaultTemplate or CA\\OcspUrl.") String name,
+                       + "CA\\InterfaceFlags, CA\\EstDefaultTemplate, CA\\OcspUrl or MSCEP\\EncryptionTemplate, SignatureTemplate, "
+                       + "GeneralPurposeTemplate.") String name,
                @Parameters(index = "1", paramLabel = "CHANGE", description = "+FLAG, -FLAG, FLAG, a number (0x...), or OIDs for "
                        + "DisableExtensionList, a template name for EstDefaultTemplate, an http URL or 'responder' (the CA's own) for OcspUrl "
                        + "('' for none); flags as certsrv.h names them, "
@@ -374,6 +394,9 @@ public final class CaCommand implements Runnable {
     }
 
     private static String registryPath(String caName, CaRegistrySettings.Value value) {
+        if (value.ndes()) {
+            return "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\" + value.valueName();
+        }
         String key = value.registryKey();
         return "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration\\" + caName
                 + (key.isEmpty() ? "" : "\\" + key) + "\\" + value.valueName();
@@ -400,6 +423,12 @@ public final class CaCommand implements Runnable {
                     + " (ACME http-01 answers are fetched from 127.0.0.1:" + settings.acmeHttpPort() + ")");
             case ACME_TLS_ALPN_PORT -> out().println("  " + value.valueName() + " " + value.registryType() + " = " + settings.acmeTlsAlpnPort()
                     + " (ACME tls-alpn-01 handshakes go to 127.0.0.1:" + settings.acmeTlsAlpnPort() + ")");
+            case MSCEP_ENCRYPTION_TEMPLATE -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
+                    + settings.ndes().encryptionTemplate());
+            case MSCEP_SIGNATURE_TEMPLATE -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
+                    + settings.ndes().signatureTemplate());
+            case MSCEP_GENERAL_PURPOSE_TEMPLATE -> out().println("  " + value.valueName() + " " + value.registryType() + " = "
+                    + settings.ndes().generalPurposeTemplate());
         }
     }
 

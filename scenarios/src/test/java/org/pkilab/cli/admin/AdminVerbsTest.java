@@ -293,6 +293,28 @@ class AdminVerbsTest {
     }
 
     @Test
+    void scepPasswordPrintsNdesSentenceAndTheMscepTemplatesAreSetUnderNdesKey() {
+        Cli.Result password = ok(admin("ca", "scep-password"));
+        assertTrue(password.out().matches("(?s)The enrollment challenge password is: [0-9A-F]{16}\n.*"), password.out());
+        Cli.Result set = ok(admin("ca", "setreg", "MSCEP\\GeneralPurposeTemplate", "WebServer"));
+        assertTrue(set.out().contains("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\\MSCEP\\GeneralPurposeTemplate"), set.out());
+        assertTrue(set.out().contains("GeneralPurposeTemplate REG_SZ = WebServer"), set.out());
+        assertEquals("WebServer", lab.ca().registrySettings().ndes().generalPurposeTemplate(), "the CA's NDES issues from it now");
+        ok(admin("ca", "setreg", "MSCEP\\GeneralPurposeTemplate", ""));
+        Cli.Result shown = ok(admin("ca", "getreg", "MSCEP\\GeneralPurposeTemplate"));
+        assertTrue(shown.out().contains("GeneralPurposeTemplate REG_SZ = IPSECIntermediateOffline"), "'' puts NDES's default back: " + shown.out());
+    }
+
+    @Test
+    void scepPasswordIsRefusedToAnAccountWithoutEnrollOnNdesTemplates() {
+        ok(admin("user", "create", "scepdevops", "--new-password", "Scep-Passw0rd!"));
+        Cli.Result refused = as("scepdevops", "Scep-Passw0rd!", "ca", "scep-password");
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("You do not have sufficient permission to enroll with SCEP"), refused.err());
+        assertTrue(refused.err().contains("scepdevops") && refused.err().contains("IPSec (Offline request)"), refused.err());
+    }
+
+    @Test
     void wrongPasswordSaysSoAndExitsOne() {
         Cli.Result wrong = as("Administrator", "not-the-password", "group", "list");
         assertEquals(1, wrong.exit(), wrong.toString());

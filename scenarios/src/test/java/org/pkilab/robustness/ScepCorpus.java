@@ -1,0 +1,124 @@
+package org.pkilab.robustness;
+
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.pkilab.enrollment.CertsOnlyPkcs7;
+import org.pkilab.enrollment.ScepClient;
+import org.pkilab.enrollment.ScepMessage;
+import org.pkilab.enrollment.ScepMessage.FailInfo;
+import org.pkilab.enrollment.ScepMessage.MessageType;
+import org.pkilab.pki.RsaKeys;
+
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Hostile SCEP messages for NDES ({@code POST /certsrv/mscep/mscep.dll?operation=PKIOperation} on the CA's HTTP port),
+ * each with the refusal a device must get: HTTP 400 or 413 and a sentence for what is no pkiMessage at all (garbage,
+ * truncated or signer-less PKCS #7, an empty or oversized body), and a signed CertRep FAILURE with its failInfo for a
+ * pkiMessage NDES will not act on: a signature that does not verify, a request encrypted to another certificate than
+ * CEP Encryption, an algorithm SCEP does not name, a message signed two days ago, a replayed senderNonce, a transactionID
+ * another key already used, a GetCertInitial for a transaction NDES does not know. None of them may reach the CA: no row
+ * in its database, no challenge password used up (the messages carry none that is good).
+ */
+final class ScepCorpus {
+
+    /** What a SCEP input must get: {@code status} 200 and a FAILURE with {@code failInfo}, or another status; and a text. */
+    record ScepInput(String category, String name, byte[] message, int status, FailInfo failInfo, String mentions)
+            implements HostileCorpus.Input {
+    }
+
+    /**
+     * What the corpus needs from the lab: NDES's certificates, and a transactionID NDES already holds for
+     * {@code usedKey}'s request.
+     */
+    record Facts(X509Certificate ca, X509Certificate raEncryption, String usedTransactionId) {
+    }
+
+    private final Facts facts;
+    private final Random random = new Random(HostileCorpus.SEED);
+    final List<ScepInput> inputs = new ArrayList<>();
+
+    ScepCorpus(Facts facts) {
+        this.facts = facts;
+    }
+
+    ScepCorpus generate() {
+        notPkiMessages();
+        pkiMessagesNdesRefuses();
+        return this;
+    }
+
+    private void notPkiMessages() {
+        String category = "SCEP: malformed PKCS #7";
+        for (int i = 0; i < 8; i++) {
+            byte[] garbage = new byte[1 + random.nextInt(2048)];
+            random.nextBytes(garbage);
+            inputs.add(new ScepInput(category, "random bytes " + i + " (" + garbage.length + ")", garbage, 400, null, "pkiMessage"));
+        }
+        byte[] good = message(RsaKeys.generate(2048), facts.raEncryption(), MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC);
+        for (int cut : new int[]{1, 10, good.length / 2, good.length - 1}) {
+            inputs.add(new ScepInput(category, "a pkiMessage cut after " + cut + " bytes", Arrays.copyOf(good, cut), 400, null, "pkiMessage"));
+        }
+        inputs.add(new ScepInput(category, "a certs-only PKCS #7 (no signer)", CertsOnlyPkcs7.encode(List.of(facts.ca())), 400, null, "signers"));
+        inputs.add(new ScepInput(category, "an empty body", new byte[0], 400, null, "pkiMessage"));
+        inputs.add(new ScepInput("SCEP: oversized body", "64 KB and one byte", new byte[64 * 1024 + 1], 413, null, "65536"));
+    }
+
+    private void pkiMessagesNdesRefuses() {
+        KeyPair key = RsaKeys.generate(2048);
+        X509Certificate other = ScepClient.selfSigned(RsaKeys.generate(2048), "CN=Not The RA");
+        inputs.add(new ScepInput("SCEP: not encrypted to the RA", "encrypted to another certificate",
+                message(key, other, MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_MESSAGE_CHECK, "not encrypted to"));
+        inputs.add(new ScepInput("SCEP: not encrypted to the RA", "encrypted to the CA's own certificate",
+                message(key, facts.ca(), MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_MESSAGE_CHECK, "CEP Encryption"));
+
+        byte[] tampered = message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC);
+        tampered[tampered.length - 1] ^= 0x01;
+        inputs.add(new ScepInput("SCEP: bad signature", "the signature's last byte flipped", tampered, 200, FailInfo.BAD_MESSAGE_CHECK, "does not verify"));
+        KeyPair impostor = RsaKeys.generate(2048);
+        byte[] signedByAnother = ScepMessage.sign(MessageType.PKCS_REQ, ScepClient.transactionId(key), ScepClient.nonce(), null, null, null, null,
+                ScepMessage.envelope(csr(key), facts.raEncryption(), CMSAlgorithm.AES128_CBC), impostor.getPrivate(),
+                ScepClient.selfSigned(key, "CN=Claimed Signer"), "SHA256", null);
+        inputs.add(new ScepInput("SCEP: bad signature", "signed with another key than the certificate's", signedByAnother, 200,
+                FailInfo.BAD_MESSAGE_CHECK, "does not verify"));
+
+        inputs.add(new ScepInput("SCEP: bad algorithm", "MD5 digest", message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "MD5",
+                CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_ALG, "digest"));
+        inputs.add(new ScepInput("SCEP: bad algorithm", "RC2 content encryption", message(key, facts.raEncryption(), MessageType.PKCS_REQ, null,
+                "SHA256", CMSAlgorithm.RC2_CBC), 200, FailInfo.BAD_ALG, "does not name"));
+        inputs.add(new ScepInput("SCEP: bad time", "signed two days ago", message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "SHA256",
+                CMSAlgorithm.AES128_CBC, Instant.now().minus(Duration.ofDays(2))), 200, FailInfo.BAD_TIME, "clock"));
+
+        byte[] once = message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC);
+        inputs.add(new ScepInput("SCEP: replayed nonce", "a request with a password NDES never gave", once, 200, FailInfo.BAD_REQUEST, "cannot be verified"));
+        inputs.add(new ScepInput("SCEP: replayed nonce", "the same message again", once, 200, FailInfo.BAD_REQUEST, "sent before"));
+        inputs.add(new ScepInput("SCEP: replayed transactionID", "another key's transactionID", message(RsaKeys.generate(2048),
+                facts.raEncryption(), MessageType.PKCS_REQ, facts.usedTransactionId(), "SHA256", CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_REQUEST,
+                "another key"));
+        inputs.add(new ScepInput("SCEP: unknown transaction", "GetCertInitial for a transaction NDES never saw", message(key,
+                facts.raEncryption(), MessageType.GET_CERT_INITIAL, null, "SHA256", CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_CERT_ID, "knows no request"));
+    }
+
+    private byte[] message(KeyPair key, X509Certificate encryptTo, MessageType type, String transactionId, String digest,
+                           org.bouncycastle.asn1.ASN1ObjectIdentifier cipher) {
+        return message(key, encryptTo, type, transactionId, digest, cipher, null);
+    }
+
+    private byte[] message(KeyPair key, X509Certificate encryptTo, MessageType type, String transactionId, String digest,
+                           org.bouncycastle.asn1.ASN1ObjectIdentifier cipher, Instant signingTime) {
+        return ScepMessage.sign(type, transactionId != null ? transactionId : ScepClient.transactionId(key), ScepClient.nonce(), null, null, null,
+                null, ScepMessage.envelope(csr(key), encryptTo, cipher), key.getPrivate(), ScepClient.selfSigned(key, "CN=Hostile Device"),
+                digest, signingTime);
+    }
+
+    /** A request with a challenge password NDES never gave out: it must never reach the CA. */
+    private byte[] csr(KeyPair key) {
+        return ScepClient.request(key, "CN=hostile.contoso.com", HostileCorpus.randomText(random, 16));
+    }
+}
