@@ -433,7 +433,6 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return identity.certificate();
     }
 
-    /** The CDP, delta CDP and AIA URLs the CA writes into certificates. */
     /**
      * A one-time SCEP challenge password, as an administrator gets one from NDES's {@code /certsrv/mscep_admin/} page.
      *
@@ -464,6 +463,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         return List.of(ndesRa.encryption().certificate(), ndesRa.signature().certificate());
     }
 
+    /** The CDP, delta CDP and AIA URLs the CA writes into certificates. */
     public String crlUrl() {
         return urls.crl();
     }

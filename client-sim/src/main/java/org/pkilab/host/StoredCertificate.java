@@ -5,6 +5,7 @@ import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
 import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.DEROctetString;
+import org.pkilab.directory.model.ApplicationPolicy;
 
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -15,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A certificate in a Windows certificate store, with what the Certificates snap-in shows for it (Issued
@@ -36,10 +36,6 @@ public record StoredCertificate(X509Certificate certificate, PrivateKey privateK
         /** No private key (a root certificate). */
         NONE
     }
-
-    private static final Map<String, String> PURPOSES = Map.of(
-            "1.3.6.1.5.5.7.3.1", "Server Authentication", "1.3.6.1.5.5.7.3.2", "Client Authentication",
-            "1.3.6.1.5.5.7.3.4", "Secure Email", "1.3.6.1.4.1.311.10.3.4", "Encrypting File System");
 
     public StoredCertificate {
         chain = List.copyOf(chain);
@@ -142,7 +138,7 @@ public record StoredCertificate(X509Certificate certificate, PrivateKey privateK
     public List<String> intendedPurposes() {
         try {
             List<String> ekus = certificate.getExtendedKeyUsage();
-            return ekus == null ? List.of("<All>") : ekus.stream().map(o -> PURPOSES.getOrDefault(o, o)).toList();
+            return ekus == null ? List.of("<All>") : ekus.stream().map(ApplicationPolicy::nameOf).toList();
         } catch (CertificateParsingException e) {
             return List.of();
         }

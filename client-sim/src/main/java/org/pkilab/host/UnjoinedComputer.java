@@ -65,6 +65,11 @@ public abstract class UnjoinedComputer implements AutoCloseable {
         return network;
     }
 
+    /** The roots an administrator installed ({@link #trustRoot}). */
+    CertificateStore trustedRoots() {
+        return roots;
+    }
+
     LabTrust trust() {
         return trust;
     }

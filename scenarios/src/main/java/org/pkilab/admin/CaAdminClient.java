@@ -193,12 +193,12 @@ public final class CaAdminClient {
         return call("POST", "certificates/" + segment(serial) + "/revoke?reason=" + segment(reason.rfcName()));
     }
 
-    /** Publishes a new base and delta CRL now ({@code certutil -CRL}): {@code {"crl": url, "entries": n, ...}}. */
     /** A new CMP shared secret for {@code account}, replacing its earlier one: {"reference", "secret", "account", "url"}; needs Manage CA. */
     public JsonNode issueCmpSecret(String account) {
         return call("POST", "cmp/secrets?account=" + segment(account));
     }
 
+    /** Publishes a new base and delta CRL now ({@code certutil -CRL}): {@code {"crl": url, "entries": n, ...}}. */
     public JsonNode publishCrl() {
         return call("POST", "crl");
     }

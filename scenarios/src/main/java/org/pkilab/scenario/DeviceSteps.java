@@ -1,5 +1,7 @@
 package org.pkilab.scenario;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import org.pkilab.admin.CaAdminClient;
 import org.pkilab.host.NetworkDevice;
 import org.pkilab.host.StoredCertificate;
 import org.pkilab.lab.Lab;
@@ -16,17 +18,29 @@ import java.util.Locale;
  * <pre>
  * - trust root on device: RTR01
  * - enroll device: {device: RTR01, protocol: est, template: WebServer, account: svc-web, dns: [rtr01.contoso.com]}
+ * - enroll device: {device: RTR01, protocol: scep}                       # NDES chooses the template, CA01$ is the requester
+ * - enroll device: {device: WEB01, protocol: acme, template: WebServer, account: svc-web}
+ * - enroll device: {device: PLC01, protocol: cmp, template: WebServer, account: svc-plc}
  * </pre>
+ *
+ * <p>The administrator's part comes first in the same step, as the narration says: a one-time challenge password from
+ * NDES's {@code mscep_admin} page for SCEP, an external account binding for {@code account} for ACME
+ * ({@code pkilab acme eab}), a shared secret for {@code account} for CMP ({@code pkilab cmp secret}); EST sends the
+ * account's password. ACME's {@code http-01} is answered on the loopback port of {@code CA\AcmeHttpPort}; while that is
+ * still port 80, the step first sets it to a free port, as a lab cannot count on port 80.
  */
 final class DeviceSteps {
 
     /** The protocols {@code enroll device} speaks, as the step names them. */
-    static final List<String> PROTOCOLS = List.of("est");
+    static final List<String> PROTOCOLS = List.of("est", "scep", "acme", "cmp");
 
     private final Lab lab;
+    private final CertificationAuthoritySteps certificationAuthority;
 
-    DeviceSteps(Lab lab) {
+    /** @param certificationAuthority whose console, as the Administrator, issues the credentials */
+    DeviceSteps(Lab lab, CertificationAuthoritySteps certificationAuthority) {
         this.lab = lab;
+        this.certificationAuthority = certificationAuthority;
     }
 
     void execute(Scenario.Step s, List<String> say) {
@@ -43,6 +57,28 @@ final class DeviceSteps {
                 StoredCertificate issued = switch (protocol) {
                     case "est" -> device.enrollEst(lab.ca().estBaseUrl(), template(s), account(s, "EST sends an account's password"),
                             lab.password(), commonName, dns);
+                    case "scep" -> {
+                        String password = console().scepChallengePassword();
+                        say.add(administrator() + " got a one-time challenge password from " + lab.ca().ndesAdminUrl() + " for "
+                                + s.text("device"));
+                        yield device.enrollScep(lab.ca().scepUrl(), password, commonName);
+                    }
+                    case "acme" -> {
+                        String template = required(template(s), "the ACME directory is the template's, /acme/<template>/directory");
+                        JsonNode key = console().acmeExternalAccountKey(account(s, "the external account binding stands for that account"));
+                        say.add(administrator() + " issued an external account binding for " + key.path("account").asText()
+                                + " (pkilab acme eab): key id " + key.path("keyId").asText());
+                        yield device.enrollAcme(lab.ca().acmeDirectoryUrl(template), key.path("keyId").asText(), key.path("hmacKey").asText(),
+                                acmeHttpPort(say), dns);
+                    }
+                    case "cmp" -> {
+                        String template = required(template(s), "the CMP path names the template, /.well-known/cmp/p/<template>");
+                        JsonNode secret = console().issueCmpSecret(account(s, "the shared secret stands for that account"));
+                        say.add(administrator() + " issued a CMP shared secret for " + secret.path("account").asText()
+                                + " (pkilab cmp secret): reference " + secret.path("reference").asText());
+                        yield device.enrollCmp(lab.ca().cmpUrl(), template, secret.path("reference").asText(), secret.path("secret").asText(),
+                                commonName, dns);
+                    }
                     default -> throw new IllegalArgumentException("protocol '" + s.text("protocol") + "' is not one 'enroll device' speaks: use "
                             + String.join(", ", PROTOCOLS));
                 };
@@ -56,6 +92,39 @@ final class DeviceSteps {
     /** The step's template by its name (a display name is looked up), or null for none. */
     private String template(Scenario.Step s) {
         return s.text("template") == null ? null : lab.admin().templates().get(s.text("template")).name();
+    }
+
+    /** The Certification Authority console and NDES's admin page, as the Administrator, over HTTPS to the CA. */
+    private CaAdminClient console() {
+        return certificationAuthority.console(CertificationAuthoritySteps.ADMINISTRATOR);
+    }
+
+    private String administrator() {
+        return lab.dc().names().defaultNetbiosName() + "\\Administrator";
+    }
+
+    /** The port devices answer http-01 on: {@code CA\AcmeHttpPort}, first moved off port 80, which a lab cannot count on. */
+    private int acmeHttpPort(List<String> say) {
+        int port = lab.ca().registrySettings().acmeHttpPort();
+        if (port != 80) {
+            return port;
+        }
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("no free loopback port for ACME's http-01: " + e.getMessage(), e);
+        }
+        lab.ca().changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), administrator());
+        say.add(administrator() + " set CA\\AcmeHttpPort to " + port + ": the CA fetches http-01 answers from 127.0.0.1:" + port
+                + ", the lab's stand-in for port 80");
+        return port;
+    }
+
+    private static String required(String value, String why) {
+        if (value == null) {
+            throw new IllegalArgumentException("'enroll device' over this protocol needs 'template': " + why);
+        }
+        return value;
     }
 
     private static String account(Scenario.Step s, String why) {

@@ -34,10 +34,10 @@ public final class ScenarioRunner {
         this.lab = lab;
         this.directory = new DirectorySteps(lab);
         this.computers = new ComputerSteps(lab, workFolder);
-        this.devices = new DeviceSteps(lab);
         this.audit = new AuditSteps(lab);
         this.certificationAuthority = new CertificationAuthoritySteps(lab, computers);
         this.registry = new RegistrySteps(lab, certificationAuthority);
+        this.devices = new DeviceSteps(lab, certificationAuthority);
     }
 
     /** Runs every step, handing each result to {@code progress} as it is known. */

@@ -13,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A network device in a scenario ({@code role: device}): not joined to the domain, it trusts the enterprise root once its
- * administrator installs it and enrolls with an account's credential, which the CA judges against the template as it
- * judges a domain member: an account without Enroll is refused with {@code CERTSRV_E_TEMPLATE_DENIED}.
+ * administrator installs it and enrolls with an account's credential over EST, CMP, ACME or SCEP, which the CA judges
+ * against the template as it judges a domain member: an account without Enroll is refused with
+ * {@code CERTSRV_E_TEMPLATE_DENIED} over each; over SCEP the account is NDES's, the CA host's.
  */
 class DeviceStepsTest {
 
@@ -37,6 +38,17 @@ class DeviceStepsTest {
                 "  - enroll device: {device: RTR01, protocol: est, template: Lab Router, account: svc-rtr, dns: [rtr01.contoso.com]}",
                 "  - enroll device: {device: RTR01, template: Lab Router, account: bob}",
                 "    expect: {error: CERTSRV_E_TEMPLATE_DENIED}",
+                "  - enroll device: {device: RTR01, protocol: cmp, template: Lab Router, account: svc-rtr}",                  // 14
+                "  - enroll device: {device: RTR01, protocol: cmp, template: Lab Router, account: bob}",
+                "    expect: {error: CERTSRV_E_TEMPLATE_DENIED}",
+                "  - enroll device: {device: RTR01, protocol: acme, template: Lab Router, account: svc-rtr}",
+                "  - enroll device: {device: RTR01, protocol: acme, template: Lab Router, account: bob}",
+                "    expect: {error: CERTSRV_E_TEMPLATE_DENIED}",                                                            // 19
+                "  - issue template: IPSec (Offline request)",
+                "  - enroll device: {device: RTR01, protocol: scep}",                                                        // 21
+                "    expect: {error: CERTSRV_E_TEMPLATE_DENIED}",
+                "  - allow: {template: IPSec (Offline request), principal: CA01$, rights: [Enroll]}",
+                "  - enroll device: {device: RTR01, protocol: scep}",                                                        // 24
                 ""));
         run = Cli.pkilab("run", file.toString());
     }
@@ -75,6 +87,31 @@ class DeviceStepsTest {
     }
 
     @Test
+    void overCmpTheAdministratorIssuesASecretForTheAccountAndTheCaJudgesThatAccount() {
+        String issued = step(14);
+        assertTrue(issued.contains("CONTOSO\\Administrator issued a CMP shared secret for CONTOSO\\svc-rtr")
+                && issued.contains("RTR01 enrolled over CMP; its Device certificates now holds:"), issued);
+        assertTrue(step(15).contains("0x80094012") && step(15).contains("CONTOSO\\bob"), step(15));
+    }
+
+    @Test
+    void overAcmeTheDeviceAnswersHttp01WithTheBindingTheAdministratorIssued() {
+        String issued = step(17);
+        assertTrue(issued.contains("issued an external account binding for CONTOSO\\svc-rtr")
+                && issued.contains("set CA\\AcmeHttpPort to ") && issued.contains("RTR01 enrolled over ACME"), issued);
+        assertTrue(issued.contains("SAN: rtr01.contoso.com"), issued);
+        assertTrue(step(18).contains("0x80094012") && step(18).contains("CONTOSO\\bob"), step(18));
+    }
+
+    @Test
+    void overScepNdesSubmitsAsItsServiceAccountWhichNeedsEnrollOnItsTemplate() {
+        assertTrue(step(21).contains("0x80094012") && step(21).contains("CONTOSO\\CA01$"), step(21));
+        String issued = step(24);
+        assertTrue(issued.contains("got a one-time challenge password from https://") && issued.contains("RTR01 enrolled over SCEP"), issued);
+        assertTrue(issued.contains("Intended Purposes: IP security IKE intermediate   Certificate Template: IPSECIntermediateOffline"), issued);
+    }
+
+    @Test
     void aStepNamingAComputerThatIsNoDeviceOrAProtocolTheStepDoesNotSpeakIsRefusedBeforeTheLabStarts(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("wrong.yaml");
         Files.writeString(file, String.join("\n",
@@ -87,6 +124,7 @@ class DeviceStepsTest {
         Cli.Result wrong = Cli.pkilab("run", file.toString());
         assertEquals(2, wrong.exit(), wrong.toString());
         assertTrue(wrong.err().contains("wrong.yaml:4: device 'PC01' is not a network device"), wrong.err());
-        assertTrue(wrong.err().contains("wrong.yaml:5: protocol 'telnet' is not one 'enroll device' speaks: use est"), wrong.err());
+        assertTrue(wrong.err().contains("wrong.yaml:5: protocol 'telnet' is not one 'enroll device' speaks: use est, scep, acme, cmp"),
+                wrong.err());
     }
 }

@@ -22,6 +22,8 @@ public enum ApplicationPolicy {
     CERTIFICATE_REQUEST_AGENT("Certificate Request Agent", "1.3.6.1.4.1.311.20.2.1"),
     KDC_AUTHENTICATION("KDC Authentication", "1.3.6.1.5.2.3.5"),
     PKINIT_CLIENT_AUTHENTICATION("PKINIT Client Authentication", "1.3.6.1.5.2.3.4"),
+    OCSP_SIGNING("OCSP Signing", "1.3.6.1.5.5.7.3.9"),
+    IP_SECURITY_IKE_INTERMEDIATE("IP security IKE intermediate", "1.3.6.1.5.5.8.2.2"),
     ANY_PURPOSE("Any Purpose", "2.5.29.37.0");
 
     private final String displayName;
