@@ -288,7 +288,7 @@ public final class ScepMessage {
             CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
             // rsaEncryption as the SignerInfo's signature algorithm, as NDES writes it: strongSwan's pki reads no other for RSA
             generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build(),
-                    algorithm -> new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE))
+                    new RsaEncryptionAsSignatureAlgorithm())
                     .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(new AttributeTable(attributes)))
                     .build(new JcaContentSignerBuilder(digest + "withRSA").build(key), certificate));
             generator.addCertificate(new JcaX509CertificateHolder(certificate));
@@ -363,5 +363,17 @@ public final class ScepMessage {
             return null;
         }
         return s.getOctets();
+    }
+
+    /**
+     * {@code rsaEncryption} as the SignerInfo's signature algorithm. A class, not a lambda: a lambda implementing an interface
+     * of Bouncy Castle's signed jar crashes Java 17's dynamic class-data archive at exit (the {@code pkilab} launcher records
+     * one on the first run after a build).
+     */
+    private static final class RsaEncryptionAsSignatureAlgorithm implements org.bouncycastle.cms.CMSSignatureEncryptionAlgorithmFinder {
+        @Override
+        public AlgorithmIdentifier findEncryptionAlgorithm(AlgorithmIdentifier signatureAlgorithm) {
+            return new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE);
+        }
     }
 }

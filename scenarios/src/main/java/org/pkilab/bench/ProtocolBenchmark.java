@@ -13,11 +13,19 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.pkilab.admin.CaAdminClient;
+import org.pkilab.ca.CaAdministration;
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DomainLogon;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.DefaultTemplates;
+import org.pkilab.enrollment.AcmeClient;
+import org.pkilab.enrollment.CmpClient;
+import org.pkilab.enrollment.ScepClient;
 import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.EstClient;
 import org.pkilab.enrollment.JdkEstTransport;
@@ -47,14 +55,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Issuance per second over each protocol the CA speaks, on the wire from a client in the same process, beside
- * EST's in the same run: the request made from a ready key, sent, judged by the one enrollment pipeline, signed,
- * recorded and answered. The protocols alternate in rounds, so drift in the machine's speed during the run weighs
+ * Issuance per second over each protocol the CA speaks (EST, SCEP through NDES, ACME, CMP), on the wire from the lab's
+ * own client in the same process, beside EST's in the same run: the request made from a ready key, sent, judged by the
+ * one enrollment pipeline, signed, recorded and answered, with each protocol's own work around it (SCEP's CMS
+ * envelopes, ACME's account, order and http-01 validation, CMP's protection and certConf). The protocols alternate in rounds, so drift in the machine's speed during the run weighs
  * on each alike; the Online Responder's line is answers per second for a certificate the CA issued.
  */
 @Command(name = "protocols", mixinStandardHelpOptions = true,
-        description = "Certificates issued per second over each enrollment protocol (EST, and the others the CA speaks) beside EST's, "
-                + "and the Online Responder's answers per second, in the same run.")
+        description = "Certificates issued per second over EST, SCEP (NDES), ACME and CMP, each beside EST's, and the Online Responder's "
+                + "answers per second, in the same run.")
 public final class ProtocolBenchmark implements Callable<Integer> {
 
     private static final int ROUNDS = 5;
@@ -95,7 +104,8 @@ public final class ProtocolBenchmark implements Callable<Integer> {
              CertificationAuthority ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                      .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build())) {
             Lab lab = new Lab(dc, ca, PASSWORD);
-            List<Protocol> protocols = protocols(lab);
+            int perRound = Math.max(threads, requests / ROUNDS);
+            List<Protocol> protocols = protocols(lab, Math.max(threads, requests / 5) + perRound * ROUNDS);
             System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer, requester CONTOSO\\Administrator, "
                     + "%d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
             System.out.print("making 16 RSA-2048 keys ... ");
@@ -115,7 +125,6 @@ public final class ProtocolBenchmark implements Callable<Integer> {
             }
             System.out.println("done");
             Map<Protocol, Double> seconds = new LinkedHashMap<>();
-            int perRound = Math.max(threads, requests / ROUNDS);
             for (int round = 0; round < ROUNDS; round++) {
                 for (Protocol p : protocols) {
                     seconds.merge(p, run(clients.get(p), keys, perRound), Double::sum);
@@ -135,9 +144,102 @@ public final class ProtocolBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** EST first: every other line is a ratio against it. */
-    static List<Protocol> protocols(Lab lab) {
-        return List.of(est(lab), ocsp(lab));
+    /** EST first: every other line is a ratio against it. Each protocol's credential is the Administrator's. */
+    static List<Protocol> protocols(Lab lab, int operations) throws Exception {
+        return List.of(est(lab), scep(lab, operations), acme(lab), cmp(lab), ocsp(lab));
+    }
+
+    /** @param operations how many requests it will send: each needs a key of its own, made now */
+    private static Protocol scep(Lab lab, int operations) throws Exception {
+        CertificationAuthority ca = lab.ca();
+        // NDES submits as the CA host's account, which needs Enroll on its template, as on Windows
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().administratorDn(),
+                lab.password())) {
+            admin.security().allow(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE, ca.config().hostName() + "$", AccessRight.ENROLL);
+        }
+        ca.issueTemplate(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
+        // SCEP's transactionID is the key's hash: a request with a key used before is that transaction again, not a new one
+        System.out.print("making " + operations + " more RSA-2048 keys for SCEP ... ");
+        java.util.Queue<KeyPair> fresh = new java.util.concurrent.ConcurrentLinkedQueue<>(keys(operations));
+        System.out.println("done");
+        return new Protocol() {
+            public String name() {
+                return "SCEP PKIOperation (NDES)";
+            }
+
+            public String unit() {
+                return "certificates (a one-time password each, IPSec (Offline request))";
+            }
+
+            public Client client() {
+                ScepClient scep = new ScepClient(URI.create("http://127.0.0.1:" + ca.httpPort() + "/certsrv/mscep/mscep.dll"));
+                return (ignored, n) -> {
+                    KeyPair key = fresh.poll();
+                    scep.enroll(key, ScepClient.request(key, "CN=bench" + n + ".contoso.com", ca.ndesChallengePassword()));
+                };
+            }
+        };
+    }
+
+    private static Protocol acme(Lab lab) throws Exception {
+        CertificationAuthority ca = lab.ca();
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
+        DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().administratorDn(), lab.password());
+        CaAdminClient console = CaAdminClient.connect(admin, ca.name(), "127.0.0.1", lab.dc().administratorDn(), lab.password());
+        // every client answers http-01 on the one CA\AcmeHttpPort: one order at a time, the others wait for the port
+        Object port80 = new Object();
+        return new Protocol() {
+            public String name() {
+                return "ACME order (http-01)";
+            }
+
+            public String unit() {
+                return "certificates (new-order, http-01, finalize; one order at a time)";
+            }
+
+            public Client client() throws Exception {
+                AtomicInteger orders = new AtomicInteger();
+                AcmeClient[] account = new AcmeClient[1];
+                return (key, n) -> {
+                    synchronized (port80) {
+                        // a new account every 200 orders: an account holds at most 300 open orders
+                        if (orders.getAndIncrement() % 200 == 0) {
+                            var binding = console.acmeExternalAccountKey("Administrator");
+                            account[0] = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/WebServer/directory")
+                                    .trust(ca.certificate(), ca.config().fqdn()).accountKey(keys(1).get(0))
+                                    .externalAccountBinding(binding.path("keyId").asText(), binding.path("hmacKey").asText())
+                                    .http01Port(port).build();
+                        }
+                        account[0].enroll(key, "bench" + n + ".contoso.com");
+                    }
+                };
+            }
+        };
+    }
+
+    private static Protocol cmp(Lab lab) {
+        CertificationAuthority ca = lab.ca();
+        // one secret for all clients: a new one for the same account replaces the one before
+        CaAdministration.CmpSecret secret = ca.issueCmpSecret("Administrator", "CONTOSO\\Administrator");
+        return new Protocol() {
+            public String name() {
+                return "CMP ir (shared secret)";
+            }
+
+            public String unit() {
+                return "certificates (ir, certConf)";
+            }
+
+            public Client client() {
+                CmpClient cmp = CmpClient.withSecret("http://127.0.0.1:" + ca.httpPort() + "/.well-known/cmp", ca.certificate(),
+                        secret.reference(), secret.secret());
+                return (key, n) -> cmp.enroll("WebServer", key, "CN=bench" + n + ".contoso.com", "bench" + n + ".contoso.com");
+            }
+        };
     }
 
     private static Protocol est(Lab lab) {
