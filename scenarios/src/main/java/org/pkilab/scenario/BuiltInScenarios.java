@@ -30,6 +30,7 @@ public final class BuiltInScenarios {
             new Entry("lesson-autoenrollment-without-gpo", "lesson: autoenrollment without the GPO"),
             new Entry("lesson-revoked-client-certificate", "lesson: a revoked client certificate at the management point"),
             new Entry("lesson-ocsp-revocation-at-once", "lesson: OCSP refuses a revoked client at once, a cached CRL does not"),
+            new Entry("lesson-one-acl-every-protocol", "lesson: one template's permissions decide over EST, CMP, ACME and SCEP alike"),
             new Entry("lesson-approval-required", "lesson: a template that requires approval"),
             new Entry("lesson-restricted-gpo-forgets-mp", "lesson: autoenrollment restricted to a group that forgets the MP"),
             new Entry("lesson-esc1-enrollee-supplies-subject", "attack and fix, ESC1: the enrollee supplies the subject of a logon certificate"),
