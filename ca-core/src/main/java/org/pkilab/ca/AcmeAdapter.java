@@ -4,15 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.Extensions;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -131,6 +122,12 @@ final class AcmeAdapter {
             };
             return new Problem("unauthorized".equals(type) ? 403 : 400, type, error + ": " + refusal.reason()
                     + (refusal.fix() == null || refusal.fix().isEmpty() ? "" : " To fix: " + refusal.fix()));
+        }
+
+        /** A CSR the CA will not take: RFC 8555's badCSR with the AD CS code. */
+        static Problem badCsr(Decision refusal) {
+            return new Problem(400, "badCSR", refusal.error() + ": " + refusal.reason()
+                    + (refusal.fix() == null || refusal.fix().isEmpty() ? "" : ". To fix: " + refusal.fix()));
         }
 
         ObjectNode json() {
@@ -581,8 +578,17 @@ final class AcmeAdapter {
         order.requestId = result.requestId();
         switch (result.status()) {
             case ISSUED, REVOKED -> {
-                order.status = "valid";
-                order.certificate = result.record().certificate();
+                byte[] certificate = result.record().certificate();
+                String differ = namesDiffer(certificate, order.names);
+                if (differ == null) {
+                    order.status = "valid";
+                    order.certificate = certificate;
+                } else {
+                    order.status = "invalid";
+                    order.error = new Problem(500, "serverInternal", WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT + ": certificate "
+                            + result.record().serialHex() + " of request " + result.requestId() + " was not handed out: " + differ
+                            + ". To fix: order from the directory of a template whose subject is supplied in the request").json();
+                }
             }
             case PENDING -> order.status = "processing";
             default -> {
@@ -602,7 +608,7 @@ final class AcmeAdapter {
                         + ("pending".equals(order.status) ? "prove control of " + order.names + " first (its authorizations' challenges)"
                         : "it was finalized already"));
             }
-            csr = csr(signed.json(), order);
+            csr = csr(signed.json(), order, signed.account());
             order.status = "processing";
         }
         EnrollmentResult result;
@@ -628,39 +634,32 @@ final class AcmeAdapter {
         sendJson(response, callback, 200, orderJson(order, base), base);
     }
 
-    /** The CSR of a finalize request, which must name exactly the order's names. */
-    private byte[] csr(JsonNode payload, Order order) {
+    /** The CSR of a finalize request, which must name exactly the order's names and nothing more ({@link AcmeFinalizeRequest}). */
+    private byte[] csr(JsonNode payload, Order order, AcmeAccounts.Account account) {
         byte[] der;
         try {
             der = Base64.getUrlDecoder().decode(payload.path("csr").asText(""));
-            PKCS10CertificationRequest request = new PKCS10CertificationRequest(der);
-            Set<String> requested = new LinkedHashSet<>();
-            org.bouncycastle.asn1.pkcs.Attribute[] attributes = request.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
-            if (attributes.length > 0) {
-                Extensions extensions = Extensions.getInstance(attributes[0].getAttrValues().getObjectAt(0));
-                GeneralNames alt = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
-                if (alt != null) {
-                    for (GeneralName name : alt.getNames()) {
-                        requested.add(name.getTagNo() == GeneralName.dNSName ? name.getName().toString().toLowerCase(Locale.ROOT)
-                                : "(" + name + ")");
-                    }
-                }
-            }
-            for (RDN cn : request.getSubject().getRDNs(BCStyle.CN)) {
-                String name = IETFUtils.valueToString(cn.getFirst().getValue()).toLowerCase(Locale.ROOT);
-                if (!requested.contains(name)) {
-                    throw new Problem(400, "badCSR", "the CSR's common name '" + RequestedNames.printable(name) + "' is not among its "
-                            + "subject alternative names " + requested + "; order " + order.id + " is for " + order.names);
-                }
-            }
-            if (!requested.equals(new LinkedHashSet<>(order.names))) {
-                throw new Problem(400, "badCSR", "the CSR names " + requested + ", and order " + order.id + " is for " + order.names
-                        + ". To fix: make the CSR with exactly the order's names as DNS subject alternative names");
-            }
-        } catch (IllegalArgumentException | IOException | IllegalStateException e) {
-            throw new Problem(400, "badCSR", "the finalize payload's csr is not a base64url PKCS #10 request: " + why(e));
+        } catch (IllegalArgumentException e) {
+            throw new Problem(400, "badCSR", WindowsError.CRYPT_E_ASN1_BADTAG + ": the finalize payload's csr is not base64url: " + why(e)
+                    + ". To fix: send the PKCS #10 request's DER as base64url without padding (RFC 8555 7.4)");
+        }
+        String who = "ACME account " + account.id() + " (" + account.directoryAccount() + ")";
+        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, who);
+        Decision decision = parsed.request() == null ? parsed.refusal()
+                : AcmeFinalizeRequest.check(parsed.request(), order.id, order.names, who);
+        if (!decision.proceeds()) {
+            throw Problem.badCsr(decision);
         }
         return der;
+    }
+
+    private static String namesDiffer(byte[] certificate, List<String> names) {
+        try {
+            return AcmeFinalizeRequest.namesDiffer((X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(certificate)), names);
+        } catch (java.security.cert.CertificateException e) {
+            return "it does not decode: " + e.getMessage();
+        }
     }
 
     private void updateReadiness(Order order) {

@@ -96,6 +96,25 @@ public final class AcmeClient {
      * @throws PendingException    the request still waits for a certificate manager after {@link Builder#waitForApproval}
      */
     public X509Certificate enroll(KeyPair certificateKey, String... names) {
+        Objects.requireNonNull(certificateKey, "certificateKey");
+        return enroll(order -> order.execute(certificateKey), names);
+    }
+
+    /**
+     * As {@link #enroll(KeyPair, String...)}, finalizing with {@code csr}, a PKCS #10 request (DER) made elsewhere: the CA
+     * takes it only when it names exactly {@code names}.
+     */
+    public X509Certificate enroll(byte[] csr, String... names) {
+        byte[] request = Objects.requireNonNull(csr, "csr").clone();
+        return enroll(order -> order.execute(request), names);
+    }
+
+    /** How an order that is ready is finalized: acme4j's {@code Order.execute} with a key pair or a CSR. */
+    private interface Finalizer {
+        void finalize(Order order) throws AcmeException;
+    }
+
+    private X509Certificate enroll(Finalizer finalizer, String... names) {
         if (names.length == 0) {
             throw new IllegalArgumentException("enroll needs at least one name, such as iis01.contoso.com");
         }
@@ -118,7 +137,7 @@ public final class AcmeClient {
                 }
             }
             order.waitUntilReady(Duration.ofSeconds(30));
-            order.execute(certificateKey);
+            finalizer.finalize(order);
             Status status = order.waitForCompletion(waitForApproval);
             if (status == Status.PROCESSING) {
                 throw new PendingException(-1, Duration.ofSeconds(3), "order " + order.getLocation() + " for " + List.of(names)

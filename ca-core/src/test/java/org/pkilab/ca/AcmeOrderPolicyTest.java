@@ -1,0 +1,188 @@
+package org.pkilab.ca;
+
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.DERBMPString;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.pkilab.directory.DomainController;
+import org.pkilab.directory.DomainControllerConfig;
+import org.pkilab.directory.client.DirectoryAdmin;
+import org.pkilab.directory.model.AccessRight;
+import org.pkilab.directory.model.TemplateCompatibility;
+import org.pkilab.enrollment.AcmeClient;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.windows.WindowsError;
+
+import java.net.ServerSocket;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What an ACME order may get, beyond what the template's ACL allows: only the names the client proved control of, only
+ * from a template whose subject the request supplies, revoked only by the account that ordered it. Driven through the
+ * lab's acme4j client; each refusal is asserted on its AD CS code and on the CA database not changing.
+ */
+class AcmeOrderPolicyTest {
+
+    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String TEMPLATE = "ACMEWebServer";
+    private static final String NAME = "iis01.contoso.com";
+    private static DomainController dc;
+    private static CertificationAuthority ca;
+
+    @BeforeAll
+    static void startLab() {
+        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
+                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createGroup("ACME Web Servers");
+            admin.usersAndComputers().createUser("alice", PASSWORD);
+            admin.usersAndComputers().addMember("ACME Web Servers", "alice");
+            admin.templates().duplicate("Web Server", TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
+            admin.security().clearAllow(TEMPLATE, "Domain Admins", AccessRight.ENROLL);
+            admin.security().allow(TEMPLATE, "ACME Web Servers", AccessRight.READ, AccessRight.ENROLL);
+        }
+        ca.issueTemplate(TEMPLATE);
+    }
+
+    @AfterAll
+    static void stopLab() {
+        ca.close();
+        dc.close();
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static KeyPair keyPair(String algorithm) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
+        if (algorithm.equals("EC")) {
+            generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        } else {
+            generator.initialize(2048);
+        }
+        return generator.generateKeyPair();
+    }
+
+    /** A client for a new ACME account bound to {@code account}, answering http-01 where the CA checks it. */
+    private static AcmeClient acme(String account, String template) throws Exception {
+        AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey(account, "CONTOSO\\Administrator");
+        int port = freePort();
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
+        return AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + template + "/directory")
+                .trust(ca.certificate(), ca.config().fqdn()).accountKey(keyPair("EC"))
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(port).waitForApproval(Duration.ofSeconds(30)).build();
+    }
+
+    /** A PKCS #10 request for {@code subject} that {@code shape} adds attributes to. */
+    private static byte[] csr(String subject, Consumer<PKCS10CertificationRequestBuilder> shape) throws Exception {
+        KeyPair key = keyPair("RSA");
+        PKCS10CertificationRequestBuilder builder = new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), key.getPublic());
+        shape.accept(builder);
+        return builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate())).getEncoded();
+    }
+
+    private static DERSet sanExtensions(String... names) {
+        try {
+            ExtensionsGenerator extensions = new ExtensionsGenerator();
+            GeneralName[] general = new GeneralName[names.length];
+            for (int i = 0; i < names.length; i++) {
+                general[i] = new GeneralName(GeneralName.dNSName, names[i]);
+            }
+            extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(general));
+            return new DERSet(extensions.generate());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Finalizing alice's order for {@link #NAME} with {@code csr} is refused as badCSR with {@code error}; nothing is issued. */
+    private static void refusedAsBadCsr(byte[] csr, WindowsError error, String what) throws Exception {
+        AcmeClient alice = acme("alice", TEMPLATE);
+        long issued = ca.issued().size();
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> alice.enroll(csr, NAME),
+                "a CSR with " + what + " finalizing alice's order for " + NAME + " on " + TEMPLATE);
+        assertEquals(error, refused.error(), what + ": " + refused.getMessage());
+        assertEquals(400, refused.httpStatus(), what + ": " + refused.getMessage());
+        assertTrue(refused.getMessage().contains(NAME) && refused.getMessage().contains("To fix"), what + ": " + refused.getMessage());
+        assertEquals(issued, ca.issued().size(), "nothing issued for a CSR with " + what);
+    }
+
+    @Test
+    void finalizeWithASecondExtensionRequestNamingAnotherHostIsRefused() throws Exception {
+        byte[] csr = csr("CN=" + NAME, b -> {
+            b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, sanExtensions(NAME).getObjectAt(0));
+            // longer than the first, so DER's sorted SET OF keeps it second, where a reader of the first attribute misses it
+            b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, sanExtensions("dc01.contoso.com", "ca01.contoso.com").getObjectAt(0));
+        });
+        refusedAsBadCsr(csr, WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "a second extensionRequest naming dc01 and ca01.contoso.com");
+    }
+
+    @Test
+    void finalizeWithSubjectAttributesBesidesTheCommonNameIsRefused() throws Exception {
+        byte[] csr = csr("CN=" + NAME + ",O=Contoso,OU=Domain Controllers", b ->
+                b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, sanExtensions(NAME).getObjectAt(0)));
+        refusedAsBadCsr(csr, WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "O and OU in the subject");
+    }
+
+    @Test
+    void finalizeWithASanRequestAttributeIsRefused() throws Exception {
+        byte[] csr = csr("CN=" + NAME, b -> {
+            b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, sanExtensions(NAME).getObjectAt(0));
+            b.addAttribute(new org.bouncycastle.asn1.ASN1ObjectIdentifier(Pkcs10Request.NAME_VALUE_PAIR),
+                    new DERSequence(new ASN1EncodableVector() {{
+                        add(new DERBMPString("SAN"));
+                        add(new DERBMPString("dns=dc01.contoso.com"));
+                    }}));
+        });
+        refusedAsBadCsr(csr, WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT, "the request attribute SAN:dns=dc01.contoso.com");
+    }
+
+    @Test
+    void finalizeWithACertificateTemplateExtensionIsRefused() throws Exception {
+        byte[] csr = csr("CN=" + NAME, b -> {
+            try {
+                ExtensionsGenerator extensions = new ExtensionsGenerator();
+                extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.dNSName, NAME)));
+                extensions.addExtension(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.3.6.1.4.1.311.20.2"), false,
+                        new DERUTF8String(TEMPLATE));
+                b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        refusedAsBadCsr(csr, WindowsError.CERTSRV_E_TEMPLATE_CONFLICT, "the certificate template extension naming " + TEMPLATE + "");
+    }
+
+    @Test
+    void finalizeWithExactlyTheOrdersNameIsIssued() throws Exception {
+        byte[] csr = csr("CN=" + NAME, b -> b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, sanExtensions(NAME).getObjectAt(0)));
+        X509Certificate issued = acme("alice", TEMPLATE).enroll(csr, NAME);
+        assertEquals(java.util.List.of(java.util.List.of(2, NAME)), java.util.List.copyOf(issued.getSubjectAlternativeNames()),
+                "the certificate names the order's name only");
+    }
+}
