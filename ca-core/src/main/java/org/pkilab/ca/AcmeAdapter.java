@@ -326,13 +326,30 @@ final class AcmeAdapter {
 
     // ---- resources --------------------------------------------------------------------------------
 
-    private void directory(Response response, Callback callback, String template, String base) {
-        if (templates.template(template).isEmpty()) {
-            WindowsError error = WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE;
+    /**
+     * Refuses a template ACME may not issue: one the directory does not hold, or one whose subject the CA builds from
+     * Active Directory (Domain Controller, Kerberos Authentication, User, Machine), which would put the bound account's
+     * directory names into a certificate for names nobody validated.
+     */
+    private void requireAcmeTemplate(String template) {
+        Optional<org.pkilab.directory.model.CertificateTemplate> found = templates.template(template);
+        WindowsError error = WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE;
+        if (found.isEmpty()) {
             throw new Problem(404, "malformed", error + ": there is no certificate template '" + RequestedNames.printable(template)
                     + "' in the directory, so no ACME directory for it at " + caName + ". To fix: use " + PREFIX
                     + "<template>/directory with a template's name, one on the CA's Certificate Templates to Issue");
         }
+        if (!found.get().enrolleeSuppliesSubject()) {
+            throw new Problem(403, "unauthorized", error + ": ACME issues only templates whose subject is supplied in the request; '"
+                    + found.get().name() + "' builds the subject from Active Directory (Subject Name tab: 'Build from this Active "
+                    + "Directory information'), so " + caName + " serves no ACME directory for it. To fix: order from the directory "
+                    + "of a template set to 'Supply in the request' (a duplicate of Web Server), or enroll for '" + found.get().name()
+                    + "' with autoenrollment or EST");
+        }
+    }
+
+    private void directory(Response response, Callback callback, String template, String base) {
+        requireAcmeTemplate(template);
         ObjectNode dir = JSON.createObjectNode();
         dir.put("newNonce", base + "/new-nonce");
         dir.put("newAccount", base + "/new-account");
@@ -506,6 +523,7 @@ final class AcmeAdapter {
     }
 
     private void newOrder(Response response, Callback callback, Signed signed, String template, String base) {
+        requireAcmeTemplate(template);
         JsonNode payload = signed.json();
         JsonNode identifiers = payload.path("identifiers");
         if (!identifiers.isArray() || identifiers.isEmpty() || identifiers.size() > MAX_IDENTIFIERS) {
@@ -600,6 +618,7 @@ final class AcmeAdapter {
 
     private void finalizeOrder(Response response, Callback callback, Signed signed, String id, String base) {
         Order order = ownOrder(signed, id);
+        requireAcmeTemplate(order.template);
         byte[] csr;
         synchronized (order) {
             updateReadiness(order);

@@ -22,6 +22,7 @@ import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateCompatibility;
+import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.enrollment.AcmeClient;
 import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.windows.WindowsError;
@@ -59,11 +60,14 @@ class AcmeOrderPolicyTest {
             admin.usersAndComputers().createGroup("ACME Web Servers");
             admin.usersAndComputers().createUser("alice", PASSWORD);
             admin.usersAndComputers().addMember("ACME Web Servers", "alice");
+            admin.usersAndComputers().createUser("carol", PASSWORD);
+            admin.usersAndComputers().addMember("Domain Admins", "carol");
             admin.templates().duplicate("Web Server", TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
             admin.security().clearAllow(TEMPLATE, "Domain Admins", AccessRight.ENROLL);
             admin.security().allow(TEMPLATE, "ACME Web Servers", AccessRight.READ, AccessRight.ENROLL);
         }
         ca.issueTemplate(TEMPLATE);
+        ca.issueTemplate(DefaultTemplates.KERBEROS_AUTHENTICATION);
     }
 
     @AfterAll
@@ -184,5 +188,28 @@ class AcmeOrderPolicyTest {
         X509Certificate issued = acme("alice", TEMPLATE).enroll(csr, NAME);
         assertEquals(java.util.List.of(java.util.List.of(2, NAME)), java.util.List.copyOf(issued.getSubjectAlternativeNames()),
                 "the certificate names the order's name only");
+    }
+
+    @Test
+    void templateThatBuildsTheSubjectFromTheDirectoryHasNoAcmeDirectory() throws Exception {
+        long requests = ca.requestCount();
+        AcmeClient alice = acme("alice", DefaultTemplates.KERBEROS_AUTHENTICATION);
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME),
+                "alice ordering from " + DefaultTemplates.KERBEROS_AUTHENTICATION + "'s ACME directory");
+        assertEquals(WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE, refused.error(), refused.getMessage());
+        assertTrue(refused.getMessage().contains(DefaultTemplates.KERBEROS_AUTHENTICATION) && refused.getMessage().contains("Supply in the request"),
+                refused.getMessage());
+        assertEquals(requests, ca.requestCount(), "no request reaches the CA database");
+    }
+
+    @Test
+    void eabIsRefusedForADomainControllerAndForPrivilegedAccounts() {
+        for (String account : new String[]{"DC01$", "Administrator", "carol"}) {
+            CaException refused = assertThrows(CaException.class, () -> ca.issueAcmeKey(account, "CONTOSO\\Administrator"),
+                    "pkilab acme eab " + account);
+            assertEquals(WindowsError.E_ACCESSDENIED, refused.error(), account + ": " + refused.getMessage());
+            assertTrue(refused.getMessage().contains(account), refused.getMessage());
+        }
+        assertTrue(ca.issueAcmeKey("alice", "CONTOSO\\Administrator").keyId().length() > 0, "an ordinary account gets a key");
     }
 }
