@@ -153,6 +153,8 @@ final class AcmeAccounts {
     private final Path file;
     private final Map<String, ExternalAccountKey> keys = new LinkedHashMap<>();
     private final Map<String, Account> accounts = new LinkedHashMap<>();
+    /** The CA's request id of each finalized order, and the ACME account that ordered it: who may revoke by account. */
+    private final Map<Long, String> orderedBy = new LinkedHashMap<>();
     private long nextAccount = 1;
 
     private AcmeAccounts(Path file) {
@@ -188,7 +190,27 @@ final class AcmeAccounts {
                     Instant.parse(a.path("createdAt").asText()));
             accounts.put(account.id(), account);
         }
+        for (JsonNode o : json.path("orders")) {
+            orderedBy.put(o.path("requestId").asLong(), o.path("account").asText());
+        }
         nextAccount = json.path("nextAccount").asLong(accounts.size() + 1L);
+    }
+
+    /** Remembers that ACME account {@code accountId} ordered the CA's request {@code requestId}; kept before it returns. */
+    synchronized void ordered(long requestId, String accountId) {
+        String before = orderedBy.put(requestId, accountId);
+        save(() -> {
+            if (before == null) {
+                orderedBy.remove(requestId);
+            } else {
+                orderedBy.put(requestId, before);
+            }
+        });
+    }
+
+    /** The ACME account that ordered the CA's request {@code requestId}; empty when none did (another protocol, or none). */
+    synchronized Optional<String> orderedBy(long requestId) {
+        return Optional.ofNullable(orderedBy.get(requestId));
     }
 
     /** A new key id and 256-bit HMAC key for {@code directoryAccount}, which {@code who} issued; kept before it is returned. */
@@ -277,6 +299,8 @@ final class AcmeAccounts {
             a.contact().forEach(node.putArray("contact")::add);
             node.put("createdAt", a.createdAt().toString());
         }
+        ArrayNode orderList = json.putArray("orders");
+        orderedBy.forEach((requestId, account) -> orderList.addObject().put("requestId", requestId).put("account", account));
         try {
             KeyFiles.writeAtomically(file, (json.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {

@@ -76,8 +76,8 @@ import java.util.function.Supplier;
  *  "detail": "0x80094012 CERTSRV_E_TEMPLATE_DENIED: CONTOSO\\bob holds no Enroll right on 'ACME Web Server' ... To fix: ..."}
  * </pre>
  *
- * <p>Revocation is by the account that ordered the certificate (its directory account is the certificate's requester)
- * or by the certificate's own key. What a client may send is bounded: a body of {@value #MAX_BODY} bytes (413),
+ * <p>Revocation is by the ACME account that ordered the certificate (remembered in {@link AcmeAccounts}), by one holding
+ * valid authorizations for all its names, or by the certificate's own key; with a reason a subscriber may give. What a client may send is bounded: a body of {@value #MAX_BODY} bytes (413),
  * {@code application/jose+json} only (415), {@value #MAX_ORDERS_PER_ACCOUNT} orders an account may hold in memory.
  */
 final class AcmeAdapter {
@@ -640,6 +640,9 @@ final class AcmeAdapter {
             }
             throw e;
         }
+        if (result.requestId() > 0) {
+            accounts.ordered(result.requestId(), signed.account().id());
+        }
         synchronized (order) {
             settle(order, result);
         }
@@ -812,33 +815,80 @@ final class AcmeAdapter {
             } catch (java.security.cert.CertificateEncodingException e) {
                 return false;
             }
-        }).orElseThrow(() -> new Problem(404, "malformed", "certificate " + serial.toString(16) + " was not issued by " + caName));
+        }).orElseThrow(() -> new Problem(404, "malformed", WindowsError.CRYPT_E_NOT_FOUND + ": certificate " + serial.toString(16)
+                + " was not issued by " + caName + ". To fix: revoke it at the CA that issued it"));
+        RevocationReason reason = revocationReason(payload.get("reason"));
         String who;
         if (signed.account() != null) {
-            if (!record.requester().equalsIgnoreCase(signed.account().directoryAccount())) {
-                throw new Problem(403, "unauthorized", "certificate " + record.serialHex() + " was requested by " + record.requester()
-                        + ", and ACME account " + signed.account().id() + " is bound to " + signed.account().directoryAccount()
-                        + ". To fix: revoke with the account that ordered it, or sign the request with the certificate's key");
+            AcmeAccounts.Account account = signed.account();
+            Optional<String> orderedBy = accounts.orderedBy(record.requestId());
+            if (!orderedBy.map(account.id()::equals).orElse(false) && !authorizedForAll(account, certificate)) {
+                throw new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": certificate " + record.serialHex() + " (request "
+                        + record.requestId() + ", " + record.requester() + ") was " + orderedBy.map(a -> "ordered by ACME account " + a)
+                        .orElse("not ordered through ACME") + ", and ACME account " + account.id() + " (" + account.directoryAccount()
+                        + ") holds no valid authorization for each of its names. To fix: revoke with the ACME account that ordered it, "
+                        + "sign the request with the certificate's key, or have a certificate manager revoke it ('pkilab ca revoke')");
             }
-            who = "ACME account " + signed.account().id() + " (" + signed.account().directoryAccount() + ")";
+            who = "ACME account " + account.id() + " (" + account.directoryAccount() + ")";
         } else {
             if (!Arrays.equals(signed.jwk().getPublicKey().getEncoded(), certificate.getPublicKey().getEncoded())) {
-                throw new Problem(403, "unauthorized", "revoke-cert is signed by a key that is neither an account's nor certificate "
-                        + record.serialHex() + "'s");
+                throw new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": revoke-cert is signed by a key that is neither an "
+                        + "account's nor certificate " + record.serialHex() + "'s. To fix: sign with the account key (kid) or the "
+                        + "certificate's own key (jwk)");
             }
             who = "the key of certificate " + record.serialHex() + " (ACME)";
         }
         if (record.status() == RequestStatus.REVOKED) {
-            throw new Problem(400, "alreadyRevoked", "certificate " + record.serialHex() + " is revoked already");
-        }
-        RevocationReason reason;
-        try {
-            reason = RevocationReason.ofCode(payload.path("reason").asInt(0));
-        } catch (IllegalArgumentException e) {
-            throw new Problem(400, "badRevocationReason", e.getMessage());
+            throw new Problem(400, "alreadyRevoked", WindowsError.CRYPT_E_REVOKED + ": certificate " + record.serialHex() + " is revoked already");
         }
         administration.revoke(serial, reason, who);
         send(response, callback, 200, null, null, base);
+    }
+
+    /** The reasons RFC 8555 7.6 lets a subscriber give: not cACompromise, certificateHold, removeFromCRL or aACompromise. */
+    private static final Set<Integer> SUBSCRIBER_REASONS = Set.of(0, 1, 3, 4, 5, 9);
+
+    private static RevocationReason revocationReason(JsonNode reason) {
+        if (reason == null || reason.isNull()) {
+            return RevocationReason.UNSPECIFIED;
+        }
+        if (!reason.isIntegralNumber() || !reason.canConvertToInt() || !SUBSCRIBER_REASONS.contains(reason.intValue())) {
+            throw new Problem(400, "badRevocationReason", WindowsError.E_INVALIDARG + ": revoke-cert's reason "
+                    + RequestedNames.printable(reason.toString()) + " is not one an ACME client may give. To fix: send an integer among "
+                    + "0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation, 9 privilegeWithdrawn; "
+                    + "a certificate manager places a hold ('pkilab ca revoke <serial> certificateHold')");
+        }
+        return RevocationReason.ofCode(reason.intValue());
+    }
+
+    /** RFC 8555 7.6: an account that holds a valid, unexpired authorization for every name of the certificate may revoke it. */
+    private boolean authorizedForAll(AcmeAccounts.Account account, X509Certificate certificate) {
+        Set<String> names = new LinkedHashSet<>();
+        try {
+            if (certificate.getSubjectAlternativeNames() == null) {
+                return false;
+            }
+            for (List<?> entry : certificate.getSubjectAlternativeNames()) {
+                if (!Integer.valueOf(2).equals(entry.get(0))) {
+                    return false;
+                }
+                names.add(String.valueOf(entry.get(1)).toLowerCase(Locale.ROOT));
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return false;
+        }
+        Instant now = clock.instant();
+        for (String name : names) {
+            boolean held = authorizations.values().stream().anyMatch(a -> {
+                synchronized (a) {
+                    return a.accountId.equals(account.id()) && a.name.equals(name) && "valid".equals(a.status) && a.expires.isAfter(now);
+                }
+            });
+            if (!held) {
+                return false;
+            }
+        }
+        return !names.isEmpty();
     }
 
     // ---- JWS --------------------------------------------------------------------------------------

@@ -212,4 +212,35 @@ class AcmeOrderPolicyTest {
         }
         assertTrue(ca.issueAcmeKey("alice", "CONTOSO\\Administrator").keyId().length() > 0, "an ordinary account gets a key");
     }
+
+    private static RequestRecord recorded(X509Certificate certificate) {
+        return ca.bySerial(certificate.getSerialNumber()).orElseThrow(() -> new AssertionError("serial "
+                + certificate.getSerialNumber().toString(16) + " is not in " + ca.name() + "'s database"));
+    }
+
+    @Test
+    void revocationByAccountOnlyForCertificatesThatAcmeAccountOrdered() throws Exception {
+        AcmeClient ordering = acme("alice", TEMPLATE);
+        X509Certificate issued = ordering.enroll(keyPair("RSA"), NAME);
+        AcmeClient another = acme("alice", TEMPLATE);
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> another.revoke(issued),
+                "another ACME account bound to CONTOSO\\alice revoking " + issued.getSerialNumber().toString(16));
+        assertEquals(403, refused.httpStatus(), refused.getMessage());
+        assertEquals(WindowsError.E_ACCESSDENIED, refused.error(), refused.getMessage());
+        assertEquals(RequestStatus.ISSUED, recorded(issued).status(), "the certificate stays issued: " + refused.getMessage());
+        ordering.revoke(issued);
+        assertEquals(RequestStatus.REVOKED, recorded(issued).status(), "the ordering account revokes it");
+    }
+
+    @Test
+    void revocationWithCertificateHoldIsABadRevocationReason() throws Exception {
+        AcmeClient alice = acme("alice", TEMPLATE);
+        X509Certificate issued = alice.enroll(keyPair("RSA"), NAME);
+        EnrollmentException refused = assertThrows(EnrollmentException.class,
+                () -> alice.revoke(issued, org.shredzone.acme4j.RevocationReason.CERTIFICATE_HOLD));
+        assertEquals(400, refused.httpStatus(), refused.getMessage());
+        assertEquals(WindowsError.E_INVALIDARG, refused.error(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("certificateHold"), "the refusal says how a hold is placed: " + refused.getMessage());
+        assertEquals(RequestStatus.ISSUED, recorded(issued).status(), "no hold placed through ACME");
+    }
 }
