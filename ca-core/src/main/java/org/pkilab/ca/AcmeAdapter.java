@@ -623,9 +623,10 @@ final class AcmeAdapter {
         synchronized (order) {
             updateReadiness(order);
             if (!"ready".equals(order.status)) {
-                throw new Problem(403, "orderNotReady", "order " + order.id + " is " + order.status + ", not ready: "
-                        + ("pending".equals(order.status) ? "prove control of " + order.names + " first (its authorizations' challenges)"
-                        : "it was finalized already"));
+                throw new Problem(403, "orderNotReady", WindowsError.E_ACCESSDENIED + ": order " + order.id + " is " + order.status
+                        + ", not ready: " + ("pending".equals(order.status) ? "prove control of " + order.names
+                        + " first (its authorizations' challenges)" : "invalid".equals(order.status) && order.error != null
+                        ? order.error.path("detail").asText() : "it was finalized already"));
             }
             csr = csr(signed.json(), order, signed.account());
             order.status = "processing";
@@ -684,28 +685,38 @@ final class AcmeAdapter {
         }
     }
 
+    /**
+     * A pending order turns ready once every authorization is valid; a pending or ready order turns invalid once one is
+     * deactivated, invalid or expired, so an order is finalized only while every name is still proven.
+     */
     private void updateReadiness(Order order) {
-        if (!"pending".equals(order.status)) {
+        if (!"pending".equals(order.status) && !"ready".equals(order.status)) {
             return;
         }
+        Instant now = clock.instant();
         boolean allValid = true;
         for (String authzId : order.authorizations) {
             Authorization authorization = authorizations.get(authzId);
             String status;
+            boolean expired;
             synchronized (authorization) {
                 status = authorization.status;
+                expired = !authorization.expires.isAfter(now);
             }
-            if (!"valid".equals(status)) {
-                allValid = false;
-                if (!"pending".equals(status)) {
-                    order.status = "invalid";
-                    return;
-                }
+            if ("valid".equals(status) && !expired) {
+                continue;
+            }
+            allValid = false;
+            if (!"pending".equals(status) || expired) {
+                order.status = "invalid";
+                order.error = new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": the authorization for "
+                        + authorization.name + " is " + (expired ? "expired (" + authorization.expires + ")" : status)
+                        + ", so order " + order.id + " for " + order.names + " can no longer be finalized. To fix: place a new order "
+                        + "and prove control of its names again").json();
+                return;
             }
         }
-        if (allValid) {
-            order.status = "ready";
-        }
+        order.status = allValid ? "ready" : "pending";
     }
 
     private void authorization(Response response, Callback callback, Signed signed, String id, String base) {

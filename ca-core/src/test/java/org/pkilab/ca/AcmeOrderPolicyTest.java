@@ -94,12 +94,17 @@ class AcmeOrderPolicyTest {
 
     /** A client for a new ACME account bound to {@code account}, answering http-01 where the CA checks it. */
     private static AcmeClient acme(String account, String template) throws Exception {
+        return acme(account, template, order -> { });
+    }
+
+    private static AcmeClient acme(String account, String template, Consumer<org.shredzone.acme4j.Order> beforeFinalize) throws Exception {
         AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey(account, "CONTOSO\\Administrator");
         int port = freePort();
         ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
         return AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + template + "/directory")
                 .trust(ca.certificate(), ca.config().fqdn()).accountKey(keyPair("EC"))
-                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(port).waitForApproval(Duration.ofSeconds(30)).build();
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(port).waitForApproval(Duration.ofSeconds(30))
+                .beforeFinalize(beforeFinalize).build();
     }
 
     /** A PKCS #10 request for {@code subject} that {@code shape} adds attributes to. */
@@ -242,5 +247,22 @@ class AcmeOrderPolicyTest {
         assertEquals(WindowsError.E_INVALIDARG, refused.error(), refused.getMessage());
         assertTrue(refused.getMessage().contains("certificateHold"), "the refusal says how a hold is placed: " + refused.getMessage());
         assertEquals(RequestStatus.ISSUED, recorded(issued).status(), "no hold placed through ACME");
+    }
+
+    @Test
+    void orderWhoseAuthorizationWasDeactivatedOnceReadyIsNotFinalized() throws Exception {
+        long requests = ca.requestCount();
+        AcmeClient alice = acme("alice", TEMPLATE, order -> order.getAuthorizations().forEach(authorization -> {
+            try {
+                authorization.deactivate();
+            } catch (org.shredzone.acme4j.exception.AcmeException e) {
+                throw new IllegalStateException(e);
+            }
+        }));
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME),
+                "finalizing a ready order for " + NAME + " after its authorization was deactivated");
+        assertEquals(403, refused.httpStatus(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("deactivated") && refused.getMessage().contains(NAME), refused.getMessage());
+        assertEquals(requests, ca.requestCount(), "no request reaches the CA database");
     }
 }

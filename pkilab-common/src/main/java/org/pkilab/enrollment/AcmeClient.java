@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The lab's host-side ACME client (RFC 8555), over acme4j: one ACME account, made on first use with the external
@@ -71,6 +72,7 @@ public final class AcmeClient {
     private final int http01Port;
     private final Duration waitForApproval;
     private final Session session;
+    private final Consumer<Order> beforeFinalize;
     private Login login;
 
     private AcmeClient(Builder b) {
@@ -82,6 +84,7 @@ public final class AcmeClient {
         this.http01Port = b.http01Port;
         this.waitForApproval = b.waitForApproval;
         this.session = new Session(directory, new TrustingProvider(tls));
+        this.beforeFinalize = b.beforeFinalize;
     }
 
     public static Builder builder(String directoryUrl) {
@@ -137,6 +140,7 @@ public final class AcmeClient {
                 }
             }
             order.waitUntilReady(Duration.ofSeconds(30));
+            beforeFinalize.accept(order);
             finalizer.finalize(order);
             Status status = order.waitForCompletion(waitForApproval);
             if (status == Status.PROCESSING) {
@@ -265,6 +269,7 @@ public final class AcmeClient {
         private String hmacKey;
         private int http01Port;
         private Duration waitForApproval = Duration.ofSeconds(30);
+        private Consumer<Order> beforeFinalize = order -> { };
 
         private Builder(String directoryUrl) {
             Objects.requireNonNull(directoryUrl, "the ACME directory URL");
@@ -314,6 +319,15 @@ public final class AcmeClient {
                 throw new IllegalArgumentException("waitForApproval < 0: " + wait);
             }
             this.waitForApproval = wait;
+            return this;
+        }
+
+        /**
+         * What runs on each order once it is ready, just before it is finalized: a test of the CA changes the order's
+         * authorizations there (deactivates one, lets one expire). Unset: nothing.
+         */
+        public Builder beforeFinalize(Consumer<Order> step) {
+            this.beforeFinalize = Objects.requireNonNull(step, "step");
             return this;
         }
 
