@@ -33,6 +33,11 @@ import java.util.Optional;
  * certbot register --eab-kid kXq3... --eab-hmac-key v1Zk... ...    ACME account 1, bound to CONTOSO\alice
  * </pre>
  *
+ * <p>The binding is to the directory object, not to its name: the key and the account keep the account's DN and SID,
+ * and each order logs the object at that DN on anew and goes on only while it still has that SID. An account deleted
+ * and made again under the same name is another account (another SID), and the old ACME account acts for nobody. A file
+ * written before SIDs were kept still loads; its keys and accounts are refused when used, with what to do.
+ *
  * <p>Each change is written whole to a new file that replaces the old one ({@link KeyFiles#writeAtomically}) before it
  * is answered, so a CA killed a moment later starts again with every key it handed out and every account it made.
  * Orders are the adapter's and live in memory only (see docs/differences.md).
@@ -45,9 +50,11 @@ final class AcmeAccounts {
 
     /**
      * An external account binding key: {@code keyId} and {@code hmacKey} for the directory account {@code account}
-     * ({@code CONTOSO\alice}); {@code boundTo} the ACME account made with it, null while unused.
+     * ({@code CONTOSO\alice}) as it is now, its DN {@code accountDn} and SID {@code accountSid} (null in a file from before
+     * SIDs were kept); {@code boundTo} the ACME account made with it, null while unused.
      */
-    record ExternalAccountKey(String keyId, byte[] hmacKey, String account, String issuedBy, Instant issuedAt, String boundTo) {
+    record ExternalAccountKey(String keyId, byte[] hmacKey, String account, String accountDn, String accountSid, String issuedBy,
+                              Instant issuedAt, String boundTo) {
         ExternalAccountKey {
             hmacKey = hmacKey.clone();
         }
@@ -63,16 +70,17 @@ final class AcmeAccounts {
         }
 
         ExternalAccountKey bind(String accountId) {
-            return new ExternalAccountKey(keyId, hmacKey, account, issuedBy, issuedAt, accountId);
+            return new ExternalAccountKey(keyId, hmacKey, account, accountDn, accountSid, issuedBy, issuedAt, accountId);
         }
     }
 
     /**
      * An ACME account: its key ({@code jwk} JSON and RFC 7638 thumbprint), {@code valid} or {@code deactivated}, the key id
-     * it was bound with and the directory account ({@code CONTOSO\alice}) whose token its orders are judged with.
+     * it was bound with and the directory account ({@code CONTOSO\alice}) whose token its orders are judged with: the
+     * object at {@code directoryDn} as long as it still has {@code directorySid} (null in a file from before SIDs were kept).
      */
     record Account(String id, String jwk, String thumbprint, String status, String keyId, String directoryAccount,
-                   List<String> contact, Instant createdAt) {
+                   String directoryDn, String directorySid, List<String> contact, Instant createdAt) {
         Account {
             contact = List.copyOf(contact);
         }
@@ -82,15 +90,15 @@ final class AcmeAccounts {
         }
 
         Account withKey(String newJwk, String newThumbprint) {
-            return new Account(id, newJwk, newThumbprint, status, keyId, directoryAccount, contact, createdAt);
+            return new Account(id, newJwk, newThumbprint, status, keyId, directoryAccount, directoryDn, directorySid, contact, createdAt);
         }
 
         Account deactivated() {
-            return new Account(id, jwk, thumbprint, "deactivated", keyId, directoryAccount, contact, createdAt);
+            return new Account(id, jwk, thumbprint, "deactivated", keyId, directoryAccount, directoryDn, directorySid, contact, createdAt);
         }
 
         Account withContact(List<String> newContact) {
-            return new Account(id, jwk, thumbprint, status, keyId, directoryAccount, newContact, createdAt);
+            return new Account(id, jwk, thumbprint, status, keyId, directoryAccount, directoryDn, directorySid, newContact, createdAt);
         }
     }
 
@@ -178,7 +186,8 @@ final class AcmeAccounts {
     private void read(JsonNode json) {
         for (JsonNode k : json.path("externalAccountKeys")) {
             ExternalAccountKey key = new ExternalAccountKey(k.path("keyId").asText(), Base64.getUrlDecoder().decode(k.path("hmacKey").asText()),
-                    k.path("account").asText(), k.path("issuedBy").asText(), Instant.parse(k.path("issuedAt").asText()),
+                    k.path("account").asText(), text(k, "accountDn"), text(k, "accountSid"), k.path("issuedBy").asText(),
+                    Instant.parse(k.path("issuedAt").asText()),
                     k.hasNonNull("boundTo") ? k.path("boundTo").asText() : null);
             keys.put(key.keyId(), key);
         }
@@ -186,7 +195,8 @@ final class AcmeAccounts {
             List<String> contact = new ArrayList<>();
             a.path("contact").forEach(c -> contact.add(c.asText()));
             Account account = new Account(a.path("id").asText(), a.path("jwk").asText(), a.path("thumbprint").asText(),
-                    a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), contact,
+                    a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), text(a, "directoryDn"),
+                    text(a, "directorySid"), contact,
                     Instant.parse(a.path("createdAt").asText()));
             accounts.put(account.id(), account);
         }
@@ -213,8 +223,17 @@ final class AcmeAccounts {
         return Optional.ofNullable(orderedBy.get(requestId));
     }
 
-    /** A new key id and 256-bit HMAC key for {@code directoryAccount}, which {@code who} issued; kept before it is returned. */
-    synchronized ExternalAccountKey issue(String directoryAccount, String who, Instant now) {
+    private static String text(JsonNode node, String field) {
+        return node.hasNonNull(field) ? node.get(field).asText() : null;
+    }
+
+    /**
+     * A new key id and 256-bit HMAC key for {@code directoryAccount} (the object at {@code dn} with {@code sid}), which
+     * {@code who} issued; kept before it is returned.
+     */
+    synchronized ExternalAccountKey issue(String directoryAccount, String dn, String sid, String who, Instant now) {
+        Objects.requireNonNull(dn, "dn");
+        Objects.requireNonNull(sid, "sid");
         byte[] id = new byte[12];
         byte[] hmac = new byte[32];
         String keyId;
@@ -225,7 +244,7 @@ final class AcmeAccounts {
             RANDOM.nextBytes(hmac);
             keyId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
         } while (keyId.startsWith("-") || Base64.getUrlEncoder().withoutPadding().encodeToString(hmac).startsWith("-"));
-        ExternalAccountKey key = new ExternalAccountKey(keyId, hmac, directoryAccount, who, now, null);
+        ExternalAccountKey key = new ExternalAccountKey(keyId, hmac, directoryAccount, dn, sid, who, now, null);
         keys.put(key.keyId(), key);
         save(() -> keys.remove(key.keyId()));
         return key;
@@ -253,7 +272,8 @@ final class AcmeAccounts {
         if (key == null || key.boundTo() != null) {
             throw new IllegalStateException("external account key " + keyId + " is " + (key == null ? "unknown" : "bound to account " + key.boundTo()));
         }
-        Account account = new Account(Long.toString(nextAccount), jwk, thumbprint, "valid", keyId, key.account(), contact, now);
+        Account account = new Account(Long.toString(nextAccount), jwk, thumbprint, "valid", keyId, key.account(), key.accountDn(),
+                key.accountSid(), contact, now);
         accounts.put(account.id(), account);
         keys.put(keyId, key.bind(account.id()));
         nextAccount++;
@@ -283,6 +303,8 @@ final class AcmeAccounts {
             node.put("keyId", k.keyId());
             node.put("hmacKey", k.hmacKeyText());
             node.put("account", k.account());
+            node.put("accountDn", k.accountDn());
+            node.put("accountSid", k.accountSid());
             node.put("issuedBy", k.issuedBy());
             node.put("issuedAt", k.issuedAt().toString());
             node.put("boundTo", k.boundTo());
@@ -296,6 +318,8 @@ final class AcmeAccounts {
             node.put("status", a.status());
             node.put("keyId", a.keyId());
             node.put("directoryAccount", a.directoryAccount());
+            node.put("directoryDn", a.directoryDn());
+            node.put("directorySid", a.directorySid());
             a.contact().forEach(node.putArray("contact")::add);
             node.put("createdAt", a.createdAt().toString());
         }

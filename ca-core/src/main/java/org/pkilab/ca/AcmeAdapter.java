@@ -411,6 +411,11 @@ final class AcmeAdapter {
             throw new Problem(403, "unauthorized", "the external account binding names key id '" + RequestedNames.printable(String.valueOf(keyId))
                     + "', which no administrator of " + caName + " issued. To fix: use the key id 'pkilab acme eab <account>' printed");
         }
+        if (key.accountSid() == null) {
+            throw new Problem(403, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": the external account key '" + keyId + "' for "
+                    + key.account() + " was issued before " + caName + " kept the SID of the account a key is bound to. To fix: have an "
+                    + "administrator issue a new one ('pkilab acme eab " + key.account() + "')");
+        }
         if (key.boundTo() != null) {
             throw new Problem(403, "unauthorized", "the external account key '" + keyId + "' was used already, for ACME account "
                     + key.boundTo() + " (" + key.account() + "). To fix: have an administrator issue a new one ('pkilab acme eab "
@@ -578,6 +583,35 @@ final class AcmeAdapter {
     }
 
     /** A processing order's request as the CA has it now: issued once a certificate manager approved it, invalid once denied. */
+    /**
+     * The current token of the directory object {@code account} is bound to: logged on by its DN, and only while that
+     * object still has the SID it had when the key was issued, so a name deleted and made again acts for nobody.
+     */
+    private LogonToken tokenOf(AcmeAccounts.Account account) {
+        String bound = "ACME account " + account.id() + " (bound to " + account.directoryAccount() + ")";
+        if (account.directorySid() == null || account.directoryDn() == null) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + " was made before " + caName
+                    + " kept the SID of the account a key is bound to, so it cannot tell whether " + account.directoryAccount()
+                    + " is still the same account. To fix: have an administrator issue a new key ('pkilab acme eab "
+                    + account.directoryAccount() + "') and register a new ACME account with it");
+        }
+        LogonToken token;
+        try {
+            token = logon.onBehalfOf(account.directoryDn());
+        } catch (CaException e) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + ": its directory account "
+                    + account.directoryDn() + " (" + account.directorySid() + ") cannot log on: " + e.reason() + ". To fix: if it was "
+                    + "deleted or renamed, have an administrator issue a new key for the account wanted ('pkilab acme eab <account>')");
+        }
+        if (!account.directorySid().equals(token.sid().toString())) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + " was bound to the account with SID "
+                    + account.directorySid() + "; " + account.directoryDn() + " is now another account (" + token.sid() + "), made "
+                    + "again under the same name. To fix: have an administrator issue a new key for it ('pkilab acme eab "
+                    + account.directoryAccount() + "') and register anew");
+        }
+        return token;
+    }
+
     private void refresh(Order order, AcmeAccounts.Account account) {
         long requestId;
         synchronized (order) {
@@ -586,7 +620,7 @@ final class AcmeAdapter {
             }
             requestId = order.requestId;
         }
-        EnrollmentResult result = enrollment.retrieve(logon.onBehalfOf(account.directoryAccount()), requestId);
+        EnrollmentResult result = enrollment.retrieve(tokenOf(account), requestId);
         synchronized (order) {
             settle(order, result);
         }
@@ -633,7 +667,7 @@ final class AcmeAdapter {
         }
         EnrollmentResult result;
         try {
-            LogonToken requester = logon.onBehalfOf(signed.account().directoryAccount());
+            LogonToken requester = tokenOf(signed.account());
             result = enrollment.submit(EnrollmentRequest.manual(requester, order.template, csr));
         } catch (RuntimeException e) {
             synchronized (order) {

@@ -296,7 +296,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             throw new CaException(eligible);
         }
         String directoryAccount = token.account();
-        AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, who, config.clock().instant());
+        AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, dn, token.sid().toString(), who, config.clock().instant());
         LOG.info("{}: {} issued ACME external account key {} for {}", config.caName(), who, key.keyId(), directoryAccount);
         return key;
     }

@@ -265,4 +265,27 @@ class AcmeOrderPolicyTest {
         assertTrue(refused.getMessage().contains("deactivated") && refused.getMessage().contains(NAME), refused.getMessage());
         assertEquals(requests, ca.requestCount(), "no request reaches the CA database");
     }
+
+    @Test
+    void acmeAccountOfADeletedDirectoryAccountDoesNotPassToTheNextHolderOfItsName() throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("dave", PASSWORD);
+            admin.usersAndComputers().addMember("ACME Web Servers", "dave");
+            AcmeClient dave = acme("dave", TEMPLATE);
+            dave.accountUrl();
+            String dn = admin.usersAndComputers().dnOf("dave");
+            try (com.unboundid.ldap.sdk.LDAPConnection administrator = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", dc.ldapPort(),
+                    dc.administratorDn(), PASSWORD)) {
+                administrator.delete(dn);
+            }
+            admin.usersAndComputers().createUser("dave", PASSWORD);
+            admin.usersAndComputers().addMember("ACME Web Servers", "dave");
+            long issued = ca.issued().size();
+            EnrollmentException refused = assertThrows(EnrollmentException.class, () -> dave.enroll(keyPair("RSA"), NAME),
+                    "the ACME account bound to the deleted CONTOSO\\dave ordering after a new dave was made");
+            assertEquals(WindowsError.ERROR_LOGON_FAILURE, refused.error(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("pkilab acme eab"), "the refusal says what to do: " + refused.getMessage());
+            assertEquals(issued, ca.issued().size(), "nothing issued to the new dave through the old dave's ACME account");
+        }
+    }
 }
