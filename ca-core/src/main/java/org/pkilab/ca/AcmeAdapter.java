@@ -86,6 +86,8 @@ final class AcmeAdapter {
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_ORDERS_PER_ACCOUNT = 300;
     static final int MAX_IDENTIFIERS = 100;
+    static final int MAX_VALIDATIONS = 64;
+    private static final int VALIDATION_THREADS = 8;
     static final String ERROR = "urn:ietf:params:acme:error:";
     private static final String PROBLEM_TYPE = "application/problem+json";
     private static final Duration ORDER_LIFETIME = Duration.ofDays(7);
@@ -221,6 +223,18 @@ final class AcmeAdapter {
     private final CaAdministration administration;
     private final AcmeAccounts accounts;
     private final Clock clock;
+    /**
+     * Where challenges are checked, off the HTTPS threads EST and the administration share: {@value #MAX_VALIDATIONS}
+     * at once at most, each ending within {@link AcmeValidation#DEADLINE_SECONDS} s; a challenge POST beyond that is
+     * answered {@code 429 rateLimited}.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor validations = new java.util.concurrent.ThreadPoolExecutor(
+            VALIDATION_THREADS, VALIDATION_THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(MAX_VALIDATIONS - VALIDATION_THREADS), r -> {
+                Thread thread = new Thread(r, "acme-validation");
+                thread.setDaemon(true);
+                return thread;
+            });
     private final Map<String, Order> orders = new ConcurrentHashMap<>();
     private final Map<String, Authorization> authorizations = new ConcurrentHashMap<>();
     private final Map<String, Challenge> challenges = new ConcurrentHashMap<>();
@@ -243,6 +257,12 @@ final class AcmeAdapter {
         this.administration = administration;
         this.accounts = accounts;
         this.clock = clock;
+        validations.allowCoreThreadTimeOut(true);
+    }
+
+    /** Stops checking challenges; those under way end at their deadline. */
+    void close() {
+        validations.shutdownNow();
     }
 
     /** {@code path}: what follows {@value #PREFIX}, {@code <template>/<resource>[/<id>[/<action>]]}. */
@@ -783,21 +803,17 @@ final class AcmeAdapter {
         if (validate) {
             String keyAuthorization = challenge.token + "." + signed.account().thumbprint();
             CaRegistrySettingsView ports = new CaRegistrySettingsView(administration.registrySettings());
-            String failure = "http-01".equals(challenge.type)
-                    ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.http())
-                    : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.tlsAlpn());
-            synchronized (authorization) {
-                if (failure == null) {
-                    challenge.status = "valid";
-                    challenge.validated = clock.instant();
-                    authorization.status = "valid";
-                } else {
-                    challenge.status = "invalid";
-                    challenge.error = new Problem(403, "http-01".equals(challenge.type) ? "connection" : "tls", failure).json();
-                    challenge.error.put("type", ERROR + ("http-01".equals(challenge.type) ? "incorrectResponse" : "tls"));
-                    authorization.status = "invalid";
+            try {
+                validations.execute(() -> validate(challenge, keyAuthorization, ports));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                synchronized (authorization) {
+                    challenge.status = "pending";
                 }
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS));
+                throw new Problem(429, "rateLimited", caName + " is checking " + MAX_VALIDATIONS + " challenges already; send this "
+                        + "challenge's POST again in " + RETRY_AFTER_SECONDS + " s");
             }
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS));
         }
         response.getHeaders().add(HttpHeader.LINK, "<" + base + "/authz/" + authorization.id + ">;rel=\"up\"");
         ObjectNode json;
@@ -805,6 +821,34 @@ final class AcmeAdapter {
             json = challengeJson(challenge, base);
         }
         sendJson(response, callback, 200, json, base);
+    }
+
+    /** Checks {@code challenge} on a validation thread and settles it and its authorization. */
+    private void validate(Challenge challenge, String keyAuthorization, CaRegistrySettingsView ports) {
+        Authorization authorization = challenge.authorization;
+        String failure;
+        try {
+            failure = "http-01".equals(challenge.type)
+                    ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.http())
+                    : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.tlsAlpn());
+        } catch (RuntimeException e) {
+            failure = "the CA could not check the challenge: " + why(e);
+        }
+        synchronized (authorization) {
+            if (failure == null) {
+                challenge.status = "valid";
+                challenge.validated = clock.instant();
+                if ("pending".equals(authorization.status)) {
+                    authorization.status = "valid";
+                }
+            } else {
+                challenge.status = "invalid";
+                challenge.error = new Problem(403, "http-01".equals(challenge.type) ? "incorrectResponse" : "tls", failure).json();
+                if ("pending".equals(authorization.status)) {
+                    authorization.status = "invalid";
+                }
+            }
+        }
     }
 
     /** The two ports of the registry the challenges are checked on. */

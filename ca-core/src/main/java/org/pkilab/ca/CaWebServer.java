@@ -178,6 +178,9 @@ final class CaWebServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (acme != null) {
+            acme.close();
+        }
         try {
             server.stop();
         } catch (Exception e) {

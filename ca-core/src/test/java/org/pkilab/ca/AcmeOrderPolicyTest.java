@@ -288,4 +288,89 @@ class AcmeOrderPolicyTest {
             assertEquals(issued, ca.issued().size(), "nothing issued to the new dave through the old dave's ACME account");
         }
     }
+
+    /**
+     * A responder on a loopback port that answers every connection with what {@code answer} writes, then holds the
+     * connection open until the test ends.
+     */
+    private static ServerSocket responder(java.util.function.BiConsumer<java.net.Socket, String> answer) throws Exception {
+        ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress());
+        Thread accept = new Thread(() -> {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket socket = server.accept();
+                    Thread each = new Thread(() -> {
+                        try {
+                            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                                    java.nio.charset.StandardCharsets.US_ASCII));
+                            String requestLine = in.readLine();
+                            answer.accept(socket, requestLine == null ? "" : requestLine.split(" ")[1]);
+                        } catch (java.io.IOException e) {
+                            // the CA closed the connection at its deadline
+                        }
+                    });
+                    each.setDaemon(true);
+                    each.start();
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        });
+        accept.setDaemon(true);
+        accept.start();
+        return server;
+    }
+
+    @Test
+    void http01ResponderThatDribblesIsGivenUpAtTheDeadlineWithoutHoldingTheOrder() throws Exception {
+        AcmeClient alice = acme("alice", TEMPLATE);
+        try (ServerSocket dribbler = responder((socket, path) -> {
+            try {
+                java.io.OutputStream out = socket.getOutputStream();
+                out.write("HTTP/1.1 200 OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                for (int i = 0; i < 120 && !socket.isClosed(); i++) {
+                    out.write('x');
+                    out.flush();
+                    Thread.sleep(500);
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // the CA closed the connection at its deadline
+            }
+        })) {
+            ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(dribbler.getLocalPort()), "CONTOSO\\Administrator");
+            long requests = ca.requestCount();
+            EnrollmentException refused = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME),
+                    "http-01 for " + NAME + " answered one byte each half second");
+            assertTrue(refused.getMessage().contains("within " + AcmeValidation.DEADLINE_SECONDS + " s")
+                    && refused.getMessage().contains("127.0.0.1:" + dribbler.getLocalPort()), refused.getMessage());
+            assertEquals(requests, ca.requestCount(), "an order whose name was not proven sends no request to the CA");
+        }
+    }
+
+    @Test
+    void http01AnswerIsReadToItsContentLengthWhileTheResponderKeepsTheConnectionOpen() throws Exception {
+        AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey("alice", "CONTOSO\\Administrator");
+        int clientPort = freePort();
+        AcmeClient alice = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + TEMPLATE + "/directory")
+                .trust(ca.certificate(), ca.config().fqdn()).accountKey(keyPair("EC"))
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(clientPort).build();
+        // answers as the client does, with Content-Length, keep-alive, and never closes
+        try (ServerSocket keepAlive = responder((socket, path) -> {
+            try {
+                byte[] body = new java.net.URL("http://127.0.0.1:" + clientPort + path).openStream().readAllBytes();
+                java.io.OutputStream out = socket.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length
+                        + "\r\nConnection: keep-alive\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                Thread.sleep(60_000);
+            } catch (java.io.IOException | InterruptedException e) {
+                // the CA closed the connection
+            }
+        })) {
+            ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(keepAlive.getLocalPort()), "CONTOSO\\Administrator");
+            X509Certificate issued = alice.enroll(keyPair("RSA"), NAME);
+            assertEquals("CONTOSO\\alice", recorded(issued).requester(), "http-01 proven by an answer read to its Content-Length");
+        }
+    }
 }

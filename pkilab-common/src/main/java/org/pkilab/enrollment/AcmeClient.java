@@ -135,8 +135,10 @@ public final class AcmeClient {
                 challenge.trigger();
                 Status status = authorization.waitForCompletion(Duration.ofSeconds(30));
                 if (status != Status.VALID) {
-                    throw new EnrollmentException(403, null, "http-01 for " + authorization.getIdentifier().getDomain() + " failed: "
-                            + challenge.getError().map(Object::toString).orElse(status.toString()));
+                    // the CA checks a challenge after answering its POST: the error is in the authorization as polled
+                    String error = authorization.getChallenges().stream().map(c -> c.getError()).flatMap(java.util.Optional::stream)
+                            .map(Object::toString).findFirst().orElse(challenge.getError().map(Object::toString).orElse(status.toString()));
+                    throw new EnrollmentException(403, null, "http-01 for " + authorization.getIdentifier().getDomain() + " failed: " + error);
                 }
             }
             order.waitUntilReady(Duration.ofSeconds(30));
