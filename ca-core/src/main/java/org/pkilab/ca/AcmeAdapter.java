@@ -78,7 +78,8 @@ import java.util.function.Supplier;
  *
  * <p>Revocation is by the ACME account that ordered the certificate (remembered in {@link AcmeAccounts}), by one holding
  * valid authorizations for all its names, or by the certificate's own key; with a reason a subscriber may give. What a client may send is bounded: a body of {@value #MAX_BODY} bytes (413),
- * {@code application/jose+json} only (415), {@value #MAX_ORDERS_PER_ACCOUNT} orders an account may hold in memory.
+ * {@code application/jose+json} only (415), {@value #MAX_ORDERS_PER_ACCOUNT} live (pending, ready, processing) orders an
+ * account may hold; orders and authorizations expire after {@code ORDER_LIFETIME} and are swept when new orders come.
  */
 final class AcmeAdapter {
 
@@ -235,6 +236,8 @@ final class AcmeAdapter {
                 thread.setDaemon(true);
                 return thread;
             });
+    /** Held while an order is counted against its account's limit and placed, and while expired ones are swept. */
+    private final Object orderBook = new Object();
     private final Map<String, Order> orders = new ConcurrentHashMap<>();
     private final Map<String, Authorization> authorizations = new ConcurrentHashMap<>();
     private final Map<String, Challenge> challenges = new ConcurrentHashMap<>();
@@ -570,15 +573,58 @@ final class AcmeAdapter {
             }
             names.add(value);
         }
-        long held = orders.values().stream().filter(o -> o.accountId.equals(signed.account().id())).count();
-        if (held >= MAX_ORDERS_PER_ACCOUNT) {
-            throw new Problem(429, "rateLimited", "account " + signed.account().id() + " holds " + held + " orders at " + caName
-                    + " already; finish or let them expire");
+        Instant now = clock.instant();
+        Order order;
+        synchronized (orderBook) {
+            sweep(now);
+            long live = orders.values().stream().filter(o -> o.accountId.equals(signed.account().id()) && live(o)).count();
+            if (live >= MAX_ORDERS_PER_ACCOUNT) {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+                throw new Problem(429, "rateLimited", "ACME account " + signed.account().id() + " (" + signed.account().directoryAccount()
+                        + ") holds " + live + " orders at " + caName + " that are pending, ready or processing, the most an account "
+                        + "may hold. To fix: finalize or abandon some (they expire " + ORDER_LIFETIME.toDays() + " days after they "
+                        + "were placed), or have a certificate manager approve or deny the ones waiting");
+            }
+            order = placeOrder(signed.account(), template, names, now.plus(ORDER_LIFETIME));
         }
-        Instant expires = clock.instant().plus(ORDER_LIFETIME);
+        response.getHeaders().put(HttpHeader.LOCATION, base + "/order/" + order.id);
+        sendJson(response, callback, 201, orderJson(order, base), base);
+    }
+
+    /** Whether {@code order} still counts against its account: pending, ready or processing, and not expired. */
+    private boolean live(Order order) {
+        synchronized (order) {
+            updateReadiness(order);
+            return order.status.matches("pending|ready|processing");
+        }
+    }
+
+    /**
+     * Forgets orders past their expiry, with their authorizations and challenges; a processing order waits for a
+     * certificate manager and stays until it is settled. The certificates stay in the CA database.
+     */
+    private void sweep(Instant now) {
+        for (Order order : List.copyOf(orders.values())) {
+            boolean gone;
+            synchronized (order) {
+                gone = !order.expires.isAfter(now) && !"processing".equals(order.status);
+            }
+            if (gone) {
+                orders.remove(order.id);
+                for (String authzId : order.authorizations) {
+                    Authorization authorization = authorizations.remove(authzId);
+                    if (authorization != null) {
+                        authorization.challenges.forEach(c -> challenges.remove(c.id));
+                    }
+                }
+            }
+        }
+    }
+
+    private Order placeOrder(AcmeAccounts.Account account, String template, Set<String> names, Instant expires) {
         List<String> authzIds = new ArrayList<>();
         for (String name : names) {
-            Authorization authorization = new Authorization(randomId(), signed.account().id(), name, expires);
+            Authorization authorization = new Authorization(randomId(), account.id(), name, expires);
             for (String type : List.of("http-01", "tls-alpn-01")) {
                 Challenge challenge = new Challenge(randomId(), type, randomId() + randomId(), authorization);
                 authorization.challenges.add(challenge);
@@ -587,10 +633,9 @@ final class AcmeAdapter {
             authorizations.put(authorization.id, authorization);
             authzIds.add(authorization.id);
         }
-        Order order = new Order(randomId(), signed.account().id(), template, List.copyOf(names), authzIds, expires);
+        Order order = new Order(randomId(), account.id(), template, List.copyOf(names), authzIds, expires);
         orders.put(order.id, order);
-        response.getHeaders().put(HttpHeader.LOCATION, base + "/order/" + order.id);
-        sendJson(response, callback, 201, orderJson(order, base), base);
+        return order;
     }
 
     private void order(Response response, Callback callback, Signed signed, String id, String base) {
@@ -748,9 +793,19 @@ final class AcmeAdapter {
             return;
         }
         Instant now = clock.instant();
+        if (!order.expires.isAfter(now)) {
+            order.status = "invalid";
+            order.error = new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": order " + order.id + " for " + order.names
+                    + " expired at " + order.expires + " before it was finalized. To fix: place a new order").json();
+            return;
+        }
         boolean allValid = true;
         for (String authzId : order.authorizations) {
             Authorization authorization = authorizations.get(authzId);
+            if (authorization == null) {
+                order.status = "invalid";
+                return;
+            }
             String status;
             boolean expired;
             synchronized (authorization) {
@@ -780,6 +835,9 @@ final class AcmeAdapter {
         }
         JsonNode payload = signed.json();
         synchronized (authorization) {
+            if (!authorization.expires.isAfter(clock.instant()) && authorization.status.matches("pending|valid")) {
+                authorization.status = "expired";
+            }
             if ("deactivated".equals(payload.path("status").asText()) && authorization.status.matches("pending|valid")) {
                 authorization.status = "deactivated";
             }

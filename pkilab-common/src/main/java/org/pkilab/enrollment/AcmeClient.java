@@ -205,6 +205,17 @@ public final class AcmeClient {
         }
     }
 
+    /** The URLs of the account's orders as the CA lists them now (RFC 8555 7.1.2.1); an expired order is gone from it. */
+    public List<String> orderUrls() {
+        try {
+            List<String> urls = new java.util.ArrayList<>();
+            login().getAccount().getOrders().forEachRemaining(order -> urls.add(order.getLocation().toString()));
+            return urls;
+        } catch (AcmeException e) {
+            throw refusal(e, e.getMessage());
+        }
+    }
+
     /** The account's URL at the CA ({@code .../acct/1}); made now if it is not yet. */
     public String accountUrl() {
         try {
