@@ -411,8 +411,9 @@ final class AcmeAdapter {
         try {
             account = accounts.create(signed.jwk().toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), thumbprint, keyId, contact, clock.instant());
         } catch (IllegalStateException e) {
-            throw new Problem(403, "unauthorized", e.getMessage() + "; an external account key makes one account. To fix: "
-                    + "have an administrator issue a new one ('pkilab acme eab <account>')");
+            throw new Problem(403, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": the external account key '" + keyId
+                    + "' was used already; a key makes one ACME account. To fix: have an administrator issue a new one "
+                    + "('pkilab acme eab <account>')");
         }
         response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + account.id());
         sendJson(response, callback, 201, accountJson(account, base), base);
@@ -429,38 +430,46 @@ final class AcmeAdapter {
         } catch (RuntimeException e) {
             boundUrl = null;
         }
+        WindowsError failure = WindowsError.ERROR_LOGON_FAILURE;
         AcmeAccounts.ExternalAccountKey key = keyId == null ? null : accounts.key(keyId).orElse(null);
         if (key == null) {
-            throw new Problem(403, "unauthorized", "the external account binding names key id '" + RequestedNames.printable(String.valueOf(keyId))
-                    + "', which no administrator of " + caName + " issued. To fix: use the key id 'pkilab acme eab <account>' printed");
-        }
-        if (key.accountSid() == null) {
-            throw new Problem(403, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": the external account key '" + keyId + "' for "
-                    + key.account() + " was issued before " + caName + " kept the SID of the account a key is bound to. To fix: have an "
-                    + "administrator issue a new one ('pkilab acme eab " + key.account() + "')");
-        }
-        if (key.boundTo() != null) {
-            throw new Problem(403, "unauthorized", "the external account key '" + keyId + "' was used already, for ACME account "
-                    + key.boundTo() + " (" + key.account() + "). To fix: have an administrator issue a new one ('pkilab acme eab "
-                    + key.account() + "')");
+            throw new Problem(403, "unauthorized", failure + ": the external account binding names key id '"
+                    + RequestedNames.printable(String.valueOf(keyId)) + "', which no administrator of " + caName + " issued. To fix: "
+                    + "use the key id 'pkilab acme eab <account>' printed");
         }
         if (!url.equals(boundUrl)) {
-            throw new Problem(403, "unauthorized", "the external account binding's url header is '" + RequestedNames.printable(String.valueOf(boundUrl))
-                    + "', not " + url);
+            throw new Problem(403, "unauthorized", failure + ": the external account binding's url header is '"
+                    + RequestedNames.printable(String.valueOf(boundUrl)) + "', not " + url + ". To fix: sign the binding for the "
+                    + "newAccount URL the request is sent to");
         }
+        if (jws.getHeaders().getObjectHeaderValue("nonce") != null) {
+            throw new Problem(403, "malformed", failure + ": the external account binding carries a nonce header, which RFC 8555 "
+                    + "7.3.4 forbids. To fix: put the nonce in the outer JWS only");
+        }
+        // nothing about the key's account is told before the MAC shows the client holds the HMAC key
         try {
             jws.setKey(new HmacKey(key.hmacKey()));
             if (!jws.verifySignature()) {
-                throw new Problem(403, "unauthorized", "the external account binding's MAC does not verify with the HMAC key issued for "
-                        + "key id '" + keyId + "' (" + key.account() + "). To fix: give the client the HMAC key printed with that key id, "
+                throw new Problem(403, "unauthorized", failure + ": the external account binding's MAC does not verify with the HMAC "
+                        + "key issued with key id '" + keyId + "'. To fix: give the client the HMAC key printed with that key id, "
                         + "base64url as printed");
             }
             PublicJsonWebKey bound = PublicJsonWebKey.Factory.newPublicJwk(jws.getUnverifiedPayload());
             if (!thumbprint(bound).equals(thumbprint)) {
-                throw new Problem(403, "unauthorized", "the external account binding signs another key than the account's");
+                throw new Problem(403, "unauthorized", failure + ": the external account binding signs another key than the "
+                        + "account's. To fix: bind the key the newAccount request is signed with");
             }
         } catch (JoseException e) {
-            throw new Problem(403, "unauthorized", "the external account binding does not verify: " + why(e));
+            throw new Problem(403, "unauthorized", failure + ": the external account binding does not verify: " + why(e));
+        }
+        if (key.accountSid() == null) {
+            throw new Problem(403, "unauthorized", failure + ": the external account key '" + keyId + "' for "
+                    + key.account() + " was issued before " + caName + " kept the SID of the account a key is bound to. To fix: have an "
+                    + "administrator issue a new one ('pkilab acme eab " + key.account() + "')");
+        }
+        if (key.boundTo() != null) {
+            throw new Problem(403, "unauthorized", failure + ": the external account key '" + keyId + "' was used already; a key "
+                    + "makes one ACME account. To fix: have an administrator issue a new one ('pkilab acme eab <account>')");
         }
         return keyId;
     }

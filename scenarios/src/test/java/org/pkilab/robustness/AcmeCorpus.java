@@ -208,6 +208,17 @@ final class AcmeCorpus {
         truncated.put("signature", truncated.get("signature").asText().substring(0, 10));
         post(category, "a truncated MAC", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,
                 "{\"externalAccountBinding\": " + truncated + "}"))), UNAUTHORIZED);
+        JsonWebSignature withNonce = new JsonWebSignature();
+        withNonce.setAlgorithmHeaderValue("HS256");
+        withNonce.setKeyIdHeaderValue(unusedKeyId);
+        withNonce.setHeader("url", url);
+        withNonce.setHeader("nonce", fresh());
+        withNonce.setPayload(PublicJsonWebKey.Factory.newPublicJwk(newKey.getPublic()).toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY));
+        withNonce.setKey(new HmacKey(Base64.getUrlDecoder().decode(unusedHmacKey)));
+        withNonce.setDoKeyValidation(false);
+        post(category, "a binding with a nonce header (RFC 8555 7.3.4)", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,
+                "{\"termsOfServiceAgreed\": true, \"externalAccountBinding\": " + flattened(withNonce) + "}"))),
+                new Answer(403, null, false, "urn:ietf:params:acme:error:malformed"));
         post(category, "no binding at all", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,
                 "{\"termsOfServiceAgreed\": true}"))), EAB_REQUIRED);
         post(category, "a binding that is no JWS", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,

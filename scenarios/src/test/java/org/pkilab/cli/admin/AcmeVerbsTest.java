@@ -69,7 +69,8 @@ class AcmeVerbsTest {
         String account = client(key.group(1), key.group(2)).accountUrl();
         assertTrue(account.contains("/acme/WebServer/acct/"), account);
         EnrollmentException again = assertThrows(EnrollmentException.class, () -> client(key.group(1), key.group(2)).accountUrl());
-        assertTrue(again.getMessage().contains("used already") && again.getMessage().contains("CONTOSO\\mallory"), again.getMessage());
+        assertTrue(again.getMessage().contains("used already") && !again.getMessage().contains("mallory"),
+                "a used key's refusal names no account: " + again.getMessage());
         EnrollmentException none = assertThrows(EnrollmentException.class, () -> client(null, null).accountUrl());
         assertTrue(none.getMessage().contains("externalAccountRequired") && none.getMessage().contains("pkilab acme eab"), none.getMessage());
     }
