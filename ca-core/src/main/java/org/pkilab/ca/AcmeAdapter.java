@@ -216,6 +216,7 @@ final class AcmeAdapter {
     }
 
     private final String caName;
+    private final String fqdn;
     private final String domain;
     private final Supplier<X509Certificate> caCertificate;
     private final Enrollment enrollment;
@@ -248,10 +249,14 @@ final class AcmeAdapter {
         }
     }));
 
-    /** {@code domain}: the forest's DNS name; the names an order may hold are it and those below it. */
-    AcmeAdapter(String caName, String domain, Supplier<X509Certificate> caCertificate, Enrollment enrollment,
+    /**
+     * {@code fqdn}: the CA's host name, which a signed URL may name besides the host the request came to;
+     * {@code domain}: the forest's DNS name; the names an order may hold are it and those below it.
+     */
+    AcmeAdapter(String caName, String fqdn, String domain, Supplier<X509Certificate> caCertificate, Enrollment enrollment,
                 EnrollmentPolicySource templates, AccountLogon logon, CaAdministration administration, AcmeAccounts accounts, Clock clock) {
         this.caName = caName;
+        this.fqdn = fqdn;
         this.domain = domain.toLowerCase(Locale.ROOT);
         this.caCertificate = caCertificate;
         this.enrollment = enrollment;
@@ -1077,7 +1082,7 @@ final class AcmeAdapter {
                     + " handed out, or it was used already; send the request again with the fresh Replay-Nonce of this answer");
         }
         String signedUrl = header(jws, "url");
-        if (!url.equals(signedUrl) && !samePath(url, signedUrl)) {
+        if (!url.equals(signedUrl) && !sameResource(url, signedUrl)) {
             throw new Problem(401, "unauthorized", "the JWS url header is '" + RequestedNames.printable(String.valueOf(signedUrl))
                     + "', not the URL it was sent to, " + url);
         }
@@ -1104,7 +1109,7 @@ final class AcmeAdapter {
         } else {
             String prefix = base + "/acct/";
             String id = kid.startsWith(prefix) ? kid.substring(prefix.length())
-                    : kid.contains("/acct/") && samePath(prefix, kid.substring(0, kid.indexOf("/acct/") + 6)) ? kid.substring(kid.indexOf("/acct/") + 6) : "";
+                    : kid.contains("/acct/") && sameResource(prefix, kid.substring(0, kid.indexOf("/acct/") + 6)) ? kid.substring(kid.indexOf("/acct/") + 6) : "";
             account = accounts.account(id).orElseThrow(() -> new Problem(400, "accountDoesNotExist", "the kid '"
                     + RequestedNames.printable(kid) + "' names no ACME account at " + caName));
             if (!account.valid()) {
@@ -1141,10 +1146,22 @@ final class AcmeAdapter {
         return value instanceof String text ? text : null;
     }
 
-    /** The same resource reached by another name of the CA's host (its address, or another port mapping). */
-    private static boolean samePath(String url, String other) {
+    /**
+     * The same resource reached by another name of the CA's host: https, the host the request came to, the CA's name
+     * or its address 127.0.0.1 (any case; a port mapping may change the port), and the same path, with nothing after it.
+     */
+    private boolean sameResource(String url, String other) {
         try {
-            return other != null && URI.create(url).getRawPath().equals(URI.create(other).getRawPath());
+            if (other == null) {
+                return false;
+            }
+            URI expected = URI.create(url);
+            URI signed = URI.create(other);
+            String host = signed.getHost();
+            return "https".equalsIgnoreCase(signed.getScheme()) && host != null && signed.getRawUserInfo() == null
+                    && (host.equalsIgnoreCase(expected.getHost()) || host.equalsIgnoreCase(fqdn) || host.equals("127.0.0.1"))
+                    && signed.getRawQuery() == null && signed.getRawFragment() == null
+                    && expected.getRawPath().equals(signed.getRawPath());
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -183,6 +183,14 @@ final class AcmeCorpus {
                 "https://evil.example/acme/WebServer/acct/1x", "acct/1", "1")) {
             post(category, "kid " + unknown, "new-order", bytes(flattened(sign(accountKey, unknown, fresh(), url, "{}"))), NO_ACCOUNT);
         }
+        String evil = base.replaceFirst("^https://[^/]+", "https://evil.example");
+        post(category, "the account's kid on another host", "new-order", bytes(flattened(sign(accountKey,
+                kid.replaceFirst("^https://[^/]+", "https://evil.example"), fresh(), url, "{}"))), NO_ACCOUNT);
+        for (String elsewhere : List.of(evil + "/new-order", base.replaceFirst("^https", "http") + "/new-order", url + "?x=1")) {
+            post(category, "a url header of " + elsewhere, "new-order", bytes(flattened(sign(accountKey, kid, fresh(), elsewhere,
+                    "{\"identifiers\": [{\"type\": \"dns\", \"value\": \"hostile.contoso.com\"}]}"))),
+                    new Answer(401, null, false, "urn:ietf:params:acme:error:unauthorized"));
+        }
         post(category, "a url header naming another resource", "new-order",
                 bytes(flattened(sign(accountKey, kid, fresh(), base + "/revoke-cert", "{}"))),
                 new Answer(401, null, false, "urn:ietf:params:acme:error:unauthorized"));
