@@ -83,6 +83,8 @@ import java.util.function.Supplier;
  */
 final class AcmeAdapter {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeAdapter.class);
+
     static final String PREFIX = "/acme/";
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_ORDERS_PER_ACCOUNT = 300;
@@ -118,12 +120,22 @@ final class AcmeAdapter {
             WindowsError error = refusal.error();
             String type = switch (error) {
                 case ERROR_LOGON_FAILURE, CERTSRV_E_TEMPLATE_DENIED, E_ACCESSDENIED, CERTSRV_E_ENROLL_DENIED,
-                     CERTSRV_E_ADMIN_DENIED_REQUEST, CERTSRV_E_UNSUPPORTED_CERT_TYPE -> "unauthorized";
+                     CERTSRV_E_ADMIN_DENIED_REQUEST, CERTSRV_E_UNSUPPORTED_CERT_TYPE, ERROR_NONE_MAPPED -> "unauthorized";
                 case CERTSRV_E_BAD_REQUESTSUBJECT, CERTSRV_E_SUBJECT_DNS_REQUIRED, CERTSRV_E_SUBJECT_UPN_REQUIRED,
                      CERTSRV_E_SUBJECT_EMAIL_REQUIRED -> "rejectedIdentifier";
-                default -> "badCSR";
+                case CERTSRV_E_KEY_LENGTH, CRYPT_E_ASN1_BADTAG, NTE_BAD_SIGNATURE, NTE_BAD_KEY_STATE, NTE_BAD_PROV_TYPE,
+                     CERTSRV_E_TEMPLATE_CONFLICT, CERTSRV_E_NO_CERT_TYPE, CERTSRV_E_TEMPLATE_POLICY_REQUIRED,
+                     CERTSRV_E_SIGNATURE_POLICY_REQUIRED, CERTSRV_E_SIGNATURE_COUNT, CERTSRV_E_SIGNATURE_REJECTED,
+                     CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, CERTSRV_E_BAD_RENEWAL_SUBJECT, E_INVALIDARG -> "badCSR";
+                // the CA's own failures (its database, the directory it reads) are not the client's to fix
+                default -> "serverInternal";
             };
-            return new Problem("unauthorized".equals(type) ? 403 : 400, type, error + ": " + refusal.reason()
+            int status = switch (type) {
+                case "unauthorized" -> 403;
+                case "serverInternal" -> 500;
+                default -> 400;
+            };
+            return new Problem(status, type, error + ": " + refusal.reason()
                     + (refusal.fix() == null || refusal.fix().isEmpty() ? "" : " To fix: " + refusal.fix()));
         }
 
@@ -281,6 +293,18 @@ final class AcmeAdapter {
             problem(response, callback, problem);
         } catch (CaException e) {
             problem(response, callback, Problem.of(Decision.deny(e.error(), e.reason(), e.fix())));
+        } catch (RuntimeException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof CaDatabase.StorageFullException full) {
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+                    problem(response, callback, new Problem(503, "serverInternal", caName + " cannot take requests now: "
+                            + full.getMessage()));
+                    return;
+                }
+            }
+            LOG.warn("{}: ACME {} {} failed", caName, request.getMethod(), path, e);
+            problem(response, callback, new Problem(500, "serverInternal", "internal error in " + caName + ": " + why(e)
+                    + "; the CA's log has the details"));
         }
     }
 
@@ -336,17 +360,17 @@ final class AcmeAdapter {
         String url = base + "/" + String.join("/", Arrays.copyOfRange(parts, 1, parts.length));
         String id = parts.length >= 3 ? parts[2] : null;
         switch (resource + (parts.length == 2 ? "" : parts.length == 3 ? "/" : parts.length == 4 ? "/" + parts[3] : "/?/?")) {
-            case "new-account" -> newAccount(response, callback, verify(body, url, true, base), base, url);
-            case "new-order" -> newOrder(response, callback, verify(body, url, false, base), template, base);
-            case "revoke-cert" -> revoke(response, callback, verify(body, url, true, base), base);
-            case "key-change" -> keyChange(response, callback, verify(body, url, false, base), base, url);
-            case "acct/" -> account(response, callback, verify(body, url, false, base), id, base);
-            case "acct/orders" -> accountOrders(response, callback, verify(body, url, false, base), id, base);
-            case "order/" -> order(response, callback, verify(body, url, false, base), id, base);
-            case "order/finalize" -> finalizeOrder(response, callback, verify(body, url, false, base), id, base);
-            case "authz/" -> authorization(response, callback, verify(body, url, false, base), id, base);
-            case "chall/" -> challenge(response, callback, verify(body, url, false, base), id, base);
-            case "cert/" -> certificate(response, callback, verify(body, url, false, base), id, base);
+            case "new-account" -> newAccount(response, callback, verify(body, url, Signer.JWK, base), base, url);
+            case "new-order" -> newOrder(response, callback, verify(body, url, Signer.KID, base), template, base);
+            case "revoke-cert" -> revoke(response, callback, verify(body, url, Signer.EITHER, base), base);
+            case "key-change" -> keyChange(response, callback, verify(body, url, Signer.KID, base), base, url);
+            case "acct/" -> account(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "acct/orders" -> accountOrders(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "order/" -> order(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "order/finalize" -> finalizeOrder(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "authz/" -> authorization(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "chall/" -> challenge(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "cert/" -> certificate(response, callback, verify(body, url, Signer.KID, base), id, base);
             default -> throw new Problem(404, "malformed", "no ACME resource " + PREFIX + path + "; the directory "
                     + base + "/directory lists them");
         }
@@ -394,6 +418,11 @@ final class AcmeAdapter {
         JsonNode payload = signed.json();
         String thumbprint = thumbprint(signed.jwk());
         Optional<AcmeAccounts.Account> existing = accounts.byThumbprint(thumbprint);
+        if (existing.isPresent() && !existing.get().valid()) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": ACME account " + existing.get().id() + " ("
+                    + existing.get().directoryAccount() + "), which holds this key, is " + existing.get().status() + ". To fix: "
+                    + "register a new account with a new key and an external account key an administrator issues");
+        }
         if (existing.isPresent()) {
             response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + existing.get().id());
             sendJson(response, callback, 200, accountJson(existing.get(), base), base);
@@ -504,6 +533,7 @@ final class AcmeAdapter {
     }
 
     private void accountOrders(Response response, Callback callback, Signed signed, String id, String base) {
+        requirePostAsGet(signed, "an account's orders");
         AcmeAccounts.Account account = ownAccount(signed, id);
         ObjectNode list = JSON.createObjectNode();
         ArrayNode urls = list.putArray("orders");
@@ -567,6 +597,13 @@ final class AcmeAdapter {
     private void newOrder(Response response, Callback callback, Signed signed, String template, String base) {
         requireAcmeTemplate(template);
         JsonNode payload = signed.json();
+        for (String field : List.of("notBefore", "notAfter")) {
+            if (payload.has(field)) {
+                throw new Problem(400, "malformed", WindowsError.E_INVALIDARG + ": the order asks for " + field + "; the validity "
+                        + "of a certificate " + caName + " issues comes from the template's validity period. To fix: leave "
+                        + "notBefore and notAfter out of the order");
+            }
+        }
         JsonNode identifiers = payload.path("identifiers");
         if (!identifiers.isArray() || identifiers.isEmpty() || identifiers.size() > MAX_IDENTIFIERS) {
             throw new Problem(400, "malformed", "an order names 1 to " + MAX_IDENTIFIERS + " identifiers, as {\"type\": \"dns\", \"value\": "
@@ -653,6 +690,7 @@ final class AcmeAdapter {
     }
 
     private void order(Response response, Callback callback, Signed signed, String id, String base) {
+        requirePostAsGet(signed, "an order");
         Order order = ownOrder(signed, id);
         refresh(order, signed.account());
         if ("processing".equals(order.status)) {
@@ -848,6 +886,11 @@ final class AcmeAdapter {
             throw new Problem(404, "malformed", "account " + signed.account().id() + " has no authorization " + RequestedNames.printable(String.valueOf(id)));
         }
         JsonNode payload = signed.json();
+        if (!signed.payload().isEmpty() && !"deactivated".equals(payload.path("status").asText())) {
+            throw new Problem(400, "malformed", WindowsError.E_INVALIDARG + ": an authorization is read with an empty payload "
+                    + "(POST-as-GET) or deactivated with {\"status\": \"deactivated\"}, not '"
+                    + RequestedNames.printable(abbreviated(signed.payload())) + "'");
+        }
         synchronized (authorization) {
             if (!authorization.expires.isAfter(clock.instant()) && authorization.status.matches("pending|valid")) {
                 authorization.status = "expired";
@@ -923,6 +966,18 @@ final class AcmeAdapter {
         }
     }
 
+    /** RFC 8555 6.3: a POST-as-GET carries an empty payload, not "{}" or anything else. */
+    private static void requirePostAsGet(Signed signed, String what) {
+        if (!signed.payload().isEmpty()) {
+            throw new Problem(400, "malformed", WindowsError.E_INVALIDARG + ": reading " + what + " is a POST-as-GET, whose JWS payload "
+                    + "is empty (RFC 8555 6.3), not '" + RequestedNames.printable(abbreviated(signed.payload())) + "'");
+        }
+    }
+
+    private static String abbreviated(String text) {
+        return text.length() > 80 ? text.substring(0, 80) + "..." : text;
+    }
+
     /** The two ports of the registry the challenges are checked on. */
     private record CaRegistrySettingsView(org.pkilab.enrollment.CaRegistrySettings settings) {
         int http() {
@@ -935,6 +990,7 @@ final class AcmeAdapter {
     }
 
     private void certificate(Response response, Callback callback, Signed signed, String id, String base) {
+        requirePostAsGet(signed, "a certificate");
         Order order = ownOrder(signed, id);
         byte[] certificate;
         synchronized (order) {
@@ -1057,9 +1113,12 @@ final class AcmeAdapter {
     /**
      * The request in {@code body}, verified: a flattened JWS with a nonce this adapter issued and nobody used, the
      * {@code url} it was sent to, and a signature by a registered, valid account ({@code kid}) or, where
-     * {@code jwkAllowed}, by the key it carries.
+     * {@code signer} allows, by the key it carries.
      */
-    private Signed verify(byte[] body, String url, boolean jwkAllowed, String base) {
+    /** Who may sign a request: the key it carries (new-account), a registered account (the rest), or either (revoke-cert). */
+    private enum Signer { JWK, KID, EITHER }
+
+    private Signed verify(byte[] body, String url, Signer signer, String base) {
         JsonNode envelope;
         try {
             envelope = JSON.readTree(body);
@@ -1098,8 +1157,12 @@ final class AcmeAdapter {
         }
         AcmeAccounts.Account account = null;
         java.security.PublicKey key;
+        if (jwk == null && signer == Signer.JWK) {
+            throw new Problem(400, "malformed", "new-account must be signed by the key it registers, carried as jwk, not by an "
+                    + "account's kid; an account that exists is found with onlyReturnExisting and its key");
+        }
         if (jwk != null) {
-            if (!jwkAllowed) {
+            if (signer == Signer.KID) {
                 throw new Problem(400, "malformed", "this request must be signed by an account (kid), not a bare jwk");
             }
             if (jwk.getPrivateKey() != null) {

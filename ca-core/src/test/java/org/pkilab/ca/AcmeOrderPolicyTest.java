@@ -373,4 +373,20 @@ class AcmeOrderPolicyTest {
             assertEquals("CONTOSO\\alice", recorded(issued).requester(), "http-01 proven by an answer read to its Content-Length");
         }
     }
+
+    @Test
+    void newAccountWithTheKeyOfADeactivatedAccountIsUnauthorized() throws Exception {
+        KeyPair accountKey = keyPair("EC");
+        AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey("alice", "CONTOSO\\Administrator");
+        String directory = "https://127.0.0.1:" + ca.httpsPort() + "/acme/" + TEMPLATE + "/directory";
+        AcmeClient alice = AcmeClient.builder(directory).trust(ca.certificate(), ca.config().fqdn()).accountKey(accountKey)
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).build();
+        alice.accountUrl();
+        alice.deactivateAccount();
+        AcmeClient again = AcmeClient.builder(directory).trust(ca.certificate(), ca.config().fqdn()).accountKey(accountKey).build();
+        EnrollmentException refused = assertThrows(EnrollmentException.class, again::accountUrl,
+                "new-account with the key of a deactivated account");
+        assertEquals(401, refused.httpStatus(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("deactivated"), refused.getMessage());
+    }
 }

@@ -191,6 +191,14 @@ final class AcmeCorpus {
                     "{\"identifiers\": [{\"type\": \"dns\", \"value\": \"hostile.contoso.com\"}]}"))),
                     new Answer(401, null, false, "urn:ietf:params:acme:error:unauthorized"));
         }
+        post(category, "a new account signed with an account's kid", "new-account", bytes(flattened(sign(accountKey, kid, fresh(),
+                base + "/new-account", "{\"termsOfServiceAgreed\": true}"))), new Answer(400, null, false, "the key it registers"));
+        post(category, "an order asking for notAfter", "new-order", bytes(flattened(sign(accountKey, kid, fresh(), url,
+                "{\"identifiers\": [{\"type\": \"dns\", \"value\": \"hostile.contoso.com\"}], \"notAfter\": \"2099-01-01T00:00:00Z\"}"))),
+                new Answer(400, null, false, "notAfter"));
+        String orders = "acct/" + kid.substring(kid.lastIndexOf('/') + 1) + "/orders";
+        post(category, "a POST-as-GET of the account's orders with the payload {}", orders, bytes(flattened(sign(accountKey, kid, fresh(),
+                base + "/" + orders, "{}"))), new Answer(400, null, false, "POST-as-GET"));
         post(category, "a url header naming another resource", "new-order",
                 bytes(flattened(sign(accountKey, kid, fresh(), base + "/revoke-cert", "{}"))),
                 new Answer(401, null, false, "urn:ietf:params:acme:error:unauthorized"));
