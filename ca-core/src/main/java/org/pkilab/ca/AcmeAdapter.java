@@ -941,13 +941,14 @@ final class AcmeAdapter {
     /** Checks {@code challenge} on a validation thread and settles it and its authorization. */
     private void validate(Challenge challenge, String keyAuthorization, CaRegistrySettingsView ports) {
         Authorization authorization = challenge.authorization;
-        String failure;
+        AcmeValidation.Failure failure;
         try {
             failure = "http-01".equals(challenge.type)
                     ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.http())
                     : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.tlsAlpn());
         } catch (RuntimeException e) {
-            failure = "the CA could not check the challenge: " + why(e);
+            LOG.warn("{}: checking {} for {} failed", caName, challenge.type, authorization.name, e);
+            failure = new AcmeValidation.Failure("serverInternal", "the CA could not check the challenge: " + why(e));
         }
         synchronized (authorization) {
             if (failure == null) {
@@ -958,7 +959,7 @@ final class AcmeAdapter {
                 }
             } else {
                 challenge.status = "invalid";
-                challenge.error = new Problem(403, "http-01".equals(challenge.type) ? "incorrectResponse" : "tls", failure).json();
+                challenge.error = new Problem(403, failure.type(), failure.detail()).json();
                 if ("pending".equals(authorization.status)) {
                     authorization.status = "invalid";
                 }

@@ -37,7 +37,7 @@ import java.util.List;
  *                (1.3.6.1.5.5.7.1.31) holding SHA-256 of the key authorization
  * </pre>
  *
- * <p>Each check returns null when the name is proven, else why not, in words the client shows. A check ends within
+ * <p>Each check returns null when the name is proven, else a {@link Failure}: the error type and why, in words the client shows. A check ends within
  * {@value #DEADLINE_SECONDS} seconds all told, connect, handshake and reading together: at the deadline the socket is
  * closed under it, so a responder that answers one byte a second holds nothing for long. An http-01 answer is read up
  * to its {@code Content-Length} (or its end, or {@value #MAX_ANSWER} bytes), not until the responder closes.
@@ -107,7 +107,15 @@ final class AcmeValidation {
     private AcmeValidation() {
     }
 
-    static String http01(String name, String token, String keyAuthorization, int port) {
+    /**
+     * Why a name was not proven: RFC 8555 6.7's error {@code type} by what went wrong ({@code connection}: nothing
+     * answered in time; {@code unauthorized}: an answer that refuses, or a proof for another key; {@code incorrectResponse}:
+     * an answer that is not the challenge's; {@code tls}: the TLS handshake failed) and the {@code detail} the client shows.
+     */
+    record Failure(String type, String detail) {
+    }
+
+    static Failure http01(String name, String token, String keyAuthorization, int port) {
         String where = "http://" + name + ":" + port + "/.well-known/acme-challenge/" + token + " (127.0.0.1:" + port + ")";
         java.util.concurrent.atomic.AtomicBoolean expired = new java.util.concurrent.atomic.AtomicBoolean();
         Socket socket = new Socket();
@@ -123,11 +131,11 @@ final class AcmeValidation {
             String answer = readAnswer(in);
             int end = answer.indexOf("\r\n\r\n");
             if (!answer.startsWith("HTTP/1.") || end < 0) {
-                return where + " did not answer in HTTP";
+                return new Failure("incorrectResponse", where + " did not answer in HTTP");
             }
             String status = answer.substring(0, answer.indexOf("\r\n"));
             if (!status.matches("HTTP/1\\.[01] 200( .*)?")) {
-                return where + " answered '" + RequestedNames.printable(status) + "', not 200";
+                return new Failure("unauthorized", where + " answered '" + RequestedNames.printable(status) + "', not 200");
             }
             String headers = answer.substring(0, end).toLowerCase(java.util.Locale.ROOT);
             String body = answer.substring(end + 4);
@@ -135,28 +143,31 @@ final class AcmeValidation {
                 body = unchunk(body);
             }
             if (!body.strip().equals(keyAuthorization)) {
-                return where + " answered '" + RequestedNames.printable(abbreviate(body.strip())) + "', not the key authorization '"
-                        + keyAuthorization + "'";
+                return new Failure("incorrectResponse", where + " answered '" + RequestedNames.printable(abbreviate(body.strip()))
+                        + "', not the key authorization '" + keyAuthorization + "'");
             }
             return null;
         } catch (IOException e) {
-            return "the CA could not fetch " + where + (expired.get() ? " within " + DEADLINE_SECONDS + " s" : ": " + e.getMessage())
-                    + "; the client must serve the challenge there (the port is the CA's registry value CA\\AcmeHttpPort)";
+            return new Failure("connection", "the CA could not fetch " + where + (expired.get() ? " within " + DEADLINE_SECONDS + " s"
+                    : ": " + e.getMessage()) + "; the client must serve the challenge there (the port is the CA's registry value "
+                    + "CA\\AcmeHttpPort)");
         } finally {
             deadline.cancel(false);
         }
     }
 
-    static String tlsAlpn01(String name, String keyAuthorization, int port) {
+    static Failure tlsAlpn01(String name, String keyAuthorization, int port) {
         String where = name + ":" + port + " (127.0.0.1:" + port + ", ALPN acme-tls/1)";
         java.util.concurrent.atomic.AtomicBoolean expired = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.ScheduledFuture<?> deadline = null;
+        boolean connected = false;
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new TrustManager[]{new AnyCertificate()}, null);
             try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
                 deadline = deadline(socket, expired);
                 socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
+                connected = true;
                 socket.setSoTimeout(TIMEOUT_MILLIS);
                 SSLParameters parameters = socket.getSSLParameters();
                 parameters.setServerNames(List.of(new SNIHostName(name)));
@@ -164,25 +175,28 @@ final class AcmeValidation {
                 socket.setSSLParameters(parameters);
                 socket.startHandshake();
                 if (!"acme-tls/1".equals(socket.getApplicationProtocol())) {
-                    return where + " did not choose the ALPN protocol acme-tls/1";
+                    return new Failure("tls", where + " did not choose the ALPN protocol acme-tls/1");
                 }
                 X509Certificate certificate = (X509Certificate) socket.getSession().getPeerCertificates()[0];
                 List<String> names = dnsNames(certificate);
                 if (!names.equals(List.of(name.toLowerCase(java.util.Locale.ROOT)))) {
-                    return where + " presented a certificate naming " + names + ", not only " + name;
+                    return new Failure("incorrectResponse", where + " presented a certificate naming " + names + ", not only " + name);
                 }
                 byte[] extension = certificate.getExtensionValue(ACME_IDENTIFIER_OID);
                 if (extension == null || !certificate.getCriticalExtensionOIDs().contains(ACME_IDENTIFIER_OID)) {
-                    return where + " presented a certificate without the critical acmeIdentifier extension " + ACME_IDENTIFIER_OID;
+                    return new Failure("incorrectResponse", where + " presented a certificate without the critical acmeIdentifier "
+                            + "extension " + ACME_IDENTIFIER_OID);
                 }
                 byte[] held = ASN1OctetString.getInstance(ASN1OctetString.getInstance(extension).getOctets()).getOctets();
                 byte[] expected = MessageDigest.getInstance("SHA-256").digest(keyAuthorization.getBytes(StandardCharsets.US_ASCII));
                 return Arrays.equals(held, expected) ? null
-                        : where + " presented an acmeIdentifier that is not SHA-256 of the key authorization '" + keyAuthorization + "'";
+                        : new Failure("unauthorized", where + " presented an acmeIdentifier that is not SHA-256 of the key "
+                        + "authorization '" + keyAuthorization + "'");
             }
         } catch (IOException | RuntimeException | java.security.GeneralSecurityException e) {
-            return "the CA could not complete a TLS handshake with " + where + (expired.get() ? " within " + DEADLINE_SECONDS + " s"
-                    : ": " + e.getMessage()) + "; the client must answer there (the port is the CA's registry value CA\\AcmeTlsAlpnPort)";
+            return new Failure(connected ? "tls" : "connection", "the CA could not " + (connected ? "complete a TLS handshake with "
+                    : "connect to ") + where + (expired.get() ? " within " + DEADLINE_SECONDS + " s" : ": " + e.getMessage())
+                    + "; the client must answer there (the port is the CA's registry value CA\\AcmeTlsAlpnPort)");
         } finally {
             if (deadline != null) {
                 deadline.cancel(false);

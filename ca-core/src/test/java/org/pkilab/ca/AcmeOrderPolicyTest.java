@@ -389,4 +389,30 @@ class AcmeOrderPolicyTest {
         assertEquals(401, refused.httpStatus(), refused.getMessage());
         assertTrue(refused.getMessage().contains("deactivated"), refused.getMessage());
     }
+
+    @Test
+    void http01FailuresCarryTheErrorTypeOfWhatWentWrong() throws Exception {
+        AcmeClient nobody = acme("alice", TEMPLATE);
+        int closed = freePort();
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(closed), "CONTOSO\\Administrator");
+        EnrollmentException notListening = assertThrows(EnrollmentException.class, () -> nobody.enroll(keyPair("RSA"), NAME));
+        assertTrue(notListening.getMessage().contains("urn:ietf:params:acme:error:connection"),
+                "nothing listens on 127.0.0.1:" + closed + ": " + notListening.getMessage());
+
+        AcmeClient refusing = acme("alice", TEMPLATE);
+        try (ServerSocket notFound = responder((socket, path) -> {
+            try {
+                socket.getOutputStream().write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.close();
+            } catch (java.io.IOException e) {
+                // the CA went away first
+            }
+        })) {
+            ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(notFound.getLocalPort()), "CONTOSO\\Administrator");
+            EnrollmentException answered404 = assertThrows(EnrollmentException.class, () -> refusing.enroll(keyPair("RSA"), NAME));
+            assertTrue(answered404.getMessage().contains("urn:ietf:params:acme:error:unauthorized")
+                    && answered404.getMessage().contains("404"), "a responder answering 404: " + answered404.getMessage());
+        }
+    }
 }

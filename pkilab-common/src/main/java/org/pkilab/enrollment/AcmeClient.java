@@ -137,7 +137,7 @@ public final class AcmeClient {
                 if (status != Status.VALID) {
                     // the CA checks a challenge after answering its POST: the error is in the authorization as polled
                     String error = authorization.getChallenges().stream().map(c -> c.getError()).flatMap(java.util.Optional::stream)
-                            .map(Object::toString).findFirst().orElse(challenge.getError().map(Object::toString).orElse(status.toString()));
+                            .findFirst().or(challenge::getError).map(p -> p.getType() + ": " + p).orElse(status.toString());
                     throw new EnrollmentException(403, null, "http-01 for " + authorization.getIdentifier().getDomain() + " failed: " + error);
                 }
             }
