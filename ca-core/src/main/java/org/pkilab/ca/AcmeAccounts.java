@@ -265,9 +265,11 @@ final class AcmeAccounts {
     /**
      * A new account with key {@code jwk}, bound through {@code keyId} to that key's directory account; the key is used up.
      *
-     * @throws IllegalStateException when the key is unknown or already bound (another request won the race)
+     * @throws KeyInUse             when another account holds the key (another request won the race)
+     * @throws IllegalStateException when the external account key is unknown or already bound
      */
     synchronized Account create(String jwk, String thumbprint, String keyId, List<String> contact, Instant now) {
+        requireKeyUnused(thumbprint, null);
         ExternalAccountKey key = keys.get(keyId);
         if (key == null || key.boundTo() != null) {
             throw new IllegalStateException("external account key " + keyId + " is " + (key == null ? "unknown" : "bound to account " + key.boundTo()));
@@ -285,9 +287,28 @@ final class AcmeAccounts {
         return account;
     }
 
+    /** A key another account holds already: one key is one account (RFC 8555 7.3.1, 7.3.5). */
+    static final class KeyInUse extends IllegalStateException {
+        final Account holder;
+
+        KeyInUse(Account holder) {
+            super("the key is ACME account " + holder.id() + "'s already");
+            this.holder = holder;
+        }
+    }
+
+    private void requireKeyUnused(String thumbprint, String except) {
+        for (Account account : accounts.values()) {
+            if (account.thumbprint().equals(thumbprint) && !account.id().equals(except)) {
+                throw new KeyInUse(account);
+            }
+        }
+    }
+
     /** Replaces the account of the same id (a new key, deactivation, new contacts). */
     synchronized Account update(Account changed) {
         Account before = Objects.requireNonNull(accounts.get(changed.id()), "no account " + changed.id());
+        requireKeyUnused(changed.thumbprint(), changed.id());
         accounts.put(changed.id(), changed);
         save(() -> accounts.put(before.id(), before));
         return changed;

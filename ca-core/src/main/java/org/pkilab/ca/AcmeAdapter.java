@@ -444,6 +444,11 @@ final class AcmeAdapter {
         AcmeAccounts.Account account;
         try {
             account = accounts.create(signed.jwk().toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), thumbprint, keyId, contact, clock.instant());
+        } catch (AcmeAccounts.KeyInUse e) {
+            // another new-account with this key won the race: RFC 8555 7.3.1 answers it with that account
+            response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + e.holder.id());
+            sendJson(response, callback, 200, accountJson(e.holder, base), base);
+            return;
         } catch (IllegalStateException e) {
             throw new Problem(403, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": the external account key '" + keyId
                     + "' was used already; a key makes one ACME account. To fix: have an administrator issue a new one "
@@ -587,7 +592,13 @@ final class AcmeAdapter {
                 response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + holder.get().id());
                 throw new Problem(409, "conflict", "the new key is already account " + holder.get().id() + "'s");
             }
-            account = accounts.update(account.withKey(newKey.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), newThumbprint));
+            try {
+                account = accounts.update(account.withKey(newKey.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), newThumbprint));
+            } catch (AcmeAccounts.KeyInUse e) {
+                response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + e.holder.id());
+                throw new Problem(409, "conflict", "the new key is already account " + e.holder.id() + "'s. To fix: roll over to a "
+                        + "key no account holds");
+            }
             sendJson(response, callback, 200, accountJson(account, base), base);
         } catch (JoseException | IOException e) {
             throw new Problem(400, "malformed", "the inner JWS of key-change does not verify: " + why(e));

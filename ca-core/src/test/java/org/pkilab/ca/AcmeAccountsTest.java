@@ -80,4 +80,20 @@ class AcmeAccountsTest {
         assertEquals(null, alice.directorySid(), "no SID is made up from a name: the adapter refuses such an account when used");
         assertEquals(null, accounts.key("k1").orElseThrow().accountSid());
     }
+
+    @Test
+    void oneKeyIsOneAccountWhateverOrderTheRequestsComeIn(@TempDir Path folder) throws IOException {
+        AcmeAccounts accounts = AcmeAccounts.load(folder);
+        AcmeAccounts.ExternalAccountKey first = accounts.issue("CONTOSO\\alice", ALICE_DN, ALICE_SID, "CONTOSO\\Administrator", NOW);
+        AcmeAccounts.ExternalAccountKey second = accounts.issue("CONTOSO\\alice", ALICE_DN, ALICE_SID, "CONTOSO\\Administrator", NOW);
+        AcmeAccounts.Account alice = accounts.create("{}", "thumb-1", first.keyId(), List.of(), NOW);
+        AcmeAccounts.KeyInUse twice = assertThrows(AcmeAccounts.KeyInUse.class,
+                () -> accounts.create("{}", "thumb-1", second.keyId(), List.of(), NOW), "a second account with alice's key");
+        assertEquals(alice.id(), twice.holder.id());
+        assertEquals(null, accounts.key(second.keyId()).orElseThrow().boundTo(), "the refused request used up no external account key");
+        AcmeAccounts.Account other = accounts.create("{}", "thumb-2", second.keyId(), List.of(), NOW);
+        assertThrows(AcmeAccounts.KeyInUse.class, () -> accounts.update(other.withKey("{}", "thumb-1")),
+                "a key rollover to alice's key");
+        assertEquals("thumb-2", accounts.account(other.id()).orElseThrow().thumbprint(), "the refused rollover changed nothing");
+    }
 }
