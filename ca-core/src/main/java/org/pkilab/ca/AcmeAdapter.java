@@ -928,7 +928,7 @@ final class AcmeAdapter {
         }
         if (validate) {
             String keyAuthorization = challenge.token + "." + signed.account().thumbprint();
-            CaRegistrySettingsView ports = new CaRegistrySettingsView(administration.registrySettings());
+            org.pkilab.enrollment.CaRegistrySettings ports = administration.registrySettings();
             try {
                 validations.execute(() -> validate(challenge, keyAuthorization, ports));
             } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -950,13 +950,13 @@ final class AcmeAdapter {
     }
 
     /** Checks {@code challenge} on a validation thread and settles it and its authorization. */
-    private void validate(Challenge challenge, String keyAuthorization, CaRegistrySettingsView ports) {
+    private void validate(Challenge challenge, String keyAuthorization, org.pkilab.enrollment.CaRegistrySettings ports) {
         Authorization authorization = challenge.authorization;
         AcmeValidation.Failure failure;
         try {
             failure = "http-01".equals(challenge.type)
-                    ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.http())
-                    : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.tlsAlpn());
+                    ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.acmeHttpPort())
+                    : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.acmeTlsAlpnPort());
         } catch (RuntimeException e) {
             LOG.warn("{}: checking {} for {} failed", caName, challenge.type, authorization.name, e);
             failure = new AcmeValidation.Failure("serverInternal", "the CA could not check the challenge: " + why(e));
@@ -988,17 +988,6 @@ final class AcmeAdapter {
 
     private static String abbreviated(String text) {
         return text.length() > 80 ? text.substring(0, 80) + "..." : text;
-    }
-
-    /** The two ports of the registry the challenges are checked on. */
-    private record CaRegistrySettingsView(org.pkilab.enrollment.CaRegistrySettings settings) {
-        int http() {
-            return settings.acmeHttpPort();
-        }
-
-        int tlsAlpn() {
-            return settings.acmeTlsAlpnPort();
-        }
     }
 
     private void certificate(Response response, Callback callback, Signed signed, String id, String base) {

@@ -19,7 +19,6 @@ import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
@@ -31,7 +30,6 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -351,16 +349,11 @@ public final class AcmeClient {
 
     private static SSLContext namedServerContext(X509Certificate ca, String serverName) {
         try {
-            KeyStore roots = KeyStore.getInstance("PKCS12");
-            roots.load(null, null);
-            roots.setCertificateEntry("ca", ca);
-            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-            factory.init(roots);
-            X509TrustManager pkix = (X509TrustManager) factory.getTrustManagers()[0];
+            X509TrustManager pkix = (X509TrustManager) org.pkilab.pki.KeyFiles.trustOnly(ca)[0];
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new javax.net.ssl.TrustManager[]{new NamedServer(pkix, serverName)}, null);
             return context;
-        } catch (GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot make a TLS context trusting " + ca.getSubjectX500Principal(), e);
         }
     }
