@@ -12,7 +12,6 @@ import org.pkilab.enrollment.AcmeClient;
 import org.pkilab.enrollment.EnrollmentException;
 import org.pkilab.pki.LabClock;
 
-import java.net.ServerSocket;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
@@ -63,19 +62,21 @@ class AcmeOrderExpiryTest {
 
     private static AcmeClient.Builder alice() throws Exception {
         AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey("alice", "CONTOSO\\Administrator");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
-        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
         return AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + TEMPLATE + "/directory")
                 .trust(ca.certificate(), ca.config().fqdn()).accountKey(keyPair("EC"))
-                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(port);
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(0);
+    }
+
+    /** {@code builder}'s client, the CA checking http-01 where it answers. */
+    private static AcmeClient answering(AcmeClient.Builder builder) {
+        AcmeClient client = builder.build();
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(client.http01Port()), "CONTOSO\\Administrator");
+        return client;
     }
 
     @Test
     void orderReadyButPastItsExpiryIsNotFinalized() throws Exception {
-        AcmeClient alice = alice().beforeFinalize(order -> CLOCK.advance(Duration.ofDays(8))).build();
+        AcmeClient alice = answering(alice().beforeFinalize(order -> CLOCK.advance(Duration.ofDays(8))));
         long requests = ca.requestCount();
         EnrollmentException refused = assertThrows(EnrollmentException.class, () -> alice.enroll(keyPair("RSA"), NAME),
                 "finalizing alice's order for " + NAME + " eight days after it was placed");
@@ -85,7 +86,7 @@ class AcmeOrderExpiryTest {
 
     @Test
     void expiredOrdersAreForgottenWhenTheNextOrderComes() throws Exception {
-        AcmeClient alice = alice().build();
+        AcmeClient alice = answering(alice());
         alice.enroll(keyPair("RSA"), NAME);
         List<String> first = alice.orderUrls();
         assertEquals(1, first.size(), "alice's account after one order: " + first);

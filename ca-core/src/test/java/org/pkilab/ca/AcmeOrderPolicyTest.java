@@ -99,12 +99,12 @@ class AcmeOrderPolicyTest {
 
     private static AcmeClient acme(String account, String template, Consumer<org.shredzone.acme4j.Order> beforeFinalize) throws Exception {
         AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey(account, "CONTOSO\\Administrator");
-        int port = freePort();
-        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
-        return AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + template + "/directory")
+        AcmeClient client = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + template + "/directory")
                 .trust(ca.certificate(), ca.config().fqdn()).accountKey(keyPair("EC"))
-                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(port).waitForApproval(Duration.ofSeconds(30))
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(0).waitForApproval(Duration.ofSeconds(30))
                 .beforeFinalize(beforeFinalize).build();
+        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(client.http01Port()), "CONTOSO\\Administrator");
+        return client;
     }
 
     /** A PKCS #10 request for {@code subject} that {@code shape} adds attributes to. */
@@ -350,10 +350,10 @@ class AcmeOrderPolicyTest {
     @Test
     void http01AnswerIsReadToItsContentLengthWhileTheResponderKeepsTheConnectionOpen() throws Exception {
         AcmeAccounts.ExternalAccountKey key = ca.issueAcmeKey("alice", "CONTOSO\\Administrator");
-        int clientPort = freePort();
         AcmeClient alice = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/" + TEMPLATE + "/directory")
                 .trust(ca.certificate(), ca.config().fqdn()).accountKey(keyPair("EC"))
-                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(clientPort).build();
+                .externalAccountBinding(key.keyId(), key.hmacKeyText()).http01Port(0).build();
+        int clientPort = alice.http01Port();
         // answers as the client does, with Content-Length, keep-alive, and never closes
         try (ServerSocket keepAlive = responder((socket, path) -> {
             try {

@@ -43,24 +43,26 @@ import java.util.function.Consumer;
  * The lab's host-side ACME client (RFC 8555), over acme4j: one ACME account, made on first use with the external
  * account binding an administrator issued ({@code pkilab acme eab alice}), and certificates for lab names, proven with
  * {@code http-01} answered from a small HTTP server of its own on 127.0.0.1 at the port the CA checks
- * ({@code CA\AcmeHttpPort}).
+ * ({@code CA\AcmeHttpPort}), from build to {@link #close}.
  *
  * <pre>{@code
- * AcmeClient acme = AcmeClient.builder("https://127.0.0.1:8443/acme/ACMEWebServer/directory")
+ * try (AcmeClient acme = AcmeClient.builder("https://127.0.0.1:8443/acme/ACMEWebServer/directory")
  *         .trust(ca.certificate(), "ca01.contoso.com")          // the CA's host, whatever address the URL holds
  *         .accountKey(accountKeyPair)
  *         .externalAccountBinding(keyId, hmacKey)               // as 'pkilab acme eab alice' printed them
- *         .http01Port(5002)
- *         .build();
- * X509Certificate issued = acme.enroll(certificateKeyPair, "iis01.contoso.com");
- * acme.revoke(issued);
+ *         .http01Port(0)                                        // any free port, answered until close()
+ *         .build()) {
+ *     ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(acme.http01Port()), admin);   // where the CA checks
+ *     X509Certificate issued = acme.enroll(certificateKeyPair, "iis01.contoso.com");
+ *     acme.revoke(issued);
+ * }
  * }</pre>
  *
  * <p>A refusal is an {@link EnrollmentException} carrying the AD CS code the CA put at the start of the problem
  * document's detail ({@code 0x80094012 CERTSRV_E_TEMPLATE_DENIED: ...}); an order still waiting for a certificate
  * manager after {@link Builder#waitForApproval} is a {@link PendingException}.
  */
-public final class AcmeClient {
+public final class AcmeClient implements AutoCloseable {
 
     private final URI directory;
     private final SSLContext tls;
@@ -68,6 +70,9 @@ public final class AcmeClient {
     private final String keyId;
     private final String hmacKey;
     private final int http01Port;
+    private final Map<String, String> answers = new ConcurrentHashMap<>();
+    /** Answers http-01 from build to close, so its port is known before the CA is told to check it. */
+    private final HttpServer challengeServer;
     private final Duration waitForApproval;
     private final Session session;
     private final Consumer<Order> beforeFinalize;
@@ -83,6 +88,7 @@ public final class AcmeClient {
         this.waitForApproval = b.waitForApproval;
         this.session = new Session(directory, new TrustingProvider(tls));
         this.beforeFinalize = b.beforeFinalize;
+        this.challengeServer = challengeServer(answers);
     }
 
     public static Builder builder(String directoryUrl) {
@@ -119,8 +125,7 @@ public final class AcmeClient {
         if (names.length == 0) {
             throw new IllegalArgumentException("enroll needs at least one name, such as iis01.contoso.com");
         }
-        Map<String, String> answers = new ConcurrentHashMap<>();
-        HttpServer server = challengeServer(answers);
+        List<String> tokens = new java.util.ArrayList<>();
         try {
             Order order = login().getAccount().newOrder().domains(names).create();
             for (Authorization authorization : order.getAuthorizations()) {
@@ -130,6 +135,7 @@ public final class AcmeClient {
                 Http01Challenge challenge = authorization.findChallenge(Http01Challenge.class).orElseThrow(() ->
                         new EnrollmentException(0, null, "the CA offers no http-01 challenge for " + authorization.getIdentifier()));
                 answers.put(challenge.getToken(), challenge.getAuthorization());
+                tokens.add(challenge.getToken());
                 challenge.trigger();
                 Status status = authorization.waitForCompletion(Duration.ofSeconds(30));
                 if (status != Status.VALID) {
@@ -157,9 +163,20 @@ public final class AcmeClient {
             Thread.currentThread().interrupt();
             throw new EnrollmentException(0, null, "interrupted while the CA worked on the order");
         } finally {
-            if (server != null) {
-                server.stop(0);
-            }
+            tokens.forEach(answers::remove);
+        }
+    }
+
+    /** The port on 127.0.0.1 this client answers http-01 on (the one it bound when built with port 0); -1 when it answers none. */
+    public int http01Port() {
+        return challengeServer == null ? -1 : challengeServer.getAddress().getPort();
+    }
+
+    /** Stops answering http-01; the account stays at the CA. */
+    @Override
+    public void close() {
+        if (challengeServer != null) {
+            challengeServer.stop(0);
         }
     }
 
@@ -235,7 +252,7 @@ public final class AcmeClient {
     }
 
     private HttpServer challengeServer(Map<String, String> answers) {
-        if (http01Port <= 0) {
+        if (http01Port < 0) {
             return null;
         }
         try {
@@ -278,7 +295,7 @@ public final class AcmeClient {
         private KeyPair accountKey;
         private String keyId;
         private String hmacKey;
-        private int http01Port;
+        private int http01Port = -1;
         private Duration waitForApproval = Duration.ofSeconds(30);
         private Consumer<Order> beforeFinalize = order -> { };
 
@@ -315,9 +332,13 @@ public final class AcmeClient {
             return this;
         }
 
-        /** The port on 127.0.0.1 this client answers http-01 on, the CA's {@code CA\AcmeHttpPort}. Unset: no http-01 answers. */
+        /**
+         * The port on 127.0.0.1 this client answers http-01 on from build to {@link #close}, the CA's
+         * {@code CA\AcmeHttpPort}; 0 for any free port, which {@link AcmeClient#http01Port()} then tells. Unset: no http-01
+         * answers.
+         */
         public Builder http01Port(int port) {
-            if (port < 1 || port > 65535) {
+            if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("not a TCP port: " + port);
             }
             this.http01Port = port;
