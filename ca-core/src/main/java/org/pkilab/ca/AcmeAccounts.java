@@ -39,8 +39,10 @@ import java.util.Optional;
  * written before SIDs were kept still loads; its keys and accounts are refused when used, with what to do.
  *
  * <p>Each change is written whole to a new file that replaces the old one ({@link KeyFiles#writeAtomically}) before it
- * is answered, so a CA killed a moment later starts again with every key it handed out and every account it made.
- * Orders are the adapter's and live in memory only (see docs/differences.md).
+ * is answered, so a CA process killed a moment later starts again with every key it handed out and every account it
+ * made. The file is not synced to the disk: a machine that loses power may come back with an earlier whole file, as
+ * after a restore from backup (keys issued since are unknown, and an administrator issues them again). Which ACME
+ * account ordered which request is kept here too; orders themselves live in memory only (see docs/differences.md).
  */
 final class AcmeAccounts {
 
