@@ -415,4 +415,16 @@ class AcmeOrderPolicyTest {
                     && answered404.getMessage().contains("404"), "a responder answering 404: " + answered404.getMessage());
         }
     }
+
+    @Test
+    void revokingARevokedCertificateAgainIsAlreadyRevokedWithTheCode() throws Exception {
+        AcmeClient alice = acme("alice", TEMPLATE);
+        X509Certificate issued = alice.enroll(keyPair("RSA"), NAME);
+        alice.revoke(issued, org.shredzone.acme4j.RevocationReason.KEY_COMPROMISE);
+        EnrollmentException again = assertThrows(EnrollmentException.class, () -> alice.revoke(issued),
+                "revoking " + issued.getSerialNumber().toString(16) + " a second time");
+        assertEquals(400, again.httpStatus(), again.getMessage());
+        assertEquals(WindowsError.CRYPT_E_REVOKED, again.error(), again.getMessage());
+        assertEquals(RevocationReason.KEY_COMPROMISE, recorded(issued).revocationReason(), "the first reason stays");
+    }
 }
