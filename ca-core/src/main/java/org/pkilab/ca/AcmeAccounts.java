@@ -33,9 +33,16 @@ import java.util.Optional;
  * certbot register --eab-kid kXq3... --eab-hmac-key v1Zk... ...    ACME account 1, bound to CONTOSO\alice
  * </pre>
  *
+ * <p>The binding is to the directory object, not to its name: the key and the account keep the account's DN and SID,
+ * and each order logs the object at that DN on anew and goes on only while it still has that SID. An account deleted
+ * and made again under the same name is another account (another SID), and the old ACME account acts for nobody. A file
+ * written before SIDs were kept still loads; its keys and accounts are refused when used, with what to do.
+ *
  * <p>Each change is written whole to a new file that replaces the old one ({@link KeyFiles#writeAtomically}) before it
- * is answered, so a CA killed a moment later starts again with every key it handed out and every account it made.
- * Orders are the adapter's and live in memory only (see docs/differences.md).
+ * is answered, so a CA process killed a moment later starts again with every key it handed out and every account it
+ * made. The file is not synced to the disk: a machine that loses power may come back with an earlier whole file, as
+ * after a restore from backup (keys issued since are unknown, and an administrator issues them again). Which ACME
+ * account ordered which request is kept here too; orders themselves live in memory only (see docs/differences.md).
  */
 final class AcmeAccounts {
 
@@ -45,9 +52,11 @@ final class AcmeAccounts {
 
     /**
      * An external account binding key: {@code keyId} and {@code hmacKey} for the directory account {@code account}
-     * ({@code CONTOSO\alice}); {@code boundTo} the ACME account made with it, null while unused.
+     * ({@code CONTOSO\alice}) as it is now, its DN {@code accountDn} and SID {@code accountSid} (null in a file from before
+     * SIDs were kept); {@code boundTo} the ACME account made with it, null while unused.
      */
-    record ExternalAccountKey(String keyId, byte[] hmacKey, String account, String issuedBy, Instant issuedAt, String boundTo) {
+    record ExternalAccountKey(String keyId, byte[] hmacKey, String account, String accountDn, String accountSid, String issuedBy,
+                              Instant issuedAt, String boundTo) {
         ExternalAccountKey {
             hmacKey = hmacKey.clone();
         }
@@ -63,16 +72,17 @@ final class AcmeAccounts {
         }
 
         ExternalAccountKey bind(String accountId) {
-            return new ExternalAccountKey(keyId, hmacKey, account, issuedBy, issuedAt, accountId);
+            return new ExternalAccountKey(keyId, hmacKey, account, accountDn, accountSid, issuedBy, issuedAt, accountId);
         }
     }
 
     /**
      * An ACME account: its key ({@code jwk} JSON and RFC 7638 thumbprint), {@code valid} or {@code deactivated}, the key id
-     * it was bound with and the directory account ({@code CONTOSO\alice}) whose token its orders are judged with.
+     * it was bound with and the directory account ({@code CONTOSO\alice}) whose token its orders are judged with: the
+     * object at {@code directoryDn} as long as it still has {@code directorySid} (null in a file from before SIDs were kept).
      */
     record Account(String id, String jwk, String thumbprint, String status, String keyId, String directoryAccount,
-                   List<String> contact, Instant createdAt) {
+                   String directoryDn, String directorySid, List<String> contact, Instant createdAt) {
         Account {
             contact = List.copyOf(contact);
         }
@@ -82,21 +92,79 @@ final class AcmeAccounts {
         }
 
         Account withKey(String newJwk, String newThumbprint) {
-            return new Account(id, newJwk, newThumbprint, status, keyId, directoryAccount, contact, createdAt);
+            return new Account(id, newJwk, newThumbprint, status, keyId, directoryAccount, directoryDn, directorySid, contact, createdAt);
         }
 
         Account deactivated() {
-            return new Account(id, jwk, thumbprint, "deactivated", keyId, directoryAccount, contact, createdAt);
+            return new Account(id, jwk, thumbprint, "deactivated", keyId, directoryAccount, directoryDn, directorySid, contact, createdAt);
         }
 
         Account withContact(List<String> newContact) {
-            return new Account(id, jwk, thumbprint, status, keyId, directoryAccount, newContact, createdAt);
+            return new Account(id, jwk, thumbprint, status, keyId, directoryAccount, directoryDn, directorySid, newContact, createdAt);
         }
+    }
+
+    /** userAccountControl's SERVER_TRUST_ACCOUNT (a domain controller), PARTIAL_SECRETS_ACCOUNT (an RODC), NOT_DELEGATED. */
+    private static final int SERVER_TRUST_ACCOUNT = 0x2000;
+    private static final int PARTIAL_SECRETS_ACCOUNT = 0x4000000;
+    private static final int NOT_DELEGATED = 0x100000;
+    /** Domain RIDs of the groups AdminSDHolder protects, the domain controllers' groups, and Protected Users (525). */
+    private static final Map<Integer, String> PROTECTED_DOMAIN_RIDS = Map.of(500, "Administrator", 502, "krbtgt", 512, "Domain Admins",
+            516, "Domain Controllers", 518, "Schema Admins", 519, "Enterprise Admins", 521, "Read-only Domain Controllers",
+            498, "Enterprise Read-only Domain Controllers", 525, "Protected Users");
+    /** BUILTIN groups AdminSDHolder protects: Administrators, Account, Server, Print and Backup Operators, Replicator. */
+    private static final Map<String, String> PROTECTED_BUILTIN = Map.of("S-1-5-32-544", "Administrators", "S-1-5-32-548", "Account Operators",
+            "S-1-5-32-549", "Server Operators", "S-1-5-32-550", "Print Operators", "S-1-5-32-551", "Backup Operators",
+            "S-1-5-32-552", "Replicator", "S-1-5-9", "Enterprise Domain Controllers");
+
+    /**
+     * Whether an ACME account may act as the directory account of {@code token}. An external account binding lets
+     * whoever holds its HMAC key order certificates as that account without its password, so it is refused for accounts
+     * whose certificates are keys to the domain: domain controllers ({@code SERVER_TRUST_ACCOUNT}), accounts with
+     * {@code adminCount=1} or in a group AdminSDHolder protects, and accounts marked "sensitive and cannot be delegated"
+     * ({@code NOT_DELEGATED}) or in Protected Users, which Windows never lets a service act for (S4U).
+     */
+    static Decision mayBeBound(org.pkilab.directory.model.LogonToken token, int userAccountControl, boolean adminCount) {
+        String who = token.account();
+        String fix = "issue the key for an ordinary account that holds Enroll on the template (a service account such as "
+                + "CONTOSO\\svc-acme, or the web server's computer account), not for a domain controller or a privileged account";
+        if ((userAccountControl & (SERVER_TRUST_ACCOUNT | PARTIAL_SECRETS_ACCOUNT)) != 0) {
+            return Decision.deny(org.pkilab.windows.WindowsError.E_ACCESSDENIED, who + " is a domain controller (userAccountControl 0x"
+                    + Integer.toHexString(userAccountControl) + "); an ACME account bound to it would order certificates that "
+                    + "authenticate as the DC", fix);
+        }
+        if ((userAccountControl & NOT_DELEGATED) != 0) {
+            return Decision.deny(org.pkilab.windows.WindowsError.E_ACCESSDENIED, who + " is marked 'Account is sensitive and cannot be "
+                    + "delegated' (userAccountControl NOT_DELEGATED 0x100000); the CA does not act for it through an ACME account", fix);
+        }
+        if (adminCount) {
+            return Decision.deny(org.pkilab.windows.WindowsError.E_ACCESSDENIED, who + " holds adminCount=1 (a member, now or once, "
+                    + "of a group AdminSDHolder protects); the CA does not act for it through an ACME account", fix);
+        }
+        for (org.pkilab.directory.model.LogonToken.TokenGroup group : token.groups()) {
+            String sid = group.sid().toString();
+            String name = PROTECTED_BUILTIN.get(sid);
+            if (name == null && sid.startsWith("S-1-5-21-") && token.sid().toString().startsWith(sid.substring(0, sid.lastIndexOf('-') + 1))) {
+                name = PROTECTED_DOMAIN_RIDS.get(group.sid().rid());
+            }
+            if (name != null) {
+                return Decision.deny(org.pkilab.windows.WindowsError.E_ACCESSDENIED, who + " is a member of " + name + " (" + sid
+                        + "); the CA does not act for such an account through an ACME account", fix);
+            }
+        }
+        String own = PROTECTED_DOMAIN_RIDS.get(token.sid().rid());
+        if (own != null) {
+            return Decision.deny(org.pkilab.windows.WindowsError.E_ACCESSDENIED, who + " is the domain's " + own + " account ("
+                    + token.sid() + "); the CA does not act for it through an ACME account", fix);
+        }
+        return Decision.proceed();
     }
 
     private final Path file;
     private final Map<String, ExternalAccountKey> keys = new LinkedHashMap<>();
     private final Map<String, Account> accounts = new LinkedHashMap<>();
+    /** The CA's request id of each finalized order, and the ACME account that ordered it: who may revoke by account. */
+    private final Map<Long, String> orderedBy = new LinkedHashMap<>();
     private long nextAccount = 1;
 
     private AcmeAccounts(Path file) {
@@ -120,7 +188,8 @@ final class AcmeAccounts {
     private void read(JsonNode json) {
         for (JsonNode k : json.path("externalAccountKeys")) {
             ExternalAccountKey key = new ExternalAccountKey(k.path("keyId").asText(), Base64.getUrlDecoder().decode(k.path("hmacKey").asText()),
-                    k.path("account").asText(), k.path("issuedBy").asText(), Instant.parse(k.path("issuedAt").asText()),
+                    k.path("account").asText(), text(k, "accountDn"), text(k, "accountSid"), k.path("issuedBy").asText(),
+                    Instant.parse(k.path("issuedAt").asText()),
                     k.hasNonNull("boundTo") ? k.path("boundTo").asText() : null);
             keys.put(key.keyId(), key);
         }
@@ -128,15 +197,45 @@ final class AcmeAccounts {
             List<String> contact = new ArrayList<>();
             a.path("contact").forEach(c -> contact.add(c.asText()));
             Account account = new Account(a.path("id").asText(), a.path("jwk").asText(), a.path("thumbprint").asText(),
-                    a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), contact,
+                    a.path("status").asText(), a.path("keyId").asText(), a.path("directoryAccount").asText(), text(a, "directoryDn"),
+                    text(a, "directorySid"), contact,
                     Instant.parse(a.path("createdAt").asText()));
             accounts.put(account.id(), account);
+        }
+        for (JsonNode o : json.path("orders")) {
+            orderedBy.put(o.path("requestId").asLong(), o.path("account").asText());
         }
         nextAccount = json.path("nextAccount").asLong(accounts.size() + 1L);
     }
 
-    /** A new key id and 256-bit HMAC key for {@code directoryAccount}, which {@code who} issued; kept before it is returned. */
-    synchronized ExternalAccountKey issue(String directoryAccount, String who, Instant now) {
+    /** Remembers that ACME account {@code accountId} ordered the CA's request {@code requestId}; kept before it returns. */
+    synchronized void ordered(long requestId, String accountId) {
+        String before = orderedBy.put(requestId, accountId);
+        save(() -> {
+            if (before == null) {
+                orderedBy.remove(requestId);
+            } else {
+                orderedBy.put(requestId, before);
+            }
+        });
+    }
+
+    /** The ACME account that ordered the CA's request {@code requestId}; empty when none did (another protocol, or none). */
+    synchronized Optional<String> orderedBy(long requestId) {
+        return Optional.ofNullable(orderedBy.get(requestId));
+    }
+
+    private static String text(JsonNode node, String field) {
+        return node.hasNonNull(field) ? node.get(field).asText() : null;
+    }
+
+    /**
+     * A new key id and 256-bit HMAC key for {@code directoryAccount} (the object at {@code dn} with {@code sid}), which
+     * {@code who} issued; kept before it is returned.
+     */
+    synchronized ExternalAccountKey issue(String directoryAccount, String dn, String sid, String who, Instant now) {
+        Objects.requireNonNull(dn, "dn");
+        Objects.requireNonNull(sid, "sid");
         byte[] id = new byte[12];
         byte[] hmac = new byte[32];
         String keyId;
@@ -147,7 +246,7 @@ final class AcmeAccounts {
             RANDOM.nextBytes(hmac);
             keyId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
         } while (keyId.startsWith("-") || Base64.getUrlEncoder().withoutPadding().encodeToString(hmac).startsWith("-"));
-        ExternalAccountKey key = new ExternalAccountKey(keyId, hmac, directoryAccount, who, now, null);
+        ExternalAccountKey key = new ExternalAccountKey(keyId, hmac, directoryAccount, dn, sid, who, now, null);
         keys.put(key.keyId(), key);
         save(() -> keys.remove(key.keyId()));
         return key;
@@ -168,14 +267,17 @@ final class AcmeAccounts {
     /**
      * A new account with key {@code jwk}, bound through {@code keyId} to that key's directory account; the key is used up.
      *
-     * @throws IllegalStateException when the key is unknown or already bound (another request won the race)
+     * @throws KeyInUse             when another account holds the key (another request won the race)
+     * @throws IllegalStateException when the external account key is unknown or already bound
      */
     synchronized Account create(String jwk, String thumbprint, String keyId, List<String> contact, Instant now) {
+        requireKeyUnused(thumbprint, null);
         ExternalAccountKey key = keys.get(keyId);
         if (key == null || key.boundTo() != null) {
             throw new IllegalStateException("external account key " + keyId + " is " + (key == null ? "unknown" : "bound to account " + key.boundTo()));
         }
-        Account account = new Account(Long.toString(nextAccount), jwk, thumbprint, "valid", keyId, key.account(), contact, now);
+        Account account = new Account(Long.toString(nextAccount), jwk, thumbprint, "valid", keyId, key.account(), key.accountDn(),
+                key.accountSid(), contact, now);
         accounts.put(account.id(), account);
         keys.put(keyId, key.bind(account.id()));
         nextAccount++;
@@ -187,9 +289,28 @@ final class AcmeAccounts {
         return account;
     }
 
+    /** A key another account holds already: one key is one account (RFC 8555 7.3.1, 7.3.5). */
+    static final class KeyInUse extends IllegalStateException {
+        final Account holder;
+
+        KeyInUse(Account holder) {
+            super("the key is ACME account " + holder.id() + "'s already");
+            this.holder = holder;
+        }
+    }
+
+    private void requireKeyUnused(String thumbprint, String except) {
+        for (Account account : accounts.values()) {
+            if (account.thumbprint().equals(thumbprint) && !account.id().equals(except)) {
+                throw new KeyInUse(account);
+            }
+        }
+    }
+
     /** Replaces the account of the same id (a new key, deactivation, new contacts). */
     synchronized Account update(Account changed) {
         Account before = Objects.requireNonNull(accounts.get(changed.id()), "no account " + changed.id());
+        requireKeyUnused(changed.thumbprint(), changed.id());
         accounts.put(changed.id(), changed);
         save(() -> accounts.put(before.id(), before));
         return changed;
@@ -205,6 +326,8 @@ final class AcmeAccounts {
             node.put("keyId", k.keyId());
             node.put("hmacKey", k.hmacKeyText());
             node.put("account", k.account());
+            node.put("accountDn", k.accountDn());
+            node.put("accountSid", k.accountSid());
             node.put("issuedBy", k.issuedBy());
             node.put("issuedAt", k.issuedAt().toString());
             node.put("boundTo", k.boundTo());
@@ -218,9 +341,13 @@ final class AcmeAccounts {
             node.put("status", a.status());
             node.put("keyId", a.keyId());
             node.put("directoryAccount", a.directoryAccount());
+            node.put("directoryDn", a.directoryDn());
+            node.put("directorySid", a.directorySid());
             a.contact().forEach(node.putArray("contact")::add);
             node.put("createdAt", a.createdAt().toString());
         }
+        ArrayNode orderList = json.putArray("orders");
+        orderedBy.forEach((requestId, account) -> orderList.addObject().put("requestId", requestId).put("account", account));
         try {
             KeyFiles.writeAtomically(file, (json.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {

@@ -4,15 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.Extensions;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -85,16 +76,21 @@ import java.util.function.Supplier;
  *  "detail": "0x80094012 CERTSRV_E_TEMPLATE_DENIED: CONTOSO\\bob holds no Enroll right on 'ACME Web Server' ... To fix: ..."}
  * </pre>
  *
- * <p>Revocation is by the account that ordered the certificate (its directory account is the certificate's requester)
- * or by the certificate's own key. What a client may send is bounded: a body of {@value #MAX_BODY} bytes (413),
- * {@code application/jose+json} only (415), {@value #MAX_ORDERS_PER_ACCOUNT} orders an account may hold in memory.
+ * <p>Revocation is by the ACME account that ordered the certificate (remembered in {@link AcmeAccounts}), by one holding
+ * valid authorizations for all its names, or by the certificate's own key; with a reason a subscriber may give. What a client may send is bounded: a body of {@value #MAX_BODY} bytes (413),
+ * {@code application/jose+json} only (415), {@value #MAX_ORDERS_PER_ACCOUNT} live (pending, ready, processing) orders an
+ * account may hold; orders and authorizations expire after {@code ORDER_LIFETIME} and are swept when new orders come.
  */
 final class AcmeAdapter {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeAdapter.class);
 
     static final String PREFIX = "/acme/";
     static final int MAX_BODY = 64 * 1024;
     static final int MAX_ORDERS_PER_ACCOUNT = 300;
     static final int MAX_IDENTIFIERS = 100;
+    static final int MAX_VALIDATIONS = 64;
+    private static final int VALIDATION_THREADS = 8;
     static final String ERROR = "urn:ietf:params:acme:error:";
     private static final String PROBLEM_TYPE = "application/problem+json";
     private static final Duration ORDER_LIFETIME = Duration.ofDays(7);
@@ -124,13 +120,29 @@ final class AcmeAdapter {
             WindowsError error = refusal.error();
             String type = switch (error) {
                 case ERROR_LOGON_FAILURE, CERTSRV_E_TEMPLATE_DENIED, E_ACCESSDENIED, CERTSRV_E_ENROLL_DENIED,
-                     CERTSRV_E_ADMIN_DENIED_REQUEST, CERTSRV_E_UNSUPPORTED_CERT_TYPE -> "unauthorized";
+                     CERTSRV_E_ADMIN_DENIED_REQUEST, CERTSRV_E_UNSUPPORTED_CERT_TYPE, ERROR_NONE_MAPPED -> "unauthorized";
                 case CERTSRV_E_BAD_REQUESTSUBJECT, CERTSRV_E_SUBJECT_DNS_REQUIRED, CERTSRV_E_SUBJECT_UPN_REQUIRED,
                      CERTSRV_E_SUBJECT_EMAIL_REQUIRED -> "rejectedIdentifier";
-                default -> "badCSR";
+                case CERTSRV_E_KEY_LENGTH, CRYPT_E_ASN1_BADTAG, NTE_BAD_SIGNATURE, NTE_BAD_KEY_STATE, NTE_BAD_PROV_TYPE,
+                     CERTSRV_E_TEMPLATE_CONFLICT, CERTSRV_E_NO_CERT_TYPE, CERTSRV_E_TEMPLATE_POLICY_REQUIRED,
+                     CERTSRV_E_SIGNATURE_POLICY_REQUIRED, CERTSRV_E_SIGNATURE_COUNT, CERTSRV_E_SIGNATURE_REJECTED,
+                     CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, CERTSRV_E_BAD_RENEWAL_SUBJECT, E_INVALIDARG -> "badCSR";
+                // the CA's own failures (its database, the directory it reads) are not the client's to fix
+                default -> "serverInternal";
             };
-            return new Problem("unauthorized".equals(type) ? 403 : 400, type, error + ": " + refusal.reason()
+            int status = switch (type) {
+                case "unauthorized" -> 403;
+                case "serverInternal" -> 500;
+                default -> 400;
+            };
+            return new Problem(status, type, error + ": " + refusal.reason()
                     + (refusal.fix() == null || refusal.fix().isEmpty() ? "" : " To fix: " + refusal.fix()));
+        }
+
+        /** A CSR the CA will not take: RFC 8555's badCSR with the AD CS code. */
+        static Problem badCsr(Decision refusal) {
+            return new Problem(400, "badCSR", refusal.error() + ": " + refusal.reason()
+                    + (refusal.fix() == null || refusal.fix().isEmpty() ? "" : ". To fix: " + refusal.fix()));
         }
 
         ObjectNode json() {
@@ -216,6 +228,7 @@ final class AcmeAdapter {
     }
 
     private final String caName;
+    private final String fqdn;
     private final String domain;
     private final Supplier<X509Certificate> caCertificate;
     private final Enrollment enrollment;
@@ -224,6 +237,20 @@ final class AcmeAdapter {
     private final CaAdministration administration;
     private final AcmeAccounts accounts;
     private final Clock clock;
+    /**
+     * Where challenges are checked, off the HTTPS threads EST and the administration share: {@value #MAX_VALIDATIONS}
+     * at once at most, each ending within {@link AcmeValidation#DEADLINE_SECONDS} s; a challenge POST beyond that is
+     * answered {@code 429 rateLimited}.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor validations = new java.util.concurrent.ThreadPoolExecutor(
+            VALIDATION_THREADS, VALIDATION_THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(MAX_VALIDATIONS - VALIDATION_THREADS), r -> {
+                Thread thread = new Thread(r, "acme-validation");
+                thread.setDaemon(true);
+                return thread;
+            });
+    /** Held while an order is counted against its account's limit and placed, and while expired ones are swept. */
+    private final Object orderBook = new Object();
     private final Map<String, Order> orders = new ConcurrentHashMap<>();
     private final Map<String, Authorization> authorizations = new ConcurrentHashMap<>();
     private final Map<String, Challenge> challenges = new ConcurrentHashMap<>();
@@ -234,10 +261,14 @@ final class AcmeAdapter {
         }
     }));
 
-    /** {@code domain}: the forest's DNS name; the names an order may hold are it and those below it. */
-    AcmeAdapter(String caName, String domain, Supplier<X509Certificate> caCertificate, Enrollment enrollment,
+    /**
+     * {@code fqdn}: the CA's host name, which a signed URL may name besides the host the request came to;
+     * {@code domain}: the forest's DNS name; the names an order may hold are it and those below it.
+     */
+    AcmeAdapter(String caName, String fqdn, String domain, Supplier<X509Certificate> caCertificate, Enrollment enrollment,
                 EnrollmentPolicySource templates, AccountLogon logon, CaAdministration administration, AcmeAccounts accounts, Clock clock) {
         this.caName = caName;
+        this.fqdn = fqdn;
         this.domain = domain.toLowerCase(Locale.ROOT);
         this.caCertificate = caCertificate;
         this.enrollment = enrollment;
@@ -246,6 +277,12 @@ final class AcmeAdapter {
         this.administration = administration;
         this.accounts = accounts;
         this.clock = clock;
+        validations.allowCoreThreadTimeOut(true);
+    }
+
+    /** Stops checking challenges; those under way end at their deadline. */
+    void close() {
+        validations.shutdownNow();
     }
 
     /** {@code path}: what follows {@value #PREFIX}, {@code <template>/<resource>[/<id>[/<action>]]}. */
@@ -256,6 +293,18 @@ final class AcmeAdapter {
             problem(response, callback, problem);
         } catch (CaException e) {
             problem(response, callback, Problem.of(Decision.deny(e.error(), e.reason(), e.fix())));
+        } catch (RuntimeException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof CaDatabase.StorageFullException full) {
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+                    problem(response, callback, new Problem(503, "serverInternal", caName + " cannot take requests now: "
+                            + full.getMessage()));
+                    return;
+                }
+            }
+            LOG.warn("{}: ACME {} {} failed", caName, request.getMethod(), path, e);
+            problem(response, callback, new Problem(500, "serverInternal", "internal error in " + caName + ": " + why(e)
+                    + "; the CA's log has the details"));
         }
     }
 
@@ -311,17 +360,17 @@ final class AcmeAdapter {
         String url = base + "/" + String.join("/", Arrays.copyOfRange(parts, 1, parts.length));
         String id = parts.length >= 3 ? parts[2] : null;
         switch (resource + (parts.length == 2 ? "" : parts.length == 3 ? "/" : parts.length == 4 ? "/" + parts[3] : "/?/?")) {
-            case "new-account" -> newAccount(response, callback, verify(body, url, true, base), base, url);
-            case "new-order" -> newOrder(response, callback, verify(body, url, false, base), template, base);
-            case "revoke-cert" -> revoke(response, callback, verify(body, url, true, base), base);
-            case "key-change" -> keyChange(response, callback, verify(body, url, false, base), base, url);
-            case "acct/" -> account(response, callback, verify(body, url, false, base), id, base);
-            case "acct/orders" -> accountOrders(response, callback, verify(body, url, false, base), id, base);
-            case "order/" -> order(response, callback, verify(body, url, false, base), id, base);
-            case "order/finalize" -> finalizeOrder(response, callback, verify(body, url, false, base), id, base);
-            case "authz/" -> authorization(response, callback, verify(body, url, false, base), id, base);
-            case "chall/" -> challenge(response, callback, verify(body, url, false, base), id, base);
-            case "cert/" -> certificate(response, callback, verify(body, url, false, base), id, base);
+            case "new-account" -> newAccount(response, callback, verify(body, url, Signer.JWK, base), base, url);
+            case "new-order" -> newOrder(response, callback, verify(body, url, Signer.KID, base), template, base);
+            case "revoke-cert" -> revoke(response, callback, verify(body, url, Signer.EITHER, base), base);
+            case "key-change" -> keyChange(response, callback, verify(body, url, Signer.KID, base), base, url);
+            case "acct/" -> account(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "acct/orders" -> accountOrders(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "order/" -> order(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "order/finalize" -> finalizeOrder(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "authz/" -> authorization(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "chall/" -> challenge(response, callback, verify(body, url, Signer.KID, base), id, base);
+            case "cert/" -> certificate(response, callback, verify(body, url, Signer.KID, base), id, base);
             default -> throw new Problem(404, "malformed", "no ACME resource " + PREFIX + path + "; the directory "
                     + base + "/directory lists them");
         }
@@ -329,13 +378,30 @@ final class AcmeAdapter {
 
     // ---- resources --------------------------------------------------------------------------------
 
-    private void directory(Response response, Callback callback, String template, String base) {
-        if (templates.template(template).isEmpty()) {
-            WindowsError error = WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE;
+    /**
+     * Refuses a template ACME may not issue: one the directory does not hold, or one whose subject the CA builds from
+     * Active Directory (Domain Controller, Kerberos Authentication, User, Machine), which would put the bound account's
+     * directory names into a certificate for names nobody validated.
+     */
+    private void requireAcmeTemplate(String template) {
+        Optional<org.pkilab.directory.model.CertificateTemplate> found = templates.template(template);
+        WindowsError error = WindowsError.CERTSRV_E_UNSUPPORTED_CERT_TYPE;
+        if (found.isEmpty()) {
             throw new Problem(404, "malformed", error + ": there is no certificate template '" + RequestedNames.printable(template)
                     + "' in the directory, so no ACME directory for it at " + caName + ". To fix: use " + PREFIX
                     + "<template>/directory with a template's name, one on the CA's Certificate Templates to Issue");
         }
+        if (!found.get().enrolleeSuppliesSubject()) {
+            throw new Problem(403, "unauthorized", error + ": ACME issues only templates whose subject is supplied in the request; '"
+                    + found.get().name() + "' builds the subject from Active Directory (Subject Name tab: 'Build from this Active "
+                    + "Directory information'), so " + caName + " serves no ACME directory for it. To fix: order from the directory "
+                    + "of a template set to 'Supply in the request' (a duplicate of Web Server), or enroll for '" + found.get().name()
+                    + "' with autoenrollment or EST");
+        }
+    }
+
+    private void directory(Response response, Callback callback, String template, String base) {
+        requireAcmeTemplate(template);
         ObjectNode dir = JSON.createObjectNode();
         dir.put("newNonce", base + "/new-nonce");
         dir.put("newAccount", base + "/new-account");
@@ -352,6 +418,11 @@ final class AcmeAdapter {
         JsonNode payload = signed.json();
         String thumbprint = thumbprint(signed.jwk());
         Optional<AcmeAccounts.Account> existing = accounts.byThumbprint(thumbprint);
+        if (existing.isPresent() && !existing.get().valid()) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": ACME account " + existing.get().id() + " ("
+                    + existing.get().directoryAccount() + "), which holds this key, is " + existing.get().status() + ". To fix: "
+                    + "register a new account with a new key and an external account key an administrator issues");
+        }
         if (existing.isPresent()) {
             response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + existing.get().id());
             sendJson(response, callback, 200, accountJson(existing.get(), base), base);
@@ -373,9 +444,15 @@ final class AcmeAdapter {
         AcmeAccounts.Account account;
         try {
             account = accounts.create(signed.jwk().toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), thumbprint, keyId, contact, clock.instant());
+        } catch (AcmeAccounts.KeyInUse e) {
+            // another new-account with this key won the race: RFC 8555 7.3.1 answers it with that account
+            response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + e.holder.id());
+            sendJson(response, callback, 200, accountJson(e.holder, base), base);
+            return;
         } catch (IllegalStateException e) {
-            throw new Problem(403, "unauthorized", e.getMessage() + "; an external account key makes one account. To fix: "
-                    + "have an administrator issue a new one ('pkilab acme eab <account>')");
+            throw new Problem(403, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": the external account key '" + keyId
+                    + "' was used already; a key makes one ACME account. To fix: have an administrator issue a new one "
+                    + "('pkilab acme eab <account>')");
         }
         response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + account.id());
         sendJson(response, callback, 201, accountJson(account, base), base);
@@ -392,33 +469,46 @@ final class AcmeAdapter {
         } catch (RuntimeException e) {
             boundUrl = null;
         }
+        WindowsError failure = WindowsError.ERROR_LOGON_FAILURE;
         AcmeAccounts.ExternalAccountKey key = keyId == null ? null : accounts.key(keyId).orElse(null);
         if (key == null) {
-            throw new Problem(403, "unauthorized", "the external account binding names key id '" + RequestedNames.printable(String.valueOf(keyId))
-                    + "', which no administrator of " + caName + " issued. To fix: use the key id 'pkilab acme eab <account>' printed");
-        }
-        if (key.boundTo() != null) {
-            throw new Problem(403, "unauthorized", "the external account key '" + keyId + "' was used already, for ACME account "
-                    + key.boundTo() + " (" + key.account() + "). To fix: have an administrator issue a new one ('pkilab acme eab "
-                    + key.account() + "')");
+            throw new Problem(403, "unauthorized", failure + ": the external account binding names key id '"
+                    + RequestedNames.printable(String.valueOf(keyId)) + "', which no administrator of " + caName + " issued. To fix: "
+                    + "use the key id 'pkilab acme eab <account>' printed");
         }
         if (!url.equals(boundUrl)) {
-            throw new Problem(403, "unauthorized", "the external account binding's url header is '" + RequestedNames.printable(String.valueOf(boundUrl))
-                    + "', not " + url);
+            throw new Problem(403, "unauthorized", failure + ": the external account binding's url header is '"
+                    + RequestedNames.printable(String.valueOf(boundUrl)) + "', not " + url + ". To fix: sign the binding for the "
+                    + "newAccount URL the request is sent to");
         }
+        if (jws.getHeaders().getObjectHeaderValue("nonce") != null) {
+            throw new Problem(403, "malformed", failure + ": the external account binding carries a nonce header, which RFC 8555 "
+                    + "7.3.4 forbids. To fix: put the nonce in the outer JWS only");
+        }
+        // nothing about the key's account is told before the MAC shows the client holds the HMAC key
         try {
             jws.setKey(new HmacKey(key.hmacKey()));
             if (!jws.verifySignature()) {
-                throw new Problem(403, "unauthorized", "the external account binding's MAC does not verify with the HMAC key issued for "
-                        + "key id '" + keyId + "' (" + key.account() + "). To fix: give the client the HMAC key printed with that key id, "
+                throw new Problem(403, "unauthorized", failure + ": the external account binding's MAC does not verify with the HMAC "
+                        + "key issued with key id '" + keyId + "'. To fix: give the client the HMAC key printed with that key id, "
                         + "base64url as printed");
             }
             PublicJsonWebKey bound = PublicJsonWebKey.Factory.newPublicJwk(jws.getUnverifiedPayload());
             if (!thumbprint(bound).equals(thumbprint)) {
-                throw new Problem(403, "unauthorized", "the external account binding signs another key than the account's");
+                throw new Problem(403, "unauthorized", failure + ": the external account binding signs another key than the "
+                        + "account's. To fix: bind the key the newAccount request is signed with");
             }
         } catch (JoseException e) {
-            throw new Problem(403, "unauthorized", "the external account binding does not verify: " + why(e));
+            throw new Problem(403, "unauthorized", failure + ": the external account binding does not verify: " + why(e));
+        }
+        if (key.accountSid() == null) {
+            throw new Problem(403, "unauthorized", failure + ": the external account key '" + keyId + "' for "
+                    + key.account() + " was issued before " + caName + " kept the SID of the account a key is bound to. To fix: have an "
+                    + "administrator issue a new one ('pkilab acme eab " + key.account() + "')");
+        }
+        if (key.boundTo() != null) {
+            throw new Problem(403, "unauthorized", failure + ": the external account key '" + keyId + "' was used already; a key "
+                    + "makes one ACME account. To fix: have an administrator issue a new one ('pkilab acme eab <account>')");
         }
         return keyId;
     }
@@ -448,6 +538,7 @@ final class AcmeAdapter {
     }
 
     private void accountOrders(Response response, Callback callback, Signed signed, String id, String base) {
+        requirePostAsGet(signed, "an account's orders");
         AcmeAccounts.Account account = ownAccount(signed, id);
         ObjectNode list = JSON.createObjectNode();
         ArrayNode urls = list.putArray("orders");
@@ -501,7 +592,13 @@ final class AcmeAdapter {
                 response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + holder.get().id());
                 throw new Problem(409, "conflict", "the new key is already account " + holder.get().id() + "'s");
             }
-            account = accounts.update(account.withKey(newKey.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), newThumbprint));
+            try {
+                account = accounts.update(account.withKey(newKey.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY), newThumbprint));
+            } catch (AcmeAccounts.KeyInUse e) {
+                response.getHeaders().put(HttpHeader.LOCATION, base + "/acct/" + e.holder.id());
+                throw new Problem(409, "conflict", "the new key is already account " + e.holder.id() + "'s. To fix: roll over to a "
+                        + "key no account holds");
+            }
             sendJson(response, callback, 200, accountJson(account, base), base);
         } catch (JoseException | IOException e) {
             throw new Problem(400, "malformed", "the inner JWS of key-change does not verify: " + why(e));
@@ -509,7 +606,15 @@ final class AcmeAdapter {
     }
 
     private void newOrder(Response response, Callback callback, Signed signed, String template, String base) {
+        requireAcmeTemplate(template);
         JsonNode payload = signed.json();
+        for (String field : List.of("notBefore", "notAfter")) {
+            if (payload.has(field)) {
+                throw new Problem(400, "malformed", WindowsError.E_INVALIDARG + ": the order asks for " + field + "; the validity "
+                        + "of a certificate " + caName + " issues comes from the template's validity period. To fix: leave "
+                        + "notBefore and notAfter out of the order");
+            }
+        }
         JsonNode identifiers = payload.path("identifiers");
         if (!identifiers.isArray() || identifiers.isEmpty() || identifiers.size() > MAX_IDENTIFIERS) {
             throw new Problem(400, "malformed", "an order names 1 to " + MAX_IDENTIFIERS + " identifiers, as {\"type\": \"dns\", \"value\": "
@@ -530,15 +635,58 @@ final class AcmeAdapter {
             }
             names.add(value);
         }
-        long held = orders.values().stream().filter(o -> o.accountId.equals(signed.account().id())).count();
-        if (held >= MAX_ORDERS_PER_ACCOUNT) {
-            throw new Problem(429, "rateLimited", "account " + signed.account().id() + " holds " + held + " orders at " + caName
-                    + " already; finish or let them expire");
+        Instant now = clock.instant();
+        Order order;
+        synchronized (orderBook) {
+            sweep(now);
+            long live = orders.values().stream().filter(o -> o.accountId.equals(signed.account().id()) && live(o)).count();
+            if (live >= MAX_ORDERS_PER_ACCOUNT) {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+                throw new Problem(429, "rateLimited", "ACME account " + signed.account().id() + " (" + signed.account().directoryAccount()
+                        + ") holds " + live + " orders at " + caName + " that are pending, ready or processing, the most an account "
+                        + "may hold. To fix: finalize or abandon some (they expire " + ORDER_LIFETIME.toDays() + " days after they "
+                        + "were placed), or have a certificate manager approve or deny the ones waiting");
+            }
+            order = placeOrder(signed.account(), template, names, now.plus(ORDER_LIFETIME));
         }
-        Instant expires = clock.instant().plus(ORDER_LIFETIME);
+        response.getHeaders().put(HttpHeader.LOCATION, base + "/order/" + order.id);
+        sendJson(response, callback, 201, orderJson(order, base), base);
+    }
+
+    /** Whether {@code order} still counts against its account: pending, ready or processing, and not expired. */
+    private boolean live(Order order) {
+        synchronized (order) {
+            updateReadiness(order);
+            return order.status.matches("pending|ready|processing");
+        }
+    }
+
+    /**
+     * Forgets orders past their expiry, with their authorizations and challenges; a processing order waits for a
+     * certificate manager and stays until it is settled. The certificates stay in the CA database.
+     */
+    private void sweep(Instant now) {
+        for (Order order : List.copyOf(orders.values())) {
+            boolean gone;
+            synchronized (order) {
+                gone = !order.expires.isAfter(now) && !"processing".equals(order.status);
+            }
+            if (gone) {
+                orders.remove(order.id);
+                for (String authzId : order.authorizations) {
+                    Authorization authorization = authorizations.remove(authzId);
+                    if (authorization != null) {
+                        authorization.challenges.forEach(c -> challenges.remove(c.id));
+                    }
+                }
+            }
+        }
+    }
+
+    private Order placeOrder(AcmeAccounts.Account account, String template, Set<String> names, Instant expires) {
         List<String> authzIds = new ArrayList<>();
         for (String name : names) {
-            Authorization authorization = new Authorization(randomId(), signed.account().id(), name, expires);
+            Authorization authorization = new Authorization(randomId(), account.id(), name, expires);
             for (String type : List.of("http-01", "tls-alpn-01")) {
                 Challenge challenge = new Challenge(randomId(), type, randomId() + randomId(), authorization);
                 authorization.challenges.add(challenge);
@@ -547,13 +695,13 @@ final class AcmeAdapter {
             authorizations.put(authorization.id, authorization);
             authzIds.add(authorization.id);
         }
-        Order order = new Order(randomId(), signed.account().id(), template, List.copyOf(names), authzIds, expires);
+        Order order = new Order(randomId(), account.id(), template, List.copyOf(names), authzIds, expires);
         orders.put(order.id, order);
-        response.getHeaders().put(HttpHeader.LOCATION, base + "/order/" + order.id);
-        sendJson(response, callback, 201, orderJson(order, base), base);
+        return order;
     }
 
     private void order(Response response, Callback callback, Signed signed, String id, String base) {
+        requirePostAsGet(signed, "an order");
         Order order = ownOrder(signed, id);
         refresh(order, signed.account());
         if ("processing".equals(order.status)) {
@@ -563,6 +711,35 @@ final class AcmeAdapter {
     }
 
     /** A processing order's request as the CA has it now: issued once a certificate manager approved it, invalid once denied. */
+    /**
+     * The current token of the directory object {@code account} is bound to: logged on by its DN, and only while that
+     * object still has the SID it had when the key was issued, so a name deleted and made again acts for nobody.
+     */
+    private LogonToken tokenOf(AcmeAccounts.Account account) {
+        String bound = "ACME account " + account.id() + " (bound to " + account.directoryAccount() + ")";
+        if (account.directorySid() == null || account.directoryDn() == null) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + " was made before " + caName
+                    + " kept the SID of the account a key is bound to, so it cannot tell whether " + account.directoryAccount()
+                    + " is still the same account. To fix: have an administrator issue a new key ('pkilab acme eab "
+                    + account.directoryAccount() + "') and register a new ACME account with it");
+        }
+        LogonToken token;
+        try {
+            token = logon.onBehalfOf(account.directoryDn());
+        } catch (CaException e) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + ": its directory account "
+                    + account.directoryDn() + " (" + account.directorySid() + ") cannot log on: " + e.reason() + ". To fix: if it was "
+                    + "deleted or renamed, have an administrator issue a new key for the account wanted ('pkilab acme eab <account>')");
+        }
+        if (!account.directorySid().equals(token.sid().toString())) {
+            throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + " was bound to the account with SID "
+                    + account.directorySid() + "; " + account.directoryDn() + " is now another account (" + token.sid() + "), made "
+                    + "again under the same name. To fix: have an administrator issue a new key for it ('pkilab acme eab "
+                    + account.directoryAccount() + "') and register anew");
+        }
+        return token;
+    }
+
     private void refresh(Order order, AcmeAccounts.Account account) {
         long requestId;
         synchronized (order) {
@@ -571,7 +748,7 @@ final class AcmeAdapter {
             }
             requestId = order.requestId;
         }
-        EnrollmentResult result = enrollment.retrieve(logon.onBehalfOf(account.directoryAccount()), requestId);
+        EnrollmentResult result = enrollment.retrieve(tokenOf(account), requestId);
         synchronized (order) {
             settle(order, result);
         }
@@ -581,8 +758,17 @@ final class AcmeAdapter {
         order.requestId = result.requestId();
         switch (result.status()) {
             case ISSUED, REVOKED -> {
-                order.status = "valid";
-                order.certificate = result.record().certificate();
+                byte[] certificate = result.record().certificate();
+                String differ = namesDiffer(certificate, order.names);
+                if (differ == null) {
+                    order.status = "valid";
+                    order.certificate = certificate;
+                } else {
+                    order.status = "invalid";
+                    order.error = new Problem(500, "serverInternal", WindowsError.CERTSRV_E_BAD_REQUESTSUBJECT + ": certificate "
+                            + result.record().serialHex() + " of request " + result.requestId() + " was not handed out: " + differ
+                            + ". To fix: order from the directory of a template whose subject is supplied in the request").json();
+                }
             }
             case PENDING -> order.status = "processing";
             default -> {
@@ -594,26 +780,31 @@ final class AcmeAdapter {
 
     private void finalizeOrder(Response response, Callback callback, Signed signed, String id, String base) {
         Order order = ownOrder(signed, id);
+        requireAcmeTemplate(order.template);
         byte[] csr;
         synchronized (order) {
             updateReadiness(order);
             if (!"ready".equals(order.status)) {
-                throw new Problem(403, "orderNotReady", "order " + order.id + " is " + order.status + ", not ready: "
-                        + ("pending".equals(order.status) ? "prove control of " + order.names + " first (its authorizations' challenges)"
-                        : "it was finalized already"));
+                throw new Problem(403, "orderNotReady", WindowsError.E_ACCESSDENIED + ": order " + order.id + " is " + order.status
+                        + ", not ready: " + ("pending".equals(order.status) ? "prove control of " + order.names
+                        + " first (its authorizations' challenges)" : "invalid".equals(order.status) && order.error != null
+                        ? order.error.path("detail").asText() : "it was finalized already"));
             }
-            csr = csr(signed.json(), order);
+            csr = csr(signed.json(), order, signed.account());
             order.status = "processing";
         }
         EnrollmentResult result;
         try {
-            LogonToken requester = logon.onBehalfOf(signed.account().directoryAccount());
+            LogonToken requester = tokenOf(signed.account());
             result = enrollment.submit(EnrollmentRequest.manual(requester, order.template, csr));
         } catch (RuntimeException e) {
             synchronized (order) {
                 order.status = "ready";
             }
             throw e;
+        }
+        if (result.requestId() > 0) {
+            accounts.ordered(result.requestId(), signed.account().id());
         }
         synchronized (order) {
             settle(order, result);
@@ -628,63 +819,76 @@ final class AcmeAdapter {
         sendJson(response, callback, 200, orderJson(order, base), base);
     }
 
-    /** The CSR of a finalize request, which must name exactly the order's names. */
-    private byte[] csr(JsonNode payload, Order order) {
+    /** The CSR of a finalize request, which must name exactly the order's names and nothing more ({@link AcmeFinalizeRequest}). */
+    private byte[] csr(JsonNode payload, Order order, AcmeAccounts.Account account) {
         byte[] der;
         try {
             der = Base64.getUrlDecoder().decode(payload.path("csr").asText(""));
-            PKCS10CertificationRequest request = new PKCS10CertificationRequest(der);
-            Set<String> requested = new LinkedHashSet<>();
-            org.bouncycastle.asn1.pkcs.Attribute[] attributes = request.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
-            if (attributes.length > 0) {
-                Extensions extensions = Extensions.getInstance(attributes[0].getAttrValues().getObjectAt(0));
-                GeneralNames alt = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
-                if (alt != null) {
-                    for (GeneralName name : alt.getNames()) {
-                        requested.add(name.getTagNo() == GeneralName.dNSName ? name.getName().toString().toLowerCase(Locale.ROOT)
-                                : "(" + name + ")");
-                    }
-                }
-            }
-            for (RDN cn : request.getSubject().getRDNs(BCStyle.CN)) {
-                String name = IETFUtils.valueToString(cn.getFirst().getValue()).toLowerCase(Locale.ROOT);
-                if (!requested.contains(name)) {
-                    throw new Problem(400, "badCSR", "the CSR's common name '" + RequestedNames.printable(name) + "' is not among its "
-                            + "subject alternative names " + requested + "; order " + order.id + " is for " + order.names);
-                }
-            }
-            if (!requested.equals(new LinkedHashSet<>(order.names))) {
-                throw new Problem(400, "badCSR", "the CSR names " + requested + ", and order " + order.id + " is for " + order.names
-                        + ". To fix: make the CSR with exactly the order's names as DNS subject alternative names");
-            }
-        } catch (IllegalArgumentException | IOException | IllegalStateException e) {
-            throw new Problem(400, "badCSR", "the finalize payload's csr is not a base64url PKCS #10 request: " + why(e));
+        } catch (IllegalArgumentException e) {
+            throw new Problem(400, "badCSR", WindowsError.CRYPT_E_ASN1_BADTAG + ": the finalize payload's csr is not base64url: " + why(e)
+                    + ". To fix: send the PKCS #10 request's DER as base64url without padding (RFC 8555 7.4)");
+        }
+        String who = "ACME account " + account.id() + " (" + account.directoryAccount() + ")";
+        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, who);
+        Decision decision = parsed.request() == null ? parsed.refusal()
+                : AcmeFinalizeRequest.check(parsed.request(), order.id, order.names, who);
+        if (!decision.proceeds()) {
+            throw Problem.badCsr(decision);
         }
         return der;
     }
 
+    private static String namesDiffer(byte[] certificate, List<String> names) {
+        try {
+            return AcmeFinalizeRequest.namesDiffer((X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(certificate)), names);
+        } catch (java.security.cert.CertificateException e) {
+            return "it does not decode: " + e.getMessage();
+        }
+    }
+
+    /**
+     * A pending order turns ready once every authorization is valid; a pending or ready order turns invalid once one is
+     * deactivated, invalid or expired, so an order is finalized only while every name is still proven.
+     */
     private void updateReadiness(Order order) {
-        if (!"pending".equals(order.status)) {
+        if (!"pending".equals(order.status) && !"ready".equals(order.status)) {
+            return;
+        }
+        Instant now = clock.instant();
+        if (!order.expires.isAfter(now)) {
+            order.status = "invalid";
+            order.error = new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": order " + order.id + " for " + order.names
+                    + " expired at " + order.expires + " before it was finalized. To fix: place a new order").json();
             return;
         }
         boolean allValid = true;
         for (String authzId : order.authorizations) {
             Authorization authorization = authorizations.get(authzId);
+            if (authorization == null) {
+                order.status = "invalid";
+                return;
+            }
             String status;
+            boolean expired;
             synchronized (authorization) {
                 status = authorization.status;
+                expired = !authorization.expires.isAfter(now);
             }
-            if (!"valid".equals(status)) {
-                allValid = false;
-                if (!"pending".equals(status)) {
-                    order.status = "invalid";
-                    return;
-                }
+            if ("valid".equals(status) && !expired) {
+                continue;
+            }
+            allValid = false;
+            if (!"pending".equals(status) || expired) {
+                order.status = "invalid";
+                order.error = new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": the authorization for "
+                        + authorization.name + " is " + (expired ? "expired (" + authorization.expires + ")" : status)
+                        + ", so order " + order.id + " for " + order.names + " can no longer be finalized. To fix: place a new order "
+                        + "and prove control of its names again").json();
+                return;
             }
         }
-        if (allValid) {
-            order.status = "ready";
-        }
+        order.status = allValid ? "ready" : "pending";
     }
 
     private void authorization(Response response, Callback callback, Signed signed, String id, String base) {
@@ -693,7 +897,15 @@ final class AcmeAdapter {
             throw new Problem(404, "malformed", "account " + signed.account().id() + " has no authorization " + RequestedNames.printable(String.valueOf(id)));
         }
         JsonNode payload = signed.json();
+        if (!signed.payload().isEmpty() && !"deactivated".equals(payload.path("status").asText())) {
+            throw new Problem(400, "malformed", WindowsError.E_INVALIDARG + ": an authorization is read with an empty payload "
+                    + "(POST-as-GET) or deactivated with {\"status\": \"deactivated\"}, not '"
+                    + RequestedNames.printable(abbreviated(signed.payload())) + "'");
+        }
         synchronized (authorization) {
+            if (!authorization.expires.isAfter(clock.instant()) && authorization.status.matches("pending|valid")) {
+                authorization.status = "expired";
+            }
             if ("deactivated".equals(payload.path("status").asText()) && authorization.status.matches("pending|valid")) {
                 authorization.status = "deactivated";
             }
@@ -716,22 +928,18 @@ final class AcmeAdapter {
         }
         if (validate) {
             String keyAuthorization = challenge.token + "." + signed.account().thumbprint();
-            CaRegistrySettingsView ports = new CaRegistrySettingsView(administration.registrySettings());
-            String failure = "http-01".equals(challenge.type)
-                    ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.http())
-                    : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.tlsAlpn());
-            synchronized (authorization) {
-                if (failure == null) {
-                    challenge.status = "valid";
-                    challenge.validated = clock.instant();
-                    authorization.status = "valid";
-                } else {
-                    challenge.status = "invalid";
-                    challenge.error = new Problem(403, "http-01".equals(challenge.type) ? "connection" : "tls", failure).json();
-                    challenge.error.put("type", ERROR + ("http-01".equals(challenge.type) ? "incorrectResponse" : "tls"));
-                    authorization.status = "invalid";
+            org.pkilab.enrollment.CaRegistrySettings ports = administration.registrySettings();
+            try {
+                validations.execute(() -> validate(challenge, keyAuthorization, ports));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                synchronized (authorization) {
+                    challenge.status = "pending";
                 }
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS));
+                throw new Problem(429, "rateLimited", caName + " is checking " + MAX_VALIDATIONS + " challenges already; send this "
+                        + "challenge's POST again in " + RETRY_AFTER_SECONDS + " s");
             }
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS));
         }
         response.getHeaders().add(HttpHeader.LINK, "<" + base + "/authz/" + authorization.id + ">;rel=\"up\"");
         ObjectNode json;
@@ -741,18 +949,49 @@ final class AcmeAdapter {
         sendJson(response, callback, 200, json, base);
     }
 
-    /** The two ports of the registry the challenges are checked on. */
-    private record CaRegistrySettingsView(org.pkilab.enrollment.CaRegistrySettings settings) {
-        int http() {
-            return settings.acmeHttpPort();
+    /** Checks {@code challenge} on a validation thread and settles it and its authorization. */
+    private void validate(Challenge challenge, String keyAuthorization, org.pkilab.enrollment.CaRegistrySettings ports) {
+        Authorization authorization = challenge.authorization;
+        AcmeValidation.Failure failure;
+        try {
+            failure = "http-01".equals(challenge.type)
+                    ? AcmeValidation.http01(authorization.name, challenge.token, keyAuthorization, ports.acmeHttpPort())
+                    : AcmeValidation.tlsAlpn01(authorization.name, keyAuthorization, ports.acmeTlsAlpnPort());
+        } catch (RuntimeException e) {
+            LOG.warn("{}: checking {} for {} failed", caName, challenge.type, authorization.name, e);
+            failure = new AcmeValidation.Failure("serverInternal", "the CA could not check the challenge: " + why(e));
         }
-
-        int tlsAlpn() {
-            return settings.acmeTlsAlpnPort();
+        synchronized (authorization) {
+            if (failure == null) {
+                challenge.status = "valid";
+                challenge.validated = clock.instant();
+                if ("pending".equals(authorization.status)) {
+                    authorization.status = "valid";
+                }
+            } else {
+                challenge.status = "invalid";
+                challenge.error = new Problem(403, failure.type(), failure.detail()).json();
+                if ("pending".equals(authorization.status)) {
+                    authorization.status = "invalid";
+                }
+            }
         }
     }
 
+    /** RFC 8555 6.3: a POST-as-GET carries an empty payload, not "{}" or anything else. */
+    private static void requirePostAsGet(Signed signed, String what) {
+        if (!signed.payload().isEmpty()) {
+            throw new Problem(400, "malformed", WindowsError.E_INVALIDARG + ": reading " + what + " is a POST-as-GET, whose JWS payload "
+                    + "is empty (RFC 8555 6.3), not '" + RequestedNames.printable(abbreviated(signed.payload())) + "'");
+        }
+    }
+
+    private static String abbreviated(String text) {
+        return text.length() > 80 ? text.substring(0, 80) + "..." : text;
+    }
+
     private void certificate(Response response, Callback callback, Signed signed, String id, String base) {
+        requirePostAsGet(signed, "a certificate");
         Order order = ownOrder(signed, id);
         byte[] certificate;
         synchronized (order) {
@@ -794,33 +1033,80 @@ final class AcmeAdapter {
             } catch (java.security.cert.CertificateEncodingException e) {
                 return false;
             }
-        }).orElseThrow(() -> new Problem(404, "malformed", "certificate " + serial.toString(16) + " was not issued by " + caName));
+        }).orElseThrow(() -> new Problem(404, "malformed", WindowsError.CRYPT_E_NOT_FOUND + ": certificate " + serial.toString(16)
+                + " was not issued by " + caName + ". To fix: revoke it at the CA that issued it"));
+        RevocationReason reason = revocationReason(payload.get("reason"));
         String who;
         if (signed.account() != null) {
-            if (!record.requester().equalsIgnoreCase(signed.account().directoryAccount())) {
-                throw new Problem(403, "unauthorized", "certificate " + record.serialHex() + " was requested by " + record.requester()
-                        + ", and ACME account " + signed.account().id() + " is bound to " + signed.account().directoryAccount()
-                        + ". To fix: revoke with the account that ordered it, or sign the request with the certificate's key");
+            AcmeAccounts.Account account = signed.account();
+            Optional<String> orderedBy = accounts.orderedBy(record.requestId());
+            if (!orderedBy.map(account.id()::equals).orElse(false) && !authorizedForAll(account, certificate)) {
+                throw new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": certificate " + record.serialHex() + " (request "
+                        + record.requestId() + ", " + record.requester() + ") was " + orderedBy.map(a -> "ordered by ACME account " + a)
+                        .orElse("not ordered through ACME") + ", and ACME account " + account.id() + " (" + account.directoryAccount()
+                        + ") holds no valid authorization for each of its names. To fix: revoke with the ACME account that ordered it, "
+                        + "sign the request with the certificate's key, or have a certificate manager revoke it ('pkilab ca revoke')");
             }
-            who = "ACME account " + signed.account().id() + " (" + signed.account().directoryAccount() + ")";
+            who = "ACME account " + account.id() + " (" + account.directoryAccount() + ")";
         } else {
             if (!Arrays.equals(signed.jwk().getPublicKey().getEncoded(), certificate.getPublicKey().getEncoded())) {
-                throw new Problem(403, "unauthorized", "revoke-cert is signed by a key that is neither an account's nor certificate "
-                        + record.serialHex() + "'s");
+                throw new Problem(403, "unauthorized", WindowsError.E_ACCESSDENIED + ": revoke-cert is signed by a key that is neither an "
+                        + "account's nor certificate " + record.serialHex() + "'s. To fix: sign with the account key (kid) or the "
+                        + "certificate's own key (jwk)");
             }
             who = "the key of certificate " + record.serialHex() + " (ACME)";
         }
         if (record.status() == RequestStatus.REVOKED) {
-            throw new Problem(400, "alreadyRevoked", "certificate " + record.serialHex() + " is revoked already");
-        }
-        RevocationReason reason;
-        try {
-            reason = RevocationReason.ofCode(payload.path("reason").asInt(0));
-        } catch (IllegalArgumentException e) {
-            throw new Problem(400, "badRevocationReason", e.getMessage());
+            throw new Problem(400, "alreadyRevoked", WindowsError.CRYPT_E_REVOKED + ": certificate " + record.serialHex() + " is revoked already");
         }
         administration.revoke(serial, reason, who);
         send(response, callback, 200, null, null, base);
+    }
+
+    /** The reasons RFC 8555 7.6 lets a subscriber give: not cACompromise, certificateHold, removeFromCRL or aACompromise. */
+    private static final Set<Integer> SUBSCRIBER_REASONS = Set.of(0, 1, 3, 4, 5, 9);
+
+    private static RevocationReason revocationReason(JsonNode reason) {
+        if (reason == null || reason.isNull()) {
+            return RevocationReason.UNSPECIFIED;
+        }
+        if (!reason.isIntegralNumber() || !reason.canConvertToInt() || !SUBSCRIBER_REASONS.contains(reason.intValue())) {
+            throw new Problem(400, "badRevocationReason", WindowsError.E_INVALIDARG + ": revoke-cert's reason "
+                    + RequestedNames.printable(reason.toString()) + " is not one an ACME client may give. To fix: send an integer among "
+                    + "0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation, 9 privilegeWithdrawn; "
+                    + "a certificate manager places a hold ('pkilab ca revoke <serial> certificateHold')");
+        }
+        return RevocationReason.ofCode(reason.intValue());
+    }
+
+    /** RFC 8555 7.6: an account that holds a valid, unexpired authorization for every name of the certificate may revoke it. */
+    private boolean authorizedForAll(AcmeAccounts.Account account, X509Certificate certificate) {
+        Set<String> names = new LinkedHashSet<>();
+        try {
+            if (certificate.getSubjectAlternativeNames() == null) {
+                return false;
+            }
+            for (List<?> entry : certificate.getSubjectAlternativeNames()) {
+                if (!Integer.valueOf(2).equals(entry.get(0))) {
+                    return false;
+                }
+                names.add(String.valueOf(entry.get(1)).toLowerCase(Locale.ROOT));
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return false;
+        }
+        Instant now = clock.instant();
+        for (String name : names) {
+            boolean held = authorizations.values().stream().anyMatch(a -> {
+                synchronized (a) {
+                    return a.accountId.equals(account.id()) && a.name.equals(name) && "valid".equals(a.status) && a.expires.isAfter(now);
+                }
+            });
+            if (!held) {
+                return false;
+            }
+        }
+        return !names.isEmpty();
     }
 
     // ---- JWS --------------------------------------------------------------------------------------
@@ -828,9 +1114,12 @@ final class AcmeAdapter {
     /**
      * The request in {@code body}, verified: a flattened JWS with a nonce this adapter issued and nobody used, the
      * {@code url} it was sent to, and a signature by a registered, valid account ({@code kid}) or, where
-     * {@code jwkAllowed}, by the key it carries.
+     * {@code signer} allows, by the key it carries.
      */
-    private Signed verify(byte[] body, String url, boolean jwkAllowed, String base) {
+    /** Who may sign a request: the key it carries (new-account), a registered account (the rest), or either (revoke-cert). */
+    private enum Signer { JWK, KID, EITHER }
+
+    private Signed verify(byte[] body, String url, Signer signer, String base) {
         JsonNode envelope;
         try {
             envelope = JSON.readTree(body);
@@ -853,7 +1142,7 @@ final class AcmeAdapter {
                     + " handed out, or it was used already; send the request again with the fresh Replay-Nonce of this answer");
         }
         String signedUrl = header(jws, "url");
-        if (!url.equals(signedUrl) && !samePath(url, signedUrl)) {
+        if (!url.equals(signedUrl) && !sameResource(url, signedUrl)) {
             throw new Problem(401, "unauthorized", "the JWS url header is '" + RequestedNames.printable(String.valueOf(signedUrl))
                     + "', not the URL it was sent to, " + url);
         }
@@ -869,8 +1158,12 @@ final class AcmeAdapter {
         }
         AcmeAccounts.Account account = null;
         java.security.PublicKey key;
+        if (jwk == null && signer == Signer.JWK) {
+            throw new Problem(400, "malformed", "new-account must be signed by the key it registers, carried as jwk, not by an "
+                    + "account's kid; an account that exists is found with onlyReturnExisting and its key");
+        }
         if (jwk != null) {
-            if (!jwkAllowed) {
+            if (signer == Signer.KID) {
                 throw new Problem(400, "malformed", "this request must be signed by an account (kid), not a bare jwk");
             }
             if (jwk.getPrivateKey() != null) {
@@ -880,7 +1173,7 @@ final class AcmeAdapter {
         } else {
             String prefix = base + "/acct/";
             String id = kid.startsWith(prefix) ? kid.substring(prefix.length())
-                    : kid.contains("/acct/") && samePath(prefix, kid.substring(0, kid.indexOf("/acct/") + 6)) ? kid.substring(kid.indexOf("/acct/") + 6) : "";
+                    : kid.contains("/acct/") && sameResource(prefix, kid.substring(0, kid.indexOf("/acct/") + 6)) ? kid.substring(kid.indexOf("/acct/") + 6) : "";
             account = accounts.account(id).orElseThrow(() -> new Problem(400, "accountDoesNotExist", "the kid '"
                     + RequestedNames.printable(kid) + "' names no ACME account at " + caName));
             if (!account.valid()) {
@@ -917,10 +1210,22 @@ final class AcmeAdapter {
         return value instanceof String text ? text : null;
     }
 
-    /** The same resource reached by another name of the CA's host (its address, or another port mapping). */
-    private static boolean samePath(String url, String other) {
+    /**
+     * The same resource reached by another name of the CA's host: https, the host the request came to, the CA's name
+     * or its address 127.0.0.1 (any case; a port mapping may change the port), and the same path, with nothing after it.
+     */
+    private boolean sameResource(String url, String other) {
         try {
-            return other != null && URI.create(url).getRawPath().equals(URI.create(other).getRawPath());
+            if (other == null) {
+                return false;
+            }
+            URI expected = URI.create(url);
+            URI signed = URI.create(other);
+            String host = signed.getHost();
+            return "https".equalsIgnoreCase(signed.getScheme()) && host != null && signed.getRawUserInfo() == null
+                    && (host.equalsIgnoreCase(expected.getHost()) || host.equalsIgnoreCase(fqdn) || host.equals("127.0.0.1"))
+                    && signed.getRawQuery() == null && signed.getRawFragment() == null
+                    && expected.getRawPath().equals(signed.getRawPath());
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -292,6 +292,15 @@ final class CaDirectory implements AutoCloseable {
                 : Optional.of(new AccountState(SecurityIdentifier.fromBytes(sid), control == null ? 0 : control));
     }
 
+    /**
+     * Whether the account at {@code dn} holds {@code adminCount=1}, the mark SDProp leaves on members of the protected
+     * groups (AdminSDHolder); false when the attribute is absent, as on an account that never was in one.
+     */
+    boolean adminCount(String dn) {
+        Integer value = read(dn, "adminCount").getAttributeValueAsInteger("adminCount");
+        return value != null && value == 1;
+    }
+
     Account account(String dn) {
         SearchResultEntry e = read(dn, "cn", "sAMAccountName", "dNSHostName", "userPrincipalName", "mail", "objectSid", "objectClass");
         byte[] sid = e.getAttributeValueBytes("objectSid");

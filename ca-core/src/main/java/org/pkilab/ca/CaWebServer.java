@@ -140,7 +140,7 @@ final class CaWebServer implements AutoCloseable {
         admin = new CaAdminEndpoint(services.administration(), services.security(), logon);
         files = new CrlFilesAdapter(config.caName(), config.fqdn(), services.crls(), caCertificate);
         ocsp = new OcspAdapter(services.responder());
-        acme = new AcmeAdapter(config.caName(), config.names().dnsName(), caCertificate, services.enrollment(), services.policy(),
+        acme = new AcmeAdapter(config.caName(), config.fqdn(), config.names().dnsName(), caCertificate, services.enrollment(), services.policy(),
                 services.logon(), services.administration(), services.acmeAccounts(), config.clock());
         cmp = new CmpAdapter(config.caName(), caCertificate, identity, services.enrollment(), services.administration(),
                 services.security(), services.logon(), services.cmpSecrets());
@@ -178,6 +178,9 @@ final class CaWebServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (acme != null) {
+            acme.close();
+        }
         try {
             server.stop();
         } catch (Exception e) {

@@ -288,8 +288,15 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     public AcmeAccounts.ExternalAccountKey issueAcmeKey(String account, String who) {
         requireRunning();
         // the account as the DC names it, checked to exist and be enabled now: a key for nobody would bind nothing
-        String directoryAccount = logons.onBehalfOf(account).account();
-        AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, who, config.clock().instant());
+        LogonToken token = logons.onBehalfOf(account);
+        String dn = token.distinguishedName();
+        Decision eligible = AcmeAccounts.mayBeBound(token, directory.accountState(dn).map(CaDirectory.AccountState::userAccountControl)
+                .orElse(0), directory.adminCount(dn));
+        if (!eligible.proceeds()) {
+            throw new CaException(eligible);
+        }
+        String directoryAccount = token.account();
+        AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, dn, token.sid().toString(), who, config.clock().instant());
         LOG.info("{}: {} issued ACME external account key {} for {}", config.caName(), who, key.keyId(), directoryAccount);
         return key;
     }

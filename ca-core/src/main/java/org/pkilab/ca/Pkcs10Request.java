@@ -178,6 +178,16 @@ final class Pkcs10Request {
         return new Parsed(new Pkcs10Request(der, csr, crmf, key, rsaBits), null);
     }
 
+    /** Whether the request came as CRMF (CMP) rather than PKCS #10. */
+    boolean isCrmf() {
+        return crmf != null;
+    }
+
+    /** The request's attributes as sent: extensionRequest, request name-value pairs, and whatever else it carries. */
+    List<org.bouncycastle.asn1.pkcs.Attribute> attributes() {
+        return List.of(csr.getAttributes());
+    }
+
     /** The request exactly as sent. */
     byte[] der() {
         return der.clone();

@@ -19,7 +19,6 @@ import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
@@ -31,7 +30,6 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -39,29 +37,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The lab's host-side ACME client (RFC 8555), over acme4j: one ACME account, made on first use with the external
  * account binding an administrator issued ({@code pkilab acme eab alice}), and certificates for lab names, proven with
  * {@code http-01} answered from a small HTTP server of its own on 127.0.0.1 at the port the CA checks
- * ({@code CA\AcmeHttpPort}).
+ * ({@code CA\AcmeHttpPort}), from build to {@link #close}.
  *
  * <pre>{@code
- * AcmeClient acme = AcmeClient.builder("https://127.0.0.1:8443/acme/ACMEWebServer/directory")
+ * try (AcmeClient acme = AcmeClient.builder("https://127.0.0.1:8443/acme/ACMEWebServer/directory")
  *         .trust(ca.certificate(), "ca01.contoso.com")          // the CA's host, whatever address the URL holds
  *         .accountKey(accountKeyPair)
  *         .externalAccountBinding(keyId, hmacKey)               // as 'pkilab acme eab alice' printed them
- *         .http01Port(5002)
- *         .build();
- * X509Certificate issued = acme.enroll(certificateKeyPair, "iis01.contoso.com");
- * acme.revoke(issued);
+ *         .http01Port(0)                                        // any free port, answered until close()
+ *         .build()) {
+ *     ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(acme.http01Port()), admin);   // where the CA checks
+ *     X509Certificate issued = acme.enroll(certificateKeyPair, "iis01.contoso.com");
+ *     acme.revoke(issued);
+ * }
  * }</pre>
  *
  * <p>A refusal is an {@link EnrollmentException} carrying the AD CS code the CA put at the start of the problem
  * document's detail ({@code 0x80094012 CERTSRV_E_TEMPLATE_DENIED: ...}); an order still waiting for a certificate
  * manager after {@link Builder#waitForApproval} is a {@link PendingException}.
  */
-public final class AcmeClient {
+public final class AcmeClient implements AutoCloseable {
 
     private final URI directory;
     private final SSLContext tls;
@@ -69,8 +70,12 @@ public final class AcmeClient {
     private final String keyId;
     private final String hmacKey;
     private final int http01Port;
+    private final Map<String, String> answers = new ConcurrentHashMap<>();
+    /** Answers http-01 from build to close, so its port is known before the CA is told to check it. */
+    private final HttpServer challengeServer;
     private final Duration waitForApproval;
     private final Session session;
+    private final Consumer<Order> beforeFinalize;
     private Login login;
 
     private AcmeClient(Builder b) {
@@ -82,6 +87,8 @@ public final class AcmeClient {
         this.http01Port = b.http01Port;
         this.waitForApproval = b.waitForApproval;
         this.session = new Session(directory, new TrustingProvider(tls));
+        this.beforeFinalize = b.beforeFinalize;
+        this.challengeServer = challengeServer(answers);
     }
 
     public static Builder builder(String directoryUrl) {
@@ -96,11 +103,29 @@ public final class AcmeClient {
      * @throws PendingException    the request still waits for a certificate manager after {@link Builder#waitForApproval}
      */
     public X509Certificate enroll(KeyPair certificateKey, String... names) {
+        Objects.requireNonNull(certificateKey, "certificateKey");
+        return enroll(order -> order.execute(certificateKey), names);
+    }
+
+    /**
+     * As {@link #enroll(KeyPair, String...)}, finalizing with {@code csr}, a PKCS #10 request (DER) made elsewhere: the CA
+     * takes it only when it names exactly {@code names}.
+     */
+    public X509Certificate enroll(byte[] csr, String... names) {
+        byte[] request = Objects.requireNonNull(csr, "csr").clone();
+        return enroll(order -> order.execute(request), names);
+    }
+
+    /** How an order that is ready is finalized: acme4j's {@code Order.execute} with a key pair or a CSR. */
+    private interface Finalizer {
+        void finalize(Order order) throws AcmeException;
+    }
+
+    private X509Certificate enroll(Finalizer finalizer, String... names) {
         if (names.length == 0) {
             throw new IllegalArgumentException("enroll needs at least one name, such as iis01.contoso.com");
         }
-        Map<String, String> answers = new ConcurrentHashMap<>();
-        HttpServer server = challengeServer(answers);
+        List<String> tokens = new java.util.ArrayList<>();
         try {
             Order order = login().getAccount().newOrder().domains(names).create();
             for (Authorization authorization : order.getAuthorizations()) {
@@ -110,15 +135,19 @@ public final class AcmeClient {
                 Http01Challenge challenge = authorization.findChallenge(Http01Challenge.class).orElseThrow(() ->
                         new EnrollmentException(0, null, "the CA offers no http-01 challenge for " + authorization.getIdentifier()));
                 answers.put(challenge.getToken(), challenge.getAuthorization());
+                tokens.add(challenge.getToken());
                 challenge.trigger();
                 Status status = authorization.waitForCompletion(Duration.ofSeconds(30));
                 if (status != Status.VALID) {
-                    throw new EnrollmentException(403, null, "http-01 for " + authorization.getIdentifier().getDomain() + " failed: "
-                            + challenge.getError().map(Object::toString).orElse(status.toString()));
+                    // the CA checks a challenge after answering its POST: the error is in the authorization as polled
+                    String error = authorization.getChallenges().stream().map(c -> c.getError()).flatMap(java.util.Optional::stream)
+                            .findFirst().or(challenge::getError).map(p -> p.getType() + ": " + p).orElse(status.toString());
+                    throw new EnrollmentException(403, null, "http-01 for " + authorization.getIdentifier().getDomain() + " failed: " + error);
                 }
             }
             order.waitUntilReady(Duration.ofSeconds(30));
-            order.execute(certificateKey);
+            beforeFinalize.accept(order);
+            finalizer.finalize(order);
             Status status = order.waitForCompletion(waitForApproval);
             if (status == Status.PROCESSING) {
                 throw new PendingException(-1, Duration.ofSeconds(3), "order " + order.getLocation() + " for " + List.of(names)
@@ -134,9 +163,20 @@ public final class AcmeClient {
             Thread.currentThread().interrupt();
             throw new EnrollmentException(0, null, "interrupted while the CA worked on the order");
         } finally {
-            if (server != null) {
-                server.stop(0);
-            }
+            tokens.forEach(answers::remove);
+        }
+    }
+
+    /** The port on 127.0.0.1 this client answers http-01 on (the one it bound when built with port 0); -1 when it answers none. */
+    public int http01Port() {
+        return challengeServer == null ? -1 : challengeServer.getAddress().getPort();
+    }
+
+    /** Stops answering http-01; the account stays at the CA. */
+    @Override
+    public void close() {
+        if (challengeServer != null) {
+            challengeServer.stop(0);
         }
     }
 
@@ -180,6 +220,17 @@ public final class AcmeClient {
         }
     }
 
+    /** The URLs of the account's orders as the CA lists them now (RFC 8555 7.1.2.1); an expired order is gone from it. */
+    public List<String> orderUrls() {
+        try {
+            List<String> urls = new java.util.ArrayList<>();
+            login().getAccount().getOrders().forEachRemaining(order -> urls.add(order.getLocation().toString()));
+            return urls;
+        } catch (AcmeException e) {
+            throw refusal(e, e.getMessage());
+        }
+    }
+
     /** The account's URL at the CA ({@code .../acct/1}); made now if it is not yet. */
     public String accountUrl() {
         try {
@@ -201,7 +252,7 @@ public final class AcmeClient {
     }
 
     private HttpServer challengeServer(Map<String, String> answers) {
-        if (http01Port <= 0) {
+        if (http01Port < 0) {
             return null;
         }
         try {
@@ -244,8 +295,9 @@ public final class AcmeClient {
         private KeyPair accountKey;
         private String keyId;
         private String hmacKey;
-        private int http01Port;
+        private int http01Port = -1;
         private Duration waitForApproval = Duration.ofSeconds(30);
+        private Consumer<Order> beforeFinalize = order -> { };
 
         private Builder(String directoryUrl) {
             Objects.requireNonNull(directoryUrl, "the ACME directory URL");
@@ -280,9 +332,13 @@ public final class AcmeClient {
             return this;
         }
 
-        /** The port on 127.0.0.1 this client answers http-01 on, the CA's {@code CA\AcmeHttpPort}. Unset: no http-01 answers. */
+        /**
+         * The port on 127.0.0.1 this client answers http-01 on from build to {@link #close}, the CA's
+         * {@code CA\AcmeHttpPort}; 0 for any free port, which {@link AcmeClient#http01Port()} then tells. Unset: no http-01
+         * answers.
+         */
         public Builder http01Port(int port) {
-            if (port < 1 || port > 65535) {
+            if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("not a TCP port: " + port);
             }
             this.http01Port = port;
@@ -298,6 +354,15 @@ public final class AcmeClient {
             return this;
         }
 
+        /**
+         * What runs on each order once it is ready, just before it is finalized: a test of the CA changes the order's
+         * authorizations there (deactivates one, lets one expire). Unset: nothing.
+         */
+        public Builder beforeFinalize(Consumer<Order> step) {
+            this.beforeFinalize = Objects.requireNonNull(step, "step");
+            return this;
+        }
+
         public AcmeClient build() {
             return new AcmeClient(this);
         }
@@ -305,16 +370,11 @@ public final class AcmeClient {
 
     private static SSLContext namedServerContext(X509Certificate ca, String serverName) {
         try {
-            KeyStore roots = KeyStore.getInstance("PKCS12");
-            roots.load(null, null);
-            roots.setCertificateEntry("ca", ca);
-            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-            factory.init(roots);
-            X509TrustManager pkix = (X509TrustManager) factory.getTrustManagers()[0];
+            X509TrustManager pkix = (X509TrustManager) org.pkilab.pki.KeyFiles.trustOnly(ca)[0];
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new javax.net.ssl.TrustManager[]{new NamedServer(pkix, serverName)}, null);
             return context;
-        } catch (GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot make a TLS context trusting " + ca.getSubjectX500Principal(), e);
         }
     }

@@ -183,6 +183,22 @@ final class AcmeCorpus {
                 "https://evil.example/acme/WebServer/acct/1x", "acct/1", "1")) {
             post(category, "kid " + unknown, "new-order", bytes(flattened(sign(accountKey, unknown, fresh(), url, "{}"))), NO_ACCOUNT);
         }
+        String evil = base.replaceFirst("^https://[^/]+", "https://evil.example");
+        post(category, "the account's kid on another host", "new-order", bytes(flattened(sign(accountKey,
+                kid.replaceFirst("^https://[^/]+", "https://evil.example"), fresh(), url, "{}"))), NO_ACCOUNT);
+        for (String elsewhere : List.of(evil + "/new-order", base.replaceFirst("^https", "http") + "/new-order", url + "?x=1")) {
+            post(category, "a url header of " + elsewhere, "new-order", bytes(flattened(sign(accountKey, kid, fresh(), elsewhere,
+                    "{\"identifiers\": [{\"type\": \"dns\", \"value\": \"hostile.contoso.com\"}]}"))),
+                    new Answer(401, null, false, "urn:ietf:params:acme:error:unauthorized"));
+        }
+        post(category, "a new account signed with an account's kid", "new-account", bytes(flattened(sign(accountKey, kid, fresh(),
+                base + "/new-account", "{\"termsOfServiceAgreed\": true}"))), new Answer(400, null, false, "the key it registers"));
+        post(category, "an order asking for notAfter", "new-order", bytes(flattened(sign(accountKey, kid, fresh(), url,
+                "{\"identifiers\": [{\"type\": \"dns\", \"value\": \"hostile.contoso.com\"}], \"notAfter\": \"2099-01-01T00:00:00Z\"}"))),
+                new Answer(400, null, false, "notAfter"));
+        String orders = "acct/" + kid.substring(kid.lastIndexOf('/') + 1) + "/orders";
+        post(category, "a POST-as-GET of the account's orders with the payload {}", orders, bytes(flattened(sign(accountKey, kid, fresh(),
+                base + "/" + orders, "{}"))), new Answer(400, null, false, "POST-as-GET"));
         post(category, "a url header naming another resource", "new-order",
                 bytes(flattened(sign(accountKey, kid, fresh(), base + "/revoke-cert", "{}"))),
                 new Answer(401, null, false, "urn:ietf:params:acme:error:unauthorized"));
@@ -208,6 +224,17 @@ final class AcmeCorpus {
         truncated.put("signature", truncated.get("signature").asText().substring(0, 10));
         post(category, "a truncated MAC", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,
                 "{\"externalAccountBinding\": " + truncated + "}"))), UNAUTHORIZED);
+        JsonWebSignature withNonce = new JsonWebSignature();
+        withNonce.setAlgorithmHeaderValue("HS256");
+        withNonce.setKeyIdHeaderValue(unusedKeyId);
+        withNonce.setHeader("url", url);
+        withNonce.setHeader("nonce", fresh());
+        withNonce.setPayload(PublicJsonWebKey.Factory.newPublicJwk(newKey.getPublic()).toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY));
+        withNonce.setKey(new HmacKey(Base64.getUrlDecoder().decode(unusedHmacKey)));
+        withNonce.setDoKeyValidation(false);
+        post(category, "a binding with a nonce header (RFC 8555 7.3.4)", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,
+                "{\"termsOfServiceAgreed\": true, \"externalAccountBinding\": " + flattened(withNonce) + "}"))),
+                new Answer(403, null, false, "urn:ietf:params:acme:error:malformed"));
         post(category, "no binding at all", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,
                 "{\"termsOfServiceAgreed\": true}"))), EAB_REQUIRED);
         post(category, "a binding that is no JWS", "new-account", bytes(flattened(sign(newKey, null, fresh(), url,

@@ -69,7 +69,8 @@ class AcmeVerbsTest {
         String account = client(key.group(1), key.group(2)).accountUrl();
         assertTrue(account.contains("/acme/WebServer/acct/"), account);
         EnrollmentException again = assertThrows(EnrollmentException.class, () -> client(key.group(1), key.group(2)).accountUrl());
-        assertTrue(again.getMessage().contains("used already") && again.getMessage().contains("CONTOSO\\mallory"), again.getMessage());
+        assertTrue(again.getMessage().contains("used already") && !again.getMessage().contains("mallory"),
+                "a used key's refusal names no account: " + again.getMessage());
         EnrollmentException none = assertThrows(EnrollmentException.class, () -> client(null, null).accountUrl());
         assertTrue(none.getMessage().contains("externalAccountRequired") && none.getMessage().contains("pkilab acme eab"), none.getMessage());
     }
@@ -86,14 +87,17 @@ class AcmeVerbsTest {
 
     @Test
     void setregAcmeHttpPortSetsWhereHttp01IsCheckedAndRefusesANonPort() {
-        Cli.Result set = as("Administrator", lab.password(), "ca", "setreg", "CA\\AcmeHttpPort", "5002");
-        assertEquals(0, set.exit(), set.toString());
-        assertTrue(set.out().contains("AcmeHttpPort REG_DWORD = 5002"), set.out());
-        assertEquals(5002, lab.ca().registrySettings().acmeHttpPort());
-        Cli.Result bad = as("Administrator", lab.password(), "ca", "setreg", "CA\\AcmeTlsAlpnPort", "70000");
-        assertEquals(2, bad.exit(), bad.toString());
-        assertTrue(bad.err().contains("not a TCP port") || bad.err().contains("not a port"), bad.toString());
-        assertEquals(443, lab.ca().registrySettings().acmeTlsAlpnPort(), "a refused change changes nothing");
-        as("Administrator", lab.password(), "ca", "setreg", "CA\\AcmeHttpPort", "80");
+        try {
+            Cli.Result set = as("Administrator", lab.password(), "ca", "setreg", "CA\\AcmeHttpPort", "5002");
+            assertEquals(0, set.exit(), set.toString());
+            assertTrue(set.out().contains("AcmeHttpPort REG_DWORD = 5002"), set.out());
+            assertEquals(5002, lab.ca().registrySettings().acmeHttpPort());
+            Cli.Result bad = as("Administrator", lab.password(), "ca", "setreg", "CA\\AcmeTlsAlpnPort", "70000");
+            assertEquals(2, bad.exit(), bad.toString());
+            assertTrue(bad.err().contains("not a TCP port") || bad.err().contains("not a port"), bad.toString());
+            assertEquals(443, lab.ca().registrySettings().acmeTlsAlpnPort(), "a refused change changes nothing");
+        } finally {
+            as("Administrator", lab.password(), "ca", "setreg", "CA\\AcmeHttpPort", "80");
+        }
     }
 }
