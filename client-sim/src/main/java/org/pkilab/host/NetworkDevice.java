@@ -108,10 +108,10 @@ public final class NetworkDevice extends UnjoinedComputer {
     public StoredCertificate enrollAcme(String directoryUrl, String keyId, String hmacKey, int http01Port, List<String> dnsNames) {
         X509Certificate root = installedRoot(directoryUrl);
         KeyPair key = rsa2048();
-        X509Certificate certificate = AcmeClient.builder(onLabNetwork(directoryUrl).toString()).trust(root, URI.create(directoryUrl).getHost())
-                .accountKey(rsa2048()).externalAccountBinding(keyId, hmacKey).http01Port(http01Port).waitForApproval(Duration.ZERO).build()
-                .enroll(key, dnsNames.toArray(new String[0]));
-        return keep(certificate, key, null);
+        try (AcmeClient acme = AcmeClient.builder(onLabNetwork(directoryUrl).toString()).trust(root, URI.create(directoryUrl).getHost())
+                .accountKey(rsa2048()).externalAccountBinding(keyId, hmacKey).http01Port(http01Port).waitForApproval(Duration.ZERO).build()) {
+            return keep(acme.enroll(key, dnsNames.toArray(new String[0])), key, null);
+        }
     }
 
     /**

@@ -68,6 +68,8 @@ public final class ProtocolBenchmark implements Callable<Integer> {
 
     private static final int ROUNDS = 5;
     private static final String PASSWORD = "Bench-Passw0rd!";
+    /** Whom ACME's external account binding and CMP's shared secret stand for: the CA binds no credential to an administrator. */
+    private static final String SERVICE_ACCOUNT = "svc-bench";
 
     @Option(names = "--requests", defaultValue = "500",
             description = "Certificates per protocol, in " + ROUNDS + " rounds that alternate the protocols (default: ${DEFAULT-VALUE}).")
@@ -106,8 +108,8 @@ public final class ProtocolBenchmark implements Callable<Integer> {
             Lab lab = new Lab(dc, ca, PASSWORD);
             int perRound = Math.max(threads, requests / ROUNDS);
             List<Protocol> protocols = protocols(lab, Math.max(threads, requests / 5) + perRound * ROUNDS);
-            System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer, requester CONTOSO\\Administrator, "
-                    + "%d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+            System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer, requester CONTOSO\\Administrator "
+                    + "(ACME and CMP: CONTOSO\\svc-bench), %d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
             System.out.print("making 16 RSA-2048 keys ... ");
             List<KeyPair> keys = keys(16);
             System.out.println("done");
@@ -146,6 +148,7 @@ public final class ProtocolBenchmark implements Callable<Integer> {
 
     /** EST first: every other line is a ratio against it. Each protocol's credential is the Administrator's. */
     static List<Protocol> protocols(Lab lab, int operations) throws Exception {
+        serviceAccount(lab);
         return List.of(est(lab), scep(lab, operations), acme(lab), cmp(lab), ocsp(lab));
     }
 
@@ -201,14 +204,19 @@ public final class ProtocolBenchmark implements Callable<Integer> {
                 return "certificates (new-order, http-01, finalize; one order at a time)";
             }
 
-            public Client client() throws Exception {
-                AtomicInteger orders = new AtomicInteger();
-                AcmeClient[] account = new AcmeClient[1];
+            // one ACME client for all: it answers http-01 on the port from when it is made until it is closed
+            final AtomicInteger orders = new AtomicInteger();
+            final AcmeClient[] account = new AcmeClient[1];
+
+            public Client client() {
                 return (key, n) -> {
                     synchronized (port80) {
                         // a new account every 200 orders: an account holds at most 300 open orders
                         if (orders.getAndIncrement() % 200 == 0) {
-                            var binding = console.acmeExternalAccountKey("Administrator");
+                            if (account[0] != null) {
+                                account[0].close();
+                            }
+                            var binding = console.acmeExternalAccountKey(SERVICE_ACCOUNT);
                             account[0] = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/WebServer/directory")
                                     .trust(ca.certificate(), ca.config().fqdn()).accountKey(keys(1).get(0))
                                     .externalAccountBinding(binding.path("keyId").asText(), binding.path("hmacKey").asText())
@@ -224,7 +232,7 @@ public final class ProtocolBenchmark implements Callable<Integer> {
     private static Protocol cmp(Lab lab) {
         CertificationAuthority ca = lab.ca();
         // one secret for all clients: a new one for the same account replaces the one before
-        CaAdministration.CmpSecret secret = ca.issueCmpSecret("Administrator", "CONTOSO\\Administrator");
+        CaAdministration.CmpSecret secret = ca.issueCmpSecret(SERVICE_ACCOUNT, "CONTOSO\\Administrator");
         return new Protocol() {
             public String name() {
                 return "CMP ir (shared secret)";
@@ -302,6 +310,15 @@ public final class ProtocolBenchmark implements Callable<Integer> {
                 };
             }
         };
+    }
+
+    /** {@value #SERVICE_ACCOUNT}, with Enroll on Web Server. */
+    private static void serviceAccount(Lab lab) {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().administratorDn(),
+                lab.password())) {
+            admin.usersAndComputers().createUser(SERVICE_ACCOUNT, lab.password());
+            admin.security().allow("Web Server", SERVICE_ACCOUNT, AccessRight.READ, AccessRight.ENROLL);
+        }
     }
 
     /** A PKCS #10 request for {@code key}, {@code CN=bench<n>.contoso.com}. */
