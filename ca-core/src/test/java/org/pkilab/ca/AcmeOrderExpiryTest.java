@@ -4,7 +4,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateCompatibility;
@@ -28,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AcmeOrderExpiryTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static final String TEMPLATE = "ACMEWebServer";
     private static final String NAME = "iis01.contoso.com";
     private static final LabClock CLOCK = new LabClock();
@@ -37,10 +37,10 @@ class AcmeOrderExpiryTest {
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).clock(CLOCK).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).clock(CLOCK).build());
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        forest = TestForest.start(CLOCK);
+        dc = forest.dc();
+        ca = forest.ca();
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createUser("alice", PASSWORD);
             admin.templates().duplicate("Web Server", TEMPLATE, TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
             admin.security().allow(TEMPLATE, "Domain Users", AccessRight.READ, AccessRight.ENROLL);
@@ -50,8 +50,7 @@ class AcmeOrderExpiryTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     private static KeyPair keyPair(String algorithm) throws Exception {

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateCompatibility;
@@ -45,7 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AcmeOrderPolicyTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static final String TEMPLATE = "ACMEWebServer";
     private static final String NAME = "iis01.contoso.com";
     private static DomainController dc;
@@ -53,10 +53,10 @@ class AcmeOrderPolicyTest {
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createGroup("ACME Web Servers");
             admin.usersAndComputers().createUser("alice", PASSWORD);
             admin.usersAndComputers().addMember("ACME Web Servers", "alice");
@@ -72,8 +72,7 @@ class AcmeOrderPolicyTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     private static int freePort() throws Exception {
@@ -268,7 +267,7 @@ class AcmeOrderPolicyTest {
 
     @Test
     void acmeAccountOfADeletedDirectoryAccountDoesNotPassToTheNextHolderOfItsName() throws Exception {
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createUser("dave", PASSWORD);
             admin.usersAndComputers().addMember("ACME Web Servers", "dave");
             AcmeClient dave = acme("dave", TEMPLATE);

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.TemplateCompatibility;
@@ -47,7 +46,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class AcmeTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static final String TEMPLATE = "ACMEWebServer";
     private static final String APPROVAL_TEMPLATE = "ACMEApproval";
     private static final String NAME = "iis01.contoso.com";
@@ -56,10 +56,10 @@ class AcmeTest {
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createGroup("ACME Web Servers");
             admin.usersAndComputers().createUser("alice", PASSWORD);
             admin.usersAndComputers().createUser("bob", PASSWORD);
@@ -77,8 +77,7 @@ class AcmeTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     private static String directory(String template) {

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.LogonToken;
 
@@ -21,16 +20,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A console folder of the CA's administration interface comes a page at a time, however large the database. */
 class CaAdminPagingTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static DomainController dc;
     private static CertificationAuthority ca;
     private static EstClient client;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
         client = CaHttps.est(ca);
         LogonToken administrator = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).token();
         KeyPair key = Csrs.rsa(2048);
@@ -43,8 +43,7 @@ class CaAdminPagingTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     private static EstTransport.Response issued(String query) throws Exception {

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.DefaultTemplates;
@@ -34,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CaOfficerTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static DomainController dc;
     private static CertificationAuthority ca;
     private static DirectoryAdmin admin;
@@ -42,10 +42,10 @@ class CaOfficerTest {
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD);
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
+        admin = forest.admin();
         est = CaHttps.est(ca);
         admin.usersAndComputers().createUser("mallory", PASSWORD);
         admin.usersAndComputers().createUser("bob", PASSWORD);
@@ -54,8 +54,7 @@ class CaOfficerTest {
     @AfterAll
     static void stopLab() {
         admin.close();
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     private static EstTransport.Response call(String user, String method, String path) throws Exception {

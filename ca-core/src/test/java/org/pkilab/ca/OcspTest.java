@@ -5,7 +5,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.AccessRight;
@@ -34,17 +33,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OcspTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static final String TEMPLATE = "ConfigMgrWebServerCertificate";
     private static DomainController dc;
     private static CertificationAuthority ca;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
             admin.templates().duplicate("Web Server", "ConfigMgr Web Server Certificate", TemplateCompatibility.WINDOWS_2003_SERVER_ENTERPRISE);
             admin.security().allow("ConfigMgr Web Server Certificate", "IIS01$", AccessRight.READ, AccessRight.ENROLL);
@@ -54,8 +54,7 @@ class OcspTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     /** A new certificate for IIS01, written as leaf.pem, with ca.pem beside it. */

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.pkilab.directory.model.AccessRight;
@@ -30,16 +29,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OpensslCurlTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static DomainController dc;
     private static CertificationAuthority ca;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createGroup("ConfigMgr IIS Servers");
             admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
             admin.usersAndComputers().addMember("ConfigMgr IIS Servers", "IIS01$");
@@ -52,8 +52,7 @@ class OpensslCurlTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     private static String resolve(int port) {

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.pkilab.directory.DomainController;
-import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DirectoryAdmin;
 import org.pkilab.pki.KeyFiles;
 
@@ -33,16 +32,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SlowClientsTest {
 
-    private static final String PASSWORD = "Lab-Passw0rd!";
+    private static final String PASSWORD = TestForest.PASSWORD;
+    private static TestForest forest;
     private static DomainController dc;
     private static CertificationAuthority ca;
 
     @BeforeAll
     static void startLab() {
-        dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
-        ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
-                .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+        forest = TestForest.start();
+        dc = forest.dc();
+        ca = forest.ca();
+        try (DirectoryAdmin admin = forest.admin()) {
             admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
             admin.usersAndComputers().createComputer("PC01", "pc01.contoso.com", PASSWORD);
         }
@@ -50,8 +50,7 @@ class SlowClientsTest {
 
     @AfterAll
     static void stopLab() {
-        ca.close();
-        dc.close();
+        forest.close();
     }
 
     @Test
