@@ -406,12 +406,21 @@ final class CmpAdapter {
                     + "with the key of its protection certificate '" + RequestedNames.printable(certificate.getSubjectX500Principal().getName())
                     + "'", "sign with the private key of the certificate sent first in extraCerts");
         }
+        boolean[] usage = certificate.getKeyUsage();
+        if (usage == null || !usage[0]) {
+            throw new Refusal(PKIFailureInfo.signerNotTrusted, WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the protection "
+                    + "certificate '" + RequestedNames.printable(certificate.getSubjectX500Principal().getName()) + "' (serial "
+                    + certificate.getSerialNumber().toString(16) + ") " + (usage == null ? "has no key usage extension" : "lacks the "
+                    + "digitalSignature key usage") + "; RFC 9483 protects CMP messages only with a signing certificate",
+                    "sign with a certificate whose template's key usage includes Digital signature, or protect the message with a "
+                    + "shared secret (pkilab cmp secret <account>)");
+        }
         LogonToken token;
         try {
             token = logon.holderOf(certificate);
         } catch (CaException e) {
             throw new Refusal(PKIFailureInfo.signerNotTrusted, Decision.deny(e.error(), "the message is signed with a certificate "
-                    + caName + " does not take: " + e.getMessage(), "sign with a valid certificate " + caName + " issued, or protect "
+                    + caName + " does not take: " + e.reason(), "sign with a valid certificate " + caName + " issued, or protect "
                     + "the message with a shared secret (pkilab cmp secret <account>)"));
         }
         return new Sender(token, Protection.SIGNED, certificate);

@@ -265,7 +265,8 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
             RequestRecord row = new RequestRecord(0, requester.account(), requester.dn(),
                     template, status, code, message, serial, subject, certificate, csr, now,
                     status == RequestStatus.PENDING ? null : now,
-                    certificate == null ? null : draft.notBefore(), certificate == null ? null : draft.notAfter(), null, null);
+                    certificate == null ? null : draft.notBefore(), certificate == null ? null : draft.notAfter(), null, null,
+                    requester.arrival());
             long start = System.nanoTime();
             RequestRecord recorded = database.insert(row, sha256(csr));
             databaseNanos.add(System.nanoTime() - start);

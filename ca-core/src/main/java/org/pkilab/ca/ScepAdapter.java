@@ -328,7 +328,8 @@ final class ScepAdapter {
         LogonToken serviceAccount = ndes.serviceAccount().get();
         EnrollmentResult result;
         try {
-            result = enrollment.submit(new EnrollmentRequest(serviceAccount, template, opened.content(), false, null));
+            result = enrollment.submit(new EnrollmentRequest(serviceAccount, template, opened.content(), false, null,
+                    EnrollmentRequest.Form.PKCS10, RequestRecord.Arrival.NDES));
         } catch (CaException e) {
             return reply.failure(FailInfo.BAD_REQUEST, oneLine(Decision.deny(e.error(), e.reason(), e.fix())));
         }

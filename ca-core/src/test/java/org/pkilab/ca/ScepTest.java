@@ -12,6 +12,9 @@ import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.pkilab.enrollment.CmpClient;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.ScepClient;
 import org.pkilab.enrollment.ScepMessage;
 import org.pkilab.pki.KeyFiles;
@@ -33,6 +36,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -367,5 +371,30 @@ class ScepTest {
             assertEquals(ScepMessage.PkiStatus.SUCCESS, answer.status(), how + ": " + answer);
             assertEquals(ca.certificate().getSubjectX500Principal(), answer.certificate().getIssuerX500Principal(), how);
         }
+    }
+
+    @Test
+    void aScepCertificateAuthenticatesNoOneOverCmpOrEstReenrollment() throws Exception {
+        KeyPair key = RsaKeys.generate(2048);
+        X509Certificate device = new ScepClient(URI.create(url())).enroll(key, ScepClient.request(key, "CN=router20.contoso.com",
+                ca.ndesChallengePassword()));
+        String service = "CONTOSO\\" + ca.config().hostName() + "$";
+        assertEquals(service, ca.bySerial(device.getSerialNumber()).orElseThrow().requester(), "recorded under NDES's service account");
+        assertEquals(RequestRecord.Arrival.NDES, ca.bySerial(device.getSerialNumber()).orElseThrow().arrival(), "recorded as NDES's");
+        long before = ca.requestCount();
+
+        String cmpUrl = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        EnrollmentException cmp = assertThrows(EnrollmentException.class, () -> CmpClient.withCertificate(cmpUrl, ca.certificate(), device,
+                key.getPrivate()).enroll(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE, RsaKeys.generate(2048), "CN=" + ca.config().fqdn(), ca.config().fqdn()),
+                "a CMP cr signed with router20's SCEP certificate must not enroll as " + service);
+        assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, cmp.error(), cmp.getMessage());
+        assertTrue(cmp.getMessage().contains("NDES"), "says why: " + cmp.getMessage());
+
+        KeyPair next = RsaKeys.generate(2048);
+        EstAnswer est = CaHttps.est(ca, new KeyFiles.KeyEntry(key.getPrivate(), new X509Certificate[]{device, ca.certificate()}))
+                .simpleReenroll(DefaultTemplates.WEB_SERVER, Csrs.request(next, "CN=" + ca.config().fqdn(), ca.config().fqdn()));
+        assertNotEquals(200, est.status(), "EST simplereenroll with router20's SCEP certificate as " + service + ": " + est.text());
+        assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, est.windowsError(), est.text());
+        assertEquals(before, ca.requestCount(), "nothing submitted as " + service);
     }
 }
