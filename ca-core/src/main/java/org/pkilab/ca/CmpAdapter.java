@@ -125,6 +125,12 @@ final class CmpAdapter {
     static final int CHECK_AFTER_SECONDS = 2;
     /** PasswordBasedMac's and PBKDF2's iterations beyond this are refused unread: a MAC is no place for a work factor of millions. */
     static final int MAX_MAC_ITERATIONS = 100_000;
+    /** The longest salt and PBKDF2 key a MAC's parameters may ask for: RFC 9481 uses 16 and 32 bytes. */
+    static final int MAX_SALT_BYTES = 64;
+    static final int MAX_KEY_BYTES = 64;
+    /** The HMACs PBMAC1 may use as PBKDF2's PRF and as its MAC, with their output sizes. */
+    private static final Map<ASN1ObjectIdentifier, Integer> HMAC_OUTPUT_BYTES = Map.of(PKCSObjectIdentifiers.id_hmacWithSHA256, 32,
+            PKCSObjectIdentifiers.id_hmacWithSHA384, 48, PKCSObjectIdentifiers.id_hmacWithSHA512, 64);
     private static final int MAX_TRANSACTIONS = 10_000;
     private static final int MAX_NONCES = 100_000;
     private static final Pattern MEDIA = Pattern.compile("(?i)application/pkixcmp\\s*(;.*)?");
@@ -353,11 +359,11 @@ final class CmpAdapter {
             if (algorithm.getAlgorithm().equals(PASSWORD_BASED_MAC)) {
                 parameters = PBMParameter.getInstance(algorithm.getParameters());
                 checkIterations(parameters.getIterationCount().getValue());
+                checkSalt(parameters.getSalt().getOctets().length);
                 verified = protectedMessage.verify(new PKMACBuilder(new JcePKMACValuesCalculator(), MAX_MAC_ITERATIONS),
                         secret.secret().toCharArray());
             } else {
-                PBMAC1Params pbmac1 = PBMAC1Params.getInstance(algorithm.getParameters());
-                checkIterations(PBKDF2Params.getInstance(pbmac1.getKeyDerivationFunc().getParameters()).getIterationCount());
+                checkPbmac1(PBMAC1Params.getInstance(algorithm.getParameters()));
                 verified = protectedMessage.verify(new JcePBMac1CalculatorProviderBuilder().setProvider(BOUNCY_CASTLE).build(),
                         secret.secret().toCharArray());
             }
@@ -375,6 +381,55 @@ final class CmpAdapter {
         }
         LogonToken token = logon.onBehalfOf(secret.accountDn());
         return new Sender(token, new Protection(secret, parameters), null);
+    }
+
+    /**
+     * PBMAC1's parameters within what a MAC needs, before any work: PBKDF2 with HMAC-SHA256/384/512 as its PRF, a salt of
+     * at most {@value #MAX_SALT_BYTES} bytes, a keyLength of 16 to {@value #MAX_KEY_BYTES} bytes, HMAC-SHA256/384/512 as the
+     * MAC, and at most {@value #MAX_MAC_ITERATIONS} iterations for the whole key: PBKDF2 runs its iterations once per PRF
+     * output block, so a key of a million bytes at the iteration cap would cost minutes of CPU for one unauthenticated message.
+     */
+    private static void checkPbmac1(PBMAC1Params pbmac1) {
+        String fix = "use PBMAC1 with PBKDF2 (HMAC-SHA256, a salt of 16 to " + MAX_SALT_BYTES + " bytes, keyLength 32, 500 to 10,000 "
+                + "iterations) and HMAC-SHA256, as RFC 9481 section 6.1.1 describes, or PasswordBasedMac (openssl cmp's)";
+        AlgorithmIdentifier kdf = pbmac1.getKeyDerivationFunc();
+        // Bouncy Castle's JcePBMac1CalculatorBuilder names PBKDF2 by PBES2's identifier (1.2.840.113549.1.5.13); its parameters are PBKDF2's
+        if (!PKCSObjectIdentifiers.id_PBKDF2.equals(kdf.getAlgorithm()) && !PKCSObjectIdentifiers.id_PBES2.equals(kdf.getAlgorithm())) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBMAC1's key derivation function is "
+                    + kdf.getAlgorithm().getId() + ", not PBKDF2 (1.2.840.113549.1.5.12)", fix);
+        }
+        PBKDF2Params pbkdf2 = PBKDF2Params.getInstance(kdf.getParameters());
+        Integer prfBytes = HMAC_OUTPUT_BYTES.get(pbkdf2.getPrf().getAlgorithm());
+        if (prfBytes == null) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBKDF2's PRF is " + pbkdf2.getPrf().getAlgorithm().getId()
+                    + (pbkdf2.isDefaultPrf() ? " (HMAC-SHA1, the default when none is named)" : "") + "; " + "the CA takes HMAC-SHA256, "
+                    + "HMAC-SHA384 or HMAC-SHA512", fix);
+        }
+        if (!HMAC_OUTPUT_BYTES.containsKey(pbmac1.getMessageAuthScheme().getAlgorithm())) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBMAC1's MAC is "
+                    + pbmac1.getMessageAuthScheme().getAlgorithm().getId() + "; the CA takes HMAC-SHA256, HMAC-SHA384 or HMAC-SHA512", fix);
+        }
+        checkSalt(pbkdf2.getSalt().length);
+        BigInteger keyLength = pbkdf2.getKeyLength();
+        if (keyLength == null || keyLength.compareTo(BigInteger.valueOf(16)) < 0 || keyLength.compareTo(BigInteger.valueOf(MAX_KEY_BYTES)) > 0) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBKDF2's keyLength is " + (keyLength == null ? "absent"
+                    : keyLength.bitLength() > 31 ? "a number of " + keyLength.bitLength() + " bits" : keyLength + " bytes")
+                    + "; the CA derives a MAC key of 16 to " + MAX_KEY_BYTES + " bytes and needs it named", fix);
+        }
+        BigInteger iterations = pbkdf2.getIterationCount();
+        checkIterations(iterations);
+        long blocks = (keyLength.longValueExact() + prfBytes - 1) / prfBytes;
+        if (iterations.longValueExact() * blocks > MAX_MAC_ITERATIONS) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBKDF2 would run " + iterations + " iterations for each of "
+                    + blocks + " blocks of a " + keyLength + "-byte key; the CA computes at most " + MAX_MAC_ITERATIONS + " in all", fix);
+        }
+    }
+
+    private static void checkSalt(int bytes) {
+        if (bytes > MAX_SALT_BYTES) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "the MAC parameters carry a salt of " + bytes + " bytes; "
+                    + "the CA takes at most " + MAX_SALT_BYTES, "use a random salt of 16 bytes (openssl uses 16)");
+        }
     }
 
     private static void checkIterations(BigInteger iterations) {

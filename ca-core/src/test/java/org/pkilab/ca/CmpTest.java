@@ -304,4 +304,64 @@ class CmpTest {
                 new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator()),
                 iis01.secret().toCharArray()), "the ip is MAC-protected with IIS01's secret");
     }
+
+    /** An ir protected with PBMAC1 under IIS01's reference with {@code kdf} and {@code mac}, carrying a MAC of zeros. */
+    private static java.net.http.HttpResponse<byte[]> pbmac1Ir(org.bouncycastle.asn1.pkcs.PBKDF2Params kdf,
+                                                               org.bouncycastle.asn1.ASN1ObjectIdentifier mac) throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        org.bouncycastle.asn1.cmp.PKIHeader header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(org.bouncycastle.asn1.cmp.PKIHeader.CMP_2000,
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce)
+                .setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setProtectionAlg(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1,
+                        new org.bouncycastle.asn1.pkcs.PBMAC1Params(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBKDF2, kdf), new org.bouncycastle.asn1.x509.AlgorithmIdentifier(mac))))
+                .build();
+        org.bouncycastle.asn1.cmp.PKIMessage request = new org.bouncycastle.asn1.cmp.PKIMessage(header, body,
+                new org.bouncycastle.asn1.DERBitString(new byte[32]));
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + ca.httpPort() + CmpAdapter.LABEL_PREFIX + TEMPLATE))
+                .header("Content-Type", CmpAdapter.MEDIA_TYPE).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.getEncoded())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static String statusText(java.net.http.HttpResponse<byte[]> answer) {
+        org.bouncycastle.asn1.cmp.PKIMessage error = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(answer.body());
+        assertEquals(org.bouncycastle.asn1.cmp.PKIBody.TYPE_ERROR, error.getBody().getType(), "an error message");
+        org.bouncycastle.asn1.cmp.PKIStatusInfo status = org.bouncycastle.asn1.cmp.ErrorMsgContent.getInstance(error.getBody().getContent()).getPKIStatusInfo();
+        return status.getStatusString().getStringAtUTF8(0).getString() + " failInfo=" + status.getFailInfo().intValue();
+    }
+
+    @Test
+    void pbmac1ParametersAskingForMoreWorkThanAMacNeedsAreRefusedBadAlgBeforeAnyIsDone() throws Exception {
+        byte[] salt = new byte[16];
+        org.bouncycastle.asn1.x509.AlgorithmIdentifier sha256 = new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE);
+        Map<String, org.bouncycastle.asn1.pkcs.PBKDF2Params> excessive = new java.util.LinkedHashMap<>();
+        excessive.put("keyLength 10^6", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 1_000, 1_000_000, sha256));
+        excessive.put("no keyLength", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000, sha256));
+        excessive.put("HMAC-SHA1, the default PRF", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000, 32));
+        excessive.put("a salt of 30,000 bytes", new org.bouncycastle.asn1.pkcs.PBKDF2Params(new byte[30_000], 10_000, 32, sha256));
+        excessive.put("64-byte key at 100,000 iterations of SHA-256", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 100_000, 64, sha256));
+        long before = ca.requestCount();
+        for (var input : excessive.entrySet()) {
+            java.net.http.HttpResponse<byte[]> answer = pbmac1Ir(input.getValue(), org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256);
+            String text = statusText(answer);
+            assertEquals("0x80070057 E_INVALIDARG", answer.headers().firstValue("X-ADCS-Error").orElse(""), input.getKey() + ": " + text);
+            assertTrue(text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.badAlg), input.getKey() + ": badAlg: " + text);
+        }
+        java.net.http.HttpResponse<byte[]> md5 = pbmac1Ir(new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000, 32, sha256),
+                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.md5);
+        assertTrue(statusText(md5).contains("PBMAC1's MAC is"), statusText(md5));
+        assertEquals(before, ca.requestCount(), "nothing reaches " + ca.name() + "'s database");
+    }
 }

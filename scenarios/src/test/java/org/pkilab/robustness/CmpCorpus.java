@@ -137,6 +137,7 @@ final class CmpCorpus {
                 BAD_MESSAGE_CHECK);
         add(category, "an ir whose PasswordBasedMac asks for a billion iterations", der(ir(new Protector(facts.cmpReference(),
                 facts.cmpSecret(), 1_000_000_000, null, null), transactionId(), nonce())), cmp(WindowsError.E_INVALIDARG, "badAlg"));
+        add(category, "an ir whose PBMAC1 asks PBKDF2 for a key of 10^6 bytes", pbmac1Ir(1_000_000), cmp(WindowsError.E_INVALIDARG, "badAlg"));
         PKIMessage valid = ir(mac(facts.cmpReference(), facts.cmpSecret()), transactionId(), nonce());
         byte[] changed = der(valid);
         byte[] subject = "iis01.contoso.com".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -315,6 +316,22 @@ final class CmpCorpus {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** An ir under IIS01's reference protected with PBMAC1 (PBKDF2 with HMAC-SHA256, 10,000 iterations, {@code keyLength}), its MAC zeros. */
+    private byte[] pbmac1Ir(int keyLength) {
+        PKIMessage plain = ir(null, transactionId(), nonce());
+        PKIHeader h = plain.getHeader();
+        byte[] salt = new byte[16];
+        random.nextBytes(salt);
+        AlgorithmIdentifier hmac = new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE);
+        PKIHeaderBuilder header = new PKIHeaderBuilder(h.getPvno().intValueExact(), h.getSender(), h.getRecipient())
+                .setMessageTime(h.getMessageTime()).setTransactionID(h.getTransactionID()).setSenderNonce(h.getSenderNonce())
+                .setSenderKID(facts.cmpReference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setProtectionAlg(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBMAC1, new org.bouncycastle.asn1.pkcs.PBMAC1Params(
+                        new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBKDF2, new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000,
+                                keyLength, hmac)), hmac)));
+        return der(new PKIMessage(header.build(), plain.getBody(), new org.bouncycastle.asn1.DERBitString(new byte[32])));
     }
 
     /** The protection over ProtectedPart ::= SEQUENCE { header, body }, as RFC 4210 5.1.3 defines it. */
