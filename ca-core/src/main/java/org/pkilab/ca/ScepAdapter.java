@@ -281,7 +281,7 @@ final class ScepAdapter {
         } catch (NoSuchAlgorithmException e) {
             return reply.failure(FailInfo.BAD_ALG, e.getMessage());
         } catch (java.security.GeneralSecurityException e) {
-            return reply.failure(FailInfo.BAD_MESSAGE_CHECK, e.getMessage());
+            return reply.failure(FailInfo.BAD_MESSAGE_CHECK, undecryptable(encryption));
         }
         byte[] signerKey = message.signer().getPublicKey().getEncoded();
         Transaction known;
@@ -303,15 +303,26 @@ final class ScepAdapter {
             // the same request sent again (a device retrying): its answer as it stands now, and no second request
             return retrieved(reply, opened, known.requestId());
         }
-        return pkcsReq(reply, opened, signerKey);
+        return pkcsReq(reply, opened, signerKey, encryption);
     }
 
-    private byte[] pkcsReq(Reply reply, ScepMessage.Opened opened, byte[] signerKey) {
+    /**
+     * The one answer to a request NDES cannot decrypt or read: the RSA padding of the key, the content's encryption and the
+     * PKCS #10 inside all fail alike, with the same text (see {@link ScepMessage#open}), so the CEP Encryption key is no oracle.
+     */
+    private static String undecryptable(RaCertificates.RaKey encryption) {
+        return "the request cannot be decrypted with NDES's CEP Encryption key, or what it holds is no PKCS #10 request; nothing "
+                + "was submitted. Encrypt a PKCS #10 request to the CEP Encryption certificate GetCACert returns (serial "
+                + encryption.certificate().getSerialNumber().toString(16) + ") with AES or DES3";
+    }
+
+    private byte[] pkcsReq(Reply reply, ScepMessage.Opened opened, byte[] signerKey, RaCertificates.RaKey encryption) {
         PKCS10CertificationRequest csr;
         try {
             csr = new PKCS10CertificationRequest(opened.content());
         } catch (IOException | RuntimeException e) {
-            return reply.failure(FailInfo.BAD_REQUEST, "the PKCSReq's content is not a PKCS #10 certificate request: " + e.getMessage());
+            // content decrypted with the substitute key of a bad RSA block is noise: answered as a decryption failure
+            return reply.failure(FailInfo.BAD_MESSAGE_CHECK, undecryptable(encryption));
         }
         String password = attributeText(csr, PKCSObjectIdentifiers.pkcs_9_at_challengePassword);
         if (password == null) {

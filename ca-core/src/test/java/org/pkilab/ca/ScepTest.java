@@ -397,4 +397,57 @@ class ScepTest {
         assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, est.windowsError(), est.text());
         assertEquals(before, ca.requestCount(), "nothing submitted as " + service);
     }
+
+    /**
+     * {@code envelope} with its RSA-wrapped key replaced by a block whose PKCS #1 padding is wrong ({@code badKey}), or with
+     * the last byte of its encrypted content flipped.
+     */
+    static byte[] spoiled(byte[] envelope, X509Certificate recipient, boolean badKey) throws Exception {
+        var data = org.bouncycastle.asn1.cms.EnvelopedData.getInstance(org.bouncycastle.asn1.cms.ContentInfo.getInstance(envelope).getContent());
+        var ktri = org.bouncycastle.asn1.cms.KeyTransRecipientInfo.getInstance(
+                org.bouncycastle.asn1.cms.RecipientInfo.getInstance(data.getRecipientInfos().getObjectAt(0)).getInfo());
+        var content = data.getEncryptedContentInfo();
+        if (badKey) {
+            int k = (((java.security.interfaces.RSAPublicKey) recipient.getPublicKey()).getModulus().bitLength() + 7) / 8;
+            byte[] block = new byte[k];
+            java.util.Arrays.fill(block, (byte) 0x5A);
+            block[0] = 0;
+            block[1] = 1; // block type 1 (signature), not 2: no separator either
+            javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/NoPadding");
+            rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, recipient.getPublicKey());
+            ktri = new org.bouncycastle.asn1.cms.KeyTransRecipientInfo(ktri.getRecipientIdentifier(), ktri.getKeyEncryptionAlgorithm(),
+                    new org.bouncycastle.asn1.DEROctetString(rsa.doFinal(block)));
+        } else {
+            byte[] encrypted = content.getEncryptedContent().getOctets().clone();
+            encrypted[encrypted.length - 1] ^= 0x01;
+            content = new org.bouncycastle.asn1.cms.EncryptedContentInfo(content.getContentType(), content.getContentEncryptionAlgorithm(),
+                    new org.bouncycastle.asn1.DEROctetString(encrypted));
+        }
+        var changed = new org.bouncycastle.asn1.cms.EnvelopedData(data.getOriginatorInfo(), new org.bouncycastle.asn1.DERSet(
+                new org.bouncycastle.asn1.cms.RecipientInfo(ktri)), content, data.getUnprotectedAttrs());
+        return new org.bouncycastle.asn1.cms.ContentInfo(org.bouncycastle.asn1.cms.CMSObjectIdentifiers.envelopedData, changed).getEncoded("DER");
+    }
+
+    @Test
+    void aBadlyPaddedKeyAndBadContentGetTheSameAnswerSoTheCepEncryptionKeyIsNoPaddingOracle() throws Exception {
+        ScepClient scep = new ScepClient(URI.create(url()));
+        ScepClient.CaCertificates ra = scep.caCertificates();
+        long before = ca.requestCount();
+        List<String> texts = new java.util.ArrayList<>();
+        for (boolean badKey : new boolean[]{true, false}) {
+            KeyPair key = RsaKeys.generate(2048);
+            X509Certificate self = ScepClient.selfSigned(key, "CN=router30.contoso.com");
+            byte[] envelope = ScepMessage.envelope(ScepClient.request(key, "CN=router30.contoso.com", ca.ndesChallengePassword()),
+                    ra.encryption(), org.bouncycastle.cms.CMSAlgorithm.AES128_CBC);
+            byte[] nonce = ScepClient.nonce();
+            byte[] message = ScepMessage.sign(ScepMessage.MessageType.PKCS_REQ, ScepClient.transactionId(key), nonce, null, null, null, null,
+                    spoiled(envelope, ra.encryption(), badKey), key.getPrivate(), self, "SHA256");
+            ScepClient.Answer answer = ScepClient.answer(scep.post(message), ra, key, self, nonce);
+            assertEquals(ScepMessage.FailInfo.BAD_MESSAGE_CHECK, answer.failInfo(), (badKey ? "bad padding: " : "bad content: ") + answer);
+            texts.add(answer.failInfoText());
+        }
+        assertEquals(texts.get(0), texts.get(1), "NDES answers a badly padded key as it answers bad content");
+        assertTrue(texts.get(0).contains("CEP Encryption"), "says what to encrypt to: " + texts.get(0));
+        assertEquals(before, ca.requestCount(), "nothing reached " + ca.name());
+    }
 }
