@@ -84,7 +84,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * ir, cr, p10cr   a new certificate; ip/cp answers it, certConf confirms it (pkiConf), or implicitConfirm spares that
- * kur             renewal, signature-protected by the certificate being renewed (the template is that one's if the path names none)
+ * kur             renewal, signed with the certificate being renewed, into its template with its names (RenewalKeepsTemplateAndNames)
  * pollReq         for a request waiting for a certificate manager: pollRep (checkAfter) until approved, then ip/cp/kup
  * rr              revocation: signed with the certificate itself, or sent by an account with Issue and Manage Certificates
  * </pre>

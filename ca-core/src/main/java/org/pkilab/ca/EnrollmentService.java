@@ -212,6 +212,9 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                         : caSecurity.mayEnroll(request.requester()));
         EnrollmentAgentSignature.Agent agent = admitted.signed() == null ? null : agents.agent(request, admitted.signed());
         facts.agent(agent);
+        if (request.renewalOf() != null) {
+            facts.renewedTemplate(folders.templateOf(request.renewalOf()).orElse(null));
+        }
         String namesFrom = agent != null && agent.onBehalfOfAnother() && agent.target() != null
                 ? agent.target().dn() : request.requester().distinguishedName();
         found.template().ifPresent(template -> {

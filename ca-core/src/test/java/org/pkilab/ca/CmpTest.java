@@ -174,6 +174,26 @@ class CmpTest {
     }
 
     @Test
+    void aKurForOtherNamesOrIntoAnotherTemplateIsRefusedBadRenewalSubject(@TempDir Path dir) throws Exception {
+        enrollIis01(dir);
+        key(dir, "new.pem");
+        long before = ca.requestCount();
+        Result otherName = openssl(dir, null, "-cmd", "kur", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "new.pem", "-subject", "/CN=web02.contoso.com", "-sans", "web02.contoso.com", "-certout", "other.pem");
+        String output = otherName.out() + otherName.err();
+        assertTrue(otherName.exit() != 0 && output.contains("0x80094806") && output.contains("CERTSRV_E_BAD_RENEWAL_SUBJECT"),
+                "a kur signed with CN=iis01's certificate asking for CN=web02: " + otherName);
+        assertTrue(!Files.exists(dir.resolve("other.pem")), "no certificate for web02.contoso.com");
+
+        Result otherTemplate = openssl(dir, APPROVAL, "-cmd", "kur", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "new.pem", "-certout", "approved.pem");
+        String text = otherTemplate.out() + otherTemplate.err();
+        assertTrue(otherTemplate.exit() != 0 && text.contains("CERTSRV_E_BAD_RENEWAL_SUBJECT") && text.contains(TEMPLATE),
+                "a kur of a " + TEMPLATE + " certificate into " + APPROVAL + " names the template to renew into: " + otherTemplate);
+        assertEquals(before + 2, ca.requestCount(), "both refusals recorded as denied requests");
+    }
+
+    @Test
     void rrByAnotherAccountWithoutIssueAndManageCertificatesIsRefused(@TempDir Path dir) throws Exception {
         X509Certificate issued = enrollIis01(dir);
         Result rr = openssl(dir, null, "-cmd", "rr", "-ref", web02.reference(), "-secret", "pass:" + web02.secret(),
