@@ -329,6 +329,15 @@ final class ScepAdapter {
             return reply.failure(FailInfo.BAD_REQUEST, "the request carries no challenge password; NDES requires one: an administrator "
                     + "gets a one-time password at " + adminUrl.get() + " (or 'pkilab ca scep-password') for the device to send");
         }
+        LogonToken serviceAccount;
+        try {
+            serviceAccount = ndes.serviceAccount().get();
+        } catch (CaException e) {
+            // before the password is redeemed: a logon that fails at the DC must not use up the device's one-time password
+            return reply.failure(FailInfo.BAD_REQUEST, "NDES's service account cannot log on, so nothing was submitted and the "
+                    + "challenge password is still good: " + oneLine(Decision.deny(e.error(), e.reason(), e.fix()))
+                    + " Send the same request again once the account can log on");
+        }
         String why = ndes.passwords().redeem(password);
         if (why != null) {
             return reply.failure(FailInfo.BAD_REQUEST, "The password in the certificate request cannot be verified. It may have been used "
@@ -336,7 +345,6 @@ final class ScepAdapter {
         }
         boolean[] usage = keyUsage(csr);
         String template = ndes.templates().get().forKeyUsage(usage[0], usage[1]);
-        LogonToken serviceAccount = ndes.serviceAccount().get();
         EnrollmentResult result;
         try {
             result = enrollment.submit(new EnrollmentRequest(serviceAccount, template, opened.content(), false, null,

@@ -450,4 +450,34 @@ class ScepTest {
         assertTrue(texts.get(0).contains("CEP Encryption"), "says what to encrypt to: " + texts.get(0));
         assertEquals(before, ca.requestCount(), "nothing reached " + ca.name());
     }
+
+    @Test
+    void aServiceAccountThatCannotLogOnLeavesTheChallengePasswordGood() throws Exception {
+        // a CA of its own: NDES's service account token is kept once it has logged on, and this one must never have
+        try (DomainController ownDc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+             CertificationAuthority own = CertificationAuthority.start(CertificationAuthorityConfig.builder(ownDc.names())
+                     .directory("127.0.0.1", ownDc.ldapPort(), ownDc.administratorDn(), PASSWORD).build());
+             com.unboundid.ldap.sdk.LDAPConnection ldap = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", ownDc.ldapPort(),
+                     ownDc.administratorDn(), PASSWORD)) {
+            try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", ownDc.ldapPort(), ownDc.names(), ownDc.administratorDn(), PASSWORD)) {
+                admin.security().allow("IPSec (Offline request)", own.config().hostName() + "$", AccessRight.ENROLL);
+            }
+            own.issueTemplate(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
+            String computer = ownDc.names().computer(own.config().hostName());
+            ldap.modify(computer, new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.REPLACE, "userAccountControl", "4098"));
+            ScepClient scep = new ScepClient(URI.create(own.scepUrl().replace(own.config().fqdn(), "127.0.0.1")));
+            String password = own.ndesChallengePassword();
+            KeyPair key = RsaKeys.generate(2048);
+            byte[] request = ScepClient.request(key, "CN=router40.contoso.com", password);
+            ScepClient.Answer refused = scep.send(key, request);
+            assertEquals(ScepMessage.FailInfo.BAD_REQUEST, refused.failInfo(), "NDES's " + own.config().hostName() + "$ disabled: " + refused);
+            assertTrue(refused.failInfoText().contains("ERROR_LOGON_FAILURE") && refused.failInfoText().contains("still good"), refused.failInfoText());
+
+            ldap.modify(computer, new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.REPLACE, "userAccountControl", "4096"));
+            KeyPair again = RsaKeys.generate(2048);
+            X509Certificate issued = scep.enroll(again, ScepClient.request(again, "CN=router40.contoso.com", password));
+            assertEquals(own.certificate().getSubjectX500Principal(), issued.getIssuerX500Principal(),
+                    "the same challenge password enrolls once " + own.config().hostName() + "$ is enabled again");
+        }
+    }
 }
