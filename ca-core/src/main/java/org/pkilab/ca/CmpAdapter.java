@@ -579,7 +579,8 @@ final class CmpAdapter {
         }
         EnrollmentResult result;
         try {
-            result = enrollment.submit(new EnrollmentRequest(sender.token(), template, csr, false, renewalOf));
+            result = enrollment.submit(new EnrollmentRequest(sender.token(), template, csr, false, renewalOf,
+                    type == PKIBody.TYPE_P10_CERT_REQ ? EnrollmentRequest.Form.PKCS10 : EnrollmentRequest.Form.CRMF, RequestRecord.Arrival.DIRECT));
         } catch (CaException notARequest) {
             synchronized (transactions) {
                 transactions.remove(id);

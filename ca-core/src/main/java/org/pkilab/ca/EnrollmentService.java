@@ -172,7 +172,8 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
             signed = cms.request();
             der = signed.pkcs10();
         }
-        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, request.requester().account());
+        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, request.requester().account(), signed == null ? request.form()
+                : EnrollmentRequest.Form.PKCS10);
         if (parsed.refusal() != null) {
             throw new CaException(parsed.refusal());
         }
@@ -312,7 +313,9 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         CertificateDraft draft = null;
         try {
             LogonToken requester = agents.originalCaller(pending, now);
-            EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null);
+            // the CA database holds the request as it came: a CRMF CertReqMsg only ever from CMP, which the pipeline admitted as such
+            EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null,
+                    Crmf.isCrmf(pending.csr()) ? EnrollmentRequest.Form.CRMF : EnrollmentRequest.Form.PKCS10, pending.arrival());
             Outcome outcome = evaluate(request, admit(request), now, IssuanceFacts.Submission.APPROVED);
             decision = outcome.evaluation().decision();
             draft = outcome.evaluation().draft();

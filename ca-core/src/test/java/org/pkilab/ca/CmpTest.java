@@ -384,4 +384,21 @@ class CmpTest {
         assertTrue(statusText(md5).contains("PBMAC1's MAC is"), statusText(md5));
         assertEquals(before, ca.requestCount(), "nothing reaches " + ca.name() + "'s database");
     }
+
+    @Test
+    void aCrmfRequestIsReadOnlyForCmpNotByThePipelineForEveryProtocol() throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        byte[] crmf = new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                        .build(key.getPrivate())).build().getEncoded();
+        org.pkilab.directory.model.LogonToken iis01Token = org.pkilab.directory.client.DomainLogon.logon("127.0.0.1", dc.ldapPort(),
+                dc.names().computer("IIS01"), PASSWORD).token();
+        long before = ca.requestCount();
+        CaException refused = assertThrows(CaException.class, () -> ca.submit(EnrollmentRequest.manual(iis01Token, TEMPLATE, crmf)),
+                "a CRMF CertReqMsg submitted as a PKCS #10 request (EST, SCEP, ACME's finalize) for " + TEMPLATE);
+        assertEquals(WindowsError.CRYPT_E_ASN1_BADTAG, refused.error(), refused.getMessage());
+        assertEquals(before, ca.requestCount(), "no request recorded");
+    }
 }
