@@ -133,6 +133,8 @@ final class CmpAdapter {
             PKCSObjectIdentifiers.id_hmacWithSHA384, 48, PKCSObjectIdentifiers.id_hmacWithSHA512, 64);
     private static final int MAX_TRANSACTIONS = 10_000;
     private static final int MAX_NONCES = 100_000;
+    /** How far a message's messageTime may be from the CA's clock. */
+    static final java.time.Duration MESSAGE_TIME_WINDOW = java.time.Duration.ofMinutes(10);
     private static final Pattern MEDIA = Pattern.compile("(?i)application/pkixcmp\\s*(;.*)?");
     private static final ASN1ObjectIdentifier PASSWORD_BASED_MAC = CMPObjectIdentifiers.passwordBasedMac;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -153,16 +155,17 @@ final class CmpAdapter {
             return size() > MAX_TRANSACTIONS;
         }
     };
-    private final Map<String, Boolean> nonces = new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > MAX_NONCES;
-        }
-    };
+    /** The senderNonces of messages taken lately, oldest first, with when they came: kept while a replay could still be on time. */
+    private final Map<String, java.time.Instant> nonces = new LinkedHashMap<>(1024, 0.75f, false);
+    private final java.time.Clock clock;
+    /** When this CA began to answer: nonces taken before are forgotten, so no message from before counts. */
+    private final java.time.Instant started;
 
     /** @param signing the CA host's web server certificate and key, which answers are signed with */
     CmpAdapter(String caName, Supplier<X509Certificate> caCertificate, KeyFiles.KeyEntry signing, Enrollment enrollment,
-               CaAdministration administration, CaSecurity security, AccountLogon logon, CmpSecrets secrets) {
+               CaAdministration administration, CaSecurity security, AccountLogon logon, CmpSecrets secrets, java.time.Clock clock) {
+        this.clock = clock;
+        this.started = clock.instant();
         this.caName = caName;
         this.caCertificate = caCertificate;
         this.signing = signing;
@@ -267,9 +270,10 @@ final class CmpAdapter {
         Protection protection = Protection.SIGNED;
         try {
             checkHeader(header);
+            checkTime(header);
             Sender sender = authenticate(message);
             protection = sender.protection();
-            remember(header.getSenderNonce().getOctets());
+            remember(header.getSenderNonce().getOctets(), clock.instant());
             return dispatch(message, label, sender);
         } catch (Refusal refusal) {
             return reply(error(header, protection, refusal), refusal.decision.error(), 0);
@@ -481,13 +485,57 @@ final class CmpAdapter {
         return new Sender(token, Protection.SIGNED, certificate);
     }
 
-    private void remember(byte[] senderNonce) {
+    /**
+     * Takes a message's senderNonce once. A nonce is kept for twice {@link #MESSAGE_TIME_WINDOW}, longer than a message with
+     * it could still be on time ({@link #checkTime}); when that many are kept, new messages wait rather than old nonces go.
+     */
+    private void remember(byte[] senderNonce, java.time.Instant now) {
         String key = HexFormat.of().formatHex(senderNonce);
         synchronized (nonces) {
-            if (nonces.putIfAbsent(key, Boolean.TRUE) != null) {
+            java.time.Instant forgetBefore = now.minus(MESSAGE_TIME_WINDOW.multipliedBy(2));
+            for (var it = nonces.values().iterator(); it.hasNext() && it.next().isBefore(forgetBefore); ) {
+                it.remove();
+            }
+            if (nonces.containsKey(key)) {
                 throw new Refusal(PKIFailureInfo.badSenderNonce, WindowsError.E_INVALIDARG, "the senderNonce " + key + " came in a message "
                         + caName + " took before: this message is a replay, and changes nothing", "send a fresh random senderNonce in every message");
             }
+            if (nonces.size() >= MAX_NONCES) {
+                throw new Refusal(PKIFailureInfo.systemUnavail, WindowsError.E_INVALIDARG, caName + " has taken " + MAX_NONCES
+                        + " CMP messages in the last " + MESSAGE_TIME_WINDOW.multipliedBy(2).toMinutes() + " minutes and keeps each one's "
+                        + "senderNonce that long", "send the message again in a minute");
+            }
+            nonces.put(key, now);
+        }
+    }
+
+    /**
+     * A message must say when it was made ({@code messageTime}, which RFC 9483 section 3.1 has clients send), within
+     * {@link #MESSAGE_TIME_WINDOW} of the CA's clock and not before the CA started: a message captured earlier, replayed
+     * after the CA restarted (and forgot the nonces it took) or after its window, changes nothing.
+     */
+    private void checkTime(PKIHeader header) {
+        java.time.Instant now = clock.instant();
+        String fix = "set the client's clock (the CA's says " + now + ") and send a new message with the current messageTime";
+        if (header.getMessageTime() == null) {
+            throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message has no messageTime; " + caName
+                    + " takes only messages that say when they were made", fix);
+        }
+        java.time.Instant sent;
+        try {
+            sent = header.getMessageTime().getDate().toInstant();
+        } catch (java.text.ParseException e) {
+            throw new Refusal(PKIFailureInfo.badDataFormat, WindowsError.CRYPT_E_ASN1_BADTAG, "the messageTime cannot be read: "
+                    + RequestedNames.printable(String.valueOf(e.getMessage())), fix);
+        }
+        if (java.time.Duration.between(sent, now).abs().compareTo(MESSAGE_TIME_WINDOW) > 0) {
+            throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message was made at " + sent + ", more than "
+                    + MESSAGE_TIME_WINDOW.toMinutes() + " minutes from " + caName + "'s clock (" + now + "); a message that old is a "
+                    + "replay or a wrong clock, and changes nothing", fix);
+        }
+        if (sent.isBefore(started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))) {
+            throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message was made at " + sent + ", before " + caName
+                    + " started at " + started + ", which forgot the messages it took before; it changes nothing", fix);
         }
     }
 

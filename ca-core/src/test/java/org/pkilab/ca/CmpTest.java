@@ -307,7 +307,7 @@ class CmpTest {
                 new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
                 new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
                 .setTransactionID(nonce.clone()).setSenderNonce(nonce).setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .setBody(body)
+                .setMessageTime(new java.util.Date()).setBody(body)
                 .build(new org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder("HmacSHA256", 256).setIterationCount(10_000)
                         .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(iis01.secret().toCharArray()))
                 .toASN1Structure();
@@ -340,7 +340,7 @@ class CmpTest {
         org.bouncycastle.asn1.cmp.PKIHeader header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(org.bouncycastle.asn1.cmp.PKIHeader.CMP_2000,
                 new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
                 new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
-                .setTransactionID(nonce.clone()).setSenderNonce(nonce)
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(new java.util.Date()))
                 .setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
                 .setProtectionAlg(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1,
                         new org.bouncycastle.asn1.pkcs.PBMAC1Params(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
@@ -400,5 +400,70 @@ class CmpTest {
                 "a CRMF CertReqMsg submitted as a PKCS #10 request (EST, SCEP, ACME's finalize) for " + TEMPLATE);
         assertEquals(WindowsError.CRYPT_E_ASN1_BADTAG, refused.error(), refused.getMessage());
         assertEquals(before, ca.requestCount(), "no request recorded");
+    }
+
+    private static java.net.http.HttpResponse<byte[]> post(CertificationAuthority to, String template, byte[] message) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + to.httpPort() + CmpAdapter.LABEL_PREFIX + template))
+                .header("Content-Type", CmpAdapter.MEDIA_TYPE).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(message)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    void aGrantedIrReplayedAfterTheCaRestartedOrFromLongAgoChangesNothing(@TempDir Path data) throws Exception {
+        try (DomainController ownDc = DomainController.start(DomainControllerConfig.builder().dataDirectory(data.resolve("dc"))
+                .administratorPassword(PASSWORD).build())) {
+            CertificationAuthorityConfig config = CertificationAuthorityConfig.builder(ownDc.names())
+                    .directory("127.0.0.1", ownDc.ldapPort(), ownDc.administratorDn(), PASSWORD).dataDirectory(data.resolve("ca")).build();
+            try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", ownDc.ldapPort(), ownDc.names(), ownDc.administratorDn(), PASSWORD)) {
+                admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            }
+            byte[] ir;
+            long granted;
+            try (CertificationAuthority first = CertificationAuthority.start(config)) {
+                CaAdministration.CmpSecret secret = first.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
+                ir = macProtectedIr(first, secret, new java.util.Date());
+                java.net.http.HttpResponse<byte[]> ip = post(first, "Machine", ir);
+                assertEquals(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REP, org.bouncycastle.asn1.cmp.PKIMessage.getInstance(ip.body())
+                        .getBody().getType(), "the ir is granted: " + ip.headers().firstValue("X-ADCS-Error").orElse(""));
+                granted = first.requestCount();
+                assertTrue(statusText(post(first, "Machine", ir)).contains("replay"), "the same ir again, before the restart");
+                byte[] old = macProtectedIr(first, secret, new java.util.Date(System.currentTimeMillis() - 20 * 60_000L));
+                String stale = statusText(post(first, "Machine", old));
+                assertTrue(stale.contains("more than") && stale.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.badTime),
+                        "an ir made 20 minutes ago: " + stale);
+                assertEquals(granted, first.requestCount(), "neither changed " + first.name() + "'s database");
+            }
+            try (CertificationAuthority again = CertificationAuthority.start(config)) {
+                String replayed = statusText(post(again, "Machine", ir));
+                assertTrue(replayed.contains("before " + again.name() + " started") && replayed.contains("0x80070057"),
+                        "the granted ir replayed after " + again.name() + " restarted: " + replayed);
+                assertEquals(granted, again.requestCount(), "no second certificate for the replayed ir");
+            }
+        }
+    }
+
+    /** An ir for IIS01's key under {@code secret} with PasswordBasedMac, made at {@code messageTime}. */
+    private static byte[] macProtectedIr(CertificationAuthority to, CaAdministration.CmpSecret secret, java.util.Date messageTime) throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        return new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(to.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setMessageTime(messageTime)
+                .setSenderKID(secret.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8)).setBody(body)
+                .build(new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator())
+                        .setParameters(new org.bouncycastle.asn1.cmp.PBMParameter(nonce, new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                                org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256), 10_000, new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256)))
+                        .build(secret.secret().toCharArray()))
+                .toASN1Structure().getEncoded();
     }
 }

@@ -168,6 +168,13 @@ final class CmpCorpus {
         byte[] denied = transactionId();
         add(category, "an ir for " + DENIED_TEMPLATE + ", on which IIS01 holds no Enroll right", DENIED_TEMPLATE,
                 der(ir(mac, denied, nonce())), new Answer(200, WindowsError.CERTSRV_E_TEMPLATE_DENIED, true, "notAuthorized"));
+        byte[] judged = der(ir(mac, transactionId(), nonce()));
+        add(category, "an ir for " + DENIED_TEMPLATE + " in a transaction of its own", DENIED_TEMPLATE, judged,
+                new Answer(200, WindowsError.CERTSRV_E_TEMPLATE_DENIED, true, "notAuthorized"));
+        add(category, "that judged ir replayed byte for byte", DENIED_TEMPLATE, judged, cmp(WindowsError.E_INVALIDARG, "badSenderNonce"));
+        add(category, "an ir made 20 minutes ago", der(message(transactionId(), nonce(), null, PKIHeader.CMP_2000,
+                new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(crmf())), mac, new java.util.Date(System.currentTimeMillis() - 20 * 60_000L))),
+                cmp(WindowsError.E_INVALIDARG, "badTime"));
         add(category, "a second ir in the same transaction", der(ir(mac, denied, nonce())),
                 cmp(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "transactionIdInUse"));
         add(category, "a certConf in that transaction answering no message of the CA", der(message(denied, nonce(), nonce(), certConf(), mac)),
@@ -274,10 +281,15 @@ final class CmpCorpus {
 
     /** A PKIMessage put together field by field (BC's builder refuses what the corpus must send). */
     private PKIMessage message(byte[] transactionId, byte[] senderNonce, byte[] recipNonce, int pvno, PKIBody body, Protector protector) {
+        return message(transactionId, senderNonce, recipNonce, pvno, body, protector, new java.util.Date());
+    }
+
+    private PKIMessage message(byte[] transactionId, byte[] senderNonce, byte[] recipNonce, int pvno, PKIBody body, Protector protector,
+                               java.util.Date messageTime) {
         X500Name sender = protector != null && protector.certificates() != null && protector.certificates().length > 0
                 ? X500Name.getInstance(protector.certificates()[0].getSubjectX500Principal().getEncoded()) : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
         PKIHeaderBuilder header = new PKIHeaderBuilder(pvno, new GeneralName(sender), new GeneralName(ca))
-                .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(new java.util.Date(1_700_000_000_000L)));
+                .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(messageTime));
         if (transactionId != null) {
             header.setTransactionID(transactionId);
         }
