@@ -384,6 +384,13 @@ final class CmpAdapter {
                     + "pkilab cmp secret " + secret.account());
         }
         LogonToken token = logon.onBehalfOf(secret.accountDn());
+        if (!token.sid().toString().equals(secret.accountSid())) {
+            throw new Refusal(PKIFailureInfo.badMessageCheck, WindowsError.ERROR_LOGON_FAILURE, "the CMP secret of reference " + reference
+                    + " was issued for " + secret.account() + (secret.accountSid().isEmpty() ? " before " + caName + " recorded the account's "
+                    + "SID" : " with SID " + secret.accountSid()) + ", and " + secret.accountDn() + " is now the account with SID " + token.sid()
+                    + "; a secret stands only for the account it was issued to", "issue a new secret for the account: pkilab cmp secret "
+                    + secret.account());
+        }
         return new Sender(token, new Protection(secret, parameters), null);
     }
 

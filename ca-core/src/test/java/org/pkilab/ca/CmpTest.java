@@ -466,4 +466,34 @@ class CmpTest {
                         .build(secret.secret().toCharArray()))
                 .toASN1Structure().getEncoded();
     }
+
+    @Test
+    void aRemovedSecretOrOneOfAnAccountCreatedAgainUnderItsNameIsRefused() throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createComputer("IIS05", "iis05.contoso.com", PASSWORD);
+            admin.security().allow("ConfigMgr Web Server Certificate", "IIS05$", AccessRight.READ, AccessRight.ENROLL);
+        }
+        String url = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        CaAdministration.CmpSecret removed = ca.issueCmpSecret("IIS05$", "CONTOSO\\Administrator");
+        CmpClient.withSecret(url, ca.certificate(), removed.reference(), removed.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com",
+                "iis05.contoso.com");
+        org.pkilab.enrollment.EstTransport.Response deleted = CaHttps.admin(ca, "DELETE", "cmp/secrets?account=CONTOSO%5CIIS05%24",
+                org.pkilab.enrollment.EstClient.basic("CONTOSO\\Administrator", PASSWORD));
+        assertEquals(200, deleted.status(), "DELETE cmp/secrets as the Administrator: " + new String(deleted.body()));
+        EnrollmentException afterRemoval = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                removed.reference(), removed.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com", "iis05.contoso.com"));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, afterRemoval.error(), "the removed secret of IIS05$: " + afterRemoval.getMessage());
+
+        CaAdministration.CmpSecret old = ca.issueCmpSecret("IIS05$", "CONTOSO\\Administrator");
+        try (com.unboundid.ldap.sdk.LDAPConnection ldap = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", dc.ldapPort(),
+                dc.administratorDn(), PASSWORD);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            ldap.delete(dc.names().computer("IIS05"));
+            admin.usersAndComputers().createComputer("IIS05", "iis05.contoso.com", PASSWORD);
+        }
+        EnrollmentException recreated = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                old.reference(), old.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com", "iis05.contoso.com"));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, recreated.error(), recreated.getMessage());
+        assertTrue(recreated.getMessage().contains("SID"), "names the SID that changed: " + recreated.getMessage());
+    }
 }
