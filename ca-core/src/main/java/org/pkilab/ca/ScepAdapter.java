@@ -369,7 +369,11 @@ final class ScepAdapter {
 
     private byte[] result(Reply reply, ScepMessage.Opened opened, EnrollmentResult result) {
         return switch (result.status()) {
-            case ISSUED, REVOKED -> reply.sign(PkiStatus.SUCCESS, null, null, ScepMessage.envelope(
+            case REVOKED -> reply.failure(FailInfo.BAD_REQUEST, "request " + result.requestId() + ": its certificate (serial "
+                    + result.record().serialHex() + ") was revoked at " + result.record().revokedAt() + " ("
+                    + (result.record().revocationReason() == null ? "no reason" : result.record().revocationReason().rfcName()) + "), so NDES hands it out no more. Get a new challenge password and enroll "
+                    + "with a new key (a new transactionID)");
+            case ISSUED -> reply.sign(PkiStatus.SUCCESS, null, null, ScepMessage.envelope(
                     CertsOnlyPkcs7.encode(List.of(result.certificate())), reply.message().signer(), opened.algorithm()));
             case PENDING -> reply.sign(PkiStatus.PENDING, null, null, null);
             default -> reply.failure(FailInfo.BAD_REQUEST, "request " + result.requestId() + ": " + oneLine(result.decision()));

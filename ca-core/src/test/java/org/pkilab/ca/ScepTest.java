@@ -480,4 +480,19 @@ class ScepTest {
                     "the same challenge password enrolls once " + own.config().hostName() + "$ is enabled again");
         }
     }
+
+    @Test
+    void aRequestSentAgainAfterItsCertificateWasRevokedGetsAFailureNamingTheRevocation() {
+        ScepClient scep = new ScepClient(URI.create(url()));
+        KeyPair key = RsaKeys.generate(2048);
+        byte[] request = ScepClient.request(key, "CN=router50.contoso.com", ca.ndesChallengePassword());
+        X509Certificate issued = scep.enroll(key, request);
+        ca.revoke(issued.getSerialNumber(), RevocationReason.KEY_COMPROMISE, ADMIN);
+        ScepClient.Answer again = scep.send(key, request);
+        assertEquals(ScepMessage.PkiStatus.FAILURE, again.status(), "router50's PKCSReq sent again after its certificate "
+                + issued.getSerialNumber().toString(16) + " was revoked: " + again);
+        assertEquals(ScepMessage.FailInfo.BAD_REQUEST, again.failInfo(), again.toString());
+        assertTrue(again.failInfoText().contains("revoked") && again.failInfoText().contains(issued.getSerialNumber().toString(16)),
+                again.failInfoText());
+    }
 }
