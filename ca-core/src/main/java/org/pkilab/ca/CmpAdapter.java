@@ -601,6 +601,11 @@ final class CmpAdapter {
                 }
                 csr = requests[0].getEncoded("DER");
                 certReqId = requests[0].getCertReq().getCertReqId().getValue();
+                if (certReqId.signum() != 0) {
+                    throw new Refusal(PKIFailureInfo.badRequest, WindowsError.E_INVALIDARG, "the certificate request's certReqId is "
+                            + (certReqId.bitLength() > 63 ? "a number of " + certReqId.bitLength() + " bits" : certReqId.toString())
+                            + "; RFC 9483 section 4.1.1 has it 0 in ir, cr and kur", "send certReqId 0");
+                }
                 if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
                     renewalOf = renewed(requests[0], sender);
                 }

@@ -445,9 +445,14 @@ class CmpTest {
 
     /** An ir for IIS01's key under {@code secret} with PasswordBasedMac, made at {@code messageTime}. */
     private static byte[] macProtectedIr(CertificationAuthority to, CaAdministration.CmpSecret secret, java.util.Date messageTime) throws Exception {
+        return macProtectedIr(to, secret, messageTime, 0);
+    }
+
+    private static byte[] macProtectedIr(CertificationAuthority to, CaAdministration.CmpSecret secret, java.util.Date messageTime,
+                                         int certReqId) throws Exception {
         java.security.KeyPair key = Csrs.rsa(2048);
         org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
-                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.valueOf(certReqId))
                         .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
                         .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
                         .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
@@ -495,5 +500,15 @@ class CmpTest {
                 old.reference(), old.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com", "iis05.contoso.com"));
         assertEquals(WindowsError.ERROR_LOGON_FAILURE, recreated.error(), recreated.getMessage());
         assertTrue(recreated.getMessage().contains("SID"), "names the SID that changed: " + recreated.getMessage());
+    }
+
+    @Test
+    void anIrWhoseCertReqIdIsNotZeroIsRefusedBadRequest() throws Exception {
+        CaAdministration.CmpSecret secret = new CaAdministration.CmpSecret(iis01.reference(), iis01.secret(), iis01.account(), iis01.url());
+        long before = ca.requestCount();
+        String text = statusText(post(ca, TEMPLATE, macProtectedIr(ca, secret, new java.util.Date(), 7)));
+        assertTrue(text.contains("certReqId is 7") && text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.badRequest),
+                "an ir from IIS01 with certReqId 7: " + text);
+        assertEquals(before, ca.requestCount(), "nothing recorded");
     }
 }
