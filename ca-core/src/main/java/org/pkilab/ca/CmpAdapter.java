@@ -462,7 +462,17 @@ final class CmpAdapter {
         try {
             X509CertificateHolder holder = new X509CertificateHolder(extra[0].getX509v3PKCert());
             certificate = EnrollmentResult.parseCertificate(holder.getEncoded());
+            if (enrollment.templateOf(certificate).isEmpty()) {
+                // the database lookup first: a signature with a key of the sender's choosing (RSA of 16,384 bits) costs more
+                throw new Refusal(PKIFailureInfo.signerNotTrusted, WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the message is "
+                        + "signed with a certificate " + caName + " did not issue ('" + RequestedNames.printable(certificate
+                        .getSubjectX500Principal().getName()) + "', serial " + certificate.getSerialNumber().toString(16) + ")",
+                        "sign with a valid certificate " + caName + " issued, or protect the message with a shared secret "
+                                + "(pkilab cmp secret <account>)");
+            }
             verified = protectedMessage.verify(new JcaContentVerifierProviderBuilder().build(holder));
+        } catch (Refusal refusal) {
+            throw refusal;
         } catch (Exception e) {
             throw new Refusal(PKIFailureInfo.badMessageCheck, WindowsError.NTE_BAD_SIGNATURE, "the signature of the message cannot be checked: "
                     + RequestedNames.printable(String.valueOf(e.getMessage())), "sign with SHA-256 and the key of the certificate sent first in extraCerts");

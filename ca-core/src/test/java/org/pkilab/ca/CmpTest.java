@@ -511,4 +511,31 @@ class CmpTest {
                 "an ir from IIS01 with certReqId 7: " + text);
         assertEquals(before, ca.requestCount(), "nothing recorded");
     }
+
+    @Test
+    void aMessageSignedWithACertificateThisCaDidNotIssueIsRefusedBeforeItsSignatureIsChecked() throws Exception {
+        java.security.KeyPair certified = Csrs.rsa(2048);
+        X509Certificate foreign = org.pkilab.enrollment.ScepClient.selfSigned(certified, "CN=Fabrikam Device");
+        java.security.KeyPair key = Csrs.rsa(2048);
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        // signed with another key than the certificate's: the signature would not verify, and must not be what is checked first
+        byte[] cr = new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=Fabrikam Device")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setMessageTime(new java.util.Date()).setBody(body)
+                .addCMPCertificate(new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(foreign))
+                .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate()))
+                .toASN1Structure().getEncoded();
+        java.net.http.HttpResponse<byte[]> answer = post(ca, TEMPLATE, cr);
+        String text = statusText(answer);
+        assertEquals("0x8009400E CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE", answer.headers().firstValue("X-ADCS-Error").orElse(""), text);
+        assertTrue(text.contains("did not issue") && text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.signerNotTrusted), text);
+    }
 }
