@@ -34,10 +34,10 @@ final class ScepCorpus {
     }
 
     /**
-     * What the corpus needs from the lab: NDES's certificates, and a transactionID NDES already holds for
-     * {@code usedKey}'s request.
+     * What the corpus needs from the lab: NDES's certificates, a transactionID NDES already holds for
+     * {@code usedKey}'s request, and that request's PKCSReq as sent (with a good password, granted), to be replayed.
      */
-    record Facts(X509Certificate ca, X509Certificate raEncryption, String usedTransactionId) {
+    record Facts(X509Certificate ca, X509Certificate raEncryption, String usedTransactionId, byte[] grantedPkcsReq) {
     }
 
     private final Facts facts;
@@ -105,6 +105,8 @@ final class ScepCorpus {
         byte[] once = message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC);
         inputs.add(new ScepInput("SCEP: replayed nonce", "a request with a password NDES never gave", once, 200, FailInfo.BAD_REQUEST, "cannot be verified"));
         inputs.add(new ScepInput("SCEP: replayed nonce", "the same message again", once, 200, FailInfo.BAD_REQUEST, "sent before"));
+        inputs.add(new ScepInput("SCEP: replayed nonce", "a granted PKCSReq with a good password, byte for byte", facts.grantedPkcsReq(), 200,
+                FailInfo.BAD_REQUEST, "sent before"));
         inputs.add(new ScepInput("SCEP: replayed transactionID", "another key's transactionID", message(RsaKeys.generate(2048),
                 facts.raEncryption(), MessageType.PKCS_REQ, facts.usedTransactionId(), "SHA256", CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_REQUEST,
                 "another key"));
