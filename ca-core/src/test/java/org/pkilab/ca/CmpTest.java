@@ -539,4 +539,24 @@ class CmpTest {
         assertEquals("0x8009400E CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE", answer.headers().firstValue("X-ADCS-Error").orElse(""), text);
         assertTrue(text.contains("did not issue") && text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.signerNotTrusted), text);
     }
+
+    @Test
+    void aCertificateWithoutTheDigitalSignatureKeyUsageProtectsNoMessage() {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.security().allow("CEP Encryption", "IIS01$", AccessRight.READ, AccessRight.ENROLL);
+        }
+        ca.issueTemplate(org.pkilab.directory.model.DefaultTemplates.CEP_ENCRYPTION);
+        String url = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        java.security.KeyPair key = Csrs.rsa(2048);
+        X509Certificate encipherOnly = CmpClient.withSecret(url, ca.certificate(), iis01.reference(), iis01.secret())
+                .enroll(org.pkilab.directory.model.DefaultTemplates.CEP_ENCRYPTION, key, "CN=iis01.contoso.com");
+        assertTrue(!encipherOnly.getKeyUsage()[0], "CEP Encryption: key encipherment alone");
+        long before = ca.requestCount();
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> CmpClient.withCertificate(url, ca.certificate(),
+                encipherOnly, key.getPrivate()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis01.contoso.com", "iis01.contoso.com"),
+                "a cr signed with IIS01's key-encipherment-only certificate");
+        assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, refused.error(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("digitalSignature"), refused.getMessage());
+        assertEquals(before, ca.requestCount(), "nothing submitted");
+    }
 }
