@@ -20,7 +20,8 @@ public interface AccountLogon {
     /**
      * The current token of the account holding {@code certificate}, which must be one this CA issued and
      * still valid: renewal authenticates with the certificate being renewed, and the CA asks the DC for the
-     * holder's token (S4U2Self).
+     * holder's token (S4U2Self). A certificate NDES requested for a SCEP device authenticates no one: it is recorded under
+     * NDES's service account, which does not hold its key.
      *
      * @throws CaException {@code CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE} naming the certificate otherwise
      */

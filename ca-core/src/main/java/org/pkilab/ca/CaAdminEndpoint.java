@@ -45,6 +45,7 @@ import java.util.Optional;
  *                                                                    security/&lt;role&gt;/&lt;account&gt; takes a name without a domain
  * POST   /certsrv/admin/acme/eab?account=CONTOSO%5Calice                  pkilab acme eab alice: an ACME external account
  *                                                                    binding key id and HMAC key bound to the account
+ * DELETE /certsrv/admin/cmp/secrets?account=CONTOSO%5CIIS01%24          removes the account's CMP secret (Manage CA)
  * POST   /certsrv/admin/cmp/secrets?account=CONTOSO%5CIIS01%24          a CMP shared secret for the account (Manage CA):
  *                                                                    {"reference", "secret", "account", "url"}, shown once
  * </pre>
@@ -92,7 +93,8 @@ final class CaAdminEndpoint {
                     ? "change the registry settings (certutil -setreg)" : null;
             case "acme" -> parts.length == 2 && "eab".equals(parts[1]) && "POST".equals(method)
                     ? "issue ACME external account keys" : null;
-            case "cmp" -> parts.length == 2 && "secrets".equals(parts[1]) && "POST".equals(method) ? "issue CMP secrets" : null;
+            case "cmp" -> parts.length == 2 && "secrets".equals(parts[1]) ? "POST".equals(method) ? "issue CMP secrets"
+                    : "DELETE".equals(method) ? "remove CMP secrets" : null : null;
             case "security" -> listing ? "read the CA's security"
                     : (parts.length == 2 || parts.length == 3) && ("POST".equals(method) || "DELETE".equals(method))
                     ? "change the CA's security" : null;
@@ -103,7 +105,7 @@ final class CaAdminEndpoint {
                     + "\nsee GET requests, POST requests/<id>/approve|deny, POST certificates/<serial>/revoke, POST crl, "
                     + "GET|POST|DELETE templates[/<name>], GET registry, POST registry?name=<value>&change=<change>, GET security, "
                     + "POST|DELETE security/<officer|manager|enroll|read>?account=<name>, POST acme/eab?account=<name>, "
-                    + "POST cmp/secrets?account=<name>\n");
+                    + "POST|DELETE cmp/secrets?account=<name>\n");
             return;
         }
         HttpLogon.Result caller = logon.authenticate(request);
@@ -208,6 +210,15 @@ final class CaAdminEndpoint {
                 String account = Request.extractQueryParameters(request).getValue("account");
                 if (account == null || account.isBlank()) {
                     throw new CaException(WindowsError.E_INVALIDARG, "name the account the CMP secret is for: cmp/secrets?account=CONTOSO%5CIIS01%24");
+                }
+                if ("DELETE".equals(method)) {
+                    ca.removeCmpSecret(account, who);
+                    ObjectNode out = JSON.createObjectNode();
+                    out.put("ca", ca.name());
+                    out.put("account", account);
+                    out.put("removed", true);
+                    json(response, callback, out);
+                    return;
                 }
                 CaAdministration.CmpSecret secret = ca.issueCmpSecret(account, who);
                 ObjectNode out = JSON.createObjectNode();

@@ -97,6 +97,14 @@ public interface CaAdministration {
      */
     CmpSecret issueCmpSecret(String account, String who);
 
+    /**
+     * Removes the CMP shared secret of {@code account}: messages protected with it are refused from now on.
+     *
+     * @throws CaException {@code ERROR_NONE_MAPPED} when the name is no user or computer of the domain, {@code E_INVALIDARG}
+     *                     when the account has no secret
+     */
+    void removeCmpSecret(String account, String who);
+
     /** {@code CONTOSO\Domain Admins} for a SID of the domain; the SID itself when the directory knows no name. */
     String trusteeName(org.pkilab.directory.model.SecurityIdentifier sid);
 }

@@ -40,7 +40,7 @@ final class CaDatabase implements AutoCloseable {
 
     private static final String COLUMNS = "request_id, requester, requester_dn, template, status, disposition_code, "
             + "disposition_message, serial, subject, certificate, csr, submitted_at, resolved_at, not_before, not_after, "
-            + "revoked_at, revocation_reason";
+            + "revoked_at, revocation_reason, arrival";
     /** Requests a writer pass may leave waiting before an insert applies them itself: bounds memory and the log. */
     private static final int MOST_PENDING = 4096;
     /** How long the writer lets requests gather before it applies them in one transaction. */
@@ -88,7 +88,7 @@ final class CaDatabase implements AutoCloseable {
         this.log = log;
         this.insert = connection.prepareStatement("INSERT INTO requests (request_id, requester, requester_dn, template,"
                 + " status, disposition_code, disposition_message, serial, subject, certificate, csr, csr_sha256, submitted_at,"
-                + " resolved_at, not_before, not_after) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(request_id) DO NOTHING");
+                + " resolved_at, not_before, not_after, arrival) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(request_id) DO NOTHING");
         this.writer = new Thread(this::writeBehind, "CA database writer");
         this.writer.setDaemon(true);
     }
@@ -113,7 +113,8 @@ final class CaDatabase implements AutoCloseable {
                         + " disposition_code INTEGER NOT NULL, disposition_message TEXT NOT NULL, serial TEXT UNIQUE,"
                         + " subject TEXT, certificate BLOB, csr BLOB NOT NULL, csr_sha256 TEXT NOT NULL,"
                         + " submitted_at INTEGER NOT NULL, resolved_at INTEGER, not_before INTEGER, not_after INTEGER,"
-                        + " revoked_at INTEGER, revocation_reason INTEGER)");
+                        + " revoked_at INTEGER, revocation_reason INTEGER, arrival TEXT)");
+                addArrivalColumn(s);
                 s.execute("CREATE INDEX IF NOT EXISTS requests_csr ON requests(csr_sha256)");
                 s.execute("CREATE INDEX IF NOT EXISTS requests_status ON requests(status)");
                 s.execute("CREATE TABLE IF NOT EXISTS crls (crl_number INTEGER PRIMARY KEY, delta INTEGER NOT NULL,"
@@ -168,7 +169,7 @@ final class CaDatabase implements AutoCloseable {
         }
         RequestRecord numbered = new RequestRecord(nextRequestId, r.requester(), r.requesterDn(), r.template(), r.status(),
                 r.dispositionCode(), r.dispositionMessage(), r.serial(), r.subject(), r.certificate(), r.csr(),
-                r.submittedAt(), r.resolvedAt(), r.notBefore(), r.notAfter(), r.revokedAt(), r.revocationReason());
+                r.submittedAt(), r.resolvedAt(), r.notBefore(), r.notAfter(), r.revokedAt(), r.revocationReason(), r.arrival());
         try {
             log.append(numbered, csrSha256);
         } catch (IOException e) {
@@ -327,6 +328,7 @@ final class CaDatabase implements AutoCloseable {
                 setInstant(insert, 14, r.resolvedAt());
                 setInstant(insert, 15, r.notBefore());
                 setInstant(insert, 16, r.notAfter());
+                insert.setString(17, r.arrival().name());
                 insert.executeUpdate();
             }
             connection.commit();
@@ -560,7 +562,19 @@ final class CaDatabase implements AutoCloseable {
                 RequestStatus.valueOf(rs.getString(5)), rs.getInt(6), rs.getString(7),
                 serial == null ? null : new BigInteger(serial, 16), rs.getString(9), rs.getBytes(10), rs.getBytes(11),
                 instant(rs, 12), instant(rs, 13), instant(rs, 14), instant(rs, 15), instant(rs, 16),
-                revoked ? RevocationReason.ofCode(reason) : null);
+                revoked ? RevocationReason.ofCode(reason) : null, RequestRecord.Arrival.of(rs.getString(18)));
+    }
+
+    /** A database from before the CA recorded how requests arrived gets the column; its rows read as sent directly. */
+    private static void addArrivalColumn(Statement s) throws SQLException {
+        try (ResultSet columns = s.executeQuery("PRAGMA table_info(requests)")) {
+            while (columns.next()) {
+                if ("arrival".equals(columns.getString("name"))) {
+                    return;
+                }
+            }
+        }
+        s.execute("ALTER TABLE requests ADD COLUMN arrival TEXT");
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

@@ -143,7 +143,7 @@ final class CaWebServer implements AutoCloseable {
         acme = new AcmeAdapter(config.caName(), config.fqdn(), config.names().dnsName(), caCertificate, services.enrollment(), services.policy(),
                 services.logon(), services.administration(), services.acmeAccounts(), config.clock());
         cmp = new CmpAdapter(config.caName(), caCertificate, identity, services.enrollment(), services.administration(),
-                services.security(), services.logon(), services.cmpSecrets());
+                services.security(), services.logon(), services.cmpSecrets(), config.clock());
         scep = new ScepAdapter(config.caName(), () -> "https://" + config.fqdn() + ":" + httpsPort() + ScepAdapter.ADMIN_PATH + "/", caCertificate,
                 services.enrollment(), services.policy(), logon, services.ndes());
         // routes only now, with every adapter made: Jetty's threads start with server.start() below, after these writes

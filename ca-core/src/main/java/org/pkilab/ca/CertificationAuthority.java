@@ -610,10 +610,30 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
             throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),
                     "name the user or computer the secret is for, as CONTOSO\\IIS01$ or IIS01$"));
         }
-        String canonical = config.names().defaultNetbiosName() + "\\" + directory.account(named.dn()).samAccountName();
-        CmpSecrets.Secret secret = cmpSecrets.issue(canonical, named.dn(), who, config.clock().instant());
+        CaDirectory.Account holder = directory.account(named.dn());
+        String canonical = config.names().defaultNetbiosName() + "\\" + holder.samAccountName();
+        CmpSecrets.Secret secret = cmpSecrets.issue(canonical, named.dn(), holder.sid().toString(), who, config.clock().instant());
         LOG.info("{}: {} issued CMP secret {} for {}", config.caName(), who, secret.reference(), canonical);
         return new CmpSecret(secret.reference(), secret.secret(), canonical, cmpUrl());
+    }
+
+    @Override
+    public void removeCmpSecret(String account, String who) {
+        requireRunning();
+        String name = account.strip();
+        if (name.indexOf('\\') < 0) {
+            name = config.names().defaultNetbiosName() + "\\" + name;
+        }
+        CaDirectory.NamedAccount named = directory.requesterAccount(name);
+        if (named.dn() == null) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),
+                    "name the user or computer whose secret to remove, as CONTOSO\\IIS01$ or IIS01$"));
+        }
+        if (!cmpSecrets.remove(named.dn())) {
+            throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.E_INVALIDARG, name + " has no CMP secret at "
+                    + config.caName(), "nothing to remove; 'pkilab cmp secret " + name + "' would issue one"));
+        }
+        LOG.info("{}: {} removed the CMP secret of {}", config.caName(), who, name);
     }
 
     @Override

@@ -84,7 +84,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * ir, cr, p10cr   a new certificate; ip/cp answers it, certConf confirms it (pkiConf), or implicitConfirm spares that
- * kur             renewal, signature-protected by the certificate being renewed (the template is that one's if the path names none)
+ * kur             renewal, signed with the certificate being renewed, into its template with its names (RenewalKeepsTemplateAndNames)
  * pollReq         for a request waiting for a certificate manager: pollRep (checkAfter) until approved, then ip/cp/kup
  * rr              revocation: signed with the certificate itself, or sent by an account with Issue and Manage Certificates
  * </pre>
@@ -125,8 +125,16 @@ final class CmpAdapter {
     static final int CHECK_AFTER_SECONDS = 2;
     /** PasswordBasedMac's and PBKDF2's iterations beyond this are refused unread: a MAC is no place for a work factor of millions. */
     static final int MAX_MAC_ITERATIONS = 100_000;
+    /** The longest salt and PBKDF2 key a MAC's parameters may ask for: RFC 9481 uses 16 and 32 bytes. */
+    static final int MAX_SALT_BYTES = 64;
+    static final int MAX_KEY_BYTES = 64;
+    /** The HMACs PBMAC1 may use as PBKDF2's PRF and as its MAC, with their output sizes. */
+    private static final Map<ASN1ObjectIdentifier, Integer> HMAC_OUTPUT_BYTES = Map.of(PKCSObjectIdentifiers.id_hmacWithSHA256, 32,
+            PKCSObjectIdentifiers.id_hmacWithSHA384, 48, PKCSObjectIdentifiers.id_hmacWithSHA512, 64);
     private static final int MAX_TRANSACTIONS = 10_000;
     private static final int MAX_NONCES = 100_000;
+    /** How far a message's messageTime may be from the CA's clock. */
+    static final java.time.Duration MESSAGE_TIME_WINDOW = java.time.Duration.ofMinutes(10);
     private static final Pattern MEDIA = Pattern.compile("(?i)application/pkixcmp\\s*(;.*)?");
     private static final ASN1ObjectIdentifier PASSWORD_BASED_MAC = CMPObjectIdentifiers.passwordBasedMac;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -147,16 +155,17 @@ final class CmpAdapter {
             return size() > MAX_TRANSACTIONS;
         }
     };
-    private final Map<String, Boolean> nonces = new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > MAX_NONCES;
-        }
-    };
+    /** The senderNonces of messages taken lately, oldest first, with when they came: kept while a replay could still be on time. */
+    private final Map<String, java.time.Instant> nonces = new LinkedHashMap<>(1024, 0.75f, false);
+    private final java.time.Clock clock;
+    /** When this CA began to answer: nonces taken before are forgotten, so no message from before counts. */
+    private final java.time.Instant started;
 
     /** @param signing the CA host's web server certificate and key, which answers are signed with */
     CmpAdapter(String caName, Supplier<X509Certificate> caCertificate, KeyFiles.KeyEntry signing, Enrollment enrollment,
-               CaAdministration administration, CaSecurity security, AccountLogon logon, CmpSecrets secrets) {
+               CaAdministration administration, CaSecurity security, AccountLogon logon, CmpSecrets secrets, java.time.Clock clock) {
+        this.clock = clock;
+        this.started = clock.instant();
         this.caName = caName;
         this.caCertificate = caCertificate;
         this.signing = signing;
@@ -261,9 +270,10 @@ final class CmpAdapter {
         Protection protection = Protection.SIGNED;
         try {
             checkHeader(header);
+            checkTime(header);
             Sender sender = authenticate(message);
             protection = sender.protection();
-            remember(header.getSenderNonce().getOctets());
+            remember(header.getSenderNonce().getOctets(), clock.instant());
             return dispatch(message, label, sender);
         } catch (Refusal refusal) {
             return reply(error(header, protection, refusal), refusal.decision.error(), 0);
@@ -353,11 +363,11 @@ final class CmpAdapter {
             if (algorithm.getAlgorithm().equals(PASSWORD_BASED_MAC)) {
                 parameters = PBMParameter.getInstance(algorithm.getParameters());
                 checkIterations(parameters.getIterationCount().getValue());
+                checkSalt(parameters.getSalt().getOctets().length);
                 verified = protectedMessage.verify(new PKMACBuilder(new JcePKMACValuesCalculator(), MAX_MAC_ITERATIONS),
                         secret.secret().toCharArray());
             } else {
-                PBMAC1Params pbmac1 = PBMAC1Params.getInstance(algorithm.getParameters());
-                checkIterations(PBKDF2Params.getInstance(pbmac1.getKeyDerivationFunc().getParameters()).getIterationCount());
+                checkPbmac1(PBMAC1Params.getInstance(algorithm.getParameters()));
                 verified = protectedMessage.verify(new JcePBMac1CalculatorProviderBuilder().setProvider(BOUNCY_CASTLE).build(),
                         secret.secret().toCharArray());
             }
@@ -374,7 +384,63 @@ final class CmpAdapter {
                     + "pkilab cmp secret " + secret.account());
         }
         LogonToken token = logon.onBehalfOf(secret.accountDn());
+        if (!token.sid().toString().equals(secret.accountSid())) {
+            throw new Refusal(PKIFailureInfo.badMessageCheck, WindowsError.ERROR_LOGON_FAILURE, "the CMP secret of reference " + reference
+                    + " was issued for " + secret.account() + (secret.accountSid().isEmpty() ? " before " + caName + " recorded the account's "
+                    + "SID" : " with SID " + secret.accountSid()) + ", and " + secret.accountDn() + " is now the account with SID " + token.sid()
+                    + "; a secret stands only for the account it was issued to", "issue a new secret for the account: pkilab cmp secret "
+                    + secret.account());
+        }
         return new Sender(token, new Protection(secret, parameters), null);
+    }
+
+    /**
+     * PBMAC1's parameters within what a MAC needs, before any work: PBKDF2 with HMAC-SHA256/384/512 as its PRF, a salt of
+     * at most {@value #MAX_SALT_BYTES} bytes, a keyLength of 16 to {@value #MAX_KEY_BYTES} bytes, HMAC-SHA256/384/512 as the
+     * MAC, and at most {@value #MAX_MAC_ITERATIONS} iterations for the whole key: PBKDF2 runs its iterations once per PRF
+     * output block, so a key of a million bytes at the iteration cap would cost minutes of CPU for one unauthenticated message.
+     */
+    private static void checkPbmac1(PBMAC1Params pbmac1) {
+        String fix = "use PBMAC1 with PBKDF2 (HMAC-SHA256, a salt of 16 to " + MAX_SALT_BYTES + " bytes, keyLength 32, 500 to 10,000 "
+                + "iterations) and HMAC-SHA256, as RFC 9481 section 6.1.1 describes, or PasswordBasedMac (openssl cmp's)";
+        AlgorithmIdentifier kdf = pbmac1.getKeyDerivationFunc();
+        // Bouncy Castle's JcePBMac1CalculatorBuilder names PBKDF2 by PBES2's identifier (1.2.840.113549.1.5.13); its parameters are PBKDF2's
+        if (!PKCSObjectIdentifiers.id_PBKDF2.equals(kdf.getAlgorithm()) && !PKCSObjectIdentifiers.id_PBES2.equals(kdf.getAlgorithm())) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBMAC1's key derivation function is "
+                    + kdf.getAlgorithm().getId() + ", not PBKDF2 (1.2.840.113549.1.5.12)", fix);
+        }
+        PBKDF2Params pbkdf2 = PBKDF2Params.getInstance(kdf.getParameters());
+        Integer prfBytes = HMAC_OUTPUT_BYTES.get(pbkdf2.getPrf().getAlgorithm());
+        if (prfBytes == null) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBKDF2's PRF is " + pbkdf2.getPrf().getAlgorithm().getId()
+                    + (pbkdf2.isDefaultPrf() ? " (HMAC-SHA1, the default when none is named)" : "") + "; " + "the CA takes HMAC-SHA256, "
+                    + "HMAC-SHA384 or HMAC-SHA512", fix);
+        }
+        if (!HMAC_OUTPUT_BYTES.containsKey(pbmac1.getMessageAuthScheme().getAlgorithm())) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBMAC1's MAC is "
+                    + pbmac1.getMessageAuthScheme().getAlgorithm().getId() + "; the CA takes HMAC-SHA256, HMAC-SHA384 or HMAC-SHA512", fix);
+        }
+        checkSalt(pbkdf2.getSalt().length);
+        BigInteger keyLength = pbkdf2.getKeyLength();
+        if (keyLength == null || keyLength.compareTo(BigInteger.valueOf(16)) < 0 || keyLength.compareTo(BigInteger.valueOf(MAX_KEY_BYTES)) > 0) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBKDF2's keyLength is " + (keyLength == null ? "absent"
+                    : keyLength.bitLength() > 31 ? "a number of " + keyLength.bitLength() + " bits" : keyLength + " bytes")
+                    + "; the CA derives a MAC key of 16 to " + MAX_KEY_BYTES + " bytes and needs it named", fix);
+        }
+        BigInteger iterations = pbkdf2.getIterationCount();
+        checkIterations(iterations);
+        long blocks = (keyLength.longValueExact() + prfBytes - 1) / prfBytes;
+        if (iterations.longValueExact() * blocks > MAX_MAC_ITERATIONS) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "PBKDF2 would run " + iterations + " iterations for each of "
+                    + blocks + " blocks of a " + keyLength + "-byte key; the CA computes at most " + MAX_MAC_ITERATIONS + " in all", fix);
+        }
+    }
+
+    private static void checkSalt(int bytes) {
+        if (bytes > MAX_SALT_BYTES) {
+            throw new Refusal(PKIFailureInfo.badAlg, WindowsError.E_INVALIDARG, "the MAC parameters carry a salt of " + bytes + " bytes; "
+                    + "the CA takes at most " + MAX_SALT_BYTES, "use a random salt of 16 bytes (openssl uses 16)");
+        }
     }
 
     private static void checkIterations(BigInteger iterations) {
@@ -396,7 +462,17 @@ final class CmpAdapter {
         try {
             X509CertificateHolder holder = new X509CertificateHolder(extra[0].getX509v3PKCert());
             certificate = EnrollmentResult.parseCertificate(holder.getEncoded());
+            if (enrollment.templateOf(certificate).isEmpty()) {
+                // the database lookup first: a signature with a key of the sender's choosing (RSA of 16,384 bits) costs more
+                throw new Refusal(PKIFailureInfo.signerNotTrusted, WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the message is "
+                        + "signed with a certificate " + caName + " did not issue ('" + RequestedNames.printable(certificate
+                        .getSubjectX500Principal().getName()) + "', serial " + certificate.getSerialNumber().toString(16) + ")",
+                        "sign with a valid certificate " + caName + " issued, or protect the message with a shared secret "
+                                + "(pkilab cmp secret <account>)");
+            }
             verified = protectedMessage.verify(new JcaContentVerifierProviderBuilder().build(holder));
+        } catch (Refusal refusal) {
+            throw refusal;
         } catch (Exception e) {
             throw new Refusal(PKIFailureInfo.badMessageCheck, WindowsError.NTE_BAD_SIGNATURE, "the signature of the message cannot be checked: "
                     + RequestedNames.printable(String.valueOf(e.getMessage())), "sign with SHA-256 and the key of the certificate sent first in extraCerts");
@@ -406,24 +482,77 @@ final class CmpAdapter {
                     + "with the key of its protection certificate '" + RequestedNames.printable(certificate.getSubjectX500Principal().getName())
                     + "'", "sign with the private key of the certificate sent first in extraCerts");
         }
+        boolean[] usage = certificate.getKeyUsage();
+        if (usage == null || !usage[0]) {
+            throw new Refusal(PKIFailureInfo.signerNotTrusted, WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "the protection "
+                    + "certificate '" + RequestedNames.printable(certificate.getSubjectX500Principal().getName()) + "' (serial "
+                    + certificate.getSerialNumber().toString(16) + ") " + (usage == null ? "has no key usage extension" : "lacks the "
+                    + "digitalSignature key usage") + "; RFC 9483 protects CMP messages only with a signing certificate",
+                    "sign with a certificate whose template's key usage includes Digital signature, or protect the message with a "
+                    + "shared secret (pkilab cmp secret <account>)");
+        }
         LogonToken token;
         try {
             token = logon.holderOf(certificate);
         } catch (CaException e) {
             throw new Refusal(PKIFailureInfo.signerNotTrusted, Decision.deny(e.error(), "the message is signed with a certificate "
-                    + caName + " does not take: " + e.getMessage(), "sign with a valid certificate " + caName + " issued, or protect "
+                    + caName + " does not take: " + e.reason(), "sign with a valid certificate " + caName + " issued, or protect "
                     + "the message with a shared secret (pkilab cmp secret <account>)"));
         }
         return new Sender(token, Protection.SIGNED, certificate);
     }
 
-    private void remember(byte[] senderNonce) {
+    /**
+     * Takes a message's senderNonce once. A nonce is kept for twice {@link #MESSAGE_TIME_WINDOW}, longer than a message with
+     * it could still be on time ({@link #checkTime}); when that many are kept, new messages wait rather than old nonces go.
+     */
+    private void remember(byte[] senderNonce, java.time.Instant now) {
         String key = HexFormat.of().formatHex(senderNonce);
         synchronized (nonces) {
-            if (nonces.putIfAbsent(key, Boolean.TRUE) != null) {
+            java.time.Instant forgetBefore = now.minus(MESSAGE_TIME_WINDOW.multipliedBy(2));
+            for (var it = nonces.values().iterator(); it.hasNext() && it.next().isBefore(forgetBefore); ) {
+                it.remove();
+            }
+            if (nonces.containsKey(key)) {
                 throw new Refusal(PKIFailureInfo.badSenderNonce, WindowsError.E_INVALIDARG, "the senderNonce " + key + " came in a message "
                         + caName + " took before: this message is a replay, and changes nothing", "send a fresh random senderNonce in every message");
             }
+            if (nonces.size() >= MAX_NONCES) {
+                throw new Refusal(PKIFailureInfo.systemUnavail, WindowsError.E_INVALIDARG, caName + " has taken " + MAX_NONCES
+                        + " CMP messages in the last " + MESSAGE_TIME_WINDOW.multipliedBy(2).toMinutes() + " minutes and keeps each one's "
+                        + "senderNonce that long", "send the message again in a minute");
+            }
+            nonces.put(key, now);
+        }
+    }
+
+    /**
+     * A message must say when it was made ({@code messageTime}, which RFC 9483 section 3.1 has clients send), within
+     * {@link #MESSAGE_TIME_WINDOW} of the CA's clock and not before the CA started: a message captured earlier, replayed
+     * after the CA restarted (and forgot the nonces it took) or after its window, changes nothing.
+     */
+    private void checkTime(PKIHeader header) {
+        java.time.Instant now = clock.instant();
+        String fix = "set the client's clock (the CA's says " + now + ") and send a new message with the current messageTime";
+        if (header.getMessageTime() == null) {
+            throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message has no messageTime; " + caName
+                    + " takes only messages that say when they were made", fix);
+        }
+        java.time.Instant sent;
+        try {
+            sent = header.getMessageTime().getDate().toInstant();
+        } catch (java.text.ParseException e) {
+            throw new Refusal(PKIFailureInfo.badDataFormat, WindowsError.CRYPT_E_ASN1_BADTAG, "the messageTime cannot be read: "
+                    + RequestedNames.printable(String.valueOf(e.getMessage())), fix);
+        }
+        if (java.time.Duration.between(sent, now).abs().compareTo(MESSAGE_TIME_WINDOW) > 0) {
+            throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message was made at " + sent + ", more than "
+                    + MESSAGE_TIME_WINDOW.toMinutes() + " minutes from " + caName + "'s clock (" + now + "); a message that old is a "
+                    + "replay or a wrong clock, and changes nothing", fix);
+        }
+        if (sent.isBefore(started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))) {
+            throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message was made at " + sent + ", before " + caName
+                    + " started at " + started + ", which forgot the messages it took before; it changes nothing", fix);
         }
     }
 
@@ -482,6 +611,11 @@ final class CmpAdapter {
                 }
                 csr = requests[0].getEncoded("DER");
                 certReqId = requests[0].getCertReq().getCertReqId().getValue();
+                if (certReqId.signum() != 0) {
+                    throw new Refusal(PKIFailureInfo.badRequest, WindowsError.E_INVALIDARG, "the certificate request's certReqId is "
+                            + (certReqId.bitLength() > 63 ? "a number of " + certReqId.bitLength() + " bits" : certReqId.toString())
+                            + "; RFC 9483 section 4.1.1 has it 0 in ir, cr and kur", "send certReqId 0");
+                }
                 if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
                     renewalOf = renewed(requests[0], sender);
                 }
@@ -515,7 +649,8 @@ final class CmpAdapter {
         }
         EnrollmentResult result;
         try {
-            result = enrollment.submit(new EnrollmentRequest(sender.token(), template, csr, false, renewalOf));
+            result = enrollment.submit(new EnrollmentRequest(sender.token(), template, csr, false, renewalOf,
+                    type == PKIBody.TYPE_P10_CERT_REQ ? EnrollmentRequest.Form.PKCS10 : EnrollmentRequest.Form.CRMF, RequestRecord.Arrival.DIRECT));
         } catch (CaException notARequest) {
             synchronized (transactions) {
                 transactions.remove(id);

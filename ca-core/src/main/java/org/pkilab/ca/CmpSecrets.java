@@ -22,7 +22,9 @@ import java.util.Optional;
  * The shared secrets CMP clients protect their messages with (RFC 9483 section 3.2, MAC-based protection): an
  * administrator issues one for a domain account, and whoever knows the reference and the secret enrolls as that
  * account, judged against each template's ACL with the account's token. Issuing a new secret for an account replaces
- * the one it had; removing it ends CMP enrollment with it.
+ * the one it had; removing it ({@code pkilab cmp secret --remove}) ends CMP enrollment with it. A secret stands for the
+ * account with the objectSid it had when the secret was issued: an account deleted and created again under the same name
+ * is another account, and the secret is refused for it.
  *
  * <pre>
  * pkilab cmp secret 'CONTOSO\IIS01$'          reference 5c1f0e9a27d4b3e8, secret 9xK2...  (shown once)
@@ -40,12 +42,16 @@ final class CmpSecrets {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** One account's secret: the reference it is known by, the account ({@code CONTOSO\IIS01$} and its DN) and the secret. */
-    record Secret(String reference, String account, String accountDn, String secret, Instant issued, String issuedBy) {
+    /**
+     * One account's secret: the reference it is known by, the account ({@code CONTOSO\IIS01$}, its DN and its objectSid, empty
+     * in a file from before the CA kept it) and the secret.
+     */
+    record Secret(String reference, String account, String accountDn, String accountSid, String secret, Instant issued, String issuedBy) {
         Secret {
             Objects.requireNonNull(reference, "reference");
             Objects.requireNonNull(account, "account");
             Objects.requireNonNull(accountDn, "accountDn");
+            accountSid = accountSid == null ? "" : accountSid;
             Objects.requireNonNull(secret, "secret");
         }
 
@@ -75,7 +81,8 @@ final class CmpSecrets {
         if (file != null && Files.exists(file)) {
             try {
                 for (JsonNode node : JSON.readTree(Files.readAllBytes(file)).path("secrets")) {
-                    Secret secret = new Secret(text(node, "reference"), text(node, "account"), text(node, "accountDn"), text(node, "secret"),
+                    Secret secret = new Secret(text(node, "reference"), text(node, "account"), text(node, "accountDn"),
+                            node.path("accountSid").asText(""), text(node, "secret"),
                             Instant.parse(text(node, "issued")), node.path("issuedBy").asText(""));
                     secrets.put(secret.reference(), secret);
                 }
@@ -105,12 +112,12 @@ final class CmpSecrets {
      *
      * @throws IllegalStateException when the data folder cannot be written; the secrets stay as they were
      */
-    synchronized Secret issue(String account, String accountDn, String who, Instant now) {
+    synchronized Secret issue(String account, String accountDn, String accountSid, String who, Instant now) {
         byte[] reference = new byte[8];
         byte[] secret = new byte[18];
         RANDOM.nextBytes(reference);
         RANDOM.nextBytes(secret);
-        Secret issued = new Secret(HexFormat.of().formatHex(reference), account, accountDn,
+        Secret issued = new Secret(HexFormat.of().formatHex(reference), account, accountDn, accountSid,
                 java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret), now, who);
         Map<String, Secret> changed = new LinkedHashMap<>(secrets);
         changed.values().removeIf(s -> s.accountDn().equalsIgnoreCase(accountDn));
@@ -138,6 +145,7 @@ final class CmpSecrets {
                 node.put("reference", s.reference());
                 node.put("account", s.account());
                 node.put("accountDn", s.accountDn());
+                node.put("accountSid", s.accountSid());
                 node.put("secret", s.secret());
                 node.put("issued", s.issued().toString());
                 node.put("issuedBy", s.issuedBy());

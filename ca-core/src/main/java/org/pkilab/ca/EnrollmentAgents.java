@@ -32,7 +32,7 @@ final class EnrollmentAgents {
      * Who the CA database records as the requester: the caller, or for an enrollment agent's request on behalf of
      * another account that account (the console's "Requester Name"), with the agent named in the disposition ({@code note}).
      */
-    record Requester(String account, String dn, String note) {
+    record Requester(String account, String dn, String note, RequestRecord.Arrival arrival) {
     }
 
     private static final EnrollmentAgentSignature AGENT_CHECK = new EnrollmentAgentSignature();
@@ -94,9 +94,9 @@ final class EnrollmentAgents {
             // the console writes DOMAIN\sAMAccountName, whatever form the agent named the account in
             String account = caller.substring(0, caller.indexOf('\\') + 1) + agent.target().samAccountName();
             return new Requester(account, agent.target().dn(), " (enrolled on behalf of " + account + " by enrollment agent "
-                    + request.requester().account() + ")");
+                    + request.requester().account() + ")", RequestRecord.Arrival.ENROLLMENT_AGENT);
         }
-        return new Requester(request.requester().account(), request.requester().distinguishedName(), "");
+        return new Requester(request.requester().account(), request.requester().distinguishedName(), "", request.arrival());
     }
 
     /**

@@ -172,7 +172,8 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
             signed = cms.request();
             der = signed.pkcs10();
         }
-        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, request.requester().account());
+        Pkcs10Request.Parsed parsed = Pkcs10Request.parse(der, request.requester().account(), signed == null ? request.form()
+                : EnrollmentRequest.Form.PKCS10);
         if (parsed.refusal() != null) {
             throw new CaException(parsed.refusal());
         }
@@ -212,6 +213,9 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
                         : caSecurity.mayEnroll(request.requester()));
         EnrollmentAgentSignature.Agent agent = admitted.signed() == null ? null : agents.agent(request, admitted.signed());
         facts.agent(agent);
+        if (request.renewalOf() != null) {
+            facts.renewedTemplate(folders.templateOf(request.renewalOf()).orElse(null));
+        }
         String namesFrom = agent != null && agent.onBehalfOfAnother() && agent.target() != null
                 ? agent.target().dn() : request.requester().distinguishedName();
         found.template().ifPresent(template -> {
@@ -265,7 +269,8 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
             RequestRecord row = new RequestRecord(0, requester.account(), requester.dn(),
                     template, status, code, message, serial, subject, certificate, csr, now,
                     status == RequestStatus.PENDING ? null : now,
-                    certificate == null ? null : draft.notBefore(), certificate == null ? null : draft.notAfter(), null, null);
+                    certificate == null ? null : draft.notBefore(), certificate == null ? null : draft.notAfter(), null, null,
+                    requester.arrival());
             long start = System.nanoTime();
             RequestRecord recorded = database.insert(row, sha256(csr));
             databaseNanos.add(System.nanoTime() - start);
@@ -308,7 +313,9 @@ public final class EnrollmentService implements Enrollment, EnrollmentPolicySour
         CertificateDraft draft = null;
         try {
             LogonToken requester = agents.originalCaller(pending, now);
-            EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null);
+            // the CA database holds the request as it came: a CRMF CertReqMsg only ever from CMP, which the pipeline admitted as such
+            EnrollmentRequest request = new EnrollmentRequest(requester, pending.template(), pending.csr(), false, null,
+                    Crmf.isCrmf(pending.csr()) ? EnrollmentRequest.Form.CRMF : EnrollmentRequest.Form.PKCS10, pending.arrival());
             Outcome outcome = evaluate(request, admit(request), now, IssuanceFacts.Submission.APPROVED);
             decision = outcome.evaluation().decision();
             draft = outcome.evaluation().draft();

@@ -27,10 +27,12 @@ import java.util.List;
  * @param registry    the CA's registry settings when the request came ({@code EditFlags}, {@code DisableExtensionList} ...)
  * @param caAccess    the CA's own Security tab on the requester: may it Request Certificates ({@link CaSecurity#mayEnroll})
  * @param agent       what the CA found out about an enrollment agent's signature on the request; null for a bare PKCS #10
+ * @param renewedTemplate the template the certificate a renewal renews was issued from, as the CA database recorded it; null
+ *                    for a request that renews nothing, or a certificate the database has no template for
  */
 record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, CertificateTemplate template, List<String> issueList,
                      CaDirectory.Account account, String caName, String domainDnsName, Instant caNotAfter, Submission submission,
-                     CaRegistrySettings registry, Decision caAccess, EnrollmentAgentSignature.Agent agent) {
+                     CaRegistrySettings registry, Decision caAccess, EnrollmentAgentSignature.Agent agent, String renewedTemplate) {
 
     /** Who stands behind a request, which decides the checks it still needs. */
     enum Submission {
@@ -92,6 +94,7 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
 
         private Decision caAccess = Decision.proceed();
         private EnrollmentAgentSignature.Agent agent;
+        private String renewedTemplate;
 
         private Builder(EnrollmentRequest request, Pkcs10Request csr) {
             this.request = request;
@@ -164,9 +167,15 @@ record IssuanceFacts(EnrollmentRequest request, Pkcs10Request csr, Instant now, 
             return this;
         }
 
+        /** If unset, none: a renewal is then refused, as its certificate's template is unknown. */
+        Builder renewedTemplate(String renewedTemplate) {
+            this.renewedTemplate = renewedTemplate;
+            return this;
+        }
+
         IssuanceFacts build() {
             return new IssuanceFacts(request, csr, now, template, issueList, account, caName, domainDnsName, caNotAfter, submission,
-                    registry, caAccess, agent);
+                    registry, caAccess, agent, renewedTemplate);
         }
     }
 }

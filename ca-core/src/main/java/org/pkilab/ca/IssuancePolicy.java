@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
  * <ol>
  *   <li>{@link RequesterMayUseCa}: the CA's own Security tab lets the requester Request Certificates;</li>
  *   <li>{@link TemplateIssuedHere}: the template exists and is on this CA's "Certificate Templates to Issue" list;</li>
+ *   <li>{@link RenewalKeepsTemplateAndNames}: a renewal keeps the renewed certificate's template, subject and names;</li>
  *   <li>{@link RequesterMayEnroll}: the requester's logon token holds Enroll (and Autoenroll for autoenrollment);</li>
  *   <li>{@link EnrollmentAgentSignature}: the Issuance Requirements' authorized signatures, and an enrollment agent's
  *       request on behalf of another account;</li>
@@ -51,7 +52,7 @@ final class IssuancePolicy {
     private final List<Modifier> modifiers;
 
     IssuancePolicy() {
-        this(List.of(new RequesterMayUseCa(), new TemplateIssuedHere(), new RequesterMayEnroll(), new EnrollmentAgentSignature(),
+        this(List.of(new RequesterMayUseCa(), new TemplateIssuedHere(), new RenewalKeepsTemplateAndNames(), new RequesterMayEnroll(), new EnrollmentAgentSignature(),
                 new SubjectNamesAvailable(), new KeyMeetsTemplate(), new ManagerApproval()), List.of(new SubjectNamesFromTemplate(),
                 new ValidityFromTemplate(), new RequestedApplicationPolicies(), new ExtensionsDisabledByCa()));
     }

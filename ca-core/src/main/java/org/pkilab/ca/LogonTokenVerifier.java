@@ -25,7 +25,8 @@ import java.util.function.Function;
  * obtained from the DC is checked here (signed by the DC's current key, within its lifetime on the lab
  * clock, naming an account that still exists and is enabled); a user name and password (HTTP Basic) are
  * logged on at the DC; and a renewal's TLS client certificate, one this CA issued, stands for its
- * holder's current token (S4U2Self at the DC). Every refusal is {@link WindowsError#ERROR_LOGON_FAILURE}
+ * holder's current token (S4U2Self at the DC), unless NDES requested it for a SCEP device: the CA database records
+ * those under NDES's service account, which does not hold their keys. Every refusal is {@link WindowsError#ERROR_LOGON_FAILURE}
  * or {@link WindowsError#CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE} with the Kerberos error Windows would log.
  */
 final class LogonTokenVerifier implements AccountLogon {
@@ -188,6 +189,15 @@ final class LogonTokenVerifier implements AccountLogon {
         if (certificate.getNotAfter().toInstant().isBefore(clock.instant())) {
             throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " expired on "
                     + certificate.getNotAfter().toInstant() + "; enroll anew with the account's credentials");
+        }
+        if (r.arrival() == RequestRecord.Arrival.NDES) {
+            // NDES records every device's request under its own service account: the key is the device's, not that account's
+            throw new CaException(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, "certificate " + r.serialHex() + " ('"
+                    + RequestedNames.printable(certificate.getSubjectX500Principal().getName()) + "', request " + r.requestId()
+                    + ") was requested through NDES, which submits every SCEP device's request under its service account "
+                    + r.requester() + "; it stands for a device, not for " + r.requester() + ", so it authenticates no one. Renew it "
+                    + "over SCEP with a new challenge password, or give the device an account of its own and enroll with that "
+                    + "account's credentials (a CMP shared secret: pkilab cmp secret <account>)");
         }
         return DomainLogon.logonOnBehalfOf(dc.host(), dc.port(), dc.bindDn(), dc.bindPassword(), r.requesterDn()).token();
     }

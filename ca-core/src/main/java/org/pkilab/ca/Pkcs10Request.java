@@ -137,15 +137,30 @@ final class Pkcs10Request {
      * @param requester the account that sent it, for the refusal's text
      */
     static Parsed parse(byte[] der, String requester) {
+        return parse(der, requester, EnrollmentRequest.Form.PKCS10);
+    }
+
+    /**
+     * Reads {@code der} in the form its protocol carries: a PKCS #10 request as {@link #parse(byte[], String)} does, or for
+     * CMP alone ({@code CRMF}) a CertReqMsg, whose CertTemplate and proof of possession stand for a PKCS #10's subject, key,
+     * extensions and signature. Neither form is taken in place of the other.
+     */
+    static Parsed parse(byte[] der, String requester, EnrollmentRequest.Form form) {
         String fix = "send a base64 DER certificate request, for example from 'openssl req -new -outform DER'";
         JcaPKCS10CertificationRequest csr;
         CertificateRequestMessage crmf = null;
-        try {
-            crmf = Crmf.read(der);
-        } catch (IllegalArgumentException e) {
-            return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the CRMF request from " + requester
-                    + " cannot be certified: " + RequestedNames.printable(String.valueOf(e.getMessage())),
-                    "send the CertTemplate with the subject and public key, and proof of possession by the key's signature"));
+        if (form == EnrollmentRequest.Form.CRMF) {
+            try {
+                crmf = Crmf.read(der);
+            } catch (IllegalArgumentException e) {
+                return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the CRMF request from " + requester
+                        + " cannot be certified: " + RequestedNames.printable(String.valueOf(e.getMessage())),
+                        "send the CertTemplate with the subject and public key, and proof of possession by the key's signature"));
+            }
+            if (crmf == null) {
+                return new Parsed(null, Decision.deny(WindowsError.CRYPT_E_ASN1_BADTAG, "the " + der.length + " bytes from " + requester
+                        + " are not a CRMF CertReqMsg", "send ir, cr and kur with a CRMF CertReqMsg, or a PKCS #10 request as p10cr"));
+            }
         }
         try {
             if (crmf != null) {

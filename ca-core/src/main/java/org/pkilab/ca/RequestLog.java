@@ -170,6 +170,7 @@ final class RequestLog implements AutoCloseable {
         writeInstant(out, r.resolvedAt());
         writeInstant(out, r.notBefore());
         writeInstant(out, r.notAfter());
+        writeString(out, r.arrival().name());
         return bytes.toByteArray();
     }
 
@@ -188,9 +189,15 @@ final class RequestLog implements AutoCloseable {
             byte[] certificate = readBytes(in);
             byte[] csr = readBytes(in);
             String csrSha256 = readString(in);
+            Instant submitted = readInstant(in);
+            Instant resolved = readInstant(in);
+            Instant notBefore = readInstant(in);
+            Instant notAfter = readInstant(in);
+            // an entry a CA from before the arrival was logged wrote ends here
+            RequestRecord.Arrival arrival = RequestRecord.Arrival.of(in.available() > 0 ? readString(in) : null);
             RequestRecord record = new RequestRecord(id, requester, requesterDn, template, status, code, message,
                     serial == null ? null : new BigInteger(serial, 16), subject, certificate, csr,
-                    readInstant(in), readInstant(in), readInstant(in), readInstant(in), null, null);
+                    submitted, resolved, notBefore, notAfter, null, null, arrival);
             return new Entry(record, csrSha256);
         } catch (EOFException | IllegalArgumentException e) {
             throw new IOException("a log entry that passed its checksum does not read back: " + e.getMessage(), e);

@@ -281,7 +281,7 @@ final class ScepAdapter {
         } catch (NoSuchAlgorithmException e) {
             return reply.failure(FailInfo.BAD_ALG, e.getMessage());
         } catch (java.security.GeneralSecurityException e) {
-            return reply.failure(FailInfo.BAD_MESSAGE_CHECK, e.getMessage());
+            return reply.failure(FailInfo.BAD_MESSAGE_CHECK, undecryptable(encryption));
         }
         byte[] signerKey = message.signer().getPublicKey().getEncoded();
         Transaction known;
@@ -303,20 +303,40 @@ final class ScepAdapter {
             // the same request sent again (a device retrying): its answer as it stands now, and no second request
             return retrieved(reply, opened, known.requestId());
         }
-        return pkcsReq(reply, opened, signerKey);
+        return pkcsReq(reply, opened, signerKey, encryption);
     }
 
-    private byte[] pkcsReq(Reply reply, ScepMessage.Opened opened, byte[] signerKey) {
+    /**
+     * The one answer to a request NDES cannot decrypt or read: the RSA padding of the key, the content's encryption and the
+     * PKCS #10 inside all fail alike, with the same text (see {@link ScepMessage#open}), so the CEP Encryption key is no oracle.
+     */
+    private static String undecryptable(RaCertificates.RaKey encryption) {
+        return "the request cannot be decrypted with NDES's CEP Encryption key, or what it holds is no PKCS #10 request; nothing "
+                + "was submitted. Encrypt a PKCS #10 request to the CEP Encryption certificate GetCACert returns (serial "
+                + encryption.certificate().getSerialNumber().toString(16) + ") with AES or DES3";
+    }
+
+    private byte[] pkcsReq(Reply reply, ScepMessage.Opened opened, byte[] signerKey, RaCertificates.RaKey encryption) {
         PKCS10CertificationRequest csr;
         try {
             csr = new PKCS10CertificationRequest(opened.content());
         } catch (IOException | RuntimeException e) {
-            return reply.failure(FailInfo.BAD_REQUEST, "the PKCSReq's content is not a PKCS #10 certificate request: " + e.getMessage());
+            // content decrypted with the substitute key of a bad RSA block is noise: answered as a decryption failure
+            return reply.failure(FailInfo.BAD_MESSAGE_CHECK, undecryptable(encryption));
         }
         String password = attributeText(csr, PKCSObjectIdentifiers.pkcs_9_at_challengePassword);
         if (password == null) {
             return reply.failure(FailInfo.BAD_REQUEST, "the request carries no challenge password; NDES requires one: an administrator "
                     + "gets a one-time password at " + adminUrl.get() + " (or 'pkilab ca scep-password') for the device to send");
+        }
+        LogonToken serviceAccount;
+        try {
+            serviceAccount = ndes.serviceAccount().get();
+        } catch (CaException e) {
+            // before the password is redeemed: a logon that fails at the DC must not use up the device's one-time password
+            return reply.failure(FailInfo.BAD_REQUEST, "NDES's service account cannot log on, so nothing was submitted and the "
+                    + "challenge password is still good: " + oneLine(Decision.deny(e.error(), e.reason(), e.fix()))
+                    + " Send the same request again once the account can log on");
         }
         String why = ndes.passwords().redeem(password);
         if (why != null) {
@@ -325,10 +345,10 @@ final class ScepAdapter {
         }
         boolean[] usage = keyUsage(csr);
         String template = ndes.templates().get().forKeyUsage(usage[0], usage[1]);
-        LogonToken serviceAccount = ndes.serviceAccount().get();
         EnrollmentResult result;
         try {
-            result = enrollment.submit(new EnrollmentRequest(serviceAccount, template, opened.content(), false, null));
+            result = enrollment.submit(new EnrollmentRequest(serviceAccount, template, opened.content(), false, null,
+                    EnrollmentRequest.Form.PKCS10, RequestRecord.Arrival.NDES));
         } catch (CaException e) {
             return reply.failure(FailInfo.BAD_REQUEST, oneLine(Decision.deny(e.error(), e.reason(), e.fix())));
         }
@@ -349,7 +369,11 @@ final class ScepAdapter {
 
     private byte[] result(Reply reply, ScepMessage.Opened opened, EnrollmentResult result) {
         return switch (result.status()) {
-            case ISSUED, REVOKED -> reply.sign(PkiStatus.SUCCESS, null, null, ScepMessage.envelope(
+            case REVOKED -> reply.failure(FailInfo.BAD_REQUEST, "request " + result.requestId() + ": its certificate (serial "
+                    + result.record().serialHex() + ") was revoked at " + result.record().revokedAt() + " ("
+                    + (result.record().revocationReason() == null ? "no reason" : result.record().revocationReason().rfcName()) + "), so NDES hands it out no more. Get a new challenge password and enroll "
+                    + "with a new key (a new transactionID)");
+            case ISSUED -> reply.sign(PkiStatus.SUCCESS, null, null, ScepMessage.envelope(
                     CertsOnlyPkcs7.encode(List.of(result.certificate())), reply.message().signer(), opened.algorithm()));
             case PENDING -> reply.sign(PkiStatus.PENDING, null, null, null);
             default -> reply.failure(FailInfo.BAD_REQUEST, "request " + result.requestId() + ": " + oneLine(result.decision()));

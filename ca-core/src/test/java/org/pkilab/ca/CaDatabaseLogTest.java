@@ -156,6 +156,45 @@ class CaDatabaseLogTest {
         }
     }
 
+    @Test
+    void aDatabaseAndALogFromBeforeArrivalsWereRecordedOpenAndTheirRowsReadAsDirect(@TempDir Path data) throws Exception {
+        try (java.sql.Connection old = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("ca.db"));
+             java.sql.Statement s = old.createStatement()) {
+            s.execute("CREATE TABLE requests (request_id INTEGER PRIMARY KEY, requester TEXT NOT NULL, requester_dn TEXT NOT NULL,"
+                    + " template TEXT NOT NULL, status TEXT NOT NULL, disposition_code INTEGER NOT NULL, disposition_message TEXT NOT NULL,"
+                    + " serial TEXT UNIQUE, subject TEXT, certificate BLOB, csr BLOB NOT NULL, csr_sha256 TEXT NOT NULL,"
+                    + " submitted_at INTEGER NOT NULL, resolved_at INTEGER, not_before INTEGER, not_after INTEGER, revoked_at INTEGER,"
+                    + " revocation_reason INTEGER)");
+            s.execute("INSERT INTO requests VALUES (1, 'CONTOSO\\IIS01$', 'CN=IIS01', 'WebServer', 'ISSUED', 0, 'Issued', '3e9', 'CN=a',"
+                    + " x'00', x'3003020101', 'hash1', 0, 0, 0, 0, NULL, NULL)");
+        }
+        // an entry as a CA from before wrote it: everything up to notAfter, no arrival after it
+        RequestRecord logged = issued(2, BigInteger.valueOf(1002));
+        try (RequestLog log = RequestLog.open(data.resolve("ca.log"))) {
+            log.append(logged, "hash2");
+        }
+        byte[] entry = Files.readAllBytes(data.resolve("ca.log"));
+        int cut = entry.length - 4 - "DIRECT".length();
+        byte[] body = java.util.Arrays.copyOfRange(entry, 8, cut);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body);
+        Files.write(data.resolve("ca.log"), java.nio.ByteBuffer.allocate(8 + body.length).putInt(body.length).putInt((int) crc.getValue())
+                .put(body).array());
+
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            assertEquals(RequestRecord.Arrival.DIRECT, db.byId(1).orElseThrow().arrival(), "a row from before reads as sent directly");
+            assertEquals(RequestRecord.Arrival.DIRECT, db.byId(2).orElseThrow().arrival(), "a log entry from before too");
+            RequestRecord ndes = new RequestRecord(0, "CONTOSO\\CA01$", "CN=CA01", "IPSECIntermediateOffline", RequestStatus.ISSUED, 0,
+                    "Issued", BigInteger.valueOf(3003), "CN=router", certificate(3003), new byte[]{0x30, 0x03, 0x02, 0x01, 0x01}, NOW, NOW, NOW,
+                    NOW.plusSeconds(86_400), null, null, RequestRecord.Arrival.NDES);
+            long id = db.insert(ndes, "hash3").requestId();
+            assertEquals(RequestRecord.Arrival.NDES, db.byId(id).orElseThrow().arrival());
+        }
+        try (CaDatabase db = CaDatabase.open(data.resolve("ca.db"))) {
+            assertEquals(RequestRecord.Arrival.NDES, db.byId(3).orElseThrow().arrival(), "kept in the tables across a restart");
+        }
+    }
+
     private static RequestRecord issued(long id, BigInteger serial) {
         return new RequestRecord(id, "CONTOSO\\IIS01$", "CN=IIS01,CN=Computers,DC=contoso,DC=com", "WebServer",
                 RequestStatus.ISSUED, 0, "Issued", serial, "CN=server1.internal.contoso.com", certificate(serial.intValue()),

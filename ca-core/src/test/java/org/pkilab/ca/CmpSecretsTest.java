@@ -21,11 +21,11 @@ class CmpSecretsTest {
 
     @Test
     void aSecretIssuedIsThereWhenTheCaStartsAgainAndANewOneReplacesIt(@TempDir Path data) throws IOException {
-        CmpSecrets.Secret first = CmpSecrets.load(data, false).issue("CONTOSO\\IIS01$", IIS01, "CONTOSO\\Administrator", Instant.EPOCH);
+        CmpSecrets.Secret first = CmpSecrets.load(data, false).issue("CONTOSO\\IIS01$", IIS01, "S-1-5-21-1-2-3-1105", "CONTOSO\\Administrator", Instant.EPOCH);
         CmpSecrets again = CmpSecrets.load(data, false);
         assertEquals(first, again.byReference(first.reference()).orElseThrow(), "the secret of IIS01$ in " + CmpSecrets.FILE + " after a restart");
 
-        CmpSecrets.Secret second = again.issue("CONTOSO\\IIS01$", IIS01, "CONTOSO\\Administrator", Instant.EPOCH);
+        CmpSecrets.Secret second = again.issue("CONTOSO\\IIS01$", IIS01, "S-1-5-21-1-2-3-1105", "CONTOSO\\Administrator", Instant.EPOCH);
         assertNotEquals(first.reference(), second.reference());
         CmpSecrets after = CmpSecrets.load(data, false);
         assertFalse(after.byReference(first.reference()).isPresent(), "IIS01's earlier secret is replaced");
@@ -36,7 +36,7 @@ class CmpSecretsTest {
     @Test
     void aTemporaryCaKeepsItsSecretsInMemoryOnly(@TempDir Path data) throws IOException {
         CmpSecrets temporary = CmpSecrets.load(data, true);
-        CmpSecrets.Secret secret = temporary.issue("CONTOSO\\IIS01$", IIS01, "CONTOSO\\Administrator", Instant.EPOCH);
+        CmpSecrets.Secret secret = temporary.issue("CONTOSO\\IIS01$", IIS01, "S-1-5-21-1-2-3-1105", "CONTOSO\\Administrator", Instant.EPOCH);
         assertTrue(temporary.byReference(secret.reference()).isPresent());
         assertFalse(Files.exists(data.resolve(CmpSecrets.FILE)));
     }

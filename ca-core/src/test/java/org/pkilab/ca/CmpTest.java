@@ -174,6 +174,26 @@ class CmpTest {
     }
 
     @Test
+    void aKurForOtherNamesOrIntoAnotherTemplateIsRefusedBadRenewalSubject(@TempDir Path dir) throws Exception {
+        enrollIis01(dir);
+        key(dir, "new.pem");
+        long before = ca.requestCount();
+        Result otherName = openssl(dir, null, "-cmd", "kur", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "new.pem", "-subject", "/CN=web02.contoso.com", "-sans", "web02.contoso.com", "-certout", "other.pem");
+        String output = otherName.out() + otherName.err();
+        assertTrue(otherName.exit() != 0 && output.contains("0x80094806") && output.contains("CERTSRV_E_BAD_RENEWAL_SUBJECT"),
+                "a kur signed with CN=iis01's certificate asking for CN=web02: " + otherName);
+        assertTrue(!Files.exists(dir.resolve("other.pem")), "no certificate for web02.contoso.com");
+
+        Result otherTemplate = openssl(dir, APPROVAL, "-cmd", "kur", "-cert", "iis01.pem", "-key", "key.pem", "-trusted", "ca.pem",
+                "-newkey", "new.pem", "-certout", "approved.pem");
+        String text = otherTemplate.out() + otherTemplate.err();
+        assertTrue(otherTemplate.exit() != 0 && text.contains("CERTSRV_E_BAD_RENEWAL_SUBJECT") && text.contains(TEMPLATE),
+                "a kur of a " + TEMPLATE + " certificate into " + APPROVAL + " names the template to renew into: " + otherTemplate);
+        assertEquals(before + 2, ca.requestCount(), "both refusals recorded as denied requests");
+    }
+
+    @Test
     void rrByAnotherAccountWithoutIssueAndManageCertificatesIsRefused(@TempDir Path dir) throws Exception {
         X509Certificate issued = enrollIis01(dir);
         Result rr = openssl(dir, null, "-cmd", "rr", "-ref", web02.reference(), "-secret", "pass:" + web02.secret(),
@@ -187,7 +207,7 @@ class CmpTest {
     @Test
     void aRequestHeldForACertificateManagerIsPolledForUntilApproved(@TempDir Path dir) throws Exception {
         key(dir, "key.pem");
-        int pendingBefore = ca.pending().size();
+        long lastBefore = ca.requestCount();
         java.util.concurrent.CompletableFuture<Result> ir = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 return openssl(dir, APPROVAL, "-cmd", "ir", "-ref", iis01.reference(), "-secret", "pass:" + iis01.secret(),
@@ -198,13 +218,14 @@ class CmpTest {
             }
         });
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (ca.pending().size() == pendingBefore && !ir.isDone() && System.nanoTime() < deadline) {
+        // this request's row, by its id: other tests' requests may be pending too
+        java.util.function.Supplier<java.util.Optional<RequestRecord>> mine = () -> ca.pending().stream()
+                .filter(r -> r.requestId() > lastBefore && r.requester().equals("CONTOSO\\IIS01$") && r.template().equals(APPROVAL)).findFirst();
+        while (mine.get().isEmpty() && !ir.isDone() && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
-        List<RequestRecord> pending = ca.pending();
-        assertEquals(pendingBefore + 1, pending.size(), "IIS01's request for " + APPROVAL + " waits for a certificate manager; openssl: "
-                + (ir.isDone() ? ir.join() : "still running"));
-        RequestRecord held = pending.get(pending.size() - 1);
+        RequestRecord held = mine.get().orElseThrow(() -> new AssertionError("IIS01's request for " + APPROVAL + " waits for a certificate "
+                + "manager; openssl: " + (ir.isDone() ? ir.join() : "still running")));
         ca.approve(held.requestId(), "CONTOSO\\Administrator");
         Result done = ir.get(120, java.util.concurrent.TimeUnit.SECONDS);
         assertEquals(0, done.exit(), "openssl cmp polls (pollReq) and gets the certificate once request " + held.requestId() + " is approved: " + done);
@@ -287,7 +308,7 @@ class CmpTest {
                 new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
                 new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
                 .setTransactionID(nonce.clone()).setSenderNonce(nonce).setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .setBody(body)
+                .setMessageTime(new java.util.Date()).setBody(body)
                 .build(new org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder("HmacSHA256", 256).setIterationCount(10_000)
                         .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(iis01.secret().toCharArray()))
                 .toASN1Structure();
@@ -303,5 +324,239 @@ class CmpTest {
         assertTrue(new org.bouncycastle.cert.cmp.ProtectedPKIMessage(new org.bouncycastle.cert.cmp.GeneralPKIMessage(ip)).verify(
                 new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator()),
                 iis01.secret().toCharArray()), "the ip is MAC-protected with IIS01's secret");
+    }
+
+    /** An ir protected with PBMAC1 under IIS01's reference with {@code kdf} and {@code mac}, carrying a MAC of zeros. */
+    private static java.net.http.HttpResponse<byte[]> pbmac1Ir(org.bouncycastle.asn1.pkcs.PBKDF2Params kdf,
+                                                               org.bouncycastle.asn1.ASN1ObjectIdentifier mac) throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        org.bouncycastle.asn1.cmp.PKIHeader header = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(org.bouncycastle.asn1.cmp.PKIHeader.CMP_2000,
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(new java.util.Date()))
+                .setSenderKID(iis01.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setProtectionAlg(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1,
+                        new org.bouncycastle.asn1.pkcs.PBMAC1Params(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBKDF2, kdf), new org.bouncycastle.asn1.x509.AlgorithmIdentifier(mac))))
+                .build();
+        org.bouncycastle.asn1.cmp.PKIMessage request = new org.bouncycastle.asn1.cmp.PKIMessage(header, body,
+                new org.bouncycastle.asn1.DERBitString(new byte[32]));
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + ca.httpPort() + CmpAdapter.LABEL_PREFIX + TEMPLATE))
+                .header("Content-Type", CmpAdapter.MEDIA_TYPE).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.getEncoded())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static String statusText(java.net.http.HttpResponse<byte[]> answer) {
+        org.bouncycastle.asn1.cmp.PKIMessage error = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(answer.body());
+        assertEquals(org.bouncycastle.asn1.cmp.PKIBody.TYPE_ERROR, error.getBody().getType(), "an error message");
+        org.bouncycastle.asn1.cmp.PKIStatusInfo status = org.bouncycastle.asn1.cmp.ErrorMsgContent.getInstance(error.getBody().getContent()).getPKIStatusInfo();
+        return status.getStatusString().getStringAtUTF8(0).getString() + " failInfo=" + status.getFailInfo().intValue();
+    }
+
+    @Test
+    void pbmac1ParametersAskingForMoreWorkThanAMacNeedsAreRefusedBadAlgBeforeAnyIsDone() throws Exception {
+        byte[] salt = new byte[16];
+        org.bouncycastle.asn1.x509.AlgorithmIdentifier sha256 = new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE);
+        Map<String, org.bouncycastle.asn1.pkcs.PBKDF2Params> excessive = new java.util.LinkedHashMap<>();
+        excessive.put("keyLength 10^6", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 1_000, 1_000_000, sha256));
+        excessive.put("no keyLength", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000, sha256));
+        excessive.put("HMAC-SHA1, the default PRF", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000, 32));
+        excessive.put("a salt of 30,000 bytes", new org.bouncycastle.asn1.pkcs.PBKDF2Params(new byte[30_000], 10_000, 32, sha256));
+        excessive.put("64-byte key at 100,000 iterations of SHA-256", new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 100_000, 64, sha256));
+        long before = ca.requestCount();
+        for (var input : excessive.entrySet()) {
+            java.net.http.HttpResponse<byte[]> answer = pbmac1Ir(input.getValue(), org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256);
+            String text = statusText(answer);
+            assertEquals("0x80070057 E_INVALIDARG", answer.headers().firstValue("X-ADCS-Error").orElse(""), input.getKey() + ": " + text);
+            assertTrue(text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.badAlg), input.getKey() + ": badAlg: " + text);
+        }
+        java.net.http.HttpResponse<byte[]> md5 = pbmac1Ir(new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000, 32, sha256),
+                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.md5);
+        assertTrue(statusText(md5).contains("PBMAC1's MAC is"), statusText(md5));
+        assertEquals(before, ca.requestCount(), "nothing reaches " + ca.name() + "'s database");
+    }
+
+    @Test
+    void aCrmfRequestIsReadOnlyForCmpNotByThePipelineForEveryProtocol() throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        byte[] crmf = new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                        .build(key.getPrivate())).build().getEncoded();
+        org.pkilab.directory.model.LogonToken iis01Token = org.pkilab.directory.client.DomainLogon.logon("127.0.0.1", dc.ldapPort(),
+                dc.names().computer("IIS01"), PASSWORD).token();
+        long before = ca.requestCount();
+        CaException refused = assertThrows(CaException.class, () -> ca.submit(EnrollmentRequest.manual(iis01Token, TEMPLATE, crmf)),
+                "a CRMF CertReqMsg submitted as a PKCS #10 request (EST, SCEP, ACME's finalize) for " + TEMPLATE);
+        assertEquals(WindowsError.CRYPT_E_ASN1_BADTAG, refused.error(), refused.getMessage());
+        assertEquals(before, ca.requestCount(), "no request recorded");
+    }
+
+    private static java.net.http.HttpResponse<byte[]> post(CertificationAuthority to, String template, byte[] message) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + to.httpPort() + CmpAdapter.LABEL_PREFIX + template))
+                .header("Content-Type", CmpAdapter.MEDIA_TYPE).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(message)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    void aGrantedIrReplayedAfterTheCaRestartedOrFromLongAgoChangesNothing(@TempDir Path data) throws Exception {
+        try (DomainController ownDc = DomainController.start(DomainControllerConfig.builder().dataDirectory(data.resolve("dc"))
+                .administratorPassword(PASSWORD).build())) {
+            CertificationAuthorityConfig config = CertificationAuthorityConfig.builder(ownDc.names())
+                    .directory("127.0.0.1", ownDc.ldapPort(), ownDc.administratorDn(), PASSWORD).dataDirectory(data.resolve("ca")).build();
+            try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", ownDc.ldapPort(), ownDc.names(), ownDc.administratorDn(), PASSWORD)) {
+                admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
+            }
+            byte[] ir;
+            long granted;
+            try (CertificationAuthority first = CertificationAuthority.start(config)) {
+                CaAdministration.CmpSecret secret = first.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
+                ir = macProtectedIr(first, secret, new java.util.Date());
+                java.net.http.HttpResponse<byte[]> ip = post(first, "Machine", ir);
+                assertEquals(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REP, org.bouncycastle.asn1.cmp.PKIMessage.getInstance(ip.body())
+                        .getBody().getType(), "the ir is granted: " + ip.headers().firstValue("X-ADCS-Error").orElse(""));
+                granted = first.requestCount();
+                assertTrue(statusText(post(first, "Machine", ir)).contains("replay"), "the same ir again, before the restart");
+                byte[] old = macProtectedIr(first, secret, new java.util.Date(System.currentTimeMillis() - 20 * 60_000L));
+                String stale = statusText(post(first, "Machine", old));
+                assertTrue(stale.contains("more than") && stale.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.badTime),
+                        "an ir made 20 minutes ago: " + stale);
+                assertEquals(granted, first.requestCount(), "neither changed " + first.name() + "'s database");
+            }
+            try (CertificationAuthority again = CertificationAuthority.start(config)) {
+                String replayed = statusText(post(again, "Machine", ir));
+                assertTrue(replayed.contains("before " + again.name() + " started") && replayed.contains("0x80070057"),
+                        "the granted ir replayed after " + again.name() + " restarted: " + replayed);
+                assertEquals(granted, again.requestCount(), "no second certificate for the replayed ir");
+            }
+        }
+    }
+
+    /** An ir for IIS01's key under {@code secret} with PasswordBasedMac, made at {@code messageTime}. */
+    private static byte[] macProtectedIr(CertificationAuthority to, CaAdministration.CmpSecret secret, java.util.Date messageTime) throws Exception {
+        return macProtectedIr(to, secret, messageTime, 0);
+    }
+
+    private static byte[] macProtectedIr(CertificationAuthority to, CaAdministration.CmpSecret secret, java.util.Date messageTime,
+                                         int certReqId) throws Exception {
+        java.security.KeyPair key = Csrs.rsa(2048);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.valueOf(certReqId))
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        return new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(to.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setMessageTime(messageTime)
+                .setSenderKID(secret.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8)).setBody(body)
+                .build(new org.bouncycastle.cert.crmf.PKMACBuilder(new org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator())
+                        .setParameters(new org.bouncycastle.asn1.cmp.PBMParameter(nonce, new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                                org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256), 10_000, new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                                org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_hmacWithSHA256)))
+                        .build(secret.secret().toCharArray()))
+                .toASN1Structure().getEncoded();
+    }
+
+    @Test
+    void aRemovedSecretOrOneOfAnAccountCreatedAgainUnderItsNameIsRefused() throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createComputer("IIS05", "iis05.contoso.com", PASSWORD);
+            admin.security().allow("ConfigMgr Web Server Certificate", "IIS05$", AccessRight.READ, AccessRight.ENROLL);
+        }
+        String url = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        CaAdministration.CmpSecret removed = ca.issueCmpSecret("IIS05$", "CONTOSO\\Administrator");
+        CmpClient.withSecret(url, ca.certificate(), removed.reference(), removed.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com",
+                "iis05.contoso.com");
+        org.pkilab.enrollment.EstTransport.Response deleted = CaHttps.admin(ca, "DELETE", "cmp/secrets?account=CONTOSO%5CIIS05%24",
+                org.pkilab.enrollment.EstClient.basic("CONTOSO\\Administrator", PASSWORD));
+        assertEquals(200, deleted.status(), "DELETE cmp/secrets as the Administrator: " + new String(deleted.body()));
+        EnrollmentException afterRemoval = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                removed.reference(), removed.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com", "iis05.contoso.com"));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, afterRemoval.error(), "the removed secret of IIS05$: " + afterRemoval.getMessage());
+
+        CaAdministration.CmpSecret old = ca.issueCmpSecret("IIS05$", "CONTOSO\\Administrator");
+        try (com.unboundid.ldap.sdk.LDAPConnection ldap = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", dc.ldapPort(),
+                dc.administratorDn(), PASSWORD);
+             DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            ldap.delete(dc.names().computer("IIS05"));
+            admin.usersAndComputers().createComputer("IIS05", "iis05.contoso.com", PASSWORD);
+        }
+        EnrollmentException recreated = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(url, ca.certificate(),
+                old.reference(), old.secret()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis05.contoso.com", "iis05.contoso.com"));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, recreated.error(), recreated.getMessage());
+        assertTrue(recreated.getMessage().contains("SID"), "names the SID that changed: " + recreated.getMessage());
+    }
+
+    @Test
+    void anIrWhoseCertReqIdIsNotZeroIsRefusedBadRequest() throws Exception {
+        CaAdministration.CmpSecret secret = new CaAdministration.CmpSecret(iis01.reference(), iis01.secret(), iis01.account(), iis01.url());
+        long before = ca.requestCount();
+        String text = statusText(post(ca, TEMPLATE, macProtectedIr(ca, secret, new java.util.Date(), 7)));
+        assertTrue(text.contains("certReqId is 7") && text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.badRequest),
+                "an ir from IIS01 with certReqId 7: " + text);
+        assertEquals(before, ca.requestCount(), "nothing recorded");
+    }
+
+    @Test
+    void aMessageSignedWithACertificateThisCaDidNotIssueIsRefusedBeforeItsSignatureIsChecked() throws Exception {
+        java.security.KeyPair certified = Csrs.rsa(2048);
+        X509Certificate foreign = org.pkilab.enrollment.ScepClient.selfSigned(certified, "CN=Fabrikam Device");
+        java.security.KeyPair key = Csrs.rsa(2048);
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        org.bouncycastle.asn1.cmp.PKIBody body = new org.bouncycastle.asn1.cmp.PKIBody(org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ,
+                new org.bouncycastle.asn1.crmf.CertReqMessages(new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ZERO)
+                        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
+                        .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=iis01.contoso.com"))
+                        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                                .build(key.getPrivate())).build().toASN1Structure()));
+        // signed with another key than the certificate's: the signature would not verify, and must not be what is checked first
+        byte[] cr = new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(
+                new org.bouncycastle.asn1.x509.GeneralName(new org.bouncycastle.asn1.x500.X500Name("CN=Fabrikam Device")),
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x500.X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded())))
+                .setTransactionID(nonce.clone()).setSenderNonce(nonce).setMessageTime(new java.util.Date()).setBody(body)
+                .addCMPCertificate(new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(foreign))
+                .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA").build(key.getPrivate()))
+                .toASN1Structure().getEncoded();
+        java.net.http.HttpResponse<byte[]> answer = post(ca, TEMPLATE, cr);
+        String text = statusText(answer);
+        assertEquals("0x8009400E CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE", answer.headers().firstValue("X-ADCS-Error").orElse(""), text);
+        assertTrue(text.contains("did not issue") && text.endsWith("failInfo=" + org.bouncycastle.asn1.cmp.PKIFailureInfo.signerNotTrusted), text);
+    }
+
+    @Test
+    void aCertificateWithoutTheDigitalSignatureKeyUsageProtectsNoMessage() {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.security().allow("CEP Encryption", "IIS01$", AccessRight.READ, AccessRight.ENROLL);
+        }
+        ca.issueTemplate(org.pkilab.directory.model.DefaultTemplates.CEP_ENCRYPTION);
+        String url = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        java.security.KeyPair key = Csrs.rsa(2048);
+        X509Certificate encipherOnly = CmpClient.withSecret(url, ca.certificate(), iis01.reference(), iis01.secret())
+                .enroll(org.pkilab.directory.model.DefaultTemplates.CEP_ENCRYPTION, key, "CN=iis01.contoso.com");
+        assertTrue(!encipherOnly.getKeyUsage()[0], "CEP Encryption: key encipherment alone");
+        long before = ca.requestCount();
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> CmpClient.withCertificate(url, ca.certificate(),
+                encipherOnly, key.getPrivate()).enroll(TEMPLATE, Csrs.rsa(2048), "CN=iis01.contoso.com", "iis01.contoso.com"),
+                "a cr signed with IIS01's key-encipherment-only certificate");
+        assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, refused.error(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("digitalSignature"), refused.getMessage());
+        assertEquals(before, ca.requestCount(), "nothing submitted");
     }
 }

@@ -127,7 +127,7 @@ class PolicyStepsTest {
         Instant caEnd = NOW.plus(Duration.ofDays(100));
         CertificateDraft capped = new ValidityFromTemplate().apply(new IssuanceFacts(facts.request(), facts.csr(), NOW, WEB_SERVER,
                 facts.issueList(), null, "contoso-CA", "", caEnd, IssuanceFacts.Submission.REQUESTER,
-                org.pkilab.enrollment.CaRegistrySettings.DEFAULT, Decision.proceed(), null), draft);
+                org.pkilab.enrollment.CaRegistrySettings.DEFAULT, Decision.proceed(), null, null), draft);
 
         assertEquals(NOW.minus(Duration.ofMinutes(10)), twoYears.notBefore(), "ten minutes of clock skew before now");
         assertEquals(NOW.plus(Duration.ofDays(730)), twoYears.notAfter(), "Web Server's validity period is 2 years");

@@ -12,6 +12,9 @@ import org.pkilab.directory.model.AccessRight;
 import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.directory.model.TemplateCompatibility;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.pkilab.enrollment.CmpClient;
+import org.pkilab.enrollment.EnrollmentException;
+import org.pkilab.enrollment.EstAnswer;
 import org.pkilab.enrollment.ScepClient;
 import org.pkilab.enrollment.ScepMessage;
 import org.pkilab.pki.KeyFiles;
@@ -33,6 +36,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -367,5 +371,128 @@ class ScepTest {
             assertEquals(ScepMessage.PkiStatus.SUCCESS, answer.status(), how + ": " + answer);
             assertEquals(ca.certificate().getSubjectX500Principal(), answer.certificate().getIssuerX500Principal(), how);
         }
+    }
+
+    @Test
+    void aScepCertificateAuthenticatesNoOneOverCmpOrEstReenrollment() throws Exception {
+        KeyPair key = RsaKeys.generate(2048);
+        X509Certificate device = new ScepClient(URI.create(url())).enroll(key, ScepClient.request(key, "CN=router20.contoso.com",
+                ca.ndesChallengePassword()));
+        String service = "CONTOSO\\" + ca.config().hostName() + "$";
+        assertEquals(service, ca.bySerial(device.getSerialNumber()).orElseThrow().requester(), "recorded under NDES's service account");
+        assertEquals(RequestRecord.Arrival.NDES, ca.bySerial(device.getSerialNumber()).orElseThrow().arrival(), "recorded as NDES's");
+        long before = ca.requestCount();
+
+        String cmpUrl = "http://127.0.0.1:" + ca.httpPort() + CmpAdapter.PATH;
+        EnrollmentException cmp = assertThrows(EnrollmentException.class, () -> CmpClient.withCertificate(cmpUrl, ca.certificate(), device,
+                key.getPrivate()).enroll(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE, RsaKeys.generate(2048), "CN=" + ca.config().fqdn(), ca.config().fqdn()),
+                "a CMP cr signed with router20's SCEP certificate must not enroll as " + service);
+        assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, cmp.error(), cmp.getMessage());
+        assertTrue(cmp.getMessage().contains("NDES"), "says why: " + cmp.getMessage());
+
+        KeyPair next = RsaKeys.generate(2048);
+        EstAnswer est = CaHttps.est(ca, new KeyFiles.KeyEntry(key.getPrivate(), new X509Certificate[]{device, ca.certificate()}))
+                .simpleReenroll(DefaultTemplates.WEB_SERVER, Csrs.request(next, "CN=" + ca.config().fqdn(), ca.config().fqdn()));
+        assertNotEquals(200, est.status(), "EST simplereenroll with router20's SCEP certificate as " + service + ": " + est.text());
+        assertEquals(WindowsError.CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, est.windowsError(), est.text());
+        assertEquals(before, ca.requestCount(), "nothing submitted as " + service);
+    }
+
+    /**
+     * {@code envelope} with its RSA-wrapped key replaced by a block whose PKCS #1 padding is wrong ({@code badKey}), or with
+     * the last byte of its encrypted content flipped.
+     */
+    static byte[] spoiled(byte[] envelope, X509Certificate recipient, boolean badKey) throws Exception {
+        var data = org.bouncycastle.asn1.cms.EnvelopedData.getInstance(org.bouncycastle.asn1.cms.ContentInfo.getInstance(envelope).getContent());
+        var ktri = org.bouncycastle.asn1.cms.KeyTransRecipientInfo.getInstance(
+                org.bouncycastle.asn1.cms.RecipientInfo.getInstance(data.getRecipientInfos().getObjectAt(0)).getInfo());
+        var content = data.getEncryptedContentInfo();
+        if (badKey) {
+            int k = (((java.security.interfaces.RSAPublicKey) recipient.getPublicKey()).getModulus().bitLength() + 7) / 8;
+            byte[] block = new byte[k];
+            java.util.Arrays.fill(block, (byte) 0x5A);
+            block[0] = 0;
+            block[1] = 1; // block type 1 (signature), not 2: no separator either
+            javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/NoPadding");
+            rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, recipient.getPublicKey());
+            ktri = new org.bouncycastle.asn1.cms.KeyTransRecipientInfo(ktri.getRecipientIdentifier(), ktri.getKeyEncryptionAlgorithm(),
+                    new org.bouncycastle.asn1.DEROctetString(rsa.doFinal(block)));
+        } else {
+            byte[] encrypted = content.getEncryptedContent().getOctets().clone();
+            encrypted[encrypted.length - 1] ^= 0x01;
+            content = new org.bouncycastle.asn1.cms.EncryptedContentInfo(content.getContentType(), content.getContentEncryptionAlgorithm(),
+                    new org.bouncycastle.asn1.DEROctetString(encrypted));
+        }
+        var changed = new org.bouncycastle.asn1.cms.EnvelopedData(data.getOriginatorInfo(), new org.bouncycastle.asn1.DERSet(
+                new org.bouncycastle.asn1.cms.RecipientInfo(ktri)), content, data.getUnprotectedAttrs());
+        return new org.bouncycastle.asn1.cms.ContentInfo(org.bouncycastle.asn1.cms.CMSObjectIdentifiers.envelopedData, changed).getEncoded("DER");
+    }
+
+    @Test
+    void aBadlyPaddedKeyAndBadContentGetTheSameAnswerSoTheCepEncryptionKeyIsNoPaddingOracle() throws Exception {
+        ScepClient scep = new ScepClient(URI.create(url()));
+        ScepClient.CaCertificates ra = scep.caCertificates();
+        long before = ca.requestCount();
+        List<String> texts = new java.util.ArrayList<>();
+        for (boolean badKey : new boolean[]{true, false}) {
+            KeyPair key = RsaKeys.generate(2048);
+            X509Certificate self = ScepClient.selfSigned(key, "CN=router30.contoso.com");
+            byte[] envelope = ScepMessage.envelope(ScepClient.request(key, "CN=router30.contoso.com", ca.ndesChallengePassword()),
+                    ra.encryption(), org.bouncycastle.cms.CMSAlgorithm.AES128_CBC);
+            byte[] nonce = ScepClient.nonce();
+            byte[] message = ScepMessage.sign(ScepMessage.MessageType.PKCS_REQ, ScepClient.transactionId(key), nonce, null, null, null, null,
+                    spoiled(envelope, ra.encryption(), badKey), key.getPrivate(), self, "SHA256");
+            ScepClient.Answer answer = ScepClient.answer(scep.post(message), ra, key, self, nonce);
+            assertEquals(ScepMessage.FailInfo.BAD_MESSAGE_CHECK, answer.failInfo(), (badKey ? "bad padding: " : "bad content: ") + answer);
+            texts.add(answer.failInfoText());
+        }
+        assertEquals(texts.get(0), texts.get(1), "NDES answers a badly padded key as it answers bad content");
+        assertTrue(texts.get(0).contains("CEP Encryption"), "says what to encrypt to: " + texts.get(0));
+        assertEquals(before, ca.requestCount(), "nothing reached " + ca.name());
+    }
+
+    @Test
+    void aServiceAccountThatCannotLogOnLeavesTheChallengePasswordGood() throws Exception {
+        // a CA of its own: NDES's service account token is kept once it has logged on, and this one must never have
+        try (DomainController ownDc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
+             CertificationAuthority own = CertificationAuthority.start(CertificationAuthorityConfig.builder(ownDc.names())
+                     .directory("127.0.0.1", ownDc.ldapPort(), ownDc.administratorDn(), PASSWORD).build());
+             com.unboundid.ldap.sdk.LDAPConnection ldap = new com.unboundid.ldap.sdk.LDAPConnection("127.0.0.1", ownDc.ldapPort(),
+                     ownDc.administratorDn(), PASSWORD)) {
+            try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", ownDc.ldapPort(), ownDc.names(), ownDc.administratorDn(), PASSWORD)) {
+                admin.security().allow("IPSec (Offline request)", own.config().hostName() + "$", AccessRight.ENROLL);
+            }
+            own.issueTemplate(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
+            String computer = ownDc.names().computer(own.config().hostName());
+            ldap.modify(computer, new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.REPLACE, "userAccountControl", "4098"));
+            ScepClient scep = new ScepClient(URI.create(own.scepUrl().replace(own.config().fqdn(), "127.0.0.1")));
+            String password = own.ndesChallengePassword();
+            KeyPair key = RsaKeys.generate(2048);
+            byte[] request = ScepClient.request(key, "CN=router40.contoso.com", password);
+            ScepClient.Answer refused = scep.send(key, request);
+            assertEquals(ScepMessage.FailInfo.BAD_REQUEST, refused.failInfo(), "NDES's " + own.config().hostName() + "$ disabled: " + refused);
+            assertTrue(refused.failInfoText().contains("ERROR_LOGON_FAILURE") && refused.failInfoText().contains("still good"), refused.failInfoText());
+
+            ldap.modify(computer, new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.REPLACE, "userAccountControl", "4096"));
+            KeyPair again = RsaKeys.generate(2048);
+            X509Certificate issued = scep.enroll(again, ScepClient.request(again, "CN=router40.contoso.com", password));
+            assertEquals(own.certificate().getSubjectX500Principal(), issued.getIssuerX500Principal(),
+                    "the same challenge password enrolls once " + own.config().hostName() + "$ is enabled again");
+        }
+    }
+
+    @Test
+    void aRequestSentAgainAfterItsCertificateWasRevokedGetsAFailureNamingTheRevocation() {
+        ScepClient scep = new ScepClient(URI.create(url()));
+        KeyPair key = RsaKeys.generate(2048);
+        byte[] request = ScepClient.request(key, "CN=router50.contoso.com", ca.ndesChallengePassword());
+        X509Certificate issued = scep.enroll(key, request);
+        ca.revoke(issued.getSerialNumber(), RevocationReason.KEY_COMPROMISE, ADMIN);
+        ScepClient.Answer again = scep.send(key, request);
+        assertEquals(ScepMessage.PkiStatus.FAILURE, again.status(), "router50's PKCSReq sent again after its certificate "
+                + issued.getSerialNumber().toString(16) + " was revoked: " + again);
+        assertEquals(ScepMessage.FailInfo.BAD_REQUEST, again.failInfo(), again.toString());
+        assertTrue(again.failInfoText().contains("revoked") && again.failInfoText().contains(issued.getSerialNumber().toString(16)),
+                again.failInfoText());
     }
 }

@@ -145,13 +145,24 @@ public final class CmpClient {
         return transaction(template, PKIBody.TYPE_P10_CERT_REQ, null, null, new String[0], pkcs10);
     }
 
-    /** The certificate this client signs with, renewed for {@code newKeys} ({@code kur}) from the template it came from. */
+    /**
+     * The certificate this client signs with, renewed for {@code newKeys} ({@code kur}) from the template it came from, for its
+     * subject and DNS names (a renewal asks for the names it renews, as {@code openssl cmp -cmd kur} copies them).
+     */
     public X509Certificate renew(KeyPair newKeys) {
         if (certificate == null) {
             throw new IllegalStateException("a kur is signed with the certificate it renews: use CmpClient.withCertificate");
         }
+        String[] dnsNames;
+        try {
+            dnsNames = certificate.getSubjectAlternativeNames() == null ? new String[0] : certificate.getSubjectAlternativeNames().stream()
+                    .filter(name -> Integer.valueOf(GeneralName.dNSName).equals(name.get(0))).map(name -> (String) name.get(1))
+                    .toArray(String[]::new);
+        } catch (java.security.cert.CertificateParsingException e) {
+            throw new IllegalStateException("the certificate's subject alternative names cannot be read: " + e.getMessage(), e);
+        }
         return transaction(null, PKIBody.TYPE_KEY_UPDATE_REQ, newKeys, X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
-                new String[0], null);
+                dnsNames, null);
     }
 
     /** Revokes {@code revoked} ({@code rr}) for {@code reason} ({@link CRLReason#keyCompromise} ...). */

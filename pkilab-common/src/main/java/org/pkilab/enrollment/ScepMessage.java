@@ -338,10 +338,86 @@ public final class ScepMessage {
                     + " (serial " + certificate.getSerialNumber().toString(16) + ")", null);
         }
         try {
-            return new Opened(recipient.getContent(new JceKeyTransEnvelopedRecipient(key)), data.getContentEncryptionAlgorithm().getAlgorithm());
+            return new Opened(recipient.getContent(new ImplicitRejection(key)), data.getContentEncryptionAlgorithm().getAlgorithm());
         } catch (Exception e) {
-            throw new java.security.GeneralSecurityException("cannot decrypt the EnvelopedData (content encryption "
-                    + data.getEncryptionAlgOID() + "): " + e.getMessage(), e);
+            // one text, no cause: which step failed (RSA padding or the content) is what a padding oracle needs to learn
+            throw new java.security.GeneralSecurityException(DECRYPTION_FAILED);
+        }
+    }
+
+    /** What {@link #open} says of every EnvelopedData it cannot decrypt, whatever went wrong inside. */
+    public static final String DECRYPTION_FAILED = "the EnvelopedData cannot be decrypted with the recipient's key";
+
+    /** The content-encryption key's length for each algorithm SCEP names. */
+    private static final Map<String, Integer> KEY_BYTES = Map.of(NISTObjectIdentifiers.id_aes128_CBC.getId(), 16,
+            NISTObjectIdentifiers.id_aes192_CBC.getId(), 24, NISTObjectIdentifiers.id_aes256_CBC.getId(), 32, "1.2.840.113549.3.7", 24,
+            "1.3.14.3.2.7", 8);
+
+    /**
+     * RSA PKCS #1 v1.5 key transport with implicit rejection (as in draft-irtf-cfrg-rsa-guidance): the content-encryption
+     * key is read from the RSA block without a padding exception, and a block whose padding or length is wrong yields a
+     * key derived from the private key and the ciphertext instead. Either way the content is then decrypted, and fails the
+     * same way, so that a recipient answering anyone who asks (NDES's CEP Encryption key) is no Bleichenbacher oracle.
+     */
+    private static final class ImplicitRejection extends JceKeyTransEnvelopedRecipient {
+        private final PrivateKey key;
+
+        ImplicitRejection(PrivateKey key) {
+            super(key);
+            this.key = key;
+        }
+
+        @Override
+        protected java.security.Key extractSecretKey(AlgorithmIdentifier keyEncryptionAlgorithm, AlgorithmIdentifier contentEncryptionAlgorithm,
+                                                     byte[] encryptedKey) {
+            int length = KEY_BYTES.getOrDefault(contentEncryptionAlgorithm.getAlgorithm().getId(), 16);
+            String oid = contentEncryptionAlgorithm.getAlgorithm().getId();
+            String name = oid.equals("1.2.840.113549.3.7") ? "DESede" : oid.equals("1.3.14.3.2.7") ? "DES" : "AES";
+            return new javax.crypto.spec.SecretKeySpec(unwrap(key, encryptedKey, length), name);
+        }
+    }
+
+    /** The {@code length}-byte key inside a PKCS #1 v1.5 block, or the substitute when the block holds none; no branch on which. */
+    static byte[] unwrap(PrivateKey key, byte[] encrypted, int length) {
+        byte[] substitute = substitute(key, encrypted, length);
+        byte[] block;
+        int k = (((java.security.interfaces.RSAKey) key).getModulus().bitLength() + 7) / 8;
+        try {
+            javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/NoPadding");
+            rsa.init(javax.crypto.Cipher.DECRYPT_MODE, key);
+            byte[] raw = rsa.doFinal(encrypted);
+            block = new byte[k];
+            System.arraycopy(raw, 0, block, Math.max(0, k - raw.length), Math.min(k, raw.length));
+        } catch (java.security.GeneralSecurityException | ClassCastException e) {
+            // a ciphertext no RSA decryption takes (longer than the modulus): its length is public, nothing to hide
+            return substitute;
+        }
+        int separator = k - length - 1;
+        if (separator < 10) {
+            return substitute;
+        }
+        // 00 02, eight or more nonzero padding bytes, 00, then exactly the key
+        int bad = (block[0] & 0xFF) | ((block[1] & 0xFF) ^ 2) | (block[separator] & 0xFF);
+        for (int i = 2; i < separator; i++) {
+            bad |= ((block[i] & 0xFF) - 1) >>> 31;
+        }
+        int keep = ((bad | -bad) >> 31) ^ -1; // -1 when the block is good, 0 when not
+        byte[] result = new byte[length];
+        for (int i = 0; i < length; i++) {
+            result[i] = (byte) ((block[separator + 1 + i] & keep) | (substitute[i] & ~keep));
+        }
+        return result;
+    }
+
+    /** HMAC-SHA256 over the ciphertext under a key derived from the private key: the same wrong key for the same ciphertext. */
+    private static byte[] substitute(PrivateKey key, byte[] encrypted, int length) {
+        try {
+            byte[] secret = java.security.MessageDigest.getInstance("SHA-256").digest(key.getEncoded());
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(secret, "HmacSHA256"));
+            return java.util.Arrays.copyOf(mac.doFinal(encrypted), length);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -198,6 +198,11 @@ public final class CaAdminClient {
         return call("POST", "cmp/secrets?account=" + segment(account));
     }
 
+    /** Removes {@code account}'s CMP shared secret, so that messages protected with it are refused; needs Manage CA. */
+    public JsonNode removeCmpSecret(String account) {
+        return call("DELETE", "cmp/secrets?account=" + segment(account));
+    }
+
     /** Publishes a new base and delta CRL now ({@code certutil -CRL}): {@code {"crl": url, "entries": n, ...}}. */
     public JsonNode publishCrl() {
         return call("POST", "crl");

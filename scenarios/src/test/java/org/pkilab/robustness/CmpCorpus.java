@@ -137,6 +137,7 @@ final class CmpCorpus {
                 BAD_MESSAGE_CHECK);
         add(category, "an ir whose PasswordBasedMac asks for a billion iterations", der(ir(new Protector(facts.cmpReference(),
                 facts.cmpSecret(), 1_000_000_000, null, null), transactionId(), nonce())), cmp(WindowsError.E_INVALIDARG, "badAlg"));
+        add(category, "an ir whose PBMAC1 asks PBKDF2 for a key of 10^6 bytes", pbmac1Ir(1_000_000), cmp(WindowsError.E_INVALIDARG, "badAlg"));
         PKIMessage valid = ir(mac(facts.cmpReference(), facts.cmpSecret()), transactionId(), nonce());
         byte[] changed = der(valid);
         byte[] subject = "iis01.contoso.com".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -167,6 +168,13 @@ final class CmpCorpus {
         byte[] denied = transactionId();
         add(category, "an ir for " + DENIED_TEMPLATE + ", on which IIS01 holds no Enroll right", DENIED_TEMPLATE,
                 der(ir(mac, denied, nonce())), new Answer(200, WindowsError.CERTSRV_E_TEMPLATE_DENIED, true, "notAuthorized"));
+        byte[] judged = der(ir(mac, transactionId(), nonce()));
+        add(category, "an ir for " + DENIED_TEMPLATE + " in a transaction of its own", DENIED_TEMPLATE, judged,
+                new Answer(200, WindowsError.CERTSRV_E_TEMPLATE_DENIED, true, "notAuthorized"));
+        add(category, "that judged ir replayed byte for byte", DENIED_TEMPLATE, judged, cmp(WindowsError.E_INVALIDARG, "badSenderNonce"));
+        add(category, "an ir made 20 minutes ago", der(message(transactionId(), nonce(), null, PKIHeader.CMP_2000,
+                new PKIBody(PKIBody.TYPE_INIT_REQ, new CertReqMessages(crmf())), mac, new java.util.Date(System.currentTimeMillis() - 20 * 60_000L))),
+                cmp(WindowsError.E_INVALIDARG, "badTime"));
         add(category, "a second ir in the same transaction", der(ir(mac, denied, nonce())),
                 cmp(WindowsError.CERTSRV_E_BAD_REQUESTSTATUS, "transactionIdInUse"));
         add(category, "a certConf in that transaction answering no message of the CA", der(message(denied, nonce(), nonce(), certConf(), mac)),
@@ -273,10 +281,15 @@ final class CmpCorpus {
 
     /** A PKIMessage put together field by field (BC's builder refuses what the corpus must send). */
     private PKIMessage message(byte[] transactionId, byte[] senderNonce, byte[] recipNonce, int pvno, PKIBody body, Protector protector) {
+        return message(transactionId, senderNonce, recipNonce, pvno, body, protector, new java.util.Date());
+    }
+
+    private PKIMessage message(byte[] transactionId, byte[] senderNonce, byte[] recipNonce, int pvno, PKIBody body, Protector protector,
+                               java.util.Date messageTime) {
         X500Name sender = protector != null && protector.certificates() != null && protector.certificates().length > 0
                 ? X500Name.getInstance(protector.certificates()[0].getSubjectX500Principal().getEncoded()) : new X500Name(new org.bouncycastle.asn1.x500.RDN[0]);
         PKIHeaderBuilder header = new PKIHeaderBuilder(pvno, new GeneralName(sender), new GeneralName(ca))
-                .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(new java.util.Date(1_700_000_000_000L)));
+                .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(messageTime));
         if (transactionId != null) {
             header.setTransactionID(transactionId);
         }
@@ -315,6 +328,22 @@ final class CmpCorpus {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** An ir under IIS01's reference protected with PBMAC1 (PBKDF2 with HMAC-SHA256, 10,000 iterations, {@code keyLength}), its MAC zeros. */
+    private byte[] pbmac1Ir(int keyLength) {
+        PKIMessage plain = ir(null, transactionId(), nonce());
+        PKIHeader h = plain.getHeader();
+        byte[] salt = new byte[16];
+        random.nextBytes(salt);
+        AlgorithmIdentifier hmac = new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, org.bouncycastle.asn1.DERNull.INSTANCE);
+        PKIHeaderBuilder header = new PKIHeaderBuilder(h.getPvno().intValueExact(), h.getSender(), h.getRecipient())
+                .setMessageTime(h.getMessageTime()).setTransactionID(h.getTransactionID()).setSenderNonce(h.getSenderNonce())
+                .setSenderKID(facts.cmpReference().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setProtectionAlg(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBMAC1, new org.bouncycastle.asn1.pkcs.PBMAC1Params(
+                        new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBKDF2, new org.bouncycastle.asn1.pkcs.PBKDF2Params(salt, 10_000,
+                                keyLength, hmac)), hmac)));
+        return der(new PKIMessage(header.build(), plain.getBody(), new org.bouncycastle.asn1.DERBitString(new byte[32])));
     }
 
     /** The protection over ProtectedPart ::= SEQUENCE { header, body }, as RFC 4210 5.1.3 defines it. */

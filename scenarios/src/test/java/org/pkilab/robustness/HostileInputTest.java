@@ -279,14 +279,34 @@ class HostileInputTest {
     @Test
     void hostileScepMessagesAreRefusedInScepsOwnFormAndReachNoCa() throws Exception {
         CertificationAuthority ca = lab.ca();
+        // the lab is shared: what this test grants it takes back (a finally below), so no later test finds CA01$ allowed
+        boolean issued = ca.templatesToIssue().stream().anyMatch(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE::equalsIgnoreCase);
         lab.admin().security().allow("IPSec (Offline request)", ca.config().hostName() + "$", AccessRight.ENROLL);
         ca.issueTemplate(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
+        try {
+            scepCorpus(ca);
+        } finally {
+            lab.admin().security().clearAllow("IPSec (Offline request)", ca.config().hostName() + "$", AccessRight.ENROLL);
+            if (!issued) {
+                ca.stopIssuing(DefaultTemplates.IPSEC_INTERMEDIATE_OFFLINE);
+            }
+        }
+    }
+
+    private void scepCorpus(CertificationAuthority ca) throws Exception {
         ScepClient scep = new ScepClient(URI.create(ca.scepUrl().replace(ca.config().fqdn(), "127.0.0.1")));
         KeyPair used = RsaKeys.generate(2048);
-        scep.enroll(used, ScepClient.request(used, "CN=router.contoso.com", ca.ndesChallengePassword()));
         ScepClient.CaCertificates ra = scep.caCertificates();
-        List<ScepCorpus.ScepInput> inputs = new ScepCorpus(new ScepCorpus.Facts(ra.ca(), ra.encryption(), ScepClient.transactionId(used)))
-                .generate().inputs;
+        // a PKCSReq with a good password, granted: the corpus sends it again byte for byte
+        X509Certificate usedSelf = ScepClient.selfSigned(used, "CN=router.contoso.com");
+        byte[] usedNonce = ScepClient.nonce();
+        byte[] granted = ScepMessage.sign(ScepMessage.MessageType.PKCS_REQ, ScepClient.transactionId(used), usedNonce, null, null, null, null,
+                ScepMessage.envelope(ScepClient.request(used, "CN=router.contoso.com", ca.ndesChallengePassword()), ra.encryption(),
+                        org.bouncycastle.cms.CMSAlgorithm.AES128_CBC), used.getPrivate(), usedSelf, "SHA256");
+        assertEquals(ScepMessage.PkiStatus.SUCCESS, ScepClient.answer(scep.post(granted), ra, used, usedSelf, usedNonce).status(),
+                "the PKCSReq the corpus replays is granted first");
+        List<ScepCorpus.ScepInput> inputs = new ScepCorpus(new ScepCorpus.Facts(ra.ca(), ra.encryption(), ScepClient.transactionId(used),
+                granted)).generate().inputs;
         String password = ca.ndesChallengePassword();
         CaState before = CaState.of(ca);
         List<String> failures = new ArrayList<>();

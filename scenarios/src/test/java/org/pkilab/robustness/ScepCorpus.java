@@ -22,7 +22,7 @@ import java.util.Random;
  * each with the refusal a device must get: HTTP 400 or 413 and a sentence for what is no pkiMessage at all (garbage,
  * truncated or signer-less PKCS #7, an empty or oversized body), and a signed CertRep FAILURE with its failInfo for a
  * pkiMessage NDES will not act on: a signature that does not verify, a request encrypted to another certificate than
- * CEP Encryption, an algorithm SCEP does not name, a message signed two days ago, a replayed senderNonce, a transactionID
+ * CEP Encryption, a wrapped key with bad padding and good key with bad content (one answer for both), an algorithm SCEP does not name, a message signed two days ago, a replayed senderNonce, a transactionID
  * another key already used, a GetCertInitial for a transaction NDES does not know. None of them may reach the CA: no row
  * in its database, no challenge password used up (the messages carry none that is good).
  */
@@ -34,10 +34,10 @@ final class ScepCorpus {
     }
 
     /**
-     * What the corpus needs from the lab: NDES's certificates, and a transactionID NDES already holds for
-     * {@code usedKey}'s request.
+     * What the corpus needs from the lab: NDES's certificates, a transactionID NDES already holds for
+     * {@code usedKey}'s request, and that request's PKCSReq as sent (with a good password, granted), to be replayed.
      */
-    record Facts(X509Certificate ca, X509Certificate raEncryption, String usedTransactionId) {
+    record Facts(X509Certificate ca, X509Certificate raEncryption, String usedTransactionId, byte[] grantedPkcsReq) {
     }
 
     private final Facts facts;
@@ -88,6 +88,13 @@ final class ScepCorpus {
         inputs.add(new ScepInput("SCEP: bad signature", "signed with another key than the certificate's", signedByAnother, 200,
                 FailInfo.BAD_MESSAGE_CHECK, "does not verify"));
 
+        // a padding oracle needs two answers to differ: the RSA block's padding wrong, or the key right and the content wrong
+        String undecryptable = "cannot be decrypted with NDES's CEP Encryption key, or what it holds is no PKCS #10 request";
+        inputs.add(new ScepInput("SCEP: decryption", "the wrapped key's PKCS #1 padding wrong", spoiled(key, true), 200,
+                FailInfo.BAD_MESSAGE_CHECK, undecryptable));
+        inputs.add(new ScepInput("SCEP: decryption", "the key right, the content's last byte flipped", spoiled(key, false), 200,
+                FailInfo.BAD_MESSAGE_CHECK, undecryptable));
+
         inputs.add(new ScepInput("SCEP: bad algorithm", "MD5 digest", message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "MD5",
                 CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_ALG, "digest"));
         inputs.add(new ScepInput("SCEP: bad algorithm", "RC2 content encryption", message(key, facts.raEncryption(), MessageType.PKCS_REQ, null,
@@ -98,6 +105,8 @@ final class ScepCorpus {
         byte[] once = message(key, facts.raEncryption(), MessageType.PKCS_REQ, null, "SHA256", CMSAlgorithm.AES128_CBC);
         inputs.add(new ScepInput("SCEP: replayed nonce", "a request with a password NDES never gave", once, 200, FailInfo.BAD_REQUEST, "cannot be verified"));
         inputs.add(new ScepInput("SCEP: replayed nonce", "the same message again", once, 200, FailInfo.BAD_REQUEST, "sent before"));
+        inputs.add(new ScepInput("SCEP: replayed nonce", "a granted PKCSReq with a good password, byte for byte", facts.grantedPkcsReq(), 200,
+                FailInfo.BAD_REQUEST, "sent before"));
         inputs.add(new ScepInput("SCEP: replayed transactionID", "another key's transactionID", message(RsaKeys.generate(2048),
                 facts.raEncryption(), MessageType.PKCS_REQ, facts.usedTransactionId(), "SHA256", CMSAlgorithm.AES128_CBC), 200, FailInfo.BAD_REQUEST,
                 "another key"));
@@ -115,6 +124,43 @@ final class ScepCorpus {
         return ScepMessage.sign(type, transactionId != null ? transactionId : ScepClient.transactionId(key), ScepClient.nonce(), null, null, null,
                 null, ScepMessage.envelope(csr(key), encryptTo, cipher), key.getPrivate(), ScepClient.selfSigned(key, "CN=Hostile Device"),
                 digest, signingTime);
+    }
+
+    /**
+     * A PKCSReq from {@code key} encrypted to CEP Encryption, then spoiled: its RSA-wrapped key replaced by a block of type 1
+     * (wrong PKCS #1 v1.5 padding for encryption), or the last byte of its encrypted content flipped.
+     */
+    private byte[] spoiled(KeyPair key, boolean badKey) {
+        try {
+            byte[] envelope = ScepMessage.envelope(csr(key), facts.raEncryption(), CMSAlgorithm.AES128_CBC);
+            var data = org.bouncycastle.asn1.cms.EnvelopedData.getInstance(org.bouncycastle.asn1.cms.ContentInfo.getInstance(envelope).getContent());
+            var ktri = org.bouncycastle.asn1.cms.KeyTransRecipientInfo.getInstance(
+                    org.bouncycastle.asn1.cms.RecipientInfo.getInstance(data.getRecipientInfos().getObjectAt(0)).getInfo());
+            var content = data.getEncryptedContentInfo();
+            if (badKey) {
+                int k = (((java.security.interfaces.RSAPublicKey) facts.raEncryption().getPublicKey()).getModulus().bitLength() + 7) / 8;
+                byte[] block = new byte[k];
+                Arrays.fill(block, (byte) 0x5A);
+                block[0] = 0;
+                block[1] = 1;
+                javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/NoPadding");
+                rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, facts.raEncryption().getPublicKey());
+                ktri = new org.bouncycastle.asn1.cms.KeyTransRecipientInfo(ktri.getRecipientIdentifier(), ktri.getKeyEncryptionAlgorithm(),
+                        new org.bouncycastle.asn1.DEROctetString(rsa.doFinal(block)));
+            } else {
+                byte[] encrypted = content.getEncryptedContent().getOctets().clone();
+                encrypted[encrypted.length - 1] ^= 0x01;
+                content = new org.bouncycastle.asn1.cms.EncryptedContentInfo(content.getContentType(), content.getContentEncryptionAlgorithm(),
+                        new org.bouncycastle.asn1.DEROctetString(encrypted));
+            }
+            byte[] spoiled = new org.bouncycastle.asn1.cms.ContentInfo(org.bouncycastle.asn1.cms.CMSObjectIdentifiers.envelopedData,
+                    new org.bouncycastle.asn1.cms.EnvelopedData(data.getOriginatorInfo(), new org.bouncycastle.asn1.DERSet(
+                            new org.bouncycastle.asn1.cms.RecipientInfo(ktri)), content, data.getUnprotectedAttrs())).getEncoded("DER");
+            return ScepMessage.sign(MessageType.PKCS_REQ, ScepClient.transactionId(key) + (badKey ? "1" : "2"), ScepClient.nonce(), null, null,
+                    null, null, spoiled, key.getPrivate(), ScepClient.selfSigned(key, "CN=Hostile Device"), "SHA256", null);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A request with a challenge password NDES never gave out: it must never reach the CA. */

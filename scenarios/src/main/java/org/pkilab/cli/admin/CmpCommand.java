@@ -24,7 +24,7 @@ import java.io.PrintWriter;
  *   openssl cmp -cmd ir -server ca01.contoso.com:8080 -path /.well-known/cmp/p/&lt;template&gt; -ref 5c1f0e9a27d4b3e8 -secret pass:9xK2... ...
  * </pre>
  *
- * A new secret for an account replaces the one it had. Once enrolled, the client signs with its certificate instead
+ * A new secret for an account replaces the one it had; {@code pkilab cmp secret --remove ACCOUNT} removes it. Once enrolled, the client signs with its certificate instead
  * ({@code cr}, {@code kur}, {@code rr}).
  */
 @Command(name = "cmp", mixinStandardHelpOptions = true,
@@ -44,14 +44,23 @@ public final class CmpCommand implements Runnable {
     }
 
     @Command(name = "secret", mixinStandardHelpOptions = true,
-            description = "Issue a CMP shared secret for ACCOUNT (replacing its earlier one); needs Manage CA. The secret is shown once.")
+            description = "Issue a CMP shared secret for ACCOUNT (replacing its earlier one), or with --remove remove it; needs Manage CA. "
+                    + "The secret is shown once.")
     int secret(@Mixin Connection connection,
+               @Option(names = "--remove", description = "Remove ACCOUNT's secret: messages protected with it are refused from now on.")
+               boolean remove,
                @Parameters(paramLabel = "ACCOUNT", description = "The user or computer: IIS01$, CONTOSO\\IIS01$, alice.") String account) {
+        PrintWriter out = spec.commandLine().getOut();
         JsonNode answer;
         try (DirectoryAdmin admin = connection.directory()) {
+            if (remove) {
+                answer = connection.ca(admin, caName).removeCmpSecret(account);
+                out.println("Removed the CMP secret of " + answer.path("account").asText() + " at " + answer.path("ca").asText()
+                        + ": messages protected with it are refused from now on.");
+                return 0;
+            }
             answer = connection.ca(admin, caName).issueCmpSecret(account);
         }
-        PrintWriter out = spec.commandLine().getOut();
         String reference = answer.path("reference").asText();
         String secret = answer.path("secret").asText();
         out.println("CMP secret for " + answer.path("account").asText() + " at " + answer.path("ca").asText()

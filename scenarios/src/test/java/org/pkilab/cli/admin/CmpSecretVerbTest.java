@@ -99,4 +99,23 @@ class CmpSecretVerbTest {
         assertEquals(1, refused.exit(), refused.toString());
         assertTrue(refused.err().contains("ERROR_NONE_MAPPED") && refused.err().contains("nobody-here"), refused.err());
     }
+
+    @Test
+    void removeEndsEnrollmentWithTheSecretAndSaysWhenThereIsNone() throws Exception {
+        lab.admin().usersAndComputers().createComputer("DEV02", "dev02.contoso.com", lab.password());
+        Cli.Result issued = as("Administrator", lab.password(), "cmp", "secret", "DEV02$");
+        assertEquals(0, issued.exit(), issued.toString());
+        String reference = field(issued, "reference");
+        String secret = field(issued, "secret");
+
+        Cli.Result removed = as("Administrator", lab.password(), "cmp", "secret", "--remove", "DEV02$");
+        assertEquals(0, removed.exit(), removed.toString());
+        assertTrue(removed.out().contains("Removed the CMP secret of DEV02$"), removed.out());
+        EnrollmentException refused = assertThrows(EnrollmentException.class, () -> client(reference, secret).enroll("Machine", rsa(), ""));
+        assertEquals(WindowsError.ERROR_LOGON_FAILURE, refused.error(), "DEV02's removed secret: " + refused.getMessage());
+
+        Cli.Result none = as("Administrator", lab.password(), "cmp", "secret", "--remove", "DEV02$");
+        assertEquals(1, none.exit(), none.toString());
+        assertTrue(none.err().contains("E_INVALIDARG") && none.err().contains("has no CMP secret"), none.err());
+    }
 }
