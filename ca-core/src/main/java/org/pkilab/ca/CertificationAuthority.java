@@ -290,8 +290,8 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         // the account as the DC names it, checked to exist and be enabled now: a key for nobody would bind nothing
         LogonToken token = logons.onBehalfOf(account);
         String dn = token.distinguishedName();
-        Decision eligible = AcmeAccounts.mayBeBound(token, directory.accountState(dn).map(CaDirectory.AccountState::userAccountControl)
-                .orElse(0), directory.adminCount(dn));
+        Decision eligible = CredentialTarget.check(token, directory.accountState(dn).map(CaDirectory.AccountState::userAccountControl)
+                .orElse(0), directory.adminCount(dn), "an ACME account");
         if (!eligible.proceeds()) {
             throw new CaException(eligible);
         }
@@ -609,6 +609,13 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
         if (named.dn() == null) {
             throw new CaException(Decision.deny(org.pkilab.windows.WindowsError.ERROR_NONE_MAPPED, named.refusal(),
                     "name the user or computer the secret is for, as CONTOSO\\IIS01$ or IIS01$"));
+        }
+        // the account's token, checked to be enabled, and the account checked to be one a credential may stand for
+        LogonToken token = logons.onBehalfOf(named.dn());
+        Decision eligible = CredentialTarget.check(token, directory.accountState(named.dn()).map(CaDirectory.AccountState::userAccountControl)
+                .orElse(0), directory.adminCount(named.dn()), "a CMP shared secret");
+        if (!eligible.proceeds()) {
+            throw new CaException(eligible);
         }
         CaDirectory.Account holder = directory.account(named.dn());
         String canonical = config.names().defaultNetbiosName() + "\\" + holder.samAccountName();

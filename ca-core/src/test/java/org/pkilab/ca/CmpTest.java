@@ -559,4 +559,16 @@ class CmpTest {
         assertTrue(refused.getMessage().contains("digitalSignature"), refused.getMessage());
         assertEquals(before, ca.requestCount(), "nothing submitted");
     }
+
+    @Test
+    void noSecretIsIssuedForTheAdministratorOrADomainControllerWhoseCertificatesAreKeysToTheDomain() {
+        for (String account : List.of("Administrator", "DC01$")) {
+            CaException refused = assertThrows(CaException.class,
+                    () -> ca.issueCmpSecret(account, "CONTOSO\\Administrator"), "a CMP secret for " + account);
+            assertEquals(WindowsError.E_ACCESSDENIED, refused.error(), account + ": " + refused.getMessage());
+            assertTrue(refused.reason().contains("a CMP shared secret") && refused.fix().contains("ordinary account"),
+                    account + ": " + refused.reason() + " / " + refused.fix());
+        }
+    }
+
 }
