@@ -36,4 +36,13 @@ public interface AccountLogon {
      * @throws CaException {@code ERROR_LOGON_FAILURE} when there is no such account, or it is disabled
      */
     LogonToken onBehalfOf(String account);
+
+    /**
+     * {@link #onBehalfOf}, for a credential the CA issued that stands for the account ({@code credential}: "an ACME
+     * account", "a CMP shared secret"), checked each time it is issued and each time it is used: no domain controller and
+     * no privileged or sensitive account ({@link CredentialTarget}), as Windows lets no service act for those.
+     *
+     * @throws CaException {@code E_ACCESSDENIED} naming the account and why, or {@code ERROR_LOGON_FAILURE} as onBehalfOf
+     */
+    LogonToken standingFor(String account, String credential);
 }

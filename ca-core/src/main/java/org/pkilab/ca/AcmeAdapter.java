@@ -725,8 +725,12 @@ final class AcmeAdapter {
         }
         LogonToken token;
         try {
-            token = logon.onBehalfOf(account.directoryDn());
+            token = logon.standingFor(account.directoryDn(), "an ACME account");
         } catch (CaException e) {
+            if (e.error() == WindowsError.E_ACCESSDENIED) {
+                // the account became one no credential may stand for (a Domain Admin now, say) since its key was issued
+                throw new Problem(403, "unauthorized", e.error() + ": " + bound + ": " + e.reason() + ". To fix: " + e.fix());
+            }
             throw new Problem(401, "unauthorized", WindowsError.ERROR_LOGON_FAILURE + ": " + bound + ": its directory account "
                     + account.directoryDn() + " (" + account.directorySid() + ") cannot log on: " + e.reason() + ". To fix: if it was "
                     + "deleted or renamed, have an administrator issue a new key for the account wanted ('pkilab acme eab <account>')");

@@ -288,13 +288,8 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     public AcmeAccounts.ExternalAccountKey issueAcmeKey(String account, String who) {
         requireRunning();
         // the account as the DC names it, checked to exist and be enabled now: a key for nobody would bind nothing
-        LogonToken token = logons.onBehalfOf(account);
+        LogonToken token = logons.standingFor(account, "an ACME account");
         String dn = token.distinguishedName();
-        Decision eligible = CredentialTarget.check(token, directory.accountState(dn).map(CaDirectory.AccountState::userAccountControl)
-                .orElse(0), directory.adminCount(dn), "an ACME account");
-        if (!eligible.proceeds()) {
-            throw new CaException(eligible);
-        }
         String directoryAccount = token.account();
         AcmeAccounts.ExternalAccountKey key = acmeAccounts.issue(directoryAccount, dn, token.sid().toString(), who, config.clock().instant());
         LOG.info("{}: {} issued ACME external account key {} for {}", config.caName(), who, key.keyId(), directoryAccount);
@@ -611,12 +606,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
                     "name the user or computer the secret is for, as CONTOSO\\IIS01$ or IIS01$"));
         }
         // the account's token, checked to be enabled, and the account checked to be one a credential may stand for
-        LogonToken token = logons.onBehalfOf(named.dn());
-        Decision eligible = CredentialTarget.check(token, directory.accountState(named.dn()).map(CaDirectory.AccountState::userAccountControl)
-                .orElse(0), directory.adminCount(named.dn()), "a CMP shared secret");
-        if (!eligible.proceeds()) {
-            throw new CaException(eligible);
-        }
+        logons.standingFor(named.dn(), "a CMP shared secret");
         CaDirectory.Account holder = directory.account(named.dn());
         String canonical = config.names().defaultNetbiosName() + "\\" + holder.samAccountName();
         CmpSecrets.Secret secret = cmpSecrets.issue(canonical, named.dn(), holder.sid().toString(), who, config.clock().instant());

@@ -383,7 +383,16 @@ final class CmpAdapter {
                     + "changed on the way", "send the secret issued with this reference; an administrator can issue a new one with "
                     + "pkilab cmp secret " + secret.account());
         }
-        LogonToken token = logon.onBehalfOf(secret.accountDn());
+        LogonToken token;
+        try {
+            token = logon.standingFor(secret.accountDn(), "a CMP shared secret");
+        } catch (CaException e) {
+            if (e.error() != WindowsError.E_ACCESSDENIED) {
+                throw e;
+            }
+            // the account became one no secret may stand for (a Domain Admin now, say) since its secret was issued
+            throw new Refusal(PKIFailureInfo.notAuthorized, e.error(), "the CMP secret of reference " + reference + ": " + e.reason(), e.fix());
+        }
         if (!token.sid().toString().equals(secret.accountSid())) {
             throw new Refusal(PKIFailureInfo.badMessageCheck, WindowsError.ERROR_LOGON_FAILURE, "the CMP secret of reference " + reference
                     + " was issued for " + secret.account() + (secret.accountSid().isEmpty() ? " before " + caName + " recorded the account's "
@@ -550,9 +559,13 @@ final class CmpAdapter {
                     + MESSAGE_TIME_WINDOW.toMinutes() + " minutes from " + caName + "'s clock (" + now + "); a message that old is a "
                     + "replay or a wrong clock, and changes nothing", fix);
         }
-        if (sent.isBefore(started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))) {
+        // a messageTime in whole seconds that falls in the second the CA started may have been made before it: a replay
+        // captured then would get past the nonces the CA forgot, so such a message is refused too (a client retries a moment later)
+        boolean startSecond = sent.getNano() == 0 && sent.getEpochSecond() == started.getEpochSecond();
+        if (sent.isBefore(started) || startSecond) {
             throw new Refusal(PKIFailureInfo.badTime, WindowsError.E_INVALIDARG, "the message was made at " + sent + ", before " + caName
-                    + " started at " + started + ", which forgot the messages it took before; it changes nothing", fix);
+                    + " started at " + started + (startSecond ? " (or in that second)" : "") + ", which forgot the messages it took before; "
+                    + "it changes nothing", fix);
         }
     }
 

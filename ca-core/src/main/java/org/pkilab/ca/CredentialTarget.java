@@ -38,8 +38,8 @@ final class CredentialTarget {
      */
     static Decision check(LogonToken token, int userAccountControl, boolean adminCount, String credential) {
         String who = token.account();
-        String fix = "issue it for an ordinary account that holds Enroll on the template (a service account such as "
-                + "CONTOSO\\svc-acme, or the device's computer account), not for a domain controller or a privileged account";
+        String fix = "issue it for an ordinary account that holds Enroll on the template (a service account, or the device's "
+                + "computer account), not for a domain controller or a privileged account";
         if ((userAccountControl & (SERVER_TRUST_ACCOUNT | PARTIAL_SECRETS_ACCOUNT)) != 0) {
             return Decision.deny(WindowsError.E_ACCESSDENIED, who + " is a domain controller (userAccountControl 0x"
                     + Integer.toHexString(userAccountControl) + "); " + credential + " for it would get certificates that "

@@ -219,6 +219,18 @@ final class LogonTokenVerifier implements AccountLogon {
         }
     }
 
+    @Override
+    public LogonToken standingFor(String account, String credential) {
+        LogonToken token = onBehalfOf(account);
+        String dn = token.distinguishedName();
+        Decision eligible = CredentialTarget.check(token, directory.accountState(dn).map(CaDirectory.AccountState::userAccountControl)
+                .orElse(0), directory.adminCount(dn), credential);
+        if (!eligible.proceeds()) {
+            throw new CaException(eligible);
+        }
+        return token;
+    }
+
     private static boolean sameCertificate(RequestRecord issued, X509Certificate presented) {
         try {
             return issued.certificate() != null && Arrays.equals(issued.certificate(), presented.getEncoded());

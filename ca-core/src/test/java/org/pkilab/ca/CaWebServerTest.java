@@ -85,6 +85,11 @@ class CaWebServerTest {
             public LogonToken onBehalfOf(String account) {
                 throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "no S4U2Self here");
             }
+
+            @Override
+            public LogonToken standingFor(String account, String credential) {
+                throw new CaException(WindowsError.ERROR_LOGON_FAILURE, "no S4U2Self here");
+            }
         };
         CaWebServer.Services services = new CaWebServer.Services(CA::certificate, stub(Enrollment.class), stub(EnrollmentPolicySource.class),
                 stub(CaAdministration.class), CaSecurity.byDefault(config.caName(), DOMAIN), logon,

@@ -52,6 +52,7 @@ class CmpTest {
         dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
+        long startSecond = java.time.Instant.now().getEpochSecond();
         try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
             admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
             admin.usersAndComputers().createComputer("WEB02", "web02.contoso.com", PASSWORD);
@@ -65,6 +66,19 @@ class CmpTest {
         ca.issueTemplate("Approved Web Server");
         iis01 = ca.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
         web02 = ca.issueCmpSecret("CONTOSO\\WEB02$", "CONTOSO\\Administrator");
+        afterTheSecondTheCaStarted(startSecond);
+    }
+
+    /** The CA refuses a whole-second messageTime in the second it started (it may be older than the CA): the tests send after it. */
+    private static void afterTheSecondTheCaStarted(long startSecond) {
+        while (java.time.Instant.now().getEpochSecond() <= startSecond) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     @AfterAll
@@ -422,6 +436,7 @@ class CmpTest {
             byte[] ir;
             long granted;
             try (CertificationAuthority first = CertificationAuthority.start(config)) {
+                afterTheSecondTheCaStarted(java.time.Instant.now().getEpochSecond());
                 CaAdministration.CmpSecret secret = first.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
                 ir = macProtectedIr(first, secret, new java.util.Date());
                 java.net.http.HttpResponse<byte[]> ip = post(first, "Machine", ir);
@@ -568,6 +583,23 @@ class CmpTest {
             assertEquals(WindowsError.E_ACCESSDENIED, refused.error(), account + ": " + refused.getMessage());
             assertTrue(refused.reason().contains("a CMP shared secret") && refused.fix().contains("ordinary account"),
                     account + ": " + refused.reason() + " / " + refused.fix());
+        }
+    }
+
+
+    @Test
+    void aSecretStopsStandingForItsAccountOnceTheAccountBecomesADomainAdmin() throws Exception {
+        try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
+            admin.usersAndComputers().createUser("erin", PASSWORD);
+            CaAdministration.CmpSecret secret = ca.issueCmpSecret("erin", "CONTOSO\\Administrator");
+            admin.usersAndComputers().addMember("Domain Admins", "erin");
+            long before = ca.requestCount();
+            EnrollmentException refused = assertThrows(EnrollmentException.class, () -> CmpClient.withSecret(ca.cmpUrl().replace(
+                    ca.config().fqdn(), "127.0.0.1"), ca.certificate(), secret.reference(), secret.secret())
+                    .enroll("Machine", Csrs.rsa(2048), "CN=erin", "erin.contoso.com"));
+            assertEquals(WindowsError.E_ACCESSDENIED, refused.error(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("CONTOSO\\erin is a member of Domain Admins"), refused.getMessage());
+            assertEquals(before, ca.requestCount(), "nothing reached the CA's database");
         }
     }
 

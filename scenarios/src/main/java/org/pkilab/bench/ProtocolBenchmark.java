@@ -108,8 +108,8 @@ public final class ProtocolBenchmark implements Callable<Integer> {
             Lab lab = new Lab(dc, ca, PASSWORD);
             int perRound = Math.max(threads, requests / ROUNDS);
             List<Protocol> protocols = protocols(lab, Math.max(threads, requests / 5) + perRound * ROUNDS);
-            System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer, requester CONTOSO\\Administrator "
-                    + "(ACME and CMP: CONTOSO\\svc-bench), %d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+            System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer (SCEP: IPSec (Offline request)), "
+                    + "requester CONTOSO\\Administrator (ACME and CMP: CONTOSO\\svc-bench; SCEP: NDES's CA01$), %d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
             System.out.print("making 16 RSA-2048 keys ... ");
             List<KeyPair> keys = keys(16);
             System.out.println("done");
@@ -146,7 +146,10 @@ public final class ProtocolBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** EST first: every other line is a ratio against it. Each protocol's credential is the Administrator's. */
+    /**
+     * EST first: every other line is a ratio against it. EST asks as the Administrator, ACME and CMP as svc-bench (the CA binds
+     * no credential to an administrator), SCEP as NDES's service account, the CA host's.
+     */
     static List<Protocol> protocols(Lab lab, int operations) throws Exception {
         serviceAccount(lab);
         return List.of(est(lab), scep(lab, operations), acme(lab), cmp(lab), ocsp(lab));

@@ -81,7 +81,9 @@ public final class ScenarioRunner {
             execute(step, narration);
         } catch (PendingException e) {
             pending = true;
-            narration.add("the CA took request " + e.requestId() + " under submission: a certificate manager must approve it");
+            // ACME, CMP and SCEP clients do not learn the CA's request id: their own words say what waits
+            narration.add(e.requestId() > 0 ? "the CA took request " + e.requestId() + " under submission: a certificate manager must approve it"
+                    : e.getMessage() + ": a certificate manager must approve it (pkilab ca pending lists it)");
         } catch (RuntimeException e) {
             failure = e.getMessage() == null ? e.toString() : e.getMessage();
         }
