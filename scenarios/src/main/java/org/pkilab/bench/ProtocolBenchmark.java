@@ -109,7 +109,8 @@ public final class ProtocolBenchmark implements Callable<Integer> {
             int perRound = Math.max(threads, requests / ROUNDS);
             List<Protocol> protocols = protocols(lab, Math.max(threads, requests / 5) + perRound * ROUNDS);
             System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer (SCEP: IPSec (Offline request)), "
-                    + "requester CONTOSO\\Administrator (ACME and CMP: CONTOSO\\svc-bench; SCEP: NDES's CA01$), %d clients at once%n", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+                    + "requester CONTOSO\\Administrator (ACME and CMP: CONTOSO\\svc-bench; SCEP: NDES's CA01$), %d clients at once%n",
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
             System.out.print("making 16 RSA-2048 keys ... ");
             List<KeyPair> keys = keys(16);
             System.out.println("done");
