@@ -71,6 +71,9 @@ public final class ProtocolBenchmark implements Callable<Integer> {
     /** Whom ACME's external account binding and CMP's shared secret stand for: the CA binds no credential to an administrator. */
     private static final String SERVICE_ACCOUNT = "svc-bench";
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--requests", defaultValue = "500",
             description = "Certificates per protocol, in " + ROUNDS + " rounds that alternate the protocols (default: ${DEFAULT-VALUE}).")
     int requests;
@@ -84,8 +87,8 @@ public final class ProtocolBenchmark implements Callable<Integer> {
         void once(KeyPair key, int n) throws Exception;
     }
 
-    /** A protocol's clients: one per thread, each with its own connection, made before the clock starts. */
-    interface Protocol {
+    /** A protocol's clients: one per thread, each with its own connection, made before the clock starts; closed after the run. */
+    interface Protocol extends AutoCloseable {
         String name();
 
         /** What one operation is: "certificates" or "OCSP answers". */
@@ -94,6 +97,10 @@ public final class ProtocolBenchmark implements Callable<Integer> {
         }
 
         Client client() throws Exception;
+
+        @Override
+        default void close() {
+        }
     }
 
     /** What the protocols' clients may use: the running DC and CA, the Administrator's password. */
@@ -102,47 +109,55 @@ public final class ProtocolBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (threads < 1 || requests < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--threads and --requests take 1 or more, not "
+                    + (threads < 1 ? "--threads " + threads : "--requests " + requests));
+        }
         try (DomainController dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
              CertificationAuthority ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                      .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build())) {
             Lab lab = new Lab(dc, ca, PASSWORD);
             int perRound = Math.max(threads, requests / ROUNDS);
             List<Protocol> protocols = protocols(lab, Math.max(threads, requests / 5) + perRound * ROUNDS);
-            System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer (SCEP: IPSec (Offline request)), "
-                    + "requester CONTOSO\\Administrator (ACME and CMP: CONTOSO\\svc-bench; SCEP: NDES's CA01$), %d clients at once%n",
-                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
-            System.out.print("making 16 RSA-2048 keys ... ");
-            List<KeyPair> keys = keys(16);
-            System.out.println("done");
-            Map<Protocol, List<Client>> clients = new LinkedHashMap<>();
-            for (Protocol p : protocols) {
-                List<Client> own = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    own.add(p.client());
-                }
-                clients.put(p, own);
-            }
-            System.out.print("warming up ... ");
-            for (Protocol p : protocols) {
-                run(clients.get(p), keys, Math.max(threads, requests / 5));
-            }
-            System.out.println("done");
-            Map<Protocol, Double> seconds = new LinkedHashMap<>();
-            for (int round = 0; round < ROUNDS; round++) {
+            try {
+                System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer (SCEP: IPSec (Offline request)), "
+                        + "requester CONTOSO\\Administrator (ACME and CMP: CONTOSO\\svc-bench; SCEP: NDES's CA01$), %d clients at once%n",
+                        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+                System.out.print("making 16 RSA-2048 keys ... ");
+                List<KeyPair> keys = keys(16);
+                System.out.println("done");
+                Map<Protocol, List<Client>> clients = new LinkedHashMap<>();
                 for (Protocol p : protocols) {
-                    seconds.merge(p, run(clients.get(p), keys, perRound), Double::sum);
+                    List<Client> own = new ArrayList<>();
+                    for (int t = 0; t < threads; t++) {
+                        own.add(p.client());
+                    }
+                    clients.put(p, own);
                 }
+                System.out.print("warming up ... ");
+                for (Protocol p : protocols) {
+                    run(clients.get(p), keys, Math.max(threads, requests / 5));
+                }
+                System.out.println("done");
+                Map<Protocol, Double> seconds = new LinkedHashMap<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    for (Protocol p : protocols) {
+                        seconds.merge(p, run(clients.get(p), keys, perRound), Double::sum);
+                    }
+                }
+                int count = perRound * ROUNDS;
+                double est = count / seconds.get(protocols.get(0));
+                System.out.println();
+                System.out.printf("%-28s %10s %12s   %s%n", "protocol", "per second", "beside EST", "what");
+                for (Protocol p : protocols) {
+                    double rate = count / seconds.get(p);
+                    System.out.printf("%-28s %10.0f %11.0f%%   %s%n", p.name(), rate, 100 * rate / est, p.unit());
+                }
+                System.out.println();
+                System.out.println("records in the CA database: " + ca.requestCount());
+            } finally {
+                protocols.forEach(Protocol::close);
             }
-            int count = perRound * ROUNDS;
-            double est = count / seconds.get(protocols.get(0));
-            System.out.println();
-            System.out.printf("%-28s %10s %12s   %s%n", "protocol", "per second", "beside EST", "what");
-            for (Protocol p : protocols) {
-                double rate = count / seconds.get(p);
-                System.out.printf("%-28s %10.0f %11.0f%%   %s%n", p.name(), rate, 100 * rate / est, p.unit());
-            }
-            System.out.println();
-            System.out.println("records in the CA database: " + ca.requestCount());
         }
         return 0;
     }
@@ -211,6 +226,16 @@ public final class ProtocolBenchmark implements Callable<Integer> {
             // one ACME client for all: it answers http-01 on the port from when it is made until it is closed
             final AtomicInteger orders = new AtomicInteger();
             final AcmeClient[] account = new AcmeClient[1];
+
+            @Override
+            public void close() {
+                synchronized (port80) {
+                    if (account[0] != null) {
+                        account[0].close();
+                    }
+                }
+                admin.close();
+            }
 
             public Client client() {
                 return (key, n) -> {
@@ -365,7 +390,12 @@ public final class ProtocolBenchmark implements Callable<Integer> {
                 }));
             }
             for (Future<Void> f : futures) {
-                f.get();
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // the client's own refusal (the CA's code and reason), not the executor's wrapper
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
             }
             return (System.nanoTime() - start) / 1e9;
         } finally {

@@ -105,7 +105,7 @@ final class DeviceSteps {
 
     /** The port devices answer http-01 on: {@code CA\AcmeHttpPort}, first moved off port 80, which a lab cannot count on. */
     private int acmeHttpPort(List<String> say) {
-        int port = lab.ca().registrySettings().acmeHttpPort();
+        int port = console().registry().acmeHttpPort();
         if (port != 80) {
             return port;
         }
@@ -114,7 +114,7 @@ final class DeviceSteps {
         } catch (java.io.IOException e) {
             throw new IllegalStateException("no free loopback port for ACME's http-01: " + e.getMessage(), e);
         }
-        lab.ca().changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), administrator());
+        console().setRegistry("CA\\AcmeHttpPort", Integer.toString(port));
         say.add(administrator() + " set CA\\AcmeHttpPort to " + port + ": the CA fetches http-01 answers from 127.0.0.1:" + port
                 + ", the lab's stand-in for port 80");
         return port;
