@@ -106,10 +106,20 @@ public final class NetworkDevice extends UnjoinedComputer {
      * @throws PendingException    the order waits for a certificate manager
      */
     public StoredCertificate enrollAcme(String directoryUrl, String keyId, String hmacKey, int http01Port, List<String> dnsNames) {
+        return enrollAcme(directoryUrl, keyId, hmacKey, http01Port, port -> { }, dnsNames);
+    }
+
+    /**
+     * As {@link #enrollAcme(String, String, String, int, List)}, with {@code http01Port} 0 for a free port, which the device
+     * binds first and hands to {@code listening} before it orders (for the CA's {@code CA\AcmeHttpPort} to name it).
+     */
+    public StoredCertificate enrollAcme(String directoryUrl, String keyId, String hmacKey, int http01Port,
+                                        java.util.function.IntConsumer listening, List<String> dnsNames) {
         X509Certificate root = installedRoot(directoryUrl);
         KeyPair key = rsa2048();
         try (AcmeClient acme = AcmeClient.builder(onLabNetwork(directoryUrl).toString()).trust(root, URI.create(directoryUrl).getHost())
                 .accountKey(rsa2048()).externalAccountBinding(keyId, hmacKey).http01Port(http01Port).waitForApproval(Duration.ZERO).build()) {
+            listening.accept(acme.http01Port());
             return keep(acme.enroll(key, dnsNames.toArray(new String[0])), key, null);
         }
     }

@@ -205,11 +205,6 @@ public final class ProtocolBenchmark implements Callable<Integer> {
 
     private static Protocol acme(Lab lab) throws Exception {
         CertificationAuthority ca = lab.ca();
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
-        ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(port), "CONTOSO\\Administrator");
         DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", lab.dc().ldapPort(), lab.dc().names(), lab.dc().administratorDn(), lab.password());
         CaAdminClient console = CaAdminClient.connect(admin, ca.name(), "127.0.0.1", lab.dc().administratorDn(), lab.password());
         // every client answers http-01 on the one CA\AcmeHttpPort: one order at a time, the others wait for the port
@@ -249,7 +244,9 @@ public final class ProtocolBenchmark implements Callable<Integer> {
                             account[0] = AcmeClient.builder("https://127.0.0.1:" + ca.httpsPort() + "/acme/WebServer/directory")
                                     .trust(ca.certificate(), ca.config().fqdn()).accountKey(keys(1).get(0))
                                     .externalAccountBinding(binding.path("keyId").asText(), binding.path("hmacKey").asText())
-                                    .http01Port(port).build();
+                                    .http01Port(0).build();
+                            // the client listens first, on a port of its own; then the CA is pointed at it
+                            ca.changeRegistry("CA\\AcmeHttpPort", Integer.toString(account[0].http01Port()), "CONTOSO\\Administrator");
                         }
                         account[0].enroll(key, "bench" + n + ".contoso.com");
                     }

@@ -68,8 +68,11 @@ final class DeviceSteps {
                         JsonNode key = console().acmeExternalAccountKey(account(s, "the external account binding stands for that account"));
                         say.add(administrator() + " issued an external account binding for " + key.path("account").asText()
                                 + " (pkilab acme eab): key id " + key.path("keyId").asText());
+                        // while CA\AcmeHttpPort is still 80, which a lab cannot count on, the device listens on a free port first
+                        // and the administrator points the CA at it: no port is picked and freed for someone else to take
+                        int port = console().registry().acmeHttpPort();
                         yield device.enrollAcme(lab.ca().acmeDirectoryUrl(template), key.path("keyId").asText(), key.path("hmacKey").asText(),
-                                acmeHttpPort(say), dns);
+                                port == 80 ? 0 : port, bound -> pointCaAt(bound, port, say), dns);
                     }
                     case "cmp" -> {
                         String template = required(template(s), "the CMP path names the template, /.well-known/cmp/p/<template>");
@@ -103,21 +106,14 @@ final class DeviceSteps {
         return lab.dc().names().defaultNetbiosName() + "\\Administrator";
     }
 
-    /** The port devices answer http-01 on: {@code CA\AcmeHttpPort}, first moved off port 80, which a lab cannot count on. */
-    private int acmeHttpPort(List<String> say) {
-        int port = console().registry().acmeHttpPort();
-        if (port != 80) {
-            return port;
+    /** Sets {@code CA\AcmeHttpPort} to the port the device listens on, when it differs from the one the CA has. */
+    private void pointCaAt(int listening, int configured, List<String> say) {
+        if (listening == configured) {
+            return;
         }
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("no free loopback port for ACME's http-01: " + e.getMessage(), e);
-        }
-        console().setRegistry("CA\\AcmeHttpPort", Integer.toString(port));
-        say.add(administrator() + " set CA\\AcmeHttpPort to " + port + ": the CA fetches http-01 answers from 127.0.0.1:" + port
+        console().setRegistry("CA\\AcmeHttpPort", Integer.toString(listening));
+        say.add(administrator() + " set CA\\AcmeHttpPort to " + listening + ": the CA fetches http-01 answers from 127.0.0.1:" + listening
                 + ", the lab's stand-in for port 80");
-        return port;
     }
 
     private static String required(String value, String why) {
