@@ -52,7 +52,6 @@ class CmpTest {
         dc = DomainController.start(DomainControllerConfig.builder().administratorPassword(PASSWORD).build());
         ca = CertificationAuthority.start(CertificationAuthorityConfig.builder(dc.names())
                 .directory("127.0.0.1", dc.ldapPort(), dc.administratorDn(), PASSWORD).build());
-        long startSecond = java.time.Instant.now().getEpochSecond();
         try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", dc.ldapPort(), dc.names(), dc.administratorDn(), PASSWORD)) {
             admin.usersAndComputers().createComputer("IIS01", "iis01.contoso.com", PASSWORD);
             admin.usersAndComputers().createComputer("WEB02", "web02.contoso.com", PASSWORD);
@@ -66,11 +65,10 @@ class CmpTest {
         ca.issueTemplate("Approved Web Server");
         iis01 = ca.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
         web02 = ca.issueCmpSecret("CONTOSO\\WEB02$", "CONTOSO\\Administrator");
-        afterTheSecondTheCaStarted(startSecond);
     }
 
-    /** The CA refuses a whole-second messageTime in the second it started (it may be older than the CA): the tests send after it. */
-    private static void afterTheSecondTheCaStarted(long startSecond) {
+    /** Waits until the clock has left second {@code startSecond}: a whole-second messageTime after it is plainly later. */
+    private static void untilTheClockLeavesSecond(long startSecond) {
         while (java.time.Instant.now().getEpochSecond() <= startSecond) {
             try {
                 Thread.sleep(20);
@@ -436,7 +434,6 @@ class CmpTest {
             byte[] ir;
             long granted;
             try (CertificationAuthority first = CertificationAuthority.start(config)) {
-                afterTheSecondTheCaStarted(java.time.Instant.now().getEpochSecond());
                 CaAdministration.CmpSecret secret = first.issueCmpSecret("IIS01$", "CONTOSO\\Administrator");
                 ir = macProtectedIr(first, secret, new java.util.Date());
                 java.net.http.HttpResponse<byte[]> ip = post(first, "Machine", ir);
@@ -450,6 +447,8 @@ class CmpTest {
                         "an ir made 20 minutes ago: " + stale);
                 assertEquals(granted, first.requestCount(), "neither changed " + first.name() + "'s database");
             }
+            // the CA takes a whole-second messageTime in the second it started (differences.md): it starts again a second later
+            untilTheClockLeavesSecond(java.time.Instant.now().getEpochSecond());
             try (CertificationAuthority again = CertificationAuthority.start(config)) {
                 String replayed = statusText(post(again, "Machine", ir));
                 assertTrue(replayed.contains("before " + again.name() + " started") && replayed.contains("0x80070057"),
