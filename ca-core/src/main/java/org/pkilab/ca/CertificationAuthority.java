@@ -8,6 +8,7 @@ import org.pkilab.directory.model.PasswordPolicy;
 import org.pkilab.directory.model.SecurityDescriptor;
 import org.pkilab.enrollment.CaRegistrySettings;
 import org.pkilab.pki.Folders;
+import org.pkilab.pki.LabCrypto;
 import org.pkilab.pki.KeyFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +99,7 @@ public final class CertificationAuthority implements AutoCloseable, CaAdministra
     private ScheduledExecutorService schedule;
 
     public CertificationAuthority(CertificationAuthorityConfig config) {
+        LabCrypto.install();
         this.config = config;
     }
 

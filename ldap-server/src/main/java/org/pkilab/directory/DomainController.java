@@ -17,6 +17,7 @@ import org.pkilab.directory.model.LogonToken;
 import org.pkilab.directory.model.SecurityIdentifier;
 import org.pkilab.pki.Folders;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.LabCrypto;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,6 +107,7 @@ public final class DomainController implements AutoCloseable {
      *                               started so far is stopped again)
      */
     public synchronized DomainController start() {
+        LabCrypto.install();
         if (state != State.NEW) {
             throw new IllegalStateException("domain controller already " + (state == State.RUNNING ? "started" : "closed"));
         }

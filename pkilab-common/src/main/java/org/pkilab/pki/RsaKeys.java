@@ -50,6 +50,7 @@ public final class RsaKeys {
     }
 
     private static KeyPair make(int bits) {
+        LabCrypto.install();
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
             generator.initialize(bits);

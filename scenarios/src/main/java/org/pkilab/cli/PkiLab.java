@@ -13,6 +13,7 @@ import org.pkilab.cli.admin.CaCommand;
 import org.pkilab.cli.admin.CmpCommand;
 import org.pkilab.cli.admin.DirectoryCommands;
 import org.pkilab.cli.admin.TemplateCommand;
+import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -34,6 +35,12 @@ public final class PkiLab implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        try {
+            LabCrypto.install();
+        } catch (IllegalArgumentException e) {
+            System.err.println("pkilab: " + e.getMessage());
+            System.exit(2);
+        }
         System.exit(commandLine().execute(args));
     }
 

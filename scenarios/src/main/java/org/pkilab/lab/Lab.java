@@ -15,6 +15,7 @@ import org.pkilab.host.UnjoinedComputer;
 import org.pkilab.iis.IisServer;
 import org.pkilab.pki.KeyFiles;
 import org.pkilab.pki.LabClock;
+import org.pkilab.pki.LabCrypto;
 import org.pkilab.pki.RsaKeys;
 
 import java.nio.file.Path;
@@ -83,6 +84,7 @@ public final class Lab implements AutoCloseable {
         Path data = site.dataDirectory();
         this.data = data;
         keepClock(data);
+        LabCrypto.install();
         if (data == null || !java.nio.file.Files.exists(data.resolve("dc"))) {
             // a new forest: the DC's, the CA's and the CA web server's keys, made while the directory starts
             RsaKeys.prepare(3);
