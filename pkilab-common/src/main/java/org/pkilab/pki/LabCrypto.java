@@ -13,7 +13,7 @@ import java.util.Locale;
  * Provider (ACCP), a JCA provider over AWS-LC, OpenSSL's lineage of native code: on the 2-core machine of
  * docs/benchmarks.md it signs RSA-2048 about 1.7 times as fast as the JDK and P-256 about 35 times as fast. It is
  * installed as the JVM's first provider, so the JDK's own TLS (JSSE), PKCS #12 and Bouncy Castle's JCA builders use it
- * without being told; what it does not offer (PKCS #12 key stores, the TLS protocol itself, RSASSA-PSS names Bouncy
+ * without being told; what it does not offer (PKCS #12 key stores, the TLS protocol itself, X25519 key agreement, some algorithm names Bouncy
  * Castle uses) still comes from the JDK's providers behind it.
  *
  * <p>Choose with the system property {@code pkilab.crypto} (or the environment variable {@code PKILAB_CRYPTO}, which
@@ -129,6 +129,27 @@ public final class LabCrypto {
     }
 
     /**
+     * Runs {@code work} with the native provider taken out of the JVM's list, then puts it back first: for a benchmark
+     * that measures the JDK's providers beside the native one in the same run. Every thread of the process sees the
+     * JDK's providers meanwhile, so run nothing else of the lab's at the same time. With the JDK's providers already
+     * serving, it only runs {@code work}.
+     */
+    public static <T> T withJdkProviders(java.util.concurrent.Callable<T> work) throws Exception {
+        Provider provider = nativeProvider();
+        if (provider == null) {
+            return work.call();
+        }
+        synchronized (LabCrypto.class) {
+            Security.removeProvider(provider.getName());
+            try {
+                return work.call();
+            } finally {
+                Security.insertProviderAt(provider, 1);
+            }
+        }
+    }
+
+    /**
      * One line naming what serves the lab: "Amazon Corretto Crypto Provider 2.5.0 (AWS-LC v1.47.0), first provider",
      * or "the JDK's providers (pkilab.crypto=jdk)" with the reason the native one is not in use.
      */
@@ -175,7 +196,9 @@ public final class LabCrypto {
                 + "  RSA-2048 signing (SHA256withRSA)   " + providerOf("Signature", "SHA256withRSA") + "\n"
                 + "  RSA key generation                 " + providerOf("KeyPairGenerator", "RSA") + "\n"
                 + "  ECDSA P-256 (SHA256withECDSA)      " + providerOf("Signature", "SHA256withECDSA") + "\n"
-                + "  ECDHE key agreement (TLS)          " + providerOf("KeyAgreement", "ECDH") + "\n"
+                + "  RSASSA-PSS (TLS 1.3 signatures)    " + providerOf("Signature", "RSASSA-PSS") + "\n"
+                + "  ECDHE P-256 key agreement (TLS)    " + providerOf("KeyAgreement", "ECDH") + "\n"
+                + "  X25519 key agreement (TLS 1.3)     " + providerOf("KeyAgreement", "XDH") + "\n"
                 + "  AES-GCM (TLS records)              " + providerOf("Cipher", "AES/GCM/NoPadding") + "\n"
                 + "  SHA-256                            " + providerOf("MessageDigest", "SHA-256") + "\n"
                 + "  TLS protocol (JSSE)                " + providerOf("SSLContext", "TLS");

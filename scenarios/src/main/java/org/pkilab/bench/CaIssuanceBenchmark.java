@@ -12,6 +12,7 @@ import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.client.DomainLogon;
 import org.pkilab.directory.model.LogonToken;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,6 +24,7 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,10 +33,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * CA issuance per second from ready-made requests, next to the raw RSA-2048 SHA-256 signing rate of
- * the same CA key in the same run, on 1 and 2 threads. Issuance is the whole pipeline: policy checks
+ * the same CA key with the same provider and OpenSSL's own rate ({@code openssl speed rsa2048}, as many processes as
+ * threads), all in the same run, on 1 and 2 threads. Issuance is the whole pipeline: policy checks
  * against the directory, signing, and the database record. Key generation for the requests is done
- * before the clock starts. Raw signing and issuance alternate in five rounds and the figures are the
- * totals over the rounds, so that drift in the machine's speed during the run weighs on both alike.
+ * before the clock starts. Raw signing, issuance and OpenSSL alternate in five rounds and the figures are the
+ * totals over the rounds, so that drift in the machine's speed during the run weighs on all alike. It prints which
+ * provider signed ({@link LabCrypto}): issuance is judged against OpenSSL's rate, the machine's floor, and against
+ * the raw rate of the provider that served it.
  */
 @Command(name = "ca-issuance", mixinStandardHelpOptions = true,
         description = "CA issuance per second from pre-made CSRs beside the raw RSA-2048 signing rate of the same key.")
@@ -58,6 +63,7 @@ public final class CaIssuanceBenchmark implements Callable<Integer> {
             LogonToken requester = DomainLogon.logon("127.0.0.1", dc.ldapPort(), dc.administratorDn(), password).token();
             System.out.printf("CA issuance vs raw signing (%d cores, Java %s); template WebServer, requester %s%n",
                     Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), requester.account());
+            System.out.println(LabCrypto.servedBy());
             System.out.print("making " + requests + " requests from 16 RSA-2048 keys ... ");
             List<byte[]> csrs = csrs(requests);
             System.out.println("done");
@@ -74,13 +80,15 @@ public final class CaIssuanceBenchmark implements Callable<Integer> {
             System.out.println("done");
 
             System.out.println();
-            System.out.printf("%-8s %12s %15s %7s %14s %15s   %s%n", "threads", "raw signs/s", "issued certs/s", "ratio",
-                    "raw CPU µs/op", "issue CPU µs/op", "ratio per round");
+            System.out.printf("%-8s %12s %15s %7s %16s %10s %14s %15s   %s%n", "threads", "raw signs/s", "issued certs/s",
+                    "ratio", "OpenSSL signs/s", "of OpenSSL", "raw CPU µs/op", "issue CPU µs/op", "ratio per round");
             for (int threads : threadCounts) {
                 // raw and issued alternate in rounds, so a machine that speeds up or slows down during the
                 // run (other tenants, clock boost) weighs on both sides alike
                 Run raw = new Run(0, 0);
                 Run issued = new Run(0, 0);
+                double openssl = 0;
+                int opensslRounds = 0;
                 List<String> perRound = new ArrayList<>();
                 int perRun = requests / ROUNDS;
                 for (int round = 0; round < ROUNDS; round++) {
@@ -88,13 +96,25 @@ public final class CaIssuanceBenchmark implements Callable<Integer> {
                     Run i = issue(ca, requester, csrs.subList(round * perRun, (round + 1) * perRun), threads);
                     raw = raw.plus(r);
                     issued = issued.plus(i);
+                    OptionalDouble floor = OpensslSpeed.rsa2048(threads, 1);
+                    if (floor.isPresent()) {
+                        openssl += floor.getAsDouble();
+                        opensslRounds++;
+                    }
                     perRound.add(String.format("%.0f%%", 100 * r.seconds() / i.seconds()));
                 }
                 int count = ROUNDS * perRun;
-                System.out.printf("%-8d %12.0f %15.0f %6.0f%% %14.0f %15.0f   %s%n", threads, count / raw.seconds(),
-                        count / issued.seconds(), 100 * raw.seconds() / issued.seconds(), raw.cpuNanos() / 1e3 / count,
-                        issued.cpuNanos() / 1e3 / count, String.join(" ", perRound));
+                double issuedRate = count / issued.seconds();
+                double opensslRate = opensslRounds == 0 ? Double.NaN : openssl / opensslRounds;
+                System.out.printf("%-8d %12.0f %15.0f %6.0f%% %16s %10s %14.0f %15.0f   %s%n", threads, count / raw.seconds(),
+                        issuedRate, 100 * raw.seconds() / issued.seconds(),
+                        opensslRounds == 0 ? "no openssl" : String.format("%.0f", opensslRate),
+                        opensslRounds == 0 ? "-" : String.format("%.0f%%", 100 * issuedRate / opensslRate),
+                        raw.cpuNanos() / 1e3 / count, issued.cpuNanos() / 1e3 / count, String.join(" ", perRound));
             }
+            System.out.println();
+            System.out.println("judged by: issued certs/s >= 40% of OpenSSL's rate (\"of OpenSSL\") and >= 90% of the same"
+                    + " provider's raw signing (\"ratio\"); OpenSSL ran as many processes as threads, between the rounds");
             System.out.println();
             System.out.println("records in the CA database: " + ca.requestCount());
         }

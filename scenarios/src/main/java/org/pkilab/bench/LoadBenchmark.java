@@ -7,6 +7,7 @@ import com.unboundid.ldap.sdk.SearchScope;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.pkilab.pki.LabCrypto;
 import org.pkilab.ca.CertificationAuthority;
 import org.pkilab.ca.CertificationAuthorityConfig;
 import org.pkilab.directory.DomainController;
@@ -89,6 +90,7 @@ public final class LoadBenchmark implements Callable<Integer> {
             }
             System.out.printf("Load: %d clients for %d s (%d cores, Java %s); each in turn: %s%n", clients, seconds,
                     Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), String.join(", ", OPERATIONS));
+            System.out.println(LabCrypto.servedBy());
             SSLContext tls = SSLContext.getInstance("TLS");
             tls.init(null, KeyFiles.trustOnly(ca.certificate()), null);
             long end = System.nanoTime() + seconds * 1_000_000_000L;

@@ -11,6 +11,7 @@ import org.pkilab.iis.IisServer;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.KeyFiles;
+import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,7 +49,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * client presenting PC01's autoenrolled "ConfigMgr Client Certificate", followed by one
  * {@code GET /SMS_MP/.sms_aut?MPLIST} answered by the server, so the server has finished checking the
  * client certificate before the connection counts. Both servers are measured in alternating rounds, so
- * drift in the machine's speed weighs on both alike.
+ * drift in the machine's speed weighs on both alike. A third row in the same rounds is the bare server again with the
+ * JDK's providers alone on both sides ({@link LabCrypto#withJdkProviders}, its own keys made by the JDK's key factory),
+ * so the native provider's gain on a full handshake is measured in the same run; the management point is judged
+ * against the bare server with the same provider.
  *
  * <p>The bare server trusts the enterprise root through the JDK's PKIX trust manager and does no
  * revocation checking; the management point checks the client's chain, purpose and CRL as Windows does.
@@ -73,6 +77,7 @@ public final class MtlsBenchmark implements Callable<Integer> {
         System.out.printf("pkilab benchmark mtls: full mutual-TLS handshakes per second, %d client threads; %d cores, Java %s%n",
                 threads, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         System.out.println("load average at the start: " + ScaleBenchmark.loadAverage());
+        System.out.println(LabCrypto.servedBy());
         try (Lab lab = Lab.start(LabSpec.builder().iis("IIS01", MP_NAME).client("PC01").build())) {
             IisServer mp = managementPoint(lab);
             StoredCertificate client = clientCertificate(lab);
@@ -84,8 +89,13 @@ public final class MtlsBenchmark implements Callable<Integer> {
                 throw new IllegalStateException("the management point did not answer PC01 with 200: " + negotiated.answer()
                         + "; SChannel: " + mp.clientCertificateRejections());
             }
-            try (BareServer bare = new BareServer(server, lab.ca().certificate(), negotiated.protocol(), negotiated.cipherSuite())) {
+            boolean compare = LabCrypto.isNative();
+            try (BareServer bare = new BareServer(server, lab.ca().certificate(), negotiated.protocol(), negotiated.cipherSuite());
+                 BareServer jdk = compare ? LabCrypto.withJdkProviders(() -> new BareServer(server, lab.ca().certificate(),
+                         negotiated.protocol(), negotiated.cipherSuite())) : null) {
                 InetSocketAddress bareAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), bare.port());
+                InetSocketAddress jdkAddress = compare ? new InetSocketAddress(InetAddress.getLoopbackAddress(), jdk.port()) : null;
+                Client jdkConnections = compare ? LabCrypto.withJdkProviders(() -> new Client(client, lab.ca().certificate())) : null;
                 Negotiated check = connections.once(bareAddress);
                 if (!check.protocol().equals(negotiated.protocol()) || !check.cipherSuite().equals(negotiated.cipherSuite())) {
                     throw new IllegalStateException("the bare server negotiated " + check + ", the management point " + negotiated);
@@ -98,14 +108,22 @@ public final class MtlsBenchmark implements Callable<Integer> {
                 for (int i = 0; i < 2; i++) {
                     connections.run(mpAddress, handshakes / ROUNDS, threads, "iis-");
                     connections.run(bareAddress, handshakes / ROUNDS, threads, "bare-jsse");
+                    if (compare) {
+                        LabCrypto.withJdkProviders(() -> jdkConnections.run(jdkAddress, handshakes / ROUNDS, threads, "bare-jsse"));
+                    }
                 }
                 System.out.println("done");
                 Run mpRun = new Run(0, 0, 0);
                 Run bareRun = new Run(0, 0, 0);
+                Run jdkRun = new Run(0, 0, 0);
                 List<String> perRound = new ArrayList<>();
                 for (int round = 0; round < ROUNDS; round++) {
                     Run m = connections.run(mpAddress, handshakes / ROUNDS, threads, "iis-");
                     Run b = connections.run(bareAddress, handshakes / ROUNDS, threads, "bare-jsse");
+                    if (compare) {
+                        jdkRun = jdkRun.plus(LabCrypto.withJdkProviders(
+                                () -> jdkConnections.run(jdkAddress, handshakes / ROUNDS, threads, "bare-jsse")));
+                    }
                     mpRun = mpRun.plus(m);
                     bareRun = bareRun.plus(b);
                     perRound.add(String.format(Locale.ROOT, "%.0f%%", 100 * b.seconds() / m.seconds()));
@@ -115,10 +133,18 @@ public final class MtlsBenchmark implements Callable<Integer> {
                 System.out.printf("%-34s %12s %18s %20s%n", "server", "handshakes/s", "process CPU µs/hsk", "server threads µs/hsk");
                 System.out.printf("%-34s %12.0f %18.0f %20.0f%n", "bare JSSE SSLServerSocket", count / bareRun.seconds(),
                         bareRun.cpuNanos() / 1e3 / count, bareRun.serverCpuNanos() / 1e3 / count);
+                if (compare) {
+                    System.out.printf("%-34s %12.0f %18.0f %20.0f%n", "bare JSSE, the JDK's providers", count / jdkRun.seconds(),
+                            jdkRun.cpuNanos() / 1e3 / count, jdkRun.serverCpuNanos() / 1e3 / count);
+                }
                 System.out.printf("%-34s %12.0f %18.0f %20.0f%n", "management point (IIS01, Jetty)", count / mpRun.seconds(),
                         mpRun.cpuNanos() / 1e3 / count, mpRun.serverCpuNanos() / 1e3 / count);
-                System.out.printf("ratio %.0f%% (target >= 80%%); per round %s; load average at the end %s%n",
+                System.out.printf("management point / bare server, same provider: %.0f%% (target >= 80%%); per round %s;"
+                                + " load average at the end %s%n",
                         100 * bareRun.seconds() / mpRun.seconds(), String.join(" ", perRound), ScaleBenchmark.loadAverage());
+                if (compare) {
+                    System.out.printf("bare server, native provider / the JDK's providers: %.0f%%%n", 100 * jdkRun.seconds() / bareRun.seconds());
+                }
                 System.out.println("process CPU includes the client's side of each handshake; client certificates the management "
                         + "point refused: " + mp.clientCertificateRejections().size());
             }
@@ -181,7 +207,7 @@ public final class MtlsBenchmark implements Callable<Integer> {
         Client(StoredCertificate certificate, X509Certificate root) throws Exception {
             char[] password = "bench".toCharArray();
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(KeyFiles.keyStore(new KeyFiles.KeyEntry(certificate.privateKey(),
+            kmf.init(KeyFiles.keyStore(new KeyFiles.KeyEntry(ownKey(certificate.privateKey()),
                     certificate.chain().toArray(new X509Certificate[0])), password), password);
             keys = kmf.getKeyManagers();
             trust = KeyFiles.trustOnly(root);
@@ -255,7 +281,7 @@ public final class MtlsBenchmark implements Callable<Integer> {
         BareServer(StoredCertificate server, X509Certificate root, String protocol, String cipherSuite) throws Exception {
             char[] password = "bench".toCharArray();
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(KeyFiles.keyStore(new KeyFiles.KeyEntry(server.privateKey(),
+            kmf.init(KeyFiles.keyStore(new KeyFiles.KeyEntry(ownKey(server.privateKey()),
                     server.chain().toArray(new X509Certificate[0])), password), password);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), KeyFiles.trustOnly(root), null);
@@ -317,6 +343,12 @@ public final class MtlsBenchmark implements Callable<Integer> {
             }
         }
         return total;
+    }
+
+    /** The key as the first provider serving its algorithm now reads it, so a JDK-provider run signs with the JDK's own key objects. */
+    private static java.security.PrivateKey ownKey(java.security.PrivateKey key) throws Exception {
+        return java.security.KeyFactory.getInstance(key.getAlgorithm())
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
     }
 
     private static long processCpu() {

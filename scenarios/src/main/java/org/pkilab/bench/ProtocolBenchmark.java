@@ -13,6 +13,7 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.pkilab.pki.LabCrypto;
 import org.pkilab.admin.CaAdminClient;
 import org.pkilab.ca.CaAdministration;
 import org.pkilab.ca.CertificationAuthority;
@@ -123,6 +124,7 @@ public final class ProtocolBenchmark implements Callable<Integer> {
                 System.out.printf("Issuance per protocol over the wire (%d cores, Java %s); template WebServer (SCEP: IPSec (Offline request)), "
                         + "requester CONTOSO\\Administrator (ACME and CMP: CONTOSO\\svc-bench; SCEP: NDES's CA01$), %d clients at once%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), threads);
+                System.out.println(LabCrypto.servedBy());
                 System.out.print("making 16 RSA-2048 keys ... ");
                 List<KeyPair> keys = keys(16);
                 System.out.println("done");
