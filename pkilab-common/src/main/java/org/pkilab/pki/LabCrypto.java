@@ -176,6 +176,7 @@ public final class LabCrypto {
                 + "  RSA key generation                 " + providerOf("KeyPairGenerator", "RSA") + "\n"
                 + "  ECDSA P-256 (SHA256withECDSA)      " + providerOf("Signature", "SHA256withECDSA") + "\n"
                 + "  ECDHE key agreement (TLS)          " + providerOf("KeyAgreement", "ECDH") + "\n"
+                + "  X25519 key agreement (TLS)         " + providerOf("KeyAgreement", "XDH") + "\n"
                 + "  AES-GCM (TLS records)              " + providerOf("Cipher", "AES/GCM/NoPadding") + "\n"
                 + "  SHA-256                            " + providerOf("MessageDigest", "SHA-256") + "\n"
                 + "  TLS protocol (JSSE)                " + providerOf("SSLContext", "TLS");
