@@ -14,7 +14,8 @@ import java.util.Locale;
  * docs/benchmarks.md it signs RSA-2048 about 1.7 times as fast as the JDK and P-256 about 35 times as fast. It is
  * installed as the JVM's first provider, so the JDK's own TLS (JSSE), PKCS #12 and Bouncy Castle's JCA builders use it
  * without being told; what it does not offer (PKCS #12 key stores, the TLS protocol itself, RSASSA-PSS names Bouncy
- * Castle uses) still comes from the JDK's providers behind it.
+ * Castle uses) still comes from the JDK's providers behind it, except X25519, the TLS key agreement it lacks, which
+ * {@link X25519Provider} takes from Bouncy Castle's faster Java right behind it.
  *
  * <p>Choose with the system property {@code pkilab.crypto} (or the environment variable {@code PKILAB_CRYPTO}, which
  * reaches the processes the lab starts): {@code native} (the default) or {@code jdk}, the JDK's providers alone, with
@@ -114,6 +115,10 @@ public final class LabCrypto {
         }
         if (Security.getProvider(provider.getName()) == null) {
             Security.insertProviderAt(provider, 1);
+        }
+        // the native provider has no X25519, which every TLS handshake of the lab's computers uses
+        if (Security.getProvider(X25519Provider.NAME) == null) {
+            Security.insertProviderAt(new X25519Provider(), 2);
         }
         return new State(asked, provider, null);
     }
