@@ -45,7 +45,8 @@ import java.util.stream.Stream;
  * ECDSA_P256 for {@code --key ec}), Domain Computers given Read, Enroll and Autoenroll, the template
  * issued, and an "Autoenroll Certificates" GPO linked to the domain; then N computers each join (machine
  * account), boot (logon, Group Policy, enterprise roots, autoenrollment) and must end up holding the
- * client certificate. Prints how long it took, where the time went (measured per phase on each
+ * client certificate. Prints which provider served each algorithm ({@code LabCrypto.servedBy()}), how long it
+ * took and the CPU a computer cost as ratios to the targets the lab is held to, where the time went (measured per phase on each
  * computer, and the CA's own performance counters), and how the CA database and the directory grew.
  *
  * <p>Each computer is closed once it holds its certificate, so memory stays flat however many there are;
@@ -342,7 +343,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
     }
 
     /**
-     * The issue's targets for this size and key, on two cores: 1,000 RSA-2048 computers in 45 s; 10,000 EC P-256
+     * The targets the lab is held to for this size and key, on two cores: 1,000 RSA-2048 computers in 45 s; 10,000 EC P-256
      * computers in 60 s and 8 ms of CPU each. The benchmark prints each figure as a ratio to its target (1.00 or less
      * meets it), since the machine's speed is part of the figure and the ratio is what one run can be judged by.
      */
