@@ -8,9 +8,8 @@ import java.util.List;
  * native provider. Every TLS 1.2 handshake the lab's computers make with the CA agrees its keys over x25519, the curve
  * Windows 10 and Server 2016 put first (Schannel's default ECC curve order: curve25519, NistP256, NistP384), and JSSE
  * asks the providers for "XDH" on both sides: a key pair each and one agreement each. The native provider offers no
- * XDH, and the JDK's own takes about twice the CPU of Bouncy Castle's (on the 2-core machine of docs/benchmarks.md,
- * 0.4 to 0.5 ms against 0.2 ms for a key pair and an agreement), so without this provider x25519 was the one piece of a
- * handshake's cryptography still in the JDK's slower Java.
+ * XDH, and the JDK's own takes about twice the CPU of Bouncy Castle's for a key pair and an agreement, so without
+ * this provider x25519 would be the one piece of a handshake's cryptography left to the JDK's slower Java.
  *
  * <p>Only the three services JSSE uses are offered, under the JDK's names, so nothing else changes provider: the
  * keys are Bouncy Castle's implementations of {@link java.security.interfaces.XECPublicKey} and
