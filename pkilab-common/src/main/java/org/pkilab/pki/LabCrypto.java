@@ -13,8 +13,9 @@ import java.util.Locale;
  * Provider (ACCP), a JCA provider over AWS-LC, OpenSSL's lineage of native code: on the 2-core machine of
  * docs/benchmarks.md it signs RSA-2048 about 1.7 times as fast as the JDK and P-256 about 35 times as fast. It is
  * installed as the JVM's first provider, so the JDK's own TLS (JSSE), PKCS #12 and Bouncy Castle's JCA builders use it
- * without being told; what it does not offer (PKCS #12 key stores, the TLS protocol itself, X25519 key agreement, some algorithm names Bouncy
- * Castle uses) still comes from the JDK's providers behind it.
+ * without being told; what it does not offer (PKCS #12 key stores, the TLS protocol itself, some algorithm names
+ * Bouncy Castle uses) still comes from the JDK's providers behind it, except X25519, the TLS key agreement it lacks,
+ * which {@link X25519Provider} takes from Bouncy Castle's faster Java right behind it.
  *
  * <p>Choose with the system property {@code pkilab.crypto} (or the environment variable {@code PKILAB_CRYPTO}, which
  * reaches the processes the lab starts): {@code native} (the default) or {@code jdk}, the JDK's providers alone, with
@@ -115,6 +116,10 @@ public final class LabCrypto {
         if (Security.getProvider(provider.getName()) == null) {
             Security.insertProviderAt(provider, 1);
         }
+        // the native provider has no X25519, which every TLS handshake of the lab's computers uses
+        if (Security.getProvider(X25519Provider.NAME) == null) {
+            Security.insertProviderAt(new X25519Provider(), 2);
+        }
         return new State(asked, provider, null);
     }
 
@@ -140,11 +145,18 @@ public final class LabCrypto {
             return work.call();
         }
         synchronized (LabCrypto.class) {
+            Provider x25519 = Security.getProvider(X25519Provider.NAME);
             Security.removeProvider(provider.getName());
+            if (x25519 != null) {
+                Security.removeProvider(X25519Provider.NAME);
+            }
             try {
                 return work.call();
             } finally {
                 Security.insertProviderAt(provider, 1);
+                if (x25519 != null) {
+                    Security.insertProviderAt(x25519, 2);
+                }
             }
         }
     }
@@ -198,7 +210,7 @@ public final class LabCrypto {
                 + "  ECDSA P-256 (SHA256withECDSA)      " + providerOf("Signature", "SHA256withECDSA") + "\n"
                 + "  RSASSA-PSS (TLS 1.3 signatures)    " + providerOf("Signature", "RSASSA-PSS") + "\n"
                 + "  ECDHE P-256 key agreement (TLS)    " + providerOf("KeyAgreement", "ECDH") + "\n"
-                + "  X25519 key agreement (TLS 1.3)     " + providerOf("KeyAgreement", "XDH") + "\n"
+                + "  X25519 key agreement (TLS)         " + providerOf("KeyAgreement", "XDH") + "\n"
                 + "  AES-GCM (TLS records)              " + providerOf("Cipher", "AES/GCM/NoPadding") + "\n"
                 + "  SHA-256                            " + providerOf("MessageDigest", "SHA-256") + "\n"
                 + "  TLS protocol (JSSE)                " + providerOf("SSLContext", "TLS");

@@ -46,6 +46,7 @@ class LabCryptoTest {
         assertArrayEquals(jdk, served, "PKCS #1 v1.5 is deterministic: the native provider's signature is the JDK's");
         byte[] underJdk = LabCrypto.withJdkProviders(() -> {
             assertEquals("SunRsaSign", LabCrypto.providerOf("Signature", "SHA256withRSA"));
+            assertEquals("SunEC", LabCrypto.providerOf("KeyAgreement", "XDH"), "X25519 the JDK's too");
             return sign(Signature.getInstance("SHA256withRSA"), key);
         });
         assertArrayEquals(jdk, underJdk);

@@ -13,6 +13,7 @@ import org.pkilab.host.HostTimings.Phase;
 import org.pkilab.lab.Lab;
 import org.pkilab.lab.LabSpec;
 import org.pkilab.pki.Folders;
+import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,7 +45,8 @@ import java.util.stream.Stream;
  * ECDSA_P256 for {@code --key ec}), Domain Computers given Read, Enroll and Autoenroll, the template
  * issued, and an "Autoenroll Certificates" GPO linked to the domain; then N computers each join (machine
  * account), boot (logon, Group Policy, enterprise roots, autoenrollment) and must end up holding the
- * client certificate. Prints how long it took, where the time went (measured per phase on each
+ * client certificate. Prints which provider served each algorithm ({@code LabCrypto.servedBy()}), how long it
+ * took and the CPU a computer cost as ratios to the targets the lab is held to, where the time went (measured per phase on each
  * computer, and the CA's own performance counters), and how the CA database and the directory grew.
  *
  * <p>Each computer is closed once it holds its certificate, so memory stays flat however many there are;
@@ -102,6 +104,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
         System.out.printf("pkilab benchmark scale: %d computers join, boot and autoenroll 'ConfigMgr Client Certificate' (%s), "
                 + "%d at a time; %d cores, Java %s%n", computers, keyName, parallel, Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"));
+        System.out.println(LabCrypto.servedBy());
         System.out.println("load average before the lab starts: " + loadAverage());
         long labStart = System.nanoTime();
         Lab.Site site = new Lab.Site(folder, 0, 0, 0, 0);
@@ -279,14 +282,16 @@ public final class ScaleBenchmark implements Callable<Integer> {
         System.out.println();
         System.out.printf("%d of %d computers hold the client certificate%n", run.holding(), computers);
         run.failures().stream().limit(5).forEach(f -> System.out.println("  FAILED " + f));
-        // the targets: 1,000 computers with RSA-2048 in 120 s, 10,000 with EC P-256 in 60 s, on two cores
-        double target = computers == 1_000 && "RSA-2048".equals(keyLabel) ? 120 : computers == 10_000 && "EC P-256".equals(keyLabel) ? 60
-                : Double.NaN;
-        System.out.printf("total %.1f s, %.1f computers/s%s; load average at the end %s%n", run.seconds(), computers / run.seconds(),
-                Double.isNaN(target) ? "" : String.format(Locale.ROOT, " (target <= %.0f s)", target), run.loadAverage());
+        Target target = Target.of(computers, keyLabel);
+        System.out.printf("total %.1f s, %.1f computers/s; load average at the end %s%n", run.seconds(), computers / run.seconds(),
+                run.loadAverage());
+        double cpuPerComputer = run.processCpuNanos() / 1e6 / computers;
         System.out.printf("process CPU %.1f s over %.1f s (%.2f of %d cores busy with the lab), of which GC %.1f s; "
                         + "%.1f ms CPU per computer%n", run.processCpuNanos() / 1e9, run.seconds(), run.processCpuNanos() / 1e9 / run.seconds(),
-                Runtime.getRuntime().availableProcessors(), run.gcNanos() / 1e9, run.processCpuNanos() / 1e6 / computers);
+                Runtime.getRuntime().availableProcessors(), run.gcNanos() / 1e9, cpuPerComputer);
+        if (target != null) {
+            System.out.println(target.judge(run.seconds(), cpuPerComputer));
+        }
         System.out.printf("second half of the run (JIT warm): %.1f computers/s, %.1f ms CPU per computer%n", run.secondHalfRate(),
                 run.secondHalfCpuMillis());
 
@@ -335,6 +340,33 @@ public final class ScaleBenchmark implements Callable<Integer> {
         System.out.printf("  directory (the DC's data folder): +%s for %d computers = %,d bytes per computer (now %s)%n",
                 megabytes(after.directory() - before.directory()), computers, (after.directory() - before.directory()) / computers,
                 megabytes(after.directory()));
+    }
+
+    /**
+     * The targets the lab is held to for this size and key, on two cores: 1,000 RSA-2048 computers in 45 s; 10,000 EC P-256
+     * computers in 60 s and 8 ms of CPU each. The benchmark prints each figure as a ratio to its target (1.00 or less
+     * meets it), since the machine's speed is part of the figure and the ratio is what one run can be judged by.
+     */
+    record Target(double seconds, double cpuMillisPerComputer) {
+        static Target of(int computers, String keyLabel) {
+            if (computers == 1_000 && "RSA-2048".equals(keyLabel)) {
+                return new Target(45, Double.NaN);
+            }
+            if (computers == 10_000 && "EC P-256".equals(keyLabel)) {
+                return new Target(60, 8);
+            }
+            return null;
+        }
+
+        String judge(double runSeconds, double cpuMillis) {
+            String time = String.format(Locale.ROOT, "judged by: total %.1f s / target %.0f s = %.2f (%s)", runSeconds, seconds,
+                    runSeconds / seconds, runSeconds <= seconds ? "met" : "not met");
+            if (Double.isNaN(cpuMillisPerComputer)) {
+                return time;
+            }
+            return time + String.format(Locale.ROOT, "; CPU per computer %.1f ms / target %.0f ms = %.2f (%s)", cpuMillis,
+                    cpuMillisPerComputer, cpuMillis / cpuMillisPerComputer, cpuMillis <= cpuMillisPerComputer ? "met" : "not met");
+        }
     }
 
     private long row(String what, long nanos, long cpuNanos, Run run) {
