@@ -1,6 +1,7 @@
 package org.pkilab.cli;
 
 import org.pkilab.bench.CaIssuanceBenchmark;
+import org.pkilab.bench.ColdStartBenchmark;
 import org.pkilab.bench.DomainControllerStartupBenchmark;
 import org.pkilab.bench.LoadBenchmark;
 import org.pkilab.bench.MtlsBenchmark;
@@ -106,7 +107,7 @@ public final class PkiLab implements Runnable {
     @Command(name = "benchmark", mixinStandardHelpOptions = true,
             description = "Measure the lab and print the figures.",
             subcommands = {DomainControllerStartupBenchmark.class, CaIssuanceBenchmark.class, RunConfigMgrBenchmark.class,
-                    ScaleBenchmark.class, MtlsBenchmark.class, LoadBenchmark.class, ProtocolBenchmark.class})
+                    ScaleBenchmark.class, MtlsBenchmark.class, LoadBenchmark.class, ProtocolBenchmark.class, ColdStartBenchmark.class})
     static final class BenchmarkCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
