@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * The {@code java} command the {@code ./pkilab} launcher would run for a verb, for benchmarks that time a cold
  * process: the JVM options of {@code pkilab.jvm-options} for that verb ({@code short:} lines for a command that ends in
- * seconds, {@code admin:} too for one that starts no lab, {@code long:} for {@code up} and {@code benchmark}), a
+ * seconds, {@code admin:} too for one that starts no lab, {@code long:} for {@code up} and {@code benchmark},
+ * {@code start:} for all but {@code benchmark}), a
  * class-data-sharing archive, this JVM's class path, and the unpacked native libraries (the crypto provider's, SQLite's)
  * when the launcher gave this JVM them.
  *
@@ -55,6 +56,10 @@ final class LauncherCommand {
             if (line.startsWith("short:")) {
                 if (!lasting) {
                     options.add(line.substring("short:".length()));
+                }
+            } else if (line.startsWith("start:")) {
+                if (!verb.equals("benchmark")) {
+                    options.add(line.substring("start:".length()));
                 }
             } else if (line.startsWith("admin:")) {
                 if (admin) {

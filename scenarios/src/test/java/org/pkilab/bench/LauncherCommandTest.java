@@ -23,6 +23,11 @@ class LauncherCommandTest {
                 "template list starts no lab: short-command and administration options: " + admin);
         assertTrue(up.contains("-Xmx512m") && !up.contains("-Xmx192m") && !up.contains("-XX:TieredStopAtLevel=1"),
                 "up runs for minutes: long-command options: " + up);
+        assertTrue(run.contains("-XX:Tier4InvocationThreshold=50000") && up.contains("-XX:Tier4InvocationThreshold=50000"),
+                "run and up are waited on to start: C2 left to what is really hot: " + run + " / " + up);
+        List<String> benchmark = java.options("benchmark");
+        assertTrue(benchmark.contains("-Xmx512m") && !benchmark.contains("-XX:Tier4InvocationThreshold=50000"),
+                "a benchmark measures the steady state: the JIT's defaults: " + benchmark);
     }
 
     @Test
