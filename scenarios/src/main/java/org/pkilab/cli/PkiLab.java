@@ -50,7 +50,7 @@ public final class PkiLab implements Runnable {
             System.err.println("pkilab: " + e.getMessage());
             System.exit(2);
         }
-        if (STARTS_HOSTS.contains(verb)) {
+        if (verb != null && STARTS_HOSTS.contains(verb)) {
             // the native provider loads while the command line and the scenario are read; the hosts wait for it in LabCrypto.install.
             // An administration verb makes one connection, for which loading it costs more than it saves: the JDK's providers serve
             Thread crypto = new Thread(LabCrypto::install, "pkilab-crypto");

@@ -83,6 +83,15 @@ class PkiLabTest {
     }
 
     @Test
+    void noVerbPrintsTheUsageWithEveryVerb() throws Exception {
+        Process bare = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab")
+                .redirectErrorStream(true).start();
+        String out = new String(bare.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, bare.waitFor(), "pkilab with no verb:\n" + out);
+        assertTrue(out.contains("Usage: pkilab") && out.contains("template") && out.contains("benchmark"), out);
+    }
+
+    @Test
     void aChoiceOfCryptographyThatNamesNoneExitsTwoForEveryVerb() throws Exception {
         for (String verb : List.of("scenarios", "run")) {
             Process p = new ProcessBuilder(java(), "-Dpkilab.crypto=fast", "-cp", System.getProperty("java.class.path"),
