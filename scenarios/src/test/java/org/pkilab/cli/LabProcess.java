@@ -72,13 +72,16 @@ final class LabProcess implements AutoCloseable {
         return new LabProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 
-    /** The launcher's options for {@code up}: the file's lines but comments and those for short commands, "long:" taken off. */
+    /**
+     * The launcher's options for {@code up}: the file's lines but comments and those for short and administration commands,
+     * "long:" and "start:" taken off.
+     */
     private static List<String> jvmOptions() throws IOException {
         List<String> options = new ArrayList<>();
         try (InputStream in = LabProcess.class.getResourceAsStream("/pkilab.jvm-options")) {
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank() && !line.startsWith("#") && !line.startsWith("short:")) {
-                    options.add(line.trim().replaceFirst("^long:", ""));
+                if (!line.isBlank() && !line.startsWith("#") && !line.startsWith("short:") && !line.startsWith("admin:")) {
+                    options.add(line.trim().replaceFirst("^(long|start):", ""));
                 }
             }
         }

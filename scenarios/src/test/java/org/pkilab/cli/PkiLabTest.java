@@ -1,9 +1,17 @@
 package org.pkilab.cli;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PkiLabTest {
@@ -38,5 +46,72 @@ class PkiLabTest {
     @Test
     void unknownCommandExitsTwo() {
         assertEquals(2, run("frobnicate").exit());
+    }
+
+    @Test
+    void theCommandLineOfOneVerbReadsOnlyThatVerb() {
+        assertEquals(Set.of("template"), PkiLab.commandLine("template").getSubcommands().keySet(),
+                "pkilab template ... should not read the other verbs' options");
+        assertTrue(PkiLab.commandLine("ca").getSubcommands().get("ca").getSubcommands().get("setreg").isUnmatchedOptionsArePositionalParams(),
+                "pkilab ca setreg CA\\InterfaceFlags -IF_... takes the change that starts with '-' as the change");
+        assertEquals(PkiLab.commandLine().getSubcommands().keySet(), PkiLab.commandLine("frobnicate").getSubcommands().keySet(),
+                "an unknown verb gets the whole command line, to list the verbs");
+        assertEquals(PkiLab.commandLine().getSubcommands().keySet(), PkiLab.commandLine("help").getSubcommands().keySet(),
+                "pkilab help VERB needs every verb");
+    }
+
+    @Test
+    void theCommandLineOfOneVerbAnswersAsTheWholeOne() {
+        for (List<String> args : List.<List<String>>of(List.of("template", "--help"), List.of("template", "list", "--bogus"), List.of("up", "--help"),
+                List.of("ca", "--help"), List.of("benchmark", "--help"), List.of("frobnicate"), List.of("help", "ca"), List.of("--help"),
+                List.of("--version"), List.of())) {
+            String whole = answer(PkiLab.commandLine(), args);
+            String one = answer(PkiLab.commandLine(args.isEmpty() ? null : args.get(0)), args);
+            assertEquals(whole, one, "pkilab " + String.join(" ", args) + " answers differently with only its verb read");
+        }
+    }
+
+    @Test
+    void anAdministrationVerbLeavesTheNativeProviderUnloaded() throws Exception {
+        Process scenarios = new ProcessBuilder(java(), "-Xlog:class+load=info", "-cp", System.getProperty("java.class.path"),
+                "org.pkilab.cli.PkiLab", "scenarios").redirectErrorStream(true).start();
+        String out = new String(scenarios.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, scenarios.waitFor(), out);
+        assertTrue(out.contains("configmgr"), "pkilab scenarios lists the guide:\n" + out);
+        assertFalse(out.contains("com.amazon.corretto.crypto.provider.Loader"),
+                "pkilab scenarios starts no lab and makes no signature: loading the native provider only delays it");
+    }
+
+    @Test
+    void noVerbPrintsTheUsageWithEveryVerb() throws Exception {
+        Process bare = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab")
+                .redirectErrorStream(true).start();
+        String out = new String(bare.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, bare.waitFor(), "pkilab with no verb:\n" + out);
+        assertTrue(out.contains("Usage: pkilab") && out.contains("template") && out.contains("benchmark"), out);
+    }
+
+    @Test
+    void aChoiceOfCryptographyThatNamesNoneExitsTwoForEveryVerb() throws Exception {
+        for (String verb : List.of("scenarios", "run")) {
+            Process p = new ProcessBuilder(java(), "-Dpkilab.crypto=fast", "-cp", System.getProperty("java.class.path"),
+                    "org.pkilab.cli.PkiLab", verb, "--help").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), "pkilab " + verb + " with pkilab.crypto=fast:\n" + out);
+            assertTrue(out.contains("pkilab.crypto=fast names no choice of cryptography"), out);
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String answer(CommandLine cli, List<String> args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args.toArray(String[]::new));
+        return "exit " + exit + "\n" + out + "\n" + err;
     }
 }

@@ -47,4 +47,18 @@ class LauncherBuildTest {
         assertFalse(build.out().contains("\u001b") || build.err().contains("\u001b"),
                 String.join(" ", command) + " printed escape codes:\n" + build.toString().replace("\u001b", "^["));
     }
+
+    @Test
+    void launcherHandlesEveryKindOfLineOfItsOptionsFile() throws Exception {
+        Path root = Repository.root();
+        String launcher = Files.readString(root.resolve("pkilab"));
+        for (String kind : List.of("short:", "long:", "admin:", "start:")) {
+            assertTrue(launcher.contains("'^" + kind + "'") && launcher.contains("s/^" + kind + "//"),
+                    "./pkilab neither keeps nor drops the '" + kind + "' lines of pkilab.jvm-options, which the cold-process benchmarks read");
+        }
+        for (String line : Files.readAllLines(root.resolve("scenarios/src/main/resources/pkilab.jvm-options"))) {
+            assertTrue(line.isBlank() || line.startsWith("#") || line.startsWith("-") || line.matches("^(short|long|admin|start):-.*"),
+                    "pkilab.jvm-options has a line of a kind the launcher does not know: " + line);
+        }
+    }
 }

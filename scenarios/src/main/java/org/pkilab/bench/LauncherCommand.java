@@ -1,0 +1,106 @@
+package org.pkilab.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code java} command the {@code ./pkilab} launcher would run for a verb, for benchmarks that time a cold
+ * process: the JVM options of {@code pkilab.jvm-options} for that verb ({@code short:} lines for a command that ends in
+ * seconds, {@code admin:} too for one that starts no lab, {@code long:} for {@code up} and {@code benchmark},
+ * {@code start:} for all but {@code benchmark}), a
+ * class-data-sharing archive, this JVM's class path, and the unpacked native libraries (the crypto provider's, SQLite's)
+ * when the launcher gave this JVM them.
+ *
+ * <pre>{@code
+ * LauncherCommand java = LauncherCommand.of(archive);
+ * java.recordArchive("run", "configmgr");   // the uncounted first run that writes the archive
+ * java.command("template", "list");         // [java, -XX:+UseSerialGC, ..., org.pkilab.cli.PkiLab, template, list]
+ * }</pre>
+ */
+final class LauncherCommand {
+
+    static final String EXTERNAL_LIBRARY = "com.amazon.corretto.crypto.provider.useExternalLib";
+
+    private final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private final List<String> lines;
+    private final Path archive;
+
+    private LauncherCommand(List<String> lines, Path archive) {
+        this.lines = lines;
+        this.archive = archive;
+    }
+
+    /** The launcher's command for a class-data-sharing archive at {@code archive} (recorded by {@link #record}). */
+    static LauncherCommand of(Path archive) throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (InputStream in = LauncherCommand.class.getResourceAsStream("/pkilab.jvm-options")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) {
+                    lines.add(line.trim());
+                }
+            }
+        }
+        return new LauncherCommand(lines, archive);
+    }
+
+    /** The JVM options the launcher gives {@code verb}. */
+    List<String> options(String verb) {
+        boolean lasting = verb.equals("up") || verb.equals("benchmark");
+        boolean admin = !lasting && !verb.equals("run");
+        List<String> options = new ArrayList<>();
+        for (String line : lines) {
+            if (line.startsWith("short:")) {
+                if (!lasting) {
+                    options.add(line.substring("short:".length()));
+                }
+            } else if (line.startsWith("start:")) {
+                if (!verb.equals("benchmark")) {
+                    options.add(line.substring("start:".length()));
+                }
+            } else if (line.startsWith("admin:")) {
+                if (admin) {
+                    options.add(line.substring("admin:".length()));
+                }
+            } else if (line.startsWith("long:")) {
+                if (lasting) {
+                    options.add(line.substring("long:".length()));
+                }
+            } else {
+                options.add(line);
+            }
+        }
+        if (Boolean.getBoolean(EXTERNAL_LIBRARY)) {
+            options.add("-D" + EXTERNAL_LIBRARY + "=true");
+            options.add("-Djava.library.path=" + System.getProperty("java.library.path"));
+        }
+        for (String sqlite : List.of("org.sqlite.lib.path", "org.sqlite.lib.name")) {
+            if (System.getProperty(sqlite) != null) {
+                options.add("-D" + sqlite + "=" + System.getProperty(sqlite));
+            }
+        }
+        return options;
+    }
+
+    /** {@code pkilab args...} in a new JVM that reads the archive. */
+    List<String> command(String... args) {
+        return command("-XX:SharedArchiveFile=" + archive, args);
+    }
+
+    /** {@code pkilab args...} in a new JVM that writes the archive at its exit, as the launcher's first run after a build. */
+    List<String> record(String... args) {
+        return command("-XX:ArchiveClassesAtExit=" + archive, args);
+    }
+
+    private List<String> command(String cds, String... args) {
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(options(args[0]));
+        command.addAll(List.of(cds, "-Xlog:cds=off,cds+dynamic=off", "-cp", System.getProperty("java.class.path"),
+                "org.pkilab.cli.PkiLab"));
+        command.addAll(List.of(args));
+        return command;
+    }
+}
