@@ -21,8 +21,9 @@ import java.util.Locale;
  * reaches the processes the lab starts): {@code native} (the default) or {@code jdk}, the JDK's providers alone, with
  * Bouncy Castle for ECDSA as before. Where the native library cannot load (a platform ACCP is not published for, a C
  * library too old), the lab falls back to {@code jdk} and says why in {@link #describe()}: the certificates, CRLs, PFX
- * files and TLS are the same either way, only slower. {@link #install()} is called by every entry point (the
- * {@code pkilab} command, the lab, the DC, the CA, the key makers) and does its work once.
+ * files and TLS are the same either way, only slower. {@link #install()} is called by every entry point that starts
+ * hosts (the {@code pkilab} verbs {@code run}, {@code up} and {@code benchmark}, the lab, the DC, the CA, the key makers)
+ * and does its work once; an administration verb, one LDAP or HTTPS conversation, does not load it.
  *
  * <pre>{@code
  * LabCrypto.install();
