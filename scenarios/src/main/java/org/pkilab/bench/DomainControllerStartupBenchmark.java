@@ -6,6 +6,7 @@ import org.pkilab.directory.DomainController;
 import org.pkilab.directory.DomainControllerConfig;
 import org.pkilab.directory.model.DefaultTemplates;
 import org.pkilab.pki.Folders;
+import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,6 +56,7 @@ public final class DomainControllerStartupBenchmark implements Callable<Integer>
         }
         System.out.printf("Domain controller start-up to first answered search (%d cores, Java %s)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+        System.out.println(LabCrypto.servedBy());
         System.out.println();
         for (int i = 0; i < warmup; i++) {
             try (DomainController dc = DomainController.start(DomainControllerConfig.builder().build())) {
