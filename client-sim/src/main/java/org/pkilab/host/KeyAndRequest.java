@@ -19,11 +19,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.pkilab.directory.model.KeyAlgorithm;
 import org.pkilab.enrollment.EnrollableTemplate;
+import org.pkilab.pki.RsaKeys;
 import org.pkilab.pki.EcKeys;
 
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.interfaces.ECPrivateKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,13 +57,7 @@ final class KeyAndRequest {
         if (template.keyAlgorithm().elliptic()) {
             return EcKeys.generate(template.keyAlgorithm().curve());
         }
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(askedBits > 0 ? askedBits : KeyAlgorithm.rsaBitsFor(template.minimalKeySize()));
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return RsaKeys.generate(askedBits > 0 ? askedBits : KeyAlgorithm.rsaBitsFor(template.minimalKeySize()));
     }
 
     /** The DER PKCS #10 request: {@code subject} (empty: none) and, when given, DNS names in an extension request. */

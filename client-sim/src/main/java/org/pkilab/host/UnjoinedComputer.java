@@ -1,9 +1,7 @@
 package org.pkilab.host;
 
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
@@ -80,13 +78,7 @@ public abstract class UnjoinedComputer implements AutoCloseable {
     }
 
     static KeyPair rsa2048() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.pkilab.pki.RsaKeys.generate(2048);
     }
 
     @Override

@@ -99,7 +99,9 @@ public final class LabCrypto {
 
     private static State load(Choice asked) {
         if (asked == Choice.JDK) {
-            return new State(asked, null, PROPERTY + "=jdk");
+            String property = System.getProperty(PROPERTY);
+            return new State(asked, null, property != null && !property.isBlank() ? PROPERTY + "=" + property.trim()
+                    : ENVIRONMENT + "=" + System.getenv(ENVIRONMENT).trim());
         }
         Provider provider;
         try {
@@ -135,10 +137,11 @@ public final class LabCrypto {
     }
 
     /**
-     * Runs {@code work} with the native provider taken out of the JVM's list, then puts it back first: for a benchmark
-     * that measures the JDK's providers beside the native one in the same run. Every thread of the process sees the
-     * JDK's providers meanwhile, so run nothing else of the lab's at the same time. With the JDK's providers already
-     * serving, it only runs {@code work}.
+     * Runs {@code work} with the native provider (and {@link X25519Provider}) taken out of the JVM's list, then puts them
+     * back first: for a benchmark that measures the JDK's providers beside the native one in the same run. Every
+     * {@code getInstance} of the process sees the JDK's providers meanwhile, so run nothing else of the lab's at the
+     * same time; {@link EcKeys} keeps the provider it chose at its first use, so ECDSA through it stays native. With
+     * the JDK's providers already serving, it only runs {@code work}. Calls are serialized.
      */
     public static <T> T withJdkProviders(java.util.concurrent.Callable<T> work) throws Exception {
         Provider provider = nativeProvider();
@@ -147,15 +150,17 @@ public final class LabCrypto {
         }
         synchronized (LabCrypto.class) {
             Provider x25519 = Security.getProvider(X25519Provider.NAME);
-            Security.removeProvider(provider.getName());
-            if (x25519 != null) {
-                Security.removeProvider(X25519Provider.NAME);
-            }
             try {
+                Security.removeProvider(provider.getName());
+                if (x25519 != null) {
+                    Security.removeProvider(X25519Provider.NAME);
+                }
                 return work.call();
             } finally {
-                Security.insertProviderAt(provider, 1);
-                if (x25519 != null) {
+                if (Security.getProvider(provider.getName()) == null) {
+                    Security.insertProviderAt(provider, 1);
+                }
+                if (x25519 != null && Security.getProvider(X25519Provider.NAME) == null) {
                     Security.insertProviderAt(x25519, 2);
                 }
             }

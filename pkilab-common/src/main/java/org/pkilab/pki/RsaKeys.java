@@ -3,6 +3,7 @@ package org.pkilab.pki;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
+import java.security.interfaces.RSAPublicKey;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,7 +37,7 @@ public final class RsaKeys {
         maker.start();
     }
 
-    /** A new RSA key pair of {@code bits}. */
+    /** A new RSA key pair of exactly {@code bits} (any multiple of 8 from 512), from the first provider that makes that size. */
     public static KeyPair generate(int bits) {
         if (bits == 2048 && PROMISED.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             try {
@@ -53,9 +54,19 @@ public final class RsaKeys {
         LabCrypto.install();
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(bits);
-            return generator.generateKeyPair();
-        } catch (NoSuchAlgorithmException e) {
+            if (bits % 128 == 0 || !generator.getProvider().equals(LabCrypto.nativeProvider())) {
+                generator.initialize(bits);
+                KeyPair pair = generator.generateKeyPair();
+                if (((RSAPublicKey) pair.getPublic()).getModulus().bitLength() == bits) {
+                    return pair;
+                }
+            }
+            // AWS-LC makes RSA keys in steps of 128 bits and rounds any other size up (2040 -> 2048), where Windows'
+            // providers make every multiple of 8 that the template or the user asks for: the JDK's generator does too
+            KeyPairGenerator exact = KeyPairGenerator.getInstance("RSA", "SunRsaSign");
+            exact.initialize(bits);
+            return exact.generateKeyPair();
+        } catch (NoSuchAlgorithmException | java.security.NoSuchProviderException e) {
             throw new IllegalStateException("this JVM has no RSA key pair generator", e);
         }
     }

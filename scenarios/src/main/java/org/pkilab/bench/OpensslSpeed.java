@@ -37,10 +37,11 @@ final class OpensslSpeed {
             }
             double total = 0;
             for (Process p : running) {
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                // -mr writes a few hundred bytes, far below a pipe's buffer: wait first, so a hung openssl cannot hang the run
                 if (!p.waitFor(seconds * 4L + 30, TimeUnit.SECONDS) || p.exitValue() != 0) {
                     return OptionalDouble.empty();
                 }
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 OptionalDouble rate = parse(out);
                 if (rate.isEmpty()) {
                     return OptionalDouble.empty();

@@ -67,7 +67,8 @@ final class RequestForge {
 
     KeyPair rsa(int bits) {
         try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            // the JDK's generator: it takes the corpus's seeded random and makes every size asked (2040 bits too)
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA", "SunRsaSign");
             generator.initialize(bits, random);
             return generator.generateKeyPair();
         } catch (Exception e) {
