@@ -38,6 +38,9 @@ import java.util.regex.Pattern;
         description = "Cold-process wall time of 'run configmgr', of 'up' until its endpoints answer, and of 'template list'.")
 public final class ColdStartBenchmark implements Callable<Integer> {
 
+    /** How long a cold {@code up} may take to print its endpoints before the benchmark gives up on it. */
+    private static final java.time.Duration READY_WITHIN = java.time.Duration.ofMinutes(2);
+
     private static final Pattern LDAP = Pattern.compile("^LDAP\\s+(ldap://\\S+)");
     private static final Pattern PASSWORD = Pattern.compile("^Password\\s+(\\S+)");
     private static final Pattern EST = Pattern.compile("^EST\\s+https://[^:/]+:(\\d+)/");
@@ -111,6 +114,20 @@ public final class ColdStartBenchmark implements Callable<Integer> {
 
     /** Reads what {@code up} prints until its endpoints are listed, and checks its LDAP and HTTPS ports take connections. */
     private static Map<String, String> awaitEndpoints(Process up) throws IOException {
+        // a lab that hangs before it is ready is stopped, so that its output ends and the benchmark reports it
+        java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(READY_WITHIN.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!ready.get()) {
+                up.destroyForcibly();
+            }
+        }, "up-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
         BufferedReader lines = new BufferedReader(new InputStreamReader(up.getInputStream(), StandardCharsets.UTF_8));
         List<String> seen = new ArrayList<>();
         String ldap = null;
@@ -141,10 +158,13 @@ public final class ColdStartBenchmark implements Callable<Integer> {
                 }, "up-output");
                 drain.setDaemon(true);
                 drain.start();
+                ready.set(true);
+                watchdog.interrupt();
                 return Map.of("PKILAB_LDAP", ldap, "PKILAB_PASSWORD", password);
             }
         }
-        throw new IllegalStateException("pkilab up ended before its endpoints were ready:\n" + String.join("\n", seen));
+        throw new IllegalStateException("pkilab up ended, or was stopped after " + READY_WITHIN.toSeconds()
+                + " s, before its endpoints were ready:\n" + String.join("\n", seen));
     }
 
     private static void connect(int port) throws IOException {

@@ -18,6 +18,7 @@ import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -50,7 +51,9 @@ public final class PkiLab implements Runnable {
             System.err.println("pkilab: " + e.getMessage());
             System.exit(2);
         }
-        if (verb != null && STARTS_HOSTS.contains(verb)) {
+        // help and the version print and exit: nothing to sign, so nothing to load
+        boolean onlyHelp = Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version"));
+        if (verb != null && STARTS_HOSTS.contains(verb) && !onlyHelp) {
             // the native provider loads while the command line and the scenario are read; the hosts wait for it in LabCrypto.install.
             // An administration verb makes one connection, for which loading it costs more than it saves: the JDK's providers serve
             Thread crypto = new Thread(LabCrypto::install, "pkilab-crypto");

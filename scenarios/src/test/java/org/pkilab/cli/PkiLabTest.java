@@ -83,6 +83,20 @@ class PkiLabTest {
     }
 
     @Test
+    void helpForAVerbThatStartsHostsLeavesTheNativeProviderUnloaded() throws Exception {
+        for (List<String> args : List.of(List.of("run", "--help"), List.of("up", "-h"), List.of("benchmark", "--version"))) {
+            List<String> command = new java.util.ArrayList<>(List.of(java(), "-Xlog:class+load=info", "-cp",
+                    System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab"));
+            command.addAll(args);
+            Process help = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, help.waitFor(), out);
+            assertFalse(out.contains("com.amazon.corretto.crypto.provider.Loader"),
+                    "pkilab " + String.join(" ", args) + " prints and exits: it has nothing to sign");
+        }
+    }
+
+    @Test
     void noVerbPrintsTheUsageWithEveryVerb() throws Exception {
         Process bare = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab")
                 .redirectErrorStream(true).start();
