@@ -78,7 +78,7 @@ public final class ColdStartBenchmark implements Callable<Integer> {
         run(java.record("run", "configmgr"), Map.of(), "the uncounted first run of pkilab run configmgr");
         System.out.printf("Cold processes (%d cores, Java %s), the launcher's JVM options and a class-data-sharing archive%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        System.out.println("cryptography of the children: " + output(java.command("benchmark", "cold-start", "--describe")).trim());
+        System.out.println("cryptography of the children: " + java.describeCrypto());
         System.out.println("  (an administration verb makes one connection and leaves the native provider unloaded: the JDK's serve it)");
         List<Long> guide = new ArrayList<>();
         List<Long> ready = new ArrayList<>();
@@ -186,15 +186,6 @@ public final class ColdStartBenchmark implements Callable<Integer> {
             throw new IllegalStateException(what + " exited " + exit + ":\n" + new String(output, StandardCharsets.UTF_8));
         }
         return millis;
-    }
-
-    private static String output(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " exited " + p.exitValue() + ":\n" + out);
-        }
-        return out;
     }
 
     private static void row(String what, List<Long> values, long target) {

@@ -21,7 +21,7 @@ import java.util.List;
  * java.command("template", "list");         // [java, -XX:+UseSerialGC, ..., org.pkilab.cli.PkiLab, template, list]
  * }</pre>
  */
-final class LauncherCommand {
+public final class LauncherCommand {
 
     static final String EXTERNAL_LIBRARY = "com.amazon.corretto.crypto.provider.useExternalLib";
 
@@ -45,6 +45,24 @@ final class LauncherCommand {
             }
         }
         return new LauncherCommand(lines, archive);
+    }
+
+    /** The JVM options the launcher gives {@code verb}: for a test or benchmark that starts {@code pkilab} as it does. */
+    public static List<String> jvmOptions(String verb) throws IOException {
+        return of(null).options(verb);
+    }
+
+    /**
+     * The provider line ({@code LabCrypto.describe()}) of a child started as the others are: the child, not this JVM,
+     * is what the launcher's options and unpacked libraries serve.
+     */
+    String describeCrypto() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command("benchmark", "cold-start", "--describe")).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("pkilab benchmark cold-start --describe exited " + p.exitValue() + ":\n" + out);
+        }
+        return out.trim();
     }
 
     /** The JVM options the launcher gives {@code verb}. */
@@ -87,15 +105,15 @@ final class LauncherCommand {
 
     /** {@code pkilab args...} in a new JVM that reads the archive. */
     List<String> command(String... args) {
-        return command("-XX:SharedArchiveFile=" + archive, args);
+        return javaCommand("-XX:SharedArchiveFile=" + archive, args);
     }
 
     /** {@code pkilab args...} in a new JVM that writes the archive at its exit, as the launcher's first run after a build. */
     List<String> record(String... args) {
-        return command("-XX:ArchiveClassesAtExit=" + archive, args);
+        return javaCommand("-XX:ArchiveClassesAtExit=" + archive, args);
     }
 
-    private List<String> command(String cds, String... args) {
+    private List<String> javaCommand(String cds, String... args) {
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(options(args[0]));
         command.addAll(List.of(cds, "-Xlog:cds=off,cds+dynamic=off", "-cp", System.getProperty("java.class.path"),

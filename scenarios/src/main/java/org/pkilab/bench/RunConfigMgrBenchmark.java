@@ -1,6 +1,5 @@
 package org.pkilab.bench;
 
-import org.pkilab.pki.LabCrypto;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,7 +47,7 @@ public final class RunConfigMgrBenchmark implements Callable<Integer> {
         List<Long> rss = new ArrayList<>();
         System.out.printf("pkilab run configmgr, cold process (%d cores, Java %s)%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"));
-        System.out.println("cryptography of the runs (PKILAB_CRYPTO reaches them): " + LabCrypto.describe());
+        System.out.println("cryptography of the runs: " + java.describeCrypto());
         System.out.println("judged by: the median wall time against 3000 ms (the issue's 'today': 4800 ms on its machine)");
         for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();

@@ -1,8 +1,9 @@
 package org.pkilab.cli;
 
+import org.pkilab.bench.LauncherCommand;
+
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -67,25 +68,9 @@ final class LabProcess implements AutoCloseable {
     /** Starts {@code pkilab up --data data}. */
     static LabProcess up(Path data) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(jvmOptions());
+        command.addAll(LauncherCommand.jvmOptions("up"));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab", "up", "--data", data.toString()));
         return new LabProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
-    }
-
-    /**
-     * The launcher's options for {@code up}: the file's lines but comments and those for short and administration commands,
-     * "long:" and "start:" taken off.
-     */
-    private static List<String> jvmOptions() throws IOException {
-        List<String> options = new ArrayList<>();
-        try (InputStream in = LabProcess.class.getResourceAsStream("/pkilab.jvm-options")) {
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank() && !line.startsWith("#") && !line.startsWith("short:") && !line.startsWith("admin:")) {
-                    options.add(line.trim().replaceFirst("^(long|start):", ""));
-                }
-            }
-        }
-        return options;
     }
 
     private void read() {
