@@ -173,6 +173,19 @@ public final class ConsoleBrowser implements AutoCloseable {
     }
 
     /**
+     * Scrolls the element with id {@code id} to the middle of the window. The element is looked up in the page as it is
+     * then, not through a reference found earlier: a live page replaces its timeline between the two (CI once saw
+     * a stale element there).
+     */
+    public void scrollTo(String id) {
+        Object found = driver.executeScript("const e = document.getElementById(arguments[0]);"
+                + " if (e) { e.scrollIntoView({block: 'center'}); } return e !== null;", id);
+        if (!Boolean.TRUE.equals(found)) {
+            throw new AssertionError("no element with id '" + id + "' to scroll to; the page shows:\n" + mainText());
+        }
+    }
+
+    /**
      * Signs in on the console's sign-in page at {@code consoleUrl} as {@code account} with {@code password}, as a student
      * types them, and waits until the first page after it has loaded.
      */

@@ -40,19 +40,20 @@ class RunViewIT {
             assertEquals(1, run.entries().stream().filter(e -> e.state() != LabRun.State.WAITING).count(),
                     "a second Next for step 1 ran step 2: " + run.entries().stream().map(e -> e.number() + ":" + e.state()).toList());
             int denied = 0;
+            String shown = "";
             for (int step = 2; step <= lesson.steps().size() && denied == 0; step++) {
                 browser.clickText("Next step");
                 String done = waitUntilDone(browser, step, run);
                 if (done.contains("CERTSRV_E_TEMPLATE_DENIED")) {
                     denied = step;
+                    shown = done;
                 }
             }
             assertTrue(denied > 0, "no step showed CERTSRV_E_TEMPLATE_DENIED: " + browser.mainText());
-            String shown = browser.driver().findElement(By.id("step-" + denied)).getText();
             assertTrue(shown.contains("Refused, as the guide warns") && shown.contains("Fix:") && shown.contains("Restart"), shown);
             assertEquals(denied, run.entries().stream().filter(e -> e.state() == LabRun.State.DONE).count(),
                     "step mode ran more steps than Next step asked for");
-            browser.driver().executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.driver().findElement(By.id("step-" + denied)));
+            browser.scrollTo("step-" + denied);
             browser.screenshot("run-refused-step");
 
             browser.open(console.url() + "/ad?dn=" + java.net.URLEncoder.encode("CN=Computers,DC=contoso,DC=com", java.nio.charset.StandardCharsets.UTF_8));
