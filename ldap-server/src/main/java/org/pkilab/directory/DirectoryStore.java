@@ -115,6 +115,18 @@ final class DirectoryStore implements AutoCloseable {
         return recovered.isEmpty();
     }
 
+    /**
+     * Forgets what was read, so that {@link #load} adds nothing and the next {@link #checkpoint} keeps an empty domain:
+     * for a forest whose first start was cut short, which is made again from nothing.
+     *
+     * @return how many entries were forgotten
+     */
+    int discard() {
+        int forgotten = recovered.size();
+        recovered.clear();
+        return forgotten;
+    }
+
     /** Adds every recovered entry to the directory, parents first, without recording them again. */
     void load(CoreSession admin) throws LdapException {
         List<Entry> entries = new ArrayList<>();

@@ -145,8 +145,18 @@ public final class DomainController implements AutoCloseable {
         marks[1] = System.nanoTime();
         partitions = new DirectoryPartitions(config, dataDirectory);
         Dn domainDn = new Dn(schemaManager, config.names().domain());
+        Path labProperties = dataDirectory.resolve("dc").resolve("lab.properties");
         if (!temporary) {
             store = partitions.keptDirectory(schemaManager, domainDn);
+            if (!store.isEmpty() && !Files.exists(labProperties)) {
+                // lab.properties is written once the forest is complete: without it, the first start was cut short
+                // (killed, or Ctrl-C) while the forest was being made, and what it left has no password anyone knows.
+                // It is not loaded at all rather than loaded and deleted: deleting it entry by entry once failed in CI
+                // on the domain's root ("it has children"), which left a lab that could never start again
+                int forgotten = store.discard();
+                LOG.warn("the forest in {} was left half-made by a first start that was stopped ({} entries, no password kept);"
+                        + " it is made again from nothing", dataDirectory, forgotten);
+            }
         }
         DnFactory dnFactory = new DefaultDnFactory(schemaManager, 10_000);
         // the directory is held in memory; a lasting lab keeps it in its DirectoryStore, which a kill cannot break
@@ -179,12 +189,6 @@ public final class DomainController implements AutoCloseable {
         marks[3] = System.nanoTime();
         CoreSession admin = service.getAdminSession();
         Dn domain = new Dn(schemaManager, config.names().domain());
-        Path labProperties = dataDirectory.resolve("dc").resolve("lab.properties");
-        if (admin.exists(domain) && !Files.exists(labProperties)) {
-            // lab.properties is written once the forest is complete: without it, the first start was cut short
-            // (killed, or Ctrl-C) while the forest was being made, and what it left has no password anyone knows
-            forget(admin);
-        }
         if (!admin.exists(domain)) {
             administratorPassword = config.administratorPassword() != null ? config.administratorPassword() : PasswordPolicy.generate();
             domainSid = new ForestProvisioner(admin, schemaManager, config).provision(administratorPassword, identity.certificate());
@@ -225,19 +229,6 @@ public final class DomainController implements AutoCloseable {
         if (entry != null && (entry.get("userCertificate") == null || !entry.get("userCertificate").contains(der))) {
             admin.modify(self, new org.apache.directory.api.ldap.model.entry.DefaultModification(
                     org.apache.directory.api.ldap.model.entry.ModificationOperation.REPLACE_ATTRIBUTE, "userCertificate", der));
-        }
-    }
-
-    /** Deletes every entry of the domain, children first: what an interrupted forest creation left. */
-    private void forget(CoreSession admin) throws Exception {
-        List<Entry> entries = allEntries();
-        entries.sort(Comparator.comparingInt((Entry e) -> e.getDn().size()).reversed());
-        for (Entry entry : entries) {
-            // only what is still there: once under CI load a start failed deleting CN=Users, gone already (the
-            // subtree search had listed it twice, or an earlier delete took it), and the forest was never made again
-            if (admin.exists(entry.getDn())) {
-                admin.delete(entry.getDn());
-            }
         }
     }
 

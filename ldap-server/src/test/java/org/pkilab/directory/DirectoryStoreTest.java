@@ -240,6 +240,45 @@ class DirectoryStoreTest {
         }
     }
 
+    /**
+     * A first start killed anywhere while it made the forest: the journal holds the forest's first writes and no
+     * password was kept, so the next start deletes what is there, children first, and makes the forest again. CI once
+     * saw that start refused ("Cannot delete entry DC=contoso,DC=com it has children!"); here the kill lands after each
+     * of a spread of the forest's writes.
+     */
+    @Test
+    void aForestKilledAfterAnyOfItsWritesIsMadeAgainAtTheNextStart(@TempDir Path folder) throws Exception {
+        Path made = folder.resolve("made");
+        int entries;
+        SecurityIdentifier halfMade;
+        try (DomainController dc = DomainController.start(config(made))) {
+            entries = dc.snapshot().size();
+            halfMade = dc.domainSid();
+        }
+        Path journal = journal(made);
+        byte[] whole = Files.readAllBytes(journal);
+        List<Integer> ends = new java.util.ArrayList<>();
+        for (int offset = 0; offset < whole.length; ) {
+            offset += 4 + 8 + 1 + 4 + java.nio.ByteBuffer.wrap(whole, offset + 13, 4).getInt() + 4;
+            ends.add(offset);
+        }
+        assertTrue(ends.size() > entries / 2, "the forest's writes are in the journal: " + ends.size() + " records for " + entries + " entries");
+        int stride = Integer.getInteger("pkilab.store.killStride", Math.max(1, ends.size() / 12));
+        for (int record = 1; record < ends.size(); record += stride) {
+            Path killed = folder.resolve("killed-" + record);
+            copyAsKilled(made, killed);
+            Files.delete(killed.resolve("dc").resolve("lab.properties"));
+            Files.write(killed.resolve(made.relativize(journal).toString()), java.util.Arrays.copyOf(whole, ends.get(record - 1)));
+            try (DomainController dc = DomainController.start(config(killed))) {
+                assertEquals(entries, dc.snapshot().size(), "the forest made again after its first " + record + " writes is whole");
+                assertFalse(halfMade.equals(dc.domainSid()), "a new forest after " + record + " writes, not the half-made one");
+            } catch (RuntimeException e) {
+                throw new AssertionError("the start after a kill that left the forest's first " + record + " of " + ends.size()
+                        + " writes failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
     private static Path journal(Path data) throws IOException {
         try (Stream<Path> files = Files.list(data.resolve("store"))) {
             return files.filter(f -> f.getFileName().toString().startsWith("journal-")).max(java.util.Comparator.comparingLong(f -> {
