@@ -72,6 +72,11 @@ public final class LabCrypto {
         synchronized (LabCrypto.class) {
             if (state == null) {
                 state = load(choice());
+                if (state.asked() == Choice.NATIVE && !state.isNative()) {
+                    // said once per JVM, where run and up show it: the lab still works, at about half the signing speed
+                    org.slf4j.LoggerFactory.getLogger(LabCrypto.class).warn("the lab signs with the JDK's providers, not the native one ({});"
+                            + " RSA signing is about half as fast. {}=jdk chooses the JDK's providers without this warning", state.whyNot(), ENVIRONMENT);
+                }
             }
             return state;
         }

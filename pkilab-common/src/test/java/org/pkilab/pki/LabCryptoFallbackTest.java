@@ -3,6 +3,7 @@ package org.pkilab.pki;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.Signature;
@@ -15,16 +16,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A JVM where the native provider cannot load runs on the JDK's providers and says why. The failure is a real one of
  * ACCP's loader: told to skip the library bundled in its jar ({@code com.amazon.corretto.crypto.provider.useExternalLib})
- * with none on {@code java.library.path}, as on a platform it is not published for.
+ * with none on {@code java.library.path}, as on a platform it is not published for. The user is told once, on standard error.
  */
 class LabCryptoFallbackTest {
 
     @Test
-    void whereTheNativeLibraryCannotLoadTheJdksProvidersSignAndTheReasonIsGiven() throws Exception {
+    void whereTheNativeLibraryCannotLoadTheJdksProvidersSignAndTheReasonIsGiven(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
+        Path errors = folder.resolve("stderr.txt");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder builder = new ProcessBuilder(List.of(java.toString(), "-Dcom.amazon.corretto.crypto.provider.useExternalLib=true",
                 "-Djava.library.path=/nonexistent", "-cp", System.getProperty("java.class.path"), Child.class.getName()))
-                .redirectErrorStream(true);
+                .redirectError(errors.toFile());
         builder.environment().remove(LabCrypto.ENVIRONMENT); // the child asks for the native provider, whatever this run chose
         Process child = builder.start();
         child.getOutputStream().close();
@@ -36,6 +38,10 @@ class LabCryptoFallbackTest {
         assertEquals("SunRsaSign", lines.get(1), out);
         assertEquals("BC", lines.get(2), "ECDSA through Bouncy Castle: " + out);
         assertEquals("signed and verified", lines.get(3), out);
+        // what pkilab run and up show the user, once however often the lab asks
+        String said = Files.readString(errors);
+        assertEquals(1, said.lines().filter(l -> l.contains("the lab signs with the JDK's providers, not the native one (the native provider did not load: ")
+                && l.contains("PKILAB_CRYPTO=jdk chooses the JDK's providers without this warning")).count(), said);
     }
 
     /** The child JVM: what serves it, and one RSA signature made and checked. */
