@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * first thing a newcomer sees. Debian's Maven 3.8.7 wrote a stray {@code ESC[0m} to stdout and stderr
  * even in batch mode with {@code -Dstyle.color=never} (its console library resets the terminal on exit
  * unless {@code jansi.noreset} is set), which showed up as {@code ^[[0m} in logs and pipes. The
- * project's {@code .mvn/jvm.config} sets it for every Maven run in the clone, the launcher's included.
+ * project's {@code .mvn/jvm.config} sets it for every Maven run in the clone, the launcher's included. What the
+ * launcher then hands Java for each verb is checked here too.
  */
 class LauncherBuildTest {
 
@@ -59,6 +60,45 @@ class LauncherBuildTest {
         for (String line : Files.readAllLines(root.resolve("scenarios/src/main/resources/pkilab.jvm-options"))) {
             assertTrue(line.isBlank() || line.startsWith("#") || line.startsWith("-") || line.matches("^(short|long|admin|start):-.*"),
                     "pkilab.jvm-options has a line of a kind the launcher does not know: " + line);
+        }
+    }
+
+    /**
+     * What {@code ./pkilab} hands Java for each kind of verb, read from a {@code java} on the PATH that prints its
+     * arguments: the options are those {@code LauncherCommand} (the benchmarks' and the tests' cold processes) reads
+     * for that verb, and each path stays one argument in a clone under a folder whose name has a space.
+     */
+    @Test
+    void launcherGivesEachVerbTheOptionsTheColdProcessBenchmarksRead(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
+        Path root = Repository.root();
+        Path clone = folder.resolve("pki lab");
+        Path options = Path.of("scenarios/src/main/resources/pkilab.jvm-options");
+        Files.createDirectories(clone.resolve(options).getParent());
+        for (Path file : new Path[]{Path.of("pkilab"), Path.of("pom.xml"), options}) {
+            Files.copy(root.resolve(file), clone.resolve(file), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path target = Files.createDirectories(clone.resolve("scenarios/target"));
+        Files.createDirectories(target.resolve("lib"));
+        Files.createDirectories(target.resolve("native"));
+        Files.writeString(target.resolve("native/libamazonCorrettoCryptoProvider.so"), "");
+        Files.writeString(target.resolve("pkilab.jar"), ""); // newer than every source: the launcher builds nothing
+        Path bin = Files.createDirectories(folder.resolve("bin"));
+        Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+        java.toFile().setExecutable(true);
+
+        for (String verb : List.of("up", "benchmark", "run", "template")) {
+            ExternalTool.Result run = ExternalTool.run(folder, Map.of("PATH", bin + ":" + System.getenv("PATH")), null,
+                    clone.resolve("pkilab").toString(), verb);
+            assertEquals(0, run.exit(), verb + ": " + run);
+            List<String> arguments = run.out().lines().toList();
+            int archive = arguments.indexOf(arguments.stream().filter(a -> a.startsWith("-XX:ArchiveClassesAtExit=")).findFirst()
+                    .orElseThrow(() -> new AssertionError(verb + ": no class-data-sharing archive among " + arguments)));
+            assertEquals(org.pkilab.bench.LauncherCommand.jvmOptions(verb), arguments.subList(0, archive),
+                    "./pkilab " + verb + " gives Java other options than the benchmarks' cold processes get");
+            assertEquals("-XX:ArchiveClassesAtExit=" + target.resolve("pkilab.jsa"), arguments.get(archive), verb);
+            assertTrue(arguments.contains("-Djava.library.path=" + target.resolve("native")), verb + ": " + arguments);
+            assertEquals(List.of("org.pkilab.cli.PkiLab", verb), arguments.subList(arguments.size() - 2, arguments.size()), verb);
         }
     }
 }
