@@ -54,6 +54,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * dc/store/journal-&lt;n&gt;.log      every write since: the entry as it stands after the write, or its deletion;
  *                               one record each, appended before the DC answers the write; a write
  *                               whose record cannot be written (a full disk) is undone and refused
+ * dc/store/discarded-&lt;n&gt;/      what a first start killed while it made the forest had kept, set aside when the
+ *                               next start made the forest again
  * </pre>
  *
  * <p>A journal record is {@code magic, sequence, kind, length, payload, CRC-32}; a start reads entries.ldif,
@@ -117,14 +119,23 @@ final class DirectoryStore implements AutoCloseable {
 
     /**
      * Forgets what was read, so that {@link #load} adds nothing and the next {@link #checkpoint} keeps an empty domain:
-     * for a forest whose first start was cut short, which is made again from nothing.
+     * for a forest whose first start was cut short, which is made again from nothing. Its files are moved aside to
+     * {@code discarded-<sequence>/}, not deleted: were the forest whole after all ({@code lab.properties} lost some other
+     * way), it is still there. The journals go first, so a kill in between leaves entries.ldif alone, a state it was in.
      *
-     * @return how many entries were forgotten
+     * @return the folder the files were moved to
      */
-    int discard() {
-        int forgotten = recovered.size();
+    Path discard() throws IOException {
+        Path aside = Files.createDirectories(folder.resolve("discarded-" + sequence));
+        List<Path> files = new ArrayList<>(DirectoryStoreFiles.journals(folder));
+        if (Files.exists(folder.resolve(ENTRIES))) {
+            files.add(folder.resolve(ENTRIES));
+        }
+        for (Path file : files) {
+            Files.move(file, aside.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         recovered.clear();
-        return forgotten;
+        return aside;
     }
 
     /** Adds every recovered entry to the directory, parents first, without recording them again. */

@@ -148,14 +148,14 @@ public final class DomainController implements AutoCloseable {
         Path labProperties = dataDirectory.resolve("dc").resolve("lab.properties");
         if (!temporary) {
             store = partitions.keptDirectory(schemaManager, domainDn);
-            if (!store.isEmpty() && !Files.exists(labProperties)) {
+            if (!store.isEmpty() && Files.notExists(labProperties)) {
                 // lab.properties is written once the forest is complete: without it, the first start was cut short
                 // (killed, or Ctrl-C) while the forest was being made, and what it left has no password anyone knows.
                 // It is not loaded at all rather than loaded and deleted: deleting it entry by entry once failed in CI
                 // on the domain's root ("it has children"), which left a lab that could never start again
-                int forgotten = store.discard();
-                LOG.warn("the forest in {} was left half-made by a first start that was stopped ({} entries, no password kept);"
-                        + " it is made again from nothing", dataDirectory, forgotten);
+                Path aside = store.discard();
+                LOG.warn("the forest in {} was left half-made by a first start that was stopped (no password kept); it is made"
+                        + " again from nothing, and what was kept of it is moved to {}", dataDirectory, aside);
             }
         }
         DnFactory dnFactory = new DefaultDnFactory(schemaManager, 10_000);

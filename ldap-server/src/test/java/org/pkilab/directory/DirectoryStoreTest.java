@@ -242,9 +242,10 @@ class DirectoryStoreTest {
 
     /**
      * A first start killed anywhere while it made the forest: the journal holds the forest's first writes and no
-     * password was kept, so the next start deletes what is there, children first, and makes the forest again. CI once
-     * saw that start refused ("Cannot delete entry DC=contoso,DC=com it has children!"); here the kill lands after each
-     * of a spread of the forest's writes.
+     * password was kept, so the next start makes the forest again from nothing. It used to load what was there and
+     * delete it, children first, which CI once saw refused ("Cannot delete entry DC=contoso,DC=com it has children!"),
+     * leaving a lab that never started again. Here the kill lands after each of a spread of the forest's writes (every
+     * one with {@code -Dpkilab.store.killStride=1}); the half-made forest's files are kept aside, and nothing is deleted.
      */
     @Test
     void aForestKilledAfterAnyOfItsWritesIsMadeAgainAtTheNextStart(@TempDir Path folder) throws Exception {
@@ -257,26 +258,43 @@ class DirectoryStoreTest {
         }
         Path journal = journal(made);
         byte[] whole = Files.readAllBytes(journal);
-        List<Integer> ends = new java.util.ArrayList<>();
-        for (int offset = 0; offset < whole.length; ) {
-            offset += 4 + 8 + 1 + 4 + java.nio.ByteBuffer.wrap(whole, offset + 13, 4).getInt() + 4;
-            ends.add(offset);
-        }
-        assertTrue(ends.size() > entries / 2, "the forest's writes are in the journal: " + ends.size() + " records for " + entries + " entries");
-        int stride = Integer.getInteger("pkilab.store.killStride", Math.max(1, ends.size() / 12));
-        for (int record = 1; record < ends.size(); record += stride) {
+        List<int[]> records = records(whole);
+        assertTrue(records.size() > entries / 2, "the forest's writes are in the journal: " + records.size() + " records for " + entries + " entries");
+        int stride = Integer.getInteger("pkilab.store.killStride", Math.max(1, records.size() / 12));
+        for (int record = 1; record < records.size(); record += stride) {
             Path killed = folder.resolve("killed-" + record);
             copyAsKilled(made, killed);
             Files.delete(killed.resolve("dc").resolve("lab.properties"));
-            Files.write(killed.resolve(made.relativize(journal).toString()), java.util.Arrays.copyOf(whole, ends.get(record - 1)));
+            byte[] cut = java.util.Arrays.copyOf(whole, records.get(record - 1)[0]);
+            Files.write(killed.resolve(made.relativize(journal).toString()), cut);
             try (DomainController dc = DomainController.start(config(killed))) {
                 assertEquals(entries, dc.snapshot().size(), "the forest made again after its first " + record + " writes is whole");
                 assertFalse(halfMade.equals(dc.domainSid()), "a new forest after " + record + " writes, not the half-made one");
             } catch (RuntimeException e) {
-                throw new AssertionError("the start after a kill that left the forest's first " + record + " of " + ends.size()
+                throw new AssertionError("the start after a kill that left the forest's first " + record + " of " + records.size()
                         + " writes failed: " + e.getMessage(), e);
             }
+            List<Path> aside;
+            try (Stream<Path> files = Files.list(killed.resolve("store"))) {
+                aside = files.filter(f -> f.getFileName().toString().startsWith("discarded-")).toList();
+            }
+            assertEquals(1, aside.size(), "the half-made forest's files are kept aside once: " + aside);
+            assertTrue(java.util.Arrays.equals(cut, Files.readAllBytes(aside.get(0).resolve(journal.getFileName()))),
+                    "the half-made forest's journal is kept aside as the kill left it");
+            assertTrue(records(Files.readAllBytes(journal(killed))).stream().noneMatch(r -> r[1] == DirectoryStoreFiles.DELETE),
+                    "the forest after " + record + " writes was made from nothing, not by deleting what the kill left");
         }
+    }
+
+    /** The end offset and kind of each record of a journal's bytes. */
+    private static List<int[]> records(byte[] journal) {
+        List<int[]> records = new java.util.ArrayList<>();
+        for (int offset = 0; offset < journal.length; ) {
+            byte kind = journal[offset + 12];
+            offset += 4 + 8 + 1 + 4 + java.nio.ByteBuffer.wrap(journal, offset + 13, 4).getInt() + 4;
+            records.add(new int[]{offset, kind});
+        }
+        return records;
     }
 
     private static Path journal(Path data) throws IOException {
