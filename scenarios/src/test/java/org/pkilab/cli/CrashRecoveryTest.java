@@ -130,14 +130,18 @@ class CrashRecoveryTest {
         int starts = 1;
         LabProcess lab = LabProcess.up(data);
         try {
-            // the first kill while the first start makes the forest, just after the DC has its key: Ctrl-C there does the same
-            awaitFile(data.resolve("dc").resolve("dc"), Duration.ofSeconds(60));
-            Thread.sleep(random.nextInt(300));
+            // the first kill while the first start makes the forest, once its first entry is written: Ctrl-C there does the
+            // same. Waiting for the DC's key instead (as this test first did) killed most runs before the forest was begun:
+            // keeping the key takes longer than the delay
+            awaitFirstWrite(data.resolve("dc").resolve("store"), Duration.ofSeconds(60));
+            Thread.sleep(random.nextInt(500));
             lab.kill();
             killsWhileStarting++;
             lab = LabProcess.up(data);
             starts++;
             LabProcess.Endpoints first = ready(lab, "the first start after a kill while the forest was made");
+            System.out.println("CrashRecoveryTest: the first kill " + (lab.output().contains("was left half-made")
+                    ? "left the forest half-made; the next start made it again" : "came after the forest was complete"));
             long firstStartMillis = lab.startupTime().toMillis();
             X509Certificate caCertificate = caCertificate(first);
             try (DirectoryAdmin admin = DirectoryAdmin.connect("127.0.0.1", first.ldapPort(), DomainNames.of(first.domain()),
@@ -230,18 +234,19 @@ class CrashRecoveryTest {
     }
 
     /** Polls until {@code folder} holds a file. */
-    private static void awaitFile(Path folder, Duration within) throws Exception {
+    /** Waits until the DC's journal in {@code store} holds a record: the forest's first entry is written. */
+    private static void awaitFirstWrite(Path store, Duration within) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
         while (true) {
-            if (Files.isDirectory(folder)) {
-                try (java.util.stream.Stream<Path> files = Files.list(folder)) {
-                    if (files.findAny().isPresent()) {
+            if (Files.isDirectory(store)) {
+                try (java.util.stream.Stream<Path> files = Files.list(store)) {
+                    if (files.anyMatch(f -> f.getFileName().toString().startsWith("journal-") && f.toFile().length() > 0)) {
                         return;
                     }
                 }
             }
-            assertTrue(System.nanoTime() < deadline, "nothing in " + folder + " after " + within);
-            Thread.sleep(10);
+            assertTrue(System.nanoTime() < deadline, "no journal record in " + store + " after " + within);
+            Thread.sleep(5);
         }
     }
 
