@@ -100,5 +100,11 @@ class LauncherBuildTest {
             assertTrue(arguments.contains("-Djava.library.path=" + target.resolve("native")), verb + ": " + arguments);
             assertEquals(List.of("org.pkilab.cli.PkiLab", verb), arguments.subList(arguments.size() - 2, arguments.size()), verb);
         }
+        // a platform the build's native libraries are not for: no library options, and an empty list is no error
+        Files.delete(target.resolve("native/libamazonCorrettoCryptoProvider.so"));
+        ExternalTool.Result bare = ExternalTool.run(folder, Map.of("PATH", bin + ":" + System.getenv("PATH")), null,
+                clone.resolve("pkilab").toString(), "template");
+        assertEquals(0, bare.exit(), "without native libraries: " + bare);
+        assertTrue(bare.out().lines().noneMatch(a -> a.startsWith("-Djava.library.path") || a.contains("useExternalLib")), bare.out());
     }
 }

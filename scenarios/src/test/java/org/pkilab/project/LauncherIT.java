@@ -38,12 +38,19 @@ class LauncherIT {
             Files.createSymbolicLink(clone.resolve("scenarios/target").resolve(built), target.resolve(built));
         }
 
-        // the first run records the archive, the second reads it: both pass its path to Java
+        // the first run records the archive, the second reads it (and leaves it as it was): both pass its path to Java
+        Path archive = clone.resolve("scenarios/target/pkilab.jsa");
+        java.nio.file.attribute.FileTime recorded = null;
         for (String run : new String[]{"records", "reads"}) {
             ExternalTool.Result version = ExternalTool.run(folder, Map.of(), null, clone.resolve("pkilab").toString(), "--version");
             assertEquals(0, version.exit(), "the run that " + run + " the class-data-sharing archive: " + version);
             assertTrue(version.out().startsWith("pkilab "), version.toString());
-            assertTrue(Files.isRegularFile(clone.resolve("scenarios/target/pkilab.jsa")), "the archive is in the clone with a space: " + version);
+            assertTrue(Files.isRegularFile(archive), "the archive is in the clone with a space: " + version);
+            if (recorded == null) {
+                recorded = Files.getLastModifiedTime(archive);
+            } else {
+                assertEquals(recorded, Files.getLastModifiedTime(archive), "the second run read the archive rather than recording it again");
+            }
         }
     }
 }
