@@ -134,7 +134,7 @@ class CrashRecoveryTest {
             // same. Waiting for the DC's key instead (as this test first did) killed most runs before the forest was begun:
             // keeping the key takes longer than the delay
             awaitFirstWrite(data.resolve("dc").resolve("store"), Duration.ofSeconds(60));
-            Thread.sleep(random.nextInt(500));
+            Thread.sleep(random.nextInt(200)); // within the few hundred milliseconds the forest takes to make
             lab.kill();
             killsWhileStarting++;
             lab = LabProcess.up(data);
