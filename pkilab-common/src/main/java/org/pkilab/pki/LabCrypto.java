@@ -84,29 +84,32 @@ public final class LabCrypto {
 
     /** The choice the property or the environment makes, {@link Choice#NATIVE} when neither is set. */
     public static Choice choice() {
-        String source = PROPERTY;
-        String value = System.getProperty(PROPERTY);
-        if (value == null || value.isBlank()) {
-            source = ENVIRONMENT;
-            value = System.getenv(ENVIRONMENT);
-        }
-        if (value == null || value.isBlank()) {
+        String setting = setting();
+        if (setting == null) {
             return Choice.NATIVE;
         }
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+        return switch (setting.substring(setting.indexOf('=') + 1).toLowerCase(Locale.ROOT)) {
             case "native", "accp" -> Choice.NATIVE;
             case "jdk", "java" -> Choice.JDK;
-            default -> throw new IllegalArgumentException(source + "=" + value
+            default -> throw new IllegalArgumentException(setting
                     + " names no choice of cryptography: use native (the Amazon Corretto Crypto Provider, the default)"
                     + " or jdk (the JDK's own providers)");
         };
     }
 
+    /** What makes the choice, "pkilab.crypto=jdk" or "PKILAB_CRYPTO=jdk" (the property first); null when neither is set. */
+    private static String setting() {
+        String value = System.getProperty(PROPERTY);
+        if (value != null && !value.isBlank()) {
+            return PROPERTY + "=" + value.trim();
+        }
+        value = System.getenv(ENVIRONMENT);
+        return value == null || value.isBlank() ? null : ENVIRONMENT + "=" + value.trim();
+    }
+
     private static State load(Choice asked) {
         if (asked == Choice.JDK) {
-            String property = System.getProperty(PROPERTY);
-            return new State(asked, null, property != null && !property.isBlank() ? PROPERTY + "=" + property.trim()
-                    : ENVIRONMENT + "=" + System.getenv(ENVIRONMENT).trim());
+            return new State(asked, null, setting());
         }
         Provider provider;
         try {
