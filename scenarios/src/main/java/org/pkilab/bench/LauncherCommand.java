@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code java} command the {@code ./pkilab} launcher would run for a verb, for benchmarks that time a cold
@@ -69,26 +70,13 @@ public final class LauncherCommand {
     List<String> options(String verb) {
         boolean lasting = verb.equals("up") || verb.equals("benchmark");
         boolean admin = !lasting && !verb.equals("run");
+        // each kind of line, and whether this verb gets it; a line of no kind goes to every verb
+        Map<String, Boolean> kinds = Map.of("short:", !lasting, "start:", !verb.equals("benchmark"), "admin:", admin, "long:", lasting);
         List<String> options = new ArrayList<>();
         for (String line : lines) {
-            if (line.startsWith("short:")) {
-                if (!lasting) {
-                    options.add(line.substring("short:".length()));
-                }
-            } else if (line.startsWith("start:")) {
-                if (!verb.equals("benchmark")) {
-                    options.add(line.substring("start:".length()));
-                }
-            } else if (line.startsWith("admin:")) {
-                if (admin) {
-                    options.add(line.substring("admin:".length()));
-                }
-            } else if (line.startsWith("long:")) {
-                if (lasting) {
-                    options.add(line.substring("long:".length()));
-                }
-            } else {
-                options.add(line);
+            String kind = kinds.keySet().stream().filter(line::startsWith).findFirst().orElse("");
+            if (kind.isEmpty() || kinds.get(kind)) {
+                options.add(line.substring(kind.length()));
             }
         }
         if (Boolean.getBoolean(EXTERNAL_LIBRARY)) {

@@ -8,9 +8,8 @@ import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The machine's cryptographic floor, as OpenSSL measures it: {@code openssl speed -mr -seconds S rsa2048} (or
- * {@code ecdsap256}) in as many processes at once as the benchmark has threads, their sign rates added, as
- * {@code openssl speed -multi N} does. A benchmark runs it between its own rounds, so that a machine that speeds up or
+ * The machine's cryptographic floor, as OpenSSL measures it: {@code openssl speed -mr -seconds S rsa2048} in as many
+ * processes at once as the benchmark has threads, their sign rates added, as {@code openssl speed -multi N} does. A benchmark runs it between its own rounds, so that a machine that speeds up or
  * slows down during the run weighs on both figures alike. Absent when the machine has no {@code openssl}.
  */
 final class OpensslSpeed {
@@ -20,19 +19,10 @@ final class OpensslSpeed {
 
     /** RSA-2048 signatures a second over {@code processes} processes, or empty when {@code openssl} cannot run. */
     static OptionalDouble rsa2048(int processes, int seconds) {
-        return signsPerSecond("rsa2048", processes, seconds);
-    }
-
-    /** P-256 ECDSA signatures a second over {@code processes} processes, or empty when {@code openssl} cannot run. */
-    static OptionalDouble ecdsaP256(int processes, int seconds) {
-        return signsPerSecond("ecdsap256", processes, seconds);
-    }
-
-    private static OptionalDouble signsPerSecond(String algorithm, int processes, int seconds) {
         List<Process> running = new ArrayList<>();
         try {
             for (int i = 0; i < processes; i++) {
-                running.add(new ProcessBuilder("openssl", "speed", "-mr", "-seconds", String.valueOf(seconds), algorithm)
+                running.add(new ProcessBuilder("openssl", "speed", "-mr", "-seconds", String.valueOf(seconds), "rsa2048")
                         .redirectError(ProcessBuilder.Redirect.DISCARD).start());
             }
             double total = 0;
@@ -59,11 +49,11 @@ final class OpensslSpeed {
         }
     }
 
-    /** The sign rate of {@code -mr}'s result line: {@code +F2:2:2048:1442.857143:45500.000000} (RSA) or {@code +F4:...} (ECDSA). */
-    static OptionalDouble parse(String machineReadable) {
+    /** The sign rate of {@code -mr}'s RSA result line: {@code +F2:2:2048:1442.857143:45500.000000}. */
+    private static OptionalDouble parse(String machineReadable) {
         for (String line : machineReadable.split("\\R")) {
             String[] fields = line.split(":");
-            if ((line.startsWith("+F2:") || line.startsWith("+F4:")) && fields.length >= 5) {
+            if (line.startsWith("+F2:") && fields.length >= 5) {
                 try {
                     return OptionalDouble.of(Double.parseDouble(fields[3]));
                 } catch (NumberFormatException e) {
