@@ -1,13 +1,15 @@
 package org.pkilab.cli;
 
 import org.junit.jupiter.api.Test;
+import org.pkilab.testing.ExternalTool;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -73,51 +75,47 @@ class PkiLabTest {
 
     @Test
     void anAdministrationVerbLeavesTheNativeProviderUnloaded() throws Exception {
-        Process scenarios = new ProcessBuilder(java(), "-Xlog:class+load=info", "-cp", System.getProperty("java.class.path"),
-                "org.pkilab.cli.PkiLab", "scenarios").redirectErrorStream(true).start();
-        String out = new String(scenarios.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, scenarios.waitFor(), out);
-        assertTrue(out.contains("configmgr"), "pkilab scenarios lists the guide:\n" + out);
-        assertFalse(out.contains("com.amazon.corretto.crypto.provider.Loader"),
+        ExternalTool.Result scenarios = pkilab(List.of("-Xlog:class+load=info"), "scenarios");
+        assertEquals(0, scenarios.exit(), scenarios.toString());
+        assertTrue(scenarios.out().contains("configmgr"), "pkilab scenarios lists the guide:\n" + scenarios);
+        assertFalse(scenarios.toString().contains("com.amazon.corretto.crypto.provider.Loader"),
                 "pkilab scenarios starts no lab and makes no signature: loading the native provider only delays it");
     }
 
     @Test
     void helpForAVerbThatStartsHostsLeavesTheNativeProviderUnloaded() throws Exception {
         for (List<String> args : List.of(List.of("run", "--help"), List.of("up", "-h"), List.of("benchmark", "--version"))) {
-            List<String> command = new java.util.ArrayList<>(List.of(java(), "-Xlog:class+load=info", "-cp",
-                    System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab"));
-            command.addAll(args);
-            Process help = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, help.waitFor(), out);
-            assertFalse(out.contains("com.amazon.corretto.crypto.provider.Loader"),
+            ExternalTool.Result help = pkilab(List.of("-Xlog:class+load=info"), args.toArray(String[]::new));
+            assertEquals(0, help.exit(), help.toString());
+            assertFalse(help.toString().contains("com.amazon.corretto.crypto.provider.Loader"),
                     "pkilab " + String.join(" ", args) + " prints and exits: it has nothing to sign");
         }
     }
 
     @Test
     void noVerbPrintsTheUsageWithEveryVerb() throws Exception {
-        Process bare = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab")
-                .redirectErrorStream(true).start();
-        String out = new String(bare.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, bare.waitFor(), "pkilab with no verb:\n" + out);
+        ExternalTool.Result bare = pkilab(List.of());
+        assertEquals(0, bare.exit(), "pkilab with no verb:\n" + bare);
+        String out = bare.toString();
         assertTrue(out.contains("Usage: pkilab") && out.contains("template") && out.contains("benchmark"), out);
     }
 
     @Test
     void aChoiceOfCryptographyThatNamesNoneExitsTwoForEveryVerb() throws Exception {
         for (String verb : List.of("scenarios", "run")) {
-            Process p = new ProcessBuilder(java(), "-Dpkilab.crypto=fast", "-cp", System.getProperty("java.class.path"),
-                    "org.pkilab.cli.PkiLab", verb, "--help").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(2, p.waitFor(), "pkilab " + verb + " with pkilab.crypto=fast:\n" + out);
-            assertTrue(out.contains("pkilab.crypto=fast names no choice of cryptography"), out);
+            ExternalTool.Result refused = pkilab(List.of("-Dpkilab.crypto=fast"), verb, "--help");
+            assertEquals(2, refused.exit(), "pkilab " + verb + " with pkilab.crypto=fast:\n" + refused);
+            assertTrue(refused.err().contains("pkilab.crypto=fast names no choice of cryptography"), refused.toString());
         }
     }
 
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /** {@code pkilab args} in a JVM of its own started with {@code jvmOptions}, as the launcher starts one. */
+    private static ExternalTool.Result pkilab(List<String> jvmOptions, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.pkilab.cli.PkiLab"));
+        command.addAll(List.of(args));
+        return ExternalTool.run(null, Map.of(), null, command.toArray(String[]::new));
     }
 
     private static String answer(CommandLine cli, List<String> args) {

@@ -70,14 +70,8 @@ class LauncherBuildTest {
      */
     @Test
     void launcherGivesEachVerbTheOptionsTheColdProcessBenchmarksRead(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
-        Path root = Repository.root();
         Path clone = folder.resolve("pki lab");
-        Path options = Path.of("scenarios/src/main/resources/pkilab.jvm-options");
-        Files.createDirectories(clone.resolve(options).getParent());
-        for (Path file : new Path[]{Path.of("pkilab"), Path.of("pom.xml"), options}) {
-            Files.copy(root.resolve(file), clone.resolve(file), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-        }
-        Path target = Files.createDirectories(clone.resolve("scenarios/target"));
+        Path target = Repository.launcherCopy(clone);
         Files.createDirectories(target.resolve("lib"));
         Files.createDirectories(target.resolve("native"));
         Files.writeString(target.resolve("native/libamazonCorrettoCryptoProvider.so"), "");

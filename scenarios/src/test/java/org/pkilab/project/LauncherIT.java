@@ -6,7 +6,6 @@ import org.pkilab.testing.ExternalTool;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,19 +26,13 @@ class LauncherIT {
         Path target = root.resolve("scenarios/target");
         assertTrue(Files.isRegularFile(target.resolve("pkilab.jar")), "run in verify, after the package that makes " + target.resolve("pkilab.jar"));
         Path clone = folder.resolve("Jane Doe").resolve("pki lab");
-        Path options = Path.of("scenarios/src/main/resources/pkilab.jvm-options");
-        Files.createDirectories(clone.resolve(options).getParent());
-        Files.createDirectories(clone.resolve("scenarios/target"));
-        // copied with their times, so the launcher finds nothing newer than the jar and builds nothing
-        for (Path file : new Path[]{Path.of("pkilab"), Path.of("pom.xml"), options}) {
-            Files.copy(root.resolve(file), clone.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
-        }
+        Path cloneTarget = Repository.launcherCopy(clone);
         for (String built : new String[]{"pkilab.jar", "lib", "native"}) {
-            Files.createSymbolicLink(clone.resolve("scenarios/target").resolve(built), target.resolve(built));
+            Files.createSymbolicLink(cloneTarget.resolve(built), target.resolve(built));
         }
 
         // the first run records the archive, the second reads it (and leaves it as it was): both pass its path to Java
-        Path archive = clone.resolve("scenarios/target/pkilab.jsa");
+        Path archive = cloneTarget.resolve("pkilab.jsa");
         java.nio.file.attribute.FileTime recorded = null;
         for (String run : new String[]{"records", "reads"}) {
             ExternalTool.Result version = ExternalTool.run(folder, Map.of(), null, clone.resolve("pkilab").toString(), "--version");
